@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text;
+
+namespace Eddy;
+
+/// <summary>
+/// A generic record of positional fields with a change kind: what schema-driven connectors (datagen, files, print)
+/// read and write. Typed jobs use their own C# types instead.
+/// </summary>
+public sealed class Row : IEquatable<Row>
+{
+    private readonly object?[] fields;
+
+    public Row(int arity) : this(RowKind.Insert, new object?[arity]) { }
+
+    public Row(RowKind kind, object?[] fields)
+    {
+        Kind = kind;
+        this.fields = fields;
+    }
+
+    public static Row Of(params object?[] fields) => new(RowKind.Insert, fields);
+
+    public static Row OfKind(RowKind kind, params object?[] fields) => new(kind, fields);
+
+    public RowKind Kind { get; set; }
+
+    public int Arity => fields.Length;
+
+    public object? this[int index]
+    {
+        get => fields[index];
+        set => fields[index] = value;
+    }
+
+    public ReadOnlySpan<object?> Fields => fields;
+
+    public Row WithKind(RowKind kind) => new(kind, (object?[])fields.Clone());
+
+    /// <summary>Flink's textual form: <c>+I[a, b, c]</c>.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append(Kind.ShortString()).Append('[');
+        for (int i = 0; i < fields.Length; i++)
+        {
+            if (i > 0) sb.Append(", ");
+            FormatField(sb, fields[i]);
+        }
+        return sb.Append(']').ToString();
+    }
+
+    internal static void FormatField(StringBuilder sb, object? value)
+    {
+        switch (value)
+        {
+            case null: sb.Append("null"); break;
+            case bool b: sb.Append(b ? "true" : "false"); break;
+            case DateTime dt: sb.Append(EventTime.FormatSql(dt)); break;
+            case DateTimeOffset dto: sb.Append(EventTime.FormatSql(dto.UtcDateTime)).Append('Z'); break;
+            case IFormattable f: sb.Append(f.ToString(null, CultureInfo.InvariantCulture)); break;
+            default: sb.Append(value); break;
+        }
+    }
+
+    public bool Equals(Row? other)
+    {
+        if (other is null || other.Kind != Kind || other.fields.Length != fields.Length) return false;
+        for (int i = 0; i < fields.Length; i++)
+            if (!Equals(fields[i], other.fields[i])) return false;
+        return true;
+    }
+
+    public override bool Equals(object? obj) => Equals(obj as Row);
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(Kind);
+        foreach (var f in fields) h.Add(f);
+        return h.ToHashCode();
+    }
+}

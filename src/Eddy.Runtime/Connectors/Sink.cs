@@ -1,0 +1,96 @@
+namespace Eddy.Runtime;
+
+/// <summary>A destination for a stream, written in parallel by one <see cref="SinkWriter{T}"/> per subtask.</summary>
+public abstract class Sink<T>
+{
+    public abstract SinkWriter<T> CreateWriter(SinkWriterContext context);
+}
+
+public sealed record SinkWriterContext(int SubtaskIndex, int Parallelism, TimeProvider Clock, SubtaskMetrics Metrics);
+
+public abstract class SinkWriter<T> : IDisposable
+{
+    /// <summary>Writes a batch; the batch is returned to the pool after the call, so keep no reference to it.</summary>
+    public abstract void Write(Batch<T> batch);
+
+    /// <summary>Makes what was written so far durable or visible (end of input; later: checkpoints).</summary>
+    public virtual void Flush() { }
+
+    public virtual void OnWatermark(long watermark) { }
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>The type of a sink's (absent) output.</summary>
+public readonly record struct NoOutput;
+
+public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>
+{
+    private SinkWriter<T>? writer;
+
+    public override void Open() => writer = sink.CreateWriter(new SinkWriterContext(
+        Context.SubtaskIndex, Context.Parallelism, Context.ProcessingTimers.Clock, Context.Metrics));
+
+    public override void OnBatch(Batch<T> batch)
+    {
+        Context.Metrics.RecordsOut += batch.Count;
+        writer!.Write(batch);
+        BatchPool<T>.Return(batch);
+    }
+
+    protected override void ProcessWatermark(long watermark) => writer!.OnWatermark(watermark);
+
+    protected override void Finish() => writer!.Flush();
+
+    public override void Close() => writer?.Dispose();
+}
+
+/// <summary>A sink that calls a function per record: for tests and small jobs (the function must be thread-safe
+/// when the sink runs at parallelism above 1).</summary>
+public sealed class FunctionSink<T>(Action<T, long, RowKind> write) : Sink<T>
+{
+    public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer(write);
+
+    private sealed class Writer(Action<T, long, RowKind> write) : SinkWriter<T>
+    {
+        public override void Write(Batch<T> batch)
+        {
+            for (int i = 0; i < batch.Count; i++) write(batch.Values[i], batch.Timestamps[i], batch.KindAt(i));
+        }
+    }
+}
+
+/// <summary>A thread-safe in-memory sink that keeps every record: for tests and examples.</summary>
+public sealed class CollectSink<T> : Sink<T>
+{
+    private readonly List<(T Value, long Timestamp, RowKind Kind)> records = [];
+
+    public IReadOnlyList<(T Value, long Timestamp, RowKind Kind)> Records
+    {
+        get
+        {
+            lock (records) return records.ToList();
+        }
+    }
+
+    public List<T> Values
+    {
+        get
+        {
+            lock (records) return records.Select(r => r.Value).ToList();
+        }
+    }
+
+    public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer(records);
+
+    private sealed class Writer(List<(T, long, RowKind)> records) : SinkWriter<T>
+    {
+        public override void Write(Batch<T> batch)
+        {
+            lock (records)
+            {
+                for (int i = 0; i < batch.Count; i++) records.Add((batch.Values[i], batch.Timestamps[i], batch.KindAt(i)));
+            }
+        }
+    }
+}

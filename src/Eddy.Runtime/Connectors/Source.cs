@@ -1,0 +1,90 @@
+namespace Eddy.Runtime;
+
+public enum SourceStatus
+{
+    /// <summary>Records were read and more may be read at once.</summary>
+    MoreAvailable,
+    /// <summary>Nothing to read right now (an unbounded source waiting for data).</summary>
+    NothingAvailable,
+    /// <summary>The input is exhausted: the reader will never return records again.</summary>
+    EndOfInput,
+}
+
+/// <summary>
+/// A source of records: bounded or not, read in parallel by one <see cref="SourceReader{T}"/> per subtask.
+/// Each reader reads some splits (files, partitions); watermarks are tracked per split.
+/// </summary>
+public abstract class Source<T>
+{
+    public abstract bool IsBounded { get; }
+
+    public abstract SourceReader<T> CreateReader(SourceReaderContext context);
+}
+
+public sealed record SourceReaderContext(int SubtaskIndex, int Parallelism, TimeProvider Clock, SubtaskMetrics Metrics);
+
+public abstract class SourceReader<T> : IDisposable
+{
+    /// <summary>How many splits this reader has; records name theirs in <see cref="SourceOutput{T}.Add"/>. 0: idle from the start.</summary>
+    public virtual int SplitCount => 1;
+
+    /// <summary>
+    /// Reads what is available into <paramref name="output"/> (up to its free room). May wait briefly (≤ 50 ms) for
+    /// data; longer waits return <see cref="SourceStatus.NothingAvailable"/> so that the task stays responsive.
+    /// </summary>
+    public abstract SourceStatus Read(SourceOutput<T> output);
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>Where a reader puts records: a batch being filled, with the split of each record.</summary>
+public sealed class SourceOutput<T>
+{
+    private readonly int[] splits = new int[Batch<T>.DefaultCapacity];
+
+    internal Batch<T> Batch { get; set; } = BatchPool<T>.Rent();
+
+    internal ReadOnlySpan<int> Splits => splits.AsSpan(0, Batch.Count);
+
+    public int Count => Batch.Count;
+
+    public int Room => Batch.Capacity - Batch.Count;
+
+    public bool IsFull => Batch.IsFull;
+
+    /// <summary>Bytes read from outside for these records (files, Kafka), for the metrics.</summary>
+    public long Bytes { get; set; }
+
+    /// <summary>Adds a record read from split <paramref name="split"/> with its source timestamp (or none).</summary>
+    public void Add(T value, long timestamp = EventTime.None, int split = 0)
+    {
+        splits[Batch.Count] = split;
+        Batch.Add(value, timestamp);
+    }
+}
+
+/// <summary>A bounded source over records held in memory, split evenly over the subtasks.</summary>
+public sealed class CollectionSource<T>(IReadOnlyList<T> items, Func<T, long>? timestamps = null) : Source<T>
+{
+    public override bool IsBounded => true;
+
+    public override SourceReader<T> CreateReader(SourceReaderContext context) =>
+        new Reader(items, timestamps, context.SubtaskIndex, context.Parallelism);
+
+    private sealed class Reader(IReadOnlyList<T> items, Func<T, long>? timestamps, int subtask, int parallelism) : SourceReader<T>
+    {
+        // Contiguous ranges keep each subtask's share in its original order.
+        private int next = (int)((long)items.Count * subtask / parallelism);
+        private readonly int end = (int)((long)items.Count * (subtask + 1) / parallelism);
+
+        public override SourceStatus Read(SourceOutput<T> output)
+        {
+            while (next < end && !output.IsFull)
+            {
+                var item = items[next++];
+                output.Add(item, timestamps is null ? EventTime.None : timestamps(item));
+            }
+            return next < end ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
+        }
+    }
+}

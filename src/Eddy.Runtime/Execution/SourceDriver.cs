@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace Eddy.Runtime;
+
+internal interface ISourceDriver
+{
+    void Run(StreamTask task, CancellationToken cancel);
+}
+
+/// <summary>
+/// Runs a source reader in its task: assigns timestamps, follows a watermark per split (the minimum over active
+/// splits goes out), marks splits idle after the idle timeout, and emits watermarks periodically or, for bounded
+/// jobs, after every batch.
+/// </summary>
+internal sealed class SourceDriver<T>(
+    SourceNode<T> node,
+    int subtask,
+    int parallelism,
+    IBatchInput<T> head,
+    JobConfig config,
+    bool watermarkPerBatch) : ISourceDriver
+{
+    public void Run(StreamTask task, CancellationToken cancel)
+    {
+        var metrics = task.Metrics;
+        var clock = config.Clock;
+        using var reader = node.Source.CreateReader(new SourceReaderContext(subtask, parallelism, clock, metrics));
+        var strategy = node.Strategy;
+        var assign = strategy.TimestampAssigner;
+        TimeSpan? idleTimeout = strategy.IdleTimeout ?? config.SourceIdleTimeout;
+        long idleMs = idleTimeout is { } t ? Math.Max(1, EventTime.Millis(t)) : long.MaxValue;
+        long intervalMs = Math.Max(1, EventTime.Millis(config.AutoWatermarkInterval));
+
+        int splitCount = reader.SplitCount;
+        var generators = new WatermarkGenerator[Math.Max(1, splitCount)];
+        for (int i = 0; i < generators.Length; i++) generators[i] = strategy.CreateGenerator();
+        var valve = new WatermarkValve(generators.Length);
+        var lastData = new long[generators.Length];
+        var splitIdle = new bool[generators.Length];
+        long start = task.Timers.Now;
+        Array.Fill(lastData, start);
+        long nextPeriodic = start + intervalMs;
+        long emitted = EventTime.MinWatermark;
+
+        // A reader without splits (more subtasks than partitions) is idle from the start.
+        if (splitCount == 0) task.UpdateIdle(true);
+
+        var output = new SourceOutput<T>();
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var status = reader.Read(output);
+            long now = task.Timers.Now;
+            var batch = output.Batch;
+            if (batch.Count > 0)
+            {
+                var ts = batch.Timestamps;
+                if (assign is not null)
+                {
+                    var values = batch.Values;
+                    for (int i = 0; i < batch.Count; i++) ts[i] = assign(values[i]);
+                }
+                var splits = output.Splits;
+                if (generators.Length == 1)
+                {
+                    var g = generators[0];
+                    for (int i = 0; i < batch.Count; i++) g.OnTimestamp(ts[i]);
+                    lastData[0] = now;
+                }
+                else
+                {
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        generators[splits[i]].OnTimestamp(ts[i]);
+                        lastData[splits[i]] = now;
+                    }
+                }
+                for (int s = 0; s < splitIdle.Length; s++)
+                {
+                    if (splitIdle[s] && lastData[s] == now)
+                    {
+                        splitIdle[s] = false;
+                        valve.OnStatus(s, false, out _);
+                    }
+                }
+                metrics.RecordsIn += batch.Count;
+                metrics.BytesIn += output.Bytes;
+                metrics.LastRecordTimestamp = Stopwatch.GetTimestamp();
+                output.Bytes = 0;
+                task.UpdateIdle(false);
+                head.OnBatch(batch);
+                output.Batch = BatchPool<T>.Rent();
+                if (watermarkPerBatch) emitted = EmitWatermark(task, generators, valve, emitted);
+            }
+
+            if (idleMs != long.MaxValue && splitCount > 0)
+            {
+                for (int s = 0; s < splitIdle.Length; s++)
+                {
+                    if (!splitIdle[s] && now - lastData[s] >= idleMs)
+                    {
+                        splitIdle[s] = true;
+                        if (valve.OnStatus(s, true, out long w) && w > emitted)
+                        {
+                            emitted = w;
+                            task.AdvanceWatermark(w);
+                        }
+                    }
+                }
+                if (valve.AllIdle) task.UpdateIdle(true);
+            }
+
+            if (!watermarkPerBatch && now >= nextPeriodic)
+            {
+                emitted = EmitWatermark(task, generators, valve, emitted);
+                nextPeriodic = now + intervalMs;
+            }
+            task.FireTimers();
+
+            if (status == SourceStatus.EndOfInput) break;
+            if (status == SourceStatus.NothingAvailable)
+            {
+                head.Flush();
+                long waitStart = Stopwatch.GetTimestamp();
+                int waitMs = (int)Math.Min(Math.Min(task.WaitMs(), Math.Max(0, nextPeriodic - now)), 10);
+                if (waitMs > 0) cancel.WaitHandle.WaitOne(waitMs);
+                metrics.IdleTicks += Stopwatch.GetTimestamp() - waitStart;
+            }
+        }
+        BatchPool<T>.Return(output.Batch);
+        task.UpdateIdle(false);
+        task.AdvanceWatermark(EventTime.MaxWatermark);
+        head.OnEndOfInput();
+    }
+
+    private static long EmitWatermark(StreamTask task, WatermarkGenerator[] generators, WatermarkValve valve, long emitted)
+    {
+        for (int s = 0; s < generators.Length; s++)
+        {
+            if (valve.IsIdle(s)) continue;
+            valve.OnWatermark(s, generators[s].Current, out _);
+        }
+        long wm = valve.Output;
+        if (wm > emitted)
+        {
+            task.AdvanceWatermark(wm);
+            return wm;
+        }
+        return emitted;
+    }
+}

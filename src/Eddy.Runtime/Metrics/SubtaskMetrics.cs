@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace Eddy.Runtime;
+
+/// <summary>
+/// The live counters of one subtask. The task's own thread writes them with plain stores; readers (the CLI, the
+/// dashboard) read them from other threads with <see cref="Snapshot"/>, which is good enough for monitoring.
+/// </summary>
+public sealed class SubtaskMetrics(string taskName, int subtask)
+{
+    public string TaskName { get; } = taskName;
+
+    public int Subtask { get; } = subtask;
+
+    public long RecordsIn;
+    public long RecordsOut;
+    public long BytesIn;
+    public long BytesOut;
+    public long LateRecordsDropped;
+    public long LateRecordsToSideOutput;
+    public long LastLateRecordLag = -1;
+
+    /// <summary>Watermark of the task's combined input (sources: the one they generate).</summary>
+    public long InputWatermark = EventTime.MinWatermark;
+
+    public long OutputWatermark = EventTime.MinWatermark;
+
+    /// <summary>Stopwatch ticks spent waiting for input (idle) and for room downstream (backpressured).</summary>
+    public long IdleTicks;
+    public long BackPressuredTicks;
+
+    public long StartTimestamp = Stopwatch.GetTimestamp();
+
+    /// <summary>Stopwatch timestamp of the last record received, or 0.</summary>
+    public long LastRecordTimestamp;
+
+    public volatile bool IsIdle;
+
+    /// <summary>Queued elements over capacity, across this task's input channels (0..1).</summary>
+    public Func<double>? QueueFill;
+
+    public MetricsSample Snapshot() => new(
+        TaskName, Subtask,
+        Volatile.Read(ref RecordsIn), Volatile.Read(ref RecordsOut),
+        Volatile.Read(ref BytesIn), Volatile.Read(ref BytesOut),
+        Volatile.Read(ref LateRecordsDropped), Volatile.Read(ref LateRecordsToSideOutput),
+        Volatile.Read(ref InputWatermark), Volatile.Read(ref OutputWatermark),
+        Volatile.Read(ref IdleTicks), Volatile.Read(ref BackPressuredTicks),
+        Stopwatch.GetTimestamp(), QueueFill?.Invoke() ?? 0, IsIdle);
+}
+
+/// <summary>One reading of a subtask's counters.</summary>
+public sealed record MetricsSample(
+    string TaskName, int Subtask,
+    long RecordsIn, long RecordsOut, long BytesIn, long BytesOut,
+    long LateRecordsDropped, long LateRecordsToSideOutput,
+    long InputWatermark, long OutputWatermark,
+    long IdleTicks, long BackPressuredTicks, long Timestamp, double QueueFill, bool IsIdle)
+{
+    /// <summary>
+    /// Rates between an earlier reading and this one, in Flink's terms: busy, idle and backpressured milliseconds
+    /// per second (they add up to 1000), records per second.
+    /// </summary>
+    public MetricsRates RatesSince(MetricsSample earlier)
+    {
+        double elapsed = Math.Max(1, Timestamp - earlier.Timestamp);
+        double idle = Math.Clamp((IdleTicks - earlier.IdleTicks) / elapsed, 0, 1);
+        double back = Math.Clamp((BackPressuredTicks - earlier.BackPressuredTicks) / elapsed, 0, 1 - idle);
+        double seconds = elapsed / Stopwatch.Frequency;
+        return new MetricsRates(
+            BusyTimeMsPerSecond: Math.Round(1000 * (1 - idle - back)),
+            IdleTimeMsPerSecond: Math.Round(1000 * idle),
+            BackPressuredTimeMsPerSecond: Math.Round(1000 * back),
+            RecordsInPerSecond: (RecordsIn - earlier.RecordsIn) / seconds,
+            RecordsOutPerSecond: (RecordsOut - earlier.RecordsOut) / seconds);
+    }
+}
+
+public sealed record MetricsRates(
+    double BusyTimeMsPerSecond, double IdleTimeMsPerSecond, double BackPressuredTimeMsPerSecond,
+    double RecordsInPerSecond, double RecordsOutPerSecond);

@@ -1,0 +1,98 @@
+namespace Eddy.Runtime;
+
+/// <summary>
+/// A function over a keyed stream with keyed state and timers, as Flink's KeyedProcessFunction. Register state in
+/// <see cref="Open"/>; it is scoped to <see cref="KeyedContext{TKey}.CurrentKey"/> in every call.
+/// </summary>
+public abstract class KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+{
+    public virtual void Open(KeyedContext<TKey> context) { }
+
+    public abstract void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output);
+
+    public virtual void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output) { }
+
+    public virtual void Close() { }
+}
+
+public sealed class KeyedContext<TKey> : ProcessContext where TKey : notnull
+{
+    private readonly KeyedStateBackend<TKey> state;
+    private readonly KeyedTimers<TKey> timers;
+
+    internal KeyedContext(StreamOperator owner, KeyedStateBackend<TKey> state, KeyedTimers<TKey> timers) : base(owner)
+    {
+        this.state = state;
+        this.timers = timers;
+    }
+
+    public TKey CurrentKey => state.CurrentKey;
+
+    /// <summary>The domain of the timer being fired, inside <c>OnTimer</c>.</summary>
+    public TimeDomain TimeDomain { get; internal set; }
+
+    public ValueState<TKey, T> GetValueState<T>(string name) => state.GetValueState<T>(name);
+
+    public ListState<TKey, T> GetListState<T>(string name) => state.GetListState<T>(name);
+
+    public MapState<TKey, TMapKey, TValue> GetMapState<TMapKey, TValue>(string name) where TMapKey : notnull =>
+        state.GetMapState<TMapKey, TValue>(name);
+
+    public void RegisterEventTimeTimer(long time) => timers.RegisterEventTime(CurrentKey, time);
+
+    public void DeleteEventTimeTimer(long time) => timers.DeleteEventTime(CurrentKey, time);
+
+    public void RegisterProcessingTimeTimer(long time) => timers.RegisterProcessingTime(CurrentKey, time);
+
+    public void DeleteProcessingTimeTimer(long time) => timers.DeleteProcessingTime(CurrentKey, time);
+}
+
+public sealed class KeyedProcessOperator<TKey, TIn, TOut>(
+    Func<TIn, TKey> keySelector,
+    KeyedProcessFunction<TKey, TIn, TOut> function) : StreamOperator<TIn, TOut> where TKey : notnull
+{
+    private readonly KeyedStateBackend<TKey> state = new();
+    private KeyedTimers<TKey>? timers;
+    private KeyedContext<TKey>? context;
+
+    public KeyedStateBackend<TKey> State => state;
+
+    public override void Open()
+    {
+        timers = new KeyedTimers<TKey>(Context.ProcessingTimers, FireTimer);
+        context = new KeyedContext<TKey>(this, state, timers);
+        function.Open(context);
+    }
+
+    public override void OnBatch(Batch<TIn> batch)
+    {
+        var ctx = context!;
+        var output = Out;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var value = batch.Values[i];
+            state.CurrentKey = keySelector(value);
+            long ts = batch.Timestamps[i];
+            ctx.Timestamp = ts;
+            output.CurrentTimestamp = ts;
+            function.ProcessElement(value, ctx, output);
+        }
+        BatchPool<TIn>.Return(batch);
+    }
+
+    protected override void ProcessWatermark(long watermark) => timers!.AdvanceWatermark(watermark);
+
+    private void FireTimer(TKey key, long time, TimeDomain domain)
+    {
+        var ctx = context!;
+        state.CurrentKey = key;
+        ctx.TimeDomain = domain;
+        // Event-time timers give their output the timer's time; processing-time ones have no event time.
+        long ts = domain == TimeDomain.EventTime ? time : EventTime.None;
+        ctx.Timestamp = ts;
+        Out.CurrentTimestamp = ts;
+        function.OnTimer(time, ctx, Out);
+    }
+
+    public override void Close() => function.Close();
+}

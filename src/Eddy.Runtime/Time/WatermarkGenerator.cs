@@ -1,0 +1,110 @@
+using System.Runtime.CompilerServices;
+
+namespace Eddy.Runtime;
+
+/// <summary>Follows the timestamps of one input (a split, a partition) and derives its watermark.</summary>
+public sealed class WatermarkGenerator(WatermarkKind kind, long outOfOrdernessMs)
+{
+    private long maxTimestamp = long.MinValue;
+
+    public long MaxTimestamp => maxTimestamp;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void OnTimestamp(long timestamp)
+    {
+        if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    }
+
+    /// <summary>The watermark to emit now: max timestamp − bound − 1, or −∞ before any data.</summary>
+    public long Current => kind == WatermarkKind.None || maxTimestamp == long.MinValue
+        ? EventTime.MinWatermark
+        : maxTimestamp - outOfOrdernessMs - 1;
+}
+
+/// <summary>
+/// Combines the watermarks and idle states of several inputs (channels, splits) into one, as Flink's
+/// StatusWatermarkValve: the minimum over active inputs; an input that turns active again with a watermark behind
+/// the output is left out until it catches up; when every input is idle, the output is idle.
+/// </summary>
+public sealed class WatermarkValve
+{
+    private readonly long[] watermarks;
+    private readonly bool[] idle;
+    private readonly bool[] ended;
+
+    public WatermarkValve(int inputs)
+    {
+        watermarks = new long[inputs];
+        Array.Fill(watermarks, EventTime.MinWatermark);
+        idle = new bool[inputs];
+        ended = new bool[inputs];
+    }
+
+    public long Output { get; private set; } = EventTime.MinWatermark;
+
+    public bool AllIdle { get; private set; }
+
+    public int Inputs => watermarks.Length;
+
+    public long WatermarkOf(int input) => watermarks[input];
+
+    public bool IsIdle(int input) => idle[input];
+
+    /// <summary>Records a watermark of one input; returns the new output watermark if it advanced.</summary>
+    public bool OnWatermark(int input, long watermark, out long output)
+    {
+        if (watermark > watermarks[input]) watermarks[input] = watermark;
+        if (idle[input]) idle[input] = false;
+        return Recompute(out output);
+    }
+
+    /// <summary>Marks an input idle or active; returns whether the output watermark advanced.</summary>
+    public bool OnStatus(int input, bool isIdle, out long output)
+    {
+        idle[input] = isIdle;
+        return Recompute(out output);
+    }
+
+    /// <summary>An ended input no longer counts; its final watermark is +∞.</summary>
+    public bool OnEnd(int input, out long output)
+    {
+        ended[input] = true;
+        watermarks[input] = EventTime.MaxWatermark;
+        idle[input] = false;
+        return Recompute(out output);
+    }
+
+    private bool Recompute(out long output)
+    {
+        long min = long.MaxValue;
+        bool anyActive = false;
+        for (int i = 0; i < watermarks.Length; i++)
+        {
+            if (idle[i]) continue;
+            // An input that came back behind the output is not aligned yet: it cannot pull the output back.
+            if (watermarks[i] < Output && !ended[i] && Output != EventTime.MinWatermark) continue;
+            anyActive = true;
+            if (watermarks[i] < min) min = watermarks[i];
+        }
+        bool allIdle = false;
+        for (int i = 0; i < idle.Length; i++)
+        {
+            if (ended[i]) continue;
+            if (!idle[i])
+            {
+                allIdle = false;
+                break;
+            }
+            allIdle = true;
+        }
+        AllIdle = allIdle;
+        if (anyActive && min > Output)
+        {
+            Output = min;
+            output = min;
+            return true;
+        }
+        output = Output;
+        return false;
+    }
+}
