@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What Eddy needs on a Debian machine, installed only when absent. Sourced by the test script and by ./eddy.
+# Later connectors add their packages to EDDY_APT_PACKAGES (librdkafka, PostgreSQL).
+EDDY_APT_PACKAGES=${EDDY_APT_PACKAGES:-}
+
+apt_install_missing() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing ${missing[*]} (apt)" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+}
+
+ensure_prereqs() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "Eddy needs the .NET 10 SDK ('dotnet' is not on PATH): install it, then run this again." >&2
+    exit 1
+  fi
+  # shellcheck disable=SC2086
+  [ -n "$EDDY_APT_PACKAGES" ] && apt_install_missing $EDDY_APT_PACKAGES
+  return 0
+}
