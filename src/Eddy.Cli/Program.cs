@@ -1,15 +1,42 @@
+using System.CommandLine;
+
 namespace Eddy.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs a command line with the given writers (tests capture them).</summary>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        BuildCommand(stdout, stderr).Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+
+    internal static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
     {
-        if (args is ["version"] or ["--version"])
+        var root = new RootCommand("Eddy: stream processing for .NET, Flink-compatible. Run 'eddy <command> --help' for details.");
+        root.Subcommands.Add(VersionCommand.Create(stdout));
+        return root;
+    }
+}
+
+internal static class VersionCommand
+{
+    public static string Text
+    {
+        get
         {
-            Console.WriteLine($"eddy {typeof(Program).Assembly.GetName().Version}");
-            return 0;
+            var asm = typeof(Program).Assembly.GetName();
+            return $"eddy {asm.Version?.ToString(3)} (.NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription})";
         }
-        Console.Error.WriteLine("usage: eddy version");
-        return 2;
+    }
+
+    public static Command Create(TextWriter stdout)
+    {
+        var command = new Command("version", "Print Eddy's version and the runtime it runs on.");
+        command.SetAction(_ =>
+        {
+            stdout.WriteLine(Text);
+            return 0;
+        });
+        return command;
     }
 }
