@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Reflection.Emit;
+
+namespace Eddy;
+
+/// <summary>
+/// Makes a CLR struct per schema at run time, one public field per column, so that SQL jobs run on the same typed
+/// operators as C# jobs: rows sit inline in batch arrays (no object per row, no boxing of numbers), and compiled
+/// expressions read fields directly. Nullable value columns become <see cref="Nullable{T}"/> fields.
+/// </summary>
+public static class RowTypes
+{
+    private static readonly ModuleBuilder Module = AssemblyBuilder
+        .DefineDynamicAssembly(new AssemblyName("Eddy.RowTypes"), AssemblyBuilderAccess.Run)
+        .DefineDynamicModule("Eddy.RowTypes");
+
+    private static readonly ConcurrentDictionary<string, Type> Cache = new();
+    private static int counter;
+
+    /// <summary>The struct type for <paramref name="schema"/> (the same type for equal column names and types).</summary>
+    public static Type For(Schema schema)
+    {
+        string signature = string.Join("|", schema.Columns.Select(c => $"{c.Name}:{FieldType(c.Type).FullName}"));
+        return Cache.GetOrAdd(signature, _ => Emit(schema));
+    }
+
+    /// <summary>The CLR type of a column's field: the SQL type's representation, nullable for value types.</summary>
+    public static Type FieldType(DataType type)
+    {
+        var clr = type.ClrType;
+        return clr.IsValueType && type.Nullable ? typeof(Nullable<>).MakeGenericType(clr) : clr;
+    }
+
+    /// <summary>Field names are the column names made safe; <see cref="FieldOf"/> maps a column index to its field.</summary>
+    public static FieldInfo FieldOf(Type rowType, int column) =>
+        rowType.GetField($"c{column}") ?? throw new ArgumentOutOfRangeException(nameof(column));
+
+    private static Type Emit(Schema schema)
+    {
+        lock (Module)
+        {
+            var tb = Module.DefineType($"Row{Interlocked.Increment(ref counter)}",
+                TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.SequentialLayout, typeof(ValueType));
+            for (int i = 0; i < schema.Count; i++)
+            {
+                tb.DefineField($"c{i}", FieldType(schema[i].Type), FieldAttributes.Public);
+            }
+            return tb.CreateType();
+        }
+    }
+
+    /// <summary>Compiled conversion from a generic <see cref="Row"/> to the row struct (for row-based connectors).</summary>
+    public static Func<Row, T> FromRow<T>(Schema schema)
+    {
+        var row = Expression.Parameter(typeof(Row), "row");
+        var result = Expression.Variable(typeof(T), "r");
+        var body = new List<Expression> { Expression.Assign(result, Expression.Default(typeof(T))) };
+        var indexer = typeof(Row).GetProperty("Item")!;
+        for (int i = 0; i < schema.Count; i++)
+        {
+            var field = FieldOf(typeof(T), i);
+            var value = Expression.Property(row, indexer, Expression.Constant(i));
+            Expression converted = field.FieldType.IsValueType && Nullable.GetUnderlyingType(field.FieldType) is null
+                ? Expression.Condition(Expression.Equal(value, Expression.Constant(null)),
+                    Expression.Default(field.FieldType), Expression.Unbox(value, field.FieldType))
+                : Expression.Convert(value, field.FieldType);
+            body.Add(Expression.Assign(Expression.Field(result, field), converted));
+        }
+        body.Add(result);
+        return Expression.Lambda<Func<Row, T>>(Expression.Block([result], body), row).Compile();
+    }
+
+    /// <summary>Compiled conversion from the row struct to a generic <see cref="Row"/> (for row-based sinks).</summary>
+    public static Func<T, RowKind, Row> ToRow<T>(Schema schema)
+    {
+        var value = Expression.Parameter(typeof(T), "value");
+        var kind = Expression.Parameter(typeof(RowKind), "kind");
+        var fields = Enumerable.Range(0, schema.Count)
+            .Select(i => (Expression)Expression.Convert(Expression.Field(value, FieldOf(typeof(T), i)), typeof(object)));
+        var array = Expression.NewArrayInit(typeof(object), fields);
+        var ctor = typeof(Row).GetConstructor([typeof(RowKind), typeof(object?[])])!;
+        return Expression.Lambda<Func<T, RowKind, Row>>(Expression.New(ctor, kind, array), value, kind).Compile();
+    }
+}
