@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Eddy.Sql.Functions;
+
+/// <summary>Time units of EXTRACT, FLOOR/CEIL ... TO, TIMESTAMPDIFF and intervals.</summary>
+public enum TimeUnit
+{
+    Millisecond,
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+    DayOfWeek,
+    DayOfYear,
+    Epoch,
+}
+
+/// <summary>
+/// Flink's built-in scalar functions, with Flink's null and error semantics (a NULL argument gives NULL; a value
+/// that cannot be parsed gives NULL where Flink does). Compiled SQL expressions call these methods directly.
+/// </summary>
+public static class SqlFunctions
+{
+    private static readonly ConcurrentDictionary<string, Regex> Regexes = new();
+
+    public static DateTime? ToTimestamp(string? text) =>
+        text is null ? null : ParseTimestamp(text);
+
+    public static DateTime? ToTimestamp(string? text, string? pattern)
+    {
+        if (text is null || pattern is null) return null;
+        return DateTimePattern.Of(pattern).TryParse(text, out var v) ? v : null;
+    }
+
+    /// <summary>Flink's lenient default: <c>yyyy-MM-dd[ |T]HH:mm[:ss[.fraction]]</c> or a bare date.</summary>
+    public static DateTime? ParseTimestamp(string text)
+    {
+        var s = text.AsSpan().Trim();
+        if (s.Length >= 10 && s[4] == '-' && s[7] == '-')
+        {
+            if (DateTime.TryParseExact(s, SqlTimestampFormats, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AllowWhiteSpaces, out var v))
+                return DateTime.SpecifyKind(v, DateTimeKind.Unspecified);
+        }
+        return null;
+    }
+
+    private static readonly string[] SqlTimestampFormats =
+    [
+        "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF",
+        "yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd",
+    ];
+
+    /// <summary>TO_TIMESTAMP_LTZ(epoch, precision): precision 0 = seconds, 3 = milliseconds.</summary>
+    public static DateTimeOffset? ToTimestampLtz(long? epoch, int precision)
+    {
+        if (epoch is not { } e) return null;
+        return precision switch
+        {
+            0 => DateTimeOffset.FromUnixTimeSeconds(e),
+            3 => DateTimeOffset.FromUnixTimeMilliseconds(e),
+            _ => throw new ArgumentException($"TO_TIMESTAMP_LTZ precision must be 0 or 3, got {precision}"),
+        };
+    }
+
+    public static DateTimeOffset? ToTimestampLtz(double? epoch, int precision) =>
+        epoch is { } e ? ToTimestampLtz((long)e, precision) : null;
+
+    public static string? DateFormat(DateTime? value, string? pattern) =>
+        value is { } v && pattern is not null ? DateTimePattern.Of(pattern).Format(v) : null;
+
+    public static string? DateFormat(DateTimeOffset? value, string? pattern) =>
+        DateFormat(value?.UtcDateTime, pattern);
+
+    public static string? DateFormat(string? value, string? pattern) =>
+        value is null ? null : DateFormat(ParseTimestamp(value), pattern);
+
+    public static string? Concat(params string?[] parts)
+    {
+        int length = 0;
+        foreach (var p in parts)
+        {
+            if (p is null) return null;
+            length += p.Length;
+        }
+        return string.Create(length, parts, static (span, ps) =>
+        {
+            foreach (var p in ps)
+            {
+                p!.AsSpan().CopyTo(span);
+                span = span[p!.Length..];
+            }
+        });
+    }
+
+    public static string? ConcatWs(string? separator, params string?[] parts)
+    {
+        if (separator is null) return null;
+        var sb = new StringBuilder();
+        bool first = true;
+        foreach (var p in parts)
+        {
+            if (p is null) continue;
+            if (!first) sb.Append(separator);
+            sb.Append(p);
+            first = false;
+        }
+        return sb.ToString();
+    }
+
+    public static string? Lower(string? s) => s?.ToLowerInvariant();
+
+    public static string? Upper(string? s) => s?.ToUpperInvariant();
+
+    public static string? Trim(string? s, bool leading = true, bool trailing = true, string? characters = " ")
+    {
+        if (s is null || characters is null) return null;
+        var span = s.AsSpan();
+        if (leading) span = span.TrimStart(characters);
+        if (trailing) span = span.TrimEnd(characters);
+        return span.Length == s.Length ? s : span.ToString();
+    }
+
+    /// <summary>SQL SUBSTRING: 1-based start; positions before 1 count but give nothing; a negative length is NULL.</summary>
+    public static string? Substring(string? s, int? start, int? length = int.MaxValue)
+    {
+        if (s is null || start is not { } from || length is not { } len) return null;
+        if (len < 0) return null;
+        long begin = from;
+        long end = len == int.MaxValue ? long.MaxValue : begin + len;
+        long b = Math.Max(begin, 1), e = Math.Min(end, s.Length + 1L);
+        return e <= b ? string.Empty : s.Substring((int)b - 1, (int)(e - b));
+    }
+
+    public static string? Replace(string? s, string? search, string? replacement)
+    {
+        if (s is null || search is null || replacement is null) return null;
+        return search.Length == 0 ? s : s.Replace(search, replacement, StringComparison.Ordinal);
+    }
+
+    public static string? RegexpExtract(string? s, string? pattern, int? group = 1)
+    {
+        if (s is null || pattern is null || group is not { } g) return null;
+        var m = Regexes.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant)).Match(s);
+        if (!m.Success || g < 0 || g >= m.Groups.Count || !m.Groups[g].Success) return null;
+        return m.Groups[g].Value;
+    }
+
+    public static bool? RegexpMatches(string? s, string? pattern) =>
+        s is null || pattern is null ? null : Regexes.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant)).IsMatch(s);
+
+    /// <summary>SPLIT_INDEX(s, separator, index): the 0-based index-th part, NULL when out of range.</summary>
+    public static string? SplitIndex(string? s, string? separator, int? index)
+    {
+        if (s is null || separator is null || index is not { } i || i < 0) return null;
+        var parts = separator.Length == 0 ? [s] : s.Split(separator);
+        return i < parts.Length ? parts[i] : null;
+    }
+
+    public static int? CharLength(string? s) => s?.Length;
+
+    /// <summary>JSON_VALUE(json, path): the scalar at a JSON path as a string; NULL when absent or not a scalar.</summary>
+    public static string? JsonValue(string? json, string? path)
+    {
+        if (json is null || path is null) return null;
+        if (!TryNavigate(json, path, out var element, out var doc)) return null;
+        using (doc)
+        {
+            return element.ValueKind switch
+            {
+                JsonValueKind.String => element.GetString(),
+                JsonValueKind.Number => element.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+        }
+    }
+
+    /// <summary>JSON_QUERY(json, path): the object or array at a JSON path as JSON text; NULL when absent or a scalar.</summary>
+    public static string? JsonQuery(string? json, string? path)
+    {
+        if (json is null || path is null) return null;
+        if (!TryNavigate(json, path, out var element, out var doc)) return null;
+        using (doc)
+        {
+            return element.ValueKind is JsonValueKind.Object or JsonValueKind.Array ? element.GetRawText() : null;
+        }
+    }
+
+    private static bool TryNavigate(string json, string path, out JsonElement element, out JsonDocument? doc)
+    {
+        element = default;
+        doc = null;
+        try
+        {
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        var current = doc.RootElement;
+        var p = path.AsSpan().Trim();
+        if (p.Length == 0 || p[0] != '$')
+        {
+            doc.Dispose();
+            throw new ArgumentException($"a JSON path starts with '$': '{path}'");
+        }
+        int i = 1;
+        while (i < p.Length)
+        {
+            if (p[i] == '.')
+            {
+                int start = ++i;
+                while (i < p.Length && p[i] != '.' && p[i] != '[') i++;
+                if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(p[start..i], out current)) return Fail(doc);
+            }
+            else if (p[i] == '[')
+            {
+                int close = p[i..].IndexOf(']');
+                if (close < 0) throw new ArgumentException($"unclosed '[' in JSON path '{path}'");
+                var inner = p[(i + 1)..(i + close)].Trim();
+                i += close + 1;
+                if (inner.Length >= 2 && (inner[0] == '\'' || inner[0] == '"'))
+                {
+                    if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(inner[1..^1], out current)) return Fail(doc);
+                }
+                else if (int.TryParse(inner, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+                {
+                    if (current.ValueKind != JsonValueKind.Array || index >= current.GetArrayLength()) return Fail(doc);
+                    current = current[index];
+                }
+                else throw new ArgumentException($"unsupported JSON path step '[{inner.ToString()}]' in '{path}'");
+            }
+            else throw new ArgumentException($"unexpected '{p[i]}' in JSON path '{path}'");
+        }
+        element = current;
+        return true;
+
+        static bool Fail(JsonDocument d)
+        {
+            d.Dispose();
+            return false;
+        }
+    }
+
+    public static DateTime? Floor(DateTime? value, TimeUnit unit) => value is { } v ? FloorTo(v, unit) : null;
+
+    public static DateTime? Ceil(DateTime? value, TimeUnit unit)
+    {
+        if (value is not { } v) return null;
+        var floor = FloorTo(v, unit);
+        return floor == v ? v : Add(floor, unit, 1);
+    }
+
+    private static DateTime FloorTo(DateTime v, TimeUnit unit) => unit switch
+    {
+        TimeUnit.Millisecond => new DateTime(v.Ticks - v.Ticks % TimeSpan.TicksPerMillisecond, v.Kind),
+        TimeUnit.Second => new DateTime(v.Ticks - v.Ticks % TimeSpan.TicksPerSecond, v.Kind),
+        TimeUnit.Minute => new DateTime(v.Ticks - v.Ticks % TimeSpan.TicksPerMinute, v.Kind),
+        TimeUnit.Hour => new DateTime(v.Ticks - v.Ticks % TimeSpan.TicksPerHour, v.Kind),
+        TimeUnit.Day => v.Date,
+        TimeUnit.Week => v.Date.AddDays(-(((int)v.DayOfWeek + 6) % 7)),
+        TimeUnit.Month => new DateTime(v.Year, v.Month, 1, 0, 0, 0, v.Kind),
+        TimeUnit.Quarter => new DateTime(v.Year, (v.Month - 1) / 3 * 3 + 1, 1, 0, 0, 0, v.Kind),
+        TimeUnit.Year => new DateTime(v.Year, 1, 1, 0, 0, 0, v.Kind),
+        _ => throw new ArgumentException($"cannot round a timestamp to {unit}"),
+    };
+
+    private static DateTime Add(DateTime v, TimeUnit unit, int n) => unit switch
+    {
+        TimeUnit.Millisecond => v.AddMilliseconds(n),
+        TimeUnit.Second => v.AddSeconds(n),
+        TimeUnit.Minute => v.AddMinutes(n),
+        TimeUnit.Hour => v.AddHours(n),
+        TimeUnit.Day => v.AddDays(n),
+        TimeUnit.Week => v.AddDays(7 * n),
+        TimeUnit.Month => v.AddMonths(n),
+        TimeUnit.Quarter => v.AddMonths(3 * n),
+        TimeUnit.Year => v.AddYears(n),
+        _ => throw new ArgumentException($"cannot add {unit}"),
+    };
+
+    /// <summary>TIMESTAMPDIFF(unit, a, b): whole units from a to b, truncated toward zero.</summary>
+    public static int? TimestampDiff(TimeUnit unit, DateTime? a, DateTime? b)
+    {
+        if (a is not { } x || b is not { } y) return null;
+        long ticks = y.Ticks - x.Ticks;
+        switch (unit)
+        {
+            case TimeUnit.Second: return (int)(ticks / TimeSpan.TicksPerSecond);
+            case TimeUnit.Minute: return (int)(ticks / TimeSpan.TicksPerMinute);
+            case TimeUnit.Hour: return (int)(ticks / TimeSpan.TicksPerHour);
+            case TimeUnit.Day: return (int)(ticks / TimeSpan.TicksPerDay);
+            case TimeUnit.Week: return (int)(ticks / (7 * TimeSpan.TicksPerDay));
+            case TimeUnit.Month or TimeUnit.Quarter or TimeUnit.Year:
+            {
+                int months = (y.Year - x.Year) * 12 + y.Month - x.Month;
+                // A month counts only when the later date has reached the same day and time of its month.
+                long xInMonth = x.Ticks - new DateTime(x.Year, x.Month, 1).Ticks;
+                long yInMonth = y.Ticks - new DateTime(y.Year, y.Month, 1).Ticks;
+                if (months > 0 && yInMonth < xInMonth) months--;
+                else if (months < 0 && yInMonth > xInMonth) months++;
+                return unit switch { TimeUnit.Month => months, TimeUnit.Quarter => months / 3, _ => months / 12 };
+            }
+            default: throw new ArgumentException($"TIMESTAMPDIFF does not take {unit}");
+        }
+    }
+
+    public static long? Extract(TimeUnit unit, DateTime? value)
+    {
+        if (value is not { } v) return null;
+        return unit switch
+        {
+            TimeUnit.Year => v.Year,
+            TimeUnit.Quarter => (v.Month - 1) / 3 + 1,
+            TimeUnit.Month => v.Month,
+            TimeUnit.Week => ISOWeek.GetWeekOfYear(v),
+            TimeUnit.Day => v.Day,
+            TimeUnit.DayOfWeek => (int)v.DayOfWeek + 1,
+            TimeUnit.DayOfYear => v.DayOfYear,
+            TimeUnit.Hour => v.Hour,
+            TimeUnit.Minute => v.Minute,
+            TimeUnit.Second => v.Second,
+            TimeUnit.Millisecond => v.Second * 1000L + v.Millisecond,
+            TimeUnit.Epoch => (v.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond,
+            _ => throw new ArgumentException($"EXTRACT does not take {unit}"),
+        };
+    }
+}
