@@ -1,0 +1,119 @@
+using System.Globalization;
+
+namespace Eddy.Sql.Codegen;
+
+/// <summary>Operators whose SQL semantics LINQ expressions do not give directly (string ordering, casts).</summary>
+public static class SqlOps
+{
+    public static int? CompareStrings(string? a, string? b) => a is null || b is null ? null : string.CompareOrdinal(a, b);
+
+    public static bool? StringEquals(string? a, string? b) => a is null || b is null ? null : string.Equals(a, b, StringComparison.Ordinal);
+
+    public static bool? Like(string? value, System.Text.RegularExpressions.Regex pattern) => value is null ? null : pattern.IsMatch(value);
+
+    /// <summary>Translates a SQL LIKE pattern (<c>%</c>, <c>_</c>, optional escape) to an anchored regex.</summary>
+    public static System.Text.RegularExpressions.Regex LikeToRegex(string pattern, char? escape)
+    {
+        var sb = new System.Text.StringBuilder("^");
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if (escape is { } e && c == e && i + 1 < pattern.Length)
+            {
+                sb.Append(System.Text.RegularExpressions.Regex.Escape(pattern[++i].ToString()));
+                continue;
+            }
+            sb.Append(c switch { '%' => ".*", '_' => ".", _ => System.Text.RegularExpressions.Regex.Escape(c.ToString()) });
+        }
+        return new System.Text.RegularExpressions.Regex(sb.Append('$').ToString(),
+            System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    }
+
+    public static T NotNull<T>(T? value, string column) where T : struct =>
+        value ?? throw new InvalidDataException($"column '{column}' is NOT NULL but the value is NULL");
+
+    public static string? ToSqlString(object? value) => value switch
+    {
+        null => null,
+        string s => s,
+        bool b => b ? "TRUE" : "FALSE",
+        DateTime dt => EventTime.FormatSql(dt),
+        DateTimeOffset dto => EventTime.FormatSql(dto.UtcDateTime),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        TimeOnly t => t.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
+        double d => FormatDouble(d),
+        float f => FormatDouble(f),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    private static string FormatDouble(double d) =>
+        double.IsFinite(d) && Math.Abs(d) >= 1e-3 && Math.Abs(d) < 1e7 || d == 0
+            ? d.ToString("0.0###############", CultureInfo.InvariantCulture)
+            : d.ToString("0.0###############E0", CultureInfo.InvariantCulture);
+}
+
+/// <summary>CAST and TRY_CAST between SQL types: CAST fails the record on bad input, TRY_CAST gives NULL.</summary>
+public static class SqlCasts
+{
+    public static long? StringToLong(string? s, bool tryCast, string typeName)
+    {
+        if (s is null) return null;
+        if (long.TryParse(s.AsSpan().Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long v)) return v;
+        return tryCast ? null : throw Invalid(s, typeName);
+    }
+
+    public static double? StringToDouble(string? s, bool tryCast, string typeName)
+    {
+        if (s is null) return null;
+        if (double.TryParse(s.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return v;
+        return tryCast ? null : throw Invalid(s, typeName);
+    }
+
+    public static decimal? StringToDecimal(string? s, bool tryCast)
+    {
+        if (s is null) return null;
+        if (decimal.TryParse(s.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal v)) return v;
+        return tryCast ? null : throw Invalid(s, "DECIMAL");
+    }
+
+    public static bool? StringToBoolean(string? s, bool tryCast)
+    {
+        if (s is null) return null;
+        var t = s.Trim();
+        if (t.Equals("true", StringComparison.OrdinalIgnoreCase) || t == "1") return true;
+        if (t.Equals("false", StringComparison.OrdinalIgnoreCase) || t == "0") return false;
+        return tryCast ? null : throw Invalid(s, "BOOLEAN");
+    }
+
+    public static DateTime? StringToTimestamp(string? s, bool tryCast)
+    {
+        if (s is null) return null;
+        return Functions.SqlFunctions.ParseTimestamp(s) ?? (tryCast ? null : throw Invalid(s, "TIMESTAMP"));
+    }
+
+    public static DateOnly? StringToDate(string? s, bool tryCast)
+    {
+        if (s is null) return null;
+        if (DateOnly.TryParseExact(s.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)) return d;
+        return tryCast ? null : throw Invalid(s, "DATE");
+    }
+
+    public static TimeOnly? StringToTime(string? s, bool tryCast)
+    {
+        if (s is null) return null;
+        if (TimeOnly.TryParse(s.Trim(), CultureInfo.InvariantCulture, out var t)) return t;
+        return tryCast ? null : throw Invalid(s, "TIME");
+    }
+
+    public static DateTime? LtzToTimestamp(DateTimeOffset? v) => v is { } x ? DateTime.SpecifyKind(x.UtcDateTime, DateTimeKind.Unspecified) : null;
+
+    public static DateTimeOffset? TimestampToLtz(DateTime? v) => v is { } x ? new DateTimeOffset(DateTime.SpecifyKind(x, DateTimeKind.Utc)) : null;
+
+    public static DateOnly? TimestampToDate(DateTime? v) => v is { } x ? DateOnly.FromDateTime(x) : null;
+
+    public static DateTime? DateToTimestamp(DateOnly? v) => v is { } x ? x.ToDateTime(TimeOnly.MinValue) : null;
+
+    private static InvalidCastException Invalid(string value, string type) =>
+        new($"cannot cast '{value}' to {type} (use TRY_CAST to get NULL instead)");
+}
