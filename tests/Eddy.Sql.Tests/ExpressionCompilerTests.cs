@@ -9,7 +9,7 @@ public class ExpressionCompilerTests
     private static readonly Schema Input = Schema.Of(("host", DataType.String), ("hits", DataType.BigInt), ("ratio", DataType.Double),
         ("event_time", DataType.String));
 
-    private static ColumnRef Col(int i) => new(i, Input[i].Name, Input[i].Type);
+    private static InputRef Col(int i) => new(i, Input[i].Name, Input[i].Type);
 
     private static Row Eval(IReadOnlyList<BoundExpr> projections, BoundExpr? filter, Schema output, Row input)
     {

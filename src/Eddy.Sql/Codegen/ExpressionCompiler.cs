@@ -78,7 +78,7 @@ public static class ExpressionCompiler
         var type = ValueType(e.Type);
         switch (e)
         {
-            case ColumnRef c:
+            case InputRef c:
             {
                 var field = LinqExpr.Field(ctx.Row, RowTypes.FieldOf(ctx.Row.Type, c.Index));
                 return field.Type == type ? field : LinqExpr.Convert(field, type);

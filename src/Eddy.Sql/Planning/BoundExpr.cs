@@ -12,7 +12,7 @@ public abstract record BoundExpr(DataType Type)
 }
 
 /// <summary>Column <see cref="Index"/> of the input row.</summary>
-public sealed record ColumnRef(int Index, string Name, DataType Type) : BoundExpr(Type);
+public sealed record InputRef(int Index, string Name, DataType Type) : BoundExpr(Type);
 
 public sealed record Literal(object? Value, DataType Type) : BoundExpr(Type);
 
@@ -59,7 +59,7 @@ internal static class Explain
 {
     public static string Expr(BoundExpr e) => e switch
     {
-        ColumnRef c => c.Name,
+        InputRef c => c.Name,
         Literal { Value: null } => "NULL",
         Literal { Value: string s } => $"'{s.Replace("'", "''", StringComparison.Ordinal)}'",
         Literal l => Convert.ToString(l.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "NULL",
