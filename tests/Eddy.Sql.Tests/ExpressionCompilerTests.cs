@@ -2,7 +2,7 @@ using Eddy.Sql.Codegen;
 using Eddy.Sql.Functions;
 using Eddy.Sql.Planning;
 
-namespace Eddy.Tests;
+namespace Eddy.Sql.Tests;
 
 public class ExpressionCompilerTests
 {

@@ -1,6 +1,6 @@
 using Eddy.Sql.Functions;
 
-namespace Eddy.Tests;
+namespace Eddy.Sql.Tests;
 
 public class SqlFunctionsTests
 {

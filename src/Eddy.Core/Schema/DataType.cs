@@ -23,6 +23,8 @@ public enum TypeKind
     Array,
     Map,
     Row,
+    /// <summary>A byte string: <c>BYTES</c> (precision 0) or <c>VARBINARY(n)</c> / <c>BINARY(n)</c>.</summary>
+    Binary,
 }
 
 /// <summary>A SQL data type, as Flink names them. The CLR representation of each kind is fixed (see <see cref="ClrType"/>).</summary>
@@ -77,6 +79,7 @@ public sealed record DataType(
         TypeKind.Array => typeof(object?[]),
         TypeKind.Map => typeof(Dictionary<object, object?>),
         TypeKind.Row => typeof(Row),
+        TypeKind.Binary => typeof(byte[]),
         _ => throw new NotSupportedException(Kind.ToString()),
     };
 

@@ -1,0 +1,509 @@
+namespace Eddy.Sql.Parsing;
+
+// The syntax tree. Every node is an immutable record carrying its SourceSpan. Equality is structural and ignores
+// spans, so an expression in SELECT can be matched against the same expression in GROUP BY, and a parsed, printed
+// and re-parsed tree equals the original. Lists are NodeList<T>, which also compares by content.
+
+/// <summary>The base of all syntax nodes.</summary>
+public abstract record SqlNode
+{
+    /// <summary>Where the node was written. Not part of equality.</summary>
+    public SourceSpan Span { get; init; }
+
+    public virtual bool Equals(SqlNode? other) => other is not null && EqualityContract == other.EqualityContract;
+
+    public override int GetHashCode() => EqualityContract.GetHashCode();
+
+    /// <summary>Prints the node back as Flink SQL (see <see cref="SqlPrinter"/>).</summary>
+    public string ToSql() => SqlPrinter.Print(this);
+}
+
+/// <summary>A name as written (case preserved; back-quotes removed).</summary>
+public sealed record Identifier(string Value) : SqlNode
+{
+    public override string ToString() => Value;
+}
+
+/// <summary>A possibly qualified name: <c>t</c>, <c>db.t</c>, <c>cat.db.t</c>.</summary>
+public sealed record ObjectName(NodeList<Identifier> Parts) : SqlNode
+{
+    public Identifier Last => Parts[^1];
+
+    public override string ToString() => string.Join('.', Parts.Select(p => p.Value));
+}
+
+/// <summary>A data type as written in DDL or CAST, mapped to <see cref="DataType"/>.</summary>
+public sealed record TypeSpec(DataType Type) : SqlNode
+{
+    public bool Equals(TypeSpec? other) => other is not null && DataTypes.StructurallyEqual(Type, other.Type);
+
+    public override int GetHashCode() => HashCode.Combine(Type.Kind, Type.Nullable, Type.Precision, Type.Scale);
+}
+
+/// <summary>A parsed script: the statements in order.</summary>
+public sealed record SqlScript(NodeList<Statement> Statements, string? FileName = null) : SqlNode;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Statements
+// ---------------------------------------------------------------------------------------------------------------
+
+public abstract record Statement : SqlNode;
+
+/// <summary>
+/// <c>CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name (columns, constraints) [COMMENT] [PARTITIONED BY]
+/// WITH (options) [AS query]</c>.
+/// </summary>
+public sealed record CreateTable(
+    ObjectName Name,
+    NodeList<TableColumn> Columns,
+    WatermarkSpec? Watermark,
+    PrimaryKeySpec? PrimaryKey,
+    string? Comment,
+    NodeList<Identifier> PartitionedBy,
+    NodeList<TableOption> Options,
+    QueryExpr? AsQuery,
+    bool Temporary = false,
+    bool IfNotExists = false,
+    bool OrReplace = false) : Statement;
+
+/// <summary>A column of <see cref="CreateTable"/>.</summary>
+public abstract record TableColumn(Identifier Name, string? Comment) : SqlNode;
+
+/// <summary><c>name TYPE [COMMENT '...']</c>.</summary>
+public sealed record PhysicalColumn(Identifier Name, TypeSpec Type, string? Comment = null) : TableColumn(Name, Comment);
+
+/// <summary><c>name AS expr [COMMENT '...']</c>.</summary>
+public sealed record ComputedColumn(Identifier Name, Expr Expression, string? Comment = null) : TableColumn(Name, Comment);
+
+/// <summary><c>name TYPE METADATA [FROM 'key'] [VIRTUAL] [COMMENT '...']</c>.</summary>
+public sealed record MetadataColumn(Identifier Name, TypeSpec Type, string? MetadataKey, bool IsVirtual, string? Comment = null)
+    : TableColumn(Name, Comment);
+
+/// <summary><c>WATERMARK FOR column AS expr</c>.</summary>
+public sealed record WatermarkSpec(Identifier Column, Expr Strategy) : SqlNode;
+
+/// <summary>
+/// <c>[CONSTRAINT name] PRIMARY KEY (a, b) NOT ENFORCED</c>, or the column form <c>a INT PRIMARY KEY NOT ENFORCED</c>
+/// (normalised to the table form). <see cref="NotEnforced"/> is false when <c>NOT ENFORCED</c> was omitted, which
+/// Flink rejects during validation.
+/// </summary>
+public sealed record PrimaryKeySpec(NodeList<Identifier> Columns, Identifier? ConstraintName, bool NotEnforced) : SqlNode;
+
+/// <summary><c>'key' = 'value'</c> in a WITH clause. <c>${NAME}</c> references are kept verbatim.</summary>
+public sealed record TableOption(string Key, string Value) : SqlNode;
+
+public sealed record DropTable(ObjectName Name, bool IfExists = false, bool Temporary = false) : Statement;
+
+/// <summary><c>CREATE [TEMPORARY] VIEW [IF NOT EXISTS] name [(cols)] [COMMENT '...'] AS query</c>.</summary>
+public sealed record CreateView(
+    ObjectName Name,
+    NodeList<Identifier> Columns,
+    QueryExpr Query,
+    string? Comment = null,
+    bool Temporary = false,
+    bool IfNotExists = false) : Statement;
+
+public sealed record DropView(ObjectName Name, bool IfExists = false, bool Temporary = false) : Statement;
+
+public enum FunctionScope
+{
+    Catalog,
+    Temporary,
+    TemporarySystem,
+}
+
+/// <summary><c>CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS] name AS 'Assembly.Type' [LANGUAGE lang]</c>.</summary>
+public sealed record CreateFunction(
+    ObjectName Name,
+    string ClassName,
+    string? Language = null,
+    FunctionScope Scope = FunctionScope.Catalog,
+    bool IfNotExists = false) : Statement;
+
+public sealed record DropFunction(ObjectName Name, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false) : Statement;
+
+/// <summary><c>INSERT INTO|OVERWRITE target [(cols)] query</c>.</summary>
+public sealed record Insert(ObjectName Target, NodeList<Identifier> Columns, QueryExpr Source, bool Overwrite = false) : Statement;
+
+/// <summary><c>EXECUTE STATEMENT SET BEGIN insert; ... END</c> or <c>BEGIN STATEMENT SET; insert; ... END</c>.</summary>
+public sealed record StatementSet(NodeList<Insert> Inserts) : Statement;
+
+/// <summary><c>SET 'key' = 'value'</c>; both null for a bare <c>SET</c> (list the options).</summary>
+public sealed record SetOption(string? Key, string? Value) : Statement;
+
+/// <summary><c>RESET ['key']</c>; null resets every option.</summary>
+public sealed record ResetOption(string? Key) : Statement;
+
+public enum ShowKind
+{
+    Tables,
+    Views,
+    Functions,
+    Catalogs,
+    Databases,
+    Modules,
+    Jobs,
+}
+
+public sealed record Show(ShowKind Kind) : Statement;
+
+/// <summary><c>DESCRIBE|DESC [EXTENDED] name</c>.</summary>
+public sealed record Describe(ObjectName Name, bool Extended = false) : Statement;
+
+public enum ExplainDetail
+{
+    EstimatedCost,
+    ChangelogMode,
+    JsonExecutionPlan,
+    PlanAdvice,
+}
+
+/// <summary><c>EXPLAIN [PLAN FOR | detail, ...] statement</c>.</summary>
+public sealed record Explain(Statement Statement, NodeList<ExplainDetail> Details) : Statement;
+
+/// <summary><c>USE [CATALOG] name</c>.</summary>
+public sealed record Use(ObjectName Name, bool Catalog = false) : Statement;
+
+/// <summary>A query run on its own.</summary>
+public sealed record QueryStatement(QueryExpr Query) : Statement;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------------------------------------
+
+public abstract record QueryExpr : SqlNode;
+
+/// <summary>
+/// A query body with the clauses that apply to it as a whole: <c>WITH ... body ORDER BY ... LIMIT n OFFSET m</c>.
+/// Only created when at least one of those clauses is present.
+/// </summary>
+public sealed record Query(
+    NodeList<CommonTableExpression> With,
+    QueryExpr Body,
+    NodeList<OrderItem> OrderBy,
+    Expr? Limit = null,
+    Expr? Offset = null) : QueryExpr;
+
+public sealed record CommonTableExpression(Identifier Name, NodeList<Identifier> Columns, QueryExpr Query) : SqlNode;
+
+/// <summary><c>SELECT [DISTINCT] items [FROM] [WHERE] [GROUP BY] [HAVING] [WINDOW]</c>.</summary>
+public sealed record SelectQuery(
+    bool Distinct,
+    NodeList<SelectItem> Items,
+    TableRef? From,
+    Expr? Where,
+    NodeList<Expr> GroupBy,
+    Expr? Having,
+    NodeList<NamedWindow> Windows) : QueryExpr;
+
+public enum SetOperator
+{
+    Union,
+    Intersect,
+    Except,
+}
+
+/// <summary><c>left UNION|INTERSECT|EXCEPT [ALL] right</c>.</summary>
+public sealed record SetOperation(SetOperator Operator, bool All, QueryExpr Left, QueryExpr Right) : QueryExpr;
+
+/// <summary><c>VALUES (a, b), (c, d)</c>.</summary>
+public sealed record ValuesQuery(NodeList<NodeList<Expr>> Rows) : QueryExpr;
+
+public enum NullOrdering
+{
+    Default,
+    First,
+    Last,
+}
+
+public sealed record OrderItem(Expr Expression, bool Descending = false, NullOrdering Nulls = NullOrdering.Default) : SqlNode;
+
+/// <summary><c>WINDOW name AS (spec)</c>.</summary>
+public sealed record NamedWindow(Identifier Name, WindowSpec Spec) : SqlNode;
+
+public abstract record SelectItem : SqlNode;
+
+/// <summary><c>*</c> or <c>t.*</c>.</summary>
+public sealed record SelectAll(ObjectName? Qualifier) : SelectItem;
+
+/// <summary><c>expr [AS alias]</c>.</summary>
+public sealed record SelectExpr(Expr Expression, Identifier? Alias = null) : SelectItem;
+
+// ---------------------------------------------------------------------------------------------------------------
+// FROM
+// ---------------------------------------------------------------------------------------------------------------
+
+public abstract record TableRef : SqlNode;
+
+/// <summary>
+/// A table or view by name, optionally as of a point in time (temporal join:
+/// <c>t FOR SYSTEM_TIME AS OF o.proctime AS r</c>) and with <c>/*+ OPTIONS('k'='v') */</c> hints.
+/// </summary>
+public sealed record NamedTableRef(
+    ObjectName Name,
+    Identifier? Alias,
+    NodeList<Identifier> ColumnAliases,
+    Expr? SystemTimeAsOf,
+    NodeList<TableOption> Hints) : TableRef;
+
+/// <summary><c>[LATERAL] (query) [AS] alias [(cols)]</c>.</summary>
+public sealed record SubqueryRef(QueryExpr Query, Identifier? Alias, NodeList<Identifier> ColumnAliases, bool Lateral = false) : TableRef;
+
+/// <summary>
+/// <c>TABLE(f(...))</c> or <c>LATERAL TABLE(f(...))</c>: a table-valued function such as the window functions
+/// TUMBLE, HOP, SESSION and CUMULATE, or a user table function.
+/// </summary>
+public sealed record TableFunctionRef(FunctionCall Call, Identifier? Alias, NodeList<Identifier> ColumnAliases, bool Lateral = false) : TableRef;
+
+/// <summary><c>UNNEST(expr) [WITH ORDINALITY] [AS] alias [(cols)]</c>.</summary>
+public sealed record UnnestRef(NodeList<Expr> Arguments, bool WithOrdinality, Identifier? Alias, NodeList<Identifier> ColumnAliases) : TableRef;
+
+public enum JoinKind
+{
+    Inner,
+    Left,
+    Right,
+    Full,
+    Cross,
+    /// <summary>A comma in the FROM list; same meaning as <see cref="Cross"/>.</summary>
+    Comma,
+}
+
+/// <summary><c>left [kind] JOIN right [ON cond | USING (cols)]</c>.</summary>
+public sealed record JoinRef(JoinKind Kind, TableRef Left, TableRef Right, Expr? Condition, NodeList<Identifier> Using) : TableRef;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Expressions
+// ---------------------------------------------------------------------------------------------------------------
+
+public abstract record Expr : SqlNode;
+
+public enum NumericKind
+{
+    Integer,
+    Decimal,
+    /// <summary>With an exponent: <c>1.5E3</c>.</summary>
+    Approximate,
+}
+
+/// <summary>A number as written.</summary>
+public sealed record NumericLiteral(string Text, NumericKind Kind) : Expr;
+
+/// <summary>A string literal, unescaped; <c>${NAME}</c> kept verbatim.</summary>
+public sealed record StringLiteral(string Value) : Expr;
+
+public sealed record BooleanLiteral(bool Value) : Expr;
+
+public sealed record NullLiteral : Expr;
+
+public enum TimeUnit
+{
+    Year,
+    Quarter,
+    Month,
+    Week,
+    Day,
+    Hour,
+    Minute,
+    Second,
+    Millisecond,
+    Microsecond,
+    Nanosecond,
+    DayOfWeek,
+    DayOfYear,
+    Epoch,
+    Decade,
+    Century,
+    Millennium,
+}
+
+/// <summary><c>MINUTE</c> or <c>MINUTE TO SECOND</c>.</summary>
+public sealed record IntervalQualifier(TimeUnit Start, TimeUnit? End = null) : SqlNode;
+
+/// <summary><c>INTERVAL '5' MINUTE</c>, <c>INTERVAL '1:30' MINUTE TO SECOND</c>.</summary>
+public sealed record IntervalLiteral(string Value, IntervalQualifier Qualifier) : Expr;
+
+public enum TypedLiteralKind
+{
+    Date,
+    Time,
+    Timestamp,
+    TimestampLtz,
+}
+
+/// <summary><c>DATE '2024-01-01'</c>, <c>TIME '10:00:00'</c>, <c>TIMESTAMP '2024-01-01 00:00:00'</c>.</summary>
+public sealed record TypedLiteral(TypedLiteralKind Kind, string Value) : Expr;
+
+/// <summary>
+/// A dotted name in an expression: <c>a</c>, <c>t.a</c>, <c>t.a.field</c>. Whether a part is a table alias, a column
+/// or a nested field is for the binder to decide.
+/// </summary>
+public sealed record ColumnRef(NodeList<Identifier> Names) : Expr;
+
+/// <summary><c>expr.field</c> where expr is not a plain name, e.g. <c>f(x).a</c> or <c>arr[1].b</c>.</summary>
+public sealed record FieldAccess(Expr Target, Identifier Field) : Expr;
+
+/// <summary><c>arr[1]</c>, <c>map['k']</c>.</summary>
+public sealed record Subscript(Expr Target, Expr Index) : Expr;
+
+public enum UnaryOperator
+{
+    Negate,
+    Plus,
+    Not,
+}
+
+public sealed record UnaryExpr(UnaryOperator Operator, Expr Operand) : Expr;
+
+public enum BinaryOperator
+{
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+    Modulo,
+    Concat,
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+    And,
+    Or,
+}
+
+public sealed record BinaryExpr(BinaryOperator Operator, Expr Left, Expr Right) : Expr;
+
+public enum IsPredicate
+{
+    Null,
+    True,
+    False,
+    Unknown,
+}
+
+/// <summary><c>x IS [NOT] NULL|TRUE|FALSE|UNKNOWN</c>.</summary>
+public sealed record IsExpr(Expr Operand, IsPredicate Predicate, bool Negated = false) : Expr;
+
+/// <summary><c>a IS [NOT] DISTINCT FROM b</c>.</summary>
+public sealed record IsDistinctFromExpr(Expr Left, Expr Right, bool Negated = false) : Expr;
+
+/// <summary><c>x [NOT] IN (a, b, c)</c>.</summary>
+public sealed record InListExpr(Expr Operand, NodeList<Expr> Values, bool Negated = false) : Expr;
+
+/// <summary><c>x [NOT] IN (SELECT ...)</c>.</summary>
+public sealed record InSubqueryExpr(Expr Operand, QueryExpr Query, bool Negated = false) : Expr;
+
+/// <summary><c>EXISTS (SELECT ...)</c>.</summary>
+public sealed record ExistsExpr(QueryExpr Query) : Expr;
+
+/// <summary>A scalar subquery <c>(SELECT ...)</c>.</summary>
+public sealed record SubqueryExpr(QueryExpr Query) : Expr;
+
+/// <summary><c>x [NOT] LIKE pattern [ESCAPE e]</c>.</summary>
+public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false) : Expr;
+
+/// <summary><c>x [NOT] BETWEEN low AND high</c>.</summary>
+public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false) : Expr;
+
+public sealed record WhenClause(Expr Condition, Expr Result) : SqlNode;
+
+/// <summary>Simple (<see cref="Operand"/> set) or searched CASE.</summary>
+public sealed record CaseExpr(Expr? Operand, NodeList<WhenClause> Whens, Expr? Else) : Expr;
+
+/// <summary><c>CAST(x AS type)</c> or <c>TRY_CAST(x AS type)</c>.</summary>
+public sealed record CastExpr(Expr Operand, TypeSpec Type, bool Try = false) : Expr;
+
+/// <summary>
+/// A function call: <c>f(a, b)</c>, <c>COUNT(*)</c> (<see cref="Star"/>), <c>COUNT(DISTINCT x)</c>,
+/// <c>SUM(x) FILTER (WHERE c)</c>, <c>ROW_NUMBER() OVER (...)</c>. Niladic functions written without parentheses
+/// (<c>CURRENT_TIMESTAMP</c>) are calls with no arguments. <c>SUBSTRING(s FROM a FOR b)</c> is normalised to
+/// <c>SUBSTRING(s, a, b)</c>. Window TVF arguments appear as <see cref="TableArgument"/>,
+/// <see cref="DescriptorExpr"/> and <see cref="NamedArgument"/>.
+/// </summary>
+public sealed record FunctionCall(
+    ObjectName Name,
+    NodeList<Expr> Arguments,
+    bool Distinct = false,
+    bool Star = false,
+    Expr? Filter = null,
+    WindowSpec? Over = null) : Expr
+{
+    /// <summary>The unqualified function name, upper-cased for matching built-ins.</summary>
+    public string UpperName => Name.Last.Value.ToUpperInvariant();
+}
+
+/// <summary><c>name => value</c> inside a function call.</summary>
+public sealed record NamedArgument(Identifier Name, Expr Value) : Expr;
+
+/// <summary><c>TABLE t [PARTITION BY a, b] [ORDER BY c]</c> or <c>TABLE (query)</c> as a table-function argument.</summary>
+public sealed record TableArgument(ObjectName? Table, QueryExpr? Query, NodeList<Expr> PartitionBy, NodeList<OrderItem> OrderBy) : Expr;
+
+/// <summary><c>DESCRIPTOR(a, b)</c>.</summary>
+public sealed record DescriptorExpr(NodeList<Identifier> Columns) : Expr;
+
+/// <summary><c>EXTRACT(unit FROM x)</c>.</summary>
+public sealed record ExtractExpr(TimeUnit Unit, Expr Source) : Expr;
+
+/// <summary><c>FLOOR(x TO unit)</c> or <c>CEIL(x TO unit)</c>. Plain <c>FLOOR(x)</c> is a <see cref="FunctionCall"/>.</summary>
+public sealed record FloorCeilExpr(bool Ceiling, Expr Operand, TimeUnit Unit) : Expr;
+
+/// <summary><c>TIMESTAMPDIFF(unit, start, end)</c>.</summary>
+public sealed record TimestampDiffExpr(TimeUnit Unit, Expr Start, Expr End) : Expr;
+
+/// <summary><c>TIMESTAMPADD(unit, amount, ts)</c>.</summary>
+public sealed record TimestampAddExpr(TimeUnit Unit, Expr Amount, Expr Timestamp) : Expr;
+
+public enum TrimMode
+{
+    Both,
+    Leading,
+    Trailing,
+}
+
+/// <summary><c>TRIM([BOTH|LEADING|TRAILING] [chars] FROM s)</c> or <c>TRIM(s)</c>.</summary>
+public sealed record TrimExpr(TrimMode Mode, Expr? Characters, Expr Source) : Expr;
+
+/// <summary><c>POSITION(needle IN haystack)</c>.</summary>
+public sealed record PositionExpr(Expr Needle, Expr Haystack) : Expr;
+
+/// <summary><c>ROW(a, b)</c> or <c>(a, b)</c>.</summary>
+public sealed record RowConstructor(NodeList<Expr> Fields) : Expr;
+
+/// <summary><c>ARRAY[a, b]</c>.</summary>
+public sealed record ArrayConstructor(NodeList<Expr> Elements) : Expr;
+
+/// <summary><c>MAP[k1, v1, k2, v2]</c>.</summary>
+public sealed record MapConstructor(NodeList<Expr> KeysAndValues) : Expr;
+
+/// <summary><c>GROUPING SETS ((a, b), (a), ())</c> in GROUP BY; each set is a <see cref="RowConstructor"/> or a single expression.</summary>
+public sealed record GroupingSetsExpr(NodeList<Expr> Sets) : Expr;
+
+// ---------------------------------------------------------------------------------------------------------------
+// OVER windows
+// ---------------------------------------------------------------------------------------------------------------
+
+/// <summary><c>OVER (PARTITION BY ... ORDER BY ... ROWS|RANGE ...)</c>, or <c>OVER w</c> (only <see cref="BaseWindow"/>).</summary>
+public sealed record WindowSpec(Identifier? BaseWindow, NodeList<Expr> PartitionBy, NodeList<OrderItem> OrderBy, WindowFrame? Frame) : SqlNode;
+
+public enum FrameUnit
+{
+    Rows,
+    Range,
+}
+
+/// <summary><c>ROWS|RANGE BETWEEN start AND end</c>, or <c>ROWS|RANGE start</c> (<see cref="End"/> null).</summary>
+public sealed record WindowFrame(FrameUnit Unit, FrameBound Start, FrameBound? End) : SqlNode;
+
+public enum FrameBoundKind
+{
+    UnboundedPreceding,
+    Preceding,
+    CurrentRow,
+    Following,
+    UnboundedFollowing,
+}
+
+/// <summary><c>UNBOUNDED PRECEDING</c>, <c>n PRECEDING</c>, <c>CURRENT ROW</c>, ...; <see cref="Offset"/> for the bounded forms.</summary>
+public sealed record FrameBound(FrameBoundKind Kind, Expr? Offset = null) : SqlNode;

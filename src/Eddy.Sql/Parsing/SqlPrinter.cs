@@ -1,0 +1,1017 @@
+using System.Text;
+using QueryNode = Eddy.Sql.Parsing.Query;
+
+namespace Eddy.Sql.Parsing;
+
+/// <summary>
+/// Prints a syntax tree back as Flink SQL. The output parses back to an equal tree: parentheses are added where
+/// precedence needs them, identifiers are back-quoted where needed, and strings are re-escaped.
+/// </summary>
+public static class SqlPrinter
+{
+    public static string Print(SqlNode node)
+    {
+        var sb = new StringBuilder();
+        new Writer(sb).Node(node);
+        return sb.ToString();
+    }
+
+    public static void AppendIdentifier(StringBuilder sb, string name)
+    {
+        if (Keywords.NeedsQuoting(name)) sb.Append('`').Append(name.Replace("`", "``", StringComparison.Ordinal)).Append('`');
+        else sb.Append(name);
+    }
+
+    public static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>The binding power of an expression's outermost operator (see <see cref="SqlParser"/>).</summary>
+    internal static int Precedence(Expr e) => e switch
+    {
+        BinaryExpr b => b.Operator switch
+        {
+            BinaryOperator.Or => SqlParser.PrecOr,
+            BinaryOperator.And => SqlParser.PrecAnd,
+            BinaryOperator.Add or BinaryOperator.Subtract => SqlParser.PrecAdditive,
+            BinaryOperator.Multiply or BinaryOperator.Divide or BinaryOperator.Modulo or BinaryOperator.Concat => SqlParser.PrecMultiplicative,
+            _ => SqlParser.PrecComparison,
+        },
+        UnaryExpr { Operator: UnaryOperator.Not } => SqlParser.PrecNot,
+        UnaryExpr => SqlParser.PrecUnary,
+        IsExpr or IsDistinctFromExpr => SqlParser.PrecIs,
+        InListExpr or InSubqueryExpr or LikeExpr or BetweenExpr => SqlParser.PrecIn,
+        _ => SqlParser.PrecPrimary,
+    };
+
+    private static readonly HashSet<string> Niladic = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP",
+    };
+
+    private sealed class Writer(StringBuilder sb)
+    {
+        public void Node(SqlNode node)
+        {
+            switch (node)
+            {
+                case SqlScript s:
+                    foreach (var st in s.Statements)
+                    {
+                        Statement(st);
+                        sb.Append(";\n");
+                    }
+                    break;
+                case Statement st: Statement(st); break;
+                case QueryExpr q: Query(q); break;
+                case Expr e: Expr(e); break;
+                case TableRef t: TableRef(t); break;
+                case TypeSpec t: DataTypes.Append(sb, t.Type); break;
+                case Identifier i: Id(i); break;
+                case ObjectName n: Name(n); break;
+                case SelectItem item: SelectItem(item); break;
+                case OrderItem o: OrderItem(o); break;
+                case WindowSpec w: WindowSpec(w); break;
+                case TableColumn c: Column(c); break;
+                case WatermarkSpec w: Watermark(w); break;
+                case PrimaryKeySpec pk: PrimaryKey(pk); break;
+                case TableOption o: Option(o); break;
+                case IntervalQualifier q: Qualifier(q); break;
+                default: throw new NotSupportedException($"cannot print {node.GetType().Name}");
+            }
+        }
+
+        private void Id(Identifier id) => AppendIdentifier(sb, id.Value);
+
+        private void Name(ObjectName name)
+        {
+            for (int i = 0; i < name.Parts.Count; i++)
+            {
+                if (i > 0) sb.Append('.');
+                Id(name.Parts[i]);
+            }
+        }
+
+        private void IdList(NodeList<Identifier> ids)
+        {
+            sb.Append('(');
+            for (int i = 0; i < ids.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                Id(ids[i]);
+            }
+            sb.Append(')');
+        }
+
+        private void Str(string s) => sb.Append(Quote(s));
+
+        private void ExprList(NodeList<Expr> list)
+        {
+            for (int i = 0; i < list.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                Expr(list[i]);
+            }
+        }
+
+        // --------------------------------------------------------------------------------------------------------
+        // Statements
+        // --------------------------------------------------------------------------------------------------------
+
+        private void Statement(Statement statement)
+        {
+            switch (statement)
+            {
+                case CreateTable t: CreateTable(t); break;
+                case DropTable d:
+                    sb.Append("DROP ");
+                    if (d.Temporary) sb.Append("TEMPORARY ");
+                    sb.Append("TABLE ");
+                    if (d.IfExists) sb.Append("IF EXISTS ");
+                    Name(d.Name);
+                    break;
+                case CreateView v:
+                    sb.Append("CREATE ");
+                    if (v.Temporary) sb.Append("TEMPORARY ");
+                    sb.Append("VIEW ");
+                    if (v.IfNotExists) sb.Append("IF NOT EXISTS ");
+                    Name(v.Name);
+                    if (!v.Columns.IsEmpty)
+                    {
+                        sb.Append(' ');
+                        IdList(v.Columns);
+                    }
+                    if (v.Comment is not null)
+                    {
+                        sb.Append(" COMMENT ");
+                        Str(v.Comment);
+                    }
+                    sb.Append(" AS\n");
+                    Query(v.Query);
+                    break;
+                case DropView d:
+                    sb.Append("DROP ");
+                    if (d.Temporary) sb.Append("TEMPORARY ");
+                    sb.Append("VIEW ");
+                    if (d.IfExists) sb.Append("IF EXISTS ");
+                    Name(d.Name);
+                    break;
+                case CreateFunction f:
+                    sb.Append("CREATE ").Append(ScopeText(f.Scope)).Append("FUNCTION ");
+                    if (f.IfNotExists) sb.Append("IF NOT EXISTS ");
+                    Name(f.Name);
+                    sb.Append(" AS ");
+                    Str(f.ClassName);
+                    if (f.Language is not null) sb.Append(" LANGUAGE ").Append(f.Language);
+                    break;
+                case DropFunction f:
+                    sb.Append("DROP ").Append(ScopeText(f.Scope)).Append("FUNCTION ");
+                    if (f.IfExists) sb.Append("IF EXISTS ");
+                    Name(f.Name);
+                    break;
+                case Insert i: Insert(i); break;
+                case StatementSet s:
+                    sb.Append("EXECUTE STATEMENT SET\nBEGIN\n");
+                    foreach (var i in s.Inserts)
+                    {
+                        Insert(i);
+                        sb.Append(";\n");
+                    }
+                    sb.Append("END");
+                    break;
+                case SetOption s:
+                    sb.Append("SET");
+                    if (s.Key is not null)
+                    {
+                        sb.Append(' ');
+                        Str(s.Key);
+                        sb.Append(" = ");
+                        Str(s.Value ?? "");
+                    }
+                    break;
+                case ResetOption r:
+                    sb.Append("RESET");
+                    if (r.Key is not null)
+                    {
+                        sb.Append(' ');
+                        Str(r.Key);
+                    }
+                    break;
+                case Show s: sb.Append("SHOW ").Append(s.Kind.ToString().ToUpperInvariant()); break;
+                case Describe d:
+                    sb.Append("DESCRIBE ");
+                    if (d.Extended) sb.Append("EXTENDED ");
+                    Name(d.Name);
+                    break;
+                case Explain e:
+                    sb.Append("EXPLAIN ");
+                    if (e.Details.IsEmpty)
+                    {
+                        sb.Append("PLAN FOR ");
+                    }
+                    else
+                    {
+                        for (int i = 0; i < e.Details.Count; i++)
+                        {
+                            if (i > 0) sb.Append(", ");
+                            sb.Append(e.Details[i] switch
+                            {
+                                ExplainDetail.EstimatedCost => "ESTIMATED_COST",
+                                ExplainDetail.ChangelogMode => "CHANGELOG_MODE",
+                                ExplainDetail.JsonExecutionPlan => "JSON_EXECUTION_PLAN",
+                                _ => "PLAN_ADVICE",
+                            });
+                        }
+                        sb.Append(' ');
+                    }
+                    Statement(e.Statement);
+                    break;
+                case Use u:
+                    sb.Append(u.Catalog ? "USE CATALOG " : "USE ");
+                    Name(u.Name);
+                    break;
+                case QueryStatement q: Query(q.Query); break;
+                default: throw new NotSupportedException($"cannot print {statement.GetType().Name}");
+            }
+        }
+
+        private static string ScopeText(FunctionScope scope) => scope switch
+        {
+            FunctionScope.Temporary => "TEMPORARY ",
+            FunctionScope.TemporarySystem => "TEMPORARY SYSTEM ",
+            _ => "",
+        };
+
+        private void Insert(Insert i)
+        {
+            sb.Append(i.Overwrite ? "INSERT OVERWRITE " : "INSERT INTO ");
+            Name(i.Target);
+            if (!i.Columns.IsEmpty)
+            {
+                sb.Append(' ');
+                IdList(i.Columns);
+            }
+            sb.Append('\n');
+            Query(i.Source);
+        }
+
+        private void CreateTable(CreateTable t)
+        {
+            sb.Append("CREATE ");
+            if (t.OrReplace) sb.Append("OR REPLACE ");
+            if (t.Temporary) sb.Append("TEMPORARY ");
+            sb.Append("TABLE ");
+            if (t.IfNotExists) sb.Append("IF NOT EXISTS ");
+            Name(t.Name);
+            var elements = new List<SqlNode>(t.Columns);
+            if (t.Watermark is not null) elements.Add(t.Watermark);
+            if (t.PrimaryKey is not null) elements.Add(t.PrimaryKey);
+            if (elements.Count > 0)
+            {
+                sb.Append(" (\n");
+                for (int i = 0; i < elements.Count; i++)
+                {
+                    sb.Append("  ");
+                    Node(elements[i]);
+                    sb.Append(i < elements.Count - 1 ? ",\n" : "\n");
+                }
+                sb.Append(')');
+            }
+            if (t.Comment is not null)
+            {
+                sb.Append(" COMMENT ");
+                Str(t.Comment);
+            }
+            if (!t.PartitionedBy.IsEmpty)
+            {
+                sb.Append(" PARTITIONED BY ");
+                IdList(t.PartitionedBy);
+            }
+            if (!t.Options.IsEmpty)
+            {
+                sb.Append(" WITH (\n");
+                for (int i = 0; i < t.Options.Count; i++)
+                {
+                    sb.Append("  ");
+                    Option(t.Options[i]);
+                    sb.Append(i < t.Options.Count - 1 ? ",\n" : "\n");
+                }
+                sb.Append(')');
+            }
+            if (t.AsQuery is not null)
+            {
+                sb.Append(" AS\n");
+                Query(t.AsQuery);
+            }
+        }
+
+        private void Column(TableColumn c)
+        {
+            Id(c.Name);
+            switch (c)
+            {
+                case PhysicalColumn pc:
+                    sb.Append(' ');
+                    DataTypes.Append(sb, pc.Type.Type);
+                    break;
+                case ComputedColumn cc:
+                    sb.Append(" AS ");
+                    Expr(cc.Expression);
+                    break;
+                case MetadataColumn mc:
+                    sb.Append(' ');
+                    DataTypes.Append(sb, mc.Type.Type);
+                    sb.Append(" METADATA");
+                    if (mc.MetadataKey is not null)
+                    {
+                        sb.Append(" FROM ");
+                        Str(mc.MetadataKey);
+                    }
+                    if (mc.IsVirtual) sb.Append(" VIRTUAL");
+                    break;
+            }
+            if (c.Comment is not null)
+            {
+                sb.Append(" COMMENT ");
+                Str(c.Comment);
+            }
+        }
+
+        private void Watermark(WatermarkSpec w)
+        {
+            sb.Append("WATERMARK FOR ");
+            Id(w.Column);
+            sb.Append(" AS ");
+            Expr(w.Strategy);
+        }
+
+        private void PrimaryKey(PrimaryKeySpec pk)
+        {
+            if (pk.ConstraintName is not null)
+            {
+                sb.Append("CONSTRAINT ");
+                Id(pk.ConstraintName);
+                sb.Append(' ');
+            }
+            sb.Append("PRIMARY KEY ");
+            IdList(pk.Columns);
+            if (pk.NotEnforced) sb.Append(" NOT ENFORCED");
+        }
+
+        private void Option(TableOption o)
+        {
+            Str(o.Key);
+            sb.Append(" = ");
+            Str(o.Value);
+        }
+
+        // --------------------------------------------------------------------------------------------------------
+        // Queries
+        // --------------------------------------------------------------------------------------------------------
+
+        private void Query(QueryExpr q)
+        {
+            switch (q)
+            {
+                case QueryNode w:
+                    if (!w.With.IsEmpty)
+                    {
+                        sb.Append("WITH ");
+                        for (int i = 0; i < w.With.Count; i++)
+                        {
+                            if (i > 0) sb.Append(",\n");
+                            var cte = w.With[i];
+                            Id(cte.Name);
+                            if (!cte.Columns.IsEmpty)
+                            {
+                                sb.Append(' ');
+                                IdList(cte.Columns);
+                            }
+                            sb.Append(" AS (");
+                            Query(cte.Query);
+                            sb.Append(')');
+                        }
+                        sb.Append('\n');
+                    }
+                    if (w.Body is QueryNode) ParenQuery(w.Body);
+                    else Query(w.Body);
+                    if (!w.OrderBy.IsEmpty)
+                    {
+                        sb.Append("\nORDER BY ");
+                        OrderItems(w.OrderBy);
+                    }
+                    if (w.Limit is not null)
+                    {
+                        sb.Append("\nLIMIT ");
+                        Expr(w.Limit);
+                    }
+                    if (w.Offset is not null)
+                    {
+                        sb.Append("\nOFFSET ");
+                        Expr(w.Offset);
+                    }
+                    break;
+                case SetOperation s:
+                {
+                    int prec = s.Operator == SetOperator.Intersect ? 2 : 1;
+                    SetOperand(s.Left, prec);
+                    sb.Append('\n').Append(s.Operator.ToString().ToUpperInvariant());
+                    if (s.All) sb.Append(" ALL");
+                    sb.Append('\n');
+                    SetOperand(s.Right, prec + 1);
+                    break;
+                }
+                case ValuesQuery v:
+                    sb.Append("VALUES ");
+                    for (int i = 0; i < v.Rows.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        sb.Append('(');
+                        ExprList(v.Rows[i]);
+                        sb.Append(')');
+                    }
+                    break;
+                case SelectQuery s: Select(s); break;
+                default: throw new NotSupportedException($"cannot print {q.GetType().Name}");
+            }
+        }
+
+        private void SetOperand(QueryExpr q, int minPrec)
+        {
+            bool paren = q switch
+            {
+                QueryNode => true,
+                SetOperation s => (s.Operator == SetOperator.Intersect ? 2 : 1) < minPrec,
+                _ => false,
+            };
+            if (paren) ParenQuery(q);
+            else Query(q);
+        }
+
+        private void ParenQuery(QueryExpr q)
+        {
+            sb.Append('(');
+            Query(q);
+            sb.Append(')');
+        }
+
+        private void Select(SelectQuery s)
+        {
+            sb.Append("SELECT ");
+            if (s.Distinct) sb.Append("DISTINCT ");
+            for (int i = 0; i < s.Items.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                SelectItem(s.Items[i]);
+            }
+            if (s.From is not null)
+            {
+                sb.Append("\nFROM ");
+                TableRef(s.From);
+            }
+            if (s.Where is not null)
+            {
+                sb.Append("\nWHERE ");
+                Expr(s.Where);
+            }
+            if (!s.GroupBy.IsEmpty)
+            {
+                sb.Append("\nGROUP BY ");
+                ExprList(s.GroupBy);
+            }
+            if (s.Having is not null)
+            {
+                sb.Append("\nHAVING ");
+                Expr(s.Having);
+            }
+            if (!s.Windows.IsEmpty)
+            {
+                sb.Append("\nWINDOW ");
+                for (int i = 0; i < s.Windows.Count; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    Id(s.Windows[i].Name);
+                    sb.Append(" AS ");
+                    WindowSpec(s.Windows[i].Spec, forceParens: true);
+                }
+            }
+        }
+
+        private void SelectItem(SelectItem item)
+        {
+            switch (item)
+            {
+                case SelectAll a:
+                    if (a.Qualifier is not null)
+                    {
+                        Name(a.Qualifier);
+                        sb.Append('.');
+                    }
+                    sb.Append('*');
+                    break;
+                case SelectExpr e:
+                    Expr(e.Expression);
+                    if (e.Alias is not null)
+                    {
+                        sb.Append(" AS ");
+                        Id(e.Alias);
+                    }
+                    break;
+            }
+        }
+
+        private void OrderItems(NodeList<OrderItem> items)
+        {
+            for (int i = 0; i < items.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                OrderItem(items[i]);
+            }
+        }
+
+        private void OrderItem(OrderItem o)
+        {
+            Expr(o.Expression);
+            if (o.Descending) sb.Append(" DESC");
+            if (o.Nulls == NullOrdering.First) sb.Append(" NULLS FIRST");
+            else if (o.Nulls == NullOrdering.Last) sb.Append(" NULLS LAST");
+        }
+
+        // --------------------------------------------------------------------------------------------------------
+        // FROM
+        // --------------------------------------------------------------------------------------------------------
+
+        private void TableRef(TableRef t)
+        {
+            switch (t)
+            {
+                case NamedTableRef n:
+                    Name(n.Name);
+                    if (!n.Hints.IsEmpty)
+                    {
+                        sb.Append(" /*+ OPTIONS(");
+                        for (int i = 0; i < n.Hints.Count; i++)
+                        {
+                            if (i > 0) sb.Append(", ");
+                            Option(n.Hints[i]);
+                        }
+                        sb.Append(") */");
+                    }
+                    if (n.SystemTimeAsOf is not null)
+                    {
+                        sb.Append(" FOR SYSTEM_TIME AS OF ");
+                        Expr(n.SystemTimeAsOf, SqlParser.PrecAdditive);
+                    }
+                    Alias(n.Alias, n.ColumnAliases);
+                    break;
+                case SubqueryRef s:
+                    if (s.Lateral) sb.Append("LATERAL ");
+                    ParenQuery(s.Query);
+                    Alias(s.Alias, s.ColumnAliases);
+                    break;
+                case TableFunctionRef f:
+                    if (f.Lateral) sb.Append("LATERAL ");
+                    sb.Append("TABLE(");
+                    Expr(f.Call);
+                    sb.Append(')');
+                    Alias(f.Alias, f.ColumnAliases);
+                    break;
+                case UnnestRef u:
+                    sb.Append("UNNEST(");
+                    ExprList(u.Arguments);
+                    sb.Append(')');
+                    if (u.WithOrdinality) sb.Append(" WITH ORDINALITY");
+                    Alias(u.Alias, u.ColumnAliases);
+                    break;
+                case JoinRef j:
+                    TableRef(j.Left);
+                    sb.Append(j.Kind switch
+                    {
+                        JoinKind.Comma => ",\n  ",
+                        JoinKind.Cross => "\nCROSS JOIN ",
+                        JoinKind.Inner => "\nJOIN ",
+                        JoinKind.Left => "\nLEFT JOIN ",
+                        JoinKind.Right => "\nRIGHT JOIN ",
+                        _ => "\nFULL JOIN ",
+                    });
+                    if (j.Right is JoinRef)
+                    {
+                        sb.Append('(');
+                        TableRef(j.Right);
+                        sb.Append(')');
+                    }
+                    else
+                    {
+                        TableRef(j.Right);
+                    }
+                    if (j.Condition is not null)
+                    {
+                        sb.Append(" ON ");
+                        Expr(j.Condition);
+                    }
+                    else if (!j.Using.IsEmpty)
+                    {
+                        sb.Append(" USING ");
+                        IdList(j.Using);
+                    }
+                    break;
+                default: throw new NotSupportedException($"cannot print {t.GetType().Name}");
+            }
+        }
+
+        private void Alias(Identifier? alias, NodeList<Identifier> columns)
+        {
+            if (alias is null) return;
+            sb.Append(" AS ");
+            Id(alias);
+            if (!columns.IsEmpty) IdList(columns);
+        }
+
+        // --------------------------------------------------------------------------------------------------------
+        // Expressions
+        // --------------------------------------------------------------------------------------------------------
+
+        /// <summary>Prints <paramref name="e"/>, parenthesised if it binds looser than <paramref name="minPrec"/>.</summary>
+        private void Expr(Expr e, int minPrec = 0)
+        {
+            if (Precedence(e) < minPrec)
+            {
+                sb.Append('(');
+                Expr(e);
+                sb.Append(')');
+                return;
+            }
+            switch (e)
+            {
+                case NumericLiteral n: sb.Append(n.Text); break;
+                case StringLiteral s: Str(s.Value); break;
+                case BooleanLiteral b: sb.Append(b.Value ? "TRUE" : "FALSE"); break;
+                case NullLiteral: sb.Append("NULL"); break;
+                case IntervalLiteral i:
+                    sb.Append("INTERVAL ");
+                    Str(i.Value);
+                    sb.Append(' ');
+                    Qualifier(i.Qualifier);
+                    break;
+                case TypedLiteral t:
+                    sb.Append(t.Kind switch
+                    {
+                        TypedLiteralKind.Date => "DATE ",
+                        TypedLiteralKind.Time => "TIME ",
+                        TypedLiteralKind.Timestamp => "TIMESTAMP ",
+                        _ => "TIMESTAMP_LTZ ",
+                    });
+                    Str(t.Value);
+                    break;
+                case ColumnRef c:
+                    for (int i = 0; i < c.Names.Count; i++)
+                    {
+                        if (i > 0) sb.Append('.');
+                        Id(c.Names[i]);
+                    }
+                    break;
+                case FieldAccess f:
+                    if (f.Target is ColumnRef)
+                    {
+                        sb.Append('(');
+                        Expr(f.Target);
+                        sb.Append(')');
+                    }
+                    else
+                    {
+                        Expr(f.Target, SqlParser.PrecPrimary);
+                    }
+                    sb.Append('.');
+                    Id(f.Field);
+                    break;
+                case Subscript s:
+                    Expr(s.Target, SqlParser.PrecPrimary);
+                    sb.Append('[');
+                    Expr(s.Index);
+                    sb.Append(']');
+                    break;
+                case UnaryExpr u:
+                    if (u.Operator == UnaryOperator.Not)
+                    {
+                        sb.Append("NOT ");
+                        Expr(u.Operand, SqlParser.PrecIs);
+                    }
+                    else
+                    {
+                        sb.Append(u.Operator == UnaryOperator.Negate ? '-' : '+');
+                        int mark = sb.Length;
+                        Expr(u.Operand, SqlParser.PrecUnary);
+                        // Avoid "--" (a comment) and "+-" ambiguity by separating signs.
+                        if (sb.Length > mark && sb[mark] is '-' or '+') sb.Insert(mark, ' ');
+                    }
+                    break;
+                case BinaryExpr b:
+                {
+                    int prec = Precedence(b);
+                    Expr(b.Left, prec);
+                    sb.Append(b.Operator switch
+                    {
+                        BinaryOperator.Add => " + ",
+                        BinaryOperator.Subtract => " - ",
+                        BinaryOperator.Multiply => " * ",
+                        BinaryOperator.Divide => " / ",
+                        BinaryOperator.Modulo => " % ",
+                        BinaryOperator.Concat => " || ",
+                        BinaryOperator.Equal => " = ",
+                        BinaryOperator.NotEqual => " <> ",
+                        BinaryOperator.Less => " < ",
+                        BinaryOperator.LessOrEqual => " <= ",
+                        BinaryOperator.Greater => " > ",
+                        BinaryOperator.GreaterOrEqual => " >= ",
+                        BinaryOperator.And => " AND ",
+                        _ => " OR ",
+                    });
+                    Expr(b.Right, prec + 1);
+                    break;
+                }
+                case IsExpr i:
+                    Expr(i.Operand, SqlParser.PrecIs);
+                    sb.Append(i.Negated ? " IS NOT " : " IS ").Append(i.Predicate.ToString().ToUpperInvariant());
+                    break;
+                case IsDistinctFromExpr d:
+                    Expr(d.Left, SqlParser.PrecIs);
+                    sb.Append(d.Negated ? " IS NOT DISTINCT FROM " : " IS DISTINCT FROM ");
+                    Expr(d.Right, SqlParser.PrecComparison);
+                    break;
+                case InListExpr i:
+                    Expr(i.Operand, SqlParser.PrecIn);
+                    sb.Append(i.Negated ? " NOT IN (" : " IN (");
+                    ExprList(i.Values);
+                    sb.Append(')');
+                    break;
+                case InSubqueryExpr i:
+                    Expr(i.Operand, SqlParser.PrecIn);
+                    sb.Append(i.Negated ? " NOT IN " : " IN ");
+                    ParenQuery(i.Query);
+                    break;
+                case LikeExpr l:
+                    Expr(l.Operand, SqlParser.PrecIn);
+                    sb.Append(l.Negated ? " NOT LIKE " : " LIKE ");
+                    Expr(l.Pattern, SqlParser.PrecAdditive);
+                    if (l.Escape is not null)
+                    {
+                        sb.Append(" ESCAPE ");
+                        Expr(l.Escape, SqlParser.PrecAdditive);
+                    }
+                    break;
+                case BetweenExpr b:
+                    Expr(b.Operand, SqlParser.PrecIn);
+                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ");
+                    Expr(b.Low, SqlParser.PrecAdditive);
+                    sb.Append(" AND ");
+                    Expr(b.High, SqlParser.PrecAdditive);
+                    break;
+                case ExistsExpr x:
+                    sb.Append("EXISTS ");
+                    ParenQuery(x.Query);
+                    break;
+                case SubqueryExpr s: ParenQuery(s.Query); break;
+                case CaseExpr c:
+                    sb.Append("CASE");
+                    if (c.Operand is not null)
+                    {
+                        sb.Append(' ');
+                        Expr(c.Operand);
+                    }
+                    foreach (var w in c.Whens)
+                    {
+                        sb.Append(" WHEN ");
+                        Expr(w.Condition);
+                        sb.Append(" THEN ");
+                        Expr(w.Result);
+                    }
+                    if (c.Else is not null)
+                    {
+                        sb.Append(" ELSE ");
+                        Expr(c.Else);
+                    }
+                    sb.Append(" END");
+                    break;
+                case CastExpr c:
+                    sb.Append(c.Try ? "TRY_CAST(" : "CAST(");
+                    Expr(c.Operand);
+                    sb.Append(" AS ");
+                    DataTypes.Append(sb, c.Type.Type);
+                    sb.Append(')');
+                    break;
+                case FunctionCall f: Call(f); break;
+                case NamedArgument n:
+                    Id(n.Name);
+                    sb.Append(" => ");
+                    Expr(n.Value);
+                    break;
+                case TableArgument t:
+                    sb.Append("TABLE ");
+                    if (t.Table is not null) Name(t.Table);
+                    else ParenQuery(t.Query!);
+                    if (!t.PartitionBy.IsEmpty)
+                    {
+                        sb.Append(" PARTITION BY ");
+                        ExprList(t.PartitionBy);
+                    }
+                    if (!t.OrderBy.IsEmpty)
+                    {
+                        sb.Append(" ORDER BY ");
+                        OrderItems(t.OrderBy);
+                    }
+                    break;
+                case DescriptorExpr d:
+                    sb.Append("DESCRIPTOR");
+                    IdList(d.Columns);
+                    break;
+                case ExtractExpr x:
+                    sb.Append("EXTRACT(").Append(UnitText(x.Unit)).Append(" FROM ");
+                    Expr(x.Source);
+                    sb.Append(')');
+                    break;
+                case FloorCeilExpr f:
+                    sb.Append(f.Ceiling ? "CEIL(" : "FLOOR(");
+                    Expr(f.Operand);
+                    sb.Append(" TO ").Append(UnitText(f.Unit)).Append(')');
+                    break;
+                case TimestampDiffExpr d:
+                    sb.Append("TIMESTAMPDIFF(").Append(UnitText(d.Unit)).Append(", ");
+                    Expr(d.Start);
+                    sb.Append(", ");
+                    Expr(d.End);
+                    sb.Append(')');
+                    break;
+                case TimestampAddExpr a:
+                    sb.Append("TIMESTAMPADD(").Append(UnitText(a.Unit)).Append(", ");
+                    Expr(a.Amount);
+                    sb.Append(", ");
+                    Expr(a.Timestamp);
+                    sb.Append(')');
+                    break;
+                case TrimExpr t:
+                    sb.Append("TRIM(");
+                    if (t.Mode != TrimMode.Both || t.Characters is not null)
+                    {
+                        sb.Append(t.Mode.ToString().ToUpperInvariant()).Append(' ');
+                        if (t.Characters is not null)
+                        {
+                            Expr(t.Characters);
+                            sb.Append(' ');
+                        }
+                        sb.Append("FROM ");
+                    }
+                    Expr(t.Source);
+                    sb.Append(')');
+                    break;
+                case PositionExpr pos:
+                    sb.Append("POSITION(");
+                    Expr(pos.Needle, SqlParser.PrecAdditive);
+                    sb.Append(" IN ");
+                    Expr(pos.Haystack);
+                    sb.Append(')');
+                    break;
+                case RowConstructor r:
+                    sb.Append("ROW(");
+                    ExprList(r.Fields);
+                    sb.Append(')');
+                    break;
+                case ArrayConstructor a:
+                    sb.Append("ARRAY[");
+                    ExprList(a.Elements);
+                    sb.Append(']');
+                    break;
+                case MapConstructor m:
+                    sb.Append("MAP[");
+                    ExprList(m.KeysAndValues);
+                    sb.Append(']');
+                    break;
+                case GroupingSetsExpr g:
+                    sb.Append("GROUPING SETS (");
+                    for (int i = 0; i < g.Sets.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        if (g.Sets[i] is RowConstructor row)
+                        {
+                            sb.Append('(');
+                            ExprList(row.Fields);
+                            sb.Append(')');
+                        }
+                        else
+                        {
+                            Expr(g.Sets[i]);
+                        }
+                    }
+                    sb.Append(')');
+                    break;
+                default: throw new NotSupportedException($"cannot print {e.GetType().Name}");
+            }
+        }
+
+        private void Call(FunctionCall f)
+        {
+            for (int i = 0; i < f.Name.Parts.Count; i++)
+            {
+                if (i > 0) sb.Append('.');
+                string part = f.Name.Parts[i].Value;
+                var kw = Keywords.Lookup(part);
+                // LEFT(s, n) and RIGHT(s, n) are calls although LEFT and RIGHT are reserved.
+                if (kw is Keyword.LEFT or Keyword.RIGHT || (kw != Keyword.None && Niladic.Contains(part))) sb.Append(part);
+                else AppendIdentifier(sb, part);
+            }
+            if (f.Arguments.IsEmpty && !f.Star && f.Name.Parts.Count == 1 && Niladic.Contains(f.Name.Parts[0].Value) && f.Filter is null && f.Over is null)
+                return;
+            sb.Append('(');
+            if (f.Star)
+            {
+                sb.Append('*');
+            }
+            else
+            {
+                if (f.Distinct) sb.Append("DISTINCT ");
+                ExprList(f.Arguments);
+            }
+            sb.Append(')');
+            if (f.Filter is not null)
+            {
+                sb.Append(" FILTER (WHERE ");
+                Expr(f.Filter);
+                sb.Append(')');
+            }
+            if (f.Over is not null)
+            {
+                sb.Append(" OVER ");
+                WindowSpec(f.Over);
+            }
+        }
+
+        private void WindowSpec(WindowSpec w, bool forceParens = false)
+        {
+            if (!forceParens && w.BaseWindow is not null && w.PartitionBy.IsEmpty && w.OrderBy.IsEmpty && w.Frame is null)
+            {
+                Id(w.BaseWindow);
+                return;
+            }
+            sb.Append('(');
+            var parts = 0;
+            if (w.BaseWindow is not null)
+            {
+                Id(w.BaseWindow);
+                parts++;
+            }
+            if (!w.PartitionBy.IsEmpty)
+            {
+                if (parts++ > 0) sb.Append(' ');
+                sb.Append("PARTITION BY ");
+                ExprList(w.PartitionBy);
+            }
+            if (!w.OrderBy.IsEmpty)
+            {
+                if (parts++ > 0) sb.Append(' ');
+                sb.Append("ORDER BY ");
+                OrderItems(w.OrderBy);
+            }
+            if (w.Frame is not null)
+            {
+                if (parts > 0) sb.Append(' ');
+                sb.Append(w.Frame.Unit == FrameUnit.Rows ? "ROWS " : "RANGE ");
+                if (w.Frame.End is null)
+                {
+                    Bound(w.Frame.Start);
+                }
+                else
+                {
+                    sb.Append("BETWEEN ");
+                    Bound(w.Frame.Start);
+                    sb.Append(" AND ");
+                    Bound(w.Frame.End);
+                }
+            }
+            sb.Append(')');
+        }
+
+        private void Bound(FrameBound b)
+        {
+            switch (b.Kind)
+            {
+                case FrameBoundKind.UnboundedPreceding: sb.Append("UNBOUNDED PRECEDING"); break;
+                case FrameBoundKind.UnboundedFollowing: sb.Append("UNBOUNDED FOLLOWING"); break;
+                case FrameBoundKind.CurrentRow: sb.Append("CURRENT ROW"); break;
+                default:
+                    Expr(b.Offset!, SqlParser.PrecAdditive);
+                    sb.Append(b.Kind == FrameBoundKind.Preceding ? " PRECEDING" : " FOLLOWING");
+                    break;
+            }
+        }
+
+        private void Qualifier(IntervalQualifier q)
+        {
+            sb.Append(UnitText(q.Start));
+            if (q.End is { } end) sb.Append(" TO ").Append(UnitText(end));
+        }
+
+        private static string UnitText(TimeUnit unit) => unit switch
+        {
+            TimeUnit.DayOfWeek => "DOW",
+            TimeUnit.DayOfYear => "DOY",
+            _ => unit.ToString().ToUpperInvariant(),
+        };
+    }
+}
