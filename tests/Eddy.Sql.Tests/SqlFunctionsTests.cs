@@ -1,4 +1,5 @@
 using Eddy.Sql.Functions;
+using Eddy.Sql.Parsing;
 
 namespace Eddy.Sql.Tests;
 

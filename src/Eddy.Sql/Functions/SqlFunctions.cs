@@ -3,25 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Eddy.Sql.Parsing;
 
 namespace Eddy.Sql.Functions;
-
-/// <summary>Time units of EXTRACT, FLOOR/CEIL ... TO, TIMESTAMPDIFF and intervals.</summary>
-public enum TimeUnit
-{
-    Millisecond,
-    Second,
-    Minute,
-    Hour,
-    Day,
-    Week,
-    Month,
-    Quarter,
-    Year,
-    DayOfWeek,
-    DayOfYear,
-    Epoch,
-}
 
 /// <summary>
 /// Flink's built-in scalar functions, with Flink's null and error semantics (a NULL argument gives NULL; a value
