@@ -27,8 +27,7 @@ internal sealed class GlobalWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, T
         this.emitter = emitter;
     }
 
-    /// <summary>Keys with an open window.</summary>
-    public int WindowCount => windows.Count;
+    public override int HeldState => windows.Count;
 
     public override void OnBatch(Batch<T> batch)
     {

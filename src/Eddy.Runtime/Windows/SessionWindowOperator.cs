@@ -56,8 +56,7 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         this.emitter = emitter;
     }
 
-    /// <summary>Sessions held (tests check that state goes).</summary>
-    public int SessionCount => live;
+    public override int HeldState => live;
 
     public override void OnBatch(Batch<T> batch)
     {

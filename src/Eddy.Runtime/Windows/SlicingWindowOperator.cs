@@ -51,8 +51,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         this.emitter = emitter;
     }
 
-    /// <summary>Slices held (tests check that state goes).</summary>
-    public int SliceCount => slices.Count;
+    public override int HeldState => slices.Count;
 
     public override void OnBatch(Batch<T> batch)
     {

@@ -2,8 +2,15 @@ using Eddy.Runtime;
 
 namespace Eddy.Windows;
 
+/// <summary>How much a window operator holds: for tests that check state is cleaned up.</summary>
+internal interface IWindowState
+{
+    /// <summary>Slices, sessions or open global windows.</summary>
+    int HeldState { get; }
+}
+
 /// <summary>What every window operator shares: late-data handling, result emission with retractions.</summary>
-internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>
+internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, IWindowState
 {
     private readonly OutputTag<T>? lateTag;
     private Collector<T>? lateOutput;
@@ -18,6 +25,8 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>
     }
 
     protected long AllowedLateness { get; }
+
+    public abstract int HeldState { get; }
 
     protected WindowOutput<TOut> WindowOut => windowOutput ??= new WindowOutput<TOut>(Out);
 
