@@ -30,6 +30,7 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     private readonly Dictionary<TKey, int> firstSessionOf = [];
     private readonly PriorityQueue<(int Session, int Generation), long> timers = new();
     private readonly List<int> merging = [];
+    private readonly Comparison<int> byStart;
 
     private struct Session
     {
@@ -38,7 +39,7 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         public TAcc Accumulator;
         public TKey Key;
         /// <summary>What earlier firings of this session (or of sessions merged into it) emitted.</summary>
-        public TOut[]? Emitted;
+        public EmittedResult<TOut>[]? Emitted;
         /// <summary>Whether the current contents have been emitted (the session then waits for its cleanup).</summary>
         public bool Fired;
         public long QueuedAt;
@@ -54,6 +55,7 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         this.gapOf = gapOf;
         this.aggregate = aggregate;
         this.emitter = emitter;
+        byStart = (x, y) => sessions[x].Start.CompareTo(sessions[y].Start);
     }
 
     public override int HeldState => live;
@@ -132,6 +134,8 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         }
         else
         {
+            // Earliest first, so that retractions come in window order.
+            if (merging.Count > 1) merging.Sort(byStart);
             target = merging[0];
             ref var t = ref sessions[target];
             t.Start = Math.Min(t.Start, start);

@@ -34,7 +34,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     private long currentEnd = long.MinValue;
 
     // With allowed lateness: what each window emitted per key, to retract when late data updates it.
-    private readonly Dictionary<long, Dictionary<TKey, TOut[]>> emitted = [];
+    private readonly Dictionary<long, Dictionary<TKey, EmittedResult<TOut>[]>> emitted = [];
     private readonly PriorityQueue<long, long> emittedByEnd = new();
 
     private long timerAt = long.MaxValue;
@@ -239,7 +239,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             emitted[window.End] = byKey = [];
             emittedByEnd.Enqueue(window.End, window.End);
         }
-        ref TOut[]? previous = ref CollectionsMarshal.GetValueRefOrAddDefault(byKey, key, out _);
+        ref EmittedResult<TOut>[]? previous = ref CollectionsMarshal.GetValueRefOrAddDefault(byKey, key, out _);
         var o = BeginWindow(window.MaxTimestamp, previous);
         emitter.Emit(key, window, aggregate.GetResult(acc), o);
         previous = EndWindow();

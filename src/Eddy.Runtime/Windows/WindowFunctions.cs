@@ -38,12 +38,15 @@ public sealed class WindowOutput<TOut>
         Recording?.Add(value);
     }
 
-    /// <summary>Emits what a window emitted before, as retractions (-U).</summary>
-    internal void Retract(TOut[] previous)
+    /// <summary>Emits what windows emitted before, as retractions (-U) with their original timestamps.</summary>
+    internal void Retract(EmittedResult<TOut>[] previous)
     {
-        foreach (var p in previous) target.Collect(p, Timestamp, RowKind.UpdateBefore);
+        foreach (var p in previous) target.Collect(p.Value, p.Timestamp, RowKind.UpdateBefore);
     }
 }
+
+/// <summary>A result a window emitted, kept while late data may still retract it.</summary>
+internal readonly record struct EmittedResult<TOut>(TOut Value, long Timestamp);
 
 /// <summary>
 /// Turns a window's aggregate into output records. Implementations are structs so that the operator, generic over

@@ -62,7 +62,7 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, I
     /// Prepares the output for one window's results: +I when nothing was emitted for it before, else -U of each earlier
     /// result now and +U for what follows. With allowed lateness the results are recorded for a later retraction.
     /// </summary>
-    protected WindowOutput<TOut> BeginWindow(long maxTimestamp, TOut[]? previous)
+    protected WindowOutput<TOut> BeginWindow(long maxTimestamp, EmittedResult<TOut>[]? previous)
     {
         var o = WindowOut;
         o.Timestamp = maxTimestamp;
@@ -84,11 +84,13 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, I
     }
 
     /// <summary>Ends a window begun with <see cref="BeginWindow"/>: what it emitted, when that must be remembered.</summary>
-    protected TOut[]? EndWindow()
+    protected EmittedResult<TOut>[]? EndWindow()
     {
         var o = WindowOut;
         if (o.Recording is null) return null;
         o.Recording = null;
-        return recording.ToArray();
+        var results = new EmittedResult<TOut>[recording.Count];
+        for (int i = 0; i < results.Length; i++) results[i] = new(recording[i], o.Timestamp);
+        return results;
     }
 }
