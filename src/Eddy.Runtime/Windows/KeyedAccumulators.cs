@@ -14,10 +14,12 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
     private int[] hashes;
     private TKey[] keys;
     private TAcc[] accumulators;
+    private int[]? slots;
     private int count;
     private int shift;
 
-    public KeyedAccumulators(int capacity = 16)
+    /// <param name="withSlots">Keep a <see cref="KeySlots{TKey}"/> slot per entry (see <see cref="SetSlotOfLast"/>).</param>
+    public KeyedAccumulators(bool withSlots, int capacity = 16)
     {
         int size = Math.Max(16, (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2));
         buckets = new int[size];
@@ -25,6 +27,7 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
         hashes = new int[size / 2];
         keys = new TKey[size / 2];
         accumulators = new TAcc[size / 2];
+        if (withSlots) slots = new int[size / 2];
     }
 
     public int Count => count;
@@ -32,6 +35,11 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
     public TKey KeyAt(int index) => keys[index];
 
     public ref TAcc AccumulatorAt(int index) => ref accumulators[index];
+
+    public int SlotAt(int index) => slots![index];
+
+    /// <summary>Sets the slot of the entry added last.</summary>
+    public void SetSlotOfLast(int slot) => slots![count - 1] = slot;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int HashOf(TKey key) => key.GetHashCode();
@@ -108,6 +116,7 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
         Array.Resize(ref hashes, size / 2);
         Array.Resize(ref keys, size / 2);
         Array.Resize(ref accumulators, size / 2);
+        if (slots is not null) Array.Resize(ref slots, size / 2);
         for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
     }
 

@@ -23,7 +23,13 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     private readonly List<Slice> slices = [];
     private readonly Stack<KeyedAccumulators<TKey, TAcc>> freeTables = new();
-    private readonly KeyedAccumulators<TKey, TAcc> merged = new();
+
+    // Windows of several slices merge per key slot: accumulators, the firing that last touched each slot, the slots touched.
+    private readonly KeySlots<TKey>? keySlots;
+    private TAcc[] windowAccumulators = [];
+    private int[] windowStamps = [];
+    private int[] touchedSlots = [];
+    private int windowStamp;
 
     /// <summary>Every window whose max timestamp is at or before this has fired (the watermark, or the last timer).</summary>
     private long firedThrough = long.MinValue;
@@ -49,6 +55,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         eventTime = assigner.IsEventTime;
         this.aggregate = aggregate;
         this.emitter = emitter;
+        if (assigner.Kind != SliceKind.Tumbling) keySlots = new KeySlots<TKey>();
     }
 
     public override int HeldState => slices.Count;
@@ -77,8 +84,14 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     {
         if (timestamp >= currentStart && timestamp < currentEnd)
         {
-            ref TAcc acc = ref current!.GetOrAdd(keyOf(value), out bool added);
-            if (added) acc = aggregate.CreateAccumulator();
+            var table = current!;
+            TKey key = keyOf(value);
+            ref TAcc acc = ref table.GetOrAdd(key, out bool added);
+            if (added)
+            {
+                acc = aggregate.CreateAccumulator();
+                if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
+            }
             acc = aggregate.Add(value, acc);
         }
         else
@@ -99,7 +112,11 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         var table = SliceTable(sliceEnd, out bool created);
         TKey key = keyOf(value);
         ref TAcc acc = ref table.GetOrAdd(key, out bool added);
-        if (added) acc = aggregate.CreateAccumulator();
+        if (added)
+        {
+            acc = aggregate.CreateAccumulator();
+            if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
+        }
         acc = aggregate.Add(value, acc);
 
         long firstEnd = grid.FirstWindowEnd(sliceEnd);
@@ -128,7 +145,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             created = false;
             return slices[i].Table;
         }
-        var table = freeTables.Count > 0 ? freeTables.Pop() : new KeyedAccumulators<TKey, TAcc>();
+        var table = freeTables.Count > 0 ? freeTables.Pop() : new KeyedAccumulators<TKey, TAcc>(withSlots: keySlots is not null);
         slices.Insert(i + 1, new Slice(sliceEnd, table));
         created = true;
         return table;
@@ -186,20 +203,67 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             EmitAll(slices[first].Table, window);
             return;
         }
-        var m = merged;
+        MergeAndEmit(first, last, window);
+    }
+
+    /// <summary>Merges the slices [first, last) per key slot, then emits each key's window.</summary>
+    private void MergeAndEmit(int first, int last, TimeWindow window)
+    {
+        var ks = keySlots!;
+        if (windowStamps.Length < ks.Capacity)
+        {
+            windowAccumulators = new TAcc[ks.Capacity];
+            windowStamps = new int[ks.Capacity];
+            touchedSlots = new int[ks.Capacity];
+            windowStamp = 0;
+        }
+        if (++windowStamp == int.MaxValue)
+        {
+            Array.Clear(windowStamps);
+            windowStamp = 1;
+        }
+        int stamp = windowStamp;
+        var accs = windowAccumulators;
+        var stamps = windowStamps;
+        var touched = touchedSlots;
+        int touchedCount = 0;
         for (int s = first; s < last; s++)
         {
             var table = slices[s].Table;
             for (int e = 0; e < table.Count; e++)
             {
-                ref TAcc acc = ref m.GetOrAdd(table.KeyAt(e), out bool added);
-                // A struct accumulator is copied by value; an object one must not be shared with its slice.
-                if (added && typeof(TAcc).IsValueType) acc = table.AccumulatorAt(e);
-                else acc = aggregate.Merge(added ? aggregate.CreateAccumulator() : acc, table.AccumulatorAt(e));
+                int slot = table.SlotAt(e);
+                ref TAcc acc = ref table.AccumulatorAt(e);
+                if (stamps[slot] != stamp)
+                {
+                    stamps[slot] = stamp;
+                    touched[touchedCount++] = slot;
+                    // A struct accumulator is copied by value; an object one must not be shared with its slice.
+                    accs[slot] = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
+                }
+                else
+                {
+                    accs[slot] = aggregate.Merge(accs[slot], acc);
+                }
             }
         }
-        EmitAll(m, window);
-        m.Clear();
+        if (AllowedLateness == 0)
+        {
+            var o = BeginWindow(window.MaxTimestamp, null);
+            for (int i = 0; i < touchedCount; i++)
+            {
+                int slot = touched[i];
+                emitter.Emit(ks.KeyOf(slot), window, aggregate.GetResult(accs[slot]), o);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < touchedCount; i++) EmitRetractable(ks.KeyOf(touched[i]), window, accs[touched[i]]);
+        }
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>())
+        {
+            for (int i = 0; i < touchedCount; i++) accs[touched[i]] = default!;
+        }
     }
 
     private void EmitAll(KeyedAccumulators<TKey, TAcc> table, TimeWindow window)
@@ -251,6 +315,10 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         while (gone < slices.Count && CleanupTime(grid.LastWindowEnd(slices[gone].End) - 1) <= time)
         {
             var table = slices[gone].Table;
+            if (keySlots is not null)
+            {
+                for (int e = 0; e < table.Count; e++) keySlots.Release(table.SlotAt(e));
+            }
             table.Clear();
             freeTables.Push(table);
             gone++;

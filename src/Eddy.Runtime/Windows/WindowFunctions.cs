@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Eddy.Runtime;
 
 namespace Eddy.Windows;
@@ -31,6 +32,7 @@ public sealed class WindowOutput<TOut>
     /// <summary>Non-null while the results of the current window must be remembered (allowed lateness).</summary>
     internal List<TOut>? Recording;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Collect(TOut value)
     {
         if (Kind == RowKind.Insert) target.Collect(value, Timestamp);
