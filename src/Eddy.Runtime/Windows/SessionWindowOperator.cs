@@ -7,8 +7,8 @@ namespace Eddy.Windows;
 /// <summary>
 /// Event-time session windows with a static or per-element gap, as Flink's merging window operator: an element opens
 /// [t, t + gap) and merges with every session of its key that it overlaps or touches. Sessions live in a pooled array
-/// linked per key; timers are a priority queue with lazy deletion: a session owns one current entry (by generation),
-/// and an entry that comes due early for a session that grew is simply re-queued at the session's new time.
+/// linked per key; timers are a queue with lazy deletion: a session owns one current entry (by generation), and an
+/// entry that comes due early for a session that grew is simply re-queued at the session's new time.
 /// </summary>
 internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit> : WindowOperatorBase<T, TOut>
     where TKey : notnull
@@ -28,7 +28,7 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     private int free = None;
     private int live;
     private readonly Dictionary<TKey, int> firstSessionOf = [];
-    private readonly PriorityQueue<(int Session, int Generation), long> timers = new();
+    private readonly TimerQueue<(int Session, int Generation)> timers = new();
     private readonly List<int> merging = [];
     private readonly Comparison<int> byStart;
 
@@ -103,6 +103,17 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             return;
         }
 
+        // The common case: the key's only session absorbs the element.
+        ref var only = ref sessions[first];
+        if (only.Next == None && only.Start <= end && only.End >= start)
+        {
+            if (start < only.Start) only.Start = start;
+            if (end > only.End) only.End = end;
+            only.Accumulator = aggregate.Add(value, only.Accumulator);
+            Updated(first, watermark);
+            return;
+        }
+
         // Unlink the sessions the new window overlaps or touches; the rest stay linked.
         merging.Clear();
         int rest = None;
@@ -152,17 +163,27 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         }
         ref var merged = ref sessions[target];
         merged.Accumulator = aggregate.Add(value, merged.Accumulator);
-        merged.Fired = false;
         merged.Next = rest;
         first = target;
-        // Its timer entry may be later than the session's new firing time (a fired session waiting for cleanup).
-        if (merged.End - 1 < merged.QueuedAt)
+        Updated(target, watermark);
+    }
+
+    /// <summary>A session got an element: it has unemitted contents and may have to fire earlier or at once.</summary>
+    private void Updated(int s, long watermark)
+    {
+        ref var session = ref sessions[s];
+        session.Fired = false;
+        // Its timer entry may be later than the session's new firing time (a fired session waiting for cleanup), or
+        // earlier: then it is re-queued when it comes due, unless a fresh entry is cheap (appended in time order),
+        // which spares the heap on in-order input.
+        long due = session.End - 1;
+        if (due < session.QueuedAt || (due > session.QueuedAt && timers.AppendsAt(due)))
         {
-            merged.Generation++;
-            Schedule(target, merged.End - 1);
+            session.Generation++;
+            Schedule(s, session.End - 1);
         }
         // A session that is complete by the watermark fires at once, as Flink's event-time trigger does on an element.
-        if (merged.End - 1 <= watermark) Fire(target);
+        if (session.End - 1 <= watermark) Fire(s);
     }
 
     protected override void ProcessWatermark(long watermark)
