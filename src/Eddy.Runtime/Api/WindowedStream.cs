@@ -73,6 +73,15 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
             name, () => aggregate, () => new(windowFunction));
 
     /// <summary>
+    /// Aggregates incrementally, then hands each key's result (the only element) to a process window function, as
+    /// Flink's <c>aggregate(aggFunction, processWindowFunction)</c>.
+    /// </summary>
+    public DataStream<TOut> Aggregate<TAcc, TResult, TOut>(IAggregateFunction<T, TAcc, TResult> aggregate,
+        Func<ProcessWindowFunction<TResult, TOut, TKey, TWindow>> function, string name = "Window") =>
+        Build<TAcc, TResult, TOut, IAggregateFunction<T, TAcc, TResult>, AggregateProcessEmitter<TResult, TOut, TKey, TWindow>>(
+            name, () => aggregate, () => new(function()));
+
+    /// <summary>
     /// Aggregates with a struct function, for which the operator is compiled specially (calls inlined); the type
     /// arguments must be given: <c>Aggregate&lt;MyAgg, long, long&gt;(new MyAgg())</c>.
     /// </summary>

@@ -104,7 +104,16 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     {
         if (timestamp == EventTime.None) ThrowNoTimestamp();
         long sliceEnd = grid.SliceEndOf(timestamp);
-        if (CleanupTime(grid.LastWindowEnd(sliceEnd) - 1) <= firedThrough)
+        long firstEnd = grid.FirstWindowEnd(sliceEnd);
+        long lastEnd = grid.LastWindowEnd(sliceEnd);
+        // Sliding windows with a slide larger than their size leave gaps: an element there belongs to no window. As in
+        // Flink, it counts as late only when it is behind the watermark by more than the lateness.
+        if (firstEnd > lastEnd)
+        {
+            if (eventTime && CleanupTime(timestamp) <= firedThrough) OnLateRecord(value, timestamp);
+            return;
+        }
+        if (CleanupTime(lastEnd - 1) <= firedThrough)
         {
             OnLateRecord(value, timestamp);
             return;
@@ -119,7 +128,6 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         }
         acc = aggregate.Add(value, acc);
 
-        long firstEnd = grid.FirstWindowEnd(sliceEnd);
         if (firstEnd - 1 > firedThrough)
         {
             current = table;
@@ -129,7 +137,6 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             return;
         }
         // Late, but within the allowed lateness: the windows of this slice that already fired fire again for this key.
-        long lastEnd = grid.LastWindowEnd(sliceEnd);
         for (long end = firstEnd; end <= lastEnd && end - 1 <= firedThrough; end += grid.Step)
         {
             if (CleanupTime(end - 1) > firedThrough) FireKey(key, end);

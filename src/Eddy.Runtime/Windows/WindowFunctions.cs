@@ -84,6 +84,26 @@ public readonly struct FunctionEmitter<TKey, TWindowOut, TResult, TOut>(Func<TKe
         output.Collect(function(key, (TWindowOut)(object)window, result));
 }
 
+/// <summary>
+/// Runs a <see cref="ProcessWindowFunction{T,TOut,TKey,TWindow}"/> over an aggregate's result, as Flink's
+/// <c>aggregate(aggFunction, processWindowFunction)</c>: the function sees one element, the window's result.
+/// </summary>
+public readonly struct AggregateProcessEmitter<TResult, TOut, TKey, TWindowOut> : IWindowEmitter<TKey, TResult, TOut> where TWindowOut : struct
+{
+    private readonly ProcessEmitter<TResult, TOut, TKey, TWindowOut> process;
+    private readonly List<TResult> single = new(1);
+
+    public AggregateProcessEmitter(ProcessWindowFunction<TResult, TOut, TKey, TWindowOut> function) => process = new(function);
+
+    public void Emit<TWindow>(TKey key, TWindow window, TResult result, WindowOutput<TOut> output) where TWindow : struct
+    {
+        single.Clear();
+        single.Add(result);
+        process.Emit(key, window, single, output);
+        single.Clear();
+    }
+}
+
 /// <summary>Runs a <see cref="ProcessWindowFunction{T,TOut,TKey,TWindow}"/> over the collected elements.</summary>
 public readonly struct ProcessEmitter<T, TOut, TKey, TWindowOut> : IWindowEmitter<TKey, List<T>, TOut> where TWindowOut : struct
 {

@@ -48,6 +48,16 @@ public class SlidingAndCumulativeWindowTests
     }
 
     [Fact]
+    public void Sliding_windows_with_a_slide_larger_than_the_size_skip_the_gaps()
+    {
+        var h = CountHarness(SlidingEventTimeWindows.Of(Ms(5), Ms(10)));
+        h.Elements(Events(("a", 3), ("a", 7), ("a", 12), ("a", 18)));
+        h.EndInput();
+        Assert.Equal(["+I a [0,5) 1 @4", "+I a [10,15) 1 @14"], h.Output.Shown());
+        Assert.Equal(0, h.Metrics.LateRecordsDropped);
+    }
+
+    [Fact]
     public void Sliding_windows_with_offset_and_negative_timestamps()
     {
         var h = CountHarness(SlidingEventTimeWindows.Of(Ms(10), Ms(5), Ms(2)));

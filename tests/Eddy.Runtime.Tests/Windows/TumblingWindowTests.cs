@@ -183,6 +183,23 @@ public class TumblingWindowTests
         Assert.Equal(["a0:1", "a0:3", "b0:2", "a10:14"], process.Output.Values);
     }
 
+    private sealed class Describe : ProcessWindowFunction<long, string, string, TimeWindow>
+    {
+        public override void Process(string key, TimeWindow window, IReadOnlyList<long> elements, Eddy.Runtime.Collector<string> output) =>
+            output.Collect($"{key} {window} {string.Join(",", elements)}");
+    }
+
+    [Fact]
+    public void Aggregate_with_a_process_window_function_sees_the_result_only()
+    {
+        var h = Harness<(string Key, int Value), string>(s => s.KeyBy(e => e.Key)
+            .Window(TumblingEventTimeWindows.Of(Ms(10)))
+            .Aggregate(new CountAggregate<(string Key, int Value)>(), () => new Describe()));
+        h.Elements(Events(("a", 1), ("a", 2), ("b", 3))).EndInput();
+        Assert.Equal(["a [1970-01-01 00:00:00.000, 1970-01-01 00:00:00.010) 2", "b [1970-01-01 00:00:00.000, 1970-01-01 00:00:00.010) 1"],
+            h.Output.Values);
+    }
+
     [Fact]
     public void Built_in_aggregates_compute_sum_min_max_and_average()
     {
