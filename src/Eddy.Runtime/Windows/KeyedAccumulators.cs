@@ -1,0 +1,131 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Eddy.Windows;
+
+/// <summary>
+/// An open-addressing hash table from key to accumulator, with entries stored densely in insertion order: one per
+/// slice (or the scratch table where a window merges its slices). Clearing keeps the arrays, so that a pooled table
+/// serves slice after slice without allocating.
+/// </summary>
+internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
+{
+    private int[] buckets;   // entry index + 1; 0 is empty
+    private int[] hashes;
+    private TKey[] keys;
+    private TAcc[] accumulators;
+    private int[]? slots;
+    private int count;
+    private int shift;
+
+    /// <param name="withSlots">Keep a <see cref="KeySlots{TKey}"/> slot per entry (see <see cref="SetSlotOfLast"/>).</param>
+    public KeyedAccumulators(bool withSlots, int capacity = 16)
+    {
+        int size = Math.Max(16, (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2));
+        buckets = new int[size];
+        shift = 32 - BitOperations.Log2((uint)size);
+        hashes = new int[size / 2];
+        keys = new TKey[size / 2];
+        accumulators = new TAcc[size / 2];
+        if (withSlots) slots = new int[size / 2];
+    }
+
+    public int Count => count;
+
+    public TKey KeyAt(int index) => keys[index];
+
+    public ref TAcc AccumulatorAt(int index) => ref accumulators[index];
+
+    public int SlotAt(int index) => slots![index];
+
+    /// <summary>Sets the slot of the entry added last.</summary>
+    public void SetSlotOfLast(int slot) => slots![count - 1] = slot;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int HashOf(TKey key) => key.GetHashCode();
+
+    /// <summary>The accumulator of <paramref name="key"/>; a new entry holds default when <paramref name="added"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref TAcc GetOrAdd(TKey key, out bool added)
+    {
+        int hash = HashOf(key);
+        int[] b = buckets;
+        int mask = b.Length - 1;
+        // Fibonacci hashing spreads sequential keys, which plain masking would cluster.
+        int i = (int)(((uint)hash * 0x9E3779B9u) >> shift);
+        while (true)
+        {
+            int e = b[i] - 1;
+            if (e < 0) break;
+            if (hashes[e] == hash && EqualityComparer<TKey>.Default.Equals(keys[e], key))
+            {
+                added = false;
+                return ref accumulators[e];
+            }
+            i = (i + 1) & mask;
+        }
+        added = true;
+        return ref Insert(key, hash, i);
+    }
+
+    /// <summary>The accumulator of <paramref name="key"/>, or a null reference.</summary>
+    public ref TAcc Find(TKey key)
+    {
+        int hash = HashOf(key);
+        int[] b = buckets;
+        int mask = b.Length - 1;
+        int i = (int)(((uint)hash * 0x9E3779B9u) >> shift);
+        while (true)
+        {
+            int e = b[i] - 1;
+            if (e < 0) return ref Unsafe.NullRef<TAcc>();
+            if (hashes[e] == hash && EqualityComparer<TKey>.Default.Equals(keys[e], key)) return ref accumulators[e];
+            i = (i + 1) & mask;
+        }
+    }
+
+    private ref TAcc Insert(TKey key, int hash, int bucket)
+    {
+        if (count == keys.Length)
+        {
+            Grow();
+            bucket = FreeBucket(hash);
+        }
+        int e = count++;
+        hashes[e] = hash;
+        keys[e] = key;
+        accumulators[e] = default!;
+        buckets[bucket] = e + 1;
+        return ref accumulators[e];
+    }
+
+    private int FreeBucket(int hash)
+    {
+        int mask = buckets.Length - 1;
+        int i = (int)(((uint)hash * 0x9E3779B9u) >> shift);
+        while (buckets[i] != 0) i = (i + 1) & mask;
+        return i;
+    }
+
+    // The load factor stays at most one half: entries grow with the buckets.
+    private void Grow()
+    {
+        int size = buckets.Length * 2;
+        buckets = new int[size];
+        shift--;
+        Array.Resize(ref hashes, size / 2);
+        Array.Resize(ref keys, size / 2);
+        Array.Resize(ref accumulators, size / 2);
+        if (slots is not null) Array.Resize(ref slots, size / 2);
+        for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
+    }
+
+    public void Clear()
+    {
+        if (count == 0) return;
+        Array.Clear(buckets);
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TKey>()) Array.Clear(keys, 0, count);
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>()) Array.Clear(accumulators, 0, count);
+        count = 0;
+    }
+}

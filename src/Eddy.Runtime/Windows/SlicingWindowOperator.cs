@@ -1,0 +1,354 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Eddy.Runtime;
+
+namespace Eddy.Windows;
+
+/// <summary>
+/// Tumbling, sliding and cumulating windows over slices (Flink SQL's slicing window aggregation): each element
+/// updates the accumulator of its key in exactly one slice; when a window fires, its slices are merged per key.
+/// Slices live in a short list ordered by end; their tables are pooled and reused. In event time windows fire on
+/// watermarks; in processing time on the task's timers, and elements take the current processing time.
+/// </summary>
+internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit> : WindowOperatorBase<T, TOut>
+    where TKey : notnull
+    where TAgg : IAggregateFunction<T, TAcc, TResult>
+    where TEmit : IWindowEmitter<TKey, TResult, TOut>
+{
+    private readonly Func<T, TKey> keyOf;
+    private readonly SliceGrid grid;
+    private readonly bool eventTime;
+    private TAgg aggregate;
+    private TEmit emitter;
+
+    private readonly List<Slice> slices = [];
+    private readonly Stack<KeyedAccumulators<TKey, TAcc>> freeTables = new();
+
+    // Windows of several slices merge per key slot: accumulators, the firing that last touched each slot, the slots touched.
+    private readonly KeySlots<TKey>? keySlots;
+    private TAcc[] windowAccumulators = [];
+    private int[] windowStamps = [];
+    private int[] touchedSlots = [];
+    private int windowStamp;
+
+    /// <summary>Every window whose max timestamp is at or before this has fired (the watermark, or the last timer).</summary>
+    private long firedThrough = long.MinValue;
+
+    // The slice the last element went to, while none of its windows has fired: the fast path of in-order input.
+    private KeyedAccumulators<TKey, TAcc>? current;
+    private long currentStart = long.MaxValue;
+    private long currentEnd = long.MinValue;
+
+    // With allowed lateness: what each window emitted per key, to retract when late data updates it.
+    private readonly Dictionary<long, Dictionary<TKey, EmittedResult<TOut>[]>> emitted = [];
+    private readonly PriorityQueue<long, long> emittedByEnd = new();
+
+    private long timerAt = long.MaxValue;
+
+    private readonly record struct Slice(long End, KeyedAccumulators<TKey, TAcc> Table);
+
+    public SlicingWindowOperator(Func<T, TKey> keyOf, SlicingWindowAssigner assigner, TAgg aggregate, TEmit emitter,
+        long allowedLateness, OutputTag<T>? lateTag) : base(assigner.IsEventTime ? allowedLateness : 0, lateTag)
+    {
+        this.keyOf = keyOf;
+        grid = new SliceGrid(assigner);
+        eventTime = assigner.IsEventTime;
+        this.aggregate = aggregate;
+        this.emitter = emitter;
+        if (assigner.Kind != SliceKind.Tumbling) keySlots = new KeySlots<TKey>();
+    }
+
+    public override int HeldState => slices.Count;
+
+    public override void OnBatch(Batch<T> batch)
+    {
+        var values = batch.Values;
+        int n = batch.Count;
+        if (eventTime)
+        {
+            var times = batch.Timestamps;
+            for (int i = 0; i < n; i++) Add(values[i], times[i]);
+        }
+        else
+        {
+            // An element that arrives after its processing-time window fired goes to the next one.
+            long now = Context.ProcessingTimers.Now;
+            if (firedThrough != long.MinValue && now <= firedThrough) now = firedThrough + 1;
+            for (int i = 0; i < n; i++) Add(values[i], now);
+        }
+        BatchPool<T>.Return(batch);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Add(T value, long timestamp)
+    {
+        if (timestamp >= currentStart && timestamp < currentEnd)
+        {
+            var table = current!;
+            TKey key = keyOf(value);
+            ref TAcc acc = ref table.GetOrAdd(key, out bool added);
+            if (added)
+            {
+                acc = aggregate.CreateAccumulator();
+                if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
+            }
+            acc = aggregate.Add(value, acc);
+        }
+        else
+        {
+            AddOutsideCurrentSlice(value, timestamp);
+        }
+    }
+
+    private void AddOutsideCurrentSlice(T value, long timestamp)
+    {
+        if (timestamp == EventTime.None) ThrowNoTimestamp();
+        long sliceEnd = grid.SliceEndOf(timestamp);
+        long firstEnd = grid.FirstWindowEnd(sliceEnd);
+        long lastEnd = grid.LastWindowEnd(sliceEnd);
+        // Sliding windows with a slide larger than their size leave gaps: an element there belongs to no window. As in
+        // Flink, it counts as late only when it is behind the watermark by more than the lateness.
+        if (firstEnd > lastEnd)
+        {
+            if (eventTime && CleanupTime(timestamp) <= firedThrough) OnLateRecord(value, timestamp);
+            return;
+        }
+        if (CleanupTime(lastEnd - 1) <= firedThrough)
+        {
+            OnLateRecord(value, timestamp);
+            return;
+        }
+        var table = SliceTable(sliceEnd, out bool created);
+        TKey key = keyOf(value);
+        ref TAcc acc = ref table.GetOrAdd(key, out bool added);
+        if (added)
+        {
+            acc = aggregate.CreateAccumulator();
+            if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
+        }
+        acc = aggregate.Add(value, acc);
+
+        if (firstEnd - 1 > firedThrough)
+        {
+            current = table;
+            currentStart = sliceEnd - grid.SliceSize;
+            currentEnd = sliceEnd;
+            if (created && !eventTime) ScheduleTimer();
+            return;
+        }
+        // Late, but within the allowed lateness: the windows of this slice that already fired fire again for this key.
+        for (long end = firstEnd; end <= lastEnd && end - 1 <= firedThrough; end += grid.Step)
+        {
+            if (CleanupTime(end - 1) > firedThrough) FireKey(key, end);
+        }
+    }
+
+    private KeyedAccumulators<TKey, TAcc> SliceTable(long sliceEnd, out bool created)
+    {
+        int i = slices.Count - 1;
+        while (i >= 0 && slices[i].End > sliceEnd) i--;
+        if (i >= 0 && slices[i].End == sliceEnd)
+        {
+            created = false;
+            return slices[i].Table;
+        }
+        var table = freeTables.Count > 0 ? freeTables.Pop() : new KeyedAccumulators<TKey, TAcc>(withSlots: keySlots is not null);
+        slices.Insert(i + 1, new Slice(sliceEnd, table));
+        created = true;
+        return table;
+    }
+
+    protected override void ProcessWatermark(long watermark)
+    {
+        if (eventTime) FireUpTo(watermark);
+    }
+
+    private void FireUpTo(long time)
+    {
+        while (NextWindowEnd(out long end) && end - 1 <= time)
+        {
+            FireWindow(end);
+            firedThrough = end - 1;
+        }
+        if (time > firedThrough) firedThrough = time;
+        // The cached slice may have windows that fired now: the next element looks again.
+        current = null;
+        currentStart = long.MaxValue;
+        currentEnd = long.MinValue;
+        Cleanup(time);
+    }
+
+    /// <summary>The end of the earliest window that holds data and has not fired.</summary>
+    private bool NextWindowEnd(out long end)
+    {
+        if (firedThrough != long.MaxValue)
+        {
+            foreach (var slice in slices)
+            {
+                if (grid.LastWindowEnd(slice.End) - 1 <= firedThrough) continue;
+                long first = grid.FirstWindowEnd(slice.End);
+                end = firedThrough == long.MinValue ? first : Math.Max(first, grid.FirstWindowEndFiringAfter(firedThrough));
+                return true;
+            }
+        }
+        end = 0;
+        return false;
+    }
+
+    /// <summary>Fires the window ending at <paramref name="end"/> for every key that has data in it.</summary>
+    private void FireWindow(long end)
+    {
+        long start = grid.WindowStart(end);
+        int first = 0;
+        while (first < slices.Count && slices[first].End <= start) first++;
+        int last = first;
+        while (last < slices.Count && slices[last].End <= end) last++;
+        if (last == first) return;
+        var window = new TimeWindow(start, end);
+        if (last - first == 1)
+        {
+            EmitAll(slices[first].Table, window);
+            return;
+        }
+        MergeAndEmit(first, last, window);
+    }
+
+    /// <summary>Merges the slices [first, last) per key slot, then emits each key's window.</summary>
+    private void MergeAndEmit(int first, int last, TimeWindow window)
+    {
+        var ks = keySlots!;
+        if (windowStamps.Length < ks.Capacity)
+        {
+            windowAccumulators = new TAcc[ks.Capacity];
+            windowStamps = new int[ks.Capacity];
+            touchedSlots = new int[ks.Capacity];
+            windowStamp = 0;
+        }
+        if (++windowStamp == int.MaxValue)
+        {
+            Array.Clear(windowStamps);
+            windowStamp = 1;
+        }
+        int stamp = windowStamp;
+        var accs = windowAccumulators;
+        var stamps = windowStamps;
+        var touched = touchedSlots;
+        int touchedCount = 0;
+        for (int s = first; s < last; s++)
+        {
+            var table = slices[s].Table;
+            for (int e = 0; e < table.Count; e++)
+            {
+                int slot = table.SlotAt(e);
+                ref TAcc acc = ref table.AccumulatorAt(e);
+                if (stamps[slot] != stamp)
+                {
+                    stamps[slot] = stamp;
+                    touched[touchedCount++] = slot;
+                    // A struct accumulator is copied by value; an object one must not be shared with its slice.
+                    accs[slot] = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
+                }
+                else
+                {
+                    accs[slot] = aggregate.Merge(accs[slot], acc);
+                }
+            }
+        }
+        if (AllowedLateness == 0)
+        {
+            var o = BeginWindow(window.MaxTimestamp, null);
+            for (int i = 0; i < touchedCount; i++)
+            {
+                int slot = touched[i];
+                emitter.Emit(ks.KeyOf(slot), window, aggregate.GetResult(accs[slot]), o);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < touchedCount; i++) EmitRetractable(ks.KeyOf(touched[i]), window, accs[touched[i]]);
+        }
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>())
+        {
+            for (int i = 0; i < touchedCount; i++) accs[touched[i]] = default!;
+        }
+    }
+
+    private void EmitAll(KeyedAccumulators<TKey, TAcc> table, TimeWindow window)
+    {
+        if (AllowedLateness == 0)
+        {
+            var o = BeginWindow(window.MaxTimestamp, null);
+            for (int e = 0; e < table.Count; e++)
+                emitter.Emit(table.KeyAt(e), window, aggregate.GetResult(table.AccumulatorAt(e)), o);
+            return;
+        }
+        for (int e = 0; e < table.Count; e++) EmitRetractable(table.KeyAt(e), window, table.AccumulatorAt(e));
+    }
+
+    /// <summary>Fires one window again for one key after late data changed it.</summary>
+    private void FireKey(TKey key, long end)
+    {
+        long start = grid.WindowStart(end);
+        bool found = false;
+        TAcc acc = default!;
+        foreach (var slice in slices)
+        {
+            if (slice.End <= start) continue;
+            if (slice.End > end) break;
+            ref TAcc a = ref slice.Table.Find(key);
+            if (Unsafe.IsNullRef(ref a)) continue;
+            acc = aggregate.Merge(found ? acc : aggregate.CreateAccumulator(), a);
+            found = true;
+        }
+        if (found) EmitRetractable(key, new TimeWindow(start, end), acc);
+    }
+
+    private void EmitRetractable(TKey key, TimeWindow window, TAcc acc)
+    {
+        if (!emitted.TryGetValue(window.End, out var byKey))
+        {
+            emitted[window.End] = byKey = [];
+            emittedByEnd.Enqueue(window.End, window.End);
+        }
+        ref EmittedResult<TOut>[]? previous = ref CollectionsMarshal.GetValueRefOrAddDefault(byKey, key, out _);
+        var o = BeginWindow(window.MaxTimestamp, previous);
+        emitter.Emit(key, window, aggregate.GetResult(acc), o);
+        previous = EndWindow();
+    }
+
+    private void Cleanup(long time)
+    {
+        int gone = 0;
+        while (gone < slices.Count && CleanupTime(grid.LastWindowEnd(slices[gone].End) - 1) <= time)
+        {
+            var table = slices[gone].Table;
+            if (keySlots is not null)
+            {
+                for (int e = 0; e < table.Count; e++) keySlots.Release(table.SlotAt(e));
+            }
+            table.Clear();
+            freeTables.Push(table);
+            gone++;
+        }
+        if (gone > 0) slices.RemoveRange(0, gone);
+        while (emittedByEnd.TryPeek(out long end, out _) && CleanupTime(end - 1) <= time)
+        {
+            emittedByEnd.Dequeue();
+            emitted.Remove(end);
+        }
+    }
+
+    private void ScheduleTimer()
+    {
+        if (!NextWindowEnd(out long end) || end - 1 >= timerAt) return;
+        timerAt = end - 1;
+        Context.ProcessingTimers.Register(timerAt, OnProcessingTime);
+    }
+
+    private void OnProcessingTime(long time)
+    {
+        if (time == timerAt) timerAt = long.MaxValue;
+        if (time > firedThrough) FireUpTo(time);
+        ScheduleTimer();
+    }
+}

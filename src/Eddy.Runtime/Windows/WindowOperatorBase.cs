@@ -1,0 +1,96 @@
+using Eddy.Runtime;
+
+namespace Eddy.Windows;
+
+/// <summary>How much a window operator holds: for tests that check state is cleaned up.</summary>
+internal interface IWindowState
+{
+    /// <summary>Slices, sessions or open global windows.</summary>
+    int HeldState { get; }
+}
+
+/// <summary>What every window operator shares: late-data handling, result emission with retractions.</summary>
+internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, IWindowState
+{
+    private readonly OutputTag<T>? lateTag;
+    private Collector<T>? lateOutput;
+    private WindowOutput<TOut>? windowOutput;
+    private readonly List<TOut> recording = [];
+
+    protected WindowOperatorBase(long allowedLateness, OutputTag<T>? lateTag)
+    {
+        if (allowedLateness < 0) throw new ArgumentOutOfRangeException(nameof(allowedLateness));
+        AllowedLateness = allowedLateness;
+        this.lateTag = lateTag;
+    }
+
+    protected long AllowedLateness { get; }
+
+    public abstract int HeldState { get; }
+
+    protected WindowOutput<TOut> WindowOut => windowOutput ??= new WindowOutput<TOut>(Out);
+
+    public override void Open()
+    {
+        if (lateTag is not null) lateOutput = SideOutput(lateTag);
+    }
+
+    /// <summary>When the state of a window whose last timestamp is <paramref name="maxTimestamp"/> goes.</summary>
+    protected long CleanupTime(long maxTimestamp) =>
+        maxTimestamp > long.MaxValue - AllowedLateness ? long.MaxValue : maxTimestamp + AllowedLateness;
+
+    protected static void ThrowNoTimestamp() => throw new InvalidOperationException(
+        "a record has no event-time timestamp: assign timestamps and watermarks before an event-time window");
+
+    /// <summary>A record whose every window is past its allowed lateness: dropped or sent to the late-data output.</summary>
+    protected void OnLateRecord(T value, long timestamp)
+    {
+        var metrics = Context.Metrics;
+        metrics.LastLateRecordLag = CurrentWatermark - timestamp;
+        if (lateOutput is not null)
+        {
+            metrics.LateRecordsToSideOutput++;
+            lateOutput.Collect(value, timestamp);
+        }
+        else
+        {
+            metrics.LateRecordsDropped++;
+        }
+    }
+
+    /// <summary>
+    /// Prepares the output for one window's results: +I when nothing was emitted for it before, else -U of each earlier
+    /// result now and +U for what follows. With allowed lateness the results are recorded for a later retraction.
+    /// </summary>
+    protected WindowOutput<TOut> BeginWindow(long maxTimestamp, EmittedResult<TOut>[]? previous)
+    {
+        var o = WindowOut;
+        o.Timestamp = maxTimestamp;
+        if (previous is null)
+        {
+            o.Kind = RowKind.Insert;
+        }
+        else
+        {
+            o.Retract(previous);
+            o.Kind = RowKind.UpdateAfter;
+        }
+        if (AllowedLateness > 0)
+        {
+            recording.Clear();
+            o.Recording = recording;
+        }
+        return o;
+    }
+
+    /// <summary>Ends a window begun with <see cref="BeginWindow"/>: what it emitted, when that must be remembered.</summary>
+    protected EmittedResult<TOut>[]? EndWindow()
+    {
+        var o = WindowOut;
+        if (o.Recording is null) return null;
+        o.Recording = null;
+        var results = new EmittedResult<TOut>[recording.Count];
+        for (int i = 0; i < results.Length; i++) results[i] = new(recording[i], o.Timestamp);
+        return results;
+    }
+}
