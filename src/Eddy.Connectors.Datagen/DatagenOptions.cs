@@ -167,8 +167,8 @@ public sealed class DatagenOptions
         }
 
         object? min = null, max = null;
-        if (options.TryGetValue("min", out var mn)) min = ParseNumber(mn.Key, mn.Value, type);
-        if (options.TryGetValue("max", out var mx)) max = ParseNumber(mx.Key, mx.Value, type);
+        if (options.TryGetValue("min", out var mn)) min = ParseNumber(mn.Key, mn.Value, column);
+        if (options.TryGetValue("max", out var mx)) max = ParseNumber(mx.Key, mx.Value, column);
         if (min is not null && max is not null && Comparer<object>.Default.Compare(min, max) > 0)
             throw Error(mn.Key, $"{mn.Value} is greater than max {mx.Value}");
         field = field with { Min = min, Max = max };
@@ -226,8 +226,9 @@ public sealed class DatagenOptions
         _ => (long.MinValue, long.MaxValue),
     };
 
-    private static object ParseNumber(string key, string text, DataType type)
+    private static object ParseNumber(string key, string text, Column column)
     {
+        var type = column.Type;
         var inv = CultureInfo.InvariantCulture;
         switch (type.Kind)
         {
@@ -246,7 +247,7 @@ public sealed class DatagenOptions
                     throw Error(key, $"expected a value of type {type}, got '{text}'");
                 return m;
             default:
-                throw Error(key, $"only for numeric columns; the column is {type}");
+                throw Error(key, $"only for numeric columns; '{column.Name}' is {type}");
         }
     }
 

@@ -109,7 +109,7 @@ internal sealed class SequenceGenerator : ValueGenerator
         if (remaining > 0) next += parallelism;
         return kind switch
         {
-            TypeKind.TinyInt => (sbyte)v,
+            TypeKind.TinyInt => (object)(sbyte)v,
             TypeKind.SmallInt => (short)v,
             TypeKind.Int => (int)v,
             TypeKind.BigInt => v,
@@ -135,7 +135,8 @@ internal sealed class IntegerGenerator(TypeKind kind, long min, long max) : Valu
         long v = random.NextLong(min, max);
         return kind switch
         {
-            TypeKind.TinyInt => (sbyte)v,
+            // Boxed arm by arm: a switch of numeric arms would widen them all to long.
+            TypeKind.TinyInt => (object)(sbyte)v,
             TypeKind.SmallInt => (short)v,
             TypeKind.Int => (int)v,
             _ => v,
@@ -150,7 +151,7 @@ internal sealed class DoubleGenerator(double min, double max, bool isFloat) : Va
         double u = random.NextDouble();
         // Interpolating (not min + u·(max − min)) cannot overflow for the full range of the type.
         double v = Math.Clamp(min * (1 - u) + max * u, min, max);
-        return isFloat ? (float)v : v;
+        return isFloat ? (object)(float)v : v;
     }
 }
 

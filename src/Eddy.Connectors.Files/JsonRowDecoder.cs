@@ -95,7 +95,7 @@ public sealed class JsonRowDecoder
                 if (token == JsonTokenType.Number)
                 {
                     double d = reader.GetDouble();
-                    return type.Kind == TypeKind.Float ? (float)d : d;
+                    return type.Kind == TypeKind.Float ? (object)(float)d : d;
                 }
                 if (token == JsonTokenType.String) return TextValues.Parse(reader.GetString()!, type, column);
                 break;

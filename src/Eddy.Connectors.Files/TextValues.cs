@@ -78,7 +78,8 @@ public static class TextValues
     {
         return type.Kind switch
         {
-            TypeKind.TinyInt when value is >= sbyte.MinValue and <= sbyte.MaxValue => (sbyte)value,
+            // Boxed arm by arm: a switch of numeric arms would widen them all to long.
+            TypeKind.TinyInt when value is >= sbyte.MinValue and <= sbyte.MaxValue => (object)(sbyte)value,
             TypeKind.SmallInt when value is >= short.MinValue and <= short.MaxValue => (short)value,
             TypeKind.Int when value is >= int.MinValue and <= int.MaxValue => (int)value,
             TypeKind.BigInt => value,
