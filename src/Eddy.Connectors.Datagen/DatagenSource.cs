@@ -1,0 +1,65 @@
+using Eddy.Runtime;
+
+namespace Eddy.Connectors;
+
+/// <summary>
+/// Flink's datagen connector: rows of random or sequential values for a schema, at <c>rows-per-second</c> (of the
+/// reader's clock, shared among the subtasks), bounded by <c>number-of-rows</c> or by the shortest sequence.
+/// </summary>
+public sealed class DatagenSource : Source<Row>
+{
+    private readonly long seed;
+
+    public DatagenSource(DatagenOptions options)
+    {
+        Options = options;
+        seed = options.Seed ?? System.Random.Shared.NextInt64();
+    }
+
+    public DatagenSource(Schema schema, IReadOnlyDictionary<string, string> options) : this(DatagenOptions.Parse(schema, options)) { }
+
+    public DatagenOptions Options { get; }
+
+    public override bool IsBounded => Options.IsBounded;
+
+    public override SourceReader<Row> CreateReader(SourceReaderContext context) => new Reader(Options, seed, context);
+
+    /// <summary>Subtask <paramref name="subtask"/>'s share of <paramref name="total"/>: the remainder goes to the first subtasks.</summary>
+    internal static long Share(long total, int subtask, int parallelism) =>
+        total / parallelism + (total % parallelism > subtask ? 1 : 0);
+
+    private sealed class Reader : SourceReader<Row>
+    {
+        private readonly ValueGenerator[] generators;
+        private readonly FastRandom random;
+        private readonly RateLimiter limiter;
+        private readonly TimeProvider clock;
+        private long remaining;
+
+        public Reader(DatagenOptions options, long seed, SourceReaderContext context)
+        {
+            generators = options.Fields.Select(f => ValueGenerator.For(f, context.SubtaskIndex, context.Parallelism)).ToArray();
+            random = new FastRandom(FastRandom.Mix(seed, context.SubtaskIndex));
+            clock = context.Clock;
+            limiter = new RateLimiter(clock, (double)options.RowsPerSecond / context.Parallelism);
+            remaining = options.NumberOfRows is { } n ? Share(n, context.SubtaskIndex, context.Parallelism) : long.MaxValue;
+            foreach (var g in generators) remaining = Math.Min(remaining, g.Remaining);
+        }
+
+        public override SourceStatus Read(SourceOutput<Row> output)
+        {
+            if (remaining <= 0) return SourceStatus.EndOfInput;
+            int granted = limiter.Acquire((int)Math.Min(output.Room, remaining));
+            if (granted == 0) return SourceStatus.NothingAvailable;
+            var now = clock.GetUtcNow();
+            for (int i = 0; i < granted; i++)
+            {
+                var values = new object?[generators.Length];
+                for (int f = 0; f < values.Length; f++) values[f] = generators[f].Next(random, now);
+                output.Add(new Row(RowKind.Insert, values));
+            }
+            remaining -= granted;
+            return remaining > 0 ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
+        }
+    }
+}

@@ -1,0 +1,237 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Eddy.Runtime;
+
+namespace Eddy.Connectors;
+
+/// <summary>
+/// Writes rows as JSON lines or CSV. Into a folder: one part file per subtask and flush, <c>part-&lt;subtask&gt;-&lt;n&gt;.&lt;ext&gt;</c>,
+/// written under a hidden in-progress name (<c>.part-…inprogress</c>, which <see cref="FilePaths"/> skips) and renamed
+/// on <see cref="SinkWriter{T}.Flush"/>, so readers never see half a file. Into one file (parallelism 1 only): the
+/// same, with the file's own name. The sink takes inserts only, as Flink's filesystem sink.
+/// </summary>
+public sealed class FileSink : Sink<Row>
+{
+    private FileSink(FileConnectorOptions options, Schema schema, bool singleFile)
+    {
+        Options = options;
+        Schema = schema;
+        SingleFile = singleFile;
+    }
+
+    public FileConnectorOptions Options { get; }
+
+    public Schema Schema { get; }
+
+    public bool SingleFile { get; }
+
+    /// <summary>Part files in the folder <see cref="FileConnectorOptions.Path"/> (created when missing).</summary>
+    public static FileSink ToFolder(FileConnectorOptions options, Schema schema) => new(options, schema, singleFile: false);
+
+    /// <summary>The one file <see cref="FileConnectorOptions.Path"/>, replaced at the first flush; the sink must run at parallelism 1.</summary>
+    public static FileSink ToFile(FileConnectorOptions options, Schema schema) => new(options, schema, singleFile: true);
+
+    /// <summary>From Flink's options: a path with a file extension that is not an existing folder is one file; anything else a folder.</summary>
+    public static FileSink Create(Schema schema, IReadOnlyDictionary<string, string> options)
+    {
+        var parsed = FileConnectorOptions.Parse(options);
+        bool file = !Directory.Exists(parsed.Path) && !parsed.Path.EndsWith('/') && Path.HasExtension(parsed.Path);
+        return new FileSink(parsed, schema, file);
+    }
+
+    public override SinkWriter<Row> CreateWriter(SinkWriterContext context)
+    {
+        if (SingleFile && context.Parallelism > 1)
+            throw new InvalidOperationException(
+                $"the file sink writes the single file '{Options.Path}' only at parallelism 1 (it runs at {context.Parallelism}); write to a folder instead");
+        return new Writer(this, context.SubtaskIndex);
+    }
+
+    private sealed class Writer(FileSink sink, int subtask) : SinkWriter<Row>
+    {
+        private const int FlushBytes = 1 << 16;
+        private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+        private readonly ArrayBufferWriter<byte> buffer = new(FlushBytes * 2);
+        private readonly StringBuilder line = new();
+        private readonly Column[] columns = sink.Schema.Columns.ToArray();
+        private readonly FileConnectorOptions options = sink.Options;
+        private Utf8JsonWriter? json;
+        private FileStream? file;
+        private string? inProgressPath;
+        private int partNumber;
+        private bool targetWritten;
+
+        public override void Write(Batch<Row> batch)
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var kind = batch.KindAt(i);
+                var row = batch.Values[i];
+                if (kind != RowKind.Insert)
+                    throw new NotSupportedException($"the file sink takes inserts only (+I), got {kind.ShortString()}{row.ToString()[2..]}");
+                if (file is null) OpenPart();
+                if (options.Format == FileFormat.JsonLines) WriteJson(row);
+                else WriteCsv(row);
+                if (buffer.WrittenCount >= FlushBytes) Drain();
+            }
+        }
+
+        private void OpenPart()
+        {
+            string final = FinalPath();
+            string dir = Path.GetDirectoryName(Path.GetFullPath(final))!;
+            Directory.CreateDirectory(dir);
+            inProgressPath = Path.Combine(dir, "." + Path.GetFileName(final) + ".inprogress");
+            file = new FileStream(inProgressPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            if (options.Format == FileFormat.Csv && options.CsvHeader && !(sink.SingleFile && targetWritten))
+            {
+                line.Clear();
+                for (int c = 0; c < columns.Length; c++)
+                {
+                    if (c > 0) line.Append(options.CsvDelimiter);
+                    AppendCsvField(columns[c].Name);
+                }
+                EndCsvLine();
+            }
+        }
+
+        private string FinalPath() => sink.SingleFile
+            ? options.Path
+            : Path.Combine(options.Path, $"part-{subtask}-{partNumber}.{options.Extension}");
+
+        private void WriteJson(Row row)
+        {
+            if (json is null) json = new Utf8JsonWriter(buffer, JsonOptions);
+            else json.Reset(buffer);
+            json.WriteStartObject();
+            for (int c = 0; c < columns.Length; c++)
+            {
+                json.WritePropertyName(columns[c].Name);
+                WriteJsonValue(json, row[c], columns[c].Type);
+            }
+            json.WriteEndObject();
+            json.Flush();
+            buffer.GetSpan(1)[0] = (byte)'\n';
+            buffer.Advance(1);
+        }
+
+        private static void WriteJsonValue(Utf8JsonWriter w, object? value, DataType type)
+        {
+            switch (value)
+            {
+                case null: w.WriteNullValue(); break;
+                case string s: w.WriteStringValue(s); break;
+                case bool b: w.WriteBooleanValue(b); break;
+                case sbyte v: w.WriteNumberValue(v); break;
+                case short v: w.WriteNumberValue(v); break;
+                case int v: w.WriteNumberValue(v); break;
+                case long v: w.WriteNumberValue(v); break;
+                case decimal v: w.WriteNumberValue(v); break;
+                case float v when float.IsFinite(v): w.WriteNumberValue(v); break;
+                case double v when double.IsFinite(v): w.WriteNumberValue(v); break;
+                case object?[] items:
+                    w.WriteStartArray();
+                    foreach (var item in items) WriteJsonValue(w, item, type.Element ?? DataType.String);
+                    w.WriteEndArray();
+                    break;
+                case Dictionary<object, object?> map:
+                    w.WriteStartObject();
+                    foreach (var (k, v) in map)
+                    {
+                        w.WritePropertyName(TextValues.Format(k, type.Element ?? DataType.String));
+                        WriteJsonValue(w, v, type.Value ?? DataType.String);
+                    }
+                    w.WriteEndObject();
+                    break;
+                case Row nested:
+                    w.WriteStartObject();
+                    var fields = type.Fields;
+                    for (int i = 0; i < nested.Arity; i++)
+                    {
+                        w.WritePropertyName(fields is not null && i < fields.Count ? fields[i].Name : $"f{i}");
+                        WriteJsonValue(w, nested[i], fields is not null && i < fields.Count ? fields[i].Type : DataType.String);
+                    }
+                    w.WriteEndObject();
+                    break;
+                default:
+                    // Temporal values and non-finite floats: as text, which the source reads back.
+                    w.WriteStringValue(TextValues.Format(value, type));
+                    break;
+            }
+        }
+
+        private void WriteCsv(Row row)
+        {
+            line.Clear();
+            for (int c = 0; c < columns.Length; c++)
+            {
+                if (c > 0) line.Append(options.CsvDelimiter);
+                var value = row[c];
+                if (value is null) continue;
+                string text = TextValues.Format(value, columns[c].Type, options.CsvArrayDelimiter);
+                // An empty string is quoted: an empty unquoted field reads back as null.
+                if (text.Length == 0) line.Append("\"\"");
+                else AppendCsvField(text);
+            }
+            EndCsvLine();
+        }
+
+        private void AppendCsvField(string text)
+        {
+            if (text.AsSpan().IndexOfAny(options.CsvDelimiter, '"', '\n') < 0 && !text.Contains('\r'))
+            {
+                line.Append(text);
+                return;
+            }
+            line.Append('"').Append(text.Replace("\"", "\"\"")).Append('"');
+        }
+
+        private void EndCsvLine()
+        {
+            line.Append('\n');
+            int max = Encoding.UTF8.GetMaxByteCount(line.Length);
+            var span = buffer.GetSpan(max);
+            int n = 0;
+            foreach (var chunk in line.GetChunks()) n += Encoding.UTF8.GetBytes(chunk.Span, span[n..]);
+            buffer.Advance(n);
+        }
+
+        private void Drain()
+        {
+            file!.Write(buffer.WrittenSpan);
+            buffer.ResetWrittenCount();
+        }
+
+        public override void Flush()
+        {
+            if (file is null) return;
+            Drain();
+            file.Flush(flushToDisk: true);
+            file.Dispose();
+            file = null;
+            string final = FinalPath();
+            if (sink.SingleFile && targetWritten)
+            {
+                // A later flush of the one file appends what came since the first.
+                using (var target = new FileStream(final, FileMode.Append, FileAccess.Write))
+                using (var part = File.OpenRead(inProgressPath!))
+                    part.CopyTo(target);
+                File.Delete(inProgressPath!);
+            }
+            else File.Move(inProgressPath!, final, overwrite: true);
+            targetWritten = true;
+            partNumber++;
+        }
+
+        public override void Dispose()
+        {
+            // Not flushed (the job failed or was cancelled): the in-progress file stays hidden, as in Flink.
+            file?.Dispose();
+            json?.Dispose();
+            base.Dispose();
+        }
+    }
+}
