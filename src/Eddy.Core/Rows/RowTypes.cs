@@ -26,6 +26,22 @@ public static class RowTypes
         return Cache.GetOrAdd(signature, _ => Emit(schema));
     }
 
+    /// <summary>A struct with public fields <c>c0..cN</c> of the given CLR types (accumulators, keys).</summary>
+    public static Type ForFields(IReadOnlyList<Type> fieldTypes)
+    {
+        string signature = "clr|" + string.Join("|", fieldTypes.Select(t => t.AssemblyQualifiedName));
+        return Cache.GetOrAdd(signature, _ =>
+        {
+            lock (Module)
+            {
+                var tb = Module.DefineType($"Fields{Interlocked.Increment(ref counter)}",
+                    TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.SequentialLayout, typeof(ValueType));
+                for (int i = 0; i < fieldTypes.Count; i++) tb.DefineField($"c{i}", fieldTypes[i], FieldAttributes.Public);
+                return tb.CreateType();
+            }
+        });
+    }
+
     /// <summary>The CLR type of a column's field: the SQL type's representation, nullable for value types.</summary>
     public static Type FieldType(DataType type)
     {

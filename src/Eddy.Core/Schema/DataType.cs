@@ -25,6 +25,8 @@ public enum TypeKind
     Row,
     /// <summary>A byte string: <c>BYTES</c> (precision 0) or <c>VARBINARY(n)</c> / <c>BINARY(n)</c>.</summary>
     Binary,
+    /// <summary>The type of an untyped NULL literal, before it takes the type of its context.</summary>
+    Null,
 }
 
 /// <summary>A SQL data type, as Flink names them. The CLR representation of each kind is fixed (see <see cref="ClrType"/>).</summary>
@@ -38,6 +40,7 @@ public sealed record DataType(
     IReadOnlyList<Column>? Fields = null)
 {
     public static readonly DataType String = new(TypeKind.String);
+    public static readonly DataType NullType = new(TypeKind.Null);
     public static readonly DataType Boolean = new(TypeKind.Boolean);
     public static readonly DataType TinyInt = new(TypeKind.TinyInt);
     public static readonly DataType SmallInt = new(TypeKind.SmallInt);
@@ -80,6 +83,7 @@ public sealed record DataType(
         TypeKind.Map => typeof(Dictionary<object, object?>),
         TypeKind.Row => typeof(Row),
         TypeKind.Binary => typeof(byte[]),
+        TypeKind.Null => typeof(object),
         _ => throw new NotSupportedException(Kind.ToString()),
     };
 

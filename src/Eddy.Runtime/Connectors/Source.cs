@@ -55,6 +55,19 @@ public sealed class SourceOutput<T>
     /// <summary>Bytes read from outside for these records (files, Kafka), for the metrics.</summary>
     public long Bytes { get; set; }
 
+    /// <summary>
+    /// Takes the records added so far (and their splits) and starts a new batch: for readers that wrap another
+    /// reader and convert its records. The caller owns the returned batch.
+    /// </summary>
+    public Batch<T> DrainBatch(List<int> splitsOut)
+    {
+        splitsOut.Clear();
+        for (int i = 0; i < Batch.Count; i++) splitsOut.Add(splits[i]);
+        var taken = Batch;
+        Batch = BatchPool<T>.Rent();
+        return taken;
+    }
+
     /// <summary>Adds a record read from split <paramref name="split"/> with its source timestamp (or none).</summary>
     public void Add(T value, long timestamp = EventTime.None, int split = 0)
     {

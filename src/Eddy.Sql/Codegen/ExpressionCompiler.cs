@@ -120,6 +120,15 @@ public static class ExpressionCompiler
                 }
                 return Coerce(LinqExpr.Call(call.Method, args), type);
             }
+            case UserCall user:
+            {
+                var parameters = user.Method.GetParameters();
+                var args = parameters.Select((p, i) => Coerce(Compile(user.Args[i], ctx), p.ParameterType)).ToArray();
+                LinqExpr invoke = user.Method.IsStatic
+                    ? LinqExpr.Call(user.Method, args)
+                    : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, args);
+                return Coerce(invoke, type);
+            }
             case InList inList:
             {
                 var value = Compile(inList.Value, ctx);
@@ -152,7 +161,7 @@ public static class ExpressionCompiler
 
     private static object ConvertLiteral(object value, Type clr)
     {
-        if (value.GetType() == clr) return value;
+        if (value.GetType() == clr || clr == typeof(object) || clr.IsInstanceOfType(value)) return value;
         return Convert.ChangeType(value, clr, System.Globalization.CultureInfo.InvariantCulture);
     }
 

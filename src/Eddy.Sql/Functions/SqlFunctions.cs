@@ -320,4 +320,18 @@ public static class SqlFunctions
             _ => throw new ArgumentException($"EXTRACT does not take {unit}"),
         };
     }
+
+    /// <summary>POSITION(needle IN haystack): 1-based index of the first occurrence, 0 when absent.</summary>
+    public static int? Position(string? needle, string? haystack) =>
+        needle is null || haystack is null ? null : haystack.IndexOf(needle, StringComparison.Ordinal) + 1;
+
+    public static DateTime? AddInterval(DateTime? value, long millis, int months) =>
+        value is { } v ? v.AddMonths(months).AddMilliseconds(millis) : null;
+
+    public static DateTimeOffset? AddIntervalLtz(DateTimeOffset? value, long millis, int months) =>
+        value is { } v ? v.AddMonths(months).AddMilliseconds(millis) : null;
+
+    /// <summary>ROUND(x, d): half away from zero, as SQL rounds.</summary>
+    public static double? Round(double? value, int? digits) =>
+        value is { } v && digits is { } d ? Math.Round(v, Math.Clamp(d, 0, 15), MidpointRounding.AwayFromZero) : null;
 }

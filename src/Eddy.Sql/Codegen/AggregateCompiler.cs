@@ -1,0 +1,286 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using Eddy.Sql.Planning;
+using Eddy.Windows;
+using LinqExpr = System.Linq.Expressions.Expression;
+
+namespace Eddy.Sql.Codegen;
+
+/// <summary>SQL aggregates as one incremental function over a generated accumulator struct (one field or two per call).</summary>
+public sealed class CompiledAggregate<TIn, TAcc>(Func<TAcc> create, Func<TIn, TAcc, TAcc> add, Func<TAcc, TAcc, TAcc> merge)
+    : IAggregateFunction<TIn, TAcc, TAcc>
+{
+    public TAcc CreateAccumulator() => create();
+
+    public TAcc Add(TIn value, TAcc accumulator) => add(value, accumulator);
+
+    public TAcc Merge(TAcc a, TAcc b) => merge(a, b);
+
+    public TAcc GetResult(TAcc accumulator) => accumulator;
+}
+
+/// <summary>Helpers the generated aggregate code calls for DISTINCT aggregates.</summary>
+public static class DistinctOps
+{
+    public static HashSet<T> Add<T>(HashSet<T>? set, T value)
+    {
+        set ??= [];
+        set.Add(value);
+        return set;
+    }
+
+    /// <summary>Merges into a set owned by the result (never returns <paramref name="b"/> itself).</summary>
+    public static HashSet<T>? Union<T>(HashSet<T>? a, HashSet<T>? b)
+    {
+        if (b is null || b.Count == 0) return a;
+        if (a is null) return [.. b];
+        a.UnionWith(b);
+        return a;
+    }
+
+    public static long Count<T>(HashSet<T>? set) => set?.Count ?? 0;
+
+    public static string? Join(HashSet<string>? set, string separator) => set is null || set.Count == 0 ? null : string.Join(separator, set);
+}
+
+/// <summary>Generates the accumulator type and the add, merge and result code of a list of aggregate calls.</summary>
+public sealed class AggregateCompiler
+{
+    private readonly IReadOnlyList<AggregateCall> calls;
+    private readonly List<Type> fields = [];
+    private readonly List<(int Value, int Extra)> layout = [];
+
+    public AggregateCompiler(IReadOnlyList<AggregateCall> calls)
+    {
+        this.calls = calls;
+        foreach (var call in calls)
+        {
+            var argType = call.Argument is null ? typeof(long) : ExpressionCompiler.ValueType(call.Argument.Type);
+            var resultType = ExpressionCompiler.ValueType(call.Type);
+            if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
+            {
+                layout.Add((Field(typeof(HashSet<>).MakeGenericType(NonNullable(argType))), -1));
+                continue;
+            }
+            switch (call.Kind)
+            {
+                case AggregateKind.Count or AggregateKind.CountStar:
+                    layout.Add((Field(typeof(long)), -1));
+                    break;
+                case AggregateKind.Avg:
+                    layout.Add((Field(AvgSumType(call)), Field(typeof(long))));
+                    break;
+                case AggregateKind.FirstValue or AggregateKind.LastValue:
+                    layout.Add((Field(resultType), Field(typeof(bool))));
+                    break;
+                default:
+                    layout.Add((Field(resultType), -1));
+                    break;
+            }
+        }
+        AccumulatorType = RowTypes.ForFields(fields.Count == 0 ? [typeof(byte)] : fields);
+    }
+
+    public Type AccumulatorType { get; }
+
+    private int Field(Type t)
+    {
+        fields.Add(t);
+        return fields.Count - 1;
+    }
+
+    private static Type NonNullable(Type t) => Nullable.GetUnderlyingType(t) ?? t;
+
+    private static Type AvgSumType(AggregateCall call) => call.Argument!.Type.Kind switch
+    {
+        TypeKind.Float or TypeKind.Double => typeof(double?),
+        TypeKind.Decimal => typeof(decimal?),
+        _ => typeof(long?),
+    };
+
+    private MemberExpression F(LinqExpr acc, int field) => LinqExpr.Field(acc, AccumulatorType.GetField($"c{field}")!);
+
+    public CompiledAggregate<TIn, TAcc> Compile<TIn, TAcc>()
+    {
+        var create = LinqExpr.Lambda<Func<TAcc>>(LinqExpr.Default(typeof(TAcc))).Compile();
+        return new CompiledAggregate<TIn, TAcc>(create, CompileAdd<TIn, TAcc>(), CompileMerge<TAcc>());
+    }
+
+    private Func<TIn, TAcc, TAcc> CompileAdd<TIn, TAcc>()
+    {
+        var row = LinqExpr.Parameter(typeof(TIn), "row");
+        var accIn = LinqExpr.Parameter(typeof(TAcc), "accIn");
+        var acc = LinqExpr.Variable(typeof(TAcc), "acc");
+        var body = new List<LinqExpr> { LinqExpr.Assign(acc, accIn) };
+        for (int k = 0; k < calls.Count; k++)
+        {
+            var call = calls[k];
+            var (vf, extra) = layout[k];
+            var value = call.Argument is null ? null : ExpressionCompiler.Compile(call.Argument, row);
+            LinqExpr update;
+            if (call.Kind == AggregateKind.CountStar)
+            {
+                update = Increment(F(acc, vf), LinqExpr.Constant(1L));
+            }
+            else
+            {
+                var v = LinqExpr.Variable(value!.Type, "v");
+                var notNull = LinqExpr.NotEqual(v, LinqExpr.Constant(null, v.Type));
+                LinqExpr onValue;
+                if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
+                {
+                    var elem = NonNullable(v.Type);
+                    var addSet = typeof(DistinctOps).GetMethod(nameof(DistinctOps.Add))!.MakeGenericMethod(elem);
+                    onValue = LinqExpr.Assign(F(acc, vf), LinqExpr.Call(addSet, F(acc, vf), LinqExpr.Convert(v, elem)));
+                }
+                else
+                {
+                    onValue = call.Kind switch
+                    {
+                        AggregateKind.Count => Increment(F(acc, vf), LinqExpr.Constant(1L)),
+                        AggregateKind.Sum => SumInto(F(acc, vf), v),
+                        AggregateKind.Avg => LinqExpr.Block(SumInto(F(acc, vf), v), Increment(F(acc, extra), LinqExpr.Constant(1L))),
+                        AggregateKind.Min or AggregateKind.Max => LinqExpr.IfThen(
+                            LinqExpr.OrElse(LinqExpr.Equal(F(acc, vf), LinqExpr.Constant(null, F(acc, vf).Type)),
+                                Better(v, F(acc, vf), call.Kind == AggregateKind.Min)),
+                            LinqExpr.Assign(F(acc, vf), LinqExpr.Convert(v, F(acc, vf).Type))),
+                        AggregateKind.FirstValue => LinqExpr.IfThen(LinqExpr.Not(F(acc, extra)),
+                            LinqExpr.Block(LinqExpr.Assign(F(acc, vf), LinqExpr.Convert(v, F(acc, vf).Type)), LinqExpr.Assign(F(acc, extra), LinqExpr.Constant(true)))),
+                        AggregateKind.LastValue => LinqExpr.Block(LinqExpr.Assign(F(acc, vf), LinqExpr.Convert(v, F(acc, vf).Type)),
+                            LinqExpr.Assign(F(acc, extra), LinqExpr.Constant(true))),
+                        _ => LinqExpr.Assign(F(acc, vf), LinqExpr.Call(typeof(AggregateCompiler).GetMethod(nameof(AppendList), BindingFlags.NonPublic | BindingFlags.Static)!,
+                            F(acc, vf), v, LinqExpr.Constant(call.Separator))),
+                    };
+                }
+                update = LinqExpr.Block([v], LinqExpr.Assign(v, value), LinqExpr.IfThen(notNull, onValue));
+            }
+            if (call.Filter is not null)
+            {
+                var test = ExpressionCompiler.Compile(call.Filter, row);
+                update = LinqExpr.IfThen(LinqExpr.Equal(test, LinqExpr.Constant(true, typeof(bool?))), update);
+            }
+            body.Add(update);
+        }
+        body.Add(acc);
+        return LinqExpr.Lambda<Func<TIn, TAcc, TAcc>>(LinqExpr.Block([acc], body), row, accIn).Compile();
+    }
+
+    // Compound assignment on a struct field writes to a copy in LINQ expression trees: assign explicitly.
+    private static LinqExpr Increment(MemberExpression field, LinqExpr by) => LinqExpr.Assign(field, LinqExpr.Add(field, by));
+
+    private static string? AppendList(string? current, string value, string separator) =>
+        current is null ? value : string.Concat(current, separator, value);
+
+    private static LinqExpr SumInto(MemberExpression field, LinqExpr value)
+    {
+        var converted = LinqExpr.Convert(value, field.Type);
+        return LinqExpr.Assign(field, LinqExpr.Condition(
+            LinqExpr.Equal(field, LinqExpr.Constant(null, field.Type)), converted, LinqExpr.Add(field, converted)));
+    }
+
+    /// <summary>True when <paramref name="candidate"/> should replace <paramref name="current"/> (both not null).</summary>
+    private static LinqExpr Better(LinqExpr candidate, LinqExpr current, bool min)
+    {
+        var t = NonNullable(candidate.Type);
+        var comparer = typeof(Comparer<>).MakeGenericType(t);
+        var compare = LinqExpr.Call(LinqExpr.Property(null, comparer.GetProperty("Default")!), comparer.GetMethod("Compare")!,
+            LinqExpr.Convert(candidate, t), LinqExpr.Convert(current, t));
+        return min ? LinqExpr.LessThan(compare, LinqExpr.Constant(0)) : LinqExpr.GreaterThan(compare, LinqExpr.Constant(0));
+    }
+
+    private Func<TAcc, TAcc, TAcc> CompileMerge<TAcc>()
+    {
+        var a = LinqExpr.Parameter(typeof(TAcc), "a");
+        var b = LinqExpr.Parameter(typeof(TAcc), "b");
+        var acc = LinqExpr.Variable(typeof(TAcc), "acc");
+        var body = new List<LinqExpr> { LinqExpr.Assign(acc, a) };
+        for (int k = 0; k < calls.Count; k++)
+        {
+            var call = calls[k];
+            var (vf, extra) = layout[k];
+            var fa = F(acc, vf);
+            var fb = F(b, vf);
+            if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
+            {
+                var union = typeof(DistinctOps).GetMethod(nameof(DistinctOps.Union))!.MakeGenericMethod(fa.Type.GetGenericArguments()[0]);
+                body.Add(LinqExpr.Assign(fa, LinqExpr.Call(union, fa, fb)));
+                continue;
+            }
+            switch (call.Kind)
+            {
+                case AggregateKind.Count or AggregateKind.CountStar:
+                    body.Add(Increment(fa, fb));
+                    break;
+                case AggregateKind.Sum:
+                    body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(fb, LinqExpr.Constant(null, fb.Type)), SumInto(fa, fb)));
+                    break;
+                case AggregateKind.Avg:
+                    body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(fb, LinqExpr.Constant(null, fb.Type)), SumInto(fa, fb)));
+                    body.Add(Increment(F(acc, extra), F(b, extra)));
+                    break;
+                case AggregateKind.Min or AggregateKind.Max:
+                    body.Add(LinqExpr.IfThen(
+                        LinqExpr.AndAlso(LinqExpr.NotEqual(fb, LinqExpr.Constant(null, fb.Type)),
+                            LinqExpr.OrElse(LinqExpr.Equal(fa, LinqExpr.Constant(null, fa.Type)), Better(fb, fa, call.Kind == AggregateKind.Min))),
+                        LinqExpr.Assign(fa, fb)));
+                    break;
+                case AggregateKind.FirstValue:
+                    body.Add(LinqExpr.IfThen(LinqExpr.AndAlso(LinqExpr.Not(F(acc, extra)), F(b, extra)),
+                        LinqExpr.Block(LinqExpr.Assign(fa, fb), LinqExpr.Assign(F(acc, extra), LinqExpr.Constant(true)))));
+                    break;
+                case AggregateKind.LastValue:
+                    body.Add(LinqExpr.IfThen(F(b, extra),
+                        LinqExpr.Block(LinqExpr.Assign(fa, fb), LinqExpr.Assign(F(acc, extra), LinqExpr.Constant(true)))));
+                    break;
+                default:
+                    body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(fb, LinqExpr.Constant(null, typeof(string))),
+                        LinqExpr.Assign(fa, LinqExpr.Call(typeof(AggregateCompiler).GetMethod(nameof(AppendList), BindingFlags.NonPublic | BindingFlags.Static)!,
+                            fa, fb, LinqExpr.Constant(call.Separator)))));
+                    break;
+            }
+        }
+        body.Add(acc);
+        return LinqExpr.Lambda<Func<TAcc, TAcc, TAcc>>(LinqExpr.Block([acc], body), a, b).Compile();
+    }
+
+    /// <summary>The final value of aggregate <paramref name="k"/> read from an accumulator, in its nullable representation.</summary>
+    public LinqExpr Result(int k, LinqExpr acc)
+    {
+        var call = calls[k];
+        var (vf, extra) = layout[k];
+        var resultType = ExpressionCompiler.ValueType(call.Type);
+        var f = F(acc, vf);
+        if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
+        {
+            var elem = f.Type.GetGenericArguments()[0];
+            return call.Kind switch
+            {
+                AggregateKind.Count => LinqExpr.Convert(LinqExpr.Call(typeof(DistinctOps).GetMethod(nameof(DistinctOps.Count))!.MakeGenericMethod(elem), f), resultType),
+                AggregateKind.ListAgg => LinqExpr.Call(typeof(DistinctOps).GetMethod(nameof(DistinctOps.Join))!, f, LinqExpr.Constant(call.Separator)),
+                _ => LinqExpr.Call(typeof(AggregateCompiler).GetMethod(nameof(DistinctNumeric), BindingFlags.NonPublic | BindingFlags.Static)!
+                    .MakeGenericMethod(elem, NonNullable(resultType)), f, LinqExpr.Constant(call.Kind == AggregateKind.Avg)),
+            };
+        }
+        switch (call.Kind)
+        {
+            case AggregateKind.Avg:
+            {
+                var count = F(acc, extra);
+                var sum = LinqExpr.Convert(f, NonNullable(f.Type));
+                LinqExpr avg = LinqExpr.Divide(sum, LinqExpr.Convert(count, sum.Type));
+                return LinqExpr.Condition(LinqExpr.Equal(count, LinqExpr.Constant(0L)), LinqExpr.Constant(null, resultType), LinqExpr.Convert(avg, resultType));
+            }
+            default:
+                return f.Type == resultType ? f : LinqExpr.Convert(f, resultType);
+        }
+    }
+
+    private static TResult? DistinctNumeric<T, TResult>(HashSet<T>? set, bool average) where TResult : struct
+    {
+        if (set is null || set.Count == 0) return null;
+        decimal sum = 0;
+        foreach (var v in set) sum += Convert.ToDecimal(v, System.Globalization.CultureInfo.InvariantCulture);
+        if (average) sum /= set.Count;
+        return (TResult)Convert.ChangeType(sum, typeof(TResult), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,159 @@
+using Eddy.Connectors;
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+
+namespace Eddy.Sql.Connectors;
+
+/// <summary>What a SQL job gives connectors: where print writes, the job's clock.</summary>
+public sealed record ConnectorContext(TextWriter StandardOutput, TextWriter StandardError);
+
+/// <summary>
+/// A connector usable in <c>CREATE TABLE ... WITH ('connector' = name)</c>. Options are validated when the table is
+/// used, with errors that name the option.
+/// </summary>
+public interface ITableConnector
+{
+    string Name { get; }
+
+    /// <summary>Whether the sink applies updates and deletes (print shows them; upsert sinks apply them by key).</summary>
+    bool AcceptsUpdates(TableDef table);
+
+    Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context);
+
+    Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context);
+}
+
+/// <summary>The connectors SQL knows by name; later connector packages add theirs with <see cref="Register"/>.</summary>
+public static class TableConnectors
+{
+    private static readonly Dictionary<string, ITableConnector> Known = new(StringComparer.OrdinalIgnoreCase);
+
+    static TableConnectors()
+    {
+        Register(new DatagenConnector());
+        Register(new FilesystemConnector());
+        Register(new PrintConnector());
+        Register(new BlackholeConnector());
+    }
+
+    public static void Register(ITableConnector connector)
+    {
+        lock (Known) Known[connector.Name] = connector;
+    }
+
+    public static IEnumerable<string> Names
+    {
+        get
+        {
+            lock (Known) return Known.Keys.ToList();
+        }
+    }
+
+    public static ITableConnector Find(TableDef table)
+    {
+        if (!table.Options.TryGetValue("connector", out var name))
+            throw new ConnectorOptionException(table.Name, "connector", $"missing; one of {string.Join(", ", Names.Order())}");
+        lock (Known)
+        {
+            if (Known.TryGetValue(name, out var c)) return c;
+        }
+        throw new ConnectorOptionException(table.Name, "connector",
+            $"unknown connector '{name}'{SqlErrors.Suggest(name, Names)}; known: {string.Join(", ", Names.Order())}");
+    }
+
+    /// <summary>Fails on options the connector does not know (Flink does too: a typo must not be ignored).</summary>
+    internal static void RequireKnown(TableDef table, IEnumerable<string> known, params string[] prefixes)
+    {
+        var set = new HashSet<string>(known, StringComparer.Ordinal) { "connector" };
+        foreach (var key in table.Options.Keys)
+        {
+            if (set.Contains(key) || prefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal))) continue;
+            throw new ConnectorOptionException(table.Name, key, $"unknown option for connector '{table.Connector}'{SqlErrors.Suggest(key, set)}");
+        }
+    }
+}
+
+/// <summary>A bad connector option, named with its table.</summary>
+public sealed class ConnectorOptionException : Exception
+{
+    public ConnectorOptionException(string table, string option, string problem)
+        : base($"table '{table}', option '{option}': {problem}") => Table = table;
+
+    /// <summary>A connector's own message (which already names the option), prefixed with the table.</summary>
+    public ConnectorOptionException(string table, string connectorMessage, Exception inner)
+        : base($"table '{table}': {connectorMessage}", inner) => Table = table;
+
+    public string Table { get; }
+}
+
+internal sealed class DatagenConnector : ITableConnector
+{
+    public string Name => "datagen";
+
+    public bool AcceptsUpdates(TableDef table) => false;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+        Wrap(table, () => new DatagenSource(decoded, table.Options));
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "datagen is a source only");
+
+    internal static T Wrap<T>(TableDef table, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new ConnectorOptionException(table.Name, e.Message, e);
+        }
+    }
+}
+
+internal sealed class FilesystemConnector : ITableConnector
+{
+    public string Name => "filesystem";
+
+    public bool AcceptsUpdates(TableDef table) => false;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+        DatagenConnector.Wrap(table, () => new FileSource(decoded, table.Options));
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+        DatagenConnector.Wrap(table, () => FileSink.Create(schema, table.Options));
+}
+
+internal sealed class PrintConnector : ITableConnector
+{
+    public string Name => "print";
+
+    public bool AcceptsUpdates(TableDef table) => true;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "print is a sink only");
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    {
+        TableConnectors.RequireKnown(table, ["print-identifier", "standard-error", "sink.parallelism"]);
+        bool stderr = table.Options.TryGetValue("standard-error", out var se) && bool.Parse(se);
+        table.Options.TryGetValue("print-identifier", out var id);
+        return new PrintSink<Row>(stderr ? context.StandardError : context.StandardOutput, id);
+    }
+}
+
+internal sealed class BlackholeConnector : ITableConnector
+{
+    public string Name => "blackhole";
+
+    public bool AcceptsUpdates(TableDef table) => true;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "blackhole is a sink only");
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    {
+        TableConnectors.RequireKnown(table, ["sink.parallelism"]);
+        return new BlackholeSink<Row>();
+    }
+}

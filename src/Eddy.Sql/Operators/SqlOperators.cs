@@ -1,0 +1,100 @@
+using Eddy.Runtime;
+using Eddy.Windows;
+
+namespace Eddy.Sql.Operators;
+
+/// <summary>
+/// A connector's row source seen as a source of row structs: each batch of generic rows is converted in the reader,
+/// so that split ids (per-partition watermarks) and source timestamps pass through unchanged.
+/// </summary>
+public sealed class ConvertingSource<T>(Source<Row> inner, Func<Row, long, T> convert) : Source<T>
+{
+    public override bool IsBounded => inner.IsBounded;
+
+    public override SourceReader<T> CreateReader(SourceReaderContext context) =>
+        new Reader(inner.CreateReader(context), convert, context.Clock);
+
+    private sealed class Reader(SourceReader<Row> reader, Func<Row, long, T> convert, TimeProvider clock) : SourceReader<T>
+    {
+        private readonly SourceOutput<Row> buffer = new();
+        private readonly List<int> splits = [];
+
+        public override int SplitCount => reader.SplitCount;
+
+        public override SourceStatus Read(SourceOutput<T> output)
+        {
+            var status = reader.Read(buffer);
+            var batch = buffer.DrainBatch(splits);
+            long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            for (int i = 0; i < batch.Count; i++) output.Add(convert(batch.Values[i], now), batch.Timestamps[i], splits[i]);
+            output.Bytes += buffer.Bytes;
+            buffer.Bytes = 0;
+            BatchPool<Row>.Return(batch);
+            return status;
+        }
+
+        public override void Dispose()
+        {
+            reader.Dispose();
+            base.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// Non-windowed GROUP BY: one accumulator per key in keyed state; every input row updates it and emits the change:
+/// +I for a new key, then -U (old result) and +U (new result), as Flink's GroupAggFunction. Without aggregates
+/// (DISTINCT) a key is emitted once.
+/// </summary>
+public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
+    IAggregateFunction<TIn, TAcc, TAcc> aggregate,
+    Func<TKey, TAcc, TOut> result,
+    bool emitsUpdates) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+{
+    private ValueState<TKey, Holder>? state;
+
+    private sealed class Holder
+    {
+        public TAcc Accumulator = default!;
+    }
+
+    public override void Open(KeyedContext<TKey> context) => state = context.GetValueState<Holder>("acc");
+
+    public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
+    {
+        var holder = state!.Value;
+        if (holder is null)
+        {
+            holder = new Holder { Accumulator = aggregate.Add(value, aggregate.CreateAccumulator()) };
+            state.Value = holder;
+            output.Collect(result(context.CurrentKey, holder.Accumulator), context.Timestamp, RowKind.Insert);
+            return;
+        }
+        if (!emitsUpdates) return;
+        var before = result(context.CurrentKey, holder.Accumulator);
+        holder.Accumulator = aggregate.Add(value, holder.Accumulator);
+        var after = result(context.CurrentKey, holder.Accumulator);
+        if (EqualityComparer<TOut>.Default.Equals(before, after)) return;
+        output.Collect(before, context.Timestamp, RowKind.UpdateBefore);
+        output.Collect(after, context.Timestamp, RowKind.UpdateAfter);
+    }
+}
+
+/// <summary>ORDER BY ... LIMIT over a bounded input: keeps everything, sorts at the end, emits the requested rows.</summary>
+public sealed class SortLimitOperator<T>(IComparer<T> comparer, long? limit, long offset) : StreamOperator<T, T>
+{
+    private readonly List<(T Value, long Timestamp)> rows = [];
+
+    public override void OnBatch(Batch<T> batch)
+    {
+        for (int i = 0; i < batch.Count; i++) rows.Add((batch.Values[i], batch.Timestamps[i]));
+        BatchPool<T>.Return(batch);
+    }
+
+    protected override void Finish()
+    {
+        var sorted = rows.OrderBy(r => r.Value, comparer).Skip((int)Math.Min(offset, int.MaxValue));
+        if (limit is { } l) sorted = sorted.Take((int)Math.Min(l, int.MaxValue));
+        foreach (var (value, ts) in sorted) Out.Collect(value, ts);
+    }
+}

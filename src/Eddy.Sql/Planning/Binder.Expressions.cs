@@ -1,0 +1,548 @@
+using System.Globalization;
+using System.Reflection;
+using Eddy.Sql.Codegen;
+using Eddy.Sql.Functions;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql.Planning;
+
+/// <summary>An interval literal's value while binding: fixed milliseconds or months (INTERVAL '1' MONTH).</summary>
+public sealed record IntervalExpr(long Millis, int Months) : BoundExpr(DataType.BigInt);
+
+public sealed partial class Binder
+{
+    private static readonly HashSet<string> AggregateNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
+    };
+
+    public static bool IsAggregate(FunctionCall call) => call.Over is null && AggregateNames.Contains(call.UpperName);
+
+    /// <summary>Binds an expression over <paramref name="scope"/>; inside an aggregation, <paramref name="group"/> rewrites it.</summary>
+    public BoundExpr Bind(Expr e, Scope scope, GroupContext? group = null)
+    {
+        if (group is not null && group.TryRewrite(e, this, out var rewritten)) return rewritten;
+        switch (e)
+        {
+            case Parsing.ColumnRef c:
+                return BindColumn(c, scope, group);
+            case NumericLiteral n:
+                return BindNumber(n);
+            case StringLiteral s:
+                return new Literal(s.Value, DataType.String.NotNull());
+            case BooleanLiteral b:
+                return new Literal(b.Value, DataType.Boolean.NotNull());
+            case NullLiteral:
+                return new Literal(null, DataType.NullType);
+            case IntervalLiteral i:
+                return BindInterval(i);
+            case TypedLiteral t:
+                return BindTypedLiteral(t);
+            case UnaryExpr u:
+            {
+                var operand = Bind(u.Operand, scope, group);
+                return u.Operator switch
+                {
+                    UnaryOperator.Not => new Unary(UnaryOp.Not, RequireBoolean(operand, u.Operand), DataType.Boolean),
+                    UnaryOperator.Negate => operand is IntervalExpr iv ? new IntervalExpr(-iv.Millis, -iv.Months)
+                        : new Unary(UnaryOp.Negate, RequireNumeric(operand, u.Operand), operand.Type),
+                    _ => RequireNumeric(operand, u.Operand),
+                };
+            }
+            case BinaryExpr b:
+                return BindBinary(b, scope, group);
+            case IsExpr i:
+            {
+                var operand = Bind(i.Operand, scope, group);
+                var op = (i.Predicate, i.Negated) switch
+                {
+                    (IsPredicate.Null, false) or (IsPredicate.Unknown, false) => UnaryOp.IsNull,
+                    (IsPredicate.Null, true) or (IsPredicate.Unknown, true) => UnaryOp.IsNotNull,
+                    (IsPredicate.True, false) => UnaryOp.IsTrue,
+                    (IsPredicate.True, true) => UnaryOp.IsNotTrue,
+                    (IsPredicate.False, false) => UnaryOp.IsFalse,
+                    _ => UnaryOp.IsNotFalse,
+                };
+                return new Unary(op, operand, DataType.Boolean.NotNull());
+            }
+            case InListExpr inList:
+            {
+                var value = Bind(inList.Operand, scope, group);
+                var items = inList.Values.Select(v => Bind(v, scope, group)).ToList();
+                var type = items.Aggregate(value.Type, (t, i) => TypeRules.Common(t, i.Type)
+                    ?? throw Error(inList, $"IN list mixes {t} and {i.Type}"));
+                if (items.All(i => i is Literal))
+                    return new InList(CastIfNeeded(value, type), items.Select(i => CastIfNeeded(i, type)).ToList(), inList.Negated, DataType.Boolean);
+                BoundExpr any = items.Select(i => (BoundExpr)Compare(BinaryOp.Equal, value, i, inList))
+                    .Aggregate((a, b) => new Binary(BinaryOp.Or, a, b, DataType.Boolean));
+                return inList.Negated ? new Unary(UnaryOp.Not, any, DataType.Boolean) : any;
+            }
+            case LikeExpr like:
+            {
+                var value = RequireString(Bind(like.Operand, scope, group), like.Operand);
+                if (like.Pattern is not StringLiteral pattern) throw Error(like.Pattern, "LIKE needs a string literal pattern");
+                char? escape = like.Escape is StringLiteral { Value.Length: 1 } esc ? esc.Value[0]
+                    : like.Escape is null ? null : throw Error(like.Escape, "ESCAPE takes one character");
+                var regex = SqlOps.LikeToRegex(pattern.Value, escape);
+                var method = typeof(SqlOps).GetMethod(nameof(SqlOps.Like))!;
+                BoundExpr call = new Call("LIKE", method, [value, new Literal(regex, new DataType(TypeKind.Null))], DataType.Boolean);
+                return like.Negated ? new Unary(UnaryOp.Not, call, DataType.Boolean) : call;
+            }
+            case BetweenExpr between:
+            {
+                var value = Bind(between.Operand, scope, group);
+                var low = Compare(BinaryOp.GreaterOrEqual, value, Bind(between.Low, scope, group), between);
+                var high = Compare(BinaryOp.LessOrEqual, value, Bind(between.High, scope, group), between);
+                BoundExpr both = new Binary(BinaryOp.And, low, high, DataType.Boolean);
+                return between.Negated ? new Unary(UnaryOp.Not, both, DataType.Boolean) : both;
+            }
+            case CaseExpr caseExpr:
+                return BindCase(caseExpr, scope, group);
+            case CastExpr cast:
+            {
+                var operand = Bind(cast.Operand, scope, group);
+                var target = cast.Type.Type;
+                if (operand.Type.Kind == TypeKind.Null) return new Literal(null, target);
+                if (!CanCast(operand.Type, target)) throw Error(cast, $"cannot cast {operand.Type} to {target}");
+                return new Cast(operand, target with { Nullable = true }, cast.Try);
+            }
+            case FunctionCall call:
+                if (IsAggregate(call))
+                    throw Error(call, $"aggregate function {call.UpperName} is not allowed here (only in SELECT or HAVING of a grouped query)");
+                return BindFunction(call, scope, group);
+            case ExtractExpr extract:
+            {
+                var source = RequireTemporal(Bind(extract.Source, scope, group), extract.Source);
+                return new Call("EXTRACT", Method(nameof(SqlFunctions.Extract)),
+                    [new Literal(extract.Unit, DataType.NullType), AsTimestamp(source)], DataType.BigInt);
+            }
+            case FloorCeilExpr fc:
+            {
+                var source = RequireTemporal(Bind(fc.Operand, scope, group), fc.Operand);
+                return new Call(fc.Ceiling ? "CEIL" : "FLOOR", Method(fc.Ceiling ? nameof(SqlFunctions.Ceil) : nameof(SqlFunctions.Floor)),
+                    [AsTimestamp(source), new Literal(fc.Unit, DataType.NullType)], DataType.Timestamp3);
+            }
+            case TimestampDiffExpr diff:
+                return new Call("TIMESTAMPDIFF", Method(nameof(SqlFunctions.TimestampDiff)),
+                [
+                    new Literal(diff.Unit, DataType.NullType),
+                    AsTimestamp(RequireTemporal(Bind(diff.Start, scope, group), diff.Start)),
+                    AsTimestamp(RequireTemporal(Bind(diff.End, scope, group), diff.End)),
+                ], DataType.Int);
+            case TrimExpr trim:
+            {
+                var source = RequireString(Bind(trim.Source, scope, group), trim.Source);
+                BoundExpr chars = trim.Characters is null ? new Literal(" ", DataType.String) : RequireString(Bind(trim.Characters, scope, group), trim.Characters);
+                return new Call("TRIM", Method(nameof(SqlFunctions.Trim)),
+                    [source, new Literal(trim.Mode != TrimMode.Trailing, DataType.Boolean), new Literal(trim.Mode != TrimMode.Leading, DataType.Boolean), chars],
+                    DataType.String);
+            }
+            case PositionExpr pos:
+                return new Call("POSITION", Method(nameof(SqlFunctions.Position)),
+                    [RequireString(Bind(pos.Needle, scope, group), pos.Needle), RequireString(Bind(pos.Haystack, scope, group), pos.Haystack)], DataType.Int);
+            default:
+                throw Error(e, $"{Describe(e)} is not supported by Eddy yet");
+        }
+    }
+
+    private static string Describe(SqlNode node) => node switch
+    {
+        SubqueryExpr or InSubqueryExpr or ExistsExpr => "a subquery in an expression",
+        FunctionCall { Over: not null } => "an OVER window aggregate",
+        _ => node.GetType().Name,
+    };
+
+    private BoundExpr BindColumn(Parsing.ColumnRef c, Scope scope, GroupContext? group)
+    {
+        var names = c.Names;
+        string? qualifier = names.Count >= 2 ? names[^2].Value : null;
+        string name = names[^1].Value;
+        var matches = scope.Find(qualifier, name).ToList();
+        if (matches.Count == 0 && qualifier is not null && !scope.HasQualifier(qualifier))
+            throw Error(c, $"unknown table or alias '{qualifier}'" + SqlErrors.Suggest(qualifier, scope.Columns.Select(x => x.Qualifier).OfType<string>().Distinct()));
+        if (matches.Count == 0)
+        {
+            if (group is not null && group.InputScope.Find(qualifier, name).Any())
+                throw Error(c, $"column '{name}' is neither grouped (GROUP BY) nor inside an aggregate function");
+            throw Error(c, $"unknown column '{name}'" + SqlErrors.Suggest(name, scope.Columns.Select(x => x.Name)));
+        }
+        if (matches.Count > 1) throw Error(c, $"column '{name}' is ambiguous: qualify it with a table alias");
+        var col = matches[0];
+        return new InputRef(col.Index, col.Name, col.Type);
+    }
+
+    private static BoundExpr BindNumber(NumericLiteral n)
+    {
+        switch (n.Kind)
+        {
+            case NumericKind.Integer:
+                if (int.TryParse(n.Text, NumberStyles.None, CultureInfo.InvariantCulture, out int i)) return new Literal(i, DataType.Int.NotNull());
+                if (long.TryParse(n.Text, NumberStyles.None, CultureInfo.InvariantCulture, out long l)) return new Literal(l, DataType.BigInt.NotNull());
+                return new Literal(decimal.Parse(n.Text, CultureInfo.InvariantCulture), DataType.Decimal(38, 0).NotNull());
+            case NumericKind.Decimal:
+            {
+                var d = decimal.Parse(n.Text, CultureInfo.InvariantCulture);
+                int dot = n.Text.IndexOf('.');
+                int scale = dot < 0 ? 0 : n.Text.Length - dot - 1;
+                int precision = Math.Max(n.Text.Count(char.IsAsciiDigit), 1);
+                return new Literal(d, DataType.Decimal(precision, scale).NotNull());
+            }
+            default:
+                return new Literal(double.Parse(n.Text, CultureInfo.InvariantCulture), DataType.Double.NotNull());
+        }
+    }
+
+    private IntervalExpr BindInterval(IntervalLiteral i)
+    {
+        var text = i.Value.Trim();
+        bool negative = text.StartsWith('-');
+        if (negative) text = text[1..];
+        var q = i.Qualifier;
+        long Unit(Parsing.TimeUnit u) => u switch
+        {
+            Parsing.TimeUnit.Millisecond => 1,
+            Parsing.TimeUnit.Second => 1000,
+            Parsing.TimeUnit.Minute => 60_000,
+            Parsing.TimeUnit.Hour => 3_600_000,
+            Parsing.TimeUnit.Day => 86_400_000,
+            Parsing.TimeUnit.Week => 7 * 86_400_000L,
+            _ => throw Error(i, $"interval unit {u} is not supported here"),
+        };
+        if (q.Start is Parsing.TimeUnit.Year or Parsing.TimeUnit.Month or Parsing.TimeUnit.Quarter)
+        {
+            int months = q.Start switch { Parsing.TimeUnit.Year => 12, Parsing.TimeUnit.Quarter => 3, _ => 1 }
+                * int.Parse(text, CultureInfo.InvariantCulture);
+            return new IntervalExpr(0, negative ? -months : months);
+        }
+        long ms;
+        if (q.End is null)
+        {
+            if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var amount))
+                throw Error(i, $"'{i.Value}' is not a number of {q.Start}");
+            ms = (long)(amount * Unit(q.Start));
+        }
+        else
+        {
+            // 'd h:m:s' forms: split on separators and read from the start unit downwards.
+            var parts = text.Split([' ', ':'], StringSplitOptions.RemoveEmptyEntries);
+            Parsing.TimeUnit[] order = [Parsing.TimeUnit.Day, Parsing.TimeUnit.Hour, Parsing.TimeUnit.Minute, Parsing.TimeUnit.Second];
+            int start = Array.IndexOf(order, q.Start);
+            if (start < 0 || start + parts.Length > order.Length) throw Error(i, $"cannot read interval '{i.Value}' as {q.Start} TO {q.End}");
+            ms = 0;
+            for (int p = 0; p < parts.Length; p++)
+                ms += (long)(decimal.Parse(parts[p], CultureInfo.InvariantCulture) * Unit(order[start + p]));
+        }
+        return new IntervalExpr(negative ? -ms : ms, 0);
+    }
+
+    private BoundExpr BindTypedLiteral(TypedLiteral t)
+    {
+        try
+        {
+            return t.Kind switch
+            {
+                TypedLiteralKind.Date => new Literal(DateOnly.ParseExact(t.Value, "yyyy-MM-dd", CultureInfo.InvariantCulture), DataType.Date.NotNull()),
+                TypedLiteralKind.Time => new Literal(TimeOnly.Parse(t.Value, CultureInfo.InvariantCulture), DataType.Time.NotNull()),
+                TypedLiteralKind.Timestamp => new Literal(SqlFunctions.ParseTimestamp(t.Value) ?? throw new FormatException(), DataType.Timestamp3.NotNull()),
+                _ => new Literal(new DateTimeOffset(DateTime.SpecifyKind(SqlFunctions.ParseTimestamp(t.Value) ?? throw new FormatException(), DateTimeKind.Utc)),
+                    DataType.TimestampLtz3.NotNull()),
+            };
+        }
+        catch (FormatException)
+        {
+            throw Error(t, $"'{t.Value}' is not a valid {t.Kind} literal");
+        }
+    }
+
+    private BoundExpr BindBinary(BinaryExpr b, Scope scope, GroupContext? group)
+    {
+        var l = Bind(b.Left, scope, group);
+        var r = Bind(b.Right, scope, group);
+        switch (b.Operator)
+        {
+            case BinaryOperator.And or BinaryOperator.Or:
+                return new Binary(b.Operator == BinaryOperator.And ? BinaryOp.And : BinaryOp.Or,
+                    RequireBoolean(l, b.Left), RequireBoolean(r, b.Right), DataType.Boolean);
+            case BinaryOperator.Concat:
+                return new Call("||", Method(nameof(SqlFunctions.Concat)), [ToStringExpr(l), ToStringExpr(r)], DataType.String);
+            case BinaryOperator.Equal: return Compare(BinaryOp.Equal, l, r, b);
+            case BinaryOperator.NotEqual: return Compare(BinaryOp.NotEqual, l, r, b);
+            case BinaryOperator.Less: return Compare(BinaryOp.Less, l, r, b);
+            case BinaryOperator.LessOrEqual: return Compare(BinaryOp.LessOrEqual, l, r, b);
+            case BinaryOperator.Greater: return Compare(BinaryOp.Greater, l, r, b);
+            case BinaryOperator.GreaterOrEqual: return Compare(BinaryOp.GreaterOrEqual, l, r, b);
+        }
+        // Timestamp ± interval.
+        if ((b.Operator is BinaryOperator.Add or BinaryOperator.Subtract) && TypeRules.IsTimestamp(l.Type) && r is IntervalExpr iv)
+            return AddInterval(l, b.Operator == BinaryOperator.Add ? iv : new IntervalExpr(-iv.Millis, -iv.Months));
+        if (b.Operator == BinaryOperator.Add && TypeRules.IsTimestamp(r.Type) && l is IntervalExpr iv2)
+            return AddInterval(r, iv2);
+        if (l is IntervalExpr a && r is IntervalExpr c && b.Operator is BinaryOperator.Add or BinaryOperator.Subtract)
+            return b.Operator == BinaryOperator.Add ? new IntervalExpr(a.Millis + c.Millis, a.Months + c.Months) : new IntervalExpr(a.Millis - c.Millis, a.Months - c.Months);
+        RequireNumeric(l, b.Left);
+        RequireNumeric(r, b.Right);
+        var type = TypeRules.Common(l.Type, r.Type) ?? throw Error(b, $"cannot combine {l.Type} and {r.Type}");
+        if (b.Operator == BinaryOperator.Divide && type.Kind is not (TypeKind.Float or TypeKind.Double or TypeKind.Decimal))
+            type = type with { };
+        var op = b.Operator switch
+        {
+            BinaryOperator.Add => BinaryOp.Add,
+            BinaryOperator.Subtract => BinaryOp.Subtract,
+            BinaryOperator.Multiply => BinaryOp.Multiply,
+            BinaryOperator.Divide => BinaryOp.Divide,
+            _ => BinaryOp.Modulo,
+        };
+        return new Binary(op, CastIfNeeded(l, type), CastIfNeeded(r, type), type with { Nullable = true });
+    }
+
+    private BoundExpr AddInterval(BoundExpr timestamp, IntervalExpr interval)
+    {
+        var method = timestamp.Type.Kind == TypeKind.TimestampLtz
+            ? Method(nameof(SqlFunctions.AddIntervalLtz))
+            : Method(nameof(SqlFunctions.AddInterval));
+        return new Call("+", method, [timestamp, new Literal(interval.Millis, DataType.BigInt), new Literal(interval.Months, DataType.Int)], timestamp.Type);
+    }
+
+    private Binary Compare(BinaryOp op, BoundExpr l, BoundExpr r, SqlNode at)
+    {
+        var type = TypeRules.Common(l.Type, r.Type);
+        if (type is null)
+        {
+            // Flink compares a string with a timestamp by casting the string; other mixes are errors.
+            if (TypeRules.IsString(l.Type) && TypeRules.IsTimestamp(r.Type)) type = r.Type;
+            else if (TypeRules.IsString(r.Type) && TypeRules.IsTimestamp(l.Type)) type = l.Type;
+            else throw Error(at, $"cannot compare {l.Type} with {r.Type}");
+        }
+        return new Binary(op, CastIfNeeded(l, type), CastIfNeeded(r, type), DataType.Boolean);
+    }
+
+    public static BoundExpr CastIfNeeded(BoundExpr e, DataType type)
+    {
+        if (e.Type.Kind == type.Kind && (e.Type.Kind != TypeKind.Decimal || e.Type.Scale == type.Scale)) return e;
+        if (e is Literal { Value: null }) return new Literal(null, type with { Nullable = true });
+        return new Cast(e, type with { Nullable = true }, Try: false);
+    }
+
+    private static bool CanCast(DataType from, DataType to) =>
+        from.Kind == to.Kind || TypeRules.IsString(from) || TypeRules.IsString(to) || TypeRules.IsAssignable(from, to)
+        || (from.Kind, to.Kind) is (TypeKind.Timestamp, TypeKind.Date) or (TypeKind.Date, TypeKind.Timestamp)
+        || (from.Kind == TypeKind.Boolean && to.IsNumeric);
+
+    private BoundExpr BindCase(CaseExpr c, Scope scope, GroupContext? group)
+    {
+        var operand = c.Operand is null ? null : Bind(c.Operand, scope, group);
+        var branches = new List<(BoundExpr When, BoundExpr Then)>();
+        foreach (var w in c.Whens)
+        {
+            var cond = Bind(w.Condition, scope, group);
+            var when = operand is null ? RequireBoolean(cond, w.Condition) : Compare(BinaryOp.Equal, operand, cond, w);
+            branches.Add((when, Bind(w.Result, scope, group)));
+        }
+        var otherwise = c.Else is null ? null : Bind(c.Else, scope, group);
+        var type = branches.Select(b => b.Then.Type).Concat(otherwise is null ? [] : [otherwise.Type])
+            .Aggregate((a, b) => TypeRules.Common(a, b) ?? throw Error(c, $"CASE branches mix {a} and {b}"));
+        if (type.Kind == TypeKind.Null) type = DataType.String;
+        return new CaseWhen(branches.Select(b => (b.When, CastIfNeeded(b.Then, type))).ToList(),
+            otherwise is null ? null : CastIfNeeded(otherwise, type), type with { Nullable = true });
+    }
+
+    private static MethodInfo Method(string name, params Type[] types) =>
+        types.Length == 0 ? typeof(SqlFunctions).GetMethod(name) ?? throw new MissingMethodException(name)
+            : typeof(SqlFunctions).GetMethod(name, types) ?? throw new MissingMethodException(name);
+
+    private BoundExpr RequireBoolean(BoundExpr e, SqlNode at) =>
+        e.Type.Kind is TypeKind.Boolean or TypeKind.Null ? e : throw Error(at, $"expected a BOOLEAN expression, got {e.Type}");
+
+    private BoundExpr RequireNumeric(BoundExpr e, SqlNode at) =>
+        e.Type.IsNumeric || e.Type.Kind == TypeKind.Null ? e : throw Error(at, $"expected a numeric expression, got {e.Type}");
+
+    private BoundExpr RequireString(BoundExpr e, SqlNode at) =>
+        TypeRules.IsString(e.Type) || e.Type.Kind == TypeKind.Null ? e : throw Error(at, $"expected a STRING expression, got {e.Type}");
+
+    private BoundExpr RequireTemporal(BoundExpr e, SqlNode at) =>
+        TypeRules.IsTimestamp(e.Type) || e.Type.Kind is TypeKind.Date or TypeKind.Null ? e : throw Error(at, $"expected a TIMESTAMP or DATE expression, got {e.Type}");
+
+    private static BoundExpr AsTimestamp(BoundExpr e) => e.Type.Kind == TypeKind.Timestamp ? e : new Cast(e, DataType.Timestamp3, false);
+
+    private static BoundExpr ToStringExpr(BoundExpr e) => TypeRules.IsString(e.Type) ? e : new Cast(e, DataType.String, false);
+
+    /// <summary>Built-in and user scalar functions.</summary>
+    private BoundExpr BindFunction(FunctionCall call, Scope scope, GroupContext? group)
+    {
+        string name = call.UpperName;
+        if (call.Over is not null) throw Error(call, "OVER window aggregates are not supported by Eddy yet");
+        var args = call.Arguments.Select(a => Bind(a, scope, group)).ToList();
+        if (catalog.Functions.Contains(name)) return BindUserFunction(call, name, args);
+        BoundExpr Fn(string method, DataType type, params BoundExpr[] a) =>
+            new Call(name, typeof(SqlFunctions).GetMethods().First(m => m.Name == method && m.GetParameters().Length >= a.Length
+                && m.GetParameters().Skip(a.Length).All(p => p.HasDefaultValue || p.IsDefined(typeof(ParamArrayAttribute)))
+                && ParametersFit(m, a)), a, type);
+        void Arity(int min, int max)
+        {
+            if (args.Count < min || args.Count > max)
+                throw Error(call, $"{name} takes {(min == max ? min.ToString(CultureInfo.InvariantCulture) : $"{min} to {max}")} argument(s), got {args.Count}");
+        }
+        switch (name)
+        {
+            case "TO_TIMESTAMP":
+                Arity(1, 2);
+                return args.Count == 1
+                    ? Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, ToStringExpr(args[0]))
+                    : Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, ToStringExpr(args[0]), ToStringExpr(args[1]));
+            case "TO_TIMESTAMP_LTZ":
+            {
+                Arity(1, 2);
+                var precision = args.Count == 2 ? args[1] : new Literal(3, DataType.Int);
+                if (precision is not Literal { Value: int }) throw Error(call.Arguments[^1], "TO_TIMESTAMP_LTZ precision must be 0 or 3");
+                var epoch = args[0].Type.Kind is TypeKind.Double or TypeKind.Float or TypeKind.Decimal ? CastIfNeeded(args[0], DataType.Double) : CastIfNeeded(args[0], DataType.BigInt);
+                return Fn(nameof(SqlFunctions.ToTimestampLtz), DataType.TimestampLtz3, epoch, precision);
+            }
+            case "DATE_FORMAT":
+                Arity(2, 2);
+                return Fn(nameof(SqlFunctions.DateFormat), DataType.String, args[0], ToStringExpr(args[1]));
+            case "CURRENT_TIMESTAMP" or "NOW" or "PROCTIME" or "CURRENT_ROW_TIMESTAMP":
+                Arity(0, 0);
+                return new CurrentTime(DataType.TimestampLtz3);
+            case "LOCALTIMESTAMP":
+                Arity(0, 0);
+                return new CurrentTime(DataType.Timestamp3);
+            case "CONCAT":
+                if (args.Count == 0) throw Error(call, "CONCAT takes at least one argument");
+                return new Call(name, Method(nameof(SqlFunctions.Concat)), args.Select(ToStringExpr).ToList(), DataType.String);
+            case "CONCAT_WS":
+                if (args.Count < 1) throw Error(call, "CONCAT_WS takes a separator and strings");
+                return new Call(name, Method(nameof(SqlFunctions.ConcatWs)), args.Select(ToStringExpr).ToList(), DataType.String);
+            case "LOWER" or "UPPER" or "CHAR_LENGTH" or "CHARACTER_LENGTH":
+                Arity(1, 1);
+                return name switch
+                {
+                    "LOWER" => Fn(nameof(SqlFunctions.Lower), DataType.String, ToStringExpr(args[0])),
+                    "UPPER" => Fn(nameof(SqlFunctions.Upper), DataType.String, ToStringExpr(args[0])),
+                    _ => Fn(nameof(SqlFunctions.CharLength), DataType.Int, ToStringExpr(args[0])),
+                };
+            case "TRIM":
+                Arity(1, 1);
+                return Fn(nameof(SqlFunctions.Trim), DataType.String, ToStringExpr(args[0]));
+            case "SUBSTRING" or "SUBSTR":
+                Arity(2, 3);
+                return args.Count == 2
+                    ? Fn(nameof(SqlFunctions.Substring), DataType.String, ToStringExpr(args[0]), CastIfNeeded(args[1], DataType.Int))
+                    : Fn(nameof(SqlFunctions.Substring), DataType.String, ToStringExpr(args[0]), CastIfNeeded(args[1], DataType.Int), CastIfNeeded(args[2], DataType.Int));
+            case "REPLACE":
+                Arity(3, 3);
+                return Fn(nameof(SqlFunctions.Replace), DataType.String, args.Select(ToStringExpr).ToArray());
+            case "REGEXP_EXTRACT":
+                Arity(2, 3);
+                return args.Count == 2
+                    ? Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]))
+                    : Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]), CastIfNeeded(args[2], DataType.Int));
+            case "REGEXP":
+                Arity(2, 2);
+                return Fn(nameof(SqlFunctions.RegexpMatches), DataType.Boolean, ToStringExpr(args[0]), ToStringExpr(args[1]));
+            case "SPLIT_INDEX":
+                Arity(3, 3);
+                return Fn(nameof(SqlFunctions.SplitIndex), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]), CastIfNeeded(args[2], DataType.Int));
+            case "JSON_VALUE":
+                Arity(2, 2);
+                return Fn(nameof(SqlFunctions.JsonValue), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]));
+            case "JSON_QUERY":
+                Arity(2, 2);
+                return Fn(nameof(SqlFunctions.JsonQuery), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]));
+            case "COALESCE":
+            {
+                if (args.Count == 0) throw Error(call, "COALESCE takes at least one argument");
+                var type = args.Select(a => a.Type).Aggregate((a, b) => TypeRules.Common(a, b) ?? throw Error(call, $"COALESCE mixes {a} and {b}"));
+                return new Coalesce(args.Select(a => CastIfNeeded(a, type)).ToList(), type with { Nullable = args.All(a => a.Type.Nullable) });
+            }
+            case "IFNULL":
+            {
+                Arity(2, 2);
+                var type = TypeRules.Common(args[0].Type, args[1].Type) ?? throw Error(call, $"IFNULL mixes {args[0].Type} and {args[1].Type}");
+                return new Coalesce([CastIfNeeded(args[0], type), CastIfNeeded(args[1], type)], type);
+            }
+            case "NULLIF":
+            {
+                Arity(2, 2);
+                var eq = Compare(BinaryOp.Equal, args[0], args[1], call);
+                return new CaseWhen([(eq, new Literal(null, args[0].Type))], args[0], args[0].Type with { Nullable = true });
+            }
+            case "IF":
+            {
+                Arity(3, 3);
+                var type = TypeRules.Common(args[1].Type, args[2].Type) ?? throw Error(call, $"IF branches mix {args[1].Type} and {args[2].Type}");
+                return new CaseWhen([(RequireBoolean(args[0], call.Arguments[0]), CastIfNeeded(args[1], type))], CastIfNeeded(args[2], type), type with { Nullable = true });
+            }
+            case "ABS":
+                Arity(1, 1);
+                return new Call(name, typeof(Math).GetMethod(nameof(Math.Abs), [ExpressionCompiler.ValueType(args[0].Type) is var t && Nullable.GetUnderlyingType(t) is { } u ? u : t])
+                    ?? throw Error(call, $"ABS of {args[0].Type}"), [RequireNumeric(args[0], call)], args[0].Type);
+            case "MOD":
+                Arity(2, 2);
+                return BindBinary(new BinaryExpr(BinaryOperator.Modulo, call.Arguments[0], call.Arguments[1]) { Span = call.Span }, scope, group);
+            case "ROUND":
+                Arity(1, 2);
+                return Fn(nameof(SqlFunctions.Round), DataType.Double, CastIfNeeded(args[0], DataType.Double), args.Count == 2 ? CastIfNeeded(args[1], DataType.Int) : new Literal(0, DataType.Int));
+            case "TUMBLE_START" or "TUMBLE_END" or "TUMBLE_ROWTIME" or "HOP_START" or "HOP_END" or "HOP_ROWTIME"
+                or "SESSION_START" or "SESSION_END" or "SESSION_ROWTIME":
+                throw Error(call, $"{name} is only allowed in the SELECT of a query grouped by the matching {name[..name.IndexOf('_')]}(...) window");
+            case "TUMBLE" or "HOP" or "SESSION" or "CUMULATE":
+                throw Error(call, $"{name}(...) is a window: use it in FROM TABLE({name}(TABLE t, DESCRIPTOR(col), ...)) or in GROUP BY");
+            default:
+                var known = new[] { "TO_TIMESTAMP", "TO_TIMESTAMP_LTZ", "DATE_FORMAT", "CURRENT_TIMESTAMP", "PROCTIME", "CONCAT", "CONCAT_WS", "LOWER", "UPPER",
+                    "TRIM", "SUBSTRING", "REPLACE", "REGEXP_EXTRACT", "SPLIT_INDEX", "CHAR_LENGTH", "COALESCE", "IF", "JSON_VALUE", "JSON_QUERY", "ABS", "ROUND", "MOD", "NULLIF", "IFNULL" }
+                    .Concat(catalog.Functions.Names);
+                throw Error(call, $"unknown function '{call.Name}'" + SqlErrors.Suggest(name, known));
+        }
+    }
+
+    private static bool ParametersFit(MethodInfo m, BoundExpr[] args)
+    {
+        var ps = m.GetParameters();
+        for (int i = 0; i < args.Length && i < ps.Length; i++)
+        {
+            if (ps[i].IsDefined(typeof(ParamArrayAttribute))) return true;
+            var want = Nullable.GetUnderlyingType(ps[i].ParameterType) ?? ps[i].ParameterType;
+            if (args[i].Type.Kind == TypeKind.Null) continue;
+            if (want != args[i].Type.ClrType && !(want == typeof(object))) return false;
+        }
+        return true;
+    }
+
+    private BoundExpr BindUserFunction(FunctionCall call, string name, List<BoundExpr> args)
+    {
+        foreach (var (method, target) in catalog.Functions.Overloads(name))
+        {
+            var ps = method.GetParameters();
+            if (ps.Length != args.Count) continue;
+            if (!ps.Select((p, i) => (p, i)).All(x =>
+                    (Nullable.GetUnderlyingType(x.p.ParameterType) ?? x.p.ParameterType) == args[x.i].Type.ClrType
+                    || x.p.ParameterType == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
+                continue;
+            var resultType = SqlTypeOf(method.ReturnType) ?? throw Error(call, $"function {name} returns {method.ReturnType.Name}, which has no SQL type");
+            return new UserCall(name, method, target, args, resultType);
+        }
+        throw Error(call, $"no overload of user function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
+    }
+
+    /// <summary>The SQL type of a CLR return type of a user function.</summary>
+    public static DataType? SqlTypeOf(Type clr)
+    {
+        var t = Nullable.GetUnderlyingType(clr) ?? clr;
+        if (t == typeof(string)) return DataType.String;
+        if (t == typeof(bool)) return DataType.Boolean;
+        if (t == typeof(int)) return DataType.Int;
+        if (t == typeof(long)) return DataType.BigInt;
+        if (t == typeof(short)) return DataType.SmallInt;
+        if (t == typeof(sbyte)) return DataType.TinyInt;
+        if (t == typeof(double)) return DataType.Double;
+        if (t == typeof(float)) return DataType.Float;
+        if (t == typeof(decimal)) return DataType.Decimal(38, 18);
+        if (t == typeof(DateTime)) return DataType.Timestamp3;
+        if (t == typeof(DateTimeOffset)) return DataType.TimestampLtz3;
+        if (t == typeof(DateOnly)) return DataType.Date;
+        return null;
+    }
+}
+
+/// <summary>A call of a user function, possibly an instance method on <see cref="Target"/>.</summary>
+public sealed record UserCall(string Name, MethodInfo Method, object? Target, IReadOnlyList<BoundExpr> Args, DataType Type) : BoundExpr(Type);

@@ -1,0 +1,599 @@
+using System.Globalization;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql.Planning;
+
+/// <summary>
+/// Turns statements into logical plans: resolves tables, views and columns, types every expression, finds window
+/// aggregations and checks what Flink's planner checks (time attributes, grouping, changelog into sinks).
+/// </summary>
+public sealed partial class Binder
+{
+    private readonly SqlCatalog catalog;
+    private readonly SqlContext context;
+    private readonly bool batchMode;
+    private readonly Dictionary<string, (LogicalPlan Plan, Scope Scope)> ctes = new(StringComparer.OrdinalIgnoreCase);
+
+    private readonly Func<TableDef, bool> acceptsUpdates;
+
+    public Binder(SqlCatalog catalog, SqlContext context, bool batchMode = false, Func<TableDef, bool>? acceptsUpdates = null)
+    {
+        this.catalog = catalog;
+        this.context = context;
+        this.batchMode = batchMode;
+        this.acceptsUpdates = acceptsUpdates ?? (t => t.PrimaryKey.Count > 0);
+    }
+
+    internal SqlParseException Error(SqlNode node, string reason) => SqlErrors.At(node, reason, context);
+
+    /// <summary>A window TVF in FROM: the input, its window and the scope that adds window_start/end/time.</summary>
+    private sealed record WindowedInput(LogicalPlan Input, WindowSpecification Window, IReadOnlyList<BoundExpr> Partition);
+
+    // ---- INSERT ------------------------------------------------------------------------------------------------
+
+    public SinkPlan BindInsert(Insert insert)
+    {
+        string name = insert.Target.Last.Value;
+        if (!catalog.TryGetTable(name, out var table))
+            throw Error(insert.Target, $"unknown table '{insert.Target}'" + SqlErrors.Suggest(name, catalog.Tables.Select(t => t.Name)));
+        var (plan, _) = BindQuery(insert.Source);
+        var sinkSchema = table.SinkSchema;
+        IReadOnlyList<int> targetColumns;
+        if (insert.Columns.Count > 0)
+        {
+            targetColumns = insert.Columns.Select(c =>
+            {
+                int i = sinkSchema.IndexOf(c.Value);
+                return i >= 0 ? i : throw Error(c, $"table '{table.Name}' has no column '{c.Value}'" + SqlErrors.Suggest(c.Value, sinkSchema.Columns.Select(x => x.Name)));
+            }).ToList();
+        }
+        else targetColumns = Enumerable.Range(0, sinkSchema.Count).ToList();
+        if (plan.Schema.Count != targetColumns.Count)
+        {
+            throw Error(insert.Source, $"the query gives {plan.Schema.Count} column(s) but '{table.Name}' takes {targetColumns.Count}: "
+                + $"query ({string.Join(", ", plan.Schema.Columns.Select(c => $"{c.Name} {c.Type}"))}), "
+                + $"sink ({string.Join(", ", targetColumns.Select(i => $"{sinkSchema[i].Name} {sinkSchema[i].Type}"))})");
+        }
+        // Reorder and cast into the sink's columns; columns not listed get NULL.
+        var projections = new BoundExpr[sinkSchema.Count];
+        for (int i = 0; i < sinkSchema.Count; i++) projections[i] = new Literal(null, sinkSchema[i].Type);
+        for (int q = 0; q < targetColumns.Count; q++)
+        {
+            var target = sinkSchema[targetColumns[q]];
+            var source = plan.Schema[q];
+            if (!TypeRules.IsAssignable(source.Type, target.Type))
+                throw Error(insert.Source, $"column {q + 1} of the query ({source.Name} {source.Type}) cannot be written into '{table.Name}.{target.Name}' ({target.Type})");
+            projections[targetColumns[q]] = CastIfNeeded(new InputRef(q, source.Name, source.Type), target.Type);
+        }
+        bool identity = projections.Select((p, i) => p is InputRef r && r.Index == i && r.Type.Kind == sinkSchema[i].Type.Kind).All(x => x)
+            && plan.Schema.Count == sinkSchema.Count;
+        var input = identity ? plan : new CalcPlan(plan, projections, null, sinkSchema, null);
+        if (input.IsUpdating && !acceptsUpdates(table))
+        {
+            throw Error(insert, $"table '{table.Name}' ({table.Connector}) is append-only but the query produces updates "
+                + "(a GROUP BY without a window): declare PRIMARY KEY (...) NOT ENFORCED on a sink that upserts, or aggregate in a window");
+        }
+        return new SinkPlan(table, input);
+    }
+
+    // ---- queries -----------------------------------------------------------------------------------------------
+
+    public (LogicalPlan Plan, Scope Scope) BindQuery(QueryExpr query)
+    {
+        switch (query)
+        {
+            case Query q:
+                return BindQueryWithClauses(q);
+            case SelectQuery s:
+                return BindSelect(s);
+            case SetOperation set:
+                return BindSetOperation(set);
+            case ValuesQuery v:
+                return BindValues(v);
+            default:
+                throw Error(query, $"{query.GetType().Name} is not supported");
+        }
+    }
+
+    private (LogicalPlan, Scope) BindQueryWithClauses(Query q)
+    {
+        var saved = new Dictionary<string, (LogicalPlan, Scope)>(ctes, StringComparer.OrdinalIgnoreCase);
+        foreach (var cte in q.With)
+        {
+            var (plan, _) = BindQuery(cte.Query);
+            plan = Rename(plan, cte.Columns, cte);
+            ctes[cte.Name.Value] = (plan, Scope.Of(plan.Schema, cte.Name.Value));
+        }
+        var (body, scope) = BindQuery(q.Body);
+        if (q.OrderBy.Count > 0 || q.Limit is not null || q.Offset is not null)
+        {
+            if (!batchMode)
+            {
+                throw Error(q.OrderBy.Count > 0 ? q.OrderBy[0] : q.Limit!, "ORDER BY and LIMIT need a bounded input: "
+                    + "SET 'execution.runtime-mode' = 'batch' (streaming results have no end to sort)");
+            }
+            var order = q.OrderBy.Select(o =>
+            {
+                var e = Bind(o.Expression, scope);
+                if (e is not InputRef r) throw Error(o, "ORDER BY takes output columns (by name or alias)");
+                bool nullsFirst = o.Nulls == NullOrdering.First || (o.Nulls == NullOrdering.Default && !o.Descending);
+                return (r.Index, o.Descending, nullsFirst);
+            }).ToList();
+            long? limit = q.Limit is null ? null : LongLiteral(q.Limit);
+            long offset = q.Offset is null ? 0 : LongLiteral(q.Offset);
+            body = new SortLimitPlan(body, order, limit, offset);
+        }
+        ctes.Clear();
+        foreach (var kv in saved) ctes[kv.Key] = kv.Value;
+        return (body, scope);
+    }
+
+    private long LongLiteral(Expr e) => e is NumericLiteral { Kind: NumericKind.Integer } n
+        ? long.Parse(n.Text, CultureInfo.InvariantCulture)
+        : throw Error(e, "expected a whole number");
+
+    private (LogicalPlan, Scope) BindValues(ValuesQuery v)
+    {
+        var empty = new Scope([]);
+        var rows = v.Rows.Select(r => r.Select(e => Bind(e, empty)).ToList()).ToList();
+        int width = rows[0].Count;
+        if (rows.Any(r => r.Count != width)) throw Error(v, "every VALUES row needs the same number of columns");
+        var types = Enumerable.Range(0, width).Select(i => rows.Select(r => r[i].Type)
+            .Aggregate((a, b) => TypeRules.Common(a, b) ?? throw Error(v, $"VALUES column {i + 1} mixes {a} and {b}"))).ToList();
+        var schema = new Schema(types.Select((t, i) => new Column($"EXPR${i}", t.Kind == TypeKind.Null ? DataType.String : t with { Nullable = true })).ToArray());
+        var values = rows.Select(r => r.Select((e, i) => e is Literal l ? CastValue(l, schema[i].Type)
+            : throw Error(v, "VALUES takes literals")).ToArray()).ToList();
+        var plan = new ValuesPlan(values, schema);
+        return (plan, Scope.Of(schema, null));
+    }
+
+    private static object? CastValue(Literal l, DataType type) => l.Value is null ? null
+        : Convert.ChangeType(l.Value, type.ClrType, CultureInfo.InvariantCulture);
+
+    private (LogicalPlan, Scope) BindSetOperation(SetOperation set)
+    {
+        if (set.Operator != SetOperator.Union) throw Error(set, $"{set.Operator.ToString().ToUpperInvariant()} is not supported by Eddy yet");
+        var (left, _) = BindQuery(set.Left);
+        var (right, _) = BindQuery(set.Right);
+        if (left.Schema.Count != right.Schema.Count)
+            throw Error(set, $"UNION sides have {left.Schema.Count} and {right.Schema.Count} columns");
+        var types = left.Schema.Columns.Zip(right.Schema.Columns, (a, b) => TypeRules.Common(a.Type, b.Type)
+            ?? throw Error(set, $"UNION column '{a.Name}' mixes {a.Type} and {b.Type}")).ToList();
+        var schema = new Schema(left.Schema.Columns.Select((c, i) => new Column(c.Name, types[i])).ToArray());
+        LogicalPlan Align(LogicalPlan p) => p.Schema.Columns.Select((c, i) => c.Type.Kind == types[i].Kind && c.Type.Nullable == types[i].Nullable).All(x => x)
+            ? p
+            : new CalcPlan(p, p.Schema.Columns.Select((c, i) => CastIfNeeded(new InputRef(i, c.Name, c.Type), types[i])).ToList(), null, schema, p.Rowtime);
+        LogicalPlan union = new UnionPlan([Align(left), Align(right)], schema);
+        if (!set.All) union = Distinct(union);
+        return (union, Scope.Of(schema, null));
+    }
+
+    private static AggregatePlan Distinct(LogicalPlan input) =>
+        new(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), [], null, input.Schema);
+
+    private LogicalPlan Rename(LogicalPlan plan, NodeList<Identifier> names, SqlNode at)
+    {
+        if (names.Count == 0) return plan;
+        if (names.Count != plan.Schema.Count) throw Error(at, $"{names.Count} column names given for {plan.Schema.Count} columns");
+        var schema = new Schema(plan.Schema.Columns.Select((c, i) => c with { Name = names[i].Value }).ToArray());
+        return new CalcPlan(plan, plan.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), null, schema, plan.Rowtime);
+    }
+
+    private (LogicalPlan, Scope) BindSelect(SelectQuery s)
+    {
+        if (s.From is null) throw Error(s, "a SELECT without FROM is not supported: use VALUES");
+        if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
+        var (input, scope, windowed) = BindFrom(s.From);
+        BoundExpr? where = s.Where is null ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
+        if (where is not null)
+        {
+            input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
+        }
+
+        bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
+        if (s.GroupBy.Count > 0 || hasAggregates)
+            return BindAggregation(s, input, scope, windowed);
+        if (windowed is not null)
+        {
+            throw Error(s.From, "a window table function needs GROUP BY window_start, window_end (window aggregation); "
+                + "selecting its rows directly is not supported by Eddy yet");
+        }
+        if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
+
+        var (projections, names) = BindSelectItems(s.Items, scope, null);
+        var output = MakeSchema(projections, names);
+        int? rowtime = RowtimeAfter(projections, input.Rowtime);
+        LogicalPlan plan = new CalcPlan(input, projections, null, output, rowtime);
+        if (s.Distinct) plan = Distinct(plan);
+        return (plan, Scope.Of(output, null));
+    }
+
+    private static int? RowtimeAfter(IReadOnlyList<BoundExpr> projections, int? inputRowtime)
+    {
+        if (inputRowtime is not { } rt) return null;
+        for (int i = 0; i < projections.Count; i++)
+            if (projections[i] is InputRef r && r.Index == rt) return i;
+        return null;
+    }
+
+    private static Schema MakeSchema(IReadOnlyList<BoundExpr> projections, IReadOnlyList<string> names)
+    {
+        var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var cols = new Column[projections.Count];
+        for (int i = 0; i < cols.Length; i++)
+        {
+            string name = names[i];
+            int n = 0;
+            while (!used.Add(name)) name = $"{names[i]}{n++}";
+            var type = projections[i].Type.Kind == TypeKind.Null ? DataType.String : projections[i].Type;
+            cols[i] = new Column(name, type);
+        }
+        return new Schema(cols);
+    }
+
+    private (List<BoundExpr> Projections, List<string> Names) BindSelectItems(NodeList<SelectItem> items, Scope scope, GroupContext? group)
+    {
+        var projections = new List<BoundExpr>();
+        var names = new List<string>();
+        foreach (var item in items)
+        {
+            switch (item)
+            {
+                case SelectAll all:
+                {
+                    if (group is not null) throw Error(item, "SELECT * is not allowed in a grouped query");
+                    var q = all.Qualifier?.Last.Value;
+                    var cols = scope.Columns.Where(c => q is null || string.Equals(c.Qualifier, q, StringComparison.OrdinalIgnoreCase)).ToList();
+                    if (cols.Count == 0) throw Error(item, $"unknown table or alias '{q}'");
+                    foreach (var c in cols)
+                    {
+                        projections.Add(new InputRef(c.Index, c.Name, c.Type));
+                        names.Add(c.Name);
+                    }
+                    break;
+                }
+                case SelectExpr se:
+                {
+                    var bound = Bind(se.Expression, scope, group);
+                    if (bound is IntervalExpr) throw Error(se, "an INTERVAL cannot be a result column");
+                    projections.Add(bound);
+                    names.Add(se.Alias?.Value ?? se.Expression switch
+                    {
+                        Parsing.ColumnRef c => c.Names[^1].Value,
+                        _ when bound is InputRef r && !r.Name.StartsWith('$') => r.Name,
+                        _ => $"EXPR${projections.Count - 1}",
+                    });
+                    break;
+                }
+            }
+        }
+        return (projections, names);
+    }
+
+    private static bool ContainsAggregate(SqlNode node) => node switch
+    {
+        FunctionCall f when IsAggregate(f) => true,
+        FunctionCall f => f.Arguments.Any(ContainsAggregate),
+        BinaryExpr b => ContainsAggregate(b.Left) || ContainsAggregate(b.Right),
+        UnaryExpr u => ContainsAggregate(u.Operand),
+        CastExpr c => ContainsAggregate(c.Operand),
+        CaseExpr c => (c.Operand is not null && ContainsAggregate(c.Operand)) || c.Whens.Any(w => ContainsAggregate(w.Condition) || ContainsAggregate(w.Result))
+            || (c.Else is not null && ContainsAggregate(c.Else)),
+        IsExpr i => ContainsAggregate(i.Operand),
+        BetweenExpr b => ContainsAggregate(b.Operand) || ContainsAggregate(b.Low) || ContainsAggregate(b.High),
+        InListExpr i => ContainsAggregate(i.Operand) || i.Values.Any(ContainsAggregate),
+        _ => false,
+    };
+
+    // ---- aggregation -------------------------------------------------------------------------------------------
+
+    private (LogicalPlan, Scope) BindAggregation(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed)
+    {
+        var keyExprs = new List<Expr>();
+        var keys = new List<BoundExpr>();
+        WindowSpecification? window = windowed?.Window;
+        FunctionCall? legacy = null;
+        bool sawStart = false, sawEnd = false;
+        foreach (var g in s.GroupBy)
+        {
+            if (windowed is not null && g is Parsing.ColumnRef c && c.Names[^1].Value.ToLowerInvariant() is "window_start" or "window_end" or "window_time")
+            {
+                var n = c.Names[^1].Value.ToLowerInvariant();
+                sawStart |= n == "window_start";
+                sawEnd |= n == "window_end";
+                continue;
+            }
+            if (g is FunctionCall f && f.UpperName is "TUMBLE" or "HOP" or "SESSION")
+            {
+                if (windowed is not null || legacy is not null) throw Error(g, "a query can group by one window only");
+                legacy = f;
+                window = BindGroupWindow(f, scope, input);
+                continue;
+            }
+            if (g is GroupingSetsExpr) throw Error(g, "GROUPING SETS are not supported by Eddy yet");
+            var bound = Bind(g, scope);
+            if (bound is IntervalExpr) throw Error(g, "cannot group by an INTERVAL");
+            keyExprs.Add(g);
+            keys.Add(bound);
+        }
+        if (windowed is not null && !(sawStart && sawEnd))
+            throw Error(s.GroupBy.Count > 0 ? s.GroupBy[0] : s, "a window aggregation must GROUP BY window_start and window_end (and may add more keys)");
+        if (windowed is not null && windowed.Window.Kind == WindowKind.Session)
+        {
+            foreach (var p in windowed.Partition)
+                if (!keys.Any(k => k.Equals(p))) throw Error(s.From!, $"SESSION PARTITION BY column '{p}' must also be in GROUP BY");
+        }
+
+        var group = new GroupContext(scope, keyExprs, keys, window,
+            windowed is not null ? GroupContext.WindowSource.TableFunction : legacy is not null ? GroupContext.WindowSource.GroupWindow : GroupContext.WindowSource.None,
+            legacy);
+        // Bind the select list and HAVING first: they register the aggregate calls.
+        var (projections, names) = BindSelectItems(s.Items, group.InputScope, group);
+        BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
+        var aggOutput = group.OutputSchema();
+        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput);
+        var output = MakeSchema(projections, names);
+        int? rowtime = RowtimeAfter(projections, aggregate.Rowtime);
+        LogicalPlan plan = new CalcPlan(aggregate, projections, having, output, rowtime);
+        if (s.Distinct) plan = Distinct(plan);
+        return (plan, Scope.Of(output, null));
+    }
+
+    internal AggregateCall BindAggregate(FunctionCall call, Scope scope)
+    {
+        string name = call.UpperName;
+        BoundExpr? filter = call.Filter is null ? null : RequireBoolean(Bind(call.Filter, scope), call.Filter);
+        if (call.Star)
+        {
+            if (name != "COUNT") throw Error(call, $"{name}(*) is not valid; only COUNT(*)");
+            return new AggregateCall(AggregateKind.CountStar, null, false, filter, DataType.BigInt.NotNull(), "COUNT(*)");
+        }
+        if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
+        if (call.Arguments.Any(ContainsAggregate)) throw Error(call, "aggregate functions cannot be nested");
+        var arg = Bind(call.Arguments[0], scope);
+        switch (name)
+        {
+            case "COUNT":
+                return new AggregateCall(AggregateKind.Count, arg, call.Distinct, filter, DataType.BigInt.NotNull(), call.ToSql());
+            case "SUM":
+            {
+                RequireNumeric(arg, call.Arguments[0]);
+                var type = arg.Type.Kind switch
+                {
+                    TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int => DataType.Int,
+                    TypeKind.Float or TypeKind.Double => DataType.Double,
+                    TypeKind.Decimal => DataType.Decimal(38, arg.Type.Scale),
+                    _ => DataType.BigInt,
+                };
+                return new AggregateCall(AggregateKind.Sum, CastIfNeeded(arg, type), call.Distinct, filter, type, call.ToSql());
+            }
+            case "AVG":
+            {
+                RequireNumeric(arg, call.Arguments[0]);
+                // Flink's AVG keeps the argument's type (integer division for integers); DOUBLE stays DOUBLE.
+                var type = arg.Type.Kind is TypeKind.Float or TypeKind.Double ? DataType.Double
+                    : arg.Type.Kind == TypeKind.Decimal ? DataType.Decimal(38, Math.Max(arg.Type.Scale, 6))
+                    : arg.Type with { Nullable = true };
+                return new AggregateCall(AggregateKind.Avg, arg, call.Distinct, filter, type, call.ToSql());
+            }
+            case "MIN" or "MAX":
+                return new AggregateCall(name == "MIN" ? AggregateKind.Min : AggregateKind.Max, arg, false, filter, arg.Type with { Nullable = true }, call.ToSql());
+            case "FIRST_VALUE" or "LAST_VALUE":
+                return new AggregateCall(name == "FIRST_VALUE" ? AggregateKind.FirstValue : AggregateKind.LastValue, arg, false, filter,
+                    arg.Type with { Nullable = true }, call.ToSql());
+            case "LISTAGG":
+            {
+                string separator = ",";
+                if (call.Arguments.Count == 2)
+                    separator = call.Arguments[1] is StringLiteral sep ? sep.Value : throw Error(call.Arguments[1], "LISTAGG's separator must be a string literal");
+                return new AggregateCall(AggregateKind.ListAgg, ToStringExpr(arg), call.Distinct, filter, DataType.String, call.ToSql(), separator);
+            }
+            default:
+                throw Error(call, $"unknown aggregate function {name}");
+        }
+    }
+
+    // ---- FROM --------------------------------------------------------------------------------------------------
+
+    private (LogicalPlan Plan, Scope Scope, WindowedInput? Windowed) BindFrom(TableRef from)
+    {
+        switch (from)
+        {
+            case NamedTableRef named:
+            {
+                if (named.SystemTimeAsOf is not null) throw Error(named, "FOR SYSTEM_TIME AS OF (lookup joins) is not supported by Eddy yet");
+                string name = named.Name.Last.Value;
+                string alias = named.Alias?.Value ?? name;
+                LogicalPlan plan;
+                if (named.Name.Parts.Count == 1 && ctes.TryGetValue(name, out var cte)) plan = cte.Plan;
+                else if (catalog.TryGetTable(name, out var table)) plan = BindScan(table, named.Hints);
+                else if (catalog.TryGetView(name, out var view))
+                {
+                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates);
+                    plan = inner.BindQuery(view.Query).Plan;
+                    if (view.ColumnNames.Count > 0)
+                        plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
+                }
+                else
+                {
+                    throw Error(named.Name, $"unknown table '{named.Name}'" + SqlErrors.Suggest(name, catalog.AllNames.Concat(ctes.Keys)));
+                }
+                plan = Rename(plan, named.ColumnAliases, named);
+                return (plan, Scope.Of(plan.Schema, alias), null);
+            }
+            case SubqueryRef sub:
+            {
+                if (sub.Lateral) throw Error(sub, "LATERAL subqueries are not supported by Eddy yet");
+                var (plan, _) = BindQuery(sub.Query);
+                plan = Rename(plan, sub.ColumnAliases, sub);
+                return (plan, Scope.Of(plan.Schema, sub.Alias?.Value), null);
+            }
+            case TableFunctionRef tf:
+                return BindWindowTableFunction(tf);
+            case JoinRef join:
+                throw Error(join, "joins are not supported by Eddy yet");
+            default:
+                throw Error(from, $"{from.GetType().Name} is not supported by Eddy yet");
+        }
+    }
+
+    private ScanPlan BindScan(TableDef table, NodeList<TableOption> hints)
+    {
+        if (hints.Count > 0) throw Error(hints[0], "OPTIONS hints are not supported by Eddy yet");
+        var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
+        var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
+        var decodedScope = Scope.Of(decoded, table.Name);
+        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates);
+        var projections = new List<BoundExpr>();
+        foreach (var c in table.Columns)
+        {
+            if (c.Computed is null)
+            {
+                int i = decoded.IndexOf(c.Name);
+                projections.Add(new InputRef(i, c.Name, c.Type));
+            }
+            else projections.Add(tableBinder.Bind(c.Computed, decodedScope));
+        }
+        int? rowtime = null;
+        long? delay = null;
+        if (table.Watermark is { } wm)
+        {
+            rowtime = table.Schema.IndexOf(wm.Column);
+            var tableScope = Scope.Of(table.Schema, table.Name);
+            var bound = tableBinder.Bind(wm.Expression, tableScope);
+            delay = bound switch
+            {
+                InputRef r when r.Index == rowtime => 0,
+                Call { Name: "+", Args: [InputRef r, Literal { Value: long ms }, Literal { Value: int months }] } when r.Index == rowtime && months == 0 => -ms,
+                _ => throw tableBinder.Error(wm.Expression,
+                    $"Eddy supports watermarks of the form '{wm.Column}' or '{wm.Column} - INTERVAL ...' (a bounded delay)"),
+            };
+            if (delay < 0) throw tableBinder.Error(wm.Expression, "a watermark cannot be ahead of its rowtime");
+        }
+        return new ScanPlan(table, decoded, projections, rowtime, delay);
+    }
+
+    private (LogicalPlan, Scope, WindowedInput) BindWindowTableFunction(TableFunctionRef tf)
+    {
+        var call = tf.Call;
+        string fn = call.UpperName;
+        if (fn is not ("TUMBLE" or "HOP" or "CUMULATE" or "SESSION"))
+            throw Error(call, $"unknown table function '{call.Name}'" + SqlErrors.Suggest(fn, ["TUMBLE", "HOP", "CUMULATE", "SESSION"]));
+        var positional = new List<Expr>();
+        var named = new Dictionary<string, Expr>(StringComparer.OrdinalIgnoreCase);
+        foreach (var a in call.Arguments)
+        {
+            if (a is NamedArgument na) named[na.Name.Value] = na.Value;
+            else positional.Add(a);
+        }
+        Expr Arg(int position, string name) =>
+            named.TryGetValue(name, out var v) ? v
+            : position < positional.Count ? positional[position]
+            : throw Error(call, $"{fn} needs its {name} argument");
+        Expr? Optional(int position, string name) =>
+            named.TryGetValue(name, out var v) ? v : position < positional.Count ? positional[position] : null;
+
+        if (Arg(0, "DATA") is not TableArgument data) throw Error(call, $"{fn}'s first argument is TABLE name or TABLE (query)");
+        LogicalPlan input;
+        Scope inputScope;
+        if (data.Table is not null)
+        {
+            (input, inputScope, _) = BindFrom(new NamedTableRef(data.Table, null, new([]), null, new([])) { Span = data.Span });
+        }
+        else
+        {
+            (input, _) = BindQuery(data.Query!);
+            inputScope = Scope.Of(input.Schema, null);
+        }
+        if (Arg(1, "TIMECOL") is not DescriptorExpr descriptor || descriptor.Columns.Count != 1)
+            throw Error(call, $"{fn}'s time argument is DESCRIPTOR(column)");
+        var timeName = descriptor.Columns[0];
+        int timeColumn = input.Schema.IndexOf(timeName.Value);
+        if (timeColumn < 0) throw Error(timeName, $"unknown column '{timeName.Value}'" + SqlErrors.Suggest(timeName.Value, input.Schema.Columns.Select(c => c.Name)));
+        if (input.Rowtime != timeColumn)
+        {
+            throw Error(timeName, $"column '{timeName.Value}' is not an event-time attribute, so windows on it would never close: "
+                + $"declare WATERMARK FOR {timeName.Value} AS {timeName.Value} - INTERVAL '5' SECOND in the table (or select a column that has one)");
+        }
+        long Interval(Expr e)
+        {
+            var b = Bind(e, new Scope([]));
+            return b is IntervalExpr { Months: 0 } iv && iv.Millis > 0 ? iv.Millis : throw Error(e, "expected a positive INTERVAL of seconds, minutes, hours or days");
+        }
+        WindowSpecification spec;
+        var partition = new List<BoundExpr>();
+        switch (fn)
+        {
+            case "TUMBLE":
+                spec = new WindowSpecification(WindowKind.Tumble, timeColumn, Interval(Arg(2, "SIZE")), 0,
+                    Optional(3, "OFFSET") is { } off ? OffsetOf(off) : 0, 0);
+                spec = spec with { Slide = spec.Size };
+                break;
+            case "HOP":
+            {
+                long slide = Interval(Arg(2, "SLIDE")), size = Interval(Arg(3, "SIZE"));
+                if (size % slide != 0) throw Error(call, "HOP's size must be a whole multiple of its slide");
+                spec = new WindowSpecification(WindowKind.Hop, timeColumn, size, slide, Optional(4, "OFFSET") is { } hopOffset ? OffsetOf(hopOffset) : 0, 0);
+                break;
+            }
+            case "CUMULATE":
+            {
+                long step = Interval(Arg(2, "STEP")), max = Interval(Arg(3, "SIZE"));
+                if (max % step != 0) throw Error(call, "CUMULATE's max size must be a whole multiple of its step");
+                spec = new WindowSpecification(WindowKind.Cumulate, timeColumn, max, step, Optional(4, "OFFSET") is { } cumulateOffset ? OffsetOf(cumulateOffset) : 0, 0);
+                break;
+            }
+            default:
+                spec = new WindowSpecification(WindowKind.Session, timeColumn, 0, 0, 0, Interval(Arg(2, "GAP")));
+                foreach (var p in data.PartitionBy) partition.Add(Bind(p, inputScope));
+                break;
+        }
+        string? alias = tf.Alias?.Value;
+        var columns = inputScope.Columns.Select(c => c with { Qualifier = alias ?? c.Qualifier }).ToList();
+        for (int i = 0; i < 3; i++)
+            columns.Add(new ScopeColumn(alias, GroupContext.WindowColumns[i], DataType.Timestamp3, input.Schema.Count + i));
+        return (input, new Scope(columns), new WindowedInput(input, spec, partition));
+    }
+
+    private long OffsetOf(Expr e) => Bind(e, new Scope([])) is IntervalExpr { Months: 0 } iv ? iv.Millis
+        : throw Error(e, "a window offset is an INTERVAL");
+
+    private WindowSpecification BindGroupWindow(FunctionCall f, Scope scope, LogicalPlan input)
+    {
+        if (f.Arguments.Count < 2) throw Error(f, $"{f.UpperName}(time_column, INTERVAL ...) needs a time column and a size");
+        var time = Bind(f.Arguments[0], scope);
+        if (time is not InputRef r || input.Rowtime != r.Index)
+        {
+            throw Error(f.Arguments[0], $"the first argument of {f.UpperName} must be an event-time attribute "
+                + "(a column with a WATERMARK in its table)");
+        }
+        long Interval(Expr e) => Bind(e, scope) is IntervalExpr { Months: 0 } iv && iv.Millis > 0 ? iv.Millis
+            : throw Error(e, "expected a positive INTERVAL");
+        switch (f.UpperName)
+        {
+            case "TUMBLE":
+            {
+                long size = Interval(f.Arguments[1]);
+                return new WindowSpecification(WindowKind.Tumble, r.Index, size, size, f.Arguments.Count > 2 ? OffsetOf(f.Arguments[2]) : 0, 0);
+            }
+            case "HOP":
+            {
+                if (f.Arguments.Count < 3) throw Error(f, "HOP(time_column, slide, size)");
+                long slide = Interval(f.Arguments[1]), size = Interval(f.Arguments[2]);
+                if (size % slide != 0) throw Error(f, "HOP's size must be a whole multiple of its slide");
+                return new WindowSpecification(WindowKind.Hop, r.Index, size, slide, 0, 0);
+            }
+            default:
+                return new WindowSpecification(WindowKind.Session, r.Index, 0, 0, 0, Interval(f.Arguments[1]));
+        }
+    }
+}
+
+/// <summary>Literal rows (<c>VALUES</c>): a bounded source.</summary>
+public sealed record ValuesPlan(IReadOnlyList<object?[]> Rows, Schema Output) : LogicalPlan(Output)
+{
+    public override IEnumerable<LogicalPlan> Inputs => [];
+
+    public override string Describe() => $"Values(rows=[{Rows.Count}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+}

@@ -1,0 +1,131 @@
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql.Planning;
+
+/// <summary>
+/// What an expression in the SELECT or HAVING of a grouped query may refer to: group keys (matched by structure),
+/// window properties and aggregate calls, each a column of the aggregation's output.
+/// </summary>
+public sealed class GroupContext
+{
+    private readonly List<Expr> keyExprs;
+    private readonly List<FunctionCall> aggregateAsts = [];
+
+    public GroupContext(Scope inputScope, List<Expr> keyExprs, List<BoundExpr> keys, WindowSpecification? window,
+        WindowSource windowSource, FunctionCall? legacyWindow)
+    {
+        InputScope = inputScope;
+        this.keyExprs = keyExprs;
+        Keys = keys;
+        Window = window;
+        Source = windowSource;
+        LegacyWindow = legacyWindow;
+    }
+
+    public enum WindowSource
+    {
+        None,
+        TableFunction,
+        GroupWindow,
+    }
+
+    public Scope InputScope { get; }
+
+    public List<BoundExpr> Keys { get; }
+
+    public WindowSpecification? Window { get; }
+
+    public WindowSource Source { get; }
+
+    public FunctionCall? LegacyWindow { get; }
+
+    public List<AggregateCall> Aggregates { get; } = [];
+
+    private int WindowOffset => Keys.Count;
+
+    private int AggregateOffset => Keys.Count + (Window is null ? 0 : 3);
+
+    public static readonly string[] WindowColumns = ["window_start", "window_end", "window_time"];
+
+    public DataType WindowType(int i) => i == 2 ? DataType.Timestamp3 : DataType.Timestamp3.NotNull();
+
+    /// <summary>The output schema of the aggregation: keys, window columns, aggregates.</summary>
+    public Schema OutputSchema()
+    {
+        var cols = new List<Column>();
+        for (int i = 0; i < Keys.Count; i++)
+            cols.Add(new Column(Keys[i] is InputRef r ? r.Name : $"$key{i}", Keys[i].Type));
+        if (Window is not null)
+            for (int i = 0; i < 3; i++) cols.Add(new Column(WindowColumns[i], WindowType(i)));
+        for (int i = 0; i < Aggregates.Count; i++) cols.Add(new Column($"$agg{i}", Aggregates[i].Type));
+        // Names must be unique in a schema: suffix duplicates.
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < cols.Count; i++)
+        {
+            var name = cols[i].Name;
+            int n = 1;
+            while (!seen.Add(name)) name = $"{cols[i].Name}${n++}";
+            cols[i] = cols[i] with { Name = name };
+        }
+        return new Schema(cols);
+    }
+
+    public bool TryRewrite(Expr e, Binder binder, out BoundExpr result)
+    {
+        for (int i = 0; i < keyExprs.Count; i++)
+        {
+            if (keyExprs[i].Equals(e))
+            {
+                result = new InputRef(i, OutputName(i), Keys[i].Type);
+                return true;
+            }
+        }
+        if (Window is not null && Source == WindowSource.TableFunction && e is Parsing.ColumnRef c)
+        {
+            int w = Array.FindIndex(WindowColumns, n => string.Equals(n, c.Names[^1].Value, StringComparison.OrdinalIgnoreCase));
+            if (w >= 0)
+            {
+                result = new InputRef(WindowOffset + w, WindowColumns[w], WindowType(w));
+                return true;
+            }
+        }
+        if (e is FunctionCall call)
+        {
+            if (Window is not null && Source == WindowSource.GroupWindow && LegacyProperty(call) is { } prop)
+            {
+                if (!SameWindow(call)) throw binder.Error(call, $"{call.UpperName} must name the same window as the GROUP BY ({LegacyWindow!.ToSql()})");
+                result = new InputRef(WindowOffset + prop, WindowColumns[prop], WindowType(prop));
+                return true;
+            }
+            if (Binder.IsAggregate(call))
+            {
+                int existing = aggregateAsts.FindIndex(a => a.Equals(call));
+                if (existing < 0)
+                {
+                    Aggregates.Add(binder.BindAggregate(call, InputScope));
+                    aggregateAsts.Add(call);
+                    existing = Aggregates.Count - 1;
+                }
+                result = new InputRef(AggregateOffset + existing, $"$agg{existing}", Aggregates[existing].Type);
+                return true;
+            }
+        }
+        result = null!;
+        return false;
+    }
+
+    private string OutputName(int key) => Keys[key] is InputRef r ? r.Name : $"$key{key}";
+
+    private static int? LegacyProperty(FunctionCall call) => call.UpperName switch
+    {
+        "TUMBLE_START" or "HOP_START" or "SESSION_START" => 0,
+        "TUMBLE_END" or "HOP_END" or "SESSION_END" => 1,
+        "TUMBLE_ROWTIME" or "HOP_ROWTIME" or "SESSION_ROWTIME" => 2,
+        _ => null,
+    };
+
+    private bool SameWindow(FunctionCall property) =>
+        LegacyWindow is not null
+        && property.UpperName.StartsWith(LegacyWindow.UpperName + "_", StringComparison.Ordinal)
+        && property.Arguments.SequenceEqual(LegacyWindow.Arguments);
+}

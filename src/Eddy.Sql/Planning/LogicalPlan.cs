@@ -1,0 +1,163 @@
+using Eddy.Sql.Catalog;
+
+namespace Eddy.Sql.Planning;
+
+/// <summary>
+/// A relational operator with its output schema. The binder builds these from the syntax tree; the translator turns
+/// them into runtime operators. Updating (changelog) output is tracked so that append-only sinks can refuse it.
+/// </summary>
+public abstract record LogicalPlan(Schema Schema)
+{
+    /// <summary>True when the output has updates or deletes (-U/+U/-D), not only inserts.</summary>
+    public virtual bool IsUpdating => false;
+
+    /// <summary>The index of the event-time attribute (rowtime) column, if the output has one.</summary>
+    public virtual int? Rowtime => null;
+
+    public abstract IEnumerable<LogicalPlan> Inputs { get; }
+
+    public abstract string Describe();
+}
+
+/// <summary>
+/// Reads a table: the connector decodes <see cref="Decoded"/> (physical and metadata columns); <see cref="Projections"/>
+/// make the table's columns from them (computed columns evaluated); the watermark follows the rowtime column.
+/// </summary>
+public sealed record ScanPlan(TableDef Table, Schema Decoded, IReadOnlyList<BoundExpr> Projections, int? RowtimeIndex, long? WatermarkDelayMs)
+    : LogicalPlan(Table.Schema)
+{
+    public override int? Rowtime => RowtimeIndex;
+
+    public override IEnumerable<LogicalPlan> Inputs => [];
+
+    public override string Describe() =>
+        $"Scan(table=[{Table.Name}], connector=[{Table.Connector}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}]"
+        + (RowtimeIndex is { } r ? $", watermark=[{Schema[r].Name} - {WatermarkDelayMs} ms]" : "") + ")";
+}
+
+/// <summary>Projection and filter: <c>SELECT exprs ... WHERE filter</c>.</summary>
+public sealed record CalcPlan(LogicalPlan Input, IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Output, int? RowtimeIndex)
+    : LogicalPlan(Output)
+{
+    public override bool IsUpdating => Input.IsUpdating;
+
+    public override int? Rowtime => RowtimeIndex;
+
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        $"Calc(select=[{string.Join(", ", Projections.Select((p, i) => p is InputRef r && r.Name == Schema[i].Name ? r.Name : $"{p} AS {Schema[i].Name}"))}]"
+        + (Filter is null ? "" : $", where=[{Filter}]") + ")";
+}
+
+public enum WindowKind
+{
+    Tumble,
+    Hop,
+    Cumulate,
+    Session,
+}
+
+/// <summary>A window TVF or legacy group window: kind, time attribute and sizes in ms.</summary>
+public sealed record WindowSpecification(WindowKind Kind, int TimeColumn, long Size, long Slide, long Offset, long Gap)
+{
+    public override string ToString() => Kind switch
+    {
+        WindowKind.Tumble => $"TUMBLE(size=[{Size} ms]{(Offset != 0 ? $", offset=[{Offset} ms]" : "")})",
+        WindowKind.Hop => $"HOP(slide=[{Slide} ms], size=[{Size} ms])",
+        WindowKind.Cumulate => $"CUMULATE(step=[{Slide} ms], max size=[{Size} ms])",
+        _ => $"SESSION(gap=[{Gap} ms])",
+    };
+}
+
+public enum AggregateKind
+{
+    Count,
+    CountStar,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    FirstValue,
+    LastValue,
+    ListAgg,
+}
+
+/// <summary>One aggregate call: its kind, argument (none for COUNT(*)), DISTINCT, FILTER and result type.</summary>
+public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool Distinct, BoundExpr? Filter, DataType Type, string Name,
+    string Separator = ",")
+{
+    public override string ToString() =>
+        $"{Kind.ToString().ToUpperInvariant()}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
+        + (Filter is null ? "" : $" FILTER (WHERE {Filter})");
+}
+
+/// <summary>
+/// Group aggregation by keys, in windows or not. Output columns: the keys, then (windowed) window_start,
+/// window_end and window_time, then the aggregates.
+/// </summary>
+public sealed record AggregatePlan(
+    LogicalPlan Input,
+    IReadOnlyList<BoundExpr> Keys,
+    IReadOnlyList<AggregateCall> Aggregates,
+    WindowSpecification? Window,
+    Schema Output) : LogicalPlan(Output)
+{
+    /// <summary>Non-windowed aggregation updates its results as rows arrive (unless it only removes duplicates).</summary>
+    public override bool IsUpdating => Window is null && Aggregates.Count > 0;
+
+    public override int? Rowtime => Window is null ? null : Keys.Count + 2;
+
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        (Window is null ? "GroupAggregate(" : $"WindowAggregate(window=[{Window}], ")
+        + $"groupBy=[{string.Join(", ", Keys)}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}], "
+        + $"aggs=[{string.Join(", ", Aggregates)}])";
+}
+
+public sealed record UnionPlan(IReadOnlyList<LogicalPlan> Parts, Schema Output) : LogicalPlan(Output)
+{
+    public override bool IsUpdating => Parts.Any(p => p.IsUpdating);
+
+    public override int? Rowtime => Parts.All(p => p.Rowtime is not null && p.Rowtime == Parts[0].Rowtime) ? Parts[0].Rowtime : null;
+
+    public override IEnumerable<LogicalPlan> Inputs => Parts;
+
+    public override string Describe() => $"Union(all=[true], union=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+}
+
+/// <summary><c>ORDER BY ... LIMIT n</c> (batch mode): sorts everything, then keeps the first rows.</summary>
+public sealed record SortLimitPlan(LogicalPlan Input, IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> Order, long? Limit, long Offset)
+    : LogicalPlan(Input.Schema)
+{
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        $"SortLimit(orderBy=[{string.Join(", ", Order.Select(o => Schema[o.Column].Name + (o.Descending ? " DESC" : " ASC")))}]"
+        + (Limit is { } l ? $", limit=[{l}]" : "") + (Offset > 0 ? $", offset=[{Offset}]" : "") + ")";
+}
+
+/// <summary>Writes into a table: the query's columns in the sink's column order.</summary>
+public sealed record SinkPlan(TableDef Table, LogicalPlan Input) : LogicalPlan(Input.Schema)
+{
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        $"Sink(table=[{Table.Name}], connector=[{Table.Connector}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+}
+
+public static class PlanPrinter
+{
+    public static string Print(LogicalPlan plan)
+    {
+        var sb = new System.Text.StringBuilder();
+        void Walk(LogicalPlan p, int depth)
+        {
+            sb.Append(' ', depth * 2).Append(depth == 0 ? "" : "+- ").AppendLine(p.Describe());
+            foreach (var i in p.Inputs) Walk(i, depth + 1);
+        }
+        Walk(plan, 0);
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,441 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Parsing;
+using Eddy.Sql.Planning;
+using Eddy.Sql.Translation;
+
+namespace Eddy.Sql;
+
+/// <summary>A job a script asked for: its name, its plans and the environment that runs it.</summary>
+public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnlyList<LogicalPlan> Plans);
+
+/// <summary>
+/// Runs Flink SQL scripts: keeps the catalog and the SET options of a session, executes DDL at once, and turns
+/// INSERTs (one job each), statement sets (one job) and queries into jobs.
+/// </summary>
+public sealed partial class SqlSession
+{
+    private static readonly string[] KnownOptions =
+    [
+        "parallelism.default", "pipeline.max-parallelism", "pipeline.name", "pipeline.auto-watermark-interval",
+        "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
+        "pipeline.operator-chaining",
+    ];
+
+    private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
+
+    public SqlSession(TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
+    {
+        Output = output ?? Console.Out;
+        Error = error ?? Console.Error;
+        Environment = environment ?? System.Environment.GetEnvironmentVariable;
+    }
+
+    public SqlCatalog Catalog { get; } = new();
+
+    public TextWriter Output { get; }
+
+    public TextWriter Error { get; }
+
+    /// <summary>Looks up <c>${NAME}</c> references in option values.</summary>
+    public Func<string, string?> Environment { get; }
+
+    public IReadOnlyDictionary<string, string> Options => options;
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Sets an option as <c>SET 'key' = 'value'</c> does (the CLI's <c>--set</c>).</summary>
+    public void Set(string key, string value)
+    {
+        if (!KnownOptions.Contains(key))
+            Error.WriteLine($"warning: option '{key}' is not used by Eddy{SqlErrors.Suggest(key, KnownOptions)}");
+        ValidateOption(key, value);
+        options[key] = value;
+    }
+
+    public bool BatchMode => options.TryGetValue("execution.runtime-mode", out var m) && m.Equals("batch", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Executes every statement of a script; returns the jobs it asked for (not started).</summary>
+    public IReadOnlyList<SqlJob> Execute(string sql, string? fileName = null)
+    {
+        var context = new SqlContext(sql, fileName);
+        var script = SqlParser.ParseScript(sql, fileName);
+        var jobs = new List<SqlJob>();
+        foreach (var statement in script.Statements)
+        {
+            var job = ExecuteStatement(statement, context, fileName);
+            if (job is not null) jobs.Add(job);
+        }
+        return jobs;
+    }
+
+    private SqlJob? ExecuteStatement(Statement statement, SqlContext context, string? fileName)
+    {
+        switch (statement)
+        {
+            case CreateTable create:
+                CreateTableFrom(create, context);
+                return null;
+            case DropTable drop:
+                if (!Catalog.DropTable(drop.Name.Last.Value) && !drop.IfExists)
+                    throw SqlErrors.At(drop.Name, $"unknown table '{drop.Name}'", context);
+                return null;
+            case CreateView view:
+            {
+                var name = view.Name.Last.Value;
+                if (Catalog.Exists(name))
+                {
+                    if (view.IfNotExists) return null;
+                    throw SqlErrors.At(view.Name, $"a table or view '{name}' already exists", context);
+                }
+                // Bind now so that a broken view fails where it is declared.
+                Binder(context).BindQuery(view.Query);
+                Catalog.AddView(new ViewDef(name, view.Query, view.Columns.Select(c => c.Value).ToList(), context));
+                return null;
+            }
+            case DropView dv:
+                if (!Catalog.DropView(dv.Name.Last.Value) && !dv.IfExists)
+                    throw SqlErrors.At(dv.Name, $"unknown view '{dv.Name}'", context);
+                return null;
+            case CreateFunction fn:
+            {
+                var name = fn.Name.Last.Value;
+                if (Catalog.Functions.Contains(name) && fn.IfNotExists) return null;
+                var type = UserFunctions.FindType(fn.ClassName)
+                    ?? throw SqlErrors.At(fn, $"class '{fn.ClassName}' was not found in the loaded assemblies", context);
+                try
+                {
+                    Catalog.Functions.RegisterClass(name, type);
+                }
+                catch (ArgumentException e)
+                {
+                    throw SqlErrors.At(fn, e.Message, context);
+                }
+                return null;
+            }
+            case DropFunction df:
+                Catalog.Functions.Drop(df.Name.Last.Value);
+                return null;
+            case SetOption set:
+                if (set.Key is null)
+                {
+                    foreach (var (k, v) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Output.WriteLine($"'{k}' = '{v}'");
+                    return null;
+                }
+                try
+                {
+                    Set(set.Key, set.Value!);
+                }
+                catch (FormatException e)
+                {
+                    throw SqlErrors.At(set, e.Message, context);
+                }
+                return null;
+            case ResetOption reset:
+                if (reset.Key is null) options.Clear();
+                else options.Remove(reset.Key);
+                return null;
+            case Show show:
+                ShowObjects(show);
+                return null;
+            case Describe describe:
+                DescribeTable(describe, context);
+                return null;
+            case Parsing.Explain explain:
+                Output.Write(ExplainStatement(explain.Statement, context));
+                return null;
+            case Insert insert:
+                return MakeJob([insert], context, fileName);
+            case StatementSet set:
+                return MakeJob(set.Inserts, context, fileName);
+            case QueryStatement query:
+                return MakeQueryJob(query.Query, context, fileName);
+            case Use:
+                return null;
+            default:
+                throw SqlErrors.At(statement, $"{statement.GetType().Name} is not supported by Eddy yet", context);
+        }
+    }
+
+    private Binder Binder(SqlContext context) =>
+        new(Catalog, context, BatchMode, table => TableConnectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0);
+
+    private void CreateTableFrom(CreateTable create, SqlContext context)
+    {
+        string name = create.Name.Last.Value;
+        if (Catalog.Exists(name) && !create.OrReplace)
+        {
+            if (create.IfNotExists) return;
+            throw SqlErrors.At(create.Name, $"table '{name}' already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)", context);
+        }
+        if (create.AsQuery is not null) throw SqlErrors.At(create.AsQuery, "CREATE TABLE ... AS SELECT is not supported by Eddy yet", context);
+        var columns = new List<TableColumnDef>();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var physical = new List<Column>();
+        foreach (var c in create.Columns)
+        {
+            if (!names.Add(c.Name.Value)) throw SqlErrors.At(c.Name, $"column '{c.Name.Value}' is declared twice", context);
+            switch (c)
+            {
+                case PhysicalColumn p:
+                    columns.Add(new TableColumnDef(p.Name.Value, p.Type.Type));
+                    physical.Add(new Column(p.Name.Value, p.Type.Type));
+                    break;
+                case MetadataColumn m:
+                    columns.Add(new TableColumnDef(m.Name.Value, m.Type.Type, MetadataKey: m.MetadataKey ?? m.Name.Value, IsVirtual: m.IsVirtual));
+                    physical.Add(new Column(m.Name.Value, m.Type.Type));
+                    break;
+                case ComputedColumn cc:
+                {
+                    // Computed columns see the physical and metadata columns, not each other (as in Flink).
+                    var scope = Scope.Of(new Schema(physical.ToArray()), name);
+                    var bound = Binder(context).Bind(cc.Expression, scope);
+                    columns.Add(new TableColumnDef(cc.Name.Value, bound.Type.Kind == TypeKind.Null ? DataType.String : bound.Type, Computed: cc.Expression));
+                    break;
+                }
+            }
+        }
+        var opts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var o in create.Options)
+        {
+            if (!opts.TryAdd(o.Key, Substitute(o.Value, o, context))) throw SqlErrors.At(o, $"option '{o.Key}' is given twice", context);
+        }
+        (string, Expr)? watermark = null;
+        if (create.Watermark is { } wm)
+        {
+            var col = columns.FirstOrDefault(c => string.Equals(c.Name, wm.Column.Value, StringComparison.OrdinalIgnoreCase))
+                ?? throw SqlErrors.At(wm.Column, $"WATERMARK FOR an unknown column '{wm.Column.Value}'" + SqlErrors.Suggest(wm.Column.Value, columns.Select(c => c.Name)), context);
+            if (col.Type.Kind is not (TypeKind.Timestamp or TypeKind.TimestampLtz))
+            {
+                throw SqlErrors.At(wm.Column, $"the rowtime column '{col.Name}' must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), but it is {col.Type}: "
+                    + "derive one with a computed column, e.g. ts AS TO_TIMESTAMP(event_time) or ts AS TO_TIMESTAMP_LTZ(epoch_ms, 3)", context);
+            }
+            watermark = (col.Name, wm.Strategy);
+        }
+        var pk = new List<string>();
+        if (create.PrimaryKey is { } key)
+        {
+            if (!key.NotEnforced) throw SqlErrors.At(key, "Flink and Eddy do not enforce primary keys: write PRIMARY KEY (...) NOT ENFORCED", context);
+            foreach (var k in key.Columns)
+            {
+                var col = columns.FirstOrDefault(c => string.Equals(c.Name, k.Value, StringComparison.OrdinalIgnoreCase))
+                    ?? throw SqlErrors.At(k, $"PRIMARY KEY names an unknown column '{k.Value}'" + SqlErrors.Suggest(k.Value, columns.Select(c => c.Name)), context);
+                pk.Add(col.Name);
+            }
+        }
+        var table = new TableDef
+        {
+            Name = name,
+            Columns = columns,
+            Watermark = watermark,
+            PrimaryKey = pk,
+            Options = opts,
+            Declaration = create,
+            Context = context,
+        };
+        try
+        {
+            TableConnectors.Find(table);
+        }
+        catch (ConnectorOptionException e)
+        {
+            var at = create.Options.FirstOrDefault(o => o.Key == "connector") as SqlNode ?? create;
+            throw SqlErrors.At(at, e.Message, context);
+        }
+        Catalog.TryGetTable(name, out var previous);
+        Catalog.AddTable(table, replace: true);
+        if (watermark is not null)
+        {
+            try
+            {
+                // Bind a scan now so that a bad watermark expression fails at its declaration.
+                Binder(context).BindQuery(new SelectQuery(false, new([new SelectAll(null)]),
+                    new NamedTableRef(create.Name, null, new([]), null, new([])), null, new([]), null, new([])));
+            }
+            catch
+            {
+                Catalog.DropTable(name);
+                if (previous is not null) Catalog.AddTable(previous, replace: true);
+                throw;
+            }
+        }
+    }
+
+    private static readonly Regex EnvReference = EnvPattern();
+
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex EnvPattern();
+
+    private string Substitute(string value, TableOption at, SqlContext context) =>
+        EnvReference.Replace(value, m => Environment(m.Groups[1].Value)
+            ?? throw SqlErrors.At(at, $"option '{at.Key}' uses ${{{m.Groups[1].Value}}}, but the environment variable {m.Groups[1].Value} is not set", context));
+
+    private static void ValidateOption(string key, string value)
+    {
+        switch (key)
+        {
+            case "parallelism.default" or "pipeline.max-parallelism":
+                if (!int.TryParse(value, out int p) || p < 1) throw new FormatException($"'{key}' takes a positive whole number, got '{value}'");
+                break;
+            case "execution.runtime-mode":
+                if (value is not ("streaming" or "batch" or "STREAMING" or "BATCH")) throw new FormatException($"'{key}' is 'streaming' or 'batch', got '{value}'");
+                break;
+            case "execution.checkpointing.interval" or "table.exec.source.idle-timeout" or "pipeline.auto-watermark-interval":
+                ParseDuration(key, value);
+                break;
+            case "pipeline.operator-chaining":
+                if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' is 'true' or 'false', got '{value}'");
+                break;
+        }
+    }
+
+    /// <summary>Flink's duration syntax: <c>10 s</c>, <c>10s</c>, <c>500 ms</c>, <c>1 min</c>, <c>2h</c>, or plain milliseconds.</summary>
+    public static TimeSpan ParseDuration(string key, string text)
+    {
+        var m = Regex.Match(text.Trim(), @"^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$");
+        if (!m.Success) throw new FormatException($"'{key}' takes a duration such as '10 s' or '500 ms', got '{text}'");
+        double n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        double ms = m.Groups[2].Value.ToLowerInvariant() switch
+        {
+            "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => n,
+            "s" or "sec" or "secs" or "second" or "seconds" => n * 1000,
+            "m" or "min" or "mins" or "minute" or "minutes" => n * 60_000,
+            "h" or "hour" or "hours" => n * 3_600_000,
+            "d" or "day" or "days" => n * 86_400_000,
+            _ => throw new FormatException($"'{key}': unknown time unit '{m.Groups[2].Value}' in '{text}'"),
+        };
+        return TimeSpan.FromMilliseconds(ms);
+    }
+
+    public JobConfig JobConfig()
+    {
+        var config = new JobConfig { Clock = Clock };
+        if (options.TryGetValue("parallelism.default", out var p)) config = config with { DefaultParallelism = int.Parse(p, CultureInfo.InvariantCulture) };
+        if (options.TryGetValue("pipeline.max-parallelism", out var mp)) config = config with { MaxParallelism = int.Parse(mp, CultureInfo.InvariantCulture) };
+        if (options.TryGetValue("table.exec.source.idle-timeout", out var idle))
+        {
+            var t = ParseDuration("table.exec.source.idle-timeout", idle);
+            config = config with { SourceIdleTimeout = t > TimeSpan.Zero ? t : null };
+        }
+        if (options.TryGetValue("pipeline.auto-watermark-interval", out var wi))
+            config = config with { AutoWatermarkInterval = ParseDuration("pipeline.auto-watermark-interval", wi) };
+        if (options.TryGetValue("pipeline.operator-chaining", out var ch)) config = config with { Chaining = bool.Parse(ch) };
+        return config;
+    }
+
+    private ConnectorContext Connectors => new(Output, Error);
+
+    private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
+    {
+        var binder = Binder(context);
+        var plans = inserts.Select(binder.BindInsert).ToList();
+        var env = StreamEnvironment.Create(JobConfig());
+        var translator = new JobTranslator(env, Connectors);
+        foreach (var plan in plans)
+        {
+            try
+            {
+                translator.AddSink(plan);
+            }
+            catch (ConnectorOptionException e)
+            {
+                throw SqlErrors.At(inserts[plans.IndexOf(plan)], e.Message, context);
+            }
+        }
+        string name = options.TryGetValue("pipeline.name", out var n) ? n
+            : inserts.Count == 1 ? $"insert-into_default_catalog.default_database.{plans[0].Table.Name}"
+            : fileName is not null ? Path.GetFileNameWithoutExtension(fileName)
+            : "insert-into_" + string.Join("_", plans.Select(p => p.Table.Name));
+        return new SqlJob(name, env, plans);
+    }
+
+    private SqlJob MakeQueryJob(QueryExpr query, SqlContext context, string? fileName)
+    {
+        var (plan, _) = Binder(context).BindQuery(query);
+        var env = StreamEnvironment.Create(JobConfig());
+        var translator = new JobTranslator(env, Connectors);
+        try
+        {
+            translator.AddQuery(plan, new PrintSink<Row>(Output), "Print");
+        }
+        catch (ConnectorOptionException e)
+        {
+            throw SqlErrors.At(query, e.Message, context);
+        }
+        string name = options.TryGetValue("pipeline.name", out var n) ? n : fileName is not null ? Path.GetFileNameWithoutExtension(fileName) : "query";
+        return new SqlJob(name, env, [plan]);
+    }
+
+    /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>
+    public string ExplainStatement(Statement statement, SqlContext context)
+    {
+        SqlJob job = statement switch
+        {
+            Insert i => MakeJob([i], context, context.FileName),
+            StatementSet s => MakeJob(s.Inserts, context, context.FileName),
+            QueryStatement q => MakeQueryJob(q.Query, context, context.FileName),
+            _ => throw SqlErrors.At(statement, "EXPLAIN takes INSERT, a statement set or a query", context),
+        };
+        return Describe(job);
+    }
+
+    public static string Describe(SqlJob job)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("== Logical Plan ==");
+        foreach (var plan in job.Plans) sb.Append(PlanPrinter.Print(plan));
+        sb.AppendLine();
+        sb.AppendLine("== Physical Plan ==");
+        var physical = job.Environment.Plan();
+        foreach (var chain in physical.Chains)
+        {
+            sb.Append("task ").Append(chain.Id).Append(": ").Append(chain.Name).Append("  parallelism=").Append(chain.Parallelism);
+            if (chain.Inputs.Count > 0) sb.Append("  input=").Append(string.Join(", ", chain.Inputs));
+            sb.AppendLine();
+        }
+        foreach (var node in job.Environment.Graph.Nodes)
+        {
+            foreach (var e in node.Inputs)
+                sb.Append("edge: ").Append(e.From.Name).Append(" -> ").Append(e.To.Name).Append(" [")
+                    .Append(e.Partitioning?.ToString() ?? "Forward").AppendLine("]");
+        }
+        var watermarks = job.Plans.SelectMany(Scans).Where(s => s.RowtimeIndex is not null).Distinct().ToList();
+        foreach (var s in watermarks)
+            sb.Append("watermark: ").Append(s.Table.Name).Append('.').Append(s.Schema[s.RowtimeIndex!.Value].Name)
+                .Append(" - ").Append(s.WatermarkDelayMs).AppendLine(" ms");
+        return sb.ToString();
+
+        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => p is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
+    }
+
+    private void ShowObjects(Show show)
+    {
+        var names = show.Kind switch
+        {
+            ShowKind.Tables => Catalog.Tables.Select(t => t.Name).Concat(Catalog.Views.Select(v => v.Name)),
+            ShowKind.Views => Catalog.Views.Select(v => v.Name),
+            ShowKind.Functions => Catalog.Functions.Names,
+            _ => [],
+        };
+        foreach (var n in names.Order(StringComparer.OrdinalIgnoreCase)) Output.WriteLine(n);
+    }
+
+    private void DescribeTable(Describe describe, SqlContext context)
+    {
+        var name = describe.Name.Last.Value;
+        if (!Catalog.TryGetTable(name, out var table))
+            throw SqlErrors.At(describe.Name, $"unknown table '{name}'" + SqlErrors.Suggest(name, Catalog.AllNames), context);
+        Output.WriteLine("name | type | null | key | extras | watermark");
+        foreach (var c in table.Columns)
+        {
+            string extras = c.Computed is not null ? $"AS {c.Computed.ToSql()}" : c.MetadataKey is not null ? $"METADATA FROM '{c.MetadataKey}'{(c.IsVirtual ? " VIRTUAL" : "")}" : "";
+            string wm = table.Watermark is { } w && string.Equals(w.Column, c.Name, StringComparison.OrdinalIgnoreCase) ? w.Expression.ToSql() : "";
+            bool key = table.PrimaryKey.Contains(c.Name, StringComparer.OrdinalIgnoreCase);
+            Output.WriteLine($"{c.Name} | {c.Type with { Nullable = true }} | {(c.Type.Nullable && !key ? "TRUE" : "FALSE")} | {(key ? "PRI" : "")} | {extras} | {wm}");
+        }
+    }
+}

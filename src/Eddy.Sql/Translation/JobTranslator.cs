@@ -1,0 +1,323 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Codegen;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Operators;
+using Eddy.Sql.Planning;
+using Eddy.Windows;
+using LinqExpr = System.Linq.Expressions.Expression;
+
+namespace Eddy.Sql.Translation;
+
+/// <summary>
+/// Turns logical plans into a job on the typed runtime: every relation becomes a <see cref="DataStream{T}"/> of a
+/// row struct made for its schema, every expression a compiled delegate, every aggregation the runtime's window
+/// or keyed operators. Scans of one table within a job are read once and shared.
+/// </summary>
+public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connectors)
+{
+    private readonly Dictionary<TableDef, object> scans = new(ReferenceEqualityComparer.Instance);
+
+    public StreamEnvironment Environment => env;
+
+    /// <summary>Adds a sink plan (and everything it reads) to the job.</summary>
+    public void AddSink(SinkPlan sink)
+    {
+        var input = Translate(sink.Input);
+        Invoke(nameof(TranslateSink), [RowTypes.For(sink.Input.Schema)], input, sink);
+    }
+
+    /// <summary>Adds a query whose rows go to <paramref name="sink"/> as generic rows (queries run from the CLI or tests).</summary>
+    public void AddQuery(LogicalPlan plan, Sink<Row> sink, string name)
+    {
+        var input = Translate(plan);
+        Invoke(nameof(ToRowSink), [RowTypes.For(plan.Schema)], input, plan.Schema, sink, name);
+    }
+
+    private object Translate(LogicalPlan plan)
+    {
+        var rowType = RowTypes.For(plan.Schema);
+        switch (plan)
+        {
+            case ScanPlan scan:
+                if (!scans.TryGetValue(scan.Table, out var stream))
+                {
+                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType], scan);
+                    scans[scan.Table] = stream;
+                }
+                return stream;
+            case CalcPlan calc:
+                return Invoke(nameof(TranslateCalc), [RowTypes.For(calc.Input.Schema), rowType], Translate(calc.Input), calc);
+            case AggregatePlan agg:
+            {
+                var inputType = RowTypes.For(agg.Input.Schema);
+                var keyType = KeyType(agg.Keys);
+                var compiler = new AggregateCompiler(agg.Aggregates);
+                string method = agg.Window is null ? nameof(TranslateGroupAggregate) : nameof(TranslateWindowAggregate);
+                return Invoke(method, [inputType, keyType, compiler.AccumulatorType, rowType], Translate(agg.Input), agg, compiler);
+            }
+            case UnionPlan union:
+                return Invoke(nameof(TranslateUnion), [rowType], union.Parts.Select(Translate).ToList());
+            case ValuesPlan values:
+                return Invoke(nameof(TranslateValues), [rowType], values);
+            case SortLimitPlan sort:
+                return Invoke(nameof(TranslateSort), [rowType], Translate(sort.Input), sort);
+            default:
+                throw new NotSupportedException($"cannot run {plan.GetType().Name} yet");
+        }
+    }
+
+    private object Invoke(string method, Type[] typeArguments, params object[] args)
+    {
+        var m = typeof(JobTranslator).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(typeArguments);
+        try
+        {
+            return m.Invoke(this, args)!;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+    }
+
+    private DataStream<TRow> TranslateScan<TDecoded, TRow>(ScanPlan scan)
+    {
+        var connector = TableConnectors.Find(scan.Table);
+        var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
+        var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
+        Func<Row, long, TRow> convert;
+        if (typeof(TDecoded) == typeof(TRow) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x))
+        {
+            var same = (Func<Row, TRow>)(object)fromRow;
+            convert = (row, _) => same(row);
+        }
+        else
+        {
+            var project = ExpressionCompiler.CompileRowFunction<TDecoded, TRow>(scan.Projections, null, scan.Schema);
+            convert = (row, now) =>
+            {
+                var decoded = fromRow(row);
+                project(ref decoded, out var result, now);
+                return result;
+            };
+        }
+        var strategy = WatermarkStrategy<TRow>.NoWatermarks();
+        if (scan.RowtimeIndex is { } rt)
+        {
+            // SQL's watermark is max(rowtime) - delay (no extra millisecond as in the DataStream API's bound).
+            strategy = new WatermarkStrategy<TRow>
+            {
+                Kind = WatermarkKind.BoundedOutOfOrderness,
+                OutOfOrdernessMs = scan.WatermarkDelayMs!.Value - 1,
+                TimestampAssigner = RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
+            };
+        }
+        return env.FromSource(new ConvertingSource<TRow>(source, convert), strategy, $"Source: {scan.Table.Name}");
+    }
+
+    /// <summary>Reads a rowtime field as epoch ms; a NULL rowtime fails the job with the column named, as Flink does.</summary>
+    private static Func<TRow, long> RowtimeOf<TRow>(int column, string name, string table)
+    {
+        var row = LinqExpr.Parameter(typeof(TRow), "row");
+        var field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(TRow), column));
+        var method = typeof(JobTranslator).GetMethod(nameof(ToEventTime), BindingFlags.NonPublic | BindingFlags.Static, [field.Type, typeof(string)])!;
+        return LinqExpr.Lambda<Func<TRow, long>>(LinqExpr.Call(method, field, LinqExpr.Constant($"{table}.{name}")), row).Compile();
+    }
+
+    private static long ToEventTime(DateTime? value, string column) =>
+        value is { } v ? EventTime.FromDateTime(DateTime.SpecifyKind(v, DateTimeKind.Utc))
+            : throw new InvalidDataException($"the rowtime column '{column}' is NULL: event time must be known for every row (filter or COALESCE it)");
+
+    private static long ToEventTime(DateTimeOffset? value, string column) =>
+        value is { } v ? v.ToUnixTimeMilliseconds()
+            : throw new InvalidDataException($"the rowtime column '{column}' is NULL: event time must be known for every row (filter or COALESCE it)");
+
+    private DataStream<TOut> TranslateCalc<TIn, TOut>(DataStream<TIn> input, CalcPlan calc)
+    {
+        var function = ExpressionCompiler.CompileRowFunction<TIn, TOut>(calc.Projections, calc.Filter, calc.Schema);
+        return input.Transform("Calc", () => new CalcOperator<TIn, TOut>(function));
+    }
+
+    private static Type KeyType(IReadOnlyList<BoundExpr> keys)
+    {
+        var types = keys.Select(k => ExpressionCompiler.ValueType(k.Type)).ToArray();
+        return types.Length switch
+        {
+            0 => typeof(ValueTuple),
+            > 7 => throw new NotSupportedException("Eddy groups by at most 7 keys"),
+            _ => Type.GetType($"System.ValueTuple`{types.Length}")!.MakeGenericType(types),
+        };
+    }
+
+    private static Func<TIn, TKey> KeySelector<TIn, TKey>(IReadOnlyList<BoundExpr> keys)
+    {
+        var row = LinqExpr.Parameter(typeof(TIn), "row");
+        LinqExpr body = keys.Count == 0
+            ? LinqExpr.Default(typeof(TKey))
+            : LinqExpr.New(typeof(TKey).GetConstructors()[0], keys.Select(k => ExpressionCompiler.Compile(k, row)));
+        return LinqExpr.Lambda<Func<TIn, TKey>>(body, row).Compile();
+    }
+
+    /// <summary>Builds the output row of an aggregation: keys, window columns (when windowed), aggregate results.</summary>
+    private static LambdaExpression ResultBuilder<TKey, TAcc, TOut>(AggregatePlan plan, AggregateCompiler compiler, bool windowed)
+    {
+        var key = LinqExpr.Parameter(typeof(TKey), "key");
+        var window = LinqExpr.Parameter(typeof(TimeWindow), "window");
+        var acc = LinqExpr.Parameter(typeof(TAcc), "acc");
+        var result = LinqExpr.Variable(typeof(TOut), "result");
+        var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(typeof(TOut))) };
+        int column = 0;
+        void Set(LinqExpr value)
+        {
+            var field = RowTypes.FieldOf(typeof(TOut), column++);
+            body.Add(LinqExpr.Assign(LinqExpr.Field(result, field), value.Type == field.FieldType ? value : LinqExpr.Convert(value, field.FieldType)));
+        }
+        for (int k = 0; k < plan.Keys.Count; k++) Set(LinqExpr.Field(key, $"Item{k + 1}"));
+        if (windowed)
+        {
+            var toDateTime = typeof(EventTime).GetMethod(nameof(EventTime.ToDateTime))!;
+            DateTimeFromMs(LinqExpr.Property(window, nameof(TimeWindow.Start)));
+            DateTimeFromMs(LinqExpr.Property(window, nameof(TimeWindow.End)));
+            DateTimeFromMs(LinqExpr.Property(window, nameof(TimeWindow.MaxTimestamp)));
+            void DateTimeFromMs(LinqExpr ms) => Set(LinqExpr.Call(typeof(JobTranslator).GetMethod(nameof(WallClock), BindingFlags.NonPublic | BindingFlags.Static)!, ms));
+        }
+        for (int a = 0; a < plan.Aggregates.Count; a++) Set(compiler.Result(a, acc));
+        body.Add(result);
+        var block = LinqExpr.Block([result], body);
+        return windowed
+            ? LinqExpr.Lambda<Func<TKey, TimeWindow, TAcc, TOut>>(block, key, window, acc)
+            : LinqExpr.Lambda<Func<TKey, TAcc, TOut>>(block, key, acc);
+    }
+
+    private static DateTime WallClock(long ms) => DateTime.SpecifyKind(EventTime.ToDateTime(ms), DateTimeKind.Unspecified);
+
+    private DataStream<TOut> TranslateWindowAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
+        where TKey : notnull
+    {
+        var keySelector = KeySelector<TIn, TKey>(plan.Keys);
+        var aggregate = compiler.Compile<TIn, TAcc>();
+        var build = (Func<TKey, TimeWindow, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: true).Compile();
+        var w = plan.Window!;
+        var size = TimeSpan.FromMilliseconds(w.Size);
+        var offset = TimeSpan.FromMilliseconds(w.Offset);
+        WindowAssigner<TimeWindow> assigner = w.Kind switch
+        {
+            WindowKind.Tumble => TumblingEventTimeWindows.Of(size, offset),
+            WindowKind.Hop => SlidingEventTimeWindows.Of(size, TimeSpan.FromMilliseconds(w.Slide), offset),
+            WindowKind.Cumulate => CumulativeEventTimeWindows.Of(size, TimeSpan.FromMilliseconds(w.Slide), offset),
+            _ => EventTimeSessionWindows.WithGap(TimeSpan.FromMilliseconds(w.Gap)),
+        };
+        return input.KeyBy(keySelector).Window(assigner).Aggregate(aggregate, build, $"WindowAggregate({w})");
+    }
+
+    private DataStream<TOut> TranslateGroupAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
+        where TKey : notnull
+    {
+        var keySelector = KeySelector<TIn, TKey>(plan.Keys);
+        var aggregate = compiler.Compile<TIn, TAcc>();
+        var build = (Func<TKey, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: false).Compile();
+        bool updates = plan.Aggregates.Count > 0;
+        return input.KeyBy(keySelector).Process(() => new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(aggregate, build, updates),
+            updates ? "GroupAggregate" : "Distinct");
+    }
+
+    private static DataStream<T> TranslateUnion<T>(List<object> parts)
+    {
+        var streams = parts.Cast<DataStream<T>>().ToList();
+        return streams[0].Union([.. streams.Skip(1)]);
+    }
+
+    private DataStream<T> TranslateValues<T>(ValuesPlan values)
+    {
+        var fromRow = RowTypes.FromRow<T>(values.Schema);
+        var rows = values.Rows.Select(r => fromRow(new Row(RowKind.Insert, r))).ToList();
+        return env.FromCollection(rows, name: "Values").SetParallelism(1);
+    }
+
+    private static DataStream<T> TranslateSort<T>(DataStream<T> input, SortLimitPlan sort)
+    {
+        var comparer = RowComparer<T>(sort.Order);
+        return input.Rebalance().Transform("SortLimit", () => new SortLimitOperator<T>(comparer, sort.Limit, sort.Offset), parallelism: 1);
+    }
+
+    private static IComparer<T> RowComparer<T>(IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
+    {
+        var getters = order.Select(o =>
+        {
+            var row = LinqExpr.Parameter(typeof(T), "row");
+            var field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(T), o.Column));
+            return (Get: LinqExpr.Lambda<Func<T, object?>>(LinqExpr.Convert(field, typeof(object)), row).Compile(), o.Descending, o.NullsFirst);
+        }).ToList();
+        return Comparer<T>.Create((a, b) =>
+        {
+            foreach (var (get, desc, nullsFirst) in getters)
+            {
+                var x = get(a);
+                var y = get(b);
+                int c;
+                if (x is null || y is null) c = x is null && y is null ? 0 : (x is null) == nullsFirst ? -1 : 1;
+                else
+                {
+                    c = x is string sx ? string.CompareOrdinal(sx, (string)y) : Comparer<object>.Default.Compare(x, y);
+                    if (desc) c = -c;
+                }
+                if (c != 0) return c;
+            }
+            return 0;
+        });
+    }
+
+    private object TranslateSink<TRow>(DataStream<TRow> input, SinkPlan sink)
+    {
+        var connector = TableConnectors.Find(sink.Table);
+        var target = connector.CreateSink(sink.Table, sink.Table.SinkSchema, connectors);
+        var stream = ToRowSink(input, sink.Table.SinkSchema, target, $"Sink: {sink.Table.Name}");
+        if (sink.Table.Options.TryGetValue("sink.parallelism", out var p))
+        {
+            if (!int.TryParse(p, out int parallelism) || parallelism < 1)
+                throw new ConnectorOptionException(sink.Table.Name, "sink.parallelism", $"expected a positive whole number, got '{p}'");
+            stream.SetParallelism(parallelism);
+        }
+        return stream;
+    }
+
+    private static DataStream<NoOutput> ToRowSink<TRow>(DataStream<TRow> input, Schema schema, Sink<Row> sink, string name)
+    {
+        var toRow = RowTypes.ToRow<TRow>(schema);
+        return input.SinkTo(new RowConvertingSink<TRow>(sink, toRow), name);
+    }
+}
+
+/// <summary>Feeds a row-based connector sink from a stream of row structs, keeping each record's kind.</summary>
+public sealed class RowConvertingSink<T>(Sink<Row> inner, Func<T, RowKind, Row> toRow) : Sink<T>
+{
+    public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer(inner.CreateWriter(context), toRow);
+
+    private sealed class Writer(SinkWriter<Row> writer, Func<T, RowKind, Row> toRow) : SinkWriter<T>
+    {
+        public override void Write(Batch<T> batch)
+        {
+            var rows = BatchPool<Row>.Rent();
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var kind = batch.KindAt(i);
+                rows.Add(toRow(batch.Values[i], kind), batch.Timestamps[i], kind);
+            }
+            writer.Write(rows);
+            BatchPool<Row>.Return(rows);
+        }
+
+        public override void Flush() => writer.Flush();
+
+        public override void OnWatermark(long watermark) => writer.OnWatermark(watermark);
+
+        public override void Dispose()
+        {
+            writer.Dispose();
+            base.Dispose();
+        }
+    }
+}
