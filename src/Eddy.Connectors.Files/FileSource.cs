@@ -105,7 +105,7 @@ public sealed class FileSource : Source<Row>
 
     private sealed class JsonLinesReader(FileSource source, List<string> files) : FileReader(source, files)
     {
-        private readonly JsonRowDecoder decoder = new(source.Schema);
+        private readonly JsonRowDecoder decoder = new(source.Schema, source.Options.FailOnMissingField);
         private ByteLineReader? lines;
 
         protected override bool IsOpen => lines is not null;
