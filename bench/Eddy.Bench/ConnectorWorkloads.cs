@@ -53,11 +53,43 @@ public static class ConnectorWorkloads
         }
     }
 
-    private static void WriteWebTraffic(string file, int events)
+    /// <summary>
+    /// A whole job, file source (JSON lines, <paramref name="parallelism"/> files of the events) to a blackhole sink at
+    /// <paramref name="parallelism"/>: events per second of wall time, best of <paramref name="runs"/>.
+    /// </summary>
+    public static double JsonLinesJobEventsPerSecond(int events = 1_000_000, int parallelism = 1, int runs = 3)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "eddy-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            for (int f = 0; f < parallelism; f++)
+                WriteWebTraffic(Path.Combine(dir, $"traffic-{f}.jsonl"), events / parallelism + (f < events % parallelism ? 1 : 0), seed: f);
+            double best = 0;
+            for (int run = 0; run < runs; run++)
+            {
+                var sink = new BlackholeSink<Row>();
+                var env = StreamEnvironment.Create().SetParallelism(parallelism);
+                env.FromSource(new FileSource(new FileConnectorOptions(dir, FileFormat.JsonLines), WebTrafficEvent.Schema), name: "files")
+                    .SinkTo(sink);
+                var watch = Stopwatch.StartNew();
+                env.Execute("json-lines-job");
+                watch.Stop();
+                if (sink.Count != events) throw new InvalidOperationException($"read {sink.Count} events, expected {events}");
+                best = Math.Max(best, events / watch.Elapsed.TotalSeconds);
+            }
+            return best;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void WriteWebTraffic(string file, int events, long seed = 1)
     {
         var sink = FileSink.ToFile(new FileConnectorOptions(file, FileFormat.JsonLines), WebTrafficEvent.Schema);
         using var writer = sink.CreateWriter(new SinkWriterContext(0, 1, TimeProvider.System, new SubtaskMetrics("bench", 0)));
-        var generator = new WebTrafficGenerator(new WebTrafficOptions { Count = events }, seed: 1);
+        var generator = new WebTrafficGenerator(new WebTrafficOptions { Count = events }, seed);
         var batch = new Batch<Row>();
         while (generator.TryNext(out var e, out long ts))
         {

@@ -262,14 +262,23 @@ public sealed class DatagenOptions
             : throw Error(key, $"expected a positive integer, got '{text}'");
 
     /// <summary>Flink's duration syntax: a number with an optional unit (ms when none): <c>5000</c>, <c>5 s</c>, <c>1min</c>, <c>2 h</c>, <c>1 d</c>.</summary>
-    public static TimeSpan ParseDuration(string key, string text)
+    public static TimeSpan ParseDuration(string key, string text) =>
+        TryParseDuration(text, out var duration, out string? problem) ? duration : throw Error(key, problem);
+
+    /// <summary>As <see cref="ParseDuration"/>, with the problem in words when the text is not a duration.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
     {
+        duration = default;
+        problem = null;
         var t = text.Trim();
         int digits = 0;
         while (digits < t.Length && char.IsAsciiDigit(t[digits])) digits++;
         string unit = t[digits..].Trim().ToLowerInvariant();
         if (digits == 0 || !long.TryParse(t.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out long n))
-            throw Error(key, $"expected a duration such as '5000', '10 s' or '1 min', got '{text}'");
+        {
+            problem = $"expected a duration such as '5000', '10 s' or '1 min', got '{text}'";
+            return false;
+        }
         long unitMs = unit switch
         {
             "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => 1,
@@ -277,9 +286,20 @@ public sealed class DatagenOptions
             "min" or "m" or "minute" or "minutes" => 60_000,
             "h" or "hour" or "hours" => 3_600_000,
             "d" or "day" or "days" => 86_400_000,
-            _ => throw Error(key, $"unknown time unit '{unit}' in '{text}'; use ms, s, min, h or d"),
+            _ => 0,
         };
-        return TimeSpan.FromMilliseconds(checked(n * unitMs));
+        if (unitMs == 0)
+        {
+            problem = $"unknown time unit '{unit}' in '{text}'; use ms, s, min, h or d";
+            return false;
+        }
+        if (n > TimeSpan.MaxValue.TotalMilliseconds / unitMs)
+        {
+            problem = $"'{text}' is too long";
+            return false;
+        }
+        duration = TimeSpan.FromMilliseconds(n * unitMs);
+        return true;
     }
 
     private static ArgumentException Error(string key, string problem) => new($"datagen option '{key}': {problem}");

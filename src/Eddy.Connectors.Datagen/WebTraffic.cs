@@ -69,6 +69,60 @@ public sealed record WebTrafficOptions
 
     /// <summary>Processing-time rate limit over all subtasks; null: as fast as possible.</summary>
     public double? RowsPerSecond { get; init; }
+
+    /// <summary>
+    /// The options as a SQL <c>WITH (...)</c> clause gives them (an Eddy connector, <c>'connector' = 'web-traffic'</c>):
+    /// <c>seed</c>, <c>start</c> (ISO-8601 instant), <c>events-per-second</c>, <c>max-out-of-orderness</c>,
+    /// <c>late-share</c>, <c>max-lateness</c> (durations as datagen's <c>max-past</c>), <c>users</c>, <c>ipv6-share</c>,
+    /// <c>number-of-rows</c>, <c>rows-per-second</c>.
+    /// </summary>
+    public static WebTrafficOptions Parse(IReadOnlyDictionary<string, string> options)
+    {
+        var result = new WebTrafficOptions();
+        foreach (var (key, value) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            result = key switch
+            {
+                "connector" => value == "web-traffic" ? result : throw Error(key, $"expected 'web-traffic', got '{value}'"),
+                "seed" => result with { Seed = Long(key, value, long.MinValue) },
+                "start" => result with
+                {
+                    Start = DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var start)
+                        ? start
+                        : throw Error(key, $"expected an ISO-8601 time such as '2024-01-01T00:00:00Z', got '{value}'"),
+                },
+                "events-per-second" => result with { EventsPerSecond = Double(key, value, 0, double.MaxValue, exclusiveMin: true) },
+                "max-out-of-orderness" => result with { MaxOutOfOrderness = Duration(key, value) },
+                "late-share" => result with { LateShare = Double(key, value, 0, 1) },
+                "max-lateness" => result with { MaxLateness = Duration(key, value) },
+                "users" => result with { Users = (int)Math.Min(int.MaxValue, Long(key, value, 1)) },
+                "ipv6-share" => result with { Ipv6Share = Double(key, value, 0, 1) },
+                "number-of-rows" => result with { Count = Long(key, value, 0) },
+                "rows-per-second" => result with { RowsPerSecond = Double(key, value, 0, double.MaxValue, exclusiveMin: true) },
+                _ => throw Error(key, "unknown option; the options are seed, start, events-per-second, max-out-of-orderness, "
+                    + "late-share, max-lateness, users, ipv6-share, number-of-rows, rows-per-second"),
+            };
+        }
+        return result;
+    }
+
+    private static TimeSpan Duration(string key, string text) =>
+        DatagenOptions.TryParseDuration(text, out var duration, out string? problem) ? duration : throw Error(key, problem);
+
+    private static long Long(string key, string text, long min) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) && v >= min
+            ? v
+            : throw Error(key, min == long.MinValue ? $"expected a long, got '{text}'" : $"expected an integer of at least {min}, got '{text}'");
+
+    private static double Double(string key, string text, double min, double max, bool exclusiveMin = false)
+    {
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v <= max && (exclusiveMin ? v > min : v >= min))
+            return v;
+        string range = max == double.MaxValue ? "a positive number" : $"a number between {min} and {max}";
+        throw Error(key, $"expected {range}, got '{text}'");
+    }
+
+    private static ArgumentException Error(string key, string problem) => new($"web-traffic option '{key}': {problem}");
 }
 
 /// <summary>

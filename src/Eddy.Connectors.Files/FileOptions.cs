@@ -2,6 +2,15 @@ using System.Globalization;
 
 namespace Eddy.Connectors;
 
+/// <summary>Flink's <c>json.timestamp-format.standard</c>.</summary>
+public enum TimestampFormat
+{
+    /// <summary><c>yyyy-MM-dd HH:mm:ss.fff</c> (TIMESTAMP_LTZ with a trailing <c>Z</c>).</summary>
+    Sql,
+    /// <summary><c>yyyy-MM-ddTHH:mm:ss.fff</c> (TIMESTAMP_LTZ with a trailing <c>Z</c>).</summary>
+    Iso8601,
+}
+
 public enum FileFormat
 {
     /// <summary>One JSON object per line (Flink's <c>json</c> format).</summary>
@@ -13,6 +22,7 @@ public enum FileFormat
 /// <summary>
 /// Options of the file source and sink, with Flink's filesystem-connector names for <see cref="Parse"/>:
 /// <c>path</c>, <c>format</c> (<c>json</c> | <c>csv</c>), <c>json.ignore-parse-errors</c>, <c>csv.ignore-parse-errors</c>,
+/// <c>json.fail-on-missing-field</c>, <c>json.timestamp-format.standard</c> (<c>SQL</c> | <c>ISO-8601</c>),
 /// <c>csv.field-delimiter</c>, <c>csv.array-element-delimiter</c>; Eddy extension: <c>csv.header</c> (the first line
 /// of every file names the columns; the sink writes one).
 /// </summary>
@@ -20,6 +30,12 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
 {
     /// <summary>Skip (and count) records that fail to parse instead of failing the job.</summary>
     public bool IgnoreParseErrors { get; init; }
+
+    /// <summary>JSON: a field of the schema missing from a record is an error instead of null.</summary>
+    public bool FailOnMissingField { get; init; }
+
+    /// <summary>How the sink writes timestamps (the source reads both).</summary>
+    public TimestampFormat TimestampFormat { get; init; } = TimestampFormat.Sql;
 
     public char CsvDelimiter { get; init; } = ',';
 
@@ -53,6 +69,20 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
                 case "json.ignore-parse-errors" when format == FileFormat.JsonLines:
                 case "csv.ignore-parse-errors" when format == FileFormat.Csv:
                     result = result with { IgnoreParseErrors = Bool(key, value) };
+                    break;
+                case "json.fail-on-missing-field" when format == FileFormat.JsonLines:
+                    result = result with { FailOnMissingField = Bool(key, value) };
+                    break;
+                case "json.timestamp-format.standard" when format == FileFormat.JsonLines:
+                    result = result with
+                    {
+                        TimestampFormat = value switch
+                        {
+                            "SQL" => TimestampFormat.Sql,
+                            "ISO-8601" => TimestampFormat.Iso8601,
+                            _ => throw Error(key, $"expected 'SQL' or 'ISO-8601', got '{value}'"),
+                        },
+                    };
                     break;
                 case "csv.header" when format == FileFormat.Csv:
                     result = result with { CsvHeader = Bool(key, value) };

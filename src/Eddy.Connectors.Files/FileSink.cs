@@ -110,7 +110,7 @@ public sealed class FileSink : Sink<Row>
             for (int c = 0; c < columns.Length; c++)
             {
                 json.WritePropertyName(columns[c].Name);
-                WriteJsonValue(json, row[c], columns[c].Type);
+                WriteJsonValue(json, row[c], columns[c].Type, options.TimestampFormat);
             }
             json.WriteEndObject();
             json.Flush();
@@ -118,7 +118,7 @@ public sealed class FileSink : Sink<Row>
             buffer.Advance(1);
         }
 
-        private static void WriteJsonValue(Utf8JsonWriter w, object? value, DataType type)
+        private static void WriteJsonValue(Utf8JsonWriter w, object? value, DataType type, TimestampFormat timestamps)
         {
             switch (value)
             {
@@ -134,7 +134,7 @@ public sealed class FileSink : Sink<Row>
                 case double v when double.IsFinite(v): w.WriteNumberValue(v); break;
                 case object?[] items:
                     w.WriteStartArray();
-                    foreach (var item in items) WriteJsonValue(w, item, type.Element ?? DataType.String);
+                    foreach (var item in items) WriteJsonValue(w, item, type.Element ?? DataType.String, timestamps);
                     w.WriteEndArray();
                     break;
                 case Dictionary<object, object?> map:
@@ -142,7 +142,7 @@ public sealed class FileSink : Sink<Row>
                     foreach (var (k, v) in map)
                     {
                         w.WritePropertyName(TextValues.Format(k, type.Element ?? DataType.String));
-                        WriteJsonValue(w, v, type.Value ?? DataType.String);
+                        WriteJsonValue(w, v, type.Value ?? DataType.String, timestamps);
                     }
                     w.WriteEndObject();
                     break;
@@ -152,13 +152,13 @@ public sealed class FileSink : Sink<Row>
                     for (int i = 0; i < nested.Arity; i++)
                     {
                         w.WritePropertyName(fields is not null && i < fields.Count ? fields[i].Name : $"f{i}");
-                        WriteJsonValue(w, nested[i], fields is not null && i < fields.Count ? fields[i].Type : DataType.String);
+                        WriteJsonValue(w, nested[i], fields is not null && i < fields.Count ? fields[i].Type : DataType.String, timestamps);
                     }
                     w.WriteEndObject();
                     break;
                 default:
                     // Temporal values and non-finite floats: as text, which the source reads back.
-                    w.WriteStringValue(TextValues.Format(value, type));
+                    w.WriteStringValue(TextValues.Format(value, type, timestamps: timestamps));
                     break;
             }
         }

@@ -54,7 +54,7 @@ public sealed class FileSource : Source<Row>
     {
         private int current = -1;
 
-        protected FileSource Source { get; } = source;
+        protected FileSource Owner { get; } = source;
 
         protected string CurrentPath => files[current];
 
@@ -92,8 +92,8 @@ public sealed class FileSource : Source<Row>
         /// <summary>Fails with the file and line, or counts the record as skipped.</summary>
         protected void OnBadRecord(long line, string problem)
         {
-            if (!Source.Options.IgnoreParseErrors) throw new FileParseException(CurrentPath, line, problem);
-            Interlocked.Increment(ref Source.skipped);
+            if (!Owner.Options.IgnoreParseErrors) throw new FileParseException(CurrentPath, line, problem);
+            Interlocked.Increment(ref Owner.skipped);
         }
 
         public override void Dispose()
@@ -105,7 +105,7 @@ public sealed class FileSource : Source<Row>
 
     private sealed class JsonLinesReader(FileSource source, List<string> files) : FileReader(source, files)
     {
-        private readonly JsonRowDecoder decoder = new(source.Schema);
+        private readonly JsonRowDecoder decoder = new(source.Schema, source.Options.FailOnMissingField);
         private ByteLineReader? lines;
 
         protected override bool IsOpen => lines is not null;
@@ -159,8 +159,8 @@ public sealed class FileSource : Source<Row>
 
         protected override void Open(string path)
         {
-            records = new CsvRecordReader(new StreamReader(OpenRead(path), Encoding.UTF8, true, 1 << 16), Source.Options.CsvDelimiter);
-            if (Source.Options.CsvHeader) records.TryReadRecord(fields);
+            records = new CsvRecordReader(new StreamReader(OpenRead(path), Encoding.UTF8, true, 1 << 16), Owner.Options.CsvDelimiter);
+            if (Owner.Options.CsvHeader) records.TryReadRecord(fields);
         }
 
         protected override bool ReadFromFile(SourceOutput<Row> output)
@@ -211,7 +211,7 @@ public sealed class FileSource : Source<Row>
                 var f = fields[i];
                 values[i] = f.Text.Length == 0 && !f.Quoted
                     ? null
-                    : TextValues.Parse(f.Text, columns[i].Type, columns[i].Name, Source.Options.CsvArrayDelimiter);
+                    : TextValues.Parse(f.Text, columns[i].Type, columns[i].Name, Owner.Options.CsvArrayDelimiter);
             }
             return new Row(RowKind.Insert, values);
         }

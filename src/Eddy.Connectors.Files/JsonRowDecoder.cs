@@ -14,8 +14,11 @@ public sealed class JsonRowDecoder
     private readonly Column[] columns;
     private readonly byte[][] names;
 
-    public JsonRowDecoder(Schema schema)
+    private readonly bool failOnMissingField;
+
+    public JsonRowDecoder(Schema schema, bool failOnMissingField = false)
     {
+        this.failOnMissingField = failOnMissingField;
         columns = schema.Columns.ToArray();
         names = columns.Select(c => Encoding.UTF8.GetBytes(c.Name)).ToArray();
     }
@@ -29,15 +32,32 @@ public sealed class JsonRowDecoder
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 throw new RecordFormatException($"expected a JSON object, got {Describe(ref reader, json)}");
             var values = new object?[columns.Length];
+            // Bit i: column i was present (only tracked when missing fields are errors).
+            ulong seen = 0;
+            bool[]? seenMany = failOnMissingField && columns.Length > 64 ? new bool[columns.Length] : null;
             int hint = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 int index = FindColumn(ref reader, ref hint);
                 reader.Read();
-                if (index < 0) reader.Skip();
-                else values[index] = ReadValue(ref reader, json, columns[index].Type, columns[index].Name);
+                if (index < 0)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                values[index] = ReadValue(ref reader, json, columns[index].Type, columns[index].Name);
+                if (seenMany is not null) seenMany[index] = true;
+                else if (index < 64) seen |= 1UL << index;
             }
             if (reader.Read()) throw new RecordFormatException("unexpected content after the JSON object");
+            if (failOnMissingField)
+            {
+                for (int i = 0; i < columns.Length; i++)
+                {
+                    bool present = seenMany is not null ? seenMany[i] : (seen & (1UL << i)) != 0;
+                    if (!present) throw new RecordFormatException($"column '{columns[i].Name}' is missing");
+                }
+            }
             return new Row(RowKind.Insert, values);
         }
         catch (JsonException e)

@@ -169,18 +169,18 @@ public static class TextValues
     }
 
     /// <summary>A non-null value as text, as the sink writes it (and the source reads it back).</summary>
-    public static string Format(object value, DataType type, char arrayDelimiter = ';') => value switch
+    public static string Format(object value, DataType type, char arrayDelimiter = ';', TimestampFormat timestamps = TimestampFormat.Sql) => value switch
     {
         string s => s,
         bool b => b ? "true" : "false",
-        DateTime dt => FormatTimestamp(dt, type.Precision),
-        DateTimeOffset dto => FormatTimestamp(dto.UtcDateTime, type.Precision) + "Z",
+        DateTime dt => FormatTimestamp(dt, type.Precision, timestamps),
+        DateTimeOffset dto => FormatTimestamp(dto.UtcDateTime, type.Precision, timestamps) + "Z",
         DateOnly d => d.ToString("yyyy-MM-dd", Inv),
         TimeOnly t => FormatTimestamp(DateOnly.MinValue.ToDateTime(t), type.Precision)[11..],
         double d => FormatDouble(d),
         float f => FormatDouble(f),
         object?[] items => string.Join(arrayDelimiter,
-            items.Select(e => e is null ? "" : Format(e, type.Element ?? DataType.String, arrayDelimiter))),
+            items.Select(e => e is null ? "" : Format(e, type.Element ?? DataType.String, arrayDelimiter, timestamps))),
         IFormattable f => f.ToString(null, Inv),
         _ => value.ToString() ?? "",
     };
@@ -192,10 +192,10 @@ public static class TextValues
         _ => d.ToString("R", Inv),
     };
 
-    /// <summary><c>yyyy-MM-dd HH:mm:ss</c> with <paramref name="precision"/> fraction digits (at most 7).</summary>
-    public static string FormatTimestamp(DateTime value, int precision)
+    /// <summary><c>yyyy-MM-dd HH:mm:ss</c> (or with 'T') with <paramref name="precision"/> fraction digits (at most 7).</summary>
+    public static string FormatTimestamp(DateTime value, int precision, TimestampFormat format = TimestampFormat.Sql)
     {
-        var sb = new StringBuilder(value.ToString("yyyy-MM-dd HH:mm:ss", Inv), 30);
+        var sb = new StringBuilder(value.ToString(format == TimestampFormat.Sql ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd'T'HH:mm:ss", Inv), 30);
         int p = Math.Clamp(precision, 0, 7);
         if (p > 0)
         {

@@ -83,6 +83,22 @@ public class FileSinkTests
     }
 
     [Fact]
+    public void Iso_timestamps_are_written_when_asked_and_read_back()
+    {
+        using var dir = new TempDir();
+        var schema = Eddy.Schema.Of(("ts", DataType.Timestamp3), ("ltz", DataType.TimestampLtz3));
+        var options = new FileConnectorOptions(dir["iso.jsonl"], FileFormat.JsonLines) { TimestampFormat = TimestampFormat.Iso8601 };
+        var row = Row.Of(new DateTime(2024, 1, 2, 3, 4, 5, 6), new DateTimeOffset(2024, 1, 2, 3, 4, 5, 6, TimeSpan.Zero));
+        using (var writer = Writer(FileSink.ToFile(options, schema)))
+        {
+            Write(writer, [row]);
+            writer.Flush();
+        }
+        Assert.Equal("{\"ts\":\"2024-01-02T03:04:05.006\",\"ltz\":\"2024-01-02T03:04:05.006Z\"}\n", File.ReadAllText(options.Path));
+        Assert.Equal([row], SourceReading.Values(new FileSource(options, schema)));
+    }
+
+    [Fact]
     public void Csv_is_written_with_rfc_4180_quoting_and_a_header()
     {
         using var dir = new TempDir();

@@ -92,6 +92,16 @@ public class FileSourceTests
     }
 
     [Fact]
+    public void Fail_on_missing_field_makes_a_missing_field_an_error()
+    {
+        using var dir = new TempDir();
+        var schema = Schema.Of(("a", DataType.Int), ("b", DataType.String));
+        string file = dir.File("m.jsonl", "{\"a\":1,\"b\":null}\n{\"a\":2}\n");
+        var source = new FileSource(new FileConnectorOptions(file, FileFormat.JsonLines) { FailOnMissingField = true }, schema);
+        Assert.Equal($"{file}:2: column 'b' is missing", Assert.Throws<FileParseException>(() => SourceReading.Values(source)).Message);
+    }
+
+    [Fact]
     public void A_bad_json_record_fails_naming_file_line_and_problem()
     {
         using var dir = new TempDir();
@@ -280,6 +290,7 @@ public class FileSourceTests
     [InlineData("format=csv;csv.field-delimiter=ab", "filesystem option 'csv.field-delimiter': expected a single character, got 'ab'")]
     [InlineData("format=csv;csv.ignore-parse-errors=yes", "filesystem option 'csv.ignore-parse-errors': expected 'true' or 'false', got 'yes'")]
     [InlineData("connector=kafka;format=csv", "filesystem option 'connector': expected 'filesystem', got 'kafka'")]
+    [InlineData("format=json;json.timestamp-format.standard=RFC", "filesystem option 'json.timestamp-format.standard': expected 'SQL' or 'ISO-8601', got 'RFC'")]
     public void Bad_file_options_fail_naming_the_option(string options, string message)
     {
         var dict = options.Split(';').Select(o => o.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
@@ -296,5 +307,10 @@ public class FileSourceTests
             ["csv.field-delimiter"] = "\\t", ["csv.header"] = "true",
         });
         Assert.Equal(new FileConnectorOptions("/data", FileFormat.Csv) { IgnoreParseErrors = true, CsvDelimiter = '\t', CsvHeader = true }, options);
+        var json = FileConnectorOptions.Parse(new Dictionary<string, string>
+        {
+            ["path"] = "/data", ["format"] = "json", ["json.fail-on-missing-field"] = "true", ["json.timestamp-format.standard"] = "ISO-8601",
+        });
+        Assert.Equal(new FileConnectorOptions("/data", FileFormat.JsonLines) { FailOnMissingField = true, TimestampFormat = TimestampFormat.Iso8601 }, json);
     }
 }

@@ -141,3 +141,33 @@ public class WebTrafficTests
         Assert.Equal(100, SourceReading.ReadOnce(reader, output).Records.Count);
     }
 }
+
+public class WebTrafficOptionTests
+{
+    [Fact]
+    public void Sql_options_configure_the_generator()
+    {
+        var options = WebTrafficOptions.Parse(new Dictionary<string, string>
+        {
+            ["connector"] = "web-traffic", ["seed"] = "12", ["start"] = "2023-06-01T10:00:00Z", ["events-per-second"] = "250",
+            ["max-out-of-orderness"] = "3 s", ["late-share"] = "0.02", ["max-lateness"] = "1 min", ["users"] = "50",
+            ["ipv6-share"] = "0.5", ["number-of-rows"] = "1000", ["rows-per-second"] = "500",
+        });
+        Assert.Equal(new WebTrafficOptions
+        {
+            Seed = 12, Start = new DateTimeOffset(2023, 6, 1, 10, 0, 0, TimeSpan.Zero), EventsPerSecond = 250,
+            MaxOutOfOrderness = TimeSpan.FromSeconds(3), LateShare = 0.02, MaxLateness = TimeSpan.FromMinutes(1), Users = 50,
+            Ipv6Share = 0.5, Count = 1000, RowsPerSecond = 500,
+        }, options);
+    }
+
+    [Theory]
+    [InlineData("late-share", "1.5", "web-traffic option 'late-share': expected a number between 0 and 1, got '1.5'")]
+    [InlineData("events-per-second", "0", "web-traffic option 'events-per-second': expected a positive number, got '0'")]
+    [InlineData("users", "0", "web-traffic option 'users': expected an integer of at least 1, got '0'")]
+    [InlineData("start", "noon", "web-traffic option 'start': expected an ISO-8601 time such as '2024-01-01T00:00:00Z', got 'noon'")]
+    [InlineData("max-lateness", "1 fortnight", "web-traffic option 'max-lateness': unknown time unit 'fortnight' in '1 fortnight'; use ms, s, min, h or d")]
+    [InlineData("hosts", "x", "web-traffic option 'hosts': unknown option; the options are seed, start, events-per-second, max-out-of-orderness, late-share, max-lateness, users, ipv6-share, number-of-rows, rows-per-second")]
+    public void Bad_options_fail_naming_the_option(string key, string value, string message) =>
+        Assert.Equal(message, Assert.Throws<ArgumentException>(() => WebTrafficOptions.Parse(new Dictionary<string, string> { [key] = value })).Message);
+}
