@@ -34,6 +34,7 @@ public static class TableConnectors
         Register(new FilesystemConnector());
         Register(new PrintConnector());
         Register(new BlackholeConnector());
+        Register(new WebTrafficConnector());
     }
 
     public static void Register(ITableConnector connector)
@@ -155,5 +156,49 @@ internal sealed class BlackholeConnector : ITableConnector
     {
         TableConnectors.RequireKnown(table, ["sink.parallelism"]);
         return new BlackholeSink<Row>();
+    }
+}
+
+/// <summary>
+/// Eddy's generator of the Flink lab's web-traffic events as a table (<c>'connector' = 'web-traffic'</c>): any subset
+/// of the columns url, referrer, user_agent, host, ip, headers, event_time, in any order.
+/// </summary>
+internal sealed class WebTrafficConnector : ITableConnector
+{
+    public string Name => "web-traffic";
+
+    public bool AcceptsUpdates(TableDef table) => false;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        var options = DatagenConnector.Wrap(table, () => WebTrafficOptions.Parse(table.Options));
+        var all = WebTrafficEvent.Schema;
+        var positions = decoded.Columns.Select(c =>
+        {
+            int i = all.IndexOf(c.Name);
+            if (i < 0) throw new ConnectorOptionException(table.Name, "connector", $"web-traffic has no column '{c.Name}'{SqlErrors.Suggest(c.Name, all.Columns.Select(x => x.Name))}");
+            if (!TypeRulesForStrings(c.Type)) throw new ConnectorOptionException(table.Name, "connector", $"web-traffic column '{c.Name}' is a STRING, not {c.Type}");
+            return i;
+        }).ToArray();
+        return new ProjectedSource(new WebTrafficSource(options).AsRows(), positions);
+    }
+
+    private static bool TypeRulesForStrings(DataType t) => t.Kind is TypeKind.String or TypeKind.Char;
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "web-traffic is a source only");
+
+    /// <summary>Picks columns of each row by position.</summary>
+    private sealed class ProjectedSource(Source<Row> inner, int[] positions) : Source<Row>
+    {
+        public override bool IsBounded => inner.IsBounded;
+
+        public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
+            new Eddy.Sql.Operators.ConvertingSource<Row>(inner, (row, _) =>
+            {
+                var fields = new object?[positions.Length];
+                for (int i = 0; i < positions.Length; i++) fields[i] = row[positions[i]];
+                return new Row(row.Kind, fields);
+            }).CreateReader(context);
     }
 }
