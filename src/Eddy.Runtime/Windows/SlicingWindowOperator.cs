@@ -26,10 +26,16 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     // Windows of several slices merge per key slot: accumulators, the firing that last touched each slot, the slots touched.
     private readonly KeySlots<TKey>? keySlots;
-    private TAcc[] windowAccumulators = [];
-    private int[] windowStamps = [];
+    private WindowSlot[] windowSlots = [];
     private int[] touchedSlots = [];
     private int windowStamp;
+
+    /// <summary>A key's accumulator for the window being merged; the stamp and the accumulator share a cache line.</summary>
+    private struct WindowSlot
+    {
+        public int Stamp;
+        public TAcc Accumulator;
+    }
 
     /// <summary>Every window whose max timestamp is at or before this has fired (the watermark, or the last timer).</summary>
     private long firedThrough = long.MinValue;
@@ -214,24 +220,22 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     }
 
     /// <summary>Merges the slices [first, last) per key slot, then emits each key's window.</summary>
-    private void MergeAndEmit(int first, int last, TimeWindow window)
+    private void MergeAndEmit(int first, int last, TimeWindow timeWindow)
     {
         var ks = keySlots!;
-        if (windowStamps.Length < ks.Capacity)
+        if (windowSlots.Length < ks.Capacity)
         {
-            windowAccumulators = new TAcc[ks.Capacity];
-            windowStamps = new int[ks.Capacity];
+            windowSlots = new WindowSlot[ks.Capacity];
             touchedSlots = new int[ks.Capacity];
             windowStamp = 0;
         }
         if (++windowStamp == int.MaxValue)
         {
-            Array.Clear(windowStamps);
+            Array.Clear(windowSlots);
             windowStamp = 1;
         }
         int stamp = windowStamp;
-        var accs = windowAccumulators;
-        var stamps = windowStamps;
+        var window = windowSlots;
         var touched = touchedSlots;
         int touchedCount = 0;
         for (int s = first; s < last; s++)
@@ -241,35 +245,37 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             {
                 int slot = table.SlotAt(e);
                 ref TAcc acc = ref table.AccumulatorAt(e);
-                if (stamps[slot] != stamp)
+                ref var w = ref window[slot];
+                if (w.Stamp != stamp)
                 {
-                    stamps[slot] = stamp;
+                    w.Stamp = stamp;
                     touched[touchedCount++] = slot;
                     // A struct accumulator is copied by value; an object one must not be shared with its slice.
-                    accs[slot] = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
+                    w.Accumulator = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
                 }
                 else
                 {
-                    accs[slot] = aggregate.Merge(accs[slot], acc);
+                    w.Accumulator = aggregate.Merge(w.Accumulator, acc);
                 }
             }
         }
         if (AllowedLateness == 0)
         {
-            var o = BeginWindow(window.MaxTimestamp, null);
+            var o = BeginWindow(timeWindow.MaxTimestamp, null);
             for (int i = 0; i < touchedCount; i++)
             {
                 int slot = touched[i];
-                emitter.Emit(ks.KeyOf(slot), window, aggregate.GetResult(accs[slot]), o);
+                emitter.Emit(ks.KeyOf(slot), timeWindow, aggregate.GetResult(window[slot].Accumulator), o);
             }
         }
         else
         {
-            for (int i = 0; i < touchedCount; i++) EmitRetractable(ks.KeyOf(touched[i]), window, accs[touched[i]]);
+            for (int i = 0; i < touchedCount; i++)
+                EmitRetractable(ks.KeyOf(touched[i]), timeWindow, window[touched[i]].Accumulator);
         }
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>())
         {
-            for (int i = 0; i < touchedCount; i++) accs[touched[i]] = default!;
+            for (int i = 0; i < touchedCount; i++) window[touched[i]].Accumulator = default!;
         }
     }
 
