@@ -28,7 +28,13 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     private readonly KeySlots<TKey>? keySlots;
     private WindowSlot[] windowSlots = [];
     private int[] touchedSlots = [];
+    private int touchedCount;
     private int windowStamp;
+
+    // Cumulating windows of one group build on each other, as in Flink: the merged state of the last window fired
+    // (its start, and the end of the last slice merged) takes just the new slices for the next one.
+    private long runningStart = long.MinValue;
+    private long runningThrough;
 
     /// <summary>A key's accumulator for the window being merged; the stamp and the accumulator share a cache line.</summary>
     private struct WindowSlot
@@ -143,6 +149,8 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             return;
         }
         // Late, but within the allowed lateness: the windows of this slice that already fired fire again for this key.
+        // The running state of cumulating windows may have taken this slice already: it is rebuilt.
+        runningStart = long.MinValue;
         for (long end = firstEnd; end <= lastEnd && end - 1 <= firedThrough; end += grid.Step)
         {
             if (CleanupTime(end - 1) > firedThrough) FireKey(key, end);
@@ -225,19 +233,27 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         var ks = keySlots!;
         if (windowSlots.Length < ks.Capacity)
         {
-            windowSlots = new WindowSlot[ks.Capacity];
-            touchedSlots = new int[ks.Capacity];
-            windowStamp = 0;
+            // Resized, not replaced: a cumulating group's running state lives there.
+            Array.Resize(ref windowSlots, ks.Capacity);
+            Array.Resize(ref touchedSlots, ks.Capacity);
         }
-        if (++windowStamp == int.MaxValue)
+        if (grid.IsCumulative && runningStart == timeWindow.Start)
         {
-            Array.Clear(windowSlots);
-            windowStamp = 1;
+            while (first < last && slices[first].End <= runningThrough) first++;
+        }
+        else
+        {
+            ReleaseWindowState();
+            if (++windowStamp == int.MaxValue)
+            {
+                Array.Clear(windowSlots);
+                windowStamp = 1;
+            }
         }
         int stamp = windowStamp;
         var window = windowSlots;
         var touched = touchedSlots;
-        int touchedCount = 0;
+        int count = touchedCount;
         for (int s = first; s < last; s++)
         {
             var table = slices[s].Table;
@@ -249,7 +265,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 if (w.Stamp != stamp)
                 {
                     w.Stamp = stamp;
-                    touched[touchedCount++] = slot;
+                    touched[count++] = slot;
                     // A struct accumulator is copied by value; an object one must not be shared with its slice.
                     w.Accumulator = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
                 }
@@ -259,10 +275,11 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 }
             }
         }
+        touchedCount = count;
         if (AllowedLateness == 0)
         {
             var o = BeginWindow(timeWindow.MaxTimestamp, null);
-            for (int i = 0; i < touchedCount; i++)
+            for (int i = 0; i < count; i++)
             {
                 int slot = touched[i];
                 emitter.Emit(ks.KeyOf(slot), timeWindow, aggregate.GetResult(window[slot].Accumulator), o);
@@ -270,13 +287,29 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         }
         else
         {
-            for (int i = 0; i < touchedCount; i++)
+            for (int i = 0; i < count; i++)
                 EmitRetractable(ks.KeyOf(touched[i]), timeWindow, window[touched[i]].Accumulator);
         }
+        if (grid.IsCumulative && timeWindow.End - timeWindow.Start < grid.Size)
+        {
+            runningStart = timeWindow.Start;
+            runningThrough = timeWindow.End;
+        }
+        else
+        {
+            ReleaseWindowState();
+        }
+    }
+
+    /// <summary>Forgets the merged state of the last window (and the objects it holds).</summary>
+    private void ReleaseWindowState()
+    {
+        runningStart = long.MinValue;
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>())
         {
-            for (int i = 0; i < touchedCount; i++) window[touched[i]].Accumulator = default!;
+            for (int i = 0; i < touchedCount; i++) windowSlots[touchedSlots[i]].Accumulator = default!;
         }
+        touchedCount = 0;
     }
 
     private void EmitAll(KeyedAccumulators<TKey, TAcc> table, TimeWindow window)
