@@ -10,6 +10,15 @@ namespace Eddy.Bench;
 /// </summary>
 public static class WindowWorkloads
 {
+    /// <summary>The workloads by number, with the key count each is specified for and how to run it.</summary>
+    public static IReadOnlyList<(int Number, string Name, int KeyCount, Func<int[], long[], long> Run)> All { get; } =
+    [
+        (2, "tumbling-1m-count", 10_000, TumblingCount),
+        (3, "sliding-1m-10s-count", 10_000, SlidingCount),
+        (4, "session-5s-count", 100_000, Session5sCount),
+        (5, "session-30s-count", 1_000, Session30sCount),
+    ];
+
     /// <summary>Event i at i × 10 ms with a pseudo-random key in [0, <paramref name="keyCount"/>).</summary>
     public static (int[] Keys, long[] Timestamps) GenerateEvents(int count, int keyCount, int seed = 42)
     {

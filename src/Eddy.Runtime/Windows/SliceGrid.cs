@@ -26,6 +26,12 @@ internal readonly struct SliceGrid
 
     public long SliceSize { get; }
 
+    /// <summary>Cumulating windows: each window of a group extends the previous one by one slice.</summary>
+    public bool IsCumulative => kind == SliceKind.Cumulative;
+
+    /// <summary>The window size (the largest window for cumulating windows).</summary>
+    public long Size => size;
+
     /// <summary>The distance between consecutive window ends.</summary>
     public long Step { get; }
 

@@ -26,10 +26,22 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     // Windows of several slices merge per key slot: accumulators, the firing that last touched each slot, the slots touched.
     private readonly KeySlots<TKey>? keySlots;
-    private TAcc[] windowAccumulators = [];
-    private int[] windowStamps = [];
+    private WindowSlot[] windowSlots = [];
     private int[] touchedSlots = [];
+    private int touchedCount;
     private int windowStamp;
+
+    // Cumulating windows of one group build on each other, as in Flink: the merged state of the last window fired
+    // (its start, and the end of the last slice merged) takes just the new slices for the next one.
+    private long runningStart = long.MinValue;
+    private long runningThrough;
+
+    /// <summary>A key's accumulator for the window being merged; the stamp and the accumulator share a cache line.</summary>
+    private struct WindowSlot
+    {
+        public int Stamp;
+        public TAcc Accumulator;
+    }
 
     /// <summary>Every window whose max timestamp is at or before this has fired (the watermark, or the last timer).</summary>
     private long firedThrough = long.MinValue;
@@ -137,6 +149,8 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             return;
         }
         // Late, but within the allowed lateness: the windows of this slice that already fired fire again for this key.
+        // The running state of cumulating windows may have taken this slice already: it is rebuilt.
+        runningStart = long.MinValue;
         for (long end = firstEnd; end <= lastEnd && end - 1 <= firedThrough; end += grid.Step)
         {
             if (CleanupTime(end - 1) > firedThrough) FireKey(key, end);
@@ -214,26 +228,32 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     }
 
     /// <summary>Merges the slices [first, last) per key slot, then emits each key's window.</summary>
-    private void MergeAndEmit(int first, int last, TimeWindow window)
+    private void MergeAndEmit(int first, int last, TimeWindow timeWindow)
     {
         var ks = keySlots!;
-        if (windowStamps.Length < ks.Capacity)
+        if (windowSlots.Length < ks.Capacity)
         {
-            windowAccumulators = new TAcc[ks.Capacity];
-            windowStamps = new int[ks.Capacity];
-            touchedSlots = new int[ks.Capacity];
-            windowStamp = 0;
+            // Resized, not replaced: a cumulating group's running state lives there.
+            Array.Resize(ref windowSlots, ks.Capacity);
+            Array.Resize(ref touchedSlots, ks.Capacity);
         }
-        if (++windowStamp == int.MaxValue)
+        if (grid.IsCumulative && runningStart == timeWindow.Start)
         {
-            Array.Clear(windowStamps);
-            windowStamp = 1;
+            while (first < last && slices[first].End <= runningThrough) first++;
+        }
+        else
+        {
+            ReleaseWindowState();
+            if (++windowStamp == int.MaxValue)
+            {
+                Array.Clear(windowSlots);
+                windowStamp = 1;
+            }
         }
         int stamp = windowStamp;
-        var accs = windowAccumulators;
-        var stamps = windowStamps;
+        var window = windowSlots;
         var touched = touchedSlots;
-        int touchedCount = 0;
+        int count = touchedCount;
         for (int s = first; s < last; s++)
         {
             var table = slices[s].Table;
@@ -241,36 +261,55 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             {
                 int slot = table.SlotAt(e);
                 ref TAcc acc = ref table.AccumulatorAt(e);
-                if (stamps[slot] != stamp)
+                ref var w = ref window[slot];
+                if (w.Stamp != stamp)
                 {
-                    stamps[slot] = stamp;
-                    touched[touchedCount++] = slot;
+                    w.Stamp = stamp;
+                    touched[count++] = slot;
                     // A struct accumulator is copied by value; an object one must not be shared with its slice.
-                    accs[slot] = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
+                    w.Accumulator = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
                 }
                 else
                 {
-                    accs[slot] = aggregate.Merge(accs[slot], acc);
+                    w.Accumulator = aggregate.Merge(w.Accumulator, acc);
                 }
             }
         }
+        touchedCount = count;
         if (AllowedLateness == 0)
         {
-            var o = BeginWindow(window.MaxTimestamp, null);
-            for (int i = 0; i < touchedCount; i++)
+            var o = BeginWindow(timeWindow.MaxTimestamp, null);
+            for (int i = 0; i < count; i++)
             {
                 int slot = touched[i];
-                emitter.Emit(ks.KeyOf(slot), window, aggregate.GetResult(accs[slot]), o);
+                emitter.Emit(ks.KeyOf(slot), timeWindow, aggregate.GetResult(window[slot].Accumulator), o);
             }
         }
         else
         {
-            for (int i = 0; i < touchedCount; i++) EmitRetractable(ks.KeyOf(touched[i]), window, accs[touched[i]]);
+            for (int i = 0; i < count; i++)
+                EmitRetractable(ks.KeyOf(touched[i]), timeWindow, window[touched[i]].Accumulator);
         }
+        if (grid.IsCumulative && timeWindow.End - timeWindow.Start < grid.Size)
+        {
+            runningStart = timeWindow.Start;
+            runningThrough = timeWindow.End;
+        }
+        else
+        {
+            ReleaseWindowState();
+        }
+    }
+
+    /// <summary>Forgets the merged state of the last window (and the objects it holds).</summary>
+    private void ReleaseWindowState()
+    {
+        runningStart = long.MinValue;
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>())
         {
-            for (int i = 0; i < touchedCount; i++) accs[touched[i]] = default!;
+            for (int i = 0; i < touchedCount; i++) windowSlots[touchedSlots[i]].Accumulator = default!;
         }
+        touchedCount = 0;
     }
 
     private void EmitAll(KeyedAccumulators<TKey, TAcc> table, TimeWindow window)

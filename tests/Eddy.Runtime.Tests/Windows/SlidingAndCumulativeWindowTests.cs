@@ -151,6 +151,19 @@ public class SlidingAndCumulativeWindowTests
     }
 
     [Fact]
+    public void Cumulative_process_sees_every_element_of_the_growing_window()
+    {
+        var h = Harness<(string Key, int Value), string>(s => s.KeyBy(e => e.Key)
+            .Window(CumulativeEventTimeWindows.Of(Ms(30), Ms(10)))
+            .Process<string>((key, window, elements, output) =>
+                output.Collect($"{key} [{window.Start},{window.End}) {string.Join(",", elements.Select(e => e.Value))}")));
+        h.Elements([(("a", 1), 1L), (("b", 2), 12L), (("a", 3), 15L), (("a", 4), 27L), (("a", 5), 31L)]);
+        h.EndInput();
+        Assert.Equal(["a [0,10) 1", "a [0,20) 1,3", "b [0,20) 2", "a [0,30) 1,3,4", "b [0,30) 2", "a [30,40) 5", "a [30,50) 5", "a [30,60) 5"],
+            h.Output.Values);
+    }
+
+    [Fact]
     public void Cumulative_max_size_must_be_a_multiple_of_the_step() =>
         Assert.Throws<ArgumentException>(() => CumulativeEventTimeWindows.Of(Ms(25), Ms(10)));
 }

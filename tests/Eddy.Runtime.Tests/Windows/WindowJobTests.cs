@@ -73,4 +73,31 @@ public class WindowJobTests
                 .Reduce((a, b) => a.Time >= b.Time ? a : b, (user, window, latest) => $"{user} {window.Start} {latest.Time}");
         Assert.Equal(RunJob(1, Latest), RunJob(4, Latest));
     }
+
+    [Fact]
+    public void Late_data_side_output_and_lateness_updates_in_a_job()
+    {
+        var env = StreamEnvironment.Create().SetParallelism(1);
+        // Watermarks follow each source batch (bounded input): key 1 fills batches so that key 0's records arrive
+        // in three batches, with the watermark (max − 1 s) at 4.999 s and then 10.999 s between them.
+        static IEnumerable<(int Key, long Ts)> Batch(long fill, params long[] times) =>
+            times.Select(t => (Key: 0, Ts: t)).Concat(Enumerable.Repeat((Key: 1, Ts: fill), Batch<int>.DefaultCapacity - times.Length));
+        var input = Batch(6000, 1000, 2500, 6000, 4000).Concat(Batch(12000, 3000, 12000)).Append((Key: 0, Ts: 100L)).ToArray();
+        var strategy = WatermarkStrategy<(int Key, long Ts)>.ForBoundedOutOfOrderness(TimeSpan.FromSeconds(1)).WithTimestampAssigner(e => e.Ts);
+        var late = new OutputTag<(int Key, long Ts)>("late");
+        var results = new CollectSink<string>();
+        var dropped = new CollectSink<(int Key, long Ts)>();
+        var counts = env.FromCollection(input, strategy).KeyBy(e => e.Key)
+            .Window(TumblingEventTimeWindows.Of(TimeSpan.FromSeconds(5)))
+            .AllowedLateness(TimeSpan.FromSeconds(2))
+            .SideOutputLateData(late)
+            .Count();
+        counts.Filter(r => r.Key == 0).Map(r => $"{r.Window.Start}-{r.Window.End}:{r.Value}").SinkTo(results);
+        counts.GetSideOutput(late).SinkTo(dropped);
+        env.Execute("late");
+        // 3 s is late but within the lateness of [0 s, 5 s); 0.1 s comes after that window is gone.
+        Assert.Equal(["0-5000:3 @4999 +I", "0-5000:3 @4999 -U", "0-5000:4 @4999 +U", "5000-10000:1 @9999 +I", "10000-15000:1 @14999 +I"],
+            results.Records.Select(r => $"{r.Value} @{r.Timestamp} {r.Kind.ShortString()}"));
+        Assert.Equal([(0, 100L)], dropped.Values);
+    }
 }

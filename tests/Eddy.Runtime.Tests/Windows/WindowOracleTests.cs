@@ -159,6 +159,16 @@ public class WindowOracleTests
         Assert.Equal(expectedDropped, dropped);
     }
 
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Cumulative_with_many_steps_matches_the_oracle(int seed, long lateness)
+    {
+        var (arrivals, batches) = Generate(seed, 3000, 7, 7, 40, 50);
+        var actual = Run(CumulativeEventTimeWindows.Of(Ms(600), Ms(20)), lateness, batches, out long dropped);
+        Assert.Equal(Oracle(arrivals, ts => Cumulative(ts, 600, 20, 0), lateness, out long expectedDropped), actual);
+        Assert.Equal(expectedDropped, dropped);
+    }
+
     /// <summary>Sessions are the connected components of overlapping-or-touching [t, t + gap) intervals per key.</summary>
     private static List<string> SessionOracle(IEnumerable<Ev> events, Func<Ev, long> gapOf)
     {
