@@ -14,6 +14,10 @@ public static class Program
     {
         var root = new RootCommand("Eddy: stream processing for .NET, Flink-compatible. Run 'eddy <command> --help' for details.");
         root.Subcommands.Add(VersionCommand.Create(stdout));
+        root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SqlCommands.Run(stdout, stderr));
+        root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
+        root.Subcommands.Add(SqlShell.Create(stdout, stderr));
         return root;
     }
 }

@@ -48,6 +48,9 @@ public sealed partial class SqlSession
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>Where the rows of a query (a SELECT statement) go; default: printed as Flink's print connector does.</summary>
+    public Func<Schema, Sink<Row>>? QuerySink { get; set; }
+
     /// <summary>Sets an option as <c>SET 'key' = 'value'</c> does (the CLI's <c>--set</c>).</summary>
     public void Set(string key, string value)
     {
@@ -360,7 +363,7 @@ public sealed partial class SqlSession
         var translator = new JobTranslator(env, Connectors);
         try
         {
-            translator.AddQuery(plan, new PrintSink<Row>(Output), "Print");
+            translator.AddQuery(plan, QuerySink?.Invoke(plan.Schema) ?? new PrintSink<Row>(Output), "Print");
         }
         catch (ConnectorOptionException e)
         {

@@ -81,18 +81,30 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
 }
 
 /// <summary>ORDER BY ... LIMIT over a bounded input: keeps everything, sorts at the end, emits the requested rows.</summary>
-public sealed class SortLimitOperator<T>(IComparer<T> comparer, long? limit, long offset) : StreamOperator<T, T>
+public sealed class SortLimitOperator<T>(IComparer<T>? comparer, long? limit, long offset) : StreamOperator<T, T>
 {
     private readonly List<(T Value, long Timestamp)> rows = [];
 
+    private long seen;
+
     public override void OnBatch(Batch<T> batch)
     {
-        for (int i = 0; i < batch.Count; i++) rows.Add((batch.Values[i], batch.Timestamps[i]));
+        if (comparer is null)
+        {
+            // Without ORDER BY the first rows pass at once, so that LIMIT works on unbounded input too.
+            for (int i = 0; i < batch.Count; i++, seen++)
+                if (seen >= offset && (limit is not { } l || seen < offset + l)) Out.Collect(batch.Values[i], batch.Timestamps[i]);
+        }
+        else
+        {
+            for (int i = 0; i < batch.Count; i++) rows.Add((batch.Values[i], batch.Timestamps[i]));
+        }
         BatchPool<T>.Return(batch);
     }
 
     protected override void Finish()
     {
+        if (comparer is null) return;
         var sorted = rows.OrderBy(r => r.Value, comparer).Skip((int)Math.Min(offset, int.MaxValue));
         if (limit is { } l) sorted = sorted.Take((int)Math.Min(l, int.MaxValue));
         foreach (var (value, ts) in sorted) Out.Collect(value, ts);

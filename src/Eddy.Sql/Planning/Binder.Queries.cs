@@ -108,7 +108,7 @@ public sealed partial class Binder
         var (body, scope) = BindQuery(q.Body);
         if (q.OrderBy.Count > 0 || q.Limit is not null || q.Offset is not null)
         {
-            if (!batchMode)
+            if (!batchMode && q.OrderBy.Count > 0)
             {
                 throw Error(q.OrderBy.Count > 0 ? q.OrderBy[0] : q.Limit!, "ORDER BY and LIMIT need a bounded input: "
                     + "SET 'execution.runtime-mode' = 'batch' (streaming results have no end to sort)");

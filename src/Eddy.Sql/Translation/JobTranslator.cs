@@ -71,7 +71,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
 
     private object Invoke(string method, Type[] typeArguments, params object[] args)
     {
-        var m = typeof(JobTranslator).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(typeArguments);
+        var m = typeof(JobTranslator).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static)!.MakeGenericMethod(typeArguments);
         try
         {
             return m.Invoke(this, args)!;
@@ -239,7 +239,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
 
     private static DataStream<T> TranslateSort<T>(DataStream<T> input, SortLimitPlan sort)
     {
-        var comparer = RowComparer<T>(sort.Order);
+        var comparer = sort.Order.Count == 0 ? null : RowComparer<T>(sort.Order);
         return input.Rebalance().Transform("SortLimit", () => new SortLimitOperator<T>(comparer, sort.Limit, sort.Offset), parallelism: 1);
     }
 

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using Eddy.Runtime;
+using Eddy.Sql;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Cli;
+
+/// <summary><c>eddy run job.sql</c> and <c>eddy explain job.sql</c>.</summary>
+internal static class SqlCommands
+{
+    private static Option<string[]> SetOption() => new("--set", "-s")
+    {
+        Description = "Set an option as SET 'key' = 'value' does (repeatable): --set parallelism.default=3",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Command Run(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A SQL script: CREATE TABLE ..., SET ..., INSERT INTO ... (Flink SQL)." };
+        var set = SetOption();
+        var command = new Command("run", "Run the statements of a SQL file on an in-process cluster; bounded jobs end with exit code 0.") { file, set };
+        command.SetAction(async (result, cancel) =>
+        {
+            var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
+            if (session is null) return code;
+            var path = result.GetValue(file)!;
+            IReadOnlyList<SqlJob> jobs;
+            try
+            {
+                jobs = session.Execute(File.ReadAllText(path.FullName), path.Name);
+            }
+            catch (Exception e) when (e is SqlParseException or FileNotFoundException or DirectoryNotFoundException or ConnectorOptionException)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+            if (jobs.Count == 0)
+            {
+                stderr.WriteLine("eddy run: the script defines no INSERT or query: nothing to run");
+                return 0;
+            }
+            var running = new List<JobExecution>();
+            foreach (var job in jobs)
+            {
+                try
+                {
+                    var execution = job.Environment.Start(job.Name);
+                    running.Add(execution);
+                    stderr.WriteLine($"eddy run: job '{job.Name}' started ({execution.Plan.Chains.Count} tasks, "
+                        + $"{execution.Plan.Chains.Sum(c => c.Parallelism)} subtasks)");
+                }
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+                {
+                    stderr.WriteLine($"error: job '{job.Name}': {e.Message}");
+                    foreach (var r in running) r.Cancel();
+                    return 1;
+                }
+            }
+            using var registration = cancel.Register(() => running.ForEach(r => r.Cancel()));
+            var results = await Task.WhenAll(running.Select(r => r.Completion));
+            foreach (var r in results)
+            {
+                stderr.WriteLine($"eddy run: job '{r.JobName}' {r.Status.ToString().ToLowerInvariant()} after {r.Duration.TotalSeconds:F1} s");
+                if (r.Failure is not null) stderr.WriteLine($"error: {Describe(r.Failure)}");
+            }
+            return results.Select(r => r.ExitCode).DefaultIfEmpty(0).Max();
+        });
+        return command;
+    }
+
+    public static Command Explain(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A SQL script." };
+        var set = SetOption();
+        var command = new Command("explain", "Print the logical and physical plans of a SQL file's jobs (operators, parallelism, exchanges, watermarks).")
+        {
+            file, set,
+        };
+        command.SetAction(result =>
+        {
+            var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
+            if (session is null) return code;
+            var path = result.GetValue(file)!;
+            try
+            {
+                var jobs = session.Execute(File.ReadAllText(path.FullName), path.Name);
+                foreach (var job in jobs)
+                {
+                    stdout.WriteLine($"== Job: {job.Name} ==");
+                    stdout.WriteLine(SqlSession.Describe(job));
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is SqlParseException or FileNotFoundException or DirectoryNotFoundException or ConnectorOptionException)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    internal static SqlSession? NewSession(TextWriter stdout, TextWriter stderr, string[]? sets, out int code)
+    {
+        var session = new SqlSession(stdout, stderr);
+        code = 0;
+        foreach (var s in sets ?? [])
+        {
+            int eq = s.IndexOf('=');
+            if (eq <= 0)
+            {
+                stderr.WriteLine($"error: --set takes key=value, got '{s}'");
+                code = 2;
+                return null;
+            }
+            try
+            {
+                session.Set(s[..eq].Trim(), s[(eq + 1)..].Trim());
+            }
+            catch (FormatException e)
+            {
+                stderr.WriteLine($"error: --set {s}: {e.Message}");
+                code = 2;
+                return null;
+            }
+        }
+        return session;
+    }
+
+    /// <summary>A job failure as one readable line chain (task, then causes), without stack traces.</summary>
+    internal static string Describe(Exception e)
+    {
+        var parts = new List<string>();
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            if (parts.Count == 0 || !parts[^1].Contains(x.Message, StringComparison.Ordinal)) parts.Add(x.Message);
+        }
+        return string.Join(" ← ", parts);
+    }
+}
