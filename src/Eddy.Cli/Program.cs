@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(SqlCommands.Run(stdout, stderr));
         root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
         root.Subcommands.Add(SqlShell.Create(stdout, stderr));
+        root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         return root;
     }
 }

@@ -270,11 +270,12 @@ public sealed partial class SqlSession
 
     private static readonly Regex EnvReference = EnvPattern();
 
-    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")]
     private static partial Regex EnvPattern();
 
     private string Substitute(string value, TableOption at, SqlContext context) =>
         EnvReference.Replace(value, m => Environment(m.Groups[1].Value)
+            ?? (m.Groups[2].Success ? m.Groups[2].Value : null)
             ?? throw SqlErrors.At(at, $"option '{at.Key}' uses ${{{m.Groups[1].Value}}}, but the environment variable {m.Groups[1].Value} is not set", context));
 
     private static void ValidateOption(string key, string value)

@@ -44,12 +44,13 @@ public sealed class ConvertingSource<T>(Source<Row> inner, Func<Row, long, T> co
 /// <summary>
 /// Non-windowed GROUP BY: one accumulator per key in keyed state; every input row updates it and emits the change:
 /// +I for a new key, then -U (old result) and +U (new result), as Flink's GroupAggFunction. Without aggregates
-/// (DISTINCT) a key is emitted once.
+/// (DISTINCT) a key is emitted once. In batch mode only the final result of each key is emitted, at the end of input.
 /// </summary>
 public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     IAggregateFunction<TIn, TAcc, TAcc> aggregate,
     Func<TKey, TAcc, TOut> result,
-    bool emitsUpdates) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+    bool emitsUpdates,
+    bool finalOnly = false) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
 {
     private ValueState<TKey, Holder>? state;
 
@@ -63,6 +64,17 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
         var holder = state!.Value;
+        if (finalOnly)
+        {
+            if (holder is null)
+            {
+                state.Value = holder = new Holder { Accumulator = aggregate.CreateAccumulator() };
+                // The final watermark of a bounded input (+∞) fires this timer once every row is in.
+                context.RegisterEventTimeTimer(EventTime.MaxWatermark);
+            }
+            holder.Accumulator = aggregate.Add(value, holder.Accumulator);
+            return;
+        }
         if (holder is null)
         {
             holder = new Holder { Accumulator = aggregate.Add(value, aggregate.CreateAccumulator()) };
@@ -77,6 +89,11 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
         if (EqualityComparer<TOut>.Default.Equals(before, after)) return;
         output.Collect(before, context.Timestamp, RowKind.UpdateBefore);
         output.Collect(after, context.Timestamp, RowKind.UpdateAfter);
+    }
+
+    public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
+    {
+        if (state!.Value is { } holder) output.Collect(result(context.CurrentKey, holder.Accumulator), EventTime.None, RowKind.Insert);
     }
 }
 
@@ -97,7 +114,17 @@ public sealed class SortLimitOperator<T>(IComparer<T>? comparer, long? limit, lo
         }
         else
         {
-            for (int i = 0; i < batch.Count; i++) rows.Add((batch.Values[i], batch.Timestamps[i]));
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (batch.KindAt(i).IsAccumulate()) rows.Add((batch.Values[i], batch.Timestamps[i]));
+                else
+                {
+                    // A retraction removes the row it retracts: the sort sees the final table.
+                    var value = batch.Values[i];
+                    int at = rows.FindIndex(r => EqualityComparer<T>.Default.Equals(r.Value, value));
+                    if (at >= 0) rows.RemoveAt(at);
+                }
+            }
         }
         BatchPool<T>.Return(batch);
     }

@@ -332,7 +332,8 @@ public sealed partial class Binder
         var (projections, names) = BindSelectItems(s.Items, group.InputScope, group);
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
         var aggOutput = group.OutputSchema();
-        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput);
+        if (input.IsUpdating) throw Error(s, "aggregating the result of a non-windowed GROUP BY (an updating stream) is not supported by Eddy yet");
+        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode };
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, aggregate.Rowtime);
         LogicalPlan plan = new CalcPlan(aggregate, projections, having, output, rowtime);

@@ -103,8 +103,11 @@ public sealed record AggregatePlan(
     WindowSpecification? Window,
     Schema Output) : LogicalPlan(Output)
 {
+    /// <summary>In batch mode a group aggregation emits only final results, once per key.</summary>
+    public bool FinalOnly { get; init; }
+
     /// <summary>Non-windowed aggregation updates its results as rows arrive (unless it only removes duplicates).</summary>
-    public override bool IsUpdating => Window is null && Aggregates.Count > 0;
+    public override bool IsUpdating => Window is null && Aggregates.Count > 0 && !FinalOnly;
 
     public override int? Rowtime => Window is null ? null : Keys.Count + 2;
 

@@ -220,7 +220,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         var aggregate = compiler.Compile<TIn, TAcc>();
         var build = (Func<TKey, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: false).Compile();
         bool updates = plan.Aggregates.Count > 0;
-        return input.KeyBy(keySelector).Process(() => new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(aggregate, build, updates),
+        return input.KeyBy(keySelector).Process(() => new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(aggregate, build, updates, finalOnly: plan.FinalOnly),
             updates ? "GroupAggregate" : "Distinct");
     }
 

@@ -1,0 +1,27 @@
+-- The zoomcamp's aggregation: a 1-minute TUMBLE count into a table with a primary key (upsert sink).
+-- Late rows within the watermark never update a fired window; with a key, a re-fired window replaces its row.
+-- Run: ./eddy run examples/lab/03-tumble-upsert.sql
+CREATE TABLE events (
+    host VARCHAR,
+    event_time VARCHAR,
+    event_watermark AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    WATERMARK FOR event_watermark AS event_watermark - INTERVAL '5' SECOND
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${EDDY_EVENTS:-examples/data/web-events.jsonl}',
+    'format' = 'json'
+);
+
+CREATE TABLE processed_events_aggregated (
+    event_hour TIMESTAMP(3),
+    host VARCHAR,
+    num_hits BIGINT,
+    PRIMARY KEY (event_hour, host) NOT ENFORCED
+) WITH (
+    'connector' = 'print'
+);
+
+INSERT INTO processed_events_aggregated
+SELECT window_start AS event_hour, host, COUNT(*) AS num_hits
+FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(event_watermark), INTERVAL '1' MINUTE))
+GROUP BY window_start, host, window_end;
