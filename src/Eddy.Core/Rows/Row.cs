@@ -57,10 +57,28 @@ public sealed class Row : IEquatable<Row>
             case null: sb.Append("null"); break;
             case bool b: sb.Append(b ? "true" : "false"); break;
             case DateTime dt: sb.Append(EventTime.FormatSql(dt)); break;
-            case DateTimeOffset dto: sb.Append(EventTime.FormatSql(dto.UtcDateTime)).Append('Z'); break;
+            // TIMESTAMP_LTZ shows in the session time zone, which is UTC in Eddy (as Flink's default).
+            case DateTimeOffset dto: sb.Append(EventTime.FormatSql(dto.UtcDateTime)); break;
+            case double d: sb.Append(FormatDouble(d)); break;
+            case float f: sb.Append(FormatDouble(f)); break;
             case IFormattable f: sb.Append(f.ToString(null, CultureInfo.InvariantCulture)); break;
             default: sb.Append(value); break;
         }
+    }
+
+    /// <summary>Java's Double.toString, as Flink prints DOUBLE: <c>1.0</c>, <c>0.25</c>, <c>1.0E7</c>.</summary>
+    public static string FormatDouble(double d)
+    {
+        if (double.IsNaN(d)) return "NaN";
+        if (double.IsInfinity(d)) return d > 0 ? "Infinity" : "-Infinity";
+        double abs = Math.Abs(d);
+        if (abs != 0 && (abs < 1e-3 || abs >= 1e7))
+        {
+            var e = d.ToString("0.0###############E0", CultureInfo.InvariantCulture);
+            return e;
+        }
+        var text = d.ToString("R", CultureInfo.InvariantCulture);
+        return text.Contains('.') || text.Contains('E') ? text : text + ".0";
     }
 
     public bool Equals(Row? other)

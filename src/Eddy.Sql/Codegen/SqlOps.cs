@@ -41,16 +41,12 @@ public static class SqlOps
         DateTimeOffset dto => EventTime.FormatSql(dto.UtcDateTime),
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         TimeOnly t => t.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
-        double d => FormatDouble(d),
-        float f => FormatDouble(f),
+        double d => Row.FormatDouble(d),
+        float f => Row.FormatDouble(f),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString(),
     };
 
-    private static string FormatDouble(double d) =>
-        double.IsFinite(d) && Math.Abs(d) >= 1e-3 && Math.Abs(d) < 1e7 || d == 0
-            ? d.ToString("0.0###############", CultureInfo.InvariantCulture)
-            : d.ToString("0.0###############E0", CultureInfo.InvariantCulture);
 }
 
 /// <summary>CAST and TRY_CAST between SQL types: CAST fails the record on bad input, TRY_CAST gives NULL.</summary>

@@ -158,6 +158,8 @@ public sealed partial class Binder
         string? qualifier = names.Count >= 2 ? names[^2].Value : null;
         string name = names[^1].Value;
         var matches = scope.Find(qualifier, name).ToList();
+        if (group is not null && matches.Count > 0)
+            throw Error(c, $"column '{name}' is neither grouped (GROUP BY) nor inside an aggregate function");
         if (matches.Count == 0 && qualifier is not null && !scope.HasQualifier(qualifier))
             throw Error(c, $"unknown table or alias '{qualifier}'" + SqlErrors.Suggest(qualifier, scope.Columns.Select(x => x.Qualifier).OfType<string>().Distinct()));
         if (matches.Count == 0)

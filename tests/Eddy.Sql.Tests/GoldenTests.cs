@@ -1,0 +1,73 @@
+using System.Text.RegularExpressions;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql.Tests;
+
+/// <summary>A scalar function for CREATE FUNCTION tests.</summary>
+public sealed class ShoutFunction
+{
+    public string? Eval(string? s) => s is null ? null : s.ToUpperInvariant() + "!";
+}
+
+/// <summary>
+/// The SQL files under tests/sql: each runs after prelude.sql and must print what its .out file says (sorted unless the
+/// file has a '-- ordered' line), or, when its first line is '--fail=text', fail with a message containing the text.
+/// Print prefixes of parallel subtasks ("2> ") are removed so that results do not depend on which subtask made them.
+/// </summary>
+public partial class GoldenTests
+{
+    private static readonly string Folder = Path.Combine(FindRoot(), "tests", "sql");
+
+    private static string FindRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "Eddy.slnx"))) d = d.Parent;
+        return d!.FullName;
+    }
+
+    public static TheoryData<string> Cases()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in Directory.GetFiles(Folder, "*.sql").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal))
+            if (f != "prelude") data.Add(f!);
+        return data;
+    }
+
+    [GeneratedRegex(@"^(?:(\w+):)?\d+> ")]
+    private static partial Regex SubtaskPrefix();
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Golden(string name)
+    {
+        var sql = File.ReadAllText(Path.Combine(Folder, name + ".sql"));
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null, v => v == "DATA" ? Path.Combine(Folder, "data") : null);
+        session.Execute(File.ReadAllText(Path.Combine(Folder, "prelude.sql")), "prelude.sql");
+        string? expectedFailure = sql.StartsWith("--fail=", StringComparison.Ordinal) ? sql[7..sql.IndexOf('\n')].Trim() : null;
+        try
+        {
+            foreach (var job in session.Execute(sql, name + ".sql"))
+            {
+                var result = await job.Environment.ExecuteAsync(job.Name);
+                if (result.Failure is not null) throw result.Failure;
+            }
+        }
+        catch (Exception e) when (expectedFailure is not null && e is SqlParseException or ConnectorOptionException or Runtime.TaskFailedException)
+        {
+            Assert.Contains(expectedFailure, e.Message);
+            return;
+        }
+        Assert.Null(expectedFailure);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => SubtaskPrefix().Replace(l.TrimEnd('\r'), m => m.Groups[1].Success ? m.Groups[1].Value + "> " : "")).ToList();
+        var expected = File.ReadAllLines(Path.Combine(Folder, name + ".out")).Where(l => l.Length > 0).ToList();
+        if (!sql.Contains("-- ordered", StringComparison.Ordinal))
+        {
+            lines.Sort(StringComparer.Ordinal);
+            expected.Sort(StringComparer.Ordinal);
+        }
+        Assert.Equal(expected, lines);
+    }
+}

@@ -1,0 +1,1 @@
+SELECT DISTINCT url FROM clicks;

@@ -1,0 +1,2 @@
+--fail=unknown connector 'kafak'
+CREATE TABLE k (x INT) WITH ('connector' = 'kafak');

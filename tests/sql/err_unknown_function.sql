@@ -1,0 +1,2 @@
+--fail=unknown function 'UPPPER'; did you mean 'UPPER'?
+SELECT UPPPER(url) FROM clicks;
