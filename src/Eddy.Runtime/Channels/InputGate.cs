@@ -18,6 +18,12 @@ public sealed class InputGate
     private int producersWaiting;
     private volatile bool cancelled;
 
+    /// <summary>Incremented on every put and unblock: a spinning consumer watches it without the lock.</summary>
+    private int version;
+
+    /// <summary>How long a consumer or producer spins before it sleeps on the monitor (about 50 µs).</summary>
+    private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency / 20_000);
+
     public InputGate(int channelCount, int channelCapacity = DefaultChannelCapacity)
     {
         if (channelCount < 1) throw new ArgumentOutOfRangeException(nameof(channelCount));
@@ -51,20 +57,32 @@ public sealed class InputGate
     {
         var ch = channels[channel];
         long waited = 0;
+        int capacity = ch.Ring.Length;
+        // A full channel usually gets room within microseconds: spin briefly (outside the lock) before sleeping,
+        // so that a consumer that is about to take does not have to wake this producer with a system call.
+        if (Volatile.Read(ref ch.Count) == capacity && !cancelled)
+        {
+            long start = Stopwatch.GetTimestamp();
+            SpinUntil(static (c, cap) => Volatile.Read(ref c.Count) < cap, ch, capacity, start);
+            waited = Stopwatch.GetTimestamp() - start;
+        }
         lock (sync)
         {
-            if (ch.Count == ch.Ring.Length)
+            if (ch.Count == capacity)
             {
                 long start = Stopwatch.GetTimestamp();
                 producersWaiting++;
-                while (ch.Count == ch.Ring.Length && !cancelled) Monitor.Wait(sync);
+                while (ch.Count == capacity && !cancelled) Monitor.Wait(sync);
                 producersWaiting--;
-                waited = Stopwatch.GetTimestamp() - start;
+                waited += Stopwatch.GetTimestamp() - start;
             }
             if (cancelled) throw new OperationCanceledException("the job was cancelled");
-            ch.Ring[(ch.Head + ch.Count) % ch.Ring.Length] = element;
-            ch.Count++;
+            int tail = ch.Head + ch.Count;
+            if (tail >= capacity) tail -= capacity;
+            ch.Ring[tail] = element;
+            Volatile.Write(ref ch.Count, ch.Count + 1);
             if (ch.Count > MaxQueued) MaxQueued = ch.Count;
+            Volatile.Write(ref version, version + 1);
             if (consumerWaiting) Monitor.PulseAll(sync);
         }
         return waited;
@@ -76,40 +94,76 @@ public sealed class InputGate
     /// </summary>
     public bool TryTake(out StreamElement element, out int channel, int timeoutMs)
     {
-        lock (sync)
+        bool spun = false;
+        while (true)
         {
-            while (true)
+            int seen;
+            lock (sync)
             {
-                if (cancelled) throw new OperationCanceledException("the job was cancelled");
-                for (int n = 0; n < channels.Length; n++)
-                {
-                    int i = nextChannel;
-                    nextChannel = i + 1 == channels.Length ? 0 : i + 1;
-                    var ch = channels[i];
-                    if (ch.Count == 0 || ch.Blocked) continue;
-                    element = ch.Ring[ch.Head];
-                    ch.Ring[ch.Head] = default;
-                    ch.Head = (ch.Head + 1) % ch.Ring.Length;
-                    bool wasFull = ch.Count == ch.Ring.Length;
-                    ch.Count--;
-                    if (wasFull && producersWaiting > 0) Monitor.PulseAll(sync);
-                    channel = i;
-                    return true;
-                }
+                if (TakeLocked(out element, out channel)) return true;
                 if (timeoutMs == 0)
                 {
-                    element = default;
                     channel = -1;
                     return false;
                 }
-                consumerWaiting = true;
-                bool signalled = Monitor.Wait(sync, timeoutMs);
-                consumerWaiting = false;
-                if (!signalled)
+                seen = version;
+                if (spun)
                 {
-                    timeoutMs = 0;
+                    // Spinning found nothing: sleep until a producer (or a timeout) wakes us.
+                    consumerWaiting = true;
+                    bool signalled = Monitor.Wait(sync, timeoutMs);
+                    consumerWaiting = false;
+                    if (TakeLocked(out element, out channel)) return true;
+                    if (!signalled || cancelled)
+                    {
+                        if (cancelled) throw new OperationCanceledException("the job was cancelled");
+                        channel = -1;
+                        return false;
+                    }
+                    continue;
                 }
             }
+            // Nothing queued: spin briefly watching for a put before sleeping on the monitor, since a busy producer
+            // usually delivers within microseconds and waking a sleeping consumer costs a system call each time.
+            spun = true;
+            SpinUntil(static (g, s) => Volatile.Read(ref g.version) != s || g.cancelled, this, seen, Stopwatch.GetTimestamp());
+        }
+    }
+
+    private bool TakeLocked(out StreamElement element, out int channel)
+    {
+        if (cancelled) throw new OperationCanceledException("the job was cancelled");
+        for (int n = 0; n < channels.Length; n++)
+        {
+            int i = nextChannel;
+            nextChannel = i + 1 == channels.Length ? 0 : i + 1;
+            var ch = channels[i];
+            if (ch.Count == 0 || ch.Blocked) continue;
+            element = ch.Ring[ch.Head];
+            ch.Ring[ch.Head] = default;
+            int head = ch.Head + 1;
+            ch.Head = head == ch.Ring.Length ? 0 : head;
+            int count = ch.Count - 1;
+            Volatile.Write(ref ch.Count, count);
+            // Wake waiting producers once their channel is half empty rather than at every take from a full
+            // channel: a producer then puts several elements per wake-up instead of one.
+            if (producersWaiting > 0 && count <= ch.Ring.Length / 2) Monitor.PulseAll(sync);
+            channel = i;
+            return true;
+        }
+        element = default;
+        channel = -1;
+        return false;
+    }
+
+    /// <summary>Spins (with yields, never sleeping) until <paramref name="done"/> or <see cref="SpinTicks"/> passed.</summary>
+    private static void SpinUntil<TState, TArg>(Func<TState, TArg, bool> done, TState state, TArg arg, long start)
+    {
+        var spinner = new SpinWait();
+        while (!done(state, arg))
+        {
+            if (Stopwatch.GetTimestamp() - start > SpinTicks) return;
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 
@@ -138,6 +192,7 @@ public sealed class InputGate
         lock (sync)
         {
             foreach (var c in channels) c.Blocked = false;
+            Volatile.Write(ref version, version + 1);
             Monitor.PulseAll(sync);
         }
     }

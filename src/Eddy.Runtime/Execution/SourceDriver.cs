@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Eddy.Runtime;
 
@@ -55,20 +57,18 @@ internal sealed class SourceDriver<T>(
             if (batch.Count > 0)
             {
                 var ts = batch.Timestamps;
-                if (assign is not null)
-                {
-                    var values = batch.Values;
-                    for (int i = 0; i < batch.Count; i++) ts[i] = assign(values[i]);
-                }
+                int count = batch.Count;
                 var splits = output.Splits;
                 if (generators.Length == 1)
                 {
-                    var g = generators[0];
-                    for (int i = 0; i < batch.Count; i++) g.OnTimestamp(ts[i]);
+                    // One split: a generator only keeps the maximum, so feed it the batch's maximum once.
+                    long max = assign is not null ? AssignAndMax(assign, batch.Values, ts, count) : Max(ts, count);
+                    generators[0].OnTimestamp(max);
                     lastData[0] = now;
                 }
                 else
                 {
+                    if (assign is not null) AssignAndMax(assign, batch.Values, ts, count);
                     for (int i = 0; i < batch.Count; i++)
                     {
                         generators[splits[i]].OnTimestamp(ts[i]);
@@ -131,6 +131,35 @@ internal sealed class SourceDriver<T>(
         task.UpdateIdle(false);
         task.AdvanceWatermark(EventTime.MaxWatermark);
         head.OnEndOfInput();
+    }
+
+    private static long AssignAndMax(Func<T, long> assign, T[] values, long[] ts, int count)
+    {
+        long max = long.MinValue;
+        for (int i = 0; i < count; i++)
+        {
+            long t = assign(values[i]);
+            ts[i] = t;
+            if (t > max) max = t;
+        }
+        return max;
+    }
+
+    private static long Max(long[] ts, int count)
+    {
+        var span = ts.AsSpan(0, count);
+        long max = long.MinValue;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && span.Length >= Vector<long>.Count * 2)
+        {
+            var vmax = new Vector<long>(long.MinValue);
+            var lanes = MemoryMarshal.Cast<long, Vector<long>>(span);
+            foreach (var v in lanes) vmax = Vector.Max(vmax, v);
+            for (int l = 0; l < Vector<long>.Count; l++) max = Math.Max(max, vmax[l]);
+            i = lanes.Length * Vector<long>.Count;
+        }
+        for (; i < span.Length; i++) max = Math.Max(max, span[i]);
+        return max;
     }
 
     private static long EmitWatermark(StreamTask task, WatermarkGenerator[] generators, WatermarkValve valve, long emitted)
