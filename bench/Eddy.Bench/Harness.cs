@@ -74,6 +74,8 @@ public static class Harness
 
     // ---- measurement ----
 
+    private static readonly TimeSpan WarmupTime = TimeSpan.FromSeconds(2);
+
     public static int Run(IReadOnlyList<Workload> workloads, Options options)
     {
         PrintMachine();
@@ -89,12 +91,10 @@ public static class Harness
         {
             try
             {
-                // Warm up so that the timed runs see tier-1 code.
-                for (int i = 0; i < 3; i++)
-                {
-                    w.Run(warmup);
-                    Thread.Sleep(50);
-                }
+                // Warm up for a while (at least 3 runs, about 2 s) so that the timed runs see tier-1 code: tiered
+                // compilation only starts counting calls after 100 ms without new tier-0 methods.
+                var warm = Stopwatch.StartNew();
+                for (int i = 0; i < 3 || warm.Elapsed < WarmupTime; i++) w.Run(warmup);
                 var rates = new double[options.Runs];
                 var allocs = new double[options.Runs];
                 long results = 0;
