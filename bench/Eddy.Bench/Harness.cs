@@ -72,6 +72,16 @@ public static class Harness
         return sink.Count;
     }
 
+    /// <summary>Parallelism 2 with a hash exchange: two sources split every batch by key into two filter → sink tasks.</summary>
+    public static long FilterHashParallel2(BenchEvent[] events)
+    {
+        var env = StreamEnvironment.Create().SetParallelism(2);
+        var sink = new CountingSink<BenchEvent>();
+        Events(env, events).KeyBy(e => e.Key).Filter(e => e.Payload != 0 || e.Key >= 0).SinkTo(sink);
+        env.Execute("filter-hash-p2");
+        return sink.Count;
+    }
+
     // ---- measurement ----
 
     private static readonly TimeSpan WarmupTime = TimeSpan.FromSeconds(2);

@@ -37,6 +37,7 @@ public static class Program
         new("filter", "(1) filter pass-through -> counting sink, parallelism 1 (one chained task)", Harness.FilterPassThrough),
         new("filter-rebalance", "(1) source | rebalance | filter -> counting sink: 2 tasks through an input gate", Harness.FilterRebalance),
         new("filter-p2", "(1) parallelism 2: 2 sources | rebalance | 2 x (filter -> counting sink): 4 tasks", Harness.FilterParallel2),
+        new("filter-hash-p2", "(1) parallelism 2 with a hash exchange: 2 sources | keyBy(key) | 2 x (filter -> counting sink)", Harness.FilterHashParallel2),
         // (2)-(5) window workloads plug in here, e.g.:
         // new("tumbling", "(2) ...", WindowWorkloads.Tumbling),
     ];

@@ -159,4 +159,44 @@ public class HotPathTests
         Assert.Equal(Batch<long>.DefaultCapacity - 2, recorder.Seen[Batch<long>.DefaultCapacity].Watermark);
         Assert.Equal(2 * Batch<long>.DefaultCapacity - 2, recorder.Seen[2 * Batch<long>.DefaultCapacity].Watermark);
     }
+
+    private sealed class SubtaskTagger : ProcessFunction<int, (int Key, int Subtask)>
+    {
+        public override void ProcessElement(int value, ProcessContext context, Collector<(int Key, int Subtask)> output) =>
+            output.Collect((value, context.SubtaskIndex));
+    }
+
+    [Theory]
+    [InlineData(3, 128)]
+    [InlineData(2, 7)]
+    [InlineData(5, 32768)]
+    [InlineData(1, 1)]
+    public void Hash_exchange_routes_every_key_to_the_subtask_of_its_key_group(int parallelism, int maxParallelism)
+    {
+        var keys = Enumerable.Range(-5_000, 20_000).Select(i => i * 7919).ToArray();
+        var env = StreamEnvironment.Create().SetParallelism(parallelism).SetMaxParallelism(maxParallelism);
+        var sink = new CollectSink<(int Key, int Subtask)>();
+        env.FromCollection(keys).KeyBy(k => k).Process(() => new SubtaskTagger()).SinkTo(sink);
+        env.Execute();
+        var seen = sink.Values;
+        Assert.Equal(keys.Length, seen.Count);
+        Assert.All(seen, r => Assert.Equal(
+            KeyGroups.SubtaskFor(KeyGroups.ForKey(r.Key, maxParallelism), maxParallelism, parallelism), r.Subtask));
+    }
+
+    [Fact]
+    public void Batch_reused_after_compaction_reads_inserts_where_no_kind_was_set()
+    {
+        var batch = new Batch<int>(8);
+        for (int i = 0; i < 8; i++) batch.Add(i, i, i % 2 == 0 ? RowKind.Insert : RowKind.Delete);
+        batch.Truncate(3);
+        batch.Add(100, 100);
+        Assert.Equal(RowKind.Insert, batch.KindAt(3));
+        batch.Clear();
+        for (int i = 0; i < 6; i++) batch.Add(i, i);
+        batch.SetKind(6 - 1, RowKind.UpdateBefore);
+        batch.Add(7, 7);
+        Assert.Equal([RowKind.Insert, RowKind.Insert, RowKind.Insert, RowKind.Insert, RowKind.Insert, RowKind.UpdateBefore, RowKind.Insert],
+            Enumerable.Range(0, batch.Count).Select(batch.KindAt));
+    }
 }
