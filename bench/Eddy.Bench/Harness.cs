@@ -89,13 +89,13 @@ public static class Harness
     public static int Run(IReadOnlyList<Workload> workloads, Options options)
     {
         PrintMachine();
-        Console.WriteLine($"events: {options.Events:N0}, runs: {options.Runs}, keys: {options.Keys:N0}");
+        Console.WriteLine($"events: {options.Events:N0}, runs: {options.Runs}, keys: {options.Keys:N0}, load average: {LoadAverage()}");
         var genWatch = Stopwatch.StartNew();
         var events = Generate((int)options.Events, options.Keys);
         Console.WriteLine($"generated in {genWatch.Elapsed.TotalSeconds:F2} s ({(long)events.Length * Marshal.SizeOf<BenchEvent>() / (1 << 20)} MiB)");
         var warmup = events.AsSpan(0, (int)Math.Min(events.Length, 2_000_000)).ToArray();
         Console.WriteLine();
-        Console.WriteLine($"{"workload",-18} {"best ev/s",14} {"median ev/s",14} {"B/event",9} {"results",14}  runs (M ev/s)");
+        Console.WriteLine($"{"workload",-18} {"best ev/s",14} {"median ev/s",14} {"B/event",9} {"CPU ns/ev",10} {"results",14}  runs (M ev/s)");
         int failures = 0;
         foreach (var w in workloads)
         {
@@ -107,6 +107,8 @@ public static class Harness
                 for (int i = 0; i < 3 || warm.Elapsed < WarmupTime; i++) w.Run(warmup);
                 var rates = new double[options.Runs];
                 var allocs = new double[options.Runs];
+                var cpuNs = new double[options.Runs];
+                using var process = Process.GetCurrentProcess();
                 long results = 0;
                 for (int r = 0; r < options.Runs; r++)
                 {
@@ -114,19 +116,23 @@ public static class Harness
                     GC.WaitForPendingFinalizers();
                     GC.Collect();
                     long before = GC.GetTotalAllocatedBytes(true);
+                    var cpuBefore = process.TotalProcessorTime;
                     long start = Stopwatch.GetTimestamp();
                     results = w.Run(events);
                     double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    process.Refresh();
+                    var cpu = process.TotalProcessorTime - cpuBefore;
                     long after = GC.GetTotalAllocatedBytes(true);
                     rates[r] = events.Length / seconds;
                     allocs[r] = (double)(after - before) / events.Length;
+                    cpuNs[r] = cpu.TotalNanoseconds / events.Length;
                 }
                 var sorted = rates.Order().ToArray();
                 double median = sorted.Length % 2 == 1
                     ? sorted[sorted.Length / 2]
                     : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
                 Console.WriteLine(
-                    $"{w.Name,-18} {sorted[^1],14:N0} {median,14:N0} {allocs.Min(),9:F3} {results,14:N0}  " +
+                    $"{w.Name,-18} {sorted[^1],14:N0} {median,14:N0} {allocs.Min(),9:F3} {cpuNs.Min(),10:F2} {results,14:N0}  " +
                     string.Join(" ", rates.Select(x => (x / 1e6).ToString("F1", System.Globalization.CultureInfo.InvariantCulture))));
             }
             catch (Exception e)
@@ -136,6 +142,19 @@ public static class Harness
             }
         }
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>The 1-minute load average: other processes on the machine make the figures noisy.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
     }
 
     private static void PrintMachine()

@@ -12,6 +12,10 @@
 //       Run builds a job over the given events, executes it to its end and returns the number of results
 //       (records that reached the sink). Everything inside Run is timed; allocation is measured around it.
 //
+// Output per workload: best and median events/s over the runs, bytes allocated per event (GC.GetTotalAllocatedBytes
+// delta / events, best run), CPU ns per event (process CPU time / events, best run: steadier than wall time when
+// other processes share the machine), the result count, and each run's rate in M events/s.
+//
 // Helpers for workload authors (Harness.cs):
 //   Harness.Events(env, events)      a DataStream<BenchEvent> over the array with event time = Timestamp and
 //                                    monotonous watermarks (bounded: a watermark after every source batch).

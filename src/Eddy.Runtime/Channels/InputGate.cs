@@ -21,8 +21,15 @@ public sealed class InputGate
     /// <summary>Incremented on every put and unblock: a spinning consumer watches it without the lock.</summary>
     private int version;
 
-    /// <summary>How long a consumer or producer spins before it sleeps on the monitor (about 50 µs).</summary>
-    private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency / 20_000);
+    /// <summary>
+    /// How long a consumer or producer spins before it sleeps on the monitor: adaptive between about 1 and 50 µs,
+    /// doubling when spinning paid off and halving when it ended in sleep anyway, so that thin traffic burns little.
+    /// </summary>
+    private static readonly long MaxSpinTicks = Math.Max(1, Stopwatch.Frequency / 20_000);
+    private static readonly long MinSpinTicks = Math.Max(1, Stopwatch.Frequency / 1_000_000);
+
+    /// <summary>The consumer's current spin budget (only the consumer thread uses it).</summary>
+    private long consumerSpinTicks = MaxSpinTicks;
 
     public InputGate(int channelCount, int channelCapacity = DefaultChannelCapacity)
     {
@@ -63,7 +70,8 @@ public sealed class InputGate
         if (Volatile.Read(ref ch.Count) == capacity && !cancelled)
         {
             long start = Stopwatch.GetTimestamp();
-            SpinUntil(static (c, cap) => Volatile.Read(ref c.Count) < cap, ch, capacity, start);
+            ch.SpinTicks = Adapt(ch.SpinTicks,
+                SpinUntil(static (c, cap) => Volatile.Read(ref c.Count) < cap, ch, capacity, start, ch.SpinTicks));
             waited = Stopwatch.GetTimestamp() - start;
         }
         lock (sync)
@@ -126,7 +134,8 @@ public sealed class InputGate
             // Nothing queued: spin briefly watching for a put before sleeping on the monitor, since a busy producer
             // usually delivers within microseconds and waking a sleeping consumer costs a system call each time.
             spun = true;
-            SpinUntil(static (g, s) => Volatile.Read(ref g.version) != s || g.cancelled, this, seen, Stopwatch.GetTimestamp());
+            consumerSpinTicks = Adapt(consumerSpinTicks,
+                SpinUntil(static (g, s) => Volatile.Read(ref g.version) != s || g.cancelled, this, seen, Stopwatch.GetTimestamp(), consumerSpinTicks));
         }
     }
 
@@ -156,16 +165,21 @@ public sealed class InputGate
         return false;
     }
 
-    /// <summary>Spins (with yields, never sleeping) until <paramref name="done"/> or <see cref="SpinTicks"/> passed.</summary>
-    private static void SpinUntil<TState, TArg>(Func<TState, TArg, bool> done, TState state, TArg arg, long start)
+    /// <summary>Spins (with yields, never sleeping) until <paramref name="done"/> or <paramref name="budget"/> ticks
+    /// passed; returns whether the condition came true.</summary>
+    private static bool SpinUntil<TState, TArg>(Func<TState, TArg, bool> done, TState state, TArg arg, long start, long budget)
     {
         var spinner = new SpinWait();
         while (!done(state, arg))
         {
-            if (Stopwatch.GetTimestamp() - start > SpinTicks) return;
+            if (Stopwatch.GetTimestamp() - start > budget) return false;
             spinner.SpinOnce(sleep1Threshold: -1);
         }
+        return true;
     }
+
+    private static long Adapt(long budget, bool succeeded) =>
+        succeeded ? Math.Min(MaxSpinTicks, budget * 2) : Math.Max(MinSpinTicks, budget / 2);
 
     /// <summary>True when some unblocked channel has an element queued.</summary>
     public bool HasQueued
@@ -209,5 +223,8 @@ public sealed class InputGate
         public int Head;
         public int Count;
         public bool Blocked;
+
+        /// <summary>The producer's current spin budget when the channel is full.</summary>
+        public long SpinTicks = MaxSpinTicks;
     }
 }
