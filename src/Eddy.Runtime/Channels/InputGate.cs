@@ -100,9 +100,32 @@ public sealed class InputGate
     /// Takes the next element from any unblocked channel, waiting up to <paramref name="timeout"/> (ms; -1 forever).
     /// Returns false when nothing arrived in time.
     /// </summary>
-    public bool TryTake(out StreamElement element, out int channel, int timeoutMs)
+    public bool TryTake(out StreamElement element, out int channel, int timeoutMs) =>
+        TryTake(out element, out channel, timeoutMs, spin: true);
+
+    /// <summary>
+    /// Takes the next element, spinning briefly (never sleeping) when none is queued: a consumer calls it before it
+    /// flushes partial batches and sleeps, so that a busy stream is not cut into small batches at every short gap.
+    /// </summary>
+    public bool TrySpinTake(out StreamElement element, out int channel)
     {
-        bool spun = false;
+        int seen;
+        lock (sync)
+        {
+            if (TakeLocked(out element, out channel)) return true;
+            seen = version;
+        }
+        bool arrived = SpinUntil(static (g, s) => Volatile.Read(ref g.version) != s || g.cancelled, this, seen,
+            Stopwatch.GetTimestamp(), consumerSpinTicks);
+        consumerSpinTicks = Adapt(consumerSpinTicks, arrived);
+        if (!arrived && !cancelled) return false;
+        lock (sync) return TakeLocked(out element, out channel);
+    }
+
+    /// <summary>As <see cref="TryTake(out StreamElement, out int, int)"/>; <paramref name="spin"/> false sleeps at once.</summary>
+    internal bool TryTake(out StreamElement element, out int channel, int timeoutMs, bool spin)
+    {
+        bool spun = !spin;
         while (true)
         {
             int seen;
