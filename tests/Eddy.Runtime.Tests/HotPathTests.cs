@@ -18,6 +18,7 @@ public class HotPathTests
                 Interlocked.Increment(ref put);
             }
         });
+        producer.IsBackground = true;
         producer.Start();
         Thread.Sleep(300);
         // Two elements fit; the third put waits (after spinning) until the consumer takes.
@@ -45,7 +46,11 @@ public class HotPathTests
             for (int i = 0; i < perProducer; i++) gate.Put(p, StreamElement.ForWatermark(i));
             gate.Put(p, StreamElement.End);
         })).ToList();
-        threads.ForEach(t => t.Start());
+        threads.ForEach(t =>
+        {
+            t.IsBackground = true;
+            t.Start();
+        });
         var next = new long[producers];
         int ended = 0;
         while (ended < producers)
@@ -74,6 +79,30 @@ public class HotPathTests
         Thread.Sleep(100);
         gate.Cancel();
         Assert.Throws<OperationCanceledException>(() => consumer.GetAwaiter().GetResult());
+    }
+
+    [Fact]
+    public void Gate_producer_waiting_on_a_channel_that_gets_blocked_uses_the_room_a_take_made()
+    {
+        // The consumer takes one element of a full channel (not enough to reach half capacity) and blocks it, as
+        // barrier alignment does: the producer waiting on it must still get the free slot and move on.
+        var gate = new InputGate(channelCount: 2, channelCapacity: 4);
+        for (int i = 0; i < 4; i++) gate.Put(0, StreamElement.ForWatermark(i));
+        var producer = new Thread(() =>
+        {
+            gate.Put(0, StreamElement.ForWatermark(4));
+            gate.Put(1, StreamElement.ForWatermark(100));
+        });
+        producer.IsBackground = true;
+        producer.Start();
+        Thread.Sleep(200);
+        Assert.True(gate.TryTake(out var first, out int channel, 0));
+        Assert.Equal((0, 0L), (channel, first.Value));
+        gate.Block(0);
+        Assert.True(gate.TryTake(out var other, out channel, 5_000));
+        Assert.Equal((1, 100L), (channel, other.Value));
+        Assert.True(producer.Join(5_000));
+        Assert.True(gate.MaxQueued <= 4);
     }
 
     [Fact]

@@ -221,7 +221,13 @@ public sealed class InputGate
     /// <summary>Stops taking from a channel (it has delivered the barrier being aligned).</summary>
     public void Block(int channel)
     {
-        lock (sync) channels[channel].Blocked = true;
+        lock (sync)
+        {
+            channels[channel].Blocked = true;
+            // Producers are woken at half capacity (see TakeLocked); a channel that will not be drained further must
+            // wake its producer now if a take already made room, or it would sleep with room in its channel.
+            if (producersWaiting > 0) Monitor.PulseAll(sync);
+        }
     }
 
     public void UnblockAll()
