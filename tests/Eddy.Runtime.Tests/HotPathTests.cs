@@ -228,4 +228,28 @@ public class HotPathTests
         Assert.Equal([RowKind.Insert, RowKind.Insert, RowKind.Insert, RowKind.Insert, RowKind.Insert, RowKind.UpdateBefore, RowKind.Insert],
             Enumerable.Range(0, batch.Count).Select(batch.KindAt));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public async Task Exchanges_with_small_channels_deliver_everything(int channelCapacity)
+    {
+        var input = Enumerable.Range(0, 200_000).ToArray();
+        var env = StreamEnvironment.Create().SetParallelism(3).Configure(c => c with { ChannelCapacity = channelCapacity });
+        var sink = new CollectSink<int>();
+        env.FromCollection(input, WatermarkStrategy<int>.ForMonotonousTimestamps().WithTimestampAssigner(v => v))
+            .Rebalance()
+            .Map(x => x + 1)
+            .KeyBy(x => x % 11)
+            .Filter(x => x % 3 != 0)
+            .SetParallelism(2)
+            .SinkTo(sink);
+        // A lost wake-up shows as a job that never finishes: WaitAsync fails with a TimeoutException.
+        var result = await env.ExecuteAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(JobStatus.Finished, result.Status);
+        var expected = input.Select(x => x + 1).Where(x => x % 3 != 0).Order();
+        Assert.Equal(expected, sink.Values.Order());
+    }
 }
