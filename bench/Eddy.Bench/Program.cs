@@ -2,7 +2,7 @@
 //
 //   dotnet run -c Release --project bench/Eddy.Bench -- [workload ...] [--events N] [--runs R] [--keys K] [--list]
 //
-// Registration shape (other files plug in here, one line each in Program.Workloads below):
+// Registration shape (other files, in namespace Eddy.Bench, plug in here: one line each in Program.Workloads below):
 //
 //   public readonly record struct BenchEvent(long Timestamp, int Key, int Payload);   // 16 bytes
 //       event i: Timestamp = i * 10 (ms), Key = pseudo-random in [0, keys) from a fixed-seed generator,
@@ -13,7 +13,7 @@
 //       (records that reached the sink). Everything inside Run is timed; allocation is measured around it.
 //
 // Output per workload: best and median events/s over the runs, bytes allocated per event (GC.GetTotalAllocatedBytes
-// delta / events, best run), CPU ns per event (process CPU time / events, best run: steadier than wall time when
+// delta / events, lowest run), CPU ns per event (process CPU time / events, lowest run: steadier than wall time when
 // other processes share the machine), the result count, and each run's rate in M events/s.
 //
 // Helpers for workload authors (Harness.cs):
