@@ -1,6 +1,138 @@
+// Eddy.Bench: an in-process benchmark harness.
+//
+//   dotnet run -c Release --project bench/Eddy.Bench -- [workload ...] [--events N] [--runs R] [--keys K] [--list]
+//
+// Registration shape (other files, in namespace Eddy.Bench, plug in here: one line each in Program.Workloads below):
+//
+//   public readonly record struct BenchEvent(long Timestamp, int Key, int Payload);   // 16 bytes
+//       event i: Timestamp = i * 10 (ms), Key = pseudo-random in [0, keys) from a fixed-seed generator,
+//       Payload = pseudo-random int. Generated once, in memory, BEFORE any timing (Harness.Generate).
+//
+//   public sealed record Workload(string Name, string Description, Func<BenchEvent[], long> Run);
+//       Run builds a job over the given events, executes it to its end and returns the number of results
+//       (records that reached the sink). Everything inside Run is timed; allocation is measured around it.
+//
+// Output per workload: best and median events/s over the runs, bytes allocated per event (GC.GetTotalAllocatedBytes
+// delta / events, lowest run), CPU ns per event (process CPU time / events, lowest run: steadier than wall time when
+// other processes share the machine), the result count, and each run's rate in M events/s.
+//
+// Helpers for workload authors (Harness.cs):
+//   Harness.Events(env, events)      a DataStream<BenchEvent> over the array with event time = Timestamp and
+//                                    monotonous watermarks (bounded: a watermark after every source batch).
+//   new CountingSink<T>()            a sink that only counts; read .Count after env.Execute().
+//
+// A window workload looks like:
+//   public static long Tumbling(BenchEvent[] events)
+//   {
+//       var env = StreamEnvironment.Create();
+//       var sink = new CountingSink<...>();
+//       Harness.Events(env, events).KeyBy(e => e.Key)...SinkTo(sink);
+//       env.Execute("tumbling");
+//       return sink.Count;
+//   }
+// and is registered as:  new("tumbling", "(2) tumbling count per key", WindowWorkloads.Tumbling),
 namespace Eddy.Bench;
 
 public static class Program
 {
-    public static int Main() => 0;
+    /// <summary>Every workload the harness can run, in the order they run by default.</summary>
+    public static readonly List<Workload> Workloads =
+    [
+        new("filter", "(1) filter pass-through -> counting sink, parallelism 1 (one chained task)", Harness.FilterPassThrough),
+        new("filter-rebalance", "(1) source | rebalance | filter -> counting sink: 2 tasks through an input gate", Harness.FilterRebalance),
+        new("filter-p2", "(1) parallelism 2: 2 sources | rebalance | 2 x (filter -> counting sink): 4 tasks", Harness.FilterParallel2),
+        new("filter-hash-p2", "(1) parallelism 2 with a hash exchange: 2 sources | keyBy(key) | 2 x (filter -> counting sink)", Harness.FilterHashParallel2),
+        // (2)-(5) window workloads plug in here, e.g.:
+        // new("tumbling", "(2) ...", WindowWorkloads.Tumbling),
+    ];
+
+    public static int Main(string[] args)
+    {
+        var options = Options.Parse(args);
+        if (options is null) return 2;
+        if (options.List)
+        {
+            foreach (var w in Workloads) Console.WriteLine($"{w.Name,-20} {w.Description}");
+            return 0;
+        }
+        var selected = new List<Workload>();
+        foreach (var name in options.Names)
+        {
+            var w = Workloads.Find(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (w is null)
+            {
+                Console.Error.WriteLine($"unknown workload '{name}'; known: {string.Join(", ", Workloads.Select(x => x.Name))}");
+                return 2;
+            }
+            selected.Add(w);
+        }
+        if (selected.Count == 0) selected.AddRange(Workloads);
+        return Harness.Run(selected, options);
+    }
+}
+
+/// <summary>One event of the benchmark input.</summary>
+public readonly record struct BenchEvent(long Timestamp, int Key, int Payload);
+
+/// <summary>A named benchmark: builds and runs a job over the events and returns the number of results.</summary>
+public sealed record Workload(string Name, string Description, Func<BenchEvent[], long> Run);
+
+public sealed record Options(List<string> Names, long Events, int Runs, int Keys, bool List)
+{
+    public static Options? Parse(string[] args)
+    {
+        var names = new List<string>();
+        long events = 20_000_000;
+        int runs = 3, keys = 10_000;
+        bool list = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? Next() => i + 1 < args.Length ? args[++i] : null;
+            switch (a)
+            {
+                case "--events":
+                    if (!TryCount(Next(), out events)) return Fail("--events needs a positive number (suffix k/M allowed)");
+                    break;
+                case "--runs":
+                    if (!int.TryParse(Next(), out runs) || runs < 1) return Fail("--runs needs a positive number");
+                    break;
+                case "--keys":
+                    if (!int.TryParse(Next(), out keys) || keys < 1) return Fail("--keys needs a positive number");
+                    break;
+                case "--list":
+                    list = true;
+                    break;
+                case "-h" or "--help":
+                    Console.WriteLine("usage: Eddy.Bench [workload ...] [--events N] [--runs R] [--keys K] [--list]");
+                    return Fail(null);
+                default:
+                    if (a.StartsWith('-')) return Fail($"unknown option {a}");
+                    names.Add(a);
+                    break;
+            }
+        }
+        if (events > int.MaxValue) return Fail("--events must be below 2^31");
+        return new Options(names, events, runs, keys, list);
+    }
+
+    private static bool TryCount(string? s, out long value)
+    {
+        value = 0;
+        if (string.IsNullOrEmpty(s)) return false;
+        long mult = 1;
+        char last = s[^1];
+        if (last is 'k' or 'K') mult = 1_000;
+        else if (last is 'm' or 'M') mult = 1_000_000;
+        if (mult != 1) s = s[..^1];
+        if (!long.TryParse(s, out value) || value < 1) return false;
+        value *= mult;
+        return true;
+    }
+
+    private static Options? Fail(string? message)
+    {
+        if (message is not null) Console.Error.WriteLine(message);
+        return null;
+    }
 }

@@ -58,7 +58,9 @@ public sealed class Batch<T>
         if (!hasKinds)
         {
             if (kind == RowKind.Insert) return;
-            kinds ??= new RowKind[Values.Length];
+            // Every other slot holds an insert now: a reused array may still hold kinds of an earlier use.
+            if (kinds is null) kinds = new RowKind[Values.Length];
+            else Array.Clear(kinds);
             hasKinds = true;
         }
         kinds![index] = kind;
@@ -85,8 +87,12 @@ public sealed class Batch<T>
 
     public void Truncate(int count)
     {
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>() && count < Count)
-            Array.Clear(Values, count, Count - count);
+        if (count < Count)
+        {
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(Values, count, Count - count);
+            // Slots past the count must read as inserts when records are added to them later without a kind.
+            if (hasKinds) Array.Clear(kinds!, count, Count - count);
+        }
         Count = count;
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Eddy.Runtime;
 
 /// <summary>How records of an edge are spread over the downstream subtasks.</summary>
@@ -35,6 +37,11 @@ public sealed class RecordWriter<T> : IBatchInput<T>, IChannelWriter
     private readonly Batch<T>?[] buffers;
     private int nextTarget;
 
+    // Hash partitioning: the subtask of every key group, and scratch room for the targets of one batch.
+    private readonly int[] targetOfKeyGroup = [];
+    private readonly ulong fastModMultiplier;
+    private int[] destinations = [];
+
     public RecordWriter(
         (InputGate Gate, int Channel)[] targets,
         Partitioning partitioning,
@@ -50,6 +57,13 @@ public sealed class RecordWriter<T> : IBatchInput<T>, IChannelWriter
         this.keyHash = keyHash;
         this.maxParallelism = maxParallelism;
         buffers = this.partitioning == Partitioning.Hash ? new Batch<T>?[targets.Length] : [];
+        if (this.partitioning == Partitioning.Hash)
+        {
+            targetOfKeyGroup = new int[maxParallelism];
+            for (int kg = 0; kg < maxParallelism; kg++)
+                targetOfKeyGroup[kg] = KeyGroups.SubtaskFor(kg, maxParallelism, targets.Length);
+            fastModMultiplier = ulong.MaxValue / (uint)maxParallelism + 1;
+        }
     }
 
     public void OnBatch(Batch<T> batch)
@@ -76,23 +90,61 @@ public sealed class RecordWriter<T> : IBatchInput<T>, IChannelWriter
 
     private void Split(Batch<T> batch)
     {
-        var hash = keyHash!;
-        int n = targets.Length;
+        int count = batch.Count;
         var values = batch.Values;
-        for (int i = 0; i < batch.Count; i++)
+        if (destinations.Length < count) destinations = new int[count];
+        var dest = destinations;
+
+        // Pass 1: the target of every record. Key group = mixed hash mod max parallelism (as KeyGroups.ForHash,
+        // with the division replaced by a multiplication), then a table lookup instead of KeyGroups.SubtaskFor.
+        var hash = keyHash!;
+        var table = targetOfKeyGroup;
+        uint maxP = (uint)maxParallelism;
+        ulong multiplier = fastModMultiplier;
+        for (int i = 0; i < count; i++)
         {
-            int keyGroup = KeyGroups.ForHash(hash(values[i]), maxParallelism);
-            int target = KeyGroups.SubtaskFor(keyGroup, maxParallelism, n);
-            var buffer = buffers[target] ??= BatchPool<T>.Rent();
-            buffer.AddFrom(batch, i);
-            if (buffer.IsFull)
+            uint mixed = (uint)StableHash.Mix(hash(values[i]));
+            dest[i] = table[FastMod(mixed, maxP, multiplier)];
+        }
+
+        // Pass 2: copy each record to its target's buffer, sending buffers as they fill.
+        if (batch.HasKinds)
+        {
+            for (int i = 0; i < count; i++)
             {
-                buffers[target] = null;
-                Send(target, buffer);
+                int target = dest[i];
+                var buffer = buffers[target] ??= BatchPool<T>.Rent();
+                buffer.AddFrom(batch, i);
+                if (buffer.IsFull)
+                {
+                    buffers[target] = null;
+                    Send(target, buffer);
+                }
+            }
+        }
+        else
+        {
+            var timestamps = batch.Timestamps;
+            for (int i = 0; i < count; i++)
+            {
+                int target = dest[i];
+                var buffer = buffers[target] ??= BatchPool<T>.Rent();
+                // Batch.Add: an insert needs no kind, also in a buffer that holds other kinds (see SetKind).
+                buffer.Add(values[i], timestamps[i]);
+                if (buffer.IsFull)
+                {
+                    buffers[target] = null;
+                    Send(target, buffer);
+                }
             }
         }
         BatchPool<T>.Return(batch);
     }
+
+    /// <summary>value % divisor for 32-bit operands without a division (Lemire's fastmod; exact for all inputs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint FastMod(uint value, uint divisor, ulong multiplier) =>
+        (uint)(((((multiplier * value) >> 32) + 1) * divisor) >> 32);
 
     private void Send(int target, Batch<T> batch)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Eddy.Runtime;
 
 public enum SourceStatus
@@ -74,6 +76,34 @@ public sealed class SourceOutput<T>
         splits[Batch.Count] = split;
         Batch.Add(value, timestamp);
     }
+
+    /// <summary>
+    /// Adds <paramref name="values"/> (at most <see cref="Room"/>) read from split <paramref name="split"/>, all with
+    /// <paramref name="timestamp"/>: a bulk copy, for readers that hold records in memory.
+    /// </summary>
+    public void AddRange(ReadOnlySpan<T> values, long timestamp = EventTime.None, int split = 0)
+    {
+        var b = Batch;
+        int start = b.Count;
+        int n = values.Length;
+        if (n > b.Capacity - start) throw new ArgumentException($"{n} records do not fit the {b.Capacity - start} free slots", nameof(values));
+        values.CopyTo(b.Values.AsSpan(start, n));
+        b.Timestamps.AsSpan(start, n).Fill(timestamp);
+        splits.AsSpan(start, n).Fill(split);
+        b.Count = start + n;
+    }
+
+    /// <summary>As <see cref="AddRange(ReadOnlySpan{T}, long, int)"/>, with each record's timestamp from <paramref name="timestamps"/>.</summary>
+    public void AddRange(ReadOnlySpan<T> values, Func<T, long> timestamps, int split = 0)
+    {
+        ArgumentNullException.ThrowIfNull(timestamps);
+        var b = Batch;
+        int start = b.Count;
+        AddRange(values, EventTime.None, split);
+        var v = b.Values;
+        var ts = b.Timestamps;
+        for (int i = start; i < b.Count; i++) ts[i] = timestamps(v[i]);
+    }
 }
 
 /// <summary>A bounded source over records held in memory, split evenly over the subtasks.</summary>
@@ -90,8 +120,27 @@ public sealed class CollectionSource<T>(IReadOnlyList<T> items, Func<T, long>? t
         private int next = (int)((long)items.Count * subtask / parallelism);
         private readonly int end = (int)((long)items.Count * (subtask + 1) / parallelism);
 
+        // Arrays and lists are copied a batch-sized segment at a time instead of record by record. (A read-only span
+        // over a covariant array is safe: it is only read.)
+        private readonly T[]? array = items as T[];
+
         public override SourceStatus Read(SourceOutput<T> output)
         {
+            ReadOnlySpan<T> all = array is not null ? new ReadOnlySpan<T>(array)
+                : items is List<T> list ? CollectionsMarshal.AsSpan(list)
+                : default;
+            if (all.Length >= end)
+            {
+                int n = Math.Min(end - next, output.Room);
+                if (n > 0)
+                {
+                    var segment = all.Slice(next, n);
+                    if (timestamps is null) output.AddRange(segment);
+                    else output.AddRange(segment, timestamps);
+                    next += n;
+                }
+                return next < end ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
+            }
             while (next < end && !output.IsFull)
             {
                 var item = items[next++];

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Eddy.Runtime;
 
@@ -54,43 +57,7 @@ internal sealed class SourceDriver<T>(
             var batch = output.Batch;
             if (batch.Count > 0)
             {
-                var ts = batch.Timestamps;
-                if (assign is not null)
-                {
-                    var values = batch.Values;
-                    for (int i = 0; i < batch.Count; i++) ts[i] = assign(values[i]);
-                }
-                var splits = output.Splits;
-                if (generators.Length == 1)
-                {
-                    var g = generators[0];
-                    for (int i = 0; i < batch.Count; i++) g.OnTimestamp(ts[i]);
-                    lastData[0] = now;
-                }
-                else
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        generators[splits[i]].OnTimestamp(ts[i]);
-                        lastData[splits[i]] = now;
-                    }
-                }
-                for (int s = 0; s < splitIdle.Length; s++)
-                {
-                    if (splitIdle[s] && lastData[s] == now)
-                    {
-                        splitIdle[s] = false;
-                        valve.OnStatus(s, false, out _);
-                    }
-                }
-                metrics.RecordsIn += batch.Count;
-                metrics.BytesIn += output.Bytes;
-                metrics.LastRecordTimestamp = Stopwatch.GetTimestamp();
-                output.Bytes = 0;
-                task.UpdateIdle(false);
-                head.OnBatch(batch);
-                output.Batch = BatchPool<T>.Rent();
-                if (watermarkPerBatch) emitted = EmitWatermark(task, generators, valve, emitted);
+                emitted = EmitBatch(task, metrics, output, assign, generators, valve, lastData, splitIdle, now, emitted);
             }
 
             if (idleMs != long.MaxValue && splitCount > 0)
@@ -131,6 +98,87 @@ internal sealed class SourceDriver<T>(
         task.UpdateIdle(false);
         task.AdvanceWatermark(EventTime.MaxWatermark);
         head.OnEndOfInput();
+    }
+
+    /// <summary>
+    /// Timestamps, watermark bookkeeping and hand-over of one batch read. A method of its own (not part of the loop
+    /// in <see cref="Run"/>) so that it and the chain inlined into it get fully optimized tier-1 code: the loop runs
+    /// once per job and would only ever get on-stack-replacement code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long EmitBatch(StreamTask task, SubtaskMetrics metrics, SourceOutput<T> output, Func<T, long>? assign,
+        WatermarkGenerator[] generators, WatermarkValve valve, long[] lastData, bool[] splitIdle, long now, long emitted)
+    {
+        var batch = output.Batch;
+            var ts = batch.Timestamps;
+            int count = batch.Count;
+            var splits = output.Splits;
+            if (generators.Length == 1)
+            {
+                // One split: a generator only keeps the maximum, so feed it the batch's maximum once.
+                long max = assign is not null ? AssignAndMax(assign, batch.Values, ts, count) : Max(ts, count);
+                generators[0].OnTimestamp(max);
+                lastData[0] = now;
+            }
+            else
+            {
+                if (assign is not null) AssignAndMax(assign, batch.Values, ts, count);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    generators[splits[i]].OnTimestamp(ts[i]);
+                    lastData[splits[i]] = now;
+                }
+            }
+            for (int s = 0; s < splitIdle.Length; s++)
+            {
+                if (splitIdle[s] && lastData[s] == now)
+                {
+                    splitIdle[s] = false;
+                    valve.OnStatus(s, false, out _);
+                }
+            }
+            metrics.RecordsIn += batch.Count;
+            metrics.BytesIn += output.Bytes;
+            metrics.LastRecordTimestamp = Stopwatch.GetTimestamp();
+            output.Bytes = 0;
+            task.UpdateIdle(false);
+            head.OnBatch(batch);
+            output.Batch = BatchPool<T>.Rent();
+            if (watermarkPerBatch) emitted = EmitWatermark(task, generators, valve, emitted);
+        return emitted;
+    }
+
+    // Not inlined: the loops get their own tier-1 code with profile-guided delegate inlining, whereas the driver's
+    // loop runs once per job and only ever gets on-stack-replacement code.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long AssignAndMax(Func<T, long> assign, T[] values, long[] ts, int count)
+    {
+        long max = long.MinValue;
+        for (int i = 0; i < count; i++)
+        {
+            long t = assign(values[i]);
+            ts[i] = t;
+            if (t > max) max = t;
+        }
+        return max;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long Max(long[] ts, int count)
+    {
+        var span = ts.AsSpan(0, count);
+        long max = long.MinValue;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && span.Length >= Vector<long>.Count * 2)
+        {
+            var vmax = new Vector<long>(long.MinValue);
+            var lanes = MemoryMarshal.Cast<long, Vector<long>>(span);
+            foreach (var v in lanes) vmax = Vector.Max(vmax, v);
+            for (int l = 0; l < Vector<long>.Count; l++) max = Math.Max(max, vmax[l]);
+            i = lanes.Length * Vector<long>.Count;
+        }
+        for (; i < span.Length; i++) max = Math.Max(max, span[i]);
+        return max;
     }
 
     private static long EmitWatermark(StreamTask task, WatermarkGenerator[] generators, WatermarkValve valve, long emitted)

@@ -78,11 +78,18 @@ internal sealed class StreamTask
             cancel.ThrowIfCancellationRequested();
             if (!gate.TryTake(out var element, out int channel, 0))
             {
-                // Nothing queued: hand partial batches on before waiting, so that thin traffic is not delayed.
-                head.FlushAll();
-                long waitStart = Stopwatch.GetTimestamp();
-                bool got = gate.TryTake(out element, out channel, WaitMs());
-                Metrics.IdleTicks += Stopwatch.GetTimestamp() - waitStart;
+                // Nothing queued: spin briefly first (a busy producer delivers within microseconds), then hand
+                // partial batches on before sleeping, so that thin traffic is not delayed. Both count as idle.
+                long spinStart = Stopwatch.GetTimestamp();
+                bool got = gate.TrySpinTake(out element, out channel);
+                Metrics.IdleTicks += Stopwatch.GetTimestamp() - spinStart;
+                if (!got)
+                {
+                    head.FlushAll();
+                    long waitStart = Stopwatch.GetTimestamp();
+                    got = gate.TryTake(out element, out channel, WaitMs(), spin: false);
+                    Metrics.IdleTicks += Stopwatch.GetTimestamp() - waitStart;
+                }
                 if (!got)
                 {
                     FireTimers();

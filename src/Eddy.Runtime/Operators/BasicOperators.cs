@@ -51,10 +51,13 @@ public sealed class FlatMapOperator<TIn, TOut>(Action<TIn, Collector<TOut>> flat
     public override void OnBatch(Batch<TIn> batch)
     {
         var output = Out;
-        for (int i = 0; i < batch.Count; i++)
+        var values = batch.Values;
+        var timestamps = batch.Timestamps;
+        int n = batch.Count;
+        for (int i = 0; i < n; i++)
         {
-            output.CurrentTimestamp = batch.Timestamps[i];
-            flatMap(batch.Values[i], output);
+            output.CurrentTimestamp = timestamps[i];
+            flatMap(values[i], output);
         }
         BatchPool<TIn>.Return(batch);
     }
@@ -104,12 +107,15 @@ public sealed class ProcessOperator<TIn, TOut>(ProcessFunction<TIn, TOut> functi
     {
         var ctx = context!;
         var output = Out;
-        for (int i = 0; i < batch.Count; i++)
+        var values = batch.Values;
+        var timestamps = batch.Timestamps;
+        int n = batch.Count;
+        for (int i = 0; i < n; i++)
         {
-            long ts = batch.Timestamps[i];
+            long ts = timestamps[i];
             ctx.Timestamp = ts;
             output.CurrentTimestamp = ts;
-            function.ProcessElement(batch.Values[i], ctx, output);
+            function.ProcessElement(values[i], ctx, output);
         }
         BatchPool<TIn>.Return(batch);
     }
