@@ -90,15 +90,26 @@ public static class Harness
     {
         PrintMachine();
         Console.WriteLine($"events: {options.Events:N0}, runs: {options.Runs}, keys: {options.Keys:N0}, load average: {LoadAverage()}");
-        var genWatch = Stopwatch.StartNew();
-        var events = Generate((int)options.Events, options.Keys);
-        Console.WriteLine($"generated in {genWatch.Elapsed.TotalSeconds:F2} s ({(long)events.Length * Marshal.SizeOf<BenchEvent>() / (1 << 20)} MiB)");
-        var warmup = events.AsSpan(0, (int)Math.Min(events.Length, 2_000_000)).ToArray();
+        // Events per key count, generated before any timing (workloads (4) and (5) specify their own key counts).
+        var generated = new Dictionary<int, (BenchEvent[] Events, BenchEvent[] Warmup)>();
+        (BenchEvent[] Events, BenchEvent[] Warmup) EventsFor(int keys)
+        {
+            if (!generated.TryGetValue(keys, out var e))
+            {
+                var all = Generate((int)options.Events, keys);
+                e = (all, all.AsSpan(0, (int)Math.Min(all.Length, 2_000_000)).ToArray());
+                generated[keys] = e;
+            }
+            return e;
+        }
+        foreach (var k in workloads.Select(w => w.Keys ?? options.Keys).Distinct()) EventsFor(k);
+        Console.WriteLine($"generated {generated.Count} event set(s) of {options.Events:N0} ({options.Events * Marshal.SizeOf<BenchEvent>() / (1 << 20)} MiB each)");
         Console.WriteLine();
         Console.WriteLine($"{"workload",-18} {"best ev/s",14} {"median ev/s",14} {"B/event",9} {"CPU ns/ev",10} {"results",14}  runs (M ev/s)");
         int failures = 0;
         foreach (var w in workloads)
         {
+            var (events, warmup) = EventsFor(w.Keys ?? options.Keys);
             try
             {
                 // Warm up for a while (at least 3 runs, about 2 s) so that the timed runs see tier-1 code: tiered

@@ -8,7 +8,7 @@
 //       event i: Timestamp = i * 10 (ms), Key = pseudo-random in [0, keys) from a fixed-seed generator,
 //       Payload = pseudo-random int. Generated once, in memory, BEFORE any timing (Harness.Generate).
 //
-//   public sealed record Workload(string Name, string Description, Func<BenchEvent[], long> Run);
+//   public sealed record Workload(string Name, string Description, Func<BenchEvent[], long> Run, int? Keys = null);
 //       Run builds a job over the given events, executes it to its end and returns the number of results
 //       (records that reached the sink). Everything inside Run is timed; allocation is measured around it.
 //
@@ -42,8 +42,10 @@ public static class Program
         new("filter-rebalance", "(1) source | rebalance | filter -> counting sink: 2 tasks through an input gate", Harness.FilterRebalance),
         new("filter-p2", "(1) parallelism 2: 2 sources | rebalance | 2 x (filter -> counting sink): 4 tasks", Harness.FilterParallel2),
         new("filter-hash-p2", "(1) parallelism 2 with a hash exchange: 2 sources | keyBy(key) | 2 x (filter -> counting sink)", Harness.FilterHashParallel2),
-        // (2)-(5) window workloads plug in here, e.g.:
-        // new("tumbling", "(2) ...", WindowWorkloads.Tumbling),
+        new("tumbling", "(2) 1-minute tumbling count per key, 10,000 keys", WindowWorkloads.TumblingCount, 10_000),
+        new("sliding", "(3) 1-minute windows sliding by 10 s, count per key, 10,000 keys", WindowWorkloads.SlidingCount, 10_000),
+        new("session-5s", "(4) session windows, 5 s gap, count per key, 100,000 keys", WindowWorkloads.Session5sCount, 100_000),
+        new("session-30s", "(5) session windows, 30 s gap, count per key, 1,000 keys", WindowWorkloads.Session30sCount, 1_000),
     ];
 
     public static int Main(string[] args)
@@ -75,7 +77,8 @@ public static class Program
 public readonly record struct BenchEvent(long Timestamp, int Key, int Payload);
 
 /// <summary>A named benchmark: builds and runs a job over the events and returns the number of results.</summary>
-public sealed record Workload(string Name, string Description, Func<BenchEvent[], long> Run);
+/// <summary>A benchmark: its events have <see cref="Keys"/> distinct keys (default: the --keys option).</summary>
+public sealed record Workload(string Name, string Description, Func<BenchEvent[], long> Run, int? Keys = null);
 
 public sealed record Options(List<string> Names, long Events, int Runs, int Keys, bool List)
 {
