@@ -131,3 +131,53 @@ public class LabExampleTests : IDisposable
         }
     }
 }
+
+public class TableApiTests
+{
+    [Fact]
+    public async Task The_lab_aggregation_written_with_the_table_api_matches_its_sql()
+    {
+        var dir = Directory.CreateTempSubdirectory("eddy-tapi-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "events.jsonl");
+            var gen = StreamEnvironment.Create();
+            gen.FromSource(new WebTrafficSource(new WebTrafficOptions { Count = 2000, Seed = 5, EventsPerSecond = 2, LateShare = 0 }).AsRows())
+                .SinkTo(FileSink.ToFile(new FileConnectorOptions(file, FileFormat.JsonLines), WebTrafficEvent.Schema));
+            await gen.ExecuteAsync();
+
+            var output = new StringWriter();
+            var tEnv = Eddy.Sql.TableApi.TableEnvironment.Create(output);
+            await tEnv.ExecuteSqlAsync($$"""
+                CREATE TABLE events (host STRING, event_time STRING,
+                  window_timestamp AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+                  WATERMARK FOR window_timestamp AS window_timestamp - INTERVAL '15' SECOND)
+                WITH ('connector' = 'filesystem', 'path' = '{{file}}', 'format' = 'json');
+                CREATE TABLE processed_events_aggregated (event_hour TIMESTAMP(3), host STRING, num_hits BIGINT) WITH ('connector' = 'print');
+                """);
+            var table = tEnv.FromPath("events")
+                .Window(Eddy.Sql.TableApi.Tumble.Over(TimeSpan.FromMinutes(5)).On("window_timestamp").As("w"))
+                .GroupBy("w", "host")
+                .Select("w.start AS event_hour", "host", "host.count AS num_hits");
+            var result = await table.ExecuteInsertAsync("processed_events_aggregated");
+            Assert.Equal(JobStatus.Finished, result.Status);
+            var fromApi = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToList();
+
+            var sql = SessionTests.Run($$"""
+                CREATE TABLE events (host STRING, event_time STRING,
+                  ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), WATERMARK FOR ts AS ts - INTERVAL '15' SECOND)
+                WITH ('connector' = 'filesystem', 'path' = '{{file}}', 'format' = 'json');
+                CREATE TABLE out_t (event_hour TIMESTAMP(3), host STRING, num_hits BIGINT) WITH ('connector' = 'print');
+                INSERT INTO out_t SELECT window_start, host, COUNT(*) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '5' MINUTE))
+                GROUP BY window_start, window_end, host;
+                """).Order(StringComparer.Ordinal).ToList();
+            Assert.NotEmpty(fromApi);
+            Assert.Equal(sql, fromApi);
+            Assert.Contains("GROUP BY TUMBLE(window_timestamp, INTERVAL '300' SECOND), host", table.ToSql());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
