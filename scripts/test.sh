@@ -21,24 +21,23 @@ for proj in tests/*/*.csproj; do
   name=$(basename "$proj" .csproj)
   echo "== $name"
   out="$log_dir/$name.log"
-  if ! dotnet test "$proj" -c "$config" --no-build -nologo --logger "console;verbosity=normal" >"$out" 2>&1; then
+  trx="$name.trx"
+  if ! dotnet test "$proj" -c "$config" --no-build -nologo --logger "console;verbosity=minimal" \
+      --logger "trx;LogFileName=$trx" --results-directory "$log_dir" >"$out" 2>&1; then
     status=1
   fi
-  # Show failures in full, the rest as a summary.
-  grep -E '^\s+(Failed|Error Message|Stack Trace)|^\s{2,}at |Assert\.' "$out" | head -200 || true
-  line=$(grep -E '(Passed|Failed)!\s+-\s+Failed:' "$out" | tail -1 || true)
-  if [ -z "$line" ]; then
-    echo "   $name: no test summary (see output below)"
-    tail -40 "$out"
+  # Failures in full (minimal verbosity prints only failing tests and the summary).
+  grep -vE '^\s*$' "$out" | grep -vE '^(Test run for|A total of|Results File)' | head -300 || true
+  counters=$(grep -o '<Counters [^>]*>' "$log_dir/$trx" 2>/dev/null || true)
+  if [ -z "$counters" ]; then
+    echo "   $name: the test run produced no results (see above)"
     status=1
     failed=$((failed + 1))
     continue
   fi
-  echo "   $line"
-  f=$(sed -E 's/.*Failed:\s+([0-9]+).*/\1/' <<<"$line")
-  p=$(sed -E 's/.*Passed:\s+([0-9]+).*/\1/' <<<"$line")
-  s=$(sed -E 's/.*Skipped:\s+([0-9]+).*/\1/' <<<"$line")
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  count() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
+  p=$(count passed); f=$(count failed); t=$(count total); e=$(count executed)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + t - e))
 done
 
 if [ "$failed" -gt 0 ]; then status=1; fi
