@@ -23,6 +23,17 @@ public interface ITableConnector
     Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context);
 }
 
+/// <summary>
+/// A connector that reads or writes row structs directly (no generic <see cref="Row"/> per record): the planner
+/// prefers it when present. <typeparamref name="T"/> is the struct of the table's decoded columns (a field per column).
+/// </summary>
+public interface ITypedTableConnector : ITableConnector
+{
+    Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context);
+
+    Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context);
+}
+
 /// <summary>The connectors SQL knows by name; later connector packages add theirs with <see cref="Register"/>.</summary>
 public static class TableConnectors
 {
@@ -143,8 +154,16 @@ internal sealed class PrintConnector : ITableConnector
     }
 }
 
-internal sealed class BlackholeConnector : ITableConnector
+internal sealed class BlackholeConnector : ITypedTableConnector
 {
+    public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context) => null;
+
+    public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context)
+    {
+        TableConnectors.RequireKnown(table, ["sink.parallelism"]);
+        return new BlackholeSink<T>();
+    }
+
     public string Name => "blackhole";
 
     public bool AcceptsUpdates(TableDef table) => true;
@@ -194,7 +213,7 @@ internal sealed class WebTrafficConnector : ITableConnector
         public override bool IsBounded => inner.IsBounded;
 
         public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
-            new Eddy.Sql.Operators.ConvertingSource<Row>(inner, (row, _) =>
+            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, (row, _) =>
             {
                 var fields = new object?[positions.Length];
                 for (int i = 0; i < positions.Length; i++) fields[i] = row[positions[i]];

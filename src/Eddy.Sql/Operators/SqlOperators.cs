@@ -4,19 +4,20 @@ using Eddy.Windows;
 namespace Eddy.Sql.Operators;
 
 /// <summary>
-/// A connector's row source seen as a source of row structs: each batch of generic rows is converted in the reader,
-/// so that split ids (per-partition watermarks) and source timestamps pass through unchanged.
+/// A connector's source seen as a source of row structs: each batch (of generic rows, or of the connector's own
+/// structs) is converted in the reader, so that split ids (per-partition watermarks) and source timestamps pass
+/// through unchanged and event time can be read from computed columns at the source.
 /// </summary>
-public sealed class ConvertingSource<T>(Source<Row> inner, Func<Row, long, T> convert) : Source<T>
+public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Func<TIn, long, T> convert) : Source<T>
 {
     public override bool IsBounded => inner.IsBounded;
 
     public override SourceReader<T> CreateReader(SourceReaderContext context) =>
         new Reader(inner.CreateReader(context), convert, context.Clock);
 
-    private sealed class Reader(SourceReader<Row> reader, Func<Row, long, T> convert, TimeProvider clock) : SourceReader<T>
+    private sealed class Reader(SourceReader<TIn> reader, Func<TIn, long, T> convert, TimeProvider clock) : SourceReader<T>
     {
-        private readonly SourceOutput<Row> buffer = new();
+        private readonly SourceOutput<TIn> buffer = new();
         private readonly List<int> splits = [];
 
         public override int SplitCount => reader.SplitCount;
@@ -29,7 +30,7 @@ public sealed class ConvertingSource<T>(Source<Row> inner, Func<Row, long, T> co
             for (int i = 0; i < batch.Count; i++) output.Add(convert(batch.Values[i], now), batch.Timestamps[i], splits[i]);
             output.Bytes += buffer.Bytes;
             buffer.Bytes = 0;
-            BatchPool<Row>.Return(batch);
+            BatchPool<TIn>.Return(batch);
             return status;
         }
 

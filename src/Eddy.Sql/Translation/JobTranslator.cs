@@ -86,23 +86,40 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     private DataStream<TRow> TranslateScan<TDecoded, TRow>(ScanPlan scan)
     {
         var connector = TableConnectors.Find(scan.Table);
-        var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
-        var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
-        Func<Row, long, TRow> convert;
-        if (typeof(TDecoded) == typeof(TRow) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x))
+        bool identity = typeof(TDecoded) == typeof(TRow) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
+        var project = identity ? null : ExpressionCompiler.CompileRowFunction<TDecoded, TRow>(scan.Projections, null, scan.Schema);
+        Source<TRow> rows;
+        if (connector is ITypedTableConnector typed && typed.CreateTypedSource<TDecoded>(scan.Table, scan.Decoded, connectors) is { } direct)
         {
-            var same = (Func<Row, TRow>)(object)fromRow;
-            convert = (row, _) => same(row);
+            // The connector makes row structs itself: no generic row, no boxing per record.
+            rows = project is null
+                ? (Source<TRow>)(object)direct
+                : new ConvertingSource<TDecoded, TRow>(direct, (decoded, now) =>
+                {
+                    project(ref decoded, out var result, now);
+                    return result;
+                });
         }
         else
         {
-            var project = ExpressionCompiler.CompileRowFunction<TDecoded, TRow>(scan.Projections, null, scan.Schema);
-            convert = (row, now) =>
+            var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
+            var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
+            Func<Row, long, TRow> convert;
+            if (project is null)
             {
-                var decoded = fromRow(row);
-                project(ref decoded, out var result, now);
-                return result;
-            };
+                var same = (Func<Row, TRow>)(object)fromRow;
+                convert = (row, _) => same(row);
+            }
+            else
+            {
+                convert = (row, now) =>
+                {
+                    var decoded = fromRow(row);
+                    project(ref decoded, out var result, now);
+                    return result;
+                };
+            }
+            rows = new ConvertingSource<Row, TRow>(source, convert);
         }
         var strategy = WatermarkStrategy<TRow>.NoWatermarks();
         if (scan.RowtimeIndex is { } rt)
@@ -115,7 +132,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
                 TimestampAssigner = RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
             };
         }
-        return env.FromSource(new ConvertingSource<TRow>(source, convert), strategy, $"Source: {scan.Table.Name}");
+        return env.FromSource(rows, strategy, $"Source: {scan.Table.Name}");
     }
 
     /// <summary>Reads a rowtime field as epoch ms; a NULL rowtime fails the job with the column named, as Flink does.</summary>
@@ -143,7 +160,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
 
     private static Type KeyType(IReadOnlyList<BoundExpr> keys)
     {
-        var types = keys.Select(k => ExpressionCompiler.ValueType(k.Type)).ToArray();
+        var types = keys.Select(KeyFieldType).ToArray();
         return types.Length switch
         {
             0 => typeof(ValueTuple),
@@ -152,12 +169,20 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         };
     }
 
+    /// <summary>NOT NULL keys hash and compare as their plain CLR type; nullable ones as their nullable representation.</summary>
+    private static Type KeyFieldType(BoundExpr key) => key.Type.Nullable ? ExpressionCompiler.ValueType(key.Type) : key.Type.ClrType;
+
     private static Func<TIn, TKey> KeySelector<TIn, TKey>(IReadOnlyList<BoundExpr> keys)
     {
         var row = LinqExpr.Parameter(typeof(TIn), "row");
         LinqExpr body = keys.Count == 0
             ? LinqExpr.Default(typeof(TKey))
-            : LinqExpr.New(typeof(TKey).GetConstructors()[0], keys.Select(k => ExpressionCompiler.Compile(k, row)));
+            : LinqExpr.New(typeof(TKey).GetConstructors()[0], keys.Select(k =>
+            {
+                var value = ExpressionCompiler.Compile(k, row);
+                var type = KeyFieldType(k);
+                return value.Type == type ? value : LinqExpr.Convert(value, type);
+            }));
         return LinqExpr.Lambda<Func<TIn, TKey>>(body, row).Compile();
     }
 
@@ -273,8 +298,10 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     private object TranslateSink<TRow>(DataStream<TRow> input, SinkPlan sink)
     {
         var connector = TableConnectors.Find(sink.Table);
-        var target = connector.CreateSink(sink.Table, sink.Table.SinkSchema, connectors);
-        var stream = ToRowSink(input, sink.Table.SinkSchema, target, $"Sink: {sink.Table.Name}");
+        var name = $"Sink: {sink.Table.Name}";
+        var stream = connector is ITypedTableConnector typed && typed.CreateTypedSink<TRow>(sink.Table, sink.Table.SinkSchema, connectors) is { } direct
+            ? input.SinkTo(direct, name)
+            : ToRowSink(input, sink.Table.SinkSchema, connector.CreateSink(sink.Table, sink.Table.SinkSchema, connectors), name);
         if (sink.Table.Options.TryGetValue("sink.parallelism", out var p))
         {
             if (!int.TryParse(p, out int parallelism) || parallelism < 1)

@@ -1,0 +1,140 @@
+using System.Linq.Expressions;
+using Eddy.Runtime;
+using Eddy.Sql;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+
+namespace Eddy.Bench;
+
+/// <summary>
+/// The SQL versions of workloads (1)-(5): the same events, read through a table connector that makes row structs
+/// directly, planned from SQL text (planning is inside the timing, as building the typed jobs is), written to a
+/// counting sink. Each runs at parallelism 1 and is compared with its typed twin.
+/// </summary>
+public static class SqlWorkloads
+{
+    private const string Events = """
+        CREATE TABLE events (
+          ts BIGINT NOT NULL, k INT NOT NULL, payload INT NOT NULL,
+          rt AS TO_TIMESTAMP_LTZ(ts, 3),
+          WATERMARK FOR rt AS rt
+        ) WITH ('connector' = 'bench-events');
+        """;
+
+    public static long Filter(BenchEvent[] events) => Run(events, """
+        CREATE TABLE counted (ts BIGINT, k INT, payload INT) WITH ('connector' = 'bench-count');
+        INSERT INTO counted SELECT ts, k, payload FROM events WHERE payload <> 0 OR k >= 0;
+        """);
+
+    public static long Tumbling(BenchEvent[] events) => Window(events, "TUMBLE(TABLE events, DESCRIPTOR(rt), INTERVAL '1' MINUTE)");
+
+    public static long Sliding(BenchEvent[] events) =>
+        Window(events, "HOP(TABLE events, DESCRIPTOR(rt), INTERVAL '10' SECOND, INTERVAL '1' MINUTE)");
+
+    public static long Session5s(BenchEvent[] events) =>
+        Window(events, "SESSION(TABLE events PARTITION BY k, DESCRIPTOR(rt), INTERVAL '5' SECOND)");
+
+    public static long Session30s(BenchEvent[] events) =>
+        Window(events, "SESSION(TABLE events PARTITION BY k, DESCRIPTOR(rt), INTERVAL '30' SECOND)");
+
+    private static long Window(BenchEvent[] events, string tvf) => Run(events, $"""
+        CREATE TABLE counted (k INT, window_start TIMESTAMP(3), n BIGINT) WITH ('connector' = 'bench-count');
+        INSERT INTO counted SELECT k, window_start, COUNT(*) FROM TABLE({tvf}) GROUP BY window_start, window_end, k;
+        """);
+
+    private static long Run(BenchEvent[] events, string job)
+    {
+        BenchConnector.Events = events;
+        BenchConnector.Counted = 0;
+        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var jobs = session.Execute(Events + job);
+        var result = jobs[0].Environment.ExecuteAsync("sql-bench").GetAwaiter().GetResult();
+        if (result.Failure is not null) throw result.Failure;
+        return Interlocked.Read(ref BenchConnector.Counted);
+    }
+
+    /// <summary>Registers the benchmark's connectors: 'bench-events' (the in-memory events) and 'bench-count'.</summary>
+    public static void Register() => TableConnectors.Register(new BenchConnector());
+
+    private sealed class BenchConnector : ITypedTableConnector
+    {
+        public static BenchEvent[] Events = [];
+        public static long Counted;
+
+        public string Name => "bench-events";
+
+        public bool AcceptsUpdates(TableDef table) => true;
+
+        public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+            throw new NotSupportedException("the benchmark source makes row structs only");
+
+        public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+            throw new NotSupportedException("the benchmark sink counts row structs only");
+
+        public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context)
+        {
+            // Compiled once per job: BenchEvent → the table's struct (ts, k, payload).
+            var e = Expression.Parameter(typeof(BenchEvent), "e");
+            var r = Expression.Variable(typeof(T), "r");
+            var body = Expression.Block([r],
+                Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 0)), Expression.Property(e, nameof(BenchEvent.Timestamp))),
+                Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 1)), Expression.Property(e, nameof(BenchEvent.Key))),
+                Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 2)), Expression.Property(e, nameof(BenchEvent.Payload))),
+                r);
+            var convert = Expression.Lambda<Func<BenchEvent, T>>(body, e).Compile();
+            return new ArraySource<T>(Events, convert);
+        }
+
+        public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context) => new Counter<T>();
+
+        private sealed class ArraySource<T>(BenchEvent[] events, Func<BenchEvent, T> convert) : Source<T>
+        {
+            public override bool IsBounded => true;
+
+            public override SourceReader<T> CreateReader(SourceReaderContext context) => new Reader(events, convert);
+
+            private sealed class Reader(BenchEvent[] events, Func<BenchEvent, T> convert) : SourceReader<T>
+            {
+                private int next;
+
+                public override SourceStatus Read(SourceOutput<T> output)
+                {
+                    int n = Math.Min(output.Room, events.Length - next);
+                    for (int i = 0; i < n; i++) output.Add(convert(events[next + i]), events[next + i].Timestamp);
+                    next += n;
+                    return next < events.Length ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
+                }
+            }
+        }
+
+        private sealed class Counter<T> : Sink<T>
+        {
+            public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer();
+
+            private sealed class Writer : SinkWriter<T>
+            {
+                public override void Write(Batch<T> batch) => Interlocked.Add(ref Counted, batch.Count);
+            }
+        }
+    }
+
+    /// <summary>'bench-count' is the same connector under the sink's name.</summary>
+    public static void RegisterSink() => TableConnectors.Register(new CountAlias());
+
+    private sealed class CountAlias : ITypedTableConnector
+    {
+        private readonly BenchConnector inner = new();
+
+        public string Name => "bench-count";
+
+        public bool AcceptsUpdates(TableDef table) => true;
+
+        public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) => inner.CreateSource(table, decoded, context);
+
+        public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) => inner.CreateSink(table, schema, context);
+
+        public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context) => null;
+
+        public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context) => inner.CreateTypedSink<T>(table, schema, context);
+    }
+}
