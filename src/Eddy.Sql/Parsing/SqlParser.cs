@@ -34,6 +34,15 @@ public sealed class SqlParser
     private static readonly string[] ClauseKeywords =
         ["FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "JOIN", "WINDOW", "ON"];
 
+    /// <summary>Keywords that start a clause or table element: the likeliest intent behind a misspelled word that was
+    /// read as an alias or column name. Tried before the full keyword list.</summary>
+    private static readonly string[] StructuralKeywords =
+    [
+        "SELECT", "FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "JOIN", "LEFT",
+        "RIGHT", "INNER", "FULL", "CROSS", "WINDOW", "ON", "USING", "WATERMARK", "PRIMARY", "CONSTRAINT", "METADATA", "VIRTUAL",
+        "COMMENT", "PARTITIONED", "WITH", "AS", "INSERT", "INTO", "TABLE", "VALUES", "LATERAL", "UNNEST", "DISTINCT",
+    ];
+
     private readonly string text;
     private readonly string? fileName;
     private readonly List<Token> tokens;
@@ -186,7 +195,8 @@ public sealed class SqlParser
         if (t.Kind == TokenKind.Word)
         {
             if (candidates is not null) suggestion = Nearest(t.Text, candidates);
-            if (suggestion is null && t.Keyword == Keyword.None) suggestion = Nearest(t.Text, Keywords.All);
+            if (suggestion is null && t.Keyword == Keyword.None)
+                suggestion = Nearest(t.Text, StructuralKeywords) ?? Nearest(t.Text, Keywords.All);
             if (suggestion is not null) reason += $" (did you mean '{suggestion}'?)";
         }
         if (suggestion is null && p > 0)
@@ -194,7 +204,7 @@ public sealed class SqlParser
             var prev = tokens[p - 1];
             if (prev.Kind == TokenKind.Word && prev.Keyword == Keyword.None)
             {
-                suggestion = Nearest(prev.Text, Keywords.All);
+                suggestion = Nearest(prev.Text, StructuralKeywords) ?? Nearest(prev.Text, Keywords.All);
                 if (suggestion is not null) reason += $" (did you mean '{suggestion}' instead of '{prev.Text}'?)";
             }
         }
@@ -1768,7 +1778,7 @@ public sealed class SqlParser
         ExpectSymbol("(");
         var args = new List<Expr>();
         bool distinct = false, star = false;
-        if (IsSymbol("*") && PeekAt(1).IsSymbol(")"))
+        if (IsSymbol("*"))
         {
             Advance();
             star = true;
