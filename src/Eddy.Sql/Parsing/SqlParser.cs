@@ -472,13 +472,13 @@ public sealed class SqlParser
         }
         if (Is(Keyword.CONSTRAINT) || Is(Keyword.PRIMARY))
         {
-            int pkStart = p;
             Identifier? constraintName = null;
             if (Accept(Keyword.CONSTRAINT)) constraintName = IdentifierRule("a constraint name");
             Expect(Keyword.PRIMARY);
             Expect(Keyword.KEY);
             bool notEnforced = AcceptNotEnforced();
-            primaryKey = new PrimaryKeySpec(new[] { name }, constraintName, notEnforced) { Span = S(pkStart) };
+            // The span covers the column definition, so that it contains the column name.
+            primaryKey = new PrimaryKeySpec(new[] { name }, constraintName, notEnforced) { Span = S(start) };
         }
         string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
         return new PhysicalColumn(name, type, comment) { Span = S(start) };
