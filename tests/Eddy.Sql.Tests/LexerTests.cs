@@ -72,9 +72,11 @@ public class LexerTests
     }
 
     [Fact]
-    public void Hints_are_skipped_like_comments()
+    public void Hints_are_single_tokens()
     {
-        var t = Lex("t /*+ OPTIONS('a'='b') */ x");
-        Assert.Equal(["t", "x", ""], t.Select(x => x.Text));
+        var t = Lex("t /*+ OPTIONS('a'='b') */ x /* plain */ y");
+        Assert.Equal([TokenKind.Word, TokenKind.Hint, TokenKind.Word, TokenKind.Word, TokenKind.EndOfInput], t.Select(x => x.Kind));
+        Assert.Equal(" OPTIONS('a'='b') ", t[1].Text);
+        Assert.Equal(new SourceSpan(2, 23, 1, 3), t[1].Span);
     }
 }

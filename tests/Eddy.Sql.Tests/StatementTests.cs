@@ -76,7 +76,7 @@ public class StatementTests
         Assert.Empty(t.Columns);
         var q = Assert.IsType<SelectQuery>(t.AsQuery);
         Assert.Equal(2, q.Items.Count);
-        Assert.Equal(new NamedTableRef(P.Name("t1"), null, NoIds, null, NodeList<TableOption>.Empty), q.From);
+        Assert.Equal(new NamedTableRef(P.Name("t1"), null, NoIds, null, NodeList<SqlHint>.Empty), q.From);
     }
 
     [Fact]

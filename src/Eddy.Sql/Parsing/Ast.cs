@@ -186,7 +186,7 @@ public sealed record Query(
 
 public sealed record CommonTableExpression(Identifier Name, NodeList<Identifier> Columns, QueryExpr Query) : SqlNode;
 
-/// <summary><c>SELECT [DISTINCT] items [FROM] [WHERE] [GROUP BY] [HAVING] [WINDOW]</c>.</summary>
+/// <summary><c>SELECT [/*+ hints */] [DISTINCT] items [FROM] [WHERE] [GROUP BY] [HAVING] [WINDOW]</c>.</summary>
 public sealed record SelectQuery(
     bool Distinct,
     NodeList<SelectItem> Items,
@@ -194,7 +194,8 @@ public sealed record SelectQuery(
     Expr? Where,
     NodeList<Expr> GroupBy,
     Expr? Having,
-    NodeList<NamedWindow> Windows) : QueryExpr;
+    NodeList<NamedWindow> Windows,
+    NodeList<SqlHint> Hints) : QueryExpr;
 
 public enum SetOperator
 {
@@ -244,7 +245,14 @@ public sealed record NamedTableRef(
     Identifier? Alias,
     NodeList<Identifier> ColumnAliases,
     Expr? SystemTimeAsOf,
-    NodeList<TableOption> Hints) : TableRef;
+    NodeList<SqlHint> Hints) : TableRef;
+
+/// <summary>
+/// One hint from a <c>/*+ ... */</c> comment: <c>OPTIONS('k' = 'v')</c> (key-value <see cref="Options"/>),
+/// <c>BROADCAST(t1, t2)</c> (plain <see cref="Arguments"/>), or a bare name. Hints are recognised after a table name
+/// and right after SELECT; anywhere else they are ignored like comments.
+/// </summary>
+public sealed record SqlHint(Identifier Name, NodeList<TableOption> Options, NodeList<string> Arguments) : SqlNode;
 
 /// <summary><c>[LATERAL] (query) [AS] alias [(cols)]</c>.</summary>
 public sealed record SubqueryRef(QueryExpr Query, Identifier? Alias, NodeList<Identifier> ColumnAliases, bool Lateral = false) : TableRef;

@@ -46,13 +46,33 @@ public sealed class SqlParser
     private readonly string text;
     private readonly string? fileName;
     private readonly List<Token> tokens;
+    private readonly Dictionary<int, Token>? hintBefore;
     private int p;
 
     private SqlParser(string text, string? fileName)
+        : this(text, fileName, Lexer.Tokenize(text, fileName))
+    {
+    }
+
+    private SqlParser(string text, string? fileName, List<Token> all)
     {
         this.text = text;
         this.fileName = fileName;
-        tokens = Lexer.Tokenize(text, fileName);
+        // Hint comments are kept aside, keyed by the index of the token that follows them.
+        if (all.Exists(t => t.Kind == TokenKind.Hint))
+        {
+            tokens = new List<Token>(all.Count);
+            hintBefore = [];
+            foreach (var t in all)
+            {
+                if (t.Kind == TokenKind.Hint) hintBefore[tokens.Count] = t;
+                else tokens.Add(t);
+            }
+        }
+        else
+        {
+            tokens = all;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -1124,6 +1144,7 @@ public sealed class SqlParser
     {
         int start = p;
         Expect(Keyword.SELECT);
+        var hints = Hints();
         bool distinct = Accept(Keyword.DISTINCT);
         if (!distinct) Accept(Keyword.ALL);
         var items = new List<SelectItem>();
@@ -1166,7 +1187,70 @@ public sealed class SqlParser
             while (AcceptSymbol(","));
             windows = list;
         }
-        return new SelectQuery(distinct, items, from, where, groupBy, having, windows) { Span = S(start) };
+        return new SelectQuery(distinct, items, from, where, groupBy, having, windows, hints) { Span = S(start) };
+    }
+
+    /// <summary>The hints written just before the current token, if any.</summary>
+    private NodeList<SqlHint> Hints()
+    {
+        if (hintBefore is null || !hintBefore.TryGetValue(p, out var hint)) return NodeList<SqlHint>.Empty;
+        // Lex the inside of /*+ ... */ in place, so positions stay those of the script.
+        int innerStart = hint.Span.Offset + 3;
+        int innerEnd = hint.Span.End - 2;
+        int lineStart = text.LastIndexOf('\n', Math.Max(0, innerStart - 1)) + 1;
+        int line = hint.Span.Line + text.AsSpan(hint.Span.Offset, innerStart - hint.Span.Offset).Count('\n');
+        var inner = new Lexer(text, fileName, innerStart, innerEnd, line, lineStart).Run();
+        var sub = new SqlParser(text, fileName, inner);
+        var list = new List<SqlHint>();
+        do
+        {
+            list.Add(sub.HintItem());
+        }
+        while (sub.AcceptSymbol(","));
+        sub.ExpectEnd();
+        return list;
+    }
+
+    private SqlHint HintItem()
+    {
+        int start = p;
+        var name = IdentifierRule("a hint name such as OPTIONS");
+        var options = new List<TableOption>();
+        var args = new List<string>();
+        if (AcceptSymbol("("))
+        {
+            if (!IsSymbol(")"))
+            {
+                do
+                {
+                    int itemStart = p;
+                    var t = Cur;
+                    if (t.Kind is not (TokenKind.String or TokenKind.Word or TokenKind.QuotedIdentifier or TokenKind.Integer or TokenKind.Decimal))
+                        throw Fail("a hint option or argument");
+                    Advance();
+                    string key = t.Text;
+                    while (t.Kind != TokenKind.String && IsSymbol(".") && PeekAt(1).Kind is TokenKind.Word or TokenKind.QuotedIdentifier)
+                    {
+                        Advance();
+                        key += "." + Advance().Text;
+                    }
+                    if (AcceptSymbol("="))
+                    {
+                        string value = ExpectString("a hint option value string");
+                        options.Add(new TableOption(key, value) { Span = S(itemStart) });
+                    }
+                    else
+                    {
+                        args.Add(key);
+                    }
+                }
+                while (AcceptSymbol(","));
+            }
+            ExpectSymbol(")");
+        }
+        if (options.Count > 0 && args.Count > 0)
+            throw new SqlParseException("a hint takes either 'key' = 'value' options or plain arguments, not both", S(start), text, fileName);
+        return new SqlHint(name, options, args) { Span = S(start) };
     }
 
     private Expr GroupingElement()
@@ -1359,6 +1443,7 @@ public sealed class SqlParser
             return inner;
         }
         var name = ObjectNameRule("a table name");
+        var hints = Hints();
         Expr? asOf = null;
         if (Is(Keyword.FOR) && PeekAt(1).Is(Keyword.SYSTEM_TIME))
         {
@@ -1370,7 +1455,7 @@ public sealed class SqlParser
         }
         var tableAlias = OptionalAlias();
         var columnAliases = tableAlias is null ? NodeList<Identifier>.Empty : OptionalColumnAliases();
-        return new NamedTableRef(name, tableAlias, columnAliases, asOf, NodeList<TableOption>.Empty) { Span = S(start) };
+        return new NamedTableRef(name, tableAlias, columnAliases, asOf, hints) { Span = S(start) };
     }
 
     private TableFunctionRef TableFunction(int start, bool lateral)

@@ -456,6 +456,11 @@ public static class SqlPrinter
         private void Select(SelectQuery s)
         {
             sb.Append("SELECT ");
+            if (!s.Hints.IsEmpty)
+            {
+                Hints(s.Hints);
+                sb.Append(' ');
+            }
             if (s.Distinct) sb.Append("DISTINCT ");
             for (int i = 0; i < s.Items.Count; i++)
             {
@@ -493,6 +498,31 @@ public static class SqlPrinter
                     WindowSpec(s.Windows[i].Spec, forceParens: true);
                 }
             }
+        }
+
+        private void Hints(NodeList<SqlHint> hints)
+        {
+            sb.Append("/*+ ");
+            for (int i = 0; i < hints.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                var h = hints[i];
+                Id(h.Name);
+                if (h.Options.IsEmpty && h.Arguments.IsEmpty) continue;
+                sb.Append('(');
+                for (int k = 0; k < h.Options.Count; k++)
+                {
+                    if (k > 0) sb.Append(", ");
+                    Option(h.Options[k]);
+                }
+                for (int k = 0; k < h.Arguments.Count; k++)
+                {
+                    if (k > 0) sb.Append(", ");
+                    AppendIdentifier(sb, h.Arguments[k]);
+                }
+                sb.Append(')');
+            }
+            sb.Append(" */");
         }
 
         private void SelectItem(SelectItem item)
@@ -547,13 +577,8 @@ public static class SqlPrinter
                     Name(n.Name);
                     if (!n.Hints.IsEmpty)
                     {
-                        sb.Append(" /*+ OPTIONS(");
-                        for (int i = 0; i < n.Hints.Count; i++)
-                        {
-                            if (i > 0) sb.Append(", ");
-                            Option(n.Hints[i]);
-                        }
-                        sb.Append(") */");
+                        sb.Append(' ');
+                        Hints(n.Hints);
                     }
                     if (n.SystemTimeAsOf is not null)
                     {
