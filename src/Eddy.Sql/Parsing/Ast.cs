@@ -51,7 +51,7 @@ public abstract record Statement : SqlNode;
 
 /// <summary>
 /// <c>CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name (columns, constraints) [COMMENT] [PARTITIONED BY]
-/// WITH (options) [AS query]</c>.
+/// WITH (options) [LIKE source (options)] [AS query]</c>.
 /// </summary>
 public sealed record CreateTable(
     ObjectName Name,
@@ -62,6 +62,7 @@ public sealed record CreateTable(
     NodeList<Identifier> PartitionedBy,
     NodeList<TableOption> Options,
     QueryExpr? AsQuery,
+    TableLike? Like = null,
     bool Temporary = false,
     bool IfNotExists = false,
     bool OrReplace = false) : Statement;
@@ -91,6 +92,41 @@ public sealed record PrimaryKeySpec(NodeList<Identifier> Columns, Identifier? Co
 
 /// <summary><c>'key' = 'value'</c> in a WITH clause. <c>${NAME}</c> references are kept verbatim.</summary>
 public sealed record TableOption(string Key, string Value) : SqlNode;
+
+public enum LikeStrategy
+{
+    Including,
+    Excluding,
+    Overwriting,
+}
+
+public enum LikeFeature
+{
+    All,
+    Constraints,
+    Partitions,
+    Generated,
+    Options,
+    Watermarks,
+    Metadata,
+}
+
+/// <summary><c>INCLUDING ALL</c>, <c>EXCLUDING OPTIONS</c>, <c>OVERWRITING WATERMARKS</c>, ...</summary>
+public sealed record LikeOption(LikeStrategy Strategy, LikeFeature Feature) : SqlNode;
+
+/// <summary><c>LIKE source [(INCLUDING ALL, OVERWRITING OPTIONS, ...)]</c> in CREATE TABLE.</summary>
+public sealed record TableLike(ObjectName Source, NodeList<LikeOption> Options) : SqlNode;
+
+/// <summary><c>CREATE CATALOG [IF NOT EXISTS] name [COMMENT '...'] WITH (options)</c>.</summary>
+public sealed record CreateCatalog(Identifier Name, NodeList<TableOption> Options, string? Comment = null, bool IfNotExists = false) : Statement;
+
+public sealed record DropCatalog(Identifier Name, bool IfExists = false) : Statement;
+
+/// <summary><c>CREATE DATABASE [IF NOT EXISTS] [catalog.]name [COMMENT '...'] [WITH (options)]</c>.</summary>
+public sealed record CreateDatabase(ObjectName Name, NodeList<TableOption> Options, string? Comment = null, bool IfNotExists = false) : Statement;
+
+/// <summary><c>DROP DATABASE [IF EXISTS] name [RESTRICT | CASCADE]</c>.</summary>
+public sealed record DropDatabase(ObjectName Name, bool IfExists = false, bool Cascade = false) : Statement;
 
 public sealed record DropTable(ObjectName Name, bool IfExists = false, bool Temporary = false) : Statement;
 
@@ -143,6 +179,8 @@ public enum ShowKind
     Databases,
     Modules,
     Jobs,
+    CurrentCatalog,
+    CurrentDatabase,
 }
 
 public sealed record Show(ShowKind Kind) : Statement;

@@ -354,9 +354,26 @@ public sealed class SqlParser
         if (Is(Keyword.VIEW) && !system && !orReplace) return CreateViewRest(start, temporary);
         if (Is(Keyword.FUNCTION) && !orReplace)
             return CreateFunctionRest(start, temporary ? (system ? FunctionScope.TemporarySystem : FunctionScope.Temporary) : FunctionScope.Catalog);
+        if (!temporary && !orReplace && Accept(Keyword.CATALOG))
+        {
+            bool ifNotExists = AcceptIfNotExists();
+            var name = IdentifierRule("a catalog name");
+            string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            Expect(Keyword.WITH);
+            var options = Options();
+            return new CreateCatalog(name, options, comment, ifNotExists) { Span = S(start) };
+        }
+        if (!temporary && !orReplace && Accept(Keyword.DATABASE))
+        {
+            bool ifNotExists = AcceptIfNotExists();
+            var name = ObjectNameRule("a database name");
+            string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            var options = Accept(Keyword.WITH) ? Options() : NodeList<TableOption>.Empty;
+            return new CreateDatabase(name, options, comment, ifNotExists) { Span = S(start) };
+        }
         if (system) throw Fail("'FUNCTION'", ["FUNCTION"]);
         if (orReplace) throw Fail("'TABLE'", ["TABLE"]);
-        throw Fail("TABLE, VIEW or FUNCTION", ["TABLE", "VIEW", "FUNCTION", "TEMPORARY"]);
+        throw Fail("TABLE, VIEW or FUNCTION", ["TABLE", "VIEW", "FUNCTION", "TEMPORARY", "CATALOG", "DATABASE"]);
     }
 
     private bool AcceptIfNotExists()
@@ -425,14 +442,47 @@ public sealed class SqlParser
         }
         var options = NodeList<TableOption>.Empty;
         if (Accept(Keyword.WITH)) options = Options();
+        TableLike? like = null;
+        if (Is(Keyword.LIKE)) like = Like();
         QueryExpr? asQuery = null;
         if (Accept(Keyword.AS)) asQuery = Query();
-        else if (columns.Count == 0 && watermark is null && primaryKey is null && options.IsEmpty)
-            throw Fail("'(' or WITH", ["WITH", "AS"]);
-        return new CreateTable(name, columns, watermark, primaryKey, comment, partitionedBy, options, asQuery, temporary, ifNotExists, orReplace)
+        else if (columns.Count == 0 && watermark is null && primaryKey is null && options.IsEmpty && like is null)
+            throw Fail("'(' or WITH", ["WITH", "AS", "LIKE"]);
+        return new CreateTable(name, columns, watermark, primaryKey, comment, partitionedBy, options, asQuery, like, temporary, ifNotExists, orReplace)
         {
             Span = S(start),
         };
+    }
+
+    private TableLike Like()
+    {
+        int start = p;
+        Expect(Keyword.LIKE);
+        var source = ObjectNameRule("a table name");
+        var options = new List<LikeOption>();
+        if (AcceptSymbol("("))
+        {
+            do
+            {
+                int optStart = p;
+                string[] strategies = ["INCLUDING", "EXCLUDING", "OVERWRITING"];
+                string[] features = ["ALL", "CONSTRAINTS", "PARTITIONS", "GENERATED", "OPTIONS", "WATERMARKS", "METADATA"];
+                int si = Cur.Kind == TokenKind.Word ? Array.IndexOf(strategies, Cur.Text.ToUpperInvariant()) : -1;
+                if (si < 0) throw Fail("INCLUDING, EXCLUDING or OVERWRITING", strategies);
+                Advance();
+                int fi = Cur.Kind == TokenKind.Word ? Array.IndexOf(features, Cur.Text.ToUpperInvariant()) : -1;
+                if (fi < 0) throw Fail("ALL, CONSTRAINTS, PARTITIONS, GENERATED, OPTIONS, WATERMARKS or METADATA", features);
+                Advance();
+                var strategy = (LikeStrategy)si;
+                var feature = (LikeFeature)fi;
+                if (strategy == LikeStrategy.Overwriting && feature is LikeFeature.All or LikeFeature.Constraints or LikeFeature.Partitions)
+                    throw new SqlParseException($"OVERWRITING cannot be combined with {feature.ToString().ToUpperInvariant()}", S(optStart), text, fileName);
+                options.Add(new LikeOption(strategy, feature) { Span = S(optStart) });
+            }
+            while (AcceptSymbol(","));
+            ExpectSymbol(")");
+        }
+        return new TableLike(source, options) { Span = S(start) };
     }
 
     private WatermarkSpec Watermark()
@@ -583,6 +633,28 @@ public sealed class SqlParser
             return new DropFunction(name, scope, ifExists) { Span = S(start) };
         }
         if (system) throw Fail("'FUNCTION'", ["FUNCTION"]);
+        if (!temporary && Accept(Keyword.CATALOG))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = IdentifierRule("a catalog name");
+            return new DropCatalog(name, ifExists) { Span = S(start) };
+        }
+        if (!temporary && Accept(Keyword.DATABASE))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = ObjectNameRule("a database name");
+            bool cascade = false;
+            if (IsWordText(Cur, "CASCADE"))
+            {
+                Advance();
+                cascade = true;
+            }
+            else if (IsWordText(Cur, "RESTRICT"))
+            {
+                Advance();
+            }
+            return new DropDatabase(name, ifExists, cascade) { Span = S(start) };
+        }
         if (Accept(Keyword.TABLE))
         {
             bool ifExists = AcceptIfExists();
@@ -711,10 +783,13 @@ public sealed class SqlParser
             Keyword.DATABASES => ShowKind.Databases,
             Keyword.MODULES => ShowKind.Modules,
             Keyword.JOBS => ShowKind.Jobs,
+            Keyword.CURRENT when PeekAt(1).Is(Keyword.CATALOG) => ShowKind.CurrentCatalog,
+            Keyword.CURRENT when PeekAt(1).Is(Keyword.DATABASE) => ShowKind.CurrentDatabase,
             _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES or JOBS",
                 ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS"]),
         };
         Advance();
+        if (kind is ShowKind.CurrentCatalog or ShowKind.CurrentDatabase) Advance();
         return new Show(kind) { Span = S(start) };
     }
 

@@ -195,7 +195,47 @@ public static class SqlPrinter
                         Str(r.Key);
                     }
                     break;
-                case Show s: sb.Append("SHOW ").Append(s.Kind.ToString().ToUpperInvariant()); break;
+                case Show s:
+                    sb.Append("SHOW ").Append(s.Kind switch
+                    {
+                        ShowKind.CurrentCatalog => "CURRENT CATALOG",
+                        ShowKind.CurrentDatabase => "CURRENT DATABASE",
+                        _ => s.Kind.ToString().ToUpperInvariant(),
+                    });
+                    break;
+                case CreateCatalog c:
+                    sb.Append("CREATE CATALOG ");
+                    if (c.IfNotExists) sb.Append("IF NOT EXISTS ");
+                    Id(c.Name);
+                    if (c.Comment is not null)
+                    {
+                        sb.Append(" COMMENT ");
+                        Str(c.Comment);
+                    }
+                    OptionsClause(c.Options);
+                    break;
+                case DropCatalog d:
+                    sb.Append("DROP CATALOG ");
+                    if (d.IfExists) sb.Append("IF EXISTS ");
+                    Id(d.Name);
+                    break;
+                case CreateDatabase c:
+                    sb.Append("CREATE DATABASE ");
+                    if (c.IfNotExists) sb.Append("IF NOT EXISTS ");
+                    Name(c.Name);
+                    if (c.Comment is not null)
+                    {
+                        sb.Append(" COMMENT ");
+                        Str(c.Comment);
+                    }
+                    OptionsClause(c.Options);
+                    break;
+                case DropDatabase d:
+                    sb.Append("DROP DATABASE ");
+                    if (d.IfExists) sb.Append("IF EXISTS ");
+                    Name(d.Name);
+                    if (d.Cascade) sb.Append(" CASCADE");
+                    break;
                 case Describe d:
                     sb.Append("DESCRIBE ");
                     if (d.Extended) sb.Append("EXTENDED ");
@@ -285,22 +325,41 @@ public static class SqlPrinter
                 sb.Append(" PARTITIONED BY ");
                 IdList(t.PartitionedBy);
             }
-            if (!t.Options.IsEmpty)
+            OptionsClause(t.Options);
+            if (t.Like is not null)
             {
-                sb.Append(" WITH (\n");
-                for (int i = 0; i < t.Options.Count; i++)
+                sb.Append(" LIKE ");
+                Name(t.Like.Source);
+                if (!t.Like.Options.IsEmpty)
                 {
-                    sb.Append("  ");
-                    Option(t.Options[i]);
-                    sb.Append(i < t.Options.Count - 1 ? ",\n" : "\n");
+                    sb.Append(" (");
+                    for (int i = 0; i < t.Like.Options.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        sb.Append(t.Like.Options[i].Strategy.ToString().ToUpperInvariant()).Append(' ')
+                            .Append(t.Like.Options[i].Feature.ToString().ToUpperInvariant());
+                    }
+                    sb.Append(')');
                 }
-                sb.Append(')');
             }
             if (t.AsQuery is not null)
             {
                 sb.Append(" AS\n");
                 Query(t.AsQuery);
             }
+        }
+
+        private void OptionsClause(NodeList<TableOption> options)
+        {
+            if (options.IsEmpty) return;
+            sb.Append(" WITH (\n");
+            for (int i = 0; i < options.Count; i++)
+            {
+                sb.Append("  ");
+                Option(options[i]);
+                sb.Append(i < options.Count - 1 ? ",\n" : "\n");
+            }
+            sb.Append(')');
         }
 
         private void Column(TableColumn c)
