@@ -68,7 +68,8 @@ public static class Keywords
             if (!(char.IsAsciiLetterOrDigit(c) || c == '_' || c == '$')) return true;
         }
         var kw = Lookup(name);
-        return kw != Keyword.None && IsReserved(kw);
+        // ARRAY[...] and MAP[...] are constructors, so a column named array or map is quoted before a subscript.
+        return kw != Keyword.None && (IsReserved(kw) || kw is Keyword.ARRAY or Keyword.MAP);
     }
 
     private static Dictionary<string, Keyword> BuildByName()

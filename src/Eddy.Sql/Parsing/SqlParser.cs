@@ -2150,7 +2150,14 @@ public sealed class SqlParser
         int qStart = p;
         var unit = TimeUnitRule();
         TimeUnit? end = null;
-        if (Accept(Keyword.TO)) end = TimeUnitRule();
+        // Only a valid range (MINUTE TO SECOND, DAY TO HOUR, ...) is read as part of the literal, so that
+        // FLOOR(INTERVAL '5' MINUTE TO DAY) still means FLOOR(... TO DAY).
+        if (Is(Keyword.TO) && PeekAt(1).Kind == TokenKind.Word && TryTimeUnit(PeekAt(1).Text, out var endUnit) && IsIntervalRange(unit, endUnit))
+        {
+            Advance();
+            Advance();
+            end = endUnit;
+        }
         var qualifier = new IntervalQualifier(unit, end) { Span = S(qStart) };
         return new IntervalLiteral(value, qualifier) { Span = S(start) };
     }
@@ -2165,6 +2172,15 @@ public sealed class SqlParser
         throw Fail("a time unit (SECOND, MINUTE, HOUR, DAY, ...)",
             ["YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND", "MICROSECOND", "NANOSECOND"]);
     }
+
+    private static bool IsIntervalRange(TimeUnit start, TimeUnit end) => (start, end) switch
+    {
+        (TimeUnit.Year, TimeUnit.Month) => true,
+        (TimeUnit.Day, TimeUnit.Hour or TimeUnit.Minute or TimeUnit.Second) => true,
+        (TimeUnit.Hour, TimeUnit.Minute or TimeUnit.Second) => true,
+        (TimeUnit.Minute, TimeUnit.Second) => true,
+        _ => false,
+    };
 
     internal static bool TryTimeUnit(string word, out TimeUnit unit)
     {

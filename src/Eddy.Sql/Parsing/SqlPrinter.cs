@@ -913,7 +913,8 @@ public static class SqlPrinter
                     break;
                 case FloorCeilExpr f:
                     sb.Append(f.Ceiling ? "CEIL(" : "FLOOR(");
-                    Expr(f.Operand);
+                    // "x + INTERVAL '1' DAY TO HOUR" would read as a DAY TO HOUR interval.
+                    Expr(f.Operand, EndsWithInterval(f.Operand) ? SqlParser.PrecPrimary + 1 : 0);
                     sb.Append(" TO ").Append(UnitText(f.Unit)).Append(')');
                     break;
                 case TimestampDiffExpr d:
@@ -988,6 +989,18 @@ public static class SqlPrinter
                 default: throw new NotSupportedException($"cannot print {e.GetType().Name}");
             }
         }
+
+        private static bool EndsWithInterval(Expr e) => e switch
+        {
+            IntervalLiteral => true,
+            BinaryExpr b => EndsWithInterval(b.Right),
+            UnaryExpr u => EndsWithInterval(u.Operand),
+            BetweenExpr b => EndsWithInterval(b.High),
+            LikeExpr l => EndsWithInterval(l.Escape ?? l.Pattern),
+            IsDistinctFromExpr d => EndsWithInterval(d.Right),
+            NamedArgument n => EndsWithInterval(n.Value),
+            _ => false,
+        };
 
         private void Call(FunctionCall f)
         {
