@@ -1004,17 +1004,23 @@ public static class SqlPrinter
 
         private void Call(FunctionCall f)
         {
+            bool niladic = f.Arguments.IsEmpty && !f.Star && f.Name.Parts.Count == 1 && Niladic.Contains(f.Name.Parts[0].Value)
+                && f.Filter is null && f.Over is null && !f.Distinct;
             for (int i = 0; i < f.Name.Parts.Count; i++)
             {
                 if (i > 0) sb.Append('.');
                 string part = f.Name.Parts[i].Value;
-                var kw = Keywords.Lookup(part);
-                // LEFT(s, n) and RIGHT(s, n) are calls although LEFT and RIGHT are reserved.
-                if (kw is Keyword.LEFT or Keyword.RIGHT || (kw != Keyword.None && Niladic.Contains(part))) sb.Append(part);
-                else AppendIdentifier(sb, part);
+                var kw = f.Name.Parts.Count == 1 ? Keywords.Lookup(part) : Keyword.None;
+                if (kw is Keyword.LEFT or Keyword.RIGHT || (niladic && kw != Keyword.None))
+                    sb.Append(part); // LEFT(s, n), RIGHT(s, n) and CURRENT_TIMESTAMP are calls although reserved
+                else if (kw is Keyword.TRIM or Keyword.EXTRACT or Keyword.POSITION or Keyword.TIMESTAMPDIFF or Keyword.TIMESTAMPADD
+                         or Keyword.ROW or Keyword.CURRENT_DATE or Keyword.CURRENT_TIME or Keyword.CURRENT_TIMESTAMP
+                         or Keyword.LOCALTIME or Keyword.LOCALTIMESTAMP)
+                    sb.Append('`').Append(part).Append('`'); // an ordinary call that would otherwise read as special syntax
+                else
+                    AppendIdentifier(sb, part);
             }
-            if (f.Arguments.IsEmpty && !f.Star && f.Name.Parts.Count == 1 && Niladic.Contains(f.Name.Parts[0].Value) && f.Filter is null && f.Over is null)
-                return;
+            if (niladic) return;
             sb.Append('(');
             if (f.Star)
             {
