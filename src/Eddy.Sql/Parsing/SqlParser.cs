@@ -2016,7 +2016,7 @@ public sealed class SqlParser
             if (Accept(Keyword.PARTITION))
             {
                 Expect(Keyword.BY);
-                partitionBy = ExpressionListMaybeParenthesized();
+                partitionBy = PartitionByList();
             }
             if (Accept(Keyword.ORDER))
             {
@@ -2038,7 +2038,7 @@ public sealed class SqlParser
     /// The PARTITION BY list of a table argument. It ends where the next table-function argument starts, as in
     /// <c>SESSION(TABLE t PARTITION BY a, b, DESCRIPTOR(ts), INTERVAL '5' MINUTE)</c>. <c>(a, b)</c> is unpacked.
     /// </summary>
-    private NodeList<Expr> ExpressionListMaybeParenthesized()
+    private NodeList<Expr> PartitionByList()
     {
         var list = new List<Expr>();
         var first = Expression();
