@@ -158,8 +158,16 @@ public sealed record CreateFunction(
 
 public sealed record DropFunction(ObjectName Name, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false) : Statement;
 
-/// <summary><c>INSERT INTO|OVERWRITE target [(cols)] query</c>.</summary>
-public sealed record Insert(ObjectName Target, NodeList<Identifier> Columns, QueryExpr Source, bool Overwrite = false) : Statement;
+/// <summary><c>INSERT INTO|OVERWRITE target [PARTITION (k = v, ...)] [(cols)] query</c>.</summary>
+public sealed record Insert(
+    ObjectName Target,
+    NodeList<PartitionValue> StaticPartition,
+    NodeList<Identifier> Columns,
+    QueryExpr Source,
+    bool Overwrite = false) : Statement;
+
+/// <summary><c>column = literal</c> in <c>INSERT ... PARTITION (...)</c>.</summary>
+public sealed record PartitionValue(Identifier Column, Expr Value) : SqlNode;
 
 /// <summary><c>EXECUTE STATEMENT SET BEGIN insert; ... END</c> or <c>BEGIN STATEMENT SET; insert; ... END</c>.</summary>
 public sealed record StatementSet(NodeList<Insert> Inserts) : Statement;
@@ -447,8 +455,8 @@ public sealed record ExistsExpr(QueryExpr Query) : Expr;
 /// <summary>A scalar subquery <c>(SELECT ...)</c>.</summary>
 public sealed record SubqueryExpr(QueryExpr Query) : Expr;
 
-/// <summary><c>x [NOT] LIKE pattern [ESCAPE e]</c>.</summary>
-public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false) : Expr;
+/// <summary><c>x [NOT] LIKE pattern [ESCAPE e]</c>, or <c>x [NOT] SIMILAR TO pattern [ESCAPE e]</c> (<see cref="SimilarTo"/>).</summary>
+public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false, bool SimilarTo = false) : Expr;
 
 /// <summary><c>x [NOT] BETWEEN low AND high</c>.</summary>
 public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false) : Expr;
@@ -513,6 +521,19 @@ public sealed record TrimExpr(TrimMode Mode, Expr? Characters, Expr Source) : Ex
 
 /// <summary><c>POSITION(needle IN haystack)</c>.</summary>
 public sealed record PositionExpr(Expr Needle, Expr Haystack) : Expr;
+
+public enum JsonBehaviorKind
+{
+    Null,
+    Error,
+    Default,
+}
+
+/// <summary><c>NULL</c>, <c>ERROR</c> or <c>DEFAULT expr</c> in a JSON function's <c>ON EMPTY</c> / <c>ON ERROR</c> clause.</summary>
+public sealed record JsonBehavior(JsonBehaviorKind Kind, Expr? Default = null) : SqlNode;
+
+/// <summary><c>JSON_VALUE(json, path [RETURNING type] [behavior ON EMPTY] [behavior ON ERROR])</c>.</summary>
+public sealed record JsonValueExpr(Expr Json, Expr Path, TypeSpec? Returning, JsonBehavior? OnEmpty, JsonBehavior? OnError) : Expr;
 
 /// <summary><c>ROW(a, b)</c> or <c>(a, b)</c>.</summary>
 public sealed record RowConstructor(NodeList<Expr> Fields) : Expr;

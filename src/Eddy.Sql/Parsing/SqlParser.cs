@@ -679,11 +679,28 @@ public sealed class SqlParser
         else if (Accept(Keyword.OVERWRITE)) overwrite = true;
         else throw Fail("INTO or OVERWRITE", ["INTO", "OVERWRITE"]);
         var target = ObjectNameRule("a table name");
+        var partition = NodeList<PartitionValue>.Empty;
+        if (Accept(Keyword.PARTITION))
+        {
+            ExpectSymbol("(");
+            var values = new List<PartitionValue>();
+            do
+            {
+                int vStart = p;
+                var column = IdentifierRule("a partition column");
+                ExpectSymbol("=");
+                var value = Binary(PrecAdditive);
+                values.Add(new PartitionValue(column, value) { Span = S(vStart) });
+            }
+            while (AcceptSymbol(","));
+            ExpectSymbol(")");
+            partition = values;
+        }
         var columns = NodeList<Identifier>.Empty;
         if (IsSymbol("(") && !IsQueryStart(PeekAt(1)) && !PeekAt(1).IsSymbol("("))
             columns = ParenIdentifierList("a column name");
         var source = Query();
-        return new Insert(target, columns, source, overwrite) { Span = S(start) };
+        return new Insert(target, partition, columns, source, overwrite) { Span = S(start) };
     }
 
     private Statement Execute()
@@ -1606,13 +1623,13 @@ public sealed class SqlParser
                 case Keyword.NOT:
                 {
                     var next = PeekAt(1);
-                    if (!(next.Is(Keyword.IN) || next.Is(Keyword.LIKE) || next.Is(Keyword.BETWEEN))) return left;
+                    if (!(next.Is(Keyword.IN) || next.Is(Keyword.LIKE) || next.Is(Keyword.BETWEEN) || next.Is(Keyword.SIMILAR))) return left;
                     if (PrecIn < minPrec) return left;
                     Advance();
                     left = InLikeBetween(left, start, negated: true);
                     continue;
                 }
-                case Keyword.IN or Keyword.LIKE or Keyword.BETWEEN:
+                case Keyword.IN or Keyword.LIKE or Keyword.BETWEEN or Keyword.SIMILAR:
                     if (PrecIn < minPrec) return left;
                     left = InLikeBetween(left, start, negated: false);
                     continue;
@@ -1661,12 +1678,18 @@ public sealed class SqlParser
             ExpectSymbol(")");
             return new InListExpr(left, values, negated) { Span = S(start) };
         }
-        if (Accept(Keyword.LIKE))
+        bool similar = false;
+        if (Accept(Keyword.SIMILAR))
+        {
+            Expect(Keyword.TO);
+            similar = true;
+        }
+        if (similar || Accept(Keyword.LIKE))
         {
             var pattern = Binary(PrecAdditive);
             Expr? escape = null;
             if (Accept(Keyword.ESCAPE)) escape = Binary(PrecAdditive);
-            return new LikeExpr(left, pattern, escape, negated) { Span = S(start) };
+            return new LikeExpr(left, pattern, escape, negated, similar) { Span = S(start) };
         }
         Expect(Keyword.BETWEEN);
         var low = Binary(PrecAdditive);
@@ -1850,6 +1873,28 @@ public sealed class SqlParser
                 return Trim();
             case Keyword.SUBSTRING when next.IsSymbol("("):
                 return Substring();
+            case Keyword.OVERLAY when next.IsSymbol("("):
+            {
+                Advance();
+                Advance();
+                var args = new List<Expr> { Expression() };
+                if (Accept(Keyword.PLACING))
+                {
+                    args.Add(Expression());
+                    Expect(Keyword.FROM);
+                    args.Add(Expression());
+                    if (Accept(Keyword.FOR)) args.Add(Expression());
+                }
+                else
+                {
+                    while (AcceptSymbol(",")) args.Add(Expression());
+                }
+                ExpectSymbol(")");
+                var name = new ObjectName(new[] { new Identifier(t.Text) { Span = t.Span } }) { Span = t.Span };
+                return new FunctionCall(name, args) { Span = S(start) };
+            }
+            case Keyword.JSON_VALUE when next.IsSymbol("("):
+                return JsonValue();
             case Keyword.POSITION when next.IsSymbol("("):
             {
                 Advance();
@@ -2205,6 +2250,50 @@ public sealed class SqlParser
             case "MILLENNIUM": unit = TimeUnit.Millennium; return true;
             default: unit = default; return false;
         }
+    }
+
+    private JsonValueExpr JsonValue()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var json = Expression();
+        ExpectSymbol(",");
+        var path = Expression();
+        TypeSpec? returning = null;
+        if (Accept(Keyword.RETURNING)) returning = DataTypeSpec();
+        JsonBehavior? onEmpty = null, onError = null;
+        while (!IsSymbol(")"))
+        {
+            int bStart = p;
+            JsonBehavior behavior;
+            if (Accept(Keyword.NULL)) behavior = new JsonBehavior(JsonBehaviorKind.Null);
+            else if (Accept(Keyword.ERROR)) behavior = new JsonBehavior(JsonBehaviorKind.Error);
+            else if (IsWordText(Cur, "DEFAULT"))
+            {
+                Advance();
+                behavior = new JsonBehavior(JsonBehaviorKind.Default, Binary(PrecAdditive));
+            }
+            else throw Fail("RETURNING, NULL, ERROR, DEFAULT or ')'", ["RETURNING", "NULL", "ERROR", "DEFAULT"]);
+            Expect(Keyword.ON);
+            bool empty;
+            if (Accept(Keyword.EMPTY)) empty = true;
+            else if (Accept(Keyword.ERROR)) empty = false;
+            else throw Fail("EMPTY or ERROR", ["EMPTY", "ERROR"]);
+            behavior = behavior with { Span = S(bStart) };
+            if (empty)
+            {
+                if (onEmpty is not null || onError is not null) throw new SqlParseException("ON EMPTY must come once, before ON ERROR", S(bStart), text, fileName);
+                onEmpty = behavior;
+            }
+            else
+            {
+                if (onError is not null) throw new SqlParseException("ON ERROR may appear only once", S(bStart), text, fileName);
+                onError = behavior;
+            }
+        }
+        ExpectSymbol(")");
+        return new JsonValueExpr(json, path, returning, onEmpty, onError) { Span = S(start) };
     }
 
     private CaseExpr Case()

@@ -284,6 +284,18 @@ public static class SqlPrinter
         {
             sb.Append(i.Overwrite ? "INSERT OVERWRITE " : "INSERT INTO ");
             Name(i.Target);
+            if (!i.StaticPartition.IsEmpty)
+            {
+                sb.Append(" PARTITION (");
+                for (int k = 0; k < i.StaticPartition.Count; k++)
+                {
+                    if (k > 0) sb.Append(", ");
+                    Id(i.StaticPartition[k].Column);
+                    sb.Append(" = ");
+                    Expr(i.StaticPartition[k].Value, SqlParser.PrecAdditive);
+                }
+                sb.Append(')');
+            }
             if (!i.Columns.IsEmpty)
             {
                 sb.Append(' ');
@@ -833,7 +845,7 @@ public static class SqlPrinter
                     break;
                 case LikeExpr l:
                     Expr(l.Operand, SqlParser.PrecIn);
-                    sb.Append(l.Negated ? " NOT LIKE " : " LIKE ");
+                    sb.Append(l.Negated ? " NOT" : "").Append(l.SimilarTo ? " SIMILAR TO " : " LIKE ");
                     Expr(l.Pattern, SqlParser.PrecAdditive);
                     if (l.Escape is not null)
                     {
@@ -882,6 +894,20 @@ public static class SqlPrinter
                     sb.Append(')');
                     break;
                 case FunctionCall f: Call(f); break;
+                case JsonValueExpr j:
+                    sb.Append("JSON_VALUE(");
+                    Expr(j.Json);
+                    sb.Append(", ");
+                    Expr(j.Path);
+                    if (j.Returning is not null)
+                    {
+                        sb.Append(" RETURNING ");
+                        DataTypes.Append(sb, j.Returning.Type);
+                    }
+                    JsonBehaviorClause(j.OnEmpty, "EMPTY");
+                    JsonBehaviorClause(j.OnError, "ERROR");
+                    sb.Append(')');
+                    break;
                 case NamedArgument n:
                     Id(n.Name);
                     sb.Append(" => ");
@@ -990,6 +1016,22 @@ public static class SqlPrinter
             }
         }
 
+        private void JsonBehaviorClause(JsonBehavior? b, string when)
+        {
+            if (b is null) return;
+            sb.Append(' ');
+            switch (b.Kind)
+            {
+                case JsonBehaviorKind.Null: sb.Append("NULL"); break;
+                case JsonBehaviorKind.Error: sb.Append("ERROR"); break;
+                default:
+                    sb.Append("DEFAULT ");
+                    Expr(b.Default!, SqlParser.PrecAdditive);
+                    break;
+            }
+            sb.Append(" ON ").Append(when);
+        }
+
         private static bool EndsWithInterval(Expr e) => e switch
         {
             IntervalLiteral => true,
@@ -1015,23 +1057,32 @@ public static class SqlPrinter
                     sb.Append(part); // LEFT(s, n), RIGHT(s, n) and CURRENT_TIMESTAMP are calls although reserved
                 else if (kw is Keyword.TRIM or Keyword.EXTRACT or Keyword.POSITION or Keyword.TIMESTAMPDIFF or Keyword.TIMESTAMPADD
                          or Keyword.ROW or Keyword.CURRENT_DATE or Keyword.CURRENT_TIME or Keyword.CURRENT_TIMESTAMP
-                         or Keyword.LOCALTIME or Keyword.LOCALTIMESTAMP)
+                         or Keyword.LOCALTIME or Keyword.LOCALTIMESTAMP or Keyword.JSON_VALUE)
                     sb.Append('`').Append(part).Append('`'); // an ordinary call that would otherwise read as special syntax
                 else
                     AppendIdentifier(sb, part);
             }
             if (niladic) return;
-            sb.Append('(');
-            if (f.Star)
+            if (f.Name.Parts.Count == 1 && f.Arguments.Count is 3 or 4 && !f.Distinct && !f.Star
+                && string.Equals(f.Name.Parts[0].Value, "OVERLAY", StringComparison.OrdinalIgnoreCase))
             {
-                sb.Append('*');
+                sb.Append('(');
+                Expr(f.Arguments[0]);
+                sb.Append(" PLACING ");
+                Expr(f.Arguments[1]);
+                sb.Append(" FROM ");
+                Expr(f.Arguments[2]);
+                if (f.Arguments.Count == 4)
+                {
+                    sb.Append(" FOR ");
+                    Expr(f.Arguments[3]);
+                }
+                sb.Append(')');
             }
             else
             {
-                if (f.Distinct) sb.Append("DISTINCT ");
-                ExprList(f.Arguments);
+                CallArguments(f);
             }
-            sb.Append(')');
             if (f.Filter is not null)
             {
                 sb.Append(" FILTER (WHERE ");
@@ -1043,6 +1094,21 @@ public static class SqlPrinter
                 sb.Append(" OVER ");
                 WindowSpec(f.Over);
             }
+        }
+
+        private void CallArguments(FunctionCall f)
+        {
+            sb.Append('(');
+            if (f.Star)
+            {
+                sb.Append('*');
+            }
+            else
+            {
+                if (f.Distinct) sb.Append("DISTINCT ");
+                ExprList(f.Arguments);
+            }
+            sb.Append(')');
         }
 
         private void WindowSpec(WindowSpec w, bool forceParens = false)
