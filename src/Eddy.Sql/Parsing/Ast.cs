@@ -486,6 +486,23 @@ public sealed record FunctionCall(
 {
     /// <summary>The unqualified function name, upper-cased for matching built-ins.</summary>
     public string UpperName => Name.Last.Value.ToUpperInvariant();
+
+    /// <summary>Structural equality; function names compare case-insensitively (<c>count(*)</c> equals <c>COUNT(*)</c>).</summary>
+    public bool Equals(FunctionCall? other)
+    {
+        if (other is null) return false;
+        if (ReferenceEquals(this, other)) return true;
+        if (Name.Parts.Count != other.Name.Parts.Count) return false;
+        for (int i = 0; i < Name.Parts.Count; i++)
+        {
+            if (!string.Equals(Name.Parts[i].Value, other.Name.Parts[i].Value, StringComparison.OrdinalIgnoreCase)) return false;
+        }
+        return Arguments.Equals(other.Arguments) && Distinct == other.Distinct && Star == other.Star
+            && Equals(Filter, other.Filter) && Equals(Over, other.Over);
+    }
+
+    public override int GetHashCode() =>
+        HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Name.Last.Value), Arguments, Distinct, Star, Filter, Over);
 }
 
 /// <summary><c>name => value</c> inside a function call.</summary>
