@@ -105,6 +105,12 @@ public class ErrorTests
         Assert.Contains($"line {line}, column {column}: {reason}", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SELECT a FROM t JOIN data")]
+    [InlineData("SELECT COUNT(x data) FROM t")]
+    [InlineData("SELECT a FROM t WHERE x = 1 2")]
+    public void No_far_fetched_suggestions(string sql) => Assert.Null(P.Error(sql).Suggestion);
+
     [Fact]
     public void Caret_points_at_the_column_on_later_lines_with_tabs()
     {

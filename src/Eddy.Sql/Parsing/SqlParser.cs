@@ -214,9 +214,10 @@ public sealed class SqlParser
         string? suggestion = null;
         if (t.Kind == TokenKind.Word)
         {
+            // Only keywords that could plausibly stand here are offered, so that a column named "data" is not
+            // "corrected" to DATE.
             if (candidates is not null) suggestion = Nearest(t.Text, candidates);
-            if (suggestion is null && t.Keyword == Keyword.None)
-                suggestion = Nearest(t.Text, StructuralKeywords) ?? Nearest(t.Text, Keywords.All);
+            if (suggestion is null && t.Keyword == Keyword.None) suggestion = Nearest(t.Text, StructuralKeywords);
             if (suggestion is not null) reason += $" (did you mean '{suggestion}'?)";
         }
         if (suggestion is null && p > 0)
@@ -224,7 +225,7 @@ public sealed class SqlParser
             var prev = tokens[p - 1];
             if (prev.Kind == TokenKind.Word && prev.Keyword == Keyword.None)
             {
-                suggestion = Nearest(prev.Text, StructuralKeywords) ?? Nearest(prev.Text, Keywords.All);
+                suggestion = Nearest(prev.Text, StructuralKeywords);
                 if (suggestion is not null) reason += $" (did you mean '{suggestion}' instead of '{prev.Text}'?)";
             }
         }
