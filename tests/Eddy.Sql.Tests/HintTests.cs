@@ -29,6 +29,13 @@ public class HintTests
     }
 
     [Fact]
+    public void Sink_hints()
+    {
+        var i = P.Stmt<Insert>("INSERT INTO sink /*+ OPTIONS('sink.parallelism' = '2') */ SELECT * FROM src");
+        Assert.Equal([new TableOption("sink.parallelism", "2")], Assert.Single(i.TargetHints).Options);
+    }
+
+    [Fact]
     public void Hints_elsewhere_are_ignored_like_comments()
     {
         var s = P.Select("SELECT a /*+ NOT_A_PLACE_FOR_HINTS */ FROM t");
@@ -55,5 +62,6 @@ public class HintTests
     [InlineData("SELECT * FROM t /*+ OPTIONS('a' = 'b', 'c.d' = 'e') */ AS x JOIN u /*+ OPTIONS('f' = 'g') */ ON TRUE")]
     [InlineData("SELECT /*+ BROADCAST(a, b), MY_HINT, STATE_TTL('t' = '1h') */ DISTINCT * FROM a")]
     [InlineData("INSERT INTO s SELECT * FROM t /*+ OPTIONS('x' = 'y') */ FOR SYSTEM_TIME AS OF t.p")]
+    [InlineData("INSERT INTO s /*+ OPTIONS('sink.parallelism' = '2') */ PARTITION (p = 1) SELECT * FROM t")]
     public void Round_trip(string sql) => P.RoundTrip(sql);
 }

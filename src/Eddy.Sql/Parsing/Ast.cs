@@ -158,9 +158,10 @@ public sealed record CreateFunction(
 
 public sealed record DropFunction(ObjectName Name, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false) : Statement;
 
-/// <summary><c>INSERT INTO|OVERWRITE target [PARTITION (k = v, ...)] [(cols)] query</c>.</summary>
+/// <summary><c>INSERT INTO|OVERWRITE target [/*+ OPTIONS(...) */] [PARTITION (k = v, ...)] [(cols)] query</c>.</summary>
 public sealed record Insert(
     ObjectName Target,
+    NodeList<SqlHint> TargetHints,
     NodeList<PartitionValue> StaticPartition,
     NodeList<Identifier> Columns,
     QueryExpr Source,
@@ -296,7 +297,7 @@ public sealed record NamedTableRef(
 /// <summary>
 /// One hint from a <c>/*+ ... */</c> comment: <c>OPTIONS('k' = 'v')</c> (key-value <see cref="Options"/>),
 /// <c>BROADCAST(t1, t2)</c> (plain <see cref="Arguments"/>), or a bare name. Hints are recognised after a table name
-/// and right after SELECT; anywhere else they are ignored like comments.
+/// in FROM, after the INSERT target and right after SELECT; anywhere else they are ignored like comments.
 /// </summary>
 public sealed record SqlHint(Identifier Name, NodeList<TableOption> Options, NodeList<string> Arguments) : SqlNode;
 

@@ -680,6 +680,7 @@ public sealed class SqlParser
         else if (Accept(Keyword.OVERWRITE)) overwrite = true;
         else throw Fail("INTO or OVERWRITE", ["INTO", "OVERWRITE"]);
         var target = ObjectNameRule("a table name");
+        var hints = Hints();
         var partition = NodeList<PartitionValue>.Empty;
         if (Accept(Keyword.PARTITION))
         {
@@ -701,7 +702,7 @@ public sealed class SqlParser
         if (IsSymbol("(") && !IsQueryStart(PeekAt(1)) && !PeekAt(1).IsSymbol("("))
             columns = ParenIdentifierList("a column name");
         var source = Query();
-        return new Insert(target, partition, columns, source, overwrite) { Span = S(start) };
+        return new Insert(target, hints, partition, columns, source, overwrite) { Span = S(start) };
     }
 
     private Statement Execute()

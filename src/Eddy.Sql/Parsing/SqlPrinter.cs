@@ -284,6 +284,11 @@ public static class SqlPrinter
         {
             sb.Append(i.Overwrite ? "INSERT OVERWRITE " : "INSERT INTO ");
             Name(i.Target);
+            if (!i.TargetHints.IsEmpty)
+            {
+                sb.Append(' ');
+                Hints(i.TargetHints);
+            }
             if (!i.StaticPartition.IsEmpty)
             {
                 sb.Append(" PARTITION (");
