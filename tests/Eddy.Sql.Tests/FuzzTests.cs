@@ -15,6 +15,22 @@ public class FuzzTests
     }
 
     [Fact]
+    public void Deep_nesting_is_an_error_not_a_stack_overflow()
+    {
+        var e = P.Error("SELECT " + new string('(', 100_000) + "1" + new string(')', 100_000));
+        Assert.Equal("expressions or queries are nested more than 256 levels deep", e.Reason);
+        var q = P.Error("SELECT * FROM " + string.Concat(Enumerable.Repeat("(SELECT * FROM ", 5000)) + "t");
+        Assert.Contains("nested more than", q.Reason, StringComparison.Ordinal);
+        var minus = P.Error("SELECT " + string.Concat(Enumerable.Repeat("- ", 100_000)) + "1");
+        Assert.Contains("nested more than", minus.Reason, StringComparison.Ordinal);
+        Assert.Contains("nested more than", P.Error("CREATE TABLE t (a " + string.Concat(Enumerable.Repeat("ARRAY<", 100_000)) + "INT)").Reason, StringComparison.Ordinal);
+        Assert.Contains("nested more than", P.Error("SELECT * FROM " + new string('(', 100_000) + "t").Reason, StringComparison.Ordinal);
+        Assert.Contains("nested more than", P.Error("SELECT 1 FROM t GROUP BY " + string.Concat(Enumerable.Repeat("GROUPING SETS (", 100_000))).Reason, StringComparison.Ordinal);
+        // Reasonable depth is fine.
+        Assert.IsType<BinaryExpr>(P.Expr(new string('(', 100) + "1 + 2" + new string(')', 100)));
+    }
+
+    [Fact]
     public void Mutated_scripts_fail_cleanly()
     {
         var rnd = new Random(12345);

@@ -48,6 +48,10 @@ public sealed class SqlParser
     private readonly List<Token> tokens;
     private readonly Dictionary<int, Token>? hintBefore;
     private int p;
+    private int depth;
+
+    /// <summary>How deeply expressions and queries may nest before the parser gives up (instead of overflowing the stack).</summary>
+    public const int MaxNesting = 256;
 
     private SqlParser(string text, string? fileName)
         : this(text, fileName, Lexer.Tokenize(text, fileName))
@@ -917,6 +921,19 @@ public sealed class SqlParser
 
     private DataType DataTypeRule()
     {
+        Enter();
+        try
+        {
+            return DataTypeCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private DataType DataTypeCore()
+    {
         var t = Cur;
         if (t.Kind != TokenKind.Word) throw Fail("a data type", TypeNames);
         DataType type;
@@ -1106,6 +1123,19 @@ public sealed class SqlParser
     // ------------------------------------------------------------------------------------------------------------
 
     private QueryExpr Query()
+    {
+        Enter();
+        try
+        {
+            return QueryCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private QueryExpr QueryCore()
     {
         int start = p;
         var ctes = new List<CommonTableExpression>();
@@ -1349,6 +1379,19 @@ public sealed class SqlParser
 
     private Expr GroupingElement()
     {
+        Enter();
+        try
+        {
+            return GroupingElementCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private Expr GroupingElementCore()
+    {
         if (Is(Keyword.GROUPING) && IsWordText(PeekAt(1), "SETS"))
         {
             int start = p;
@@ -1436,6 +1479,19 @@ public sealed class SqlParser
     // ------------------------------------------------------------------------------------------------------------
 
     private TableRef FromClause()
+    {
+        Enter();
+        try
+        {
+            return FromClauseCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private TableRef FromClauseCore()
     {
         int start = p;
         var left = TablePrimary();
@@ -1573,6 +1629,27 @@ public sealed class SqlParser
     private Expr Expression() => Binary(0);
 
     private Expr Binary(int minPrec)
+    {
+        Enter();
+        try
+        {
+            return BinaryCore(minPrec);
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private void Enter()
+    {
+        if (++depth > MaxNesting || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new SqlParseException($"expressions or queries are nested more than {MaxNesting} levels deep", Cur.Span, text, fileName);
+        }
+    }
+
+    private Expr BinaryCore(int minPrec)
     {
         int start = p;
         var left = Prefix();
@@ -1713,7 +1790,16 @@ public sealed class SqlParser
         if (t.IsSymbol("-") || t.IsSymbol("+"))
         {
             Advance();
-            var operand = Prefix();
+            Enter();
+            Expr operand;
+            try
+            {
+                operand = Prefix();
+            }
+            finally
+            {
+                depth--;
+            }
             return new UnaryExpr(t.Text == "-" ? UnaryOperator.Negate : UnaryOperator.Plus, operand) { Span = S(start) };
         }
         return Postfix(Primary(), start);
