@@ -94,7 +94,7 @@ public class ErrorTests
     [InlineData("SELECT a # b", 1, 10, "unexpected character '#'")]
     [InlineData("SELECT CAST(x AS TIMESTAMP(3) WITH TIME ZONE)", 1, 36, "expected LOCAL (Flink supports TIMESTAMP WITH LOCAL TIME ZONE, not WITH TIME ZONE) but found 'TIME'")]
     [InlineData("EXECUTE STATEMENT SET BEGIN SELECT 1; END", 1, 29, "expected INSERT or END but found 'SELECT'")]
-    [InlineData("SELECT x FROM t WHERE a IS b", 1, 28, "expected NULL, TRUE, FALSE, UNKNOWN or DISTINCT FROM but found 'b'")]
+    [InlineData("SELECT x FROM t WHERE a IS b", 1, 28, "expected NULL, TRUE, FALSE, UNKNOWN, JSON or DISTINCT FROM but found 'b'")]
     [InlineData("SELECT INTERVAL 5", 1, 18, "expected a time unit (SECOND, MINUTE, HOUR, DAY, ...) but found end of input")]
     public void Reports_position_and_reason(string sql, int line, int column, string reason)
     {

@@ -17,8 +17,14 @@ public class RandomRoundTripTests
         {
             if (depth <= 0 || rnd.Next(5) == 0) return Leaf();
             int d = depth - 1;
-            switch (rnd.Next(22))
+            switch (rnd.Next(26))
             {
+                case 22: return new IsJsonExpr(Expr(d), rnd.Next(2) == 0 ? null : Pick(Enum.GetValues<JsonType>()), rnd.Next(2) == 0);
+                case 23: return new JsonObjectExpr(new[] { new JsonKeyValue(Expr(d), Expr(d)) }, rnd.Next(2) == 0);
+                case 24: return new JsonArrayExpr(new[] { Expr(d), Expr(d) }, rnd.Next(2) == 0);
+                case 25:
+                    return new JsonValueExpr(Expr(d), Expr(d), rnd.Next(2) == 0 ? null : new TypeSpec(DataType.Int),
+                        rnd.Next(2) == 0 ? null : new JsonBehavior(JsonBehaviorKind.Default, Expr(d)), rnd.Next(2) == 0 ? null : new JsonBehavior(JsonBehaviorKind.Null));
                 case 0 or 1 or 2 or 3:
                     return new BinaryExpr(Pick(Enum.GetValues<BinaryOperator>()), Expr(d), Expr(d));
                 case 4: return new UnaryExpr(Pick(Enum.GetValues<UnaryOperator>()), Expr(d));
@@ -81,7 +87,7 @@ public class RandomRoundTripTests
     [Fact]
     public void Random_expressions_round_trip()
     {
-        for (int seed = 0; seed < 3000; seed++)
+        for (int seed = 0; seed < 5000; seed++)
         {
             var expr = new Gen(seed).Expr(4);
             string printed = expr.ToSql();

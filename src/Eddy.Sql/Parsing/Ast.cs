@@ -553,6 +553,73 @@ public sealed record JsonBehavior(JsonBehaviorKind Kind, Expr? Default = null) :
 /// <summary><c>JSON_VALUE(json, path [RETURNING type] [behavior ON EMPTY] [behavior ON ERROR])</c>.</summary>
 public sealed record JsonValueExpr(Expr Json, Expr Path, TypeSpec? Returning, JsonBehavior? OnEmpty, JsonBehavior? OnError) : Expr;
 
+public enum JsonQueryBehaviorKind
+{
+    Null,
+    EmptyArray,
+    EmptyObject,
+    Error,
+}
+
+public enum JsonWrapper
+{
+    /// <summary><c>WITHOUT [ARRAY] WRAPPER</c>, the default.</summary>
+    Without,
+    /// <summary><c>WITH [UNCONDITIONAL] [ARRAY] WRAPPER</c>.</summary>
+    Unconditional,
+    /// <summary><c>WITH CONDITIONAL [ARRAY] WRAPPER</c>.</summary>
+    Conditional,
+}
+
+/// <summary>
+/// <c>JSON_QUERY(json, path [RETURNING type] [wrapper] [behavior ON EMPTY] [behavior ON ERROR])</c>; an absent
+/// behavior is null.
+/// </summary>
+public sealed record JsonQueryExpr(
+    Expr Json,
+    Expr Path,
+    TypeSpec? Returning,
+    JsonWrapper Wrapper,
+    JsonQueryBehaviorKind? OnEmpty,
+    JsonQueryBehaviorKind? OnError) : Expr;
+
+public enum JsonExistsBehavior
+{
+    True,
+    False,
+    Unknown,
+    Error,
+}
+
+/// <summary><c>JSON_EXISTS(json, path [TRUE|FALSE|UNKNOWN|ERROR ON ERROR])</c>.</summary>
+public sealed record JsonExistsExpr(Expr Json, Expr Path, JsonExistsBehavior? OnError) : Expr;
+
+/// <summary><c>[KEY] key VALUE value</c> in JSON_OBJECT.</summary>
+public sealed record JsonKeyValue(Expr Key, Expr Value) : SqlNode;
+
+/// <summary>
+/// <c>JSON_OBJECT([KEY] k VALUE v, ... [NULL|ABSENT ON NULL])</c>. <see cref="AbsentOnNull"/> is false unless
+/// <c>ABSENT ON NULL</c> was written (Flink's default for JSON_OBJECT is NULL ON NULL).
+/// </summary>
+public sealed record JsonObjectExpr(NodeList<JsonKeyValue> Entries, bool AbsentOnNull = false) : Expr;
+
+/// <summary>
+/// <c>JSON_ARRAY(v, ... [NULL|ABSENT ON NULL])</c>. <see cref="NullOnNull"/> is false unless <c>NULL ON NULL</c> was
+/// written (Flink's default for JSON_ARRAY is ABSENT ON NULL).
+/// </summary>
+public sealed record JsonArrayExpr(NodeList<Expr> Elements, bool NullOnNull = false) : Expr;
+
+public enum JsonType
+{
+    Value,
+    Scalar,
+    Array,
+    Object,
+}
+
+/// <summary><c>x IS [NOT] JSON [VALUE|SCALAR|ARRAY|OBJECT]</c>; <see cref="Type"/> is null when no type was written.</summary>
+public sealed record IsJsonExpr(Expr Operand, JsonType? Type, bool Negated = false) : Expr;
+
 /// <summary><c>ROW(a, b)</c> or <c>(a, b)</c>.</summary>
 public sealed record RowConstructor(NodeList<Expr> Fields) : Expr;
 

@@ -1094,9 +1094,9 @@ public sealed class SqlParser
             Advance();
             type = type.NotNull();
         }
-        else if (Is(Keyword.NULL))
+        else if (Is(Keyword.NULL) && !PeekAt(1).Is(Keyword.ON))
         {
-            Advance();
+            Advance(); // explicit NULL; "RETURNING INT NULL ON ERROR" leaves NULL to the JSON clause
         }
         return type;
     }
@@ -1727,13 +1727,29 @@ public sealed class SqlParser
         else if (Accept(Keyword.TRUE)) pred = IsPredicate.True;
         else if (Accept(Keyword.FALSE)) pred = IsPredicate.False;
         else if (Accept(Keyword.UNKNOWN)) pred = IsPredicate.Unknown;
+        else if (Accept(Keyword.JSON))
+        {
+            JsonType? type = null;
+            if (Cur.Kind == TokenKind.Word)
+            {
+                switch (Cur.Text.ToUpperInvariant())
+                {
+                    case "VALUE": type = JsonType.Value; break;
+                    case "SCALAR": type = JsonType.Scalar; break;
+                    case "ARRAY": type = JsonType.Array; break;
+                    case "OBJECT": type = JsonType.Object; break;
+                }
+                if (type is not null) Advance();
+            }
+            return new IsJsonExpr(left, type, negated) { Span = S(start) };
+        }
         else if (Accept(Keyword.DISTINCT))
         {
             Expect(Keyword.FROM);
             var right = Binary(PrecComparison);
             return new IsDistinctFromExpr(left, right, negated) { Span = S(start) };
         }
-        else throw Fail("NULL, TRUE, FALSE, UNKNOWN or DISTINCT FROM", ["NULL", "TRUE", "FALSE", "UNKNOWN", "DISTINCT"]);
+        else throw Fail("NULL, TRUE, FALSE, UNKNOWN, JSON or DISTINCT FROM", ["NULL", "TRUE", "FALSE", "UNKNOWN", "JSON", "DISTINCT"]);
         return new IsExpr(left, pred, negated) { Span = S(start) };
     }
 
@@ -1981,6 +1997,14 @@ public sealed class SqlParser
                 var name = new ObjectName(new[] { new Identifier(t.Text) { Span = t.Span } }) { Span = t.Span };
                 return new FunctionCall(name, args) { Span = S(start) };
             }
+            case Keyword.JSON_QUERY when next.IsSymbol("("):
+                return JsonQuery();
+            case Keyword.JSON_EXISTS when next.IsSymbol("("):
+                return JsonExists();
+            case Keyword.JSON_OBJECT when next.IsSymbol("("):
+                return JsonObject();
+            case Keyword.JSON_ARRAY when next.IsSymbol("("):
+                return JsonArray();
             case Keyword.JSON_VALUE when next.IsSymbol("("):
                 return JsonValue();
             case Keyword.POSITION when next.IsSymbol("("):
@@ -2382,6 +2406,165 @@ public sealed class SqlParser
         }
         ExpectSymbol(")");
         return new JsonValueExpr(json, path, returning, onEmpty, onError) { Span = S(start) };
+    }
+
+    private JsonQueryExpr JsonQuery()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var json = Expression();
+        ExpectSymbol(",");
+        var path = Expression();
+        TypeSpec? returning = null;
+        if (Accept(Keyword.RETURNING)) returning = DataTypeSpec();
+        var wrapper = JsonWrapper.Without;
+        if (Accept(Keyword.WITHOUT))
+        {
+            AcceptWord("ARRAY");
+            ExpectWord("WRAPPER");
+        }
+        else if (Is(Keyword.WITH))
+        {
+            Advance();
+            wrapper = JsonWrapper.Unconditional;
+            if (AcceptWord("CONDITIONAL")) wrapper = JsonWrapper.Conditional;
+            else AcceptWord("UNCONDITIONAL");
+            AcceptWord("ARRAY");
+            ExpectWord("WRAPPER");
+        }
+        JsonQueryBehaviorKind? onEmpty = null, onError = null;
+        while (!IsSymbol(")"))
+        {
+            int bStart = p;
+            JsonQueryBehaviorKind behavior;
+            if (Accept(Keyword.NULL)) behavior = JsonQueryBehaviorKind.Null;
+            else if (Accept(Keyword.ERROR)) behavior = JsonQueryBehaviorKind.Error;
+            else if (Accept(Keyword.EMPTY))
+            {
+                if (AcceptWord("ARRAY")) behavior = JsonQueryBehaviorKind.EmptyArray;
+                else if (AcceptWord("OBJECT")) behavior = JsonQueryBehaviorKind.EmptyObject;
+                else throw Fail("ARRAY or OBJECT", ["ARRAY", "OBJECT"]);
+            }
+            else throw Fail("RETURNING, a wrapper, NULL, EMPTY, ERROR or ')'", ["RETURNING", "WITH", "WITHOUT", "NULL", "EMPTY", "ERROR"]);
+            Expect(Keyword.ON);
+            if (Accept(Keyword.EMPTY))
+            {
+                if (onEmpty is not null || onError is not null) throw new SqlParseException("ON EMPTY must come once, before ON ERROR", S(bStart), text, fileName);
+                onEmpty = behavior;
+            }
+            else if (Accept(Keyword.ERROR))
+            {
+                if (onError is not null) throw new SqlParseException("ON ERROR may appear only once", S(bStart), text, fileName);
+                onError = behavior;
+            }
+            else
+            {
+                throw Fail("EMPTY or ERROR", ["EMPTY", "ERROR"]);
+            }
+        }
+        ExpectSymbol(")");
+        return new JsonQueryExpr(json, path, returning, wrapper, onEmpty, onError) { Span = S(start) };
+    }
+
+    private JsonExistsExpr JsonExists()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var json = Expression();
+        ExpectSymbol(",");
+        var path = Expression();
+        JsonExistsBehavior? onError = null;
+        if (!IsSymbol(")"))
+        {
+            if (Accept(Keyword.TRUE)) onError = JsonExistsBehavior.True;
+            else if (Accept(Keyword.FALSE)) onError = JsonExistsBehavior.False;
+            else if (Accept(Keyword.UNKNOWN)) onError = JsonExistsBehavior.Unknown;
+            else if (Accept(Keyword.ERROR)) onError = JsonExistsBehavior.Error;
+            else throw Fail("TRUE, FALSE, UNKNOWN, ERROR or ')'", ["TRUE", "FALSE", "UNKNOWN", "ERROR"]);
+            Expect(Keyword.ON);
+            Expect(Keyword.ERROR);
+        }
+        ExpectSymbol(")");
+        return new JsonExistsExpr(json, path, onError) { Span = S(start) };
+    }
+
+    private JsonObjectExpr JsonObject()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var entries = new List<JsonKeyValue>();
+        bool absent = false;
+        if (!IsSymbol(")") && !TryOnNull(out absent))
+        {
+            do
+            {
+                int eStart = p;
+                // KEY is optional, and "key" / "value" may be column names: KEY VALUE v (key column "KEY"),
+                // KEY value VALUE v (key column "value").
+                if (Is(Keyword.KEY) && (!IsWordText(PeekAt(1), "VALUE") || IsWordText(PeekAt(2), "VALUE"))) Advance();
+                var key = Binary(PrecAdditive);
+                ExpectWord("VALUE");
+                var value = Expression();
+                entries.Add(new JsonKeyValue(key, value) { Span = S(eStart) });
+            }
+            while (AcceptSymbol(","));
+            TryOnNull(out absent);
+        }
+        if (!IsSymbol(")")) throw Fail("',', NULL ON NULL, ABSENT ON NULL or ')'", ["NULL", "ABSENT"]);
+        Advance();
+        return new JsonObjectExpr(entries, absent) { Span = S(start) };
+    }
+
+    private JsonArrayExpr JsonArray()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var elements = new List<Expr>();
+        bool absent = true;
+        if (!IsSymbol(")") && !TryOnNull(out absent))
+        {
+            absent = true;
+            do
+            {
+                elements.Add(Expression());
+            }
+            while (AcceptSymbol(","));
+            if (!TryOnNull(out absent)) absent = true;
+        }
+        if (!IsSymbol(")")) throw Fail("',', NULL ON NULL, ABSENT ON NULL or ')'", ["NULL", "ABSENT"]);
+        Advance();
+        bool nullOnNull = !absent;
+        return new JsonArrayExpr(elements, nullOnNull) { Span = S(start) };
+    }
+
+    /// <summary><c>NULL ON NULL</c> or <c>ABSENT ON NULL</c>.</summary>
+    private bool TryOnNull(out bool absent)
+    {
+        absent = false;
+        bool isNull = Is(Keyword.NULL) && PeekAt(1).Is(Keyword.ON);
+        bool isAbsent = IsWordText(Cur, "ABSENT") && PeekAt(1).Is(Keyword.ON);
+        if (!isNull && !isAbsent) return false;
+        Advance();
+        Advance();
+        Expect(Keyword.NULL);
+        absent = isAbsent;
+        return true;
+    }
+
+    private bool AcceptWord(string word)
+    {
+        if (!IsWordText(Cur, word)) return false;
+        Advance();
+        return true;
+    }
+
+    private void ExpectWord(string word)
+    {
+        if (!AcceptWord(word)) throw Fail($"'{word}'", [word]);
     }
 
     private CaseExpr Case()

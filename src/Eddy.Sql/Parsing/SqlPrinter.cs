@@ -37,7 +37,7 @@ public static class SqlPrinter
         },
         UnaryExpr { Operator: UnaryOperator.Not } => SqlParser.PrecNot,
         UnaryExpr => SqlParser.PrecUnary,
-        IsExpr or IsDistinctFromExpr => SqlParser.PrecIs,
+        IsExpr or IsDistinctFromExpr or IsJsonExpr => SqlParser.PrecIs,
         InListExpr or InSubqueryExpr or LikeExpr or BetweenExpr => SqlParser.PrecIn,
         _ => SqlParser.PrecPrimary,
     };
@@ -899,6 +899,61 @@ public static class SqlPrinter
                     sb.Append(')');
                     break;
                 case FunctionCall f: Call(f); break;
+                case IsJsonExpr j:
+                    Expr(j.Operand, SqlParser.PrecIs);
+                    sb.Append(j.Negated ? " IS NOT JSON" : " IS JSON");
+                    if (j.Type is { } jt) sb.Append(' ').Append(jt.ToString().ToUpperInvariant());
+                    break;
+                case JsonQueryExpr q:
+                    sb.Append("JSON_QUERY(");
+                    Expr(q.Json);
+                    sb.Append(", ");
+                    Expr(q.Path);
+                    if (q.Returning is not null)
+                    {
+                        sb.Append(" RETURNING ");
+                        DataTypes.Append(sb, q.Returning.Type);
+                    }
+                    if (q.Wrapper == JsonWrapper.Unconditional) sb.Append(" WITH UNCONDITIONAL ARRAY WRAPPER");
+                    else if (q.Wrapper == JsonWrapper.Conditional) sb.Append(" WITH CONDITIONAL ARRAY WRAPPER");
+                    JsonQueryBehaviorClause(q.OnEmpty, "EMPTY");
+                    JsonQueryBehaviorClause(q.OnError, "ERROR");
+                    sb.Append(')');
+                    break;
+                case JsonExistsExpr x:
+                    sb.Append("JSON_EXISTS(");
+                    Expr(x.Json);
+                    sb.Append(", ");
+                    Expr(x.Path);
+                    if (x.OnError is { } onError) sb.Append(' ').Append(onError.ToString().ToUpperInvariant()).Append(" ON ERROR");
+                    sb.Append(')');
+                    break;
+                case JsonObjectExpr o:
+                    sb.Append("JSON_OBJECT(");
+                    for (int i = 0; i < o.Entries.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        sb.Append("KEY ");
+                        int keyStart = sb.Length;
+                        Expr(o.Entries[i].Key, SqlParser.PrecAdditive);
+                        // A key starting with a column named "key" or "value" would read as part of the syntax.
+                        if (StartsWithWord(sb, keyStart, "KEY") || StartsWithWord(sb, keyStart, "VALUE"))
+                        {
+                            sb.Insert(keyStart, '(');
+                            sb.Append(')');
+                        }
+                        sb.Append(" VALUE ");
+                        Expr(o.Entries[i].Value);
+                    }
+                    if (o.AbsentOnNull) sb.Append(o.Entries.IsEmpty ? "ABSENT ON NULL" : " ABSENT ON NULL");
+                    sb.Append(')');
+                    break;
+                case JsonArrayExpr a:
+                    sb.Append("JSON_ARRAY(");
+                    ExprList(a.Elements);
+                    if (a.NullOnNull) sb.Append(a.Elements.IsEmpty ? "NULL ON NULL" : " NULL ON NULL");
+                    sb.Append(')');
+                    break;
                 case JsonValueExpr j:
                     sb.Append("JSON_VALUE(");
                     Expr(j.Json);
@@ -1021,6 +1076,18 @@ public static class SqlPrinter
             }
         }
 
+        private void JsonQueryBehaviorClause(JsonQueryBehaviorKind? b, string when)
+        {
+            if (b is not { } kind) return;
+            sb.Append(' ').Append(kind switch
+            {
+                JsonQueryBehaviorKind.Null => "NULL",
+                JsonQueryBehaviorKind.EmptyArray => "EMPTY ARRAY",
+                JsonQueryBehaviorKind.EmptyObject => "EMPTY OBJECT",
+                _ => "ERROR",
+            }).Append(" ON ").Append(when);
+        }
+
         private void JsonBehaviorClause(JsonBehavior? b, string when)
         {
             if (b is null) return;
@@ -1037,7 +1104,18 @@ public static class SqlPrinter
             sb.Append(" ON ").Append(when);
         }
 
-        private static bool EndsWithInterval(Expr e) => e switch
+        private static bool StartsWithWord(StringBuilder sb, int start, string word)
+        {
+            if (sb.Length - start < word.Length) return false;
+            for (int i = 0; i < word.Length; i++)
+            {
+                if (char.ToUpperInvariant(sb[start + i]) != word[i]) return false;
+            }
+            int end = start + word.Length;
+            return end == sb.Length || !(char.IsAsciiLetterOrDigit(sb[end]) || sb[end] is '_' or '$');
+        }
+
+                private static bool EndsWithInterval(Expr e) => e switch
         {
             IntervalLiteral => true,
             BinaryExpr b => EndsWithInterval(b.Right),
@@ -1062,7 +1140,8 @@ public static class SqlPrinter
                     sb.Append(part); // LEFT(s, n), RIGHT(s, n) and CURRENT_TIMESTAMP are calls although reserved
                 else if (kw is Keyword.TRIM or Keyword.EXTRACT or Keyword.POSITION or Keyword.TIMESTAMPDIFF or Keyword.TIMESTAMPADD
                          or Keyword.ROW or Keyword.CURRENT_DATE or Keyword.CURRENT_TIME or Keyword.CURRENT_TIMESTAMP
-                         or Keyword.LOCALTIME or Keyword.LOCALTIMESTAMP or Keyword.JSON_VALUE)
+                         or Keyword.LOCALTIME or Keyword.LOCALTIMESTAMP or Keyword.JSON_VALUE or Keyword.JSON_QUERY
+                         or Keyword.JSON_EXISTS or Keyword.JSON_OBJECT or Keyword.JSON_ARRAY)
                     sb.Append('`').Append(part).Append('`'); // an ordinary call that would otherwise read as special syntax
                 else
                     AppendIdentifier(sb, part);
