@@ -9,7 +9,7 @@ public class FuzzTests
     private static IEnumerable<string> Corpus()
     {
         yield return LabTests.Script;
-        foreach (var row in typeof(RoundTripTests).GetMethods()
+        foreach (var row in RoundTripCorpus.Methods()
                      .SelectMany(m => m.GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()))
             yield return (string)row.GetData(null!).Single()[0];
     }

@@ -84,7 +84,7 @@ public class SpanTests
     [Fact]
     public void Round_trip_inputs_all_have_nested_spans()
     {
-        foreach (var row in typeof(RoundTripTests).GetMethods()
+        foreach (var row in RoundTripCorpus.Methods()
                      .SelectMany(m => m.GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()))
         {
             var sql = (string)row.GetData(null!).Single()[0];

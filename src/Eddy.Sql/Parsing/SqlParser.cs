@@ -47,6 +47,7 @@ public sealed class SqlParser
     private readonly string? fileName;
     private readonly List<Token> tokens;
     private readonly Dictionary<int, Token>? hintBefore;
+    private HashSet<int>? hintsUsed;
     private int p;
     private int depth;
 
@@ -144,8 +145,10 @@ public sealed class SqlParser
     {
         var first = tokens[start].Span;
         if (p <= start) return first with { Length = 0 };
-        var last = tokens[p - 1].Span;
-        return first with { Length = last.End - first.Offset };
+        int end = tokens[p - 1].Span.End;
+        // A hint attached just before the current token belongs to the node that consumed it.
+        if (hintsUsed is not null && hintsUsed.Contains(p)) end = Math.Max(end, hintBefore![p].Span.End);
+        return first with { Length = end - first.Offset };
     }
 
     private bool Is(Keyword kw) => Cur.Is(kw);
@@ -1318,6 +1321,7 @@ public sealed class SqlParser
     private NodeList<SqlHint> Hints()
     {
         if (hintBefore is null || !hintBefore.TryGetValue(p, out var hint)) return NodeList<SqlHint>.Empty;
+        (hintsUsed ??= []).Add(p);
         // Lex the inside of /*+ ... */ in place, so positions stay those of the script.
         int innerStart = hint.Span.Offset + 3;
         int innerEnd = hint.Span.End - 2;
