@@ -245,6 +245,11 @@ public class ExpressionTests
         Assert.Equal(P.Expr("`a` + b"), P.Expr("a + `b`"));
         Assert.NotEqual(P.Expr("a + b"), P.Expr("b + a"));
         Assert.Equal(P.Expr("a + b").GetHashCode(), P.Expr(" a + b ").GetHashCode());
+        // Function names are case-insensitive, column names are not (as in Flink).
+        Assert.Equal(P.Expr("upper(a) || count(*)"), P.Expr("UPPER(a) || COUNT(*)"));
+        Assert.Equal(P.Expr("upper(a)").GetHashCode(), P.Expr("UPPER(a)").GetHashCode());
+        Assert.NotEqual(P.Expr("upper(a)"), P.Expr("UPPER(A)"));
+        Assert.NotEqual(P.Expr("f(a)"), P.Expr("f(DISTINCT a)"));
     }
 
     [Fact]

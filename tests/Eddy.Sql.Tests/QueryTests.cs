@@ -5,7 +5,7 @@ namespace Eddy.Sql.Tests;
 public class QueryTests
 {
     private static readonly NodeList<Identifier> NoIds = NodeList<Identifier>.Empty;
-    private static readonly NodeList<TableOption> NoHints = NodeList<TableOption>.Empty;
+    private static readonly NodeList<SqlHint> NoHints = NodeList<SqlHint>.Empty;
 
     private static NamedTableRef Table(string name, string? alias = null) =>
         new(P.Name(name.Split('.')), alias is null ? null : P.Id(alias), NoIds, null, NoHints);

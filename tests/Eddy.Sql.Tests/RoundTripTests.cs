@@ -42,6 +42,7 @@ public class RoundTripTests
     [InlineData("VALUES (1, 'a'), (2, 'b')")]
     [InlineData("SELECT `select`, `my col`, `a``b`, `from`.x FROM `from`")]
     [InlineData("SELECT LEFT(s, 2), RIGHT(s, 2), `IF`(a, b, c), `db`.`f`(x) FROM t")]
+    [InlineData("SELECT `TRIM`(s), `extract`(a, b), `ROW`(1), `CURRENT_TIMESTAMP`(1), `array`[1], `map`['k'], ARRAY[1][1] FROM t")]
     public void Queries(string sql) => P.RoundTrip(sql);
 
     [Theory]

@@ -51,7 +51,7 @@ public abstract record Statement : SqlNode;
 
 /// <summary>
 /// <c>CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name (columns, constraints) [COMMENT] [PARTITIONED BY]
-/// WITH (options) [AS query]</c>.
+/// WITH (options) [LIKE source (options)] [AS query]</c>.
 /// </summary>
 public sealed record CreateTable(
     ObjectName Name,
@@ -62,6 +62,7 @@ public sealed record CreateTable(
     NodeList<Identifier> PartitionedBy,
     NodeList<TableOption> Options,
     QueryExpr? AsQuery,
+    TableLike? Like = null,
     bool Temporary = false,
     bool IfNotExists = false,
     bool OrReplace = false) : Statement;
@@ -91,6 +92,41 @@ public sealed record PrimaryKeySpec(NodeList<Identifier> Columns, Identifier? Co
 
 /// <summary><c>'key' = 'value'</c> in a WITH clause. <c>${NAME}</c> references are kept verbatim.</summary>
 public sealed record TableOption(string Key, string Value) : SqlNode;
+
+public enum LikeStrategy
+{
+    Including,
+    Excluding,
+    Overwriting,
+}
+
+public enum LikeFeature
+{
+    All,
+    Constraints,
+    Partitions,
+    Generated,
+    Options,
+    Watermarks,
+    Metadata,
+}
+
+/// <summary><c>INCLUDING ALL</c>, <c>EXCLUDING OPTIONS</c>, <c>OVERWRITING WATERMARKS</c>, ...</summary>
+public sealed record LikeOption(LikeStrategy Strategy, LikeFeature Feature) : SqlNode;
+
+/// <summary><c>LIKE source [(INCLUDING ALL, OVERWRITING OPTIONS, ...)]</c> in CREATE TABLE.</summary>
+public sealed record TableLike(ObjectName Source, NodeList<LikeOption> Options) : SqlNode;
+
+/// <summary><c>CREATE CATALOG [IF NOT EXISTS] name [COMMENT '...'] WITH (options)</c>.</summary>
+public sealed record CreateCatalog(Identifier Name, NodeList<TableOption> Options, string? Comment = null, bool IfNotExists = false) : Statement;
+
+public sealed record DropCatalog(Identifier Name, bool IfExists = false) : Statement;
+
+/// <summary><c>CREATE DATABASE [IF NOT EXISTS] [catalog.]name [COMMENT '...'] [WITH (options)]</c>.</summary>
+public sealed record CreateDatabase(ObjectName Name, NodeList<TableOption> Options, string? Comment = null, bool IfNotExists = false) : Statement;
+
+/// <summary><c>DROP DATABASE [IF EXISTS] name [RESTRICT | CASCADE]</c>.</summary>
+public sealed record DropDatabase(ObjectName Name, bool IfExists = false, bool Cascade = false) : Statement;
 
 public sealed record DropTable(ObjectName Name, bool IfExists = false, bool Temporary = false) : Statement;
 
@@ -122,8 +158,17 @@ public sealed record CreateFunction(
 
 public sealed record DropFunction(ObjectName Name, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false) : Statement;
 
-/// <summary><c>INSERT INTO|OVERWRITE target [(cols)] query</c>.</summary>
-public sealed record Insert(ObjectName Target, NodeList<Identifier> Columns, QueryExpr Source, bool Overwrite = false) : Statement;
+/// <summary><c>INSERT INTO|OVERWRITE target [/*+ OPTIONS(...) */] [PARTITION (k = v, ...)] [(cols)] query</c>.</summary>
+public sealed record Insert(
+    ObjectName Target,
+    NodeList<SqlHint> TargetHints,
+    NodeList<PartitionValue> StaticPartition,
+    NodeList<Identifier> Columns,
+    QueryExpr Source,
+    bool Overwrite = false) : Statement;
+
+/// <summary><c>column = literal</c> in <c>INSERT ... PARTITION (...)</c>.</summary>
+public sealed record PartitionValue(Identifier Column, Expr Value) : SqlNode;
 
 /// <summary><c>EXECUTE STATEMENT SET BEGIN insert; ... END</c> or <c>BEGIN STATEMENT SET; insert; ... END</c>.</summary>
 public sealed record StatementSet(NodeList<Insert> Inserts) : Statement;
@@ -143,6 +188,8 @@ public enum ShowKind
     Databases,
     Modules,
     Jobs,
+    CurrentCatalog,
+    CurrentDatabase,
 }
 
 public sealed record Show(ShowKind Kind) : Statement;
@@ -186,7 +233,7 @@ public sealed record Query(
 
 public sealed record CommonTableExpression(Identifier Name, NodeList<Identifier> Columns, QueryExpr Query) : SqlNode;
 
-/// <summary><c>SELECT [DISTINCT] items [FROM] [WHERE] [GROUP BY] [HAVING] [WINDOW]</c>.</summary>
+/// <summary><c>SELECT [/*+ hints */] [DISTINCT] items [FROM] [WHERE] [GROUP BY] [HAVING] [WINDOW]</c>.</summary>
 public sealed record SelectQuery(
     bool Distinct,
     NodeList<SelectItem> Items,
@@ -194,7 +241,8 @@ public sealed record SelectQuery(
     Expr? Where,
     NodeList<Expr> GroupBy,
     Expr? Having,
-    NodeList<NamedWindow> Windows) : QueryExpr;
+    NodeList<NamedWindow> Windows,
+    NodeList<SqlHint> Hints) : QueryExpr;
 
 public enum SetOperator
 {
@@ -244,7 +292,14 @@ public sealed record NamedTableRef(
     Identifier? Alias,
     NodeList<Identifier> ColumnAliases,
     Expr? SystemTimeAsOf,
-    NodeList<TableOption> Hints) : TableRef;
+    NodeList<SqlHint> Hints) : TableRef;
+
+/// <summary>
+/// One hint from a <c>/*+ ... */</c> comment: <c>OPTIONS('k' = 'v')</c> (key-value <see cref="Options"/>),
+/// <c>BROADCAST(t1, t2)</c> (plain <see cref="Arguments"/>), or a bare name. Hints are recognised after a table name
+/// in FROM, after the INSERT target and right after SELECT; anywhere else they are ignored like comments.
+/// </summary>
+public sealed record SqlHint(Identifier Name, NodeList<TableOption> Options, NodeList<string> Arguments) : SqlNode;
 
 /// <summary><c>[LATERAL] (query) [AS] alias [(cols)]</c>.</summary>
 public sealed record SubqueryRef(QueryExpr Query, Identifier? Alias, NodeList<Identifier> ColumnAliases, bool Lateral = false) : TableRef;
@@ -401,8 +456,8 @@ public sealed record ExistsExpr(QueryExpr Query) : Expr;
 /// <summary>A scalar subquery <c>(SELECT ...)</c>.</summary>
 public sealed record SubqueryExpr(QueryExpr Query) : Expr;
 
-/// <summary><c>x [NOT] LIKE pattern [ESCAPE e]</c>.</summary>
-public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false) : Expr;
+/// <summary><c>x [NOT] LIKE pattern [ESCAPE e]</c>, or <c>x [NOT] SIMILAR TO pattern [ESCAPE e]</c> (<see cref="SimilarTo"/>).</summary>
+public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false, bool SimilarTo = false) : Expr;
 
 /// <summary><c>x [NOT] BETWEEN low AND high</c>.</summary>
 public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false) : Expr;
@@ -432,6 +487,23 @@ public sealed record FunctionCall(
 {
     /// <summary>The unqualified function name, upper-cased for matching built-ins.</summary>
     public string UpperName => Name.Last.Value.ToUpperInvariant();
+
+    /// <summary>Structural equality; function names compare case-insensitively (<c>count(*)</c> equals <c>COUNT(*)</c>).</summary>
+    public bool Equals(FunctionCall? other)
+    {
+        if (other is null) return false;
+        if (ReferenceEquals(this, other)) return true;
+        if (Name.Parts.Count != other.Name.Parts.Count) return false;
+        for (int i = 0; i < Name.Parts.Count; i++)
+        {
+            if (!string.Equals(Name.Parts[i].Value, other.Name.Parts[i].Value, StringComparison.OrdinalIgnoreCase)) return false;
+        }
+        return Arguments.Equals(other.Arguments) && Distinct == other.Distinct && Star == other.Star
+            && Equals(Filter, other.Filter) && Equals(Over, other.Over);
+    }
+
+    public override int GetHashCode() =>
+        HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Name.Last.Value), Arguments, Distinct, Star, Filter, Over);
 }
 
 /// <summary><c>name => value</c> inside a function call.</summary>
@@ -467,6 +539,86 @@ public sealed record TrimExpr(TrimMode Mode, Expr? Characters, Expr Source) : Ex
 
 /// <summary><c>POSITION(needle IN haystack)</c>.</summary>
 public sealed record PositionExpr(Expr Needle, Expr Haystack) : Expr;
+
+public enum JsonBehaviorKind
+{
+    Null,
+    Error,
+    Default,
+}
+
+/// <summary><c>NULL</c>, <c>ERROR</c> or <c>DEFAULT expr</c> in a JSON function's <c>ON EMPTY</c> / <c>ON ERROR</c> clause.</summary>
+public sealed record JsonBehavior(JsonBehaviorKind Kind, Expr? Default = null) : SqlNode;
+
+/// <summary><c>JSON_VALUE(json, path [RETURNING type] [behavior ON EMPTY] [behavior ON ERROR])</c>.</summary>
+public sealed record JsonValueExpr(Expr Json, Expr Path, TypeSpec? Returning, JsonBehavior? OnEmpty, JsonBehavior? OnError) : Expr;
+
+public enum JsonQueryBehaviorKind
+{
+    Null,
+    EmptyArray,
+    EmptyObject,
+    Error,
+}
+
+public enum JsonWrapper
+{
+    /// <summary><c>WITHOUT [ARRAY] WRAPPER</c>, the default.</summary>
+    Without,
+    /// <summary><c>WITH [UNCONDITIONAL] [ARRAY] WRAPPER</c>.</summary>
+    Unconditional,
+    /// <summary><c>WITH CONDITIONAL [ARRAY] WRAPPER</c>.</summary>
+    Conditional,
+}
+
+/// <summary>
+/// <c>JSON_QUERY(json, path [RETURNING type] [wrapper] [behavior ON EMPTY] [behavior ON ERROR])</c>; an absent
+/// behavior is null.
+/// </summary>
+public sealed record JsonQueryExpr(
+    Expr Json,
+    Expr Path,
+    TypeSpec? Returning,
+    JsonWrapper Wrapper,
+    JsonQueryBehaviorKind? OnEmpty,
+    JsonQueryBehaviorKind? OnError) : Expr;
+
+public enum JsonExistsBehavior
+{
+    True,
+    False,
+    Unknown,
+    Error,
+}
+
+/// <summary><c>JSON_EXISTS(json, path [TRUE|FALSE|UNKNOWN|ERROR ON ERROR])</c>.</summary>
+public sealed record JsonExistsExpr(Expr Json, Expr Path, JsonExistsBehavior? OnError) : Expr;
+
+/// <summary><c>[KEY] key VALUE value</c> in JSON_OBJECT.</summary>
+public sealed record JsonKeyValue(Expr Key, Expr Value) : SqlNode;
+
+/// <summary>
+/// <c>JSON_OBJECT([KEY] k VALUE v, ... [NULL|ABSENT ON NULL])</c>. <see cref="AbsentOnNull"/> is false unless
+/// <c>ABSENT ON NULL</c> was written (Flink's default for JSON_OBJECT is NULL ON NULL).
+/// </summary>
+public sealed record JsonObjectExpr(NodeList<JsonKeyValue> Entries, bool AbsentOnNull = false) : Expr;
+
+/// <summary>
+/// <c>JSON_ARRAY(v, ... [NULL|ABSENT ON NULL])</c>. <see cref="NullOnNull"/> is false unless <c>NULL ON NULL</c> was
+/// written (Flink's default for JSON_ARRAY is ABSENT ON NULL).
+/// </summary>
+public sealed record JsonArrayExpr(NodeList<Expr> Elements, bool NullOnNull = false) : Expr;
+
+public enum JsonType
+{
+    Value,
+    Scalar,
+    Array,
+    Object,
+}
+
+/// <summary><c>x IS [NOT] JSON [VALUE|SCALAR|ARRAY|OBJECT]</c>; <see cref="Type"/> is null when no type was written.</summary>
+public sealed record IsJsonExpr(Expr Operand, JsonType? Type, bool Negated = false) : Expr;
 
 /// <summary><c>ROW(a, b)</c> or <c>(a, b)</c>.</summary>
 public sealed record RowConstructor(NodeList<Expr> Fields) : Expr;

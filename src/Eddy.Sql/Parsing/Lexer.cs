@@ -11,25 +11,36 @@ public sealed class Lexer
 {
     private readonly string text;
     private readonly string? fileName;
+    private readonly int end;
     private int pos;
     private int line = 1;
     private int lineStart;
 
     public Lexer(string text, string? fileName = null)
+        : this(text, fileName, 0, text.Length, 1, 0)
+    {
+    }
+
+    /// <summary>Lexes <c>text[start..end]</c>, where <paramref name="start"/> is on <paramref name="line"/>, which begins at <paramref name="lineStart"/>.</summary>
+    internal Lexer(string text, string? fileName, int start, int end, int line, int lineStart)
     {
         this.text = text;
         this.fileName = fileName;
+        this.end = end;
+        pos = start;
+        this.line = line;
+        this.lineStart = lineStart;
     }
 
     public static List<Token> Tokenize(string text, string? fileName = null) => new Lexer(text, fileName).Run();
 
     public List<Token> Run()
     {
-        var tokens = new List<Token>(Math.Max(16, text.Length / 4));
+        var tokens = new List<Token>(Math.Max(16, end / 4));
         while (true)
         {
             SkipTrivia();
-            if (pos >= text.Length)
+            if (pos >= end)
             {
                 tokens.Add(new Token(TokenKind.EndOfInput, Keyword.None, "", new SourceSpan(pos, 0, line, pos - lineStart + 1)));
                 return tokens;
@@ -40,7 +51,7 @@ public sealed class Lexer
 
     private void SkipTrivia()
     {
-        while (pos < text.Length)
+        while (pos < end)
         {
             char c = text[pos];
             if (c == '\n')
@@ -55,16 +66,16 @@ public sealed class Lexer
             }
             else if (c == '-' && Peek(1) == '-')
             {
-                while (pos < text.Length && text[pos] != '\n') pos++;
+                while (pos < end && text[pos] != '\n') pos++;
             }
-            else if (c == '/' && Peek(1) == '*')
+            else if (c == '/' && Peek(1) == '*' && Peek(2) != '+')
             {
                 int start = pos;
                 int startLine = line, startCol = pos - lineStart + 1;
                 pos += 2;
                 while (true)
                 {
-                    if (pos >= text.Length)
+                    if (pos >= end)
                         throw Error("unterminated comment; expected '*/' before end of input", new SourceSpan(start, 2, startLine, startCol));
                     if (text[pos] == '*' && Peek(1) == '/')
                     {
@@ -86,7 +97,7 @@ public sealed class Lexer
         }
     }
 
-    private char Peek(int ahead) => pos + ahead < text.Length ? text[pos + ahead] : '\0';
+    private char Peek(int ahead) => pos + ahead < end ? text[pos + ahead] : '\0';
 
     private SourceSpan SpanFrom(int start, int startLine, int startCol) => new(start, pos - start, startLine, startCol);
 
@@ -100,7 +111,7 @@ public sealed class Lexer
         if (char.IsAsciiLetter(c) || c == '_' || (c > 127 && char.IsLetter(c)))
         {
             pos++;
-            while (pos < text.Length)
+            while (pos < end)
             {
                 char d = text[pos];
                 if (char.IsAsciiLetterOrDigit(d) || d == '_' || d == '$' || (d > 127 && char.IsLetterOrDigit(d))) pos++;
@@ -112,6 +123,8 @@ public sealed class Lexer
 
         if (char.IsAsciiDigit(c) || (c == '.' && char.IsAsciiDigit(Peek(1))))
             return Number(start, startLine, startCol);
+
+        if (c == '/' && Peek(1) == '*' && Peek(2) == '+') return Hint(start, startLine, startCol);
 
         switch (c)
         {
@@ -188,22 +201,22 @@ public sealed class Lexer
     private Token Number(int start, int startLine, int startCol)
     {
         var kind = TokenKind.Integer;
-        while (pos < text.Length && char.IsAsciiDigit(text[pos])) pos++;
-        if (pos < text.Length && text[pos] == '.' && char.IsAsciiDigit(Peek(1)))
+        while (pos < end && char.IsAsciiDigit(text[pos])) pos++;
+        if (pos < end && text[pos] == '.' && char.IsAsciiDigit(Peek(1)))
         {
             kind = TokenKind.Decimal;
             pos++;
-            while (pos < text.Length && char.IsAsciiDigit(text[pos])) pos++;
+            while (pos < end && char.IsAsciiDigit(text[pos])) pos++;
         }
-        if (pos < text.Length && (text[pos] is 'e' or 'E'))
+        if (pos < end && (text[pos] is 'e' or 'E'))
         {
             int save = pos;
             pos++;
-            if (pos < text.Length && (text[pos] is '+' or '-')) pos++;
-            if (pos < text.Length && char.IsAsciiDigit(text[pos]))
+            if (pos < end && (text[pos] is '+' or '-')) pos++;
+            if (pos < end && char.IsAsciiDigit(text[pos]))
             {
                 kind = TokenKind.Approximate;
-                while (pos < text.Length && char.IsAsciiDigit(text[pos])) pos++;
+                while (pos < end && char.IsAsciiDigit(text[pos])) pos++;
             }
             else
             {
@@ -213,6 +226,30 @@ public sealed class Lexer
         return new Token(kind, Keyword.None, text.Substring(start, pos - start), SpanFrom(start, startLine, startCol));
     }
 
+    /// <summary><c>/*+ ... */</c>: one token whose text is the inside, parsed later by the parser.</summary>
+    private Token Hint(int start, int startLine, int startCol)
+    {
+        pos += 3;
+        int inner = pos;
+        while (true)
+        {
+            if (pos >= end)
+                throw Error("unterminated hint; expected '*/' before end of input", new SourceSpan(start, 3, startLine, startCol));
+            if (text[pos] == '*' && Peek(1) == '/')
+            {
+                string body = text.Substring(inner, pos - inner);
+                pos += 2;
+                return new Token(TokenKind.Hint, Keyword.None, body, SpanFrom(start, startLine, startCol));
+            }
+            if (text[pos] == '\n')
+            {
+                line++;
+                lineStart = pos + 1;
+            }
+            pos++;
+        }
+    }
+
     private Token StringLiteral(int start, int startLine, int startCol)
     {
         pos++; // opening quote
@@ -220,7 +257,7 @@ public sealed class Lexer
         StringBuilder? sb = null;
         while (true)
         {
-            if (pos >= text.Length)
+            if (pos >= end)
                 throw Error("unterminated string literal; expected a closing ' before end of input", new SourceSpan(start, 1, startLine, startCol));
             char c = text[pos];
             if (c == '\'')
@@ -255,7 +292,7 @@ public sealed class Lexer
         StringBuilder? sb = null;
         while (true)
         {
-            if (pos >= text.Length || text[pos] == '\n')
+            if (pos >= end || text[pos] == '\n')
                 throw Error("unterminated quoted identifier; expected a closing `", new SourceSpan(start, 1, startLine, startCol));
             char c = text[pos];
             if (c == '`')

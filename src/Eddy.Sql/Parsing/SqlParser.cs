@@ -34,16 +34,50 @@ public sealed class SqlParser
     private static readonly string[] ClauseKeywords =
         ["FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "JOIN", "WINDOW", "ON"];
 
+    /// <summary>Keywords that start a clause or table element: the likeliest intent behind a misspelled word that was
+    /// read as an alias or column name. Tried before the full keyword list.</summary>
+    private static readonly string[] StructuralKeywords =
+    [
+        "SELECT", "FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "JOIN", "LEFT",
+        "RIGHT", "INNER", "FULL", "CROSS", "WINDOW", "ON", "USING", "WATERMARK", "PRIMARY", "CONSTRAINT", "METADATA", "VIRTUAL",
+        "COMMENT", "PARTITIONED", "WITH", "AS", "INSERT", "INTO", "TABLE", "VALUES", "LATERAL", "UNNEST", "DISTINCT",
+    ];
+
     private readonly string text;
     private readonly string? fileName;
     private readonly List<Token> tokens;
+    private readonly Dictionary<int, Token>? hintBefore;
+    private HashSet<int>? hintsUsed;
     private int p;
+    private int depth;
+
+    /// <summary>How deeply expressions and queries may nest before the parser gives up (instead of overflowing the stack).</summary>
+    public const int MaxNesting = 256;
 
     private SqlParser(string text, string? fileName)
+        : this(text, fileName, Lexer.Tokenize(text, fileName))
+    {
+    }
+
+    private SqlParser(string text, string? fileName, List<Token> all)
     {
         this.text = text;
         this.fileName = fileName;
-        tokens = Lexer.Tokenize(text, fileName);
+        // Hint comments are kept aside, keyed by the index of the token that follows them.
+        if (all.Exists(t => t.Kind == TokenKind.Hint))
+        {
+            tokens = new List<Token>(all.Count);
+            hintBefore = [];
+            foreach (var t in all)
+            {
+                if (t.Kind == TokenKind.Hint) hintBefore[tokens.Count] = t;
+                else tokens.Add(t);
+            }
+        }
+        else
+        {
+            tokens = all;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -111,8 +145,10 @@ public sealed class SqlParser
     {
         var first = tokens[start].Span;
         if (p <= start) return first with { Length = 0 };
-        var last = tokens[p - 1].Span;
-        return first with { Length = last.End - first.Offset };
+        int end = tokens[p - 1].Span.End;
+        // A hint attached just before the current token belongs to the node that consumed it.
+        if (hintsUsed is not null && hintsUsed.Contains(p)) end = Math.Max(end, hintBefore![p].Span.End);
+        return first with { Length = end - first.Offset };
     }
 
     private bool Is(Keyword kw) => Cur.Is(kw);
@@ -185,8 +221,10 @@ public sealed class SqlParser
         string? suggestion = null;
         if (t.Kind == TokenKind.Word)
         {
+            // Only keywords that could plausibly stand here are offered, so that a column named "data" is not
+            // "corrected" to DATE.
             if (candidates is not null) suggestion = Nearest(t.Text, candidates);
-            if (suggestion is null && t.Keyword == Keyword.None) suggestion = Nearest(t.Text, Keywords.All);
+            if (suggestion is null && t.Keyword == Keyword.None) suggestion = Nearest(t.Text, StructuralKeywords);
             if (suggestion is not null) reason += $" (did you mean '{suggestion}'?)";
         }
         if (suggestion is null && p > 0)
@@ -194,7 +232,7 @@ public sealed class SqlParser
             var prev = tokens[p - 1];
             if (prev.Kind == TokenKind.Word && prev.Keyword == Keyword.None)
             {
-                suggestion = Nearest(prev.Text, Keywords.All);
+                suggestion = Nearest(prev.Text, StructuralKeywords);
                 if (suggestion is not null) reason += $" (did you mean '{suggestion}' instead of '{prev.Text}'?)";
             }
         }
@@ -324,9 +362,26 @@ public sealed class SqlParser
         if (Is(Keyword.VIEW) && !system && !orReplace) return CreateViewRest(start, temporary);
         if (Is(Keyword.FUNCTION) && !orReplace)
             return CreateFunctionRest(start, temporary ? (system ? FunctionScope.TemporarySystem : FunctionScope.Temporary) : FunctionScope.Catalog);
+        if (!temporary && !orReplace && Accept(Keyword.CATALOG))
+        {
+            bool ifNotExists = AcceptIfNotExists();
+            var name = IdentifierRule("a catalog name");
+            string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            Expect(Keyword.WITH);
+            var options = Options();
+            return new CreateCatalog(name, options, comment, ifNotExists) { Span = S(start) };
+        }
+        if (!temporary && !orReplace && Accept(Keyword.DATABASE))
+        {
+            bool ifNotExists = AcceptIfNotExists();
+            var name = ObjectNameRule("a database name");
+            string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            var options = Accept(Keyword.WITH) ? Options() : NodeList<TableOption>.Empty;
+            return new CreateDatabase(name, options, comment, ifNotExists) { Span = S(start) };
+        }
         if (system) throw Fail("'FUNCTION'", ["FUNCTION"]);
         if (orReplace) throw Fail("'TABLE'", ["TABLE"]);
-        throw Fail("TABLE, VIEW or FUNCTION", ["TABLE", "VIEW", "FUNCTION", "TEMPORARY"]);
+        throw Fail("TABLE, VIEW or FUNCTION", ["TABLE", "VIEW", "FUNCTION", "TEMPORARY", "CATALOG", "DATABASE"]);
     }
 
     private bool AcceptIfNotExists()
@@ -395,14 +450,47 @@ public sealed class SqlParser
         }
         var options = NodeList<TableOption>.Empty;
         if (Accept(Keyword.WITH)) options = Options();
+        TableLike? like = null;
+        if (Is(Keyword.LIKE)) like = Like();
         QueryExpr? asQuery = null;
         if (Accept(Keyword.AS)) asQuery = Query();
-        else if (columns.Count == 0 && watermark is null && primaryKey is null && options.IsEmpty)
-            throw Fail("'(' or WITH", ["WITH", "AS"]);
-        return new CreateTable(name, columns, watermark, primaryKey, comment, partitionedBy, options, asQuery, temporary, ifNotExists, orReplace)
+        else if (columns.Count == 0 && watermark is null && primaryKey is null && options.IsEmpty && like is null)
+            throw Fail("'(' or WITH", ["WITH", "AS", "LIKE"]);
+        return new CreateTable(name, columns, watermark, primaryKey, comment, partitionedBy, options, asQuery, like, temporary, ifNotExists, orReplace)
         {
             Span = S(start),
         };
+    }
+
+    private TableLike Like()
+    {
+        int start = p;
+        Expect(Keyword.LIKE);
+        var source = ObjectNameRule("a table name");
+        var options = new List<LikeOption>();
+        if (AcceptSymbol("("))
+        {
+            do
+            {
+                int optStart = p;
+                string[] strategies = ["INCLUDING", "EXCLUDING", "OVERWRITING"];
+                string[] features = ["ALL", "CONSTRAINTS", "PARTITIONS", "GENERATED", "OPTIONS", "WATERMARKS", "METADATA"];
+                int si = Cur.Kind == TokenKind.Word ? Array.IndexOf(strategies, Cur.Text.ToUpperInvariant()) : -1;
+                if (si < 0) throw Fail("INCLUDING, EXCLUDING or OVERWRITING", strategies);
+                Advance();
+                int fi = Cur.Kind == TokenKind.Word ? Array.IndexOf(features, Cur.Text.ToUpperInvariant()) : -1;
+                if (fi < 0) throw Fail("ALL, CONSTRAINTS, PARTITIONS, GENERATED, OPTIONS, WATERMARKS or METADATA", features);
+                Advance();
+                var strategy = (LikeStrategy)si;
+                var feature = (LikeFeature)fi;
+                if (strategy == LikeStrategy.Overwriting && feature is LikeFeature.All or LikeFeature.Constraints or LikeFeature.Partitions)
+                    throw new SqlParseException($"OVERWRITING cannot be combined with {feature.ToString().ToUpperInvariant()}", S(optStart), text, fileName);
+                options.Add(new LikeOption(strategy, feature) { Span = S(optStart) });
+            }
+            while (AcceptSymbol(","));
+            ExpectSymbol(")");
+        }
+        return new TableLike(source, options) { Span = S(start) };
     }
 
     private WatermarkSpec Watermark()
@@ -462,13 +550,13 @@ public sealed class SqlParser
         }
         if (Is(Keyword.CONSTRAINT) || Is(Keyword.PRIMARY))
         {
-            int pkStart = p;
             Identifier? constraintName = null;
             if (Accept(Keyword.CONSTRAINT)) constraintName = IdentifierRule("a constraint name");
             Expect(Keyword.PRIMARY);
             Expect(Keyword.KEY);
             bool notEnforced = AcceptNotEnforced();
-            primaryKey = new PrimaryKeySpec(new[] { name }, constraintName, notEnforced) { Span = S(pkStart) };
+            // The span covers the column definition, so that it contains the column name.
+            primaryKey = new PrimaryKeySpec(new[] { name }, constraintName, notEnforced) { Span = S(start) };
         }
         string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
         return new PhysicalColumn(name, type, comment) { Span = S(start) };
@@ -553,6 +641,28 @@ public sealed class SqlParser
             return new DropFunction(name, scope, ifExists) { Span = S(start) };
         }
         if (system) throw Fail("'FUNCTION'", ["FUNCTION"]);
+        if (!temporary && Accept(Keyword.CATALOG))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = IdentifierRule("a catalog name");
+            return new DropCatalog(name, ifExists) { Span = S(start) };
+        }
+        if (!temporary && Accept(Keyword.DATABASE))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = ObjectNameRule("a database name");
+            bool cascade = false;
+            if (IsWordText(Cur, "CASCADE"))
+            {
+                Advance();
+                cascade = true;
+            }
+            else if (IsWordText(Cur, "RESTRICT"))
+            {
+                Advance();
+            }
+            return new DropDatabase(name, ifExists, cascade) { Span = S(start) };
+        }
         if (Accept(Keyword.TABLE))
         {
             bool ifExists = AcceptIfExists();
@@ -577,11 +687,29 @@ public sealed class SqlParser
         else if (Accept(Keyword.OVERWRITE)) overwrite = true;
         else throw Fail("INTO or OVERWRITE", ["INTO", "OVERWRITE"]);
         var target = ObjectNameRule("a table name");
+        var hints = Hints();
+        var partition = NodeList<PartitionValue>.Empty;
+        if (Accept(Keyword.PARTITION))
+        {
+            ExpectSymbol("(");
+            var values = new List<PartitionValue>();
+            do
+            {
+                int vStart = p;
+                var column = IdentifierRule("a partition column");
+                ExpectSymbol("=");
+                var value = Binary(PrecAdditive);
+                values.Add(new PartitionValue(column, value) { Span = S(vStart) });
+            }
+            while (AcceptSymbol(","));
+            ExpectSymbol(")");
+            partition = values;
+        }
         var columns = NodeList<Identifier>.Empty;
         if (IsSymbol("(") && !IsQueryStart(PeekAt(1)) && !PeekAt(1).IsSymbol("("))
             columns = ParenIdentifierList("a column name");
         var source = Query();
-        return new Insert(target, columns, source, overwrite) { Span = S(start) };
+        return new Insert(target, hints, partition, columns, source, overwrite) { Span = S(start) };
     }
 
     private Statement Execute()
@@ -681,10 +809,13 @@ public sealed class SqlParser
             Keyword.DATABASES => ShowKind.Databases,
             Keyword.MODULES => ShowKind.Modules,
             Keyword.JOBS => ShowKind.Jobs,
+            Keyword.CURRENT when PeekAt(1).Is(Keyword.CATALOG) => ShowKind.CurrentCatalog,
+            Keyword.CURRENT when PeekAt(1).Is(Keyword.DATABASE) => ShowKind.CurrentDatabase,
             _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES or JOBS",
                 ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS"]),
         };
         Advance();
+        if (kind is ShowKind.CurrentCatalog or ShowKind.CurrentDatabase) Advance();
         return new Show(kind) { Span = S(start) };
     }
 
@@ -792,6 +923,19 @@ public sealed class SqlParser
     }
 
     private DataType DataTypeRule()
+    {
+        Enter();
+        try
+        {
+            return DataTypeCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private DataType DataTypeCore()
     {
         var t = Cur;
         if (t.Kind != TokenKind.Word) throw Fail("a data type", TypeNames);
@@ -953,9 +1097,9 @@ public sealed class SqlParser
             Advance();
             type = type.NotNull();
         }
-        else if (Is(Keyword.NULL))
+        else if (Is(Keyword.NULL) && !PeekAt(1).Is(Keyword.ON))
         {
-            Advance();
+            Advance(); // explicit NULL; "RETURNING INT NULL ON ERROR" leaves NULL to the JSON clause
         }
         return type;
     }
@@ -982,6 +1126,19 @@ public sealed class SqlParser
     // ------------------------------------------------------------------------------------------------------------
 
     private QueryExpr Query()
+    {
+        Enter();
+        try
+        {
+            return QueryCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private QueryExpr QueryCore()
     {
         int start = p;
         var ctes = new List<CommonTableExpression>();
@@ -1114,6 +1271,7 @@ public sealed class SqlParser
     {
         int start = p;
         Expect(Keyword.SELECT);
+        var hints = Hints();
         bool distinct = Accept(Keyword.DISTINCT);
         if (!distinct) Accept(Keyword.ALL);
         var items = new List<SelectItem>();
@@ -1156,10 +1314,87 @@ public sealed class SqlParser
             while (AcceptSymbol(","));
             windows = list;
         }
-        return new SelectQuery(distinct, items, from, where, groupBy, having, windows) { Span = S(start) };
+        return new SelectQuery(distinct, items, from, where, groupBy, having, windows, hints) { Span = S(start) };
+    }
+
+    /// <summary>The hints written just before the current token, if any.</summary>
+    private NodeList<SqlHint> Hints()
+    {
+        if (hintBefore is null || !hintBefore.TryGetValue(p, out var hint)) return NodeList<SqlHint>.Empty;
+        (hintsUsed ??= []).Add(p);
+        // Lex the inside of /*+ ... */ in place, so positions stay those of the script.
+        int innerStart = hint.Span.Offset + 3;
+        int innerEnd = hint.Span.End - 2;
+        int lineStart = text.LastIndexOf('\n', Math.Max(0, innerStart - 1)) + 1;
+        int line = hint.Span.Line + text.AsSpan(hint.Span.Offset, innerStart - hint.Span.Offset).Count('\n');
+        var inner = new Lexer(text, fileName, innerStart, innerEnd, line, lineStart).Run();
+        var sub = new SqlParser(text, fileName, inner);
+        var list = new List<SqlHint>();
+        do
+        {
+            list.Add(sub.HintItem());
+        }
+        while (sub.AcceptSymbol(","));
+        sub.ExpectEnd();
+        return list;
+    }
+
+    private SqlHint HintItem()
+    {
+        int start = p;
+        var name = IdentifierRule("a hint name such as OPTIONS");
+        var options = new List<TableOption>();
+        var args = new List<string>();
+        if (AcceptSymbol("("))
+        {
+            if (!IsSymbol(")"))
+            {
+                do
+                {
+                    int itemStart = p;
+                    var t = Cur;
+                    if (t.Kind is not (TokenKind.String or TokenKind.Word or TokenKind.QuotedIdentifier or TokenKind.Integer or TokenKind.Decimal))
+                        throw Fail("a hint option or argument");
+                    Advance();
+                    string key = t.Text;
+                    while (t.Kind != TokenKind.String && IsSymbol(".") && PeekAt(1).Kind is TokenKind.Word or TokenKind.QuotedIdentifier)
+                    {
+                        Advance();
+                        key += "." + Advance().Text;
+                    }
+                    if (AcceptSymbol("="))
+                    {
+                        string value = ExpectString("a hint option value string");
+                        options.Add(new TableOption(key, value) { Span = S(itemStart) });
+                    }
+                    else
+                    {
+                        args.Add(key);
+                    }
+                }
+                while (AcceptSymbol(","));
+            }
+            ExpectSymbol(")");
+        }
+        if (options.Count > 0 && args.Count > 0)
+            throw new SqlParseException("a hint takes either 'key' = 'value' options or plain arguments, not both", S(start), text, fileName);
+        return new SqlHint(name, options, args) { Span = S(start) };
     }
 
     private Expr GroupingElement()
+    {
+        Enter();
+        try
+        {
+            return GroupingElementCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private Expr GroupingElementCore()
     {
         if (Is(Keyword.GROUPING) && IsWordText(PeekAt(1), "SETS"))
         {
@@ -1248,6 +1483,19 @@ public sealed class SqlParser
     // ------------------------------------------------------------------------------------------------------------
 
     private TableRef FromClause()
+    {
+        Enter();
+        try
+        {
+            return FromClauseCore();
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private TableRef FromClauseCore()
     {
         int start = p;
         var left = TablePrimary();
@@ -1349,6 +1597,7 @@ public sealed class SqlParser
             return inner;
         }
         var name = ObjectNameRule("a table name");
+        var hints = Hints();
         Expr? asOf = null;
         if (Is(Keyword.FOR) && PeekAt(1).Is(Keyword.SYSTEM_TIME))
         {
@@ -1360,7 +1609,7 @@ public sealed class SqlParser
         }
         var tableAlias = OptionalAlias();
         var columnAliases = tableAlias is null ? NodeList<Identifier>.Empty : OptionalColumnAliases();
-        return new NamedTableRef(name, tableAlias, columnAliases, asOf, NodeList<TableOption>.Empty) { Span = S(start) };
+        return new NamedTableRef(name, tableAlias, columnAliases, asOf, hints) { Span = S(start) };
     }
 
     private TableFunctionRef TableFunction(int start, bool lateral)
@@ -1384,6 +1633,27 @@ public sealed class SqlParser
     private Expr Expression() => Binary(0);
 
     private Expr Binary(int minPrec)
+    {
+        Enter();
+        try
+        {
+            return BinaryCore(minPrec);
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private void Enter()
+    {
+        if (++depth > MaxNesting || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new SqlParseException($"expressions or queries are nested more than {MaxNesting} levels deep", Cur.Span, text, fileName);
+        }
+    }
+
+    private Expr BinaryCore(int minPrec)
     {
         int start = p;
         var left = Prefix();
@@ -1436,13 +1706,13 @@ public sealed class SqlParser
                 case Keyword.NOT:
                 {
                     var next = PeekAt(1);
-                    if (!(next.Is(Keyword.IN) || next.Is(Keyword.LIKE) || next.Is(Keyword.BETWEEN))) return left;
+                    if (!(next.Is(Keyword.IN) || next.Is(Keyword.LIKE) || next.Is(Keyword.BETWEEN) || next.Is(Keyword.SIMILAR))) return left;
                     if (PrecIn < minPrec) return left;
                     Advance();
                     left = InLikeBetween(left, start, negated: true);
                     continue;
                 }
-                case Keyword.IN or Keyword.LIKE or Keyword.BETWEEN:
+                case Keyword.IN or Keyword.LIKE or Keyword.BETWEEN or Keyword.SIMILAR:
                     if (PrecIn < minPrec) return left;
                     left = InLikeBetween(left, start, negated: false);
                     continue;
@@ -1461,13 +1731,29 @@ public sealed class SqlParser
         else if (Accept(Keyword.TRUE)) pred = IsPredicate.True;
         else if (Accept(Keyword.FALSE)) pred = IsPredicate.False;
         else if (Accept(Keyword.UNKNOWN)) pred = IsPredicate.Unknown;
+        else if (Accept(Keyword.JSON))
+        {
+            JsonType? type = null;
+            if (Cur.Kind == TokenKind.Word)
+            {
+                switch (Cur.Text.ToUpperInvariant())
+                {
+                    case "VALUE": type = JsonType.Value; break;
+                    case "SCALAR": type = JsonType.Scalar; break;
+                    case "ARRAY": type = JsonType.Array; break;
+                    case "OBJECT": type = JsonType.Object; break;
+                }
+                if (type is not null) Advance();
+            }
+            return new IsJsonExpr(left, type, negated) { Span = S(start) };
+        }
         else if (Accept(Keyword.DISTINCT))
         {
             Expect(Keyword.FROM);
             var right = Binary(PrecComparison);
             return new IsDistinctFromExpr(left, right, negated) { Span = S(start) };
         }
-        else throw Fail("NULL, TRUE, FALSE, UNKNOWN or DISTINCT FROM", ["NULL", "TRUE", "FALSE", "UNKNOWN", "DISTINCT"]);
+        else throw Fail("NULL, TRUE, FALSE, UNKNOWN, JSON or DISTINCT FROM", ["NULL", "TRUE", "FALSE", "UNKNOWN", "JSON", "DISTINCT"]);
         return new IsExpr(left, pred, negated) { Span = S(start) };
     }
 
@@ -1491,12 +1777,18 @@ public sealed class SqlParser
             ExpectSymbol(")");
             return new InListExpr(left, values, negated) { Span = S(start) };
         }
-        if (Accept(Keyword.LIKE))
+        bool similar = false;
+        if (Accept(Keyword.SIMILAR))
+        {
+            Expect(Keyword.TO);
+            similar = true;
+        }
+        if (similar || Accept(Keyword.LIKE))
         {
             var pattern = Binary(PrecAdditive);
             Expr? escape = null;
             if (Accept(Keyword.ESCAPE)) escape = Binary(PrecAdditive);
-            return new LikeExpr(left, pattern, escape, negated) { Span = S(start) };
+            return new LikeExpr(left, pattern, escape, negated, similar) { Span = S(start) };
         }
         Expect(Keyword.BETWEEN);
         var low = Binary(PrecAdditive);
@@ -1518,7 +1810,16 @@ public sealed class SqlParser
         if (t.IsSymbol("-") || t.IsSymbol("+"))
         {
             Advance();
-            var operand = Prefix();
+            Enter();
+            Expr operand;
+            try
+            {
+                operand = Prefix();
+            }
+            finally
+            {
+                depth--;
+            }
             return new UnaryExpr(t.Text == "-" ? UnaryOperator.Negate : UnaryOperator.Plus, operand) { Span = S(start) };
         }
         return Postfix(Primary(), start);
@@ -1680,6 +1981,36 @@ public sealed class SqlParser
                 return Trim();
             case Keyword.SUBSTRING when next.IsSymbol("("):
                 return Substring();
+            case Keyword.OVERLAY when next.IsSymbol("("):
+            {
+                Advance();
+                Advance();
+                var args = new List<Expr> { Expression() };
+                if (Accept(Keyword.PLACING))
+                {
+                    args.Add(Expression());
+                    Expect(Keyword.FROM);
+                    args.Add(Expression());
+                    if (Accept(Keyword.FOR)) args.Add(Expression());
+                }
+                else
+                {
+                    while (AcceptSymbol(",")) args.Add(Expression());
+                }
+                ExpectSymbol(")");
+                var name = new ObjectName(new[] { new Identifier(t.Text) { Span = t.Span } }) { Span = t.Span };
+                return new FunctionCall(name, args) { Span = S(start) };
+            }
+            case Keyword.JSON_QUERY when next.IsSymbol("("):
+                return JsonQuery();
+            case Keyword.JSON_EXISTS when next.IsSymbol("("):
+                return JsonExists();
+            case Keyword.JSON_OBJECT when next.IsSymbol("("):
+                return JsonObject();
+            case Keyword.JSON_ARRAY when next.IsSymbol("("):
+                return JsonArray();
+            case Keyword.JSON_VALUE when next.IsSymbol("("):
+                return JsonValue();
             case Keyword.POSITION when next.IsSymbol("("):
             {
                 Advance();
@@ -1768,7 +2099,7 @@ public sealed class SqlParser
         ExpectSymbol("(");
         var args = new List<Expr>();
         bool distinct = false, star = false;
-        if (IsSymbol("*") && PeekAt(1).IsSymbol(")"))
+        if (IsSymbol("*"))
         {
             Advance();
             star = true;
@@ -1846,7 +2177,7 @@ public sealed class SqlParser
             if (Accept(Keyword.PARTITION))
             {
                 Expect(Keyword.BY);
-                partitionBy = ExpressionListMaybeParenthesized();
+                partitionBy = PartitionByList();
             }
             if (Accept(Keyword.ORDER))
             {
@@ -1868,7 +2199,7 @@ public sealed class SqlParser
     /// The PARTITION BY list of a table argument. It ends where the next table-function argument starts, as in
     /// <c>SESSION(TABLE t PARTITION BY a, b, DESCRIPTOR(ts), INTERVAL '5' MINUTE)</c>. <c>(a, b)</c> is unpacked.
     /// </summary>
-    private NodeList<Expr> ExpressionListMaybeParenthesized()
+    private NodeList<Expr> PartitionByList()
     {
         var list = new List<Expr>();
         var first = Expression();
@@ -1980,7 +2311,14 @@ public sealed class SqlParser
         int qStart = p;
         var unit = TimeUnitRule();
         TimeUnit? end = null;
-        if (Accept(Keyword.TO)) end = TimeUnitRule();
+        // Only a valid range (MINUTE TO SECOND, DAY TO HOUR, ...) is read as part of the literal, so that
+        // FLOOR(INTERVAL '5' MINUTE TO DAY) still means FLOOR(... TO DAY).
+        if (Is(Keyword.TO) && PeekAt(1).Kind == TokenKind.Word && TryTimeUnit(PeekAt(1).Text, out var endUnit) && IsIntervalRange(unit, endUnit))
+        {
+            Advance();
+            Advance();
+            end = endUnit;
+        }
         var qualifier = new IntervalQualifier(unit, end) { Span = S(qStart) };
         return new IntervalLiteral(value, qualifier) { Span = S(start) };
     }
@@ -1995,6 +2333,15 @@ public sealed class SqlParser
         throw Fail("a time unit (SECOND, MINUTE, HOUR, DAY, ...)",
             ["YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND", "MICROSECOND", "NANOSECOND"]);
     }
+
+    private static bool IsIntervalRange(TimeUnit start, TimeUnit end) => (start, end) switch
+    {
+        (TimeUnit.Year, TimeUnit.Month) => true,
+        (TimeUnit.Day, TimeUnit.Hour or TimeUnit.Minute or TimeUnit.Second) => true,
+        (TimeUnit.Hour, TimeUnit.Minute or TimeUnit.Second) => true,
+        (TimeUnit.Minute, TimeUnit.Second) => true,
+        _ => false,
+    };
 
     internal static bool TryTimeUnit(string word, out TimeUnit unit)
     {
@@ -2019,6 +2366,209 @@ public sealed class SqlParser
             case "MILLENNIUM": unit = TimeUnit.Millennium; return true;
             default: unit = default; return false;
         }
+    }
+
+    private JsonValueExpr JsonValue()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var json = Expression();
+        ExpectSymbol(",");
+        var path = Expression();
+        TypeSpec? returning = null;
+        if (Accept(Keyword.RETURNING)) returning = DataTypeSpec();
+        JsonBehavior? onEmpty = null, onError = null;
+        while (!IsSymbol(")"))
+        {
+            int bStart = p;
+            JsonBehavior behavior;
+            if (Accept(Keyword.NULL)) behavior = new JsonBehavior(JsonBehaviorKind.Null);
+            else if (Accept(Keyword.ERROR)) behavior = new JsonBehavior(JsonBehaviorKind.Error);
+            else if (IsWordText(Cur, "DEFAULT"))
+            {
+                Advance();
+                behavior = new JsonBehavior(JsonBehaviorKind.Default, Binary(PrecAdditive));
+            }
+            else throw Fail("RETURNING, NULL, ERROR, DEFAULT or ')'", ["RETURNING", "NULL", "ERROR", "DEFAULT"]);
+            Expect(Keyword.ON);
+            bool empty;
+            if (Accept(Keyword.EMPTY)) empty = true;
+            else if (Accept(Keyword.ERROR)) empty = false;
+            else throw Fail("EMPTY or ERROR", ["EMPTY", "ERROR"]);
+            behavior = behavior with { Span = S(bStart) };
+            if (empty)
+            {
+                if (onEmpty is not null || onError is not null) throw new SqlParseException("ON EMPTY must come once, before ON ERROR", S(bStart), text, fileName);
+                onEmpty = behavior;
+            }
+            else
+            {
+                if (onError is not null) throw new SqlParseException("ON ERROR may appear only once", S(bStart), text, fileName);
+                onError = behavior;
+            }
+        }
+        ExpectSymbol(")");
+        return new JsonValueExpr(json, path, returning, onEmpty, onError) { Span = S(start) };
+    }
+
+    private JsonQueryExpr JsonQuery()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var json = Expression();
+        ExpectSymbol(",");
+        var path = Expression();
+        TypeSpec? returning = null;
+        if (Accept(Keyword.RETURNING)) returning = DataTypeSpec();
+        var wrapper = JsonWrapper.Without;
+        if (Accept(Keyword.WITHOUT))
+        {
+            AcceptWord("ARRAY");
+            ExpectWord("WRAPPER");
+        }
+        else if (Is(Keyword.WITH))
+        {
+            Advance();
+            wrapper = JsonWrapper.Unconditional;
+            if (AcceptWord("CONDITIONAL")) wrapper = JsonWrapper.Conditional;
+            else AcceptWord("UNCONDITIONAL");
+            AcceptWord("ARRAY");
+            ExpectWord("WRAPPER");
+        }
+        JsonQueryBehaviorKind? onEmpty = null, onError = null;
+        while (!IsSymbol(")"))
+        {
+            int bStart = p;
+            JsonQueryBehaviorKind behavior;
+            if (Accept(Keyword.NULL)) behavior = JsonQueryBehaviorKind.Null;
+            else if (Accept(Keyword.ERROR)) behavior = JsonQueryBehaviorKind.Error;
+            else if (Accept(Keyword.EMPTY))
+            {
+                if (AcceptWord("ARRAY")) behavior = JsonQueryBehaviorKind.EmptyArray;
+                else if (AcceptWord("OBJECT")) behavior = JsonQueryBehaviorKind.EmptyObject;
+                else throw Fail("ARRAY or OBJECT", ["ARRAY", "OBJECT"]);
+            }
+            else throw Fail("RETURNING, a wrapper, NULL, EMPTY, ERROR or ')'", ["RETURNING", "WITH", "WITHOUT", "NULL", "EMPTY", "ERROR"]);
+            Expect(Keyword.ON);
+            if (Accept(Keyword.EMPTY))
+            {
+                if (onEmpty is not null || onError is not null) throw new SqlParseException("ON EMPTY must come once, before ON ERROR", S(bStart), text, fileName);
+                onEmpty = behavior;
+            }
+            else if (Accept(Keyword.ERROR))
+            {
+                if (onError is not null) throw new SqlParseException("ON ERROR may appear only once", S(bStart), text, fileName);
+                onError = behavior;
+            }
+            else
+            {
+                throw Fail("EMPTY or ERROR", ["EMPTY", "ERROR"]);
+            }
+        }
+        ExpectSymbol(")");
+        return new JsonQueryExpr(json, path, returning, wrapper, onEmpty, onError) { Span = S(start) };
+    }
+
+    private JsonExistsExpr JsonExists()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var json = Expression();
+        ExpectSymbol(",");
+        var path = Expression();
+        JsonExistsBehavior? onError = null;
+        if (!IsSymbol(")"))
+        {
+            if (Accept(Keyword.TRUE)) onError = JsonExistsBehavior.True;
+            else if (Accept(Keyword.FALSE)) onError = JsonExistsBehavior.False;
+            else if (Accept(Keyword.UNKNOWN)) onError = JsonExistsBehavior.Unknown;
+            else if (Accept(Keyword.ERROR)) onError = JsonExistsBehavior.Error;
+            else throw Fail("TRUE, FALSE, UNKNOWN, ERROR or ')'", ["TRUE", "FALSE", "UNKNOWN", "ERROR"]);
+            Expect(Keyword.ON);
+            Expect(Keyword.ERROR);
+        }
+        ExpectSymbol(")");
+        return new JsonExistsExpr(json, path, onError) { Span = S(start) };
+    }
+
+    private JsonObjectExpr JsonObject()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var entries = new List<JsonKeyValue>();
+        bool absent = false;
+        if (!IsSymbol(")") && !TryOnNull(out absent))
+        {
+            do
+            {
+                int eStart = p;
+                // KEY is optional, and "key" / "value" may be column names: KEY VALUE v (key column "KEY"),
+                // KEY value VALUE v (key column "value").
+                if (Is(Keyword.KEY) && (!IsWordText(PeekAt(1), "VALUE") || IsWordText(PeekAt(2), "VALUE"))) Advance();
+                var key = Binary(PrecAdditive);
+                ExpectWord("VALUE");
+                var value = Expression();
+                entries.Add(new JsonKeyValue(key, value) { Span = S(eStart) });
+            }
+            while (AcceptSymbol(","));
+            TryOnNull(out absent);
+        }
+        if (!IsSymbol(")")) throw Fail("',', NULL ON NULL, ABSENT ON NULL or ')'", ["NULL", "ABSENT"]);
+        Advance();
+        return new JsonObjectExpr(entries, absent) { Span = S(start) };
+    }
+
+    private JsonArrayExpr JsonArray()
+    {
+        int start = p;
+        Advance();
+        ExpectSymbol("(");
+        var elements = new List<Expr>();
+        bool absent = true;
+        if (!IsSymbol(")") && !TryOnNull(out absent))
+        {
+            absent = true;
+            do
+            {
+                elements.Add(Expression());
+            }
+            while (AcceptSymbol(","));
+            if (!TryOnNull(out absent)) absent = true;
+        }
+        if (!IsSymbol(")")) throw Fail("',', NULL ON NULL, ABSENT ON NULL or ')'", ["NULL", "ABSENT"]);
+        Advance();
+        bool nullOnNull = !absent;
+        return new JsonArrayExpr(elements, nullOnNull) { Span = S(start) };
+    }
+
+    /// <summary><c>NULL ON NULL</c> or <c>ABSENT ON NULL</c>.</summary>
+    private bool TryOnNull(out bool absent)
+    {
+        absent = false;
+        bool isNull = Is(Keyword.NULL) && PeekAt(1).Is(Keyword.ON);
+        bool isAbsent = IsWordText(Cur, "ABSENT") && PeekAt(1).Is(Keyword.ON);
+        if (!isNull && !isAbsent) return false;
+        Advance();
+        Advance();
+        Expect(Keyword.NULL);
+        absent = isAbsent;
+        return true;
+    }
+
+    private bool AcceptWord(string word)
+    {
+        if (!IsWordText(Cur, word)) return false;
+        Advance();
+        return true;
+    }
+
+    private void ExpectWord(string word)
+    {
+        if (!AcceptWord(word)) throw Fail($"'{word}'", [word]);
     }
 
     private CaseExpr Case()

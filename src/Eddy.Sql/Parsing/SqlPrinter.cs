@@ -37,7 +37,7 @@ public static class SqlPrinter
         },
         UnaryExpr { Operator: UnaryOperator.Not } => SqlParser.PrecNot,
         UnaryExpr => SqlParser.PrecUnary,
-        IsExpr or IsDistinctFromExpr => SqlParser.PrecIs,
+        IsExpr or IsDistinctFromExpr or IsJsonExpr => SqlParser.PrecIs,
         InListExpr or InSubqueryExpr or LikeExpr or BetweenExpr => SqlParser.PrecIn,
         _ => SqlParser.PrecPrimary,
     };
@@ -195,7 +195,47 @@ public static class SqlPrinter
                         Str(r.Key);
                     }
                     break;
-                case Show s: sb.Append("SHOW ").Append(s.Kind.ToString().ToUpperInvariant()); break;
+                case Show s:
+                    sb.Append("SHOW ").Append(s.Kind switch
+                    {
+                        ShowKind.CurrentCatalog => "CURRENT CATALOG",
+                        ShowKind.CurrentDatabase => "CURRENT DATABASE",
+                        _ => s.Kind.ToString().ToUpperInvariant(),
+                    });
+                    break;
+                case CreateCatalog c:
+                    sb.Append("CREATE CATALOG ");
+                    if (c.IfNotExists) sb.Append("IF NOT EXISTS ");
+                    Id(c.Name);
+                    if (c.Comment is not null)
+                    {
+                        sb.Append(" COMMENT ");
+                        Str(c.Comment);
+                    }
+                    OptionsClause(c.Options);
+                    break;
+                case DropCatalog d:
+                    sb.Append("DROP CATALOG ");
+                    if (d.IfExists) sb.Append("IF EXISTS ");
+                    Id(d.Name);
+                    break;
+                case CreateDatabase c:
+                    sb.Append("CREATE DATABASE ");
+                    if (c.IfNotExists) sb.Append("IF NOT EXISTS ");
+                    Name(c.Name);
+                    if (c.Comment is not null)
+                    {
+                        sb.Append(" COMMENT ");
+                        Str(c.Comment);
+                    }
+                    OptionsClause(c.Options);
+                    break;
+                case DropDatabase d:
+                    sb.Append("DROP DATABASE ");
+                    if (d.IfExists) sb.Append("IF EXISTS ");
+                    Name(d.Name);
+                    if (d.Cascade) sb.Append(" CASCADE");
+                    break;
                 case Describe d:
                     sb.Append("DESCRIBE ");
                     if (d.Extended) sb.Append("EXTENDED ");
@@ -244,6 +284,23 @@ public static class SqlPrinter
         {
             sb.Append(i.Overwrite ? "INSERT OVERWRITE " : "INSERT INTO ");
             Name(i.Target);
+            if (!i.TargetHints.IsEmpty)
+            {
+                sb.Append(' ');
+                Hints(i.TargetHints);
+            }
+            if (!i.StaticPartition.IsEmpty)
+            {
+                sb.Append(" PARTITION (");
+                for (int k = 0; k < i.StaticPartition.Count; k++)
+                {
+                    if (k > 0) sb.Append(", ");
+                    Id(i.StaticPartition[k].Column);
+                    sb.Append(" = ");
+                    Expr(i.StaticPartition[k].Value, SqlParser.PrecAdditive);
+                }
+                sb.Append(')');
+            }
             if (!i.Columns.IsEmpty)
             {
                 sb.Append(' ');
@@ -285,22 +342,41 @@ public static class SqlPrinter
                 sb.Append(" PARTITIONED BY ");
                 IdList(t.PartitionedBy);
             }
-            if (!t.Options.IsEmpty)
+            OptionsClause(t.Options);
+            if (t.Like is not null)
             {
-                sb.Append(" WITH (\n");
-                for (int i = 0; i < t.Options.Count; i++)
+                sb.Append(" LIKE ");
+                Name(t.Like.Source);
+                if (!t.Like.Options.IsEmpty)
                 {
-                    sb.Append("  ");
-                    Option(t.Options[i]);
-                    sb.Append(i < t.Options.Count - 1 ? ",\n" : "\n");
+                    sb.Append(" (");
+                    for (int i = 0; i < t.Like.Options.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        sb.Append(t.Like.Options[i].Strategy.ToString().ToUpperInvariant()).Append(' ')
+                            .Append(t.Like.Options[i].Feature.ToString().ToUpperInvariant());
+                    }
+                    sb.Append(')');
                 }
-                sb.Append(')');
             }
             if (t.AsQuery is not null)
             {
                 sb.Append(" AS\n");
                 Query(t.AsQuery);
             }
+        }
+
+        private void OptionsClause(NodeList<TableOption> options)
+        {
+            if (options.IsEmpty) return;
+            sb.Append(" WITH (\n");
+            for (int i = 0; i < options.Count; i++)
+            {
+                sb.Append("  ");
+                Option(options[i]);
+                sb.Append(i < options.Count - 1 ? ",\n" : "\n");
+            }
+            sb.Append(')');
         }
 
         private void Column(TableColumn c)
@@ -456,6 +532,11 @@ public static class SqlPrinter
         private void Select(SelectQuery s)
         {
             sb.Append("SELECT ");
+            if (!s.Hints.IsEmpty)
+            {
+                Hints(s.Hints);
+                sb.Append(' ');
+            }
             if (s.Distinct) sb.Append("DISTINCT ");
             for (int i = 0; i < s.Items.Count; i++)
             {
@@ -493,6 +574,31 @@ public static class SqlPrinter
                     WindowSpec(s.Windows[i].Spec, forceParens: true);
                 }
             }
+        }
+
+        private void Hints(NodeList<SqlHint> hints)
+        {
+            sb.Append("/*+ ");
+            for (int i = 0; i < hints.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                var h = hints[i];
+                Id(h.Name);
+                if (h.Options.IsEmpty && h.Arguments.IsEmpty) continue;
+                sb.Append('(');
+                for (int k = 0; k < h.Options.Count; k++)
+                {
+                    if (k > 0) sb.Append(", ");
+                    Option(h.Options[k]);
+                }
+                for (int k = 0; k < h.Arguments.Count; k++)
+                {
+                    if (k > 0) sb.Append(", ");
+                    AppendIdentifier(sb, h.Arguments[k]);
+                }
+                sb.Append(')');
+            }
+            sb.Append(" */");
         }
 
         private void SelectItem(SelectItem item)
@@ -547,13 +653,8 @@ public static class SqlPrinter
                     Name(n.Name);
                     if (!n.Hints.IsEmpty)
                     {
-                        sb.Append(" /*+ OPTIONS(");
-                        for (int i = 0; i < n.Hints.Count; i++)
-                        {
-                            if (i > 0) sb.Append(", ");
-                            Option(n.Hints[i]);
-                        }
-                        sb.Append(") */");
+                        sb.Append(' ');
+                        Hints(n.Hints);
                     }
                     if (n.SystemTimeAsOf is not null)
                     {
@@ -749,7 +850,7 @@ public static class SqlPrinter
                     break;
                 case LikeExpr l:
                     Expr(l.Operand, SqlParser.PrecIn);
-                    sb.Append(l.Negated ? " NOT LIKE " : " LIKE ");
+                    sb.Append(l.Negated ? " NOT" : "").Append(l.SimilarTo ? " SIMILAR TO " : " LIKE ");
                     Expr(l.Pattern, SqlParser.PrecAdditive);
                     if (l.Escape is not null)
                     {
@@ -798,6 +899,75 @@ public static class SqlPrinter
                     sb.Append(')');
                     break;
                 case FunctionCall f: Call(f); break;
+                case IsJsonExpr j:
+                    Expr(j.Operand, SqlParser.PrecIs);
+                    sb.Append(j.Negated ? " IS NOT JSON" : " IS JSON");
+                    if (j.Type is { } jt) sb.Append(' ').Append(jt.ToString().ToUpperInvariant());
+                    break;
+                case JsonQueryExpr q:
+                    sb.Append("JSON_QUERY(");
+                    Expr(q.Json);
+                    sb.Append(", ");
+                    Expr(q.Path);
+                    if (q.Returning is not null)
+                    {
+                        sb.Append(" RETURNING ");
+                        DataTypes.Append(sb, q.Returning.Type);
+                    }
+                    if (q.Wrapper == JsonWrapper.Unconditional) sb.Append(" WITH UNCONDITIONAL ARRAY WRAPPER");
+                    else if (q.Wrapper == JsonWrapper.Conditional) sb.Append(" WITH CONDITIONAL ARRAY WRAPPER");
+                    JsonQueryBehaviorClause(q.OnEmpty, "EMPTY");
+                    JsonQueryBehaviorClause(q.OnError, "ERROR");
+                    sb.Append(')');
+                    break;
+                case JsonExistsExpr x:
+                    sb.Append("JSON_EXISTS(");
+                    Expr(x.Json);
+                    sb.Append(", ");
+                    Expr(x.Path);
+                    if (x.OnError is { } onError) sb.Append(' ').Append(onError.ToString().ToUpperInvariant()).Append(" ON ERROR");
+                    sb.Append(')');
+                    break;
+                case JsonObjectExpr o:
+                    sb.Append("JSON_OBJECT(");
+                    for (int i = 0; i < o.Entries.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        sb.Append("KEY ");
+                        int keyStart = sb.Length;
+                        Expr(o.Entries[i].Key, SqlParser.PrecAdditive);
+                        // A key starting with a column named "key" or "value" would read as part of the syntax.
+                        if (StartsWithWord(sb, keyStart, "KEY") || StartsWithWord(sb, keyStart, "VALUE"))
+                        {
+                            sb.Insert(keyStart, '(');
+                            sb.Append(')');
+                        }
+                        sb.Append(" VALUE ");
+                        Expr(o.Entries[i].Value);
+                    }
+                    if (o.AbsentOnNull) sb.Append(o.Entries.IsEmpty ? "ABSENT ON NULL" : " ABSENT ON NULL");
+                    sb.Append(')');
+                    break;
+                case JsonArrayExpr a:
+                    sb.Append("JSON_ARRAY(");
+                    ExprList(a.Elements);
+                    if (a.NullOnNull) sb.Append(a.Elements.IsEmpty ? "NULL ON NULL" : " NULL ON NULL");
+                    sb.Append(')');
+                    break;
+                case JsonValueExpr j:
+                    sb.Append("JSON_VALUE(");
+                    Expr(j.Json);
+                    sb.Append(", ");
+                    Expr(j.Path);
+                    if (j.Returning is not null)
+                    {
+                        sb.Append(" RETURNING ");
+                        DataTypes.Append(sb, j.Returning.Type);
+                    }
+                    JsonBehaviorClause(j.OnEmpty, "EMPTY");
+                    JsonBehaviorClause(j.OnError, "ERROR");
+                    sb.Append(')');
+                    break;
                 case NamedArgument n:
                     Id(n.Name);
                     sb.Append(" => ");
@@ -829,7 +999,8 @@ public static class SqlPrinter
                     break;
                 case FloorCeilExpr f:
                     sb.Append(f.Ceiling ? "CEIL(" : "FLOOR(");
-                    Expr(f.Operand);
+                    // "x + INTERVAL '1' DAY TO HOUR" would read as a DAY TO HOUR interval.
+                    Expr(f.Operand, EndsWithInterval(f.Operand) ? SqlParser.PrecPrimary + 1 : 0);
                     sb.Append(" TO ").Append(UnitText(f.Unit)).Append(')');
                     break;
                 case TimestampDiffExpr d:
@@ -905,30 +1076,97 @@ public static class SqlPrinter
             }
         }
 
+        private void JsonQueryBehaviorClause(JsonQueryBehaviorKind? b, string when)
+        {
+            if (b is not { } kind) return;
+            sb.Append(' ').Append(kind switch
+            {
+                JsonQueryBehaviorKind.Null => "NULL",
+                JsonQueryBehaviorKind.EmptyArray => "EMPTY ARRAY",
+                JsonQueryBehaviorKind.EmptyObject => "EMPTY OBJECT",
+                _ => "ERROR",
+            }).Append(" ON ").Append(when);
+        }
+
+        private void JsonBehaviorClause(JsonBehavior? b, string when)
+        {
+            if (b is null) return;
+            sb.Append(' ');
+            switch (b.Kind)
+            {
+                case JsonBehaviorKind.Null: sb.Append("NULL"); break;
+                case JsonBehaviorKind.Error: sb.Append("ERROR"); break;
+                default:
+                    sb.Append("DEFAULT ");
+                    Expr(b.Default!, SqlParser.PrecAdditive);
+                    break;
+            }
+            sb.Append(" ON ").Append(when);
+        }
+
+        private static bool StartsWithWord(StringBuilder sb, int start, string word)
+        {
+            if (sb.Length - start < word.Length) return false;
+            for (int i = 0; i < word.Length; i++)
+            {
+                if (char.ToUpperInvariant(sb[start + i]) != word[i]) return false;
+            }
+            int end = start + word.Length;
+            return end == sb.Length || !(char.IsAsciiLetterOrDigit(sb[end]) || sb[end] is '_' or '$');
+        }
+
+                private static bool EndsWithInterval(Expr e) => e switch
+        {
+            IntervalLiteral => true,
+            BinaryExpr b => EndsWithInterval(b.Right),
+            UnaryExpr u => EndsWithInterval(u.Operand),
+            BetweenExpr b => EndsWithInterval(b.High),
+            LikeExpr l => EndsWithInterval(l.Escape ?? l.Pattern),
+            IsDistinctFromExpr d => EndsWithInterval(d.Right),
+            NamedArgument n => EndsWithInterval(n.Value),
+            _ => false,
+        };
+
         private void Call(FunctionCall f)
         {
+            bool niladic = f.Arguments.IsEmpty && !f.Star && f.Name.Parts.Count == 1 && Niladic.Contains(f.Name.Parts[0].Value)
+                && f.Filter is null && f.Over is null && !f.Distinct;
             for (int i = 0; i < f.Name.Parts.Count; i++)
             {
                 if (i > 0) sb.Append('.');
                 string part = f.Name.Parts[i].Value;
-                var kw = Keywords.Lookup(part);
-                // LEFT(s, n) and RIGHT(s, n) are calls although LEFT and RIGHT are reserved.
-                if (kw is Keyword.LEFT or Keyword.RIGHT || (kw != Keyword.None && Niladic.Contains(part))) sb.Append(part);
-                else AppendIdentifier(sb, part);
+                var kw = f.Name.Parts.Count == 1 ? Keywords.Lookup(part) : Keyword.None;
+                if (kw is Keyword.LEFT or Keyword.RIGHT || (niladic && kw != Keyword.None))
+                    sb.Append(part); // LEFT(s, n), RIGHT(s, n) and CURRENT_TIMESTAMP are calls although reserved
+                else if (kw is Keyword.TRIM or Keyword.EXTRACT or Keyword.POSITION or Keyword.TIMESTAMPDIFF or Keyword.TIMESTAMPADD
+                         or Keyword.ROW or Keyword.CURRENT_DATE or Keyword.CURRENT_TIME or Keyword.CURRENT_TIMESTAMP
+                         or Keyword.LOCALTIME or Keyword.LOCALTIMESTAMP or Keyword.JSON_VALUE or Keyword.JSON_QUERY
+                         or Keyword.JSON_EXISTS or Keyword.JSON_OBJECT or Keyword.JSON_ARRAY)
+                    sb.Append('`').Append(part).Append('`'); // an ordinary call that would otherwise read as special syntax
+                else
+                    AppendIdentifier(sb, part);
             }
-            if (f.Arguments.IsEmpty && !f.Star && f.Name.Parts.Count == 1 && Niladic.Contains(f.Name.Parts[0].Value) && f.Filter is null && f.Over is null)
-                return;
-            sb.Append('(');
-            if (f.Star)
+            if (niladic) return;
+            if (f.Name.Parts.Count == 1 && f.Arguments.Count is 3 or 4 && !f.Distinct && !f.Star
+                && string.Equals(f.Name.Parts[0].Value, "OVERLAY", StringComparison.OrdinalIgnoreCase))
             {
-                sb.Append('*');
+                sb.Append('(');
+                Expr(f.Arguments[0]);
+                sb.Append(" PLACING ");
+                Expr(f.Arguments[1]);
+                sb.Append(" FROM ");
+                Expr(f.Arguments[2]);
+                if (f.Arguments.Count == 4)
+                {
+                    sb.Append(" FOR ");
+                    Expr(f.Arguments[3]);
+                }
+                sb.Append(')');
             }
             else
             {
-                if (f.Distinct) sb.Append("DISTINCT ");
-                ExprList(f.Arguments);
+                CallArguments(f);
             }
-            sb.Append(')');
             if (f.Filter is not null)
             {
                 sb.Append(" FILTER (WHERE ");
@@ -940,6 +1178,21 @@ public static class SqlPrinter
                 sb.Append(" OVER ");
                 WindowSpec(f.Over);
             }
+        }
+
+        private void CallArguments(FunctionCall f)
+        {
+            sb.Append('(');
+            if (f.Star)
+            {
+                sb.Append('*');
+            }
+            else
+            {
+                if (f.Distinct) sb.Append("DISTINCT ");
+                ExprList(f.Arguments);
+            }
+            sb.Append(')');
         }
 
         private void WindowSpec(WindowSpec w, bool forceParens = false)

@@ -15,6 +15,8 @@ public enum TokenKind
     Approximate,
     /// <summary>Punctuation or an operator; <see cref="Token.Text"/> is the symbol.</summary>
     Symbol,
+    /// <summary>A <c>/*+ ... */</c> hint comment; <see cref="Token.Text"/> is the text between the markers.</summary>
+    Hint,
 }
 
 /// <summary>One lexical token. <see cref="Keyword"/> is set for unquoted words that spell a keyword.</summary>
