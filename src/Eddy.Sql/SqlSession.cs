@@ -257,7 +257,7 @@ public sealed partial class SqlSession
             {
                 // Bind a scan now so that a bad watermark expression fails at its declaration.
                 Binder(context).BindQuery(new SelectQuery(false, new([new SelectAll(null)]),
-                    new NamedTableRef(create.Name, null, new([]), null, new([])), null, new([]), null, new([])));
+                    new NamedTableRef(create.Name, null, new([]), null, new([])), null, new([]), null, new([]), new([])));
             }
             catch
             {

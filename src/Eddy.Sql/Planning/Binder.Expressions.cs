@@ -137,6 +137,21 @@ public sealed partial class Binder
                     [source, new Literal(trim.Mode != TrimMode.Trailing, DataType.Boolean), new Literal(trim.Mode != TrimMode.Leading, DataType.Boolean), chars],
                     DataType.String);
             }
+            case JsonValueExpr jv:
+            {
+                if (jv.OnEmpty is { Kind: not JsonBehaviorKind.Null } || jv.OnError is { Kind: not JsonBehaviorKind.Null })
+                    throw Error(jv, "JSON_VALUE supports NULL ON EMPTY / NULL ON ERROR (the default) only, for now");
+                BoundExpr value = new Call("JSON_VALUE", Method(nameof(SqlFunctions.JsonValue)),
+                    [ToStringExpr(Bind(jv.Json, scope, group)), ToStringExpr(Bind(jv.Path, scope, group))], DataType.String);
+                return jv.Returning is { } rt ? new Cast(value, rt.Type with { Nullable = true }, Try: true) : value;
+            }
+            case JsonQueryExpr jq:
+            {
+                if (jq.Wrapper != JsonWrapper.Without || jq.OnEmpty is not (null or JsonQueryBehaviorKind.Null) || jq.OnError is not (null or JsonQueryBehaviorKind.Null))
+                    throw Error(jq, "JSON_QUERY supports WITHOUT ARRAY WRAPPER and NULL ON EMPTY / ERROR (the defaults) only, for now");
+                return new Call("JSON_QUERY", Method(nameof(SqlFunctions.JsonQuery)),
+                    [ToStringExpr(Bind(jq.Json, scope, group)), ToStringExpr(Bind(jq.Path, scope, group))], DataType.String);
+            }
             case PositionExpr pos:
                 return new Call("POSITION", Method(nameof(SqlFunctions.Position)),
                     [RequireString(Bind(pos.Needle, scope, group), pos.Needle), RequireString(Bind(pos.Haystack, scope, group), pos.Haystack)], DataType.Int);

@@ -439,9 +439,9 @@ public sealed partial class Binder
         }
     }
 
-    private ScanPlan BindScan(TableDef table, NodeList<TableOption> hints)
+    private ScanPlan BindScan(TableDef table, NodeList<SqlHint> hints)
     {
-        if (hints.Count > 0) throw Error(hints[0], "OPTIONS hints are not supported by Eddy yet");
+        if (hints.Count > 0) throw Error(hints[0], "table hints are not supported by Eddy yet");
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);
