@@ -64,7 +64,7 @@ internal static class DemoCommand
             var outcome = await job.Completion;
             long dropped = job.Metrics.Sum(m => m.Snapshot().LateRecordsToSideOutput);
             stderr.WriteLine($"eddy demo: {outcome.Status.ToString().ToLowerInvariant()} in {outcome.Duration.TotalSeconds:F1} s; "
-                + $"{Interlocked.Read(ref lateCount):N0} events arrived too late for their window (sent to the late-events side output, {dropped:N0} counted)");
+                + $"{Interlocked.Read(ref lateCount):N0} event(s) arrived too late for their window (sent to the late-events side output, {dropped:N0} counted)");
             if (outcome.Failure is not null) stderr.WriteLine($"error: {outcome.Failure.Message}");
             return outcome.ExitCode;
         });

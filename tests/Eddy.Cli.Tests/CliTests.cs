@@ -88,7 +88,7 @@ public class CliJobTests : IDisposable
         // Every event lands in exactly one final count (late ones go to the side output): the +I/+U totals,
         // less what -U retracted, add up to the events that were not too late.
         long total = lines.Sum(l => (l.StartsWith("-U", StringComparison.Ordinal) ? -1 : 1) * long.Parse(l[(l.LastIndexOf(' ') + 1)..^1]));
-        long late = long.Parse(System.Text.RegularExpressions.Regex.Match(err, @"(\d+) events arrived too late").Groups[1].Value);
+        long late = long.Parse(System.Text.RegularExpressions.Regex.Match(err, @"(\d+) event\(s\) arrived too late").Groups[1].Value);
         Assert.Equal(5000, total + late);
     }
 
@@ -131,5 +131,34 @@ public class CliJobTests : IDisposable
         Assert.Contains("parallelism=2", output);
         Assert.Contains("[Hash]", output);
         Assert.Contains("watermark: t.ts - 2000 ms", output);
+    }
+}
+
+public class SqlShellTests
+{
+    [Fact]
+    public async Task The_shell_runs_statements_and_shows_query_results_as_a_table()
+    {
+        var input = new StringReader("""
+            CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen', 'number-of-rows' = '4',
+              'fields.k.kind' = 'sequence', 'fields.k.start' = '1', 'fields.k.end' = '4',
+              'fields.v.kind' = 'sequence', 'fields.v.start' = '10', 'fields.v.end' = '13');
+            SHOW TABLES;
+            SELECT CHAR_LENGTH(k) AS len, SUM(v) AS total
+            FROM t GROUP BY CHAR_LENGTH(k);
+            SELECT nope FROM t;
+            QUIT;
+            """);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var session = new Eddy.Sql.SqlSession(stdout, stderr);
+        var shell = new SqlShell.Shell(session, input, stdout, stderr);
+        Assert.Equal(0, await shell.Loop(CancellationToken.None));
+        var output = stdout.ToString();
+        Assert.Contains("| len | total |", output);
+        // The changelog of the grouped query is applied: one row with the final sum, not the updates.
+        Assert.Contains("| 1   | 46    |", output);
+        Assert.Contains("1 row(s) in set", output);
+        Assert.Contains("unknown column 'nope'", stderr.ToString());
     }
 }
