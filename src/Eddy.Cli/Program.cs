@@ -4,11 +4,30 @@ namespace Eddy.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        // Ctrl-C and SIGTERM cancel the running command (a job stops cleanly and reports); a second Ctrl-C kills.
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (stop.IsCancellationRequested) return;
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+            {
+                c.Cancel = true;
+                stop.Cancel();
+            });
+        return Run(args, Console.Out, Console.Error, stop.Token);
+    }
 
     /// <summary>Runs a command line with the given writers (tests capture them).</summary>
-    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        BuildCommand(stdout, stderr).Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel = default) =>
+        BuildCommand(stdout, stderr).Parse(args)
+            .InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null }, cancel)
+            .GetAwaiter().GetResult();
 
     internal static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
     {
