@@ -240,14 +240,25 @@ public sealed partial class SqlSession
             Declaration = create,
             Context = context,
         };
+        ITableConnector connector;
         try
         {
-            TableConnectors.Find(table);
+            connector = TableConnectors.Find(table);
         }
         catch (ConnectorOptionException e)
         {
             var at = create.Options.FirstOrDefault(o => o.Key == "connector") as SqlNode ?? create;
             throw SqlErrors.At(at, e.Message, context);
+        }
+        foreach (var m in create.Columns.OfType<MetadataColumn>())
+        {
+            string metadataKey = m.MetadataKey ?? m.Name.Value;
+            if (!connector.MetadataKeys.Contains(metadataKey))
+            {
+                throw SqlErrors.At(m, connector.MetadataKeys.Count == 0
+                    ? $"connector '{table.Connector}' has no metadata columns (column '{m.Name.Value}' asks for '{metadataKey}')"
+                    : $"connector '{table.Connector}' has no metadata '{metadataKey}'; it offers {string.Join(", ", connector.MetadataKeys)}", context);
+            }
         }
         Catalog.TryGetTable(name, out var previous);
         Catalog.AddTable(table, replace: true);

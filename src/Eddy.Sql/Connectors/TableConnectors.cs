@@ -18,6 +18,9 @@ public interface ITableConnector
     /// <summary>Whether the sink applies updates and deletes (print shows them; upsert sinks apply them by key).</summary>
     bool AcceptsUpdates(TableDef table);
 
+    /// <summary>The keys of <c>METADATA FROM 'key'</c> columns this connector fills (Kafka: timestamp, partition, ...).</summary>
+    IReadOnlyCollection<string> MetadataKeys => [];
+
     Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context);
 
     Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context);

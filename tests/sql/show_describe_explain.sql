@@ -1,0 +1,7 @@
+-- ordered
+CREATE TABLE k (id BIGINT NOT NULL, name STRING, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'blackhole');
+CREATE VIEW v AS SELECT `user` FROM clicks;
+SHOW TABLES;
+DESCRIBE k;
+DROP VIEW v;
+SHOW VIEWS;
