@@ -5,7 +5,7 @@ namespace Eddy.Tests;
 
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -69,18 +69,11 @@ public class CliJobTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     [Fact]
     public void Demo_prints_window_counts_and_ends_with_zero()
     {
-        var (code, output, err) = Run("demo", "--events", "5000", "--seed", "3");
+        var (code, output, err) = CliTests.Run("demo", "--events", "5000", "--seed", "3");
         Assert.Equal(0, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
@@ -103,12 +96,12 @@ public class CliJobTests : IDisposable
             CREATE TABLE p (k STRING, v INT) WITH ('connector' = 'print');
             INSERT INTO p SELECT k, v * 10 FROM t WHERE v > 1;
             """);
-        var (code, output, _) = Run("run", job);
+        var (code, output, _) = CliTests.Run("run", job);
         Assert.Equal(0, code);
         Assert.Equal(["+I[a, 30]", "+I[b, 20]"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
 
         File.WriteAllText(job, "CREATE TABLE t (k STRING) WITH ('connector' = 'datagen');\nINSERT INTO missing SELECT k FROM t;\n");
-        var (failed, _, err) = Run("run", job);
+        var (failed, _, err) = CliTests.Run("run", job);
         Assert.Equal(1, failed);
         Assert.Contains("job.sql: line 2, column 13: unknown table 'missing'", err);
         Assert.DoesNotContain("   at ", err);
@@ -123,7 +116,7 @@ public class CliJobTests : IDisposable
             CREATE TABLE p (k STRING, n BIGINT) WITH ('connector' = 'print');
             INSERT INTO p SELECT k, COUNT(*) FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, k;
             """);
-        var (code, output, _) = Run("explain", job, "--set", "parallelism.default=2");
+        var (code, output, _) = CliTests.Run("explain", job, "--set", "parallelism.default=2");
         Assert.Equal(0, code);
         Assert.Contains("== Logical Plan ==", output);
         Assert.Contains("WindowAggregate(window=[TUMBLE(size=[60000 ms])]", output);

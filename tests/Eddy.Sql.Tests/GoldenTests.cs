@@ -17,14 +17,7 @@ public sealed class ShoutFunction
 /// </summary>
 public partial class GoldenTests
 {
-    private static readonly string Folder = Path.Combine(FindRoot(), "tests", "sql");
-
-    private static string FindRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d is not null && !File.Exists(Path.Combine(d.FullName, "Eddy.slnx"))) d = d.Parent;
-        return d!.FullName;
-    }
+    private static readonly string Folder = Path.Combine(LabExampleTests.Root, "tests", "sql");
 
     public static TheoryData<string> Cases()
     {

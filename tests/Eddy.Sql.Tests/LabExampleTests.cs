@@ -11,7 +11,8 @@ namespace Eddy.Sql.Tests;
 /// </summary>
 public class LabExampleTests : IDisposable
 {
-    private static readonly string Root = FindRoot();
+    /// <summary>The repository root (where Eddy.slnx is): examples and golden files are read from there.</summary>
+    internal static readonly string Root = FindRoot();
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-lab-").FullName;
     private readonly string events;
     private readonly List<(string Url, string? Referrer, string Host, string Ip, DateTime Time)> data;
