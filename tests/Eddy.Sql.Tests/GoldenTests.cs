@@ -10,6 +10,21 @@ public sealed class ShoutFunction
     public string? Eval(string? s) => s is null ? null : s.ToUpperInvariant() + "!";
 }
 
+/// <summary>A table function: the non-empty parts of a path.</summary>
+public sealed class SplitPath
+{
+    public IEnumerable<string> Eval(string? path) => path?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+}
+
+/// <summary>A table function of two columns: the path, n times, numbered.</summary>
+public sealed class PathParts
+{
+    public IEnumerable<(string Path, int N)> Eval(string? path, int? times)
+    {
+        for (int i = 1; i <= (times ?? 0); i++) yield return (path ?? "", i);
+    }
+}
+
 /// <summary>
 /// The SQL files under tests/sql: each runs after prelude.sql and must print what its .out file says (sorted unless the
 /// file has a '-- ordered' line), or, when its first line is '--fail=text', fail with a message containing the text.

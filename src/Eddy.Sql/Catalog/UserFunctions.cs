@@ -37,6 +37,28 @@ public sealed class UserFunctions
 
     public void Drop(string name) => functions.Remove(name);
 
+    /// <summary>For a table function's Eval (returning <c>IEnumerable&lt;T&gt;</c>, not a string): T; otherwise null.</summary>
+    public static Type? TableElementType(MethodInfo method)
+    {
+        var r = method.ReturnType;
+        if (r == typeof(string)) return null;
+        var enumerable = r.IsGenericType && r.GetGenericTypeDefinition() == typeof(IEnumerable<>) ? r
+            : r.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
+        return enumerable?.GetGenericArguments()[0];
+    }
+
+    /// <summary>The columns of a table function's rows: one for a scalar, one per item of a ValueTuple or property of a record.</summary>
+    public static IReadOnlyList<(string Name, Type Type, MemberInfo? Member)> TableColumns(Type element)
+    {
+        if (element.IsGenericType && element.FullName!.StartsWith("System.ValueTuple`", StringComparison.Ordinal))
+            return element.GetFields().OrderBy(f => f.Name, StringComparer.Ordinal).Select((f, i) => ($"f{i}", f.FieldType, (MemberInfo?)f)).ToList();
+        if (element.IsPrimitive || element == typeof(string) || element == typeof(decimal) || element == typeof(DateTime)
+            || element == typeof(DateTimeOffset) || Nullable.GetUnderlyingType(element) is not null)
+            return [("f0", element, null)];
+        return element.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract")
+            .Select(p => (p.Name, p.PropertyType, (MemberInfo?)p)).ToList();
+    }
+
     public IReadOnlyList<(MethodInfo Method, object? Target)> Overloads(string name) =>
         functions.TryGetValue(name, out var list) ? list : [];
 

@@ -529,6 +529,7 @@ public sealed partial class Binder
     {
         foreach (var (method, target) in catalog.Functions.Overloads(name))
         {
+            if (Catalog.UserFunctions.TableElementType(method) is not null) continue;
             var ps = method.GetParameters();
             if (ps.Length != args.Count) continue;
             if (!ps.Select((p, i) => (p, i)).All(x =>

@@ -432,11 +432,47 @@ public sealed partial class Binder
             }
             case TableFunctionRef tf:
                 return BindWindowTableFunction(tf);
+            case JoinRef { Right: TableFunctionRef { Lateral: true } lateral } join
+                when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
+                return BindLateral(join, lateral);
             case JoinRef join:
-                throw Error(join, "joins are not supported by Eddy yet");
+                throw Error(join, "joins are not supported by Eddy yet (only LATERAL TABLE(function(...)) on the right)");
             default:
                 throw Error(from, $"{from.GetType().Name} is not supported by Eddy yet");
         }
+    }
+
+    /// <summary>
+    /// <c>t, LATERAL TABLE(f(args)) AS alias(cols)</c> (or <c>[LEFT] JOIN LATERAL TABLE(...) ON TRUE</c>): each row of
+    /// t joined with every row its table function returns for it.
+    /// </summary>
+    private (LogicalPlan, Scope, WindowedInput?) BindLateral(JoinRef join, TableFunctionRef lateral)
+    {
+        if (join.Kind is JoinKind.Inner or JoinKind.Left && join.Condition is not BooleanLiteral { Value: true })
+            throw Error(join.Condition ?? (SqlNode)join, "a join with LATERAL TABLE takes ON TRUE");
+        var (left, leftScope, windowed) = BindFrom(join.Left);
+        if (windowed is not null) throw Error(join.Left, "a window table function cannot be joined with LATERAL TABLE");
+        var call = lateral.Call;
+        string name = call.UpperName;
+        var args = call.Arguments.Select(a => Bind(a, leftScope)).ToList();
+        var overloads = catalog.Functions.Overloads(name).Where(o => UserFunctions.TableElementType(o.Method) is not null).ToList();
+        if (overloads.Count == 0)
+            throw Error(call, $"unknown table function '{call.Name}'" + SqlErrors.Suggest(name, catalog.Functions.Names));
+        var (method, target) = overloads.FirstOrDefault(o => o.Method.GetParameters().Length == args.Count
+            && o.Method.GetParameters().Select((p, i) => (p, i)).All(x => (Nullable.GetUnderlyingType(x.p.ParameterType) ?? x.p.ParameterType) == args[x.i].Type.ClrType
+                || x.p.ParameterType == typeof(object) || args[x.i].Type.Kind == TypeKind.Null));
+        if (method is null) throw Error(call, $"no overload of table function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
+        var element = UserFunctions.TableElementType(method)!;
+        var fieldTypes = UserFunctions.TableColumns(element);
+        var types = fieldTypes.Select(t => SqlTypeOf(t.Type) ?? throw Error(call, $"table function {name} returns {t.Type.Name}, which has no SQL type")).ToList();
+        var names = lateral.ColumnAliases.Count > 0 ? lateral.ColumnAliases.Select(c => c.Value).ToList() : fieldTypes.Select(t => t.Name).ToList();
+        if (names.Count != types.Count) throw Error(lateral, $"table function {name} returns {types.Count} column(s), but {names.Count} name(s) are given");
+        var columns = left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList();
+        var output = new Schema(columns);
+        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType), output, join.Kind == JoinKind.Left);
+        string? alias = lateral.Alias?.Value;
+        var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
+        return (plan, new Scope(scope), null);
     }
 
     private ScanPlan BindScan(TableDef table, NodeList<SqlHint> hints)

@@ -119,6 +119,20 @@ public sealed record AggregatePlan(
         + $"aggs=[{string.Join(", ", Aggregates)}])";
 }
 
+/// <summary>Each input row joined with the rows a table function returns for it (LATERAL TABLE); LEFT keeps rows without any.</summary>
+public sealed record CorrelatePlan(LogicalPlan Input, UserCall Function, Schema Output, bool LeftOuter) : LogicalPlan(Output)
+{
+    public override bool IsUpdating => Input.IsUpdating;
+
+    public override int? Rowtime => Input.Rowtime;
+
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        $"Correlate(function=[{Function.Name}({string.Join(", ", Function.Args)})], joinType=[{(LeftOuter ? "LEFT" : "INNER")}], "
+        + $"fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+}
+
 public sealed record UnionPlan(IReadOnlyList<LogicalPlan> Parts, Schema Output) : LogicalPlan(Output)
 {
     public override bool IsUpdating => Parts.Any(p => p.IsUpdating);
