@@ -10,6 +10,33 @@ public sealed class ShoutFunction
     public string? Eval(string? s) => s is null ? null : s.ToUpperInvariant() + "!";
 }
 
+/// <summary>An aggregate function: the weighted average of (value, weight) pairs, as Flink's documentation's example.</summary>
+public sealed class WeightedAvg
+{
+    public sealed class Accumulator
+    {
+        public long Sum;
+        public long Weight;
+    }
+
+    public Accumulator CreateAccumulator() => new();
+
+    public void Accumulate(Accumulator acc, int? value, int? weight)
+    {
+        if (value is null || weight is null) return;
+        acc.Sum += (long)value.Value * weight.Value;
+        acc.Weight += weight.Value;
+    }
+
+    public void Merge(Accumulator acc, Accumulator other)
+    {
+        acc.Sum += other.Sum;
+        acc.Weight += other.Weight;
+    }
+
+    public long? GetValue(Accumulator acc) => acc.Weight == 0 ? null : acc.Sum / acc.Weight;
+}
+
 /// <summary>A table function: the non-empty parts of a path.</summary>
 public sealed class SplitPath
 {

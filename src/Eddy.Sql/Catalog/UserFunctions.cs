@@ -13,7 +13,7 @@ public sealed class UserFunctions
 
     public bool Contains(string name) => functions.ContainsKey(name);
 
-    public IEnumerable<string> Names => functions.Keys;
+    public IEnumerable<string> Names => functions.Keys.Concat(aggregates.Keys);
 
     public void Register(string name, Delegate function) =>
         Add(name, function.Method, function.Target);
@@ -27,15 +27,31 @@ public sealed class UserFunctions
     /// <summary>Registers every public <c>Eval</c> method of <paramref name="type"/> (an instance is made for instance methods).</summary>
     public void RegisterClass(string name, Type type)
     {
+        if (type.GetMethod("Accumulate") is not null)
+        {
+            aggregates[name] = UserAggregate.From(type);
+            functions.Remove(name);
+            return;
+        }
         var evals = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
             .Where(m => m.Name == "Eval").ToList();
-        if (evals.Count == 0) throw new ArgumentException($"'{type.FullName}' has no public Eval method");
+        if (evals.Count == 0)
+            throw new ArgumentException($"'{type.FullName}' has no public Eval method (scalar or table function) nor Accumulate (aggregate function)");
+        aggregates.Remove(name);
         object? instance = evals.Any(m => !m.IsStatic) ? Activator.CreateInstance(type) : null;
         functions.Remove(name);
         foreach (var m in evals) Add(name, m, m.IsStatic ? null : instance);
     }
 
-    public void Drop(string name) => functions.Remove(name);
+    public void Drop(string name)
+    {
+        functions.Remove(name);
+        aggregates.Remove(name);
+    }
+
+    private readonly Dictionary<string, UserAggregate> aggregates = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool TryGetAggregate(string name, out UserAggregate aggregate) => aggregates.TryGetValue(name, out aggregate!);
 
     /// <summary>For a table function's Eval (returning <c>IEnumerable&lt;T&gt;</c>, not a string): T; otherwise null.</summary>
     public static Type? TableElementType(MethodInfo method)
@@ -79,5 +95,30 @@ public sealed class UserFunctions
     {
         if (!functions.TryGetValue(name, out var list)) functions[name] = list = [];
         list.Add((method, target));
+    }
+}
+
+/// <summary>
+/// A user aggregate function, as Flink's AggregateFunction: <c>CreateAccumulator()</c>, <c>Accumulate(acc, args...)</c>
+/// (updates the accumulator in place), <c>GetValue(acc)</c>, and <c>Merge(acc, other)</c> (needed by windows that
+/// combine partial results: sliding, cumulative and session windows).
+/// </summary>
+public sealed record UserAggregate(object Instance, MethodInfo Create, MethodInfo Accumulate, MethodInfo GetValue, MethodInfo? Merge)
+{
+    public Type AccumulatorType => Create.ReturnType;
+
+    public static UserAggregate From(Type type)
+    {
+        MethodInfo Need(string name) => type.GetMethod(name, BindingFlags.Public | BindingFlags.Instance)
+            ?? throw new ArgumentException($"aggregate function '{type.FullName}' needs a public {name} method");
+        var create = Need("CreateAccumulator");
+        var accumulate = Need("Accumulate");
+        var getValue = Need("GetValue");
+        if (create.ReturnType.IsValueType)
+            throw new ArgumentException($"the accumulator of '{type.FullName}' must be a class (Accumulate updates it in place)");
+        if (accumulate.GetParameters() is not [var first, ..] || !first.ParameterType.IsAssignableFrom(create.ReturnType))
+            throw new ArgumentException($"{type.Name}.Accumulate must take the accumulator ({create.ReturnType.Name}) first");
+        var merge = type.GetMethod("Merge", BindingFlags.Public | BindingFlags.Instance);
+        return new UserAggregate(Activator.CreateInstance(type)!, create, accumulate, getValue, merge);
     }
 }

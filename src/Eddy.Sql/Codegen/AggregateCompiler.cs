@@ -73,6 +73,9 @@ public sealed class AggregateCompiler
                 case AggregateKind.FirstValue or AggregateKind.LastValue:
                     layout.Add((Field(resultType), Field(typeof(bool))));
                     break;
+                case AggregateKind.User:
+                    layout.Add((Field(typeof(object)), -1));
+                    break;
                 default:
                     layout.Add((Field(resultType), -1));
                     break;
@@ -118,7 +121,11 @@ public sealed class AggregateCompiler
             var (vf, extra) = layout[k];
             var value = call.Argument is null ? null : ExpressionCompiler.Compile(call.Argument, row);
             LinqExpr update;
-            if (call.Kind == AggregateKind.CountStar)
+            if (call.User is { } user)
+            {
+                update = UserAccumulate(user, F(acc, vf), call.Arguments.Select(a => ExpressionCompiler.Compile(a, row)).ToList());
+            }
+            else if (call.Kind == AggregateKind.CountStar)
             {
                 update = Increment(F(acc, vf), LinqExpr.Constant(1L));
             }
@@ -165,6 +172,20 @@ public sealed class AggregateCompiler
         return LinqExpr.Lambda<Func<TIn, TAcc, TAcc>>(LinqExpr.Block([acc], body), row, accIn).Compile();
     }
 
+    /// <summary>Creates the user's accumulator on first use, then calls Accumulate(acc, args...) on it.</summary>
+    private static LinqExpr UserAccumulate(Catalog.UserAggregate user, MemberExpression field, IReadOnlyList<LinqExpr> args)
+    {
+        var instance = LinqExpr.Constant(user.Instance);
+        var ps = user.Accumulate.GetParameters();
+        var callArgs = new List<LinqExpr> { LinqExpr.Convert(field, ps[0].ParameterType) };
+        for (int i = 0; i < args.Count; i++)
+            callArgs.Add(args[i].Type == ps[i + 1].ParameterType ? args[i] : LinqExpr.Convert(args[i], ps[i + 1].ParameterType));
+        return LinqExpr.Block(
+            LinqExpr.IfThen(LinqExpr.Equal(field, LinqExpr.Constant(null)),
+                LinqExpr.Assign(field, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object)))),
+            LinqExpr.Call(instance, user.Accumulate, callArgs));
+    }
+
     // Compound assignment on a struct field writes to a copy in LINQ expression trees: assign explicitly.
     private static LinqExpr Increment(MemberExpression field, LinqExpr by) => LinqExpr.Assign(field, LinqExpr.Add(field, by));
 
@@ -200,6 +221,25 @@ public sealed class AggregateCompiler
             var (vf, extra) = layout[k];
             var fa = F(acc, vf);
             var fb = F(b, vf);
+            if (call.User is { } user)
+            {
+                // Merge into an accumulator this result owns: a fresh one when there is none yet.
+                var instance = LinqExpr.Constant(user.Instance);
+                if (user.Merge is { } mergeMethod)
+                {
+                    body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(fb, LinqExpr.Constant(null)), LinqExpr.Block(
+                        LinqExpr.IfThen(LinqExpr.Equal(fa, LinqExpr.Constant(null)),
+                            LinqExpr.Assign(fa, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object)))),
+                        LinqExpr.Call(instance, mergeMethod, LinqExpr.Convert(fa, mergeMethod.GetParameters()[0].ParameterType),
+                            LinqExpr.Convert(fb, mergeMethod.GetParameters()[1].ParameterType)))));
+                }
+                else
+                {
+                    body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(fb, LinqExpr.Constant(null)),
+                        LinqExpr.Throw(LinqExpr.Constant(new NotSupportedException($"{call.Name} has no Merge method")))));
+                }
+                continue;
+            }
             if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
             {
                 var union = typeof(DistinctOps).GetMethod(nameof(DistinctOps.Union))!.MakeGenericMethod(fa.Type.GetGenericArguments()[0]);
@@ -250,6 +290,14 @@ public sealed class AggregateCompiler
         var (vf, extra) = layout[k];
         var resultType = ExpressionCompiler.ValueType(call.Type);
         var f = F(acc, vf);
+        if (call.User is { } user)
+        {
+            var instance = LinqExpr.Constant(user.Instance);
+            var accType = user.GetValue.GetParameters()[0].ParameterType;
+            var value = LinqExpr.Call(instance, user.GetValue, LinqExpr.Convert(
+                LinqExpr.Coalesce(f, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object))), accType));
+            return value.Type == resultType ? value : LinqExpr.Convert(value, resultType);
+        }
         if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
         {
             var elem = f.Type.GetGenericArguments()[0];

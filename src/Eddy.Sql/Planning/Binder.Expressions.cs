@@ -16,7 +16,9 @@ public sealed partial class Binder
         "COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
     };
 
-    public static bool IsAggregate(FunctionCall call) => call.Over is null && AggregateNames.Contains(call.UpperName);
+    /// <summary>A built-in or user aggregate function call (not an OVER window).</summary>
+    public bool IsAggregate(FunctionCall call) =>
+        call.Over is null && (AggregateNames.Contains(call.UpperName) || catalog.Functions.TryGetAggregate(call.UpperName, out _));
 
     /// <summary>Binds an expression over <paramref name="scope"/>; inside an aggregation, <paramref name="group"/> rewrites it.</summary>
     public BoundExpr Bind(Expr e, Scope scope, GroupContext? group = null)

@@ -271,7 +271,7 @@ public sealed partial class Binder
         return (projections, names);
     }
 
-    private static bool ContainsAggregate(SqlNode node) => node switch
+    private bool ContainsAggregate(SqlNode node) => node switch
     {
         FunctionCall f when IsAggregate(f) => true,
         FunctionCall f => f.Arguments.Any(ContainsAggregate),
@@ -333,6 +333,8 @@ public sealed partial class Binder
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
         var aggOutput = group.OutputSchema();
         if (input.IsUpdating) throw Error(s, "aggregating the result of a non-windowed GROUP BY (an updating stream) is not supported by Eddy yet");
+        if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
+            throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
         var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode };
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, aggregate.Rowtime);
@@ -350,8 +352,27 @@ public sealed partial class Binder
             if (name != "COUNT") throw Error(call, $"{name}(*) is not valid; only COUNT(*)");
             return new AggregateCall(AggregateKind.CountStar, null, false, filter, DataType.BigInt.NotNull(), "COUNT(*)");
         }
-        if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
         if (call.Arguments.Any(ContainsAggregate)) throw Error(call, "aggregate functions cannot be nested");
+        if (catalog.Functions.TryGetAggregate(name, out var user))
+        {
+            var userArgs = call.Arguments.Select(a => Bind(a, scope)).ToList();
+            var ps = user.Accumulate.GetParameters().Skip(1).ToList();
+            if (ps.Count != userArgs.Count)
+                throw Error(call, $"aggregate function {name} takes {ps.Count} argument(s), got {userArgs.Count}");
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var want = Nullable.GetUnderlyingType(ps[i].ParameterType) ?? ps[i].ParameterType;
+                if (want != typeof(object) && userArgs[i].Type.Kind != TypeKind.Null && want != userArgs[i].Type.ClrType)
+                    throw Error(call.Arguments[i], $"argument {i + 1} of {name} is {userArgs[i].Type}, but Accumulate takes {ps[i].ParameterType.Name}");
+            }
+            var resultType = SqlTypeOf(user.GetValue.ReturnType) ?? throw Error(call, $"{name}.GetValue returns {user.GetValue.ReturnType.Name}, which has no SQL type");
+            return new AggregateCall(AggregateKind.User, null, false, filter, resultType with { Nullable = true }, call.ToSql())
+            {
+                User = user,
+                Arguments = userArgs,
+            };
+        }
+        if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
         var arg = Bind(call.Arguments[0], scope);
         switch (name)
         {

@@ -97,7 +97,7 @@ public sealed class GroupContext
                 result = new InputRef(WindowOffset + prop, WindowColumns[prop], WindowType(prop));
                 return true;
             }
-            if (Binder.IsAggregate(call))
+            if (binder.IsAggregate(call))
             {
                 int existing = aggregateAsts.FindIndex(a => a.Equals(call));
                 if (existing < 0)

@@ -81,13 +81,20 @@ public enum AggregateKind
     FirstValue,
     LastValue,
     ListAgg,
+    /// <summary>A user aggregate function (<see cref="AggregateCall.User"/>).</summary>
+    User,
 }
 
 /// <summary>One aggregate call: its kind, argument (none for COUNT(*)), DISTINCT, FILTER and result type.</summary>
 public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool Distinct, BoundExpr? Filter, DataType Type, string Name,
     string Separator = ",")
 {
-    public override string ToString() =>
+    /// <summary>For <see cref="AggregateKind.User"/>: the function and all its arguments.</summary>
+    public Catalog.UserAggregate? User { get; init; }
+
+    public IReadOnlyList<BoundExpr> Arguments { get; init; } = [];
+
+    public override string ToString() => Kind == AggregateKind.User ? Name :
         $"{Kind.ToString().ToUpperInvariant()}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
         + (Filter is null ? "" : $" FILTER (WHERE {Filter})");
 }
