@@ -59,6 +59,8 @@ public sealed class Row : IEquatable<Row>
             case DateTime dt: sb.Append(EventTime.FormatSql(dt)); break;
             // TIMESTAMP_LTZ shows in the session time zone, which is UTC in Eddy (as Flink's default).
             case DateTimeOffset dto: sb.Append(EventTime.FormatSql(dto.UtcDateTime)); break;
+            case DateOnly date: sb.Append(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)); break;
+            case TimeOnly time: sb.Append(time.ToString(time.Millisecond == 0 ? "HH:mm:ss" : "HH:mm:ss.fff", CultureInfo.InvariantCulture)); break;
             case double d: sb.Append(FormatDouble(d)); break;
             case float f: sb.Append(FormatDouble(f)); break;
             case IFormattable f: sb.Append(f.ToString(null, CultureInfo.InvariantCulture)); break;
