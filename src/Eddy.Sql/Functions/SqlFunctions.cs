@@ -334,4 +334,15 @@ public static class SqlFunctions
     /// <summary>ROUND(x, d): half away from zero, as SQL rounds.</summary>
     public static double? Round(double? value, int? digits) =>
         value is { } v && digits is { } d ? Math.Round(v, Math.Clamp(d, 0, 15), MidpointRounding.AwayFromZero) : null;
+
+    /// <summary><c>array[i]</c>: 1-based, NULL when out of range (as Flink).</summary>
+    public static object? ArrayElement(object?[]? array, int? index) =>
+        array is null || index is not { } i || i < 1 || i > array.Length ? null : array[i - 1];
+
+    public static object? MapValue(Dictionary<object, object?>? map, object? key) =>
+        map is null || key is null ? null : map.TryGetValue(key, out var v) ? v : null;
+
+    public static object? RowField(Row? row, int index) => row is null || index >= row.Arity ? null : row[index];
+
+    public static int? Cardinality(object?[]? array) => array?.Length;
 }

@@ -154,6 +154,21 @@ public sealed partial class Binder
                 return new Call("JSON_QUERY", Method(nameof(SqlFunctions.JsonQuery)),
                     [ToStringExpr(Bind(jq.Json, scope, group)), ToStringExpr(Bind(jq.Path, scope, group))], DataType.String);
             }
+            case Subscript sub:
+            {
+                var target = Bind(sub.Target, scope, group);
+                var index = Bind(sub.Index, scope, group);
+                return target.Type.Kind switch
+                {
+                    TypeKind.Array => new Call("[]", Method(nameof(SqlFunctions.ArrayElement)), [target, CastIfNeeded(index, DataType.Int)],
+                        target.Type.Element! with { Nullable = true }),
+                    TypeKind.Map => new Call("[]", Method(nameof(SqlFunctions.MapValue)), [target, CastIfNeeded(index, target.Type.Element!)],
+                        target.Type.Value! with { Nullable = true }),
+                    _ => throw Error(sub, $"only an ARRAY or a MAP takes [...]; this is {target.Type}"),
+                };
+            }
+            case FieldAccess fa:
+                return RowField(Bind(fa.Target, scope, group), fa.Field);
             case PositionExpr pos:
                 return new Call("POSITION", Method(nameof(SqlFunctions.Position)),
                     [RequireString(Bind(pos.Needle, scope, group), pos.Needle), RequireString(Bind(pos.Haystack, scope, group), pos.Haystack)], DataType.Int);
@@ -169,9 +184,28 @@ public sealed partial class Binder
         _ => node.GetType().Name,
     };
 
+    private BoundExpr RowField(BoundExpr target, Identifier field)
+    {
+        if (target.Type.Kind != TypeKind.Row) throw Error(field, $"'{field.Value}' is not a field: {target.Type} has no fields");
+        var fields = target.Type.Fields!;
+        int i = fields.ToList().FindIndex(f => string.Equals(f.Name, field.Value, StringComparison.OrdinalIgnoreCase));
+        if (i < 0) throw Error(field, $"{target.Type} has no field '{field.Value}'" + SqlErrors.Suggest(field.Value, fields.Select(f => f.Name)));
+        return new Call(".", Method(nameof(SqlFunctions.RowField)), [target, new Literal(i, DataType.Int)], fields[i].Type with { Nullable = true });
+    }
+
     private BoundExpr BindColumn(Parsing.ColumnRef c, Scope scope, GroupContext? group)
     {
         var names = c.Names;
+        // row_column.field or alias.row_column.field: a ROW column followed by field names.
+        int fieldsFrom = names.Count >= 3 && scope.HasQualifier(names[0].Value) && scope.Find(names[0].Value, names[1].Value).Any() ? 2
+            : names.Count >= 2 && !scope.HasQualifier(names[0].Value) && scope.Find(null, names[0].Value).Any() ? 1
+            : 0;
+        if (fieldsFrom > 0)
+        {
+            BoundExpr value = BindColumn(new Parsing.ColumnRef(new(names.Take(fieldsFrom).ToList())) { Span = c.Span }, scope, group);
+            for (int n = fieldsFrom; n < names.Count; n++) value = RowField(value, names[n]);
+            return value;
+        }
         string? qualifier = names.Count >= 2 ? names[^2].Value : null;
         string name = names[^1].Value;
         var matches = scope.Find(qualifier, name).ToList();
@@ -498,6 +532,10 @@ public sealed partial class Binder
             case "MOD":
                 Arity(2, 2);
                 return BindBinary(new BinaryExpr(BinaryOperator.Modulo, call.Arguments[0], call.Arguments[1]) { Span = call.Span }, scope, group);
+            case "CARDINALITY":
+                Arity(1, 1);
+                if (args[0].Type.Kind != TypeKind.Array) throw Error(call, $"CARDINALITY takes an ARRAY, not {args[0].Type}");
+                return new Call(name, Method(nameof(SqlFunctions.Cardinality)), [args[0]], DataType.Int);
             case "ROUND":
                 Arity(1, 2);
                 return Fn(nameof(SqlFunctions.Round), DataType.Double, CastIfNeeded(args[0], DataType.Double), args.Count == 2 ? CastIfNeeded(args[1], DataType.Int) : new Literal(0, DataType.Int));
