@@ -85,3 +85,40 @@ public class SessionTests : IDisposable
         Assert.Contains("line 3, column 22: unknown column 'hots'; did you mean 'host'?", e.Message);
     }
 }
+
+public class ProcessingTimeWindowTests
+{
+    [Fact]
+    public async Task A_tumbling_window_on_proctime_fires_as_the_clock_moves()
+    {
+        var clock = new Eddy.Testing.ManualClock(DateTimeOffset.Parse("2024-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
+        var output = new StringWriter();
+        var session = new SqlSession(TextWriter.Synchronized(output), TextWriter.Null) { Clock = clock };
+        var jobs = session.Execute("""
+            CREATE TABLE ticks (n INT, pt AS PROCTIME()) WITH ('connector' = 'datagen', 'rows-per-second' = '10', 'seed' = '1');
+            CREATE TABLE out_t (ws TIMESTAMP(3), we TIMESTAMP(3), c BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT window_start, window_end, COUNT(*) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(pt), INTERVAL '1' MINUTE))
+            GROUP BY window_start, window_end;
+            """);
+        Assert.Contains("processing-time TUMBLE", SqlSession.Describe(jobs[0]));
+        var job = jobs[0].Environment.Start(jobs[0].Name);
+        try
+        {
+            // Move processing time on by 5 s steps until two windows have closed.
+            for (int i = 0; i < 2000 && output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length < 2; i++)
+            {
+                clock.Advance(TimeSpan.FromSeconds(5));
+                await Task.Delay(5);
+            }
+        }
+        finally
+        {
+            job.Cancel();
+            await job.Completion;
+        }
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 2, $"windows fired: {lines.Length}");
+        Assert.StartsWith("+I[2024-01-01 00:00:00.000, 2024-01-01 00:01:00.000, ", lines[0]);
+        Assert.All(lines, l => Assert.Matches(@"^\+I\[2024-01-01 00:\d\d:00\.000, 2024-01-01 00:\d\d:00\.000, \d+\]$", l));
+    }
+}

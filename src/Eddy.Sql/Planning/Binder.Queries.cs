@@ -569,11 +569,14 @@ public sealed partial class Binder
         var timeName = descriptor.Columns[0];
         int timeColumn = input.Schema.IndexOf(timeName.Value);
         if (timeColumn < 0) throw Error(timeName, $"unknown column '{timeName.Value}'" + SqlErrors.Suggest(timeName.Value, input.Schema.Columns.Select(c => c.Name)));
-        if (input.Rowtime != timeColumn)
+        bool processingTime = input.Proctime == timeColumn;
+        if (input.Rowtime != timeColumn && !processingTime)
         {
             throw Error(timeName, $"column '{timeName.Value}' is not an event-time attribute, so windows on it would never close: "
                 + $"declare WATERMARK FOR {timeName.Value} AS {timeName.Value} - INTERVAL '5' SECOND in the table (or select a column that has one)");
         }
+        if (processingTime && fn is "CUMULATE" or "SESSION")
+            throw Error(timeName, $"{fn} windows on processing time are not supported by Eddy yet (TUMBLE and HOP are)");
         long Interval(Expr e)
         {
             var b = Bind(e, new Scope([]));
@@ -607,6 +610,7 @@ public sealed partial class Binder
                 foreach (var p in data.PartitionBy) partition.Add(Bind(p, inputScope));
                 break;
         }
+        spec = spec with { ProcessingTime = processingTime };
         string? alias = tf.Alias?.Value;
         var columns = inputScope.Columns.Select(c => c with { Qualifier = alias ?? c.Qualifier }).ToList();
         for (int i = 0; i < 3; i++)
@@ -621,11 +625,21 @@ public sealed partial class Binder
     {
         if (f.Arguments.Count < 2) throw Error(f, $"{f.UpperName}(time_column, INTERVAL ...) needs a time column and a size");
         var time = Bind(f.Arguments[0], scope);
-        if (time is not InputRef r || input.Rowtime != r.Index)
+        if (time is not InputRef r || (input.Rowtime != r.Index && input.Proctime != r.Index))
         {
-            throw Error(f.Arguments[0], $"the first argument of {f.UpperName} must be an event-time attribute "
-                + "(a column with a WATERMARK in its table)");
+            throw Error(f.Arguments[0], $"the first argument of {f.UpperName} must be a time attribute "
+                + "(a column with a WATERMARK in its table, or a PROCTIME() column)");
         }
+        if (input.Proctime == r.Index)
+        {
+            if (f.UpperName == "SESSION") throw Error(f, "SESSION windows on processing time are not supported by Eddy yet");
+            return BindGroupWindowOn(f, scope, r) with { ProcessingTime = true };
+        }
+        return BindGroupWindowOn(f, scope, r);
+    }
+
+    private WindowSpecification BindGroupWindowOn(FunctionCall f, Scope scope, InputRef r)
+    {
         long Interval(Expr e) => Bind(e, scope) is IntervalExpr { Months: 0 } iv && iv.Millis > 0 ? iv.Millis
             : throw Error(e, "expected a positive INTERVAL");
         switch (f.UpperName)

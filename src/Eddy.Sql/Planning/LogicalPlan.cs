@@ -14,6 +14,9 @@ public abstract record LogicalPlan(Schema Schema)
     /// <summary>The index of the event-time attribute (rowtime) column, if the output has one.</summary>
     public virtual int? Rowtime => null;
 
+    /// <summary>The index of a processing-time attribute (a <c>PROCTIME()</c> column), if the output has one.</summary>
+    public virtual int? Proctime => null;
+
     public abstract IEnumerable<LogicalPlan> Inputs { get; }
 
     public abstract string Describe();
@@ -27,6 +30,16 @@ public sealed record ScanPlan(TableDef Table, Schema Decoded, IReadOnlyList<Boun
     : LogicalPlan(Table.Schema)
 {
     public override int? Rowtime => RowtimeIndex;
+
+    public override int? Proctime
+    {
+        get
+        {
+            for (int i = 0; i < Table.Columns.Count; i++)
+                if (Table.Columns[i].Computed is Parsing.FunctionCall { UpperName: "PROCTIME", Arguments.Count: 0 }) return i;
+            return null;
+        }
+    }
 
     public override IEnumerable<LogicalPlan> Inputs => [];
 
@@ -42,6 +55,17 @@ public sealed record CalcPlan(LogicalPlan Input, IReadOnlyList<BoundExpr> Projec
     public override bool IsUpdating => Input.IsUpdating;
 
     public override int? Rowtime => RowtimeIndex;
+
+    public override int? Proctime
+    {
+        get
+        {
+            if (Input.Proctime is not { } p) return null;
+            for (int i = 0; i < Projections.Count; i++)
+                if (Projections[i] is InputRef r && r.Index == p) return i;
+            return null;
+        }
+    }
 
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
@@ -59,9 +83,9 @@ public enum WindowKind
 }
 
 /// <summary>A window TVF or legacy group window: kind, time attribute and sizes in ms.</summary>
-public sealed record WindowSpecification(WindowKind Kind, int TimeColumn, long Size, long Slide, long Offset, long Gap)
+public sealed record WindowSpecification(WindowKind Kind, int TimeColumn, long Size, long Slide, long Offset, long Gap, bool ProcessingTime = false)
 {
-    public override string ToString() => Kind switch
+    public override string ToString() => (ProcessingTime ? "processing-time " : "") + Kind switch
     {
         WindowKind.Tumble => $"TUMBLE(size=[{Size} ms]{(Offset != 0 ? $", offset=[{Offset} ms]" : "")})",
         WindowKind.Hop => $"HOP(slide=[{Slide} ms], size=[{Size} ms])",

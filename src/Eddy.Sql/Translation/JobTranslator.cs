@@ -233,7 +233,12 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         var w = plan.Window!;
         var size = TimeSpan.FromMilliseconds(w.Size);
         var offset = TimeSpan.FromMilliseconds(w.Offset);
-        WindowAssigner<TimeWindow> assigner = w.Kind switch
+        WindowAssigner<TimeWindow> assigner = w.ProcessingTime ? w.Kind switch
+        {
+            WindowKind.Tumble => TumblingProcessingTimeWindows.Of(size, offset),
+            WindowKind.Hop => SlidingProcessingTimeWindows.Of(size, TimeSpan.FromMilliseconds(w.Slide), offset),
+            _ => throw new NotSupportedException($"{w.Kind} windows on processing time"),
+        } : w.Kind switch
         {
             WindowKind.Tumble => TumblingEventTimeWindows.Of(size, offset),
             WindowKind.Hop => SlidingEventTimeWindows.Of(size, TimeSpan.FromMilliseconds(w.Slide), offset),
