@@ -8,6 +8,12 @@ namespace Eddy.Sql.Codegen;
 /// <summary>Evaluates a projection (and optional filter) of one input row into an output row; false: filtered out.</summary>
 public delegate bool RowFunction<TIn, TOut>(ref TIn input, out TOut output, long now);
 
+/// <summary>Filter and projection of <paramref name="count"/> input rows into <paramref name="output"/>, compacted; returns the rows kept.</summary>
+public delegate int BatchFunction<TIn, TOut>(TIn[] input, int count, TOut[] output, int[] selected, long now);
+
+/// <summary>Converts <paramref name="count"/> input rows into <paramref name="output"/> from <paramref name="start"/> (with event times when the scan has a rowtime).</summary>
+public delegate void ConvertBatch<TIn, TOut>(TIn[] input, int count, TOut[] output, long[] timestamps, int start, long now);
+
 /// <summary>
 /// Compiles bound expressions into .NET delegates through LINQ expression trees: one delegate per query operator,
 /// reading and writing row-struct fields directly. Inside, every SQL value is its CLR type made nullable
@@ -33,16 +39,120 @@ public static class ExpressionCompiler
         var returnLabel = LinqExpr.Label(typeof(bool));
         if (filter is not null)
         {
-            var test = IsTrue(Compile(filter, ctx));
+            var test = IsTrue(CompileRaw(filter, ctx));
             body.Add(LinqExpr.IfThen(LinqExpr.Not(test), LinqExpr.Return(returnLabel, LinqExpr.Constant(false))));
         }
         for (int i = 0; i < projections.Count; i++)
         {
             var field = RowTypes.FieldOf(typeof(TOut), i);
-            body.Add(LinqExpr.Assign(LinqExpr.Field(output, field), ToField(Compile(projections[i], ctx), field.FieldType, outputSchema[i].Name)));
+            body.Add(LinqExpr.Assign(LinqExpr.Field(output, field), ToField(CompileRaw(projections[i], ctx), field.FieldType, outputSchema[i].Name)));
         }
         body.Add(LinqExpr.Label(returnLabel, LinqExpr.Constant(true)));
         return LinqExpr.Lambda<RowFunction<TIn, TOut>>(LinqExpr.Block(body), input, output, now).Compile();
+    }
+
+    /// <summary>
+    /// Compiles <c>SELECT projections FROM input WHERE filter</c> over a whole batch: one loop whose body is the
+    /// filter and the projections inlined, reading <c>input[i]</c> and writing the kept rows compacted to
+    /// <c>output[kept]</c>, with <c>selected[kept] = i</c> (so the caller can carry timestamps and row kinds).
+    /// One delegate call per batch instead of one per record. Returns the number of rows kept.
+    /// </summary>
+    public static BatchFunction<TIn, TOut> CompileBatchFunction<TIn, TOut>(
+        IReadOnlyList<BoundExpr> projections, BoundExpr? filter, Schema outputSchema)
+    {
+        var input = LinqExpr.Parameter(typeof(TIn[]), "input");
+        var count = LinqExpr.Parameter(typeof(int), "count");
+        var output = LinqExpr.Parameter(typeof(TOut[]), "output");
+        var selected = LinqExpr.Parameter(typeof(int[]), "selected");
+        var now = LinqExpr.Parameter(typeof(long), "now");
+        var i = LinqExpr.Variable(typeof(int), "i");
+        var kept = LinqExpr.Variable(typeof(int), "kept");
+        // Array element accesses compile to ldelema when a field is read or written: no struct copies.
+        var row = LinqExpr.ArrayAccess(input, i);
+        var target = LinqExpr.ArrayAccess(output, kept);
+        var ctx = new Context(row, now);
+        var next = LinqExpr.Label("next");
+        var done = LinqExpr.Label("done");
+        var body = new List<LinqExpr>();
+        if (filter is not null) body.Add(LinqExpr.IfThen(LinqExpr.Not(IsTrue(CompileRaw(filter, ctx))), LinqExpr.Continue(next)));
+        // Every field of the output struct is a projection, so the slot needs no clearing first.
+        for (int c = 0; c < projections.Count; c++)
+        {
+            var field = RowTypes.FieldOf(typeof(TOut), c);
+            body.Add(LinqExpr.Assign(LinqExpr.Field(target, field), ToField(CompileRaw(projections[c], ctx), field.FieldType, outputSchema[c].Name)));
+        }
+        body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(selected, kept), i));
+        body.Add(LinqExpr.PreIncrementAssign(kept));
+        var loop = LinqExpr.Block(
+            LinqExpr.Assign(i, LinqExpr.Constant(0)),
+            LinqExpr.Assign(kept, LinqExpr.Constant(0)),
+            LinqExpr.Loop(
+                LinqExpr.Block(
+                    LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
+                    LinqExpr.Block(body),
+                    LinqExpr.Label(next),
+                    LinqExpr.PreIncrementAssign(i)),
+                done),
+            kept);
+        return LinqExpr.Lambda<BatchFunction<TIn, TOut>>(LinqExpr.Block([i, kept], loop), input, count, output, selected, now).Compile();
+    }
+
+    /// <summary>
+    /// Compiles a per-batch conversion: <c>output[start + i] = projections(input[i])</c> for <c>i &lt; count</c>,
+    /// and, when <paramref name="rowtime"/> is given, <c>timestamps[start + i]</c> = that output column as epoch ms
+    /// (a NULL rowtime fails naming <paramref name="rowtimeName"/>). <paramref name="decode"/>, when given, first
+    /// turns the input element into the struct the projections read (generic rows). The scan's conversion, computed
+    /// columns and event time then cost one inlined loop body per record.
+    /// </summary>
+    public static ConvertBatch<TIn, TOut> CompileConvertBatch<TIn, TDecoded, TOut>(
+        IReadOnlyList<BoundExpr>? projections, Schema outputSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
+        Func<LinqExpr, string, LinqExpr> toEventTime)
+    {
+        var input = LinqExpr.Parameter(typeof(TIn[]), "input");
+        var count = LinqExpr.Parameter(typeof(int), "count");
+        var output = LinqExpr.Parameter(typeof(TOut[]), "output");
+        var timestamps = LinqExpr.Parameter(typeof(long[]), "timestamps");
+        var start = LinqExpr.Parameter(typeof(int), "start");
+        var now = LinqExpr.Parameter(typeof(long), "now");
+        var i = LinqExpr.Variable(typeof(int), "i");
+        var o = LinqExpr.Variable(typeof(int), "o");
+        var decoded = LinqExpr.Variable(typeof(TDecoded), "decoded");
+        var variables = new List<ParameterExpression> { i, o };
+        LinqExpr row = LinqExpr.ArrayAccess(input, i);
+        var body = new List<LinqExpr>();
+        if (decode is not null)
+        {
+            variables.Add(decoded);
+            body.Add(LinqExpr.Assign(decoded, LinqExpr.Invoke(LinqExpr.Constant(decode), row)));
+            row = decoded;
+        }
+        var target = LinqExpr.ArrayAccess(output, o);
+        if (projections is null)
+        {
+            body.Add(LinqExpr.Assign(target, row));
+        }
+        else
+        {
+            var ctx = new Context(row, now);
+            for (int c = 0; c < projections.Count; c++)
+            {
+                var field = RowTypes.FieldOf(typeof(TOut), c);
+                body.Add(LinqExpr.Assign(LinqExpr.Field(target, field), ToField(CompileRaw(projections[c], ctx), field.FieldType, outputSchema[c].Name)));
+            }
+        }
+        if (rowtime is { } rt)
+            body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(timestamps, o), toEventTime(LinqExpr.Field(target, RowTypes.FieldOf(typeof(TOut), rt)), rowtimeName)));
+        var done = LinqExpr.Label("done");
+        var loop = LinqExpr.Block(variables,
+            LinqExpr.Assign(i, LinqExpr.Constant(0)),
+            LinqExpr.Loop(
+                LinqExpr.Block(
+                    LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
+                    LinqExpr.Assign(o, LinqExpr.Add(start, i)),
+                    LinqExpr.Block(body),
+                    LinqExpr.PreIncrementAssign(i)),
+                done));
+        return LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, count, output, timestamps, start, now).Compile();
     }
 
     /// <summary>Compiles one expression as a function of a row (keys, timestamps, aggregate arguments).</summary>
@@ -73,9 +183,122 @@ public static class ExpressionCompiler
 
     public static LinqExpr Compile(BoundExpr e, LinqExpr row) => Compile(e, new Context(row, LinqExpr.Constant(0L)));
 
+    /// <summary>
+    /// Compiles <paramref name="e"/> as a plain CLR value (<c>int</c>, <c>bool</c>) when it can never be NULL, else in
+    /// its nullable representation: callers that convert to a field or key type anyway skip the
+    /// <see cref="Nullable{T}"/> round trip.
+    /// </summary>
+    public static LinqExpr CompileRaw(BoundExpr e, LinqExpr row)
+    {
+        var ctx = new Context(row, LinqExpr.Constant(0L));
+        return TryPlain(e, ctx) ?? Compile(e, ctx);
+    }
+
+    private static LinqExpr CompileRaw(BoundExpr e, Context ctx) => TryPlain(e, ctx) ?? Compile(e, ctx);
+
+    /// <summary>Value types whose operators LINQ compiles to IL instructions (or a known static operator).</summary>
+    private static bool IsPlainScalar(Type t) =>
+        t.IsPrimitive || t == typeof(decimal) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(TimeSpan);
+
+    /// <summary>
+    /// The NOT NULL fast path: a subtree over NOT NULL columns and non-NULL literals compiles to plain CLR values
+    /// (comparisons give <c>bool</c>, AND/OR short-circuit on <c>bool</c>), so that no <see cref="Nullable{T}"/> is
+    /// built or tested per record. Null when any part may be NULL or is not covered; the nullable path then keeps
+    /// SQL's three-valued semantics exactly.
+    /// </summary>
+    private static LinqExpr? TryPlain(BoundExpr e, Context ctx)
+    {
+        switch (e)
+        {
+            case InputRef c:
+            {
+                var field = LinqExpr.Field(ctx.Row, RowTypes.FieldOf(ctx.Row.Type, c.Index));
+                var clr = e.Type.ClrType;
+                if (!field.Type.IsValueType || Nullable.GetUnderlyingType(field.Type) is not null || !IsPlainScalar(clr)) return null;
+                return field.Type == clr ? field : LinqExpr.Convert(field, clr);
+            }
+            case Literal l:
+            {
+                var clr = e.Type.ClrType;
+                if (l.Value is null || !IsPlainScalar(clr)) return null;
+                return LinqExpr.Constant(ConvertLiteral(l.Value, clr), clr);
+            }
+            case Binary b:
+            {
+                if (!IsPlainScalar(e.Type.ClrType)) return null;
+                if (TryPlain(b.Left, ctx) is not { } l || TryPlain(b.Right, ctx) is not { } r) return null;
+                switch (b.Op)
+                {
+                    case BinaryOp.And or BinaryOp.Or:
+                        if (l.Type != typeof(bool) || r.Type != typeof(bool)) return null;
+                        return b.Op == BinaryOp.And ? LinqExpr.AndAlso(l, r) : LinqExpr.OrElse(l, r);
+                    case BinaryOp.Add or BinaryOp.Subtract or BinaryOp.Multiply or BinaryOp.Divide or BinaryOp.Modulo:
+                    {
+                        // Only numeric arithmetic: date/interval arithmetic keeps its nullable path (its operators differ).
+                        var t = e.Type.ClrType;
+                        if (!e.Type.IsNumeric || !b.Left.Type.IsNumeric || !b.Right.Type.IsNumeric) return null;
+                        l = l.Type == t ? l : LinqExpr.Convert(l, t);
+                        r = r.Type == t ? r : LinqExpr.Convert(r, t);
+                        return b.Op switch
+                        {
+                            BinaryOp.Add => LinqExpr.Add(l, r),
+                            BinaryOp.Subtract => LinqExpr.Subtract(l, r),
+                            BinaryOp.Multiply => LinqExpr.Multiply(l, r),
+                            BinaryOp.Divide => LinqExpr.Divide(l, r),
+                            _ => LinqExpr.Modulo(l, r),
+                        };
+                    }
+                    case BinaryOp.Equal or BinaryOp.NotEqual or BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual:
+                    {
+                        // Same operand conversion as the nullable path: the right side takes the left side's type.
+                        if (l.Type != r.Type)
+                        {
+                            if (!(b.Left.Type.IsNumeric && b.Right.Type.IsNumeric)) return null;
+                            r = LinqExpr.Convert(r, l.Type);
+                        }
+                        if (l.Type == typeof(bool) && b.Op is not (BinaryOp.Equal or BinaryOp.NotEqual)) return null;
+                        return b.Op switch
+                        {
+                            BinaryOp.Equal => LinqExpr.Equal(l, r),
+                            BinaryOp.NotEqual => LinqExpr.NotEqual(l, r),
+                            BinaryOp.Less => LinqExpr.LessThan(l, r),
+                            BinaryOp.LessOrEqual => LinqExpr.LessThanOrEqual(l, r),
+                            BinaryOp.Greater => LinqExpr.GreaterThan(l, r),
+                            _ => LinqExpr.GreaterThanOrEqual(l, r),
+                        };
+                    }
+                    default:
+                        return null;
+                }
+            }
+            case Unary u:
+            {
+                switch (u.Op)
+                {
+                    case UnaryOp.Not when TryPlain(u.Operand, ctx) is { } v && v.Type == typeof(bool):
+                        return LinqExpr.Not(v);
+                    case UnaryOp.Negate when u.Operand.Type.IsNumeric && TryPlain(u.Operand, ctx) is { } v:
+                        return v.Type == e.Type.ClrType ? LinqExpr.Negate(v) : null;
+                    case UnaryOp.IsNull or UnaryOp.IsNotNull when TryPlain(u.Operand, ctx) is not null:
+                        return LinqExpr.Constant(u.Op == UnaryOp.IsNotNull);
+                    default:
+                        return null;
+                }
+            }
+            case Cast c when !c.Try && c.Operand.Type.IsNumeric && c.Type.IsNumeric && IsPlainScalar(c.Type.ClrType):
+            {
+                if (TryPlain(c.Operand, ctx) is not { } v) return null;
+                return v.Type == c.Type.ClrType ? v : LinqExpr.Convert(v, c.Type.ClrType);
+            }
+            default:
+                return null;
+        }
+    }
+
     private static LinqExpr Compile(BoundExpr e, Context ctx)
     {
         var type = ValueType(e.Type);
+        if (TryPlain(e, ctx) is { } plain) return plain.Type == type ? plain : LinqExpr.Convert(plain, type);
         switch (e)
         {
             case InputRef c:

@@ -213,11 +213,17 @@ internal sealed class WebTrafficConnector : ITableConnector
         public override bool IsBounded => inner.IsBounded;
 
         public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
-            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, (row, _) =>
+            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, Pick, writesTimestamps: false).CreateReader(context);
+
+        private void Pick(Row[] input, int count, Row[] output, long[] timestamps, int start, long now)
+        {
+            for (int r = 0; r < count; r++)
             {
+                var row = input[r];
                 var fields = new object?[positions.Length];
                 for (int i = 0; i < positions.Length; i++) fields[i] = row[positions[i]];
-                return new Row(row.Kind, fields);
-            }).CreateReader(context);
+                output[start + r] = new Row(row.Kind, fields);
+            }
+        }
     }
 }

@@ -87,52 +87,54 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     {
         var connector = TableConnectors.Find(scan.Table);
         bool identity = typeof(TDecoded) == typeof(TRow) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
-        var project = identity ? null : ExpressionCompiler.CompileRowFunction<TDecoded, TRow>(scan.Projections, null, scan.Schema);
+        var projections = identity ? null : scan.Projections;
+        int? rowtime = scan.RowtimeIndex;
+        string rowtimeName = rowtime is { } rtc ? $"{scan.Table.Name}.{scan.Schema[rtc].Name}" : "";
         Source<TRow> rows;
+        // Whether the compiled conversion loop also writes event times (then no per-record timestamp assigner runs).
+        bool fused;
         if (connector is ITypedTableConnector typed && typed.CreateTypedSource<TDecoded>(scan.Table, scan.Decoded, connectors) is { } direct)
         {
             // The connector makes row structs itself: no generic row, no boxing per record.
-            rows = project is null
-                ? (Source<TRow>)(object)direct
-                : new ConvertingSource<TDecoded, TRow>(direct, (decoded, now) =>
-                {
-                    project(ref decoded, out var result, now);
-                    return result;
-                });
+            if (projections is null)
+            {
+                rows = (Source<TRow>)(object)direct;
+                fused = false;
+            }
+            else
+            {
+                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf);
+                rows = new ConvertingSource<TDecoded, TRow>(direct, convert, writesTimestamps: rowtime is not null);
+                fused = rowtime is not null;
+            }
         }
         else
         {
             var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
             var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
-            Func<Row, long, TRow> convert;
-            if (project is null)
-            {
-                var same = (Func<Row, TRow>)(object)fromRow;
-                convert = (row, _) => same(row);
-            }
-            else
-            {
-                convert = (row, now) =>
-                {
-                    var decoded = fromRow(row);
-                    project(ref decoded, out var result, now);
-                    return result;
-                };
-            }
-            rows = new ConvertingSource<Row, TRow>(source, convert);
+            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf);
+            rows = new ConvertingSource<Row, TRow>(source, convert, writesTimestamps: rowtime is not null);
+            fused = rowtime is not null;
         }
         var strategy = WatermarkStrategy<TRow>.NoWatermarks();
-        if (scan.RowtimeIndex is { } rt)
+        if (rowtime is { } rt)
         {
             // SQL's watermark is max(rowtime) - delay (no extra millisecond as in the DataStream API's bound).
             strategy = new WatermarkStrategy<TRow>
             {
                 Kind = WatermarkKind.BoundedOutOfOrderness,
                 OutOfOrdernessMs = scan.WatermarkDelayMs!.Value - 1,
-                TimestampAssigner = RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
+                TimestampAssigner = fused ? null : RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
             };
         }
         return env.FromSource(rows, strategy, $"Source: {scan.Table.Name}");
+    }
+
+    /// <summary>The epoch-ms event time of a rowtime value (of any of its representations), failing on NULL.</summary>
+    private static LinqExpr EventTimeOf(LinqExpr value, string column)
+    {
+        var method = typeof(JobTranslator).GetMethod(nameof(ToEventTime), BindingFlags.NonPublic | BindingFlags.Static, [value.Type, typeof(string)])!;
+        return LinqExpr.Call(method, value, LinqExpr.Constant(column));
     }
 
     /// <summary>Reads a rowtime field as epoch ms; a NULL rowtime fails the job with the column named, as Flink does.</summary>
@@ -140,9 +142,13 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     {
         var row = LinqExpr.Parameter(typeof(TRow), "row");
         var field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(TRow), column));
-        var method = typeof(JobTranslator).GetMethod(nameof(ToEventTime), BindingFlags.NonPublic | BindingFlags.Static, [field.Type, typeof(string)])!;
-        return LinqExpr.Lambda<Func<TRow, long>>(LinqExpr.Call(method, field, LinqExpr.Constant($"{table}.{name}")), row).Compile();
+        return LinqExpr.Lambda<Func<TRow, long>>(EventTimeOf(field, $"{table}.{name}"), row).Compile();
     }
+
+    // NOT NULL rowtimes: no test. (The column name is unused but keeps the overloads alike for EventTimeOf.)
+    private static long ToEventTime(DateTime value, string column) => EventTime.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static long ToEventTime(DateTimeOffset value, string column) => value.ToUnixTimeMilliseconds();
 
     private static long ToEventTime(DateTime? value, string column) =>
         value is { } v ? EventTime.FromDateTime(DateTime.SpecifyKind(v, DateTimeKind.Utc))
@@ -154,7 +160,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
 
     private DataStream<TOut> TranslateCalc<TIn, TOut>(DataStream<TIn> input, CalcPlan calc)
     {
-        var function = ExpressionCompiler.CompileRowFunction<TIn, TOut>(calc.Projections, calc.Filter, calc.Schema);
+        var function = ExpressionCompiler.CompileBatchFunction<TIn, TOut>(calc.Projections, calc.Filter, calc.Schema);
         return input.Transform("Calc", () => new CalcOperator<TIn, TOut>(function));
     }
 
@@ -179,7 +185,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             ? LinqExpr.Default(typeof(TKey))
             : LinqExpr.New(typeof(TKey).GetConstructors()[0], keys.Select(k =>
             {
-                var value = ExpressionCompiler.Compile(k, row);
+                var value = ExpressionCompiler.CompileRaw(k, row);
                 var type = KeyFieldType(k);
                 return value.Type == type ? value : LinqExpr.Convert(value, type);
             }));
