@@ -285,6 +285,24 @@ public static class ExpressionCompiler
                         return null;
                 }
             }
+            case Call call when call.Method.DeclaringType == typeof(Functions.SqlFunctions):
+            {
+                // A NOT NULL variant of the function, when one exists and every argument is plain.
+                var parameters = call.Method.GetParameters();
+                if (parameters.Length != call.Args.Count) return null;
+                var plainTypes = parameters.Select(p => Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType).ToArray();
+                var method = typeof(Functions.PlainFunctions).GetMethod(call.Method.Name, plainTypes);
+                if (method is null || !IsPlainScalar(method.ReturnType)) return null;
+                var args = new LinqExpr[plainTypes.Length];
+                for (int i = 0; i < args.Length; i++)
+                {
+                    if (TryPlain(call.Args[i], ctx) is not { } a) return null;
+                    if (a.Type != plainTypes[i] && !(a.Type.IsPrimitive && plainTypes[i].IsPrimitive)) return null;
+                    args[i] = a.Type == plainTypes[i] ? a : LinqExpr.Convert(a, plainTypes[i]);
+                }
+                LinqExpr result = LinqExpr.Call(method, args);
+                return result.Type == e.Type.ClrType ? result : null;
+            }
             case Cast c when !c.Try && c.Operand.Type.IsNumeric && c.Type.IsNumeric && IsPlainScalar(c.Type.ClrType):
             {
                 if (TryPlain(c.Operand, ctx) is not { } v) return null;

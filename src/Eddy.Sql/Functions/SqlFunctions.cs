@@ -335,3 +335,22 @@ public static class SqlFunctions
     public static double? Round(double? value, int? digits) =>
         value is { } v && digits is { } d ? Math.Round(v, Math.Clamp(d, 0, 15), MidpointRounding.AwayFromZero) : null;
 }
+
+/// <summary>
+/// NOT NULL variants of <see cref="SqlFunctions"/>: same names, plain parameter and result types. The expression
+/// compiler calls one instead of the nullable function when every argument is known not to be NULL (columns
+/// declared NOT NULL, literals), so that no <see cref="Nullable{T}"/> is built or tested per record. They are not
+/// visible to the binder, which resolves functions on <see cref="SqlFunctions"/> only.
+/// </summary>
+public static class PlainFunctions
+{
+    /// <summary>TO_TIMESTAMP_LTZ(epoch, precision) of a NOT NULL epoch: never NULL.</summary>
+    public static DateTimeOffset ToTimestampLtz(long epoch, int precision) => precision switch
+    {
+        3 => DateTimeOffset.FromUnixTimeMilliseconds(epoch),
+        0 => DateTimeOffset.FromUnixTimeSeconds(epoch),
+        _ => throw new ArgumentException($"TO_TIMESTAMP_LTZ precision must be 0 or 3, got {precision}"),
+    };
+
+    public static DateTimeOffset ToTimestampLtz(double epoch, int precision) => ToTimestampLtz((long)epoch, precision);
+}
