@@ -6,11 +6,15 @@ using LinqExpr = System.Linq.Expressions.Expression;
 
 namespace Eddy.Sql.Codegen;
 
-/// <summary>SQL aggregates as one incremental function over a generated accumulator struct (one field or two per call).</summary>
-public sealed class CompiledAggregate<TIn, TAcc>(Func<TAcc> create, Func<TIn, TAcc, TAcc> add, Func<TAcc, TAcc, TAcc> merge)
+/// <summary>
+/// SQL aggregates as one incremental function over a generated accumulator struct (one field or two per call). A
+/// struct, so that the window operators (generic over the function type) are compiled for it: no interface dispatch,
+/// no shared generic code, one compiled delegate call per record. A new accumulator is all zeros/NULLs.
+/// </summary>
+public readonly struct CompiledAggregate<TIn, TAcc>(Func<TIn, TAcc, TAcc> add, Func<TAcc, TAcc, TAcc> merge)
     : IAggregateFunction<TIn, TAcc, TAcc>
 {
-    public TAcc CreateAccumulator() => create();
+    public TAcc CreateAccumulator() => default!;
 
     public TAcc Add(TIn value, TAcc accumulator) => add(value, accumulator);
 
@@ -102,8 +106,7 @@ public sealed class AggregateCompiler
 
     public CompiledAggregate<TIn, TAcc> Compile<TIn, TAcc>()
     {
-        var create = LinqExpr.Lambda<Func<TAcc>>(LinqExpr.Default(typeof(TAcc))).Compile();
-        return new CompiledAggregate<TIn, TAcc>(create, CompileAdd<TIn, TAcc>(), CompileMerge<TAcc>());
+        return new CompiledAggregate<TIn, TAcc>(CompileAdd<TIn, TAcc>(), CompileMerge<TAcc>());
     }
 
     private Func<TIn, TAcc, TAcc> CompileAdd<TIn, TAcc>()

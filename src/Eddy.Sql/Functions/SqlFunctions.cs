@@ -344,13 +344,19 @@ public static class SqlFunctions
 /// </summary>
 public static class PlainFunctions
 {
-    /// <summary>TO_TIMESTAMP_LTZ(epoch, precision) of a NOT NULL epoch: never NULL.</summary>
+    /// <summary>TO_TIMESTAMP_LTZ(epoch, precision) of a NOT NULL epoch: never NULL. Inlined into compiled loops,
+    /// where the precision is a constant and the switch folds away.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static DateTimeOffset ToTimestampLtz(long epoch, int precision) => precision switch
     {
         3 => DateTimeOffset.FromUnixTimeMilliseconds(epoch),
         0 => DateTimeOffset.FromUnixTimeSeconds(epoch),
-        _ => throw new ArgumentException($"TO_TIMESTAMP_LTZ precision must be 0 or 3, got {precision}"),
+        _ => BadPrecision(precision),
     };
+
+    // Kept out of line so that the inlined body stays small.
+    private static DateTimeOffset BadPrecision(int precision) =>
+        throw new ArgumentException($"TO_TIMESTAMP_LTZ precision must be 0 or 3, got {precision}");
 
     public static DateTimeOffset ToTimestampLtz(double epoch, int precision) => ToTimestampLtz((long)epoch, precision);
 }

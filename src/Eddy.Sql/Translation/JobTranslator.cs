@@ -170,6 +170,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         return types.Length switch
         {
             0 => typeof(ValueTuple),
+            // One NOT NULL key hashes as its plain type, with no tuple around it (as a typed job's KeyBy(e => e.Key)).
+            1 when IsPlainKey(keys) => types[0],
             > 7 => throw new NotSupportedException("Eddy groups by at most 7 keys"),
             _ => Type.GetType($"System.ValueTuple`{types.Length}")!.MakeGenericType(types),
         };
@@ -178,11 +180,15 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     /// <summary>NOT NULL keys hash and compare as their plain CLR type; nullable ones as their nullable representation.</summary>
     private static Type KeyFieldType(BoundExpr key) => key.Type.Nullable ? ExpressionCompiler.ValueType(key.Type) : key.Type.ClrType;
 
+    /// <summary>A single NOT NULL key is its own key type (never null: dictionaries accept it).</summary>
+    private static bool IsPlainKey(IReadOnlyList<BoundExpr> keys) => keys.Count == 1 && !keys[0].Type.Nullable;
+
     private static Func<TIn, TKey> KeySelector<TIn, TKey>(IReadOnlyList<BoundExpr> keys)
     {
         var row = LinqExpr.Parameter(typeof(TIn), "row");
         LinqExpr body = keys.Count == 0
             ? LinqExpr.Default(typeof(TKey))
+            : IsPlainKey(keys) ? ExpressionCompiler.CompileRaw(keys[0], row) is var raw && raw.Type == typeof(TKey) ? raw : LinqExpr.Convert(raw, typeof(TKey))
             : LinqExpr.New(typeof(TKey).GetConstructors()[0], keys.Select(k =>
             {
                 var value = ExpressionCompiler.CompileRaw(k, row);
@@ -206,7 +212,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             var field = RowTypes.FieldOf(typeof(TOut), column++);
             body.Add(LinqExpr.Assign(LinqExpr.Field(result, field), value.Type == field.FieldType ? value : LinqExpr.Convert(value, field.FieldType)));
         }
-        for (int k = 0; k < plan.Keys.Count; k++) Set(LinqExpr.Field(key, $"Item{k + 1}"));
+        if (IsPlainKey(plan.Keys)) Set(key);
+        else for (int k = 0; k < plan.Keys.Count; k++) Set(LinqExpr.Field(key, $"Item{k + 1}"));
         if (windowed)
         {
             var toDateTime = typeof(EventTime).GetMethod(nameof(EventTime.ToDateTime))!;
@@ -223,7 +230,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             : LinqExpr.Lambda<Func<TKey, TAcc, TOut>>(block, key, acc);
     }
 
-    private static DateTime WallClock(long ms) => DateTime.SpecifyKind(EventTime.ToDateTime(ms), DateTimeKind.Unspecified);
+    // Straight from ticks: this runs three times per window result.
+    private static DateTime WallClock(long ms) => new(DateTime.UnixEpoch.Ticks + ms * TimeSpan.TicksPerMillisecond, DateTimeKind.Unspecified);
 
     private DataStream<TOut> TranslateWindowAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
         where TKey : notnull
@@ -241,7 +249,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             WindowKind.Cumulate => CumulativeEventTimeWindows.Of(size, TimeSpan.FromMilliseconds(w.Slide), offset),
             _ => EventTimeSessionWindows.WithGap(TimeSpan.FromMilliseconds(w.Gap)),
         };
-        return input.KeyBy(keySelector).Window(assigner).Aggregate(aggregate, build, $"WindowAggregate({w})");
+        return input.KeyBy(keySelector).Window(assigner)
+            .Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(aggregate, build, $"WindowAggregate({w})");
     }
 
     private DataStream<TOut> TranslateGroupAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
