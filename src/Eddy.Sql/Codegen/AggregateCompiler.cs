@@ -87,6 +87,13 @@ public sealed class AggregateCompiler
 
     public Type AccumulatorType { get; }
 
+    /// <summary>
+    /// True for a lone COUNT(*) (no FILTER): the commonest windowed aggregate. Its accumulator can then be a plain
+    /// <c>long</c> counted by the runtime's <see cref="CountAggregate{T}"/> struct, which the window operators inline
+    /// (no delegate call per record). <see cref="Result"/> accepts such a <c>long</c> accumulator.
+    /// </summary>
+    public bool IsCountStarOnly => calls.Count == 1 && calls[0].Kind == AggregateKind.CountStar && calls[0].Filter is null && !calls[0].Distinct;
+
     private int Field(Type t)
     {
         fields.Add(t);
@@ -252,6 +259,7 @@ public sealed class AggregateCompiler
         var call = calls[k];
         var (vf, extra) = layout[k];
         var resultType = ExpressionCompiler.ValueType(call.Type);
+        if (acc.Type == typeof(long) && IsCountStarOnly) return LinqExpr.Convert(acc, resultType);
         var f = F(acc, vf);
         if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
         {

@@ -56,7 +56,9 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
                 var keyType = KeyType(agg.Keys);
                 var compiler = new AggregateCompiler(agg.Aggregates);
                 string method = agg.Window is null ? nameof(TranslateGroupAggregate) : nameof(TranslateWindowAggregate);
-                return Invoke(method, [inputType, keyType, compiler.AccumulatorType, rowType], Translate(agg.Input), agg, compiler);
+                // A windowed lone COUNT(*) counts into a plain long (see TranslateWindowAggregate).
+                var accType = agg.Window is not null && compiler.IsCountStarOnly ? typeof(long) : compiler.AccumulatorType;
+                return Invoke(method, [inputType, keyType, accType, rowType], Translate(agg.Input), agg, compiler);
             }
             case UnionPlan union:
                 return Invoke(nameof(TranslateUnion), [rowType], union.Parts.Select(Translate).ToList());
@@ -237,7 +239,6 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         where TKey : notnull
     {
         var keySelector = KeySelector<TIn, TKey>(plan.Keys);
-        var aggregate = compiler.Compile<TIn, TAcc>();
         var build = (Func<TKey, TimeWindow, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: true).Compile();
         var w = plan.Window!;
         var size = TimeSpan.FromMilliseconds(w.Size);
@@ -249,8 +250,15 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             WindowKind.Cumulate => CumulativeEventTimeWindows.Of(size, TimeSpan.FromMilliseconds(w.Slide), offset),
             _ => EventTimeSessionWindows.WithGap(TimeSpan.FromMilliseconds(w.Gap)),
         };
-        return input.KeyBy(keySelector).Window(assigner)
-            .Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(aggregate, build, $"WindowAggregate({w})");
+        var windowed = input.KeyBy(keySelector).Window(assigner);
+        string name = $"WindowAggregate({w})";
+        if (typeof(TAcc) == typeof(long))
+        {
+            // COUNT(*) alone: the runtime's counting struct, inlined by the operator as in a typed job's Count().
+            var count = (Func<TKey, TimeWindow, long, TOut>)(object)build;
+            return windowed.Aggregate<CountAggregate<TIn>, long, long, TOut>(default, count, name);
+        }
+        return windowed.Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(compiler.Compile<TIn, TAcc>(), build, name);
     }
 
     private DataStream<TOut> TranslateGroupAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
