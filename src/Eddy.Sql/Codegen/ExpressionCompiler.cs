@@ -194,6 +194,10 @@ public static class ExpressionCompiler
         return TryPlain(e, ctx) ?? Compile(e, ctx);
     }
 
+    /// <summary>Compiles <paramref name="e"/> over <paramref name="row"/> as a value of a field of type <paramref name="fieldType"/> (failing on NULL into NOT NULL).</summary>
+    public static LinqExpr CompileField(BoundExpr e, LinqExpr row, Type fieldType, string column) =>
+        ToField(CompileRaw(e, row), fieldType, column);
+
     private static LinqExpr CompileRaw(BoundExpr e, Context ctx) => TryPlain(e, ctx) ?? Compile(e, ctx);
 
     /// <summary>Value types whose operators LINQ compiles to IL instructions (or a known static operator).</summary>

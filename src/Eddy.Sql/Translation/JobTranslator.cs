@@ -48,6 +48,14 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
                     scans[scan.Table] = stream;
                 }
                 return stream;
+            case CalcPlan { Filter: null, Input: AggregatePlan { Window: not null } windowAgg } calc:
+            {
+                // The projection over a window aggregation runs inside its result builder (see ResultBuilder).
+                var compiler = new AggregateCompiler(windowAgg.Aggregates);
+                var accType = compiler.IsCountStarOnly ? typeof(long) : compiler.AccumulatorType;
+                return Invoke(nameof(TranslateWindowAggregate), [RowTypes.For(windowAgg.Input.Schema), KeyType(windowAgg.Keys), accType, rowType],
+                    Translate(windowAgg.Input), windowAgg, compiler, calc);
+            }
             case CalcPlan calc:
                 return Invoke(nameof(TranslateCalc), [RowTypes.For(calc.Input.Schema), rowType], Translate(calc.Input), calc);
             case AggregatePlan agg:
@@ -58,7 +66,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
                 string method = agg.Window is null ? nameof(TranslateGroupAggregate) : nameof(TranslateWindowAggregate);
                 // A windowed lone COUNT(*) counts into a plain long (see TranslateWindowAggregate).
                 var accType = agg.Window is not null && compiler.IsCountStarOnly ? typeof(long) : compiler.AccumulatorType;
-                return Invoke(method, [inputType, keyType, accType, rowType], Translate(agg.Input), agg, compiler);
+                object?[] args = agg.Window is null ? [Translate(agg.Input), agg, compiler] : [Translate(agg.Input), agg, compiler, null];
+                return Invoke(method, [inputType, keyType, accType, rowType], args);
             }
             case UnionPlan union:
                 return Invoke(nameof(TranslateUnion), [rowType], union.Parts.Select(Translate).ToList());
@@ -71,7 +80,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         }
     }
 
-    private object Invoke(string method, Type[] typeArguments, params object[] args)
+    private object Invoke(string method, Type[] typeArguments, params object?[] args)
     {
         var m = typeof(JobTranslator).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static)!.MakeGenericMethod(typeArguments);
         try
@@ -200,18 +209,24 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         return LinqExpr.Lambda<Func<TIn, TKey>>(body, row).Compile();
     }
 
-    /// <summary>Builds the output row of an aggregation: keys, window columns (when windowed), aggregate results.</summary>
-    private static LambdaExpression ResultBuilder<TKey, TAcc, TOut>(AggregatePlan plan, AggregateCompiler compiler, bool windowed)
+    /// <summary>
+    /// Builds the output row of an aggregation: keys, window columns (when windowed), aggregate results. With
+    /// <paramref name="then"/> (a projection without filter right above the aggregation) the builder also applies its
+    /// projections, so that <typeparamref name="TOut"/> is the projection's row: one function per result instead of a
+    /// result row, a batch and another pass.
+    /// </summary>
+    private static LambdaExpression ResultBuilder<TKey, TAcc, TOut>(AggregatePlan plan, AggregateCompiler compiler, bool windowed, CalcPlan? then = null)
     {
         var key = LinqExpr.Parameter(typeof(TKey), "key");
         var window = LinqExpr.Parameter(typeof(TimeWindow), "window");
         var acc = LinqExpr.Parameter(typeof(TAcc), "acc");
-        var result = LinqExpr.Variable(typeof(TOut), "result");
-        var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(typeof(TOut))) };
+        var rowType = then is null ? typeof(TOut) : RowTypes.For(plan.Schema);
+        var result = LinqExpr.Variable(rowType, "result");
+        var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(rowType)) };
         int column = 0;
         void Set(LinqExpr value)
         {
-            var field = RowTypes.FieldOf(typeof(TOut), column++);
+            var field = RowTypes.FieldOf(rowType, column++);
             body.Add(LinqExpr.Assign(LinqExpr.Field(result, field), value.Type == field.FieldType ? value : LinqExpr.Convert(value, field.FieldType)));
         }
         if (IsPlainKey(plan.Keys)) Set(key);
@@ -225,8 +240,25 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             void DateTimeFromMs(LinqExpr ms) => Set(LinqExpr.Call(typeof(JobTranslator).GetMethod(nameof(WallClock), BindingFlags.NonPublic | BindingFlags.Static)!, ms));
         }
         for (int a = 0; a < plan.Aggregates.Count; a++) Set(compiler.Result(a, acc));
-        body.Add(result);
-        var block = LinqExpr.Block([result], body);
+        var variables = new List<ParameterExpression> { result };
+        if (then is null)
+        {
+            body.Add(result);
+        }
+        else
+        {
+            var projected = LinqExpr.Variable(typeof(TOut), "projected");
+            variables.Add(projected);
+            body.Add(LinqExpr.Assign(projected, LinqExpr.Default(typeof(TOut))));
+            for (int c = 0; c < then.Projections.Count; c++)
+            {
+                var field = RowTypes.FieldOf(typeof(TOut), c);
+                body.Add(LinqExpr.Assign(LinqExpr.Field(projected, field),
+                    ExpressionCompiler.CompileField(then.Projections[c], result, field.FieldType, then.Schema[c].Name)));
+            }
+            body.Add(projected);
+        }
+        var block = LinqExpr.Block(variables, body);
         return windowed
             ? LinqExpr.Lambda<Func<TKey, TimeWindow, TAcc, TOut>>(block, key, window, acc)
             : LinqExpr.Lambda<Func<TKey, TAcc, TOut>>(block, key, acc);
@@ -235,11 +267,11 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     // Straight from ticks: this runs three times per window result.
     private static DateTime WallClock(long ms) => new(DateTime.UnixEpoch.Ticks + ms * TimeSpan.TicksPerMillisecond, DateTimeKind.Unspecified);
 
-    private DataStream<TOut> TranslateWindowAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
+    private DataStream<TOut> TranslateWindowAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler, CalcPlan? then)
         where TKey : notnull
     {
         var keySelector = KeySelector<TIn, TKey>(plan.Keys);
-        var build = (Func<TKey, TimeWindow, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: true).Compile();
+        var build = (Func<TKey, TimeWindow, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: true, then).Compile();
         var w = plan.Window!;
         var size = TimeSpan.FromMilliseconds(w.Size);
         var offset = TimeSpan.FromMilliseconds(w.Offset);
