@@ -91,6 +91,17 @@ public sealed class SourceOutput<T>
         return start;
     }
 
+    /// <summary>
+    /// After <see cref="Reserve"/>: the caller wrote only <paramref name="kept"/> records from <paramref name="start"/>
+    /// on, the j-th taken from reserved slot <paramref name="start"/> + <c>selected[j]</c> (increasing): keeps those
+    /// records' splits and drops the rest of the reservation.
+    /// </summary>
+    public void Compact(int start, int kept, ReadOnlySpan<int> selected)
+    {
+        for (int j = 0; j < kept; j++) splits[start + j] = splits[start + selected[j]];
+        Batch.Count = start + kept;
+    }
+
     /// <summary>Takes the records added so far and starts a new batch (read their splits first from <see cref="SplitsSoFar"/>).</summary>
     public Batch<T> TakeBatch()
     {

@@ -11,8 +11,12 @@ public delegate bool RowFunction<TIn, TOut>(ref TIn input, out TOut output, long
 /// <summary>Filter and projection of <paramref name="count"/> input rows into <paramref name="output"/>, compacted; returns the rows kept.</summary>
 public delegate int BatchFunction<TIn, TOut>(TIn[] input, int count, TOut[] output, int[] selected, long now);
 
-/// <summary>Converts <paramref name="count"/> input rows into <paramref name="output"/> from <paramref name="start"/> (with event times when the scan has a rowtime).</summary>
-public delegate void ConvertBatch<TIn, TOut>(TIn[] input, int count, TOut[] output, long[] timestamps, int start, long now);
+/// <summary>
+/// Converts <paramref name="count"/> input rows (with their source timestamps) into <paramref name="output"/> from
+/// <paramref name="start"/> on, with their event times; may drop rows (a fused filter): returns how many it wrote,
+/// and the input index of each in <paramref name="selected"/>.
+/// </summary>
+public delegate int ConvertBatch<TIn, TOut>(TIn[] input, long[] inTimestamps, int count, TOut[] output, long[] timestamps, int start, long now, int[] selected);
 
 /// <summary>
 /// Compiles bound expressions into .NET delegates through LINQ expression trees: one delegate per query operator,
@@ -98,61 +102,100 @@ public static class ExpressionCompiler
     }
 
     /// <summary>
-    /// Compiles a per-batch conversion: <c>output[start + i] = projections(input[i])</c> for <c>i &lt; count</c>,
-    /// and, when <paramref name="rowtime"/> is given, <c>timestamps[start + i]</c> = that output column as epoch ms
-    /// (a NULL rowtime fails naming <paramref name="rowtimeName"/>). <paramref name="decode"/>, when given, first
-    /// turns the input element into the struct the projections read (generic rows). The scan's conversion, computed
-    /// columns and event time then cost one inlined loop body per record.
+    /// Compiles a scan's per-batch conversion: for each <c>input[i]</c> (first turned by <paramref name="decode"/>
+    /// into the struct the projections read, for generic rows), the scan's projections (computed columns), the event
+    /// time from column <paramref name="rowtime"/> (a NULL rowtime fails naming <paramref name="rowtimeName"/>;
+    /// without one the source timestamp is kept), then, when <paramref name="calc"/> is given, the filter and
+    /// projections of the query right above the scan, on the scan row held in a local. Kept rows are written
+    /// compacted from <c>output[start]</c>, their event times to <c>timestamps</c>, their input index to
+    /// <c>selected</c>. The conversion, computed columns, event time and a following Calc cost one inlined loop body
+    /// per record and no intermediate batch.
     /// </summary>
-    public static ConvertBatch<TIn, TOut> CompileConvertBatch<TIn, TDecoded, TOut>(
-        IReadOnlyList<BoundExpr>? projections, Schema outputSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
-        Func<LinqExpr, string, LinqExpr> toEventTime)
+    public static ConvertBatch<TIn, TOut> CompileConvertBatch<TIn, TDecoded, TScan, TOut>(
+        IReadOnlyList<BoundExpr>? projections, Schema scanSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
+        Func<LinqExpr, string, LinqExpr> toEventTime,
+        (IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Schema)? calc = null)
     {
         var input = LinqExpr.Parameter(typeof(TIn[]), "input");
+        var inTimestamps = LinqExpr.Parameter(typeof(long[]), "inTimestamps");
         var count = LinqExpr.Parameter(typeof(int), "count");
         var output = LinqExpr.Parameter(typeof(TOut[]), "output");
         var timestamps = LinqExpr.Parameter(typeof(long[]), "timestamps");
         var start = LinqExpr.Parameter(typeof(int), "start");
         var now = LinqExpr.Parameter(typeof(long), "now");
+        var selected = LinqExpr.Parameter(typeof(int[]), "selected");
         var i = LinqExpr.Variable(typeof(int), "i");
+        var kept = LinqExpr.Variable(typeof(int), "kept");
         var o = LinqExpr.Variable(typeof(int), "o");
-        var decoded = LinqExpr.Variable(typeof(TDecoded), "decoded");
-        var variables = new List<ParameterExpression> { i, o };
+        var variables = new List<ParameterExpression> { i, kept, o };
         LinqExpr row = LinqExpr.ArrayAccess(input, i);
-        var body = new List<LinqExpr>();
+        var body = new List<LinqExpr> { LinqExpr.Assign(o, LinqExpr.Add(start, kept)) };
         if (decode is not null)
         {
+            var decoded = LinqExpr.Variable(typeof(TDecoded), "decoded");
             variables.Add(decoded);
             body.Add(LinqExpr.Assign(decoded, LinqExpr.Invoke(LinqExpr.Constant(decode), row)));
             row = decoded;
         }
-        var target = LinqExpr.ArrayAccess(output, o);
+        // The scan row: straight into the output slot, or (with a Calc above) into a local the Calc reads.
+        LinqExpr scanRow;
+        if (calc is null)
+        {
+            scanRow = LinqExpr.ArrayAccess(output, o);
+        }
+        else
+        {
+            var local = LinqExpr.Variable(typeof(TScan), "scanRow");
+            variables.Add(local);
+            scanRow = local;
+        }
         if (projections is null)
         {
-            body.Add(LinqExpr.Assign(target, row));
+            body.Add(LinqExpr.Assign(scanRow, row));
         }
         else
         {
             var ctx = new Context(row, now);
             for (int c = 0; c < projections.Count; c++)
             {
-                var field = RowTypes.FieldOf(typeof(TOut), c);
-                body.Add(LinqExpr.Assign(LinqExpr.Field(target, field), ToField(CompileRaw(projections[c], ctx), field.FieldType, outputSchema[c].Name)));
+                var field = RowTypes.FieldOf(typeof(TScan), c);
+                body.Add(LinqExpr.Assign(LinqExpr.Field(scanRow, field), ToField(CompileRaw(projections[c], ctx), field.FieldType, scanSchema[c].Name)));
             }
         }
-        if (rowtime is { } rt)
-            body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(timestamps, o), toEventTime(LinqExpr.Field(target, RowTypes.FieldOf(typeof(TOut), rt)), rowtimeName)));
+        // Event time before the filter: a NULL rowtime fails even on a row the query drops, as without the fusion.
+        var ts = LinqExpr.Variable(typeof(long), "ts");
+        variables.Add(ts);
+        body.Add(LinqExpr.Assign(ts, rowtime is { } rt
+            ? toEventTime(LinqExpr.Field(scanRow, RowTypes.FieldOf(typeof(TScan), rt)), rowtimeName)
+            : LinqExpr.ArrayIndex(inTimestamps, i)));
+        var next = LinqExpr.Label("next");
+        if (calc is { } q)
+        {
+            var ctx = new Context(scanRow, now);
+            if (q.Filter is not null) body.Add(LinqExpr.IfThen(LinqExpr.Not(IsTrue(CompileRaw(q.Filter, ctx))), LinqExpr.Continue(next)));
+            var target = LinqExpr.ArrayAccess(output, o);
+            for (int c = 0; c < q.Projections.Count; c++)
+            {
+                var field = RowTypes.FieldOf(typeof(TOut), c);
+                body.Add(LinqExpr.Assign(LinqExpr.Field(target, field), ToField(CompileRaw(q.Projections[c], ctx), field.FieldType, q.Schema[c].Name)));
+            }
+        }
+        body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(timestamps, o), ts));
+        body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(selected, kept), i));
+        body.Add(LinqExpr.PreIncrementAssign(kept));
         var done = LinqExpr.Label("done");
         var loop = LinqExpr.Block(variables,
             LinqExpr.Assign(i, LinqExpr.Constant(0)),
+            LinqExpr.Assign(kept, LinqExpr.Constant(0)),
             LinqExpr.Loop(
                 LinqExpr.Block(
                     LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
-                    LinqExpr.Assign(o, LinqExpr.Add(start, i)),
                     LinqExpr.Block(body),
+                    LinqExpr.Label(next),
                     LinqExpr.PreIncrementAssign(i)),
-                done));
-        return LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, count, output, timestamps, start, now).Compile();
+                done),
+            kept);
+        return LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, inTimestamps, count, output, timestamps, start, now, selected).Compile();
     }
 
     /// <summary>Compiles one expression as a function of a row (keys, timestamps, aggregate arguments).</summary>

@@ -213,9 +213,9 @@ internal sealed class WebTrafficConnector : ITableConnector
         public override bool IsBounded => inner.IsBounded;
 
         public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
-            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, Pick, writesTimestamps: false).CreateReader(context);
+            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, Pick).CreateReader(context);
 
-        private void Pick(Row[] input, int count, Row[] output, long[] timestamps, int start, long now)
+        private int Pick(Row[] input, long[] inTimestamps, int count, Row[] output, long[] timestamps, int start, long now, int[] selected)
         {
             for (int r = 0; r < count; r++)
             {
@@ -223,7 +223,10 @@ internal sealed class WebTrafficConnector : ITableConnector
                 var fields = new object?[positions.Length];
                 for (int i = 0; i < positions.Length; i++) fields[i] = row[positions[i]];
                 output[start + r] = new Row(row.Kind, fields);
+                timestamps[start + r] = inTimestamps[r];
+                selected[r] = r;
             }
+            return count;
         }
     }
 }

@@ -41,10 +41,13 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         var rowType = RowTypes.For(plan.Schema);
         switch (plan)
         {
+            case CalcPlan { Input: ScanPlan fusedScan } fusedCalc when scanUses.GetValueOrDefault(fusedScan.Table) == 1:
+                // The only reader of this table: the scan's loop evaluates the Calc (no batch of scan rows in between).
+                return Invoke(nameof(TranslateScan), [RowTypes.For(fusedScan.Decoded), RowTypes.For(fusedScan.Schema), rowType], fusedScan, fusedCalc);
             case ScanPlan scan:
                 if (!scans.TryGetValue(scan.Table, out var stream))
                 {
-                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType], scan);
+                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType, rowType], scan, null);
                     scans[scan.Table] = stream;
                 }
                 return stream;
@@ -94,38 +97,42 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         }
     }
 
-    private DataStream<TRow> TranslateScan<TDecoded, TRow>(ScanPlan scan)
+    /// <summary>
+    /// Reads <paramref name="scan"/>'s table into rows of <typeparamref name="TScan"/>, or, with
+    /// <paramref name="calc"/> (the filter and projection right above a scan that nothing else reads), straight into
+    /// the Calc's rows <typeparamref name="TRow"/>: then the source's conversion loop evaluates the Calc too.
+    /// </summary>
+    private DataStream<TRow> TranslateScan<TDecoded, TScan, TRow>(ScanPlan scan, CalcPlan? calc)
     {
         var connector = TableConnectors.Find(scan.Table);
-        bool identity = typeof(TDecoded) == typeof(TRow) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
+        bool identity = typeof(TDecoded) == typeof(TScan) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
         var projections = identity ? null : scan.Projections;
         int? rowtime = scan.RowtimeIndex;
         string rowtimeName = rowtime is { } rtc ? $"{scan.Table.Name}.{scan.Schema[rtc].Name}" : "";
+        (IReadOnlyList<BoundExpr>, BoundExpr?, Schema)? fusedCalc = calc is null ? null : (calc.Projections, calc.Filter, calc.Schema);
         Source<TRow> rows;
-        // Whether the compiled conversion loop also writes event times (then no per-record timestamp assigner runs).
-        bool fused;
+        // Converting sources write event times in their loop; only a connector's own rows need an assigner.
+        bool converted = true;
         if (connector is ITypedTableConnector typed && typed.CreateTypedSource<TDecoded>(scan.Table, scan.Decoded, connectors) is { } direct)
         {
             // The connector makes row structs itself: no generic row, no boxing per record.
-            if (projections is null)
+            if (projections is null && calc is null)
             {
                 rows = (Source<TRow>)(object)direct;
-                fused = false;
+                converted = false;
             }
             else
             {
-                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf);
-                rows = new ConvertingSource<TDecoded, TRow>(direct, convert, writesTimestamps: rowtime is not null);
-                fused = rowtime is not null;
+                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TScan, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf, fusedCalc);
+                rows = new ConvertingSource<TDecoded, TRow>(direct, convert);
             }
         }
         else
         {
             var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
             var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
-            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf);
-            rows = new ConvertingSource<Row, TRow>(source, convert, writesTimestamps: rowtime is not null);
-            fused = rowtime is not null;
+            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TScan, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf, fusedCalc);
+            rows = new ConvertingSource<Row, TRow>(source, convert);
         }
         var strategy = WatermarkStrategy<TRow>.NoWatermarks();
         if (rowtime is { } rt)
@@ -135,10 +142,27 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             {
                 Kind = WatermarkKind.BoundedOutOfOrderness,
                 OutOfOrdernessMs = scan.WatermarkDelayMs!.Value - 1,
-                TimestampAssigner = fused ? null : RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
+                TimestampAssigner = converted ? null : RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
             };
         }
         return env.FromSource(rows, strategy, $"Source: {scan.Table.Name}");
+    }
+
+    /// <summary>How many times each table is scanned by the plans of this job (see <see cref="Prepare"/>).</summary>
+    private readonly Dictionary<TableDef, int> scanUses = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// Tells the translator every plan of the job before any is added, so that a scan read by only one query can
+    /// take that query's filter and projection into its conversion loop (a shared scan cannot).
+    /// </summary>
+    public void Prepare(IEnumerable<LogicalPlan> plans)
+    {
+        void Count(LogicalPlan plan)
+        {
+            if (plan is ScanPlan scan) scanUses[scan.Table] = scanUses.GetValueOrDefault(scan.Table) + 1;
+            foreach (var input in plan.Inputs) Count(input);
+        }
+        foreach (var plan in plans) Count(plan);
     }
 
     /// <summary>The epoch-ms event time of a rowtime value (of any of its representations), failing on NULL.</summary>
