@@ -39,6 +39,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     private object Translate(LogicalPlan plan)
     {
         var rowType = RowTypes.For(plan.Schema);
+        // A Calc over a Calc runs as one (and may then fuse with a scan or aggregation below).
+        if (plan is CalcPlan outer && CalcMerge.TryMerge(outer) is { } merged) return Translate(merged);
         switch (plan)
         {
             case CalcPlan { Input: ScanPlan fusedScan } fusedCalc when scanUses.GetValueOrDefault(fusedScan.Table) == 1:
