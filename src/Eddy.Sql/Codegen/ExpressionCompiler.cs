@@ -149,25 +149,34 @@ public static class ExpressionCompiler
             variables.Add(local);
             scanRow = local;
         }
+        // TO_TIMESTAMP_LTZ(epoch_ms, 3) of a NOT NULL column as rowtime: the event time is the column itself.
+        var rowCtx = new Context(row, now);
+        LinqExpr? directTime = rowtime is { } rti && projections is not null
+            && projections[rti] is Call { Method.Name: nameof(Functions.SqlFunctions.ToTimestampLtz), Args: [var epoch, Literal { Value: 3 }] }
+            && TryPlain(epoch, rowCtx) is { } plainEpoch && plainEpoch.Type == typeof(long) ? plainEpoch : null;
         if (projections is null)
         {
             body.Add(LinqExpr.Assign(scanRow, row));
         }
         else
         {
-            var ctx = new Context(row, now);
+            // With a Calc fused above, the scan row is a local: only the columns the Calc reads (and the rowtime, unless
+            // read directly above) are computed.
+            bool[]? needed = calc is { } cq ? ReferencedColumns(projections.Count, cq.Projections, cq.Filter) : null;
+            if (needed is not null && rowtime is { } rtn && directTime is null) needed[rtn] = true;
             for (int c = 0; c < projections.Count; c++)
             {
+                if (needed is not null && !needed[c]) continue;
                 var field = RowTypes.FieldOf(typeof(TScan), c);
-                body.Add(LinqExpr.Assign(LinqExpr.Field(scanRow, field), ToField(CompileRaw(projections[c], ctx), field.FieldType, scanSchema[c].Name)));
+                body.Add(LinqExpr.Assign(LinqExpr.Field(scanRow, field), ToField(CompileRaw(projections[c], rowCtx), field.FieldType, scanSchema[c].Name)));
             }
         }
         // Event time before the filter: a NULL rowtime fails even on a row the query drops, as without the fusion.
         var ts = LinqExpr.Variable(typeof(long), "ts");
         variables.Add(ts);
-        body.Add(LinqExpr.Assign(ts, rowtime is { } rt
+        body.Add(LinqExpr.Assign(ts, directTime ?? (rowtime is { } rt
             ? toEventTime(LinqExpr.Field(scanRow, RowTypes.FieldOf(typeof(TScan), rt)), rowtimeName)
-            : LinqExpr.ArrayIndex(inTimestamps, i)));
+            : LinqExpr.ArrayIndex(inTimestamps, i))));
         var next = LinqExpr.Label("next");
         if (calc is { } q)
         {
@@ -196,6 +205,37 @@ public static class ExpressionCompiler
                 done),
             kept);
         return LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, inTimestamps, count, output, timestamps, start, now, selected).Compile();
+    }
+
+    /// <summary>Which input columns the expressions read; all of them when some expression kind is not known here.</summary>
+    private static bool[] ReferencedColumns(int columns, IReadOnlyList<BoundExpr> expressions, BoundExpr? filter)
+    {
+        var used = new bool[columns];
+        bool known = true;
+        void Visit(BoundExpr e)
+        {
+            switch (e)
+            {
+                case InputRef r: used[r.Index] = true; break;
+                case Literal or CurrentTime or IntervalExpr: break;
+                case Binary b: Visit(b.Left); Visit(b.Right); break;
+                case Unary u: Visit(u.Operand); break;
+                case Cast c: Visit(c.Operand); break;
+                case CaseWhen cw:
+                    foreach (var (w, t) in cw.Branches) { Visit(w); Visit(t); }
+                    if (cw.Else is not null) Visit(cw.Else);
+                    break;
+                case Call c: foreach (var a in c.Args) Visit(a); break;
+                case UserCall c: foreach (var a in c.Args) Visit(a); break;
+                case InList l: Visit(l.Value); foreach (var a in l.Items) Visit(a); break;
+                case Coalesce co: foreach (var a in co.Args) Visit(a); break;
+                default: known = false; break;
+            }
+        }
+        foreach (var e in expressions) Visit(e);
+        if (filter is not null) Visit(filter);
+        if (!known) Array.Fill(used, true);
+        return used;
     }
 
     /// <summary>Compiles one expression as a function of a row (keys, timestamps, aggregate arguments).</summary>
