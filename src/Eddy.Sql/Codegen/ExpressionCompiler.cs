@@ -109,12 +109,12 @@ public static class ExpressionCompiler
     /// projections of the query right above the scan, on the scan row held in a local. Kept rows are written
     /// compacted from <c>output[start]</c>, their event times to <c>timestamps</c>, their input index to
     /// <c>selected</c>. The conversion, computed columns, event time and a following Calc cost one inlined loop body
-    /// per record and no intermediate batch.
+    /// per record and no intermediate batch. <paramref name="readers"/>: see <c>needed</c> below.
     /// </summary>
     public static ConvertBatch<TIn, TOut> CompileConvertBatch<TIn, TDecoded, TScan, TOut>(
         IReadOnlyList<BoundExpr>? projections, Schema scanSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
         Func<LinqExpr, string, LinqExpr> toEventTime,
-        (IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Schema)? calc = null)
+        (IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Schema)? calc = null, IReadOnlyList<BoundExpr>? readers = null)
     {
         var input = LinqExpr.Parameter(typeof(TIn[]), "input");
         var inTimestamps = LinqExpr.Parameter(typeof(long[]), "inTimestamps");
@@ -162,7 +162,10 @@ public static class ExpressionCompiler
         {
             // With a Calc fused above, the scan row is a local: only the columns the Calc reads (and the rowtime, unless
             // read directly above) are computed.
-            bool[]? needed = calc is { } cq ? ReferencedColumns(projections.Count, cq.Projections, cq.Filter) : null;
+            // Without a Calc, <paramref name="readers"/> (when given) are all the expressions the scan's only consumer
+            // reads: the other columns stay at their default.
+            bool[]? needed = calc is { } cq ? ReferencedColumns(projections.Count, cq.Projections, cq.Filter)
+                : readers is not null ? ReferencedColumns(projections.Count, readers, null) : null;
             if (needed is not null && rowtime is { } rtn && directTime is null) needed[rtn] = true;
             for (int c = 0; c < projections.Count; c++)
             {

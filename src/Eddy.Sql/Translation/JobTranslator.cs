@@ -45,11 +45,11 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         {
             case CalcPlan { Input: ScanPlan fusedScan } fusedCalc when scanUses.GetValueOrDefault(fusedScan.Table) == 1:
                 // The only reader of this table: the scan's loop evaluates the Calc (no batch of scan rows in between).
-                return Invoke(nameof(TranslateScan), [RowTypes.For(fusedScan.Decoded), RowTypes.For(fusedScan.Schema), rowType], fusedScan, fusedCalc);
+                return Invoke(nameof(TranslateScan), [RowTypes.For(fusedScan.Decoded), RowTypes.For(fusedScan.Schema), rowType], fusedScan, fusedCalc, null);
             case ScanPlan scan:
                 if (!scans.TryGetValue(scan.Table, out var stream))
                 {
-                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType, rowType], scan, null);
+                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType, rowType], scan, null, null);
                     scans[scan.Table] = stream;
                 }
                 return stream;
@@ -66,12 +66,18 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             case AggregatePlan agg:
             {
                 var inputType = RowTypes.For(agg.Input.Schema);
+                // A window aggregation reading a scan alone: the scan computes only the columns the keys and aggregate
+                // arguments read (window time comes from the records' timestamps).
+                object input = agg is { Window: { } aggWindow, Input: ScanPlan aggScan } && scanUses.GetValueOrDefault(aggScan.Table) == 1
+                    && aggWindow.TimeColumn == aggScan.RowtimeIndex
+                    ? Invoke(nameof(TranslateScan), [RowTypes.For(aggScan.Decoded), inputType, inputType], aggScan, null, AggregateReaders(agg))
+                    : Translate(agg.Input);
                 var keyType = KeyType(agg.Keys);
                 var compiler = new AggregateCompiler(agg.Aggregates);
                 string method = agg.Window is null ? nameof(TranslateGroupAggregate) : nameof(TranslateWindowAggregate);
                 // A windowed lone COUNT(*) counts into a plain long (see TranslateWindowAggregate).
                 var accType = agg.Window is not null && compiler.IsCountStarOnly ? typeof(long) : compiler.AccumulatorType;
-                object?[] args = agg.Window is null ? [Translate(agg.Input), agg, compiler] : [Translate(agg.Input), agg, compiler, null];
+                object?[] args = agg.Window is null ? [input, agg, compiler] : [input, agg, compiler, null];
                 return Invoke(method, [inputType, keyType, accType, rowType], args);
             }
             case UnionPlan union:
@@ -104,7 +110,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     /// <paramref name="calc"/> (the filter and projection right above a scan that nothing else reads), straight into
     /// the Calc's rows <typeparamref name="TRow"/>: then the source's conversion loop evaluates the Calc too.
     /// </summary>
-    private DataStream<TRow> TranslateScan<TDecoded, TScan, TRow>(ScanPlan scan, CalcPlan? calc)
+    private DataStream<TRow> TranslateScan<TDecoded, TScan, TRow>(ScanPlan scan, CalcPlan? calc, IReadOnlyList<BoundExpr>? readers)
     {
         var connector = TableConnectors.Find(scan.Table);
         bool identity = typeof(TDecoded) == typeof(TScan) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
@@ -125,7 +131,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             }
             else
             {
-                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TScan, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf, fusedCalc);
+                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TScan, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers);
                 rows = new ConvertingSource<TDecoded, TRow>(direct, convert);
             }
         }
@@ -133,7 +139,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         {
             var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
             var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
-            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TScan, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf, fusedCalc);
+            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TScan, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers);
             rows = new ConvertingSource<Row, TRow>(source, convert);
         }
         var strategy = WatermarkStrategy<TRow>.NoWatermarks();
@@ -148,6 +154,18 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             };
         }
         return env.FromSource(rows, strategy, $"Source: {scan.Table.Name}");
+    }
+
+    /// <summary>Every expression an aggregation evaluates over its input rows.</summary>
+    private static List<BoundExpr> AggregateReaders(AggregatePlan agg)
+    {
+        var readers = new List<BoundExpr>(agg.Keys);
+        foreach (var call in agg.Aggregates)
+        {
+            if (call.Argument is not null) readers.Add(call.Argument);
+            if (call.Filter is not null) readers.Add(call.Filter);
+        }
+        return readers;
     }
 
     /// <summary>How many times each table is scanned by the plans of this job (see <see cref="Prepare"/>).</summary>
