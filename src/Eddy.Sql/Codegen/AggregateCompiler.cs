@@ -11,14 +11,15 @@ namespace Eddy.Sql.Codegen;
 /// struct, so that the window operators (generic over the function type) are compiled for it: no interface dispatch,
 /// no shared generic code, one compiled delegate call per record. A new accumulator is all zeros/NULLs.
 /// </summary>
-public readonly struct CompiledAggregate<TIn, TAcc>(Func<TIn, TAcc, TAcc> add, Func<TAcc, TAcc, TAcc> merge)
+public readonly struct CompiledAggregate<TIn, TAcc>(Func<TIn, TAcc, TAcc> add, Lazy<Func<TAcc, TAcc, TAcc>> merge)
     : IAggregateFunction<TIn, TAcc, TAcc>
 {
     public TAcc CreateAccumulator() => default!;
 
     public TAcc Add(TIn value, TAcc accumulator) => add(value, accumulator);
 
-    public TAcc Merge(TAcc a, TAcc b) => merge(a, b);
+    // Compiled on first use: tumbling windows never merge accumulators, so their jobs skip its compilation.
+    public TAcc Merge(TAcc a, TAcc b) => merge.Value(a, b);
 
     public TAcc GetResult(TAcc accumulator) => accumulator;
 }
@@ -113,7 +114,7 @@ public sealed class AggregateCompiler
 
     public CompiledAggregate<TIn, TAcc> Compile<TIn, TAcc>()
     {
-        return new CompiledAggregate<TIn, TAcc>(CompileAdd<TIn, TAcc>(), CompileMerge<TAcc>());
+        return new CompiledAggregate<TIn, TAcc>(CompileAdd<TIn, TAcc>(), new Lazy<Func<TAcc, TAcc, TAcc>>(CompileMerge<TAcc>));
     }
 
     private Func<TIn, TAcc, TAcc> CompileAdd<TIn, TAcc>()
