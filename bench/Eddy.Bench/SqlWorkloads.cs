@@ -1,4 +1,6 @@
 using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Eddy.Runtime;
 using Eddy.Sql;
 using Eddy.Sql.Catalog;
@@ -113,11 +115,32 @@ public static class SqlWorkloads
                 private readonly int[] splits = new int[Batch<T>.DefaultCapacity];
                 private int next;
 
+                // The table's struct (ts BIGINT NOT NULL, k INT NOT NULL, payload INT NOT NULL) has BenchEvent's layout:
+                // then a block copy does, as the typed workloads' collection source does.
+                private static readonly bool SameLayout = SameLayoutAsBenchEvent();
+
+                private static bool SameLayoutAsBenchEvent()
+                {
+                    var fields = typeof(T).GetFields();
+                    return typeof(T).IsValueType && Unsafe.SizeOf<T>() == Unsafe.SizeOf<BenchEvent>() && fields.Length == 3
+                        && fields[0].FieldType == typeof(long) && fields[1].FieldType == typeof(int) && fields[2].FieldType == typeof(int)
+                        && Marshal.OffsetOf(typeof(T), fields[1].Name) == 8 && Marshal.OffsetOf(typeof(T), fields[2].Name) == 12;
+                }
+
                 public override SourceStatus Read(SourceOutput<T> output)
                 {
                     int n = Math.Min(Math.Min(output.Room, splits.Length), events.Length - next);
                     int start = output.Reserve(n, splits.AsSpan(0, n), out var values, out var timestamps);
-                    convert(events, next, n, values, timestamps, start);
+                    if (SameLayout)
+                    {
+                        var from = events.AsSpan(next, n);
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<BenchEvent, T>(ref MemoryMarshal.GetReference(from)), n).CopyTo(values.AsSpan(start, n));
+                        for (int i = 0; i < n; i++) timestamps[start + i] = from[i].Timestamp;
+                    }
+                    else
+                    {
+                        convert(events, next, n, values, timestamps, start);
+                    }
                     next += n;
                     return next < events.Length ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
                 }
