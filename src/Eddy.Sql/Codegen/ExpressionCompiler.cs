@@ -114,7 +114,8 @@ public static class ExpressionCompiler
     public static ConvertBatch<TIn, TOut> CompileConvertBatch<TIn, TDecoded, TScan, TOut>(
         IReadOnlyList<BoundExpr>? projections, Schema scanSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
         Func<LinqExpr, string, LinqExpr> toEventTime,
-        (IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Schema)? calc = null, IReadOnlyList<BoundExpr>? readers = null)
+        (IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Schema)? calc = null, IReadOnlyList<BoundExpr>? readers = null,
+        BoundExpr? rowtimeOverInput = null)
     {
         var input = LinqExpr.Parameter(typeof(TIn[]), "input");
         var inTimestamps = LinqExpr.Parameter(typeof(long[]), "inTimestamps");
@@ -151,9 +152,11 @@ public static class ExpressionCompiler
         }
         // TO_TIMESTAMP_LTZ(epoch_ms, 3) of a NOT NULL column as rowtime: the event time is the column itself.
         var rowCtx = new Context(row, now);
-        LinqExpr? directTime = rowtime is { } rti && projections is not null
-            && projections[rti] is Call { Method.Name: nameof(Functions.SqlFunctions.ToTimestampLtz), Args: [var epoch, Literal { Value: 3 }] }
+        // (rowtimeOverInput: the rowtime's expression over the input row, when the scan row does not hold it.)
+        var rowtimeExpr = rowtimeOverInput ?? (rowtime is { } rti && projections is not null ? projections[rti] : null);
+        LinqExpr? directTime = rowtimeExpr is Call { Method.Name: nameof(Functions.SqlFunctions.ToTimestampLtz), Args: [var epoch, Literal { Value: 3 }] }
             && TryPlain(epoch, rowCtx) is { } plainEpoch && plainEpoch.Type == typeof(long) ? plainEpoch : null;
+        if (directTime is null && rowtimeOverInput is not null) directTime = toEventTime(CompileRaw(rowtimeOverInput, rowCtx), rowtimeName);
         if (projections is null)
         {
             body.Add(LinqExpr.Assign(scanRow, row));
@@ -211,7 +214,7 @@ public static class ExpressionCompiler
     }
 
     /// <summary>Which input columns the expressions read; all of them when some expression kind is not known here.</summary>
-    private static bool[] ReferencedColumns(int columns, IReadOnlyList<BoundExpr> expressions, BoundExpr? filter)
+    public static bool[] ReferencedColumns(int columns, IReadOnlyList<BoundExpr> expressions, BoundExpr? filter)
     {
         var used = new bool[columns];
         bool known = true;

@@ -45,11 +45,11 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         {
             case CalcPlan { Input: ScanPlan fusedScan } fusedCalc when scanUses.GetValueOrDefault(fusedScan.Table) == 1:
                 // The only reader of this table: the scan's loop evaluates the Calc (no batch of scan rows in between).
-                return Invoke(nameof(TranslateScan), [RowTypes.For(fusedScan.Decoded), RowTypes.For(fusedScan.Schema), rowType], fusedScan, fusedCalc, null);
+                return Invoke(nameof(TranslateScan), [RowTypes.For(fusedScan.Decoded), RowTypes.For(fusedScan.Schema), rowType], fusedScan, fusedCalc, null, false);
             case ScanPlan scan:
                 if (!scans.TryGetValue(scan.Table, out var stream))
                 {
-                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType, rowType], scan, null, null);
+                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType, rowType], scan, null, null, false);
                     scans[scan.Table] = stream;
                 }
                 return stream;
@@ -66,12 +66,24 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             case AggregatePlan agg:
             {
                 var inputType = RowTypes.For(agg.Input.Schema);
-                // A window aggregation reading a scan alone: the scan computes only the columns the keys and aggregate
-                // arguments read (window time comes from the records' timestamps).
-                object input = agg is { Window: { } aggWindow, Input: ScanPlan aggScan } && scanUses.GetValueOrDefault(aggScan.Table) == 1
-                    && aggWindow.TimeColumn == aggScan.RowtimeIndex
-                    ? Invoke(nameof(TranslateScan), [RowTypes.For(aggScan.Decoded), inputType, inputType], aggScan, null, AggregateReaders(agg))
-                    : Translate(agg.Input);
+                object input;
+                if (agg is { Window: { } aggWindow, Input: ScanPlan aggScan } && scanUses.GetValueOrDefault(aggScan.Table) == 1
+                    && aggWindow.TimeColumn == aggScan.RowtimeIndex)
+                {
+                    // A window aggregation reading a scan alone (window time comes from the records' timestamps): when
+                    // it reads physical columns only, it reads the connector's rows as they are (same column indexes);
+                    // otherwise the scan computes only the columns it reads.
+                    var readers = AggregateReaders(agg);
+                    var used = ExpressionCompiler.ReferencedColumns(aggScan.Schema.Count, readers, null);
+                    bool narrow = used.Select((u, c) => !u || (c < aggScan.Decoded.Count && aggScan.Projections[c] is InputRef r && r.Index == c
+                        && aggScan.Decoded[c].Type == aggScan.Schema[c].Type)).All(x => x);
+                    if (narrow) inputType = RowTypes.For(aggScan.Decoded);
+                    input = Invoke(nameof(TranslateScan), [RowTypes.For(aggScan.Decoded), inputType, inputType], aggScan, null, readers, narrow);
+                }
+                else
+                {
+                    input = Translate(agg.Input);
+                }
                 var keyType = KeyType(agg.Keys);
                 var compiler = new AggregateCompiler(agg.Aggregates);
                 string method = agg.Window is null ? nameof(TranslateGroupAggregate) : nameof(TranslateWindowAggregate);
@@ -110,11 +122,14 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     /// <paramref name="calc"/> (the filter and projection right above a scan that nothing else reads), straight into
     /// the Calc's rows <typeparamref name="TRow"/>: then the source's conversion loop evaluates the Calc too.
     /// </summary>
-    private DataStream<TRow> TranslateScan<TDecoded, TScan, TRow>(ScanPlan scan, CalcPlan? calc, IReadOnlyList<BoundExpr>? readers)
+    private DataStream<TRow> TranslateScan<TDecoded, TScan, TRow>(ScanPlan scan, CalcPlan? calc, IReadOnlyList<BoundExpr>? readers, bool narrow)
     {
         var connector = TableConnectors.Find(scan.Table);
         bool identity = typeof(TDecoded) == typeof(TScan) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
-        var projections = identity ? null : scan.Projections;
+        // Narrow: the only reader reads physical columns only, so it reads the decoded rows themselves; the rowtime
+        // (maybe computed) is evaluated over them for the records' timestamps.
+        var projections = identity || narrow ? null : scan.Projections;
+        var rowtimeOverInput = narrow && !identity && scan.RowtimeIndex is { } nrt ? scan.Projections[nrt] : null;
         int? rowtime = scan.RowtimeIndex;
         string rowtimeName = rowtime is { } rtc ? $"{scan.Table.Name}.{scan.Schema[rtc].Name}" : "";
         (IReadOnlyList<BoundExpr>, BoundExpr?, Schema)? fusedCalc = calc is null ? null : (calc.Projections, calc.Filter, calc.Schema);
@@ -124,14 +139,14 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         if (connector is ITypedTableConnector typed && typed.CreateTypedSource<TDecoded>(scan.Table, scan.Decoded, connectors) is { } direct)
         {
             // The connector makes row structs itself: no generic row, no boxing per record.
-            if (projections is null && calc is null)
+            if (projections is null && calc is null && rowtimeOverInput is null)
             {
                 rows = (Source<TRow>)(object)direct;
                 converted = false;
             }
             else
             {
-                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TScan, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers);
+                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TScan, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers, rowtimeOverInput);
                 rows = new ConvertingSource<TDecoded, TRow>(direct, convert);
             }
         }
@@ -139,7 +154,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         {
             var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
             var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
-            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TScan, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers);
+            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TScan, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers, rowtimeOverInput);
             rows = new ConvertingSource<Row, TRow>(source, convert);
         }
         var strategy = WatermarkStrategy<TRow>.NoWatermarks();
