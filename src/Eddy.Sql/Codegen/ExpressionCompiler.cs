@@ -152,6 +152,8 @@ public static class ExpressionCompiler
         }
         // TO_TIMESTAMP_LTZ(epoch_ms, 3) of a NOT NULL column as rowtime: the event time is the column itself.
         var rowCtx = new Context(row, now);
+        // With a Calc and readers, the readers read the Calc's output: the Calc computes only what they read.
+        bool[]? calcNeeded = calc is { } cr && readers is not null ? ReferencedColumns(cr.Projections.Count, readers, null) : null;
         // (rowtimeOverInput: the rowtime's expression over the input row, when the scan row does not hold it.)
         var rowtimeExpr = rowtimeOverInput ?? (rowtime is { } rti && projections is not null ? projections[rti] : null);
         LinqExpr? directTime = rowtimeExpr is Call { Method.Name: nameof(Functions.SqlFunctions.ToTimestampLtz), Args: [var epoch, Literal { Value: 3 }] }
@@ -167,7 +169,7 @@ public static class ExpressionCompiler
             // read directly above) are computed.
             // Without a Calc, <paramref name="readers"/> (when given) are all the expressions the scan's only consumer
             // reads: the other columns stay at their default.
-            bool[]? needed = calc is { } cq ? ReferencedColumns(projections.Count, cq.Projections, cq.Filter)
+            bool[]? needed = calc is { } cq ? ReferencedColumns(projections.Count, cq.Projections.Where((_, c) => calcNeeded?[c] ?? true).ToList(), cq.Filter)
                 : readers is not null ? ReferencedColumns(projections.Count, readers, null) : null;
             if (needed is not null && rowtime is { } rtn && directTime is null) needed[rtn] = true;
             for (int c = 0; c < projections.Count; c++)
@@ -191,6 +193,7 @@ public static class ExpressionCompiler
             var target = LinqExpr.ArrayAccess(output, o);
             for (int c = 0; c < q.Projections.Count; c++)
             {
+                if (calcNeeded is not null && !calcNeeded[c]) continue;
                 var field = RowTypes.FieldOf(typeof(TOut), c);
                 body.Add(LinqExpr.Assign(LinqExpr.Field(target, field), ToField(CompileRaw(q.Projections[c], ctx), field.FieldType, q.Schema[c].Name)));
             }

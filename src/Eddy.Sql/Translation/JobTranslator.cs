@@ -80,6 +80,15 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
                     if (narrow) inputType = RowTypes.For(aggScan.Decoded);
                     input = Invoke(nameof(TranslateScan), [RowTypes.For(aggScan.Decoded), inputType, inputType], aggScan, null, readers, narrow);
                 }
+                else if (agg is { Window: { } calcWindow, Input: CalcPlan { Input: ScanPlan calcScan } aggCalc }
+                    && scanUses.GetValueOrDefault(calcScan.Table) == 1 && CalcMerge.TryMerge(aggCalc) is null
+                    && aggCalc.Projections[calcWindow.TimeColumn] is InputRef { Index: var timeIndex } && timeIndex == calcScan.RowtimeIndex)
+                {
+                    // The same over a Calc fused with the scan (e.g. a window TVF's projection): it computes only the
+                    // columns the aggregation reads.
+                    input = Invoke(nameof(TranslateScan), [RowTypes.For(calcScan.Decoded), RowTypes.For(calcScan.Schema), inputType],
+                        calcScan, aggCalc, AggregateReaders(agg), false);
+                }
                 else
                 {
                     input = Translate(agg.Input);
