@@ -264,6 +264,9 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
 
     private static Func<TIn, TKey> KeySelector<TIn, TKey>(IReadOnlyList<BoundExpr> keys)
     {
+        // A NOT NULL column as the key: an emitted field getter, which the operators' JIT can inline.
+        if (IsPlainKey(keys) && keys[0] is InputRef keyColumn && RowTypes.FieldOf(typeof(TIn), keyColumn.Index).FieldType == typeof(TKey))
+            return RowTypes.FieldGetter<TIn, TKey>(keyColumn.Index);
         var row = LinqExpr.Parameter(typeof(TIn), "row");
         LinqExpr body = keys.Count == 0
             ? LinqExpr.Default(typeof(TKey))
@@ -292,8 +295,15 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         var result = LinqExpr.Variable(rowType, "result");
         var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(rowType)) };
         int column = 0;
+        // With a projection above, only the columns it reads are computed (the others stay default in the local row).
+        var needed = then is null ? null : ExpressionCompiler.ReferencedColumns(plan.Schema.Count, then.Projections, null);
         void Set(LinqExpr value)
         {
+            if (needed is not null && !needed[column])
+            {
+                column++;
+                return;
+            }
             var field = RowTypes.FieldOf(rowType, column++);
             body.Add(LinqExpr.Assign(LinqExpr.Field(result, field), value.Type == field.FieldType ? value : LinqExpr.Convert(value, field.FieldType)));
         }
