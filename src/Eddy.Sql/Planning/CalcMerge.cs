@@ -2,7 +2,7 @@ namespace Eddy.Sql.Planning;
 
 /// <summary>
 /// Merges a projection/filter over another one into a single <see cref="CalcPlan"/> (Calcite's CalcMergeRule): the
-/// outer expressions are rewritten over the inner input, and the filters are AND-ed (inner first). Then one compiled
+/// outer expressions are rewritten over the inner input, and the outer filter is evaluated only where the inner one holds. Then one compiled
 /// loop does both, and a scan below can take the merged Calc into its conversion loop. Only merged when no
 /// computation is repeated or dropped in a way that could be seen: an inner projection that is not a column or a
 /// literal may be used at most once, and user functions (maybe impure) are left alone.
@@ -28,7 +28,9 @@ public static class CalcMerge
             (null, null) => null,
             ({ } f, null) => f,
             (null, { } g) => Substitute(g, inner.Projections),
-            ({ } f, { } g) => new Binary(BinaryOp.And, f, Substitute(g, inner.Projections), DataType.Boolean),
+            // CASE WHEN f THEN g ELSE FALSE END: g only sees rows f keeps, as when the two filters ran one after
+            // the other (a lifted AND would evaluate g when f is NULL too); same rows kept as f AND g.
+            ({ } f, { } g) => new CaseWhen([(f, Substitute(g, inner.Projections))], new Literal(false, DataType.Boolean), DataType.Boolean),
         };
         return new CalcPlan(inner.Input, projections, filter, outer.Schema, outer.RowtimeIndex);
     }
