@@ -58,41 +58,15 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
                 // The projection over a window aggregation runs inside its result builder (see ResultBuilder).
                 var compiler = new AggregateCompiler(windowAgg.Aggregates);
                 var accType = compiler.IsCountStarOnly ? typeof(long) : compiler.AccumulatorType;
-                return Invoke(nameof(TranslateWindowAggregate), [RowTypes.For(windowAgg.Input.Schema), KeyType(windowAgg.Keys), accType, rowType],
-                    Translate(windowAgg.Input), windowAgg, compiler, calc);
+                var input = TranslateAggregateInput(windowAgg, out var inputType);
+                return Invoke(nameof(TranslateWindowAggregate), [inputType, KeyType(windowAgg.Keys), accType, rowType],
+                    input, windowAgg, compiler, calc);
             }
             case CalcPlan calc:
                 return Invoke(nameof(TranslateCalc), [RowTypes.For(calc.Input.Schema), rowType], Translate(calc.Input), calc);
             case AggregatePlan agg:
             {
-                var inputType = RowTypes.For(agg.Input.Schema);
-                object input;
-                if (agg is { Window: { } aggWindow, Input: ScanPlan aggScan } && scanUses.GetValueOrDefault(aggScan.Table) == 1
-                    && aggWindow.TimeColumn == aggScan.RowtimeIndex)
-                {
-                    // A window aggregation reading a scan alone (window time comes from the records' timestamps): when
-                    // it reads physical columns only, it reads the connector's rows as they are (same column indexes);
-                    // otherwise the scan computes only the columns it reads.
-                    var readers = AggregateReaders(agg);
-                    var used = ExpressionCompiler.ReferencedColumns(aggScan.Schema.Count, readers, null);
-                    bool narrow = used.Select((u, c) => !u || (c < aggScan.Decoded.Count && aggScan.Projections[c] is InputRef r && r.Index == c
-                        && aggScan.Decoded[c].Type == aggScan.Schema[c].Type)).All(x => x);
-                    if (narrow) inputType = RowTypes.For(aggScan.Decoded);
-                    input = Invoke(nameof(TranslateScan), [RowTypes.For(aggScan.Decoded), inputType, inputType], aggScan, null, readers, narrow);
-                }
-                else if (agg is { Window: { } calcWindow, Input: CalcPlan { Input: ScanPlan calcScan } aggCalc }
-                    && scanUses.GetValueOrDefault(calcScan.Table) == 1 && CalcMerge.TryMerge(aggCalc) is null
-                    && aggCalc.Projections[calcWindow.TimeColumn] is InputRef { Index: var timeIndex } && timeIndex == calcScan.RowtimeIndex)
-                {
-                    // The same over a Calc fused with the scan (e.g. a window TVF's projection): it computes only the
-                    // columns the aggregation reads.
-                    input = Invoke(nameof(TranslateScan), [RowTypes.For(calcScan.Decoded), RowTypes.For(calcScan.Schema), inputType],
-                        calcScan, aggCalc, AggregateReaders(agg), false);
-                }
-                else
-                {
-                    input = Translate(agg.Input);
-                }
+                var input = TranslateAggregateInput(agg, out var inputType);
                 var keyType = KeyType(agg.Keys);
                 var compiler = new AggregateCompiler(agg.Aggregates);
                 string method = agg.Window is null ? nameof(TranslateGroupAggregate) : nameof(TranslateWindowAggregate);
@@ -110,6 +84,36 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             default:
                 throw new NotSupportedException($"cannot run {plan.GetType().Name} yet");
         }
+    }
+
+    /// <summary>
+    /// The input stream of an aggregation, and its row type. A window aggregation reading a scan that nothing else
+    /// reads (window time comes from the records' timestamps) has the scan compute only the columns it reads: when
+    /// those are physical columns, it reads the connector's rows as they are (same column indexes); over a Calc
+    /// (e.g. a window TVF's projection) fused with the scan, the Calc computes only those columns.
+    /// </summary>
+    private object TranslateAggregateInput(AggregatePlan agg, out Type inputType)
+    {
+        var aggInput = agg.Input;
+        while (aggInput is CalcPlan c && CalcMerge.TryMerge(c) is { } m) aggInput = m;
+        inputType = RowTypes.For(agg.Input.Schema);
+        if (agg.Window is not { } window) return Translate(aggInput);
+        if (aggInput is ScanPlan scan && scanUses.GetValueOrDefault(scan.Table) == 1 && window.TimeColumn == scan.RowtimeIndex)
+        {
+            var readers = AggregateReaders(agg);
+            var used = ExpressionCompiler.ReferencedColumns(scan.Schema.Count, readers, null);
+            bool narrow = used.Select((u, c) => !u || (c < scan.Decoded.Count && scan.Projections[c] is InputRef r && r.Index == c
+                && scan.Decoded[c].Type == scan.Schema[c].Type)).All(x => x);
+            if (narrow) inputType = RowTypes.For(scan.Decoded);
+            return Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), inputType, inputType], scan, null, readers, narrow);
+        }
+        if (aggInput is CalcPlan { Input: ScanPlan calcScan } calc && scanUses.GetValueOrDefault(calcScan.Table) == 1
+            && calc.Projections[window.TimeColumn] is InputRef { Index: var timeIndex } && timeIndex == calcScan.RowtimeIndex)
+        {
+            return Invoke(nameof(TranslateScan), [RowTypes.For(calcScan.Decoded), RowTypes.For(calcScan.Schema), inputType],
+                calcScan, calc, AggregateReaders(agg), false);
+        }
+        return Translate(aggInput);
     }
 
     private object Invoke(string method, Type[] typeArguments, params object?[] args)
