@@ -1,4 +1,6 @@
 using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Eddy.Runtime;
 using Eddy.Sql;
 using Eddy.Sql.Catalog;
@@ -73,34 +75,72 @@ public static class SqlWorkloads
 
         public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context)
         {
-            // Compiled once per job: BenchEvent → the table's struct (ts, k, payload).
-            var e = Expression.Parameter(typeof(BenchEvent), "e");
-            var r = Expression.Variable(typeof(T), "r");
-            var body = Expression.Block([r],
-                Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 0)), Expression.Property(e, nameof(BenchEvent.Timestamp))),
-                Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 1)), Expression.Property(e, nameof(BenchEvent.Key))),
-                Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 2)), Expression.Property(e, nameof(BenchEvent.Payload))),
-                r);
-            var convert = Expression.Lambda<Func<BenchEvent, T>>(body, e).Compile();
+            // Compiled once per job: a loop converting a slice of BenchEvents into the table's struct (ts, k, payload)
+            // straight into the output batch, as a connector decoding a buffer of records would.
+            var events = Expression.Parameter(typeof(BenchEvent[]), "events");
+            var from = Expression.Parameter(typeof(int), "from");
+            var count = Expression.Parameter(typeof(int), "count");
+            var values = Expression.Parameter(typeof(T[]), "values");
+            var timestamps = Expression.Parameter(typeof(long[]), "timestamps");
+            var start = Expression.Parameter(typeof(int), "start");
+            var i = Expression.Variable(typeof(int), "i");
+            var done = Expression.Label("done");
+            var e = Expression.ArrayAccess(events, Expression.Add(from, i));
+            var r = Expression.ArrayAccess(values, Expression.Add(start, i));
+            var loop = Expression.Block([i],
+                Expression.Assign(i, Expression.Constant(0)),
+                Expression.Loop(Expression.Block(
+                    Expression.IfThen(Expression.GreaterThanOrEqual(i, count), Expression.Break(done)),
+                    Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 0)), Expression.Property(e, nameof(BenchEvent.Timestamp))),
+                    Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 1)), Expression.Property(e, nameof(BenchEvent.Key))),
+                    Expression.Assign(Expression.Field(r, RowTypes.FieldOf(typeof(T), 2)), Expression.Property(e, nameof(BenchEvent.Payload))),
+                    Expression.Assign(Expression.ArrayAccess(timestamps, Expression.Add(start, i)), Expression.Property(e, nameof(BenchEvent.Timestamp))),
+                    Expression.PreIncrementAssign(i)), done));
+            var convert = Expression.Lambda<ConvertSlice<T>>(loop, events, from, count, values, timestamps, start).Compile();
             return new ArraySource<T>(Events, convert);
         }
 
+        private delegate void ConvertSlice<T>(BenchEvent[] events, int from, int count, T[] values, long[] timestamps, int start);
+
         public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context) => new Counter<T>();
 
-        private sealed class ArraySource<T>(BenchEvent[] events, Func<BenchEvent, T> convert) : Source<T>
+        private sealed class ArraySource<T>(BenchEvent[] events, ConvertSlice<T> convert) : Source<T>
         {
             public override bool IsBounded => true;
 
             public override SourceReader<T> CreateReader(SourceReaderContext context) => new Reader(events, convert);
 
-            private sealed class Reader(BenchEvent[] events, Func<BenchEvent, T> convert) : SourceReader<T>
+            private sealed class Reader(BenchEvent[] events, ConvertSlice<T> convert) : SourceReader<T>
             {
+                private readonly int[] splits = new int[Batch<T>.DefaultCapacity];
                 private int next;
+
+                // The table's struct (ts BIGINT NOT NULL, k INT NOT NULL, payload INT NOT NULL) has BenchEvent's layout:
+                // then a block copy does, as the typed workloads' collection source does.
+                private static readonly bool SameLayout = SameLayoutAsBenchEvent();
+
+                private static bool SameLayoutAsBenchEvent()
+                {
+                    var fields = typeof(T).GetFields();
+                    return typeof(T).IsValueType && Unsafe.SizeOf<T>() == Unsafe.SizeOf<BenchEvent>() && fields.Length == 3
+                        && fields[0].FieldType == typeof(long) && fields[1].FieldType == typeof(int) && fields[2].FieldType == typeof(int)
+                        && Marshal.OffsetOf(typeof(T), fields[1].Name) == 8 && Marshal.OffsetOf(typeof(T), fields[2].Name) == 12;
+                }
 
                 public override SourceStatus Read(SourceOutput<T> output)
                 {
-                    int n = Math.Min(output.Room, events.Length - next);
-                    for (int i = 0; i < n; i++) output.Add(convert(events[next + i]), events[next + i].Timestamp);
+                    int n = Math.Min(Math.Min(output.Room, splits.Length), events.Length - next);
+                    int start = output.Reserve(n, splits.AsSpan(0, n), out var values, out var timestamps);
+                    if (SameLayout)
+                    {
+                        var from = events.AsSpan(next, n);
+                        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<BenchEvent, T>(ref MemoryMarshal.GetReference(from)), n).CopyTo(values.AsSpan(start, n));
+                        for (int i = 0; i < n; i++) timestamps[start + i] = from[i].Timestamp;
+                    }
+                    else
+                    {
+                        convert(events, next, n, values, timestamps, start);
+                    }
                     next += n;
                     return next < events.Length ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
                 }

@@ -350,6 +350,7 @@ public sealed partial class SqlSession
         var plans = inserts.Select(binder.BindInsert).ToList();
         var env = StreamEnvironment.Create(JobConfig());
         var translator = new JobTranslator(env, Connectors);
+        translator.Prepare(plans);
         foreach (var plan in plans)
         {
             try
@@ -373,6 +374,7 @@ public sealed partial class SqlSession
         var (plan, _) = Binder(context).BindQuery(query);
         var env = StreamEnvironment.Create(JobConfig());
         var translator = new JobTranslator(env, Connectors);
+        translator.Prepare([plan]);
         try
         {
             translator.AddQuery(plan, QuerySink?.Invoke(plan.Schema) ?? new PrintSink<Row>(Output), "Print");

@@ -53,6 +53,35 @@ public static class RowTypes
     public static FieldInfo FieldOf(Type rowType, int column) =>
         rowType.GetField($"c{column}") ?? throw new ArgumentOutOfRangeException(nameof(column));
 
+    private static readonly ConcurrentDictionary<(Type, int), Delegate> Getters = new();
+
+    /// <summary>
+    /// <c>row => row.cN</c> as a static method of an emitted type (not a dynamic method): the JIT can inline it where
+    /// it is called through a delegate (guarded devirtualization), as it does for a C# lambda, e.g. a key selector
+    /// inside a window operator. One per row type and column.
+    /// </summary>
+    public static Func<TRow, TField> FieldGetter<TRow, TField>(int column)
+    {
+        var getter = Getters.GetOrAdd((typeof(TRow), column), _ =>
+        {
+            var field = FieldOf(typeof(TRow), column);
+            if (field.FieldType != typeof(TField)) throw new ArgumentException($"column {column} is a {field.FieldType}, not a {typeof(TField)}");
+            lock (Module)
+            {
+                var tb = Module.DefineType($"Get{Interlocked.Increment(ref counter)}",
+                    TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract, typeof(object));
+                var mb = tb.DefineMethod("Get", MethodAttributes.Public | MethodAttributes.Static, typeof(TField), [typeof(TRow)]);
+                var il = mb.GetILGenerator();
+                il.Emit(OpCodes.Ldarga_S, (byte)0);
+                il.Emit(OpCodes.Ldfld, field);
+                il.Emit(OpCodes.Ret);
+                var type = tb.CreateType();
+                return type.GetMethod("Get")!.CreateDelegate<Func<TRow, TField>>();
+            }
+        });
+        return (Func<TRow, TField>)getter;
+    }
+
     private static Type Emit(Schema schema)
     {
         lock (Module)

@@ -89,6 +89,14 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
         where TAgg : struct, IAggregateFunction<T, TAcc, TResult> =>
         Build<TAcc, TResult, TResult, TAgg, ResultEmitter<TKey, TResult>>(name, () => aggregate, () => default);
 
+    /// <summary>
+    /// As <see cref="Aggregate{TAgg,TAcc,TResult}(TAgg,string)"/> (a struct function, calls not dispatched through the
+    /// interface), then turns each key's result into an output with the key and window.
+    /// </summary>
+    public DataStream<TOut> Aggregate<TAgg, TAcc, TResult, TOut>(TAgg aggregate, Func<TKey, TWindow, TResult, TOut> windowFunction, string name = "Window")
+        where TAgg : struct, IAggregateFunction<T, TAcc, TResult> =>
+        Build<TAcc, TResult, TOut, TAgg, FunctionEmitter<TKey, TWindow, TResult, TOut>>(name, () => aggregate, () => new(windowFunction));
+
     /// <summary>Combines the elements of each key's window pairwise, as Flink's <c>reduce</c>.</summary>
     public DataStream<T> Reduce(Func<T, T, T> reduce, string name = "Window") =>
         Build<Maybe<T>, T, T, ReduceAggregate<T>, ResultEmitter<TKey, T>>(name, () => new(reduce), () => default);

@@ -70,6 +70,46 @@ public sealed class SourceOutput<T>
         return taken;
     }
 
+    /// <summary>The split of each record added so far (readers that convert another reader's batch carry them over).</summary>
+    public ReadOnlySpan<int> SplitsSoFar => splits.AsSpan(0, Batch.Count);
+
+    /// <summary>
+    /// Makes room for <paramref name="count"/> (at most <see cref="Room"/>) records that the caller writes itself into
+    /// <paramref name="values"/> and <paramref name="timestamps"/> from the returned index on: for readers that
+    /// convert records a batch at a time (compiled loops). Their splits are taken from <paramref name="splitsOf"/>.
+    /// </summary>
+    public int Reserve(int count, ReadOnlySpan<int> splitsOf, out T[] values, out long[] timestamps)
+    {
+        var b = Batch;
+        int start = b.Count;
+        if (count > b.Capacity - start) throw new ArgumentException($"{count} records do not fit the {b.Capacity - start} free slots", nameof(count));
+        if (splitsOf.Length != count) throw new ArgumentException("one split per record", nameof(splitsOf));
+        splitsOf.CopyTo(splits.AsSpan(start, count));
+        b.Count = start + count;
+        values = b.Values;
+        timestamps = b.Timestamps;
+        return start;
+    }
+
+    /// <summary>
+    /// After <see cref="Reserve"/>: the caller wrote only <paramref name="kept"/> records from <paramref name="start"/>
+    /// on, the j-th taken from reserved slot <paramref name="start"/> + <c>selected[j]</c> (increasing): keeps those
+    /// records' splits and drops the rest of the reservation.
+    /// </summary>
+    public void Compact(int start, int kept, ReadOnlySpan<int> selected)
+    {
+        for (int j = 0; j < kept; j++) splits[start + j] = splits[start + selected[j]];
+        Batch.Count = start + kept;
+    }
+
+    /// <summary>Takes the records added so far and starts a new batch (read their splits first from <see cref="SplitsSoFar"/>).</summary>
+    public Batch<T> TakeBatch()
+    {
+        var taken = Batch;
+        Batch = BatchPool<T>.Rent();
+        return taken;
+    }
+
     /// <summary>Adds a record read from split <paramref name="split"/> with its source timestamp (or none).</summary>
     public void Add(T value, long timestamp = EventTime.None, int split = 0)
     {

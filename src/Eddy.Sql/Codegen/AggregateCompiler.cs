@@ -6,15 +6,20 @@ using LinqExpr = System.Linq.Expressions.Expression;
 
 namespace Eddy.Sql.Codegen;
 
-/// <summary>SQL aggregates as one incremental function over a generated accumulator struct (one field or two per call).</summary>
-public sealed class CompiledAggregate<TIn, TAcc>(Func<TAcc> create, Func<TIn, TAcc, TAcc> add, Func<TAcc, TAcc, TAcc> merge)
+/// <summary>
+/// SQL aggregates as one incremental function over a generated accumulator struct (one field or two per call). A
+/// struct, so that the window operators (generic over the function type) are compiled for it: no interface dispatch,
+/// no shared generic code, one compiled delegate call per record. A new accumulator is all zeros/NULLs.
+/// </summary>
+public readonly struct CompiledAggregate<TIn, TAcc>(Func<TIn, TAcc, TAcc> add, Lazy<Func<TAcc, TAcc, TAcc>> merge)
     : IAggregateFunction<TIn, TAcc, TAcc>
 {
-    public TAcc CreateAccumulator() => create();
+    public TAcc CreateAccumulator() => default!;
 
     public TAcc Add(TIn value, TAcc accumulator) => add(value, accumulator);
 
-    public TAcc Merge(TAcc a, TAcc b) => merge(a, b);
+    // Compiled on first use: tumbling windows never merge accumulators, so their jobs skip its compilation.
+    public TAcc Merge(TAcc a, TAcc b) => merge.Value(a, b);
 
     public TAcc GetResult(TAcc accumulator) => accumulator;
 }
@@ -86,6 +91,13 @@ public sealed class AggregateCompiler
 
     public Type AccumulatorType { get; }
 
+    /// <summary>
+    /// True for a lone COUNT(*) (no FILTER): the commonest windowed aggregate. Its accumulator can then be a plain
+    /// <c>long</c> counted by the runtime's <see cref="CountAggregate{T}"/> struct, which the window operators inline
+    /// (no delegate call per record). <see cref="Result"/> accepts such a <c>long</c> accumulator.
+    /// </summary>
+    public bool IsCountStarOnly => calls.Count == 1 && calls[0].Kind == AggregateKind.CountStar && calls[0].Filter is null && !calls[0].Distinct;
+
     private int Field(Type t)
     {
         fields.Add(t);
@@ -105,8 +117,7 @@ public sealed class AggregateCompiler
 
     public CompiledAggregate<TIn, TAcc> Compile<TIn, TAcc>()
     {
-        var create = LinqExpr.Lambda<Func<TAcc>>(LinqExpr.Default(typeof(TAcc))).Compile();
-        return new CompiledAggregate<TIn, TAcc>(create, CompileAdd<TIn, TAcc>(), CompileMerge<TAcc>());
+        return new CompiledAggregate<TIn, TAcc>(CompileAdd<TIn, TAcc>(), new Lazy<Func<TAcc, TAcc, TAcc>>(CompileMerge<TAcc>));
     }
 
     private Func<TIn, TAcc, TAcc> CompileAdd<TIn, TAcc>()
@@ -289,6 +300,7 @@ public sealed class AggregateCompiler
         var call = calls[k];
         var (vf, extra) = layout[k];
         var resultType = ExpressionCompiler.ValueType(call.Type);
+        if (acc.Type == typeof(long) && IsCountStarOnly) return LinqExpr.Convert(acc, resultType);
         var f = F(acc, vf);
         if (call.User is { } user)
         {

@@ -8,6 +8,16 @@ namespace Eddy.Sql.Codegen;
 /// <summary>Evaluates a projection (and optional filter) of one input row into an output row; false: filtered out.</summary>
 public delegate bool RowFunction<TIn, TOut>(ref TIn input, out TOut output, long now);
 
+/// <summary>Filter and projection of <paramref name="count"/> input rows into <paramref name="output"/>, compacted; returns the rows kept.</summary>
+public delegate int BatchFunction<TIn, TOut>(TIn[] input, int count, TOut[] output, int[] selected, long now);
+
+/// <summary>
+/// Converts <paramref name="count"/> input rows (with their source timestamps) into <paramref name="output"/> from
+/// <paramref name="start"/> on, with their event times; may drop rows (a fused filter): returns how many it wrote,
+/// and the input index of each in <paramref name="selected"/>.
+/// </summary>
+public delegate int ConvertBatch<TIn, TOut>(TIn[] input, long[] inTimestamps, int count, TOut[] output, long[] timestamps, int start, long now, int[] selected);
+
 /// <summary>
 /// Compiles bound expressions into .NET delegates through LINQ expression trees: one delegate per query operator,
 /// reading and writing row-struct fields directly. Inside, every SQL value is its CLR type made nullable
@@ -33,16 +43,208 @@ public static class ExpressionCompiler
         var returnLabel = LinqExpr.Label(typeof(bool));
         if (filter is not null)
         {
-            var test = IsTrue(Compile(filter, ctx));
+            var test = IsTrue(CompileRaw(filter, ctx));
             body.Add(LinqExpr.IfThen(LinqExpr.Not(test), LinqExpr.Return(returnLabel, LinqExpr.Constant(false))));
         }
         for (int i = 0; i < projections.Count; i++)
         {
             var field = RowTypes.FieldOf(typeof(TOut), i);
-            body.Add(LinqExpr.Assign(LinqExpr.Field(output, field), ToField(Compile(projections[i], ctx), field.FieldType, outputSchema[i].Name)));
+            body.Add(LinqExpr.Assign(LinqExpr.Field(output, field), ToField(CompileRaw(projections[i], ctx), field.FieldType, outputSchema[i].Name)));
         }
         body.Add(LinqExpr.Label(returnLabel, LinqExpr.Constant(true)));
         return LinqExpr.Lambda<RowFunction<TIn, TOut>>(LinqExpr.Block(body), input, output, now).Compile();
+    }
+
+    /// <summary>
+    /// Compiles <c>SELECT projections FROM input WHERE filter</c> over a whole batch: one loop whose body is the
+    /// filter and the projections inlined, reading <c>input[i]</c> and writing the kept rows compacted to
+    /// <c>output[kept]</c>, with <c>selected[kept] = i</c> (so the caller can carry timestamps and row kinds).
+    /// One delegate call per batch instead of one per record. Returns the number of rows kept.
+    /// </summary>
+    public static BatchFunction<TIn, TOut> CompileBatchFunction<TIn, TOut>(
+        IReadOnlyList<BoundExpr> projections, BoundExpr? filter, Schema outputSchema)
+    {
+        var input = LinqExpr.Parameter(typeof(TIn[]), "input");
+        var count = LinqExpr.Parameter(typeof(int), "count");
+        var output = LinqExpr.Parameter(typeof(TOut[]), "output");
+        var selected = LinqExpr.Parameter(typeof(int[]), "selected");
+        var now = LinqExpr.Parameter(typeof(long), "now");
+        var i = LinqExpr.Variable(typeof(int), "i");
+        var kept = LinqExpr.Variable(typeof(int), "kept");
+        // Array element accesses compile to ldelema when a field is read or written: no struct copies.
+        var row = LinqExpr.ArrayAccess(input, i);
+        var target = LinqExpr.ArrayAccess(output, kept);
+        var ctx = new Context(row, now);
+        var next = LinqExpr.Label("next");
+        var done = LinqExpr.Label("done");
+        var body = new List<LinqExpr>();
+        if (filter is not null) body.Add(LinqExpr.IfThen(LinqExpr.Not(IsTrue(CompileRaw(filter, ctx))), LinqExpr.Continue(next)));
+        // Every field of the output struct is a projection, so the slot needs no clearing first.
+        for (int c = 0; c < projections.Count; c++)
+        {
+            var field = RowTypes.FieldOf(typeof(TOut), c);
+            body.Add(LinqExpr.Assign(LinqExpr.Field(target, field), ToField(CompileRaw(projections[c], ctx), field.FieldType, outputSchema[c].Name)));
+        }
+        body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(selected, kept), i));
+        body.Add(LinqExpr.PreIncrementAssign(kept));
+        var loop = LinqExpr.Block(
+            LinqExpr.Assign(i, LinqExpr.Constant(0)),
+            LinqExpr.Assign(kept, LinqExpr.Constant(0)),
+            LinqExpr.Loop(
+                LinqExpr.Block(
+                    LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
+                    LinqExpr.Block(body),
+                    LinqExpr.Label(next),
+                    LinqExpr.PreIncrementAssign(i)),
+                done),
+            kept);
+        return LinqExpr.Lambda<BatchFunction<TIn, TOut>>(LinqExpr.Block([i, kept], loop), input, count, output, selected, now).Compile();
+    }
+
+    /// <summary>
+    /// Compiles a scan's per-batch conversion: for each <c>input[i]</c> (first turned by <paramref name="decode"/>
+    /// into the struct the projections read, for generic rows), the scan's projections (computed columns), the event
+    /// time from column <paramref name="rowtime"/> (a NULL rowtime fails naming <paramref name="rowtimeName"/>;
+    /// without one the source timestamp is kept), then, when <paramref name="calc"/> is given, the filter and
+    /// projections of the query right above the scan, on the scan row held in a local. Kept rows are written
+    /// compacted from <c>output[start]</c>, their event times to <c>timestamps</c>, their input index to
+    /// <c>selected</c>. The conversion, computed columns, event time and a following Calc cost one inlined loop body
+    /// per record and no intermediate batch. <paramref name="readers"/>: see <c>needed</c> below.
+    /// </summary>
+    public static ConvertBatch<TIn, TOut> CompileConvertBatch<TIn, TDecoded, TScan, TOut>(
+        IReadOnlyList<BoundExpr>? projections, Schema scanSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
+        Func<LinqExpr, string, LinqExpr> toEventTime,
+        (IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Schema)? calc = null, IReadOnlyList<BoundExpr>? readers = null,
+        BoundExpr? rowtimeOverInput = null)
+    {
+        var input = LinqExpr.Parameter(typeof(TIn[]), "input");
+        var inTimestamps = LinqExpr.Parameter(typeof(long[]), "inTimestamps");
+        var count = LinqExpr.Parameter(typeof(int), "count");
+        var output = LinqExpr.Parameter(typeof(TOut[]), "output");
+        var timestamps = LinqExpr.Parameter(typeof(long[]), "timestamps");
+        var start = LinqExpr.Parameter(typeof(int), "start");
+        var now = LinqExpr.Parameter(typeof(long), "now");
+        var selected = LinqExpr.Parameter(typeof(int[]), "selected");
+        var i = LinqExpr.Variable(typeof(int), "i");
+        var kept = LinqExpr.Variable(typeof(int), "kept");
+        var o = LinqExpr.Variable(typeof(int), "o");
+        var variables = new List<ParameterExpression> { i, kept, o };
+        LinqExpr row = LinqExpr.ArrayAccess(input, i);
+        var body = new List<LinqExpr> { LinqExpr.Assign(o, LinqExpr.Add(start, kept)) };
+        if (decode is not null)
+        {
+            var decoded = LinqExpr.Variable(typeof(TDecoded), "decoded");
+            variables.Add(decoded);
+            body.Add(LinqExpr.Assign(decoded, LinqExpr.Invoke(LinqExpr.Constant(decode), row)));
+            row = decoded;
+        }
+        // The scan row: straight into the output slot, or (with a Calc above) into a local the Calc reads.
+        LinqExpr scanRow;
+        if (calc is null)
+        {
+            scanRow = LinqExpr.ArrayAccess(output, o);
+        }
+        else
+        {
+            var local = LinqExpr.Variable(typeof(TScan), "scanRow");
+            variables.Add(local);
+            scanRow = local;
+        }
+        // TO_TIMESTAMP_LTZ(epoch_ms, 3) of a NOT NULL column as rowtime: the event time is the column itself.
+        var rowCtx = new Context(row, now);
+        // With a Calc and readers, the readers read the Calc's output: the Calc computes only what they read.
+        bool[]? calcNeeded = calc is { } cr && readers is not null ? ReferencedColumns(cr.Projections.Count, readers, null) : null;
+        // (rowtimeOverInput: the rowtime's expression over the input row, when the scan row does not hold it.)
+        var rowtimeExpr = rowtimeOverInput ?? (rowtime is { } rti && projections is not null ? projections[rti] : null);
+        LinqExpr? directTime = rowtimeExpr is Call { Method.Name: nameof(Functions.SqlFunctions.ToTimestampLtz), Args: [var epoch, Literal { Value: 3 }] }
+            && TryPlain(epoch, rowCtx) is { } plainEpoch && plainEpoch.Type == typeof(long) ? plainEpoch : null;
+        if (directTime is null && rowtimeOverInput is not null) directTime = toEventTime(CompileRaw(rowtimeOverInput, rowCtx), rowtimeName);
+        if (projections is null)
+        {
+            body.Add(LinqExpr.Assign(scanRow, row));
+        }
+        else
+        {
+            // With a Calc fused above, the scan row is a local: only the columns the Calc reads (and the rowtime, unless
+            // read directly above) are computed.
+            // Without a Calc, <paramref name="readers"/> (when given) are all the expressions the scan's only consumer
+            // reads: the other columns stay at their default.
+            bool[]? needed = calc is { } cq ? ReferencedColumns(projections.Count, cq.Projections.Where((_, c) => calcNeeded?[c] ?? true).ToList(), cq.Filter)
+                : readers is not null ? ReferencedColumns(projections.Count, readers, null) : null;
+            if (needed is not null && rowtime is { } rtn && directTime is null) needed[rtn] = true;
+            for (int c = 0; c < projections.Count; c++)
+            {
+                if (needed is not null && !needed[c]) continue;
+                var field = RowTypes.FieldOf(typeof(TScan), c);
+                body.Add(LinqExpr.Assign(LinqExpr.Field(scanRow, field), ToField(CompileRaw(projections[c], rowCtx), field.FieldType, scanSchema[c].Name)));
+            }
+        }
+        // Event time before the filter: a NULL rowtime fails even on a row the query drops, as without the fusion.
+        var ts = LinqExpr.Variable(typeof(long), "ts");
+        variables.Add(ts);
+        body.Add(LinqExpr.Assign(ts, directTime ?? (rowtime is { } rt
+            ? toEventTime(LinqExpr.Field(scanRow, RowTypes.FieldOf(typeof(TScan), rt)), rowtimeName)
+            : LinqExpr.ArrayIndex(inTimestamps, i))));
+        var next = LinqExpr.Label("next");
+        if (calc is { } q)
+        {
+            var ctx = new Context(scanRow, now);
+            if (q.Filter is not null) body.Add(LinqExpr.IfThen(LinqExpr.Not(IsTrue(CompileRaw(q.Filter, ctx))), LinqExpr.Continue(next)));
+            var target = LinqExpr.ArrayAccess(output, o);
+            for (int c = 0; c < q.Projections.Count; c++)
+            {
+                if (calcNeeded is not null && !calcNeeded[c]) continue;
+                var field = RowTypes.FieldOf(typeof(TOut), c);
+                body.Add(LinqExpr.Assign(LinqExpr.Field(target, field), ToField(CompileRaw(q.Projections[c], ctx), field.FieldType, q.Schema[c].Name)));
+            }
+        }
+        body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(timestamps, o), ts));
+        body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(selected, kept), i));
+        body.Add(LinqExpr.PreIncrementAssign(kept));
+        var done = LinqExpr.Label("done");
+        var loop = LinqExpr.Block(variables,
+            LinqExpr.Assign(i, LinqExpr.Constant(0)),
+            LinqExpr.Assign(kept, LinqExpr.Constant(0)),
+            LinqExpr.Loop(
+                LinqExpr.Block(
+                    LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
+                    LinqExpr.Block(body),
+                    LinqExpr.Label(next),
+                    LinqExpr.PreIncrementAssign(i)),
+                done),
+            kept);
+        return LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, inTimestamps, count, output, timestamps, start, now, selected).Compile();
+    }
+
+    /// <summary>Which input columns the expressions read; all of them when some expression kind is not known here.</summary>
+    public static bool[] ReferencedColumns(int columns, IReadOnlyList<BoundExpr> expressions, BoundExpr? filter)
+    {
+        var used = new bool[columns];
+        bool known = true;
+        void Visit(BoundExpr e)
+        {
+            switch (e)
+            {
+                case InputRef r: used[r.Index] = true; break;
+                case Literal or CurrentTime or IntervalExpr: break;
+                case Binary b: Visit(b.Left); Visit(b.Right); break;
+                case Unary u: Visit(u.Operand); break;
+                case Cast c: Visit(c.Operand); break;
+                case CaseWhen cw:
+                    foreach (var (w, t) in cw.Branches) { Visit(w); Visit(t); }
+                    if (cw.Else is not null) Visit(cw.Else);
+                    break;
+                case Call c: foreach (var a in c.Args) Visit(a); break;
+                case UserCall c: foreach (var a in c.Args) Visit(a); break;
+                case InList l: Visit(l.Value); foreach (var a in l.Items) Visit(a); break;
+                case Coalesce co: foreach (var a in co.Args) Visit(a); break;
+                default: known = false; break;
+            }
+        }
+        foreach (var e in expressions) Visit(e);
+        if (filter is not null) Visit(filter);
+        if (!known) Array.Fill(used, true);
+        return used;
     }
 
     /// <summary>Compiles one expression as a function of a row (keys, timestamps, aggregate arguments).</summary>
@@ -73,9 +275,144 @@ public static class ExpressionCompiler
 
     public static LinqExpr Compile(BoundExpr e, LinqExpr row) => Compile(e, new Context(row, LinqExpr.Constant(0L)));
 
+    /// <summary>
+    /// Compiles <paramref name="e"/> as a plain CLR value (<c>int</c>, <c>bool</c>) when it can never be NULL, else in
+    /// its nullable representation: callers that convert to a field or key type anyway skip the
+    /// <see cref="Nullable{T}"/> round trip.
+    /// </summary>
+    public static LinqExpr CompileRaw(BoundExpr e, LinqExpr row)
+    {
+        var ctx = new Context(row, LinqExpr.Constant(0L));
+        return TryPlain(e, ctx) ?? Compile(e, ctx);
+    }
+
+    /// <summary>Compiles <paramref name="e"/> over <paramref name="row"/> as a value of a field of type <paramref name="fieldType"/> (failing on NULL into NOT NULL).</summary>
+    public static LinqExpr CompileField(BoundExpr e, LinqExpr row, Type fieldType, string column) =>
+        ToField(CompileRaw(e, row), fieldType, column);
+
+    private static LinqExpr CompileRaw(BoundExpr e, Context ctx) => TryPlain(e, ctx) ?? Compile(e, ctx);
+
+    /// <summary>Value types whose operators LINQ compiles to IL instructions (or a known static operator).</summary>
+    private static bool IsPlainScalar(Type t) =>
+        t.IsPrimitive || t == typeof(decimal) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(TimeSpan);
+
+    /// <summary>
+    /// The NOT NULL fast path: a subtree over NOT NULL columns and non-NULL literals compiles to plain CLR values
+    /// (comparisons give <c>bool</c>, AND/OR short-circuit on <c>bool</c>), so that no <see cref="Nullable{T}"/> is
+    /// built or tested per record. Null when any part may be NULL or is not covered; the nullable path then keeps
+    /// SQL's three-valued semantics exactly.
+    /// </summary>
+    private static LinqExpr? TryPlain(BoundExpr e, Context ctx)
+    {
+        switch (e)
+        {
+            case InputRef c:
+            {
+                var field = LinqExpr.Field(ctx.Row, RowTypes.FieldOf(ctx.Row.Type, c.Index));
+                var clr = e.Type.ClrType;
+                if (!field.Type.IsValueType || Nullable.GetUnderlyingType(field.Type) is not null || !IsPlainScalar(clr)) return null;
+                return field.Type == clr ? field : LinqExpr.Convert(field, clr);
+            }
+            case Literal l:
+            {
+                var clr = e.Type.ClrType;
+                if (l.Value is null || !IsPlainScalar(clr)) return null;
+                return LinqExpr.Constant(ConvertLiteral(l.Value, clr), clr);
+            }
+            case Binary b:
+            {
+                if (!IsPlainScalar(e.Type.ClrType)) return null;
+                if (TryPlain(b.Left, ctx) is not { } l || TryPlain(b.Right, ctx) is not { } r) return null;
+                switch (b.Op)
+                {
+                    case BinaryOp.And or BinaryOp.Or:
+                        if (l.Type != typeof(bool) || r.Type != typeof(bool)) return null;
+                        return b.Op == BinaryOp.And ? LinqExpr.AndAlso(l, r) : LinqExpr.OrElse(l, r);
+                    case BinaryOp.Add or BinaryOp.Subtract or BinaryOp.Multiply or BinaryOp.Divide or BinaryOp.Modulo:
+                    {
+                        // Only numeric arithmetic: date/interval arithmetic keeps its nullable path (its operators differ).
+                        var t = e.Type.ClrType;
+                        if (!e.Type.IsNumeric || !b.Left.Type.IsNumeric || !b.Right.Type.IsNumeric) return null;
+                        l = l.Type == t ? l : LinqExpr.Convert(l, t);
+                        r = r.Type == t ? r : LinqExpr.Convert(r, t);
+                        return b.Op switch
+                        {
+                            BinaryOp.Add => LinqExpr.Add(l, r),
+                            BinaryOp.Subtract => LinqExpr.Subtract(l, r),
+                            BinaryOp.Multiply => LinqExpr.Multiply(l, r),
+                            BinaryOp.Divide => LinqExpr.Divide(l, r),
+                            _ => LinqExpr.Modulo(l, r),
+                        };
+                    }
+                    case BinaryOp.Equal or BinaryOp.NotEqual or BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual:
+                    {
+                        // Same operand conversion as the nullable path: the right side takes the left side's type.
+                        if (l.Type != r.Type)
+                        {
+                            if (!(b.Left.Type.IsNumeric && b.Right.Type.IsNumeric)) return null;
+                            r = LinqExpr.Convert(r, l.Type);
+                        }
+                        if (l.Type == typeof(bool) && b.Op is not (BinaryOp.Equal or BinaryOp.NotEqual)) return null;
+                        return b.Op switch
+                        {
+                            BinaryOp.Equal => LinqExpr.Equal(l, r),
+                            BinaryOp.NotEqual => LinqExpr.NotEqual(l, r),
+                            BinaryOp.Less => LinqExpr.LessThan(l, r),
+                            BinaryOp.LessOrEqual => LinqExpr.LessThanOrEqual(l, r),
+                            BinaryOp.Greater => LinqExpr.GreaterThan(l, r),
+                            _ => LinqExpr.GreaterThanOrEqual(l, r),
+                        };
+                    }
+                    default:
+                        return null;
+                }
+            }
+            case Unary u:
+            {
+                switch (u.Op)
+                {
+                    case UnaryOp.Not when TryPlain(u.Operand, ctx) is { } v && v.Type == typeof(bool):
+                        return LinqExpr.Not(v);
+                    case UnaryOp.Negate when u.Operand.Type.IsNumeric && TryPlain(u.Operand, ctx) is { } v:
+                        return v.Type == e.Type.ClrType ? LinqExpr.Negate(v) : null;
+                    case UnaryOp.IsNull or UnaryOp.IsNotNull when TryPlain(u.Operand, ctx) is not null:
+                        return LinqExpr.Constant(u.Op == UnaryOp.IsNotNull);
+                    default:
+                        return null;
+                }
+            }
+            case Call call when call.Method.DeclaringType == typeof(Functions.SqlFunctions):
+            {
+                // A NOT NULL variant of the function, when one exists and every argument is plain.
+                var parameters = call.Method.GetParameters();
+                if (parameters.Length != call.Args.Count) return null;
+                var plainTypes = parameters.Select(p => Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType).ToArray();
+                var method = typeof(Functions.PlainFunctions).GetMethod(call.Method.Name, plainTypes);
+                if (method is null || !IsPlainScalar(method.ReturnType)) return null;
+                var args = new LinqExpr[plainTypes.Length];
+                for (int i = 0; i < args.Length; i++)
+                {
+                    if (TryPlain(call.Args[i], ctx) is not { } a) return null;
+                    if (a.Type != plainTypes[i] && !(a.Type.IsPrimitive && plainTypes[i].IsPrimitive)) return null;
+                    args[i] = a.Type == plainTypes[i] ? a : LinqExpr.Convert(a, plainTypes[i]);
+                }
+                LinqExpr result = LinqExpr.Call(method, args);
+                return result.Type == e.Type.ClrType ? result : null;
+            }
+            case Cast c when !c.Try && c.Operand.Type.IsNumeric && c.Type.IsNumeric && IsPlainScalar(c.Type.ClrType):
+            {
+                if (TryPlain(c.Operand, ctx) is not { } v) return null;
+                return v.Type == c.Type.ClrType ? v : LinqExpr.Convert(v, c.Type.ClrType);
+            }
+            default:
+                return null;
+        }
+    }
+
     private static LinqExpr Compile(BoundExpr e, Context ctx)
     {
         var type = ValueType(e.Type);
+        if (TryPlain(e, ctx) is { } plain) return plain.Type == type ? plain : LinqExpr.Convert(plain, type);
         switch (e)
         {
             case InputRef c:

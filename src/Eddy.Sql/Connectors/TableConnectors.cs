@@ -216,11 +216,20 @@ internal sealed class WebTrafficConnector : ITableConnector
         public override bool IsBounded => inner.IsBounded;
 
         public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
-            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, (row, _) =>
+            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, Pick).CreateReader(context);
+
+        private int Pick(Row[] input, long[] inTimestamps, int count, Row[] output, long[] timestamps, int start, long now, int[] selected)
+        {
+            for (int r = 0; r < count; r++)
             {
+                var row = input[r];
                 var fields = new object?[positions.Length];
                 for (int i = 0; i < positions.Length; i++) fields[i] = row[positions[i]];
-                return new Row(row.Kind, fields);
-            }).CreateReader(context);
+                output[start + r] = new Row(row.Kind, fields);
+                timestamps[start + r] = inTimestamps[r];
+                selected[r] = r;
+            }
+            return count;
+        }
     }
 }

@@ -346,3 +346,28 @@ public static class SqlFunctions
 
     public static int? Cardinality(object?[]? array) => array?.Length;
 }
+
+/// <summary>
+/// NOT NULL variants of <see cref="SqlFunctions"/>: same names, plain parameter and result types. The expression
+/// compiler calls one instead of the nullable function when every argument is known not to be NULL (columns
+/// declared NOT NULL, literals), so that no <see cref="Nullable{T}"/> is built or tested per record. They are not
+/// visible to the binder, which resolves functions on <see cref="SqlFunctions"/> only.
+/// </summary>
+public static class PlainFunctions
+{
+    /// <summary>TO_TIMESTAMP_LTZ(epoch, precision) of a NOT NULL epoch: never NULL. Inlined into compiled loops,
+    /// where the precision is a constant and the switch folds away.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static DateTimeOffset ToTimestampLtz(long epoch, int precision) => precision switch
+    {
+        3 => DateTimeOffset.FromUnixTimeMilliseconds(epoch),
+        0 => DateTimeOffset.FromUnixTimeSeconds(epoch),
+        _ => BadPrecision(precision),
+    };
+
+    // Kept out of line so that the inlined body stays small.
+    private static DateTimeOffset BadPrecision(int precision) =>
+        throw new ArgumentException($"TO_TIMESTAMP_LTZ precision must be 0 or 3, got {precision}");
+
+    public static DateTimeOffset ToTimestampLtz(double epoch, int precision) => ToTimestampLtz((long)epoch, precision);
+}

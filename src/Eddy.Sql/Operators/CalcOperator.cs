@@ -4,26 +4,40 @@ using Eddy.Sql.Codegen;
 namespace Eddy.Sql.Operators;
 
 /// <summary>
-/// Projection and filter of a SQL query in one pass: a compiled <see cref="RowFunction{TIn,TOut}"/> per record,
-/// writing straight into the output batch. Row kinds and timestamps follow their records.
+/// Projection and filter of a SQL query in one pass: a compiled <see cref="BatchFunction{TIn,TOut}"/> per batch
+/// (one loop with the filter and projections inlined, writing straight into the output batch). Row kinds and
+/// timestamps follow their records.
 /// </summary>
-public sealed class CalcOperator<TIn, TOut>(RowFunction<TIn, TOut> function, Func<TOut, long>? rowtime = null)
+public sealed class CalcOperator<TIn, TOut>(BatchFunction<TIn, TOut> function, Func<TOut, long>? rowtime = null)
     : StreamOperator<TIn, TOut>
 {
+    // Which input row each kept output row came from (the batch function fills it).
+    private readonly int[] selected = new int[Batch<TIn>.DefaultCapacity];
+
     public override void OnBatch(Batch<TIn> batch)
     {
         var output = BatchPool<TOut>.Rent();
-        var values = batch.Values;
-        var outValues = output.Values;
-        long now = Context.ProcessingTimers.Now;
-        int kept = 0;
-        for (int i = 0; i < batch.Count; i++)
+        int count = batch.Count;
+        var sel = count <= selected.Length ? selected : new int[count];
+        int kept = function(batch.Values, count, output.Values, sel, Context.ProcessingTimers.Now);
+        var outTs = output.Timestamps;
+        if (rowtime is not null)
         {
-            if (!function(ref values[i], out outValues[kept], now)) continue;
-            output.Timestamps[kept] = rowtime is null ? batch.Timestamps[i] : rowtime(outValues[kept]);
-            if (batch.HasKinds) output.SetKind(kept, batch.KindAt(i));
-            kept++;
+            var outValues = output.Values;
+            for (int j = 0; j < kept; j++) outTs[j] = rowtime(outValues[j]);
         }
+        else if (kept == count)
+        {
+            // Nothing filtered out: row j came from row j.
+            Array.Copy(batch.Timestamps, outTs, count);
+        }
+        else
+        {
+            var ts = batch.Timestamps;
+            for (int j = 0; j < kept; j++) outTs[j] = ts[sel[j]];
+        }
+        if (batch.HasKinds)
+            for (int j = 0; j < kept; j++) output.SetKind(j, batch.KindAt(sel[j]));
         output.Count = kept;
         BatchPool<TIn>.Return(batch);
         if (kept == 0)

@@ -1,36 +1,47 @@
 using Eddy.Runtime;
+using Eddy.Sql.Codegen;
 using Eddy.Windows;
 
 namespace Eddy.Sql.Operators;
 
 /// <summary>
 /// A connector's source seen as a source of row structs: each batch (of generic rows, or of the connector's own
-/// structs) is converted in the reader, so that split ids (per-partition watermarks) and source timestamps pass
-/// through unchanged and event time can be read from computed columns at the source.
+/// structs) is converted in the reader by one compiled loop (<see cref="ConvertBatch{TIn,TOut}"/>), so that split
+/// ids (per-partition watermarks) and source timestamps pass through and event time can be computed from computed
+/// columns at the source, in the same loop (as can a filter and projection right above the scan).
 /// </summary>
-public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Func<TIn, long, T> convert) : Source<T>
+public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, ConvertBatch<TIn, T> convert) : Source<T>
 {
     public override bool IsBounded => inner.IsBounded;
 
     public override SourceReader<T> CreateReader(SourceReaderContext context) =>
         new Reader(inner.CreateReader(context), convert, context.Clock);
 
-    private sealed class Reader(SourceReader<TIn> reader, Func<TIn, long, T> convert, TimeProvider clock) : SourceReader<T>
+    private sealed class Reader(SourceReader<TIn> reader, ConvertBatch<TIn, T> convert, TimeProvider clock) : SourceReader<T>
     {
         private readonly SourceOutput<TIn> buffer = new();
-        private readonly List<int> splits = [];
+        private int[] selected = new int[Batch<TIn>.DefaultCapacity];
 
         public override int SplitCount => reader.SplitCount;
 
         public override SourceStatus Read(SourceOutput<T> output)
         {
+            // Read no more than the output has room for, so that the whole buffer converts in one go.
+            if (output.Room < buffer.Room + buffer.Count) return SourceStatus.MoreAvailable;
             var status = reader.Read(buffer);
-            var batch = buffer.DrainBatch(splits);
-            long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            for (int i = 0; i < batch.Count; i++) output.Add(convert(batch.Values[i], now), batch.Timestamps[i], splits[i]);
+            int n = buffer.Count;
+            if (n > 0)
+            {
+                if (selected.Length < n) selected = new int[n];
+                int start = output.Reserve(n, buffer.SplitsSoFar, out var values, out var timestamps);
+                var batch = buffer.TakeBatch();
+                long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+                int kept = convert(batch.Values, batch.Timestamps, n, values, timestamps, start, now, selected);
+                if (kept < n) output.Compact(start, kept, selected);
+                BatchPool<TIn>.Return(batch);
+            }
             output.Bytes += buffer.Bytes;
             buffer.Bytes = 0;
-            BatchPool<TIn>.Return(batch);
             return status;
         }
 

@@ -39,24 +39,41 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     private object Translate(LogicalPlan plan)
     {
         var rowType = RowTypes.For(plan.Schema);
+        // A Calc over a Calc runs as one (and may then fuse with a scan or aggregation below).
+        if (plan is CalcPlan outer && CalcMerge.TryMerge(outer) is { } merged) return Translate(merged);
         switch (plan)
         {
+            case CalcPlan { Input: ScanPlan fusedScan } fusedCalc when scanUses.GetValueOrDefault(fusedScan.Table) == 1:
+                // The only reader of this table: the scan's loop evaluates the Calc (no batch of scan rows in between).
+                return Invoke(nameof(TranslateScan), [RowTypes.For(fusedScan.Decoded), RowTypes.For(fusedScan.Schema), rowType], fusedScan, fusedCalc, null, false);
             case ScanPlan scan:
                 if (!scans.TryGetValue(scan.Table, out var stream))
                 {
-                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType], scan);
+                    stream = Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), rowType, rowType], scan, null, null, false);
                     scans[scan.Table] = stream;
                 }
                 return stream;
+            case CalcPlan { Filter: null, Input: AggregatePlan { Window: not null } windowAgg } calc:
+            {
+                // The projection over a window aggregation runs inside its result builder (see ResultBuilder).
+                var compiler = new AggregateCompiler(windowAgg.Aggregates);
+                var accType = compiler.IsCountStarOnly ? typeof(long) : compiler.AccumulatorType;
+                var input = TranslateAggregateInput(windowAgg, out var inputType);
+                return Invoke(nameof(TranslateWindowAggregate), [inputType, KeyType(windowAgg.Keys), accType, rowType],
+                    input, windowAgg, compiler, calc);
+            }
             case CalcPlan calc:
                 return Invoke(nameof(TranslateCalc), [RowTypes.For(calc.Input.Schema), rowType], Translate(calc.Input), calc);
             case AggregatePlan agg:
             {
-                var inputType = RowTypes.For(agg.Input.Schema);
+                var input = TranslateAggregateInput(agg, out var inputType);
                 var keyType = KeyType(agg.Keys);
                 var compiler = new AggregateCompiler(agg.Aggregates);
                 string method = agg.Window is null ? nameof(TranslateGroupAggregate) : nameof(TranslateWindowAggregate);
-                return Invoke(method, [inputType, keyType, compiler.AccumulatorType, rowType], Translate(agg.Input), agg, compiler);
+                // A windowed lone COUNT(*) counts into a plain long (see TranslateWindowAggregate).
+                var accType = agg.Window is not null && compiler.IsCountStarOnly ? typeof(long) : compiler.AccumulatorType;
+                object?[] args = agg.Window is null ? [input, agg, compiler] : [input, agg, compiler, null];
+                return Invoke(method, [inputType, keyType, accType, rowType], args);
             }
             case CorrelatePlan correlate:
             {
@@ -74,7 +91,37 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         }
     }
 
-    private object Invoke(string method, Type[] typeArguments, params object[] args)
+    /// <summary>
+    /// The input stream of an aggregation, and its row type. A window aggregation reading a scan that nothing else
+    /// reads (window time comes from the records' timestamps) has the scan compute only the columns it reads: when
+    /// those are physical columns, it reads the connector's rows as they are (same column indexes); over a Calc
+    /// (e.g. a window TVF's projection) fused with the scan, the Calc computes only those columns.
+    /// </summary>
+    private object TranslateAggregateInput(AggregatePlan agg, out Type inputType)
+    {
+        var aggInput = agg.Input;
+        while (aggInput is CalcPlan c && CalcMerge.TryMerge(c) is { } m) aggInput = m;
+        inputType = RowTypes.For(agg.Input.Schema);
+        if (agg.Window is not { } window) return Translate(aggInput);
+        if (aggInput is ScanPlan scan && scanUses.GetValueOrDefault(scan.Table) == 1 && window.TimeColumn == scan.RowtimeIndex)
+        {
+            var readers = AggregateReaders(agg);
+            var used = ExpressionCompiler.ReferencedColumns(scan.Schema.Count, readers, null);
+            bool narrow = used.Select((u, c) => !u || (c < scan.Decoded.Count && scan.Projections[c] is InputRef r && r.Index == c
+                && scan.Decoded[c].Type == scan.Schema[c].Type)).All(x => x);
+            if (narrow) inputType = RowTypes.For(scan.Decoded);
+            return Invoke(nameof(TranslateScan), [RowTypes.For(scan.Decoded), inputType, inputType], scan, null, readers, narrow);
+        }
+        if (aggInput is CalcPlan { Input: ScanPlan calcScan } calc && scanUses.GetValueOrDefault(calcScan.Table) == 1
+            && calc.Projections[window.TimeColumn] is InputRef { Index: var timeIndex } && timeIndex == calcScan.RowtimeIndex)
+        {
+            return Invoke(nameof(TranslateScan), [RowTypes.For(calcScan.Decoded), RowTypes.For(calcScan.Schema), inputType],
+                calcScan, calc, AggregateReaders(agg), false);
+        }
+        return Translate(aggInput);
+    }
+
+    private object Invoke(string method, Type[] typeArguments, params object?[] args)
     {
         var m = typeof(JobTranslator).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static)!.MakeGenericMethod(typeArguments);
         try
@@ -88,56 +135,94 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         }
     }
 
-    private DataStream<TRow> TranslateScan<TDecoded, TRow>(ScanPlan scan)
+    /// <summary>
+    /// Reads <paramref name="scan"/>'s table into rows of <typeparamref name="TScan"/>, or, with
+    /// <paramref name="calc"/> (the filter and projection right above a scan that nothing else reads), straight into
+    /// the Calc's rows <typeparamref name="TRow"/>: then the source's conversion loop evaluates the Calc too.
+    /// </summary>
+    private DataStream<TRow> TranslateScan<TDecoded, TScan, TRow>(ScanPlan scan, CalcPlan? calc, IReadOnlyList<BoundExpr>? readers, bool narrow)
     {
         var connector = TableConnectors.Find(scan.Table);
-        bool identity = typeof(TDecoded) == typeof(TRow) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
-        var project = identity ? null : ExpressionCompiler.CompileRowFunction<TDecoded, TRow>(scan.Projections, null, scan.Schema);
+        bool identity = typeof(TDecoded) == typeof(TScan) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
+        // Narrow: the only reader reads physical columns only, so it reads the decoded rows themselves; the rowtime
+        // (maybe computed) is evaluated over them for the records' timestamps.
+        var projections = identity || narrow ? null : scan.Projections;
+        var rowtimeOverInput = narrow && !identity && scan.RowtimeIndex is { } nrt ? scan.Projections[nrt] : null;
+        int? rowtime = scan.RowtimeIndex;
+        string rowtimeName = rowtime is { } rtc ? $"{scan.Table.Name}.{scan.Schema[rtc].Name}" : "";
+        (IReadOnlyList<BoundExpr>, BoundExpr?, Schema)? fusedCalc = calc is null ? null : (calc.Projections, calc.Filter, calc.Schema);
         Source<TRow> rows;
+        // Converting sources write event times in their loop; only a connector's own rows need an assigner.
+        bool converted = true;
         if (connector is ITypedTableConnector typed && typed.CreateTypedSource<TDecoded>(scan.Table, scan.Decoded, connectors) is { } direct)
         {
             // The connector makes row structs itself: no generic row, no boxing per record.
-            rows = project is null
-                ? (Source<TRow>)(object)direct
-                : new ConvertingSource<TDecoded, TRow>(direct, (decoded, now) =>
-                {
-                    project(ref decoded, out var result, now);
-                    return result;
-                });
+            if (projections is null && calc is null && rowtimeOverInput is null)
+            {
+                rows = (Source<TRow>)(object)direct;
+                converted = false;
+            }
+            else
+            {
+                var convert = ExpressionCompiler.CompileConvertBatch<TDecoded, TDecoded, TScan, TRow>(projections, scan.Schema, null, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers, rowtimeOverInput);
+                rows = new ConvertingSource<TDecoded, TRow>(direct, convert);
+            }
         }
         else
         {
             var source = connector.CreateSource(scan.Table, scan.Decoded, connectors);
             var fromRow = RowTypes.FromRow<TDecoded>(scan.Decoded);
-            Func<Row, long, TRow> convert;
-            if (project is null)
-            {
-                var same = (Func<Row, TRow>)(object)fromRow;
-                convert = (row, _) => same(row);
-            }
-            else
-            {
-                convert = (row, now) =>
-                {
-                    var decoded = fromRow(row);
-                    project(ref decoded, out var result, now);
-                    return result;
-                };
-            }
+            var convert = ExpressionCompiler.CompileConvertBatch<Row, TDecoded, TScan, TRow>(projections, scan.Schema, fromRow, rowtime, rowtimeName, EventTimeOf, fusedCalc, readers, rowtimeOverInput);
             rows = new ConvertingSource<Row, TRow>(source, convert);
         }
         var strategy = WatermarkStrategy<TRow>.NoWatermarks();
-        if (scan.RowtimeIndex is { } rt)
+        if (rowtime is { } rt)
         {
             // SQL's watermark is max(rowtime) - delay (no extra millisecond as in the DataStream API's bound).
             strategy = new WatermarkStrategy<TRow>
             {
                 Kind = WatermarkKind.BoundedOutOfOrderness,
                 OutOfOrdernessMs = scan.WatermarkDelayMs!.Value - 1,
-                TimestampAssigner = RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
+                TimestampAssigner = converted ? null : RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
             };
         }
         return env.FromSource(rows, strategy, $"Source: {scan.Table.Name}");
+    }
+
+    /// <summary>Every expression an aggregation evaluates over its input rows.</summary>
+    private static List<BoundExpr> AggregateReaders(AggregatePlan agg)
+    {
+        var readers = new List<BoundExpr>(agg.Keys);
+        foreach (var call in agg.Aggregates)
+        {
+            if (call.Argument is not null) readers.Add(call.Argument);
+            if (call.Filter is not null) readers.Add(call.Filter);
+        }
+        return readers;
+    }
+
+    /// <summary>How many times each table is scanned by the plans of this job (see <see cref="Prepare"/>).</summary>
+    private readonly Dictionary<TableDef, int> scanUses = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// Tells the translator every plan of the job before any is added, so that a scan read by only one query can
+    /// take that query's filter and projection into its conversion loop (a shared scan cannot).
+    /// </summary>
+    public void Prepare(IEnumerable<LogicalPlan> plans)
+    {
+        void Count(LogicalPlan plan)
+        {
+            if (plan is ScanPlan scan) scanUses[scan.Table] = scanUses.GetValueOrDefault(scan.Table) + 1;
+            foreach (var input in plan.Inputs) Count(input);
+        }
+        foreach (var plan in plans) Count(plan);
+    }
+
+    /// <summary>The epoch-ms event time of a rowtime value (of any of its representations), failing on NULL.</summary>
+    private static LinqExpr EventTimeOf(LinqExpr value, string column)
+    {
+        var method = typeof(JobTranslator).GetMethod(nameof(ToEventTime), BindingFlags.NonPublic | BindingFlags.Static, [value.Type, typeof(string)])!;
+        return LinqExpr.Call(method, value, LinqExpr.Constant(column));
     }
 
     /// <summary>Reads a rowtime field as epoch ms; a NULL rowtime fails the job with the column named, as Flink does.</summary>
@@ -145,9 +230,13 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     {
         var row = LinqExpr.Parameter(typeof(TRow), "row");
         var field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(TRow), column));
-        var method = typeof(JobTranslator).GetMethod(nameof(ToEventTime), BindingFlags.NonPublic | BindingFlags.Static, [field.Type, typeof(string)])!;
-        return LinqExpr.Lambda<Func<TRow, long>>(LinqExpr.Call(method, field, LinqExpr.Constant($"{table}.{name}")), row).Compile();
+        return LinqExpr.Lambda<Func<TRow, long>>(EventTimeOf(field, $"{table}.{name}"), row).Compile();
     }
+
+    // NOT NULL rowtimes: no test. (The column name is unused but keeps the overloads alike for EventTimeOf.)
+    private static long ToEventTime(DateTime value, string column) => EventTime.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static long ToEventTime(DateTimeOffset value, string column) => value.ToUnixTimeMilliseconds();
 
     private static long ToEventTime(DateTime? value, string column) =>
         value is { } v ? EventTime.FromDateTime(DateTime.SpecifyKind(v, DateTimeKind.Utc))
@@ -159,7 +248,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
 
     private DataStream<TOut> TranslateCalc<TIn, TOut>(DataStream<TIn> input, CalcPlan calc)
     {
-        var function = ExpressionCompiler.CompileRowFunction<TIn, TOut>(calc.Projections, calc.Filter, calc.Schema);
+        var function = ExpressionCompiler.CompileBatchFunction<TIn, TOut>(calc.Projections, calc.Filter, calc.Schema);
         return input.Transform("Calc", () => new CalcOperator<TIn, TOut>(function));
     }
 
@@ -169,6 +258,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
         return types.Length switch
         {
             0 => typeof(ValueTuple),
+            // One NOT NULL key hashes as its plain type, with no tuple around it (as a typed job's KeyBy(e => e.Key)).
+            1 when IsPlainKey(keys) => types[0],
             > 7 => throw new NotSupportedException("Eddy groups by at most 7 keys"),
             _ => Type.GetType($"System.ValueTuple`{types.Length}")!.MakeGenericType(types),
         };
@@ -177,35 +268,56 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     /// <summary>NOT NULL keys hash and compare as their plain CLR type; nullable ones as their nullable representation.</summary>
     private static Type KeyFieldType(BoundExpr key) => key.Type.Nullable ? ExpressionCompiler.ValueType(key.Type) : key.Type.ClrType;
 
+    /// <summary>A single NOT NULL key is its own key type (never null: dictionaries accept it).</summary>
+    private static bool IsPlainKey(IReadOnlyList<BoundExpr> keys) => keys.Count == 1 && !keys[0].Type.Nullable;
+
     private static Func<TIn, TKey> KeySelector<TIn, TKey>(IReadOnlyList<BoundExpr> keys)
     {
+        // A NOT NULL column as the key: an emitted field getter, which the operators' JIT can inline.
+        if (IsPlainKey(keys) && keys[0] is InputRef keyColumn && RowTypes.FieldOf(typeof(TIn), keyColumn.Index).FieldType == typeof(TKey))
+            return RowTypes.FieldGetter<TIn, TKey>(keyColumn.Index);
         var row = LinqExpr.Parameter(typeof(TIn), "row");
         LinqExpr body = keys.Count == 0
             ? LinqExpr.Default(typeof(TKey))
+            : IsPlainKey(keys) ? ExpressionCompiler.CompileRaw(keys[0], row) is var raw && raw.Type == typeof(TKey) ? raw : LinqExpr.Convert(raw, typeof(TKey))
             : LinqExpr.New(typeof(TKey).GetConstructors()[0], keys.Select(k =>
             {
-                var value = ExpressionCompiler.Compile(k, row);
+                var value = ExpressionCompiler.CompileRaw(k, row);
                 var type = KeyFieldType(k);
                 return value.Type == type ? value : LinqExpr.Convert(value, type);
             }));
         return LinqExpr.Lambda<Func<TIn, TKey>>(body, row).Compile();
     }
 
-    /// <summary>Builds the output row of an aggregation: keys, window columns (when windowed), aggregate results.</summary>
-    private static LambdaExpression ResultBuilder<TKey, TAcc, TOut>(AggregatePlan plan, AggregateCompiler compiler, bool windowed)
+    /// <summary>
+    /// Builds the output row of an aggregation: keys, window columns (when windowed), aggregate results. With
+    /// <paramref name="then"/> (a projection without filter right above the aggregation) the builder also applies its
+    /// projections, so that <typeparamref name="TOut"/> is the projection's row: one function per result instead of a
+    /// result row, a batch and another pass.
+    /// </summary>
+    private static LambdaExpression ResultBuilder<TKey, TAcc, TOut>(AggregatePlan plan, AggregateCompiler compiler, bool windowed, CalcPlan? then = null)
     {
         var key = LinqExpr.Parameter(typeof(TKey), "key");
         var window = LinqExpr.Parameter(typeof(TimeWindow), "window");
         var acc = LinqExpr.Parameter(typeof(TAcc), "acc");
-        var result = LinqExpr.Variable(typeof(TOut), "result");
-        var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(typeof(TOut))) };
+        var rowType = then is null ? typeof(TOut) : RowTypes.For(plan.Schema);
+        var result = LinqExpr.Variable(rowType, "result");
+        var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(rowType)) };
         int column = 0;
+        // With a projection above, only the columns it reads are computed (the others stay default in the local row).
+        var needed = then is null ? null : ExpressionCompiler.ReferencedColumns(plan.Schema.Count, then.Projections, null);
         void Set(LinqExpr value)
         {
-            var field = RowTypes.FieldOf(typeof(TOut), column++);
+            if (needed is not null && !needed[column])
+            {
+                column++;
+                return;
+            }
+            var field = RowTypes.FieldOf(rowType, column++);
             body.Add(LinqExpr.Assign(LinqExpr.Field(result, field), value.Type == field.FieldType ? value : LinqExpr.Convert(value, field.FieldType)));
         }
-        for (int k = 0; k < plan.Keys.Count; k++) Set(LinqExpr.Field(key, $"Item{k + 1}"));
+        if (IsPlainKey(plan.Keys)) Set(key);
+        else for (int k = 0; k < plan.Keys.Count; k++) Set(LinqExpr.Field(key, $"Item{k + 1}"));
         if (windowed)
         {
             var toDateTime = typeof(EventTime).GetMethod(nameof(EventTime.ToDateTime))!;
@@ -215,21 +327,38 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             void DateTimeFromMs(LinqExpr ms) => Set(LinqExpr.Call(typeof(JobTranslator).GetMethod(nameof(WallClock), BindingFlags.NonPublic | BindingFlags.Static)!, ms));
         }
         for (int a = 0; a < plan.Aggregates.Count; a++) Set(compiler.Result(a, acc));
-        body.Add(result);
-        var block = LinqExpr.Block([result], body);
+        var variables = new List<ParameterExpression> { result };
+        if (then is null)
+        {
+            body.Add(result);
+        }
+        else
+        {
+            var projected = LinqExpr.Variable(typeof(TOut), "projected");
+            variables.Add(projected);
+            body.Add(LinqExpr.Assign(projected, LinqExpr.Default(typeof(TOut))));
+            for (int c = 0; c < then.Projections.Count; c++)
+            {
+                var field = RowTypes.FieldOf(typeof(TOut), c);
+                body.Add(LinqExpr.Assign(LinqExpr.Field(projected, field),
+                    ExpressionCompiler.CompileField(then.Projections[c], result, field.FieldType, then.Schema[c].Name)));
+            }
+            body.Add(projected);
+        }
+        var block = LinqExpr.Block(variables, body);
         return windowed
             ? LinqExpr.Lambda<Func<TKey, TimeWindow, TAcc, TOut>>(block, key, window, acc)
             : LinqExpr.Lambda<Func<TKey, TAcc, TOut>>(block, key, acc);
     }
 
-    private static DateTime WallClock(long ms) => DateTime.SpecifyKind(EventTime.ToDateTime(ms), DateTimeKind.Unspecified);
+    // Straight from ticks: this runs three times per window result.
+    private static DateTime WallClock(long ms) => new(DateTime.UnixEpoch.Ticks + ms * TimeSpan.TicksPerMillisecond, DateTimeKind.Unspecified);
 
-    private DataStream<TOut> TranslateWindowAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
+    private DataStream<TOut> TranslateWindowAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler, CalcPlan? then)
         where TKey : notnull
     {
         var keySelector = KeySelector<TIn, TKey>(plan.Keys);
-        var aggregate = compiler.Compile<TIn, TAcc>();
-        var build = (Func<TKey, TimeWindow, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: true).Compile();
+        var build = (Func<TKey, TimeWindow, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: true, then).Compile();
         var w = plan.Window!;
         var size = TimeSpan.FromMilliseconds(w.Size);
         var offset = TimeSpan.FromMilliseconds(w.Offset);
@@ -245,7 +374,15 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
             WindowKind.Cumulate => CumulativeEventTimeWindows.Of(size, TimeSpan.FromMilliseconds(w.Slide), offset),
             _ => EventTimeSessionWindows.WithGap(TimeSpan.FromMilliseconds(w.Gap)),
         };
-        return input.KeyBy(keySelector).Window(assigner).Aggregate(aggregate, build, $"WindowAggregate({w})");
+        var windowed = input.KeyBy(keySelector).Window(assigner);
+        string name = $"WindowAggregate({w})";
+        if (typeof(TAcc) == typeof(long))
+        {
+            // COUNT(*) alone: the runtime's counting struct, inlined by the operator as in a typed job's Count().
+            var count = (Func<TKey, TimeWindow, long, TOut>)(object)build;
+            return windowed.Aggregate<CountAggregate<TIn>, long, long, TOut>(default, count, name);
+        }
+        return windowed.Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(compiler.Compile<TIn, TAcc>(), build, name);
     }
 
     private DataStream<TOut> TranslateGroupAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
