@@ -1,5 +1,4 @@
 using Eddy.Sql;
-using Eddy.Sql.Connectors;
 
 namespace Eddy.Connectors.Postgres.Tests;
 
@@ -90,8 +89,8 @@ public class SqlTests
             CREATE TABLE t (k STRING) WITH ('connector' = 'jdbc', {options});
             INSERT INTO t VALUES ('x');
             """));
-        Assert.Contains(expected, e.ToString());
-        Assert.IsType<ConnectorOptionException>(Innermost<ConnectorOptionException>(e));
+        Assert.Contains("table 't', option '", e.Message);
+        Assert.Contains(expected, e.Message);
     }
 
     [Fact]
@@ -101,16 +100,9 @@ public class SqlTests
         PgServer.Execute($"CREATE TABLE {table} (k text, n integer)");
         var e = Assert.ThrowsAny<Exception>(() => Run($"""
             CREATE TABLE t (k STRING, n BIGINT) WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{table}');
-            INSERT INTO t VALUES ('x', CAST(1 AS BIGINT));
+            INSERT INTO t SELECT k, CAST(n AS BIGINT) FROM (VALUES ('x', 1)) AS v(k, n);
             """));
         Assert.Contains("is integer but the DDL declares BIGINT", e.ToString());
         Assert.Empty(PgServer.Query($"SELECT * FROM {table}"));
-    }
-
-    private static Exception? Innermost<T>(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-            if (e is T) return e;
-        return null;
     }
 }
