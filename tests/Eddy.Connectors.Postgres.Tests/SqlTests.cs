@@ -94,6 +94,17 @@ public class SqlTests
     }
 
     [Fact]
+    public void Upsert_table_rejects_a_sink_parallelism_that_would_reorder_changes_per_key()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Run($"""
+            CREATE TABLE t (k STRING, n BIGINT, PRIMARY KEY (k) NOT ENFORCED)
+            WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = 'never_created', 'sink.parallelism' = '2');
+            INSERT INTO t SELECT k, COUNT(*) FROM (VALUES ('x'), ('y')) AS v(k) GROUP BY k;
+            """));
+        Assert.Contains("option 'sink.parallelism'", e.Message);
+    }
+
+    [Fact]
     public void Table_mismatch_fails_the_job_at_start()
     {
         string table = PgServer.UniqueName("mismatch");
