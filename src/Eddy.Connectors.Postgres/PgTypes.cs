@@ -25,7 +25,11 @@ internal abstract class PgColumnWriter(string sqlType, NpgsqlDbType dbType)
 internal sealed class PgValueWriter<T>(string sqlType, NpgsqlDbType dbType, Func<object, T> convert) : PgColumnWriter(sqlType, dbType)
     where T : struct
 {
-    public override object Convert(object value) => convert(value);
+    // A value that already has the written type keeps its box (most columns); DateTime always goes through the
+    // conversion because its Kind must match the column (timestamp vs timestamptz).
+    private static readonly bool KeepsSameType = typeof(T) != typeof(DateTime);
+
+    public override object Convert(object value) => KeepsSameType && value is T ? value : convert(value)!;
 
     public override void Write(NpgsqlBinaryImporter importer, object? converted)
     {

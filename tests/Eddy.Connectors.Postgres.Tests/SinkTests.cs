@@ -92,6 +92,47 @@ public class SinkTests
     }
 
     [Fact]
+    public void A_dropped_connection_is_reopened_and_the_buffer_written_again()
+    {
+        string table = PgServer.UniqueName("retry");
+        string app = PgServer.UniqueName("eddy_retry");
+        PgServer.Execute($"CREATE TABLE {table} (k text PRIMARY KEY, n int)");
+        var conn = new Npgsql.NpgsqlConnectionStringBuilder(PgServer.ConnectionString) { ApplicationName = app }.ConnectionString;
+        var sink = PostgresSink.Open(conn, table, Schema.Of(("k", DataType.String), ("n", DataType.Int)), ["k"], NoTimer);
+        using var writer = sink.CreateWriter(new SinkWriterContext(0, 1, TimeProvider.System, new SubtaskMetrics("sink", 0)));
+        var batch = new Batch<Row>();
+        batch.Add(Row.Of("a", 1), 0, RowKind.Insert);
+        writer.Write(batch);
+        writer.Flush();
+        // The server ends the sink's session, as a restart or failover would.
+        Assert.Equal(1, PgServer.Query($"SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE application_name = '{app}'")[0][0]);
+        batch.Clear();
+        batch.Add(Row.Of("a", 2), 0, RowKind.UpdateAfter);
+        batch.Add(Row.Of("b", 1), 0, RowKind.Insert);
+        writer.Write(batch);
+        writer.Flush();
+        Assert.Equal([["a", 2], ["b", 1]], PgServer.Query($"SELECT k, n FROM {table} ORDER BY k"));
+    }
+
+    [Fact]
+    public void Without_retries_a_dropped_connection_fails_the_write()
+    {
+        string table = PgServer.UniqueName("no_retry");
+        string app = PgServer.UniqueName("eddy_noretry");
+        PgServer.Execute($"CREATE TABLE {table} (k text)");
+        var conn = new Npgsql.NpgsqlConnectionStringBuilder(PgServer.ConnectionString) { ApplicationName = app }.ConnectionString;
+        var sink = PostgresSink.Open(conn, table, Schema.Of(("k", DataType.String)), [], NoTimer with { MaxRetries = 0 });
+        using var writer = sink.CreateWriter(new SinkWriterContext(0, 1, TimeProvider.System, new SubtaskMetrics("sink", 0)));
+        var batch = new Batch<Row>();
+        batch.Add(Row.Of("a"), 0, RowKind.Insert);
+        writer.Write(batch);
+        writer.Flush();
+        PgServer.Query($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{app}'");
+        writer.Write(batch);
+        Assert.ThrowsAny<Npgsql.NpgsqlException>(writer.Flush);
+    }
+
+    [Fact]
     public void Timed_flush_writes_buffered_rows_without_end_of_input()
     {
         string table = PgServer.UniqueName("timed");
