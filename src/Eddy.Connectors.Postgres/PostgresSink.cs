@@ -281,7 +281,11 @@ public sealed class PostgresSink : Sink<Row>
         public bool Equals(Key other)
         {
             for (int i = 0; i < Values.Length; i++)
-                if (!Equals(Values[i], other.Values[i])) return false;
+            {
+                // bytea keys arrive as byte[], which compares by reference.
+                bool same = Values[i] is byte[] a && other.Values[i] is byte[] b ? a.AsSpan().SequenceEqual(b) : Equals(Values[i], other.Values[i]);
+                if (!same) return false;
+            }
             return true;
         }
 
@@ -290,7 +294,11 @@ public sealed class PostgresSink : Sink<Row>
         public override int GetHashCode()
         {
             var h = new HashCode();
-            foreach (var v in Values) h.Add(v);
+            foreach (var v in Values)
+            {
+                if (v is byte[] bytes) h.AddBytes(bytes);
+                else h.Add(v);
+            }
             return h.ToHashCode();
         }
     }

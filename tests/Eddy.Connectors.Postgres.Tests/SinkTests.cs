@@ -151,13 +151,13 @@ public class SinkTests
     public static readonly Schema AllTypes = Schema.Of(
         ("id", DataType.Int.NotNull()), ("s", DataType.String), ("b", DataType.Boolean), ("ti", DataType.TinyInt), ("si", DataType.SmallInt),
         ("i", DataType.Int), ("bi", DataType.BigInt), ("f", DataType.Float), ("d", DataType.Double), ("dec", DataType.Decimal(10, 3)),
-        ("dt", DataType.Date), ("tm", DataType.Time), ("ts", DataType.Timestamp3), ("ltz", DataType.TimestampLtz3));
+        ("dt", DataType.Date), ("tm", DataType.Time), ("ts", DataType.Timestamp3), ("ltz", DataType.TimestampLtz3), ("by", new DataType(TypeKind.Binary)));
 
     public static readonly object?[] AllValues =
     [
         1, "héllo \"q\" \t", true, (sbyte)-7, (short)-300, 123456, 9_000_000_000L, 1.5f, 2.25, 12345.678m,
         new DateOnly(2024, 2, 29), new TimeOnly(13, 45, 10, 250), new DateTime(2024, 1, 1, 10, 0, 1, 123),
-        new DateTimeOffset(2024, 1, 1, 12, 0, 0, 5, TimeSpan.Zero),
+        new DateTimeOffset(2024, 1, 1, 12, 0, 0, 5, TimeSpan.Zero), new byte[] { 0, 1, 0xff },
     ];
 
     private static void AssertAllTypesRoundTrip(string table)
@@ -173,7 +173,7 @@ public class SinkTests
     }
 
     private const string AllTypesDdl = "(id int PRIMARY KEY, s text, b boolean, ti smallint, si smallint, i integer, bi bigint, f real, " +
-                                       "d double precision, dec numeric(10,3), dt date, tm time, ts timestamp(3), ltz timestamptz)";
+                                       "d double precision, dec numeric(10,3), dt date, tm time, ts timestamp(3), ltz timestamptz, by bytea)";
 
     [Fact]
     public void Every_type_round_trips_through_copy()
@@ -181,7 +181,7 @@ public class SinkTests
         string table = PgServer.UniqueName("types_copy");
         PgServer.Execute($"CREATE TABLE {table} {AllTypesDdl}");
         var sink = PostgresSink.Open(PgServer.ConnectionString, table, AllTypes, [], NoTimer);
-        WriteBatches(sink, [I(AllValues), I([2, .. new object?[13]])]);
+        WriteBatches(sink, [I(AllValues), I([2, .. new object?[14]])]);
         AssertAllTypesRoundTrip(table);
     }
 
@@ -191,7 +191,7 @@ public class SinkTests
         string table = PgServer.UniqueName("types_upsert");
         PgServer.Execute($"CREATE TABLE {table} {AllTypesDdl}");
         var sink = PostgresSink.Open(PgServer.ConnectionString, table, AllTypes, ["id"], NoTimer);
-        WriteBatches(sink, [I(AllValues), I([2, .. new object?[13]])], [I(AllValues)]);
+        WriteBatches(sink, [I(AllValues), I([2, .. new object?[14]])], [I(AllValues)]);
         AssertAllTypesRoundTrip(table);
     }
 
