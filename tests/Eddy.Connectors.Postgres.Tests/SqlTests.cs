@@ -93,6 +93,22 @@ public class SqlTests
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData("'url' = 'jdbc:postgresql://127.0.0.1/postgres', 'table-name' = 't'", "option 'url'", "'connector' = 'jdbc'")]
+    [InlineData("'url' = 'Host=127.0.0.1', 'hostname' = 'h', 'table-name' = 't'", "option 'hostname'", "conflicts with 'url'")]
+    [InlineData("'hostname' = '127.0.0.1', 'port' = 'x', 'table-name' = 't'", "option 'port'", "port number")]
+    [InlineData("'hostname' = '127.0.0.1', 'table-name' = 't', 'sink.buffer-flush.interval' = 'soon'", "option 'sink.buffer-flush.interval'", "duration")]
+    [InlineData("'table-name' = 't'", "option 'hostname'", "required")]
+    public void Bad_postgres_options_are_errors_naming_them(string options, string option, string expected)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Run($"""
+            CREATE TABLE t (k STRING) WITH ('connector' = 'postgres', {options});
+            INSERT INTO t VALUES ('x');
+            """));
+        Assert.Contains(option, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
     [Fact]
     public void Upsert_table_rejects_a_sink_parallelism_that_would_reorder_changes_per_key()
     {
