@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What Eddy needs on a Debian machine, installed only when absent. Sourced by the test script and by ./eddy.
 # Later connectors add their packages to EDDY_APT_PACKAGES (librdkafka, PostgreSQL).
-EDDY_APT_PACKAGES=${EDDY_APT_PACKAGES:-}
+EDDY_APT_PACKAGES="${EDDY_APT_PACKAGES:-} postgresql"
 
 apt_install_missing() {
   local missing=()

@@ -11,10 +11,22 @@ ensure_prereqs
 
 config=${EDDY_TEST_CONFIGURATION:-Debug}
 log_dir=$(mktemp -d)
-trap 'rm -rf "$log_dir"' EXIT
+pg_conn=""
+cleanup() {
+  [ -n "$pg_conn" ] && scripts/pg-test-server.sh stop "$pg_conn" || true
+  rm -rf "$log_dir"
+}
+trap cleanup EXIT
 
 echo "== build ($config)"
 dotnet build Eddy.slnx -c "$config" -nologo -v quiet -clp:ErrorsOnly
+
+# One PostgreSQL server for every test that needs one; EDDY_TEST_UNDER_SCRIPT makes those tests fail (not start
+# their own server) when the variable is missing, so a broken start here is not hidden.
+echo "== PostgreSQL test server"
+pg_conn=$(scripts/pg-test-server.sh start)
+export EDDY_TEST_PG="$pg_conn" EDDY_TEST_UNDER_SCRIPT=1
+echo "   $pg_conn"
 
 passed=0 failed=0 skipped=0 status=0
 for proj in tests/*/*.csproj; do

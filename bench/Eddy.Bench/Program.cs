@@ -51,6 +51,11 @@ public static class Program
         new("sql-sliding", "(3) in SQL: HOP window TVF, COUNT(*) per key", SqlWorkloads.Sliding, 10_000),
         new("sql-session-5s", "(4) in SQL: SESSION window TVF, 5 s gap", SqlWorkloads.Session5s, 100_000),
         new("sql-session-30s", "(5) in SQL: SESSION window TVF, 30 s gap", SqlWorkloads.Session30s, 1_000),
+        new("pg-append", "PostgreSQL append sink: binary COPY per 1000 rows (EDDY_BENCH_PG or a throwaway server)", PostgresWorkloads.EddyAppend),
+        new("pg-append-100k", "PostgreSQL append sink with 100,000-row COPY buffers", PostgresWorkloads.EddyAppendLargeBuffers),
+        new("pg-copy-bare", "bare Npgsql binary COPY of the same rows, no Eddy job (the baseline for pg-append)", PostgresWorkloads.BareCopy),
+        new("pg-copy-bare-1000", "bare Npgsql binary COPY in COPYs of 1000 rows (the baseline for pg-append's default buffer)", PostgresWorkloads.BareCopy1000),
+        new("pg-upsert", "PostgreSQL upsert sink: unnest ... ON CONFLICT per 1000 keys, 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
     ];
 
     public static int Main(string[] args)

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+using Npgsql;
+
+namespace Eddy.Connectors.Postgres;
+
+/// <summary>
+/// The SQL connectors for PostgreSQL: <c>'connector' = 'jdbc'</c> (Flink's JDBC connector, PostgreSQL URLs only) and
+/// <c>'connector' = 'postgres'</c> (host/port/database options or an Npgsql connection string).
+/// </summary>
+public static class PostgresConnectors
+{
+    public static void Register()
+    {
+        TableConnectors.Register(new JdbcTableConnector());
+        TableConnectors.Register(new PostgresTableConnector());
+    }
+
+    internal static readonly string[] SinkOptions =
+        ["table-name", "username", "password", "sink.buffer-flush.max-rows", "sink.buffer-flush.interval", "sink.max-retries", "sink.parallelism", "sink.create-table"];
+
+    internal static void RequireKnown(TableDef table, IEnumerable<string> known)
+    {
+        var set = new HashSet<string>(known, StringComparer.Ordinal) { "connector" };
+        foreach (var key in table.Options.Keys)
+        {
+            if (!set.Contains(key))
+                throw new ConnectorOptionException(table.Name, key,
+                    $"unknown option for connector '{table.Connector}'; known: {string.Join(", ", set.Order(StringComparer.Ordinal))}");
+        }
+    }
+
+    internal static string Required(TableDef table, string option) =>
+        table.Options.TryGetValue(option, out var v) && v.Length > 0
+            ? v
+            : throw new ConnectorOptionException(table.Name, option, "required");
+
+    internal static Sink<Row> CreateSink(TableDef table, Schema schema, NpgsqlConnectionStringBuilder conn)
+    {
+        var o = table.Options;
+        if (o.TryGetValue("username", out var user))
+        {
+            Guard(table, "username", () => PostgresUrls.RejectQuoted("username", user));
+            if (!string.IsNullOrEmpty(conn.Username) && conn.Username != user)
+                throw new ConnectorOptionException(table.Name, "username", $"'{user}' differs from the user '{conn.Username}' in the url");
+            conn.Username = user;
+        }
+        if (o.TryGetValue("password", out var password))
+        {
+            if (!string.IsNullOrEmpty(conn.Password) && conn.Password != password)
+                throw new ConnectorOptionException(table.Name, "password", "differs from the password in the url");
+            conn.Password = password;
+        }
+        var settings = new PostgresSinkSettings(
+            MaxRows: PositiveInt(table, "sink.buffer-flush.max-rows", 1000, allowZero: false),
+            FlushInterval: o.TryGetValue("sink.buffer-flush.interval", out var iv) ? Duration(table, iv) : TimeSpan.FromSeconds(1),
+            MaxRetries: PositiveInt(table, "sink.max-retries", 3, allowZero: true));
+        // Flink keys an upsert sink's input by primary key when the sink runs at its own parallelism; Eddy's planner
+        // rebalances instead, which would let two subtasks apply one key's changes out of order.
+        if (table.PrimaryKey.Count > 0 && o.TryGetValue("sink.parallelism", out var sp) && sp.Trim() != "1")
+            throw new ConnectorOptionException(table.Name, "sink.parallelism",
+                $"'{sp}' is not supported for a table with a PRIMARY KEY (its changes must reach PostgreSQL in order per key); remove it or set 1");
+        bool create = o.TryGetValue("sink.create-table", out var ct) && Bool(table, "sink.create-table", ct);
+        string tableName = Required(table, "table-name");
+        try
+        {
+            return PostgresSink.Open(conn.ConnectionString, tableName, schema, table.PrimaryKey, settings, create);
+        }
+        catch (PostgresConfigException e)
+        {
+            throw new ConnectorOptionException(table.Name, e.Message, e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new ConnectorOptionException(table.Name,
+                $"cannot check table '{tableName}' on {conn.Host}:{conn.Port}/{conn.Database}: {e.Message}", e);
+        }
+    }
+
+    internal static void Guard(TableDef table, string option, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (PostgresConfigException e)
+        {
+            throw new ConnectorOptionException(table.Name, option, e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConnectorOptionException(table.Name, option, e.Message);
+        }
+    }
+
+    private static int PositiveInt(TableDef table, string option, int fallback, bool allowZero)
+    {
+        if (!table.Options.TryGetValue(option, out var text)) return fallback;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || (n == 0 && !allowZero))
+            throw new ConnectorOptionException(table.Name, option, $"expected a {(allowZero ? "non-negative" : "positive")} whole number, got '{text}'");
+        return n;
+    }
+
+    private static bool Bool(TableDef table, string option, string text) => text.ToLowerInvariant() switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new ConnectorOptionException(table.Name, option, $"expected true or false, got '{text}'"),
+    };
+
+    /// <summary>Flink's duration syntax: <c>1s</c>, <c>500 ms</c>, <c>2min</c>, or a bare number of milliseconds.</summary>
+    private static TimeSpan Duration(TableDef table, string text)
+    {
+        var m = Regex.Match(text.Trim(), @"^(\d+)\s*([a-zA-Z]*)$");
+        if (m.Success)
+        {
+            long n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            TimeSpan? d = m.Groups[2].Value.ToLowerInvariant() switch
+            {
+                "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => TimeSpan.FromMilliseconds(n),
+                "s" or "sec" or "secs" or "second" or "seconds" => TimeSpan.FromSeconds(n),
+                "m" or "min" or "mins" or "minute" or "minutes" => TimeSpan.FromMinutes(n),
+                "h" or "hour" or "hours" => TimeSpan.FromHours(n),
+                _ => null,
+            };
+            if (d is not null) return d.Value;
+        }
+        throw new ConnectorOptionException(table.Name, "sink.buffer-flush.interval", $"expected a duration such as 1s or 500ms, got '{text}'");
+    }
+}
+
+internal sealed class JdbcTableConnector : ITableConnector
+{
+    public string Name => "jdbc";
+
+    public bool AcceptsUpdates(TableDef table) => table.PrimaryKey.Count > 0;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "jdbc (PostgreSQL) is a sink only in Eddy");
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    {
+        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, "url", "driver"]);
+        if (table.Options.TryGetValue("driver", out var driver) && driver != "org.postgresql.Driver")
+            throw new ConnectorOptionException(table.Name, "driver", $"'{driver}' is not supported; Eddy's jdbc connector speaks PostgreSQL only (org.postgresql.Driver)");
+        string url = PostgresConnectors.Required(table, "url");
+        NpgsqlConnectionStringBuilder? conn = null;
+        PostgresConnectors.Guard(table, "url", () => conn = PostgresUrls.FromJdbcUrl(url));
+        return PostgresConnectors.CreateSink(table, schema, conn!);
+    }
+}
+
+internal sealed class PostgresTableConnector : ITableConnector
+{
+    public string Name => "postgres";
+
+    public bool AcceptsUpdates(TableDef table) => table.PrimaryKey.Count > 0;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "postgres is a sink only in Eddy");
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    {
+        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, "url", "hostname", "port", "database"]);
+        var o = table.Options;
+        var conn = new NpgsqlConnectionStringBuilder();
+        if (o.TryGetValue("url", out var url))
+        {
+            foreach (var other in new[] { "hostname", "port", "database" })
+                if (o.ContainsKey(other))
+                    throw new ConnectorOptionException(table.Name, other, "conflicts with 'url' (give either a connection string or hostname/port/database)");
+            PostgresConnectors.Guard(table, "url", () =>
+            {
+                PostgresUrls.RejectQuoted("url", url);
+                if (url.StartsWith("jdbc:", StringComparison.OrdinalIgnoreCase))
+                    throw new PostgresConfigException("is a JDBC URL; use 'connector' = 'jdbc' for it, or give an Npgsql connection string (Host=...;Database=...)");
+                conn.ConnectionString = url;
+            });
+        }
+        else
+        {
+            string host = PostgresConnectors.Required(table, "hostname");
+            PostgresConnectors.Guard(table, "hostname", () => PostgresUrls.RejectQuoted("hostname", host));
+            conn.Host = host;
+            conn.Port = 5432;
+            if (o.TryGetValue("port", out var portText))
+            {
+                if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+                    throw new ConnectorOptionException(table.Name, "port", $"expected a port number, got '{portText}'");
+                conn.Port = port;
+            }
+            conn.Database = o.TryGetValue("database", out var db) ? db : "postgres";
+        }
+        return PostgresConnectors.CreateSink(table, schema, conn);
+    }
+}

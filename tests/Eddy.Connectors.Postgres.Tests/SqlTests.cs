@@ -1,0 +1,135 @@
+using Eddy.Sql;
+
+namespace Eddy.Connectors.Postgres.Tests;
+
+public class SqlTests
+{
+    static SqlTests() => PostgresConnectors.Register();
+
+    private static void Run(string sql)
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        foreach (var job in session.Execute(sql))
+        {
+            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
+            if (result.Failure is not null) throw result.Failure;
+        }
+    }
+
+    private static string JdbcUrl()
+    {
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(PgServer.ConnectionString);
+        return $"jdbc:postgresql://{b.Host}:{b.Port}/{b.Database}?user={b.Username}&ApplicationName=eddy-test";
+    }
+
+    [Fact]
+    public void Jdbc_append_job_writes_processed_events()
+    {
+        string table = PgServer.UniqueName("processed_events");
+        PgServer.Execute($"CREATE TABLE {table} (ip varchar, event_timestamp timestamp(3), host varchar, url varchar)");
+        Run($"""
+            CREATE TABLE processed_events (
+                ip VARCHAR, event_timestamp TIMESTAMP(3), host VARCHAR, url VARCHAR
+            ) WITH (
+                'connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{table}', 'driver' = 'org.postgresql.Driver',
+                'username' = 'postgres', 'password' = '', 'sink.buffer-flush.max-rows' = '2', 'sink.buffer-flush.interval' = '1s'
+            );
+            INSERT INTO processed_events
+            SELECT ip, TO_TIMESTAMP(t, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), host, url
+            FROM (VALUES ('1.1.1.1', '2024-01-01T10:00:01.000Z', 'a.com', '/x'),
+                         ('2.2.2.2', '2024-01-01T10:00:02.500Z', 'b.com', '/y'),
+                         ('3.3.3.3', '2024-01-01T10:01:00.000Z', 'a.com', '/z')) AS e(ip, t, host, url);
+            """);
+        var rows = PgServer.Query($"SELECT ip, event_timestamp, host, url FROM {table} ORDER BY ip");
+        Assert.Equal([
+            ["1.1.1.1", new DateTime(2024, 1, 1, 10, 0, 1), "a.com", "/x"],
+            ["2.2.2.2", new DateTime(2024, 1, 1, 10, 0, 2, 500), "b.com", "/y"],
+            ["3.3.3.3", new DateTime(2024, 1, 1, 10, 1, 0), "a.com", "/z"],
+        ], rows);
+    }
+
+    [Fact]
+    public void Postgres_upsert_job_keeps_one_row_per_key_with_the_final_count()
+    {
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(PgServer.ConnectionString);
+        string table = PgServer.UniqueName("hits_per_host");
+        Run($"""
+            CREATE TABLE hits (
+                host STRING, num_hits BIGINT, total INT, PRIMARY KEY (host) NOT ENFORCED
+            ) WITH (
+                'connector' = 'postgres', 'hostname' = '{b.Host}', 'port' = '{b.Port}', 'database' = '{b.Database}',
+                'username' = '{b.Username}', 'table-name' = '{table}', 'sink.create-table' = 'true', 'sink.buffer-flush.max-rows' = '1'
+            );
+            INSERT INTO hits SELECT host, COUNT(*), SUM(v)
+            FROM (VALUES ('a', 1), ('b', 2), ('a', 3), ('c', 4), ('a', 5), ('b', 6)) AS t(host, v) GROUP BY host;
+            """);
+        Assert.Equal([["a", 3L, 9], ["b", 2L, 8], ["c", 1L, 4]], PgServer.Query($"SELECT host, num_hits, total FROM {table} ORDER BY host"));
+    }
+
+    [Fact]
+    public void Postgres_connector_takes_an_npgsql_connection_string()
+    {
+        string table = PgServer.UniqueName("by_conn_string");
+        Run($"""
+            CREATE TABLE t (k STRING) WITH ('connector' = 'postgres', 'url' = '{PgServer.ConnectionString}', 'table-name' = '{table}', 'sink.create-table' = 'true');
+            INSERT INTO t VALUES ('one'), ('two');
+            """);
+        Assert.Equal([["one"], ["two"]], PgServer.Query($"SELECT k FROM {table} ORDER BY k"));
+    }
+
+    [Theory]
+    [InlineData("'url' = 'jdbc:postgresql://127.0.0.1/postgres', 'table-name' = 't', 'sink.buffer-flush.maxrows' = '5'", "'sink.buffer-flush.maxrows'")]
+    [InlineData("'url' = 'jdbc:postgresql://127.0.0.1/postgres', 'table-name' = 't', 'driver' = 'com.mysql.cj.jdbc.Driver'", "org.postgresql.Driver")]
+    [InlineData("'url' = 'jdbc:postgresql://127.0.0.1/postgres?foo=1', 'table-name' = 't'", "'foo'")]
+    [InlineData("'url' = '\"jdbc:postgresql://127.0.0.1/postgres\"', 'table-name' = 't'", "quotes")]
+    [InlineData("'url' = 'jdbc:postgresql://127.0.0.1/postgres'", "'table-name'")]
+    public void Bad_jdbc_options_are_errors_naming_them(string options, string expected)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Run($"""
+            CREATE TABLE t (k STRING) WITH ('connector' = 'jdbc', {options});
+            INSERT INTO t VALUES ('x');
+            """));
+        Assert.Contains("table 't', option '", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("'url' = 'jdbc:postgresql://127.0.0.1/postgres', 'table-name' = 't'", "option 'url'", "'connector' = 'jdbc'")]
+    [InlineData("'url' = 'Host=127.0.0.1', 'hostname' = 'h', 'table-name' = 't'", "option 'hostname'", "conflicts with 'url'")]
+    [InlineData("'hostname' = '127.0.0.1', 'port' = 'x', 'table-name' = 't'", "option 'port'", "port number")]
+    [InlineData("'hostname' = '127.0.0.1', 'table-name' = 't', 'sink.buffer-flush.interval' = 'soon'", "option 'sink.buffer-flush.interval'", "duration")]
+    [InlineData("'table-name' = 't'", "option 'hostname'", "required")]
+    public void Bad_postgres_options_are_errors_naming_them(string options, string option, string expected)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Run($"""
+            CREATE TABLE t (k STRING) WITH ('connector' = 'postgres', {options});
+            INSERT INTO t VALUES ('x');
+            """));
+        Assert.Contains(option, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Upsert_table_rejects_a_sink_parallelism_that_would_reorder_changes_per_key()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Run($"""
+            CREATE TABLE t (k STRING, n BIGINT, PRIMARY KEY (k) NOT ENFORCED)
+            WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = 'never_created', 'sink.parallelism' = '2');
+            INSERT INTO t SELECT k, COUNT(*) FROM (VALUES ('x'), ('y')) AS v(k) GROUP BY k;
+            """));
+        Assert.Contains("option 'sink.parallelism'", e.Message);
+    }
+
+    [Fact]
+    public void Table_mismatch_fails_the_job_at_start()
+    {
+        string table = PgServer.UniqueName("mismatch");
+        PgServer.Execute($"CREATE TABLE {table} (k text, n integer)");
+        var e = Assert.ThrowsAny<Exception>(() => Run($"""
+            CREATE TABLE t (k STRING, n BIGINT) WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{table}');
+            INSERT INTO t SELECT k, CAST(n AS BIGINT) FROM (VALUES ('x', 1)) AS v(k, n);
+            """));
+        Assert.Contains("is integer but the DDL declares BIGINT", e.ToString());
+        Assert.Empty(PgServer.Query($"SELECT * FROM {table}"));
+    }
+}
