@@ -84,7 +84,11 @@ internal static class SqlCommands
             var path = result.GetValue(file)!;
             try
             {
-                var jobs = session.Execute(File.ReadAllText(path.FullName), path.Name);
+                var text = File.ReadAllText(path.FullName);
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var jobs = session.Execute(text, path.Name);
+                foreach (var job in jobs) job.Environment.Plan();
+                stderr.WriteLine($"eddy explain: planned {jobs.Count} job(s) from {text.Split('\n').Length} lines in {watch.Elapsed.TotalMilliseconds:F0} ms");
                 foreach (var job in jobs)
                 {
                     stdout.WriteLine($"== Job: {job.Name} ==");
