@@ -61,7 +61,7 @@ public static class ExpressionCompiler
     /// <c>output[kept]</c>, with <c>selected[kept] = i</c> (so the caller can carry timestamps and row kinds).
     /// One delegate call per batch instead of one per record. Returns the number of rows kept.
     /// </summary>
-    public static BatchFunction<TIn, TOut> CompileBatchFunction<TIn, TOut>(
+    public static Compiled<BatchFunction<TIn, TOut>> CompileBatchFunction<TIn, TOut>(
         IReadOnlyList<BoundExpr> projections, BoundExpr? filter, Schema outputSchema)
     {
         var input = LinqExpr.Parameter(typeof(TIn[]), "input");
@@ -98,7 +98,7 @@ public static class ExpressionCompiler
                     LinqExpr.PreIncrementAssign(i)),
                 done),
             kept);
-        return LinqExpr.Lambda<BatchFunction<TIn, TOut>>(LinqExpr.Block([i, kept], loop), input, count, output, selected, now).Compile();
+        return new(LinqExpr.Lambda<BatchFunction<TIn, TOut>>(LinqExpr.Block([i, kept], loop), input, count, output, selected, now));
     }
 
     /// <summary>
@@ -111,7 +111,7 @@ public static class ExpressionCompiler
     /// <c>selected</c>. The conversion, computed columns, event time and a following Calc cost one inlined loop body
     /// per record and no intermediate batch. <paramref name="readers"/>: see <c>needed</c> below.
     /// </summary>
-    public static ConvertBatch<TIn, TOut> CompileConvertBatch<TIn, TDecoded, TScan, TOut>(
+    public static Compiled<ConvertBatch<TIn, TOut>> CompileConvertBatch<TIn, TDecoded, TScan, TOut>(
         IReadOnlyList<BoundExpr>? projections, Schema scanSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
         Func<LinqExpr, string, LinqExpr> toEventTime,
         (IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Schema)? calc = null, IReadOnlyList<BoundExpr>? readers = null,
@@ -213,7 +213,7 @@ public static class ExpressionCompiler
                     LinqExpr.PreIncrementAssign(i)),
                 done),
             kept);
-        return LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, inTimestamps, count, output, timestamps, start, now, selected).Compile();
+        return new(LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, inTimestamps, count, output, timestamps, start, now, selected));
     }
 
     /// <summary>Which input columns the expressions read; all of them when some expression kind is not known here.</summary>

@@ -8,9 +8,13 @@ namespace Eddy.Sql.Operators;
 /// (one loop with the filter and projections inlined, writing straight into the output batch). Row kinds and
 /// timestamps follow their records.
 /// </summary>
-public sealed class CalcOperator<TIn, TOut>(BatchFunction<TIn, TOut> function, Func<TOut, long>? rowtime = null)
+public sealed class CalcOperator<TIn, TOut>(Compiled<BatchFunction<TIn, TOut>> compiled, Func<TOut, long>? rowtime = null)
     : StreamOperator<TIn, TOut>
 {
+    private BatchFunction<TIn, TOut> function = null!;
+
+    public override void Open() => function = compiled.Value;
+
     // Which input row each kept output row came from (the batch function fills it).
     private readonly int[] selected = new int[Batch<TIn>.DefaultCapacity];
 

@@ -10,12 +10,12 @@ namespace Eddy.Sql.Operators;
 /// ids (per-partition watermarks) and source timestamps pass through and event time can be computed from computed
 /// columns at the source, in the same loop (as can a filter and projection right above the scan).
 /// </summary>
-public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, ConvertBatch<TIn, T> convert) : Source<T>
+public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<ConvertBatch<TIn, T>> convert) : Source<T>
 {
     public override bool IsBounded => inner.IsBounded;
 
     public override SourceReader<T> CreateReader(SourceReaderContext context) =>
-        new Reader(inner.CreateReader(context), convert, context.Clock);
+        new Reader(inner.CreateReader(context), convert.Value, context.Clock);
 
     private sealed class Reader(SourceReader<TIn> reader, ConvertBatch<TIn, T> convert, TimeProvider clock) : SourceReader<T>
     {
