@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What Eddy needs on a Debian machine, installed only when absent. Sourced by the test script and by ./eddy.
-# Later connectors add their packages to EDDY_APT_PACKAGES (librdkafka, PostgreSQL).
-EDDY_APT_PACKAGES=${EDDY_APT_PACKAGES:-}
+# Connectors add their packages to EDDY_APT_PACKAGES: librdkafka for Kafka (-dev brings the librdkafka.so link).
+# Later: PostgreSQL.
+EDDY_APT_PACKAGES=${EDDY_APT_PACKAGES:-librdkafka1 librdkafka-dev}
 
 apt_install_missing() {
   local missing=()
