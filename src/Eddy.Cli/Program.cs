@@ -38,6 +38,7 @@ public static class Program
         root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
         root.Subcommands.Add(SqlShell.Create(stdout, stderr));
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(KafkaCommand.Create(stdout, stderr));
         return root;
     }
 }
