@@ -31,6 +31,7 @@ public static class Program
 
     internal static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
     {
+        Eddy.Connectors.Kafka.KafkaTableConnector.Register();
         var root = new RootCommand("Eddy: stream processing for .NET, Flink-compatible. Run 'eddy <command> --help' for details.");
         root.Subcommands.Add(VersionCommand.Create(stdout));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));

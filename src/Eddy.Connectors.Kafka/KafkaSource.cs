@@ -29,6 +29,9 @@ public enum KafkaBoundedMode
 /// <param name="Timestamp">Milliseconds since the epoch, or <see cref="EventTime.None"/> when the record has none.</param>
 public readonly record struct KafkaMessage(byte[]? Key, byte[]? Value, string Topic, int Partition, long Offset, long Timestamp);
 
+/// <summary>Turns a Kafka record into a value; false skips the record (a tombstone, a bad record being ignored).</summary>
+public delegate bool KafkaRecordDecoder<T>(in KafkaMessage message, out T value);
+
 public sealed record KafkaSourceOptions
 {
     public required IReadOnlyList<string> Topics { get; init; }
@@ -88,17 +91,32 @@ public sealed record KafkaSourceOptions
 public sealed class KafkaSource<T> : Source<T>
 {
     private readonly KafkaSourceOptions options;
-    private readonly Func<KafkaMessage, T> deserialize;
+    private readonly KafkaRecordDecoder<T> decode;
     private readonly Lock gate = new();
     private List<TopicPartition>? partitions;
 
     public KafkaSource(KafkaSourceOptions options, Func<KafkaMessage, T> deserializer)
+        : this(options, Wrap(deserializer))
+    {
+    }
+
+    public KafkaSource(KafkaSourceOptions options, KafkaRecordDecoder<T> decoder)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(deserializer);
+        ArgumentNullException.ThrowIfNull(decoder);
         options.Validate();
         this.options = options;
-        deserialize = deserializer;
+        decode = decoder;
+    }
+
+    private static KafkaRecordDecoder<T> Wrap(Func<KafkaMessage, T> deserializer)
+    {
+        ArgumentNullException.ThrowIfNull(deserializer);
+        return (in KafkaMessage m, out T value) =>
+        {
+            value = deserializer(m);
+            return true;
+        };
     }
 
     public KafkaSourceOptions Options => options;
@@ -133,7 +151,7 @@ public sealed class KafkaSource<T> : Source<T>
     {
         var all = Partitions();
         var mine = all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
-        return new KafkaSourceReader<T>(options, mine, deserialize);
+        return new KafkaSourceReader<T>(options, mine, decode);
     }
 }
 
@@ -142,7 +160,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     // Read() may wait this long for the first record; the rest of a batch is taken only if already fetched.
     private static readonly TimeSpan FirstRecordWait = TimeSpan.FromMilliseconds(20);
 
-    private readonly Func<KafkaMessage, T> deserialize;
+    private readonly KafkaRecordDecoder<T> decode;
     private readonly IConsumer<byte[]?, byte[]?>? consumer;
     private readonly Dictionary<TopicPartition, int> splitOf = [];
     private readonly TopicPartition[] splits;
@@ -154,9 +172,9 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     private readonly bool bounded;
     private int unfinished;
 
-    public KafkaSourceReader(KafkaSourceOptions options, List<TopicPartition> partitions, Func<KafkaMessage, T> deserializer)
+    public KafkaSourceReader(KafkaSourceOptions options, List<TopicPartition> partitions, KafkaRecordDecoder<T> decoder)
     {
-        deserialize = deserializer;
+        decode = decoder;
         splits = [.. partitions];
         endOffsets = new long[splits.Length];
         finished = new bool[splits.Length];
@@ -261,8 +279,8 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 }
                 skipBefore[split] = long.MinValue;
             }
-            output.Add(deserialize(new KafkaMessage(m.Key, m.Value, r.Topic, r.Partition.Value, offset, ts)), ts, split);
             output.Bytes += (m.Key?.Length ?? 0) + (m.Value?.Length ?? 0);
+            if (decode(new KafkaMessage(m.Key, m.Value, r.Topic, r.Partition.Value, offset, ts), out var value)) output.Add(value, ts, split);
             if (offset + 1 >= endOffsets[split]) Finish(split);
         }
         if (bounded && unfinished == 0) return SourceStatus.EndOfInput;
