@@ -133,7 +133,9 @@ public sealed class KafkaSource<T> : Source<T>
         {
             if (partitions is not null) return partitions;
             KafkaNative.EnsureLoaded();
-            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = options.BootstrapServers }).Build();
+            // Through a consumer built like the readers' so that the same properties (security, timeouts) apply.
+            using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig()).SetLogHandler((_, _) => { }).Build();
+            using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
             var found = new List<TopicPartition>();
             foreach (var topic in options.Topics)
             {
