@@ -50,20 +50,8 @@ public static class KafkaNative
         {
             if (handle == IntPtr.Zero)
             {
-                foreach (var path in Candidates)
-                {
-                    if (NativeLibrary.TryLoad(path, out var h))
-                    {
-                        handle = h;
-                        LoadedFrom = path;
-                        break;
-                    }
-                }
-                if (handle == IntPtr.Zero)
-                    throw new DllNotFoundException(
-                        "Kafka needs the native library librdkafka, which was not found (looked for librdkafka.so.1 and librdkafka.so in "
-                        + string.Join(", ", Folders) + " and the loader's path). On Debian or Ubuntu: 'apt-get install librdkafka1' "
-                        + "(librdkafka-dev adds the librdkafka.so link); elsewhere set EDDY_LIBRDKAFKA to the library's path.");
+                handle = Load(Candidates, out var path);
+                LoadedFrom = path;
             }
             if (!resolversSet)
             {
@@ -75,6 +63,24 @@ public static class KafkaNative
             }
             return handle;
         }
+    }
+
+    /// <summary>The first of <paramref name="candidates"/> that loads.</summary>
+    /// <exception cref="DllNotFoundException">None loads: the message names the package to install.</exception>
+    internal static IntPtr Load(IEnumerable<string> candidates, out string path)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (NativeLibrary.TryLoad(candidate, out var h))
+            {
+                path = candidate;
+                return h;
+            }
+        }
+        throw new DllNotFoundException(
+            "Kafka needs the native library librdkafka, which was not found (looked for librdkafka.so.1 and librdkafka.so in "
+            + string.Join(", ", Folders) + " and the loader's path). On Debian or Ubuntu: 'apt-get install librdkafka1' "
+            + "(librdkafka-dev adds the librdkafka.so link); elsewhere set EDDY_LIBRDKAFKA to the library's path.");
     }
 
     /// <summary>Where librdkafka was loaded from, once loaded.</summary>

@@ -13,6 +13,23 @@ public class MockClusterTests
     }
 
     [Fact]
+    public void A_missing_native_library_names_the_package_to_install()
+    {
+        var e = Assert.Throws<DllNotFoundException>(() => KafkaNative.Load(["/nonexistent/librdkafka.so.1", "librdkafka-absent.so.9"], out _));
+        Assert.Contains("apt-get install librdkafka1", e.Message);
+        Assert.Contains("EDDY_LIBRDKAFKA", e.Message);
+    }
+
+    [Fact]
+    public void Confluent_and_Eddy_see_the_same_librdkafka_version()
+    {
+        KafkaNative.EnsureLoaded();
+        // Confluent reports librdkafka's version as 0xMMmmrrxx; the same library answers both.
+        var v = Confluent.Kafka.Library.Version;
+        Assert.Equal(KafkaNative.Version, $"{(v >> 24) & 0xff}.{(v >> 16) & 0xff}.{(v >> 8) & 0xff}");
+    }
+
+    [Fact]
     public void Records_produced_over_tcp_are_consumed_per_partition_in_order()
     {
         using var cluster = new MockKafkaCluster();
