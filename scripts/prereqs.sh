@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What Eddy needs on a Debian machine, installed only when absent. Sourced by the test script and by ./eddy.
-# Later connectors add their packages to EDDY_APT_PACKAGES (librdkafka, PostgreSQL).
-EDDY_APT_PACKAGES="${EDDY_APT_PACKAGES:-} postgresql"
+# Connectors add their packages: librdkafka for Kafka (-dev brings the librdkafka.so link), PostgreSQL for the
+# PostgreSQL connector's tests (a throwaway server per test run).
+EDDY_APT_PACKAGES=${EDDY_APT_PACKAGES:-librdkafka1 librdkafka-dev postgresql}
 
 apt_install_missing() {
   local missing=()

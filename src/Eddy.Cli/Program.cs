@@ -32,6 +32,7 @@ public static class Program
     internal static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
     {
         Eddy.Connectors.Postgres.PostgresConnectors.Register();
+        Eddy.Connectors.Kafka.KafkaTableConnector.Register();
         var root = new RootCommand("Eddy: stream processing for .NET, Flink-compatible. Run 'eddy <command> --help' for details.");
         root.Subcommands.Add(VersionCommand.Create(stdout));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
@@ -39,6 +40,7 @@ public static class Program
         root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
         root.Subcommands.Add(SqlShell.Create(stdout, stderr));
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(KafkaCommand.Create(stdout, stderr));
         return root;
     }
 }

@@ -1,0 +1,103 @@
+using System.Reflection;
+using System.Text;
+using Confluent.Kafka;
+using Eddy.Runtime;
+
+namespace Eddy.Connectors.Kafka.Tests;
+
+/// <summary>A mock cluster with one topic, and helpers to fill it and to drive readers.</summary>
+public sealed class KafkaFixture : IDisposable
+{
+    public KafkaFixture(int partitions, string topic = "events")
+    {
+        Topic = topic;
+        Cluster.CreateTopic(topic, partitions);
+    }
+
+    public MockKafkaCluster Cluster { get; } = new();
+
+    public string Topic { get; }
+
+    /// <summary>Produces values with the given timestamps to the given partitions, and waits until all are stored.</summary>
+    public void Produce(IEnumerable<(int Partition, string Value, long Timestamp)> records)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = Cluster.Bootstrap, LingerMs = 2 }).Build();
+        foreach (var (p, v, ts) in records)
+            producer.Produce(new TopicPartition(Topic, p), new Message<byte[]?, byte[]>
+            {
+                Key = Encoding.UTF8.GetBytes("k-" + v), Value = Encoding.UTF8.GetBytes(v), Timestamp = new Timestamp(ts, TimestampType.CreateTime),
+            });
+        if (producer.Flush(TimeSpan.FromSeconds(30)) != 0) throw new TimeoutException("records were not delivered");
+    }
+
+    public KafkaSourceOptions Options(KafkaStartupMode startup = KafkaStartupMode.EarliestOffset, KafkaBoundedMode bounded = KafkaBoundedMode.LatestOffset) =>
+        new() { Topics = [Topic], BootstrapServers = Cluster.Bootstrap, GroupId = "tests", StartupMode = startup, BoundedMode = bounded };
+
+    public static string Text(KafkaMessage m) => Encoding.UTF8.GetString(m.Value!);
+
+    public void Dispose() => Cluster.Dispose();
+}
+
+public readonly record struct Read<T>(T Value, long Timestamp, int Split);
+
+/// <summary>Drives a reader without a job; the records it put out are internal to the runtime and read by reflection.</summary>
+public static class Reading
+{
+    public static SourceReader<T> Reader<T>(Source<T> source, int subtask = 0, int parallelism = 1) =>
+        source.CreateReader(new SourceReaderContext(subtask, parallelism, TimeProvider.System, new SubtaskMetrics("test", subtask)));
+
+    public static List<Read<T>> Drain<T>(SourceOutput<T> output)
+    {
+        var batch = (Batch<T>)typeof(SourceOutput<T>).GetProperty("Batch", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(output)!;
+        var splits = (int[])typeof(SourceOutput<T>).GetField("splits", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(output)!;
+        var records = new List<Read<T>>(batch.Count);
+        for (int i = 0; i < batch.Count; i++) records.Add(new(batch.Values[i], batch.Timestamps[i], splits[i]));
+        batch.Clear();
+        return records;
+    }
+
+    /// <summary>Reads until the end of input (bounded readers), checking that no call blocks for long.</summary>
+    public static List<Read<T>> ToEnd<T>(SourceReader<T> reader, TimeSpan? timeout = null)
+    {
+        var output = new SourceOutput<T>();
+        var all = new List<Read<T>>();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var status = TimedRead(reader, output);
+            all.AddRange(Drain(output));
+            if (status == SourceStatus.EndOfInput) return all;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the reader did not end; {all.Count} records so far");
+        }
+    }
+
+    /// <summary>Reads until <paramref name="count"/> records came (unbounded readers), then a little longer to catch extras.</summary>
+    public static List<Read<T>> AtLeast<T>(SourceReader<T> reader, int count, TimeSpan? linger = null)
+    {
+        var output = new SourceOutput<T>();
+        var all = new List<Read<T>>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (all.Count < count && DateTime.UtcNow < deadline)
+        {
+            Assert.NotEqual(SourceStatus.EndOfInput, TimedRead(reader, output));
+            all.AddRange(Drain(output));
+        }
+        var lingerEnd = DateTime.UtcNow + (linger ?? TimeSpan.FromMilliseconds(500));
+        while (DateTime.UtcNow < lingerEnd)
+        {
+            TimedRead(reader, output);
+            all.AddRange(Drain(output));
+        }
+        return all;
+    }
+
+    private static SourceStatus TimedRead<T>(SourceReader<T> reader, SourceOutput<T> output)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var status = reader.Read(output);
+        var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        // The contract is ~50 ms; the margin absorbs a slow CI machine's scheduling, not a blocking read.
+        Assert.True(took < TimeSpan.FromMilliseconds(250), $"Read() blocked for {took.TotalMilliseconds:F0} ms");
+        return status;
+    }
+}
