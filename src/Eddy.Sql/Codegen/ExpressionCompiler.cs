@@ -87,17 +87,7 @@ public static class ExpressionCompiler
         }
         body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(selected, kept), i));
         body.Add(LinqExpr.PreIncrementAssign(kept));
-        var loop = LinqExpr.Block(
-            LinqExpr.Assign(i, LinqExpr.Constant(0)),
-            LinqExpr.Assign(kept, LinqExpr.Constant(0)),
-            LinqExpr.Loop(
-                LinqExpr.Block(
-                    LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
-                    LinqExpr.Block(body),
-                    LinqExpr.Label(next),
-                    LinqExpr.PreIncrementAssign(i)),
-                done),
-            kept);
+        var loop = RowLoop([], i, kept, count, body, next, done);
         return new(LinqExpr.Lambda<BatchFunction<TIn, TOut>>(LinqExpr.Block([i, kept], loop), input, count, output, selected, now));
     }
 
@@ -111,6 +101,24 @@ public static class ExpressionCompiler
     /// <c>selected</c>. The conversion, computed columns, event time and a following Calc cost one inlined loop body
     /// per record and no intermediate batch. <paramref name="readers"/>: see <c>needed</c> below.
     /// </summary>
+    /// <summary>
+    /// <c>for (i = 0, kept = 0; i &lt; count; i++) { body; next: }</c>, returning kept: the skeleton of every generated
+    /// per-batch function (a filtered-out row jumps to <paramref name="next"/>).
+    /// </summary>
+    private static BlockExpression RowLoop(IEnumerable<ParameterExpression> variables, ParameterExpression i, ParameterExpression kept,
+        LinqExpr count, List<LinqExpr> body, LabelTarget next, LabelTarget done) =>
+        LinqExpr.Block(variables,
+            LinqExpr.Assign(i, LinqExpr.Constant(0)),
+            LinqExpr.Assign(kept, LinqExpr.Constant(0)),
+            LinqExpr.Loop(
+                LinqExpr.Block(
+                    LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
+                    LinqExpr.Block(body),
+                    LinqExpr.Label(next),
+                    LinqExpr.PreIncrementAssign(i)),
+                done),
+            kept);
+
     public static Compiled<ConvertBatch<TIn, TOut>> CompileConvertBatch<TIn, TDecoded, TScan, TOut>(
         IReadOnlyList<BoundExpr>? projections, Schema scanSchema, Func<TIn, TDecoded>? decode, int? rowtime, string rowtimeName,
         Func<LinqExpr, string, LinqExpr> toEventTime,
@@ -201,18 +209,7 @@ public static class ExpressionCompiler
         body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(timestamps, o), ts));
         body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(selected, kept), i));
         body.Add(LinqExpr.PreIncrementAssign(kept));
-        var done = LinqExpr.Label("done");
-        var loop = LinqExpr.Block(variables,
-            LinqExpr.Assign(i, LinqExpr.Constant(0)),
-            LinqExpr.Assign(kept, LinqExpr.Constant(0)),
-            LinqExpr.Loop(
-                LinqExpr.Block(
-                    LinqExpr.IfThen(LinqExpr.GreaterThanOrEqual(i, count), LinqExpr.Break(done)),
-                    LinqExpr.Block(body),
-                    LinqExpr.Label(next),
-                    LinqExpr.PreIncrementAssign(i)),
-                done),
-            kept);
+        var loop = RowLoop(variables, i, kept, count, body, next, LinqExpr.Label("done"));
         return new(LinqExpr.Lambda<ConvertBatch<TIn, TOut>>(loop, input, inTimestamps, count, output, timestamps, start, now, selected));
     }
 
