@@ -80,18 +80,19 @@ internal static class ProduceCommand
             }
             else
             {
-                messages = kindText switch
+                IEnumerable<(string? Key, string Value)>? generated = kindText switch
                 {
                     "web-traffic" => WebTraffic(seedValue, startTime, late, perSecond),
                     "test-data" => TestData(),
                     "taxi" => Taxi(seedValue, startTime, perSecond),
-                    _ => null!,
+                    _ => null,
                 };
-                if (messages is null)
+                if (generated is null)
                 {
                     stderr.WriteLine($"error: --events {kindText}: expected web-traffic, test-data, taxi or file:PATH.jsonl");
                     return 1;
                 }
+                messages = generated;
                 limit = wanted switch { null => 1000, 0 => null, var n => n };
             }
             try
@@ -131,8 +132,9 @@ internal static class ProduceCommand
         using var producer = new ProducerBuilder<string?, string>(config)
             .SetErrorHandler((_, e) =>
             {
-                brokerError = e.Reason;
+                // "All brokers are down" follows the error that says why (refused, unknown host): keep the latter.
                 if (e.Code == ErrorCode.Local_AllBrokersDown) allBrokersDown = true;
+                if (e.Code != ErrorCode.Local_AllBrokersDown || brokerError is null) brokerError = e.Reason;
             })
             // librdkafka's own log lines (connection refused, ...) would repeat what the error handler reports.
             .SetLogHandler((_, _) => { })
