@@ -129,16 +129,27 @@ internal static class ProduceCommand
             // A broker that goes away mid-run fails the messages in a minute rather than librdkafka's five.
             MessageTimeoutMs = 60_000,
         };
-        using var producer = new ProducerBuilder<string?, string>(config)
-            .SetErrorHandler((_, e) =>
-            {
-                // "All brokers are down" follows the error that says why (refused, unknown host): keep the latter.
-                if (e.Code == ErrorCode.Local_AllBrokersDown) allBrokersDown = true;
-                if (e.Code != ErrorCode.Local_AllBrokersDown || brokerError is null) brokerError = e.Reason;
-            })
-            // librdkafka's own log lines (connection refused, ...) would repeat what the error handler reports.
-            .SetLogHandler((_, _) => { })
-            .Build();
+        IProducer<string?, string> built;
+        try
+        {
+            built = new ProducerBuilder<string?, string>(config)
+                .SetErrorHandler((_, e) =>
+                {
+                    // "All brokers are down" follows the error that says why (refused, unknown host): keep the latter.
+                    if (e.Code == ErrorCode.Local_AllBrokersDown) allBrokersDown = true;
+                    if (e.Code != ErrorCode.Local_AllBrokersDown || brokerError is null) brokerError = e.Reason;
+                })
+                // librdkafka's own log lines (connection refused, ...) would repeat what the error handler reports.
+                .SetLogHandler((_, _) => { })
+                .Build();
+        }
+        catch (Exception e) when (e is KafkaException or ArgumentException or InvalidOperationException)
+        {
+            // librdkafka refuses the configuration (a malformed bootstrap list, ...).
+            stderr.WriteLine($"error: cannot create a Kafka producer for {settings.Bootstrap}: {e.Message}");
+            return 1;
+        }
+        using var producer = built;
 
         if (!Reachable(producer, settings, () => allBrokersDown, cancel, out string? metadataError))
         {
@@ -217,6 +228,14 @@ internal static class ProduceCommand
                         producer.Poll(TimeSpan.FromMilliseconds(50));
                         Progress();
                         if (cancel.IsCancellationRequested) break;
+                    }
+                    catch (ProduceException<string?, string> e)
+                    {
+                        // Refused before sending (a line above message.max.bytes, ...): counted as an error, and the
+                        // run goes on, as failed deliveries do.
+                        Interlocked.Increment(ref errors);
+                        lastError = e.Error.Reason;
+                        break;
                     }
                 }
                 if (cancel.IsCancellationRequested)

@@ -177,6 +177,27 @@ public partial class ProduceCommandTests
     }
 
     [Fact]
+    public async Task A_line_too_large_for_kafka_is_an_error_and_the_rest_is_sent()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"eddy-produce-{Guid.NewGuid():N}.jsonl");
+        // librdkafka's message.max.bytes is 1 000 000 by default.
+        await File.WriteAllLinesAsync(path, ["{\"a\":1}", "{\"big\":\"" + new string('x', 2_000_000) + "\"}", "{\"a\":3}"]);
+        try
+        {
+            using var kafka = new KafkaFixture(partitions: 1);
+            var outcome = await Run("produce", "--bootstrap", kafka.Cluster.Bootstrap, "--topic", kafka.Topic, "--events", "file:" + path);
+            Assert.Equal(1, outcome.ExitCode);
+            Assert.Contains("errors 1", outcome.Stderr);
+            Assert.DoesNotContain("   at ", outcome.Stderr);
+            Assert.Equal(["{\"a\":1}", "{\"a\":3}"], ReadAll(kafka).Select(m => m.Value));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task The_rate_limits_the_messages_per_second()
     {
         using var kafka = new KafkaFixture(partitions: 1);
