@@ -90,13 +90,10 @@ public sealed class KafkaTableConnector : ITableConnector
             }
         }
         bool ignoreErrors = Flag(table, "json.ignore-parse-errors");
-        var properties = o.Where(p => p.Key.StartsWith("properties.", StringComparison.Ordinal)
-                && p.Key is not "properties.bootstrap.servers" and not "properties.group.id")
-            .ToDictionary(p => p.Key["properties.".Length..], p => p.Value);
-
         KafkaSourceOptions options;
         try
         {
+            var properties = Properties(table);
             options = new KafkaSourceOptions
             {
                 Topics = topics,
@@ -115,6 +112,12 @@ public sealed class KafkaTableConnector : ITableConnector
             throw new ConnectorOptionException(table.Name, e.Message, e);
         }
     }
+
+    /// <summary>The table's <c>properties.*</c> other than bootstrap servers and group id, in librdkafka's names.</summary>
+    internal static Dictionary<string, string> Properties(TableDef table) =>
+        KafkaProperties.FromJava(table.Options.Where(p => p.Key.StartsWith("properties.", StringComparison.Ordinal)
+                && p.Key is not "properties.bootstrap.servers" and not "properties.group.id")
+            .Select(p => KeyValuePair.Create(p.Key["properties.".Length..], p.Value)));
 
     private static bool Flag(TableDef table, string key)
     {
