@@ -61,7 +61,8 @@ public sealed record KafkaSinkOptions
 
 /// <summary>
 /// Writes records to one Kafka topic, one producer per subtask. Partitions are chosen by
-/// <see cref="KafkaSinkOptions.Partitioner"/>; with at-least-once, <see cref="SinkWriter{T}.Flush"/> waits for every
+/// <see cref="KafkaSinkOptions.Partitioner"/>; a -U immediately followed in a batch by a +U with the same key is not
+/// written (the +U replaces it); with at-least-once, <see cref="SinkWriter{T}.Flush"/> waits for every
 /// delivery report and fails on the first failed delivery, naming topic and partition.
 /// </summary>
 public sealed class KafkaSink<T> : Sink<T>
@@ -136,12 +137,30 @@ public sealed class KafkaSink<T> : Sink<T>
             }
         }
 
+        private (bool Write, byte[]? Key, byte[]? Value, long Timestamp) Serialize(Batch<T> batch, int i)
+        {
+            bool write = serialize(batch.Values[i], batch.KindAt(i), out var key, out var value, out long timestamp);
+            return (write, key, value, timestamp);
+        }
+
         public override void Write(Batch<T> batch)
         {
             ThrowOnFailure();
+            (bool Write, byte[]? Key, byte[]? Value, long Timestamp) lookahead = default;
+            bool haveLookahead = false;
             for (int i = 0; i < batch.Count; i++)
             {
-                if (!serialize(batch.Values[i], batch.KindAt(i), out var key, out var value, out long timestamp)) continue;
+                var (write, key, value, timestamp) = haveLookahead ? lookahead : Serialize(batch, i);
+                haveLookahead = false;
+                if (!write) continue;
+                if (batch.KindAt(i) == RowKind.UpdateBefore && i + 1 < batch.Count && batch.KindAt(i + 1) == RowKind.UpdateAfter)
+                {
+                    // A -U directly followed by the +U of the same key needs no record of its own: the +U replaces
+                    // the value. A -U without one (a filter dropped the +U) is written, so the old value goes.
+                    lookahead = Serialize(batch, i + 1);
+                    haveLookahead = true;
+                    if (lookahead.Write && key is not null && lookahead.Key is not null && key.AsSpan().SequenceEqual(lookahead.Key)) continue;
+                }
                 var message = new Message<byte[]?, byte[]?> { Key = key, Value = value };
                 if (timestamp != EventTime.None) message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
                 int partition = options.Partitioner switch

@@ -6,7 +6,7 @@ namespace Eddy.Connectors.Kafka;
 
 /// <summary>
 /// The sink of SQL tables with <c>'connector' = 'kafka'</c> (append-only) or <c>'upsert-kafka'</c> (by primary key:
-/// +I/+U write the row, -D a tombstone, -U nothing, since the +U that follows replaces it).
+/// +I/+U write the row, -D and -U a tombstone; a -U followed by the +U of its key is left out by the sink).
 /// </summary>
 internal static class KafkaSinkFactory
 {
@@ -144,15 +144,12 @@ internal static class KafkaSinkFactory
                 keyBytes = key is null ? null : raw ? key.Raw(row) : key.Json(row);
                 if (upsert)
                 {
-                    switch (kind)
+                    if (kind is RowKind.Delete or RowKind.UpdateBefore)
                     {
-                        // The +U that follows carries the new value for the same key.
-                        case RowKind.UpdateBefore:
-                            message = null;
-                            return false;
-                        case RowKind.Delete:
-                            message = null; // a tombstone: compaction and readers drop the key
-                            return true;
+                        // A tombstone: compaction and readers drop the key. As in Flink's upsert-kafka, -U is one
+                        // too; the sink leaves it out when the +U of the same key follows it directly.
+                        message = null;
+                        return true;
                     }
                 }
                 else if (kind != RowKind.Insert)

@@ -6,7 +6,8 @@ namespace Eddy.Connectors.Kafka;
 
 /// <summary>
 /// <c>'connector' = 'upsert-kafka'</c> as a sink: a table with a PRIMARY KEY whose columns are the message key
-/// (<c>key.format</c>); +I/+U write the row as the value (<c>value.format</c>), -D a tombstone, -U nothing. Reading
+/// (<c>key.format</c>); +I/+U write the row as the value (<c>value.format</c>), -D a tombstone, -U nothing when the
+/// +U of its key follows it directly, else a tombstone (a filter after the aggregation dropped the new value). Reading
 /// the topic back and keeping the last value per key gives the table. Not a source yet.
 /// </summary>
 public sealed class UpsertKafkaTableConnector : ITableConnector

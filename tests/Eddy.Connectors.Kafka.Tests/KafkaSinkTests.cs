@@ -214,7 +214,7 @@ public class KafkaSinkTests
             INSERT INTO counts SELECT host, COUNT(*) FROM (VALUES ('a'), ('b'), ('a'), ('c'), ('a'), ('b')) AS t(host) GROUP BY host;
             """);
         var records = ReadAll(kafka);
-        Assert.All(records, r => Assert.NotNull(r.Value)); // -U is skipped, not written as a tombstone
+        Assert.All(records, r => Assert.NotNull(r.Value)); // each -U is followed by its +U, so none is written
         var latest = records.GroupBy(r => r.Key!).ToDictionary(g => g.Key, g => g.Last().Value);
         Assert.Equal(new Dictionary<string, string?>
         {
@@ -223,6 +223,26 @@ public class KafkaSinkTests
             ["""{"host":"c"}"""] = """{"host":"c","hits":1}""",
         }, latest);
         foreach (var group in records.GroupBy(r => r.Key)) Assert.Single(group.Select(r => r.Partition).Distinct());
+    }
+
+    [Fact]
+    public void Upsert_kafka_writes_a_tombstone_when_a_filter_drops_the_new_value_of_a_key()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "few");
+        // 'a' reaches 2 and leaves the result (-U[a, 1] without a +U); 'b' stays at 1.
+        Run($$"""
+            CREATE TABLE few (host STRING, cnt BIGINT, PRIMARY KEY (host) NOT ENFORCED) WITH (
+              'connector' = 'upsert-kafka', 'topic' = 'few', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',
+              'key.format' = 'json', 'value.format' = 'json');
+            INSERT INTO few SELECT host, cnt
+            FROM (SELECT host, COUNT(*) AS cnt FROM (VALUES ('a'), ('b'), ('a'), ('a')) AS t(host) GROUP BY host) WHERE cnt < 2;
+            """);
+        var latest = ReadAll(kafka).GroupBy(r => r.Key!).ToDictionary(g => g.Key, g => g.Last().Value);
+        Assert.Equal(new Dictionary<string, string?>
+        {
+            ["""{"host":"a"}"""] = null,
+            ["""{"host":"b"}"""] = """{"host":"b","cnt":1}""",
+        }, latest);
     }
 
     [Fact]
