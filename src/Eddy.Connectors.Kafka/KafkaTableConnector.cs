@@ -58,6 +58,9 @@ public sealed class KafkaTableConnector : ITableConnector
         }
         string Required(string key) => o.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v)
             ? v : throw new ConnectorOptionException(table.Name, key, "required");
+        // The source decodes values only: key columns missing from the value would silently read as null.
+        if (o.TryGetValue("value.fields-include", out var include) && include != "ALL")
+            throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{include}' cannot be read: the source decodes the value only, so key columns must be in it ('ALL')");
         var topics = Required("topic").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         string format = Required("format");
         if (format != "json") throw new ConnectorOptionException(table.Name, "format", $"'{format}' is not supported; use 'json'");

@@ -96,13 +96,52 @@ public class KafkaSinkTests
         var records = ReadAll(kafka);
         Assert.Equal(8, records.Count);
         Assert.Equal(["""{"n":1}""", """{"n":3}""", """{"n":5}"""], records.Where(r => r.Key == """{"host":"a"}""").Select(r => r.Value));
-        foreach (var group in records.GroupBy(r => r.Key)) Assert.Single(group.Select(r => r.Partition).Distinct());
+        // The partition the Java client (and so Flink) picks for a key: murmur2 of the key bytes, positive, mod n.
+        Assert.All(records, r => Assert.Equal(JavaPartition(Encoding.UTF8.GetBytes(r.Key!), 3), r.Partition));
 
         using var raw = new KafkaFixture(partitions: 1, topic: "raw");
         Run(Sink(raw, "host STRING, n INT", ", 'key.format' = 'raw', 'key.fields' = 'host'") + """
             INSERT INTO out_t SELECT host, n FROM (VALUES ('a', 1)) AS t(host, n);
             """);
         Assert.Equal([new Record(0, "a", """{"host":"a","n":1}""", ReadAll(raw)[0].Timestamp)], ReadAll(raw));
+    }
+
+    /// <summary>Kafka's Java <c>Utils.murmur2</c> and <c>toPositive(hash) % partitions</c>, written out independently.</summary>
+    private static int JavaPartition(byte[] data, int partitions)
+    {
+        const uint M = 0x5bd1e995;
+        const int R = 24;
+        int length = data.Length;
+        uint h = 0x9747b28cu ^ (uint)length;
+        int quads = length / 4;
+        for (int i = 0; i < quads; i++)
+        {
+            int o = i * 4;
+            uint k = (uint)(data[o] | data[o + 1] << 8 | data[o + 2] << 16 | data[o + 3] << 24);
+            k *= M;
+            k ^= k >> R;
+            k *= M;
+            h *= M;
+            h ^= k;
+        }
+        int tail = quads * 4;
+        switch (length % 4)
+        {
+            case 3:
+                h ^= (uint)data[tail + 2] << 16;
+                goto case 2;
+            case 2:
+                h ^= (uint)data[tail + 1] << 8;
+                goto case 1;
+            case 1:
+                h ^= data[tail];
+                h *= M;
+                break;
+        }
+        h ^= h >> 13;
+        h *= M;
+        h ^= h >> 15;
+        return (int)(h & 0x7fffffff) % partitions;
     }
 
     [Theory]
