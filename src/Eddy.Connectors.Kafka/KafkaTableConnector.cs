@@ -11,7 +11,7 @@ namespace Eddy.Connectors.Kafka;
 /// <c>scan.startup.mode</c> (earliest-offset | latest-offset | timestamp | specific-offsets) with
 /// <c>scan.startup.timestamp-millis</c> / <c>scan.startup.specific-offsets</c>, <c>scan.bounded.mode</c>
 /// (unbounded | latest-offset), <c>format</c> = json with <c>json.ignore-parse-errors</c> and
-/// <c>json.fail-on-missing-field</c>. Metadata columns: topic, partition, offset, timestamp. A source only.
+/// <c>json.fail-on-missing-field</c>. Metadata columns: topic, partition, offset, timestamp. As a sink see <see cref="KafkaSinkFactory"/>.
 /// </summary>
 public sealed class KafkaTableConnector : ITableConnector
 {
@@ -23,31 +23,44 @@ public sealed class KafkaTableConnector : ITableConnector
 
     private static int registered;
 
-    /// <summary>Makes the connector known to SQL sessions (once per process).</summary>
+    /// <summary>Makes the connectors (kafka, upsert-kafka) known to SQL sessions (once per process).</summary>
     public static void Register()
     {
-        if (Interlocked.Exchange(ref registered, 1) == 0) TableConnectors.Register(new KafkaTableConnector());
+        if (Interlocked.Exchange(ref registered, 1) != 0) return;
+        TableConnectors.Register(new KafkaTableConnector());
+        TableConnectors.Register(new UpsertKafkaTableConnector());
     }
 
     public string Name => "kafka";
 
     public IReadOnlyCollection<string> MetadataKeys { get; } = ["topic", "partition", "offset", "timestamp"];
 
+    /// <summary>Options a kafka table may have for writing; a source ignores them (one table is often read and written).</summary>
+    internal static readonly string[] SinkOptions =
+    [
+        "key.format", "key.fields", "value.fields-include", "sink.partitioner", "sink.delivery-guarantee", "sink.parallelism",
+        "sink.transactional-id-prefix",
+    ];
+
+    /// <summary>Append-only, as Flink's kafka connector: a changelog needs 'upsert-kafka'.</summary>
     public bool AcceptsUpdates(TableDef table) => false;
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        throw new ConnectorOptionException(table.Name, "connector", "kafka tables can only be read so far (no Kafka sink yet)");
+        KafkaSinkFactory.Create(table, schema, upsert: false);
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {
         var o = table.Options;
         foreach (var key in o.Keys)
         {
-            if (key == "connector" || Known.Contains(key) || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
+            if (key == "connector" || Known.Contains(key) || SinkOptions.Contains(key) || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
             throw new ConnectorOptionException(table.Name, key, $"unknown option for connector 'kafka'; known: {string.Join(", ", Known)}, properties.*");
         }
         string Required(string key) => o.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v)
             ? v : throw new ConnectorOptionException(table.Name, key, "required");
+        // The source decodes values only: key columns missing from the value would silently read as null.
+        if (o.TryGetValue("value.fields-include", out var include) && include != "ALL")
+            throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{include}' cannot be read: the source decodes the value only, so key columns must be in it ('ALL')");
         var topics = Required("topic").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         string format = Required("format");
         if (format != "json") throw new ConnectorOptionException(table.Name, "format", $"'{format}' is not supported; use 'json'");
@@ -90,13 +103,10 @@ public sealed class KafkaTableConnector : ITableConnector
             }
         }
         bool ignoreErrors = Flag(table, "json.ignore-parse-errors");
-        var properties = o.Where(p => p.Key.StartsWith("properties.", StringComparison.Ordinal)
-                && p.Key is not "properties.bootstrap.servers" and not "properties.group.id")
-            .ToDictionary(p => p.Key["properties.".Length..], p => p.Value);
-
         KafkaSourceOptions options;
         try
         {
+            var properties = Properties(table);
             options = new KafkaSourceOptions
             {
                 Topics = topics,
@@ -115,6 +125,12 @@ public sealed class KafkaTableConnector : ITableConnector
             throw new ConnectorOptionException(table.Name, e.Message, e);
         }
     }
+
+    /// <summary>The table's <c>properties.*</c> other than bootstrap servers and group id, in librdkafka's names.</summary>
+    internal static Dictionary<string, string> Properties(TableDef table) =>
+        KafkaProperties.FromJava(table.Options.Where(p => p.Key.StartsWith("properties.", StringComparison.Ordinal)
+                && p.Key is not "properties.bootstrap.servers" and not "properties.group.id")
+            .Select(p => KeyValuePair.Create(p.Key["properties.".Length..], p.Value)));
 
     private static bool Flag(TableDef table, string key)
     {

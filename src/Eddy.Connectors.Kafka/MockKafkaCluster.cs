@@ -63,6 +63,22 @@ public sealed class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the next <paramref name="count"/> Produce requests (to any broker) fail with Kafka error
+    /// <paramref name="errorCode"/> (for example 10, message too large, which a producer does not retry): for testing
+    /// how failed deliveries are reported.
+    /// </summary>
+    public void FailProduceRequests(int count, int errorCode)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(cluster == IntPtr.Zero, this);
+            const short ProduceApiKey = 0;
+            Native.rd_kafka_mock_push_request_errors_array(cluster, ProduceApiKey, (nuint)count, Enumerable.Repeat(errorCode, count).ToArray());
+        }
+    }
+
     public void Dispose()
     {
         lock (gate)

@@ -39,6 +39,10 @@ internal static partial class Native
     [LibraryImport(KafkaNative.Library)]
     internal static partial IntPtr rd_kafka_err2str(int err);
 
+    /// <summary>The array form: the other one is variadic, which P/Invoke cannot call portably.</summary>
+    [LibraryImport(KafkaNative.Library)]
+    internal static partial void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, int[] errors);
+
     internal static string Error(byte[] errstr)
     {
         int n = Array.IndexOf(errstr, (byte)0);

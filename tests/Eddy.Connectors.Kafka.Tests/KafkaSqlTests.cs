@@ -91,6 +91,9 @@ public class KafkaSqlTests
     [InlineData("'scan.startup.mode' = 'earliest-offset', 'value.format' = 'json'", "option 'value.format': unknown option")]
     [InlineData("'scan.startup.mode' = 'group-offsets'", "option 'scan.startup.mode': 'group-offsets' is not supported")]
     [InlineData("'scan.startup.mode' = 'timestamp'", "scan.startup.timestamp-millis")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'value.fields-include' = 'EXCEPT_KEY'", "option 'value.fields-include': 'EXCEPT_KEY' cannot be read")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'properties.key.deserializer' = 'x'", "option 'properties.key.deserializer': a Java Kafka client property")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'properties.sasl.jaas.config' = 'x.PlainLoginModule required username=\"u\" password=\"p\";'", "login module 'x.PlainLoginModule' is not supported")]
     [InlineData("'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'timestamp'", "option 'scan.bounded.mode': 'timestamp' is not supported")]
     public void Bad_options_are_errors_naming_them(string options, string expected)
     {

@@ -1,0 +1,165 @@
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+
+namespace Eddy.Connectors.Kafka;
+
+/// <summary>
+/// The sink of SQL tables with <c>'connector' = 'kafka'</c> (append-only) or <c>'upsert-kafka'</c> (by primary key:
+/// +I/+U write the row, -D and -U a tombstone; a -U followed by the +U of its key is left out by the sink).
+/// </summary>
+internal static class KafkaSinkFactory
+{
+    private static readonly string[] Common =
+    [
+        "topic", "properties.bootstrap.servers", "format", "key.format", "value.format", "key.fields", "value.fields-include",
+        "sink.partitioner", "sink.delivery-guarantee", "sink.parallelism", "sink.transactional-id-prefix",
+    ];
+
+    /// <summary>Source options a table may carry when it is also read; the sink does not use them.</summary>
+    private static readonly string[] ScanOptions =
+    [
+        "properties.group.id", "scan.startup.mode", "scan.startup.timestamp-millis", "scan.startup.specific-offsets",
+        "scan.bounded.mode", "json.ignore-parse-errors", "json.fail-on-missing-field", "value.json.ignore-parse-errors",
+        "value.json.fail-on-missing-field", "key.json.ignore-parse-errors", "key.json.fail-on-missing-field",
+    ];
+
+    public static Sink<Row> Create(TableDef table, Schema schema, bool upsert)
+    {
+        var o = table.Options;
+        string connector = upsert ? "upsert-kafka" : "kafka";
+        foreach (var key in o.Keys)
+        {
+            if (key == "connector" || Common.Contains(key) || ScanOptions.Contains(key) || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
+            throw new ConnectorOptionException(table.Name, key, $"unknown option for connector '{connector}'; known: {string.Join(", ", Common)}, properties.*");
+        }
+        string Required(string key) => o.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v)
+            ? v : throw new ConnectorOptionException(table.Name, key, "required");
+
+        // upsert-kafka names the value's format 'value.format'; kafka 'format' (Flink accepts 'value.format' too).
+        string formatKey = o.ContainsKey("value.format") ? "value.format" : "format";
+        string format = upsert && formatKey == "format" && !o.ContainsKey("format") ? Required("value.format") : Required(formatKey);
+        if (format != "json") throw new ConnectorOptionException(table.Name, formatKey, $"'{format}' is not supported; use 'json'");
+
+        var guarantee = (o.GetValueOrDefault("sink.delivery-guarantee") ?? "at-least-once") switch
+        {
+            "none" => KafkaDeliveryGuarantee.None,
+            "at-least-once" => KafkaDeliveryGuarantee.AtLeastOnce,
+            // Kafka transactions committed on checkpoints; Eddy's jobs have no checkpoints to commit on yet.
+            "exactly-once" => throw new ConnectorOptionException(table.Name, "sink.delivery-guarantee",
+                "'exactly-once' needs checkpoints (Kafka transactions are committed when a checkpoint completes), which Eddy does not have yet; use 'at-least-once'"),
+            var g => throw new ConnectorOptionException(table.Name, "sink.delivery-guarantee", $"'{g}' is not supported; one of none, at-least-once, exactly-once"),
+        };
+        var partitioner = (o.GetValueOrDefault("sink.partitioner") ?? "default") switch
+        {
+            "default" => KafkaSinkPartitioner.Default,
+            "round-robin" => KafkaSinkPartitioner.RoundRobin,
+            "fixed" => KafkaSinkPartitioner.Fixed,
+            var p => throw new ConnectorOptionException(table.Name, "sink.partitioner", $"'{p}' is not supported; one of default, round-robin, fixed"),
+        };
+
+        // Columns: physical ones go into the message; a 'timestamp' metadata column becomes the record's timestamp.
+        var physical = new List<(int Position, string Name, DataType Type)>();
+        int timestampColumn = -1;
+        for (int i = 0; i < schema.Count; i++)
+        {
+            var column = schema[i];
+            string? metadata = table.Columns.FirstOrDefault(c => c.Name == column.Name)?.MetadataKey;
+            if (metadata is null) physical.Add((i, column.Name, column.Type));
+            else if (metadata == "timestamp" && !upsert) timestampColumn = i;
+            else throw new ConnectorOptionException(table.Name, "connector", $"metadata column '{column.Name}' ({metadata}) cannot be written; declare it VIRTUAL");
+        }
+
+        List<(int Position, string Name, DataType Type)> keyFields;
+        if (upsert)
+        {
+            if (table.PrimaryKey.Count == 0)
+                throw new ConnectorOptionException(table.Name, "connector", "'upsert-kafka' needs a PRIMARY KEY (...) NOT ENFORCED: its columns are the message key");
+            if (o.ContainsKey("key.fields"))
+                throw new ConnectorOptionException(table.Name, "key.fields", "not used by 'upsert-kafka': the key is the PRIMARY KEY");
+            keyFields = [.. table.PrimaryKey.Select(k => physical.FirstOrDefault(p => p.Name == k) is { Name: not null } f ? f
+                : throw new ConnectorOptionException(table.Name, "connector", $"primary key column '{k}' is not a physical column"))];
+        }
+        else
+        {
+            keyFields = [];
+            if (o.TryGetValue("key.fields", out var names))
+                foreach (var name in names.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    keyFields.Add(physical.FirstOrDefault(p => p.Name == name) is { Name: not null } f ? f
+                        : throw new ConnectorOptionException(table.Name, "key.fields", $"'{name}' is not a physical column of the table"));
+        }
+        KafkaKeyFormat? keyFormat = o.GetValueOrDefault("key.format") switch
+        {
+            null when keyFields.Count == 0 => null,
+            null => throw new ConnectorOptionException(table.Name, "key.format", upsert ? "required (json or raw)" : "required with 'key.fields' (json or raw)"),
+            "json" => KafkaKeyFormat.Json,
+            "raw" => KafkaKeyFormat.Raw,
+            var k => throw new ConnectorOptionException(table.Name, "key.format", $"'{k}' is not supported; one of json, raw"),
+        };
+        if (keyFormat is not null && keyFields.Count == 0)
+            throw new ConnectorOptionException(table.Name, "key.fields", "required with 'key.format': the columns that make the key");
+        if (keyFormat == KafkaKeyFormat.Raw && (keyFields.Count != 1 || keyFields[0].Type.Kind is not (TypeKind.String or TypeKind.Char or TypeKind.Binary)))
+            throw new ConnectorOptionException(table.Name, "key.format", "'raw' needs exactly one key column of type STRING or BYTES");
+
+        var valueFields = (o.GetValueOrDefault("value.fields-include") ?? "ALL") switch
+        {
+            "ALL" => physical,
+            "EXCEPT_KEY" => [.. physical.Where(p => !keyFields.Contains(p))],
+            var v => throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{v}' is not supported; one of ALL, EXCEPT_KEY"),
+        };
+
+        KafkaSinkOptions options;
+        try
+        {
+            options = new KafkaSinkOptions
+            {
+                Topic = Required("topic"),
+                BootstrapServers = Required("properties.bootstrap.servers"),
+                Partitioner = partitioner,
+                DeliveryGuarantee = guarantee,
+                Properties = KafkaTableConnector.Properties(table),
+            };
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConnectorOptionException(table.Name, e.Message, e);
+        }
+
+        return new KafkaSink<Row>(options, () =>
+        {
+            var value = new KafkaRowEncoder(valueFields);
+            var key = keyFormat is null ? null : new KafkaRowEncoder(keyFields);
+            bool raw = keyFormat == KafkaKeyFormat.Raw;
+            return (Row row, RowKind kind, out byte[]? keyBytes, out byte[]? message, out long timestamp) =>
+            {
+                timestamp = timestampColumn >= 0 && row[timestampColumn] is { } t
+                    ? t switch
+                    {
+                        DateTimeOffset dto => dto.ToUnixTimeMilliseconds(),
+                        DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)).ToUnixTimeMilliseconds(),
+                        _ => EventTime.None,
+                    }
+                    : EventTime.None;
+                keyBytes = key is null ? null : raw ? key.Raw(row) : key.Json(row);
+                if (upsert)
+                {
+                    if (kind is RowKind.Delete or RowKind.UpdateBefore)
+                    {
+                        // A tombstone: compaction and readers drop the key. As in Flink's upsert-kafka, -U is one
+                        // too; the sink leaves it out when the +U of the same key follows it directly.
+                        message = null;
+                        return true;
+                    }
+                }
+                else if (kind != RowKind.Insert)
+                {
+                    // The planner keeps changelogs away from append-only sinks; a change reaching here is a bug.
+                    throw new InvalidOperationException($"Kafka sink of table '{table.Name}': got a {kind} row; 'kafka' is append-only (use 'upsert-kafka')");
+                }
+                message = value.Json(row);
+                return true;
+            };
+        });
+    }
+}
