@@ -110,57 +110,12 @@ public sealed class FileSink : Sink<Row>
             for (int c = 0; c < columns.Length; c++)
             {
                 json.WritePropertyName(columns[c].Name);
-                WriteJsonValue(json, row[c], columns[c].Type, options.TimestampFormat);
+                JsonValueWriter.Write(json, row[c], columns[c].Type, options.TimestampFormat);
             }
             json.WriteEndObject();
             json.Flush();
             buffer.GetSpan(1)[0] = (byte)'\n';
             buffer.Advance(1);
-        }
-
-        private static void WriteJsonValue(Utf8JsonWriter w, object? value, DataType type, TimestampFormat timestamps)
-        {
-            switch (value)
-            {
-                case null: w.WriteNullValue(); break;
-                case string s: w.WriteStringValue(s); break;
-                case bool b: w.WriteBooleanValue(b); break;
-                case sbyte v: w.WriteNumberValue(v); break;
-                case short v: w.WriteNumberValue(v); break;
-                case int v: w.WriteNumberValue(v); break;
-                case long v: w.WriteNumberValue(v); break;
-                case decimal v: w.WriteNumberValue(v); break;
-                case float v when float.IsFinite(v): w.WriteNumberValue(v); break;
-                case double v when double.IsFinite(v): w.WriteNumberValue(v); break;
-                case object?[] items:
-                    w.WriteStartArray();
-                    foreach (var item in items) WriteJsonValue(w, item, type.Element ?? DataType.String, timestamps);
-                    w.WriteEndArray();
-                    break;
-                case Dictionary<object, object?> map:
-                    w.WriteStartObject();
-                    foreach (var (k, v) in map)
-                    {
-                        w.WritePropertyName(TextValues.Format(k, type.Element ?? DataType.String));
-                        WriteJsonValue(w, v, type.Value ?? DataType.String, timestamps);
-                    }
-                    w.WriteEndObject();
-                    break;
-                case Row nested:
-                    w.WriteStartObject();
-                    var fields = type.Fields;
-                    for (int i = 0; i < nested.Arity; i++)
-                    {
-                        w.WritePropertyName(fields is not null && i < fields.Count ? fields[i].Name : $"f{i}");
-                        WriteJsonValue(w, nested[i], fields is not null && i < fields.Count ? fields[i].Type : DataType.String, timestamps);
-                    }
-                    w.WriteEndObject();
-                    break;
-                default:
-                    // Temporal values and non-finite floats: as text, which the source reads back.
-                    w.WriteStringValue(TextValues.Format(value, type, timestamps: timestamps));
-                    break;
-            }
         }
 
         private void WriteCsv(Row row)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -38,7 +37,7 @@ public sealed class KafkaRowEncoder
         foreach (var (position, name, type) in fields)
         {
             json.WritePropertyName(name);
-            WriteValue(json, row[position], type);
+            JsonValueWriter.Write(json, row[position], type, TimestampFormat.Sql);
         }
         json.WriteEndObject();
         json.Flush();
@@ -53,57 +52,4 @@ public sealed class KafkaRowEncoder
         string s => Encoding.UTF8.GetBytes(s),
         var other => throw new InvalidOperationException($"raw format: cannot write {other.GetType().Name}"),
     };
-
-    private static void WriteValue(Utf8JsonWriter w, object? value, DataType type)
-    {
-        switch (value)
-        {
-            case null: w.WriteNullValue(); break;
-            case string s: w.WriteStringValue(s); break;
-            case bool b: w.WriteBooleanValue(b); break;
-            case sbyte v: w.WriteNumberValue(v); break;
-            case short v: w.WriteNumberValue(v); break;
-            case int v: w.WriteNumberValue(v); break;
-            case long v: w.WriteNumberValue(v); break;
-            case decimal v: w.WriteNumberValue(v); break;
-            case float v when float.IsFinite(v): w.WriteNumberValue(v); break;
-            case double v when double.IsFinite(v): w.WriteNumberValue(v); break;
-            // JSON has no infinities or NaN; Flink writes them as strings too.
-            case float v: w.WriteStringValue(v.ToString(CultureInfo.InvariantCulture)); break;
-            case double v: w.WriteStringValue(v.ToString(CultureInfo.InvariantCulture)); break;
-            case byte[] bytes: w.WriteBase64StringValue(bytes); break;
-            case DateTime dt: w.WriteStringValue(dt.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)); break;
-            case DateTimeOffset dto: w.WriteStringValue(dto.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) + "Z"); break;
-            case DateOnly d: w.WriteStringValue(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)); break;
-            case TimeOnly t: w.WriteStringValue(t.ToString("HH:mm:ss", CultureInfo.InvariantCulture)); break;
-            case object?[] items:
-                w.WriteStartArray();
-                foreach (var item in items) WriteValue(w, item, type.Element ?? DataType.String);
-                w.WriteEndArray();
-                break;
-            case System.Collections.IDictionary map:
-                w.WriteStartObject();
-                foreach (System.Collections.DictionaryEntry e in map)
-                {
-                    w.WritePropertyName(Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? "");
-                    WriteValue(w, e.Value, type.Value ?? DataType.String);
-                }
-                w.WriteEndObject();
-                break;
-            case Row nested:
-                w.WriteStartObject();
-                var nestedFields = type.Fields;
-                for (int i = 0; i < nested.Arity; i++)
-                {
-                    bool named = nestedFields is not null && i < nestedFields.Count;
-                    w.WritePropertyName(named ? nestedFields![i].Name : $"f{i}");
-                    WriteValue(w, nested[i], named ? nestedFields![i].Type : DataType.String);
-                }
-                w.WriteEndObject();
-                break;
-            default:
-                w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                break;
-        }
-    }
 }

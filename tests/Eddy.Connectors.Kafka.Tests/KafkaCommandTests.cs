@@ -9,23 +9,6 @@ namespace Eddy.Connectors.Kafka.Tests;
 /// <summary><c>eddy kafka</c> as a user runs it: a separate process, reached over TCP, stopped by a signal.</summary>
 public partial class KafkaCommandTests
 {
-    private static string EddyDll()
-    {
-        // tests/Eddy.Connectors.Kafka.Tests/bin/<Configuration>/net10.0 → src/Eddy.Cli/bin/<Configuration>/net10.0
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        string tfm = here.Name, config = here.Parent!.Name;
-        var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(root, "src", "Eddy.Cli", "bin", config, tfm, "eddy.dll");
-    }
-
-    private static Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(EddyDll());
-        foreach (var a in args) info.ArgumentList.Add(a);
-        return Process.Start(info)!;
-    }
-
     private static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
@@ -42,7 +25,7 @@ public partial class KafkaCommandTests
     public async Task Serves_its_topics_on_the_chosen_port_until_sigterm()
     {
         int port = FreePort();
-        using var eddy = Start("kafka", "--port", port.ToString(), "--partitions", "2", "--topic", "orders");
+        using var eddy = EddyProcess.Start("kafka", "--port", port.ToString(), "--partitions", "2", "--topic", "orders");
         string first = (await eddy.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!;
         string bootstrap = BootstrapLine().Match(first).Groups[1].Value;
         Assert.Equal($"127.0.0.1:{port}", bootstrap);
@@ -83,7 +66,7 @@ public partial class KafkaCommandTests
         try
         {
             int port = ((IPEndPoint)busy.LocalEndpoint).Port;
-            using var eddy = Start("kafka", "--port", port.ToString());
+            using var eddy = EddyProcess.Start("kafka", "--port", port.ToString());
             string err = await eddy.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(eddy.WaitForExit(TimeSpan.FromSeconds(10)));
             Assert.Equal(1, eddy.ExitCode);

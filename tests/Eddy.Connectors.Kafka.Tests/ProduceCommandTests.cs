@@ -11,29 +11,12 @@ namespace Eddy.Connectors.Kafka.Tests;
 /// <summary><c>eddy produce</c> run as a process against the mock cluster over TCP; messages are read back and parsed.</summary>
 public partial class ProduceCommandTests
 {
-    private static string EddyDll()
-    {
-        // tests/Eddy.Connectors.Kafka.Tests/bin/<Configuration>/net10.0 → src/Eddy.Cli/bin/<Configuration>/net10.0
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        string tfm = here.Name, config = here.Parent!.Name;
-        var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(root, "src", "Eddy.Cli", "bin", config, tfm, "eddy.dll");
-    }
-
-    private static Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(EddyDll());
-        foreach (var a in args) info.ArgumentList.Add(a);
-        return Process.Start(info)!;
-    }
-
     private sealed record Outcome(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);
 
     private static async Task<Outcome> Run(params string[] args)
     {
         var clock = Stopwatch.StartNew();
-        using var eddy = Start(args);
+        using var eddy = EddyProcess.Start(args);
         var stdout = eddy.StandardOutput.ReadToEndAsync();
         var stderr = eddy.StandardError.ReadToEndAsync();
         await eddy.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -214,7 +197,7 @@ public partial class ProduceCommandTests
     public async Task Sigterm_stops_an_unbounded_run_with_everything_flushed()
     {
         using var kafka = new KafkaFixture(partitions: 1);
-        using var eddy = Start("produce", "--bootstrap", kafka.Cluster.Bootstrap, "--topic", kafka.Topic, "--events", "test-data", "--count", "0", "--rate", "500");
+        using var eddy = EddyProcess.Start("produce", "--bootstrap", kafka.Cluster.Bootstrap, "--topic", kafka.Topic, "--events", "test-data", "--count", "0", "--rate", "500");
         var stdout = eddy.StandardOutput.ReadToEndAsync();
         // The first progress line comes after about a second of sending.
         string progress = (await eddy.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!;
