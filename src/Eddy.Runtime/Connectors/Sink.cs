@@ -6,15 +6,42 @@ public abstract class Sink<T>
     public abstract SinkWriter<T> CreateWriter(SinkWriterContext context);
 }
 
-public sealed record SinkWriterContext(int SubtaskIndex, int Parallelism, TimeProvider Clock, SubtaskMetrics Metrics);
+public sealed record SinkWriterContext(int SubtaskIndex, int Parallelism, TimeProvider Clock, SubtaskMetrics Metrics)
+{
+    /// <summary>The job's stable name (<c>pipeline.name</c>): what survives a process restart (progress rows, transactional ids).</summary>
+    public string JobName { get; init; } = "job";
+
+    /// <summary>The sink operator's stable id in the plan.</summary>
+    public string OperatorId { get; init; } = "";
+
+    /// <summary>Whether the job takes checkpoints: exactly-once sinks then commit on <see cref="SinkWriter{T}.NotifyCheckpointComplete"/>.</summary>
+    public bool CheckpointingEnabled { get; init; }
+
+    /// <summary>The state to resume from, or null on a fresh start.</summary>
+    public RestoredState? Restored { get; init; }
+}
 
 public abstract class SinkWriter<T> : IDisposable
 {
     /// <summary>Writes a batch; the batch is returned to the pool after the call, so keep no reference to it.</summary>
     public abstract void Write(Batch<T> batch);
 
-    /// <summary>Makes what was written so far durable or visible (end of input; later: checkpoints).</summary>
+    /// <summary>Makes what was written so far durable and visible (end of input; at-least-once sinks at every barrier).</summary>
     public virtual void Flush() { }
+
+    /// <summary>
+    /// A checkpoint barrier reached this sink: every record before it has been given to <see cref="Write"/>. The
+    /// default makes it durable now (at-least-once). An exactly-once writer stages those records under
+    /// <paramref name="checkpointId"/> (a transaction, a staging table, or the records themselves in
+    /// <paramref name="state"/>) and writes what it needs to finish that commit after a crash.
+    /// </summary>
+    public virtual void SnapshotState(long checkpointId, BinaryWriter state) => Flush();
+
+    /// <summary>
+    /// Checkpoint <paramref name="checkpointId"/> completed everywhere: commit everything staged up to it. Must be
+    /// idempotent: after a restore the same commit may be asked for again (see <see cref="SinkWriterContext.Restored"/>).
+    /// </summary>
+    public virtual void NotifyCheckpointComplete(long checkpointId) { }
 
     public virtual void OnWatermark(long watermark) { }
 

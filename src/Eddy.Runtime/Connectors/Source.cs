@@ -23,7 +23,20 @@ public abstract class Source<T>
     public abstract SourceReader<T> CreateReader(SourceReaderContext context);
 }
 
-public sealed record SourceReaderContext(int SubtaskIndex, int Parallelism, TimeProvider Clock, SubtaskMetrics Metrics);
+public sealed record SourceReaderContext(int SubtaskIndex, int Parallelism, TimeProvider Clock, SubtaskMetrics Metrics)
+{
+    /// <summary>The job's stable name (<c>pipeline.name</c>): what survives a process restart.</summary>
+    public string JobName { get; init; } = "job";
+
+    /// <summary>The source operator's stable id in the plan.</summary>
+    public string OperatorId { get; init; } = "";
+
+    /// <summary>Whether the job takes checkpoints (<c>execution.checkpointing.interval</c> is set).</summary>
+    public bool CheckpointingEnabled { get; init; }
+
+    /// <summary>The state to resume from, or null on a fresh start (then the startup mode applies).</summary>
+    public RestoredState? Restored { get; init; }
+}
 
 public abstract class SourceReader<T> : IDisposable
 {
@@ -35,6 +48,15 @@ public abstract class SourceReader<T> : IDisposable
     /// data; longer waits return <see cref="SourceStatus.NothingAvailable"/> so that the task stays responsive.
     /// </summary>
     public abstract SourceStatus Read(SourceOutput<T> output);
+
+    /// <summary>
+    /// A checkpoint barrier leaves this source now (between two <see cref="Read"/> calls): write the position that
+    /// follows every record read so far (a Kafka reader: the next offset of each partition it owns).
+    /// </summary>
+    public virtual void SnapshotState(long checkpointId, BinaryWriter state) { }
+
+    /// <summary>Checkpoint <paramref name="checkpointId"/> completed everywhere (a Kafka reader commits its offsets to the group).</summary>
+    public virtual void NotifyCheckpointComplete(long checkpointId) { }
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }

@@ -29,4 +29,16 @@ public sealed record JobConfig
     /// so that a bounded job's results do not depend on thread timing.
     /// </summary>
     public bool? WatermarkPerBatch { get; init; }
+
+    /// <summary><c>pipeline.name</c>: the job's stable name, under which its checkpoints are found after a restart.</summary>
+    public string? JobName { get; init; }
+
+    /// <summary><c>execution.checkpointing.interval</c> (null: no checkpoints).</summary>
+    public TimeSpan? CheckpointInterval { get; init; }
+
+    /// <summary><c>execution.checkpointing.dir</c> (null: under the job's data folder).</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary><c>state.checkpoints.num-retained</c>.</summary>
+    public int CheckpointsRetained { get; init; } = 3;
 }

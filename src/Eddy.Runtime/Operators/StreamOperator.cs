@@ -22,6 +22,24 @@ public abstract class StreamOperator
     /// <summary>Called once after the end of input or on cancellation; releases resources.</summary>
     public virtual void Close() { }
 
+    /// <summary>
+    /// A stable id of this operator in the plan (derived from the plan, overridable by a name), under which its state
+    /// is stored in checkpoints and savepoints.
+    /// </summary>
+    public string? StateId { get; set; }
+
+    /// <summary>Whether the operator has state to snapshot (timers count as state).</summary>
+    public virtual bool HasState => false;
+
+    /// <summary>At a barrier, after every element before it was processed: write the state (keyed state per key group).</summary>
+    public virtual void SnapshotState(long checkpointId, OperatorStateWriter state) { }
+
+    /// <summary>After <see cref="Open"/> and before any input, when the job resumes from a checkpoint.</summary>
+    public virtual void RestoreState(OperatorStateReader state) { }
+
+    /// <summary>Checkpoint <paramref name="checkpointId"/> completed everywhere.</summary>
+    public virtual void NotifyCheckpointComplete(long checkpointId) { }
+
     /// <summary>The end of input has been reached: emit whatever is still held (after the final watermark).</summary>
     protected virtual void Finish() { }
 
