@@ -30,7 +30,8 @@ internal static class KafkaSinkFactory
         string connector = upsert ? "upsert-kafka" : "kafka";
         foreach (var key in o.Keys)
         {
-            if (key == "connector" || Common.Contains(key) || ScanOptions.Contains(key) || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
+            if (key == "connector" || Common.Contains(key) || ScanOptions.Contains(key) || KafkaTableConnector.Known.Contains(key)
+                || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
             throw new ConnectorOptionException(table.Name, key, $"unknown option for connector '{connector}'; known: {string.Join(", ", Common)}, properties.*");
         }
         string Required(string key) => o.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v)

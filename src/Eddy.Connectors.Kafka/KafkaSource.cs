@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Eddy.Runtime;
 
@@ -14,6 +16,8 @@ public enum KafkaStartupMode
     Timestamp,
     /// <summary>The offsets in <see cref="KafkaSourceOptions.SpecificOffsets"/>; other partitions from the earliest offset.</summary>
     SpecificOffsets,
+    /// <summary>The group's committed offsets; partitions without one by <see cref="KafkaSourceOptions.GroupOffsetsReset"/>.</summary>
+    GroupOffsets,
 }
 
 /// <summary>Where a Kafka source stops (Flink's <c>scan.bounded.mode</c>).</summary>
@@ -23,22 +27,59 @@ public enum KafkaBoundedMode
     Unbounded,
     /// <summary>At the end offsets of the partitions when the source started: a backfill that finishes.</summary>
     LatestOffset,
+    /// <summary>Before the first record whose timestamp is at or after <see cref="KafkaSourceOptions.BoundedTimestamp"/>.</summary>
+    Timestamp,
+    /// <summary>Before the offsets in <see cref="KafkaSourceOptions.BoundedSpecificOffsets"/>; other partitions at the group's committed offset, else their earliest (as Flink).</summary>
+    SpecificOffsets,
+    /// <summary>Before the group's committed offsets (a partition without one is an error).</summary>
+    GroupOffsets,
+}
+
+/// <summary>Where a group-offsets start goes in a partition the group has no committed offset for (<c>auto.offset.reset</c>).</summary>
+public enum KafkaOffsetReset
+{
+    /// <summary>The job fails naming the partition (Flink's default, <c>none</c>).</summary>
+    None,
+    Earliest,
+    Latest,
+}
+
+/// <summary>What the source does with a record its decoder rejects (throws a <see cref="FormatException"/> for).</summary>
+public enum KafkaBadRecordMode
+{
+    /// <summary>The job fails; the error names topic, partition, offset and the problem.</summary>
+    Fail,
+    /// <summary>The record is left out and counted (<see cref="SubtaskMetrics.RecordsSkipped"/>).</summary>
+    Skip,
+    /// <summary>The record is written unchanged to <see cref="KafkaSourceOptions.DeadLetterTopic"/> with the problem and its origin in headers, and counted.</summary>
+    DeadLetter,
 }
 
 /// <summary>One Kafka record as read, for a deserializer.</summary>
 /// <param name="Timestamp">Milliseconds since the epoch, or <see cref="EventTime.None"/> when the record has none.</param>
-public readonly record struct KafkaMessage(byte[]? Key, byte[]? Value, string Topic, int Partition, long Offset, long Timestamp);
+/// <param name="Headers">The record's headers (librdkafka's, not copied), or null when it has none.</param>
+public readonly record struct KafkaMessage(byte[]? Key, byte[]? Value, string Topic, int Partition, long Offset, long Timestamp, Headers? Headers = null);
 
-/// <summary>Turns a Kafka record into a value; false skips the record (a tombstone, a bad record being ignored).</summary>
+/// <summary>
+/// Turns a Kafka record into a value; false skips the record (a tombstone). A record that cannot be decoded throws a
+/// <see cref="FormatException"/> whose message is the problem: the source then applies <see cref="KafkaSourceOptions.BadRecords"/>.
+/// </summary>
 public delegate bool KafkaRecordDecoder<T>(in KafkaMessage message, out T value);
 
 public sealed record KafkaSourceOptions
 {
-    public required IReadOnlyList<string> Topics { get; init; }
+    /// <summary>The topics read; empty when <see cref="TopicPattern"/> chooses them.</summary>
+    public IReadOnlyList<string> Topics { get; init; } = [];
+
+    /// <summary>Flink's <c>topic-pattern</c>: every topic whose whole name matches, listed when the source starts.</summary>
+    public Regex? TopicPattern { get; init; }
 
     public required string BootstrapServers { get; init; }
 
-    /// <summary>The consumer group. Partitions are assigned by Eddy, not by the group, so it only names the client.</summary>
+    /// <summary>
+    /// The consumer group: offsets are committed there (for lag monitoring and <see cref="KafkaStartupMode.GroupOffsets"/>).
+    /// Partitions are assigned by Eddy, not by the group.
+    /// </summary>
     public string GroupId { get; init; } = "eddy";
 
     public KafkaStartupMode StartupMode { get; init; } = KafkaStartupMode.EarliestOffset;
@@ -49,7 +90,29 @@ public sealed record KafkaSourceOptions
     /// <summary>For <see cref="KafkaStartupMode.SpecificOffsets"/>: the offset of the first record to read per partition.</summary>
     public IReadOnlyDictionary<(string Topic, int Partition), long> SpecificOffsets { get; init; } = new Dictionary<(string, int), long>();
 
+    /// <summary>For <see cref="KafkaStartupMode.GroupOffsets"/>: partitions without a committed offset.</summary>
+    public KafkaOffsetReset GroupOffsetsReset { get; init; } = KafkaOffsetReset.None;
+
     public KafkaBoundedMode BoundedMode { get; init; } = KafkaBoundedMode.Unbounded;
+
+    /// <summary>For <see cref="KafkaBoundedMode.Timestamp"/>: milliseconds since the epoch.</summary>
+    public long? BoundedTimestamp { get; init; }
+
+    /// <summary>For <see cref="KafkaBoundedMode.SpecificOffsets"/>: the offset to stop before per partition.</summary>
+    public IReadOnlyDictionary<(string Topic, int Partition), long> BoundedSpecificOffsets { get; init; } = new Dictionary<(string, int), long>();
+
+    /// <summary>
+    /// Without checkpoints: whether consumed offsets are committed to the group every <see cref="AutoCommitInterval"/>
+    /// (Flink's <c>properties.enable.auto.commit</c>). With checkpoints they are committed when a checkpoint completes.
+    /// </summary>
+    public bool AutoCommit { get; init; } = true;
+
+    public TimeSpan AutoCommitInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public KafkaBadRecordMode BadRecords { get; init; } = KafkaBadRecordMode.Fail;
+
+    /// <summary>For <see cref="KafkaBadRecordMode.DeadLetter"/>: where rejected records go.</summary>
+    public string? DeadLetterTopic { get; init; }
 
     /// <summary>Further librdkafka consumer properties (Flink's <c>properties.*</c> without the prefix).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
@@ -59,34 +122,65 @@ public sealed record KafkaSourceOptions
 
     internal void Validate()
     {
-        if (Topics.Count == 0 || Topics.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("Kafka source: 'topic' needs at least one topic name");
+        if (TopicPattern is null && (Topics.Count == 0 || Topics.Any(string.IsNullOrWhiteSpace)))
+            throw new ArgumentException("Kafka source: 'topic' needs at least one topic name (or 'topic-pattern')");
+        if (TopicPattern is not null && Topics.Count > 0) throw new ArgumentException("Kafka source: 'topic' and 'topic-pattern' exclude each other");
         if (string.IsNullOrWhiteSpace(BootstrapServers)) throw new ArgumentException("Kafka source: 'properties.bootstrap.servers' is required");
         if (StartupMode == KafkaStartupMode.Timestamp && StartupTimestamp is null)
             throw new ArgumentException("Kafka source: startup mode 'timestamp' needs 'scan.startup.timestamp-millis'");
         if (StartupMode == KafkaStartupMode.SpecificOffsets && SpecificOffsets.Count == 0)
             throw new ArgumentException("Kafka source: startup mode 'specific-offsets' needs 'scan.startup.specific-offsets'");
+        if (BoundedMode == KafkaBoundedMode.Timestamp && BoundedTimestamp is null)
+            throw new ArgumentException("Kafka source: bounded mode 'timestamp' needs 'scan.bounded.timestamp-millis'");
+        if (BoundedMode == KafkaBoundedMode.SpecificOffsets && BoundedSpecificOffsets.Count == 0)
+            throw new ArgumentException("Kafka source: bounded mode 'specific-offsets' needs 'scan.bounded.specific-offsets'");
+        if (BadRecords == KafkaBadRecordMode.DeadLetter && string.IsNullOrWhiteSpace(DeadLetterTopic))
+            throw new ArgumentException("Kafka source: the dead-letter mode needs 'scan.dead-letter.topic'");
+        if (AutoCommitInterval <= TimeSpan.Zero) throw new ArgumentException("Kafka source: 'properties.auto.commit.interval.ms' must be positive");
     }
 
-    internal ConsumerConfig ConsumerConfig()
+    internal ConsumerConfig ConsumerConfig(bool commitPeriodically = false)
     {
         var config = new ConsumerConfig(Properties.ToDictionary(p => p.Key, p => p.Value))
         {
             BootstrapServers = BootstrapServers,
             GroupId = GroupId,
-            // Eddy decides where to start and does not store progress in Kafka.
-            EnableAutoCommit = false,
+            // Eddy decides where each partition starts; the offsets a reader stores are those it has consumed
+            // (stored once per read call), and librdkafka commits them in the background when asked to.
+            EnableAutoCommit = commitPeriodically,
+            AutoCommitIntervalMs = (int)AutoCommitInterval.TotalMilliseconds,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = false,
+            // Only reached when a start offset is out of range (pruned since it was recorded).
             AutoOffsetReset = AutoOffsetReset.Earliest,
         };
         return config;
     }
+
+    internal ProducerConfig DeadLetterProducerConfig()
+    {
+        // The consumer's properties (security, timeouts) apply to the producer too; consumer-only ones are ignored by librdkafka.
+        var config = new ProducerConfig(Properties.Where(p => !ConsumerOnly.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value))
+        {
+            BootstrapServers = BootstrapServers,
+            LingerMs = 5,
+        };
+        return config;
+    }
+
+    private static readonly HashSet<string> ConsumerOnly = new(StringComparer.Ordinal)
+    {
+        "auto.offset.reset", "session.timeout.ms", "heartbeat.interval.ms", "fetch.min.bytes", "fetch.max.bytes", "fetch.wait.max.ms",
+        "max.partition.fetch.bytes", "isolation.level", "group.instance.id", "max.poll.interval.ms", "queued.min.messages",
+        "queued.max.messages.kbytes", "check.crcs", "partition.assignment.strategy", "fetch.message.max.bytes",
+    };
 }
 
 /// <summary>
 /// Reads Kafka topics. The topics' partitions are the splits: spread round-robin over the subtasks, each with its
 /// own watermark; a subtask left without partitions is idle. The record timestamp is the source timestamp.
 /// Partitions are assigned directly (no group rebalancing), so a job starts without waiting for a group join.
+/// At a checkpoint each reader writes the next offset of its partitions; a restored reader resumes there.
 /// </summary>
 public sealed class KafkaSource<T> : Source<T>
 {
@@ -124,8 +218,8 @@ public sealed class KafkaSource<T> : Source<T>
     public override bool IsBounded => options.BoundedMode != KafkaBoundedMode.Unbounded;
 
     /// <summary>
-    /// Every partition of the topics, looked up once per source so that all subtasks split the same list (partitions
-    /// added later are not picked up).
+    /// Every partition of the topics (or of the topics matching the pattern), looked up once per source so that all
+    /// subtasks split the same list (partitions and topics added later are not picked up).
     /// </summary>
     internal IReadOnlyList<TopicPartition> Partitions()
     {
@@ -137,6 +231,18 @@ public sealed class KafkaSource<T> : Source<T>
             using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig()).SetLogHandler((_, _) => { }).Build();
             using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
             var found = new List<TopicPartition>();
+            if (options.TopicPattern is { } pattern)
+            {
+                var metadata = admin.GetMetadata(options.RequestTimeout);
+                foreach (var t in metadata.Topics)
+                {
+                    // As Java's Pattern.matches: the whole name. Internal topics (__consumer_offsets) are never data.
+                    if (t.Topic.StartsWith("__", StringComparison.Ordinal) || t.Error.IsError) continue;
+                    var m = pattern.Match(t.Topic);
+                    if (!m.Success || m.Index != 0 || m.Length != t.Topic.Length) continue;
+                    found.AddRange(t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId)));
+                }
+            }
             foreach (var topic in options.Topics)
             {
                 var metadata = admin.GetMetadata(topic, options.RequestTimeout);
@@ -153,7 +259,7 @@ public sealed class KafkaSource<T> : Source<T>
     {
         var all = Partitions();
         var mine = all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
-        return new KafkaSourceReader<T>(options, mine, decode);
+        return new KafkaSourceReader<T>(options, mine, decode, context);
     }
 }
 
@@ -161,55 +267,87 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
 {
     // Read() may wait this long for the first record; the rest of a batch is taken only if already fetched.
     private static readonly TimeSpan FirstRecordWait = TimeSpan.FromMilliseconds(20);
+    private const byte StateVersion = 1;
 
+    private readonly KafkaSourceOptions options;
     private readonly KafkaRecordDecoder<T> decode;
+    private readonly SubtaskMetrics metrics;
     private readonly IConsumer<byte[]?, byte[]?>? consumer;
     private readonly Dictionary<TopicPartition, int> splitOf = [];
     private readonly TopicPartition[] splits;
+    /// <summary>Per split, the offset of the next record to read (a concrete offset, or <see cref="Offset.Beginning"/>'s value before the first record).</summary>
+    private readonly long[] nextOffsets;
+    /// <summary>Per split, the offset last stored for the periodic commit.</summary>
+    private readonly long[] storedOffsets;
     /// <summary>Per split, the offset to stop before (bounded), or long.MaxValue.</summary>
     private readonly long[] endOffsets;
     private readonly bool[] finished;
     /// <summary>Per split, records older than this are skipped until the first that is not (timestamp startup).</summary>
     private readonly long[] skipBefore;
+    /// <summary>Per split, the partition ends at its first record at or after this time (timestamp bound), or long.MaxValue.</summary>
+    private readonly long[] stopAt;
     private readonly bool bounded;
+    private readonly bool commitPeriodically;
+    /// <summary>The offsets each checkpoint not yet completed recorded, committed when it completes.</summary>
+    private readonly SortedDictionary<long, List<TopicPartitionOffset>> pendingCommits = [];
+    private IProducer<byte[]?, byte[]?>? deadLetters;
+    private string? deadLetterFailure;
     private int unfinished;
 
-    public KafkaSourceReader(KafkaSourceOptions options, List<TopicPartition> partitions, KafkaRecordDecoder<T> decoder)
+    public KafkaSourceReader(KafkaSourceOptions options, List<TopicPartition> partitions, KafkaRecordDecoder<T> decoder, SourceReaderContext context)
     {
+        this.options = options;
         decode = decoder;
+        metrics = context.Metrics;
         splits = [.. partitions];
+        nextOffsets = new long[splits.Length];
+        storedOffsets = new long[splits.Length];
+        Array.Fill(storedOffsets, Offset.Unset.Value);
         endOffsets = new long[splits.Length];
         finished = new bool[splits.Length];
         skipBefore = new long[splits.Length];
         Array.Fill(skipBefore, long.MinValue);
+        stopAt = new long[splits.Length];
+        Array.Fill(stopAt, long.MaxValue);
         bounded = options.BoundedMode != KafkaBoundedMode.Unbounded;
         Array.Fill(endOffsets, long.MaxValue);
         for (int i = 0; i < splits.Length; i++) splitOf[splits[i]] = i;
+        // With checkpoints the offsets are committed when a checkpoint completes (what the job has really processed).
+        commitPeriodically = !context.CheckpointingEnabled && options.AutoCommit;
         if (splits.Length == 0) return;
 
-        consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig())
+        consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig(commitPeriodically))
             .SetKeyDeserializer(Deserializers.ByteArray)
             .SetValueDeserializer(Deserializers.ByteArray)
             .SetLogHandler((_, _) => { })
             .Build();
         try
         {
-            var starts = StartOffsets(options);
+            var restored = Restore(context.Restored);
+            var fresh = Enumerable.Range(0, splits.Length).Where(i => !restored.ContainsKey(splits[i])).ToList();
+            var starts = StartOffsets(fresh);
+            for (int j = 0; j < fresh.Count; j++) nextOffsets[fresh[j]] = starts[j];
+            if (bounded) EndOffsets(fresh);
+            foreach (var (tp, state) in restored)
+            {
+                int i = splitOf[tp];
+                nextOffsets[i] = state.Next;
+                endOffsets[i] = state.End;
+                skipBefore[i] = state.SkipBefore;
+                stopAt[i] = state.StopAt;
+            }
             if (bounded)
             {
                 for (int i = 0; i < splits.Length; i++)
                 {
-                    var marks = consumer.QueryWatermarkOffsets(splits[i], options.RequestTimeout);
-                    endOffsets[i] = marks.High.Value;
-                    // A partition already at its end (or starting there) has nothing to read.
-                    long low = marks.Low.Value;
-                    long start = starts[i].Offset.Value;
-                    long effective = start == Offset.Beginning.Value ? low : start;
-                    if (effective >= endOffsets[i]) finished[i] = true;
+                    long start = nextOffsets[i];
+                    if (start == Offset.Beginning.Value) start = consumer.QueryWatermarkOffsets(splits[i], options.RequestTimeout).Low.Value;
+                    // A partition already at its bound (or starting there) has nothing to read.
+                    if (start >= endOffsets[i]) finished[i] = true;
                 }
             }
             unfinished = finished.Count(f => !f);
-            consumer.Assign(starts.Where((_, i) => !finished[i]));
+            consumer.Assign(Enumerable.Range(0, splits.Length).Where(i => !finished[i]).Select(i => new TopicPartitionOffset(splits[i], new Offset(nextOffsets[i]))));
         }
         catch
         {
@@ -220,41 +358,175 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
 
     public override int SplitCount => splits.Length;
 
-    private List<TopicPartitionOffset> StartOffsets(KafkaSourceOptions options)
+    private readonly record struct SplitState(long Next, long End, long SkipBefore, long StopAt);
+
+    /// <summary>
+    /// The checkpointed positions of the partitions this reader now owns, from every old subtask's state (the old
+    /// parallelism may differ). Partitions absent from the checkpoint (new ones) start by the startup mode.
+    /// </summary>
+    private Dictionary<TopicPartition, SplitState> Restore(RestoredState? restored)
+    {
+        var mine = new Dictionary<TopicPartition, SplitState>();
+        if (restored is null) return mine;
+        foreach (var bytes in restored.SubtaskStates)
+        {
+            if (bytes.Length == 0) continue;
+            using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
+            byte version = reader.ReadByte();
+            if (version != StateVersion)
+                throw new InvalidDataException($"Kafka source: checkpoint {restored.CheckpointId} has reader state version {version}; this build reads version {StateVersion}");
+            int count = reader.ReadInt32();
+            for (int n = 0; n < count; n++)
+            {
+                var tp = new TopicPartition(reader.ReadString(), reader.ReadInt32());
+                var state = new SplitState(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
+                if (splitOf.ContainsKey(tp)) mine[tp] = state;
+            }
+        }
+        return mine;
+    }
+
+    /// <summary>The start offset of each split in <paramref name="which"/> by the startup mode (Beginning's value for "earliest").</summary>
+    private long[] StartOffsets(List<int> which)
     {
         var c = consumer!;
+        var result = new long[which.Count];
+        if (which.Count == 0) return result;
+        var tps = which.Select(i => splits[i]).ToList();
         switch (options.StartupMode)
         {
             case KafkaStartupMode.EarliestOffset:
-                return splits.Select(s => new TopicPartitionOffset(s, Offset.Beginning)).ToList();
+                Array.Fill(result, Offset.Beginning.Value);
+                break;
             case KafkaStartupMode.LatestOffset:
                 // Resolved now, not at the first fetch: "latest" means the end when the job started.
-                return splits.Select(s => new TopicPartitionOffset(s, c.QueryWatermarkOffsets(s, options.RequestTimeout).High)).ToList();
+                for (int j = 0; j < tps.Count; j++) result[j] = c.QueryWatermarkOffsets(tps[j], options.RequestTimeout).High.Value;
+                break;
             case KafkaStartupMode.Timestamp:
             {
-                var ts = new Timestamp(options.StartupTimestamp!.Value, TimestampType.CreateTime);
-                var found = c.OffsetsForTimes(splits.Select(s => new TopicPartitionTimestamp(s, ts)), options.RequestTimeout);
-                return found.Select(f =>
+                var found = TimestampOffsets(tps, options.StartupTimestamp!.Value);
+                for (int j = 0; j < tps.Count; j++)
                 {
-                    if (f.Offset != Offset.End) return new TopicPartitionOffset(f.TopicPartition, f.Offset);
+                    if (found[j] is { } offset)
+                    {
+                        result[j] = offset;
+                        continue;
+                    }
                     // "No record at or after the timestamp" is also what brokers without a time index answer
                     // (librdkafka's mock cluster always does): the partition is read from its start and records
                     // are skipped up to the first one at or after the timestamp, which is the offset Kafka's
                     // look-up gives. On a real broker this costs one scan of a partition with no such record yet.
-                    skipBefore[splitOf[f.TopicPartition]] = options.StartupTimestamp.Value;
-                    return new TopicPartitionOffset(f.TopicPartition, Offset.Beginning);
-                }).OrderBy(f => splitOf[f.TopicPartition]).ToList();
+                    skipBefore[which[j]] = options.StartupTimestamp.Value;
+                    result[j] = Offset.Beginning.Value;
+                }
+                break;
             }
             case KafkaStartupMode.SpecificOffsets:
-                return splits.Select(s => new TopicPartitionOffset(s,
-                    options.SpecificOffsets.TryGetValue((s.Topic, s.Partition.Value), out long o) ? new Offset(o) : Offset.Beginning)).ToList();
+                for (int j = 0; j < tps.Count; j++)
+                    result[j] = options.SpecificOffsets.TryGetValue((tps[j].Topic, tps[j].Partition.Value), out long o) ? o : Offset.Beginning.Value;
+                break;
+            case KafkaStartupMode.GroupOffsets:
+            {
+                var committed = Committed(tps);
+                for (int j = 0; j < tps.Count; j++)
+                {
+                    if (committed[j] >= 0)
+                    {
+                        result[j] = committed[j];
+                        continue;
+                    }
+                    result[j] = options.GroupOffsetsReset switch
+                    {
+                        KafkaOffsetReset.Earliest => Offset.Beginning.Value,
+                        KafkaOffsetReset.Latest => c.QueryWatermarkOffsets(tps[j], options.RequestTimeout).High.Value,
+                        _ => throw new InvalidOperationException(
+                            $"Kafka source: group '{options.GroupId}' has no committed offset for topic '{tps[j].Topic}' partition {tps[j].Partition.Value}; " +
+                            "set 'properties.auto.offset.reset' to 'earliest' or 'latest' to start such partitions there"),
+                    };
+                }
+                break;
+            }
             default:
-                throw new ArgumentOutOfRangeException(nameof(options), options.StartupMode, "unknown startup mode");
+                throw new ArgumentOutOfRangeException(nameof(which), options.StartupMode, "unknown startup mode");
+        }
+        return result;
+    }
+
+    /// <summary>The group's committed offset per partition, or a negative value where there is none.</summary>
+    private long[] Committed(List<TopicPartition> tps)
+    {
+        var committed = consumer!.Committed(tps, options.RequestTimeout);
+        var byPartition = committed.ToDictionary(c => c.TopicPartition, c => c.Offset.Value);
+        return tps.Select(tp => byPartition.TryGetValue(tp, out long o) ? o : Offset.Unset.Value).ToArray();
+    }
+
+    /// <summary>Kafka's offset-for-time look-up: the first offset at or after the time, or null where it finds none.</summary>
+    private long?[] TimestampOffsets(List<TopicPartition> tps, long time)
+    {
+        var ts = new Timestamp(time, TimestampType.CreateTime);
+        var found = consumer!.OffsetsForTimes(tps.Select(s => new TopicPartitionTimestamp(s, ts)), options.RequestTimeout)
+            .ToDictionary(f => f.TopicPartition, f => f.Offset);
+        return tps.Select(tp => found.TryGetValue(tp, out var o) && o != Offset.End && o.Value >= 0 ? o.Value : (long?)null).ToArray();
+    }
+
+    /// <summary>The bound of each split in <paramref name="which"/> by the bounded mode, resolved when the reader starts.</summary>
+    private void EndOffsets(List<int> which)
+    {
+        var c = consumer!;
+        var tps = which.Select(i => splits[i]).ToList();
+        long High(int j) => c.QueryWatermarkOffsets(tps[j], options.RequestTimeout).High.Value;
+        switch (options.BoundedMode)
+        {
+            case KafkaBoundedMode.LatestOffset:
+                for (int j = 0; j < tps.Count; j++) endOffsets[which[j]] = High(j);
+                break;
+            case KafkaBoundedMode.Timestamp:
+            {
+                var found = TimestampOffsets(tps, options.BoundedTimestamp!.Value);
+                for (int j = 0; j < tps.Count; j++)
+                {
+                    if (found[j] is { } offset) endOffsets[which[j]] = offset;
+                    else
+                    {
+                        // As for the timestamp start: where the look-up finds nothing (or cannot, as on the mock),
+                        // read to the current end and stop at the first record at or after the time.
+                        endOffsets[which[j]] = High(j);
+                        stopAt[which[j]] = options.BoundedTimestamp.Value;
+                    }
+                }
+                break;
+            }
+            case KafkaBoundedMode.SpecificOffsets:
+            {
+                List<TopicPartition> unlisted = [.. tps.Where(tp => !options.BoundedSpecificOffsets.ContainsKey((tp.Topic, tp.Partition.Value)))];
+                var committed = unlisted.Count > 0 ? Committed(unlisted) : [];
+                for (int j = 0; j < tps.Count; j++)
+                {
+                    if (options.BoundedSpecificOffsets.TryGetValue((tps[j].Topic, tps[j].Partition.Value), out long o))
+                    {
+                        endOffsets[which[j]] = o;
+                        continue;
+                    }
+                    long c0 = committed[unlisted.IndexOf(tps[j])];
+                    endOffsets[which[j]] = c0 >= 0 ? c0 : c.QueryWatermarkOffsets(tps[j], options.RequestTimeout).Low.Value;
+                }
+                break;
+            }
+            case KafkaBoundedMode.GroupOffsets:
+            {
+                var committed = Committed(tps);
+                for (int j = 0; j < tps.Count; j++)
+                    endOffsets[which[j]] = committed[j] >= 0 ? committed[j]
+                        : throw new InvalidOperationException(
+                            $"Kafka source: bounded mode 'group-offsets' but group '{options.GroupId}' has no committed offset for topic '{tps[j].Topic}' partition {tps[j].Partition.Value}");
+                break;
+            }
         }
     }
 
     public override SourceStatus Read(SourceOutput<T> output)
     {
+        if (deadLetterFailure is { } failure) throw new InvalidOperationException(failure);
         if (consumer is null || (bounded && unfinished == 0))
             return bounded ? SourceStatus.EndOfInput : SourceStatus.NothingAvailable;
 
@@ -265,11 +537,13 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
             return bounded && unfinished == 0 ? SourceStatus.EndOfInput : SourceStatus.NothingAvailable;
         }
         int before = output.Count;
+        long bytes = 0;
         for (var r = first; r is not null; r = output.IsFull ? null : consumer.Consume(TimeSpan.Zero))
         {
             int split = splitOf[r.TopicPartition];
             long offset = r.Offset.Value;
-            if (offset >= endOffsets[split]) continue; // fetched before the partition was paused
+            if (offset >= endOffsets[split] || finished[split]) continue; // fetched before the partition was paused
+            nextOffsets[split] = offset + 1;
             var m = r.Message;
             long ts = m.Timestamp.Type == TimestampType.NotAvailable ? EventTime.None : m.Timestamp.UnixTimestampMs;
             if (skipBefore[split] != long.MinValue)
@@ -281,14 +555,156 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 }
                 skipBefore[split] = long.MinValue;
             }
-            output.Bytes += (m.Key?.Length ?? 0) + (m.Value?.Length ?? 0);
-            if (decode(new KafkaMessage(m.Key, m.Value, r.Topic, r.Partition.Value, offset, ts), out var value)) output.Add(value, ts, split);
+            if (ts >= stopAt[split])
+            {
+                // The first record at or after the bound's time: the partition ends before it.
+                nextOffsets[split] = offset;
+                endOffsets[split] = offset;
+                Finish(split);
+                continue;
+            }
+            bytes += (m.Key?.Length ?? 0) + (m.Value?.Length ?? 0);
+            var message = new KafkaMessage(m.Key, m.Value, r.Topic, r.Partition.Value, offset, ts, m.Headers);
+            bool decoded;
+            T value;
+            try
+            {
+                decoded = decode(message, out value);
+            }
+            catch (FormatException e)
+            {
+                BadRecord(message, e);
+                decoded = false;
+                value = default!;
+            }
+            if (decoded) output.Add(value, ts, split);
             if (offset + 1 >= endOffsets[split]) Finish(split);
         }
+        output.Bytes += bytes;
+        if (commitPeriodically) StoreOffsets();
         if (bounded && unfinished == 0) return SourceStatus.EndOfInput;
         // Records read now suggest more are fetched: the driver asks again at once instead of pausing.
         return output.Count > before ? SourceStatus.MoreAvailable : SourceStatus.NothingAvailable;
     }
+
+    private void BadRecord(in KafkaMessage m, FormatException e)
+    {
+        switch (options.BadRecords)
+        {
+            case KafkaBadRecordMode.Skip:
+                metrics.RecordsSkipped++;
+                return;
+            case KafkaBadRecordMode.DeadLetter:
+                SendToDeadLetters(m, e.Message);
+                metrics.RecordsSkipped++;
+                return;
+            default:
+                throw new FormatException($"Kafka record in topic '{m.Topic}' partition {m.Partition} at offset {m.Offset}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Header names a dead-letter record carries besides the original record's headers.</summary>
+    internal const string ErrorHeader = "eddy.error", TopicHeader = "eddy.topic", PartitionHeader = "eddy.partition", OffsetHeader = "eddy.offset";
+
+    private void SendToDeadLetters(in KafkaMessage m, string problem)
+    {
+        deadLetters ??= new ProducerBuilder<byte[]?, byte[]?>(options.DeadLetterProducerConfig()).SetLogHandler((_, _) => { }).Build();
+        var headers = new Headers();
+        if (m.Headers is not null)
+            foreach (var h in m.Headers) headers.Add(h.Key, h.GetValueBytes());
+        headers.Add(ErrorHeader, Encoding.UTF8.GetBytes(problem));
+        headers.Add(TopicHeader, Encoding.UTF8.GetBytes(m.Topic));
+        headers.Add(PartitionHeader, Encoding.UTF8.GetBytes(m.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.Add(OffsetHeader, Encoding.UTF8.GetBytes(m.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var message = new Message<byte[]?, byte[]?> { Key = m.Key, Value = m.Value, Headers = headers };
+        if (m.Timestamp != EventTime.None) message.Timestamp = new Timestamp(m.Timestamp, TimestampType.CreateTime);
+        string topic = options.DeadLetterTopic!;
+        while (true)
+        {
+            try
+            {
+                deadLetters.Produce(topic, message, report =>
+                {
+                    if (report.Error.IsError)
+                        Interlocked.CompareExchange(ref deadLetterFailure, $"Kafka source: a rejected record could not be written to dead-letter topic '{topic}': {report.Error.Reason}", null);
+                });
+                return;
+            }
+            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                deadLetters.Poll(TimeSpan.FromMilliseconds(50));
+            }
+        }
+    }
+
+    /// <summary>Waits until every dead-letter record is stored, so that the offsets recorded after it never skip one that was lost.</summary>
+    private void FlushDeadLetters()
+    {
+        if (deadLetters is null) return;
+        if (deadLetters.Flush(options.RequestTimeout) > 0)
+            throw new TimeoutException($"Kafka source: dead-letter records to '{options.DeadLetterTopic}' not confirmed within {options.RequestTimeout.TotalSeconds:F0} s");
+        if (Volatile.Read(ref deadLetterFailure) is { } failure) throw new InvalidOperationException(failure);
+    }
+
+    /// <summary>Hands the consumed positions to librdkafka, which commits them every auto-commit interval and on close.</summary>
+    private void StoreOffsets()
+    {
+        FlushDeadLetters();
+        for (int i = 0; i < splits.Length; i++)
+        {
+            long next = nextOffsets[i];
+            if (next < 0 || next == storedOffsets[i]) continue;
+            consumer!.StoreOffset(new TopicPartitionOffset(splits[i], new Offset(next)));
+            storedOffsets[i] = next;
+        }
+    }
+
+    public override void SnapshotState(long checkpointId, BinaryWriter state)
+    {
+        FlushDeadLetters();
+        state.Write(StateVersion);
+        state.Write(splits.Length);
+        var commits = new List<TopicPartitionOffset>(splits.Length);
+        for (int i = 0; i < splits.Length; i++)
+        {
+            state.Write(splits[i].Topic);
+            state.Write(splits[i].Partition.Value);
+            state.Write(nextOffsets[i]);
+            state.Write(endOffsets[i]);
+            state.Write(skipBefore[i]);
+            state.Write(stopAt[i]);
+            if (nextOffsets[i] >= 0) commits.Add(new TopicPartitionOffset(splits[i], new Offset(nextOffsets[i])));
+        }
+        pendingCommits[checkpointId] = commits;
+    }
+
+    /// <summary>
+    /// Commits the offsets of the completed checkpoint to the group (for lag monitoring and group-offsets starts;
+    /// Eddy resumes from its checkpoint, not from them). A failed commit does not fail the job: the next one repairs it.
+    /// </summary>
+    public override void NotifyCheckpointComplete(long checkpointId)
+    {
+        List<TopicPartitionOffset>? commit = null;
+        foreach (var id in pendingCommits.Keys.Where(id => id <= checkpointId).ToList())
+        {
+            // Later checkpoints' offsets supersede earlier ones.
+            commit = pendingCommits[id];
+            pendingCommits.Remove(id);
+        }
+        if (commit is null || commit.Count == 0 || consumer is null) return;
+        try
+        {
+            consumer.Commit(commit);
+            LastCommitError = null;
+        }
+        catch (KafkaException e)
+        {
+            LastCommitError = $"Kafka source: committing the offsets of checkpoint {checkpointId} to group '{options.GroupId}' failed: {e.Error.Reason}";
+        }
+    }
+
+    /// <summary>Why the last commit at a completed checkpoint failed, or null.</summary>
+    internal string? LastCommitError { get; private set; }
 
     /// <summary>
     /// A partition can end without a record at its last offset (transaction markers, pruned logs): its consume
@@ -300,7 +716,11 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
         {
             if (finished[i]) continue;
             var position = consumer!.Position(splits[i]);
-            if (position != Offset.Unset && position.Value >= endOffsets[i]) Finish(i);
+            if (position != Offset.Unset && position.Value >= endOffsets[i])
+            {
+                nextOffsets[i] = Math.Max(nextOffsets[i], endOffsets[i]);
+                Finish(i);
+            }
         }
     }
 
@@ -314,8 +734,18 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
 
     public override void Dispose()
     {
-        consumer?.Close();
-        consumer?.Dispose();
-        base.Dispose();
+        try
+        {
+            deadLetters?.Flush(options.RequestTimeout);
+        }
+        finally
+        {
+            deadLetters?.Dispose();
+            if (commitPeriodically && consumer is not null) StoreOffsets();
+            // Close commits the stored offsets (periodic mode) and leaves the group.
+            consumer?.Close();
+            consumer?.Dispose();
+            base.Dispose();
+        }
     }
 }

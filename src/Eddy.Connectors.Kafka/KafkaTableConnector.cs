@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
@@ -6,19 +7,26 @@ using Eddy.Sql.Connectors;
 namespace Eddy.Connectors.Kafka;
 
 /// <summary>
-/// <c>'connector' = 'kafka'</c> for SQL tables, with Flink's option names: <c>topic</c> (several separated by ';'),
-/// <c>properties.bootstrap.servers</c>, <c>properties.group.id</c>, other <c>properties.*</c> passed to librdkafka,
-/// <c>scan.startup.mode</c> (earliest-offset | latest-offset | timestamp | specific-offsets) with
-/// <c>scan.startup.timestamp-millis</c> / <c>scan.startup.specific-offsets</c>, <c>scan.bounded.mode</c>
-/// (unbounded | latest-offset), <c>format</c> = json with <c>json.ignore-parse-errors</c> and
-/// <c>json.fail-on-missing-field</c>. Metadata columns: topic, partition, offset, timestamp. As a sink see <see cref="KafkaSinkFactory"/>.
+/// <c>'connector' = 'kafka'</c> for SQL tables, with Flink's option names: <c>topic</c> (several separated by ';') or
+/// <c>topic-pattern</c>, <c>properties.bootstrap.servers</c>, <c>properties.group.id</c>, other <c>properties.*</c>
+/// passed to librdkafka, <c>scan.startup.mode</c>, <c>scan.bounded.mode</c>, <c>format</c> / <c>value.format</c>
+/// (json | csv | raw), <c>key.format</c> + <c>key.fields</c>, <c>value.fields-include</c>, bad-record handling
+/// (<c>json.ignore-parse-errors</c>, <c>scan.dead-letter.topic</c>). Metadata columns: topic, partition, offset,
+/// timestamp, key, headers. As a sink see <see cref="KafkaSinkFactory"/>.
 /// </summary>
 public sealed class KafkaTableConnector : ITableConnector
 {
-    private static readonly string[] Known =
+    internal static readonly string[] Known =
     [
-        "topic", "properties.bootstrap.servers", "properties.group.id", "scan.startup.mode", "scan.startup.timestamp-millis",
-        "scan.startup.specific-offsets", "scan.bounded.mode", "format", "json.ignore-parse-errors", "json.fail-on-missing-field",
+        "topic", "topic-pattern", "properties.bootstrap.servers", "properties.group.id", "scan.startup.mode", "scan.startup.timestamp-millis",
+        "scan.startup.specific-offsets", "scan.bounded.mode", "scan.bounded.timestamp-millis", "scan.bounded.specific-offsets",
+        "scan.dead-letter.topic", "format", "value.format", "key.format", "key.fields", "value.fields-include",
+        "json.ignore-parse-errors", "json.fail-on-missing-field", "value.json.ignore-parse-errors", "value.json.fail-on-missing-field",
+        "key.json.ignore-parse-errors", "key.json.fail-on-missing-field",
+        "csv.field-delimiter", "csv.quote-character", "csv.disable-quote-character", "csv.allow-comments", "csv.ignore-parse-errors",
+        "csv.array-element-delimiter", "csv.escape-character", "csv.null-literal",
+        "value.csv.field-delimiter", "value.csv.quote-character", "value.csv.disable-quote-character", "value.csv.allow-comments",
+        "value.csv.ignore-parse-errors", "value.csv.array-element-delimiter", "value.csv.escape-character", "value.csv.null-literal",
     ];
 
     private static int registered;
@@ -33,14 +41,16 @@ public sealed class KafkaTableConnector : ITableConnector
 
     public string Name => "kafka";
 
-    public IReadOnlyCollection<string> MetadataKeys { get; } = ["topic", "partition", "offset", "timestamp"];
+    public IReadOnlyCollection<string> MetadataKeys { get; } = ["topic", "partition", "offset", "timestamp", "key", "headers"];
 
     /// <summary>Options a kafka table may have for writing; a source ignores them (one table is often read and written).</summary>
     internal static readonly string[] SinkOptions =
     [
-        "key.format", "key.fields", "value.fields-include", "sink.partitioner", "sink.delivery-guarantee", "sink.parallelism",
-        "sink.transactional-id-prefix",
+        "sink.partitioner", "sink.delivery-guarantee", "sink.parallelism", "sink.transactional-id-prefix",
     ];
+
+    /// <summary>Java client properties the source interprets itself instead of passing them to librdkafka.</summary>
+    private static readonly string[] SourceProperties = ["properties.auto.offset.reset", "properties.enable.auto.commit", "properties.auto.commit.interval.ms"];
 
     /// <summary>Append-only, as Flink's kafka connector: a changelog needs 'upsert-kafka'.</summary>
     public bool AcceptsUpdates(TableDef table) => false;
@@ -54,16 +64,29 @@ public sealed class KafkaTableConnector : ITableConnector
         foreach (var key in o.Keys)
         {
             if (key == "connector" || Known.Contains(key) || SinkOptions.Contains(key) || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
-            throw new ConnectorOptionException(table.Name, key, $"unknown option for connector 'kafka'; known: {string.Join(", ", Known)}, properties.*");
+            string hint = key == "scan.topic-partition-discovery.interval"
+                ? "not supported: Eddy lists the topics and partitions once, when the job starts"
+                : $"unknown option for connector 'kafka'; known: {string.Join(", ", Known)}, properties.*";
+            throw new ConnectorOptionException(table.Name, key, hint);
         }
         string Required(string key) => o.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v)
             ? v : throw new ConnectorOptionException(table.Name, key, "required");
-        // The source decodes values only: key columns missing from the value would silently read as null.
-        if (o.TryGetValue("value.fields-include", out var include) && include != "ALL")
-            throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{include}' cannot be read: the source decodes the value only, so key columns must be in it ('ALL')");
-        var topics = Required("topic").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        string format = Required("format");
-        if (format != "json") throw new ConnectorOptionException(table.Name, "format", $"'{format}' is not supported; use 'json'");
+
+        string[] topics = [];
+        Regex? pattern = null;
+        if (o.TryGetValue("topic-pattern", out var patternText))
+        {
+            if (o.ContainsKey("topic")) throw new ConnectorOptionException(table.Name, "topic-pattern", "'topic' and 'topic-pattern' exclude each other");
+            try
+            {
+                pattern = new Regex(patternText, RegexOptions.CultureInvariant);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConnectorOptionException(table.Name, "topic-pattern", $"not a regular expression: {e.Message}");
+            }
+        }
+        else topics = Required("topic").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
         var startup = (o.GetValueOrDefault("scan.startup.mode") ?? "group-offsets") switch
         {
@@ -71,54 +94,59 @@ public sealed class KafkaTableConnector : ITableConnector
             "latest-offset" => KafkaStartupMode.LatestOffset,
             "timestamp" => KafkaStartupMode.Timestamp,
             "specific-offsets" => KafkaStartupMode.SpecificOffsets,
-            // Flink's default; Eddy keeps no offsets in Kafka, so it cannot resume from them.
+            "group-offsets" => KafkaStartupMode.GroupOffsets,
             var m => throw new ConnectorOptionException(table.Name, "scan.startup.mode",
-                (o.ContainsKey("scan.startup.mode") ? $"'{m}' is not supported" : "required (Eddy does not read committed group offsets)")
-                + "; one of earliest-offset, latest-offset, timestamp, specific-offsets"),
+                $"'{m}' is not supported; one of earliest-offset, latest-offset, group-offsets, timestamp, specific-offsets"),
         };
         var bounded = (o.GetValueOrDefault("scan.bounded.mode") ?? "unbounded") switch
         {
             "unbounded" => KafkaBoundedMode.Unbounded,
             "latest-offset" => KafkaBoundedMode.LatestOffset,
-            var m => throw new ConnectorOptionException(table.Name, "scan.bounded.mode", $"'{m}' is not supported; one of unbounded, latest-offset"),
+            "timestamp" => KafkaBoundedMode.Timestamp,
+            "specific-offsets" => KafkaBoundedMode.SpecificOffsets,
+            "group-offsets" => KafkaBoundedMode.GroupOffsets,
+            var m => throw new ConnectorOptionException(table.Name, "scan.bounded.mode",
+                $"'{m}' is not supported; one of unbounded, latest-offset, group-offsets, timestamp, specific-offsets"),
         };
-        long? timestamp = null;
-        if (o.TryGetValue("scan.startup.timestamp-millis", out var tsText))
-            timestamp = long.TryParse(tsText, NumberStyles.Integer, CultureInfo.InvariantCulture, out long t) ? t
-                : throw new ConnectorOptionException(table.Name, "scan.startup.timestamp-millis", $"'{tsText}' is not a number of milliseconds");
-        var specific = new Dictionary<(string, int), long>();
-        if (o.TryGetValue("scan.startup.specific-offsets", out var offsetsText))
+        var reset = (o.GetValueOrDefault("properties.auto.offset.reset") ?? "none").ToLowerInvariant() switch
         {
-            if (topics.Length != 1)
-                throw new ConnectorOptionException(table.Name, "scan.startup.specific-offsets", "needs a single topic");
-            foreach (var part in offsetsText.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                // Flink's form: partition:0,offset:42;partition:1,offset:300
-                var fields = part.Split(',', StringSplitOptions.TrimEntries);
-                if (fields.Length != 2 || !fields[0].StartsWith("partition:", StringComparison.Ordinal) || !fields[1].StartsWith("offset:", StringComparison.Ordinal)
-                    || !int.TryParse(fields[0]["partition:".Length..], CultureInfo.InvariantCulture, out int partition)
-                    || !long.TryParse(fields[1]["offset:".Length..], CultureInfo.InvariantCulture, out long offset))
-                    throw new ConnectorOptionException(table.Name, "scan.startup.specific-offsets", $"'{part}' is not 'partition:<n>,offset:<n>'");
-                specific[(topics[0], partition)] = offset;
-            }
-        }
-        bool ignoreErrors = Flag(table, "json.ignore-parse-errors");
+            "none" => KafkaOffsetReset.None,
+            "earliest" => KafkaOffsetReset.Earliest,
+            "latest" => KafkaOffsetReset.Latest,
+            var r => throw new ConnectorOptionException(table.Name, "properties.auto.offset.reset", $"'{r}' is not one of earliest, latest, none"),
+        };
+        bool autoCommit = !o.TryGetValue("properties.enable.auto.commit", out var autoCommitText) || Bool(table, "properties.enable.auto.commit", autoCommitText);
+        var interval = TimeSpan.FromSeconds(5);
+        if (o.TryGetValue("properties.auto.commit.interval.ms", out var intervalText))
+            interval = TimeSpan.FromMilliseconds(Millis(table, "properties.auto.commit.interval.ms", intervalText));
+
+        string? specificTopic = topics.Length == 1 ? topics[0] : null;
         KafkaSourceOptions options;
         try
         {
-            var properties = Properties(table);
+            var decoder = new SqlRecordDecoder(table, decoded);
+            string? deadLetters = o.GetValueOrDefault("scan.dead-letter.topic");
             options = new KafkaSourceOptions
             {
                 Topics = topics,
+                TopicPattern = pattern,
                 BootstrapServers = Required("properties.bootstrap.servers"),
                 GroupId = o.GetValueOrDefault("properties.group.id") ?? "eddy-" + table.Name,
                 StartupMode = startup,
-                StartupTimestamp = timestamp,
-                SpecificOffsets = specific,
+                StartupTimestamp = OptionalMillis(table, "scan.startup.timestamp-millis"),
+                SpecificOffsets = Offsets(table, "scan.startup.specific-offsets", specificTopic),
+                GroupOffsetsReset = reset,
                 BoundedMode = bounded,
-                Properties = properties,
+                BoundedTimestamp = OptionalMillis(table, "scan.bounded.timestamp-millis"),
+                BoundedSpecificOffsets = Offsets(table, "scan.bounded.specific-offsets", specificTopic),
+                AutoCommit = autoCommit,
+                AutoCommitInterval = interval,
+                BadRecords = deadLetters is not null ? KafkaBadRecordMode.DeadLetter
+                    : decoder.IgnoreParseErrors ? KafkaBadRecordMode.Skip : KafkaBadRecordMode.Fail,
+                DeadLetterTopic = deadLetters,
+                Properties = Properties(table),
             };
-            return new KafkaSource<Row>(options, new JsonRecordDecoder(table, decoded, Flag(table, "json.fail-on-missing-field"), ignoreErrors).Decode);
+            return new KafkaSource<Row>(options, decoder.Decode);
         }
         catch (ArgumentException e)
         {
@@ -126,104 +154,40 @@ public sealed class KafkaTableConnector : ITableConnector
         }
     }
 
-    /// <summary>The table's <c>properties.*</c> other than bootstrap servers and group id, in librdkafka's names.</summary>
+    private static long? OptionalMillis(TableDef table, string key) =>
+        table.Options.TryGetValue(key, out var text) ? Millis(table, key, text) : null;
+
+    private static long Millis(TableDef table, string key, string text) =>
+        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long t) && t >= 0 ? t
+            : throw new ConnectorOptionException(table.Name, key, $"'{text}' is not a number of milliseconds");
+
+    /// <summary>Flink's <c>partition:0,offset:42;partition:1,offset:300</c> for a single topic.</summary>
+    private static Dictionary<(string, int), long> Offsets(TableDef table, string key, string? topic)
+    {
+        var offsets = new Dictionary<(string, int), long>();
+        if (!table.Options.TryGetValue(key, out var text)) return offsets;
+        if (topic is null) throw new ConnectorOptionException(table.Name, key, "needs a single 'topic'");
+        foreach (var part in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var fields = part.Split(',', StringSplitOptions.TrimEntries);
+            if (fields.Length != 2 || !fields[0].StartsWith("partition:", StringComparison.Ordinal) || !fields[1].StartsWith("offset:", StringComparison.Ordinal)
+                || !int.TryParse(fields[0]["partition:".Length..], CultureInfo.InvariantCulture, out int partition)
+                || !long.TryParse(fields[1]["offset:".Length..], CultureInfo.InvariantCulture, out long offset))
+                throw new ConnectorOptionException(table.Name, key, $"'{part}' is not 'partition:<n>,offset:<n>'");
+            offsets[(topic, partition)] = offset;
+        }
+        return offsets;
+    }
+
+    /// <summary>The table's <c>properties.*</c> other than those Eddy interprets, in librdkafka's names.</summary>
     internal static Dictionary<string, string> Properties(TableDef table) =>
         KafkaProperties.FromJava(table.Options.Where(p => p.Key.StartsWith("properties.", StringComparison.Ordinal)
-                && p.Key is not "properties.bootstrap.servers" and not "properties.group.id")
+                && p.Key is not "properties.bootstrap.servers" and not "properties.group.id" && !SourceProperties.Contains(p.Key))
             .Select(p => KeyValuePair.Create(p.Key["properties.".Length..], p.Value)));
 
-    private static bool Flag(TableDef table, string key)
-    {
-        if (!table.Options.TryGetValue(key, out var text)) return false;
-        return bool.TryParse(text, out bool b) ? b : throw new ConnectorOptionException(table.Name, key, $"expected true or false, got '{text}'");
-    }
+    internal static bool Flag(TableDef table, string key) =>
+        table.Options.TryGetValue(key, out var text) && Bool(table, key, text);
 
-    /// <summary>A record's JSON value into the decoded columns; metadata columns from the record itself.</summary>
-    private sealed class JsonRecordDecoder
-    {
-        private enum Slot { Physical, Topic, Partition, Offset, Timestamp }
-
-        private readonly JsonRowDecoder json;
-        private readonly (Slot Slot, int Physical, DataType Type)[] slots;
-        private readonly bool ignoreErrors;
-
-        public JsonRecordDecoder(TableDef table, Schema decoded, bool failOnMissingField, bool ignoreErrors)
-        {
-            this.ignoreErrors = ignoreErrors;
-            var physical = new List<(string, DataType)>();
-            slots = new (Slot, int, DataType)[decoded.Count];
-            for (int i = 0; i < decoded.Count; i++)
-            {
-                var column = decoded[i];
-                string? key = table.Columns.FirstOrDefault(c => c.Name == column.Name)?.MetadataKey;
-                var slot = key switch
-                {
-                    null => Slot.Physical,
-                    "topic" => Slot.Topic,
-                    "partition" => Slot.Partition,
-                    "offset" => Slot.Offset,
-                    "timestamp" => Slot.Timestamp,
-                    _ => throw new ConnectorOptionException(table.Name, "connector", $"kafka has no metadata '{key}'"),
-                };
-                var kind = column.Type.Kind;
-                bool fits = slot switch
-                {
-                    Slot.Topic => kind is TypeKind.String,
-                    Slot.Partition => kind is TypeKind.Int or TypeKind.BigInt,
-                    Slot.Offset => kind is TypeKind.BigInt,
-                    Slot.Timestamp => kind is TypeKind.TimestampLtz or TypeKind.Timestamp,
-                    _ => true,
-                };
-                if (!fits)
-                    throw new ConnectorOptionException(table.Name, "connector",
-                        $"metadata column '{column.Name}' ({key}) cannot be {column.Type}; Flink's types: topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP_LTZ(3)");
-                slots[i] = (slot, slot == Slot.Physical ? physical.Count : -1, column.Type);
-                if (slot == Slot.Physical) physical.Add((column.Name, column.Type));
-            }
-            json = new JsonRowDecoder(Schema.Of([.. physical]), failOnMissingField);
-        }
-
-        public bool Decode(in KafkaMessage m, out Row row)
-        {
-            // A tombstone (no value) has no row: Flink's json format skips it too.
-            if (m.Value is null)
-            {
-                row = null!;
-                return false;
-            }
-            Row values;
-            try
-            {
-                values = json.Decode(m.Value);
-            }
-            catch (RecordFormatException e)
-            {
-                if (ignoreErrors)
-                {
-                    row = null!;
-                    return false;
-                }
-                throw new FormatException($"Kafka record {m.Topic}/{m.Partition}@{m.Offset}: {e.Message} (set 'json.ignore-parse-errors' = 'true' to skip such records)", e);
-            }
-            var fields = new object?[slots.Length];
-            for (int i = 0; i < slots.Length; i++)
-            {
-                var (slot, physical, type) = slots[i];
-                fields[i] = slot switch
-                {
-                    Slot.Physical => values[physical],
-                    Slot.Topic => m.Topic,
-                    Slot.Partition => type.Kind == TypeKind.Int ? (object)m.Partition : (long)m.Partition,
-                    Slot.Offset => m.Offset,
-                    Slot.Timestamp when m.Timestamp == EventTime.None => null,
-                    Slot.Timestamp => type.Kind == TypeKind.TimestampLtz
-                        ? DateTimeOffset.FromUnixTimeMilliseconds(m.Timestamp)
-                        : DateTime.SpecifyKind(DateTimeOffset.FromUnixTimeMilliseconds(m.Timestamp).UtcDateTime, DateTimeKind.Unspecified),
-                    _ => null,
-                };
-            }
-            row = new Row(RowKind.Insert, fields);
-            return true;
-        }
-    }
+    private static bool Bool(TableDef table, string key, string text) =>
+        bool.TryParse(text, out bool b) ? b : throw new ConnectorOptionException(table.Name, key, $"expected true or false, got '{text}'");
 }

@@ -17,6 +17,8 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
     public long BytesIn;
     public long BytesOut;
     public long LateRecordsDropped;
+    /// <summary>Records a source rejected and left out (bad records skipped or sent to a dead-letter topic).</summary>
+    public long RecordsSkipped;
     public long LateRecordsToSideOutput;
     public long LastLateRecordLag = -1;
 

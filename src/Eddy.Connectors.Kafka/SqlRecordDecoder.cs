@@ -1,0 +1,253 @@
+using System.Text;
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+
+namespace Eddy.Connectors.Kafka;
+
+/// <summary>
+/// A Kafka record into a SQL row: physical columns from the value (<c>json</c>, <c>csv</c> or <c>raw</c>) and, with
+/// <c>key.format</c> + <c>key.fields</c>, from the key; metadata columns from the record. A record that cannot be
+/// decoded throws <see cref="FormatException"/> (the source reader applies the bad-record mode); a tombstone has no row.
+/// </summary>
+internal sealed class SqlRecordDecoder
+{
+    private enum Slot { Value, Key, Topic, Partition, Offset, Timestamp, KeyBytes, Headers }
+
+    private enum Format { Json, Csv, Raw }
+
+    private readonly (Slot Slot, int Index, DataType Type)[] slots;
+    private readonly Format valueFormat;
+    private readonly JsonRowDecoder? valueJson;
+    private readonly CsvRecordDecoder? valueCsv;
+    private readonly DataType? rawValueType;
+    private readonly Format keyFormat;
+    private readonly JsonRowDecoder? keyJson;
+    private readonly DataType? rawKeyType;
+    private readonly bool decodesKey;
+
+    /// <summary>Whether the table asks to skip records that cannot be decoded (<c>json.ignore-parse-errors</c>, <c>csv.ignore-parse-errors</c>).</summary>
+    public bool IgnoreParseErrors { get; }
+
+    public SqlRecordDecoder(TableDef table, Schema decoded)
+    {
+        var o = table.Options;
+        string formatKey = o.ContainsKey("value.format") ? "value.format" : "format";
+        if (o.ContainsKey("value.format") && o.ContainsKey("format"))
+            throw new ConnectorOptionException(table.Name, "format", "'format' and 'value.format' exclude each other");
+        string formatText = o.TryGetValue(formatKey, out var f) && !string.IsNullOrWhiteSpace(f) ? f : throw new ConnectorOptionException(table.Name, "format", "required");
+        valueFormat = formatText switch
+        {
+            "json" => Format.Json,
+            "csv" => Format.Csv,
+            "raw" => Format.Raw,
+            _ => throw new ConnectorOptionException(table.Name, formatKey, $"'{formatText}' is not supported; one of json, csv, raw"),
+        };
+        // With 'value.format' Flink prefixes the format's options with 'value.'; both spellings are read.
+        string Opt(string name) => o.ContainsKey("value." + name) ? "value." + name : name;
+
+        string[] keyFields = o.TryGetValue("key.fields", out var kf) ? kf.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        bool exceptKey = (o.GetValueOrDefault("value.fields-include") ?? "ALL") switch
+        {
+            "ALL" => false,
+            "EXCEPT_KEY" => true,
+            var v => throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{v}' is not one of ALL, EXCEPT_KEY"),
+        };
+        if (o.TryGetValue("key.format", out var keyFormatText))
+        {
+            if (keyFields.Length == 0) throw new ConnectorOptionException(table.Name, "key.fields", "required with 'key.format'");
+            keyFormat = keyFormatText switch
+            {
+                "json" => Format.Json,
+                "raw" => Format.Raw,
+                _ => throw new ConnectorOptionException(table.Name, "key.format", $"'{keyFormatText}' is not supported; one of json, raw"),
+            };
+        }
+        else if (keyFields.Length > 0) throw new ConnectorOptionException(table.Name, "key.format", "required with 'key.fields'");
+        else if (exceptKey) throw new ConnectorOptionException(table.Name, "value.fields-include", "'EXCEPT_KEY' needs 'key.format' and 'key.fields'");
+        foreach (var k in keyFields)
+        {
+            var column = table.Columns.FirstOrDefault(c => c.Name == k);
+            if (column is null || !column.IsPhysical) throw new ConnectorOptionException(table.Name, "key.fields", $"'{k}' is not a physical column of the table");
+        }
+        // With ALL the value holds every physical column (the key columns included), as Flink reads it.
+        decodesKey = exceptKey;
+
+        var valueColumns = new List<Column>();
+        var keyColumns = new List<Column>();
+        slots = new (Slot, int, DataType)[decoded.Count];
+        for (int i = 0; i < decoded.Count; i++)
+        {
+            var column = decoded[i];
+            string? metadata = table.Columns.FirstOrDefault(c => c.Name == column.Name)?.MetadataKey;
+            var slot = metadata switch
+            {
+                null when decodesKey && keyFields.Contains(column.Name) => Slot.Key,
+                null => Slot.Value,
+                "topic" => Slot.Topic,
+                "partition" => Slot.Partition,
+                "offset" => Slot.Offset,
+                "timestamp" => Slot.Timestamp,
+                "key" => Slot.KeyBytes,
+                "headers" => Slot.Headers,
+                _ => throw new ConnectorOptionException(table.Name, "connector", $"kafka has no metadata '{metadata}'"),
+            };
+            var type = column.Type;
+            bool fits = slot switch
+            {
+                Slot.Topic => type.Kind is TypeKind.String,
+                Slot.Partition => type.Kind is TypeKind.Int or TypeKind.BigInt,
+                Slot.Offset => type.Kind is TypeKind.BigInt,
+                Slot.Timestamp => type.Kind is TypeKind.TimestampLtz or TypeKind.Timestamp,
+                Slot.KeyBytes => type.Kind is TypeKind.Binary,
+                Slot.Headers => type.Kind is TypeKind.Map && type.Element!.Kind is TypeKind.String && type.Value!.Kind is TypeKind.Binary,
+                _ => true,
+            };
+            if (!fits)
+                throw new ConnectorOptionException(table.Name, "connector",
+                    $"metadata column '{column.Name}' ({metadata}) cannot be {type}; Flink's types: topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP_LTZ(3), key BYTES, headers MAP<STRING, BYTES>");
+            int index = -1;
+            if (slot == Slot.Value)
+            {
+                index = valueColumns.Count;
+                valueColumns.Add(new Column(column.Name, type));
+            }
+            else if (slot == Slot.Key)
+            {
+                index = keyColumns.Count;
+                keyColumns.Add(new Column(column.Name, type));
+            }
+            slots[i] = (slot, index, type);
+        }
+
+        switch (valueFormat)
+        {
+            case Format.Json:
+                valueJson = new JsonRowDecoder(new Schema([.. valueColumns]), KafkaTableConnector.Flag(table, Opt("json.fail-on-missing-field")));
+                IgnoreParseErrors = KafkaTableConnector.Flag(table, Opt("json.ignore-parse-errors"));
+                break;
+            case Format.Csv:
+                var csv = CsvOptions(table, Opt);
+                valueCsv = new CsvRecordDecoder(new Schema([.. valueColumns]), csv);
+                IgnoreParseErrors = csv.IgnoreParseErrors;
+                break;
+            case Format.Raw:
+                if (valueColumns.Count != 1 || valueColumns[0].Type.Kind is not (TypeKind.String or TypeKind.Binary))
+                    throw new ConnectorOptionException(table.Name, formatKey, $"'raw' reads the value into exactly one STRING or BYTES column; the table has {valueColumns.Count} value columns");
+                rawValueType = valueColumns[0].Type;
+                break;
+        }
+        if (decodesKey && keyColumns.Count > 0)
+        {
+            if (keyFormat == Format.Json) keyJson = new JsonRowDecoder(new Schema([.. keyColumns]), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field"));
+            else if (keyColumns.Count != 1 || keyColumns[0].Type.Kind is not (TypeKind.String or TypeKind.Binary))
+                throw new ConnectorOptionException(table.Name, "key.format", "'raw' reads the key into exactly one STRING or BYTES column");
+            else rawKeyType = keyColumns[0].Type;
+        }
+    }
+
+    private static CsvFormatOptions CsvOptions(TableDef table, Func<string, string> opt)
+    {
+        var o = table.Options;
+        byte Char(string name, byte fallback)
+        {
+            string key = opt(name);
+            if (!o.TryGetValue(key, out var text)) return fallback;
+            // Flink writes a tab as '\t'.
+            if (text == "\\t") return (byte)'\t';
+            return text.Length == 1 && text[0] < 128 ? (byte)text[0] : throw new ConnectorOptionException(table.Name, key, $"expected one ASCII character, got '{text}'");
+        }
+        var options = new CsvFormatOptions
+        {
+            FieldDelimiter = Char("csv.field-delimiter", (byte)','),
+            QuoteCharacter = KafkaTableConnector.Flag(table, opt("csv.disable-quote-character")) ? null : Char("csv.quote-character", (byte)'"'),
+            AllowComments = KafkaTableConnector.Flag(table, opt("csv.allow-comments")),
+            IgnoreParseErrors = KafkaTableConnector.Flag(table, opt("csv.ignore-parse-errors")),
+            ArrayElementDelimiter = (char)Char("csv.array-element-delimiter", (byte)';'),
+            EscapeCharacter = o.ContainsKey(opt("csv.escape-character")) ? Char("csv.escape-character", 0) : null,
+            NullLiteral = o.GetValueOrDefault(opt("csv.null-literal")),
+        };
+        if (options.FieldDelimiter == options.QuoteCharacter)
+            throw new ConnectorOptionException(table.Name, opt("csv.field-delimiter"), "must differ from the quote character");
+        return options;
+    }
+
+    public bool Decode(in KafkaMessage m, out Row row)
+    {
+        // A tombstone (no value) has no row: Flink's formats skip it too.
+        if (m.Value is null)
+        {
+            row = null!;
+            return false;
+        }
+        object?[]? values = null;
+        Row? jsonValues = null;
+        object? raw = null;
+        switch (valueFormat)
+        {
+            case Format.Json:
+                jsonValues = valueJson!.Decode(m.Value);
+                break;
+            case Format.Csv:
+                values = valueCsv!.Decode(m.Value);
+                if (values is null)
+                {
+                    row = null!;
+                    return false;
+                }
+                break;
+            default:
+                raw = rawValueType!.Kind == TypeKind.String ? Encoding.UTF8.GetString(m.Value) : m.Value;
+                break;
+        }
+        Row? keyValues = null;
+        object? rawKey = null;
+        if (keyJson is not null)
+        {
+            if (m.Key is not null)
+            {
+                try
+                {
+                    keyValues = keyJson.Decode(m.Key);
+                }
+                catch (FormatException e)
+                {
+                    throw new FormatException($"key: {e.Message}", e);
+                }
+            }
+        }
+        else if (rawKeyType is not null && m.Key is not null) rawKey = rawKeyType.Kind == TypeKind.String ? Encoding.UTF8.GetString(m.Key) : m.Key;
+
+        var fields = new object?[slots.Length];
+        for (int i = 0; i < slots.Length; i++)
+        {
+            var (slot, index, type) = slots[i];
+            fields[i] = slot switch
+            {
+                Slot.Value => jsonValues is not null ? jsonValues[index] : values is not null ? values[index] : raw,
+                Slot.Key => keyJson is not null ? keyValues?[index] : rawKey,
+                Slot.Topic => m.Topic,
+                Slot.Partition => type.Kind == TypeKind.Int ? (object)m.Partition : (long)m.Partition,
+                Slot.Offset => m.Offset,
+                Slot.Timestamp when m.Timestamp == EventTime.None => null,
+                Slot.Timestamp => type.Kind == TypeKind.TimestampLtz
+                    ? DateTimeOffset.FromUnixTimeMilliseconds(m.Timestamp)
+                    : DateTime.SpecifyKind(DateTimeOffset.FromUnixTimeMilliseconds(m.Timestamp).UtcDateTime, DateTimeKind.Unspecified),
+                Slot.KeyBytes => m.Key,
+                Slot.Headers => Headers(m),
+                _ => null,
+            };
+        }
+        row = new Row(RowKind.Insert, fields);
+        return true;
+    }
+
+    private static Dictionary<object, object?> Headers(in KafkaMessage m)
+    {
+        var map = new Dictionary<object, object?>();
+        if (m.Headers is null) return map;
+        // A repeated header name keeps its last value (a map has one value per key).
+        foreach (var h in m.Headers) map[h.Key] = h.GetValueBytes();
+        return map;
+    }
+}
