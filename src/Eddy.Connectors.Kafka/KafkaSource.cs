@@ -282,6 +282,8 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     /// <summary>Per split, the offset to stop before (bounded), or long.MaxValue.</summary>
     private readonly long[] endOffsets;
     private readonly bool[] finished;
+    /// <summary>Per split, whether it is assigned to the consumer (a partition already at its bound is not).</summary>
+    private readonly bool[] assigned;
     /// <summary>Per split, records older than this are skipped until the first that is not (timestamp startup).</summary>
     private readonly long[] skipBefore;
     /// <summary>Per split, the partition ends at its first record at or after this time (timestamp bound), or long.MaxValue.</summary>
@@ -305,6 +307,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
         Array.Fill(storedOffsets, Offset.Unset.Value);
         endOffsets = new long[splits.Length];
         finished = new bool[splits.Length];
+        assigned = new bool[splits.Length];
         skipBefore = new long[splits.Length];
         Array.Fill(skipBefore, long.MinValue);
         stopAt = new long[splits.Length];
@@ -347,6 +350,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 }
             }
             unfinished = finished.Count(f => !f);
+            for (int i = 0; i < splits.Length; i++) assigned[i] = !finished[i];
             consumer.Assign(Enumerable.Range(0, splits.Length).Where(i => !finished[i]).Select(i => new TopicPartitionOffset(splits[i], new Offset(nextOffsets[i]))));
         }
         catch
@@ -653,7 +657,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
         for (int i = 0; i < splits.Length; i++)
         {
             long next = nextOffsets[i];
-            if (next < 0 || next == storedOffsets[i]) continue;
+            if (next < 0 || next == storedOffsets[i] || !assigned[i]) continue;
             consumer!.StoreOffset(new TopicPartitionOffset(splits[i], new Offset(next)));
             storedOffsets[i] = next;
         }

@@ -35,6 +35,35 @@ public sealed class KafkaFixture : IDisposable
 
     public static string Text(KafkaMessage m) => Encoding.UTF8.GetString(m.Value!);
 
+    /// <summary>The offsets group <paramref name="group"/> has committed for the topic's partitions (negative: none).</summary>
+    public long[] Committed(string group, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.Bootstrap, GroupId = group }).Build();
+        var committed = consumer.Committed(Enumerable.Range(0, partitions).Select(p => new TopicPartition(Topic, p)), TimeSpan.FromSeconds(30));
+        return [.. committed.OrderBy(c => c.Partition.Value).Select(c => c.Offset.Value)];
+    }
+
+    /// <summary>Commits offsets for a group, as another consumer of it would have.</summary>
+    public void Commit(string group, params (int Partition, long Offset)[] offsets)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.Bootstrap, GroupId = group }).Build();
+        consumer.Commit(offsets.Select(o => new TopicPartitionOffset(Topic, o.Partition, o.Offset)));
+    }
+
+    /// <summary>Every record of a topic (all partitions, from the start), read with a plain consumer.</summary>
+    public List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string topic, int partitions, int expected)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig { BootstrapServers = Cluster.Bootstrap, GroupId = "check" }).Build();
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var all = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (all.Count < expected && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } r) all.Add(r);
+        }
+        return all;
+    }
+
     public void Dispose() => Cluster.Dispose();
 }
 
@@ -45,6 +74,22 @@ public static class Reading
 {
     public static SourceReader<T> Reader<T>(Source<T> source, int subtask = 0, int parallelism = 1) =>
         source.CreateReader(new SourceReaderContext(subtask, parallelism, TimeProvider.System, new SubtaskMetrics("test", subtask)));
+
+    /// <summary>A reader of a job that takes checkpoints, optionally restored from the given subtask states.</summary>
+    public static SourceReader<T> Reader<T>(Source<T> source, int subtask, int parallelism, SubtaskMetrics metrics, RestoredState? restored, bool checkpointing = true) =>
+        source.CreateReader(new SourceReaderContext(subtask, parallelism, TimeProvider.System, metrics)
+        {
+            CheckpointingEnabled = checkpointing,
+            Restored = restored,
+        });
+
+    /// <summary>What the reader writes at a checkpoint barrier.</summary>
+    public static byte[] Snapshot<T>(SourceReader<T> reader, long checkpointId)
+    {
+        var bytes = new MemoryStream();
+        using (var writer = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true)) reader.SnapshotState(checkpointId, writer);
+        return bytes.ToArray();
+    }
 
     public static List<Read<T>> Drain<T>(SourceOutput<T> output)
     {
