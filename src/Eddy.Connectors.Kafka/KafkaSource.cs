@@ -740,12 +740,13 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     {
         try
         {
-            deadLetters?.Flush(options.RequestTimeout);
+            // Dead letters are flushed before the last offsets are stored, so that a commit never passes a lost one.
+            if (commitPeriodically && consumer is not null) StoreOffsets();
+            else deadLetters?.Flush(options.RequestTimeout);
         }
         finally
         {
             deadLetters?.Dispose();
-            if (commitPeriodically && consumer is not null) StoreOffsets();
             // Close commits the stored offsets (periodic mode) and leaves the group.
             consumer?.Close();
             consumer?.Dispose();

@@ -245,4 +245,19 @@ public class KafkaSourceOffsetTests
                 .Order(StringComparer.Ordinal).ToList());
         Assert.All(dead, r => Assert.Equal("k-" + Encoding.UTF8.GetString(r.Message.Value!), Encoding.UTF8.GetString(r.Message.Key!)));
     }
+
+    [Fact]
+    public void Messages_carry_their_headers()
+    {
+        using var kafka = new KafkaFixture(partitions: 1);
+        using (var producer = new Confluent.Kafka.ProducerBuilder<byte[]?, byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = kafka.Cluster.Bootstrap }).Build())
+        {
+            producer.Produce("events", new() { Value = "v"u8.ToArray(), Headers = new() { { "origin", "eu"u8.ToArray() }, { "n", [1, 2] } } });
+            producer.Produce("events", new() { Value = "w"u8.ToArray() });
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+        using var reader = Reading.Reader(new KafkaSource<string>(kafka.Options(),
+            m => KafkaFixture.Text(m) + ":" + string.Join(",", m.Headers?.Select(h => h.Key + "=" + Convert.ToHexString(h.GetValueBytes())) ?? [])));
+        Assert.Equal(["v:origin=6575,n=0102", "w:"], Texts(Reading.ToEnd(reader)));
+    }
 }

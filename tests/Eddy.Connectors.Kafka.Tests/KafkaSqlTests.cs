@@ -88,13 +88,18 @@ public class KafkaSqlTests
 
     [Theory]
     [InlineData("'scan.startup.mod' = 'earliest-offset'", "option 'scan.startup.mod': unknown option for connector 'kafka'")]
-    [InlineData("'scan.startup.mode' = 'earliest-offset', 'value.format' = 'json'", "option 'value.format': unknown option")]
-    [InlineData("'scan.startup.mode' = 'group-offsets'", "option 'scan.startup.mode': 'group-offsets' is not supported")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'value.format' = 'json'", "option 'format': 'format' and 'value.format' exclude each other")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'scan.topic-partition-discovery.interval' = '1 min'", "lists the topics and partitions once")]
+    [InlineData("'scan.startup.mode' = 'from-here'", "option 'scan.startup.mode': 'from-here' is not supported")]
+    [InlineData("'scan.startup.mode' = 'group-offsets', 'properties.auto.offset.reset' = 'smallest'", "option 'properties.auto.offset.reset': 'smallest' is not one of")]
     [InlineData("'scan.startup.mode' = 'timestamp'", "scan.startup.timestamp-millis")]
-    [InlineData("'scan.startup.mode' = 'earliest-offset', 'value.fields-include' = 'EXCEPT_KEY'", "option 'value.fields-include': 'EXCEPT_KEY' cannot be read")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'value.fields-include' = 'EXCEPT_KEY'", "option 'value.fields-include': 'EXCEPT_KEY' needs 'key.format'")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'key.format' = 'raw', 'key.fields' = 'nope'", "option 'key.fields': 'nope' is not a physical column")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'topic-pattern' = 'x'", "'topic' and 'topic-pattern' exclude each other")]
     [InlineData("'scan.startup.mode' = 'earliest-offset', 'properties.key.deserializer' = 'x'", "option 'properties.key.deserializer': a Java Kafka client property")]
     [InlineData("'scan.startup.mode' = 'earliest-offset', 'properties.sasl.jaas.config' = 'x.PlainLoginModule required username=\"u\" password=\"p\";'", "login module 'x.PlainLoginModule' is not supported")]
-    [InlineData("'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'timestamp'", "option 'scan.bounded.mode': 'timestamp' is not supported")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'timestamp'", "bounded mode 'timestamp' needs 'scan.bounded.timestamp-millis'")]
+    [InlineData("'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'specific-offsets', 'scan.bounded.specific-offsets' = 'partition:0'", "option 'scan.bounded.specific-offsets': 'partition:0' is not")]
     public void Bad_options_are_errors_naming_them(string options, string expected)
     {
         var e = Assert.ThrowsAny<Exception>(() => Run($$"""
@@ -118,8 +123,92 @@ public class KafkaSqlTests
             INSERT INTO out_t SELECT n FROM src_t;
             """;
         var e = Assert.ThrowsAny<Exception>(() => Run(Sql("")));
-        Assert.Contains("web/0@1", e.ToString());
+        Assert.Contains("Kafka record in topic 'web' partition 0 at offset 1: column 'n'", e.ToString());
         Assert.Equal(["+I[1]", "+I[3]"], Run(Sql(", 'json.ignore-parse-errors' = 'true'")));
+    }
+
+    private static string Table(KafkaFixture kafka, string columns, string options) => $$"""
+        CREATE TABLE src_t ({{columns}}) WITH ('connector' = 'kafka', 'topic' = '{{kafka.Topic}}', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',
+          'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', {{options}});
+        """;
+
+    [Fact]
+    public void Csv_values_with_flink_csv_options()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "trips");
+        kafka.Produce([(0, "1|\"a|b\"|2.5|2024-01-01 10:00:00\n", 0), (0, "# a comment", 0), (0, "2|NULL|x|2024-01-01 10:00:01", 0), (0, "3|\"say \"\"hi\"\"\"||", 0)]);
+        var lines = Run(Table(kafka, "id INT, name STRING, dist DOUBLE, ts TIMESTAMP(3)",
+            "'format' = 'csv', 'csv.field-delimiter' = '|', 'csv.allow-comments' = 'true', 'csv.null-literal' = 'NULL', 'csv.ignore-parse-errors' = 'true'") + """
+            CREATE TABLE out_t (id INT, name STRING, dist DOUBLE, ts TIMESTAMP(3)) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT * FROM src_t;
+            """);
+        // Row 2: 'x' is no DOUBLE and becomes null (csv.ignore-parse-errors); empty non-string fields are null.
+        Assert.Equal(["+I[1, a|b, 2.5, 2024-01-01 10:00:00.000]", "+I[2, null, null, 2024-01-01 10:00:01.000]", "+I[3, say \"hi\", null, null]"], lines);
+    }
+
+    [Fact]
+    public void A_csv_record_with_another_number_of_fields_fails_naming_it()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "trips");
+        kafka.Produce([(0, "1,a", 0), (0, "2", 0)]);
+        var e = Assert.ThrowsAny<Exception>(() => Run(Table(kafka, "id INT, name STRING", "'format' = 'csv'") + """
+            CREATE TABLE out_t (id INT, name STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT * FROM src_t;
+            """));
+        Assert.Contains("topic 'trips' partition 0 at offset 1: expected 2 csv fields, got 1", e.ToString());
+    }
+
+    [Fact]
+    public void Raw_values_keys_from_key_fields_and_key_and_headers_metadata()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "web");
+        using (var producer = new Confluent.Kafka.ProducerBuilder<byte[]?, byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = kafka.Cluster.Bootstrap }).Build())
+        {
+            var headers = new Confluent.Kafka.Headers { { "origin", "eu"u8.ToArray() } };
+            producer.Produce("web", new() { Key = """{"user":"u1","n":7}"""u8.ToArray(), Value = "hello"u8.ToArray(), Headers = headers });
+            producer.Produce("web", new() { Key = null, Value = "no key"u8.ToArray() });
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+        var lines = Run(Table(kafka, "`user` STRING, n INT, body STRING, k BYTES METADATA FROM 'key' VIRTUAL, hs MAP<STRING, BYTES> METADATA FROM 'headers' VIRTUAL",
+            "'key.format' = 'json', 'key.fields' = 'user;n', 'value.format' = 'raw', 'value.fields-include' = 'EXCEPT_KEY'") + """
+            CREATE TABLE out_t (`user` STRING, n INT, body STRING, has_key BOOLEAN, has_origin BOOLEAN, has_other BOOLEAN) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT `user`, n, body, k IS NOT NULL, hs['origin'] IS NOT NULL, hs['other'] IS NOT NULL FROM src_t;
+            """);
+        // (Eddy's SQL cannot print or cast BYTES yet; the bytes themselves are checked at the reader level.)
+        Assert.Equal(["+I[u1, 7, hello, true, true, false]", "+I[null, null, no key, false, false, false]"], lines);
+    }
+
+    [Fact]
+    public void Bad_records_go_to_the_dead_letter_topic_from_sql()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "web");
+        kafka.Cluster.CreateTopic("web-dead", 1);
+        kafka.Produce([(0, """{"n":1}""", 0), (0, """{"n":"two"}""", 0), (0, """not json""", 0)]);
+        var lines = Run(Table(kafka, "n INT", "'format' = 'json', 'scan.dead-letter.topic' = 'web-dead'") + """
+            CREATE TABLE out_t (n INT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT n FROM src_t;
+            """);
+        Assert.Equal(["+I[1]"], lines);
+        var dead = kafka.ReadAll("web-dead", 1, expected: 2);
+        Assert.Equal(["""not json""", """{"n":"two"}"""], dead.Select(r => System.Text.Encoding.UTF8.GetString(r.Message.Value!)).Order(StringComparer.Ordinal).ToList());
+        Assert.All(dead, r => Assert.NotEmpty(r.Message.Headers.GetLastBytes("eddy.error")));
+    }
+
+    [Fact]
+    public void Group_offsets_is_the_default_startup_and_resumes_where_the_last_run_committed()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "web");
+        kafka.Produce([(0, """{"n":1}""", 0), (0, """{"n":2}""", 0)]);
+        string Sql() => $$"""
+            CREATE TABLE src_t (n INT) WITH ('connector' = 'kafka', 'topic' = 'web', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',
+              'properties.group.id' = 'resume', 'properties.auto.offset.reset' = 'earliest', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json');
+            CREATE TABLE out_t (n INT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT n FROM src_t;
+            """;
+        Assert.Equal(["+I[1]", "+I[2]"], Run(Sql()));
+        kafka.Produce([(0, """{"n":3}""", 0)]);
+        // Without checkpoints the first run committed its offsets when its reader closed.
+        Assert.Equal(["+I[3]"], Run(Sql()));
     }
 
     [Fact]
