@@ -55,6 +55,10 @@ public static class Program
         new("pg-append-100k", "PostgreSQL append sink with 100,000-row COPY buffers", PostgresWorkloads.EddyAppendLargeBuffers),
         new("pg-copy-bare", "bare Npgsql binary COPY of the same rows, no Eddy job (the baseline for pg-append)", PostgresWorkloads.BareCopy),
         new("pg-copy-bare-1000", "bare Npgsql binary COPY in COPYs of 1000 rows (the baseline for pg-append's default buffer)", PostgresWorkloads.BareCopy1000),
+        new("kafka-bare", "bare Confluent.Kafka consumer reading the JSON events from the dev broker (the baseline for kafka-*)", KafkaWorkloads.BareConsumer),
+        new("kafka-source", "Kafka (dev broker) -> Eddy's source reader, value length only -> counting sink (no decoding)", KafkaWorkloads.SourceOnly),
+        new("kafka-json", "Kafka (dev broker) -> JSON decode in SQL -> counting sink", KafkaWorkloads.JsonDecode),
+        new("kafka-tumbling", "Kafka (dev broker) -> JSON decode -> 1-minute tumbling COUNT(*) per key in SQL, 10,000 keys", KafkaWorkloads.TumblingCount, 10_000),
         new("pg-upsert", "PostgreSQL upsert sink: unnest ... ON CONFLICT per 1000 keys, 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
     ];
 

@@ -50,7 +50,14 @@ public static class SqlWorkloads
         BenchConnector.Counted = 0;
         var session = new SqlSession(TextWriter.Null, Console.Error);
         var jobs = session.Execute(Events + job);
-        var result = jobs[0].Environment.ExecuteAsync("sql-bench").GetAwaiter().GetResult();
+        return ExecuteCounted(jobs[0]);
+    }
+
+    /// <summary>Runs a planned job whose sink is 'bench-count' and returns how many records reached it.</summary>
+    public static long ExecuteCounted(SqlJob job)
+    {
+        BenchConnector.Counted = 0;
+        var result = job.Environment.ExecuteAsync("sql-bench").GetAwaiter().GetResult();
         if (result.Failure is not null) throw result.Failure;
         return Interlocked.Read(ref BenchConnector.Counted);
     }

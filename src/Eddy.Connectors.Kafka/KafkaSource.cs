@@ -542,9 +542,19 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
         }
         int before = output.Count;
         long bytes = 0;
+        // Records come in runs from one partition: the split of the previous record is reused without a look-up
+        // (ConsumeResult.TopicPartition would make an object per record).
+        string? runTopic = null;
+        int runPartition = -1, split = -1;
         for (var r = first; r is not null; r = output.IsFull ? null : consumer.Consume(TimeSpan.Zero))
         {
-            int split = splitOf[r.TopicPartition];
+            int partition = r.Partition.Value;
+            if (partition != runPartition || !string.Equals(r.Topic, runTopic, StringComparison.Ordinal))
+            {
+                runTopic = r.Topic;
+                runPartition = partition;
+                split = splitOf[r.TopicPartition];
+            }
             long offset = r.Offset.Value;
             if (offset >= endOffsets[split] || finished[split]) continue; // fetched before the partition was paused
             nextOffsets[split] = offset + 1;
@@ -568,7 +578,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 continue;
             }
             bytes += (m.Key?.Length ?? 0) + (m.Value?.Length ?? 0);
-            var message = new KafkaMessage(m.Key, m.Value, r.Topic, r.Partition.Value, offset, ts, m.Headers);
+            var message = new KafkaMessage(m.Key, m.Value, runTopic!, partition, offset, ts, m.Headers);
             bool decoded;
             T value;
             try

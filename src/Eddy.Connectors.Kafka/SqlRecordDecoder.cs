@@ -25,6 +25,8 @@ internal sealed class SqlRecordDecoder
     private readonly JsonRowDecoder? keyJson;
     private readonly DataType? rawKeyType;
     private readonly bool decodesKey;
+    /// <summary>Every column comes from the JSON value in order: the value's row is the record's row (no second row per record).</summary>
+    private readonly bool valueRowIsRow;
 
     /// <summary>Whether the table asks to skip records that cannot be decoded (<c>json.ignore-parse-errors</c>, <c>csv.ignore-parse-errors</c>).</summary>
     public bool IgnoreParseErrors { get; }
@@ -137,6 +139,7 @@ internal sealed class SqlRecordDecoder
                 rawValueType = valueColumns[0].Type;
                 break;
         }
+        valueRowIsRow = valueFormat == Format.Json && slots.Select((x, i) => x.Slot == Slot.Value && x.Index == i).All(b => b);
         if (decodesKey && keyColumns.Count > 0)
         {
             if (keyFormat == Format.Json) keyJson = new JsonRowDecoder(new Schema([.. keyColumns]), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field"));
@@ -187,6 +190,11 @@ internal sealed class SqlRecordDecoder
         {
             case Format.Json:
                 jsonValues = valueJson!.Decode(m.Value);
+                if (valueRowIsRow)
+                {
+                    row = jsonValues;
+                    return true;
+                }
                 break;
             case Format.Csv:
                 values = valueCsv!.Decode(m.Value);

@@ -1,0 +1,126 @@
+using System.Text;
+using Confluent.Kafka;
+using Eddy.Connectors.Kafka;
+using Eddy.Sql;
+
+namespace Eddy.Bench;
+
+/// <summary>
+/// Kafka source throughput on the dev broker (librdkafka's mock cluster, in this process, reached over loopback TCP):
+/// the events as compact JSON (<c>{"ts":..,"k":..,"payload":..}</c>, ~50 B) in one topic, filled once per event count
+/// outside the timing, then read to the end by (a) a bare Confluent.Kafka consumer that only touches each value, (b) an
+/// Eddy SQL job that decodes every value into (ts, k, payload) and discards the rows, (c) an Eddy SQL job counting per
+/// key in 1-minute tumbling windows. All at parallelism 1. The mock keeps about 5 MB per partition, so the topic gets
+/// one partition per ~3 MB of messages (at least 3).
+/// </summary>
+public static class KafkaWorkloads
+{
+    private static MockKafkaCluster? cluster;
+    private static string topic = "";
+    private static int partitions;
+
+    /// <summary>The bare consumer: assign every partition from the start, consume until every event came.</summary>
+    public static long BareConsumer(BenchEvent[] events)
+    {
+        Fill(events);
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = cluster!.Bootstrap, GroupId = "bench-bare", EnableAutoCommit = false, EnableAutoOffsetStore = false,
+        };
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetKeyDeserializer(Deserializers.ByteArray).SetValueDeserializer(Deserializers.ByteArray).SetLogHandler((_, _) => { }).Build();
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        long count = 0, bytes = 0;
+        while (count < events.Length)
+        {
+            var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"the bare consumer got {count} of {events.Length} records");
+            bytes += r.Message.Value!.Length;
+            count++;
+        }
+        consumer.Close();
+        return bytes > 0 ? count : 0;
+    }
+
+    /// <summary>The source alone: a DataStream job whose decoder takes each value's length, to a counting sink.</summary>
+    public static long SourceOnly(BenchEvent[] events)
+    {
+        Fill(events);
+        var options = new KafkaSourceOptions
+        {
+            Topics = [topic], BootstrapServers = cluster!.Bootstrap, GroupId = "bench-source", AutoCommit = false,
+            StartupMode = KafkaStartupMode.EarliestOffset, BoundedMode = KafkaBoundedMode.LatestOffset,
+        };
+        var env = StreamEnvironment.Create();
+        var sink = new CountingSink<int>();
+        env.FromSource(new KafkaSource<int>(options, (in KafkaMessage m, out int length) =>
+        {
+            length = m.Value!.Length;
+            return true;
+        }), name: "kafka").SinkTo(sink);
+        env.Execute("kafka-source");
+        return sink.Count;
+    }
+
+    public static long JsonDecode(BenchEvent[] events) => Run(events, """
+        CREATE TABLE counted (ts BIGINT, k INT, payload INT) WITH ('connector' = 'bench-count');
+        INSERT INTO counted SELECT ts, k, payload FROM src;
+        """);
+
+    public static long TumblingCount(BenchEvent[] events) => Run(events, """
+        CREATE TABLE counted (k INT, window_start TIMESTAMP(3), n BIGINT) WITH ('connector' = 'bench-count');
+        INSERT INTO counted SELECT k, window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(rt), INTERVAL '1' MINUTE))
+        GROUP BY window_start, window_end, k;
+        """);
+
+    private static long Run(BenchEvent[] events, string job)
+    {
+        Fill(events);
+        KafkaTableConnector.Register();
+        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var jobs = session.Execute($$"""
+            CREATE TABLE src (
+              ts BIGINT, k INT, payload INT,
+              rt AS TO_TIMESTAMP_LTZ(ts, 3),
+              WATERMARK FOR rt AS rt
+            ) WITH (
+              'connector' = 'kafka', 'topic' = '{{topic}}', 'properties.bootstrap.servers' = '{{cluster!.Bootstrap}}',
+              'properties.group.id' = 'bench-eddy', 'properties.enable.auto.commit' = 'false',
+              'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json'
+            );
+            """ + job);
+        return SqlWorkloads.ExecuteCounted(jobs[0]);
+    }
+
+    /// <summary>Produces the events into a fresh topic unless the last fill had the same count (not timed).</summary>
+    private static void Fill(BenchEvent[] events)
+    {
+        cluster ??= new MockKafkaCluster();
+        string wanted = $"bench-{events.Length}";
+        if (topic == wanted) return;
+        partitions = Math.Max(3, (int)((long)events.Length * 50 / (3 << 20)) + 1);
+        cluster.CreateTopic(wanted, partitions);
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = cluster.Bootstrap, LingerMs = 20, BatchSize = 1 << 20, QueueBufferingMaxMessages = 1_000_000,
+        }).SetLogHandler((_, _) => { }).Build();
+        for (int i = 0; i < events.Length; i++)
+        {
+            var e = events[i];
+            var value = Encoding.UTF8.GetBytes($"{{\"ts\":{e.Timestamp},\"k\":{e.Key},\"payload\":{e.Payload}}}");
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(new TopicPartition(wanted, i % partitions), new Message<byte[]?, byte[]> { Value = value });
+                    break;
+                }
+                catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(20));
+                }
+            }
+        }
+        if (producer.Flush(TimeSpan.FromMinutes(2)) > 0) throw new TimeoutException("the benchmark topic was not filled");
+        topic = wanted;
+    }
+}
