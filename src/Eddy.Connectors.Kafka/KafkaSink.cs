@@ -21,6 +21,11 @@ public enum KafkaDeliveryGuarantee
     None,
     /// <summary>At the end of input every record is confirmed by the broker, or the job fails naming where.</summary>
     AtLeastOnce,
+    /// <summary>
+    /// Kafka transactions, one per checkpoint interval and subtask, committed when the checkpoint completes (needs
+    /// checkpointing and <see cref="KafkaSinkOptions.TransactionalIdPrefix"/>).
+    /// </summary>
+    ExactlyOnce,
 }
 
 /// <summary>A record's key and value bytes; false skips the record (an upsert sink's -U). A null value is a tombstone.</summary>
@@ -42,11 +47,19 @@ public sealed record KafkaSinkOptions
     /// <summary>How long the partition look-up and the final flush may take before the job fails.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>For <see cref="KafkaDeliveryGuarantee.ExactlyOnce"/>: transactional ids are <c>prefix-subtask-epoch</c>.</summary>
+    public string? TransactionalIdPrefix { get; init; }
+
+    /// <summary>Receives each transactional client call (init, begin, commit, abort, re-send) as a line: for tests and diagnostics.</summary>
+    internal Action<string>? TransactionLog { get; init; }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Topic) || Topic.Contains(';'))
             throw new ArgumentException("Kafka sink: 'topic' needs exactly one topic name");
         if (string.IsNullOrWhiteSpace(BootstrapServers)) throw new ArgumentException("Kafka sink: 'properties.bootstrap.servers' is required");
+        if (DeliveryGuarantee == KafkaDeliveryGuarantee.ExactlyOnce && string.IsNullOrWhiteSpace(TransactionalIdPrefix))
+            throw new ArgumentException("Kafka sink: 'sink.delivery-guarantee' = 'exactly-once' needs 'sink.transactional-id-prefix'");
     }
 
     internal ProducerConfig ProducerConfig()
@@ -82,29 +95,103 @@ public sealed class KafkaSink<T> : Sink<T>
 
     public KafkaSinkOptions Options => options;
 
-    public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer(options, createSerializer(), context.SubtaskIndex);
+    public override SinkWriter<T> CreateWriter(SinkWriterContext context)
+    {
+        if (options.DeliveryGuarantee != KafkaDeliveryGuarantee.ExactlyOnce) return new Writer(options, createSerializer(), context.SubtaskIndex);
+        if (!context.CheckpointingEnabled)
+            throw new InvalidOperationException(
+                "Kafka sink: 'sink.delivery-guarantee' = 'exactly-once' needs checkpointing ('execution.checkpointing.interval'): its transactions are committed when checkpoints complete; use 'at-least-once' without checkpoints");
+        return new Writer(options, createSerializer(), context.SubtaskIndex, context);
+    }
 
+    /// <summary>
+    /// One subtask's producer. With exactly-once, each checkpoint interval is one Kafka transaction with its own
+    /// producer and transactional id <c>prefix-subtask-epoch</c> (librdkafka runs one transaction per producer, and a
+    /// transaction must stay open until its checkpoint completes while the next interval's records are written). The
+    /// records of every transaction not yet committed are also kept in memory and written into the checkpoint: a
+    /// restored writer cannot commit another producer's transaction (librdkafka cannot resume it; InitTransactions with
+    /// its id aborts it), so it looks whether the transaction's first record is visible to a read_committed consumer and,
+    /// if not, sends the records again in a new transaction under the same id and commits it.
+    /// </summary>
     private sealed class Writer : SinkWriter<T>
     {
+        private const byte StateVersion = 1;
+        /// <summary>Epochs after the last checkpointed one whose lingering transactions a restored writer aborts.</summary>
+        private const int AbortLookahead = 3;
+
         private readonly KafkaSinkOptions options;
         private readonly KafkaRecordSerializer<T> serialize;
-        private readonly IProducer<byte[]?, byte[]?> producer;
+        private IProducer<byte[]?, byte[]?> producer;
         private readonly Action<DeliveryReport<byte[]?, byte[]?>> onDelivery;
         private readonly int partitions;
         private readonly int subtask;
         private long next;
         private string? firstFailure;
 
-        public Writer(KafkaSinkOptions options, KafkaRecordSerializer<T> serialize, int subtask)
+        private readonly bool transactional;
+        private long epoch;
+        private Transaction? open;
+        /// <summary>Transactions closed at a checkpoint barrier, by checkpoint id, waiting for the checkpoint to complete.</summary>
+        private readonly SortedDictionary<long, Transaction> pending = [];
+
+        private sealed class Transaction(string id, IProducer<byte[]?, byte[]?> producer)
+        {
+            public string Id { get; } = id;
+            public IProducer<byte[]?, byte[]?> Producer { get; } = producer;
+            public List<(int Partition, byte[]? Key, byte[]? Value, long Timestamp)> Records { get; } = [];
+
+            /// <summary>The delivery handler of this transaction's records (the writer's, plus the marker).</summary>
+            public Action<DeliveryReport<byte[]?, byte[]?>>? Handler { get; set; }
+            private readonly Lock gate = new();
+            private int markerPartition = -1;
+            private long markerOffset = -1;
+
+            /// <summary>The first record the broker stored for this transaction: what a restored writer looks for.</summary>
+            public (int Partition, long Offset) Marker
+            {
+                get
+                {
+                    lock (gate) return (markerPartition, markerOffset);
+                }
+            }
+
+            public void Delivered(int partition, long offset)
+            {
+                lock (gate)
+                {
+                    if (markerPartition < 0 || (markerPartition == partition && offset < markerOffset))
+                    {
+                        markerPartition = partition;
+                        markerOffset = offset;
+                    }
+                }
+            }
+        }
+
+        public Writer(KafkaSinkOptions options, KafkaRecordSerializer<T> serialize, int subtask, SinkWriterContext? context = null)
         {
             this.options = options;
             this.serialize = serialize;
             this.subtask = subtask;
+            transactional = options.DeliveryGuarantee == KafkaDeliveryGuarantee.ExactlyOnce;
             KafkaNative.EnsureLoaded();
+            onDelivery = report =>
+            {
+                if (report.Error.IsError)
+                    Interlocked.CompareExchange(ref firstFailure,
+                        $"Kafka sink: delivery to topic '{report.Topic}' partition {report.Partition.Value} failed: {report.Error.Reason}", null);
+            };
             producer = new ProducerBuilder<byte[]?, byte[]?>(options.ProducerConfig()).SetLogHandler((_, _) => { }).Build();
             try
             {
                 partitions = PartitionCount();
+                if (transactional)
+                {
+                    // The partition look-up's producer is not transactional; each transaction gets its own.
+                    producer.Dispose();
+                    epoch = Restore(context!);
+                    BeginNext();
+                }
             }
             catch
             {
@@ -113,12 +200,159 @@ public sealed class KafkaSink<T> : Sink<T>
             }
             // Round-robin starts at the subtask's own partition so that parallel writers do not all begin at 0.
             next = subtask;
-            onDelivery = report =>
+        }
+
+        private void Log(string line) => options.TransactionLog?.Invoke(line);
+
+        private string TransactionalId(int ofSubtask, long ofEpoch) => $"{options.TransactionalIdPrefix}-{ofSubtask}-{ofEpoch}";
+
+        /// <summary>A transactional producer for an id, initialized: any transaction left open under the id is aborted.</summary>
+        private IProducer<byte[]?, byte[]?> InitProducer(string id)
+        {
+            var config = options.ProducerConfig();
+            config.TransactionalId = id;
+            config.EnableIdempotence = true;
+            var built = new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).Build();
+            try
             {
-                if (report.Error.IsError)
-                    Interlocked.CompareExchange(ref firstFailure,
-                        $"Kafka sink: delivery to topic '{report.Topic}' partition {report.Partition.Value} failed: {report.Error.Reason}", null);
+                built.InitTransactions(options.RequestTimeout);
+            }
+            catch
+            {
+                built.Dispose();
+                throw;
+            }
+            Log($"init {id}");
+            return built;
+        }
+
+        private void BeginNext()
+        {
+            string id = TransactionalId(subtask, epoch);
+            var p = InitProducer(id);
+            var t = new Transaction(id, p);
+            t.Handler = report =>
+            {
+                onDelivery(report);
+                if (!report.Error.IsError) t.Delivered(report.Partition.Value, report.Offset.Value);
             };
+            open = t;
+            p.BeginTransaction();
+            Log($"begin {id}");
+            producer = p;
+        }
+
+        /// <summary>
+        /// Finishes the transactions of the old subtasks this one takes over (its own and those of subtasks beyond the new
+        /// parallelism, <c>j mod p == subtask</c>) and returns the first epoch this writer may use.
+        /// </summary>
+        private long Restore(SinkWriterContext context)
+        {
+            if (context.Restored is not { } restored) return 0;
+            long firstEpoch = 0;
+            int parallelism = context.Parallelism;
+            for (int j = 0; j < restored.SubtaskStates.Count; j++)
+            {
+                var bytes = restored.SubtaskStates[j];
+                if (bytes.Length == 0 || j % parallelism != subtask) continue;
+                using var reader = new BinaryReader(new MemoryStream(bytes), System.Text.Encoding.UTF8);
+                byte version = reader.ReadByte();
+                if (version != StateVersion)
+                    throw new InvalidDataException($"Kafka sink: checkpoint {restored.CheckpointId} has writer state version {version}; this build reads version {StateVersion}");
+                int oldSubtask = reader.ReadInt32();
+                long nextEpoch = reader.ReadInt64();
+                int count = reader.ReadInt32();
+                for (int t = 0; t < count; t++) RecoverTransaction(oldSubtask, reader);
+                // Transactions the old writer opened after the barrier belong to no completed checkpoint: aborted.
+                for (long e = nextEpoch; e < nextEpoch + AbortLookahead; e++)
+                {
+                    string id = TransactionalId(oldSubtask, e);
+                    InitProducer(id).Dispose();
+                    Log($"abort {id}");
+                }
+                if (oldSubtask == subtask) firstEpoch = Math.Max(firstEpoch, nextEpoch + AbortLookahead);
+            }
+            return firstEpoch;
+        }
+
+        private void RecoverTransaction(int oldSubtask, BinaryReader reader)
+        {
+            long ofEpoch = reader.ReadInt64();
+            int markerPartition = reader.ReadInt32();
+            long markerOffset = reader.ReadInt64();
+            int n = reader.ReadInt32();
+            var records = new List<(int, byte[]?, byte[]?, long)>(n);
+            for (int i = 0; i < n; i++)
+            {
+                int partition = reader.ReadInt32();
+                byte[]? key = ReadBytes(reader);
+                byte[]? value = ReadBytes(reader);
+                records.Add((partition, key, value, reader.ReadInt64()));
+            }
+            string id = TransactionalId(oldSubtask, ofEpoch);
+            // Initializing the id fences the old producer and aborts the transaction if it was still open.
+            var p = InitProducer(id);
+            try
+            {
+                if (markerPartition >= 0 && Visible(markerPartition, markerOffset))
+                {
+                    Log($"committed {id}");
+                    return;
+                }
+                p.BeginTransaction();
+                foreach (var (partition, key, value, timestamp) in records)
+                {
+                    var message = new Message<byte[]?, byte[]?> { Key = key, Value = value };
+                    if (timestamp != EventTime.None) message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
+                    if (partition < 0) p.Produce(options.Topic, message, onDelivery);
+                    else p.Produce(new TopicPartition(options.Topic, partition), message, onDelivery);
+                }
+                p.CommitTransaction(options.RequestTimeout);
+                Log($"re-sent {id} ({records.Count} records)");
+                ThrowOnFailure();
+            }
+            finally
+            {
+                p.Dispose();
+            }
+        }
+
+        /// <summary>Whether the record at the offset can be read with read_committed (its transaction committed).</summary>
+        private bool Visible(int partition, long offset)
+        {
+            var config = new ConsumerConfig(options.Properties.ToDictionary(p => p.Key, p => p.Value))
+            {
+                BootstrapServers = options.BootstrapServers,
+                GroupId = options.TransactionalIdPrefix + "-check",
+                IsolationLevel = IsolationLevel.ReadCommitted,
+                EnableAutoCommit = false,
+                EnablePartitionEof = true,
+            };
+            using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).Build();
+            var tp = new TopicPartition(options.Topic, partition);
+            consumer.Assign(new TopicPartitionOffset(tp, offset));
+            var deadline = DateTime.UtcNow + options.RequestTimeout;
+            while (DateTime.UtcNow < deadline)
+            {
+                var r = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                if (r is null) continue;
+                // Aborted records are skipped by read_committed: the first record seen is past the marker, or the end.
+                if (r.IsPartitionEOF) return false;
+                return r.Offset.Value == offset;
+            }
+            throw new TimeoutException($"Kafka sink: could not tell whether the transaction with topic '{options.Topic}' partition {partition} offset {offset} committed");
+        }
+
+        private static byte[]? ReadBytes(BinaryReader reader)
+        {
+            int length = reader.ReadInt32();
+            return length < 0 ? null : reader.ReadBytes(length);
+        }
+
+        private static void WriteBytes(BinaryWriter writer, byte[]? bytes)
+        {
+            writer.Write(bytes?.Length ?? -1);
+            if (bytes is not null) writer.Write(bytes);
         }
 
         private int PartitionCount()
@@ -169,18 +403,20 @@ public sealed class KafkaSink<T> : Sink<T>
                     KafkaSinkPartitioner.Default when key is not null => -1,
                     _ => (int)(next++ % partitions),
                 };
+                open?.Records.Add((partition, key, value, timestamp));
                 Produce(partition, message);
             }
         }
 
         private void Produce(int partition, Message<byte[]?, byte[]?> message)
         {
+            var handler = open?.Handler ?? onDelivery;
             while (true)
             {
                 try
                 {
-                    if (partition < 0) producer.Produce(options.Topic, message, onDelivery);
-                    else producer.Produce(new TopicPartition(options.Topic, partition), message, onDelivery);
+                    if (partition < 0) producer.Produce(options.Topic, message, handler);
+                    else producer.Produce(new TopicPartition(options.Topic, partition), message, handler);
                     return;
                 }
                 catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -191,7 +427,7 @@ public sealed class KafkaSink<T> : Sink<T>
             }
         }
 
-        public override void Flush()
+        private void WaitForDeliveries()
         {
             var deadline = DateTime.UtcNow + options.RequestTimeout;
             while (producer.Flush(TimeSpan.FromSeconds(1)) > 0)
@@ -205,15 +441,97 @@ public sealed class KafkaSink<T> : Sink<T>
             ThrowOnFailure();
         }
 
+        /// <summary>End of input. With exactly-once every open and pending transaction is committed (no later checkpoint will).</summary>
+        public override void Flush()
+        {
+            WaitForDeliveries();
+            if (!transactional) return;
+            foreach (var id in pending.Keys.ToList()) Commit(id);
+            if (open is { } t)
+            {
+                t.Producer.CommitTransaction(options.RequestTimeout);
+                Log($"commit {t.Id}");
+                t.Producer.Dispose();
+                open = null;
+            }
+        }
+
+        /// <summary>
+        /// At a barrier: at-least-once waits for every delivery; exactly-once also closes the interval's transaction
+        /// (it stays open in Kafka until the checkpoint completes), writes every uncommitted transaction's records into
+        /// the state, and begins the next one.
+        /// </summary>
+        public override void SnapshotState(long checkpointId, BinaryWriter state)
+        {
+            WaitForDeliveries();
+            if (!transactional) return;
+            pending[checkpointId] = open!;
+            epoch++;
+            state.Write(StateVersion);
+            state.Write(subtask);
+            state.Write(epoch);
+            state.Write(pending.Count);
+            foreach (var t in pending.Values)
+            {
+                state.Write(long.Parse(t.Id[(t.Id.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+                var (markerPartition, markerOffset) = t.Marker;
+                state.Write(markerPartition);
+                state.Write(markerOffset);
+                state.Write(t.Records.Count);
+                foreach (var (partition, key, value, timestamp) in t.Records)
+                {
+                    state.Write(partition);
+                    WriteBytes(state, key);
+                    WriteBytes(state, value);
+                    state.Write(timestamp);
+                }
+            }
+            BeginNext();
+        }
+
+        public override void NotifyCheckpointComplete(long checkpointId)
+        {
+            foreach (var id in pending.Keys.Where(id => id <= checkpointId).ToList()) Commit(id);
+        }
+
+        private void Commit(long checkpointId)
+        {
+            var t = pending[checkpointId];
+            t.Producer.CommitTransaction(options.RequestTimeout);
+            Log($"commit {t.Id}");
+            t.Producer.Dispose();
+            pending.Remove(checkpointId);
+        }
+
         private void ThrowOnFailure()
         {
-            if (options.DeliveryGuarantee == KafkaDeliveryGuarantee.AtLeastOnce && Volatile.Read(ref firstFailure) is { } failure)
+            if (options.DeliveryGuarantee != KafkaDeliveryGuarantee.None && Volatile.Read(ref firstFailure) is { } failure)
                 throw new InvalidOperationException(failure);
         }
 
         public override void Dispose()
         {
-            producer.Dispose();
+            if (transactional)
+            {
+                // Uncommitted transactions are aborted; those of completed checkpoints are in the state and are
+                // finished by the restored writer.
+                foreach (var t in pending.Values.Append(open).OfType<Transaction>())
+                {
+                    try
+                    {
+                        t.Producer.AbortTransaction(TimeSpan.FromSeconds(5));
+                        Log($"abort {t.Id}");
+                    }
+                    catch (KafkaException)
+                    {
+                        // The broker aborts it when the transaction times out or the id is initialized again.
+                    }
+                    t.Producer.Dispose();
+                }
+                pending.Clear();
+                open = null;
+            }
+            else producer.Dispose();
             base.Dispose();
         }
     }

@@ -46,9 +46,8 @@ internal static class KafkaSinkFactory
         {
             "none" => KafkaDeliveryGuarantee.None,
             "at-least-once" => KafkaDeliveryGuarantee.AtLeastOnce,
-            // Kafka transactions committed on checkpoints; Eddy's jobs have no checkpoints to commit on yet.
-            "exactly-once" => throw new ConnectorOptionException(table.Name, "sink.delivery-guarantee",
-                "'exactly-once' needs checkpoints (Kafka transactions are committed when a checkpoint completes), which Eddy does not have yet; use 'at-least-once'"),
+            // Kafka transactions committed when checkpoints complete; refused when the writer starts without checkpointing.
+            "exactly-once" => KafkaDeliveryGuarantee.ExactlyOnce,
             var g => throw new ConnectorOptionException(table.Name, "sink.delivery-guarantee", $"'{g}' is not supported; one of none, at-least-once, exactly-once"),
         };
         var partitioner = (o.GetValueOrDefault("sink.partitioner") ?? "default") switch
@@ -118,6 +117,7 @@ internal static class KafkaSinkFactory
                 BootstrapServers = Required("properties.bootstrap.servers"),
                 Partitioner = partitioner,
                 DeliveryGuarantee = guarantee,
+                TransactionalIdPrefix = o.GetValueOrDefault("sink.transactional-id-prefix"),
                 Properties = KafkaTableConnector.Properties(table),
             };
             options.Validate();

@@ -208,7 +208,7 @@ public class KafkaSinkTests
     }
 
     [Theory]
-    [InlineData(", 'sink.delivery-guarantee' = 'exactly-once'", "'exactly-once' needs checkpoints")]
+    [InlineData(", 'sink.delivery-guarantee' = 'exactly-once'", "'exactly-once' needs 'sink.transactional-id-prefix'")]
     [InlineData(", 'sink.partitioner' = 'hash'", "option 'sink.partitioner': 'hash' is not supported")]
     [InlineData(", 'key.fields' = 'host'", "option 'key.format': required with 'key.fields'")]
     [InlineData(", 'key.format' = 'raw', 'key.fields' = 'n'", "'raw' needs exactly one key column of type STRING or BYTES")]
@@ -222,6 +222,17 @@ public class KafkaSinkTests
             """));
         Assert.Contains(expected, e.Message);
         Assert.Contains("out_t", e.Message);
+    }
+
+    [Fact]
+    public void Exactly_once_without_checkpointing_fails_the_job_with_a_clear_message()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "tx-out");
+        var e = Assert.ThrowsAny<Exception>(() => Run(Sink(kafka, "s STRING", ", 'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'lab'") + """
+            INSERT INTO out_t SELECT s FROM (VALUES ('x')) AS t(s);
+            """));
+        Assert.Contains("'exactly-once' needs checkpointing ('execution.checkpointing.interval')", e.ToString());
+        Assert.Empty(ReadAll(kafka));
     }
 
     [Fact]
