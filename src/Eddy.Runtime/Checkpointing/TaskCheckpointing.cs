@@ -1,0 +1,9 @@
+namespace Eddy.Runtime;
+
+/// <summary>What a task needs to take part in checkpoints: the coordinator, its key-group range, and what to restore.</summary>
+internal sealed record TaskCheckpointing(
+    CheckpointCoordinator Coordinator,
+    int Parallelism,
+    (int Start, int End) KeyGroupRange,
+    string? SourceStateId,
+    CheckpointData? Restore);
