@@ -44,7 +44,10 @@ public sealed class DatagenSource : Source<Row>
             limiter = new RateLimiter(clock, (double)options.RowsPerSecond / context.Parallelism);
             remaining = options.NumberOfRows is { } n ? Share(n, context.SubtaskIndex, context.Parallelism) : long.MaxValue;
             foreach (var g in generators) remaining = Math.Min(remaining, g.Remaining);
-            if (context.Restored is { } restored)
+            // An empty state: the reader's position never reached the checkpoint (a wrapping reader that does not pass
+            // SnapshotState on); it starts over.
+            if (context.Restored is { } restored && restored.SubtaskStates.Count > context.SubtaskIndex
+                && restored.SubtaskStates[context.SubtaskIndex].Length > 0)
             {
                 // Each subtask continues its own sequence stride and row count, so the parallelism must stay.
                 if (restored.OldParallelism != context.Parallelism)

@@ -343,7 +343,8 @@ internal sealed class WebTrafficReader<T>(WebTrafficOptions options, long seed, 
         if (!restored)
         {
             restored = true;
-            if (context.Restored is { } from)
+            if (context.Restored is { } from && from.SubtaskStates.Count > context.SubtaskIndex
+                && from.SubtaskStates[context.SubtaskIndex].Length > 0)
             {
                 // Event i belongs to subtask i mod parallelism: a subtask's position means nothing at another parallelism.
                 if (from.OldParallelism != context.Parallelism)
