@@ -16,9 +16,17 @@ public sealed record OperatorSnapshot(string StateId, int Parallelism, IReadOnly
 {
     public long Size => Subtasks.Sum(s => s.Size);
 
-    /// <summary>What a source reader or sink writer gets back: every old subtask's operator state, in subtask order.</summary>
-    public RestoredState ToRestoredState(long checkpointId) =>
-        new(checkpointId, Subtasks.OrderBy(s => s.Subtask).Select(s => s.OperatorState).ToList(), Parallelism);
+    /// <summary>
+    /// What a source reader or sink writer gets back: every old subtask's operator state, indexed by old subtask
+    /// (empty for a subtask that wrote none).
+    /// </summary>
+    public RestoredState ToRestoredState(long checkpointId)
+    {
+        var states = new byte[Math.Max(Parallelism, Subtasks.Count == 0 ? 0 : Subtasks.Max(s => s.Subtask) + 1)][];
+        Array.Fill(states, []);
+        foreach (var s in Subtasks) states[s.Subtask] = s.OperatorState;
+        return new RestoredState(checkpointId, states, Parallelism);
+    }
 
     /// <summary>What the new subtask owning key groups [<paramref name="start"/>, <paramref name="end"/>) reads.</summary>
     internal OperatorStateReader ReaderFor(long checkpointId, int start, int end)

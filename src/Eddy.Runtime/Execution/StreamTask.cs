@@ -229,7 +229,7 @@ internal sealed class StreamTask
         ck.Coordinator.Acknowledge(this, barrier.CheckpointId, states, alignmentTicks);
     }
 
-    private List<TaskStateEntry> SnapshotChain(long checkpointId, byte[]? readerState)
+    private List<TaskStateEntry> SnapshotChain(long checkpointId, byte[]? readerState, bool final = false)
     {
         var ck = Checkpointing!;
         var (start, end) = ck.KeyGroupRange;
@@ -243,7 +243,9 @@ internal sealed class StreamTask
         {
             if (!op.HasState || op.StateId is null) continue;
             var writer = new SnapshotStateWriter(start, end);
-            op.SnapshotState(checkpointId, writer);
+            // A sink that reached the end of its input flushed and committed everything: it has nothing left to
+            // stage, and its writer is not asked to stage under an old checkpoint id.
+            if (!(final && op is IConnectorCheckpointing)) op.SnapshotState(checkpointId, writer);
             states.Add(new TaskStateEntry(op.StateId, ck.Parallelism, writer.ToSnapshot(Subtask)));
         }
         return states;
@@ -275,7 +277,7 @@ internal sealed class StreamTask
     internal void ReportFinished()
     {
         if (Checkpointing is not { } ck) return;
-        var states = SnapshotChain(lastBarrierId, snapshotReader?.Invoke(lastBarrierId));
+        var states = SnapshotChain(lastBarrierId, snapshotReader?.Invoke(lastBarrierId), final: true);
         ck.Coordinator.TaskFinished(this, states);
     }
 

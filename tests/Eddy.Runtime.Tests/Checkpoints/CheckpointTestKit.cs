@@ -166,7 +166,7 @@ public sealed class TwoPhaseCollectSink<T> : Sink<T>
     public override SinkWriter<T> CreateWriter(SinkWriterContext context)
     {
         var writer = new Writer(this, context.SubtaskIndex);
-        if (context.Restored is { } restored)
+        if (context.Restored is { } restored && restored.SubtaskStates[context.SubtaskIndex].Length > 0)
         {
             // Finish the commits of this subtask's old state that the crash may have cut short.
             var r = new BinaryReader(new MemoryStream(restored.SubtaskStates[context.SubtaskIndex]));
