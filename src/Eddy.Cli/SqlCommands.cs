@@ -53,6 +53,11 @@ internal static class SqlCommands
                 stderr.WriteLine("eddy run: the script defines no INSERT or query: nothing to run");
                 return 0;
             }
+            if (result.GetValue(fresh) && result.GetValue(fromSavepoint) is not null)
+            {
+                stderr.WriteLine("error: --fresh and --from-savepoint exclude each other (--fresh deletes the job's checkpoints)");
+                return 1;
+            }
             var running = new List<JobExecution>();
             string stem = Path.GetFileNameWithoutExtension(path.Name);
             for (int j = 0; j < jobs.Count; j++)

@@ -52,8 +52,11 @@ internal sealed class CheckpointCoordinator : IDisposable
             periodic = config.Clock.CreateTimer(_ => Trigger(), null, interval, interval);
     }
 
-    /// <summary>Stops triggering; a checkpoint in flight fails with <paramref name="reason"/>.</summary>
-    public void Stop(string reason)
+    /// <summary>
+    /// Stops triggering; a checkpoint in flight fails with <paramref name="reason"/> (a warning only when
+    /// <paramref name="failure"/>: a job that simply ended leaves its last checkpoint unfinished without alarm).
+    /// </summary>
+    public void Stop(string reason, bool failure = true)
     {
         periodic?.Dispose();
         periodic = null;
@@ -65,10 +68,10 @@ internal sealed class CheckpointCoordinator : IDisposable
             if (p is not null && !p.Storing) pending = null;
             else p = null;
         }
-        if (p is not null) Fail(p, reason, notifyTasks: false);
+        if (p is not null) Fail(p, reason, notifyTasks: false, warnNow: failure);
     }
 
-    public void Dispose() => Stop("the job ended");
+    public void Dispose() => Stop("the job ended", failure: false);
 
     /// <summary>Starts a checkpoint; the task completes when it is stored or has failed (see the stats' status).</summary>
     public Task<CheckpointStats> Trigger()
@@ -202,7 +205,7 @@ internal sealed class CheckpointCoordinator : IDisposable
             + $"before every task acknowledged; still waiting for: {string.Join(", ", waiting)}", notifyTasks: true);
     }
 
-    private void Fail(Pending p, string reason, bool notifyTasks)
+    private void Fail(Pending p, string reason, bool notifyTasks, bool warnNow = true)
     {
         p.Timeout?.Dispose();
         p.Stats.Duration = Stopwatch.GetElapsedTime(p.StartTicks);
@@ -215,7 +218,7 @@ internal sealed class CheckpointCoordinator : IDisposable
             long id = p.Stats.Id;
             foreach (var t in live) t.Post(() => t.AbortCheckpoint(id));
         }
-        warn($"warning: checkpoint {p.Stats.Id} of job '{jobName}' failed: {reason}");
+        if (warnNow) warn($"warning: checkpoint {p.Stats.Id} of job '{jobName}' failed: {reason}");
         p.Done.TrySetResult(p.Stats);
     }
 

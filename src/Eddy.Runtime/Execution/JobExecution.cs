@@ -205,7 +205,7 @@ public sealed class JobExecution
 
     private void AttemptEnded(Attempt a)
     {
-        coordinator?.Stop(a.Failure is not null ? "the job failed" : "the job ended");
+        coordinator?.Stop(a.Failure is not null ? "the job failed" : "the job ended", failure: a.Failure is not null);
         if (a.Failure is not null && !jobCancel.IsCancellationRequested
             && restartStrategy.DelayBefore(Restarts + 1) is { } delay)
         {
