@@ -161,9 +161,9 @@ public sealed class JobPlan
                             restore?.Find(op.StateId)?.ToRestoredState(restore.Id));
                     }
                 }
+                var keyGroupRange = KeyGroups.RangeOf(s, config.MaxParallelism, p);
                 TaskCheckpointing? checkpointing = coordinator is null ? null
-                    : new TaskCheckpointing(coordinator, p, KeyGroups.RangeOf(s, config.MaxParallelism, p),
-                        headNode.IsSource ? StateIdOf(headNode, null) : null, restore);
+                    : new TaskCheckpointing(coordinator, p, keyGroupRange, headNode.IsSource ? StateIdOf(headNode, null) : null);
                 if (headNode.IsSource)
                 {
                     var (driver, headAdapter) = headNode.CreateDriver(s, p, sourceHead!, config, perBatch);
@@ -173,6 +173,8 @@ public sealed class JobPlan
                     {
                         SourceStateId = sourceId,
                         Checkpointing = checkpointing,
+                        Restore = restore,
+                        KeyGroupRange = keyGroupRange,
                     });
                 }
                 else
@@ -190,6 +192,8 @@ public sealed class JobPlan
                     plan.Tasks.Add(new StreamTask(name, s, gate, dispatchers, null, ops, writers, metrics, timers, adapter)
                     {
                         Checkpointing = checkpointing,
+                        Restore = restore,
+                        KeyGroupRange = keyGroupRange,
                     });
                 }
             }

@@ -34,7 +34,7 @@ internal sealed class SourceDriver<T>(
             JobName = config.JobName ?? "job",
             OperatorId = stateId,
             CheckpointingEnabled = ck is not null,
-            Restored = ck?.Restore?.Find(stateId)?.ToRestoredState(ck.Restore.Id),
+            Restored = task.Restore?.Find(stateId)?.ToRestoredState(task.Restore.Id),
         });
         if (ck is not null)
         {

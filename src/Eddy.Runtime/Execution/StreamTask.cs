@@ -73,6 +73,12 @@ internal sealed class StreamTask
     /// <summary>For a source task: the source's state id (also its operator id in reader contexts).</summary>
     internal string? SourceStateId { get; set; }
 
+    /// <summary>The checkpoint this task's operators and reader start from (null: a fresh start).</summary>
+    internal CheckpointData? Restore { get; set; }
+
+    /// <summary>The key groups this subtask owns.</summary>
+    internal (int Start, int End) KeyGroupRange { get; set; }
+
     /// <summary>Set by the plan when the job takes checkpoints.</summary>
     internal TaskCheckpointing? Checkpointing { get; set; }
 
@@ -83,13 +89,13 @@ internal sealed class StreamTask
     {
         // Open from the tail so that every operator's consumers are ready before it emits.
         for (int i = operators.Count - 1; i >= 0; i--) operators[i].Open();
-        if (Checkpointing?.Restore is { } restore)
+        if (Restore is { } restore)
         {
             foreach (var op in operators)
             {
                 if (op.StateId is { } id && restore.Find(id) is { } snapshot)
                 {
-                    var (start, end) = Checkpointing.KeyGroupRange;
+                    var (start, end) = KeyGroupRange;
                     op.RestoreState(snapshot.ReaderFor(restore.Id, start, end));
                 }
             }

@@ -279,12 +279,15 @@ public class CheckpointTests
         var sink = new CollectSink<(int Key, int Count, int Subtask)>();
         var restoredConfig = new JobConfig { RestorePath = stats.Path, DefaultParallelism = 1 };
         var env = StreamEnvironment.Create(restoredConfig);
-        env.FromSource(new SteppedSource(300, _ => 50)).Uid("src")
+        var journal = new Journal();
+        env.FromSource(new SteppedSource(300, _ => 50, journal: journal)).Uid("src")
             .KeyBy(v => v.Index).Transform("keyed-count", () => new KeyedCounter()).Uid("counter").SetParallelism(3)
             .SinkTo(sink).Uid("sink");
         var job = env.Start("rescale");
         await Run(job);
         Assert.Equal(stats.Id, job.RestoredFrom!.Id);
+        // The source resumed at its end, so every count comes from the restored key groups.
+        Assert.Contains(journal.Events, e => e.Event == $"source 0 restored at 300 from {stats.Id}");
         var values = sink.Values;
         Assert.Equal(Enumerable.Range(0, 300), values.Select(v => v.Key).Order());
         Assert.All(values, v => Assert.Equal(1, v.Count));
@@ -342,5 +345,41 @@ public class CheckpointTests
             }
         }
         Assert.Equal(Enumerable.Range(200, 300).Concat(Enumerable.Range(900, 100)), read.Order());
+    }
+
+    [Fact]
+    public async Task Checkpoints_go_on_after_a_source_finished_and_its_final_position_is_in_them()
+    {
+        var dir = CheckpointTestDirs.NewTemp();
+        var env = StreamEnvironment.Create(Config(dir, TimeSpan.FromHours(1)));
+        var shortSource = env.FromSource(new SteppedSource(100, _ => 50)).Uid("short");
+        var longSource = env.FromSource(new SteppedSource(100, _ => 50, checkpointsBeforeEnd: int.MaxValue)).Uid("long");
+        var counter = new CollectSink<(int Sub, int Index)>();
+        shortSource.Union(longSource).Transform("count", () => new CountingOperator()).Uid("counter").StartNewChain()
+            .SinkTo(counter).Uid("sink");
+        var job = env.Start("finished-source");
+        // Wait until the short source's 100 records went through (it has finished then), then checkpoint.
+        CheckpointStats stats;
+        do
+        {
+            stats = await job.TriggerCheckpoint().WaitAsync(TimeSpan.FromMinutes(1));
+        }
+        while (stats.Status != CheckpointStatus.Completed || CountingOperator.Decode(job.LatestCheckpoint!.Find("counter")!.Subtasks[0].OperatorState).Values.Sum() < 200);
+        var data = job.LatestCheckpoint!;
+        Assert.Equal(100, new BinaryReader(new MemoryStream(data.Find("short")!.Subtasks[0].OperatorState)).ReadInt32());
+        job.Cancel();
+        await job.Completion.WaitAsync(TimeSpan.FromMinutes(1));
+
+        // Restored: the finished source reads nothing again; the counter goes on from 200.
+        var env2 = StreamEnvironment.Create(new JobConfig { RestorePath = data.Path });
+        var counted = new CollectSink<(int Sub, int Index)>();
+        var op = new List<CountingOperator>();
+        env2.FromSource(new SteppedSource(100, _ => 50)).Uid("short")
+            .Union(env2.FromSource(new SteppedSource(100, _ => 50)).Uid("long"))
+            .Transform("count", () => { var c = new CountingOperator(); lock (op) op.Add(c); return c; }).Uid("counter").StartNewChain()
+            .SinkTo(counted).Uid("sink");
+        await Run(env2.Start("finished-source"));
+        Assert.Empty(counted.Values);
+        Assert.Equal(200, op.Single().Counts.Values.Sum());
     }
 }
