@@ -25,12 +25,45 @@ public static class WindowWorkloads
     public static long Session30sCount(BenchEvent[] events) =>
         Run(events, s => s.Window(EventTimeSessionWindows.WithGap(TimeSpan.FromSeconds(30))).Count());
 
-    private static long Run<TOut>(BenchEvent[] events, Func<KeyedStream<BenchEvent, int>, DataStream<TOut>> windows)
+    /// <summary>
+    /// (2) with a checkpoint every second into a temporary folder: the cost of barriers, alignment, snapshots and
+    /// storage. The source's position, the sink's and every stateful operator's state are written; the window
+    /// operator's accumulators count only once the window operators snapshot their state.
+    /// </summary>
+    public static long TumblingCountCheckpointed(BenchEvent[] events)
     {
-        var env = StreamEnvironment.Create().SetParallelism(1);
+        string dir = Path.Combine(Path.GetTempPath(), "eddy-bench-ck-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var config = new JobConfig { CheckpointInterval = TimeSpan.FromSeconds(1), CheckpointDirectory = dir };
+            var (results, job) = Run(events, s => s.Window(TumblingEventTimeWindows.Of(TimeSpan.FromMinutes(1))).Count(), config);
+            var done = job.Checkpoints.Where(c => c.Status == CheckpointStatus.Completed).ToList();
+            if (done.Count > 0)
+            {
+                Console.Error.WriteLine($"  [tumbling-ck1s] {done.Count} checkpoints, last {done[^1].StateSize:N0} bytes of state "
+                    + $"({string.Join(", ", done[^1].StateSizeByOperator.Select(kv => $"{kv.Key}: {kv.Value:N0}"))}), "
+                    + $"median duration {done.Select(c => c.Duration.TotalMilliseconds).Order().ElementAt(done.Count / 2):F1} ms");
+            }
+            return results;
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static long Run<TOut>(BenchEvent[] events, Func<KeyedStream<BenchEvent, int>, DataStream<TOut>> windows) =>
+        Run(events, windows, new JobConfig()).Results;
+
+    private static (long Results, JobExecution Job) Run<TOut>(BenchEvent[] events,
+        Func<KeyedStream<BenchEvent, int>, DataStream<TOut>> windows, JobConfig config)
+    {
+        var env = StreamEnvironment.Create(config).SetParallelism(1);
         var sink = new CountingSink<TOut>();
         windows(Harness.Events(env, events).KeyBy(e => e.Key)).SinkTo(sink);
-        env.Execute("window-bench");
-        return sink.Count;
+        var job = env.Start("window-bench");
+        var result = job.Completion.GetAwaiter().GetResult();
+        if (result.Failure is not null) throw result.Failure;
+        return (sink.Count, job);
     }
 }

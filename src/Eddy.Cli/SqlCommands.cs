@@ -19,7 +19,20 @@ internal static class SqlCommands
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script: CREATE TABLE ..., SET ..., INSERT INTO ... (Flink SQL)." };
         var set = SetOption();
-        var command = new Command("run", "Run the statements of a SQL file on an in-process cluster; bounded jobs end with exit code 0.") { file, set };
+        var fresh = new Option<bool>("--fresh")
+        {
+            Description = "Start over: delete the job's checkpoints instead of resuming from the latest one.",
+        };
+        var fromSavepoint = new Option<string?>("--from-savepoint")
+        {
+            Description = "Restore from this checkpoint or savepoint folder (chk-<id>), or the newest valid one of a checkpoints folder.",
+        };
+        var allowNonRestored = new Option<bool>("--allow-non-restored-state")
+        {
+            Description = "Drop state in the checkpoint that matches no operator of the job instead of failing.",
+        };
+        var command = new Command("run", "Run the statements of a SQL file on an in-process cluster; bounded jobs end with exit code 0. "
+            + "A job resumes from its latest completed checkpoint unless --fresh.") { file, set, fresh, fromSavepoint, allowNonRestored };
         command.SetAction(async (result, cancel) =>
         {
             var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
@@ -40,12 +53,20 @@ internal static class SqlCommands
                 stderr.WriteLine("eddy run: the script defines no INSERT or query: nothing to run");
                 return 0;
             }
-            var running = new List<JobExecution>();
-            foreach (var job in jobs)
+            if (result.GetValue(fresh) && result.GetValue(fromSavepoint) is not null)
             {
+                stderr.WriteLine("error: --fresh and --from-savepoint exclude each other (--fresh deletes the job's checkpoints)");
+                return 1;
+            }
+            var running = new List<JobExecution>();
+            string stem = Path.GetFileNameWithoutExtension(path.Name);
+            for (int j = 0; j < jobs.Count; j++)
+            {
+                var job = jobs[j];
                 try
                 {
-                    var execution = job.Environment.Start(job.Name);
+                    var execution = StartResumable(job, stem + (j == 0 ? "" : $"-{j + 1}"), result.GetValue(fresh),
+                        result.GetValue(fromSavepoint), result.GetValue(allowNonRestored), stderr);
                     running.Add(execution);
                     stderr.WriteLine($"eddy run: job '{job.Name}' started ({execution.Plan.Chains.Count} tasks, "
                         + $"{execution.Plan.Chains.Sum(c => c.Parallelism)} subtasks)");
@@ -67,6 +88,53 @@ internal static class SqlCommands
             return results.Select(r => r.ExitCode).DefaultIfEmpty(0).Max();
         });
         return command;
+    }
+
+    /// <summary>
+    /// Starts a job under its stable name (<c>pipeline.name</c>, else the SQL file's name): it resumes from the
+    /// latest completed checkpoint of that name unless <paramref name="fresh"/> (which deletes them), and says from
+    /// where it starts before anything else.
+    /// </summary>
+    private static JobExecution StartResumable(SqlJob job, string fileJobName, bool fresh, string? savepoint, bool allowNonRestored, TextWriter stderr)
+    {
+        var early = new List<string>();
+        bool started = false;
+        void Report(string message)
+        {
+            lock (early)
+            {
+                if (started) stderr.WriteLine(message);
+                else early.Add(message);
+            }
+        }
+        var env = job.Environment.Configure(c => c with
+        {
+            JobName = c.JobName ?? fileJobName,
+            ResumeFromLatestCheckpoint = !fresh && savepoint is null && c.RestorePath is null,
+            RestorePath = savepoint ?? c.RestorePath,
+            AllowNonRestoredState = allowNonRestored || c.AllowNonRestoredState,
+            Diagnostics = Report,
+        });
+        var config = env.Config;
+        string folder = JobDataPaths.CheckpointFolder(config, config.JobName!);
+        if (fresh) new LocalCheckpointStorage(folder).Clear();
+        var execution = env.Start(job.Name);
+        if (execution.RestoredFrom is { } from)
+        {
+            stderr.WriteLine($"eddy run: job '{config.JobName}' resumes from checkpoint {from.Id} taken {from.Timestamp.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z "
+                + $"({from.Path}; state of {from.Operators.Count} operators, {from.Size} bytes); --fresh starts over");
+        }
+        else if (config.CheckpointingEnabled)
+        {
+            stderr.WriteLine($"eddy run: job '{config.JobName}' starts fresh; checkpoints every "
+                + $"{config.CheckpointInterval!.Value.TotalSeconds:0.###} s go to {folder}");
+        }
+        lock (early)
+        {
+            foreach (var m in early) stderr.WriteLine(m);
+            started = true;
+        }
+        return execution;
     }
 
     public static Command Explain(TextWriter stdout, TextWriter stderr)

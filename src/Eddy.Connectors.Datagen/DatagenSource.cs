@@ -44,6 +44,34 @@ public sealed class DatagenSource : Source<Row>
             limiter = new RateLimiter(clock, (double)options.RowsPerSecond / context.Parallelism);
             remaining = options.NumberOfRows is { } n ? Share(n, context.SubtaskIndex, context.Parallelism) : long.MaxValue;
             foreach (var g in generators) remaining = Math.Min(remaining, g.Remaining);
+            // An empty state: the reader's position never reached the checkpoint (a wrapping reader that does not pass
+            // SnapshotState on); it starts over.
+            if (context.Restored is { } restored && restored.SubtaskStates.Count > context.SubtaskIndex
+                && restored.SubtaskStates[context.SubtaskIndex].Length > 0)
+            {
+                // Each subtask continues its own sequence stride and row count, so the parallelism must stay.
+                if (restored.OldParallelism != context.Parallelism)
+                {
+                    throw new InvalidOperationException(
+                        $"datagen source '{context.OperatorId}': checkpoint {restored.CheckpointId} was taken at parallelism "
+                        + $"{restored.OldParallelism}; datagen resumes only at the same parallelism (now {context.Parallelism})");
+                }
+                using var r = new BinaryReader(new MemoryStream(restored.SubtaskStates[context.SubtaskIndex]));
+                if (r.ReadInt32() != generators.Length)
+                    throw new InvalidOperationException($"datagen source '{context.OperatorId}': the checkpoint was taken with other columns");
+                remaining = r.ReadInt64();
+                random.Load(r);
+                foreach (var g in generators) g.Load(r);
+            }
+        }
+
+        /// <summary>The rows still to come, the random generator and every sequence's position.</summary>
+        public override void SnapshotState(long checkpointId, BinaryWriter state)
+        {
+            state.Write(generators.Length);
+            state.Write(remaining);
+            random.Save(state);
+            foreach (var g in generators) g.Save(state);
         }
 
         public override SourceStatus Read(SourceOutput<Row> output)

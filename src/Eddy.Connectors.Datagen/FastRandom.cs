@@ -17,6 +17,24 @@ public sealed class FastRandom
         s3 = SplitMix(ref x);
     }
 
+    /// <summary>Writes the generator's state (a checkpoint of a datagen reader).</summary>
+    public void Save(BinaryWriter state)
+    {
+        state.Write(s0);
+        state.Write(s1);
+        state.Write(s2);
+        state.Write(s3);
+    }
+
+    /// <summary>Continues from a state written by <see cref="Save"/>.</summary>
+    public void Load(BinaryReader state)
+    {
+        s0 = state.ReadUInt64();
+        s1 = state.ReadUInt64();
+        s2 = state.ReadUInt64();
+        s3 = state.ReadUInt64();
+    }
+
     /// <summary>A seed that differs per stream (subtask, purpose) but is fixed for the same inputs.</summary>
     public static long Mix(long seed, long stream)
     {

@@ -5,6 +5,12 @@ internal abstract class ValueGenerator
 {
     public abstract object? Next(FastRandom random, DateTimeOffset now);
 
+    /// <summary>Writes the generator's position (sequences) for a checkpoint; random generators have none.</summary>
+    public virtual void Save(BinaryWriter state) { }
+
+    /// <summary>Takes back a position written by <see cref="Save"/>.</summary>
+    public virtual void Load(BinaryReader state) { }
+
     /// <summary>How many values this generator can still make (sequences end; random ones do not).</summary>
     public virtual long Remaining => long.MaxValue;
 
@@ -69,6 +75,10 @@ internal sealed class NullableGenerator(ValueGenerator inner, double nullRate) :
 {
     public override long Remaining => inner.Remaining;
 
+    public override void Save(BinaryWriter state) => inner.Save(state);
+
+    public override void Load(BinaryReader state) => inner.Load(state);
+
     // The inner value is drawn even for nulls so that a sequence does not shift with the null rate.
     public override object? Next(FastRandom random, DateTimeOffset now)
     {
@@ -100,6 +110,18 @@ internal sealed class SequenceGenerator : ValueGenerator
     }
 
     public override long Remaining => remaining;
+
+    public override void Save(BinaryWriter state)
+    {
+        state.Write(next);
+        state.Write(remaining);
+    }
+
+    public override void Load(BinaryReader state)
+    {
+        next = state.ReadInt64();
+        remaining = state.ReadInt64();
+    }
 
     public override object? Next(FastRandom random, DateTimeOffset now)
     {

@@ -200,6 +200,24 @@ public sealed class WebTrafficGenerator
 
     public long Remaining => remaining;
 
+    /// <summary>Writes the position (event index, count left, newest time, random state) for a checkpoint.</summary>
+    public void Save(BinaryWriter state)
+    {
+        state.Write(index);
+        state.Write(remaining);
+        state.Write(newest);
+        random.Save(state);
+    }
+
+    /// <summary>Continues from a position written by <see cref="Save"/>.</summary>
+    public void Load(BinaryReader state)
+    {
+        index = state.ReadInt64();
+        remaining = state.ReadInt64();
+        newest = state.ReadInt64();
+        random.Load(state);
+    }
+
     private static Visitor[] MakeVisitors(WebTrafficOptions options, FastRandom r)
     {
         var result = new Visitor[options.Users];
@@ -301,9 +319,17 @@ internal sealed class WebTrafficReader<T>(WebTrafficOptions options, long seed, 
 {
     private readonly WebTrafficGenerator generator = new(options, seed, context.SubtaskIndex, context.Parallelism);
     private readonly RateLimiter? limiter = options.RowsPerSecond is { } r ? new RateLimiter(context.Clock, r / context.Parallelism) : null;
+    private bool restored;
+
+    public override void SnapshotState(long checkpointId, BinaryWriter state)
+    {
+        EnsureRestored();
+        generator.Save(state);
+    }
 
     public override SourceStatus Read(SourceOutput<T> output)
     {
+        EnsureRestored();
         if (generator.Remaining <= 0) return SourceStatus.EndOfInput;
         int wanted = (int)Math.Min(output.Room, generator.Remaining);
         int granted = limiter?.Acquire(wanted) ?? wanted;
@@ -311,4 +337,25 @@ internal sealed class WebTrafficReader<T>(WebTrafficOptions options, long seed, 
         for (int i = 0; i < granted && generator.TryNext(out var e, out long ts); i++) output.Add(convert(e), ts);
         return generator.Remaining > 0 ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
     }
+
+    private void EnsureRestored()
+    {
+        if (!restored)
+        {
+            restored = true;
+            if (context.Restored is { } from && from.SubtaskStates.Count > context.SubtaskIndex
+                && from.SubtaskStates[context.SubtaskIndex].Length > 0)
+            {
+                // Event i belongs to subtask i mod parallelism: a subtask's position means nothing at another parallelism.
+                if (from.OldParallelism != context.Parallelism)
+                {
+                    throw new InvalidOperationException(
+                        $"web-traffic source '{context.OperatorId}': checkpoint {from.CheckpointId} was taken at parallelism "
+                        + $"{from.OldParallelism}; it resumes only at the same parallelism (now {context.Parallelism})");
+                }
+                generator.Load(new BinaryReader(new MemoryStream(from.SubtaskStates[context.SubtaskIndex])));
+            }
+        }
+    }
 }
+

@@ -46,11 +46,79 @@ public sealed class FileSink : Sink<Row>
         if (SingleFile && context.Parallelism > 1)
             throw new InvalidOperationException(
                 $"the file sink writes the single file '{Options.Path}' only at parallelism 1 (it runs at {context.Parallelism}); write to a folder instead");
-        return new Writer(this, context.SubtaskIndex);
+        var writer = new Writer(this, context.SubtaskIndex, context.CheckpointingEnabled && !SingleFile);
+        if (context.Restored is { } restored) writer.Restore(restored, context.SubtaskIndex);
+        return writer;
     }
 
-    private sealed class Writer(FileSink sink, int subtask) : SinkWriter<Row>
+    /// <summary>
+    /// Writes part files. Under checkpoints (into a folder) it is exactly-once: at a barrier the open part is closed
+    /// under a hidden pending name recorded in the checkpoint, and renamed to its final name only when that
+    /// checkpoint completes; a restore finishes the renames the crash cut short (a part already renamed stays), and
+    /// parts written after the checkpoint stay hidden in-progress files, later overwritten.
+    /// </summary>
+    private sealed class Writer(FileSink sink, int subtask, bool twoPhase) : SinkWriter<Row>
     {
+        private readonly List<(long Checkpoint, string Pending, string Final)> pending = [];
+
+        public void Restore(RestoredState restored, int subtaskIndex)
+        {
+            if (!twoPhase || subtaskIndex >= restored.SubtaskStates.Count || restored.SubtaskStates[subtaskIndex].Length == 0) return;
+            using var r = new BinaryReader(new MemoryStream(restored.SubtaskStates[subtaskIndex]));
+            partNumber = r.ReadInt32();
+            int n = r.ReadInt32();
+            for (int i = 0; i < n; i++)
+            {
+                long id = r.ReadInt64();
+                string pendingPath = r.ReadString(), final = r.ReadString();
+                if (id <= restored.CheckpointId) Publish(pendingPath, final);
+            }
+        }
+
+        private static void Publish(string pendingPath, string final)
+        {
+            // Idempotent: after a crash between the rename and the next checkpoint the pending file is gone already.
+            if (File.Exists(pendingPath)) File.Move(pendingPath, final, overwrite: true);
+        }
+
+        public override void SnapshotState(long checkpointId, BinaryWriter state)
+        {
+            if (!twoPhase)
+            {
+                Flush();
+                return;
+            }
+            if (file is not null)
+            {
+                Drain();
+                file.Flush(flushToDisk: true);
+                file.Dispose();
+                file = null;
+                string final = FinalPath();
+                string pendingPath = Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.pending-{checkpointId}");
+                File.Move(inProgressPath!, pendingPath, overwrite: true);
+                pending.Add((checkpointId, pendingPath, final));
+                partNumber++;
+            }
+            state.Write(partNumber);
+            state.Write(pending.Count);
+            foreach (var (id, p, f) in pending)
+            {
+                state.Write(id);
+                state.Write(p);
+                state.Write(f);
+            }
+        }
+
+        public override void NotifyCheckpointComplete(long checkpointId)
+        {
+            foreach (var part in pending.Where(p => p.Checkpoint <= checkpointId).ToList())
+            {
+                Publish(part.Pending, part.Final);
+                pending.Remove(part);
+            }
+        }
+
         private const int FlushBytes = 1 << 16;
         private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -162,6 +230,8 @@ public sealed class FileSink : Sink<Row>
 
         public override void Flush()
         {
+            // The end of input: what was staged for checkpoints that did not complete becomes visible too.
+            NotifyCheckpointComplete(long.MaxValue);
             if (file is null) return;
             Drain();
             file.Flush(flushToDisk: true);

@@ -47,12 +47,53 @@ public sealed class FileSource : Source<Row>
     {
         var mine = new List<string>();
         for (int i = context.SubtaskIndex; i < Files.Count; i += context.Parallelism) mine.Add(Files[i]);
-        return Options.Format == FileFormat.JsonLines ? new JsonLinesReader(this, mine) : new CsvReader(this, mine);
+        FileReader reader = Options.Format == FileFormat.JsonLines ? new JsonLinesReader(this, mine) : new CsvReader(this, mine);
+        if (context.Restored is { } restored) reader.Restore(restored);
+        return reader;
     }
 
+    /// <summary>
+    /// Reads the files of one subtask in order. Its checkpoint state: the files it finished, and the file it is in
+    /// with the number of lines (JSON) or records (CSV) consumed from it. A restore (at any parallelism) takes the
+    /// union of every old subtask's state: finished files are skipped, a file in progress is read on after its
+    /// consumed lines or records (they are skipped without being decoded).
+    /// </summary>
     private abstract class FileReader(FileSource source, List<string> files) : SourceReader<Row>
     {
         private int current = -1;
+        private readonly HashSet<string> finished = [];
+        private readonly Dictionary<string, long> resumeAt = [];
+
+        /// <summary>Lines or records consumed from the current file (also those skipped for parse errors).</summary>
+        protected long Consumed { get; set; }
+
+        public void Restore(RestoredState restored)
+        {
+            foreach (var bytes in restored.SubtaskStates)
+            {
+                if (bytes.Length == 0) continue;
+                using var r = new BinaryReader(new MemoryStream(bytes));
+                int n = r.ReadInt32();
+                for (int i = 0; i < n; i++) finished.Add(r.ReadString());
+                int partial = r.ReadInt32();
+                for (int i = 0; i < partial; i++) resumeAt[r.ReadString()] = r.ReadInt64();
+            }
+        }
+
+        public override void SnapshotState(long checkpointId, BinaryWriter state)
+        {
+            state.Write(finished.Count);
+            foreach (var f in finished) state.Write(f);
+            // The file being read, and files of this reader that a restore left half read and it has not reached yet.
+            var partial = resumeAt.Where(kv => files.Contains(kv.Key)).ToList();
+            if (IsOpen) partial.Add(new(files[current], Consumed));
+            state.Write(partial.Count);
+            foreach (var (file, consumed) in partial)
+            {
+                state.Write(file);
+                state.Write(consumed);
+            }
+        }
 
         protected FileSource Owner { get; } = source;
 
@@ -70,9 +111,23 @@ public sealed class FileSource : Source<Row>
                 {
                     if (current + 1 >= files.Count) return SourceStatus.EndOfInput;
                     current++;
+                    if (finished.Contains(files[current])) continue;
                     Open(files[current]);
+                    Consumed = 0;
+                    if (resumeAt.Remove(files[current], out long skip))
+                    {
+                        for (long i = 0; i < skip; i++)
+                        {
+                            if (!SkipUnit()) break;
+                        }
+                        Consumed = skip;
+                    }
                 }
-                if (!ReadFromFile(output)) Close();
+                if (!ReadFromFile(output))
+                {
+                    Close();
+                    finished.Add(files[current]);
+                }
             }
             return SourceStatus.MoreAvailable;
         }
@@ -85,6 +140,9 @@ public sealed class FileSource : Source<Row>
         protected abstract bool ReadFromFile(SourceOutput<Row> output);
 
         protected abstract void Close();
+
+        /// <summary>Skips one line or record of the open file without decoding it; false at its end.</summary>
+        protected abstract bool SkipUnit();
 
         protected static FileStream OpenRead(string path) =>
             new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, System.IO.FileOptions.SequentialScan);
@@ -112,6 +170,8 @@ public sealed class FileSource : Source<Row>
 
         protected override void Open(string path) => lines = new ByteLineReader(OpenRead(path));
 
+        protected override bool SkipUnit() => lines!.TryReadLine(out _);
+
         protected override bool ReadFromFile(SourceOutput<Row> output)
         {
             var reader = lines!;
@@ -121,6 +181,7 @@ public sealed class FileSource : Source<Row>
                 while (!output.IsFull)
                 {
                     if (!reader.TryReadLine(out var line)) return false;
+                    Consumed++;
                     if (line.IsEmpty || line.IndexOfAnyExcept(" \t"u8) < 0) continue;
                     Row row;
                     try
@@ -178,10 +239,12 @@ public sealed class FileSource : Source<Row>
                     }
                     catch (RecordFormatException e)
                     {
+                        Consumed++;
                         OnBadRecord(reader.LineNumber, e.Message);
                         continue;
                     }
                     if (!read) return false;
+                    Consumed++;
                     if (fields is [{ Text: "", Quoted: false }] && columns.Length != 1) continue;
                     try
                     {
@@ -198,6 +261,18 @@ public sealed class FileSource : Source<Row>
             {
                 // Characters, not bytes: close enough for the metric without decoding twice.
                 output.Bytes += reader.CharsRead - charsBefore;
+            }
+        }
+
+        protected override bool SkipUnit()
+        {
+            try
+            {
+                return records!.TryReadRecord(fields);
+            }
+            catch (RecordFormatException)
+            {
+                return true;
             }
         }
 

@@ -23,7 +23,11 @@ public sealed partial class SqlSession
     [
         "parallelism.default", "pipeline.max-parallelism", "pipeline.name", "pipeline.auto-watermark-interval",
         "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
-        "pipeline.operator-chaining",
+        "pipeline.operator-chaining", "execution.checkpointing.dir", "execution.checkpointing.timeout",
+        "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
+        "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
+        "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
+        "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
@@ -299,10 +303,18 @@ public sealed partial class SqlSession
             case "execution.runtime-mode":
                 if (value is not ("streaming" or "batch" or "STREAMING" or "BATCH")) throw new FormatException($"'{key}' is 'streaming' or 'batch', got '{value}'");
                 break;
-            case "execution.checkpointing.interval" or "table.exec.source.idle-timeout" or "pipeline.auto-watermark-interval":
+            case "execution.checkpointing.interval" or "table.exec.source.idle-timeout" or "pipeline.auto-watermark-interval"
+                or "execution.checkpointing.timeout" or "restart-strategy.fixed-delay.delay"
+                or "restart-strategy.exponential-delay.initial-backoff" or "restart-strategy.exponential-delay.max-backoff":
                 ParseDuration(key, value);
                 break;
-            case "pipeline.operator-chaining":
+            case "state.checkpoints.num-retained":
+                if (!int.TryParse(value, out int n) || n < 1) throw new FormatException($"'{key}' takes a positive whole number, got '{value}'");
+                break;
+            case "restart-strategy.type":
+                RestartStrategy.FromOptions(new Dictionary<string, string> { [key] = value }, ParseDuration);
+                break;
+            case "pipeline.operator-chaining" or "execution.savepoint.ignore-unclaimed-state":
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' is 'true' or 'false', got '{value}'");
                 break;
         }
@@ -339,6 +351,20 @@ public sealed partial class SqlSession
         if (options.TryGetValue("pipeline.auto-watermark-interval", out var wi))
             config = config with { AutoWatermarkInterval = ParseDuration("pipeline.auto-watermark-interval", wi) };
         if (options.TryGetValue("pipeline.operator-chaining", out var ch)) config = config with { Chaining = bool.Parse(ch) };
+        if (options.TryGetValue("pipeline.name", out var name)) config = config with { JobName = name };
+        if (options.TryGetValue("execution.checkpointing.interval", out var ci))
+        {
+            var t = ParseDuration("execution.checkpointing.interval", ci);
+            config = config with { CheckpointInterval = t > TimeSpan.Zero ? t : null };
+        }
+        if (options.TryGetValue("execution.checkpointing.timeout", out var ct))
+            config = config with { CheckpointTimeout = ParseDuration("execution.checkpointing.timeout", ct) };
+        if (options.TryGetValue("execution.checkpointing.dir", out var cd)) config = config with { CheckpointDirectory = cd };
+        if (options.TryGetValue("state.checkpoints.num-retained", out var nr))
+            config = config with { CheckpointsRetained = int.Parse(nr, CultureInfo.InvariantCulture) };
+        if (options.TryGetValue("execution.savepoint.path", out var sp)) config = config with { RestorePath = sp };
+        if (options.TryGetValue("execution.savepoint.ignore-unclaimed-state", out var ig)) config = config with { AllowNonRestoredState = bool.Parse(ig) };
+        if (RestartStrategy.FromOptions(options, ParseDuration) is { } restart) config = config with { RestartStrategy = restart };
         return config;
     }
 

@@ -52,7 +52,7 @@ public sealed class StreamEnvironment
     public JobPlan Plan() => JobPlan.Build(graph, Config);
 
     /// <summary>Starts the job in the background.</summary>
-    public JobExecution Start(string jobName = "job") => new JobExecution(jobName, Plan()).Start();
+    public JobExecution Start(string jobName = "job") => new JobExecution(jobName, graph, Config).Start();
 
     /// <summary>Runs the job to its end (bounded inputs) or until <paramref name="cancel"/> fires.</summary>
     public async Task<JobResult> ExecuteAsync(string jobName = "job", CancellationToken cancel = default)

@@ -51,12 +51,42 @@ public abstract class SinkWriter<T> : IDisposable
 /// <summary>The type of a sink's (absent) output.</summary>
 public readonly record struct NoOutput;
 
-public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>
+/// <summary>An operator that hosts a connector and hands it the job name and restored state before it opens.</summary>
+internal interface IConnectorCheckpointing
+{
+    void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored);
+}
+
+public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing
 {
     private SinkWriter<T>? writer;
+    private string jobName = "job";
+    private bool checkpointingEnabled;
+    private RestoredState? restored;
+
+    void IConnectorCheckpointing.Configure(string jobName, bool checkpointingEnabled, RestoredState? restored)
+    {
+        this.jobName = jobName;
+        this.checkpointingEnabled = checkpointingEnabled;
+        this.restored = restored;
+    }
 
     public override void Open() => writer = sink.CreateWriter(new SinkWriterContext(
-        Context.SubtaskIndex, Context.Parallelism, Context.ProcessingTimers.Clock, Context.Metrics));
+        Context.SubtaskIndex, Context.Parallelism, Context.ProcessingTimers.Clock, Context.Metrics)
+    {
+        JobName = jobName,
+        OperatorId = StateId ?? Context.OperatorName,
+        CheckpointingEnabled = checkpointingEnabled,
+        Restored = restored,
+    });
+
+    /// <summary>A sink's state is its writer's (pending commits): always part of a checkpoint.</summary>
+    public override bool HasState => true;
+
+    public override void SnapshotState(long checkpointId, OperatorStateWriter state) =>
+        writer!.SnapshotState(checkpointId, state.OperatorState);
+
+    public override void NotifyCheckpointComplete(long checkpointId) => writer!.NotifyCheckpointComplete(checkpointId);
 
     public override void OnBatch(Batch<T> batch)
     {

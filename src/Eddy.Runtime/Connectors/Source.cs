@@ -168,26 +168,84 @@ public sealed class SourceOutput<T>
     }
 }
 
-/// <summary>A bounded source over records held in memory, split evenly over the subtasks.</summary>
+/// <summary>
+/// A bounded source over records held in memory, split evenly over the subtasks. Its checkpoint state is the
+/// remaining index range of its share; a restored reader takes over the ranges of the old subtasks whose index
+/// modulo the new parallelism is its own, so a restore at another parallelism reads every remaining record once.
+/// </summary>
 public sealed class CollectionSource<T>(IReadOnlyList<T> items, Func<T, long>? timestamps = null) : Source<T>
 {
     public override bool IsBounded => true;
 
-    public override SourceReader<T> CreateReader(SourceReaderContext context) =>
-        new Reader(items, timestamps, context.SubtaskIndex, context.Parallelism);
-
-    private sealed class Reader(IReadOnlyList<T> items, Func<T, long>? timestamps, int subtask, int parallelism) : SourceReader<T>
+    public override SourceReader<T> CreateReader(SourceReaderContext context)
     {
+        var ranges = new Queue<(int Next, int End)>();
+        if (context.Restored is { } restored)
+        {
+            for (int old = context.SubtaskIndex; old < restored.SubtaskStates.Count; old += context.Parallelism)
+            {
+                var bytes = restored.SubtaskStates[old];
+                if (bytes.Length == 0) continue;
+                using var r = new BinaryReader(new MemoryStream(bytes));
+                int count = r.ReadInt32();
+                for (int i = 0; i < count; i++)
+                {
+                    int next = r.ReadInt32(), end = r.ReadInt32();
+                    if (next < 0 || end > items.Count || next > end)
+                    {
+                        throw new InvalidDataException(
+                            $"collection source '{context.OperatorId}': restored range [{next}, {end}) does not fit the {items.Count} records");
+                    }
+                    ranges.Enqueue((next, end));
+                }
+            }
+        }
+        else
+        {
+            ranges.Enqueue(((int)((long)items.Count * context.SubtaskIndex / context.Parallelism),
+                (int)((long)items.Count * (context.SubtaskIndex + 1) / context.Parallelism)));
+        }
+        return new Reader(items, timestamps, ranges);
+    }
+
+    private sealed class Reader : SourceReader<T>
+    {
+        private readonly IReadOnlyList<T> items;
+        private readonly Func<T, long>? timestamps;
+        private readonly Queue<(int Next, int End)> pending;
+
         // Contiguous ranges keep each subtask's share in its original order.
-        private int next = (int)((long)items.Count * subtask / parallelism);
-        private readonly int end = (int)((long)items.Count * (subtask + 1) / parallelism);
+        private int next;
+        private int end;
 
         // Arrays and lists are copied a batch-sized segment at a time instead of record by record. (A read-only span
         // over a covariant array is safe: it is only read.)
-        private readonly T[]? array = items as T[];
+        private readonly T[]? array;
+
+        public Reader(IReadOnlyList<T> items, Func<T, long>? timestamps, Queue<(int Next, int End)> ranges)
+        {
+            this.items = items;
+            this.timestamps = timestamps;
+            array = items as T[];
+            pending = ranges;
+            (next, end) = pending.Count > 0 ? pending.Dequeue() : (0, 0);
+        }
+
+        public override void SnapshotState(long checkpointId, BinaryWriter state)
+        {
+            state.Write(1 + pending.Count);
+            state.Write(next);
+            state.Write(end);
+            foreach (var (n, e) in pending)
+            {
+                state.Write(n);
+                state.Write(e);
+            }
+        }
 
         public override SourceStatus Read(SourceOutput<T> output)
         {
+            while (next >= end && pending.Count > 0) (next, end) = pending.Dequeue();
             ReadOnlySpan<T> all = array is not null ? new ReadOnlySpan<T>(array)
                 : items is List<T> list ? CollectionsMarshal.AsSpan(list)
                 : default;
@@ -201,14 +259,14 @@ public sealed class CollectionSource<T>(IReadOnlyList<T> items, Func<T, long>? t
                     else output.AddRange(segment, timestamps);
                     next += n;
                 }
-                return next < end ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
+                return next < end || pending.Count > 0 ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
             }
             while (next < end && !output.IsFull)
             {
                 var item = items[next++];
                 output.Add(item, timestamps is null ? EventTime.None : timestamps(item));
             }
-            return next < end ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
+            return next < end || pending.Count > 0 ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
         }
     }
 }

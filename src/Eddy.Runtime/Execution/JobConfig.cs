@@ -41,4 +41,34 @@ public sealed record JobConfig
 
     /// <summary><c>state.checkpoints.num-retained</c>.</summary>
     public int CheckpointsRetained { get; init; } = 3;
+
+    /// <summary><c>execution.checkpointing.timeout</c>: a checkpoint not complete by then fails (Flink's default: 10 min).</summary>
+    public TimeSpan CheckpointTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// <c>restart-strategy.type</c> and its options. Null: <see cref="RestartStrategy.DefaultWithCheckpointing"/> when
+    /// checkpointing is on, <see cref="RestartStrategy.None"/> otherwise.
+    /// </summary>
+    public RestartStrategy? RestartStrategy { get; init; }
+
+    /// <summary>
+    /// Resume from the job's latest completed checkpoint in <see cref="CheckpointDirectory"/> when there is one (what
+    /// <c>eddy run</c> does unless <c>--fresh</c>). Off by default in the C# API, so that tests start fresh.
+    /// </summary>
+    public bool ResumeFromLatestCheckpoint { get; init; }
+
+    /// <summary><c>execution.savepoint.path</c> (<c>--from-savepoint</c>): a checkpoint or savepoint folder to restore from.</summary>
+    public string? RestorePath { get; init; }
+
+    /// <summary>
+    /// <c>execution.savepoint.ignore-unclaimed-state</c> (<c>--allow-non-restored-state</c>): state in the checkpoint
+    /// that matches no operator of the job is dropped instead of failing the restore.
+    /// </summary>
+    public bool AllowNonRestoredState { get; init; }
+
+    /// <summary>Where the job reports warnings as they happen (a checkpoint failed, a restart, a damaged checkpoint skipped).</summary>
+    public Action<string>? Diagnostics { get; init; }
+
+    /// <summary>Whether the job takes checkpoints.</summary>
+    public bool CheckpointingEnabled => CheckpointInterval is { } i && i > TimeSpan.Zero;
 }

@@ -16,10 +16,26 @@ public sealed class JobPlan
     public override string ToString() => string.Join(Environment.NewLine, Chains.Select(c =>
         $"task {c.Id}: {c.Name} ×{c.Parallelism}" + (c.Inputs.Count > 0 ? $" ← {string.Join(", ", c.Inputs)}" : "")));
 
-    public static JobPlan Build(StreamGraph graph, JobConfig config)
+    public static JobPlan Build(StreamGraph graph, JobConfig config) => Build(graph, config, null, null);
+
+    /// <summary>
+    /// The stable id of a node's state: its <see cref="StreamNode.Uid"/> when set, else its position in the graph,
+    /// what it is (source, or the operator's class) and its name: stable for the same program or SQL script.
+    /// </summary>
+    public static string StateIdOf(StreamNode node, StreamOperator? instance)
+    {
+        if (node.Uid is { Length: > 0 } uid) return uid;
+        string kind = instance is null ? "source" : instance.GetType().Name;
+        int tick = kind.IndexOf('`');
+        if (tick > 0) kind = kind[..tick];
+        return $"{node.Id}:{kind}:{node.Name}";
+    }
+
+    internal static JobPlan Build(StreamGraph graph, JobConfig config, CheckpointCoordinator? coordinator, CheckpointData? restore)
     {
         var plan = new JobPlan();
         var nodes = graph.Nodes;
+        var claimed = new HashSet<string>();
         var parallelism = nodes.ToDictionary(n => n, n => n.Parallelism ?? config.DefaultParallelism);
         foreach (var n in nodes) KeyGroups.Validate(parallelism[n], config.MaxParallelism);
         var outEdges = nodes.ToDictionary(n => n, n => new List<StreamEdge>());
@@ -134,10 +150,32 @@ public sealed class JobPlan
                 }
 
                 var ops = chain.Select(n => instances[n]).OfType<StreamOperator>().ToList();
+                foreach (var n in chain)
+                {
+                    if (instances[n] is not { } op) continue;
+                    op.StateId ??= StateIdOf(n, op);
+                    claimed.Add(op.StateId);
+                    if (op is IConnectorCheckpointing connector)
+                    {
+                        connector.Configure(config.JobName ?? "job", coordinator is not null,
+                            restore?.Find(op.StateId)?.ToRestoredState(restore.Id));
+                    }
+                }
+                var keyGroupRange = KeyGroups.RangeOf(s, config.MaxParallelism, p);
+                TaskCheckpointing? checkpointing = coordinator is null ? null
+                    : new TaskCheckpointing(coordinator, p, keyGroupRange, headNode.IsSource ? StateIdOf(headNode, null) : null);
                 if (headNode.IsSource)
                 {
                     var (driver, headAdapter) = headNode.CreateDriver(s, p, sourceHead!, config, perBatch);
-                    plan.Tasks.Add(new StreamTask(name, s, null, [], driver, ops, writers, metrics, timers, headAdapter));
+                    string sourceId = StateIdOf(headNode, null);
+                    claimed.Add(sourceId);
+                    plan.Tasks.Add(new StreamTask(name, s, null, [], driver, ops, writers, metrics, timers, headAdapter)
+                    {
+                        SourceStateId = sourceId,
+                        Checkpointing = checkpointing,
+                        Restore = restore,
+                        KeyGroupRange = keyGroupRange,
+                    });
                 }
                 else
                 {
@@ -151,8 +189,25 @@ public sealed class JobPlan
                         for (int c = 0; c < count; c++) dispatchers[channelOffset[e] + c] = dispatch;
                     }
                     var adapter = headNode.Inputs[0].HeadAdapter(headOp);
-                    plan.Tasks.Add(new StreamTask(name, s, gate, dispatchers, null, ops, writers, metrics, timers, adapter));
+                    plan.Tasks.Add(new StreamTask(name, s, gate, dispatchers, null, ops, writers, metrics, timers, adapter)
+                    {
+                        Checkpointing = checkpointing,
+                        Restore = restore,
+                        KeyGroupRange = keyGroupRange,
+                    });
                 }
+            }
+        }
+        if (restore is not null && !config.AllowNonRestoredState)
+        {
+            var unclaimed = restore.Operators.Where(o => !claimed.Contains(o.StateId)).Select(o => $"'{o.StateId}'").ToList();
+            if (unclaimed.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"checkpoint {restore.Id} ({restore.Path ?? "in memory"}) holds state of {string.Join(", ", unclaimed)}, which matches no "
+                    + "operator of this job (ids are derived from the plan unless set with .Uid(...)); restore anyway with "
+                    + "--allow-non-restored-state (execution.savepoint.ignore-unclaimed-state) to drop it. The job's operators: "
+                    + string.Join(", ", claimed.Order().Select(c => $"'{c}'")));
             }
         }
         return plan;

@@ -27,7 +27,24 @@ internal sealed class SourceDriver<T>(
     {
         var metrics = task.Metrics;
         var clock = config.Clock;
-        using var reader = node.Source.CreateReader(new SourceReaderContext(subtask, parallelism, clock, metrics));
+        var ck = task.Checkpointing;
+        string stateId = task.SourceStateId ?? node.Name;
+        using var reader = node.Source.CreateReader(new SourceReaderContext(subtask, parallelism, clock, metrics)
+        {
+            JobName = config.JobName ?? "job",
+            OperatorId = stateId,
+            CheckpointingEnabled = ck is not null,
+            Restored = task.Restore?.Find(stateId)?.ToRestoredState(task.Restore.Id),
+        });
+        if (ck is not null)
+        {
+            task.AttachReader(id =>
+            {
+                var ms = new MemoryStream();
+                using (var w = new BinaryWriter(ms)) reader.SnapshotState(id, w);
+                return ms.ToArray();
+            }, reader.NotifyCheckpointComplete);
+        }
         var strategy = node.Strategy;
         var assign = strategy.TimestampAssigner;
         TimeSpan? idleTimeout = strategy.IdleTimeout ?? config.SourceIdleTimeout;
@@ -52,6 +69,8 @@ internal sealed class SourceDriver<T>(
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
+            // Between two reads: a barrier asked for goes out here, after every record read so far.
+            if (ck is not null) task.PollSourceCheckpoint();
             var status = reader.Read(output);
             long now = task.Timers.Now;
             var batch = output.Batch;
@@ -98,6 +117,7 @@ internal sealed class SourceDriver<T>(
         task.UpdateIdle(false);
         task.AdvanceWatermark(EventTime.MaxWatermark);
         head.OnEndOfInput();
+        task.ReportFinished();
     }
 
     /// <summary>

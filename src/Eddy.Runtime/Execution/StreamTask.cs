@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Eddy.Runtime;
@@ -15,6 +16,20 @@ internal sealed class StreamTask
     private readonly IBatchInput head;
     private readonly ISourceDriver? source;
     private bool outputIdle;
+
+    // Checkpointing: the mailbox of actions other threads ask this task to run between elements (checkpoint
+    // completion, abort), the barrier a source is asked to emit, and the alignment in progress.
+    private readonly ConcurrentQueue<Action> mailbox = new();
+    private volatile int mailboxCount;
+    private CheckpointBarrier? requestedBarrier;
+    private CheckpointBarrier? aligning;
+    private bool[] barrierArrived = [];
+    private bool[] channelEnded = [];
+    private int arrivedCount;
+    private long alignmentStart;
+    private long lastBarrierId;
+    private Func<long, byte[]>? snapshotReader;
+    private Action<long>? notifyReader;
 
     public StreamTask(
         string name,
@@ -53,14 +68,46 @@ internal sealed class StreamTask
 
     public string DisplayName => $"{Name} ({Subtask + 1})";
 
+    public bool IsSource => source is not null;
+
+    /// <summary>For a source task: the source's state id (also its operator id in reader contexts).</summary>
+    internal string? SourceStateId { get; set; }
+
+    /// <summary>The checkpoint this task's operators and reader start from (null: a fresh start).</summary>
+    internal CheckpointData? Restore { get; set; }
+
+    /// <summary>The key groups this subtask owns.</summary>
+    internal (int Start, int End) KeyGroupRange { get; set; }
+
+    /// <summary>Set by the plan when the job takes checkpoints.</summary>
+    internal TaskCheckpointing? Checkpointing { get; set; }
+
+    /// <summary>The operators of the chain (not the source), head first.</summary>
+    internal IReadOnlyList<StreamOperator> Operators => operators;
+
     public void Run(CancellationToken cancel)
     {
         // Open from the tail so that every operator's consumers are ready before it emits.
         for (int i = operators.Count - 1; i >= 0; i--) operators[i].Open();
+        if (Restore is { } restore)
+        {
+            foreach (var op in operators)
+            {
+                if (op.StateId is { } id && restore.Find(id) is { } snapshot)
+                {
+                    var (start, end) = KeyGroupRange;
+                    op.RestoreState(snapshot.ReaderFor(restore.Id, start, end));
+                }
+            }
+        }
         try
         {
             if (source is not null) source.Run(this, cancel);
-            else RunInput(cancel);
+            else
+            {
+                RunInput(cancel);
+                ReportFinished();
+            }
         }
         finally
         {
@@ -73,9 +120,12 @@ internal sealed class StreamTask
         var gate = Gate!;
         var valve = new WatermarkValve(gate.ChannelCount);
         int ended = 0;
+        barrierArrived = new bool[gate.ChannelCount];
+        channelEnded = new bool[gate.ChannelCount];
         while (ended < gate.ChannelCount)
         {
             cancel.ThrowIfCancellationRequested();
+            if (mailboxCount != 0) DrainMailbox();
             if (!gate.TryTake(out var element, out int channel, 0))
             {
                 // Nothing queued: spin briefly first (a busy producer delivers within microseconds), then hand
@@ -112,17 +162,166 @@ internal sealed class StreamTask
                     UpdateIdle(valve.AllIdle);
                     break;
                 case ElementKind.Barrier:
-                    // Checkpointing aligns barriers here; until it exists a barrier passes straight through.
-                    foreach (var w in writers) w.Broadcast(element);
+                    OnBarrier(channel, (CheckpointBarrier)element.Payload!);
                     break;
                 case ElementKind.EndOfInput:
                     ended++;
+                    channelEnded[channel] = true;
                     if (valve.OnEnd(channel, out long wm3)) AdvanceWatermark(wm3);
+                    // An ended channel will bring no barrier: it counts as aligned.
+                    TryCompleteAlignment();
                     break;
             }
             FireTimers();
         }
         head.EndAll();
+    }
+
+    /// <summary>
+    /// Aligns a barrier: the channel that delivered it is blocked (its later records belong to the next epoch) until
+    /// every channel delivered it or ended; then the chain snapshots and the barrier goes on.
+    /// </summary>
+    private void OnBarrier(int channel, CheckpointBarrier barrier)
+    {
+        long id = barrier.CheckpointId;
+        if (id <= lastBarrierId) return; // a barrier of a checkpoint this task already took or saw aborted
+        if (Checkpointing is null)
+        {
+            lastBarrierId = id;
+            foreach (var w in writers) w.Broadcast(StreamElement.ForBarrier(barrier));
+            return;
+        }
+        if (aligning is null || id > aligning.CheckpointId)
+        {
+            // A newer barrier while aligning an older one: the older checkpoint was given up upstream.
+            if (aligning is not null) Gate!.UnblockAll();
+            aligning = barrier;
+            Array.Clear(barrierArrived);
+            arrivedCount = 0;
+            alignmentStart = Stopwatch.GetTimestamp();
+        }
+        if (!barrierArrived[channel])
+        {
+            barrierArrived[channel] = true;
+            arrivedCount++;
+            Gate!.Block(channel);
+        }
+        TryCompleteAlignment();
+    }
+
+    private void TryCompleteAlignment()
+    {
+        if (aligning is not { } barrier) return;
+        for (int c = 0; c < barrierArrived.Length; c++)
+            if (!barrierArrived[c] && !channelEnded[c]) return;
+        long alignment = Stopwatch.GetTimestamp() - alignmentStart;
+        aligning = null;
+        lastBarrierId = barrier.CheckpointId;
+        Gate!.UnblockAll();
+        PerformCheckpoint(barrier, alignment, readerState: null);
+    }
+
+    /// <summary>
+    /// Snapshots the chain and sends the barrier on: everything before the barrier has gone through the chain (partial
+    /// batches are flushed first so that no record of this epoch is held behind the barrier).
+    /// </summary>
+    private void PerformCheckpoint(CheckpointBarrier barrier, long alignmentTicks, byte[]? readerState)
+    {
+        var ck = Checkpointing!;
+        head.FlushAll();
+        var states = SnapshotChain(barrier.CheckpointId, readerState);
+        var element = StreamElement.ForBarrier(barrier);
+        foreach (var w in writers) w.Broadcast(element);
+        ck.Coordinator.Acknowledge(this, barrier.CheckpointId, states, alignmentTicks);
+    }
+
+    private List<TaskStateEntry> SnapshotChain(long checkpointId, byte[]? readerState, bool final = false)
+    {
+        var ck = Checkpointing!;
+        var (start, end) = ck.KeyGroupRange;
+        var states = new List<TaskStateEntry>();
+        if (readerState is not null)
+        {
+            states.Add(new TaskStateEntry(ck.SourceStateId!, ck.Parallelism,
+                new SubtaskSnapshot(Subtask, start, end, readerState, new Dictionary<int, byte[]>())));
+        }
+        foreach (var op in operators)
+        {
+            if (!op.HasState || op.StateId is null) continue;
+            var writer = new SnapshotStateWriter(start, end);
+            // A sink that reached the end of its input flushed and committed everything: it has nothing left to
+            // stage, and its writer is not asked to stage under an old checkpoint id.
+            if (!(final && op is IConnectorCheckpointing)) op.SnapshotState(checkpointId, writer);
+            states.Add(new TaskStateEntry(op.StateId, ck.Parallelism, writer.ToSnapshot(Subtask)));
+        }
+        return states;
+    }
+
+    /// <summary>Called by a source driver between two reads: emits the barrier the coordinator asked for, if any.</summary>
+    internal void PollSourceCheckpoint()
+    {
+        if (mailboxCount != 0) DrainMailbox();
+        if (Volatile.Read(ref requestedBarrier) is not { } barrier) return;
+        Volatile.Write(ref requestedBarrier, null);
+        if (barrier.CheckpointId <= lastBarrierId) return;
+        lastBarrierId = barrier.CheckpointId;
+        var readerState = snapshotReader!(barrier.CheckpointId);
+        PerformCheckpoint(barrier, 0, readerState);
+    }
+
+    /// <summary>A source driver hands over its reader's checkpoint hooks.</summary>
+    internal void AttachReader(Func<long, byte[]> snapshot, Action<long> notify)
+    {
+        snapshotReader = snapshot;
+        notifyReader = notify;
+    }
+
+    /// <summary>
+    /// The task's input ended and the end went downstream: its state now stands for it in every later checkpoint.
+    /// A source calls this before it disposes its reader.
+    /// </summary>
+    internal void ReportFinished()
+    {
+        if (Checkpointing is not { } ck) return;
+        var states = SnapshotChain(lastBarrierId, snapshotReader?.Invoke(lastBarrierId), final: true);
+        ck.Coordinator.TaskFinished(this, states);
+    }
+
+    /// <summary>Asks a source task to emit a barrier at its next chance (from the coordinator's thread).</summary>
+    internal void RequestBarrier(CheckpointBarrier barrier) => Volatile.Write(ref requestedBarrier, barrier);
+
+    /// <summary>Runs <paramref name="action"/> on this task's thread between two elements (or two reads).</summary>
+    internal void Post(Action action)
+    {
+        mailbox.Enqueue(action);
+        Interlocked.Increment(ref mailboxCount);
+    }
+
+    private void DrainMailbox()
+    {
+        while (mailbox.TryDequeue(out var action))
+        {
+            Interlocked.Decrement(ref mailboxCount);
+            action();
+        }
+    }
+
+    /// <summary>On the task thread: checkpoint <paramref name="id"/> is stored; operators, reader and sink writers may commit.</summary>
+    internal void NotifyCheckpointComplete(long id)
+    {
+        notifyReader?.Invoke(id);
+        foreach (var op in operators) op.NotifyCheckpointComplete(id);
+    }
+
+    /// <summary>On the task thread: checkpoint <paramref name="id"/> failed; stop aligning it.</summary>
+    internal void AbortCheckpoint(long id)
+    {
+        if (aligning is { } a && a.CheckpointId == id)
+        {
+            aligning = null;
+            Gate!.UnblockAll();
+        }
+        lastBarrierId = Math.Max(lastBarrierId, id);
     }
 
     internal void AdvanceWatermark(long watermark)
