@@ -23,6 +23,9 @@ public sealed record ServerOptions
     /// <summary>Required on every request when set; required to be set when binding beyond loopback.</summary>
     public string? Token { get; init; }
 
+    /// <summary>Where print sinks' lines also go (null: only kept for the dashboard).</summary>
+    public TextWriter? PrintTo { get; init; }
+
     /// <summary>Where request and job log lines go (null: nowhere).</summary>
     public TextWriter? Log { get; init; }
 }
@@ -74,7 +77,7 @@ public sealed class EddyServer : IAsyncDisposable
             j.SerializerOptions.DictionaryKeyPolicy = null;
         });
         var app = builder.Build();
-        var manager = new JobManager(options.Slots);
+        var manager = new JobManager(options.Slots) { PrintTo = options.PrintTo };
         var server = new EddyServer(app, manager, options);
         server.Configure();
         await app.StartAsync(cancel);

@@ -31,6 +31,9 @@ public sealed class JobManager : IDisposable
 
     public int TotalSlots { get; }
 
+    /// <summary>Where print sinks' lines also go, besides each job's kept output (null: only kept).</summary>
+    public TextWriter? PrintTo { get; init; }
+
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     public int FreeSlots
@@ -52,7 +55,7 @@ public sealed class JobManager : IDisposable
     /// </summary>
     public IReadOnlyList<ManagedJob> Submit(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null)
     {
-        var output = new OutputTail();
+        var output = new OutputTail(echo: PrintTo);
         var errors = new StringWriter();
         var session = new SqlSession(output, TextWriter.Synchronized(errors));
         foreach (var (key, value) in options ?? new Dictionary<string, string>())

@@ -4,9 +4,9 @@ namespace Eddy.Server;
 
 /// <summary>
 /// A text writer that keeps the last lines written (a job's print sink output), safe for the job's task threads to
-/// write and the API to read at once. Secret option values never reach it: sinks print rows, not options.
+/// write and the API to read at once; optionally echoed line by line to another writer (<c>eddy run --ui</c>). Secret option values never reach it: sinks print rows, not options.
 /// </summary>
-public sealed class OutputTail(int capacity = 200) : TextWriter
+public sealed class OutputTail(int capacity = 200, TextWriter? echo = null) : TextWriter
 {
     private readonly Queue<string> lines = new();
     private readonly StringBuilder current = new();
@@ -42,7 +42,9 @@ public sealed class OutputTail(int capacity = 200) : TextWriter
             return;
         }
         if (current.Length > 0 && current[^1] == '\r') current.Length--;
-        lines.Enqueue(current.ToString());
+        var line = current.ToString();
+        echo?.WriteLine(line);
+        lines.Enqueue(line);
         current.Clear();
         total++;
         while (lines.Count > capacity) lines.Dequeue();
