@@ -96,4 +96,18 @@ public static class Scripts
         CREATE TABLE sink_t (id BIGINT, v INT) WITH ('connector' = 'blackhole');
         INSERT INTO sink_t SELECT id, v FROM gen WHERE v IS NOT NULL;
         """;
+
+    /// <summary>The lab's aggregation, unbounded: generated web traffic, 10-second hits per host (source, exchange, window, sink).</summary>
+    public static string Windowed(string name, int parallelism = 2, int rate = 2000) => $"""
+        SET 'pipeline.name' = '{name}';
+        SET 'parallelism.default' = '{parallelism}';
+        CREATE TABLE events (
+          host STRING, event_time STRING,
+          ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+          WATERMARK FOR ts AS ts - INTERVAL '15' SECOND
+        ) WITH ('connector' = 'web-traffic', 'rows-per-second' = '{rate}');
+        CREATE TABLE hits (w TIMESTAMP(3), host STRING, n BIGINT) WITH ('connector' = 'blackhole');
+        INSERT INTO hits SELECT window_start, host, COUNT(*) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+        GROUP BY window_start, window_end, host;
+        """;
 }
