@@ -43,6 +43,8 @@ public sealed record JobReading(DateTimeOffset Time, IReadOnlyList<VertexReading
 public sealed class ManagedJob
 {
     private readonly object gate = new();
+    private readonly object sampling = new();
+    private bool finalSampled;
     private readonly SqlJob? sqlJob;
     private MetricsSample[]? previous;
     private readonly List<JobException> exceptions = [];
@@ -164,6 +166,8 @@ public sealed class ManagedJob
         Execution.Completion.ContinueWith(t =>
         {
             var result = t.Result;
+            // The final counts are in place before the state says the job ended, so a client that sees the end sees them.
+            Sample(running: false);
             lock (gate)
             {
                 if (result.Failure is { } f) exceptions.Add(Describe(f, (f as TaskFailedException)?.Task));
@@ -176,7 +180,6 @@ public sealed class ManagedJob
                 Ended = DateTimeOffset.UtcNow;
                 HoldsSlots = false;
             }
-            Sample();
             onEnd(this);
         }, TaskScheduler.Default);
     }
@@ -213,7 +216,18 @@ public sealed class ManagedJob
     }
 
     /// <summary>Reads every subtask's counters, computes rates since the previous reading and the diagnosis.</summary>
-    internal void Sample()
+    internal void Sample(bool? running = null)
+    {
+        // One sampling at a time: the periodic one must not overwrite the final one taken when the job ended.
+        lock (sampling)
+        {
+            if (running is null && finalSampled) return;
+            if (running == false) finalSampled = true;
+            SampleLocked(running);
+        }
+    }
+
+    private void SampleLocked(bool? running)
     {
         var execution = Execution;
         if (execution is null) return;
@@ -242,7 +256,7 @@ public sealed class ManagedJob
             previous = samples;
         }
         var input = new DiagnosisInput(
-            Running: State is JobStates.Running,
+            Running: running ?? State is JobStates.Running,
             Uptime: DateTimeOffset.UtcNow - (Started ?? Submitted),
             SourceIdleTimeout: Config.SourceIdleTimeout,
             Vertices: vertices.Select(v => new VertexInput(v.Vertex.Name, v.Vertex.IsSource,
