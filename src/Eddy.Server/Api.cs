@@ -39,7 +39,7 @@ internal static class Api
         app.MapGet("/jobs/{id}/diagnosis", (string id) => WithJob(manager, id, j => Results.Json(new DiagnosisView(j.Id, j.State, j.Reading.Diagnosis))));
         app.MapPost("/jobs/{id}/savepoints", (string id) => WithJob(manager, id, j => Error(StatusCodes.Status501NotImplemented,
             "savepoints are not available yet: they are built on checkpoints, which this build's runtime does not take (issue 7)")));
-        app.MapGet("/metrics", () => Results.Text(Prometheus.Render(manager), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/metrics", () => Results.Text(Prometheus.Cached(manager), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/openapi.json", () => Dashboard.Asset("openapi.json"));
     }
 

@@ -31,6 +31,9 @@ public sealed class JobManager : IDisposable
 
     public int TotalSlots { get; }
 
+    /// <summary>The last Prometheus text and when it was rendered (see <see cref="Prometheus.Cached"/>).</summary>
+    internal (long At, string Text)? PrometheusCache { get; set; }
+
     /// <summary>Where print sinks' lines also go, besides each job's kept output (null: only kept).</summary>
     public TextWriter? PrintTo { get; init; }
 

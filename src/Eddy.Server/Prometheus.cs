@@ -7,6 +7,18 @@ namespace Eddy.Server;
 /// <summary>The server's and every job's metrics in the Prometheus text exposition format (version 0.0.4).</summary>
 internal static class Prometheus
 {
+    /// <summary>Rendered at most every 250 ms: the readings behind it change every sampling (500 ms), and a large
+    /// server's text (a line per subtask and series) is the API's most expensive answer.</summary>
+    public static string Cached(JobManager manager)
+    {
+        long now = Environment.TickCount64;
+        var cache = manager.PrometheusCache;
+        if (cache is { } c && now - c.At < 250) return c.Text;
+        var text = Render(manager);
+        manager.PrometheusCache = (now, text);
+        return text;
+    }
+
     public static string Render(JobManager manager)
     {
         var sb = new StringBuilder();
