@@ -158,7 +158,8 @@ internal static class SqlCommands
                 foreach (var job in jobs)
                 {
                     stdout.WriteLine($"== Job: {job.Name} ==");
-                    stdout.WriteLine(SqlSession.Describe(job));
+                    // Plans name tables and connectors, not their options; masking guards against a secret in a name.
+                    stdout.WriteLine(SecretOptions.RedactText(SqlSession.Describe(job)));
                 }
                 return 0;
             }

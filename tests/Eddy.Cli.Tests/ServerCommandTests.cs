@@ -101,3 +101,61 @@ public sealed class ServerCommandTests : IAsyncLifetime
         Assert.Contains("no job with id or name 'nope'", error);
     }
 }
+
+/// <summary><c>eddy run --ui</c>: the script runs in an in-process server whose dashboard stays up until Ctrl-C.</summary>
+public class RunWithDashboardTests
+{
+    /// <summary>A writer that tests may read while the command writes from other threads.</summary>
+    private sealed class LockedWriter : StringWriter
+    {
+        public override void Write(char value)
+        {
+            lock (this) base.Write(value);
+        }
+
+        public override void Write(string? value)
+        {
+            lock (this) base.Write(value);
+        }
+
+        public override string ToString()
+        {
+            lock (this) return base.ToString();
+        }
+    }
+
+    [Fact]
+    public async Task Run_ui_serves_the_dashboard_and_prints_as_run_does()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"eddy-ui-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(file, """
+            CREATE TABLE gen (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '3', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '3');
+            CREATE TABLE out_t (id BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT id FROM gen;
+            """);
+        var stdout = new LockedWriter();
+        var stderr = new LockedWriter();
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => Eddy.Cli.Program.Run(["run", file, "--ui", "--port", "0"], stdout, stderr, stop.Token));
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!stderr.ToString().Contains("stays on", StringComparison.Ordinal) && !run.IsCompleted && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            var err = stderr.ToString();
+            Assert.Contains("eddy run: job 'insert-into_default_catalog.default_database.out_t' finished", err);
+            var url = System.Text.RegularExpressions.Regex.Match(err, @"dashboard on (http://\S+?)/? ").Groups[1].Value;
+            using var client = new HttpClient();
+            var jobs = await client.GetStringAsync(url + "/jobs/overview");
+            Assert.Contains("\"state\":\"FINISHED\"", jobs);
+            Assert.Contains("<title>Eddy</title>", await client.GetStringAsync(url + "/"));
+            Assert.Equal(["+I[1]", "+I[2]", "+I[3]"], stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToArray());
+        }
+        finally
+        {
+            stop.Cancel();
+            Assert.Equal(0, await run);
+            File.Delete(file);
+        }
+    }
+}
