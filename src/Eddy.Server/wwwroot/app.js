@@ -225,7 +225,7 @@ function renderGraph(current, job) {
     const fill = colour(m["busy-time-ms-per-second"], m["back-pressured-time-ms-per-second"]);
     const dark = m["busy-time-ms-per-second"] > 600 || m["back-pressured-time-ms-per-second"] > 600;
     const ink = dark ? "#fff" : "#1d2430";
-    const title = v.name.length > 33 ? v.name.slice(0, 32) + "…" : v.name;
+    const title = v.name.length > 30 ? v.name.slice(0, 29) + "…" : v.name;
     svg += `<g class="vertex${v.id === current.selected ? " selected" : ""}" data-id="${esc(v.id)}" transform="translate(${p.x},${p.y})">
       <title>${esc(v.name)}</title>
       <rect width="${W}" height="${H}" fill="${fill}"/>
