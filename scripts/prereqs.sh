@@ -26,3 +26,21 @@ ensure_prereqs() {
   [ -n "$EDDY_APT_PACKAGES" ] && apt_install_missing $EDDY_APT_PACKAGES
   return 0
 }
+
+# The dashboard's browser tests (tests/Eddy.Server.Tests/BrowserTests.cs): Debian's chromium, Node.js, and
+# playwright-core from tests/browser/package-lock.json. Playwright drives that chromium (executablePath) and never
+# downloads a browser. Only the test script needs these, not ./eddy.
+EDDY_TEST_APT_PACKAGES=${EDDY_TEST_APT_PACKAGES:-chromium}
+
+ensure_browser_test_prereqs() {
+  # shellcheck disable=SC2086
+  [ -n "$EDDY_TEST_APT_PACKAGES" ] && apt_install_missing $EDDY_TEST_APT_PACKAGES
+  command -v node >/dev/null 2>&1 || apt_install_missing nodejs npm
+  local dir
+  dir="$(dirname "${BASH_SOURCE[0]}")/../tests/browser"
+  if [ ! -d "$dir/node_modules/playwright-core" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "installing the browser tests' npm packages (npm ci)" >&2
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+  fi
+  return 0
+}

@@ -8,6 +8,7 @@ root=$(pwd)
 # shellcheck source=scripts/prereqs.sh
 source scripts/prereqs.sh
 ensure_prereqs
+ensure_browser_test_prereqs
 
 config=${EDDY_TEST_CONFIGURATION:-Debug}
 log_dir=$(mktemp -d)

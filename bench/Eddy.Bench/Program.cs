@@ -1,6 +1,7 @@
 // Eddy.Bench: an in-process benchmark harness.
 //
 //   dotnet run -c Release --project bench/Eddy.Bench -- [workload ...] [--events N] [--runs R] [--keys K] [--list]
+//   dotnet run -c Release --project bench/Eddy.Bench -- server-api [--jobs 20] [--seconds 20]   (REST API latency)
 //
 // Registration shape (other files, in namespace Eddy.Bench, plug in here: one line each in Program.Workloads below):
 //
@@ -65,6 +66,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "server-api") return ServerApiBenchmark.Run(args[1..]);
         SqlWorkloads.Register();
         SqlWorkloads.RegisterSink();
         var options = Options.Parse(args);

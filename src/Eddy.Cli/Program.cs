@@ -42,6 +42,11 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(KafkaCommand.Create(stdout, stderr));
         root.Subcommands.Add(ProduceCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.Server(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.Submit(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.List(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.Cancel(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.Status(stdout, stderr));
         return root;
     }
 }

@@ -19,6 +19,8 @@ internal static class SqlCommands
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script: CREATE TABLE ..., SET ..., INSERT INTO ... (Flink SQL)." };
         var set = SetOption();
+        var ui = new Option<bool>("--ui") { Description = "Also serve the dashboard and REST API while the jobs run (stays up after they end, until Ctrl-C)" };
+        var port = new Option<int>("--port") { Description = "The dashboard's port with --ui", DefaultValueFactory = _ => 8081 };
         var fresh = new Option<bool>("--fresh")
         {
             Description = "Start over: delete the job's checkpoints instead of resuming from the latest one.",
@@ -32,9 +34,10 @@ internal static class SqlCommands
             Description = "Drop state in the checkpoint that matches no operator of the job instead of failing.",
         };
         var command = new Command("run", "Run the statements of a SQL file on an in-process cluster; bounded jobs end with exit code 0. "
-            + "A job resumes from its latest completed checkpoint unless --fresh.") { file, set, fresh, fromSavepoint, allowNonRestored };
+            + "A job resumes from its latest completed checkpoint unless --fresh.") { file, set, fresh, fromSavepoint, allowNonRestored, ui, port };
         command.SetAction(async (result, cancel) =>
         {
+            if (result.GetValue(ui)) return await RunWithDashboard(result.GetValue(file)!, result.GetValue(set), result.GetValue(port), stdout, stderr, cancel);
             var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
             if (session is null) return code;
             var path = result.GetValue(file)!;
@@ -137,6 +140,69 @@ internal static class SqlCommands
         return execution;
     }
 
+    /// <summary>
+    /// <c>eddy run --ui</c>: the script's jobs run in an in-process server with exactly the slots they need, whose
+    /// dashboard and REST API serve on loopback; print sinks still print here.
+    /// </summary>
+    private static async Task<int> RunWithDashboard(FileInfo path, string[]? sets, int port, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var session = NewSession(stdout, stderr, sets, out int code);
+        if (session is null) return code;
+        string text;
+        int slots;
+        try
+        {
+            text = File.ReadAllText(path.FullName);
+            // Planned once here only to count the slots the jobs need; the server plans them again when submitted.
+            var planned = session.Execute(text, path.Name);
+            slots = Math.Max(1, planned.Sum(j => j.Environment.Plan().Chains.Max(c => c.Parallelism)));
+        }
+        catch (Exception e) when (e is SqlParseException or FileNotFoundException or DirectoryNotFoundException or ConnectorOptionException
+            or InvalidOperationException or ArgumentException)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        var options = new Dictionary<string, string>();
+        foreach (var pair in (sets ?? []).Select(s => s.Split('=', 2))) options[pair[0].Trim()] = pair[1].Trim();
+        await using var server = await Eddy.Server.EddyServer.StartAsync(
+            new Eddy.Server.ServerOptions { Slots = slots, Port = port, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
+        IReadOnlyList<Eddy.Server.ManagedJob> jobs;
+        try
+        {
+            jobs = server.Manager.Submit(text, path.Name, options);
+        }
+        catch (Eddy.Server.SubmissionException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        stderr.WriteLine($"eddy run: dashboard on {server.Address} ({jobs.Count} job(s))");
+        using (cancel.Register(() => { foreach (var j in jobs) server.Manager.Cancel(j); }))
+        {
+            while (!jobs.All(j => Eddy.Server.JobStates.IsTerminal(j.State))) await Task.Delay(100, CancellationToken.None);
+        }
+        int exit = 0;
+        foreach (var j in jobs)
+        {
+            stderr.WriteLine($"eddy run: job '{j.Name}' {j.State.ToLowerInvariant()} after {j.Duration.TotalSeconds:F1} s");
+            foreach (var e in j.Exceptions) stderr.WriteLine($"error: {e.Message}");
+            exit = Math.Max(exit, j.State switch { Eddy.Server.JobStates.Finished => 0, Eddy.Server.JobStates.Canceled => 130, _ => 1 });
+        }
+        if (!cancel.IsCancellationRequested)
+        {
+            stderr.WriteLine($"eddy run: the jobs have ended; the dashboard stays on {server.Address} until Ctrl-C");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        return exit;
+    }
+
     public static Command Explain(TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script." };
@@ -160,7 +226,8 @@ internal static class SqlCommands
                 foreach (var job in jobs)
                 {
                     stdout.WriteLine($"== Job: {job.Name} ==");
-                    stdout.WriteLine(SqlSession.Describe(job));
+                    // Plans name tables and connectors, not their options; masking guards against a secret in a name.
+                    stdout.WriteLine(SecretOptions.RedactText(SqlSession.Describe(job)));
                 }
                 return 0;
             }

@@ -38,6 +38,15 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
 
     public volatile bool IsIdle;
 
+    /// <summary>Whether an event-time window operator runs in this subtask (set when it opens; for diagnosis).</summary>
+    public volatile bool HasEventTimeWindows;
+
+    /// <summary>
+    /// Event time (exclusive end) of the earliest window holding data that has not fired yet, or
+    /// <see cref="long.MaxValue"/> when none: a window fires once the watermark reaches this minus one.
+    /// </summary>
+    public long PendingWindowEnd = long.MaxValue;
+
     /// <summary>Queued elements over capacity, across this task's input channels (0..1).</summary>
     public Func<double>? QueueFill;
 

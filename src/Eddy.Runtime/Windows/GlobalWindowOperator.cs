@@ -12,6 +12,8 @@ internal sealed class GlobalWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, T
     where TAgg : IAggregateFunction<T, TAcc, TResult>
     where TEmit : IWindowEmitter<TKey, TResult, TOut>
 {
+    protected override bool IsEventTime => false;
+
     private readonly Func<T, TKey> keyOf;
     private readonly long count;
     private TAgg aggregate;

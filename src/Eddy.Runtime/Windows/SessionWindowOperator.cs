@@ -206,7 +206,12 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             if (cleanup > watermark) Schedule(s, cleanup);
             else Remove(s);
         }
+        PublishPendingWindowEnd();
     }
+
+    /// <summary>Shows monitoring the next timer (a session's end or cleanup), after each watermark and new timer.</summary>
+    private void PublishPendingWindowEnd() =>
+        Volatile.Write(ref Context.Metrics.PendingWindowEnd, timers.TryPeek(out _, out long time) ? time + 1 : long.MaxValue);
 
     private void Fire(int s)
     {
@@ -223,6 +228,7 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     {
         sessions[s].QueuedAt = time;
         timers.Enqueue((s, sessions[s].Generation), time);
+        if (time + 1 < Context.Metrics.PendingWindowEnd) Volatile.Write(ref Context.Metrics.PendingWindowEnd, time + 1);
     }
 
     private int Allocate(TKey key, long start, long end)

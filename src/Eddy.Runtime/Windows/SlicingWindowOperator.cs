@@ -169,6 +169,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         var table = freeTables.Count > 0 ? freeTables.Pop() : new KeyedAccumulators<TKey, TAcc>(withSlots: keySlots is not null);
         slices.Insert(i + 1, new Slice(sliceEnd, table));
         created = true;
+        if (eventTime) PublishPendingWindowEnd();
         return table;
     }
 
@@ -185,12 +186,19 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             firedThrough = end - 1;
         }
         if (time > firedThrough) firedThrough = time;
+        PublishPendingWindowEnd();
         // The cached slice may have windows that fired now: the next element looks again.
         current = null;
         currentStart = long.MaxValue;
         currentEnd = long.MinValue;
         Cleanup(time);
     }
+
+    protected override bool IsEventTime => eventTime;
+
+    /// <summary>Shows monitoring when the next window fires (on slice creation and firing only, not per record).</summary>
+    private void PublishPendingWindowEnd() =>
+        Volatile.Write(ref Context.Metrics.PendingWindowEnd, NextWindowEnd(out long end) ? end : long.MaxValue);
 
     /// <summary>The end of the earliest window that holds data and has not fired.</summary>
     private bool NextWindowEnd(out long end)

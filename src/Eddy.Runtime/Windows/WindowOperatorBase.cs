@@ -26,12 +26,16 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, I
 
     protected long AllowedLateness { get; }
 
+    /// <summary>Whether windows fire on the watermark (shown to monitoring).</summary>
+    protected virtual bool IsEventTime => true;
+
     public abstract int HeldState { get; }
 
     protected WindowOutput<TOut> WindowOut => windowOutput ??= new WindowOutput<TOut>(Out);
 
     public override void Open()
     {
+        Context.Metrics.HasEventTimeWindows = IsEventTime;
         if (lateTag is not null) lateOutput = SideOutput(lateTag);
     }
 

@@ -1,0 +1,313 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Eddy.Server;
+
+namespace Eddy.Cli;
+
+/// <summary>
+/// <c>eddy server</c> (the job manager, its REST API and dashboard) and the commands that talk to it over REST:
+/// <c>submit</c>, <c>list</c>, <c>cancel</c>, <c>status</c>.
+/// </summary>
+internal static class ServerCommands
+{
+    public const string DefaultServer = "http://127.0.0.1:8081";
+
+    private static Option<string> ServerOption() => new("--server")
+    {
+        Description = "The Eddy server's address",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("EDDY_SERVER") ?? DefaultServer,
+    };
+
+    private static Option<string?> TokenOption() => new("--token")
+    {
+        Description = "The server's token (default: the EDDY_TOKEN environment variable)",
+    };
+
+    public static Command Server(TextWriter stdout, TextWriter stderr)
+    {
+        var slots = new Option<int>("--slots") { Description = "Task slots: a job holds as many as its highest parallelism", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
+        var port = new Option<int>("--port") { Description = "HTTP port of the REST API and dashboard", DefaultValueFactory = _ => 8081 };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on; anything but loopback needs a token", DefaultValueFactory = _ => "127.0.0.1" };
+        var token = TokenOption();
+        var command = new Command("server", "Run the Eddy server: a job manager with task slots, a REST API and a live dashboard.") { slots, port, bind, token };
+        command.SetAction(async (result, cancel) =>
+        {
+            var options = new ServerOptions
+            {
+                Slots = result.GetValue(slots),
+                Port = result.GetValue(port),
+                Bind = result.GetValue(bind)!,
+                Token = result.GetValue(token) ?? Environment.GetEnvironmentVariable("EDDY_TOKEN"),
+                Log = TextWriter.Synchronized(stderr),
+            };
+            if (options.Slots < 1)
+            {
+                stderr.WriteLine("error: --slots must be at least 1");
+                return 2;
+            }
+            EddyServer server;
+            try
+            {
+                server = await EddyServer.StartAsync(options, cancel);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+            await using (server)
+            {
+                stderr.WriteLine($"eddy server: {options.Slots} task slots; dashboard and REST API on {server.Address}"
+                    + (string.IsNullOrEmpty(options.Token) ? "" : " (token required)"));
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancel);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                stderr.WriteLine("eddy server: stopping; running jobs are cancelled");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Submit(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A SQL script (Flink SQL)." };
+        var set = new Option<string[]>("--set", "-s") { Description = "Set an option as SET 'key' = 'value' does (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var detach = new Option<bool>("--detach", "-d") { Description = "Return once submitted instead of waiting for the job to end" };
+        var server = ServerOption();
+        var token = TokenOption();
+        var command = new Command("submit", "Submit a SQL script to an Eddy server; waits for its jobs to end unless --detach.") { file, set, detach, server, token };
+        command.SetAction(async (result, cancel) =>
+        {
+            var path = result.GetValue(file)!;
+            if (!path.Exists)
+            {
+                stderr.WriteLine($"error: {path.FullName}: no such file");
+                return 1;
+            }
+            var options = new Dictionary<string, string>();
+            foreach (var s in result.GetValue(set) ?? [])
+            {
+                int eq = s.IndexOf('=');
+                if (eq <= 0)
+                {
+                    stderr.WriteLine($"error: --set takes key=value, got '{s}'");
+                    return 2;
+                }
+                options[s[..eq].Trim()] = s[(eq + 1)..].Trim();
+            }
+            using var client = Client(result.GetValue(server)!, result.GetValue(token));
+            return await Call(client, stderr, async () =>
+            {
+                var body = new JsonObject
+                {
+                    ["sql"] = await File.ReadAllTextAsync(path.FullName, cancel),
+                    ["file-name"] = path.Name,
+                    ["options"] = new JsonObject(options.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value))),
+                };
+                var response = await client.PostAsJsonAsync("jobs", body, cancel);
+                var json = await Read(response, cancel);
+                var ids = json["jobids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
+                foreach (var job in json["jobs"]!.AsArray())
+                {
+                    stdout.WriteLine($"submitted job '{job!["name"]}' ({job["jid"]}): {job["state"]}"
+                        + (job["wait-reason"] is { } reason ? $" — {reason}" : ""));
+                }
+                if (result.GetValue(detach)) return 0;
+                int code = 0;
+                foreach (var id in ids)
+                {
+                    JsonNode final;
+                    try
+                    {
+                        final = await WaitForEnd(client, id, cancel);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        stderr.WriteLine($"eddy submit: stopped waiting; the job keeps running on the server (eddy cancel {id})");
+                        return 130;
+                    }
+                    string state = final["state"]!.GetValue<string>();
+                    stderr.WriteLine($"eddy submit: job '{final["name"]}' {state.ToLowerInvariant()} after {Seconds(final["duration"])} s");
+                    code = Math.Max(code, state switch { JobStates.Finished => 0, JobStates.Canceled => 130, _ => 1 });
+                    if (state == JobStates.Failed)
+                    {
+                        var exceptions = await Read(await client.GetAsync($"jobs/{id}/exceptions", cancel), cancel);
+                        foreach (var e in exceptions["exception-history"]!.AsArray()) stderr.WriteLine($"error: {e!["message"]}");
+                    }
+                }
+                return code;
+            });
+        });
+        return command;
+    }
+
+    public static Command List(TextWriter stdout, TextWriter stderr)
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var command = new Command("list", "List the jobs of an Eddy server.") { server, token };
+        command.SetAction(async (result, cancel) =>
+        {
+            using var client = Client(result.GetValue(server)!, result.GetValue(token));
+            return await Call(client, stderr, async () =>
+            {
+                var overview = await Read(await client.GetAsync("overview", cancel), cancel);
+                var jobs = await Read(await client.GetAsync("jobs/overview", cancel), cancel);
+                stdout.WriteLine($"task slots: {overview["slots-available"]} of {overview["slots-total"]} free");
+                var rows = jobs["jobs"]!.AsArray().Select(j => new[]
+                {
+                    j!["jid"]!.GetValue<string>(), j["name"]!.GetValue<string>(), j["state"]!.GetValue<string>(),
+                    j["slots"]!.ToString(), Seconds(j["duration"]) + " s",
+                    j["wait-reason"]?.GetValue<string>() ?? (j["findings"]!.GetValue<int>() > 0 ? "see eddy status" : ""),
+                }).ToList();
+                if (rows.Count == 0) stdout.WriteLine("no jobs");
+                else Table(stdout, ["ID", "NAME", "STATE", "SLOTS", "DURATION", "NOTES"], rows);
+                foreach (var w in overview["warnings"]!.AsArray()) stdout.WriteLine($"warning: {w}");
+                return 0;
+            });
+        });
+        return command;
+    }
+
+    public static Command Cancel(TextWriter stdout, TextWriter stderr)
+    {
+        var job = new Argument<string>("job") { Description = "The job's id or name." };
+        var server = ServerOption();
+        var token = TokenOption();
+        var command = new Command("cancel", "Cancel a job on an Eddy server.") { job, server, token };
+        command.SetAction(async (result, cancel) =>
+        {
+            using var client = Client(result.GetValue(server)!, result.GetValue(token));
+            string name = result.GetValue(job)!;
+            return await Call(client, stderr, async () =>
+            {
+                var response = await client.PatchAsync($"jobs/{Uri.EscapeDataString(name)}?mode=cancel", null, cancel);
+                if (response.StatusCode == HttpStatusCode.Conflict)
+                {
+                    stderr.WriteLine($"eddy cancel: {(await Read(response, cancel, allowError: true))["errors"]![0]}");
+                    return 1;
+                }
+                await Read(response, cancel);
+                var final = await WaitForEnd(client, name, cancel);
+                stdout.WriteLine($"job '{final["name"]}' ({final["jid"]}): {final["state"]}");
+                return 0;
+            });
+        });
+        return command;
+    }
+
+    public static Command Status(TextWriter stdout, TextWriter stderr)
+    {
+        var job = new Argument<string>("job") { Description = "The job's id or name." };
+        var server = ServerOption();
+        var token = TokenOption();
+        var command = new Command("status", "Show a job's state, operators, rates, watermarks and the diagnosis of a stalled window.") { job, server, token };
+        command.SetAction(async (result, cancel) =>
+        {
+            using var client = Client(result.GetValue(server)!, result.GetValue(token));
+            return await Call(client, stderr, async () =>
+            {
+                var j = await Read(await client.GetAsync($"jobs/{Uri.EscapeDataString(result.GetValue(job)!)}", cancel), cancel);
+                stdout.WriteLine($"job '{j["name"]}' ({j["jid"]}): {j["state"]}, {Seconds(j["duration"])} s, {j["slots"]} slot(s)");
+                if (j["wait-reason"] is { } reason) stdout.WriteLine($"waiting: {reason}");
+                var rows = j["vertices"]!.AsArray().Select(v =>
+                {
+                    var m = v!["metrics"]!;
+                    return new[]
+                    {
+                        v["id"]!.ToString(), v["name"]!.GetValue<string>(), v["parallelism"]!.ToString(),
+                        m["read-records"]!.ToString(), m["write-records"]!.ToString(),
+                        Rate(m["records-in-per-second"]), Rate(m["records-out-per-second"]),
+                        m["busy-time-ms-per-second"]!.ToString(), m["back-pressured-time-ms-per-second"]!.ToString(),
+                        m["watermark"] is { } w ? DateTimeOffset.FromUnixTimeMilliseconds(w.GetValue<long>()).ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) : "-",
+                    };
+                }).ToList();
+                Table(stdout, ["ID", "VERTEX", "P", "IN", "OUT", "IN/S", "OUT/S", "BUSY‰", "BACKPRESSURED‰", "WATERMARK"], rows);
+                foreach (var f in j["diagnosis"]!.AsArray()) stdout.WriteLine($"{f!["severity"]}: {f["message"]}");
+                foreach (var w in j["warnings"]!.AsArray()) stdout.WriteLine($"warning: {w}");
+                var exceptions = await Read(await client.GetAsync($"jobs/{j["jid"]}/exceptions", cancel), cancel);
+                foreach (var e in exceptions["exception-history"]!.AsArray())
+                    stdout.WriteLine($"exception{(e!["task-name"] is { } t ? $" in {t}" : "")}: {e["message"]}");
+                return 0;
+            });
+        });
+        return command;
+    }
+
+    private static HttpClient Client(string server, string? token)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        token ??= Environment.GetEnvironmentVariable("EDDY_TOKEN");
+        if (!string.IsNullOrEmpty(token)) client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    private sealed class ApiError(string message) : Exception(message);
+
+    private static async Task<int> Call(HttpClient client, TextWriter stderr, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (ApiError e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            stderr.WriteLine($"error: no Eddy server answers at {client.BaseAddress} ({e.Message}): start one with 'eddy server' or pass --server");
+            return 1;
+        }
+    }
+
+    private static async Task<JsonNode> Read(HttpResponseMessage response, CancellationToken cancel, bool allowError = false)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancel);
+        JsonNode? json = null;
+        try
+        {
+            json = text.Length > 0 ? JsonNode.Parse(text) : new JsonObject();
+        }
+        catch (JsonException)
+        {
+        }
+        if (!response.IsSuccessStatusCode && !allowError)
+        {
+            var message = json?["errors"]?.AsArray().FirstOrDefault()?.ToString() ?? $"{(int)response.StatusCode} {response.ReasonPhrase}";
+            throw new ApiError(message);
+        }
+        return json ?? throw new ApiError($"the server answered {(int)response.StatusCode} with something that is not JSON");
+    }
+
+    private static async Task<JsonNode> WaitForEnd(HttpClient client, string id, CancellationToken cancel)
+    {
+        while (true)
+        {
+            var job = await Read(await client.GetAsync($"jobs/{Uri.EscapeDataString(id)}", cancel), cancel);
+            if (JobStates.IsTerminal(job["state"]!.GetValue<string>())) return job;
+            await Task.Delay(250, cancel);
+        }
+    }
+
+    private static string Seconds(JsonNode? ms) => ((ms?.GetValue<long>() ?? 0) / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
+
+    private static string Rate(JsonNode? n) => (n?.GetValue<double>() ?? 0).ToString("N0", CultureInfo.InvariantCulture);
+
+    private static void Table(TextWriter output, string[] header, List<string[]> rows)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        output.WriteLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
+        foreach (var r in rows) output.WriteLine(string.Join("  ", r.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+    }
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Eddy.Server;
+
+/// <summary>The REST API's routes. Every view is built from the jobs' latest sampled readings, so a request never waits on a job.</summary>
+internal static class Api
+{
+    public static void Map(WebApplication app, JobManager manager, Action<string> log)
+    {
+        app.MapGet("/overview", () => Views.Overview(manager));
+        app.MapGet("/config", () => new { SlotsTotal = manager.TotalSlots, RefreshInterval = 500, Features = new { Checkpoints = false, Savepoints = false } });
+        app.MapGet("/jobs", () => new JobsView(manager.Jobs.Select(j => new JobIdView(j.Id, j.State)).ToList()));
+        app.MapGet("/jobs/overview", () => new JobsOverviewView(manager.Jobs.Select(j => Views.Summary(manager, j)).Reverse().ToList()));
+        app.MapPost("/jobs", (HttpRequest request) => Submit(request, manager, log));
+
+        app.MapGet("/jobs/{id}", (string id) => WithJob(manager, id, j => Results.Json(Views.Detail(manager, j))));
+        app.MapPatch("/jobs/{id}", (string id, string? mode) => WithJob(manager, id, j =>
+        {
+            if (mode is not null && mode != "cancel")
+                return Error(StatusCodes.Status400BadRequest, $"mode '{mode}' is not supported: use mode=cancel (stop-with-savepoint needs checkpoints)");
+            bool cancelled = manager.Cancel(j);
+            log($"job '{j.Name}' ({j.Id}) " + (cancelled ? "cancel requested" : $"already {j.State}"));
+            return cancelled ? Results.Accepted() : Error(StatusCodes.Status409Conflict, $"job '{j.Name}' has already ended ({j.State})");
+        }));
+        app.MapGet("/jobs/{id}/plan", (string id) => WithJob(manager, id, j =>
+            Results.Json(new PlanView(j.Id, j.Name, j.Sql, j.PlanText, j.Reading.Vertices.Select(v => Views.Vertex(j, v)).ToList()))));
+        app.MapGet("/jobs/{id}/vertices/{vid}", (string id, string vid) => WithVertex(manager, id, vid, (j, v) => Results.Json(Views.Vertex(j, v))));
+        app.MapGet("/jobs/{id}/vertices/{vid}/subtasks/metrics", (string id, string vid) => WithVertex(manager, id, vid, (_, v) =>
+            Results.Json(new SubtasksMetricsView(v.Vertex.Id.ToString(CultureInfo.InvariantCulture), v.Vertex.Name,
+                v.Subtasks.Select(Views.Subtask).ToList()))));
+        app.MapGet("/jobs/{id}/watermarks", (string id) => WithJob(manager, id, j => Results.Json(Views.Watermarks(j))));
+        app.MapGet("/jobs/{id}/checkpoints", (string id) => WithJob(manager, id, j => Results.Json(Views.Checkpoints(j))));
+        app.MapGet("/jobs/{id}/exceptions", (string id) => WithJob(manager, id, j => Results.Json(Views.Exceptions(j))));
+        app.MapGet("/jobs/{id}/diagnosis", (string id) => WithJob(manager, id, j => Results.Json(new DiagnosisView(j.Id, j.State, j.Reading.Diagnosis))));
+        app.MapPost("/jobs/{id}/savepoints", (string id) => WithJob(manager, id, j => Error(StatusCodes.Status501NotImplemented,
+            "savepoints are not available yet: they are built on checkpoints, which this build's runtime does not take (issue 7)")));
+        app.MapGet("/metrics", () => Results.Text(Prometheus.Cached(manager), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/openapi.json", () => Dashboard.Asset("openapi.json"));
+    }
+
+    private static IResult Error(int status, string message) => Results.Json(new ErrorView([message]), statusCode: status);
+
+    private static IResult WithJob(JobManager manager, string id, Func<ManagedJob, IResult> action)
+    {
+        var job = manager.Find(id);
+        return job is null ? Error(StatusCodes.Status404NotFound, $"no job with id or name '{id}'") : action(job);
+    }
+
+    private static IResult WithVertex(JobManager manager, string id, string vid, Func<ManagedJob, VertexReading, IResult> action) =>
+        WithJob(manager, id, j =>
+        {
+            var v = j.Reading.Vertices.FirstOrDefault(x => x.Vertex.Id.ToString(CultureInfo.InvariantCulture) == vid);
+            return v is null
+                ? Error(StatusCodes.Status404NotFound, $"job '{j.Name}' has no vertex '{vid}' (vertices: {string.Join(", ", j.Vertices.Select(x => x.Id))})")
+                : action(j, v);
+        });
+
+    /// <summary>
+    /// POST /jobs: a JSON body {"sql": ..., "file-name": ..., "options": {"k": "v"}}, or the SQL script itself as
+    /// text/plain. A script that does not plan gets 400 with the CLI's located message.
+    /// </summary>
+    private static async Task<IResult> Submit(HttpRequest request, JobManager manager, Action<string> log)
+    {
+        string? sql;
+        string? fileName = request.Query["file-name"];
+        Dictionary<string, string>? options = null;
+        if (request.HasJsonContentType())
+        {
+            SubmitRequest? body;
+            try
+            {
+                body = await request.ReadFromJsonAsync<SubmitRequest>(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+                {
+                    PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
+                });
+            }
+            catch (JsonException e)
+            {
+                return Error(StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            }
+            sql = body?.Sql;
+            fileName = body?.FileName ?? fileName;
+            options = body?.Options;
+        }
+        else
+        {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8);
+            sql = await reader.ReadToEndAsync();
+        }
+        if (string.IsNullOrWhiteSpace(sql))
+            return Error(StatusCodes.Status400BadRequest, "no SQL given: send {\"sql\": \"...\"} as JSON or the script as text/plain");
+        try
+        {
+            var jobs = manager.Submit(sql, fileName, options);
+            foreach (var j in jobs) log($"job '{j.Name}' ({j.Id}) submitted, {j.SlotsNeeded} slot(s), {j.State}");
+            return Results.Json(new SubmitView(jobs.Select(j => j.Id).ToList(), jobs.Select(j => Views.Summary(manager, j)).ToList()),
+                statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (SubmissionException e)
+        {
+            log($"submission refused: {e.Message.Split('\n')[0]}");
+            return Error(StatusCodes.Status400BadRequest, e.Message);
+        }
+    }
+}

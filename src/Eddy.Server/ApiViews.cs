@@ -1,0 +1,182 @@
+using Eddy.Runtime;
+using Eddy.Server.Diagnosis;
+
+namespace Eddy.Server;
+
+// The JSON the REST API returns. Property names are written in kebab case (Flink's style: "slots-total",
+// "start-time"); Flink's field names are kept where Flink has the same view. Times are epoch milliseconds, durations
+// milliseconds; an unset watermark is null.
+
+public sealed record OverviewView(
+    int SlotsTotal, int SlotsAvailable, int JobsRunning, int JobsCreated, int JobsFinished, int JobsCancelled, int JobsFailed,
+    long StartTime, long UptimeMs, string EddyVersion, IReadOnlyList<string> Warnings);
+
+public sealed record JobIdView(string Id, string Status);
+
+public sealed record JobsView(IReadOnlyList<JobIdView> Jobs);
+
+public sealed record JobSummaryView(
+    string Jid, string Name, string State, long StartTime, long EndTime, long Duration, int Slots, string? WaitReason,
+    int Vertices, double RecordsInPerSecond, double RecordsOutPerSecond, int Findings, int Warnings);
+
+public sealed record JobsOverviewView(IReadOnlyList<JobSummaryView> Jobs);
+
+public sealed record VertexMetricsView(
+    long ReadRecords, long WriteRecords, long ReadBytes, long WriteBytes,
+    double RecordsInPerSecond, double RecordsOutPerSecond,
+    double BusyTimeMsPerSecond, double BackPressuredTimeMsPerSecond, double IdleTimeMsPerSecond,
+    long? Watermark, long LateRecordsDropped, long LateRecordsToSideOutput);
+
+public sealed record VertexView(
+    string Id, string Name, int Parallelism, string Status, bool Source, bool Sink, IReadOnlyList<string> Operators,
+    IReadOnlyList<string> Inputs, VertexMetricsView Metrics);
+
+public sealed record JobDetailView(
+    string Jid, string Name, string State, long SubmitTime, long StartTime, long EndTime, long Duration, long Now,
+    int Slots, string? WaitReason, IReadOnlyList<VertexView> Vertices, IReadOnlyList<Finding> Diagnosis,
+    IReadOnlyList<string> Warnings, string Sql, string Plan, CheckpointingConfigView Checkpointing, IReadOnlyList<string> Output);
+
+public sealed record SubtaskMetricsView(
+    int Subtask, long RecordsIn, long RecordsOut, long BytesIn, long BytesOut,
+    double RecordsInPerSecond, double RecordsOutPerSecond,
+    double BusyTimeMsPerSecond, double IdleTimeMsPerSecond, double BackPressuredTimeMsPerSecond,
+    long? Watermark, bool Idle, double QueueFill, long LateRecordsDropped, long LateRecordsToSideOutput,
+    long? MsSinceLastRecord, long? NextWindowEnd);
+
+public sealed record SubtasksMetricsView(string Id, string Name, IReadOnlyList<SubtaskMetricsView> Subtasks);
+
+public sealed record SubtaskWatermarkView(int Subtask, long? Watermark, bool Idle, long? MsSinceLastRecord);
+
+public sealed record VertexWatermarksView(string Id, string Name, long? Watermark, IReadOnlyList<SubtaskWatermarkView> Subtasks);
+
+public sealed record WatermarksView(IReadOnlyList<VertexWatermarksView> Vertices);
+
+public sealed record CheckpointingConfigView(bool Enabled, long? IntervalMs, string? Directory, int Retained, string Message);
+
+/// <summary>Flink's checkpoint statistics shape: counts, history (newest first), latest completed.</summary>
+public sealed record CheckpointCountsView(int Restored, int Total, int InProgress, int Completed, int Failed);
+
+public sealed record CheckpointEntryView(
+    long Id, string Status, long TriggerTimestamp, long LatestAckTimestamp, long StateSize, long EndToEndDuration, string? FailureMessage);
+
+public sealed record CheckpointsView(
+    CheckpointingConfigView Config, CheckpointCountsView Counts, IReadOnlyList<CheckpointEntryView> History, CheckpointEntryView? Latest);
+
+public sealed record ExceptionEntryView(string ExceptionName, string Message, string Stacktrace, long Timestamp, string? TaskName);
+
+public sealed record ExceptionsView(string? RootException, long? Timestamp, IReadOnlyList<ExceptionEntryView> ExceptionHistory);
+
+public sealed record ErrorView(IReadOnlyList<string> Errors);
+
+public sealed record SubmitRequest(string? Sql, string? FileName, Dictionary<string, string>? Options);
+
+public sealed record SubmitView(IReadOnlyList<string> Jobids, IReadOnlyList<JobSummaryView> Jobs);
+
+public sealed record DiagnosisView(string Jid, string State, IReadOnlyList<Finding> Findings);
+
+public sealed record PlanView(string Jid, string Name, string Sql, string Plan, IReadOnlyList<VertexView> Vertices);
+
+/// <summary>Builds the API's views of the manager's jobs from their latest sampled readings.</summary>
+public static class Views
+{
+    public static long Millis(DateTimeOffset? t) => t?.ToUnixTimeMilliseconds() ?? -1;
+
+    public static long? Watermark(long w) => w <= EventTime.MinWatermark ? null : w;
+
+    public static JobSummaryView Summary(JobManager manager, ManagedJob job)
+    {
+        var reading = job.Reading;
+        var sources = reading.Vertices.Where(v => v.Vertex.IsSource).SelectMany(v => v.Subtasks);
+        var sinks = reading.Vertices.Where(v => v.Vertex.IsSink).SelectMany(v => v.Subtasks);
+        return new JobSummaryView(job.Id, job.Name, job.State, Millis(job.Started ?? job.Submitted), Millis(job.Ended),
+            (long)job.Duration.TotalMilliseconds, job.SlotsNeeded, job.WaitReason, job.Vertices.Count,
+            Math.Round(sources.Sum(s => s.Rates.RecordsInPerSecond), 1), Math.Round(sinks.Sum(s => s.Rates.RecordsInPerSecond), 1),
+            reading.Diagnosis.Count, job.Warnings.Count + manager.SharedGroupWarnings(job).Count);
+    }
+
+    public static OverviewView Overview(JobManager manager)
+    {
+        var jobs = manager.Jobs;
+        int Count(string state) => jobs.Count(j => j.State == state);
+        var warnings = jobs.SelectMany(j => manager.SharedGroupWarnings(j).Select(w => $"job '{j.Name}' ({j.Id}) {w}")).ToList();
+        return new OverviewView(manager.TotalSlots, manager.FreeSlots,
+            Count(JobStates.Running) + Count(JobStates.Cancelling), Count(JobStates.Created), Count(JobStates.Finished),
+            Count(JobStates.Canceled), Count(JobStates.Failed), Millis(manager.StartedAt),
+            (long)(DateTimeOffset.UtcNow - manager.StartedAt).TotalMilliseconds,
+            typeof(Views).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", warnings);
+    }
+
+    private static string VertexStatus(ManagedJob job) => job.State switch
+    {
+        JobStates.Cancelling => "CANCELING",
+        JobStates.Canceled => "CANCELED",
+        _ => job.State,
+    };
+
+    public static VertexView Vertex(ManagedJob job, VertexReading v)
+    {
+        var s = v.Subtasks;
+        int n = Math.Max(1, s.Count);
+        var metrics = new VertexMetricsView(
+            s.Sum(x => x.Sample.RecordsIn), s.Sum(x => x.Sample.RecordsOut), s.Sum(x => x.Sample.BytesIn), s.Sum(x => x.Sample.BytesOut),
+            Math.Round(s.Sum(x => x.Rates.RecordsInPerSecond), 1), Math.Round(s.Sum(x => x.Rates.RecordsOutPerSecond), 1),
+            // Flink's vertex colour uses the busiest subtask; so do these.
+            s.Count == 0 ? 0 : s.Max(x => x.Rates.BusyTimeMsPerSecond),
+            s.Count == 0 ? 0 : s.Max(x => x.Rates.BackPressuredTimeMsPerSecond),
+            s.Count == 0 ? 0 : Math.Round(s.Sum(x => x.Rates.IdleTimeMsPerSecond) / n),
+            s.Count == 0 ? null : Watermark(s.Min(x => x.Sample.InputWatermark)),
+            s.Sum(x => x.Sample.LateRecordsDropped), s.Sum(x => x.Sample.LateRecordsToSideOutput));
+        return new VertexView(v.Vertex.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Vertex.Name, v.Vertex.Parallelism,
+            VertexStatus(job), v.Vertex.IsSource, v.Vertex.IsSink, v.Vertex.Operators,
+            v.Vertex.Inputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), metrics);
+    }
+
+    public static JobDetailView Detail(JobManager manager, ManagedJob job)
+    {
+        var reading = job.Reading;
+        return new JobDetailView(job.Id, job.Name, job.State, Millis(job.Submitted), Millis(job.Started), Millis(job.Ended),
+            (long)job.Duration.TotalMilliseconds, Millis(DateTimeOffset.UtcNow), job.SlotsNeeded, job.WaitReason,
+            reading.Vertices.Select(v => Vertex(job, v)).ToList(), reading.Diagnosis,
+            job.Warnings.Concat(manager.SharedGroupWarnings(job)).ToList(), job.Sql, job.PlanText, Checkpointing(job),
+            job.Output.Lines().TakeLast(50).ToList());
+    }
+
+    public static SubtaskMetricsView Subtask(SubtaskReading s) => new(
+        s.Subtask, s.Sample.RecordsIn, s.Sample.RecordsOut, s.Sample.BytesIn, s.Sample.BytesOut,
+        Math.Round(s.Rates.RecordsInPerSecond, 1), Math.Round(s.Rates.RecordsOutPerSecond, 1),
+        s.Rates.BusyTimeMsPerSecond, s.Rates.IdleTimeMsPerSecond, s.Rates.BackPressuredTimeMsPerSecond,
+        Watermark(s.Sample.InputWatermark), s.Sample.IsIdle, Math.Round(s.Sample.QueueFill, 3),
+        s.Sample.LateRecordsDropped, s.Sample.LateRecordsToSideOutput,
+        s.SinceLastRecord is { } t ? (long)t.TotalMilliseconds : null,
+        s.HasEventTimeWindows && s.PendingWindowEnd != long.MaxValue ? s.PendingWindowEnd : null);
+
+    public static WatermarksView Watermarks(ManagedJob job) => new(job.Reading.Vertices.Select(v => new VertexWatermarksView(
+        v.Vertex.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Vertex.Name,
+        v.Subtasks.Count == 0 ? null : Watermark(v.Subtasks.Min(s => s.Sample.InputWatermark)),
+        v.Subtasks.Select(s => new SubtaskWatermarkView(s.Subtask, Watermark(s.Sample.InputWatermark), s.Sample.IsIdle,
+            s.SinceLastRecord is { } t ? (long)t.TotalMilliseconds : null)).ToList())).ToList());
+
+    public static CheckpointingConfigView Checkpointing(ManagedJob job)
+    {
+        var c = job.Config;
+        return c.CheckpointInterval is { } interval
+            ? new CheckpointingConfigView(true, (long)interval.TotalMilliseconds, c.CheckpointDirectory, c.CheckpointsRetained,
+                "checkpointing is configured, but this build's runtime records no checkpoint statistics yet")
+            : new CheckpointingConfigView(false, null, null, c.CheckpointsRetained,
+                "checkpointing disabled (set 'execution.checkpointing.interval' to enable it)");
+    }
+
+    /// <summary>
+    /// The checkpoint statistics. The runtime does not keep a checkpoint history yet (issue 7 adds it to
+    /// <see cref="JobExecution"/>); until it does, the history is empty rather than invented.
+    /// </summary>
+    public static CheckpointsView Checkpoints(ManagedJob job) =>
+        new(Checkpointing(job), new CheckpointCountsView(0, 0, 0, 0, 0), [], null);
+
+    public static ExceptionsView Exceptions(ManagedJob job)
+    {
+        var entries = job.Exceptions.Select(e => new ExceptionEntryView(e.ExceptionName, e.Message, e.Stacktrace,
+            e.Timestamp.ToUnixTimeMilliseconds(), e.TaskName)).Reverse().ToList();
+        return new ExceptionsView(entries.FirstOrDefault()?.Stacktrace, entries.FirstOrDefault()?.Timestamp, entries);
+    }
+}

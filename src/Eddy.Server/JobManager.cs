@@ -1,0 +1,228 @@
+using Eddy.Runtime;
+using Eddy.Sql;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Parsing;
+using Eddy.Sql.Planning;
+
+namespace Eddy.Server;
+
+/// <summary>A submission the server refused, with the message the CLI would print (SQL errors carry line and column).</summary>
+public sealed class SubmissionException(string message) : Exception(message);
+
+/// <summary>
+/// Runs jobs in this process on a fixed number of task slots. A job holds as many slots as its highest parallelism
+/// while it runs; jobs that do not fit wait in submission order (the first waiting job is never overtaken, so a large
+/// job is not starved by small ones), each with a visible reason.
+/// </summary>
+public sealed class JobManager : IDisposable
+{
+    private readonly object gate = new();
+    private readonly List<ManagedJob> jobs = [];
+    private readonly Timer sampler;
+
+    public JobManager(int slots, TimeSpan? sampleInterval = null)
+    {
+        if (slots < 1) throw new ArgumentOutOfRangeException(nameof(slots), "a server needs at least one task slot");
+        TotalSlots = slots;
+        var interval = sampleInterval ?? TimeSpan.FromMilliseconds(500);
+        sampler = new Timer(_ => SampleAll(), null, interval, interval);
+    }
+
+    public int TotalSlots { get; }
+
+    /// <summary>The last Prometheus text and when it was rendered (see <see cref="Prometheus.Cached"/>).</summary>
+    internal (long At, string Text)? PrometheusCache { get; set; }
+
+    /// <summary>Where print sinks' lines also go, besides each job's kept output (null: only kept).</summary>
+    public TextWriter? PrintTo { get; init; }
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    public int FreeSlots
+    {
+        get
+        {
+            lock (gate) return TotalSlots - jobs.Where(j => j.HoldsSlots).Sum(j => j.SlotsNeeded);
+        }
+    }
+
+    public IReadOnlyList<ManagedJob> Jobs
+    {
+        get { lock (gate) return jobs.ToList(); }
+    }
+
+    /// <summary>
+    /// Plans every job of a SQL script and queues them. Throws <see cref="SubmissionException"/> with a located message
+    /// when the script does not plan, or when a job needs more slots than the server has.
+    /// </summary>
+    public IReadOnlyList<ManagedJob> Submit(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null)
+    {
+        var output = new OutputTail(echo: PrintTo);
+        var errors = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Synchronized(errors));
+        foreach (var (key, value) in options ?? new Dictionary<string, string>())
+        {
+            try
+            {
+                session.Set(key, value);
+            }
+            catch (FormatException e)
+            {
+                throw new SubmissionException($"option {key}={SecretValue(key, value)}: {e.Message}");
+            }
+        }
+
+        IReadOnlyList<SqlJob> planned;
+        var prepared = new List<(SqlJob Job, JobPlan Plan, string PlanText)>();
+        try
+        {
+            planned = session.Execute(sql, fileName);
+            foreach (var job in planned) prepared.Add((job, job.Environment.Plan(), SqlSession.Describe(job)));
+        }
+        catch (Exception e) when (e is SqlParseException or ConnectorOptionException or FileNotFoundException
+            or DirectoryNotFoundException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new SubmissionException(SecretOptions.RedactText(e.Message));
+        }
+        if (prepared.Count == 0) throw new SubmissionException("the script defines no INSERT or query: nothing to run");
+        foreach (var (job, plan, _) in prepared)
+        {
+            int need = plan.Chains.Max(c => c.Parallelism);
+            if (need > TotalSlots)
+            {
+                throw new SubmissionException(
+                    $"job '{job.Name}' needs {need} task slots (its highest parallelism) but the server has {TotalSlots}: "
+                    + "lower 'parallelism.default' or start the server with more --slots");
+            }
+        }
+
+        string redacted = SecretOptions.RedactSql(sql);
+        var warnings = errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var created = new List<ManagedJob>();
+        lock (gate)
+        {
+            foreach (var (job, plan, planText) in prepared)
+            {
+                var managed = new ManagedJob(Guid.NewGuid().ToString("N"), job, redacted, planText, session.JobConfig(), plan,
+                    KafkaSources(job), output);
+                foreach (var w in warnings) managed.AddWarning(SecretOptions.RedactText(w));
+                jobs.Add(managed);
+                created.Add(managed);
+            }
+            Schedule();
+        }
+        return created;
+    }
+
+    private static string SecretValue(string key, string value) => SecretOptions.IsSecret(key) ? SecretOptions.Mask : value;
+
+    private static List<KafkaSourceInfo> KafkaSources(SqlJob job)
+    {
+        var found = new List<KafkaSourceInfo>();
+        foreach (var scan in job.Plans.SelectMany(Scans).Select(s => s.Table).Distinct())
+        {
+            if (!scan.Connector.Equals("kafka", StringComparison.OrdinalIgnoreCase)) continue;
+            string group = scan.Options.GetValueOrDefault("properties.group.id") ?? "eddy-" + scan.Name;
+            string topic = scan.Options.GetValueOrDefault("topic") ?? scan.Options.GetValueOrDefault("topic-pattern") ?? "";
+            foreach (var t in topic.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                found.Add(new KafkaSourceInfo(scan.Name, t, group));
+        }
+        return found;
+
+        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => p is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
+    }
+
+    /// <summary>
+    /// Warnings for a job that reads a Kafka topic with the same consumer group as another job that has not ended:
+    /// both store their offsets under that group, so either one's restart from group offsets resumes where the other
+    /// committed.
+    /// </summary>
+    public IReadOnlyList<string> SharedGroupWarnings(ManagedJob job)
+    {
+        if (job.Kafka.Count == 0) return [];
+        var result = new List<string>();
+        foreach (var other in Jobs)
+        {
+            if (other == job || JobStates.IsTerminal(other.State)) continue;
+            foreach (var mine in job.Kafka)
+            {
+                foreach (var theirs in other.Kafka)
+                {
+                    if (mine.GroupId != theirs.GroupId || mine.Topic != theirs.Topic) continue;
+                    result.Add($"shares Kafka consumer group '{mine.GroupId}' on topic '{mine.Topic}' with job '{other.Name}' ({other.Id}): "
+                        + "each job reads every partition, but both commit offsets to that group; give each job its own 'properties.group.id'");
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Cancels a job; false when it had already ended.</summary>
+    public bool Cancel(ManagedJob job)
+    {
+        bool cancelled = job.Cancel();
+        lock (gate) Schedule();
+        return cancelled;
+    }
+
+    /// <summary>A job by id, or by name when no id matches (the latest that has not ended, else the latest).</summary>
+    public ManagedJob? Find(string idOrName)
+    {
+        lock (gate)
+        {
+            var byId = jobs.FirstOrDefault(j => j.Id == idOrName);
+            if (byId is not null) return byId;
+            var named = jobs.Where(j => j.Name == idOrName).ToList();
+            return named.LastOrDefault(j => !JobStates.IsTerminal(j.State)) ?? named.LastOrDefault();
+        }
+    }
+
+    // Under gate.
+    private void Schedule()
+    {
+        int free = TotalSlots - jobs.Where(j => j.HoldsSlots).Sum(j => j.SlotsNeeded);
+        ManagedJob? blocker = null;
+        foreach (var job in jobs)
+        {
+            if (job.State != JobStates.Created) continue;
+            if (blocker is not null)
+            {
+                job.WaitReason = $"queued behind job '{blocker.Name}' ({blocker.Id}), which waits for slots";
+                continue;
+            }
+            if (job.SlotsNeeded <= free)
+            {
+                free -= job.SlotsNeeded;
+                job.Start(OnJobEnded);
+                if (job.HoldsSlots) continue;
+                free += job.SlotsNeeded;
+                continue;
+            }
+            var holders = jobs.Where(j => j.HoldsSlots).Select(j => $"'{j.Name}' uses {j.SlotsNeeded}").ToList();
+            job.WaitReason = $"waiting for {job.SlotsNeeded} task slots: {free} of {TotalSlots} free"
+                + (holders.Count > 0 ? $" ({string.Join(", ", holders)})" : "");
+            blocker = job;
+        }
+    }
+
+    private void OnJobEnded(ManagedJob job)
+    {
+        // Called from the job's completion (another thread), or from Start under the gate: the lock is reentrant.
+        lock (gate) Schedule();
+    }
+
+    private void SampleAll()
+    {
+        foreach (var job in Jobs)
+        {
+            if (job.State is JobStates.Running or JobStates.Cancelling) job.Sample();
+        }
+    }
+
+    public void Dispose()
+    {
+        sampler.Dispose();
+        foreach (var job in Jobs) job.Cancel();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+
+namespace Eddy.Server.Tests;
+
+/// <summary>
+/// A server with a running job, a stalled window job and a finished job, for the dashboard's browser tests; the
+/// screenshots the tests take of it go to docs/img/ (linked from the README).
+/// </summary>
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    private readonly StalledWindowFixture kafka = new();
+
+    public RunningServer Server { get; private set; } = null!;
+
+    public string Running { get; private set; } = "";
+
+    public string Stalled { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Server = await RunningServer.Start(slots: 8);
+        Assert.Single(await Server.Submit(Scripts.Bounded));
+        Running = Assert.Single(await Server.Submit(Scripts.Windowed("hits-per-host", parallelism: 2, rate: 3000)));
+        Stalled = Assert.Single(await Server.Submit(kafka.Script("clicks-per-minute")));
+        await Server.WaitForState(Running, "RUNNING");
+        await Server.WaitForState(Stalled, "RUNNING");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        kafka.Dispose();
+    }
+}
+
+/// <summary>The dashboard in real headless Chromium, driven by Playwright (tests/browser/dashboard.mjs).</summary>
+public class BrowserTests(DashboardFixture dashboard) : IClassFixture<DashboardFixture>
+{
+    private static string BrowserDir => Path.Combine(Scripts.RepoRoot, "tests", "browser");
+
+    private static string Screenshot(string name)
+    {
+        var dir = Path.Combine(Scripts.RepoRoot, "docs", "img");
+        Directory.CreateDirectory(dir);
+        return Path.Combine(dir, name);
+    }
+
+    /// <summary>Runs one scenario of the script; fails with its output when the check does not hold.</summary>
+    private static async Task Drive(string scenario, Uri server, string? job = null, string? screenshot = null)
+    {
+        if (!Directory.Exists(Path.Combine(BrowserDir, "node_modules", "playwright-core")))
+            Assert.Fail($"Playwright is not installed: run 'npm ci' in {BrowserDir} (scripts/test.sh does)");
+        var chromium = Environment.GetEnvironmentVariable("EDDY_CHROMIUM") ?? "/usr/bin/chromium";
+        if (!File.Exists(chromium)) Assert.Fail($"no Chromium at {chromium}: install Debian's 'chromium' (scripts/test.sh does)");
+        var start = new ProcessStartInfo("node") { WorkingDirectory = BrowserDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "dashboard.mjs", scenario, server.ToString(), job ?? "-", screenshot ?? "" })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{scenario}: the browser script did not end within 90 s; {await stdout} {await stderr}");
+        }
+        Assert.True(process.ExitCode == 0, $"{scenario}: exit code {process.ExitCode}: {await stdout}{await stderr}");
+    }
+
+    [Fact]
+    public Task The_overview_shows_the_slots_and_the_jobs() =>
+        Drive("overview", dashboard.Server.Server.Address, screenshot: Screenshot("dashboard-overview.png"));
+
+    [Fact]
+    public Task A_running_jobs_graph_renders_with_live_counts() =>
+        Drive("graph", dashboard.Server.Server.Address, dashboard.Running, Screenshot("dashboard-job.png"));
+
+    [Fact]
+    public Task A_stalled_window_job_shows_the_diagnosis() =>
+        Drive("diagnosis", dashboard.Server.Server.Address, dashboard.Stalled, Screenshot("dashboard-diagnosis.png"));
+
+    [Fact]
+    public async Task Cancel_works_from_the_job_page()
+    {
+        var id = Assert.Single(await dashboard.Server.Submit(Scripts.Unbounded("to-cancel", parallelism: 1, rate: 100)));
+        await dashboard.Server.WaitForState(id, "RUNNING");
+        await Drive("cancel", dashboard.Server.Server.Address, id);
+        Assert.Equal("CANCELED", (await dashboard.Server.Get($"jobs/{id}"))["state"]!.GetValue<string>());
+    }
+}
