@@ -55,7 +55,9 @@ public static class Program
         new("pg-append-100k", "PostgreSQL append sink with 100,000-row COPY buffers", PostgresWorkloads.EddyAppendLargeBuffers),
         new("pg-copy-bare", "bare Npgsql binary COPY of the same rows, no Eddy job (the baseline for pg-append)", PostgresWorkloads.BareCopy),
         new("pg-copy-bare-1000", "bare Npgsql binary COPY in COPYs of 1000 rows (the baseline for pg-append's default buffer)", PostgresWorkloads.BareCopy1000),
-        new("pg-upsert", "PostgreSQL upsert sink: unnest ... ON CONFLICT per 1000 keys, 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
+        new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
+        new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),
+        new("pg-upsert-statement-batch", "Flink JDBC's pattern: batches of 1000 single-row INSERT ... ON CONFLICT, 10,000 keys", PostgresWorkloads.StatementBatchUpsert, 10_000),
     ];
 
     public static int Main(string[] args)
