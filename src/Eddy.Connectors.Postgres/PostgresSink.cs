@@ -176,10 +176,21 @@ public sealed class PostgresSink : Sink<Row>
             lock (Gate)
             {
                 ThrowTimerFailure();
-                // At the end of input an exactly-once job takes a final checkpoint; what arrives without one is
-                // written now, as in at-least-once mode, so a bounded job without checkpoints still delivers.
-                if (!ExactlyOnce) WriteBuffered();
-                else if (context.Restored is null && staged.Count == 0) CommitEpoch(context.SubtaskIndex, long.MaxValue, TakeEpoch(), claim: false);
+                if (!ExactlyOnce)
+                {
+                    WriteBuffered();
+                    return;
+                }
+                // End of input: the epochs still waiting for their checkpoint and the rows after the last barrier are
+                // committed now, in order, so a bounded job delivers everything (the remainder has no epoch to record).
+                foreach (var (epoch, data) in staged)
+                {
+                    CommitEpoch(context.SubtaskIndex, epoch, data, claim: true);
+                    data.Dispose();
+                }
+                staged.Clear();
+                using var rest = TakeEpoch();
+                if (rest.Rows.Rows > 0 || rest.Deletes is { Rows: > 0 }) CommitEpoch(context.SubtaskIndex, 0, rest, claim: false);
             }
         }
 
