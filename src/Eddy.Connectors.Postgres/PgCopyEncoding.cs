@@ -24,6 +24,8 @@ internal sealed class CopyBuffer : IDisposable
 
     public CopyBuffer(int capacity = 64 * 1024) => bytes = ArrayPool<byte>.Shared.Rent(capacity);
 
+    public int Capacity => bytes.Length;
+
     public int Length { get; private set; }
 
     public int Rows => rowStarts.Count;
@@ -99,7 +101,10 @@ internal sealed class CopyBuffer : IDisposable
 
     public void WriteTextField(string text)
     {
+        // The worst case (3 bytes a char) is reserved only when it might not fit: an exact count near the end of the
+        // array keeps a chunk from doubling for its last row.
         int max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (Length + 4 + max > bytes.Length) max = Encoding.UTF8.GetByteCount(text);
         var s = Span(4 + max);
         int n = Encoding.UTF8.GetBytes(text, s[4..]);
         BinaryPrimitives.WriteInt32BigEndian(s, n);

@@ -39,6 +39,9 @@ public sealed class PostgresSink : Sink<Row>
     /// <summary>Rows go to the server in chunks of about this size (or of max-rows rows, whichever comes first).</summary>
     internal const int ChunkBytes = 64 << 10;
 
+    /// <summary>A chunk's array: room for the row that crosses <see cref="ChunkBytes"/> without growing.</summary>
+    private const int ChunkCapacity = ChunkBytes + (16 << 10);
+
     private readonly string connectionString;
     private readonly PgTarget target;
     private readonly PostgresSinkSettings settings;
@@ -496,7 +499,10 @@ public sealed class PostgresSink : Sink<Row>
     {
         private readonly string copySql;
         private readonly List<CopyBuffer> sent = [];
-        private CopyBuffer pending = new(ChunkBytes);
+        // Chunks are reused once their COPY commits: up to CommitBytes of them are held at once, more than the
+        // shared array pool keeps, and allocating them anew would cost as much as encoding.
+        private readonly Stack<CopyBuffer> free = [];
+        private CopyBuffer pending = new(ChunkCapacity);
         private NpgsqlRawCopyStream? copy;
         private long sentBytes;
 
@@ -530,7 +536,7 @@ public sealed class PostgresSink : Sink<Row>
             });
             sent.Add(chunk);
             sentBytes += chunk.Length;
-            pending = new CopyBuffer(ChunkBytes);
+            pending = free.Count > 0 ? free.Pop() : new CopyBuffer(ChunkCapacity);
         }
 
         /// <summary>Opens the COPY if none is open, resending the chunks of the COPY a dropped connection lost.</summary>
@@ -554,9 +560,20 @@ public sealed class PostgresSink : Sink<Row>
                 open.Write(CopyBuffer.Trailer);
                 open.Dispose();
             });
-            foreach (var chunk in sent) chunk.Dispose();
+            foreach (var chunk in sent) Release(chunk);
             sent.Clear();
             sentBytes = 0;
+        }
+
+        private void Release(CopyBuffer chunk)
+        {
+            if (chunk.Capacity > ChunkCapacity * 2)
+            {
+                chunk.Dispose(); // grown for one huge row
+                return;
+            }
+            chunk.Clear();
+            free.Push(chunk);
         }
 
         protected override void OnConnectionLost() => copy = null;
@@ -564,7 +581,7 @@ public sealed class PostgresSink : Sink<Row>
         protected override Staged TakeEpoch()
         {
             var rows = pending;
-            pending = new CopyBuffer(ChunkBytes);
+            pending = new CopyBuffer(ChunkCapacity);
             return new Staged(rows, null);
         }
 
@@ -602,6 +619,8 @@ public sealed class PostgresSink : Sink<Row>
             copy = null;
             foreach (var chunk in sent) chunk.Dispose();
             sent.Clear();
+            foreach (var chunk in free) chunk.Dispose();
+            free.Clear();
             pending.Dispose();
         }
     }
