@@ -58,11 +58,6 @@ public static class PostgresConnectors
             MaxRows: PositiveInt(table, "sink.buffer-flush.max-rows", 1000, allowZero: false),
             FlushInterval: o.TryGetValue("sink.buffer-flush.interval", out var iv) ? Duration(table, iv) : TimeSpan.FromSeconds(1),
             MaxRetries: PositiveInt(table, "sink.max-retries", 3, allowZero: true));
-        // Flink keys an upsert sink's input by primary key when the sink runs at its own parallelism; Eddy's planner
-        // rebalances instead, which would let two subtasks apply one key's changes out of order.
-        if (table.PrimaryKey.Count > 0 && o.TryGetValue("sink.parallelism", out var sp) && sp.Trim() != "1")
-            throw new ConnectorOptionException(table.Name, "sink.parallelism",
-                $"'{sp}' is not supported for a table with a PRIMARY KEY (its changes must reach PostgreSQL in order per key); remove it or set 1");
         bool create = o.TryGetValue("sink.create-table", out var ct) && Bool(table, "sink.create-table", ct);
         string tableName = Required(table, "table-name");
         try
