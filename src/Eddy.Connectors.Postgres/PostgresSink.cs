@@ -681,7 +681,10 @@ public sealed class PostgresSink : Sink<Row>
                 var v = row[c];
                 values[c] = v is null ? null : columns[c].Writer.Convert(v);
             }
-            var key = new Key(Target.KeyPositions.Select(p => values[p]).ToArray());
+            var positions = Target.KeyPositions;
+            var keyValues = new object?[positions.Count];
+            for (int k = 0; k < keyValues.Length; k++) keyValues[k] = values[positions[k]];
+            var key = new Key(keyValues);
             changes[key] = kind == RowKind.Delete ? null : values;
             if (!ExactlyOnce && changes.Count >= Settings.MaxRows) WriteBuffered();
         }
