@@ -2,6 +2,8 @@
 # A throwaway PostgreSQL server for tests, on a free loopback port.
 #   scripts/pg-test-server.sh start          prints the Npgsql connection string (the server's data is /tmp/eddy-pg-PORT)
 #   scripts/pg-test-server.sh stop CONN|PORT  stops that server and deletes its data
+#   scripts/pg-test-server.sh restart CONN|PORT  stops that server (fast: sessions are ended) and starts it again on
+#                                            the same port and data (for tests of reconnecting clients)
 # The cluster runs as the postgres OS user because initdb and postgres refuse to run as root.
 set -euo pipefail
 
@@ -54,6 +56,28 @@ start() {
   exit 1
 }
 
+port_of() {
+  local arg=${1:-}
+  if [[ $arg =~ Port=([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo "$arg"; fi
+}
+
+restart() {
+  local port dir
+  port=$(port_of "${1:-}")
+  if ! [[ $port =~ ^[0-9]+$ ]]; then
+    echo "usage: $0 restart CONNECTION-STRING|PORT" >&2
+    exit 2
+  fi
+  dir=/tmp/eddy-pg-$port
+  [ -d "$dir" ] || { echo "pg-test-server: no server data at $dir" >&2; exit 1; }
+  # pg_ctl restart reuses the options the server was started with (postmaster.opts).
+  if ! as_pg "$pg_bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 -m fast restart >/dev/null 2>&1; then
+    echo "pg-test-server: restart on port $port failed:" >&2
+    tail -n 5 "$dir/server.log" >&2 || true
+    exit 1
+  fi
+}
+
 stop() {
   local arg=${1:-} port
   if [[ $arg =~ Port=([0-9]+) ]]; then port=${BASH_REMATCH[1]}; else port=$arg; fi
@@ -70,5 +94,6 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: $0 start | stop CONNECTION-STRING|PORT" >&2; exit 2 ;;
+  restart) restart "${2:-}" ;;
+  *) echo "usage: $0 start | stop CONNECTION-STRING|PORT | restart CONNECTION-STRING|PORT" >&2; exit 2 ;;
 esac

@@ -61,7 +61,9 @@ public static class Program
         new("kafka-source", "Kafka (dev broker) -> Eddy's source reader, value length only -> counting sink (no decoding)", KafkaWorkloads.SourceOnly),
         new("kafka-json", "Kafka (dev broker) -> JSON decode in SQL -> counting sink", KafkaWorkloads.JsonDecode),
         new("kafka-tumbling", "Kafka (dev broker) -> JSON decode -> 1-minute tumbling COUNT(*) per key in SQL, 10,000 keys", KafkaWorkloads.TumblingCount, 10_000),
-        new("pg-upsert", "PostgreSQL upsert sink: unnest ... ON CONFLICT per 1000 keys, 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
+        new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
+        new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),
+        new("pg-upsert-statement-batch", "Flink JDBC's pattern: batches of 1000 single-row INSERT ... ON CONFLICT, 10,000 keys", PostgresWorkloads.StatementBatchUpsert, 10_000),
     ];
 
     public static int Main(string[] args)

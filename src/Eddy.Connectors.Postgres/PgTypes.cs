@@ -1,67 +1,134 @@
 using System.Globalization;
-using Npgsql;
-using NpgsqlTypes;
+using System.Buffers.Binary;
+using System.Text;
 
 namespace Eddy.Connectors.Postgres;
 
 /// <summary>
-/// How one column's values go to PostgreSQL: converted from Eddy's CLR value to what the target column's type takes
+/// How one column's values go to PostgreSQL: encoded straight into the binary COPY form of the target column's type
 /// (binary COPY does no conversion server-side, so an INT written to a bigint column must be sent as an int8).
 /// </summary>
-internal abstract class PgColumnWriter(string sqlType, NpgsqlDbType dbType)
+internal abstract class PgColumnWriter(string sqlType)
 {
-    /// <summary>The type name used in <c>$n::type[]</c> casts.</summary>
+    /// <summary>The target column's type name (pg_type.typname).</summary>
     public string SqlType { get; } = sqlType;
 
-    public NpgsqlDbType DbType { get; } = dbType;
+    /// <summary>Appends the field (length and value) for a non-null value of the row, or of <see cref="Convert"/>'s result.</summary>
+    public abstract void Encode(CopyBuffer buffer, object value);
 
-    public abstract object Convert(object value);
+    /// <summary>The value as the column holds it, compared by value: what upsert keys are collapsed by.</summary>
+    public virtual object Convert(object value) => value;
 
-    public abstract void Write(NpgsqlBinaryImporter importer, object? converted);
-
-    public abstract NpgsqlParameter ArrayParameter(IReadOnlyList<object?[]> rows, int column);
+    /// <summary>A field's bytes back as text, to show a failing row.</summary>
+    public abstract string Describe(ReadOnlySpan<byte> field);
 }
 
-internal sealed class PgValueWriter<T>(string sqlType, NpgsqlDbType dbType, Func<object, T> convert) : PgColumnWriter(sqlType, dbType)
-    where T : struct
+internal sealed class PgTextWriter(string sqlType) : PgColumnWriter(sqlType)
 {
-    // A value that already has the written type keeps its box (most columns); DateTime always goes through the
-    // conversion because its Kind must match the column (timestamp vs timestamptz).
-    private static readonly bool KeepsSameType = typeof(T) != typeof(DateTime);
+    public override void Encode(CopyBuffer buffer, object value) => buffer.WriteTextField((string)value);
 
-    public override object Convert(object value) => KeepsSameType && value is T ? value : convert(value)!;
-
-    public override void Write(NpgsqlBinaryImporter importer, object? converted)
-    {
-        if (converted is null) importer.WriteNull();
-        else importer.Write((T)converted, DbType);
-    }
-
-    public override NpgsqlParameter ArrayParameter(IReadOnlyList<object?[]> rows, int column)
-    {
-        var values = new T?[rows.Count];
-        for (int i = 0; i < values.Length; i++) values[i] = (T?)rows[i][column];
-        return new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | DbType };
-    }
+    public override string Describe(ReadOnlySpan<byte> field) => "'" + Encoding.UTF8.GetString(field) + "'";
 }
 
-internal sealed class PgReferenceWriter<T>(string sqlType, NpgsqlDbType dbType, Func<object, T> convert) : PgColumnWriter(sqlType, dbType)
-    where T : class
+internal sealed class PgBoolWriter() : PgColumnWriter("bool")
 {
-    public override object Convert(object value) => convert(value);
+    public override void Encode(CopyBuffer buffer, object value) => buffer.FixedField(1)[0] = (bool)value ? (byte)1 : (byte)0;
 
-    public override void Write(NpgsqlBinaryImporter importer, object? converted)
+    public override string Describe(ReadOnlySpan<byte> field) => field[0] != 0 ? "true" : "false";
+}
+
+internal sealed class PgIntegerWriter(string sqlType, int width) : PgColumnWriter(sqlType)
+{
+    public override void Encode(CopyBuffer buffer, object value)
     {
-        if (converted is null) importer.WriteNull();
-        else importer.Write((T)converted, DbType);
+        var f = buffer.FixedField(width);
+        switch (width)
+        {
+            case 2: BinaryPrimitives.WriteInt16BigEndian(f, value is short s ? s : System.Convert.ToInt16(value, CultureInfo.InvariantCulture)); break;
+            case 4: BinaryPrimitives.WriteInt32BigEndian(f, value is int i ? i : System.Convert.ToInt32(value, CultureInfo.InvariantCulture)); break;
+            default: BinaryPrimitives.WriteInt64BigEndian(f, value is long l ? l : System.Convert.ToInt64(value, CultureInfo.InvariantCulture)); break;
+        }
     }
 
-    public override NpgsqlParameter ArrayParameter(IReadOnlyList<object?[]> rows, int column)
+    public override object Convert(object value) => width switch
     {
-        var values = new T?[rows.Count];
-        for (int i = 0; i < values.Length; i++) values[i] = (T?)rows[i][column];
-        return new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | DbType };
+        2 => System.Convert.ToInt16(value, CultureInfo.InvariantCulture),
+        4 => System.Convert.ToInt32(value, CultureInfo.InvariantCulture),
+        _ => System.Convert.ToInt64(value, CultureInfo.InvariantCulture),
+    };
+
+    public override string Describe(ReadOnlySpan<byte> field) => (width switch
+    {
+        2 => BinaryPrimitives.ReadInt16BigEndian(field),
+        4 => BinaryPrimitives.ReadInt32BigEndian(field),
+        _ => BinaryPrimitives.ReadInt64BigEndian(field),
+    }).ToString(CultureInfo.InvariantCulture);
+}
+
+internal sealed class PgFloatWriter(string sqlType, int width) : PgColumnWriter(sqlType)
+{
+    public override void Encode(CopyBuffer buffer, object value)
+    {
+        var f = buffer.FixedField(width);
+        if (width == 4) BinaryPrimitives.WriteSingleBigEndian(f, value is float x ? x : System.Convert.ToSingle(value, CultureInfo.InvariantCulture));
+        else BinaryPrimitives.WriteDoubleBigEndian(f, value is double d ? d : System.Convert.ToDouble(value, CultureInfo.InvariantCulture));
     }
+
+    public override string Describe(ReadOnlySpan<byte> field) => width == 4
+        ? BinaryPrimitives.ReadSingleBigEndian(field).ToString(CultureInfo.InvariantCulture)
+        : BinaryPrimitives.ReadDoubleBigEndian(field).ToString(CultureInfo.InvariantCulture);
+}
+
+internal sealed class PgNumericWriter() : PgColumnWriter("numeric")
+{
+    public override void Encode(CopyBuffer buffer, object value) =>
+        PgBinary.Numeric(buffer, value is decimal d ? d : System.Convert.ToDecimal(value, CultureInfo.InvariantCulture));
+
+    public override object Convert(object value) => System.Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+
+    public override string Describe(ReadOnlySpan<byte> field) => PgBinary.NumericText(field);
+}
+
+internal sealed class PgDateWriter() : PgColumnWriter("date")
+{
+    public override void Encode(CopyBuffer buffer, object value) => BinaryPrimitives.WriteInt32BigEndian(buffer.FixedField(4), PgBinary.Date((DateOnly)value));
+
+    public override string Describe(ReadOnlySpan<byte> field) =>
+        PgBinary.Date(BinaryPrimitives.ReadInt32BigEndian(field)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}
+
+internal sealed class PgTimeWriter() : PgColumnWriter("time")
+{
+    public override void Encode(CopyBuffer buffer, object value) => BinaryPrimitives.WriteInt64BigEndian(buffer.FixedField(8), ((TimeOnly)value).Ticks / 10);
+
+    public override string Describe(ReadOnlySpan<byte> field) =>
+        new TimeOnly(BinaryPrimitives.ReadInt64BigEndian(field) * 10).ToString("HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture);
+}
+
+/// <summary>timestamp takes the wall-clock value; timestamptz an instant (Eddy's TIMESTAMP_LTZ values are instants).</summary>
+internal sealed class PgTimestampWriter(bool withZone) : PgColumnWriter(withZone ? "timestamptz" : "timestamp")
+{
+    public override void Encode(CopyBuffer buffer, object value) =>
+        BinaryPrimitives.WriteInt64BigEndian(buffer.FixedField(8), PgBinary.Timestamp(Clock(value)));
+
+    private DateTime Clock(object value) => value switch
+    {
+        DateTime dt => dt,
+        DateTimeOffset dto => withZone ? dto.UtcDateTime : dto.DateTime,
+        _ => throw new InvalidCastException($"a {(withZone ? "TIMESTAMP_LTZ" : "TIMESTAMP")} value is a {value.GetType().Name}"),
+    };
+
+    public override object Convert(object value) => DateTime.SpecifyKind(Clock(value), DateTimeKind.Unspecified);
+
+    public override string Describe(ReadOnlySpan<byte> field) =>
+        PgBinary.Timestamp(BinaryPrimitives.ReadInt64BigEndian(field)).ToString("yyyy-MM-dd HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture) + (withZone ? "Z" : "");
+}
+
+internal sealed class PgByteaWriter() : PgColumnWriter("bytea")
+{
+    public override void Encode(CopyBuffer buffer, object value) => buffer.WriteBytesField((byte[])value);
+
+    public override string Describe(ReadOnlySpan<byte> field) => "\\x" + System.Convert.ToHexStringLower(field);
 }
 
 /// <summary>The mapping between Flink SQL types and PostgreSQL column types.</summary>
@@ -117,30 +184,19 @@ internal static class PgTypes
     /// <summary>The writer for a DDL type into an existing column of PostgreSQL type <paramref name="typname"/>.</summary>
     public static PgColumnWriter Writer(DataType ddl, string typname) => typname switch
     {
-        "text" or "varchar" or "bpchar" => new PgReferenceWriter<string>(typname, NpgsqlDbType.Text, v => (string)v),
-        "bool" => new PgValueWriter<bool>("bool", NpgsqlDbType.Boolean, v => (bool)v),
-        "int2" => new PgValueWriter<short>("int2", NpgsqlDbType.Smallint, v => System.Convert.ToInt16(v, Inv)),
-        "int4" => new PgValueWriter<int>("int4", NpgsqlDbType.Integer, v => System.Convert.ToInt32(v, Inv)),
-        "int8" => new PgValueWriter<long>("int8", NpgsqlDbType.Bigint, v => System.Convert.ToInt64(v, Inv)),
-        "float4" => new PgValueWriter<float>("float4", NpgsqlDbType.Real, v => System.Convert.ToSingle(v, Inv)),
-        "float8" => new PgValueWriter<double>("float8", NpgsqlDbType.Double, v => System.Convert.ToDouble(v, Inv)),
-        "numeric" => new PgValueWriter<decimal>("numeric", NpgsqlDbType.Numeric, v => System.Convert.ToDecimal(v, Inv)),
-        "date" => new PgValueWriter<DateOnly>("date", NpgsqlDbType.Date, v => (DateOnly)v),
-        "time" => new PgValueWriter<TimeOnly>("time", NpgsqlDbType.Time, v => (TimeOnly)v),
-        "timestamp" => new PgValueWriter<DateTime>("timestamp", NpgsqlDbType.Timestamp, v => v switch
-        {
-            DateTime dt => DateTime.SpecifyKind(dt, DateTimeKind.Unspecified),
-            DateTimeOffset dto => dto.DateTime,
-            _ => throw new InvalidCastException($"a TIMESTAMP value is a {v.GetType().Name}"),
-        }),
-        // Npgsql writes timestamptz only from UTC instants; Eddy's TIMESTAMP_LTZ values are instants already.
-        "timestamptz" => new PgValueWriter<DateTime>("timestamptz", NpgsqlDbType.TimestampTz, v => v switch
-        {
-            DateTimeOffset dto => dto.UtcDateTime,
-            DateTime dt => dt.Kind == DateTimeKind.Utc ? dt : DateTime.SpecifyKind(dt, DateTimeKind.Utc),
-            _ => throw new InvalidCastException($"a TIMESTAMP_LTZ value is a {v.GetType().Name}"),
-        }),
-        "bytea" => new PgReferenceWriter<byte[]>("bytea", NpgsqlDbType.Bytea, v => (byte[])v),
+        "text" or "varchar" or "bpchar" => new PgTextWriter(typname),
+        "bool" => new PgBoolWriter(),
+        "int2" => new PgIntegerWriter("int2", 2),
+        "int4" => new PgIntegerWriter("int4", 4),
+        "int8" => new PgIntegerWriter("int8", 8),
+        "float4" => new PgFloatWriter("float4", 4),
+        "float8" => new PgFloatWriter("float8", 8),
+        "numeric" => new PgNumericWriter(),
+        "date" => new PgDateWriter(),
+        "time" => new PgTimeWriter(),
+        "timestamp" => new PgTimestampWriter(withZone: false),
+        "timestamptz" => new PgTimestampWriter(withZone: true),
+        "bytea" => new PgByteaWriter(),
         _ => throw new PostgresConfigException($"{ddl} cannot be written to a PostgreSQL {typname} column"),
     };
 }

@@ -20,7 +20,7 @@ public static class PostgresConnectors
     }
 
     internal static readonly string[] SinkOptions =
-        ["table-name", "username", "password", "sink.buffer-flush.max-rows", "sink.buffer-flush.interval", "sink.max-retries", "sink.parallelism", "sink.create-table"];
+        ["table-name", "username", "password", "sink.buffer-flush.max-rows", "sink.buffer-flush.interval", "sink.max-retries", "sink.parallelism", "sink.create-table", "sink.delivery-guarantee"];
 
     internal static void RequireKnown(TableDef table, IEnumerable<string> known)
     {
@@ -57,12 +57,14 @@ public static class PostgresConnectors
         var settings = new PostgresSinkSettings(
             MaxRows: PositiveInt(table, "sink.buffer-flush.max-rows", 1000, allowZero: false),
             FlushInterval: o.TryGetValue("sink.buffer-flush.interval", out var iv) ? Duration(table, iv) : TimeSpan.FromSeconds(1),
-            MaxRetries: PositiveInt(table, "sink.max-retries", 3, allowZero: true));
-        // Flink keys an upsert sink's input by primary key when the sink runs at its own parallelism; Eddy's planner
-        // rebalances instead, which would let two subtasks apply one key's changes out of order.
-        if (table.PrimaryKey.Count > 0 && o.TryGetValue("sink.parallelism", out var sp) && sp.Trim() != "1")
-            throw new ConnectorOptionException(table.Name, "sink.parallelism",
-                $"'{sp}' is not supported for a table with a PRIMARY KEY (its changes must reach PostgreSQL in order per key); remove it or set 1");
+            MaxRetries: PositiveInt(table, "sink.max-retries", 3, allowZero: true),
+            Guarantee: o.TryGetValue("sink.delivery-guarantee", out var dg) ? dg.ToLowerInvariant() switch
+            {
+                "exactly-once" => PgDeliveryGuarantee.ExactlyOnce,
+                "at-least-once" => PgDeliveryGuarantee.AtLeastOnce,
+                "none" => PgDeliveryGuarantee.None,
+                _ => throw new ConnectorOptionException(table.Name, "sink.delivery-guarantee", $"expected exactly-once, at-least-once or none, got '{dg}'"),
+            } : null);
         bool create = o.TryGetValue("sink.create-table", out var ct) && Bool(table, "sink.create-table", ct);
         string tableName = Required(table, "table-name");
         try

@@ -58,6 +58,24 @@ internal static class PgServer
         return conn;
     }
 
+    /// <summary>
+    /// A server of the caller's own (started by the same script), for a test that restarts it: the shared one must
+    /// stay up for the tests running in parallel. Dispose stops it and deletes its data.
+    /// </summary>
+    public sealed class Own : IDisposable
+    {
+        private readonly string script = Path.Combine(RepoRoot(), "scripts", "pg-test-server.sh");
+
+        public Own() => ConnectionString = RunScript(script, "start");
+
+        public string ConnectionString { get; }
+
+        /// <summary>Stops the server (ending every session) and starts it again on the same port and data.</summary>
+        public void Restart() => RunScript(script, "restart", ConnectionString);
+
+        public void Dispose() => RunScript(script, "stop", ConnectionString);
+    }
+
     private static string RunScript(string script, params string[] args)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };

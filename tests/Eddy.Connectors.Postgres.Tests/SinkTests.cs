@@ -129,7 +129,9 @@ public class SinkTests
         writer.Flush();
         PgServer.Query($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{app}'");
         writer.Write(batch);
-        Assert.ThrowsAny<Npgsql.NpgsqlException>(writer.Flush);
+        var e = Assert.Throws<InvalidOperationException>(writer.Flush);
+        Assert.Contains("after 1 attempts", e.Message);
+        Assert.IsAssignableFrom<Npgsql.NpgsqlException>(e.InnerException);
     }
 
     [Fact]
@@ -204,5 +206,53 @@ public class SinkTests
             Schema.Of(("a", DataType.Int), ("b", DataType.Float), ("c", DataType.String)), [], NoTimer);
         WriteBatches(sink, [I(42, 0.5f, "v")]);
         Assert.Equal([[42L, 0.5, "v"]], PgServer.Query($"SELECT a, b, c FROM {table}"));
+    }
+}
+
+public class EncodingTests
+{
+    private static readonly PostgresSinkSettings NoTimer = new(FlushInterval: TimeSpan.Zero);
+
+    [Fact]
+    public void Numeric_values_of_every_shape_are_encoded_exactly()
+    {
+        string table = PgServer.UniqueName("numerics");
+        PgServer.Execute($"CREATE TABLE {table} (i int, n numeric)");
+        decimal[] values =
+        [
+            0m, 1m, -1m, 0.0001m, -0.00001234m, 12345.6789m, 10000m, 100000000m, 0.1m, 1.10m, 9999.9999m,
+            79228162514264337593543950335m, -79228162514264337593543950335m, 0.0000000000000000000000000001m, 123456789.000000001m,
+        ];
+        var sink = PostgresSink.Open(PgServer.ConnectionString, table, Schema.Of(("i", DataType.Int), ("n", DataType.Decimal(38, 28))), [], NoTimer);
+        SinkTests.WriteBatches(sink, [.. values.Select((v, i) => (RowKind.Insert, Row.Of(i, v)))]);
+        var rows = PgServer.Query($"SELECT i, n::text FROM {table} ORDER BY i");
+        Assert.Equal(values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)), rows.Select(r => (string)r[1]!));
+    }
+
+    [Fact]
+    public void A_row_the_table_refuses_fails_the_write_and_is_shown()
+    {
+        string table = PgServer.UniqueName("refusing");
+        PgServer.Execute($"CREATE TABLE {table} (k text, n int CHECK (n < 100))");
+        var sink = PostgresSink.Open(PgServer.ConnectionString + ";Password=s3cret-pw", table, Schema.Of(("k", DataType.String), ("n", DataType.Int)), [], NoTimer);
+        var e = Assert.Throws<InvalidOperationException>(() => SinkTests.WriteBatches(sink,
+            [(RowKind.Insert, Row.Of("a", 1)), (RowKind.Insert, Row.Of("b", 2)), (RowKind.Insert, Row.Of("bad", 500)), (RowKind.Insert, Row.Of("c", 3))]));
+        Assert.Contains("check constraint", e.Message);
+        Assert.Contains("k='bad', n=500", e.Message);
+        Assert.DoesNotContain("s3cret", e.ToString());
+        Assert.Empty(PgServer.Query($"SELECT * FROM {table}"));
+    }
+
+    [Fact]
+    public void An_upsert_the_table_refuses_fails_the_write_and_is_shown()
+    {
+        string table = PgServer.UniqueName("refusing_upsert");
+        PgServer.Execute($"CREATE TABLE {table} (k text PRIMARY KEY, n int CHECK (n < 100))");
+        var sink = PostgresSink.Open(PgServer.ConnectionString, table, Schema.Of(("k", DataType.String.NotNull()), ("n", DataType.Int)), ["k"], NoTimer);
+        var e = Assert.Throws<InvalidOperationException>(() => SinkTests.WriteBatches(sink,
+            [(RowKind.Insert, Row.Of("a", 1)), (RowKind.Insert, Row.Of("bad", 500))]));
+        Assert.Contains("check constraint", e.Message);
+        Assert.Contains("(bad, 500)", e.Message);
+        Assert.Empty(PgServer.Query($"SELECT * FROM {table}"));
     }
 }

@@ -489,19 +489,36 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
 
     private object TranslateSink<TRow>(DataStream<TRow> input, SinkPlan sink)
     {
+        int? sinkParallelism = null;
+        if (sink.Table.Options.TryGetValue("sink.parallelism", out var p))
+        {
+            if (!int.TryParse(p, out int parallelism) || parallelism < 1)
+                throw new ConnectorOptionException(sink.Table.Name, "sink.parallelism", $"expected a positive whole number, got '{p}'");
+            sinkParallelism = parallelism;
+        }
+        // As Flink does for a sink with its own parallelism and a primary key: the input is hashed by the key, so each
+        // key's changes reach one subtask, in order (a rebalance would let two subtasks apply them out of order).
+        if (sinkParallelism is not null && sink.Table.PrimaryKey.Count > 0)
+        {
+            var keys = sink.Table.PrimaryKey.Select(name =>
+            {
+                int i = sink.Table.SinkSchema.RequireIndex(name);
+                var column = sink.Input.Schema[i];
+                return (BoundExpr)new InputRef(i, column.Name, column.Type);
+            }).ToList();
+            input = (DataStream<TRow>)Invoke(nameof(KeyBySinkKey), [typeof(TRow), KeyType(keys)], input, keys);
+        }
         var connector = TableConnectors.Find(sink.Table);
         var name = $"Sink: {sink.Table.Name}";
         var stream = connector is ITypedTableConnector typed && typed.CreateTypedSink<TRow>(sink.Table, sink.Table.SinkSchema, connectors) is { } direct
             ? input.SinkTo(direct, name)
             : ToRowSink(input, sink.Table.SinkSchema, connector.CreateSink(sink.Table, sink.Table.SinkSchema, connectors), name);
-        if (sink.Table.Options.TryGetValue("sink.parallelism", out var p))
-        {
-            if (!int.TryParse(p, out int parallelism) || parallelism < 1)
-                throw new ConnectorOptionException(sink.Table.Name, "sink.parallelism", $"expected a positive whole number, got '{p}'");
-            stream.SetParallelism(parallelism);
-        }
+        if (sinkParallelism is { } n) stream.SetParallelism(n);
         return stream;
     }
+
+    private static DataStream<TRow> KeyBySinkKey<TRow, TKey>(DataStream<TRow> input, IReadOnlyList<BoundExpr> keys) where TKey : notnull =>
+        input.KeyBy(KeySelector<TRow, TKey>(keys));
 
     private static DataStream<NoOutput> ToRowSink<TRow>(DataStream<TRow> input, Schema schema, Sink<Row> sink, string name)
     {
