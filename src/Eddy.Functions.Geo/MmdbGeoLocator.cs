@@ -46,20 +46,32 @@ public interface IGeoLocator
 /// </summary>
 public sealed class MmdbGeoLocator : IGeoLocator
 {
-    private readonly MmdbReader reader;
+    private readonly MmdbReader[] readers;
+    private readonly MmdbReader[] forIpv4;
+    private readonly MmdbReader[] forIpv6;
     private readonly CachedRecord?[]? cache;
     private readonly int cacheMask;
 
-    private sealed class CachedRecord(long offset, GeoLocation location)
+    private sealed class CachedRecord(long key, GeoLocation location)
     {
-        public readonly long Offset = offset;
+        public readonly long Key = key;
         public readonly GeoLocation Location = location;
     }
 
     /// <param name="cacheSize">decoded records to keep (rounded up to a power of two); 0 decodes every time.</param>
-    public MmdbGeoLocator(MmdbReader reader, int cacheSize = 65536)
+    public MmdbGeoLocator(MmdbReader reader, int cacheSize = 65536) : this([reader], cacheSize) { }
+
+    /// <summary>
+    /// Several databases, as the ip-location-db project ships them (one file per address family): IPv4 addresses go
+    /// to the IPv4 files first, then to IPv6 files (which may hold IPv4 under ::/96); IPv6 addresses to IPv6 files.
+    /// </summary>
+    public MmdbGeoLocator(IReadOnlyList<MmdbReader> readers, int cacheSize = 65536)
     {
-        this.reader = reader;
+        if (readers.Count == 0) throw new ArgumentException("no database given", nameof(readers));
+        if (readers.Count > 8) throw new ArgumentException("at most 8 databases", nameof(readers));
+        this.readers = [.. readers];
+        forIpv4 = [.. readers.Where(r => r.Metadata.IpVersion == 4), .. readers.Where(r => r.Metadata.IpVersion == 6)];
+        forIpv6 = [.. readers.Where(r => r.Metadata.IpVersion == 6)];
         if (cacheSize > 0)
         {
             int size = (int)Math.Min(1 << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)cacheSize));
@@ -68,7 +80,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
         }
     }
 
-    public MmdbReader Reader => reader;
+    public IReadOnlyList<MmdbReader> Readers => readers;
 
     public GeoMetrics Metrics { get; } = new();
 
@@ -82,28 +94,34 @@ public sealed class MmdbGeoLocator : IGeoLocator
             Interlocked.Increment(ref Metrics.Malformed);
             return GeoLocation.Unknown;
         }
-        long offset = reader.Find(bytes[..length]);
-        if (offset < 0)
+        var address = bytes[..length];
+        bool v4 = length == 4 || (bytes[..10].IndexOfAnyExcept((byte)0) < 0 && bytes[10] == 0xFF && bytes[11] == 0xFF);
+        var candidates = v4 ? forIpv4 : forIpv6;
+        for (int i = 0; i < candidates.Length; i++)
         {
-            Interlocked.Increment(ref Metrics.Misses);
-            return GeoLocation.Unknown;
+            long offset = candidates[i].Find(address);
+            if (offset >= 0) return Record(candidates[i], offset);
         }
-        return Record(offset);
+        Interlocked.Increment(ref Metrics.Misses);
+        return GeoLocation.Unknown;
     }
 
-    /// <summary>The location of the record at <paramref name="offset"/>, from the cache or decoded.</summary>
-    public GeoLocation Record(long offset)
+    /// <summary>The location of the record at <paramref name="offset"/> of the first database.</summary>
+    public GeoLocation Record(long offset) => Record(readers[0], offset);
+
+    private GeoLocation Record(MmdbReader reader, long offset)
     {
-        if (cache is null) return DecodeRecord(offset);
-        int slot = (int)((ulong)offset * 0x9E3779B97F4A7C15UL >> 40) & cacheMask;
+        if (cache is null) return DecodeRecord(reader, offset);
+        long key = offset << 3 | (long)Array.IndexOf(readers, reader);
+        int slot = (int)((ulong)key * 0x9E3779B97F4A7C15UL >> 40) & cacheMask;
         var entry = Volatile.Read(ref cache[slot]);
-        if (entry is not null && entry.Offset == offset)
+        if (entry is not null && entry.Key == key)
         {
             Interlocked.Increment(ref Metrics.CacheHits);
             return entry.Location;
         }
-        var location = DecodeRecord(offset);
-        Volatile.Write(ref cache[slot], new CachedRecord(offset, location));
+        var location = DecodeRecord(reader, offset);
+        Volatile.Write(ref cache[slot], new CachedRecord(key, location));
         return location;
     }
 
@@ -113,7 +131,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
     }
 
     /// <summary>Decodes the fields of one record (allocates the strings: that is what the cache saves).</summary>
-    public GeoLocation DecodeRecord(long offset)
+    public static GeoLocation DecodeRecord(MmdbReader reader, long offset)
     {
         if (reader.TypeAt(offset) != MmdbType.Map) return GeoLocation.Unknown;
         var f = new Fields { Country = -1, State = -1, City = -1, Latitude = -1, Longitude = -1, MaxMindCountry = -1, MaxMindCity = -1, MaxMindSubdivisions = -1, MaxMindLocation = -1 };
@@ -130,32 +148,32 @@ public sealed class MmdbGeoLocator : IGeoLocator
         });
         // MaxMind's layout: "city" is a map with names; the flat layout: a string.
         if (f.City >= 0 && reader.TypeAt(f.City) == MmdbType.Map) (f.MaxMindCity, f.City) = (f.City, -1);
-        string? country = String(f.Country) ?? Nested(f.MaxMindCountry, "iso_code"u8);
-        string? state = String(f.State) ?? SubdivisionName(f.MaxMindSubdivisions);
-        string? city = String(f.City) ?? EnglishName(f.MaxMindCity);
-        double? lat = Number(f.Latitude) ?? NestedNumber(f.MaxMindLocation, "latitude"u8);
-        double? lon = Number(f.Longitude) ?? NestedNumber(f.MaxMindLocation, "longitude"u8);
+        string? country = String(reader, f.Country) ?? Nested(reader, f.MaxMindCountry, "iso_code"u8);
+        string? state = String(reader, f.State) ?? SubdivisionName(reader, f.MaxMindSubdivisions);
+        string? city = String(reader, f.City) ?? EnglishName(reader, f.MaxMindCity);
+        double? lat = Number(reader, f.Latitude) ?? NestedNumber(reader, f.MaxMindLocation, "latitude"u8);
+        double? lon = Number(reader, f.Longitude) ?? NestedNumber(reader, f.MaxMindLocation, "longitude"u8);
         var location = new GeoLocation(country, state, city, lat, lon);
         return location.IsUnknown ? GeoLocation.Unknown : location;
     }
 
-    private string? String(long offset) =>
+    private static string? String(MmdbReader reader, long offset) =>
         offset >= 0 && reader.TypeAt(offset) == MmdbType.Utf8String ? Encoding.UTF8.GetString(reader.ReadUtf8(offset)) : null;
 
-    private double? Number(long offset) =>
+    private static double? Number(MmdbReader reader, long offset) =>
         offset >= 0 && reader.TypeAt(offset) is MmdbType.Double or MmdbType.Float or MmdbType.Int32 or MmdbType.UInt16 or MmdbType.UInt32 or MmdbType.UInt64
             ? reader.ReadDouble(offset) : null;
 
-    private string? Nested(long map, ReadOnlySpan<byte> key) =>
-        map >= 0 && reader.TypeAt(map) == MmdbType.Map && reader.TryGetMapValue(map, key, out var v) ? String(v) : null;
+    private static string? Nested(MmdbReader reader, long map, ReadOnlySpan<byte> key) =>
+        map >= 0 && reader.TypeAt(map) == MmdbType.Map && reader.TryGetMapValue(map, key, out var v) ? String(reader, v) : null;
 
-    private double? NestedNumber(long map, ReadOnlySpan<byte> key) =>
-        map >= 0 && reader.TypeAt(map) == MmdbType.Map && reader.TryGetMapValue(map, key, out var v) ? Number(v) : null;
+    private static double? NestedNumber(MmdbReader reader, long map, ReadOnlySpan<byte> key) =>
+        map >= 0 && reader.TypeAt(map) == MmdbType.Map && reader.TryGetMapValue(map, key, out var v) ? Number(reader, v) : null;
 
-    private string? EnglishName(long map) =>
-        map >= 0 && reader.TypeAt(map) == MmdbType.Map && reader.TryGetMapValue(map, "names"u8, out var names) ? Nested(names, "en"u8) : null;
+    private static string? EnglishName(MmdbReader reader, long map) =>
+        map >= 0 && reader.TypeAt(map) == MmdbType.Map && reader.TryGetMapValue(map, "names"u8, out var names) ? Nested(reader, names, "en"u8) : null;
 
-    private string? SubdivisionName(long array)
+    private static string? SubdivisionName(MmdbReader reader, long array)
     {
         if (array < 0 || reader.TypeAt(array) != MmdbType.Array) return null;
         return reader.Decode(array) is List<object?> { Count: > 0 } list && list[0] is Dictionary<string, object?> first

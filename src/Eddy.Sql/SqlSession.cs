@@ -24,6 +24,7 @@ public sealed partial class SqlSession
         "parallelism.default", "pipeline.max-parallelism", "pipeline.name", "pipeline.auto-watermark-interval",
         "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
         "pipeline.operator-chaining",
+        .. Eddy.Functions.Geo.GeoConfig.OptionNames,
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
@@ -33,6 +34,7 @@ public sealed partial class SqlSession
         Output = output ?? Console.Out;
         Error = error ?? Console.Error;
         Environment = environment ?? System.Environment.GetEnvironmentVariable;
+        Catalog.Geo = new Functions.GeoSqlFunctions(() => options, Environment);
     }
 
     public SqlCatalog Catalog { get; } = new();
@@ -304,6 +306,16 @@ public sealed partial class SqlSession
                 break;
             case "pipeline.operator-chaining":
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' is 'true' or 'false', got '{value}'");
+                break;
+            case not null when key.StartsWith("geo.", StringComparison.Ordinal):
+                try
+                {
+                    Eddy.Functions.Geo.GeoConfig.From(new Dictionary<string, string> { [key] = value }, _ => null);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new FormatException(e.Message);
+                }
                 break;
         }
     }
