@@ -155,3 +155,63 @@ public class Ip2LocationTests : IAsyncLifetime
         Assert.Contains("cache-hit-rate=", client.Metrics.ToString());
     }
 }
+
+public class Ip2LocationSqlTests : IAsyncLifetime
+{
+    private FakeIp2LocationServer server = null!;
+
+    public async Task InitializeAsync() => server = await FakeIp2LocationServer.StartAsync();
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    private string Script(string body) => $"""
+        SET 'geo.provider' = 'ip2location';
+        SET 'geo.ip2location.endpoint' = '{server.Endpoint}';
+        SET 'geo.ip2location.timeout' = '300 ms';
+        SET 'geo.ip2location.retry-backoff' = '10 ms';
+        SET 'geo.async.capacity' = '8';
+        SET 'geo.async.timeout' = '2 s';
+        {body}
+        """;
+
+    [Fact]
+    public void With_ip2location_the_planner_runs_get_location_in_an_async_operator_and_keeps_the_order()
+    {
+        var ips = Enumerable.Range(0, 120).Select(i => i % 30 == 29 ? "9.9.9.4" : $"192.0.2.{i % 25}").ToList();
+        var values = string.Join(", ", ips.Select((ip, i) => $"({i}, '{ip}')"));
+        var env = new Dictionary<string, string> { ["IP_CODING_KEY"] = FakeIp2LocationServer.Key };
+        var (lines, session) = GeoSqlTests.Run(Script($"""
+            CREATE TABLE out_t (n INT, ip STRING, geodata STRING, city STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT n, ip, get_location(ip), geo_city(ip) FROM (VALUES {values}) AS t(n, ip) WHERE n >= 0;
+            """), env);
+        Assert.Equal(ips.Count, lines.Count);
+        for (int i = 0; i < ips.Count; i++)
+        {
+            var last = ips[i].Split('.')[^1];
+            Assert.Equal(ips[i] == "9.9.9.4" ? $"+I[{i}, {ips[i]}, {{}}, null]"
+                : $"+I[{i}, {ips[i]}, {{\"country\": \"C{last}\", \"state\": \"Region {last}\", \"city\": \"City {last}\"}}, City {last}]", lines[i]);
+        }
+        var metrics = session.Catalog.Geo.Metrics!;
+        Assert.True(metrics.CacheHitRate > 0.5, metrics.ToString());
+        Assert.True(server.Requests.Keys.Count(k => k.StartsWith("192.0.2.", StringComparison.Ordinal)) == 25);
+
+        var explain = new StringWriter();
+        var s = new Eddy.Sql.SqlSession(explain, TextWriter.Null, n => env.GetValueOrDefault(n));
+        s.Execute(Script("""
+            CREATE TABLE out_t (ip STRING, geodata STRING) WITH ('connector' = 'print');
+            EXPLAIN INSERT INTO out_t SELECT ip, get_location(ip) FROM (VALUES ('1.2.3.4')) AS t(ip);
+            """));
+        Assert.Contains("AsyncLookup", explain.ToString());
+        Assert.DoesNotContain(FakeIp2LocationServer.Key, explain.ToString());
+    }
+
+    [Fact]
+    public void Without_a_key_the_ip2location_provider_says_where_the_key_goes()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => GeoSqlTests.Run(Script("""
+            CREATE TABLE out_t (g STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT get_location(ip) FROM (VALUES ('1.2.3.4')) AS t(ip);
+            """), []));
+        Assert.Contains("IP_CODING_KEY", e.Message);
+    }
+}
