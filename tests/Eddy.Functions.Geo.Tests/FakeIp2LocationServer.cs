@@ -22,7 +22,7 @@ public sealed class FakeIp2LocationServer : IAsyncDisposable
     public readonly ConcurrentBag<string> KeysSeen = [];
 
     /// <summary>How long the "slow" addresses take (well over the client's timeout in tests).</summary>
-    public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     private FakeIp2LocationServer(WebApplication app) => this.app = app;
 
