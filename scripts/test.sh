@@ -8,6 +8,7 @@ root=$(pwd)
 # shellcheck source=scripts/prereqs.sh
 source scripts/prereqs.sh
 ensure_prereqs
+ensure_geo_db
 
 config=${EDDY_TEST_CONFIGURATION:-Debug}
 log_dir=$(mktemp -d)
