@@ -50,7 +50,15 @@ public sealed class MmdbGeoLocator : IGeoLocator
     private readonly MmdbReader[] forIpv4;
     private readonly MmdbReader[] forIpv6;
     private readonly CachedRecord?[]? cache;
+    private readonly AddressEntry?[]? addresses;
     private readonly int cacheMask;
+
+    // IPv4 address → location: a stream sees the same visitors again and again, and this skips the tree walk.
+    private sealed class AddressEntry(uint address, GeoLocation location)
+    {
+        public readonly uint Address = address;
+        public readonly GeoLocation Location = location;
+    }
 
     private sealed class CachedRecord(long key, GeoLocation location)
     {
@@ -76,6 +84,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
         {
             int size = (int)Math.Min(1 << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)cacheSize));
             cache = new CachedRecord?[size];
+            addresses = new AddressEntry?[size];
             cacheMask = size - 1;
         }
     }
@@ -96,7 +105,26 @@ public sealed class MmdbGeoLocator : IGeoLocator
         }
         var address = bytes[..length];
         bool v4 = length == 4 || (bytes[..10].IndexOfAnyExcept((byte)0) < 0 && bytes[10] == 0xFF && bytes[11] == 0xFF);
-        var candidates = v4 ? forIpv4 : forIpv6;
+        if (v4 && addresses is not null)
+        {
+            uint a = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(length == 4 ? address : address[12..]);
+            int slot = (int)((a * 0x9E3779B9u) >> 16) & cacheMask;
+            var entry = Volatile.Read(ref addresses[slot]);
+            if (entry is not null && entry.Address == a)
+            {
+                Interlocked.Increment(ref Metrics.CacheHits);
+                if (entry.Location.IsUnknown) Interlocked.Increment(ref Metrics.Misses);
+                return entry.Location;
+            }
+            var location = Walk(forIpv4, address);
+            Volatile.Write(ref addresses[slot], new AddressEntry(a, location));
+            return location;
+        }
+        return Walk(v4 ? forIpv4 : forIpv6, address);
+    }
+
+    private GeoLocation Walk(MmdbReader[] candidates, ReadOnlySpan<byte> address)
+    {
         for (int i = 0; i < candidates.Length; i++)
         {
             long offset = candidates[i].Find(address);

@@ -56,6 +56,11 @@ public sealed unsafe class MmdbReader : IDisposable
     private readonly int ipv4StartDepth;
     private bool disposed;
 
+    // The node (or final record) after the first 16 bits of every IPv4 address, and the depth it was reached at:
+    // the top of the tree is the same for every lookup, so 16 dependent reads become one.
+    private readonly uint[] ipv4Prefix16;
+    private readonly byte[] ipv4Prefix16Depth;
+
     public MmdbMetadata Metadata { get; }
 
     /// <summary>The file the database was read from, or null for an in-memory database.</summary>
@@ -94,6 +99,7 @@ public sealed unsafe class MmdbReader : IDisposable
         try
         {
             (Metadata, nodeCount, recordSize, nodeBytes, dataStart, ipv4Start, ipv4StartDepth) = ReadLayout();
+            (ipv4Prefix16, ipv4Prefix16Depth) = BuildIpv4Prefixes();
         }
         catch
         {
@@ -111,6 +117,26 @@ public sealed unsafe class MmdbReader : IDisposable
         start = (byte*)pinned.AddrOfPinnedObject();
         length = copy.Length;
         (Metadata, nodeCount, recordSize, nodeBytes, dataStart, ipv4Start, ipv4StartDepth) = ReadLayout();
+        (ipv4Prefix16, ipv4Prefix16Depth) = BuildIpv4Prefixes();
+    }
+
+    private (uint[], byte[]) BuildIpv4Prefixes()
+    {
+        var nodes = new uint[1 << 16];
+        var depths = new byte[1 << 16];
+        for (int prefix = 0; prefix < nodes.Length; prefix++)
+        {
+            uint node = ipv4Start;
+            int depth = 0;
+            while (depth < 16 && node < nodeCount)
+            {
+                node = ReadRecord(node, (prefix >> (15 - depth)) & 1, nodeBytes, recordSize);
+                depth++;
+            }
+            nodes[prefix] = node;
+            depths[prefix] = (byte)depth;
+        }
+        return (nodes, depths);
     }
 
     private (MmdbMetadata, uint, int, int, long, uint, int) ReadLayout()
@@ -189,15 +215,16 @@ public sealed unsafe class MmdbReader : IDisposable
             address = address[12..];
         if (address.Length == 4)
         {
-            node = ipv4Start;
-            depth = 0;
-            bits = 32;
             if (ipv4StartDepth < 96 && Metadata.IpVersion == 6)
             {
                 // The tree ends above ::/96: every IPv4 address shares that outcome.
                 prefixLength = 0;
-                return Resolve(node);
+                return Resolve(ipv4Start);
             }
+            int top = address[0] << 8 | address[1];
+            node = ipv4Prefix16[top];
+            depth = ipv4Prefix16Depth[top];
+            bits = 32;
         }
         else if (address.Length == 16)
         {
