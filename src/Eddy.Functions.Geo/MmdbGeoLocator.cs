@@ -52,6 +52,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
     private readonly CachedRecord?[]? cache;
     private readonly AddressEntry?[]? addresses;
     private readonly int cacheMask;
+    private readonly int addressMask;
 
     // IPv4 address → location: a stream sees the same visitors again and again, and this skips the tree walk.
     private sealed class AddressEntry(uint address, GeoLocation location)
@@ -82,9 +83,11 @@ public sealed class MmdbGeoLocator : IGeoLocator
         forIpv6 = [.. readers.Where(r => r.Metadata.IpVersion == 6)];
         if (cacheSize > 0)
         {
-            int size = (int)Math.Min(1 << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)cacheSize));
+            int size = (int)Math.Min(1 << 26, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)cacheSize));
             cache = new CachedRecord?[size];
-            addresses = new AddressEntry?[size];
+            // Four address slots per record slot: addresses outnumber the records they land on.
+            addresses = new AddressEntry?[size * 4];
+            addressMask = size * 4 - 1;
             cacheMask = size - 1;
         }
     }
@@ -108,7 +111,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
         if (v4 && addresses is not null)
         {
             uint a = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(length == 4 ? address : address[12..]);
-            int slot = (int)((a * 0x9E3779B9u) >> 16) & cacheMask;
+            int slot = (int)((ulong)a * 0x9E3779B97F4A7C15UL >> 40) & addressMask;
             var entry = Volatile.Read(ref addresses[slot]);
             if (entry is not null && entry.Address == a)
             {
