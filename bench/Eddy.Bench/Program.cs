@@ -53,6 +53,12 @@ public static class Program
         new("sql-sliding", "(3) in SQL: HOP window TVF, COUNT(*) per key", SqlWorkloads.Sliding, 10_000),
         new("sql-session-5s", "(4) in SQL: SESSION window TVF, 5 s gap", SqlWorkloads.Session5s, 100_000),
         new("sql-session-30s", "(5) in SQL: SESSION window TVF, 30 s gap", SqlWorkloads.Session30s, 1_000),
+        new("geo-find-ipv4", "(geo) MMDB tree walk only: 4 address bytes -> record offset, real database, one thread", GeoWorkloads.FindIpv4),
+        new("geo-lookup-ipv4", "(geo) get_location's work on IPv4 strings: parse, walk, decoded-record cache (65,536 addresses)", GeoWorkloads.LocateIpv4Cached),
+        new("geo-lookup-ipv4-nocache", "(geo) the same without the decoded-record cache (every record decoded)", GeoWorkloads.LocateIpv4Uncached),
+        new("geo-lookup-ipv6", "(geo) get_location's work on IPv6 strings, with the cache", GeoWorkloads.LocateIpv6Cached),
+        new("geo-pass-through", "(geo) the lab's day-1 job in SQL: web traffic -> get_location(ip) -> counting sink", GeoWorkloads.PassThroughGeo),
+        new("geo-pass-through-plain", "(geo) the same job without get_location (the baseline)", GeoWorkloads.PassThroughPlain),
         new("pg-append", "PostgreSQL append sink: binary COPY per 1000 rows (EDDY_BENCH_PG or a throwaway server)", PostgresWorkloads.EddyAppend),
         new("pg-append-100k", "PostgreSQL append sink with 100,000-row COPY buffers", PostgresWorkloads.EddyAppendLargeBuffers),
         new("pg-copy-bare", "bare Npgsql binary COPY of the same rows, no Eddy job (the baseline for pg-append)", PostgresWorkloads.BareCopy),
@@ -71,6 +77,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "server-api") return ServerApiBenchmark.Run(args[1..]);
         SqlWorkloads.Register();
         SqlWorkloads.RegisterSink();
+        GeoWorkloads.Prepare();
         var options = Options.Parse(args);
         if (options is null) return 2;
         if (options.List)

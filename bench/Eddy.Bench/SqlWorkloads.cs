@@ -62,6 +62,13 @@ public static class SqlWorkloads
         return Interlocked.Read(ref BenchConnector.Counted);
     }
 
+    /// <summary>Rows that reached 'bench-count' since it was last reset (other workload files run SQL jobs into it too).</summary>
+    internal static long Counted
+    {
+        get => Interlocked.Read(ref BenchConnector.Counted);
+        set => Interlocked.Exchange(ref BenchConnector.Counted, value);
+    }
+
     /// <summary>Registers the benchmark's connectors: 'bench-events' (the in-memory events) and 'bench-count'.</summary>
     public static void Register() => TableConnectors.Register(new BenchConnector());
 

@@ -28,6 +28,7 @@ public sealed partial class SqlSession
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
+        .. Eddy.Functions.Geo.GeoConfig.OptionNames,
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
@@ -37,6 +38,7 @@ public sealed partial class SqlSession
         Output = output ?? Console.Out;
         Error = error ?? Console.Error;
         Environment = environment ?? System.Environment.GetEnvironmentVariable;
+        Catalog.Geo = new Functions.GeoSqlFunctions(() => options, Environment);
     }
 
     public SqlCatalog Catalog { get; } = new();
@@ -316,6 +318,16 @@ public sealed partial class SqlSession
                 break;
             case "pipeline.operator-chaining" or "execution.savepoint.ignore-unclaimed-state":
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' is 'true' or 'false', got '{value}'");
+                break;
+            case not null when key.StartsWith("geo.", StringComparison.Ordinal):
+                try
+                {
+                    Eddy.Functions.Geo.GeoConfig.From(new Dictionary<string, string> { [key] = value }, _ => null);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new FormatException(e.Message);
+                }
                 break;
         }
     }

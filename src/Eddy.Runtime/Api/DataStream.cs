@@ -54,6 +54,13 @@ public class DataStream<T>
     public DataStream<TOut> Map<TOut>(Func<T, TOut> map, string name = "Map") =>
         Transform(name, () => new MapOperator<T, TOut>(map));
 
+    /// <summary>
+    /// Flink's async I/O (<c>AsyncDataStream.orderedWait/unorderedWait</c>): calls <paramref name="function"/> without
+    /// blocking the task, with bounded concurrency, a timeout per element and the output mode of <paramref name="options"/>.
+    /// </summary>
+    public DataStream<TOut> MapAsync<TOut>(Func<IAsyncFunction<T, TOut>> function, AsyncOptions? options = null, string name = "Async") =>
+        Transform(name, () => new AsyncWaitOperator<T, TOut>(function, options));
+
     public DataStream<T> Filter(Func<T, bool> predicate, string name = "Filter") =>
         Transform(name, () => new FilterOperator<T>(predicate));
 

@@ -53,6 +53,9 @@ public sealed class SqlCatalog
 
     public UserFunctions Functions { get; } = new();
 
+    /// <summary>The geolocation built-ins with the session's <c>geo.*</c> options (the session sets its own).</summary>
+    public Functions.GeoSqlFunctions Geo { get; set; } = new(() => new Dictionary<string, string>(), Environment.GetEnvironmentVariable);
+
     public bool TryGetTable(string name, out TableDef table) => tables.TryGetValue(name, out table!);
 
     public bool TryGetView(string name, out ViewDef view) => views.TryGetValue(name, out view!);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using Eddy.Functions.Geo;
 using Eddy.Sql.Codegen;
 using Eddy.Sql.Functions;
 using Eddy.Sql.Parsing;
@@ -426,6 +427,7 @@ public sealed partial class Binder
         if (call.Over is not null) throw Error(call, "OVER window aggregates are not supported by Eddy yet");
         var args = call.Arguments.Select(a => Bind(a, scope, group)).ToList();
         if (catalog.Functions.Contains(name)) return BindUserFunction(call, name, args);
+        if (GeoSqlFunctions.IsGeoFunction(name)) return BindGeo(call, name, args);
         BoundExpr Fn(string method, DataType type, params BoundExpr[] a) =>
             new Call(name, typeof(SqlFunctions).GetMethods().First(m => m.Name == method && m.GetParameters().Length >= a.Length
                 && m.GetParameters().Skip(a.Length).All(p => p.HasDefaultValue || p.IsDefined(typeof(ParamArrayAttribute)))
@@ -547,8 +549,22 @@ public sealed partial class Binder
             default:
                 var known = new[] { "TO_TIMESTAMP", "TO_TIMESTAMP_LTZ", "DATE_FORMAT", "CURRENT_TIMESTAMP", "PROCTIME", "CONCAT", "CONCAT_WS", "LOWER", "UPPER",
                     "TRIM", "SUBSTRING", "REPLACE", "REGEXP_EXTRACT", "SPLIT_INDEX", "CHAR_LENGTH", "COALESCE", "IF", "JSON_VALUE", "JSON_QUERY", "ABS", "ROUND", "MOD", "NULLIF", "IFNULL" }
+                    .Concat(GeoFunctions.SqlNames)
                     .Concat(catalog.Functions.Names);
                 throw Error(call, $"unknown function '{call.Name}'" + SqlErrors.Suggest(name, known));
+        }
+    }
+
+    private BoundExpr BindGeo(FunctionCall call, string name, List<BoundExpr> args)
+    {
+        if (args.Count != 1) throw Error(call, $"{name} takes 1 argument (an IP address), got {args.Count}");
+        try
+        {
+            return catalog.Geo.Bind(name, ToStringExpr(RequireString(args[0], call.Arguments[0])));
+        }
+        catch (Exception e) when (e is ArgumentException or GeoDatabaseMissingException or InvalidDataException or IOException)
+        {
+            throw Error(call, e.Message);
         }
     }
 

@@ -77,6 +77,7 @@ internal static class Explain
         InList i => $"{Expr(i.Value)} {(i.Negated ? "NOT IN" : "IN")} ({string.Join(", ", i.Items.Select(Expr))})",
         Coalesce c => $"COALESCE({string.Join(", ", c.Args.Select(Expr))})",
         CurrentTime => "PROCTIME()",
+        AsyncCall a => $"{a.Name}({Expr(a.Argument)})",
         _ => e.GetType().Name,
     };
 

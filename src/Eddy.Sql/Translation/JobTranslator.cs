@@ -16,7 +16,7 @@ namespace Eddy.Sql.Translation;
 /// row struct made for its schema, every expression a compiled delegate, every aggregation the runtime's window
 /// or keyed operators. Scans of one table within a job are read once and shared.
 /// </summary>
-public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connectors)
+public sealed partial class JobTranslator(StreamEnvironment env, ConnectorContext connectors)
 {
     private readonly Dictionary<TableDef, object> scans = new(ReferenceEqualityComparer.Instance);
 
@@ -39,6 +39,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     private object Translate(LogicalPlan plan)
     {
         var rowType = RowTypes.For(plan.Schema);
+        // Remote calls run in an async operator between two Calcs (see AsyncLookupSplit).
+        if (plan is CalcPlan withRemote && AsyncLookupSplit.TrySplit(withRemote) is { } split) return Translate(split);
         // A Calc over a Calc runs as one (and may then fuse with a scan or aggregation below).
         if (plan is CalcPlan outer && CalcMerge.TryMerge(outer) is { } merged) return Translate(merged);
         switch (plan)
@@ -75,6 +77,8 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
                 object?[] args = agg.Window is null ? [input, agg, compiler] : [input, agg, compiler, null];
                 return Invoke(method, [inputType, keyType, accType, rowType], args);
             }
+            case AsyncLookupPlan lookup:
+                return Invoke(nameof(TranslateAsyncLookup), [RowTypes.For(lookup.Input.Schema), rowType], Translate(lookup.Input), lookup);
             case CorrelatePlan correlate:
             {
                 var element = UserFunctions.TableElementType(correlate.Function.Method)!;

@@ -1,0 +1,369 @@
+using System.Diagnostics;
+
+namespace Eddy.Runtime;
+
+/// <summary>
+/// A function whose result arrives later (a call to a remote service), as Flink's AsyncFunction. The operator calls
+/// <see cref="InvokeAsync"/> on the task thread and never waits for one call before starting the next, up to its
+/// capacity.
+/// </summary>
+public interface IAsyncFunction<TIn, TOut>
+{
+    /// <summary>Starts the computation for <paramref name="input"/>; <paramref name="cancellation"/> fires at the element's timeout.</summary>
+    Task<TOut> InvokeAsync(TIn input, CancellationToken cancellation);
+
+    /// <summary>The result of an element whose call did not finish within the timeout (Flink's <c>timeout()</c>).</summary>
+    TOut Timeout(TIn input);
+}
+
+/// <summary>Whether results leave in input order or as they complete (watermarks are never overtaken either way).</summary>
+public enum AsyncOutputMode
+{
+    Ordered,
+    Unordered,
+}
+
+/// <summary>How an <see cref="AsyncWaitOperator{TIn, TOut}"/> runs: Flink's <c>capacity</c>, <c>timeout</c> and output mode.</summary>
+public sealed record AsyncOptions
+{
+    /// <summary>Elements in flight at most; a full operator makes its task wait (backpressure).</summary>
+    public int Capacity { get; init; } = 100;
+
+    /// <summary>Per element, from the start of its call.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public AsyncOutputMode Mode { get; init; } = AsyncOutputMode.Ordered;
+
+    /// <summary>How often a task with nothing to read comes back to emit finished results.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(2);
+}
+
+/// <summary>
+/// Flink's async I/O operator: each input starts an asynchronous call; results are emitted on the task thread, in
+/// input order (<see cref="AsyncOutputMode.Ordered"/>) or as they finish (<see cref="AsyncOutputMode.Unordered"/>,
+/// still never across a watermark). At most <see cref="AsyncOptions.Capacity"/> elements are in flight; a full
+/// operator blocks its task until one finishes, which is backpressure upstream. An element whose call takes longer
+/// than the timeout gets <see cref="IAsyncFunction{TIn, TOut}.Timeout"/>'s result; a call that fails fails the job.
+/// In a checkpoint the operator writes the inputs of every element not yet emitted (and the watermarks between them);
+/// a restored operator starts their calls again before any new input, so nothing is lost.
+/// </summary>
+public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
+{
+    private readonly Func<IAsyncFunction<TIn, TOut>> functionFactory;
+    private readonly AsyncOptions options;
+    private readonly Action<BinaryWriter, TIn>? writeInput;
+    private readonly Func<BinaryReader, TIn>? readInput;
+    private readonly LinkedList<Entry> queue = new();
+    private readonly ManualResetEventSlim progress = new(false);
+    private IAsyncFunction<TIn, TOut>? function;
+    private int inFlight;
+    private int completedNotEmitted;
+    private bool pollScheduled;
+    private bool emitting;
+
+    private sealed class Entry
+    {
+        public TIn Input = default!;
+        public long Timestamp;
+        public RowKind Kind;
+        public bool IsWatermark;
+        public TOut Result = default!;
+        public Exception? Error;
+        public int Done; // 0 running, 1 finished (result or error), set once
+        public CancellationTokenSource? Timeout;
+    }
+
+    /// <param name="writeInput">writes one input into a checkpoint; without it (and <paramref name="readInput"/>) the operator has no state and in-flight elements are not checkpointed.</param>
+    public AsyncWaitOperator(Func<IAsyncFunction<TIn, TOut>> function, AsyncOptions? options = null,
+        Action<BinaryWriter, TIn>? writeInput = null, Func<BinaryReader, TIn>? readInput = null)
+    {
+        functionFactory = function;
+        this.options = options ?? new AsyncOptions();
+        if (this.options.Capacity < 1) throw new ArgumentException($"async capacity must be at least 1, got {this.options.Capacity}");
+        if (this.options.Timeout <= TimeSpan.Zero) throw new ArgumentException($"async timeout must be positive, got {this.options.Timeout}");
+        if ((writeInput is null) != (readInput is null)) throw new ArgumentException("give both the input writer and reader, or neither");
+        this.writeInput = writeInput;
+        this.readInput = readInput;
+    }
+
+    /// <summary>Elements started and not yet emitted.</summary>
+    public int InFlight => inFlight;
+
+    /// <summary>How many times a full queue made the task wait.</summary>
+    public long BackpressureWaits { get; private set; }
+
+    public long TimedOut;
+
+    public override void Open() => function = functionFactory();
+
+    public override bool HasState => writeInput is not null;
+
+    public override void OnBatch(Batch<TIn> batch)
+    {
+        var values = batch.Values;
+        var timestamps = batch.Timestamps;
+        int n = batch.Count;
+        for (int i = 0; i < n; i++) Start(values[i], timestamps[i], batch.KindAt(i));
+        BatchPool<TIn>.Return(batch);
+        EmitFinished();
+    }
+
+    private void Start(TIn input, long timestamp, RowKind kind)
+    {
+        while (inFlight >= options.Capacity) WaitForProgress();
+        var entry = new Entry { Input = input, Timestamp = timestamp, Kind = kind };
+        queue.AddLast(entry);
+        inFlight++;
+        Launch(entry);
+        SchedulePoll();
+    }
+
+    private void Launch(Entry entry)
+    {
+        var f = function ?? throw new InvalidOperationException("the operator is not open");
+        var cts = new CancellationTokenSource(options.Timeout);
+        entry.Timeout = cts;
+        Task<TOut> call;
+        try
+        {
+            call = f.InvokeAsync(entry.Input, cts.Token);
+        }
+        catch (Exception e)
+        {
+            call = Task.FromException<TOut>(e);
+        }
+        cts.Token.Register(static state =>
+        {
+            var (op, e) = ((AsyncWaitOperator<TIn, TOut>, Entry))state!;
+            op.TimeOut(e);
+        }, (this, entry));
+        if (call.IsCompleted) Complete(entry, call);
+        else call.ContinueWith(static (t, state) =>
+        {
+            var (op, e) = ((AsyncWaitOperator<TIn, TOut>, Entry))state!;
+            op.Complete(e, t);
+        }, (this, entry), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void TimeOut(Entry e)
+    {
+        if (Volatile.Read(ref e.Done) != 0) return;
+        TOut result;
+        Exception? error = null;
+        try
+        {
+            result = function!.Timeout(e.Input);
+        }
+        catch (Exception ex)
+        {
+            result = default!;
+            error = ex;
+        }
+        if (Interlocked.CompareExchange(ref e.Done, 1, 0) != 0) return;
+        e.Result = result;
+        e.Error = error;
+        Interlocked.Increment(ref TimedOut);
+        Finished();
+    }
+
+    private void Complete(Entry e, Task<TOut> call)
+    {
+        if (Volatile.Read(ref e.Done) != 0) return;
+        TOut result = default!;
+        Exception? error = null;
+        if (call.IsCompletedSuccessfully) result = call.Result;
+        else if (call.IsCanceled) { TimeOut(e); return; }
+        else error = call.Exception!.InnerExceptions is [var single] ? single : call.Exception;
+        if (Interlocked.CompareExchange(ref e.Done, 1, 0) != 0) return;
+        e.Result = result;
+        e.Error = error;
+        Finished();
+    }
+
+    private void Finished()
+    {
+        Interlocked.Increment(ref completedNotEmitted);
+        progress.Set();
+    }
+
+    /// <summary>Blocks the task until some element finishes, then emits what can go.</summary>
+    private void WaitForProgress()
+    {
+        BackpressureWaits++;
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            progress.Reset();
+            if (EmitFinished() > 0) break;
+            if (inFlight == 0) break;
+            progress.Wait();
+        }
+        Context.Metrics.BackPressuredTicks += Stopwatch.GetTimestamp() - start;
+    }
+
+    /// <summary>Emits every element that may leave now; returns how many records and watermarks left.</summary>
+    private int EmitFinished()
+    {
+        // Emitting a watermark flushes this operator, which comes back here: the outer call carries on.
+        if (emitting) return 0;
+        if (Volatile.Read(ref completedNotEmitted) == 0 && (queue.First is null || !queue.First.Value.IsWatermark)) return 0;
+        emitting = true;
+        try
+        {
+            return EmitFinishedNow();
+        }
+        finally
+        {
+            emitting = false;
+        }
+    }
+
+    private int EmitFinishedNow()
+    {
+        int emitted = 0;
+        if (options.Mode == AsyncOutputMode.Ordered)
+        {
+            while (queue.First is { } head && (head.Value.IsWatermark || Volatile.Read(ref head.Value.Done) != 0))
+            {
+                queue.RemoveFirst();
+                Emit(head.Value);
+                emitted++;
+            }
+        }
+        else
+        {
+            // Unordered: any finished element before the first watermark; a watermark leaves once nothing precedes it.
+            var node = queue.First;
+            while (node is not null)
+            {
+                var next = node.Next;
+                if (node.Value.IsWatermark)
+                {
+                    if (node != queue.First) break;
+                    queue.RemoveFirst();
+                    Emit(node.Value);
+                    emitted++;
+                }
+                else if (Volatile.Read(ref node.Value.Done) != 0)
+                {
+                    queue.Remove(node);
+                    Emit(node.Value);
+                    emitted++;
+                }
+                node = next;
+            }
+        }
+        return emitted;
+    }
+
+    private void Emit(Entry e)
+    {
+        if (e.IsWatermark)
+        {
+            EmitWatermark(e.Timestamp);
+            return;
+        }
+        Interlocked.Decrement(ref completedNotEmitted);
+        inFlight--;
+        e.Timeout?.Dispose();
+        if (e.Error is not null)
+            throw new InvalidOperationException($"async call of operator '{Context.OperatorName}' failed: {e.Error.Message}", e.Error);
+        Out.Collect(e.Result, e.Timestamp, e.Kind);
+    }
+
+    protected override bool ForwardsWatermarks => false;
+
+    protected override void ProcessWatermark(long watermark)
+    {
+        if (watermark == EventTime.MaxWatermark)
+        {
+            // The end: every call must finish first; the base class then forwards the final watermark.
+            DrainAll();
+            return;
+        }
+        if (queue.Count == 0)
+        {
+            EmitWatermark(watermark);
+            return;
+        }
+        queue.AddLast(new Entry { IsWatermark = true, Timestamp = watermark });
+        EmitFinished();
+    }
+
+    private void DrainAll()
+    {
+        while (queue.Count > 0)
+        {
+            progress.Reset();
+            if (EmitFinished() == 0 && queue.Count > 0) progress.Wait();
+        }
+    }
+
+    protected override void Finish() => DrainAll();
+
+    private protected override void FlushMain()
+    {
+        EmitFinished();
+        base.FlushMain();
+    }
+
+    // The task sleeps until input or a timer: while calls run, a timer brings it back to emit their results.
+    private void SchedulePoll()
+    {
+        if (pollScheduled) return;
+        pollScheduled = true;
+        var timers = Context.ProcessingTimers;
+        timers.Register(timers.Now + Math.Max(1, (long)options.PollInterval.TotalMilliseconds), _ =>
+        {
+            pollScheduled = false;
+            EmitFinished();
+            if (queue.Count > 0) SchedulePoll();
+        });
+    }
+
+    public override void SnapshotState(long checkpointId, OperatorStateWriter state)
+    {
+        if (writeInput is null) return;
+        var w = state.OperatorState;
+        w.Write(queue.Count);
+        foreach (var e in queue)
+        {
+            w.Write(e.IsWatermark);
+            w.Write(e.Timestamp);
+            if (e.IsWatermark) continue;
+            w.Write((byte)e.Kind);
+            writeInput(w, e.Input);
+        }
+    }
+
+    public override void RestoreState(OperatorStateReader state)
+    {
+        if (readInput is null) return;
+        // Every old subtask's in-flight elements are started again here; in subtask order, each in its own order.
+        // Watermarks of other old subtasks are dropped: the task's own input brings the current watermark.
+        bool own = true;
+        foreach (var r in state.OperatorStates)
+        {
+            int count = r.ReadInt32();
+            for (int i = 0; i < count; i++)
+            {
+                bool isWatermark = r.ReadBoolean();
+                long timestamp = r.ReadInt64();
+                if (isWatermark)
+                {
+                    if (own && state.OperatorStates.Count == 1) queue.AddLast(new Entry { IsWatermark = true, Timestamp = timestamp });
+                    continue;
+                }
+                var kind = (RowKind)r.ReadByte();
+                Start(readInput(r), timestamp, kind);
+            }
+            own = false;
+        }
+    }
+
+    public override void Close()
+    {
+        // Calls still running finish into entries nobody reads; their timeout timers stop here.
+        foreach (var e in queue) e.Timeout?.Dispose();
+    }
+}

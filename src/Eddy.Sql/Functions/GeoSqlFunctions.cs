@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Eddy.Functions.Geo;
+using Eddy.Runtime;
+using Eddy.Sql.Planning;
+
+namespace Eddy.Sql.Functions;
+
+/// <summary>
+/// The built-in geolocation functions of SQL (<c>get_location</c>, <c>geo_country</c>, <c>geo_region</c>,
+/// <c>geo_city</c>, <c>geo_lat</c>, <c>geo_lon</c>), bound with the session's <c>geo.*</c> options: with the offline
+/// provider a plain scalar call compiled into the Calc; with ip2location an <see cref="AsyncCall"/>, which the
+/// planner runs in an async operator. A user function of the same name (CREATE FUNCTION) is bound before these.
+/// </summary>
+public sealed class GeoSqlFunctions(Func<IReadOnlyDictionary<string, string>> options, Func<string, string?> environment)
+{
+    private readonly ConcurrentDictionary<string, object> providers = new(StringComparer.Ordinal);
+
+    public static bool IsGeoFunction(string upperName) => GeoFunctions.MethodFor(upperName) is not null;
+
+    /// <summary>The settings the next bound call gets.</summary>
+    public GeoConfig Config() => GeoConfig.From(options(), environment);
+
+    /// <summary>Metrics of the provider the current settings use, once one was bound (null before).</summary>
+    public GeoMetrics? Metrics
+    {
+        get
+        {
+            var config = Config();
+            return providers.TryGetValue(config.ToString(), out var p) ? p switch
+            {
+                GeoFunctions f => f.Metrics,
+                Ip2LocationClient c => c.Metrics,
+                _ => null,
+            } : null;
+        }
+    }
+
+    /// <summary>Binds a call whose argument is already a STRING expression; errors are <see cref="ArgumentException"/> or <see cref="GeoDatabaseMissingException"/>.</summary>
+    public BoundExpr Bind(string upperName, BoundExpr ip)
+    {
+        var method = GeoFunctions.MethodFor(upperName) ?? throw new ArgumentException($"{upperName} is not a geolocation function");
+        var type = upperName is "GEO_LAT" or "GEO_LON" ? DataType.Double
+            : upperName == "GET_LOCATION" ? DataType.String.NotNull() : DataType.String;
+        var config = Config();
+        if (config.Provider == GeoProviderKind.Offline)
+        {
+            var functions = (GeoFunctions)providers.GetOrAdd(config.ToString(), _ => GeoFunctions.Offline(config));
+            return new UserCall(upperName, method, functions, [ip], type);
+        }
+        if (string.IsNullOrEmpty(config.Ip2Location.Key))
+            throw new ArgumentException("the ip2location provider needs an API key in the environment variable IP_CODING_KEY (see https://www.ip2location.io/)");
+        var client = (Ip2LocationClient)providers.GetOrAdd(config.ToString(), _ => new Ip2LocationClient(config.Ip2Location));
+        Func<GeoLocation, object?> part = upperName switch
+        {
+            "GET_LOCATION" => l => l.Json,
+            "GEO_COUNTRY" => l => l.Country,
+            "GEO_REGION" => l => l.Region,
+            "GEO_CITY" => l => l.City,
+            "GEO_LAT" => l => l.Latitude,
+            _ => l => l.Longitude,
+        };
+        var asyncOptions = new AsyncOptions
+        {
+            Capacity = config.AsyncCapacity,
+            Timeout = config.AsyncTimeout,
+            Mode = config.AsyncOrdered ? AsyncOutputMode.Ordered : AsyncOutputMode.Unordered,
+        };
+        var function = new AsyncScalarFunction($"ip2location.io {config.Ip2Location.Endpoint.Host}",
+            () => new GeoPartFunction(client, part), asyncOptions, part(GeoLocation.Unknown));
+        return new AsyncCall(upperName, ip, function, type);
+    }
+
+    /// <summary>One part of a location, looked up remotely.</summary>
+    private sealed class GeoPartFunction(IAsyncGeoLocator locator, Func<GeoLocation, object?> part) : IAsyncFunction<string?, object?>
+    {
+        public async Task<object?> InvokeAsync(string? input, CancellationToken cancellation) =>
+            part(await locator.LocateAsync(input, cancellation).ConfigureAwait(false));
+
+        public object? Timeout(string? input) => part(GeoLocation.Unknown);
+    }
+}

@@ -1,0 +1,107 @@
+using Eddy.Runtime;
+
+namespace Eddy.Sql.Planning;
+
+/// <summary>
+/// A scalar function answered by a remote service: one string argument in, one value out, later. The planner runs
+/// it in an async operator (<see cref="AsyncWaitOperator{TIn, TOut}"/>) in front of the Calc that uses the result.
+/// </summary>
+/// <param name="Describe">what EXPLAIN shows of the provider (never secrets).</param>
+/// <param name="TimeoutValue">the result of an element whose lookup did not finish in time.</param>
+public sealed record AsyncScalarFunction(
+    string Describe, Func<IAsyncFunction<string?, object?>> Factory, AsyncOptions Options, object? TimeoutValue);
+
+/// <summary>A call of an <see cref="AsyncScalarFunction"/> inside a projection or filter.</summary>
+public sealed record AsyncCall(string Name, BoundExpr Argument, AsyncScalarFunction Function, DataType Type) : BoundExpr(Type)
+{
+    public override string ToString() => $"{Name}({Argument})";
+}
+
+/// <summary>
+/// Rows of <see cref="Input"/> with one column added per call (its result), filled by an async operator. The
+/// arguments are columns of the input (the planner computes them in a Calc below).
+/// </summary>
+public sealed record AsyncLookupPlan(LogicalPlan Input, IReadOnlyList<(int ArgumentColumn, AsyncCall Call)> Calls, Schema Output)
+    : LogicalPlan(Output)
+{
+    public override bool IsUpdating => Input.IsUpdating;
+
+    public override int? Rowtime => Input.Rowtime;
+
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        $"AsyncLookup({string.Join(", ", Calls.Select(c => $"{c.Call.Name}({Input.Schema[c.ArgumentColumn].Name}) via {c.Call.Function.Describe}"))}, " +
+        $"capacity={Calls[0].Call.Function.Options.Capacity}, {(Calls[0].Call.Function.Options.Mode == AsyncOutputMode.Ordered ? "ordered" : "unordered")}, " +
+        $"timeout={Calls[0].Call.Function.Options.Timeout.TotalMilliseconds} ms)";
+}
+
+/// <summary>
+/// Splits a Calc whose expressions call remote functions into Calc (input columns + call arguments, and the filter
+/// when it does not need a remote result) → AsyncLookup → Calc (the original projections over the results).
+/// </summary>
+public static class AsyncLookupSplit
+{
+    public static bool Contains(BoundExpr? e) => e is not null && Find(e).Any();
+
+    public static LogicalPlan? TrySplit(CalcPlan calc)
+    {
+        var calls = calc.Projections.SelectMany(Find).Concat(calc.Filter is null ? [] : Find(calc.Filter)).Distinct().ToList();
+        if (calls.Count == 0) return null;
+        var input = calc.Input;
+        int n = input.Schema.Count;
+        bool filterFirst = calc.Filter is not null && !Contains(calc.Filter);
+        var preProjections = new List<BoundExpr>();
+        var preColumns = new List<Column>();
+        for (int i = 0; i < n; i++)
+        {
+            preProjections.Add(new InputRef(i, input.Schema[i].Name, input.Schema[i].Type));
+            preColumns.Add(input.Schema[i]);
+        }
+        for (int i = 0; i < calls.Count; i++)
+        {
+            preProjections.Add(calls[i].Argument);
+            preColumns.Add(new Column($"$arg{i}", calls[i].Argument.Type with { Nullable = true }));
+        }
+        var pre = new CalcPlan(input, preProjections, filterFirst ? calc.Filter : null, new Schema(preColumns.ToArray()), input.Rowtime);
+        var outColumns = new List<Column>(preColumns);
+        for (int i = 0; i < calls.Count; i++) outColumns.Add(new Column($"$async{i}", calls[i].Type with { Nullable = true }));
+        var lookup = new AsyncLookupPlan(pre, calls.Select((c, i) => (n + i, c)).ToList(), new Schema(outColumns.ToArray()));
+        var results = calls.Select((c, i) => (c, (BoundExpr)new InputRef(n + calls.Count + i, $"{c.Name}(...)", c.Type with { Nullable = true }))).ToDictionary(x => x.c, x => x.Item2);
+        var post = new CalcPlan(lookup, calc.Projections.Select(p => Replace(p, results)).ToList(),
+            filterFirst || calc.Filter is null ? null : Replace(calc.Filter, results), calc.Schema, calc.RowtimeIndex);
+        return post;
+    }
+
+    private static IEnumerable<AsyncCall> Find(BoundExpr e) => e switch
+    {
+        AsyncCall a => [a],
+        Binary b => Find(b.Left).Concat(Find(b.Right)),
+        Unary u => Find(u.Operand),
+        Cast c => Find(c.Operand),
+        CaseWhen cw => cw.Branches.SelectMany(b => Find(b.When).Concat(Find(b.Then))).Concat(cw.Else is null ? [] : Find(cw.Else)),
+        Call c => c.Args.SelectMany(Find),
+        UserCall u => u.Args.SelectMany(Find),
+        InList i => Find(i.Value).Concat(i.Items.SelectMany(Find)),
+        Coalesce co => co.Args.SelectMany(Find),
+        _ => [],
+    };
+
+    private static BoundExpr Replace(BoundExpr e, IReadOnlyDictionary<AsyncCall, BoundExpr> results) => e switch
+    {
+        AsyncCall a => results[a],
+        Binary b => b with { Left = Replace(b.Left, results), Right = Replace(b.Right, results) },
+        Unary u => u with { Operand = Replace(u.Operand, results) },
+        Cast c => c with { Operand = Replace(c.Operand, results) },
+        CaseWhen cw => cw with
+        {
+            Branches = cw.Branches.Select(b => (Replace(b.When, results), Replace(b.Then, results))).ToList(),
+            Else = cw.Else is null ? null : Replace(cw.Else, results),
+        },
+        Call c => c with { Args = c.Args.Select(a => Replace(a, results)).ToList() },
+        UserCall u => u with { Args = u.Args.Select(a => Replace(a, results)).ToList() },
+        InList i => i with { Value = Replace(i.Value, results), Items = i.Items.Select(x => Replace(x, results)).ToList() },
+        Coalesce co => co with { Args = co.Args.Select(a => Replace(a, results)).ToList() },
+        _ => e,
+    };
+}

@@ -1,0 +1,73 @@
+using Eddy.Runtime;
+using Eddy.Sql.Planning;
+using Eddy.Sql.Translation;
+
+namespace Eddy.Sql.Tests;
+
+public class AsyncLookupPlanTests
+{
+    private sealed class Echo : IAsyncFunction<string?, object?>
+    {
+        public Task<object?> InvokeAsync(string? input, CancellationToken cancellation) => Task.FromResult<object?>(input);
+        public object? Timeout(string? input) => null;
+    }
+
+    private static AsyncCall Call(BoundExpr argument) =>
+        new("REMOTE", argument, new AsyncScalarFunction("echo", () => new Echo(), new AsyncOptions(), null), DataType.String);
+
+    [Fact]
+    public void A_calc_with_a_remote_call_splits_around_an_async_lookup_and_a_filter_without_one_goes_below()
+    {
+        var input = new ValuesPlan([], Schema.Of(("n", DataType.Int), ("ip", DataType.String)));
+        var ip = new InputRef(1, "ip", DataType.String);
+        var filter = new Binary(BinaryOp.Greater, new InputRef(0, "n", DataType.Int), new Literal(1, DataType.Int), DataType.Boolean);
+        var call = Call(ip);
+        var calc = new CalcPlan(input, [new InputRef(0, "n", DataType.Int), call, call], filter,
+            Schema.Of(("n", DataType.Int), ("a", DataType.String), ("b", DataType.String)), null);
+        var post = Assert.IsType<CalcPlan>(AsyncLookupSplit.TrySplit(calc));
+        var lookup = Assert.IsType<AsyncLookupPlan>(post.Input);
+        Assert.Single(lookup.Calls); // the same call twice is looked up once
+        var pre = Assert.IsType<CalcPlan>(lookup.Input);
+        Assert.Same(filter, pre.Filter);
+        Assert.Null(post.Filter);
+        Assert.Equal(3, pre.Projections.Count); // n, ip, and the argument
+        Assert.Equal(4, lookup.Schema.Count);
+        Assert.Equal([3, 3], post.Projections.Skip(1).Select(p => Assert.IsType<InputRef>(p).Index));
+        Assert.Null(AsyncLookupSplit.TrySplit(pre));
+    }
+
+    [Fact]
+    public void A_filter_on_a_remote_result_stays_above_the_lookup()
+    {
+        var input = new ValuesPlan([], Schema.Of(("ip", DataType.String)));
+        var call = Call(new InputRef(0, "ip", DataType.String));
+        var filter = new Unary(UnaryOp.IsNotNull, call, DataType.Boolean.NotNull());
+        var calc = new CalcPlan(input, [new InputRef(0, "ip", DataType.String)], filter, Schema.Of(("ip", DataType.String)), null);
+        var post = Assert.IsType<CalcPlan>(AsyncLookupSplit.TrySplit(calc));
+        Assert.NotNull(post.Filter);
+        Assert.Null(((CalcPlan)((AsyncLookupPlan)post.Input).Input).Filter);
+    }
+
+    [Fact]
+    public void In_flight_rows_round_trip_through_the_checkpoint_codec()
+    {
+        var schema = Schema.Of(("s", DataType.String), ("i", DataType.Int), ("l", DataType.BigInt.NotNull()), ("d", DataType.Double),
+            ("t", DataType.Timestamp3), ("z", DataType.TimestampLtz3), ("b", DataType.Boolean));
+        var rowType = RowTypes.For(schema);
+        var method = typeof(AsyncLookupPlanTests).GetMethod(nameof(RoundTrip), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(rowType);
+        var full = Row.Of("x", 7, 8L, 1.5, new DateTime(2024, 1, 2, 3, 4, 5, 6), new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero), true);
+        var empty = Row.Of(null, null, 9L, null, null, null, null);
+        Assert.Equal(full.ToString(), method.Invoke(null, [schema, full])!.ToString());
+        Assert.Equal(empty.ToString(), method.Invoke(null, [schema, empty])!.ToString());
+    }
+
+    private static Row RoundTrip<T>(Schema schema, Row row)
+    {
+        var codec = RowStateCodec<T>.TryCreate() ?? throw new InvalidOperationException("no codec");
+        var value = RowTypes.FromRow<T>(schema)(row);
+        var stream = new MemoryStream();
+        codec.Write(new BinaryWriter(stream), value);
+        stream.Position = 0;
+        return RowTypes.ToRow<T>(schema)(codec.Read(new BinaryReader(stream)), RowKind.Insert);
+    }
+}
