@@ -377,6 +377,123 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         }
     }
 
+    // ---- checkpoints ----
+
+    private const byte SliceSection = 1;
+    private const byte EmittedSection = 2;
+    private StateSerializer<TKey>? keySerializer;
+    private StateSerializer<TAcc>? accSerializer;
+    private StateSerializer<EmittedResult<TOut>[]>? emittedSerializer;
+    private int[] keyGroupScratch = [];
+    private int[] order = [];
+    private int[] starts = [];
+
+    protected override void ResolveStateSerializers()
+    {
+        keySerializer ??= StateSerializers.For<TKey>();
+        accSerializer ??= StateSerializers.For<TAcc>();
+        if (AllowedLateness > 0) emittedSerializer ??= StateSerializers.For<EmittedResult<TOut>[]>();
+    }
+
+    /// <summary>Per slice and key group: the slice's end, the entry count, then (key, accumulator) pairs.</summary>
+    protected override void SnapshotKeyed(KeyGroupSectionWriter sections)
+    {
+        int maxParallelism = sections.MaxParallelism;
+        var keys = keySerializer!;
+        var accs = accSerializer!;
+        foreach (var slice in slices)
+        {
+            var table = slice.Table;
+            int n = table.Count;
+            if (n == 0) continue;
+            if (keyGroupScratch.Length < n) keyGroupScratch = new int[Math.Max(n, keyGroupScratch.Length * 2)];
+            for (int e = 0; e < n; e++) keyGroupScratch[e] = KeyGroups.ForKey(table.KeyAt(e), maxParallelism);
+            KeyGroupSections.GroupByKeyGroup(keyGroupScratch.AsSpan(0, n), maxParallelism, ref order, ref starts);
+            for (int g = 0; g < maxParallelism; g++)
+            {
+                int from = starts[g], to = starts[g + 1];
+                if (from == to) continue;
+                var w = sections.Section(g, SliceSection);
+                w.Write(slice.End);
+                w.Write(to - from);
+                for (int i = from; i < to; i++)
+                {
+                    int e = order[i];
+                    keys.Write(w, table.KeyAt(e));
+                    accs.Write(w, table.AccumulatorAt(e));
+                }
+            }
+        }
+        foreach (var (end, byKey) in emitted)
+        {
+            foreach (var (key, results) in byKey)
+            {
+                var w = sections.Section(KeyGroups.ForKey(key, maxParallelism), EmittedSection);
+                w.Write(end);
+                keys.Write(w, key);
+                emittedSerializer!.Write(w, results);
+            }
+        }
+    }
+
+    protected override void SnapshotOperator(BinaryWriter w) => w.Write(firedThrough);
+
+    protected override void RestoreOperator(IReadOnlyList<BinaryReader> oldSubtasks)
+    {
+        if (oldSubtasks.Count == 0) return;
+        long through = long.MaxValue;
+        foreach (var r in oldSubtasks) through = Math.Min(through, r.ReadInt64());
+        firedThrough = through;
+    }
+
+    protected override void RestoreSection(int keyGroup, byte tag, BinaryReader r)
+    {
+        var keys = keySerializer!;
+        switch (tag)
+        {
+            case SliceSection:
+            {
+                long end = r.ReadInt64();
+                int count = r.ReadInt32();
+                var table = SliceTable(end, out _);
+                var accs = accSerializer!;
+                for (int i = 0; i < count; i++)
+                {
+                    TKey key = keys.Read(r);
+                    ref TAcc acc = ref table.GetOrAdd(key, out bool added);
+                    if (!added) throw new InvalidDataException($"operator '{Context.OperatorName}': key {key} twice in slice {end}");
+                    acc = accs.Read(r);
+                    if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
+                }
+                break;
+            }
+            case EmittedSection:
+            {
+                long end = r.ReadInt64();
+                TKey key = keys.Read(r);
+                var results = emittedSerializer!.Read(r);
+                if (!emitted.TryGetValue(end, out var byKey))
+                {
+                    emitted[end] = byKey = [];
+                    emittedByEnd.Enqueue(end, end);
+                }
+                byKey[key] = results;
+                break;
+            }
+            default:
+                throw UnknownSection(tag);
+        }
+    }
+
+    protected override void AfterRestore()
+    {
+        current = null;
+        currentStart = long.MaxValue;
+        currentEnd = long.MinValue;
+        runningStart = long.MinValue;
+        if (!eventTime) ScheduleTimer();
+    }
+
     private void ScheduleTimer()
     {
         if (!NextWindowEnd(out long end) || end - 1 >= timerAt) return;
