@@ -354,7 +354,10 @@ public static class StateSerializers
     internal static string Describe(Type t)
     {
         if (!t.IsGenericType) return t.IsArray ? Describe(t.GetElementType()!) + "[]" : t.Name;
-        string name = t.Name[..t.Name.IndexOf('`')];
+        int tick = t.Name.IndexOf('`');
+        // A class nested in a generic class is generic without a name of its own arity.
+        if (tick < 0) return t.DeclaringType is { } outer ? $"{Describe(outer)}.{t.Name}" : t.Name;
+        string name = t.Name[..tick];
         return $"{name}<{string.Join(", ", t.GetGenericArguments().Select(Describe))}>";
     }
 

@@ -266,8 +266,11 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 {
                     w.Stamp = stamp;
                     touched[count++] = slot;
-                    // A struct accumulator is copied by value; an object one must not be shared with its slice.
-                    w.Accumulator = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
+                    // A plain struct accumulator is copied by value; one holding objects (a DISTINCT set, a user
+                    // aggregate's accumulator) must not share them with its slice, which later merges would change:
+                    // the slice must stay as it is for late firings and checkpoints.
+                    w.Accumulator = RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>()
+                        ? aggregate.Merge(aggregate.CreateAccumulator(), acc) : acc;
                 }
                 else
                 {
