@@ -243,7 +243,8 @@ public static class StateSerializers
                     LinqExpr.Call(readM, r, LinqExpr.Constant(keySer), LinqExpr.Constant(valueSer)));
             }
         }
-        if (t.Namespace is { } ns && (ns.StartsWith("System.Collections", StringComparison.Ordinal) || ns == "System.Threading"))
+        bool keyValuePair = t.IsGenericType && t.GetGenericTypeDefinition() == typeof(KeyValuePair<,>);
+        if (!keyValuePair && t.Namespace is { } ns && (ns.StartsWith("System.Collections", StringComparison.Ordinal) || ns == "System.Threading"))
             throw new StateSerializationException($"{path}: {Describe(t)} cannot be serialized (use an array, List, HashSet or Dictionary)");
         return Record(w, v, r, t, path);
     }
@@ -391,6 +392,8 @@ public static class StateCodec
 
     private static int ReadLength(BinaryReader r) => r.Read7BitEncodedInt() - 1;
 
+    // A string's header: 0 is null; 2n + 1 is n bytes of UTF-8; 2n + 2 is n UTF-16 code units, for the rare string
+    // with a lone surrogate, which UTF-8 cannot carry (a string must come back exactly: it may be a key).
     public static void WriteString(BinaryWriter w, string? s)
     {
         if (s is null)
@@ -398,26 +401,34 @@ public static class StateCodec
             w.Write((byte)0);
             return;
         }
+        byte[]? rented = null;
         int max = Encoding.UTF8.GetMaxByteCount(s.Length);
-        if (max <= 512)
+        Span<byte> buffer = max <= 512 ? stackalloc byte[512] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max));
+        var status = System.Text.Unicode.Utf8.FromUtf16(s, buffer, out _, out int n, replaceInvalidSequences: false);
+        if (status == System.Buffers.OperationStatus.Done)
         {
-            Span<byte> buffer = stackalloc byte[512];
-            int n = Encoding.UTF8.GetBytes(s, buffer);
-            WriteLength(w, n);
+            w.Write7BitEncodedInt(2 * n + 1);
             w.Write(buffer[..n]);
         }
         else
         {
-            var bytes = Encoding.UTF8.GetBytes(s);
-            WriteLength(w, bytes.Length);
-            w.Write(bytes);
+            w.Write7BitEncodedInt(2 * s.Length + 2);
+            foreach (char c in s) w.Write((ushort)c);
         }
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
     }
 
     public static string? ReadString(BinaryReader r)
     {
-        int n = ReadLength(r);
-        if (n < 0) return null;
+        int header = r.Read7BitEncodedInt();
+        if (header == 0) return null;
+        if ((header & 1) == 0)
+        {
+            var chars = new char[(header - 2) / 2];
+            for (int i = 0; i < chars.Length; i++) chars[i] = (char)r.ReadUInt16();
+            return new string(chars);
+        }
+        int n = (header - 1) / 2;
         if (n == 0) return "";
         if (n <= 512)
         {
