@@ -18,6 +18,24 @@ public sealed class StateSerializer<T>
     internal Action<BinaryWriter, T> WriteValue = null!;
     internal Func<BinaryReader, T> ReadValue = null!;
 
+    /// <summary>
+    /// For primitives whose encoding is their little-endian memory image (integers, floating point, bool, char,
+    /// enums of those): the size in bytes, so that operators can copy runs of them through a buffer, with no call per
+    /// value; 0 for every other type.
+    /// </summary>
+    public int FixedSize { get; } = FixedSizeOf(typeof(T));
+
+    private static int FixedSizeOf(Type t)
+    {
+        if (!BitConverter.IsLittleEndian) return 0;
+        if (t.IsEnum) t = Enum.GetUnderlyingType(t);
+        return t == typeof(bool) || t == typeof(byte) || t == typeof(sbyte) ? 1
+            : t == typeof(short) || t == typeof(ushort) || t == typeof(char) ? 2
+            : t == typeof(int) || t == typeof(uint) || t == typeof(float) ? 4
+            : t == typeof(long) || t == typeof(ulong) || t == typeof(double) ? 8
+            : 0;
+    }
+
     public void Write(BinaryWriter writer, T value) => WriteValue(writer, value);
 
     public T Read(BinaryReader reader) => ReadValue(reader);
@@ -39,7 +57,7 @@ public static class StateSerializers
     private static readonly ConcurrentDictionary<Type, (Action<BinaryWriter, object> Write, Func<BinaryReader, object> Read)> Boxed = new();
     private static readonly ConcurrentDictionary<string, Type> TypesByName = new();
     private static readonly object BuildLock = new();
-    private static readonly List<Type> BuildingNow = [];
+    private static readonly Dictionary<Type, object> InProgress = [];
     private static int buildDepth;
 
     /// <summary>The serializer of <typeparamref name="T"/>; throws <see cref="StateSerializationException"/> if unsupported.</summary>
@@ -71,29 +89,34 @@ public static class StateSerializers
         lock (BuildLock)
         {
             if (Built.TryGetValue(type, out s)) return s;
+            // A type being built refers to itself (a recursive type) through its serializer before it is compiled.
+            if (InProgress.TryGetValue(type, out s)) return s;
             buildDepth++;
             try
             {
                 var serializer = Activator.CreateInstance(typeof(StateSerializer<>).MakeGenericType(type))!;
-                // Registered before it is compiled, so that a recursive type refers to itself.
-                Built[type] = serializer;
-                BuildingNow.Add(type);
+                InProgress[type] = serializer;
                 typeof(StateSerializers).GetMethod(nameof(Compile), BindingFlags.NonPublic | BindingFlags.Static)!
                     .MakeGenericMethod(type).Invoke(null, [serializer]);
+                // Published only when the outermost build is complete: other threads never see one half made.
+                if (buildDepth == 1)
+                {
+                    foreach (var (t, built) in InProgress) Built[t] = built;
+                    InProgress.Clear();
+                }
                 return serializer;
             }
             catch (Exception e)
             {
                 // A failure anywhere in a nested build undoes every serializer that build made.
-                foreach (var t in BuildingNow) Built.TryRemove(t, out _);
-                BuildingNow.Clear();
+                InProgress.Clear();
                 var cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
                 if (cause is StateSerializationException) throw cause;
                 throw new StateSerializationException($"{Describe(type)}: {cause.Message}");
             }
             finally
             {
-                if (--buildDepth == 0) BuildingNow.Clear();
+                buildDepth--;
             }
         }
     }

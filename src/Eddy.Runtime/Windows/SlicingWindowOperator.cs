@@ -419,6 +419,11 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 var w = sections.Section(g, SliceSection);
                 w.Write(slice.End);
                 w.Write(to - from);
+                if (keys.FixedSize > 0 && accs.FixedSize > 0)
+                {
+                    WriteFixed(w, table, from, to, keys.FixedSize, accs.FixedSize);
+                    continue;
+                }
                 for (int i = from; i < to; i++)
                 {
                     int e = order[i];
@@ -435,6 +440,58 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 w.Write(end);
                 keys.Write(w, key);
                 emittedSerializer!.Write(w, results);
+            }
+        }
+    }
+
+    private byte[] fixedBuffer = [];
+
+    /// <summary>Primitive keys and accumulators: their memory images into a buffer, written in blocks (same bytes as one by one).</summary>
+    private void WriteFixed(BinaryWriter w, KeyedAccumulators<TKey, TAcc> table, int from, int to, int keySize, int accSize)
+    {
+        int entrySize = keySize + accSize;
+        int perBlock = Math.Max(1, 65536 / entrySize);
+        if (fixedBuffer.Length < perBlock * entrySize) fixedBuffer = new byte[perBlock * entrySize];
+        var buffer = fixedBuffer.AsSpan();
+        for (int i = from; i < to;)
+        {
+            int n = Math.Min(perBlock, to - i);
+            int at = 0;
+            for (int j = 0; j < n; j++, i++)
+            {
+                if (i + 16 < to) table.PrefetchEntry(order[i + 16]);
+                int e = order[i];
+                TKey key = table.KeyAt(e);
+                // FixedSize > 0 only for primitives, whose memory image is their encoding.
+                Unsafe.WriteUnaligned(ref buffer[at], key);
+                Unsafe.WriteUnaligned(ref buffer[at + keySize], table.AccumulatorAt(e));
+                at += entrySize;
+            }
+            w.Write(buffer[..at]);
+        }
+    }
+
+    private void ReadFixed(BinaryReader r, KeyedAccumulators<TKey, TAcc> table, int count)
+    {
+        int keySize = keySerializer!.FixedSize, accSize = accSerializer!.FixedSize;
+        int entrySize = keySize + accSize;
+        int perBlock = Math.Max(1, 65536 / entrySize);
+        if (fixedBuffer.Length < perBlock * entrySize) fixedBuffer = new byte[perBlock * entrySize];
+        var buffer = fixedBuffer.AsSpan();
+        for (int i = 0; i < count;)
+        {
+            int n = Math.Min(perBlock, count - i);
+            var block = buffer[..(n * entrySize)];
+            r.BaseStream.ReadExactly(block);
+            const int Ahead = 16;
+            for (int j = 0; j < Math.Min(Ahead, n); j++) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(ref block[j * entrySize]));
+            for (int j = 0, at = 0; j < n; j++, i++, at += entrySize)
+            {
+                if (j + Ahead < n) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(ref block[at + Ahead * entrySize]));
+                TKey key = Unsafe.ReadUnaligned<TKey>(ref block[at]);
+                // The keys of a slice were distinct when written (and each key group is in one old subtask's state).
+                table.AddNew(key) = Unsafe.ReadUnaligned<TAcc>(ref block[at + keySize]);
+                if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
             }
         }
     }
@@ -459,7 +516,13 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 long end = r.ReadInt64();
                 int count = r.ReadInt32();
                 var table = SliceTable(end, out _);
+                table.EnsureCapacity(table.Count + count);
                 var accs = accSerializer!;
+                if (keys.FixedSize > 0 && accs.FixedSize > 0)
+                {
+                    ReadFixed(r, table, count);
+                    break;
+                }
                 for (int i = 0; i < count; i++)
                 {
                     TKey key = keys.Read(r);
