@@ -496,14 +496,40 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         }
     }
 
-    protected override void SnapshotOperator(BinaryWriter w) => w.Write(firedThrough);
+    /// <summary>Then the entry count of each slice: a restore sizes each table once instead of growing it.</summary>
+    protected override void SnapshotOperator(BinaryWriter w)
+    {
+        w.Write(firedThrough);
+        w.Write(slices.Count);
+        foreach (var slice in slices)
+        {
+            w.Write(slice.End);
+            w.Write(slice.Table.Count);
+        }
+    }
+
+    private Dictionary<long, long>? sliceSizeHints;
 
     protected override void RestoreOperator(IReadOnlyList<BinaryReader> oldSubtasks)
     {
         if (oldSubtasks.Count == 0) return;
         long through = long.MaxValue;
-        foreach (var r in oldSubtasks) through = Math.Min(through, r.ReadInt64());
+        var totals = new Dictionary<long, long>();
+        foreach (var r in oldSubtasks)
+        {
+            through = Math.Min(through, r.ReadInt64());
+            int n = r.ReadInt32();
+            for (int i = 0; i < n; i++)
+            {
+                long end = r.ReadInt64();
+                totals[end] = totals.GetValueOrDefault(end) + r.ReadInt32();
+            }
+        }
         firedThrough = through;
+        // This subtask takes its share of the key groups; keys spread about evenly over them.
+        var (start, stop) = KeyGroups.RangeOf(Context.SubtaskIndex, Context.MaxParallelism, Context.Parallelism);
+        double share = (double)(stop - start) / Context.MaxParallelism;
+        sliceSizeHints = totals.ToDictionary(e => e.Key, e => share >= 1 ? e.Value : (long)(e.Value * share * 1.2) + 16);
     }
 
     protected override void RestoreSection(int keyGroup, byte tag, BinaryReader r)
@@ -515,7 +541,9 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             {
                 long end = r.ReadInt64();
                 int count = r.ReadInt32();
-                var table = SliceTable(end, out _);
+                var table = SliceTable(end, out bool created);
+                if (created && sliceSizeHints is not null && sliceSizeHints.TryGetValue(end, out long hint))
+                    table.EnsureCapacity((int)Math.Min(hint, Array.MaxLength / 4));
                 table.EnsureCapacity(table.Count + count);
                 var accs = accSerializer!;
                 if (keys.FixedSize > 0 && accs.FixedSize > 0)
@@ -553,6 +581,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     protected override void AfterRestore()
     {
+        sliceSizeHints = null;
         current = null;
         currentStart = long.MaxValue;
         currentEnd = long.MinValue;
