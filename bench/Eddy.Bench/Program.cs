@@ -75,6 +75,7 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "server-api") return ServerApiBenchmark.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "checkpoint-state") return CheckpointWorkloads.Run(args[1..]);
         SqlWorkloads.Register();
         SqlWorkloads.RegisterSink();
         GeoWorkloads.Prepare();

@@ -62,6 +62,58 @@ public sealed class KeyedProcessOperator<TKey, TIn, TOut>(
         timers = new KeyedTimers<TKey>(Context.ProcessingTimers, FireTimer);
         context = new KeyedContext<TKey>(this, state, timers);
         function.Open(context);
+        if (Context.CheckpointingEnabled) ValidateState();
+    }
+
+    private const byte StateVersion = 1;
+    private const byte StateSection = 1;
+    private const byte EventTimerSection = 2;
+    private const byte ProcessingTimerSection = 3;
+
+    private void ValidateState()
+    {
+        try
+        {
+            StateSerializers.Validate("the key", typeof(TKey));
+            state.ValidateSerializers();
+        }
+        catch (StateSerializationException e)
+        {
+            throw new StateSerializationException($"operator '{Context.OperatorName}': {e.Message}");
+        }
+    }
+
+    public override bool HasState => true;
+
+    public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
+    {
+        var sections = new KeyGroupSectionWriter(writer, Context.MaxParallelism);
+        state.Snapshot(sections, StateSection);
+        timers!.Snapshot(sections, EventTimerSection, ProcessingTimerSection);
+        sections.Complete();
+        OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
+        writer.OperatorState.Write(CurrentWatermark);
+    }
+
+    public override void RestoreState(OperatorStateReader reader)
+    {
+        long watermark = long.MaxValue;
+        foreach (var r in reader.OperatorStates)
+        {
+            OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
+            watermark = Math.Min(watermark, r.ReadInt64());
+        }
+        if (reader.OperatorStates.Count > 0) RestoreCurrentWatermark(watermark);
+        KeyGroupSections.Read(reader, (_, tag, r) =>
+        {
+            switch (tag)
+            {
+                case StateSection: state.RestoreSection(r); break;
+                case EventTimerSection: timers!.RestoreTimer(r, TimeDomain.EventTime); break;
+                case ProcessingTimerSection: timers!.RestoreTimer(r, TimeDomain.ProcessingTime); break;
+                default: throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");
+            }
+        });
     }
 
     public override void OnBatch(Batch<TIn> batch)

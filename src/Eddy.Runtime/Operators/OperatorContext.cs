@@ -33,6 +33,12 @@ public sealed class OperatorContext
 
     public ProcessingTimers ProcessingTimers { get; }
 
+    /// <summary>
+    /// Whether the job takes checkpoints: stateful operators then check in <c>Open</c> that their state types can be
+    /// serialized, so that an unsupported type fails the job at its start rather than at its first checkpoint.
+    /// </summary>
+    public bool CheckpointingEnabled { get; init; }
+
     public SubtaskMetrics Metrics { get; }
 
     /// <summary>The consumer of side output <paramref name="tag"/>, or a discarding one when nothing consumes it.</summary>

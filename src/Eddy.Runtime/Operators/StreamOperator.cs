@@ -63,6 +63,15 @@ public abstract class StreamOperator
         return collector;
     }
 
+    /// <summary>
+    /// On restore: the watermark the operator had at the snapshot (the minimum over the old subtasks whose state it
+    /// takes), so that what was late stays late. Nothing is fired or forwarded.
+    /// </summary>
+    protected void RestoreCurrentWatermark(long watermark)
+    {
+        if (watermark > CurrentWatermark) CurrentWatermark = watermark;
+    }
+
     private protected void AdvanceWatermark(long watermark)
     {
         if (watermark <= CurrentWatermark) return;

@@ -42,6 +42,39 @@ public sealed class TimestampsAndWatermarksOperator<T>(WatermarkStrategy<T> stra
         if (emitPerBatch) EmitIfAdvanced();
     }
 
+    private const byte StateVersion = 1;
+
+    public override bool HasState => true;
+
+    /// <summary>Operator state: the largest timestamp seen and the last watermark emitted, so that none goes backwards.</summary>
+    public override void SnapshotState(long checkpointId, OperatorStateWriter state)
+    {
+        var w = state.OperatorState;
+        OperatorStateFormat.WriteVersion(w, StateVersion);
+        w.Write(generator.MaxTimestamp);
+        w.Write(lastEmitted);
+    }
+
+    /// <summary>
+    /// At the same parallelism each subtask takes its own old state; at another, the minimum over all (records are
+    /// not keyed here, so no subtask knows which of the old ones its input comes from).
+    /// </summary>
+    public override void RestoreState(OperatorStateReader state)
+    {
+        var olds = state.OperatorStates;
+        if (olds.Count == 0) return;
+        var values = olds.Select(r =>
+        {
+            OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
+            return (Max: r.ReadInt64(), Emitted: r.ReadInt64());
+        }).ToList();
+        var mine = values.Count == Context.Parallelism
+            ? values[Context.SubtaskIndex]
+            : (Max: values.Min(v => v.Max), Emitted: values.Min(v => v.Emitted));
+        generator.Restore(mine.Max);
+        lastEmitted = mine.Emitted;
+    }
+
     private void EmitIfAdvanced()
     {
         long wm = generator.Current;

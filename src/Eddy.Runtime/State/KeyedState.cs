@@ -8,6 +8,9 @@ namespace Eddy.Runtime;
 public sealed class KeyedStateBackend<TKey> where TKey : notnull
 {
     private readonly Dictionary<string, IKeyedState> states = [];
+    // Restored entries of states not registered yet (a function may register a state on first use).
+    private readonly Dictionary<string, List<byte[]>> pending = [];
+    private MemoryStream?[] scratch = [];
 
     public TKey CurrentKey { get; set; } = default!;
 
@@ -29,7 +32,96 @@ public sealed class KeyedStateBackend<TKey> where TKey : notnull
         }
         var made = create();
         states[name] = made;
+        if (pending.Remove(name, out var restored))
+        {
+            foreach (var bytes in restored) ((ICheckpointedKeyedState)made).ReadEntries(new BinaryReader(new MemoryStream(bytes, writable: false)));
+        }
         return made;
+    }
+
+    /// <summary>Resolves the serializers of every registered state (fails at job start, not at the first checkpoint).</summary>
+    public void ValidateSerializers()
+    {
+        foreach (var s in states.Values) ((ICheckpointedKeyedState)s).ValidateSerializers();
+    }
+
+    /// <summary>
+    /// Writes every state into the key groups of its keys: per key group and state, a section with the state's name
+    /// and its entries (length-prefixed, so that a state not yet registered at restore can keep its bytes aside).
+    /// </summary>
+    public void Snapshot(KeyGroupSectionWriter writer, byte tag)
+    {
+        int maxParallelism = writer.MaxParallelism;
+        if (scratch.Length < maxParallelism) scratch = new MemoryStream?[maxParallelism];
+        foreach (var (name, state) in states.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            foreach (var m in scratch) m?.SetLength(0);
+            ((ICheckpointedKeyedState)state).WriteEntries(kg => new BinaryWriter(scratch[kg] ??= new MemoryStream(), System.Text.Encoding.UTF8, leaveOpen: true), maxParallelism);
+            for (int kg = 0; kg < maxParallelism; kg++)
+            {
+                if (scratch[kg] is not { Length: > 0 } m) continue;
+                var w = writer.Section(kg, tag);
+                w.Write(name);
+                w.Write((int)m.Length);
+                w.Write(m.GetBuffer(), 0, (int)m.Length);
+            }
+        }
+        foreach (var m in scratch) m?.SetLength(0);
+    }
+
+    /// <summary>Reads one section written by <see cref="Snapshot"/>.</summary>
+    public void RestoreSection(BinaryReader reader)
+    {
+        string name = reader.ReadString();
+        int length = reader.ReadInt32();
+        var bytes = reader.ReadBytes(length);
+        if (bytes.Length != length) throw new EndOfStreamException($"keyed state '{name}' ends early");
+        if (states.TryGetValue(name, out var state)) ((ICheckpointedKeyedState)state).ReadEntries(new BinaryReader(new MemoryStream(bytes, writable: false)));
+        else
+        {
+            if (!pending.TryGetValue(name, out var list)) pending[name] = list = [];
+            list.Add(bytes);
+        }
+    }
+}
+
+/// <summary>How a keyed state goes into a checkpoint: entries (key, value) into the stream of the key's group.</summary>
+internal interface ICheckpointedKeyedState
+{
+    void ValidateSerializers();
+
+    void WriteEntries(Func<int, BinaryWriter> keyGroupStream, int maxParallelism);
+
+    /// <summary>Reads entries until the end of <paramref name="reader"/>'s stream.</summary>
+    void ReadEntries(BinaryReader reader);
+}
+
+/// <summary>Entry writing shared by the keyed states: one BinaryWriter per key group touched, flushed at the end.</summary>
+internal static class KeyedEntries
+{
+    public static void Write<TKey, TValue>(IEnumerable<KeyValuePair<TKey, TValue>> entries, Func<int, BinaryWriter> keyGroupStream,
+        int maxParallelism, StateSerializer<TKey> keys, StateSerializer<TValue> values) where TKey : notnull
+    {
+        var writers = new BinaryWriter?[maxParallelism];
+        foreach (var (key, value) in entries)
+        {
+            int kg = KeyGroups.ForKey(key, maxParallelism);
+            var w = writers[kg] ??= keyGroupStream(kg);
+            keys.Write(w, key);
+            values.Write(w, value);
+        }
+        foreach (var w in writers) w?.Dispose();
+    }
+
+    public static void Read<TKey, TValue>(BinaryReader reader, StateSerializer<TKey> keys, StateSerializer<TValue> values,
+        Action<TKey, TValue> add)
+    {
+        var stream = reader.BaseStream;
+        while (stream.Position < stream.Length)
+        {
+            var key = keys.Read(reader);
+            add(key, values.Read(reader));
+        }
     }
 }
 
@@ -39,9 +131,17 @@ public interface IKeyedState
     int KeyCount { get; }
 }
 
-public sealed class ValueState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeyedState where TKey : notnull
+public sealed class ValueState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeyedState, ICheckpointedKeyedState where TKey : notnull
 {
     private readonly Dictionary<TKey, T> values = [];
+
+    void ICheckpointedKeyedState.ValidateSerializers() => StateSerializers.Validate($"value state of {typeof(T).Name}", typeof(TKey), typeof(T));
+
+    void ICheckpointedKeyedState.WriteEntries(Func<int, BinaryWriter> keyGroupStream, int maxParallelism) =>
+        KeyedEntries.Write(values, keyGroupStream, maxParallelism, StateSerializers.For<TKey>(), StateSerializers.For<T>());
+
+    void ICheckpointedKeyedState.ReadEntries(BinaryReader reader) =>
+        KeyedEntries.Read(reader, StateSerializers.For<TKey>(), StateSerializers.For<T>(), (k, v) => values[k] = v);
 
     public int KeyCount => values.Count;
 
@@ -61,9 +161,17 @@ public sealed class ValueState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeye
     public void Clear() => values.Remove(backend.CurrentKey);
 }
 
-public sealed class ListState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeyedState where TKey : notnull
+public sealed class ListState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeyedState, ICheckpointedKeyedState where TKey : notnull
 {
     private readonly Dictionary<TKey, List<T>> lists = [];
+
+    void ICheckpointedKeyedState.ValidateSerializers() => StateSerializers.Validate($"list state of {typeof(T).Name}", typeof(TKey), typeof(List<T>));
+
+    void ICheckpointedKeyedState.WriteEntries(Func<int, BinaryWriter> keyGroupStream, int maxParallelism) =>
+        KeyedEntries.Write(lists, keyGroupStream, maxParallelism, StateSerializers.For<TKey>(), StateSerializers.For<List<T>>());
+
+    void ICheckpointedKeyedState.ReadEntries(BinaryReader reader) =>
+        KeyedEntries.Read(reader, StateSerializers.For<TKey>(), StateSerializers.For<List<T>>(), (k, v) => lists[k] = v);
 
     public int KeyCount => lists.Count;
 
@@ -80,10 +188,19 @@ public sealed class ListState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeyed
     public void Clear() => lists.Remove(backend.CurrentKey);
 }
 
-public sealed class MapState<TKey, TMapKey, TValue>(KeyedStateBackend<TKey> backend) : IKeyedState
+public sealed class MapState<TKey, TMapKey, TValue>(KeyedStateBackend<TKey> backend) : IKeyedState, ICheckpointedKeyedState
     where TKey : notnull where TMapKey : notnull
 {
     private readonly Dictionary<TKey, Dictionary<TMapKey, TValue>> maps = [];
+
+    void ICheckpointedKeyedState.ValidateSerializers() =>
+        StateSerializers.Validate($"map state of {typeof(TMapKey).Name} to {typeof(TValue).Name}", typeof(TKey), typeof(Dictionary<TMapKey, TValue>));
+
+    void ICheckpointedKeyedState.WriteEntries(Func<int, BinaryWriter> keyGroupStream, int maxParallelism) =>
+        KeyedEntries.Write(maps, keyGroupStream, maxParallelism, StateSerializers.For<TKey>(), StateSerializers.For<Dictionary<TMapKey, TValue>>());
+
+    void ICheckpointedKeyedState.ReadEntries(BinaryReader reader) =>
+        KeyedEntries.Read(reader, StateSerializers.For<TKey>(), StateSerializers.For<Dictionary<TMapKey, TValue>>(), (k, v) => maps[k] = v);
 
     public int KeyCount => maps.Count;
 

@@ -60,16 +60,47 @@ public sealed class OperatorHarness<TIn, TOut> : ISideOutputResolver
     private readonly StreamOperator<TIn, TOut> op;
     private readonly Dictionary<string, object> sides = [];
 
+    /// <param name="checkpointing">Open the operator as in a job that takes checkpoints (it checks its state types).</param>
     public OperatorHarness(StreamOperator<TIn, TOut> op, long startProcessingTime = 0, int subtask = 0, int parallelism = 1,
-        int maxParallelism = KeyGroups.DefaultMaxParallelism)
+        int maxParallelism = KeyGroups.DefaultMaxParallelism, bool checkpointing = false)
     {
         this.op = op;
         Clock = new ManualClock(startProcessingTime);
         Timers = new ProcessingTimers(Clock);
         Metrics = new SubtaskMetrics("harness", subtask);
         op.SetOutput(Output);
-        op.Setup(new OperatorContext(op.GetType().Name, subtask, parallelism, maxParallelism, Timers, Metrics, this));
+        op.Setup(new OperatorContext(op.GetType().Name, subtask, parallelism, maxParallelism, Timers, Metrics, this)
+        {
+            CheckpointingEnabled = checkpointing,
+        });
         op.Open();
+    }
+
+    /// <summary>
+    /// A fresh operator opened as subtask <paramref name="subtask"/> of <paramref name="parallelism"/> and restored from
+    /// what the old subtasks wrote (any old parallelism): the key groups of its range and every operator state.
+    /// </summary>
+    public static OperatorHarness<TIn, TOut> Restored(StreamOperator<TIn, TOut> op, IReadOnlyList<OperatorSnapshot> snapshots,
+        long startProcessingTime = 0, int subtask = 0, int parallelism = 1, int maxParallelism = KeyGroups.DefaultMaxParallelism)
+    {
+        var harness = new OperatorHarness<TIn, TOut>(op, startProcessingTime, subtask, parallelism, maxParallelism, checkpointing: true);
+        harness.Restore(MemoryOperatorStateReader.ForSubtask(snapshots, subtask, parallelism, maxParallelism));
+        return harness;
+    }
+
+    /// <summary>Restores the operator (before any input, as a task does after <c>Open</c>).</summary>
+    public OperatorHarness<TIn, TOut> Restore(OperatorStateReader state)
+    {
+        op.RestoreState(state);
+        return this;
+    }
+
+    /// <summary>Takes a snapshot as at a barrier (everything pushed so far is processed) into memory.</summary>
+    public OperatorSnapshot Snapshot(long checkpointId = 1)
+    {
+        using var writer = new MemoryOperatorStateWriter(op.Context.MaxParallelism);
+        op.SnapshotState(checkpointId, writer);
+        return writer.ToSnapshot(checkpointId);
     }
 
     public ManualClock Clock { get; }

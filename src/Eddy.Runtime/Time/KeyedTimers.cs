@@ -51,6 +51,33 @@ public sealed class KeyedTimers<TKey> where TKey : notnull
 
     public void DeleteProcessingTime(TKey key, long time) => processingSet.Remove((key, time));
 
+    /// <summary>Writes every pending timer into the key group of its key (a section per timer: tag, key, time).</summary>
+    public void Snapshot(KeyGroupSectionWriter writer, byte eventTag, byte processingTag)
+    {
+        var keys = StateSerializers.For<TKey>();
+        Write(eventSet, eventTag);
+        Write(processingSet, processingTag);
+
+        void Write(HashSet<(TKey Key, long Time)> timers, byte tag)
+        {
+            foreach (var (key, time) in timers)
+            {
+                var w = writer.Section(KeyGroups.ForKey(key, writer.MaxParallelism), tag);
+                keys.Write(w, key);
+                w.Write(time);
+            }
+        }
+    }
+
+    /// <summary>Reads one timer section written by <see cref="Snapshot"/> and registers the timer again.</summary>
+    public void RestoreTimer(BinaryReader reader, TimeDomain domain)
+    {
+        var key = StateSerializers.For<TKey>().Read(reader);
+        long time = reader.ReadInt64();
+        if (domain == TimeDomain.EventTime) RegisterEventTime(key, time);
+        else RegisterProcessingTime(key, time);
+    }
+
     /// <summary>Fires, in time order, every event-time timer at or before <paramref name="watermark"/>.</summary>
     public void AdvanceWatermark(long watermark)
     {

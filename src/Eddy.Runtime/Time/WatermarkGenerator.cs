@@ -9,6 +9,9 @@ public sealed class WatermarkGenerator(WatermarkKind kind, long outOfOrdernessMs
 
     public long MaxTimestamp => maxTimestamp;
 
+    /// <summary>On restore from a checkpoint: the largest timestamp seen before it.</summary>
+    public void Restore(long maxTimestampSeen) => maxTimestamp = maxTimestampSeen;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void OnTimestamp(long timestamp)
     {

@@ -31,6 +31,36 @@ internal sealed class GlobalWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, T
 
     public override int HeldState => windows.Count;
 
+    private const byte WindowSection = 1;
+    private StateSerializer<TKey>? keySerializer;
+    private StateSerializer<TAcc>? accSerializer;
+
+    protected override void ResolveStateSerializers()
+    {
+        keySerializer ??= StateSerializers.For<TKey>();
+        accSerializer ??= StateSerializers.For<TAcc>();
+    }
+
+    /// <summary>A section per open window: key, element count, accumulator.</summary>
+    protected override void SnapshotKeyed(KeyGroupSectionWriter sections)
+    {
+        foreach (var (key, (n, acc)) in windows)
+        {
+            var w = sections.Section(KeyGroups.ForKey(key, sections.MaxParallelism), WindowSection);
+            keySerializer!.Write(w, key);
+            w.Write(n);
+            accSerializer!.Write(w, acc);
+        }
+    }
+
+    protected override void RestoreSection(int keyGroup, byte tag, BinaryReader r)
+    {
+        if (tag != WindowSection) throw UnknownSection(tag);
+        TKey key = keySerializer!.Read(r);
+        long n = r.ReadInt64();
+        windows[key] = (n, accSerializer!.Read(r));
+    }
+
     public override void OnBatch(Batch<T> batch)
     {
         var values = batch.Values;

@@ -120,6 +120,52 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
         for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
     }
 
+    /// <summary>
+    /// Adds a key known to be absent (a restore, whose keys of one slice are distinct): no comparison of keys, only a
+    /// free bucket to find. Returns the new entry's accumulator.
+    /// </summary>
+    public ref TAcc AddNew(TKey key)
+    {
+        int hash = HashOf(key);
+        if (count == keys.Length) Grow();
+        return ref Insert(key, hash, FreeBucket(hash));
+    }
+
+    /// <summary>
+    /// Asks the CPU to fetch the bucket a key will land in (a restore inserts keys in an order unrelated to their
+    /// buckets: without this, each insert waits for a cache miss).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchBucket(TKey key)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        int i = (int)(((uint)HashOf(key) * 0x9E3779B9u) >> shift);
+        fixed (int* b = &buckets[i]) System.Runtime.Intrinsics.X86.Sse.Prefetch0(b);
+    }
+
+    /// <summary>Asks the CPU to fetch an entry's key and accumulator (a snapshot visits entries by key group).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchEntry(int index)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref keys[index]));
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref accumulators[index]));
+    }
+
+    /// <summary>Grows once to hold <paramref name="capacity"/> entries (a restore knows how many are coming).</summary>
+    public void EnsureCapacity(int capacity)
+    {
+        if (capacity <= keys.Length) return;
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
+        buckets = new int[size];
+        shift = 32 - BitOperations.Log2((uint)size);
+        Array.Resize(ref hashes, size / 2);
+        Array.Resize(ref keys, size / 2);
+        Array.Resize(ref accumulators, size / 2);
+        if (slots is not null) Array.Resize(ref slots, size / 2);
+        for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
+    }
+
     public void Clear()
     {
         if (count == 0) return;

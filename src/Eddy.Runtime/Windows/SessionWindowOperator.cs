@@ -60,6 +60,68 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     public override int HeldState => live;
 
+    private const byte KeySection = 1;
+    private StateSerializer<TKey>? keySerializer;
+    private StateSerializer<TAcc>? accSerializer;
+    private StateSerializer<EmittedResult<TOut>[]?>? emittedSerializer;
+
+    protected override void ResolveStateSerializers()
+    {
+        keySerializer ??= StateSerializers.For<TKey>();
+        accSerializer ??= StateSerializers.For<TAcc>();
+        emittedSerializer ??= StateSerializers.For<EmittedResult<TOut>[]?>();
+    }
+
+    /// <summary>A section per key: the key, its session count, then each session's bounds, accumulator, state, emissions.</summary>
+    protected override void SnapshotKeyed(KeyGroupSectionWriter sections)
+    {
+        foreach (var (key, first) in firstSessionOf)
+        {
+            var w = sections.Section(KeyGroups.ForKey(key, sections.MaxParallelism), KeySection);
+            keySerializer!.Write(w, key);
+            int n = 0;
+            for (int s = first; s != None; s = sessions[s].Next) n++;
+            w.Write(n);
+            for (int s = first; s != None; s = sessions[s].Next)
+            {
+                ref var session = ref sessions[s];
+                w.Write(session.Start);
+                w.Write(session.End);
+                accSerializer!.Write(w, session.Accumulator);
+                w.Write(session.Fired);
+                emittedSerializer!.Write(w, session.Emitted);
+            }
+        }
+    }
+
+    protected override void RestoreSection(int keyGroup, byte tag, BinaryReader r)
+    {
+        if (tag != KeySection) throw UnknownSection(tag);
+        TKey key = keySerializer!.Read(r);
+        int n = r.ReadInt32();
+        int first = None;
+        for (int i = 0; i < n; i++)
+        {
+            long start = r.ReadInt64();
+            long end = r.ReadInt64();
+            int s = Allocate(key, start, end);
+            ref var session = ref sessions[s];
+            session.Accumulator = accSerializer!.Read(r);
+            session.Fired = r.ReadBoolean();
+            session.Emitted = emittedSerializer!.Read(r);
+            // A session waits for its firing, or (fired) for its cleanup, as after the timer that fired it.
+            Schedule(s, session.Fired ? CleanupTime(end - 1) : end - 1);
+            if (first == None) first = s;
+            else
+            {
+                int last = first;
+                while (sessions[last].Next != None) last = sessions[last].Next;
+                sessions[last].Next = s;
+            }
+        }
+        if (first != None) firstSessionOf[key] = first;
+    }
+
     public override void OnBatch(Batch<T> batch)
     {
         var values = batch.Values;

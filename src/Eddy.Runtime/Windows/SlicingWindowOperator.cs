@@ -274,8 +274,11 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 {
                     w.Stamp = stamp;
                     touched[count++] = slot;
-                    // A struct accumulator is copied by value; an object one must not be shared with its slice.
-                    w.Accumulator = typeof(TAcc).IsValueType ? acc : aggregate.Merge(aggregate.CreateAccumulator(), acc);
+                    // A plain struct accumulator is copied by value; one holding objects (a DISTINCT set, a user
+                    // aggregate's accumulator) must not share them with its slice, which later merges would change:
+                    // the slice must stay as it is for late firings and checkpoints.
+                    w.Accumulator = RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>()
+                        ? aggregate.Merge(aggregate.CreateAccumulator(), acc) : acc;
                 }
                 else
                 {
@@ -383,6 +386,215 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             emittedByEnd.Dequeue();
             emitted.Remove(end);
         }
+    }
+
+    // ---- checkpoints ----
+
+    private const byte SliceSection = 1;
+    private const byte EmittedSection = 2;
+    private StateSerializer<TKey>? keySerializer;
+    private StateSerializer<TAcc>? accSerializer;
+    private StateSerializer<EmittedResult<TOut>[]>? emittedSerializer;
+    private int[] keyGroupScratch = [];
+    private int[] order = [];
+    private int[] starts = [];
+
+    protected override void ResolveStateSerializers()
+    {
+        keySerializer ??= StateSerializers.For<TKey>();
+        accSerializer ??= StateSerializers.For<TAcc>();
+        if (AllowedLateness > 0) emittedSerializer ??= StateSerializers.For<EmittedResult<TOut>[]>();
+    }
+
+    /// <summary>Per slice and key group: the slice's end, the entry count, then (key, accumulator) pairs.</summary>
+    protected override void SnapshotKeyed(KeyGroupSectionWriter sections)
+    {
+        int maxParallelism = sections.MaxParallelism;
+        var keys = keySerializer!;
+        var accs = accSerializer!;
+        foreach (var slice in slices)
+        {
+            var table = slice.Table;
+            int n = table.Count;
+            if (n == 0) continue;
+            if (keyGroupScratch.Length < n) keyGroupScratch = new int[Math.Max(n, keyGroupScratch.Length * 2)];
+            for (int e = 0; e < n; e++) keyGroupScratch[e] = KeyGroups.ForKey(table.KeyAt(e), maxParallelism);
+            KeyGroupSections.GroupByKeyGroup(keyGroupScratch.AsSpan(0, n), maxParallelism, ref order, ref starts);
+            for (int g = 0; g < maxParallelism; g++)
+            {
+                int from = starts[g], to = starts[g + 1];
+                if (from == to) continue;
+                var w = sections.Section(g, SliceSection);
+                w.Write(slice.End);
+                w.Write(to - from);
+                if (keys.FixedSize > 0 && accs.FixedSize > 0)
+                {
+                    WriteFixed(w, table, from, to, keys.FixedSize, accs.FixedSize);
+                    continue;
+                }
+                for (int i = from; i < to; i++)
+                {
+                    int e = order[i];
+                    keys.Write(w, table.KeyAt(e));
+                    accs.Write(w, table.AccumulatorAt(e));
+                }
+            }
+        }
+        foreach (var (end, byKey) in emitted)
+        {
+            foreach (var (key, results) in byKey)
+            {
+                var w = sections.Section(KeyGroups.ForKey(key, maxParallelism), EmittedSection);
+                w.Write(end);
+                keys.Write(w, key);
+                emittedSerializer!.Write(w, results);
+            }
+        }
+    }
+
+    private byte[] fixedBuffer = [];
+
+    /// <summary>Primitive keys and accumulators: their memory images into a buffer, written in blocks (same bytes as one by one).</summary>
+    private void WriteFixed(BinaryWriter w, KeyedAccumulators<TKey, TAcc> table, int from, int to, int keySize, int accSize)
+    {
+        int entrySize = keySize + accSize;
+        int perBlock = Math.Max(1, 65536 / entrySize);
+        if (fixedBuffer.Length < perBlock * entrySize) fixedBuffer = new byte[perBlock * entrySize];
+        var buffer = fixedBuffer.AsSpan();
+        for (int i = from; i < to;)
+        {
+            int n = Math.Min(perBlock, to - i);
+            int at = 0;
+            for (int j = 0; j < n; j++, i++)
+            {
+                if (i + 16 < to) table.PrefetchEntry(order[i + 16]);
+                int e = order[i];
+                TKey key = table.KeyAt(e);
+                // FixedSize > 0 only for primitives, whose memory image is their encoding.
+                Unsafe.WriteUnaligned(ref buffer[at], key);
+                Unsafe.WriteUnaligned(ref buffer[at + keySize], table.AccumulatorAt(e));
+                at += entrySize;
+            }
+            w.Write(buffer[..at]);
+        }
+    }
+
+    private void ReadFixed(BinaryReader r, KeyedAccumulators<TKey, TAcc> table, int count)
+    {
+        int keySize = keySerializer!.FixedSize, accSize = accSerializer!.FixedSize;
+        int entrySize = keySize + accSize;
+        int perBlock = Math.Max(1, 65536 / entrySize);
+        if (fixedBuffer.Length < perBlock * entrySize) fixedBuffer = new byte[perBlock * entrySize];
+        var buffer = fixedBuffer.AsSpan();
+        for (int i = 0; i < count;)
+        {
+            int n = Math.Min(perBlock, count - i);
+            var block = buffer[..(n * entrySize)];
+            r.BaseStream.ReadExactly(block);
+            const int Ahead = 16;
+            for (int j = 0; j < Math.Min(Ahead, n); j++) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(ref block[j * entrySize]));
+            for (int j = 0, at = 0; j < n; j++, i++, at += entrySize)
+            {
+                if (j + Ahead < n) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(ref block[at + Ahead * entrySize]));
+                TKey key = Unsafe.ReadUnaligned<TKey>(ref block[at]);
+                // The keys of a slice were distinct when written (and each key group is in one old subtask's state).
+                table.AddNew(key) = Unsafe.ReadUnaligned<TAcc>(ref block[at + keySize]);
+                if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
+            }
+        }
+    }
+
+    /// <summary>Then the entry count of each slice: a restore sizes each table once instead of growing it.</summary>
+    protected override void SnapshotOperator(BinaryWriter w)
+    {
+        w.Write(firedThrough);
+        w.Write(slices.Count);
+        foreach (var slice in slices)
+        {
+            w.Write(slice.End);
+            w.Write(slice.Table.Count);
+        }
+    }
+
+    private Dictionary<long, long>? sliceSizeHints;
+
+    protected override void RestoreOperator(IReadOnlyList<BinaryReader> oldSubtasks)
+    {
+        if (oldSubtasks.Count == 0) return;
+        long through = long.MaxValue;
+        var totals = new Dictionary<long, long>();
+        foreach (var r in oldSubtasks)
+        {
+            through = Math.Min(through, r.ReadInt64());
+            int n = r.ReadInt32();
+            for (int i = 0; i < n; i++)
+            {
+                long end = r.ReadInt64();
+                totals[end] = totals.GetValueOrDefault(end) + r.ReadInt32();
+            }
+        }
+        firedThrough = through;
+        // This subtask takes its share of the key groups; keys spread about evenly over them.
+        var (start, stop) = KeyGroups.RangeOf(Context.SubtaskIndex, Context.MaxParallelism, Context.Parallelism);
+        double share = (double)(stop - start) / Context.MaxParallelism;
+        sliceSizeHints = totals.ToDictionary(e => e.Key, e => share >= 1 ? e.Value : (long)(e.Value * share * 1.2) + 16);
+    }
+
+    protected override void RestoreSection(int keyGroup, byte tag, BinaryReader r)
+    {
+        var keys = keySerializer!;
+        switch (tag)
+        {
+            case SliceSection:
+            {
+                long end = r.ReadInt64();
+                int count = r.ReadInt32();
+                var table = SliceTable(end, out bool created);
+                if (created && sliceSizeHints is not null && sliceSizeHints.TryGetValue(end, out long hint))
+                    table.EnsureCapacity((int)Math.Min(hint, Array.MaxLength / 4));
+                table.EnsureCapacity(table.Count + count);
+                var accs = accSerializer!;
+                if (keys.FixedSize > 0 && accs.FixedSize > 0)
+                {
+                    ReadFixed(r, table, count);
+                    break;
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    TKey key = keys.Read(r);
+                    ref TAcc acc = ref table.GetOrAdd(key, out bool added);
+                    if (!added) throw new InvalidDataException($"operator '{Context.OperatorName}': key {key} twice in slice {end}");
+                    acc = accs.Read(r);
+                    if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
+                }
+                break;
+            }
+            case EmittedSection:
+            {
+                long end = r.ReadInt64();
+                TKey key = keys.Read(r);
+                var results = emittedSerializer!.Read(r);
+                if (!emitted.TryGetValue(end, out var byKey))
+                {
+                    emitted[end] = byKey = [];
+                    emittedByEnd.Enqueue(end, end);
+                }
+                byKey[key] = results;
+                break;
+            }
+            default:
+                throw UnknownSection(tag);
+        }
+    }
+
+    protected override void AfterRestore()
+    {
+        sliceSizeHints = null;
+        current = null;
+        currentStart = long.MaxValue;
+        currentEnd = long.MinValue;
+        runningStart = long.MinValue;
+        if (!eventTime) ScheduleTimer();
     }
 
     private void ScheduleTimer()

@@ -37,7 +37,73 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, I
     {
         Context.Metrics.HasEventTimeWindows = IsEventTime;
         if (lateTag is not null) lateOutput = SideOutput(lateTag);
+        if (Context.CheckpointingEnabled) ResolveSerializers();
     }
+
+    public override bool HasState => true;
+
+    private const byte StateVersion = 1;
+
+    /// <summary>Resolves the serializers of the state types, naming the operator when one is not supported.</summary>
+    protected void ResolveSerializers()
+    {
+        try
+        {
+            ResolveStateSerializers();
+        }
+        catch (StateSerializationException e)
+        {
+            throw new StateSerializationException($"operator '{Context.OperatorName}': {e.Message}");
+        }
+    }
+
+    /// <summary>Looks up (and so checks) the serializers the operator's snapshot uses.</summary>
+    protected abstract void ResolveStateSerializers();
+
+    /// <summary>Writes the keyed state into its key groups (the writer is completed by the caller).</summary>
+    protected abstract void SnapshotKeyed(KeyGroupSectionWriter sections);
+
+    /// <summary>Non-keyed state after the watermark (the latest time every window up to which has fired).</summary>
+    protected virtual void SnapshotOperator(BinaryWriter w) { }
+
+    /// <summary>Reads the non-keyed state of every old subtask (before the key groups).</summary>
+    protected virtual void RestoreOperator(IReadOnlyList<BinaryReader> oldSubtasks) { }
+
+    protected abstract void RestoreSection(int keyGroup, byte tag, BinaryReader r);
+
+    /// <summary>After every section was read: timers and caches.</summary>
+    protected virtual void AfterRestore() { }
+
+    public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
+    {
+        ResolveSerializers();
+        var sections = new KeyGroupSectionWriter(writer, Context.MaxParallelism);
+        SnapshotKeyed(sections);
+        sections.Complete();
+        var w = writer.OperatorState;
+        OperatorStateFormat.WriteVersion(w, StateVersion);
+        w.Write(CurrentWatermark);
+        SnapshotOperator(w);
+    }
+
+    public override void RestoreState(OperatorStateReader reader)
+    {
+        ResolveSerializers();
+        long watermark = long.MaxValue;
+        foreach (var r in reader.OperatorStates)
+        {
+            OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
+            watermark = Math.Min(watermark, r.ReadInt64());
+        }
+        // Old subtasks of a keyed operator saw the same watermarks before an aligned barrier; the minimum is safe otherwise.
+        if (reader.OperatorStates.Count > 0) RestoreCurrentWatermark(watermark);
+        RestoreOperator(reader.OperatorStates);
+        KeyGroupSections.Read(reader, RestoreSection);
+        AfterRestore();
+    }
+
+    protected InvalidDataException UnknownSection(byte tag) =>
+        new($"operator '{Context.OperatorName}': unknown state section {tag}");
 
     /// <summary>When the state of a window whose last timestamp is <paramref name="maxTimestamp"/> goes.</summary>
     protected long CleanupTime(long maxTimestamp) =>

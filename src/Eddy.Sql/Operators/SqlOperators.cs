@@ -45,6 +45,11 @@ public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<Convert
             return status;
         }
 
+        // The conversion holds nothing between reads: a checkpoint is the wrapped reader's (offsets, positions).
+        public override void SnapshotState(long checkpointId, BinaryWriter state) => reader.SnapshotState(checkpointId, state);
+
+        public override void NotifyCheckpointComplete(long checkpointId) => reader.NotifyCheckpointComplete(checkpointId);
+
         public override void Dispose()
         {
             reader.Dispose();
@@ -115,6 +120,62 @@ public sealed class SortLimitOperator<T>(IComparer<T>? comparer, long? limit, lo
     private readonly List<(T Value, long Timestamp)> rows = [];
 
     private long seen;
+
+    private const byte StateVersion = 1;
+    private StateSerializer<T>? serializer;
+
+    public override void Open()
+    {
+        if (Context.CheckpointingEnabled && comparer is not null) ResolveSerializer();
+    }
+
+    private StateSerializer<T> ResolveSerializer()
+    {
+        try
+        {
+            return serializer ??= StateSerializers.For<T>();
+        }
+        catch (StateSerializationException e)
+        {
+            throw new StateSerializationException($"operator '{Context.OperatorName}': {e.Message}");
+        }
+    }
+
+    public override bool HasState => true;
+
+    /// <summary>Operator state (it runs at parallelism 1): rows seen, then the rows held for the final sort.</summary>
+    public override void SnapshotState(long checkpointId, OperatorStateWriter state)
+    {
+        var w = state.OperatorState;
+        OperatorStateFormat.WriteVersion(w, StateVersion);
+        w.Write(seen);
+        w.Write(rows.Count);
+        if (rows.Count == 0) return;
+        var values = ResolveSerializer();
+        foreach (var (value, ts) in rows)
+        {
+            values.Write(w, value);
+            w.Write(ts);
+        }
+    }
+
+    /// <summary>The rows of every old subtask together (a restore at another parallelism keeps them all).</summary>
+    public override void RestoreState(OperatorStateReader state)
+    {
+        foreach (var r in state.OperatorStates)
+        {
+            OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
+            seen += r.ReadInt64();
+            int n = r.ReadInt32();
+            if (n == 0) continue;
+            var values = ResolveSerializer();
+            for (int i = 0; i < n; i++)
+            {
+                var value = values.Read(r);
+                rows.Add((value, r.ReadInt64()));
+            }
+        }
+    }
 
     public override void OnBatch(Batch<T> batch)
     {

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Reflection;
+using Eddy.Runtime;
+using Eddy.Testing;
+
+namespace Eddy.Sql.Tests;
+
+/// <summary>
+/// The stateful operators SQL queries plan to (group aggregation, DISTINCT, window aggregations with generated
+/// accumulators, user aggregates, ORDER BY LIMIT), each driven with random rows of its generated row type, snapshotted
+/// after every step and restored into a fresh instance: the output is the straight run's.
+/// </summary>
+public class CheckpointTests
+{
+    private const string Table = """
+        CREATE TABLE clicks (
+          `user` STRING,
+          url STRING,
+          amount INT,
+          price DOUBLE,
+          tag STRING NOT NULL,
+          ts TIMESTAMP(3),
+          WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
+        ) WITH ('connector' = 'datagen');
+        CREATE TEMPORARY FUNCTION weighted_avg AS 'Eddy.Sql.Tests.WeightedAvg';
+        """;
+
+    public static TheoryData<string> Queries =>
+    [
+        "SELECT `user`, COUNT(*), SUM(amount), MAX(price), AVG(amount), COUNT(DISTINCT url), MIN(url) FROM clicks GROUP BY `user`",
+        "SELECT `user`, tag, LISTAGG(DISTINCT url), FIRST_VALUE(amount), LAST_VALUE(url) FROM clicks GROUP BY `user`, tag",
+        "SELECT DISTINCT url, tag FROM clicks",
+        "SELECT tag, weighted_avg(amount, 2) FROM clicks GROUP BY tag",
+        "SELECT tag, window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY tag, window_start, window_end",
+        "SELECT `user`, window_end, SUM(amount), COUNT(DISTINCT url), AVG(price) FROM TABLE(HOP(TABLE clicks, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '15' SECOND)) GROUP BY `user`, window_start, window_end",
+        "SELECT tag, window_end, MAX(amount), weighted_avg(amount, 3) FROM TABLE(CUMULATE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '4' SECOND, INTERVAL '12' SECOND)) GROUP BY tag, window_start, window_end",
+        "SELECT `user`, window_start, window_end, COUNT(*), SUM(price) FROM TABLE(SESSION(TABLE clicks PARTITION BY `user`, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY `user`, window_start, window_end",
+        "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
+        "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public void Stateful_operators_of_a_query_restore_to_the_straight_result(string query)
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Table);
+        if (query.StartsWith("batch:", StringComparison.Ordinal))
+        {
+            session.Set("execution.runtime-mode", "batch");
+            query = query["batch:".Length..];
+        }
+        var job = Assert.Single(session.Execute(query));
+        int checkedOperators = 0;
+        foreach (var node in job.Environment.Graph.Nodes)
+        {
+            if (node.IsSource || node.IsSink) continue;
+            var type = node.GetType();
+            if (type.GetGenericTypeDefinition() != typeof(OperatorNode<,>)) continue;
+            var method = typeof(CheckpointTests).GetMethod(nameof(Check), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(type.GetGenericArguments());
+            try
+            {
+                if ((bool)method.Invoke(null, [node])!) checkedOperators++;
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw new Xunit.Sdk.XunitException($"{node.Name}: {e.InnerException}");
+            }
+        }
+        Assert.True(checkedOperators > 0, "the query has no stateful operator");
+    }
+
+    private static bool Check<TIn, TOut>(OperatorNode<TIn, TOut> node)
+    {
+        Func<StreamOperator<TIn, TOut>> create = () => (StreamOperator<TIn, TOut>)((StreamNode)node).CreateOperator()!;
+        if (!create().HasState) return false;
+        for (int seed = 1; seed <= 3; seed++)
+        {
+            var steps = RandomSteps<TIn>(seed);
+            var straight = Run(create, steps, cut: -1);
+            Assert.NotEmpty(straight);
+            for (int cut = 0; cut <= steps.Count; cut++)
+            {
+                var restored = Run(create, steps, cut);
+                if (!straight.SequenceEqual(restored))
+                    Assert.Fail($"{node.Name}, seed {seed}, snapshot after step {cut}:\nstraight: {string.Join(" ", straight)}\nrestored: {string.Join(" ", restored)}");
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Steps are batches (records) or watermarks (a long).</summary>
+    private static List<string> Run<TIn, TOut>(Func<StreamOperator<TIn, TOut>> create, List<object> steps, int cut)
+    {
+        var h = new OperatorHarness<TIn, TOut>(create(), checkpointing: true);
+        var output = new List<string>();
+        for (int i = 0; i < steps.Count; i++)
+        {
+            if (i == cut)
+            {
+                output.AddRange(h.Output.Records.Select(Show));
+                var snapshot = h.Snapshot(3);
+                h = OperatorHarness<TIn, TOut>.Restored(create(), [snapshot]);
+            }
+            if (steps[i] is long watermark) h.Watermark(watermark);
+            else h.Elements((List<(TIn, long)>)steps[i]);
+        }
+        if (cut == steps.Count)
+        {
+            output.AddRange(h.Output.Records.Select(Show));
+            h = OperatorHarness<TIn, TOut>.Restored(create(), [h.Snapshot(3)]);
+        }
+        h.EndInput();
+        output.AddRange(h.Output.Records.Select(Show));
+        output.Sort(StringComparer.Ordinal);
+        return output;
+    }
+
+    private static string Show<T>(Emitted<T> e) =>
+        $"{e.Kind.ShortString()}[{string.Join(", ", typeof(T).GetFields().OrderBy(f => f.MetadataToken).Select(f => Format(f.GetValue(e.Value))))}]@{e.Timestamp}";
+
+    private static string Format(object? v) => v switch
+    {
+        null => "null",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        DateTime t => t.ToString("O", CultureInfo.InvariantCulture),
+        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static readonly string[] Users = ["alice", "bob", "carol", "dave"];
+    private static readonly string[] Urls = ["/a", "/b", "/c", "/d", "/e", "/f"];
+
+    /// <summary>Rows of the generated type with values from small domains (keys repeat), in time order with jitter.</summary>
+    private static List<object> RandomSteps<TIn>(int seed)
+    {
+        var random = new Random(seed);
+        var fields = typeof(TIn).GetFields().OrderBy(f => f.MetadataToken).ToArray();
+        var steps = new List<object>();
+        long time = 1_000_000;
+        for (int b = 0; b < 14; b++)
+        {
+            var batch = new List<(TIn, long)>();
+            for (int i = random.Next(1, 9); i > 0; i--)
+            {
+                time += random.Next(0, 1500);
+                long ts = time - random.Next(0, 800);
+                object row = default(TIn)!;
+                foreach (var f in fields) f.SetValue(row, Value(f.FieldType, random, ts));
+                batch.Add(((TIn)row, ts));
+            }
+            steps.Add(batch);
+            if (random.Next(3) > 0) steps.Add(time - 1000);
+        }
+        return steps;
+    }
+
+    private static object? Value(Type t, Random random, long ts)
+    {
+        var underlying = Nullable.GetUnderlyingType(t);
+        if (underlying is not null && random.Next(8) == 0) return null;
+        var type = underlying ?? t;
+        if (type == typeof(string)) return random.Next(2) == 0 ? Users[random.Next(Users.Length)] : Urls[random.Next(Urls.Length)];
+        if (type == typeof(int)) return random.Next(-5, 100);
+        if (type == typeof(long)) return (long)random.Next(-5, 100);
+        if (type == typeof(double)) return Math.Round(random.NextDouble() * 100, 2);
+        if (type == typeof(bool)) return random.Next(2) == 0;
+        if (type == typeof(DateTime)) return DateTime.UnixEpoch.AddMilliseconds(ts);
+        if (type == typeof(decimal)) return (decimal)random.Next(1000) / 10;
+        return type.IsValueType ? Activator.CreateInstance(type) : null;
+    }
+}
