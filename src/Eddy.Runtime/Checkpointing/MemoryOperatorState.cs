@@ -4,7 +4,7 @@ namespace Eddy.Runtime;
 /// What one operator subtask wrote at a barrier: the bytes of each key group it had state for, and its operator
 /// state. The unit the storage persists per subtask (and what tests hand from one operator instance to another).
 /// </summary>
-public sealed class OperatorSnapshot(long checkpointId, IReadOnlyDictionary<int, byte[]> keyGroups, byte[] operatorState)
+public sealed class SubtaskStateSnapshot(long checkpointId, IReadOnlyDictionary<int, byte[]> keyGroups, byte[] operatorState)
 {
     public long CheckpointId { get; } = checkpointId;
 
@@ -44,7 +44,7 @@ public sealed class MemoryOperatorStateWriter : OperatorStateWriter, IDisposable
     public override BinaryWriter OperatorState => operatorWriter;
 
     /// <summary>The written bytes (the writer can be disposed afterwards).</summary>
-    public OperatorSnapshot ToSnapshot(long checkpointId)
+    public SubtaskStateSnapshot ToSnapshot(long checkpointId)
     {
         var groups = new Dictionary<int, byte[]>(keyGroups.Count);
         foreach (var (kg, (stream, writer)) in keyGroups)
@@ -53,7 +53,7 @@ public sealed class MemoryOperatorStateWriter : OperatorStateWriter, IDisposable
             groups[kg] = stream.ToArray();
         }
         operatorWriter.Flush();
-        return new OperatorSnapshot(checkpointId, groups, operatorStream.ToArray());
+        return new SubtaskStateSnapshot(checkpointId, groups, operatorStream.ToArray());
     }
 
     public void Dispose()
@@ -76,7 +76,7 @@ public sealed class MemoryOperatorStateReader : OperatorStateReader
     private readonly List<(int, BinaryReader)> keyGroups = [];
     private readonly List<BinaryReader> operatorStates = [];
 
-    public MemoryOperatorStateReader(IReadOnlyList<OperatorSnapshot> oldSubtasks, int keyGroupStart, int keyGroupEnd)
+    public MemoryOperatorStateReader(IReadOnlyList<SubtaskStateSnapshot> oldSubtasks, int keyGroupStart, int keyGroupEnd)
     {
         CheckpointId = oldSubtasks.Count > 0 ? oldSubtasks[0].CheckpointId : 0;
         var seen = new HashSet<int>();
@@ -94,7 +94,7 @@ public sealed class MemoryOperatorStateReader : OperatorStateReader
     }
 
     /// <summary>The reader of subtask <paramref name="subtask"/> of <paramref name="parallelism"/> (its key-group range).</summary>
-    public static MemoryOperatorStateReader ForSubtask(IReadOnlyList<OperatorSnapshot> oldSubtasks, int subtask, int parallelism,
+    public static MemoryOperatorStateReader ForSubtask(IReadOnlyList<SubtaskStateSnapshot> oldSubtasks, int subtask, int parallelism,
         int maxParallelism = Eddy.KeyGroups.DefaultMaxParallelism)
     {
         var (start, end) = Eddy.KeyGroups.RangeOf(subtask, maxParallelism, parallelism);

@@ -145,7 +145,7 @@ public sealed class JobPlan
                     if (instances[n] is { } op)
                     {
                         var resolver = new SideOutputs(byTag);
-                        op.Setup(new OperatorContext(n.Name, s, p, config.MaxParallelism, timers, metrics, resolver));
+                        op.Setup(new OperatorContext(n.Name, s, p, config.MaxParallelism, timers, metrics, resolver) { CheckpointingEnabled = config.CheckpointingEnabled });
                     }
                 }
 

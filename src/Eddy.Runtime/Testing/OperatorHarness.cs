@@ -80,7 +80,7 @@ public sealed class OperatorHarness<TIn, TOut> : ISideOutputResolver
     /// A fresh operator opened as subtask <paramref name="subtask"/> of <paramref name="parallelism"/> and restored from
     /// what the old subtasks wrote (any old parallelism): the key groups of its range and every operator state.
     /// </summary>
-    public static OperatorHarness<TIn, TOut> Restored(StreamOperator<TIn, TOut> op, IReadOnlyList<OperatorSnapshot> snapshots,
+    public static OperatorHarness<TIn, TOut> Restored(StreamOperator<TIn, TOut> op, IReadOnlyList<SubtaskStateSnapshot> snapshots,
         long startProcessingTime = 0, int subtask = 0, int parallelism = 1, int maxParallelism = KeyGroups.DefaultMaxParallelism)
     {
         var harness = new OperatorHarness<TIn, TOut>(op, startProcessingTime, subtask, parallelism, maxParallelism, checkpointing: true);
@@ -96,7 +96,7 @@ public sealed class OperatorHarness<TIn, TOut> : ISideOutputResolver
     }
 
     /// <summary>Takes a snapshot as at a barrier (everything pushed so far is processed) into memory.</summary>
-    public OperatorSnapshot Snapshot(long checkpointId = 1)
+    public SubtaskStateSnapshot Snapshot(long checkpointId = 1)
     {
         using var writer = new MemoryOperatorStateWriter(op.Context.MaxParallelism);
         op.SnapshotState(checkpointId, writer);
