@@ -5,6 +5,9 @@ namespace Eddy.Connectors.Kafka.Tests;
 /// <summary>Runs the built <c>eddy</c> CLI as a separate process, as a user does.</summary>
 internal static class EddyProcess
 {
+    /// <summary>The built CLI's entry assembly (run with <c>dotnet</c>).</summary>
+    public static string DllPath => EddyDll();
+
     private static string EddyDll()
     {
         // tests/Eddy.Connectors.Kafka.Tests/bin/<Configuration>/net10.0 → src/Eddy.Cli/bin/<Configuration>/net10.0
