@@ -497,6 +497,7 @@ public sealed class KafkaSink<T> : Sink<T>
         private void Commit(long checkpointId)
         {
             var t = pending[checkpointId];
+            FaultInjection.Reached(FaultInjection.SinkCommit);
             t.Producer.CommitTransaction(options.RequestTimeout);
             Log($"commit {t.Id}");
             t.Producer.Dispose();

@@ -273,6 +273,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     private readonly KafkaRecordDecoder<T> decode;
     private readonly SubtaskMetrics metrics;
     private readonly IConsumer<byte[]?, byte[]?>? consumer;
+    private bool disposed;
     private readonly Dictionary<TopicPartition, int> splitOf = [];
     private readonly TopicPartition[] splits;
     /// <summary>Per split, the offset of the next record to read (a concrete offset, or <see cref="Offset.Beginning"/>'s value before the first record).</summary>
@@ -705,7 +706,8 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
             commit = pendingCommits[id];
             pendingCommits.Remove(id);
         }
-        if (commit is null || commit.Count == 0 || consumer is null) return;
+        // A completion can arrive after the reader ended (its task finished reading a bounded input): nothing to commit with.
+        if (commit is null || commit.Count == 0 || consumer is null || disposed) return;
         try
         {
             consumer.Commit(commit);
@@ -748,6 +750,8 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
 
     public override void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         try
         {
             // Dead letters are flushed before the last offsets are stored, so that a commit never passes a lost one.

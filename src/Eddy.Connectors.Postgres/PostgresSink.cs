@@ -320,6 +320,7 @@ public sealed class PostgresSink : Sink<Row>
                     if (cmd.ExecuteNonQuery() == 0) return; // committed before (a restore repeating a completed epoch)
                 }
                 Apply(conn, tx, data);
+                FaultInjection.Reached(FaultInjection.SinkCommit);
                 tx.Commit();
             });
         }

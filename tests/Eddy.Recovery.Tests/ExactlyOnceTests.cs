@@ -47,12 +47,12 @@ public sealed class ExactlyOnceTests(ITestOutputHelper log)
         // At least five kills: random moments, and the two moments the issue names.
         var plans = new List<KillPlan>
         {
-            KillPlan.Timed(TimeSpan.FromMilliseconds(rng.Next(1500, 4000))),
-            KillPlan.AtFaultPoint("checkpoint-acknowledged:" + rng.Next(2, 5)),
-            KillPlan.Timed(TimeSpan.FromMilliseconds(rng.Next(1500, 4000))),
-            KillPlan.AtFaultPoint("sink-commit:" + rng.Next(2, 6)),
-            KillPlan.Timed(TimeSpan.FromMilliseconds(rng.Next(1500, 4000))),
-            KillPlan.AtFaultPoint("checkpoint-stored:" + rng.Next(2, 5)),
+            KillPlan.Timed(TimeSpan.FromMilliseconds(rng.Next(1000, 3000))),
+            KillPlan.AtFaultPoint("checkpoint-acknowledged:" + rng.Next(1, 4)),
+            KillPlan.Timed(TimeSpan.FromMilliseconds(rng.Next(1000, 3000))),
+            KillPlan.AtFaultPoint("sink-commit:" + rng.Next(1, 5)),
+            KillPlan.Timed(TimeSpan.FromMilliseconds(rng.Next(1000, 3000))),
+            KillPlan.AtFaultPoint("checkpoint-stored:" + rng.Next(1, 4)),
         };
         int kills = 0;
         var outcomes = new List<RunOutcome>();

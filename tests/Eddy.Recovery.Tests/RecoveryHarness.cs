@@ -97,7 +97,14 @@ public sealed class RecoveryHarness : IDisposable
         var errDone = Task.Run(() =>
         {
             string? l;
-            while ((l = p.StandardError.ReadLine()) is not null) lock (output) output.AppendLine("stderr: " + l);
+            while ((l = p.StandardError.ReadLine()) is not null)
+            {
+                lock (output)
+                {
+                    if (output.Length == 0) firstLine = l;
+                    output.AppendLine("stderr: " + l);
+                }
+            }
         });
         bool killed = false;
         if (plan.After is { } after && !p.WaitForExit(after))

@@ -145,6 +145,7 @@ internal sealed class CheckpointCoordinator : IDisposable
 
     private void Store(Pending p)
     {
+        FaultInjection.Reached(FaultInjection.CheckpointAcknowledged);
         p.Timeout?.Dispose();
         var stats = p.Stats;
         CheckpointData data;
@@ -176,6 +177,7 @@ internal sealed class CheckpointCoordinator : IDisposable
             Fail(p, $"writing the checkpoint failed: {e.Message}", notifyTasks: true);
             return;
         }
+        FaultInjection.Reached(FaultInjection.CheckpointStored);
         stats.StateSize = data.Size;
         stats.StateSizeByOperator = data.Operators.ToDictionary(o => o.StateId, o => o.Size);
         stats.AlignmentTime = Stopwatch.GetElapsedTime(0, p.MaxAlignmentTicks);
