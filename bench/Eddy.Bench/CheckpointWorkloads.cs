@@ -68,7 +68,7 @@ public static class CheckpointWorkloads
         double snapshotSeconds = snapWatch.Elapsed.TotalSeconds;
         process.Refresh();
         double snapshotCpu = (process.TotalProcessorTime - cpu).TotalSeconds;
-        var snapshot = writer.ToSnapshot(1);
+        var snapshot = writer.ToSnapshot();
         long bytes = snapshot.Size;
         int slicesHeld = ((IWindowState)source.Operator).HeldState;
         source = null;
@@ -88,7 +88,7 @@ public static class CheckpointWorkloads
         using (var again = new MemoryOperatorStateWriter())
         {
             restored.Operator.SnapshotState(2, again);
-            var second = again.ToSnapshot(2);
+            var second = again.ToSnapshot();
             if (second.KeyGroups.Count != snapshot.KeyGroups.Count
                 || second.KeyGroups.Any(e => !e.Value.AsSpan().SequenceEqual(snapshot.KeyGroups[e.Key])))
                 throw new InvalidOperationException("the restored operator's snapshot differs from the one it was restored from");

@@ -1,39 +1,38 @@
 namespace Eddy.Runtime;
 
 /// <summary>
-/// What one operator subtask wrote at a barrier: the bytes of each key group it had state for, and its operator
-/// state. The unit the storage persists per subtask (and what tests hand from one operator instance to another).
+/// An <see cref="OperatorStateWriter"/> into memory: a buffer per key group and one for operator state. What a task
+/// snapshots each operator of its chain into at a barrier (the storage then frames and checksums the bytes), and
+/// what the operator harnesses and benchmarks use directly.
 /// </summary>
-public sealed class SubtaskStateSnapshot(long checkpointId, IReadOnlyDictionary<int, byte[]> keyGroups, byte[] operatorState)
-{
-    public long CheckpointId { get; } = checkpointId;
-
-    /// <summary>Key group → its state; key groups without state are absent.</summary>
-    public IReadOnlyDictionary<int, byte[]> KeyGroups { get; } = keyGroups;
-
-    public byte[] OperatorState { get; } = operatorState;
-
-    public long Size => OperatorState.LongLength + KeyGroups.Values.Sum(b => b.LongLength);
-}
-
-/// <summary>An <see cref="OperatorStateWriter"/> into memory: a buffer per key group and one for operator state.</summary>
 public sealed class MemoryOperatorStateWriter : OperatorStateWriter, IDisposable
 {
-    private readonly int maxParallelism;
+    private readonly int keyGroupStart;
+    private readonly int keyGroupEnd;
     private readonly Dictionary<int, (MemoryStream Stream, BinaryWriter Writer)> keyGroups = [];
     private readonly MemoryStream operatorStream = new();
     private readonly BinaryWriter operatorWriter;
 
-    public MemoryOperatorStateWriter(int maxParallelism = Eddy.KeyGroups.DefaultMaxParallelism)
+    /// <summary>A writer for the subtask owning key groups [<paramref name="keyGroupStart"/>, <paramref name="keyGroupEnd"/>).</summary>
+    public MemoryOperatorStateWriter(int keyGroupStart, int keyGroupEnd)
     {
-        this.maxParallelism = maxParallelism;
+        this.keyGroupStart = keyGroupStart;
+        this.keyGroupEnd = keyGroupEnd;
         operatorWriter = new BinaryWriter(operatorStream);
+    }
+
+    /// <summary>A writer that accepts every key group of <paramref name="maxParallelism"/> (a single subtask).</summary>
+    public MemoryOperatorStateWriter(int maxParallelism = Eddy.KeyGroups.DefaultMaxParallelism) : this(0, maxParallelism)
+    {
     }
 
     public override BinaryWriter KeyGroup(int keyGroup)
     {
-        if ((uint)keyGroup >= (uint)maxParallelism)
-            throw new ArgumentOutOfRangeException(nameof(keyGroup), keyGroup, $"key groups are 0..{maxParallelism - 1}");
+        if (keyGroup < keyGroupStart || keyGroup >= keyGroupEnd)
+        {
+            throw new ArgumentOutOfRangeException(nameof(keyGroup), keyGroup,
+                $"key group {keyGroup} is outside this subtask's range [{keyGroupStart}, {keyGroupEnd})");
+        }
         if (keyGroups.ContainsKey(keyGroup)) throw new InvalidOperationException($"key group {keyGroup} was written twice in one snapshot");
         var stream = new MemoryStream();
         var writer = new BinaryWriter(stream);
@@ -43,8 +42,8 @@ public sealed class MemoryOperatorStateWriter : OperatorStateWriter, IDisposable
 
     public override BinaryWriter OperatorState => operatorWriter;
 
-    /// <summary>The written bytes (the writer can be disposed afterwards).</summary>
-    public SubtaskStateSnapshot ToSnapshot(long checkpointId)
+    /// <summary>The written bytes as subtask <paramref name="subtask"/>'s snapshot (the writer can be disposed afterwards).</summary>
+    public SubtaskSnapshot ToSnapshot(int subtask = 0)
     {
         var groups = new Dictionary<int, byte[]>(keyGroups.Count);
         foreach (var (kg, (stream, writer)) in keyGroups)
@@ -53,7 +52,7 @@ public sealed class MemoryOperatorStateWriter : OperatorStateWriter, IDisposable
             groups[kg] = stream.ToArray();
         }
         operatorWriter.Flush();
-        return new SubtaskStateSnapshot(checkpointId, groups, operatorStream.ToArray());
+        return new SubtaskSnapshot(subtask, keyGroupStart, keyGroupEnd, operatorStream.ToArray(), groups);
     }
 
     public void Dispose()
@@ -69,20 +68,20 @@ public sealed class MemoryOperatorStateWriter : OperatorStateWriter, IDisposable
 
 /// <summary>
 /// An <see cref="OperatorStateReader"/> over the snapshots of every old subtask: the key groups of the new subtask's
-/// range (whichever old subtask wrote them) and every old subtask's operator state.
+/// range (whichever old subtask wrote them) and every old subtask's operator state, in old subtask order.
 /// </summary>
 public sealed class MemoryOperatorStateReader : OperatorStateReader
 {
     private readonly List<(int, BinaryReader)> keyGroups = [];
     private readonly List<BinaryReader> operatorStates = [];
 
-    public MemoryOperatorStateReader(IReadOnlyList<SubtaskStateSnapshot> oldSubtasks, int keyGroupStart, int keyGroupEnd)
+    public MemoryOperatorStateReader(long checkpointId, IReadOnlyList<SubtaskSnapshot> oldSubtasks, int keyGroupStart, int keyGroupEnd)
     {
-        CheckpointId = oldSubtasks.Count > 0 ? oldSubtasks[0].CheckpointId : 0;
+        CheckpointId = checkpointId;
         var seen = new HashSet<int>();
-        foreach (var snapshot in oldSubtasks)
+        foreach (var snapshot in oldSubtasks.OrderBy(s => s.Subtask))
         {
-            foreach (var (kg, bytes) in snapshot.KeyGroups.OrderBy(e => e.Key))
+            foreach (var (kg, bytes) in snapshot.KeyGroups)
             {
                 if (kg < keyGroupStart || kg >= keyGroupEnd) continue;
                 if (!seen.Add(kg)) throw new InvalidDataException($"key group {kg} is in the state of two subtasks");
@@ -94,11 +93,11 @@ public sealed class MemoryOperatorStateReader : OperatorStateReader
     }
 
     /// <summary>The reader of subtask <paramref name="subtask"/> of <paramref name="parallelism"/> (its key-group range).</summary>
-    public static MemoryOperatorStateReader ForSubtask(IReadOnlyList<SubtaskStateSnapshot> oldSubtasks, int subtask, int parallelism,
-        int maxParallelism = Eddy.KeyGroups.DefaultMaxParallelism)
+    public static MemoryOperatorStateReader ForSubtask(IReadOnlyList<SubtaskSnapshot> oldSubtasks, int subtask, int parallelism,
+        int maxParallelism = Eddy.KeyGroups.DefaultMaxParallelism, long checkpointId = 1)
     {
         var (start, end) = Eddy.KeyGroups.RangeOf(subtask, maxParallelism, parallelism);
-        return new MemoryOperatorStateReader(oldSubtasks, start, end);
+        return new MemoryOperatorStateReader(checkpointId, oldSubtasks, start, end);
     }
 
     public override long CheckpointId { get; }

@@ -72,9 +72,16 @@ public sealed class SourceOutput<T>
 
     public int Count => Batch.Count;
 
-    public int Room => Batch.Capacity - Batch.Count;
+    public int Room => Math.Min(Batch.Capacity, Limit) - Batch.Count;
 
-    public bool IsFull => Batch.IsFull;
+    public bool IsFull => Batch.IsFull || Batch.Count >= Limit;
+
+    /// <summary>
+    /// At most this many records in the batch (default: no limit beyond its capacity). Set by the driver of a held
+    /// source (<see cref="JobConfig.SourceHold"/>); a reader that reads another reader into a buffer of its own passes
+    /// its <see cref="Room"/> on as the buffer's limit.
+    /// </summary>
+    public int Limit { get; set; } = int.MaxValue;
 
     /// <summary>Bytes read from outside for these records (files, Kafka), for the metrics.</summary>
     public long Bytes { get; set; }

@@ -66,6 +66,12 @@ public sealed record JobConfig
     /// </summary>
     public bool AllowNonRestoredState { get; init; }
 
+    /// <summary>
+    /// A test hook that holds source readers at chosen record counts (<see cref="Eddy.Runtime.SourceHold"/>). Null (the
+    /// default): sources read freely and the driver does not look at it.
+    /// </summary>
+    public SourceHold? SourceHold { get; init; }
+
     /// <summary>Where the job reports warnings as they happen (a checkpoint failed, a restart, a damaged checkpoint skipped).</summary>
     public Action<string>? Diagnostics { get; init; }
 

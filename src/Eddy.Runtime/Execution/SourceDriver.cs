@@ -66,12 +66,22 @@ internal sealed class SourceDriver<T>(
         if (splitCount == 0) task.UpdateIdle(true);
 
         var output = new SourceOutput<T>();
+        var hold = config.SourceHold;
+        hold?.Register(stateId, subtask);
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
             // Between two reads: a barrier asked for goes out here, after every record read so far.
             if (ck is not null) task.PollSourceCheckpoint();
-            var status = reader.Read(output);
+            SourceStatus status;
+            if (hold is null) status = reader.Read(output);
+            else
+            {
+                long allowed = hold.Allowance(stateId, subtask);
+                output.Limit = (int)Math.Min(allowed, int.MaxValue);
+                status = allowed == 0 ? SourceStatus.NothingAvailable : reader.Read(output);
+                hold.Counted(stateId, subtask, output.Batch.Count);
+            }
             long now = task.Timers.Now;
             var batch = output.Batch;
             if (batch.Count > 0)
@@ -114,6 +124,7 @@ internal sealed class SourceDriver<T>(
             }
         }
         BatchPool<T>.Return(output.Batch);
+        hold?.Ended(stateId, subtask);
         task.UpdateIdle(false);
         task.AdvanceWatermark(EventTime.MaxWatermark);
         head.OnEndOfInput();

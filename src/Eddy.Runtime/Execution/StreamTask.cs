@@ -248,7 +248,7 @@ internal sealed class StreamTask
         foreach (var op in operators)
         {
             if (!op.HasState || op.StateId is null) continue;
-            var writer = new SnapshotStateWriter(start, end);
+            var writer = new MemoryOperatorStateWriter(start, end);
             // A sink that reached the end of its input flushed and committed everything: it has nothing left to
             // stage, and its writer is not asked to stage under an old checkpoint id.
             if (!(final && op is IConnectorCheckpointing)) op.SnapshotState(checkpointId, writer);

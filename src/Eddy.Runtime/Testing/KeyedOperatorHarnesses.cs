@@ -13,7 +13,7 @@ public sealed class KeyedOperatorHarnesses<TKey, TIn, TOut> where TKey : notnull
     private readonly int maxParallelism;
 
     public KeyedOperatorHarnesses(Func<StreamOperator<TIn, TOut>> create, Func<TIn, TKey> keyOf, int parallelism,
-        IReadOnlyList<SubtaskStateSnapshot>? restoreFrom = null, long startProcessingTime = 0,
+        IReadOnlyList<SubtaskSnapshot>? restoreFrom = null, long startProcessingTime = 0,
         int maxParallelism = KeyGroups.DefaultMaxParallelism)
     {
         this.keyOf = keyOf;
@@ -57,5 +57,5 @@ public sealed class KeyedOperatorHarnesses<TKey, TIn, TOut> where TKey : notnull
         return this;
     }
 
-    public List<SubtaskStateSnapshot> Snapshot(long checkpointId = 1) => Subtasks.Select(s => s.Snapshot(checkpointId)).ToList();
+    public List<SubtaskSnapshot> Snapshot(long checkpointId = 1) => Subtasks.Select(s => s.Snapshot(checkpointId)).ToList();
 }

@@ -80,7 +80,7 @@ public sealed class OperatorHarness<TIn, TOut> : ISideOutputResolver
     /// A fresh operator opened as subtask <paramref name="subtask"/> of <paramref name="parallelism"/> and restored from
     /// what the old subtasks wrote (any old parallelism): the key groups of its range and every operator state.
     /// </summary>
-    public static OperatorHarness<TIn, TOut> Restored(StreamOperator<TIn, TOut> op, IReadOnlyList<SubtaskStateSnapshot> snapshots,
+    public static OperatorHarness<TIn, TOut> Restored(StreamOperator<TIn, TOut> op, IReadOnlyList<SubtaskSnapshot> snapshots,
         long startProcessingTime = 0, int subtask = 0, int parallelism = 1, int maxParallelism = KeyGroups.DefaultMaxParallelism)
     {
         var harness = new OperatorHarness<TIn, TOut>(op, startProcessingTime, subtask, parallelism, maxParallelism, checkpointing: true);
@@ -96,11 +96,12 @@ public sealed class OperatorHarness<TIn, TOut> : ISideOutputResolver
     }
 
     /// <summary>Takes a snapshot as at a barrier (everything pushed so far is processed) into memory.</summary>
-    public SubtaskStateSnapshot Snapshot(long checkpointId = 1)
+    public SubtaskSnapshot Snapshot(long checkpointId = 1)
     {
-        using var writer = new MemoryOperatorStateWriter(op.Context.MaxParallelism);
+        var (start, end) = KeyGroups.RangeOf(op.Context.SubtaskIndex, op.Context.MaxParallelism, op.Context.Parallelism);
+        using var writer = new MemoryOperatorStateWriter(start, end);
         op.SnapshotState(checkpointId, writer);
-        return writer.ToSnapshot(checkpointId);
+        return writer.ToSnapshot(op.Context.SubtaskIndex);
     }
 
     public ManualClock Clock { get; }

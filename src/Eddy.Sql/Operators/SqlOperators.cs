@@ -27,7 +27,9 @@ public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<Convert
         public override SourceStatus Read(SourceOutput<T> output)
         {
             // Read no more than the output has room for, so that the whole buffer converts in one go.
-            if (output.Room < buffer.Room + buffer.Count) return SourceStatus.MoreAvailable;
+            int room = output.Room;
+            if (room == 0) return SourceStatus.MoreAvailable;
+            buffer.Limit = room;
             var status = reader.Read(buffer);
             int n = buffer.Count;
             if (n > 0)

@@ -552,6 +552,12 @@ public sealed class RowConvertingSink<T>(Sink<Row> inner, Func<T, RowKind, Row> 
 
         public override void Flush() => writer.Flush();
 
+        // The conversion holds nothing: a checkpoint and its commit are the wrapped writer's (an exactly-once sink's
+        // staged transaction), not a flush.
+        public override void SnapshotState(long checkpointId, BinaryWriter state) => writer.SnapshotState(checkpointId, state);
+
+        public override void NotifyCheckpointComplete(long checkpointId) => writer.NotifyCheckpointComplete(checkpointId);
+
         public override void OnWatermark(long watermark) => writer.OnWatermark(watermark);
 
         public override void Dispose()
