@@ -108,7 +108,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
 
     public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context) => null;
 
-    private static KafkaSourceOptions SourceOptions(TableDef table, Schema decoded, out SqlRecordDecoder decoder)
+    internal static KafkaSourceOptions SourceOptions(TableDef table, Schema decoded, out SqlRecordDecoder decoder)
     {
         var o = table.Options;
         foreach (var key in o.Keys)
