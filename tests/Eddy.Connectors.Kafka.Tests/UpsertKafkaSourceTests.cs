@@ -149,6 +149,16 @@ public class UpsertKafkaSourceTests
         Assert.Equal("+I[a, 1]", lines[0]);
         Assert.Contains("-U[a, 2]", lines);
         Assert.Contains("+U[a, 3]", lines);
+
+        // The changelog source into another upsert-kafka table (updates applied by key), read back: the same table.
+        kafka.Cluster.CreateTopic("copied", 1);
+        string copied = counts.Replace("TABLE counts", "TABLE copied").Replace("'topic' = 'counts'", "'topic' = 'copied'");
+        Run(counts + copied + "INSERT INTO copied SELECT id, v FROM counts;");
+        var copiedLines = Run(copied + """
+            CREATE TABLE out_t (id STRING, v BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT id, v FROM copied;
+            """);
+        Assert.Equal(lines, copiedLines);
     }
 
     private static Source<Row> UpsertSource(KafkaFixture kafka)
