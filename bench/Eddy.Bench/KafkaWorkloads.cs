@@ -1,7 +1,10 @@
 using System.Text;
 using Confluent.Kafka;
 using Eddy.Connectors.Kafka;
+using Eddy.Runtime;
 using Eddy.Sql;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
 
 namespace Eddy.Bench;
 
@@ -66,16 +69,39 @@ public static class KafkaWorkloads
         INSERT INTO counted SELECT ts, k, payload FROM src;
         """);
 
+    /// <summary>kafka-json through the generic-row path (the connector seen as row-only), as before the typed JSON decoder.</summary>
+    public static long JsonDecodeRows(BenchEvent[] events) => Run(events, """
+        CREATE TABLE counted (ts BIGINT, k INT, payload INT) WITH ('connector' = 'bench-count');
+        INSERT INTO counted SELECT ts, k, payload FROM src;
+        """, "kafka-rows");
+
+    /// <summary>The kafka connector without its typed source: every record becomes a generic Row, then the row struct.</summary>
+    private sealed class RowsOnlyKafka : ITableConnector
+    {
+        private readonly KafkaTableConnector kafka = new();
+
+        public string Name => "kafka-rows";
+
+        public bool AcceptsUpdates(TableDef table) => false;
+
+        public IReadOnlyCollection<string> MetadataKeys => kafka.MetadataKeys;
+
+        public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) => kafka.CreateSource(table, decoded, context);
+
+        public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) => throw new NotSupportedException("a source only");
+    }
+
     public static long TumblingCount(BenchEvent[] events) => Run(events, """
         CREATE TABLE counted (k INT, window_start TIMESTAMP(3), n BIGINT) WITH ('connector' = 'bench-count');
         INSERT INTO counted SELECT k, window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(rt), INTERVAL '1' MINUTE))
         GROUP BY window_start, window_end, k;
         """);
 
-    private static long Run(BenchEvent[] events, string job)
+    private static long Run(BenchEvent[] events, string job, string connector = "kafka")
     {
         Fill(events);
         KafkaTableConnector.Register();
+        TableConnectors.Register(new RowsOnlyKafka());
         var session = new SqlSession(TextWriter.Null, Console.Error);
         var jobs = session.Execute($$"""
             CREATE TABLE src (
@@ -83,7 +109,7 @@ public static class KafkaWorkloads
               rt AS TO_TIMESTAMP_LTZ(ts, 3),
               WATERMARK FOR rt AS rt
             ) WITH (
-              'connector' = 'kafka', 'topic' = '{{topic}}', 'properties.bootstrap.servers' = '{{cluster!.Bootstrap}}',
+              'connector' = '{{connector}}', 'topic' = '{{topic}}', 'properties.bootstrap.servers' = '{{cluster!.Bootstrap}}',
               'properties.group.id' = 'bench-eddy', 'properties.enable.auto.commit' = 'false',
               'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json'
             );

@@ -66,6 +66,7 @@ public static class Program
         new("kafka-bare", "bare Confluent.Kafka consumer reading the JSON events from the dev broker (the baseline for kafka-*)", KafkaWorkloads.BareConsumer),
         new("kafka-source", "Kafka (dev broker) -> Eddy's source reader, value length only -> counting sink (no decoding)", KafkaWorkloads.SourceOnly),
         new("kafka-json", "Kafka (dev broker) -> JSON decode in SQL -> counting sink", KafkaWorkloads.JsonDecode),
+        new("kafka-json-rows", "kafka-json through generic rows (the path before the typed JSON decoder)", KafkaWorkloads.JsonDecodeRows),
         new("kafka-tumbling", "Kafka (dev broker) -> JSON decode -> 1-minute tumbling COUNT(*) per key in SQL, 10,000 keys", KafkaWorkloads.TumblingCount, 10_000),
         new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
         new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),

@@ -82,7 +82,7 @@ public sealed class JsonRowDecoder
         return -1;
     }
 
-    private static object? ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, DataType type, string column)
+    internal static object? ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, DataType type, string column)
     {
         var token = reader.TokenType;
         if (token == JsonTokenType.Null) return null;
@@ -175,7 +175,7 @@ public sealed class JsonRowDecoder
         throw TextValues.Mismatch(column, type, Describe(ref reader, json));
     }
 
-    private static string Describe(ref Utf8JsonReader reader, ReadOnlySpan<byte> json) => reader.TokenType switch
+    internal static string Describe(ref Utf8JsonReader reader, ReadOnlySpan<byte> json) => reader.TokenType switch
     {
         JsonTokenType.None => "nothing",
         JsonTokenType.String => "\"" + TextValues.Shorten(reader.GetString()!) + "\"",

@@ -363,6 +363,10 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
 
     public override int SplitCount => splits.Length;
 
+    /// <summary>The split of a partition this reader owns, or -1 (for state that travels with partitions).</summary>
+    internal int SplitOf(string topic, int partition) =>
+        splitOf.TryGetValue(new TopicPartition(topic, new Partition(partition)), out int split) ? split : -1;
+
     private readonly record struct SplitState(long Next, long End, long SkipBefore, long StopAt);
 
     /// <summary>

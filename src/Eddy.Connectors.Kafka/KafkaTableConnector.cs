@@ -14,7 +14,7 @@ namespace Eddy.Connectors.Kafka;
 /// (<c>json.ignore-parse-errors</c>, <c>scan.dead-letter.topic</c>). Metadata columns: topic, partition, offset,
 /// timestamp, key, headers. As a sink see <see cref="KafkaSinkFactory"/>.
 /// </summary>
-public sealed class KafkaTableConnector : ITableConnector
+public sealed class KafkaTableConnector : ITypedTableConnector
 {
     internal static readonly string[] Known =
     [
@@ -59,6 +59,56 @@ public sealed class KafkaTableConnector : ITableConnector
         KafkaSinkFactory.Create(table, schema, upsert: false);
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        var options = SourceOptions(table, decoded, out var decoder);
+        return new KafkaSource<Row>(options, decoder.Decode);
+    }
+
+    /// <summary>
+    /// A JSON value holding every column of the table (no key or metadata columns) is decoded straight into the
+    /// planner's row struct (<see cref="JsonStructDecoder{T}"/>): no generic row, no boxed value per column. Other
+    /// tables return null and are read as rows.
+    /// </summary>
+    public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        var options = SourceOptions(table, decoded, out var decoder);
+        if (!decoder.ValueIsWholeRow || !typeof(T).IsValueType) return null;
+        var make = typeof(KafkaTableConnector).GetMethod(nameof(TypedJsonSource), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(typeof(T));
+        try
+        {
+            return (Source<T>)make.Invoke(null, [options, decoded, decoder.FailOnMissingValueField])!;
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is ArgumentException a)
+        {
+            throw new ConnectorOptionException(table.Name, a.Message, a);
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+
+    private static KafkaSource<T> TypedJsonSource<T>(KafkaSourceOptions options, Schema decoded, bool failOnMissingField) where T : struct
+    {
+        var json = new JsonStructDecoder<T>(decoded, failOnMissingField);
+        return new KafkaSource<T>(options, (in KafkaMessage m, out T value) =>
+        {
+            // A tombstone (no value) has no row, as in the row path.
+            if (m.Value is null)
+            {
+                value = default;
+                return false;
+            }
+            json.Decode(m.Value, out value);
+            return true;
+        });
+    }
+
+    public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context) => null;
+
+    internal static KafkaSourceOptions SourceOptions(TableDef table, Schema decoded, out SqlRecordDecoder decoder)
     {
         var o = table.Options;
         foreach (var key in o.Keys)
@@ -121,12 +171,11 @@ public sealed class KafkaTableConnector : ITableConnector
             interval = TimeSpan.FromMilliseconds(Millis(table, "properties.auto.commit.interval.ms", intervalText));
 
         string? specificTopic = topics.Length == 1 ? topics[0] : null;
-        KafkaSourceOptions options;
         try
         {
-            var decoder = new SqlRecordDecoder(table, decoded);
+            decoder = new SqlRecordDecoder(table, decoded);
             string? deadLetters = o.GetValueOrDefault("scan.dead-letter.topic");
-            options = new KafkaSourceOptions
+            return new KafkaSourceOptions
             {
                 Topics = topics,
                 TopicPattern = pattern,
@@ -146,7 +195,6 @@ public sealed class KafkaTableConnector : ITableConnector
                 DeadLetterTopic = deadLetters,
                 Properties = Properties(table),
             };
-            return new KafkaSource<Row>(options, decoder.Decode);
         }
         catch (ArgumentException e)
         {

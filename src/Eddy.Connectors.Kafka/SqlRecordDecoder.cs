@@ -28,6 +28,12 @@ internal sealed class SqlRecordDecoder
     /// <summary>Every column comes from the JSON value in order: the value's row is the record's row (no second row per record).</summary>
     private readonly bool valueRowIsRow;
 
+    /// <summary>Every column comes from the JSON value, in order: a typed decoder can read the value into the row struct.</summary>
+    public bool ValueIsWholeRow => valueRowIsRow;
+
+    /// <summary><c>json.fail-on-missing-field</c> of the value.</summary>
+    public bool FailOnMissingValueField { get; }
+
     /// <summary>Whether the table asks to skip records that cannot be decoded (<c>json.ignore-parse-errors</c>, <c>csv.ignore-parse-errors</c>).</summary>
     public bool IgnoreParseErrors { get; }
 
@@ -125,7 +131,8 @@ internal sealed class SqlRecordDecoder
         switch (valueFormat)
         {
             case Format.Json:
-                valueJson = new JsonRowDecoder(new Schema([.. valueColumns]), KafkaTableConnector.Flag(table, Opt("json.fail-on-missing-field")));
+                FailOnMissingValueField = KafkaTableConnector.Flag(table, Opt("json.fail-on-missing-field"));
+                valueJson = new JsonRowDecoder(new Schema([.. valueColumns]), FailOnMissingValueField);
                 IgnoreParseErrors = KafkaTableConnector.Flag(table, Opt("json.ignore-parse-errors"));
                 break;
             case Format.Csv:

@@ -8,7 +8,8 @@ namespace Eddy.Connectors.Kafka;
 /// <c>'connector' = 'upsert-kafka'</c> as a sink: a table with a PRIMARY KEY whose columns are the message key
 /// (<c>key.format</c>); +I/+U write the row as the value (<c>value.format</c>), -D a tombstone, -U nothing when the
 /// +U of its key follows it directly, else a tombstone (a filter after the aggregation dropped the new value). Reading
-/// the topic back and keeping the last value per key gives the table. Not a source yet.
+/// the topic back and keeping the last value per key gives the table. As a source (<see cref="UpsertKafkaSource"/>) it
+/// reads that table as a changelog: +I, -U/+U per update, -D per tombstone of a known key.
 /// </summary>
 public sealed class UpsertKafkaTableConnector : ITableConnector
 {
@@ -17,8 +18,33 @@ public sealed class UpsertKafkaTableConnector : ITableConnector
     /// <summary>Updates and deletes are applied by key, so any changelog may be written.</summary>
     public bool AcceptsUpdates(TableDef table) => true;
 
-    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        throw new ConnectorOptionException(table.Name, "connector", "'upsert-kafka' can only be written so far (read the topic with 'kafka')");
+    /// <summary>Reading gives a changelog: the planner treats the scan as an updating stream.</summary>
+    public bool ProducesUpdates(TableDef table) => true;
+
+    /// <summary>
+    /// The primary key's columns are the key (<c>key.format</c>, no <c>key.fields</c>); the value as the kafka
+    /// connector reads it (<c>value.format</c>, <c>value.fields-include</c>); the topic is read from its earliest
+    /// offset unless <c>scan.startup.mode</c> says otherwise (an upsert table is only whole from the start).
+    /// </summary>
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        var o = table.Options;
+        if (table.PrimaryKey.Count == 0)
+            throw new ConnectorOptionException(table.Name, "connector", "'upsert-kafka' needs PRIMARY KEY (...) NOT ENFORCED: its columns are the message key");
+        if (o.ContainsKey("key.fields"))
+            throw new ConnectorOptionException(table.Name, "key.fields", "not allowed with 'upsert-kafka': the PRIMARY KEY columns are the key");
+        if (!o.ContainsKey("key.format")) throw new ConnectorOptionException(table.Name, "key.format", "required");
+        if (!o.ContainsKey("value.format") && !o.ContainsKey("format")) throw new ConnectorOptionException(table.Name, "value.format", "required");
+        var options = new Dictionary<string, string>(o) { ["key.fields"] = string.Join(';', table.PrimaryKey) };
+        options.TryAdd("scan.startup.mode", "earliest-offset");
+        var keyed = new TableDef
+        {
+            Name = table.Name, Columns = table.Columns, Watermark = table.Watermark, PrimaryKey = table.PrimaryKey,
+            Options = options, Declaration = table.Declaration, Context = table.Context,
+        };
+        var sourceOptions = KafkaTableConnector.SourceOptions(keyed, decoded, out var values);
+        return new UpsertKafkaSource(sourceOptions, new UpsertDecoding(keyed, values));
+    }
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
         KafkaSinkFactory.Create(table, schema, upsert: true);

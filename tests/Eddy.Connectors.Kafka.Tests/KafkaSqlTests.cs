@@ -212,6 +212,42 @@ public class KafkaSqlTests
     }
 
     [Fact]
+    public void A_json_value_with_every_column_is_decoded_into_row_structs_with_the_row_paths_rules()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "typed");
+        kafka.Produce(
+        [
+            (0, """{"b":9000000000,"i":7,"d":1.5,"f":true,"s":"x","o":{"k":[1, 2]},"dt":"2024-01-02","t":"2024-01-02 03:04:05.006","m":12.30,"extra":[1]}""", 0),
+            // Numbers and booleans given as strings, nulls, missing fields, fields in another order.
+            (0, """{"s":null,"f":"false","d":"2.25","i":"-3","b":"12","nn":null}""", 0),
+            (0, """{"nn":5}""", 0),
+        ]);
+        var lines = Run(Table(kafka, "b BIGINT, i INT, d DOUBLE, f BOOLEAN, s STRING, o STRING, dt DATE, t TIMESTAMP(3), m DECIMAL(5, 2), nn INT NOT NULL",
+            "'format' = 'json'") + """
+            CREATE TABLE out_t (b BIGINT, i INT, d DOUBLE, f BOOLEAN, s STRING, o STRING, dt DATE, t TIMESTAMP(3), m DECIMAL(5, 2), nn INT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT * FROM src_t;
+            """);
+        Assert.Equal(
+        [
+            """+I[9000000000, 7, 1.5, true, x, {"k":[1,2]}, 2024-01-02, 2024-01-02 03:04:05.006, 12.30, 0]""",
+            "+I[12, -3, 2.25, false, null, null, null, null, null, 0]",
+            "+I[null, null, null, null, null, null, null, null, null, 5]",
+        ], lines);
+    }
+
+    [Fact]
+    public void A_value_out_of_its_columns_range_fails_naming_the_record_and_column()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "typed");
+        kafka.Produce([(0, """{"i":1}""", 0), (0, """{"i":3000000000}""", 0)]);
+        var e = Assert.ThrowsAny<Exception>(() => Run(Table(kafka, "i INT", "'format' = 'json'") + """
+            CREATE TABLE out_t (i INT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT i FROM src_t;
+            """));
+        Assert.Contains("Kafka record in topic 'typed' partition 0 at offset 1: column 'i'", e.ToString());
+    }
+
+    [Fact]
     public void The_connector_is_registered_by_name()
     {
         Assert.Contains("kafka", TableConnectors.Names);

@@ -147,6 +147,24 @@ public sealed class SourceOutput<T>
     }
 
     /// <summary>
+    /// After a conversion of <paramref name="from"/> into the slots from <paramref name="start"/> on: gives the
+    /// <paramref name="count"/> records written there the kinds of their inputs (input <c>selected[j]</c>, or j without
+    /// a selection).
+    /// </summary>
+    public void CopyKinds<TIn>(Batch<TIn> from, int start, int count, int[]? selected)
+    {
+        if (!from.HasKinds) return;
+        for (int j = 0; j < count; j++) Batch.SetKind(start + j, from.KindAt(selected is null ? j : selected[j]));
+    }
+
+    /// <summary>Adds a change (-U/+U/-D or +I) read from split <paramref name="split"/>: for changelog sources.</summary>
+    public void Add(T value, long timestamp, int split, RowKind kind)
+    {
+        splits[Batch.Count] = split;
+        Batch.Add(value, timestamp, kind);
+    }
+
+    /// <summary>
     /// Adds <paramref name="values"/> (at most <see cref="Room"/>) read from split <paramref name="split"/>, all with
     /// <paramref name="timestamp"/>: a bulk copy, for readers that hold records in memory.
     /// </summary>

@@ -18,6 +18,12 @@ public interface ITableConnector
     /// <summary>Whether the sink applies updates and deletes (print shows them; upsert sinks apply them by key).</summary>
     bool AcceptsUpdates(TableDef table);
 
+    /// <summary>
+    /// Whether reading the table gives a changelog (+I/-U/+U/-D, as upsert-kafka), not only inserts: the planner then
+    /// treats the scan as an updating stream (append-only sinks and aggregations refuse it).
+    /// </summary>
+    bool ProducesUpdates(TableDef table) => false;
+
     /// <summary>The keys of <c>METADATA FROM 'key'</c> columns this connector fills (Kafka: timestamp, partition, ...).</summary>
     IReadOnlyCollection<string> MetadataKeys => [];
 

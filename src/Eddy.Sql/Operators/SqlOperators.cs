@@ -40,6 +40,8 @@ public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<Convert
                 long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
                 int kept = convert(batch.Values, batch.Timestamps, n, values, timestamps, start, now, selected);
                 if (kept < n) output.Compact(start, kept, selected);
+                // A changelog source's kinds (-U/+U/-D) stay with their records.
+                if (batch.HasKinds) output.CopyKinds(batch, start, kept, kept < n ? selected : null);
                 BatchPool<TIn>.Return(batch);
             }
             output.Bytes += buffer.Bytes;

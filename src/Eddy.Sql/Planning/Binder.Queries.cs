@@ -72,7 +72,7 @@ public sealed partial class Binder
         if (input.IsUpdating && !acceptsUpdates(table))
         {
             throw Error(insert, $"table '{table.Name}' ({table.Connector}) is append-only but the query produces updates "
-                + "(a GROUP BY without a window): declare PRIMARY KEY (...) NOT ENFORCED on a sink that upserts, or aggregate in a window");
+                + "(a GROUP BY without a window, or a changelog source such as upsert-kafka): declare PRIMARY KEY (...) NOT ENFORCED on a sink that upserts, or aggregate in a window");
         }
         return new SinkPlan(table, input);
     }
@@ -332,7 +332,7 @@ public sealed partial class Binder
         var (projections, names) = BindSelectItems(s.Items, group.InputScope, group);
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
         var aggOutput = group.OutputSchema();
-        if (input.IsUpdating) throw Error(s, "aggregating the result of a non-windowed GROUP BY (an updating stream) is not supported by Eddy yet");
+        if (input.IsUpdating) throw Error(s, "aggregating an updating stream (the result of a non-windowed GROUP BY, or a changelog source such as upsert-kafka) is not supported by Eddy yet");
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
         var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode };
@@ -529,7 +529,20 @@ public sealed partial class Binder
             };
             if (delay < 0) throw tableBinder.Error(wm.Expression, "a watermark cannot be ahead of its rowtime");
         }
-        return new ScanPlan(table, decoded, projections, rowtime, delay);
+        return new ScanPlan(table, decoded, projections, rowtime, delay) { Updating = ScanProducesUpdates(table) };
+    }
+
+    /// <summary>Whether the table's connector reads a changelog (upsert-kafka); an unknown connector fails later, at translation.</summary>
+    private static bool ScanProducesUpdates(TableDef table)
+    {
+        try
+        {
+            return Connectors.TableConnectors.Find(table).ProducesUpdates(table);
+        }
+        catch (Connectors.ConnectorOptionException)
+        {
+            return false;
+        }
     }
 
     private (LogicalPlan, Scope, WindowedInput) BindWindowTableFunction(TableFunctionRef tf)

@@ -29,6 +29,11 @@ public abstract record LogicalPlan(Schema Schema)
 public sealed record ScanPlan(TableDef Table, Schema Decoded, IReadOnlyList<BoundExpr> Projections, int? RowtimeIndex, long? WatermarkDelayMs)
     : LogicalPlan(Table.Schema)
 {
+    /// <summary>The connector reads a changelog (<see cref="Connectors.ITableConnector.ProducesUpdates"/>).</summary>
+    public bool Updating { get; init; }
+
+    public override bool IsUpdating => Updating;
+
     public override int? Rowtime => RowtimeIndex;
 
     public override int? Proctime

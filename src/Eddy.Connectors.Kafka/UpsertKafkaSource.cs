@@ -1,0 +1,250 @@
+using System.Text;
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+
+namespace Eddy.Connectors.Kafka;
+
+/// <summary>One message of an upsert topic: its primary key (decoded from the message key), the row (null: a tombstone) and where it came from.</summary>
+internal sealed record UpsertRecord(Row Key, byte[] KeyBytes, byte[]? ValueBytes, Row? Row, string Topic, int Partition, long Offset, long Timestamp);
+
+/// <summary>
+/// Decodes an upsert-kafka message: the primary key from the key (<c>key.format</c> json or raw), the row from the value
+/// with the table's record decoder. A message without a key cannot be placed and is a bad record.
+/// </summary>
+internal sealed class UpsertDecoding
+{
+    private readonly SqlRecordDecoder values;
+    private readonly JsonRowDecoder? jsonKey;
+    private readonly bool rawBytesKey;
+
+    public UpsertDecoding(TableDef table, SqlRecordDecoder values)
+    {
+        this.values = values;
+        var keyColumns = table.PrimaryKey.Select(k => table.Columns.First(c => c.Name == k)).Select(c => new Column(c.Name, c.Type)).ToArray();
+        string keyFormat = table.Options["key.format"];
+        if (keyFormat == "json") jsonKey = new JsonRowDecoder(new Schema(keyColumns), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field"));
+        else if (keyColumns.Length == 1 && keyColumns[0].Type.Kind is TypeKind.String or TypeKind.Binary) rawBytesKey = keyColumns[0].Type.Kind == TypeKind.Binary;
+        else throw new ConnectorOptionException(table.Name, "key.format", "'raw' reads the key into exactly one STRING or BYTES primary key column");
+    }
+
+    public bool Decode(in KafkaMessage m, out UpsertRecord record)
+    {
+        if (m.Key is null) throw new FormatException("the record has no key; upsert-kafka finds the row to change by its key");
+        Row key;
+        if (jsonKey is not null)
+        {
+            try
+            {
+                key = jsonKey.Decode(m.Key);
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"key: {e.Message}", e);
+            }
+        }
+        // Keys compare by value: BYTES as their hex text (a byte array compares by reference).
+        else key = Row.Of(rawBytesKey ? Convert.ToHexString(m.Key) : Encoding.UTF8.GetString(m.Key));
+        Row? row = null;
+        if (m.Value is not null && !values.Decode(m, out row))
+        {
+            record = null!;
+            return false;
+        }
+        record = new UpsertRecord(key, m.Key, m.Value, row, m.Topic, m.Partition, m.Offset, m.Timestamp);
+        return true;
+    }
+}
+
+/// <summary>
+/// <c>'connector' = 'upsert-kafka'</c> as a source: the topic as a changelog, normalized as Flink's ChangelogNormalize
+/// does. The reader keeps the last row per primary key: a value for a new key is +I, for a known key -U (old row) and
+/// +U (new row) — nothing when the row is unchanged —, a tombstone -D with the old row, a tombstone for an unknown key
+/// nothing. The per-key rows are checkpointed with the offsets (as the messages' bytes, decoded again on restore) and
+/// travel with their partitions when the parallelism changes. A key is expected to stay in one partition (Kafka's
+/// default partitioning by key, as every upsert-kafka writer does).
+/// </summary>
+internal sealed class UpsertKafkaSource(KafkaSourceOptions options, UpsertDecoding decoding) : Source<Row>
+{
+    private readonly KafkaSource<UpsertRecord> messages = new(options, decoding.Decode);
+
+    public override bool IsBounded => messages.IsBounded;
+
+    public override SourceReader<Row> CreateReader(SourceReaderContext context)
+    {
+        var restored = context.Restored;
+        var offsetsOnly = restored is null ? null : restored with { SubtaskStates = [.. restored.SubtaskStates.Select(UpsertNormalizingReader.OffsetState)] };
+        var reader = (KafkaSourceReader<UpsertRecord>)messages.CreateReader(context with { Restored = offsetsOnly });
+        try
+        {
+            return new UpsertNormalizingReader(reader, decoding, restored);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+}
+
+internal sealed class UpsertNormalizingReader : SourceReader<Row>
+{
+    private const byte StateVersion = 1;
+
+    private readonly KafkaSourceReader<UpsertRecord> messages;
+    private readonly UpsertDecoding decoding;
+    private readonly Dictionary<Row, UpsertRecord> last = [];
+    private readonly SourceOutput<UpsertRecord> buffer = new();
+    private readonly List<int> bufferSplits = [];
+    /// <summary>Read but not yet emitted: a message may give two changes, so a full output leaves some for the next call.</summary>
+    private readonly Queue<(UpsertRecord Record, long Timestamp, int Split)> pending = new();
+    private SourceStatus messagesStatus = SourceStatus.MoreAvailable;
+
+    public UpsertNormalizingReader(KafkaSourceReader<UpsertRecord> messages, UpsertDecoding decoding, RestoredState? restored)
+    {
+        this.messages = messages;
+        this.decoding = decoding;
+        if (restored is not null) Restore(restored);
+    }
+
+    public override int SplitCount => messages.SplitCount;
+
+    /// <summary>The number of keys with a row (for tests and metrics).</summary>
+    internal int KeyCount => last.Count;
+
+    /// <summary>Messages read but not yet emitted (for tests).</summary>
+    internal int PendingCount => pending.Count;
+
+    public override SourceStatus Read(SourceOutput<Row> output)
+    {
+        if (pending.Count == 0)
+        {
+            messagesStatus = messages.Read(buffer);
+            output.Bytes += buffer.Bytes;
+            buffer.Bytes = 0;
+            if (buffer.Count > 0)
+            {
+                var batch = buffer.DrainBatch(bufferSplits);
+                for (int i = 0; i < batch.Count; i++) pending.Enqueue((batch.Values[i], batch.Timestamps[i], bufferSplits[i]));
+                BatchPool<UpsertRecord>.Return(batch);
+            }
+        }
+        while (pending.Count > 0 && output.Room >= 2)
+        {
+            var (record, timestamp, split) = pending.Dequeue();
+            Apply(record, timestamp, split, output);
+        }
+        return pending.Count > 0 ? SourceStatus.MoreAvailable : messagesStatus;
+    }
+
+    private void Apply(UpsertRecord record, long timestamp, int split, SourceOutput<Row> output)
+    {
+        if (record.Row is null)
+        {
+            if (last.Remove(record.Key, out var deleted)) output.Add(deleted.Row!.WithKind(RowKind.Delete), timestamp, split, RowKind.Delete);
+            return;
+        }
+        if (last.TryGetValue(record.Key, out var previous))
+        {
+            last[record.Key] = record;
+            if (previous.Row!.Equals(record.Row)) return;
+            output.Add(previous.Row.WithKind(RowKind.UpdateBefore), timestamp, split, RowKind.UpdateBefore);
+            output.Add(record.Row.WithKind(RowKind.UpdateAfter), timestamp, split, RowKind.UpdateAfter);
+            return;
+        }
+        last[record.Key] = record;
+        output.Add(record.Row.WithKind(RowKind.Insert), timestamp, split, RowKind.Insert);
+    }
+
+    /// <summary>
+    /// The Kafka reader's state (offsets) first, length-prefixed, then the last message of every key and the messages
+    /// read but not yet emitted (their offsets are already past them in the Kafka reader's state).
+    /// </summary>
+    public override void SnapshotState(long checkpointId, BinaryWriter state)
+    {
+        var offsets = new MemoryStream();
+        using (var writer = new BinaryWriter(offsets, Encoding.UTF8, leaveOpen: true)) messages.SnapshotState(checkpointId, writer);
+        state.Write((int)offsets.Length);
+        state.Write(offsets.GetBuffer(), 0, (int)offsets.Length);
+        state.Write(StateVersion);
+        state.Write(last.Count);
+        foreach (var record in last.Values) Write(state, record);
+        state.Write(pending.Count);
+        foreach (var (record, _, _) in pending) Write(state, record);
+    }
+
+    public override void NotifyCheckpointComplete(long checkpointId) => messages.NotifyCheckpointComplete(checkpointId);
+
+    /// <summary>The Kafka reader's part of a subtask's state.</summary>
+    internal static byte[] OffsetState(byte[] state)
+    {
+        if (state.Length == 0) return state;
+        int length = BitConverter.ToInt32(state, 0);
+        return state.AsSpan(4, length).ToArray();
+    }
+
+    private static void Write(BinaryWriter w, UpsertRecord r)
+    {
+        w.Write(r.KeyBytes.Length);
+        w.Write(r.KeyBytes);
+        w.Write(r.ValueBytes?.Length ?? -1);
+        if (r.ValueBytes is not null) w.Write(r.ValueBytes);
+        w.Write(r.Topic);
+        w.Write(r.Partition);
+        w.Write(r.Offset);
+        w.Write(r.Timestamp);
+    }
+
+    private static KafkaMessage ReadMessage(BinaryReader reader)
+    {
+        var key = reader.ReadBytes(reader.ReadInt32());
+        int valueLength = reader.ReadInt32();
+        var value = valueLength < 0 ? null : reader.ReadBytes(valueLength);
+        return new KafkaMessage(key, value, reader.ReadString(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
+    }
+
+    /// <summary>Takes the rows and pending messages of the partitions this reader now owns, from every old subtask's state.</summary>
+    private void Restore(RestoredState restored)
+    {
+        foreach (var bytes in restored.SubtaskStates)
+        {
+            if (bytes.Length == 0) continue;
+            using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
+            reader.BaseStream.Position = 4 + reader.ReadInt32();
+            byte version = reader.ReadByte();
+            if (version != StateVersion)
+                throw new InvalidDataException($"upsert-kafka state version {version} is not known (expected {StateVersion}); checkpoint {restored.CheckpointId}");
+            int rows = reader.ReadInt32();
+            for (int i = 0; i < rows; i++)
+            {
+                var m = ReadMessage(reader);
+                if (messages.SplitOf(m.Topic, m.Partition) >= 0 && Decode(m, restored) is { } record) last[record.Key] = record;
+            }
+            int waiting = reader.ReadInt32();
+            for (int i = 0; i < waiting; i++)
+            {
+                var m = ReadMessage(reader);
+                int split = messages.SplitOf(m.Topic, m.Partition);
+                if (split >= 0 && Decode(m, restored) is { } record) pending.Enqueue((record, m.Timestamp, split));
+            }
+        }
+    }
+
+    private UpsertRecord? Decode(in KafkaMessage m, RestoredState restored)
+    {
+        try
+        {
+            return decoding.Decode(m, out var record) ? record : null;
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"upsert-kafka state of checkpoint {restored.CheckpointId}: the row of topic '{m.Topic}' partition {m.Partition} offset {m.Offset} no longer decodes: {e.Message}", e);
+        }
+    }
+
+    public override void Dispose()
+    {
+        messages.Dispose();
+        base.Dispose();
+    }
+}
