@@ -57,6 +57,7 @@ public static class Program
         new("geo-lookup-ipv4", "(geo) get_location's work on IPv4 strings: parse, walk, decoded-record cache (65,536 addresses)", GeoWorkloads.LocateIpv4Cached),
         new("geo-lookup-ipv4-nocache", "(geo) the same without the decoded-record cache (every record decoded)", GeoWorkloads.LocateIpv4Uncached),
         new("geo-lookup-ipv6", "(geo) get_location's work on IPv6 strings, with the cache", GeoWorkloads.LocateIpv6Cached),
+        new("geo-lookup-web-traffic", "(geo) get_location over the pass-through job's addresses (100,000 visitors, 5 % IPv6), no job", GeoWorkloads.GetLocationWebTraffic),
         new("geo-pass-through", "(geo) the lab's day-1 job in SQL: web traffic -> get_location(ip) -> counting sink", GeoWorkloads.PassThroughGeo),
         new("geo-pass-through-plain", "(geo) the same job without get_location (the baseline)", GeoWorkloads.PassThroughPlain),
         new("pg-append", "PostgreSQL append sink: binary COPY per 1000 rows (EDDY_BENCH_PG or a throwaway server)", PostgresWorkloads.EddyAppend),
@@ -79,9 +80,9 @@ public static class Program
         if (args.Length > 0 && args[0] == "checkpoint-state") return CheckpointWorkloads.Run(args[1..]);
         SqlWorkloads.Register();
         SqlWorkloads.RegisterSink();
-        GeoWorkloads.Prepare();
         var options = Options.Parse(args);
         if (options is null) return 2;
+        GeoWorkloads.Prepare(options.Names.Contains("geo-lookup-web-traffic") ? (int)options.Events : 0);
         if (options.List)
         {
             foreach (var w in Workloads) Console.WriteLine($"{w.Name,-20} {w.Description}");

@@ -49,25 +49,50 @@ public sealed class MmdbGeoLocator : IGeoLocator
     private readonly MmdbReader[] readers;
     private readonly MmdbReader[] forIpv4;
     private readonly MmdbReader[] forIpv6;
-    private readonly CachedRecord?[]? cache;
-    private readonly AddressEntry?[]? addresses;
-    private readonly int cacheMask;
-    private readonly int addressMask;
+    private readonly int capacity;
+    private readonly object gate = new();
+    private volatile CacheState? state;
 
-    // IPv4 address → location: a stream sees the same visitors again and again, and this skips the tree walk.
-    private sealed class AddressEntry(uint address, GeoLocation location)
+    /// <summary>
+    /// The caches, replaced as a whole when <see cref="Locations"/> is full (so an address slot never names a
+    /// location of another generation). Lookups that hit read it without a lock; misses add under the locator's lock.
+    /// </summary>
+    private sealed class CacheState
     {
-        public readonly uint Address = address;
-        public readonly GeoLocation Location = location;
+        // IPv4 address → location id, 2-way sets of packed (address << 32 | id + 1), 0 = empty: one 16-byte read
+        // per hit, no object to follow (a stream sees the same visitors again and again; this skips the tree walk).
+        public readonly ulong[] Ipv4;
+        public readonly int Ipv4SetMask;
+        // IPv6 address → location id, direct-mapped (IPv6 visitors are few; the entry is an object to publish its three parts at once).
+        public readonly Ipv6Entry?[] Ipv6;
+        // Record (database index, data offset) → location id: many addresses share a city record, and its
+        // location (strings and formatted JSON) is made once per generation.
+        public readonly Dictionary<long, int> ByRecord;
+        // Strings by (database, data offset): records of one city point to the same strings.
+        public readonly Dictionary<long, string> Strings = [];
+        public readonly GeoLocation[] Locations;
+        public int Count = 1; // id 0 is GeoLocation.Unknown
+
+        public CacheState(int capacity)
+        {
+            Locations = new GeoLocation[capacity];
+            Locations[0] = GeoLocation.Unknown;
+            ByRecord = new Dictionary<long, int>(Math.Min(capacity, 1 << 16));
+            // Four address slots per location: addresses outnumber the records they land on.
+            Ipv4 = new ulong[capacity * 4];
+            Ipv4SetMask = capacity * 2 - 1;
+            Ipv6 = new Ipv6Entry?[capacity];
+        }
     }
 
-    private sealed class CachedRecord(long key, GeoLocation location)
+    private sealed class Ipv6Entry(ulong high, ulong low, int id)
     {
-        public readonly long Key = key;
-        public readonly GeoLocation Location = location;
+        public readonly ulong High = high;
+        public readonly ulong Low = low;
+        public readonly int Id = id;
     }
 
-    /// <param name="cacheSize">decoded records to keep (rounded up to a power of two); 0 decodes every time.</param>
+    /// <param name="cacheSize">locations (decoded records) to keep (rounded up to a power of two, at least 16); 0 decodes every time.</param>
     public MmdbGeoLocator(MmdbReader reader, int cacheSize = 65536) : this([reader], cacheSize) { }
 
     /// <summary>
@@ -83,12 +108,8 @@ public sealed class MmdbGeoLocator : IGeoLocator
         forIpv6 = [.. readers.Where(r => r.Metadata.IpVersion == 6)];
         if (cacheSize > 0)
         {
-            int size = (int)Math.Min(1 << 26, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)cacheSize));
-            cache = new CachedRecord?[size];
-            // Four address slots per record slot: addresses outnumber the records they land on.
-            addresses = new AddressEntry?[size * 4];
-            addressMask = size * 4 - 1;
-            cacheMask = size - 1;
+            capacity = (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)cacheSize), 16, 1 << 24);
+            state = new CacheState(capacity);
         }
     }
 
@@ -108,52 +129,90 @@ public sealed class MmdbGeoLocator : IGeoLocator
         }
         var address = bytes[..length];
         bool v4 = length == 4 || (bytes[..10].IndexOfAnyExcept((byte)0) < 0 && bytes[10] == 0xFF && bytes[11] == 0xFF);
-        if (v4 && addresses is not null)
+        var s = state;
+        if (s is null) return Walk(v4 ? forIpv4 : forIpv6, address, null);
+        if (v4)
         {
             uint a = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(length == 4 ? address : address[12..]);
-            int slot = (int)((ulong)a * 0x9E3779B97F4A7C15UL >> 40) & addressMask;
-            var entry = Volatile.Read(ref addresses[slot]);
-            if (entry is not null && entry.Address == a)
+            int set = ((int)((ulong)a * 0x9E3779B97F4A7C15UL >> 32) & s.Ipv4SetMask) * 2;
+            ulong first = Volatile.Read(ref s.Ipv4[set]);
+            ulong second = Volatile.Read(ref s.Ipv4[set + 1]);
+            int id = (uint)(first >> 32) == a && (uint)first != 0 ? (int)(uint)first - 1
+                : (uint)(second >> 32) == a && (uint)second != 0 ? (int)(uint)second - 1 : -1;
+            if (id >= 0) return Hit(s, id);
+            var location = Walk(forIpv4, address, s, out id);
+            if (id >= 0 && ReferenceEquals(s, state))
             {
-                Interlocked.Increment(ref Metrics.CacheHits);
-                if (entry.Location.IsUnknown) Interlocked.Increment(ref Metrics.Misses);
-                return entry.Location;
+                // Most recent first: the older entry of the set moves to the second way.
+                Volatile.Write(ref s.Ipv4[set + 1], first);
+                Volatile.Write(ref s.Ipv4[set], (ulong)a << 32 | (uint)(id + 1));
             }
-            var location = Walk(forIpv4, address);
-            Volatile.Write(ref addresses[slot], new AddressEntry(a, location));
             return location;
         }
-        return Walk(v4 ? forIpv4 : forIpv6, address);
+        else
+        {
+            ulong high = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(address);
+            ulong low = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(address[8..]);
+            int slot = (int)((high ^ low * 0x9E3779B97F4A7C15UL) * 0x9E3779B97F4A7C15UL >> 40) & (s.Ipv6.Length - 1);
+            var entry = Volatile.Read(ref s.Ipv6[slot]);
+            if (entry is not null && entry.High == high && entry.Low == low) return Hit(s, entry.Id);
+            var location = Walk(forIpv6, address, s, out int id);
+            if (id >= 0 && ReferenceEquals(s, state)) Volatile.Write(ref s.Ipv6[slot], new Ipv6Entry(high, low, id));
+            return location;
+        }
     }
 
-    private GeoLocation Walk(MmdbReader[] candidates, ReadOnlySpan<byte> address)
+    private GeoLocation Hit(CacheState s, int id)
+    {
+        Interlocked.Increment(ref Metrics.CacheHits);
+        if (id == 0) Interlocked.Increment(ref Metrics.Misses);
+        return s.Locations[id];
+    }
+
+    private GeoLocation Walk(MmdbReader[] candidates, ReadOnlySpan<byte> address, CacheState? s) => Walk(candidates, address, s, out _);
+
+    /// <summary>The tree walk; with a cache, <paramref name="id"/> is the location's id in <paramref name="s"/> (-1 when it could not be kept).</summary>
+    private GeoLocation Walk(MmdbReader[] candidates, ReadOnlySpan<byte> address, CacheState? s, out int id)
     {
         for (int i = 0; i < candidates.Length; i++)
         {
             long offset = candidates[i].Find(address);
-            if (offset >= 0) return Record(candidates[i], offset);
+            if (offset >= 0) return Record(candidates[i], offset, s, out id);
         }
         Interlocked.Increment(ref Metrics.Misses);
+        id = 0;
         return GeoLocation.Unknown;
     }
 
     /// <summary>The location of the record at <paramref name="offset"/> of the first database.</summary>
-    public GeoLocation Record(long offset) => Record(readers[0], offset);
+    public GeoLocation Record(long offset) => Record(readers[0], offset, state, out _);
 
-    private GeoLocation Record(MmdbReader reader, long offset)
+    private GeoLocation Record(MmdbReader reader, long offset, CacheState? s, out int id)
     {
-        if (cache is null) return DecodeRecord(reader, offset);
+        id = -1;
+        if (s is null) return DecodeRecord(reader, offset, null);
         long key = offset << 3 | (long)Array.IndexOf(readers, reader);
-        int slot = (int)((ulong)key * 0x9E3779B97F4A7C15UL >> 40) & cacheMask;
-        var entry = Volatile.Read(ref cache[slot]);
-        if (entry is not null && entry.Key == key)
+        lock (gate)
         {
-            Interlocked.Increment(ref Metrics.CacheHits);
-            return entry.Location;
+            if (s.ByRecord.TryGetValue(key, out id))
+            {
+                Interlocked.Increment(ref Metrics.CacheHits);
+                return s.Locations[id];
+            }
+            var location = DecodeRecord(reader, offset, (key & 7, s.Strings));
+            if (!ReferenceEquals(s, state)) { id = -1; return location; }
+            if (s.Count == s.Locations.Length)
+            {
+                // Full: a new generation (the old one stays valid for lookups that still hold it).
+                state = new CacheState(capacity);
+                id = -1;
+                return location;
+            }
+            id = location.IsUnknown ? 0 : s.Count++;
+            if (id > 0) Volatile.Write(ref s.Locations[id], location);
+            s.ByRecord[key] = id;
+            return location;
         }
-        var location = DecodeRecord(reader, offset);
-        Volatile.Write(ref cache[slot], new CachedRecord(key, location));
-        return location;
     }
 
     private struct Fields
@@ -162,7 +221,10 @@ public sealed class MmdbGeoLocator : IGeoLocator
     }
 
     /// <summary>Decodes the fields of one record (allocates the strings: that is what the cache saves).</summary>
-    public static GeoLocation DecodeRecord(MmdbReader reader, long offset)
+    public static GeoLocation DecodeRecord(MmdbReader reader, long offset) => DecodeRecord(reader, offset, null);
+
+    /// <param name="strings">the database's index and the strings already made from it, by data offset (they are shared by records).</param>
+    private static GeoLocation DecodeRecord(MmdbReader reader, long offset, (long Database, Dictionary<long, string> ByOffset)? strings)
     {
         if (reader.TypeAt(offset) != MmdbType.Map) return GeoLocation.Unknown;
         var f = new Fields { Country = -1, State = -1, City = -1, Latitude = -1, Longitude = -1, MaxMindCountry = -1, MaxMindCity = -1, MaxMindSubdivisions = -1, MaxMindLocation = -1 };
@@ -179,13 +241,23 @@ public sealed class MmdbGeoLocator : IGeoLocator
         });
         // MaxMind's layout: "city" is a map with names; the flat layout: a string.
         if (f.City >= 0 && reader.TypeAt(f.City) == MmdbType.Map) (f.MaxMindCity, f.City) = (f.City, -1);
-        string? country = String(reader, f.Country) ?? Nested(reader, f.MaxMindCountry, "iso_code"u8);
-        string? state = String(reader, f.State) ?? SubdivisionName(reader, f.MaxMindSubdivisions);
-        string? city = String(reader, f.City) ?? EnglishName(reader, f.MaxMindCity);
+        string? country = String(reader, f.Country, strings) ?? Nested(reader, f.MaxMindCountry, "iso_code"u8);
+        string? state = String(reader, f.State, strings) ?? SubdivisionName(reader, f.MaxMindSubdivisions);
+        string? city = String(reader, f.City, strings) ?? EnglishName(reader, f.MaxMindCity);
         double? lat = Number(reader, f.Latitude) ?? NestedNumber(reader, f.MaxMindLocation, "latitude"u8);
         double? lon = Number(reader, f.Longitude) ?? NestedNumber(reader, f.MaxMindLocation, "longitude"u8);
         var location = new GeoLocation(country, state, city, lat, lon);
         return location.IsUnknown ? GeoLocation.Unknown : location;
+    }
+
+    private static string? String(MmdbReader reader, long offset, (long Database, Dictionary<long, string> ByOffset)? strings)
+    {
+        if (strings is not { } known || offset < 0) return String(reader, offset);
+        long key = offset << 3 | known.Database;
+        if (known.ByOffset.TryGetValue(key, out var s)) return s;
+        s = String(reader, offset);
+        if (s is not null) known.ByOffset[key] = s;
+        return s;
     }
 
     private static string? String(MmdbReader reader, long offset) =>

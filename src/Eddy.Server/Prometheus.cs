@@ -66,6 +66,15 @@ internal static class Prometheus
                 }
             }
         }
+        // Counters of the jobs' functions (geolocation, ...), one series per job.
+        var counters = live.SelectMany(l => l.Job.Execution!.Counters.Read().Select(c => (l.Job, c.Name, c.Help, c.Value))).ToList();
+        foreach (var group in counters.GroupBy(c => c.Name))
+        {
+            Header(sb, "eddy_job_" + group.Key, "counter", group.First().Help);
+            foreach (var (job, name, _, value) in group)
+                sb.Append("eddy_job_").Append(name).Append("{job_id=\"").Append(job.Id).Append("\",job=\"").Append(Escape(job.Name))
+                    .Append("\"} ").Append(value).Append('\n');
+        }
         return sb.ToString();
     }
 

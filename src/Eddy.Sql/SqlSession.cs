@@ -385,8 +385,10 @@ public sealed partial class SqlSession
     private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
     {
         var binder = Binder(context);
+        Catalog.Geo.ForgetBound();
         var plans = inserts.Select(binder.BindInsert).ToList();
         var env = StreamEnvironment.Create(JobConfig());
+        Catalog.Geo.RegisterBoundCounters(env.Counters);
         var translator = new JobTranslator(env, Connectors);
         translator.Prepare(plans);
         foreach (var plan in plans)
@@ -409,8 +411,10 @@ public sealed partial class SqlSession
 
     private SqlJob MakeQueryJob(QueryExpr query, SqlContext context, string? fileName)
     {
+        Catalog.Geo.ForgetBound();
         var (plan, _) = Binder(context).BindQuery(query);
         var env = StreamEnvironment.Create(JobConfig());
+        Catalog.Geo.RegisterBoundCounters(env.Counters);
         var translator = new JobTranslator(env, Connectors);
         translator.Prepare([plan]);
         try

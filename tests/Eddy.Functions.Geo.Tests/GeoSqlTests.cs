@@ -91,6 +91,32 @@ public class GeoSqlTests : IDisposable
     }
 
     [Fact]
+    public async Task The_jobs_counters_show_the_geo_lookups_malformed_addresses_and_cache_hits()
+    {
+        var output = new StringWriter();
+        var env = new Dictionary<string, string> { ["EDDY_GEO_DATABASE"] = database };
+        var session = new SqlSession(output, TextWriter.Null, name => env.TryGetValue(name, out var v) ? v : null);
+        var plain = session.Execute("""
+            CREATE TABLE out_t (g STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT ip FROM (VALUES ('81.2.69.160')) AS t(ip);
+            """).Single();
+        Assert.Empty(plain.Environment.Counters.Read());
+        var job = session.Execute("""
+            INSERT INTO out_t SELECT get_location(ip) FROM (VALUES ('81.2.69.160'), ('81.2.69.160'), ('81.2.69.161'), ('not-an-ip')) AS t(ip);
+            """).Single();
+        var execution = job.Environment.Start(job.Name);
+        var result = await execution.Completion;
+        Assert.Null(result.Failure);
+        var counters = execution.Counters.Read().ToDictionary(c => c.Name, c => c.Value);
+        Assert.Equal(4, counters["geo_lookups_total"]);
+        Assert.Equal(1, counters["geo_malformed_total"]);
+        // The second 81.2.69.160 hits the address cache; 81.2.69.161 misses it but finds London's record decoded.
+        Assert.Equal(2, counters["geo_cache_hits_total"]);
+        Assert.Equal(1, counters["geo_cache_misses_total"]);
+        Assert.Equal(0, counters["geo_remote_errors_total"]);
+    }
+
+    [Fact]
     public void A_users_get_location_wins_over_the_built_in()
     {
         var (lines, _) = Run($"""

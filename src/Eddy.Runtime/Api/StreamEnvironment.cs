@@ -18,6 +18,9 @@ public sealed class StreamEnvironment
 
     public StreamGraph Graph => graph;
 
+    /// <summary>Counters of the job's functions, shown with the job's metrics (the server's /metrics).</summary>
+    public JobCounters Counters { get; } = new();
+
     public StreamEnvironment SetParallelism(int parallelism)
     {
         Config = Config with { DefaultParallelism = parallelism };
@@ -52,7 +55,7 @@ public sealed class StreamEnvironment
     public JobPlan Plan() => JobPlan.Build(graph, Config);
 
     /// <summary>Starts the job in the background.</summary>
-    public JobExecution Start(string jobName = "job") => new JobExecution(jobName, graph, Config).Start();
+    public JobExecution Start(string jobName = "job") => new JobExecution(jobName, graph, Config) { Counters = Counters }.Start();
 
     /// <summary>Runs the job to its end (bounded inputs) or until <paramref name="cancel"/> fires.</summary>
     public async Task<JobResult> ExecuteAsync(string jobName = "job", CancellationToken cancel = default)

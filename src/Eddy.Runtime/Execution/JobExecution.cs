@@ -136,6 +136,9 @@ public sealed class JobExecution
     /// <summary>How many times the job was restarted after a failure.</summary>
     public int Restarts { get; private set; }
 
+    /// <summary>Counters of the job's functions (see <see cref="StreamEnvironment.Counters"/>).</summary>
+    public JobCounters Counters { get; init; } = new();
+
     public IReadOnlyList<SubtaskMetrics> Metrics => attempt.Tasks.Select(t => t.Metrics).ToList();
 
     public Task<JobResult> Completion => completion.Task;
