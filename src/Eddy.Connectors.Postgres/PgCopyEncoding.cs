@@ -11,7 +11,7 @@ namespace Eddy.Connectors.Postgres;
 /// intermediate object per value, and sends the bytes through a raw COPY stream; it keeps them until the COPY commits
 /// so that a retry after a dropped connection can send them again.
 /// </summary>
-internal sealed class CopyBuffer : IDisposable
+internal sealed class CopyBuffer : IDisposable, IBufferWriter<byte>
 {
     /// <summary>The 19-byte header every binary COPY stream starts with (signature, flags, extension length).</summary>
     public static ReadOnlySpan<byte> Header => [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -128,6 +128,24 @@ internal sealed class CopyBuffer : IDisposable
     }
 
     public void EndField(int at) => BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(at), Length - at - 4);
+
+    /// <summary>A single byte inside a field begun by <see cref="BeginField"/>.</summary>
+    public void WriteByte(byte b)
+    {
+        Span(1)[0] = b;
+        Length++;
+    }
+
+    // IBufferWriter lets a Utf8JsonWriter write a jsonb value straight into the chunk.
+    void IBufferWriter<byte>.Advance(int count) => Length += count;
+
+    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint)
+    {
+        Span(Math.Max(sizeHint, 256));
+        return bytes.AsMemory(Length);
+    }
+
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint) => Span(Math.Max(sizeHint, 256));
 
     private Span<byte> Span(int need)
     {

@@ -17,10 +17,17 @@ internal sealed record PgTarget(PgTableName Table, IReadOnlyList<PgBoundColumn> 
 /// </summary>
 internal static class PgTableCheck
 {
-    private sealed record PgColumn(string Name, string TypeName, string Formatted, int TypMod, bool NotNull, bool HasDefault);
+    private sealed record PgColumn(string Name, string TypeName, string Formatted, int TypMod, bool NotNull, bool HasDefault, uint ElementOid);
 
     public static PgTarget Verify(NpgsqlConnection conn, PgTableName table, Schema schema, IReadOnlyList<string> primaryKey, bool createIfAbsent)
     {
+        foreach (var k in primaryKey)
+        {
+            // Changes are collapsed by key value in memory, which nested values do not compare by.
+            var type = schema[schema.RequireIndex(k)].Type;
+            if (!PgTypes.IsScalar(type))
+                throw new PostgresConfigException($"PRIMARY KEY column '{k}' is {type}; key columns must be scalar");
+        }
         uint? oid = Lookup(conn, table);
         if (oid is null)
         {
@@ -60,7 +67,7 @@ internal static class PgTableCheck
                         $"table {table} column '{match.Name}' is {match.Formatted}, too narrow for the DDL's {col.Type} (digits would be rounded or rejected)");
             }
             used.Add(match.Name);
-            bound.Add(new PgBoundColumn(col.Name, match.Name, PgTypes.Writer(col.Type, match.TypeName)));
+            bound.Add(new PgBoundColumn(col.Name, match.Name, PgTypes.Writer(col.Type, match.TypeName, match.ElementOid)));
         }
         var unwritten = pgColumns.Where(c => c.NotNull && !c.HasDefault && !used.Contains(c.Name)).Select(c => c.Name).ToList();
         if (unwritten.Count > 0)
@@ -96,7 +103,7 @@ internal static class PgTableCheck
     {
         using var cmd = new NpgsqlCommand("""
             SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), a.atttypmod, a.attnotnull,
-                   a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
+                   a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', t.typelem
             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum
@@ -105,7 +112,7 @@ internal static class PgTableCheck
         using var r = cmd.ExecuteReader();
         var list = new List<PgColumn>();
         while (r.Read())
-            list.Add(new PgColumn(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetBoolean(4), r.GetBoolean(5)));
+            list.Add(new PgColumn(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetBoolean(4), r.GetBoolean(5), r.GetFieldValue<uint>(6)));
         return list;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Buffers.Binary;
 using System.Text;
+using System.Text.Json;
 
 namespace Eddy.Connectors.Postgres;
 
@@ -131,6 +132,96 @@ internal sealed class PgByteaWriter() : PgColumnWriter("bytea")
     public override string Describe(ReadOnlySpan<byte> field) => "\\x" + System.Convert.ToHexStringLower(field);
 }
 
+/// <summary>
+/// ARRAY&lt;scalar&gt; into a one-dimensional PostgreSQL array: the array header (one dimension, null flag, the element
+/// type's oid, which array_recv checks against the column's, length, lower bound 1), then each element as the element
+/// writer encodes it.
+/// </summary>
+internal sealed class PgArrayWriter(string sqlType, PgColumnWriter element, uint elementOid) : PgColumnWriter(sqlType)
+{
+    public override void Encode(CopyBuffer buffer, object value)
+    {
+        var items = (object?[])value;
+        int at = buffer.BeginField();
+        bool hasNull = Array.IndexOf(items, null) >= 0;
+        if (items.Length == 0)
+        {
+            buffer.WriteInt32(0);
+            buffer.WriteInt32(0);
+            buffer.WriteInt32((int)elementOid);
+        }
+        else
+        {
+            buffer.WriteInt32(1);
+            buffer.WriteInt32(hasNull ? 1 : 0);
+            buffer.WriteInt32((int)elementOid);
+            buffer.WriteInt32(items.Length);
+            buffer.WriteInt32(1);
+            foreach (var item in items)
+            {
+                if (item is null) buffer.WriteNull();
+                else element.Encode(buffer, item);
+            }
+        }
+        buffer.EndField(at);
+    }
+
+    public override string Describe(ReadOnlySpan<byte> field)
+    {
+        int dims = BinaryPrimitives.ReadInt32BigEndian(field);
+        if (dims == 0) return "[]";
+        int count = BinaryPrimitives.ReadInt32BigEndian(field[12..]);
+        int at = 12 + 8 * dims;
+        var sb = new StringBuilder("[");
+        for (int i = 0; i < count; i++)
+        {
+            if (i > 0) sb.Append(", ");
+            int len = BinaryPrimitives.ReadInt32BigEndian(field[at..]);
+            at += 4;
+            if (len < 0) sb.Append("null");
+            else
+            {
+                sb.Append(element.Describe(field.Slice(at, len)));
+                at += len;
+            }
+        }
+        return sb.Append(']').ToString();
+    }
+}
+
+/// <summary>
+/// MAP, ROW and arrays of non-scalars as a JSON document (jsonb: a version byte 1, then the text; json: the text), in
+/// Flink's json format layout: maps and rows as objects (map keys as text, row fields by name), temporal values as
+/// ISO-8601 text, bytes as base64.
+/// </summary>
+internal sealed class PgJsonWriter(string sqlType, DataType type) : PgColumnWriter(sqlType)
+{
+    // One JSON writer per thread, re-pointed at each chunk: no writer allocated per value.
+    [ThreadStatic] private static Utf8JsonWriter? json;
+
+    public override void Encode(CopyBuffer buffer, object value)
+    {
+        int at = buffer.BeginField();
+        if (SqlType == "jsonb") buffer.WriteByte(1);
+        var w = json;
+        if (w is null) json = w = new Utf8JsonWriter(buffer);
+        else w.Reset(buffer);
+        try
+        {
+            Eddy.Connectors.JsonValueWriter.Write(w, value, type, Eddy.Connectors.TimestampFormat.Iso8601);
+            w.Flush();
+        }
+        finally
+        {
+            w.Reset(Stream.Null);
+        }
+        buffer.EndField(at);
+    }
+
+    public override string Describe(ReadOnlySpan<byte> field) =>
+        Encoding.UTF8.GetString(SqlType == "jsonb" ? field[1..] : field);
+}
+
 /// <summary>The mapping between Flink SQL types and PostgreSQL column types.</summary>
 internal static class PgTypes
 {
@@ -139,6 +230,8 @@ internal static class PgTypes
     /// <summary>The PostgreSQL types (pg_type.typname) a column of a DDL type may be written into, narrowest first.</summary>
     public static string[] Accepted(DataType t) => t.Kind switch
     {
+        TypeKind.Array when IsScalar(t.Element!) => [.. Accepted(t.Element!).Select(e => "_" + e), "jsonb", "json"],
+        TypeKind.Array or TypeKind.Map or TypeKind.Row => ["jsonb", "json"],
         TypeKind.String or TypeKind.Char => ["text", "varchar", "bpchar"],
         TypeKind.Boolean => ["bool"],
         // PostgreSQL has no one-byte integer; any wider integer holds every value.
@@ -156,11 +249,22 @@ internal static class PgTypes
         _ => [],
     };
 
+    /// <summary>Whether a type is a single value (a PostgreSQL array can hold it) rather than a nested structure.</summary>
+    public static bool IsScalar(DataType t) => t.Kind is not (TypeKind.Array or TypeKind.Map or TypeKind.Row or TypeKind.Null);
+
     /// <summary>The column type CREATE TABLE uses for a DDL type.</summary>
     public static string CreateType(string column, DataType t)
     {
-        string name = t.Kind switch
+        string name = BaseType(column, t);
+        return t.Nullable ? name : name + " NOT NULL";
+    }
+
+    private static string BaseType(string column, DataType t)
+    {
+        return t.Kind switch
         {
+            TypeKind.Array when IsScalar(t.Element!) => BaseType(column, t.Element!) + "[]",
+            TypeKind.Array or TypeKind.Map or TypeKind.Row => "jsonb",
             TypeKind.String when t.Precision > 0 && t.Precision < 10485760 => $"varchar({t.Precision})",
             TypeKind.String => "text",
             TypeKind.Char => t.Precision > 0 ? $"char({t.Precision})" : "char(1)",
@@ -178,12 +282,15 @@ internal static class PgTypes
             TypeKind.Binary => "bytea",
             _ => throw new PostgresConfigException($"column '{column}': {t} has no PostgreSQL column type in this connector"),
         };
-        return t.Nullable ? name : name + " NOT NULL";
     }
 
     /// <summary>The writer for a DDL type into an existing column of PostgreSQL type <paramref name="typname"/>.</summary>
-    public static PgColumnWriter Writer(DataType ddl, string typname) => typname switch
+    /// <summary><paramref name="elementOid"/>: for an array column, its element type's oid (pg_type.typelem).</summary>
+    public static PgColumnWriter Writer(DataType ddl, string typname, uint elementOid = 0) => typname switch
     {
+        "jsonb" or "json" when ddl.Kind is TypeKind.Array or TypeKind.Map or TypeKind.Row => new PgJsonWriter(typname, ddl),
+        ['_', .. var element] when ddl.Kind == TypeKind.Array && IsScalar(ddl.Element!) =>
+            new PgArrayWriter(typname, Writer(ddl.Element!, element), elementOid),
         "text" or "varchar" or "bpchar" => new PgTextWriter(typname),
         "bool" => new PgBoolWriter(),
         "int2" => new PgIntegerWriter("int2", 2),

@@ -639,7 +639,8 @@ public sealed class PostgresSink : Sink<Row>
         private readonly string rowsCopy;
         private readonly string keysCopy;
         private readonly string createTemp;
-        private readonly string merge;
+        private readonly string delete;
+        private readonly string upsert;
         private bool tempTablesReady;
         private Staged? writing;
 
@@ -658,12 +659,14 @@ public sealed class PostgresSink : Sink<Row>
             var rest = cols.Where((_, i) => !target.KeyPositions.Contains(i)).ToList();
             var sb = new StringBuilder();
             sb.Append("DELETE FROM ").Append(target.Table.Quoted).Append(" t USING pg_temp.eddy_upsert_keys d WHERE ")
-                .AppendJoin(" AND ", keyColumns.Select(c => $"t.{c.Quoted} = d.{c.Quoted}")).Append("; ");
+                .AppendJoin(" AND ", keyColumns.Select(c => $"t.{c.Quoted} = d.{c.Quoted}"));
+            delete = sb.ToString();
+            sb.Clear();
             sb.Append("INSERT INTO ").Append(target.Table.Quoted).Append(" (").Append(all).Append(") SELECT ").Append(all)
                 .Append(" FROM pg_temp.eddy_upsert_rows ON CONFLICT (").Append(keys).Append(") DO ");
             if (rest.Count == 0) sb.Append("NOTHING");
             else sb.Append("UPDATE SET ").AppendJoin(", ", rest.Select(c => $"{c.Quoted} = EXCLUDED.{c.Quoted}"));
-            merge = sb.ToString();
+            upsert = sb.ToString();
         }
 
         protected override bool HasBuffered => changes.Count > 0;
@@ -746,9 +749,25 @@ public sealed class PostgresSink : Sink<Row>
                 create.ExecuteNonQuery();
                 tempTablesReady = true;
             }
-            Copy(conn, rowsCopy, data.Rows);
-            if (data.Deletes is { Rows: > 0 }) Copy(conn, keysCopy, data.Deletes);
-            using var cmd = new NpgsqlCommand(merge, conn, tx);
+            // Each statement runs only when it has rows: an upsert-only changelog (a window result) pays for no DELETE.
+            // A key is in at most one of the two tables, so their order does not matter.
+            if (data.Deletes is { Rows: > 0 })
+            {
+                Copy(conn, keysCopy, data.Deletes);
+                Execute(conn, tx, delete);
+            }
+            if (data.Rows.Rows > 0)
+            {
+                Copy(conn, rowsCopy, data.Rows);
+                Execute(conn, tx, upsert);
+            }
+        }
+
+        private static void Execute(NpgsqlConnection conn, NpgsqlTransaction tx, string sql)
+        {
+            using var cmd = new NpgsqlCommand(sql, conn, tx);
+            // Prepared once per connection (Npgsql finds the statement by its text afterwards): no parse and plan per buffer.
+            cmd.Prepare();
             cmd.ExecuteNonQuery();
         }
 
