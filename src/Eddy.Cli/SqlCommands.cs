@@ -110,28 +110,8 @@ internal static class SqlCommands
                 else early.Add(message);
             }
         }
-        var env = job.Environment.Configure(c => c with
-        {
-            JobName = c.JobName ?? fileJobName,
-            ResumeFromLatestCheckpoint = !fresh && savepoint is null && c.RestorePath is null,
-            RestorePath = savepoint ?? c.RestorePath,
-            AllowNonRestoredState = allowNonRestored || c.AllowNonRestoredState,
-            Diagnostics = Report,
-        });
-        var config = env.Config;
-        string folder = JobDataPaths.CheckpointFolder(config, config.JobName!);
-        if (fresh) new LocalCheckpointStorage(folder).Clear();
-        var execution = env.Start(job.Name);
-        if (execution.RestoredFrom is { } from)
-        {
-            stderr.WriteLine($"eddy run: job '{config.JobName}' resumes from checkpoint {from.Id} taken {from.Timestamp.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z "
-                + $"({from.Path}; state of {from.Operators.Count} operators, {from.Size} bytes); --fresh starts over");
-        }
-        else if (config.CheckpointingEnabled)
-        {
-            stderr.WriteLine($"eddy run: job '{config.JobName}' starts fresh; checkpoints every "
-                + $"{config.CheckpointInterval!.Value.TotalSeconds:0.###} s go to {folder}");
-        }
+        var execution = ResumableStart.Start(job, new ResumeOptions(fileJobName, fresh, savepoint, allowNonRestored, Report), out var note);
+        if (note is not null) stderr.WriteLine("eddy run: " + note);
         lock (early)
         {
             foreach (var m in early) stderr.WriteLine(m);

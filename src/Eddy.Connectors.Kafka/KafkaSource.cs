@@ -362,6 +362,9 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
 
     public override int SplitCount => splits.Length;
 
+    public override string? SplitName(int split) =>
+        split >= 0 && split < splits.Length ? $"{splits[split].Topic}-{splits[split].Partition.Value}" : null;
+
     private readonly record struct SplitState(long Next, long End, long SkipBefore, long StopAt);
 
     /// <summary>

@@ -73,8 +73,12 @@ internal sealed class CheckpointCoordinator : IDisposable
 
     public void Dispose() => Stop("the job ended", failure: false);
 
-    /// <summary>Starts a checkpoint; the task completes when it is stored or has failed (see the stats' status).</summary>
-    public Task<CheckpointStats> Trigger()
+    /// <summary>
+    /// Starts a checkpoint; the task completes when it is stored or has failed (see the stats' status). With
+    /// <paramref name="savepointFolder"/> it is a savepoint: written to that folder (which must not exist) instead of
+    /// the checkpoint storage, so retention never removes it.
+    /// </summary>
+    public Task<CheckpointStats> Trigger(string? savepointFolder = null)
     {
         Pending p;
         lock (sync)
@@ -84,7 +88,7 @@ internal sealed class CheckpointCoordinator : IDisposable
             if (pending is not null) return Refused(now, $"checkpoint {pending.Stats.Id} is still in progress (at most one at a time)");
             var sources = tasks.Where(t => t.IsSource && !finishedStates.ContainsKey(t)).ToList();
             if (sources.Count == 0) return Refused(now, "every source has finished");
-            p = new Pending(new CheckpointStats(nextId++, now), Stopwatch.GetTimestamp());
+            p = new Pending(new CheckpointStats(nextId++, now) { SavepointFolder = savepointFolder }, Stopwatch.GetTimestamp());
             pending = p;
             lock (history) history.Add(p.Stats);
             foreach (var (t, states) in finishedStates) p.Acks[t] = states;
@@ -157,7 +161,11 @@ internal sealed class CheckpointCoordinator : IDisposable
                 ops.Add(new OperatorSnapshot(group.Key, group.First().Parallelism, subs));
             }
             data = new CheckpointData(stats.Id, stats.TriggerTime, jobName, config.MaxParallelism, ops);
-            if (storage is not null)
+            if (stats.SavepointFolder is { } folder)
+            {
+                data = data with { Path = LocalCheckpointStorage.WriteFolder(folder, data) };
+            }
+            else if (storage is not null)
             {
                 data = data with { Path = storage.Write(data) };
                 try
