@@ -57,7 +57,7 @@ public sealed class JobManager : IDisposable
     /// when the script does not plan, or when a job needs more slots than the server has.
     /// </summary>
     public IReadOnlyList<ManagedJob> Submit(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null,
-        string? savepointPath = null, bool allowNonRestoredState = false)
+        string? savepointPath = null, bool allowNonRestoredState = false, bool fresh = false)
     {
         if (savepointPath is not null && !Directory.Exists(savepointPath))
             throw new SubmissionException($"savepoint path {savepointPath} is not a folder on the server");
@@ -112,8 +112,8 @@ public sealed class JobManager : IDisposable
                 // The stable name eddy run gives the job (pipeline.name, else the file's name): it resumes from that name's checkpoints.
                 string fallbackName = stem is null ? job.Name : stem + (j == 0 ? "" : $"-{j + 1}");
                 var managed = new ManagedJob(Guid.NewGuid().ToString("N"), job, redacted, planText, session.JobConfig(), plan,
-                    KafkaSources(job), output, new ResumeOptions(fallbackName, SavepointPath: savepointPath,
-                        AllowNonRestoredState: allowNonRestoredState));
+                    KafkaSources(job), output, new ResumeOptions(fallbackName, fresh, savepointPath,
+                        allowNonRestoredState));
                 foreach (var w in warnings) managed.AddWarning(SecretOptions.RedactText(w));
                 jobs.Add(managed);
                 created.Add(managed);
