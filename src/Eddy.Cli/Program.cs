@@ -47,6 +47,8 @@ public static class Program
         root.Subcommands.Add(ServerCommands.List(stdout, stderr));
         root.Subcommands.Add(ServerCommands.Cancel(stdout, stderr));
         root.Subcommands.Add(ServerCommands.Status(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.Savepoint(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.Stop(stdout, stderr));
         return root;
     }
 }

@@ -84,7 +84,13 @@ internal static class ServerCommands
         var detach = new Option<bool>("--detach", "-d") { Description = "Return once submitted instead of waiting for the job to end" };
         var server = ServerOption();
         var token = TokenOption();
-        var command = new Command("submit", "Submit a SQL script to an Eddy server; waits for its jobs to end unless --detach.") { file, set, detach, server, token };
+        var fromSavepoint = new Option<string?>("--from-savepoint")
+        {
+            Description = "Start from this savepoint or checkpoint folder (a path on the server) instead of the job's latest checkpoint",
+        };
+        var allowNonRestored = new Option<bool>("--allow-non-restored-state") { Description = "With --from-savepoint: skip state of operators the job no longer has" };
+        var command = new Command("submit", "Submit a SQL script to an Eddy server; waits for its jobs to end unless --detach. "
+            + "A job resumes from its latest completed checkpoint, as with eddy run.") { file, set, detach, fromSavepoint, allowNonRestored, server, token };
         command.SetAction(async (result, cancel) =>
         {
             var path = result.GetValue(file)!;
@@ -112,7 +118,9 @@ internal static class ServerCommands
                     ["sql"] = await File.ReadAllTextAsync(path.FullName, cancel),
                     ["file-name"] = path.Name,
                     ["options"] = new JsonObject(options.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value))),
+                    ["allow-non-restored-state"] = result.GetValue(allowNonRestored),
                 };
+                if (result.GetValue(fromSavepoint) is { } savepoint) body["savepoint-path"] = Path.GetFullPath(savepoint);
                 var response = await client.PostAsJsonAsync("jobs", body, cancel);
                 var json = await Read(response, cancel);
                 var ids = json["jobids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
@@ -203,6 +211,76 @@ internal static class ServerCommands
             });
         });
         return command;
+    }
+
+    public static Command Savepoint(TextWriter stdout, TextWriter stderr)
+    {
+        var job = new Argument<string>("job") { Description = "The job's id or name." };
+        var dir = new Option<string?>("--dir") { Description = "Folder (on the server) to write the savepoint under (default: the job folder's savepoints)" };
+        var server = ServerOption();
+        var token = TokenOption();
+        var command = new Command("savepoint", "Take a savepoint of a running job on an Eddy server and print its path.") { job, dir, server, token };
+        command.SetAction((result, cancel) => TakeSavepoint(result.GetValue(server)!, result.GetValue(token), result.GetValue(job)!,
+            result.GetValue(dir), stop: false, "eddy savepoint", stdout, stderr, cancel));
+        return command;
+    }
+
+    public static Command Stop(TextWriter stdout, TextWriter stderr)
+    {
+        var job = new Argument<string>("job") { Description = "The job's id or name." };
+        var savepoint = new Option<bool>("--savepoint") { Description = "Take a savepoint first; the job is cancelled only once it is written" };
+        var dir = new Option<string?>("--dir") { Description = "With --savepoint: folder (on the server) to write it under" };
+        var server = ServerOption();
+        var token = TokenOption();
+        var command = new Command("stop", "Stop a job on an Eddy server: with --savepoint, savepoint then cancel (resume it with "
+            + "eddy submit --from-savepoint); without, the same as eddy cancel.") { job, savepoint, dir, server, token };
+        command.SetAction(async (result, cancel) =>
+        {
+            if (!result.GetValue(savepoint))
+            {
+                if (result.GetValue(dir) is not null)
+                {
+                    stderr.WriteLine("error: --dir needs --savepoint");
+                    return 2;
+                }
+                return await Cancel(stdout, stderr).Parse([result.GetValue(job)!, "--server", result.GetValue(server)!,
+                    .. result.GetValue(token) is { } t ? new[] { "--token", t } : []]).InvokeAsync(cancellationToken: cancel);
+            }
+            return await TakeSavepoint(result.GetValue(server)!, result.GetValue(token), result.GetValue(job)!, result.GetValue(dir),
+                stop: true, "eddy stop", stdout, stderr, cancel);
+        });
+        return command;
+    }
+
+    private static async Task<int> TakeSavepoint(string serverAddress, string? token, string name, string? dir, bool stop, string verb,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        using var client = Client(serverAddress, token);
+        // A savepoint waits for every task's barrier; the server answers when it is written (at most the checkpoint timeout).
+        client.Timeout = TimeSpan.FromMinutes(11);
+        return await Call(client, stderr, async () =>
+        {
+            var body = new JsonObject();
+            if (dir is not null) body["target-directory"] = Path.GetFullPath(dir);
+            var response = await client.PostAsJsonAsync($"jobs/{Uri.EscapeDataString(name)}/{(stop ? "stop" : "savepoints")}", body, cancel);
+            var json = await Read(response, cancel, allowError: response.StatusCode == HttpStatusCode.InternalServerError);
+            if (json["status"]?.GetValue<string>() != "COMPLETED")
+            {
+                stderr.WriteLine($"{verb}: the savepoint failed: {json["failure-cause"]}" + (stop ? "; the job keeps running" : ""));
+                return 1;
+            }
+            stdout.WriteLine(json["location"]!.GetValue<string>());
+            if (stop)
+            {
+                var final = await WaitForEnd(client, name, cancel);
+                stderr.WriteLine($"{verb}: savepoint {json["id"]} written; job '{final["name"]}' ({final["jid"]}): {final["state"]}");
+            }
+            else
+            {
+                stderr.WriteLine($"{verb}: savepoint {json["id"]} written");
+            }
+            return 0;
+        });
     }
 
     public static Command Status(TextWriter stdout, TextWriter stderr)

@@ -37,7 +37,17 @@ internal static class SqlCommands
             + "A job resumes from its latest completed checkpoint unless --fresh.") { file, set, fresh, fromSavepoint, allowNonRestored, ui, port };
         command.SetAction(async (result, cancel) =>
         {
-            if (result.GetValue(ui)) return await RunWithDashboard(result.GetValue(file)!, result.GetValue(set), result.GetValue(port), stdout, stderr, cancel);
+            if (result.GetValue(fresh) && result.GetValue(fromSavepoint) is not null)
+            {
+                stderr.WriteLine("error: --fresh and --from-savepoint exclude each other (--fresh deletes the job's checkpoints)");
+                return 1;
+            }
+            if (result.GetValue(ui))
+            {
+                return await RunWithDashboard(result.GetValue(file)!, result.GetValue(set), result.GetValue(port),
+                    new ResumeOptions("", result.GetValue(fresh), result.GetValue(fromSavepoint), result.GetValue(allowNonRestored)),
+                    stdout, stderr, cancel);
+            }
             var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
             if (session is null) return code;
             var path = result.GetValue(file)!;
@@ -110,28 +120,8 @@ internal static class SqlCommands
                 else early.Add(message);
             }
         }
-        var env = job.Environment.Configure(c => c with
-        {
-            JobName = c.JobName ?? fileJobName,
-            ResumeFromLatestCheckpoint = !fresh && savepoint is null && c.RestorePath is null,
-            RestorePath = savepoint ?? c.RestorePath,
-            AllowNonRestoredState = allowNonRestored || c.AllowNonRestoredState,
-            Diagnostics = Report,
-        });
-        var config = env.Config;
-        string folder = JobDataPaths.CheckpointFolder(config, config.JobName!);
-        if (fresh) new LocalCheckpointStorage(folder).Clear();
-        var execution = env.Start(job.Name);
-        if (execution.RestoredFrom is { } from)
-        {
-            stderr.WriteLine($"eddy run: job '{config.JobName}' resumes from checkpoint {from.Id} taken {from.Timestamp.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z "
-                + $"({from.Path}; state of {from.Operators.Count} operators, {from.Size} bytes); --fresh starts over");
-        }
-        else if (config.CheckpointingEnabled)
-        {
-            stderr.WriteLine($"eddy run: job '{config.JobName}' starts fresh; checkpoints every "
-                + $"{config.CheckpointInterval!.Value.TotalSeconds:0.###} s go to {folder}");
-        }
+        var execution = ResumableStart.Start(job, new ResumeOptions(fileJobName, fresh, savepoint, allowNonRestored, Report), out var note);
+        if (note is not null) stderr.WriteLine("eddy run: " + note);
         lock (early)
         {
             foreach (var m in early) stderr.WriteLine(m);
@@ -144,7 +134,8 @@ internal static class SqlCommands
     /// <c>eddy run --ui</c>: the script's jobs run in an in-process server with exactly the slots they need, whose
     /// dashboard and REST API serve on loopback; print sinks still print here.
     /// </summary>
-    private static async Task<int> RunWithDashboard(FileInfo path, string[]? sets, int port, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    private static async Task<int> RunWithDashboard(FileInfo path, string[]? sets, int port, ResumeOptions resume, TextWriter stdout,
+        TextWriter stderr, CancellationToken cancel)
     {
         var session = NewSession(stdout, stderr, sets, out int code);
         if (session is null) return code;
@@ -170,7 +161,9 @@ internal static class SqlCommands
         IReadOnlyList<Eddy.Server.ManagedJob> jobs;
         try
         {
-            jobs = server.Manager.Submit(text, path.Name, options);
+            // Submitted under the file's name: each job resumes from its checkpoints exactly as eddy run does.
+            jobs = server.Manager.Submit(text, path.Name, options, resume.SavepointPath is { } sp ? Path.GetFullPath(sp) : null,
+                resume.AllowNonRestoredState, resume.Fresh);
         }
         catch (Eddy.Server.SubmissionException e)
         {
@@ -178,6 +171,8 @@ internal static class SqlCommands
             return 1;
         }
         stderr.WriteLine($"eddy run: dashboard on {server.Address} ({jobs.Count} job(s))");
+        foreach (var j in jobs)
+            if (j.StartNote is { } note) stderr.WriteLine("eddy run: " + note);
         using (cancel.Register(() => { foreach (var j in jobs) server.Manager.Cancel(j); }))
         {
             while (!jobs.All(j => Eddy.Server.JobStates.IsTerminal(j.State))) await Task.Delay(100, CancellationToken.None);

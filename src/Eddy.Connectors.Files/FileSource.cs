@@ -103,6 +103,8 @@ public sealed class FileSource : Source<Row>
 
         public override int SplitCount => files.Count;
 
+        public override string? SplitName(int split) => split >= 0 && split < files.Count ? Path.GetFileName(files[split]) : null;
+
         public sealed override SourceStatus Read(SourceOutput<Row> output)
         {
             while (!output.IsFull)

@@ -367,6 +367,9 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     internal int SplitOf(string topic, int partition) =>
         splitOf.TryGetValue(new TopicPartition(topic, new Partition(partition)), out int split) ? split : -1;
 
+    public override string? SplitName(int split) =>
+        split >= 0 && split < splits.Length ? $"{splits[split].Topic}-{splits[split].Partition.Value}" : null;
+
     private readonly record struct SplitState(long Next, long End, long SkipBefore, long StopAt);
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Eddy.Runtime;
 
 namespace Eddy.Server;
 
@@ -13,7 +14,7 @@ internal static class Api
     public static void Map(WebApplication app, JobManager manager, Action<string> log)
     {
         app.MapGet("/overview", () => Views.Overview(manager));
-        app.MapGet("/config", () => new { SlotsTotal = manager.TotalSlots, RefreshInterval = 500, Features = new { Checkpoints = false, Savepoints = false } });
+        app.MapGet("/config", () => new { SlotsTotal = manager.TotalSlots, RefreshInterval = 500, Features = new { Checkpoints = true, Savepoints = true } });
         app.MapGet("/jobs", () => new JobsView(manager.Jobs.Select(j => new JobIdView(j.Id, j.State)).ToList()));
         app.MapGet("/jobs/overview", () => new JobsOverviewView(manager.Jobs.Select(j => Views.Summary(manager, j)).Reverse().ToList()));
         app.MapPost("/jobs", (HttpRequest request) => Submit(request, manager, log));
@@ -22,7 +23,7 @@ internal static class Api
         app.MapPatch("/jobs/{id}", (string id, string? mode) => WithJob(manager, id, j =>
         {
             if (mode is not null && mode != "cancel")
-                return Error(StatusCodes.Status400BadRequest, $"mode '{mode}' is not supported: use mode=cancel (stop-with-savepoint needs checkpoints)");
+                return Error(StatusCodes.Status400BadRequest, $"mode '{mode}' is not supported: use mode=cancel, or POST /jobs/{id}/stop to stop with a savepoint");
             bool cancelled = manager.Cancel(j);
             log($"job '{j.Name}' ({j.Id}) " + (cancelled ? "cancel requested" : $"already {j.State}"));
             return cancelled ? Results.Accepted() : Error(StatusCodes.Status409Conflict, $"job '{j.Name}' has already ended ({j.State})");
@@ -37,10 +38,48 @@ internal static class Api
         app.MapGet("/jobs/{id}/checkpoints", (string id) => WithJob(manager, id, j => Results.Json(Views.Checkpoints(j))));
         app.MapGet("/jobs/{id}/exceptions", (string id) => WithJob(manager, id, j => Results.Json(Views.Exceptions(j))));
         app.MapGet("/jobs/{id}/diagnosis", (string id) => WithJob(manager, id, j => Results.Json(new DiagnosisView(j.Id, j.State, j.Reading.Diagnosis))));
-        app.MapPost("/jobs/{id}/savepoints", (string id) => WithJob(manager, id, j => Error(StatusCodes.Status501NotImplemented,
-            "savepoints are not available yet: they are built on checkpoints, which this build's runtime does not take (issue 7)")));
+        app.MapPost("/jobs/{id}/savepoints", (string id, HttpRequest request) => Savepoint(manager, id, request, stop: false, log));
+        app.MapPost("/jobs/{id}/stop", (string id, HttpRequest request) => Savepoint(manager, id, request, stop: true, log));
         app.MapGet("/metrics", () => Results.Text(Prometheus.Cached(manager), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/openapi.json", () => Dashboard.Asset("openapi.json"));
+    }
+
+    private static readonly JsonSerializerOptions KebabJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower };
+
+    /// <summary>
+    /// POST /jobs/{id}/savepoints ({"target-directory": ..., "cancel-job": bool}, both optional) and POST
+    /// /jobs/{id}/stop (the same, cancelling): answered when the savepoint is written or has failed, not with
+    /// Flink's trigger id to poll.
+    /// </summary>
+    private static async Task<IResult> Savepoint(JobManager manager, string id, HttpRequest request, bool stop, Action<string> log)
+    {
+        var job = manager.Find(id);
+        if (job is null) return Error(StatusCodes.Status404NotFound, $"no job with id or name '{id}'");
+        SavepointRequest? body = null;
+        if (request.HasJsonContentType())
+        {
+            try
+            {
+                body = await request.ReadFromJsonAsync<SavepointRequest>(KebabJson);
+            }
+            catch (JsonException e)
+            {
+                return Error(StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            }
+        }
+        string? target = body?.TargetDirectory ?? request.Query["target-directory"];
+        bool cancel = stop || body?.CancelJob == true;
+        var stats = await job.Savepoint(string.IsNullOrWhiteSpace(target) ? null : target, cancel);
+        if (stats is null)
+            return Error(StatusCodes.Status409Conflict, $"job '{job.Name}' is {job.State}: a savepoint needs a running job");
+        if (stats.Status != CheckpointStatus.Completed)
+        {
+            log($"job '{job.Name}' ({job.Id}) savepoint failed: {stats.FailureReason}");
+            return Results.Json(new SavepointView("FAILED", stats.Id < 0 ? null : stats.Id, null, stats.FailureReason, false),
+                statusCode: StatusCodes.Status500InternalServerError);
+        }
+        log($"job '{job.Name}' ({job.Id}) savepoint {stats.Id} written to {stats.Path}" + (cancel ? "; job cancelled" : ""));
+        return Results.Json(new SavepointView("COMPLETED", stats.Id, stats.Path, null, cancel));
     }
 
     private static IResult Error(int status, string message) => Results.Json(new ErrorView([message]), statusCode: status);
@@ -69,6 +108,8 @@ internal static class Api
         string? sql;
         string? fileName = request.Query["file-name"];
         Dictionary<string, string>? options = null;
+        string? savepointPath = request.Query["savepoint-path"];
+        bool allowNonRestored = request.Query["allow-non-restored-state"] == "true";
         if (request.HasJsonContentType())
         {
             SubmitRequest? body;
@@ -86,6 +127,8 @@ internal static class Api
             sql = body?.Sql;
             fileName = body?.FileName ?? fileName;
             options = body?.Options;
+            savepointPath = body?.SavepointPath ?? savepointPath;
+            allowNonRestored |= body?.AllowNonRestoredState == true;
         }
         else
         {
@@ -96,7 +139,7 @@ internal static class Api
             return Error(StatusCodes.Status400BadRequest, "no SQL given: send {\"sql\": \"...\"} as JSON or the script as text/plain");
         try
         {
-            var jobs = manager.Submit(sql, fileName, options);
+            var jobs = manager.Submit(sql, fileName, options, savepointPath, allowNonRestored);
             foreach (var j in jobs) log($"job '{j.Name}' ({j.Id}) submitted, {j.SlotsNeeded} slot(s), {j.State}");
             return Results.Json(new SubmitView(jobs.Select(j => j.Id).ToList(), jobs.Select(j => Views.Summary(manager, j)).ToList()),
                 statusCode: StatusCodes.Status202Accepted);

@@ -45,7 +45,10 @@ public sealed record SubtaskMetricsView(
 
 public sealed record SubtasksMetricsView(string Id, string Name, IReadOnlyList<SubtaskMetricsView> Subtasks);
 
-public sealed record SubtaskWatermarkView(int Subtask, long? Watermark, bool Idle, long? MsSinceLastRecord);
+/// <summary>A source split (Kafka: topic-partition) with its own watermark; last-data-time is epoch ms, null before any record.</summary>
+public sealed record SplitWatermarkView(string Name, long? Watermark, bool Idle, long? LastDataTime);
+
+public sealed record SubtaskWatermarkView(int Subtask, long? Watermark, bool Idle, long? MsSinceLastRecord, IReadOnlyList<SplitWatermarkView>? Splits);
 
 public sealed record VertexWatermarksView(string Id, string Name, long? Watermark, IReadOnlyList<SubtaskWatermarkView> Subtasks);
 
@@ -53,22 +56,36 @@ public sealed record WatermarksView(IReadOnlyList<VertexWatermarksView> Vertices
 
 public sealed record CheckpointingConfigView(bool Enabled, long? IntervalMs, string? Directory, int Retained, string Message);
 
-/// <summary>Flink's checkpoint statistics shape: counts, history (newest first), latest completed.</summary>
+/// <summary>Flink's checkpoint statistics shape: counts, latest completed/savepoint/failed/restored, history (newest first).</summary>
 public sealed record CheckpointCountsView(int Restored, int Total, int InProgress, int Completed, int Failed);
 
 public sealed record CheckpointEntryView(
-    long Id, string Status, long TriggerTimestamp, long LatestAckTimestamp, long StateSize, long EndToEndDuration, string? FailureMessage);
+    long Id, string Status, bool IsSavepoint, long TriggerTimestamp, long? LatestAckTimestamp, long EndToEndDuration,
+    long AlignmentDuration, long StateSize, IReadOnlyDictionary<string, long> StateSizePerOperator, string? ExternalPath,
+    string? FailureMessage);
+
+/// <summary>The checkpoint or savepoint the job started from.</summary>
+public sealed record RestoredCheckpointView(long Id, long CheckpointTimestamp, string? ExternalPath, bool IsSavepoint, int Operators, long StateSize);
+
+public sealed record LatestCheckpointsView(
+    CheckpointEntryView? Completed, CheckpointEntryView? Savepoint, CheckpointEntryView? Failed, RestoredCheckpointView? Restored);
 
 public sealed record CheckpointsView(
-    CheckpointingConfigView Config, CheckpointCountsView Counts, IReadOnlyList<CheckpointEntryView> History, CheckpointEntryView? Latest);
+    CheckpointingConfigView Config, CheckpointCountsView Counts, LatestCheckpointsView Latest, IReadOnlyList<CheckpointEntryView> History);
 
-public sealed record ExceptionEntryView(string ExceptionName, string Message, string Stacktrace, long Timestamp, string? TaskName);
+/// <summary>A savepoint request's answer: done synchronously, so it is COMPLETED with a location, or FAILED with a cause.</summary>
+public sealed record SavepointView(string Status, long? Id, string? Location, string? FailureCause, bool Cancelled);
 
-public sealed record ExceptionsView(string? RootException, long? Timestamp, IReadOnlyList<ExceptionEntryView> ExceptionHistory);
+public sealed record SavepointRequest(string? TargetDirectory, bool CancelJob);
+
+/// <param name="Attempt">The run attempt the failure ended (1 = the first start; each restart adds one); null for a failure to start or to restart.</param>
+public sealed record ExceptionEntryView(string ExceptionName, string Message, string Stacktrace, long Timestamp, string? TaskName, int? Attempt);
+
+public sealed record ExceptionsView(string? RootException, long? Timestamp, int Restarts, IReadOnlyList<ExceptionEntryView> ExceptionHistory);
 
 public sealed record ErrorView(IReadOnlyList<string> Errors);
 
-public sealed record SubmitRequest(string? Sql, string? FileName, Dictionary<string, string>? Options);
+public sealed record SubmitRequest(string? Sql, string? FileName, Dictionary<string, string>? Options, string? SavepointPath, bool AllowNonRestoredState);
 
 public sealed record SubmitView(IReadOnlyList<string> Jobids, IReadOnlyList<JobSummaryView> Jobs);
 
@@ -154,29 +171,53 @@ public static class Views
         v.Vertex.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Vertex.Name,
         v.Subtasks.Count == 0 ? null : Watermark(v.Subtasks.Min(s => s.Sample.InputWatermark)),
         v.Subtasks.Select(s => new SubtaskWatermarkView(s.Subtask, Watermark(s.Sample.InputWatermark), s.Sample.IsIdle,
-            s.SinceLastRecord is { } t ? (long)t.TotalMilliseconds : null)).ToList())).ToList());
+            s.SinceLastRecord is { } t ? (long)t.TotalMilliseconds : null,
+            s.Splits?.Select(x => new SplitWatermarkView(x.Name, Watermark(x.Watermark), x.Idle, x.LastDataTime)).ToList())).ToList())).ToList());
 
     public static CheckpointingConfigView Checkpointing(ManagedJob job)
     {
         var c = job.Config;
-        return c.CheckpointInterval is { } interval
-            ? new CheckpointingConfigView(true, (long)interval.TotalMilliseconds, c.CheckpointDirectory, c.CheckpointsRetained,
-                "checkpointing is configured, but this build's runtime records no checkpoint statistics yet")
+        string folder = JobDataPaths.CheckpointFolder(c, job.JobName);
+        return c.CheckpointInterval is { } interval && interval > TimeSpan.Zero
+            ? new CheckpointingConfigView(true, (long)interval.TotalMilliseconds, folder, c.CheckpointsRetained,
+                $"a checkpoint every {interval.TotalSeconds:0.###} s into {folder} (the latest {c.CheckpointsRetained} kept)")
             : new CheckpointingConfigView(false, null, null, c.CheckpointsRetained,
-                "checkpointing disabled (set 'execution.checkpointing.interval' to enable it)");
+                "periodic checkpoints disabled (set 'execution.checkpointing.interval' to enable them); savepoints can still be taken");
     }
 
-    /// <summary>
-    /// The checkpoint statistics. The runtime does not keep a checkpoint history yet (issue 7 adds it to
-    /// <see cref="JobExecution"/>); until it does, the history is empty rather than invented.
-    /// </summary>
-    public static CheckpointsView Checkpoints(ManagedJob job) =>
-        new(Checkpointing(job), new CheckpointCountsView(0, 0, 0, 0, 0), [], null);
+    public static CheckpointEntryView Checkpoint(CheckpointStats c) => new(
+        c.Id, c.Status switch { CheckpointStatus.Completed => "COMPLETED", CheckpointStatus.Failed => "FAILED", _ => "IN_PROGRESS" },
+        c.IsSavepoint, c.TriggerTime.ToUnixTimeMilliseconds(),
+        c.Status == CheckpointStatus.InProgress ? null : (c.TriggerTime + c.Duration).ToUnixTimeMilliseconds(),
+        (long)c.Duration.TotalMilliseconds, (long)c.AlignmentTime.TotalMilliseconds, c.StateSize, c.StateSizeByOperator,
+        c.Path, c.FailureReason);
 
+    /// <summary>The checkpoint statistics from the execution's history (every attempt's checkpoints, one numbering).</summary>
+    public static CheckpointsView Checkpoints(ManagedJob job)
+    {
+        var history = job.Execution?.Checkpoints ?? [];
+        var restored = job.Execution?.RestoredFrom is { } r
+            ? new RestoredCheckpointView(r.Id, r.Timestamp.ToUnixTimeMilliseconds(), r.Path, job.RestoredFromSavepoint, r.Operators.Count, r.Size)
+            : null;
+        var views = history.Select(Checkpoint).Reverse().ToList();
+        return new CheckpointsView(Checkpointing(job),
+            new CheckpointCountsView(restored is null ? 0 : 1, history.Count,
+                history.Count(c => c.Status == CheckpointStatus.InProgress), history.Count(c => c.Status == CheckpointStatus.Completed),
+                history.Count(c => c.Status == CheckpointStatus.Failed)),
+            new LatestCheckpointsView(
+                views.FirstOrDefault(c => c.Status == "COMPLETED" && !c.IsSavepoint),
+                views.FirstOrDefault(c => c.Status == "COMPLETED" && c.IsSavepoint),
+                views.FirstOrDefault(c => c.Status == "FAILED"),
+                restored),
+            views);
+    }
+
+    /// <summary>Every failure, newest first: each task failure that ended an attempt, and a failure to start or restart.</summary>
     public static ExceptionsView Exceptions(ManagedJob job)
     {
         var entries = job.Exceptions.Select(e => new ExceptionEntryView(e.ExceptionName, e.Message, e.Stacktrace,
-            e.Timestamp.ToUnixTimeMilliseconds(), e.TaskName)).Reverse().ToList();
-        return new ExceptionsView(entries.FirstOrDefault()?.Stacktrace, entries.FirstOrDefault()?.Timestamp, entries);
+            e.Timestamp.ToUnixTimeMilliseconds(), e.TaskName, e.Attempt)).OrderByDescending(e => e.Timestamp).ToList();
+        return new ExceptionsView(entries.FirstOrDefault()?.Stacktrace, entries.FirstOrDefault()?.Timestamp,
+            job.Execution?.Restarts ?? 0, entries);
     }
 }

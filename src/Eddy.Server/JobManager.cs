@@ -56,8 +56,11 @@ public sealed class JobManager : IDisposable
     /// Plans every job of a SQL script and queues them. Throws <see cref="SubmissionException"/> with a located message
     /// when the script does not plan, or when a job needs more slots than the server has.
     /// </summary>
-    public IReadOnlyList<ManagedJob> Submit(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null)
+    public IReadOnlyList<ManagedJob> Submit(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null,
+        string? savepointPath = null, bool allowNonRestoredState = false, bool fresh = false)
     {
+        if (savepointPath is not null && !Directory.Exists(savepointPath))
+            throw new SubmissionException($"savepoint path {savepointPath} is not a folder on the server");
         var output = new OutputTail(echo: PrintTo);
         var errors = new StringWriter();
         var session = new SqlSession(output, TextWriter.Synchronized(errors));
@@ -102,10 +105,15 @@ public sealed class JobManager : IDisposable
         var created = new List<ManagedJob>();
         lock (gate)
         {
-            foreach (var (job, plan, planText) in prepared)
+            string? stem = fileName is null ? null : Path.GetFileNameWithoutExtension(fileName);
+            for (int j = 0; j < prepared.Count; j++)
             {
+                var (job, plan, planText) = prepared[j];
+                // The stable name eddy run gives the job (pipeline.name, else the file's name): it resumes from that name's checkpoints.
+                string fallbackName = stem is null ? job.Name : stem + (j == 0 ? "" : $"-{j + 1}");
                 var managed = new ManagedJob(Guid.NewGuid().ToString("N"), job, redacted, planText, session.JobConfig(), plan,
-                    KafkaSources(job), output);
+                    KafkaSources(job), output, new ResumeOptions(fallbackName, fresh, savepointPath,
+                        allowNonRestoredState));
                 foreach (var w in warnings) managed.AddWarning(SecretOptions.RedactText(w));
                 jobs.Add(managed);
                 created.Add(managed);
@@ -216,7 +224,7 @@ public sealed class JobManager : IDisposable
     {
         foreach (var job in Jobs)
         {
-            if (job.State is JobStates.Running or JobStates.Cancelling) job.Sample();
+            if (job.State is JobStates.Running or JobStates.Restarting or JobStates.Cancelling) job.Sample();
         }
     }
 

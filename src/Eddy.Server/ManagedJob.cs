@@ -10,6 +10,8 @@ public static class JobStates
 {
     public const string Created = "CREATED";
     public const string Running = "RUNNING";
+    /// <summary>A task failed; the restart strategy starts the job again after its delay.</summary>
+    public const string Restarting = "RESTARTING";
     public const string Cancelling = "CANCELLING";
     public const string Finished = "FINISHED";
     public const string Failed = "FAILED";
@@ -25,12 +27,13 @@ public sealed record VertexInfo(int Id, string Name, int Parallelism, bool IsSou
 public sealed record KafkaSourceInfo(string Table, string Topic, string GroupId);
 
 /// <summary>An exception of a job, with the task it happened in.</summary>
-public sealed record JobException(DateTimeOffset Timestamp, string ExceptionName, string Message, string Stacktrace, string? TaskName);
+/// <param name="Attempt">The run attempt a task failure ended (1 = the first start); null for a failure to start or restart.</param>
+public sealed record JobException(DateTimeOffset Timestamp, string ExceptionName, string Message, string Stacktrace, string? TaskName, int? Attempt = null);
 
 /// <summary>One sampling of a subtask: counters, rates since the previous sampling, and what the diagnosis needs.</summary>
 public sealed record SubtaskReading(
     int Subtask, MetricsSample Sample, MetricsRates Rates, TimeSpan? SinceLastRecord, long LastLateLagMs,
-    bool HasEventTimeWindows, long PendingWindowEnd);
+    bool HasEventTimeWindows, long PendingWindowEnd, IReadOnlyList<SplitReading>? Splits = null);
 
 public sealed record VertexReading(VertexInfo Vertex, IReadOnlyList<SubtaskReading> Subtasks);
 
@@ -49,10 +52,14 @@ public sealed class ManagedJob
     private MetricsSample[]? previous;
     private readonly List<JobException> exceptions = [];
     private readonly List<string> warnings = [];
+    private readonly ResumeOptions resume;
+    private string state = JobStates.Created;
 
     internal ManagedJob(string id, SqlJob job, string sql, string planText, JobConfig config, JobPlan plan,
-        IReadOnlyList<KafkaSourceInfo> kafka, OutputTail output)
+        IReadOnlyList<KafkaSourceInfo> kafka, OutputTail output, ResumeOptions resume)
     {
+        this.resume = resume;
+        JobName = job.Environment.Config.JobName ?? resume.FallbackJobName;
         Id = id;
         sqlJob = job;
         Name = job.Name;
@@ -70,6 +77,15 @@ public sealed class ManagedJob
     public string Id { get; }
 
     public string Name { get; }
+
+    /// <summary>The stable name checkpoints are kept under (<c>pipeline.name</c>, else the SQL file's name), as <c>eddy run</c> names it.</summary>
+    public string JobName { get; }
+
+    /// <summary>Where the job started from (a checkpoint it resumed, a savepoint), or null.</summary>
+    public string? StartNote { get; private set; }
+
+    /// <summary>Whether the job was started from a given savepoint (rather than resumed from its own checkpoints).</summary>
+    public bool RestoredFromSavepoint => resume.SavepointPath is not null || Config.RestorePath is not null;
 
     /// <summary>The submitted script with secret option values masked.</summary>
     public string Sql { get; }
@@ -95,7 +111,16 @@ public sealed class ManagedJob
 
     public DateTimeOffset? Ended { get; private set; }
 
-    public string State { get; private set; } = JobStates.Created;
+    /// <summary>The job's state; RESTARTING while the execution waits to start again after a task failure.</summary>
+    public string State
+    {
+        get
+        {
+            var s = state;
+            return s == JobStates.Running && Execution?.Status == JobStatus.Restarting ? JobStates.Restarting : s;
+        }
+        private set => state = value;
+    }
 
     /// <summary>Why a created job has not started (not enough free slots), or null.</summary>
     public string? WaitReason { get; internal set; }
@@ -106,9 +131,27 @@ public sealed class ManagedJob
 
     public bool HoldsSlots { get; private set; }
 
+    /// <summary>Every failure: the execution's task failures (one per ended attempt) and failures to start or restart.</summary>
     public IReadOnlyList<JobException> Exceptions
     {
-        get { lock (gate) return exceptions.ToList(); }
+        get
+        {
+            List<JobException> all;
+            lock (gate) all = exceptions.ToList();
+            if (Execution is { } e)
+            {
+                all.AddRange(e.Exceptions.Select(x => new JobException(x.Timestamp, ExceptionName(x.StackTrace),
+                    SecretOptions.RedactText(x.Message), SecretOptions.RedactText(x.StackTrace), x.Task, x.Attempt)));
+            }
+            return all.OrderBy(x => x.Timestamp).ToList();
+        }
+    }
+
+    // The runtime keeps a failure's text; its type is the first token of Exception.ToString().
+    private static string ExceptionName(string stackTrace)
+    {
+        int end = stackTrace.IndexOfAny([':', '\n', '\r']);
+        return end > 0 ? stackTrace[..end] : stackTrace;
     }
 
     /// <summary>Warnings of planning (unknown options) and of scheduling.</summary>
@@ -151,7 +194,9 @@ public sealed class ManagedJob
             Started = DateTimeOffset.UtcNow;
             try
             {
-                Execution = sqlJob!.Environment.Start(Name);
+                Execution = ResumableStart.Start(sqlJob!, resume with { Diagnostics = AddWarning }, out var note);
+                StartNote = note;
+                if (note is not null) AddWarning(note);
                 State = JobStates.Running;
             }
             catch (Exception e)
@@ -170,7 +215,8 @@ public sealed class ManagedJob
             Sample(running: false);
             lock (gate)
             {
-                if (result.Failure is { } f) exceptions.Add(Describe(f, (f as TaskFailedException)?.Task));
+                // A task failure is in the execution's history already; a failure to restart is not.
+                if (result.Failure is { } f and not TaskFailedException) exceptions.Add(Describe(f, null));
                 State = result.Status switch
                 {
                     JobStatus.Finished => JobStates.Finished,
@@ -196,7 +242,7 @@ public sealed class ManagedJob
                     WaitReason = null;
                     Ended = DateTimeOffset.UtcNow;
                     return true;
-                case JobStates.Running:
+                case JobStates.Running or JobStates.Restarting:
                     State = JobStates.Cancelling;
                     Execution!.Cancel();
                     return true;
@@ -206,6 +252,22 @@ public sealed class ManagedJob
                     return false;
             }
         }
+    }
+
+    /// <summary>
+    /// Takes a savepoint into <paramref name="targetDirectory"/> (else the job folder's
+    /// <c>savepoints</c>) as <c>savepoint-as <c>savepoint-&lt;job&gt;-&lt;id&gt;</c>; withlt;jobas <c>savepoint-&lt;job&gt;-&lt;id&gt;</c>; withgt;-as <c>savepoint-&lt;job&gt;-&lt;id&gt;</c>; withlt;UTC timeas <c>savepoint-&lt;job&gt;-&lt;id&gt;</c>; withgt;</c>; with
+    /// <paramref name="cancelAfter"/>, cancels the job once it is written (stop with savepoint). Null stats: the job is not running.
+    /// </summary>
+    internal async Task<CheckpointStats?> Savepoint(string? targetDirectory, bool cancelAfter)
+    {
+        var execution = Execution;
+        if (execution is null || State is not JobStates.Running) return null;
+        string dir = targetDirectory ?? Path.Combine(JobDataPaths.JobFolder(JobName), "savepoints");
+        string folder = Path.Combine(dir, $"savepoint-{JobDataPaths.SafeName(JobName)}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss-fff}");
+        var stats = await execution.TriggerSavepoint(folder).ConfigureAwait(false);
+        if (cancelAfter && stats.Status == CheckpointStatus.Completed) Cancel();
+        return stats;
     }
 
     private static JobException Describe(Exception e, string? task)
@@ -249,21 +311,25 @@ public sealed class ManagedJob
                     long last = Volatile.Read(ref m.LastRecordTimestamp);
                     subtasks[s] = new SubtaskReading(s, sample, rates,
                         last == 0 ? null : Stopwatch.GetElapsedTime(last, now),
-                        Volatile.Read(ref m.LastLateRecordLag), m.HasEventTimeWindows, Volatile.Read(ref m.PendingWindowEnd));
+                        Volatile.Read(ref m.LastLateRecordLag), m.HasEventTimeWindows, Volatile.Read(ref m.PendingWindowEnd),
+                        m.Splits?.Read());
                 }
                 vertices.Add(new VertexReading(v, subtasks));
             }
             previous = samples;
         }
+        long nowMs = Config.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var input = new DiagnosisInput(
-            Running: running ?? State is JobStates.Running,
+            Running: running ?? State is JobStates.Running or JobStates.Restarting,
             Uptime: DateTimeOffset.UtcNow - (Started ?? Submitted),
             SourceIdleTimeout: Config.SourceIdleTimeout,
             Vertices: vertices.Select(v => new VertexInput(v.Vertex.Name, v.Vertex.IsSource,
                 v.Subtasks.Any(s => s.HasEventTimeWindows),
                 v.Subtasks.Select(s => new SubtaskInput(s.Subtask, s.Sample.RecordsIn, s.Sample.RecordsOut,
                     s.Sample.InputWatermark, s.Sample.IsIdle, s.SinceLastRecord, s.Sample.LateRecordsDropped,
-                    s.Sample.LateRecordsToSideOutput, s.LastLateLagMs, s.PendingWindowEnd)).ToList())).ToList());
+                    s.Sample.LateRecordsToSideOutput, s.LastLateLagMs, s.PendingWindowEnd,
+                    s.Splits?.Select(x => new SplitInput(x.Name, x.Watermark, x.Idle,
+                        x.LastDataTime is { } t ? TimeSpan.FromMilliseconds(Math.Max(0, nowMs - t)) : null)).ToList())).ToList())).ToList());
         Reading = new JobReading(DateTimeOffset.UtcNow, vertices, JobDiagnosis.Diagnose(input));
     }
 }

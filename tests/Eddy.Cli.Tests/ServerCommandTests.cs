@@ -100,6 +100,54 @@ public sealed class ServerCommandTests : IAsyncLifetime
         Assert.Equal(1, code);
         Assert.Contains("no job with id or name 'nope'", error);
     }
+
+    [Fact]
+    public void Savepoint_stop_with_savepoint_and_submit_from_savepoint_over_rest()
+    {
+        var file = Script("saved.sql", """
+            SET 'pipeline.name' = 'saved';
+            CREATE TABLE gen (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '500');
+            CREATE TABLE out_t (id BIGINT) WITH ('connector' = 'blackhole');
+            INSERT INTO out_t SELECT id FROM gen;
+            """);
+        string savepoints = Path.Combine(dir, "savepoints");
+        var (code, _, error) = CliTests.Run("submit", file, "--detach", "--server", Url);
+        Assert.True(code == 0, error);
+        var job = Assert.Single(server.Manager.Jobs);
+
+        (code, var output, error) = CliTests.Run("savepoint", "saved", "--dir", savepoints, "--server", Url);
+        Assert.True(code == 0, error);
+        string first = output.Trim();
+        Assert.StartsWith(Path.Combine(savepoints, "savepoint-saved-"), first);
+        Assert.True(File.Exists(Path.Combine(first, "_metadata")), first);
+        Assert.Contains("eddy savepoint: savepoint 1 written", error);
+        Assert.Equal(JobStates.Running, job.State);
+
+        (code, output, error) = CliTests.Run("stop", "--savepoint", "saved", "--dir", savepoints, "--server", Url);
+        Assert.True(code == 0, error);
+        string second = output.Trim();
+        Assert.NotEqual(first, second);
+        Assert.Contains($"job 'saved' ({job.Id}): CANCELED", error);
+        Assert.Equal(JobStates.Canceled, job.State);
+        var stopped = Eddy.Runtime.LocalCheckpointStorage.LoadFolder(second);
+        Assert.Equal(2, stopped.Id);
+
+        (code, _, error) = CliTests.Run("submit", file, "--detach", "--from-savepoint", second, "--server", Url);
+        Assert.True(code == 0, error);
+        var resumed = server.Manager.Jobs.Last();
+        Assert.NotEqual(job.Id, resumed.Id);
+        Assert.True(resumed.RestoredFromSavepoint);
+        Assert.Equal(2, resumed.Execution!.RestoredFrom!.Id);
+        Assert.Contains(resumed.Warnings, w => w.Contains("resumes from savepoint 2", StringComparison.Ordinal));
+
+        (code, _, error) = CliTests.Run("stop", "saved", "--server", Url);
+        Assert.True(code == 0, error);
+        Assert.Equal(JobStates.Canceled, resumed.State);
+
+        (code, _, error) = CliTests.Run("savepoint", "saved", "--server", Url);
+        Assert.Equal(1, code);
+        Assert.Contains("a savepoint needs a running job", error);
+    }
 }
 
 /// <summary><c>eddy run --ui</c>: the script runs in an in-process server whose dashboard stays up until Ctrl-C.</summary>
@@ -158,4 +206,5 @@ public class RunWithDashboardTests
             File.Delete(file);
         }
     }
+
 }

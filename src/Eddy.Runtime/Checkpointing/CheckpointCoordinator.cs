@@ -17,7 +17,8 @@ internal sealed class CheckpointCoordinator : IDisposable
     private readonly List<CheckpointStats> history;
     private readonly Action<string> warn;
     private List<StreamTask> tasks = [];
-    private readonly Dictionary<StreamTask, List<TaskStateEntry>> finishedStates = [];
+    // Null state: the task finished in a job without periodic checkpoints and kept no final snapshot.
+    private readonly Dictionary<StreamTask, List<TaskStateEntry>?> finishedStates = [];
     private Pending? pending;
     private ITimer? periodic;
     private long nextId;
@@ -33,6 +34,9 @@ internal sealed class CheckpointCoordinator : IDisposable
         this.warn = warn;
         nextId = firstId;
     }
+
+    /// <summary>Whether finished tasks snapshot their final state (only with periodic checkpoints).</summary>
+    public bool SnapshotsFinishedTasks => config.CheckpointingEnabled;
 
     /// <summary>The latest checkpoint that completed (what a restart restores).</summary>
     public CheckpointData? Latest { get; private set; }
@@ -73,8 +77,12 @@ internal sealed class CheckpointCoordinator : IDisposable
 
     public void Dispose() => Stop("the job ended", failure: false);
 
-    /// <summary>Starts a checkpoint; the task completes when it is stored or has failed (see the stats' status).</summary>
-    public Task<CheckpointStats> Trigger()
+    /// <summary>
+    /// Starts a checkpoint; the task completes when it is stored or has failed (see the stats' status). With
+    /// <paramref name="savepointFolder"/> it is a savepoint: written to that folder (which must not exist) instead of
+    /// the checkpoint storage, so retention never removes it.
+    /// </summary>
+    public Task<CheckpointStats> Trigger(string? savepointFolder = null)
     {
         Pending p;
         lock (sync)
@@ -84,10 +92,12 @@ internal sealed class CheckpointCoordinator : IDisposable
             if (pending is not null) return Refused(now, $"checkpoint {pending.Stats.Id} is still in progress (at most one at a time)");
             var sources = tasks.Where(t => t.IsSource && !finishedStates.ContainsKey(t)).ToList();
             if (sources.Count == 0) return Refused(now, "every source has finished");
-            p = new Pending(new CheckpointStats(nextId++, now), Stopwatch.GetTimestamp());
+            if (finishedStates.Values.Any(v => v is null))
+                return Refused(now, "a task has finished and kept no final state (only jobs with execution.checkpointing.interval do)");
+            p = new Pending(new CheckpointStats(nextId++, now) { SavepointFolder = savepointFolder }, Stopwatch.GetTimestamp());
             pending = p;
             lock (history) history.Add(p.Stats);
-            foreach (var (t, states) in finishedStates) p.Acks[t] = states;
+            foreach (var (t, states) in finishedStates) p.Acks[t] = states!;
             var barrier = new CheckpointBarrier(p.Stats.Id, now.ToUnixTimeMilliseconds());
             foreach (var s in sources) s.RequestBarrier(barrier);
             p.Timeout = config.Clock.CreateTimer(_ => Expire(p), null, config.CheckpointTimeout, Timeout.InfiniteTimeSpan);
@@ -122,15 +132,24 @@ internal sealed class CheckpointCoordinator : IDisposable
     }
 
     /// <summary>A task reached the end of its input; <paramref name="finalStates"/> stands for it in later checkpoints.</summary>
-    public void TaskFinished(StreamTask task, List<TaskStateEntry> finalStates)
+    public void TaskFinished(StreamTask task, List<TaskStateEntry>? finalStates)
     {
         Pending? complete = null;
+        Pending? failed = null;
         lock (sync)
         {
             if (!tasks.Contains(task)) return;
             finishedStates[task] = finalStates;
             var p = pending;
-            if (p is not null && !p.Storing && !p.Acks.ContainsKey(task))
+            if (finalStates is null)
+            {
+                if (p is not null && !p.Storing && !p.Acks.ContainsKey(task))
+                {
+                    pending = null;
+                    failed = p;
+                }
+            }
+            else if (p is not null && !p.Storing && !p.Acks.ContainsKey(task))
             {
                 p.Acks[task] = finalStates;
                 if (p.Acks.Count == tasks.Count)
@@ -141,6 +160,7 @@ internal sealed class CheckpointCoordinator : IDisposable
             }
         }
         if (complete is not null) ThreadPool.UnsafeQueueUserWorkItem(_ => Store(complete), null);
+        if (failed is not null) Fail(failed, $"task '{task.DisplayName}' finished before its barrier and kept no final state", notifyTasks: true);
     }
 
     private void Store(Pending p)
@@ -158,7 +178,11 @@ internal sealed class CheckpointCoordinator : IDisposable
                 ops.Add(new OperatorSnapshot(group.Key, group.First().Parallelism, subs));
             }
             data = new CheckpointData(stats.Id, stats.TriggerTime, jobName, config.MaxParallelism, ops);
-            if (storage is not null)
+            if (stats.SavepointFolder is { } folder)
+            {
+                data = data with { Path = LocalCheckpointStorage.WriteFolder(folder, data) };
+            }
+            else if (storage is not null)
             {
                 data = data with { Path = storage.Write(data) };
                 try

@@ -39,6 +39,11 @@ public sealed class CheckpointStats
 
     public string? FailureReason { get; internal set; }
 
+    /// <summary>Where a savepoint goes (null for a checkpoint).</summary>
+    public string? SavepointFolder { get; internal init; }
+
+    public bool IsSavepoint => SavepointFolder is not null;
+
     public override string ToString() => Status switch
     {
         CheckpointStatus.Completed => $"checkpoint {Id}: completed in {Duration.TotalMilliseconds:F0} ms, {StateSize} bytes, alignment {AlignmentTime.TotalMilliseconds:F1} ms",

@@ -159,12 +159,19 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         foreach (var id in List()) Delete(id);
     }
 
-    public string Write(CheckpointData checkpoint)
+    public string Write(CheckpointData checkpoint) => WriteFolder(Path.Combine(Location, FolderName(checkpoint.Id)), checkpoint);
+
+    /// <summary>
+    /// Writes a checkpoint as the folder <paramref name="final"/> (a <c>chk-&lt;id&gt;</c>, or a savepoint anywhere),
+    /// through a temporary sibling renamed last; returns the folder.
+    /// </summary>
+    public static string WriteFolder(string final, CheckpointData checkpoint)
     {
-        Directory.CreateDirectory(Location);
-        string final = Path.Combine(Location, FolderName(checkpoint.Id));
+        final = Path.GetFullPath(final);
+        string parent = Path.GetDirectoryName(final) ?? throw new IOException($"checkpoint folder {final} has no parent folder");
+        Directory.CreateDirectory(parent);
         if (Directory.Exists(final)) throw new IOException($"checkpoint folder {final} exists already");
-        string temp = Path.Combine(Location, FolderName(checkpoint.Id) + InProgressMarker + Guid.NewGuid().ToString("N")[..8]);
+        string temp = Path.Combine(parent, Path.GetFileName(final) + InProgressMarker + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(temp);
         try
         {

@@ -44,6 +44,12 @@ public abstract class SourceReader<T> : IDisposable
     public virtual int SplitCount => 1;
 
     /// <summary>
+    /// A name for split <paramref name="split"/> that people recognise (a Kafka reader: <c>topic-partition</c>), shown
+    /// by the dashboard and the diagnosis; asked once per split when the reader starts. Null: "split N".
+    /// </summary>
+    public virtual string? SplitName(int split) => null;
+
+    /// <summary>
     /// Reads what is available into <paramref name="output"/> (up to its free room). May wait briefly (≤ 50 ms) for
     /// data; longer waits return <see cref="SourceStatus.NothingAvailable"/> so that the task stays responsive.
     /// </summary>

@@ -70,6 +70,10 @@ public sealed class JobExecution
                 coordinator = new CheckpointCoordinator(config, config.JobName!, local, first, checkpoints, Warn);
             }
         }
+        // Without an interval the coordinator still exists, never triggers by itself and stores nothing, so that a
+        // savepoint can be taken on demand (Flink's savepoints do not need checkpointing either). Connectors and
+        // operators keep their non-checkpointing behaviour: they see config.CheckpointingEnabled.
+        coordinator ??= new CheckpointCoordinator(config, config.JobName!, null, 1, checkpoints, Warn);
         if (config.RestorePath is { } path) RestoredFrom = LoadRestorePath(path);
         attempt = NewAttempt(RestoredFrom, 1);
     }
@@ -270,8 +274,19 @@ public sealed class JobExecution
     /// once when the job takes no checkpoints or one is in progress.
     /// </summary>
     public Task<CheckpointStats> TriggerCheckpoint() =>
-        coordinator?.Trigger() ?? throw new InvalidOperationException(
+        config.CheckpointingEnabled && coordinator is not null ? coordinator.Trigger() : throw new InvalidOperationException(
             $"job '{Name}' takes no checkpoints: set execution.checkpointing.interval");
+
+    /// <summary>
+    /// Takes a savepoint now into the new folder <paramref name="folder"/> (any job, with or without periodic
+    /// checkpoints); the task ends when it is written (its stats' <see cref="CheckpointStats.Path"/>) or has failed.
+    /// A savepoint restores with <c>RestorePath</c> (<c>--from-savepoint</c>), at any parallelism.
+    /// </summary>
+    public Task<CheckpointStats> TriggerSavepoint(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        return coordinator!.Trigger(Path.GetFullPath(folder));
+    }
 
     /// <summary>Stops every task; <see cref="Completion"/> then reports the job cancelled.</summary>
     public void Cancel()

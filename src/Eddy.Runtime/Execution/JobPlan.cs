@@ -157,7 +157,7 @@ public sealed class JobPlan
                     claimed.Add(op.StateId);
                     if (op is IConnectorCheckpointing connector)
                     {
-                        connector.Configure(config.JobName ?? "job", coordinator is not null,
+                        connector.Configure(config.JobName ?? "job", config.CheckpointingEnabled,
                             restore?.Find(op.StateId)?.ToRestoredState(restore.Id));
                     }
                 }

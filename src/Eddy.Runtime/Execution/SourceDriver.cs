@@ -33,7 +33,7 @@ internal sealed class SourceDriver<T>(
         {
             JobName = config.JobName ?? "job",
             OperatorId = stateId,
-            CheckpointingEnabled = ck is not null,
+            CheckpointingEnabled = config.CheckpointingEnabled,
             Restored = task.Restore?.Find(stateId)?.ToRestoredState(task.Restore.Id),
         });
         if (ck is not null)
@@ -59,6 +59,12 @@ internal sealed class SourceDriver<T>(
         var splitIdle = new bool[generators.Length];
         long start = task.Timers.Now;
         Array.Fill(lastData, start);
+        if (splitCount > 0)
+        {
+            var names = new string[splitCount];
+            for (int i = 0; i < splitCount; i++) names[i] = reader.SplitName(i) ?? $"split {i}";
+            metrics.Splits = new SourceSplitProgress(names, lastData, splitIdle, generators, start);
+        }
         long nextPeriodic = start + intervalMs;
         long emitted = EventTime.MinWatermark;
 

@@ -283,7 +283,11 @@ internal sealed class StreamTask
     internal void ReportFinished()
     {
         if (Checkpointing is not { } ck) return;
-        var states = SnapshotChain(lastBarrierId, snapshotReader?.Invoke(lastBarrierId), final: true);
+        // A job without periodic checkpoints does not pay for (or risk) a final snapshot of every finished task; it
+        // only tells the coordinator, which then refuses savepoints (see CheckpointCoordinator.TaskFinished).
+        var states = ck.Coordinator.SnapshotsFinishedTasks
+            ? SnapshotChain(lastBarrierId, snapshotReader?.Invoke(lastBarrierId), final: true)
+            : null;
         ck.Coordinator.TaskFinished(this, states);
     }
 

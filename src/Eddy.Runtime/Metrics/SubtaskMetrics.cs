@@ -47,6 +47,9 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
     /// </summary>
     public long PendingWindowEnd = long.MaxValue;
 
+    /// <summary>A source subtask's splits (partitions) with their watermarks and last data; null for other tasks.</summary>
+    public SourceSplitProgress? Splits;
+
     /// <summary>Queued elements over capacity, across this task's input channels (0..1).</summary>
     public Func<double>? QueueFill;
 
@@ -90,3 +93,43 @@ public sealed record MetricsSample(
 public sealed record MetricsRates(
     double BusyTimeMsPerSecond, double IdleTimeMsPerSecond, double BackPressuredTimeMsPerSecond,
     double RecordsInPerSecond, double RecordsOutPerSecond);
+
+/// <summary>One split of a source subtask as last seen: its own watermark, whether it is idle, when it last had data.</summary>
+/// <param name="LastDataTime">Epoch milliseconds of its last record (processing time); null before any.</param>
+public sealed record SplitReading(int Split, string Name, long Watermark, bool Idle, long? LastDataTime);
+
+/// <summary>
+/// A source driver's per-split bookkeeping, read in place by monitors (no copy on the driver's side, so it costs the
+/// source nothing): the readings are racy snapshots, good enough for a dashboard.
+/// </summary>
+public sealed class SourceSplitProgress
+{
+    private readonly string[] names;
+    private readonly long[] lastData;
+    private readonly bool[] idle;
+    private readonly WatermarkGenerator[] generators;
+    private readonly long start;
+
+    internal SourceSplitProgress(string[] names, long[] lastData, bool[] idle, WatermarkGenerator[] generators, long start)
+    {
+        this.names = names;
+        this.lastData = lastData;
+        this.idle = idle;
+        this.generators = generators;
+        this.start = start;
+    }
+
+    public IReadOnlyList<SplitReading> Read()
+    {
+        var result = new SplitReading[names.Length];
+        for (int s = 0; s < names.Length; s++)
+        {
+            long last = Volatile.Read(ref lastData[s]);
+            var w = generators[s].Current;
+            // lastData starts at the reader's start time; a split that never had a record has no watermark either.
+            result[s] = new SplitReading(s, names[s], w, Volatile.Read(ref idle[s]),
+                last == start && w <= EventTime.MinWatermark ? null : last);
+        }
+        return result;
+    }
+}

@@ -18,7 +18,11 @@ public sealed record SubtaskInput(
     long LateDropped = 0,
     long LateToSideOutput = 0,
     long LastLateLagMs = -1,
-    long PendingWindowEnd = long.MaxValue);
+    long PendingWindowEnd = long.MaxValue,
+    IReadOnlyList<SplitInput>? Splits = null);
+
+/// <summary>One split (Kafka partition) of a source subtask: its own watermark and how long it has had no data.</summary>
+public sealed record SplitInput(string Name, long Watermark, bool Idle, TimeSpan? SinceLastData);
 
 public sealed record VertexInput(string Name, bool IsSource, bool HasEventTimeWindows, IReadOnlyList<SubtaskInput> Subtasks);
 
@@ -112,6 +116,13 @@ public static class JobDiagnosis
         var quiet = holder.Subtask.SinceLastRecord;
         string who = $"source subtask {holder.Subtask.Subtask + 1}" + (holder.Vertex.Subtasks.Count > 1 ? $" of {holder.Vertex.Subtasks.Count}" : "")
             + $" ({Shorten(holder.Vertex.Name)})";
+        // Within the subtask, the active split with the lowest watermark holds it (the subtask's is their minimum).
+        if (holder.Subtask.Splits is { Count: > 0 } splits && splits.Where(x => !x.Idle).ToList() is { Count: > 0 } activeSplits)
+        {
+            var split = activeSplits.MinBy(x => (x.Watermark, -(x.SinceLastData ?? TimeSpan.MaxValue).Ticks))!;
+            who = $"partition {split.Name} of {who}";
+            if (splits.Count > 1) quiet = split.SinceLastData;
+        }
         if (quiet is null || quiet >= StallThreshold)
         {
             string silence = quiet is null ? $"has had no data since the job started {Duration(job.Uptime)} ago" : $"has had no data for {Duration(quiet.Value)}";

@@ -27,7 +27,8 @@ async function api(path, options) {
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = text; }
   if (!response.ok) {
-    const message = body && body.errors ? body.errors.join("\n") : `${response.status} ${response.statusText}`;
+    const message = body && body.errors ? body.errors.join("\n")
+      : body && body["failure-cause"] ? `failed: ${body["failure-cause"]}` : `${response.status} ${response.statusText}`;
     const error = new Error(message);
     error.status = response.status;
     throw error;
@@ -140,7 +141,16 @@ async function renderJob(current) {
       <h2>Plan</h2>
       <pre id="job-plan"></pre>`;
     document.getElementById("cancel").onclick = () => action(`jobs/${id}?mode=cancel`, "PATCH", "cancel requested");
-    document.getElementById("savepoint").onclick = () => action(`jobs/${id}/savepoints`, "POST", "savepoint triggered");
+    document.getElementById("savepoint").onclick = async () => {
+      const result = document.getElementById("action-result");
+      result.textContent = "taking a savepoint…";
+      try {
+        const answer = await api(`jobs/${id}/savepoints`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+        result.textContent = answer.status === "COMPLETED" ? `savepoint ${answer.id} written to ${answer.location}` : `savepoint failed: ${answer["failure-cause"]}`;
+      } catch (e) {
+        result.textContent = e.message;
+      }
+    };
     document.getElementById("job-sql").textContent = job.sql;
     document.getElementById("job-plan").textContent = job.plan;
     current.built = true;
@@ -150,6 +160,7 @@ async function renderJob(current) {
   state.textContent = job.state;
   state.className = `state ${job.state}`;
   document.getElementById("cancel").disabled = ["FINISHED", "FAILED", "CANCELED"].includes(job.state);
+  document.getElementById("savepoint").disabled = job.state !== "RUNNING";
   document.getElementById("job-meta").innerHTML =
     `id ${esc(job.jid)} · ${job.slots} slot(s) · started ${time(job["start-time"])} · ${duration(job.duration)}` +
     (job["wait-reason"] ? `<div class="notice">${esc(job["wait-reason"])}</div>` : "");
@@ -262,25 +273,34 @@ async function renderSubtasks(current, job, id) {
 }
 
 function renderWatermarks(data) {
-  document.getElementById("watermarks").innerHTML = `<table id="watermark-table"><tr><th>Vertex</th><th>Subtask</th><th>Watermark</th><th>Idle</th><th>Last data</th></tr>
+  document.getElementById("watermarks").innerHTML = `<table id="watermark-table"><tr><th>Vertex</th><th>Subtask</th><th>Watermark</th><th>Idle</th><th>Last data</th><th>Splits (partition: watermark)</th></tr>
     ${data.vertices.map((v) => v.subtasks.map((s) => `<tr><td>${s.subtask === 0 ? esc(v.name) : ""}</td><td>${s.subtask + 1}</td>
       <td>${esc(watermark(s.watermark))}</td><td>${s.idle ? "idle" : ""}</td>
-      <td>${s["ms-since-last-record"] == null ? "never" : duration(s["ms-since-last-record"]) + " ago"}</td></tr>`).join("")).join("")}</table>`;
+      <td>${s["ms-since-last-record"] == null ? "never" : duration(s["ms-since-last-record"]) + " ago"}</td>
+      <td>${(s.splits || []).map((x) => `${esc(x.name)}: ${esc(watermark(x.watermark))}${x.idle ? " (idle)" : ""}${x["last-data-time"] == null ? " (no data)" : ""}`).join("<br>")}</td></tr>`).join("")).join("")}</table>`;
 }
 
 function renderCheckpoints(data) {
-  const c = data.config;
-  const history = data.history.length === 0 ? `<p class="muted">No checkpoints recorded.</p>` : `<table><tr><th>ID</th><th>Status</th><th>Triggered</th>
-    <th class="num">Duration</th><th class="num">State size</th></tr>${data.history.map((h) => `<tr><td>${h.id}</td><td>${esc(h.status)}</td>
-    <td>${time(h["trigger-timestamp"])}</td><td class="num">${duration(h["end-to-end-duration"])}</td><td class="num">${num(h["state-size"])} B</td></tr>`).join("")}</table>`;
-  document.getElementById("checkpoints").innerHTML = `<p class="muted">${esc(c.message)}</p>${history}`;
+  const c = data.config, n = data.counts, latest = data.latest;
+  const entry = (label, h) => h ? `<li>${label}: #${h.id} ${esc(h.status)} at ${time(h["trigger-timestamp"])}${h["external-path"] ? ` — <code>${esc(h["external-path"])}</code>` : ""}${h["failure-message"] ? ` — ${esc(h["failure-message"])}` : ""}</li>` : "";
+  const restored = latest.restored ? `<li>restored: ${latest.restored["is-savepoint"] ? "savepoint" : "checkpoint"} #${latest.restored.id} — <code>${esc(latest.restored["external-path"] || "")}</code></li>` : "";
+  const summary = `<p id="checkpoint-counts">${n.total} triggered · ${n.completed} completed · ${n["in-progress"]} in progress · ${n.failed} failed · ${n.restored} restored</p>
+    <ul>${entry("latest completed", latest.completed)}${entry("latest savepoint", latest.savepoint)}${entry("latest failed", latest.failed)}${restored}</ul>`;
+  const operators = (h) => Object.entries(h["state-size-per-operator"] || {}).map(([k, v]) => `${esc(k)}: ${num(v)} B`).join("<br>");
+  const history = data.history.length === 0 ? `<p class="muted">No checkpoints recorded.</p>` : `<table id="checkpoint-table"><tr><th>ID</th><th>Status</th><th>Triggered</th>
+    <th class="num">Duration</th><th class="num">Alignment</th><th class="num">State size</th><th>Per operator</th><th>Path / failure</th></tr>${data.history.slice(0, 20).map((h) => `<tr>
+    <td>${h.id}${h["is-savepoint"] ? " (savepoint)" : ""}</td><td>${esc(h.status)}</td><td>${time(h["trigger-timestamp"])}</td>
+    <td class="num">${duration(h["end-to-end-duration"])}</td><td class="num">${duration(h["alignment-duration"])}</td>
+    <td class="num">${num(h["state-size"])} B</td><td>${operators(h)}</td><td>${esc(h["failure-message"] || h["external-path"] || "")}</td></tr>`).join("")}</table>`;
+  document.getElementById("checkpoints").innerHTML = `<p class="muted">${esc(c.message)}</p>${summary}${history}`;
 }
 
 function renderExceptions(data) {
   const entries = data["exception-history"];
-  document.getElementById("exceptions").innerHTML = entries.length === 0 ? `<p class="muted">No exceptions.</p>` :
-    entries.map((e) => `<div class="notice error"><b>${esc(time(e.timestamp))}</b> ${e["task-name"] ? esc(e["task-name"]) + ": " : ""}${esc(e.message)}
-      <details><summary>stack trace</summary><pre>${esc(e.stacktrace)}</pre></details></div>`).join("");
+  const restarts = data.restarts > 0 ? `<p class="muted">${data.restarts} restart(s) so far</p>` : "";
+  document.getElementById("exceptions").innerHTML = restarts + (entries.length === 0 ? `<p class="muted">No exceptions.</p>` :
+    entries.map((e) => `<div class="notice error"><b>${esc(time(e.timestamp))}</b> ${e.attempt ? `attempt ${e.attempt} · ` : ""}${e["task-name"] ? esc(e["task-name"]) + ": " : ""}${esc(e.message)}
+      <details><summary>stack trace</summary><pre>${esc(e.stacktrace)}</pre></details></div>`).join(""));
 }
 
 window.addEventListener("hashchange", route);

@@ -24,6 +24,8 @@ public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<Convert
 
         public override int SplitCount => reader.SplitCount;
 
+        public override string? SplitName(int split) => reader.SplitName(split);
+
         public override SourceStatus Read(SourceOutput<T> output)
         {
             // Read no more than the output has room for, so that the whole buffer converts in one go.

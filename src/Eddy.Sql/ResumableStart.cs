@@ -1,0 +1,57 @@
+using Eddy.Runtime;
+
+namespace Eddy.Sql;
+
+/// <summary>How a SQL job starts: from its latest checkpoint, from a given savepoint, or afresh.</summary>
+/// <param name="FallbackJobName">The job's stable name when the script sets no <c>pipeline.name</c> (the SQL file's name).</param>
+/// <param name="Fresh">Delete the job's checkpoints and start over.</param>
+/// <param name="SavepointPath">A savepoint or checkpoint folder to restore (<c>--from-savepoint</c>).</param>
+/// <param name="AllowNonRestoredState">Skip state of operators the job no longer has.</param>
+/// <param name="Diagnostics">Where warnings of the run go (a damaged checkpoint skipped, a restart).</param>
+public sealed record ResumeOptions(
+    string FallbackJobName, bool Fresh = false, string? SavepointPath = null, bool AllowNonRestoredState = false,
+    Action<string>? Diagnostics = null);
+
+/// <summary>
+/// Starts a job under its stable name (<c>pipeline.name</c>, else the SQL file's name) the one way <c>eddy run</c>,
+/// <c>eddy run --ui</c> and the server all do: it resumes from the latest completed checkpoint of that name unless
+/// told to start fresh (which deletes them) or given a savepoint.
+/// </summary>
+public static class ResumableStart
+{
+    /// <summary>
+    /// Starts <paramref name="job"/>; <paramref name="startNote"/> says from where it started (for the user, before
+    /// anything else). Throws <see cref="InvalidOperationException"/> or <see cref="ArgumentException"/> when the
+    /// savepoint or checkpoint cannot be restored.
+    /// </summary>
+    public static JobExecution Start(SqlJob job, ResumeOptions options, out string? startNote)
+    {
+        if (options.Fresh && options.SavepointPath is not null)
+            throw new ArgumentException("--fresh and --from-savepoint exclude each other (--fresh deletes the job's checkpoints)");
+        var env = job.Environment.Configure(c => c with
+        {
+            JobName = c.JobName ?? options.FallbackJobName,
+            ResumeFromLatestCheckpoint = !options.Fresh && options.SavepointPath is null && c.RestorePath is null,
+            RestorePath = options.SavepointPath ?? c.RestorePath,
+            AllowNonRestoredState = options.AllowNonRestoredState || c.AllowNonRestoredState,
+            Diagnostics = options.Diagnostics ?? c.Diagnostics,
+        });
+        var config = env.Config;
+        string folder = JobDataPaths.CheckpointFolder(config, config.JobName!);
+        if (options.Fresh) new LocalCheckpointStorage(folder).Clear();
+        var execution = env.Start(job.Name);
+        startNote = null;
+        if (execution.RestoredFrom is { } from)
+        {
+            startNote = $"job '{config.JobName}' resumes from {(config.RestorePath is null ? "checkpoint" : "savepoint")} {from.Id} "
+                + $"taken {from.Timestamp.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z ({from.Path}; state of {from.Operators.Count} operators, "
+                + $"{from.Size} bytes)" + (config.RestorePath is null ? "; --fresh starts over" : "");
+        }
+        else if (config.CheckpointingEnabled)
+        {
+            startNote = $"job '{config.JobName}' starts fresh; checkpoints every "
+                + $"{config.CheckpointInterval!.Value.TotalSeconds:0.###} s go to {folder}";
+        }
+        return execution;
+    }
+}
