@@ -119,7 +119,7 @@ else
   jobs=(examples/kafka/01-pass-through-geo.sql examples/kafka/02-aggregation.sql examples/kafka/03-tumble-upsert.sql)
 fi
 for job in "${jobs[@]}"; do
-  "$eddy" submit --server "http://127.0.0.1:$ui_port" "$job" >&2
+  "$eddy" submit --detach --server "http://127.0.0.1:$ui_port" "$job" >&2
 done
 say "jobs submitted; watch them on http://localhost:$ui_port"
 
@@ -145,8 +145,28 @@ if [ "$use_pg" -eq 1 ]; then
   say "aggregated rows from PostgreSQL (processed_events has every event, with geodata):"
   show_pg &
 else
-  say "aggregated rows (the pass-through's rows are in $lab_dir/server.log and the dashboard):"
-  tail -n +1 -f "$lab_dir/server.log" | grep --line-buffered -v '^processed_events>' &
+  say "aggregated rows, as the aggregation jobs print them (the pass-through's rows are on the dashboard):"
+  # The server keeps each job's printed rows (the dashboard's Output tab, "output" in GET /jobs/<id>); show new ones.
+  python3 -u - "http://127.0.0.1:$ui_port" <<'PY' &
+import json, sys, time, urllib.request
+base, seen = sys.argv[1], {}
+def get(path):
+    with urllib.request.urlopen(base + path, timeout=5) as r:
+        return json.load(r)
+while True:
+    try:
+        for job in get("/jobs/overview")["jobs"]:
+            if job["name"].endswith(".processed_events"):
+                continue
+            old = seen.setdefault(job["jid"], set())
+            for line in get("/jobs/" + job["jid"])["output"]:
+                if line not in old:
+                    old.add(line)
+                    print(line)
+    except Exception:
+        pass
+    time.sleep(1)
+PY
 fi
 pids+=($!)
 
