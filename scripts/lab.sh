@@ -125,18 +125,17 @@ say "jobs submitted; watch them on http://localhost:$ui_port"
 
 # 6. results as they come
 show_pg() {
-  local seen=0
+  local seen="$lab_dir/rows-shown" rows
+  : >"$seen"
   while true; do
-    local rows
     rows=$(psql "postgresql://${POSTGRES_USER:-postgres}:${POSTGRES_PASSWORD:-postgres}@${POSTGRES_URL#jdbc:postgresql://}" -At -F ' | ' -c \
       "SELECT 'processed_events_aggregated_1min', event_hour, host, num_hits FROM processed_events_aggregated_1min
        UNION ALL SELECT 'processed_events_aggregated', event_hour, host, num_hits FROM processed_events_aggregated
        ORDER BY 2, 1, 3" 2>/dev/null || true)
-    local n
-    n=$(printf '%s' "$rows" | grep -c . || true)
-    if [ "$n" -gt "$seen" ]; then
-      printf '%s\n' "$rows" | tail -n $((n - seen))
-      seen=$n
+    # An upserted row (a window updated by a late event) shows again with its new count.
+    if [ -n "$rows" ]; then
+      printf '%s\n' "$rows" | grep -Fxv -f "$seen" || true
+      printf '%s\n' "$rows" >>"$seen"
     fi
     sleep 1
   done

@@ -198,11 +198,6 @@ check "kill -9 and restart: $restart_count events, $after rows ($before before t
   test "$after" = "$restart_count" -a "$dups" = 0
 unset POSTGRES_URL EDDY_BOOTSTRAP
 
-# --- README "Coming from the Flink lab" and the concepts: every example plans ----------------------------------------
-for f in examples/lab/*.sql examples/kafka/*.sql examples/postgres/*.sql examples/concepts/*.sql examples/homework/*.sql; do
-  if out=$("$eddy" explain "$f" 2>&1); then ok "eddy explain $f"; else not_ok "eddy explain $f: $(printf '%s' "$out" | head -n 5)"; fi
-done
-
 # --- the homework: average events per session for three hosts, against Python -------------------------------------
 "$eddy" generate web-traffic --out "$work/events.jsonl" --count 20000 --seed 7 --late-share 0 >/dev/null 2>&1
 hw=$(EDDY_EVENTS=$work/events.jsonl "$eddy" run examples/lab/05-session-average.sql 2>"$work/hw.err")
@@ -273,6 +268,14 @@ pairs_ok=1
 for p in ${taxi_got#* }; do [[ " ${taxi_expected#* } " == *" $p "* ]] || pairs_ok=0; done
 if [ -n "$taxi_got" ] && [ "$top_e" = "$top_g" ] && [ $pairs_ok = 1 ]; then ok "taxi homework: longest streak $taxi_got = Python's ($taxi_expected)"
 else not_ok "taxi homework (eddy: [$taxi_got] python: [$taxi_expected]; output: $(printf '%s' "$taxi" | head -n 8))"; fi
+
+# --- README "Coming from the Flink lab" and the concepts: every example plans ----------------------------------------
+export POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/postgres" EDDY_TAXI=$work/trips.jsonl
+for f in examples/lab/*.sql examples/kafka/*.sql examples/postgres/*.sql examples/concepts/*.sql examples/homework/*.sql; do
+  if out=$("$eddy" explain "$f" 2>&1); then ok "eddy explain $f"; else not_ok "eddy explain $f: $(printf '%s' "$out" | head -n 5)"; fi
+done
+unset POSTGRES_URL EDDY_TAXI
+
 
 # --- running against real services: the Docker files ---------------------------------------------------------------
 if python3 -c 'import yaml' 2>/dev/null; then
