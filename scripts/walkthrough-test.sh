@@ -271,10 +271,12 @@ else not_ok "taxi homework (eddy: [$taxi_got] python: [$taxi_expected]; output: 
 
 # --- README "Coming from the Flink lab" and the concepts: every example plans ----------------------------------------
 export POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/postgres" EDDY_TAXI=$work/trips.jsonl
-for f in examples/lab/*.sql examples/kafka/*.sql examples/postgres/*.sql examples/concepts/*.sql examples/homework/*.sql; do
+# the hosted example plans with placeholder credentials (planning does not connect to Kafka)
+export KAFKA_URL=127.0.0.1:9 KAFKA_TOPIC=bootcamp-events-prod KAFKA_GROUP=web-events KAFKA_WEB_TRAFFIC_KEY=key KAFKA_WEB_TRAFFIC_SECRET=secret
+for f in examples/lab/*.sql examples/kafka/*.sql examples/postgres/*.sql examples/concepts/*.sql examples/homework/*.sql examples/hosted/*.sql; do
   if out=$("$eddy" explain "$f" 2>&1); then ok "eddy explain $f"; else not_ok "eddy explain $f: $(printf '%s' "$out" | head -n 5)"; fi
 done
-unset POSTGRES_URL EDDY_TAXI
+unset POSTGRES_URL EDDY_TAXI KAFKA_URL KAFKA_TOPIC KAFKA_GROUP KAFKA_WEB_TRAFFIC_KEY KAFKA_WEB_TRAFFIC_SECRET
 
 
 # --- running against real services: the Docker files ---------------------------------------------------------------
