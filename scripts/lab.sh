@@ -77,7 +77,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # 1. the dev broker: three partitions, as the lab's aggregation job runs at parallelism 3
 if port_open "$kafka_port"; then echo "lab.sh: port $kafka_port is taken (another broker?); use --kafka-port" >&2; exit 1; fi
-"$eddy" kafka --port "$kafka_port" --partitions 3 --topic web-traffic >"$lab_dir/kafka.log" 2>&1 &
+"$eddy" kafka --port "$kafka_port" --partitions 3 --topic web-traffic --topic quiet-topic >"$lab_dir/kafka.log" 2>&1 &
 pids+=($!)
 wait_for 30 "the Kafka broker" port_open "$kafka_port"
 export EDDY_BOOTSTRAP=127.0.0.1:$kafka_port EDDY_TOPIC=web-traffic EDDY_GROUP=lab

@@ -1,9 +1,11 @@
--- The lab's "window never fires" trap: four source subtasks on a three-partition topic. Subtask 4 reads nothing, so
--- it holds the job's watermark back and no window closes. On the dashboard the job's diagnosis says which source
--- subtask holds the watermark and for how long it has had no data, and names the fix:
---   ./eddy run examples/concepts/idle-partitions.sql --ui                                     (waits forever)
+-- The lab's "window never fires" trap: the job reads two topics, the busy web-traffic and 'quiet-topic', which nobody
+-- writes to (the dev broker creates it empty on first use). Each source subtask has partitions of both; an empty
+-- partition has no watermark to give, so it holds its subtask's watermark, and with it the job's: no window closes.
+-- On the dashboard the job's diagnosis says which source subtask holds the watermark and for how long it has had no
+-- data, and names the fix:
+--   ./eddy run examples/concepts/idle-partitions.sql --ui                                            (waits forever)
 --   ./eddy run examples/concepts/idle-partitions.sql --ui --set table.exec.source.idle-timeout=10s   (windows fire)
-SET 'parallelism.default' = '4';
+SET 'parallelism.default' = '3';
 
 CREATE TABLE events (
     url VARCHAR,
@@ -17,7 +19,7 @@ CREATE TABLE events (
     WATERMARK FOR event_timestamp AS event_timestamp - INTERVAL '15' SECOND
 ) WITH (
     'connector' = 'kafka',
-    'topic' = '${EDDY_TOPIC:-web-traffic}',
+    'topic' = '${EDDY_TOPIC:-web-traffic};quiet-topic',
     'properties.bootstrap.servers' = '${EDDY_BOOTSTRAP:-localhost:9092}',
     'properties.group.id' = 'concept-idle-partitions',
     'scan.startup.mode' = 'earliest-offset',
