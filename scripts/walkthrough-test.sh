@@ -169,7 +169,7 @@ else not_ok "processed_events_aggregated_source matches the oracle (rows|wrong: 
 eddy=$work/eddy/artifacts/cli/eddy
 psql_q "CREATE DATABASE restart_test" >/dev/null
 kport2=$(free_port)
-"$eddy" kafka --port "$kport2" --partitions 3 --topic web-traffic >"$work/kafka2.log" 2>&1 &
+"$eddy" kafka --port "$kport2" --partitions 3 --topic web-traffic --topic quiet-topic >"$work/kafka2.log" 2>&1 &
 pids+=($!)
 wait_until 30 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$kport2)"
 restart_count=4000
@@ -197,6 +197,24 @@ dups=$(psql "$restart_uri" -At -c "SELECT count(*) - count(DISTINCT (ip, event_t
 check "kill -9 and restart: $restart_count events, $after rows ($before before the restart), no duplicate (dups: $dups)" \
   test "$after" = "$restart_count" -a "$dups" = 0
 unset POSTGRES_URL EDDY_BOOTSTRAP
+
+# --- concepts: an idle partition holds the watermark; the idle timeout releases it ----------------------------------
+now=$(date -u +%s)
+idle_start=$(date -u -d "@$(( now / 60 * 60 - 3 ))" +%Y-%m-%dT%H:%M:%SZ)
+"$eddy" produce --bootstrap "127.0.0.1:$kport2" --topic idle-demo --events web-traffic --rate 100 --count 0 \
+  --start "$idle_start" >"$work/produce-idle.log" 2>&1 &
+idle_producer=$!
+pids+=($idle_producer)
+EDDY_BOOTSTRAP=127.0.0.1:$kport2 EDDY_TOPIC=idle-demo timeout 30 "$eddy" run examples/concepts/idle-partitions.sql \
+  >"$work/idle1.out" 2>&1 &
+idle1=$!
+EDDY_BOOTSTRAP=127.0.0.1:$kport2 EDDY_TOPIC=idle-demo timeout 30 "$eddy" run examples/concepts/idle-partitions.sql \
+  --set table.exec.source.idle-timeout=5s >"$work/idle2.out" 2>&1
+wait "$idle1"
+kill "$idle_producer" 2>/dev/null
+held=$(grep -c '+I\[' "$work/idle1.out"); released=$(grep -c '+I\[' "$work/idle2.out")
+check "idle partition: no window in 30 s without the idle timeout ($held rows), windows with it ($released rows)" \
+  test "$held" = 0 -a "$released" -gt 0
 
 # --- the homework: average events per session for three hosts, against Python -------------------------------------
 "$eddy" generate web-traffic --out "$work/events.jsonl" --count 20000 --seed 7 --late-share 0 >/dev/null 2>&1
