@@ -49,6 +49,8 @@ wait_until() { # wait_until SECONDS COMMAND...
 
 # --- a new user's machine: temporary HOME, clean clone -------------------------------------------------------------
 export NUGET_PACKAGES=${NUGET_PACKAGES:-$real_home/.nuget/packages}
+# with a trailing slash, as NuGet writes its default (a HintPath built on $(NuGetPackageRoot) needs it)
+NUGET_PACKAGES=${NUGET_PACKAGES%/}/
 geo_default=${XDG_DATA_HOME:-$real_home/.local/share}/eddy/geo/dbip-city
 export EDDY_GEO_DATABASE=${EDDY_GEO_DATABASE:-$geo_default}
 export HOME=$work/home DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -81,7 +83,9 @@ lab_log=$work/lab.out
 lab_pid=$!
 pids+=($lab_pid)
 
-if wait_until 900 grep -q "dashboard on" "$lab_log"; then
+lab_up_or_gone() { grep -q "dashboard on" "$lab_log" || ! kill -0 "$lab_pid" 2>/dev/null; }
+wait_until 900 lab_up_or_gone
+if grep -q "dashboard on" "$lab_log"; then
   check "dashboard answers /overview" wait_until 10 curl -sf "http://127.0.0.1:$uiport/overview"
   if wait_until 60 sh -c "curl -sf http://127.0.0.1:$uiport/jobs/overview | grep -o '\"RUNNING\"' | wc -l | grep -qx 3"; then
     ok "the three lab jobs are RUNNING on the server"
