@@ -250,7 +250,8 @@ if [ -n "$got" ] && [ "$got" = "$expected" ]; then ok "homework: average events 
 else not_ok "homework: average events per session (eddy: [$got] python: [$expected]; output: $(printf '%s' "$hw" | head -n 12))"; fi
 
 # --- the taxi homework: longest unbroken streak, against Python ----------------------------------------------------
-"$eddy" produce --bootstrap "127.0.0.1:$kport2" --topic green-trips --events taxi --count 20000 --seed 3 >"$work/taxi-produce.log" 2>&1
+"$eddy" produce --bootstrap "127.0.0.1:$kport2" --topic green-trips --events taxi --count 20000 --seed 3 \
+  --start 2019-10-01T00:00:00Z >"$work/taxi-produce.log" 2>&1
 EDDY_BOOTSTRAP=127.0.0.1:$kport2 EDDY_TAXI=$work/trips.jsonl "$eddy" run examples/homework/taxi-to-file.sql >"$work/taxi-dump.log" 2>&1
 n_trips=$(cat "$work"/trips.jsonl* 2>/dev/null | grep -c . || true)
 check "taxi: the topic copied to a file (20000 trips, got $n_trips)" test "$n_trips" = 20000
