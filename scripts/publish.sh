@@ -16,7 +16,10 @@ echo "publishing eddy (Release, linux-x64, self-contained) into $out" >&2
 dotnet publish "$root/src/Eddy.Cli/Eddy.Cli.csproj" -c Release -r linux-x64 --self-contained true \
   -p:PublishReadyToRun=true -o "$out/bin" -nologo -v quiet -clp:ErrorsOnly >&2
 cp -r "$root/examples" "$out/examples"
-[ -n "${EDDY_GEO_DATABASE:-}" ] || geo=$( [ -n "${EDDY_HOME:-}" ] && echo "$EDDY_HOME/geo/dbip-city" || echo "${XDG_DATA_HOME:-$HOME/.local/share}/eddy/geo/dbip-city")
+if [ -n "${EDDY_GEO_DATABASE:-}" ]; then geo=$EDDY_GEO_DATABASE
+elif [ -n "${EDDY_HOME:-}" ]; then geo=$EDDY_HOME/geo/dbip-city
+else geo=${XDG_DATA_HOME:-$HOME/.local/share}/eddy/geo/dbip-city
+fi
 if compgen -G "$geo/*.mmdb" >/dev/null; then
   mkdir -p "$out/geo"
   cp "$geo"/* "$out/geo/"
