@@ -54,6 +54,27 @@ for proj in tests/*/*.csproj; do
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + t - e))
 done
 
+# The README replayed from a clean clone (scripts/walkthrough-test.sh); each of its checks counts as one test.
+echo "== walkthrough (README from a clean clone)"
+if [ "${EDDY_SKIP_WALKTHROUGH:-0}" = 1 ]; then
+  echo "   skipped: EDDY_SKIP_WALKTHROUGH=1"
+  skipped=$((skipped + 1))
+else
+  walk_out="$log_dir/walkthrough.log"
+  scripts/walkthrough-test.sh >"$walk_out" 2>&1 || status=1
+  grep -E '^(not ok|skipped) - ' "$walk_out" || true
+  summary=$(grep -E '^walkthrough: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$walk_out" | tail -n 1)
+  if [ -z "$summary" ]; then
+    echo "   the walkthrough ended without its summary line:"
+    tail -n 30 "$walk_out"
+    failed=$((failed + 1))
+  else
+    echo "   $summary"
+    read -r wp wf ws < <(sed -E 's/walkthrough: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/' <<<"$summary")
+    passed=$((passed + wp)); failed=$((failed + wf)); skipped=$((skipped + ws))
+  fi
+fi
+
 if [ "$failed" -gt 0 ]; then status=1; fi
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"

@@ -18,7 +18,7 @@ CREATE TABLE events (
     'connector' = 'kafka',
     'topic' = '${EDDY_TOPIC:-web-traffic}',
     'properties.bootstrap.servers' = '${EDDY_BOOTSTRAP:-localhost:9092}',
-    'properties.group.id' = '${EDDY_GROUP:-lab}',
+    'properties.group.id' = '${EDDY_GROUP:-lab}-aggregation-5min',
     'scan.startup.mode' = 'earliest-offset',
     'scan.bounded.mode' = '${EDDY_BOUNDED:-unbounded}',
     'format' = 'json'

@@ -11,7 +11,7 @@ CREATE TABLE events (
     'connector' = 'kafka',
     'topic' = '${EDDY_TOPIC:-web-traffic}',
     'properties.bootstrap.servers' = '${EDDY_BOOTSTRAP:-localhost:9092}',
-    'properties.group.id' = '${EDDY_GROUP:-lab}',
+    'properties.group.id' = '${EDDY_GROUP:-lab}-aggregation-1min',
     'scan.startup.mode' = 'earliest-offset',
     'scan.bounded.mode' = '${EDDY_BOUNDED:-unbounded}',
     'format' = 'json'
