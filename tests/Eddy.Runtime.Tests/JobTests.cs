@@ -172,11 +172,15 @@ public class JobTests
 
     private sealed class OneSplitOnly : Source<long>
     {
+        // Subtask 0 starts reading once subtask 1 has announced itself idle (it does so before its first read), so that
+        // the test does not depend on which thread the scheduler runs first.
+        private readonly ManualResetEventSlim emptyStarted = new();
+
         public override bool IsBounded => true;
 
-        public override SourceReader<long> CreateReader(SourceReaderContext context) => new Reader(context.SubtaskIndex);
+        public override SourceReader<long> CreateReader(SourceReaderContext context) => new Reader(context.SubtaskIndex, emptyStarted);
 
-        private sealed class Reader(int subtask) : SourceReader<long>
+        private sealed class Reader(int subtask, ManualResetEventSlim emptyStarted) : SourceReader<long>
         {
             private long next;
 
@@ -184,7 +188,12 @@ public class JobTests
 
             public override SourceStatus Read(SourceOutput<long> output)
             {
-                if (subtask != 0) return SourceStatus.EndOfInput;
+                if (subtask != 0)
+                {
+                    emptyStarted.Set();
+                    return SourceStatus.EndOfInput;
+                }
+                if (!emptyStarted.Wait(50)) return SourceStatus.NothingAvailable;
                 output.Add(next);
                 next += 1000;
                 return next <= 10_000 ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
