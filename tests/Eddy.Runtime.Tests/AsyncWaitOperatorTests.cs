@@ -10,24 +10,27 @@ public class AsyncWaitOperatorTests
     private sealed class ControlledCalls : IAsyncFunction<int, string>
     {
         public readonly ConcurrentDictionary<int, TaskCompletionSource<string>> Pending = new();
+        // Running drops once the result was seen (what tests wait for); inFlight drops before the result is set, so that
+        // MaxRunning never counts a finished call that the operator has already replaced.
         public int Running;
         public int MaxRunning;
+        private int inFlight;
 
         public Task<string> InvokeAsync(int input, CancellationToken cancellation)
         {
             var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            int now = Interlocked.Increment(ref Running);
-            InterlockedMax(ref MaxRunning, now);
+            Interlocked.Increment(ref Running);
+            InterlockedMax(ref MaxRunning, Interlocked.Increment(ref inFlight));
+            tcs.Task.ContinueWith(_ => Interlocked.Decrement(ref Running), TaskScheduler.Default);
             Pending[input] = tcs;
             return tcs.Task;
         }
 
         public string Timeout(int input) => $"timeout({input})";
 
-        // The count drops before the result is set: the operator may start the next call as soon as it sees it.
         public void Finish(int input)
         {
-            Interlocked.Decrement(ref Running);
+            Interlocked.Decrement(ref inFlight);
             Pending[input].SetResult($"r{input}");
         }
 
