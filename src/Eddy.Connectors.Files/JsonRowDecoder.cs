@@ -38,7 +38,7 @@ public sealed class JsonRowDecoder
             int hint = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                int index = FindColumn(ref reader, ref hint);
+                int index = FindColumn(ref reader, names, ref hint);
                 reader.Read();
                 if (index < 0)
                 {
@@ -67,7 +67,7 @@ public sealed class JsonRowDecoder
     }
 
     // JSON lines usually list fields in schema order: trying the column after the last match first finds most at once.
-    private int FindColumn(ref Utf8JsonReader reader, ref int hint)
+    internal static int FindColumn(ref Utf8JsonReader reader, byte[][] names, ref int hint)
     {
         for (int n = 0; n < names.Length; n++)
         {

@@ -43,7 +43,7 @@ public sealed class JsonStructDecoder<T> where T : struct
             int hint = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                int index = FindColumn(ref reader, ref hint);
+                int index = JsonRowDecoder.FindColumn(ref reader, names, ref hint);
                 reader.Read();
                 if (index < 0)
                 {
@@ -68,22 +68,6 @@ public sealed class JsonStructDecoder<T> where T : struct
         {
             throw new RecordFormatException($"invalid JSON: {e.Message}");
         }
-    }
-
-    // Fields usually come in schema order: the column after the last match is tried first.
-    private int FindColumn(ref Utf8JsonReader reader, ref int hint)
-    {
-        for (int n = 0; n < names.Length; n++)
-        {
-            int i = hint + n;
-            if (i >= names.Length) i -= names.Length;
-            if (reader.ValueTextEquals(names[i]))
-            {
-                hint = i + 1 == names.Length ? 0 : i + 1;
-                return i;
-            }
-        }
-        return -1;
     }
 
     /// <summary>
