@@ -111,6 +111,7 @@ public sealed class PostgresSink : Sink<Row>
         private readonly SortedDictionary<long, Staged> staged = [];
         private Timer? timer;
         private Exception? timerFailure;
+        private bool disposed;
 
         protected PostgresWriter(string connectionString, PgTarget target, PostgresSinkSettings settings, PgDeliveryGuarantee guarantee,
             SinkWriterContext context)
@@ -239,6 +240,8 @@ public sealed class PostgresSink : Sink<Row>
             timer?.Dispose();
             lock (Gate)
             {
+                if (disposed) return;
+                disposed = true;
                 Connection?.Dispose();
                 Connection = null;
                 foreach (var data in staged.Values) data.Dispose();
@@ -360,6 +363,8 @@ public sealed class PostgresSink : Sink<Row>
             if (!Monitor.TryEnter(Gate)) return;
             try
             {
+                // A tick already queued when the writer was disposed must not open a connection for released buffers.
+                if (disposed) return;
                 if (timerFailure is null && Connection is not null || HasBuffered) WriteBuffered();
             }
             catch (Exception e)

@@ -190,6 +190,40 @@ public class ExactlyOnceTests
     }
 
     [Fact]
+    public void At_least_once_barrier_commits_every_row_of_a_copy_whose_connection_was_dropped()
+    {
+        // The open COPY holds chunks sent but not committed; the server ends the session under it. The barrier must
+        // still make every row before it durable, once (the chunks are resent on a new connection), or a restore
+        // from that checkpoint would skip them.
+        string table = PgServer.UniqueName("alo_dropped");
+        PgServer.Execute($"CREATE TABLE {table} (k text, n int)");
+        string app = PgServer.UniqueName("eddy_alo");
+        var conn = new Npgsql.NpgsqlConnectionStringBuilder(PgServer.ConnectionString) { ApplicationName = app }.ConnectionString;
+        var sink = PostgresSink.Open(conn, table, Schema.Of(("k", DataType.String), ("n", DataType.Int)), [],
+            Settings with { MaxRows = 10, Guarantee = PgDeliveryGuarantee.AtLeastOnce });
+        using var writer = sink.CreateWriter(Context(PgServer.UniqueName("job")));
+        int next = 0;
+        void WriteRows(int count)
+        {
+            for (int end = next + count; next < end; next++) Write(writer, I("r", next));
+        }
+        int Terminate() => (int)PgServer.Query($"SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE application_name = '{app}'")[0][0]!;
+        List<int> Committed() => PgServer.Query($"SELECT n FROM {table} ORDER BY n").Select(r => (int)r[0]!).ToList();
+
+        WriteRows(95); // nine chunks sent into the open COPY, five rows pending
+        Assert.Empty(Committed());
+        Assert.True(Terminate() >= 1);
+        WriteRows(50); // the next chunk meets the dead session
+        Snapshot(writer, 1);
+        Assert.Equal(Enumerable.Range(0, 145), Committed());
+
+        WriteRows(30);
+        Assert.True(Terminate() >= 1); // dropped with chunks sent and none written since
+        Snapshot(writer, 2);
+        Assert.Equal(Enumerable.Range(0, 175), Committed());
+    }
+
+    [Fact]
     public void Upserts_and_deletes_of_an_epoch_survive_a_crash_and_apply_in_epoch_order()
     {
         string table = PgServer.UniqueName("eo_upsert");

@@ -18,7 +18,33 @@ public sealed record KillPlan(string Description, TimeSpan? After = null, string
     public static readonly KillPlan None = new("run to the end");
 }
 
-public sealed record RunOutcome(KillPlan Plan, int? ExitCode, bool Killed, string FirstLine, string Output);
+public sealed record RunOutcome(KillPlan Plan, int? ExitCode, bool Killed, string FirstLine, string Output)
+{
+    /// <summary>The last <paramref name="lines"/> lines of the run's stdout and stderr (stderr lines are marked).</summary>
+    public string Tail(int lines)
+    {
+        var all = Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    /// <summary>One line: the plan, how the run ended and what it printed first.</summary>
+    public string Summary =>
+        $"{Plan.Description} → exit {ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}{(Killed ? " (killed)" : "")}; "
+        + $"first line: {(FirstLine.Length == 0 ? "(none: killed before it printed)" : FirstLine)}";
+
+    /// <summary>Every run in order, for an assertion message: a CI failure must say which run did what.</summary>
+    public static string Describe(IReadOnlyList<RunOutcome> runs, int tailLines = 8)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < runs.Count; i++)
+        {
+            sb.Append("run ").Append(i + 1).Append(": ").AppendLine(runs[i].Summary);
+            string tail = runs[i].Tail(tailLines);
+            if (tail.Length > 0) sb.AppendLine("  last lines:").AppendLine("    " + tail.Replace("\n", "\n    ", StringComparison.Ordinal));
+        }
+        return sb.ToString();
+    }
+}
 
 /// <summary>
 /// A dev broker (<c>eddy kafka</c>) in its own process, an input topic filled by <c>eddy produce</c> from a generated
@@ -126,8 +152,28 @@ public sealed class RecoveryHarness : IDisposable
         return outcome;
     }
 
+    /// <summary>The first and the end offset (low and high watermark) of every partition of <paramref name="topic"/>.</summary>
+    public Dictionary<int, (long Low, long High)> Watermarks(string topic)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = Bootstrap,
+            GroupId = "recovery-check-" + Guid.NewGuid().ToString("N"),
+        }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Bootstrap }).Build();
+        var meta = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+        return meta.Topics[0].Partitions.ToDictionary(p => p.PartitionId, p =>
+        {
+            var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10));
+            return (w.Low.Value, w.High.Value);
+        });
+    }
+
     /// <summary>Every value of <paramref name="topic"/> (all partitions, from the start), read with a bare consumer.</summary>
-    public List<string> ReadTopic(string topic, bool readCommitted)
+    public List<string> ReadTopic(string topic, bool readCommitted) => ReadTopicRecords(topic, readCommitted).Select(r => r.Value).ToList();
+
+    /// <summary>Every record of <paramref name="topic"/> with its partition and offset, read with a bare consumer.</summary>
+    public List<(int Partition, long Offset, string Value)> ReadTopicRecords(string topic, bool readCommitted)
     {
         var config = new ConsumerConfig
         {
@@ -142,7 +188,7 @@ public sealed class RecoveryHarness : IDisposable
         var partitions = meta.Topics[0].Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
         var ends = partitions.ToDictionary(tp => tp.Partition.Value, tp => consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
         consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
-        var values = new List<string>();
+        var values = new List<(int Partition, long Offset, string Value)>();
         var reached = ends.Where(e => e.Value == 0).Select(e => e.Key).ToHashSet();
         var deadline = Stopwatch.StartNew();
         while (reached.Count < ends.Count && deadline.Elapsed < TimeSpan.FromMinutes(2))
@@ -150,7 +196,7 @@ public sealed class RecoveryHarness : IDisposable
             var r = consumer.Consume(TimeSpan.FromMilliseconds(200));
             if (r is null) continue;
             if (r.IsPartitionEOF) continue;
-            values.Add(r.Message.Value);
+            values.Add((r.Partition.Value, r.Offset.Value, r.Message.Value));
             if (r.Offset.Value + 1 >= ends[r.Partition.Value]) reached.Add(r.Partition.Value);
         }
         return values;
