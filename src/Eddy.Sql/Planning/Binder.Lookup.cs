@@ -86,7 +86,14 @@ public sealed partial class Binder
         // The lookup columns as the joined row holds them: nullable after a LEFT join.
         var joinedLookup = lookupColumns.Columns.Select(c => leftOuter ? c with { Type = c.Type with { Nullable = true } } : c).ToList();
         var scope = new Scope(leftScope.Columns.Concat(joinedLookup.Select((c, i) => new ScopeColumn(alias, c.Name, c.Type, n + i))).ToList());
-        var output = new Schema(left.Schema.Columns.Concat(joinedLookup).ToArray());
+        // Names in the output row must differ (the scope keeps the written ones, qualified): a clash gets a suffix.
+        var used = new HashSet<string>(left.Schema.Columns.Select(c => c.Name), StringComparer.OrdinalIgnoreCase);
+        var output = new Schema(left.Schema.Columns.Concat(joinedLookup.Select(c =>
+        {
+            string unique = c.Name;
+            for (int k = 0; !used.Add(unique); k++) unique = $"{c.Name}{k}";
+            return c with { Name = unique };
+        })).ToArray());
 
         if (join.Condition is null) throw Error(join, "a lookup join needs ON with an equality on a column of the lookup table");
         var condition = RequireBoolean(Bind(join.Condition, scope), join.Condition);
