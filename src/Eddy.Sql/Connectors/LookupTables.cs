@@ -149,7 +149,7 @@ public sealed record LookupCacheOptions(bool Enabled, long? MaxRows, TimeSpan? E
         }.Where(s => s is not null)) + ")";
 }
 
-/// <summary>The lookup joins of one job, counted together (shown as <c>eddy_job_lookup_*</c> metrics).</summary>
+/// <summary>The lookup joins of one job, counted together (shown as <c>eddy_job_lookup_*</c> on the server's /metrics).</summary>
 public sealed class LookupCounters
 {
     private long hits, misses, loadedRows, queries;
@@ -173,9 +173,9 @@ public sealed class LookupCounters
 
     public void RegisterWith(JobCounters counters)
     {
-        counters.Register("eddy_job_lookup_cache_hits_total", "Lookup-join keys answered from the cache.", () => Hits);
-        counters.Register("eddy_job_lookup_cache_misses_total", "Lookup-join keys fetched from the lookup table (not cached, expired or no cache).", () => Misses);
-        counters.Register("eddy_job_lookup_loaded_rows_total", "Rows fetched from lookup tables.", () => LoadedRows);
-        counters.Register("eddy_job_lookup_queries_total", "Fetches sent to lookup tables (one per input batch with misses).", () => Queries);
+        counters.Register("lookup_cache_hits_total", "Lookup-join rows whose key was answered from the cache.", () => Hits);
+        counters.Register("lookup_cache_misses_total", "Lookup-join rows whose key was not in the cache (or expired, or no cache): fetched, once per distinct key of a batch.", () => Misses);
+        counters.Register("lookup_loaded_rows_total", "Rows fetched from lookup tables.", () => LoadedRows);
+        counters.Register("lookup_queries_total", "Fetches sent to lookup tables (one per input batch with misses).", () => Queries);
     }
 }

@@ -144,7 +144,7 @@ public sealed class LookupJoinOperator<TIn, TKey, TLookup, TOut>(
         }
         long now = Context.ProcessingTimers.Now;
         var values = batch.Values;
-        long hits = 0;
+        long hits = 0, misses = 0;
         for (int i = 0; i < count; i++)
         {
             var key = f.Key(values[i]);
@@ -160,6 +160,7 @@ public sealed class LookupJoinOperator<TIn, TKey, TLookup, TOut>(
                 hits++;
                 continue;
             }
+            misses++;
             if (!missIndex.TryGetValue(key, out int m))
             {
                 m = missKeys.Count;
@@ -182,7 +183,7 @@ public sealed class LookupJoinOperator<TIn, TKey, TLookup, TOut>(
             if (cache is not null)
                 for (int m = 0; m < missKeys.Count; m++) cache.Put(missKeyValues[m], fetched[m].ToArray(), now);
         }
-        counters?.Add(hits, missKeys.Count, loaded, missKeys.Count > 0 ? 1 : 0);
+        counters?.Add(hits, misses, loaded, missKeys.Count > 0 ? 1 : 0);
 
         var output = Out;
         var timestamps = batch.Timestamps;
