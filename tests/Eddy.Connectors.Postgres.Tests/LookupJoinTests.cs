@@ -349,4 +349,30 @@ public sealed class LookupJoinTests : IDisposable
         e = Assert.Throws<ConnectorOptionException>(() => ((ILookupTableConnector)TableConnectors.Find(b)).CreateLookup(b, b.PhysicalSchema, [0], context));
         Assert.Contains("does not exist", e.Message);
     }
+
+    [Fact]
+    public void A_lookup_after_a_server_restart_reconnects_and_retries()
+    {
+        using var server = new PgServer.Own();
+        using (var c = new Npgsql.NpgsqlConnection(server.ConnectionString))
+        {
+            c.Open();
+            using var cmd = new Npgsql.NpgsqlCommand("CREATE TABLE kv (k integer PRIMARY KEY, v text); INSERT INTO kv VALUES (1, 'one'), (2, 'two')", c);
+            cmd.ExecuteNonQuery();
+        }
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute($"CREATE TABLE kv (k INT, v STRING) WITH ('connector' = 'postgres', 'url' = '{server.ConnectionString}', 'table-name' = 'kv', 'lookup.max-retries' = '5')").ToList();
+        Assert.True(session.Catalog.TryGetTable("kv", out var table));
+        var source = ((ILookupTableConnector)TableConnectors.Find(table)).CreateLookup(table, table.PhysicalSchema, [0], new ConnectorContext(TextWriter.Null, TextWriter.Null));
+        using var fetcher = source.CreateFetcher();
+        List<string> Fetch(params int[] keys)
+        {
+            var found = new List<string>();
+            fetcher.Fetch(keys.Select(k => new object?[] { k }).ToList(), (i, row) => found.Add($"{keys[i]}={row[1]}"));
+            return found.Order(StringComparer.Ordinal).ToList();
+        }
+        Assert.Equal(["1=one", "2=two"], Fetch(1, 2, 3));
+        server.Restart();
+        Assert.Equal(["2=two"], Fetch(2, 5));
+    }
 }
