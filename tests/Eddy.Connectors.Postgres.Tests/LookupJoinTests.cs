@@ -375,4 +375,15 @@ public sealed class LookupJoinTests : IDisposable
         server.Restart();
         Assert.Equal(["2=two"], Fetch(2, 5));
     }
+
+    [Fact]
+    public void Explain_shows_the_lookup_key_and_the_remaining_condition()
+    {
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null);
+        session.Execute(Ddl(Orders(SomeOrders())) + "\nEXPLAIN SELECT o.order_id, c.name FROM orders AS o LEFT JOIN customers FOR SYSTEM_TIME AS OF o.proc_time AS c "
+            + "ON c.id = o.customer_id AND c.country = 'US' AND o.amount > c.score;").ToList();
+        Assert.Contains("LookupJoin(table=[customers], connector=[jdbc], joinType=[LEFT], lookup=[id=customer_id, country='US'], where=[(amount > CAST(score AS DOUBLE))]",
+            output.ToString());
+    }
 }

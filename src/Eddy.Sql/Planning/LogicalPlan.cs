@@ -241,7 +241,7 @@ public sealed record LookupJoinPlan(
 
     public override string Describe() =>
         $"LookupJoin(table=[{Table.Name}], connector=[{Table.Connector}], joinType=[{(LeftOuter ? "LEFT" : "INNER")}], "
-        + $"lookup=[{string.Join(", ", Keys.Select(k => $"{LookupColumns[k.Column].Name}={k.Value}"))}]"
-        + (Condition is null ? "" : $", where=[{Condition}]")
+        + $"lookup=[{string.Join(", ", Keys.Select(k => $"{LookupColumns[k.Column].Name}={Explain.Expr(k.Value)}"))}]"
+        + (Condition is null ? "" : $", where=[{Explain.Expr(Condition)}]")
         + $", select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
 }
