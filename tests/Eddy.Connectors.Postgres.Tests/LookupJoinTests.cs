@@ -386,4 +386,37 @@ public sealed class LookupJoinTests : IDisposable
         Assert.Contains("LookupJoin(table=[customers], connector=[jdbc], joinType=[LEFT], lookup=[id=customer_id, country='US'], where=[(amount > CAST(score AS DOUBLE))]",
             output.ToString());
     }
+
+    [Fact]
+    public void Keys_and_columns_of_every_scalar_type_round_trip()
+    {
+        string typed = PgServer.UniqueName("typed");
+        PgServer.Execute($"""
+            CREATE TABLE {typed} (d date, ts timestamp(3), s varchar(10), n numeric(10, 2), b boolean, small integer, big bigint, f float8,
+                                  ltz timestamptz, bytes bytea, t time);
+            INSERT INTO {typed} VALUES ('2024-03-01', '2024-03-01 10:00:00.250', 'x', 12.50, true, 7, 9000000000, 1.5,
+                                        '2024-03-01 10:00:00+00', '\x0102', '10:30:00');
+            """);
+        string path = Path.Combine(folder, "typed.json");
+        File.WriteAllLines(path, [
+            """{"d": "2024-03-01", "ts": "2024-03-01 10:00:00.250", "s": "x", "n": 12.5, "b": true}""",
+            """{"d": "2024-03-02", "ts": "2024-03-01 10:00:00.250", "s": "x", "n": 12.5, "b": true}""",
+        ]);
+        var lines = Run($"""
+            SET 'parallelism.default' = '1';
+            CREATE TABLE probe (d DATE, ts TIMESTAMP(3), s STRING, n DECIMAL(10, 2), b BOOLEAN, pt AS PROCTIME())
+              WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'json');
+            CREATE TABLE typed (d DATE, ts TIMESTAMP(3), s STRING, n DECIMAL(10, 2), b BOOLEAN, small SMALLINT, big BIGINT, f DOUBLE,
+                                ltz TIMESTAMP_LTZ(3), bytes BYTES, t TIME)
+              WITH ('connector' = 'postgres', 'url' = '{PgServer.ConnectionString}', 'table-name' = '{typed}');
+            CREATE TABLE out (line STRING) WITH ('connector' = 'print');
+            INSERT INTO out
+            SELECT CONCAT_WS('|', CAST(p.d AS STRING), COALESCE(CAST(t.small AS STRING), '-'), CAST(t.big AS STRING), CAST(t.f AS STRING),
+                             CAST(t.ltz AS STRING), CAST(t.t AS STRING), CAST(CHAR_LENGTH(t.s) AS STRING))
+            FROM probe AS p LEFT JOIN typed FOR SYSTEM_TIME AS OF p.pt AS t
+              ON t.d = p.d AND t.ts = p.ts AND t.s = p.s AND t.n = p.n AND t.b = p.b;
+            """);
+        Assert.Equal(["+I[2024-03-01|7|9000000000|1.5|2024-03-01 10:00:00.000|10:30:00|1]", "+I[2024-03-02|-]"], lines);
+        PgServer.Execute($"DROP TABLE {typed}");
+    }
 }
