@@ -419,4 +419,21 @@ public sealed class LookupJoinTests : IDisposable
         Assert.Equal(["+I[2024-03-01|7|9000000000|1.5|2024-03-01 10:00:00.000|10:30:00|1]", "+I[2024-03-02|-]"], lines);
         PgServer.Execute($"DROP TABLE {typed}");
     }
+
+    [Fact]
+    public void Expire_after_access_keeps_an_entry_that_is_read_and_drops_one_that_is_not()
+    {
+        var counters = new LookupCounters();
+        var harness = Harness(Source(", 'lookup.cache' = 'PARTIAL', 'lookup.partial-cache.expire-after-access' = '8 s'"), counters);
+        Probe(harness, (1, "eu"), (2, "eu"));
+        for (int i = 0; i < 3; i++)
+        {
+            harness.AdvanceProcessingTime(TimeSpan.FromSeconds(5));
+            Probe(harness, (1, "eu"));
+        }
+        Assert.Equal((3L, 2L), (counters.Hits, counters.Misses));
+        Probe(harness, (2, "eu"));
+        Assert.Equal((3L, 3L), (counters.Hits, counters.Misses));
+        harness.EndInput();
+    }
 }
