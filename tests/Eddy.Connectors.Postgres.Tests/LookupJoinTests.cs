@@ -265,7 +265,7 @@ public sealed class LookupJoinTests : IDisposable
     private static OperatorHarness<(long, string), string> Harness(LookupSource source, LookupCounters counters) =>
         new(new LookupJoinOperator<(long, string), (long, string), object?[], string>(
             new LookupJoinFunctions<(long, string), (long, string), object?[], string>(
-                row => row, _ => false, key => [key.Item1, key.Item2], values => values,
+                row => row, null, key => [key.Item1, key.Item2], values => values,
                 (row, looked) => $"{row.Item1}:{looked[2] ?? "null"}", row => $"{row.Item1}:-", null),
             source, counters));
 

@@ -95,12 +95,12 @@ public sealed class LookupCache<TKey, TValue>(LookupCacheOptions options) where 
 
 /// <summary>
 /// The functions a lookup join is compiled into: the probe row's key, whether it holds a NULL, the key's values for
-/// the fetcher, the looked-up row from fetched values, the joined row (and the probe row padded with NULLs for a LEFT
+/// the fetcher (null: a NOT NULL key never holds one), the looked-up row from fetched values, the joined row (and the probe row padded with NULLs for a LEFT
 /// join), and the rest of the ON condition over the joined row.
 /// </summary>
 public sealed record LookupJoinFunctions<TIn, TKey, TLookup, TOut>(
     Func<TIn, TKey> Key,
-    Func<TKey, bool> KeyHasNull,
+    Func<TKey, bool>? KeyHasNull,
     Func<TKey, object?[]> KeyValues,
     Func<object?[], TLookup> LookupRow,
     Func<TIn, TLookup, TOut> Join,
@@ -144,11 +144,12 @@ public sealed class LookupJoinOperator<TIn, TKey, TLookup, TOut>(
         }
         long now = Context.ProcessingTimers.Now;
         var values = batch.Values;
+        var keyHasNull = f.KeyHasNull;
         long hits = 0, misses = 0;
         for (int i = 0; i < count; i++)
         {
             var key = f.Key(values[i]);
-            if (f.KeyHasNull(key))
+            if (keyHasNull is not null && keyHasNull(key))
             {
                 slot[i] = NullKey;
                 continue;

@@ -43,9 +43,9 @@ public sealed partial class JobTranslator
     }
 
     /// <summary>Whether a key holds a NULL: a nullable key is a tuple of nullable fields; a NOT NULL single key never does.</summary>
-    private static Func<TKey, bool> KeyHasNull<TKey>(IReadOnlyList<BoundExpr> keys)
+    private static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> keys)
     {
-        if (IsPlainKey(keys)) return _ => false;
+        if (IsPlainKey(keys)) return null;
         var key = LinqExpr.Parameter(typeof(TKey), "key");
         LinqExpr any = LinqExpr.Constant(false);
         for (int k = 0; k < keys.Count; k++)
@@ -54,7 +54,7 @@ public sealed partial class JobTranslator
             if (field.Type.IsValueType && Nullable.GetUnderlyingType(field.Type) is null) continue;
             any = LinqExpr.OrElse(any, LinqExpr.Equal(field, LinqExpr.Constant(null, field.Type)));
         }
-        return LinqExpr.Lambda<Func<TKey, bool>>(any, key).Compile();
+        return any is System.Linq.Expressions.ConstantExpression ? null : LinqExpr.Lambda<Func<TKey, bool>>(any, key).Compile();
     }
 
     /// <summary>The key's values, boxed, for the fetcher (only for keys not in the cache).</summary>
