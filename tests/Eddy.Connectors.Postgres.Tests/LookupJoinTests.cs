@@ -206,11 +206,11 @@ public sealed class LookupJoinTests : IDisposable
         Assert.Equal((7, 84), (noEquality.Line, noEquality.Column));
 
         var noAsOf = Fails(ddl + "SELECT * FROM orders AS o JOIN customers AS c ON o.customer_id = c.id;");
-        Assert.Contains("FOR SYSTEM_TIME AS OF", noAsOf.Message);
+        Assert.Contains("JOIN customers FOR SYSTEM_TIME AS OF <probe alias>.<PROCTIME() column> AS c ON ...", noAsOf.Message);
         Assert.Equal((7, 32), (noAsOf.Line, noAsOf.Column));
 
         var notTime = Fails(ddl + "SELECT * FROM orders AS o JOIN customers FOR SYSTEM_TIME AS OF o.amount AS c ON o.customer_id = c.id;");
-        Assert.Contains("is not a processing-time attribute", notTime.Message);
+        Assert.Contains("'o.amount' is not a processing-time attribute", notTime.Message);
         Assert.Equal((7, 64), (notTime.Line, notTime.Column));
 
         var notLookup = Fails(ddl + "CREATE TABLE gen (id BIGINT) WITH ('connector' = 'datagen');\n"
@@ -231,7 +231,7 @@ public sealed class LookupJoinTests : IDisposable
             CREATE TABLE customers (id BIGINT) WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{customers}');
             SELECT * FROM clicks AS k JOIN customers FOR SYSTEM_TIME AS OF k.ts AS c ON k.customer_id = c.id;
             """);
-        Assert.Contains("event-time attribute", e.Message);
+        Assert.Contains("'k.ts' is an event-time attribute", e.Message);
         Assert.Contains("PROCTIME()", e.Message);
         Assert.Equal((4, 64), (e.Line, e.Column));
     }

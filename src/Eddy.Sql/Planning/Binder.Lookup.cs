@@ -41,8 +41,8 @@ public sealed partial class Binder
         {
             bool eventTime = asOf is InputRef r && left.Rowtime == r.Index;
             throw Error(right.SystemTimeAsOf!, (eventTime
-                    ? $"'{right.SystemTimeAsOf}' is an event-time attribute: a join AS OF event time is a temporal join on a versioned table, which Eddy does not support; "
-                    : $"'{right.SystemTimeAsOf}' is not a processing-time attribute; ")
+                    ? $"'{right.SystemTimeAsOf!.ToSql()}' is an event-time attribute: a join AS OF event time is a temporal join on a versioned table, which Eddy does not support; "
+                    : $"'{right.SystemTimeAsOf!.ToSql()}' is not a processing-time attribute; ")
                 + "a lookup join needs the probe table's processing time: declare a column 'proc_time AS PROCTIME()' in it and write FOR SYSTEM_TIME AS OF <alias>.proc_time");
         }
 

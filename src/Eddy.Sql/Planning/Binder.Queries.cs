@@ -462,7 +462,7 @@ public sealed partial class Binder
                 return BindLookupJoin(join, lookupTable);
             case JoinRef { Right: NamedTableRef right } join when join.Kind is JoinKind.Inner or JoinKind.Left && IsLookupTable(right):
                 throw Error(right, $"regular joins are not supported by Eddy yet; '{right.Name}' can be joined as a lookup table: "
-                    + $"JOIN {right.Name} FOR SYSTEM_TIME AS OF <probe alias>.<PROCTIME() column>{(right.Alias is null ? "" : $" AS {right.Alias}")} ON ...");
+                    + $"JOIN {right.Name} FOR SYSTEM_TIME AS OF <probe alias>.<PROCTIME() column>{(right.Alias is null ? "" : $" AS {right.Alias.Value}")} ON ...");
             case JoinRef join:
                 throw Error(join, "joins are not supported by Eddy yet (only LATERAL TABLE(function(...)) and lookup joins "
                     + "'JOIN t FOR SYSTEM_TIME AS OF o.proc_time ON ...' on the right)");
