@@ -195,7 +195,7 @@ public static class PostgresWorkloads
         return (long)cmd.ExecuteScalar()!;
     }
 
-    private static string Connection()
+    internal static string Connection()
     {
         if (connection is not null) return connection;
         connection = Environment.GetEnvironmentVariable("EDDY_BENCH_PG") ?? Environment.GetEnvironmentVariable("EDDY_TEST_PG");

@@ -53,6 +53,9 @@ public static class SqlWorkloads
         return ExecuteCounted(jobs[0]);
     }
 
+    /// <summary>The events the next planned 'bench-events' table reads (other workload files plan their own SQL).</summary>
+    internal static void UseEvents(BenchEvent[] events) => BenchConnector.Events = events;
+
     /// <summary>Runs a planned job whose sink is 'bench-count' and returns how many records reached it.</summary>
     public static long ExecuteCounted(SqlJob job)
     {

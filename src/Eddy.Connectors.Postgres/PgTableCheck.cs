@@ -19,7 +19,10 @@ internal static class PgTableCheck
 {
     private sealed record PgColumn(string Name, string TypeName, string Formatted, int TypMod, bool NotNull, bool HasDefault, uint ElementOid);
 
-    public static PgTarget Verify(NpgsqlConnection conn, PgTableName table, Schema schema, IReadOnlyList<string> primaryKey, bool createIfAbsent)
+    /// <param name="forReading">the table is read (a lookup join), not written: columns the DDL leaves out may be NOT NULL,
+    /// and no table is created.</param>
+    public static PgTarget Verify(NpgsqlConnection conn, PgTableName table, Schema schema, IReadOnlyList<string> primaryKey, bool createIfAbsent,
+        bool forReading = false)
     {
         foreach (var k in primaryKey)
         {
@@ -31,6 +34,8 @@ internal static class PgTableCheck
         uint? oid = Lookup(conn, table);
         if (oid is null)
         {
+            if (forReading)
+                throw new PostgresConfigException($"table {table} does not exist in database '{conn.Database}'; the lookup table's DDL declares ({Describe(schema, primaryKey)})");
             if (!createIfAbsent)
                 throw new PostgresConfigException(
                     $"table {table} does not exist in database '{conn.Database}' (create it, or set 'sink.create-table' = 'true'); the DDL declares ({Describe(schema, primaryKey)})");
@@ -57,7 +62,7 @@ internal static class PgTableCheck
             if (!accepted.Contains(match.TypeName))
                 throw new PostgresConfigException(
                     $"table {table} column '{match.Name}' is {match.Formatted} but the DDL declares {col.Type}" +
-                    (accepted.Length == 0 ? ", which this connector cannot write" : $" (which needs one of {string.Join(", ", accepted)})") +
+                    (accepted.Length == 0 ? $", which this connector cannot {(forReading ? "read" : "write")}" : $" (which needs one of {string.Join(", ", accepted)})") +
                     $"; DDL: ({Describe(schema, primaryKey)}); table: ({tableSide})");
             if (col.Type.Kind == TypeKind.Decimal && match.TypMod >= 4)
             {
@@ -69,7 +74,7 @@ internal static class PgTableCheck
             used.Add(match.Name);
             bound.Add(new PgBoundColumn(col.Name, match.Name, PgTypes.Writer(col.Type, match.TypeName, match.ElementOid)));
         }
-        var unwritten = pgColumns.Where(c => c.NotNull && !c.HasDefault && !used.Contains(c.Name)).Select(c => c.Name).ToList();
+        var unwritten = forReading ? [] : pgColumns.Where(c => c.NotNull && !c.HasDefault && !used.Contains(c.Name)).Select(c => c.Name).ToList();
         if (unwritten.Count > 0)
             throw new PostgresConfigException(
                 $"table {table} column(s) {string.Join(", ", unwritten)} are NOT NULL without a default but the DDL does not write them; DDL: ({Describe(schema, primaryKey)}); table: ({tableSide})");

@@ -38,7 +38,11 @@ public static class PostgresConnectors
             ? v
             : throw new ConnectorOptionException(table.Name, option, "required");
 
-    internal static Sink<Row> CreateSink(TableDef table, Schema schema, NpgsqlConnectionStringBuilder conn)
+    /// <summary>The options of a table used as the lookup side of a join (a table may declare both kinds).</summary>
+    internal static readonly string[] LookupOptions = [.. LookupCacheOptions.OptionNames, "lookup.max-retries"];
+
+    /// <summary>Sets the user and password options into the connection (they must agree with the url's).</summary>
+    internal static void ApplyCredentials(TableDef table, NpgsqlConnectionStringBuilder conn)
     {
         var o = table.Options;
         if (o.TryGetValue("username", out var user))
@@ -54,6 +58,12 @@ public static class PostgresConnectors
                 throw new ConnectorOptionException(table.Name, "password", "differs from the password in the url");
             conn.Password = password;
         }
+    }
+
+    internal static Sink<Row> CreateSink(TableDef table, Schema schema, NpgsqlConnectionStringBuilder conn)
+    {
+        var o = table.Options;
+        ApplyCredentials(table, conn);
         var settings = new PostgresSinkSettings(
             MaxRows: PositiveInt(table, "sink.buffer-flush.max-rows", 1000, allowZero: false),
             FlushInterval: o.TryGetValue("sink.buffer-flush.interval", out var iv) ? Duration(table, iv) : TimeSpan.FromSeconds(1),
@@ -98,7 +108,7 @@ public static class PostgresConnectors
         }
     }
 
-    private static int PositiveInt(TableDef table, string option, int fallback, bool allowZero)
+    internal static int PositiveInt(TableDef table, string option, int fallback, bool allowZero)
     {
         if (!table.Options.TryGetValue(option, out var text)) return fallback;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || (n == 0 && !allowZero))
@@ -134,39 +144,51 @@ public static class PostgresConnectors
     }
 }
 
-internal sealed class JdbcTableConnector : ITableConnector
+internal sealed class JdbcTableConnector : ILookupTableConnector
 {
     public string Name => "jdbc";
 
     public bool AcceptsUpdates(TableDef table) => table.PrimaryKey.Count > 0;
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        throw new ConnectorOptionException(table.Name, "connector", "jdbc (PostgreSQL) is a sink only in Eddy");
+        throw new ConnectorOptionException(table.Name, "connector", "jdbc (PostgreSQL) is a sink and lookup table in Eddy, not a scan source");
 
-    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+        PostgresConnectors.CreateSink(table, schema, Connection(table));
+
+    public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context) =>
+        PostgresLookup.Open(table, columns, keyColumns, Connection(table));
+
+    private static NpgsqlConnectionStringBuilder Connection(TableDef table)
     {
-        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, "url", "driver"]);
+        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, .. PostgresConnectors.LookupOptions, "url", "driver"]);
         if (table.Options.TryGetValue("driver", out var driver) && driver != "org.postgresql.Driver")
             throw new ConnectorOptionException(table.Name, "driver", $"'{driver}' is not supported; Eddy's jdbc connector speaks PostgreSQL only (org.postgresql.Driver)");
         string url = PostgresConnectors.Required(table, "url");
         NpgsqlConnectionStringBuilder? conn = null;
         PostgresConnectors.Guard(table, "url", () => conn = PostgresUrls.FromJdbcUrl(url));
-        return PostgresConnectors.CreateSink(table, schema, conn!);
+        return conn!;
     }
 }
 
-internal sealed class PostgresTableConnector : ITableConnector
+internal sealed class PostgresTableConnector : ILookupTableConnector
 {
     public string Name => "postgres";
 
     public bool AcceptsUpdates(TableDef table) => table.PrimaryKey.Count > 0;
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        throw new ConnectorOptionException(table.Name, "connector", "postgres is a sink only in Eddy");
+        throw new ConnectorOptionException(table.Name, "connector", "postgres is a sink and lookup table in Eddy, not a scan source");
 
-    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+        PostgresConnectors.CreateSink(table, schema, Connection(table));
+
+    public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context) =>
+        PostgresLookup.Open(table, columns, keyColumns, Connection(table));
+
+    private static NpgsqlConnectionStringBuilder Connection(TableDef table)
     {
-        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, "url", "hostname", "port", "database"]);
+        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, .. PostgresConnectors.LookupOptions, "url", "hostname", "port", "database"]);
         var o = table.Options;
         var conn = new NpgsqlConnectionStringBuilder();
         if (o.TryGetValue("url", out var url))
@@ -196,6 +218,6 @@ internal sealed class PostgresTableConnector : ITableConnector
             }
             conn.Database = o.TryGetValue("database", out var db) ? db : "postgres";
         }
-        return PostgresConnectors.CreateSink(table, schema, conn);
+        return conn;
     }
 }

@@ -27,6 +27,8 @@ public class RoundTripTests
     [InlineData("SELECT * FROM a JOIN b ON a.id = b.id LEFT JOIN c USING (id) CROSS JOIN d, e RIGHT JOIN f ON TRUE FULL JOIN g ON TRUE")]
     [InlineData("SELECT * FROM a, (b JOIN c ON b.k = c.k) JOIN (SELECT 1 AS k) AS s(k) ON s.k = a.k")]
     [InlineData("SELECT * FROM o JOIN r FOR SYSTEM_TIME AS OF o.proctime AS r2 ON o.k = r2.k")]
+    [InlineData("SELECT o.id, c.name FROM orders AS o LEFT JOIN customers FOR SYSTEM_TIME AS OF o.proc_time AS c ON o.customer_id = c.id AND c.region = o.region AND c.country = 'US' AND o.amount > 10")]
+    [InlineData("SELECT * FROM o JOIN a FOR SYSTEM_TIME AS OF o.pt ON o.k = a.k JOIN b FOR SYSTEM_TIME AS OF o.pt AS bb ON bb.k = a.k + 1")]
     [InlineData("SELECT * FROM t, LATERAL TABLE(split(s)) AS x(w) LEFT JOIN LATERAL TABLE(f(a)) AS y ON TRUE")]
     [InlineData("SELECT * FROM t CROSS JOIN UNNEST(t.tags) WITH ORDINALITY AS x(tag, i)")]
     [InlineData("SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end")]

@@ -424,7 +424,9 @@ public sealed partial class Binder
         {
             case NamedTableRef named:
             {
-                if (named.SystemTimeAsOf is not null) throw Error(named, "FOR SYSTEM_TIME AS OF (lookup joins) is not supported by Eddy yet");
+                if (named.SystemTimeAsOf is not null)
+                    throw Error(named.SystemTimeAsOf, "FOR SYSTEM_TIME AS OF is only allowed on the right side of a JOIN (a lookup join: "
+                        + "FROM orders AS o JOIN customers FOR SYSTEM_TIME AS OF o.proc_time AS c ON o.customer_id = c.id)");
                 string name = named.Name.Last.Value;
                 string alias = named.Alias?.Value ?? name;
                 LogicalPlan plan;
@@ -456,8 +458,14 @@ public sealed partial class Binder
             case JoinRef { Right: TableFunctionRef { Lateral: true } lateral } join
                 when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
                 return BindLateral(join, lateral);
+            case JoinRef { Right: NamedTableRef { SystemTimeAsOf: not null } lookupTable } join:
+                return BindLookupJoin(join, lookupTable);
+            case JoinRef { Right: NamedTableRef right } join when join.Kind is JoinKind.Inner or JoinKind.Left && IsLookupTable(right):
+                throw Error(right, $"regular joins are not supported by Eddy yet; '{right.Name}' can be joined as a lookup table: "
+                    + $"JOIN {right.Name} FOR SYSTEM_TIME AS OF <probe alias>.<PROCTIME() column>{(right.Alias is null ? "" : $" AS {right.Alias.Value}")} ON ...");
             case JoinRef join:
-                throw Error(join, "joins are not supported by Eddy yet (only LATERAL TABLE(function(...)) on the right)");
+                throw Error(join, "joins are not supported by Eddy yet (only LATERAL TABLE(function(...)) and lookup joins "
+                    + "'JOIN t FOR SYSTEM_TIME AS OF o.proc_time ON ...' on the right)");
             default:
                 throw Error(from, $"{from.GetType().Name} is not supported by Eddy yet");
         }

@@ -79,6 +79,8 @@ public sealed partial class JobTranslator(StreamEnvironment env, ConnectorContex
             }
             case AsyncLookupPlan lookup:
                 return Invoke(nameof(TranslateAsyncLookup), [RowTypes.For(lookup.Input.Schema), rowType], Translate(lookup.Input), lookup);
+            case LookupJoinPlan lookupJoin:
+                return TranslateLookupJoinPlan(lookupJoin);
             case CorrelatePlan correlate:
             {
                 var element = UserFunctions.TableElementType(correlate.Function.Method)!;
