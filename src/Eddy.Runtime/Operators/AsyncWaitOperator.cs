@@ -51,8 +51,8 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
 {
     private readonly Func<IAsyncFunction<TIn, TOut>> functionFactory;
     private readonly AsyncOptions options;
-    private readonly Action<BinaryWriter, TIn>? writeInput;
-    private readonly Func<BinaryReader, TIn>? readInput;
+    private Action<BinaryWriter, TIn>? writeInput;
+    private Func<BinaryReader, TIn>? readInput;
     private readonly LinkedList<Entry> queue = new();
     private readonly ManualResetEventSlim progress = new(false);
     private IAsyncFunction<TIn, TOut>? function;
@@ -73,7 +73,11 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         public CancellationTokenSource? Timeout;
     }
 
-    /// <param name="writeInput">writes one input into a checkpoint; without it (and <paramref name="readInput"/>) the operator has no state and in-flight elements are not checkpointed.</param>
+    /// <param name="writeInput">
+    /// writes one input into a checkpoint; without it (and <paramref name="readInput"/>) a job that takes checkpoints
+    /// uses <see cref="StateSerializers.For{T}"/> for the input type, and fails at start, naming the operator, when
+    /// the type has none (in-flight elements are never left out of a checkpoint silently).
+    /// </param>
     public AsyncWaitOperator(Func<IAsyncFunction<TIn, TOut>> function, AsyncOptions? options = null,
         Action<BinaryWriter, TIn>? writeInput = null, Func<BinaryReader, TIn>? readInput = null)
     {
@@ -94,7 +98,25 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
 
     public long TimedOut;
 
-    public override void Open() => function = functionFactory();
+    public override void Open()
+    {
+        if (writeInput is null && Context.CheckpointingEnabled)
+        {
+            StateSerializer<TIn> serializer;
+            try
+            {
+                serializer = StateSerializers.For<TIn>();
+            }
+            catch (StateSerializationException e)
+            {
+                throw new StateSerializationException(
+                    $"operator '{Context.OperatorName}': its in-flight elements cannot go into a checkpoint: {e.Message}");
+            }
+            writeInput = serializer.Write;
+            readInput = serializer.Read;
+        }
+        function = functionFactory();
+    }
 
     public override bool HasState => writeInput is not null;
 
