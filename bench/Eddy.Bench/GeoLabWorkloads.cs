@@ -32,6 +32,7 @@ public static class GeoLabWorkloads
     {
         Fill(events.Length);
         KafkaTableConnector.Register();
+        Eddy.Connectors.Postgres.PostgresConnectors.Register();
         string sink = "'connector' = 'bench-count'";
         string? pg = null;
         if (postgres)

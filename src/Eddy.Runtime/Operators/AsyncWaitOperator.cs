@@ -46,6 +46,17 @@ public sealed record AsyncOptions
 /// than the timeout gets <see cref="IAsyncFunction{TIn, TOut}.Timeout"/>'s result; a call that fails fails the job.
 /// In a checkpoint the operator writes the inputs of every element not yet emitted (and the watermarks between them);
 /// a restored operator starts their calls again before any new input, so nothing is lost.
+/// <para>
+/// A full operator waits on the task thread (<see cref="WaitForProgress"/>) rather than yielding to the task's mailbox
+/// as Flink's operator does, because here a yield would not let a checkpoint through: a barrier is not a mailbox
+/// action but an element of the input, behind the batch being admitted (aligned checkpoints), or, in a source task,
+/// polled by the source driver between two reads. Taking it mid-batch would need the rest of the batch in this
+/// operator's state, the gate handing out a barrier ahead of the records of its channel, and a snapshot of chained
+/// operators upstream that are in the middle of emitting: unaligned-checkpoint machinery Eddy does not have. The
+/// mailbox itself only carries checkpoint-complete and abort notices, which wait until the batch is admitted. So a
+/// barrier behind a full operator waits until the current batch's elements are admitted (each admission needs one
+/// element to finish or time out); a capacity above the elements usually in flight keeps barriers from waiting.
+/// </para>
 /// </summary>
 public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
 {
