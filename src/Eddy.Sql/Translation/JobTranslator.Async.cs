@@ -1,4 +1,3 @@
-using System.Reflection;
 using Eddy.Runtime;
 using Eddy.Sql.Planning;
 using LinqExpr = System.Linq.Expressions.Expression;
