@@ -19,7 +19,7 @@ public sealed class GeoFunctions(IGeoLocator locator)
 
     public GeoMetrics Metrics => locator.Metrics;
 
-    public string GetLocation(string? ip) => ip is null ? GeoLocation.EmptyJson : locator.Locate(ip).Json;
+    public string GetLocation(string? ip) => ip is null ? GeoLocation.EmptyJson : locator.LocateJson(ip);
 
     public string? GeoCountry(string? ip) => ip is null ? null : locator.Locate(ip).Country;
 

@@ -35,6 +35,9 @@ public interface IGeoLocator
 
     /// <summary>Where <paramref name="ip"/> is; <see cref="GeoLocation.Unknown"/> for a miss or a malformed address (counted).</summary>
     GeoLocation Locate(ReadOnlySpan<char> ip);
+
+    /// <summary><c>Locate(ip).Json</c>; a provider may answer it without touching the location object.</summary>
+    string LocateJson(ReadOnlySpan<char> ip) => Locate(ip).Json;
 }
 
 /// <summary>
@@ -71,12 +74,17 @@ public sealed class MmdbGeoLocator : IGeoLocator
         // Strings by (database, data offset): records of one city point to the same strings.
         public readonly Dictionary<long, string> Strings = [];
         public readonly GeoLocation[] Locations;
+        // Locations[id].Json, beside it: get_location needs only the string, and a hit then reads the address set and
+        // this slot, not also the location object (in a job that allocates a lot, each of those is a likely cache miss).
+        public readonly string[] Jsons;
         public int Count = 1; // id 0 is GeoLocation.Unknown
 
         public CacheState(int capacity)
         {
             Locations = new GeoLocation[capacity];
             Locations[0] = GeoLocation.Unknown;
+            Jsons = new string[capacity];
+            Jsons[0] = GeoLocation.EmptyJson;
             ByRecord = new Dictionary<long, int>(Math.Min(capacity, 1 << 16));
             // Four address slots per location: addresses outnumber the records they land on.
             Ipv4 = new ulong[capacity * 4];
@@ -117,7 +125,33 @@ public sealed class MmdbGeoLocator : IGeoLocator
 
     public GeoMetrics Metrics { get; } = new();
 
-    public GeoLocation Locate(ReadOnlySpan<char> ip)
+    public GeoLocation Locate(ReadOnlySpan<char> ip) => Lookup<LocationResult, GeoLocation>(ip);
+
+    public string LocateJson(ReadOnlySpan<char> ip) => Lookup<JsonResult, string>(ip);
+
+    /// <summary>What a lookup returns: from a cached location id, or from a location just found (struct: specialized, inlined).</summary>
+    private interface IResult<T>
+    {
+        static abstract T FromCache(CacheState s, int id);
+
+        static abstract T From(GeoLocation location);
+    }
+
+    private readonly struct LocationResult : IResult<GeoLocation>
+    {
+        public static GeoLocation FromCache(CacheState s, int id) => s.Locations[id];
+
+        public static GeoLocation From(GeoLocation location) => location;
+    }
+
+    private readonly struct JsonResult : IResult<string>
+    {
+        public static string FromCache(CacheState s, int id) => s.Jsons[id];
+
+        public static string From(GeoLocation location) => location.Json;
+    }
+
+    private T Lookup<TResult, T>(ReadOnlySpan<char> ip) where TResult : struct, IResult<T>
     {
         Interlocked.Increment(ref Metrics.Lookups);
         Span<byte> bytes = stackalloc byte[16];
@@ -125,12 +159,12 @@ public sealed class MmdbGeoLocator : IGeoLocator
         if (length == 0)
         {
             Interlocked.Increment(ref Metrics.Malformed);
-            return GeoLocation.Unknown;
+            return TResult.From(GeoLocation.Unknown);
         }
         var address = bytes[..length];
         bool v4 = length == 4 || (bytes[..10].IndexOfAnyExcept((byte)0) < 0 && bytes[10] == 0xFF && bytes[11] == 0xFF);
         var s = state;
-        if (s is null) return Walk(v4 ? forIpv4 : forIpv6, address, null);
+        if (s is null) return TResult.From(Walk(v4 ? forIpv4 : forIpv6, address, null));
         if (v4)
         {
             uint a = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(length == 4 ? address : address[12..]);
@@ -139,7 +173,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
             ulong second = Volatile.Read(ref s.Ipv4[set + 1]);
             int id = (uint)(first >> 32) == a && (uint)first != 0 ? (int)(uint)first - 1
                 : (uint)(second >> 32) == a && (uint)second != 0 ? (int)(uint)second - 1 : -1;
-            if (id >= 0) return Hit(s, id);
+            if (id >= 0) return Hit<TResult, T>(s, id);
             var location = Walk(forIpv4, address, s, out id);
             if (id >= 0 && ReferenceEquals(s, state))
             {
@@ -147,7 +181,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
                 Volatile.Write(ref s.Ipv4[set + 1], first);
                 Volatile.Write(ref s.Ipv4[set], (ulong)a << 32 | (uint)(id + 1));
             }
-            return location;
+            return TResult.From(location);
         }
         else
         {
@@ -155,18 +189,18 @@ public sealed class MmdbGeoLocator : IGeoLocator
             ulong low = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(address[8..]);
             int slot = (int)((high ^ low * 0x9E3779B97F4A7C15UL) * 0x9E3779B97F4A7C15UL >> 40) & (s.Ipv6.Length - 1);
             var entry = Volatile.Read(ref s.Ipv6[slot]);
-            if (entry is not null && entry.High == high && entry.Low == low) return Hit(s, entry.Id);
+            if (entry is not null && entry.High == high && entry.Low == low) return Hit<TResult, T>(s, entry.Id);
             var location = Walk(forIpv6, address, s, out int id);
             if (id >= 0 && ReferenceEquals(s, state)) Volatile.Write(ref s.Ipv6[slot], new Ipv6Entry(high, low, id));
-            return location;
+            return TResult.From(location);
         }
     }
 
-    private GeoLocation Hit(CacheState s, int id)
+    private T Hit<TResult, T>(CacheState s, int id) where TResult : struct, IResult<T>
     {
         Interlocked.Increment(ref Metrics.CacheHits);
         if (id == 0) Interlocked.Increment(ref Metrics.Misses);
-        return s.Locations[id];
+        return TResult.FromCache(s, id);
     }
 
     private GeoLocation Walk(MmdbReader[] candidates, ReadOnlySpan<byte> address, CacheState? s) => Walk(candidates, address, s, out _);
@@ -209,7 +243,11 @@ public sealed class MmdbGeoLocator : IGeoLocator
                 return location;
             }
             id = location.IsUnknown ? 0 : s.Count++;
-            if (id > 0) Volatile.Write(ref s.Locations[id], location);
+            if (id > 0)
+            {
+                Volatile.Write(ref s.Jsons[id], location.Json);
+                Volatile.Write(ref s.Locations[id], location);
+            }
             s.ByRecord[key] = id;
             return location;
         }

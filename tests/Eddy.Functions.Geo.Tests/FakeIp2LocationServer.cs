@@ -24,6 +24,12 @@ public sealed class FakeIp2LocationServer : IAsyncDisposable
     /// <summary>How long the "slow" addresses take (well over the client's timeout in tests).</summary>
     public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Answers for 198.51.100.0/24 wait for this (then answer as any other address): calls a test keeps in flight.</summary>
+    public TaskCompletionSource HeldAnswers { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Requests for 198.51.100.0/24 received so far.</summary>
+    public int HeldRequests => Requests.Where(r => r.Key.StartsWith("198.51.100.", StringComparison.Ordinal)).Sum(r => r.Value);
+
     private FakeIp2LocationServer(WebApplication app) => this.app = app;
 
     public Uri Endpoint { get; private set; } = null!;
@@ -92,6 +98,12 @@ public sealed class FakeIp2LocationServer : IAsyncDisposable
                 return;
             case "10.0.0.1": // as ip2location answers private addresses
                 await context.Response.WriteAsync("""{"ip":"10.0.0.1","country_code":"-","country_name":"-","region_name":"-","city_name":"-","latitude":0,"longitude":0,"zip_code":"-","time_zone":"-","asn":"-","as":"-","is_proxy":false}""");
+                return;
+            case var held when held.StartsWith("198.51.100.", StringComparison.Ordinal):
+                await HeldAnswers.Task.WaitAsync(context.RequestAborted).ContinueWith(_ => { });
+                if (context.RequestAborted.IsCancellationRequested) return;
+                var heldLast = ip.Split('.')[^1];
+                await Json(context, ip, "C" + heldLast, "Region " + heldLast, "City " + heldLast, 1.5, -2.5);
                 return;
             default:
                 // Any other address: a place derived from its last byte, so tests can check answers without a table.

@@ -198,6 +198,29 @@ public class MmdbReaderTests
     }
 
     [Fact]
+    public void The_json_lookup_answers_as_the_location_lookup_from_cold_and_warm_caches()
+    {
+        using var reader = MmdbReader.FromBytes(SampleWriter(ipVersion: 6, recordSize: 28).Build());
+        string[] ips = ["81.2.69.160", "8.8.8.8", "10.9.8.7", "2001:db8::1", "2a02:c7c:1234::5", "::ffff:81.2.69.1", "1.1.1.1", "2600::1", "bad", ""];
+        var oracle = new MmdbGeoLocator(reader, cacheSize: 0);
+        // Round 0 walks the tree (cold caches); rounds 1 and 2 answer from the address caches.
+        var cached = new MmdbGeoLocator(reader, cacheSize: 16);
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (var ip in ips) Assert.Equal(oracle.Locate(ip).Json, cached.LocateJson(ip));
+            for (int i = 0; i < 300; i++)
+            {
+                string ip = $"10.{i % 7}.{i / 7}.{i % 251}";
+                Assert.Equal(oracle.Locate(ip).Json, cached.LocateJson(ip));
+                Assert.Equal(cached.Locate(ip).Json, cached.LocateJson(ip));
+            }
+        }
+        Assert.True(cached.Metrics.CacheHits > 900, cached.Metrics.ToString());
+        Assert.Equal("{\"country\": \"GB\", \"state\": \"England\", \"city\": \"London\"}", cached.LocateJson("81.2.69.7"));
+        Assert.Equal("{}", new GeoFunctions(cached).GetLocation("1.1.1.1"));
+    }
+
+    [Fact]
     public void The_lab_json_matches_pythons_json_dumps()
     {
         using var reader = MmdbReader.FromBytes(SampleWriter().Build());

@@ -186,9 +186,49 @@ public class AsyncWaitOperatorTests
     }
 
     [Fact]
-    public void Without_serializers_the_operator_has_no_state()
+    public void Without_checkpoints_or_serializers_the_operator_has_no_state()
     {
-        Assert.False(new AsyncWaitOperator<int, string>(() => new ControlledCalls()).HasState);
+        var op = new AsyncWaitOperator<int, string>(() => new ControlledCalls());
+        _ = new OperatorHarness<int, string>(op);
+        Assert.False(op.HasState);
         Assert.Throws<ArgumentException>(() => new AsyncWaitOperator<int, string>(() => new ControlledCalls(), new AsyncOptions { Capacity = 0 }));
+    }
+
+    [Fact]
+    public void In_a_job_with_checkpoints_the_input_types_state_serializer_carries_the_in_flight_elements()
+    {
+        var calls = new ControlledCalls();
+        var op = new AsyncWaitOperator<int, string>(() => calls);
+        var h = new OperatorHarness<int, string>(op, checkpointing: true);
+        Assert.True(op.HasState);
+        h.Elements([(1, 10), (2, 20)]);
+        var snapshot = h.Snapshot();
+
+        var calls2 = new ControlledCalls();
+        var h2 = OperatorHarness<int, string>.Restored(new AsyncWaitOperator<int, string>(() => calls2), [snapshot]);
+        Assert.Equal([1, 2], calls2.Pending.Keys.Order());
+        calls2.Finish(2);
+        calls2.Finish(1);
+        h2.EndInput();
+        Assert.Equal(["r1", "r2"], h2.Output.Values);
+        calls.Finish(1);
+        calls.Finish(2);
+    }
+
+    private interface IOpaque;
+
+    private sealed class Opaque : IAsyncFunction<IOpaque, string>
+    {
+        public Task<string> InvokeAsync(IOpaque input, CancellationToken cancellation) => Task.FromResult("x");
+        public string Timeout(IOpaque input) => "timeout";
+    }
+
+    [Fact]
+    public void In_a_job_with_checkpoints_an_input_type_without_a_serializer_fails_at_open_naming_the_operator()
+    {
+        var e = Assert.Throws<StateSerializationException>(() =>
+            new OperatorHarness<IOpaque, string>(new AsyncWaitOperator<IOpaque, string>(() => new Opaque()), checkpointing: true));
+        Assert.Contains("in-flight elements cannot go into a checkpoint", e.Message);
+        Assert.Contains("AsyncWaitOperator", e.Message);
     }
 }

@@ -52,18 +52,22 @@ public class AsyncLookupPlanTests
     public void In_flight_rows_round_trip_through_the_checkpoint_codec()
     {
         var schema = Schema.Of(("s", DataType.String), ("i", DataType.Int), ("l", DataType.BigInt.NotNull()), ("d", DataType.Double),
-            ("t", DataType.Timestamp3), ("z", DataType.TimestampLtz3), ("b", DataType.Boolean));
+            ("t", DataType.Timestamp3), ("z", DataType.TimestampLtz3), ("b", DataType.Boolean),
+            ("a", DataType.ArrayOf(DataType.Int)), ("m", DataType.MapOf(DataType.String, DataType.Double)),
+            ("r", DataType.RowOf(new Column("x", DataType.Int), new Column("y", DataType.String))));
         var rowType = RowTypes.For(schema);
         var method = typeof(AsyncLookupPlanTests).GetMethod(nameof(RoundTrip), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(rowType);
-        var full = Row.Of("x", 7, 8L, 1.5, new DateTime(2024, 1, 2, 3, 4, 5, 6), new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero), true);
-        var empty = Row.Of(null, null, 9L, null, null, null, null);
+        var full = Row.Of("x", 7, 8L, 1.5, new DateTime(2024, 1, 2, 3, 4, 5, 6), new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero), true,
+            new object?[] { 1, null, 3 }, new Dictionary<object, object?> { ["k"] = 2.5, ["n"] = null }, Row.Of(4, "four"));
+        var empty = Row.Of(null, null, 9L, null, null, null, null, null, null, null);
         Assert.Equal(full.ToString(), method.Invoke(null, [schema, full])!.ToString());
         Assert.Equal(empty.ToString(), method.Invoke(null, [schema, empty])!.ToString());
     }
 
     private static Row RoundTrip<T>(Schema schema, Row row)
     {
-        var codec = RowStateCodec<T>.TryCreate() ?? throw new InvalidOperationException("no codec");
+        // The async operator's checkpoint codec for in-flight rows: the runtime's state serializer of the row type.
+        var codec = StateSerializers.For<T>();
         var value = RowTypes.FromRow<T>(schema)(row);
         var stream = new MemoryStream();
         codec.Write(new BinaryWriter(stream), value);

@@ -46,13 +46,24 @@ public sealed record AsyncOptions
 /// than the timeout gets <see cref="IAsyncFunction{TIn, TOut}.Timeout"/>'s result; a call that fails fails the job.
 /// In a checkpoint the operator writes the inputs of every element not yet emitted (and the watermarks between them);
 /// a restored operator starts their calls again before any new input, so nothing is lost.
+/// <para>
+/// A full operator waits on the task thread (<see cref="WaitForProgress"/>) rather than yielding to the task's mailbox
+/// as Flink's operator does, because here a yield would not let a checkpoint through: a barrier is not a mailbox
+/// action but an element of the input, behind the batch being admitted (aligned checkpoints), or, in a source task,
+/// polled by the source driver between two reads. Taking it mid-batch would need the rest of the batch in this
+/// operator's state, the gate handing out a barrier ahead of the records of its channel, and a snapshot of chained
+/// operators upstream that are in the middle of emitting: unaligned-checkpoint machinery Eddy does not have. The
+/// mailbox itself only carries checkpoint-complete and abort notices, which wait until the batch is admitted. So a
+/// barrier behind a full operator waits until the current batch's elements are admitted (each admission needs one
+/// element to finish or time out); a capacity above the elements usually in flight keeps barriers from waiting.
+/// </para>
 /// </summary>
 public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
 {
     private readonly Func<IAsyncFunction<TIn, TOut>> functionFactory;
     private readonly AsyncOptions options;
-    private readonly Action<BinaryWriter, TIn>? writeInput;
-    private readonly Func<BinaryReader, TIn>? readInput;
+    private Action<BinaryWriter, TIn>? writeInput;
+    private Func<BinaryReader, TIn>? readInput;
     private readonly LinkedList<Entry> queue = new();
     private readonly ManualResetEventSlim progress = new(false);
     private IAsyncFunction<TIn, TOut>? function;
@@ -73,7 +84,11 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         public CancellationTokenSource? Timeout;
     }
 
-    /// <param name="writeInput">writes one input into a checkpoint; without it (and <paramref name="readInput"/>) the operator has no state and in-flight elements are not checkpointed.</param>
+    /// <param name="writeInput">
+    /// writes one input into a checkpoint; without it (and <paramref name="readInput"/>) a job that takes checkpoints
+    /// uses <see cref="StateSerializers.For{T}"/> for the input type, and fails at start, naming the operator, when
+    /// the type has none (in-flight elements are never left out of a checkpoint silently).
+    /// </param>
     public AsyncWaitOperator(Func<IAsyncFunction<TIn, TOut>> function, AsyncOptions? options = null,
         Action<BinaryWriter, TIn>? writeInput = null, Func<BinaryReader, TIn>? readInput = null)
     {
@@ -94,7 +109,25 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
 
     public long TimedOut;
 
-    public override void Open() => function = functionFactory();
+    public override void Open()
+    {
+        if (writeInput is null && Context.CheckpointingEnabled)
+        {
+            StateSerializer<TIn> serializer;
+            try
+            {
+                serializer = StateSerializers.For<TIn>();
+            }
+            catch (StateSerializationException e)
+            {
+                throw new StateSerializationException(
+                    $"operator '{Context.OperatorName}': its in-flight elements cannot go into a checkpoint: {e.Message}");
+            }
+            writeInput = serializer.Write;
+            readInput = serializer.Read;
+        }
+        function = functionFactory();
+    }
 
     public override bool HasState => writeInput is not null;
 
