@@ -79,6 +79,27 @@ public class LatenessTests : IDisposable
     }
 
     [Fact]
+    public void A_late_row_within_the_lateness_extends_its_session()
+    {
+        // Sessions with a 5 s gap: 1 s and 5 s form [1, 10), closed by 12 s (watermark 11 s); 3 s arrives late, within
+        // the lateness, and joins it; 4 s arrives after 25 s closed [12, 17) and the lateness of [1, 10) (ends 19.999 s).
+        var lines = Run(Events() + """
+            SET 'table.exec.emit.allow-lateness' = '10 s';
+            CREATE TABLE s (ws TIMESTAMP(3), we TIMESTAMP(3), n BIGINT) WITH ('connector' = 'print');
+            INSERT INTO s SELECT window_start, window_end, COUNT(*)
+            FROM TABLE(SESSION(TABLE events PARTITION BY host, DESCRIPTOR(ts), INTERVAL '5' SECOND))
+            GROUP BY window_start, window_end, host;
+            """);
+        Assert.Equal([
+            "+I[2024-01-01 00:00:01.000, 2024-01-01 00:00:10.000, 2]",
+            "-U[2024-01-01 00:00:01.000, 2024-01-01 00:00:10.000, 2]", "+U[2024-01-01 00:00:01.000, 2024-01-01 00:00:10.000, 3]",
+            "+I[2024-01-01 00:00:12.000, 2024-01-01 00:00:17.000, 1]",
+            "-U[2024-01-01 00:00:12.000, 2024-01-01 00:00:17.000, 1]", "+U[2024-01-01 00:00:12.000, 2024-01-01 00:00:20.000, 2]",
+            "+I[2024-01-01 00:00:25.000, 2024-01-01 00:00:30.000, 1]",
+        ], lines);
+    }
+
+    [Fact]
     public void Flinks_late_fire_options_with_a_delay_of_zero_are_the_same_and_false_turns_lateness_off()
     {
         var sink = "CREATE TABLE hits (w TIMESTAMP(3), host STRING, n BIGINT) WITH ('connector' = 'print');\nINSERT INTO hits " + TumbleGroupWindow + ";";
