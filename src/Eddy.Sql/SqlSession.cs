@@ -23,7 +23,9 @@ public sealed partial class SqlSession
     [
         "parallelism.default", "pipeline.max-parallelism", "pipeline.name", "pipeline.auto-watermark-interval",
         "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
-        "pipeline.operator-chaining", "execution.checkpointing.dir", "execution.checkpointing.timeout",
+        "pipeline.operator-chaining", "table.exec.emit.allow-lateness", "table.exec.emit.late-fire.enabled",
+        "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
+        "table.exec.late-data.table", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
@@ -171,7 +173,25 @@ public sealed partial class SqlSession
     }
 
     private Binder Binder(SqlContext context) =>
-        new(Catalog, context, BatchMode, table => TableConnectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0);
+        new(Catalog, context, BatchMode, table => TableConnectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
+        {
+            WindowEmit = WindowEmit(),
+        };
+
+    /// <summary>
+    /// Flink's (experimental) late firing of window aggregations: <c>table.exec.emit.allow-lateness</c> with
+    /// <c>table.exec.emit.late-fire.enabled</c> and a <c>late-fire.delay</c> of 0 (every late row re-fires its window).
+    /// Eddy fires late when the lateness is set and late firing is not switched off ('false'); Flink also needs
+    /// 'late-fire.enabled' = 'true'. <c>table.exec.late-data.table</c> (Eddy) names where rows later than that go.
+    /// </summary>
+    private WindowEmitOptions WindowEmit()
+    {
+        long lateness = options.TryGetValue("table.exec.emit.allow-lateness", out var l)
+            ? (long)ParseDuration("table.exec.emit.allow-lateness", l).TotalMilliseconds : 0;
+        if (options.TryGetValue("table.exec.emit.late-fire.enabled", out var enabled) && !bool.Parse(enabled)) lateness = 0;
+        options.TryGetValue("table.exec.late-data.table", out var lateTable);
+        return new WindowEmitOptions(lateness, string.IsNullOrWhiteSpace(lateTable) ? null : lateTable.Trim());
+    }
 
     private void CreateTableFrom(CreateTable create, SqlContext context)
     {
@@ -316,7 +336,24 @@ public sealed partial class SqlSession
             case "restart-strategy.type":
                 RestartStrategy.FromOptions(new Dictionary<string, string> { [key] = value }, ParseDuration);
                 break;
-            case "pipeline.operator-chaining" or "execution.savepoint.ignore-unclaimed-state":
+            case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay":
+                ParseDuration(key, value);
+                break;
+            case "table.exec.emit.late-fire.delay":
+                if (ParseDuration(key, value) > TimeSpan.Zero)
+                {
+                    throw new FormatException($"'{key}' = '{value}': Eddy re-fires a window at once for each late row (a delay of 0); "
+                        + "a delayed late firing is not supported yet");
+                }
+                break;
+            case "table.exec.emit.early-fire.enabled":
+                if (!bool.TryParse(value, out bool early)) throw new FormatException($"'{key}' is 'true' or 'false', got '{value}'");
+                if (early) throw new FormatException($"'{key}': early firing (results before the watermark closes a window) is not supported by Eddy yet");
+                break;
+            case "table.exec.late-data.table":
+                if (string.IsNullOrWhiteSpace(value)) throw new FormatException($"'{key}' names a declared table, got ''");
+                break;
+            case "pipeline.operator-chaining" or "execution.savepoint.ignore-unclaimed-state" or "table.exec.emit.late-fire.enabled":
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' is 'true' or 'false', got '{value}'");
                 break;
             case not null when key.StartsWith("geo.", StringComparison.Ordinal):
@@ -389,7 +426,7 @@ public sealed partial class SqlSession
         var plans = inserts.Select(binder.BindInsert).ToList();
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors);
+        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
         translator.Prepare(plans);
         foreach (var plan in plans)
         {
@@ -415,7 +452,7 @@ public sealed partial class SqlSession
         var (plan, _) = Binder(context).BindQuery(query);
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors);
+        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
         translator.Prepare([plan]);
         try
         {

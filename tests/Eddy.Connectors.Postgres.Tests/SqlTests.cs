@@ -67,6 +67,48 @@ public class SqlTests
     }
 
     [Fact]
+    public void A_late_row_within_the_allowed_lateness_updates_its_window_row_and_later_ones_go_to_the_late_table()
+    {
+        Eddy.Sql.Tests.OneRowPerReadConnector.Register();
+        string hits = PgServer.UniqueName("hits_late"), late = PgServer.UniqueName("late_events");
+        string events = Path.Combine(Path.GetTempPath(), $"{hits}.jsonl");
+        // 10-second windows, watermark = max - 1 s, lateness 10 s: 00:00:03 arrives after [0, 10) fired (counted,
+        // the row updated); 00:00:04 arrives after [0, 10)'s lateness ended (25 s): not counted, in the late table.
+        File.WriteAllLines(events, new[] { "00:00:01", "00:00:05", "00:00:12", "00:00:03", "00:00:25", "00:00:04" }
+            .Select(t => $$"""{"host":"a","event_time":"2024-01-01 {{t}}"}"""));
+        try
+        {
+            Run($"""
+                SET 'table.exec.emit.allow-lateness' = '10 s';
+                SET 'table.exec.late-data.table' = 'late_events';
+                CREATE TABLE events (
+                    host STRING, event_time STRING,
+                    ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd HH:mm:ss'),
+                    WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
+                ) WITH ('connector' = 'one-row-per-read', 'path' = '{events}');
+                CREATE TABLE hits (window_start TIMESTAMP(3), host STRING, num_hits BIGINT, PRIMARY KEY (window_start, host) NOT ENFORCED)
+                WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{hits}', 'sink.create-table' = 'true',
+                      'sink.buffer-flush.max-rows' = '1');
+                CREATE TABLE late_events (host STRING, ts TIMESTAMP(3))
+                WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{late}', 'sink.create-table' = 'true');
+                INSERT INTO hits
+                SELECT window_start, host, COUNT(*) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+                GROUP BY window_start, window_end, host;
+                """);
+        }
+        finally
+        {
+            File.Delete(events);
+        }
+        Assert.Equal([
+            [new DateTime(2024, 1, 1, 0, 0, 0), "a", 3L],
+            [new DateTime(2024, 1, 1, 0, 0, 10), "a", 1L],
+            [new DateTime(2024, 1, 1, 0, 0, 20), "a", 1L],
+        ], PgServer.Query($"SELECT window_start, host, num_hits FROM {hits} ORDER BY window_start"));
+        Assert.Equal([["a", new DateTime(2024, 1, 1, 0, 0, 4)]], PgServer.Query($"SELECT host, ts FROM {late}"));
+    }
+
+    [Fact]
     public void Postgres_connector_takes_an_npgsql_connection_string()
     {
         string table = PgServer.UniqueName("by_conn_string");

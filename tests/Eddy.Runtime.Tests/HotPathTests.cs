@@ -37,6 +37,25 @@ public class HotPathTests
     }
 
     [Fact]
+    public void A_producer_waiting_for_room_reads_as_backpressured_before_its_wait_ends()
+    {
+        var gate = new InputGate(channelCount: 1, channelCapacity: 1);
+        var metrics = new SubtaskMetrics("producer", 0);
+        gate.Put(0, StreamElement.ForWatermark(1), metrics);
+        var producer = new Thread(() => metrics.BackPressuredTicks += gate.Put(0, StreamElement.ForWatermark(2), metrics)) { IsBackground = true };
+        producer.Start();
+        // The second put sleeps until the consumer takes: a reading now counts the wait so far (nothing was added yet).
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref metrics.BackPressuredSince) != 0, 10_000));
+        var during = metrics.Snapshot();
+        Assert.Equal(0, Volatile.Read(ref metrics.BackPressuredTicks));
+        Assert.True(during.BackPressuredTicks > 0);
+        Assert.True(gate.TryTake(out _, out _, 5_000));
+        Assert.True(producer.Join(5_000));
+        Assert.Equal(0, metrics.BackPressuredSince);
+        Assert.True(metrics.Snapshot().BackPressuredTicks >= during.BackPressuredTicks);
+    }
+
+    [Fact]
     public void Gate_keeps_per_channel_order_under_concurrent_producers()
     {
         const int producers = 3, perProducer = 20_000;

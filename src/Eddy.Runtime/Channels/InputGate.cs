@@ -58,9 +58,11 @@ public sealed class InputGate
 
     /// <summary>
     /// Appends to channel <paramref name="channel"/>, waiting while it is full. Returns the stopwatch ticks spent
-    /// waiting (the producer's backpressured time).
+    /// waiting (the producer's backpressured time). While it sleeps, <paramref name="producer"/>'s
+    /// <see cref="SubtaskMetrics.BackPressuredSince"/> says since when, so that a reading taken during a long wait (a
+    /// slow sink that takes seconds per batch) already counts it as backpressured rather than busy.
     /// </summary>
-    public long Put(int channel, in StreamElement element)
+    public long Put(int channel, in StreamElement element, SubtaskMetrics? producer = null)
     {
         var ch = channels[channel];
         long waited = 0;
@@ -79,10 +81,12 @@ public sealed class InputGate
             if (ch.Count == capacity)
             {
                 long start = Stopwatch.GetTimestamp();
+                if (producer is not null) Volatile.Write(ref producer.BackPressuredSince, start);
                 producersWaiting++;
                 while (ch.Count == capacity && !cancelled) Monitor.Wait(sync);
                 producersWaiting--;
                 waited += Stopwatch.GetTimestamp() - start;
+                if (producer is not null) Volatile.Write(ref producer.BackPressuredSince, 0);
             }
             if (cancelled) throw new OperationCanceledException("the job was cancelled");
             int tail = ch.Head + ch.Count;

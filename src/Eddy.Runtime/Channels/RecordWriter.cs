@@ -149,7 +149,7 @@ public sealed class RecordWriter<T> : IBatchInput<T>, IChannelWriter
     private void Send(int target, Batch<T> batch)
     {
         var (gate, channel) = targets[target];
-        metrics.BackPressuredTicks += gate.Put(channel, StreamElement.ForBatch(batch));
+        metrics.BackPressuredTicks += gate.Put(channel, StreamElement.ForBatch(batch), metrics);
     }
 
     public void FlushBuffers()
@@ -167,7 +167,7 @@ public sealed class RecordWriter<T> : IBatchInput<T>, IChannelWriter
     public void Broadcast(in StreamElement element)
     {
         FlushBuffers();
-        foreach (var (gate, channel) in targets) metrics.BackPressuredTicks += gate.Put(channel, element);
+        foreach (var (gate, channel) in targets) metrics.BackPressuredTicks += gate.Put(channel, element, metrics);
     }
 
     public void OnWatermark(long watermark)

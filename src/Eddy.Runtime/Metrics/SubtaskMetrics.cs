@@ -31,6 +31,9 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
     public long IdleTicks;
     public long BackPressuredTicks;
 
+    /// <summary>Stopwatch timestamp at which the task began waiting for room downstream, or 0 when it is not waiting.</summary>
+    public long BackPressuredSince;
+
     public long StartTimestamp = Stopwatch.GetTimestamp();
 
     /// <summary>Stopwatch timestamp of the last record received, or 0.</summary>
@@ -53,14 +56,21 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
     /// <summary>Queued elements over capacity, across this task's input channels (0..1).</summary>
     public Func<double>? QueueFill;
 
-    public MetricsSample Snapshot() => new(
-        TaskName, Subtask,
-        Volatile.Read(ref RecordsIn), Volatile.Read(ref RecordsOut),
-        Volatile.Read(ref BytesIn), Volatile.Read(ref BytesOut),
-        Volatile.Read(ref LateRecordsDropped), Volatile.Read(ref LateRecordsToSideOutput),
-        Volatile.Read(ref InputWatermark), Volatile.Read(ref OutputWatermark),
-        Volatile.Read(ref IdleTicks), Volatile.Read(ref BackPressuredTicks),
-        Stopwatch.GetTimestamp(), QueueFill?.Invoke() ?? 0, IsIdle);
+    public MetricsSample Snapshot()
+    {
+        long now = Stopwatch.GetTimestamp();
+        // A wait still in progress counts up to now (its ticks are added to BackPressuredTicks when it ends).
+        long waitingSince = Volatile.Read(ref BackPressuredSince);
+        long backPressured = Volatile.Read(ref BackPressuredTicks) + (waitingSince != 0 ? Math.Max(0, now - waitingSince) : 0);
+        return new(
+            TaskName, Subtask,
+            Volatile.Read(ref RecordsIn), Volatile.Read(ref RecordsOut),
+            Volatile.Read(ref BytesIn), Volatile.Read(ref BytesOut),
+            Volatile.Read(ref LateRecordsDropped), Volatile.Read(ref LateRecordsToSideOutput),
+            Volatile.Read(ref InputWatermark), Volatile.Read(ref OutputWatermark),
+            Volatile.Read(ref IdleTicks), backPressured,
+            now, QueueFill?.Invoke() ?? 0, IsIdle);
+    }
 }
 
 /// <summary>One reading of a subtask's counters.</summary>

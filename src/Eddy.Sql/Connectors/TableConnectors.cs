@@ -82,6 +82,19 @@ public static class TableConnectors
             $"unknown connector '{name}'{SqlErrors.Suggest(name, Names)}; known: {string.Join(", ", Names.Order())}");
     }
 
+    /// <summary>Eddy's slow-sink option of print and blackhole: at most this many rows per second per sink subtask.</summary>
+    internal const string RowsPerSecondOption = "sink.rows-per-second";
+
+    /// <summary>The sink, slowed down to <see cref="RowsPerSecondOption"/> when the table sets it (a backpressure demo).</summary>
+    internal static Sink<T> ThrottledIfAsked<T>(TableDef table, Sink<T> sink)
+    {
+        if (!table.Options.TryGetValue(RowsPerSecondOption, out var text)) return sink;
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate)
+            || !(rate > 0) || double.IsInfinity(rate))
+            throw new ConnectorOptionException(table.Name, RowsPerSecondOption, $"expected a positive number of rows per second, got '{text}'");
+        return new ThrottledSink<T>(sink, rate);
+    }
+
     /// <summary>Fails on options the connector does not know (Flink does too: a typo must not be ignored).</summary>
     internal static void RequireKnown(TableDef table, IEnumerable<string> known, params string[] prefixes)
     {
@@ -156,10 +169,10 @@ internal sealed class PrintConnector : ITableConnector
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
     {
-        TableConnectors.RequireKnown(table, ["print-identifier", "standard-error", "sink.parallelism"]);
+        TableConnectors.RequireKnown(table, ["print-identifier", "standard-error", "sink.parallelism", TableConnectors.RowsPerSecondOption]);
         bool stderr = table.Options.TryGetValue("standard-error", out var se) && bool.Parse(se);
         table.Options.TryGetValue("print-identifier", out var id);
-        return new PrintSink<Row>(stderr ? context.StandardError : context.StandardOutput, id);
+        return TableConnectors.ThrottledIfAsked(table, new PrintSink<Row>(stderr ? context.StandardError : context.StandardOutput, id));
     }
 }
 
@@ -169,8 +182,8 @@ internal sealed class BlackholeConnector : ITypedTableConnector
 
     public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context)
     {
-        TableConnectors.RequireKnown(table, ["sink.parallelism"]);
-        return new BlackholeSink<T>();
+        TableConnectors.RequireKnown(table, ["sink.parallelism", TableConnectors.RowsPerSecondOption]);
+        return TableConnectors.ThrottledIfAsked(table, new BlackholeSink<T>());
     }
 
     public string Name => "blackhole";
@@ -182,8 +195,8 @@ internal sealed class BlackholeConnector : ITypedTableConnector
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
     {
-        TableConnectors.RequireKnown(table, ["sink.parallelism"]);
-        return new BlackholeSink<Row>();
+        TableConnectors.RequireKnown(table, ["sink.parallelism", TableConnectors.RowsPerSecondOption]);
+        return TableConnectors.ThrottledIfAsked(table, new BlackholeSink<Row>());
     }
 }
 

@@ -27,6 +27,9 @@ public sealed partial class Binder
 
     internal SqlParseException Error(SqlNode node, string reason) => SqlErrors.At(node, reason, context);
 
+    /// <summary>How event-time window aggregations treat late rows (the session's SET options).</summary>
+    public WindowEmitOptions WindowEmit { get; init; } = WindowEmitOptions.None;
+
     /// <summary>A window TVF in FROM: the input, its window and the scope that adds window_start/end/time.</summary>
     private sealed record WindowedInput(LogicalPlan Input, WindowSpecification Window, IReadOnlyList<BoundExpr> Partition);
 
@@ -69,6 +72,13 @@ public sealed partial class Binder
         bool identity = projections.Select((p, i) => p is InputRef r && r.Index == i && r.Type.Kind == sinkSchema[i].Type.Kind).All(x => x)
             && plan.Schema.Count == sinkSchema.Count;
         var input = identity ? plan : new CalcPlan(plan, projections, null, sinkSchema, null);
+        if (input.IsUpdating && !acceptsUpdates(table) && FindLateFiringWindow(input) is { } lateFiring)
+        {
+            throw Error(insert, $"table '{table.Name}' ({table.Connector}) is append-only but the query's window aggregation updates its "
+                + $"rows: with 'table.exec.emit.allow-lateness' = '{lateFiring.AllowedLatenessMs} ms' a late row re-fires its window as -U/+U. "
+                + "Declare PRIMARY KEY (...) NOT ENFORCED on a sink that upserts (jdbc, postgres, upsert-kafka; print shows the changes), "
+                + "or RESET 'table.exec.emit.allow-lateness'");
+        }
         if (input.IsUpdating && !acceptsUpdates(table))
         {
             throw Error(insert, $"table '{table.Name}' ({table.Connector}) is append-only but the query produces updates "
@@ -336,6 +346,10 @@ public sealed partial class Binder
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
         var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode };
+        // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
+        // windows have none either.
+        if (window is { ProcessingTime: false } && !batchMode)
+            aggregate = aggregate with { AllowedLatenessMs = WindowEmit.AllowedLatenessMs, LateData = BindLateData(s, input) };
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, aggregate.Rowtime);
         LogicalPlan plan = new CalcPlan(aggregate, projections, having, output, rowtime);
@@ -553,6 +567,41 @@ public sealed partial class Binder
         }
     }
 
+    /// <summary>A window aggregation under <paramref name="plan"/> that re-fires windows for late rows, if any.</summary>
+    private static AggregatePlan? FindLateFiringWindow(LogicalPlan plan) =>
+        plan is AggregatePlan { Window: { ProcessingTime: false }, AllowedLatenessMs: > 0 } agg ? agg
+            : plan.Inputs.Select(FindLateFiringWindow).FirstOrDefault(a => a is not null);
+
+    /// <summary>
+    /// The late-data table of a window aggregation: each of its columns is the input column of the same name (the
+    /// window's input rows, after WHERE), cast to the table's type when needed.
+    /// </summary>
+    private LateDataSink? BindLateData(SqlNode at, LogicalPlan input)
+    {
+        if (WindowEmit.LateDataTable is not { } name) return null;
+        const string option = "'table.exec.late-data.table'";
+        if (!catalog.TryGetTable(name, out var table))
+            throw Error(at, $"{option} names '{name}', which is not a declared table" + SqlErrors.Suggest(name, catalog.Tables.Select(t => t.Name)));
+        var sinkSchema = table.SinkSchema;
+        string available = string.Join(", ", input.Schema.Columns.Select(c => $"{c.Name} {c.Type}"));
+        var projections = new BoundExpr[sinkSchema.Count];
+        for (int i = 0; i < sinkSchema.Count; i++)
+        {
+            var target = sinkSchema[i];
+            int from = input.Schema.IndexOf(target.Name);
+            if (from < 0)
+            {
+                throw Error(at, $"the late-data table '{table.Name}' ({option}) has a column '{target.Name}' that the window's input rows "
+                    + $"do not have; its columns are taken by name from: {available}");
+            }
+            var source = input.Schema[from];
+            if (!TypeRules.IsAssignable(source.Type, target.Type))
+                throw Error(at, $"the late-data table column '{table.Name}.{target.Name}' ({target.Type}) cannot hold the window input's '{source.Name}' ({source.Type})");
+            projections[i] = CastIfNeeded(new InputRef(from, source.Name, source.Type), target.Type);
+        }
+        return new LateDataSink(table, projections);
+    }
+
     private (LogicalPlan, Scope, WindowedInput) BindWindowTableFunction(TableFunctionRef tf)
     {
         var call = tf.Call;
@@ -689,4 +738,13 @@ public sealed record ValuesPlan(IReadOnlyList<object?[]> Rows, Schema Output) : 
     public override IEnumerable<LogicalPlan> Inputs => [];
 
     public override string Describe() => $"Values(rows=[{Rows.Count}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+}
+
+/// <summary>
+/// Late rows in event-time window aggregations: <paramref name="AllowedLatenessMs"/> after a window fired, a late row
+/// still updates it (-U/+U); rows later than that go to the table <paramref name="LateDataTable"/> when set.
+/// </summary>
+public sealed record WindowEmitOptions(long AllowedLatenessMs, string? LateDataTable)
+{
+    public static WindowEmitOptions None { get; } = new(0, null);
 }

@@ -142,8 +142,22 @@ public sealed record AggregatePlan(
     /// <summary>In batch mode a group aggregation emits only final results, once per key.</summary>
     public bool FinalOnly { get; init; }
 
-    /// <summary>Non-windowed aggregation updates its results as rows arrive (unless it only removes duplicates).</summary>
-    public override bool IsUpdating => Window is null && Aggregates.Count > 0 && !FinalOnly;
+    /// <summary>
+    /// How long after an event-time window fired a late row still updates it (<c>table.exec.emit.allow-lateness</c>):
+    /// the window re-fires as a -U/+U pair, so the aggregation's result is updating.
+    /// </summary>
+    public long AllowedLatenessMs { get; init; }
+
+    /// <summary>Where rows too late for every window go (<c>table.exec.late-data.table</c>); null: dropped and counted.</summary>
+    public LateDataSink? LateData { get; init; }
+
+    private bool LateFires => Window is { ProcessingTime: false } && AllowedLatenessMs > 0;
+
+    /// <summary>
+    /// Non-windowed aggregation updates its results as rows arrive (unless it only removes duplicates); a window
+    /// aggregation does when late rows re-fire its windows.
+    /// </summary>
+    public override bool IsUpdating => (Window is null && Aggregates.Count > 0 && !FinalOnly) || LateFires;
 
     public override int? Rowtime => Window is null ? null : Keys.Count + 2;
 
@@ -152,8 +166,16 @@ public sealed record AggregatePlan(
     public override string Describe() =>
         (Window is null ? "GroupAggregate(" : $"WindowAggregate(window=[{Window}], ")
         + $"groupBy=[{string.Join(", ", Keys)}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}], "
-        + $"aggs=[{string.Join(", ", Aggregates)}])";
+        + $"aggs=[{string.Join(", ", Aggregates)}]"
+        + (LateFires ? $", allowedLateness=[{AllowedLatenessMs} ms]" : "")
+        + (LateData is { } late ? $", lateData=[{late.Table.Name}]" : "") + ")";
 }
+
+/// <summary>
+/// The table that receives a window aggregation's late rows: <paramref name="Projections"/> over the aggregation's
+/// input give the table's columns (matched by name).
+/// </summary>
+public sealed record LateDataSink(TableDef Table, IReadOnlyList<BoundExpr> Projections);
 
 /// <summary>Each input row joined with the rows a table function returns for it (LATERAL TABLE); LEFT keeps rows without any.</summary>
 public sealed record CorrelatePlan(LogicalPlan Input, UserCall Function, Schema Output, bool LeftOuter) : LogicalPlan(Output)

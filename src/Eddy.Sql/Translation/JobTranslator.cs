@@ -22,6 +22,12 @@ public sealed partial class JobTranslator(StreamEnvironment env, ConnectorContex
 
     public StreamEnvironment Environment => env;
 
+    /// <summary>
+    /// Batch mode (<c>execution.runtime-mode</c> = 'batch'): as in Flink, watermarks are ignored: rows keep their event
+    /// times, no row is late, and every window fires at the end of the input.
+    /// </summary>
+    public bool BatchMode { get; init; }
+
     /// <summary>Adds a sink plan (and everything it reads) to the job.</summary>
     public void AddSink(SinkPlan sink)
     {
@@ -108,7 +114,8 @@ public sealed partial class JobTranslator(StreamEnvironment env, ConnectorContex
         var aggInput = agg.Input;
         while (aggInput is CalcPlan c && CalcMerge.TryMerge(c) is { } m) aggInput = m;
         inputType = RowTypes.For(agg.Input.Schema);
-        if (agg.Window is not { } window) return Translate(aggInput);
+        // Late rows go to their table whole: the input keeps every column (no narrowing to what the aggregation reads).
+        if (agg.Window is not { } window || agg.LateData is not null) return Translate(aggInput);
         if (aggInput is ScanPlan scan && scanUses.GetValueOrDefault(scan.Table) == 1 && window.TimeColumn == scan.RowtimeIndex)
         {
             var readers = AggregateReaders(agg);
@@ -184,13 +191,17 @@ public sealed partial class JobTranslator(StreamEnvironment env, ConnectorContex
         var strategy = WatermarkStrategy<TRow>.NoWatermarks();
         if (rowtime is { } rt)
         {
+            var assigner = converted ? null : RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name);
+            // Batch mode: event times without watermarks; the input's end (the final watermark) closes every window.
             // SQL's watermark is max(rowtime) - delay (no extra millisecond as in the DataStream API's bound).
-            strategy = new WatermarkStrategy<TRow>
-            {
-                Kind = WatermarkKind.BoundedOutOfOrderness,
-                OutOfOrdernessMs = scan.WatermarkDelayMs!.Value - 1,
-                TimestampAssigner = converted ? null : RowtimeOf<TRow>(rt, scan.Schema[rt].Name, scan.Table.Name),
-            };
+            strategy = BatchMode
+                ? strategy with { TimestampAssigner = assigner }
+                : new WatermarkStrategy<TRow>
+                {
+                    Kind = WatermarkKind.BoundedOutOfOrderness,
+                    OutOfOrdernessMs = scan.WatermarkDelayMs!.Value - 1,
+                    TimestampAssigner = assigner,
+                };
         }
         return env.FromSource(rows, strategy, $"Source: {scan.Table.Name}");
     }
@@ -381,14 +392,38 @@ public sealed partial class JobTranslator(StreamEnvironment env, ConnectorContex
             _ => EventTimeSessionWindows.WithGap(TimeSpan.FromMilliseconds(w.Gap)),
         };
         var windowed = input.KeyBy(keySelector).Window(assigner);
+        if (!w.ProcessingTime && plan.AllowedLatenessMs > 0) windowed.AllowedLateness(TimeSpan.FromMilliseconds(plan.AllowedLatenessMs));
+        OutputTag<TIn>? lateTag = null;
+        if (!w.ProcessingTime && plan.LateData is { } late)
+        {
+            lateTag = new OutputTag<TIn>($"late-data:{late.Table.Name}");
+            windowed.SideOutputLateData(lateTag);
+        }
         string name = $"WindowAggregate({w})";
+        DataStream<TOut> result;
         if (typeof(TAcc) == typeof(long))
         {
             // COUNT(*) alone: the runtime's counting struct, inlined by the operator as in a typed job's Count().
             var count = (Func<TKey, TimeWindow, long, TOut>)(object)build;
-            return windowed.Aggregate<CountAggregate<TIn>, long, long, TOut>(default, count, name);
+            result = windowed.Aggregate<CountAggregate<TIn>, long, long, TOut>(default, count, name);
         }
-        return windowed.Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(compiler.Compile<TIn, TAcc>(), build, name);
+        else
+        {
+            result = windowed.Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(compiler.Compile<TIn, TAcc>(), build, name);
+        }
+        if (lateTag is not null) AddLateDataSink(result.GetSideOutput(lateTag), plan);
+        return result;
+    }
+
+    /// <summary>The late rows of a window aggregation, projected onto its late-data table's columns, into that table.</summary>
+    private void AddLateDataSink<TIn>(DataStream<TIn> lateRows, AggregatePlan plan)
+    {
+        var late = plan.LateData!;
+        var schema = late.Table.SinkSchema;
+        var calc = new CalcPlan(plan.Input, late.Projections, null, schema, null);
+        var rowType = RowTypes.For(schema);
+        var projected = Invoke(nameof(TranslateCalc), [typeof(TIn), rowType], lateRows, calc);
+        Invoke(nameof(TranslateSink), [rowType], projected, new SinkPlan(late.Table, calc));
     }
 
     private DataStream<TOut> TranslateGroupAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)

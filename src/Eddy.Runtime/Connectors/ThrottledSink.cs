@@ -1,0 +1,56 @@
+using System.Diagnostics;
+
+namespace Eddy.Runtime;
+
+/// <summary>
+/// A sink that writes at most <paramref name="rowsPerSecond"/> records per second per subtask: after each batch its
+/// writer waits until the batch's share of time has passed, as a slow database would. Its task then falls behind,
+/// its input channels fill, and the operators feeding it report backpressured time (the dashboard's red vertex).
+/// The wait is on the wall clock, whatever clock the job runs on: it stands for a slow external system.
+/// </summary>
+public sealed class ThrottledSink<T> : Sink<T>
+{
+    private readonly Sink<T> inner;
+    private readonly double rowsPerSecond;
+
+    public ThrottledSink(Sink<T> inner, double rowsPerSecond)
+    {
+        if (!(rowsPerSecond > 0) || double.IsInfinity(rowsPerSecond))
+            throw new ArgumentOutOfRangeException(nameof(rowsPerSecond), "rows per second must be a positive number");
+        this.inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        this.rowsPerSecond = rowsPerSecond;
+    }
+
+    public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer(inner.CreateWriter(context), rowsPerSecond);
+
+    private sealed class Writer(SinkWriter<T> writer, double rowsPerSecond) : SinkWriter<T>
+    {
+        private long startTicks;
+        private long written;
+
+        public override void Write(Batch<T> batch)
+        {
+            if (startTicks == 0) startTicks = Stopwatch.GetTimestamp();
+            writer.Write(batch);
+            written += batch.Count;
+            // When the records written so far are due at this rate; sleeping in the task's thread is the slowness.
+            var due = TimeSpan.FromSeconds(written / rowsPerSecond);
+            var ahead = due - Stopwatch.GetElapsedTime(startTicks);
+            if (ahead > TimeSpan.Zero) Thread.Sleep(ahead);
+        }
+
+        public override void Flush() => writer.Flush();
+
+        public override void SnapshotState(long checkpointId, BinaryWriter state) => writer.SnapshotState(checkpointId, state);
+
+        public override void NotifyCheckpointComplete(long checkpointId) => writer.NotifyCheckpointComplete(checkpointId);
+
+        public override void OnWatermark(long watermark) => writer.OnWatermark(watermark);
+
+        public override void Dispose()
+        {
+            writer.Dispose();
+            base.Dispose();
+        }
+    }
+}
