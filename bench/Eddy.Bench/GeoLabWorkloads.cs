@@ -91,18 +91,7 @@ public static class GeoLabWorkloads
                 ["url"] = e.Url, ["referrer"] = e.Referrer, ["user_agent"] = e.UserAgent, ["host"] = e.Host, ["ip"] = e.Ip,
                 ["headers"] = e.Headers, ["event_time"] = e.EventTime,
             });
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(new TopicPartition(wanted, i % partitions), new Message<byte[]?, byte[]> { Value = value });
-                    break;
-                }
-                catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(20));
-                }
-            }
+            KafkaWorkloads.Produce(producer, new TopicPartition(wanted, i % partitions), value);
         }
         if (producer.Flush(TimeSpan.FromMinutes(5)) > 0) throw new TimeoutException("the lab topic was not filled");
         topic = wanted;

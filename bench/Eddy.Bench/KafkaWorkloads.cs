@@ -118,6 +118,23 @@ public static class KafkaWorkloads
     }
 
     /// <summary>Produces the events into a fresh topic unless the last fill had the same count (not timed).</summary>
+    /// <summary>Produces one message, waiting for room in the client's queue when it is full.</summary>
+    internal static void Produce(IProducer<byte[]?, byte[]> producer, TopicPartition partition, byte[] value)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(partition, new Message<byte[]?, byte[]> { Value = value });
+                return;
+            }
+            catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(20));
+            }
+        }
+    }
+
     private static void Fill(BenchEvent[] events)
     {
         cluster ??= new MockKafkaCluster();
@@ -133,18 +150,7 @@ public static class KafkaWorkloads
         {
             var e = events[i];
             var value = Encoding.UTF8.GetBytes($"{{\"ts\":{e.Timestamp},\"k\":{e.Key},\"payload\":{e.Payload}}}");
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(new TopicPartition(wanted, i % partitions), new Message<byte[]?, byte[]> { Value = value });
-                    break;
-                }
-                catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(20));
-                }
-            }
+            Produce(producer, new TopicPartition(wanted, i % partitions), value);
         }
         if (producer.Flush(TimeSpan.FromMinutes(2)) > 0) throw new TimeoutException("the benchmark topic was not filled");
         topic = wanted;

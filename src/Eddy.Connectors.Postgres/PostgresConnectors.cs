@@ -144,22 +144,31 @@ public static class PostgresConnectors
     }
 }
 
-internal sealed class JdbcTableConnector : ILookupTableConnector
+/// <summary>What the <c>jdbc</c> and <c>postgres</c> connectors share: they differ only in how the connection is given.</summary>
+internal abstract class PostgresTableConnectorBase : ILookupTableConnector
 {
-    public string Name => "jdbc";
+    public abstract string Name { get; }
+
+    /// <summary>The connection from the table's options (each connector has its own), checked.</summary>
+    protected abstract NpgsqlConnectionStringBuilder Connection(TableDef table);
 
     public bool AcceptsUpdates(TableDef table) => table.PrimaryKey.Count > 0;
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        throw new ConnectorOptionException(table.Name, "connector", "jdbc (PostgreSQL) is a sink and lookup table in Eddy, not a scan source");
+        throw new ConnectorOptionException(table.Name, "connector", $"{Name} (PostgreSQL) is a sink and lookup table in Eddy, not a scan source");
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
         PostgresConnectors.CreateSink(table, schema, Connection(table));
 
     public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context) =>
         PostgresLookup.Open(table, columns, keyColumns, Connection(table));
+}
 
-    private static NpgsqlConnectionStringBuilder Connection(TableDef table)
+internal sealed class JdbcTableConnector : PostgresTableConnectorBase
+{
+    public override string Name => "jdbc";
+
+    protected override NpgsqlConnectionStringBuilder Connection(TableDef table)
     {
         PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, .. PostgresConnectors.LookupOptions, "url", "driver"]);
         if (table.Options.TryGetValue("driver", out var driver) && driver != "org.postgresql.Driver")
@@ -171,22 +180,11 @@ internal sealed class JdbcTableConnector : ILookupTableConnector
     }
 }
 
-internal sealed class PostgresTableConnector : ILookupTableConnector
+internal sealed class PostgresTableConnector : PostgresTableConnectorBase
 {
-    public string Name => "postgres";
+    public override string Name => "postgres";
 
-    public bool AcceptsUpdates(TableDef table) => table.PrimaryKey.Count > 0;
-
-    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        throw new ConnectorOptionException(table.Name, "connector", "postgres is a sink and lookup table in Eddy, not a scan source");
-
-    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        PostgresConnectors.CreateSink(table, schema, Connection(table));
-
-    public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context) =>
-        PostgresLookup.Open(table, columns, keyColumns, Connection(table));
-
-    private static NpgsqlConnectionStringBuilder Connection(TableDef table)
+    protected override NpgsqlConnectionStringBuilder Connection(TableDef table)
     {
         PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, .. PostgresConnectors.LookupOptions, "url", "hostname", "port", "database"]);
         var o = table.Options;
