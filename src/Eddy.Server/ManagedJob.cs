@@ -30,7 +30,7 @@ public sealed record KafkaSourceInfo(string Table, string Topic, string GroupId)
 /// <param name="Attempt">The run attempt a task failure ended (1 = the first start); null for a failure to start or restart.</param>
 public sealed record JobException(DateTimeOffset Timestamp, string ExceptionName, string Message, string Stacktrace, string? TaskName, int? Attempt = null);
 
-/// <summary>One sampling of a subtask: counters, rates since the previous sampling, and what the diagnosis needs.</summary>
+/// <summary>One sampling of a subtask: counters, rates over the last few seconds, and what the diagnosis needs.</summary>
 public sealed record SubtaskReading(
     int Subtask, MetricsSample Sample, MetricsRates Rates, TimeSpan? SinceLastRecord, long LastLateLagMs,
     bool HasEventTimeWindows, long PendingWindowEnd, IReadOnlyList<SplitReading>? Splits = null);
@@ -49,7 +49,11 @@ public sealed class ManagedJob
     private readonly object sampling = new();
     private bool finalSampled;
     private readonly SqlJob? sqlJob;
-    private MetricsSample[]? previous;
+    // Earlier samplings, oldest first, spanning about RateWindow: a rate over one 500 ms sampling interval is 0 or a
+    // spike for an operator that handles a large batch every few seconds (a slow sink), so rates span a few seconds,
+    // as Flink's meters do (theirs span 60 s).
+    private readonly Queue<MetricsSample[]> history = new();
+    private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(5);
     private readonly List<JobException> exceptions = [];
     private readonly List<string> warnings = [];
     private readonly ResumeOptions resume;
@@ -277,7 +281,7 @@ public sealed class ManagedJob
             SecretOptions.RedactText(e.Message), SecretOptions.RedactText(root.ToString()), task);
     }
 
-    /// <summary>Reads every subtask's counters, computes rates since the previous reading and the diagnosis.</summary>
+    /// <summary>Reads every subtask's counters, computes rates over the last few seconds of readings and the diagnosis.</summary>
     internal void Sample(bool? running = null)
     {
         // One sampling at a time: the periodic one must not overwrite the final one taken when the job ended.
@@ -307,7 +311,7 @@ public sealed class ManagedJob
                 {
                     var m = metrics[index];
                     var sample = samples[index];
-                    var rates = previous is { } p && index < p.Length ? sample.RatesSince(p[index]) : new MetricsRates(0, 0, 0, 0, 0);
+                    var rates = history.TryPeek(out var p) && index < p.Length ? sample.RatesSince(p[index]) : new MetricsRates(0, 0, 0, 0, 0);
                     long last = Volatile.Read(ref m.LastRecordTimestamp);
                     subtasks[s] = new SubtaskReading(s, sample, rates,
                         last == 0 ? null : Stopwatch.GetElapsedTime(last, now),
@@ -316,7 +320,10 @@ public sealed class ManagedJob
                 }
                 vertices.Add(new VertexReading(v, subtasks));
             }
-            previous = samples;
+            history.Enqueue(samples);
+            while (history.Count > 1 && (samples.Length == 0 || history.Peek().Length == 0
+                || Stopwatch.GetElapsedTime(history.Peek()[0].Timestamp, samples[0].Timestamp) > RateWindow))
+                history.Dequeue();
         }
         long nowMs = Config.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var input = new DiagnosisInput(
