@@ -166,6 +166,34 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
         for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
     }
 
+    // Deferred snapshots that still read this table (copy-on-write): while any does, the operator writes to a copy.
+    private int snapshotReaders;
+
+    /// <summary>Whether a deferred snapshot still reads this table: it must not change, the operator writes to a <see cref="Copy"/>.</summary>
+    public bool IsShared => Volatile.Read(ref snapshotReaders) != 0;
+
+    /// <summary>A deferred snapshot starts reading this table (on the task thread, at the barrier).</summary>
+    public void Share() => Interlocked.Increment(ref snapshotReaders);
+
+    /// <summary>A deferred snapshot is done with this table (on any thread).</summary>
+    public void Unshare() => Interlocked.Decrement(ref snapshotReaders);
+
+    /// <summary>
+    /// A private copy to write to (the first write after a barrier to a table a snapshot still reads): the arrays are
+    /// copied as they are, buckets included, so nothing is hashed again.
+    /// </summary>
+    public KeyedAccumulators<TKey, TAcc> Copy()
+    {
+        var copy = (KeyedAccumulators<TKey, TAcc>)MemberwiseClone();
+        copy.snapshotReaders = 0;
+        copy.buckets = (int[])buckets.Clone();
+        copy.hashes = (int[])hashes.Clone();
+        copy.keys = (TKey[])keys.Clone();
+        copy.accumulators = (TAcc[])accumulators.Clone();
+        copy.slots = (int[]?)slots?.Clone();
+        return copy;
+    }
+
     public void Clear()
     {
         if (count == 0) return;
