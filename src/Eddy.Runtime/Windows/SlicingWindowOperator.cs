@@ -577,91 +577,33 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         }
     }
 
-    /// <summary>Adds <paramref name="n"/> (key, accumulator) memory images of one slice's section to its table.</summary>
+    /// <summary>
+    /// Appends <paramref name="n"/> (key, accumulator) memory images of one slice's section to its table, unindexed:
+    /// the tables are indexed once at the end of the restore (<see cref="IndexRestoredTables"/>).
+    /// </summary>
     private void InsertFixed(ReadOnlySpan<byte> block, KeyedAccumulators<TKey, TAcc> table, int n)
     {
         int keySize = keySerializer!.FixedSize;
         int entrySize = keySize + accSerializer!.FixedSize;
-        const int Ahead = 16;
-        for (int j = 0; j < Math.Min(Ahead, n); j++) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(in block[j * entrySize]));
         for (int j = 0, at = 0; j < n; j++, at += entrySize)
         {
-            if (j + Ahead < n) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(in block[at + Ahead * entrySize]));
             TKey key = Unsafe.ReadUnaligned<TKey>(in block[at]);
             // The keys of a slice were distinct when written (and each key group is in one old subtask's state).
-            table.AddNew(key) = Unsafe.ReadUnaligned<TAcc>(in block[at + keySize]);
+            table.AppendUnindexed(key) = Unsafe.ReadUnaligned<TAcc>(in block[at + keySize]);
             if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
         }
     }
 
-    // A large restore of primitive state without key slots (tumbling windows) fills half of the slice tables on a
-    // second core: the task thread reads every section and fills its own tables, the helper the others' (a table is
-    // only ever touched by one of the two). Most of a restore is cache misses on bucket inserts, which split well.
-    private const long ParallelRestoreEntries = 1_000_000;
-    private RestoreHelper? restoreHelper;
-    private Dictionary<KeyedAccumulators<TKey, TAcc>, bool>? tableOnHelper;
+    // From this many restored entries the slice tables are indexed on two cores (a table by one thread only).
+    private const long ParallelIndexEntries = 1_000_000;
 
-    public override void RestoreState(OperatorStateReader reader)
+    private void IndexRestoredTables()
     {
-        try
-        {
-            base.RestoreState(reader);
-        }
-        finally
-        {
-            var helper = restoreHelper;
-            restoreHelper = null;
-            tableOnHelper = null;
-            helper?.Finish();
-        }
-    }
-
-    /// <summary>Inserts the sections handed to it, on a pool thread, until <see cref="Finish"/>.</summary>
-    private sealed class RestoreHelper
-    {
-        private readonly System.Collections.Concurrent.BlockingCollection<(KeyedAccumulators<TKey, TAcc> Table, byte[] Block, int Count)> queue =
-            new(boundedCapacity: 64);
-        private readonly Task worker;
-
-        public RestoreHelper(SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit> op, int entrySize)
-        {
-            worker = Task.Factory.StartNew(() =>
-            {
-                foreach (var (table, block, count) in queue.GetConsumingEnumerable())
-                {
-                    try
-                    {
-                        table.EnsureCapacity(table.Count + count);
-                        op.InsertFixed(block.AsSpan(0, count * entrySize), table, count);
-                    }
-                    finally
-                    {
-                        System.Buffers.ArrayPool<byte>.Shared.Return(block);
-                    }
-                }
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-
-        public void Add(KeyedAccumulators<TKey, TAcc> table, byte[] block, int count)
-        {
-            // A failed worker takes nothing more: its exception comes out of Finish.
-            if (worker.IsCompleted) return;
-            queue.Add((table, block, count));
-        }
-
-        /// <summary>Waits until every section handed over is in its table; throws what the worker threw.</summary>
-        public void Finish()
-        {
-            queue.CompleteAdding();
-            try
-            {
-                worker.GetAwaiter().GetResult();
-            }
-            finally
-            {
-                queue.Dispose();
-            }
-        }
+        var tables = slices.Select(s => s.Table).ToList();
+        if (Environment.ProcessorCount > 1 && tables.Count > 1 && tables.Sum(t => (long)t.Count) >= ParallelIndexEntries)
+            Parallel.ForEach(tables, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t => t.IndexAll());
+        else
+            foreach (var t in tables) t.IndexAll();
     }
 
     private Dictionary<long, long>? sliceSizeHints;
@@ -686,12 +628,6 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         var (start, stop) = KeyGroups.RangeOf(Context.SubtaskIndex, Context.MaxParallelism, Context.Parallelism);
         double share = (double)(stop - start) / Context.MaxParallelism;
         sliceSizeHints = totals.ToDictionary(e => e.Key, e => share >= 1 ? e.Value : (long)(e.Value * share * 1.2) + 16);
-        if (keySlots is null && keySerializer!.FixedSize > 0 && accSerializer!.FixedSize > 0 && Environment.ProcessorCount > 1
-            && sliceSizeHints.Values.Sum() >= ParallelRestoreEntries && sliceSizeHints.Count > 1)
-        {
-            restoreHelper = new RestoreHelper(this, keySerializer.FixedSize + accSerializer.FixedSize);
-            tableOnHelper = [];
-        }
     }
 
     protected override void RestoreSection(int keyGroup, byte tag, BinaryReader r)
@@ -706,18 +642,6 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
                 var table = SliceTable(end, out bool created);
                 if (created && sliceSizeHints is not null && sliceSizeHints.TryGetValue(end, out long hint))
                     table.EnsureCapacity((int)Math.Min(hint, Array.MaxLength / 4));
-                if (restoreHelper is not null)
-                {
-                    if (!tableOnHelper!.TryGetValue(table, out bool onHelper)) tableOnHelper[table] = onHelper = tableOnHelper.Count % 2 == 1;
-                    if (onHelper)
-                    {
-                        int length = checked(count * (keys.FixedSize + accSerializer!.FixedSize));
-                        var block = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-                        r.BaseStream.ReadExactly(block.AsSpan(0, length));
-                        restoreHelper.Add(table, block, count);
-                        break;
-                    }
-                }
                 table.EnsureCapacity(table.Count + count);
                 var accs = accSerializer!;
                 if (keys.FixedSize > 0 && accs.FixedSize > 0)
@@ -755,6 +679,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     protected override void AfterRestore()
     {
+        IndexRestoredTables();
         sliceSizeHints = null;
         current = null;
         currentStart = long.MaxValue;
