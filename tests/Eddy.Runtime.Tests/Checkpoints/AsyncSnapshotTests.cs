@@ -144,9 +144,9 @@ public class AsyncSnapshotTests
     }
 
     [Fact]
-    public void A_large_tumbling_state_restored_with_a_helper_thread_equals_the_original()
+    public void A_large_tumbling_state_restored_and_indexed_on_two_cores_equals_the_original()
     {
-        // 2 slices x 700,000 keys: above the 1 M entries from which half of the slice tables are filled on a second core.
+        // 2 slices x 700,000 keys: above the 1 M entries from which the restored slice tables are indexed on two cores.
         const int ManyKeys = 700_000;
         IEnumerable<((int Sub, int Index), long)> Records()
         {
