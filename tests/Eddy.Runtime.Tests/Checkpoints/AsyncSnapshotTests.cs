@@ -143,6 +143,20 @@ public class AsyncSnapshotTests
         Assert.Equal(Expected(), sink.Values.ToDictionary(v => v.Key, v => v.Count));
     }
 
+}
+
+/// <summary>
+/// Tests that hold hundreds of megabytes run alone: others measure the process's heap (the backpressure test).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LargeStateCollection
+{
+    public const string Name = "large state";
+}
+
+[Collection(LargeStateCollection.Name)]
+public class LargeWindowRestoreTests
+{
     [Fact]
     public void A_large_tumbling_state_restored_and_indexed_on_two_cores_equals_the_original()
     {
