@@ -7,11 +7,14 @@ using Eddy.Windows;
 namespace Eddy.Bench;
 
 /// <summary>
-/// Snapshot and restore throughput of keyed window state (issue 7): a tumbling-window count operator holding
-/// <c>entries</c> (key, accumulator) pairs spread over several open slices is snapshotted into the in-memory state
-/// writer (per key group buffers, as the checkpoint storage receives them), then a fresh operator is restored from
-/// those bytes. Run as <c>Eddy.Bench checkpoint-state [--entries N] [--keys K]</c>; it is not one of the events/s
-/// workloads, since what it measures is bytes per second of state.
+/// Snapshot and restore of keyed window state through the checkpoint storage (issue 7): a tumbling-window count
+/// operator holding <c>entries</c> (key, accumulator) pairs spread over several open slices takes a checkpoint as a
+/// task does at a barrier — the synchronous phase (what the task thread waits for: the slice tables shared
+/// copy-on-write), the first write after the barrier (which copies the one table it goes to), then the asynchronous
+/// phase (serialization per key group, then the files written with their SHA-256, flushed and the folder renamed by
+/// <see cref="LocalCheckpointStorage"/>) — and a fresh operator is restored by reading the files back (sizes and both
+/// checksums verified) and rebuilding its tables. Run as <c>Eddy.Bench checkpoint-state [--entries N] [--keys K]
+/// [--dir D]</c>; it is not one of the events/s workloads, since what it measures is bytes per second of state.
 /// </summary>
 public static class CheckpointWorkloads
 {
@@ -19,17 +22,28 @@ public static class CheckpointWorkloads
     {
         long entries = 20_000_000;
         int keys = 1_000_000;
+        string? dir = null;
         for (int i = 0; i + 1 < args.Length; i++)
         {
             if (args[i] == "--entries") entries = long.Parse(args[++i], CultureInfo.InvariantCulture);
             else if (args[i] == "--keys") keys = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            else if (args[i] == "--dir") dir = args[++i];
         }
         keys = (int)Math.Min(keys, entries);
-        Console.WriteLine($"checkpoint-state: tumbling 1-minute count per int key, {entries:N0} entries ({keys:N0} keys x {entries / keys} slices), 128 key groups");
-        // Warm-up: the same path on a small state, so that the timed run sees optimised code.
-        Measure(200_000, 50_000, print: false);
-        Measure(200_000, 50_000, print: false);
-        Measure(entries, keys, print: true);
+        dir ??= Path.Combine(Path.GetTempPath(), "eddy-bench-ckstate-" + Guid.NewGuid().ToString("N")[..8]);
+        Console.WriteLine($"checkpoint-state: tumbling 1-minute count per int key, {entries:N0} entries ({keys:N0} keys x {entries / keys} slices), "
+            + $"128 key groups, checkpoints into {dir}");
+        try
+        {
+            // Warm-up: the same path on a small state, so that the timed run sees optimised code.
+            Measure(200_000, 50_000, dir, print: false);
+            Measure(200_000, 50_000, dir, print: false);
+            Measure(entries, keys, dir, print: true);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
         return 0;
     }
 
@@ -51,7 +65,24 @@ public static class CheckpointWorkloads
         }
     }
 
-    private static void Measure(long entries, int keys, bool print)
+    /// <summary>Wall and process CPU time of one step.</summary>
+    private readonly record struct Timing(double Wall, double Cpu)
+    {
+        public override string ToString() => $"{Wall:F2} s wall ({Cpu:F2} s CPU)";
+    }
+
+    private static Timing Time(Action step)
+    {
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        step();
+        double wall = watch.Elapsed.TotalSeconds;
+        process.Refresh();
+        return new Timing(wall, (process.TotalProcessorTime - cpu).TotalSeconds);
+    }
+
+    private static void Measure(long entries, int keys, string dir, bool print)
     {
         var create = Factory();
         var fillWatch = Stopwatch.StartNew();
@@ -59,47 +90,63 @@ public static class CheckpointWorkloads
         source.Elements(Fill(entries, keys));
         double fillSeconds = fillWatch.Elapsed.TotalSeconds;
         long heldBefore = GC.GetTotalMemory(forceFullCollection: true);
-
-        using var process = Process.GetCurrentProcess();
-        using var writer = new MemoryOperatorStateWriter();
-        var cpu = process.TotalProcessorTime;
-        var snapWatch = Stopwatch.StartNew();
-        source.Operator.SnapshotState(1, writer);
-        double snapshotSeconds = snapWatch.Elapsed.TotalSeconds;
-        process.Refresh();
-        double snapshotCpu = (process.TotalProcessorTime - cpu).TotalSeconds;
-        var snapshot = writer.ToSnapshot();
-        long bytes = snapshot.Size;
         int slicesHeld = ((IWindowState)source.Operator).HeldState;
+        long id = Directory.Exists(dir) ? new LocalCheckpointStorage(dir).HighestId() + 1 : 1;
+
+        // The barrier: what the task thread does before it forwards the barrier and takes the next record.
+        DeferredSnapshot? deferred = null;
+        var sync = Time(() => deferred = source.Operator.SnapshotStateDeferred(id));
+        if (deferred is null) throw new InvalidOperationException("the window operator has no asynchronous snapshot phase");
+        // The task goes on: its next record goes to the newest slice, a table the snapshot still reads, so it is copied.
+        long newest = (entries / keys - 1) * 60_000 + 1;
+        var firstWrite = Time(() => source.Element(new BenchEvent(newest, 0, 0), newest));
+
+        // The asynchronous phase: serialization, then the storage (files, SHA-256, flush, rename).
+        var writer = new MemoryOperatorStateWriter();
+        var serialize = Time(() => deferred.Write(writer));
+        deferred.Release();
+        var snapshot = writer.ToSnapshot();
+        writer.Dispose();
+        long bytes = snapshot.Size;
+        var storage = new LocalCheckpointStorage(dir);
+        var data = new CheckpointData(id, DateTimeOffset.UtcNow, "checkpoint-state", KeyGroups.DefaultMaxParallelism,
+            [new OperatorSnapshot("windows", 1, [snapshot])]);
+        string path = "";
+        var store = Time(() => path = storage.Write(data));
+        long fileBytes = Directory.EnumerateFiles(path).Sum(f => new FileInfo(f).Length);
         source = null;
+        snapshot = null;
+        data = null;
         GC.Collect();
 
+        // Restore: read and verify the files, then rebuild a fresh operator from them.
         var restored = new OperatorHarness<BenchEvent, WindowResult<int, TimeWindow, long>>(create(), checkpointing: true);
-        var reader = MemoryOperatorStateReader.ForSubtask([snapshot], 0, 1);
-        process.Refresh();
-        cpu = process.TotalProcessorTime;
-        var restoreWatch = Stopwatch.StartNew();
-        restored.Restore(reader);
-        double restoreSeconds = restoreWatch.Elapsed.TotalSeconds;
-        process.Refresh();
-        double restoreCpu = (process.TotalProcessorTime - cpu).TotalSeconds;
+        CheckpointData? loaded = null;
+        var load = Time(() => loaded = storage.Load(id));
+        var loadedWindows = loaded!.Find("windows")!;
+        var rebuild = Time(() => restored.Restore(loadedWindows.ReaderFor(id, 0, KeyGroups.DefaultMaxParallelism)));
         if (((IWindowState)restored.Operator).HeldState != slicesHeld) throw new InvalidOperationException("restored state differs");
-        // The restored operator writes the same bytes again: nothing was lost or changed.
+        // The restored operator writes the same bytes again: nothing was lost or changed (the record added after the
+        // barrier is not in them, so its key's newest slice would differ otherwise).
         using (var again = new MemoryOperatorStateWriter())
         {
-            restored.Operator.SnapshotState(2, again);
+            restored.Operator.SnapshotState(id + 1, again);
             var second = again.ToSnapshot();
-            if (second.KeyGroups.Count != snapshot.KeyGroups.Count
-                || second.KeyGroups.Any(e => !e.Value.AsSpan().SequenceEqual(snapshot.KeyGroups[e.Key])))
+            var first = loadedWindows.Subtasks[0];
+            if (second.KeyGroups.Count != first.KeyGroups.Count
+                || second.KeyGroups.Any(e => !e.Value.AsSpan().SequenceEqual(first.KeyGroups[e.Key])))
                 throw new InvalidOperationException("the restored operator's snapshot differs from the one it was restored from");
         }
+        storage.Delete(id);
         if (!print) return;
 
         double mb = bytes / 1e6;
-        Console.WriteLine($"fill: {fillSeconds:F2} s; heap with state: {heldBefore / 1e9:F2} GB; state: {mb:F0} MB ({(double)bytes / entries:F1} B/entry)");
-        Console.WriteLine($"snapshot: {snapshotSeconds:F2} s wall ({snapshotCpu:F2} s CPU) = {mb / snapshotSeconds:F0} MB/s wall, {mb / snapshotCpu:F0} MB/s CPU");
-        Console.WriteLine($"restore:  {restoreSeconds:F2} s wall ({restoreCpu:F2} s CPU) = {mb / restoreSeconds:F0} MB/s wall, {mb / restoreCpu:F0} MB/s CPU");
-        Console.WriteLine($"1 GB of this state: snapshot ~{1000 / (mb / snapshotSeconds):F1} s, restore ~{1000 / (mb / restoreSeconds):F1} s wall" +
-            (mb < 900 ? " (extrapolated)" : " (measured size)") + $"; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        var restore = new Timing(load.Wall + rebuild.Wall, load.Cpu + rebuild.Cpu);
+        Console.WriteLine($"fill: {fillSeconds:F2} s; heap with state: {heldBefore / 1e9:F2} GB; state: {mb:F0} MB ({(double)bytes / entries:F1} B/entry) in {slicesHeld} slices; files {fileBytes / 1e6:F0} MB");
+        Console.WriteLine($"synchronous phase (task thread at the barrier): {sync.Wall * 1000:F2} ms wall ({sync.Cpu * 1000:F1} ms CPU)");
+        Console.WriteLine($"first write after the barrier (copies one slice of {keys:N0} keys): {firstWrite.Wall * 1000:F1} ms wall ({firstWrite.Cpu * 1000:F1} ms CPU)");
+        Console.WriteLine($"asynchronous phase: serialize {serialize} + store {store} = {serialize.Wall + store.Wall:F2} s wall ({serialize.Cpu + store.Cpu:F2} s CPU)");
+        Console.WriteLine($"restore: read+verify {load} + rebuild {rebuild} = {restore} = {mb / restore.Wall:F0} MB/s wall");
+        Console.WriteLine($"load average {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 }

@@ -45,6 +45,8 @@ public static class Program
         new("filter-hash-p2", "(1) parallelism 2 with a hash exchange: 2 sources | keyBy(key) | 2 x (filter -> counting sink)", Harness.FilterHashParallel2),
         new("tumbling", "(2) 1-minute tumbling count per key, 10,000 keys", WindowWorkloads.TumblingCount, 10_000),
         new("tumbling-ck1s", "(2) with a checkpoint every second (issue 7: target under 10 % below 'tumbling')", WindowWorkloads.TumblingCountCheckpointed, 10_000),
+        new("tumbling-day", "(2) 1-day tumbling count per key, 2,000,000 keys (~2 M accumulators held)", WindowWorkloads.TumblingDayCount, 2_000_000),
+        new("tumbling-day-ck1s", "tumbling-day with a checkpoint every second (~24 MB of window state each; issue 7)", WindowWorkloads.TumblingDayCountCheckpointed, 2_000_000),
         new("sliding", "(3) 1-minute windows sliding by 10 s, count per key, 10,000 keys", WindowWorkloads.SlidingCount, 10_000),
         new("session-5s", "(4) session windows, 5 s gap, count per key, 100,000 keys", WindowWorkloads.Session5sCount, 100_000),
         new("session-30s", "(5) session windows, 30 s gap, count per key, 1,000 keys", WindowWorkloads.Session30sCount, 1_000),

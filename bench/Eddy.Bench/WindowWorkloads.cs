@@ -30,19 +30,40 @@ public static class WindowWorkloads
     /// storage. The source's position, the sink's and every stateful operator's state are written; the window
     /// operator's accumulators count only once the window operators snapshot their state.
     /// </summary>
-    public static long TumblingCountCheckpointed(BenchEvent[] events)
+    public static long TumblingCountCheckpointed(BenchEvent[] events) =>
+        Checkpointed(events, "tumbling-ck1s", s => s.Window(TumblingEventTimeWindows.Of(TimeSpan.FromMinutes(1))).Count());
+
+    /// <summary>
+    /// Count per key in 1-day tumbling windows: with 2,000,000 keys each window holds about 2 M accumulators (a day
+    /// is 8.64 M events at 10 ms apart), the large state that issue 7's checkpoint cost is about.
+    /// </summary>
+    public static long TumblingDayCount(BenchEvent[] events) =>
+        Run(events, s => s.Window(TumblingEventTimeWindows.Of(TimeSpan.FromDays(1))).Count());
+
+    /// <summary>The same with a checkpoint every second: each holds the open day's ~2 M (key, count) pairs (~24 MB).</summary>
+    public static long TumblingDayCountCheckpointed(BenchEvent[] events) =>
+        Checkpointed(events, "tumbling-day-ck1s", s => s.Window(TumblingEventTimeWindows.Of(TimeSpan.FromDays(1))).Count());
+
+    private static long Checkpointed<TOut>(BenchEvent[] events, string label, Func<KeyedStream<BenchEvent, int>, DataStream<TOut>> windows)
     {
         string dir = Path.Combine(Path.GetTempPath(), "eddy-bench-ck-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
             var config = new JobConfig { CheckpointInterval = TimeSpan.FromSeconds(1), CheckpointDirectory = dir };
-            var (results, job) = Run(events, s => s.Window(TumblingEventTimeWindows.Of(TimeSpan.FromMinutes(1))).Count(), config);
+            var (results, job) = Run(events, windows, config);
             var done = job.Checkpoints.Where(c => c.Status == CheckpointStatus.Completed).ToList();
             if (done.Count > 0)
             {
-                Console.Error.WriteLine($"  [tumbling-ck1s] {done.Count} checkpoints, last {done[^1].StateSize:N0} bytes of state "
-                    + $"({string.Join(", ", done[^1].StateSizeByOperator.Select(kv => $"{kv.Key}: {kv.Value:N0}"))}), "
-                    + $"median duration {done.Select(c => c.Duration.TotalMilliseconds).Order().ElementAt(done.Count / 2):F1} ms");
+                static double Median(IEnumerable<double> values)
+                {
+                    var sorted = values.Order().ToList();
+                    return sorted[sorted.Count / 2];
+                }
+                Console.Error.WriteLine($"  [{label}] {done.Count} checkpoints, largest {done.Max(c => c.StateSize):N0} bytes of state "
+                    + $"(last: {string.Join(", ", done[^1].StateSizeByOperator.Select(kv => $"{kv.Key}: {kv.Value:N0}"))}), "
+                    + $"median duration {Median(done.Select(c => c.Duration.TotalMilliseconds)):F1} ms, "
+                    + $"median sync phase {Median(done.Select(c => c.SyncDuration.TotalMilliseconds)):F2} ms (max {done.Max(c => c.SyncDuration.TotalMilliseconds):F2}), "
+                    + $"median async phase {Median(done.Select(c => c.AsyncDuration.TotalMilliseconds)):F1} ms");
             }
             return results;
         }

@@ -38,3 +38,21 @@ public abstract class OperatorStateReader
     /// <summary>The operator state of every old subtask (union), in old subtask order.</summary>
     public abstract IReadOnlyList<BinaryReader> OperatorStates { get; }
 }
+
+/// <summary>
+/// The second, asynchronous phase of an operator's snapshot (<see cref="StreamOperator.SnapshotStateDeferred"/>): a
+/// consistent view of the state as of the barrier, taken cheaply on the task thread (copies of primitive arrays, or
+/// tables marked copy-on-write), that is serialized later on a pool thread while the task goes on processing records.
+/// </summary>
+public abstract class DeferredSnapshot
+{
+    /// <summary>
+    /// Writes the state as of the barrier, as <see cref="StreamOperator.SnapshotState"/> would have written it then.
+    /// Runs on a pool thread, concurrently with the operator's task: it may read only what the task no longer changes.
+    /// An exception fails this checkpoint (with its message as the reason), not the job.
+    /// </summary>
+    public abstract void Write(OperatorStateWriter state);
+
+    /// <summary>Called once after <see cref="Write"/>, also when it failed: lets the operator change what was shared again.</summary>
+    public virtual void Release() { }
+}

@@ -111,8 +111,14 @@ internal sealed class CheckpointCoordinator : IDisposable
         return Task.FromResult(stats);
     }
 
-    /// <summary>A task aligned barrier <paramref name="id"/> and wrote its state.</summary>
-    public void Acknowledge(StreamTask task, long id, List<TaskStateEntry> states, long alignmentTicks)
+    /// <summary>Test hook (<see cref="JobConfig.BeforeAsyncSnapshot"/>): runs before each task's asynchronous snapshot phase.</summary>
+    public Action<long>? BeforeAsyncSnapshot => config.BeforeAsyncSnapshot;
+
+    /// <summary>
+    /// A task aligned barrier <paramref name="id"/> and wrote its state: <paramref name="syncTicks"/> on its thread,
+    /// <paramref name="asyncTicks"/> on a pool thread afterwards (0 when no operator has an asynchronous phase).
+    /// </summary>
+    public void Acknowledge(StreamTask task, long id, List<TaskStateEntry> states, long alignmentTicks, long syncTicks, long asyncTicks)
     {
         Pending? complete = null;
         lock (sync)
@@ -121,6 +127,8 @@ internal sealed class CheckpointCoordinator : IDisposable
             if (p is null || p.Stats.Id != id || !tasks.Contains(task) || p.Storing) return;
             p.Acks[task] = states;
             p.MaxAlignmentTicks = Math.Max(p.MaxAlignmentTicks, alignmentTicks);
+            p.MaxSyncTicks = Math.Max(p.MaxSyncTicks, syncTicks);
+            p.MaxAsyncTicks = Math.Max(p.MaxAsyncTicks, asyncTicks);
             if (p.Acks.Count == tasks.Count)
             {
                 p.Storing = true;
@@ -131,8 +139,25 @@ internal sealed class CheckpointCoordinator : IDisposable
         if (complete is not null) ThreadPool.UnsafeQueueUserWorkItem(_ => Store(complete), null);
     }
 
-    /// <summary>A task reached the end of its input; <paramref name="finalStates"/> stands for it in later checkpoints.</summary>
-    public void TaskFinished(StreamTask task, List<TaskStateEntry>? finalStates)
+    /// <summary>The asynchronous snapshot phase of a task failed: checkpoint <paramref name="id"/> fails with <paramref name="reason"/>.</summary>
+    public void Decline(StreamTask task, long id, string reason)
+    {
+        Pending? p;
+        lock (sync)
+        {
+            p = pending;
+            if (p is null || p.Stats.Id != id || !tasks.Contains(task) || p.Storing) return;
+            pending = null;
+        }
+        Fail(p, reason, notifyTasks: true);
+    }
+
+    /// <summary>
+    /// A task reached the end of its input; <paramref name="finalStates"/> stands for it in later checkpoints. A
+    /// checkpoint up to <paramref name="snapshotTakenThrough"/> has its barrier behind the task already: its
+    /// acknowledgement comes from the task's asynchronous phase, not from the final state (which is newer).
+    /// </summary>
+    public void TaskFinished(StreamTask task, List<TaskStateEntry>? finalStates, long snapshotTakenThrough)
     {
         Pending? complete = null;
         Pending? failed = null;
@@ -149,7 +174,7 @@ internal sealed class CheckpointCoordinator : IDisposable
                     failed = p;
                 }
             }
-            else if (p is not null && !p.Storing && !p.Acks.ContainsKey(task))
+            else if (p is not null && !p.Storing && !p.Acks.ContainsKey(task) && p.Stats.Id > snapshotTakenThrough)
             {
                 p.Acks[task] = finalStates;
                 if (p.Acks.Count == tasks.Count)
@@ -205,6 +230,8 @@ internal sealed class CheckpointCoordinator : IDisposable
         stats.StateSize = data.Size;
         stats.StateSizeByOperator = data.Operators.ToDictionary(o => o.StateId, o => o.Size);
         stats.AlignmentTime = Stopwatch.GetElapsedTime(0, p.MaxAlignmentTicks);
+        stats.SyncDuration = Stopwatch.GetElapsedTime(0, p.MaxSyncTicks);
+        stats.AsyncDuration = Stopwatch.GetElapsedTime(0, p.MaxAsyncTicks);
         stats.Path = data.Path;
         List<StreamTask> notify;
         lock (sync)
@@ -254,6 +281,8 @@ internal sealed class CheckpointCoordinator : IDisposable
         public long StartTicks { get; } = startTicks;
         public Dictionary<StreamTask, List<TaskStateEntry>> Acks { get; } = [];
         public long MaxAlignmentTicks;
+        public long MaxSyncTicks;
+        public long MaxAsyncTicks;
         public bool Storing;
         public ITimer? Timeout;
         public TaskCompletionSource<CheckpointStats> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

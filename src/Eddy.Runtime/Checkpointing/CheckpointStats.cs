@@ -28,6 +28,18 @@ public sealed class CheckpointStats
     /// <summary>The longest barrier alignment of any task (time from its first barrier to its last).</summary>
     public TimeSpan AlignmentTime { get; internal set; }
 
+    /// <summary>
+    /// The longest synchronous snapshot phase of any task: how long its thread stood still for the snapshot at the
+    /// barrier (Flink's "sync duration").
+    /// </summary>
+    public TimeSpan SyncDuration { get; internal set; }
+
+    /// <summary>
+    /// The longest asynchronous snapshot phase of any task: state written on a pool thread after the barrier went on,
+    /// while the task processed records (Flink's "async duration"; zero when no operator has one).
+    /// </summary>
+    public TimeSpan AsyncDuration { get; internal set; }
+
     /// <summary>Bytes of state (all operators, before framing).</summary>
     public long StateSize { get; internal set; }
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -183,9 +184,8 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
                 foreach (var sub in op.Subtasks)
                 {
                     string file = $"op-{o}-{sub.Subtask}.state";
-                    var bytes = EncodeState(sub);
-                    WriteDurably(Path.Combine(temp, file), bytes);
-                    files.Add((sub, file, bytes.LongLength, SHA256.HashData(bytes)));
+                    var (size, hash) = WriteStateFile(Path.Combine(temp, file), sub);
+                    files.Add((sub, file, size, hash));
                 }
                 entries.Add((op, files));
             }
@@ -238,10 +238,7 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
                 string path = Path.Combine(folder, file);
                 if (Path.GetFileName(file) != file) throw new InvalidDataException($"{metaPath}: bad file name '{file}'");
                 if (!File.Exists(path)) throw new InvalidDataException($"{path} is missing (operator '{stateId}', subtask {subtask})");
-                var bytes = File.ReadAllBytes(path);
-                if (bytes.LongLength != size) throw new InvalidDataException($"{path} has {bytes.LongLength} bytes, the metadata says {size} (truncated?)");
-                if (!SHA256.HashData(bytes).AsSpan().SequenceEqual(hash)) throw new InvalidDataException($"{path}: checksum mismatch (corrupt)");
-                subs.Add(DecodeState(path, Verify(path, bytes, StateMagic), subtask, kgStart, kgEnd));
+                subs.Add(ReadStateFile(path, size, hash, subtask, kgStart, kgEnd));
             }
             operators.Add(new OperatorSnapshot(stateId, parallelism, subs));
         }
@@ -299,43 +296,119 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         return bytes.AsSpan(header, (int)length).ToArray();
     }
 
-    private static byte[] EncodeState(SubtaskSnapshot sub)
+    // State files are streamed, not built in memory: a subtask's state can be a gigabyte. Both hashes (the frame's
+    // trailer, and the whole file's for the metadata) are computed while the bytes go by.
+
+    /// <summary>Writes a state file (the <see cref="Frame"/> layout) and flushes it to disk; returns its size and SHA-256.</summary>
+    private static (long Size, byte[] Hash) WriteStateFile(string path, SubtaskSnapshot sub)
     {
-        var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        long payload = 4 + sub.OperatorState.LongLength + 4;
+        var groups = sub.KeyGroups.OrderBy(k => k.Key).ToList();
+        foreach (var (_, bytes) in groups) payload += 8 + bytes.LongLength;
+        using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
+        using var frameHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var fileHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> small = stackalloc byte[8];
+        void Put(ReadOnlySpan<byte> bytes)
         {
-            w.Write(sub.OperatorState.Length);
-            w.Write(sub.OperatorState);
-            w.Write(sub.KeyGroups.Count);
-            foreach (var (kg, bytes) in sub.KeyGroups.OrderBy(k => k.Key))
-            {
-                w.Write(kg);
-                w.Write(bytes.Length);
-                w.Write(bytes);
-            }
+            f.Write(bytes);
+            HashBoth(frameHash, fileHash, bytes);
         }
-        return Frame(StateMagic, ms.ToArray());
+        void PutInt(Span<byte> buffer, int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(buffer, value);
+            Put(buffer[..4]);
+        }
+        Put(StateMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(small, FormatVersion);
+        Put(small[..2]);
+        BinaryPrimitives.WriteInt64LittleEndian(small, payload);
+        Put(small);
+        PutInt(small, sub.OperatorState.Length);
+        Put(sub.OperatorState);
+        PutInt(small, groups.Count);
+        foreach (var (kg, bytes) in groups)
+        {
+            PutInt(small, kg);
+            PutInt(small, bytes.Length);
+            Put(bytes);
+        }
+        var trailer = frameHash.GetHashAndReset();
+        f.Write(trailer);
+        fileHash.AppendData(trailer);
+        f.Flush(flushToDisk: true);
+        return (f.Length, fileHash.GetHashAndReset());
     }
 
-    private static SubtaskSnapshot DecodeState(string path, byte[] payload, int subtask, int kgStart, int kgEnd)
+    /// <summary>Feeds both hashes; a large block is hashed on two cores at once.</summary>
+    private static void HashBoth(IncrementalHash first, IncrementalHash second, ReadOnlySpan<byte> bytes)
     {
-        try
+        if (bytes.Length < 1 << 20)
         {
-            using var r = new BinaryReader(new MemoryStream(payload));
-            var op = r.ReadBytes(r.ReadInt32());
-            int n = r.ReadInt32();
-            var kgs = new Dictionary<int, byte[]>(n);
-            for (int i = 0; i < n; i++)
+            first.AppendData(bytes);
+            second.AppendData(bytes);
+            return;
+        }
+        unsafe
+        {
+            fixed (byte* p = bytes)
             {
-                int kg = r.ReadInt32();
-                kgs[kg] = r.ReadBytes(r.ReadInt32());
+                byte* at = p;
+                int length = bytes.Length;
+                var other = Task.Run(() => second.AppendData(new ReadOnlySpan<byte>(at, length)));
+                first.AppendData(bytes);
+                other.GetAwaiter().GetResult();
             }
-            return new SubtaskSnapshot(subtask, kgStart, kgEnd, op, kgs);
         }
-        catch (EndOfStreamException)
+    }
+
+    /// <summary>
+    /// Reads a state file in one pass with large reads, verifying as it goes: its size, magic, version and length
+    /// against the metadata, every length inside it against what is left, then the frame's SHA-256 and the file's
+    /// SHA-256 recorded in the metadata.
+    /// </summary>
+    private static SubtaskSnapshot ReadStateFile(string path, long expectedSize, byte[] expectedHash, int subtask, int kgStart, int kgEnd)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20);
+        long size = f.Length;
+        if (size != expectedSize) throw new InvalidDataException($"{path} has {size} bytes, the metadata says {expectedSize} (truncated?)");
+        int header = StateMagic.Length + 2 + 8;
+        if (size < header + HashLength) throw new InvalidDataException($"{path} is truncated ({size} bytes)");
+        using var frameHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var fileHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long left = size - HashLength;
+        byte[] Take(long count)
         {
-            throw new InvalidDataException($"{path}: state ends early");
+            if (count < 0 || count > left || count > Array.MaxLength) throw new InvalidDataException($"{path}: state ends early or is corrupt");
+            var bytes = GC.AllocateUninitializedArray<byte>((int)count);
+            f.ReadExactly(bytes);
+            left -= count;
+            HashBoth(frameHash, fileHash, bytes);
+            return bytes;
         }
+        int TakeInt() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+        var head = Take(header);
+        if (!head.AsSpan(0, StateMagic.Length).SequenceEqual(StateMagic)) throw new InvalidDataException($"{path} is not an Eddy checkpoint file");
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(StateMagic.Length));
+        if (version != FormatVersion) throw new InvalidDataException($"{path} has format version {version}; this Eddy reads version {FormatVersion}");
+        long length = BinaryPrimitives.ReadInt64LittleEndian(head.AsSpan(StateMagic.Length + 2));
+        if (length != size - header - HashLength) throw new InvalidDataException($"{path} is truncated or has trailing bytes");
+        var op = Take(TakeInt());
+        int n = TakeInt();
+        if (n < 0) throw new InvalidDataException($"{path}: state ends early or is corrupt");
+        var kgs = new Dictionary<int, byte[]>(Math.Min(n, 1 << 16));
+        for (int i = 0; i < n; i++)
+        {
+            int kg = TakeInt();
+            kgs[kg] = Take(TakeInt());
+        }
+        if (left != 0) throw new InvalidDataException($"{path} has trailing bytes");
+        var trailer = new byte[HashLength];
+        f.ReadExactly(trailer);
+        if (!frameHash.GetHashAndReset().AsSpan().SequenceEqual(trailer)) throw new InvalidDataException($"{path}: checksum mismatch (corrupt)");
+        fileHash.AppendData(trailer);
+        if (!fileHash.GetHashAndReset().AsSpan().SequenceEqual(expectedHash)) throw new InvalidDataException($"{path}: checksum mismatch (corrupt)");
+        return new SubtaskSnapshot(subtask, kgStart, kgEnd, op, kgs);
     }
 
     private static byte[] EncodeMetadata(CheckpointData c, List<(OperatorSnapshot Op, List<(SubtaskSnapshot Sub, string File, long Size, byte[] Hash)> Files)> entries)

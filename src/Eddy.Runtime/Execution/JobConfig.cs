@@ -72,6 +72,12 @@ public sealed record JobConfig
     /// </summary>
     public SourceHold? SourceHold { get; init; }
 
+    /// <summary>
+    /// A test hook: called on the pool thread of each task's asynchronous snapshot phase, with the checkpoint id, before
+    /// it writes anything (a test holds the phase there while the task goes on; an exception fails the checkpoint).
+    /// </summary>
+    internal Action<long>? BeforeAsyncSnapshot { get; init; }
+
     /// <summary>Where the job reports warnings as they happen (a checkpoint failed, a restart, a damaged checkpoint skipped).</summary>
     public Action<string>? Diagnostics { get; init; }
 

@@ -223,19 +223,71 @@ internal sealed class StreamTask
 
     /// <summary>
     /// Snapshots the chain and sends the barrier on: everything before the barrier has gone through the chain (partial
-    /// batches are flushed first so that no record of this epoch is held behind the barrier).
+    /// batches are flushed first so that no record of this epoch is held behind the barrier). Operators with an
+    /// asynchronous phase hand back a deferred snapshot: it is written on a pool thread while this task goes on, and
+    /// the task acknowledges only when it is written.
     /// </summary>
     private void PerformCheckpoint(CheckpointBarrier barrier, long alignmentTicks, byte[]? readerState)
     {
         var ck = Checkpointing!;
         head.FlushAll();
-        var states = SnapshotChain(barrier.CheckpointId, readerState);
+        long syncStart = Stopwatch.GetTimestamp();
+        var deferred = new List<(string StateId, DeferredSnapshot Snapshot)>();
+        var states = SnapshotChain(barrier.CheckpointId, readerState, deferred: deferred);
+        long syncTicks = Stopwatch.GetTimestamp() - syncStart;
         var element = StreamElement.ForBarrier(barrier);
         foreach (var w in writers) w.Broadcast(element);
-        ck.Coordinator.Acknowledge(this, barrier.CheckpointId, states, alignmentTicks);
+        if (deferred.Count == 0)
+        {
+            ck.Coordinator.Acknowledge(this, barrier.CheckpointId, states, alignmentTicks, syncTicks, asyncTicks: 0);
+            return;
+        }
+        long id = barrier.CheckpointId;
+        ThreadPool.UnsafeQueueUserWorkItem(_ => WriteDeferred(ck, id, states, deferred, alignmentTicks, syncTicks), null);
     }
 
-    private List<TaskStateEntry> SnapshotChain(long checkpointId, byte[]? readerState, bool final = false)
+    /// <summary>The asynchronous phase, on a pool thread: writes the deferred snapshots, then acknowledges (or declines).</summary>
+    private void WriteDeferred(TaskCheckpointing ck, long id, List<TaskStateEntry> states,
+        List<(string StateId, DeferredSnapshot Snapshot)> deferred, long alignmentTicks, long syncTicks)
+    {
+        long start = Stopwatch.GetTimestamp();
+        string? failure = null;
+        var (kgStart, kgEnd) = ck.KeyGroupRange;
+        try
+        {
+            ck.Coordinator.BeforeAsyncSnapshot?.Invoke(id);
+        }
+        catch (Exception e)
+        {
+            failure = $"the asynchronous snapshot phase of task '{DisplayName}' failed: {e.Message}";
+        }
+        foreach (var (stateId, snapshot) in deferred)
+        {
+            try
+            {
+                if (failure is not null) continue;
+                using var writer = new MemoryOperatorStateWriter(kgStart, kgEnd);
+                snapshot.Write(writer);
+                states.Add(new TaskStateEntry(stateId, ck.Parallelism, writer.ToSnapshot(Subtask)));
+            }
+            // Whatever the operator's asynchronous phase throws fails this checkpoint, never the job: the task's
+            // records and state are untouched by it.
+            catch (Exception e)
+            {
+                failure = $"the asynchronous snapshot of operator '{stateId}' in task '{DisplayName}' failed: {e.GetType().Name}: {e.Message}";
+            }
+            finally
+            {
+                snapshot.Release();
+            }
+        }
+        long asyncTicks = Stopwatch.GetTimestamp() - start;
+        if (failure is not null) ck.Coordinator.Decline(this, id, failure);
+        else ck.Coordinator.Acknowledge(this, id, states, alignmentTicks, syncTicks, asyncTicks);
+    }
+
+    private List<TaskStateEntry> SnapshotChain(long checkpointId, byte[]? readerState, bool final = false,
+        List<(string StateId, DeferredSnapshot Snapshot)>? deferred = null)
     {
         var ck = Checkpointing!;
         var (start, end) = ck.KeyGroupRange;
@@ -248,6 +300,11 @@ internal sealed class StreamTask
         foreach (var op in operators)
         {
             if (!op.HasState || op.StateId is null) continue;
+            if (deferred is not null && op.SnapshotStateDeferred(checkpointId) is { } later)
+            {
+                deferred.Add((op.StateId, later));
+                continue;
+            }
             var writer = new MemoryOperatorStateWriter(start, end);
             // A sink that reached the end of its input flushed and committed everything: it has nothing left to
             // stage, and its writer is not asked to stage under an old checkpoint id.
@@ -288,7 +345,7 @@ internal sealed class StreamTask
         var states = ck.Coordinator.SnapshotsFinishedTasks
             ? SnapshotChain(lastBarrierId, snapshotReader?.Invoke(lastBarrierId), final: true)
             : null;
-        ck.Coordinator.TaskFinished(this, states);
+        ck.Coordinator.TaskFinished(this, states, lastBarrierId);
     }
 
     /// <summary>Asks a source task to emit a barrier at its next chance (from the coordinator's thread).</summary>

@@ -34,6 +34,15 @@ public abstract class StreamOperator
     /// <summary>At a barrier, after every element before it was processed: write the state (keyed state per key group).</summary>
     public virtual void SnapshotState(long checkpointId, OperatorStateWriter state) { }
 
+    /// <summary>
+    /// At a barrier, in place of <see cref="SnapshotState"/>: the synchronous phase of a two-phase snapshot. Return a
+    /// <see cref="DeferredSnapshot"/> holding a cheap, consistent view of the state as of the barrier; the task then
+    /// forwards the barrier and goes on with the next records while a pool thread writes it, and the checkpoint
+    /// completes only when it is written. Null (the default) means "no asynchronous phase": the task calls
+    /// <see cref="SnapshotState"/> on its thread as before.
+    /// </summary>
+    public virtual DeferredSnapshot? SnapshotStateDeferred(long checkpointId) => null;
+
     /// <summary>After <see cref="Open"/> and before any input, when the job resumes from a checkpoint.</summary>
     public virtual void RestoreState(OperatorStateReader state) { }
 

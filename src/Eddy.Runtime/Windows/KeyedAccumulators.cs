@@ -17,6 +17,8 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
     private int[]? slots;
     private int count;
     private int shift;
+    // Entries appended by a restore are placed in the buckets only by IndexAll, in bucket order.
+    private bool unindexed;
 
     /// <param name="withSlots">Keep a <see cref="KeySlots{TKey}"/> slot per entry (see <see cref="SetSlotOfLast"/>).</param>
     public KeyedAccumulators(bool withSlots, int capacity = 16)
@@ -117,7 +119,52 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
         Array.Resize(ref keys, size / 2);
         Array.Resize(ref accumulators, size / 2);
         if (slots is not null) Array.Resize(ref slots, size / 2);
-        for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
+        if (!unindexed) for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
+    }
+
+    /// <summary>
+    /// Appends a key known to be absent without placing it in the buckets (a restore: the keys of a slice are
+    /// distinct); no lookup works until <see cref="IndexAll"/>. Returns the new entry's accumulator.
+    /// </summary>
+    public ref TAcc AppendUnindexed(TKey key)
+    {
+        unindexed = true;
+        if (count == keys.Length) Grow();
+        int e = count++;
+        hashes[e] = HashOf(key);
+        keys[e] = key;
+        return ref accumulators[e];
+    }
+
+    /// <summary>
+    /// Places the appended entries in the buckets in bucket order: (hash, entry) pairs are grouped by the top 12 bits of
+    /// their home bucket (a counting sort, 4,096 write streams that stay in cache), then placed group by group, so the
+    /// buckets are filled front to back and nothing is read at random. The entries keep their order, so a snapshot
+    /// writes the same bytes.
+    /// </summary>
+    public void IndexAll()
+    {
+        if (!unindexed) return;
+        unindexed = false;
+        Array.Clear(buckets);
+        int n = count;
+        int bits = Math.Min(12, BitOperations.Log2((uint)buckets.Length));
+        int sortShift = 32 - bits;
+        var starts = new int[(1 << bits) + 1];
+        for (int e = 0; e < n; e++) starts[(int)(((uint)hashes[e] * 0x9E3779B9u) >> sortShift) + 1]++;
+        for (int g = 0; g < 1 << bits; g++) starts[g + 1] += starts[g];
+        var sorted = System.Buffers.ArrayPool<long>.Shared.Rent(Math.Max(1, n));
+        for (int e = 0; e < n; e++)
+        {
+            uint hash = (uint)hashes[e];
+            sorted[starts[(int)((hash * 0x9E3779B9u) >> sortShift)]++] = ((long)hash << 32) | (uint)e;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            long pair = sorted[i];
+            buckets[FreeBucket((int)(pair >> 32))] = (int)pair + 1;
+        }
+        System.Buffers.ArrayPool<long>.Shared.Return(sorted);
     }
 
     /// <summary>
@@ -163,7 +210,35 @@ internal sealed class KeyedAccumulators<TKey, TAcc> where TKey : notnull
         Array.Resize(ref keys, size / 2);
         Array.Resize(ref accumulators, size / 2);
         if (slots is not null) Array.Resize(ref slots, size / 2);
-        for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
+        if (!unindexed) for (int e = 0; e < count; e++) buckets[FreeBucket(hashes[e])] = e + 1;
+    }
+
+    // Deferred snapshots that still read this table (copy-on-write): while any does, the operator writes to a copy.
+    private int snapshotReaders;
+
+    /// <summary>Whether a deferred snapshot still reads this table: it must not change, the operator writes to a <see cref="Copy"/>.</summary>
+    public bool IsShared => Volatile.Read(ref snapshotReaders) != 0;
+
+    /// <summary>A deferred snapshot starts reading this table (on the task thread, at the barrier).</summary>
+    public void Share() => Interlocked.Increment(ref snapshotReaders);
+
+    /// <summary>A deferred snapshot is done with this table (on any thread).</summary>
+    public void Unshare() => Interlocked.Decrement(ref snapshotReaders);
+
+    /// <summary>
+    /// A private copy to write to (the first write after a barrier to a table a snapshot still reads): the arrays are
+    /// copied as they are, buckets included, so nothing is hashed again.
+    /// </summary>
+    public KeyedAccumulators<TKey, TAcc> Copy()
+    {
+        var copy = (KeyedAccumulators<TKey, TAcc>)MemberwiseClone();
+        copy.snapshotReaders = 0;
+        copy.buckets = (int[])buckets.Clone();
+        copy.hashes = (int[])hashes.Clone();
+        copy.keys = (TKey[])keys.Clone();
+        copy.accumulators = (TAcc[])accumulators.Clone();
+        copy.slots = (int[]?)slots?.Clone();
+        return copy;
     }
 
     public void Clear()

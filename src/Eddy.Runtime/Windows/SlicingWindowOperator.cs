@@ -164,7 +164,14 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         if (i >= 0 && slices[i].End == sliceEnd)
         {
             created = false;
-            return slices[i].Table;
+            var existing = slices[i].Table;
+            if (existing.IsShared)
+            {
+                // Copy-on-write: a deferred snapshot still reads this table as it was at the barrier.
+                existing = existing.Copy();
+                slices[i] = new Slice(sliceEnd, existing);
+            }
+            return existing;
         }
         var table = freeTables.Count > 0 ? freeTables.Pop() : new KeyedAccumulators<TKey, TAcc>(withSlots: keySlots is not null);
         slices.Insert(i + 1, new Slice(sliceEnd, table));
@@ -376,8 +383,12 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             {
                 for (int e = 0; e < table.Count; e++) keySlots.Release(table.SlotAt(e));
             }
-            table.Clear();
-            freeTables.Push(table);
+            // A table a deferred snapshot still reads is left to it (and to the collector) instead of being reused.
+            if (!table.IsShared)
+            {
+                table.Clear();
+                freeTables.Push(table);
+            }
             gone++;
         }
         if (gone > 0) slices.RemoveRange(0, gone);
@@ -395,9 +406,6 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     private StateSerializer<TKey>? keySerializer;
     private StateSerializer<TAcc>? accSerializer;
     private StateSerializer<EmittedResult<TOut>[]>? emittedSerializer;
-    private int[] keyGroupScratch = [];
-    private int[] order = [];
-    private int[] starts = [];
 
     protected override void ResolveStateSerializers()
     {
@@ -406,83 +414,156 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
         if (AllowedLateness > 0) emittedSerializer ??= StateSerializers.For<EmittedResult<TOut>[]>();
     }
 
-    /// <summary>Per slice and key group: the slice's end, the entry count, then (key, accumulator) pairs.</summary>
-    protected override void SnapshotKeyed(KeyGroupSectionWriter sections)
+    /// <summary>
+    /// The synchronous phase at a barrier: the slice tables as they are now, marked copy-on-write (the next write to
+    /// one goes to a copy, see <see cref="SliceTable"/>), and the retraction state's entries. Cost: a few words per
+    /// slice (and per emitted result with allowed lateness), whatever the number of keys. Accumulators that hold
+    /// objects can change in place, out of reach of a table copy: those operators snapshot synchronously.
+    /// </summary>
+    public override DeferredSnapshot? SnapshotStateDeferred(long checkpointId)
     {
-        int maxParallelism = sections.MaxParallelism;
-        var keys = keySerializer!;
-        var accs = accSerializer!;
-        foreach (var slice in slices)
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>()) return null;
+        ResolveSerializers();
+        var view = Capture(share: true);
+        // The fast path of Add writes to the cached table without looking: the next element goes through SliceTable.
+        current = null;
+        currentStart = long.MaxValue;
+        currentEnd = long.MinValue;
+        return view;
+    }
+
+    protected override void SnapshotKeyed(KeyGroupSectionWriter sections) => Capture(share: false).WriteKeyed(sections);
+
+    protected override void SnapshotOperator(BinaryWriter w) => SliceState.WriteSliceCounts(w, firedThrough, slices);
+
+    private SliceState Capture(bool share)
+    {
+        var emittedNow = new List<(long End, TKey Key, EmittedResult<TOut>[] Results)>();
+        foreach (var (end, byKey) in emitted)
+            foreach (var (key, results) in byKey) emittedNow.Add((end, key, results));
+        var held = new List<Slice>(slices);
+        if (share) foreach (var slice in held) slice.Table.Share();
+        return new SliceState(this, held, emittedNow, CurrentWatermark, firedThrough, share);
+    }
+
+    /// <summary>
+    /// The state as of a barrier: the slice tables (shared with the operator until released) and the retraction
+    /// entries. Writes the same bytes as a synchronous snapshot taken at the barrier, with its own scratch arrays, so
+    /// that it can run on a pool thread while the operator goes on.
+    /// </summary>
+    private sealed class SliceState(SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit> op, List<Slice> slices,
+        List<(long End, TKey Key, EmittedResult<TOut>[] Results)> emitted, long watermark, long firedThrough, bool shared)
+        : DeferredSnapshot
+    {
+        private int[] keyGroupScratch = [];
+        private int[] order = [];
+        private int[] starts = [];
+        private byte[] fixedBuffer = [];
+        private bool released;
+
+        public override void Write(OperatorStateWriter writer)
         {
-            var table = slice.Table;
-            int n = table.Count;
-            if (n == 0) continue;
-            if (keyGroupScratch.Length < n) keyGroupScratch = new int[Math.Max(n, keyGroupScratch.Length * 2)];
-            for (int e = 0; e < n; e++) keyGroupScratch[e] = KeyGroups.ForKey(table.KeyAt(e), maxParallelism);
-            KeyGroupSections.GroupByKeyGroup(keyGroupScratch.AsSpan(0, n), maxParallelism, ref order, ref starts);
-            for (int g = 0; g < maxParallelism; g++)
+            var sections = new KeyGroupSectionWriter(writer, op.Context.MaxParallelism);
+            WriteKeyed(sections);
+            sections.Complete();
+            var w = writer.OperatorState;
+            WriteHeader(w, watermark);
+            WriteSliceCounts(w, firedThrough, slices);
+        }
+
+        public override void Release()
+        {
+            if (!shared || released) return;
+            released = true;
+            foreach (var slice in slices) slice.Table.Unshare();
+        }
+
+        /// <summary>Then the entry count of each slice: a restore sizes each table once instead of growing it.</summary>
+        public static void WriteSliceCounts(BinaryWriter w, long firedThrough, List<Slice> slices)
+        {
+            w.Write(firedThrough);
+            w.Write(slices.Count);
+            foreach (var slice in slices)
             {
-                int from = starts[g], to = starts[g + 1];
-                if (from == to) continue;
-                var w = sections.Section(g, SliceSection);
                 w.Write(slice.End);
-                w.Write(to - from);
-                if (keys.FixedSize > 0 && accs.FixedSize > 0)
-                {
-                    WriteFixed(w, table, from, to, keys.FixedSize, accs.FixedSize);
-                    continue;
-                }
-                for (int i = from; i < to; i++)
-                {
-                    int e = order[i];
-                    keys.Write(w, table.KeyAt(e));
-                    accs.Write(w, table.AccumulatorAt(e));
-                }
+                w.Write(slice.Table.Count);
             }
         }
-        foreach (var (end, byKey) in emitted)
+
+        /// <summary>Per slice and key group: the slice's end, the entry count, then (key, accumulator) pairs.</summary>
+        public void WriteKeyed(KeyGroupSectionWriter sections)
         {
-            foreach (var (key, results) in byKey)
+            int maxParallelism = sections.MaxParallelism;
+            var keys = op.keySerializer!;
+            var accs = op.accSerializer!;
+            foreach (var slice in slices)
+            {
+                var table = slice.Table;
+                int n = table.Count;
+                if (n == 0) continue;
+                if (keyGroupScratch.Length < n) keyGroupScratch = new int[Math.Max(n, keyGroupScratch.Length * 2)];
+                for (int e = 0; e < n; e++) keyGroupScratch[e] = KeyGroups.ForKey(table.KeyAt(e), maxParallelism);
+                KeyGroupSections.GroupByKeyGroup(keyGroupScratch.AsSpan(0, n), maxParallelism, ref order, ref starts);
+                for (int g = 0; g < maxParallelism; g++)
+                {
+                    int from = starts[g], to = starts[g + 1];
+                    if (from == to) continue;
+                    var w = sections.Section(g, SliceSection);
+                    w.Write(slice.End);
+                    w.Write(to - from);
+                    if (keys.FixedSize > 0 && accs.FixedSize > 0)
+                    {
+                        WriteFixed(w, table, from, to, keys.FixedSize, accs.FixedSize);
+                        continue;
+                    }
+                    for (int i = from; i < to; i++)
+                    {
+                        int e = order[i];
+                        keys.Write(w, table.KeyAt(e));
+                        accs.Write(w, table.AccumulatorAt(e));
+                    }
+                }
+            }
+            foreach (var (end, key, results) in emitted)
             {
                 var w = sections.Section(KeyGroups.ForKey(key, maxParallelism), EmittedSection);
                 w.Write(end);
                 keys.Write(w, key);
-                emittedSerializer!.Write(w, results);
+                op.emittedSerializer!.Write(w, results);
+            }
+        }
+
+        /// <summary>Primitive keys and accumulators: their memory images into a buffer, written in blocks (same bytes as one by one).</summary>
+        private void WriteFixed(BinaryWriter w, KeyedAccumulators<TKey, TAcc> table, int from, int to, int keySize, int accSize)
+        {
+            int entrySize = keySize + accSize;
+            int perBlock = Math.Max(1, 65536 / entrySize);
+            if (fixedBuffer.Length < perBlock * entrySize) fixedBuffer = new byte[perBlock * entrySize];
+            var buffer = fixedBuffer.AsSpan();
+            for (int i = from; i < to;)
+            {
+                int n = Math.Min(perBlock, to - i);
+                int at = 0;
+                for (int j = 0; j < n; j++, i++)
+                {
+                    if (i + 16 < to) table.PrefetchEntry(order[i + 16]);
+                    int e = order[i];
+                    TKey key = table.KeyAt(e);
+                    // FixedSize > 0 only for primitives, whose memory image is their encoding.
+                    Unsafe.WriteUnaligned(ref buffer[at], key);
+                    Unsafe.WriteUnaligned(ref buffer[at + keySize], table.AccumulatorAt(e));
+                    at += entrySize;
+                }
+                w.Write(buffer[..at]);
             }
         }
     }
 
     private byte[] fixedBuffer = [];
 
-    /// <summary>Primitive keys and accumulators: their memory images into a buffer, written in blocks (same bytes as one by one).</summary>
-    private void WriteFixed(BinaryWriter w, KeyedAccumulators<TKey, TAcc> table, int from, int to, int keySize, int accSize)
-    {
-        int entrySize = keySize + accSize;
-        int perBlock = Math.Max(1, 65536 / entrySize);
-        if (fixedBuffer.Length < perBlock * entrySize) fixedBuffer = new byte[perBlock * entrySize];
-        var buffer = fixedBuffer.AsSpan();
-        for (int i = from; i < to;)
-        {
-            int n = Math.Min(perBlock, to - i);
-            int at = 0;
-            for (int j = 0; j < n; j++, i++)
-            {
-                if (i + 16 < to) table.PrefetchEntry(order[i + 16]);
-                int e = order[i];
-                TKey key = table.KeyAt(e);
-                // FixedSize > 0 only for primitives, whose memory image is their encoding.
-                Unsafe.WriteUnaligned(ref buffer[at], key);
-                Unsafe.WriteUnaligned(ref buffer[at + keySize], table.AccumulatorAt(e));
-                at += entrySize;
-            }
-            w.Write(buffer[..at]);
-        }
-    }
-
     private void ReadFixed(BinaryReader r, KeyedAccumulators<TKey, TAcc> table, int count)
     {
-        int keySize = keySerializer!.FixedSize, accSize = accSerializer!.FixedSize;
-        int entrySize = keySize + accSize;
+        int entrySize = keySerializer!.FixedSize + accSerializer!.FixedSize;
         int perBlock = Math.Max(1, 65536 / entrySize);
         if (fixedBuffer.Length < perBlock * entrySize) fixedBuffer = new byte[perBlock * entrySize];
         var buffer = fixedBuffer.AsSpan();
@@ -491,29 +572,38 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
             int n = Math.Min(perBlock, count - i);
             var block = buffer[..(n * entrySize)];
             r.BaseStream.ReadExactly(block);
-            const int Ahead = 16;
-            for (int j = 0; j < Math.Min(Ahead, n); j++) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(ref block[j * entrySize]));
-            for (int j = 0, at = 0; j < n; j++, i++, at += entrySize)
-            {
-                if (j + Ahead < n) table.PrefetchBucket(Unsafe.ReadUnaligned<TKey>(ref block[at + Ahead * entrySize]));
-                TKey key = Unsafe.ReadUnaligned<TKey>(ref block[at]);
-                // The keys of a slice were distinct when written (and each key group is in one old subtask's state).
-                table.AddNew(key) = Unsafe.ReadUnaligned<TAcc>(ref block[at + keySize]);
-                if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
-            }
+            InsertFixed(block, table, n);
+            i += n;
         }
     }
 
-    /// <summary>Then the entry count of each slice: a restore sizes each table once instead of growing it.</summary>
-    protected override void SnapshotOperator(BinaryWriter w)
+    /// <summary>
+    /// Appends <paramref name="n"/> (key, accumulator) memory images of one slice's section to its table, unindexed:
+    /// the tables are indexed once at the end of the restore (<see cref="IndexRestoredTables"/>).
+    /// </summary>
+    private void InsertFixed(ReadOnlySpan<byte> block, KeyedAccumulators<TKey, TAcc> table, int n)
     {
-        w.Write(firedThrough);
-        w.Write(slices.Count);
-        foreach (var slice in slices)
+        int keySize = keySerializer!.FixedSize;
+        int entrySize = keySize + accSerializer!.FixedSize;
+        for (int j = 0, at = 0; j < n; j++, at += entrySize)
         {
-            w.Write(slice.End);
-            w.Write(slice.Table.Count);
+            TKey key = Unsafe.ReadUnaligned<TKey>(in block[at]);
+            // The keys of a slice were distinct when written (and each key group is in one old subtask's state).
+            table.AppendUnindexed(key) = Unsafe.ReadUnaligned<TAcc>(in block[at + keySize]);
+            if (keySlots is not null) table.SetSlotOfLast(keySlots.Acquire(key));
         }
+    }
+
+    // From this many restored entries the slice tables are indexed on two cores (a table by one thread only).
+    private const long ParallelIndexEntries = 1_000_000;
+
+    private void IndexRestoredTables()
+    {
+        var tables = slices.Select(s => s.Table).ToList();
+        if (Environment.ProcessorCount > 1 && tables.Count > 1 && tables.Sum(t => (long)t.Count) >= ParallelIndexEntries)
+            Parallel.ForEach(tables, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t => t.IndexAll());
+        else
+            foreach (var t in tables) t.IndexAll();
     }
 
     private Dictionary<long, long>? sliceSizeHints;
@@ -589,6 +679,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     protected override void AfterRestore()
     {
+        IndexRestoredTables();
         sliceSizeHints = null;
         current = null;
         currentStart = long.MaxValue;

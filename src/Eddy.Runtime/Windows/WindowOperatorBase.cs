@@ -81,9 +81,15 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, I
         SnapshotKeyed(sections);
         sections.Complete();
         var w = writer.OperatorState;
-        OperatorStateFormat.WriteVersion(w, StateVersion);
-        w.Write(CurrentWatermark);
+        WriteHeader(w, CurrentWatermark);
         SnapshotOperator(w);
+    }
+
+    /// <summary>The operator state's start: format version and watermark (also for a deferred snapshot, with the barrier's watermark).</summary>
+    protected static void WriteHeader(BinaryWriter w, long watermark)
+    {
+        OperatorStateFormat.WriteVersion(w, StateVersion);
+        w.Write(watermark);
     }
 
     public override void RestoreState(OperatorStateReader reader)
