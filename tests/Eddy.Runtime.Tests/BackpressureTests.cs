@@ -52,3 +52,34 @@ public class BackpressureTests
         Assert.True(source.BackPressuredTicks > 0, "the source was never backpressured");
     }
 }
+
+public class ThrottledSinkTests
+{
+    private sealed class CountingSink : Sink<long>
+    {
+        public long Written;
+
+        public override SinkWriter<long> CreateWriter(SinkWriterContext context) => new Writer(this);
+
+        private sealed class Writer(CountingSink sink) : SinkWriter<long>
+        {
+            public override void Write(Batch<long> batch) => Interlocked.Add(ref sink.Written, batch.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_a_job_ends_a_throttled_sinks_wait()
+    {
+        // One row per second: a single batch stands for minutes of waiting, which cancelling the job must cut short.
+        var env = StreamEnvironment.Create();
+        var sink = new CountingSink();
+        env.FromSource(new JobTests.EndlessSource()).SinkTo(new ThrottledSink<long>(sink, rowsPerSecond: 1));
+        var job = env.Start("throttled");
+        while (Interlocked.Read(ref sink.Written) == 0) await Task.Delay(20);
+        job.Cancel();
+        var ended = await Task.WhenAny(job.Completion, Task.Delay(TimeSpan.FromMinutes(1)));
+        // Without the cancellation the first batch alone would hold the sink for about 17 minutes.
+        Assert.Same(job.Completion, ended);
+        Assert.Equal(JobStatus.Cancelled, (await job.Completion).Status);
+    }
+}

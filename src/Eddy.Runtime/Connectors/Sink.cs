@@ -19,6 +19,9 @@ public sealed record SinkWriterContext(int SubtaskIndex, int Parallelism, TimePr
 
     /// <summary>The state to resume from, or null on a fresh start.</summary>
     public RestoredState? Restored { get; init; }
+
+    /// <summary>Cancelled when the job is cancelled: a writer that waits inside <c>Write</c> stops waiting.</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 public abstract class SinkWriter<T> : IDisposable
@@ -78,6 +81,7 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
         OperatorId = StateId ?? Context.OperatorName,
         CheckpointingEnabled = checkpointingEnabled,
         Restored = restored,
+        Cancellation = Context.Cancellation,
     });
 
     /// <summary>A sink's state is its writer's (pending commits): always part of a checkpoint.</summary>

@@ -21,9 +21,10 @@ public sealed class ThrottledSink<T> : Sink<T>
         this.rowsPerSecond = rowsPerSecond;
     }
 
-    public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer(inner.CreateWriter(context), rowsPerSecond);
+    public override SinkWriter<T> CreateWriter(SinkWriterContext context) =>
+        new Writer(inner.CreateWriter(context), rowsPerSecond, context.Cancellation);
 
-    private sealed class Writer(SinkWriter<T> writer, double rowsPerSecond) : SinkWriter<T>
+    private sealed class Writer(SinkWriter<T> writer, double rowsPerSecond, CancellationToken cancel) : SinkWriter<T>
     {
         private long startTicks;
         private long written;
@@ -36,7 +37,8 @@ public sealed class ThrottledSink<T> : Sink<T>
             // When the records written so far are due at this rate; sleeping in the task's thread is the slowness.
             var due = TimeSpan.FromSeconds(written / rowsPerSecond);
             var ahead = due - Stopwatch.GetElapsedTime(startTicks);
-            if (ahead > TimeSpan.Zero) Thread.Sleep(ahead);
+            // A batch may stand for seconds at a low rate: a cancelled job stops waiting at once.
+            if (ahead > TimeSpan.Zero) cancel.WaitHandle.WaitOne(ahead);
         }
 
         public override void Flush() => writer.Flush();

@@ -88,7 +88,11 @@ internal sealed class StreamTask
     public void Run(CancellationToken cancel)
     {
         // Open from the tail so that every operator's consumers are ready before it emits.
-        for (int i = operators.Count - 1; i >= 0; i--) operators[i].Open();
+        for (int i = operators.Count - 1; i >= 0; i--)
+        {
+            operators[i].Context.Cancellation = cancel;
+            operators[i].Open();
+        }
         if (Restore is { } restore)
         {
             foreach (var op in operators)

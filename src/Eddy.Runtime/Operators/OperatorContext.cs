@@ -41,6 +41,9 @@ public sealed class OperatorContext
 
     public SubtaskMetrics Metrics { get; }
 
+    /// <summary>Cancelled when the job is cancelled: for an operator that waits inside a call (a slow sink), so that it stops waiting.</summary>
+    public CancellationToken Cancellation { get; internal set; }
+
     /// <summary>The consumer of side output <paramref name="tag"/>, or a discarding one when nothing consumes it.</summary>
     public IBatchInput<T> SideOutput<T>(OutputTag<T> tag) =>
         sideOutputs?.Resolve(tag) ?? DiscardingInput<T>.Instance;
