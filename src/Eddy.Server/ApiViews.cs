@@ -61,7 +61,7 @@ public sealed record CheckpointCountsView(int Restored, int Total, int InProgres
 
 public sealed record CheckpointEntryView(
     long Id, string Status, bool IsSavepoint, long TriggerTimestamp, long? LatestAckTimestamp, long EndToEndDuration,
-    long AlignmentDuration, long StateSize, IReadOnlyDictionary<string, long> StateSizePerOperator, string? ExternalPath,
+    long AlignmentDuration, long SyncDuration, long AsyncDuration, long StateSize, IReadOnlyDictionary<string, long> StateSizePerOperator, string? ExternalPath,
     string? FailureMessage);
 
 /// <summary>The checkpoint or savepoint the job started from.</summary>
@@ -189,7 +189,8 @@ public static class Views
         c.Id, c.Status switch { CheckpointStatus.Completed => "COMPLETED", CheckpointStatus.Failed => "FAILED", _ => "IN_PROGRESS" },
         c.IsSavepoint, c.TriggerTime.ToUnixTimeMilliseconds(),
         c.Status == CheckpointStatus.InProgress ? null : (c.TriggerTime + c.Duration).ToUnixTimeMilliseconds(),
-        (long)c.Duration.TotalMilliseconds, (long)c.AlignmentTime.TotalMilliseconds, c.StateSize, c.StateSizeByOperator,
+        (long)c.Duration.TotalMilliseconds, (long)c.AlignmentTime.TotalMilliseconds,
+        (long)c.SyncDuration.TotalMilliseconds, (long)c.AsyncDuration.TotalMilliseconds, c.StateSize, c.StateSizeByOperator,
         c.Path, c.FailureReason);
 
     /// <summary>The checkpoint statistics from the execution's history (every attempt's checkpoints, one numbering).</summary>

@@ -42,6 +42,8 @@ public sealed class SavepointApiTests : IDisposable
         Assert.True(perOperator.Count >= 2, perOperator.ToJsonString());
         Assert.Equal(latest["state-size"]!.GetValue<long>(), perOperator.Sum(p => p.Value!.GetValue<long>()));
         Assert.True(latest["alignment-duration"]!.GetValue<long>() >= 0);
+        Assert.True(latest["sync-duration"]!.GetValue<long>() >= 0);
+        Assert.True(latest["async-duration"]!.GetValue<long>() >= 0);
         Assert.True(latest["latest-ack-timestamp"]!.GetValue<long>() >= latest["trigger-timestamp"]!.GetValue<long>());
         Assert.StartsWith(checkpoints, latest["external-path"]!.GetValue<string>());
         Assert.True(File.Exists(Path.Combine(latest["external-path"]!.GetValue<string>(), "_metadata")));

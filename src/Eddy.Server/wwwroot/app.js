@@ -288,9 +288,10 @@ function renderCheckpoints(data) {
     <ul>${entry("latest completed", latest.completed)}${entry("latest savepoint", latest.savepoint)}${entry("latest failed", latest.failed)}${restored}</ul>`;
   const operators = (h) => Object.entries(h["state-size-per-operator"] || {}).map(([k, v]) => `${esc(k)}: ${num(v)} B`).join("<br>");
   const history = data.history.length === 0 ? `<p class="muted">No checkpoints recorded.</p>` : `<table id="checkpoint-table"><tr><th>ID</th><th>Status</th><th>Triggered</th>
-    <th class="num">Duration</th><th class="num">Alignment</th><th class="num">State size</th><th>Per operator</th><th>Path / failure</th></tr>${data.history.slice(0, 20).map((h) => `<tr>
+    <th class="num">Duration</th><th class="num">Alignment</th><th class="num">Sync / async</th><th class="num">State size</th><th>Per operator</th><th>Path / failure</th></tr>${data.history.slice(0, 20).map((h) => `<tr>
     <td>${h.id}${h["is-savepoint"] ? " (savepoint)" : ""}</td><td>${esc(h.status)}</td><td>${time(h["trigger-timestamp"])}</td>
     <td class="num">${duration(h["end-to-end-duration"])}</td><td class="num">${duration(h["alignment-duration"])}</td>
+    <td class="num">${duration(h["sync-duration"])} / ${duration(h["async-duration"])}</td>
     <td class="num">${num(h["state-size"])} B</td><td>${operators(h)}</td><td>${esc(h["failure-message"] || h["external-path"] || "")}</td></tr>`).join("")}</table>`;
   document.getElementById("checkpoints").innerHTML = `<p class="muted">${esc(c.message)}</p>${summary}${history}`;
 }
