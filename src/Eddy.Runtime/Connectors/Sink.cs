@@ -51,6 +51,29 @@ public abstract class SinkWriter<T> : IDisposable
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
+/// <summary>
+/// A writer in front of another (converting or pacing its records): everything but <see cref="SinkWriter{T}.Write"/>
+/// is the inner writer's, so a wrapper cannot turn an exactly-once sink's staging into a flush by forgetting a call.
+/// </summary>
+public abstract class ForwardingSinkWriter<T, TInner>(SinkWriter<TInner> inner) : SinkWriter<T>
+{
+    protected SinkWriter<TInner> Inner { get; } = inner;
+
+    public override void Flush() => Inner.Flush();
+
+    public override void SnapshotState(long checkpointId, BinaryWriter state) => Inner.SnapshotState(checkpointId, state);
+
+    public override void NotifyCheckpointComplete(long checkpointId) => Inner.NotifyCheckpointComplete(checkpointId);
+
+    public override void OnWatermark(long watermark) => Inner.OnWatermark(watermark);
+
+    public override void Dispose()
+    {
+        Inner.Dispose();
+        base.Dispose();
+    }
+}
+
 /// <summary>The type of a sink's (absent) output.</summary>
 public readonly record struct NoOutput;
 

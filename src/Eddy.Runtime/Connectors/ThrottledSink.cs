@@ -24,7 +24,7 @@ public sealed class ThrottledSink<T> : Sink<T>
     public override SinkWriter<T> CreateWriter(SinkWriterContext context) =>
         new Writer(inner.CreateWriter(context), rowsPerSecond, context.Cancellation);
 
-    private sealed class Writer(SinkWriter<T> writer, double rowsPerSecond, CancellationToken cancel) : SinkWriter<T>
+    private sealed class Writer(SinkWriter<T> writer, double rowsPerSecond, CancellationToken cancel) : ForwardingSinkWriter<T, T>(writer)
     {
         private long startTicks;
         private long written;
@@ -32,27 +32,13 @@ public sealed class ThrottledSink<T> : Sink<T>
         public override void Write(Batch<T> batch)
         {
             if (startTicks == 0) startTicks = Stopwatch.GetTimestamp();
-            writer.Write(batch);
+            Inner.Write(batch);
             written += batch.Count;
             // When the records written so far are due at this rate; sleeping in the task's thread is the slowness.
             var due = TimeSpan.FromSeconds(written / rowsPerSecond);
             var ahead = due - Stopwatch.GetElapsedTime(startTicks);
             // A batch may stand for seconds at a low rate: a cancelled job stops waiting at once.
             if (ahead > TimeSpan.Zero) cancel.WaitHandle.WaitOne(ahead);
-        }
-
-        public override void Flush() => writer.Flush();
-
-        public override void SnapshotState(long checkpointId, BinaryWriter state) => writer.SnapshotState(checkpointId, state);
-
-        public override void NotifyCheckpointComplete(long checkpointId) => writer.NotifyCheckpointComplete(checkpointId);
-
-        public override void OnWatermark(long watermark) => writer.OnWatermark(watermark);
-
-        public override void Dispose()
-        {
-            writer.Dispose();
-            base.Dispose();
         }
     }
 }

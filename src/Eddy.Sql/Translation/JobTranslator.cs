@@ -573,7 +573,9 @@ public sealed class RowConvertingSink<T>(Sink<Row> inner, Func<T, RowKind, Row> 
 {
     public override SinkWriter<T> CreateWriter(SinkWriterContext context) => new Writer(inner.CreateWriter(context), toRow);
 
-    private sealed class Writer(SinkWriter<Row> writer, Func<T, RowKind, Row> toRow) : SinkWriter<T>
+    // The conversion holds nothing: a checkpoint and its commit are the wrapped writer's (an exactly-once sink's
+    // staged transaction), not a flush.
+    private sealed class Writer(SinkWriter<Row> writer, Func<T, RowKind, Row> toRow) : ForwardingSinkWriter<T, Row>(writer)
     {
         public override void Write(Batch<T> batch)
         {
@@ -583,24 +585,8 @@ public sealed class RowConvertingSink<T>(Sink<Row> inner, Func<T, RowKind, Row> 
                 var kind = batch.KindAt(i);
                 rows.Add(toRow(batch.Values[i], kind), batch.Timestamps[i], kind);
             }
-            writer.Write(rows);
+            Inner.Write(rows);
             BatchPool<Row>.Return(rows);
-        }
-
-        public override void Flush() => writer.Flush();
-
-        // The conversion holds nothing: a checkpoint and its commit are the wrapped writer's (an exactly-once sink's
-        // staged transaction), not a flush.
-        public override void SnapshotState(long checkpointId, BinaryWriter state) => writer.SnapshotState(checkpointId, state);
-
-        public override void NotifyCheckpointComplete(long checkpointId) => writer.NotifyCheckpointComplete(checkpointId);
-
-        public override void OnWatermark(long watermark) => writer.OnWatermark(watermark);
-
-        public override void Dispose()
-        {
-            writer.Dispose();
-            base.Dispose();
         }
     }
 }
