@@ -13,6 +13,19 @@ namespace Eddy.Connectors.Postgres;
 /// </summary>
 public static class PostgresConnectors
 {
+    /// <summary>
+    /// Whether a failure is worth a retry on a new connection (server restart, dropped socket, serialization
+    /// failure), as opposed to one that would fail again with the same rows (constraint, type).
+    /// </summary>
+    internal static bool IsTransient(Exception e, NpgsqlConnection? connection) => e switch
+    {
+        PostgresException pg => pg.IsTransient || pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow
+            or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
+        NpgsqlException n => n.IsTransient || connection is null || connection.FullState.HasFlag(System.Data.ConnectionState.Broken),
+        IOException or System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => false,
+    };
+
     public static void Register()
     {
         TableConnectors.Register(new JdbcTableConnector());

@@ -200,14 +200,7 @@ internal sealed class PostgresLookup : LookupSource
             }
         }
 
-        private bool IsRetriable(Exception e) => e switch
-        {
-            PostgresException pg => pg.IsTransient || pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow
-                or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
-            NpgsqlException n => n.IsTransient || connection is null || connection.FullState.HasFlag(System.Data.ConnectionState.Broken),
-            IOException or System.Net.Sockets.SocketException or TimeoutException => true,
-            _ => false,
-        };
+        private bool IsRetriable(Exception e) => PostgresConnectors.IsTransient(e, connection);
 
         private void Reset()
         {

@@ -429,14 +429,7 @@ public sealed class PostgresSink : Sink<Row>
             }
         }
 
-        private bool IsRetriable(Exception e) => e switch
-        {
-            PostgresException pg => pg.IsTransient || pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow
-                or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
-            NpgsqlException n => n.IsTransient || Connection is null || Connection.FullState.HasFlag(System.Data.ConnectionState.Broken),
-            IOException or System.Net.Sockets.SocketException or TimeoutException => true,
-            _ => false,
-        };
+        private bool IsRetriable(Exception e) => PostgresConnectors.IsTransient(e, Connection);
 
         /// <summary>The row a COPY failed on (the server names it by line), shown with its values; empty if unknown.</summary>
         protected abstract string FailingRow(PostgresException e);
