@@ -100,7 +100,7 @@ internal static class SqlShell
             }
             foreach (var job in jobs)
             {
-                if (job.Plans is [Sql.Planning.SinkPlan, ..])
+                if (job.Plans is [Sql.Plan.TableSink.SinkPlan, ..])
                 {
                     var execution = job.Environment.Start(job.Name);
                     background.Add(execution);

@@ -3,6 +3,8 @@ using Eddy.Sql;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Planning;
 
 namespace Eddy.Server;

@@ -5,6 +5,9 @@ using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Scan;
+using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Planning;
 using Eddy.Sql.Translation;
 

@@ -1,9 +1,9 @@
 using Eddy.Runtime;
-using Eddy.Testing;
 using Eddy.Sql;
 using Eddy.Sql.Connectors;
-using Eddy.Sql.Operators;
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan.LookupJoin;
+using Eddy.Testing;
 
 namespace Eddy.Connectors.Postgres.Tests;
 

@@ -1,6 +1,9 @@
 using Eddy.Runtime;
+using Eddy.Sql.Plan.AsyncLookup;
+using Eddy.Sql.Plan.Calc;
+using Eddy.Sql.Plan.Values;
 using Eddy.Sql.Planning;
-using Eddy.Sql.Translation;
+using Eddy.Sql.Planning.Rules;
 
 namespace Eddy.Sql.Tests;
 

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Reflection;
+using Eddy.Sql.Plan.Aggregate;
 using Eddy.Sql.Planning;
 using Eddy.Windows;
 using LinqExpr = System.Linq.Expressions.Expression;

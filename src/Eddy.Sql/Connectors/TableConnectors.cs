@@ -235,7 +235,7 @@ internal sealed class WebTrafficConnector : ITableConnector
         public override bool IsBounded => inner.IsBounded;
 
         public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
-            new Eddy.Sql.Operators.ConvertingSource<Row, Row>(inner, new Codegen.Compiled<Codegen.ConvertBatch<Row, Row>>(Pick)).CreateReader(context);
+            new Eddy.Sql.Plan.Scan.ConvertingSource<Row, Row>(inner, new Codegen.Compiled<Codegen.ConvertBatch<Row, Row>>(Pick)).CreateReader(context);
 
         private int Pick(Row[] input, long[] inTimestamps, int count, Row[] output, long[] timestamps, int start, long now, int[] selected)
         {

@@ -2,6 +2,8 @@ using Eddy.Sql.Catalog;
 using Eddy.Sql.Codegen;
 using Eddy.Sql.Connectors;
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.LookupJoin;
 
 namespace Eddy.Sql.Planning;
 

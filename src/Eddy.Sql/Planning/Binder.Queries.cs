@@ -1,6 +1,15 @@
 using System.Globalization;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Aggregate;
+using Eddy.Sql.Plan.Calc;
+using Eddy.Sql.Plan.Correlate;
+using Eddy.Sql.Plan.Scan;
+using Eddy.Sql.Plan.SortLimit;
+using Eddy.Sql.Plan.TableSink;
+using Eddy.Sql.Plan.Union;
+using Eddy.Sql.Plan.Values;
 
 namespace Eddy.Sql.Planning;
 
@@ -730,14 +739,6 @@ public sealed partial class Binder
                 return new WindowSpecification(WindowKind.Session, r.Index, 0, 0, 0, Interval(f.Arguments[1]));
         }
     }
-}
-
-/// <summary>Literal rows (<c>VALUES</c>): a bounded source.</summary>
-public sealed record ValuesPlan(IReadOnlyList<object?[]> Rows, Schema Output) : LogicalPlan(Output)
-{
-    public override IEnumerable<LogicalPlan> Inputs => [];
-
-    public override string Describe() => $"Values(rows=[{Rows.Count}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan.Aggregate;
 
 namespace Eddy.Sql.Planning;
 

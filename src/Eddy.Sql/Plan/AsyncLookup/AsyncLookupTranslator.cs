@@ -1,12 +1,26 @@
 using Eddy.Runtime;
-using Eddy.Sql.Planning;
+using Eddy.Sql.Translation;
 using LinqExpr = System.Linq.Expressions.Expression;
 
-namespace Eddy.Sql.Translation;
+namespace Eddy.Sql.Plan.AsyncLookup;
 
-public sealed partial class JobTranslator
+/// <summary>Remote calls of a row started together in the runtime's <see cref="AsyncWaitOperator{TIn, TOut}"/>.</summary>
+internal static class AsyncLookupTranslator
 {
-    private DataStream<TOut> TranslateAsyncLookup<TIn, TOut>(DataStream<TIn> input, AsyncLookupPlan plan)
+    public static object Translate(AsyncLookupPlan plan, JobTranslator job) =>
+        TypedStep.Make<IStep>(typeof(Step<,>), RowTypes.For(plan.Input.Schema), RowTypes.For(plan.Schema)).Translate(job.Translate(plan.Input), plan);
+
+    private interface IStep
+    {
+        object Translate(object input, AsyncLookupPlan plan);
+    }
+
+    private sealed class Step<TIn, TOut> : IStep
+    {
+        public object Translate(object input, AsyncLookupPlan plan) => TranslateAsyncLookup<TIn, TOut>((DataStream<TIn>)input, plan);
+    }
+
+    private static DataStream<TOut> TranslateAsyncLookup<TIn, TOut>(DataStream<TIn> input, AsyncLookupPlan plan)
     {
         var arguments = plan.Calls.Select(c => RowTypes.FieldGetter<TIn, string>(c.ArgumentColumn)).ToArray();
         var factories = plan.Calls.Select(c => c.Call.Function.Factory).ToArray();

@@ -1,7 +1,7 @@
 using Eddy.Runtime;
 using Eddy.Sql.Codegen;
 
-namespace Eddy.Sql.Operators;
+namespace Eddy.Sql.Plan.Calc;
 
 /// <summary>
 /// Projection and filter of a SQL query in one pass: a compiled <see cref="BatchFunction{TIn,TOut}"/> per batch

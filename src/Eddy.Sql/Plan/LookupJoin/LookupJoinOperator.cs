@@ -1,7 +1,7 @@
 using Eddy.Runtime;
 using Eddy.Sql.Connectors;
 
-namespace Eddy.Sql.Operators;
+namespace Eddy.Sql.Plan.LookupJoin;
 
 /// <summary>
 /// Keys and their looked-up rows, bounded by count (least recently used out first) and by age since loading or since

@@ -1,51 +1,55 @@
 using Eddy.Runtime;
 using Eddy.Sql.Codegen;
 using Eddy.Sql.Connectors;
-using Eddy.Sql.Operators;
 using Eddy.Sql.Planning;
+using Eddy.Sql.Translation;
 using LinqExpr = System.Linq.Expressions.Expression;
 
-namespace Eddy.Sql.Translation;
+namespace Eddy.Sql.Plan.LookupJoin;
 
-public sealed partial class JobTranslator
+/// <summary>A lookup join: key selection, joined rows and the ON condition compiled for a <see cref="LookupJoinOperator{TIn, TKey, TLookup, TOut}"/>.</summary>
+internal static class LookupJoinTranslator
 {
-    private LookupCounters? lookupCounters;
-
-    private object TranslateLookupJoinPlan(LookupJoinPlan plan)
+    public static object Translate(LookupJoinPlan plan, JobTranslator job)
     {
         var keys = plan.Keys.Select(k => k.Value).ToList();
-        return Invoke(nameof(TranslateLookupJoin),
-            [RowTypes.For(plan.Input.Schema), KeyType(keys), RowTypes.For(plan.LookupColumns), RowTypes.For(plan.Schema)],
-            Translate(plan.Input), plan);
+        var types = new[] { RowTypes.For(plan.Input.Schema), KeyCodegen.KeyType(keys), RowTypes.For(plan.LookupColumns), RowTypes.For(plan.Schema) };
+        return TypedStep.Make<IStep>(typeof(Step<,,,>), types).Translate(job.Translate(plan.Input), plan, job);
     }
 
-    private DataStream<TOut> TranslateLookupJoin<TIn, TKey, TLookup, TOut>(DataStream<TIn> input, LookupJoinPlan plan) where TKey : notnull
+    private interface IStep
+    {
+        object Translate(object input, LookupJoinPlan plan, JobTranslator job);
+    }
+
+    private sealed class Step<TIn, TKey, TLookup, TOut> : IStep where TKey : notnull
+    {
+        public object Translate(object input, LookupJoinPlan plan, JobTranslator job) =>
+            TranslateLookupJoin<TIn, TKey, TLookup, TOut>((DataStream<TIn>)input, plan, job);
+    }
+
+    private static DataStream<TOut> TranslateLookupJoin<TIn, TKey, TLookup, TOut>(DataStream<TIn> input, LookupJoinPlan plan, JobTranslator job) where TKey : notnull
     {
         var connector = (ILookupTableConnector)TableConnectors.Find(plan.Table);
-        var source = connector.CreateLookup(plan.Table, plan.Table.PhysicalSchema, plan.Keys.Select(k => k.Column).ToList(), connectors);
+        var source = connector.CreateLookup(plan.Table, plan.Table.PhysicalSchema, plan.Keys.Select(k => k.Column).ToList(), job.Connectors);
         var keys = plan.Keys.Select(k => k.Value).ToList();
         var fromRow = RowTypes.FromRow<TLookup>(plan.LookupColumns);
         var functions = new LookupJoinFunctions<TIn, TKey, TLookup, TOut>(
-            KeySelector<TIn, TKey>(keys),
+            KeyCodegen.KeySelector<TIn, TKey>(keys),
             KeyHasNull<TKey>(keys),
             KeyValues<TKey>(keys),
             values => fromRow(new Row(RowKind.Insert, values)),
             (Func<TIn, TLookup, TOut>)JoinedRow<TIn, TLookup, TOut>(plan.Input.Schema.Count, plan.LookupColumns.Count, withLookup: true),
             plan.LeftOuter ? (Func<TIn, TOut>)JoinedRow<TIn, TLookup, TOut>(plan.Input.Schema.Count, plan.LookupColumns.Count, withLookup: false) : null,
             plan.Condition is null ? null : Condition<TOut>(plan.Condition));
-        if (lookupCounters is null)
-        {
-            lookupCounters = new LookupCounters();
-            lookupCounters.RegisterWith(env.Counters);
-        }
-        var counters = lookupCounters;
+        var counters = job.LookupCounters;
         return input.Transform($"LookupJoin({plan.Table.Name})", () => new LookupJoinOperator<TIn, TKey, TLookup, TOut>(functions, source, counters));
     }
 
     /// <summary>Whether a key holds a NULL: a nullable key is a tuple of nullable fields; a NOT NULL single key never does.</summary>
     private static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> keys)
     {
-        if (IsPlainKey(keys)) return null;
+        if (KeyCodegen.IsPlainKey(keys)) return null;
         var key = LinqExpr.Parameter(typeof(TKey), "key");
         LinqExpr any = LinqExpr.Constant(false);
         for (int k = 0; k < keys.Count; k++)
@@ -61,7 +65,7 @@ public sealed partial class JobTranslator
     private static Func<TKey, object?[]> KeyValues<TKey>(IReadOnlyList<BoundExpr> keys)
     {
         var key = LinqExpr.Parameter(typeof(TKey), "key");
-        var items = IsPlainKey(keys)
+        var items = KeyCodegen.IsPlainKey(keys)
             ? [LinqExpr.Convert(key, typeof(object))]
             : Enumerable.Range(0, keys.Count).Select(k => (LinqExpr)LinqExpr.Convert(LinqExpr.Field(key, $"Item{k + 1}"), typeof(object))).ToArray();
         return LinqExpr.Lambda<Func<TKey, object?[]>>(LinqExpr.NewArrayInit(typeof(object), items), key).Compile();

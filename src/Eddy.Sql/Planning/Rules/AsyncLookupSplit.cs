@@ -1,40 +1,8 @@
-using Eddy.Runtime;
+using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.AsyncLookup;
+using Eddy.Sql.Plan.Calc;
 
-namespace Eddy.Sql.Planning;
-
-/// <summary>
-/// A scalar function answered by a remote service: one string argument in, one value out, later. The planner runs
-/// it in an async operator (<see cref="AsyncWaitOperator{TIn, TOut}"/>) in front of the Calc that uses the result.
-/// </summary>
-/// <param name="Describe">what EXPLAIN shows of the provider (never secrets).</param>
-/// <param name="TimeoutValue">the result of an element whose lookup did not finish in time.</param>
-public sealed record AsyncScalarFunction(
-    string Describe, Func<IAsyncFunction<string?, object?>> Factory, AsyncOptions Options, object? TimeoutValue);
-
-/// <summary>A call of an <see cref="AsyncScalarFunction"/> inside a projection or filter.</summary>
-public sealed record AsyncCall(string Name, BoundExpr Argument, AsyncScalarFunction Function, DataType Type) : BoundExpr(Type)
-{
-    public override string ToString() => $"{Name}({Argument})";
-}
-
-/// <summary>
-/// Rows of <see cref="Input"/> with one column added per call (its result), filled by an async operator. The
-/// arguments are columns of the input (the planner computes them in a Calc below).
-/// </summary>
-public sealed record AsyncLookupPlan(LogicalPlan Input, IReadOnlyList<(int ArgumentColumn, AsyncCall Call)> Calls, Schema Output)
-    : LogicalPlan(Output)
-{
-    public override bool IsUpdating => Input.IsUpdating;
-
-    public override int? Rowtime => Input.Rowtime;
-
-    public override IEnumerable<LogicalPlan> Inputs => [Input];
-
-    public override string Describe() =>
-        $"AsyncLookup({string.Join(", ", Calls.Select(c => $"{c.Call.Name}({Input.Schema[c.ArgumentColumn].Name}) via {c.Call.Function.Describe}"))}, " +
-        $"capacity={Calls[0].Call.Function.Options.Capacity}, {(Calls[0].Call.Function.Options.Mode == AsyncOutputMode.Ordered ? "ordered" : "unordered")}, " +
-        $"timeout={Calls[0].Call.Function.Options.Timeout.TotalMilliseconds} ms)";
-}
+namespace Eddy.Sql.Planning.Rules;
 
 /// <summary>
 /// Splits a Calc whose expressions call remote functions into Calc (input columns + call arguments, and the filter

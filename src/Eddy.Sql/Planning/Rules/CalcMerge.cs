@@ -1,4 +1,6 @@
-namespace Eddy.Sql.Planning;
+using Eddy.Sql.Plan.Calc;
+
+namespace Eddy.Sql.Planning.Rules;
 
 /// <summary>
 /// Merges a projection/filter over another one into a single <see cref="CalcPlan"/> (Calcite's CalcMergeRule): the

@@ -1,0 +1,107 @@
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Planning;
+using Eddy.Sql.Translation;
+
+namespace Eddy.Sql.Plan.Aggregate;
+
+public enum WindowKind
+{
+    Tumble,
+    Hop,
+    Cumulate,
+    Session,
+}
+
+/// <summary>A window TVF or legacy group window: kind, time attribute and sizes in ms.</summary>
+public sealed record WindowSpecification(WindowKind Kind, int TimeColumn, long Size, long Slide, long Offset, long Gap, bool ProcessingTime = false)
+{
+    public override string ToString() => (ProcessingTime ? "processing-time " : "") + Kind switch
+    {
+        WindowKind.Tumble => $"TUMBLE(size=[{Size} ms]{(Offset != 0 ? $", offset=[{Offset} ms]" : "")})",
+        WindowKind.Hop => $"HOP(slide=[{Slide} ms], size=[{Size} ms])",
+        WindowKind.Cumulate => $"CUMULATE(step=[{Slide} ms], max size=[{Size} ms])",
+        _ => $"SESSION(gap=[{Gap} ms])",
+    };
+}
+
+public enum AggregateKind
+{
+    Count,
+    CountStar,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    FirstValue,
+    LastValue,
+    ListAgg,
+    /// <summary>A user aggregate function (<see cref="AggregateCall.User"/>).</summary>
+    User,
+}
+
+/// <summary>One aggregate call: its kind, argument (none for COUNT(*)), DISTINCT, FILTER and result type.</summary>
+public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool Distinct, BoundExpr? Filter, DataType Type, string Name,
+    string Separator = ",")
+{
+    /// <summary>For <see cref="AggregateKind.User"/>: the function and all its arguments.</summary>
+    public Catalog.UserAggregate? User { get; init; }
+
+    public IReadOnlyList<BoundExpr> Arguments { get; init; } = [];
+
+    public override string ToString() => Kind == AggregateKind.User ? Name :
+        $"{Kind.ToString().ToUpperInvariant()}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
+        + (Filter is null ? "" : $" FILTER (WHERE {Filter})");
+}
+
+/// <summary>
+/// Group aggregation by keys, in windows or not. Output columns: the keys, then (windowed) window_start,
+/// window_end and window_time, then the aggregates.
+/// </summary>
+public sealed record AggregatePlan(
+    LogicalPlan Input,
+    IReadOnlyList<BoundExpr> Keys,
+    IReadOnlyList<AggregateCall> Aggregates,
+    WindowSpecification? Window,
+    Schema Output) : LogicalPlan(Output)
+{
+    /// <summary>In batch mode a group aggregation emits only final results, once per key.</summary>
+    public bool FinalOnly { get; init; }
+
+    /// <summary>
+    /// How long after an event-time window fired a late row still updates it (<c>table.exec.emit.allow-lateness</c>):
+    /// the window re-fires as a -U/+U pair, so the aggregation's result is updating.
+    /// </summary>
+    public long AllowedLatenessMs { get; init; }
+
+    /// <summary>Where rows too late for every window go (<c>table.exec.late-data.table</c>); null: dropped and counted.</summary>
+    public LateDataSink? LateData { get; init; }
+
+    private bool LateFires => Window is { ProcessingTime: false } && AllowedLatenessMs > 0;
+
+    /// <summary>
+    /// Non-windowed aggregation updates its results as rows arrive (unless it only removes duplicates); a window
+    /// aggregation does when late rows re-fire its windows.
+    /// </summary>
+    public override bool IsUpdating => (Window is null && Aggregates.Count > 0 && !FinalOnly) || LateFires;
+
+    public override int? Rowtime => Window is null ? null : Keys.Count + 2;
+
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        (Window is null ? "GroupAggregate(" : $"WindowAggregate(window=[{Window}], ")
+        + $"groupBy=[{string.Join(", ", Keys)}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}], "
+        + $"aggs=[{string.Join(", ", Aggregates)}]"
+        + (LateFires ? $", allowedLateness=[{AllowedLatenessMs} ms]" : "")
+        + (LateData is { } late ? $", lateData=[{late.Table.Name}]" : "") + ")";
+
+    public override LogicalPlan WithInputs(IReadOnlyList<LogicalPlan> inputs) => this with { Input = inputs[0] };
+
+    internal override object Translate(JobTranslator job) => AggregateTranslator.Translate(this, null, job);
+}
+
+/// <summary>
+/// The table that receives a window aggregation's late rows: <paramref name="Projections"/> over the aggregation's
+/// input give the table's columns (matched by name).
+/// </summary>
+public sealed record LateDataSink(TableDef Table, IReadOnlyList<BoundExpr> Projections);

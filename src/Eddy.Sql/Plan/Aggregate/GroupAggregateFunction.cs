@@ -1,0 +1,60 @@
+using Eddy.Runtime;
+using Eddy.Windows;
+
+namespace Eddy.Sql.Plan.Aggregate;
+
+/// <summary>
+/// Non-windowed GROUP BY: one accumulator per key in keyed state; every input row updates it and emits the change:
+/// +I for a new key, then -U (old result) and +U (new result), as Flink's GroupAggFunction. Without aggregates
+/// (DISTINCT) a key is emitted once. In batch mode only the final result of each key is emitted, at the end of input.
+/// </summary>
+public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
+    IAggregateFunction<TIn, TAcc, TAcc> aggregate,
+    Func<TKey, TAcc, TOut> result,
+    bool emitsUpdates,
+    bool finalOnly = false) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+{
+    private ValueState<TKey, Holder>? state;
+
+    private sealed class Holder
+    {
+        public TAcc Accumulator = default!;
+    }
+
+    public override void Open(KeyedContext<TKey> context) => state = context.GetValueState<Holder>("acc");
+
+    public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
+    {
+        var holder = state!.Value;
+        if (finalOnly)
+        {
+            if (holder is null)
+            {
+                state.Value = holder = new Holder { Accumulator = aggregate.CreateAccumulator() };
+                // The final watermark of a bounded input (+∞) fires this timer once every row is in.
+                context.RegisterEventTimeTimer(EventTime.MaxWatermark);
+            }
+            holder.Accumulator = aggregate.Add(value, holder.Accumulator);
+            return;
+        }
+        if (holder is null)
+        {
+            holder = new Holder { Accumulator = aggregate.Add(value, aggregate.CreateAccumulator()) };
+            state.Value = holder;
+            output.Collect(result(context.CurrentKey, holder.Accumulator), context.Timestamp, RowKind.Insert);
+            return;
+        }
+        if (!emitsUpdates) return;
+        var before = result(context.CurrentKey, holder.Accumulator);
+        holder.Accumulator = aggregate.Add(value, holder.Accumulator);
+        var after = result(context.CurrentKey, holder.Accumulator);
+        if (EqualityComparer<TOut>.Default.Equals(before, after)) return;
+        output.Collect(before, context.Timestamp, RowKind.UpdateBefore);
+        output.Collect(after, context.Timestamp, RowKind.UpdateAfter);
+    }
+
+    public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
+    {
+        if (state!.Value is { } holder) output.Collect(result(context.CurrentKey, holder.Accumulator), EventTime.None, RowKind.Insert);
+    }
+}

@@ -1,0 +1,34 @@
+using Eddy.Sql.Planning;
+using Eddy.Sql.Translation;
+
+namespace Eddy.Sql.Plan.Calc;
+
+/// <summary>Projection and filter: <c>SELECT exprs ... WHERE filter</c>.</summary>
+public sealed record CalcPlan(LogicalPlan Input, IReadOnlyList<BoundExpr> Projections, BoundExpr? Filter, Schema Output, int? RowtimeIndex)
+    : LogicalPlan(Output)
+{
+    public override bool IsUpdating => Input.IsUpdating;
+
+    public override int? Rowtime => RowtimeIndex;
+
+    public override int? Proctime
+    {
+        get
+        {
+            if (Input.Proctime is not { } p) return null;
+            for (int i = 0; i < Projections.Count; i++)
+                if (Projections[i] is InputRef r && r.Index == p) return i;
+            return null;
+        }
+    }
+
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        $"Calc(select=[{string.Join(", ", Projections.Select((p, i) => p is InputRef r && r.Name == Schema[i].Name ? r.Name : $"{p} AS {Schema[i].Name}"))}]"
+        + (Filter is null ? "" : $", where=[{Filter}]") + ")";
+
+    public override LogicalPlan WithInputs(IReadOnlyList<LogicalPlan> inputs) => this with { Input = inputs[0] };
+
+    internal override object Translate(JobTranslator job) => CalcTranslator.Translate(this, job);
+}

@@ -1,0 +1,75 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Codegen;
+using Eddy.Sql.Translation;
+using LinqExpr = System.Linq.Expressions.Expression;
+
+namespace Eddy.Sql.Plan.Correlate;
+
+/// <summary>LATERAL TABLE: the table function called per row in a <see cref="CorrelateOperator{TIn, TElem, TOut}"/>.</summary>
+internal static class CorrelateTranslator
+{
+    public static object Translate(CorrelatePlan plan, JobTranslator job)
+    {
+        var element = UserFunctions.TableElementType(plan.Function.Method)!;
+        var input = job.Translate(plan.Input);
+        return TypedStep.Make<IStep>(typeof(Step<,,>), RowTypes.For(plan.Input.Schema), element, RowTypes.For(plan.Schema)).Translate(input, plan);
+    }
+
+    private interface IStep
+    {
+        object Translate(object input, CorrelatePlan plan);
+    }
+
+    private sealed class Step<TIn, TElem, TOut> : IStep
+    {
+        public object Translate(object input, CorrelatePlan plan) => TranslateCorrelate<TIn, TElem, TOut>((DataStream<TIn>)input, plan);
+    }
+
+    private static DataStream<TOut> TranslateCorrelate<TIn, TElem, TOut>(DataStream<TIn> input, CorrelatePlan plan)
+    {
+        var row = LinqExpr.Parameter(typeof(TIn), "row");
+        var f = plan.Function;
+        var parameters = f.Method.GetParameters();
+        var args = parameters.Select((p, i) =>
+        {
+            var value = ExpressionCompiler.Compile(f.Args[i], row);
+            return value.Type == p.ParameterType ? value : (LinqExpr)LinqExpr.Convert(value, p.ParameterType);
+        }).ToArray();
+        LinqExpr invoke = f.Method.IsStatic ? LinqExpr.Call(f.Method, args) : LinqExpr.Call(LinqExpr.Constant(f.Target, f.Method.DeclaringType!), f.Method, args);
+        var call = LinqExpr.Lambda<Func<TIn, IEnumerable<TElem>?>>(LinqExpr.Convert(invoke, typeof(IEnumerable<TElem>)), row).Compile();
+
+        var element = LinqExpr.Parameter(typeof(TElem), "element");
+        var result = LinqExpr.Variable(typeof(TOut), "result");
+        LambdaExpression Builder(bool withElement)
+        {
+            var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(typeof(TOut))) };
+            int leftCount = plan.Input.Schema.Count;
+            for (int i = 0; i < leftCount; i++)
+                body.Add(LinqExpr.Assign(LinqExpr.Field(result, RowTypes.FieldOf(typeof(TOut), i)), LinqExpr.Field(row, RowTypes.FieldOf(typeof(TIn), i))));
+            if (withElement)
+            {
+                var columns = UserFunctions.TableColumns(typeof(TElem));
+                for (int c = 0; c < columns.Count; c++)
+                {
+                    var field = RowTypes.FieldOf(typeof(TOut), leftCount + c);
+                    LinqExpr value = columns[c].Member switch
+                    {
+                        FieldInfo fi => LinqExpr.Field(element, fi),
+                        PropertyInfo pi => LinqExpr.Property(element, pi),
+                        _ => element,
+                    };
+                    body.Add(LinqExpr.Assign(LinqExpr.Field(result, field), value.Type == field.FieldType ? value : LinqExpr.Convert(value, field.FieldType)));
+                }
+            }
+            body.Add(result);
+            var block = LinqExpr.Block([result], body);
+            return withElement ? LinqExpr.Lambda<Func<TIn, TElem, TOut>>(block, row, element) : LinqExpr.Lambda<Func<TIn, TOut>>(block, row);
+        }
+        var build = (Func<TIn, TElem, TOut>)Builder(true).Compile();
+        var empty = plan.LeftOuter ? (Func<TIn, TOut>)Builder(false).Compile() : null;
+        return input.Transform("Correlate", () => new CorrelateOperator<TIn, TElem, TOut>(call, build, empty));
+    }
+}

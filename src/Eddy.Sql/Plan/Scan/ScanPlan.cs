@@ -1,0 +1,40 @@
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Planning;
+using Eddy.Sql.Translation;
+
+namespace Eddy.Sql.Plan.Scan;
+
+/// <summary>
+/// Reads a table: the connector decodes <see cref="Decoded"/> (physical and metadata columns); <see cref="Projections"/>
+/// make the table's columns from them (computed columns evaluated); the watermark follows the rowtime column.
+/// </summary>
+public sealed record ScanPlan(TableDef Table, Schema Decoded, IReadOnlyList<BoundExpr> Projections, int? RowtimeIndex, long? WatermarkDelayMs)
+    : LogicalPlan(Table.Schema)
+{
+    /// <summary>The connector reads a changelog (<see cref="Connectors.ITableConnector.ProducesUpdates"/>).</summary>
+    public bool Updating { get; init; }
+
+    public override bool IsUpdating => Updating;
+
+    public override int? Rowtime => RowtimeIndex;
+
+    public override int? Proctime
+    {
+        get
+        {
+            for (int i = 0; i < Table.Columns.Count; i++)
+                if (Table.Columns[i].Computed is Parsing.FunctionCall { UpperName: "PROCTIME", Arguments.Count: 0 }) return i;
+            return null;
+        }
+    }
+
+    public override IEnumerable<LogicalPlan> Inputs => [];
+
+    public override string Describe() =>
+        $"Scan(table=[{Table.Name}], connector=[{Table.Connector}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}]"
+        + (RowtimeIndex is { } r ? $", watermark=[{Schema[r].Name} - {WatermarkDelayMs} ms]" : "") + ")";
+
+    public override LogicalPlan WithInputs(IReadOnlyList<LogicalPlan> inputs) => this;
+
+    internal override object Translate(JobTranslator job) => ScanTranslator.Translate(this, job);
+}

@@ -1,0 +1,17 @@
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Translation;
+
+namespace Eddy.Sql.Plan.TableSink;
+
+/// <summary>Writes into a table: the query's columns in the sink's column order.</summary>
+public sealed record SinkPlan(TableDef Table, LogicalPlan Input) : LogicalPlan(Input.Schema)
+{
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe() =>
+        $"Sink(table=[{Table.Name}], connector=[{Table.Connector}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+
+    public override LogicalPlan WithInputs(IReadOnlyList<LogicalPlan> inputs) => this with { Input = inputs[0] };
+
+    internal override object Translate(JobTranslator job) => SinkTranslator.Translate(this, job);
+}

@@ -1,0 +1,59 @@
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Aggregate;
+using Eddy.Sql.Plan.Calc;
+using Eddy.Sql.Plan.Scan;
+
+namespace Eddy.Sql.Planning.Rules;
+
+/// <summary>
+/// The rewrite pass between binding and translation. Top-down over each plan: a Calc with remote calls is split around
+/// an async lookup (<see cref="AsyncLookupSplit"/>), a Calc over a Calc merges (<see cref="CalcMerge"/>), a Calc over a
+/// scan read by nothing else runs in the scan's loop (<see cref="ScanFusion"/>), a projection over a window aggregation
+/// runs in its result builder (<see cref="WindowProjectionFusion"/>), and a window aggregation's input scan computes
+/// only what the aggregation reads (<see cref="AggregateInputNarrowing"/>). EXPLAIN shows the plans before this pass.
+/// </summary>
+public sealed class PlanRules
+{
+    /// <summary>How many times each table is scanned by the plans of the job (fusion needs a scan with one reader).</summary>
+    private readonly Dictionary<TableDef, int> scanUses = new(ReferenceEqualityComparer.Instance);
+
+    /// <param name="plans">every plan of the job (all are counted before any is rewritten).</param>
+    public PlanRules(IEnumerable<LogicalPlan> plans)
+    {
+        void Count(LogicalPlan plan)
+        {
+            if (plan is ScanPlan scan) scanUses[scan.Table] = scanUses.GetValueOrDefault(scan.Table) + 1;
+            foreach (var input in plan.Inputs) Count(input);
+        }
+        foreach (var plan in plans) Count(plan);
+    }
+
+    /// <summary>Whether <paramref name="table"/> is read by exactly one plan node of the job.</summary>
+    public bool ReadOnce(TableDef table) => scanUses.GetValueOrDefault(table) == 1;
+
+    public LogicalPlan Rewrite(LogicalPlan plan)
+    {
+        switch (plan)
+        {
+            case CalcPlan calc:
+                if (AsyncLookupSplit.TrySplit(calc) is { } split) return Rewrite(split);
+                if (CalcMerge.TryMerge(calc) is { } merged) return Rewrite(merged);
+                if (ScanFusion.TryFuse(calc, this) is { } fused) return fused;
+                if (WindowProjectionFusion.TryFuse(calc, this) is { } projected) return projected;
+                break;
+            case AggregatePlan aggregate:
+                return RewriteAggregate(aggregate);
+        }
+        var inputs = plan.Inputs.ToList();
+        return inputs.Count == 0 ? plan : plan.WithInputs(inputs.Select(Rewrite).ToList());
+    }
+
+    /// <summary>An aggregation over its rewritten input (merged Calcs first, then the input narrowed if it can be).</summary>
+    public AggregatePlan RewriteAggregate(AggregatePlan aggregate)
+    {
+        var input = aggregate.Input;
+        while (input is CalcPlan c && CalcMerge.TryMerge(c) is { } m) input = m;
+        return aggregate with { Input = AggregateInputNarrowing.TryNarrow(aggregate, input, this) ?? Rewrite(input) };
+    }
+}
