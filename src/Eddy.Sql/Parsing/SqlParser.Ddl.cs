@@ -1,0 +1,341 @@
+namespace Eddy.Sql.Parsing;
+
+// CREATE TABLE/VIEW/FUNCTION (columns, watermark, primary key, LIKE, options) and DROP.
+public sealed partial class SqlParser
+{
+    // ------------------------------------------------------------------------------------------------------------
+    // CREATE and DROP
+    // ------------------------------------------------------------------------------------------------------------
+
+    private Statement Create()
+    {
+        int start = p;
+        Expect(Keyword.CREATE);
+        bool orReplace = false;
+        if (Accept(Keyword.OR))
+        {
+            Expect(Keyword.REPLACE);
+            orReplace = true;
+        }
+        bool temporary = Accept(Keyword.TEMPORARY);
+        bool system = temporary && Accept(Keyword.SYSTEM);
+        if (Is(Keyword.TABLE) && !system) return CreateTableRest(start, temporary, orReplace);
+        if (Is(Keyword.VIEW) && !system && !orReplace) return CreateViewRest(start, temporary);
+        if (Is(Keyword.FUNCTION) && !orReplace)
+            return CreateFunctionRest(start, temporary ? (system ? FunctionScope.TemporarySystem : FunctionScope.Temporary) : FunctionScope.Catalog);
+        if (!temporary && !orReplace && Accept(Keyword.CATALOG))
+        {
+            bool ifNotExists = AcceptIfNotExists();
+            var name = IdentifierRule("a catalog name");
+            string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            Expect(Keyword.WITH);
+            var options = Options();
+            return new CreateCatalog(name, options, comment, ifNotExists) { Span = S(start) };
+        }
+        if (!temporary && !orReplace && Accept(Keyword.DATABASE))
+        {
+            bool ifNotExists = AcceptIfNotExists();
+            var name = ObjectNameRule("a database name");
+            string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            var options = Accept(Keyword.WITH) ? Options() : NodeList<TableOption>.Empty;
+            return new CreateDatabase(name, options, comment, ifNotExists) { Span = S(start) };
+        }
+        if (system) throw Fail("'FUNCTION'", ["FUNCTION"]);
+        if (orReplace) throw Fail("'TABLE'", ["TABLE"]);
+        throw Fail("TABLE, VIEW or FUNCTION", ["TABLE", "VIEW", "FUNCTION", "TEMPORARY", "CATALOG", "DATABASE"]);
+    }
+
+    private bool AcceptIfNotExists()
+    {
+        if (!Is(Keyword.IF)) return false;
+        Advance();
+        Expect(Keyword.NOT);
+        Expect(Keyword.EXISTS);
+        return true;
+    }
+
+    private bool AcceptIfExists()
+    {
+        if (!Is(Keyword.IF)) return false;
+        Advance();
+        Expect(Keyword.EXISTS);
+        return true;
+    }
+
+    private CreateTable CreateTableRest(int start, bool temporary, bool orReplace)
+    {
+        Expect(Keyword.TABLE);
+        bool ifNotExists = AcceptIfNotExists();
+        var name = ObjectNameRule("a table name");
+        var columns = new List<TableColumn>();
+        WatermarkSpec? watermark = null;
+        PrimaryKeySpec? primaryKey = null;
+        if (AcceptSymbol("("))
+        {
+            do
+            {
+                var t = Cur;
+                if (t.Is(Keyword.WATERMARK) && PeekAt(1).Is(Keyword.FOR))
+                {
+                    if (watermark is not null) throw FailAt(t, "a table can have only one WATERMARK definition");
+                    watermark = Watermark();
+                }
+                else if ((t.Is(Keyword.PRIMARY) && PeekAt(1).Is(Keyword.KEY)) || t.Is(Keyword.CONSTRAINT))
+                {
+                    if (primaryKey is not null) throw FailAt(t, "a table can have only one PRIMARY KEY");
+                    primaryKey = TablePrimaryKey();
+                }
+                else
+                {
+                    var column = Column(out var columnKey);
+                    columns.Add(column);
+                    if (columnKey is not null)
+                    {
+                        if (primaryKey is not null) throw FailAt(tokens[p - 1], "a table can have only one PRIMARY KEY");
+                        primaryKey = columnKey;
+                    }
+                }
+            }
+            while (AcceptSymbol(","));
+            if (!IsSymbol(")"))
+                throw Fail("',' or ')'", ["WATERMARK", "PRIMARY", "CONSTRAINT", "METADATA", "VIRTUAL", "COMMENT"]);
+            Advance();
+        }
+        string? comment = null;
+        if (Accept(Keyword.COMMENT)) comment = ExpectString("a comment string");
+        var partitionedBy = NodeList<Identifier>.Empty;
+        if (Accept(Keyword.PARTITIONED))
+        {
+            Expect(Keyword.BY);
+            partitionedBy = ParenIdentifierList("a partition column");
+        }
+        var options = NodeList<TableOption>.Empty;
+        if (Accept(Keyword.WITH)) options = Options();
+        TableLike? like = null;
+        if (Is(Keyword.LIKE)) like = Like();
+        QueryExpr? asQuery = null;
+        if (Accept(Keyword.AS)) asQuery = Query();
+        else if (columns.Count == 0 && watermark is null && primaryKey is null && options.IsEmpty && like is null)
+            throw Fail("'(' or WITH", ["WITH", "AS", "LIKE"]);
+        return new CreateTable(name, columns, watermark, primaryKey, comment, partitionedBy, options, asQuery, like, temporary, ifNotExists, orReplace)
+        {
+            Span = S(start),
+        };
+    }
+
+    private TableLike Like()
+    {
+        int start = p;
+        Expect(Keyword.LIKE);
+        var source = ObjectNameRule("a table name");
+        var options = new List<LikeOption>();
+        if (AcceptSymbol("("))
+        {
+            do
+            {
+                int optStart = p;
+                string[] strategies = ["INCLUDING", "EXCLUDING", "OVERWRITING"];
+                string[] features = ["ALL", "CONSTRAINTS", "PARTITIONS", "GENERATED", "OPTIONS", "WATERMARKS", "METADATA"];
+                int si = Cur.Kind == TokenKind.Word ? Array.IndexOf(strategies, Cur.Text.ToUpperInvariant()) : -1;
+                if (si < 0) throw Fail("INCLUDING, EXCLUDING or OVERWRITING", strategies);
+                Advance();
+                int fi = Cur.Kind == TokenKind.Word ? Array.IndexOf(features, Cur.Text.ToUpperInvariant()) : -1;
+                if (fi < 0) throw Fail("ALL, CONSTRAINTS, PARTITIONS, GENERATED, OPTIONS, WATERMARKS or METADATA", features);
+                Advance();
+                var strategy = (LikeStrategy)si;
+                var feature = (LikeFeature)fi;
+                if (strategy == LikeStrategy.Overwriting && feature is LikeFeature.All or LikeFeature.Constraints or LikeFeature.Partitions)
+                    throw new SqlParseException($"OVERWRITING cannot be combined with {feature.ToString().ToUpperInvariant()}", S(optStart), text, fileName);
+                options.Add(new LikeOption(strategy, feature) { Span = S(optStart) });
+            }
+            while (AcceptSymbol(","));
+            ExpectSymbol(")");
+        }
+        return new TableLike(source, options) { Span = S(start) };
+    }
+
+    private WatermarkSpec Watermark()
+    {
+        int start = p;
+        Expect(Keyword.WATERMARK);
+        Expect(Keyword.FOR);
+        var column = IdentifierRule("a column name");
+        Expect(Keyword.AS);
+        var strategy = Expression();
+        return new WatermarkSpec(column, strategy) { Span = S(start) };
+    }
+
+    private PrimaryKeySpec TablePrimaryKey()
+    {
+        int start = p;
+        Identifier? constraintName = null;
+        if (Accept(Keyword.CONSTRAINT)) constraintName = IdentifierRule("a constraint name");
+        Expect(Keyword.PRIMARY);
+        Expect(Keyword.KEY);
+        var columns = ParenIdentifierList("a column name");
+        bool notEnforced = AcceptNotEnforced();
+        return new PrimaryKeySpec(columns, constraintName, notEnforced) { Span = S(start) };
+    }
+
+    private bool AcceptNotEnforced()
+    {
+        if (Is(Keyword.NOT) && PeekAt(1).Is(Keyword.ENFORCED))
+        {
+            Advance();
+            Advance();
+            return true;
+        }
+        if (Is(Keyword.ENFORCED)) throw FailAt(Cur, "Flink does not support ENFORCED primary keys; write 'PRIMARY KEY ... NOT ENFORCED'");
+        return false;
+    }
+
+    private TableColumn Column(out PrimaryKeySpec? primaryKey)
+    {
+        int start = p;
+        primaryKey = null;
+        var name = IdentifierRule("a column name");
+        if (Accept(Keyword.AS))
+        {
+            var expr = Expression();
+            string? c = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            return new ComputedColumn(name, expr, c) { Span = S(start) };
+        }
+        var type = DataTypeSpec();
+        if (Accept(Keyword.METADATA))
+        {
+            string? key = null;
+            if (Accept(Keyword.FROM)) key = ExpectString("a metadata key string");
+            bool isVirtual = Accept(Keyword.VIRTUAL);
+            string? c = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+            return new MetadataColumn(name, type, key, isVirtual, c) { Span = S(start) };
+        }
+        if (Is(Keyword.CONSTRAINT) || Is(Keyword.PRIMARY))
+        {
+            Identifier? constraintName = null;
+            if (Accept(Keyword.CONSTRAINT)) constraintName = IdentifierRule("a constraint name");
+            Expect(Keyword.PRIMARY);
+            Expect(Keyword.KEY);
+            bool notEnforced = AcceptNotEnforced();
+            // The span covers the column definition, so that it contains the column name.
+            primaryKey = new PrimaryKeySpec(new[] { name }, constraintName, notEnforced) { Span = S(start) };
+        }
+        string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+        return new PhysicalColumn(name, type, comment) { Span = S(start) };
+    }
+
+    private NodeList<TableOption> Options()
+    {
+        ExpectSymbol("(");
+        var list = new List<TableOption>();
+        if (!IsSymbol(")"))
+        {
+            do
+            {
+                int start = p;
+                string key;
+                if (Cur.Kind == TokenKind.String)
+                {
+                    key = Advance().Text;
+                }
+                else if (IsIdentifierToken(Cur))
+                {
+                    key = Advance().Text;
+                    while (IsSymbol(".") && (PeekAt(1).Kind is TokenKind.Word or TokenKind.QuotedIdentifier))
+                    {
+                        Advance();
+                        key += "." + Advance().Text;
+                    }
+                }
+                else
+                {
+                    throw Fail("an option key string");
+                }
+                ExpectSymbol("=");
+                string value = ExpectString("an option value string");
+                list.Add(new TableOption(key, value) { Span = S(start) });
+            }
+            while (AcceptSymbol(","));
+        }
+        ExpectSymbol(")");
+        return list;
+    }
+
+    private CreateView CreateViewRest(int start, bool temporary)
+    {
+        Expect(Keyword.VIEW);
+        bool ifNotExists = AcceptIfNotExists();
+        var name = ObjectNameRule("a view name");
+        var columns = IsSymbol("(") ? ParenIdentifierList("a column name") : NodeList<Identifier>.Empty;
+        string? comment = Accept(Keyword.COMMENT) ? ExpectString("a comment string") : null;
+        Expect(Keyword.AS);
+        var query = Query();
+        return new CreateView(name, columns, query, comment, temporary, ifNotExists) { Span = S(start) };
+    }
+
+    private CreateFunction CreateFunctionRest(int start, FunctionScope scope)
+    {
+        Expect(Keyword.FUNCTION);
+        bool ifNotExists = AcceptIfNotExists();
+        var name = ObjectNameRule("a function name");
+        Expect(Keyword.AS);
+        string className = ExpectString("a class name string");
+        string? language = null;
+        if (Accept(Keyword.LANGUAGE))
+        {
+            if (Cur.Kind != TokenKind.Word) throw Fail("a language name");
+            language = Advance().Text.ToUpperInvariant();
+        }
+        return new CreateFunction(name, className, language, scope, ifNotExists) { Span = S(start) };
+    }
+
+    private Statement Drop()
+    {
+        int start = p;
+        Expect(Keyword.DROP);
+        bool temporary = Accept(Keyword.TEMPORARY);
+        bool system = temporary && Accept(Keyword.SYSTEM);
+        if (Accept(Keyword.FUNCTION))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = ObjectNameRule("a function name");
+            var scope = temporary ? (system ? FunctionScope.TemporarySystem : FunctionScope.Temporary) : FunctionScope.Catalog;
+            return new DropFunction(name, scope, ifExists) { Span = S(start) };
+        }
+        if (system) throw Fail("'FUNCTION'", ["FUNCTION"]);
+        if (!temporary && Accept(Keyword.CATALOG))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = IdentifierRule("a catalog name");
+            return new DropCatalog(name, ifExists) { Span = S(start) };
+        }
+        if (!temporary && Accept(Keyword.DATABASE))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = ObjectNameRule("a database name");
+            bool cascade = false;
+            if (IsWordText(Cur, "CASCADE"))
+            {
+                Advance();
+                cascade = true;
+            }
+            else if (IsWordText(Cur, "RESTRICT"))
+            {
+                Advance();
+            }
+            return new DropDatabase(name, ifExists, cascade) { Span = S(start) };
+        }
+        if (Accept(Keyword.TABLE))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = ObjectNameRule("a table name");
+            return new DropTable(name, ifExists, temporary) { Span = S(start) };
+        }
+        if (Accept(Keyword.VIEW))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = ObjectNameRule("a view name");
+            return new DropView(name, ifExists, temporary) { Span = S(start) };
+        }
+        throw Fail("TABLE, VIEW or FUNCTION", ["TABLE", "VIEW", "FUNCTION", "TEMPORARY"]);
+    }
+}

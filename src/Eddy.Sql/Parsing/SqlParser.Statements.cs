@@ -1,0 +1,253 @@
+namespace Eddy.Sql.Parsing;
+
+// Scripts and the statements other than CREATE/DROP: INSERT, EXECUTE, statement sets, SET/RESET, SHOW, DESCRIBE, EXPLAIN, USE.
+public sealed partial class SqlParser
+{
+    // ------------------------------------------------------------------------------------------------------------
+    // Script and statements
+    // ------------------------------------------------------------------------------------------------------------
+
+    private SqlScript Script()
+    {
+        var statements = new List<Statement>();
+        while (true)
+        {
+            while (AcceptSymbol(";"))
+            {
+            }
+            if (Cur.Kind == TokenKind.EndOfInput) break;
+            statements.Add(Statement());
+            if (Cur.Kind == TokenKind.EndOfInput) break;
+            if (!IsSymbol(";")) throw Fail("';' or end of input");
+        }
+        var span = new SourceSpan(0, text.Length, 1, 1);
+        return new SqlScript(statements, fileName) { Span = span };
+    }
+
+    private Statement Statement()
+    {
+        var t = Cur;
+        switch (t.Keyword)
+        {
+            case Keyword.CREATE when t.IsWord: return Create();
+            case Keyword.DROP when t.IsWord: return Drop();
+            case Keyword.INSERT when t.IsWord: return InsertStatement();
+            case Keyword.EXECUTE when t.IsWord: return Execute();
+            case Keyword.BEGIN when t.IsWord: return BeginStatementSet();
+            case Keyword.SET when t.IsWord: return Set();
+            case Keyword.RESET when t.IsWord: return Reset();
+            case Keyword.SHOW when t.IsWord: return ShowStatement();
+            case Keyword.DESCRIBE or Keyword.DESC when t.IsWord: return DescribeStatement();
+            case Keyword.EXPLAIN when t.IsWord: return ExplainStatement();
+            case Keyword.USE when t.IsWord: return UseStatement();
+            case Keyword.SELECT or Keyword.WITH or Keyword.VALUES when t.IsWord:
+            {
+                int start = p;
+                var q = Query();
+                return new QueryStatement(q) { Span = S(start) };
+            }
+        }
+        if (t.IsSymbol("("))
+        {
+            int start = p;
+            var q = Query();
+            return new QueryStatement(q) { Span = S(start) };
+        }
+        throw Fail("a statement (SELECT, INSERT, CREATE, DROP, SET, ...)", StatementKeywords);
+    }
+
+    private Insert InsertStatement()
+    {
+        int start = p;
+        Expect(Keyword.INSERT);
+        bool overwrite;
+        if (Accept(Keyword.INTO)) overwrite = false;
+        else if (Accept(Keyword.OVERWRITE)) overwrite = true;
+        else throw Fail("INTO or OVERWRITE", ["INTO", "OVERWRITE"]);
+        var target = ObjectNameRule("a table name");
+        var hints = Hints();
+        var partition = NodeList<PartitionValue>.Empty;
+        if (Accept(Keyword.PARTITION))
+        {
+            ExpectSymbol("(");
+            var values = new List<PartitionValue>();
+            do
+            {
+                int vStart = p;
+                var column = IdentifierRule("a partition column");
+                ExpectSymbol("=");
+                var value = Binary(PrecAdditive);
+                values.Add(new PartitionValue(column, value) { Span = S(vStart) });
+            }
+            while (AcceptSymbol(","));
+            ExpectSymbol(")");
+            partition = values;
+        }
+        var columns = NodeList<Identifier>.Empty;
+        if (IsSymbol("(") && !IsQueryStart(PeekAt(1)) && !PeekAt(1).IsSymbol("("))
+            columns = ParenIdentifierList("a column name");
+        var source = Query();
+        return new Insert(target, hints, partition, columns, source, overwrite) { Span = S(start) };
+    }
+
+    private Statement Execute()
+    {
+        int start = p;
+        Expect(Keyword.EXECUTE);
+        if (Is(Keyword.INSERT))
+        {
+            var insert = InsertStatement();
+            return insert with { Span = S(start) };
+        }
+        Expect(Keyword.STATEMENT);
+        Expect(Keyword.SET);
+        Expect(Keyword.BEGIN);
+        var inserts = new List<Insert>();
+        while (true)
+        {
+            while (AcceptSymbol(";"))
+            {
+            }
+            if (Accept(Keyword.END)) break;
+            if (!Is(Keyword.INSERT)) throw Fail("INSERT or END", ["INSERT", "END"]);
+            inserts.Add(InsertStatement());
+            if (!IsSymbol(";") && !Is(Keyword.END)) throw Fail("';'");
+        }
+        return new StatementSet(inserts) { Span = S(start) };
+    }
+
+    private StatementSet BeginStatementSet()
+    {
+        int start = p;
+        Expect(Keyword.BEGIN);
+        Expect(Keyword.STATEMENT);
+        Expect(Keyword.SET);
+        ExpectSymbol(";");
+        var inserts = new List<Insert>();
+        while (true)
+        {
+            while (AcceptSymbol(";"))
+            {
+            }
+            if (Accept(Keyword.END)) break;
+            if (!Is(Keyword.INSERT)) throw Fail("INSERT or END", ["INSERT", "END"]);
+            inserts.Add(InsertStatement());
+            if (!IsSymbol(";")) throw Fail("';'");
+        }
+        return new StatementSet(inserts) { Span = S(start) };
+    }
+
+    private SetOption Set()
+    {
+        int start = p;
+        Expect(Keyword.SET);
+        if (Cur.Kind == TokenKind.EndOfInput || IsSymbol(";")) return new SetOption(null, null) { Span = S(start) };
+        string key = OptionWord("an option key string");
+        ExpectSymbol("=");
+        string value = OptionWord("an option value string");
+        return new SetOption(key, value) { Span = S(start) };
+    }
+
+    /// <summary>A string, or (legacy SQL client form) an unquoted dotted word or number.</summary>
+    private string OptionWord(string what)
+    {
+        if (Cur.Kind == TokenKind.String) return Advance().Text;
+        if (Cur.Kind is TokenKind.Word or TokenKind.Integer or TokenKind.Decimal)
+        {
+            string s = Advance().Text;
+            while (IsSymbol(".") && PeekAt(1).Kind is TokenKind.Word or TokenKind.Integer)
+            {
+                Advance();
+                s += "." + Advance().Text;
+            }
+            return s;
+        }
+        throw Fail(what);
+    }
+
+    private ResetOption Reset()
+    {
+        int start = p;
+        Expect(Keyword.RESET);
+        string? key = null;
+        if (Cur.Kind != TokenKind.EndOfInput && !IsSymbol(";")) key = OptionWord("an option key string");
+        return new ResetOption(key) { Span = S(start) };
+    }
+
+    private Show ShowStatement()
+    {
+        int start = p;
+        Expect(Keyword.SHOW);
+        ShowKind kind = Cur.Keyword switch
+        {
+            Keyword.TABLES => ShowKind.Tables,
+            Keyword.VIEWS => ShowKind.Views,
+            Keyword.FUNCTIONS => ShowKind.Functions,
+            Keyword.CATALOGS => ShowKind.Catalogs,
+            Keyword.DATABASES => ShowKind.Databases,
+            Keyword.MODULES => ShowKind.Modules,
+            Keyword.JOBS => ShowKind.Jobs,
+            Keyword.CURRENT when PeekAt(1).Is(Keyword.CATALOG) => ShowKind.CurrentCatalog,
+            Keyword.CURRENT when PeekAt(1).Is(Keyword.DATABASE) => ShowKind.CurrentDatabase,
+            _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES or JOBS",
+                ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS"]),
+        };
+        Advance();
+        if (kind is ShowKind.CurrentCatalog or ShowKind.CurrentDatabase) Advance();
+        return new Show(kind) { Span = S(start) };
+    }
+
+    private Describe DescribeStatement()
+    {
+        int start = p;
+        Advance();
+        bool extended = Accept(Keyword.EXTENDED);
+        var name = ObjectNameRule("a table name");
+        return new Describe(name, extended) { Span = S(start) };
+    }
+
+    private Explain ExplainStatement()
+    {
+        int start = p;
+        Expect(Keyword.EXPLAIN);
+        var details = new List<ExplainDetail>();
+        if (Accept(Keyword.PLAN))
+        {
+            Expect(Keyword.FOR);
+        }
+        else
+        {
+            while (Cur.Kind == TokenKind.Word && TryExplainDetail(Cur.Text, out var d))
+            {
+                Advance();
+                details.Add(d);
+                if (!AcceptSymbol(",")) break;
+            }
+        }
+        var stmt = Statement();
+        if (stmt is not (QueryStatement or Insert or StatementSet))
+            throw new SqlParseException("EXPLAIN supports queries, INSERT and statement sets", stmt.Span, text, fileName);
+        return new Explain(stmt, details) { Span = S(start) };
+    }
+
+    private static bool TryExplainDetail(string word, out ExplainDetail detail)
+    {
+        switch (word.ToUpperInvariant())
+        {
+            case "ESTIMATED_COST": detail = ExplainDetail.EstimatedCost; return true;
+            case "CHANGELOG_MODE": detail = ExplainDetail.ChangelogMode; return true;
+            case "JSON_EXECUTION_PLAN": detail = ExplainDetail.JsonExecutionPlan; return true;
+            case "PLAN_ADVICE": detail = ExplainDetail.PlanAdvice; return true;
+            default: detail = default; return false;
+        }
+    }
+
+    private Use UseStatement()
+    {
+        int start = p;
+        Expect(Keyword.USE);
+        bool catalog = Is(Keyword.CATALOG) && IsIdentifierToken(PeekAt(1)) && Accept(Keyword.CATALOG);
+        var name = ObjectNameRule(catalog ? "a catalog name" : "a database name");
+        return new Use(name, catalog) { Span = S(start) };
+    }
+}
