@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Tests.Parsing;
 
 namespace Eddy.Sql.Tests;
 

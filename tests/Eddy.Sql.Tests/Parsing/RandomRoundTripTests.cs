@@ -1,6 +1,6 @@
 using Eddy.Sql.Parsing;
 
-namespace Eddy.Sql.Tests;
+namespace Eddy.Sql.Tests.Parsing;
 
 /// <summary>Random expression and query trees: print, parse, compare. Exercises the printer's parenthesisation.</summary>
 public class RandomRoundTripTests

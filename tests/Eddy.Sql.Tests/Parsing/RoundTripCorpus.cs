@@ -1,4 +1,4 @@
-namespace Eddy.Sql.Tests;
+namespace Eddy.Sql.Tests.Parsing;
 
 /// <summary>The test methods whose [InlineData] rows are SQL texts that must round-trip.</summary>
 internal static class RoundTripCorpus

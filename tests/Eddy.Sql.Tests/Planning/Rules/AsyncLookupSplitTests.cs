@@ -5,9 +5,9 @@ using Eddy.Sql.Plan.Values;
 using Eddy.Sql.Planning;
 using Eddy.Sql.Planning.Rules;
 
-namespace Eddy.Sql.Tests;
+namespace Eddy.Sql.Tests.Planning.Rules;
 
-public class AsyncLookupPlanTests
+public class AsyncLookupSplitTests
 {
     private sealed class Echo : IAsyncFunction<string?, object?>
     {
@@ -59,7 +59,7 @@ public class AsyncLookupPlanTests
             ("a", DataType.ArrayOf(DataType.Int)), ("m", DataType.MapOf(DataType.String, DataType.Double)),
             ("r", DataType.RowOf(new Column("x", DataType.Int), new Column("y", DataType.String))));
         var rowType = RowTypes.For(schema);
-        var method = typeof(AsyncLookupPlanTests).GetMethod(nameof(RoundTrip), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(rowType);
+        var method = typeof(AsyncLookupSplitTests).GetMethod(nameof(RoundTrip), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(rowType);
         var full = Row.Of("x", 7, 8L, 1.5, new DateTime(2024, 1, 2, 3, 4, 5, 6), new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero), true,
             new object?[] { 1, null, 3 }, new Dictionary<object, object?> { ["k"] = 2.5, ["n"] = null }, Row.Of(4, "four"));
         var empty = Row.Of(null, null, 9L, null, null, null, null, null, null, null);

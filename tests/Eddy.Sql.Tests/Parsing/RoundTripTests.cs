@@ -1,6 +1,6 @@
 using Eddy.Sql.Parsing;
 
-namespace Eddy.Sql.Tests;
+namespace Eddy.Sql.Tests.Parsing;
 
 /// <summary>parse → print → parse gives an equal tree, and printing is stable.</summary>
 public class RoundTripTests

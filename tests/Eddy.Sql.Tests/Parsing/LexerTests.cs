@@ -1,6 +1,6 @@
 using Eddy.Sql.Parsing;
 
-namespace Eddy.Sql.Tests;
+namespace Eddy.Sql.Tests.Parsing;
 
 public class LexerTests
 {

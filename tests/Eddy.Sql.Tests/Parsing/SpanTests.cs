@@ -1,7 +1,7 @@
 using System.Collections;
 using Eddy.Sql.Parsing;
 
-namespace Eddy.Sql.Tests;
+namespace Eddy.Sql.Tests.Parsing;
 
 /// <summary>Every node carries a span that lies inside its parent's span and points at the right text.</summary>
 public class SpanTests
