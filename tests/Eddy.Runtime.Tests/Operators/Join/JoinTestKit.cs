@@ -91,7 +91,7 @@ public static class JoinTestKit
         {
             bool left = rnd.Next(2) == 0;
             int op = appendOnly ? 0 : rnd.Next(4);
-            int k = rnd.Next(5), v = rnd.Next(4);
+            int k = rnd.Next(8), v = rnd.Next(4);
             if (left)
             {
                 if (op == 0 || lefts.Count == 0) { lefts.Add(new L(k, v)); log.Add(Left(new L(k, v), ts: i)); }

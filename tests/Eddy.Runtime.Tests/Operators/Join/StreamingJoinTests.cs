@@ -120,7 +120,7 @@ public class StreamingJoinTests
         Func<L, R, bool>? residual = withResidual ? (l, r) => l.V != r.W : null;
         for (int seed = 1; seed <= 5; seed++)
         {
-            var log = RandomChangelog(seed, 3000, appendOnly);
+            var log = RandomChangelog(seed, 1000, appendOnly);
             var h = Harness(type, residual);
             h.Elements(log);
             var expected = NestedLoopJoin(LeftBag(log), RightBag(log), type, (l, r) => l.K == r.K && (residual?.Invoke(l, r) ?? true));
@@ -173,9 +173,9 @@ public class StreamingJoinTests
     [InlineData(JoinType.Right, 3, 2)]
     public void Snapshot_restore_at_another_parallelism_then_finish_equals_an_uninterrupted_run(JoinType type, int before, int after)
     {
-        var log = RandomChangelog(11, 4000, appendOnly: false);
-        var first = log.Take(2000).ToList();
-        var rest = log.Skip(2000).ToList();
+        var log = RandomChangelog(11, 1200, appendOnly: false);
+        var first = log.Take(600).ToList();
+        var rest = log.Skip(600).ToList();
 
         var whole = new KeyedOperatorHarnesses<int, JoinInput<L, R>, O>(() => Operator(type), KeyOf, 1);
         whole.Elements(log).EndInput();
