@@ -10,14 +10,15 @@ public static class JoinStreams
 {
     /// <summary>
     /// Flink SQL's regular equi-join (<c>a JOIN b ON a.k = b.k AND residual</c>): inner, left, right or full outer, on
-    /// append or changelog inputs, emitting Flink's changelog. <paramref name="stateTtl"/> is <c>table.exec.state.ttl</c>.
+    /// append or changelog inputs, emitting Flink's changelog. <paramref name="stateTtl"/> is <c>table.exec.state.ttl</c>;
+    /// <paramref name="rightStateTtl"/>, when given, makes it the left side's and sets the right's (Flink's <c>STATE_TTL</c> hint).
     /// </summary>
     public static DataStream<TOut> Join<TLeft, TRight, TKey, TOut>(this DataStream<TLeft> left, DataStream<TRight> right,
         Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, JoinType joinType, Func<TLeft, TRight, bool>? residual,
-        JoinCombiner<TLeft, TRight, TOut> combine, TimeSpan? stateTtl = null, string name = "Join")
+        JoinCombiner<TLeft, TRight, TOut> combine, TimeSpan? stateTtl = null, TimeSpan? rightStateTtl = null, string name = "Join")
         where TKey : notnull where TLeft : notnull where TRight : notnull =>
         Tagged(left, right, leftKey, rightKey).Transform(name,
-            () => new StreamingJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, joinType, residual, combine, stateTtl));
+            () => new StreamingJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, joinType, residual, combine, stateTtl, rightStateTtl));
 
     /// <summary>
     /// Flink SQL's interval join: <c>l.time BETWEEN r.time + lowerBound AND r.time + upperBound</c> on equal keys

@@ -14,8 +14,8 @@ namespace Eddy.Joins;
 /// <item>an outer side counts, per record, its matches on the other side (associations): an unmatched record is emitted
 /// null-padded (+I), retracted (-D) when its first match arrives and emitted padded again (+I) when its last match goes.</item>
 /// </list>
-/// With a state TTL (<c>table.exec.state.ttl</c>), a record not written for the TTL (processing time) is treated as
-/// absent and dropped, as Flink's state TTL with update on create and write, never returning expired state.
+/// With a state TTL (<c>table.exec.state.ttl</c>, or per side as Flink's <c>STATE_TTL</c> hint), a record not written
+/// for its side's TTL (processing time) is treated as absent and dropped, as Flink's state TTL with update on create and write, never returning expired state.
 /// </summary>
 public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperator<JoinInput<TLeft, TRight>, TOut>
     where TKey : notnull where TLeft : notnull where TRight : notnull
@@ -28,6 +28,9 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
     private readonly JoinCombiner<TLeft, TRight, TOut> combine;
     private readonly bool leftOuter;
     private readonly bool rightOuter;
+    private readonly long leftTtl;
+    private readonly long rightTtl;
+    /// <summary>The sweep period: the smaller positive TTL, or 0 without TTL.</summary>
     private readonly long ttl;
 
     private readonly Dictionary<TKey, JoinKeyLists> keys = [];
@@ -40,8 +43,10 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
     private bool sweepScheduled;
 
     /// <param name="stateTtl">Flink's <c>table.exec.state.ttl</c>; zero or null keeps state forever.</param>
+    /// <param name="rightStateTtl">The right side's TTL when it differs (Flink's <c>STATE_TTL</c> hint); <paramref name="stateTtl"/> is then the left's.</param>
     public StreamingJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, JoinType joinType,
-        Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, TimeSpan? stateTtl = null)
+        Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, TimeSpan? stateTtl = null,
+        TimeSpan? rightStateTtl = null)
     {
         this.leftKey = leftKey;
         this.rightKey = rightKey;
@@ -49,8 +54,10 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         this.combine = combine;
         leftOuter = joinType.IsLeftOuter();
         rightOuter = joinType.IsRightOuter();
-        ttl = stateTtl is { } t ? EventTime.Millis(t) : 0;
-        if (ttl < 0) throw new ArgumentOutOfRangeException(nameof(stateTtl), "a state TTL cannot be negative");
+        leftTtl = stateTtl is { } t ? EventTime.Millis(t) : 0;
+        rightTtl = rightStateTtl is { } rt ? EventTime.Millis(rt) : leftTtl;
+        if (leftTtl < 0 || rightTtl < 0) throw new ArgumentOutOfRangeException(nameof(stateTtl), "a state TTL cannot be negative");
+        ttl = leftTtl == 0 ? rightTtl : rightTtl == 0 ? leftTtl : Math.Min(leftTtl, rightTtl);
     }
 
     /// <summary>Keys holding records.</summary>
@@ -83,7 +90,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
                 var key = leftKey(v.Left);
                 ref var lists = ref JoinKeyIndex.Lists(keys, key);
                 Process(left, right, ref lists.LeftFirst, ref lists.LeftLast, ref lists.RightFirst, ref lists.RightLast,
-                    v.Left, kind, inputIsLeft: true, leftOuter, rightOuter);
+                    v.Left, kind, inputIsLeft: true, leftOuter, rightOuter, leftTtl, rightTtl);
                 if (lists.IsEmpty) keys.Remove(key);
             }
             else
@@ -91,7 +98,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
                 var key = rightKey(v.Right);
                 ref var lists = ref JoinKeyIndex.Lists(keys, key);
                 Process(right, left, ref lists.RightFirst, ref lists.RightLast, ref lists.LeftFirst, ref lists.LeftLast,
-                    v.Right, kind, inputIsLeft: false, rightOuter, leftOuter);
+                    v.Right, kind, inputIsLeft: false, rightOuter, leftOuter, rightTtl, leftTtl);
                 if (lists.IsEmpty) keys.Remove(key);
             }
         }
@@ -100,11 +107,11 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Expired(long writtenAt) => ttl > 0 && writtenAt + ttl <= now;
+    private bool Expired(long writtenAt, long ttl) => ttl > 0 && writtenAt + ttl <= now;
 
     private void Process<TIn, TOther>(JoinRecordStore<TIn> input, JoinRecordStore<TOther> other,
         ref int inFirst, ref int inLast, ref int otherFirst, ref int otherLast,
-        TIn record, RowKind kind, bool inputIsLeft, bool inputOuter, bool otherOuter)
+        TIn record, RowKind kind, bool inputIsLeft, bool inputOuter, bool otherOuter, long inTtl, long otherTtl)
         where TIn : notnull where TOther : notnull
     {
         // The other side's records of this key that the residual condition accepts (expired ones go on the way).
@@ -114,7 +121,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         {
             ref var e = ref other[s];
             int next = e.Next;
-            if (Expired(e.WrittenAt)) other.Remove(ref otherFirst, ref otherLast, s);
+            if (Expired(e.WrittenAt, otherTtl)) other.Remove(ref otherFirst, ref otherLast, s);
             else if (Accepts(record, e.Value, inputIsLeft))
             {
                 matches.Add(s);
@@ -124,7 +131,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         }
 
         int slot = input.Find(record);
-        if (slot != None && Expired(input[slot].WrittenAt))
+        if (slot != None && Expired(input[slot].WrittenAt, inTtl))
         {
             input.Remove(ref inFirst, ref inLast, slot);
             slot = None;
@@ -245,8 +252,8 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         foreach (var (key, _) in keys)
         {
             ref var lists = ref CollectionsMarshal.GetValueRefOrNullRef(keys, key);
-            SweepList(left, ref lists.LeftFirst, ref lists.LeftLast);
-            SweepList(right, ref lists.RightFirst, ref lists.RightLast);
+            SweepList(left, ref lists.LeftFirst, ref lists.LeftLast, leftTtl);
+            SweepList(right, ref lists.RightFirst, ref lists.RightLast, rightTtl);
             if (lists.IsEmpty) emptied.Add(key);
         }
         foreach (var key in emptied) keys.Remove(key);
@@ -254,12 +261,13 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         if (keys.Count > 0) ScheduleSweep();
     }
 
-    private void SweepList<T>(JoinRecordStore<T> store, ref int first, ref int last) where T : notnull
+    private void SweepList<T>(JoinRecordStore<T> store, ref int first, ref int last, long ttl) where T : notnull
     {
+        if (ttl == 0) return;
         for (int s = first - 1; s != None;)
         {
             int next = store[s].Next;
-            if (Expired(store[s].WrittenAt)) store.Remove(ref first, ref last, s);
+            if (Expired(store[s].WrittenAt, ttl)) store.Remove(ref first, ref last, s);
             s = next;
         }
     }

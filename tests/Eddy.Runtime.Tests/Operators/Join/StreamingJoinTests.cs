@@ -166,6 +166,20 @@ public class StreamingJoinTests
         Assert.Empty(Push(inner, Right(new R(1, 2))));
     }
 
+    [Fact]
+    public void Each_side_can_have_its_own_ttl()
+    {
+        // Flink's STATE_TTL hint: left rows live 10 s, right rows 60 s.
+        var op = new StreamingJoinOperator<int, L, R, O>(l => l.K, r => r.K, JoinType.Inner, null, Combine,
+            TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60));
+        var h = new OperatorHarness<JoinInput<L, R>, O>(op, checkpointing: true);
+        Assert.Equal(["+I[L1.0,R1.0]"], Push(h, Left(new L(1, 0)), Right(new R(1, 0))));
+        h.AdvanceProcessingTime(TimeSpan.FromSeconds(20));
+        Assert.Empty(Push(h, Right(new R(1, 1))));
+        Assert.Equal(["+I[L1.2,R1.0]", "+I[L1.2,R1.1]"], Push(h, Left(new L(1, 2))));
+        Assert.Equal((1, 2), op.HeldRecords);
+    }
+
     [Theory]
     [InlineData(JoinType.Inner, 2, 3)]
     [InlineData(JoinType.Left, 2, 1)]
