@@ -50,6 +50,8 @@ public static class Program
         new("sliding", "(3) 1-minute windows sliding by 10 s, count per key, 10,000 keys", WindowWorkloads.SlidingCount, 10_000),
         new("session-5s", "(4) session windows, 5 s gap, count per key, 100,000 keys", WindowWorkloads.Session5sCount, 100_000),
         new("session-30s", "(5) session windows, 30 s gap, count per key, 1,000 keys", WindowWorkloads.Session30sCount, 1_000),
+        new("join-person-auction", "regular inner join person x auction on seller (Nexmark-like 1:3:46 split, bids dropped), unbounded state", JoinWorkloads.PersonAuction),
+        new("join-interval-bid", "event-time interval join bid x auction, bid.ts in [auction.ts, auction.ts + 10 s] (Nexmark-like split)", JoinWorkloads.AuctionBidInterval),
         new("sql-filter", "(1) in SQL: SELECT ... WHERE, planned from text", SqlWorkloads.Filter),
         new("sql-tumbling", "(2) in SQL: TUMBLE window TVF, COUNT(*) per key", SqlWorkloads.Tumbling, 10_000),
         new("sql-sliding", "(3) in SQL: HOP window TVF, COUNT(*) per key", SqlWorkloads.Sliding, 10_000),

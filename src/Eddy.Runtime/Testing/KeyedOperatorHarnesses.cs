@@ -39,6 +39,18 @@ public sealed class KeyedOperatorHarnesses<TKey, TIn, TOut> where TKey : notnull
         return this;
     }
 
+    /// <summary>Routes a changelog (records with row kinds) to the subtasks owning their keys, in order per subtask.</summary>
+    public KeyedOperatorHarnesses<TKey, TIn, TOut> Elements(IEnumerable<(TIn Value, long Timestamp, RowKind Kind)> records)
+    {
+        int p = Subtasks.Count;
+        var routed = Enumerable.Range(0, p).Select(_ => new List<(TIn, long, RowKind)>()).ToList();
+        foreach (var r in records)
+            routed[KeyGroups.SubtaskFor(KeyGroups.ForKey(keyOf(r.Value), maxParallelism), maxParallelism, p)].Add(r);
+        for (int i = 0; i < p; i++)
+            if (routed[i].Count > 0) Subtasks[i].Elements(routed[i]);
+        return this;
+    }
+
     public KeyedOperatorHarnesses<TKey, TIn, TOut> Watermark(long watermark)
     {
         foreach (var s in Subtasks) s.Watermark(watermark);

@@ -147,6 +147,25 @@ public sealed class OperatorHarness<TIn, TOut> : ISideOutputResolver
         return this;
     }
 
+    /// <summary>Pushes records with their row kinds (a changelog) as batches of at most the default capacity, then flushes.</summary>
+    public OperatorHarness<TIn, TOut> Elements(IEnumerable<(TIn Value, long Timestamp, RowKind Kind)> records)
+    {
+        Batch<TIn>? batch = null;
+        foreach (var (value, ts, kind) in records)
+        {
+            batch ??= BatchPool<TIn>.Rent();
+            batch.Add(value, ts, kind);
+            if (batch.IsFull)
+            {
+                op.OnBatch(batch);
+                batch = null;
+            }
+        }
+        if (batch is not null) op.OnBatch(batch);
+        op.Flush();
+        return this;
+    }
+
     public OperatorHarness<TIn, TOut> Watermark(long watermark)
     {
         op.OnWatermark(watermark);

@@ -1,0 +1,50 @@
+using Eddy.Joins;
+
+namespace Eddy;
+
+/// <summary>
+/// Two-input joins on the one-input runtime: each side is tagged into <see cref="JoinInput{TLeft, TRight}"/>, the two
+/// are unioned and keyed by the join key, and one keyed operator joins them (see src/Eddy.Runtime/Operators/Join).
+/// </summary>
+public static class JoinStreams
+{
+    /// <summary>
+    /// Flink SQL's regular equi-join (<c>a JOIN b ON a.k = b.k AND residual</c>): inner, left, right or full outer, on
+    /// append or changelog inputs, emitting Flink's changelog. <paramref name="stateTtl"/> is <c>table.exec.state.ttl</c>;
+    /// <paramref name="rightStateTtl"/>, when given, makes it the left side's and sets the right's (Flink's <c>STATE_TTL</c> hint).
+    /// </summary>
+    public static DataStream<TOut> Join<TLeft, TRight, TKey, TOut>(this DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, JoinType joinType, Func<TLeft, TRight, bool>? residual,
+        JoinCombiner<TLeft, TRight, TOut> combine, TimeSpan? stateTtl = null, TimeSpan? rightStateTtl = null, string name = "Join")
+        where TKey : notnull where TLeft : notnull where TRight : notnull =>
+        Tagged(left, right, leftKey, rightKey).Transform(name,
+            () => new StreamingJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, joinType, residual, combine, stateTtl, rightStateTtl));
+
+    /// <summary>
+    /// Flink SQL's interval join: <c>l.time BETWEEN r.time + lowerBound AND r.time + upperBound</c> on equal keys
+    /// (for <c>BETWEEN r.time - INTERVAL a AND r.time + INTERVAL b</c> pass -a and b), in event time (the records'
+    /// timestamps, or <paramref name="leftTime"/>/<paramref name="rightTime"/>, against the watermark) or processing time.
+    /// </summary>
+    public static DataStream<TOut> IntervalJoin<TLeft, TRight, TKey, TOut>(this DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, JoinType joinType, TimeSpan lowerBound, TimeSpan upperBound,
+        Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, bool eventTime = true,
+        Func<TLeft, long>? leftTime = null, Func<TRight, long>? rightTime = null, TimeSpan? minCleanUpInterval = null,
+        string name = "IntervalJoin")
+        where TKey : notnull
+    {
+        long lower = EventTime.Millis(lowerBound);
+        long upper = EventTime.Millis(upperBound);
+        return Tagged(left, right, leftKey, rightKey).Transform(name,
+            () => new IntervalJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, joinType, lower, upper, eventTime,
+                residual, combine, leftTime, rightTime, minCleanUpInterval));
+    }
+
+    /// <summary>Both sides as one stream of tagged records, keyed by the join key.</summary>
+    public static KeyedStream<JoinInput<TLeft, TRight>, TKey> Tagged<TLeft, TRight, TKey>(DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey) where TKey : notnull
+    {
+        var l = left.Map(JoinInput<TLeft, TRight>.OfLeft, "JoinLeftInput");
+        var r = right.Map(JoinInput<TLeft, TRight>.OfRight, "JoinRightInput");
+        return l.Union(r).KeyBy(v => v.IsLeft ? leftKey(v.Left) : rightKey(v.Right));
+    }
+}

@@ -1,0 +1,352 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Eddy.Runtime;
+
+namespace Eddy.Joins;
+
+/// <summary>
+/// Flink's regular (unbounded) equi-join, <c>StreamingJoinOperator</c>: both inputs, tagged as <see cref="JoinInput{TLeft, TRight}"/>
+/// and keyed by the join key, are kept per key as multisets; each record joins the other side's records of its key that
+/// pass the residual condition, and the output is the changelog Flink's operator emits:
+/// <list type="bullet">
+/// <item>a side that is not outer passes its row kind to the joined rows (+I, +U, -U, -D) when the other side is not
+/// outer either; with an outer other side, accumulations emit +I and retractions -D;</item>
+/// <item>an outer side counts, per record, its matches on the other side (associations): an unmatched record is emitted
+/// null-padded (+I), retracted (-D) when its first match arrives and emitted padded again (+I) when its last match goes.</item>
+/// </list>
+/// With a state TTL (<c>table.exec.state.ttl</c>, or per side as Flink's <c>STATE_TTL</c> hint), a record not written
+/// for its side's TTL (processing time) is treated as absent and dropped, as Flink's state TTL with update on create and write, never returning expired state.
+/// </summary>
+public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperator<JoinInput<TLeft, TRight>, TOut>
+    where TKey : notnull where TLeft : notnull where TRight : notnull
+{
+    private const int None = JoinRecordStore<TLeft>.None;
+
+    private readonly Func<TLeft, TKey> leftKey;
+    private readonly Func<TRight, TKey> rightKey;
+    private readonly Func<TLeft, TRight, bool>? residual;
+    private readonly JoinCombiner<TLeft, TRight, TOut> combine;
+    private readonly bool leftOuter;
+    private readonly bool rightOuter;
+    private readonly long leftTtl;
+    private readonly long rightTtl;
+    /// <summary>The sweep period: the smaller positive TTL, or 0 without TTL.</summary>
+    private readonly long ttl;
+
+    private readonly Dictionary<TKey, JoinKeyLists> keys = [];
+    private readonly JoinRecordStore<TLeft> left = new();
+    private readonly JoinRecordStore<TRight> right = new();
+    private readonly List<int> matches = [];
+    private readonly List<TKey> emptied = [];
+    private Collector<TOut>? output;
+    private long now;
+    private bool sweepScheduled;
+
+    /// <param name="stateTtl">Flink's <c>table.exec.state.ttl</c>; zero or null keeps state forever.</param>
+    /// <param name="rightStateTtl">The right side's TTL when it differs (Flink's <c>STATE_TTL</c> hint); <paramref name="stateTtl"/> is then the left's.</param>
+    public StreamingJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, JoinType joinType,
+        Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, TimeSpan? stateTtl = null,
+        TimeSpan? rightStateTtl = null)
+    {
+        this.leftKey = leftKey;
+        this.rightKey = rightKey;
+        this.residual = residual;
+        this.combine = combine;
+        leftOuter = joinType.IsLeftOuter();
+        rightOuter = joinType.IsRightOuter();
+        leftTtl = stateTtl is { } t ? EventTime.Millis(t) : 0;
+        rightTtl = rightStateTtl is { } rt ? EventTime.Millis(rt) : leftTtl;
+        if (leftTtl < 0 || rightTtl < 0) throw new ArgumentOutOfRangeException(nameof(stateTtl), "a state TTL cannot be negative");
+        ttl = leftTtl == 0 ? rightTtl : rightTtl == 0 ? leftTtl : Math.Min(leftTtl, rightTtl);
+    }
+
+    /// <summary>Keys holding records.</summary>
+    public int KeyCount => keys.Count;
+
+    /// <summary>Distinct records held per side.</summary>
+    public (int Left, int Right) HeldRecords => (left.Count, right.Count);
+
+    public override bool HasState => true;
+
+    public override void Open()
+    {
+        output = Out;
+        if (Context.CheckpointingEnabled) ResolveSerializers();
+    }
+
+    public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
+    {
+        var values = batch.Values;
+        var times = batch.Timestamps;
+        var o = output!;
+        if (ttl > 0) now = Context.ProcessingTimers.Now;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            ref readonly var v = ref values[i];
+            o.CurrentTimestamp = times[i];
+            var kind = batch.KindAt(i);
+            if (v.IsLeft)
+            {
+                var key = leftKey(v.Left);
+                ref var lists = ref JoinKeyIndex.Lists(keys, key);
+                Process(left, right, ref lists.LeftFirst, ref lists.LeftLast, ref lists.RightFirst, ref lists.RightLast,
+                    v.Left, kind, inputIsLeft: true, leftOuter, rightOuter, leftTtl, rightTtl);
+                if (lists.IsEmpty) keys.Remove(key);
+            }
+            else
+            {
+                var key = rightKey(v.Right);
+                ref var lists = ref JoinKeyIndex.Lists(keys, key);
+                Process(right, left, ref lists.RightFirst, ref lists.RightLast, ref lists.LeftFirst, ref lists.LeftLast,
+                    v.Right, kind, inputIsLeft: false, rightOuter, leftOuter, rightTtl, leftTtl);
+                if (lists.IsEmpty) keys.Remove(key);
+            }
+        }
+        BatchPool<JoinInput<TLeft, TRight>>.Return(batch);
+        if (ttl > 0 && !sweepScheduled && keys.Count > 0) ScheduleSweep();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Expired(long writtenAt, long ttl) => ttl > 0 && writtenAt + ttl <= now;
+
+    private void Process<TIn, TOther>(JoinRecordStore<TIn> input, JoinRecordStore<TOther> other,
+        ref int inFirst, ref int inLast, ref int otherFirst, ref int otherLast,
+        TIn record, RowKind kind, bool inputIsLeft, bool inputOuter, bool otherOuter, long inTtl, long otherTtl)
+        where TIn : notnull where TOther : notnull
+    {
+        // The other side's records of this key that the residual condition accepts (expired ones go on the way).
+        matches.Clear();
+        int matched = 0;
+        for (int s = otherFirst - 1; s != None;)
+        {
+            ref var e = ref other[s];
+            int next = e.Next;
+            if (Expired(e.WrittenAt, otherTtl)) other.Remove(ref otherFirst, ref otherLast, s);
+            else if (Accepts(record, e.Value, inputIsLeft))
+            {
+                matches.Add(s);
+                matched += e.Count;
+            }
+            s = next;
+        }
+
+        int slot = input.Find(record);
+        if (slot != None && Expired(input[slot].WrittenAt, inTtl))
+        {
+            input.Remove(ref inFirst, ref inLast, slot);
+            slot = None;
+        }
+
+        bool accumulate = kind is RowKind.Insert or RowKind.UpdateAfter;
+        if (accumulate)
+        {
+            if (slot != None)
+            {
+                ref var e = ref input[slot];
+                e.Count++;
+                e.Associations = matched;
+                e.WrittenAt = now;
+            }
+            else input.Append(ref inFirst, ref inLast, record, 1, matched, now);
+
+            if (matched == 0)
+            {
+                if (inputOuter) EmitPadded(record, inputIsLeft, RowKind.Insert);
+                return;
+            }
+            if (otherOuter)
+            {
+                foreach (int m in matches)
+                {
+                    ref var e = ref other[m];
+                    if (e.Associations == 0)
+                    {
+                        for (int c = 0; c < e.Count; c++) EmitPadded(e.Value, !inputIsLeft, RowKind.Delete);
+                    }
+                    e.Associations++;
+                    e.WrittenAt = now;
+                }
+            }
+            var joinedKind = inputOuter || otherOuter ? RowKind.Insert : kind;
+            foreach (int m in matches)
+            {
+                ref var e = ref other[m];
+                for (int c = 0; c < e.Count; c++) EmitJoined(record, e.Value, inputIsLeft, joinedKind);
+            }
+        }
+        else
+        {
+            if (slot != None)
+            {
+                ref var e = ref input[slot];
+                if (--e.Count == 0) input.Remove(ref inFirst, ref inLast, slot);
+                else e.WrittenAt = now;
+            }
+
+            if (matched == 0)
+            {
+                if (inputOuter) EmitPadded(record, inputIsLeft, RowKind.Delete);
+                return;
+            }
+            var joinedKind = inputOuter ? RowKind.Delete : kind;
+            foreach (int m in matches)
+            {
+                ref var e = ref other[m];
+                for (int c = 0; c < e.Count; c++) EmitJoined(record, e.Value, inputIsLeft, joinedKind);
+            }
+            if (otherOuter)
+            {
+                foreach (int m in matches)
+                {
+                    ref var e = ref other[m];
+                    if (e.Associations == 1)
+                    {
+                        for (int c = 0; c < e.Count; c++) EmitPadded(e.Value, !inputIsLeft, RowKind.Insert);
+                    }
+                    e.Associations--;
+                    e.WrittenAt = now;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Accepts<TIn, TOther>(TIn record, TOther other, bool inputIsLeft)
+    {
+        if (residual is null) return true;
+        return inputIsLeft
+            ? residual(Unsafe.As<TIn, TLeft>(ref record), Unsafe.As<TOther, TRight>(ref other))
+            : residual(Unsafe.As<TOther, TLeft>(ref other), Unsafe.As<TIn, TRight>(ref record));
+    }
+
+    private void EmitJoined<TIn, TOther>(TIn record, TOther other, bool inputIsLeft, RowKind kind)
+    {
+        var o = output!;
+        var row = inputIsLeft
+            ? combine(Unsafe.As<TIn, TLeft>(ref record), true, Unsafe.As<TOther, TRight>(ref other), true)
+            : combine(Unsafe.As<TOther, TLeft>(ref other), true, Unsafe.As<TIn, TRight>(ref record), true);
+        o.Collect(row, o.CurrentTimestamp, kind);
+    }
+
+    private void EmitPadded<T>(T record, bool isLeft, RowKind kind)
+    {
+        var o = output!;
+        var row = isLeft
+            ? combine(Unsafe.As<T, TLeft>(ref record), true, default!, false)
+            : combine(default!, false, Unsafe.As<T, TRight>(ref record), true);
+        o.Collect(row, o.CurrentTimestamp, kind);
+    }
+
+    // State TTL: expired records are never returned (checked on access); this sweep frees those of keys not touched.
+    private void ScheduleSweep()
+    {
+        sweepScheduled = true;
+        Context.ProcessingTimers.Register(Context.ProcessingTimers.Now + ttl, Sweep);
+    }
+
+    private void Sweep(long time)
+    {
+        sweepScheduled = false;
+        now = Context.ProcessingTimers.Now;
+        emptied.Clear();
+        foreach (var (key, _) in keys)
+        {
+            ref var lists = ref CollectionsMarshal.GetValueRefOrNullRef(keys, key);
+            SweepList(left, ref lists.LeftFirst, ref lists.LeftLast, leftTtl);
+            SweepList(right, ref lists.RightFirst, ref lists.RightLast, rightTtl);
+            if (lists.IsEmpty) emptied.Add(key);
+        }
+        foreach (var key in emptied) keys.Remove(key);
+        emptied.Clear();
+        if (keys.Count > 0) ScheduleSweep();
+    }
+
+    private void SweepList<T>(JoinRecordStore<T> store, ref int first, ref int last, long ttl) where T : notnull
+    {
+        if (ttl == 0) return;
+        for (int s = first - 1; s != None;)
+        {
+            int next = store[s].Next;
+            if (Expired(store[s].WrittenAt, ttl)) store.Remove(ref first, ref last, s);
+            s = next;
+        }
+    }
+
+    private const byte StateVersion = 1;
+    private const byte KeySection = 1;
+    private StateSerializer<TKey>? keySerializer;
+    private StateSerializer<TLeft>? leftSerializer;
+    private StateSerializer<TRight>? rightSerializer;
+
+    private void ResolveSerializers()
+    {
+        try
+        {
+            keySerializer ??= StateSerializers.For<TKey>();
+            leftSerializer ??= StateSerializers.For<TLeft>();
+            rightSerializer ??= StateSerializers.For<TRight>();
+        }
+        catch (StateSerializationException e)
+        {
+            throw new StateSerializationException($"operator '{Context.OperatorName}': {e.Message}");
+        }
+    }
+
+    /// <summary>A section per key: the key, then each side's records with count, associations and write time.</summary>
+    public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
+    {
+        ResolveSerializers();
+        var sections = new KeyGroupSectionWriter(writer, Context.MaxParallelism);
+        foreach (var (key, lists) in keys)
+        {
+            var w = sections.Section(KeyGroups.ForKey(key, sections.MaxParallelism), KeySection);
+            keySerializer!.Write(w, key);
+            WriteList(w, left, lists.LeftFirst, leftSerializer!);
+            WriteList(w, right, lists.RightFirst, rightSerializer!);
+        }
+        sections.Complete();
+        OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
+    }
+
+    private static void WriteList<T>(BinaryWriter w, JoinRecordStore<T> store, int first, StateSerializer<T> values) where T : notnull
+    {
+        w.Write(store.CountOf(first));
+        for (int s = first - 1; s != None; s = store[s].Next)
+        {
+            ref var e = ref store[s];
+            values.Write(w, e.Value);
+            w.Write(e.Count);
+            w.Write(e.Associations);
+            w.Write(e.WrittenAt);
+        }
+    }
+
+    public override void RestoreState(OperatorStateReader reader)
+    {
+        ResolveSerializers();
+        foreach (var r in reader.OperatorStates) OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
+        KeyGroupSections.Read(reader, (_, tag, r) =>
+        {
+            if (tag != KeySection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");
+            var key = keySerializer!.Read(r);
+            ref var lists = ref JoinKeyIndex.Lists(keys, key);
+            ReadList(r, left, ref lists.LeftFirst, ref lists.LeftLast, leftSerializer!);
+            ReadList(r, right, ref lists.RightFirst, ref lists.RightLast, rightSerializer!);
+            if (lists.IsEmpty) keys.Remove(key);
+        });
+        if (ttl > 0 && keys.Count > 0) ScheduleSweep();
+    }
+
+    private static void ReadList<T>(BinaryReader r, JoinRecordStore<T> store, ref int first, ref int last, StateSerializer<T> values) where T : notnull
+    {
+        int n = r.ReadInt32();
+        for (int i = 0; i < n; i++)
+        {
+            var value = values.Read(r);
+            int count = r.ReadInt32();
+            int associations = r.ReadInt32();
+            long writtenAt = r.ReadInt64();
+            store.Append(ref first, ref last, value, count, associations, writtenAt);
+        }
+    }
+}
