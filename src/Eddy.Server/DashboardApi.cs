@@ -86,7 +86,7 @@ public static class DashboardViews
 
     /// <summary>
     /// Marks the checkpoints one can still restore: a completed savepoint whose folder exists, and a completed
-    /// checkpoint among the latest <c>execution.checkpointing.num-retained</c> whose folder exists (retention deletes
+    /// checkpoint among the latest <c>state.checkpoints.num-retained</c> whose folder exists (retention deletes
     /// the older ones). <paramref name="newestFirst"/> is the history, newest first.
     /// </summary>
     public static List<CheckpointEntryView> MarkRestorable(ManagedJob job, List<CheckpointEntryView> newestFirst)

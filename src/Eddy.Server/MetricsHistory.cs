@@ -31,7 +31,7 @@ public sealed class MetricsHistory
     public void Record(JobReading reading, long nowMs)
     {
         // 5% slack: sampling timers drift, and a point every other sampling is what is meant.
-        if (nowMs - lastTime < IntervalMs * 95 / 100) return;
+        if (count > 0 && nowMs - lastTime < IntervalMs * 95 / 100) return;
         var vertices = new VertexPoint[reading.Vertices.Count];
         for (int i = 0; i < vertices.Length; i++)
         {

@@ -16,11 +16,25 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public string Stalled { get; private set; } = "";
 
+    /// <summary>A job whose name is markup (the XSS check).</summary>
+    public string Markup { get; private set; } = "";
+
+    /// <summary>The running job's checkpoints: one a second, three retained (Flink's default num-retained is 1; the test needs some removed).</summary>
+    public const int Retained = 3;
+
+    private readonly string checkpoints = Path.Combine(Path.GetTempPath(), $"eddy-dashboard-{Guid.NewGuid():N}");
+
     public async Task InitializeAsync()
     {
         Server = await RunningServer.Start(slots: 8);
         Assert.Single(await Server.Submit(Scripts.Bounded));
-        Running = Assert.Single(await Server.Submit(Scripts.Windowed("hits-per-host", parallelism: 2, rate: 3000)));
+        Running = Assert.Single(await Server.Submit(Scripts.Windowed("hits-per-host", parallelism: 2, rate: 3000), new()
+        {
+            ["execution.checkpointing.interval"] = "1 s",
+            ["execution.checkpointing.dir"] = checkpoints,
+            ["state.checkpoints.num-retained"] = Retained.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+        Markup = Assert.Single(await Server.Submit(Scripts.Unbounded("<img src=x onerror=window.__xss=1>", parallelism: 1, rate: 10)));
         Stalled = Assert.Single(await Server.Submit(kafka.Script("clicks-per-minute")));
         await Server.WaitForState(Running, "RUNNING");
         await Server.WaitForState(Stalled, "RUNNING");
@@ -30,6 +44,7 @@ public sealed class DashboardFixture : IAsyncLifetime
     {
         await Server.DisposeAsync();
         kafka.Dispose();
+        if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
     }
 }
 
@@ -55,6 +70,7 @@ public class BrowserTests(DashboardFixture dashboard) : IClassFixture<DashboardF
         var start = new ProcessStartInfo("node") { WorkingDirectory = BrowserDir, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "dashboard.mjs", scenario, server.ToString(), job ?? "-", screenshot ?? "" })
             start.ArgumentList.Add(a);
+        start.Environment["EDDY_RETAINED"] = DashboardFixture.Retained.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -76,8 +92,28 @@ public class BrowserTests(DashboardFixture dashboard) : IClassFixture<DashboardF
         Drive("overview", dashboard.Server.Server.Address, screenshot: Screenshot("dashboard-overview.png"));
 
     [Fact]
-    public Task A_running_jobs_graph_renders_with_live_counts() =>
+    public Task A_running_jobs_graph_is_a_layered_DAG_with_full_names_and_labelled_exchanges() =>
         Drive("graph", dashboard.Server.Server.Address, dashboard.Running, Screenshot("dashboard-job.png"));
+
+    [Fact]
+    public Task Each_vertex_has_a_tab_with_its_subtasks() =>
+        Drive("tabs", dashboard.Server.Server.Address, dashboard.Running, Screenshot("dashboard-vertex.png"));
+
+    [Fact]
+    public Task Checkpoints_show_min_avg_max_in_ms_and_only_retained_ones_as_restorable() =>
+        Drive("checkpoints", dashboard.Server.Server.Address, dashboard.Running, Screenshot("dashboard-checkpoints.png"));
+
+    [Fact]
+    public Task Charts_draw_the_servers_history_and_new_points() =>
+        Drive("charts", dashboard.Server.Server.Address, dashboard.Running);
+
+    [Fact]
+    public Task The_server_log_tab_shows_a_submission() =>
+        Drive("log", dashboard.Server.Server.Address, dashboard.Running, Screenshot("dashboard-log.png"));
+
+    [Fact]
+    public Task Markup_in_a_job_name_stays_text() =>
+        Drive("xss", dashboard.Server.Server.Address, dashboard.Markup);
 
     [Fact]
     public Task A_stalled_window_job_shows_the_diagnosis() =>
