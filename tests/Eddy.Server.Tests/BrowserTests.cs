@@ -16,6 +16,9 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public string Stalled { get; private set; } = "";
 
+    /// <summary>Two sources into one keyed aggregate into a sink of parallelism 1: a DAG of three layers.</summary>
+    public string TwoSources { get; private set; } = "";
+
     /// <summary>A job whose name is markup (the XSS check).</summary>
     public string Markup { get; private set; } = "";
 
@@ -34,6 +37,14 @@ public sealed class DashboardFixture : IAsyncLifetime
             ["execution.checkpointing.dir"] = checkpoints,
             ["state.checkpoints.num-retained"] = Retained.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }));
+        TwoSources = Assert.Single(await Server.Submit($"""
+            SET 'pipeline.name' = 'two-sources-{Guid.NewGuid():N}';
+            SET 'parallelism.default' = '2';
+            CREATE TABLE a (id BIGINT, v INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20', 'fields.v.min' = '1', 'fields.v.max' = '9');
+            CREATE TABLE b (id BIGINT, v INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20', 'fields.v.min' = '1', 'fields.v.max' = '9');
+            CREATE TABLE per_value (v INT, n BIGINT) WITH ('connector' = 'blackhole', 'sink.parallelism' = '1');
+            INSERT INTO per_value SELECT v, COUNT(*) FROM (SELECT id, v FROM a UNION ALL SELECT id, v FROM b) GROUP BY v;
+            """));
         Markup = Assert.Single(await Server.Submit(Scripts.Unbounded("<img src=x onerror=window.__xss=1>", parallelism: 1, rate: 10)));
         Stalled = Assert.Single(await Server.Submit(kafka.Script("clicks-per-minute")));
         await Server.WaitForState(Running, "RUNNING");
@@ -94,6 +105,10 @@ public class BrowserTests(DashboardFixture dashboard) : IClassFixture<DashboardF
     [Fact]
     public Task A_running_jobs_graph_is_a_layered_DAG_with_full_names_and_labelled_exchanges() =>
         Drive("graph", dashboard.Server.Server.Address, dashboard.Running, Screenshot("dashboard-job.png"));
+
+    [Fact]
+    public Task A_two_source_jobs_graph_has_three_layers() =>
+        Drive("graph", dashboard.Server.Server.Address, dashboard.TwoSources, Screenshot("dashboard-dag.png"));
 
     [Fact]
     public Task Each_vertex_has_a_tab_with_its_subtasks() =>

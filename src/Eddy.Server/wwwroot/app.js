@@ -466,10 +466,12 @@ function lineChart({ id, title, series, format, max, dots, now, empty, since }) 
   const top = max ?? niceCeiling(Math.max(0, ...visible.flatMap((s) => s.points.map(([, v]) => v))));
   const px = (t) => L + ((t - t0) / span) * (W - L - R);
   const py = (v) => T + (1 - Math.min(v, top) / top) * (H - T - B);
+  const drawn = visible.some((s) => s.points.length > 0);
   let svg = `<svg class="chart-svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">`;
   for (let i = 0; i <= 4; i++) {
     const v = (top * i) / 4;
-    svg += `<line class="grid" x1="${L}" x2="${W - R}" y1="${py(v)}" y2="${py(v)}"/><text class="axis" x="${L - 6}" y="${py(v) + 4}" text-anchor="end">${esc(format(v))}</text>`;
+    svg += `<line class="grid" x1="${L}" x2="${W - R}" y1="${py(v)}" y2="${py(v)}"/>`;
+    if (drawn || max != null) svg += `<text class="axis" x="${L - 6}" y="${py(v) + 4}" text-anchor="end">${esc(format(v))}</text>`;
   }
   const step = span > 120000 ? 60000 : span > 60000 ? 30000 : 15000;
   for (let back = 0; back <= span; back += step) {
@@ -489,7 +491,6 @@ function lineChart({ id, title, series, format, max, dots, now, empty, since }) 
     }
     if (dots) for (const [t, v, cls] of s.points) svg += `<circle class="dot ${cls ?? ""}" cx="${px(t).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3.5" fill="${cls === "failed" ? "#c0392b" : s.colour}"><title>${esc(format(v))}</title></circle>`;
   }
-  const drawn = visible.some((s) => s.points.length > 0);
   if (!drawn) svg += `<text class="axis" x="${(L + W - R) / 2}" y="${H / 2}" text-anchor="middle">${esc(empty ?? "no data yet")}</text>`;
   svg += "</svg>";
   const legend = visible.length > 1 || (visible.length === 1 && visible[0].name)
