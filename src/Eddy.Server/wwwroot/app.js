@@ -487,14 +487,15 @@ function lineChart({ id, title, series, format, max, dots, now, empty, since }) 
     }
     if (segment.length) segments.push(segment);
     for (const seg of segments) {
-      svg += `<polyline class="series" data-series="${esc(s.name)}" data-points="${seg.length}" points="${seg.join(" ")}" stroke="${s.colour}"${dots ? ' stroke-width="1" stroke-opacity=".5"' : ""}/>`;
+      svg += `<polyline class="series" data-series="${esc(s.name)}" data-points="${seg.length}" points="${seg.join(" ")}" stroke="${s.colour}"${dots ? ' stroke-width="1" stroke-opacity=".5"' : ""}${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`;
     }
     if (dots) for (const [t, v, cls] of s.points) svg += `<circle class="dot ${cls ?? ""}" cx="${px(t).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3.5" fill="${cls === "failed" ? "#c0392b" : s.colour}"><title>${esc(format(v))}</title></circle>`;
   }
   if (!drawn) svg += `<text class="axis" x="${(L + W - R) / 2}" y="${H / 2}" text-anchor="middle">${esc(empty ?? "no data yet")}</text>`;
   svg += "</svg>";
-  const legend = visible.length > 1 || (visible.length === 1 && visible[0].name)
-    ? `<div class="chart-legend">${visible.map((s) => `<span><i style="background:${s.colour}"></i>${esc(s.name)}</span>`).join("")}</div>` : "";
+  const named = visible.filter((s) => s.name && !s.noLegend);
+  const legend = named.length > 0
+    ? `<div class="chart-legend">${named.map((s) => `<span><i style="background:${s.colour}"></i>${esc(s.name)}</span>`).join("")}</div>` : "";
   return `<figure class="chart" id="${esc(id)}"><figcaption>${esc(title)}</figcaption>${svg}${legend}</figure>`;
 }
 
@@ -516,14 +517,15 @@ function renderJobCharts(current, job) {
     name: `${v.id}. ${v.name}`, colour: PALETTE[(Number(v.id) - 1 + PALETTE.length) % PALETTE.length] ?? PALETTE[i % PALETTE.length],
     points: seriesOf(h, v.id, field) }));
   document.getElementById("job-charts").innerHTML =
-    lineChart({ id: "chart-throughput", title: "Records in per second (per vertex)", series: perVertex("records-in-per-second"), format: rateFormat, now: h.now, since: h.times[0] }) +
+    lineChart({ id: "chart-throughput", title: "Records per second per vertex (solid: in, dashed: out)", format: rateFormat, now: h.now, since: h.times[0],
+      series: [...perVertex("records-in-per-second"), ...perVertex("records-out-per-second").map((s) => ({ ...s, name: `${s.name} (out)`, dashed: true, noLegend: true }))] }) +
     lineChart({ id: "chart-watermark-lag", title: "Watermark lag (processing time − lowest input watermark)",
       series: perVertex("watermark-lag-ms", (v) => seriesOf(h, v.id, "watermark-lag-ms").some(([, x]) => x != null)), format: msFormat, now: h.now, since: h.times[0],
       empty: "no watermark yet" }) +
     lineChart({ id: "chart-backpressure", title: "Backpressured time of the busiest subtask", series: perVertex("back-pressured-time-ms-per-second"),
       format: percentFormat, max: 1000, now: h.now, since: h.times[0] }) +
     lineChart({ id: "chart-checkpoints", title: "Checkpoint duration (end to end; red: failed)", series: checkpointSeries(h), format: msFormat, dots: true, now: h.now, since: h.times[0],
-      empty: "no checkpoints in the last minutes" });
+      empty: job.checkpointing && !job.checkpointing.enabled ? "periodic checkpoints are disabled" : "no checkpoints in the last minutes" });
 }
 
 // ---------- one vertex ----------
