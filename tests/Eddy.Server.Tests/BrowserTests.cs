@@ -19,7 +19,7 @@ public sealed class DashboardFixture : IAsyncLifetime
     /// <summary>Two sources into one keyed aggregate into a sink of parallelism 1: a DAG of three layers.</summary>
     public string TwoSources { get; private set; } = "";
 
-    /// <summary>A job whose name is markup (the XSS check).</summary>
+    /// <summary>A job whose name and table (so vertex) names are markup (the XSS check).</summary>
     public string Markup { get; private set; } = "";
 
     /// <summary>The running job's checkpoints: one a second, three retained (Flink's default num-retained is 1; the test needs some removed).</summary>
@@ -45,7 +45,13 @@ public sealed class DashboardFixture : IAsyncLifetime
             CREATE TABLE per_value (v INT, n BIGINT) WITH ('connector' = 'blackhole', 'sink.parallelism' = '1');
             INSERT INTO per_value SELECT v, COUNT(*) FROM (SELECT id, v FROM a UNION ALL SELECT id, v FROM b) GROUP BY v;
             """));
-        Markup = Assert.Single(await Server.Submit(Scripts.Unbounded("<img src=x onerror=window.__xss=1>", parallelism: 1, rate: 10)));
+        Markup = Assert.Single(await Server.Submit("""
+            SET 'pipeline.name' = '<img src=x onerror=window.__xss=1>';
+            SET 'parallelism.default' = '1';
+            CREATE TABLE `<img src=x onerror=window.__xss=2>` (id BIGINT, v INT) WITH ('connector' = 'datagen', 'rows-per-second' = '10');
+            CREATE TABLE `<svg onload=window.__xss=3>` (id BIGINT, v INT) WITH ('connector' = 'blackhole');
+            INSERT INTO `<svg onload=window.__xss=3>` SELECT id, v FROM `<img src=x onerror=window.__xss=2>`;
+            """));
         Stalled = Assert.Single(await Server.Submit(kafka.Script("clicks-per-minute")));
         await Server.WaitForState(Running, "RUNNING");
         await Server.WaitForState(Stalled, "RUNNING");
