@@ -111,6 +111,17 @@ const scenarios = {
       const cell = page.locator("#subtask-table tr:nth-child(2) td:nth-child(2)");
       const before = await cell.textContent();
       await waitFor(page, `records in of vertex ${v.id} growing from ${before}`, async () => ((await cell.textContent()) !== before) || before, 15000);
+      // The state size: this vertex's operators' entries of the latest completed checkpoint, added up here.
+      await waitFor(page, `the state size of vertex ${v.id}`, async () => {
+        const latest = (await (await page.request.get(new URL(`jobs/${jobId}/checkpoints`, base).href)).json()).latest.completed;
+        if (!latest) return "no completed checkpoint yet";
+        const expected = Object.entries(latest["state-size-per-operator"]).filter(([k]) => v.operators.some((o) => k.endsWith(`:${o}`)))
+          .reduce((n, [, b]) => n + b, 0);
+        const text = expected < 1024 ? `${expected} B` : `${(expected / 1024).toFixed(1)} KiB`;
+        const shown = await page.locator("#vertex-state-size").textContent().catch(() => null);
+        return shown === text || `${shown} vs ${text}`;
+      }, 15000);
+      await waitFor(page, `the charts of vertex ${v.id}`, async () => (await page.locator("#chart-vertex-throughput polyline.series").count()) >= 2);
     }
     console.log(`tabs: ${job.vertices.length} vertex tabs, each with its subtasks`);
   },
