@@ -9,7 +9,8 @@ public class DashboardApiTests
     private static JobReading Reading(double inRate, long watermark)
     {
         var vertex = new VertexInfo(1, "Source: s", 1, true, false, ["Source: s"], []);
-        var sample = new MetricsSample("Source: s", 0, 0, 0, 0, 0, 0, 0, watermark, watermark, 0, 0, 0, 0, false);
+        // From the runtime's own counters, so the test does not depend on the sample's shape.
+        var sample = new SubtaskMetrics("Source: s", 0) { InputWatermark = watermark, OutputWatermark = watermark }.Snapshot();
         var rates = new MetricsRates(300, 600, 100, inRate, inRate);
         return new JobReading(DateTimeOffset.UtcNow, [new VertexReading(vertex, [new SubtaskReading(0, sample, rates, null, 0, false, long.MaxValue)])], []);
     }

@@ -430,12 +430,12 @@ function openVertex(current, id) {
 
 function renderVertexTable(job) {
   document.getElementById("vertex-summary").innerHTML = `<table id="vertex-table"><tr><th>Vertex</th><th class="num">Parallelism</th>
-    <th class="num">Records in</th><th class="num">Records out</th><th class="num">In/s</th><th class="num">Out/s</th>
+    <th class="num">Records in</th><th class="num">Records out</th><th class="num">Dropped</th><th class="num">In/s</th><th class="num">Out/s</th>
     <th class="num">Busy (max)</th><th>Backpressure (max)</th><th>Watermark</th><th class="num">State size</th></tr>
     ${job.vertices.map((v) => { const m = v.metrics; return `<tr>
       <td class="name"><a href="#/jobs/${esc(encodeURIComponent(job.jid))}/vertex-${esc(encodeURIComponent(v.id))}">${esc(v.id)}. ${esc(v.name)}</a></td>
       <td class="num">${v.parallelism}</td><td class="num">${num(m["read-records"])}</td><td class="num">${num(m["write-records"])}</td>
-      <td class="num">${num(m["records-in-per-second"])}</td><td class="num">${num(m["records-out-per-second"])}</td>
+      <td class="num">${num(dropped(m))}</td><td class="num">${num(m["records-in-per-second"])}</td><td class="num">${num(m["records-out-per-second"])}</td>
       <td class="num">${Math.round(m["busy-time-ms-per-second"] / 10)}%</td>
       <td><span class="bp ${backpressureLevel(m["back-pressured-time-ms-per-second"])}">${backpressureLevel(m["back-pressured-time-ms-per-second"])}</span> ${Math.round(m["back-pressured-time-ms-per-second"] / 10)}%</td>
       <td>${esc(watermark(m.watermark))}</td><td class="num">${bytes(v["state-size"])}</td></tr>`; }).join("")}</table>`;
