@@ -110,6 +110,8 @@ public sealed class EddyServer : IAsyncDisposable
             if (context.Request.Method != "GET") Log($"{context.Request.Method} {context.Request.Path} -> {context.Response.StatusCode}");
         });
 
+        Manager.JobEnded += job => Log($"job '{job.Name}' ({job.Id}) {job.State}"
+            + (job.State == JobStates.Failed && job.Exceptions.LastOrDefault() is { } e ? $": {e.Message.Split('\n')[0]}" : ""));
         Api.Map(app, Manager, Log);
         DashboardApi.Map(app, Manager, LogTail);
         Dashboard.Map(app);

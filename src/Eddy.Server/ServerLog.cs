@@ -1,7 +1,7 @@
 namespace Eddy.Server;
 
 /// <summary>
-/// The server's last log lines (submissions, cancels, savepoints, refused requests), for <c>GET /server/log</c> and
+/// The server's last log lines (start, submissions, cancels, savepoints, jobs ending, refused requests), for <c>GET /server/log</c> and
 /// the dashboard's log tab. Bounded, and masked as they are added with <see cref="Eddy.Sql.SecretOptions.RedactText"/>
 /// (the same masking as the lines the server writes to its log), so no secret reaches a reader.
 /// </summary>

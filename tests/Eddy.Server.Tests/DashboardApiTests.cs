@@ -70,6 +70,10 @@ public class DashboardApiTests
         Assert.Contains(lines, l => l.Contains("server started", StringComparison.Ordinal));
         Assert.Equal(ServerLog.DefaultCapacity, log["capacity"]!.GetValue<int>());
         Assert.Single((await s.Get("server/log?lines=1"))["lines"]!.AsArray());
+        var cancel = await s.Client.PatchAsync($"jobs/{id}?mode=cancel", null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, cancel.StatusCode);
+        await s.WaitFor("server/log", l => l["lines"]!.AsArray().Any(x => x!.GetValue<string>().EndsWith($"({id}) CANCELED", StringComparison.Ordinal)),
+            "the job's end in the log");
         var bad = await s.Client.GetAsync("server/log?lines=x");
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("lines=x", await bad.Content.ReadAsStringAsync());
