@@ -27,9 +27,11 @@ public sealed record VertexMetricsView(
     double BusyTimeMsPerSecond, double BackPressuredTimeMsPerSecond, double IdleTimeMsPerSecond,
     long? Watermark, long LateRecordsDropped, long LateRecordsToSideOutput);
 
+/// <param name="InputEdges">The inputs with their exchange (Flink's ship strategy: FORWARD, HASH, REBALANCE, BROADCAST).</param>
+/// <param name="StateSize">Bytes of the vertex's operators' state in the latest completed checkpoint; null without one.</param>
 public sealed record VertexView(
     string Id, string Name, int Parallelism, string Status, bool Source, bool Sink, IReadOnlyList<string> Operators,
-    IReadOnlyList<string> Inputs, VertexMetricsView Metrics);
+    IReadOnlyList<string> Inputs, VertexMetricsView Metrics, IReadOnlyList<InputEdgeView> InputEdges, long? StateSize);
 
 public sealed record JobDetailView(
     string Jid, string Name, string State, long SubmitTime, long StartTime, long EndTime, long Duration, long Now,
@@ -62,7 +64,7 @@ public sealed record CheckpointCountsView(int Restored, int Total, int InProgres
 public sealed record CheckpointEntryView(
     long Id, string Status, bool IsSavepoint, long TriggerTimestamp, long? LatestAckTimestamp, long EndToEndDuration,
     long AlignmentDuration, long SyncDuration, long AsyncDuration, long StateSize, IReadOnlyDictionary<string, long> StateSizePerOperator, string? ExternalPath,
-    string? FailureMessage);
+    string? FailureMessage, bool Restorable = false);
 
 /// <summary>The checkpoint or savepoint the job started from.</summary>
 public sealed record RestoredCheckpointView(long Id, long CheckpointTimestamp, string? ExternalPath, bool IsSavepoint, int Operators, long StateSize);
@@ -70,8 +72,10 @@ public sealed record RestoredCheckpointView(long Id, long CheckpointTimestamp, s
 public sealed record LatestCheckpointsView(
     CheckpointEntryView? Completed, CheckpointEntryView? Savepoint, CheckpointEntryView? Failed, RestoredCheckpointView? Restored);
 
+/// <param name="Summary">min/avg/max over the completed checkpoints and savepoints (Flink's checkpoint summary).</param>
 public sealed record CheckpointsView(
-    CheckpointingConfigView Config, CheckpointCountsView Counts, LatestCheckpointsView Latest, IReadOnlyList<CheckpointEntryView> History);
+    CheckpointingConfigView Config, CheckpointCountsView Counts, LatestCheckpointsView Latest, IReadOnlyList<CheckpointEntryView> History,
+    CheckpointSummaryView Summary);
 
 /// <summary>A savepoint request's answer: done synchronously, so it is COMPLETED with a location, or FAILED with a cause.</summary>
 public sealed record SavepointView(string Status, long? Id, string? Location, string? FailureCause, bool Cancelled);
@@ -145,7 +149,8 @@ public static class Views
             s.Sum(x => x.Sample.LateRecordsDropped), s.Sum(x => x.Sample.LateRecordsToSideOutput));
         return new VertexView(v.Vertex.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Vertex.Name, v.Vertex.Parallelism,
             VertexStatus(job), v.Vertex.IsSource, v.Vertex.IsSink, v.Vertex.Operators,
-            v.Vertex.Inputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), metrics);
+            v.Vertex.Inputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), metrics,
+            DashboardViews.InputEdges(v.Vertex), DashboardViews.StateSize(job, v.Vertex));
     }
 
     public static JobDetailView Detail(JobManager manager, ManagedJob job)
@@ -200,7 +205,7 @@ public static class Views
         var restored = job.Execution?.RestoredFrom is { } r
             ? new RestoredCheckpointView(r.Id, r.Timestamp.ToUnixTimeMilliseconds(), r.Path, job.RestoredFromSavepoint, r.Operators.Count, r.Size)
             : null;
-        var views = history.Select(Checkpoint).Reverse().ToList();
+        var views = DashboardViews.MarkRestorable(job, history.Select(Checkpoint).Reverse().ToList());
         return new CheckpointsView(Checkpointing(job),
             new CheckpointCountsView(restored is null ? 0 : 1, history.Count,
                 history.Count(c => c.Status == CheckpointStatus.InProgress), history.Count(c => c.Status == CheckpointStatus.Completed),
@@ -210,7 +215,7 @@ public static class Views
                 views.FirstOrDefault(c => c.Status == "COMPLETED" && c.IsSavepoint),
                 views.FirstOrDefault(c => c.Status == "FAILED"),
                 restored),
-            views);
+            views, DashboardViews.CheckpointSummary(history));
     }
 
     /// <summary>Every failure, newest first: each task failure that ended an attempt, and a failure to start or restart.</summary>

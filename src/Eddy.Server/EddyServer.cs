@@ -83,12 +83,21 @@ public sealed class EddyServer : IAsyncDisposable
         await app.StartAsync(cancel);
         var bound = app.Urls.First();
         server.Address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal));
+        server.LogTail.Add($"{DateTimeOffset.UtcNow:HH:mm:ss} server started: {options.Slots} task slot(s), listening on {bound}");
         return server;
     }
 
     public Task WaitForShutdownAsync(CancellationToken cancel) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(app, cancel);
 
-    private void Log(string line) => Options.Log?.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss} {SecretOptions(line)}");
+    /// <summary>The last log lines, masked, for <c>GET /server/log</c>.</summary>
+    public ServerLog LogTail { get; } = new();
+
+    private void Log(string line)
+    {
+        var stamped = $"{DateTimeOffset.UtcNow:HH:mm:ss} {SecretOptions(line)}";
+        LogTail.Add(stamped);
+        Options.Log?.WriteLine(stamped);
+    }
 
     private static string SecretOptions(string line) => Eddy.Sql.SecretOptions.RedactText(line);
 
@@ -101,7 +110,10 @@ public sealed class EddyServer : IAsyncDisposable
             if (context.Request.Method != "GET") Log($"{context.Request.Method} {context.Request.Path} -> {context.Response.StatusCode}");
         });
 
+        Manager.JobEnded += job => Log($"job '{job.Name}' ({job.Id}) {job.State}"
+            + (job.State == JobStates.Failed && job.Exceptions.LastOrDefault() is { } e ? $": {e.Message.Split('\n')[0]}" : ""));
         Api.Map(app, Manager, Log);
+        DashboardApi.Map(app, Manager, LogTail);
         Dashboard.Map(app);
     }
 

@@ -216,10 +216,14 @@ public sealed class JobManager : IDisposable
         }
     }
 
+    /// <summary>A started job has ended (finished, failed or cancelled); raised on the job's completion thread.</summary>
+    public event Action<ManagedJob>? JobEnded;
+
     private void OnJobEnded(ManagedJob job)
     {
         // Called from the job's completion (another thread), or from Start under the gate: the lock is reentrant.
         lock (gate) Schedule();
+        JobEnded?.Invoke(job);
     }
 
     private void SampleAll()

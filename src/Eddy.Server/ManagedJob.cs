@@ -21,7 +21,10 @@ public static class JobStates
 }
 
 /// <summary>A vertex of the job graph: one chain of operators, as Flink's dashboard shows it.</summary>
-public sealed record VertexInfo(int Id, string Name, int Parallelism, bool IsSource, bool IsSink, IReadOnlyList<string> Operators, IReadOnlyList<int> Inputs);
+/// <param name="InputExchanges">Per input (same order as <paramref name="Inputs"/>): FORWARD, HASH, REBALANCE or BROADCAST, Flink's ship strategies.</param>
+/// <param name="StateKeys">What identifies the checkpointed state of the chain's operators (for the state size per vertex).</param>
+public sealed record VertexInfo(int Id, string Name, int Parallelism, bool IsSource, bool IsSink, IReadOnlyList<string> Operators, IReadOnlyList<int> Inputs,
+    IReadOnlyList<string>? InputExchanges = null, IReadOnlyList<OperatorStateKey>? StateKeys = null);
 
 /// <summary>A Kafka source's topic and consumer group (for the shared-group warning).</summary>
 public sealed record KafkaSourceInfo(string Table, string Topic, string GroupId);
@@ -133,6 +136,9 @@ public sealed class ManagedJob
 
     public JobReading Reading { get; private set; }
 
+    /// <summary>The last minutes of per-vertex rates, backpressure and watermark lag, for the dashboard's charts.</summary>
+    public MetricsHistory History { get; } = new();
+
     public bool HoldsSlots { get; private set; }
 
     /// <summary>Every failure: the execution's task failures (one per ended attempt) and failures to start or restart.</summary>
@@ -176,12 +182,19 @@ public sealed class ManagedJob
         var chainOf = new Dictionary<StreamNode, int>();
         foreach (var c in plan.Chains)
             foreach (var n in c.Nodes) chainOf[n] = c.Id;
-        return plan.Chains.Select(c => new VertexInfo(
-            c.Id, c.Name, c.Parallelism,
-            IsSource: c.Nodes[0].IsSource,
-            IsSink: c.Nodes.Any(n => n.IsSink),
-            Operators: c.Nodes.Select(n => n.Name).ToList(),
-            Inputs: c.Nodes[0].Inputs.Select(e => chainOf[e.From]).Distinct().ToList())).ToList();
+        var parallelismOf = plan.Chains.ToDictionary(c => c.Id, c => c.Parallelism);
+        return plan.Chains.Select(c =>
+        {
+            var inputs = c.Nodes[0].Inputs.GroupBy(e => chainOf[e.From]).ToList();
+            return new VertexInfo(
+                c.Id, c.Name, c.Parallelism,
+                IsSource: c.Nodes[0].IsSource,
+                IsSink: c.Nodes.Any(n => n.IsSink),
+                Operators: c.Nodes.Select(n => n.Name).ToList(),
+                Inputs: inputs.Select(g => g.Key).ToList(),
+                InputExchanges: inputs.Select(g => OperatorStateKey.Exchange(g.First(), parallelismOf[g.Key], c.Parallelism)).ToList(),
+                StateKeys: c.Nodes.Select(n => new OperatorStateKey(n.Uid, n.Id, n.Name)).ToList());
+        }).ToList();
     }
 
     /// <summary>
@@ -338,5 +351,6 @@ public sealed class ManagedJob
                     s.Splits?.Select(x => new SplitInput(x.Name, x.Watermark, x.Idle,
                         x.LastDataTime is { } t ? TimeSpan.FromMilliseconds(Math.Max(0, nowMs - t)) : null)).ToList())).ToList())).ToList());
         Reading = new JobReading(DateTimeOffset.UtcNow, vertices, JobDiagnosis.Diagnose(input));
+        History.Record(Reading, nowMs);
     }
 }

@@ -1,25 +1,33 @@
 // Eddy's dashboard: plain JavaScript over the REST API, polled every 500 ms (the server samples metrics every
-// 500 ms, so what is shown is at most about a second old). No build step, no dependencies.
+// 500 ms, so what is shown is at most about a second old). No build step, no dependencies: the job graph's layout
+// and the charts are drawn here as SVG. Every text from the server goes through esc() or textContent.
 "use strict";
 
 const POLL_MS = 500;
+const CHART_WINDOW_MS = 5 * 60 * 1000;
+const PALETTE = ["#2364aa", "#e07a1f", "#2e7d32", "#c0392b", "#7b4fa8", "#00838f", "#8d6e63", "#d81b60"];
 const app = document.getElementById("app");
 const connection = document.getElementById("connection");
 let timer = null;
-let page = null;        // { kind: "overview" } or { kind: "job", id, selected }
+let page = null;        // { kind: "overview", tab } or { kind: "job", id, tab, ... }
 
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const num = (n) => (n ?? 0).toLocaleString("en-US", { maximumFractionDigits: 1 });
-const time = (ms) => (ms == null || ms < 0 ? "—" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, ""));
-const watermark = (ms) => (ms == null ? "not set" : new Date(ms).toISOString().replace("T", " ").replace("Z", ""));
-function duration(ms) {
-  if (ms == null || ms < 0) return "—";
-  const s = Math.floor(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60), d = Math.floor(h / 24);
+const ms = (n) => (n == null ? "—" : `${Math.round(n).toLocaleString("en-US")} ms`);
+const bytes = (n) => (n == null ? "—" : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
+const time = (t) => (t == null || t < 0 ? "—" : new Date(t).toISOString().replace("T", " ").replace(/\.\d+Z$/, ""));
+const watermark = (t) => (t == null ? "not set" : new Date(t).toISOString().replace("T", " ").replace("Z", ""));
+const dropped = (s) => s["records-dropped"] ?? s["num-records-dropped"] ?? 0;
+function duration(t) {
+  if (t == null || t < 0) return "—";
+  const s = Math.floor(t / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60), d = Math.floor(h / 24);
   if (d > 0) return `${d}d ${h % 24}h`;
   if (h > 0) return `${h}h ${m % 60}m`;
   if (m > 0) return `${m}m ${s % 60}s`;
   return `${s}s`;
 }
+// Flink's backpressure levels: OK up to 10 % of the time, LOW up to 50 %, HIGH above.
+const backpressureLevel = (msPerSecond) => (msPerSecond > 500 ? "HIGH" : msPerSecond > 100 ? "LOW" : "OK");
 
 async function api(path, options) {
   const response = await fetch(path, { credentials: "same-origin", ...options });
@@ -36,10 +44,25 @@ async function api(path, options) {
   return body;
 }
 
-function route() {
+// #/ and #/log: the overview's tabs; #/jobs/<id>[/<tab>]: a job's page and tab (overview, vertex-<id>, checkpoints, ...).
+function parseHash() {
   const hash = location.hash || "#/";
-  const match = hash.match(/^#\/jobs\/([^/]+)/);
-  page = match ? { kind: "job", id: decodeURIComponent(match[1]), selected: null, built: false } : { kind: "overview", built: false };
+  const job = hash.match(/^#\/jobs\/([^/]+)(?:\/(.+))?/);
+  if (job) return { kind: "job", id: decodeURIComponent(job[1]), tab: job[2] ? decodeURIComponent(job[2]) : "overview" };
+  return { kind: "overview", tab: hash === "#/log" ? "log" : "jobs" };
+}
+
+function route() {
+  const target = parseHash();
+  if (page && page.built && target.kind === page.kind && (target.kind === "overview" || target.id === page.id)) {
+    // Same page, another tab: switch in place, keeping what the page has gathered (the charts' history).
+    page.tab = target.tab;
+    showTab(page);
+    clearTimeout(timer);
+    refresh();
+    return;
+  }
+  page = { ...target, built: false };
   clearTimeout(timer);
   refresh();
 }
@@ -55,7 +78,21 @@ async function refresh() {
     if (e.status === 401) app.innerHTML = `<div class="notice error">${esc(e.message)}</div>`;
     else if (e.status === 404 && current.kind === "job") app.innerHTML = `<div class="notice error">${esc(e.message)}</div>`;
   }
-  if (current === page) timer = setTimeout(refresh, POLL_MS);
+  if (current === page) {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, POLL_MS);
+  }
+}
+
+function tabBar(tabs, active) {
+  return tabs.map((t) => `<a class="tab${t.id === active ? " active" : ""}" role="tab" data-tab="${esc(t.id)}" href="${esc(t.href)}">${t.label}</a>`).join("");
+}
+
+function showTab(current) {
+  document.querySelectorAll("#tabs .tab").forEach((a) => a.classList.toggle("active", a.dataset.tab === current.tab
+    || (current.tab.startsWith("vertex-") && a.dataset.tab === current.tab)));
+  const panel = current.kind === "job" && current.tab.startsWith("vertex-") ? "vertex" : current.tab;
+  document.querySelectorAll(".panel").forEach((p) => { p.hidden = p.dataset.panel !== panel; });
 }
 
 // ---------- overview ----------
@@ -68,13 +105,17 @@ async function renderOverview(current) {
       <h1>Overview</h1>
       <div class="cards" id="cards"></div>
       <div id="warnings"></div>
-      <h2>Jobs</h2>
-      <div id="jobs"></div>
-      <h2>Submit a job</h2>
-      <textarea id="sql" placeholder="CREATE TABLE ... ; INSERT INTO ... (Flink SQL)"></textarea>
-      <div class="toolbar"><button id="submit">Submit</button><span id="submit-result" class="muted"></span></div>`;
+      <nav class="tabs" id="tabs" role="tablist">${tabBar([{ id: "jobs", href: "#/", label: "Jobs" }, { id: "log", href: "#/log", label: "Server log" }], current.tab)}</nav>
+      <section class="panel" data-panel="jobs">
+        <div id="jobs"></div>
+        <h2>Submit a job</h2>
+        <textarea id="sql" placeholder="CREATE TABLE ... ; INSERT INTO ... (Flink SQL)"></textarea>
+        <div class="toolbar"><button id="submit">Submit</button><span id="submit-result" class="muted"></span></div>
+      </section>
+      <section class="panel" data-panel="log" hidden>${logPanel()}</section>`;
     document.getElementById("submit").onclick = submit;
     current.built = true;
+    showTab(current);
   }
   const card = (id, value, label) => `<div class="card" id="${id}"><div class="value">${value}</div><div class="label">${label}</div></div>`;
   document.getElementById("cards").innerHTML =
@@ -90,12 +131,13 @@ async function renderOverview(current) {
     <table id="job-table"><tr><th>Name</th><th>State</th><th class="num">Slots</th><th>Started</th><th class="num">Duration</th>
       <th class="num">In/s</th><th class="num">Out/s</th><th>Notes</th></tr>
     ${jobs.jobs.map((j) => `<tr>
-      <td><a href="#/jobs/${esc(j.jid)}">${esc(j.name)}</a><div class="muted">${esc(j.jid)}</div></td>
+      <td><a href="#/jobs/${esc(encodeURIComponent(j.jid))}">${esc(j.name)}</a><div class="muted">${esc(j.jid)}</div></td>
       <td><span class="state ${esc(j.state)}">${esc(j.state)}</span></td>
       <td class="num">${j.slots}</td><td>${time(j["start-time"])}</td><td class="num">${duration(j.duration)}</td>
       <td class="num">${num(j["records-in-per-second"])}</td><td class="num">${num(j["records-out-per-second"])}</td>
       <td>${j["wait-reason"] ? esc(j["wait-reason"]) : ""}${j.findings ? ` <span class="muted">${j.findings} finding(s)</span>` : ""}${j.warnings ? ` <span class="muted">${j.warnings} warning(s)</span>` : ""}</td>
     </tr>`).join("")}</table>`;
+  if (current.tab === "log") await renderLog(current);
 }
 
 async function submit() {
@@ -108,53 +150,31 @@ async function submit() {
   }
 }
 
+function logPanel() {
+  return `<p class="muted" id="server-log-info"></p><pre id="server-log" class="log"></pre>`;
+}
+
+async function renderLog(current) {
+  const log = await api("server/log?lines=500");
+  if (current !== page) return;
+  const pre = document.getElementById("server-log");
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.textContent = log.lines.join("\n");
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+  document.getElementById("server-log-info").textContent =
+    `the server's last ${log.lines.length} of ${log["total-lines"]} log line(s) (at most ${log.capacity} kept; secrets masked)`;
+}
+
 // ---------- job page ----------
 
 async function renderJob(current) {
   const id = encodeURIComponent(current.id);
-  const [job, watermarks, checkpoints, exceptions] = await Promise.all([
-    api(`jobs/${id}`), api(`jobs/${id}/watermarks`), api(`jobs/${id}/checkpoints`), api(`jobs/${id}/exceptions`)]);
+  const [job, checkpoints, exceptions, history] = await Promise.all([
+    api(`jobs/${id}`), api(`jobs/${id}/checkpoints`), api(`jobs/${id}/exceptions`),
+    api(`jobs/${id}/metrics/history?since=${current.historyUntil ?? 0}`)]);
   if (current !== page) return;
-  if (!current.built) {
-    app.innerHTML = `
-      <div class="toolbar"><h1 id="job-name"></h1><span id="job-state" class="state"></span>
-        <button id="cancel" class="danger">Cancel</button><button id="savepoint">Trigger savepoint</button><span id="action-result" class="muted"></span></div>
-      <div id="job-meta" class="muted"></div>
-      <div id="diagnosis"></div>
-      <div id="warnings"></div>
-      <h2>Job graph</h2>
-      <div class="legend">colour by the busiest subtask: <span style="background:${colour(0, 0)}"></span>idle
-        <span style="background:${colour(1000, 0)}"></span>busy <span style="background:${colour(0, 1000)}"></span>backpressured</div>
-      <div id="graph"></div>
-      <h2 id="subtasks-title">Subtasks</h2>
-      <div id="subtasks"></div>
-      <h2>Watermarks</h2>
-      <div id="watermarks"></div>
-      <h2>Checkpoints</h2>
-      <div id="checkpoints"></div>
-      <h2>Exceptions</h2>
-      <div id="exceptions"></div>
-      <h2>Output (last lines of print sinks)</h2>
-      <pre id="output"></pre>
-      <h2>SQL</h2>
-      <pre id="job-sql"></pre>
-      <h2>Plan</h2>
-      <pre id="job-plan"></pre>`;
-    document.getElementById("cancel").onclick = () => action(`jobs/${id}?mode=cancel`, "PATCH", "cancel requested");
-    document.getElementById("savepoint").onclick = async () => {
-      const result = document.getElementById("action-result");
-      result.textContent = "taking a savepoint…";
-      try {
-        const answer = await api(`jobs/${id}/savepoints`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-        result.textContent = answer.status === "COMPLETED" ? `savepoint ${answer.id} written to ${answer.location}` : `savepoint failed: ${answer["failure-cause"]}`;
-      } catch (e) {
-        result.textContent = e.message;
-      }
-    };
-    document.getElementById("job-sql").textContent = job.sql;
-    document.getElementById("job-plan").textContent = job.plan;
-    current.built = true;
-  }
+  if (!current.built) buildJobPage(current, job, id);
+  mergeHistory(current, history);
   document.getElementById("job-name").textContent = job.name;
   const state = document.getElementById("job-state");
   state.textContent = job.state;
@@ -167,15 +187,77 @@ async function renderJob(current) {
   document.getElementById("diagnosis").innerHTML = job.diagnosis.map((f) =>
     `<div class="notice ${f.severity === "info" ? "info" : ""}" data-kind="${esc(f.kind)}"><b>Diagnosis:</b> ${esc(f.message)}</div>`).join("");
   document.getElementById("warnings").innerHTML = job.warnings.map((w) => `<div class="notice">${esc(w)}</div>`).join("");
-  renderGraph(current, job);
-  await renderSubtasks(current, job, id);
-  renderWatermarks(watermarks);
-  renderCheckpoints(checkpoints);
-  if (current.exceptionCount !== exceptions["exception-history"].length) {
-    current.exceptionCount = exceptions["exception-history"].length;
-    renderExceptions(exceptions);
+  const exceptionCount = exceptions["exception-history"].length;
+  document.getElementById("exception-count").textContent = exceptionCount ? ` (${exceptionCount})` : "";
+
+  const tab = current.tab;
+  if (tab === "overview") {
+    renderGraph(current, job);
+    renderVertexTable(job);
+    renderJobCharts(current, job);
+  } else if (tab.startsWith("vertex-")) {
+    await renderVertex(current, job, id, tab.slice("vertex-".length), checkpoints);
+  } else if (tab === "checkpoints") {
+    renderCheckpoints(checkpoints);
+  } else if (tab === "exceptions") {
+    if (current.exceptionCount !== exceptionCount) {
+      current.exceptionCount = exceptionCount;
+      renderExceptions(exceptions);
+    }
+  } else if (tab === "output") {
+    document.getElementById("output").textContent = job.output.join("\n");
+  } else if (tab === "log") {
+    await renderLog(current);
   }
-  document.getElementById("output").textContent = job.output.join("\n");
+}
+
+function buildJobPage(current, job, id) {
+  const base = `#/jobs/${encodeURIComponent(current.id)}`;
+  const tabs = [{ id: "overview", href: base, label: "Overview" },
+    ...job.vertices.map((v) => ({ id: `vertex-${v.id}`, href: `${base}/vertex-${encodeURIComponent(v.id)}`,
+      label: `<span class="tab-id">${esc(v.id)}</span> ${esc(v.name)}` })),
+    { id: "checkpoints", href: `${base}/checkpoints`, label: "Checkpoints" },
+    { id: "exceptions", href: `${base}/exceptions`, label: `Exceptions<span id="exception-count"></span>` },
+    { id: "output", href: `${base}/output`, label: "Output" },
+    { id: "sql", href: `${base}/sql`, label: "SQL &amp; plan" },
+    { id: "log", href: `${base}/log`, label: "Server log" }];
+  app.innerHTML = `
+    <div class="toolbar"><h1 id="job-name"></h1><span id="job-state" class="state"></span>
+      <button id="cancel" class="danger">Cancel</button><button id="savepoint">Trigger savepoint</button><span id="action-result" class="muted"></span></div>
+    <div id="job-meta" class="muted"></div>
+    <div id="diagnosis"></div>
+    <div id="warnings"></div>
+    <nav class="tabs" id="tabs" role="tablist">${tabBar(tabs, current.tab)}</nav>
+    <section class="panel" data-panel="overview">
+      <div class="legend">colour by the busiest subtask: <span style="background:${colour(0, 0)}"></span>idle
+        <span style="background:${colour(1000, 0)}"></span>busy <span style="background:${colour(0, 1000)}"></span>backpressured
+        · edges are labelled with their exchange · click a vertex for its subtasks</div>
+      <div id="graph"></div>
+      <div id="vertex-summary"></div>
+      <h2>Last minutes</h2>
+      <div class="charts" id="job-charts"></div>
+    </section>
+    <section class="panel" data-panel="vertex" hidden><div id="vertex"></div></section>
+    <section class="panel" data-panel="checkpoints" hidden><div id="checkpoints"></div></section>
+    <section class="panel" data-panel="exceptions" hidden><div id="exceptions"></div></section>
+    <section class="panel" data-panel="output" hidden><p class="muted">The last lines of the job's print sinks.</p><pre id="output"></pre></section>
+    <section class="panel" data-panel="sql" hidden><h2>SQL</h2><pre id="job-sql"></pre><h2>Plan</h2><pre id="job-plan"></pre></section>
+    <section class="panel" data-panel="log" hidden>${logPanel()}</section>`;
+  document.getElementById("cancel").onclick = () => action(`jobs/${id}?mode=cancel`, "PATCH", "cancel requested");
+  document.getElementById("savepoint").onclick = async () => {
+    const result = document.getElementById("action-result");
+    result.textContent = "taking a savepoint…";
+    try {
+      const answer = await api(`jobs/${id}/savepoints`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      result.textContent = answer.status === "COMPLETED" ? `savepoint ${answer.id} written to ${answer.location}` : `savepoint failed: ${answer["failure-cause"]}`;
+    } catch (e) {
+      result.textContent = e.message;
+    }
+  };
+  document.getElementById("job-sql").textContent = job.sql;
+  document.getElementById("job-plan").textContent = job.plan;
+  current.built = true;
+  showTab(current);
 }
 
 async function action(path, method, done) {
@@ -188,6 +270,28 @@ async function action(path, method, done) {
   }
 }
 
+// The server keeps the last ten minutes (one point a second); the page asks only for points it has not seen.
+function mergeHistory(current, h) {
+  const kept = current.history ?? { times: [], vertices: new Map(), checkpoints: [] };
+  const fields = ["records-in-per-second", "records-out-per-second", "busy-time-ms-per-second", "back-pressured-time-ms-per-second", "watermark-lag-ms"];
+  kept.times.push(...h.times);
+  for (const v of h.vertices) {
+    const series = kept.vertices.get(v.id) ?? { name: v.name, ...Object.fromEntries(fields.map((f) => [f, []])) };
+    for (const f of fields) series[f].push(...v[f]);
+    kept.vertices.set(v.id, series);
+  }
+  const drop = kept.times.findIndex((t) => t >= h.now - 2 * CHART_WINDOW_MS);
+  if (drop > 0) {
+    kept.times.splice(0, drop);
+    for (const s of kept.vertices.values()) for (const f of fields) s[f].splice(0, drop);
+  }
+  kept.checkpoints = h.checkpoints;
+  kept.now = h.now;
+  if (h.times.length > 0) current.historyUntil = h.times[h.times.length - 1];
+  current.history = kept;
+  current.historyChanged = h.times.length > 0 || current.historyChanged;
+}
+
 // Flink's colouring: from idle blue towards red as the busiest subtask's busy share grows; grey to black when
 // backpressure dominates.
 function colour(busy, backpressured) {
@@ -197,103 +301,336 @@ function colour(busy, backpressured) {
   return rgb(mix([214, 232, 250], [219, 68, 55], Math.min(1, busy / 1000)));
 }
 
-function renderGraph(current, job) {
-  const vertices = job.vertices;
+// Breaks a vertex name into lines no wider than `width` pixels in the boxes' font (measured, not guessed),
+// preferring the chain's " -> " and spaces, so the whole name shows and nothing is cut off.
+let measureContext = null;
+function textWidth(text) {
+  measureContext ??= document.createElement("canvas").getContext("2d");
+  measureContext.font = `600 12px ${getComputedStyle(document.body).fontFamily}`;
+  return measureContext.measureText(text).width;
+}
+
+function wrap(text, width) {
+  const words = text.split(/(?<= -> )|(?<=[ ,])/);
+  const lines = [];
+  let line = "";
+  const fits = (s) => textWidth(s.trimEnd()) <= width;
+  for (let word of words) {
+    if (fits(line + word)) { line += word; continue; }
+    if (line) { lines.push(line.trimEnd()); line = ""; }
+    while (!fits(word)) {
+      let n = word.length - 1;
+      while (n > 1 && !fits(word.slice(0, n))) n--;
+      lines.push(word.slice(0, n));
+      word = word.slice(n);
+    }
+    line = word;
+  }
+  if (line.trim()) lines.push(line.trimEnd());
+  return lines;
+}
+
+// A layered left-to-right layout (Sugiyama style): layer = longest path from a source, order within a layer by the
+// mean position of the inputs (a few sweeps to reduce crossings), each layer centred vertically.
+function layoutDag(vertices, boxHeight) {
   const byId = new Map(vertices.map((v) => [v.id, v]));
   const layer = new Map();
-  const depth = (v) => {
+  const depth = (v, seen) => {
     if (layer.has(v.id)) return layer.get(v.id);
-    layer.set(v.id, 0);
-    const d = v.inputs.length === 0 ? 0 : 1 + Math.max(...v.inputs.map((i) => depth(byId.get(i))));
+    if (seen.has(v.id)) return 0;
+    seen.add(v.id);
+    const inputs = v.inputs.map((i) => byId.get(i)).filter(Boolean);
+    const d = inputs.length === 0 ? 0 : 1 + Math.max(...inputs.map((i) => depth(i, seen)));
     layer.set(v.id, d);
     return d;
   };
-  vertices.forEach(depth);
-  const W = 250, H = 92, GX = 70, GY = 24, PAD = 16;
-  const rows = new Map();
-  const pos = new Map();
-  for (const v of vertices) {
-    const d = layer.get(v.id);
-    const r = rows.get(d) ?? 0;
-    rows.set(d, r + 1);
-    pos.set(v.id, { x: PAD + d * (W + GX), y: PAD + r * (H + GY) });
+  vertices.forEach((v) => depth(v, new Set()));
+  const layers = [];
+  for (const v of vertices) (layers[layer.get(v.id)] ??= []).push(v);
+  const order = new Map();
+  layers.forEach((l) => l.forEach((v, i) => order.set(v.id, i)));
+  const outputs = new Map(vertices.map((v) => [v.id, []]));
+  for (const v of vertices) for (const i of v.inputs) outputs.get(i)?.push(v.id);
+  const mean = (ids, fallback) => (ids.length === 0 ? fallback : ids.reduce((s, i) => s + order.get(i), 0) / ids.length);
+  for (let sweep = 0; sweep < 4; sweep++) {
+    const forward = sweep % 2 === 0;
+    const sequence = forward ? layers.slice(1) : layers.slice(0, -1).reverse();
+    for (const l of sequence) {
+      l.sort((a, b) => mean(forward ? a.inputs : outputs.get(a.id), order.get(a.id)) - mean(forward ? b.inputs : outputs.get(b.id), order.get(b.id)));
+      l.forEach((v, i) => order.set(v.id, i));
+    }
   }
-  const width = PAD * 2 + (Math.max(...layer.values()) + 1) * (W + GX) - GX;
-  const height = PAD * 2 + Math.max(...rows.values()) * (H + GY) - GY;
-  if (!current.selected || !byId.has(current.selected)) current.selected = vertices[0]?.id;
+  const GY = 28;
+  const heights = layers.map((l) => l.reduce((s, v) => s + boxHeight(v), 0) + GY * (l.length - 1));
+  const tallest = Math.max(0, ...heights);
+  const pos = new Map();
+  layers.forEach((l, d) => {
+    let y = (tallest - heights[d]) / 2;
+    for (const v of l) {
+      pos.set(v.id, { layer: d, y, h: boxHeight(v) });
+      y += boxHeight(v) + GY;
+    }
+  });
+  return { pos, layers: layers.length, height: tallest };
+}
+
+function renderGraph(current, job) {
+  const vertices = job.vertices;
+  const W = 260, GX = 110, PAD = 16, LINE = 15;
+  const names = new Map(vertices.map((v) => [v.id, wrap(v.name, W - 22)]));
+  const boxHeight = (v) => 14 + names.get(v.id).length * LINE + 4 * 16 + 4;
+  const layout = layoutDag(vertices, boxHeight);
+  const x = (id) => PAD + layout.pos.get(id).layer * (W + GX);
+  const y = (id) => PAD + layout.pos.get(id).y;
+  const width = PAD * 2 + layout.layers * (W + GX) - GX;
+  const height = PAD * 2 + layout.height;
   let svg = `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
     <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
       <path d="M 0 0 L 10 5 L 0 10 z" fill="#8792a2"/></marker></defs>`;
+  let labels = "";
   for (const v of vertices) {
-    for (const i of v.inputs) {
-      const a = pos.get(i), b = pos.get(v.id);
-      const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
-      svg += `<path class="edge" marker-end="url(#arrow)" d="M ${x1} ${y1} C ${x1 + GX / 2} ${y1}, ${x2 - GX / 2} ${y2}, ${x2} ${y2}"/>`;
-    }
+    (v["input-edges"] ?? v.inputs.map((i) => ({ id: i, "ship-strategy": "" }))).forEach((e) => {
+      if (!layout.pos.has(e.id)) return;
+      const x1 = x(e.id) + W, y1 = y(e.id) + layout.pos.get(e.id).h / 2, x2 = x(v.id), y2 = y(v.id) + layout.pos.get(v.id).h / 2;
+      svg += `<path class="edge" data-from="${esc(e.id)}" data-to="${esc(v.id)}" marker-end="url(#arrow)" d="M ${x1} ${y1} C ${x1 + GX / 2} ${y1}, ${x2 - GX / 2} ${y2}, ${x2} ${y2}"/>`;
+      const strategy = e["ship-strategy"];
+      if (strategy) {
+        const lx = (x1 + x2) / 2, ly = (y1 + y2) / 2, lw = strategy.length * 7 + 10;
+        labels += `<g class="edge-label" data-from="${esc(e.id)}" data-to="${esc(v.id)}"><rect x="${lx - lw / 2}" y="${ly - 9}" width="${lw}" height="18" rx="9"/>
+          <text x="${lx}" y="${ly + 4}" text-anchor="middle">${esc(strategy)}</text></g>`;
+      }
+    });
   }
+  svg += labels;
   for (const v of vertices) {
-    const p = pos.get(v.id), m = v.metrics;
+    const m = v.metrics, lines = names.get(v.id), h = layout.pos.get(v.id).h;
     const fill = colour(m["busy-time-ms-per-second"], m["back-pressured-time-ms-per-second"]);
     const dark = m["busy-time-ms-per-second"] > 600 || m["back-pressured-time-ms-per-second"] > 600;
     const ink = dark ? "#fff" : "#1d2430";
-    const title = v.name.length > 30 ? v.name.slice(0, 29) + "…" : v.name;
-    svg += `<g class="vertex${v.id === current.selected ? " selected" : ""}" data-id="${esc(v.id)}" transform="translate(${p.x},${p.y})">
+    const top = 14 + lines.length * LINE;
+    svg += `<g class="vertex" data-id="${esc(v.id)}" data-layer="${layout.pos.get(v.id).layer}" transform="translate(${x(v.id)},${y(v.id)})" tabindex="0">
       <title>${esc(v.name)}</title>
-      <rect width="${W}" height="${H}" fill="${fill}"/>
-      <text x="10" y="18" fill="${ink}" font-weight="600">${esc(title)}</text>
-      <text x="10" y="36" fill="${ink}">parallelism ${v.parallelism} · busy ${m["busy-time-ms-per-second"] / 10}% · bp ${m["back-pressured-time-ms-per-second"] / 10}%</text>
-      <text x="10" y="54" fill="${ink}" class="rates">in ${num(m["records-in-per-second"])}/s · out ${num(m["records-out-per-second"])}/s</text>
-      <text x="10" y="72" fill="${ink}" class="totals">records in ${num(m["read-records"])} · out ${num(m["write-records"])}</text>
-      <text x="10" y="88" fill="${ink}" font-size="11">watermark ${esc(watermark(m.watermark))}</text>
+      <rect width="${W}" height="${h}" fill="${fill}"/>
+      <text class="name" x="10" y="4" fill="${ink}" font-weight="600">${lines.map((l) => `<tspan x="10" dy="${LINE}">${esc(l)}</tspan>`).join("")}</text>
+      <text x="10" y="${top + 12}" fill="${ink}">parallelism ${v.parallelism} · busy ${Math.round(m["busy-time-ms-per-second"] / 10)}% · bp ${Math.round(m["back-pressured-time-ms-per-second"] / 10)}%</text>
+      <text x="10" y="${top + 28}" fill="${ink}" class="rates">in ${num(m["records-in-per-second"])}/s · out ${num(m["records-out-per-second"])}/s</text>
+      <text x="10" y="${top + 44}" fill="${ink}" class="totals">records in ${num(m["read-records"])} · out ${num(m["write-records"])}</text>
+      <text x="10" y="${top + 60}" fill="${ink}" font-size="11">watermark ${esc(watermark(m.watermark))}</text>
     </g>`;
   }
   svg += "</svg>";
   const graph = document.getElementById("graph");
   graph.innerHTML = svg;
-  graph.querySelectorAll(".vertex").forEach((g) => g.addEventListener("click", () => {
-    current.selected = g.dataset.id;
-    renderGraph(current, job);
-  }));
+  graph.querySelectorAll(".vertex").forEach((g) => g.addEventListener("click", () => openVertex(current, g.dataset.id)));
 }
 
-async function renderSubtasks(current, job, id) {
-  const vertex = job.vertices.find((v) => v.id === current.selected);
-  if (!vertex) return;
-  const data = await api(`jobs/${id}/vertices/${encodeURIComponent(vertex.id)}/subtasks/metrics`);
-  if (current !== page) return;
-  document.getElementById("subtasks-title").textContent = `Subtasks of ${vertex.name}`;
+function openVertex(current, id) {
+  location.hash = `#/jobs/${encodeURIComponent(current.id)}/vertex-${encodeURIComponent(id)}`;
+}
+
+function renderVertexTable(job) {
+  document.getElementById("vertex-summary").innerHTML = `<table id="vertex-table"><tr><th>Vertex</th><th class="num">Parallelism</th>
+    <th class="num">Records in</th><th class="num">Records out</th><th class="num">Dropped</th><th class="num">In/s</th><th class="num">Out/s</th>
+    <th class="num">Busy (max)</th><th>Backpressure (max)</th><th>Watermark</th><th class="num">State size</th></tr>
+    ${job.vertices.map((v) => { const m = v.metrics; return `<tr>
+      <td class="name"><a href="#/jobs/${esc(encodeURIComponent(job.jid))}/vertex-${esc(encodeURIComponent(v.id))}">${esc(v.id)}. ${esc(v.name)}</a></td>
+      <td class="num">${v.parallelism}</td><td class="num">${num(m["read-records"])}</td><td class="num">${num(m["write-records"])}</td>
+      <td class="num">${num(dropped(m))}</td><td class="num">${num(m["records-in-per-second"])}</td><td class="num">${num(m["records-out-per-second"])}</td>
+      <td class="num">${Math.round(m["busy-time-ms-per-second"] / 10)}%</td>
+      <td><span class="bp ${backpressureLevel(m["back-pressured-time-ms-per-second"])}">${backpressureLevel(m["back-pressured-time-ms-per-second"])}</span> ${Math.round(m["back-pressured-time-ms-per-second"] / 10)}%</td>
+      <td>${esc(watermark(m.watermark))}</td><td class="num">${bytes(v["state-size"])}</td></tr>`; }).join("")}</table>`;
+}
+
+// ---------- charts ----------
+
+function niceCeiling(x) {
+  if (!(x > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(x)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (x <= m * p) return m * p;
+  return 10 * p;
+}
+
+const rateFormat = (v) => (v >= 10000 ? `${(v / 1000).toFixed(0)}k` : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : `${Math.round(v)}`);
+const msFormat = (v) => (v >= 86400000 ? `${Math.round(v / 86400000).toLocaleString("en-US")} d` : v >= 3600000 ? `${(v / 3600000).toFixed(1)} h`
+  : v >= 60000 ? `${(v / 60000).toFixed(1)} min` : v >= 1000 ? `${(v / 1000).toFixed(v >= 10000 ? 0 : 1)} s` : `${Math.round(v)} ms`);
+const percentFormat = (v) => `${Math.round(v / 10)}%`;
+
+// A line chart of series [{ name, colour, points: [[time, value]] }] over the last CHART_WINDOW_MS; `dots` marks
+// each point (checkpoints). Gaps (null values) break the line.
+function lineChart({ id, title, series, format, max, dots, now, empty, since }) {
+  const W = 640, H = 190, L = 64, R = 12, T = 10, B = 24;
+  // The last five minutes, or less while the job is younger (at least one), so a new job's line is not a sliver.
+  const span = Math.min(CHART_WINDOW_MS, Math.max(60000, now - (since ?? now - CHART_WINDOW_MS)));
+  const t0 = now - span;
+  const visible = series.map((s) => ({ ...s, points: s.points.filter(([t, v]) => t >= t0 && v != null) }));
+  const top = max ?? niceCeiling(Math.max(0, ...visible.flatMap((s) => s.points.map(([, v]) => v))));
+  const px = (t) => L + ((t - t0) / span) * (W - L - R);
+  const py = (v) => T + (1 - Math.min(v, top) / top) * (H - T - B);
+  const drawn = visible.some((s) => s.points.length > 0);
+  let svg = `<svg class="chart-svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">`;
+  for (let i = 0; i <= 4; i++) {
+    const v = (top * i) / 4;
+    svg += `<line class="grid" x1="${L}" x2="${W - R}" y1="${py(v)}" y2="${py(v)}"/>`;
+    if (drawn || max != null) svg += `<text class="axis" x="${L - 6}" y="${py(v) + 4}" text-anchor="end">${esc(format(v))}</text>`;
+  }
+  const step = span > 120000 ? 60000 : span > 60000 ? 30000 : 15000;
+  for (let back = 0; back <= span; back += step) {
+    const label = back === 0 ? "now" : back % 60000 === 0 ? `−${back / 60000} min` : `−${back / 1000} s`;
+    svg += `<text class="axis" x="${px(now - back)}" y="${H - 6}" text-anchor="${back + step > span ? "start" : "middle"}">${label}</text>`;
+  }
+  for (const s of visible) {
+    const segments = [];
+    let segment = [];
+    const all = series.find((x) => x.name === s.name).points.filter(([t]) => t >= t0);
+    for (const [t, v] of all) {
+      if (v == null) { if (segment.length) segments.push(segment); segment = []; } else segment.push(`${px(t).toFixed(1)},${py(v).toFixed(1)}`);
+    }
+    if (segment.length) segments.push(segment);
+    for (const seg of segments) {
+      svg += `<polyline class="series" data-series="${esc(s.name)}" data-points="${seg.length}" points="${seg.join(" ")}" stroke="${s.colour}"${dots ? ' stroke-width="1" stroke-opacity=".5"' : ""}${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`;
+    }
+    if (dots) for (const [t, v, cls] of s.points) svg += `<circle class="dot ${cls ?? ""}" cx="${px(t).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3.5" fill="${cls === "failed" ? "#c0392b" : s.colour}"><title>${esc(format(v))}</title></circle>`;
+  }
+  if (!drawn) svg += `<text class="axis" x="${(L + W - R) / 2}" y="${H / 2}" text-anchor="middle">${esc(empty ?? "no data yet")}</text>`;
+  svg += "</svg>";
+  const named = visible.filter((s) => s.name && !s.noLegend);
+  const legend = named.length > 0
+    ? `<div class="chart-legend">${named.map((s) => `<span><i style="background:${s.colour}"></i>${esc(s.name)}</span>`).join("")}</div>` : "";
+  return `<figure class="chart" id="${esc(id)}"><figcaption>${esc(title)}</figcaption>${svg}${legend}</figure>`;
+}
+
+function seriesOf(history, vertexId, field) {
+  const s = history.vertices.get(vertexId);
+  return s ? history.times.map((t, i) => [t, s[field][i]]) : [];
+}
+
+function checkpointSeries(history) {
+  return [{ name: "", colour: PALETTE[0], points: history.checkpoints.map((c) => [c["trigger-timestamp"], c["end-to-end-duration"], c.status === "FAILED" ? "failed" : ""]) }];
+}
+
+function renderJobCharts(current, job) {
+  const h = current.history;
+  if (!h || !(current.historyChanged || current.chartsFor !== "overview")) return;
+  current.historyChanged = false;
+  current.chartsFor = "overview";
+  const perVertex = (field, filter = () => true) => job.vertices.filter(filter).map((v, i) => ({
+    name: `${v.id}. ${v.name}`, colour: PALETTE[(Number(v.id) - 1 + PALETTE.length) % PALETTE.length] ?? PALETTE[i % PALETTE.length],
+    points: seriesOf(h, v.id, field) }));
+  document.getElementById("job-charts").innerHTML =
+    lineChart({ id: "chart-throughput", title: "Records per second per vertex (solid: in, dashed: out)", format: rateFormat, now: h.now, since: h.times[0],
+      series: [...perVertex("records-in-per-second"), ...perVertex("records-out-per-second").map((s) => ({ ...s, name: `${s.name} (out)`, dashed: true, noLegend: true }))] }) +
+    lineChart({ id: "chart-watermark-lag", title: "Watermark lag (processing time − lowest input watermark)",
+      series: perVertex("watermark-lag-ms", (v) => seriesOf(h, v.id, "watermark-lag-ms").some(([, x]) => x != null)), format: msFormat, now: h.now, since: h.times[0],
+      empty: "no watermark yet" }) +
+    lineChart({ id: "chart-backpressure", title: "Backpressured time of the busiest subtask", series: perVertex("back-pressured-time-ms-per-second"),
+      format: percentFormat, max: 1000, now: h.now, since: h.times[0] }) +
+    lineChart({ id: "chart-checkpoints", title: "Checkpoint duration (end to end; red: failed)", series: checkpointSeries(h), format: msFormat, dots: true, now: h.now, since: h.times[0],
+      empty: job.checkpointing && !job.checkpointing.enabled ? "periodic checkpoints are disabled" : "no checkpoints in the last minutes" });
+}
+
+// ---------- one vertex ----------
+
+async function renderVertex(current, job, id, vertexId, checkpoints) {
+  const vertex = job.vertices.find((v) => v.id === vertexId);
+  const panel = document.getElementById("vertex");
+  if (!vertex) {
+    panel.innerHTML = `<div class="notice error">this job has no vertex ${esc(vertexId)}</div>`;
+    return;
+  }
+  const [data, watermarks] = await Promise.all([
+    api(`jobs/${id}/vertices/${encodeURIComponent(vertex.id)}/subtasks/metrics`), api(`jobs/${id}/watermarks`)]);
+  if (current !== page || current.tab !== `vertex-${vertexId}`) return;
+  if (current.vertexBuilt !== vertexId) {
+    const inputs = (vertex["input-edges"] ?? []).map((e) => {
+      const from = job.vertices.find((v) => v.id === e.id);
+      return `<li>${esc(e["ship-strategy"])} from ${esc(e.id)}. ${esc(from ? from.name : "")}</li>`;
+    }).join("");
+    panel.innerHTML = `
+      <h2 class="vertex-title" id="vertex-name">${esc(vertex.id)}. ${esc(vertex.name)}</h2>
+      <div class="vertex-facts" id="vertex-facts"></div>
+      <div class="columns">
+        <div><h3>Operators (chained)</h3><ol class="operators">${vertex.operators.map((o) => `<li>${esc(o)}</li>`).join("")}</ol></div>
+        <div><h3>Inputs</h3>${inputs ? `<ul class="operators">${inputs}</ul>` : `<p class="muted">a source: no inputs</p>`}</div>
+      </div>
+      <h3>Subtasks</h3><div id="subtasks"></div>
+      <h3>Watermarks</h3><div id="watermarks"></div>
+      <h3>Last minutes</h3><div class="charts" id="vertex-charts"></div>`;
+    current.vertexBuilt = vertexId;
+    current.chartsFor = null;
+  }
+  const m = vertex.metrics;
+  const stateCheckpoint = checkpoints.latest.completed;
+  document.getElementById("vertex-facts").innerHTML = [
+    ["parallelism", vertex.parallelism],
+    ["records in / out", `${num(m["read-records"])} / ${num(m["write-records"])}`],
+    ["in/s / out/s", `${num(m["records-in-per-second"])} / ${num(m["records-out-per-second"])}`],
+    ["records dropped", num(data.subtasks.reduce((s, x) => s + dropped(x), 0))],
+    ["backpressure", `<span class="bp ${backpressureLevel(m["back-pressured-time-ms-per-second"])}">${backpressureLevel(m["back-pressured-time-ms-per-second"])}</span>`],
+    ["watermark", esc(watermark(m.watermark))],
+    ["state size", vertex["state-size"] == null ? `<span class="muted">no completed checkpoint</span>`
+      : `<span id="vertex-state-size">${bytes(vertex["state-size"])}</span> <span class="muted">(checkpoint #${stateCheckpoint ? stateCheckpoint.id : "?"})</span>`],
+  ].map(([k, v]) => `<div class="fact"><div class="label">${k}</div><div class="value">${v}</div></div>`).join("");
   document.getElementById("subtasks").innerHTML = `<table id="subtask-table"><tr><th>#</th><th class="num">Records in</th><th class="num">Records out</th>
-    <th class="num">In/s</th><th class="num">Out/s</th><th class="num">Bytes in</th><th class="num">Busy ‰</th><th class="num">Idle ‰</th>
-    <th class="num">Backpressured ‰</th><th class="num">Queue</th><th>Watermark</th><th class="num">Late dropped</th><th>Last data</th></tr>
+    <th class="num">Records dropped</th><th class="num">In/s</th><th class="num">Out/s</th><th class="num">Bytes in</th><th class="num">Busy</th><th class="num">Idle</th>
+    <th>Backpressure</th><th class="num">Queue</th><th>Watermark</th><th class="num">Late dropped</th><th>Last data</th></tr>
     ${data.subtasks.map((s) => `<tr><td>${s.subtask + 1}</td><td class="num">${num(s["records-in"])}</td><td class="num">${num(s["records-out"])}</td>
-      <td class="num">${num(s["records-in-per-second"])}</td><td class="num">${num(s["records-out-per-second"])}</td><td class="num">${num(s["bytes-in"])}</td>
-      <td class="num">${s["busy-time-ms-per-second"]}</td><td class="num">${s["idle-time-ms-per-second"]}</td><td class="num">${s["back-pressured-time-ms-per-second"]}</td>
+      <td class="num dropped">${num(dropped(s))}</td>
+      <td class="num">${num(s["records-in-per-second"])}</td><td class="num">${num(s["records-out-per-second"])}</td><td class="num">${bytes(s["bytes-in"])}</td>
+      <td class="num">${Math.round(s["busy-time-ms-per-second"] / 10)}%</td><td class="num">${Math.round(s["idle-time-ms-per-second"] / 10)}%</td>
+      <td><span class="bp ${backpressureLevel(s["back-pressured-time-ms-per-second"])}">${backpressureLevel(s["back-pressured-time-ms-per-second"])}</span> ${Math.round(s["back-pressured-time-ms-per-second"] / 10)}%</td>
       <td class="num">${Math.round(s["queue-fill"] * 100)}%</td><td>${esc(watermark(s.watermark))}${s.idle ? " (idle)" : ""}</td>
       <td class="num">${num(s["late-records-dropped"])}</td><td>${s["ms-since-last-record"] == null ? "never" : duration(s["ms-since-last-record"]) + " ago"}</td></tr>`).join("")}</table>`;
+  const w = watermarks.vertices.find((v) => v.id === vertexId);
+  document.getElementById("watermarks").innerHTML = !w ? "" : `<table id="watermark-table"><tr><th>Subtask</th><th>Watermark</th><th>Idle</th><th>Last data</th><th>Splits (partition: watermark)</th></tr>
+    ${w.subtasks.map((s) => `<tr><td>${s.subtask + 1}</td><td>${esc(watermark(s.watermark))}</td><td>${s.idle ? "idle" : ""}</td>
+      <td>${s["ms-since-last-record"] == null ? "never" : duration(s["ms-since-last-record"]) + " ago"}</td>
+      <td>${(s.splits || []).map((x) => `${esc(x.name)}: ${esc(watermark(x.watermark))}${x.idle ? " (idle)" : ""}${x["last-data-time"] == null ? " (no data)" : ""}`).join("<br>")}</td></tr>`).join("")}</table>`;
+  const h = current.history;
+  if (h && (current.historyChanged || current.chartsFor !== vertexId)) {
+    current.historyChanged = false;
+    current.chartsFor = vertexId;
+    document.getElementById("vertex-charts").innerHTML =
+      lineChart({ id: "chart-vertex-throughput", title: "Records per second", format: rateFormat, now: h.now, since: h.times[0], series: [
+        { name: "in", colour: PALETTE[0], points: seriesOf(h, vertexId, "records-in-per-second") },
+        { name: "out", colour: PALETTE[1], points: seriesOf(h, vertexId, "records-out-per-second") }] }) +
+      lineChart({ id: "chart-vertex-watermark-lag", title: "Watermark lag", format: msFormat, now: h.now, since: h.times[0], empty: "no watermark yet",
+        series: [{ name: "", colour: PALETTE[2], points: seriesOf(h, vertexId, "watermark-lag-ms") }] }) +
+      lineChart({ id: "chart-vertex-backpressure", title: "Busiest subtask: busy and backpressured time", format: percentFormat, max: 1000, now: h.now, since: h.times[0], series: [
+        { name: "busy", colour: PALETTE[3], points: seriesOf(h, vertexId, "busy-time-ms-per-second") },
+        { name: "backpressured", colour: "#555", points: seriesOf(h, vertexId, "back-pressured-time-ms-per-second") }] });
+  }
 }
 
-function renderWatermarks(data) {
-  document.getElementById("watermarks").innerHTML = `<table id="watermark-table"><tr><th>Vertex</th><th>Subtask</th><th>Watermark</th><th>Idle</th><th>Last data</th><th>Splits (partition: watermark)</th></tr>
-    ${data.vertices.map((v) => v.subtasks.map((s) => `<tr><td>${s.subtask === 0 ? esc(v.name) : ""}</td><td>${s.subtask + 1}</td>
-      <td>${esc(watermark(s.watermark))}</td><td>${s.idle ? "idle" : ""}</td>
-      <td>${s["ms-since-last-record"] == null ? "never" : duration(s["ms-since-last-record"]) + " ago"}</td>
-      <td>${(s.splits || []).map((x) => `${esc(x.name)}: ${esc(watermark(x.watermark))}${x.idle ? " (idle)" : ""}${x["last-data-time"] == null ? " (no data)" : ""}`).join("<br>")}</td></tr>`).join("")).join("")}</table>`;
-}
+// ---------- checkpoints ----------
 
 function renderCheckpoints(data) {
-  const c = data.config, n = data.counts, latest = data.latest;
-  const entry = (label, h) => h ? `<li>${label}: #${h.id} ${esc(h.status)} at ${time(h["trigger-timestamp"])}${h["external-path"] ? ` — <code>${esc(h["external-path"])}</code>` : ""}${h["failure-message"] ? ` — ${esc(h["failure-message"])}` : ""}</li>` : "";
+  const c = data.config, n = data.counts, latest = data.latest, summary = data.summary;
+  const entry = (label, h) => h ? `<li>${label}: #${h.id} ${esc(h.status)} at ${time(h["trigger-timestamp"])} in ${ms(h["end-to-end-duration"])}${h["external-path"] ? ` — <code>${esc(h["external-path"])}</code>` : ""}${h["failure-message"] ? ` — ${esc(h["failure-message"])}` : ""}</li>` : "";
   const restored = latest.restored ? `<li>restored: ${latest.restored["is-savepoint"] ? "savepoint" : "checkpoint"} #${latest.restored.id} — <code>${esc(latest.restored["external-path"] || "")}</code></li>` : "";
-  const summary = `<p id="checkpoint-counts">${n.total} triggered · ${n.completed} completed · ${n["in-progress"]} in progress · ${n.failed} failed · ${n.restored} restored</p>
-    <ul>${entry("latest completed", latest.completed)}${entry("latest savepoint", latest.savepoint)}${entry("latest failed", latest.failed)}${restored}</ul>`;
-  const operators = (h) => Object.entries(h["state-size-per-operator"] || {}).map(([k, v]) => `${esc(k)}: ${num(v)} B`).join("<br>");
+  const stat = (label, s, f) => `<tr><th>${label}</th><td class="num">${s ? f(s.min) : "—"}</td><td class="num">${s ? f(s.avg) : "—"}</td><td class="num">${s ? f(s.max) : "—"}</td></tr>`;
+  const summaryTable = `<table id="checkpoint-summary" class="narrow"><tr><th>Over ${summary.count} completed</th><th class="num">Minimum</th><th class="num">Average</th><th class="num">Maximum</th></tr>
+    ${stat("End-to-end duration", summary["end-to-end-duration"], ms)}${stat("Alignment duration", summary["alignment-duration"], ms)}${stat("State size", summary["state-size"], bytes)}</table>`;
+  const restorable = data.history.filter((h) => h.restorable);
+  const restorableList = restorable.length === 0 ? `<p class="muted">None on disk.</p>`
+    : `<ul id="restorable">${restorable.map((h) => `<li data-id="${h.id}">${h["is-savepoint"] ? "savepoint" : "checkpoint"} #${h.id} (${time(h["trigger-timestamp"])}, ${bytes(h["state-size"])}) — <code>${esc(h["external-path"])}</code></li>`).join("")}</ul>`;
+  const operators = (h) => {
+    const entries = Object.entries(h["state-size-per-operator"] || {}).sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }));
+    return entries.length === 0 ? "" : `<details><summary>${entries.length} operator(s)</summary>${entries.map(([k, v]) => `${esc(k)}: ${bytes(v)}`).join("<br>")}</details>`;
+  };
+  const base = (path) => String(path).split(/[\\/]/).pop();
   const history = data.history.length === 0 ? `<p class="muted">No checkpoints recorded.</p>` : `<table id="checkpoint-table"><tr><th>ID</th><th>Status</th><th>Triggered</th>
-    <th class="num">Duration</th><th class="num">Alignment</th><th class="num">Sync / async</th><th class="num">State size</th><th>Per operator</th><th>Path / failure</th></tr>${data.history.slice(0, 20).map((h) => `<tr>
-    <td>${h.id}${h["is-savepoint"] ? " (savepoint)" : ""}</td><td>${esc(h.status)}</td><td>${time(h["trigger-timestamp"])}</td>
-    <td class="num">${duration(h["end-to-end-duration"])}</td><td class="num">${duration(h["alignment-duration"])}</td>
-    <td class="num">${duration(h["sync-duration"])} / ${duration(h["async-duration"])}</td>
-    <td class="num">${num(h["state-size"])} B</td><td>${operators(h)}</td><td>${esc(h["failure-message"] || h["external-path"] || "")}</td></tr>`).join("")}</table>`;
-  document.getElementById("checkpoints").innerHTML = `<p class="muted">${esc(c.message)}</p>${summary}${history}`;
+    <th class="num">End to end</th><th class="num">Alignment</th><th class="num">Sync / async</th><th class="num">State size</th><th>Per operator</th><th>Restorable</th><th>Folder / failure</th></tr>${data.history.slice(0, 20).map((h) => `<tr>
+    <td>${h.id}${h["is-savepoint"] ? " (savepoint)" : ""}</td><td>${esc(h.status)}</td><td class="nowrap" title="${esc(time(h["trigger-timestamp"]))}">${time(h["trigger-timestamp"]).slice(11)}</td>
+    <td class="num duration">${ms(h["end-to-end-duration"])}</td><td class="num">${ms(h["alignment-duration"])}</td>
+    <td class="num">${ms(h["sync-duration"])} / ${ms(h["async-duration"])}</td>
+    <td class="num">${bytes(h["state-size"])}</td><td class="small">${operators(h)}</td><td>${h.restorable ? "yes" : h.status === "COMPLETED" ? `<span class="muted">removed</span>` : ""}</td>
+    <td class="small">${h["failure-message"] ? esc(h["failure-message"]) : h["external-path"] ? `<span title="${esc(h["external-path"])}">${esc(base(h["external-path"]))}</span>` : ""}</td></tr>`).join("")}</table>`;
+  document.getElementById("checkpoints").innerHTML = `<p class="muted">${esc(c.message)}</p>
+    <p id="checkpoint-counts">${n.total} triggered · ${n.completed} completed · ${n["in-progress"]} in progress · ${n.failed} failed · ${n.restored} restored</p>
+    ${summaryTable}
+    <h3>Latest</h3><ul>${entry("completed", latest.completed)}${entry("savepoint", latest.savepoint)}${entry("failed", latest.failed)}${restored}</ul>
+    <h3>Restorable (on disk: the retained checkpoints and the savepoints)</h3>${restorableList}
+    <h3>History (last 20)</h3>${history}`;
 }
 
 function renderExceptions(data) {
