@@ -83,6 +83,7 @@ public sealed class EddyServer : IAsyncDisposable
         await app.StartAsync(cancel);
         var bound = app.Urls.First();
         server.Address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal));
+        manager.Holder = $"the eddy server at {server.Address}";
         return server;
     }
 
