@@ -96,9 +96,9 @@ public sealed class JobNameLock : IDisposable
     /// </summary>
     public static string RenameHint(string jobName, bool folderIsSet) => folderIsSet
         ? "run this one with its own checkpoint folder: SET 'execution.checkpointing.dir' = '...'; in the script "
-            + $"(and SET 'pipeline.name' = '{jobName}-2';), or --set execution.checkpointing.dir=... on the command line"
+            + $"(and SET 'pipeline.name' = '{jobName}-2';), or --set execution.checkpointing.dir=... when the script sets none"
         : $"run this one under another name: SET 'pipeline.name' = '{jobName}-2'; in the script, "
-            + $"or --set pipeline.name={jobName}-2 on the command line";
+            + $"or --set pipeline.name={jobName}-2 when the script sets none";
 
     private static string InUseMessage(string folder, string jobName, bool folderIsSet)
     {
