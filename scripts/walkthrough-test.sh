@@ -77,9 +77,10 @@ produced=7500 rate=100
 lab_log=$work/lab.out
 # As in a terminal: lab.sh leads its own process group with SIGINT at its default (a background job of this script
 # would ignore it), and runs until Ctrl-C, which comes after section 4's commands have run beside it.
-as_terminal_job() { python3 -c 'import os, signal, sys; os.setsid(); signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+# (python3 only resets SIGINT, starts the session and execs lab.sh: $! is lab.sh's pid and process group.)
 POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/postgres" EDDY_LAB_DIR=$work/lab \
-  as_terminal_job scripts/lab.sh --postgres --kafka-port "$kport" --ui-port "$uiport" --seed 11 --rate $rate --count $produced \
+  python3 -c 'import os, signal, sys; os.setsid(); signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+    scripts/lab.sh --postgres --kafka-port "$kport" --ui-port "$uiport" --seed 11 --rate $rate --count $produced \
     --late-share 0 > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done >"$lab_log") 2>&1 &
 lab_pid=$!
 pids+=($lab_pid)
