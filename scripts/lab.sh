@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Usage: scripts/lab.sh [--postgres] [OPTIONS]
+#
 # The lab's pipeline on one machine, no Docker: builds Eddy (./eddy), fetches the geolocation database, starts the dev
 # Kafka broker (`eddy kafka`), the web-traffic producer (`eddy produce`), the Eddy server with its dashboard, and
 # submits the lab's jobs to it: the geolocating pass-through (Day 1), the 5-minute aggregations (Day 2) and the
@@ -15,6 +17,7 @@
 # --kafka-port P (default 9092), --ui-port P (default 8081), --seed S (producer seed, default 1).
 # Environment: EDDY_LAB_DIR (logs; default a new temporary folder), POSTGRES_USER/POSTGRES_PASSWORD.
 set -euo pipefail
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
@@ -29,7 +32,7 @@ while [ $# -gt 0 ]; do
     --kafka-port) kafka_port=$2; shift ;;
     --ui-port) ui_port=$2; shift ;;
     --seed) seed=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) echo "lab.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,13 +44,26 @@ t0=$(date +%s.%N)
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 say() { echo "[lab $(elapsed)s] $*" >&2; }
 
+# Each background process gets a process group of its own (job control), so Ctrl-C reaches only this script, which
+# then stops them in reverse order of start, each before the next: the producer and the jobs while the broker is
+# still there to answer them (a producer whose broker is gone waits out its delivery timeout, about a minute).
+set -m
 pids=() pg_conn="" started_pg=0
+stop_process() { # stop_process PID: SIGTERM to its group, SIGKILL after 3 s
+  local pid=$1 i
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 30; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 cleanup() {
   local i
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill "${pids[$i]}" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  trap '' INT TERM
+  set +m   # no "Terminated" job notices for the processes stopped here
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_process "${pids[$i]}"; done
   if [ "$started_pg" -eq 1 ] && [ -n "$pg_conn" ]; then
     if [ "${EDDY_LAB_KEEP_PG:-0}" = 1 ]; then say "PostgreSQL left running: $pg_conn"
     else scripts/pg-test-server.sh stop "$pg_conn" || true; fi
@@ -61,7 +77,7 @@ trap 'exit 130' INT TERM
 source scripts/prereqs.sh
 ensure_prereqs
 ensure_geo_db
-./eddy --version >/dev/null   # builds the CLI the first time (Release, into artifacts/cli)
+./eddy --version >/dev/null   # builds the CLI the first time (Release, into artifacts/cli), listing each project built
 eddy="$root/artifacts/cli/eddy"
 say "eddy built"
 

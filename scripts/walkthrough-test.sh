@@ -75,11 +75,13 @@ psql_q() { psql "$pg_uri" -At -v ON_ERROR_STOP=1 -c "$1"; }
 kport=$(free_port) uiport=$(free_port)
 produced=7500 rate=100
 lab_log=$work/lab.out
-(
-  POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/postgres" EDDY_LAB_DIR=$work/lab \
+# As in a terminal: lab.sh leads its own process group with SIGINT at its default (a background job of this script
+# would ignore it), and runs until Ctrl-C, which comes after section 4's commands have run beside it.
+# (python3 only resets SIGINT, starts the session and execs lab.sh: $! is lab.sh's pid and process group.)
+POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/postgres" EDDY_LAB_DIR=$work/lab \
+  python3 -c 'import os, signal, sys; os.setsid(); signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
     scripts/lab.sh --postgres --kafka-port "$kport" --ui-port "$uiport" --seed 11 --rate $rate --count $produced \
-      --late-share 0 --duration 100 2>&1 | while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done
-) >"$lab_log" &
+    --late-share 0 > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done >"$lab_log") 2>&1 &
 lab_pid=$!
 pids+=($lab_pid)
 
@@ -105,98 +107,38 @@ if grep -q "dashboard on" "$lab_log"; then
 else
   not_ok "scripts/lab.sh came up (log: $(tail -n 20 "$lab_log"))"
 fi
-wait "$lab_pid"
-lab_status=$?
-check "scripts/lab.sh --postgres ran and stopped cleanly (exit $lab_status)" test "$lab_status" -eq 0
 
-t_built=$(awk '/eddy built/ { print $1; exit }' "$lab_log")
-t_row=$(awk '/\| processed_events_aggregated/ || /^[0-9.]+ processed_events_aggregated/ { print $1; exit }' "$lab_log")
-if [ -n "$t_row" ] && [ -n "$t_built" ]; then
-  total=$(awk -v a="$t_clone" -v b="$t_row" 'BEGIN { printf "%.0f", b - a }')
-  after=$(awk -v a="$t_built" -v b="$t_row" 'BEGIN { printf "%.0f", b - a }')
-  ok "first aggregated row on the screen: ${total} s after git clone, ${after} s after the build"
-  [ -n "${EDDY_WALKTHROUGH_TIMES:-}" ] && echo "$(date -u +%FT%TZ) clone-to-first-row ${total}s after-build ${after}s" >>"$EDDY_WALKTHROUGH_TIMES"
-else
-  not_ok "an aggregated row was printed (log: $(tail -n 20 "$lab_log"))"
-fi
-
-# processed_events holds every produced event exactly once, geolocated
-n_events=$(psql_q "SELECT count(*) FROM processed_events" 2>/dev/null)
-check "processed_events has the $produced produced events (has ${n_events:-none})" test "${n_events:-0}" = "$produced"
-n_distinct=$(psql_q "SELECT count(*) FROM (SELECT DISTINCT ip, event_timestamp, referrer, host, url FROM processed_events) d" 2>/dev/null)
-check "processed_events has no duplicate ($n_distinct distinct of $n_events)" test "${n_distinct:-x}" = "${n_events:-y}"
-n_geo=$(psql_q "SELECT count(*) FROM processed_events WHERE geodata LIKE '{\"country\":%'" 2>/dev/null)
-check "get_location filled geodata (${n_geo:-0} of $n_events rows have a country)" test "${n_geo:-0}" -gt 0
-
-# The aggregates against an oracle computed from the events: every row written equals the oracle's count, no window
-# is written twice, and every window whose end plus the watermark delay is at least 3 s before the last event (the
-# three partitions' event times stay within a fraction of a second of each other at 100 events/s) is there.
-agg_check() { # agg_check TABLE WIDTH_SECONDS DELAY_SECONDS
-  local table=$1 width=$2 delay=$3
-  psql_q "
-    WITH oracle AS (
-      SELECT to_timestamp(floor(extract(epoch FROM event_timestamp) / $width) * $width) AT TIME ZONE 'UTC' AS event_hour,
-             host, count(*) AS num_hits
-      FROM processed_events GROUP BY 1, 2),
-    last AS (SELECT max(event_timestamp) AS t FROM processed_events),
-    wrong AS (SELECT a.* FROM $table a LEFT JOIN oracle o USING (event_hour, host) WHERE o.num_hits IS DISTINCT FROM a.num_hits),
-    expected AS (SELECT o.* FROM oracle o, last
-                 WHERE o.event_hour + interval '$width seconds' + interval '$delay seconds' + interval '3 seconds' <= last.t),
-    absent AS (SELECT e.* FROM expected e LEFT JOIN $table a USING (event_hour, host) WHERE a.host IS NULL)
-    SELECT (SELECT count(*) FROM $table), (SELECT count(*) FROM wrong), (SELECT count(*) FROM absent),
-           (SELECT count(*) FROM (SELECT event_hour, host FROM $table GROUP BY 1, 2 HAVING count(*) > 1) d)" 2>&1
-}
-for spec in "processed_events_aggregated_1min 60 5" "processed_events_aggregated 300 15"; do
-  set -- $spec
-  r=$(agg_check "$1" "$2" "$3")
-  IFS='|' read -r rows wrong absent dup <<<"$r"
-  if [[ ${rows:-0} =~ ^[0-9]+$ ]] && [ "${rows:-0}" -gt 0 ] && [ "$wrong" = 0 ] && [ "$absent" = 0 ] && [ "$dup" = 0 ]; then
-    ok "$1 matches the oracle ($rows rows, none wrong, none missing, no duplicate window)"
-  else
-    not_ok "$1 matches the oracle (rows|wrong|missing|duplicated: $r)"
-  fi
-done
-r=$(psql_q "
-  WITH oracle AS (SELECT to_timestamp(floor(extract(epoch FROM event_timestamp) / 300) * 300) AT TIME ZONE 'UTC' AS event_hour,
-                         host, referrer, count(*) AS n FROM processed_events GROUP BY 1, 2, 3)
-  SELECT (SELECT count(*) FROM processed_events_aggregated_source),
-         (SELECT count(*) FROM processed_events_aggregated_source a LEFT JOIN oracle o
-            ON o.event_hour = a.event_hour AND o.host = a.host AND o.referrer IS NOT DISTINCT FROM a.referrer
-          WHERE o.n IS DISTINCT FROM a.num_hits)" 2>&1)
-IFS='|' read -r rows wrong <<<"$r"
-if [[ ${rows:-0} =~ ^[0-9]+$ ]] && [ "$rows" -gt 0 ] && [ "$wrong" = 0 ]; then ok "processed_events_aggregated_source matches the oracle ($rows rows)"
-else not_ok "processed_events_aggregated_source matches the oracle (rows|wrong: $r)"; fi
-
-# --- checkpoints: kill -9 `eddy run` mid-stream, run it again, no duplicate ------------------------------------------
+# --- section 4, beside the running lab (the README: the lab in one terminal, these in another) ---------------------
 eddy=$work/eddy/artifacts/cli/eddy
-psql_q "CREATE DATABASE restart_test" >/dev/null
 kport2=$(free_port)
 "$eddy" kafka --port "$kport2" --partitions 3 --topic web-traffic --topic quiet-topic >"$work/kafka2.log" 2>&1 &
 pids+=($!)
 wait_until 30 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$kport2)"
-restart_count=4000
-"$eddy" produce --bootstrap "127.0.0.1:$kport2" --topic web-traffic --events web-traffic --rate 200 --count $restart_count \
-  --seed 5 >"$work/produce2.log" 2>&1 &
-pids+=($!)
-export EDDY_BOOTSTRAP=127.0.0.1:$kport2 POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/restart_test"
-restart_uri="postgresql://postgres@127.0.0.1:$pg_port/restart_test"
-count_rows() { psql "$restart_uri" -At -c "SELECT count(*) FROM processed_events" 2>/dev/null || echo 0; }
-"$eddy" run --fresh examples/postgres/01-pass-through-geo.sql --set execution.checkpointing.interval=1s >"$work/run1.log" 2>&1 &
+
+# --- checkpoints: the README's commands against the lab's broker and PostgreSQL: kill -9, run again, no duplicate ---
+export EDDY_BOOTSTRAP=127.0.0.1:$kport POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/postgres"
+restart_count=$produced
+count_rows() { psql "$pg_uri" -At -c "SELECT count(*) FROM checkpoint_demo_events" 2>/dev/null || echo 0; }
+"$eddy" run --fresh examples/concepts/checkpoint-restart.sql >"$work/run1.log" 2>&1 &
 run_pid=$!
-wait_until 120 bash -c "[ \$(psql '$restart_uri' -At -c 'SELECT count(*) FROM processed_events' 2>/dev/null || echo 0) -gt 500 ]"
+wait_until 120 bash -c "[ \$(psql '$pg_uri' -At -c 'SELECT count(*) FROM checkpoint_demo_events' 2>/dev/null || echo 0) -gt 500 ]"
+"$eddy" run examples/concepts/checkpoint-restart.sql >"$work/run-twice.log" 2>&1
+twice_status=$?
+check "a second eddy run of the running job name is refused, naming the first run (exit $twice_status: $(head -c 300 "$work/run-twice.log"))" \
+  bash -c "[ $twice_status = 1 ] && grep -q \"job name 'checkpoint-demo' is in use\" '$work/run-twice.log' && grep -q 'pid $run_pid ' '$work/run-twice.log'"
 sleep 2
 kill -9 "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null
 before=$(count_rows)
-"$eddy" run examples/postgres/01-pass-through-geo.sql --set execution.checkpointing.interval=1s >"$work/run2.log" 2>&1 &
+"$eddy" run examples/concepts/checkpoint-restart.sql >"$work/run2.log" 2>&1 &
 run_pid=$!
 pids+=($run_pid)
-check "the second eddy run resumed from a checkpoint" wait_until 60 grep -q "resumes from checkpoint" "$work/run2.log"
-wait_until 120 bash -c "[ \$(psql '$restart_uri' -At -c 'SELECT count(*) FROM processed_events' 2>/dev/null || echo 0) -ge $restart_count ]"
+check "the second eddy run (after kill -9: no stale lock) resumed from a checkpoint" wait_until 60 grep -q "resumes from checkpoint" "$work/run2.log"
+wait_until 120 bash -c "[ \$(psql '$pg_uri' -At -c 'SELECT count(*) FROM checkpoint_demo_events' 2>/dev/null || echo 0) -ge $restart_count ]"
 sleep 4   # a duplicate would arrive after the count reached the total
 after=$(count_rows)
 kill "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null
-dups=$(psql "$restart_uri" -At -c "SELECT count(*) - count(DISTINCT (ip, event_timestamp, referrer, host, url)) FROM processed_events" 2>&1)
-check "kill -9 and restart: $restart_count events, $after rows ($before before the restart), no duplicate (dups: $dups)" \
+dups=$(psql "$pg_uri" -At -c "SELECT count(*) - count(DISTINCT (ip, event_timestamp, referrer, host, url)) FROM checkpoint_demo_events" 2>&1)
+check "kill -9 and restart beside the lab: $restart_count events, $after rows ($before before the restart), no duplicate (dups: $dups)" \
   test "$after" = "$restart_count" -a "$dups" = 0
 unset POSTGRES_URL EDDY_BOOTSTRAP
 
@@ -260,14 +202,22 @@ check "late events side table: $n_late late events kept aside; per window, store
   test "${n_late:-0}" -gt 0 -a "${n_wrong:-1}" = 0 -a "${n_all:-0}" = 6000   # the examples' 'number-of-rows'
 
 # --- concepts: a slow sink backpressures the operators that feed it (REST: GET /jobs/<id>) ---------------------------
-bpport=$(free_port)
-"$eddy" run examples/concepts/backpressure.sql --ui --port "$bpport" >"$work/backpressure.log" 2>&1 &
+# The lab's server holds the dashboard port (for a user, 8081, the default of both): eddy run --ui takes a free one and
+# prints it; the URL is read from that line.
+"$eddy" run examples/concepts/backpressure.sql --ui --port "$uiport" >"$work/backpressure.log" 2>&1 &
 bp_pid=$!
 pids+=($bp_pid)
+bp_url() { grep -o 'dashboard on http://[^ ]*' "$work/backpressure.log" | head -n 1 | sed 's/^dashboard on //; s:/$::'; }
+bp_up_or_gone() { grep -q 'dashboard on http://' "$work/backpressure.log" || ! kill -0 "$bp_pid" 2>/dev/null; }
+wait_until 60 bp_up_or_gone
+if grep -q 'dashboard on http://' "$work/backpressure.log"; then ok "eddy run --ui beside the lab's server prints where its dashboard is ($(bp_url))"
+else not_ok "eddy run --ui beside the lab's server prints where its dashboard is (log: $(head -c 300 "$work/backpressure.log"))"; fi
+bpbase=$(bp_url)
 backpressured() {
   local jid
-  jid=$(curl -sf "http://127.0.0.1:$bpport/jobs/overview" | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["jid"])') || return 1
-  curl -sf "http://127.0.0.1:$bpport/jobs/$jid" | python3 -c '
+  [ -n "$bpbase" ] || return 1
+  jid=$(curl -sf "$bpbase/jobs/overview" | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["jid"])') || return 1
+  curl -sf "$bpbase/jobs/$jid" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)["vertices"]
 up = [x for x in v if not x["sink"] and x["metrics"]["back-pressured-time-ms-per-second"] > 0]
@@ -277,6 +227,79 @@ sys.exit(0 if up and sink and sink[0]["metrics"]["back-pressured-time-ms-per-sec
 check "backpressure.sql: the vertex feeding the slow sink reports back-pressured-time-ms-per-second > 0 on GET /jobs/<id>" \
   wait_until 45 backpressured
 kill -9 "$bp_pid" 2>/dev/null; wait "$bp_pid" 2>/dev/null
+
+# --- section 1 again: Ctrl-C stops the lab and everything it started, quickly ---------------------------------------
+t_stop=$(date +%s.%N)
+kill -INT -- "-$lab_pid" 2>/dev/null
+wait "$lab_pid"
+lab_status=$?
+stop_s=$(awk -v a="$t_stop" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+check "Ctrl-C stopped scripts/lab.sh --postgres in ${stop_s} s (under 5 s; exit $lab_status)" \
+  awk -v s="$stop_s" -v st="$lab_status" 'BEGIN { exit !(s < 5 && (st == 130 || st == 0)) }'
+lab_gone() { ! pgrep -f -- "kafka --port $kport " >/dev/null && ! pgrep -f -- "server --slots 8 --port $uiport" >/dev/null; }
+check "nothing the lab started is left running (broker, server)" lab_gone
+help=$(scripts/lab.sh --help 2>&1)
+check "scripts/lab.sh --help prints its usage, not script lines" \
+  bash -c '[[ "$1" == "Usage: scripts/lab.sh"* ]] && [[ "$1" != *"set -euo"* ]] && [[ "$1" != *"root="* ]]' _ "$help"
+check "the first build said what it was doing (a line per project)" grep -q "Eddy.Core -> " "$lab_log"
+
+t_built=$(awk '/eddy built/ { print $1; exit }' "$lab_log")
+t_row=$(awk '/\| processed_events_aggregated/ || /^[0-9.]+ processed_events_aggregated/ { print $1; exit }' "$lab_log")
+if [ -n "$t_row" ] && [ -n "$t_built" ]; then
+  total=$(awk -v a="$t_clone" -v b="$t_row" 'BEGIN { printf "%.0f", b - a }')
+  after=$(awk -v a="$t_built" -v b="$t_row" 'BEGIN { printf "%.0f", b - a }')
+  ok "first aggregated row on the screen: ${total} s after git clone, ${after} s after the build"
+  [ -n "${EDDY_WALKTHROUGH_TIMES:-}" ] && echo "$(date -u +%FT%TZ) clone-to-first-row ${total}s after-build ${after}s" >>"$EDDY_WALKTHROUGH_TIMES"
+else
+  not_ok "an aggregated row was printed (log: $(tail -n 20 "$lab_log"))"
+fi
+
+# processed_events holds every produced event exactly once, geolocated
+n_events=$(psql_q "SELECT count(*) FROM processed_events" 2>/dev/null)
+check "processed_events has the $produced produced events (has ${n_events:-none})" test "${n_events:-0}" = "$produced"
+n_distinct=$(psql_q "SELECT count(*) FROM (SELECT DISTINCT ip, event_timestamp, referrer, host, url FROM processed_events) d" 2>/dev/null)
+check "processed_events has no duplicate ($n_distinct distinct of $n_events)" test "${n_distinct:-x}" = "${n_events:-y}"
+n_geo=$(psql_q "SELECT count(*) FROM processed_events WHERE geodata LIKE '{\"country\":%'" 2>/dev/null)
+check "get_location filled geodata (${n_geo:-0} of $n_events rows have a country)" test "${n_geo:-0}" -gt 0
+
+# The aggregates against an oracle computed from the events: every row written equals the oracle's count, no window
+# is written twice, and every window whose end plus the watermark delay is at least 3 s before the last event (the
+# three partitions' event times stay within a fraction of a second of each other at 100 events/s) is there.
+agg_check() { # agg_check TABLE WIDTH_SECONDS DELAY_SECONDS
+  local table=$1 width=$2 delay=$3
+  psql_q "
+    WITH oracle AS (
+      SELECT to_timestamp(floor(extract(epoch FROM event_timestamp) / $width) * $width) AT TIME ZONE 'UTC' AS event_hour,
+             host, count(*) AS num_hits
+      FROM processed_events GROUP BY 1, 2),
+    last AS (SELECT max(event_timestamp) AS t FROM processed_events),
+    wrong AS (SELECT a.* FROM $table a LEFT JOIN oracle o USING (event_hour, host) WHERE o.num_hits IS DISTINCT FROM a.num_hits),
+    expected AS (SELECT o.* FROM oracle o, last
+                 WHERE o.event_hour + interval '$width seconds' + interval '$delay seconds' + interval '3 seconds' <= last.t),
+    absent AS (SELECT e.* FROM expected e LEFT JOIN $table a USING (event_hour, host) WHERE a.host IS NULL)
+    SELECT (SELECT count(*) FROM $table), (SELECT count(*) FROM wrong), (SELECT count(*) FROM absent),
+           (SELECT count(*) FROM (SELECT event_hour, host FROM $table GROUP BY 1, 2 HAVING count(*) > 1) d)" 2>&1
+}
+for spec in "processed_events_aggregated_1min 60 5" "processed_events_aggregated 300 15"; do
+  set -- $spec
+  r=$(agg_check "$1" "$2" "$3")
+  IFS='|' read -r rows wrong absent dup <<<"$r"
+  if [[ ${rows:-0} =~ ^[0-9]+$ ]] && [ "${rows:-0}" -gt 0 ] && [ "$wrong" = 0 ] && [ "$absent" = 0 ] && [ "$dup" = 0 ]; then
+    ok "$1 matches the oracle ($rows rows, none wrong, none missing, no duplicate window)"
+  else
+    not_ok "$1 matches the oracle (rows|wrong|missing|duplicated: $r)"
+  fi
+done
+r=$(psql_q "
+  WITH oracle AS (SELECT to_timestamp(floor(extract(epoch FROM event_timestamp) / 300) * 300) AT TIME ZONE 'UTC' AS event_hour,
+                         host, referrer, count(*) AS n FROM processed_events GROUP BY 1, 2, 3)
+  SELECT (SELECT count(*) FROM processed_events_aggregated_source),
+         (SELECT count(*) FROM processed_events_aggregated_source a LEFT JOIN oracle o
+            ON o.event_hour = a.event_hour AND o.host = a.host AND o.referrer IS NOT DISTINCT FROM a.referrer
+          WHERE o.n IS DISTINCT FROM a.num_hits)" 2>&1)
+IFS='|' read -r rows wrong <<<"$r"
+if [[ ${rows:-0} =~ ^[0-9]+$ ]] && [ "$rows" -gt 0 ] && [ "$wrong" = 0 ]; then ok "processed_events_aggregated_source matches the oracle ($rows rows)"
+else not_ok "processed_events_aggregated_source matches the oracle (rows|wrong: $r)"; fi
 
 # --- the homework: average events per session for three hosts, against Python -------------------------------------
 "$eddy" generate web-traffic --out "$work/events.jsonl" --count 20000 --seed 7 --late-share 0 >/dev/null 2>&1

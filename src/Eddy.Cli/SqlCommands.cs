@@ -210,6 +210,8 @@ internal static class SqlCommands
         {
             var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
             if (session is null) return code;
+            // Planning shows the job; the checks against external systems (a PostgreSQL table) belong to the run.
+            session.PlanOnly = true;
             var path = result.GetValue(file)!;
             try
             {

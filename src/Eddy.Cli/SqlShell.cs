@@ -23,7 +23,10 @@ internal static class SqlShell
         {
             var session = SqlCommands.NewSession(stdout, stderr, result.GetValue(set), out int code);
             if (session is null) return code;
-            var shell = new Shell(session, Console.In, stdout, stderr);
+            // Piped input is a script, as Flink's SQL client runs one: results stream as changelog rows (tableau mode) and
+            // the first error ends it with a non-zero exit code.
+            bool piped = Console.IsInputRedirected;
+            var shell = new Shell(session, Console.In, stdout, stderr) { Tableau = piped, StopOnError = piped };
             if (result.GetValue(init) is { } file && !await shell.RunText(File.ReadAllText(file.FullName), file.Name, cancel)) return 1;
             return await shell.Loop(cancel);
         });
@@ -34,6 +37,15 @@ internal static class SqlShell
     {
         private readonly List<JobExecution> background = [];
         private CancellationTokenSource? running;
+
+        /// <summary>
+        /// Streaming query results print as their changelog while rows arrive (Flink's tableau result mode: an <c>op</c>
+        /// column with +I/-U/+U/-D), instead of a table that the changes are applied to. Batch results stay a table.
+        /// </summary>
+        public bool Tableau { get; init; }
+
+        /// <summary>The first failing statement ends the loop, which then returns 1 (a piped script).</summary>
+        public bool StopOnError { get; init; }
 
         public async Task<int> Loop(CancellationToken cancel)
         {
@@ -53,6 +65,7 @@ internal static class SqlShell
                 Console.CancelKeyPress += onCancel;
                 stdout.WriteLine("Eddy SQL — statements end with ';'. HELP; lists what you can do, QUIT; leaves.");
             }
+            bool failed = false;
             try
             {
                 var buffer = new StringBuilder();
@@ -73,9 +86,13 @@ internal static class SqlShell
                             + "SELECT ... (shown as a table); INSERT INTO ... (runs in the background); EXPLAIN ...; QUIT;");
                         continue;
                     }
-                    await RunText(text, null, cancel);
+                    if (!await RunText(text, null, cancel))
+                    {
+                        failed = true;
+                        if (StopOnError) break;
+                    }
                 }
-                return 0;
+                return failed && StopOnError ? 1 : 0;
             }
             finally
             {
@@ -88,16 +105,21 @@ internal static class SqlShell
         {
             IReadOnlyList<SqlJob> jobs;
             MaterializedTable? table = null;
-            session.QuerySink = schema => table = new MaterializedTable(schema);
+            TableauSink? tableau = null;
+            session.QuerySink = schema => Tableau && !session.BatchMode
+                ? tableau = new TableauSink(schema, stdout)
+                : table = new MaterializedTable(schema);
             try
             {
                 jobs = session.Execute(text, fileName);
             }
-            catch (Exception e) when (e is SqlParseException or ConnectorOptionException or IOException)
+            catch (Exception e) when (e is SqlParseException or ConnectorOptionException or IOException or InvalidOperationException
+                or ArgumentException or FormatException)
             {
                 stderr.WriteLine($"[ERROR] {e.Message}");
                 return false;
             }
+            bool ok = true;
             foreach (var job in jobs)
             {
                 if (job.Plans is [Sql.Plan.TableSink.SinkPlan, ..])
@@ -105,6 +127,11 @@ internal static class SqlShell
                     var execution = job.Environment.Start(job.Name);
                     background.Add(execution);
                     stdout.WriteLine($"[INFO] Job '{job.Name}' is running in the background.");
+                    continue;
+                }
+                if (tableau is not null)
+                {
+                    ok &= await Stream(job, tableau, cancel);
                     continue;
                 }
                 var view = table!;
@@ -129,6 +156,34 @@ internal static class SqlShell
                     JobStatus.Cancelled => $"query stopped; {view.Count} row(s) shown",
                     _ => $"[ERROR] {SqlCommands.Describe(outcome.Failure!)}",
                 });
+                ok &= outcome.Status != JobStatus.Failed;
+            }
+            return ok;
+        }
+
+        /// <summary>Runs a query whose rows the tableau sink prints as they arrive; false when it failed.</summary>
+        private async Task<bool> Stream(SqlJob job, TableauSink sink, CancellationToken cancel)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            running = stop;
+            sink.WriteHeader();
+            var query = job.Environment.Start(job.Name);
+            JobResult outcome;
+            using (stop.Token.Register(query.Cancel))
+            {
+                outcome = await query.Completion;
+            }
+            running = null;
+            sink.WriteFooter(outcome.Status switch
+            {
+                JobStatus.Finished => $"Received a total of {sink.Count} row{(sink.Count == 1 ? "" : "s")}",
+                JobStatus.Cancelled => $"Query terminated, received a total of {sink.Count} row{(sink.Count == 1 ? "" : "s")}",
+                _ => null,
+            });
+            if (outcome.Status == JobStatus.Failed)
+            {
+                stderr.WriteLine($"[ERROR] {SqlCommands.Describe(outcome.Failure!)}");
+                return false;
             }
             return true;
         }

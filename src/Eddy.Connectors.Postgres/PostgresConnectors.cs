@@ -73,7 +73,7 @@ public static class PostgresConnectors
         }
     }
 
-    internal static Sink<Row> CreateSink(TableDef table, Schema schema, NpgsqlConnectionStringBuilder conn)
+    internal static Sink<Row> CreateSink(TableDef table, Schema schema, NpgsqlConnectionStringBuilder conn, ConnectorContext? context = null)
     {
         var o = table.Options;
         ApplyCredentials(table, conn);
@@ -90,6 +90,12 @@ public static class PostgresConnectors
             } : null);
         bool create = o.TryGetValue("sink.create-table", out var ct) && Bool(table, "sink.create-table", ct);
         string tableName = Required(table, "table-name");
+        if (context is { PlanOnly: true })
+        {
+            Guard(table, "table-name", () => PgTableName.Parse(tableName));
+            context.StandardError.WriteLine(NotChecked("sink", table, tableName, conn));
+            return new UncheckedSink(table.Name);
+        }
         try
         {
             return PostgresSink.Open(conn.ConnectionString, tableName, schema, table.PrimaryKey, settings, create);
@@ -103,6 +109,18 @@ public static class PostgresConnectors
             throw new ConnectorOptionException(table.Name,
                 $"cannot check table '{tableName}' on {conn.Host}:{conn.Port}/{conn.Database}: {e.Message}", e);
         }
+    }
+
+    /// <summary>What a plan-only run (<c>eddy explain</c>) says about the table it did not contact.</summary>
+    internal static string NotChecked(string role, TableDef table, string tableName, NpgsqlConnectionStringBuilder conn) =>
+        $"note: {role} table {table.Name}: PostgreSQL table '{tableName}' on {conn.Host}:{conn.Port}/{conn.Database} was not checked "
+        + "(explain does not connect; eddy run checks that it exists with matching columns)";
+
+    /// <summary>A PostgreSQL sink planned to be shown, not run: its table was never checked, so it writes nothing.</summary>
+    private sealed class UncheckedSink(string table) : Sink<Row>
+    {
+        public override SinkWriter<Row> CreateWriter(SinkWriterContext context) =>
+            throw new InvalidOperationException($"sink table {table} was planned without checking its PostgreSQL table (a plan-only session) and cannot run");
     }
 
     internal static void Guard(TableDef table, string option, Action check)
@@ -171,10 +189,10 @@ internal abstract class PostgresTableConnectorBase : ILookupTableConnector
         throw new ConnectorOptionException(table.Name, "connector", $"{Name} (PostgreSQL) is a sink and lookup table in Eddy, not a scan source");
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        PostgresConnectors.CreateSink(table, schema, Connection(table));
+        PostgresConnectors.CreateSink(table, schema, Connection(table), context);
 
     public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context) =>
-        PostgresLookup.Open(table, columns, keyColumns, Connection(table));
+        PostgresLookup.Open(table, columns, keyColumns, Connection(table), context);
 }
 
 internal sealed class JdbcTableConnector : PostgresTableConnectorBase

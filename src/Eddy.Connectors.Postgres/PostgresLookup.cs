@@ -39,7 +39,8 @@ internal sealed class PostgresLookup : LookupSource
     /// <summary>The statement a fetch runs (for tests and EXPLAIN-like diagnostics).</summary>
     public string Sql => sql;
 
-    public static PostgresLookup Open(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, NpgsqlConnectionStringBuilder conn)
+    public static LookupSource Open(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, NpgsqlConnectionStringBuilder conn,
+        ConnectorContext? context = null)
     {
         PostgresConnectors.ApplyCredentials(table, conn);
         var cache = LookupCacheOptions.Parse(table);
@@ -49,6 +50,16 @@ internal sealed class PostgresLookup : LookupSource
         {
             if (c.Type.Kind is TypeKind.Array or TypeKind.Map or TypeKind.Row)
                 throw new ConnectorOptionException(table.Name, "connector", $"lookup table column '{c.Name}' is {c.Type}; Eddy's PostgreSQL lookup reads scalar columns only");
+        }
+        if (context is { PlanOnly: true })
+        {
+            PostgresConnectors.Guard(table, "table-name", () => PgTableName.Parse(tableName));
+            context.StandardError.WriteLine(PostgresConnectors.NotChecked("lookup", table, tableName, conn));
+            return new Unchecked(table.Name,
+                $"PostgreSQL {tableName} by ({string.Join(", ", keyColumns.Select(k => columns.Columns[k].Name))}), cache={cache}, not checked")
+            {
+                Cache = cache,
+            };
         }
         var connectionString = new NpgsqlConnectionStringBuilder(conn.ConnectionString) { IncludeErrorDetail = true }.ConnectionString;
         PgTarget target;
@@ -100,6 +111,15 @@ internal sealed class PostgresLookup : LookupSource
     }
 
     public override LookupFetcher CreateFetcher() => new Fetcher(this);
+
+    /// <summary>A lookup planned to be shown, not run: its table was never checked, so it fetches nothing.</summary>
+    private sealed class Unchecked(string table, string describe) : LookupSource
+    {
+        public override string Describe => describe;
+
+        public override LookupFetcher CreateFetcher() =>
+            throw new InvalidOperationException($"lookup table {table} was planned without checking its PostgreSQL table (a plan-only session) and cannot run");
+    }
 
     /// <summary>The type to cast a column to in the SELECT list when the DDL type is narrower than the column's.</summary>
     private static string? ReadCast(DataType ddl, string typname) => ddl.Kind switch

@@ -84,6 +84,7 @@ public sealed class EddyServer : IAsyncDisposable
         var bound = app.Urls.First();
         server.Address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal));
         server.LogTail.Add($"{DateTimeOffset.UtcNow:HH:mm:ss} server started: {options.Slots} task slot(s), listening on {bound}");
+        manager.Holder = $"the eddy server at {server.Address}";
         return server;
     }
 

@@ -41,6 +41,9 @@ public sealed class JobManager : IDisposable
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
+    /// <summary>This server as another run that finds a job name taken is told (set once the address is bound).</summary>
+    public string Holder { get; set; } = "an eddy server";
+
     public int FreeSlots
     {
         get
@@ -108,14 +111,23 @@ public sealed class JobManager : IDisposable
         lock (gate)
         {
             string? stem = fileName is null ? null : Path.GetFileNameWithoutExtension(fileName);
+            // The stable name eddy run gives the job (pipeline.name, else the file's name): it resumes from that name's checkpoints.
+            string FallbackName(int j) => stem is null ? prepared[j].Job.Name : stem + (j == 0 ? "" : $"-{j + 1}");
+            var claimed = new List<(string Folder, string Who)>();
+            foreach (var other in jobs)
+            {
+                if (!JobStates.IsTerminal(other.State) && other.OwnedFolder is { } f)
+                    claimed.Add((f, $"job {other.Id} ('{other.Name}', {other.State}) of {Holder}"));
+            }
+            for (int j = 0; j < prepared.Count; j++) RefuseTakenName(prepared[j].Job, FallbackName(j), claimed);
             for (int j = 0; j < prepared.Count; j++)
             {
                 var (job, plan, planText) = prepared[j];
-                // The stable name eddy run gives the job (pipeline.name, else the file's name): it resumes from that name's checkpoints.
-                string fallbackName = stem is null ? job.Name : stem + (j == 0 ? "" : $"-{j + 1}");
-                var managed = new ManagedJob(Guid.NewGuid().ToString("N"), job, redacted, planText, session.JobConfig(), plan,
+                string fallbackName = FallbackName(j);
+                string id = Guid.NewGuid().ToString("N");
+                var managed = new ManagedJob(id, job, redacted, planText, session.JobConfig(), plan,
                     KafkaSources(job), output, new ResumeOptions(fallbackName, fresh, savepointPath,
-                        allowNonRestoredState));
+                        allowNonRestoredState, Holder: JobNameLock.ThisProcess($"{Holder} (job {id})")));
                 foreach (var w in warnings) managed.AddWarning(SecretOptions.RedactText(w));
                 jobs.Add(managed);
                 created.Add(managed);
@@ -123,6 +135,24 @@ public sealed class JobManager : IDisposable
             Schedule();
         }
         return created;
+    }
+
+    /// <summary>
+    /// A job that checkpoints owns its name's checkpoint folder while it lives: refused when a job of this server that
+    /// has not ended, one submitted with it, or another process (an <c>eddy run</c>) holds that name.
+    /// </summary>
+    private void RefuseTakenName(SqlJob job, string fallbackName, List<(string Folder, string Who)> claimed)
+    {
+        string name = job.Environment.Config.JobName ?? fallbackName;
+        if (ManagedJob.CheckpointFolderOwned(job, name) is not { } folder) return;
+        foreach (var (taken, who) in claimed.Where(c => c.Folder == folder))
+        {
+            throw new SubmissionException($"job name '{name}' is in use: {who} runs it and owns its checkpoints ({taken}). "
+                + "Cancel that job, or " + JobNameLock.RenameHint(name, job.Environment.Config.CheckpointDirectory is not null));
+        }
+        if (JobNameLock.HeldBy(folder, name, job.Environment.Config.CheckpointDirectory is not null) is { } message)
+            throw new SubmissionException(message);
+        claimed.Add((folder, $"job '{job.Name}' of the same submission"));
     }
 
     private static string SecretValue(string key, string value) => SecretOptions.IsSecret(key) ? SecretOptions.Mask : value;

@@ -61,12 +61,14 @@ public sealed class ManagedJob
     private readonly List<string> warnings = [];
     private readonly ResumeOptions resume;
     private string state = JobStates.Created;
+    private JobNameLock? nameLock;
 
     internal ManagedJob(string id, SqlJob job, string sql, string planText, JobConfig config, JobPlan plan,
         IReadOnlyList<KafkaSourceInfo> kafka, OutputTail output, ResumeOptions resume)
     {
         this.resume = resume;
         JobName = job.Environment.Config.JobName ?? resume.FallbackJobName;
+        OwnedFolder = CheckpointFolderOwned(job, JobName);
         Id = id;
         sqlJob = job;
         Name = job.Name;
@@ -87,6 +89,12 @@ public sealed class ManagedJob
 
     /// <summary>The stable name checkpoints are kept under (<c>pipeline.name</c>, else the SQL file's name), as <c>eddy run</c> names it.</summary>
     public string JobName { get; }
+
+    /// <summary>The checkpoint folder this job owns while it lives (it checkpoints), else null.</summary>
+    internal string? OwnedFolder { get; }
+
+    internal static string? CheckpointFolderOwned(SqlJob job, string jobName) =>
+        job.Environment.Config is { CheckpointingEnabled: true } c ? Path.GetFullPath(JobDataPaths.CheckpointFolder(c, jobName)) : null;
 
     /// <summary>Where the job started from (a checkpoint it resumed, a savepoint), or null.</summary>
     public string? StartNote { get; private set; }
@@ -211,7 +219,7 @@ public sealed class ManagedJob
             Started = DateTimeOffset.UtcNow;
             try
             {
-                Execution = ResumableStart.Start(sqlJob!, resume with { Diagnostics = AddWarning }, out var note);
+                Execution = ResumableStart.Start(sqlJob!, resume with { Diagnostics = AddWarning }, out var note, out nameLock);
                 StartNote = note;
                 if (note is not null) AddWarning(note);
                 State = JobStates.Running;
@@ -228,6 +236,8 @@ public sealed class ManagedJob
         Execution.Completion.ContinueWith(t =>
         {
             var result = t.Result;
+            // Released before the state says the job ended: a client that sees the end may submit the name again.
+            nameLock?.Dispose();
             // The final counts are in place before the state says the job ended, so a client that sees the end sees them.
             Sample(running: false);
             lock (gate)

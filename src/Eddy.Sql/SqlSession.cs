@@ -420,7 +420,10 @@ public sealed partial class SqlSession
         return config;
     }
 
-    private ConnectorContext Connectors => new(Output, Error);
+    /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>
+    public bool PlanOnly { get; set; }
+
+    private ConnectorContext Connectors => new(Output, Error, PlanOnly);
 
     private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
     {

@@ -155,3 +155,89 @@ public class SqlShellTests
         Assert.Contains("unknown column 'nope'", stderr.ToString());
     }
 }
+
+/// <summary>
+/// <c>eddy sql</c> with piped input, as Flink's SQL client runs a script: streaming results in tableau mode (the
+/// changelog with an op column, printed while rows arrive), the first error ending it with a non-zero exit code.
+/// </summary>
+public class SqlShellPipedTests
+{
+    private static SqlShell.Shell Piped(string script, TextWriter stdout, TextWriter stderr) =>
+        new(new Eddy.Sql.SqlSession(stdout, stderr), new StringReader(script), stdout, stderr) { Tableau = true, StopOnError = true };
+
+    [Fact]
+    public async Task An_updating_result_prints_its_changelog_with_an_op_column_as_Flink_tableau_mode_does()
+    {
+        // The query and its changelog are the example of Flink's SQL client documentation (tableau mode, streaming).
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var shell = Piped("""
+            SET 'parallelism.default' = '1';
+            SELECT name, COUNT(*) AS cnt FROM (VALUES ('Bob'), ('Alice'), ('Greg'), ('Bob')) AS NameTable(name) GROUP BY name;
+            """, stdout, stderr);
+        Assert.True(await shell.Loop(CancellationToken.None) == 0, stderr.ToString());
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        var rows = lines.Where(l => l.StartsWith("| +") || l.StartsWith("| -"))
+            .Select(l => string.Join(" ", l.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))).ToList();
+        Assert.Equal(["+I Bob 1", "+I Alice 1", "+I Greg 1", "-U Bob 1", "+U Bob 2"], rows);
+        var header = lines.Single(l => l.StartsWith("| op |"));
+        Assert.Matches(@"^\| op \| +name \| +cnt \|$", header);
+        // Right-aligned, every line as wide as the rule.
+        Assert.Contains(lines, l => l.StartsWith("| +U |") && l.EndsWith(" 2 |"));
+        Assert.All(lines.Where(l => l.StartsWith('|') || l.StartsWith('+')), l => Assert.Equal(lines[0].Length, l.Length));
+        Assert.StartsWith("+----+", lines[0]);
+        Assert.Equal("Received a total of 5 rows", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Rows_are_printed_while_an_unbounded_query_runs()
+    {
+        var buffer = new StringWriter();
+        var stdout = TextWriter.Synchronized(buffer);
+        using var stop = new CancellationTokenSource();
+        var shell = Piped("""
+            CREATE TABLE gen (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '20', 'fields.id.kind' = 'sequence',
+              'fields.id.start' = '1', 'fields.id.end' = '1000000');
+            SELECT id FROM gen;
+            """, stdout, TextWriter.Null);
+        var loop = shell.Loop(stop.Token);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!buffer.ToString().Contains("| +I |"))
+        {
+            Assert.False(loop.IsCompleted, buffer.ToString());
+            Assert.True(DateTime.UtcNow < deadline, buffer.ToString());
+            await Task.Delay(20);
+        }
+        // The query has not ended (an unbounded source): the rows above came while it ran.
+        Assert.False(loop.IsCompleted);
+        await stop.CancelAsync();
+        await loop;
+        Assert.Contains("Query terminated, received a total of ", buffer.ToString());
+    }
+
+    [Fact]
+    public async Task A_select_without_from_evaluates_once_as_Flink_does()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        Assert.True(await Piped("SELECT 1 + 1;", stdout, stderr).Loop(CancellationToken.None) == 0, stderr.ToString());
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Matches(@"^\| op \| +EXPR\$0 \|$", lines.Single(l => l.StartsWith("| op")));
+        Assert.Matches(@"^\| \+I \| +2 \|$", lines.Single(l => l.StartsWith("| +I")));
+        Assert.Equal("Received a total of 1 row", lines[^1]);
+    }
+
+    [Fact]
+    public async Task The_first_error_ends_a_piped_script_with_exit_code_1()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var shell = Piped("""
+            SELECT nope FROM nowhere;
+            SELECT 'not reached';
+            """, stdout, stderr);
+        Assert.Equal(1, await shell.Loop(CancellationToken.None));
+        Assert.Contains("[ERROR]", stderr.ToString());
+        Assert.DoesNotContain("not reached", stdout.ToString());
+    }
+}

@@ -164,3 +164,140 @@ public class CheckpointOptionTests
         Assert.Null(Eddy.Runtime.RestartStrategy.None.DelayBefore(1));
     }
 }
+
+/// <summary>A job name (its checkpoint folder) is owned by one live run at a time.</summary>
+public class JobNameOwnershipTests
+{
+    private static string Script(string root, string name, bool setFolder = true)
+    {
+        string path = Path.Combine(root, name + ".sql");
+        File.WriteAllText(path, $"""
+            SET 'execution.checkpointing.interval' = '50 ms';
+            {(setFolder ? $"SET 'execution.checkpointing.dir' = '{Path.Combine(root, "checkpoints")}';" : "")}
+            CREATE TABLE clicks (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000');
+            CREATE TABLE sink (id BIGINT) WITH ('connector' = 'blackhole');
+            INSERT INTO sink SELECT id FROM clicks;
+            """);
+        return path;
+    }
+
+    private static string NewRoot()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "eddy-owner-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(root);
+        return root;
+    }
+
+    /// <summary>Starts <c>eddy</c> in this process and waits until its job started (or it ended); Stop() cancels it.</summary>
+    private sealed class InProcessRun
+    {
+        private readonly StringWriter err = new();
+        private readonly CancellationTokenSource stop = new();
+
+        public InProcessRun(params string[] args)
+        {
+            var stderr = TextWriter.Synchronized(err);
+            Exit = Task.Run(() => Program.Run(args, TextWriter.Null, stderr, stop.Token));
+        }
+
+        public Task<int> Exit { get; }
+
+        public string Err => err.ToString();
+
+        public async Task<InProcessRun> Started()
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (!Err.Contains("started"))
+            {
+                Assert.False(Exit.IsCompleted, Err);
+                Assert.True(DateTime.UtcNow < deadline, Err);
+                await Task.Delay(20);
+            }
+            return this;
+        }
+
+        public async Task<int> Stop()
+        {
+            await stop.CancelAsync();
+            return await Exit;
+        }
+    }
+
+    [Fact]
+    public async Task A_second_run_of_a_running_job_name_is_refused_naming_the_holder_and_how_to_rename()
+    {
+        string root = NewRoot();
+        try
+        {
+            // The folder comes from --set (a script's SET would override it), so a second run can be given another one.
+            var script = Script(root, "twice", setFolder: false);
+            string[] folder = ["--set", "execution.checkpointing.dir=" + Path.Combine(root, "checkpoints")];
+            var first = await new InProcessRun(["run", script, .. folder]).Started();
+
+            var (code, _, err) = CliTests.Run(["run", script, .. folder]);
+            Assert.Equal(1, code);
+            Assert.Contains("job name 'twice' is in use", err);
+            Assert.Contains($"pid {Environment.ProcessId}", err);
+            Assert.Contains(Path.Combine(root, "checkpoints"), err);
+            Assert.Contains("--set execution.checkpointing.dir=", err);
+            Assert.DoesNotContain("resumes from", err);
+
+            // With its own folder (and name) the same script runs beside it.
+            var renamed = await new InProcessRun("run", script, "--set", "pipeline.name=twice-2",
+                "--set", "execution.checkpointing.dir=" + Path.Combine(root, "checkpoints-2")).Started();
+            Assert.Equal(130, await renamed.Stop());
+            Assert.Equal(130, await first.Stop());
+
+            // The first run has ended: its name is free again.
+            var third = await new InProcessRun(["run", script, .. folder]).Started();
+            Assert.Contains("resumes from checkpoint", third.Err);
+            Assert.Equal(130, await third.Stop());
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_SIGKILLed_holder_leaves_no_stale_lock()
+    {
+        string root = NewRoot();
+        try
+        {
+            var script = Script(root, "killed");
+            var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "eddy.dll"));
+            info.ArgumentList.Add("run");
+            info.ArgumentList.Add(script);
+            using var child = System.Diagnostics.Process.Start(info)!;
+            var childErr = new System.Text.StringBuilder();
+            child.ErrorDataReceived += (_, e) => { lock (childErr) childErr.AppendLine(e.Data); };
+            child.BeginErrorReadLine();
+            child.BeginOutputReadLine();
+            string Err() { lock (childErr) return childErr.ToString(); }
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (!Err().Contains("started"))
+            {
+                Assert.False(child.HasExited, Err());
+                Assert.True(DateTime.UtcNow < deadline, Err());
+                await Task.Delay(20);
+            }
+            // While it lives the name is taken, and the message names the child's pid.
+            var (code, _, err) = CliTests.Run("run", script);
+            Assert.Equal(1, code);
+            Assert.Contains($"pid {child.Id}", err);
+
+            child.Kill(entireProcessTree: true); // SIGKILL
+            await child.WaitForExitAsync();
+            Assert.True(File.Exists(Path.Combine(root, "checkpoints", Eddy.Runtime.JobNameLock.LockFileName)));
+
+            using var lk = Eddy.Runtime.JobNameLock.Acquire(Path.Combine(root, "checkpoints"), "killed", "this test");
+            Assert.Equal("this test", File.ReadAllText(Path.Combine(root, "checkpoints", Eddy.Runtime.JobNameLock.HolderFileName)).Trim());
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}

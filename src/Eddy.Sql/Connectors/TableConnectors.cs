@@ -5,7 +5,12 @@ using Eddy.Sql.Catalog;
 namespace Eddy.Sql.Connectors;
 
 /// <summary>What a SQL job gives connectors: where print writes, the job's clock.</summary>
-public sealed record ConnectorContext(TextWriter StandardOutput, TextWriter StandardError);
+/// <param name="PlanOnly">
+/// The job is planned to be shown, never run (<c>eddy explain</c>): connectors check their options but contact no
+/// external system (a database's table check belongs to the run), and say on <paramref name="StandardError"/> what
+/// they did not check.
+/// </param>
+public sealed record ConnectorContext(TextWriter StandardOutput, TextWriter StandardError, bool PlanOnly = false);
 
 /// <summary>
 /// A connector usable in <c>CREATE TABLE ... WITH ('connector' = name)</c>. Options are validated when the table is

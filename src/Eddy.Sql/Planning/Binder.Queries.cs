@@ -201,9 +201,11 @@ public sealed partial class Binder
 
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
     {
-        if (s.From is null) throw Error(s, "a SELECT without FROM is not supported: use VALUES");
         if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
-        var (input, scope, windowed) = BindFrom(s.From);
+        // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
+        var (input, scope, windowed) = s.From is null
+            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null)
+            : BindFrom(s.From);
         BoundExpr? where = s.Where is null ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
         if (where is not null)
         {
@@ -215,7 +217,7 @@ public sealed partial class Binder
             return BindAggregation(s, input, scope, windowed);
         if (windowed is not null)
         {
-            throw Error(s.From, "a window table function needs GROUP BY window_start, window_end (window aggregation); "
+            throw Error(s.From!, "a window table function needs GROUP BY window_start, window_end (window aggregation); "
                 + "selecting its rows directly is not supported by Eddy yet");
         }
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
