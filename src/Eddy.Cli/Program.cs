@@ -33,6 +33,7 @@ public static class Program
     {
         Eddy.Connectors.Postgres.PostgresConnectors.Register();
         Eddy.Connectors.Kafka.KafkaTableConnector.Register();
+        Eddy.Connectors.Nexmark.NexmarkTableConnector.Register();
         var root = new RootCommand("Eddy: stream processing for .NET, Flink-compatible. Run 'eddy <command> --help' for details.");
         root.Subcommands.Add(VersionCommand.Create(stdout));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
