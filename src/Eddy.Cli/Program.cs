@@ -41,6 +41,7 @@ public static class Program
         root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
         root.Subcommands.Add(SqlShell.Create(stdout, stderr));
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         root.Subcommands.Add(KafkaCommand.Create(stdout, stderr));
         root.Subcommands.Add(ProduceCommand.Create(stdout, stderr));
         root.Subcommands.Add(ServerCommands.Server(stdout, stderr));
