@@ -177,8 +177,9 @@ public sealed class NexmarkGenerator
     /// <summary>Writes the next event into <paramref name="e"/>.</summary>
     public void Next(ref NexmarkEvent e)
     {
-        long timestamp = config.TimestampForEvent(config.NextAdjustedEventNumber(EventsSoFar));
-        long eventId = NextEventId;
+        long adjusted = config.NextAdjustedEventNumber(EventsSoFar);
+        long timestamp = config.TimestampForEvent(adjusted);
+        long eventId = config.FirstEventId + adjusted;
         long rem = eventId % config.TotalProportion;
         e.DateTime = timestamp;
         if (rem < config.PersonProportion) NextPerson(eventId, ref e);

@@ -205,16 +205,18 @@ public sealed class NexmarkSource<T> : Source<T>
             return generator.HasNext || options.KeepAlive ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
         }
 
+        private static DateTime ToDateTime(long ms) => new(DateTime.UnixEpoch.Ticks + ms * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+
         private T Convert(ref NexmarkEvent e)
         {
-            var time = EventTime.ToDateTime(e.DateTime);
+            var time = ToDateTime(e.DateTime);
             switch (e.Type)
             {
                 case NexmarkEventType.Person:
                     return make(0, new Row(RowKind.Insert, [e.PersonId, e.Name, e.EmailAddress, e.CreditCard, e.City, e.State, time, e.Extra]), null, null);
                 case NexmarkEventType.Auction:
                     return make(1, null, new Row(RowKind.Insert,
-                        [e.AuctionId, e.ItemName, e.Description, e.InitialBid, e.Reserve, time, EventTime.ToDateTime(e.Expires), e.Seller, e.Category, e.Extra]), null);
+                        [e.AuctionId, e.ItemName, e.Description, e.InitialBid, e.Reserve, time, ToDateTime(e.Expires), e.Seller, e.Category, e.Extra]), null);
                 default:
                     return make(2, null, null, new Row(RowKind.Insert, [e.BidAuction, e.Bidder, e.Price, e.Channel, e.Url, time, e.Extra]));
             }
