@@ -180,18 +180,19 @@ public sealed class NexmarkGenerator
         long adjusted = config.NextAdjustedEventNumber(EventsSoFar);
         long timestamp = config.TimestampForEvent(adjusted);
         long eventId = config.FirstEventId + adjusted;
-        long rem = eventId % config.TotalProportion;
+        // One division for the epoch and the offset in it: every id below is derived from them.
+        long epoch = Math.DivRem(eventId, (long)config.TotalProportion, out long rem);
         e.DateTime = timestamp;
-        if (rem < config.PersonProportion) NextPerson(eventId, ref e);
-        else if (rem < config.PersonProportion + config.AuctionProportion) NextAuction(EventsSoFar, eventId, timestamp, ref e);
-        else NextBid(eventId, ref e);
+        if (rem < config.PersonProportion) NextPerson(epoch, rem, ref e);
+        else if (rem < config.PersonProportion + config.AuctionProportion) NextAuction(EventsSoFar, epoch, rem, timestamp, ref e);
+        else NextBid(epoch, rem, ref e);
         EventsSoFar++;
     }
 
-    private void NextPerson(long eventId, ref NexmarkEvent e)
+    private void NextPerson(long epoch, long offset, ref NexmarkEvent e)
     {
         e.Type = NexmarkEventType.Person;
-        e.PersonId = LastBase0PersonId(eventId) + GeneratorConfig.FirstPersonId;
+        e.PersonId = LastBase0PersonId(epoch, offset) + GeneratorConfig.FirstPersonId;
         // FIRST " " LAST, drawn first name first.
         int first = random.NextInt(FirstNames.Length);
         e.Name = PersonNames[first * LastNames.Length + random.NextInt(LastNames.Length)];
@@ -203,13 +204,13 @@ public sealed class NexmarkGenerator
         e.Extra = NextExtra(size, config.Options.AvgPersonByteSize);
     }
 
-    private void NextAuction(long eventsSoFar, long eventId, long timestamp, ref NexmarkEvent e)
+    private void NextAuction(long eventsSoFar, long epoch, long offset, long timestamp, ref NexmarkEvent e)
     {
         e.Type = NexmarkEventType.Auction;
-        e.AuctionId = LastBase0AuctionId(eventId) + GeneratorConfig.FirstAuctionId;
+        e.AuctionId = LastBase0AuctionId(epoch, offset) + GeneratorConfig.FirstAuctionId;
         long seller = random.NextInt(config.Options.HotSellersRatio) > 0
-            ? LastBase0PersonId(eventId) / HotSellerRatio * HotSellerRatio
-            : NextBase0PersonId(eventId);
+            ? LastBase0PersonId(epoch, offset) / HotSellerRatio * HotSellerRatio
+            : NextBase0PersonId(epoch, offset);
         e.Seller = seller + GeneratorConfig.FirstPersonId;
         e.Category = GeneratorConfig.FirstCategoryId + random.NextInt(NumCategories);
         e.InitialBid = NextPrice();
@@ -221,17 +222,17 @@ public sealed class NexmarkGenerator
         e.Extra = NextExtra(size, config.Options.AvgAuctionByteSize);
     }
 
-    private void NextBid(long eventId, ref NexmarkEvent e)
+    private void NextBid(long epoch, long offset, ref NexmarkEvent e)
     {
         e.Type = NexmarkEventType.Bid;
         long auction = random.NextInt(config.Options.HotAuctionRatio) > 0
-            ? LastBase0AuctionId(eventId) / HotAuctionRatio * HotAuctionRatio
-            : NextBase0AuctionId(eventId);
+            ? LastBase0AuctionId(epoch, offset) / HotAuctionRatio * HotAuctionRatio
+            : NextBase0AuctionId(epoch, offset);
         e.BidAuction = auction + GeneratorConfig.FirstAuctionId;
         // A hot bidder is the second person of its batch, so that hot bidders and hot sellers differ.
         long bidder = random.NextInt(config.Options.HotBiddersRatio) > 0
-            ? LastBase0PersonId(eventId) / HotBidderRatio * HotBidderRatio + 1
-            : NextBase0PersonId(eventId);
+            ? LastBase0PersonId(epoch, offset) / HotBidderRatio * HotBidderRatio + 1
+            : NextBase0PersonId(epoch, offset);
         e.Price = NextPrice();
         if (random.NextInt(HotChannelsRatio) > 0)
         {
@@ -250,20 +251,19 @@ public sealed class NexmarkGenerator
         e.Extra = NextExtra(8 + 8 + 8 + 8, config.Options.AvgBidByteSize);
     }
 
-    /// <summary>The last person id generated up to <paramref name="eventId"/> (base 0): the current one for a person event.</summary>
-    public long LastBase0PersonId(long eventId)
+    /// <summary>
+    /// The last person id generated up to the event at <paramref name="offset"/> of epoch <paramref name="epoch"/>
+    /// (event id = epoch × total proportion + offset; base 0): the current one for a person event.
+    /// </summary>
+    private long LastBase0PersonId(long epoch, long offset)
     {
-        long epoch = eventId / config.TotalProportion;
-        long offset = eventId % config.TotalProportion;
         if (offset >= config.PersonProportion) offset = config.PersonProportion - 1;
         return epoch * config.PersonProportion + offset;
     }
 
-    /// <summary>The last auction id generated up to <paramref name="eventId"/> (base 0): the current one for an auction event.</summary>
-    public long LastBase0AuctionId(long eventId)
+    /// <summary>The last auction id generated up to an event (base 0): the current one for an auction event.</summary>
+    private long LastBase0AuctionId(long epoch, long offset)
     {
-        long epoch = eventId / config.TotalProportion;
-        long offset = eventId % config.TotalProportion;
         if (offset < config.PersonProportion)
         {
             epoch--;
@@ -275,18 +275,18 @@ public sealed class NexmarkGenerator
     }
 
     /// <summary>One of the active people, or a few ids ahead (so a person may seem to bid before joining).</summary>
-    private long NextBase0PersonId(long eventId)
+    private long NextBase0PersonId(long epoch, long offset)
     {
-        long numPeople = LastBase0PersonId(eventId) + 1;
+        long numPeople = LastBase0PersonId(epoch, offset) + 1;
         long active = Math.Min(numPeople, config.Options.NumActivePeople);
         long n = NextLong(active + PersonIdLead);
         return numPeople - active + n;
     }
 
     /// <summary>One of the auctions likely still in flight, plus a few ids ahead.</summary>
-    private long NextBase0AuctionId(long eventId)
+    private long NextBase0AuctionId(long epoch, long offset)
     {
-        long last = LastBase0AuctionId(eventId);
+        long last = LastBase0AuctionId(epoch, offset);
         long min = Math.Max(last - config.Options.NumInFlightAuctions, 0);
         return min + NextLong(last - min + 1 + AuctionIdLead);
     }
