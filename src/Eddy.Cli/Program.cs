@@ -33,6 +33,7 @@ public static class Program
     {
         Eddy.Connectors.Postgres.PostgresConnectors.Register();
         Eddy.Connectors.Kafka.KafkaTableConnector.Register();
+        Eddy.Connectors.Nexmark.NexmarkTableConnector.Register();
         var root = new RootCommand("Eddy: stream processing for .NET, Flink-compatible. Run 'eddy <command> --help' for details.");
         root.Subcommands.Add(VersionCommand.Create(stdout));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
@@ -40,6 +41,7 @@ public static class Program
         root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
         root.Subcommands.Add(SqlShell.Create(stdout, stderr));
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         root.Subcommands.Add(KafkaCommand.Create(stdout, stderr));
         root.Subcommands.Add(ProduceCommand.Create(stdout, stderr));
         root.Subcommands.Add(ServerCommands.Server(stdout, stderr));

@@ -43,6 +43,11 @@ public class SqlFunctionsTests
         Assert.Null(SqlFunctions.RegexpExtract("none", @"(\d+)"));
         Assert.Equal("techcreator", SqlFunctions.SplitIndex("zachwilson.techcreator.io", ".", 1));
         Assert.Null(SqlFunctions.SplitIndex("a.b", ".", 5));
+        // Parts as string.Split(separator) gives them: empty parts kept, the last part to the end, whole separators.
+        Assert.Equal(["https:", "", "www.nexmark.com", "a_b", "", null], Enumerable.Range(0, 6).Select(i => SqlFunctions.SplitIndex("https://www.nexmark.com/a_b/", "/", i)));
+        Assert.Equal("c", SqlFunctions.SplitIndex("a::b::c", "::", 2));
+        Assert.Equal("a::b::c", SqlFunctions.SplitIndex("a::b::c", "", 0));
+        Assert.Null(SqlFunctions.SplitIndex("a::b::c", "", 1));
         Assert.Equal(4, SqlFunctions.CharLength("abcd"));
     }
 
