@@ -542,7 +542,10 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
         if (consumer is null || (bounded && unfinished == 0))
             return bounded ? SourceStatus.EndOfInput : SourceStatus.NothingAvailable;
 
+        // Waiting for the first record is waiting for input: idle time, as the driver's own waits (not busy time).
+        long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
         var first = consumer.Consume(FirstRecordWait);
+        metrics.IdleTicks += System.Diagnostics.Stopwatch.GetTimestamp() - waitStart;
         if (first is null)
         {
             if (bounded) CheckPositions();

@@ -173,6 +173,23 @@ public class KafkaSourceTests
     }
 
     [Fact]
+    public void Waiting_on_an_empty_topic_counts_as_idle_not_busy()
+    {
+        using var kafka = new KafkaFixture(partitions: 1);
+        var metrics = new SubtaskMetrics("kafka", 0);
+        using var reader = Reading.Reader(new KafkaSource<string>(kafka.Options(KafkaStartupMode.EarliestOffset, KafkaBoundedMode.Unbounded), KafkaFixture.Text),
+            0, 1, metrics, restored: null, checkpointing: false);
+        var output = new SourceOutput<string>();
+        long idleBefore = metrics.IdleTicks;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Reads with nothing to read: all but bookkeeping is waiting for records that do not come.
+        for (int i = 0; i < 20; i++) Assert.Equal(SourceStatus.NothingAvailable, reader.Read(output));
+        long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        long idle = metrics.IdleTicks - idleBefore;
+        Assert.True(idle > elapsed - idle, $"idle {idle} of {elapsed} ticks: waiting for input was counted as busy");
+    }
+
+    [Fact]
     public void Options_are_checked_up_front()
     {
         var ok = new KafkaSourceOptions { Topics = ["t"], BootstrapServers = "127.0.0.1:1" };
