@@ -17,6 +17,23 @@ public class JobDiagnosisTests
         new(Running: true, Uptime: TimeSpan.FromMinutes(6), SourceIdleTimeout: null, vertices);
 
     [Fact]
+    public void Sources_that_decoded_nothing_say_so_instead_of_no_events_and_count_what_they_left_out()
+    {
+        var job = Job(
+            Source(new SubtaskInput(0, 0, 0, long.MinValue, false, null, RecordsDropped: 30), new SubtaskInput(1, 0, 0, long.MinValue, false, null, RecordsDropped: 12)),
+            Window(new SubtaskInput(0, 0, 0, long.MinValue, false, null)));
+
+        var findings = JobDiagnosis.Diagnose(job);
+
+        Assert.DoesNotContain(findings, f => f.Kind == "no-events");
+        Assert.Equal("no event could be used yet: the sources read 42 records in 6 min and could decode none of them, so no window can close",
+            Assert.Single(findings, f => f.Kind == "no-decodable-events").Message);
+        Assert.Equal("Source: events left out 42 records it could not decode (100 % of what it read), skipped by '*.ignore-parse-errors' "
+            + "or sent to the dead-letter topic: they are missing from the output",
+            Assert.Single(findings, f => f.Kind == "records-dropped").Message);
+    }
+
+    [Fact]
     public void A_quiet_source_subtask_holding_the_watermark_is_named_with_the_idle_timeout_fix()
     {
         var job = Job(
