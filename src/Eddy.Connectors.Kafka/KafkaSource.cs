@@ -295,6 +295,8 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     private readonly SortedDictionary<long, List<TopicPartitionOffset>> pendingCommits = [];
     private IProducer<byte[]?, byte[]?>? deadLetters;
     private string? deadLetterFailure;
+    /// <summary>The dead-letter producer's 'message.max.bytes'.</summary>
+    private long deadLetterLimit;
     private int unfinished;
 
     public KafkaSourceReader(KafkaSourceOptions options, List<TopicPartition> partitions, KafkaRecordDecoder<T> decoder, SourceReaderContext context)
@@ -631,19 +633,52 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     /// <summary>Header names a dead-letter record carries besides the original record's headers.</summary>
     internal const string ErrorHeader = "eddy.error", TopicHeader = "eddy.topic", PartitionHeader = "eddy.partition", OffsetHeader = "eddy.offset";
 
+    /// <summary>On a dead-letter record whose value was cut to fit the producer's limit: the value's size in the original record.</summary>
+    internal const string OriginalSizeHeader = "eddy.value-truncated-from";
+
+    /// <summary>Room left under the producer's size limit for what it adds around key, value and headers (the record's framing).</summary>
+    private const int RecordFraming = 1024;
+
     private void SendToDeadLetters(in KafkaMessage m, string problem)
     {
-        deadLetters ??= new ProducerBuilder<byte[]?, byte[]?>(options.DeadLetterProducerConfig()).SetLogHandler((_, _) => { }).Build();
+        if (deadLetters is null)
+        {
+            var config = options.DeadLetterProducerConfig();
+            deadLetterLimit = config.MessageMaxBytes ?? 1_000_000; // librdkafka's default
+            deadLetters = new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).Build();
+        }
         var headers = new Headers();
+        long headerBytes = 0;
+        void Add(string name, byte[] value)
+        {
+            headers.Add(name, value);
+            headerBytes += Encoding.UTF8.GetByteCount(name) + value.Length + 8;
+        }
         if (m.Headers is not null)
-            foreach (var h in m.Headers) headers.Add(h.Key, h.GetValueBytes());
-        headers.Add(ErrorHeader, Encoding.UTF8.GetBytes(problem));
-        headers.Add(TopicHeader, Encoding.UTF8.GetBytes(m.Topic));
-        headers.Add(PartitionHeader, Encoding.UTF8.GetBytes(m.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        headers.Add(OffsetHeader, Encoding.UTF8.GetBytes(m.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var message = new Message<byte[]?, byte[]?> { Key = m.Key, Value = m.Value, Headers = headers };
-        if (m.Timestamp != EventTime.None) message.Timestamp = new Timestamp(m.Timestamp, TimestampType.CreateTime);
+            foreach (var h in m.Headers) Add(h.Key, h.GetValueBytes());
+        Add(ErrorHeader, Encoding.UTF8.GetBytes(problem));
+        Add(TopicHeader, Encoding.UTF8.GetBytes(m.Topic));
+        Add(PartitionHeader, Encoding.UTF8.GetBytes(m.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Add(OffsetHeader, Encoding.UTF8.GetBytes(m.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string where = $"topic '{m.Topic}' partition {m.Partition} at offset {m.Offset}";
         string topic = options.DeadLetterTopic!;
+        var value = m.Value;
+        long size = (m.Key?.Length ?? 0) + (value?.Length ?? 0) + headerBytes + RecordFraming;
+        if (size > deadLetterLimit && value is not null)
+        {
+            // A record too large for the producer (or the broker) is one that cannot be decoded either, typically: its
+            // value is cut to fit and marked, so that the job goes on and the dead letter still says what and where it
+            // was (the whole record stays in its topic at that offset while the topic retains it).
+            Add(OriginalSizeHeader, Encoding.UTF8.GetBytes(value.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            long room = deadLetterLimit - (size - value.Length) - (OriginalSizeHeader.Length + 20 + 8);
+            if (room < 0)
+                throw new InvalidOperationException(
+                    $"Kafka source: the rejected record in {where} cannot go to dead-letter topic '{topic}': its key and headers alone exceed the producer's " +
+                    $"'message.max.bytes' ({deadLetterLimit} bytes); raise 'properties.message.max.bytes' (and the topic's 'max.message.bytes')");
+            value = value.AsSpan(0, (int)room).ToArray();
+        }
+        var message = new Message<byte[]?, byte[]?> { Key = m.Key, Value = value, Headers = headers };
+        if (m.Timestamp != EventTime.None) message.Timestamp = new Timestamp(m.Timestamp, TimestampType.CreateTime);
         while (true)
         {
             try
@@ -651,9 +686,17 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 deadLetters.Produce(topic, message, report =>
                 {
                     if (report.Error.IsError)
-                        Interlocked.CompareExchange(ref deadLetterFailure, $"Kafka source: a rejected record could not be written to dead-letter topic '{topic}': {report.Error.Reason}", null);
+                        Interlocked.CompareExchange(ref deadLetterFailure,
+                            $"Kafka source: the rejected record in {where} could not be written to dead-letter topic '{topic}': {report.Error.Reason}"
+                            + (report.Error.Code == ErrorCode.MsgSizeTooLarge
+                                ? $" (the broker's limit is below the producer's 'message.max.bytes' of {deadLetterLimit} bytes: set 'properties.message.max.bytes' to the topic's 'max.message.bytes')"
+                                : ""), null);
                 });
                 return;
+            }
+            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code != ErrorCode.Local_QueueFull)
+            {
+                throw new InvalidOperationException($"Kafka source: the rejected record in {where} could not be written to dead-letter topic '{topic}': {e.Error.Reason}", e);
             }
             catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
