@@ -221,7 +221,7 @@ public sealed class KafkaSource<T> : Source<T>
     /// Every partition of the topics (or of the topics matching the pattern), looked up once per source so that all
     /// subtasks split the same list (partitions and topics added later are not picked up).
     /// </summary>
-    internal IReadOnlyList<TopicPartition> Partitions()
+    internal IReadOnlyList<TopicPartition> Partitions(Action<string>? report = null)
     {
         lock (gate)
         {
@@ -231,9 +231,24 @@ public sealed class KafkaSource<T> : Source<T>
             using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig()).SetLogHandler((_, _) => { }).Build();
             using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
             var found = new List<TopicPartition>();
+            string what = options.TopicPattern is { } p0 ? $"topic-pattern '{p0}'" : $"topic '{string.Join(";", options.Topics)}'";
+            Metadata Ask(Func<Metadata> request)
+            {
+                try
+                {
+                    return request();
+                }
+                catch (KafkaException e)
+                {
+                    // librdkafka keeps retrying an address that does not answer until the timeout; its error names neither.
+                    throw new InvalidOperationException(
+                        $"Kafka source ({what}): no answer from 'properties.bootstrap.servers' = '{options.BootstrapServers}' within " +
+                        $"{options.RequestTimeout.TotalSeconds:0.#} s: {e.Error.Reason}", e);
+                }
+            }
             if (options.TopicPattern is { } pattern)
             {
-                var metadata = admin.GetMetadata(options.RequestTimeout);
+                var metadata = Ask(() => admin.GetMetadata(options.RequestTimeout));
                 foreach (var t in metadata.Topics)
                 {
                     // As Java's Pattern.matches: the whole name. Internal topics (__consumer_offsets) are never data.
@@ -243,11 +258,34 @@ public sealed class KafkaSource<T> : Source<T>
                     found.AddRange(t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId)));
                 }
             }
+            // Asking for one topic by name makes a broker that auto-creates topics create it: whether it exists is asked
+            // with the list of all topics first. As Flink, a topic that does not exist is an error, unless the table asks
+            // for creation on first use.
+            HashSet<string>? existing = options.Topics.Count > 0
+                ? Ask(() => admin.GetMetadata(options.RequestTimeout)).Topics.Where(t => !t.Error.IsError).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal)
+                : null;
+            bool autoCreate = options.Properties.TryGetValue("allow.auto.create.topics", out var create) && create.Equals("true", StringComparison.OrdinalIgnoreCase);
             foreach (var topic in options.Topics)
             {
-                var metadata = admin.GetMetadata(topic, options.RequestTimeout);
+                bool missing = !existing!.Contains(topic);
+                if (missing && !autoCreate)
+                    throw new InvalidOperationException(
+                        $"Kafka source: topic '{topic}' does not exist at '{options.BootstrapServers}'; create it, or let the broker create it on first use " +
+                        "with 'properties.allow.auto.create.topics' = 'true' (where the broker allows it)");
+                var metadata = Ask(() => admin.GetMetadata(topic, options.RequestTimeout));
+                if (metadata.Brokers.Count == 0)
+                    throw new InvalidOperationException(
+                        $"Kafka source (topic '{topic}'): no broker answered at 'properties.bootstrap.servers' = '{options.BootstrapServers}' within {options.RequestTimeout.TotalSeconds:0.#} s");
                 var t = metadata.Topics.Single(m => m.Topic == topic);
-                if (t.Error.IsError) throw new InvalidOperationException($"Kafka topic '{topic}': {t.Error.Reason}");
+                if (t.Error.Code == ErrorCode.UnknownTopicOrPart)
+                    throw new InvalidOperationException(
+                        $"Kafka source: topic '{topic}' does not exist at '{options.BootstrapServers}'; create it, or let the broker create it on first use " +
+                        "with 'properties.allow.auto.create.topics' = 'true' (where the broker allows it)");
+                if (t.Error.IsError) throw new InvalidOperationException($"Kafka source: topic '{topic}' at '{options.BootstrapServers}': {t.Error.Reason}");
+                if (t.Partitions.Count == 0)
+                    throw new InvalidOperationException($"Kafka source: topic '{topic}' at '{options.BootstrapServers}' has no partitions");
+                if (missing)
+                    report?.Invoke($"Kafka source: topic '{topic}' did not exist at '{options.BootstrapServers}'; the broker created it on first use, with {t.Partitions.Count} partition{(t.Partitions.Count == 1 ? "" : "s")}");
                 found.AddRange(t.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)));
             }
             partitions = found.OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition.Value).ToList();
@@ -257,7 +295,7 @@ public sealed class KafkaSource<T> : Source<T>
 
     public override SourceReader<T> CreateReader(SourceReaderContext context)
     {
-        var all = Partitions();
+        var all = Partitions(context.Report);
         var mine = all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
         return new KafkaSourceReader<T>(options, mine, decode, context);
     }

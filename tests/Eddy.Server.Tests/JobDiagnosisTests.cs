@@ -34,6 +34,21 @@ public class JobDiagnosisTests
     }
 
     [Fact]
+    public void No_events_names_the_topics_whose_partitions_had_no_data_or_that_there_are_no_partitions()
+    {
+        static SubtaskInput Reader(int subtask, params string[] partitions) =>
+            new(subtask, 0, 0, long.MinValue, false, null, Splits: partitions.Select(p => new SplitInput(p, long.MinValue, false, null)).ToList());
+
+        var empty = JobDiagnosis.Diagnose(Job(Source(Reader(0, "web-traffic-0", "web-traffic-2"), Reader(1, "web-traffic-1"))));
+        Assert.Equal("no events arrived yet: topic 'web-traffic' (3 partitions) has no data in 6 min since the job started",
+            Assert.Single(empty, f => f.Kind == "no-events").Message);
+
+        var none = JobDiagnosis.Diagnose(Job(Source(Reader(0), Reader(1))));
+        Assert.Equal("no events arrived yet: the sources have no partitions to read (no topic matched, or the topics have no partitions), so nothing can arrive",
+            Assert.Single(none, f => f.Kind == "no-events").Message);
+    }
+
+    [Fact]
     public void A_quiet_source_subtask_holding_the_watermark_is_named_with_the_idle_timeout_fix()
     {
         var job = Job(

@@ -65,7 +65,7 @@ public static class JobDiagnosis
         else if (job.Running && sourceSubtasks.Count > 0 && sourceRecords == 0)
         {
             findings.Add(new("no-events", "warning",
-                $"no events arrived yet: the sources have read nothing in {Duration(job.Uptime)}"
+                $"no events arrived yet: {WhereNothingCame(sourceSubtasks.Select(s => s.Subtask).ToList(), job.Uptime)}"
                 + (windows.Count > 0 ? ", so no window can close" : "")));
         }
 
@@ -102,6 +102,32 @@ public static class JobDiagnosis
                 $"{Count(side)} late {Plural(side, "event went", "events went")} to the late-data output"));
         }
         return findings;
+    }
+
+    /// <summary>
+    /// Which inputs gave nothing: by topic where the sources report partitions (a split named <c>topic-N</c>), else the
+    /// sources as a whole; sources that own no partition at all say so.
+    /// </summary>
+    private static string WhereNothingCame(List<SubtaskInput> sources, TimeSpan uptime)
+    {
+        string generic = $"the sources have read nothing in {Duration(uptime)}";
+        if (sources.Any(s => s.Splits is null)) return generic;
+        var splits = sources.SelectMany(s => s.Splits!).ToList();
+        if (splits.Count == 0)
+            return "the sources have no partitions to read (no topic matched, or the topics have no partitions), so nothing can arrive";
+        var byTopic = splits.GroupBy(s => TopicOf(s.Name), StringComparer.Ordinal)
+            .Select(g => (Topic: g.Key, Partitions: g.Count(), Empty: g.All(x => x.SinceLastData is null)))
+            .Where(t => t.Empty).ToList();
+        if (byTopic.Count == 0) return generic;
+        return string.Join("; ", byTopic.Select(t => $"topic '{t.Topic}' ({t.Partitions} {Plural(t.Partitions, "partition", "partitions")}) has no data"))
+            + $" in {Duration(uptime)} since the job started";
+    }
+
+    /// <summary>A Kafka split's topic: its name without the trailing <c>-partition</c>.</summary>
+    private static string TopicOf(string split)
+    {
+        int dash = split.LastIndexOf('-');
+        return dash > 0 && dash < split.Length - 1 && split.AsSpan(dash + 1).IndexOfAnyExceptInRange('0', '9') < 0 ? split[..dash] : split;
     }
 
     private static IEnumerable<Finding> WhyNoWindowFired(
