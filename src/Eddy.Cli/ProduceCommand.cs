@@ -201,6 +201,7 @@ internal static class ProduceCommand
             long d = Interlocked.Read(ref delivered);
             double recent = (d - deliveredAtLastProgress) / Math.Max(1e-3, (now - lastProgress).TotalSeconds);
             stderr.WriteLine($"sent {d:N0} ({recent:N0}/s), errors {Interlocked.Read(ref errors):N0}");
+            TellRetention();
             deliveredAtLastProgress = d;
             lastProgress = now;
             nextProgress = now + TimeSpan.FromSeconds(1);
@@ -261,7 +262,6 @@ internal static class ProduceCommand
                     break;
                 }
                 produced++;
-                TellRetention();
                 Progress();
             }
         }
@@ -269,6 +269,7 @@ internal static class ProduceCommand
         // Everything handed to librdkafka is sent (or failed by its timeout) before the summary, also after Ctrl-C.
         while (producer.Flush(TimeSpan.FromSeconds(1)) > 0)
             Progress();
+        TellRetention();
         var elapsed = clock.Elapsed;
         long ok = Interlocked.Read(ref delivered), failed = Interlocked.Read(ref errors);
         stderr.WriteLine($"{(interrupted ? "stopped: " : "done: ")}sent {ok:N0} message{(ok == 1 ? "" : "s")} to '{settings.Topic}' in {elapsed.TotalSeconds:F1} s "
