@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Sockets;
+using Confluent.Kafka;
 using Eddy.Connectors.Kafka;
 
 namespace Eddy.Cli;
@@ -86,7 +87,7 @@ internal static class KafkaCommand
                     stdout.Flush();
                     try
                     {
-                        await Task.Delay(Timeout.Infinite, cancel);
+                        await WarnWhenPruning(cluster.Bootstrap, stdout, cancel);
                     }
                     catch (OperationCanceledException)
                     {
@@ -98,5 +99,37 @@ internal static class KafkaCommand
             }
         });
         return command;
+    }
+
+    /// <summary>How often the partitions are checked for pruning.</summary>
+    private static readonly TimeSpan PruneCheckInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Until cancelled: a warning line the first time a partition drops records, since the mock does so silently and
+    /// a job reading from the earliest offset then misses them.
+    /// </summary>
+    private static async Task WarnWhenPruning(string bootstrap, TextWriter stdout, CancellationToken cancel)
+    {
+        using var watch = new MockRetentionWatch(bootstrap);
+        while (true)
+        {
+            await Task.Delay(PruneCheckInterval, cancel);
+            IReadOnlyList<(string Topic, int Partition, long FirstKept)> pruned;
+            try
+            {
+                pruned = await Task.Run(watch.NewlyPruned, CancellationToken.None);
+            }
+            catch (KafkaException)
+            {
+                continue; // a slow answer: the next round asks again
+            }
+            foreach (var (topic, partition, firstKept) in pruned)
+            {
+                stdout.WriteLine($"warning: topic '{topic}' partition {partition} reached the mock broker's {MockRetentionWatch.PartitionCapacityBytes / (1024 * 1024)} MB: "
+                    + $"its oldest records are being dropped (offsets below {firstKept} are gone); a job reading it from the earliest offset no longer sees them. "
+                    + "Use a real broker (e.g. Redpanda) for longer runs.");
+            }
+            if (pruned.Count > 0) stdout.Flush();
+        }
     }
 }

@@ -155,14 +155,26 @@ internal static class ProduceCommand
         }
         using var producer = built;
 
-        if (!Reachable(producer, settings, () => allBrokersDown, cancel, out string? metadataError))
+        if (!Reachable(producer, settings, () => allBrokersDown, cancel, out string? metadataError, out int partitions))
         {
             if (cancel.IsCancellationRequested) return 0;
             stderr.WriteLine($"error: cannot reach the Kafka broker at {settings.Bootstrap}: {brokerError ?? metadataError ?? "no answer"}");
             return 1;
         }
 
-        long produced = 0, delivered = 0, errors = 0;
+        long produced = 0, delivered = 0, errors = 0, messageBytes = 0;
+        bool retentionTold = !settings.Rate.HasValue || !IsLoopback(settings.Bootstrap);
+        void TellRetention()
+        {
+            // Once enough messages show their size: how much the dev broker ('eddy kafka', on loopback) holds at this rate.
+            if (retentionTold || produced < 50) return;
+            retentionTold = true;
+            double average = (double)messageBytes / produced;
+            var holds = MockRetentionWatch.Holds(settings.Rate!.Value, average, partitions);
+            stderr.WriteLine($"note: if {settings.Bootstrap} is 'eddy kafka' (its mock broker keeps about {MockRetentionWatch.PartitionCapacityBytes / (1024 * 1024)} MB per partition), "
+                + $"at {settings.Rate.Value:0.##}/s of ~{average:N0} B over {Math.Max(1, partitions)} partition{(partitions == 1 ? "" : "s")} it holds about the last "
+                + $"{holds.TotalMinutes.ToString(holds.TotalMinutes < 10 ? "0.0" : "N0", CultureInfo.InvariantCulture)} minutes; older records are dropped and a job reading from the earliest offset misses them");
+        }
         string? lastError = null;
         void OnDelivery(DeliveryReport<string?, string> report)
         {
@@ -189,6 +201,7 @@ internal static class ProduceCommand
             long d = Interlocked.Read(ref delivered);
             double recent = (d - deliveredAtLastProgress) / Math.Max(1e-3, (now - lastProgress).TotalSeconds);
             stderr.WriteLine($"sent {d:N0} ({recent:N0}/s), errors {Interlocked.Read(ref errors):N0}");
+            TellRetention();
             deliveredAtLastProgress = d;
             lastProgress = now;
             nextProgress = now + TimeSpan.FromSeconds(1);
@@ -224,6 +237,7 @@ internal static class ProduceCommand
                     try
                     {
                         producer.Produce(settings.Topic, new Message<string?, string> { Key = key, Value = value }, OnDelivery);
+                        if (!retentionTold) messageBytes += (key is null ? 0 : Encoding.UTF8.GetByteCount(key)) + Encoding.UTF8.GetByteCount(value);
                         break;
                     }
                     catch (ProduceException<string?, string> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -255,6 +269,7 @@ internal static class ProduceCommand
         // Everything handed to librdkafka is sent (or failed by its timeout) before the summary, also after Ctrl-C.
         while (producer.Flush(TimeSpan.FromSeconds(1)) > 0)
             Progress();
+        TellRetention();
         var elapsed = clock.Elapsed;
         long ok = Interlocked.Read(ref delivered), failed = Interlocked.Read(ref errors);
         stderr.WriteLine($"{(interrupted ? "stopped: " : "done: ")}sent {ok:N0} message{(ok == 1 ? "" : "s")} to '{settings.Topic}' in {elapsed.TotalSeconds:F1} s "
@@ -268,9 +283,11 @@ internal static class ProduceCommand
     /// Whether the broker answers a metadata request for the topic. A producer alone would queue messages for an
     /// unreachable broker until they time out; asking first gives a clear error at once.
     /// </summary>
-    private static bool Reachable(IProducer<string?, string> producer, Settings settings, Func<bool> allBrokersDown, CancellationToken cancel, out string? error)
+    private static bool Reachable(IProducer<string?, string> producer, Settings settings, Func<bool> allBrokersDown, CancellationToken cancel,
+        out string? error, out int partitions)
     {
         error = null;
+        partitions = 0;
         using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
         var deadline = DateTime.UtcNow + ConnectTimeout;
         while (DateTime.UtcNow < deadline && !cancel.IsCancellationRequested)
@@ -279,7 +296,11 @@ internal static class ProduceCommand
             {
                 // Short requests, so that "all brokers down" (reported by the error handler) ends the wait early.
                 var metadata = admin.GetMetadata(settings.Topic, TimeSpan.FromMilliseconds(500));
-                if (metadata.Brokers.Count > 0) return true;
+                if (metadata.Brokers.Count > 0)
+                {
+                    partitions = metadata.Topics.FirstOrDefault(t => t.Topic == settings.Topic)?.Partitions.Count ?? 0;
+                    return true;
+                }
             }
             catch (KafkaException e)
             {
@@ -289,6 +310,14 @@ internal static class ProduceCommand
         }
         return false;
     }
+
+    /// <summary>Whether every bootstrap address is on this machine (where a dev broker would be).</summary>
+    private static bool IsLoopback(string bootstrap) => bootstrap.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).All(a =>
+    {
+        int colon = a.LastIndexOf(':');
+        string host = (colon > 0 ? a[..colon] : a).Trim('[', ']');
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    });
 
     private static IEnumerable<(string? Key, string Value)> FileLines(string path)
     {

@@ -93,9 +93,11 @@ internal static class SqlCommands
             }
             using var registration = cancel.Register(() => running.ForEach(r => r.Cancel()));
             var results = await Task.WhenAll(running.Select(r => r.Completion));
-            foreach (var r in results)
+            for (int i = 0; i < results.Length; i++)
             {
+                var r = results[i];
                 stderr.WriteLine($"eddy run: job '{r.JobName}' {r.Status.ToString().ToLowerInvariant()} after {r.Duration.TotalSeconds:F1} s");
+                foreach (var line in DroppedRecords(running[i].Metrics)) stderr.WriteLine($"eddy run: job '{r.JobName}': {line}");
                 if (r.Failure is not null) stderr.WriteLine($"error: {Describe(r.Failure)}");
             }
             return results.Select(r => r.ExitCode).DefaultIfEmpty(0).Max();
@@ -263,6 +265,13 @@ internal static class SqlCommands
         }
         return session;
     }
+
+    /// <summary>Per source task that left records out because it could not decode them: how many (none: no line).</summary>
+    internal static IEnumerable<string> DroppedRecords(IReadOnlyList<SubtaskMetrics> metrics) =>
+        metrics.GroupBy(m => m.TaskName)
+            .Select(g => (Task: g.Key, Dropped: g.Sum(m => Volatile.Read(ref m.RecordsSkipped))))
+            .Where(t => t.Dropped > 0)
+            .Select(t => $"'{t.Task}' left out {t.Dropped} record(s) it could not decode (skipped by '*.ignore-parse-errors' or sent to the dead-letter topic)");
 
     /// <summary>A job failure as one readable line chain (task, then causes), without stack traces.</summary>
     internal static string Describe(Exception e)

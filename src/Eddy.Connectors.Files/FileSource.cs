@@ -48,6 +48,7 @@ public sealed class FileSource : Source<Row>
         var mine = new List<string>();
         for (int i = context.SubtaskIndex; i < Files.Count; i += context.Parallelism) mine.Add(Files[i]);
         FileReader reader = Options.Format == FileFormat.JsonLines ? new JsonLinesReader(this, mine) : new CsvReader(this, mine);
+        reader.Metrics = context.Metrics;
         if (context.Restored is { } restored) reader.Restore(restored);
         return reader;
     }
@@ -63,6 +64,9 @@ public sealed class FileSource : Source<Row>
         private int current = -1;
         private readonly HashSet<string> finished = [];
         private readonly Dictionary<string, long> resumeAt = [];
+
+        /// <summary>The subtask's counters: skipped records count in <see cref="SubtaskMetrics.RecordsSkipped"/> (the job's records-dropped).</summary>
+        public SubtaskMetrics? Metrics { get; set; }
 
         /// <summary>Lines or records consumed from the current file (also those skipped for parse errors).</summary>
         protected long Consumed { get; set; }
@@ -154,6 +158,7 @@ public sealed class FileSource : Source<Row>
         {
             if (!Owner.Options.IgnoreParseErrors) throw new FileParseException(CurrentPath, line, problem);
             Interlocked.Increment(ref Owner.skipped);
+            if (Metrics is { } m) m.RecordsSkipped++;
         }
 
         public override void Dispose()
@@ -222,7 +227,7 @@ public sealed class FileSource : Source<Row>
 
         protected override void Open(string path)
         {
-            records = new CsvRecordReader(new StreamReader(OpenRead(path), Encoding.UTF8, true, 1 << 16), Owner.Options.CsvDelimiter);
+            records = new CsvRecordReader(new StreamReader(OpenRead(path), MarkingUtf8, true, 1 << 16), Owner.Options.CsvDelimiter);
             if (Owner.Options.CsvHeader) records.TryReadRecord(fields);
         }
 
@@ -278,10 +283,24 @@ public sealed class FileSource : Source<Row>
             }
         }
 
+        /// <summary>
+        /// UTF-8 that turns bytes which are not UTF-8 into <see cref="InvalidMark"/>, a noncharacter (reserved for a
+        /// program's internal use, so not in text): a record holding one is rejected, as Flink's csv (Jackson) rejects it.
+        /// The stream reader decodes ahead of the record parser, so the mark, not an exception, carries the place.
+        /// </summary>
+        private static readonly Encoding MarkingUtf8 = Encoding.GetEncoding("utf-8", EncoderFallback.ReplacementFallback, new DecoderReplacementFallback(InvalidMark.ToString()));
+
+        private const char InvalidMark = '\uFDD0';
+
         private Row Decode()
         {
             if (fields.Count != columns.Length)
                 throw new RecordFormatException($"expected {columns.Length} fields, got {fields.Count}");
+            for (int i = 0; i < fields.Count; i++)
+            {
+                if (fields[i].Text.Contains(InvalidMark, StringComparison.Ordinal))
+                    throw new RecordFormatException($"field {i + 1} ('{columns[i].Name}') holds bytes that are not UTF-8");
+            }
             var values = new object?[columns.Length];
             for (int i = 0; i < values.Length; i++)
             {

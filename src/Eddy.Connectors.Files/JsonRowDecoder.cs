@@ -64,6 +64,33 @@ public sealed class JsonRowDecoder
         {
             throw new RecordFormatException($"invalid JSON: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader checks a string's bytes only when it is read as text: invalid UTF-8 surfaces here.
+            throw JsonRowDecoder.ReadFailure(e, json);
+        }
+    }
+
+    /// <summary>A reader's failure to turn a value into text, as a record problem: where the bytes stop being UTF-8, when that is why.</summary>
+    internal static RecordFormatException ReadFailure(InvalidOperationException e, ReadOnlySpan<byte> json)
+    {
+        int bad = InvalidUtf8At(json);
+        return bad >= 0
+            ? new RecordFormatException($"invalid UTF-8 at byte {bad} (0x{json[bad]:x2})")
+            : new RecordFormatException($"invalid JSON: {e.Message}");
+    }
+
+    /// <summary>The index of the first byte that is not part of a valid UTF-8 sequence, or -1 when all are.</summary>
+    public static int InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return -1;
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out int used) != System.Buffers.OperationStatus.Done) return at;
+            at += used;
+        }
+        return -1;
     }
 
     // JSON lines usually list fields in schema order: trying the column after the last match first finds most at once.

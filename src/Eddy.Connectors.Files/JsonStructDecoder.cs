@@ -68,6 +68,11 @@ public sealed class JsonStructDecoder<T> where T : struct
         {
             throw new RecordFormatException($"invalid JSON: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader checks a string's bytes only when it is read as text: invalid UTF-8 surfaces here.
+            throw JsonRowDecoder.ReadFailure(e, json);
+        }
     }
 
     /// <summary>

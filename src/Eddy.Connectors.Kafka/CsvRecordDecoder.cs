@@ -65,6 +65,12 @@ internal sealed class CsvRecordDecoder
         // One message is one record: a trailing line break is not part of it.
         while (record.Length > 0 && record[^1] is (byte)'\n' or (byte)'\r') record = record[..^1];
         if (options.AllowComments && record.Length > 0 && record[0] == (byte)'#') return null;
+        // As Flink's csv (Jackson), bytes that are not UTF-8 make the record unreadable, not a field null.
+        if (!System.Text.Unicode.Utf8.IsValid(record))
+        {
+            int bad = JsonRowDecoder.InvalidUtf8At(record);
+            throw new RecordFormatException($"invalid UTF-8 at byte {bad} (0x{record[bad]:x2})");
+        }
         int count = Split(record);
         if (count != columns.Length)
             throw new RecordFormatException($"expected {columns.Length} csv fields, got {count}");

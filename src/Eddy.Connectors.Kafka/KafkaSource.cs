@@ -221,7 +221,7 @@ public sealed class KafkaSource<T> : Source<T>
     /// Every partition of the topics (or of the topics matching the pattern), looked up once per source so that all
     /// subtasks split the same list (partitions and topics added later are not picked up).
     /// </summary>
-    internal IReadOnlyList<TopicPartition> Partitions()
+    internal IReadOnlyList<TopicPartition> Partitions(Action<string>? report = null)
     {
         lock (gate)
         {
@@ -231,9 +231,24 @@ public sealed class KafkaSource<T> : Source<T>
             using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig()).SetLogHandler((_, _) => { }).Build();
             using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
             var found = new List<TopicPartition>();
+            string what = options.TopicPattern is { } p0 ? $"topic-pattern '{p0}'" : $"topic '{string.Join(";", options.Topics)}'";
+            Metadata Ask(Func<Metadata> request)
+            {
+                try
+                {
+                    return request();
+                }
+                catch (KafkaException e)
+                {
+                    // librdkafka keeps retrying an address that does not answer until the timeout; its error names neither.
+                    throw new InvalidOperationException(
+                        $"Kafka source ({what}): no answer from 'properties.bootstrap.servers' = '{options.BootstrapServers}' within " +
+                        $"{options.RequestTimeout.TotalSeconds:0.#} s: {e.Error.Reason}", e);
+                }
+            }
             if (options.TopicPattern is { } pattern)
             {
-                var metadata = admin.GetMetadata(options.RequestTimeout);
+                var metadata = Ask(() => admin.GetMetadata(options.RequestTimeout));
                 foreach (var t in metadata.Topics)
                 {
                     // As Java's Pattern.matches: the whole name. Internal topics (__consumer_offsets) are never data.
@@ -243,11 +258,34 @@ public sealed class KafkaSource<T> : Source<T>
                     found.AddRange(t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId)));
                 }
             }
+            // Asking for one topic by name makes a broker that auto-creates topics create it: whether it exists is asked
+            // with the list of all topics first. As Flink, a topic that does not exist is an error, unless the table asks
+            // for creation on first use.
+            HashSet<string>? existing = options.Topics.Count > 0
+                ? Ask(() => admin.GetMetadata(options.RequestTimeout)).Topics.Where(t => !t.Error.IsError).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal)
+                : null;
+            bool autoCreate = options.Properties.TryGetValue("allow.auto.create.topics", out var create) && create.Equals("true", StringComparison.OrdinalIgnoreCase);
             foreach (var topic in options.Topics)
             {
-                var metadata = admin.GetMetadata(topic, options.RequestTimeout);
+                bool missing = !existing!.Contains(topic);
+                if (missing && !autoCreate)
+                    throw new InvalidOperationException(
+                        $"Kafka source: topic '{topic}' does not exist at '{options.BootstrapServers}'; create it, or let the broker create it on first use " +
+                        "with 'properties.allow.auto.create.topics' = 'true' (where the broker allows it)");
+                var metadata = Ask(() => admin.GetMetadata(topic, options.RequestTimeout));
+                if (metadata.Brokers.Count == 0)
+                    throw new InvalidOperationException(
+                        $"Kafka source (topic '{topic}'): no broker answered at 'properties.bootstrap.servers' = '{options.BootstrapServers}' within {options.RequestTimeout.TotalSeconds:0.#} s");
                 var t = metadata.Topics.Single(m => m.Topic == topic);
-                if (t.Error.IsError) throw new InvalidOperationException($"Kafka topic '{topic}': {t.Error.Reason}");
+                if (t.Error.Code == ErrorCode.UnknownTopicOrPart)
+                    throw new InvalidOperationException(
+                        $"Kafka source: topic '{topic}' does not exist at '{options.BootstrapServers}'; create it, or let the broker create it on first use " +
+                        "with 'properties.allow.auto.create.topics' = 'true' (where the broker allows it)");
+                if (t.Error.IsError) throw new InvalidOperationException($"Kafka source: topic '{topic}' at '{options.BootstrapServers}': {t.Error.Reason}");
+                if (t.Partitions.Count == 0)
+                    throw new InvalidOperationException($"Kafka source: topic '{topic}' at '{options.BootstrapServers}' has no partitions");
+                if (missing)
+                    report?.Invoke($"Kafka source: topic '{topic}' did not exist at '{options.BootstrapServers}'; the broker created it on first use, with {t.Partitions.Count} partition{(t.Partitions.Count == 1 ? "" : "s")}");
                 found.AddRange(t.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)));
             }
             partitions = found.OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition.Value).ToList();
@@ -257,7 +295,7 @@ public sealed class KafkaSource<T> : Source<T>
 
     public override SourceReader<T> CreateReader(SourceReaderContext context)
     {
-        var all = Partitions();
+        var all = Partitions(context.Report);
         var mine = all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
         return new KafkaSourceReader<T>(options, mine, decode, context);
     }
@@ -295,6 +333,8 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     private readonly SortedDictionary<long, List<TopicPartitionOffset>> pendingCommits = [];
     private IProducer<byte[]?, byte[]?>? deadLetters;
     private string? deadLetterFailure;
+    /// <summary>The dead-letter producer's 'message.max.bytes'.</summary>
+    private long deadLetterLimit;
     private int unfinished;
 
     public KafkaSourceReader(KafkaSourceOptions options, List<TopicPartition> partitions, KafkaRecordDecoder<T> decoder, SourceReaderContext context)
@@ -542,7 +582,10 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
         if (consumer is null || (bounded && unfinished == 0))
             return bounded ? SourceStatus.EndOfInput : SourceStatus.NothingAvailable;
 
+        // Waiting for the first record is waiting for input: idle time, as the driver's own waits (not busy time).
+        long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
         var first = consumer.Consume(FirstRecordWait);
+        metrics.IdleTicks += System.Diagnostics.Stopwatch.GetTimestamp() - waitStart;
         if (first is null)
         {
             if (bounded) CheckPositions();
@@ -628,19 +671,52 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
     /// <summary>Header names a dead-letter record carries besides the original record's headers.</summary>
     internal const string ErrorHeader = "eddy.error", TopicHeader = "eddy.topic", PartitionHeader = "eddy.partition", OffsetHeader = "eddy.offset";
 
+    /// <summary>On a dead-letter record whose value was cut to fit the producer's limit: the value's size in the original record.</summary>
+    internal const string OriginalSizeHeader = "eddy.value-truncated-from";
+
+    /// <summary>Room left under the producer's size limit for what it adds around key, value and headers (the record's framing).</summary>
+    private const int RecordFraming = 1024;
+
     private void SendToDeadLetters(in KafkaMessage m, string problem)
     {
-        deadLetters ??= new ProducerBuilder<byte[]?, byte[]?>(options.DeadLetterProducerConfig()).SetLogHandler((_, _) => { }).Build();
+        if (deadLetters is null)
+        {
+            var config = options.DeadLetterProducerConfig();
+            deadLetterLimit = config.MessageMaxBytes ?? 1_000_000; // librdkafka's default
+            deadLetters = new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).Build();
+        }
         var headers = new Headers();
+        long headerBytes = 0;
+        void Add(string name, byte[] value)
+        {
+            headers.Add(name, value);
+            headerBytes += Encoding.UTF8.GetByteCount(name) + value.Length + 8;
+        }
         if (m.Headers is not null)
-            foreach (var h in m.Headers) headers.Add(h.Key, h.GetValueBytes());
-        headers.Add(ErrorHeader, Encoding.UTF8.GetBytes(problem));
-        headers.Add(TopicHeader, Encoding.UTF8.GetBytes(m.Topic));
-        headers.Add(PartitionHeader, Encoding.UTF8.GetBytes(m.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        headers.Add(OffsetHeader, Encoding.UTF8.GetBytes(m.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var message = new Message<byte[]?, byte[]?> { Key = m.Key, Value = m.Value, Headers = headers };
-        if (m.Timestamp != EventTime.None) message.Timestamp = new Timestamp(m.Timestamp, TimestampType.CreateTime);
+            foreach (var h in m.Headers) Add(h.Key, h.GetValueBytes());
+        Add(ErrorHeader, Encoding.UTF8.GetBytes(problem));
+        Add(TopicHeader, Encoding.UTF8.GetBytes(m.Topic));
+        Add(PartitionHeader, Encoding.UTF8.GetBytes(m.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Add(OffsetHeader, Encoding.UTF8.GetBytes(m.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string where = $"topic '{m.Topic}' partition {m.Partition} at offset {m.Offset}";
         string topic = options.DeadLetterTopic!;
+        var value = m.Value;
+        long size = (m.Key?.Length ?? 0) + (value?.Length ?? 0) + headerBytes + RecordFraming;
+        if (size > deadLetterLimit && value is not null)
+        {
+            // A record too large for the producer (or the broker) is one that cannot be decoded either, typically: its
+            // value is cut to fit and marked, so that the job goes on and the dead letter still says what and where it
+            // was (the whole record stays in its topic at that offset while the topic retains it).
+            Add(OriginalSizeHeader, Encoding.UTF8.GetBytes(value.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            long room = deadLetterLimit - (size - value.Length) - (OriginalSizeHeader.Length + 20 + 8);
+            if (room < 0)
+                throw new InvalidOperationException(
+                    $"Kafka source: the rejected record in {where} cannot go to dead-letter topic '{topic}': its key and headers alone exceed the producer's " +
+                    $"'message.max.bytes' ({deadLetterLimit} bytes); raise 'properties.message.max.bytes' (and the topic's 'max.message.bytes')");
+            value = value.AsSpan(0, (int)room).ToArray();
+        }
+        var message = new Message<byte[]?, byte[]?> { Key = m.Key, Value = value, Headers = headers };
+        if (m.Timestamp != EventTime.None) message.Timestamp = new Timestamp(m.Timestamp, TimestampType.CreateTime);
         while (true)
         {
             try
@@ -648,9 +724,17 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 deadLetters.Produce(topic, message, report =>
                 {
                     if (report.Error.IsError)
-                        Interlocked.CompareExchange(ref deadLetterFailure, $"Kafka source: a rejected record could not be written to dead-letter topic '{topic}': {report.Error.Reason}", null);
+                        Interlocked.CompareExchange(ref deadLetterFailure,
+                            $"Kafka source: the rejected record in {where} could not be written to dead-letter topic '{topic}': {report.Error.Reason}"
+                            + (report.Error.Code == ErrorCode.MsgSizeTooLarge
+                                ? $" (the broker's limit is below the producer's 'message.max.bytes' of {deadLetterLimit} bytes: set 'properties.message.max.bytes' to the topic's 'max.message.bytes')"
+                                : ""), null);
                 });
                 return;
+            }
+            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code != ErrorCode.Local_QueueFull)
+            {
+                throw new InvalidOperationException($"Kafka source: the rejected record in {where} could not be written to dead-letter topic '{topic}': {e.Error.Reason}", e);
             }
             catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {

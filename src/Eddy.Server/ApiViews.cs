@@ -17,7 +17,7 @@ public sealed record JobsView(IReadOnlyList<JobIdView> Jobs);
 
 public sealed record JobSummaryView(
     string Jid, string Name, string State, long StartTime, long EndTime, long Duration, int Slots, string? WaitReason,
-    int Vertices, double RecordsInPerSecond, double RecordsOutPerSecond, int Findings, int Warnings);
+    int Vertices, double RecordsInPerSecond, double RecordsOutPerSecond, int Findings, int Warnings, long RecordsDropped);
 
 public sealed record JobsOverviewView(IReadOnlyList<JobSummaryView> Jobs);
 
@@ -25,7 +25,7 @@ public sealed record VertexMetricsView(
     long ReadRecords, long WriteRecords, long ReadBytes, long WriteBytes,
     double RecordsInPerSecond, double RecordsOutPerSecond,
     double BusyTimeMsPerSecond, double BackPressuredTimeMsPerSecond, double IdleTimeMsPerSecond,
-    long? Watermark, long LateRecordsDropped, long LateRecordsToSideOutput);
+    long? Watermark, long LateRecordsDropped, long LateRecordsToSideOutput, long RecordsDropped);
 
 /// <param name="InputEdges">The inputs with their exchange (Flink's ship strategy: FORWARD, HASH, REBALANCE, BROADCAST).</param>
 /// <param name="StateSize">Bytes of the vertex's operators' state in the latest completed checkpoint; null without one.</param>
@@ -36,14 +36,15 @@ public sealed record VertexView(
 public sealed record JobDetailView(
     string Jid, string Name, string State, long SubmitTime, long StartTime, long EndTime, long Duration, long Now,
     int Slots, string? WaitReason, IReadOnlyList<VertexView> Vertices, IReadOnlyList<Finding> Diagnosis,
-    IReadOnlyList<string> Warnings, string Sql, string Plan, CheckpointingConfigView Checkpointing, IReadOnlyList<string> Output);
+    IReadOnlyList<string> Warnings, string Sql, string Plan, CheckpointingConfigView Checkpointing, IReadOnlyList<string> Output,
+    long RecordsDropped);
 
 public sealed record SubtaskMetricsView(
     int Subtask, long RecordsIn, long RecordsOut, long BytesIn, long BytesOut,
     double RecordsInPerSecond, double RecordsOutPerSecond,
     double BusyTimeMsPerSecond, double IdleTimeMsPerSecond, double BackPressuredTimeMsPerSecond,
     long? Watermark, bool Idle, double QueueFill, long LateRecordsDropped, long LateRecordsToSideOutput,
-    long? MsSinceLastRecord, long? NextWindowEnd);
+    long? MsSinceLastRecord, long? NextWindowEnd, long RecordsDropped);
 
 public sealed record SubtasksMetricsView(string Id, string Name, IReadOnlyList<SubtaskMetricsView> Subtasks);
 
@@ -112,8 +113,11 @@ public static class Views
         return new JobSummaryView(job.Id, job.Name, job.State, Millis(job.Started ?? job.Submitted), Millis(job.Ended),
             (long)job.Duration.TotalMilliseconds, job.SlotsNeeded, job.WaitReason, job.Vertices.Count,
             Math.Round(sources.Sum(s => s.Rates.RecordsInPerSecond), 1), Math.Round(sinks.Sum(s => s.Rates.RecordsInPerSecond), 1),
-            reading.Diagnosis.Count, job.Warnings.Count + manager.SharedGroupWarnings(job).Count);
+            reading.Diagnosis.Count, job.Warnings.Count + manager.SharedGroupWarnings(job).Count, RecordsDropped(reading));
     }
+
+    /// <summary>Records the job's sources could not decode and left out (skipped or sent to a dead-letter topic).</summary>
+    public static long RecordsDropped(JobReading reading) => reading.Vertices.Sum(v => v.Subtasks.Sum(s => s.Sample.RecordsDropped));
 
     public static OverviewView Overview(JobManager manager)
     {
@@ -146,7 +150,7 @@ public static class Views
             s.Count == 0 ? 0 : s.Max(x => x.Rates.BackPressuredTimeMsPerSecond),
             s.Count == 0 ? 0 : Math.Round(s.Sum(x => x.Rates.IdleTimeMsPerSecond) / n),
             s.Count == 0 ? null : Watermark(s.Min(x => x.Sample.InputWatermark)),
-            s.Sum(x => x.Sample.LateRecordsDropped), s.Sum(x => x.Sample.LateRecordsToSideOutput));
+            s.Sum(x => x.Sample.LateRecordsDropped), s.Sum(x => x.Sample.LateRecordsToSideOutput), s.Sum(x => x.Sample.RecordsDropped));
         return new VertexView(v.Vertex.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Vertex.Name, v.Vertex.Parallelism,
             VertexStatus(job), v.Vertex.IsSource, v.Vertex.IsSink, v.Vertex.Operators,
             v.Vertex.Inputs.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), metrics,
@@ -160,7 +164,7 @@ public static class Views
             (long)job.Duration.TotalMilliseconds, Millis(DateTimeOffset.UtcNow), job.SlotsNeeded, job.WaitReason,
             reading.Vertices.Select(v => Vertex(job, v)).ToList(), reading.Diagnosis,
             job.Warnings.Concat(manager.SharedGroupWarnings(job)).ToList(), job.Sql, job.PlanText, Checkpointing(job),
-            job.Output.Lines().TakeLast(50).ToList());
+            job.Output.Lines().TakeLast(50).ToList(), RecordsDropped(reading));
     }
 
     public static SubtaskMetricsView Subtask(SubtaskReading s) => new(
@@ -170,7 +174,8 @@ public static class Views
         Watermark(s.Sample.InputWatermark), s.Sample.IsIdle, Math.Round(s.Sample.QueueFill, 3),
         s.Sample.LateRecordsDropped, s.Sample.LateRecordsToSideOutput,
         s.SinceLastRecord is { } t ? (long)t.TotalMilliseconds : null,
-        s.HasEventTimeWindows && s.PendingWindowEnd != long.MaxValue ? s.PendingWindowEnd : null);
+        s.HasEventTimeWindows && s.PendingWindowEnd != long.MaxValue ? s.PendingWindowEnd : null,
+        s.Sample.RecordsDropped);
 
     public static WatermarksView Watermarks(ManagedJob job) => new(job.Reading.Vertices.Select(v => new VertexWatermarksView(
         v.Vertex.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Vertex.Name,

@@ -359,7 +359,8 @@ public sealed class ManagedJob
                     s.Sample.InputWatermark, s.Sample.IsIdle, s.SinceLastRecord, s.Sample.LateRecordsDropped,
                     s.Sample.LateRecordsToSideOutput, s.LastLateLagMs, s.PendingWindowEnd,
                     s.Splits?.Select(x => new SplitInput(x.Name, x.Watermark, x.Idle,
-                        x.LastDataTime is { } t ? TimeSpan.FromMilliseconds(Math.Max(0, nowMs - t)) : null)).ToList())).ToList())).ToList());
+                        x.LastDataTime is { } t ? TimeSpan.FromMilliseconds(Math.Max(0, nowMs - t)) : null)).ToList(),
+                    RecordsDropped: s.Sample.RecordsDropped)).ToList())).ToList());
         Reading = new JobReading(DateTimeOffset.UtcNow, vertices, JobDiagnosis.Diagnose(input));
         History.Record(Reading, nowMs);
     }

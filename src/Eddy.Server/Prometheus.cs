@@ -46,6 +46,9 @@ internal static class Prometheus
             ("eddy_task_input_queue_fill", "gauge", "Queued elements over capacity across the subtask's input channels.", s => s.Sample.QueueFill),
             ("eddy_task_watermark_milliseconds", "gauge", "The subtask's input watermark (event time, epoch ms); absent until set.", s => s.Sample.InputWatermark),
             ("eddy_task_late_records_dropped_total", "counter", "Late records dropped by windows.", s => s.Sample.LateRecordsDropped),
+            ("eddy_task_records_dropped_total", "counter",
+                "Records a source could not decode and left out: skipped by *.ignore-parse-errors or sent to a dead-letter topic (Flink's numRecordsInErrors).",
+                s => s.Sample.RecordsDropped),
             ("eddy_task_late_records_side_output_total", "counter", "Late records sent to a late-data output.", s => s.Sample.LateRecordsToSideOutput),
         };
         var live = jobs.Where(j => j.Execution is not null).Select(j => (Job: j, Reading: j.Reading)).ToList();

@@ -108,6 +108,24 @@ public class CliJobTests : IDisposable
     }
 
     [Fact]
+    public void Run_summary_counts_the_records_a_source_left_out()
+    {
+        var data = Path.Combine(dir, "bad.csv");
+        File.WriteAllLines(data, ["a,1", "b,x", "c,3", "d,4,5"]);
+        var job = Path.Combine(dir, "skipping.sql");
+        File.WriteAllText(job, $"""
+            CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'filesystem', 'path' = '{data}', 'format' = 'csv', 'csv.ignore-parse-errors' = 'true');
+            CREATE TABLE p (k STRING, v INT) WITH ('connector' = 'print');
+            INSERT INTO p SELECT k, v FROM t;
+            """);
+        var (code, output, err) = CliTests.Run("run", job, "--fresh");
+        Assert.Equal(0, code);
+        Assert.Equal(["+I[a, 1]", "+I[c, 3]"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        // Line 2 ('x' is no INT) and line 4 (three fields) are left out.
+        Assert.Matches(@"eddy run: job '[^']+': '[^']*t[^']*' left out 2 record\(s\) it could not decode", err);
+    }
+
+    [Fact]
     public void Explain_prints_logical_and_physical_plans_and_set_applies()
     {
         var job = Path.Combine(dir, "job.sql");

@@ -59,6 +59,33 @@ public partial class KafkaCommandTests
     }
 
     [Fact]
+    public async Task A_partition_that_starts_dropping_its_oldest_records_is_reported()
+    {
+        using var eddy = EddyProcess.Start("kafka", "--port", "0", "--partitions", "1", "--topic", "big");
+        string first = (await eddy.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!;
+        string bootstrap = BootstrapLine().Match(first).Groups[1].Value;
+        try
+        {
+            // 6.4 MB into one partition: past the mock's 5 MB, so it drops the first records.
+            using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build())
+            {
+                var value = new byte[80_000];
+                for (int i = 0; i < 80; i++) producer.Produce("big", new Message<Null, byte[]> { Value = value });
+                Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+            }
+            string? line;
+            do line = await eddy.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            while (line is not null && !line.StartsWith("warning:", StringComparison.Ordinal));
+            Assert.NotNull(line);
+            Assert.Matches(@"^warning: topic 'big' partition 0 reached the mock broker's 5 MB: its oldest records are being dropped \(offsets below \d+ are gone\)", line);
+        }
+        finally
+        {
+            eddy.Kill();
+        }
+    }
+
+    [Fact]
     public async Task A_port_in_use_is_reported()
     {
         var busy = new TcpListener(IPAddress.Loopback, 0);

@@ -247,6 +247,37 @@ public class KafkaSourceOffsetTests
     }
 
     [Fact]
+    public void A_dead_letter_larger_than_the_producer_takes_goes_with_its_value_cut_and_its_size_in_a_header()
+    {
+        using var kafka = new KafkaFixture(partitions: 1);
+        kafka.Cluster.CreateTopic("dead", 1);
+        // 1.1 MB: above librdkafka's default 'message.max.bytes' (1,000,000), which the dead-letter producer keeps.
+        var big = new byte[1_100_000];
+        big.AsSpan().Fill((byte)'b');
+        "bad"u8.CopyTo(big);
+        using (var producer = new Confluent.Kafka.ProducerBuilder<byte[]?, byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = kafka.Cluster.Bootstrap, MessageMaxBytes = 2_000_000 }).Build())
+        {
+            producer.Produce("events", new() { Value = "ok-1"u8.ToArray() });
+            producer.Produce("events", new() { Value = big });
+            producer.Produce("events", new() { Value = "ok-2"u8.ToArray() });
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+        var metrics = new SubtaskMetrics("k", 0);
+        var options = kafka.Options() with { BadRecords = KafkaBadRecordMode.DeadLetter, DeadLetterTopic = "dead" };
+        using (var reader = Reading.Reader(new KafkaSource<string>(options, m => m.Value!.Length > 100 ? throw new FormatException("too big") : KafkaFixture.Text(m)), 0, 1, metrics, null))
+        {
+            Assert.Equal(["ok-1", "ok-2"], Texts(Reading.ToEnd(reader)));
+            Reading.Snapshot(reader, 1);
+        }
+        Assert.Equal(1, metrics.RecordsSkipped);
+        var dead = Assert.Single(kafka.ReadAll("dead", 1, expected: 1));
+        Assert.Equal("1100000", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("eddy.value-truncated-from")));
+        Assert.Equal("1", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("eddy.offset")));
+        Assert.InRange(dead.Message.Value!.Length, 900_000, 1_000_000);
+        Assert.Equal(big.AsSpan(0, dead.Message.Value.Length).ToArray(), dead.Message.Value);
+    }
+
+    [Fact]
     public void Messages_carry_their_headers()
     {
         using var kafka = new KafkaFixture(partitions: 1);

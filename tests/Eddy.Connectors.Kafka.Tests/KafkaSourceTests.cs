@@ -173,6 +173,61 @@ public class KafkaSourceTests
     }
 
     [Fact]
+    public void A_bootstrap_address_that_does_not_answer_fails_within_the_timeout_naming_it_and_the_topic()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var options = new KafkaSourceOptions { Topics = ["web"], BootstrapServers = $"127.0.0.1:{port}", RequestTimeout = TimeSpan.FromSeconds(2) };
+        var e = Assert.Throws<InvalidOperationException>(() => Reading.Reader(new KafkaSource<string>(options, KafkaFixture.Text)));
+        Assert.Contains($"Kafka source (topic 'web'): no answer from 'properties.bootstrap.servers' = '127.0.0.1:{port}' within 2 s", e.Message);
+    }
+
+    [Fact]
+    public void A_topic_that_does_not_exist_is_reported_with_the_address()
+    {
+        using var kafka = new KafkaFixture(partitions: 1);
+        var options = kafka.Options() with { Topics = ["missing"], RequestTimeout = TimeSpan.FromSeconds(5) };
+        var e = Assert.Throws<InvalidOperationException>(() => Reading.Reader(new KafkaSource<string>(options, KafkaFixture.Text)));
+        Assert.Equal($"Kafka source: topic 'missing' does not exist at '{kafka.Cluster.Bootstrap}'; create it, or let the broker create it on first use "
+            + "with 'properties.allow.auto.create.topics' = 'true' (where the broker allows it)", e.Message);
+    }
+
+    [Fact]
+    public void A_topic_created_on_first_use_is_reported()
+    {
+        using var kafka = new KafkaFixture(partitions: 1);
+        var options = kafka.Options(bounded: KafkaBoundedMode.Unbounded) with
+        {
+            Topics = ["fresh"], Properties = new Dictionary<string, string> { ["allow.auto.create.topics"] = "true" },
+        };
+        var reported = new List<string>();
+        using var reader = new KafkaSource<string>(options, KafkaFixture.Text).CreateReader(
+            new SourceReaderContext(0, 1, TimeProvider.System, new SubtaskMetrics("k", 0)) { Report = reported.Add });
+        // The mock creates a topic on first use with 4 partitions (librdkafka's default for it).
+        Assert.Equal([$"Kafka source: topic 'fresh' did not exist at '{kafka.Cluster.Bootstrap}'; the broker created it on first use, with 4 partitions"], reported);
+        Assert.Equal(4, reader.SplitCount);
+    }
+
+    [Fact]
+    public void Waiting_on_an_empty_topic_counts_as_idle_not_busy()
+    {
+        using var kafka = new KafkaFixture(partitions: 1);
+        var metrics = new SubtaskMetrics("kafka", 0);
+        using var reader = Reading.Reader(new KafkaSource<string>(kafka.Options(KafkaStartupMode.EarliestOffset, KafkaBoundedMode.Unbounded), KafkaFixture.Text),
+            0, 1, metrics, restored: null, checkpointing: false);
+        var output = new SourceOutput<string>();
+        long idleBefore = metrics.IdleTicks;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Reads with nothing to read: all but bookkeeping is waiting for records that do not come.
+        for (int i = 0; i < 20; i++) Assert.Equal(SourceStatus.NothingAvailable, reader.Read(output));
+        long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        long idle = metrics.IdleTicks - idleBefore;
+        Assert.True(idle > elapsed - idle, $"idle {idle} of {elapsed} ticks: waiting for input was counted as busy");
+    }
+
+    [Fact]
     public void Options_are_checked_up_front()
     {
         var ok = new KafkaSourceOptions { Topics = ["t"], BootstrapServers = "127.0.0.1:1" };

@@ -247,6 +247,45 @@ public class KafkaSqlTests
         Assert.Contains("Kafka record in topic 'typed' partition 0 at offset 1: column 'i'", e.ToString());
     }
 
+    // {"url":"\xff\xfe\xfd"}: a JSON string whose bytes are not UTF-8 (Jackson, under Flink's json format, rejects it).
+    private static readonly byte[] InvalidUtf8Json = [.. "{\"url\":\""u8, 0xff, 0xfe, 0xfd, .. "\"}"u8];
+
+    [Theory]
+    // Every column from the value: the typed (row struct) decoder; with a metadata column: the generic row decoder.
+    [InlineData("url STRING", "url")]
+    [InlineData("url STRING, o BIGINT METADATA FROM 'offset' VIRTUAL", "url")]
+    public void Invalid_utf8_in_a_json_string_is_a_bad_record_in_every_mode(string columns, string select)
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "web");
+        kafka.Cluster.CreateTopic("web-dead", 1);
+        kafka.ProduceBytes("""{"url":"a"}"""u8.ToArray(), InvalidUtf8Json, """{"url":"c"}"""u8.ToArray());
+        string Sql(string extra) => Table(kafka, columns, "'format' = 'json'" + extra) + $"""
+            CREATE TABLE out_t (url STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT {select} FROM src_t;
+            """;
+        var e = Assert.ThrowsAny<Exception>(() => Run(Sql("")));
+        Assert.Contains("Kafka record in topic 'web' partition 0 at offset 1: invalid UTF-8 at byte 8 (0xff)", e.ToString());
+        Assert.Equal(["+I[a]", "+I[c]"], Run(Sql(", 'json.ignore-parse-errors' = 'true'")));
+        Assert.Equal(["+I[a]", "+I[c]"], Run(Sql(", 'scan.dead-letter.topic' = 'web-dead'")));
+        var dead = Assert.Single(kafka.ReadAll("web-dead", 1, expected: 1));
+        Assert.Equal(InvalidUtf8Json, dead.Message.Value);
+        Assert.Equal("1", System.Text.Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("eddy.offset")));
+    }
+
+    [Fact]
+    public void Invalid_utf8_in_a_csv_record_is_a_bad_record_not_replacement_characters()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "trips");
+        kafka.ProduceBytes("1,a"u8.ToArray(), [.. "2,"u8, 0xc3, 0x28], "3,c"u8.ToArray());
+        string Sql(string extra) => Table(kafka, "id INT, name STRING", "'format' = 'csv'" + extra) + """
+            CREATE TABLE out_t (id INT, name STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT * FROM src_t;
+            """;
+        var e = Assert.ThrowsAny<Exception>(() => Run(Sql("")));
+        Assert.Contains("Kafka record in topic 'trips' partition 0 at offset 1: invalid UTF-8 at byte 2 (0xc3)", e.ToString());
+        Assert.Equal(["+I[1, a]", "+I[3, c]"], Run(Sql(", 'csv.ignore-parse-errors' = 'true'")));
+    }
+
     [Fact]
     public void The_connector_is_registered_by_name()
     {

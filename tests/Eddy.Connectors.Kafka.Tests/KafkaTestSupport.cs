@@ -30,6 +30,14 @@ public sealed class KafkaFixture : IDisposable
         if (producer.Flush(TimeSpan.FromSeconds(30)) != 0) throw new TimeoutException("records were not delivered");
     }
 
+    /// <summary>Produces raw values (bytes that need not be text) to partition 0, and waits until all are stored.</summary>
+    public void ProduceBytes(params byte[][] values)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = Cluster.Bootstrap, LingerMs = 2 }).Build();
+        foreach (var v in values) producer.Produce(new TopicPartition(Topic, 0), new Message<byte[]?, byte[]> { Value = v });
+        if (producer.Flush(TimeSpan.FromSeconds(30)) != 0) throw new TimeoutException("records were not delivered");
+    }
+
     public KafkaSourceOptions Options(KafkaStartupMode startup = KafkaStartupMode.EarliestOffset, KafkaBoundedMode bounded = KafkaBoundedMode.LatestOffset) =>
         new() { Topics = [Topic], BootstrapServers = Cluster.Bootstrap, GroupId = "tests", StartupMode = startup, BoundedMode = bounded };
 

@@ -208,6 +208,28 @@ public partial class ProduceCommandTests
     }
 
     [Fact]
+    public async Task With_a_rate_it_says_how_many_minutes_the_dev_broker_holds()
+    {
+        using var kafka = new KafkaFixture(partitions: 2);
+        string path = Path.Combine(Path.GetTempPath(), $"eddy-produce-{Guid.NewGuid():N}.jsonl");
+        // 100 lines of 930 bytes each.
+        File.WriteAllLines(path, Enumerable.Range(0, 100).Select(i => $$"""{"n":{{i + 1000}},"pad":"{{new string('x', 930 - 19)}}"}"""));
+        try
+        {
+            Assert.All(File.ReadAllLines(path), l => Assert.Equal(930, l.Length));
+            var outcome = await Run("produce", "--bootstrap", kafka.Cluster.Bootstrap, "--topic", kafka.Topic, "--events", "file:" + path, "--rate", "100");
+            Assert.True(outcome.ExitCode == 0, outcome.Stderr);
+            // 5 MiB per partition, 2 partitions, 100 messages/s of 930 bytes plus 70 bytes of batch framing each:
+            // 10,485,760 B / 100,000 B/s = 104.9 s = 1.75 minutes.
+            Assert.Contains("at 100/s of ~930 B over 2 partitions it holds about the last 1.7 minutes", outcome.Stderr);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task The_rate_limits_the_messages_per_second()
     {
         using var kafka = new KafkaFixture(partitions: 1);

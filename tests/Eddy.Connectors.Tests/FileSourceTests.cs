@@ -1,3 +1,4 @@
+using Eddy.Runtime;
 using Eddy.Connectors;
 
 namespace Eddy.Tests;
@@ -143,6 +144,31 @@ public class FileSourceTests
         var source = new FileSource(new FileConnectorOptions(file, FileFormat.JsonLines) { IgnoreParseErrors = true }, schema);
         Assert.Equal([Row.Of(1), Row.Of(4)], SourceReading.Values(source));
         Assert.Equal(2, source.SkippedRecords);
+    }
+
+    [Theory]
+    // A JSON string and a CSV field whose bytes are not UTF-8 (0xff cannot start a sequence; 0xc3 0x28 is cut short).
+    [InlineData(FileFormat.JsonLines, "{\"s\":\"a\"}\n", "{\"s\":\"\xff\xfe\xfd\"}\n", "{\"s\":\"c\"}\n", "invalid UTF-8 at byte 6 (0xff)")]
+    [InlineData(FileFormat.Csv, "a\n", "x\xc3(\n", "c\n", "field 1 ('s') holds bytes that are not UTF-8")]
+    public void Invalid_utf8_is_a_bad_record_located_by_line_and_skipped_and_counted_when_ignored(FileFormat format, string first, string bad, string last, string problem)
+    {
+        using var dir = new TempDir();
+        var schema = Schema.Of(("s", DataType.String));
+        // The strings carry the bytes as chars 0..255 (Latin-1), written out byte for byte.
+        string file = dir.File("bad." + (format == FileFormat.Csv ? "csv" : "jsonl"), "");
+        File.WriteAllBytes(file, System.Text.Encoding.Latin1.GetBytes(first + bad + last));
+        Assert.Equal($"{file}:2: {problem}", ReadFails(file, schema, format).Message);
+
+        var source = new FileSource(new FileConnectorOptions(file, format) { IgnoreParseErrors = true }, schema);
+        var context = SourceReading.Context();
+        using var reader = source.CreateReader(context);
+        var output = new SourceOutput<Row>();
+        var rows = new List<Row>();
+        while (reader.Read(output) != SourceStatus.EndOfInput) rows.AddRange(SourceReading.Drain(output).Select(r => r.Value));
+        rows.AddRange(SourceReading.Drain(output).Select(r => r.Value));
+        Assert.Equal([Row.Of("a"), Row.Of("c")], rows);
+        Assert.Equal(1, source.SkippedRecords);
+        Assert.Equal(1, context.Metrics.Snapshot().RecordsDropped);
     }
 
     [Fact]

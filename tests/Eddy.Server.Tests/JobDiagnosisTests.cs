@@ -17,6 +17,38 @@ public class JobDiagnosisTests
         new(Running: true, Uptime: TimeSpan.FromMinutes(6), SourceIdleTimeout: null, vertices);
 
     [Fact]
+    public void Sources_that_decoded_nothing_say_so_instead_of_no_events_and_count_what_they_left_out()
+    {
+        var job = Job(
+            Source(new SubtaskInput(0, 0, 0, long.MinValue, false, null, RecordsDropped: 30), new SubtaskInput(1, 0, 0, long.MinValue, false, null, RecordsDropped: 12)),
+            Window(new SubtaskInput(0, 0, 0, long.MinValue, false, null)));
+
+        var findings = JobDiagnosis.Diagnose(job);
+
+        Assert.DoesNotContain(findings, f => f.Kind == "no-events");
+        Assert.Equal("no event could be used yet: the sources read 42 records in 6 min and could decode none of them, so no window can close",
+            Assert.Single(findings, f => f.Kind == "no-decodable-events").Message);
+        Assert.Equal("Source: events left out 42 records it could not decode (100 % of what it read), skipped by '*.ignore-parse-errors' "
+            + "or sent to the dead-letter topic: they are missing from the output",
+            Assert.Single(findings, f => f.Kind == "records-dropped").Message);
+    }
+
+    [Fact]
+    public void No_events_names_the_topics_whose_partitions_had_no_data_or_that_there_are_no_partitions()
+    {
+        static SubtaskInput Reader(int subtask, params string[] partitions) =>
+            new(subtask, 0, 0, long.MinValue, false, null, Splits: partitions.Select(p => new SplitInput(p, long.MinValue, false, null)).ToList());
+
+        var empty = JobDiagnosis.Diagnose(Job(Source(Reader(0, "web-traffic-0", "web-traffic-2"), Reader(1, "web-traffic-1"))));
+        Assert.Equal("no events arrived yet: topic 'web-traffic' (3 partitions) has no data in 6 min since the job started",
+            Assert.Single(empty, f => f.Kind == "no-events").Message);
+
+        var none = JobDiagnosis.Diagnose(Job(Source(Reader(0), Reader(1))));
+        Assert.Equal("no events arrived yet: the sources have no partitions to read (no topic matched, or the topics have no partitions), so nothing can arrive",
+            Assert.Single(none, f => f.Kind == "no-events").Message);
+    }
+
+    [Fact]
     public void A_quiet_source_subtask_holding_the_watermark_is_named_with_the_idle_timeout_fix()
     {
         var job = Job(

@@ -172,6 +172,42 @@ public class ServerApiTests
     }
 
     [Fact]
+    public async Task Records_skipped_by_ignore_parse_errors_are_counted_in_every_view_and_the_diagnosis()
+    {
+        await using var s = await RunningServer.Start(slots: 2);
+        var path = Path.Combine(Path.GetTempPath(), $"eddy-skipped-{Guid.NewGuid():N}.jsonl");
+        // Lines 2 and 3 cannot be decoded: not JSON, and a string whose bytes are not UTF-8.
+        await File.WriteAllBytesAsync(path, [.. "{\"n\": 1}\nnot json\n{\"n\": \""u8, 0xff, .. "\"}\n{\"n\": 4}\n"u8]);
+        try
+        {
+            var id = Assert.Single(await s.Submit($"""
+                CREATE TABLE src (n INT) WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'json', 'json.ignore-parse-errors' = 'true');
+                CREATE TABLE out_t (n INT) WITH ('connector' = 'blackhole');
+                INSERT INTO out_t SELECT n FROM src;
+                """));
+            var job = await s.WaitForState(id, "FINISHED");
+            Assert.Equal(2, job["records-dropped"]!.GetValue<long>());
+            var source = job["vertices"]!.AsArray().Single(v => v!["source"]!.GetValue<bool>())!;
+            Assert.Equal(2, source["metrics"]!["records-dropped"]!.GetValue<long>());
+            Assert.Equal(2, source["metrics"]!["read-records"]!.GetValue<long>());
+            var subtasks = await s.Get($"jobs/{id}/vertices/{source["id"]}/subtasks/metrics");
+            Assert.Equal(2, subtasks["subtasks"]!.AsArray().Sum(t => t!["records-dropped"]!.GetValue<long>()));
+            var overview = await s.Get("jobs/overview");
+            Assert.Equal(2, overview["jobs"]!.AsArray().Single(j => j!["jid"]!.GetValue<string>() == id)!["records-dropped"]!.GetValue<long>());
+            var metrics = await s.Client.GetStringAsync("metrics");
+            Assert.Contains($"eddy_task_records_dropped_total{{job_id=\"{id}\"", metrics);
+            Assert.Single(metrics.Split('\n'), l => l.StartsWith($"eddy_task_records_dropped_total{{job_id=\"{id}\"", StringComparison.Ordinal) && l.EndsWith(" 2", StringComparison.Ordinal));
+            var diagnosis = await s.Get($"jobs/{id}/diagnosis");
+            var finding = diagnosis["findings"]!.AsArray().Single(f => f!["kind"]!.GetValue<string>() == "records-dropped")!;
+            Assert.Contains("left out 2 records it could not decode (50 % of what it read)", finding["message"]!.GetValue<string>());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Secrets_in_connector_options_are_masked_in_every_view()
     {
         await using var s = await RunningServer.Start(slots: 2);

@@ -34,6 +34,9 @@ public sealed record SourceReaderContext(int SubtaskIndex, int Parallelism, Time
     /// <summary>Whether the job takes checkpoints (<c>execution.checkpointing.interval</c> is set).</summary>
     public bool CheckpointingEnabled { get; init; }
 
+    /// <summary>Tells the job's user something worth knowing that is no error (the CLI prints it; the server lists it with the job's warnings).</summary>
+    public Action<string>? Report { get; init; }
+
     /// <summary>The state to resume from, or null on a fresh start (then the startup mode applies).</summary>
     public RestoredState? Restored { get; init; }
 }

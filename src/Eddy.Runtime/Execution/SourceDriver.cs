@@ -34,6 +34,7 @@ internal sealed class SourceDriver<T>(
             JobName = config.JobName ?? "job",
             OperatorId = stateId,
             CheckpointingEnabled = config.CheckpointingEnabled,
+            Report = config.Diagnostics,
             Restored = task.Restore?.Find(stateId)?.ToRestoredState(task.Restore.Id),
         });
         if (ck is not null)
@@ -65,6 +66,8 @@ internal sealed class SourceDriver<T>(
             for (int i = 0; i < splitCount; i++) names[i] = reader.SplitName(i) ?? $"split {i}";
             metrics.Splits = new SourceSplitProgress(names, lastData, splitIdle, generators, start);
         }
+        // A reader without splits (a Kafka subtask left without partitions) shows an empty list, not "unknown".
+        else metrics.Splits = new SourceSplitProgress([], [], [], [], start);
         long nextPeriodic = start + intervalMs;
         long emitted = EventTime.MinWatermark;
 

@@ -69,17 +69,21 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
             Volatile.Read(ref LateRecordsDropped), Volatile.Read(ref LateRecordsToSideOutput),
             Volatile.Read(ref InputWatermark), Volatile.Read(ref OutputWatermark),
             Volatile.Read(ref IdleTicks), backPressured,
-            now, QueueFill?.Invoke() ?? 0, IsIdle);
+            now, QueueFill?.Invoke() ?? 0, IsIdle, Volatile.Read(ref RecordsSkipped));
     }
 }
 
 /// <summary>One reading of a subtask's counters.</summary>
+/// <param name="RecordsDropped">
+/// Records a source read but could not decode and left out (skipped by <c>*.ignore-parse-errors</c> or sent to a
+/// dead-letter topic): the role of Flink's source metric <c>numRecordsInErrors</c>.
+/// </param>
 public sealed record MetricsSample(
     string TaskName, int Subtask,
     long RecordsIn, long RecordsOut, long BytesIn, long BytesOut,
     long LateRecordsDropped, long LateRecordsToSideOutput,
     long InputWatermark, long OutputWatermark,
-    long IdleTicks, long BackPressuredTicks, long Timestamp, double QueueFill, bool IsIdle)
+    long IdleTicks, long BackPressuredTicks, long Timestamp, double QueueFill, bool IsIdle, long RecordsDropped)
 {
     /// <summary>
     /// Rates between an earlier reading and this one, in Flink's terms: busy, idle and backpressured milliseconds

@@ -8,6 +8,7 @@ namespace Eddy.Server.Diagnosis;
 /// <param name="SinceLastRecord">Time since the subtask last received a record; null when it never did.</param>
 /// <param name="LastLateLagMs">How far behind the watermark the latest late record was; negative when none.</param>
 /// <param name="PendingWindowEnd">End of the earliest window holding data that has not fired; MaxValue when none.</param>
+/// <param name="RecordsDropped">Records a source subtask could not decode and left out (skipped or dead-lettered).</param>
 public sealed record SubtaskInput(
     int Subtask,
     long RecordsIn,
@@ -19,7 +20,8 @@ public sealed record SubtaskInput(
     long LateToSideOutput = 0,
     long LastLateLagMs = -1,
     long PendingWindowEnd = long.MaxValue,
-    IReadOnlyList<SplitInput>? Splits = null);
+    IReadOnlyList<SplitInput>? Splits = null,
+    long RecordsDropped = 0);
 
 /// <summary>One split (Kafka partition) of a source subtask: its own watermark and how long it has had no data.</summary>
 public sealed record SplitInput(string Name, long Watermark, bool Idle, TimeSpan? SinceLastData);
@@ -53,10 +55,17 @@ public static class JobDiagnosis
         var sourceSubtasks = sources.SelectMany(v => v.Subtasks.Select(s => (Vertex: v, Subtask: s))).ToList();
         long sourceRecords = sourceSubtasks.Sum(s => s.Subtask.RecordsIn);
 
-        if (job.Running && sourceSubtasks.Count > 0 && sourceRecords == 0)
+        long undecodable = sourceSubtasks.Sum(s => s.Subtask.RecordsDropped);
+        if (job.Running && sourceSubtasks.Count > 0 && sourceRecords == 0 && undecodable > 0)
+        {
+            findings.Add(new("no-decodable-events", "warning",
+                $"no event could be used yet: the sources read {Count(undecodable)} {Plural(undecodable, "record", "records")} in {Duration(job.Uptime)} "
+                + "and could decode none of them" + (windows.Count > 0 ? ", so no window can close" : "")));
+        }
+        else if (job.Running && sourceSubtasks.Count > 0 && sourceRecords == 0)
         {
             findings.Add(new("no-events", "warning",
-                $"no events arrived yet: the sources have read nothing in {Duration(job.Uptime)}"
+                $"no events arrived yet: {WhereNothingCame(sourceSubtasks.Select(s => s.Subtask).ToList(), job.Uptime)}"
                 + (windows.Count > 0 ? ", so no window can close" : "")));
         }
 
@@ -64,6 +73,17 @@ public static class JobDiagnosis
         {
             long produced = windows.Sum(v => v.Subtasks.Sum(s => s.RecordsOut));
             if (produced == 0) findings.AddRange(WhyNoWindowFired(job, windows, sourceSubtasks));
+        }
+
+        foreach (var source in sources)
+        {
+            long left = source.Subtasks.Sum(s => s.RecordsDropped);
+            if (left == 0) continue;
+            long used = source.Subtasks.Sum(s => s.RecordsIn);
+            findings.Add(new("records-dropped", "warning",
+                $"{Shorten(source.Name)} left out {Count(left)} {Plural(left, "record", "records")} it could not decode "
+                + $"({Percent(left, left + used)} of what it read), skipped by '*.ignore-parse-errors' or sent to the dead-letter topic: "
+                + "they are missing from the output"));
         }
 
         long dropped = windows.Sum(v => v.Subtasks.Sum(s => s.LateDropped));
@@ -82,6 +102,32 @@ public static class JobDiagnosis
                 $"{Count(side)} late {Plural(side, "event went", "events went")} to the late-data output"));
         }
         return findings;
+    }
+
+    /// <summary>
+    /// Which inputs gave nothing: by topic where the sources report partitions (a split named <c>topic-N</c>), else the
+    /// sources as a whole; sources that own no partition at all say so.
+    /// </summary>
+    private static string WhereNothingCame(List<SubtaskInput> sources, TimeSpan uptime)
+    {
+        string generic = $"the sources have read nothing in {Duration(uptime)}";
+        if (sources.Any(s => s.Splits is null)) return generic;
+        var splits = sources.SelectMany(s => s.Splits!).ToList();
+        if (splits.Count == 0)
+            return "the sources have no partitions to read (no topic matched, or the topics have no partitions), so nothing can arrive";
+        var byTopic = splits.GroupBy(s => TopicOf(s.Name), StringComparer.Ordinal)
+            .Select(g => (Topic: g.Key, Partitions: g.Count(), Empty: g.All(x => x.SinceLastData is null)))
+            .Where(t => t.Empty).ToList();
+        if (byTopic.Count == 0) return generic;
+        return string.Join("; ", byTopic.Select(t => $"topic '{t.Topic}' ({t.Partitions} {Plural(t.Partitions, "partition", "partitions")}) has no data"))
+            + $" in {Duration(uptime)} since the job started";
+    }
+
+    /// <summary>A Kafka split's topic: its name without the trailing <c>-partition</c>.</summary>
+    private static string TopicOf(string split)
+    {
+        int dash = split.LastIndexOf('-');
+        return dash > 0 && dash < split.Length - 1 && split.AsSpan(dash + 1).IndexOfAnyExceptInRange('0', '9') < 0 ? split[..dash] : split;
     }
 
     private static IEnumerable<Finding> WhyNoWindowFired(
@@ -154,6 +200,9 @@ public static class JobDiagnosis
         if (d < TimeSpan.FromDays(1)) return $"{(long)d.TotalHours} h" + (d.Minutes > 0 ? $" {d.Minutes} min" : "");
         return $"{(long)d.TotalDays} d" + (d.Hours > 0 ? $" {d.Hours} h" : "");
     }
+
+    private static string Percent(long part, long whole) =>
+        (100.0 * part / Math.Max(1, whole)).ToString(part * 1000 < whole ? "0.0##" : "0.#", CultureInfo.InvariantCulture) + " %";
 
     private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
