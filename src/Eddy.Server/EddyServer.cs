@@ -70,7 +70,11 @@ public sealed class EddyServer : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address, options.Port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address, options.Port);
+            k.Limits.MaxRequestBodySize = Api.MaxScriptBytes;
+        });
         builder.Services.Configure<JsonOptions>(j =>
         {
             j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower;

@@ -76,17 +76,23 @@ public sealed class JobManager : IDisposable
             }
         }
 
-        IReadOnlyList<SqlJob> planned;
         var prepared = new List<(SqlJob Job, JobPlan Plan, string PlanText)>();
         try
         {
-            planned = session.Execute(sql, fileName);
-            foreach (var job in planned) prepared.Add((job, job.Environment.Plan(), SqlSession.Describe(job)));
+            // On a planning thread's deep stack, as eddy run plans (see DeepStack).
+            DeepStack.Run(() =>
+            {
+                foreach (var job in session.Execute(sql, fileName)) prepared.Add((job, job.Environment.Plan(), SqlSession.Describe(job)));
+            });
         }
         catch (Exception e) when (e is SqlParseException or ConnectorOptionException or FileNotFoundException
             or DirectoryNotFoundException or ArgumentException or InvalidOperationException or FormatException)
         {
             throw new SubmissionException(SecretOptions.RedactText(e.Message));
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new SubmissionException("the script is nested too deeply to plan: split long expressions or queries into views");
         }
         if (prepared.Count == 0) throw new SubmissionException("the script defines no INSERT or query: nothing to run");
         foreach (var (job, plan, _) in prepared)
@@ -138,7 +144,7 @@ public sealed class JobManager : IDisposable
         }
         return found;
 
-        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => p is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
+        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => DeepStack.Ensure(p) is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
     }
 
     /// <summary>
@@ -224,7 +230,16 @@ public sealed class JobManager : IDisposable
     {
         foreach (var job in Jobs)
         {
-            if (job.State is JobStates.Running or JobStates.Restarting or JobStates.Cancelling) job.Sample();
+            // A timer callback that throws ends the process: one job's failing sample must not take the others down.
+            try
+            {
+                if (job.State is JobStates.Running or JobStates.Restarting or JobStates.Cancelling) job.Sample();
+            }
+            catch (Exception e)
+            {
+                string warning = $"sampling the job's metrics failed: {e.GetType().Name}: {SecretOptions.RedactText(e.Message)}";
+                if (!job.Warnings.Contains(warning)) job.AddWarning(warning);
+            }
         }
     }
 

@@ -216,7 +216,14 @@ public sealed class ManagedJob
         {
             var result = t.Result;
             // The final counts are in place before the state says the job ended, so a client that sees the end sees them.
-            Sample(running: false);
+            try
+            {
+                Sample(running: false);
+            }
+            catch (Exception e)
+            {
+                AddWarning($"sampling the job's final metrics failed: {e.GetType().Name}: {SecretOptions.RedactText(e.Message)}");
+            }
             lock (gate)
             {
                 // A task failure is in the execution's history already; a failure to restart is not.

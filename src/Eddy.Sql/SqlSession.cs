@@ -71,18 +71,27 @@ public sealed partial class SqlSession
     public bool BatchMode => options.TryGetValue("execution.runtime-mode", out var m) && m.Equals("batch", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Executes every statement of a script; returns the jobs it asked for (not started).</summary>
-    public IReadOnlyList<SqlJob> Execute(string sql, string? fileName = null)
+    public IReadOnlyList<SqlJob> Execute(string sql, string? fileName = null) => DeepStack.Run(() =>
     {
         var context = new SqlContext(sql, fileName);
         var script = SqlParser.ParseScript(sql, fileName);
         var jobs = new List<SqlJob>();
         foreach (var statement in script.Statements)
         {
-            var job = ExecuteStatement(statement, context, fileName);
+            SqlJob? job;
+            try
+            {
+                job = ExecuteStatement(statement, context, fileName);
+            }
+            catch (InsufficientExecutionStackException)
+            {
+                // A walk without a finer location ran out of stack: the statement is the place.
+                throw DeepStack.TooDeep(statement.Span, context);
+            }
             if (job is not null) jobs.Add(job);
         }
-        return jobs;
-    }
+        return (IReadOnlyList<SqlJob>)jobs;
+    });
 
     private SqlJob? ExecuteStatement(Statement statement, SqlContext context, string? fileName)
     {
@@ -505,7 +514,7 @@ public sealed partial class SqlSession
                 .Append(" - ").Append(s.WatermarkDelayMs).AppendLine(" ms");
         return sb.ToString();
 
-        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => p is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
+        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => DeepStack.Ensure(p) is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
     }
 
     private void ShowObjects(Show show)

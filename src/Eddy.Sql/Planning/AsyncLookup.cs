@@ -12,10 +12,7 @@ public sealed record AsyncScalarFunction(
     string Describe, Func<IAsyncFunction<string?, object?>> Factory, AsyncOptions Options, object? TimeoutValue);
 
 /// <summary>A call of an <see cref="AsyncScalarFunction"/> inside a projection or filter.</summary>
-public sealed record AsyncCall(string Name, BoundExpr Argument, AsyncScalarFunction Function, DataType Type) : BoundExpr(Type)
-{
-    public override string ToString() => $"{Name}({Argument})";
-}
+public sealed record AsyncCall(string Name, BoundExpr Argument, AsyncScalarFunction Function, DataType Type) : BoundExpr(Type);
 
 /// <summary>
 /// Rows of <see cref="Input"/> with one column added per call (its result), filled by an async operator. The
@@ -73,7 +70,7 @@ public static class AsyncLookupSplit
         return post;
     }
 
-    private static IEnumerable<AsyncCall> Find(BoundExpr e) => e switch
+    private static IEnumerable<AsyncCall> Find(BoundExpr e) => DeepStack.Ensure(e) switch
     {
         AsyncCall a => [a],
         Binary b => Find(b.Left).Concat(Find(b.Right)),
@@ -87,7 +84,7 @@ public static class AsyncLookupSplit
         _ => [],
     };
 
-    private static BoundExpr Replace(BoundExpr e, IReadOnlyDictionary<AsyncCall, BoundExpr> results) => e switch
+    private static BoundExpr Replace(BoundExpr e, IReadOnlyDictionary<AsyncCall, BoundExpr> results) => DeepStack.Ensure(e) switch
     {
         AsyncCall a => results[a],
         Binary b => b with { Left = Replace(b.Left, results), Right = Replace(b.Right, results) },

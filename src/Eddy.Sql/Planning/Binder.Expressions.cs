@@ -24,6 +24,7 @@ public sealed partial class Binder
     /// <summary>Binds an expression over <paramref name="scope"/>; inside an aggregation, <paramref name="group"/> rewrites it.</summary>
     public BoundExpr Bind(Expr e, Scope scope, GroupContext? group = null)
     {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw DeepStack.TooDeep(e.Span, context);
         if (group is not null && group.TryRewrite(e, this, out var rewritten)) return rewritten;
         switch (e)
         {

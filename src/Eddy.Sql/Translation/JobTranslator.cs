@@ -44,6 +44,7 @@ public sealed partial class JobTranslator(StreamEnvironment env, ConnectorContex
 
     private object Translate(LogicalPlan plan)
     {
+        DeepStack.Ensure();
         var rowType = RowTypes.For(plan.Schema);
         // Remote calls run in an async operator between two Calcs (see AsyncLookupSplit).
         if (plan is CalcPlan withRemote && AsyncLookupSplit.TrySplit(withRemote) is { } split) return Translate(split);
