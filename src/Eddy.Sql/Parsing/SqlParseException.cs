@@ -57,7 +57,7 @@ public sealed class SqlParseException : Exception
         int start = offset;
         while (start > windowStart && text[start - 1] != '\n') start--;
         bool cutBefore = start > 0 && text[start - 1] != '\n';
-        int windowEnd = (int)Math.Min(text.Length, (long)offset + Math.Max(span.Length, 1) + ExcerptReach);
+        int windowEnd = (int)Math.Min(text.Length, (long)offset + Math.Clamp(span.Length, 1, ExcerptReach) + ExcerptReach);
         int end = offset;
         while (end < windowEnd && text[end] != '\n') end++;
         bool cutAfter = end < text.Length && text[end] != '\n' && !(text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n');

@@ -282,7 +282,7 @@ public sealed partial class Binder
         return (projections, names);
     }
 
-    private bool ContainsAggregate(SqlNode node) => DeepStack.Ensure(node) switch
+    private bool ContainsAggregate(SqlNode node) => WithStack(node) switch
     {
         FunctionCall f when IsAggregate(f) => true,
         FunctionCall f => f.Arguments.Any(ContainsAggregate),
