@@ -200,7 +200,8 @@ public sealed class ManagedJob
             {
                 Execution = ResumableStart.Start(sqlJob!, resume with { Diagnostics = AddWarning }, out var note);
                 StartNote = note;
-                if (note is not null) AddWarning(note);
+                // Resuming carries old state into the job: worth a warning. Starting fresh is information (StartNote), not a warning.
+                if (note is not null && Execution.RestoredFrom is not null) AddWarning(note);
                 State = JobStates.Running;
             }
             catch (Exception e)

@@ -120,4 +120,26 @@ public class HostileRequestTests
         var e = await Assert.ThrowsAsync<PortInUseException>(() => EddyServer.StartAsync(new ServerOptions { Port = port }));
         Assert.Equal($"port {port} on 127.0.0.1 is already in use (another eddy server or program listens there): choose another with --port", e.Message);
     }
+
+    [Fact]
+    public async Task Starting_fresh_with_checkpoints_is_not_counted_as_a_warning()
+    {
+        string checkpoints = Directory.CreateTempSubdirectory("eddy-fresh-").FullName;
+        try
+        {
+            await using var s = await RunningServer.Start(slots: 2);
+            var id = Assert.Single(await s.Submit($"SET 'execution.checkpointing.interval' = '10 s';\nSET 'execution.checkpointing.dir' = '{checkpoints}';\n"
+                + Scripts.Unbounded("fresh-" + Guid.NewGuid().ToString("N"), parallelism: 1)));
+            var job = await s.WaitForState(id, "RUNNING");
+            Assert.Empty(job["warnings"]!.AsArray());
+            var summary = (await s.Get("jobs/overview"))["jobs"]!.AsArray().Single(j => j!["jid"]!.GetValue<string>() == id)!;
+            Assert.Equal(0, summary["warnings"]!.GetValue<int>());
+            Assert.Equal(HttpStatusCode.Accepted, (await s.Client.PatchAsync($"jobs/{id}?mode=cancel", null)).StatusCode);
+            await s.WaitForState(id, "CANCELED");
+        }
+        finally
+        {
+            Directory.Delete(checkpoints, recursive: true);
+        }
+    }
 }
