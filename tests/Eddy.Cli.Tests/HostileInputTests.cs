@@ -68,4 +68,19 @@ public class HostileInputTests : IDisposable
         Assert.DoesNotContain("pw-in-url", error, StringComparison.Ordinal);
         Assert.Contains("password=******", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Malformed_kafka_bootstrap_servers_are_refused_at_the_option()
+    {
+        string path = Path.Combine(dir, "kafka.sql");
+        File.WriteAllText(path, """
+            CREATE TABLE events (host STRING) WITH ('connector' = 'kafka', 'topic' = 'web', 'format' = 'json',
+              'properties.bootstrap.servers' = '[[[[[', 'scan.startup.mode' = 'earliest-offset');
+            CREATE TABLE out_t (host STRING) WITH ('connector' = 'blackhole');
+            INSERT INTO out_t SELECT host FROM events;
+            """);
+        var (code, _, error) = CliTests.Run("explain", path);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: kafka.sql: line 2, column 3: table 'events', option 'properties.bootstrap.servers': '[[[[[' is not host:port", error, StringComparison.Ordinal);
+    }
 }

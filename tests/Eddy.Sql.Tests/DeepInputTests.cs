@@ -107,3 +107,41 @@ public class DeepInputTests
         Assert.True(e.Message.Length < 1000, $"message of {e.Message.Length} characters");
     }
 }
+
+public class OptionLocationTests
+{
+    private static SqlParseException Fails(string sql) =>
+        Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null, _ => null).Execute(sql, "job.sql"));
+
+    [Fact]
+    public void A_malformed_environment_reference_is_refused_at_its_option()
+    {
+        var e = Fails("""
+            CREATE TABLE events (host STRING) WITH ('connector' = 'datagen',
+              'number-of-rows' = '${A:-');
+            """);
+        Assert.Equal((2, 3), (e.Line, e.Column));
+        Assert.Contains("malformed environment reference", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_path_and_a_bad_option_value_are_located_at_their_option()
+    {
+        var e = Fails($"""
+            CREATE TABLE events (host STRING) WITH ('connector' = 'filesystem', 'format' = 'json',
+              'path' = '{Path.Combine(Path.GetTempPath(), "eddy-no-such-" + Guid.NewGuid().ToString("N"))}');
+            CREATE TABLE out_t (host STRING) WITH ('connector' = 'blackhole');
+            INSERT INTO out_t SELECT host FROM events;
+            """);
+        Assert.Equal((2, 3), (e.Line, e.Column));
+        Assert.StartsWith("table 'events', option 'path': ", e.Reason, StringComparison.Ordinal);
+
+        var bad = Fails("""
+            CREATE TABLE events (host STRING) WITH ('connector' = 'datagen', 'number-of-rows' = 'many');
+            CREATE TABLE out_t (host STRING) WITH ('connector' = 'blackhole');
+            INSERT INTO out_t SELECT host FROM events;
+            """);
+        Assert.Equal((1, 66), (bad.Line, bad.Column));
+        Assert.Contains("'number-of-rows'", bad.Reason, StringComparison.Ordinal);
+    }
+}
