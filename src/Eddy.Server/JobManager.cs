@@ -94,6 +94,12 @@ public sealed class JobManager : IDisposable
         {
             throw new SubmissionException("the script is nested too deeply to plan: split long expressions or queries into views");
         }
+        finally
+        {
+            // Planning a script of megabytes allocates hundreds (tokens, trees, generated code); without a collection the
+            // server keeps that memory committed until other work happens to trigger one. Small scripts don't pay for it.
+            if (sql.Length >= LargeScriptChars) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
         if (prepared.Count == 0) throw new SubmissionException("the script defines no INSERT or query: nothing to run");
         foreach (var (job, plan, _) in prepared)
         {
@@ -128,6 +134,9 @@ public sealed class JobManager : IDisposable
         }
         return created;
     }
+
+    /// <summary>Scripts from this size on are followed by a full, memory-returning garbage collection after planning.</summary>
+    public const int LargeScriptChars = 1 << 20;
 
     private static string SecretValue(string key, string value) => SecretOptions.IsSecret(key) ? SecretOptions.Mask : value;
 
