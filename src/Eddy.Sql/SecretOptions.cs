@@ -72,6 +72,12 @@ public static partial class SecretOptions
             if (IsSecret(m.Groups["key"].Value) && !spans.Exists(s => value.Index < s.Start + s.Length && s.Start < value.Index + value.Length))
                 spans.Add((value.Index, value.Length));
         }
+        foreach (Match m in QuotedPair().Matches(line))
+        {
+            var value = m.Groups["value"];
+            if (IsSecret(m.Groups["key"].Value) && !spans.Exists(s => value.Index < s.Start + s.Length && s.Start < value.Index + value.Length))
+                spans.Add((value.Index, value.Length));
+        }
         foreach (Match m in UrlUserInfo().Matches(line))
         {
             var pass = m.Groups["pass"];
@@ -102,7 +108,9 @@ public static partial class SecretOptions
     }
 
     /// <summary>Text (a message, a log line) with <c>key=value</c> or <c>'key' = 'value'</c> secrets masked.</summary>
-    public static string RedactText(string text) => PlainPair().Replace(UrlUserInfo().Replace(RedactSql(text), m => m.Groups["pre"].Value + Mask + "@"), m =>
+    public static string RedactText(string text) => PlainPair().Replace(QuotedPair().Replace(
+        UrlUserInfo().Replace(RedactSql(text), m => m.Groups["pre"].Value + Mask + "@"),
+        m => IsSecret(m.Groups["key"].Value) ? m.Value[..(m.Groups["value"].Index - m.Index)] + Mask + "\"" : m.Value), m =>
         IsSecret(m.Groups["key"].Value)
             ? m.Value[..(m.Groups["value"].Index - m.Index)] + Mask
             : m.Value);
@@ -113,6 +121,10 @@ public static partial class SecretOptions
 
     [GeneratedRegex(@"(?<![\w.'-])(?<key>[A-Za-z][\w.-]*)=(?<value>[^\s,;'""]+)", RegexOptions.CultureInvariant)]
     private static partial Regex PlainPair();
+
+    // key="value" (a JAAS configuration, a connection string) inside another value or a comment.
+    [GeneratedRegex(@"(?<![\w.'-])(?<key>[A-Za-z][\w.-]*)\s*=\s*""(?<value>[^""]*)""", RegexOptions.CultureInvariant)]
+    private static partial Regex QuotedPair();
 
     // scheme://user:pass@host: the password part.
     [GeneratedRegex(@"(?<pre>://[^/@:\s'""]+:)(?<pass>[^/@\s'""]*)@", RegexOptions.CultureInvariant)]

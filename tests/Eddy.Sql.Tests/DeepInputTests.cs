@@ -145,3 +145,32 @@ public class OptionLocationTests
         Assert.Contains("'number-of-rows'", bad.Reason, StringComparison.Ordinal);
     }
 }
+
+public class MaskedExcerptTests
+{
+    [Fact]
+    public void The_excerpt_of_an_unset_variable_masks_the_secrets_on_its_line()
+    {
+        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null, _ => null).Execute("""
+            CREATE TABLE k (a INT) WITH ('connector' = 'datagen', 'fields.a.kind' = 'x password="hunter2" y', 'rows-per-second' = '${NOT_SET}');
+            """));
+        Assert.Contains("NOT_SET", e.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("password=\"******\"", e.Excerpt, StringComparison.Ordinal);
+        // The caret still marks the option that failed.
+        var lines = e.Excerpt.Split('\n');
+        Assert.Equal(lines[0].IndexOf("'rows-per-second'", StringComparison.Ordinal), lines[1].IndexOf('^'));
+    }
+
+    [Fact]
+    public void Url_credentials_are_masked_in_option_maps_and_text()
+    {
+        var options = SecretOptions.Redact(new Dictionary<string, string>
+        {
+            ["url"] = "jdbc:postgresql://u:p4ss@h/db?user=u&password=p4ss&sslpassword=p4ss&ssl=true",
+        });
+        Assert.Equal("jdbc:postgresql://u:******@h/db?user=u&password=******&sslpassword=******&ssl=true", options["url"]);
+        Assert.Equal("connecting to postgresql://u:******@h/db failed",
+            SecretOptions.RedactText("connecting to postgresql://u:p4ss@h/db failed"));
+    }
+}
