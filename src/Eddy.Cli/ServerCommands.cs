@@ -49,6 +49,21 @@ internal static class ServerCommands
                 stderr.WriteLine("error: --slots must be at least 1");
                 return 2;
             }
+            bool generated = false;
+            try
+            {
+                if (string.IsNullOrEmpty(options.Token) && !System.Net.IPAddress.IsLoopback(EddyServer.ParseBind(options.Bind)))
+                {
+                    // Reachable beyond this machine: never without a token; a generated one is printed once, below.
+                    options = options with { Token = EddyServer.NewToken() };
+                    generated = true;
+                }
+            }
+            catch (ArgumentException e)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return 2;
+            }
             EddyServer server;
             try
             {
@@ -63,6 +78,8 @@ internal static class ServerCommands
             {
                 stderr.WriteLine($"eddy server: {options.Slots} task slots; dashboard and REST API on {server.Address}"
                     + (string.IsNullOrEmpty(options.Token) ? "" : " (token required)"));
+                if (generated)
+                    stderr.WriteLine($"eddy server: no --token or EDDY_TOKEN given, so this one was generated: {options.Token}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancel);

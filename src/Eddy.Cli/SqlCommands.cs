@@ -158,8 +158,28 @@ internal static class SqlCommands
         }
         var options = new Dictionary<string, string>();
         foreach (var pair in (sets ?? []).Select(s => s.Split('=', 2))) options[pair[0].Trim()] = pair[1].Trim();
-        await using var server = await Eddy.Server.EddyServer.StartAsync(
-            new Eddy.Server.ServerOptions { Slots = slots, Port = port, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
+        Eddy.Server.EddyServer server;
+        try
+        {
+            try
+            {
+                server = await Eddy.Server.EddyServer.StartAsync(
+                    new Eddy.Server.ServerOptions { Slots = slots, Port = port, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
+            }
+            catch (Eddy.Server.PortInUseException) when (port != 0)
+            {
+                // The lab's server (or another run) holds the port: the dashboard takes a free one, printed below.
+                stderr.WriteLine($"eddy run: port {port} is in use; the dashboard takes a free port instead (--port chooses one)");
+                server = await Eddy.Server.EddyServer.StartAsync(
+                    new Eddy.Server.ServerOptions { Slots = slots, Port = 0, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or IOException)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        await using var serverScope = server;
         IReadOnlyList<Eddy.Server.ManagedJob> jobs;
         try
         {

@@ -114,7 +114,7 @@ internal static class KafkaSinkFactory
             options = new KafkaSinkOptions
             {
                 Topic = Required("topic"),
-                BootstrapServers = Required("properties.bootstrap.servers"),
+                BootstrapServers = Kafka.BootstrapServers.Check(table.Name, Required("properties.bootstrap.servers")),
                 Partitioner = partitioner,
                 DeliveryGuarantee = guarantee,
                 TransactionalIdPrefix = o.GetValueOrDefault("sink.transactional-id-prefix"),

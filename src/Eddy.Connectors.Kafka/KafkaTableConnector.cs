@@ -179,7 +179,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
             {
                 Topics = topics,
                 TopicPattern = pattern,
-                BootstrapServers = Required("properties.bootstrap.servers"),
+                BootstrapServers = Kafka.BootstrapServers.Check(table.Name, Required("properties.bootstrap.servers")),
                 GroupId = o.GetValueOrDefault("properties.group.id") ?? "eddy-" + table.Name,
                 StartupMode = startup,
                 StartupTimestamp = OptionalMillis(table, "scan.startup.timestamp-millis"),

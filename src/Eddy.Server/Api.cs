@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Eddy.Runtime;
+using Eddy.Sql;
 
 namespace Eddy.Server;
 
@@ -105,6 +106,7 @@ internal static class Api
     /// </summary>
     private static async Task<IResult> Submit(HttpRequest request, JobManager manager, Action<string> log)
     {
+        if (request.ContentLength > MaxScriptBytes) return ScriptTooLarge();
         string? sql;
         string? fileName = request.Query["file-name"];
         Dictionary<string, string>? options = null;
@@ -124,6 +126,10 @@ internal static class Api
             {
                 return Error(StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
             }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return ScriptTooLarge();
+            }
             sql = body?.Sql;
             fileName = body?.FileName ?? fileName;
             options = body?.Options;
@@ -132,8 +138,15 @@ internal static class Api
         }
         else
         {
-            using var reader = new StreamReader(request.Body, Encoding.UTF8);
-            sql = await reader.ReadToEndAsync();
+            try
+            {
+                using var reader = new StreamReader(request.Body, Encoding.UTF8);
+                sql = await reader.ReadToEndAsync();
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return ScriptTooLarge();
+            }
         }
         if (string.IsNullOrWhiteSpace(sql))
             return Error(StatusCodes.Status400BadRequest, "no SQL given: send {\"sql\": \"...\"} as JSON or the script as text/plain");
@@ -149,5 +162,18 @@ internal static class Api
             log($"submission refused: {e.Message.Split('\n')[0]}");
             return Error(StatusCodes.Status400BadRequest, e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A planner bug fails this request only, with what went wrong; the server and its jobs carry on.
+            string message = $"planning the script failed: {e.GetType().Name}: {SecretOptions.RedactText(e.Message)}";
+            log(message);
+            return Error(StatusCodes.Status500InternalServerError, message);
+        }
     }
+
+    /// <summary>The largest request body POST /jobs takes (Kestrel refuses larger ones before they are read).</summary>
+    public const long MaxScriptBytes = 16 * 1024 * 1024;
+
+    private static IResult ScriptTooLarge() => Error(StatusCodes.Status413PayloadTooLarge,
+        $"the request body is larger than the {MaxScriptBytes / (1024 * 1024)} MiB a SQL script may have: split the script into several submissions");
 }

@@ -11,6 +11,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Eddy.Server;
 
+/// <summary>The server's port is taken by another program.</summary>
+public sealed class PortInUseException(int port, string message) : IOException(message)
+{
+    public int Port { get; } = port;
+}
+
 public sealed record ServerOptions
 {
     public int Slots { get; init; } = 4;
@@ -57,20 +63,61 @@ public sealed class EddyServer : IAsyncDisposable
     public static bool IsLoopback(string bind) =>
         bind == "localhost" || (IPAddress.TryParse(bind, out var ip) && IPAddress.IsLoopback(ip));
 
-    /// <summary>Starts the server; throws <see cref="ArgumentException"/> for a non-loopback bind without a token.</summary>
+    /// <summary>The shortest token a server reachable beyond this machine accepts.</summary>
+    public const int MinTokenLength = 16;
+
+    /// <summary>
+    /// The address a --bind value names: an IPv4 or IPv6 address, <c>localhost</c>, or an IPv4 address written as
+    /// IPv6 (<c>::ffff:127.0.0.1</c>, listened on as the IPv4 address). Throws <see cref="ArgumentException"/> otherwise.
+    /// </summary>
+    public static IPAddress ParseBind(string bind)
+    {
+        string text = bind.Trim();
+        if (text == "localhost") return IPAddress.Loopback;
+        if (text.StartsWith('[') && text.EndsWith(']')) text = text[1..^1];
+        if (!IPAddress.TryParse(text, out var address) || text.Contains('%', StringComparison.Ordinal))
+            throw new ArgumentException($"--bind takes an IP address (127.0.0.1, 0.0.0.0, ::1, ::) or localhost, got '{bind}'");
+        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    }
+
+    /// <summary>Why <paramref name="token"/> is too weak for a server reachable beyond this machine, or null.</summary>
+    public static string? WeakTokenReason(string token)
+    {
+        if (token.Any(char.IsWhiteSpace)) return "a token must not contain spaces";
+        if (token.Length < MinTokenLength) return $"a token must have at least {MinTokenLength} characters (it has {token.Length})";
+        return token.Distinct().Count() < 4 ? "a token must not repeat one or two characters" : null;
+    }
+
+    /// <summary>A random token of 32 URL-safe characters.</summary>
+    public static string NewToken() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+
+    /// <summary>
+    /// Starts the server. Throws <see cref="ArgumentException"/> for a bad --bind, or a non-loopback bind without a
+    /// strong enough token; <see cref="IOException"/> (one line naming the port and --port) when the port is taken.
+    /// </summary>
     public static async Task<EddyServer> StartAsync(ServerOptions options, CancellationToken cancel = default)
     {
-        if (!IsLoopback(options.Bind) && string.IsNullOrEmpty(options.Token))
+        var address = ParseBind(options.Bind);
+        if (!IPAddress.IsLoopback(address))
         {
-            throw new ArgumentException(
-                $"binding to {options.Bind} exposes the server beyond this machine: give a token with --token or EDDY_TOKEN");
+            if (string.IsNullOrEmpty(options.Token))
+            {
+                throw new ArgumentException(
+                    $"binding to {options.Bind} exposes the server beyond this machine: give a token with --token or EDDY_TOKEN");
+            }
+            if (WeakTokenReason(options.Token) is { } weak)
+                throw new ArgumentException($"binding to {options.Bind} exposes the server beyond this machine and {weak}: use a longer random token");
         }
-        if (!IPAddress.TryParse(options.Bind == "localhost" ? "127.0.0.1" : options.Bind, out var address))
-            throw new ArgumentException($"--bind takes an IP address (127.0.0.1, 0.0.0.0, ::), got '{options.Bind}'");
+        if (options.Port is < 0 or > 65535) throw new ArgumentException($"--port takes 0 to 65535, got {options.Port}");
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address, options.Port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address, options.Port);
+            k.Limits.MaxRequestBodySize = Api.MaxScriptBytes;
+        });
         builder.Services.Configure<JsonOptions>(j =>
         {
             j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower;
@@ -80,7 +127,20 @@ public sealed class EddyServer : IAsyncDisposable
         var manager = new JobManager(options.Slots) { PrintTo = options.PrintTo };
         var server = new EddyServer(app, manager, options);
         server.Configure();
-        await app.StartAsync(cancel);
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            manager.Dispose();
+            await app.DisposeAsync();
+            bool inUse = e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
+                || (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse });
+            throw inUse
+                ? new PortInUseException(options.Port, $"port {options.Port} on {address} is already in use (another eddy server or program listens there): choose another with --port")
+                : new IOException($"cannot listen on {address} port {options.Port}: {e.Message}");
+        }
         var bound = app.Urls.First();
         server.Address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal));
         server.LogTail.Add($"{DateTimeOffset.UtcNow:HH:mm:ss} server started: {options.Slots} task slot(s), listening on {bound}");

@@ -81,17 +81,29 @@ public sealed class JobManager : IDisposable
             }
         }
 
-        IReadOnlyList<SqlJob> planned;
         var prepared = new List<(SqlJob Job, JobPlan Plan, string PlanText)>();
         try
         {
-            planned = session.Execute(sql, fileName);
-            foreach (var job in planned) prepared.Add((job, job.Environment.Plan(), SqlSession.Describe(job)));
+            // On a planning thread's deep stack, as eddy run plans (see DeepStack).
+            DeepStack.Run(() =>
+            {
+                foreach (var job in session.Execute(sql, fileName)) prepared.Add((job, job.Environment.Plan(), SqlSession.Describe(job)));
+            });
         }
         catch (Exception e) when (e is SqlParseException or ConnectorOptionException or FileNotFoundException
             or DirectoryNotFoundException or ArgumentException or InvalidOperationException or FormatException)
         {
             throw new SubmissionException(SecretOptions.RedactText(e.Message));
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new SubmissionException("the script is nested too deeply to plan: split long expressions or queries into views");
+        }
+        finally
+        {
+            // Planning a script of megabytes allocates hundreds (tokens, trees, generated code); without a collection the
+            // server keeps that memory committed until other work happens to trigger one. Small scripts don't pay for it.
+            if (sql.Length >= LargeScriptChars) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
         if (prepared.Count == 0) throw new SubmissionException("the script defines no INSERT or query: nothing to run");
         foreach (var (job, plan, _) in prepared)
@@ -155,6 +167,9 @@ public sealed class JobManager : IDisposable
         claimed.Add((folder, $"job '{job.Name}' of the same submission"));
     }
 
+    /// <summary>Scripts from this size on are followed by a full, memory-returning garbage collection after planning.</summary>
+    public const int LargeScriptChars = 1 << 20;
+
     private static string SecretValue(string key, string value) => SecretOptions.IsSecret(key) ? SecretOptions.Mask : value;
 
     private static List<KafkaSourceInfo> KafkaSources(SqlJob job)
@@ -170,7 +185,7 @@ public sealed class JobManager : IDisposable
         }
         return found;
 
-        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => p is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
+        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => DeepStack.Ensure(p) is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
     }
 
     /// <summary>
@@ -260,7 +275,16 @@ public sealed class JobManager : IDisposable
     {
         foreach (var job in Jobs)
         {
-            if (job.State is JobStates.Running or JobStates.Restarting or JobStates.Cancelling) job.Sample();
+            // A timer callback that throws ends the process: one job's failing sample must not take the others down.
+            try
+            {
+                if (job.State is JobStates.Running or JobStates.Restarting or JobStates.Cancelling) job.Sample();
+            }
+            catch (Exception e)
+            {
+                string warning = $"sampling the job's metrics failed: {e.GetType().Name}: {SecretOptions.RedactText(e.Message)}";
+                if (!job.Warnings.Contains(warning)) job.AddWarning(warning);
+            }
         }
     }
 

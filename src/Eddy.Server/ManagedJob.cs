@@ -221,7 +221,8 @@ public sealed class ManagedJob
             {
                 Execution = ResumableStart.Start(sqlJob!, resume with { Diagnostics = AddWarning }, out var note, out nameLock);
                 StartNote = note;
-                if (note is not null) AddWarning(note);
+                // Resuming carries old state into the job: worth a warning. Starting fresh is information (StartNote), not a warning.
+                if (note is not null && Execution.RestoredFrom is not null) AddWarning(note);
                 State = JobStates.Running;
             }
             catch (Exception e)
@@ -239,7 +240,14 @@ public sealed class ManagedJob
             // Released before the state says the job ended: a client that sees the end may submit the name again.
             nameLock?.Dispose();
             // The final counts are in place before the state says the job ended, so a client that sees the end sees them.
-            Sample(running: false);
+            try
+            {
+                Sample(running: false);
+            }
+            catch (Exception e)
+            {
+                AddWarning($"sampling the job's final metrics failed: {e.GetType().Name}: {SecretOptions.RedactText(e.Message)}");
+            }
             lock (gate)
             {
                 // A task failure is in the execution's history already; a failure to restart is not.

@@ -74,18 +74,27 @@ public sealed partial class SqlSession
     public bool BatchMode => options.TryGetValue("execution.runtime-mode", out var m) && m.Equals("batch", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Executes every statement of a script; returns the jobs it asked for (not started).</summary>
-    public IReadOnlyList<SqlJob> Execute(string sql, string? fileName = null)
+    public IReadOnlyList<SqlJob> Execute(string sql, string? fileName = null) => DeepStack.Run(() =>
     {
         var context = new SqlContext(sql, fileName);
         var script = SqlParser.ParseScript(sql, fileName);
         var jobs = new List<SqlJob>();
         foreach (var statement in script.Statements)
         {
-            var job = ExecuteStatement(statement, context, fileName);
+            SqlJob? job;
+            try
+            {
+                job = ExecuteStatement(statement, context, fileName);
+            }
+            catch (InsufficientExecutionStackException)
+            {
+                // A walk without a finer location ran out of stack: the statement is the place.
+                throw DeepStack.TooDeep(statement.Span, context);
+            }
             if (job is not null) jobs.Add(job);
         }
-        return jobs;
-    }
+        return (IReadOnlyList<SqlJob>)jobs;
+    });
 
     private SqlJob? ExecuteStatement(Statement statement, SqlContext context, string? fileName)
     {
@@ -313,10 +322,47 @@ public sealed partial class SqlSession
     [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")]
     private static partial Regex EnvPattern();
 
-    private string Substitute(string value, TableOption at, SqlContext context) =>
-        EnvReference.Replace(value, m => Environment(m.Groups[1].Value)
+    private string Substitute(string value, TableOption at, SqlContext context)
+    {
+        // What the pattern does not take is malformed: '${A:-' without its brace, '${}', '${1X}'.
+        int malformed = EnvReference.Replace(value, "").IndexOf("${", StringComparison.Ordinal);
+        if (malformed >= 0)
+        {
+            throw SqlErrors.At(at, $"option '{at.Key}' has a malformed environment reference in '{value}': "
+                + "write ${NAME} or ${NAME:-default} (NAME of letters, digits and '_', not starting with a digit)", context);
+        }
+        return EnvReference.Replace(value, m => Environment(m.Groups[1].Value)
             ?? (m.Groups[2].Success ? m.Groups[2].Value : null)
             ?? throw SqlErrors.At(at, $"option '{at.Key}' uses ${{{m.Groups[1].Value}}}, but the environment variable {m.Groups[1].Value} is not set", context));
+    }
+
+    /// <summary>A connector's option error, located at the option in its table's CREATE TABLE when it names one.</summary>
+    private SqlParseException OptionError(ConnectorOptionException e, SqlNode fallback, SqlContext context)
+    {
+        var named = System.Text.RegularExpressions.Regex.Match(e.Message, @"option '(?<key>[^']+)'");
+        if (named.Success && Catalog.TryGetTable(e.Table, out var table)
+            && table.Declaration.Options.FirstOrDefault(o => o.Key == named.Groups["key"].Value) is { } option)
+        {
+            return SqlErrors.At(option, e.Message, table.Context);
+        }
+        return SqlErrors.At(fallback, e.Message, context);
+    }
+
+    /// <summary>A missing file or folder, located at the 'path' option that names it.</summary>
+    private SqlParseException PathError(Exception e, SqlNode fallback, SqlContext context)
+    {
+        string? missing = (e as FileNotFoundException)?.FileName;
+        foreach (var table in Catalog.Tables)
+        {
+            if (!table.Options.TryGetValue("path", out var path)) continue;
+            if (table.Declaration.Options.FirstOrDefault(o => o.Key == "path") is not { } option) continue;
+            bool names = missing is not null
+                ? Path.GetFullPath(missing).StartsWith(Path.GetFullPath(path), StringComparison.Ordinal) || Path.GetFullPath(path).StartsWith(Path.GetFullPath(missing), StringComparison.Ordinal)
+                : e.Message.Contains(path, StringComparison.Ordinal);
+            if (names) return SqlErrors.At(option, $"table '{table.Name}', option 'path': {e.Message}", table.Context);
+        }
+        return SqlErrors.At(fallback, e.Message, context);
+    }
 
     private static void ValidateOption(string key, string value)
     {
@@ -433,16 +479,20 @@ public sealed partial class SqlSession
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
         var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
-        translator.Prepare(plans);
-        foreach (var plan in plans)
+        for (int i = 0; i < plans.Count; i++)
         {
             try
             {
-                translator.AddSink(plan);
+                if (i == 0) translator.Prepare(plans);
+                translator.AddSink(plans[i]);
             }
             catch (ConnectorOptionException e)
             {
-                throw SqlErrors.At(inserts[plans.IndexOf(plan)], e.Message, context);
+                throw OptionError(e, inserts[i], context);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw PathError(e, inserts[i], context);
             }
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n
@@ -459,14 +509,18 @@ public sealed partial class SqlSession
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
         var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
-        translator.Prepare([plan]);
         try
         {
+            translator.Prepare([plan]);
             translator.AddQuery(plan, QuerySink?.Invoke(plan.Schema) ?? new PrintSink<Row>(Output), "Print");
         }
         catch (ConnectorOptionException e)
         {
-            throw SqlErrors.At(query, e.Message, context);
+            throw OptionError(e, query, context);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw PathError(e, query, context);
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n : fileName is not null ? Path.GetFileNameWithoutExtension(fileName) : "query";
         return new SqlJob(name, env, [plan]);
@@ -511,7 +565,7 @@ public sealed partial class SqlSession
                 .Append(" - ").Append(s.WatermarkDelayMs).AppendLine(" ms");
         return sb.ToString();
 
-        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => p is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
+        static IEnumerable<ScanPlan> Scans(LogicalPlan p) => DeepStack.Ensure(p) is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
     }
 
     private void ShowObjects(Show show)

@@ -238,7 +238,7 @@ public class ServerApiTests
     {
         await Assert.ThrowsAsync<ArgumentException>(() => EddyServer.StartAsync(new ServerOptions { Port = 0, Bind = "0.0.0.0" }));
 
-        await using var s = await RunningServer.Start(slots: 1, token: "s3cret-token", bind: "0.0.0.0");
+        await using var s = await RunningServer.Start(slots: 1, token: "s3cret-token-long-enough", bind: "0.0.0.0");
         using var anonymous = new HttpClient { BaseAddress = s.Server.Address };
         foreach (var path in new[] { "overview", "jobs", "metrics", "", "app.js", "openapi.json" })
         {
@@ -247,7 +247,7 @@ public class ServerApiTests
         }
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("jobs", new { sql = Scripts.Unbounded("x") })).StatusCode);
         using var wrong = new HttpClient { BaseAddress = s.Server.Address };
-        wrong.DefaultRequestHeaders.Authorization = new("Bearer", "s3cret-tokem");
+        wrong.DefaultRequestHeaders.Authorization = new("Bearer", "s3cret-token-long-enougk");
         Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("overview")).StatusCode);
 
         Assert.Equal(1, (await s.Get("overview"))["slots-total"]!.GetValue<int>());
@@ -255,7 +255,7 @@ public class ServerApiTests
         // The dashboard: opened once with ?token=, then a cookie carries it.
         var handler = new HttpClientHandler { UseCookies = true };
         using var browser = new HttpClient(handler) { BaseAddress = s.Server.Address };
-        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("?token=s3cret-token")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("?token=s3cret-token-long-enough")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("overview")).StatusCode);
     }
 

@@ -220,6 +220,7 @@ public static class ExpressionCompiler
         bool known = true;
         void Visit(BoundExpr e)
         {
+            DeepStack.Ensure();
             switch (e)
             {
                 case InputRef r: used[r.Index] = true; break;
@@ -301,6 +302,7 @@ public static class ExpressionCompiler
     /// </summary>
     private static LinqExpr? TryPlain(BoundExpr e, Context ctx)
     {
+        DeepStack.Ensure();
         switch (e)
         {
             case InputRef c:
@@ -408,6 +410,7 @@ public static class ExpressionCompiler
 
     private static LinqExpr Compile(BoundExpr e, Context ctx)
     {
+        DeepStack.Ensure();
         var type = ValueType(e.Type);
         if (TryPlain(e, ctx) is { } plain) return plain.Type == type ? plain : LinqExpr.Convert(plain, type);
         switch (e)

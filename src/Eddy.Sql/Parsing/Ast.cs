@@ -10,9 +10,10 @@ public abstract record SqlNode
     /// <summary>Where the node was written. Not part of equality.</summary>
     public SourceSpan Span { get; init; }
 
-    public virtual bool Equals(SqlNode? other) => other is not null && EqualityContract == other.EqualityContract;
+    // Derived records' equality and hashing call these at every level: each checks the stack (see DeepStack).
+    public virtual bool Equals(SqlNode? other) => other is not null && DeepStack.Ensure(EqualityContract) == other.EqualityContract;
 
-    public override int GetHashCode() => EqualityContract.GetHashCode();
+    public override int GetHashCode() => DeepStack.Ensure(EqualityContract).GetHashCode();
 
     /// <summary>Prints the node back as Flink SQL (see <see cref="SqlPrinter"/>).</summary>
     public string ToSql() => SqlPrinter.Print(this);

@@ -45,20 +45,38 @@ public sealed class SqlParseException : Exception
         return sb.ToString();
     }
 
+    /// <summary>How many characters of the offending line an excerpt shows on each side of the error position.</summary>
+    public const int ExcerptReach = 80;
+
     private static string BuildExcerpt(string text, SourceSpan span)
     {
         if (string.IsNullOrEmpty(text)) return "";
         int offset = Math.Clamp(span.Offset, 0, text.Length);
+        // Only a window of the line around the error: a script may be one line of megabytes.
+        int windowStart = Math.Max(0, offset - ExcerptReach);
         int start = offset;
-        while (start > 0 && text[start - 1] != '\n') start--;
+        while (start > windowStart && text[start - 1] != '\n') start--;
+        bool cutBefore = start > 0 && text[start - 1] != '\n';
+        int windowEnd = (int)Math.Min(text.Length, (long)offset + Math.Clamp(span.Length, 1, ExcerptReach) + ExcerptReach);
         int end = offset;
-        while (end < text.Length && text[end] != '\n') end++;
+        while (end < windowEnd && text[end] != '\n') end++;
+        bool cutAfter = end < text.Length && text[end] != '\n' && !(text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n');
         string line = text[start..end].TrimEnd('\r').Replace('\t', ' ');
+        int column = offset - start;
+        int caretWidth = Math.Max(1, Math.Min(span.Length, line.Length - column));
+        // Secret option values never leave in an error message (the server and the CLI show these excerpts).
+        line = SecretOptions.RedactLine(line, ref column, ref caretWidth);
+        caretWidth = Math.Max(1, Math.Min(caretWidth, line.Length - column));
+        if (cutBefore)
+        {
+            line = "…" + line;
+            column++;
+        }
+        if (cutAfter) line += "…";
         string gutter = span.Line.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        int caretWidth = Math.Max(1, Math.Min(span.Length, line.Length - (offset - start)));
         var sb = new StringBuilder();
         sb.Append(gutter).Append(" | ").Append(line).Append('\n');
-        sb.Append(' ', gutter.Length).Append(" | ").Append(' ', offset - start).Append('^', caretWidth);
+        sb.Append(' ', gutter.Length).Append(" | ").Append(' ', column).Append('^', caretWidth);
         return sb.ToString();
     }
 }

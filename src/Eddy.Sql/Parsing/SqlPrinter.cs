@@ -118,6 +118,7 @@ public static class SqlPrinter
 
         private void Statement(Statement statement)
         {
+            DeepStack.Ensure();
             switch (statement)
             {
                 case CreateTable t: CreateTable(t); break;
@@ -445,6 +446,7 @@ public static class SqlPrinter
 
         private void Query(QueryExpr q)
         {
+            DeepStack.Ensure();
             switch (q)
             {
                 case QueryNode w:
@@ -647,6 +649,7 @@ public static class SqlPrinter
 
         private void TableRef(TableRef t)
         {
+            DeepStack.Ensure();
             switch (t)
             {
                 case NamedTableRef n:
@@ -733,6 +736,7 @@ public static class SqlPrinter
         /// <summary>Prints <paramref name="e"/>, parenthesised if it binds looser than <paramref name="minPrec"/>.</summary>
         private void Expr(Expr e, int minPrec = 0)
         {
+            DeepStack.Ensure();
             if (Precedence(e) < minPrec)
             {
                 sb.Append('(');

@@ -41,6 +41,7 @@ public static class PlanPrinter
         var sb = new System.Text.StringBuilder();
         void Walk(LogicalPlan p, int depth)
         {
+            DeepStack.Ensure();
             sb.Append(' ', depth * 2).Append(depth == 0 ? "" : "+- ").AppendLine(p.Describe());
             foreach (var i in p.Inputs) Walk(i, depth + 1);
         }

@@ -12,7 +12,4 @@ public sealed record AsyncScalarFunction(
     string Describe, Func<IAsyncFunction<string?, object?>> Factory, AsyncOptions Options, object? TimeoutValue);
 
 /// <summary>A call of an <see cref="AsyncScalarFunction"/> inside a projection or filter.</summary>
-public sealed record AsyncCall(string Name, BoundExpr Argument, AsyncScalarFunction Function, DataType Type) : BoundExpr(Type)
-{
-    public override string ToString() => $"{Name}({Argument})";
-}
+public sealed record AsyncCall(string Name, BoundExpr Argument, AsyncScalarFunction Function, DataType Type) : BoundExpr(Type);

@@ -21,9 +21,14 @@ public sealed partial class Binder
     public bool IsAggregate(FunctionCall call) =>
         call.Over is null && (AggregateNames.Contains(call.UpperName) || catalog.Functions.TryGetAggregate(call.UpperName, out _));
 
+    /// <summary><paramref name="node"/>, or the located error when the stack is nearly used up (see <see cref="DeepStack"/>).</summary>
+    private T WithStack<T>(T node) where T : SqlNode =>
+        System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack() ? node : throw DeepStack.TooDeep(node.Span, context);
+
     /// <summary>Binds an expression over <paramref name="scope"/>; inside an aggregation, <paramref name="group"/> rewrites it.</summary>
     public BoundExpr Bind(Expr e, Scope scope, GroupContext? group = null)
     {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw DeepStack.TooDeep(e.Span, context);
         if (group is not null && group.TryRewrite(e, this, out var rewritten)) return rewritten;
         switch (e)
         {

@@ -123,7 +123,7 @@ public sealed partial class Binder
     }
 
     private static IEnumerable<BoundExpr> Conjuncts(BoundExpr e) =>
-        e is Binary { Op: BinaryOp.And } and ? Conjuncts(and.Left).Concat(Conjuncts(and.Right)) : [e];
+        DeepStack.Ensure(e) is Binary { Op: BinaryOp.And } and ? Conjuncts(and.Left).Concat(Conjuncts(and.Right)) : [e];
 
     /// <summary>
     /// <c>lookup.col = probe value</c> (either way round) as a lookup key: the value reads only probe columns

@@ -100,6 +100,7 @@ public sealed partial class Binder
 
     public (LogicalPlan Plan, Scope Scope) BindQuery(QueryExpr query)
     {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw DeepStack.TooDeep(query.Span, context);
         switch (query)
         {
             case Query q:
@@ -292,7 +293,7 @@ public sealed partial class Binder
         return (projections, names);
     }
 
-    private bool ContainsAggregate(SqlNode node) => node switch
+    private bool ContainsAggregate(SqlNode node) => WithStack(node) switch
     {
         FunctionCall f when IsAggregate(f) => true,
         FunctionCall f => f.Arguments.Any(ContainsAggregate),
@@ -445,6 +446,7 @@ public sealed partial class Binder
 
     private (LogicalPlan Plan, Scope Scope, WindowedInput? Windowed) BindFrom(TableRef from)
     {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw DeepStack.TooDeep(from.Span, context);
         switch (from)
         {
             case NamedTableRef named:
@@ -580,7 +582,7 @@ public sealed partial class Binder
 
     /// <summary>A window aggregation under <paramref name="plan"/> that re-fires windows for late rows, if any.</summary>
     private static AggregatePlan? FindLateFiringWindow(LogicalPlan plan) =>
-        plan is AggregatePlan { Window: { ProcessingTime: false }, AllowedLatenessMs: > 0 } agg ? agg
+        DeepStack.Ensure(plan) is AggregatePlan { Window: { ProcessingTime: false }, AllowedLatenessMs: > 0 } agg ? agg
             : plan.Inputs.Select(FindLateFiringWindow).FirstOrDefault(a => a is not null);
 
     /// <summary>

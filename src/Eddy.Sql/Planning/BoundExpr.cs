@@ -8,7 +8,14 @@ namespace Eddy.Sql.Planning;
 /// </summary>
 public abstract record BoundExpr(DataType Type)
 {
-    public override string ToString() => Explain.Expr(this);
+    // Equality and hashing recurse through the operands: each level checks the stack (see DeepStack).
+    public virtual bool Equals(BoundExpr? other) =>
+        other is not null && DeepStack.Ensure(EqualityContract) == other.EqualityContract && Equals(Type, other.Type);
+
+    public override int GetHashCode() => HashCode.Combine(DeepStack.Ensure(EqualityContract), Type);
+
+    // Sealed: derived records would otherwise print their members record-style (unbounded recursion, unreadable plans).
+    public sealed override string ToString() => Explain.Expr(this);
 }
 
 /// <summary>Column <see cref="Index"/> of the input row.</summary>
@@ -57,7 +64,7 @@ public sealed record CurrentTime(DataType Type) : BoundExpr(Type);
 
 internal static class Explain
 {
-    public static string Expr(BoundExpr e) => e switch
+    public static string Expr(BoundExpr e) => DeepStack.Ensure(e) switch
     {
         InputRef c => c.Name,
         Literal { Value: null } => "NULL",
@@ -78,6 +85,8 @@ internal static class Explain
         Coalesce c => $"COALESCE({string.Join(", ", c.Args.Select(Expr))})",
         CurrentTime => "PROCTIME()",
         AsyncCall a => $"{a.Name}({Expr(a.Argument)})",
+        UserCall u => $"{u.Name}({string.Join(", ", u.Args.Select(Expr))})",
+        IntervalExpr i => i.Months != 0 ? $"INTERVAL '{i.Months}' MONTH" + (i.Millis != 0 ? $" + INTERVAL '{i.Millis}' MILLISECOND" : "") : $"INTERVAL '{i.Millis}' MILLISECOND",
         _ => e.GetType().Name,
     };
 

@@ -48,7 +48,11 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     }
 
     /// <summary>The output of a (rewritten) plan: a <see cref="DataStream{T}"/> of its rows.</summary>
-    internal object Translate(LogicalPlan plan) => plan.Translate(this);
+    internal object Translate(LogicalPlan plan)
+    {
+        DeepStack.Ensure();
+        return plan.Translate(this);
+    }
 
     /// <summary>The one stream of a table's rows that every reader of the table in this job shares.</summary>
     internal object SharedScan(TableDef table, Func<object> read)

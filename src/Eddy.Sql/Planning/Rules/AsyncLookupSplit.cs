@@ -41,7 +41,7 @@ public static class AsyncLookupSplit
         return post;
     }
 
-    private static IEnumerable<AsyncCall> Find(BoundExpr e) => e switch
+    private static IEnumerable<AsyncCall> Find(BoundExpr e) => DeepStack.Ensure(e) switch
     {
         AsyncCall a => [a],
         Binary b => Find(b.Left).Concat(Find(b.Right)),
@@ -55,7 +55,7 @@ public static class AsyncLookupSplit
         _ => [],
     };
 
-    private static BoundExpr Replace(BoundExpr e, IReadOnlyDictionary<AsyncCall, BoundExpr> results) => e switch
+    private static BoundExpr Replace(BoundExpr e, IReadOnlyDictionary<AsyncCall, BoundExpr> results) => DeepStack.Ensure(e) switch
     {
         AsyncCall a => results[a],
         Binary b => b with { Left = Replace(b.Left, results), Right = Replace(b.Right, results) },

@@ -40,6 +40,7 @@ public static class CalcMerge
     /// <summary>Counts references to each inner column; false on an expression kind this rule does not know.</summary>
     private static bool CountUses(BoundExpr e, int[] uses)
     {
+        DeepStack.Ensure();
         switch (e)
         {
             case InputRef r:
@@ -67,7 +68,7 @@ public static class CalcMerge
     }
 
     /// <summary>No user function anywhere inside (they may keep state or have side effects).</summary>
-    private static bool IsSafe(BoundExpr e) => e switch
+    private static bool IsSafe(BoundExpr e) => DeepStack.Ensure(e) switch
     {
         InputRef or Literal or CurrentTime or IntervalExpr => true,
         Binary b => IsSafe(b.Left) && IsSafe(b.Right),
@@ -80,7 +81,7 @@ public static class CalcMerge
         _ => false,
     };
 
-    private static BoundExpr Substitute(BoundExpr e, IReadOnlyList<BoundExpr> inputs) => e switch
+    private static BoundExpr Substitute(BoundExpr e, IReadOnlyList<BoundExpr> inputs) => DeepStack.Ensure(e) switch
     {
         InputRef r => inputs[r.Index],
         Binary b => b with { Left = Substitute(b.Left, inputs), Right = Substitute(b.Right, inputs) },

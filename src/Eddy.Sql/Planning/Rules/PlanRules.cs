@@ -23,6 +23,7 @@ public sealed class PlanRules
     {
         void Count(LogicalPlan plan)
         {
+            DeepStack.Ensure();
             if (plan is ScanPlan scan) scanUses[scan.Table] = scanUses.GetValueOrDefault(scan.Table) + 1;
             foreach (var input in plan.Inputs) Count(input);
         }
@@ -34,6 +35,7 @@ public sealed class PlanRules
 
     public LogicalPlan Rewrite(LogicalPlan plan)
     {
+        DeepStack.Ensure();
         switch (plan)
         {
             case CalcPlan calc:
