@@ -368,14 +368,14 @@ public sealed partial class Binder
 
     /// <summary>
     /// Aggregation over a changelog (the result of a non-windowed GROUP BY, or a changelog source such as
-    /// upsert-kafka): only a non-windowed GROUP BY whose aggregates all retract exactly, as Flink (whose window
-    /// aggregations refuse update and delete changes too).
+    /// upsert-kafka): only a non-windowed GROUP BY whose aggregates all retract exactly. Flink (since 1.19) also
+    /// aggregates a changelog in windows, which Eddy does not yet: refused.
     /// </summary>
     private void RequireRetractable(SelectQuery s, WindowSpecification? window, IReadOnlyList<AggregateCall> aggregates)
     {
         const string Source = "the result of a non-windowed GROUP BY, or a changelog source such as upsert-kafka";
         if (window is not null)
-            throw Error(s.GroupBy.Count > 0 ? s.GroupBy[0] : s, $"a window aggregation cannot consume an updating stream ({Source}), as in Flink");
+            throw Error(s.GroupBy.Count > 0 ? s.GroupBy[0] : s, $"a window aggregation over an updating stream ({Source}) is not supported by Eddy yet");
         foreach (var a in aggregates)
         {
             if (Codegen.AggregateCompiler.CanRetract(a)) continue;
