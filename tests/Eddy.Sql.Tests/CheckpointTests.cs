@@ -38,7 +38,7 @@ public class CheckpointTests
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
         // Steps retract earlier rows too (-U/-D): the outer aggregation retracts, with per-value counts for MIN/MAX/DISTINCT.
-        "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m) FILTER (WHERE m > 10), AVG(m), SUM(DISTINCT m), MAX(u) "
+        "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m) FILTER (WHERE m > 10), AVG(m), SUM(DISTINCT m), MAX(u), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
         "changelog:SELECT DISTINCT m FROM (SELECT `user`, MAX(amount) AS m FROM clicks GROUP BY `user`)",
     ];

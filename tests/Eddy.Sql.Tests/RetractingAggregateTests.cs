@@ -46,6 +46,18 @@ public class RetractingAggregateTests
     }
 
     [Fact]
+    public void Listagg_over_a_changelog_takes_out_the_retracted_value()
+    {
+        // Inner minimums: +I(1,5) +I(2,3) -U(1,5) +U(1,1); Flink's ListAggWithRetract keeps arrival order and removes
+        // the first equal value on retraction.
+        var lines = Run("""
+            SELECT LISTAGG(CAST(s AS STRING), ';') FROM (
+              SELECT id, MIN(v) AS s FROM (VALUES (1, 5), (2, 3), (1, 1)) AS t(id, v) GROUP BY id)
+            """, "l STRING");
+        Assert.Equal(["+I[5]", "-U[5]", "+U[5;3]", "-U[5;3]", "+U[3]", "-U[3]", "+U[3;1]"], lines);
+    }
+
+    [Fact]
     public void A_group_whose_rows_are_all_retracted_is_deleted()
     {
         // Inner: +I(1,5) -U(1,5) +U(1,6): group 5 loses its only row (-D), group 6 appears (+I).

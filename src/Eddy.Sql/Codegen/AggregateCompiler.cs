@@ -102,6 +102,36 @@ public static class RetractOps
     }
 }
 
+/// <summary>
+/// LISTAGG over a changelog, as Flink's ListAggWithRetractAggFunction: the values in arrival order; a retraction
+/// takes out the first equal value, or, when there is none (it came before its accumulation), is remembered so that
+/// the value's accumulation cancels it.
+/// </summary>
+public sealed class ListAggValues
+{
+    public List<string> Values = [];
+
+    public List<string>? Retracted;
+
+    public static ListAggValues Accumulate(ListAggValues? state, string value)
+    {
+        state ??= new ListAggValues();
+        if (state.Retracted is { Count: > 0 } retracted && retracted.Remove(value)) return state;
+        state.Values.Add(value);
+        return state;
+    }
+
+    public static ListAggValues Retract(ListAggValues? state, string value)
+    {
+        state ??= new ListAggValues();
+        if (!state.Values.Remove(value)) (state.Retracted ??= []).Add(value);
+        return state;
+    }
+
+    public static string? Join(ListAggValues? state, string separator) =>
+        state is null || state.Values.Count == 0 ? null : string.Join(separator, state.Values);
+}
+
 /// <summary>Generates the accumulator type and the add, merge and result code of a list of aggregate calls.</summary>
 public sealed class AggregateCompiler
 {
@@ -125,7 +155,9 @@ public sealed class AggregateCompiler
             if (retracting)
             {
                 if (!CanRetract(call)) throw new NotSupportedException($"{call} cannot retract");
-                if (call.Kind is AggregateKind.Min or AggregateKind.Max)
+                if (call.Kind == AggregateKind.ListAgg)
+                    layout.Add((Field(typeof(ListAggValues)), -1));
+                else if (call.Kind is AggregateKind.Min or AggregateKind.Max)
                     layout.Add((Field(resultType), Field(typeof(Dictionary<,>).MakeGenericType(NonNullable(resultType), typeof(long)))));
                 else if (call.Distinct)
                     layout.Add((Field(typeof(Dictionary<,>).MakeGenericType(NonNullable(argType), typeof(long))), -1));
@@ -172,8 +204,8 @@ public sealed class AggregateCompiler
 
     /// <summary>Whether the call has an exact retracting form (non-windowed GROUP BY over a changelog).</summary>
     public static bool CanRetract(AggregateCall call) =>
-        call.User is null && call.Kind is AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg
-            or AggregateKind.Min or AggregateKind.Max;
+        call.User is null && (call.Kind is AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg
+            or AggregateKind.Min or AggregateKind.Max || (call.Kind == AggregateKind.ListAgg && !call.Distinct));
 
     /// <summary>
     /// True for a lone COUNT(*) (no FILTER): the commonest windowed aggregate. Its accumulator can then be a plain
@@ -230,7 +262,13 @@ public sealed class AggregateCompiler
                 var v = LinqExpr.Variable(value.Type, "v");
                 var notNull = LinqExpr.NotEqual(v, LinqExpr.Constant(null, v.Type));
                 LinqExpr onValue;
-                if (call.Kind is AggregateKind.Min or AggregateKind.Max)
+                if (call.Kind == AggregateKind.ListAgg)
+                {
+                    var list = F(acc, vf);
+                    onValue = LinqExpr.Assign(list, LinqExpr.Call(typeof(ListAggValues).GetMethod(retract ? nameof(ListAggValues.Retract) : nameof(ListAggValues.Accumulate))!,
+                        list, LinqExpr.Convert(v, typeof(string))));
+                }
+                else if (call.Kind is AggregateKind.Min or AggregateKind.Max)
                 {
                     var map = F(acc, extra);
                     var elem = map.Type.GetGenericArguments()[0];
@@ -492,6 +530,8 @@ public sealed class AggregateCompiler
         }
         if (Retracting)
         {
+            if (call.Kind == AggregateKind.ListAgg)
+                return LinqExpr.Call(typeof(ListAggValues).GetMethod(nameof(ListAggValues.Join))!, f, LinqExpr.Constant(call.Separator));
             if (call.Kind is AggregateKind.Min or AggregateKind.Max || (call.Kind is AggregateKind.Count or AggregateKind.CountStar && !call.Distinct))
                 return f.Type == resultType ? f : LinqExpr.Convert(f, resultType);
             if (call.Distinct)
