@@ -103,33 +103,27 @@ public static class RetractOps
 }
 
 /// <summary>
-/// LISTAGG over a changelog, as Flink's ListAggWithRetractAggFunction: the values in arrival order; a retraction
-/// takes out the first equal value, or, when there is none (it came before its accumulation), is remembered so that
-/// the value's accumulation cancels it.
+/// LISTAGG over a changelog, as Flink's ListAggWithRetractAggFunction in a group aggregation: the values in arrival
+/// order; a retraction takes out the first equal value (one that is not there changes nothing: Flink keeps it aside
+/// only for merging partial accumulators, which a group aggregation does not do).
 /// </summary>
-public sealed class ListAggValues
+public static class ListAggValues
 {
-    public List<string> Values = [];
-
-    public List<string>? Retracted;
-
-    public static ListAggValues Accumulate(ListAggValues? state, string value)
+    public static List<string> Accumulate(List<string>? values, string value)
     {
-        state ??= new ListAggValues();
-        if (state.Retracted is { Count: > 0 } retracted && retracted.Remove(value)) return state;
-        state.Values.Add(value);
-        return state;
+        values ??= [];
+        values.Add(value);
+        return values;
     }
 
-    public static ListAggValues Retract(ListAggValues? state, string value)
+    public static List<string>? Retract(List<string>? values, string value)
     {
-        state ??= new ListAggValues();
-        if (!state.Values.Remove(value)) (state.Retracted ??= []).Add(value);
-        return state;
+        values?.Remove(value);
+        return values;
     }
 
-    public static string? Join(ListAggValues? state, string separator) =>
-        state is null || state.Values.Count == 0 ? null : string.Join(separator, state.Values);
+    public static string? Join(List<string>? values, string separator) =>
+        values is null || values.Count == 0 ? null : string.Join(separator, values);
 }
 
 /// <summary>Generates the accumulator type and the add, merge and result code of a list of aggregate calls.</summary>
@@ -156,7 +150,7 @@ public sealed class AggregateCompiler
             {
                 if (!CanRetract(call)) throw new NotSupportedException($"{call} cannot retract");
                 if (call.Kind == AggregateKind.ListAgg)
-                    layout.Add((Field(typeof(ListAggValues)), -1));
+                    layout.Add((Field(typeof(List<string>)), -1));
                 else if (call.Kind is AggregateKind.Min or AggregateKind.Max)
                     layout.Add((Field(resultType), Field(typeof(Dictionary<,>).MakeGenericType(NonNullable(resultType), typeof(long)))));
                 else if (call.Distinct)
