@@ -39,6 +39,21 @@ public static class SqlWorkloads
     public static long Session30s(BenchEvent[] events) =>
         Window(events, "SESSION(TABLE events PARTITION BY k, DESCRIPTOR(rt), INTERVAL '30' SECOND)");
 
+    /// <summary>Non-windowed GROUP BY over the append-only events: a changelog row (or -U/+U pair) per event.</summary>
+    public static long Group(BenchEvent[] events) => Run(events, """
+        CREATE TABLE counted (k INT, n BIGINT, s BIGINT) WITH ('connector' = 'bench-count');
+        INSERT INTO counted SELECT k, COUNT(*), SUM(CAST(payload AS BIGINT)) FROM events GROUP BY k;
+        """);
+
+    /// <summary>
+    /// GROUP BY over a GROUP BY's changelog (retracting): how many keys have each count, with MAX/MIN over the counts
+    /// per key parity (per-value maps), as Nexmark q4's aggregate over an aggregate.
+    /// </summary>
+    public static long GroupOverGroup(BenchEvent[] events) => Run(events, """
+        CREATE TABLE counted (p INT, keys BIGINT, mx BIGINT, mn BIGINT, a BIGINT) WITH ('connector' = 'bench-count');
+        INSERT INTO counted SELECT MOD(k, 2), COUNT(*), MAX(n), MIN(n), AVG(n) FROM (SELECT k, COUNT(*) AS n FROM events GROUP BY k) GROUP BY MOD(k, 2);
+        """);
+
     private static long Window(BenchEvent[] events, string tvf) => Run(events, $"""
         CREATE TABLE counted (k INT, window_start TIMESTAMP(3), n BIGINT) WITH ('connector' = 'bench-count');
         INSERT INTO counted SELECT k, window_start, COUNT(*) FROM TABLE({tvf}) GROUP BY window_start, window_end, k;

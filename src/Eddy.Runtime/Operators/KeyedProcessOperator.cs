@@ -28,6 +28,9 @@ public sealed class KeyedContext<TKey> : ProcessContext where TKey : notnull
 
     public TKey CurrentKey => state.CurrentKey;
 
+    /// <summary>The change the current record makes (+I, -U, +U, -D) when the input is a changelog; +I otherwise.</summary>
+    public RowKind RowKind { get; internal set; }
+
     /// <summary>The domain of the timer being fired, inside <c>OnTimer</c>.</summary>
     public TimeDomain TimeDomain { get; internal set; }
 
@@ -126,6 +129,7 @@ public sealed class KeyedProcessOperator<TKey, TIn, TOut>(
             state.CurrentKey = keySelector(value);
             long ts = batch.Timestamps[i];
             ctx.Timestamp = ts;
+            ctx.RowKind = batch.KindAt(i);
             output.CurrentTimestamp = ts;
             function.ProcessElement(value, ctx, output);
         }

@@ -49,6 +49,83 @@ public static class DistinctOps
     public static string? Join(HashSet<string>? set, string separator) => set is null || set.Count == 0 ? null : string.Join(separator, set);
 }
 
+/// <summary>
+/// Helpers the generated retracting aggregate code calls: a count per value (MIN/MAX and DISTINCT over a changelog,
+/// as the MapView of Flink's MinWithRetractAggFunction and its distinct views). The map is allocated with the group;
+/// a value's entry when that value first comes.
+/// </summary>
+public static class RetractOps
+{
+    public static Dictionary<T, long> Add<T>(Dictionary<T, long>? counts, T value) where T : notnull
+    {
+        counts ??= [];
+        ref long n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, value, out _);
+        n++;
+        return counts;
+    }
+
+    /// <summary>Takes one copy of <paramref name="value"/> out; true when that was its last (the value is gone).</summary>
+    public static bool Remove<T>(Dictionary<T, long>? counts, T value) where T : notnull
+    {
+        if (counts is null) return false;
+        ref long n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(counts, value);
+        // A retraction of a value never accumulated (the changelog started before this job's state): nothing to take.
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref n)) return false;
+        if (--n > 0) return false;
+        counts.Remove(value);
+        return true;
+    }
+
+    public static long Count<T>(Dictionary<T, long>? counts) where T : notnull => counts?.Count ?? 0;
+
+    public static T? ExtremeValue<T>(Dictionary<T, long> counts, bool min) where T : struct
+    {
+        if (counts.Count == 0) return null;
+        var comparer = Comparer<T>.Default;
+        bool first = true;
+        T best = default;
+        foreach (var v in counts.Keys)
+        {
+            if (first || (min ? comparer.Compare(v, best) < 0 : comparer.Compare(v, best) > 0)) best = v;
+            first = false;
+        }
+        return best;
+    }
+
+    public static T? ExtremeReference<T>(Dictionary<T, long> counts, bool min) where T : class
+    {
+        var comparer = Comparer<T>.Default;
+        T? best = null;
+        foreach (var v in counts.Keys)
+            if (best is null || (min ? comparer.Compare(v, best) < 0 : comparer.Compare(v, best) > 0)) best = v;
+        return best;
+    }
+}
+
+/// <summary>
+/// LISTAGG over a changelog, as Flink's ListAggWithRetractAggFunction in a group aggregation: the values in arrival
+/// order; a retraction takes out the first equal value (one that is not there changes nothing: Flink keeps it aside
+/// only for merging partial accumulators, which a group aggregation does not do).
+/// </summary>
+public static class ListAggValues
+{
+    public static List<string> Accumulate(List<string>? values, string value)
+    {
+        values ??= [];
+        values.Add(value);
+        return values;
+    }
+
+    public static List<string>? Retract(List<string>? values, string value)
+    {
+        values?.Remove(value);
+        return values;
+    }
+
+    public static string? Join(List<string>? values, string separator) =>
+        values is null || values.Count == 0 ? null : string.Join(separator, values);
+}
+
 /// <summary>Generates the accumulator type and the add, merge and result code of a list of aggregate calls.</summary>
 public sealed class AggregateCompiler
 {
@@ -56,13 +133,34 @@ public sealed class AggregateCompiler
     private readonly List<Type> fields = [];
     private readonly List<(int Value, int Extra)> layout = [];
 
-    public AggregateCompiler(IReadOnlyList<AggregateCall> calls)
+    /// <param name="retracting">
+    /// the input is a changelog: accumulators that can also retract a row (-U/-D), as Flink's *WithRetract aggregate
+    /// functions: SUM keeps the count of its values, MIN/MAX and DISTINCT a count per value, and a row counter tells
+    /// when a group is empty (see <see cref="CanRetract"/> for the calls this supports).
+    /// </param>
+    public AggregateCompiler(IReadOnlyList<AggregateCall> calls, bool retracting = false)
     {
         this.calls = calls;
+        Retracting = retracting;
         foreach (var call in calls)
         {
             var argType = call.Argument is null ? typeof(long) : ExpressionCompiler.ValueType(call.Argument.Type);
             var resultType = ExpressionCompiler.ValueType(call.Type);
+            if (retracting)
+            {
+                if (!CanRetract(call)) throw new NotSupportedException($"{call} cannot retract");
+                if (call.Kind == AggregateKind.ListAgg)
+                    layout.Add((Field(typeof(List<string>)), -1));
+                else if (call.Kind is AggregateKind.Min or AggregateKind.Max)
+                    layout.Add((Field(resultType), Field(typeof(Dictionary<,>).MakeGenericType(NonNullable(resultType), typeof(long)))));
+                else if (call.Distinct)
+                    layout.Add((Field(typeof(Dictionary<,>).MakeGenericType(NonNullable(argType), typeof(long))), -1));
+                else if (call.Kind is AggregateKind.Count or AggregateKind.CountStar)
+                    layout.Add((Field(typeof(long)), -1));
+                else
+                    layout.Add((Field(call.Kind == AggregateKind.Avg ? AvgSumType(call) : resultType), Field(typeof(long))));
+                continue;
+            }
             if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
             {
                 layout.Add((Field(typeof(HashSet<>).MakeGenericType(NonNullable(argType))), -1));
@@ -87,10 +185,21 @@ public sealed class AggregateCompiler
                     break;
             }
         }
+        if (retracting) rowCountField = Field(typeof(long));
         AccumulatorType = RowTypes.ForFields(fields.Count == 0 ? [typeof(byte)] : fields);
     }
 
     public Type AccumulatorType { get; }
+
+    public bool Retracting { get; }
+
+    // Retracting: the number of rows accumulated minus those retracted (Flink's record counter, count1).
+    private readonly int rowCountField = -1;
+
+    /// <summary>Whether the call has an exact retracting form (non-windowed GROUP BY over a changelog).</summary>
+    public static bool CanRetract(AggregateCall call) =>
+        call.User is null && (call.Kind is AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg
+            or AggregateKind.Min or AggregateKind.Max || (call.Kind == AggregateKind.ListAgg && !call.Distinct));
 
     /// <summary>
     /// True for a lone COUNT(*) (no FILTER): the commonest windowed aggregate. Its accumulator can then be a plain
@@ -116,8 +225,110 @@ public sealed class AggregateCompiler
 
     private MemberExpression F(LinqExpr acc, int field) => LinqExpr.Field(acc, AccumulatorType.GetField($"c{field}")!);
 
+    /// <summary>Retracting: the accumulate (+I/+U) and retract (-U/-D) functions, and the group's row count.</summary>
+    public (Func<TIn, TAcc, TAcc> Accumulate, Func<TIn, TAcc, TAcc> Retract, Func<TAcc, long> RowCount) CompileRetracting<TIn, TAcc>()
+    {
+        if (!Retracting) throw new InvalidOperationException("not a retracting aggregate");
+        var acc = LinqExpr.Parameter(typeof(TAcc), "acc");
+        var rows = LinqExpr.Lambda<Func<TAcc, long>>(F(acc, rowCountField), acc).Compile();
+        return (CompileRetractingUpdate<TIn, TAcc>(retract: false), CompileRetractingUpdate<TIn, TAcc>(retract: true), rows);
+    }
+
+    private Func<TIn, TAcc, TAcc> CompileRetractingUpdate<TIn, TAcc>(bool retract)
+    {
+        var row = LinqExpr.Parameter(typeof(TIn), "row");
+        var accIn = LinqExpr.Parameter(typeof(TAcc), "accIn");
+        var acc = LinqExpr.Variable(typeof(TAcc), "acc");
+        var step = LinqExpr.Constant(retract ? -1L : 1L);
+        var body = new List<LinqExpr> { LinqExpr.Assign(acc, accIn), Increment(F(acc, rowCountField), step) };
+        for (int k = 0; k < calls.Count; k++)
+        {
+            var call = calls[k];
+            var (vf, extra) = layout[k];
+            LinqExpr update;
+            if (call.Kind == AggregateKind.CountStar)
+            {
+                update = Increment(F(acc, vf), step);
+            }
+            else
+            {
+                var value = ExpressionCompiler.Compile(call.Argument!, row);
+                var v = LinqExpr.Variable(value.Type, "v");
+                var notNull = LinqExpr.NotEqual(v, LinqExpr.Constant(null, v.Type));
+                LinqExpr onValue;
+                if (call.Kind == AggregateKind.ListAgg)
+                {
+                    var list = F(acc, vf);
+                    onValue = LinqExpr.Assign(list, LinqExpr.Call(typeof(ListAggValues).GetMethod(retract ? nameof(ListAggValues.Retract) : nameof(ListAggValues.Accumulate))!,
+                        list, LinqExpr.Convert(v, typeof(string))));
+                }
+                else if (call.Kind is AggregateKind.Min or AggregateKind.Max)
+                {
+                    var map = F(acc, extra);
+                    var elem = map.Type.GetGenericArguments()[0];
+                    var current = F(acc, vf);
+                    var typed = LinqExpr.Convert(v, elem);
+                    bool min = call.Kind == AggregateKind.Min;
+                    if (!retract)
+                    {
+                        onValue = LinqExpr.Block(
+                            LinqExpr.Assign(map, LinqExpr.Call(RetractOpsMethod(nameof(RetractOps.Add), elem), map, typed)),
+                            LinqExpr.IfThen(LinqExpr.OrElse(LinqExpr.Equal(current, LinqExpr.Constant(null, current.Type)), Better(v, current, min)),
+                                LinqExpr.Assign(current, LinqExpr.Convert(v, current.Type))));
+                    }
+                    else
+                    {
+                        // Only when the current extreme's last copy leaves does the map get scanned for the next one.
+                        var extreme = elem.IsValueType ? nameof(RetractOps.ExtremeValue) : nameof(RetractOps.ExtremeReference);
+                        onValue = LinqExpr.IfThen(
+                            LinqExpr.AndAlso(LinqExpr.Call(RetractOpsMethod(nameof(RetractOps.Remove), elem), map, typed),
+                                LinqExpr.Equal(LinqExpr.Convert(current, elem.IsValueType ? typeof(Nullable<>).MakeGenericType(elem) : elem),
+                                    LinqExpr.Convert(v, elem.IsValueType ? typeof(Nullable<>).MakeGenericType(elem) : elem))),
+                            LinqExpr.Assign(current, LinqExpr.Convert(LinqExpr.Call(RetractOpsMethod(extreme, elem), map, LinqExpr.Constant(min)), current.Type)));
+                    }
+                }
+                else if (call.Distinct)
+                {
+                    var map = F(acc, vf);
+                    var elem = map.Type.GetGenericArguments()[0];
+                    onValue = retract
+                        ? LinqExpr.Call(RetractOpsMethod(nameof(RetractOps.Remove), elem), map, LinqExpr.Convert(v, elem))
+                        : LinqExpr.Assign(map, LinqExpr.Call(RetractOpsMethod(nameof(RetractOps.Add), elem), map, LinqExpr.Convert(v, elem)));
+                }
+                else if (call.Kind == AggregateKind.Count)
+                {
+                    onValue = Increment(F(acc, vf), step);
+                }
+                else
+                {
+                    // SUM and AVG: the sum, and the count of values that says when it is NULL again.
+                    onValue = LinqExpr.Block(retract ? SubtractFrom(F(acc, vf), v) : SumInto(F(acc, vf), v), Increment(F(acc, extra), step));
+                }
+                update = LinqExpr.Block([v], LinqExpr.Assign(v, value), LinqExpr.IfThen(notNull, onValue));
+            }
+            if (call.Filter is not null)
+            {
+                var test = ExpressionCompiler.Compile(call.Filter, row);
+                update = LinqExpr.IfThen(LinqExpr.Equal(test, LinqExpr.Constant(true, typeof(bool?))), update);
+            }
+            body.Add(update);
+        }
+        body.Add(acc);
+        return LinqExpr.Lambda<Func<TIn, TAcc, TAcc>>(LinqExpr.Block([acc], body), row, accIn).Compile();
+    }
+
+    private static MethodInfo RetractOpsMethod(string name, Type elem) => typeof(RetractOps).GetMethod(name)!.MakeGenericMethod(elem);
+
+    private static LinqExpr SubtractFrom(MemberExpression field, LinqExpr value)
+    {
+        var plain = NonNullable(field.Type);
+        var current = LinqExpr.Coalesce(field, LinqExpr.Default(plain));
+        return LinqExpr.Assign(field, LinqExpr.Convert(LinqExpr.Subtract(current, LinqExpr.Convert(value, plain)), field.Type));
+    }
+
     public CompiledAggregate<TIn, TAcc> Compile<TIn, TAcc>()
     {
+        if (Retracting) throw new InvalidOperationException("a retracting aggregate compiles with CompileRetracting");
         return new CompiledAggregate<TIn, TAcc>(CompileAdd<TIn, TAcc>(), new Lazy<Func<TAcc, TAcc, TAcc>>(CompileMerge<TAcc>));
     }
 
@@ -311,6 +522,24 @@ public sealed class AggregateCompiler
                 LinqExpr.Coalesce(f, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object))), accType));
             return value.Type == resultType ? value : LinqExpr.Convert(value, resultType);
         }
+        if (Retracting)
+        {
+            if (call.Kind == AggregateKind.ListAgg)
+                return LinqExpr.Call(typeof(ListAggValues).GetMethod(nameof(ListAggValues.Join))!, f, LinqExpr.Constant(call.Separator));
+            if (call.Kind is AggregateKind.Min or AggregateKind.Max || (call.Kind is AggregateKind.Count or AggregateKind.CountStar && !call.Distinct))
+                return f.Type == resultType ? f : LinqExpr.Convert(f, resultType);
+            if (call.Distinct)
+            {
+                var elem = f.Type.GetGenericArguments()[0];
+                return call.Kind == AggregateKind.Count
+                    ? LinqExpr.Convert(LinqExpr.Call(RetractOpsMethod(nameof(RetractOps.Count), elem), f), resultType)
+                    : LinqExpr.Call(typeof(AggregateCompiler).GetMethod(nameof(DistinctNumericCounted), BindingFlags.NonPublic | BindingFlags.Static)!
+                        .MakeGenericMethod(elem, NonNullable(resultType)), f, LinqExpr.Constant(call.Kind == AggregateKind.Avg));
+            }
+            if (call.Kind == AggregateKind.Sum)
+                return LinqExpr.Condition(LinqExpr.Equal(F(acc, extra), LinqExpr.Constant(0L)), LinqExpr.Constant(null, resultType),
+                    f.Type == resultType ? f : LinqExpr.Convert(f, resultType));
+        }
         if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
         {
             var elem = f.Type.GetGenericArguments()[0];
@@ -334,6 +563,15 @@ public sealed class AggregateCompiler
             default:
                 return f.Type == resultType ? f : LinqExpr.Convert(f, resultType);
         }
+    }
+
+    private static TResult? DistinctNumericCounted<T, TResult>(Dictionary<T, long>? counts, bool average) where T : notnull where TResult : struct
+    {
+        if (counts is null || counts.Count == 0) return null;
+        decimal sum = 0;
+        foreach (var v in counts.Keys) sum += Convert.ToDecimal(v, System.Globalization.CultureInfo.InvariantCulture);
+        if (average) sum /= counts.Count;
+        return (TResult)Convert.ChangeType(sum, typeof(TResult), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static TResult? DistinctNumeric<T, TResult>(HashSet<T>? set, bool average) where TResult : struct

@@ -25,7 +25,7 @@ public interface ITableConnector
 
     /// <summary>
     /// Whether reading the table gives a changelog (+I/-U/+U/-D, as upsert-kafka), not only inserts: the planner then
-    /// treats the scan as an updating stream (append-only sinks and aggregations refuse it).
+    /// treats the scan as an updating stream (append-only sinks and window aggregations refuse it).
     /// </summary>
     bool ProducesUpdates(TableDef table) => false;
 

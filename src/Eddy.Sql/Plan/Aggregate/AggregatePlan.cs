@@ -79,10 +79,11 @@ public sealed record AggregatePlan(
     private bool LateFires => Window is { ProcessingTime: false } && AllowedLatenessMs > 0;
 
     /// <summary>
-    /// Non-windowed aggregation updates its results as rows arrive (unless it only removes duplicates); a window
+    /// Non-windowed aggregation updates its results as rows arrive (unless it only removes duplicates of an append-only
+    /// input: over a changelog a value whose rows are all retracted is deleted); a window
     /// aggregation does when late rows re-fire its windows.
     /// </summary>
-    public override bool IsUpdating => (Window is null && Aggregates.Count > 0 && !FinalOnly) || LateFires;
+    public override bool IsUpdating => (Window is null && (Aggregates.Count > 0 || Input.IsUpdating) && !FinalOnly) || LateFires;
 
     public override int? Rowtime => Window is null ? null : Keys.Count + 2;
 

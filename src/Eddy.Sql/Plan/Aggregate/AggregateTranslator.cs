@@ -20,11 +20,13 @@ internal static class AggregateTranslator
     /// <param name="then">a projection without filter right above a window aggregation, applied by its result builder.</param>
     public static object Translate(AggregatePlan plan, CalcPlan? then, JobTranslator job)
     {
-        var compiler = then is null ? null : new AggregateCompiler(plan.Aggregates);
+        // A non-windowed aggregation over a changelog retracts (the binder refuses window aggregation over one).
+        bool retracting = plan.Window is null && plan.Input.IsUpdating;
+        var compiler = then is null ? null : new AggregateCompiler(plan.Aggregates, retracting);
         var input = job.Translate(plan.Input);
         var inputType = TypedStep.RowTypeOf(input);
         var keyType = KeyCodegen.KeyType(plan.Keys);
-        compiler ??= new AggregateCompiler(plan.Aggregates);
+        compiler ??= new AggregateCompiler(plan.Aggregates, retracting);
         var rowType = RowTypes.For(then?.Schema ?? plan.Schema);
         if (plan.Window is null)
             return TypedStep.Make<IStep>(typeof(GroupStep<,,,>), inputType, keyType, compiler.AccumulatorType, rowType).Translate(input, plan, compiler, null, job);
@@ -171,9 +173,16 @@ internal static class AggregateTranslator
         where TKey : notnull
     {
         var keySelector = KeyCodegen.KeySelector<TIn, TKey>(plan.Keys);
-        var aggregate = compiler.Compile<TIn, TAcc>();
         var build = (Func<TKey, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: false).Compile();
         bool updates = plan.Aggregates.Count > 0;
+        if (compiler.Retracting)
+        {
+            var (accumulate, retract, rows) = compiler.CompileRetracting<TIn, TAcc>();
+            return input.KeyBy(keySelector).Process(
+                () => new RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(accumulate, retract, rows, build, updates, finalOnly: plan.FinalOnly),
+                updates ? "GroupAggregate" : "Distinct");
+        }
+        var aggregate = compiler.Compile<TIn, TAcc>();
         return input.KeyBy(keySelector).Process(() => new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(aggregate, build, updates, finalOnly: plan.FinalOnly),
             updates ? "GroupAggregate" : "Distinct");
     }
