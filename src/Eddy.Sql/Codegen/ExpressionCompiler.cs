@@ -472,7 +472,11 @@ public static class ExpressionCompiler
                     if (item.Value is not null) add.Invoke(set, [ConvertLiteral(item.Value, inList.Value.Type.ClrType)]);
                 var contains = LinqExpr.Call(LinqExpr.Constant(set), set.GetType().GetMethod("Contains")!, value);
                 LinqExpr test = inList.Negated ? LinqExpr.Not(contains) : contains;
-                return LinqExpr.Condition(IsNullTest(value), LinqExpr.Constant(null, typeof(bool?)), LinqExpr.Convert(test, typeof(bool?)));
+                // Three-valued, as SQL: no match in a list holding a NULL is UNKNOWN (4 NOT IN (1, 2, NULL) is NULL).
+                LinqExpr result = LinqExpr.Convert(test, typeof(bool?));
+                if (inList.Items.Any(i => i is Literal { Value: null }))
+                    result = LinqExpr.Condition(contains, result, LinqExpr.Constant(null, typeof(bool?)));
+                return LinqExpr.Condition(IsNullTest(value), LinqExpr.Constant(null, typeof(bool?)), result);
             }
             case Coalesce co:
             {
