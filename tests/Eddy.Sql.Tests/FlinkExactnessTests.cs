@@ -180,4 +180,23 @@ public class FlinkExactnessTests
         var e = RefusedStatement("SELECT one, STDDEV_POP(x) FROM (VALUES (1, 2)) AS t(one, x) GROUP BY one");
         Assert.Contains("unknown function 'STDDEV_POP'", e.Message);
     }
+
+    // Flink's docs (Types, CAST): a string that is not a value of the target type fails the CAST and gives NULL with
+    // TRY_CAST; a number beyond INT's range is such a string (java.lang.Integer's range), not a wrapped-around INT.
+    [Theory]
+    [InlineData("TRY_CAST('99999999999' AS INT)", "null")]
+    [InlineData("TRY_CAST('2147483647' AS INT)", "2147483647")]
+    [InlineData("TRY_CAST('-129' AS TINYINT)", "null")]
+    [InlineData("TRY_CAST('32767' AS SMALLINT)", "32767")]
+    [InlineData("TRY_CAST('99999999999' AS BIGINT)", "99999999999")]
+    [InlineData("TRY_CAST(CAST(NULL AS STRING) AS INT)", "null")]
+    public async Task Casting_an_out_of_range_string_to_an_integer_is_invalid(string expression, string expected) =>
+        Assert.Equal($"+I[{expected}]", await Select(expression));
+
+    [Fact]
+    public async Task Cast_of_an_out_of_range_string_fails_naming_the_value()
+    {
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => Select("CAST('99999999999' AS INT)"));
+        Assert.Contains("'99999999999'", e.ToString());
+    }
 }

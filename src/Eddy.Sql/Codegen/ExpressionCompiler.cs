@@ -593,8 +593,12 @@ public static class ExpressionCompiler
             return to.Kind switch
             {
                 TypeKind.String or TypeKind.Char => value,
-                TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int or TypeKind.BigInt =>
+                TypeKind.BigInt =>
                     LinqExpr.Convert(LinqExpr.Call(Cast(nameof(SqlCasts.StringToLong)), value, tryArg, LinqExpr.Constant(to.ToString())), target),
+                TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int =>
+                    LinqExpr.Convert(LinqExpr.Call(Cast(nameof(SqlCasts.StringToInteger)), value, tryArg, LinqExpr.Constant(to.ToString()),
+                        LinqExpr.Constant(to.Kind switch { TypeKind.TinyInt => (long)sbyte.MinValue, TypeKind.SmallInt => short.MinValue, _ => int.MinValue }),
+                        LinqExpr.Constant(to.Kind switch { TypeKind.TinyInt => (long)sbyte.MaxValue, TypeKind.SmallInt => short.MaxValue, _ => int.MaxValue })), target),
                 TypeKind.Float or TypeKind.Double =>
                     LinqExpr.Convert(LinqExpr.Call(Cast(nameof(SqlCasts.StringToDouble)), value, tryArg, LinqExpr.Constant(to.ToString())), target),
                 TypeKind.Decimal => LinqExpr.Call(Cast(nameof(SqlCasts.StringToDecimal)), value, tryArg),

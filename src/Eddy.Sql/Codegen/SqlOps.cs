@@ -107,6 +107,17 @@ public static class SqlCasts
         return tryCast ? null : throw Invalid(s, typeName);
     }
 
+    /// <summary>
+    /// A string as TINYINT / SMALLINT / INT: a number outside the type's range is invalid (Flink's CAST fails, TRY_CAST
+    /// gives NULL) rather than wrapping around.
+    /// </summary>
+    public static long? StringToInteger(string? s, bool tryCast, string typeName, long min, long max)
+    {
+        var v = StringToLong(s, tryCast, typeName);
+        if (v is not { } x || (x >= min && x <= max)) return v;
+        return tryCast ? null : throw Invalid(s!, typeName);
+    }
+
     public static double? StringToDouble(string? s, bool tryCast, string typeName)
     {
         if (s is null) return null;
