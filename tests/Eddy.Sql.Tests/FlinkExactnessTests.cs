@@ -199,4 +199,20 @@ public class FlinkExactnessTests
         var e = await Assert.ThrowsAnyAsync<Exception>(() => Select("CAST('99999999999' AS INT)"));
         Assert.Contains("'99999999999'", e.ToString());
     }
+
+    // TINYINT + TINYINT is a TINYINT in Flink, computed as Java does: (byte) (100 + 100) = -56; SMALLINT alike.
+    [Theory]
+    [InlineData("CAST(100 AS TINYINT) + CAST(100 AS TINYINT)", "-56")]
+    [InlineData("CAST(3 AS TINYINT) * CAST(4 AS TINYINT)", "12")]
+    [InlineData("CAST(30000 AS SMALLINT) + CAST(10000 AS SMALLINT)", "-25536")]
+    [InlineData("CAST(NULL AS SMALLINT) - CAST(1 AS SMALLINT)", "null")]
+    public async Task Small_integer_arithmetic_keeps_its_type(string expression, string expected) =>
+        Assert.Equal($"+I[{expected}]", await Select(expression));
+
+    // A value implicitly widened to DECIMAL(p, s) has s places: the common type of DECIMAL(5, 2) and INT has scale 2.
+    [Theory]
+    [InlineData("COALESCE(CAST(NULL AS DECIMAL(5, 2)), 1)", "1.00")]
+    [InlineData("CASE WHEN one = 1 THEN 2 ELSE 1.50 END", "2.00")]
+    public async Task Implicit_decimal_widening_takes_the_scale(string expression, string expected) =>
+        Assert.Equal($"+I[{expected}]", await Select(expression));
 }

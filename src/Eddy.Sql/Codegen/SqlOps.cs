@@ -152,6 +152,14 @@ public static class SqlCasts
     public static decimal? DivideDecimal(decimal? a, decimal? b, int scale) =>
         a is { } x && b is { } y ? Math.Round(x / y, Math.Min(scale, 28), MidpointRounding.AwayFromZero) : null;
 
+    /// <summary>A DECIMAL value with (at least) <paramref name="scale"/> places, HALF_UP where it had more.</summary>
+    public static decimal? ToScale(decimal? value, int scale)
+    {
+        if (value is not { } v) return null;
+        int s = Math.Min(scale, 28);
+        return Math.Round(v, s, MidpointRounding.AwayFromZero) + new decimal(0, 0, 0, false, (byte)s);
+    }
+
     public static decimal? DoubleToDecimal(double? value, int precision, int scale)
     {
         if (value is not { } v) return null;

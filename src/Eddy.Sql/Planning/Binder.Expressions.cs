@@ -381,6 +381,12 @@ public sealed partial class Binder
             _ => BinaryOp.Modulo,
         };
         if (type.Kind == TypeKind.Decimal && op != BinaryOp.Modulo) return DecimalArithmetic(op, l, r, type, b);
+        if (type.Kind is TypeKind.TinyInt or TypeKind.SmallInt)
+        {
+            // .NET has no byte/short arithmetic: compute in INT and narrow back, wrapping around as Java's (byte)/(short) do in Flink.
+            var wide = new Binary(op, CastIfNeeded(l, DataType.Int), CastIfNeeded(r, DataType.Int), DataType.Int);
+            return new Cast(wide, type with { Nullable = true }, Try: false);
+        }
         return new Binary(op, CastIfNeeded(l, type), CastIfNeeded(r, type), type with { Nullable = true });
     }
 
@@ -409,6 +415,10 @@ public sealed partial class Binder
     {
         if (e.Type.Kind == type.Kind && (e.Type.Kind != TypeKind.Decimal || e.Type.Scale == type.Scale)) return e;
         if (e is Literal { Value: null }) return new Literal(null, type with { Nullable = true });
+        // A value widened to DECIMAL(p, s) carries s places (COALESCE(CAST(NULL AS DECIMAL(5, 2)), 1) is 1.00).
+        if (type.Kind == TypeKind.Decimal && e.Type.Kind is not (TypeKind.Double or TypeKind.Float))
+            return new Call("CAST", typeof(SqlCasts).GetMethod(nameof(SqlCasts.ToScale))!,
+                [new Cast(e, type with { Nullable = true }, Try: false), new Literal(type.Scale, DataType.Int)], type with { Nullable = true });
         return new Cast(e, type with { Nullable = true }, Try: false);
     }
 
