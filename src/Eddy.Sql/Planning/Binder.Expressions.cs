@@ -119,7 +119,7 @@ public sealed partial class Binder
                 return new Cast(operand, target with { Nullable = true }, cast.Try);
             }
             case FunctionCall call:
-                if (call.Over is null && FlinkAggregatesNotImplemented.Contains(call.UpperName))
+                if (call.Over is null && FlinkAggregatesNotImplemented.Contains(call.UpperName) && !catalog.Functions.Contains(call.UpperName))
                     throw Error(call, $"unknown function '{call.Name}': Flink's aggregate function {call.UpperName} is not implemented by Eddy");
                 if (IsAggregate(call))
                     throw Error(call, $"aggregate function {call.UpperName} is not allowed here (only in SELECT or HAVING of a grouped query)");
