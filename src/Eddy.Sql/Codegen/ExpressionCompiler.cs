@@ -475,7 +475,11 @@ public static class ExpressionCompiler
                     if (item.Value is not null) add.Invoke(set, [ConvertLiteral(item.Value, inList.Value.Type.ClrType)]);
                 var contains = LinqExpr.Call(LinqExpr.Constant(set), set.GetType().GetMethod("Contains")!, value);
                 LinqExpr test = inList.Negated ? LinqExpr.Not(contains) : contains;
-                return LinqExpr.Condition(IsNullTest(value), LinqExpr.Constant(null, typeof(bool?)), LinqExpr.Convert(test, typeof(bool?)));
+                // Three-valued, as SQL: no match in a list holding a NULL is UNKNOWN (4 NOT IN (1, 2, NULL) is NULL).
+                LinqExpr result = LinqExpr.Convert(test, typeof(bool?));
+                if (inList.Items.Any(i => i is Literal { Value: null }))
+                    result = LinqExpr.Condition(contains, result, LinqExpr.Constant(null, typeof(bool?)));
+                return LinqExpr.Condition(IsNullTest(value), LinqExpr.Constant(null, typeof(bool?)), result);
             }
             case Coalesce co:
             {
@@ -592,8 +596,12 @@ public static class ExpressionCompiler
             return to.Kind switch
             {
                 TypeKind.String or TypeKind.Char => value,
-                TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int or TypeKind.BigInt =>
+                TypeKind.BigInt =>
                     LinqExpr.Convert(LinqExpr.Call(Cast(nameof(SqlCasts.StringToLong)), value, tryArg, LinqExpr.Constant(to.ToString())), target),
+                TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int =>
+                    LinqExpr.Convert(LinqExpr.Call(Cast(nameof(SqlCasts.StringToInteger)), value, tryArg, LinqExpr.Constant(to.ToString()),
+                        LinqExpr.Constant(to.Kind switch { TypeKind.TinyInt => (long)sbyte.MinValue, TypeKind.SmallInt => short.MinValue, _ => int.MinValue }),
+                        LinqExpr.Constant(to.Kind switch { TypeKind.TinyInt => (long)sbyte.MaxValue, TypeKind.SmallInt => short.MaxValue, _ => int.MaxValue })), target),
                 TypeKind.Float or TypeKind.Double =>
                     LinqExpr.Convert(LinqExpr.Call(Cast(nameof(SqlCasts.StringToDouble)), value, tryArg, LinqExpr.Constant(to.ToString())), target),
                 TypeKind.Decimal => LinqExpr.Call(Cast(nameof(SqlCasts.StringToDecimal)), value, tryArg),

@@ -29,6 +29,54 @@ public static class SqlOps
             System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
     }
 
+    /// <summary>
+    /// Translates a SQL-standard SIMILAR TO pattern to an anchored regex as Calcite's Like.sqlToRegexSimilar (Flink's):
+    /// <c>%</c> → <c>.*</c>, <c>_</c> → <c>.</c>; <c>| * + ? {m,n} ( ) [...]</c> keep their regex meaning; other regex
+    /// metacharacters are literal; the escape character makes the next character literal. The whole string must match.
+    /// </summary>
+    public static System.Text.RegularExpressions.Regex SimilarToRegex(string pattern, char? escape)
+    {
+        var sb = new System.Text.StringBuilder("^(?:");
+        bool inClass = false;
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if (escape is { } e && c == e)
+            {
+                if (i + 1 >= pattern.Length) throw new ArgumentException($"SIMILAR TO pattern '{pattern}' ends with its escape character");
+                char next = pattern[++i];
+                if (!inClass && next is not ('%' or '_' or '|' or '*' or '+' or '?' or '{' or '}' or '(' or ')' or '[' or ']' or '^' or '-') && next != e)
+                    throw new ArgumentException($"invalid escape sequence '{e}{next}' in SIMILAR TO pattern '{pattern}'");
+                sb.Append(System.Text.RegularExpressions.Regex.Escape(next.ToString()).Replace("]", "\\]").Replace("}", "\\}").Replace("-", "\\-"));
+                continue;
+            }
+            if (inClass)
+            {
+                if (c == ']') inClass = false;
+                sb.Append(c is '\\' ? "\\\\" : c.ToString());
+                continue;
+            }
+            switch (c)
+            {
+                case '%': sb.Append(".*"); break;
+                case '_': sb.Append('.'); break;
+                case '[': inClass = true; sb.Append('['); if (i + 1 < pattern.Length && pattern[i + 1] == '^') { sb.Append('^'); i++; } break;
+                case '|' or '*' or '+' or '?' or '{' or '}' or '(' or ')': sb.Append(c); break;
+                default: sb.Append(System.Text.RegularExpressions.Regex.Escape(c.ToString())); break;
+            }
+        }
+        if (inClass) throw new ArgumentException($"unclosed '[' in SIMILAR TO pattern '{pattern}'");
+        try
+        {
+            return new System.Text.RegularExpressions.Regex(sb.Append(")$").ToString(),
+                System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        }
+        catch (System.Text.RegularExpressions.RegexParseException ex)
+        {
+            throw new ArgumentException($"invalid SIMILAR TO pattern '{pattern}': {ex.Message}");
+        }
+    }
+
     public static T NotNull<T>(T? value, string column) where T : struct =>
         value ?? throw new InvalidDataException($"column '{column}' is NOT NULL but the value is NULL");
 
@@ -59,6 +107,17 @@ public static class SqlCasts
         return tryCast ? null : throw Invalid(s, typeName);
     }
 
+    /// <summary>
+    /// A string as TINYINT / SMALLINT / INT: a number outside the type's range is invalid (Flink's CAST fails, TRY_CAST
+    /// gives NULL) rather than wrapping around.
+    /// </summary>
+    public static long? StringToInteger(string? s, bool tryCast, string typeName, long min, long max)
+    {
+        var v = StringToLong(s, tryCast, typeName);
+        if (v is not { } x || (x >= min && x <= max)) return v;
+        return tryCast ? null : throw Invalid(s!, typeName);
+    }
+
     public static double? StringToDouble(string? s, bool tryCast, string typeName)
     {
         if (s is null) return null;
@@ -71,6 +130,42 @@ public static class SqlCasts
         if (s is null) return null;
         if (decimal.TryParse(s.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal v)) return v;
         return tryCast ? null : throw Invalid(s, "DECIMAL");
+    }
+
+    /// <summary>
+    /// A value as DECIMAL(p, s), as Flink's DecimalData.fromBigDecimal: HALF_UP to the scale, printed with it
+    /// (<c>1.00</c>), NULL when the rounded value needs more than p digits.
+    /// </summary>
+    public static decimal? ToDecimal(decimal? value, int precision, int scale)
+    {
+        if (value is not { } v) return null;
+        int s = Math.Min(scale, 28);
+        var rounded = Math.Round(v, s, MidpointRounding.AwayFromZero);
+        rounded += new decimal(0, 0, 0, false, (byte)s);
+        // Digits left of the point must fit p - s.
+        var integral = Math.Abs(decimal.Truncate(rounded));
+        int digits = integral == 0m ? 0 : integral.ToString(CultureInfo.InvariantCulture).Length;
+        return digits <= precision - scale ? rounded : null;
+    }
+
+    /// <summary>DECIMAL division HALF_UP to Flink's result scale (the caller checked that it fits .NET's 28 digits).</summary>
+    public static decimal? DivideDecimal(decimal? a, decimal? b, int scale) =>
+        a is { } x && b is { } y ? Math.Round(x / y, Math.Min(scale, 28), MidpointRounding.AwayFromZero) : null;
+
+    /// <summary>A DECIMAL value with (at least) <paramref name="scale"/> places, HALF_UP where it had more.</summary>
+    public static decimal? ToScale(decimal? value, int scale)
+    {
+        if (value is not { } v) return null;
+        int s = Math.Min(scale, 28);
+        return Math.Round(v, s, MidpointRounding.AwayFromZero) + new decimal(0, 0, 0, false, (byte)s);
+    }
+
+    public static decimal? DoubleToDecimal(double? value, int precision, int scale)
+    {
+        if (value is not { } v) return null;
+        if (double.IsNaN(v) || double.IsInfinity(v)) return null;
+        return decimal.TryParse(v.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            ? ToDecimal(d, precision, scale) : null;
     }
 
     public static bool? StringToBoolean(string? s, bool tryCast)

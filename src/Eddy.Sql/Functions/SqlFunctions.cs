@@ -192,33 +192,48 @@ public static class SqlFunctions
         }
     }
 
-    private static bool TryNavigate(string json, string path, out JsonElement element, out JsonDocument? doc)
+    /// <summary>
+    /// Why Eddy cannot evaluate a JSON path exactly as Flink, or null when it can: Flink's paths (Calcite over Jayway)
+    /// are <c>[lax|strict] $</c> followed by <c>.key</c>, <c>['key']</c> / <c>.['key']</c> and <c>[index]</c> steps;
+    /// wildcards, recursive descent, slices and filters are not implemented here and so are refused at planning.
+    /// </summary>
+    public static string? JsonPathProblem(string path)
     {
-        element = default;
-        doc = null;
         try
         {
-            doc = JsonDocument.Parse(json);
+            ParseJsonPath(path);
+            return null;
         }
-        catch (JsonException)
+        catch (ArgumentException e)
         {
-            return false;
+            return e.Message;
         }
-        var current = doc.RootElement;
+    }
+
+    private static readonly ConcurrentDictionary<string, object[]> JsonPaths = new();
+
+    /// <summary>The steps of a path: a string is an object key, an int an array index.</summary>
+    private static object[] ParseJsonPath(string path)
+    {
+        if (JsonPaths.TryGetValue(path, out var cached)) return cached;
         var p = path.AsSpan().Trim();
-        if (p.Length == 0 || p[0] != '$')
-        {
-            doc.Dispose();
-            throw new ArgumentException($"a JSON path starts with '$': '{path}'");
-        }
+        if (p.StartsWith("lax ", StringComparison.Ordinal)) p = p[4..].TrimStart();
+        else if (p.StartsWith("strict ", StringComparison.Ordinal)) p = p[7..].TrimStart();
+        if (p.Length == 0 || p[0] != '$') throw new ArgumentException($"a JSON path starts with '$': '{path}'");
+        var steps = new List<object>();
         int i = 1;
         while (i < p.Length)
         {
             if (p[i] == '.')
             {
                 int start = ++i;
+                if (i < p.Length && p[i] == '[') continue;
+                if (i < p.Length && p[i] is '.' or '*') throw new ArgumentException($"'{p[i - 1]}{p[i]}' (recursive descent or wildcard) in JSON path '{path}' is not supported");
                 while (i < p.Length && p[i] != '.' && p[i] != '[') i++;
-                if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(p[start..i], out current)) return Fail(doc);
+                var key = p[start..i].Trim();
+                if (key.Length == 0) throw new ArgumentException($"an empty key in JSON path '{path}'");
+                if (key.IndexOfAny("*?()@' \"") >= 0) throw new ArgumentException($"unsupported JSON path step '.{key.ToString()}' in '{path}'");
+                steps.Add(key.ToString());
             }
             else if (p[i] == '[')
             {
@@ -226,18 +241,49 @@ public static class SqlFunctions
                 if (close < 0) throw new ArgumentException($"unclosed '[' in JSON path '{path}'");
                 var inner = p[(i + 1)..(i + close)].Trim();
                 i += close + 1;
-                if (inner.Length >= 2 && (inner[0] == '\'' || inner[0] == '"'))
-                {
-                    if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(inner[1..^1], out current)) return Fail(doc);
-                }
+                if (inner.Length >= 2 && (inner[0] == '\'' || inner[0] == '"') && inner[^1] == inner[0]
+                    && inner[1..^1].IndexOf(inner[0]) < 0 && inner[1..^1].IndexOf('\\') < 0)
+                    steps.Add(inner[1..^1].ToString());
                 else if (int.TryParse(inner, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
-                {
-                    if (current.ValueKind != JsonValueKind.Array || index >= current.GetArrayLength()) return Fail(doc);
-                    current = current[index];
-                }
-                else throw new ArgumentException($"unsupported JSON path step '[{inner.ToString()}]' in '{path}'");
+                    steps.Add(index);
+                else throw new ArgumentException($"unsupported JSON path step '[{inner.ToString()}]' in '{path}' (wildcards, slices, filters and lists are not supported)");
             }
+            else if (char.IsWhiteSpace(p[i])) i++;
             else throw new ArgumentException($"unexpected '{p[i]}' in JSON path '{path}'");
+        }
+        var result = steps.ToArray();
+        if (JsonPaths.Count < 10_000) JsonPaths.TryAdd(path, result);
+        return result;
+    }
+
+    private static bool TryNavigate(string json, string path, out JsonElement element, out JsonDocument? doc)
+    {
+        element = default;
+        doc = null;
+        object[] steps;
+        try
+        {
+            // A path Flink cannot read is an error, and the NULL ON ERROR default makes it NULL.
+            steps = ParseJsonPath(path);
+            doc = JsonDocument.Parse(json);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            return false;
+        }
+        var current = doc.RootElement;
+        foreach (var step in steps)
+        {
+            if (step is string key)
+            {
+                if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(key, out current)) return Fail(doc);
+            }
+            else
+            {
+                int index = (int)step;
+                if (current.ValueKind != JsonValueKind.Array || index >= current.GetArrayLength()) return Fail(doc);
+                current = current[index];
+            }
         }
         element = current;
         return true;
@@ -343,9 +389,54 @@ public static class SqlFunctions
     public static DateTimeOffset? AddIntervalLtz(DateTimeOffset? value, long millis, int months) =>
         value is { } v ? v.AddMonths(months).AddMilliseconds(millis) : null;
 
-    /// <summary>ROUND(x, d): half away from zero, as SQL rounds.</summary>
-    public static double? Round(double? value, int? digits) =>
-        value is { } v && digits is { } d ? Math.Round(v, Math.Clamp(d, 0, 15), MidpointRounding.AwayFromZero) : null;
+    /// <summary>DATE ± a whole number of days and months: months first, clamping the day (2020-01-31 + 1 month = 2020-02-29).</summary>
+    public static DateOnly? AddIntervalDate(DateOnly? value, long days, int months) =>
+        value is { } v ? v.AddMonths(months).AddDays(checked((int)days)) : null;
+
+    /// <summary>
+    /// ROUND(x, d) of a DOUBLE, as Flink's SqlFunctionUtils.sround: HALF_UP on the double's shortest decimal text
+    /// (BigDecimal.valueOf), negative d rounding to tens, hundreds, ...
+    /// </summary>
+    public static double? Round(double? value, int? digits)
+    {
+        if (value is not { } v || digits is not { } d) return null;
+        if (double.IsNaN(v) || double.IsInfinity(v)) return v;
+        if (!decimal.TryParse(v.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture, out var exact))
+            return d >= 0 ? v : RoundHalfUpScaled(v, d);
+        return (double)(RoundDecimal(exact, d) ?? 0m);
+    }
+
+    private static double RoundHalfUpScaled(double v, int d)
+    {
+        double factor = Math.Pow(10, -d);
+        return Math.Round(v / factor, MidpointRounding.AwayFromZero) * factor;
+    }
+
+    /// <summary>ROUND(x, d) of a DECIMAL: HALF_UP to d places; negative d rounds to tens, hundreds, ... (scale stays ≥ 0).</summary>
+    public static decimal? RoundDecimal(decimal? value, int? digits)
+    {
+        if (value is not { } v || digits is not { } d) return null;
+        if (d >= 0) return Math.Round(v, Math.Min(d, 28), MidpointRounding.AwayFromZero);
+        if (d < -28) return 0m;
+        decimal factor = Pow10(-d);
+        return Math.Round(v / factor, MidpointRounding.AwayFromZero) * factor;
+    }
+
+    /// <summary>ROUND(x, d) of an integer: unchanged for d ≥ 0, else HALF_UP to tens, hundreds, ...; the type stays the input's.</summary>
+    public static long? RoundLong(long? value, int? digits)
+    {
+        if (value is not { } v || digits is not { } d) return null;
+        if (d >= 0) return v;
+        if (d <= -19) return 0;
+        return (long)RoundDecimal(v, d)!.Value;
+    }
+
+    private static decimal Pow10(int n)
+    {
+        decimal r = 1m;
+        for (int i = 0; i < n; i++) r *= 10m;
+        return r;
+    }
 
     /// <summary><c>array[i]</c>: 1-based, NULL when out of range (as Flink).</summary>
     public static object? ArrayElement(object?[]? array, int? index) =>

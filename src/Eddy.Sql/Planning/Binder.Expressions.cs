@@ -91,9 +91,17 @@ public sealed partial class Binder
                 if (like.Pattern is not StringLiteral pattern) throw Error(like.Pattern, "LIKE needs a string literal pattern");
                 char? escape = like.Escape is StringLiteral { Value.Length: 1 } esc ? esc.Value[0]
                     : like.Escape is null ? null : throw Error(like.Escape, "ESCAPE takes one character");
-                var regex = SqlOps.LikeToRegex(pattern.Value, escape);
+                System.Text.RegularExpressions.Regex regex;
+                try
+                {
+                    regex = like.SimilarTo ? SqlOps.SimilarToRegex(pattern.Value, escape) : SqlOps.LikeToRegex(pattern.Value, escape);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw Error(like.Pattern, ex.Message);
+                }
                 var method = typeof(SqlOps).GetMethod(nameof(SqlOps.Like))!;
-                BoundExpr call = new Call("LIKE", method, [value, new Literal(regex, new DataType(TypeKind.Null))], DataType.Boolean);
+                BoundExpr call = new Call(like.SimilarTo ? "SIMILAR TO" : "LIKE", method, [value, new Literal(regex, new DataType(TypeKind.Null))], DataType.Boolean);
                 return like.Negated ? new Unary(UnaryOp.Not, call, DataType.Boolean) : call;
             }
             case BetweenExpr between:
@@ -112,9 +120,12 @@ public sealed partial class Binder
                 var target = cast.Type.Type;
                 if (operand.Type.Kind == TypeKind.Null) return new Literal(null, target);
                 if (!CanCast(operand.Type, target)) throw Error(cast, $"cannot cast {operand.Type} to {target}");
+                if (target.Kind == TypeKind.Decimal) return CastToDecimal(operand, target, cast.Try);
                 return new Cast(operand, target with { Nullable = true }, cast.Try);
             }
             case FunctionCall call:
+                if (call.Over is null && FlinkAggregatesNotImplemented.Contains(call.UpperName) && !catalog.Functions.Contains(call.UpperName))
+                    throw Error(call, $"unknown function '{call.Name}': Flink's aggregate function {call.UpperName} is not implemented by Eddy");
                 if (IsAggregate(call))
                     throw Error(call, $"aggregate function {call.UpperName} is not allowed here (only in SELECT or HAVING of a grouped query)");
                 return BindFunction(call, scope, group);
@@ -150,7 +161,7 @@ public sealed partial class Binder
                 if (jv.OnEmpty is { Kind: not JsonBehaviorKind.Null } || jv.OnError is { Kind: not JsonBehaviorKind.Null })
                     throw Error(jv, "JSON_VALUE supports NULL ON EMPTY / NULL ON ERROR (the default) only, for now");
                 BoundExpr value = new Call("JSON_VALUE", Method(nameof(SqlFunctions.JsonValue)),
-                    [ToStringExpr(Bind(jv.Json, scope, group)), ToStringExpr(Bind(jv.Path, scope, group))], DataType.String);
+                    [ToStringExpr(Bind(jv.Json, scope, group)), JsonPath(jv.Path, scope, group)], DataType.String);
                 return jv.Returning is { } rt ? new Cast(value, rt.Type with { Nullable = true }, Try: true) : value;
             }
             case JsonQueryExpr jq:
@@ -158,7 +169,7 @@ public sealed partial class Binder
                 if (jq.Wrapper != JsonWrapper.Without || jq.OnEmpty is not (null or JsonQueryBehaviorKind.Null) || jq.OnError is not (null or JsonQueryBehaviorKind.Null))
                     throw Error(jq, "JSON_QUERY supports WITHOUT ARRAY WRAPPER and NULL ON EMPTY / ERROR (the defaults) only, for now");
                 return new Call("JSON_QUERY", Method(nameof(SqlFunctions.JsonQuery)),
-                    [ToStringExpr(Bind(jq.Json, scope, group)), ToStringExpr(Bind(jq.Path, scope, group))], DataType.String);
+                    [ToStringExpr(Bind(jq.Json, scope, group)), JsonPath(jq.Path, scope, group)], DataType.String);
             }
             case Subscript sub:
             {
@@ -269,8 +280,22 @@ public sealed partial class Binder
         };
         if (q.Start is Parsing.TimeUnit.Year or Parsing.TimeUnit.Month or Parsing.TimeUnit.Quarter)
         {
-            int months = q.Start switch { Parsing.TimeUnit.Year => 12, Parsing.TimeUnit.Quarter => 3, _ => 1 }
-                * int.Parse(text, CultureInfo.InvariantCulture);
+            int months;
+            if (q.Start == Parsing.TimeUnit.Year && q.End == Parsing.TimeUnit.Month)
+            {
+                // 'y-m', as Flink reads INTERVAL '2-10' YEAR TO MONTH (34 months); the months part is 0..11.
+                var parts = text.Split('-');
+                if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int years)
+                    || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int rest) || rest > 11)
+                    throw Error(i, $"cannot read interval '{i.Value}' as YEAR TO MONTH (expected 'years-months', months 0 to 11)");
+                months = checked(years * 12 + rest);
+            }
+            else if (q.End is not null && q.End != q.Start)
+                throw Error(i, $"INTERVAL {q.Start} TO {q.End} is not a valid interval qualifier");
+            else if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int amount))
+                throw Error(i, $"'{i.Value}' is not a whole number of {q.Start}");
+            else
+                months = q.Start switch { Parsing.TimeUnit.Year => 12, Parsing.TimeUnit.Quarter => 3, _ => 1 } * amount;
             return new IntervalExpr(0, negative ? -months : months);
         }
         long ms;
@@ -289,7 +314,11 @@ public sealed partial class Binder
             if (start < 0 || start + parts.Length > order.Length) throw Error(i, $"cannot read interval '{i.Value}' as {q.Start} TO {q.End}");
             ms = 0;
             for (int p = 0; p < parts.Length; p++)
-                ms += (long)(decimal.Parse(parts[p], CultureInfo.InvariantCulture) * Unit(order[start + p]));
+            {
+                if (!decimal.TryParse(parts[p], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var part))
+                    throw Error(i, $"cannot read interval '{i.Value}' as {q.Start} TO {q.End}");
+                ms += (long)(part * Unit(order[start + p]));
+            }
         }
         return new IntervalExpr(negative ? -ms : ms, 0);
     }
@@ -336,6 +365,11 @@ public sealed partial class Binder
             return AddInterval(l, b.Operator == BinaryOperator.Add ? iv : new IntervalExpr(-iv.Millis, -iv.Months));
         if (b.Operator == BinaryOperator.Add && TypeRules.IsTimestamp(r.Type) && l is IntervalExpr iv2)
             return AddInterval(r, iv2);
+        // Date ± interval: whole days and months stay a DATE.
+        if ((b.Operator is BinaryOperator.Add or BinaryOperator.Subtract) && l.Type.Kind == TypeKind.Date && r is IntervalExpr div)
+            return AddIntervalToDate(l, b.Operator == BinaryOperator.Add ? div : new IntervalExpr(-div.Millis, -div.Months), b);
+        if (b.Operator == BinaryOperator.Add && r.Type.Kind == TypeKind.Date && l is IntervalExpr div2)
+            return AddIntervalToDate(r, div2, b);
         if (l is IntervalExpr a && r is IntervalExpr c && b.Operator is BinaryOperator.Add or BinaryOperator.Subtract)
             return b.Operator == BinaryOperator.Add ? new IntervalExpr(a.Millis + c.Millis, a.Months + c.Months) : new IntervalExpr(a.Millis - c.Millis, a.Months - c.Months);
         RequireNumeric(l, b.Left);
@@ -351,6 +385,13 @@ public sealed partial class Binder
             BinaryOperator.Divide => BinaryOp.Divide,
             _ => BinaryOp.Modulo,
         };
+        if (type.Kind == TypeKind.Decimal && op != BinaryOp.Modulo) return DecimalArithmetic(op, l, r, type, b);
+        if (type.Kind is TypeKind.TinyInt or TypeKind.SmallInt)
+        {
+            // .NET has no byte/short arithmetic: compute in INT and narrow back, wrapping around as Java's (byte)/(short) do in Flink.
+            var wide = new Binary(op, CastIfNeeded(l, DataType.Int), CastIfNeeded(r, DataType.Int), DataType.Int);
+            return new Cast(wide, type with { Nullable = true }, Try: false);
+        }
         return new Binary(op, CastIfNeeded(l, type), CastIfNeeded(r, type), type with { Nullable = true });
     }
 
@@ -379,6 +420,10 @@ public sealed partial class Binder
     {
         if (e.Type.Kind == type.Kind && (e.Type.Kind != TypeKind.Decimal || e.Type.Scale == type.Scale)) return e;
         if (e is Literal { Value: null }) return new Literal(null, type with { Nullable = true });
+        // A value widened to DECIMAL(p, s) carries s places (COALESCE(CAST(NULL AS DECIMAL(5, 2)), 1) is 1.00).
+        if (type.Kind == TypeKind.Decimal && e.Type.Kind is not (TypeKind.Double or TypeKind.Float))
+            return new Call("CAST", typeof(SqlCasts).GetMethod(nameof(SqlCasts.ToScale))!,
+                [new Cast(e, type with { Nullable = true }, Try: false), new Literal(type.Scale, DataType.Int)], type with { Nullable = true });
         return new Cast(e, type with { Nullable = true }, Try: false);
     }
 
@@ -504,10 +549,10 @@ public sealed partial class Binder
                 return Fn(nameof(SqlFunctions.SplitIndex), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]), CastIfNeeded(args[2], DataType.Int));
             case "JSON_VALUE":
                 Arity(2, 2);
-                return Fn(nameof(SqlFunctions.JsonValue), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]));
+                return Fn(nameof(SqlFunctions.JsonValue), DataType.String, ToStringExpr(args[0]), JsonPath(call.Arguments[1], scope, group));
             case "JSON_QUERY":
                 Arity(2, 2);
-                return Fn(nameof(SqlFunctions.JsonQuery), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]));
+                return Fn(nameof(SqlFunctions.JsonQuery), DataType.String, ToStringExpr(args[0]), JsonPath(call.Arguments[1], scope, group));
             case "COALESCE":
             {
                 if (args.Count == 0) throw Error(call, "COALESCE takes at least one argument");
@@ -545,7 +590,7 @@ public sealed partial class Binder
                 return new Call(name, Method(nameof(SqlFunctions.Cardinality)), [args[0]], DataType.Int);
             case "ROUND":
                 Arity(1, 2);
-                return Fn(nameof(SqlFunctions.Round), DataType.Double, CastIfNeeded(args[0], DataType.Double), args.Count == 2 ? CastIfNeeded(args[1], DataType.Int) : new Literal(0, DataType.Int));
+                return BindRound(call, RequireNumeric(args[0], call.Arguments[0]), args.Count == 2 ? args[1] : null);
             case "TUMBLE_START" or "TUMBLE_END" or "TUMBLE_ROWTIME" or "HOP_START" or "HOP_END" or "HOP_ROWTIME"
                 or "SESSION_START" or "SESSION_END" or "SESSION_ROWTIME":
                 throw Error(call, $"{name} is only allowed in the SELECT of a query grouped by the matching {name[..name.IndexOf('_')]}(...) window");
@@ -620,6 +665,113 @@ public sealed partial class Binder
         if (t == typeof(DateTimeOffset)) return DataType.TimestampLtz3;
         if (t == typeof(DateOnly)) return DataType.Date;
         return null;
+    }
+
+    /// <summary>Flink's built-in aggregate functions Eddy lacks: named as unknown before their arguments are bound.</summary>
+    private static readonly HashSet<string> FlinkAggregatesNotImplemented = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE", "COLLECT", "ARRAY_AGG", "JSON_OBJECTAGG",
+        "JSON_ARRAYAGG", "PERCENTILE", "SINGLE_VALUE", "BIT_AND", "BIT_OR", "BIT_XOR", "APPROX_COUNT_DISTINCT",
+    };
+
+    /// <summary>Flink's DECIMAL precision of an integer type (LogicalTypeMerging).</summary>
+    private static (int Precision, int Scale) DecimalShape(DataType t) => t.Kind switch
+    {
+        TypeKind.TinyInt => (3, 0),
+        TypeKind.SmallInt => (5, 0),
+        TypeKind.Int => (10, 0),
+        TypeKind.BigInt => (19, 0),
+        _ => (t.Precision, t.Scale),
+    };
+
+    /// <summary>Flink's adjustPrecisionScale: above 38 digits the scale gives way, down to 6.</summary>
+    private static (int Precision, int Scale) AdjustDecimal(int precision, int scale) =>
+        precision <= 38 ? (precision, scale) : (38, Math.Max(38 - (precision - scale), Math.Min(scale, 6)));
+
+    /// <summary>
+    /// DECIMAL + - * / typed as Flink's LogicalTypeMerging (findAdditionDecimalType, findMultiplicationDecimalType,
+    /// findDivisionDecimalType); the result is rounded HALF_UP to that scale and NULL when it overflows the precision.
+    /// </summary>
+    private BoundExpr DecimalArithmetic(BinaryOp op, BoundExpr l, BoundExpr r, DataType common, SqlNode at)
+    {
+        var (p1, s1) = DecimalShape(l.Type);
+        var (p2, s2) = DecimalShape(r.Type);
+        var (p, s) = op switch
+        {
+            BinaryOp.Add or BinaryOp.Subtract => AdjustDecimal(Math.Max(p1 - s1, p2 - s2) + Math.Max(s1, s2) + 1, Math.Max(s1, s2)),
+            BinaryOp.Multiply => AdjustDecimal(p1 + p2, s1 + s2),
+            _ => AdjustDecimal(p1 - s1 + s2 + Math.Max(6, s1 + p2 + 1), Math.Max(6, s1 + p2 + 1)),
+        };
+        // .NET's decimal holds 28 digits: a result type needing more could not be computed exactly.
+        if (p > 28) throw Error(at, $"DECIMAL arithmetic with a result of DECIMAL({p}, {s}) needs more than the 28 digits Eddy computes exactly");
+        var result = DataType.Decimal(p, s);
+        BoundExpr exact = op == BinaryOp.Divide
+            ? new Call("/", typeof(SqlCasts).GetMethod(nameof(SqlCasts.DivideDecimal))!,
+                [CastIfNeeded(l, common), CastIfNeeded(r, common), new Literal(s, DataType.Int)], result)
+            : new Binary(op, CastIfNeeded(l, common), CastIfNeeded(r, common), common with { Nullable = true });
+        return new Call("DECIMAL", typeof(SqlCasts).GetMethod(nameof(SqlCasts.ToDecimal))!,
+            [exact, new Literal(p, DataType.Int), new Literal(s, DataType.Int)], result);
+    }
+
+    /// <summary>CAST to DECIMAL(p, s): HALF_UP to s places, NULL when the value needs more than p digits (as Flink).</summary>
+    private static BoundExpr CastToDecimal(BoundExpr operand, DataType target, bool tryCast)
+    {
+        BoundExpr p = new Literal(target.Precision, DataType.Int), s = new Literal(target.Scale, DataType.Int);
+        var decimalType = target with { Nullable = true };
+        if (operand.Type.Kind is TypeKind.Double or TypeKind.Float)
+            return new Call("CAST", typeof(SqlCasts).GetMethod(nameof(SqlCasts.DoubleToDecimal))!, [CastIfNeeded(operand, DataType.Double), p, s], decimalType);
+        return new Call("CAST", typeof(SqlCasts).GetMethod(nameof(SqlCasts.ToDecimal))!, [new Cast(operand, decimalType, tryCast), p, s], decimalType);
+    }
+
+    /// <summary>ROUND(x [, d]) keeps x's type (Flink's ROUND): integers round to tens with negative d, DECIMAL to Flink's round type.</summary>
+    private BoundExpr BindRound(FunctionCall call, BoundExpr value, BoundExpr? digitsArg)
+    {
+        int? literalDigits = digitsArg switch
+        {
+            null => 0,
+            Literal { Value: int d } => d,
+            Unary { Op: UnaryOp.Negate, Operand: Literal { Value: int n } } => -n,
+            _ => null,
+        };
+        BoundExpr digits = digitsArg is null ? new Literal(0, DataType.Int) : CastIfNeeded(digitsArg, DataType.Int);
+        switch (value.Type.Kind)
+        {
+            case TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int or TypeKind.BigInt:
+                return new Call("ROUND", Method(nameof(SqlFunctions.RoundLong)), [CastIfNeeded(value, DataType.BigInt), digits], value.Type with { Nullable = true });
+            case TypeKind.Decimal:
+            {
+                // Flink's findRoundDecimalType needs the digits at planning.
+                if (literalDigits is not { } r) throw Error(call, "ROUND of a DECIMAL needs a literal number of digits");
+                int p = value.Type.Precision, s = value.Type.Scale;
+                var (rp, rs) = r >= s ? (p, s) : r < 0 ? (Math.Min(38, 1 + p - s), 0) : (1 + p - s + r, r);
+                var round = new Call("ROUND", Method(nameof(SqlFunctions.RoundDecimal)), [value, digits], DataType.Decimal(rp, rs));
+                return new Call("ROUND", typeof(SqlCasts).GetMethod(nameof(SqlCasts.ToDecimal))!,
+                    [round, new Literal(rp, DataType.Int), new Literal(rs, DataType.Int)], DataType.Decimal(rp, rs));
+            }
+            case TypeKind.Float:
+                return new Cast(new Call("ROUND", Method(nameof(SqlFunctions.Round)), [CastIfNeeded(value, DataType.Double), digits], DataType.Double), DataType.Float, false);
+            default:
+                return new Call("ROUND", Method(nameof(SqlFunctions.Round)), [CastIfNeeded(value, DataType.Double), digits], DataType.Double);
+        }
+    }
+
+    /// <summary>
+    /// A JSON path argument: Flink takes a string literal, and one Eddy cannot follow exactly (wildcards, filters, ...)
+    /// is refused here rather than giving a different answer at run time.
+    /// </summary>
+    private BoundExpr JsonPath(Expr path, Scope scope, GroupContext? group)
+    {
+        if (path is not StringLiteral literal) throw Error(path, "a JSON path must be a string literal");
+        if (SqlFunctions.JsonPathProblem(literal.Value) is { } problem) throw Error(path, problem);
+        return Bind(path, scope, group);
+    }
+
+    private BoundExpr AddIntervalToDate(BoundExpr date, IntervalExpr interval, SqlNode at)
+    {
+        // Flink keeps DATE for DATE ± interval; a part of a day would be dropped, which Eddy does not imitate.
+        if (interval.Millis % 86_400_000 != 0) throw Error(at, "DATE ± an interval of hours, minutes or seconds is not supported: CAST the DATE to TIMESTAMP first");
+        return new Call("+", Method(nameof(SqlFunctions.AddIntervalDate)),
+            [date, new Literal(interval.Millis / 86_400_000, DataType.BigInt), new Literal(interval.Months, DataType.Int)], date.Type with { Nullable = true });
     }
 }
 
