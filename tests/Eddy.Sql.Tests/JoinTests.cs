@@ -1,0 +1,248 @@
+using System.Text.RegularExpressions;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql.Tests;
+
+/// <summary>
+/// SQL regular and interval joins end to end: the changelog a job prints, applied to a multiset (+I/+U add a row,
+/// -U/-D remove one), must equal the batch join of the same rows computed here with LINQ.
+/// </summary>
+public partial class JoinTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("eddy-join-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private sealed record L(int? K, string V, int N);
+
+    private sealed record R(int? K, int W);
+
+    // Keys 1..4 and NULL on both sides, duplicates on both sides, keys present on one side only (5 left, 6 right).
+    private static readonly L[] LeftRows =
+    [
+        new(1, "a", 1), new(2, "b", 2), new(1, "c", 3), new(null, "d", 4), new(3, "e", 5), new(5, "f", 6), new(2, "b", 2), new(4, "g", 7),
+    ];
+
+    private static readonly R[] RightRows =
+    [
+        new(1, 10), new(2, 1), new(2, 20), new(null, 30), new(3, 2), new(6, 40), new(1, 10), new(4, 3),
+    ];
+
+    private string Tables(string parallelism = "2")
+    {
+        string l = Path.Combine(dir, "l.jsonl"), r = Path.Combine(dir, "r.jsonl");
+        File.WriteAllLines(l, LeftRows.Select(x => $$"""{"k":{{Json(x.K)}},"v":"{{x.V}}","n":{{x.N}}}"""));
+        File.WriteAllLines(r, RightRows.Select(x => $$"""{"k":{{Json(x.K)}},"w":{{x.W}}}"""));
+        return $"""
+            SET 'parallelism.default' = '{parallelism}';
+            CREATE TABLE l (k INT, v STRING, n INT) WITH ('connector' = 'filesystem', 'path' = '{l}', 'format' = 'json');
+            CREATE TABLE r (k INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{r}', 'format' = 'json');
+
+            """;
+    }
+
+    private static string Json(int? k) => k is { } v ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "null";
+
+    private static string Show(object? v) => v?.ToString() ?? "null";
+
+    [GeneratedRegex(@"^(?:\d+> )?([+-][IUD])\[(.*)\]$")]
+    private static partial Regex ChangeLine();
+
+    /// <summary>The rows left after applying the printed changelog, sorted; a retraction of a row not there fails.</summary>
+    private static List<string> Materialize(IEnumerable<string> lines)
+    {
+        var rows = new List<string>();
+        foreach (var line in lines)
+        {
+            var m = ChangeLine().Match(line);
+            Assert.True(m.Success, $"not a changelog line: {line}");
+            string kind = m.Groups[1].Value, row = m.Groups[2].Value;
+            if (kind is "+I" or "+U") rows.Add(row);
+            else Assert.True(rows.Remove(row), $"{kind}[{row}] retracts a row that is not there");
+        }
+        rows.Sort(StringComparer.Ordinal);
+        return rows;
+    }
+
+    private static List<string> Sorted(IEnumerable<string> rows)
+    {
+        var list = rows.ToList();
+        list.Sort(StringComparer.Ordinal);
+        return list;
+    }
+
+    /// <summary>The batch join of the rows above: NULL never equals NULL; <paramref name="on"/> is the residual.</summary>
+    private static List<string> Expected(string type, Func<L, R, bool> on)
+    {
+        bool Match(L l, R r) => l.K is { } a && r.K is { } b && a == b && on(l, r);
+        string Row(L? l, R? r) => $"{Show(l?.K)}, {Show(l?.V)}, {Show(l?.N)}, {Show(r?.K)}, {Show(r?.W)}";
+        var rows = new List<string>();
+        foreach (var l in LeftRows)
+        {
+            var matches = RightRows.Where(r => Match(l, r)).ToList();
+            rows.AddRange(matches.Select(r => Row(l, r)));
+            if (matches.Count == 0 && type is "LEFT" or "FULL") rows.Add(Row(l, null));
+        }
+        if (type is "RIGHT" or "FULL")
+            rows.AddRange(RightRows.Where(r => !LeftRows.Any(l => Match(l, r))).Select(r => Row(null, r)));
+        return Sorted(rows);
+    }
+
+    private List<string> RunJoin(string type, string residual, string parallelism = "2") => SessionTests.Run(Tables(parallelism) + $"""
+        CREATE TABLE o (lk INT, v STRING, n INT, rk INT, w INT, PRIMARY KEY (lk) NOT ENFORCED) WITH ('connector' = 'print');
+        INSERT INTO o SELECT l.k, l.v, l.n, r.k, r.w FROM l {type} JOIN r ON l.k = r.k{residual};
+        """);
+
+    [Theory]
+    [InlineData("INNER")]
+    [InlineData("LEFT")]
+    [InlineData("RIGHT")]
+    [InlineData("FULL")]
+    public void Equi_join_materializes_to_the_batch_join(string type)
+    {
+        Assert.Equal(Expected(type, (_, _) => true), Materialize(RunJoin(type, "")));
+    }
+
+    [Theory]
+    [InlineData("INNER")]
+    [InlineData("LEFT")]
+    [InlineData("RIGHT")]
+    [InlineData("FULL")]
+    public void Residual_condition_is_part_of_the_match(string type)
+    {
+        Assert.Equal(Expected(type, (l, r) => l.N < r.W), Materialize(RunJoin(type, " AND l.n < r.w")));
+    }
+
+    [Fact]
+    public void Outer_join_retracts_padded_rows_in_one_subtask()
+    {
+        var lines = RunJoin("LEFT", "", parallelism: "1");
+        Assert.Equal(Expected("LEFT", (_, _) => true), Materialize(lines));
+    }
+
+    [Fact]
+    public void Comma_join_with_where_equality_is_an_inner_join()
+    {
+        var lines = SessionTests.Run(Tables() + """
+            CREATE TABLE o (lk INT, v STRING, n INT, rk INT, w INT) WITH ('connector' = 'print');
+            INSERT INTO o SELECT l.k, l.v, l.n, r.k, r.w FROM l, r WHERE l.k = r.k AND r.w > 5;
+            """);
+        Assert.All(lines, line => Assert.StartsWith("+I", line.Split("> ")[^1], StringComparison.Ordinal));
+        Assert.Equal(Expected("INNER", (_, r) => r.W > 5), Materialize(lines));
+    }
+
+    [Fact]
+    public void Updating_input_feeds_the_join_as_a_changelog()
+    {
+        var lines = SessionTests.Run(Tables() + """
+            CREATE TABLE o (k INT, cnt BIGINT, w INT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'print');
+            INSERT INTO o SELECT c.k, c.cnt, r.w FROM (SELECT k, COUNT(*) AS cnt FROM l GROUP BY k) AS c JOIN r ON c.k = r.k;
+            """);
+        var counts = LeftRows.Where(l => l.K is not null).GroupBy(l => l.K).Select(g => (K: g.Key, Count: g.Count()));
+        var expected = Sorted(counts.SelectMany(c => RightRows.Where(r => r.K == c.K).Select(r => $"{c.K}, {c.Count}, {r.W}")));
+        Assert.Equal(expected, Materialize(lines));
+    }
+
+    [Fact]
+    public void Append_only_sink_after_an_outer_join_is_refused()
+    {
+        var e = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + $$"""
+            CREATE TABLE o (lk INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{{Path.Combine(dir, "out")}}', 'format' = 'csv');
+            INSERT INTO o SELECT l.k, r.w FROM l LEFT JOIN r ON l.k = r.k;
+            """));
+        Assert.Contains("append-only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("line 5, column 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LEFT OUTER JOIN", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inner_join_of_append_only_inputs_is_append_only()
+    {
+        var lines = SessionTests.Run(Tables() + """
+            CREATE TABLE o (lk INT, w INT) WITH ('connector' = 'print');
+            INSERT INTO o SELECT l.k, r.w FROM l JOIN r ON l.k = r.k;
+            """);
+        Assert.NotEmpty(lines);
+    }
+
+    [Fact]
+    public void Join_without_equality_is_refused_with_its_place()
+    {
+        var e = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + """
+            CREATE TABLE o (lk INT, w INT) WITH ('connector' = 'print');
+            INSERT INTO o SELECT l.k, r.w FROM l JOIN r ON l.n < r.w;
+            """));
+        Assert.Contains("equality", e.Message, StringComparison.Ordinal);
+        Assert.Contains(":", e.Message, StringComparison.Ordinal);
+        var cross = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + """
+            CREATE TABLE o (lk INT, w INT) WITH ('connector' = 'print');
+            INSERT INTO o SELECT l.k, r.w FROM l, r;
+            """));
+        Assert.Contains("equality", cross.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_shows_the_join_and_its_changelog()
+    {
+        var lines = SessionTests.Run(Tables() + "EXPLAIN SELECT l.k, r.w FROM l LEFT JOIN r ON l.k = r.k AND l.n < r.w;");
+        Assert.Contains(lines, l => l.Contains("Join(joinType=[LeftOuterJoin], keys=[k=k], where=[", StringComparison.Ordinal)
+            && l.Contains("changelogMode=[I,UB,UA,D]", StringComparison.Ordinal));
+    }
+
+    private sealed record Ev(int K, int Sec);
+
+    [Theory]
+    [InlineData("INNER")]
+    [InlineData("LEFT")]
+    [InlineData("RIGHT")]
+    [InlineData("FULL")]
+    public void Interval_join_in_event_time_matches_the_batch_join(string type)
+    {
+        Ev[] left = [new(1, 10), new(1, 30), new(2, 40), new(3, 50), new(1, 70), new(2, 90)];
+        Ev[] right = [new(1, 5), new(1, 12), new(2, 44), new(2, 60), new(4, 70), new(1, 75), new(2, 88)];
+        string Write(string name, Ev[] rows)
+        {
+            string path = Path.Combine(dir, name + ".jsonl");
+            File.WriteAllLines(path, rows.Select(x => $$"""{"k":{{x.K}},"t":"2024-01-01 00:{{x.Sec / 60:00}}:{{x.Sec % 60:00}}"}"""));
+            return path;
+        }
+        // A watermark an hour behind: no row is late, so the streaming result is the batch result.
+        string Table(string name, Ev[] rows) => $"""
+            CREATE TABLE {name} (k INT, t STRING, ts AS TO_TIMESTAMP(t), WATERMARK FOR ts AS ts - INTERVAL '1' HOUR)
+            WITH ('connector' = 'filesystem', 'path' = '{Write(name, rows)}', 'format' = 'json');
+
+            """;
+        var lines = SessionTests.Run("SET 'parallelism.default' = '2';\n" + Table("a", left) + Table("b", right) + $"""
+            CREATE TABLE o (ak INT, at STRING, bk INT, bt STRING) WITH ('connector' = 'print');
+            INSERT INTO o SELECT a.k, a.t, b.k, b.t FROM a {type} JOIN b
+              ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts + INTERVAL '3' SECOND;
+            """);
+        Assert.All(lines, line => Assert.StartsWith("+I", line.Split("> ")[^1], StringComparison.Ordinal));
+        string T(Ev e) => $"2024-01-01 00:{e.Sec / 60:00}:{e.Sec % 60:00}";
+        bool Match(Ev a, Ev b) => a.K == b.K && a.Sec >= b.Sec - 5 && a.Sec <= b.Sec + 3;
+        var expected = new List<string>();
+        foreach (var a in left)
+        {
+            var m = right.Where(b => Match(a, b)).ToList();
+            expected.AddRange(m.Select(b => $"{a.K}, {T(a)}, {b.K}, {T(b)}"));
+            if (m.Count == 0 && type is "LEFT" or "FULL") expected.Add($"{a.K}, {T(a)}, null, null");
+        }
+        if (type is "RIGHT" or "FULL") expected.AddRange(right.Where(b => !left.Any(a => Match(a, b))).Select(b => $"null, null, {b.K}, {T(b)}"));
+        Assert.Equal(Sorted(expected), Materialize(lines));
+    }
+
+    [Fact]
+    public void Interval_join_with_strict_bounds_and_explain()
+    {
+        var lines = SessionTests.Run("""
+            CREATE TABLE a (k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+            CREATE TABLE b (k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+            EXPLAIN SELECT a.k FROM a, b WHERE a.k = b.k AND a.ts > b.ts - INTERVAL '10' SECOND AND b.ts + INTERVAL '2' SECOND > a.ts;
+            """);
+        Assert.Contains(lines, l => l.Contains("IntervalJoin(joinType=[InnerJoin], windowBounds=[rowtime, leftTime=ts, rightTime=ts0, leftLowerBound=-9999, leftUpperBound=1999]", StringComparison.Ordinal));
+    }
+}
