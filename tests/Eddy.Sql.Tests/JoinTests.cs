@@ -195,19 +195,20 @@ public partial class JoinTests : IDisposable
 
     private sealed record Ev(int K, int Sec);
 
-    [Theory]
-    [InlineData("INNER")]
-    [InlineData("LEFT")]
-    [InlineData("RIGHT")]
-    [InlineData("FULL")]
-    public void Interval_join_in_event_time_matches_the_batch_join(string type)
+    private static readonly Ev[] EvLeft = [new(1, 10), new(1, 30), new(2, 40), new(3, 50), new(5, 58), new(1, 70), new(2, 90)];
+    private static readonly Ev[] EvRight = [new(1, 5), new(1, 12), new(2, 44), new(2, 60), new(5, 61), new(4, 70), new(1, 75), new(2, 88)];
+
+    private static string T(Ev e) => $"2024-01-01 00:{e.Sec / 60:00}:{e.Sec % 60:00}";
+
+    // a.ts BETWEEN b.ts - 5 s AND b.ts + 3 s
+    private static bool IntervalMatch(Ev a, Ev b) => a.K == b.K && a.Sec >= b.Sec - 5 && a.Sec <= b.Sec + 3;
+
+    private string EventTables()
     {
-        Ev[] left = [new(1, 10), new(1, 30), new(2, 40), new(3, 50), new(1, 70), new(2, 90)];
-        Ev[] right = [new(1, 5), new(1, 12), new(2, 44), new(2, 60), new(4, 70), new(1, 75), new(2, 88)];
         string Write(string name, Ev[] rows)
         {
             string path = Path.Combine(dir, name + ".jsonl");
-            File.WriteAllLines(path, rows.Select(x => $$"""{"k":{{x.K}},"t":"2024-01-01 00:{{x.Sec / 60:00}}:{{x.Sec % 60:00}}"}"""));
+            File.WriteAllLines(path, rows.Select(x => $$"""{"k":{{x.K}},"t":"{{T(x)}}"}"""));
             return path;
         }
         // A watermark an hour behind: no row is late, so the streaming result is the batch result.
@@ -216,23 +217,47 @@ public partial class JoinTests : IDisposable
             WITH ('connector' = 'filesystem', 'path' = '{Write(name, rows)}', 'format' = 'json');
 
             """;
-        var lines = SessionTests.Run("SET 'parallelism.default' = '2';\n" + Table("a", left) + Table("b", right) + $"""
+        return "SET 'parallelism.default' = '2';\n" + Table("a", EvLeft) + Table("b", EvRight);
+    }
+
+    [Theory]
+    [InlineData("INNER")]
+    [InlineData("LEFT")]
+    [InlineData("RIGHT")]
+    [InlineData("FULL")]
+    public void Interval_join_in_event_time_matches_the_batch_join(string type)
+    {
+        var lines = SessionTests.Run(EventTables() + $"""
             CREATE TABLE o (ak INT, at STRING, bk INT, bt STRING) WITH ('connector' = 'print');
             INSERT INTO o SELECT a.k, a.t, b.k, b.t FROM a {type} JOIN b
               ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts + INTERVAL '3' SECOND;
             """);
         Assert.All(lines, line => Assert.StartsWith("+I", line.Split("> ")[^1], StringComparison.Ordinal));
-        string T(Ev e) => $"2024-01-01 00:{e.Sec / 60:00}:{e.Sec % 60:00}";
-        bool Match(Ev a, Ev b) => a.K == b.K && a.Sec >= b.Sec - 5 && a.Sec <= b.Sec + 3;
         var expected = new List<string>();
-        foreach (var a in left)
+        foreach (var a in EvLeft)
         {
-            var m = right.Where(b => Match(a, b)).ToList();
+            var m = EvRight.Where(b => IntervalMatch(a, b)).ToList();
             expected.AddRange(m.Select(b => $"{a.K}, {T(a)}, {b.K}, {T(b)}"));
             if (m.Count == 0 && type is "LEFT" or "FULL") expected.Add($"{a.K}, {T(a)}, null, null");
         }
-        if (type is "RIGHT" or "FULL") expected.AddRange(right.Where(b => !left.Any(a => Match(a, b))).Select(b => $"null, null, {b.K}, {T(b)}"));
+        if (type is "RIGHT" or "FULL") expected.AddRange(EvRight.Where(b => !EvLeft.Any(a => IntervalMatch(a, b))).Select(b => $"null, null, {b.K}, {T(b)}"));
         Assert.Equal(Sorted(expected), Materialize(lines));
+    }
+
+    /// <summary>The pair (58 s, 61 s) counts in [30, 60) by the left time, not in [60, 90) by the joined row's later time.</summary>
+    [Fact]
+    public void Window_over_an_interval_join_uses_the_kept_rowtime()
+    {
+        var lines = SessionTests.Run(EventTables() + """
+            CREATE TABLE o (w STRING, n BIGINT) WITH ('connector' = 'print');
+            INSERT INTO o SELECT CAST(window_start AS STRING), COUNT(*) FROM TABLE(TUMBLE(TABLE (
+                SELECT a.k, a.ts, b.ts AS bts FROM a JOIN b ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts + INTERVAL '3' SECOND
+              ), DESCRIPTOR(ts), INTERVAL '30' SECOND))
+            GROUP BY window_start, window_end;
+            """);
+        var expected = EvLeft.SelectMany(a => EvRight.Where(b => IntervalMatch(a, b)).Select(_ => a.Sec / 30 * 30))
+            .GroupBy(s => s).Select(g => $"+I[{T(new Ev(0, g.Key))}.000, {g.Count()}]");
+        Assert.Equal(Sorted(expected), Sorted(lines.Select(l => l.Split("> ")[^1])));
     }
 
     [Fact]

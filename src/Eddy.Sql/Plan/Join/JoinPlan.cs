@@ -32,6 +32,21 @@ public sealed record JoinPlan(
 {
     public override bool IsUpdating => Interval is null && (Left.IsUpdating || Right.IsUpdating || JoinType != JoinType.Inner);
 
+    /// <summary>
+    /// An event-time interval join keeps a time attribute, as Flink does: the left side's rowtime for INNER and LEFT
+    /// joins, the right side's for RIGHT (the side never padded; its rows are not late for the watermark the operator
+    /// holds back). Flink keeps both sides' rowtimes; Eddy has one rowtime per row, so the other is a plain TIMESTAMP
+    /// (a window on it is refused), and a FULL join keeps none.
+    /// </summary>
+    public override int? Rowtime => Interval is { ProcessingTime: false } iv
+        ? JoinType switch
+        {
+            JoinType.Inner or JoinType.Left => iv.LeftTime,
+            JoinType.Right => Left.Schema.Count + iv.RightTime,
+            _ => null,
+        }
+        : null;
+
     public override IEnumerable<LogicalPlan> Inputs => [Left, Right];
 
     public override string Describe()

@@ -1,4 +1,5 @@
 using Eddy.Joins;
+using Eddy.Runtime;
 using Eddy.Sql.Codegen;
 using Eddy.Sql.Planning;
 using Eddy.Sql.Translation;
@@ -36,8 +37,14 @@ internal static class JoinTranslator
             var r = (DataStream<TRight>)right;
             if (plan.Interval is { } iv)
             {
-                return l.IntervalJoin(r, leftKey, rightKey, plan.JoinType, TimeSpan.FromMilliseconds(iv.LowerMs), TimeSpan.FromMilliseconds(iv.UpperMs),
+                var joined = l.IntervalJoin(r, leftKey, rightKey, plan.JoinType, TimeSpan.FromMilliseconds(iv.LowerMs), TimeSpan.FromMilliseconds(iv.UpperMs),
                     residual, combine, eventTime: !iv.ProcessingTime, name: "IntervalJoin");
+                if (plan.Rowtime is not { } rowtime) return joined;
+                // A joined row carries the later of its two times; the rowtime column kept is one of them: re-stamp the rows.
+                var identity = plan.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList();
+                var function = ExpressionCompiler.CompileBatchFunction<TOut, TOut>(identity, null, plan.Schema);
+                var time = RowtimeOf<TOut>(rowtime, plan.Schema[rowtime].Name);
+                return joined.Transform("IntervalJoinRowtime", () => new Calc.CalcOperator<TOut, TOut>(function, time));
             }
             TimeSpan? ttl = plan.StateTtlMs > 0 ? TimeSpan.FromMilliseconds(plan.StateTtlMs) : null;
             return l.Join(r, leftKey, rightKey, plan.JoinType, residual, combine, ttl, name: "Join");
@@ -60,6 +67,32 @@ internal static class JoinTranslator
             };
         }
     }
+
+    /// <summary>The epoch ms of a rowtime column (never NULL on the side that is never padded).</summary>
+    private static Func<TRow, long> RowtimeOf<TRow>(int column, string name)
+    {
+        var row = LinqExpr.Parameter(typeof(TRow), "row");
+        LinqExpr field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(TRow), column));
+        Delegate convert = field.Type switch
+        {
+            var t when t == typeof(DateTime) => (Func<DateTime, string, long>)ToEventTime,
+            var t when t == typeof(DateTime?) => (Func<DateTime?, string, long>)ToEventTime,
+            var t when t == typeof(DateTimeOffset) => (Func<DateTimeOffset, string, long>)ToEventTime,
+            var t when t == typeof(DateTimeOffset?) => (Func<DateTimeOffset?, string, long>)ToEventTime,
+            var t => throw new NotSupportedException($"a rowtime of type {t.Name}"),
+        };
+        return LinqExpr.Lambda<Func<TRow, long>>(LinqExpr.Call(convert.Method, field, LinqExpr.Constant(name)), row).Compile();
+    }
+
+    private static long ToEventTime(DateTime value, string column) => EventTime.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static long ToEventTime(DateTimeOffset value, string column) => value.ToUnixTimeMilliseconds();
+
+    private static long ToEventTime(DateTime? value, string column) =>
+        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of an interval join's output is NULL");
+
+    private static long ToEventTime(DateTimeOffset? value, string column) =>
+        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of an interval join's output is NULL");
 
     /// <summary>Whether a key holds a NULL; null when no key field can be NULL.</summary>
     private static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> leftKeys, IReadOnlyList<BoundExpr> rightKeys)
