@@ -270,4 +270,19 @@ public partial class JoinTests : IDisposable
             """);
         Assert.Contains(lines, l => l.Contains("IntervalJoin(joinType=[InnerJoin], windowBounds=[rowtime, leftTime=ts, rightTime=ts0, leftLowerBound=-9999, leftUpperBound=1999]", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void State_ttl_option_and_hint_set_each_sides_ttl()
+    {
+        var lines = SessionTests.Run(Tables() + """
+            SET 'table.exec.state.ttl' = '2 h';
+            EXPLAIN SELECT /*+ STATE_TTL('x' = '1 min') */ x.k, r.w FROM l AS x JOIN r ON x.k = r.k;
+            """);
+        Assert.Contains(lines, l => l.Contains("stateTtl=[left=60000 ms, right=7200000 ms]", StringComparison.Ordinal));
+        var e = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + """
+            EXPLAIN SELECT /*+ STATE_TTL('nope' = '1 min') */ l.k, r.w FROM l JOIN r ON l.k = r.k;
+            """));
+        Assert.Contains("'nope'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("line 4, column 30", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -31,7 +31,7 @@ public sealed partial class Binder
         var (right, rightScope) = BindJoinSide(join.Right);
         var scope = JoinScope(leftScope, left.Schema.Count, rightScope, type);
         var condition = RequireBoolean(Bind(join.Condition, scope), join.Condition);
-        var plan = MakeJoin(left, right, type, Conjuncts(condition).ToList(), join.Condition);
+        var plan = MakeJoin(left, right, type, Conjuncts(condition).ToList(), join.Condition, SideName(join.Left), SideName(join.Right));
         return (plan, scope, null);
     }
 
@@ -87,7 +87,7 @@ public sealed partial class Binder
             // The conjuncts that read only the tables joined so far, and the others, left for later joins.
             var ready = conjuncts.Where(c => ReadsBelow(c, end, scopeColumns.Count)).ToList();
             conjuncts = conjuncts.Where(c => !ready.Contains(c)).ToList();
-            acc = MakeJoin(acc, sides[i].Item1, JoinType.Inner, ready, where);
+            acc = MakeJoin(acc, sides[i].Item1, JoinType.Inner, ready, where, i == 1 ? SideName(leaves[0]) : null, SideName(leaves[i]));
         }
         LogicalPlan result = acc;
         if (conjuncts.Count > 0)
@@ -106,7 +106,7 @@ public sealed partial class Binder
     /// joined row): equalities between the sides become keys, two bounds between the time attributes an interval.
     /// The rest is the residual condition, evaluated on each pair of rows with equal keys.
     /// </summary>
-    private JoinPlan MakeJoin(LogicalPlan left, LogicalPlan right, JoinType type, List<BoundExpr> conjuncts, SqlNode at)
+    private JoinPlan MakeJoin(LogicalPlan left, LogicalPlan right, JoinType type, List<BoundExpr> conjuncts, SqlNode at, string? leftName, string? rightName)
     {
         int n = left.Schema.Count, m = right.Schema.Count;
         var leftKeys = new List<BoundExpr>();
@@ -135,7 +135,7 @@ public sealed partial class Binder
                 + "or a changelog source such as upsert-kafka); Flink refuses this too");
         }
         var cond = residual.Count == 0 ? null : residual.Aggregate((a, b) => new Binary(BinaryOp.And, a, b, DataType.Boolean));
-        return new JoinPlan(left, right, type, leftKeys, rightKeys, cond, output, StateTtlMs, interval);
+        return new JoinPlan(left, right, type, leftKeys, rightKeys, cond, output, HintedTtl(leftName), HintedTtl(rightName), interval);
     }
 
     private static Schema JoinOutput(Schema left, Schema right, JoinType type)
@@ -268,13 +268,74 @@ public sealed partial class Binder
         _ => null,
     };
 
-    /// <summary>The FROM clause with WHERE: a comma list is joined on WHERE's equalities (then WHERE is used up).</summary>
-    private (LogicalPlan Plan, Scope Scope, WindowedInput? Windowed, bool WhereUsed) BindFromWithWhere(TableRef from, Expr? where)
+    /// <summary>The STATE_TTL hint of the SELECT being bound: table name or alias → TTL in ms, with the hint for its place.</summary>
+    private Dictionary<string, (long Ms, TableOption At, bool Used)>? stateTtlHint;
+
+    /// <summary>
+    /// The FROM clause with WHERE: a comma list is joined on WHERE's equalities (then WHERE is used up). The SELECT's
+    /// <c>/*+ STATE_TTL('alias' = '1h', ...) */</c> hint sets the state TTL of the join inputs it names, as Flink's.
+    /// </summary>
+    private (LogicalPlan Plan, Scope Scope, WindowedInput? Windowed, bool WhereUsed) BindFromWithWhere(TableRef from, Expr? where, NodeList<SqlHint> hints)
     {
-        if (BindCommaJoin(from, where) is { } joined) return (joined.Item1, joined.Item2, null, true);
-        var (plan, scope, windowed) = BindFrom(from);
-        return (plan, scope, windowed, false);
+        var saved = stateTtlHint;
+        stateTtlHint = null;
+        foreach (var hint in hints)
+        {
+            if (!string.Equals(hint.Name.Value, "STATE_TTL", StringComparison.OrdinalIgnoreCase)) continue;
+            if (hint.Options.Count == 0) throw Error(hint, "STATE_TTL takes 'table or alias' = 'duration' pairs, e.g. /*+ STATE_TTL('o' = '1h') */");
+            stateTtlHint ??= new(StringComparer.OrdinalIgnoreCase);
+            foreach (var option in hint.Options)
+            {
+                long ms;
+                try
+                {
+                    ms = (long)SqlSession.ParseDuration("STATE_TTL", option.Value).TotalMilliseconds;
+                }
+                catch (FormatException e)
+                {
+                    throw Error(option, e.Message);
+                }
+                if (ms < 0) throw Error(option, "a state TTL cannot be negative");
+                stateTtlHint[option.Key] = (ms, option, false);
+            }
+        }
+        try
+        {
+            (LogicalPlan, Scope, WindowedInput?, bool) result;
+            if (BindCommaJoin(from, where) is { } joined) result = (joined.Item1, joined.Item2, null, true);
+            else
+            {
+                var (plan, scope, windowed) = BindFrom(from);
+                result = (plan, scope, windowed, false);
+            }
+            if (stateTtlHint?.Values.FirstOrDefault(h => !h.Used) is { At: not null } unused)
+            {
+                throw Error(unused.At, $"the STATE_TTL hint names '{unused.At.Key}', which is not an input of a regular join of this SELECT; "
+                    + "name a joined table by its name or alias");
+            }
+            return result;
+        }
+        finally
+        {
+            stateTtlHint = saved;
+        }
     }
+
+    /// <summary>A join input's state TTL: its STATE_TTL hint, else table.exec.state.ttl.</summary>
+    private long HintedTtl(string? name)
+    {
+        if (name is null || stateTtlHint is null || !stateTtlHint.TryGetValue(name, out var hint)) return StateTtlMs;
+        stateTtlHint[name] = hint with { Used = true };
+        return hint.Ms;
+    }
+
+    /// <summary>The name a STATE_TTL hint uses for a join input: its alias, or the table's name.</summary>
+    private static string? SideName(TableRef side) => side switch
+    {
+        NamedTableRef n => n.Alias?.Value ?? n.Name.Last.Value,
+        SubqueryRef s => s.Alias?.Value,
+        _ => null,
+    };
 
     /// <summary>Why a plan's output is updating, for the message of an append-only sink that refuses it.</summary>
     private static string UpdatingCause(LogicalPlan plan)

@@ -203,7 +203,7 @@ public sealed partial class Binder
     {
         if (s.From is null) throw Error(s, "a SELECT without FROM is not supported: use VALUES");
         if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
-        var (input, scope, windowed, whereUsed) = BindFromWithWhere(s.From, s.Where);
+        var (input, scope, windowed, whereUsed) = BindFromWithWhere(s.From, s.Where, s.Hints);
         BoundExpr? where = s.Where is null || whereUsed ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
         if (where is not null)
         {

@@ -18,7 +18,8 @@ public sealed record IntervalBounds(int LeftTime, int RightTime, long LowerMs, l
 /// updating when an input is or the join is outer (Flink's changelog: retractions of padded rows); an interval
 /// join's is append-only. Time attributes do not survive a regular join (Flink materializes them).
 /// </summary>
-/// <param name="StateTtlMs">Flink's <c>table.exec.state.ttl</c> (0: keep state forever); regular joins only.</param>
+/// <param name="LeftStateTtlMs">The left side's state TTL: Flink's <c>table.exec.state.ttl</c> or its <c>STATE_TTL</c> hint (0: keep state forever); regular joins only.</param>
+/// <param name="RightStateTtlMs">The right side's.</param>
 public sealed record JoinPlan(
     LogicalPlan Left,
     LogicalPlan Right,
@@ -27,7 +28,8 @@ public sealed record JoinPlan(
     IReadOnlyList<BoundExpr> RightKeys,
     BoundExpr? Residual,
     Schema Output,
-    long StateTtlMs,
+    long LeftStateTtlMs,
+    long RightStateTtlMs,
     IntervalBounds? Interval) : LogicalPlan(Output)
 {
     public override bool IsUpdating => Interval is null && (Left.IsUpdating || Right.IsUpdating || JoinType != JoinType.Inner);
@@ -66,7 +68,7 @@ public sealed record JoinPlan(
             : $"Join(joinType=[{type}]";
         return head + $", keys=[{keys}]"
             + (Residual is null ? "" : $", where=[{Explain.Expr(Residual)}]")
-            + (StateTtlMs > 0 && Interval is null ? $", stateTtl=[{StateTtlMs} ms]" : "")
+            + ((LeftStateTtlMs > 0 || RightStateTtlMs > 0) && Interval is null ? $", stateTtl=[left={LeftStateTtlMs} ms, right={RightStateTtlMs} ms]" : "")
             + $", changelogMode=[{(IsUpdating ? "I,UB,UA,D" : "I")}]"
             + $", select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
     }

@@ -46,8 +46,8 @@ internal static class JoinTranslator
                 var time = RowtimeOf<TOut>(rowtime, plan.Schema[rowtime].Name);
                 return joined.Transform("IntervalJoinRowtime", () => new Calc.CalcOperator<TOut, TOut>(function, time));
             }
-            TimeSpan? ttl = plan.StateTtlMs > 0 ? TimeSpan.FromMilliseconds(plan.StateTtlMs) : null;
-            return l.Join(r, leftKey, rightKey, plan.JoinType, residual, combine, ttl, name: "Join");
+            return l.Join(r, leftKey, rightKey, plan.JoinType, residual, combine,
+                TimeSpan.FromMilliseconds(plan.LeftStateTtlMs), TimeSpan.FromMilliseconds(plan.RightStateTtlMs), name: "Join");
         }
 
         /// <summary>
