@@ -285,4 +285,52 @@ public partial class JoinTests : IDisposable
         Assert.Contains("'nope'", e.Message, StringComparison.Ordinal);
         Assert.Contains("line 4, column 30", e.Message, StringComparison.Ordinal);
     }
+
+    private const string TimeTables = """
+        CREATE TABLE a (k INT, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+        CREATE TABLE b (k INT, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+
+        """;
+
+    [Fact]
+    public void Processing_time_bounds_make_a_proctime_interval_join()
+    {
+        var lines = SessionTests.Run(TimeTables + """
+            EXPLAIN SELECT a.k FROM a JOIN b ON a.k = b.k AND a.pt BETWEEN b.pt - INTERVAL '1' MINUTE AND b.pt;
+            """);
+        Assert.Contains(lines, l => l.Contains("IntervalJoin(joinType=[InnerJoin], windowBounds=[proctime, leftTime=pt, rightTime=pt0, leftLowerBound=-60000, leftUpperBound=0]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Interval_bounds_mixing_event_and_processing_time_are_refused()
+    {
+        var e = Assert.Throws<SqlParseException>(() => SessionTests.Run(TimeTables + """
+            EXPLAIN SELECT a.k FROM a JOIN b ON a.k = b.k AND a.ts BETWEEN b.pt - INTERVAL '1' MINUTE AND b.pt;
+            """));
+        Assert.Contains("same kind", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void One_bound_only_is_a_regular_join_with_a_residual()
+    {
+        var lines = SessionTests.Run(TimeTables + """
+            EXPLAIN SELECT a.k FROM a JOIN b ON a.k = b.k AND a.ts >= b.ts;
+            """);
+        Assert.Contains(lines, l => l.Contains("Join(joinType=[InnerJoin], keys=[k=k], where=[", StringComparison.Ordinal) && !l.Contains("IntervalJoin", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Three_tables_in_a_comma_list_join_left_deep()
+    {
+        var lines = SessionTests.Run(Tables() + """
+            CREATE TABLE o (lk INT, w INT, w2 INT) WITH ('connector' = 'print');
+            INSERT INTO o SELECT l.k, r.w, r2.w FROM l, r, r AS r2 WHERE l.k = r.k AND r2.k = l.k AND r2.w > r.w;
+            """);
+        var expected = from l in LeftRows
+                       from r in RightRows
+                       from r2 in RightRows
+                       where l.K is not null && l.K == r.K && r2.K == l.K && r2.W > r.W
+                       select $"{l.K}, {r.W}, {r2.W}";
+        Assert.Equal(Sorted(expected), Materialize(lines));
+    }
 }

@@ -265,6 +265,8 @@ public sealed partial class Binder
     {
         InputRef r => (r.Index, 0),
         Call { Name: "+", Args: [InputRef r, Literal { Value: long ms }, Literal { Value: int months }] } when months == 0 => (r.Index, ms),
+        // A comparison of TIMESTAMP and TIMESTAMP_LTZ casts one side.
+        Cast { Try: false } c => TimeOf(c.Operand),
         _ => null,
     };
 
