@@ -134,6 +134,11 @@ public sealed partial class Binder
             throw Error(at, "an interval join takes append-only inputs, but an input is updating (a GROUP BY without a window, an outer join, "
                 + "or a changelog source such as upsert-kafka); Flink refuses this too");
         }
+        if (batchMode && interval is null && (type != JoinType.Inner || left.IsUpdating || right.IsUpdating))
+        {
+            throw Error(at, "in batch mode an outer join (or a join of an updating input) would print its changelog, where Flink's batch join "
+                + "gives final rows; Eddy does not have a batch join yet: run it in streaming mode, or use an inner join of append-only inputs");
+        }
         var cond = residual.Count == 0 ? null : residual.Aggregate((a, b) => new Binary(BinaryOp.And, a, b, DataType.Boolean));
         return new JoinPlan(left, right, type, leftKeys, rightKeys, cond, output, HintedTtl(leftName), HintedTtl(rightName), interval);
     }
@@ -174,10 +179,12 @@ public sealed partial class Binder
     /// An expression over the joined row as one over a side's own row (columns shifted by <paramref name="offset"/>,
     /// a column's own type: not nullable unless it is); null for an expression kind this does not know.
     /// </summary>
-    private static BoundExpr? Retype(BoundExpr e, int offset, Schema side)
+    internal static BoundExpr? Retype(BoundExpr e, int offset, Schema side)
     {
         switch (e)
         {
+            case Unary u:
+                return Retype(u.Operand, offset, side) is { } operand ? u with { Operand = operand } : null;
             case InputRef r:
                 return new InputRef(r.Index - offset, r.Name, side[r.Index - offset].Type);
             case Literal:
