@@ -28,7 +28,7 @@ public sealed partial class SqlSession
         "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
         "pipeline.operator-chaining", "table.exec.emit.allow-lateness", "table.exec.emit.late-fire.enabled",
         "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
-        "table.exec.late-data.table", "execution.checkpointing.dir", "execution.checkpointing.timeout",
+        "table.exec.late-data.table", "table.exec.state.ttl", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
@@ -188,6 +188,7 @@ public sealed partial class SqlSession
         new(Catalog, context, BatchMode, table => TableConnectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
         {
             WindowEmit = WindowEmit(),
+            StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
         };
 
     /// <summary>
@@ -385,7 +386,7 @@ public sealed partial class SqlSession
             case "restart-strategy.type":
                 RestartStrategy.FromOptions(new Dictionary<string, string> { [key] = value }, ParseDuration);
                 break;
-            case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay":
+            case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay" or "table.exec.state.ttl":
                 ParseDuration(key, value);
                 break;
             case "table.exec.emit.late-fire.delay":

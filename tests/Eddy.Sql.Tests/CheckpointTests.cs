@@ -35,6 +35,8 @@ public class CheckpointTests
         "SELECT `user`, window_end, SUM(amount), COUNT(DISTINCT url), AVG(price) FROM TABLE(HOP(TABLE clicks, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '15' SECOND)) GROUP BY `user`, window_start, window_end",
         "SELECT tag, window_end, MAX(amount), weighted_avg(amount, 3) FROM TABLE(CUMULATE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '4' SECOND, INTERVAL '12' SECOND)) GROUP BY tag, window_start, window_end",
         "SELECT `user`, window_start, window_end, COUNT(*), SUM(price) FROM TABLE(SESSION(TABLE clicks PARTITION BY `user`, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY `user`, window_start, window_end",
+        "SELECT a.`user`, a.amount, b.url, b.amount FROM clicks AS a FULL JOIN clicks AS b ON a.`user` = b.`user` AND a.amount < b.amount",
+        "SELECT a.url, a.ts, b.ts FROM clicks AS a LEFT JOIN clicks AS b ON a.url = b.url AND a.ts BETWEEN b.ts - INTERVAL '2' SECOND AND b.ts + INTERVAL '1' SECOND",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
         // Steps retract earlier rows too (-U/-D): the outer aggregation retracts, with per-value counts for MIN/MAX/DISTINCT.
@@ -185,6 +187,11 @@ public class CheckpointTests
         if (type == typeof(bool)) return random.Next(2) == 0;
         if (type == typeof(DateTime)) return DateTime.UnixEpoch.AddMilliseconds(ts);
         if (type == typeof(decimal)) return (decimal)random.Next(1000) / 10;
-        return type.IsValueType ? Activator.CreateInstance(type) : null;
+        if (!type.IsValueType) return null;
+        // A join's input (the two sides' row structs, tagged): every field filled the same way.
+        object value = Activator.CreateInstance(type)!;
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Eddy.Joins.JoinInput<,>) || type.Namespace is null)
+            foreach (var f in type.GetFields().Where(f => !f.IsStatic)) f.SetValue(value, Value(f.FieldType, random, ts));
+        return value;
     }
 }

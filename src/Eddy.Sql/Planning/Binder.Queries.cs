@@ -91,7 +91,7 @@ public sealed partial class Binder
         if (input.IsUpdating && !acceptsUpdates(table))
         {
             throw Error(insert, $"table '{table.Name}' ({table.Connector}) is append-only but the query produces updates "
-                + "(a GROUP BY without a window, or a changelog source such as upsert-kafka): declare PRIMARY KEY (...) NOT ENFORCED on a sink that upserts, or aggregate in a window");
+                + $"({UpdatingCause(input)}): declare PRIMARY KEY (...) NOT ENFORCED on a sink that upserts, or aggregate in a window");
         }
         return new SinkPlan(table, input);
     }
@@ -204,10 +204,10 @@ public sealed partial class Binder
     {
         if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
-        var (input, scope, windowed) = s.From is null
-            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null)
-            : BindFrom(s.From);
-        BoundExpr? where = s.Where is null ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
+        var (input, scope, windowed, whereUsed) = s.From is null
+            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
+            : BindFromWithWhere(s.From, s.Where, s.Hints);
+        BoundExpr? where = s.Where is null || whereUsed ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
         if (where is not null)
         {
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
@@ -515,12 +515,10 @@ public sealed partial class Binder
                 return BindLateral(join, lateral);
             case JoinRef { Right: NamedTableRef { SystemTimeAsOf: not null } lookupTable } join:
                 return BindLookupJoin(join, lookupTable);
-            case JoinRef { Right: NamedTableRef right } join when join.Kind is JoinKind.Inner or JoinKind.Left && IsLookupTable(right):
-                throw Error(right, $"regular joins are not supported by Eddy yet; '{right.Name}' can be joined as a lookup table: "
-                    + $"JOIN {right.Name} FOR SYSTEM_TIME AS OF <probe alias>.<PROCTIME() column>{(right.Alias is null ? "" : $" AS {right.Alias.Value}")} ON ...");
+            case JoinRef { Kind: JoinKind.Comma or JoinKind.Cross } join:
+                return BindCommaJoin(join, null) is { } cross ? (cross.Item1, cross.Item2, null) : throw Error(join, $"{join.Kind} join is not supported");
             case JoinRef join:
-                throw Error(join, "joins are not supported by Eddy yet (only LATERAL TABLE(function(...)) and lookup joins "
-                    + "'JOIN t FOR SYSTEM_TIME AS OF o.proc_time ON ...' on the right)");
+                return BindRegularJoin(join);
             default:
                 throw Error(from, $"{from.GetType().Name} is not supported by Eddy yet");
         }

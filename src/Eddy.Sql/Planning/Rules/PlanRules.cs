@@ -11,7 +11,8 @@ namespace Eddy.Sql.Planning.Rules;
 /// an async lookup (<see cref="AsyncLookupSplit"/>), a Calc over a Calc merges (<see cref="CalcMerge"/>), a Calc over a
 /// scan read by nothing else runs in the scan's loop (<see cref="ScanFusion"/>), a projection over a window aggregation
 /// runs in its result builder (<see cref="WindowProjectionFusion"/>), and a window aggregation's input scan computes
-/// only what the aggregation reads (<see cref="AggregateInputNarrowing"/>). EXPLAIN shows the plans before this pass.
+/// only what the aggregation reads (<see cref="AggregateInputNarrowing"/>); a filter over a join moves its one-side
+/// conjuncts below it (<see cref="JoinFilterPushdown"/>). EXPLAIN shows the plans before this pass.
 /// </summary>
 public sealed class PlanRules
 {
@@ -40,6 +41,7 @@ public sealed class PlanRules
         {
             case CalcPlan calc:
                 if (AsyncLookupSplit.TrySplit(calc) is { } split) return Rewrite(split);
+                if (JoinFilterPushdown.TryPush(calc) is { } pushed) return Rewrite(pushed);
                 if (CalcMerge.TryMerge(calc) is { } merged) return Rewrite(merged);
                 if (ScanFusion.TryFuse(calc, this) is { } fused) return fused;
                 if (WindowProjectionFusion.TryFuse(calc, this) is { } projected) return projected;
