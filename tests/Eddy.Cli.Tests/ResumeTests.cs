@@ -246,6 +246,13 @@ public class JobNameOwnershipTests
             var renamed = await new InProcessRun("run", script, "--set", "pipeline.name=twice-2",
                 "--set", "execution.checkpointing.dir=" + Path.Combine(root, "checkpoints-2")).Started();
             Assert.Equal(130, await renamed.Stop());
+            // A loaded machine may not have completed the first checkpoint yet; the third run can only resume from one.
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (!Directory.EnumerateDirectories(root, "chk-*", SearchOption.AllDirectories).Any(d => d.Contains(Path.Combine(root, "checkpoints") + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the first run completed no checkpoint");
+                await Task.Delay(20);
+            }
             Assert.Equal(130, await first.Stop());
 
             // The first run has ended: its name is free again.
