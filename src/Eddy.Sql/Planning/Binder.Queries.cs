@@ -202,7 +202,6 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
     {
         if (s.From is null) throw Error(s, "a SELECT without FROM is not supported: use VALUES");
-        if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
         var (input, scope, windowed) = BindFrom(s.From);
         BoundExpr? where = s.Where is null ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
         if (where is not null)
@@ -210,6 +209,7 @@ public sealed partial class Binder
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
 
+        if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
             return BindAggregation(s, input, scope, windowed);
