@@ -37,6 +37,11 @@ public class CheckpointTests
         "SELECT `user`, window_start, window_end, COUNT(*), SUM(price) FROM TABLE(SESSION(TABLE clicks PARTITION BY `user`, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY `user`, window_start, window_end",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
+        "SELECT `user`, amount, SUM(amount) OVER w, MIN(url) OVER w, MAX(price) OVER w, AVG(amount) OVER w FROM clicks "
+            + "WINDOW w AS (PARTITION BY `user` ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
+        "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
+            + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
+        "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
     ];
 
     [Theory]
