@@ -57,6 +57,8 @@ public static class Program
         new("sql-sliding", "(3) in SQL: HOP window TVF, COUNT(*) per key", SqlWorkloads.Sliding, 10_000),
         new("sql-session-5s", "(4) in SQL: SESSION window TVF, 5 s gap", SqlWorkloads.Session5s, 100_000),
         new("sql-session-30s", "(5) in SQL: SESSION window TVF, 30 s gap", SqlWorkloads.Session30s, 1_000),
+        new("sql-over-rows", "in SQL: SUM OVER (PARTITION BY k ORDER BY rt ROWS BETWEEN 10 PRECEDING AND CURRENT ROW), 10,000 keys", OverWorkloads.RowsSum, 10_000),
+        new("sql-over-range", "in SQL: COUNT(*) OVER (PARTITION BY k ORDER BY rt RANGE BETWEEN INTERVAL '10' SECOND PRECEDING ...), 10,000 keys", OverWorkloads.RangeCount, 10_000),
         new("geo-find-ipv4", "(geo) MMDB tree walk only: 4 address bytes -> record offset, real database, one thread", GeoWorkloads.FindIpv4),
         new("geo-lookup-ipv4", "(geo) get_location's work on IPv4 strings: parse, walk, decoded-record cache (65,536 addresses)", GeoWorkloads.LocateIpv4Cached),
         new("geo-lookup-ipv4-nocache", "(geo) the same without the decoded-record cache (every record decoded)", GeoWorkloads.LocateIpv4Uncached),
