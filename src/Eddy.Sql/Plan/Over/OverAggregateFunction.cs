@@ -17,6 +17,13 @@ public sealed class OverKeyState<TIn, TAcc>
     public int Head { get; set; }
 
     public long LastTriggered { get; set; } = long.MinValue;
+
+    /// <summary>Event time: rows waiting for the watermark, sorted by time (ties in arrival order), from <see cref="PendingHead"/> on.</summary>
+    public List<TIn> Pending { get; set; } = [];
+
+    public List<long> PendingTimes { get; set; } = [];
+
+    public int PendingHead { get; set; }
 }
 
 /// <summary>
@@ -25,6 +32,7 @@ public sealed class OverKeyState<TIn, TAcc>
 /// timestamp together (peers get the same values), ROWS one after the other in arrival order. Late rows are dropped,
 /// as in Flink: for unbounded windows those not after the watermark (RowTimeRange/RowsUnboundedPrecedingFunction),
 /// for bounded ones those not after the last timestamp the key processed (RowTimeRange/RowsBoundedPrecedingFunction).
+/// One timer per key, at its earliest waiting time, rather than Flink's timer per timestamp: no allocation per row.
 /// On processing time, each row is processed on arrival. Bounded windows retract the rows that leave them and keep
 /// only the rows still inside; unbounded windows keep only the accumulator.
 /// </summary>
@@ -37,7 +45,6 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
     long? preceding) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
 {
     private ValueState<TKey, OverKeyState<TIn, TAcc>>? state;
-    private MapState<TKey, long, List<TIn>>? pending;
     private readonly List<TIn> single = [default!];
 
     /// <summary>Rows dropped for being late (Flink's numLateRecordsDropped).</summary>
@@ -46,53 +53,98 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
     public override void Open(KeyedContext<TKey> context)
     {
         state = context.GetValueState<OverKeyState<TIn, TAcc>>("over");
-        if (eventTime) pending = context.GetMapState<long, List<TIn>>("pending");
     }
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
+        var current = state!.Value;
+        if (current is null) state.Value = current = new OverKeyState<TIn, TAcc>();
         if (!eventTime)
         {
-            var current = state!.Value;
-            if (current is null) state.Value = current = new OverKeyState<TIn, TAcc>();
             single[0] = value;
-            Process(single, context.Timestamp, current, output);
+            Process(single, 0, 1, context.Timestamp, current, output);
             single[0] = default!;
             return;
         }
         long ts = context.Timestamp;
-        bool late = preceding is null ? ts <= context.CurrentWatermark : state!.Value is { } s && ts <= s.LastTriggered;
+        bool late = preceding is null ? ts <= context.CurrentWatermark : ts <= current.LastTriggered;
         if (late)
         {
             LateRecordsDropped++;
             return;
         }
-        if (pending!.TryGet(ts, out var waiting))
+        var times = current.PendingTimes;
+        int head = current.PendingHead;
+        if (head == times.Count) context.RegisterEventTimeTimer(ts);
+        else if (ts < times[head])
         {
-            waiting.Add(value);
+            context.DeleteEventTimeTimer(times[head]);
+            context.RegisterEventTimeTimer(ts);
+        }
+        if (times.Count == head || times[^1] <= ts)
+        {
+            current.Pending.Add(value);
+            times.Add(ts);
             return;
         }
-        pending.Put(ts, [value]);
-        context.RegisterEventTimeTimer(ts);
+        // Out of order: after every waiting row with the same time or earlier (ties keep arrival order).
+        int lo = head, hi = times.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (times[mid] <= ts) lo = mid + 1;
+            else hi = mid;
+        }
+        current.Pending.Insert(lo, value);
+        times.Insert(lo, ts);
     }
 
     public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
     {
-        if (!pending!.TryGet(timestamp, out var arrived)) return;
-        pending.Remove(timestamp);
         var current = state!.Value;
-        if (current is null) state.Value = current = new OverKeyState<TIn, TAcc>();
-        Process(arrived, timestamp, current, output);
-        current.LastTriggered = timestamp;
+        if (current is null) return;
+        var times = current.PendingTimes;
+        int head = current.PendingHead;
+        long watermark = Math.Max(context.CurrentWatermark, timestamp);
+        if (head == times.Count || times[head] > watermark) return;
+        while (head < times.Count && times[head] <= watermark)
+        {
+            long time = times[head];
+            int end = head + 1;
+            while (end < times.Count && times[end] == time) end++;
+            output.CurrentTimestamp = time;
+            Process(current.Pending, head, end, time, current, output);
+            current.LastTriggered = time;
+            for (int i = head; i < end; i++) current.Pending[i] = default!;
+            head = end;
+        }
+        if (head == times.Count)
+        {
+            current.Pending.Clear();
+            times.Clear();
+            head = 0;
+        }
+        else
+        {
+            context.RegisterEventTimeTimer(times[head]);
+            if (head > 64 && head * 2 > times.Count)
+            {
+                current.Pending.RemoveRange(0, head);
+                times.RemoveRange(0, head);
+                head = 0;
+            }
+        }
+        current.PendingHead = head;
     }
 
-    private void Process(List<TIn> arrived, long time, OverKeyState<TIn, TAcc> key, Collector<TOut> output)
+    private void Process(List<TIn> arrived, int start, int end, long time, OverKeyState<TIn, TAcc> key, Collector<TOut> output)
     {
         var acc = key.Accumulator;
         if (rows)
         {
-            foreach (var row in arrived)
+            for (int i = start; i < end; i++)
             {
+                var row = arrived[i];
                 acc = add(row, acc);
                 if (preceding is { } n)
                 {
@@ -108,8 +160,9 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         }
         else
         {
-            foreach (var row in arrived)
+            for (int i = start; i < end; i++)
             {
+                var row = arrived[i];
                 acc = add(row, acc);
                 if (preceding is not null)
                 {
@@ -127,7 +180,7 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
                     key.Rows[key.Head++] = default!;
                 }
             }
-            foreach (var row in arrived) output.Collect(result(row, acc));
+            for (int i = start; i < end; i++) output.Collect(result(arrived[i], acc));
         }
         key.Accumulator = acc;
         if (key.Head > 64 && key.Head * 2 > key.Rows.Count)
