@@ -59,6 +59,8 @@ public static class Program
         new("sql-session-30s", "(5) in SQL: SESSION window TVF, 30 s gap", SqlWorkloads.Session30s, 1_000),
         new("sql-group", "in SQL: non-windowed GROUP BY k, COUNT(*) and SUM: a changelog row per event, 10,000 keys", SqlWorkloads.Group, 10_000),
         new("sql-group-over-group", "in SQL: GROUP BY over a GROUP BY's changelog (retracting COUNT/MAX/MIN/AVG), 10,000 keys", SqlWorkloads.GroupOverGroup, 10_000),
+        new("sql-over-rows", "in SQL: SUM OVER (PARTITION BY k ORDER BY rt ROWS BETWEEN 10 PRECEDING AND CURRENT ROW), 10,000 keys", OverWorkloads.RowsSum, 10_000),
+        new("sql-over-range", "in SQL: COUNT(*) OVER (PARTITION BY k ORDER BY rt RANGE BETWEEN INTERVAL '10' SECOND PRECEDING ...), 10,000 keys", OverWorkloads.RangeCount, 10_000),
         new("geo-find-ipv4", "(geo) MMDB tree walk only: 4 address bytes -> record offset, real database, one thread", GeoWorkloads.FindIpv4),
         new("geo-lookup-ipv4", "(geo) get_location's work on IPv4 strings: parse, walk, decoded-record cache (65,536 addresses)", GeoWorkloads.LocateIpv4Cached),
         new("geo-lookup-ipv4-nocache", "(geo) the same without the decoded-record cache (every record decoded)", GeoWorkloads.LocateIpv4Uncached),

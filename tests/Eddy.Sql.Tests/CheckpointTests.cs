@@ -43,6 +43,11 @@ public class CheckpointTests
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m) FILTER (WHERE m > 10), AVG(m), SUM(DISTINCT m), MAX(u), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
         "changelog:SELECT DISTINCT m FROM (SELECT `user`, MAX(amount) AS m FROM clicks GROUP BY `user`)",
+        "SELECT `user`, amount, SUM(amount) OVER w, MIN(url) OVER w, MAX(price) OVER w, AVG(amount) OVER w FROM clicks "
+            + "WINDOW w AS (PARTITION BY `user` ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
+        "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
+            + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
+        "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
     ];
 
     [Theory]

@@ -474,7 +474,7 @@ public sealed partial class Binder
     private BoundExpr BindFunction(FunctionCall call, Scope scope, GroupContext? group)
     {
         string name = call.UpperName;
-        if (call.Over is not null) throw Error(call, "OVER window aggregates are not supported by Eddy yet");
+        if (call.Over is not null) return BindOverCall(call);
         var args = call.Arguments.Select(a => Bind(a, scope, group)).ToList();
         if (catalog.Functions.Contains(name)) return BindUserFunction(call, name, args);
         if (GeoSqlFunctions.IsGeoFunction(name)) return BindGeo(call, name, args);

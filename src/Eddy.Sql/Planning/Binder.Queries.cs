@@ -202,7 +202,6 @@ public sealed partial class Binder
 
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
     {
-        if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
         var (input, scope, windowed, whereUsed) = s.From is null
             ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
@@ -213,6 +212,7 @@ public sealed partial class Binder
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
 
+        if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
             return BindAggregation(s, input, scope, windowed);

@@ -1,0 +1,164 @@
+using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Aggregate;
+using Eddy.Sql.Plan.Calc;
+using Eddy.Sql.Plan.Over;
+
+namespace Eddy.Sql.Planning;
+
+// OVER window aggregates: SELECT agg(x) OVER (PARTITION BY ... ORDER BY time ...) and WINDOW w AS (...), as Flink's
+// Over Aggregation: ORDER BY an ascending time attribute, frames from n or UNBOUNDED PRECEDING to CURRENT ROW, one
+// window for all OVER aggregates of a query.
+public sealed partial class Binder
+{
+    // The OVER calls of the SELECT being bound, each read as a column of its OverPlan (by reference: the same call
+    // text twice is two calls of the syntax tree, both mapped).
+    private Dictionary<FunctionCall, BoundExpr>? overColumns;
+
+    private static readonly HashSet<string> RankingFunctions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "ROW_NUMBER", "RANK", "DENSE_RANK", "PERCENT_RANK", "CUME_DIST", "NTILE", "LAG", "LEAD", "NTH_VALUE",
+    };
+
+    private static bool HasOver(SelectQuery s) => s.Items.OfType<SelectExpr>().Any(i => OverCalls(i.Expression).Any());
+
+    private static IEnumerable<FunctionCall> OverCalls(SqlNode node) => node switch
+    {
+        FunctionCall { Over: not null } f => [f],
+        FunctionCall f => f.Arguments.SelectMany(OverCalls),
+        BinaryExpr b => OverCalls(b.Left).Concat(OverCalls(b.Right)),
+        UnaryExpr u => OverCalls(u.Operand),
+        CastExpr c => OverCalls(c.Operand),
+        CaseExpr c => (c.Operand is null ? [] : OverCalls(c.Operand))
+            .Concat(c.Whens.SelectMany(w => OverCalls(w.Condition).Concat(OverCalls(w.Result))))
+            .Concat(c.Else is null ? [] : OverCalls(c.Else)),
+        IsExpr i => OverCalls(i.Operand),
+        BetweenExpr b => OverCalls(b.Operand).Concat(OverCalls(b.Low)).Concat(OverCalls(b.High)),
+        InListExpr i => OverCalls(i.Operand).Concat(i.Values.SelectMany(OverCalls)),
+        _ => [],
+    };
+
+    /// <summary>A SELECT with OVER aggregates: an <see cref="OverPlan"/> over the input, the select list above it.</summary>
+    private (LogicalPlan, Scope) BindOverSelect(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed)
+    {
+        var calls = s.Items.OfType<SelectExpr>().SelectMany(i => OverCalls(i.Expression)).ToList();
+        if (windowed is not null) throw Error(calls[0], "OVER aggregates over a window table function are not supported by Eddy yet");
+        if (s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)))
+            throw Error(calls[0], "OVER aggregates in a grouped query are not supported by Eddy yet");
+        if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
+
+        OverWindow? window = null;
+        var aggregates = new List<AggregateCall>();
+        var columns = new Dictionary<FunctionCall, BoundExpr>(ReferenceEqualityComparer.Instance);
+        var schemaColumns = input.Schema.Columns.ToList();
+        foreach (var call in calls)
+        {
+            var bound = BindOverWindow(ResolveWindow(call.Over!, s), input, scope, call);
+            if (window is null) window = bound;
+            else if (!SameWindow(window, bound))
+                throw Error(call, "all OVER aggregates of a query must be computed on the same window (Flink: \"Over Agg: Unsupported use of OVER windows. "
+                    + "All aggregates must be computed on the same window.\")");
+            var aggregate = BindOverAggregate(call, scope);
+            columns[call] = new InputRef(schemaColumns.Count, $"$over{aggregates.Count}", aggregate.Type);
+            schemaColumns.Add(new Column($"$over{aggregates.Count}", aggregate.Type));
+            aggregates.Add(aggregate);
+        }
+        var over = new OverPlan(input, window!, aggregates, new Schema(schemaColumns.ToArray()));
+
+        var outer = overColumns;
+        overColumns = columns;
+        try
+        {
+            var (projections, names) = BindSelectItems(s.Items, scope, null);
+            var output = MakeSchema(projections, names);
+            LogicalPlan plan = new CalcPlan(over, projections, null, output, RowtimeAfter(projections, over.Rowtime));
+            if (s.Distinct) plan = Distinct(plan);
+            return (plan, Scope.Of(output, null));
+        }
+        finally
+        {
+            overColumns = outer;
+        }
+    }
+
+    /// <summary>The column an OVER call reads in the SELECT list being bound; elsewhere OVER is refused.</summary>
+    private BoundExpr BindOverCall(FunctionCall call) =>
+        overColumns is not null && overColumns.TryGetValue(call, out var column) ? column
+            : throw Error(call, "OVER aggregates are supported only in the SELECT list");
+
+    private WindowSpec ResolveWindow(WindowSpec spec, SelectQuery s)
+    {
+        if (spec.BaseWindow is not { } name) return spec;
+        if (spec.PartitionBy.Count > 0 || spec.OrderBy.Count > 0 || spec.Frame is not null)
+            throw Error(spec, $"extending the named window '{name.Value}' is not supported by Eddy yet");
+        var named = s.Windows.FirstOrDefault(w => string.Equals(w.Name.Value, name.Value, StringComparison.OrdinalIgnoreCase))
+            ?? throw Error(name, $"unknown window '{name.Value}'" + SqlErrors.Suggest(name.Value, s.Windows.Select(w => w.Name.Value)));
+        if (named.Spec.BaseWindow is not null) throw Error(named.Spec, "a named window based on another window is not supported by Eddy yet");
+        return named.Spec;
+    }
+
+    private OverWindow BindOverWindow(WindowSpec spec, LogicalPlan input, Scope scope, FunctionCall call)
+    {
+        var keys = spec.PartitionBy.Select(p => Bind(p, scope)).ToList();
+        if (spec.OrderBy.Count == 0) throw Error(spec, "an OVER window needs ORDER BY a time attribute (Flink orders OVER windows by time)");
+        if (spec.OrderBy.Count > 1) throw Error(spec.OrderBy[1], "an OVER window can only be ordered by a single time attribute");
+        var order = spec.OrderBy[0];
+        if (order.Descending) throw Error(order, "an OVER window can only be ordered in ASCENDING mode");
+        var orderBy = Bind(order.Expression, scope);
+        bool eventTime = orderBy is InputRef r && r.Index == input.Rowtime;
+        bool processingTime = orderBy is InputRef p && p.Index == input.Proctime;
+        if (!eventTime && !processingTime)
+            throw Error(order.Expression, "OVER windows' ordering in stream mode must be defined on a time attribute (a WATERMARK column or PROCTIME())");
+        var frame = spec.Frame;
+        bool rows = frame?.Unit == FrameUnit.Rows;
+        if (frame?.End is { } end && end.Kind != FrameBoundKind.CurrentRow)
+            throw Error(end, "an OVER window must end at CURRENT ROW (FOLLOWING is not supported, as in Flink)");
+        long? preceding = null;
+        if (frame is not null)
+        {
+            var start = frame.Start;
+            switch (start.Kind)
+            {
+                case FrameBoundKind.UnboundedPreceding:
+                    break;
+                case FrameBoundKind.CurrentRow:
+                    preceding = 0;
+                    break;
+                case FrameBoundKind.Preceding when rows:
+                    preceding = start.Offset is NumericLiteral { Kind: NumericKind.Integer } ? LongLiteral(start.Offset)
+                        : throw Error(start.Offset ?? (SqlNode)start, "ROWS n PRECEDING takes a whole number of rows");
+                    break;
+                case FrameBoundKind.Preceding:
+                    preceding = start.Offset is not null && Bind(start.Offset, scope) is IntervalExpr { Months: 0, Millis: >= 0 } interval ? interval.Millis
+                        : throw Error(start.Offset ?? (SqlNode)start, "RANGE n PRECEDING over a time attribute takes a day-time INTERVAL");
+                    break;
+                default:
+                    throw Error(start, "an OVER window must start at n PRECEDING or UNBOUNDED PRECEDING");
+            }
+        }
+        if (processingTime && !rows && preceding is not null)
+            throw Error(frame!, "RANGE n PRECEDING on processing time is not supported by Eddy yet (ROWS, or RANGE UNBOUNDED PRECEDING, are)");
+        return new OverWindow(keys, ((InputRef)orderBy).Index, processingTime, rows, preceding);
+    }
+
+    private static bool SameWindow(OverWindow a, OverWindow b) =>
+        a.PartitionKeys.SequenceEqual(b.PartitionKeys) && a.OrderColumn == b.OrderColumn && a.ProcessingTime == b.ProcessingTime
+        && a.Rows == b.Rows && a.Preceding == b.Preceding;
+
+    private AggregateCall BindOverAggregate(FunctionCall call, Scope scope)
+    {
+        string name = call.UpperName;
+        if (RankingFunctions.Contains(name))
+        {
+            throw Error(call, $"{name} OVER is not supported by Eddy here: ROW_NUMBER works only as Top-N or deduplication "
+                + "(a subquery filtered on its number), the other ranking and offset functions not yet");
+        }
+        if (!IsAggregate(call with { Over = null })) throw Error(call, $"{name} is not an aggregate function and cannot be used with OVER");
+        if (call.Distinct) throw Error(call, $"{name}(DISTINCT ...) OVER is not supported by Eddy yet");
+        if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
+        var aggregate = BindAggregate(call with { Over = null }, scope);
+        if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min or AggregateKind.Max))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
+        return aggregate;
+    }
+}
