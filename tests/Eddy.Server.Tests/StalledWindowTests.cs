@@ -75,7 +75,8 @@ public class StalledWindowTests(StalledWindowFixture kafka) : IClassFixture<Stal
 
         // The same text through the dedicated endpoint, and the window's next end in the subtask metrics.
         var diagnosis = await s.Get($"jobs/{id}/diagnosis");
-        Assert.Contains(diagnosis["findings"]!.AsArray(), f => f!["message"]!.GetValue<string>() == finding);
+        // The text ends with how long the partition has been silent, which may have grown by a second since.
+        Assert.Contains(diagnosis["findings"]!.AsArray(), f => f!["message"]!.GetValue<string>().StartsWith(expected, StringComparison.Ordinal));
         var window = job["vertices"]!.AsArray().First(v => v!["name"]!.GetValue<string>().Contains("Window", StringComparison.Ordinal))!;
         var subtasks = await s.Get($"jobs/{id}/vertices/{window["id"]}/subtasks/metrics");
         Assert.Contains(subtasks["subtasks"]!.AsArray(), x => x!["next-window-end"]?.GetValue<long>() == DateTimeOffset.Parse("2024-01-01T10:01:00Z").ToUnixTimeMilliseconds());
