@@ -100,6 +100,7 @@ public sealed partial class Binder
 
     public (LogicalPlan Plan, Scope Scope) BindQuery(QueryExpr query)
     {
+        if (TryTakeBoundRank(query, out var ranked)) return ranked;
         switch (query)
         {
             case Query q:
@@ -203,6 +204,7 @@ public sealed partial class Binder
     {
         if (s.From is null) throw Error(s, "a SELECT without FROM is not supported: use VALUES");
         if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
+        if (TryBindRank(s) is { } topN) return topN;
         var (input, scope, windowed) = BindFrom(s.From);
         BoundExpr? where = s.Where is null ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
         if (where is not null)
