@@ -37,6 +37,10 @@ public class CheckpointTests
         "SELECT `user`, window_start, window_end, COUNT(*), SUM(price) FROM TABLE(SESSION(TABLE clicks PARTITION BY `user`, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY `user`, window_start, window_end",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
+        "SELECT * FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 3",
+        "SELECT tag, url, price FROM (SELECT tag, url, price, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY price) AS rn FROM clicks) WHERE rn <= 2",
+        "SELECT tag, url, ts FROM (SELECT tag, url, ts, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY ts DESC) AS rn FROM clicks) WHERE rn = 1",
+        "SELECT `user`, amount FROM (SELECT `user`, amount, ts, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY ts) AS rn FROM clicks) WHERE rn = 1",
     ];
 
     [Theory]

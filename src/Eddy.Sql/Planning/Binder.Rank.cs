@@ -113,7 +113,7 @@ public sealed partial class Binder
             throw Error(over, "Window Top-N (ROW_NUMBER() PARTITION BY window_start, window_end over a window aggregation) is not supported by Eddy yet: "
                 + "Flink emits it once per window at the watermark, which Eddy does not implement");
         }
-        var partitionColumns = partition.Select((p, i) => Column(p.Bound, $"$partition{i}")).ToList();
+        var partitionColumns = partition.Select((p, i) => Column(p.Bound, p.Bound is InputRef r ? r.Name : $"$partition{i}")).ToList();
         var order = over.OrderBy.Select((o, i) =>
         {
             var bound = Bind(o.Expression, scope);
@@ -121,7 +121,7 @@ public sealed partial class Binder
             bool nullsFirst = o.Nulls == NullOrdering.First || (o.Nulls == NullOrdering.Default && !o.Descending);
             return (Bound: bound, o.Descending, NullsFirst: nullsFirst);
         }).ToList();
-        var orderColumns = order.Select((o, i) => (Column(o.Bound, $"$order{i}"), o.Descending, o.NullsFirst)).ToList();
+        var orderColumns = order.Select((o, i) => (Column(o.Bound, o.Bound is InputRef r ? r.Name : $"$order{i}"), o.Descending, o.NullsFirst)).ToList();
 
         var preSchema = MakeSchema(projections, names);
         var pre = new CalcPlan(input, projections, null, preSchema, RowtimeAfter(projections, input.Rowtime));

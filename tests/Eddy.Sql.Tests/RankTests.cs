@@ -1,0 +1,222 @@
+using System.Globalization;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql.Tests;
+
+/// <summary>
+/// Top-N and deduplication (ROW_NUMBER() OVER ... WHERE rn &lt;= N): exact changelogs on small inputs worked by hand
+/// from Flink's AppendOnlyTopNFunction and deduplicate functions, and random inputs whose materialized changelog is
+/// compared with the batch answer computed by LINQ.
+/// </summary>
+public class RankTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("eddy-rank-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private static List<string> Run(string sql) => SessionTests.Run(sql);
+
+    private const string Sales = "(VALUES ('a', 10), ('b', 20), ('c', 15), ('d', 5), ('e', 30)) AS t(name, sales)";
+
+    [Fact]
+    public void Top_n_with_the_row_number_updates_each_rank_that_changes()
+    {
+        var lines = Run($"""
+            CREATE TABLE out_t (name STRING, sales INT, rn BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT name, sales, rn FROM (
+              SELECT name, sales, ROW_NUMBER() OVER (ORDER BY sales DESC) AS rn FROM {Sales}
+            ) WHERE rn <= 2;
+            """);
+        // a enters at 1; b takes rank 1 and pushes a to 2 (a new rank: +I); c takes rank 2; d is not in the top 2;
+        // e takes rank 1, b moves to 2 and c drops out.
+        Assert.Equal([
+            "+I[a, 10, 1]",
+            "-U[a, 10, 1]", "+U[b, 20, 1]", "+I[a, 10, 2]",
+            "-U[a, 10, 2]", "+U[c, 15, 2]",
+            "-U[b, 20, 1]", "+U[e, 30, 1]", "-U[c, 15, 2]", "+U[b, 20, 2]",
+        ], lines);
+    }
+
+    [Fact]
+    public void Top_n_without_the_row_number_deletes_the_row_pushed_out()
+    {
+        var lines = Run($"""
+            CREATE TABLE out_t (name STRING, sales INT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT name, sales FROM (
+              SELECT name, sales, ROW_NUMBER() OVER (ORDER BY sales DESC) AS rn FROM {Sales}
+            ) WHERE rn <= 2;
+            """);
+        Assert.Equal(["+I[a, 10]", "+I[b, 20]", "-D[a, 10]", "+I[c, 15]", "-D[c, 15]", "+I[e, 30]"], lines);
+    }
+
+    [Fact]
+    public void A_rank_range_not_starting_at_one_emits_only_its_ranks()
+    {
+        var lines = Run($"""
+            CREATE TABLE out_t (name STRING, sales INT, rn BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT * FROM (
+              SELECT name, sales, ROW_NUMBER() OVER (ORDER BY sales DESC) AS rn FROM {Sales}
+            ) WHERE rn = 2;
+            """);
+        // The same cascade as the top 2, with rank 1 left out.
+        Assert.Equal(["+I[a, 10, 2]", "-U[a, 10, 2]", "+U[c, 15, 2]", "-U[c, 15, 2]", "+U[b, 20, 2]"], lines);
+    }
+
+    [Fact]
+    public void Ties_rank_in_arrival_order_and_a_tie_with_the_last_of_a_full_top_n_is_dropped()
+    {
+        var lines = Run("""
+            CREATE TABLE out_t (name STRING, sales INT, rn BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT name, sales, rn FROM (
+              SELECT name, sales, ROW_NUMBER() OVER (ORDER BY sales DESC) AS rn
+              FROM (VALUES ('a', 10), ('b', 10), ('c', 10), ('d', 20)) AS t(name, sales)
+            ) WHERE rn < 3;
+            """);
+        Assert.Equal(["+I[a, 10, 1]", "+I[b, 10, 2]", "-U[a, 10, 1]", "+U[d, 20, 1]", "-U[b, 10, 2]", "+U[a, 10, 2]"], lines);
+    }
+
+    private void WriteEvents(params (string Key, int Value, string Time)[] rows) =>
+        File.WriteAllLines(Path.Combine(dir, "events.jsonl"),
+            rows.Select(r => $$"""{"k":"{{r.Key}}","v":{{r.Value}},"event_time":"2024-01-01 {{r.Time}}"}"""));
+
+    private string Events => $"""
+        CREATE TABLE events (
+          k STRING,
+          v INT,
+          event_time STRING,
+          ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd HH:mm:ss'),
+          pt AS PROCTIME(),
+          WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+        ) WITH ('connector' = 'filesystem', 'path' = '{dir}', 'format' = 'json');
+        CREATE TABLE out_t (k STRING, v INT) WITH ('connector' = 'print');
+
+        """;
+
+    private static string Dedup(string order, string rank = "rn = 1") =>
+        $"INSERT INTO out_t SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY {order}) AS rn FROM events) WHERE {rank};";
+
+    [Fact]
+    public void Deduplication_keeping_the_first_row_on_processing_time_is_append_only()
+    {
+        WriteEvents(("a", 1, "10:00:05"), ("b", 2, "10:00:01"), ("a", 3, "10:00:02"));
+        Assert.Equal(["+I[a, 1]", "+I[b, 2]"], Run(Events + Dedup("pt ASC")));
+        // An append-only sink takes it.
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Events.Replace("'connector' = 'print'", $"'connector' = 'filesystem', 'path' = '{Path.Combine(dir, "out")}', 'format' = 'json'", StringComparison.Ordinal));
+        Assert.Single(session.Execute(Dedup("pt")));
+    }
+
+    [Fact]
+    public void Deduplication_keeping_the_last_row_on_processing_time_updates()
+    {
+        WriteEvents(("a", 1, "10:00:05"), ("b", 2, "10:00:01"), ("a", 3, "10:00:02"));
+        Assert.Equal(["+I[a, 1]", "+I[b, 2]", "-U[a, 1]", "+U[a, 3]"], Run(Events + Dedup("pt DESC")));
+    }
+
+    [Fact]
+    public void Deduplication_on_event_time_keeps_the_earliest_or_the_latest_rowtime()
+    {
+        WriteEvents(("a", 1, "10:00:05"), ("a", 2, "10:00:03"), ("a", 3, "10:00:07"), ("a", 4, "10:00:07"), ("b", 5, "10:00:04"));
+        // First: a row replaces the kept one only with a smaller rowtime.
+        Assert.Equal(["+I[a, 1]", "-U[a, 1]", "+U[a, 2]", "+I[b, 5]"], Run(Events + Dedup("ts ASC")));
+        // Last: with a greater or equal rowtime (the later of two equal ones wins).
+        Assert.Equal(["+I[a, 1]", "-U[a, 1]", "+U[a, 3]", "-U[a, 3]", "+U[a, 4]", "+I[b, 5]"], Run(Events + Dedup("ts DESC")));
+    }
+
+    [Fact]
+    public void Reading_the_row_number_makes_it_a_top_n_not_a_deduplication()
+    {
+        WriteEvents(("a", 1, "10:00:05"), ("a", 2, "10:00:03"), ("a", 3, "10:00:07"));
+        var explain = string.Join("\n", Run(Events.Replace("(k STRING, v INT)", "(k STRING, v INT, rn BIGINT)", StringComparison.Ordinal)
+            + "EXPLAIN SELECT k, v, rn FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts DESC) AS rn FROM events) WHERE rn = 1;"));
+        Assert.True(explain.Contains("Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=1], partitionBy=[k], orderBy=[ts DESC]", StringComparison.Ordinal), explain);
+        var lines = Run(Events.Replace("(k STRING, v INT)", "(k STRING, v INT, rn BIGINT)", StringComparison.Ordinal)
+            + "INSERT INTO out_t SELECT k, v, rn FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts DESC) AS rn FROM events) WHERE rn = 1;");
+        Assert.Equal(["+I[a, 1, 1]", "-U[a, 1, 1]", "+U[a, 3, 1]"], lines);
+        var dedup = string.Join("\n", Run(Events + "EXPLAIN " + Dedup("ts DESC")[..^1].Replace("INSERT INTO out_t ", "", StringComparison.Ordinal) + ";"));
+        Assert.True(dedup.Contains("Deduplicate(keep=[LastRow], key=[k], order=[ROWTIME])", StringComparison.Ordinal), dedup);
+    }
+
+    public static TheoryData<int, string, bool> RandomCases => new()
+    {
+        { 1, "rn <= 3", true },
+        { 2, "rn <= 3", false },
+        { 3, "rn BETWEEN 2 AND 4", true },
+        { 4, "rn BETWEEN 2 AND 4", false },
+        { 5, "rn = 1 AND v > 2", false },
+        { 6, "rn < 2", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(RandomCases))]
+    public void Materialized_top_n_changelog_is_the_batch_answer(int seed, string filter, bool selectRank)
+    {
+        var random = new Random(seed);
+        var rows = Enumerable.Range(0, 300).Select(id => (Id: id, Key: "k" + random.Next(4), V: random.Next(10), W: random.Next(3) == 0 ? (int?)null : random.Next(5))).ToList();
+        string values = string.Join(", ", rows.Select(r => $"({r.Id}, '{r.Key}', {r.V}, {(r.W is { } w ? $"{w}" : "NULL")})"));
+        string columns = selectRank ? "id, k, v, w, rn" : "id, k, v, w";
+        var lines = Run($"""
+            CREATE TABLE out_t (id INT, k STRING, v INT, w INT{(selectRank ? ", rn BIGINT" : "")}) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT {columns} FROM (
+              SELECT id, k, v, w, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC, w ASC NULLS LAST) AS rn
+              FROM (VALUES {values}) AS t(id, k, v, w)
+            ) WHERE {filter};
+            """);
+
+        var table = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            string kind = line[..2], row = line[2..];
+            int delta = kind is "+I" or "+U" ? 1 : kind is "-U" or "-D" ? -1 : throw new InvalidOperationException(line);
+            int count = table.GetValueOrDefault(row) + delta;
+            Assert.True(count >= 0, $"{line} retracts a row that is not there");
+            if (count == 0) table.Remove(row);
+            else table[row] = count;
+        }
+        var actual = table.SelectMany(e => Enumerable.Repeat(e.Key, e.Value)).Order(StringComparer.Ordinal).ToList();
+
+        // Batch: per key, by v descending, then w ascending with NULLs last, then arrival (Flink's tie order).
+        (long Low, long High, Func<(int Id, string Key, int V, int? W), bool> Extra) range = filter switch
+        {
+            "rn <= 3" => (1, 3, _ => true),
+            "rn BETWEEN 2 AND 4" => (2, 4, _ => true),
+            "rn = 1 AND v > 2" => (1, 1, r => r.V > 2),
+            _ => (1, 1, _ => true),
+        };
+        var expected = rows.GroupBy(r => r.Key)
+            .SelectMany(g => g.OrderByDescending(r => r.V).ThenBy(r => r.W is null).ThenBy(r => r.W ?? 0).ThenBy(r => r.Id)
+                .Select((r, i) => (Row: r, Rank: i + 1L)))
+            .Where(x => x.Rank >= range.Low && x.Rank <= range.High && range.Extra(x.Row))
+            .Select(x => $"[{x.Row.Id}, {x.Row.Key}, {x.Row.V}, {(x.Row.W is { } w ? w.ToString(CultureInfo.InvariantCulture) : "null")}"
+                + (selectRank ? $", {x.Rank}]" : "]"))
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, actual);
+    }
+
+    [Theory]
+    [InlineData("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "RANK() Top-N is not supported", 1, 26)]
+    [InlineData("SELECT * FROM (SELECT k, DENSE_RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "DENSE_RANK() Top-N", 1, 26)]
+    [InlineData("SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t", "supported only as Top-N or deduplication", 1, 11)]
+    [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t)", "must bound 'rn' from above", 1, 26)]
+    [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t) WHERE rn > 2", "must bound 'rn' from above", 1, 92)]
+    [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k) AS rn FROM t) WHERE rn <= 2", "needs ORDER BY", 1, 44)]
+    [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (ORDER BY v) FROM t) WHERE k = 'a'", "needs a name", 1, 26)]
+    [InlineData("SELECT * FROM (SELECT k, n, ROW_NUMBER() OVER (ORDER BY n DESC) AS rn FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k)) WHERE rn <= 2", "Top-N over an updating input", 1, 29)]
+    [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY v) AS rn FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE rn <= 2", "Window Top-N / window deduplication", 1, 26)]
+    [InlineData("SELECT * FROM (SELECT window_start, k, n, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM (SELECT window_start, window_end, k, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, k)) WHERE rn <= 2", "Window Top-N (ROW_NUMBER() PARTITION BY window_start, window_end over a window aggregation)", 1, 61)]
+    [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn, ROW_NUMBER() OVER (ORDER BY v) AS rn2 FROM t) WHERE rn <= 2", "one ROW_NUMBER()", 1, 79)]
+    public void What_flink_or_eddy_does_not_run_is_refused_where_it_is_written(string query, string message, int line, int column)
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute("""
+            CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'datagen');
+            """);
+        var e = Assert.Throws<SqlParseException>(() => session.Execute(query));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.Equal((line, column), (e.Span.Line, e.Span.Column));
+    }
+}
