@@ -219,4 +219,41 @@ public class RankTests : IDisposable
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.Equal((line, column), (e.Span.Line, e.Span.Column));
     }
+
+    private const string NexmarkBid = """
+        CREATE TABLE datagen (
+            event_type INT,
+            bid ROW<auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, `dateTime` TIMESTAMP(3), extra VARCHAR>,
+            `dateTime` AS bid.`dateTime`,
+            WATERMARK FOR `dateTime` AS `dateTime` - INTERVAL '4' SECOND
+        ) WITH ('connector' = 'datagen');
+        CREATE VIEW bid AS
+        SELECT bid.auction, bid.bidder, bid.price, bid.channel, bid.url, `dateTime`, bid.extra FROM datagen WHERE event_type = 2;
+        CREATE TABLE sink18 (auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, `dateTime` TIMESTAMP(3), extra VARCHAR)
+        WITH ('connector' = 'blackhole');
+        CREATE TABLE sink19 (auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, `dateTime` TIMESTAMP(3), extra VARCHAR, rank_number BIGINT)
+        WITH ('connector' = 'blackhole');
+
+        """;
+
+    [Fact]
+    public void Nexmark_q18_is_a_deduplication_and_q19_a_top_n()
+    {
+        // The queries' text as the Nexmark project publishes them.
+        var q18 = string.Join("\n", Run(NexmarkBid + """
+            EXPLAIN INSERT INTO sink18
+            SELECT auction, bidder, price, channel, url, `dateTime`, extra
+             FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY bidder, auction ORDER BY `dateTime` DESC) AS rank_number
+                   FROM bid)
+             WHERE rank_number <= 1;
+            """));
+        Assert.True(q18.Contains("Deduplicate(keep=[LastRow], key=[bidder, auction], order=[ROWTIME])", StringComparison.Ordinal), q18);
+        var q19 = string.Join("\n", Run(NexmarkBid + """
+            EXPLAIN INSERT INTO sink19
+            SELECT * FROM
+            (SELECT *, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC) AS rank_number FROM bid)
+            WHERE rank_number <= 10;
+            """));
+        Assert.True(q19.Contains("Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=10], partitionBy=[auction], orderBy=[price DESC]", StringComparison.Ordinal), q19);
+    }
 }
