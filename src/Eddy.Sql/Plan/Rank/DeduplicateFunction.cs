@@ -8,9 +8,11 @@ namespace Eddy.Sql.Plan.Rank;
 /// processing time emits the first row (+I) and drops the rest; the others emit +I for a key's first row and then,
 /// whenever a row replaces the kept one, -U (the kept row) and +U (the new one). On event time a row replaces the kept
 /// one when its rowtime is smaller (keep first) or greater or equal (keep last); on processing time (keep last)
-/// always. The state per key is the kept row.
+/// always, unless it equals the kept row in every column but the processing time (Flink's record equaliser, without
+/// state TTL): then nothing is emitted. The state per key is the kept row.
 /// </summary>
-public sealed class DeduplicateFunction<TIn, TKey>(RankStrategy strategy, Comparison<TIn>? rowtimeOrder) : KeyedProcessFunction<TKey, TIn, TIn>
+public sealed class DeduplicateFunction<TIn, TKey>(RankStrategy strategy, Comparison<TIn> rowtimeOrder, Func<TIn, TIn, bool> sameRow)
+    : KeyedProcessFunction<TKey, TIn, TIn>
     where TKey : notnull
 {
     private ValueState<TKey, TIn>? state;
@@ -30,9 +32,9 @@ public sealed class DeduplicateFunction<TIn, TKey>(RankStrategy strategy, Compar
         bool replaces = strategy switch
         {
             RankStrategy.KeepFirstProctime => false,
-            RankStrategy.KeepLastProctime => true,
-            RankStrategy.KeepFirstRowtime => rowtimeOrder!(value, kept) < 0,
-            _ => rowtimeOrder!(value, kept) >= 0,
+            RankStrategy.KeepLastProctime => !sameRow(kept, value),
+            RankStrategy.KeepFirstRowtime => rowtimeOrder(value, kept) < 0,
+            _ => rowtimeOrder(value, kept) >= 0,
         };
         if (!replaces) return;
         state.Value = value;

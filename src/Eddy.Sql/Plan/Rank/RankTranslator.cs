@@ -40,7 +40,8 @@ internal static class RankTranslator
                 var strategy = rank.Strategy;
                 // Rowtimes compared ascending whichever row is kept.
                 var byRowtime = Comparison<TIn>([(rank.Order[0].Column, false, true)]);
-                return keyed.Process(() => new DeduplicateFunction<TIn, TKey>(strategy, byRowtime), "Deduplicate");
+                var sameRow = EqualExcept<TIn>(rank.Order[0].Column, rank.Input.Schema.Count);
+                return keyed.Process(() => new DeduplicateFunction<TIn, TKey>(strategy, byRowtime, sameRow), "Deduplicate");
             }
             var compare = Comparison<TIn>(rank.Order);
             var output = OutputRow<TIn, TOut>(rank);
@@ -48,6 +49,27 @@ internal static class RankTranslator
             long start = rank.RankStart, end = rank.RankEnd;
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
+    }
+
+    /// <summary>
+    /// Whether two rows are equal in every column but <paramref name="except"/> (the processing time, which Flink's
+    /// rows carry as a placeholder until it is materialized after the deduplication).
+    /// </summary>
+    private static Func<T, T, bool> EqualExcept<T>(int except, int columns)
+    {
+        var a = LinqExpr.Parameter(typeof(T), "a");
+        var b = LinqExpr.Parameter(typeof(T), "b");
+        LinqExpr body = LinqExpr.Constant(true);
+        for (int c = columns - 1; c >= 0; c--)
+        {
+            if (c == except) continue;
+            var field = RowTypes.FieldOf(typeof(T), c);
+            var comparer = typeof(EqualityComparer<>).MakeGenericType(field.FieldType);
+            var equal = LinqExpr.Call(LinqExpr.Property(null, comparer, "Default"), comparer.GetMethod("Equals", [field.FieldType, field.FieldType])!,
+                LinqExpr.Field(a, field), LinqExpr.Field(b, field));
+            body = LinqExpr.AndAlso(equal, body);
+        }
+        return LinqExpr.Lambda<Func<T, T, bool>>(body, a, b).Compile();
     }
 
     /// <summary>The input row, plus the row number as the last column when the output has it.</summary>
