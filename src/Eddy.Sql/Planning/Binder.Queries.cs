@@ -356,7 +356,7 @@ public sealed partial class Binder
         if (input.IsUpdating) throw Error(s, "aggregating an updating stream (the result of a non-windowed GROUP BY, or a changelog source such as upsert-kafka) is not supported by Eddy yet");
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
-        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode };
+        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode, LegacyGroupWindow = legacy is not null };
         // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
         // windows have none either.
         if (window is { ProcessingTime: false } && !batchMode)

@@ -106,13 +106,11 @@ public sealed partial class Binder
             if (bound is IntervalExpr) throw Error(p, "cannot partition by an INTERVAL");
             return (Expr: p, Bound: bound);
         }).ToList();
-        if (partition.Any(p => p.Bound is InputRef { Name: var n } && n.Equals("window_start", StringComparison.OrdinalIgnoreCase))
-            && partition.Any(p => p.Bound is InputRef { Name: var n } && n.Equals("window_end", StringComparison.OrdinalIgnoreCase))
-            && HasWindowAggregate(input))
-        {
-            throw Error(over, "Window Top-N (ROW_NUMBER() PARTITION BY window_start, window_end over a window aggregation) is not supported by Eddy yet: "
-                + "Flink emits it once per window at the watermark, which Eddy does not implement");
-        }
+        // Window Top-N: the partition has the window start and end of the window aggregation below.
+        var windowProperties = partition.Select(p => p.Bound is InputRef r ? WindowProperty(input, r.Index) : null).ToList();
+        bool windowRank = windowProperties.Any(w => w is { Property: 0 }) && windowProperties.Any(w => w is { Property: 1 });
+        if (windowRank && windowProperties.First(w => w is not null)!.Value.Window.ProcessingTime)
+            throw Error(over, "Window Top-N over a processing-time window aggregation is not supported by Eddy yet");
         var partitionColumns = partition.Select((p, i) => Column(p.Bound, p.Bound is InputRef r ? r.Name : $"$partition{i}")).ToList();
         var order = over.OrderBy.Select((o, i) =>
         {
@@ -128,18 +126,23 @@ public sealed partial class Binder
 
         bool outputRank = Mentions(outer.Items, rn, qualifier) || rest.Any(r => Mentions(r, rn, qualifier))
             || outer.GroupBy.Any(g => Mentions(g, rn, qualifier)) || Mentions(outer.Having, rn, qualifier);
-        var strategy = RankStrategy.AppendOnlyTopN;
+        var strategy = windowRank ? RankStrategy.WindowTopN : RankStrategy.AppendOnlyTopN;
         // Flink deduplicates when the row number is not read, only rank 1 is kept, and the order is one time attribute.
         if (!outputRank && start == 1 && end == 1 && order.Count == 1 && order[0].Bound is InputRef timeColumn)
         {
             bool desc = order[0].Descending;
             if (timeColumn.Index == input.Proctime) strategy = desc ? RankStrategy.KeepLastProctime : RankStrategy.KeepFirstProctime;
             else if (timeColumn.Index == input.Rowtime) strategy = desc ? RankStrategy.KeepLastRowtime : RankStrategy.KeepFirstRowtime;
+            if (windowRank && (strategy != RankStrategy.WindowTopN || WindowProperty(input, timeColumn.Index) is { Property: 2 }))
+                throw Error(over, "window deduplication (ROW_NUMBER() ordered by a time attribute, PARTITION BY window_start, window_end, rn = 1) is not supported by Eddy yet");
         }
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema);
+        var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema)
+        {
+            WindowEnd = windowRank ? partitionColumns[windowProperties.FindIndex(w => w is { Property: 1 })] : -1,
+        };
 
         var postProjections = new List<BoundExpr>();
         var postNames = new List<string>();
@@ -263,6 +266,14 @@ public sealed partial class Binder
         }
     }
 
-    private static bool HasWindowAggregate(LogicalPlan plan) =>
-        plan is AggregatePlan { Window: not null } or ProjectedAggregatePlan || plan.Inputs.Any(HasWindowAggregate);
+    /// <summary>
+    /// Whether a column is the window start (0), end (1) or time (2) of a window TVF's aggregation, followed through the
+    /// projections above it.
+    /// </summary>
+    private static (WindowSpecification Window, int Property)? WindowProperty(LogicalPlan plan, int column) => plan switch
+    {
+        CalcPlan c => c.Projections[column] is InputRef r ? WindowProperty(c.Input, r.Index) : null,
+        AggregatePlan { Window: { } w, LegacyGroupWindow: false } a when column >= a.Keys.Count && column < a.Keys.Count + 3 => (w, column - a.Keys.Count),
+        _ => null,
+    };
 }

@@ -15,6 +15,8 @@ public enum RankStrategy
     KeepFirstRowtime,
     /// <summary><c>ORDER BY rowtime DESC</c>: the row with the greatest rowtime per key (ties: the later one), +I then -U/+U.</summary>
     KeepLastRowtime,
+    /// <summary>Window Top-N over a window aggregation (PARTITION BY window_start, window_end, ...): emitted once per window at the watermark, append-only.</summary>
+    WindowTopN,
 }
 
 /// <summary>
@@ -32,9 +34,12 @@ public sealed record RankPlan(
     RankStrategy Strategy,
     Schema Output) : LogicalPlan(Output)
 {
-    public override bool IsUpdating => Strategy != RankStrategy.KeepFirstProctime;
+    /// <summary>For <see cref="RankStrategy.WindowTopN"/>: the input column with the window's end.</summary>
+    public int WindowEnd { get; init; } = -1;
 
-    public bool IsDeduplicate => Strategy != RankStrategy.AppendOnlyTopN;
+    public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN);
+
+    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.WindowTopN);
 
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
@@ -47,6 +52,11 @@ public sealed record RankPlan(
             string keep = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepFirstRowtime ? "FirstRow" : "LastRow";
             string time = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepLastProctime ? "PROCTIME" : "ROWTIME";
             return $"Deduplicate(keep=[{keep}], key=[{keys}], order=[{time}])";
+        }
+        if (Strategy == RankStrategy.WindowTopN)
+        {
+            return $"WindowRank(window=[end=[{Input.Schema[WindowEnd].Name}]], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
+                + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
         }
         return $"Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
             + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";

@@ -45,11 +45,29 @@ internal static class RankTranslator
             }
             var compare = Comparison<TIn>(rank.Order);
             var output = OutputRow<TIn, TOut>(rank);
+            if (rank.Strategy == RankStrategy.WindowTopN)
+            {
+                var windowEnd = EpochMilliseconds<TIn>(rank.WindowEnd);
+                long first = rank.RankStart, last = rank.RankEnd;
+                return keyed.Process(() => new WindowTopNFunction<TIn, TKey, TOut>(compare, first, last, windowEnd, output), "WindowRank");
+            }
             bool withRowNumber = rank.OutputRank || rank.RankStart > 1;
             long start = rank.RankStart, end = rank.RankEnd;
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
     }
+
+    /// <summary>A TIMESTAMP column as milliseconds since the epoch (the window end, for the timer).</summary>
+    private static Func<T, long> EpochMilliseconds<T>(int column)
+    {
+        var row = LinqExpr.Parameter(typeof(T), "row");
+        LinqExpr value = LinqExpr.Field(row, RowTypes.FieldOf(typeof(T), column));
+        if (value.Type == typeof(DateTime?)) value = LinqExpr.Call(value, typeof(DateTime?).GetMethod(nameof(Nullable<DateTime>.GetValueOrDefault), Type.EmptyTypes)!);
+        var body = LinqExpr.Call(typeof(RankTranslator).GetMethod(nameof(ToEpochMs), BindingFlags.NonPublic | BindingFlags.Static)!, value);
+        return LinqExpr.Lambda<Func<T, long>>(body, row).Compile();
+    }
+
+    private static long ToEpochMs(DateTime time) => (time.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
 
     /// <summary>
     /// Whether two rows are equal in every column but <paramref name="except"/> (the processing time, which Flink's
