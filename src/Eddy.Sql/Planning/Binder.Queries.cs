@@ -106,7 +106,7 @@ public sealed partial class Binder
             case Query q:
                 return BindQueryWithClauses(q);
             case SelectQuery s:
-                return BindSelect(s);
+                return TryBindRank(s) ?? BindSelect(s);
             case SetOperation set:
                 return BindSetOperation(set);
             case ValuesQuery v:
@@ -204,7 +204,6 @@ public sealed partial class Binder
     {
         if (s.From is null) throw Error(s, "a SELECT without FROM is not supported: use VALUES");
         if (s.Windows.Count > 0) throw Error(s.Windows[0], "named OVER windows are not supported by Eddy yet");
-        if (TryBindRank(s) is { } topN) return topN;
         var (input, scope, windowed) = BindFrom(s.From);
         BoundExpr? where = s.Where is null ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
         if (where is not null)
