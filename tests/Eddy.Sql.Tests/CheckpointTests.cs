@@ -37,11 +37,6 @@ public class CheckpointTests
         "SELECT `user`, window_start, window_end, COUNT(*), SUM(price) FROM TABLE(SESSION(TABLE clicks PARTITION BY `user`, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY `user`, window_start, window_end",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
-        "SELECT * FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 3",
-        "SELECT tag, url, price FROM (SELECT tag, url, price, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY price) AS rn FROM clicks) WHERE rn <= 2",
-        "SELECT tag, url, ts FROM (SELECT tag, url, ts, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY ts DESC) AS rn FROM clicks) WHERE rn = 1",
-        "SELECT `user`, amount FROM (SELECT `user`, amount, ts, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY ts) AS rn FROM clicks) WHERE rn = 1",
-        "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM (SELECT window_start, window_end, tag, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, tag)) WHERE rn <= 2",
     ];
 
     [Theory]

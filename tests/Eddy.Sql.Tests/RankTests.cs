@@ -312,4 +312,19 @@ public class RankTests : IDisposable
             """));
         Assert.True(explain.Contains("Rank(strategy=[AppendFastStrategy]", StringComparison.Ordinal), explain);
     }
+
+    public static TheoryData<string> CheckpointedQueries =>
+    [
+        "SELECT * FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 3",
+        "SELECT tag, url, price FROM (SELECT tag, url, price, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY price) AS rn FROM clicks) WHERE rn <= 2",
+        "SELECT tag, url, ts FROM (SELECT tag, url, ts, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY ts DESC) AS rn FROM clicks) WHERE rn = 1",
+        "SELECT `user`, amount FROM (SELECT `user`, amount, ts, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY ts) AS rn FROM clicks) WHERE rn = 1",
+        "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM (SELECT window_start, window_end, tag, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, tag)) WHERE rn <= 2",
+    ];
+
+    /// <summary>The rank operators, snapshotted after every step of random input and restored (see <see cref="CheckpointTests"/>).</summary>
+    [Theory]
+    [MemberData(nameof(CheckpointedQueries))]
+    public void Rank_operators_restore_to_the_straight_result(string query) =>
+        new CheckpointTests().Stateful_operators_of_a_query_restore_to_the_straight_result(query);
 }

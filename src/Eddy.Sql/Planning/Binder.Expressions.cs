@@ -424,11 +424,6 @@ public sealed partial class Binder
     private BoundExpr BindFunction(FunctionCall call, Scope scope, GroupContext? group)
     {
         string name = call.UpperName;
-        if (call.Over is not null && name is "ROW_NUMBER" or "RANK" or "DENSE_RANK")
-        {
-            throw Error(call, $"{name}() OVER (...) is supported only as Top-N or deduplication: SELECT ... FROM (SELECT ..., "
-                + "ROW_NUMBER() OVER (PARTITION BY k ORDER BY c) AS rn FROM t) WHERE rn <= N");
-        }
         if (call.Over is not null) throw Error(call, "OVER window aggregates are not supported by Eddy yet");
         var args = call.Arguments.Select(a => Bind(a, scope, group)).ToList();
         if (catalog.Functions.Contains(name)) return BindUserFunction(call, name, args);

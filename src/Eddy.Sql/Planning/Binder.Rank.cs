@@ -23,6 +23,12 @@ public sealed partial class Binder
     /// </summary>
     private (LogicalPlan, Scope)? TryBindRank(SelectQuery outer)
     {
+        if (outer.Items.OfType<SelectExpr>().FirstOrDefault(i => i.Expression is FunctionCall { Over: not null, UpperName: "ROW_NUMBER" or "RANK" or "DENSE_RANK" })
+            is { Expression: FunctionCall misplaced })
+        {
+            throw Error(misplaced, $"{misplaced.UpperName}() OVER (...) is supported only as Top-N or deduplication: SELECT ... FROM (SELECT ..., "
+                + "ROW_NUMBER() OVER (PARTITION BY k ORDER BY c) AS rn FROM t) WHERE rn <= N");
+        }
         if (outer.From is not SubqueryRef { Lateral: false, Query: SelectQuery inner } sub || boundRanks.ContainsKey(inner)) return null;
         var overItems = inner.Items.Select((item, index) => (item, index))
             .Where(x => x.item is SelectExpr { Expression: FunctionCall { Over: not null } }).ToList();
