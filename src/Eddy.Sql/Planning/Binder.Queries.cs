@@ -101,12 +101,13 @@ public sealed partial class Binder
     public (LogicalPlan Plan, Scope Scope) BindQuery(QueryExpr query)
     {
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw DeepStack.TooDeep(query.Span, context);
+        if (TryTakeBoundRank(query, out var ranked)) return ranked;
         switch (query)
         {
             case Query q:
                 return BindQueryWithClauses(q);
             case SelectQuery s:
-                return BindSelect(s);
+                return TryBindRank(s) ?? BindSelect(s);
             case SetOperation set:
                 return BindSetOperation(set);
             case ValuesQuery v:
@@ -357,7 +358,7 @@ public sealed partial class Binder
         if (input.IsUpdating) RequireRetractable(s, window, group.Aggregates);
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
-        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode };
+        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode, LegacyGroupWindow = legacy is not null };
         // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
         // windows have none either.
         if (window is { ProcessingTime: false } && !batchMode)

@@ -68,6 +68,12 @@ public sealed record AggregatePlan(
     public bool FinalOnly { get; init; }
 
     /// <summary>
+    /// A legacy group window (<c>GROUP BY TUMBLE(ts, ...)</c>): its start and end are plain columns for Flink, not the
+    /// window properties a Window Top-N partitions by (as a window TVF's are).
+    /// </summary>
+    public bool LegacyGroupWindow { get; init; }
+
+    /// <summary>
     /// How long after an event-time window fired a late row still updates it (<c>table.exec.emit.allow-lateness</c>):
     /// the window re-fires as a -U/+U pair, so the aggregation's result is updating.
     /// </summary>

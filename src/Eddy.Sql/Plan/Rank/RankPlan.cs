@@ -1,0 +1,68 @@
+using Eddy.Sql.Translation;
+
+namespace Eddy.Sql.Plan.Rank;
+
+/// <summary>How a rank node runs, chosen as Flink's planner chooses (RankUtil.canConvertToDeduplicate).</summary>
+public enum RankStrategy
+{
+    /// <summary>Top-N over an append-only input (Flink's AppendOnlyTopNFunction).</summary>
+    AppendOnlyTopN,
+    /// <summary><c>ORDER BY proctime ASC</c>, <c>rn = 1</c>, rn not selected: the first row per key, append-only.</summary>
+    KeepFirstProctime,
+    /// <summary><c>ORDER BY proctime DESC</c>: the last row per key, +I then -U/+U.</summary>
+    KeepLastProctime,
+    /// <summary><c>ORDER BY rowtime ASC</c>: the row with the smallest rowtime per key, +I then -U/+U when an earlier one comes.</summary>
+    KeepFirstRowtime,
+    /// <summary><c>ORDER BY rowtime DESC</c>: the row with the greatest rowtime per key (ties: the later one), +I then -U/+U.</summary>
+    KeepLastRowtime,
+    /// <summary>Window Top-N over a window aggregation (PARTITION BY window_start, window_end, ...): emitted once per window at the watermark, append-only.</summary>
+    WindowTopN,
+}
+
+/// <summary>
+/// <c>ROW_NUMBER() OVER (PARTITION BY keys ORDER BY order) AS rn ... WHERE rn BETWEEN start AND end</c>: Top-N per
+/// key, or deduplication when it is Flink's deduplication pattern (see <see cref="RankStrategy"/>). The output is the
+/// input's columns, then the row number when the query reads it (<see cref="OutputRank"/>).
+/// </summary>
+public sealed record RankPlan(
+    LogicalPlan Input,
+    IReadOnlyList<int> PartitionKeys,
+    IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> Order,
+    long RankStart,
+    long RankEnd,
+    bool OutputRank,
+    RankStrategy Strategy,
+    Schema Output) : LogicalPlan(Output)
+{
+    /// <summary>For <see cref="RankStrategy.WindowTopN"/>: the input column with the window's end.</summary>
+    public int WindowEnd { get; init; } = -1;
+
+    public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN);
+
+    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.WindowTopN);
+
+    public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    public override string Describe()
+    {
+        string keys = string.Join(", ", PartitionKeys.Select(k => Input.Schema[k].Name));
+        string order = string.Join(", ", Order.Select(o => Input.Schema[o.Column].Name + (o.Descending ? " DESC" : " ASC")));
+        if (IsDeduplicate)
+        {
+            string keep = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepFirstRowtime ? "FirstRow" : "LastRow";
+            string time = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepLastProctime ? "PROCTIME" : "ROWTIME";
+            return $"Deduplicate(keep=[{keep}], key=[{keys}], order=[{time}])";
+        }
+        if (Strategy == RankStrategy.WindowTopN)
+        {
+            return $"WindowRank(window=[end=[{Input.Schema[WindowEnd].Name}]], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
+                + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+        }
+        return $"Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
+            + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+    }
+
+    public override LogicalPlan WithInputs(IReadOnlyList<LogicalPlan> inputs) => this with { Input = inputs[0] };
+
+    internal override object Translate(JobTranslator job) => RankTranslator.Translate(this, job);
+}
