@@ -107,8 +107,7 @@ public sealed partial class Binder
         return (plan, scope, null);
     }
 
-    private static IEnumerable<BoundExpr> Conjuncts(BoundExpr e) =>
-        DeepStack.Ensure(e) is Binary { Op: BinaryOp.And } and ? Conjuncts(and.Left).Concat(Conjuncts(and.Right)) : [e];
+    private static List<BoundExpr> Conjuncts(BoundExpr e) => Conjunction.Terms(e);
 
     /// <summary>
     /// <c>lookup.col = probe value</c> (either way round) as a lookup key: the value reads only probe columns

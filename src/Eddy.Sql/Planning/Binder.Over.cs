@@ -22,21 +22,38 @@ public sealed partial class Binder
 
     private static bool HasOver(SelectQuery s) => s.Items.OfType<SelectExpr>().Any(i => OverCalls(i.Expression).Any());
 
-    private static IEnumerable<FunctionCall> OverCalls(SqlNode node) => node switch
+    /// <summary>The OVER calls inside <paramref name="root"/>, left to right; iterative, as expressions may be thousands deep.</summary>
+    private static List<FunctionCall> OverCalls(SqlNode root)
     {
-        FunctionCall { Over: not null } f => [f],
-        FunctionCall f => f.Arguments.SelectMany(OverCalls),
-        BinaryExpr b => OverCalls(b.Left).Concat(OverCalls(b.Right)),
-        UnaryExpr u => OverCalls(u.Operand),
-        CastExpr c => OverCalls(c.Operand),
-        CaseExpr c => (c.Operand is null ? [] : OverCalls(c.Operand))
-            .Concat(c.Whens.SelectMany(w => OverCalls(w.Condition).Concat(OverCalls(w.Result))))
-            .Concat(c.Else is null ? [] : OverCalls(c.Else)),
-        IsExpr i => OverCalls(i.Operand),
-        BetweenExpr b => OverCalls(b.Operand).Concat(OverCalls(b.Low)).Concat(OverCalls(b.High)),
-        InListExpr i => OverCalls(i.Operand).Concat(i.Values.SelectMany(OverCalls)),
-        _ => [],
-    };
+        var calls = new List<FunctionCall>();
+        var pending = new Stack<SqlNode>();
+        pending.Push(root);
+        while (pending.TryPop(out var node))
+        {
+            IEnumerable<SqlNode?> children = node switch
+            {
+                FunctionCall { Over: not null } f => AddAndStop(calls, f),
+                FunctionCall f => f.Arguments,
+                BinaryExpr b => [b.Left, b.Right],
+                UnaryExpr u => [u.Operand],
+                CastExpr c => [c.Operand],
+                CaseExpr c => [c.Operand, .. c.Whens.SelectMany(w => new SqlNode[] { w.Condition, w.Result }), c.Else],
+                IsExpr i => [i.Operand],
+                BetweenExpr b => [b.Operand, b.Low, b.High],
+                InListExpr i => [i.Operand, .. i.Values],
+                _ => [],
+            };
+            foreach (var child in children.Reverse())
+                if (child is not null) pending.Push(child);
+        }
+        return calls;
+
+        static SqlNode?[] AddAndStop(List<FunctionCall> calls, FunctionCall f)
+        {
+            calls.Add(f);
+            return [];
+        }
+    }
 
     /// <summary>A SELECT with OVER aggregates: an <see cref="OverPlan"/> over the input, the select list above it.</summary>
     private (LogicalPlan, Scope) BindOverSelect(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed)

@@ -182,16 +182,7 @@ public sealed partial class Binder
         }
     }
 
-    private static void SplitConjuncts(Expr? e, List<Expr> into)
-    {
-        if (e is null) return;
-        if (e is BinaryExpr { Operator: BinaryOperator.And } and)
-        {
-            SplitConjuncts(and.Left, into);
-            SplitConjuncts(and.Right, into);
-        }
-        else into.Add(e);
-    }
+    private static void SplitConjuncts(Expr? e, List<Expr> into) => into.AddRange(Conjunction.Terms(e));
 
     /// <summary>The ranks a condition keeps when it compares the row number with a whole number; null for any other condition.</summary>
     private static (long Low, long High)? RankBounds(Expr e, string rn, string? qualifier)

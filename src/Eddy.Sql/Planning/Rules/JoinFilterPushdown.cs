@@ -41,6 +41,5 @@ public static class JoinFilterPushdown
         : new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(),
             conjuncts.Aggregate((a, b) => new Binary(BinaryOp.And, a, b, DataType.Boolean)), input.Schema, input.Rowtime);
 
-    private static IEnumerable<BoundExpr> Conjuncts(BoundExpr e) =>
-        e is Binary { Op: BinaryOp.And } and ? Conjuncts(and.Left).Concat(Conjuncts(and.Right)) : [e];
+    private static List<BoundExpr> Conjuncts(BoundExpr e) => Conjunction.Terms(e);
 }
