@@ -206,10 +206,11 @@ public class QueryTests
     [Fact]
     public void QueriesEddyCannotPlanAreReportedWithTheRefusal()
     {
-        var r = NexmarkQueries.Run("q3", Settings);
+        // q14 calls a Java UDF (com.github.nexmark.flink.udf.CountChar), which no .NET process can load.
+        var r = NexmarkQueries.Run("q14", Settings);
         Assert.NotNull(r.Refusal);
-        Assert.Contains("joins are not supported", r.Refusal);
-        Assert.StartsWith("q3.sql: line ", r.Refusal);
+        Assert.Contains("CountChar", r.Refusal);
+        Assert.StartsWith("q14.sql: line ", r.Refusal);
         var q2 = NexmarkQueries.Run("q2", Settings with { Events = 5000 });
         Assert.Null(q2.Refusal);
         Assert.Null(q2.Failure);
