@@ -285,6 +285,20 @@ public partial class JoinTests : IDisposable
         Assert.Contains(lines, l => l.Contains("IntervalJoin(joinType=[InnerJoin], windowBounds=[rowtime, leftTime=ts, rightTime=ts0, leftLowerBound=-9999, leftUpperBound=1999]", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("INSERT INTO o SELECT k, COUNT(*) FROM l GROUP BY k;", "non-windowed GROUP BY", "COUNT")]
+    [InlineData("INSERT INTO o SELECT k, n FROM (SELECT k, n, ROW_NUMBER() OVER (PARTITION BY k ORDER BY n DESC) AS rn FROM l) WHERE rn <= 2;", "Top-N", "(PARTITION BY k")]
+    public void State_ttl_on_an_operator_that_cannot_expire_its_state_is_refused_where_it_is_written(string insert, string what, string at)
+    {
+        // Flink would drop the idle keys' state after the TTL and answer differently; Eddy keeps it, so it refuses.
+        string script = Tables() + "SET 'table.exec.state.ttl' = '1 h';\nCREATE TABLE o (k INT, c BIGINT) WITH ('connector' = 'print');\n" + insert;
+        var e = Assert.Throws<SqlParseException>(() => SessionTests.Run(script));
+        Assert.Contains("'table.exec.state.ttl'", e.Message, StringComparison.Ordinal);
+        Assert.Contains(what, e.Message, StringComparison.Ordinal);
+        string line = script.Split('\n')[e.Line - 1];
+        Assert.Contains(at, line[(e.Column - 1)..], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void State_ttl_option_and_hint_set_each_sides_ttl()
     {

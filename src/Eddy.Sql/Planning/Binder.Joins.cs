@@ -13,6 +13,18 @@ public sealed partial class Binder
     public long StateTtlMs { get; init; }
 
     /// <summary>
+    /// Flink expires the idle state of every stateful operator after <c>table.exec.state.ttl</c>; Eddy so far only that
+    /// of regular joins. Another operator keeping state per key would keep what Flink drops (a different answer), so
+    /// the option is refused there.
+    /// </summary>
+    private void RefuseStateTtl(SqlNode at, string what)
+    {
+        if (StateTtlMs > 0 && !batchMode)
+            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires only the state of regular joins, not yet of {what}: "
+                + "remove the option (or set it to 0) to keep that state");
+    }
+
+    /// <summary>
     /// <c>a [INNER|LEFT|RIGHT|FULL] JOIN b ON a.k = b.k [AND ...]</c>: a regular join, or an interval join when the ON
     /// clause also bounds one side's time attribute by the other's on both ends.
     /// </summary>

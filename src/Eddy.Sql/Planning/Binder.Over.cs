@@ -80,6 +80,7 @@ public sealed partial class Binder
             schemaColumns.Add(new Column($"$over{aggregates.Count}", aggregate.Type));
             aggregates.Add(aggregate);
         }
+        RefuseStateTtl(calls[0], "an OVER aggregation");
         var over = new OverPlan(input, window!, aggregates, new Schema(schemaColumns.ToArray()));
 
         var outer = overColumns;

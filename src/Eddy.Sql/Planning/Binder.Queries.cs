@@ -358,6 +358,7 @@ public sealed partial class Binder
         if (input.IsUpdating) RequireRetractable(s, window, group.Aggregates);
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
+        if (window is null) RefuseStateTtl(s, "a non-windowed GROUP BY");
         var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode, LegacyGroupWindow = legacy is not null };
         // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
         // windows have none either.
@@ -490,7 +491,7 @@ public sealed partial class Binder
                 else if (catalog.TryGetTable(name, out var table)) plan = BindScan(table, named.Hints);
                 else if (catalog.TryGetView(name, out var view))
                 {
-                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates);
+                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs };
                     plan = inner.BindQuery(view.Query).Plan;
                     if (view.ColumnNames.Count > 0)
                         plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
@@ -564,7 +565,7 @@ public sealed partial class Binder
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);
-        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates);
+        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs };
         var projections = new List<BoundExpr>();
         foreach (var c in table.Columns)
         {

@@ -145,6 +145,7 @@ public sealed partial class Binder
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
+        if (!windowRank) RefuseStateTtl(over, "a Top-N or deduplication");
         var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema)
         {
             WindowEnd = windowRank ? partitionColumns[windowProperties.FindIndex(w => w is { Property: 1 })] : -1,
