@@ -5,15 +5,16 @@ public class BenchCommandTests
     [Fact]
     public void Bench_nexmark_prints_figures_for_a_query_that_plans_and_the_refusal_for_one_that_does_not()
     {
-        var (code, output, _) = CliTests.Run("bench", "nexmark", "--events", "5k", "--warmup", "0", "--queries", "q2,q3");
+        var (code, output, _) = CliTests.Run("bench", "nexmark", "--events", "5k", "--warmup", "0", "--queries", "q2,q14");
         Assert.Equal(0, code);
         var lines = output.Split('\n', StringSplitOptions.TrimEntries);
         Assert.Contains("5,000 events per query, parallelism 1", lines[0]);
         var q2 = Assert.Single(lines, l => l.StartsWith("q2 ", StringComparison.Ordinal));
         Assert.Matches(@"^q2\s+[\d,]+\s+\d\.\d\dE[-+]\d+\s+[\d,]+\s+175 K\s+[\d.]+x$", q2);
-        var q3 = Assert.Single(lines, l => l.StartsWith("q3 ", StringComparison.Ordinal));
-        Assert.Contains("refused at planning: q3.sql: line ", q3);
-        Assert.Contains("joins are not supported", q3);
+        // q14 calls a Java UDF, which no .NET process can load.
+        var q14 = Assert.Single(lines, l => l.StartsWith("q14 ", StringComparison.Ordinal));
+        Assert.Contains("refused at planning: q14.sql: line ", q14);
+        Assert.Contains("CountChar", q14);
     }
 
     [Fact]

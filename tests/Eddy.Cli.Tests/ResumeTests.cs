@@ -248,7 +248,9 @@ public class JobNameOwnershipTests
             Assert.Equal(130, await renamed.Stop());
             // A loaded machine may not have completed the first checkpoint yet; the third run can only resume from one.
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (!Directory.EnumerateDirectories(root, "chk-*", SearchOption.AllDirectories).Any(d => d.Contains(Path.Combine(root, "checkpoints") + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            // A completed checkpoint is a folder named chk-<id> (one still being written carries a marker after the id).
+            while (!Directory.EnumerateDirectories(Path.Combine(root, "checkpoints"), "chk-*", SearchOption.AllDirectories)
+                .Any(d => long.TryParse(Path.GetFileName(d).AsSpan(4), out _)))
             {
                 Assert.True(DateTime.UtcNow < deadline, "the first run completed no checkpoint");
                 await Task.Delay(20);

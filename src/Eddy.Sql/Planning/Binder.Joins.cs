@@ -31,6 +31,13 @@ public sealed partial class Binder
     private (LogicalPlan, Scope, WindowedInput?) BindRegularJoin(JoinRef join)
     {
         if (join.Using.Count > 0) throw Error(join.Using[0], "JOIN ... USING is not supported by Eddy yet: write ON a.col = b.col");
+        foreach (var side in new[] { join.Right, join.Left })
+        {
+            // jdbc/postgres tables are looked up, not scanned: the likely intent is a lookup join without its AS OF.
+            if (side is NamedTableRef named && IsLookupTable(named))
+                throw Error(named, $"'{named.Name}' is a lookup table (its connector looks rows up and cannot be scanned): join it as one: "
+                    + $"JOIN {named.Name} FOR SYSTEM_TIME AS OF <probe alias>.<PROCTIME() column>{(named.Alias is null ? "" : $" AS {named.Alias.Value}")} ON ...");
+        }
         if (join.Condition is null) throw Error(join, "a JOIN needs ON with an equality between the two sides");
         var type = join.Kind switch
         {

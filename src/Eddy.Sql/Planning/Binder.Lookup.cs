@@ -9,6 +9,21 @@ namespace Eddy.Sql.Planning;
 
 public sealed partial class Binder
 {
+    /// <summary>Whether <paramref name="named"/> is a catalog table whose connector looks rows up.</summary>
+    private bool IsLookupTable(NamedTableRef named)
+    {
+        if (named.Name.Parts.Count == 1 && ctes.ContainsKey(named.Name.Last.Value)) return false;
+        if (!catalog.TryGetTable(named.Name.Last.Value, out var table)) return false;
+        try
+        {
+            return TableConnectors.Find(table) is ILookupTableConnector;
+        }
+        catch (ConnectorOptionException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// <c>probe [LEFT] JOIN t FOR SYSTEM_TIME AS OF probe.proc_time [AS c] ON c.k = probe.x [AND ...]</c>: Flink's
     /// lookup join. The time must be the probe side's processing-time attribute; the ON clause needs at least one
