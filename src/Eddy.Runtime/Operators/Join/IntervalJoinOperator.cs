@@ -365,23 +365,9 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
 
     private const byte StateVersion = 1;
     private const byte KeySection = 1;
-    private StateSerializer<TKey>? keySerializer;
-    private StateSerializer<TLeft>? leftSerializer;
-    private StateSerializer<TRight>? rightSerializer;
+    private JoinStateSerializers<TKey, TLeft, TRight>? serializers;
 
-    private void ResolveSerializers()
-    {
-        try
-        {
-            keySerializer ??= StateSerializers.For<TKey>();
-            leftSerializer ??= StateSerializers.For<TLeft>();
-            rightSerializer ??= StateSerializers.For<TRight>();
-        }
-        catch (StateSerializationException e)
-        {
-            throw new StateSerializationException($"operator '{Context.OperatorName}': {e.Message}");
-        }
-    }
+    private void ResolveSerializers() => serializers ??= JoinStateSerializers<TKey, TLeft, TRight>.Resolve(Context.OperatorName);
 
     /// <summary>A section per key: the key, both cleanup times, then each side's rows (time, value, joined flag).</summary>
     public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
@@ -391,11 +377,11 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         foreach (var (key, rows) in keys)
         {
             var w = sections.Section(KeyGroups.ForKey(key, sections.MaxParallelism), KeySection);
-            keySerializer!.Write(w, key);
+            serializers!.Key.Write(w, key);
             w.Write(rows.LeftCleanup);
             w.Write(rows.RightCleanup);
-            WriteRows(w, rows.Left, rows.LeftCount, leftSerializer!);
-            WriteRows(w, rows.Right, rows.RightCount, rightSerializer!);
+            WriteRows(w, rows.Left, rows.LeftCount, serializers!.Left);
+            WriteRows(w, rows.Right, rows.RightCount, serializers!.Right);
         }
         sections.Complete();
         OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
@@ -433,12 +419,12 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         KeyGroupSections.Read(reader, (_, tag, r) =>
         {
             if (tag != KeySection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");
-            var key = keySerializer!.Read(r);
+            var key = serializers!.Key.Read(r);
             var rows = RowsOf(key);
             rows.LeftCleanup = r.ReadInt64();
             rows.RightCleanup = r.ReadInt64();
-            ReadRows(r, ref rows.Left, ref rows.LeftCount, leftSerializer!);
-            ReadRows(r, ref rows.Right, ref rows.RightCount, rightSerializer!);
+            ReadRows(r, ref rows.Left, ref rows.LeftCount, serializers!.Left);
+            ReadRows(r, ref rows.Right, ref rows.RightCount, serializers!.Right);
             foreach (long t in (ReadOnlySpan<long>)[rows.LeftCleanup, rows.RightCleanup])
             {
                 if (t == NoTimer) continue;

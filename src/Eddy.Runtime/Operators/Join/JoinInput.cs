@@ -1,3 +1,5 @@
+using Eddy.Runtime;
+
 namespace Eddy.Joins;
 
 /// <summary>Which rows of a join survive without a partner (padded with the missing side), as SQL's join types.</summary>
@@ -46,4 +48,30 @@ public readonly struct JoinInput<TLeft, TRight>
     public static JoinInput<TLeft, TRight> OfRight(TRight right) => new(default!, right, false);
 
     public override string ToString() => IsLeft ? $"L:{Left}" : $"R:{Right}";
+}
+
+/// <summary>
+/// The serializers of a join's keyed state, resolved when the operator opens with checkpointing, so that a row type
+/// that cannot be serialized fails the job at start, naming the operator.
+/// </summary>
+internal sealed class JoinStateSerializers<TKey, TLeft, TRight>(
+    StateSerializer<TKey> key, StateSerializer<TLeft> left, StateSerializer<TRight> right)
+{
+    public StateSerializer<TKey> Key { get; } = key;
+
+    public StateSerializer<TLeft> Left { get; } = left;
+
+    public StateSerializer<TRight> Right { get; } = right;
+
+    public static JoinStateSerializers<TKey, TLeft, TRight> Resolve(string operatorName)
+    {
+        try
+        {
+            return new(StateSerializers.For<TKey>(), StateSerializers.For<TLeft>(), StateSerializers.For<TRight>());
+        }
+        catch (StateSerializationException e)
+        {
+            throw new StateSerializationException($"operator '{operatorName}': {e.Message}");
+        }
+    }
 }

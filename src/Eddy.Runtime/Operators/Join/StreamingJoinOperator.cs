@@ -274,23 +274,9 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
 
     private const byte StateVersion = 1;
     private const byte KeySection = 1;
-    private StateSerializer<TKey>? keySerializer;
-    private StateSerializer<TLeft>? leftSerializer;
-    private StateSerializer<TRight>? rightSerializer;
+    private JoinStateSerializers<TKey, TLeft, TRight>? serializers;
 
-    private void ResolveSerializers()
-    {
-        try
-        {
-            keySerializer ??= StateSerializers.For<TKey>();
-            leftSerializer ??= StateSerializers.For<TLeft>();
-            rightSerializer ??= StateSerializers.For<TRight>();
-        }
-        catch (StateSerializationException e)
-        {
-            throw new StateSerializationException($"operator '{Context.OperatorName}': {e.Message}");
-        }
-    }
+    private void ResolveSerializers() => serializers ??= JoinStateSerializers<TKey, TLeft, TRight>.Resolve(Context.OperatorName);
 
     /// <summary>A section per key: the key, then each side's records with count, associations and write time.</summary>
     public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
@@ -300,9 +286,9 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         foreach (var (key, lists) in keys)
         {
             var w = sections.Section(KeyGroups.ForKey(key, sections.MaxParallelism), KeySection);
-            keySerializer!.Write(w, key);
-            WriteList(w, left, lists.LeftFirst, leftSerializer!);
-            WriteList(w, right, lists.RightFirst, rightSerializer!);
+            serializers!.Key.Write(w, key);
+            WriteList(w, left, lists.LeftFirst, serializers!.Left);
+            WriteList(w, right, lists.RightFirst, serializers!.Right);
         }
         sections.Complete();
         OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
@@ -328,10 +314,10 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         KeyGroupSections.Read(reader, (_, tag, r) =>
         {
             if (tag != KeySection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");
-            var key = keySerializer!.Read(r);
+            var key = serializers!.Key.Read(r);
             ref var lists = ref JoinKeyIndex.Lists(keys, key);
-            ReadList(r, left, ref lists.LeftFirst, ref lists.LeftLast, leftSerializer!);
-            ReadList(r, right, ref lists.RightFirst, ref lists.RightLast, rightSerializer!);
+            ReadList(r, left, ref lists.LeftFirst, ref lists.LeftLast, serializers!.Left);
+            ReadList(r, right, ref lists.RightFirst, ref lists.RightLast, serializers!.Right);
             if (lists.IsEmpty) keys.Remove(key);
         });
         if (ttl > 0 && keys.Count > 0) ScheduleSweep();
