@@ -204,6 +204,49 @@ public class QueryTests
     }
 
     [Fact]
+    public void Q3LocalItemSuggestion()
+    {
+        var events = Events(Settings);
+        // A regular inner join of two append-only inputs: every matching pair, whichever side came first.
+        var people = events.Where(e => e.Type == NexmarkEventType.Person && e.State is "OR" or "ID" or "CA").ToList();
+        var auctions = events.Where(e => e.Type == NexmarkEventType.Auction && e.Category == 10).ToList();
+        var rows = from a in auctions join p in people on a.Seller equals p.PersonId select Text(p.Name, p.City, p.State, a.AuctionId);
+        Check("q3", rows);
+    }
+
+    [Fact]
+    public void Q18LastBidPerBidderAndAuction()
+    {
+        // Deduplication keeping the last row by dateTime; among equal times the later arrival replaces the earlier one.
+        var rows = Bids(Settings).Select((b, i) => (b, i)).GroupBy(x => (x.b.Bidder, x.b.BidAuction))
+            .Select(g => g.OrderBy(x => x.b.DateTime).ThenBy(x => x.i).Last().b)
+            .Select(b => Text(b.BidAuction, b.Bidder, b.Price, b.Channel, b.Url, Time(b.DateTime), b.Extra));
+        Check("q18", rows);
+    }
+
+    [Fact]
+    public void Q19TopTenBidsPerAuction()
+    {
+        // Top-N over an append-only input: among equal prices the earlier arrival keeps the better rank.
+        var rows = Bids(Settings).Select((b, i) => (b, i)).GroupBy(x => x.b.BidAuction)
+            .SelectMany(g => g.OrderByDescending(x => x.b.Price).ThenBy(x => x.i).Take(10)
+                .Select((x, rank) => Text(x.b.BidAuction, x.b.Bidder, x.b.Price, x.b.Channel, x.b.Url, Time(x.b.DateTime), x.b.Extra, (long)rank + 1)));
+        Check("q19", rows);
+    }
+
+    [Fact]
+    public void Q20BidsWithTheirCategoryTenAuction()
+    {
+        var events = Events(Settings);
+        var auctions = events.Where(e => e.Type == NexmarkEventType.Auction && e.Category == 10).ToList();
+        var rows = from b in events.Where(e => e.Type == NexmarkEventType.Bid)
+                   join a in auctions on b.BidAuction equals a.AuctionId
+                   select Text(b.BidAuction, b.Bidder, b.Price, b.Channel, b.Url, Time(b.DateTime), b.Extra,
+                       a.ItemName, a.Description, a.InitialBid, a.Reserve, Time(a.DateTime), Time(a.Expires), a.Seller, a.Category, a.Extra);
+        Check("q20", rows);
+    }
+
+    [Fact]
     public void QueriesEddyCannotPlanAreReportedWithTheRefusal()
     {
         // q14 calls a Java UDF (com.github.nexmark.flink.udf.CountChar), which no .NET process can load.
