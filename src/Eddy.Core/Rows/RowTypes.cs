@@ -88,12 +88,66 @@ public static class RowTypes
         {
             var tb = Module.DefineType($"Row{Interlocked.Increment(ref counter)}",
                 TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.SequentialLayout, typeof(ValueType));
+            var fields = new FieldBuilder[schema.Count];
             for (int i = 0; i < schema.Count; i++)
             {
-                tb.DefineField($"c{i}", FieldType(schema[i].Type), FieldAttributes.Public);
+                fields[i] = tb.DefineField($"c{i}", FieldType(schema[i].Type), FieldAttributes.Public);
             }
+            EmitEquality(tb, fields);
             return tb.CreateType();
         }
+    }
+
+    // ValueType's own GetHashCode hashes only the first non-null field of a struct holding references (and its Equals
+    // goes through reflection): rows kept in hash tables (join state, deduplication) that share their first column,
+    // e.g. all bids of one auction, would all collide. Every field counts here; equality stays field by field.
+    private static void EmitEquality(TypeBuilder tb, FieldBuilder[] fields)
+    {
+        const MethodAttributes overrides = MethodAttributes.Public | MethodAttributes.Virtual | MethodAttributes.HideBySig;
+
+        var hash = tb.DefineMethod(nameof(GetHashCode), overrides, typeof(int), Type.EmptyTypes);
+        var il = hash.GetILGenerator();
+        var code = il.DeclareLocal(typeof(HashCode));
+        var add = typeof(HashCode).GetMethods().Single(m => m.Name == nameof(HashCode.Add) && m.GetParameters().Length == 1);
+        foreach (var f in fields)
+        {
+            il.Emit(OpCodes.Ldloca_S, code);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, f);
+            il.Emit(OpCodes.Call, add.MakeGenericMethod(f.FieldType));
+        }
+        il.Emit(OpCodes.Ldloca_S, code);
+        il.Emit(OpCodes.Call, typeof(HashCode).GetMethod(nameof(HashCode.ToHashCode))!);
+        il.Emit(OpCodes.Ret);
+        tb.DefineMethodOverride(hash, typeof(object).GetMethod(nameof(GetHashCode))!);
+
+        var equals = tb.DefineMethod(nameof(Equals), overrides, typeof(bool), [typeof(object)]);
+        il = equals.GetILGenerator();
+        var other = il.DeclareLocal(tb.MakeByRefType());
+        var no = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Isinst, tb);
+        il.Emit(OpCodes.Brfalse, no);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Unbox, tb);
+        il.Emit(OpCodes.Stloc, other);
+        foreach (var f in fields)
+        {
+            var comparer = typeof(EqualityComparer<>).MakeGenericType(f.FieldType);
+            il.Emit(OpCodes.Call, comparer.GetProperty(nameof(EqualityComparer<int>.Default))!.GetGetMethod()!);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, f);
+            il.Emit(OpCodes.Ldloc, other);
+            il.Emit(OpCodes.Ldfld, f);
+            il.Emit(OpCodes.Callvirt, comparer.GetMethod(nameof(EqualityComparer<int>.Equals), [f.FieldType, f.FieldType])!);
+            il.Emit(OpCodes.Brfalse, no);
+        }
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(no);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Ret);
+        tb.DefineMethodOverride(equals, typeof(object).GetMethod(nameof(Equals), [typeof(object)])!);
     }
 
     /// <summary>Compiled conversion from a generic <see cref="Row"/> to the row struct (for row-based connectors).</summary>
