@@ -39,6 +39,18 @@ public static class JoinStreams
                 residual, combine, leftTime, rightTime, minCleanUpInterval));
     }
 
+    /// <summary>
+    /// Flink SQL's window join: rows of equal keys and the same window (<paramref name="leftWindowEnd"/>,
+    /// <paramref name="rightWindowEnd"/>: the window end each row belongs to) are joined when the watermark passes the
+    /// window's end; rows of a window already fired are dropped as late. Semi/anti joins emit the left row.
+    /// </summary>
+    public static DataStream<TOut> WindowJoin<TLeft, TRight, TKey, TOut>(this DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, Func<TLeft, long> leftWindowEnd, Func<TRight, long> rightWindowEnd,
+        WindowJoinType joinType, Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, string name = "WindowJoin")
+        where TKey : notnull =>
+        Tagged(left, right, leftKey, rightKey).Transform(name,
+            () => new WindowJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, leftWindowEnd, rightWindowEnd, joinType, residual, combine));
+
     /// <summary>Both sides as one stream of tagged records, keyed by the join key.</summary>
     public static KeyedStream<JoinInput<TLeft, TRight>, TKey> Tagged<TLeft, TRight, TKey>(DataStream<TLeft> left, DataStream<TRight> right,
         Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey) where TKey : notnull

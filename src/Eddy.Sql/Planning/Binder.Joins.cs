@@ -57,8 +57,7 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindJoinSide(TableRef side)
     {
         var (plan, scope, windowed) = BindFrom(side);
-        if (windowed is not null) throw Error(side, "a window table function cannot be joined directly (window joins are not supported by Eddy yet)");
-        return (plan, scope);
+        return (windowed is null ? plan : WindowedRelation(windowed, side), scope);
     }
 
     /// <summary>Both sides' columns; a side that can be padded with NULLs (the other side is outer) becomes nullable.</summary>
@@ -125,8 +124,9 @@ public sealed partial class Binder
     /// joined row): equalities between the sides become keys, two bounds between the time attributes an interval.
     /// The rest is the residual condition, evaluated on each pair of rows with equal keys.
     /// </summary>
-    private JoinPlan MakeJoin(LogicalPlan left, LogicalPlan right, JoinType type, List<BoundExpr> conjuncts, SqlNode at, string? leftName, string? rightName)
+    private LogicalPlan MakeJoin(LogicalPlan left, LogicalPlan right, JoinType type, List<BoundExpr> conjuncts, SqlNode at, string? leftName, string? rightName)
     {
+        if (TryMakeWindowJoin(left, right, ToWindowJoinType(type), conjuncts, at) is { } windowJoin) return windowJoin;
         int n = left.Schema.Count, m = right.Schema.Count;
         var leftKeys = new List<BoundExpr>();
         var rightKeys = new List<BoundExpr>();

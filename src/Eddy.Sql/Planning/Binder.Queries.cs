@@ -207,6 +207,14 @@ public sealed partial class Binder
         var (input, scope, windowed, whereUsed) = s.From is null
             ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
             : BindFromWithWhere(s.From, s.Where, s.Hints);
+        bool grouped = s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression))
+            || (s.Having is not null && ContainsAggregate(s.Having));
+        if (windowed is not null && !grouped && !HasOver(s))
+        {
+            // A window TVF selected from directly: its rows with the window columns (WHERE may read them).
+            input = WindowedRelation(windowed, s.From!);
+            windowed = null;
+        }
         BoundExpr? where = s.Where is null || whereUsed ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
         if (where is not null)
         {
@@ -217,11 +225,6 @@ public sealed partial class Binder
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
             return BindAggregation(s, input, scope, windowed);
-        if (windowed is not null)
-        {
-            throw Error(s.From!, "a window table function needs GROUP BY window_start, window_end (window aggregation); "
-                + "selecting its rows directly is not supported by Eddy yet");
-        }
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
 
         var (projections, names) = BindSelectItems(s.Items, scope, null);

@@ -77,11 +77,8 @@ public sealed partial class Binder
         if (inner.From is null) throw Error(inner, "a SELECT without FROM is not supported: use VALUES");
 
         var (input, scope, windowed) = BindFrom(inner.From);
-        if (windowed is not null)
-        {
-            throw Error(call, "Window Top-N / window deduplication (ROW_NUMBER() over a window table function) is not supported by Eddy yet; "
-                + "Top-N over a window aggregation's result is not either");
-        }
+        // Window Top-N directly on a window TVF: its rows, with window_start/window_end to partition by.
+        if (windowed is not null) input = WindowedRelation(windowed, inner.From);
         if (input.IsUpdating)
         {
             throw Error(call, "Top-N over an updating input (a non-windowed GROUP BY, or a changelog source such as upsert-kafka) "
@@ -139,7 +136,8 @@ public sealed partial class Binder
             bool desc = order[0].Descending;
             if (timeColumn.Index == input.Proctime) strategy = desc ? RankStrategy.KeepLastProctime : RankStrategy.KeepFirstProctime;
             else if (timeColumn.Index == input.Rowtime) strategy = desc ? RankStrategy.KeepLastRowtime : RankStrategy.KeepFirstRowtime;
-            if (windowRank && (strategy != RankStrategy.WindowTopN || WindowProperty(input, timeColumn.Index) is { Property: 2 }))
+            if (windowRank && (strategy != RankStrategy.WindowTopN || WindowProperty(input, timeColumn.Index) is { Property: 2 }
+                    || IsWindowTableFunctionTime(input, timeColumn.Index)))
                 throw Error(over, "window deduplication (ROW_NUMBER() ordered by a time attribute, PARTITION BY window_start, window_end, rn = 1) is not supported by Eddy yet");
         }
         var rankSchema = outputRank
@@ -265,11 +263,12 @@ public sealed partial class Binder
     }
 
     /// <summary>
-    /// Whether a column is the window start (0), end (1) or time (2) of a window TVF's aggregation, followed through the
+    /// Whether a column is the window start (0), end (1) or time (2) of a window TVF (or its aggregation), followed through the
     /// projections above it.
     /// </summary>
-    private static (WindowSpecification Window, int Property)? WindowProperty(LogicalPlan plan, int column) => plan switch
+    private static (WindowSpecification Window, int Property)? WindowProperty(LogicalPlan plan, int column) => DeepStack.Ensure(plan) switch
     {
+        Plan.WindowTableFunction.WindowTableFunctionPlan w when column >= w.WindowStart && column < w.WindowStart + 3 => (w.Window, column - w.WindowStart),
         CalcPlan c => c.Projections[column] is InputRef r ? WindowProperty(c.Input, r.Index) : null,
         AggregatePlan { Window: { } w, LegacyGroupWindow: false } a when column >= a.Keys.Count && column < a.Keys.Count + 3 => (w, column - a.Keys.Count),
         _ => null,

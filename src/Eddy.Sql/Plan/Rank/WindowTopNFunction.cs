@@ -3,7 +3,7 @@ using Eddy.Runtime;
 namespace Eddy.Sql.Plan.Rank;
 
 /// <summary>
-/// Window Top-N over a window aggregation's result (Flink's WindowRank): keyed by the window and the other partition
+/// Window Top-N over a window aggregation's result or a window TVF's rows (Flink's WindowRank): keyed by the window and the other partition
 /// columns, keeps the top <c>end</c> rows (ties in arrival order) and emits ranks [start, end] once, as +I in rank
 /// order, when the watermark passes the window's end; then the key's state is gone. Append-only output.
 /// </summary>
@@ -20,6 +20,9 @@ public sealed class WindowTopNFunction<TIn, TKey, TOut>(
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> collector)
     {
+        // A row of a window already fired is late and dropped, as Flink's window rank (possible over a window TVF;
+        // a window aggregation emits its rows before the watermark that fired them).
+        if (windowEndMs(value) - 1 <= context.CurrentWatermark) return;
         var rows = state!.Value;
         if (rows is null)
         {
