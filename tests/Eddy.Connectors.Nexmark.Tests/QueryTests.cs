@@ -308,6 +308,23 @@ public class QueryTests
     }
 
     [Fact]
+    public void Q9WinningBids()
+    {
+        var events = Events(Settings);
+        // A regular join (expires is no time attribute, so the BETWEEN is a residual condition) and a Top-1 per auction
+        // by price DESC, dateTime ASC; among full ties the earlier arrival keeps rank 1 (Flink's append-only Top-N).
+        var bids = events.Select((e, i) => (e, i)).Where(x => x.e.Type == NexmarkEventType.Bid).ToList();
+        var rows = events.Where(e => e.Type == NexmarkEventType.Auction).Select(a => (a, best: bids
+                .Where(x => x.e.BidAuction == a.AuctionId && x.e.DateTime >= a.DateTime && x.e.DateTime <= a.Expires)
+                .OrderByDescending(x => x.e.Price).ThenBy(x => x.e.DateTime).ThenBy(x => x.i).Select(x => (NexmarkEvent?)x.e).FirstOrDefault()))
+            .Where(x => x.best is not null)
+            .Select(x => (x.a, b: x.best!.Value))
+            .Select(x => Text(x.a.AuctionId, x.a.ItemName, x.a.Description, x.a.InitialBid, x.a.Reserve, Time(x.a.DateTime), Time(x.a.Expires),
+                x.a.Seller, x.a.Category, x.a.Extra, x.b.BidAuction, x.b.Bidder, x.b.Price, Time(x.b.DateTime), x.b.Extra));
+        Check("q9", rows);
+    }
+
+    [Fact]
     public void QueriesEddyCannotPlanAreReportedWithTheRefusal()
     {
         // q14 calls a Java UDF (com.github.nexmark.flink.udf.CountChar), which no .NET process can load.

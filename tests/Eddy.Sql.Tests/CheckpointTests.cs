@@ -48,6 +48,11 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        "SELECT L.`user`, L.amount, R.url, R.amount FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '2' SECOND)) AS L "
+            + "FULL JOIN TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '2' SECOND)) AS R "
+            + "ON L.window_start = R.window_start AND L.window_end = R.window_end AND L.`user` = R.`user` AND L.amount < R.amount",
+        "SELECT * FROM (SELECT `user`, url, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY amount DESC) AS rn "
+            + "FROM TABLE(HOP(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' SECOND, INTERVAL '3' SECOND))) WHERE rn <= 2",
     ];
 
     [Theory]

@@ -23,7 +23,7 @@ public class WindowJoinTests : IDisposable
     private static readonly Ev[] LeftRows = [new(1, 1), new(1, 9), new(2, 10), new(1, 12), new(3, 15), new(2, 19), new(1, 20), new(2, 27), new(1, 33), new(5, 41)];
     private static readonly Ev[] RightRows = [new(1, 4), new(2, 5), new(1, 11), new(1, 18), new(2, 20), new(4, 22), new(2, 29), new(1, 30), new(5, 45), new(5, 49)];
 
-    private static string T(int sec) => $"2024-01-01 00:{sec / 60:00}:{sec % 60:00}";
+    private static string T(int sec) => new DateTime(2024, 1, 1).AddSeconds(sec).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     private static string Ts(long sec) => T((int)sec) + ".000";
 
@@ -49,7 +49,7 @@ public class WindowJoinTests : IDisposable
     {
         "TUMBLE" => [(sec / 10 * 10, sec / 10 * 10 + 10)],
         // HOP: slide 5 s, size 15 s: every start that is a multiple of 5 in (sec - 15, sec].
-        "HOP" => Enumerable.Range(0, 100).Select(i => i * 5L).Where(s => s <= sec && sec < s + 15).Select(s => (s, s + 15)),
+        "HOP" => Enumerable.Range(-3, 100).Select(i => i * 5L).Where(s => s <= sec && sec < s + 15).Select(s => (s, s + 15)),
         // CUMULATE: step 5 s, max 20 s: the windows [s, s + 5k) of sec's 20 s window that contain sec.
         _ => Enumerable.Range(1, 4).Select(k => (Start: sec / 20 * 20L, End: sec / 20 * 20L + 5 * k)).Where(w => sec < w.End),
     };
@@ -209,7 +209,7 @@ public class WindowJoinTests : IDisposable
             """));
         Assert.Contains("SESSION window table function", session.Message, StringComparison.Ordinal);
         var dedup = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + """
-            SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, k ORDER BY ts DESC) AS rn
+            SELECT k, t FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, k ORDER BY ts DESC) AS rn
               FROM TABLE(TUMBLE(TABLE a, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1;
             """));
         Assert.Contains("window deduplication", dedup.Message, StringComparison.Ordinal);

@@ -728,7 +728,7 @@ public sealed partial class Binder
         string? alias = tf.Alias?.Value;
         var columns = inputScope.Columns.Select(c => c with { Qualifier = alias ?? c.Qualifier }).ToList();
         for (int i = 0; i < 3; i++)
-            columns.Add(new ScopeColumn(alias, GroupContext.WindowColumns[i], DataType.Timestamp3, input.Schema.Count + i));
+            columns.Add(new ScopeColumn(alias, GroupContext.WindowColumns[i], GroupContext.WindowColumnType(i), input.Schema.Count + i));
         return (input, new Scope(columns), new WindowedInput(input, spec, partition));
     }
 

@@ -48,7 +48,10 @@ public sealed class GroupContext
 
     public static readonly string[] WindowColumns = ["window_start", "window_end", "window_time"];
 
-    public DataType WindowType(int i) => i == 2 ? DataType.Timestamp3 : DataType.Timestamp3.NotNull();
+    public DataType WindowType(int i) => WindowColumnType(i);
+
+    /// <summary>The type of window_start (0) and window_end (1), never NULL, and of window_time (2).</summary>
+    public static DataType WindowColumnType(int i) => i == 2 ? DataType.Timestamp3 : DataType.Timestamp3.NotNull();
 
     /// <summary>The output schema of the aggregation: keys, window columns, aggregates.</summary>
     public Schema OutputSchema()

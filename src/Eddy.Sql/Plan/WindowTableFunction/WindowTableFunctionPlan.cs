@@ -14,7 +14,7 @@ namespace Eddy.Sql.Plan.WindowTableFunction;
 public sealed record WindowTableFunctionPlan(LogicalPlan Input, WindowSpecification Window, Schema Output) : LogicalPlan(Output)
 {
     public static Schema OutputOf(Schema input) => new([.. input.Columns,
-        .. GroupContext.WindowColumns.Select(n => new Column(n, DataType.Timestamp3))]);
+        .. GroupContext.WindowColumns.Select((n, i) => new Column(n, GroupContext.WindowColumnType(i)))]);
 
     public WindowTableFunctionPlan(LogicalPlan input, WindowSpecification window) : this(input, window, OutputOf(input.Schema)) { }
 
