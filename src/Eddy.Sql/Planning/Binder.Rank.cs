@@ -76,7 +76,8 @@ public sealed partial class Binder
         if (inner.Windows.Count > 0) throw Error(inner.Windows[0], "named OVER windows are not supported by Eddy yet");
         if (inner.From is null) throw Error(inner, "a SELECT without FROM is not supported: use VALUES");
 
-        var (input, scope, windowed) = BindFrom(inner.From);
+        // A comma list in FROM joins on the WHERE's equalities (then WHERE is used up), as in a plain SELECT (Nexmark q9).
+        var (input, scope, windowed, whereUsed) = BindFromWithWhere(inner.From, inner.Where, inner.Hints);
         // Window Top-N directly on a window TVF: its rows, with window_start/window_end to partition by.
         if (windowed is not null) input = WindowedRelation(windowed, inner.From);
         if (input.IsUpdating)
@@ -84,7 +85,7 @@ public sealed partial class Binder
             throw Error(call, "Top-N over an updating input (a non-windowed GROUP BY, or a changelog source such as upsert-kafka) "
                 + "is not supported by Eddy yet (only Flink's append-only Top-N and deduplication)");
         }
-        if (inner.Where is not null)
+        if (inner.Where is not null && !whereUsed)
         {
             var filter = RequireBoolean(Bind(inner.Where, scope), inner.Where);
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), filter, input.Schema, input.Rowtime);
