@@ -204,14 +204,17 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
     {
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
+        // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
+        var (plainWhere, subqueryTerms) = SplitSubqueryTerms(s.Where);
         var (input, scope, windowed, whereUsed) = s.From is null
             ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
-            : BindFromWithWhere(s.From, s.Where, s.Hints);
-        BoundExpr? where = s.Where is null || whereUsed ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
+            : BindFromWithWhere(s.From, plainWhere, s.Hints);
+        BoundExpr? where = plainWhere is null || whereUsed ? null : RequireBoolean(Bind(plainWhere, scope), plainWhere);
         if (where is not null)
         {
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
+        foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, windowed is not null);
 
         if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
