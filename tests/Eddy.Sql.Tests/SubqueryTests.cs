@@ -189,6 +189,10 @@ public partial class SubqueryTests : IDisposable
         Assert.Equal(Expected(l => l.N * 5 > avg), Where("n * 5 > (SELECT AVG(w) FROM r)"));
         int min = RightRows.Where(r => r.W > 1).Min(r => r.W);
         Assert.Equal(Expected(l => min < l.N), Where("(SELECT MIN(w) FROM r WHERE w > 1) < n"));
+        // The subquery reads the outer query's own table (one scan feeding both sides).
+        int ownAvg = LeftRows.Sum(l => l.N) / LeftRows.Length;
+        Assert.Equal(Expected(l => l.N > ownAvg), Where("n > (SELECT AVG(n) FROM l)"));
+        Assert.Equal(Expected(l => LeftRows.Any(o => o.N == l.N + 1)), Where("n + 1 IN (SELECT n FROM l)"));
     }
 
     [Fact]
