@@ -53,6 +53,11 @@ public class CheckpointTests
             + "ON L.window_start = R.window_start AND L.window_end = R.window_end AND L.`user` = R.`user` AND L.amount < R.amount",
         "SELECT * FROM (SELECT `user`, url, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY amount DESC) AS rn "
             + "FROM TABLE(HOP(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' SECOND, INTERVAL '3' SECOND))) WHERE rn <= 2",
+        // Semi and anti joins (IN / NOT EXISTS subqueries), append-only and over a changelog, and a null-aware NOT IN.
+        "SELECT `user`, amount FROM clicks AS a WHERE url IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks AS a WHERE NOT EXISTS (SELECT 1 FROM clicks AS b WHERE b.`user` = a.`user` AND b.amount > a.amount)",
+        "changelog:SELECT `user`, amount FROM clicks AS a WHERE url NOT IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks WHERE amount > (SELECT AVG(amount) FROM clicks)",
     ];
 
     [Theory]

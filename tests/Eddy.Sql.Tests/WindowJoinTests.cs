@@ -173,6 +173,24 @@ public class WindowJoinTests : IDisposable
     }
 
     [Theory]
+    [InlineData("EXISTS (SELECT 1 FROM {R} WHERE R.k = L.k AND {W})", false)]
+    [InlineData("NOT EXISTS (SELECT 1 FROM {R} WHERE R.k = L.k AND {W})", true)]
+    [InlineData("L.k IN (SELECT R.k FROM {R} WHERE {W})", false)]
+    [InlineData("L.k NOT IN (SELECT R.k FROM {R} WHERE {W})", true)]
+    public void Subqueries_correlated_on_the_window_are_window_semi_and_anti_joins(string term, bool anti)
+    {
+        string where = term.Replace("{R}", "(SELECT * FROM TABLE(TUMBLE(TABLE b, DESCRIPTOR(ts), INTERVAL '10' SECOND))) R", StringComparison.Ordinal)
+            .Replace("{W}", "L.window_start = R.window_start AND L.window_end = R.window_end", StringComparison.Ordinal);
+        string query = $"SELECT L.k, L.t FROM (SELECT * FROM TABLE(TUMBLE(TABLE a, DESCRIPTOR(ts), INTERVAL '10' SECOND))) L WHERE {where}";
+        var plan = SessionTests.Run(Tables() + "EXPLAIN " + query + ";");
+        Assert.Contains(plan, l => l.Contains($"WindowJoin(joinType=[{(anti ? "LeftAntiJoin" : "LeftSemiJoin")}], window=[TUMBLE(size=[10000 ms])]", StringComparison.Ordinal));
+        var lines = SessionTests.Run(Tables() + "CREATE TABLE o (k INT, t STRING) WITH ('connector' = 'print');\nINSERT INTO o " + query + ";");
+        // k is never NULL here, so NOT IN is NOT EXISTS.
+        var expected = LeftRows.Where(l => RightRows.Any(r => r.K == l.K && r.Sec / 10 == l.Sec / 10) != anti).Select(l => $"{l.K}, {T(l.Sec)}");
+        Assert.Equal(Sorted(expected), Rows(lines));
+    }
+
+    [Theory]
     [InlineData("L.window_start = R.window_start AND L.k = R.k", "both window_start and window_end")]
     [InlineData("L.window_end = R.window_end AND L.k = R.k", "both window_start and window_end")]
     public void Window_join_without_both_window_equalities_is_refused_with_its_place(string on, string message)

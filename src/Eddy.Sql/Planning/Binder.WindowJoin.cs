@@ -93,14 +93,6 @@ public sealed partial class Binder
         return new WindowJoinPlan(left, right, type, leftKeys, rightKeys, cond, lw, leftEnd.Value.Column, rightEnd.Value.Column, joined, output);
     }
 
-    /// <summary>
-    /// A window join for the IN / EXISTS forms (another binder path): <paramref name="condition"/> is bound over the
-    /// left's columns followed by the right's; the result has the left's columns. Null when the condition does not
-    /// equate the window properties of both sides (then it is no window join).
-    /// </summary>
-    internal WindowJoinPlan? TryMakeWindowSemiJoin(LogicalPlan left, LogicalPlan right, bool anti, BoundExpr condition, SqlNode at) =>
-        TryMakeWindowJoin(left, right, anti ? WindowJoinType.Anti : WindowJoinType.Semi, Conjuncts(condition).ToList(), at);
-
     private static bool SameWindow(WindowSpecification a, WindowSpecification b) =>
         a.Kind == b.Kind && a.Size == b.Size && a.Slide == b.Slide && a.Offset == b.Offset && a.Gap == b.Gap && a.ProcessingTime == b.ProcessingTime;
 
