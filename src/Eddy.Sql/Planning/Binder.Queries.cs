@@ -157,7 +157,7 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindValues(ValuesQuery v)
     {
         var empty = new Scope([]);
-        var rows = v.Rows.Select(r => r.Select(e => Bind(e, empty)).ToList()).ToList();
+        var rows = v.Rows.Select(r => r.Select(e => FoldNegation(Bind(e, empty))).ToList()).ToList();
         int width = rows[0].Count;
         if (rows.Any(r => r.Count != width)) throw Error(v, "every VALUES row needs the same number of columns");
         var types = Enumerable.Range(0, width).Select(i => rows.Select(r => r[i].Type)
@@ -167,6 +167,25 @@ public sealed partial class Binder
             : throw Error(v, "VALUES takes literals")).ToArray()).ToList();
         var plan = new ValuesPlan(values, schema);
         return (plan, Scope.Of(schema, null));
+    }
+
+    /// <summary>A negated number literal (<c>VALUES (-1)</c>) as the negative literal it stands for.</summary>
+    private static BoundExpr FoldNegation(BoundExpr e)
+    {
+        DeepStack.Ensure();
+        if (e is not Unary { Op: UnaryOp.Negate } negate || FoldNegation(negate.Operand) is not Literal { Value: not null } literal) return e;
+        object? negated = literal.Value switch
+        {
+            int i when i != int.MinValue => -i,
+            long l when l != long.MinValue => -l,
+            decimal d => -d,
+            double d => -d,
+            float f => -f,
+            short s when s != short.MinValue => (short)-s,
+            sbyte b when b != sbyte.MinValue => (sbyte)-b,
+            _ => null,
+        };
+        return negated is null ? e : new Literal(negated, literal.Type);
     }
 
     private static object? CastValue(Literal l, DataType type) => l.Value is null ? null
@@ -318,6 +337,7 @@ public sealed partial class Binder
         WindowSpecification? window = windowed?.Window;
         FunctionCall? legacy = null;
         bool sawStart = false, sawEnd = false;
+        var groupingElements = new List<Expr>();
         foreach (var g in s.GroupBy)
         {
             if (windowed is not null && g is Parsing.ColumnRef c && c.Names[^1].Value.ToLowerInvariant() is "window_start" or "window_end" or "window_time")
@@ -334,7 +354,14 @@ public sealed partial class Binder
                 window = BindGroupWindow(f, scope, input);
                 continue;
             }
-            if (g is GroupingSetsExpr) throw Error(g, "GROUPING SETS are not supported by Eddy yet");
+            if (IsGroupingSetsElement(g))
+            {
+                if (windowed is { Window.Kind: WindowKind.Session })
+                    throw Error(g, "GROUPING SETS, ROLLUP and CUBE in a SESSION window aggregation are not supported by Eddy yet");
+                groupingElements.Add(g);
+                continue;
+            }
+            groupingElements.Add(g);
             var bound = Bind(g, scope);
             if (bound is IntervalExpr) throw Error(g, "cannot group by an INTERVAL");
             keyExprs.Add(g);
@@ -348,9 +375,16 @@ public sealed partial class Binder
                 if (!keys.Any(k => k.Equals(p))) throw Error(s.From!, $"SESSION PARTITION BY column '{p}' must also be in GROUP BY");
         }
 
+        var sets = groupingElements.Any(IsGroupingSetsElement) ? ExpandGroupingSets(s, groupingElements, windowed, legacy) : null;
+        if (sets is not null)
+        {
+            // One copy of each row per grouping set, the keys outside the set NULL, the set's number a key of its own.
+            (input, keyExprs, keys) = BindExpand(input, scope, sets);
+        }
         var group = new GroupContext(scope, keyExprs, keys, window,
             windowed is not null ? GroupContext.WindowSource.TableFunction : legacy is not null ? GroupContext.WindowSource.GroupWindow : GroupContext.WindowSource.None,
-            legacy);
+            legacy)
+        { GroupingSets = sets?.Membership };
         // Bind the select list and HAVING first: they register the aggregate calls.
         var (projections, names) = BindSelectItems(s.Items, group.InputScope, group);
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
