@@ -85,4 +85,65 @@ public class GroupingSetsTests
         Assert.Contains("line 1, column 30", e.Message);
         Assert.Contains("must be a GROUP BY expression", e.Message);
     }
+
+    [Fact]
+    public void A_window_aggregation_with_rollup_gives_every_set_per_window_once()
+    {
+        // Window TVF aggregation with grouping sets (Flink: "Window Aggregation → GROUPING SETS"): window_start and
+        // window_end outside the sets. Expected per window by LINQ over the same events; append-only output.
+        var dir = Directory.CreateTempSubdirectory("eddy-grpsets-").FullName;
+        try
+        {
+            var random = new Random(7);
+            string[] hosts = ["a", "b", "c"];
+            var events = Enumerable.Range(0, 300)
+                .Select(i => (Ms: i * 400L + random.Next(0, 400), Host: hosts[random.Next(3)], Code: random.Next(3) == 0 ? (int?)null : 200 + random.Next(3), X: random.Next(-20, 100)))
+                .ToList();
+            var start = new DateTime(2024, 1, 1, 10, 0, 0, DateTimeKind.Utc);
+            File.WriteAllLines(Path.Combine(dir, "events.jsonl"), events.Select(e =>
+                $"{{\"host\":\"{e.Host}\",\"code\":{(e.Code is null ? "null" : e.Code.ToString())},\"x\":{e.X},\"t\":\"{start.AddMilliseconds(e.Ms):yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\"}}"));
+            var lines = SessionTests.Run($$"""
+                SET 'parallelism.default' = '2';
+                CREATE TABLE events (host STRING, code INT, x INT, t STRING,
+                  ts AS TO_TIMESTAMP(t, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
+                ) WITH ('connector' = 'filesystem', 'path' = '{{dir}}', 'format' = 'json');
+                CREATE TABLE out_t (ws TIMESTAMP(3), host STRING, code INT, n BIGINT, s INT, g BIGINT) WITH ('connector' = 'print');
+                INSERT INTO out_t
+                SELECT window_start, host, code, COUNT(*), SUM(x), GROUPING_ID(host, code)
+                FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '20' SECOND))
+                GROUP BY window_start, window_end, ROLLUP (host, code);
+                """);
+            Assert.All(lines, l => Assert.Matches(@"^(\d+> )?\+I\[", l));
+            static string F(object? v) => v is null ? "null" : v.ToString()!;
+            var expected = new List<string>();
+            foreach (var window in events.GroupBy(e => e.Ms / 20_000))
+            {
+                string ws = start.AddMilliseconds(window.Key * 20_000).ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var g in window.GroupBy(e => (e.Host, e.Code)))
+                    expected.Add($"[{ws}, {g.Key.Host}, {F(g.Key.Code)}, {g.Count()}, {g.Sum(e => e.X)}, 0]");
+                foreach (var g in window.GroupBy(e => e.Host))
+                    expected.Add($"[{ws}, {g.Key}, null, {g.Count()}, {g.Sum(e => e.X)}, 1]");
+                expected.Add($"[{ws}, null, null, {window.Count()}, {window.Sum(e => e.X)}, 3]");
+            }
+            var actual = lines.Select(l => l[l.IndexOf('[', StringComparison.Ordinal)..]).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(expected.Order(StringComparer.Ordinal).ToList(), actual);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Window_columns_inside_the_grouping_sets_are_refused_where_written()
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var e = Assert.Throws<SqlParseException>(() => session.Execute("""
+            CREATE TABLE events (host STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+            SELECT host, COUNT(*) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+            GROUP BY window_end, GROUPING SETS ((window_start, host), (window_start));
+            """));
+        Assert.Contains("line 3, column 38", e.Message);
+        Assert.Contains("outside the grouping sets", e.Message);
+    }
 }

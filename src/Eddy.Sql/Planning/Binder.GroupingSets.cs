@@ -46,16 +46,18 @@ public sealed partial class Binder
         foreach (var set in sets)
             foreach (var e in set)
                 if (!keyExprs.Contains(e)) keyExprs.Add(e);
-        if (windowed is not null)
-        {
-            foreach (var e in keyExprs)
-            {
-                if (e is Parsing.ColumnRef c && c.Names[^1].Value.ToLowerInvariant() is "window_start" or "window_end" or "window_time")
-                    throw Error(e, $"{c.Names[^1].Value} must be grouped outside the grouping sets (GROUP BY window_start, window_end, GROUPING SETS (...)), as Flink requires");
-            }
-        }
         var membership = sets.Select(set => keyExprs.Select(k => set.Contains(k)).ToArray()).ToList();
         return new GroupingSetList(keyExprs, membership);
+    }
+
+    /// <summary>A window aggregation groups by window_start and window_end outside its grouping sets, as Flink requires.</summary>
+    private void RefuseWindowColumnsIn(Expr element)
+    {
+        foreach (var e in SetsOf(element).SelectMany(set => set))
+        {
+            if (e is Parsing.ColumnRef c && c.Names[^1].Value.ToLowerInvariant() is "window_start" or "window_end" or "window_time")
+                throw Error(e, $"{c.Names[^1].Value} must be grouped outside the grouping sets (GROUP BY window_start, window_end, GROUPING SETS (...)), as Flink requires");
+        }
     }
 
     /// <summary>The sets one GROUP BY element stands for, each a list of key expressions.</summary>

@@ -358,6 +358,7 @@ public sealed partial class Binder
             {
                 if (windowed is { Window.Kind: WindowKind.Session })
                     throw Error(g, "GROUPING SETS, ROLLUP and CUBE in a SESSION window aggregation are not supported by Eddy yet");
+                if (windowed is not null) RefuseWindowColumnsIn(g);
                 groupingElements.Add(g);
                 continue;
             }
