@@ -507,7 +507,7 @@ public sealed partial class Binder
                 return Fn(nameof(SqlFunctions.DateFormat), DataType.String, args[0], ToStringExpr(args[1]));
             case "CURRENT_TIMESTAMP" or "NOW" or "PROCTIME" or "CURRENT_ROW_TIMESTAMP":
                 Arity(0, 0);
-                return new CurrentTime(DataType.TimestampLtz3);
+                return new CurrentTime(DataType.TimestampLtz3, Attribute: name == "PROCTIME");
             case "LOCALTIMESTAMP":
                 Arity(0, 0);
                 return new CurrentTime(DataType.Timestamp3);

@@ -15,9 +15,13 @@ public sealed record CalcPlan(LogicalPlan Input, IReadOnlyList<BoundExpr> Projec
     {
         get
         {
-            if (Input.Proctime is not { } p) return null;
+            // The input's attribute passed through, or one declared here (SELECT *, PROCTIME() AS pt FROM t, in a
+            // view or subquery).
+            if (Input.Proctime is { } p)
+                for (int i = 0; i < Projections.Count; i++)
+                    if (Projections[i] is InputRef r && r.Index == p) return i;
             for (int i = 0; i < Projections.Count; i++)
-                if (Projections[i] is InputRef r && r.Index == p) return i;
+                if (Projections[i] is CurrentTime { Attribute: true }) return i;
             return null;
         }
     }
