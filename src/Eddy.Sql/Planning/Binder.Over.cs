@@ -76,7 +76,7 @@ public sealed partial class Binder
                 throw Error(call, "all OVER aggregates of a query must be computed on the same window (Flink: \"Over Agg: Unsupported use of OVER windows. "
                     + "All aggregates must be computed on the same window.\")");
             var aggregate = BindOverAggregate(call, scope);
-            columns[call] = new InputRef(schemaColumns.Count, $"$over{aggregates.Count}", aggregate.Type);
+            columns[call] = AggregateValue(aggregate, new InputRef(schemaColumns.Count, $"$over{aggregates.Count}", aggregate.Type));
             schemaColumns.Add(new Column($"$over{aggregates.Count}", aggregate.Type));
             aggregates.Add(aggregate);
         }
@@ -172,6 +172,7 @@ public sealed partial class Binder
                 + "(a subquery filtered on its number), the other ranking and offset functions not yet");
         }
         if (!IsAggregate(call with { Over = null })) throw Error(call, $"{name} is not an aggregate function and cannot be used with OVER");
+        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
         if (call.Distinct) throw Error(call, $"{name}(DISTINCT ...) OVER is not supported by Eddy yet");
         if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
         var aggregate = BindAggregate(call with { Over = null }, scope);

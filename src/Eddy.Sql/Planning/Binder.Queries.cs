@@ -399,6 +399,17 @@ public sealed partial class Binder
         return bound;
     }
 
+    /// <summary>
+    /// An aggregate's column as the SQL reads it: SUM of TINYINT/SMALLINT wrapped from its INT sum to its type (see
+    /// <see cref="AggregateCall.NarrowTo"/>); every other call as it is.
+    /// </summary>
+    internal static BoundExpr AggregateValue(AggregateCall aggregate, BoundExpr column) => aggregate.NarrowTo switch
+    {
+        { Kind: TypeKind.TinyInt } t => new Call("CAST", typeof(Codegen.AggregateResultOps).GetMethod(nameof(Codegen.AggregateResultOps.WrapToTinyInt))!, [column], t),
+        { Kind: TypeKind.SmallInt } t => new Call("CAST", typeof(Codegen.AggregateResultOps).GetMethod(nameof(Codegen.AggregateResultOps.WrapToSmallInt))!, [column], t),
+        _ => column,
+    };
+
     private AggregateCall BindAggregateCall(FunctionCall call, Scope scope)
     {
         string name = call.UpperName;
@@ -429,22 +440,41 @@ public sealed partial class Binder
             };
         }
         if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
+        int maxArguments = name switch { "COUNT" => int.MaxValue, "LISTAGG" => 2, _ => 1 };
+        if (call.Arguments.Count > maxArguments)
+            throw Error(call.Arguments[maxArguments], $"{name} takes {(maxArguments == 1 ? "one argument" : $"at most {maxArguments} arguments")}");
         var arg = Bind(call.Arguments[0], scope);
         switch (name)
         {
+            case "COUNT" when call.Arguments.Count > 1:
+            {
+                // Calcite's COUNT(a, b, ...): the rows where no argument is NULL (a CASE that is NULL when one is).
+                if (call.Distinct) throw Error(call, "COUNT(DISTINCT a, b, ...) over several expressions is not supported by Eddy yet");
+                var args = call.Arguments.Select(a => Bind(a, scope)).ToList();
+                var anyNull = args.Select(a => (BoundExpr)new Unary(UnaryOp.IsNull, a, DataType.Boolean.NotNull()))
+                    .Aggregate((l, r) => new Binary(BinaryOp.Or, l, r, DataType.Boolean.NotNull()));
+                var allPresent = new CaseWhen([(anyNull, new Literal(null, DataType.Int))], new Literal(1, DataType.Int.NotNull()), DataType.Int);
+                return new AggregateCall(AggregateKind.Count, allPresent, false, filter, DataType.BigInt.NotNull(), call.ToSql());
+            }
             case "COUNT":
                 return new AggregateCall(AggregateKind.Count, arg, call.Distinct, filter, DataType.BigInt.NotNull(), call.ToSql());
             case "SUM":
             {
                 RequireNumeric(arg, call.Arguments[0]);
+                // Flink's SUM has its argument's type (DECIMAL(38, s) for a DECIMAL). TINYINT and SMALLINT are summed
+                // as INT and wrapped to their type where the call is read (NarrowTo).
                 var type = arg.Type.Kind switch
                 {
                     TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int => DataType.Int,
-                    TypeKind.Float or TypeKind.Double => DataType.Double,
+                    TypeKind.Float => DataType.Float,
+                    TypeKind.Double => DataType.Double,
                     TypeKind.Decimal => DataType.Decimal(38, arg.Type.Scale),
                     _ => DataType.BigInt,
                 };
-                return new AggregateCall(AggregateKind.Sum, CastIfNeeded(arg, type), call.Distinct, filter, type, call.ToSql());
+                return new AggregateCall(AggregateKind.Sum, CastIfNeeded(arg, type), call.Distinct, filter, type, call.ToSql())
+                {
+                    NarrowTo = arg.Type.Kind is TypeKind.TinyInt or TypeKind.SmallInt ? arg.Type with { Nullable = true } : null,
+                };
             }
             case "AVG":
             {
