@@ -134,6 +134,41 @@ public class VarianceAggregateTests
         Assert.Equal(expected[0][0] is double e ? e : double.NaN, double.Parse(Columns(RetractingAggregateTests.Materialize(lines)[0])[0], Inv), 9);
     }
 
+    [Fact]
+    public void Hopping_windows_merge_their_slices_accumulators_as_PostgreSQL_computes_each_window()
+    {
+        // HOP(10 s, 30 s): each window merges three slices' M2 accumulators (Chan's combination, as Flink's merge).
+        var random = new Random(11);
+        var rows = Enumerable.Range(0, 140).Select(i => (Second: i * 2 + random.Next(2), P: random.Next(8) == 0 ? (double?)null : random.Next(-4000, 4000) / 4.0)).ToList();
+        string dir = Directory.CreateTempSubdirectory("eddy-variance-").FullName;
+        try
+        {
+            File.WriteAllLines(Path.Combine(dir, "rows.jsonl"), rows.Select(r =>
+                "{\"p\":" + (r.P is { } p ? p.ToString("R", Inv) : "null") + ",\"sec\":" + r.Second.ToString(Inv) + "}"));
+            var lines = RunPrint($$"""
+                CREATE TABLE t (p DOUBLE, sec BIGINT, ts AS TO_TIMESTAMP_LTZ(sec * 1000, 3), WATERMARK FOR ts AS ts)
+                  WITH ('connector' = 'filesystem', 'path' = '{{dir}}', 'format' = 'json');
+                CREATE TABLE out_t (ws TIMESTAMP(3), vp DOUBLE, vs DOUBLE, sp DOUBLE, ss DOUBLE) WITH ('connector' = 'print');
+                INSERT INTO out_t
+                SELECT window_start, VAR_POP(p), VAR_SAMP(p), STDDEV_POP(p), STDDEV_SAMP(p)
+                FROM TABLE(HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '10' SECOND, INTERVAL '30' SECOND))
+                GROUP BY window_start, window_end;
+                """);
+            string values = string.Join(", ", rows.Select(r => $"({r.Second}, CAST({(r.P is { } p ? p.ToString("R", Inv) : "NULL")} AS DOUBLE PRECISION))"));
+            var expected = PgReference.Query($"""
+                SELECT to_char(to_timestamp(w) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'),
+                       VAR_POP(p), VAR_SAMP(p), STDDEV_POP(p), STDDEV_SAMP(p)
+                FROM (VALUES {values}) AS r(sec, p) JOIN generate_series(-20, 400, 10) AS w ON r.sec >= w AND r.sec < w + 30
+                GROUP BY w ORDER BY w
+                """);
+            AssertRows(expected, RetractingAggregateTests.Materialize(lines), ['d', 'd', 'd', 'd']);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("SELECT VAR_POP(DISTINCT d) FROM t", "VAR_POP(DISTINCT ...) is not supported", 1, 8)]
     [InlineData("SELECT STDDEV_SAMP(s) FROM t", "STDDEV_SAMP takes a numeric argument", 1, 20)]
