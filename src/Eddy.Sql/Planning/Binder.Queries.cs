@@ -117,12 +117,29 @@ public sealed partial class Binder
         }
     }
 
+    // How many derived tables (FROM subqueries, WITH queries, views) enclose the query being bound: a ranking OVER
+    // aggregate there might be filtered outside, which Flink would plan as a Top-N instead (see TryBindRank).
+    private int derivedDepth;
+
+    private (LogicalPlan Plan, Scope Scope) BindDerived(QueryExpr query)
+    {
+        derivedDepth++;
+        try
+        {
+            return BindQuery(query);
+        }
+        finally
+        {
+            derivedDepth--;
+        }
+    }
+
     private (LogicalPlan, Scope) BindQueryWithClauses(Query q)
     {
         var saved = new Dictionary<string, (LogicalPlan, Scope)>(ctes, StringComparer.OrdinalIgnoreCase);
         foreach (var cte in q.With)
         {
-            var (plan, _) = BindQuery(cte.Query);
+            var (plan, _) = BindDerived(cte.Query);
             plan = Rename(plan, cte.Columns, cte);
             ctes[cte.Name.Value] = (plan, Scope.Of(plan.Schema, cte.Name.Value));
         }
@@ -447,15 +464,11 @@ public sealed partial class Binder
         switch (name)
         {
             case "COUNT" when call.Arguments.Count > 1:
-            {
-                // Calcite's COUNT(a, b, ...): the rows where no argument is NULL (a CASE that is NULL when one is).
-                if (call.Distinct) throw Error(call, "COUNT(DISTINCT a, b, ...) over several expressions is not supported by Eddy yet");
-                var args = call.Arguments.Select(a => Bind(a, scope)).ToList();
-                var anyNull = args.Select(a => (BoundExpr)new Unary(UnaryOp.IsNull, a, DataType.Boolean.NotNull()))
-                    .Aggregate((l, r) => new Binary(BinaryOp.Or, l, r, DataType.Boolean.NotNull()));
-                var allPresent = new CaseWhen([(anyNull, new Literal(null, DataType.Int))], new Literal(1, DataType.Int.NotNull()), DataType.Int);
-                return new AggregateCall(AggregateKind.Count, allPresent, false, filter, DataType.BigInt.NotNull(), call.ToSql());
-            }
+                // Flink's planner takes COUNT(a, b) but its AggFunctionFactory fails it ("We now only support the count
+                // of one field."); COUNT(DISTINCT a, b) Eddy's distinct sets of one value cannot hold.
+                throw Error(call.Arguments[1], call.Distinct
+                    ? "COUNT(DISTINCT a, b, ...) over several expressions is not supported by Eddy yet"
+                    : "COUNT of several expressions is not supported (as in Flink: \"We now only support the count of one field.\")");
             case "COUNT":
                 return new AggregateCall(AggregateKind.Count, arg, call.Distinct, filter, DataType.BigInt.NotNull(), call.ToSql());
             case "SUM":
@@ -521,7 +534,7 @@ public sealed partial class Binder
                 else if (catalog.TryGetTable(name, out var table)) plan = BindScan(table, named.Hints);
                 else if (catalog.TryGetView(name, out var view))
                 {
-                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs };
+                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, derivedDepth = 1 };
                     plan = inner.BindQuery(view.Query).Plan;
                     if (view.ColumnNames.Count > 0)
                         plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
@@ -536,7 +549,7 @@ public sealed partial class Binder
             case SubqueryRef sub:
             {
                 if (sub.Lateral) throw Error(sub, "LATERAL subqueries are not supported by Eddy yet");
-                var (plan, _) = BindQuery(sub.Query);
+                var (plan, _) = BindDerived(sub.Query);
                 plan = Rename(plan, sub.ColumnAliases, sub);
                 return (plan, Scope.Of(plan.Schema, sub.Alias?.Value), null);
             }
@@ -702,7 +715,7 @@ public sealed partial class Binder
         }
         else
         {
-            (input, _) = BindQuery(data.Query!);
+            (input, _) = BindDerived(data.Query!);
             inputScope = Scope.Of(input.Schema, null);
         }
         if (Arg(1, "TIMECOL") is not DescriptorExpr descriptor || descriptor.Columns.Count != 1)

@@ -42,6 +42,12 @@ public enum AggregateKind
     /// into, with a COUNT, by the binder (<c>Binder.Variance.cs</c>); never written in SQL.
     /// </summary>
     WelfordM2,
+    /// <summary>ROW_NUMBER() as an OVER aggregate (Flink's RowNumberAggFunction): the row's position in its partition.</summary>
+    RowNumber,
+    /// <summary>RANK() as an OVER aggregate (Flink's RankAggFunction over the order key, here the time attribute).</summary>
+    Rank,
+    /// <summary>DENSE_RANK() as an OVER aggregate (Flink's DenseRankAggFunction).</summary>
+    DenseRank,
 }
 
 /// <summary>One aggregate call: its kind, argument (none for COUNT(*)), DISTINCT, FILTER and result type.</summary>
