@@ -13,7 +13,7 @@ public sealed partial class Binder
     private bool IsLookupTable(NamedTableRef named)
     {
         if (named.Name.Parts.Count == 1 && ctes.ContainsKey(named.Name.Last.Value)) return false;
-        if (!catalog.TryGetTable(named.Name.Last.Value, out var table)) return false;
+        if (!catalog.TryGetTable(PartsOf(named.Name), out var table)) return false;
         try
         {
             return TableConnectors.Find(table) is ILookupTableConnector;
@@ -49,10 +49,10 @@ public sealed partial class Binder
         }
 
         string name = right.Name.Last.Value;
-        if (right.Name.Parts.Count == 1 && ctes.ContainsKey(name) || catalog.TryGetView(name, out _))
+        if (right.Name.Parts.Count == 1 && ctes.ContainsKey(name) || catalog.TryGetView(PartsOf(right.Name), out _))
             throw Error(right.Name, $"'{name}' is a view or WITH query; a lookup join reads a table whose connector can look rows up (jdbc, postgres)");
-        if (!catalog.TryGetTable(name, out var table))
-            throw Error(right.Name, $"unknown table '{right.Name}'" + SqlErrors.Suggest(name, catalog.Tables.Select(t => t.Name)));
+        if (!catalog.TryGetTable(PartsOf(right.Name), out var table))
+            throw Error(right.Name, $"unknown table '{right.Name}'" + SqlErrors.Suggest(name, catalog.AllNames));
         if (right.Hints.Count > 0) throw Error(right.Hints[0], "table hints are not supported by Eddy yet");
         ITableConnector connector;
         try
