@@ -100,6 +100,8 @@ public sealed partial class SqlSession
     {
         switch (statement)
         {
+            case CreateTable { AsQuery: not null } ctas:
+                return CreateTableAsSelect(ctas, context, fileName);
             case CreateTable create:
                 CreateTableFrom(create, context);
                 return null;
@@ -185,7 +187,12 @@ public sealed partial class SqlSession
                 DescribeTable(describe.Name, context);
                 return null;
             case Parsing.Explain explain:
-                Output.Write(ExplainStatement(explain.Statement, context));
+                foreach (var detail in explain.Details.Where(d => d != ExplainDetail.ChangelogMode))
+                {
+                    throw SqlErrors.At(explain, $"EXPLAIN {detail switch { ExplainDetail.EstimatedCost => "ESTIMATED_COST", ExplainDetail.JsonExecutionPlan => "JSON_EXECUTION_PLAN", _ => "PLAN_ADVICE" }}"
+                        + " is not supported by Eddy (it has CHANGELOG_MODE)", context);
+                }
+                Output.Write(ExplainStatement(explain.Statement, context, explain.Details.Contains(ExplainDetail.ChangelogMode)));
                 return null;
             case Insert insert:
                 return MakeJob([insert], context, fileName);
@@ -231,7 +238,9 @@ public sealed partial class SqlSession
             if (create.IfNotExists) return;
             throw SqlErrors.At(create.Name, $"table '{name}' already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)", context);
         }
-        if (create.AsQuery is not null) throw SqlErrors.At(create.AsQuery, "CREATE TABLE ... AS SELECT is not supported by Eddy yet", context);
+        if (create.PartitionedBy.Count > 0)
+            throw SqlErrors.At(create.PartitionedBy[0], "PARTITIONED BY is not supported by Eddy (its connectors write no partitions)", context);
+        if (create.Like is { } like) create = MergeLike(create, like, context);
         var columns = new List<TableColumnDef>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var physical = new List<Column>();
@@ -547,7 +556,7 @@ public sealed partial class SqlSession
     }
 
     /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>
-    public string ExplainStatement(Statement statement, SqlContext context)
+    public string ExplainStatement(Statement statement, SqlContext context, bool changelogMode = false)
     {
         SqlJob job = statement switch
         {
@@ -556,14 +565,14 @@ public sealed partial class SqlSession
             QueryStatement q => MakeQueryJob(q.Query, context, context.FileName),
             _ => throw SqlErrors.At(statement, "EXPLAIN takes INSERT, a statement set or a query", context),
         };
-        return Describe(job);
+        return Describe(job, changelogMode);
     }
 
-    public static string Describe(SqlJob job)
+    public static string Describe(SqlJob job, bool changelogMode = false)
     {
         var sb = new StringBuilder();
         sb.AppendLine("== Logical Plan ==");
-        foreach (var plan in job.Plans) sb.Append(PlanPrinter.Print(plan));
+        foreach (var plan in job.Plans) sb.Append(PlanPrinter.Print(plan, changelogMode));
         sb.AppendLine();
         sb.AppendLine("== Physical Plan ==");
         var physical = job.Environment.Plan();

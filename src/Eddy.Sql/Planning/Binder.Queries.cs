@@ -177,7 +177,7 @@ public sealed partial class Binder
 
     private (LogicalPlan, Scope) BindSetOperation(SetOperation set)
     {
-        if (set.Operator != SetOperator.Union) throw Error(set, $"{set.Operator.ToString().ToUpperInvariant()} is not supported by Eddy yet");
+        if (set.Operator != SetOperator.Union) return BindIntersectOrExcept(set);
         var (left, _) = BindQuery(set.Left);
         var (right, _) = BindQuery(set.Right);
         if (left.Schema.Count != right.Schema.Count)
