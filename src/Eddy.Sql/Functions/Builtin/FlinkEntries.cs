@@ -287,12 +287,31 @@ public static class FlinkEntries
           .Append("that read it (`CURRENT_DATE`, `UNIX_TIMESTAMP`, `FROM_UNIXTIME`, `LOCALTIMESTAMP`) work in UTC.\n");
         foreach (var group in All.GroupBy(e => e.Group))
         {
-            sb.Append('\n').Append("- **").Append(GroupTitles.GetValueOrDefault(group.Key, group.Key)).Append("**");
-            Append(sb, "works", group.Where(e => e.Support == EntrySupport.Supported));
-            Append(sb, "refused", group.Where(e => e.Support == EntrySupport.NotSupported));
-            Append(sb, "with aggregations", group.Where(e => e.Support == EntrySupport.Aggregate));
-            Append(sb, "as joins", group.Where(e => e.Support == EntrySupport.Query));
-            sb.Append('\n');
+            var line = new StringBuilder().Append("- **").Append(GroupTitles.GetValueOrDefault(group.Key, group.Key)).Append("**");
+            Append(line, "works", group.Where(e => e.Support == EntrySupport.Supported));
+            Append(line, "refused", group.Where(e => e.Support == EntrySupport.NotSupported));
+            Append(line, "with aggregations", group.Where(e => e.Support == EntrySupport.Aggregate));
+            Append(line, "as joins", group.Where(e => e.Support == EntrySupport.Query));
+            sb.Append('\n').Append(Wrap(line.ToString())).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Short lines: breaks after the commas between entries, continuation lines indented under the bullet.</summary>
+    private static string Wrap(string text, int width = 116)
+    {
+        var sb = new StringBuilder();
+        int lineStart = 0;
+        foreach (var piece in text.Split("`, `"))
+        {
+            string part = sb.Length == 0 ? piece : "`, `" + piece;
+            if (sb.Length - lineStart + part.Length > width && sb.Length > 0)
+            {
+                sb.Append("`,\n  `");
+                lineStart = sb.Length - 3;
+                part = piece;
+            }
+            sb.Append(part);
         }
         return sb.ToString();
     }
