@@ -631,11 +631,6 @@ public sealed partial class Binder
                 var type = TypeRules.Common(args[1].Type, args[2].Type) ?? throw Error(call, $"IF branches mix {args[1].Type} and {args[2].Type}");
                 return new CaseWhen([(RequireBoolean(args[0], call.Arguments[0]), CastIfNeeded(args[1], type))], CastIfNeeded(args[2], type), type with { Nullable = true });
             }
-            case "ABS":
-                Arity(1, 1);
-                if (args[0].Type.Kind == TypeKind.Null) throw Error(call, "ABS of an untyped NULL: give it a type, e.g. ABS(CAST(NULL AS INT))");
-                return new Call(name, typeof(Math).GetMethod(nameof(Math.Abs), [ExpressionCompiler.ValueType(args[0].Type) is var t && Nullable.GetUnderlyingType(t) is { } u ? u : t])
-                    ?? throw Error(call, $"ABS of {args[0].Type}"), [RequireNumeric(args[0], call)], args[0].Type);
             case "MOD":
                 Arity(2, 2);
                 return BindBinary(new BinaryExpr(BinaryOperator.Modulo, call.Arguments[0], call.Arguments[1]) { Span = call.Span }, scope, group);

@@ -55,6 +55,7 @@ public static class ArithmeticFunctions
             return c.Call(M(Hex), DataType.String, c.Integer(0, DataType.BigInt));
         }),
         F("SIGN", BindSign),
+        F("ABS", BindAbs),
         F("TRUNCATE", BindTruncate),
         F("CEIL", c => BindFloorCeil(c, ceiling: true)),
         F("CEILING", c => BindFloorCeil(c, ceiling: true)),
@@ -65,6 +66,25 @@ public static class ArithmeticFunctions
 
     private static BoundExpr RequireNumeric(BuiltinCall c, int i) =>
         c.TypeOf(i).IsNumeric ? c.Args[i] : throw c.FailAt(i, $"{c.Name} expects a numeric argument, got {c.TypeOf(i)}");
+
+    /// <summary>ABS keeps its argument's type; the most negative integer stays itself, as Java's Math.abs.</summary>
+    private static BoundExpr BindAbs(BuiltinCall c)
+    {
+        c.Arity(1, 1);
+        if (c.IsNull(0)) throw c.Fail("ABS of an untyped NULL: give it a type, e.g. ABS(CAST(NULL AS INT))");
+        var x = RequireNumeric(c, 0);
+        var t = x.Type;
+        return t.Kind switch
+        {
+            TypeKind.TinyInt => c.Call(M(AbsTinyInt), t, x),
+            TypeKind.SmallInt => c.Call(M(AbsSmallInt), t, x),
+            TypeKind.Int => c.Call(M(AbsInt), t, x),
+            TypeKind.BigInt => c.Call(M(AbsBigInt), t, x),
+            TypeKind.Decimal => c.Call(M(AbsDecimal), t, x),
+            TypeKind.Float => c.Call(M(AbsFloat), t, x),
+            _ => c.Call(M(AbsDouble), t, x),
+        };
+    }
 
     /// <summary>SIGN keeps its argument's type (Calcite's ARG0), as Flink's.</summary>
     private static BoundExpr BindSign(BuiltinCall c)
@@ -108,8 +128,10 @@ public static class ArithmeticFunctions
             return Binder.CastIfNeeded(c.Call(M(TruncateLong), DataType.BigInt, Binder.CastIfNeeded(x, DataType.BigInt), digits), t with { Nullable = true });
         if (t.Kind == TypeKind.Decimal)
         {
-            int r = c.Count == 2 ? c.LiteralValue(1) as int? ?? throw c.FailAt(1, "TRUNCATE of a DECIMAL needs a literal number of digits") : 0;
             int p = t.Precision, s = t.Scale;
+            var literal = c.Count == 2 ? c.LiteralValue(1) : 0;
+            if (literal is null) return new Literal(null, t with { Nullable = true });
+            int r = literal as int? ?? throw c.FailAt(1, "TRUNCATE of a DECIMAL needs a literal number of digits");
             var (rp, rs) = r >= s ? (p, s) : r < 0 ? (Math.Min(38, 1 + p - s), 0) : (1 + p - s + r, r);
             var result = DataType.Decimal(rp, rs);
             return c.Call(typeof(SqlCasts).GetMethod(nameof(SqlCasts.ToDecimal))!, result, c.Call(M(TruncateDecimal), result, x, digits),
@@ -118,6 +140,13 @@ public static class ArithmeticFunctions
         return Binder.CastIfNeeded(c.Call(M(TruncateDouble), DataType.Double, c.Double(0), digits), t with { Nullable = true });
     }
 
+    public static sbyte? AbsTinyInt(sbyte? x) => x is { } v ? unchecked((sbyte)(v < 0 ? -v : v)) : null;
+    public static short? AbsSmallInt(short? x) => x is { } v ? unchecked((short)(v < 0 ? -v : v)) : null;
+    public static int? AbsInt(int? x) => x is { } v ? unchecked(v < 0 ? -v : v) : null;
+    public static long? AbsBigInt(long? x) => x is { } v ? unchecked(v < 0 ? -v : v) : null;
+    public static decimal? AbsDecimal(decimal? x) => x is { } v ? Math.Abs(v) : null;
+    public static float? AbsFloat(float? x) => x is { } v ? Math.Abs(v) : null;
+    public static double? AbsDouble(double? x) => x is { } v ? Math.Abs(v) : null;
     public static double? Sqrt(double? x) => x is { } v ? Math.Sqrt(v) : null;
     public static double? Ln(double? x) => x is { } v ? Math.Log(v) : null;
     public static double? Log10(double? x) => x is { } v ? Math.Log10(v) : null;

@@ -25,7 +25,7 @@ public static class HashFunctions
                 256 => Sha256,
                 384 => Sha384,
                 512 => Sha512,
-                null => _ => null,
+                null => NullHash,
                 _ => throw c.FailAt(1, "SHA2 takes a hash length of 256, 384 or 512 (224 is not supported yet)"),
             };
             return c.Call(f.Method, DataType.String, c.String(0));
@@ -34,6 +34,9 @@ public static class HashFunctions
 
     private static string? Hex(string? s, Func<byte[], byte[]> digest) =>
         s is null ? null : Convert.ToHexStringLower(digest(Encoding.UTF8.GetBytes(s)));
+
+    /// <summary>SHA2 with a NULL length.</summary>
+    public static string? NullHash(string? s) => null;
 
     public static string? Md5(string? s) => Hex(s, MD5.HashData);
     public static string? Sha1(string? s) => Hex(s, SHA1.HashData);
