@@ -95,7 +95,7 @@ internal static class JoinTranslator
         value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of an interval join's output is NULL");
 
     /// <summary>Whether a key holds a NULL; null when no key field can be NULL.</summary>
-    private static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> leftKeys, IReadOnlyList<BoundExpr> rightKeys)
+    internal static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> leftKeys, IReadOnlyList<BoundExpr> rightKeys)
     {
         if (KeyCodegen.IsPlainKey(leftKeys)) return null;
         var key = LinqExpr.Parameter(typeof(TKey), "key");
@@ -111,7 +111,7 @@ internal static class JoinTranslator
     }
 
     /// <summary><c>(l, hasLeft, r, hasRight) => new TOut { left columns if hasLeft..., right columns if hasRight... }</c>.</summary>
-    private static JoinCombiner<TLeft, TRight, TOut> Combiner<TLeft, TRight, TOut>(int leftColumns, int rightColumns)
+    internal static JoinCombiner<TLeft, TRight, TOut> Combiner<TLeft, TRight, TOut>(int leftColumns, int rightColumns)
     {
         var left = LinqExpr.Parameter(typeof(TLeft), "left");
         var hasLeft = LinqExpr.Parameter(typeof(bool), "hasLeft");
