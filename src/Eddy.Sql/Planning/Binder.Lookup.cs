@@ -9,14 +9,14 @@ namespace Eddy.Sql.Planning;
 
 public sealed partial class Binder
 {
-    /// <summary>Whether <paramref name="named"/> is a catalog table whose connector looks rows up.</summary>
+    /// <summary>Whether <paramref name="named"/> is a catalog table whose connector looks rows up and cannot be scanned.</summary>
     private bool IsLookupTable(NamedTableRef named)
     {
         if (named.Name.Parts.Count == 1 && ctes.ContainsKey(named.Name.Last.Value)) return false;
         if (!catalog.TryGetTable(named.Name.Last.Value, out var table)) return false;
         try
         {
-            return TableConnectors.Find(table) is ILookupTableConnector;
+            return TableConnectors.Find(table) is ILookupTableConnector { IsScannable: false };
         }
         catch (ConnectorOptionException)
         {
