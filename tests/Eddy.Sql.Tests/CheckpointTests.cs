@@ -59,6 +59,11 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        // Semi and anti joins (IN / NOT EXISTS subqueries), append-only and over a changelog, and a null-aware NOT IN.
+        "SELECT `user`, amount FROM clicks AS a WHERE url IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks AS a WHERE NOT EXISTS (SELECT 1 FROM clicks AS b WHERE b.`user` = a.`user` AND b.amount > a.amount)",
+        "changelog:SELECT `user`, amount FROM clicks AS a WHERE url NOT IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks WHERE amount > (SELECT AVG(amount) FROM clicks)",
     ];
 
     [Theory]

@@ -21,6 +21,17 @@ public static class JoinStreams
             () => new StreamingJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, joinType, residual, combine, stateTtl, rightStateTtl));
 
     /// <summary>
+    /// Flink SQL's semi join (<paramref name="anti"/> false: the left rows that have a right row of their key passing
+    /// <paramref name="residual"/>, as <c>IN</c>/<c>EXISTS</c> subqueries) or anti join (true: those without, as
+    /// <c>NOT IN</c>/<c>NOT EXISTS</c>), on append or changelog inputs, emitting Flink's changelog.
+    /// </summary>
+    public static DataStream<TLeft> SemiAntiJoin<TLeft, TRight, TKey>(this DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, bool anti, Func<TLeft, TRight, bool>? residual, string name = "SemiAntiJoin")
+        where TKey : notnull where TLeft : notnull where TRight : notnull =>
+        Tagged(left, right, leftKey, rightKey).Transform(name,
+            () => new SemiAntiJoinOperator<TKey, TLeft, TRight>(leftKey, rightKey, anti, residual));
+
+    /// <summary>
     /// Flink SQL's interval join: <c>l.time BETWEEN r.time + lowerBound AND r.time + upperBound</c> on equal keys
     /// (for <c>BETWEEN r.time - INTERVAL a AND r.time + INTERVAL b</c> pass -a and b), in event time (the records'
     /// timestamps, or <paramref name="leftTime"/>/<paramref name="rightTime"/>, against the watermark) or processing time.

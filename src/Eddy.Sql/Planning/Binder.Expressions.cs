@@ -189,6 +189,8 @@ public sealed partial class Binder
             case PositionExpr pos:
                 return new Call("POSITION", Method(nameof(SqlFunctions.Position)),
                     [RequireString(Bind(pos.Needle, scope, group), pos.Needle), RequireString(Bind(pos.Haystack, scope, group), pos.Haystack)], DataType.Int);
+            case SubqueryExpr or InSubqueryExpr or ExistsExpr:
+                throw SubqueryHere(e);
             default:
                 throw Error(e, $"{Describe(e)} is not supported by Eddy yet");
         }
@@ -228,6 +230,11 @@ public sealed partial class Binder
         var matches = scope.Find(qualifier, name).ToList();
         if (group is not null && matches.Count > 0)
             throw Error(c, $"column '{name}' is neither grouped (GROUP BY) nor inside an aggregate function");
+        if (matches.Count == 0 && enclosingScope?.Find(qualifier, name).Any() == true)
+        {
+            throw Error(c, $"'{string.Join(".", names.Select(x => x.Value))}' is a column of the enclosing query: Eddy supports correlated subqueries only as IN or EXISTS "
+                + "of the form SELECT value FROM t WHERE <conditions on the outer row> (no GROUP BY, aggregates or set operations)");
+        }
         if (matches.Count == 0 && qualifier is not null && !scope.HasQualifier(qualifier))
             throw Error(c, $"unknown table or alias '{qualifier}'" + SqlErrors.Suggest(qualifier, scope.Columns.Select(x => x.Qualifier).OfType<string>().Distinct()));
         if (matches.Count == 0)
