@@ -566,7 +566,10 @@ public sealed partial class Binder
             case "DATE_FORMAT":
                 Arity(2, 2);
                 return Fn(nameof(SqlFunctions.DateFormat), DataType.String, args[0], ToStringExpr(args[1]));
-            case "CURRENT_TIMESTAMP" or "NOW" or "PROCTIME" or "CURRENT_ROW_TIMESTAMP":
+            case "PROCTIME":
+                Arity(0, 0);
+                return new CurrentTime(DataType.TimestampLtz3) { IsProctime = true };
+            case "CURRENT_TIMESTAMP" or "NOW" or "CURRENT_ROW_TIMESTAMP":
                 Arity(0, 0);
                 return new CurrentTime(DataType.TimestampLtz3);
             case "LOCALTIMESTAMP":
