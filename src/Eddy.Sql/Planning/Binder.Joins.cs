@@ -80,7 +80,8 @@ public sealed partial class Binder
     {
         var leaves = new List<TableRef>();
         var at = from;
-        while (at is JoinRef { Kind: JoinKind.Comma or JoinKind.Cross } j && j.Right is not TableFunctionRef { Lateral: true } && j.Right is not NamedTableRef { SystemTimeAsOf: not null })
+        while (at is JoinRef { Kind: JoinKind.Comma or JoinKind.Cross } j && j.Right is not TableFunctionRef { Lateral: true } && j.Right is not NamedTableRef { SystemTimeAsOf: not null }
+            && j.Right is not UnnestRef)
         {
             leaves.Add(j.Right);
             at = j.Left;

@@ -207,14 +207,17 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
     {
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
+        // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
+        var (plainWhere, subqueryTerms) = SplitSubqueryTerms(s.Where);
         var (input, scope, windowed, whereUsed) = s.From is null
             ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
-            : BindFromWithWhere(s.From, s.Where, s.Hints);
-        BoundExpr? where = s.Where is null || whereUsed ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
+            : BindFromWithWhere(s.From, plainWhere, s.Hints);
+        BoundExpr? where = plainWhere is null || whereUsed ? null : RequireBoolean(Bind(plainWhere, scope), plainWhere);
         if (where is not null)
         {
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
+        foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, windowed is not null);
 
         if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
@@ -518,6 +521,11 @@ public sealed partial class Binder
             case JoinRef { Right: TableFunctionRef { Lateral: true } lateral } join
                 when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
                 return BindLateral(join, lateral);
+            case JoinRef { Right: UnnestRef unnest } join when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
+                return BindUnnest(join, unnest);
+            case UnnestRef unnest:
+                throw Error(unnest, "UNNEST is supported by Eddy joined to the table whose column it expands: "
+                    + "FROM t CROSS JOIN UNNEST(t.arr) AS u(x), or LEFT JOIN UNNEST(t.arr) AS u(x) ON TRUE");
             case JoinRef { Right: NamedTableRef { SystemTimeAsOf: not null } lookupTable } join:
                 return BindLookupJoin(join, lookupTable);
             case JoinRef { Kind: JoinKind.Comma or JoinKind.Cross } join:
@@ -597,6 +605,58 @@ public sealed partial class Binder
             CatalogName = table.CatalogName,
             DatabaseName = table.DatabaseName,
         };
+    }
+
+    /// <summary>
+    /// <c>t CROSS JOIN UNNEST(t.arr) [WITH ORDINALITY] AS u(x [, n])</c> (or <c>t, UNNEST(...)</c>, or <c>[LEFT] JOIN
+    /// UNNEST(...) ON TRUE</c>): each row of t followed by one row per element of its array (or key and value per map
+    /// entry), as Flink's array expansion; LEFT keeps a row whose array is empty or NULL, padded with NULLs.
+    /// </summary>
+    private (LogicalPlan, Scope, WindowedInput?) BindUnnest(JoinRef join, UnnestRef unnest)
+    {
+        if (join.Kind is JoinKind.Inner or JoinKind.Left && join.Condition is not BooleanLiteral { Value: true })
+            throw Error(join.Condition ?? (SqlNode)join, "a join with UNNEST takes ON TRUE");
+        var (left, leftScope, windowed) = BindFrom(join.Left);
+        if (windowed is not null) throw Error(join.Left, "a window table function cannot be joined with UNNEST");
+        if (unnest.Arguments.Count != 1) throw Error(unnest, "Eddy's UNNEST takes one ARRAY or MAP");
+        var arg = Bind(unnest.Arguments[0], leftScope);
+        List<DataType> types;
+        List<string> defaults;
+        System.Reflection.MethodInfo method;
+        switch (arg.Type.Kind)
+        {
+            case TypeKind.Array when arg.Type.Element!.Kind == TypeKind.Row:
+                throw Error(unnest.Arguments[0], "UNNEST of an ARRAY of ROWs is not supported by Eddy yet");
+            case TypeKind.Array:
+                types = [arg.Type.Element!];
+                defaults = ["EXPR$0"];
+                method = unnest.WithOrdinality ? typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.ArrayWithOrdinality))!
+                    : typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.Array))!;
+                break;
+            case TypeKind.Map when arg.Type.Value!.Kind == TypeKind.Row:
+                throw Error(unnest.Arguments[0], "UNNEST of a MAP with ROW values is not supported by Eddy yet");
+            case TypeKind.Map:
+                types = [arg.Type.Element!, arg.Type.Value!];
+                defaults = ["KEY", "VALUE"];
+                method = unnest.WithOrdinality ? typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.MapWithOrdinality))!
+                    : typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.Map))!;
+                break;
+            default:
+                throw Error(unnest.Arguments[0], $"UNNEST takes an ARRAY or a MAP; this is {arg.Type}");
+        }
+        if (unnest.WithOrdinality)
+        {
+            types.Add(DataType.Int.NotNull());
+            defaults.Add("ORDINALITY");
+        }
+        var names = unnest.ColumnAliases.Count > 0 ? unnest.ColumnAliases.Select(c => c.Value).ToList() : defaults;
+        if (names.Count != types.Count)
+            throw Error(unnest, $"UNNEST{(unnest.WithOrdinality ? " WITH ORDINALITY" : "")} of {arg.Type} gives {types.Count} column(s), but {names.Count} name(s) are given");
+        var output = new Schema(left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList());
+        var plan = new CorrelatePlan(left, new UserCall("UNNEST", method, null, [arg], DataType.NullType), output, join.Kind == JoinKind.Left);
+        string? alias = unnest.Alias?.Value;
+        var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
+        return (plan, new Scope(scope), null);
     }
 
     private ScanPlan BindScan(TableDef table, NodeList<SqlHint> hints)
