@@ -47,8 +47,11 @@ public sealed partial class Binder
     public SinkPlan BindInsert(Insert insert)
     {
         string name = insert.Target.Last.Value;
-        if (!catalog.TryGetTable(name, out var table))
-            throw Error(insert.Target, $"unknown table '{insert.Target}'" + SqlErrors.Suggest(name, catalog.Tables.Select(t => t.Name)));
+        if (!catalog.TryGetTable(PartsOf(insert.Target), out var table))
+            throw Error(insert.Target, $"unknown table '{insert.Target}'" + SqlErrors.Suggest(name, catalog.AllNames));
+        table = WithOptionsHint(table, insert.TargetHints);
+        if (insert.Overwrite) throw Error(insert, "INSERT OVERWRITE is not supported by Eddy (Flink runs it in batch mode over filesystem tables); write INSERT INTO");
+        if (insert.StaticPartition.Count > 0) throw Error(insert.StaticPartition[0], "INSERT ... PARTITION (...) is not supported by Eddy (it has no partitioned tables)");
         var (plan, _) = BindQuery(insert.Source);
         var sinkSchema = table.SinkSchema;
         IReadOnlyList<int> targetColumns;
@@ -191,7 +194,7 @@ public sealed partial class Binder
 
     private (LogicalPlan, Scope) BindSetOperation(SetOperation set)
     {
-        if (set.Operator != SetOperator.Union) throw Error(set, $"{set.Operator.ToString().ToUpperInvariant()} is not supported by Eddy yet");
+        if (set.Operator != SetOperator.Union) return BindIntersectOrExcept(set);
         var (left, _) = BindQuery(set.Left);
         var (right, _) = BindQuery(set.Right);
         if (left.Schema.Count != right.Schema.Count)
@@ -534,8 +537,8 @@ public sealed partial class Binder
                 string alias = named.Alias?.Value ?? name;
                 LogicalPlan plan;
                 if (named.Name.Parts.Count == 1 && ctes.TryGetValue(name, out var cte)) plan = cte.Plan;
-                else if (catalog.TryGetTable(name, out var table)) plan = BindScan(table, named.Hints);
-                else if (catalog.TryGetView(name, out var view))
+                else if (catalog.TryGetTable(PartsOf(named.Name), out var table)) plan = BindScan(table, named.Hints);
+                else if (catalog.TryGetView(PartsOf(named.Name), out var view))
                 {
                     var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, derivedDepth = 1 };
                     plan = inner.BindQuery(view.Query).Plan;
@@ -610,6 +613,43 @@ public sealed partial class Binder
         return (plan, new Scope(scope), null);
     }
 
+    private static IReadOnlyList<string> PartsOf(ObjectName name) => name.Parts.Select(p => p.Value).ToList();
+
+    /// <summary>
+    /// Flink's dynamic table options: <c>t /*+ OPTIONS('k' = 'v') */</c> overrides or adds connector options for this
+    /// use of the table only (checked by the connector as declared ones). Any other table hint name is refused, as
+    /// Flink refuses unknown hints.
+    /// </summary>
+    private TableDef WithOptionsHint(TableDef table, NodeList<SqlHint> hints)
+    {
+        if (hints.Count == 0) return table;
+        var options = new Dictionary<string, string>(table.Options, StringComparer.Ordinal);
+        foreach (var hint in hints)
+        {
+            if (!string.Equals(hint.Name.Value, "OPTIONS", StringComparison.OrdinalIgnoreCase))
+                throw Error(hint, $"unknown table hint '{hint.Name.Value}': Eddy takes OPTIONS('key' = 'value', ...) on a table");
+            if (hint.Arguments.Count > 0 || hint.Options.Count == 0)
+                throw Error(hint, "OPTIONS takes 'key' = 'value' pairs, e.g. /*+ OPTIONS('scan.startup.mode' = 'earliest-offset') */");
+            foreach (var o in hint.Options)
+            {
+                if (o.Key == "connector") throw Error(o, "the 'connector' option cannot be changed by a hint");
+                options[o.Key] = o.Value;
+            }
+        }
+        return new TableDef
+        {
+            Name = table.Name,
+            Columns = table.Columns,
+            Watermark = table.Watermark,
+            PrimaryKey = table.PrimaryKey,
+            Options = options,
+            Declaration = table.Declaration,
+            Context = table.Context,
+            CatalogName = table.CatalogName,
+            DatabaseName = table.DatabaseName,
+        };
+    }
+
     /// <summary>
     /// <c>t CROSS JOIN UNNEST(t.arr) [WITH ORDINALITY] AS u(x [, n])</c> (or <c>t, UNNEST(...)</c>, or <c>[LEFT] JOIN
     /// UNNEST(...) ON TRUE</c>): each row of t followed by one row per element of its array (or key and value per map
@@ -664,7 +704,7 @@ public sealed partial class Binder
 
     private ScanPlan BindScan(TableDef table, NodeList<SqlHint> hints)
     {
-        if (hints.Count > 0) throw Error(hints[0], "table hints are not supported by Eddy yet");
+        table = WithOptionsHint(table, hints);
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);

@@ -112,6 +112,9 @@ public sealed record AggregatePlan(
 
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
+    // An append-only input never retracts a whole group: the aggregation emits +I, -U and +U, never -D (Flink: [I,UB,UA]).
+    public override string ChangelogMode => IsUpdating && !Input.IsUpdating ? "I,UB,UA" : base.ChangelogMode;
+
     public override string Describe() =>
         (Window is null ? "GroupAggregate(" : $"WindowAggregate(window=[{Window}], ")
         + $"groupBy=[{string.Join(", ", Keys)}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}], "
