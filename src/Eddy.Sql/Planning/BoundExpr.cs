@@ -59,12 +59,12 @@ public sealed record InList(BoundExpr Value, IReadOnlyList<BoundExpr> Items, boo
 /// <summary><c>COALESCE(a, b, ...)</c>: the first argument that is not NULL.</summary>
 public sealed record Coalesce(IReadOnlyList<BoundExpr> Args, DataType Type) : BoundExpr(Type);
 
-/// <summary>
-/// Processing time now (<c>PROCTIME()</c>, <c>CURRENT_TIMESTAMP</c>), read once per batch of records.
-/// <paramref name="Attribute"/>: written <c>PROCTIME()</c>, so a column it makes is a processing-time attribute
-/// (windows, interval and lookup joins may use it), as in Flink, where a view or subquery may declare one.
-/// </summary>
-public sealed record CurrentTime(DataType Type, bool Attribute = false) : BoundExpr(Type);
+/// <summary>Processing time now (<c>PROCTIME()</c>, <c>CURRENT_TIMESTAMP</c>), read once per batch of records.</summary>
+public sealed record CurrentTime(DataType Type) : BoundExpr(Type)
+{
+    /// <summary>Written as <c>PROCTIME()</c>: a select list that computes it gives its relation a processing-time attribute.</summary>
+    public bool IsProctime { get; init; }
+}
 
 internal static class Explain
 {

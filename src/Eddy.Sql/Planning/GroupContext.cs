@@ -10,7 +10,9 @@ namespace Eddy.Sql.Planning;
 public sealed class GroupContext
 {
     private readonly List<Expr> keyExprs;
-    private readonly List<FunctionCall> aggregateAsts = [];
+    // What each aggregate column was made from: the call as written, or (for the calls a rewrite such as the
+    // variance functions' adds) the bound call itself, so that equal calls share a column.
+    private readonly List<object> aggregateSources = [];
 
     public GroupContext(Scope inputScope, List<Expr> keyExprs, List<BoundExpr> keys, WindowSpecification? window,
         WindowSource windowSource, FunctionCall? legacyWindow)
@@ -111,14 +113,19 @@ public sealed class GroupContext
             }
             if (binder.IsAggregate(call))
             {
-                int existing = aggregateAsts.FindIndex(a => a.Equals(call));
+                if (Binder.IsVarianceFunction(call.UpperName))
+                {
+                    result = binder.BindVariance(call, InputScope, this);
+                    return true;
+                }
+                int existing = aggregateSources.FindIndex(a => a.Equals(call));
                 if (existing < 0)
                 {
                     Aggregates.Add(binder.BindAggregate(call, InputScope));
-                    aggregateAsts.Add(call);
+                    aggregateSources.Add(call);
                     existing = Aggregates.Count - 1;
                 }
-                result = new InputRef(AggregateOffset + existing, $"$agg{existing}", Aggregates[existing].Type);
+                result = Binder.AggregateValue(Aggregates[existing], new InputRef(AggregateOffset + existing, $"$agg{existing}", Aggregates[existing].Type));
                 return true;
             }
         }
@@ -148,6 +155,19 @@ public sealed class GroupContext
         var branches = values.Select((v, i) => ((BoundExpr)new Binary(BinaryOp.Equal, setColumn, new Literal(i, DataType.Int.NotNull()), DataType.Boolean.NotNull()),
             (BoundExpr)new Literal(v, type))).ToList();
         return new CaseWhen(branches, new Literal(values[^1], type), type);
+    }
+
+    /// <summary>The column of a bound aggregate call that a rewrite adds (one column per distinct call).</summary>
+    internal InputRef AggregateColumn(AggregateCall aggregate)
+    {
+        int existing = aggregateSources.FindIndex(a => a.Equals(aggregate));
+        if (existing < 0)
+        {
+            Aggregates.Add(aggregate);
+            aggregateSources.Add(aggregate);
+            existing = Aggregates.Count - 1;
+        }
+        return new InputRef(AggregateOffset + existing, $"$agg{existing}", Aggregates[existing].Type);
     }
 
     private string OutputName(int key) => Keys[key] is InputRef r ? r.Name : $"$key{key}";
