@@ -22,6 +22,15 @@ public class CheckpointTests
           ts TIMESTAMP(3),
           WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
         ) WITH ('connector' = 'datagen');
+        CREATE TABLE visits (url STRING, amount INT, ts TIMESTAMP(3) NOT NULL, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+          WITH ('connector' = 'datagen');
+        CREATE TABLE rates (
+          url STRING,
+          rate INT,
+          ts TIMESTAMP(3) NOT NULL,
+          WATERMARK FOR ts AS ts - INTERVAL '1' SECOND,
+          PRIMARY KEY (url) NOT ENFORCED
+        ) WITH ('connector' = 'datagen');
         CREATE TEMPORARY FUNCTION weighted_avg AS 'Eddy.Sql.Tests.WeightedAvg';
         """;
 
@@ -37,6 +46,8 @@ public class CheckpointTests
         "SELECT `user`, window_start, window_end, COUNT(*), SUM(price) FROM TABLE(SESSION(TABLE clicks PARTITION BY `user`, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY `user`, window_start, window_end",
         "SELECT a.`user`, a.amount, b.url, b.amount FROM clicks AS a FULL JOIN clicks AS b ON a.`user` = b.`user` AND a.amount < b.amount",
         "SELECT a.url, a.ts, b.ts FROM clicks AS a LEFT JOIN clicks AS b ON a.url = b.url AND a.ts BETWEEN b.ts - INTERVAL '2' SECOND AND b.ts + INTERVAL '1' SECOND",
+        "SELECT v.url, v.amount, r.rate, r.ts FROM visits AS v LEFT JOIN rates FOR SYSTEM_TIME AS OF v.ts AS r ON v.url = r.url AND v.amount < r.rate",
+        "SELECT v.url, r.rate FROM visits AS v JOIN rates FOR SYSTEM_TIME AS OF v.ts AS r ON v.url = r.url",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
         // Steps retract earlier rows too (-U/-D): the outer aggregation retracts, with per-value counts for MIN/MAX/DISTINCT.
@@ -48,6 +59,11 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        // Semi and anti joins (IN / NOT EXISTS subqueries), append-only and over a changelog, and a null-aware NOT IN.
+        "SELECT `user`, amount FROM clicks AS a WHERE url IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks AS a WHERE NOT EXISTS (SELECT 1 FROM clicks AS b WHERE b.`user` = a.`user` AND b.amount > a.amount)",
+        "changelog:SELECT `user`, amount FROM clicks AS a WHERE url NOT IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks WHERE amount > (SELECT AVG(amount) FROM clicks)",
         TopN,
         TopNWithoutRank,
         DeduplicateFirstRow,
