@@ -62,6 +62,18 @@ public static class JoinStreams
         Tagged(left, right, leftKey, rightKey).Transform(name,
             () => new WindowJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, leftWindowEnd, rightWindowEnd, joinType, residual, combine));
 
+    /// <summary>
+    /// Flink SQL's event-time temporal join: each left row joins the version of the right row with its key valid at the
+    /// left row's time (<paramref name="leftTime"/>; the right rows are versions at <paramref name="rightTime"/>, a
+    /// <c>-D</c> ends the key), emitted when the watermark passes the left row (see <see cref="TemporalJoinOperator{TKey, TLeft, TRight, TOut}"/>).
+    /// </summary>
+    public static DataStream<TOut> TemporalJoin<TLeft, TRight, TKey, TOut>(this DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, Func<TLeft, long> leftTime, Func<TRight, long> rightTime, bool leftOuter,
+        Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, string name = "TemporalJoin")
+        where TKey : notnull =>
+        Tagged(left, right, leftKey, rightKey).Transform(name,
+            () => new TemporalJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, leftTime, rightTime, leftOuter, residual, combine));
+
     /// <summary>Both sides as one stream of tagged records, keyed by the join key.</summary>
     public static KeyedStream<JoinInput<TLeft, TRight>, TKey> Tagged<TLeft, TRight, TKey>(DataStream<TLeft> left, DataStream<TRight> right,
         Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey) where TKey : notnull

@@ -243,7 +243,7 @@ public sealed partial class Binder
         enclosingScope = outer;
         try
         {
-            var (plan, _) = BindQuery(query);
+            var (plan, _) = BindDerived(query);
             if (withValue && plan.Schema.Count != 1) throw Error(query, $"an IN subquery selects exactly one column; this one selects {plan.Schema.Count}");
             return (plan, []);
         }
@@ -325,7 +325,7 @@ public sealed partial class Binder
         enclosingScope = scope;
         try
         {
-            right = BindQuery(sq.Query).Plan;
+            right = BindDerived(sq.Query).Plan;
         }
         finally
         {

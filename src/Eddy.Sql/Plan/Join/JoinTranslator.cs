@@ -69,7 +69,7 @@ internal static class JoinTranslator
     }
 
     /// <summary>The epoch ms of a rowtime column (never NULL on the side that is never padded).</summary>
-    private static Func<TRow, long> RowtimeOf<TRow>(int column, string name)
+    internal static Func<TRow, long> RowtimeOf<TRow>(int column, string name)
     {
         var row = LinqExpr.Parameter(typeof(TRow), "row");
         LinqExpr field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(TRow), column));
@@ -89,10 +89,10 @@ internal static class JoinTranslator
     private static long ToEventTime(DateTimeOffset value, string column) => value.ToUnixTimeMilliseconds();
 
     private static long ToEventTime(DateTime? value, string column) =>
-        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of an interval join's output is NULL");
+        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of a join's row is NULL");
 
     private static long ToEventTime(DateTimeOffset? value, string column) =>
-        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of an interval join's output is NULL");
+        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of a join's row is NULL");
 
     /// <summary>Whether a key holds a NULL; null when no key field can be NULL.</summary>
     internal static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> leftKeys, IReadOnlyList<BoundExpr> rightKeys)
