@@ -257,6 +257,6 @@ internal static class SqlShell
             return sb.ToString();
         }
 
-        private static string Cell(object? value) => Row.Of(value).ToString()[3..^1];
+        private static string Cell(object? value) => Row.FormatForClient(value);
     }
 }

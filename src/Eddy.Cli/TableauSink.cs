@@ -91,7 +91,7 @@ internal sealed class TableauSink(Schema schema, TextWriter output) : Sink<Row>
                 for (int c = 0; c < sink.widths.Length; c++)
                 {
                     object? value = row[c];
-                    string text = value is null ? Null : Row.Of(value).ToString()[3..^1];
+                    string text = value is null ? Null : Row.FormatForClient(value);
                     lines.Append(' ').Append(Fit(text, sink.widths[c])).Append(" |");
                 }
                 lines.AppendLine();

@@ -65,8 +65,24 @@ public static class NexmarkQueries
             ["FLINK_HOME"] = dir,
             ["SUBMIT_TIME"] = "run",
         };
+        if (query == "q13") WriteSideInput(Path.Combine(dir, "data", "side_input.txt"));
         string text = Resource("ddl_gen") + "\n" + Resource("ddl_views") + "\n" + Resource(query);
         return Regex.Replace(text, @"\$\{([A-Z_]+)\}", m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
+    }
+
+    /// <summary>The number of lines of q13's side input.</summary>
+    public const int SideInputRows = 10_000;
+
+    /// <summary>q13's bounded side input, as the Nexmark project's data/side_input.txt: the lines <c>i,i</c> for i in [0, 10000).</summary>
+    private static void WriteSideInput(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var text = string.Concat(Enumerable.Range(0, SideInputRows).Select(i => $"{i},{i}\n"));
+        if (File.Exists(path) && File.ReadAllText(path) == text) return;
+        // Written under another name and renamed, so that a concurrent run never reads half a file.
+        string temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>

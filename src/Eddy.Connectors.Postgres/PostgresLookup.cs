@@ -21,6 +21,9 @@ internal sealed class PostgresLookup : LookupSource
     private readonly int maxRetries;
     private readonly string tableName;
 
+    /// <summary>The statement that reads the whole table, for a FULL cache.</summary>
+    private string scanSql = "";
+
     private PostgresLookup(string connectionString, string sql, Func<object?, object?>[] keyConverters, Type[] keyArrayTypes,
         Func<NpgsqlDataReader, int, object>[] readers, int maxRetries, string tableName, string describe)
     {
@@ -98,6 +101,15 @@ internal sealed class PostgresLookup : LookupSource
         for (int k = 0; k < keyColumns.Count; k++)
             sb.Append(k == 0 ? "" : " AND ").Append("t.").Append(target.Columns[keyColumns[k]].Quoted).Append(" = k.k").Append(k + 1);
 
+        var scan = new StringBuilder("SELECT ");
+        for (int i = 0; i < target.Columns.Count; i++)
+        {
+            var col = target.Columns[i];
+            scan.Append(i == 0 ? "t." : ", t.").Append(col.Quoted);
+            if (ReadCast(columns[i].Type, col.Writer.SqlType) is { } cast) scan.Append("::").Append(cast);
+        }
+        scan.Append(" FROM ").Append(target.Table.Quoted).Append(" AS t");
+
         var converters = new Func<object?, object?>[keyColumns.Count];
         var arrayTypes = new Type[keyColumns.Count];
         for (int k = 0; k < keyColumns.Count; k++)
@@ -107,10 +119,13 @@ internal sealed class PostgresLookup : LookupSource
         return new PostgresLookup(connectionString, sb.ToString(), converters, arrayTypes, readers, maxRetries, target.Table.ToString(), describe)
         {
             Cache = cache,
+            scanSql = scan.ToString(),
         };
     }
 
     public override LookupFetcher CreateFetcher() => new Fetcher(this);
+
+    public override bool CanLoadAll => true;
 
     /// <summary>A lookup planned to be shown, not run: its table was never checked, so it fetches nothing.</summary>
     private sealed class Unchecked(string table, string describe) : LookupSource
@@ -218,6 +233,40 @@ internal sealed class PostgresLookup : LookupSource
                 for (int c = 0; c < row.Length; c++) row[c] = reader.IsDBNull(c + 1) ? null : readers[c](reader, c + 1);
                 rows.Add((key, row));
             }
+        }
+
+        /// <summary>Reads the whole table (a FULL cache's load), with the same retries as a fetch.</summary>
+        public override void LoadAll(Action<object?[]> found)
+        {
+            var all = new List<object?[]>();
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    all.Clear();
+                    using var scanConnection = new NpgsqlConnection(lookup.connectionString);
+                    scanConnection.Open();
+                    using var scan = new NpgsqlCommand(lookup.scanSql, scanConnection);
+                    using var reader = scan.ExecuteReader();
+                    var readers = lookup.readers;
+                    while (reader.Read())
+                    {
+                        var row = new object?[readers.Length];
+                        for (int c = 0; c < row.Length; c++) row[c] = reader.IsDBNull(c) ? null : readers[c](reader, c);
+                        all.Add(row);
+                    }
+                    break;
+                }
+                catch (Exception e) when (PostgresConnectors.IsTransient(e, null) && attempt < lookup.maxRetries)
+                {
+                    Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(100 * (1 << Math.Min(attempt, 10)), 5000)));
+                }
+                catch (PostgresException e)
+                {
+                    throw new InvalidOperationException($"loading lookup table {lookup.tableName} failed: {e.MessageText}", e);
+                }
+            }
+            foreach (var row in all) found(row);
         }
 
         private bool IsRetriable(Exception e) => PostgresConnectors.IsTransient(e, connection);

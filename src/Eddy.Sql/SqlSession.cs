@@ -100,29 +100,46 @@ public sealed partial class SqlSession
     {
         switch (statement)
         {
+            case CreateTable { AsQuery: not null } ctas:
+                return CreateTableAsSelect(ctas, context, fileName);
             case CreateTable create:
                 CreateTableFrom(create, context);
                 return null;
             case DropTable drop:
-                if (!Catalog.DropTable(drop.Name.Last.Value) && !drop.IfExists)
+                ObjectNameOf(drop.Name, context);
+                if (!Catalog.DropTable(Parts(drop.Name)) && !drop.IfExists)
                     throw SqlErrors.At(drop.Name, $"unknown table '{drop.Name}'", context);
                 return null;
             case CreateView view:
             {
                 var name = view.Name.Last.Value;
-                if (Catalog.Exists(name))
+                ObjectNameOf(view.Name, context);
+                if (Catalog.Exists(Parts(view.Name)))
                 {
                     if (view.IfNotExists) return null;
                     throw SqlErrors.At(view.Name, $"a table or view '{name}' already exists", context);
                 }
                 // Bind now so that a broken view fails where it is declared.
                 Binder(context).BindQuery(view.Query);
-                Catalog.AddView(new ViewDef(name, view.Query, view.Columns.Select(c => c.Value).ToList(), context));
+                Catalog.AddView(Parts(view.Name), new ViewDef(name, view.Query, view.Columns.Select(c => c.Value).ToList(), context));
                 return null;
             }
             case DropView dv:
-                if (!Catalog.DropView(dv.Name.Last.Value) && !dv.IfExists)
+                ObjectNameOf(dv.Name, context);
+                if (!Catalog.DropView(Parts(dv.Name)) && !dv.IfExists)
                     throw SqlErrors.At(dv.Name, $"unknown view '{dv.Name}'", context);
+                return null;
+            case CreateCatalog cc:
+                CreateCatalogFrom(cc, context);
+                return null;
+            case DropCatalog dc:
+                DropCatalogFrom(dc, context);
+                return null;
+            case CreateDatabase cd:
+                CreateDatabaseFrom(cd, context);
+                return null;
+            case DropDatabase dd:
+                DropDatabaseFrom(dd, context);
                 return null;
             case CreateFunction fn:
             {
@@ -163,13 +180,19 @@ public sealed partial class SqlSession
                 else options.Remove(reset.Key);
                 return null;
             case Show show:
-                ShowObjects(show);
+                ShowObjects(show, context);
                 return null;
             case Describe describe:
-                DescribeTable(describe, context);
+                if (describe.Extended) throw SqlErrors.At(describe, "DESCRIBE EXTENDED is not supported by Eddy; DESCRIBE t shows the columns", context);
+                DescribeTable(describe.Name, context);
                 return null;
             case Parsing.Explain explain:
-                Output.Write(ExplainStatement(explain.Statement, context));
+                foreach (var detail in explain.Details.Where(d => d != ExplainDetail.ChangelogMode))
+                {
+                    throw SqlErrors.At(explain, $"EXPLAIN {detail switch { ExplainDetail.EstimatedCost => "ESTIMATED_COST", ExplainDetail.JsonExecutionPlan => "JSON_EXECUTION_PLAN", _ => "PLAN_ADVICE" }}"
+                        + " is not supported by Eddy (it has CHANGELOG_MODE)", context);
+                }
+                Output.Write(ExplainStatement(explain.Statement, context, explain.Details.Contains(ExplainDetail.ChangelogMode)));
                 return null;
             case Insert insert:
                 return MakeJob([insert], context, fileName);
@@ -177,7 +200,8 @@ public sealed partial class SqlSession
                 return MakeJob(set.Inserts, context, fileName);
             case QueryStatement query:
                 return MakeQueryJob(query.Query, context, fileName);
-            case Use:
+            case Use use:
+                UseFrom(use, context);
                 return null;
             default:
                 throw SqlErrors.At(statement, $"{statement.GetType().Name} is not supported by Eddy yet", context);
@@ -208,13 +232,15 @@ public sealed partial class SqlSession
 
     private void CreateTableFrom(CreateTable create, SqlContext context)
     {
-        string name = create.Name.Last.Value;
-        if (Catalog.Exists(name) && !create.OrReplace)
+        var (catalogName, databaseName, name) = ObjectNameOf(create.Name, context);
+        if (Catalog.Exists(Parts(create.Name)) && !create.OrReplace)
         {
             if (create.IfNotExists) return;
             throw SqlErrors.At(create.Name, $"table '{name}' already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)", context);
         }
-        if (create.AsQuery is not null) throw SqlErrors.At(create.AsQuery, "CREATE TABLE ... AS SELECT is not supported by Eddy yet", context);
+        if (create.PartitionedBy.Count > 0)
+            throw SqlErrors.At(create.PartitionedBy[0], "PARTITIONED BY is not supported by Eddy (its connectors write no partitions)", context);
+        if (create.Like is { } like) create = MergeLike(create, like, context);
         var columns = new List<TableColumnDef>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var physical = new List<Column>();
@@ -278,6 +304,8 @@ public sealed partial class SqlSession
             Options = opts,
             Declaration = create,
             Context = context,
+            CatalogName = catalogName,
+            DatabaseName = databaseName,
         };
         ITableConnector connector;
         try
@@ -299,7 +327,7 @@ public sealed partial class SqlSession
                     : $"connector '{table.Connector}' has no metadata '{metadataKey}'; it offers {string.Join(", ", connector.MetadataKeys)}", context);
             }
         }
-        Catalog.TryGetTable(name, out var previous);
+        Catalog.TryGetTable(Parts(create.Name), out var previous);
         Catalog.AddTable(table, replace: true);
         if (watermark is not null)
         {
@@ -311,7 +339,7 @@ public sealed partial class SqlSession
             }
             catch
             {
-                Catalog.DropTable(name);
+                Catalog.DropTable(Parts(create.Name));
                 if (previous is not null) Catalog.AddTable(previous, replace: true);
                 throw;
             }
@@ -497,7 +525,7 @@ public sealed partial class SqlSession
             }
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n
-            : inserts.Count == 1 ? $"insert-into_default_catalog.default_database.{plans[0].Table.Name}"
+            : inserts.Count == 1 ? $"insert-into_{plans[0].Table.QualifiedName}"
             : fileName is not null ? Path.GetFileNameWithoutExtension(fileName)
             : "insert-into_" + string.Join("_", plans.Select(p => p.Table.Name));
         return new SqlJob(name, env, plans);
@@ -528,7 +556,7 @@ public sealed partial class SqlSession
     }
 
     /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>
-    public string ExplainStatement(Statement statement, SqlContext context)
+    public string ExplainStatement(Statement statement, SqlContext context, bool changelogMode = false)
     {
         SqlJob job = statement switch
         {
@@ -537,14 +565,14 @@ public sealed partial class SqlSession
             QueryStatement q => MakeQueryJob(q.Query, context, context.FileName),
             _ => throw SqlErrors.At(statement, "EXPLAIN takes INSERT, a statement set or a query", context),
         };
-        return Describe(job);
+        return Describe(job, changelogMode);
     }
 
-    public static string Describe(SqlJob job)
+    public static string Describe(SqlJob job, bool changelogMode = false)
     {
         var sb = new StringBuilder();
         sb.AppendLine("== Logical Plan ==");
-        foreach (var plan in job.Plans) sb.Append(PlanPrinter.Print(plan));
+        foreach (var plan in job.Plans) sb.Append(PlanPrinter.Print(plan, changelogMode));
         sb.AppendLine();
         sb.AppendLine("== Physical Plan ==");
         var physical = job.Environment.Plan();
@@ -567,32 +595,5 @@ public sealed partial class SqlSession
         return sb.ToString();
 
         static IEnumerable<ScanPlan> Scans(LogicalPlan p) => DeepStack.Ensure(p) is ScanPlan s ? [s] : p.Inputs.SelectMany(Scans);
-    }
-
-    private void ShowObjects(Show show)
-    {
-        var names = show.Kind switch
-        {
-            ShowKind.Tables => Catalog.Tables.Select(t => t.Name).Concat(Catalog.Views.Select(v => v.Name)),
-            ShowKind.Views => Catalog.Views.Select(v => v.Name),
-            ShowKind.Functions => Catalog.Functions.Names,
-            _ => [],
-        };
-        foreach (var n in names.Order(StringComparer.OrdinalIgnoreCase)) Output.WriteLine(n);
-    }
-
-    private void DescribeTable(Describe describe, SqlContext context)
-    {
-        var name = describe.Name.Last.Value;
-        if (!Catalog.TryGetTable(name, out var table))
-            throw SqlErrors.At(describe.Name, $"unknown table '{name}'" + SqlErrors.Suggest(name, Catalog.AllNames), context);
-        Output.WriteLine("name | type | null | key | extras | watermark");
-        foreach (var c in table.Columns)
-        {
-            string extras = c.Computed is not null ? $"AS {c.Computed.ToSql()}" : c.MetadataKey is not null ? $"METADATA FROM '{c.MetadataKey}'{(c.IsVirtual ? " VIRTUAL" : "")}" : "";
-            string wm = table.Watermark is { } w && string.Equals(w.Column, c.Name, StringComparison.OrdinalIgnoreCase) ? w.Expression.ToSql() : "";
-            bool key = table.PrimaryKey.Contains(c.Name, StringComparer.OrdinalIgnoreCase);
-            Output.WriteLine($"{c.Name} | {c.Type with { Nullable = true }} | {(c.Type.Nullable && !key ? "TRUE" : "FALSE")} | {(key ? "PRI" : "")} | {extras} | {wm}");
-        }
     }
 }

@@ -307,6 +307,23 @@ public class QueryTests
         Check("q8", rows);
     }
 
+    /// <summary>
+    /// q13: every bid joined (processing-time lookup, FULL cache) with the side input line whose key is
+    /// <c>auction mod 10000</c>; the side input holds every key of [0, 10000), so every bid finds its line.
+    /// </summary>
+    [Fact]
+    public void Q13BoundedSideInputJoin() =>
+        Check("q13", Bids(Settings).Select(b => Text(b.BidAuction, b.Bidder, b.Price, Time(b.DateTime),
+            (b.BidAuction % NexmarkQueries.SideInputRows).ToString(CultureInfo.InvariantCulture))));
+
+    [Fact]
+    public void Q13AtParallelismTwo()
+    {
+        var s = Settings with { Parallelism = 2, Events = 5_000 };
+        Check("q13", Bids(s).Select(b => Text(b.BidAuction, b.Bidder, b.Price, Time(b.DateTime),
+            (b.BidAuction % NexmarkQueries.SideInputRows).ToString(CultureInfo.InvariantCulture))), s);
+    }
+
     [Fact]
     public void QueriesEddyCannotPlanAreReportedWithTheRefusal()
     {

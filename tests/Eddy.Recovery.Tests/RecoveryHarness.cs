@@ -9,9 +9,16 @@ using Xunit.Abstractions;
 namespace Eddy.Recovery.Tests;
 
 /// <summary>How one run of the job ends: killed after a delay, killed by the engine itself at a named point, or left to finish.</summary>
-public sealed record KillPlan(string Description, TimeSpan? After = null, string? AtPoint = null)
+public sealed record KillPlan(string Description, TimeSpan? After = null, string? AtPoint = null, TimeSpan? AfterStarted = null)
 {
     public static KillPlan Timed(TimeSpan after) => new($"SIGKILL after {after.TotalMilliseconds:0} ms", After: after);
+
+    /// <summary>
+    /// Killed <paramref name="after"/> once the job said it started (<c>eddy run</c>'s "started" line): a moment while
+    /// it processes, however long the start-up takes on a loaded machine.
+    /// </summary>
+    public static KillPlan TimedAfterStart(TimeSpan after) =>
+        new($"SIGKILL {after.TotalMilliseconds:0} ms after the job started", AfterStarted: after);
 
     public static KillPlan AtFaultPoint(string point) => new($"SIGKILL at {point}", AtPoint: point);
 
@@ -108,6 +115,7 @@ public sealed class RecoveryHarness : IDisposable
         using var p = Process.Start(info)!;
         var output = new StringBuilder();
         string firstLine = "";
+        using var started = new ManualResetEventSlim();
         var outDone = Task.Run(() =>
         {
             string? l;
@@ -130,9 +138,21 @@ public sealed class RecoveryHarness : IDisposable
                     if (output.Length == 0) firstLine = l;
                     output.AppendLine("stderr: " + l);
                 }
+                if (l.Contains("' started (", StringComparison.Ordinal)) started.Set();
             }
         });
         bool killed = false;
+        if (plan.AfterStarted is { } afterStart)
+        {
+            // Started, or ended (then there is nothing to kill), or the run's timeout passed: whichever comes first.
+            var waited = Stopwatch.StartNew();
+            while (!started.Wait(100) && !p.HasExited && waited.Elapsed < timeout) { }
+            if (started.IsSet && !p.WaitForExit(afterStart))
+            {
+                p.Kill(entireProcessTree: true);
+                killed = true;
+            }
+        }
         if (plan.After is { } after && !p.WaitForExit(after))
         {
             p.Kill(entireProcessTree: true);

@@ -22,6 +22,15 @@ public class CheckpointTests
           ts TIMESTAMP(3),
           WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
         ) WITH ('connector' = 'datagen');
+        CREATE TABLE visits (url STRING, amount INT, ts TIMESTAMP(3) NOT NULL, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+          WITH ('connector' = 'datagen');
+        CREATE TABLE rates (
+          url STRING,
+          rate INT,
+          ts TIMESTAMP(3) NOT NULL,
+          WATERMARK FOR ts AS ts - INTERVAL '1' SECOND,
+          PRIMARY KEY (url) NOT ENFORCED
+        ) WITH ('connector' = 'datagen');
         CREATE TEMPORARY FUNCTION weighted_avg AS 'Eddy.Sql.Tests.WeightedAvg';
         """;
 
@@ -37,6 +46,8 @@ public class CheckpointTests
         "SELECT `user`, window_start, window_end, COUNT(*), SUM(price) FROM TABLE(SESSION(TABLE clicks PARTITION BY `user`, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY `user`, window_start, window_end",
         "SELECT a.`user`, a.amount, b.url, b.amount FROM clicks AS a FULL JOIN clicks AS b ON a.`user` = b.`user` AND a.amount < b.amount",
         "SELECT a.url, a.ts, b.ts FROM clicks AS a LEFT JOIN clicks AS b ON a.url = b.url AND a.ts BETWEEN b.ts - INTERVAL '2' SECOND AND b.ts + INTERVAL '1' SECOND",
+        "SELECT v.url, v.amount, r.rate, r.ts FROM visits AS v LEFT JOIN rates FOR SYSTEM_TIME AS OF v.ts AS r ON v.url = r.url AND v.amount < r.rate",
+        "SELECT v.url, r.rate FROM visits AS v JOIN rates FOR SYSTEM_TIME AS OF v.ts AS r ON v.url = r.url",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
         // Steps retract earlier rows too (-U/-D): the outer aggregation retracts, with per-value counts for MIN/MAX/DISTINCT.
@@ -48,6 +59,43 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        // Semi and anti joins (IN / NOT EXISTS subqueries), append-only and over a changelog, and a null-aware NOT IN.
+        "SELECT `user`, amount FROM clicks AS a WHERE url IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks AS a WHERE NOT EXISTS (SELECT 1 FROM clicks AS b WHERE b.`user` = a.`user` AND b.amount > a.amount)",
+        "changelog:SELECT `user`, amount FROM clicks AS a WHERE url NOT IN (SELECT url FROM clicks WHERE amount > 50)",
+        "SELECT `user`, amount FROM clicks WHERE amount > (SELECT AVG(amount) FROM clicks)",
+        TopN,
+        TopNWithoutRank,
+        DeduplicateFirstRow,
+        DeduplicateLastRow,
+    ];
+
+    private const string TopN =
+        "SELECT `user`, rn, url, amount FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 2";
+
+    private const string TopNWithoutRank =
+        "SELECT tag, url, price FROM (SELECT tag, url, price, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY price ASC) AS rn FROM clicks) WHERE rn <= 3";
+
+    private const string DeduplicateFirstRow =
+        "SELECT `user`, url, amount FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY `user`, tag ORDER BY ts ASC) AS rn FROM clicks) WHERE rn = 1";
+
+    private const string DeduplicateLastRow =
+        "SELECT url, amount, price FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY url ORDER BY ts DESC) AS rn FROM clicks) WHERE rn = 1";
+
+    /// <summary>The keyed operators added for issue 14: regular and interval joins, OVER, Top-N, deduplication, GROUP BY over a changelog.</summary>
+    public static TheoryData<string> RescaleQueries =>
+    [
+        "SELECT a.`user`, a.amount, b.url, b.amount FROM clicks AS a FULL JOIN clicks AS b ON a.`user` = b.`user` AND a.amount < b.amount",
+        "SELECT a.url, a.ts, b.ts FROM clicks AS a LEFT JOIN clicks AS b ON a.url = b.url AND a.ts BETWEEN b.ts - INTERVAL '2' SECOND AND b.ts + INTERVAL '1' SECOND",
+        "SELECT `user`, amount, SUM(amount) OVER w, MIN(url) OVER w FROM clicks WINDOW w AS (PARTITION BY `user` ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
+        "SELECT tag, url, COUNT(*) OVER w, MAX(price) OVER w FROM clicks WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
+        "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        TopN,
+        TopNWithoutRank,
+        DeduplicateFirstRow,
+        DeduplicateLastRow,
+        "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m), LISTAGG(u) "
+            + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];
 
     [Theory]
@@ -82,6 +130,96 @@ public class CheckpointTests
             }
         }
         Assert.True(checkedOperators > 0, "the query has no stateful operator");
+    }
+
+    /// <summary>
+    /// Each keyed operator run at parallelism 2 (records routed by their key's key group, as the hash exchange does),
+    /// snapshotted part way, restored at parallelism 1 and 3 and finished: the union of the subtasks' output is the
+    /// single-subtask straight run's (the key groups moved with their state, none lost or read twice).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(RescaleQueries))]
+    public void Keyed_operators_of_a_query_rescale_from_2_to_1_and_3(string query)
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Table);
+        bool changelog = query.StartsWith("changelog:", StringComparison.Ordinal);
+        if (changelog) query = query["changelog:".Length..];
+        var job = Assert.Single(session.Execute(query));
+        int checkedOperators = 0;
+        foreach (var node in job.Environment.Graph.Nodes)
+        {
+            if (node.IsSource || node.IsSink) continue;
+            var type = node.GetType();
+            if (type.GetGenericTypeDefinition() != typeof(OperatorNode<,>)) continue;
+            var method = typeof(CheckpointTests).GetMethod(nameof(CheckRescale), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(type.GetGenericArguments());
+            try
+            {
+                if ((bool)method.Invoke(null, [node, changelog])!) checkedOperators++;
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw new Xunit.Sdk.XunitException($"{node.Name}: {e.InnerException}");
+            }
+        }
+        Assert.True(checkedOperators > 0, "the query has no keyed stateful operator");
+    }
+
+    private static bool CheckRescale<TIn, TOut>(OperatorNode<TIn, TOut> node, bool changelog)
+    {
+        Func<StreamOperator<TIn, TOut>> create = () => (StreamOperator<TIn, TOut>)((StreamNode)node).CreateOperator()!;
+        if (!create().HasState) return false;
+        // Keyed: every input edge hash-partitions by the key (a join's two sides alike).
+        var keyHash = node.Inputs.Count > 0 && node.Inputs[0] is StreamEdge<TIn> { KeyHash: { } hash } ? hash : null;
+        if (keyHash is null) return false;
+        const int maxParallelism = KeyGroups.DefaultMaxParallelism;
+        int SubtaskOf(TIn row, int parallelism) => KeyGroups.SubtaskFor(KeyGroups.ForHash(keyHash(row), maxParallelism), maxParallelism, parallelism);
+        for (int seed = 1; seed <= 3; seed++)
+        {
+            var steps = RandomSteps<TIn>(seed, changelog);
+            var straight = Run(create, steps, cut: -1);
+            Assert.NotEmpty(straight);
+            foreach (int cut in new[] { steps.Count / 3, steps.Count / 2, steps.Count - 1 })
+            {
+                foreach (int restoredParallelism in new[] { 1, 3 })
+                {
+                    var output = new List<string>();
+                    var subtasks = Enumerable.Range(0, 2)
+                        .Select(i => new OperatorHarness<TIn, TOut>(create(), subtask: i, parallelism: 2, maxParallelism: maxParallelism, checkpointing: true))
+                        .ToList();
+                    for (int i = 0; i < steps.Count; i++)
+                    {
+                        if (i == cut)
+                        {
+                            var snapshots = subtasks.Select(h => h.Snapshot(3)).ToList();
+                            output.AddRange(subtasks.SelectMany(h => h.Output.Records).Select(Show));
+                            subtasks = Enumerable.Range(0, restoredParallelism)
+                                .Select(sub => OperatorHarness<TIn, TOut>.Restored(create(), snapshots, subtask: sub, parallelism: restoredParallelism, maxParallelism: maxParallelism))
+                                .ToList();
+                        }
+                        if (steps[i] is long watermark)
+                        {
+                            foreach (var h in subtasks) h.Watermark(watermark);
+                            continue;
+                        }
+                        var batch = (List<(TIn Value, long Timestamp, RowKind Kind)>)steps[i];
+                        for (int sub = 0; sub < subtasks.Count; sub++)
+                        {
+                            var mine = batch.Where(r => SubtaskOf(r.Value, subtasks.Count) == sub).ToList();
+                            if (mine.Count > 0) subtasks[sub].Elements(mine);
+                        }
+                    }
+                    foreach (var h in subtasks) h.EndInput();
+                    output.AddRange(subtasks.SelectMany(h => h.Output.Records).Select(Show));
+                    output.Sort(StringComparer.Ordinal);
+                    if (!straight.SequenceEqual(output))
+                        Assert.Fail($"{node.Name}, seed {seed}, snapshot at parallelism 2 after step {cut}, restored at {restoredParallelism}:\n"
+                            + $"straight: {string.Join(" ", straight)}\nrescaled: {string.Join(" ", output)}");
+                }
+            }
+        }
+        return true;
     }
 
     private static bool Check<TIn, TOut>(OperatorNode<TIn, TOut> node, bool changelog)

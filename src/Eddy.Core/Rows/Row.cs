@@ -64,7 +64,98 @@ public sealed class Row : IEquatable<Row>
             case double d: sb.Append(FormatDouble(d)); break;
             case float f: sb.Append(FormatDouble(f)); break;
             case IFormattable f: sb.Append(f.ToString(null, CultureInfo.InvariantCulture)); break;
+            // Java's Row.toString (Flink's print connector): Arrays.toString for BYTES (signed bytes), Arrays.deepToString
+            // for ARRAY, Map.toString for MAP ({k=v, ...}), and a nested ROW with its kind (+I[...]).
+            case byte[] bytes:
+                sb.Append('[');
+                for (int i = 0; i < bytes.Length; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    sb.Append(((sbyte)bytes[i]).ToString(CultureInfo.InvariantCulture));
+                }
+                sb.Append(']');
+                break;
+            case object?[] array:
+                sb.Append('[');
+                for (int i = 0; i < array.Length; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    FormatField(sb, array[i]);
+                }
+                sb.Append(']');
+                break;
+            case System.Collections.IDictionary map:
+            {
+                sb.Append('{');
+                bool first = true;
+                foreach (System.Collections.DictionaryEntry e in map)
+                {
+                    if (!first) sb.Append(", ");
+                    first = false;
+                    FormatField(sb, e.Key);
+                    sb.Append('=');
+                    FormatField(sb, e.Value);
+                }
+                sb.Append('}');
+                break;
+            }
             default: sb.Append(value); break;
+        }
+    }
+
+    /// <summary>
+    /// A value as Flink's SQL client shows it (its cast-to-string rules when printing): NULL as <c>&lt;NULL&gt;</c>,
+    /// BOOLEAN as <c>TRUE</c>/<c>FALSE</c>, ARRAY as <c>[1, 2]</c>, MAP as <c>{a=1}</c>, ROW as <c>(1, x)</c>, with
+    /// NULL inside a collection or row as <c>NULL</c>.
+    /// </summary>
+    public static string FormatForClient(object? value)
+    {
+        if (value is null) return "<NULL>";
+        var sb = new StringBuilder();
+        FormatClientValue(sb, value);
+        return sb.ToString();
+    }
+
+    private static void FormatClientValue(StringBuilder sb, object? value)
+    {
+        switch (value)
+        {
+            case null: sb.Append("NULL"); break;
+            case bool b: sb.Append(b ? "TRUE" : "FALSE"); break;
+            case object?[] array:
+                sb.Append('[');
+                for (int i = 0; i < array.Length; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    FormatClientValue(sb, array[i]);
+                }
+                sb.Append(']');
+                break;
+            case System.Collections.IDictionary map:
+            {
+                sb.Append('{');
+                bool first = true;
+                foreach (System.Collections.DictionaryEntry e in map)
+                {
+                    if (!first) sb.Append(", ");
+                    first = false;
+                    FormatClientValue(sb, e.Key);
+                    sb.Append('=');
+                    FormatClientValue(sb, e.Value);
+                }
+                sb.Append('}');
+                break;
+            }
+            case Row row:
+                sb.Append('(');
+                for (int i = 0; i < row.Arity; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    FormatClientValue(sb, row.fields[i]);
+                }
+                sb.Append(')');
+                break;
+            default: FormatField(sb, value); break;
         }
     }
 

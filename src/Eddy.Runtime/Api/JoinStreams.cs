@@ -21,6 +21,17 @@ public static class JoinStreams
             () => new StreamingJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, joinType, residual, combine, stateTtl, rightStateTtl));
 
     /// <summary>
+    /// Flink SQL's semi join (<paramref name="anti"/> false: the left rows that have a right row of their key passing
+    /// <paramref name="residual"/>, as <c>IN</c>/<c>EXISTS</c> subqueries) or anti join (true: those without, as
+    /// <c>NOT IN</c>/<c>NOT EXISTS</c>), on append or changelog inputs, emitting Flink's changelog.
+    /// </summary>
+    public static DataStream<TLeft> SemiAntiJoin<TLeft, TRight, TKey>(this DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, bool anti, Func<TLeft, TRight, bool>? residual, string name = "SemiAntiJoin")
+        where TKey : notnull where TLeft : notnull where TRight : notnull =>
+        Tagged(left, right, leftKey, rightKey).Transform(name,
+            () => new SemiAntiJoinOperator<TKey, TLeft, TRight>(leftKey, rightKey, anti, residual));
+
+    /// <summary>
     /// Flink SQL's interval join: <c>l.time BETWEEN r.time + lowerBound AND r.time + upperBound</c> on equal keys
     /// (for <c>BETWEEN r.time - INTERVAL a AND r.time + INTERVAL b</c> pass -a and b), in event time (the records'
     /// timestamps, or <paramref name="leftTime"/>/<paramref name="rightTime"/>, against the watermark) or processing time.
@@ -38,6 +49,18 @@ public static class JoinStreams
             () => new IntervalJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, joinType, lower, upper, eventTime,
                 residual, combine, leftTime, rightTime, minCleanUpInterval));
     }
+
+    /// <summary>
+    /// Flink SQL's event-time temporal join: each left row joins the version of the right row with its key valid at the
+    /// left row's time (<paramref name="leftTime"/>; the right rows are versions at <paramref name="rightTime"/>, a
+    /// <c>-D</c> ends the key), emitted when the watermark passes the left row (see <see cref="TemporalJoinOperator{TKey, TLeft, TRight, TOut}"/>).
+    /// </summary>
+    public static DataStream<TOut> TemporalJoin<TLeft, TRight, TKey, TOut>(this DataStream<TLeft> left, DataStream<TRight> right,
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, Func<TLeft, long> leftTime, Func<TRight, long> rightTime, bool leftOuter,
+        Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, string name = "TemporalJoin")
+        where TKey : notnull =>
+        Tagged(left, right, leftKey, rightKey).Transform(name,
+            () => new TemporalJoinOperator<TKey, TLeft, TRight, TOut>(leftKey, rightKey, leftTime, rightTime, leftOuter, residual, combine));
 
     /// <summary>Both sides as one stream of tagged records, keyed by the join key.</summary>
     public static KeyedStream<JoinInput<TLeft, TRight>, TKey> Tagged<TLeft, TRight, TKey>(DataStream<TLeft> left, DataStream<TRight> right,

@@ -28,6 +28,7 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
     private long allowedLateness;
     private OutputTag<T>? lateDataTag;
     private WindowTrigger? trigger;
+    private bool fireAtEndOfInput;
 
     internal WindowedStream(KeyedStream<T, TKey> input, WindowAssigner<TWindow> assigner)
     {
@@ -42,6 +43,16 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
         if (!assigner.IsEventTime && lateness > TimeSpan.Zero)
             throw new NotSupportedException("allowed lateness applies to event-time windows only");
         allowedLateness = EventTime.Millis(lateness);
+        return this;
+    }
+
+    /// <summary>
+    /// Processing-time windows still open when the input ends fire then, instead of being dropped with the job
+    /// (what Flink SQL does with a bounded input; event-time windows fire on the final watermark anyway).
+    /// </summary>
+    public WindowedStream<T, TKey, TWindow> FireAtEndOfInput()
+    {
+        fireAtEndOfInput = true;
         return this;
     }
 
@@ -154,11 +165,12 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
         var keyOf = input.KeySelector;
         long lateness = allowedLateness;
         var lateTag = lateDataTag;
+        bool fireAtEnd = fireAtEndOfInput;
         switch (assigner)
         {
             case SlicingWindowAssigner slicing:
                 return () => new SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(
-                    keyOf, slicing, aggregate(), emitter(), lateness, lateTag);
+                    keyOf, slicing, aggregate(), emitter(), lateness, lateTag) { FireAtEndOfInput = fireAtEnd };
             case EventTimeSessionWindows session:
                 return () => new SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(
                     keyOf, session.Gap, null, aggregate(), emitter(), lateness, lateTag);

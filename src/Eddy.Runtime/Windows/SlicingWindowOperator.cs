@@ -72,6 +72,15 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
 
     public override int HeldState => slices.Count;
 
+    /// <summary>Processing time: fire the windows still open when the input ends (see <c>WindowedStream.FireAtEndOfInput</c>).</summary>
+    public bool FireAtEndOfInput { get; init; }
+
+    protected override void Finish()
+    {
+        // Event time: the final watermark fired every window already.
+        if (!eventTime && FireAtEndOfInput) FireUpTo(long.MaxValue - 1);
+    }
+
     public override void OnBatch(Batch<T> batch)
     {
         var values = batch.Values;

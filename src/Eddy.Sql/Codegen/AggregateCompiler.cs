@@ -153,6 +153,8 @@ public sealed class AggregateCompiler
                     layout.Add((Field(typeof(List<string>)), -1));
                 else if (call.Kind is AggregateKind.Min or AggregateKind.Max)
                     layout.Add((Field(resultType), Field(typeof(Dictionary<,>).MakeGenericType(NonNullable(resultType), typeof(long)))));
+                else if (call.Kind == AggregateKind.WelfordM2)
+                    layout.Add((Field(typeof(WelfordM2)), -1));
                 else if (call.Distinct)
                     layout.Add((Field(typeof(Dictionary<,>).MakeGenericType(NonNullable(argType), typeof(long))), -1));
                 else if (call.Kind is AggregateKind.Count or AggregateKind.CountStar)
@@ -180,6 +182,9 @@ public sealed class AggregateCompiler
                 case AggregateKind.User:
                     layout.Add((Field(typeof(object)), -1));
                     break;
+                case AggregateKind.WelfordM2:
+                    layout.Add((Field(typeof(WelfordM2)), -1));
+                    break;
                 default:
                     layout.Add((Field(resultType), -1));
                     break;
@@ -199,7 +204,7 @@ public sealed class AggregateCompiler
     /// <summary>Whether the call has an exact retracting form (non-windowed GROUP BY over a changelog).</summary>
     public static bool CanRetract(AggregateCall call) =>
         call.User is null && (call.Kind is AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg
-            or AggregateKind.Min or AggregateKind.Max || (call.Kind == AggregateKind.ListAgg && !call.Distinct));
+            or AggregateKind.Min or AggregateKind.Max || (call.Kind is AggregateKind.ListAgg or AggregateKind.WelfordM2 && !call.Distinct));
 
     /// <summary>
     /// True for a lone COUNT(*) (no FILTER): the commonest windowed aggregate. Its accumulator can then be a plain
@@ -286,6 +291,10 @@ public sealed class AggregateCompiler
                                     LinqExpr.Convert(v, elem.IsValueType ? typeof(Nullable<>).MakeGenericType(elem) : elem))),
                             LinqExpr.Assign(current, LinqExpr.Convert(LinqExpr.Call(RetractOpsMethod(extreme, elem), map, LinqExpr.Constant(min)), current.Type)));
                     }
+                }
+                else if (call.Kind == AggregateKind.WelfordM2)
+                {
+                    onValue = WelfordUpdate(F(acc, vf), v, retract);
                 }
                 else if (call.Distinct)
                 {
@@ -378,6 +387,7 @@ public sealed class AggregateCompiler
                             LinqExpr.Block(LinqExpr.Assign(F(acc, vf), LinqExpr.Convert(v, F(acc, vf).Type)), LinqExpr.Assign(F(acc, extra), LinqExpr.Constant(true)))),
                         AggregateKind.LastValue => LinqExpr.Block(LinqExpr.Assign(F(acc, vf), LinqExpr.Convert(v, F(acc, vf).Type)),
                             LinqExpr.Assign(F(acc, extra), LinqExpr.Constant(true))),
+                        AggregateKind.WelfordM2 => WelfordUpdate(F(acc, vf), v, retract: false),
                         _ => LinqExpr.Assign(F(acc, vf), LinqExpr.Call(typeof(AggregateCompiler).GetMethod(nameof(AppendList), BindingFlags.NonPublic | BindingFlags.Static)!,
                             F(acc, vf), v, LinqExpr.Constant(call.Separator))),
                     };
@@ -407,6 +417,17 @@ public sealed class AggregateCompiler
             LinqExpr.IfThen(LinqExpr.Equal(field, LinqExpr.Constant(null)),
                 LinqExpr.Assign(field, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object)))),
             LinqExpr.Call(instance, user.Accumulate, callArgs));
+    }
+
+    /// <summary>acc.M2 = WelfordM2.Accumulate|Retract(acc.M2, (double)v) for a non-NULL <paramref name="value"/>.</summary>
+    private static LinqExpr WelfordUpdate(MemberExpression field, LinqExpr value, bool retract)
+    {
+        var plain = LinqExpr.Convert(value, NonNullable(value.Type));
+        LinqExpr asDouble = plain.Type == typeof(decimal)
+            ? LinqExpr.Call(typeof(WelfordM2).GetMethod(nameof(WelfordM2.ToDouble))!, plain)
+            : LinqExpr.Convert(plain, typeof(double));
+        var update = typeof(WelfordM2).GetMethod(retract ? nameof(WelfordM2.Retract) : nameof(WelfordM2.Accumulate))!;
+        return LinqExpr.Assign(field, LinqExpr.Call(update, field, asDouble));
     }
 
     // Compound assignment on a struct field writes to a copy in LINQ expression trees: assign explicitly.
@@ -495,6 +516,9 @@ public sealed class AggregateCompiler
                     body.Add(LinqExpr.IfThen(F(b, extra),
                         LinqExpr.Block(LinqExpr.Assign(fa, fb), LinqExpr.Assign(F(acc, extra), LinqExpr.Constant(true)))));
                     break;
+                case AggregateKind.WelfordM2:
+                    body.Add(LinqExpr.Assign(fa, LinqExpr.Call(typeof(WelfordM2).GetMethod(nameof(WelfordM2.Merge))!, fa, fb)));
+                    break;
                 default:
                     body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(fb, LinqExpr.Constant(null, typeof(string))),
                         LinqExpr.Assign(fa, LinqExpr.Call(typeof(AggregateCompiler).GetMethod(nameof(AppendList), BindingFlags.NonPublic | BindingFlags.Static)!,
@@ -522,6 +546,8 @@ public sealed class AggregateCompiler
                 LinqExpr.Coalesce(f, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object))), accType));
             return value.Type == resultType ? value : LinqExpr.Convert(value, resultType);
         }
+        if (call.Kind == AggregateKind.WelfordM2)
+            return LinqExpr.Call(typeof(WelfordM2).GetMethod(nameof(WelfordM2.Value))!, f);
         if (Retracting)
         {
             if (call.Kind == AggregateKind.ListAgg)

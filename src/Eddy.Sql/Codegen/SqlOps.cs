@@ -11,6 +11,9 @@ public static class SqlOps
 
     public static bool? Like(string? value, System.Text.RegularExpressions.Regex pattern) => value is null ? null : pattern.IsMatch(value);
 
+    /// <summary><c>a IS NOT DISTINCT FROM b</c>: two NULLs are the same, a NULL and a value differ.</summary>
+    public static bool NotDistinct(object? a, object? b) => Equals(a, b);
+
     /// <summary>Translates a SQL LIKE pattern (<c>%</c>, <c>_</c>, optional escape) to an anchored regex.</summary>
     public static System.Text.RegularExpressions.Regex LikeToRegex(string pattern, char? escape)
     {

@@ -17,6 +17,12 @@ public interface ILookupTableConnector : ITableConnector
     /// <paramref name="keyColumns"/> (indexes into <paramref name="columns"/>).
     /// </summary>
     LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context);
+
+    /// <summary>
+    /// Whether the table can also be scanned (filesystem: read whole as a lookup table, scanned as a source). A table
+    /// that can only be looked up is refused in a regular join with a hint to write it as a lookup join.
+    /// </summary>
+    bool IsScannable => false;
 }
 
 /// <summary>The lookup side of one table in one job: the cache settings and a fetcher per subtask.</summary>
@@ -29,6 +35,9 @@ public abstract class LookupSource
 
     /// <summary>A fetcher for one subtask (its own connection); disposed when the subtask ends.</summary>
     public abstract LookupFetcher CreateFetcher();
+
+    /// <summary>Whether the fetchers can read the whole table (<see cref="LookupFetcher.LoadAll"/>), which Flink's FULL cache needs.</summary>
+    public virtual bool CanLoadAll => false;
 }
 
 /// <summary>Fetches the rows of many keys at once: one round trip for all the cache misses of a batch.</summary>
@@ -39,6 +48,9 @@ public abstract class LookupFetcher : IDisposable
     /// <c>keys[key index]</c>; keys without rows get no call. No key holds a NULL (NULL never equals anything).
     /// </summary>
     public abstract void Fetch(IReadOnlyList<object?[]> keys, Action<int, object?[]> found);
+
+    /// <summary>Calls <paramref name="row"/> with the values of every row of the table (for a FULL cache).</summary>
+    public virtual void LoadAll(Action<object?[]> row) => throw new NotSupportedException("this lookup table cannot be read whole");
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
@@ -52,11 +64,26 @@ public sealed record LookupCacheOptions(bool Enabled, long? MaxRows, TimeSpan? E
 {
     public static readonly LookupCacheOptions None = new(false, null, null, null, false);
 
+    /// <summary>
+    /// Flink's FULL cache: the whole table is loaded when the join starts and again every <see cref="ReloadInterval"/>
+    /// (PERIODIC reload, FIXED_DELAY), and every key is answered from it.
+    /// </summary>
+    public bool Full { get; init; }
+
+    /// <summary>The FULL cache's reload interval (<c>lookup.full-cache.periodic-reload.interval</c>).</summary>
+    public TimeSpan ReloadInterval { get; init; }
+
+    public static LookupCacheOptions FullCache(TimeSpan reloadInterval) => new(true, null, null, null, true) { Full = true, ReloadInterval = reloadInterval };
+
+    private const string FullPrefix = "lookup.full-cache.";
+
     /// <summary>The options this class reads; a connector adds them to the ones it knows.</summary>
     public static readonly string[] OptionNames =
     [
         "lookup.cache", "lookup.partial-cache.max-rows", "lookup.partial-cache.expire-after-write", "lookup.partial-cache.expire-after-access",
         "lookup.partial-cache.cache-missing-key", "lookup.cache.max-rows", "lookup.cache.ttl", "lookup.cache.caching-missing-key",
+        "lookup.full-cache.reload-strategy", "lookup.full-cache.periodic-reload.interval", "lookup.full-cache.periodic-reload.schedule-mode",
+        "lookup.full-cache.timed-reload.iso-time", "lookup.full-cache.timed-reload.interval-in-days", "lookup.async",
     ];
 
     /// <summary>
@@ -69,8 +96,17 @@ public sealed record LookupCacheOptions(bool Enabled, long? MaxRows, TimeSpan? E
         var o = table.Options;
         bool legacy = o.ContainsKey("lookup.cache.max-rows") || o.ContainsKey("lookup.cache.ttl");
         string mode = o.TryGetValue("lookup.cache", out var m) ? m.ToUpperInvariant() : legacy ? "LEGACY" : "NONE";
-        if (mode is not ("NONE" or "PARTIAL" or "LEGACY"))
-            throw new ConnectorOptionException(table.Name, "lookup.cache", $"expected NONE or PARTIAL, got '{m}' (FULL caching is not supported by Eddy)");
+        if (mode is not ("NONE" or "PARTIAL" or "FULL" or "LEGACY"))
+            throw new ConnectorOptionException(table.Name, "lookup.cache", $"expected NONE, PARTIAL or FULL, got '{m}'");
+        if (o.TryGetValue("lookup.async", out var async) && !async.Equals("false", StringComparison.OrdinalIgnoreCase))
+            throw new ConnectorOptionException(table.Name, "lookup.async",
+                "is not supported by Eddy: lookups are synchronous (all cache misses of an input batch in one fetch); remove the option or set it to 'false'");
+        foreach (var key in o.Keys)
+        {
+            if (mode != "FULL" && key.StartsWith(FullPrefix, StringComparison.Ordinal))
+                throw new ConnectorOptionException(table.Name, key, "needs 'lookup.cache' = 'FULL'");
+        }
+        if (mode == "FULL") return ParseFull(table);
         if (legacy && mode != "LEGACY")
             throw new ConnectorOptionException(table.Name, o.ContainsKey("lookup.cache.max-rows") ? "lookup.cache.max-rows" : "lookup.cache.ttl",
                 "is a legacy option; with 'lookup.cache' use 'lookup.partial-cache.max-rows' and 'lookup.partial-cache.expire-after-write'");
@@ -108,6 +144,34 @@ public sealed record LookupCacheOptions(bool Enabled, long? MaxRows, TimeSpan? E
         }
     }
 
+    /// <summary>
+    /// <c>'lookup.cache' = 'FULL'</c>: the PERIODIC reload strategy (Flink's default) with its required interval and
+    /// FIXED_DELAY schedule (the default). TIMED reloads and FIXED_RATE are refused by name.
+    /// </summary>
+    private static LookupCacheOptions ParseFull(TableDef table)
+    {
+        var o = table.Options;
+        foreach (var key in o.Keys)
+        {
+            if (key.StartsWith("lookup.partial-cache.", StringComparison.Ordinal))
+                throw new ConnectorOptionException(table.Name, key, "needs 'lookup.cache' = 'PARTIAL', not FULL");
+            if (key.StartsWith("lookup.full-cache.timed-reload.", StringComparison.Ordinal))
+                throw new ConnectorOptionException(table.Name, key, "TIMED reloads of the FULL cache are not supported by Eddy: use the PERIODIC strategy");
+        }
+        if (o.TryGetValue("lookup.full-cache.reload-strategy", out var strategy) && !strategy.Equals("PERIODIC", StringComparison.OrdinalIgnoreCase))
+            throw new ConnectorOptionException(table.Name, "lookup.full-cache.reload-strategy",
+                $"expected PERIODIC, got '{strategy}' (TIMED reloads are not supported by Eddy)");
+        if (o.TryGetValue("lookup.full-cache.periodic-reload.schedule-mode", out var schedule) && !schedule.Equals("FIXED_DELAY", StringComparison.OrdinalIgnoreCase))
+            throw new ConnectorOptionException(table.Name, "lookup.full-cache.periodic-reload.schedule-mode",
+                $"expected FIXED_DELAY, got '{schedule}' (FIXED_RATE is not supported by Eddy)");
+        if (!o.ContainsKey("lookup.full-cache.periodic-reload.interval"))
+            throw new ConnectorOptionException(table.Name, "lookup.full-cache.periodic-reload.interval", "required with 'lookup.cache' = 'FULL' (the PERIODIC reload's interval, e.g. '1 h')");
+        var interval = Duration(table, "lookup.full-cache.periodic-reload.interval");
+        if (interval <= TimeSpan.Zero)
+            throw new ConnectorOptionException(table.Name, "lookup.full-cache.periodic-reload.interval", "must be positive");
+        return FullCache(interval);
+    }
+
     private static long Count(TableDef table, string option)
     {
         var text = table.Options[option];
@@ -140,6 +204,7 @@ public sealed record LookupCacheOptions(bool Enabled, long? MaxRows, TimeSpan? E
     }
 
     public override string ToString() => !Enabled ? "NONE"
+        : Full ? $"FULL(reload-interval={ReloadInterval.TotalMilliseconds} ms)"
         : "PARTIAL(" + string.Join(", ", new[]
         {
             MaxRows is { } r ? $"max-rows={r}" : null,

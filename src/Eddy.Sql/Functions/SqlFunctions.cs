@@ -448,6 +448,52 @@ public static class SqlFunctions
     public static object? RowField(Row? row, int index) => row is null || index >= row.Arity ? null : row[index];
 
     public static int? Cardinality(object?[]? array) => array?.Length;
+
+    public static int? MapCardinality(Dictionary<object, object?>? map) => map?.Count;
+
+    /// <summary>TIMESTAMPADD(unit, amount, ts): calendar units move by months, the others by their fixed length.</summary>
+    public static DateTime? TimestampAdd(TimeUnit unit, long? amount, DateTime? value)
+    {
+        if (amount is not { } n || value is not { } v) return null;
+        return unit switch
+        {
+            TimeUnit.Year => v.AddMonths(checked((int)(n * 12))),
+            TimeUnit.Quarter => v.AddMonths(checked((int)(n * 3))),
+            TimeUnit.Month => v.AddMonths(checked((int)n)),
+            TimeUnit.Week => v.AddDays(n * 7),
+            TimeUnit.Day => v.AddDays(n),
+            TimeUnit.Hour => v.AddHours(n),
+            TimeUnit.Minute => v.AddMinutes(n),
+            TimeUnit.Second => v.AddSeconds(n),
+            TimeUnit.Millisecond => v.AddMilliseconds(n),
+            _ => throw new ArgumentException($"TIMESTAMPADD does not take {unit}"),
+        };
+    }
+
+    public static DateTimeOffset? TimestampAddLtz(TimeUnit unit, long? amount, DateTimeOffset? value) =>
+        value is { } v && TimestampAdd(unit, amount, v.UtcDateTime) is { } r ? new DateTimeOffset(DateTime.SpecifyKind(r, DateTimeKind.Utc)) : null;
+
+    /// <summary><c>s IS JSON [VALUE|SCALAR|ARRAY|OBJECT]</c>: NULL is not JSON; <paramref name="type"/> is a <see cref="JsonType"/>.</summary>
+    public static bool IsJson(string? s, int type)
+    {
+        if (s is null) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(s);
+            var kind = doc.RootElement.ValueKind;
+            return (JsonType)type switch
+            {
+                JsonType.Scalar => kind is not (JsonValueKind.Object or JsonValueKind.Array),
+                JsonType.Array => kind == JsonValueKind.Array,
+                JsonType.Object => kind == JsonValueKind.Object,
+                _ => true,
+            };
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>

@@ -191,9 +191,16 @@ public enum ShowKind
     Jobs,
     CurrentCatalog,
     CurrentDatabase,
+    CreateTable,
+    CreateView,
+    Columns,
 }
 
-public sealed record Show(ShowKind Kind) : Statement;
+/// <summary>
+/// <c>SHOW kind</c>; <see cref="Name"/> is the object of <c>SHOW CREATE TABLE|VIEW name</c> and
+/// <c>SHOW COLUMNS FROM|IN name</c>, or the database of <c>SHOW TABLES|VIEWS FROM|IN db</c>.
+/// </summary>
+public sealed record Show(ShowKind Kind, ObjectName? Name = null) : Statement;
 
 /// <summary><c>DESCRIBE|DESC [EXTENDED] name</c>.</summary>
 public sealed record Describe(ObjectName Name, bool Extended = false) : Statement;

@@ -293,6 +293,14 @@ public sealed partial class SqlParser
             ExpectSymbol(")");
             return new GroupingSetsExpr(sets) { Span = S(start) };
         }
+        if (IsSymbol("(") && PeekAt(1).IsSymbol(")"))
+        {
+            // The empty grouping set "()": the grand total.
+            int start = p;
+            Advance();
+            Advance();
+            return new RowConstructor(NodeList<Expr>.Empty) { Span = S(start) };
+        }
         return Expression();
     }
 

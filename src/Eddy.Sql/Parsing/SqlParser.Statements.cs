@@ -99,6 +99,12 @@ public sealed partial class SqlParser
             var insert = InsertStatement();
             return insert with { Span = S(start) };
         }
+        return StatementSetBody(start);
+    }
+
+    /// <summary><c>STATEMENT SET BEGIN insert; ... END</c> (after EXECUTE or EXPLAIN).</summary>
+    private StatementSet StatementSetBody(int start)
+    {
         Expect(Keyword.STATEMENT);
         Expect(Keyword.SET);
         Expect(Keyword.BEGIN);
@@ -178,6 +184,22 @@ public sealed partial class SqlParser
     {
         int start = p;
         Expect(Keyword.SHOW);
+        if (Accept(Keyword.CREATE))
+        {
+            ShowKind what;
+            if (Accept(Keyword.TABLE)) what = ShowKind.CreateTable;
+            else if (Accept(Keyword.VIEW)) what = ShowKind.CreateView;
+            else throw Fail("TABLE or VIEW", ["TABLE", "VIEW"]);
+            var objectName = ObjectNameRule(what == ShowKind.CreateTable ? "a table name" : "a view name");
+            return new Show(what, objectName) { Span = S(start) };
+        }
+        if (Cur.IsWord && Cur.Text.Equals("COLUMNS", StringComparison.OrdinalIgnoreCase))
+        {
+            Advance();
+            if (!Accept(Keyword.FROM) && !Accept(Keyword.IN)) throw Fail("FROM or IN", ["FROM", "IN"]);
+            var table = ObjectNameRule("a table name");
+            return new Show(ShowKind.Columns, table) { Span = S(start) };
+        }
         ShowKind kind = Cur.Keyword switch
         {
             Keyword.TABLES => ShowKind.Tables,
@@ -189,12 +211,15 @@ public sealed partial class SqlParser
             Keyword.JOBS => ShowKind.Jobs,
             Keyword.CURRENT when PeekAt(1).Is(Keyword.CATALOG) => ShowKind.CurrentCatalog,
             Keyword.CURRENT when PeekAt(1).Is(Keyword.DATABASE) => ShowKind.CurrentDatabase,
-            _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES or JOBS",
-                ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS"]),
+            _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES, JOBS, COLUMNS or CREATE",
+                ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS", "COLUMNS", "CREATE"]),
         };
         Advance();
         if (kind is ShowKind.CurrentCatalog or ShowKind.CurrentDatabase) Advance();
-        return new Show(kind) { Span = S(start) };
+        ObjectName? database = null;
+        if (kind is ShowKind.Tables or ShowKind.Views && (Accept(Keyword.FROM) || Accept(Keyword.IN)))
+            database = ObjectNameRule("a database name");
+        return new Show(kind, database) { Span = S(start) };
     }
 
     private Describe DescribeStatement()
@@ -224,7 +249,8 @@ public sealed partial class SqlParser
                 if (!AcceptSymbol(",")) break;
             }
         }
-        var stmt = Statement();
+        // EXPLAIN STATEMENT SET BEGIN ...; END is the EXECUTE STATEMENT SET form without EXECUTE.
+        var stmt = Is(Keyword.STATEMENT) ? StatementSetBody(p) : Statement();
         if (stmt is not (QueryStatement or Insert or StatementSet))
             throw new SqlParseException("EXPLAIN supports queries, INSERT and statement sets", stmt.Span, text, fileName);
         return new Explain(stmt, details) { Span = S(start) };

@@ -201,8 +201,16 @@ public static class SqlPrinter
                     {
                         ShowKind.CurrentCatalog => "CURRENT CATALOG",
                         ShowKind.CurrentDatabase => "CURRENT DATABASE",
+                        ShowKind.CreateTable => "CREATE TABLE ",
+                        ShowKind.CreateView => "CREATE VIEW ",
+                        ShowKind.Columns => "COLUMNS FROM ",
                         _ => s.Kind.ToString().ToUpperInvariant(),
                     });
+                    if (s.Name is not null)
+                    {
+                        if (s.Kind is ShowKind.Tables or ShowKind.Views) sb.Append(" FROM ");
+                        Name(s.Name);
+                    }
                     break;
                 case CreateCatalog c:
                     sb.Append("CREATE CATALOG ");

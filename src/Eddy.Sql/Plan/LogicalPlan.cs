@@ -13,6 +13,12 @@ public abstract record LogicalPlan(Schema Schema)
     /// <summary>True when the output has updates or deletes (-U/+U/-D), not only inserts.</summary>
     public virtual bool IsUpdating => false;
 
+    /// <summary>
+    /// The kinds of rows the output can carry, as Flink's EXPLAIN CHANGELOG_MODE names them: I (+I), UB (-U), UA (+U),
+    /// D (-D); NONE for a sink.
+    /// </summary>
+    public virtual string ChangelogMode => IsUpdating ? "I,UB,UA,D" : "I";
+
     /// <summary>The index of the event-time attribute (rowtime) column, if the output has one.</summary>
     public virtual int? Rowtime => null;
 
@@ -36,13 +42,21 @@ public abstract record LogicalPlan(Schema Schema)
 
 public static class PlanPrinter
 {
-    public static string Print(LogicalPlan plan)
+    /// <summary>The plan as a tree, one node a line; with <paramref name="changelogMode"/> each node ends with its <c>changelogMode=[...]</c>.</summary>
+    public static string Print(LogicalPlan plan, bool changelogMode = false)
     {
         var sb = new System.Text.StringBuilder();
         void Walk(LogicalPlan p, int depth)
         {
             DeepStack.Ensure();
-            sb.Append(' ', depth * 2).Append(depth == 0 ? "" : "+- ").AppendLine(p.Describe());
+            string line = p.Describe();
+            if (changelogMode && !line.Contains("changelogMode=", StringComparison.Ordinal))
+            {
+                line = line.EndsWith(')')
+                    ? line[..^1] + (line.EndsWith("()", StringComparison.Ordinal) ? "" : ", ") + $"changelogMode=[{p.ChangelogMode}])"
+                    : line + $"(changelogMode=[{p.ChangelogMode}])";
+            }
+            sb.Append(' ', depth * 2).Append(depth == 0 ? "" : "+- ").AppendLine(line);
             foreach (var i in p.Inputs) Walk(i, depth + 1);
         }
         Walk(plan, 0);

@@ -3,6 +3,7 @@ using System.Reflection;
 using Eddy.Functions.Geo;
 using Eddy.Sql.Codegen;
 using Eddy.Sql.Functions;
+using Eddy.Sql.Functions.Builtin;
 using Eddy.Sql.Parsing;
 
 namespace Eddy.Sql.Planning;
@@ -15,6 +16,7 @@ public sealed partial class Binder
     private static readonly HashSet<string> AggregateNames = new(StringComparer.OrdinalIgnoreCase)
     {
         "COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
+        "STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE",
     };
 
     /// <summary>A built-in or user aggregate function call (not an OVER window).</summary>
@@ -138,8 +140,13 @@ public sealed partial class Binder
             case FloorCeilExpr fc:
             {
                 var source = RequireTemporal(Bind(fc.Operand, scope, group), fc.Operand);
-                return new Call(fc.Ceiling ? "CEIL" : "FLOOR", Method(fc.Ceiling ? nameof(SqlFunctions.Ceil) : nameof(SqlFunctions.Floor)),
+                BoundExpr rounded = new Call(fc.Ceiling ? "CEIL" : "FLOOR", Method(fc.Ceiling ? nameof(SqlFunctions.Ceil) : nameof(SqlFunctions.Floor)),
                     [AsTimestamp(source), new Literal(fc.Unit, DataType.NullType)], DataType.Timestamp3);
+                // Flink keeps the operand's type: FLOOR(date TO MONTH) is a DATE (a DATE rounded to a unit below a day is itself).
+                if (source.Type.Kind == TypeKind.Date)
+                    return fc.Unit is Parsing.TimeUnit.Hour or Parsing.TimeUnit.Minute or Parsing.TimeUnit.Second or Parsing.TimeUnit.Millisecond
+                        ? source : new Cast(rounded, DataType.Date, false);
+                return rounded;
             }
             case TimestampDiffExpr diff:
                 return new Call("TIMESTAMPDIFF", Method(nameof(SqlFunctions.TimestampDiff)),
@@ -186,9 +193,57 @@ public sealed partial class Binder
             }
             case FieldAccess fa:
                 return RowField(Bind(fa.Target, scope, group), fa.Field);
+            case IsDistinctFromExpr distinct:
+            {
+                var l = Bind(distinct.Left, scope, group);
+                var r = Bind(distinct.Right, scope, group);
+                var type = TypeRules.Common(l.Type, r.Type) ?? throw Error(distinct, $"cannot compare {l.Type} with {r.Type}");
+                BoundExpr same = new Call("IS NOT DISTINCT FROM", typeof(SqlOps).GetMethod(nameof(SqlOps.NotDistinct))!,
+                    [CastIfNeeded(l, type), CastIfNeeded(r, type)], DataType.Boolean.NotNull());
+                return distinct.Negated ? same : new Unary(UnaryOp.Not, same, DataType.Boolean.NotNull());
+            }
+            case TimestampAddExpr add:
+            {
+                var amount = Bind(add.Amount, scope, group);
+                var ts = Bind(add.Timestamp, scope, group);
+                if (!TypeRules.IsTimestamp(ts.Type)) throw Error(add.Timestamp, $"TIMESTAMPADD of {ts.Type} is not supported yet (a TIMESTAMP or TIMESTAMP_LTZ is)");
+                if (amount.Type.Kind is not (TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int or TypeKind.BigInt or TypeKind.Null))
+                    throw Error(add.Amount, $"TIMESTAMPADD takes an integer amount, got {amount.Type}");
+                var method = ts.Type.Kind == TypeKind.TimestampLtz ? Method(nameof(SqlFunctions.TimestampAddLtz)) : Method(nameof(SqlFunctions.TimestampAdd));
+                return new Call("TIMESTAMPADD", method, [new Literal(add.Unit, DataType.NullType), CastIfNeeded(amount, DataType.BigInt), ts], ts.Type with { Nullable = true });
+            }
+            case ArrayConstructor array:
+            {
+                var items = array.Elements.Select(x => Bind(x, scope, group)).ToList();
+                if (items.Count == 0) throw Error(array, "ARRAY[] needs at least one element");
+                var type = items.Select(i => i.Type).Aggregate((a, b) => TypeRules.Common(a, b) ?? throw Error(array, $"ARRAY[...] mixes {a} and {b}"));
+                if (type.Kind == TypeKind.Null) throw Error(array, "ARRAY[...] of untyped NULLs: CAST them to a type");
+                return new Call("ARRAY", typeof(CollectionFunctions).GetMethod(nameof(CollectionFunctions.MakeArray))!,
+                    items.Select(i => CastIfNeeded(i, type)).ToList(), DataType.ArrayOf(type with { Nullable = items.Any(i => i.Type.Nullable) }).NotNull());
+            }
+            case MapConstructor map:
+            {
+                var items = map.KeysAndValues.Select(x => Bind(x, scope, group)).ToList();
+                DataType Common(IEnumerable<BoundExpr> xs) => xs.Select(i => i.Type).Aggregate((a, b) => TypeRules.Common(a, b) ?? throw Error(map, $"MAP[...] mixes {a} and {b}"));
+                var keyType = Common(items.Where((_, i) => i % 2 == 0));
+                var valueType = Common(items.Where((_, i) => i % 2 == 1));
+                if (keyType.Kind == TypeKind.Null || valueType.Kind == TypeKind.Null) throw Error(map, "MAP[...] of untyped NULLs: CAST them to a type");
+                return new Call("MAP", typeof(CollectionFunctions).GetMethod(nameof(CollectionFunctions.MakeMap))!,
+                    items.Select((x, i) => CastIfNeeded(x, i % 2 == 0 ? keyType : valueType)).ToList(), DataType.MapOf(keyType, valueType).NotNull());
+            }
+            case IsJsonExpr isJson:
+            {
+                var value = Bind(isJson.Operand, scope, group);
+                if (!(TypeRules.IsString(value.Type) || value.Type.Kind == TypeKind.Null)) throw Error(isJson.Operand, $"IS JSON takes a character string, got {value.Type}");
+                BoundExpr test = new Call("IS JSON", Method(nameof(SqlFunctions.IsJson)),
+                    [CastIfNeeded(value, DataType.String), new Literal((int)(isJson.Type ?? JsonType.Value), DataType.Int)], DataType.Boolean.NotNull());
+                return isJson.Negated ? new Unary(UnaryOp.Not, test, DataType.Boolean.NotNull()) : test;
+            }
             case PositionExpr pos:
                 return new Call("POSITION", Method(nameof(SqlFunctions.Position)),
                     [RequireString(Bind(pos.Needle, scope, group), pos.Needle), RequireString(Bind(pos.Haystack, scope, group), pos.Haystack)], DataType.Int);
+            case SubqueryExpr or InSubqueryExpr or ExistsExpr:
+                throw SubqueryHere(e);
             default:
                 throw Error(e, $"{Describe(e)} is not supported by Eddy yet");
         }
@@ -228,6 +283,11 @@ public sealed partial class Binder
         var matches = scope.Find(qualifier, name).ToList();
         if (group is not null && matches.Count > 0)
             throw Error(c, $"column '{name}' is neither grouped (GROUP BY) nor inside an aggregate function");
+        if (matches.Count == 0 && enclosingScope?.Find(qualifier, name).Any() == true)
+        {
+            throw Error(c, $"'{string.Join(".", names.Select(x => x.Value))}' is a column of the enclosing query: Eddy supports correlated subqueries only as IN or EXISTS "
+                + "of the form SELECT value FROM t WHERE <conditions on the outer row> (no GROUP BY, aggregates or set operations)");
+        }
         if (matches.Count == 0 && qualifier is not null && !scope.HasQualifier(qualifier))
             throw Error(c, $"unknown table or alias '{qualifier}'" + SqlErrors.Suggest(qualifier, scope.Columns.Select(x => x.Qualifier).OfType<string>().Distinct()));
         if (matches.Count == 0)
@@ -478,6 +538,8 @@ public sealed partial class Binder
         var args = call.Arguments.Select(a => Bind(a, scope, group)).ToList();
         if (catalog.Functions.Contains(name)) return BindUserFunction(call, name, args);
         if (GeoSqlFunctions.IsGeoFunction(name)) return BindGeo(call, name, args);
+        if (BuiltinFunctions.TryGet(name, out var builtin)) return builtin.Bind(new BuiltinCall(call, args, (node, message) => Error(node, message)));
+        if (BuiltinFunctions.IsNotSupported(name)) throw Error(call, BuiltinFunctions.NotSupportedMessage(name));
         BoundExpr Fn(string method, DataType type, params BoundExpr[] a) =>
             new Call(name, typeof(SqlFunctions).GetMethods().First(m => m.Name == method && m.GetParameters().Length >= a.Length
                 && m.GetParameters().Skip(a.Length).All(p => p.HasDefaultValue || p.IsDefined(typeof(ParamArrayAttribute)))
@@ -505,7 +567,10 @@ public sealed partial class Binder
             case "DATE_FORMAT":
                 Arity(2, 2);
                 return Fn(nameof(SqlFunctions.DateFormat), DataType.String, args[0], ToStringExpr(args[1]));
-            case "CURRENT_TIMESTAMP" or "NOW" or "PROCTIME" or "CURRENT_ROW_TIMESTAMP":
+            case "PROCTIME":
+                Arity(0, 0);
+                return new CurrentTime(DataType.TimestampLtz3) { IsProctime = true };
+            case "CURRENT_TIMESTAMP" or "NOW" or "CURRENT_ROW_TIMESTAMP":
                 Arity(0, 0);
                 return new CurrentTime(DataType.TimestampLtz3);
             case "LOCALTIMESTAMP":
@@ -577,16 +642,13 @@ public sealed partial class Binder
                 var type = TypeRules.Common(args[1].Type, args[2].Type) ?? throw Error(call, $"IF branches mix {args[1].Type} and {args[2].Type}");
                 return new CaseWhen([(RequireBoolean(args[0], call.Arguments[0]), CastIfNeeded(args[1], type))], CastIfNeeded(args[2], type), type with { Nullable = true });
             }
-            case "ABS":
-                Arity(1, 1);
-                return new Call(name, typeof(Math).GetMethod(nameof(Math.Abs), [ExpressionCompiler.ValueType(args[0].Type) is var t && Nullable.GetUnderlyingType(t) is { } u ? u : t])
-                    ?? throw Error(call, $"ABS of {args[0].Type}"), [RequireNumeric(args[0], call)], args[0].Type);
             case "MOD":
                 Arity(2, 2);
                 return BindBinary(new BinaryExpr(BinaryOperator.Modulo, call.Arguments[0], call.Arguments[1]) { Span = call.Span }, scope, group);
             case "CARDINALITY":
                 Arity(1, 1);
-                if (args[0].Type.Kind != TypeKind.Array) throw Error(call, $"CARDINALITY takes an ARRAY, not {args[0].Type}");
+                if (args[0].Type.Kind == TypeKind.Map) return new Call(name, Method(nameof(SqlFunctions.MapCardinality)), [args[0]], DataType.Int);
+                if (args[0].Type.Kind != TypeKind.Array) throw Error(call, $"CARDINALITY takes an ARRAY or a MAP, not {args[0].Type}");
                 return new Call(name, Method(nameof(SqlFunctions.Cardinality)), [args[0]], DataType.Int);
             case "ROUND":
                 Arity(1, 2);
@@ -599,6 +661,7 @@ public sealed partial class Binder
             default:
                 var known = new[] { "TO_TIMESTAMP", "TO_TIMESTAMP_LTZ", "DATE_FORMAT", "CURRENT_TIMESTAMP", "PROCTIME", "CONCAT", "CONCAT_WS", "LOWER", "UPPER",
                     "TRIM", "SUBSTRING", "REPLACE", "REGEXP_EXTRACT", "SPLIT_INDEX", "CHAR_LENGTH", "COALESCE", "IF", "JSON_VALUE", "JSON_QUERY", "ABS", "ROUND", "MOD", "NULLIF", "IFNULL" }
+                    .Concat(BuiltinFunctions.Names)
                     .Concat(GeoFunctions.SqlNames)
                     .Concat(catalog.Functions.Names);
                 throw Error(call, $"unknown function '{call.Name}'" + SqlErrors.Suggest(name, known));
@@ -670,7 +733,7 @@ public sealed partial class Binder
     /// <summary>Flink's built-in aggregate functions Eddy lacks: named as unknown before their arguments are bound.</summary>
     private static readonly HashSet<string> FlinkAggregatesNotImplemented = new(StringComparer.OrdinalIgnoreCase)
     {
-        "STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE", "COLLECT", "ARRAY_AGG", "JSON_OBJECTAGG",
+        "COLLECT", "ARRAY_AGG", "JSON_OBJECTAGG",
         "JSON_ARRAYAGG", "PERCENTILE", "SINGLE_VALUE", "BIT_AND", "BIT_OR", "BIT_XOR", "APPROX_COUNT_DISTINCT",
     };
 

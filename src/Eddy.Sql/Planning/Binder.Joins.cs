@@ -80,7 +80,8 @@ public sealed partial class Binder
     {
         var leaves = new List<TableRef>();
         var at = from;
-        while (at is JoinRef { Kind: JoinKind.Comma or JoinKind.Cross } j && j.Right is not TableFunctionRef { Lateral: true } && j.Right is not NamedTableRef { SystemTimeAsOf: not null })
+        while (at is JoinRef { Kind: JoinKind.Comma or JoinKind.Cross } j && j.Right is not TableFunctionRef { Lateral: true } && j.Right is not NamedTableRef { SystemTimeAsOf: not null }
+            && j.Right is not UnnestRef)
         {
             leaves.Add(j.Right);
             at = j.Left;
@@ -309,7 +310,9 @@ public sealed partial class Binder
         stateTtlHint = null;
         foreach (var hint in hints)
         {
-            if (!string.Equals(hint.Name.Value, "STATE_TTL", StringComparison.OrdinalIgnoreCase)) continue;
+            // Join strategy hints (BROADCAST, SHUFFLE_HASH, ...) and LOOKUP are not implemented: refused, never ignored.
+            if (!string.Equals(hint.Name.Value, "STATE_TTL", StringComparison.OrdinalIgnoreCase))
+                throw Error(hint, $"query hint '{hint.Name.Value}' is not supported by Eddy (it takes STATE_TTL)");
             if (hint.Options.Count == 0) throw Error(hint, "STATE_TTL takes 'table or alias' = 'duration' pairs, e.g. /*+ STATE_TTL('o' = '1h') */");
             stateTtlHint ??= new(StringComparer.OrdinalIgnoreCase);
             foreach (var option in hint.Options)

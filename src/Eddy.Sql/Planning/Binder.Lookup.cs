@@ -9,14 +9,14 @@ namespace Eddy.Sql.Planning;
 
 public sealed partial class Binder
 {
-    /// <summary>Whether <paramref name="named"/> is a catalog table whose connector looks rows up.</summary>
+    /// <summary>Whether <paramref name="named"/> is a catalog table whose connector looks rows up and cannot be scanned.</summary>
     private bool IsLookupTable(NamedTableRef named)
     {
         if (named.Name.Parts.Count == 1 && ctes.ContainsKey(named.Name.Last.Value)) return false;
-        if (!catalog.TryGetTable(named.Name.Last.Value, out var table)) return false;
+        if (!catalog.TryGetTable(PartsOf(named.Name), out var table)) return false;
         try
         {
-            return TableConnectors.Find(table) is ILookupTableConnector;
+            return TableConnectors.Find(table) is ILookupTableConnector { IsScannable: false };
         }
         catch (ConnectorOptionException)
         {
@@ -39,20 +39,22 @@ public sealed partial class Binder
         if (windowed is not null) throw Error(join.Left, "a window table function cannot be the probe side of a lookup join");
 
         var asOf = Bind(right.SystemTimeAsOf!, leftScope);
+        // AS OF the probe side's rowtime: an event-time temporal join against a versioned table.
+        if (asOf is InputRef rowtime && left.Rowtime == rowtime.Index && !IsLookupTable(right)) return BindTemporalJoin(join, right, left, leftScope, rowtime.Index);
         if (asOf is not InputRef time || left.Proctime != time.Index)
         {
             bool eventTime = asOf is InputRef r && left.Rowtime == r.Index;
             throw Error(right.SystemTimeAsOf!, (eventTime
-                    ? $"'{right.SystemTimeAsOf!.ToSql()}' is an event-time attribute: a join AS OF event time is a temporal join on a versioned table, which Eddy does not support; "
+                    ? $"'{right.SystemTimeAsOf!.ToSql()}' is an event-time attribute, and '{right.Name}' is a lookup table: a join AS OF event time is a temporal join on a versioned table (PRIMARY KEY and WATERMARK); "
                     : $"'{right.SystemTimeAsOf!.ToSql()}' is not a processing-time attribute; ")
                 + "a lookup join needs the probe table's processing time: declare a column 'proc_time AS PROCTIME()' in it and write FOR SYSTEM_TIME AS OF <alias>.proc_time");
         }
 
         string name = right.Name.Last.Value;
-        if (right.Name.Parts.Count == 1 && ctes.ContainsKey(name) || catalog.TryGetView(name, out _))
+        if (right.Name.Parts.Count == 1 && ctes.ContainsKey(name) || catalog.TryGetView(PartsOf(right.Name), out _))
             throw Error(right.Name, $"'{name}' is a view or WITH query; a lookup join reads a table whose connector can look rows up (jdbc, postgres)");
-        if (!catalog.TryGetTable(name, out var table))
-            throw Error(right.Name, $"unknown table '{right.Name}'" + SqlErrors.Suggest(name, catalog.Tables.Select(t => t.Name)));
+        if (!catalog.TryGetTable(PartsOf(right.Name), out var table))
+            throw Error(right.Name, $"unknown table '{right.Name}'" + SqlErrors.Suggest(name, catalog.AllNames));
         if (right.Hints.Count > 0) throw Error(right.Hints[0], "table hints are not supported by Eddy yet");
         ITableConnector connector;
         try

@@ -70,13 +70,20 @@ public sealed partial class Binder
         var schemaColumns = input.Schema.Columns.ToList();
         foreach (var call in calls)
         {
-            var bound = BindOverWindow(ResolveWindow(call.Over!, s), input, scope, call);
+            var spec = ResolveWindow(call.Over!, s);
+            var bound = BindOverWindow(spec, input, scope, call);
+            if (call.UpperName is "ROW_NUMBER" or "RANK" or "DENSE_RANK")
+            {
+                // Calcite: ranking functions take no frame and rank over every row up to the current one (ROWS).
+                if (spec.Frame is not null) throw Error(spec.Frame, "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions");
+                bound = bound with { Rows = true, Preceding = null };
+            }
             if (window is null) window = bound;
             else if (!SameWindow(window, bound))
                 throw Error(call, "all OVER aggregates of a query must be computed on the same window (Flink: \"Over Agg: Unsupported use of OVER windows. "
                     + "All aggregates must be computed on the same window.\")");
-            var aggregate = BindOverAggregate(call, scope);
-            columns[call] = new InputRef(schemaColumns.Count, $"$over{aggregates.Count}", aggregate.Type);
+            var aggregate = BindOverAggregate(call, scope, bound);
+            columns[call] = AggregateValue(aggregate, new InputRef(schemaColumns.Count, $"$over{aggregates.Count}", aggregate.Type));
             schemaColumns.Add(new Column($"$over{aggregates.Count}", aggregate.Type));
             aggregates.Add(aggregate);
         }
@@ -163,15 +170,27 @@ public sealed partial class Binder
         a.PartitionKeys.SequenceEqual(b.PartitionKeys) && a.OrderColumn == b.OrderColumn && a.ProcessingTime == b.ProcessingTime
         && a.Rows == b.Rows && a.Preceding == b.Preceding;
 
-    private AggregateCall BindOverAggregate(FunctionCall call, Scope scope)
+    private AggregateCall BindOverAggregate(FunctionCall call, Scope scope, OverWindow window)
     {
         string name = call.UpperName;
+        if (name is "ROW_NUMBER" or "RANK" or "DENSE_RANK")
+        {
+            if (call.Arguments.Count > 0 || call.Star) throw Error(call, $"{name} takes no arguments");
+            if (name != "ROW_NUMBER" && window.ProcessingTime)
+                throw Error(call, $"{name} over a processing-time order is not supported by Eddy (ties would depend on the clock)");
+            var kind = name switch { "ROW_NUMBER" => AggregateKind.RowNumber, "RANK" => AggregateKind.Rank, _ => AggregateKind.DenseRank };
+            var orderKey = new InputRef(window.OrderColumn, scope.Columns[window.OrderColumn].Name, scope.Columns[window.OrderColumn].Type);
+            return new AggregateCall(kind, kind == AggregateKind.RowNumber ? null : orderKey, false, null, DataType.BigInt.NotNull(), call.ToSql());
+        }
+        // Flink's streaming planner has no CUME_DIST, PERCENT_RANK, NTILE or LEAD over aggregate (AggFunctionFactory).
+        if (name is "CUME_DIST" or "PERCENT_RANK" or "NTILE" or "LEAD")
+            throw Error(call, $"{name} is not supported in stream mode (as in Flink: \"{name} Function is not supported in stream mode.\")");
         if (RankingFunctions.Contains(name))
         {
-            throw Error(call, $"{name} OVER is not supported by Eddy here: ROW_NUMBER works only as Top-N or deduplication "
-                + "(a subquery filtered on its number), the other ranking and offset functions not yet");
+            throw Error(call, $"{name} OVER is not supported by Eddy yet (ROW_NUMBER, RANK and DENSE_RANK are)");
         }
         if (!IsAggregate(call with { Over = null })) throw Error(call, $"{name} is not an aggregate function and cannot be used with OVER");
+        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
         if (call.Distinct) throw Error(call, $"{name}(DISTINCT ...) OVER is not supported by Eddy yet");
         if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
         var aggregate = BindAggregate(call with { Over = null }, scope);

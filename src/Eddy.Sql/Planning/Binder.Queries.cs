@@ -47,8 +47,11 @@ public sealed partial class Binder
     public SinkPlan BindInsert(Insert insert)
     {
         string name = insert.Target.Last.Value;
-        if (!catalog.TryGetTable(name, out var table))
-            throw Error(insert.Target, $"unknown table '{insert.Target}'" + SqlErrors.Suggest(name, catalog.Tables.Select(t => t.Name)));
+        if (!catalog.TryGetTable(PartsOf(insert.Target), out var table))
+            throw Error(insert.Target, $"unknown table '{insert.Target}'" + SqlErrors.Suggest(name, catalog.AllNames));
+        table = WithOptionsHint(table, insert.TargetHints);
+        if (insert.Overwrite) throw Error(insert, "INSERT OVERWRITE is not supported by Eddy (Flink runs it in batch mode over filesystem tables); write INSERT INTO");
+        if (insert.StaticPartition.Count > 0) throw Error(insert.StaticPartition[0], "INSERT ... PARTITION (...) is not supported by Eddy (it has no partitioned tables)");
         var (plan, _) = BindQuery(insert.Source);
         var sinkSchema = table.SinkSchema;
         IReadOnlyList<int> targetColumns;
@@ -117,12 +120,29 @@ public sealed partial class Binder
         }
     }
 
+    // How many derived tables (FROM subqueries, WITH queries, views) enclose the query being bound: a ranking OVER
+    // aggregate there might be filtered outside, which Flink would plan as a Top-N instead (see TryBindRank).
+    private int derivedDepth;
+
+    private (LogicalPlan Plan, Scope Scope) BindDerived(QueryExpr query)
+    {
+        derivedDepth++;
+        try
+        {
+            return BindQuery(query);
+        }
+        finally
+        {
+            derivedDepth--;
+        }
+    }
+
     private (LogicalPlan, Scope) BindQueryWithClauses(Query q)
     {
         var saved = new Dictionary<string, (LogicalPlan, Scope)>(ctes, StringComparer.OrdinalIgnoreCase);
         foreach (var cte in q.With)
         {
-            var (plan, _) = BindQuery(cte.Query);
+            var (plan, _) = BindDerived(cte.Query);
             plan = Rename(plan, cte.Columns, cte);
             ctes[cte.Name.Value] = (plan, Scope.Of(plan.Schema, cte.Name.Value));
         }
@@ -157,7 +177,7 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindValues(ValuesQuery v)
     {
         var empty = new Scope([]);
-        var rows = v.Rows.Select(r => r.Select(e => Bind(e, empty)).ToList()).ToList();
+        var rows = v.Rows.Select(r => r.Select(e => FoldNegation(Bind(e, empty))).ToList()).ToList();
         int width = rows[0].Count;
         if (rows.Any(r => r.Count != width)) throw Error(v, "every VALUES row needs the same number of columns");
         var types = Enumerable.Range(0, width).Select(i => rows.Select(r => r[i].Type)
@@ -169,12 +189,31 @@ public sealed partial class Binder
         return (plan, Scope.Of(schema, null));
     }
 
+    /// <summary>A negated number literal (<c>VALUES (-1)</c>) as the negative literal it stands for.</summary>
+    private static BoundExpr FoldNegation(BoundExpr e)
+    {
+        DeepStack.Ensure();
+        if (e is not Unary { Op: UnaryOp.Negate } negate || FoldNegation(negate.Operand) is not Literal { Value: not null } literal) return e;
+        object? negated = literal.Value switch
+        {
+            int i when i != int.MinValue => -i,
+            long l when l != long.MinValue => -l,
+            decimal d => -d,
+            double d => -d,
+            float f => -f,
+            short s when s != short.MinValue => (short)-s,
+            sbyte b when b != sbyte.MinValue => (sbyte)-b,
+            _ => null,
+        };
+        return negated is null ? e : new Literal(negated, literal.Type);
+    }
+
     private static object? CastValue(Literal l, DataType type) => l.Value is null ? null
         : Convert.ChangeType(l.Value, type.ClrType, CultureInfo.InvariantCulture);
 
     private (LogicalPlan, Scope) BindSetOperation(SetOperation set)
     {
-        if (set.Operator != SetOperator.Union) throw Error(set, $"{set.Operator.ToString().ToUpperInvariant()} is not supported by Eddy yet");
+        if (set.Operator != SetOperator.Union) return BindIntersectOrExcept(set);
         var (left, _) = BindQuery(set.Left);
         var (right, _) = BindQuery(set.Right);
         if (left.Schema.Count != right.Schema.Count)
@@ -204,14 +243,17 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
     {
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
+        // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
+        var (plainWhere, subqueryTerms) = SplitSubqueryTerms(s.Where);
         var (input, scope, windowed, whereUsed) = s.From is null
             ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
-            : BindFromWithWhere(s.From, s.Where, s.Hints);
-        BoundExpr? where = s.Where is null || whereUsed ? null : RequireBoolean(Bind(s.Where, scope), s.Where);
+            : BindFromWithWhere(s.From, plainWhere, s.Hints);
+        BoundExpr? where = plainWhere is null || whereUsed ? null : RequireBoolean(Bind(plainWhere, scope), plainWhere);
         if (where is not null)
         {
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
+        foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, windowed is not null);
 
         if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
@@ -318,6 +360,7 @@ public sealed partial class Binder
         WindowSpecification? window = windowed?.Window;
         FunctionCall? legacy = null;
         bool sawStart = false, sawEnd = false;
+        var groupingElements = new List<Expr>();
         foreach (var g in s.GroupBy)
         {
             if (windowed is not null && g is Parsing.ColumnRef c && c.Names[^1].Value.ToLowerInvariant() is "window_start" or "window_end" or "window_time")
@@ -334,7 +377,15 @@ public sealed partial class Binder
                 window = BindGroupWindow(f, scope, input);
                 continue;
             }
-            if (g is GroupingSetsExpr) throw Error(g, "GROUPING SETS are not supported by Eddy yet");
+            if (IsGroupingSetsElement(g))
+            {
+                if (windowed is { Window.Kind: WindowKind.Session })
+                    throw Error(g, "GROUPING SETS, ROLLUP and CUBE in a SESSION window aggregation are not supported by Eddy yet");
+                if (windowed is not null) RefuseWindowColumnsIn(g);
+                groupingElements.Add(g);
+                continue;
+            }
+            groupingElements.Add(g);
             var bound = Bind(g, scope);
             if (bound is IntervalExpr) throw Error(g, "cannot group by an INTERVAL");
             keyExprs.Add(g);
@@ -348,9 +399,16 @@ public sealed partial class Binder
                 if (!keys.Any(k => k.Equals(p))) throw Error(s.From!, $"SESSION PARTITION BY column '{p}' must also be in GROUP BY");
         }
 
+        var sets = groupingElements.Any(IsGroupingSetsElement) ? ExpandGroupingSets(s, groupingElements, windowed, legacy) : null;
+        if (sets is not null)
+        {
+            // One copy of each row per grouping set, the keys outside the set NULL, the set's number a key of its own.
+            (input, keyExprs, keys) = BindExpand(input, scope, sets);
+        }
         var group = new GroupContext(scope, keyExprs, keys, window,
             windowed is not null ? GroupContext.WindowSource.TableFunction : legacy is not null ? GroupContext.WindowSource.GroupWindow : GroupContext.WindowSource.None,
-            legacy);
+            legacy)
+        { GroupingSets = sets?.Membership };
         // Bind the select list and HAVING first: they register the aggregate calls.
         var (projections, names) = BindSelectItems(s.Items, group.InputScope, group);
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
@@ -399,6 +457,17 @@ public sealed partial class Binder
         return bound;
     }
 
+    /// <summary>
+    /// An aggregate's column as the SQL reads it: SUM of TINYINT/SMALLINT wrapped from its INT sum to its type (see
+    /// <see cref="AggregateCall.NarrowTo"/>); every other call as it is.
+    /// </summary>
+    internal static BoundExpr AggregateValue(AggregateCall aggregate, BoundExpr column) => aggregate.NarrowTo switch
+    {
+        { Kind: TypeKind.TinyInt } t => new Call("CAST", typeof(Codegen.AggregateResultOps).GetMethod(nameof(Codegen.AggregateResultOps.WrapToTinyInt))!, [column], t),
+        { Kind: TypeKind.SmallInt } t => new Call("CAST", typeof(Codegen.AggregateResultOps).GetMethod(nameof(Codegen.AggregateResultOps.WrapToSmallInt))!, [column], t),
+        _ => column,
+    };
+
     private AggregateCall BindAggregateCall(FunctionCall call, Scope scope)
     {
         string name = call.UpperName;
@@ -429,22 +498,37 @@ public sealed partial class Binder
             };
         }
         if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
+        int maxArguments = name switch { "COUNT" => int.MaxValue, "LISTAGG" => 2, _ => 1 };
+        if (call.Arguments.Count > maxArguments)
+            throw Error(call.Arguments[maxArguments], $"{name} takes {(maxArguments == 1 ? "one argument" : $"at most {maxArguments} arguments")}");
         var arg = Bind(call.Arguments[0], scope);
         switch (name)
         {
+            case "COUNT" when call.Arguments.Count > 1:
+                // Flink's planner takes COUNT(a, b) but its AggFunctionFactory fails it ("We now only support the count
+                // of one field."); COUNT(DISTINCT a, b) Eddy's distinct sets of one value cannot hold.
+                throw Error(call.Arguments[1], call.Distinct
+                    ? "COUNT(DISTINCT a, b, ...) over several expressions is not supported by Eddy yet"
+                    : "COUNT of several expressions is not supported (as in Flink: \"We now only support the count of one field.\")");
             case "COUNT":
                 return new AggregateCall(AggregateKind.Count, arg, call.Distinct, filter, DataType.BigInt.NotNull(), call.ToSql());
             case "SUM":
             {
                 RequireNumeric(arg, call.Arguments[0]);
+                // Flink's SUM has its argument's type (DECIMAL(38, s) for a DECIMAL). TINYINT and SMALLINT are summed
+                // as INT and wrapped to their type where the call is read (NarrowTo).
                 var type = arg.Type.Kind switch
                 {
                     TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int => DataType.Int,
-                    TypeKind.Float or TypeKind.Double => DataType.Double,
+                    TypeKind.Float => DataType.Float,
+                    TypeKind.Double => DataType.Double,
                     TypeKind.Decimal => DataType.Decimal(38, arg.Type.Scale),
                     _ => DataType.BigInt,
                 };
-                return new AggregateCall(AggregateKind.Sum, CastIfNeeded(arg, type), call.Distinct, filter, type, call.ToSql());
+                return new AggregateCall(AggregateKind.Sum, CastIfNeeded(arg, type), call.Distinct, filter, type, call.ToSql())
+                {
+                    NarrowTo = arg.Type.Kind is TypeKind.TinyInt or TypeKind.SmallInt ? arg.Type with { Nullable = true } : null,
+                };
             }
             case "AVG":
             {
@@ -488,10 +572,10 @@ public sealed partial class Binder
                 string alias = named.Alias?.Value ?? name;
                 LogicalPlan plan;
                 if (named.Name.Parts.Count == 1 && ctes.TryGetValue(name, out var cte)) plan = cte.Plan;
-                else if (catalog.TryGetTable(name, out var table)) plan = BindScan(table, named.Hints);
-                else if (catalog.TryGetView(name, out var view))
+                else if (catalog.TryGetTable(PartsOf(named.Name), out var table)) plan = BindScan(table, named.Hints);
+                else if (catalog.TryGetView(PartsOf(named.Name), out var view))
                 {
-                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs };
+                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, derivedDepth = 1 };
                     plan = inner.BindQuery(view.Query).Plan;
                     if (view.ColumnNames.Count > 0)
                         plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
@@ -506,7 +590,7 @@ public sealed partial class Binder
             case SubqueryRef sub:
             {
                 if (sub.Lateral) throw Error(sub, "LATERAL subqueries are not supported by Eddy yet");
-                var (plan, _) = BindQuery(sub.Query);
+                var (plan, _) = BindDerived(sub.Query);
                 plan = Rename(plan, sub.ColumnAliases, sub);
                 return (plan, Scope.Of(plan.Schema, sub.Alias?.Value), null);
             }
@@ -515,6 +599,11 @@ public sealed partial class Binder
             case JoinRef { Right: TableFunctionRef { Lateral: true } lateral } join
                 when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
                 return BindLateral(join, lateral);
+            case JoinRef { Right: UnnestRef unnest } join when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
+                return BindUnnest(join, unnest);
+            case UnnestRef unnest:
+                throw Error(unnest, "UNNEST is supported by Eddy joined to the table whose column it expands: "
+                    + "FROM t CROSS JOIN UNNEST(t.arr) AS u(x), or LEFT JOIN UNNEST(t.arr) AS u(x) ON TRUE");
             case JoinRef { Right: NamedTableRef { SystemTimeAsOf: not null } lookupTable } join:
                 return BindLookupJoin(join, lookupTable);
             case JoinRef { Kind: JoinKind.Comma or JoinKind.Cross } join:
@@ -559,9 +648,98 @@ public sealed partial class Binder
         return (plan, new Scope(scope), null);
     }
 
+    private static IReadOnlyList<string> PartsOf(ObjectName name) => name.Parts.Select(p => p.Value).ToList();
+
+    /// <summary>
+    /// Flink's dynamic table options: <c>t /*+ OPTIONS('k' = 'v') */</c> overrides or adds connector options for this
+    /// use of the table only (checked by the connector as declared ones). Any other table hint name is refused, as
+    /// Flink refuses unknown hints.
+    /// </summary>
+    private TableDef WithOptionsHint(TableDef table, NodeList<SqlHint> hints)
+    {
+        if (hints.Count == 0) return table;
+        var options = new Dictionary<string, string>(table.Options, StringComparer.Ordinal);
+        foreach (var hint in hints)
+        {
+            if (!string.Equals(hint.Name.Value, "OPTIONS", StringComparison.OrdinalIgnoreCase))
+                throw Error(hint, $"unknown table hint '{hint.Name.Value}': Eddy takes OPTIONS('key' = 'value', ...) on a table");
+            if (hint.Arguments.Count > 0 || hint.Options.Count == 0)
+                throw Error(hint, "OPTIONS takes 'key' = 'value' pairs, e.g. /*+ OPTIONS('scan.startup.mode' = 'earliest-offset') */");
+            foreach (var o in hint.Options)
+            {
+                if (o.Key == "connector") throw Error(o, "the 'connector' option cannot be changed by a hint");
+                options[o.Key] = o.Value;
+            }
+        }
+        return new TableDef
+        {
+            Name = table.Name,
+            Columns = table.Columns,
+            Watermark = table.Watermark,
+            PrimaryKey = table.PrimaryKey,
+            Options = options,
+            Declaration = table.Declaration,
+            Context = table.Context,
+            CatalogName = table.CatalogName,
+            DatabaseName = table.DatabaseName,
+        };
+    }
+
+    /// <summary>
+    /// <c>t CROSS JOIN UNNEST(t.arr) [WITH ORDINALITY] AS u(x [, n])</c> (or <c>t, UNNEST(...)</c>, or <c>[LEFT] JOIN
+    /// UNNEST(...) ON TRUE</c>): each row of t followed by one row per element of its array (or key and value per map
+    /// entry), as Flink's array expansion; LEFT keeps a row whose array is empty or NULL, padded with NULLs.
+    /// </summary>
+    private (LogicalPlan, Scope, WindowedInput?) BindUnnest(JoinRef join, UnnestRef unnest)
+    {
+        if (join.Kind is JoinKind.Inner or JoinKind.Left && join.Condition is not BooleanLiteral { Value: true })
+            throw Error(join.Condition ?? (SqlNode)join, "a join with UNNEST takes ON TRUE");
+        var (left, leftScope, windowed) = BindFrom(join.Left);
+        if (windowed is not null) throw Error(join.Left, "a window table function cannot be joined with UNNEST");
+        if (unnest.Arguments.Count != 1) throw Error(unnest, "Eddy's UNNEST takes one ARRAY or MAP");
+        var arg = Bind(unnest.Arguments[0], leftScope);
+        List<DataType> types;
+        List<string> defaults;
+        System.Reflection.MethodInfo method;
+        switch (arg.Type.Kind)
+        {
+            case TypeKind.Array when arg.Type.Element!.Kind == TypeKind.Row:
+                throw Error(unnest.Arguments[0], "UNNEST of an ARRAY of ROWs is not supported by Eddy yet");
+            case TypeKind.Array:
+                types = [arg.Type.Element!];
+                defaults = ["EXPR$0"];
+                method = unnest.WithOrdinality ? typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.ArrayWithOrdinality))!
+                    : typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.Array))!;
+                break;
+            case TypeKind.Map when arg.Type.Value!.Kind == TypeKind.Row:
+                throw Error(unnest.Arguments[0], "UNNEST of a MAP with ROW values is not supported by Eddy yet");
+            case TypeKind.Map:
+                types = [arg.Type.Element!, arg.Type.Value!];
+                defaults = ["KEY", "VALUE"];
+                method = unnest.WithOrdinality ? typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.MapWithOrdinality))!
+                    : typeof(UnnestFunctions).GetMethod(nameof(UnnestFunctions.Map))!;
+                break;
+            default:
+                throw Error(unnest.Arguments[0], $"UNNEST takes an ARRAY or a MAP; this is {arg.Type}");
+        }
+        if (unnest.WithOrdinality)
+        {
+            types.Add(DataType.Int.NotNull());
+            defaults.Add("ORDINALITY");
+        }
+        var names = unnest.ColumnAliases.Count > 0 ? unnest.ColumnAliases.Select(c => c.Value).ToList() : defaults;
+        if (names.Count != types.Count)
+            throw Error(unnest, $"UNNEST{(unnest.WithOrdinality ? " WITH ORDINALITY" : "")} of {arg.Type} gives {types.Count} column(s), but {names.Count} name(s) are given");
+        var output = new Schema(left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList());
+        var plan = new CorrelatePlan(left, new UserCall("UNNEST", method, null, [arg], DataType.NullType), output, join.Kind == JoinKind.Left);
+        string? alias = unnest.Alias?.Value;
+        var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
+        return (plan, new Scope(scope), null);
+    }
+
     private ScanPlan BindScan(TableDef table, NodeList<SqlHint> hints)
     {
-        if (hints.Count > 0) throw Error(hints[0], "table hints are not supported by Eddy yet");
+        table = WithOptionsHint(table, hints);
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);
@@ -672,7 +850,7 @@ public sealed partial class Binder
         }
         else
         {
-            (input, _) = BindQuery(data.Query!);
+            (input, _) = BindDerived(data.Query!);
             inputScope = Scope.Of(input.Schema, null);
         }
         if (Arg(1, "TIMECOL") is not DescriptorExpr descriptor || descriptor.Columns.Count != 1)

@@ -23,11 +23,14 @@ public sealed partial class Binder
     /// </summary>
     private (LogicalPlan, Scope)? TryBindRank(SelectQuery outer)
     {
-        if (outer.Items.OfType<SelectExpr>().FirstOrDefault(i => i.Expression is FunctionCall { Over: not null, UpperName: "ROW_NUMBER" or "RANK" or "DENSE_RANK" })
+        // In the statement's outermost query nothing can filter the number: an OVER aggregate, as Flink plans it. In
+        // a derived table an outer filter would make it a Top-N for Flink, which Eddy recognises only in FROM.
+        if (derivedDepth > 0
+            && outer.Items.OfType<SelectExpr>().FirstOrDefault(i => i.Expression is FunctionCall { Over: not null, UpperName: "ROW_NUMBER" or "RANK" or "DENSE_RANK" })
             is { Expression: FunctionCall misplaced })
         {
             throw Error(misplaced, $"{misplaced.UpperName}() OVER (...) is supported only as Top-N or deduplication: SELECT ... FROM (SELECT ..., "
-                + "ROW_NUMBER() OVER (PARTITION BY k ORDER BY c) AS rn FROM t) WHERE rn <= N");
+                + "ROW_NUMBER() OVER (PARTITION BY k ORDER BY c) AS rn FROM t) WHERE rn <= N, or in the outermost query as an OVER aggregate");
         }
         if (outer.From is not SubqueryRef { Lateral: false, Query: SelectQuery inner } sub || boundRanks.ContainsKey(inner)) return null;
         var overItems = inner.Items.Select((item, index) => (item, index))

@@ -60,7 +60,11 @@ public sealed record InList(BoundExpr Value, IReadOnlyList<BoundExpr> Items, boo
 public sealed record Coalesce(IReadOnlyList<BoundExpr> Args, DataType Type) : BoundExpr(Type);
 
 /// <summary>Processing time now (<c>PROCTIME()</c>, <c>CURRENT_TIMESTAMP</c>), read once per batch of records.</summary>
-public sealed record CurrentTime(DataType Type) : BoundExpr(Type);
+public sealed record CurrentTime(DataType Type) : BoundExpr(Type)
+{
+    /// <summary>Written as <c>PROCTIME()</c>: a select list that computes it gives its relation a processing-time attribute.</summary>
+    public bool IsProctime { get; init; }
+}
 
 internal static class Explain
 {

@@ -10,7 +10,9 @@ namespace Eddy.Sql.Planning;
 public sealed class GroupContext
 {
     private readonly List<Expr> keyExprs;
-    private readonly List<FunctionCall> aggregateAsts = [];
+    // What each aggregate column was made from: the call as written, or (for the calls a rewrite such as the
+    // variance functions' adds) the bound call itself, so that equal calls share a column.
+    private readonly List<object> aggregateSources = [];
 
     public GroupContext(Scope inputScope, List<Expr> keyExprs, List<BoundExpr> keys, WindowSpecification? window,
         WindowSource windowSource, FunctionCall? legacyWindow)
@@ -41,6 +43,12 @@ public sealed class GroupContext
     public FunctionCall? LegacyWindow { get; }
 
     public List<AggregateCall> Aggregates { get; } = [];
+
+    /// <summary>
+    /// With GROUPING SETS, ROLLUP or CUBE: per set, which key expressions it groups by. The keys are then followed by
+    /// the set's number (the last of <see cref="Keys"/>), from which GROUPING() is computed.
+    /// </summary>
+    public IReadOnlyList<bool[]>? GroupingSets { get; init; }
 
     private int WindowOffset => Keys.Count;
 
@@ -92,6 +100,11 @@ public sealed class GroupContext
         }
         if (e is FunctionCall call)
         {
+            if (call is { UpperName: "GROUPING" or "GROUPING_ID", Over: null })
+            {
+                result = Grouping(call, binder);
+                return true;
+            }
             if (Window is not null && Source == WindowSource.GroupWindow && LegacyProperty(call) is { } prop)
             {
                 if (!SameWindow(call)) throw binder.Error(call, $"{call.UpperName} must name the same window as the GROUP BY ({LegacyWindow!.ToSql()})");
@@ -100,19 +113,61 @@ public sealed class GroupContext
             }
             if (binder.IsAggregate(call))
             {
-                int existing = aggregateAsts.FindIndex(a => a.Equals(call));
+                if (Binder.IsVarianceFunction(call.UpperName))
+                {
+                    result = binder.BindVariance(call, InputScope, this);
+                    return true;
+                }
+                int existing = aggregateSources.FindIndex(a => a.Equals(call));
                 if (existing < 0)
                 {
                     Aggregates.Add(binder.BindAggregate(call, InputScope));
-                    aggregateAsts.Add(call);
+                    aggregateSources.Add(call);
                     existing = Aggregates.Count - 1;
                 }
-                result = new InputRef(AggregateOffset + existing, $"$agg{existing}", Aggregates[existing].Type);
+                result = Binder.AggregateValue(Aggregates[existing], new InputRef(AggregateOffset + existing, $"$agg{existing}", Aggregates[existing].Type));
                 return true;
             }
         }
         result = null!;
         return false;
+    }
+
+    /// <summary>
+    /// GROUPING(a, ...) and GROUPING_ID(a, ...): per row, a BIGINT whose bit for each argument (the first argument the
+    /// highest bit) is 1 when the row's grouping set leaves that key out, as Flink (Calcite) computes both.
+    /// </summary>
+    private BoundExpr Grouping(FunctionCall call, Binder binder)
+    {
+        if (call.Arguments.Count == 0 || call.Star || call.Distinct || call.Filter is not null)
+            throw binder.Error(call, $"{call.UpperName} takes one or more GROUP BY expressions");
+        var positions = call.Arguments.Select(a =>
+        {
+            int i = keyExprs.FindIndex(k => k.Equals(a));
+            return i >= 0 ? i : throw binder.Error(a, $"the argument of {call.UpperName} must be a GROUP BY expression");
+        }).ToList();
+        var type = DataType.BigInt.NotNull();
+        long ValueIn(bool[] set) => positions.Aggregate(0L, (bits, k) => (bits << 1) | (set[k] ? 0L : 1L));
+        if (GroupingSets is null) return new Literal(0L, type);
+        var values = GroupingSets.Select(ValueIn).ToList();
+        if (values.All(v => v == values[0])) return new Literal(values[0], type);
+        var setColumn = new InputRef(keyExprs.Count, OutputName(keyExprs.Count), DataType.Int.NotNull());
+        var branches = values.Select((v, i) => ((BoundExpr)new Binary(BinaryOp.Equal, setColumn, new Literal(i, DataType.Int.NotNull()), DataType.Boolean.NotNull()),
+            (BoundExpr)new Literal(v, type))).ToList();
+        return new CaseWhen(branches, new Literal(values[^1], type), type);
+    }
+
+    /// <summary>The column of a bound aggregate call that a rewrite adds (one column per distinct call).</summary>
+    internal InputRef AggregateColumn(AggregateCall aggregate)
+    {
+        int existing = aggregateSources.FindIndex(a => a.Equals(aggregate));
+        if (existing < 0)
+        {
+            Aggregates.Add(aggregate);
+            aggregateSources.Add(aggregate);
+            existing = Aggregates.Count - 1;
+        }
+        return new InputRef(AggregateOffset + existing, $"$agg{existing}", Aggregates[existing].Type);
     }
 
     private string OutputName(int key) => Keys[key] is InputRef r ? r.Name : $"$key{key}";

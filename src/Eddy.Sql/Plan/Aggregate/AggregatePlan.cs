@@ -37,6 +37,17 @@ public enum AggregateKind
     ListAgg,
     /// <summary>A user aggregate function (<see cref="AggregateCall.User"/>).</summary>
     User,
+    /// <summary>
+    /// Flink's internal WELFORD_M2 (sum of squared deviations, DOUBLE): what the variance functions are rewritten
+    /// into, with a COUNT, by the binder (<c>Binder.Variance.cs</c>); never written in SQL.
+    /// </summary>
+    WelfordM2,
+    /// <summary>ROW_NUMBER() as an OVER aggregate (Flink's RowNumberAggFunction): the row's position in its partition.</summary>
+    RowNumber,
+    /// <summary>RANK() as an OVER aggregate (Flink's RankAggFunction over the order key, here the time attribute).</summary>
+    Rank,
+    /// <summary>DENSE_RANK() as an OVER aggregate (Flink's DenseRankAggFunction).</summary>
+    DenseRank,
 }
 
 /// <summary>One aggregate call: its kind, argument (none for COUNT(*)), DISTINCT, FILTER and result type.</summary>
@@ -47,6 +58,12 @@ public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool
     public Catalog.UserAggregate? User { get; init; }
 
     public IReadOnlyList<BoundExpr> Arguments { get; init; } = [];
+
+    /// <summary>
+    /// The SQL type of the call when its accumulator is wider: SUM of TINYINT/SMALLINT sums in INT, and the binder
+    /// wraps the column to this type where the call is read (<c>Binder.AggregateValue</c>), as Flink's byte/short sums.
+    /// </summary>
+    public DataType? NarrowTo { get; init; }
 
     public override string ToString() => Kind == AggregateKind.User ? Name :
         $"{Kind.ToString().ToUpperInvariant()}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
@@ -94,6 +111,9 @@ public sealed record AggregatePlan(
     public override int? Rowtime => Window is null ? null : Keys.Count + 2;
 
     public override IEnumerable<LogicalPlan> Inputs => [Input];
+
+    // An append-only input never retracts a whole group: the aggregation emits +I, -U and +U, never -D (Flink: [I,UB,UA]).
+    public override string ChangelogMode => IsUpdating && !Input.IsUpdating ? "I,UB,UA" : base.ChangelogMode;
 
     public override string Describe() =>
         (Window is null ? "GroupAggregate(" : $"WindowAggregate(window=[{Window}], ")

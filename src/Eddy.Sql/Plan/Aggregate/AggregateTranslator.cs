@@ -137,6 +137,8 @@ internal static class AggregateTranslator
             _ => EventTimeSessionWindows.WithGap(TimeSpan.FromMilliseconds(w.Gap)),
         };
         var windowed = input.KeyBy(keySelector).Window(assigner);
+        // Flink SQL fires a processing-time window still open when a bounded input ends.
+        if (w.ProcessingTime) windowed.FireAtEndOfInput();
         if (!w.ProcessingTime && plan.AllowedLatenessMs > 0) windowed.AllowedLateness(TimeSpan.FromMilliseconds(plan.AllowedLatenessMs));
         OutputTag<TIn>? lateTag = null;
         if (!w.ProcessingTime && plan.LateData is { } late)

@@ -15,9 +15,12 @@ public sealed record CalcPlan(LogicalPlan Input, IReadOnlyList<BoundExpr> Projec
     {
         get
         {
-            if (Input.Proctime is not { } p) return null;
+            if (Input.Proctime is { } p)
+                for (int i = 0; i < Projections.Count; i++)
+                    if (Projections[i] is InputRef r && r.Index == p) return i;
+            // SELECT ..., PROCTIME() AS p_time: a processing-time attribute made by the select list, as Flink allows.
             for (int i = 0; i < Projections.Count; i++)
-                if (Projections[i] is InputRef r && r.Index == p) return i;
+                if (Projections[i] is CurrentTime { IsProctime: true }) return i;
             return null;
         }
     }

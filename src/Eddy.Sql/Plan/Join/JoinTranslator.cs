@@ -69,7 +69,7 @@ internal static class JoinTranslator
     }
 
     /// <summary>The epoch ms of a rowtime column (never NULL on the side that is never padded).</summary>
-    private static Func<TRow, long> RowtimeOf<TRow>(int column, string name)
+    internal static Func<TRow, long> RowtimeOf<TRow>(int column, string name)
     {
         var row = LinqExpr.Parameter(typeof(TRow), "row");
         LinqExpr field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(TRow), column));
@@ -89,13 +89,13 @@ internal static class JoinTranslator
     private static long ToEventTime(DateTimeOffset value, string column) => value.ToUnixTimeMilliseconds();
 
     private static long ToEventTime(DateTime? value, string column) =>
-        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of an interval join's output is NULL");
+        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of a join's row is NULL");
 
     private static long ToEventTime(DateTimeOffset? value, string column) =>
-        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of an interval join's output is NULL");
+        value is { } v ? ToEventTime(v, column) : throw new InvalidDataException($"the rowtime column '{column}' of a join's row is NULL");
 
     /// <summary>Whether a key holds a NULL; null when no key field can be NULL.</summary>
-    private static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> leftKeys, IReadOnlyList<BoundExpr> rightKeys)
+    internal static Func<TKey, bool>? KeyHasNull<TKey>(IReadOnlyList<BoundExpr> leftKeys, IReadOnlyList<BoundExpr> rightKeys)
     {
         if (KeyCodegen.IsPlainKey(leftKeys)) return null;
         var key = LinqExpr.Parameter(typeof(TKey), "key");
@@ -111,7 +111,7 @@ internal static class JoinTranslator
     }
 
     /// <summary><c>(l, hasLeft, r, hasRight) => new TOut { left columns if hasLeft..., right columns if hasRight... }</c>.</summary>
-    private static JoinCombiner<TLeft, TRight, TOut> Combiner<TLeft, TRight, TOut>(int leftColumns, int rightColumns)
+    internal static JoinCombiner<TLeft, TRight, TOut> Combiner<TLeft, TRight, TOut>(int leftColumns, int rightColumns)
     {
         var left = LinqExpr.Parameter(typeof(TLeft), "left");
         var hasLeft = LinqExpr.Parameter(typeof(bool), "hasLeft");

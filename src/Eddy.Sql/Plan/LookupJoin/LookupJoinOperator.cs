@@ -105,13 +105,21 @@ public sealed record LookupJoinFunctions<TIn, TKey, TLookup, TOut>(
     Func<object?[], TLookup> LookupRow,
     Func<TIn, TLookup, TOut> Join,
     Func<TIn, TOut>? PadLeft,
-    Func<TOut, bool>? Condition);
+    Func<TOut, bool>? Condition)
+{
+    /// <summary>The key of a looked-up row, as the probe side computes it (for a FULL cache, which indexes the whole table).</summary>
+    public Func<TLookup, TKey>? LookupKey { get; init; }
+
+    /// <summary>Whether a looked-up row's key columns hold a NULL (such a row never matches); null when none can.</summary>
+    public Func<TLookup, bool>? LookupKeyHasNull { get; init; }
+}
 
 /// <summary>
 /// Joins each probe row with the rows of a lookup table whose key equals the row's key (Flink's lookup join on
 /// processing time): per batch, keys found in the cache are answered from it and all other distinct keys are fetched
-/// in one call to the connector; rows then go out in input order with their timestamps and kinds. The only state is
-/// the cache, which is not checkpointed (as in Flink): a restored job starts with an empty one.
+/// in one call to the connector; rows then go out in input order with their timestamps and kinds. With a FULL cache the
+/// whole table is loaded at open and again once per reload interval, and every key is answered from it. The only state
+/// is the cache, which is not checkpointed (as in Flink): a restored job starts with an empty one.
 /// </summary>
 public sealed class LookupJoinOperator<TIn, TKey, TLookup, TOut>(
     LookupJoinFunctions<TIn, TKey, TLookup, TOut> f, LookupSource source, LookupCounters? counters) : StreamOperator<TIn, TOut>
@@ -127,11 +135,37 @@ public sealed class LookupJoinOperator<TIn, TKey, TLookup, TOut>(
     private List<TLookup>[] fetched = [];
     private TLookup[][] cachedRows = new TLookup[Batch<TIn>.DefaultCapacity][];
     private int[] slot = new int[Batch<TIn>.DefaultCapacity];
+    private Dictionary<TKey, TLookup[]>? full;
+    private long nextReload;
 
     public override void Open()
     {
         fetcher = source.CreateFetcher();
-        if (source.Cache.Enabled) cache = new LookupCache<TKey, TLookup>(source.Cache);
+        if (source.Cache.Full) LoadFull();
+        else if (source.Cache.Enabled) cache = new LookupCache<TKey, TLookup>(source.Cache);
+    }
+
+    /// <summary>
+    /// Flink's FULL cache: reads the whole table into a map by key (rows with a NULL key can never match and are
+    /// left out) and schedules the next load one reload interval after this one ended (FIXED_DELAY).
+    /// </summary>
+    private void LoadFull()
+    {
+        var lookupKey = f.LookupKey ?? throw new InvalidOperationException($"operator '{Context.OperatorName}': a FULL cache needs the looked-up rows' key");
+        var rows = new Dictionary<TKey, List<TLookup>>();
+        long loaded = 0;
+        fetcher!.LoadAll(values =>
+        {
+            var row = f.LookupRow(values);
+            loaded++;
+            if (f.LookupKeyHasNull is { } hasNull && hasNull(row)) return;
+            var key = lookupKey(row);
+            if (!rows.TryGetValue(key, out var list)) rows.Add(key, list = []);
+            list.Add(row);
+        });
+        full = rows.ToDictionary(e => e.Key, e => e.Value.ToArray());
+        counters?.Add(0, 0, loaded, 1);
+        nextReload = Context.ProcessingTimers.Now + (long)source.Cache.ReloadInterval.TotalMilliseconds;
     }
 
     public override void OnBatch(Batch<TIn> batch)
@@ -146,12 +180,20 @@ public sealed class LookupJoinOperator<TIn, TKey, TLookup, TOut>(
         var values = batch.Values;
         var keyHasNull = f.KeyHasNull;
         long hits = 0, misses = 0;
+        if (full is not null && now >= nextReload) LoadFull();
         for (int i = 0; i < count; i++)
         {
             var key = f.Key(values[i]);
             if (keyHasNull is not null && keyHasNull(key))
             {
                 slot[i] = NullKey;
+                continue;
+            }
+            if (full is not null)
+            {
+                slot[i] = Hit;
+                cachedRows[i] = full.TryGetValue(key, out var all) ? all : [];
+                hits++;
                 continue;
             }
             if (cache is not null && cache.TryGet(key, now, out var rows))

@@ -32,6 +32,8 @@ internal static class LookupJoinTranslator
     {
         var connector = (ILookupTableConnector)TableConnectors.Find(plan.Table);
         var source = connector.CreateLookup(plan.Table, plan.Table.PhysicalSchema, plan.Keys.Select(k => k.Column).ToList(), job.Connectors);
+        if (source.Cache.Full && !source.CanLoadAll)
+            throw new ConnectorOptionException(plan.Table.Name, "lookup.cache", $"FULL needs a lookup table that can be read whole, which '{plan.Table.Connector}' cannot here");
         var keys = plan.Keys.Select(k => k.Value).ToList();
         var fromRow = RowTypes.FromRow<TLookup>(plan.LookupColumns);
         var functions = new LookupJoinFunctions<TIn, TKey, TLookup, TOut>(
@@ -41,9 +43,35 @@ internal static class LookupJoinTranslator
             values => fromRow(new Row(RowKind.Insert, values)),
             (Func<TIn, TLookup, TOut>)JoinedRow<TIn, TLookup, TOut>(plan.Input.Schema.Count, plan.LookupColumns.Count, withLookup: true),
             plan.LeftOuter ? (Func<TIn, TOut>)JoinedRow<TIn, TLookup, TOut>(plan.Input.Schema.Count, plan.LookupColumns.Count, withLookup: false) : null,
-            plan.Condition is null ? null : Condition<TOut>(plan.Condition));
+            plan.Condition is null ? null : Condition<TOut>(plan.Condition))
+        {
+            LookupKey = source.Cache.Full ? KeyCodegen.KeySelector<TLookup, TKey>(LookupSideKeys(plan)) : null,
+            LookupKeyHasNull = source.Cache.Full ? LookupKeyHasNull<TLookup>(plan.Keys.Select(k => k.Column)) : null,
+        };
         var counters = job.LookupCounters;
         return input.Transform($"LookupJoin({plan.Table.Name})", () => new LookupJoinOperator<TIn, TKey, TLookup, TOut>(functions, source, counters));
+    }
+
+    /// <summary>The key columns of a looked-up row, typed as the probe side's key values (the same key struct).</summary>
+    private static List<BoundExpr> LookupSideKeys(LookupJoinPlan plan) => plan.Keys.Select(k =>
+    {
+        var column = plan.LookupColumns[k.Column];
+        BoundExpr read = new InputRef(k.Column, column.Name, column.Type);
+        return read.Type == k.Value.Type ? read : new Cast(read, k.Value.Type, Try: false);
+    }).ToList();
+
+    /// <summary>Whether a looked-up row holds a NULL in a key column; null when no key column can.</summary>
+    private static Func<TLookup, bool>? LookupKeyHasNull<TLookup>(IEnumerable<int> columns)
+    {
+        var row = LinqExpr.Parameter(typeof(TLookup), "row");
+        LinqExpr any = LinqExpr.Constant(false);
+        foreach (int c in columns)
+        {
+            var field = LinqExpr.Field(row, RowTypes.FieldOf(typeof(TLookup), c));
+            if (field.Type.IsValueType && Nullable.GetUnderlyingType(field.Type) is null) continue;
+            any = LinqExpr.OrElse(any, LinqExpr.Equal(field, LinqExpr.Constant(null, field.Type)));
+        }
+        return any is System.Linq.Expressions.ConstantExpression ? null : LinqExpr.Lambda<Func<TLookup, bool>>(any, row).Compile();
     }
 
     /// <summary>Whether a key holds a NULL: a nullable key is a tuple of nullable fields; a NOT NULL single key never does.</summary>

@@ -40,6 +40,12 @@ internal sealed class OverAggregateCompiler
                 case AggregateKind.Min or AggregateKind.Max:
                     layout.Add((Field(retracts ? typeof(OverMinMax<>).MakeGenericType(ArgumentType(call)) : resultType), -1));
                     break;
+                case AggregateKind.RowNumber:
+                    layout.Add((Field(typeof(long)), -1));
+                    break;
+                case AggregateKind.Rank or AggregateKind.DenseRank:
+                    layout.Add((Field(typeof(OverRank)), -1));
+                    break;
                 default:
                     throw new NotSupportedException($"{call.Kind} in an OVER window");
             }
@@ -84,8 +90,9 @@ internal sealed class OverAggregateCompiler
         {
             var call = calls[k];
             var (vf, count) = layout[k];
-            if (call.Kind == AggregateKind.CountStar)
+            if (call.Kind is AggregateKind.CountStar or AggregateKind.RowNumber)
             {
+                // ROW_NUMBER never retracts: the binder allows it only in an unbounded window, as Flink.
                 body.Add(Assign(F(acc, vf), LinqExpr.Add(F(acc, vf), step)));
                 continue;
             }
@@ -97,6 +104,16 @@ internal sealed class OverAggregateCompiler
                 case AggregateKind.Count:
                     onValue = Assign(F(acc, vf), LinqExpr.Add(F(acc, vf), step));
                     break;
+                case AggregateKind.Rank or AggregateKind.DenseRank:
+                {
+                    var time = LinqExpr.Convert(v, NonNullable(v.Type));
+                    LinqExpr ticks = time.Type == typeof(DateTimeOffset) ? LinqExpr.Property(time, nameof(DateTimeOffset.UtcTicks))
+                        : time.Type == typeof(DateTime) ? LinqExpr.Property(time, nameof(DateTime.Ticks))
+                        : LinqExpr.Convert(time, typeof(long));
+                    onValue = Assign(F(acc, vf), LinqExpr.Call(typeof(OverRank).GetMethod(nameof(OverRank.Accumulate))!, F(acc, vf), ticks,
+                        LinqExpr.Constant(call.Kind == AggregateKind.DenseRank)));
+                    break;
+                }
                 case AggregateKind.Sum or AggregateKind.Avg:
                 {
                     var sum = F(acc, vf);
@@ -155,6 +172,8 @@ internal sealed class OverAggregateCompiler
                 LinqExpr avg = LinqExpr.Divide(sum, LinqExpr.Convert(n, sum.Type));
                 return LinqExpr.Condition(LinqExpr.Equal(n, LinqExpr.Constant(0L)), LinqExpr.Constant(null, resultType), LinqExpr.Convert(avg, resultType));
             }
+            case AggregateKind.Rank or AggregateKind.DenseRank:
+                return LinqExpr.Convert(LinqExpr.Field(f, nameof(OverRank.Rank)), resultType);
             case AggregateKind.Min or AggregateKind.Max when retracts:
                 return LinqExpr.Condition(
                     LinqExpr.OrElse(LinqExpr.Equal(f, LinqExpr.Constant(null, f.Type)), LinqExpr.Not(LinqExpr.Property(f, nameof(OverMinMax<int>.HasCurrent)))),
@@ -185,6 +204,25 @@ internal sealed class OverAggregateCompiler
         }
         body.Add(result);
         return LinqExpr.Lambda<Func<TIn, TAcc, TOut>>(LinqExpr.Block([result], body), row, acc).Compile();
+    }
+}
+
+/// <summary>
+/// RANK and DENSE_RANK over the order key, as Flink's RankAggFunction and DenseRankAggFunction accumulate: a row whose
+/// key equals the previous row's keeps the rank; otherwise RANK jumps to the row's position, DENSE_RANK adds one.
+/// </summary>
+public struct OverRank
+{
+    public long Sequence;
+    public long Rank;
+    public long LastKey;
+
+    public static OverRank Accumulate(OverRank state, long key, bool dense)
+    {
+        state.Sequence++;
+        if (state.Sequence == 1 || key != state.LastKey) state.Rank = dense ? state.Rank + 1 : state.Sequence;
+        state.LastKey = key;
+        return state;
     }
 }
 

@@ -37,6 +37,10 @@ public sealed record RankPlan(
     /// <summary>For <see cref="RankStrategy.WindowTopN"/>: the input column with the window's end.</summary>
     public int WindowEnd { get; init; } = -1;
 
+    // Deduplication keeping a later row replaces the kept one (-U/+U) and never deletes it.
+    public override string ChangelogMode => Strategy is RankStrategy.KeepLastProctime or RankStrategy.KeepFirstRowtime or RankStrategy.KeepLastRowtime
+        ? "I,UB,UA" : base.ChangelogMode;
+
     public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN);
 
     public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.WindowTopN);

@@ -8,6 +8,9 @@ public sealed record SinkPlan(TableDef Table, LogicalPlan Input) : LogicalPlan(I
 {
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
+    // A sink emits nothing downstream (Flink prints NONE).
+    public override string ChangelogMode => "NONE";
+
     public override string Describe() =>
         $"Sink(table=[{Table.Name}], connector=[{Table.Connector}], fields=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
 

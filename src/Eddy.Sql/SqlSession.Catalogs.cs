@@ -1,0 +1,245 @@
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql;
+
+// Catalogs and databases (Flink's in-memory catalog), USE, SHOW and DESCRIBE, printed as Flink's SQL client does.
+public sealed partial class SqlSession
+{
+    private void CreateCatalogFrom(CreateCatalog create, SqlContext context)
+    {
+        var type = create.Options.FirstOrDefault(o => o.Key == "type");
+        if (type is null) throw SqlErrors.At(create, "CREATE CATALOG needs the option 'type' (Eddy has 'generic_in_memory')", context);
+        if (type.Value != "generic_in_memory")
+            throw SqlErrors.At(type, $"catalog type '{type.Value}' is not supported by Eddy; it has 'generic_in_memory' (Flink's in-memory catalog)", context);
+        if (create.Options.FirstOrDefault(o => o.Key != "type") is { } other)
+            throw SqlErrors.At(other, $"the in-memory catalog takes no option '{other.Key}'", context);
+        if (!Catalog.AddCatalog(create.Name.Value) && !create.IfNotExists)
+            throw SqlErrors.At(create.Name, $"catalog '{create.Name.Value}' already exists", context);
+    }
+
+    private void DropCatalogFrom(DropCatalog drop, SqlContext context)
+    {
+        string name = drop.Name.Value;
+        if (!Catalog.CatalogExists(name))
+        {
+            if (drop.IfExists) return;
+            throw SqlErrors.At(drop.Name, $"catalog '{name}' does not exist" + SqlErrors.Suggest(name, Catalog.CatalogNames), context);
+        }
+        if (string.Equals(name, Catalog.CurrentCatalog, StringComparison.OrdinalIgnoreCase))
+            throw SqlErrors.At(drop.Name, $"cannot drop catalog '{name}': it is the current catalog", context);
+        Catalog.DropCatalog(name);
+    }
+
+    /// <summary>The catalog and database a name of one part (a database) or two (catalog.database) means; the catalog must exist.</summary>
+    private (string Catalog, string Database) DatabaseName(ObjectName name, SqlContext context)
+    {
+        if (name.Parts.Count > 2) throw SqlErrors.At(name, $"a database name has at most two parts (catalog.database): '{name}'", context);
+        string catalog = name.Parts.Count == 2 ? name.Parts[0].Value : Catalog.CurrentCatalog;
+        if (!Catalog.CatalogExists(catalog))
+            throw SqlErrors.At(name, $"catalog '{catalog}' does not exist" + SqlErrors.Suggest(catalog, Catalog.CatalogNames), context);
+        return (catalog, name.Last.Value);
+    }
+
+    private void CreateDatabaseFrom(CreateDatabase create, SqlContext context)
+    {
+        if (create.Options.Count > 0) throw SqlErrors.At(create.Options[0], "database properties (WITH) are not supported by Eddy's in-memory catalog", context);
+        var (catalog, database) = DatabaseName(create.Name, context);
+        if (!Catalog.AddDatabase(catalog, database) && !create.IfNotExists)
+            throw SqlErrors.At(create.Name, $"database '{database}' already exists in catalog '{catalog}'", context);
+    }
+
+    private void DropDatabaseFrom(DropDatabase drop, SqlContext context)
+    {
+        var (catalog, database) = DatabaseName(drop.Name, context);
+        if (!Catalog.DatabaseExists(catalog, database))
+        {
+            if (drop.IfExists) return;
+            throw SqlErrors.At(drop.Name, $"database '{database}' does not exist in catalog '{catalog}'"
+                + SqlErrors.Suggest(database, Catalog.DatabaseNames(catalog)), context);
+        }
+        if (string.Equals(catalog, Catalog.CurrentCatalog, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(database, Catalog.CurrentDatabase, StringComparison.OrdinalIgnoreCase))
+            throw SqlErrors.At(drop.Name, $"cannot drop database '{database}': it is the current database", context);
+        if (!drop.Cascade && Catalog.DatabaseHasObjects(catalog, database))
+            throw SqlErrors.At(drop.Name, $"database '{database}' in catalog '{catalog}' is not empty (DROP DATABASE ... CASCADE drops its tables and views)", context);
+        Catalog.DropDatabase(catalog, database);
+    }
+
+    private void UseFrom(Use use, SqlContext context)
+    {
+        if (use.Catalog)
+        {
+            string name = use.Name.Last.Value;
+            if (use.Name.Parts.Count > 1 || !Catalog.CatalogExists(name))
+                throw SqlErrors.At(use.Name, $"catalog '{use.Name}' does not exist" + SqlErrors.Suggest(name, Catalog.CatalogNames), context);
+            Catalog.UseCatalog(name);
+            return;
+        }
+        var (catalog, database) = DatabaseName(use.Name, context);
+        if (!Catalog.DatabaseExists(catalog, database))
+        {
+            throw SqlErrors.At(use.Name, $"database '{database}' does not exist in catalog '{catalog}'"
+                + SqlErrors.Suggest(database, Catalog.DatabaseNames(catalog)), context);
+        }
+        Catalog.UseDatabase(catalog, database);
+    }
+
+    /// <summary>The catalog, database and object a table name means; its catalog and database must exist.</summary>
+    internal (string Catalog, string Database, string Name) ObjectNameOf(ObjectName name, SqlContext context)
+    {
+        var parts = name.Parts.Select(p => p.Value).ToList();
+        var resolved = Catalog.Resolve(parts) ?? throw SqlErrors.At(name, $"a name has at most three parts (catalog.database.object): '{name}'", context);
+        if (!Catalog.CatalogExists(resolved.Catalog))
+            throw SqlErrors.At(name, $"catalog '{resolved.Catalog}' does not exist" + SqlErrors.Suggest(resolved.Catalog, Catalog.CatalogNames), context);
+        if (!Catalog.DatabaseExists(resolved.Catalog, resolved.Database))
+        {
+            throw SqlErrors.At(name, $"database '{resolved.Database}' does not exist in catalog '{resolved.Catalog}'"
+                + SqlErrors.Suggest(resolved.Database, Catalog.DatabaseNames(resolved.Catalog)), context);
+        }
+        return resolved;
+    }
+
+    private static IReadOnlyList<string> Parts(ObjectName name) => name.Parts.Select(p => p.Value).ToList();
+
+    private void ShowObjects(Show show, SqlContext context)
+    {
+        switch (show.Kind)
+        {
+            case ShowKind.Tables or ShowKind.Views:
+            {
+                var (catalog, database) = show.Name is null ? (Catalog.CurrentCatalog, Catalog.CurrentDatabase) : DatabaseName(show.Name, context);
+                if (!Catalog.DatabaseExists(catalog, database))
+                    throw SqlErrors.At(show.Name!, $"database '{database}' does not exist in catalog '{catalog}'", context);
+                var views = Catalog.ViewsOf(catalog, database).Select(v => v.Name);
+                // Flink's SHOW TABLES lists views too.
+                var names = show.Kind == ShowKind.Tables ? Catalog.TablesOf(catalog, database).Select(t => t.Name).Concat(views) : views;
+                Tableau.Print(Output, [show.Kind == ShowKind.Tables ? "table name" : "view name"], names.Order(StringComparer.Ordinal).Select(n => new[] { n }));
+                return;
+            }
+            case ShowKind.Functions:
+            {
+                var names = Planning.Binder.BuiltinFunctionNames.Concat(Catalog.Functions.Names).Distinct(StringComparer.OrdinalIgnoreCase);
+                Tableau.Print(Output, ["function name"], names.Order(StringComparer.Ordinal).Select(n => new[] { n }));
+                return;
+            }
+            case ShowKind.Catalogs:
+                Tableau.Print(Output, ["catalog name"], Catalog.CatalogNames.Select(n => new[] { n }));
+                return;
+            case ShowKind.Databases:
+                Tableau.Print(Output, ["database name"], Catalog.DatabaseNames(Catalog.CurrentCatalog).Select(n => new[] { n }));
+                return;
+            case ShowKind.CurrentCatalog:
+                Tableau.Print(Output, ["current catalog name"], [[Catalog.CurrentCatalog]]);
+                return;
+            case ShowKind.CurrentDatabase:
+                Tableau.Print(Output, ["current database name"], [[Catalog.CurrentDatabase]]);
+                return;
+            case ShowKind.Columns:
+                DescribeTable(show.Name!, context);
+                return;
+            case ShowKind.CreateTable:
+            {
+                var table = TableNamed(show.Name!, context);
+                Output.WriteLine(ShowCreateTable(table));
+                return;
+            }
+            case ShowKind.CreateView:
+            {
+                ObjectNameOf(show.Name!, context);
+                if (!Catalog.TryGetView(Parts(show.Name!), out var view))
+                    throw SqlErrors.At(show.Name!, $"unknown view '{show.Name}'" + SqlErrors.Suggest(show.Name!.Last.Value, Catalog.Views.Select(v => v.Name)), context);
+                var (catalog, database, name) = ObjectNameOf(show.Name!, context);
+                Output.WriteLine($"CREATE VIEW `{catalog}`.`{database}`.`{name}`"
+                    + (view.ColumnNames.Count > 0 ? $"({string.Join(", ", view.ColumnNames.Select(c => $"`{c}`"))})" : "")
+                    + $" AS\n{view.Query.ToSql()}");
+                return;
+            }
+            default:
+                throw SqlErrors.At(show, $"SHOW {show.Kind.ToString().ToUpperInvariant()} is not supported by Eddy (it has no modules or job registry)", context);
+        }
+    }
+
+    private TableDef TableNamed(ObjectName name, SqlContext context)
+    {
+        ObjectNameOf(name, context);
+        if (!Catalog.TryGetTable(Parts(name), out var table))
+        {
+            string reason = Catalog.TryGetView(Parts(name), out _) ? $"'{name}' is a view, not a table" : $"unknown table '{name}'";
+            throw SqlErrors.At(name, reason + SqlErrors.Suggest(name.Last.Value, Catalog.AllNames), context);
+        }
+        return table;
+    }
+
+    /// <summary>The DDL of a table as Flink's SHOW CREATE TABLE prints it: quoted, fully qualified, options in their declared order.</summary>
+    private static string ShowCreateTable(TableDef table)
+    {
+        var lines = new List<string>();
+        foreach (var c in table.Columns)
+        {
+            string line = c.Computed is not null ? $"  `{c.Name}` AS {c.Computed.ToSql()}"
+                : c.MetadataKey is not null ? $"  `{c.Name}` {c.Type} METADATA{(c.MetadataKey != c.Name ? $" FROM '{c.MetadataKey}'" : "")}{(c.IsVirtual ? " VIRTUAL" : "")}"
+                : $"  `{c.Name}` {c.Type}";
+            lines.Add(line);
+        }
+        if (table.Watermark is { } wm) lines.Add($"  WATERMARK FOR `{wm.Column}` AS {wm.Expression.ToSql()}");
+        if (table.PrimaryKey.Count > 0)
+            lines.Add($"  CONSTRAINT `PK_{string.Join("_", table.PrimaryKey)}` PRIMARY KEY ({string.Join(", ", table.PrimaryKey.Select(k => $"`{k}`"))}) NOT ENFORCED");
+        var options = table.Declaration.Options.Select(o => o.Key).Where(table.Options.ContainsKey)
+            .Concat(table.Options.Keys.Where(k => table.Declaration.Options.All(o => o.Key != k)))
+            .Select(k => $"  '{k}' = '{table.Options[k].Replace("'", "''", StringComparison.Ordinal)}'");
+        return $"CREATE TABLE `{table.CatalogName}`.`{table.DatabaseName}`.`{table.Name}` (\n{string.Join(",\n", lines)}\n) WITH (\n{string.Join(",\n", options)}\n)";
+    }
+
+    /// <summary>DESCRIBE and SHOW COLUMNS: Flink's columns name, type, null, key, extras, watermark.</summary>
+    private void DescribeTable(ObjectName name, SqlContext context)
+    {
+        var table = TableNamed(name, context);
+        var rows = new List<string?[]>();
+        int? proctime = null;
+        for (int i = 0; i < table.Columns.Count; i++)
+        {
+            if (table.Columns[i].Computed is FunctionCall { UpperName: "PROCTIME", Arguments.Count: 0 }) proctime = i;
+        }
+        for (int i = 0; i < table.Columns.Count; i++)
+        {
+            var c = table.Columns[i];
+            bool key = table.PrimaryKey.Contains(c.Name, StringComparer.OrdinalIgnoreCase);
+            bool rowtime = table.Watermark is { } w && string.Equals(w.Column, c.Name, StringComparison.OrdinalIgnoreCase);
+            var type = c.Type with { Nullable = true };
+            string typeText = type.ToString() + (rowtime ? " *ROWTIME*" : i == proctime ? " *PROCTIME*" : "");
+            string extras = c.Computed is not null ? $"AS {c.Computed.ToSql()}"
+                : c.MetadataKey is not null ? $"METADATA{(c.MetadataKey != c.Name ? $" FROM '{c.MetadataKey}'" : "")}{(c.IsVirtual ? " VIRTUAL" : "")}" : "";
+            string watermark = rowtime ? table.Watermark!.Value.Expression.ToSql() : "";
+            string keyText = key ? $"PRI({string.Join(", ", table.PrimaryKey)})" : "";
+            rows.Add([c.Name, typeText, c.Type.Nullable && !key && i != proctime ? "TRUE" : "FALSE", keyText, extras, watermark]);
+        }
+        Tableau.Print(Output, ["name", "type", "null", "key", "extras", "watermark"], rows);
+    }
+}
+
+/// <summary>Flink's SQL-client "tableau" layout: a boxed table, cells right-aligned, then "N rows in set" ("Empty set").</summary>
+public static class Tableau
+{
+    public const string Null = "<NULL>";
+
+    public static void Print(TextWriter output, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string?>> rows)
+    {
+        var cells = rows.Select(r => r.Select(v => v ?? Null).ToArray()).ToList();
+        if (cells.Count == 0)
+        {
+            output.WriteLine("Empty set");
+            return;
+        }
+        var widths = header.Select((h, i) => Math.Max(h.Length, cells.Count == 0 ? 0 : cells.Max(r => r[i].Length))).ToArray();
+        string border = "+" + string.Join("+", widths.Select(w => new string('-', w + 2))) + "+";
+        void Line(IReadOnlyList<string> values) =>
+            output.WriteLine("| " + string.Join(" | ", values.Select((v, i) => v.PadLeft(widths[i]))) + " |");
+        output.WriteLine(border);
+        Line(header);
+        output.WriteLine(border);
+        foreach (var r in cells) Line(r);
+        output.WriteLine(border);
+        output.WriteLine(cells.Count == 1 ? "1 row in set" : $"{cells.Count} rows in set");
+    }
+}
