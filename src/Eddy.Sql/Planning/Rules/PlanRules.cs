@@ -12,7 +12,8 @@ namespace Eddy.Sql.Planning.Rules;
 /// scan read by nothing else runs in the scan's loop (<see cref="ScanFusion"/>), a projection over a window aggregation
 /// runs in its result builder (<see cref="WindowProjectionFusion"/>), and a window aggregation's input scan computes
 /// only what the aggregation reads (<see cref="AggregateInputNarrowing"/>); a filter over a join moves its one-side
-/// conjuncts below it (<see cref="JoinFilterPushdown"/>). EXPLAIN shows the plans before this pass.
+/// conjuncts below it (<see cref="JoinFilterPushdown"/>), and a join's sides keep only the columns read above it
+/// (<see cref="JoinInputNarrowing"/>). EXPLAIN shows the plans before this pass.
 /// </summary>
 public sealed class PlanRules
 {
@@ -42,6 +43,7 @@ public sealed class PlanRules
             case CalcPlan calc:
                 if (AsyncLookupSplit.TrySplit(calc) is { } split) return Rewrite(split);
                 if (JoinFilterPushdown.TryPush(calc) is { } pushed) return Rewrite(pushed);
+                if (JoinInputNarrowing.TryNarrow(calc) is { } narrowed) return Rewrite(narrowed);
                 if (CalcMerge.TryMerge(calc) is { } merged) return Rewrite(merged);
                 if (ScanFusion.TryFuse(calc, this) is { } fused) return fused;
                 if (WindowProjectionFusion.TryFuse(calc, this) is { } projected) return projected;
@@ -58,6 +60,7 @@ public sealed class PlanRules
     {
         var input = aggregate.Input;
         while (input is CalcPlan c && CalcMerge.TryMerge(c) is { } m) input = m;
+        if (JoinInputNarrowing.TryNarrow(aggregate, input) is { } narrowed) input = narrowed;
         return aggregate with { Input = AggregateInputNarrowing.TryNarrow(aggregate, input, this) ?? Rewrite(input) };
     }
 }
