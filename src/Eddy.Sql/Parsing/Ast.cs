@@ -332,6 +332,49 @@ public enum JoinKind
     Comma,
 }
 
+/// <summary>
+/// <c>input MATCH_RECOGNIZE (PARTITION BY ... ORDER BY ... MEASURES ... [ONE ROW PER MATCH] [AFTER MATCH SKIP ...]
+/// PATTERN (...) [WITHIN INTERVAL ...] DEFINE ...) [AS alias]</c>: Flink's row pattern recognition.
+/// </summary>
+public sealed record MatchRecognizeRef(
+    TableRef Input,
+    NodeList<Expr> PartitionBy,
+    NodeList<OrderItem> OrderBy,
+    NodeList<SelectExpr> Measures,
+    bool AllRowsPerMatch,
+    AfterMatchSkip? AfterMatch,
+    PatternTerm Pattern,
+    Expr? Within,
+    NodeList<PatternDefinition> Definitions,
+    Identifier? Alias,
+    NodeList<Identifier> ColumnAliases) : TableRef;
+
+public enum AfterMatchSkipKind
+{
+    PastLastRow,
+    ToNextRow,
+    ToFirst,
+    ToLast,
+}
+
+/// <summary><c>AFTER MATCH SKIP PAST LAST ROW | TO NEXT ROW | TO FIRST var | TO LAST var</c>.</summary>
+public sealed record AfterMatchSkip(AfterMatchSkipKind Kind, Identifier? Variable) : SqlNode;
+
+/// <summary><c>var AS condition</c> in DEFINE.</summary>
+public sealed record PatternDefinition(Identifier Variable, Expr Condition) : SqlNode;
+
+/// <summary>A row pattern: a concatenation of quantified variables (<see cref="PatternSequence"/>) or one variable.</summary>
+public abstract record PatternTerm : SqlNode;
+
+/// <summary>
+/// One pattern variable with its quantifier: <see cref="Min"/>..<see cref="Max"/> rows (<see cref="Max"/> null when
+/// unbounded), reluctant when written with a trailing <c>?</c>. <see cref="Quantified"/> is false for a bare variable.
+/// </summary>
+public sealed record PatternVariable(Identifier Name, int Min, int? Max, bool Reluctant, bool Quantified, string QuantifierText) : PatternTerm;
+
+/// <summary><c>A B+ C</c>: the terms in order.</summary>
+public sealed record PatternSequence(NodeList<PatternTerm> Terms) : PatternTerm;
+
 /// <summary><c>left [kind] JOIN right [ON cond | USING (cols)]</c>.</summary>
 public sealed record JoinRef(JoinKind Kind, TableRef Left, TableRef Right, Expr? Condition, NodeList<Identifier> Using) : TableRef;
 

@@ -725,8 +725,82 @@ public static class SqlPrinter
                         IdList(j.Using);
                     }
                     break;
+                case MatchRecognizeRef m:
+                    MatchRecognize(m);
+                    break;
                 default: throw new NotSupportedException($"cannot print {t.GetType().Name}");
             }
+        }
+
+        private void MatchRecognize(MatchRecognizeRef m)
+        {
+            TableRef(m.Input);
+            sb.Append(" MATCH_RECOGNIZE (");
+            if (!m.PartitionBy.IsEmpty)
+            {
+                sb.Append("PARTITION BY ");
+                ExprList(m.PartitionBy);
+                sb.Append(' ');
+            }
+            if (!m.OrderBy.IsEmpty)
+            {
+                sb.Append("ORDER BY ");
+                OrderItems(m.OrderBy);
+                sb.Append(' ');
+            }
+            if (!m.Measures.IsEmpty)
+            {
+                sb.Append("MEASURES ");
+                for (int i = 0; i < m.Measures.Count; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    Expr(m.Measures[i].Expression);
+                    sb.Append(" AS ");
+                    Id(m.Measures[i].Alias!);
+                }
+                sb.Append(' ');
+            }
+            sb.Append(m.AllRowsPerMatch ? "ALL ROWS PER MATCH " : "ONE ROW PER MATCH ");
+            if (m.AfterMatch is { } after)
+            {
+                sb.Append(after.Kind switch
+                {
+                    AfterMatchSkipKind.PastLastRow => "AFTER MATCH SKIP PAST LAST ROW ",
+                    AfterMatchSkipKind.ToNextRow => "AFTER MATCH SKIP TO NEXT ROW ",
+                    AfterMatchSkipKind.ToFirst => "AFTER MATCH SKIP TO FIRST ",
+                    _ => "AFTER MATCH SKIP TO LAST ",
+                });
+                if (after.Variable is { } v)
+                {
+                    Id(v);
+                    sb.Append(' ');
+                }
+            }
+            sb.Append("PATTERN (");
+            var terms = m.Pattern is PatternSequence seq ? seq.Terms : new NodeList<PatternTerm>(new[] { m.Pattern });
+            for (int i = 0; i < terms.Count; i++)
+            {
+                if (i > 0) sb.Append(' ');
+                var v = (PatternVariable)terms[i];
+                Id(v.Name);
+                sb.Append(v.QuantifierText);
+            }
+            sb.Append(')');
+            if (m.Within is not null)
+            {
+                sb.Append(" WITHIN ");
+                Expr(m.Within, SqlParser.PrecAdditive);
+            }
+            sb.Append(" DEFINE ");
+            for (int i = 0; i < m.Definitions.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                Id(m.Definitions[i].Variable);
+                sb.Append(" AS ");
+                Expr(m.Definitions[i].Condition);
+            }
+            sb.Append(')');
+            Alias(m.Alias, m.ColumnAliases);
         }
 
         private void Alias(Identifier? alias, NodeList<Identifier> columns)

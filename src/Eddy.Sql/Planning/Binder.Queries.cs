@@ -602,6 +602,8 @@ public sealed partial class Binder
             }
             case TableFunctionRef tf:
                 return BindWindowTableFunction(tf);
+            case MatchRecognizeRef match:
+                return BindMatchRecognize(match);
             case JoinRef { Right: TableFunctionRef { Lateral: true } lateral } join
                 when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
                 return BindLateral(join, lateral);

@@ -1,0 +1,293 @@
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Sql.Tests.Plan.Match;
+
+/// <summary>
+/// MATCH_RECOGNIZE against the examples of Flink's documentation (docs/dev/table/sql/queries/match_recognize.md:
+/// the input rows and the output rows it documents), and against cases derived by hand from Flink's NFA semantics
+/// (derivations in the comments). Rows come one per read, so the watermark (the rowtime itself) each row sees follows
+/// from the file's order.
+/// </summary>
+public class MatchRecognizeTests : IDisposable
+{
+    static MatchRecognizeTests() => OneRowPerReadConnector.Register();
+
+    private readonly string dir = Directory.CreateTempSubdirectory("eddy-match-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A Ticker table of (symbol, rowtime, price, tax) rows in file order; the watermark is the rowtime.</summary>
+    private string Ticker(string priceType, params (string Symbol, string Time, int Price, int Tax)[] rows)
+    {
+        string path = Path.Combine(dir, $"ticker{Guid.NewGuid():N}.jsonl");
+        File.WriteAllLines(path, rows.Select(r => $$"""{"symbol":"{{r.Symbol}}","t":"{{r.Time}}","price":{{r.Price}},"tax":{{r.Tax}}}"""));
+        return $"""
+            CREATE TABLE Ticker (
+              symbol STRING, t STRING, price {priceType}, tax BIGINT,
+              rowtime AS TO_TIMESTAMP(t, 'yyyy-MM-dd HH:mm:ss'),
+              WATERMARK FOR rowtime AS rowtime
+            ) WITH ('connector' = 'one-row-per-read', 'path' = '{path}');
+
+            """;
+    }
+
+    private static (string, string, int, int)[] Seconds(string symbol, string day, params (int Second, int Price, int Tax)[] rows) =>
+        rows.Select(r => (symbol, $"{day} 10:00:{r.Second:00}", r.Price, r.Tax)).ToArray();
+
+    private static List<string> Run(string sql) => SessionTests.Run(sql);
+
+    [Fact]
+    public void The_documented_ticker_example_finds_the_period_of_falling_prices()
+    {
+        var rows = Seconds("ACME", "2011-04-01", (0, 12, 1), (1, 17, 2), (2, 19, 1), (3, 21, 3), (4, 25, 2), (5, 18, 1), (6, 15, 1), (7, 14, 2),
+            (8, 24, 2), (9, 25, 2), (10, 19, 1));
+        var lines = Run(Ticker("BIGINT", rows) + """
+            CREATE TABLE out (symbol STRING, start_tstamp TIMESTAMP(3), bottom_tstamp TIMESTAMP(3), end_tstamp TIMESTAMP(3)) WITH ('connector' = 'print');
+            INSERT INTO out
+            SELECT *
+            FROM Ticker
+                MATCH_RECOGNIZE (
+                    PARTITION BY symbol
+                    ORDER BY rowtime
+                    MEASURES
+                        START_ROW.rowtime AS start_tstamp,
+                        LAST(PRICE_DOWN.rowtime) AS bottom_tstamp,
+                        LAST(PRICE_UP.rowtime) AS end_tstamp
+                    ONE ROW PER MATCH
+                    AFTER MATCH SKIP TO LAST PRICE_UP
+                    PATTERN (START_ROW PRICE_DOWN+ PRICE_UP)
+                    DEFINE
+                        PRICE_DOWN AS
+                            (LAST(PRICE_DOWN.price, 1) IS NULL AND PRICE_DOWN.price < START_ROW.price) OR
+                                PRICE_DOWN.price < LAST(PRICE_DOWN.price, 1),
+                        PRICE_UP AS
+                            PRICE_UP.price > LAST(PRICE_DOWN.price, 1)
+                ) MR;
+            """);
+        Assert.Equal(["+I[ACME, 2011-04-01 10:00:04.000, 2011-04-01 10:00:07.000, 2011-04-01 10:00:08.000]"], lines);
+    }
+
+    [Fact]
+    public void The_documented_aggregation_example_averages_the_rows_of_a_variable()
+    {
+        // price DOUBLE: the documentation shows averages 14.5 and 13.5, which Flink's AVG gives for a DOUBLE (for a
+        // BIGINT it returns a BIGINT).
+        var rows = Seconds("ACME", "2011-04-01", (0, 12, 1), (1, 17, 2), (2, 13, 1), (3, 16, 3), (4, 25, 2), (5, 2, 1), (6, 4, 1), (7, 10, 2),
+            (8, 15, 2), (9, 25, 2), (10, 25, 1), (11, 30, 1));
+        var lines = Run(Ticker("DOUBLE", rows) + """
+            CREATE TABLE out (symbol STRING, start_tstamp TIMESTAMP(3), end_tstamp TIMESTAMP(3), avgPrice DOUBLE) WITH ('connector' = 'print');
+            INSERT INTO out
+            SELECT *
+            FROM Ticker
+                MATCH_RECOGNIZE (
+                    PARTITION BY symbol
+                    ORDER BY rowtime
+                    MEASURES
+                        FIRST(A.rowtime) AS start_tstamp,
+                        LAST(A.rowtime) AS end_tstamp,
+                        AVG(A.price) AS avgPrice
+                    ONE ROW PER MATCH
+                    AFTER MATCH SKIP PAST LAST ROW
+                    PATTERN (A+ B)
+                    DEFINE
+                        A AS AVG(A.price) < 15
+                ) MR;
+            """);
+        Assert.Equal([
+            "+I[ACME, 2011-04-01 10:00:00.000, 2011-04-01 10:00:03.000, 14.5]",
+            "+I[ACME, 2011-04-01 10:00:05.000, 2011-04-01 10:00:10.000, 13.5]",
+        ], lines);
+    }
+
+    private const string GreedyQuery = """
+        CREATE TABLE out (symbol STRING, lastPrice BIGINT) WITH ('connector' = 'print');
+        INSERT INTO out
+        SELECT *
+        FROM Ticker
+            MATCH_RECOGNIZE(
+                PARTITION BY symbol
+                ORDER BY rowtime
+                MEASURES
+                    C.price AS lastPrice
+                ONE ROW PER MATCH
+                AFTER MATCH SKIP PAST LAST ROW
+                PATTERN (A B{0} C)
+                DEFINE
+                    A AS A.price > 10,
+                    B AS B.price < 15,
+                    C AS C.price > 12
+            );
+        """;
+
+    private static readonly (string, string, int, int)[] GreedyRows =
+        Seconds("XYZ", "2018-09-17", (2, 10, 1), (3, 11, 2), (4, 12, 1), (5, 13, 2), (6, 14, 1), (7, 16, 2));
+
+    [Fact]
+    public void A_greedy_quantifier_swallows_the_rows_as_documented()
+    {
+        var lines = Run(Ticker("BIGINT", GreedyRows) + GreedyQuery.Replace("B{0}", "B*", StringComparison.Ordinal));
+        Assert.Equal(["+I[XYZ, 16]"], lines);
+    }
+
+    [Fact]
+    public void A_reluctant_quantifier_takes_as_few_rows_as_documented()
+    {
+        var lines = Run(Ticker("BIGINT", GreedyRows) + GreedyQuery.Replace("B{0}", "B*?", StringComparison.Ordinal));
+        Assert.Equal(["+I[XYZ, 13]", "+I[XYZ, 16]"], lines);
+    }
+
+    private static readonly (string, string, int, int)[] SkipRows =
+        Seconds("XYZ", "2018-09-17", (1, 7, 1), (2, 9, 2), (3, 10, 1), (4, 5, 2), (5, 10, 2), (6, 7, 2), (7, 14, 2));
+
+    private List<string> RunSkip(string strategy) => Run(Ticker("BIGINT", SkipRows) + $"""
+        CREATE TABLE out (symbol STRING, sumPrice BIGINT, startTime TIMESTAMP(3), endTime TIMESTAMP(3)) WITH ('connector' = 'print');
+        INSERT INTO out
+        SELECT *
+        FROM Ticker
+            MATCH_RECOGNIZE(
+                PARTITION BY symbol
+                ORDER BY rowtime
+                MEASURES
+                    SUM(A.price) AS sumPrice,
+                    FIRST(rowtime) AS startTime,
+                    LAST(rowtime) AS endTime
+                ONE ROW PER MATCH
+                {strategy}
+                PATTERN (A+ C)
+                DEFINE
+                    A AS SUM(A.price) < 30
+            );
+        """);
+
+    [Fact]
+    public void Skip_past_last_row_as_documented()
+    {
+        Assert.Equal([
+            "+I[XYZ, 26, 2018-09-17 10:00:01.000, 2018-09-17 10:00:04.000]",
+            "+I[XYZ, 17, 2018-09-17 10:00:05.000, 2018-09-17 10:00:07.000]",
+        ], RunSkip("AFTER MATCH SKIP PAST LAST ROW"));
+    }
+
+    [Fact]
+    public void Skip_to_next_row_as_documented()
+    {
+        Assert.Equal([
+            "+I[XYZ, 26, 2018-09-17 10:00:01.000, 2018-09-17 10:00:04.000]",
+            "+I[XYZ, 24, 2018-09-17 10:00:02.000, 2018-09-17 10:00:05.000]",
+            "+I[XYZ, 25, 2018-09-17 10:00:03.000, 2018-09-17 10:00:06.000]",
+            "+I[XYZ, 22, 2018-09-17 10:00:04.000, 2018-09-17 10:00:07.000]",
+            "+I[XYZ, 17, 2018-09-17 10:00:05.000, 2018-09-17 10:00:07.000]",
+        ], RunSkip("AFTER MATCH SKIP TO NEXT ROW"));
+    }
+
+    [Fact]
+    public void Skip_to_last_variable_as_documented()
+    {
+        Assert.Equal([
+            "+I[XYZ, 26, 2018-09-17 10:00:01.000, 2018-09-17 10:00:04.000]",
+            "+I[XYZ, 25, 2018-09-17 10:00:03.000, 2018-09-17 10:00:06.000]",
+            "+I[XYZ, 17, 2018-09-17 10:00:05.000, 2018-09-17 10:00:07.000]",
+        ], RunSkip("AFTER MATCH SKIP TO LAST A"));
+    }
+
+    [Fact]
+    public void Skip_to_first_of_the_first_variable_is_refused_as_Flink_fails_it()
+    {
+        var e = Assert.Throws<SqlParseException>(() => RunSkip("AFTER MATCH SKIP TO FIRST A"));
+        Assert.Contains("SKIP TO FIRST A", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Skip_to_first_variable_resumes_at_its_first_row()
+    {
+        // PATTERN (A B+ C), A, B: price < 20 (B greedy: C only where B fails), C: price >= 20; AFTER MATCH SKIP TO FIRST B.
+        // Rows 5 6 7 25 8 9 30. Match 1: A=5, B=6,7, C=25 (rows 1-4). Resume at the first B (row 2): partial matches
+        // that started before row 2 are pruned, row 2's own survives: A=6, B=7, C=25 (rows 2-4) completes at the same
+        // row 4 and is emitted next (its start, row 2, is not after the earliest live partial match's). It resumes at
+        // row 3: A=7 cannot continue (B needs a row < 20 next, 25 is not) and was never complete. Row 4 (25) is no A.
+        // Then A=8, B=9, C=30 (rows 5-7), resuming at row 6: A=9 then 30 is a C without a B: no match.
+        var rows = Seconds("XYZ", "2018-09-17", (1, 5, 0), (2, 6, 0), (3, 7, 0), (4, 25, 0), (5, 8, 0), (6, 9, 0), (7, 30, 0));
+        var lines = Run(Ticker("BIGINT", rows) + """
+            CREATE TABLE out (symbol STRING, a BIGINT, firstB BIGINT, c BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out
+            SELECT * FROM Ticker MATCH_RECOGNIZE (
+              PARTITION BY symbol ORDER BY rowtime
+              MEASURES A.price AS a, FIRST(B.price) AS firstB, C.price AS c
+              AFTER MATCH SKIP TO FIRST B
+              PATTERN (A B+ C)
+              DEFINE A AS A.price < 20, B AS B.price < 20, C AS C.price >= 20);
+            """);
+        Assert.Equal(["+I[XYZ, 5, 6, 25]", "+I[XYZ, 6, 7, 25]", "+I[XYZ, 8, 9, 30]"], lines);
+    }
+
+    [Fact]
+    public void The_documented_output_mode_example_leads_with_the_partition_column()
+    {
+        var rows = Seconds("XYZ", "2018-09-17", (2, 10, 1), (3, 12, 2), (4, 13, 1), (5, 11, 2));
+        var lines = Run(Ticker("BIGINT", rows) + """
+            CREATE TABLE out (symbol STRING, startPrice BIGINT, topPrice BIGINT, lastPrice BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out
+            SELECT *
+            FROM Ticker
+                MATCH_RECOGNIZE(
+                    PARTITION BY symbol
+                    ORDER BY rowtime
+                    MEASURES
+                        FIRST(A.price) AS startPrice,
+                        LAST(A.price) AS topPrice,
+                        B.price AS lastPrice
+                    ONE ROW PER MATCH
+                    PATTERN (A+ B)
+                    DEFINE
+                        A AS LAST(A.price, 1) IS NULL OR A.price > LAST(A.price, 1),
+                        B AS B.price < LAST(A.price)
+                );
+            """);
+        Assert.Equal(["+I[XYZ, 10, 13, 11]"], lines);
+    }
+
+    [Fact]
+    public void Within_drops_partial_matches_as_old_as_the_interval()
+    {
+        // The documentation's WITHIN example (its DEFINE lacks a comma between B and C, added here). Flink's NFA drops
+        // a partial match when the row being processed is at least the interval after its first row
+        // (NFA.isStateTimedOut: timestamp - start >= window). The documentation shows dropDiff 14 (the drop from 15 at
+        // 12:00 to 1 at 13:00), a span of exactly the interval, which that rule drops; the match the NFA keeps starts
+        // at 12:20 (A = 14, B = 24, C = 1): dropDiff 13. Every other drop of more than 10 spans more than an hour.
+        var rows = new (string, string, int, int)[]
+        {
+            ("ACME", "2011-04-01 10:00:00", 20, 1), ("ACME", "2011-04-01 10:20:00", 17, 2), ("ACME", "2011-04-01 10:40:00", 18, 1),
+            ("ACME", "2011-04-01 11:00:00", 11, 3), ("ACME", "2011-04-01 11:20:00", 14, 2), ("ACME", "2011-04-01 11:40:00", 9, 1),
+            ("ACME", "2011-04-01 12:00:00", 15, 1), ("ACME", "2011-04-01 12:20:00", 14, 2), ("ACME", "2011-04-01 12:40:00", 24, 2),
+            ("ACME", "2011-04-01 13:00:00", 1, 2), ("ACME", "2011-04-01 13:20:00", 19, 1),
+        };
+        string Query(string within) => Ticker("BIGINT", rows) + $"""
+            CREATE TABLE out (symbol STRING, dropTime TIMESTAMP(3), dropDiff BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out
+            SELECT *
+            FROM Ticker
+                MATCH_RECOGNIZE(
+                    PARTITION BY symbol
+                    ORDER BY rowtime
+                    MEASURES
+                        C.rowtime AS dropTime,
+                        A.price - C.price AS dropDiff
+                    ONE ROW PER MATCH
+                    AFTER MATCH SKIP PAST LAST ROW
+                    PATTERN (A B* C) {within}
+                    DEFINE
+                        B AS B.price > A.price - 10,
+                        C AS C.price < A.price - 10
+                );
+            """;
+        Assert.Equal(["+I[ACME, 2011-04-01 13:00:00.000, 13]"], Run(Query("WITHIN INTERVAL '1' HOUR")));
+        // One minute more keeps the match from 12:00 (exactly an hour): the drop of 14.
+        Assert.Equal(["+I[ACME, 2011-04-01 13:00:00.000, 14]"], Run(Query("WITHIN INTERVAL '61' MINUTE")));
+        // Without WITHIN the first match starts at 10:00 (A = 20; B = 17, 18, 11, 14 stay above 10; C = 9 < 10).
+        Assert.Equal(["+I[ACME, 2011-04-01 11:40:00.000, 11]", "+I[ACME, 2011-04-01 13:00:00.000, 14]"], Run(Query("")));
+    }
+}
