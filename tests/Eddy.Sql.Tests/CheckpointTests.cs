@@ -73,7 +73,19 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        MatchPartitioned,
+        MatchGlobal,
     ];
+
+    // MATCH_RECOGNIZE: rows waiting for the watermark, partial matches, held-back completed matches.
+    private const string MatchPartitioned =
+        "SELECT * FROM clicks MATCH_RECOGNIZE (PARTITION BY `user` ORDER BY ts MEASURES FIRST(A.amount) AS fa, LAST(B.url) AS lb, "
+        + "COUNT(B.amount) AS cb, SUM(A.amount) AS sa, MATCH_ROWTIME() AS mt AFTER MATCH SKIP TO NEXT ROW PATTERN (A B*? C) "
+        + "WITHIN INTERVAL '5' SECOND DEFINE A AS A.amount > 10, C AS C.amount > A.amount)";
+
+    private const string MatchGlobal =
+        "SELECT * FROM clicks MATCH_RECOGNIZE (ORDER BY ts, amount DESC MEASURES A.`user` AS u, AVG(B.price) AS ap, LAST(C.tag) AS t "
+        + "PATTERN (A B+ C) DEFINE B AS B.amount < 50 OR B.amount IS NULL, C AS C.amount >= 50)";
 
     private const string TopN =
         "SELECT `user`, rn, url, amount FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 2";
@@ -99,6 +111,7 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        MatchPartitioned,
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];

@@ -132,7 +132,7 @@ public sealed partial class Binder
                 if (rowtimeColumn is not null) throw Error(mr, "MATCH_ROWTIME() may appear once in MEASURES");
                 measureNavs.Add(new MatchNav(MatchNavKind.Last, -1, 0, new InputRef(rowtime, column.Name, column.Type), null, column.Type));
                 rowtimeColumn = outputs.Count;
-                outputs.Add(new InputRef(measureNavs.Count - 1, $"$nav{measureNavs.Count - 1}", column.Type.NotNull()));
+                outputs.Add(new InputRef(measureNavs.Count - 1, $"$nav{measureNavs.Count - 1}", column.Type));
             }
             else if (e is FunctionCall { UpperName: "MATCH_PROCTIME" } mp)
             {
