@@ -78,7 +78,7 @@ public sealed record MatchPlan(
             + (WithinMs is { } w ? $", within=[{w} ms]" : "") + $", after=[{skip}], measures=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
 
         static string Quantifier(MatchElement e) =>
-            e.Min == 1 && e.Max == 1 ? "" : $"{{{e.Min},{(e.Max == int.MaxValue ? "" : e.Max)}}}{(e.Greedy ? "" : "?")}";
+            e.Min == 1 && e.Max == 1 ? "" : $"{{{e.Min},{(e.Max == int.MaxValue ? "" : e.Max)}}}{(e.Greedy || e.Min == e.Max || (e.Min == 0 && e.Max == 1) ? "" : "?")}";
     }
 
     public override LogicalPlan WithInputs(IReadOnlyList<LogicalPlan> inputs) => this with { Input = inputs[0] };

@@ -291,3 +291,124 @@ public class MatchRecognizeTests : IDisposable
         Assert.Equal(["+I[ACME, 2011-04-01 11:40:00.000, 11]", "+I[ACME, 2011-04-01 13:00:00.000, 14]"], Run(Query("")));
     }
 }
+
+/// <summary>What Flink's MATCH_RECOGNIZE refuses, or Eddy does not implement exactly, fails at planning, located.</summary>
+public class MatchRecognizeRefusalTests
+{
+    private const string Table = """
+        CREATE TABLE Ticker (symbol STRING, price BIGINT, tax BIGINT, rowtime TIMESTAMP(3), pt AS PROCTIME(),
+          WATERMARK FOR rowtime AS rowtime - INTERVAL '1' SECOND) WITH ('connector' = 'datagen');
+        CREATE TABLE counts (symbol STRING, c BIGINT) WITH ('connector' = 'print');
+        """;
+
+    private static SqlParseException Refused(string clause, string order = "ORDER BY rowtime", string measures = "MEASURES A.price AS p",
+        string pattern = "PATTERN (A B)", string define = "DEFINE A AS A.price > 0")
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Table);
+        string sql = $"SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol {order} {measures} {clause} {pattern} {define})";
+        return Assert.Throws<SqlParseException>(() => session.Execute(sql));
+    }
+
+    public static TheoryData<string, string, string> PatternRefusals => new()
+    {
+        { "PATTERN (A (B C)+)", "pattern groups", "(B" },
+        { "PATTERN (A | B)", "alternation", "|" },
+        { "PATTERN (PERMUTE(A, B))", "PERMUTE", "PERMUTE" },
+        { "PATTERN (^A B)", "anchor", "^" },
+        { "PATTERN ({- A -} B)", "exclusion", "{" },
+        { "PATTERN (A B??)", "reluctant optional", "B??" },
+        { "PATTERN (A B{0,1}?)", "reluctant optional", "B{0,1}?" },
+        { "PATTERN (A B*)", "greedy quantifier is not allowed on the last variable", "B*" },
+        { "PATTERN (A B+)", "greedy quantifier is not allowed on the last variable", "B+" },
+        { "PATTERN (A? B*?)", "empty match", "A? B*?" },
+        { "PATTERN (A+ B? C)", "cannot follow the greedy", "B?" },
+        { "PATTERN (A B A)", "unique", "A)" },
+        { "PATTERN (A B{0})", "n > 0", "{0}" },
+        { "PATTERN (A B{3,2} C)", "0 <= n <= m", "{3,2}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PatternRefusals))]
+    public void Patterns_Flink_rejects_are_refused_located(string pattern, string message, string at)
+    {
+        var e = Refused("", pattern: pattern);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        int column = pattern.IndexOf(at, StringComparison.Ordinal);
+        Assert.True(column >= 0);
+        Assert.Equal(1, e.Line);
+        string sql = "SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime MEASURES A.price AS p  ";
+        Assert.Equal(sql.Length + column + 1, e.Column);
+    }
+
+    public static TheoryData<string, string, string, string, string> ClauseRefusals => new()
+    {
+        // clause, order, measures, define, expected message
+        { "ALL ROWS PER MATCH", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "ALL ROWS PER MATCH" },
+        { "", "ORDER BY price", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "time attribute" },
+        { "", "ORDER BY rowtime DESC", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "ascending" },
+        { "", "ORDER BY pt, price", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "secondary ORDER BY" },
+        { "", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.price > PREV(A.price)", "PREV" },
+        { "", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.price > NEXT(A.price)", "NEXT" },
+        { "", "ORDER BY rowtime", "MEASURES CLASSIFIER() AS c", "DEFINE A AS A.price > 0", "CLASSIFIER" },
+        { "", "ORDER BY rowtime", "MEASURES MATCH_NUMBER() AS c", "DEFINE A AS A.price > 0", "MATCH_NUMBER" },
+        { "", "ORDER BY rowtime", "MEASURES SUM(DISTINCT A.price) AS s", "DEFINE A AS A.price > 0", "DISTINCT aggregates" },
+        { "", "ORDER BY rowtime", "MEASURES SUM(A.price * B.tax) AS s", "DEFINE A AS A.price > 0", "one pattern variable" },
+        { "", "ORDER BY rowtime", "MEASURES LAST(A.price * B.tax) AS s", "DEFINE A AS A.price > 0", "one pattern variable" },
+        { "", "ORDER BY rowtime", "MEASURES X.price AS s", "DEFINE A AS A.price > 0", "unknown pattern variable 'X'" },
+        { "", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE X AS X.price > 0", "unknown pattern variable 'X'" },
+        { "", "ORDER BY rowtime", "MEASURES A.price AS p", "SUBSET S = (A, B) DEFINE A AS A.price > 0", "SUBSET" },
+        { "", "ORDER BY rowtime", "MEASURES STDDEV_POP(A.price) AS p", "DEFINE A AS A.price > 0", "STDDEV_POP" },
+        { "", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS LAST(A.price, -1) > 0", "non-negative" },
+        { "AFTER MATCH SKIP TO FIRST A", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "SKIP TO FIRST A" },
+        { "AFTER MATCH SKIP TO LAST Z", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "unknown pattern variable 'Z'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ClauseRefusals))]
+    public void Clauses_Flink_rejects_or_Eddy_lacks_are_refused_located(string clause, string order, string measures, string define, string message)
+    {
+        var e = Refused(clause, order, measures, define: define);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.True(e.Line >= 1 && e.Column >= 1);
+    }
+
+    [Fact]
+    public void Within_takes_a_day_time_interval()
+    {
+        var e = Refused("", pattern: "PATTERN (A B) WITHIN INTERVAL '1' MONTH");
+        Assert.Contains("WITHIN", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_updating_input_is_refused()
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Table);
+        var e = Assert.Throws<SqlParseException>(() => session.Execute(
+            "SELECT * FROM (SELECT symbol, MAX(rowtime) AS rowtime FROM Ticker GROUP BY symbol) MATCH_RECOGNIZE (ORDER BY rowtime MEASURES A.symbol AS s PATTERN (A B) DEFINE A AS TRUE)"));
+        Assert.Contains("append-only", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_clause_prints_back_and_parses_to_the_same_tree()
+    {
+        const string sql = "SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime, price DESC "
+            + "MEASURES FIRST(A.price, 1) AS f, SUM(B.price) AS s ONE ROW PER MATCH AFTER MATCH SKIP TO LAST B "
+            + "PATTERN (A B{2,3}? C{,4}? D) WITHIN INTERVAL '10' SECOND DEFINE A AS A.price > 1, B AS B.price < LAST(A.price)) AS mr";
+        var tree = SqlParser.ParseQuery(sql);
+        Assert.Equal(tree, SqlParser.ParseQuery(tree.ToSql()));
+    }
+
+    [Fact]
+    public void Explain_shows_the_match_node()
+    {
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null);
+        session.Execute(Table);
+        session.Execute("EXPLAIN SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime MEASURES A.price AS p "
+            + "AFTER MATCH SKIP TO NEXT ROW PATTERN (A B+? C) WITHIN INTERVAL '1' MINUTE DEFINE A AS A.price > 0)");
+        string plan = output.ToString();
+        Assert.Contains("Match(partitionBy=[symbol], orderBy=[$3], pattern=[A B{1,}? C], within=[60000 ms], after=[SKIP TO NEXT ROW], measures=[symbol, p])", plan, StringComparison.Ordinal);
+    }
+}
