@@ -292,6 +292,86 @@ public class MatchRecognizeTests : IDisposable
     }
 }
 
+public class MatchRecognizeTimeTests : IDisposable
+{
+    static MatchRecognizeTimeTests() => OneRowPerReadConnector.Register();
+
+    private readonly string dir = Directory.CreateTempSubdirectory("eddy-match-time-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    // File order: t=1 p=10, t=2 p=20, t=4 p=5, t=3 p=30, t=5 p=7. The watermark is the greatest rowtime read so far, so
+    // the row at t=3 comes when the watermark is 4: late.
+    private string Table()
+    {
+        string path = Path.Combine(dir, "rows.jsonl");
+        File.WriteAllLines(path, new[] { (1, 10), (2, 20), (4, 5), (3, 30), (5, 7) }.Select(r =>
+            $$"""{"k":"x","t":"2024-01-01 00:00:0{{r.Item1}}","price":{{r.Item2}}}"""));
+        return $"""
+            CREATE TABLE rows_in (k STRING, t STRING, price INT,
+              rowtime AS TO_TIMESTAMP(t, 'yyyy-MM-dd HH:mm:ss'), pt AS PROCTIME(),
+              WATERMARK FOR rowtime AS rowtime) WITH ('connector' = 'one-row-per-read', 'path' = '{path}');
+            CREATE TABLE out (k STRING, a INT, b INT) WITH ('connector' = 'print');
+
+            """;
+    }
+
+    private static string Query(string order) => $"""
+        INSERT INTO out SELECT * FROM rows_in MATCH_RECOGNIZE (PARTITION BY k ORDER BY {order}
+          MEASURES A.price AS a, B.price AS b AFTER MATCH SKIP TO NEXT ROW PATTERN (A B) DEFINE B AS B.price > A.price);
+        """;
+
+    [Fact]
+    public void Event_time_drops_late_rows_and_matches_in_time_order()
+    {
+        // Kept rows in time order: 10, 20, 5, 7 (t=3 dropped): B > A holds for (10, 20) and (5, 7). With the late row
+        // the order would have been 10, 20, 30, 5, 7 and (20, 30) a match too.
+        Assert.Equal(["+I[x, 10, 20]", "+I[x, 5, 7]"], SessionTests.Run(Table() + Query("rowtime")));
+    }
+
+    [Fact]
+    public void Processing_time_matches_in_arrival_order_and_drops_nothing()
+    {
+        // Arrival order 10, 20, 5, 30, 7: (10, 20) and (5, 30).
+        Assert.Equal(["+I[x, 10, 20]", "+I[x, 5, 30]"], SessionTests.Run(Table() + Query("pt")));
+    }
+
+    [Theory]
+    [InlineData("AFTER MATCH SKIP TO LAST B", "PATTERN (A B? C) DEFINE B AS B.price > 100", "no row of the match is mapped to it")]
+    [InlineData("AFTER MATCH SKIP TO LAST A", "PATTERN (A C) DEFINE A AS TRUE", "it is the first row of the match")]
+    public void A_skip_target_that_is_missing_or_the_first_row_fails_the_job_as_in_Flink(string skip, string pattern, string message)
+    {
+        // Flink's SkipToElementStrategy (throwExceptionOnMiss) fails the job on such a match; the first match here is
+        // (10, 20) with no B, and A its only, first row.
+        var e = Assert.ThrowsAny<Exception>(() => SessionTests.Run(Table() + $"""
+            INSERT INTO out SELECT * FROM rows_in MATCH_RECOGNIZE (PARTITION BY k ORDER BY rowtime
+              MEASURES A.price AS a, C.price AS b {skip} {pattern});
+            """));
+        var inner = e;
+        while (inner is not Eddy.Sql.Plan.Match.MatchSkipException && inner.InnerException is not null) inner = inner.InnerException;
+        Assert.IsType<Eddy.Sql.Plan.Match.MatchSkipException>(inner);
+        Assert.Contains(message, inner.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Match_rowtime_is_a_time_attribute_for_a_window_above()
+    {
+        // Matches (10, 20) at t=2 and (5, 7) at t=5; tumbling 3-second windows [0, 3) and [3, 6): one match each.
+        var lines = SessionTests.Run(Table() + """
+            CREATE TABLE counts (window_start TIMESTAMP(3), c BIGINT) WITH ('connector' = 'print');
+            INSERT INTO counts SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE (
+              SELECT * FROM rows_in MATCH_RECOGNIZE (PARTITION BY k ORDER BY rowtime
+                MEASURES A.price AS a, MATCH_ROWTIME() AS mt AFTER MATCH SKIP TO NEXT ROW PATTERN (A B) DEFINE B AS B.price > A.price)
+            ), DESCRIPTOR(mt), INTERVAL '3' SECOND)) GROUP BY window_start, window_end;
+            """);
+        Assert.Equal(["+I[2024-01-01 00:00:00.000, 1]", "+I[2024-01-01 00:00:03.000, 1]"], lines);
+    }
+}
+
 /// <summary>What Flink's MATCH_RECOGNIZE refuses, or Eddy does not implement exactly, fails at planning, located.</summary>
 public class MatchRecognizeRefusalTests
 {
