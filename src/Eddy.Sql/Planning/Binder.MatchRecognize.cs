@@ -130,9 +130,10 @@ public sealed partial class Binder
                 var column = input.Schema[rowtime];
                 if (column.Type.Kind != TypeKind.Timestamp) throw Error(mr, "MATCH_ROWTIME() over a TIMESTAMP_LTZ rowtime is not supported by Eddy yet");
                 if (rowtimeColumn is not null) throw Error(mr, "MATCH_ROWTIME() may appear once in MEASURES");
-                measureNavs.Add(new MatchNav(MatchNavKind.Last, -1, 0, new InputRef(rowtime, column.Name, column.Type), null, column.Type));
+                var type = DataType.Timestamp3.NotNull();
+                measureNavs.Add(new MatchNav(MatchNavKind.EmitTime, -1, 0, null, null, type));
                 rowtimeColumn = outputs.Count;
-                outputs.Add(new InputRef(measureNavs.Count - 1, $"$nav{measureNavs.Count - 1}", column.Type));
+                outputs.Add(new InputRef(measureNavs.Count - 1, $"$nav{measureNavs.Count - 1}", type));
             }
             else if (e is FunctionCall { UpperName: "MATCH_PROCTIME" } mp)
             {

@@ -52,6 +52,9 @@ public sealed class MatchKeyState<TIn>
     public List<PartialMatch> Partials { get; set; } = [];
 
     public List<PartialMatch> Completed { get; set; } = [];
+
+    /// <summary>The event-time timer registered for this key, <see cref="long.MinValue"/> when none.</summary>
+    public long TimerAt { get; set; } = long.MinValue;
 }
 
 /// <summary>
@@ -66,6 +69,9 @@ public sealed class MatchView<TIn>
     internal PartialMatch Match = null!;
     internal int CurrentVariable = -1;
     internal TIn Current = default!;
+
+    /// <summary>When the match is emitted: the time of the row or watermark being processed (Flink's MATCH_ROWTIME()).</summary>
+    public long EmitTime;
 
     /// <summary>
     /// The position of the <paramref name="offset"/>-th row of <paramref name="variable"/> (-1: every variable),
@@ -161,8 +167,10 @@ public sealed class MatchFunction<TIn, TKey, TOut>(
         if (!eventTime)
         {
             long now = context.CurrentProcessingTime;
+            AdvanceTime(key, now, now, output);
             Process(key, value, now, now, output);
             Trim(key);
+            if (key.Partials.Count == 0 && key.Completed.Count == 0) state.Clear();
             return;
         }
         long ts = context.Timestamp;
@@ -171,14 +179,8 @@ public sealed class MatchFunction<TIn, TKey, TOut>(
             LateRecordsDropped++;
             return;
         }
-        var times = key.PendingTimes;
-        if (times.Count == 0) context.RegisterEventTimeTimer(ts);
-        else if (ts < times[0])
-        {
-            context.DeleteEventTimeTimer(times[0]);
-            context.RegisterEventTimeTimer(ts);
-        }
         // After every waiting row with the same time or earlier: ties keep arrival order until sorted.
+        var times = key.PendingTimes;
         int lo = 0, hi = times.Count;
         while (lo < hi)
         {
@@ -188,14 +190,17 @@ public sealed class MatchFunction<TIn, TKey, TOut>(
         }
         key.Pending.Insert(lo, value);
         times.Insert(lo, ts);
+        Schedule(key, context);
     }
 
     public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
     {
         var key = state!.Value;
         if (key is null) return;
+        key.TimerAt = long.MinValue;
         var times = key.PendingTimes;
         long watermark = Math.Max(context.CurrentWatermark, timestamp);
+        long now = context.CurrentProcessingTime;
         int head = 0;
         while (head < times.Count && times[head] <= watermark)
         {
@@ -206,18 +211,63 @@ public sealed class MatchFunction<TIn, TKey, TOut>(
             for (int i = head; i < end; i++) sortBuffer.Add(key.Pending[i]);
             // Stable: rows equal under the secondary order keep their arrival order.
             if (secondaryOrder is not null && sortBuffer.Count > 1) StableSort(sortBuffer, secondaryOrder);
-            long now = context.CurrentProcessingTime;
+            AdvanceTime(key, time, now, output);
             foreach (var row in sortBuffer) Process(key, row, time, now, output);
             head = end;
         }
         sortBuffer.Clear();
         key.Pending.RemoveRange(0, head);
         times.RemoveRange(0, head);
-        if (times.Count > 0) context.RegisterEventTimeTimer(times[0]);
-        // Flink advances the NFA to the watermark: partial matches past WITHIN are dropped.
-        if (withinMs is { } within) key.Partials.RemoveAll(p => watermark - p.StartTime >= within);
+        // As Flink's operator, the NFA then advances to the watermark: partial matches past WITHIN are dropped.
+        AdvanceTime(key, watermark, now, output);
         Trim(key);
-        if (key.Pending.Count == 0 && key.Partials.Count == 0 && key.Completed.Count == 0) state.Clear();
+        if (key.Pending.Count == 0 && key.Partials.Count == 0 && key.Completed.Count == 0)
+        {
+            state.Clear();
+            return;
+        }
+        Schedule(key, context);
+    }
+
+    /// <summary>
+    /// One event-time timer per key: at the earliest waiting row, or (with WITHIN) when the oldest partial match times
+    /// out, where Flink's operator advances its NFA on every watermark.
+    /// </summary>
+    private void Schedule(MatchKeyState<TIn> key, KeyedContext<TKey> context)
+    {
+        long at = key.PendingTimes.Count > 0 ? key.PendingTimes[0] : long.MaxValue;
+        if (withinMs is { } within && key.Partials.Count > 0)
+        {
+            long oldest = long.MaxValue;
+            foreach (var p in key.Partials) oldest = Math.Min(oldest, p.StartTime);
+            at = Math.Min(at, Math.Max(oldest + within, context.CurrentWatermark + 1));
+        }
+        if (at == key.TimerAt) return;
+        if (key.TimerAt != long.MinValue) context.DeleteEventTimeTimer(key.TimerAt);
+        key.TimerAt = long.MinValue;
+        if (at == long.MaxValue) return;
+        context.RegisterEventTimeTimer(at);
+        key.TimerAt = at;
+    }
+
+    /// <summary>
+    /// Flink's NFA.advanceTime: drops the partial matches WITHIN has timed out at <paramref name="time"/>, after which
+    /// completed matches they held back may be emitted.
+    /// </summary>
+    private void AdvanceTime(MatchKeyState<TIn> key, long time, long now, Collector<TOut> output)
+    {
+        if (withinMs is not { } within || key.Partials.Count == 0) return;
+        int before = key.Partials.Count;
+        for (int i = key.Partials.Count - 1; i >= 0; i--)
+        {
+            if (time - key.Partials[i].StartTime >= within) key.Partials.RemoveAt(i);
+        }
+        if (key.Partials.Count != before && key.Completed.Count > 0)
+        {
+            view.KeyRows = key.Rows;
+            view.FirstSeq = key.FirstSeq;
+            Emit(key.Partials, key.Completed, time, now, output);
+        }
     }
 
     private static void StableSort(List<TIn> rows, Comparison<TIn> order)
@@ -237,7 +287,6 @@ public sealed class MatchFunction<TIn, TKey, TOut>(
 
     private void Process(MatchKeyState<TIn> key, TIn row, long time, long now, Collector<TOut> output)
     {
-        if (withinMs is { } within) key.Partials.RemoveAll(p => time - p.StartTime >= within);
         long seq = key.NextSeq++;
         key.Rows.Add(row);
         view.KeyRows = key.Rows;
@@ -250,26 +299,47 @@ public sealed class MatchFunction<TIn, TKey, TOut>(
         view.Current = default!;
         view.CurrentVariable = -1;
         StableSortByStart(nextPartials);
-        StableSortByStart(potential);
-        var completed = key.Completed;
-        completed.AddRange(potential);
-        StableSortByStart(completed);
-        while (completed.Count > 0 && (nextPartials.Count == 0 || completed[0].Start <= nextPartials[0].Start))
-        {
-            var match = completed[0];
-            completed.RemoveAt(0);
-            long pruneAt = PruningRow(match, out bool inclusive);
-            nextPartials.RemoveAll(p => inclusive ? p.Start <= pruneAt : p.Start < pruneAt);
-            completed.RemoveAll(p => inclusive ? p.Start <= pruneAt : p.Start < pruneAt);
-            view.Match = match;
-            output.CurrentTimestamp = time;
-            output.Collect(measures(view, now));
-        }
-        view.Match = null!;
+        key.Completed.AddRange(potential);
+        StableSortByStart(key.Completed);
+        Emit(nextPartials, key.Completed, time, now, output);
         key.Partials.Clear();
         key.Partials.AddRange(nextPartials);
         nextPartials.Clear();
         potential.Clear();
+    }
+
+    /// <summary>
+    /// Emits the completed matches, earliest first, while none of <paramref name="partials"/> (sorted by start) started
+    /// before it; each emitted match prunes both lists by the skip strategy.
+    /// </summary>
+    private void Emit(List<PartialMatch> partials, List<PartialMatch> completed, long time, long now, Collector<TOut> output)
+    {
+        while (completed.Count > 0 && (partials.Count == 0 || completed[0].Start <= partials[0].Start))
+        {
+            var match = completed[0];
+            completed.RemoveAt(0);
+            long pruneAt = PruningRow(match, out bool inclusive);
+            Prune(partials, pruneAt, inclusive);
+            Prune(completed, pruneAt, inclusive);
+            view.Match = match;
+            view.CurrentVariable = -1;
+            view.EmitTime = time;
+            output.CurrentTimestamp = time;
+            output.Collect(measures(view, now));
+        }
+        view.Match = null!;
+    }
+
+    private static void Prune(List<PartialMatch> list, long pruneAt, bool inclusive)
+    {
+        int kept = 0;
+        for (int i = 0; i < list.Count; i++)
+        {
+            long start = list[i].Start;
+            if (inclusive ? start <= pruneAt : start < pruneAt) continue;
+            list[kept++] = list[i];
+        }
+        list.RemoveRange(kept, list.Count - kept);
     }
 
     private static readonly PartialMatch StartState = new() { Element = -1 };

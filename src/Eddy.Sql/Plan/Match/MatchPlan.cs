@@ -20,6 +20,8 @@ public enum MatchNavKind
     First,
     /// <summary>An aggregate over the variable's rows (<c>SUM(A.price)</c>).</summary>
     Aggregate,
+    /// <summary><c>MATCH_ROWTIME()</c>: the time the match is emitted at (the row or watermark being processed), as Flink's context timestamp.</summary>
+    EmitTime,
 }
 
 /// <summary>

@@ -115,6 +115,13 @@ internal static class MatchCodegen
                 body.Add(LinqExpr.Assign(field, result.Type == field.Type ? result : LinqExpr.Convert(result, field.Type)));
                 continue;
             }
+            if (n.Kind == MatchNavKind.EmitTime)
+            {
+                var millis = LinqExpr.Field(view, typeof(MatchView<TIn>).GetField(nameof(MatchView<TIn>.EmitTime))!);
+                var time = LinqExpr.Call(typeof(EventTime).GetMethod(nameof(EventTime.ToDateTime))!, millis);
+                body.Add(LinqExpr.Assign(field, time.Type == field.Type ? time : LinqExpr.Convert(time, field.Type)));
+                continue;
+            }
             var position = LinqExpr.Variable(typeof(int), $"at{i}");
             locals.Add(position);
             body.Add(LinqExpr.Assign(position, LinqExpr.Call(view, find, LinqExpr.Constant(n.Variable), LinqExpr.Constant(n.Kind == MatchNavKind.First),

@@ -340,6 +340,30 @@ public class MatchRecognizeTimeTests : IDisposable
         Assert.Equal(["+I[x, 10, 20]", "+I[x, 5, 30]"], SessionTests.Run(Table() + Query("pt")));
     }
 
+    [Fact]
+    public void A_completed_match_waits_for_earlier_partial_matches_and_within_releases_it()
+    {
+        // PATTERN (A B+? C), A: price < 10, C: price = A.price * 100. Rows t=0 p=1, t=1 p=2, t=2 p=5, t=3 p=200,
+        // t=10 p=7. At t=3 the match starting at t=1 (A=2, B=5, C=200) completes, but the one starting at t=0 (A=1,
+        // its B taking every row, waiting for a C of 100) is still alive and started earlier: Flink holds the
+        // completed match back. Without WITHIN nothing ever releases it: no output. With WITHIN 4 s the NFA,
+        // advanced to t=10 before that row, drops every partial match (10 - 0, 10 - 1 and 10 - 2 are >= 4), and the
+        // held match is emitted then: MATCH_ROWTIME() is 10 s, the time it is emitted at (Flink's context timestamp).
+        string path = Path.Combine(dir, "held.jsonl");
+        File.WriteAllLines(path, new[] { (0, 1), (1, 2), (2, 5), (3, 200), (10, 7) }.Select(r =>
+            $$"""{"k":"x","t":"2024-01-01 00:00:{{r.Item1:00}}","price":{{r.Item2}}}"""));
+        string Query(string within) => $"""
+            CREATE TABLE rows_in (k STRING, t STRING, price INT, rowtime AS TO_TIMESTAMP(t, 'yyyy-MM-dd HH:mm:ss'),
+              WATERMARK FOR rowtime AS rowtime) WITH ('connector' = 'one-row-per-read', 'path' = '{path}');
+            CREATE TABLE out (k STRING, a INT, c INT, mt TIMESTAMP(3)) WITH ('connector' = 'print');
+            INSERT INTO out SELECT * FROM rows_in MATCH_RECOGNIZE (PARTITION BY k ORDER BY rowtime
+              MEASURES A.price AS a, C.price AS c, MATCH_ROWTIME() AS mt
+              PATTERN (A B+? C) {within} DEFINE A AS A.price < 10, C AS C.price = A.price * 100);
+            """;
+        Assert.Empty(SessionTests.Run(Query("")));
+        Assert.Equal(["+I[x, 2, 200, 2024-01-01 00:00:10.000]"], SessionTests.Run(Query("WITHIN INTERVAL '4' SECOND")));
+    }
+
     [Theory]
     [InlineData("AFTER MATCH SKIP TO LAST B", "PATTERN (A B? C) DEFINE B AS B.price > 100", "no row of the match is mapped to it")]
     [InlineData("AFTER MATCH SKIP TO LAST A", "PATTERN (A C) DEFINE A AS TRUE", "it is the first row of the match")]
