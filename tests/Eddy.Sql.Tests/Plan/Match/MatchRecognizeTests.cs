@@ -250,6 +250,51 @@ public class MatchRecognizeTests : IDisposable
         Assert.Equal(["+I[XYZ, 10, 13, 11]"], lines);
     }
 
+    private List<string> RunNavigation(string measures, string pattern, string define, params int[] prices)
+    {
+        var rows = prices.Select((p, i) => ("XYZ", $"2018-09-17 10:00:{i:00}", p, 0)).ToArray();
+        return Run(Ticker("BIGINT", rows) + $"""
+            CREATE TABLE out (symbol STRING, x BIGINT, y BIGINT, z BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime
+              MEASURES {measures} PATTERN {pattern} DEFINE {define});
+            """);
+    }
+
+    [Fact]
+    public void Pattern_variable_references_read_as_the_documented_table()
+    {
+        // The documentation's "Pattern Variable Referencing" table: A B+ with B AS B.price > A.price AND SUM(price) < 100
+        // AND SUM(B.price) < 80 maps 10 to A and 15, 20, 31 to B; 35 is not mapped (SUM(price) 111, SUM(B.price) 101).
+        // The pattern cannot end with the greedy B+ (Flink refuses it), so a C that takes any row the B condition
+        // rejects closes it: C = 35. Measures: SUM(B.price) 66, SUM(price) over the match 111, LAST(B.price) 31.
+        var lines = RunNavigation("SUM(B.price) AS x, SUM(price) AS y, LAST(B.price) AS z", "(A B+ C)",
+            "A AS A.price >= 10, B AS B.price > A.price AND SUM(price) < 100 AND SUM(B.price) < 80", 10, 15, 20, 31, 35);
+        Assert.Equal(["+I[XYZ, 66, 111, 31]"], lines);
+    }
+
+    [Fact]
+    public void Logical_offsets_read_as_the_documented_table()
+    {
+        // The documentation's "Logical Offsets" table: B takes 15, 20, 31 and rejects 35 (35 < 2 * 20); C closes the
+        // pattern as above. LAST(B.price, 1) in MEASURES is the B before the last: 20.
+        var lines = RunNavigation("FIRST(B.price) AS x, LAST(B.price, 1) AS y, C.price AS z", "(A B+ C)",
+            "A AS A.price >= 10, B AS (LAST(B.price, 1) IS NULL OR B.price > LAST(B.price, 1)) AND "
+            + "(LAST(B.price, 2) IS NULL OR B.price > 2 * LAST(B.price, 2))", 10, 15, 20, 31, 35);
+        Assert.Equal(["+I[XYZ, 15, 20, 35]"], lines);
+    }
+
+    [Fact]
+    public void The_optional_quantifier_is_not_greedy_as_in_Flink()
+    {
+        // The documentation's default-variable example: PATTERN (A B? C), B AS B.price < 20, C AS LAST(price, 1) < C.price,
+        // rows 10, 15, 20. Flink applies no greedy property to '?', so both branches run: at 15 the branch without B
+        // completes (A = 10, C = 15: LAST(price, 1) is A's 10), is emitted first and, skipping past its last row,
+        // discards the branch A = 10, B = 15 that the documentation's table follows to C = 20.
+        var lines = RunNavigation("A.price AS x, B.price AS y, C.price AS z", "(A B? C)",
+            "B AS B.price < 20, C AS LAST(price, 1) < C.price", 10, 15, 20);
+        Assert.Equal(["+I[XYZ, 10, null, 15]"], lines);
+    }
+
     [Fact]
     public void Within_drops_partial_matches_as_old_as_the_interval()
     {
