@@ -95,6 +95,8 @@ public sealed partial class Binder
             var navs = new List<MatchNav>();
             var rewritten = RewriteMatchExpr(d.Condition, names, columnScope, navs, measures: false);
             var bound = RequireBoolean(Bind(rewritten, NavScope(navs)), d.Condition);
+            if (ReadsClock(bound) || navs.Any(n => n.Value is { } value && ReadsClock(value) || n.Aggregate?.Argument is { } arg && ReadsClock(arg)))
+                throw Error(d.Condition, "the current time (CURRENT_TIMESTAMP, PROCTIME(), ...) in DEFINE is not supported by Eddy yet");
             defines[v] = new MatchCondition(navs, bound);
         }
 
@@ -144,8 +146,11 @@ public sealed partial class Binder
             }
             else
             {
+                int navsBefore = measureNavs.Count;
                 var rewritten = RewriteMatchExpr(e, names, columnScope, measureNavs, measures: true);
                 outputs.Add(Bind(rewritten, NavScope(measureNavs)));
+                if (measureNavs.Skip(navsBefore).Any(n => n.Value is { } value && ReadsClock(value) || n.Aggregate?.Argument is { } arg && ReadsClock(arg)))
+                    throw Error(e, "the current time inside a navigation or aggregate in MEASURES is not supported by Eddy yet");
             }
             outputNames.Add(measure.Alias!.Value);
         }
@@ -158,6 +163,22 @@ public sealed partial class Binder
         plan = Rename(plan, m.ColumnAliases, m);
         return (plan, Scope.Of(plan.Schema, m.Alias?.Value), null);
     }
+
+    /// <summary>Whether <paramref name="e"/> reads the clock, which navigations and conditions are not compiled to see.</summary>
+    private static bool ReadsClock(BoundExpr e) => DeepStack.Ensure(e) switch
+    {
+        CurrentTime => true,
+        Binary b => ReadsClock(b.Left) || ReadsClock(b.Right),
+        Unary u => ReadsClock(u.Operand),
+        Cast c => ReadsClock(c.Operand),
+        CaseWhen c => c.Branches.Any(b => ReadsClock(b.When) || ReadsClock(b.Then)) || (c.Else is not null && ReadsClock(c.Else)),
+        Call c => c.Args.Any(ReadsClock),
+        UserCall u => u.Args.Any(ReadsClock),
+        InList i => ReadsClock(i.Value) || i.Items.Any(ReadsClock),
+        Coalesce c => c.Args.Any(ReadsClock),
+        InputRef or Literal or IntervalExpr => false,
+        _ => true,
+    };
 
     private static Scope NavScope(List<MatchNav> navs) =>
         new(navs.Select((n, i) => new ScopeColumn(null, $"$nav{i}", n.Type, i)).ToArray());

@@ -126,8 +126,11 @@ internal static class MatchCodegen
             locals.Add(position);
             body.Add(LinqExpr.Assign(position, LinqExpr.Call(view, find, LinqExpr.Constant(n.Variable), LinqExpr.Constant(n.Kind == MatchNavKind.First),
                 LinqExpr.Constant(n.Offset))));
-            var value = ExpressionCompiler.CompileField(n.Value!, LinqExpr.Call(view, row, position), field.Type, $"$nav{i}");
-            body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(position, LinqExpr.Constant(-1)), LinqExpr.Assign(field, value)));
+            var navigated = LinqExpr.Variable(typeof(TIn), $"row{i}");
+            locals.Add(navigated);
+            var value = ExpressionCompiler.CompileField(n.Value!, navigated, field.Type, $"$nav{i}");
+            body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(position, LinqExpr.Constant(-1)),
+                LinqExpr.Block(LinqExpr.Assign(navigated, LinqExpr.Call(view, row, position)), LinqExpr.Assign(field, value))));
         }
         body.Add(nav);
         return (navType, LinqExpr.Block(locals, body));

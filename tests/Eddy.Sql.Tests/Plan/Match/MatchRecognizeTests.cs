@@ -511,6 +511,8 @@ public class MatchRecognizeRefusalTests
         { "", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS LAST(A.price, -1) > 0", "non-negative" },
         { "AFTER MATCH SKIP TO FIRST A", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "SKIP TO FIRST A" },
         { "AFTER MATCH SKIP TO LAST Z", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.price > 0", "unknown pattern variable 'Z'" },
+        { "", "ORDER BY rowtime", "MEASURES A.price AS p", "DEFINE A AS A.rowtime < CURRENT_TIMESTAMP", "current time" },
+        { "", "ORDER BY rowtime", "MEASURES LAST(A.rowtime < CURRENT_TIMESTAMP) AS p", "DEFINE A AS A.price > 0", "current time" },
     };
 
     [Theory]
