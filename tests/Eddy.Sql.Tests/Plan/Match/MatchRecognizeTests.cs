@@ -552,6 +552,22 @@ public class MatchRecognizeRefusalTests
     }
 
     [Fact]
+    public void Match_proctime_is_a_processing_time_attribute_and_match_rowtime_a_rowtime()
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Table);
+        const string match = "SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime MEASURES A.price AS p, "
+            + "MATCH_ROWTIME() AS mt, MATCH_PROCTIME() AS mp PATTERN (A B) DEFINE A AS A.price > 0)";
+        Assert.Single(session.Execute($"INSERT INTO counts SELECT symbol, COUNT(*) FROM TABLE(TUMBLE(TABLE ({match}), DESCRIPTOR(mp), INTERVAL '1' MINUTE)) "
+            + "GROUP BY symbol, window_start, window_end"));
+        Assert.Single(session.Execute($"INSERT INTO counts SELECT symbol, COUNT(*) FROM TABLE(TUMBLE(TABLE ({match}), DESCRIPTOR(mt), INTERVAL '1' MINUTE)) "
+            + "GROUP BY symbol, window_start, window_end"));
+        var e = Assert.Throws<SqlParseException>(() => session.Execute(
+            $"INSERT INTO counts SELECT symbol, COUNT(*) FROM TABLE(TUMBLE(TABLE ({match}), DESCRIPTOR(p), INTERVAL '1' MINUTE)) GROUP BY symbol, window_start, window_end"));
+        Assert.Contains("time attribute", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void Explain_shows_the_match_node()
     {
         var output = new StringWriter();
