@@ -73,6 +73,13 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        // ARRAY_AGG, JSON_ARRAYAGG and PERCENTILE accumulators (lists and counts per value) in a group, a window and a changelog.
+        "SELECT tag, ARRAY_AGG(amount), ARRAY_AGG(DISTINCT url IGNORE NULLS), JSON_ARRAYAGG(url NULL ON NULL), "
+            + "PERCENTILE(price, ARRAY[0.25, 0.5]), PERCENTILE(amount, 0.9, amount) FROM clicks GROUP BY tag",
+        "SELECT tag, window_end, ARRAY_AGG(url), PERCENTILE(price, 0.5), JSON_ARRAYAGG(amount) FROM TABLE(CUMULATE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '4' SECOND, INTERVAL '12' SECOND)) "
+            + "GROUP BY tag, window_start, window_end",
+        "changelog:SELECT tag, ARRAY_AGG(m), JSON_OBJECTAGG(KEY COALESCE(`user`, '-') VALUE m), PERCENTILE(m, 0.5), JSON_ARRAYAGG(m) "
+            + "FROM (SELECT `user`, tag, MAX(amount) AS m FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];
 
     private const string TopN =
