@@ -78,7 +78,8 @@ public class CheckpointTests
             + "PERCENTILE(price, ARRAY[0.25, 0.5]), PERCENTILE(amount, 0.9, amount) FROM clicks GROUP BY tag",
         "SELECT tag, window_end, ARRAY_AGG(url), PERCENTILE(price, 0.5), JSON_ARRAYAGG(amount) FROM TABLE(CUMULATE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '4' SECOND, INTERVAL '12' SECOND)) "
             + "GROUP BY tag, window_start, window_end",
-        "changelog:SELECT tag, ARRAY_AGG(m), JSON_OBJECTAGG(KEY COALESCE(`user`, '-') VALUE m), PERCENTILE(m, 0.5), JSON_ARRAYAGG(m) "
+        // (JSON_OBJECTAGG is left out: random rows repeat its keys, which fails the job as in Flink.)
+        "changelog:SELECT tag, ARRAY_AGG(m), PERCENTILE(m, 0.5), JSON_ARRAYAGG(m) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];
 
