@@ -59,6 +59,8 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        // LAG's ring of the last offset + 1 values per partition.
+        "SELECT `user`, amount, LAG(amount) OVER w, LAG(url, 3, tag) OVER w, ROW_NUMBER() OVER w FROM clicks WINDOW w AS (PARTITION BY `user` ORDER BY ts)",
         "SELECT L.`user`, L.amount, R.url, R.amount FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '2' SECOND)) AS L "
             + "FULL JOIN TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '2' SECOND)) AS R "
             + "ON L.window_start = R.window_start AND L.window_end = R.window_end AND L.`user` = R.`user` AND L.amount < R.amount",
@@ -103,6 +105,7 @@ public class CheckpointTests
         "SELECT `user`, amount, SUM(amount) OVER w, MIN(url) OVER w FROM clicks WINDOW w AS (PARTITION BY `user` ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
         "SELECT tag, url, COUNT(*) OVER w, MAX(price) OVER w FROM clicks WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        "SELECT `user`, amount, LAG(amount, 2, -1) OVER (PARTITION BY `user` ORDER BY ts) FROM clicks",
         TopN,
         TopNWithoutRank,
         DeduplicateFirstRow,

@@ -212,7 +212,10 @@ public class OverTests : IDisposable
     [InlineData("SELECT k, COUNT(*) OVER (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM events", "CURRENT ROW", "1 FOLLOWING")]
     [InlineData("SELECT k, COUNT(DISTINCT v) OVER (ORDER BY ts) FROM events", "COUNT(DISTINCT ...) OVER", "COUNT(DISTINCT")]
     [InlineData("SELECT k, CAST(LISTAGG(s) OVER (ORDER BY ts) AS BIGINT) FROM events", "LISTAGG in an OVER window", "LISTAGG(s)")]
-    [InlineData("SELECT k, LAG(v) OVER (PARTITION BY k ORDER BY ts) FROM events", "LAG OVER is not supported by Eddy yet", "LAG(v)")]
+    [InlineData("SELECT k, NTH_VALUE(v, 2) OVER (PARTITION BY k ORDER BY ts) FROM events", "NTH_VALUE OVER is not supported by Eddy yet", "NTH_VALUE(v")]
+    [InlineData("SELECT k, LAG(v) OVER (PARTITION BY k ORDER BY ts ROWS 2 PRECEDING) FROM events", "ROW/RANGE not allowed with LAG", "ROWS 2")]
+    [InlineData("SELECT k, LAG(v, -1) OVER (PARTITION BY k ORDER BY ts) FROM events", "Offset(-1) should be positive.", "-1)")]
+    [InlineData("SELECT k, LAG(v, 1, 'x') OVER (PARTITION BY k ORDER BY ts) FROM events", "Please explicitly cast default value", "'x')")]
     [InlineData("SELECT k, COUNT(*) OVER w FROM events WINDOW x AS (ORDER BY ts)", "unknown window 'w'", "w FROM")]
     [InlineData("SELECT k, COUNT(*) OVER (ORDER BY pt RANGE BETWEEN INTERVAL '1' SECOND PRECEDING AND CURRENT ROW) FROM events",
         "RANGE n PRECEDING on processing time", "RANGE BETWEEN")]

@@ -46,6 +46,9 @@ internal sealed class OverAggregateCompiler
                 case AggregateKind.Rank or AggregateKind.DenseRank:
                     layout.Add((Field(typeof(OverRank)), -1));
                     break;
+                case AggregateKind.Lag:
+                    layout.Add((Field(typeof(LagBuffer<>).MakeGenericType(ExpressionCompiler.ValueType(call.Argument!.Type))), -1));
+                    break;
                 default:
                     throw new NotSupportedException($"{call.Kind} in an OVER window");
             }
@@ -97,6 +100,18 @@ internal sealed class OverAggregateCompiler
                 continue;
             }
             var value = ExpressionCompiler.Compile(call.Argument!, row);
+            if (call.Kind == AggregateKind.Lag)
+            {
+                // LAG keeps NULL values too; it never retracts (the binder gives it an unbounded ROWS window, as Calcite).
+                var buffer = F(acc, vf);
+                if (!retract)
+                {
+                    var element = buffer.Type.GetGenericArguments()[0];
+                    body.Add(LinqExpr.Assign(buffer, LinqExpr.Call(buffer.Type.GetMethod(nameof(LagBuffer<int>.Add))!, buffer,
+                        value.Type == element ? value : LinqExpr.Convert(value, element), LinqExpr.Constant(call.Offset + 1))));
+                }
+                continue;
+            }
             var v = LinqExpr.Variable(value.Type, "v");
             LinqExpr onValue;
             switch (call.Kind)
@@ -154,7 +169,7 @@ internal sealed class OverAggregateCompiler
     }
 
     /// <summary>The value of aggregate <paramref name="k"/> from an accumulator expression.</summary>
-    public LinqExpr Result(int k, LinqExpr acc)
+    public LinqExpr Result(int k, LinqExpr acc, ParameterExpression row)
     {
         var call = calls[k];
         var (vf, count) = layout[k];
@@ -162,6 +177,15 @@ internal sealed class OverAggregateCompiler
         var f = F(acc, vf);
         switch (call.Kind)
         {
+            case AggregateKind.Lag:
+            {
+                // The default is the current row's (Flink's LagAggFunction keeps the last accumulated row's default).
+                var element = f.Type.GetGenericArguments()[0];
+                LinqExpr fallback = call.Second is null ? LinqExpr.Constant(null, element) : ExpressionCompiler.Compile(call.Second, row);
+                if (fallback.Type != element) fallback = LinqExpr.Convert(fallback, element);
+                var lag = LinqExpr.Call(f.Type.GetMethod(nameof(LagBuffer<int>.Value))!, f, LinqExpr.Constant(call.Offset + 1), fallback);
+                return lag.Type == resultType ? lag : LinqExpr.Convert(lag, resultType);
+            }
             case AggregateKind.Sum:
                 return LinqExpr.Condition(LinqExpr.Equal(F(acc, count), LinqExpr.Constant(0L)), LinqExpr.Constant(null, resultType),
                     f.Type == resultType ? f : LinqExpr.Convert(f, resultType));
@@ -199,7 +223,7 @@ internal sealed class OverAggregateCompiler
         for (int k = 0; k < calls.Count; k++)
         {
             var to = RowTypes.FieldOf(typeof(TOut), inputColumns + k);
-            var value = Result(k, acc);
+            var value = Result(k, acc, row);
             body.Add(LinqExpr.Assign(LinqExpr.Field(result, to), value.Type == to.FieldType ? value : LinqExpr.Convert(value, to.FieldType)));
         }
         body.Add(result);
@@ -273,4 +297,30 @@ public sealed class OverMinMax<T> where T : notnull
             }
         }
     }
+}
+
+/// <summary>
+/// LAG's rows (Flink's LagAggFunction buffer): the last <c>offset + 1</c> values of the partition in a ring; the
+/// oldest is the value <c>offset</c> rows back once the ring is full.
+/// </summary>
+public sealed class LagBuffer<T>
+{
+    public T[] Values { get; set; } = [];
+
+    /// <summary>The slot the next value goes to: once the ring is full, the oldest value's.</summary>
+    public int Next { get; set; }
+
+    public int Count { get; set; }
+
+    public static LagBuffer<T> Add(LagBuffer<T>? buffer, T value, int capacity)
+    {
+        buffer ??= new LagBuffer<T> { Values = new T[capacity] };
+        buffer.Values[buffer.Next] = value;
+        buffer.Next = buffer.Next + 1 == capacity ? 0 : buffer.Next + 1;
+        if (buffer.Count < capacity) buffer.Count++;
+        return buffer;
+    }
+
+    public static T Value(LagBuffer<T>? buffer, int capacity, T fallback) =>
+        buffer is null || buffer.Count < capacity ? fallback : buffer.Values[buffer.Next];
 }
