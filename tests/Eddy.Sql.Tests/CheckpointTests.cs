@@ -50,6 +50,10 @@ public class CheckpointTests
         "SELECT v.url, r.rate FROM visits AS v JOIN rates FOR SYSTEM_TIME AS OF v.ts AS r ON v.url = r.url",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
+        // Batch OVER keeps each partition's rows until the end of the input.
+        "batch:SELECT `user`, amount, ROW_NUMBER() OVER w, LEAD(url) OVER w, CUME_DIST() OVER w, "
+            + "SUM(amount) OVER (PARTITION BY `user` ORDER BY amount DESC ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM clicks "
+            + "WINDOW w AS (PARTITION BY `user` ORDER BY amount DESC)",
         // Steps retract earlier rows too (-U/-D): the outer aggregation retracts, with per-value counts for MIN/MAX/DISTINCT.
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m) FILTER (WHERE m > 10), AVG(m), SUM(DISTINCT m), MAX(u), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",

@@ -266,7 +266,20 @@ public sealed partial class Binder
         }
         foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, overWindowTvf);
 
-        if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
+        if (HasOver(s))
+        {
+            if (!batchMode) return BindOverSelect(s, input, scope, windowed);
+            // Batch mode: the streaming over aggregation where it applies (rows in time order; it answers the same
+            // at the end of a bounded input), Flink's batch OVER (any order, frames, LEAD, NTILE, ...) otherwise.
+            try
+            {
+                return BindOverSelect(s, input, scope, windowed);
+            }
+            catch (SqlParseException)
+            {
+                return BindBatchOverSelect(s, input, scope, windowed);
+            }
+        }
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
             return BindAggregation(s, input, scope, windowed);
