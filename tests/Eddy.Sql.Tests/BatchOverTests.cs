@@ -90,6 +90,16 @@ public class BatchOverTests
     }
 
     [Fact]
+    public void Array_agg_over_a_frame_matches_PostgreSQL()
+    {
+        var rows = Rows(12);
+        const string Frame = "(PARTITION BY k ORDER BY v DESC NULLS LAST, id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING)";
+        var lines = RunBatch($"SELECT id, ARRAY_AGG(v) OVER {Frame} FROM {Values(rows)}", "id INT, a ARRAY<INT>");
+        Assert.Equal(Pg($"SELECT id, '[' || array_to_string(array_agg(v) OVER {Frame}, ', ', 'null') || ']' FROM {Values(rows)}"),
+            lines.Order(StringComparer.Ordinal).ToList());
+    }
+
+    [Fact]
     public void First_and_last_value_skip_nulls_as_Flink()
     {
         // Flink's FirstValueAggFunction and LastValueAggFunction accumulate only non-NULL values.

@@ -63,6 +63,8 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        "SELECT tag, ARRAY_AGG(amount) OVER w, PERCENTILE(price, 0.5) OVER w FROM clicks "
+            + "WINDOW w AS (PARTITION BY tag ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)",
         // LAG's ring of the last offset + 1 values per partition.
         "SELECT `user`, amount, LAG(amount) OVER w, LAG(url, 3, tag) OVER w, ROW_NUMBER() OVER w FROM clicks WINDOW w AS (PARTITION BY `user` ORDER BY ts)",
         "SELECT L.`user`, L.amount, R.url, R.amount FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '2' SECOND)) AS L "

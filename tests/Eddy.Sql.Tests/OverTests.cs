@@ -192,6 +192,39 @@ public class OverTests : IDisposable
         Assert.Equal(expected, lines);
     }
 
+    [Theory]
+    [InlineData("ROWS BETWEEN 2 PRECEDING AND CURRENT ROW", "rows2")]
+    [InlineData("RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW", "range3")]
+    [InlineData("ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW", "rowsAll")]
+    public void Array_agg_and_percentile_over_a_frame_match_the_frame_computed_independently(string frame, string expected)
+    {
+        // ARRAY_AGG lists the frame's values in time order (ties in arrival order), NULLs included; PERCENTILE(v, 0.5)
+        // is the median of its non-NULL values (the mean of the two middle ones for an even count), NULL for none.
+        var events = Stream(seed: 13, count: 100);
+        var lines = SessionTests.Run(Table(events) + $"""
+            CREATE TABLE lists (k STRING, n INT, a ARRAY<INT>, b ARRAY<INT>, p DOUBLE) WITH ('connector' = 'print');
+            INSERT INTO lists SELECT k, n, ARRAY_AGG(v) OVER w, ARRAY_AGG(v IGNORE NULLS) OVER w, PERCENTILE(v, 0.5) OVER w FROM events
+            WINDOW w AS (PARTITION BY k ORDER BY ts {frame});
+            """);
+        var rows = new List<string>();
+        foreach (var partition in events.Where(e => !e.Late).GroupBy(e => e.K))
+        {
+            var ordered = partition.OrderBy(e => e.Seconds).ToList();
+            for (int i = 0; i < ordered.Count; i++)
+            {
+                var inFrame = FrameOf(expected)(ordered, i).ToList();
+                string A(IEnumerable<int?> xs) => xs.Any() ? "[" + string.Join(", ", xs.Select(x => x?.ToString(CultureInfo.InvariantCulture) ?? "null")) + "]" : "null";
+                var sorted = inFrame.Where(e => e.V is not null).Select(e => (double)e.V!.Value).Order().ToList();
+                string median = sorted.Count == 0 ? "null"
+                    : Row.FormatDouble(sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2);
+                rows.Add($"+I[{ordered[i].K}, {ordered[i].N}, {A(inFrame.Select(e => e.V))}, {A(inFrame.Where(e => e.V is not null).Select(e => e.V))}, {median}]");
+            }
+        }
+        rows.Sort(StringComparer.Ordinal);
+        lines.Sort(StringComparer.Ordinal);
+        Assert.Equal(rows, lines);
+    }
+
     private static SqlParseException Refused(string query)
     {
         var session = new SqlSession(TextWriter.Null, TextWriter.Null);

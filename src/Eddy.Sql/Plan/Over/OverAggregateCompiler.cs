@@ -49,6 +49,10 @@ internal sealed class OverAggregateCompiler
                 case AggregateKind.Lag:
                     layout.Add((Field(typeof(LagBuffer<>).MakeGenericType(ExpressionCompiler.ValueType(call.Argument!.Type))), -1));
                     break;
+                case AggregateKind.ArrayAgg or AggregateKind.Percentile:
+                    // The group aggregation's accumulators, which retract as Flink's ArrayAgg/PercentileAggFunction.
+                    layout.Add((Field(CollectingAggregates.AccumulatorType(call)), -1));
+                    break;
                 default:
                     throw new NotSupportedException($"{call.Kind} in an OVER window");
             }
@@ -97,6 +101,11 @@ internal sealed class OverAggregateCompiler
             {
                 // ROW_NUMBER never retracts: the binder allows it only in an unbounded window, as Flink.
                 body.Add(Assign(F(acc, vf), LinqExpr.Add(F(acc, vf), step)));
+                continue;
+            }
+            if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                body.Add(CollectingAggregates.Update(call, F(acc, vf), row, retract));
                 continue;
             }
             var value = ExpressionCompiler.Compile(call.Argument!, row);
@@ -175,6 +184,11 @@ internal sealed class OverAggregateCompiler
         var (vf, count) = layout[k];
         var resultType = ExpressionCompiler.ValueType(call.Type);
         var f = F(acc, vf);
+        if (CollectingAggregates.IsCollecting(call.Kind))
+        {
+            var collected = CollectingAggregates.Result(call, f);
+            return collected.Type == resultType ? collected : LinqExpr.Convert(collected, resultType);
+        }
         switch (call.Kind)
         {
             case AggregateKind.Lag:
