@@ -225,6 +225,36 @@ public class OverTests : IDisposable
         Assert.Equal(rows, lines);
     }
 
+    [Theory]
+    [InlineData("ROWS BETWEEN 2 PRECEDING AND CURRENT ROW", "rows2")]
+    [InlineData("RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW", "range3")]
+    [InlineData("", "rangeAll")]
+    [InlineData("ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW", "rowsAll")]
+    public void First_and_last_value_over_a_frame_skip_nulls_as_Flink(string frame, string expected)
+    {
+        // Flink's FirstValue/LastValue(WithRetract)AggFunction accumulate only non-NULL values, in arrival order.
+        var events = Stream(seed: 19, count: 100);
+        var lines = SessionTests.Run(Table(events) + $"""
+            CREATE TABLE firsts (k STRING, n INT, f INT, l INT) WITH ('connector' = 'print');
+            INSERT INTO firsts SELECT k, n, FIRST_VALUE(v) OVER w, LAST_VALUE(v) OVER w FROM events
+            WINDOW w AS (PARTITION BY k ORDER BY ts {frame});
+            """);
+        var rows = new List<string>();
+        foreach (var partition in events.Where(e => !e.Late).GroupBy(e => e.K))
+        {
+            var ordered = partition.OrderBy(e => e.Seconds).ToList();
+            for (int i = 0; i < ordered.Count; i++)
+            {
+                var values = FrameOf(expected)(ordered, i).Where(e => e.V is not null).Select(e => e.V!.Value).ToList();
+                string S(int? x) => x?.ToString(CultureInfo.InvariantCulture) ?? "null";
+                rows.Add($"+I[{ordered[i].K}, {ordered[i].N}, {S(values.Count == 0 ? null : values[0])}, {S(values.Count == 0 ? null : values[^1])}]");
+            }
+        }
+        rows.Sort(StringComparer.Ordinal);
+        lines.Sort(StringComparer.Ordinal);
+        Assert.Equal(rows, lines);
+    }
+
     private static SqlParseException Refused(string query)
     {
         var session = new SqlSession(TextWriter.Null, TextWriter.Null);

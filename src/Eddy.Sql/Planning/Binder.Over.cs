@@ -240,8 +240,8 @@ public sealed partial class Binder
         if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
         var aggregate = BindAggregate(call with { Over = null }, scope);
         if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min
-            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile))
-            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, ARRAY_AGG and PERCENTILE are)");
+            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile or AggregateKind.FirstValue or AggregateKind.LastValue))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, ARRAY_AGG and PERCENTILE are)");
         return aggregate;
     }
 }

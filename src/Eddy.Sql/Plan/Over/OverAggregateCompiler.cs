@@ -49,6 +49,14 @@ internal sealed class OverAggregateCompiler
                 case AggregateKind.Lag:
                     layout.Add((Field(typeof(LagBuffer<>).MakeGenericType(ExpressionCompiler.ValueType(call.Argument!.Type))), -1));
                     break;
+                case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
+                    // The frame's non-NULL values in order: the row leaving a frame is its oldest, so its value (when
+                    // not NULL) is the list's first (Flink's First/LastValueWithRetractAggFunction order rows by arrival).
+                    layout.Add((Field(typeof(List<>).MakeGenericType(ArgumentType(call))), -1));
+                    break;
+                case AggregateKind.FirstValue or AggregateKind.LastValue:
+                    layout.Add((Field(resultType), Field(typeof(bool))));
+                    break;
                 case AggregateKind.ArrayAgg or AggregateKind.Percentile:
                     // The group aggregation's accumulators, which retract as Flink's ArrayAgg/PercentileAggFunction.
                     layout.Add((Field(CollectingAggregates.AccumulatorType(call)), -1));
@@ -125,6 +133,21 @@ internal sealed class OverAggregateCompiler
             LinqExpr onValue;
             switch (call.Kind)
             {
+                case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
+                {
+                    var list = F(acc, vf);
+                    var element = ArgumentType(call);
+                    onValue = LinqExpr.Assign(list, LinqExpr.Call(typeof(ArrayAggOps).GetMethod(retract ? nameof(ArrayAggOps.Retract) : nameof(ArrayAggOps.Add))!
+                        .MakeGenericMethod(element), list, LinqExpr.Convert(v, element)));
+                    break;
+                }
+                case AggregateKind.FirstValue:
+                    onValue = LinqExpr.IfThen(LinqExpr.Not(F(acc, count)),
+                        LinqExpr.Block(Assign(F(acc, vf), v), LinqExpr.Assign(F(acc, count), LinqExpr.Constant(true))));
+                    break;
+                case AggregateKind.LastValue:
+                    onValue = LinqExpr.Block(Assign(F(acc, vf), v), LinqExpr.Assign(F(acc, count), LinqExpr.Constant(true)));
+                    break;
                 case AggregateKind.Count:
                     onValue = Assign(F(acc, vf), LinqExpr.Add(F(acc, vf), step));
                     break;
@@ -191,6 +214,13 @@ internal sealed class OverAggregateCompiler
         }
         switch (call.Kind)
         {
+            case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
+            {
+                var method = typeof(OverValues).GetMethod(call.Kind == AggregateKind.FirstValue ? nameof(OverValues.First) : nameof(OverValues.Last))!
+                    .MakeGenericMethod(ArgumentType(call));
+                var value = LinqExpr.Call(method, f);
+                return value.Type == resultType ? value : LinqExpr.Convert(value, resultType);
+            }
             case AggregateKind.Lag:
             {
                 // The default is the current row's (Flink's LagAggFunction keeps the last accumulated row's default).
@@ -337,4 +367,12 @@ public sealed class LagBuffer<T>
 
     public static T Value(LagBuffer<T>? buffer, int capacity, T fallback) =>
         buffer is null || buffer.Count < capacity ? fallback : buffer.Values[buffer.Next];
+}
+
+/// <summary>FIRST_VALUE and LAST_VALUE of a bounded OVER frame: the first or last of its non-NULL values, boxed (NULL for none).</summary>
+public static class OverValues
+{
+    public static object? First<T>(List<T>? values) => values is null || values.Count == 0 ? null : values[0];
+
+    public static object? Last<T>(List<T>? values) => values is null || values.Count == 0 ? null : values[^1];
 }
