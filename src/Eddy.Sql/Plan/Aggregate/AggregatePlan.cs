@@ -94,7 +94,9 @@ public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool
     /// </summary>
     public DataType? NarrowTo { get; init; }
 
-    public override string ToString() => Kind == AggregateKind.User ? Name :
+    // The calls whose arguments do not fit KIND(arg) read as written.
+    public override string ToString() => Kind is AggregateKind.User or AggregateKind.ArrayAgg or AggregateKind.JsonArrayAgg or AggregateKind.JsonObjectAgg
+        or AggregateKind.Percentile or AggregateKind.Lag ? Name :
         $"{Kind.ToString().ToUpperInvariant()}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
         + (Filter is null ? "" : $" FILTER (WHERE {Filter})");
 }
