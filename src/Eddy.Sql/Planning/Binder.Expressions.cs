@@ -17,6 +17,7 @@ public sealed partial class Binder
     {
         "COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
         "STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE",
+        "ARRAY_AGG", "JSON_ARRAYAGG", "JSON_OBJECTAGG", "PERCENTILE", "COLLECT",
     };
 
     /// <summary>A built-in or user aggregate function call (not an OVER window).</summary>
