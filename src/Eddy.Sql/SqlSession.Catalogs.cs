@@ -123,6 +123,9 @@ public sealed partial class SqlSession
                 Tableau.Print(Output, ["function name"], names.Order(StringComparer.Ordinal).Select(n => new[] { n }));
                 return;
             }
+            case ShowKind.Jars:
+                Tableau.Print(Output, ["jars"], UserCode.Jars.Select(j => new[] { j.Path }));
+                return;
             case ShowKind.Catalogs:
                 Tableau.Print(Output, ["catalog name"], Catalog.CatalogNames.Select(n => new[] { n }));
                 return;
