@@ -36,6 +36,9 @@ public sealed partial class Binder
 
     internal SqlParseException Error(SqlNode node, string reason) => SqlErrors.At(node, reason, context);
 
+    /// <summary>A node's place as <c>file: line L, column C</c>, for errors raised when the job runs.</summary>
+    internal string Location(SqlNode node) => $"{context.FileName ?? "SQL"}: line {node.Span.Line}, column {node.Span.Column}";
+
     /// <summary>How event-time window aggregations treat late rows (the session's SET options).</summary>
     public WindowEmitOptions WindowEmit { get; init; } = WindowEmitOptions.None;
 
@@ -500,6 +503,7 @@ public sealed partial class Binder
             return new AggregateCall(AggregateKind.User, null, false, filter, resultType with { Nullable = true }, call.ToSql())
             {
                 User = user,
+                Location = Location(call),
                 Arguments = userArgs,
             };
         }
@@ -648,7 +652,7 @@ public sealed partial class Binder
         if (names.Count != types.Count) throw Error(lateral, $"table function {name} returns {types.Count} column(s), but {names.Count} name(s) are given");
         var columns = left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList();
         var output = new Schema(columns);
-        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType), output, join.Kind == JoinKind.Left);
+        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType) { Location = Location(call) }, output, join.Kind == JoinKind.Left);
         string? alias = lateral.Alias?.Value;
         var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
         return (plan, new Scope(scope), null);

@@ -57,6 +57,9 @@ public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool
     /// <summary>For <see cref="AggregateKind.User"/>: the function and all its arguments.</summary>
     public Catalog.UserAggregate? User { get; init; }
 
+    /// <summary>For <see cref="AggregateKind.User"/>: where the SQL calls it (<c>file: line, column</c>), for its runtime errors.</summary>
+    public string? Location { get; init; }
+
     public IReadOnlyList<BoundExpr> Arguments { get; init; } = [];
 
     /// <summary>
