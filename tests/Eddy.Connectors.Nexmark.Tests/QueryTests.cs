@@ -36,12 +36,12 @@ public class QueryTests
     private static List<NexmarkEvent> Bids(NexmarkRunSettings s) => Events(s).Where(e => e.Type == NexmarkEventType.Bid).ToList();
 
     /// <summary>Runs the query with its blackhole sink swapped for a collecting one; returns the final rows (changelog applied).</summary>
-    private static List<string> RunSql(string query, NexmarkRunSettings s)
+    private static List<string> RunSql(string query, NexmarkRunSettings s, TimeProvider? clock = null)
     {
         CollectConnector.Register();
         NexmarkTableConnector.Register();
         string script = NexmarkQueries.Script(query, s).Replace("'connector' = 'blackhole'", "'connector' = 'nexmark-test-collect'");
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null) { Clock = clock ?? TimeProvider.System };
         session.Set("parallelism.default", s.Parallelism.ToString(CultureInfo.InvariantCulture));
         NexmarkQueries.AddUdfs(session);
         var jobs = session.Execute(script, query + ".sql");
@@ -364,6 +364,44 @@ public class QueryTests
             .ToList();
         Assert.Contains(expected, row => !row.EndsWith("|0", StringComparison.Ordinal));
         Check("q14", expected);
+    }
+
+    /// <summary>
+    /// q12 counts bids per bidder in 10-second tumbling windows of processing time. Which window a bid falls in depends
+    /// on when it is processed, so the test stops the clock (a manual clock that never moves): every bid is processed
+    /// at the same instant T, so Flink's semantics put all of them into the one window [T - T mod 10 s, + 10 s), and a
+    /// processing-time window still open when a bounded input ends fires at the end of input, as Flink does. Expected:
+    /// per bidder, the number of its bids, with that window's bounds.
+    /// </summary>
+    [Fact]
+    public void Q12ProcessingTimeWindowsOnAStoppedClock()
+    {
+        const long now = 1_765_000_003_456;
+        long start = now - now % 10_000;
+        var clock = new Eddy.Testing.ManualClock(now);
+        var expected = Bids(Settings).GroupBy(b => b.Bidder).Select(g => Text(g.Key, (long)g.Count(), Time(start), Time(start + 10_000)));
+        Assert.Equal(Sorted(expected), RunSql("q12", Settings, clock));
+    }
+
+    /// <summary>
+    /// q12 on the real clock: where the window boundaries fall depends on the run, but not the totals — every bid is in
+    /// exactly one window, so per bidder the counts over all its windows add up to its bids, and every window is 10 s
+    /// long and aligned to 10 s of the epoch.
+    /// </summary>
+    [Fact]
+    public void Q12ProcessingTimeWindowsOnTheSystemClockKeepEveryBidOnce()
+    {
+        var rows = RunSql("q12", Settings).Select(r => r.Split('|')).ToList();
+        var totals = rows.GroupBy(r => long.Parse(r[0], CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.Sum(r => long.Parse(r[1], CultureInfo.InvariantCulture)));
+        var expected = Bids(Settings).GroupBy(b => b.Bidder).ToDictionary(g => g.Key, g => (long)g.Count());
+        Assert.Equal(expected.OrderBy(kv => kv.Key), totals.OrderBy(kv => kv.Key));
+        foreach (var r in rows)
+        {
+            var windowStart = DateTime.Parse(r[2], CultureInfo.InvariantCulture);
+            var windowEnd = DateTime.Parse(r[3], CultureInfo.InvariantCulture);
+            Assert.Equal(TimeSpan.FromSeconds(10), windowEnd - windowStart);
+            Assert.Equal(0, windowStart.Ticks % TimeSpan.FromSeconds(10).Ticks);
+        }
     }
 
     [Fact]
