@@ -94,6 +94,31 @@ public sealed class UserCode
         return null;
     }
 
+    /// <summary>Runs once the last holder has let go and the context is unloading (e.g. deletes uploaded files).</summary>
+    public Action? Released { get; set; }
+
+    /// <summary>
+    /// Adds every assembly directly in <paramref name="folder"/> (a server's <c>--udf-dir</c>, as Flink's <c>lib/</c>),
+    /// leaving out copies of assemblies the host has (a library's build output holds Eddy.Functions.dll).
+    /// </summary>
+    public void AddFolder(string folder)
+    {
+        foreach (var file in Directory.GetFiles(folder, "*.dll").Order(StringComparer.Ordinal))
+        {
+            string name;
+            try
+            {
+                name = AssemblyName.GetAssemblyName(file).Name ?? "";
+            }
+            catch (BadImageFormatException)
+            {
+                continue;
+            }
+            if (UserCodeLoadContext.HostHas(name) || jars.Any(j => j.Assembly.GetName().Name == name)) continue;
+            Add(file);
+        }
+    }
+
     /// <summary>One more job holds the user code (each job of the session retains it while it runs).</summary>
     public void Retain() => Interlocked.Increment(ref holders);
 
@@ -108,6 +133,7 @@ public sealed class UserCode
         context = null;
         jars.Clear();
         c?.Unload();
+        Released?.Invoke();
     }
 
     private static string StripFileScheme(string path) =>
