@@ -144,8 +144,9 @@ public sealed partial class Binder
         if (name is "JSON_ARRAYAGG" or "JSON_OBJECTAGG")
             throw Error(call, $"{name} in an OVER window is not supported (as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
         if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min
-            or AggregateKind.Max or AggregateKind.FirstValue or AggregateKind.LastValue or AggregateKind.ArrayAgg or AggregateKind.Percentile))
-            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, ARRAY_AGG and PERCENTILE are)");
+            or AggregateKind.Max or AggregateKind.FirstValue or AggregateKind.LastValue or AggregateKind.ArrayAgg or AggregateKind.Percentile
+            or AggregateKind.ListAgg))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LISTAGG, ARRAY_AGG and PERCENTILE are)");
         aggregates.Add(aggregate);
         return new BatchOverCall(BatchOverKind.Aggregate, aggregate.Type) { Aggregate = aggregates.Count - 1 };
     }

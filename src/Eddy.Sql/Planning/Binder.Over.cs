@@ -235,13 +235,14 @@ public sealed partial class Binder
         if (!IsAggregate(call with { Over = null })) throw Error(call, $"{name} is not an aggregate function and cannot be used with OVER");
         if (name is "JSON_ARRAYAGG" or "JSON_OBJECTAGG")
             throw Error(call, $"{name} in an OVER window is not supported (as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
-        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
+        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet");
         if (call.Distinct) throw Error(call, $"{name}(DISTINCT ...) OVER is not supported by Eddy yet");
         if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
         var aggregate = BindAggregate(call with { Over = null }, scope);
         if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min
-            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile or AggregateKind.FirstValue or AggregateKind.LastValue))
-            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, ARRAY_AGG and PERCENTILE are)");
+            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile or AggregateKind.FirstValue or AggregateKind.LastValue
+            or AggregateKind.ListAgg))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LISTAGG, ARRAY_AGG and PERCENTILE are)");
         return aggregate;
     }
 }
