@@ -15,6 +15,7 @@ public sealed partial class Binder
     {
         var calls = s.Items.OfType<SelectExpr>().SelectMany(i => OverCalls(i.Expression)).ToList();
         if (windowed is not null) throw Error(calls[0], "OVER aggregates over a window table function are not supported by Eddy yet");
+        RefuseUpdatingOverInput(input, calls[0]);
         if (s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)))
             throw Error(calls[0], "OVER aggregates in a grouped query are not supported by Eddy yet");
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");

@@ -60,6 +60,7 @@ public sealed partial class Binder
     {
         var calls = s.Items.OfType<SelectExpr>().SelectMany(i => OverCalls(i.Expression)).ToList();
         if (windowed is not null) throw Error(calls[0], "OVER aggregates over a window table function are not supported by Eddy yet");
+        RefuseUpdatingOverInput(input, calls[0]);
         if (s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)))
             throw Error(calls[0], "OVER aggregates in a grouped query are not supported by Eddy yet");
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
@@ -106,6 +107,17 @@ public sealed partial class Binder
         {
             overColumns = outer;
         }
+    }
+
+    /// <summary>
+    /// Flink's over aggregation reads only inserts ("OverAggregate doesn't support consuming update and delete
+    /// changes"); taking -U/-D rows as rows would give wrong answers, so an updating input is refused.
+    /// </summary>
+    private void RefuseUpdatingOverInput(LogicalPlan input, FunctionCall at)
+    {
+        if (input.IsUpdating)
+            throw Error(at, "OVER over an updating input (a changelog such as upsert-kafka or a non-windowed GROUP BY) is not supported "
+                + "(as in Flink: \"OverAggregate doesn't support consuming update and delete changes\")");
     }
 
     /// <summary>The column an OVER call reads in the SELECT list being bound; elsewhere OVER is refused.</summary>
