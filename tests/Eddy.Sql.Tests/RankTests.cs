@@ -208,9 +208,7 @@ public class RankTests : IDisposable
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k) AS rn FROM t) WHERE rn <= 2", "needs ORDER BY", 1, 44)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (ORDER BY v) FROM t) WHERE k = 'a'", "needs a name", 1, 26)]
     [InlineData("SELECT * FROM (SELECT k, n, ROW_NUMBER() OVER (ORDER BY n DESC) AS rn FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k)) WHERE rn <= 2", "Top-N over an updating input", 1, 29)]
-    [InlineData("SELECT k FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY ts) AS rn FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE rn = 1", "window deduplication (ROW_NUMBER() ordered by a time attribute", 1, 44)]
-    [InlineData("SELECT k FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY window_time DESC) AS rn FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE rn = 1", "window deduplication (ROW_NUMBER() ordered by a time attribute", 1, 44)]
-    [InlineData("SELECT window_start, k, t FROM (SELECT window_start, k, t, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY t DESC) AS rn FROM (SELECT window_start, window_end, k, window_time AS t FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, k)) WHERE rn = 1", "window deduplication (ROW_NUMBER() ordered by a time attribute", 1, 78)]
+    [InlineData("SELECT window_start, k, t FROM (SELECT window_start, k, t, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY t DESC) AS rn FROM (SELECT window_start, window_end, k, window_time AS t FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, k)) WHERE rn = 1", "window deduplication is supported directly on a window TVF only", 1, 78)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn, ROW_NUMBER() OVER (ORDER BY v) AS rn2 FROM t) WHERE rn <= 2", "one ROW_NUMBER()", 1, 79)]
     public void What_flink_or_eddy_does_not_run_is_refused_where_it_is_written(string query, string message, int line, int column)
     {
@@ -314,6 +312,58 @@ public class RankTests : IDisposable
         Assert.True(explain.Contains("Rank(strategy=[AppendFastStrategy]", StringComparison.Ordinal), explain);
     }
 
+    private const string WindowDedup = """
+        INSERT INTO out_w SELECT k, v, window_start FROM (
+          SELECT k, v, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, k ORDER BY {0}) AS rn
+          FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+        ) WHERE rn = 1;
+        """;
+
+    private const string WindowSink = "CREATE TABLE out_w (k STRING, v INT, ws TIMESTAMP(3)) WITH ('connector' = 'print');\n";
+
+    [Fact]
+    public void Window_deduplication_keeps_the_first_or_last_row_of_each_window_and_key_at_the_window_end()
+    {
+        // Window [10:00:00, 10:00:10): a 1 (:01), 2 (:03), 4 (:03), 7 (:01); b 3 (:04), 6 (:02). Window [10:00:10, 10:00:20): a 5.
+        WriteEvents(("a", 1, "10:00:01"), ("a", 2, "10:00:03"), ("b", 3, "10:00:04"), ("a", 4, "10:00:03"), ("a", 5, "10:00:12"),
+            ("b", 6, "10:00:02"), ("a", 7, "10:00:01"));
+        // First: the smallest rowtime, the earlier of equal ones (a 7 ties with a 1 and does not replace it).
+        Assert.Equal(["+I[a, 1, 2024-01-01 10:00:00.000]", "+I[a, 5, 2024-01-01 10:00:10.000]", "+I[b, 6, 2024-01-01 10:00:00.000]"],
+            Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts ASC")).Order(StringComparer.Ordinal));
+        // Last: the greatest rowtime, the later of equal ones (a 4 ties with a 2 and replaces it).
+        Assert.Equal(["+I[a, 4, 2024-01-01 10:00:00.000]", "+I[a, 5, 2024-01-01 10:00:10.000]", "+I[b, 3, 2024-01-01 10:00:00.000]"],
+            Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts DESC")).Order(StringComparer.Ordinal));
+        // Ordered by window_time, every row of a window ties: the first or the last to arrive.
+        Assert.Equal(["+I[a, 5, 2024-01-01 10:00:10.000]", "+I[a, 7, 2024-01-01 10:00:00.000]", "+I[b, 6, 2024-01-01 10:00:00.000]"],
+            Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, "window_time DESC")).Order(StringComparer.Ordinal));
+        var explain = string.Join("\n", Run(Events + WindowSink + "EXPLAIN " + string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts DESC")));
+        Assert.True(explain.Contains("WindowDeduplicate(window=[end=[window_end]], keep=[LastRow], partitionKeys=[window_start, window_end, k], orderKey=[ts], order=[ROWTIME])", StringComparison.Ordinal), explain);
+        // Append-only: a sink without a primary key takes it.
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Events + $"CREATE TABLE out_w (k STRING, v INT, ws TIMESTAMP(3)) WITH ('connector' = 'filesystem', 'path' = '{Path.Combine(dir, "out")}', 'format' = 'json');");
+        Assert.Single(session.Execute(string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts")));
+    }
+
+    [Theory]
+    [InlineData(11, false)]
+    [InlineData(12, true)]
+    public void Window_deduplication_of_random_rows_is_the_linq_answer(int seed, bool keepLast)
+    {
+        var random = new Random(seed);
+        var rows = Enumerable.Range(0, 200).Select(i => (Key: "k" + random.Next(3), Value: i, Second: random.Next(40))).ToList();
+        WriteEvents([.. rows.Select(r => (r.Key, r.Value, $"10:00:{r.Second:00}"))]);
+        var lines = Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, keepLast ? "ts DESC" : "ts"));
+        // Per 10-second window and key: the smallest second (first of equal ones), or the greatest (last of equal ones).
+        var expected = rows.GroupBy(r => (Window: r.Second / 10, r.Key)).Select(g =>
+            {
+                var kept = keepLast
+                    ? g.OrderByDescending(r => r.Second).ThenByDescending(r => r.Value).First()
+                    : g.OrderBy(r => r.Second).ThenBy(r => r.Value).First();
+                return $"+I[{g.Key.Key}, {kept.Value}, 2024-01-01 10:00:{g.Key.Window * 10:00}.000]";
+            }).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, lines.Order(StringComparer.Ordinal));
+    }
+
     public static TheoryData<string> CheckpointedQueries =>
     [
         "SELECT * FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 3",
@@ -321,6 +371,8 @@ public class RankTests : IDisposable
         "SELECT tag, url, ts FROM (SELECT tag, url, ts, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY ts DESC) AS rn FROM clicks) WHERE rn = 1",
         "SELECT `user`, amount FROM (SELECT `user`, amount, ts, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY ts) AS rn FROM clicks) WHERE rn = 1",
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM (SELECT window_start, window_end, tag, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, tag)) WHERE rn <= 2",
+        "SELECT tag, url, window_start FROM (SELECT tag, url, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, tag ORDER BY ts DESC) AS rn FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1",
+        "SELECT `user`, amount FROM (SELECT `user`, amount, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, `user` ORDER BY ts) AS rn FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1",
     ];
 
     /// <summary>The rank operators, snapshotted after every step of random input and restored (see <see cref="CheckpointTests"/>).</summary>

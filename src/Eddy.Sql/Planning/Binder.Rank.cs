@@ -140,9 +140,23 @@ public sealed partial class Binder
             bool desc = order[0].Descending;
             if (timeColumn.Index == input.Proctime) strategy = desc ? RankStrategy.KeepLastProctime : RankStrategy.KeepFirstProctime;
             else if (timeColumn.Index == input.Rowtime) strategy = desc ? RankStrategy.KeepLastRowtime : RankStrategy.KeepFirstRowtime;
-            if (windowRank && (strategy != RankStrategy.WindowTopN || WindowProperty(input, timeColumn.Index) is { Property: 2 }
-                    || IsWindowTableFunctionTime(input, timeColumn.Index)))
-                throw Error(over, "window deduplication (ROW_NUMBER() ordered by a time attribute, PARTITION BY window_start, window_end, rn = 1) is not supported by Eddy yet");
+            if (windowRank)
+            {
+                int windowEndColumn = partition[windowProperties.FindIndex(w => w is { Property: 1 })].Bound is InputRef endRef ? endRef.Index : -1;
+                bool onRowtime = IsWindowTableFunctionTime(input, timeColumn.Index) || WindowProperty(input, timeColumn.Index) is { Property: 2 };
+                if (onRowtime && IsWindowTableFunctionEnd(input, windowEndColumn))
+                    strategy = desc ? RankStrategy.WindowKeepLast : RankStrategy.WindowKeepFirst;
+                else if (onRowtime)
+                {
+                    throw Error(over, "window deduplication is supported directly on a window TVF only (Flink: \"only supports Window Deduplication follows "
+                        + "after Windowing TVF\"), not after a window aggregation");
+                }
+                else if (strategy != RankStrategy.WindowTopN)
+                {
+                    throw Error(over, "window deduplication ordered by a processing-time attribute is not supported: Flink orders window "
+                        + "deduplication by the event-time attribute only");
+                }
+            }
         }
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
@@ -265,6 +279,14 @@ public sealed partial class Binder
                 return false;
         }
     }
+
+    /// <summary>Whether a column is the window end of a window TVF's rows (not of a window aggregation), followed through the projections above it.</summary>
+    private static bool IsWindowTableFunctionEnd(LogicalPlan plan, int column) => column >= 0 && DeepStack.Ensure(plan) switch
+    {
+        CalcPlan c => c.Projections[column] is InputRef r && IsWindowTableFunctionEnd(c.Input, r.Index),
+        Plan.WindowTableFunction.WindowTableFunctionPlan w => column == w.WindowStart + 1,
+        _ => false,
+    };
 
     /// <summary>
     /// Whether a column is the window start (0), end (1) or time (2) of a window TVF (or its aggregation), followed through the

@@ -17,6 +17,10 @@ public enum RankStrategy
     KeepLastRowtime,
     /// <summary>Window Top-N over a window aggregation (PARTITION BY window_start, window_end, ...): emitted once per window at the watermark, append-only.</summary>
     WindowTopN,
+    /// <summary>Window deduplication over a window TVF (PARTITION BY window_start, window_end, ... ORDER BY rowtime ASC, rn = 1): the first row per window and key, emitted at the watermark, append-only.</summary>
+    WindowKeepFirst,
+    /// <summary>The same ordered by rowtime DESC: the last row per window and key.</summary>
+    WindowKeepLast,
 }
 
 /// <summary>
@@ -34,16 +38,18 @@ public sealed record RankPlan(
     RankStrategy Strategy,
     Schema Output) : LogicalPlan(Output)
 {
-    /// <summary>For <see cref="RankStrategy.WindowTopN"/>: the input column with the window's end.</summary>
+    /// <summary>For window Top-N and window deduplication: the input column with the window's end.</summary>
     public int WindowEnd { get; init; } = -1;
 
     // Deduplication keeping a later row replaces the kept one (-U/+U) and never deletes it.
     public override string ChangelogMode => Strategy is RankStrategy.KeepLastProctime or RankStrategy.KeepFirstRowtime or RankStrategy.KeepLastRowtime
         ? "I,UB,UA" : base.ChangelogMode;
 
-    public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN);
+    public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
 
-    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.WindowTopN);
+    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
+
+    public bool IsWindowDeduplicate => Strategy is RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast;
 
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
@@ -56,6 +62,11 @@ public sealed record RankPlan(
             string keep = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepFirstRowtime ? "FirstRow" : "LastRow";
             string time = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepLastProctime ? "PROCTIME" : "ROWTIME";
             return $"Deduplicate(keep=[{keep}], key=[{keys}], order=[{time}])";
+        }
+        if (IsWindowDeduplicate)
+        {
+            return $"WindowDeduplicate(window=[end=[{Input.Schema[WindowEnd].Name}]], keep=[{(Strategy == RankStrategy.WindowKeepLast ? "LastRow" : "FirstRow")}], "
+                + $"partitionKeys=[{keys}], orderKey=[{Input.Schema[Order[0].Column].Name}], order=[ROWTIME])";
         }
         if (Strategy == RankStrategy.WindowTopN)
         {

@@ -43,6 +43,13 @@ internal static class RankTranslator
                 var sameRow = EqualExcept<TIn>(rank.Order[0].Column, rank.Input.Schema.Count);
                 return keyed.Process(() => new DeduplicateFunction<TIn, TKey>(strategy, byRowtime, sameRow), "Deduplicate");
             }
+            if (rank.IsWindowDeduplicate)
+            {
+                var byRowtime = Comparison<TIn>([(rank.Order[0].Column, false, true)]);
+                var windowEndOf = EpochMilliseconds<TIn>(rank.WindowEnd);
+                bool keepLast = rank.Strategy == RankStrategy.WindowKeepLast;
+                return keyed.Process(() => new WindowDeduplicateFunction<TIn, TKey>(keepLast, byRowtime, windowEndOf), "WindowDeduplicate");
+            }
             var compare = Comparison<TIn>(rank.Order);
             var output = OutputRow<TIn, TOut>(rank);
             if (rank.Strategy == RankStrategy.WindowTopN)
