@@ -200,7 +200,7 @@ public class RankTests : IDisposable
     }
 
     [Theory]
-    [InlineData("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "RANK() Top-N is not supported", 1, 26)]
+    [InlineData("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "RANK() Top-N on a streaming table is not supported: Flink refuses it too", 1, 26)]
     [InlineData("SELECT * FROM (SELECT k, DENSE_RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "DENSE_RANK() Top-N", 1, 26)]
     [InlineData("SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t", "must be defined on a time attribute", 1, 54)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t)", "must bound 'rn' from above", 1, 26)]

@@ -2,6 +2,7 @@ using Eddy.Joins;
 using Eddy.Sql.Codegen;
 using Eddy.Sql.Parsing;
 using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Aggregate;
 using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Join;
 
@@ -20,8 +21,32 @@ public sealed partial class Binder
     private void RefuseStateTtl(SqlNode at, string what)
     {
         if (StateTtlMs > 0 && !batchMode)
-            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires only the state of regular joins, not yet of {what}: "
+            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires the state of regular joins, non-windowed GROUP BY and deduplication only, not yet of {what}: "
                 + "remove the option (or set it to 0) to keep that state");
+    }
+
+    /// <summary>
+    /// A non-windowed GROUP BY expires its accumulators after <c>table.exec.state.ttl</c> as Flink's GroupAggFunction
+    /// does. Flink keeps some aggregates' state in data views whose entries expire one by one (DISTINCT aggregates,
+    /// MIN/MAX/LISTAGG over a changelog, user aggregates with views), and SELECT DISTINCT changes its changelog with a
+    /// TTL; Eddy keeps those in one accumulator per key, so they are refused with the option set.
+    /// </summary>
+    private void CheckGroupStateTtl(SqlNode at, LogicalPlan input, IReadOnlyList<AggregateCall> aggregates)
+    {
+        if (StateTtlMs <= 0 || batchMode) return;
+        const string View = "Flink keeps it in a data view whose entries expire one by one, which Eddy does not reproduce";
+        (string What, string Why)? refused = aggregates.Count == 0
+                ? ("a GROUP BY without aggregates (SELECT DISTINCT)", "with a TTL Flink's aggregation emits -U/+U for every repeated row, which Eddy does not reproduce")
+            : aggregates.FirstOrDefault(a => a.Distinct) is { } d ? ($"a DISTINCT aggregate ({d})", View)
+            : aggregates.FirstOrDefault(a => a.Kind == AggregateKind.User) is { } u ? ($"a user aggregate function ({u})", "Flink may keep it in data views whose entries expire one by one")
+            : input.IsUpdating && aggregates.FirstOrDefault(a => a.Kind is AggregateKind.Min or AggregateKind.Max or AggregateKind.ListAgg
+                or AggregateKind.FirstValue or AggregateKind.LastValue) is { } v ? ($"{v} over an updating input", View)
+            : null;
+        if (refused is { } r)
+        {
+            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy does not expire the state of {r.What}: {r.Why}; "
+                + "remove the option (or set it to 0) to keep that state");
+        }
     }
 
     /// <summary>

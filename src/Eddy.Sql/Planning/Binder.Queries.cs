@@ -225,12 +225,15 @@ public sealed partial class Binder
             ? p
             : new CalcPlan(p, p.Schema.Columns.Select((c, i) => CastIfNeeded(new InputRef(i, c.Name, c.Type), types[i])).ToList(), null, schema, p.Rowtime);
         LogicalPlan union = new UnionPlan([Align(left), Align(right)], schema);
-        if (!set.All) union = Distinct(union);
+        if (!set.All) union = Distinct(union, set);
         return (union, Scope.Of(schema, null));
     }
 
-    private static AggregatePlan Distinct(LogicalPlan input) =>
-        new(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), [], null, input.Schema);
+    private AggregatePlan Distinct(LogicalPlan input, SqlNode at)
+    {
+        CheckGroupStateTtl(at, input, []);
+        return new(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), [], null, input.Schema);
+    }
 
     private LogicalPlan Rename(LogicalPlan plan, NodeList<Identifier> names, SqlNode at)
     {
@@ -276,7 +279,7 @@ public sealed partial class Binder
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, input.Rowtime);
         LogicalPlan plan = new CalcPlan(input, projections, null, output, rowtime);
-        if (s.Distinct) plan = Distinct(plan);
+        if (s.Distinct) plan = Distinct(plan, s);
         return (plan, Scope.Of(output, null));
     }
 
@@ -422,8 +425,11 @@ public sealed partial class Binder
         if (input.IsUpdating) RequireRetractable(s, window, group.Aggregates);
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
-        if (window is null) RefuseStateTtl(s, "a non-windowed GROUP BY");
-        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode, LegacyGroupWindow = legacy is not null };
+        if (window is null) CheckGroupStateTtl(s, input, group.Aggregates);
+        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput)
+        {
+            FinalOnly = batchMode, LegacyGroupWindow = legacy is not null, StateTtlMs = window is null && !batchMode ? StateTtlMs : 0,
+        };
         // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
         // windows have none either.
         if (window is { ProcessingTime: false } && !batchMode)
@@ -431,7 +437,7 @@ public sealed partial class Binder
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, aggregate.Rowtime);
         LogicalPlan plan = new CalcPlan(aggregate, projections, having, output, rowtime);
-        if (s.Distinct) plan = Distinct(plan);
+        if (s.Distinct) plan = Distinct(plan, s);
         return (plan, Scope.Of(output, null));
     }
 

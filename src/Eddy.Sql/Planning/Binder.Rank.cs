@@ -40,7 +40,12 @@ public sealed partial class Binder
         var select = (SelectExpr)rankItem;
         var call = (FunctionCall)select.Expression;
         if (call.UpperName is "RANK" or "DENSE_RANK")
-            throw Error(call, $"{call.UpperName}() Top-N is not supported by Eddy yet (ROW_NUMBER() is)");
+        {
+            throw Error(call, batchMode
+                ? $"{call.UpperName}() Top-N in batch mode is not supported by Eddy yet (ROW_NUMBER() is)"
+                : $"{call.UpperName}() Top-N on a streaming table is not supported: Flink refuses it too (\"{call.UpperName}() on streaming table is not "
+                    + "supported currently\"; its window Top-N takes only ROW_NUMBER() as well); use ROW_NUMBER()");
+        }
         if (call.UpperName != "ROW_NUMBER") throw Error(call, "OVER window aggregates are not supported by Eddy yet");
         if (overItems.Count > 1) throw Error(overItems[1].item, "a Top-N query takes one ROW_NUMBER() OVER (...) (Eddy supports no other OVER window)");
         var over = call.Over!;
@@ -161,9 +166,15 @@ public sealed partial class Binder
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        if (!windowRank) RefuseStateTtl(over, "a Top-N or deduplication");
+        if (strategy == RankStrategy.AppendOnlyTopN && StateTtlMs > 0 && !batchMode)
+        {
+            throw Error(over, "'table.exec.state.ttl' is set, but Eddy does not expire the state of a Top-N: Flink's Top-N serves each "
+                + "partition's ranking from a per-subtask cache (table.exec.rank.topn-cache-size) in front of its expiring state, so which rows "
+                + "expire when depends on that cache, which Eddy does not reproduce; remove the option (or set it to 0) to keep that state");
+        }
         var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema)
         {
+            StateTtlMs = batchMode ? 0 : StateTtlMs,
             WindowEnd = windowRank ? partitionColumns[windowProperties.FindIndex(w => w is { Property: 1 })] : -1,
         };
 

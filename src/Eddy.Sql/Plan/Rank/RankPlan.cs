@@ -38,6 +38,9 @@ public sealed record RankPlan(
     RankStrategy Strategy,
     Schema Output) : LogicalPlan(Output)
 {
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication (0: state is kept forever).</summary>
+    public long StateTtlMs { get; init; }
+
     /// <summary>For window Top-N and window deduplication: the input column with the window's end.</summary>
     public int WindowEnd { get; init; } = -1;
 

@@ -41,7 +41,8 @@ internal static class RankTranslator
                 // Rowtimes compared ascending whichever row is kept.
                 var byRowtime = Comparison<TIn>([(rank.Order[0].Column, false, true)]);
                 var sameRow = EqualExcept<TIn>(rank.Order[0].Column, rank.Input.Schema.Count);
-                return keyed.Process(() => new DeduplicateFunction<TIn, TKey>(strategy, byRowtime, sameRow), "Deduplicate");
+                long ttl = rank.StateTtlMs;
+                return keyed.Process(() => new DeduplicateFunction<TIn, TKey>(strategy, byRowtime, sameRow, ttl), "Deduplicate");
             }
             if (rank.IsWindowDeduplicate)
             {
