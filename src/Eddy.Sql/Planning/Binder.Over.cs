@@ -161,8 +161,6 @@ public sealed partial class Binder
                     throw Error(start, "an OVER window must start at n PRECEDING or UNBOUNDED PRECEDING");
             }
         }
-        if (processingTime && !rows && preceding is not null)
-            throw Error(frame!, "RANGE n PRECEDING on processing time is not supported by Eddy yet (ROWS, or RANGE UNBOUNDED PRECEDING, are)");
         return new OverWindow(keys, ((InputRef)orderBy).Index, processingTime, rows, preceding);
     }
 
