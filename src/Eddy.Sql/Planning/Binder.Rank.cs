@@ -88,11 +88,7 @@ public sealed partial class Binder
         var (input, scope, windowed, whereUsed) = BindFromWithWhere(inner.From, inner.Where, inner.Hints);
         // Window Top-N directly on a window TVF: its rows, with window_start/window_end to partition by.
         if (windowed is not null) input = WindowedRelation(windowed, inner.From);
-        if (input.IsUpdating)
-        {
-            throw Error(call, "Top-N over an updating input (a non-windowed GROUP BY, or a changelog source such as upsert-kafka) "
-                + "is not supported by Eddy yet (only Flink's append-only Top-N and deduplication)");
-        }
+        bool updatingInput = input.IsUpdating;
         if (inner.Where is not null && !whereUsed)
         {
             var filter = RequireBoolean(Bind(inner.Where, scope), inner.Where);
@@ -163,10 +159,23 @@ public sealed partial class Binder
                 }
             }
         }
+        if (updatingInput)
+        {
+            if (windowRank)
+                throw Error(over, "window Top-N takes an append-only input, but this input is updating; Flink refuses it too");
+            if (strategy != RankStrategy.AppendOnlyTopN)
+            {
+                throw Error(over, "deduplication takes an append-only input, but this input is updating; Flink refuses it too "
+                    + "(its Deduplicate \"doesn't support consuming update and delete changes\")");
+            }
+            strategy = RankStrategy.RetractTopN;
+            if (UpdateFastCase(pre, partitionColumns, orderColumns) is { } why)
+                throw Error(over, $"Top-N over this updating input is not supported by Eddy yet: {why}");
+        }
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        if (strategy == RankStrategy.AppendOnlyTopN && StateTtlMs > 0 && !batchMode)
+        if (strategy is RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN && StateTtlMs > 0 && !batchMode)
         {
             throw Error(over, "'table.exec.state.ttl' is set, but Eddy does not expire the state of a Top-N: Flink's Top-N serves each "
                 + "partition's ranking from a per-subtask cache (table.exec.rank.topn-cache-size) in front of its expiring state, so which rows "
@@ -289,6 +298,71 @@ public sealed partial class Binder
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// Why Flink could rank this updating input with its UpdateFastStrategy rather than the RetractStrategy Eddy runs, or
+    /// null when Flink takes the RetractStrategy (RankProcessStrategy.analyzeRankProcessStrategies): Flink ranks with
+    /// UpdateFast when the input has an upsert key holding the partition key and every ORDER BY column only moves
+    /// towards the top of its order (FlinkRelMdModifiedMonotonicity: a group key is constant; over an append-only
+    /// input COUNT and MAX increase, MIN decreases, SUM depends on the range of its argument, any other aggregate is
+    /// not monotonic). Eddy follows this for a non-windowed GROUP BY of an append-only input under projections of plain
+    /// columns; any other updating input is refused, since its upsert keys are not derived.
+    /// </summary>
+    private static string? UpdateFastCase(LogicalPlan rankInput, IReadOnlyList<int> partition, IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
+    {
+        var below = rankInput;
+        while (below is CalcPlan c) below = c.Input;
+        if (below is not AggregatePlan { Window: null } aggregate || aggregate.Input.IsUpdating)
+        {
+            return "Eddy ranks an updating input only when it is a GROUP BY of an append-only input (it cannot yet tell for others whether "
+                + "Flink would use its UpdateFastStrategy or its RetractStrategy, whose changelogs differ)";
+        }
+        int? Source(int column)
+        {
+            LogicalPlan plan = rankInput;
+            while (plan is CalcPlan calc)
+            {
+                if (calc.Projections[column] is not InputRef r) return null;
+                column = r.Index;
+                plan = calc.Input;
+            }
+            return column;
+        }
+        int keys = aggregate.Keys.Count;
+        var reaching = Enumerable.Range(0, rankInput.Schema.Count).Select(Source).ToHashSet();
+        // Without every group key in its input the ranking has no upsert key; a partition column that is not a key is not in it.
+        if (!Enumerable.Range(0, keys).All(k => reaching.Contains(k)) || partition.Any(p => Source(p) is not { } k || k >= keys)) return null;
+        bool unknown = false;
+        foreach (var (column, descending, _) in order)
+        {
+            if (Source(column) is not { } source)
+            {
+                unknown = true;
+                continue;
+            }
+            if (source < keys) continue;
+            switch (aggregate.Aggregates[source - keys].Kind)
+            {
+                case AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Max:
+                    if (!descending) return null;
+                    break;
+                case AggregateKind.Min:
+                    if (descending) return null;
+                    break;
+                case AggregateKind.Sum:
+                    unknown = true;
+                    break;
+                default:
+                    return null;
+            }
+        }
+        return unknown
+            ? "an ORDER BY column is an expression or a SUM, whose monotonicity Flink derives (from the expression, or from the range of the "
+                + "summed values) to choose between its UpdateFastStrategy and its RetractStrategy; Eddy runs only the RetractStrategy"
+            : "Flink ranks it with its UpdateFastStrategy (the GROUP BY keys hold the partition key and every ORDER BY column only moves towards "
+                + "the top: a group key, COUNT or MAX descending, MIN ascending), whose changelog Eddy does not reproduce yet; Eddy runs only "
+                + "the RetractStrategy (e.g. an ascending COUNT)";
     }
 
     /// <summary>Whether a column is the window end of a window TVF's rows (not of a window aggregation), followed through the projections above it.</summary>

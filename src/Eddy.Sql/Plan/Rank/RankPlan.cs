@@ -7,6 +7,8 @@ public enum RankStrategy
 {
     /// <summary>Top-N over an append-only input (Flink's AppendOnlyTopNFunction).</summary>
     AppendOnlyTopN,
+    /// <summary>Top-N over an updating input (Flink's RetractStrategy, RetractableTopNFunction).</summary>
+    RetractTopN,
     /// <summary><c>ORDER BY proctime ASC</c>, <c>rn = 1</c>, rn not selected: the first row per key, append-only.</summary>
     KeepFirstProctime,
     /// <summary><c>ORDER BY proctime DESC</c>: the last row per key, +I then -U/+U.</summary>
@@ -50,7 +52,8 @@ public sealed record RankPlan(
 
     public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
 
-    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
+    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.WindowTopN
+        or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
 
     public bool IsWindowDeduplicate => Strategy is RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast;
 
@@ -76,7 +79,8 @@ public sealed record RankPlan(
             return $"WindowRank(window=[end=[{Input.Schema[WindowEnd].Name}]], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
                 + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
         }
-        return $"Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
+        string strategy = Strategy == RankStrategy.RetractTopN ? "RetractStrategy" : "AppendFastStrategy";
+        return $"Rank(strategy=[{strategy}], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
             + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
     }
 

@@ -61,6 +61,11 @@ internal static class RankTranslator
             }
             bool withRowNumber = rank.OutputRank || rank.RankStart > 1;
             long start = rank.RankStart, end = rank.RankEnd;
+            if (rank.Strategy == RankStrategy.RetractTopN)
+            {
+                var sameRow = EqualExcept<TIn>(-1, rank.Input.Schema.Count);
+                return keyed.Process(() => new RetractableTopNFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output), "Rank");
+            }
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
     }
@@ -79,7 +84,7 @@ internal static class RankTranslator
 
     /// <summary>
     /// Whether two rows are equal in every column but <paramref name="except"/> (the processing time, which Flink's
-    /// rows carry as a placeholder until it is materialized after the deduplication).
+    /// rows carry as a placeholder until it is materialized after the deduplication; -1: every column).
     /// </summary>
     private static Func<T, T, bool> EqualExcept<T>(int except, int columns)
     {
