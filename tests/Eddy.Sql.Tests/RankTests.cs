@@ -480,6 +480,60 @@ public class RankTests : IDisposable
         Assert.Contains("Rank(strategy=[RetractStrategy]", explain.ToString(), StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, string, bool> BatchRankCases => new()
+    {
+        { "ROW_NUMBER", "r <= 3", true },
+        { "RANK", "r <= 3", true },
+        { "DENSE_RANK", "r <= 3", true },
+        { "RANK", "r BETWEEN 2 AND 4", false },
+        { "DENSE_RANK", "r = 2", false },
+        { "ROW_NUMBER", "r = 1", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(BatchRankCases))]
+    public void Batch_mode_top_n_gives_the_final_rows_of_each_rank_function(string function, string filter, bool selectRank)
+    {
+        var random = new Random(function.Length * 31 + filter.Length);
+        var rows = Enumerable.Range(0, 300).Select(id => (Id: id, Key: "k" + random.Next(4), V: random.Next(8))).ToList();
+        string values = string.Join(", ", rows.Select(r => $"({r.Id}, '{r.Key}', {r.V})"));
+        var lines = Run($"""
+            SET 'execution.runtime-mode' = 'batch';
+            SET 'parallelism.default' = '2';
+            CREATE TABLE out_t (id INT, k STRING, v INT{(selectRank ? ", r BIGINT" : "")}) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT id, k, v{(selectRank ? ", r" : "")} FROM (
+              SELECT id, k, v, {function}() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM (VALUES {values}) AS t(id, k, v)
+            ) WHERE {filter};
+            """).Select(l => l[l.IndexOf('>', StringComparison.Ordinal) is var i and >= 0 ? (i + 2).. : 0..]).ToList();
+        Assert.All(lines, l => Assert.StartsWith("+I", l, StringComparison.Ordinal));
+        (long Low, long High) range = filter switch { "r <= 3" => (1, 3), "r BETWEEN 2 AND 4" => (2, 4), "r = 2" => (2, 2), _ => (1, 1) };
+        // SQL's rank functions over each key's rows by v descending; ROW_NUMBER breaks ties by arrival.
+        var expected = rows.GroupBy(r => r.Key).SelectMany(g =>
+            {
+                var sorted = g.OrderByDescending(r => r.V).ThenBy(r => r.Id).ToList();
+                return sorted.Select((r, i) => (Row: r, Rank: function switch
+                {
+                    "ROW_NUMBER" => i + 1L,
+                    "RANK" => sorted.Count(o => o.V > r.V) + 1L,
+                    _ => sorted.Select(o => o.V).Where(v => v > r.V).Distinct().Count() + 1L,
+                }));
+            })
+            .Where(x => x.Rank >= range.Low && x.Rank <= range.High)
+            .Select(x => $"+I[{x.Row.Id}, {x.Row.Key}, {x.Row.V}" + (selectRank ? $", {x.Rank}]" : "]"))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(expected, lines.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Batch_mode_deduplication_and_explain_give_final_rows()
+    {
+        WriteEvents(("a", 1, "10:00:05"), ("a", 2, "10:00:03"), ("a", 3, "10:00:07"), ("b", 4, "10:00:01"));
+        Assert.Equal(["+I[a, 3]", "+I[b, 4]"], Run("SET 'execution.runtime-mode' = 'batch';\n" + Events + Dedup("ts DESC")).Order(StringComparer.Ordinal));
+        var explain = string.Join("\n", Run("SET 'execution.runtime-mode' = 'batch';\n" + Events
+            + "EXPLAIN SELECT k, v FROM (SELECT k, v, RANK() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM events) WHERE r <= 2;"));
+        Assert.True(explain.Contains("Rank(rankType=[RANK], rankRange=[rankStart=1, rankEnd=2], partitionBy=[k], orderBy=[v DESC], global=[true]", StringComparison.Ordinal), explain);
+    }
+
     public static TheoryData<string> CheckpointedQueries =>
     [
         "SELECT * FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 3",
@@ -491,6 +545,7 @@ public class RankTests : IDisposable
         "SELECT `user`, amount FROM (SELECT `user`, amount, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, `user` ORDER BY ts) AS rn FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1",
         "changelog:SELECT * FROM (SELECT tag, n, ROW_NUMBER() OVER (ORDER BY n ASC, tag) AS rn FROM (SELECT tag, COUNT(*) AS n FROM clicks GROUP BY tag)) WHERE rn <= 2",
         "changelog:SELECT tag, n FROM (SELECT tag, n, ROW_NUMBER() OVER (ORDER BY n ASC) AS rn FROM (SELECT tag, COUNT(*) AS n FROM clicks GROUP BY tag)) WHERE rn <= 2",
+        "batch:SELECT * FROM (SELECT tag, url, price, DENSE_RANK() OVER (PARTITION BY tag ORDER BY price) AS r FROM clicks) WHERE r <= 2",
     ];
 
     /// <summary>The rank operators, snapshotted after every step of random input and restored (see <see cref="CheckpointTests"/>).</summary>

@@ -39,22 +39,21 @@ public sealed partial class Binder
         var (rankItem, rankIndex) = overItems[0];
         var select = (SelectExpr)rankItem;
         var call = (FunctionCall)select.Expression;
-        if (call.UpperName is "RANK" or "DENSE_RANK")
+        if (call.UpperName is "RANK" or "DENSE_RANK" && !batchMode)
         {
-            throw Error(call, batchMode
-                ? $"{call.UpperName}() Top-N in batch mode is not supported by Eddy yet (ROW_NUMBER() is)"
-                : $"{call.UpperName}() Top-N on a streaming table is not supported: Flink refuses it too (\"{call.UpperName}() on streaming table is not "
-                    + "supported currently\"; its window Top-N takes only ROW_NUMBER() as well); use ROW_NUMBER()");
+            throw Error(call, $"{call.UpperName}() Top-N on a streaming table is not supported: Flink refuses it too (\"{call.UpperName}() on streaming table is not "
+                + "supported currently\"; its window Top-N takes only ROW_NUMBER() as well); use ROW_NUMBER(), or batch mode");
         }
-        if (call.UpperName != "ROW_NUMBER") throw Error(call, "OVER window aggregates are not supported by Eddy yet");
+        var function = call.UpperName switch { "RANK" => RankFunction.Rank, "DENSE_RANK" => RankFunction.DenseRank, _ => RankFunction.RowNumber };
+        if (call.UpperName is not ("ROW_NUMBER" or "RANK" or "DENSE_RANK")) throw Error(call, "OVER window aggregates are not supported by Eddy yet");
         if (overItems.Count > 1) throw Error(overItems[1].item, "a Top-N query takes one ROW_NUMBER() OVER (...) (Eddy supports no other OVER window)");
         var over = call.Over!;
-        if (call.Arguments.Count > 0) throw Error(call, "ROW_NUMBER() takes no arguments");
+        if (call.Arguments.Count > 0) throw Error(call, $"{call.UpperName}() takes no arguments");
         if (over.BaseWindow is not null) throw Error(over, "named OVER windows are not supported by Eddy yet");
-        if (over.Frame is not null) throw Error(over.Frame, "ROW_NUMBER() takes no window frame (ROWS/RANGE)");
-        if (over.OrderBy.Count == 0) throw Error(over, "ROW_NUMBER() OVER (...) needs ORDER BY: it numbers the rows of each partition in that order");
+        if (over.Frame is not null) throw Error(over.Frame, $"{call.UpperName}() takes no window frame (ROWS/RANGE)");
+        if (over.OrderBy.Count == 0) throw Error(over, $"{call.UpperName}() OVER (...) needs ORDER BY: it numbers the rows of each partition in that order");
         if (select.Alias is null)
-            throw Error(call, "ROW_NUMBER() OVER (...) needs a name that the outer query filters on: SELECT ... FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM t) WHERE rn <= N");
+            throw Error(call, $"{call.UpperName}() OVER (...) needs a name that the outer query filters on: SELECT ... FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM t) WHERE rn <= N");
         string rn = select.Alias.Value;
         string? qualifier = sub.Alias?.Value;
 
@@ -135,8 +134,14 @@ public sealed partial class Binder
         bool outputRank = Mentions(outer.Items, rn, qualifier) || rest.Any(r => Mentions(r, rn, qualifier))
             || outer.GroupBy.Any(g => Mentions(g, rn, qualifier)) || Mentions(outer.Having, rn, qualifier);
         var strategy = windowRank ? RankStrategy.WindowTopN : RankStrategy.AppendOnlyTopN;
+        if (function != RankFunction.RowNumber && windowRank)
+            throw Error(call, $"{call.UpperName}() is not supported in a window Top-N: Flink's window Top-N takes only ROW_NUMBER()");
+        // Batch mode: final rows only, whatever the pattern (Flink's batch rank gives each key's final top N).
+        bool finalOnly = batchMode && !windowRank;
+        if (finalOnly && updatingInput)
+            throw Error(over, "a Top-N of an updating input in batch mode is not supported by Eddy yet: run it in streaming mode");
         // Flink deduplicates when the row number is not read, only rank 1 is kept, and the order is one time attribute.
-        if (!outputRank && start == 1 && end == 1 && order.Count == 1 && order[0].Bound is InputRef timeColumn)
+        if (!finalOnly && function == RankFunction.RowNumber && !outputRank && start == 1 && end == 1 && order.Count == 1 && order[0].Bound is InputRef timeColumn)
         {
             bool desc = order[0].Descending;
             if (timeColumn.Index == input.Proctime) strategy = desc ? RankStrategy.KeepLastProctime : RankStrategy.KeepFirstProctime;
@@ -159,7 +164,7 @@ public sealed partial class Binder
                 }
             }
         }
-        if (updatingInput)
+        if (updatingInput && !finalOnly)
         {
             if (windowRank)
                 throw Error(over, "window Top-N takes an append-only input, but this input is updating; Flink refuses it too");
@@ -183,6 +188,8 @@ public sealed partial class Binder
         }
         var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema)
         {
+            FinalOnly = finalOnly,
+            Function = function,
             StateTtlMs = batchMode ? 0 : StateTtlMs,
             WindowEnd = windowRank ? partitionColumns[windowProperties.FindIndex(w => w is { Property: 1 })] : -1,
         };

@@ -40,6 +40,12 @@ public sealed record RankPlan(
     RankStrategy Strategy,
     Schema Output) : LogicalPlan(Output)
 {
+    /// <summary>In batch mode a Top-N or deduplication emits only the final rows of each key, at the end of input.</summary>
+    public bool FinalOnly { get; init; }
+
+    /// <summary>ROW_NUMBER, or RANK/DENSE_RANK (batch mode only, as in Flink).</summary>
+    public RankFunction Function { get; init; } = RankFunction.RowNumber;
+
     /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication (0: state is kept forever).</summary>
     public long StateTtlMs { get; init; }
 
@@ -47,10 +53,10 @@ public sealed record RankPlan(
     public int WindowEnd { get; init; } = -1;
 
     // Deduplication keeping a later row replaces the kept one (-U/+U) and never deletes it.
-    public override string ChangelogMode => Strategy is RankStrategy.KeepLastProctime or RankStrategy.KeepFirstRowtime or RankStrategy.KeepLastRowtime
+    public override string ChangelogMode => FinalOnly ? "I" : Strategy is RankStrategy.KeepLastProctime or RankStrategy.KeepFirstRowtime or RankStrategy.KeepLastRowtime
         ? "I,UB,UA" : base.ChangelogMode;
 
-    public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
+    public override bool IsUpdating => !FinalOnly && Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
 
     public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.WindowTopN
         or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
@@ -63,6 +69,12 @@ public sealed record RankPlan(
     {
         string keys = string.Join(", ", PartitionKeys.Select(k => Input.Schema[k].Name));
         string order = string.Join(", ", Order.Select(o => Input.Schema[o.Column].Name + (o.Descending ? " DESC" : " ASC")));
+        if (FinalOnly)
+        {
+            string type = Function switch { RankFunction.Rank => "RANK", RankFunction.DenseRank => "DENSE_RANK", _ => "ROW_NUMBER" };
+            return $"Rank(rankType=[{type}], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], partitionBy=[{keys}], orderBy=[{order}], "
+                + $"global=[true], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+        }
         if (IsDeduplicate)
         {
             string keep = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepFirstRowtime ? "FirstRow" : "LastRow";

@@ -35,6 +35,14 @@ internal static class RankTranslator
         public object Translate(object input, RankPlan rank)
         {
             var keyed = ((DataStream<TIn>)input).KeyBy(KeyCodegen.KeySelector<TIn, TKey>(Keys(rank)));
+            if (rank.FinalOnly)
+            {
+                var sortOrder = Comparison<TIn>(rank.Order);
+                var finalRow = OutputRow<TIn, TOut>(rank);
+                var function = rank.Function;
+                long low = rank.RankStart, high = rank.RankEnd;
+                return keyed.Process(() => new BatchRankFunction<TIn, TKey, TOut>(sortOrder, function, low, high, finalRow), "Rank");
+            }
             if (rank.IsDeduplicate)
             {
                 var strategy = rank.Strategy;
