@@ -187,6 +187,34 @@ public class StateTtlTests
         Assert.Equal(["+I[a, 1]", "-U[a, 1]", "+U[a, 1]", "+I[b, 2]", "-U[a, 1]", "+U[a, 1]"], lines);
     }
 
+    [Fact]
+    public async Task The_state_ttl_hint_names_a_group_bys_input()
+    {
+        // As Flink's STATE_TTL for group aggregates: the hint names the aggregation's input (table, alias or view).
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null) { Clock = new ManualClock(0) };
+        foreach (var job in session.Execute("""
+            SET 'parallelism.default' = '1';
+            CREATE TABLE o (k STRING, s INT) WITH ('connector' = 'print');
+            INSERT INTO o SELECT /*+ STATE_TTL('t' = '1 h') */ k, SUM(v) FROM (VALUES ('a', 1), ('a', 0)) AS t(k, v) GROUP BY k;
+            """))
+        {
+            var result = await job.Environment.ExecuteAsync(job.Name);
+            Assert.Null(result.Failure);
+        }
+        Assert.Equal(["+I[a, 1]", "-U[a, 1]", "+U[a, 1]"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null).Execute("""
+            CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen');
+            EXPLAIN SELECT /*+ STATE_TTL('t' = '1 h') */ k, COUNT(*) FROM t GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), k;
+            """));
+        Assert.Contains("not to a window aggregation", e.Message, StringComparison.Ordinal);
+        var distinct = Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null).Execute("""
+            CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');
+            EXPLAIN SELECT /*+ STATE_TTL('t' = '1 h') */ k, COUNT(DISTINCT v) FROM t GROUP BY k;
+            """));
+        Assert.Contains("STATE_TTL hint", distinct.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("SELECT k, COUNT(DISTINCT v) FROM t GROUP BY k", "DISTINCT aggregate", 1, 1)]
     [InlineData("SELECT DISTINCT k FROM t", "GROUP BY without aggregates", 1, 1)]

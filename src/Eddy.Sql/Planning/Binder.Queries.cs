@@ -248,11 +248,13 @@ public sealed partial class Binder
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
         // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
         var (plainWhere, subqueryTerms) = SplitSubqueryTerms(s.Where);
-        var (input, scope, windowed, whereUsed) = s.From is null
-            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
-            : BindFromWithWhere(s.From, plainWhere, s.Hints);
         bool grouped = s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression))
             || (s.Having is not null && ContainsAggregate(s.Having));
+        var (input, scope, windowed, whereUsed) = s.From is null
+            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
+            : BindFromWithWhere(s.From, plainWhere, s.Hints, grouped && !HasOver(s));
+        var groupTtlHint = groupStateTtlHint;
+        groupStateTtlHint = null;
         // Subqueries next to a window TVF stay refused even when its rows are selected directly: Flink would plan a
         // window semi/anti join for a windowed subquery, which is not wired to IN/EXISTS yet.
         bool overWindowTvf = windowed is not null;
@@ -272,7 +274,7 @@ public sealed partial class Binder
         if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
-            return BindAggregation(s, input, scope, windowed);
+            return BindAggregation(s, input, scope, windowed, groupTtlHint);
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
 
         var (projections, names) = BindSelectItems(s.Items, scope, null);
@@ -362,7 +364,7 @@ public sealed partial class Binder
 
     // ---- aggregation -------------------------------------------------------------------------------------------
 
-    private (LogicalPlan, Scope) BindAggregation(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed)
+    private (LogicalPlan, Scope) BindAggregation(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed, (long Ms, TableOption At)? ttlHint = null)
     {
         var keyExprs = new List<Expr>();
         var keys = new List<BoundExpr>();
@@ -425,10 +427,13 @@ public sealed partial class Binder
         if (input.IsUpdating) RequireRetractable(s, window, group.Aggregates);
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
-        if (window is null) CheckGroupStateTtl(s, input, group.Aggregates);
+        if (ttlHint is { } hinted && window is not null)
+            throw Error(hinted.At, "the STATE_TTL hint applies to regular joins and non-windowed GROUP BY, not to a window aggregation (as in Flink)");
+        long ttl = ttlHint?.Ms ?? StateTtlMs;
+        if (window is null) CheckGroupStateTtl(s, input, group.Aggregates, ttl);
         var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput)
         {
-            FinalOnly = batchMode, LegacyGroupWindow = legacy is not null, StateTtlMs = window is null && !batchMode ? StateTtlMs : 0,
+            FinalOnly = batchMode, LegacyGroupWindow = legacy is not null, StateTtlMs = window is null && !batchMode ? ttl : 0,
         };
         // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
         // windows have none either.
