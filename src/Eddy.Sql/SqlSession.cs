@@ -213,6 +213,7 @@ public sealed partial class SqlSession
         {
             WindowEmit = WindowEmit(),
             StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
+            Parallelism = JobConfig().DefaultParallelism,
         };
 
     /// <summary>

@@ -107,13 +107,17 @@ public sealed partial class Binder
                 return like.Negated ? new Unary(UnaryOp.Not, call, DataType.Boolean) : call;
             }
             case BetweenExpr between:
-            {
-                var value = Bind(between.Operand, scope, group);
-                var low = Compare(BinaryOp.GreaterOrEqual, value, Bind(between.Low, scope, group), between);
-                var high = Compare(BinaryOp.LessOrEqual, value, Bind(between.High, scope, group), between);
-                BoundExpr both = new Binary(BinaryOp.And, low, high, DataType.Boolean);
-                return between.Negated ? new Unary(UnaryOp.Not, both, DataType.Boolean) : both;
-            }
+                return BindBetween(between, scope, group);
+            case OverlapsExpr overlaps:
+                return BindOverlaps(overlaps, scope, group);
+            case RowConstructor row:
+                return BindRow(row, scope, group);
+            case JsonExistsExpr exists:
+                return BindJsonExists(exists, scope, group);
+            case JsonObjectExpr jsonObject:
+                return BindJsonObject(jsonObject, scope, group);
+            case JsonArrayExpr jsonArray:
+                return BindJsonArray(jsonArray, scope, group);
             case CaseExpr caseExpr:
                 return BindCase(caseExpr, scope, group);
             case CastExpr cast:
@@ -538,7 +542,8 @@ public sealed partial class Binder
         var args = call.Arguments.Select(a => Bind(a, scope, group)).ToList();
         if (catalog.Functions.Contains(name)) return BindUserFunction(call, name, args);
         if (GeoSqlFunctions.IsGeoFunction(name)) return BindGeo(call, name, args);
-        if (BuiltinFunctions.TryGet(name, out var builtin)) return builtin.Bind(new BuiltinCall(call, args, (node, message) => Error(node, message)));
+        if (BuiltinFunctions.TryGet(name, out var builtin))
+            return builtin.Bind(new BuiltinCall(call, args, (node, message) => Error(node, message)) { CurrentDatabase = catalog.CurrentDatabase, Parallelism = Parallelism });
         if (BuiltinFunctions.IsNotSupported(name)) throw Error(call, BuiltinFunctions.NotSupportedMessage(name));
         BoundExpr Fn(string method, DataType type, params BoundExpr[] a) =>
             new Call(name, typeof(SqlFunctions).GetMethods().First(m => m.Name == method && m.GetParameters().Length >= a.Length

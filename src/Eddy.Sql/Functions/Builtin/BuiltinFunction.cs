@@ -28,6 +28,12 @@ public sealed class BuiltinCall(FunctionCall syntax, IReadOnlyList<BoundExpr> ar
     public FunctionCall Syntax { get; } = syntax;
     public IReadOnlyList<BoundExpr> Args { get; } = args;
     public string Name => Syntax.UpperName;
+
+    /// <summary>The session's current database (CURRENT_DATABASE() is fixed when the statement is planned).</summary>
+    public string CurrentDatabase { get; init; } = "default_database";
+
+    /// <summary>The session's default parallelism (<c>parallelism.default</c>).</summary>
+    public int Parallelism { get; init; } = 1;
     public int Count => Args.Count;
 
     public Exception Fail(string message) => error(Syntax, message);

@@ -18,28 +18,17 @@ public static class BuiltinFunctions
             .Concat(ConditionalFunctions.All())
             .Concat(CollectionFunctions.All())
             .Concat(HashFunctions.All())
+            .Concat(JsonFunctions.All())
+            .Concat(CatalogFunctions.All())
             .ToFrozenDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Flink's function names that Eddy does not implement, with the group they belong to.</summary>
     private static readonly FrozenDictionary<string, FunctionGroup> NotSupported = new Dictionary<string, FunctionGroup>
     {
-        ["UNHEX"] = FunctionGroup.Arithmetic,
-        ["PRINTF"] = FunctionGroup.String,
-        ["DECODE"] = FunctionGroup.String,
-        ["ENCODE"] = FunctionGroup.String,
-        ["LOCALTIME"] = FunctionGroup.Temporal,
-        ["CURRENT_TIME"] = FunctionGroup.Temporal,
         ["CURRENT_WATERMARK"] = FunctionGroup.Temporal,
-        ["IS_DECIMAL"] = FunctionGroup.Conditional,
-        ["TYPEOF"] = FunctionGroup.Conversion,
-        ["ARRAY_SORT"] = FunctionGroup.Collection,
-        ["MAP_ENTRIES"] = FunctionGroup.Collection,
-        ["JSON_STRING"] = FunctionGroup.Json,
         ["GROUP_ID"] = FunctionGroup.Grouping,
         ["GROUPING"] = FunctionGroup.Grouping,
         ["GROUPING_ID"] = FunctionGroup.Grouping,
-        ["SHA224"] = FunctionGroup.Hash,
-        ["CURRENT_DATABASE"] = FunctionGroup.Catalog,
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     public static bool TryGet(string name, out BuiltinFunction function) => Registry.TryGetValue(name, out function!);

@@ -12,6 +12,7 @@ public static class ConditionalFunctions
     internal static IEnumerable<BuiltinFunction> All() =>
     [
         new("IS_ALPHA", FunctionGroup.Conditional, c => { c.Arity(1, 1); return new Planning.Call("IS_ALPHA", M(IsAlpha), [c.String(0)], DataType.Boolean.NotNull()); }),
+        new("IS_DECIMAL", FunctionGroup.Conditional, c => { c.Arity(1, 1); return new Planning.Call("IS_DECIMAL", M(IsDecimal), [c.String(0)], DataType.Boolean.NotNull()); }),
         new("IS_DIGIT", FunctionGroup.Conditional, c => { c.Arity(1, 1); return new Planning.Call("IS_DIGIT", M(IsDigit), [c.String(0)], DataType.Boolean.NotNull()); }),
         new("GREATEST", FunctionGroup.Conditional, c => BindExtreme(c, greatest: true)),
         new("LEAST", FunctionGroup.Conditional, c => BindExtreme(c, greatest: false)),
@@ -31,6 +32,12 @@ public static class ConditionalFunctions
 
     /// <summary>Flink's IS_ALPHA: false for NULL and for the empty string.</summary>
     public static bool IsAlpha(string? s) => !string.IsNullOrEmpty(s) && s.All(char.IsLetter);
+
+    /// <summary>
+    /// Flink's IS_DECIMAL of a string: false for NULL and the empty string, otherwise whether Java's Integer.parseInt,
+    /// Long.parseLong or Double.parseDouble reads it.
+    /// </summary>
+    public static bool IsDecimal(string? s) => !string.IsNullOrEmpty(s) && (JavaNumbers.IsJavaLong(s) || JavaNumbers.IsJavaDouble(s));
 
     public static bool IsDigit(string? s) => !string.IsNullOrEmpty(s) && s.All(char.IsDigit);
 

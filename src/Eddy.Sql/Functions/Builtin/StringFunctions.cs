@@ -29,6 +29,94 @@ public static class StringFunctions
         }
     });
 
+    /// <summary>PRINTF with a literal format, read at planning (see <see cref="JavaFormat"/>); NULL for a NULL format.</summary>
+    private static BoundExpr BindPrintf(BuiltinCall c)
+    {
+        c.Arity(1, int.MaxValue);
+        if (c.IsNull(0) || c.Args[0] is Literal { Value: null } && TypeRules.IsString(c.TypeOf(0))) return new Literal(null, DataType.String);
+        if (c.Args[0] is not Literal { Value: string format }) throw c.FailAt(0, "PRINTF takes a string literal as its format");
+        var kinds = c.Args.Skip(1).Select(a => a.Type.Kind switch
+        {
+            TypeKind.Null => FormatArgument.Null,
+            TypeKind.String or TypeKind.Char => FormatArgument.String,
+            TypeKind.Boolean => FormatArgument.Boolean,
+            TypeKind.TinyInt => FormatArgument.TinyInt,
+            TypeKind.SmallInt => FormatArgument.SmallInt,
+            TypeKind.Int => FormatArgument.Int,
+            TypeKind.BigInt => FormatArgument.BigInt,
+            TypeKind.Double => FormatArgument.Double,
+            TypeKind.Decimal => FormatArgument.Decimal,
+            _ => FormatArgument.Other,
+        }).ToArray();
+        JavaFormat parsed;
+        try
+        {
+            parsed = JavaFormat.Parse(format, kinds);
+        }
+        catch (FormatException e)
+        {
+            throw c.FailAt(0, "PRINTF format " + e.Message);
+        }
+        return c.Call(M(Printf), DataType.String, [new Literal(parsed, DataType.NullType), .. c.Args.Skip(1)]);
+    }
+
+    public static string Printf(object format, params object?[] args) => ((JavaFormat)format).Format(args);
+
+    /// <summary>The charsets Flink's ENCODE and DECODE accept, as literals (Java's replacement rules for bad input).</summary>
+    private static Encoding Charset(BuiltinCall c, int i)
+    {
+        if (c.Args[i] is not Literal { Value: string name }) throw c.FailAt(i, $"{c.Name} takes a string literal charset");
+        return name.ToUpperInvariant() switch
+        {
+            "US-ASCII" => Encoding.GetEncoding("us-ascii", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+            "ISO-8859-1" => Encoding.GetEncoding("iso-8859-1", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+            "UTF-8" => Encoding.GetEncoding("utf-8", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+            "UTF-16BE" or "UTF-16" => Encoding.GetEncoding("utf-16BE", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
+            "UTF-16LE" => Encoding.GetEncoding("utf-16", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
+            _ => throw c.FailAt(i, $"{c.Name} takes one of the charsets 'US-ASCII', 'ISO-8859-1', 'UTF-8', 'UTF-16BE', 'UTF-16LE', 'UTF-16'; got '{name}'"),
+        } is var encoding && name.Equals("UTF-16", StringComparison.OrdinalIgnoreCase) ? new Utf16WithMark(encoding) : encoding;
+    }
+
+    /// <summary>Java's "UTF-16": big-endian with a byte-order mark when encoding; a mark, if any, picks the order when decoding.</summary>
+    private sealed class Utf16WithMark(Encoding bigEndian) : Encoding
+    {
+        private static readonly Encoding LittleEndian =
+            GetEncoding("utf-16", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD"));
+
+        public override int GetByteCount(char[] chars, int index, int count) => 2 + bigEndian.GetByteCount(chars, index, count);
+
+        public override int GetBytes(char[] chars, int charIndex, int charCount, byte[] bytes, int byteIndex)
+        {
+            bytes[byteIndex] = 0xFE;
+            bytes[byteIndex + 1] = 0xFF;
+            return 2 + bigEndian.GetBytes(chars, charIndex, charCount, bytes, byteIndex + 2);
+        }
+
+        public override int GetCharCount(byte[] bytes, int index, int count) => GetString(bytes, index, count).Length;
+
+        public override int GetChars(byte[] bytes, int byteIndex, int byteCount, char[] chars, int charIndex)
+        {
+            var s = GetString(bytes, byteIndex, byteCount);
+            s.CopyTo(0, chars, charIndex, s.Length);
+            return s.Length;
+        }
+
+        public override string GetString(byte[] bytes, int index, int count)
+        {
+            if (count >= 2 && bytes[index] == 0xFE && bytes[index + 1] == 0xFF) return bigEndian.GetString(bytes, index + 2, count - 2);
+            if (count >= 2 && bytes[index] == 0xFF && bytes[index + 1] == 0xFE) return LittleEndian.GetString(bytes, index + 2, count - 2);
+            return bigEndian.GetString(bytes, index, count);
+        }
+
+        public override int GetMaxByteCount(int charCount) => 2 + bigEndian.GetMaxByteCount(charCount);
+
+        public override int GetMaxCharCount(int byteCount) => bigEndian.GetMaxCharCount(byteCount);
+    }
+
+    public static byte[]? Encode(string? s, object charset) => s is null ? null : ((Encoding)charset).GetBytes(s);
+
+    public static string? Decode(byte[]? bytes, object charset) => bytes is null ? null : ((Encoding)charset).GetString(bytes);
+
     /// <summary>All arguments are strings; the result is a nullable STRING.</summary>
     private static BuiltinFunction Strings(string name, int arity, Delegate f, DataType? result = null) => F(name, c =>
     {
@@ -38,6 +126,19 @@ public static class StringFunctions
 
     internal static IEnumerable<BuiltinFunction> All() =>
     [
+        F("PRINTF", BindPrintf),
+        F("ENCODE", c =>
+        {
+            c.Arity(2, 2);
+            return c.Call(M(Encode), new DataType(TypeKind.Binary), c.String(0), new Literal(Charset(c, 1), DataType.NullType));
+        }),
+        F("DECODE", c =>
+        {
+            c.Arity(2, 2);
+            var bytes = c.IsNull(0) ? new Literal(null, new DataType(TypeKind.Binary)) : c.Args[0];
+            if (bytes.Type.Kind != TypeKind.Binary) throw c.FailAt(0, $"DECODE expects a BINARY as argument 1, got {bytes.Type}");
+            return c.Call(M(Decode), DataType.String, bytes, new Literal(Charset(c, 1), DataType.NullType));
+        }),
         F("LTRIM", c => BindTrim(c, leading: true, trailing: false)),
         F("RTRIM", c => BindTrim(c, leading: false, trailing: true)),
         F("BTRIM", c => BindTrim(c, leading: true, trailing: true)),

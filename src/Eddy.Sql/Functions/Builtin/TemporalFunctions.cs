@@ -62,6 +62,9 @@ public static class TemporalFunctions
             c.Arity(0, 0);
             return new Planning.Call("CURRENT_DATE", M(DateOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Date.NotNull());
         }),
+        // TIME(0) of the local time zone (UTC in Eddy), read per record as Flink does in streaming mode.
+        F("LOCALTIME", c => { c.Arity(0, 0); return new Planning.Call("LOCALTIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),
+        F("CURRENT_TIME", c => { c.Arity(0, 0); return new Planning.Call("CURRENT_TIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),
     ];
 
     /// <summary>A literal date-time pattern Eddy can read (a pattern it cannot is refused here, not at run time).</summary>
@@ -109,6 +112,13 @@ public static class TemporalFunctions
         {
             return null;
         }
+    }
+
+    /// <summary>The time of day of <paramref name="now"/> in UTC, to the second (TIME(0)).</summary>
+    public static TimeOnly TimeOf(DateTimeOffset? now)
+    {
+        var t = TimeOnly.FromDateTime((now ?? DateTimeOffset.UnixEpoch).UtcDateTime);
+        return new TimeOnly(t.Hour, t.Minute, t.Second);
     }
 
     public static long? EpochSeconds(DateTimeOffset? now) => now?.ToUnixTimeSeconds();
