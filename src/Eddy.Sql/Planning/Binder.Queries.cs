@@ -316,6 +316,19 @@ public sealed partial class Binder
                     if (group is not null) throw Error(item, "SELECT * is not allowed in a grouped query");
                     var q = all.Qualifier?.Last.Value;
                     var cols = scope.Columns.Where(c => q is null || string.Equals(c.Qualifier, q, StringComparison.OrdinalIgnoreCase)).ToList();
+                    if (cols.Count == 0 && all.Qualifier is { } composite && scope.Find(null, composite.Parts[0].Value).Concat(
+                            composite.Parts.Count > 1 ? scope.Find(composite.Parts[0].Value, composite.Parts[1].Value) : []).Any())
+                    {
+                        // tableName.compositeType.*: the fields of a ROW value, named as its fields (Calcite's star expansion).
+                        var row = Bind(new Parsing.ColumnRef(composite.Parts) { Span = composite.Span }, scope, group);
+                        if (row.Type.Kind != TypeKind.Row) throw Error(composite, $"'{composite}.*' needs a ROW value; this is {row.Type}");
+                        foreach (var field in row.Type.Fields!)
+                        {
+                            projections.Add(RowField(row, new Identifier(field.Name) { Span = composite.Span }));
+                            names.Add(field.Name);
+                        }
+                        break;
+                    }
                     if (cols.Count == 0) throw Error(item, $"unknown table or alias '{q}'");
                     foreach (var c in cols)
                     {

@@ -240,7 +240,7 @@ public static class FlinkEntries
         ["ARRAY '[' value1 [, value2 ]* ']'"] = (EntrySupport.Supported, "ARRAY[1, 2][1]"),
         ["MAP '[' value1, value2 [, value3, value4 ]* ']'"] = (EntrySupport.Supported, "MAP['a', 1, 'b', 2]['b']"),
         ["tableName.compositeType.field"] = (EntrySupport.Supported, "SELECT r.x FROM (SELECT MAP['a', 1]['a'] AS x) AS r"),
-        ["tableName.compositeType.*"] = (EntrySupport.NotSupported, "SELECT t.r.* FROM (VALUES (1)) AS t(r)"),
+        ["tableName.compositeType.*"] = (EntrySupport.Supported, "SELECT t.r.* FROM (SELECT ROW(1, 'a') AS r FROM (VALUES (1)) AS v(x)) AS t"),
         ["GROUP_ID()"] = (EntrySupport.Aggregate, null),
         ["GROUPING(expression1 [, expression2]* )"] = (EntrySupport.Aggregate, null),
         ["GROUPING_ID(expression1 [, expression2]* )"] = (EntrySupport.Aggregate, null),

@@ -257,6 +257,19 @@ public class CompletedFunctionGoldenTests
         Assert.Equal("db2", rows[^1]);
     }
 
+    [Fact]
+    public async Task A_composite_star_expands_the_fields_of_a_row()
+    {
+        var rows = await Rows("SELECT t.r.*, t.r.EXPR$1 AS again FROM (SELECT ROW(1, 'a') AS r FROM (VALUES (1)) AS v(x)) AS t");
+        Assert.Equal(["1, a, a"], rows);
+        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var error = Assert.Throws<SqlParseException>(() =>
+        {
+            foreach (var _ in session.Execute("SELECT t.x.* FROM (VALUES (1)) AS t(x)", "test.sql")) { }
+        });
+        Assert.Contains("needs a ROW value", error.Reason);
+    }
+
     [Theory]
     [InlineData("LOCALTIME")]
     [InlineData("CURRENT_TIME")]
