@@ -20,6 +20,17 @@ public class FunctionRegistryTests
         foreach (var _ in session.Execute(Script(example), "test.sql")) { }
     }
 
+    /// <summary>Plans and runs the example's jobs to their end; a failed job fails the test.</summary>
+    private static async Task Run(string example)
+    {
+        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        foreach (var job in session.Execute(Script(example), "test.sql"))
+        {
+            var result = await job.Environment.ExecuteAsync(job.Name);
+            if (result.Failure is not null) throw result.Failure;
+        }
+    }
+
     public static TheoryData<string> Supported() => new(FlinkEntries.All.Where(e => e.Support == EntrySupport.Supported).Select(e => e.Entry));
 
     public static TheoryData<string> Refused() => new(FlinkEntries.All.Where(e => e.Support == EntrySupport.NotSupported).Select(e => e.Entry));
@@ -36,11 +47,11 @@ public class FunctionRegistryTests
 
     [Theory]
     [MemberData(nameof(Supported))]
-    public void A_supported_entry_plans(string entry)
+    public async Task A_supported_entry_plans_and_runs(string entry)
     {
         var e = FlinkEntries.All.First(x => x.Entry == entry);
         Assert.NotNull(e.Example);
-        Plan(e.Example);
+        await Run(e.Example);
     }
 
     [Theory]
