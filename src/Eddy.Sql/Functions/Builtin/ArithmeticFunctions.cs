@@ -55,6 +55,17 @@ public static class ArithmeticFunctions
             if (TypeRules.IsString(c.TypeOf(0))) return c.Call(M(HexString), DataType.String, c.String(0));
             return c.Call(M(Hex), DataType.String, c.Integer(0, DataType.BigInt));
         }),
+        // MOD(a, b) is a % b.
+        F("MOD", c =>
+        {
+            c.Arity(2, 2);
+            return c.BindOther(new Parsing.BinaryExpr(Parsing.BinaryOperator.Modulo, c.Syntax.Arguments[0], c.Syntax.Arguments[1]) { Span = c.Syntax.Span });
+        }),
+        F("ROUND", c =>
+        {
+            c.Arity(1, 2);
+            return c.Binder.BindRound(c.Syntax, c.Binder.RequireNumeric(c.Args[0], c.Syntax.Arguments[0]), c.Count == 2 ? c.Args[1] : null);
+        }),
         F("UNHEX", c => { c.Arity(1, 1); return c.Call(M(Unhex), new DataType(TypeKind.Binary), c.String(0)); }),
         F("SIGN", BindSign),
         F("ABS", BindAbs),

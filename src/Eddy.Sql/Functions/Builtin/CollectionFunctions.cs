@@ -40,6 +40,17 @@ public static class CollectionFunctions
 
     internal static IEnumerable<BuiltinFunction> All() =>
     [
+        F("CARDINALITY", c =>
+        {
+            c.Arity(1, 1);
+            var method = c.TypeOf(0).Kind switch
+            {
+                TypeKind.Map => nameof(Functions.SqlFunctions.MapCardinality),
+                TypeKind.Array => nameof(Functions.SqlFunctions.Cardinality),
+                _ => throw c.Fail($"CARDINALITY takes an ARRAY or a MAP, not {c.TypeOf(0)}"),
+            };
+            return new Planning.Call(c.Name, typeof(Functions.SqlFunctions).GetMethod(method)!, [c.Args[0]], DataType.Int);
+        }),
         F("ELEMENT", c => { c.Arity(1, 1); return c.Call(M(Element), ElementOf(c, 0), c.Array(0)); }),
         F("ARRAY_APPEND", c => { c.Arity(2, 2); return c.Call(M(ArrayAppend), c.TypeOf(0), c.Array(0), Needle(c, 0, 1)); }),
         F("ARRAY_PREPEND", c => { c.Arity(2, 2); return c.Call(M(ArrayPrepend), c.TypeOf(0), c.Array(0), Needle(c, 0, 1)); }),

@@ -328,8 +328,8 @@ public static class FlinkEntries
         int supported = All.Count(e => e.Support == EntrySupport.Supported);
         int partly = All.Count(e => e.Support == EntrySupport.Supported && e.Except is not null);
         sb.Append("Generated from the function registry (`src/Eddy.Sql/Functions/Builtin/`) against Flink's list\n")
-          .Append($"(`FlinkFunctionList.txt`): {supported} of {All.Count} forms work exactly, {partly} of them without some options (refused\n")
-          .Append("where written, listed after the form); the other forms are refused where written.\n")
+          .Append($"(`FlinkFunctionList.txt`): {supported} of {All.Count} forms work as Flink documents them; of these, {partly} refuse some\n")
+          .Append($"options where written (listed after the form, \"not: ...\"). The other {All.Count - supported} forms are refused where written.\n")
           .Append("Each working form has an example that the tests plan and run (aggregate, OVER and subquery forms as whole\n")
           .Append("queries). Eddy has no `table.local-time-zone`: functions that read it (`CURRENT_DATE`, `LOCALTIME`, `CURRENT_TIME`,\n")
           .Append("`UNIX_TIMESTAMP`, `FROM_UNIXTIME`, `LOCALTIMESTAMP`) work in UTC.\n");

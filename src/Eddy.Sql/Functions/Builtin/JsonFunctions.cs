@@ -17,6 +17,9 @@ public static class JsonFunctions
 
     internal static IEnumerable<BuiltinFunction> All() =>
     [
+        // JSON_VALUE(json, path) / JSON_QUERY(json, path) written as plain calls (the parser reads the full syntax).
+        new("JSON_VALUE", FunctionGroup.Json, c => { c.Arity(2, 2); return c.Fn(nameof(SqlFunctions.JsonValue), DataType.String, BuiltinCall.AsString(c.Args[0]), Path(c)); }),
+        new("JSON_QUERY", FunctionGroup.Json, c => { c.Arity(2, 2); return c.Fn(nameof(SqlFunctions.JsonQuery), DataType.String, BuiltinCall.AsString(c.Args[0]), Path(c)); }),
         new("JSON_STRING", FunctionGroup.Json, c =>
         {
             c.Arity(1, 1);
@@ -26,6 +29,14 @@ public static class JsonFunctions
             return c.Call(M(JsonString), DataType.String, c.Args[0], new Literal(type, DataType.NullType));
         }),
     ];
+
+    /// <summary>A JSON path: a string literal Eddy can follow exactly (others are refused here, not at run time).</summary>
+    private static BoundExpr Path(BuiltinCall c)
+    {
+        if (c.Syntax.Arguments[1] is not Parsing.StringLiteral literal) throw c.FailAt(1, "a JSON path must be a string literal");
+        if (SqlFunctions.JsonPathProblem(literal.Value) is { } problem) throw c.FailAt(1, problem);
+        return c.Args[1];
+    }
 
     /// <summary>Why a value of <paramref name="type"/> cannot be written as Flink writes it, or null when it can.</summary>
     public static string? Unsupported(DataType type) => type.Kind switch

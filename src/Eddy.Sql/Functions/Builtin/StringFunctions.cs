@@ -29,6 +29,15 @@ public static class StringFunctions
         }
     });
 
+    private static BoundExpr BindSubstring(BuiltinCall c)
+    {
+        c.Arity(2, 3);
+        return c.Count == 2
+            ? c.Fn(nameof(SqlFunctions.Substring), DataType.String, BuiltinCall.AsString(c.Args[0]), Planning.Binder.CastIfNeeded(c.Args[1], DataType.Int))
+            : c.Fn(nameof(SqlFunctions.Substring), DataType.String, BuiltinCall.AsString(c.Args[0]), Planning.Binder.CastIfNeeded(c.Args[1], DataType.Int),
+                Planning.Binder.CastIfNeeded(c.Args[2], DataType.Int));
+    }
+
     /// <summary>PRINTF with a literal format, read at planning (see <see cref="JavaFormat"/>); NULL for a NULL format.</summary>
     private static BoundExpr BindPrintf(BuiltinCall c)
     {
@@ -126,6 +135,40 @@ public static class StringFunctions
 
     internal static IEnumerable<BuiltinFunction> All() =>
     [
+        F("CONCAT", c =>
+        {
+            if (c.Count == 0) throw c.Fail("CONCAT takes at least one argument");
+            return new Planning.Call(c.Name, typeof(SqlFunctions).GetMethod(nameof(SqlFunctions.Concat))!, c.Args.Select(BuiltinCall.AsString).ToList(), DataType.String);
+        }),
+        F("CONCAT_WS", c =>
+        {
+            if (c.Count < 1) throw c.Fail("CONCAT_WS takes a separator and strings");
+            return new Planning.Call(c.Name, typeof(SqlFunctions).GetMethod(nameof(SqlFunctions.ConcatWs))!, c.Args.Select(BuiltinCall.AsString).ToList(), DataType.String);
+        }),
+        F("LOWER", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.Lower), DataType.String, BuiltinCall.AsString(c.Args[0])); }),
+        F("UPPER", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.Upper), DataType.String, BuiltinCall.AsString(c.Args[0])); }),
+        F("CHAR_LENGTH", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.CharLength), DataType.Int, BuiltinCall.AsString(c.Args[0])); }),
+        F("CHARACTER_LENGTH", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.CharLength), DataType.Int, BuiltinCall.AsString(c.Args[0])); }),
+        // TRIM(s) written as a call; TRIM([BOTH | LEADING | TRAILING] c FROM s) has its own syntax.
+        F("TRIM", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.Trim), DataType.String, BuiltinCall.AsString(c.Args[0])); }),
+        F("SUBSTRING", BindSubstring),
+        F("SUBSTR", BindSubstring),
+        F("REPLACE", c => { c.Arity(3, 3); return c.Fn(nameof(SqlFunctions.Replace), DataType.String, c.Args.Select(BuiltinCall.AsString).ToArray()); }),
+        F("REGEXP_EXTRACT", c =>
+        {
+            c.Arity(2, 3);
+            return c.Count == 2
+                ? c.Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]))
+                : c.Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]),
+                    Planning.Binder.CastIfNeeded(c.Args[2], DataType.Int));
+        }),
+        F("REGEXP", c => { c.Arity(2, 2); return c.Fn(nameof(SqlFunctions.RegexpMatches), DataType.Boolean, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1])); }),
+        F("SPLIT_INDEX", c =>
+        {
+            c.Arity(3, 3);
+            return c.Fn(nameof(SqlFunctions.SplitIndex), DataType.String, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]),
+                Planning.Binder.CastIfNeeded(c.Args[2], DataType.Int));
+        }),
         F("PRINTF", BindPrintf),
         F("ENCODE", c =>
         {

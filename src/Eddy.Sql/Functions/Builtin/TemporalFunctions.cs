@@ -62,6 +62,27 @@ public static class TemporalFunctions
             c.Arity(0, 0);
             return new Planning.Call("CURRENT_DATE", M(DateOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Date.NotNull());
         }),
+        F("TO_TIMESTAMP", c =>
+        {
+            c.Arity(1, 2);
+            return c.Count == 1
+                ? c.Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, BuiltinCall.AsString(c.Args[0]))
+                : c.Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]));
+        }),
+        F("TO_TIMESTAMP_LTZ", c =>
+        {
+            c.Arity(1, 2);
+            var precision = c.Count == 2 ? c.Args[1] : new Literal(3, DataType.Int);
+            if (precision is not Literal { Value: int }) throw c.FailAt(c.Count - 1, "TO_TIMESTAMP_LTZ precision must be 0 or 3");
+            var epoch = c.TypeOf(0).Kind is TypeKind.Double or TypeKind.Float or TypeKind.Decimal
+                ? Planning.Binder.CastIfNeeded(c.Args[0], DataType.Double) : Planning.Binder.CastIfNeeded(c.Args[0], DataType.BigInt);
+            return c.Fn(nameof(SqlFunctions.ToTimestampLtz), DataType.TimestampLtz3, epoch, precision);
+        }),
+        F("DATE_FORMAT", c => { c.Arity(2, 2); return c.Fn(nameof(SqlFunctions.DateFormat), DataType.String, c.Args[0], BuiltinCall.AsString(c.Args[1])); }),
+        F("CURRENT_TIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
+        F("NOW", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
+        F("CURRENT_ROW_TIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
+        F("LOCALTIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.Timestamp3); }),
         // TIME(0) of the local time zone (UTC in Eddy), read per record as Flink does in streaming mode.
         F("LOCALTIME", c => { c.Arity(0, 0); return new Planning.Call("LOCALTIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),
         F("CURRENT_TIME", c => { c.Arity(0, 0); return new Planning.Call("CURRENT_TIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),
