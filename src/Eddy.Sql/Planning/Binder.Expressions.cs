@@ -540,6 +540,7 @@ public sealed partial class Binder
             return builtin.Bind(new BuiltinCall(call, args, (node, message) => Error(node, message))
             {
                 CurrentDatabase = catalog.CurrentDatabase, Parallelism = Parallelism, Binder = this, BindOther = e => Bind(e, scope, group),
+                WatermarkRowtime = group is null ? watermarkRowtime : null,
             });
         if (BuiltinFunctions.IsNotSupported(name)) throw Error(call, BuiltinFunctions.NotSupportedMessage(name));
         throw Error(call, $"unknown function '{call.Name}'" + SqlErrors.Suggest(name, BuiltinFunctions.AllNames.Concat(catalog.Functions.Names)));

@@ -240,7 +240,26 @@ public sealed partial class Binder
         return new CalcPlan(plan, plan.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), null, schema, plan.Rowtime);
     }
 
+    /// <summary>The column of the rowtime attribute whose watermark CURRENT_WATERMARK may read here (null: none).</summary>
+    private int? watermarkRowtime;
+
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
+    {
+        // CURRENT_WATERMARK reads the watermark of the Calc that evaluates this query's WHERE and SELECT list: it is
+        // allowed there only, over the input's rowtime attribute (not in the FROM's own queries, nor in aggregations).
+        var outerRowtime = watermarkRowtime;
+        watermarkRowtime = null;
+        try
+        {
+            return BindSelectCore(s);
+        }
+        finally
+        {
+            watermarkRowtime = outerRowtime;
+        }
+    }
+
+    private (LogicalPlan, Scope) BindSelectCore(SelectQuery s)
     {
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
         // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
@@ -259,17 +278,20 @@ public sealed partial class Binder
             input = WindowedRelation(windowed, s.From!);
             windowed = null;
         }
+        watermarkRowtime = input.Rowtime;
         BoundExpr? where = plainWhere is null || whereUsed ? null : RequireBoolean(Bind(plainWhere, scope), plainWhere);
         if (where is not null)
         {
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
+        watermarkRowtime = null;
         foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, overWindowTvf);
 
         if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
             return BindAggregation(s, input, scope, windowed);
+        watermarkRowtime = input.Rowtime;
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
 
         var (projections, names) = BindSelectItems(s.Items, scope, null);

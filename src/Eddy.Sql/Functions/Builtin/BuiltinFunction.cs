@@ -37,6 +37,9 @@ public sealed class BuiltinCall(FunctionCall syntax, IReadOnlyList<BoundExpr> ar
     /// <summary>The session's default parallelism (<c>parallelism.default</c>).</summary>
     public int Parallelism { get; init; } = 1;
 
+    /// <summary>The input column of the rowtime attribute CURRENT_WATERMARK may read where the call is (null: none).</summary>
+    internal int? WatermarkRowtime { get; init; }
+
     /// <summary>The binder of the call, for the forms that share its rules (comparison, arithmetic, ROUND).</summary>
     internal Binder Binder { get; init; } = null!;
 

@@ -26,7 +26,6 @@ public static class BuiltinFunctions
     /// <summary>Flink's function names that Eddy does not implement, with the group they belong to.</summary>
     private static readonly FrozenDictionary<string, FunctionGroup> NotSupported = new Dictionary<string, FunctionGroup>
     {
-        ["CURRENT_WATERMARK"] = FunctionGroup.Temporal,
         ["GROUP_ID"] = FunctionGroup.Grouping,
         ["GROUPING"] = FunctionGroup.Grouping,
         ["GROUPING_ID"] = FunctionGroup.Grouping,

@@ -185,7 +185,7 @@ public static class FlinkEntries
         ["TO_DATE(string1[, string2])"] = (EntrySupport.Supported, "TO_DATE('2020-01-02')"),
         ["TO_TIMESTAMP_LTZ(numeric, precision)"] = (EntrySupport.Supported, "TO_TIMESTAMP_LTZ(0, 3)"),
         ["TO_TIMESTAMP(string1[, string2])"] = (EntrySupport.Supported, "TO_TIMESTAMP('2020-01-01 00:00:00')"),
-        ["CURRENT_WATERMARK(rowtime)"] = (EntrySupport.NotSupported, "CURRENT_WATERMARK(one)"),
+        ["CURRENT_WATERMARK(rowtime)"] = (EntrySupport.Supported, "CREATE TABLE e (k STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '5');\nSELECT k, CURRENT_WATERMARK(ts) FROM e WHERE CURRENT_WATERMARK(ts) IS NULL OR ts > CURRENT_WATERMARK(ts)"),
         ["CASE value WHEN value1_1 [, value1_2]* THEN RESULT1 (WHEN value2_1 [, value2_2 ]* THEN result_2)* (ELSE result_z) END"] = (EntrySupport.Supported, "CASE one WHEN 1 THEN 'a' ELSE 'b' END"),
         ["CASE WHEN condition1 THEN result1 (WHEN condition2 THEN result2)* (ELSE result_z) END"] = (EntrySupport.Supported, "CASE WHEN one = 1 THEN 'a' END"),
         ["NULLIF(value1, value2)"] = (EntrySupport.Supported, "NULLIF(5, 5)"),
@@ -300,6 +300,7 @@ public static class FlinkEntries
         ["DECODE(binary, string)"] = "a charset that is not a literal",
         ["ENCODE(string1, string2)"] = "a charset that is not a literal",
         ["JSON_STRING(value)"] = "FLOAT, DATE and TIME values",
+        ["CURRENT_WATERMARK(rowtime)"] = "in aggregations, OVER windows and joins' ON",
     };
 
     /// <summary>Every entry of Flink's list with Eddy's answer; an entry without one is reported by the tests.</summary>

@@ -83,6 +83,17 @@ public static class TemporalFunctions
         F("NOW", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
         F("CURRENT_ROW_TIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
         F("LOCALTIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.Timestamp3); }),
+        F("CURRENT_WATERMARK", c =>
+        {
+            c.Arity(1, 1);
+            if (c.Args[0] is not InputRef rowtime || !TypeRules.IsTimestamp(rowtime.Type))
+                throw c.FailAt(0, "CURRENT_WATERMARK takes a rowtime attribute (a column with a WATERMARK)");
+            if (c.WatermarkRowtime != rowtime.Index)
+                throw c.FailAt(0, $"'{rowtime.Name}' is not the rowtime attribute of this query's input: Eddy evaluates CURRENT_WATERMARK in the "
+                    + "WHERE and SELECT list of a query over a table with a WATERMARK (not in aggregations or OVER windows)");
+            // The rowtime's type with precision 3, as Flink infers it; NULL before the first watermark.
+            return new CurrentWatermark(rowtime.Type with { Precision = 3, Nullable = true });
+        }),
         // TIME(0) of the local time zone (UTC in Eddy), read per record as Flink does in streaming mode.
         F("LOCALTIME", c => { c.Arity(0, 0); return new Planning.Call("LOCALTIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),
         F("CURRENT_TIME", c => { c.Arity(0, 0); return new Planning.Call("CURRENT_TIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),

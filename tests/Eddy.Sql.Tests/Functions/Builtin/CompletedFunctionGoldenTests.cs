@@ -270,6 +270,61 @@ public class CompletedFunctionGoldenTests
         Assert.Contains("needs a ROW value", error.Reason);
     }
 
+    /// <summary>
+    /// CURRENT_WATERMARK(ts): NULL before the Calc has seen a watermark, then the last watermark it saw, which (with
+    /// WATERMARK FOR ts AS ts - INTERVAL '1' SECOND and rows in time order) is at most the latest earlier time minus a
+    /// second and never goes back. Flink's value at a row depends on when watermarks are emitted, so these are the
+    /// properties both engines guarantee; Flink's documented filter keeps every in-order row.
+    /// </summary>
+    [Fact]
+    public async Task Current_watermark_is_null_before_the_first_watermark_and_then_trails_the_rows()
+    {
+        string dir = Directory.CreateTempSubdirectory("eddy-wm-").FullName;
+        try
+        {
+            const int count = 5000;
+            File.WriteAllLines(Path.Combine(dir, "rows.jsonl"), Enumerable.Range(0, count).Select(i => $"{{\"id\":{i},\"sec\":{i}}}"));
+            var rows = await Rows($"""
+                SET 'parallelism.default' = '1';
+                CREATE TABLE t (id INT, sec BIGINT, ts AS TO_TIMESTAMP_LTZ(sec * 1000, 3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+                  WITH ('connector' = 'filesystem', 'path' = '{dir}', 'format' = 'json');
+                SELECT id, CURRENT_WATERMARK(ts) FROM t WHERE CURRENT_WATERMARK(ts) IS NULL OR ts > CURRENT_WATERMARK(ts);
+                """);
+            var parsed = rows.Select(r => r.Split(", ")).Select(p => (Id: int.Parse(p[0]), Watermark: p[1] == "null" ? (DateTimeOffset?)null
+                : DateTimeOffset.Parse(p[1] + "Z", System.Globalization.CultureInfo.InvariantCulture))).OrderBy(r => r.Id).ToList();
+            Assert.Equal(count, parsed.Count);
+            Assert.Null(parsed[0].Watermark);
+            DateTimeOffset? last = null;
+            foreach (var (id, watermark) in parsed)
+            {
+                if (watermark is not { } w)
+                {
+                    Assert.Null(last);
+                    continue;
+                }
+                Assert.True(w.ToUnixTimeSeconds() <= id - 2, $"row {id}: watermark {w} is not behind the earlier rows");
+                Assert.True(last is null || w >= last, "the watermark went back");
+                last = w;
+            }
+            // The source emits watermarks between its batches: later rows see one.
+            Assert.NotNull(last);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("SELECT CURRENT_WATERMARK(x) FROM (VALUES (1)) AS t(x)", "rowtime attribute")]
+    [InlineData("SELECT COUNT(*) FROM (VALUES (TIMESTAMP '2020-01-01 00:00:00')) AS t(ts) GROUP BY CURRENT_WATERMARK(ts)", "not the rowtime attribute")]
+    public void Current_watermark_needs_the_rowtime_of_a_calc(string query, string reason)
+    {
+        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var error = Assert.Throws<SqlParseException>(() => { foreach (var _ in session.Execute(query, "test.sql")) { } });
+        Assert.Contains(reason, error.Reason);
+    }
+
     [Theory]
     [InlineData("LOCALTIME")]
     [InlineData("CURRENT_TIME")]
