@@ -471,6 +471,8 @@ public sealed partial class Binder
             else if (TypeRules.IsString(r.Type) && TypeRules.IsTimestamp(l.Type)) type = l.Type;
             else throw Error(at, $"cannot compare {l.Type} with {r.Type}");
         }
+        // Flink compares ROWs field by field with SQL's NULL rules; Eddy does not implement that yet.
+        if (type.Kind == TypeKind.Row) throw Error(at, $"comparing ROW values ({type}) is not supported by Eddy yet");
         return new Binary(op, CastIfNeeded(l, type), CastIfNeeded(r, type), DataType.Boolean);
     }
 

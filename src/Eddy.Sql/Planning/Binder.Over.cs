@@ -41,6 +41,10 @@ public sealed partial class Binder
                 IsExpr i => [i.Operand],
                 BetweenExpr b => [b.Operand, b.Low, b.High],
                 InListExpr i => [i.Operand, .. i.Values],
+                RowConstructor r => r.Fields,
+                JsonObjectExpr o => o.Entries.Select(e => e.Value),
+                JsonArrayExpr a => a.Elements,
+                OverlapsExpr o => [o.Left, o.Right],
                 _ => [],
             };
             foreach (var child in children.Reverse())

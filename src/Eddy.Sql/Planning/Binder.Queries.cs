@@ -389,6 +389,10 @@ public sealed partial class Binder
         IsExpr i => ContainsAggregate(i.Operand),
         BetweenExpr b => ContainsAggregate(b.Operand) || ContainsAggregate(b.Low) || ContainsAggregate(b.High),
         InListExpr i => ContainsAggregate(i.Operand) || i.Values.Any(ContainsAggregate),
+        RowConstructor r => r.Fields.Any(ContainsAggregate),
+        JsonObjectExpr o => o.Entries.Any(e => ContainsAggregate(e.Value)),
+        JsonArrayExpr a => a.Elements.Any(ContainsAggregate),
+        OverlapsExpr o => ContainsAggregate(o.Left) || ContainsAggregate(o.Right),
         _ => false,
     };
 

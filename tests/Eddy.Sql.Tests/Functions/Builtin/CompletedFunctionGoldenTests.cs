@@ -175,6 +175,7 @@ public class CompletedFunctionGoldenTests
     [InlineData("JSON_STRING(DATE '2020-01-01')", "JSON_STRING of DATE")]
     [InlineData("JSON_OBJECT('k' VALUE 1, 'k' VALUE 2)", "twice")]
     [InlineData("RAND(one)", "literal seed")]
+    [InlineData("(1, 2) = (1, 2)", "comparing ROW values")]
     public void Forms_eddy_cannot_render_exactly_are_refused_where_written(string expression, string reason) => Refused(expression, reason);
 
     [Theory]
@@ -249,6 +250,13 @@ public class CompletedFunctionGoldenTests
     // Flink's default database name.
     [InlineData("CURRENT_DATABASE()", "default_database")]
     public async Task Types_and_catalog(string expression, string expected) => Assert.Equal(expected, await Eval(expression));
+
+    [Fact]
+    public async Task An_aggregate_inside_a_constructor_is_computed_by_the_aggregation()
+    {
+        var rows = await Rows("SET 'execution.runtime-mode' = 'batch';\nSELECT JSON_OBJECT('n' VALUE COUNT(*)), ROW(SUM(x), 'a') FROM (VALUES (1), (2)) AS t(x)");
+        Assert.Equal("{\"n\":2}, +I[3, a]", rows[^1]);
+    }
 
     [Fact]
     public async Task Current_database_follows_use()
