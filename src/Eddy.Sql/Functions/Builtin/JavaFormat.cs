@@ -21,8 +21,16 @@ public sealed class JavaFormat
     private sealed record Spec(string? Text, int Argument, char Conversion, string Flags, int Width, int Precision);
 
     private readonly Spec[] specs;
+    private readonly string text;
 
-    private JavaFormat(Spec[] specs) => this.specs = specs;
+    private JavaFormat(Spec[] specs, string text)
+    {
+        this.specs = specs;
+        this.text = text;
+    }
+
+    /// <summary>The format as the SQL literal it was written as (EXPLAIN shows it).</summary>
+    public override string ToString() => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>Reads <paramref name="format"/>; the message says why Eddy cannot render it exactly (or why Java would fail).</summary>
     public static JavaFormat Parse(string format, IReadOnlyList<FormatArgument> arguments)
@@ -127,7 +135,7 @@ public sealed class JavaFormat
             specs.Add(new Spec(null, index, conversion, f, width, precision));
         }
         if (text.Length > 0) specs.Add(new Spec(text.ToString(), -1, '\0', "", -1, -1));
-        return new JavaFormat([.. specs]);
+        return new JavaFormat([.. specs], format);
     }
 
     public string Format(object?[] args)

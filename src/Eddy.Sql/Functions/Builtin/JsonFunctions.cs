@@ -171,7 +171,13 @@ public static class JsonFunctions
     }
 
     /// <summary>The compiled form of one JSON_OBJECT / JSON_ARRAY: keys (null for an array), value types, raw (nested JSON) values.</summary>
-    public sealed record Construction(string[]? Keys, DataType[] Types, bool[] Raw, bool AbsentOnNull);
+    public sealed record Construction(string[]? Keys, DataType[] Types, bool[] Raw, bool AbsentOnNull)
+    {
+        /// <summary>The keys and the ON NULL behaviour, as EXPLAIN shows them.</summary>
+        public override string ToString() =>
+            (Keys is null ? "" : "KEYS(" + string.Join(", ", Keys.Select(k => "'" + k.Replace("'", "''", StringComparison.Ordinal) + "'")) + ") ")
+            + (AbsentOnNull ? "ABSENT ON NULL" : "NULL ON NULL");
+    }
 
     public static string JsonObject(object construction, params object?[] values) => Construct((Construction)construction, values);
 

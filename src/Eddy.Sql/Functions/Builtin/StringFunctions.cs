@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -71,19 +72,24 @@ public static class StringFunctions
 
     public static string Printf(object format, params object?[] args) => ((JavaFormat)format).Format(args);
 
-    /// <summary>The charsets Flink's ENCODE and DECODE accept, as literals (Java's replacement rules for bad input).</summary>
-    private static Encoding Charset(BuiltinCall c, int i)
+    /// <summary>The charsets Flink's ENCODE and DECODE accept, with Java's replacement rules for what they cannot code.</summary>
+    private static readonly FrozenDictionary<string, Encoding> Charsets = new Dictionary<string, Encoding>
+    {
+        ["US-ASCII"] = Encoding.GetEncoding("us-ascii", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+        ["ISO-8859-1"] = Encoding.GetEncoding("iso-8859-1", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-8"] = Encoding.GetEncoding("utf-8", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-16BE"] = Encoding.GetEncoding("utf-16BE", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-16LE"] = Encoding.GetEncoding("utf-16", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-16"] = new Utf16WithMark(Encoding.GetEncoding("utf-16BE", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD"))),
+    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The charset argument: a literal naming one of <see cref="Charsets"/>.</summary>
+    private static Literal Charset(BuiltinCall c, int i)
     {
         if (c.Args[i] is not Literal { Value: string name }) throw c.FailAt(i, $"{c.Name} takes a string literal charset");
-        return name.ToUpperInvariant() switch
-        {
-            "US-ASCII" => Encoding.GetEncoding("us-ascii", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
-            "ISO-8859-1" => Encoding.GetEncoding("iso-8859-1", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
-            "UTF-8" => Encoding.GetEncoding("utf-8", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
-            "UTF-16BE" or "UTF-16" => Encoding.GetEncoding("utf-16BE", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
-            "UTF-16LE" => Encoding.GetEncoding("utf-16", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
-            _ => throw c.FailAt(i, $"{c.Name} takes one of the charsets 'US-ASCII', 'ISO-8859-1', 'UTF-8', 'UTF-16BE', 'UTF-16LE', 'UTF-16'; got '{name}'"),
-        } is var encoding && name.Equals("UTF-16", StringComparison.OrdinalIgnoreCase) ? new Utf16WithMark(encoding) : encoding;
+        if (!Charsets.ContainsKey(name))
+            throw c.FailAt(i, $"{c.Name} takes one of the charsets 'US-ASCII', 'ISO-8859-1', 'UTF-8', 'UTF-16BE', 'UTF-16LE', 'UTF-16'; got '{name}'");
+        return new Literal(name, DataType.String.NotNull());
     }
 
     /// <summary>Java's "UTF-16": big-endian with a byte-order mark when encoding; a mark, if any, picks the order when decoding.</summary>
@@ -122,9 +128,9 @@ public static class StringFunctions
         public override int GetMaxCharCount(int byteCount) => bigEndian.GetMaxCharCount(byteCount);
     }
 
-    public static byte[]? Encode(string? s, object charset) => s is null ? null : ((Encoding)charset).GetBytes(s);
+    public static byte[]? Encode(string? s, string charset) => s is null ? null : Charsets[charset].GetBytes(s);
 
-    public static string? Decode(byte[]? bytes, object charset) => bytes is null ? null : ((Encoding)charset).GetString(bytes);
+    public static string? Decode(byte[]? bytes, string charset) => bytes is null ? null : Charsets[charset].GetString(bytes);
 
     /// <summary>All arguments are strings; the result is a nullable STRING.</summary>
     private static BuiltinFunction Strings(string name, int arity, Delegate f, DataType? result = null) => F(name, c =>
@@ -173,14 +179,14 @@ public static class StringFunctions
         F("ENCODE", c =>
         {
             c.Arity(2, 2);
-            return c.Call(M(Encode), new DataType(TypeKind.Binary), c.String(0), new Literal(Charset(c, 1), DataType.NullType));
+            return c.Call(M(Encode), new DataType(TypeKind.Binary), c.String(0), Charset(c, 1));
         }),
         F("DECODE", c =>
         {
             c.Arity(2, 2);
             var bytes = c.IsNull(0) ? new Literal(null, new DataType(TypeKind.Binary)) : c.Args[0];
             if (bytes.Type.Kind != TypeKind.Binary) throw c.FailAt(0, $"DECODE expects a BINARY as argument 1, got {bytes.Type}");
-            return c.Call(M(Decode), DataType.String, bytes, new Literal(Charset(c, 1), DataType.NullType));
+            return c.Call(M(Decode), DataType.String, bytes, Charset(c, 1));
         }),
         F("LTRIM", c => BindTrim(c, leading: true, trailing: false)),
         F("RTRIM", c => BindTrim(c, leading: false, trailing: true)),
