@@ -496,6 +496,13 @@ public sealed record FunctionCall(
     Expr? Filter = null,
     WindowSpec? Over = null) : Expr
 {
+    /// <summary>
+    /// The NULL treatment written inside the parentheses of an aggregate: <c>RESPECT NULLS</c> / <c>IGNORE NULLS</c>
+    /// (ARRAY_AGG) or <c>NULL ON NULL</c> / <c>ABSENT ON NULL</c> (JSON_ARRAYAGG, JSON_OBJECTAGG, whose two arguments
+    /// are written <c>[KEY] k VALUE v</c>).
+    /// </summary>
+    public NullTreatment Nulls { get; init; }
+
     /// <summary>The unqualified function name, upper-cased for matching built-ins.</summary>
     public string UpperName => Name.Last.Value.ToUpperInvariant();
 
@@ -510,11 +517,21 @@ public sealed record FunctionCall(
             if (!string.Equals(Name.Parts[i].Value, other.Name.Parts[i].Value, StringComparison.OrdinalIgnoreCase)) return false;
         }
         return Arguments.Equals(other.Arguments) && Distinct == other.Distinct && Star == other.Star
-            && Equals(Filter, other.Filter) && Equals(Over, other.Over);
+            && Equals(Filter, other.Filter) && Equals(Over, other.Over) && Nulls == other.Nulls;
     }
 
     public override int GetHashCode() =>
         HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Name.Last.Value), Arguments, Distinct, Star, Filter, Over);
+}
+
+/// <summary>The NULL treatment clause of an aggregate call (<see cref="FunctionCall.Nulls"/>); None when not written.</summary>
+public enum NullTreatment
+{
+    None,
+    RespectNulls,
+    IgnoreNulls,
+    NullOnNull,
+    AbsentOnNull,
 }
 
 /// <summary><c>name => value</c> inside a function call.</summary>

@@ -493,10 +493,21 @@ public sealed partial class SqlParser
         ExpectSymbol("(");
         var args = new List<Expr>();
         bool distinct = false, star = false;
+        var nulls = NullTreatment.None;
+        string upper = name.Parts.Count == 1 ? name.Parts[0].Value.ToUpperInvariant() : "";
         if (IsSymbol("*"))
         {
             Advance();
             star = true;
+        }
+        else if (upper == "JSON_OBJECTAGG")
+        {
+            // JSON_OBJECTAGG([KEY] k VALUE v [NULL|ABSENT ON NULL]): KEY is optional, and "key" may be a column name.
+            if (Is(Keyword.KEY) && (!IsWordText(PeekAt(1), "VALUE") || IsWordText(PeekAt(2), "VALUE"))) Advance();
+            args.Add(Binary(PrecAdditive));
+            ExpectWord("VALUE");
+            args.Add(Expression());
+            if (TryOnNull(out bool absent)) nulls = absent ? NullTreatment.AbsentOnNull : NullTreatment.NullOnNull;
         }
         else if (!IsSymbol(")"))
         {
@@ -507,6 +518,16 @@ public sealed partial class SqlParser
                 args.Add(Argument());
             }
             while (AcceptSymbol(","));
+            if (upper == "ARRAY_AGG" && (IsWordText(Cur, "RESPECT") || IsWordText(Cur, "IGNORE")) && IsWordText(PeekAt(1), "NULLS"))
+            {
+                nulls = IsWordText(Cur, "IGNORE") ? NullTreatment.IgnoreNulls : NullTreatment.RespectNulls;
+                Advance();
+                Advance();
+            }
+            else if (upper == "JSON_ARRAYAGG" && TryOnNull(out bool absent))
+            {
+                nulls = absent ? NullTreatment.AbsentOnNull : NullTreatment.NullOnNull;
+            }
         }
         ExpectSymbol(")");
         Expr? filter = null;
@@ -532,7 +553,7 @@ public sealed partial class SqlParser
                 over = new WindowSpec(wName, NodeList<Expr>.Empty, NodeList<OrderItem>.Empty, null) { Span = S(wStart) };
             }
         }
-        return new FunctionCall(name, args, distinct, star, filter, over) { Span = S(start) };
+        return new FunctionCall(name, args, distinct, star, filter, over) { Span = S(start), Nulls = nulls };
     }
 
     private Expr Argument()

@@ -1208,7 +1208,26 @@ public static class SqlPrinter
             else
             {
                 if (f.Distinct) sb.Append("DISTINCT ");
-                ExprList(f.Arguments);
+                if (f.Name.Parts.Count == 1 && f.Arguments.Count == 2
+                    && string.Equals(f.Name.Parts[0].Value, "JSON_OBJECTAGG", StringComparison.OrdinalIgnoreCase))
+                {
+                    sb.Append("KEY ");
+                    Expr(f.Arguments[0], SqlParser.PrecAdditive);
+                    sb.Append(" VALUE ");
+                    Expr(f.Arguments[1]);
+                }
+                else
+                {
+                    ExprList(f.Arguments);
+                }
+                sb.Append(f.Nulls switch
+                {
+                    NullTreatment.RespectNulls => " RESPECT NULLS",
+                    NullTreatment.IgnoreNulls => " IGNORE NULLS",
+                    NullTreatment.NullOnNull => " NULL ON NULL",
+                    NullTreatment.AbsentOnNull => " ABSENT ON NULL",
+                    _ => "",
+                });
             }
             sb.Append(')');
         }

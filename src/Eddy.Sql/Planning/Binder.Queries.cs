@@ -287,7 +287,20 @@ public sealed partial class Binder
         watermarkRowtime = null;
         foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, overWindowTvf);
 
-        if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
+        if (HasOver(s))
+        {
+            if (!batchMode) return BindOverSelect(s, input, scope, windowed);
+            // Batch mode: the streaming over aggregation where it applies (rows in time order; it answers the same
+            // at the end of a bounded input), Flink's batch OVER (any order, frames, LEAD, NTILE, ...) otherwise.
+            try
+            {
+                return BindOverSelect(s, input, scope, windowed);
+            }
+            catch (SqlParseException)
+            {
+                return BindBatchOverSelect(s, input, scope, windowed);
+            }
+        }
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
             return BindAggregation(s, input, scope, windowed);
@@ -459,6 +472,11 @@ public sealed partial class Binder
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
         var aggOutput = group.OutputSchema();
         if (input.IsUpdating) RequireRetractable(s, window, group.Aggregates);
+        if (window is { Kind: WindowKind.Hop or WindowKind.Session }
+            && group.Aggregates.FirstOrDefault(a => a.Kind is AggregateKind.JsonArrayAgg or AggregateKind.JsonObjectAgg) is { } json)
+            throw Error(aggregateSites.TryGetValue(json, out var jsonSite) ? jsonSite : s,
+                $"{(json.Kind == AggregateKind.JsonArrayAgg ? "JSON_ARRAYAGG" : "JSON_OBJECTAGG")} in a {window.Kind.ToString().ToUpperInvariant()} window is not supported "
+                + "(as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
         if (window is null) RefuseStateTtl(s, "a non-windowed GROUP BY");
@@ -543,6 +561,8 @@ public sealed partial class Binder
             };
         }
         if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
+        if (name is "ARRAY_AGG" or "JSON_ARRAYAGG" or "JSON_OBJECTAGG" or "PERCENTILE" or "COLLECT")
+            return BindCollectingAggregate(call, scope, filter);
         int maxArguments = name switch { "COUNT" => int.MaxValue, "LISTAGG" => 2, _ => 1 };
         if (call.Arguments.Count > maxArguments)
             throw Error(call.Arguments[maxArguments], $"{name} takes {(maxArguments == 1 ? "one argument" : $"at most {maxArguments} arguments")}");

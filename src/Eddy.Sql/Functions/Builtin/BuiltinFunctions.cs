@@ -46,6 +46,7 @@ public static class BuiltinFunctions
     {
         "COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
         "STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE",
+        "ARRAY_AGG", "JSON_ARRAYAGG", "JSON_OBJECTAGG", "PERCENTILE", "COLLECT",
     };
 
     /// <summary>Flink's aggregate functions Eddy lacks: named as unknown where written, before their arguments are bound.</summary>

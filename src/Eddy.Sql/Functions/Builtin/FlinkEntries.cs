@@ -99,7 +99,7 @@ public static class FlinkEntries
         ["HEX(string)"] = (EntrySupport.Supported, "HEX('hello,world')"),
         ["UNHEX(expr)"] = (EntrySupport.Supported, "DECODE(UNHEX('466C696E6B'), 'UTF-8')"),
         ["TRUNCATE(numeric1, integer2)"] = (EntrySupport.Supported, "TRUNCATE(42.324, 2)"),
-        ["PERCENTILE(expr, percentage[, frequency])"] = (EntrySupport.NotSupported, "SELECT PERCENTILE(x, 0.5) FROM (VALUES (1), (2)) AS t(x)"),
+        ["PERCENTILE(expr, percentage[, frequency])"] = (EntrySupport.Supported, "SELECT PERCENTILE(x, 0.5) FROM (VALUES (1), (2)) AS t(x)"),
         ["string1 || string2"] = (EntrySupport.Supported, "'a' || 'b'"),
         ["CHAR_LENGTH(string)"] = (EntrySupport.Supported, "CHAR_LENGTH('abc')"),
         ["CHARACTER_LENGTH(string)"] = (EntrySupport.Supported, "CHARACTER_LENGTH('abc')"),
@@ -251,33 +251,37 @@ public static class FlinkEntries
         ["SHA384(string)"] = (EntrySupport.Supported, "SHA384('a')"),
         ["SHA512(string)"] = (EntrySupport.Supported, "SHA512('a')"),
         ["SHA2(string, hashLength)"] = (EntrySupport.Supported, "SHA2('a', 256)"),
-        ["COUNT([ ALL ] expression | DISTINCT expression1 [, expression2]*)"] = (EntrySupport.Supported, "SELECT COUNT(x), COUNT(ALL x), COUNT(DISTINCT x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["COUNT(*)"] = (EntrySupport.Supported, "SELECT COUNT(*) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["COUNT(1)"] = (EntrySupport.Supported, "SELECT COUNT(1) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["AVG([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT AVG(x), AVG(ALL x), AVG(DISTINCT x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["SUM([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT SUM(x), SUM(ALL x), SUM(DISTINCT x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["MAX([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT MAX(x), MAX(ALL x), MAX(DISTINCT x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["MIN([ ALL | DISTINCT ] expression )"] = (EntrySupport.Supported, "SELECT MIN(x), MIN(ALL x), MIN(DISTINCT x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["STDDEV_POP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT STDDEV_POP(x), STDDEV_POP(ALL x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["STDDEV_SAMP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT STDDEV_SAMP(x), STDDEV_SAMP(ALL x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["VAR_POP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT VAR_POP(x), VAR_POP(ALL x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["VAR_SAMP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT VAR_SAMP(x), VAR_SAMP(ALL x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["COLLECT([ ALL | DISTINCT ] expression)"] = (EntrySupport.NotSupported, "SELECT COLLECT(x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["VARIANCE([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT VARIANCE(x), VARIANCE(ALL x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["RANK()"] = (EntrySupport.Supported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, RANK() OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["DENSE_RANK()"] = (EntrySupport.Supported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, DENSE_RANK() OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["ROW_NUMBER()"] = (EntrySupport.Supported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["LEAD(expression [, offset] [, default])"] = (EntrySupport.NotSupported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, LEAD(v) OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["LAG(expression [, offset] [, default])"] = (EntrySupport.NotSupported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, LAG(v) OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["FIRST_VALUE(expression)"] = (EntrySupport.Supported, "SELECT FIRST_VALUE(x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["LAST_VALUE(expression)"] = (EntrySupport.Supported, "SELECT LAST_VALUE(x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["LISTAGG(expression [, separator])"] = (EntrySupport.Supported, "SELECT LISTAGG(s), LISTAGG(s, '-') FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["CUME_DIST()"] = (EntrySupport.NotSupported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, CUME_DIST() OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["PERCENT_RANK()"] = (EntrySupport.NotSupported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, PERCENT_RANK() OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["NTILE(n)"] = (EntrySupport.NotSupported, "CREATE TABLE e (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.k.length' = '1');\nSELECT k, NTILE(2) OVER (PARTITION BY k ORDER BY ts) FROM e"),
-        ["ARRAY_AGG([ ALL | DISTINCT ] expression [ RESPECT NULLS | IGNORE NULLS ])"] = (EntrySupport.NotSupported, "SELECT ARRAY_AGG(x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["JSON_OBJECTAGG([KEY] key VALUE value [ { NULL | ABSENT } ON NULL ])"] = (EntrySupport.NotSupported, "SELECT JSON_OBJECTAGG(KEY s VALUE x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
-        ["JSON_ARRAYAGG(items [ { NULL | ABSENT } ON NULL ])"] = (EntrySupport.NotSupported, "SELECT JSON_ARRAYAGG(x) FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) AS t(x, s)"),
+        // Aggregate and OVER functions: the example is a whole query (OVER ones over a table with a time attribute,
+        // those Flink runs only in batch mode in batch mode).
+        ["COUNT([ ALL ] expression | DISTINCT expression1 [, expression2]*)"] = (EntrySupport.Supported, "SELECT COUNT(DISTINCT one) FROM (VALUES (1)) AS t(one)"),
+        ["COUNT(*)"] = (EntrySupport.Supported, "SELECT COUNT(*) FROM (VALUES (1)) AS t(one)"),
+        ["COUNT(1)"] = (EntrySupport.Supported, "SELECT COUNT(1) FROM (VALUES (1)) AS t(one)"),
+        ["AVG([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT AVG(DISTINCT one) FROM (VALUES (1)) AS t(one)"),
+        ["SUM([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT SUM(ALL one) FROM (VALUES (1)) AS t(one)"),
+        ["MAX([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT MAX(one) FROM (VALUES (1)) AS t(one)"),
+        ["MIN([ ALL | DISTINCT ] expression )"] = (EntrySupport.Supported, "SELECT MIN(one) FROM (VALUES (1)) AS t(one)"),
+        ["STDDEV_POP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT STDDEV_POP(one) FROM (VALUES (1)) AS t(one)"),
+        ["STDDEV_SAMP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT STDDEV_SAMP(one) FROM (VALUES (1)) AS t(one)"),
+        ["VAR_POP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT VAR_POP(one) FROM (VALUES (1)) AS t(one)"),
+        ["VAR_SAMP([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT VAR_SAMP(one) FROM (VALUES (1)) AS t(one)"),
+        ["COLLECT([ ALL | DISTINCT ] expression)"] = (EntrySupport.NotSupported, "SELECT COLLECT(one) FROM (VALUES (1)) AS t(one)"),
+        ["VARIANCE([ ALL | DISTINCT ] expression)"] = (EntrySupport.Supported, "SELECT VARIANCE(one) FROM (VALUES (1)) AS t(one)"),
+        ["RANK()"] = (EntrySupport.Supported, TimedTable + "SELECT x, RANK() OVER (ORDER BY ts) FROM t"),
+        ["DENSE_RANK()"] = (EntrySupport.Supported, TimedTable + "SELECT x, DENSE_RANK() OVER (ORDER BY ts) FROM t"),
+        ["ROW_NUMBER()"] = (EntrySupport.Supported, TimedTable + "SELECT x, ROW_NUMBER() OVER (ORDER BY ts) FROM t"),
+        ["LEAD(expression [, offset] [, default])"] = (EntrySupport.Supported, TimedTable + Batch + "SELECT x, LEAD(x, 1, 0) OVER (ORDER BY x) FROM t"),
+        ["LAG(expression [, offset] [, default])"] = (EntrySupport.Supported, TimedTable + "SELECT x, LAG(x, 2, 0) OVER (PARTITION BY x ORDER BY ts) FROM t"),
+        ["FIRST_VALUE(expression)"] = (EntrySupport.Supported, "SELECT FIRST_VALUE(one) FROM (VALUES (1)) AS t(one)"),
+        ["LAST_VALUE(expression)"] = (EntrySupport.Supported, "SELECT LAST_VALUE(one) FROM (VALUES (1)) AS t(one)"),
+        ["LISTAGG(expression [, separator])"] = (EntrySupport.Supported, "SELECT LISTAGG(CAST(one AS STRING), ';') FROM (VALUES (1)) AS t(one)"),
+        ["CUME_DIST()"] = (EntrySupport.Supported, TimedTable + Batch + "SELECT x, CUME_DIST() OVER (ORDER BY x) FROM t"),
+        ["PERCENT_RANK()"] = (EntrySupport.Supported, TimedTable + Batch + "SELECT x, PERCENT_RANK() OVER (ORDER BY x) FROM t"),
+        ["NTILE(n)"] = (EntrySupport.Supported, TimedTable + Batch + "SELECT x, NTILE(3) OVER (ORDER BY x) FROM t"),
+        ["ARRAY_AGG([ ALL | DISTINCT ] expression [ RESPECT NULLS | IGNORE NULLS ])"] =
+            (EntrySupport.Supported, "SELECT ARRAY_AGG(DISTINCT one IGNORE NULLS) FROM (VALUES (1)) AS t(one)"),
+        ["JSON_OBJECTAGG([KEY] key VALUE value [ { NULL | ABSENT } ON NULL ])"] =
+            (EntrySupport.Supported, "SELECT JSON_OBJECTAGG(KEY 'k' VALUE one ABSENT ON NULL) FROM (VALUES (1)) AS t(one)"),
+        ["JSON_ARRAYAGG(items [ { NULL | ABSENT } ON NULL ])"] = (EntrySupport.Supported, "SELECT JSON_ARRAYAGG(one NULL ON NULL) FROM (VALUES (1)) AS t(one)"),
         ["CURRENT_DATABASE()"] = (EntrySupport.Supported, "CURRENT_DATABASE()"),
     };
 
@@ -302,6 +306,11 @@ public static class FlinkEntries
         ["JSON_STRING(value)"] = "FLOAT, DATE and TIME values",
         ["CURRENT_WATERMARK(rowtime)"] = "in aggregations, OVER windows and joins' ON",
     };
+
+    private const string TimedTable =
+        "CREATE TABLE t (x INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');\n";
+
+    private const string Batch = "SET 'execution.runtime-mode' = 'batch';\n";
 
     /// <summary>Every entry of Flink's list with Eddy's answer; an entry without one is reported by the tests.</summary>
     public static IReadOnlyList<FlinkEntry> All { get; } = BuiltinFunctions.FlinkList
@@ -332,7 +341,8 @@ public static class FlinkEntries
           .Append($"(`FlinkFunctionList.txt`): {supported} of {All.Count} forms work as Flink documents them; of these, {partly} refuse some\n")
           .Append($"options where written (listed after the form, \"not: ...\"). The other {All.Count - supported} forms are refused where written.\n")
           .Append("Each working form has an example that the tests plan and run (aggregate, OVER and subquery forms as whole\n")
-          .Append("queries). Eddy has no `table.local-time-zone`: functions that read it (`CURRENT_DATE`, `LOCALTIME`, `CURRENT_TIME`,\n")
+          .Append("queries; the Aggregate functions section says where each aggregate runs: windows, OVER, changelogs, batch\n")
+          .Append("mode). Eddy has no `table.local-time-zone`: functions that read it (`CURRENT_DATE`, `LOCALTIME`, `CURRENT_TIME`,\n")
           .Append("`UNIX_TIMESTAMP`, `FROM_UNIXTIME`, `LOCALTIMESTAMP`) work in UTC.\n");
         foreach (var group in All.GroupBy(e => e.Group))
         {
