@@ -13,6 +13,9 @@ public sealed partial class Binder
     /// <summary>Flink's <c>table.exec.state.ttl</c> in ms (0: state is kept forever), for regular joins.</summary>
     public long StateTtlMs { get; init; }
 
+    /// <summary>The session's <c>parallelism.default</c> (functions whose result depends on it check it).</summary>
+    public int Parallelism { get; init; } = 1;
+
     /// <summary>
     /// Flink expires the idle state of every stateful operator after <c>table.exec.state.ttl</c>; Eddy so far only that
     /// of regular joins. Another operator keeping state per key would keep what Flink drops (a different answer), so
@@ -21,7 +24,7 @@ public sealed partial class Binder
     private void RefuseStateTtl(SqlNode at, string what)
     {
         if (StateTtlMs > 0 && !batchMode)
-            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires the state of regular joins, non-windowed GROUP BY and deduplication only, not yet of {what}: "
+            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires the state of regular and semi/anti joins, non-windowed GROUP BY and deduplication only, not yet of {what}: "
                 + "remove the option (or set it to 0) to keep that state");
     }
 
