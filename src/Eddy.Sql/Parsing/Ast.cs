@@ -468,7 +468,10 @@ public sealed record SubqueryExpr(QueryExpr Query) : Expr;
 public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false, bool SimilarTo = false) : Expr;
 
 /// <summary><c>x [NOT] BETWEEN low AND high</c>.</summary>
-public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false) : Expr;
+public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false, bool Symmetric = false) : Expr;
+
+/// <summary><c>(start1, end1) OVERLAPS (start2, end2)</c>; an end may be an interval (the period's length).</summary>
+public sealed record OverlapsExpr(RowConstructor Left, RowConstructor Right) : Expr;
 
 public sealed record WhenClause(Expr Condition, Expr Result) : SqlNode;
 

@@ -38,6 +38,7 @@ public static class SqlPrinter
         UnaryExpr { Operator: UnaryOperator.Not } => SqlParser.PrecNot,
         UnaryExpr => SqlParser.PrecUnary,
         IsExpr or IsDistinctFromExpr or IsJsonExpr => SqlParser.PrecIs,
+        OverlapsExpr => SqlParser.PrecComparison,
         InListExpr or InSubqueryExpr or LikeExpr or BetweenExpr => SqlParser.PrecIn,
         _ => SqlParser.PrecPrimary,
     };
@@ -872,7 +873,7 @@ public static class SqlPrinter
                     break;
                 case BetweenExpr b:
                     Expr(b.Operand, SqlParser.PrecIn);
-                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ");
+                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ").Append(b.Symmetric ? "SYMMETRIC " : "");
                     Expr(b.Low, SqlParser.PrecAdditive);
                     sb.Append(" AND ");
                     Expr(b.High, SqlParser.PrecAdditive);
@@ -1050,6 +1051,11 @@ public static class SqlPrinter
                     sb.Append(" IN ");
                     Expr(pos.Haystack);
                     sb.Append(')');
+                    break;
+                case OverlapsExpr o:
+                    Expr(o.Left, SqlParser.PrecComparison);
+                    sb.Append(" OVERLAPS ");
+                    Expr(o.Right, SqlParser.PrecComparison + 1);
                     break;
                 case RowConstructor r:
                     sb.Append("ROW(");

@@ -83,7 +83,7 @@ public sealed partial class Binder
             var (projections, names) = BindSelectItems(s.Items, scope, null);
             var output = MakeSchema(projections, names);
             LogicalPlan plan = new CalcPlan(over, projections, null, output, null);
-            if (s.Distinct) plan = Distinct(plan);
+            if (s.Distinct) plan = Distinct(plan, s);
             return (plan, Scope.Of(output, null));
         }
         finally

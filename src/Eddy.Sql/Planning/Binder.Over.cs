@@ -41,6 +41,10 @@ public sealed partial class Binder
                 IsExpr i => [i.Operand],
                 BetweenExpr b => [b.Operand, b.Low, b.High],
                 InListExpr i => [i.Operand, .. i.Values],
+                RowConstructor r => r.Fields,
+                JsonObjectExpr o => o.Entries.Select(e => e.Value),
+                JsonArrayExpr a => a.Elements,
+                OverlapsExpr o => [o.Left, o.Right],
                 _ => [],
             };
             foreach (var child in children.Reverse())
@@ -100,7 +104,7 @@ public sealed partial class Binder
             var (projections, names) = BindSelectItems(s.Items, scope, null);
             var output = MakeSchema(projections, names);
             LogicalPlan plan = new CalcPlan(over, projections, null, output, RowtimeAfter(projections, over.Rowtime));
-            if (s.Distinct) plan = Distinct(plan);
+            if (s.Distinct) plan = Distinct(plan, s);
             return (plan, Scope.Of(output, null));
         }
         finally
@@ -175,8 +179,6 @@ public sealed partial class Binder
                     throw Error(start, "an OVER window must start at n PRECEDING or UNBOUNDED PRECEDING");
             }
         }
-        if (processingTime && !rows && preceding is not null)
-            throw Error(frame!, "RANGE n PRECEDING on processing time is not supported by Eddy yet (ROWS, or RANGE UNBOUNDED PRECEDING, are)");
         return new OverWindow(keys, ((InputRef)orderBy).Index, processingTime, rows, preceding);
     }
 

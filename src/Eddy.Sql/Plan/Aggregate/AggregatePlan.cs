@@ -115,6 +115,9 @@ public sealed record AggregatePlan(
     /// <summary>In batch mode a group aggregation emits only final results, once per key.</summary>
     public bool FinalOnly { get; init; }
 
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a non-windowed aggregation (0: state is kept forever).</summary>
+    public long StateTtlMs { get; init; }
+
     /// <summary>
     /// A legacy group window (<c>GROUP BY TUMBLE(ts, ...)</c>): its start and end are plain columns for Flink, not the
     /// window properties a Window Top-N partitions by (as a window TVF's are).
