@@ -119,7 +119,7 @@ public sealed partial class SqlSession
             }
             case ShowKind.Functions:
             {
-                var names = Planning.Binder.BuiltinFunctionNames.Concat(Catalog.Functions.Names).Distinct(StringComparer.OrdinalIgnoreCase);
+                var names = Functions.Builtin.BuiltinFunctions.AllNames.Concat(Catalog.Functions.Names).Distinct(StringComparer.OrdinalIgnoreCase);
                 Tableau.Print(Output, ["function name"], names.Order(StringComparer.Ordinal).Select(n => new[] { n }));
                 return;
             }
