@@ -119,10 +119,13 @@ public sealed partial class SqlSession
             }
             case ShowKind.Functions:
             {
-                var names = Planning.Binder.BuiltinFunctionNames.Concat(Catalog.Functions.Names).Distinct(StringComparer.OrdinalIgnoreCase);
+                var names = Functions.Builtin.BuiltinFunctions.AllNames.Concat(Catalog.Functions.Names).Distinct(StringComparer.OrdinalIgnoreCase);
                 Tableau.Print(Output, ["function name"], names.Order(StringComparer.Ordinal).Select(n => new[] { n }));
                 return;
             }
+            case ShowKind.Jars:
+                Tableau.Print(Output, ["jars"], UserCode.Jars.Select(j => new[] { j.Path }));
+                return;
             case ShowKind.Catalogs:
                 Tableau.Print(Output, ["catalog name"], Catalog.CatalogNames.Select(n => new[] { n }));
                 return;

@@ -149,13 +149,29 @@ public enum FunctionScope
     TemporarySystem,
 }
 
-/// <summary><c>CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS] name AS 'Assembly.Type' [LANGUAGE lang]</c>.</summary>
+/// <summary>
+/// <c>CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS] name AS 'Namespace.Type' [LANGUAGE lang]
+/// [USING JAR 'path' [, JAR 'path']*]</c>.
+/// </summary>
 public sealed record CreateFunction(
     ObjectName Name,
     string ClassName,
     string? Language = null,
     FunctionScope Scope = FunctionScope.Catalog,
-    bool IfNotExists = false) : Statement;
+    bool IfNotExists = false) : Statement
+{
+    /// <summary>The assemblies of <c>USING JAR</c> (empty: the class is looked up in the added jars and the host).</summary>
+    public NodeList<JarPath> Jars { get; init; } = NodeList<JarPath>.Empty;
+}
+
+/// <summary>A path in <c>ADD JAR</c>, <c>REMOVE JAR</c> or <c>USING JAR</c>, located for errors.</summary>
+public sealed record JarPath(string Path) : SqlNode;
+
+/// <summary><c>ADD JAR 'path'</c>: loads a .NET assembly (a function library) into the session.</summary>
+public sealed record AddJar(JarPath Jar) : Statement;
+
+/// <summary><c>REMOVE JAR 'path'</c>.</summary>
+public sealed record RemoveJar(JarPath Jar) : Statement;
 
 public sealed record DropFunction(ObjectName Name, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false) : Statement;
 
@@ -194,6 +210,7 @@ public enum ShowKind
     CreateTable,
     CreateView,
     Columns,
+    Jars,
 }
 
 /// <summary>
@@ -511,7 +528,10 @@ public sealed record SubqueryExpr(QueryExpr Query) : Expr;
 public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false, bool SimilarTo = false) : Expr;
 
 /// <summary><c>x [NOT] BETWEEN low AND high</c>.</summary>
-public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false) : Expr;
+public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false, bool Symmetric = false) : Expr;
+
+/// <summary><c>(start1, end1) OVERLAPS (start2, end2)</c>; an end may be an interval (the period's length).</summary>
+public sealed record OverlapsExpr(RowConstructor Left, RowConstructor Right) : Expr;
 
 public sealed record WhenClause(Expr Condition, Expr Result) : SqlNode;
 

@@ -93,6 +93,16 @@ public sealed partial class SqlParser
                     if (PrecIn < minPrec) return left;
                     left = InLikeBetween(left, start, negated: false);
                     continue;
+                case Keyword.None when left is RowConstructor { Fields.Count: 2 } period && t.Text.Equals("OVERLAPS", StringComparison.OrdinalIgnoreCase):
+                {
+                    if (PrecComparison < minPrec) return left;
+                    Advance();
+                    var right = Binary(PrecComparison + 1);
+                    if (right is not RowConstructor { Fields.Count: 2 } other)
+                        throw new SqlParseException("OVERLAPS compares two periods written (start, end) or (start, interval)", right.Span, text, fileName);
+                    left = new OverlapsExpr(period, other) { Span = S(start) };
+                    continue;
+                }
                 default:
                     return left;
             }
@@ -168,10 +178,17 @@ public sealed partial class SqlParser
             return new LikeExpr(left, pattern, escape, negated, similar) { Span = S(start) };
         }
         Expect(Keyword.BETWEEN);
+        // ASYMMETRIC (the default) and SYMMETRIC are words, not reserved keywords.
+        bool symmetric = false;
+        if (Cur.Kind == TokenKind.Word && Cur.Keyword == Keyword.None
+            && (Cur.Text.Equals("SYMMETRIC", StringComparison.OrdinalIgnoreCase) || Cur.Text.Equals("ASYMMETRIC", StringComparison.OrdinalIgnoreCase)))
+        {
+            symmetric = Advance().Text.Equals("SYMMETRIC", StringComparison.OrdinalIgnoreCase);
+        }
         var low = Binary(PrecAdditive);
         Expect(Keyword.AND);
         var high = Binary(PrecAdditive);
-        return new BetweenExpr(left, low, high, negated) { Span = S(start) };
+        return new BetweenExpr(left, low, high, negated, symmetric) { Span = S(start) };
     }
 
     private Expr Prefix()

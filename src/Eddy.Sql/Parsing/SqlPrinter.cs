@@ -38,6 +38,7 @@ public static class SqlPrinter
         UnaryExpr { Operator: UnaryOperator.Not } => SqlParser.PrecNot,
         UnaryExpr => SqlParser.PrecUnary,
         IsExpr or IsDistinctFromExpr or IsJsonExpr => SqlParser.PrecIs,
+        OverlapsExpr => SqlParser.PrecComparison,
         InListExpr or InSubqueryExpr or LikeExpr or BetweenExpr => SqlParser.PrecIn,
         _ => SqlParser.PrecPrimary,
     };
@@ -162,6 +163,19 @@ public static class SqlPrinter
                     sb.Append(" AS ");
                     Str(f.ClassName);
                     if (f.Language is not null) sb.Append(" LANGUAGE ").Append(f.Language);
+                    for (int j = 0; j < f.Jars.Count; j++)
+                    {
+                        sb.Append(j == 0 ? " USING JAR " : ", JAR ");
+                        Str(f.Jars[j].Path);
+                    }
+                    break;
+                case AddJar a:
+                    sb.Append("ADD JAR ");
+                    Str(a.Jar.Path);
+                    break;
+                case RemoveJar r:
+                    sb.Append("REMOVE JAR ");
+                    Str(r.Jar.Path);
                     break;
                 case DropFunction f:
                     sb.Append("DROP ").Append(ScopeText(f.Scope)).Append("FUNCTION ");
@@ -946,7 +960,7 @@ public static class SqlPrinter
                     break;
                 case BetweenExpr b:
                     Expr(b.Operand, SqlParser.PrecIn);
-                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ");
+                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ").Append(b.Symmetric ? "SYMMETRIC " : "");
                     Expr(b.Low, SqlParser.PrecAdditive);
                     sb.Append(" AND ");
                     Expr(b.High, SqlParser.PrecAdditive);
@@ -1124,6 +1138,11 @@ public static class SqlPrinter
                     sb.Append(" IN ");
                     Expr(pos.Haystack);
                     sb.Append(')');
+                    break;
+                case OverlapsExpr o:
+                    Expr(o.Left, SqlParser.PrecComparison);
+                    sb.Append(" OVERLAPS ");
+                    Expr(o.Right, SqlParser.PrecComparison + 1);
                     break;
                 case RowConstructor r:
                     sb.Append("ROW(");

@@ -273,7 +273,7 @@ public sealed partial class Binder
         {
             case InputRef r:
                 return r with { Index = map(r.Index) };
-            case Literal or CurrentTime or IntervalExpr:
+            case Literal or CurrentTime or CurrentWatermark or IntervalExpr:
                 return e;
             case Binary b:
                 return Remap(b.Left, map) is { } l && Remap(b.Right, map) is { } rr ? b with { Left = l, Right = rr } : null;
