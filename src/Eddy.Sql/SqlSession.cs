@@ -203,6 +203,29 @@ public sealed partial class SqlSession
             case Use use:
                 UseFrom(use, context);
                 return null;
+            case AlterTable alter:
+                AlterTableFrom(alter, context);
+                return null;
+            case AlterView alter:
+                AlterViewFrom(alter, context);
+                return null;
+            case AlterDatabase alter:
+                AlterDatabaseFrom(alter, context);
+                return null;
+            case AlterFunction alter:
+                AlterFunctionFrom(alter, context);
+                return null;
+            case LoadModule load:
+                LoadModuleFrom(load, context);
+                return null;
+            case UnloadModule unload:
+                UnloadModuleFrom(unload, context);
+                return null;
+            case UseModules use:
+                UseModulesFrom(use, context);
+                return null;
+            case UnsupportedStatement unsupported:
+                throw SqlErrors.At(unsupported, UnsupportedReason(unsupported.Construct), context);
             default:
                 throw SqlErrors.At(statement, $"{statement.GetType().Name} is not supported by Eddy yet", context);
         }
