@@ -125,7 +125,8 @@ public sealed partial class SqlSession
                 if (show.Name is not null)
                     throw SqlErrors.At(show.Name, "SHOW FUNCTIONS FROM a database is not supported by Eddy: its functions belong to the session, not to a database", context);
                 var user = Catalog.Functions.Names;
-                var names = show.Kind == ShowKind.UserFunctions ? user : Planning.Binder.BuiltinFunctionNames.Concat(user);
+                var names = show.Kind == ShowKind.UserFunctions ? user
+                    : Planning.Binder.BuiltinFunctionNames.Concat(Functions.Builtin.BuiltinFunctions.Names).Concat(user);
                 Tableau.Print(Output, ["function name"], names.Distinct(StringComparer.OrdinalIgnoreCase).Where(n => ShowFilter.Matches(show.Like, n))
                     .Order(StringComparer.Ordinal).Select(n => new[] { n }));
                 return;
@@ -169,7 +170,7 @@ public sealed partial class SqlSession
                 return;
             }
             default:
-                throw SqlErrors.At(show, $"SHOW {show.Kind.ToString().ToUpperInvariant()} is not supported by Eddy (it has no modules or job registry)", context);
+                throw SqlErrors.At(show, $"SHOW {show.Kind.ToString().ToUpperInvariant()} is not supported by Eddy (a SQL session has no job registry)", context);
         }
     }
 
@@ -190,12 +191,12 @@ public sealed partial class SqlSession
         var lines = new List<string>();
         foreach (var c in table.Columns)
         {
-            string line = c.Computed is not null ? $"  `{c.Name}` AS {c.Computed.ToSql()}"
+            string line = c.Computed is not null ? $"  `{c.Name}` AS {SqlPrinter.PrintQuoted(c.Computed)}"
                 : c.MetadataKey is not null ? $"  `{c.Name}` {c.Type} METADATA{(c.MetadataKey != c.Name ? $" FROM '{c.MetadataKey}'" : "")}{(c.IsVirtual ? " VIRTUAL" : "")}"
                 : $"  `{c.Name}` {c.Type}";
             lines.Add(line);
         }
-        if (table.Watermark is { } wm) lines.Add($"  WATERMARK FOR `{wm.Column}` AS {wm.Expression.ToSql()}");
+        if (table.Watermark is { } wm) lines.Add($"  WATERMARK FOR `{wm.Column}` AS {SqlPrinter.PrintQuoted(wm.Expression)}");
         if (table.PrimaryKey.Count > 0)
             lines.Add($"  CONSTRAINT `PK_{string.Join("_", table.PrimaryKey)}` PRIMARY KEY ({string.Join(", ", table.PrimaryKey.Select(k => $"`{k}`"))}) NOT ENFORCED");
         var options = table.Declaration.Options.Select(o => o.Key).Where(table.Options.ContainsKey)
@@ -222,9 +223,9 @@ public sealed partial class SqlSession
             bool rowtime = table.Watermark is { } w && string.Equals(w.Column, c.Name, StringComparison.OrdinalIgnoreCase);
             var type = c.Type with { Nullable = true };
             string typeText = type.ToString() + (rowtime ? " *ROWTIME*" : i == proctime ? " *PROCTIME*" : "");
-            string extras = c.Computed is not null ? $"AS {c.Computed.ToSql()}"
+            string extras = c.Computed is not null ? $"AS {SqlPrinter.PrintQuoted(c.Computed)}"
                 : c.MetadataKey is not null ? $"METADATA{(c.MetadataKey != c.Name ? $" FROM '{c.MetadataKey}'" : "")}{(c.IsVirtual ? " VIRTUAL" : "")}" : "";
-            string watermark = rowtime ? table.Watermark!.Value.Expression.ToSql() : "";
+            string watermark = rowtime ? SqlPrinter.PrintQuoted(table.Watermark!.Value.Expression) : "";
             string keyText = key ? $"PRI({string.Join(", ", table.PrimaryKey)})" : "";
             rows.Add([c.Name, typeText, c.Type.Nullable && !key && i != proctime ? "TRUE" : "FALSE", keyText, extras, watermark]);
         }

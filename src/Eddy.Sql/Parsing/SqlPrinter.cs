@@ -16,6 +16,14 @@ public static class SqlPrinter
         return sb.ToString();
     }
 
+    /// <summary>As <see cref="Print"/>, with every identifier back-quoted, as Flink's DESCRIBE and SHOW CREATE TABLE print expressions.</summary>
+    public static string PrintQuoted(SqlNode node)
+    {
+        var sb = new StringBuilder();
+        new Writer(sb, quoteAll: true).Node(node);
+        return sb.ToString();
+    }
+
     public static void AppendIdentifier(StringBuilder sb, string name)
     {
         if (Keywords.NeedsQuoting(name)) sb.Append('`').Append(name.Replace("`", "``", StringComparison.Ordinal)).Append('`');
@@ -47,7 +55,7 @@ public static class SqlPrinter
         "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP",
     };
 
-    private sealed class Writer(StringBuilder sb)
+    private sealed class Writer(StringBuilder sb, bool quoteAll = false)
     {
         public void Node(SqlNode node)
         {
@@ -79,7 +87,11 @@ public static class SqlPrinter
             }
         }
 
-        private void Id(Identifier id) => AppendIdentifier(sb, id.Value);
+        private void Id(Identifier id)
+        {
+            if (quoteAll) sb.Append('`').Append(id.Value.Replace("`", "``", StringComparison.Ordinal)).Append('`');
+            else AppendIdentifier(sb, id.Value);
+        }
 
         private void Name(ObjectName name)
         {
