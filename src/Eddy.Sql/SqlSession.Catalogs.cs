@@ -209,6 +209,9 @@ public sealed partial class SqlSession
     private void DescribeTable(ObjectName name, SqlContext context, ShowLike? like = null)
     {
         var table = TableNamed(name, context);
+        string? CommentOf(string column) => table.Declaration.Columns
+            .FirstOrDefault(d => string.Equals(d.Name.Value, column, StringComparison.OrdinalIgnoreCase))?.Comment;
+        bool comments = table.Columns.Any(c => CommentOf(c.Name) is not null);
         var rows = new List<string?[]>();
         int? proctime = null;
         for (int i = 0; i < table.Columns.Count; i++)
@@ -227,9 +230,11 @@ public sealed partial class SqlSession
                 : c.MetadataKey is not null ? $"METADATA{(c.MetadataKey != c.Name ? $" FROM '{c.MetadataKey}'" : "")}{(c.IsVirtual ? " VIRTUAL" : "")}" : "";
             string watermark = rowtime ? SqlPrinter.PrintQuoted(table.Watermark!.Value.Expression) : "";
             string keyText = key ? $"PRI({string.Join(", ", table.PrimaryKey)})" : "";
-            rows.Add([c.Name, typeText, c.Type.Nullable && !key && i != proctime ? "TRUE" : "FALSE", keyText, extras, watermark]);
+            string?[] row = [c.Name, typeText, c.Type.Nullable && !key && i != proctime ? "TRUE" : "FALSE", keyText, extras, watermark];
+            rows.Add(comments ? [.. row, CommentOf(c.Name) ?? ""] : row);
         }
-        Tableau.Print(Output, ["name", "type", "null", "key", "extras", "watermark"], rows);
+        // Flink adds the comment column when a column has a comment.
+        Tableau.Print(Output, comments ? ["name", "type", "null", "key", "extras", "watermark", "comment"] : ["name", "type", "null", "key", "extras", "watermark"], rows);
     }
 }
 

@@ -67,53 +67,53 @@ public class AlterStatementTests
     [Fact]
     public void Alter_table_follows_the_sequence_of_flinks_documentation()
     {
-        // Flink's "ALTER Statements" page, SQL CLI tab: each DESCRIBE below is the documented one without its comment column.
+        // Flink's "ALTER Statements" page, SQL CLI tab: each DESCRIBE below is the documented one.
         var (session, output) = NewSession();
         session.Execute("CREATE TABLE Orders (`user` BIGINT, product STRING, amount INT) WITH ('connector' = 'blackhole')");
         session.Execute("ALTER TABLE Orders ADD `order` INT COMMENT 'order identifier' FIRST");
         Assert.Equal(new[]
         {
-            new[] { "order", "INT", "TRUE", "", "", "" },
-            ["user", "BIGINT", "TRUE", "", "", ""],
-            ["product", "STRING", "TRUE", "", "", ""],
-            ["amount", "INT", "TRUE", "", "", ""],
+            new[] { "order", "INT", "TRUE", "", "", "", "order identifier" },
+            ["user", "BIGINT", "TRUE", "", "", "", ""],
+            ["product", "STRING", "TRUE", "", "", "", ""],
+            ["amount", "INT", "TRUE", "", "", "", ""],
         }, Describe(session, output, "Orders"));
 
         session.Execute("ALTER TABLE Orders ADD (ts TIMESTAMP(3), category STRING AFTER product, PRIMARY KEY(`order`) NOT ENFORCED, WATERMARK FOR ts AS ts - INTERVAL '1' HOUR)");
         Assert.Equal(new[]
         {
-            new[] { "order", "INT", "FALSE", "PRI(order)", "", "" },
-            ["user", "BIGINT", "TRUE", "", "", ""],
-            ["product", "STRING", "TRUE", "", "", ""],
-            ["category", "STRING", "TRUE", "", "", ""],
-            ["amount", "INT", "TRUE", "", "", ""],
-            ["ts", "TIMESTAMP(3) *ROWTIME*", "TRUE", "", "", "`ts` - INTERVAL '1' HOUR"],
+            new[] { "order", "INT", "FALSE", "PRI(order)", "", "", "order identifier" },
+            ["user", "BIGINT", "TRUE", "", "", "", ""],
+            ["product", "STRING", "TRUE", "", "", "", ""],
+            ["category", "STRING", "TRUE", "", "", "", ""],
+            ["amount", "INT", "TRUE", "", "", "", ""],
+            ["ts", "TIMESTAMP(3) *ROWTIME*", "TRUE", "", "", "`ts` - INTERVAL '1' HOUR", ""],
         }, Describe(session, output, "Orders"));
 
         session.Execute("ALTER TABLE Orders MODIFY (amount DOUBLE NOT NULL, category STRING COMMENT 'category identifier' AFTER `order`, WATERMARK FOR ts AS ts)");
         Assert.Equal(new[]
         {
-            new[] { "order", "INT", "FALSE", "PRI(order)", "", "" },
-            ["category", "STRING", "TRUE", "", "", ""],
-            ["user", "BIGINT", "TRUE", "", "", ""],
-            ["product", "STRING", "TRUE", "", "", ""],
-            ["amount", "DOUBLE", "FALSE", "", "", ""],
-            ["ts", "TIMESTAMP(3) *ROWTIME*", "TRUE", "", "", "`ts`"],
+            new[] { "order", "INT", "FALSE", "PRI(order)", "", "", "order identifier" },
+            ["category", "STRING", "TRUE", "", "", "", "category identifier"],
+            ["user", "BIGINT", "TRUE", "", "", "", ""],
+            ["product", "STRING", "TRUE", "", "", "", ""],
+            ["amount", "DOUBLE", "FALSE", "", "", "", ""],
+            ["ts", "TIMESTAMP(3) *ROWTIME*", "TRUE", "", "", "`ts`", ""],
         }, Describe(session, output, "Orders"));
 
         session.Execute("ALTER TABLE Orders DROP WATERMARK");
-        Assert.Equal(["ts", "TIMESTAMP(3)", "TRUE", "", "", ""], Describe(session, output, "Orders")[^1]);
+        Assert.Equal(["ts", "TIMESTAMP(3)", "TRUE", "", "", "", ""], Describe(session, output, "Orders")[^1]);
 
         session.Execute("ALTER TABLE Orders DROP (amount, ts, category)");
         Assert.Equal(new[]
         {
-            new[] { "order", "INT", "FALSE", "PRI(order)", "", "" },
-            ["user", "BIGINT", "TRUE", "", "", ""],
-            ["product", "STRING", "TRUE", "", "", ""],
+            new[] { "order", "INT", "FALSE", "PRI(order)", "", "", "order identifier" },
+            ["user", "BIGINT", "TRUE", "", "", "", ""],
+            ["product", "STRING", "TRUE", "", "", "", ""],
         }, Describe(session, output, "Orders"));
 
         session.Execute("ALTER TABLE Orders RENAME `order` TO `order_id`");
-        Assert.Equal(["order_id", "INT", "FALSE", "PRI(order_id)", "", ""], Describe(session, output, "Orders")[0]);
+        Assert.Equal(["order_id", "INT", "FALSE", "PRI(order_id)", "", "", "order identifier"], Describe(session, output, "Orders")[0]);
 
         session.Execute("SHOW TABLES");
         Assert.Equal([["Orders"]], Rows(Take(output)));

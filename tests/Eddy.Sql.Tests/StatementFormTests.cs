@@ -173,6 +173,21 @@ public class StatementFormTests : IDisposable
     }
 
     [Fact]
+    public void Replace_table_as_select_needs_the_table()
+    {
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        RefusedAt("REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n", "copy", "the table 'copy' to be replaced does not exist");
+        session.Execute("CREATE TABLE copy (old STRING) WITH ('connector' = 'blackhole')");
+        var lines = Run(session, output, "REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n");
+        Assert.Equal(["+I[1]"], lines);
+        Assert.True(session.Catalog.TryGetTable("copy", out var table));
+        Assert.Equal(["n"], table.Columns.Select(c => c.Name));
+        Assert.Equal("print", table.Connector);
+        P.RoundTrip("REPLACE TABLE copy WITH ('connector' = 'print') AS\nSELECT 1 AS n");
+    }
+
+    [Fact]
     public void Partitioned_tables_and_insert_overwrite_are_refused()
     {
         RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (d) WITH ('connector' = 'blackhole')", "d) WITH", "PARTITIONED BY is not supported");

@@ -52,7 +52,8 @@ public abstract record Statement : SqlNode;
 
 /// <summary>
 /// <c>CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name (columns, constraints) [COMMENT] [PARTITIONED BY]
-/// WITH (options) [LIKE source (options)] [AS query]</c>.
+/// WITH (options) [LIKE source (options)] [AS query]</c>; <see cref="ReplaceOnly"/> for Flink's <c>REPLACE TABLE name
+/// WITH (options) AS query</c> (the table must exist).
 /// </summary>
 public sealed record CreateTable(
     ObjectName Name,
@@ -66,7 +67,8 @@ public sealed record CreateTable(
     TableLike? Like = null,
     bool Temporary = false,
     bool IfNotExists = false,
-    bool OrReplace = false) : Statement;
+    bool OrReplace = false,
+    bool ReplaceOnly = false) : Statement;
 
 /// <summary>A column of <see cref="CreateTable"/>.</summary>
 public abstract record TableColumn(Identifier Name, string? Comment) : SqlNode;

@@ -58,6 +58,14 @@ public sealed partial class SqlParser
             switch (t.Text.ToUpperInvariant())
             {
                 case "ALTER": return Alter();
+                case "REPLACE" when PeekAt(1).Is(Keyword.TABLE):
+                {
+                    int start = p;
+                    Advance();
+                    var replace = CreateTableRest(start, temporary: false, orReplace: true);
+                    if (replace.AsQuery is null) throw new SqlParseException("REPLACE TABLE needs AS query (Flink's REPLACE TABLE AS SELECT)", replace.Span, text, fileName);
+                    return replace with { ReplaceOnly = true };
+                }
                 case "LOAD" when IsWordText(PeekAt(1), "MODULE"): return LoadModuleStatement();
                 case "UNLOAD" when IsWordText(PeekAt(1), "MODULE"):
                 {

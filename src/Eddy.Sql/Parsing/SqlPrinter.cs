@@ -392,8 +392,8 @@ public static class SqlPrinter
 
         private void CreateTable(CreateTable t)
         {
-            sb.Append("CREATE ");
-            if (t.OrReplace) sb.Append("OR REPLACE ");
+            if (t.ReplaceOnly) sb.Append("REPLACE ");
+            else sb.Append(t.OrReplace ? "CREATE OR REPLACE " : "CREATE ");
             if (t.Temporary) sb.Append("TEMPORARY ");
             sb.Append("TABLE ");
             if (t.IfNotExists) sb.Append("IF NOT EXISTS ");
