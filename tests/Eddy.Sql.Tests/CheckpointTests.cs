@@ -73,7 +73,10 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        TemporalSort,
     ];
+
+    private const string TemporalSort = "SELECT `user`, url, amount, ts FROM clicks ORDER BY ts, amount DESC";
 
     private const string TopN =
         "SELECT `user`, rn, url, amount FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 2";
@@ -99,6 +102,7 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        TemporalSort,
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];
