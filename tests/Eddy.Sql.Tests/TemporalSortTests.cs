@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Eddy.Runtime;
+using Eddy.Testing;
 using Eddy.Sql.Parsing;
+using Eddy.Sql.Plan.TemporalSort;
 
 namespace Eddy.Sql.Tests;
 
@@ -58,6 +61,21 @@ public class TemporalSortTests : IDisposable
         // Ordered by the rowtime only: ties keep the order they arrived in (the file's).
         lines = Run(session, output, "SELECT id, ts FROM t ORDER BY ts");
         Assert.Equal(rows.OrderBy(r => r.Second).Select(r => string.Create(CultureInfo.InvariantCulture, $"+I[{r.Id}, 2024-01-01 00:00:{r.Second:00}.000]")), lines);
+    }
+
+    [Fact]
+    public void Rows_wait_for_the_watermark_and_rows_not_after_the_last_fired_time_are_dropped()
+    {
+        // Flink's RowTimeSortOperator: a row is late when its time is not after the last time fired (not the watermark).
+        var op = new KeyedProcessOperator<ValueTuple, (long T, int V), (long T, int V)>(_ => default,
+            new TemporalSortFunction<(long T, int V)>(r => r.T, (a, b) => b.V.CompareTo(a.V)));
+        var harness = new OperatorHarness<(long T, int V), (long T, int V)>(op);
+        harness.Element((5, 1), 5).Element((3, 2), 3).Element((5, 9), 5).Watermark(4);
+        Assert.Equal([(3L, 2)], harness.Output.Values);
+        harness.Element((4, 7), 4).Element((3, 8), 3).Watermark(6);
+        Assert.Equal([(3L, 2), (4L, 7), (5L, 9), (5L, 1)], harness.Output.Values);
+        harness.Element((5, 3), 5).Element((6, 4), 6).Watermark(long.MaxValue);
+        Assert.Equal([(3L, 2), (4L, 7), (5L, 9), (5L, 1), (6L, 4)], harness.Output.Values);
     }
 
     [Fact]
