@@ -164,9 +164,10 @@ public sealed partial class SqlSession
                 if (!Catalog.TryGetView(Parts(show.Name!), out var view))
                     throw SqlErrors.At(show.Name!, $"unknown view '{show.Name}'" + SqlErrors.Suggest(show.Name!.Last.Value, Catalog.Views.Select(v => v.Name)), context);
                 var (catalog, database, name) = ObjectNameOf(show.Name!, context);
-                Output.WriteLine($"CREATE VIEW `{catalog}`.`{database}`.`{name}`"
-                    + (view.ColumnNames.Count > 0 ? $"({string.Join(", ", view.ColumnNames.Select(c => $"`{c}`"))})" : "")
-                    + $" AS\n{view.Query.ToSql()}");
+                // Flink always lists the view's columns; the query is printed as declared (Flink prints its expanded form).
+                var columns = view.ColumnNames.Count > 0 ? view.ColumnNames
+                    : Binder(view.Context).BindQuery(view.Query).Item1.Schema.Columns.Select(c => c.Name).ToList();
+                Output.WriteLine($"CREATE VIEW `{catalog}`.`{database}`.`{name}`({string.Join(", ", columns.Select(c => $"`{c}`"))}) as\n{view.Query.ToSql()}");
                 return;
             }
             default:

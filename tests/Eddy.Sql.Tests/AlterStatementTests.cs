@@ -176,6 +176,21 @@ public class AlterStatementTests
     }
 
     [Fact]
+    public void Show_create_view_lists_the_columns()
+    {
+        // Flink's "SHOW Statements": CREATE VIEW `default_catalog`.`default_db`.`my_view`(`field1`, `field2`, ...) as ...
+        var (session, output) = NewSession();
+        session.Execute("CREATE TABLE my_table (field1 INT, field2 STRING) WITH ('connector' = 'blackhole'); CREATE VIEW my_view AS SELECT * FROM my_table");
+        session.Execute("SHOW CREATE VIEW my_view");
+        string text = Take(output);
+        Assert.StartsWith("CREATE VIEW `default_catalog`.`default_database`.`my_view`(`field1`, `field2`) as\n", text, StringComparison.Ordinal);
+        var again = NewSession().Session;
+        again.Execute("CREATE TABLE my_table (field1 INT, field2 STRING) WITH ('connector' = 'blackhole')");
+        again.Execute(text);
+        Assert.True(again.Catalog.TryGetView("my_view", out _));
+    }
+
+    [Fact]
     public void Alter_view_renames_and_replaces_the_query()
     {
         var (session, output) = NewSession();
