@@ -106,14 +106,21 @@ public class SetOperationTests
         Assert.Contains(lines, l => l.Contains("LeftSemiJoin", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void All_forms_in_streaming_are_refused_where_written()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Streaming_intersect_all_and_except_all_give_the_multiset_through_updates(int seed)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
-        var e = Assert.Throws<SqlParseException>(() => session.Execute("SELECT 1\nINTERSECT ALL SELECT 1", "test.sql"));
-        Assert.Contains("INTERSECT ALL in streaming mode is not supported by Eddy yet", e.Reason, StringComparison.Ordinal);
-        Assert.Equal((1, 1), (e.Line, e.Column));
-        e = Assert.Throws<SqlParseException>(() => session.Execute("SELECT 1 EXCEPT ALL SELECT 1", "test.sql"));
-        Assert.Contains("EXCEPT ALL in streaming mode", e.Reason, StringComparison.Ordinal);
+        var random = new Random(seed);
+        var left = RandomRows(random, 30);
+        var right = RandomRows(random, 25);
+        var leftCounts = left.GroupBy(r => r).ToDictionary(g => g.Key, g => g.Count());
+        var rightCounts = right.GroupBy(r => r).ToDictionary(g => g.Key, g => g.Count());
+        var intersectAll = leftCounts.SelectMany(kv => Enumerable.Repeat(kv.Key, Math.Min(kv.Value, rightCounts.GetValueOrDefault(kv.Key))));
+        var exceptAll = leftCounts.SelectMany(kv => Enumerable.Repeat(kv.Key, Math.Max(0, kv.Value - rightCounts.GetValueOrDefault(kv.Key))));
+        // Flink's plan: a counting aggregation (+I, then -U/+U per change) under a filter and the replicating correlate.
+        Assert.Equal(intersectAll.Select(Printed).Order(StringComparer.Ordinal), Materialize(Run(Query(left, right, "INTERSECT ALL", batch: false)), "+I", "-U", "+U"));
+        Assert.Equal(exceptAll.Select(Printed).Order(StringComparer.Ordinal), Materialize(Run(Query(left, right, "EXCEPT ALL", batch: false)), "+I", "-U", "+U"));
     }
 }

@@ -85,11 +85,6 @@ public class StatementFormTests : IDisposable
         Assert.Equal(left.Except(right).Select(Printed).Order(StringComparer.Ordinal), Run(Query("EXCEPT")).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public void Intersect_all_in_streaming_is_refused_where_written()
-    {
-        RefusedAt("SELECT 0;\nSELECT 1 INTERSECT ALL SELECT 1", "SELECT 1 INTERSECT", "INTERSECT ALL in streaming mode is not supported");
-    }
 
     // ---- catalogs and databases ----------------------------------------------------------------------------------
 

@@ -17,21 +17,18 @@ public sealed partial class Binder
     /// a distinct aggregation over a semi (anti) join of the sides on every column (IS NOT DISTINCT FROM), so the
     /// changelog is Flink's: INTERSECT inserts a row when both sides first have it; EXCEPT inserts a row of the left
     /// and deletes it when the right gets it.</item>
-    /// <item>Batch: the rows of both sides tagged with their side and counted per distinct row (Flink's
-    /// <c>RewriteIntersectAllRule</c> / <c>RewriteMinusAllRule</c> for ALL), then kept when both sides have the row
-    /// (INTERSECT) or only the left (EXCEPT); the ALL forms repeat a row min(left, right) or left − right times. The
-    /// DISTINCT forms use the same counts in batch, where only the final rows show.</item>
+    /// <item>ALL (both modes), as Flink's <c>RewriteIntersectAllRule</c> / <c>RewriteMinusAllRule</c>: the rows of both
+    /// sides tagged with their side and counted per distinct row, kept when both sides have the row (INTERSECT) or the
+    /// left has more (EXCEPT), and repeated min(left, right) or left − right times by a correlate. In streaming the
+    /// counts update, so each change retracts the row's old copies (-U) and emits its new ones (+U), with the kinds of
+    /// the aggregation's changelog, as Flink's plan.</item>
+    /// <item>DISTINCT in batch: the same counts, kept when both sides (INTERSECT) or only the left (EXCEPT) have the
+    /// row; in batch only the final rows show.</item>
     /// </list>
-    /// The ALL forms in streaming are refused (Flink's replicated rows over an updating count are not built).
     /// </summary>
     private (LogicalPlan, Scope) BindIntersectOrExcept(SetOperation set)
     {
         string op = set.Operator.ToString().ToUpperInvariant() + (set.All ? " ALL" : "");
-        if (set.All && !batchMode)
-        {
-            throw Error(set, $"{op} in streaming mode is not supported by Eddy yet (it is in batch mode: SET 'execution.runtime-mode' = 'batch'; "
-                + $"{set.Operator.ToString().ToUpperInvariant()} without ALL works in both)");
-        }
         var (left, _) = BindQuery(set.Left);
         var (right, _) = BindQuery(set.Right);
         if (left.Schema.Count != right.Schema.Count)
@@ -42,7 +39,7 @@ public sealed partial class Binder
                 throw Error(set, $"{op} column '{left.Schema[i].Name}' mixes {left.Schema[i].Type} and {right.Schema[i].Type}");
         }
         if (left.Schema.Count > 7) throw Error(set, $"{op} of more than 7 columns is not supported by Eddy (it groups by at most 7 keys)");
-        return batchMode ? BindCountedSetOperation(set) : BindSemiJoinSetOperation(set, left, right);
+        return batchMode || set.All ? BindCountedSetOperation(set) : BindSemiJoinSetOperation(set, left, right);
     }
 
     private (LogicalPlan, Scope) BindSemiJoinSetOperation(SetOperation set, LogicalPlan left, LogicalPlan right)
