@@ -144,7 +144,11 @@ public sealed partial class SqlSession
             case CreateFunction fn:
             {
                 var name = fn.Name.Last.Value;
-                if (Catalog.Functions.Contains(name) && fn.IfNotExists) return null;
+                if (Catalog.Functions.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
+                {
+                    if (fn.IfNotExists) return null;
+                    throw SqlErrors.At(fn.Name, $"function '{name}' already exists (DROP it, ALTER FUNCTION, or CREATE FUNCTION IF NOT EXISTS)", context);
+                }
                 var type = UserFunctions.FindType(fn.ClassName)
                     ?? throw SqlErrors.At(fn, $"class '{fn.ClassName}' was not found in the loaded assemblies", context);
                 try
@@ -158,12 +162,18 @@ public sealed partial class SqlSession
                 return null;
             }
             case DropFunction df:
+                if (!Catalog.Functions.Names.Contains(df.Name.Last.Value, StringComparer.OrdinalIgnoreCase))
+                {
+                    if (df.IfExists) return null;
+                    throw SqlErrors.At(df.Name, $"function '{df.Name.Last.Value}' does not exist" + SqlErrors.Suggest(df.Name.Last.Value, Catalog.Functions.Names), context);
+                }
                 Catalog.Functions.Drop(df.Name.Last.Value);
                 return null;
             case SetOption set:
                 if (set.Key is null)
                 {
-                    foreach (var (k, v) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Output.WriteLine($"'{k}' = '{v}'");
+                    // Flink's SQL client (gateway-based, 1.16 and later) answers SET with a key/value table.
+                    Tableau.Print(Output, ["key", "value"], options.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new[] { kv.Key, kv.Value }));
                     return null;
                 }
                 try

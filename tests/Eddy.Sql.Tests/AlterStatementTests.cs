@@ -215,6 +215,9 @@ public class AlterStatementTests
         RunJobs(session, "SELECT f('AbC')");
         Assert.Equal("+I[abc]", System.Text.RegularExpressions.Regex.Replace(Take(output).Trim(), @"^\d+> ", ""));
         RefusedAt(session, "ALTER FUNCTION g AS 'X.Y'", "g", "function 'g' does not exist");
+        RefusedAt(session, $"CREATE FUNCTION f AS '{typeof(ShoutFunction).FullName}'", "f AS", "function 'f' already exists");
+        session.Execute($"CREATE FUNCTION IF NOT EXISTS f AS '{typeof(ShoutFunction).FullName}'; DROP FUNCTION f; DROP FUNCTION IF EXISTS f");
+        RefusedAt(session, "DROP FUNCTION f", "f", "function 'f' does not exist");
         session.Execute("ALTER FUNCTION IF EXISTS g AS 'X.Y'");
     }
 
@@ -247,6 +250,16 @@ public class AlterStatementTests
         RefusedAt(session, "LOAD MODULE core", "core", "a module with name 'core' already exists");
         RefusedAt(session, "UNLOAD MODULE core", "core", "UNLOAD MODULE core is not supported by Eddy");
         RefusedAt(session, "USE MODULES hive", "hive", "module 'hive' is not loaded");
+    }
+
+    [Fact]
+    public void Set_without_a_key_lists_the_options_as_a_key_value_table()
+    {
+        var (session, output) = NewSession();
+        session.Execute("SET 'pipeline.name' = 'x'; SET 'parallelism.default' = '2'; SET");
+        Assert.Equal([["parallelism.default", "2"], ["pipeline.name", "x"]], Rows(Take(output)));
+        session.Execute("RESET 'pipeline.name'; SET");
+        Assert.Equal([["parallelism.default", "2"]], Rows(Take(output)));
     }
 
     [Fact]
