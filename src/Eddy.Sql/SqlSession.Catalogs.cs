@@ -125,8 +125,7 @@ public sealed partial class SqlSession
                 if (show.Name is not null)
                     throw SqlErrors.At(show.Name, "SHOW FUNCTIONS FROM a database is not supported by Eddy: its functions belong to the session, not to a database", context);
                 var user = Catalog.Functions.Names;
-                var names = show.Kind == ShowKind.UserFunctions ? user
-                    : Planning.Binder.BuiltinFunctionNames.Concat(Functions.Builtin.BuiltinFunctions.Names).Concat(user);
+                var names = show.Kind == ShowKind.UserFunctions ? user : Functions.Builtin.BuiltinFunctions.AllNames.Concat(user);
                 Tableau.Print(Output, ["function name"], names.Distinct(StringComparer.OrdinalIgnoreCase).Where(n => ShowFilter.Matches(show.Like, n))
                     .Order(StringComparer.Ordinal).Select(n => new[] { n }));
                 return;

@@ -246,6 +246,8 @@ public sealed partial class SqlSession
         {
             WindowEmit = WindowEmit(),
             StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
+            Parallelism = options.TryGetValue("parallelism.default", out var parallelism)
+                && int.TryParse(parallelism, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 1,
         };
 
     /// <summary>

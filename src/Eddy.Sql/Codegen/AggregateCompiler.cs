@@ -146,6 +146,11 @@ public sealed class AggregateCompiler
         {
             var argType = call.Argument is null ? typeof(long) : ExpressionCompiler.ValueType(call.Argument.Type);
             var resultType = ExpressionCompiler.ValueType(call.Type);
+            if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                layout.Add((Field(CollectingAggregates.AccumulatorType(call)), -1));
+                continue;
+            }
             if (retracting)
             {
                 if (!CanRetract(call)) throw new NotSupportedException($"{call} cannot retract");
@@ -204,7 +209,8 @@ public sealed class AggregateCompiler
     /// <summary>Whether the call has an exact retracting form (non-windowed GROUP BY over a changelog).</summary>
     public static bool CanRetract(AggregateCall call) =>
         call.User is null && (call.Kind is AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg
-            or AggregateKind.Min or AggregateKind.Max || (call.Kind is AggregateKind.ListAgg or AggregateKind.WelfordM2 && !call.Distinct));
+            or AggregateKind.Min or AggregateKind.Max || (call.Kind is AggregateKind.ListAgg or AggregateKind.WelfordM2 && !call.Distinct)
+            || (CollectingAggregates.IsCollecting(call.Kind) && !call.Distinct));
 
     /// <summary>
     /// True for a lone COUNT(*) (no FILTER): the commonest windowed aggregate. Its accumulator can then be a plain
@@ -254,6 +260,10 @@ public sealed class AggregateCompiler
             if (call.Kind == AggregateKind.CountStar)
             {
                 update = Increment(F(acc, vf), step);
+            }
+            else if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                update = CollectingAggregates.Update(call, F(acc, vf), row, retract);
             }
             else
             {
@@ -360,6 +370,10 @@ public sealed class AggregateCompiler
             else if (call.Kind == AggregateKind.CountStar)
             {
                 update = Increment(F(acc, vf), LinqExpr.Constant(1L));
+            }
+            else if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                update = CollectingAggregates.Update(call, F(acc, vf), row, retract: false);
             }
             else
             {
@@ -484,6 +498,11 @@ public sealed class AggregateCompiler
                 }
                 continue;
             }
+            if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                body.Add(LinqExpr.Assign(fa, CollectingAggregates.Merge(call, fa, fb)));
+                continue;
+            }
             if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
             {
                 var union = typeof(DistinctOps).GetMethod(nameof(DistinctOps.Union))!.MakeGenericMethod(fa.Type.GetGenericArguments()[0]);
@@ -548,6 +567,11 @@ public sealed class AggregateCompiler
         }
         if (call.Kind == AggregateKind.WelfordM2)
             return LinqExpr.Call(typeof(WelfordM2).GetMethod(nameof(WelfordM2.Value))!, f);
+        if (CollectingAggregates.IsCollecting(call.Kind))
+        {
+            var collected = CollectingAggregates.Result(call, f);
+            return collected.Type == resultType ? collected : LinqExpr.Convert(collected, resultType);
+        }
         if (Retracting)
         {
             if (call.Kind == AggregateKind.ListAgg)

@@ -532,7 +532,10 @@ public sealed record SubqueryExpr(QueryExpr Query) : Expr;
 public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false, bool SimilarTo = false) : Expr;
 
 /// <summary><c>x [NOT] BETWEEN low AND high</c>.</summary>
-public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false) : Expr;
+public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false, bool Symmetric = false) : Expr;
+
+/// <summary><c>(start1, end1) OVERLAPS (start2, end2)</c>; an end may be an interval (the period's length).</summary>
+public sealed record OverlapsExpr(RowConstructor Left, RowConstructor Right) : Expr;
 
 public sealed record WhenClause(Expr Condition, Expr Result) : SqlNode;
 
@@ -557,6 +560,13 @@ public sealed record FunctionCall(
     Expr? Filter = null,
     WindowSpec? Over = null) : Expr
 {
+    /// <summary>
+    /// The NULL treatment written inside the parentheses of an aggregate: <c>RESPECT NULLS</c> / <c>IGNORE NULLS</c>
+    /// (ARRAY_AGG) or <c>NULL ON NULL</c> / <c>ABSENT ON NULL</c> (JSON_ARRAYAGG, JSON_OBJECTAGG, whose two arguments
+    /// are written <c>[KEY] k VALUE v</c>).
+    /// </summary>
+    public NullTreatment Nulls { get; init; }
+
     /// <summary>The unqualified function name, upper-cased for matching built-ins.</summary>
     public string UpperName => Name.Last.Value.ToUpperInvariant();
 
@@ -571,11 +581,21 @@ public sealed record FunctionCall(
             if (!string.Equals(Name.Parts[i].Value, other.Name.Parts[i].Value, StringComparison.OrdinalIgnoreCase)) return false;
         }
         return Arguments.Equals(other.Arguments) && Distinct == other.Distinct && Star == other.Star
-            && Equals(Filter, other.Filter) && Equals(Over, other.Over);
+            && Equals(Filter, other.Filter) && Equals(Over, other.Over) && Nulls == other.Nulls;
     }
 
     public override int GetHashCode() =>
         HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Name.Last.Value), Arguments, Distinct, Star, Filter, Over);
+}
+
+/// <summary>The NULL treatment clause of an aggregate call (<see cref="FunctionCall.Nulls"/>); None when not written.</summary>
+public enum NullTreatment
+{
+    None,
+    RespectNulls,
+    IgnoreNulls,
+    NullOnNull,
+    AbsentOnNull,
 }
 
 /// <summary><c>name => value</c> inside a function call.</summary>

@@ -46,6 +46,7 @@ public static class SqlPrinter
         UnaryExpr { Operator: UnaryOperator.Not } => SqlParser.PrecNot,
         UnaryExpr => SqlParser.PrecUnary,
         IsExpr or IsDistinctFromExpr or IsJsonExpr => SqlParser.PrecIs,
+        OverlapsExpr => SqlParser.PrecComparison,
         InListExpr or InSubqueryExpr or LikeExpr or BetweenExpr => SqlParser.PrecIn,
         _ => SqlParser.PrecPrimary,
     };
@@ -1025,7 +1026,7 @@ public static class SqlPrinter
                     break;
                 case BetweenExpr b:
                     Expr(b.Operand, SqlParser.PrecIn);
-                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ");
+                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ").Append(b.Symmetric ? "SYMMETRIC " : "");
                     Expr(b.Low, SqlParser.PrecAdditive);
                     sb.Append(" AND ");
                     Expr(b.High, SqlParser.PrecAdditive);
@@ -1204,6 +1205,11 @@ public static class SqlPrinter
                     Expr(pos.Haystack);
                     sb.Append(')');
                     break;
+                case OverlapsExpr o:
+                    Expr(o.Left, SqlParser.PrecComparison);
+                    sb.Append(" OVERLAPS ");
+                    Expr(o.Right, SqlParser.PrecComparison + 1);
+                    break;
                 case RowConstructor r:
                     sb.Append("ROW(");
                     ExprList(r.Fields);
@@ -1355,7 +1361,26 @@ public static class SqlPrinter
             else
             {
                 if (f.Distinct) sb.Append("DISTINCT ");
-                ExprList(f.Arguments);
+                if (f.Name.Parts.Count == 1 && f.Arguments.Count == 2
+                    && string.Equals(f.Name.Parts[0].Value, "JSON_OBJECTAGG", StringComparison.OrdinalIgnoreCase))
+                {
+                    sb.Append("KEY ");
+                    Expr(f.Arguments[0], SqlParser.PrecAdditive);
+                    sb.Append(" VALUE ");
+                    Expr(f.Arguments[1]);
+                }
+                else
+                {
+                    ExprList(f.Arguments);
+                }
+                sb.Append(f.Nulls switch
+                {
+                    NullTreatment.RespectNulls => " RESPECT NULLS",
+                    NullTreatment.IgnoreNulls => " IGNORE NULLS",
+                    NullTreatment.NullOnNull => " NULL ON NULL",
+                    NullTreatment.AbsentOnNull => " ABSENT ON NULL",
+                    _ => "",
+                });
             }
             sb.Append(')');
         }

@@ -12,6 +12,9 @@ public sealed partial class Binder
     /// <summary>Flink's <c>table.exec.state.ttl</c> in ms (0: state is kept forever), for regular joins.</summary>
     public long StateTtlMs { get; init; }
 
+    /// <summary>The session's <c>parallelism.default</c> (functions whose result depends on it check it).</summary>
+    public int Parallelism { get; init; } = 1;
+
     /// <summary>
     /// Flink expires the idle state of every stateful operator after <c>table.exec.state.ttl</c>; Eddy so far only that
     /// of regular joins. Another operator keeping state per key would keep what Flink drops (a different answer), so

@@ -41,6 +41,10 @@ public sealed partial class Binder
                 IsExpr i => [i.Operand],
                 BetweenExpr b => [b.Operand, b.Low, b.High],
                 InListExpr i => [i.Operand, .. i.Values],
+                RowConstructor r => r.Fields,
+                JsonObjectExpr o => o.Entries.Select(e => e.Value),
+                JsonArrayExpr a => a.Elements,
+                OverlapsExpr o => [o.Left, o.Right],
                 _ => [],
             };
             foreach (var child in children.Reverse())
@@ -72,10 +76,12 @@ public sealed partial class Binder
         {
             var spec = ResolveWindow(call.Over!, s);
             var bound = BindOverWindow(spec, input, scope, call);
-            if (call.UpperName is "ROW_NUMBER" or "RANK" or "DENSE_RANK")
+            if (call.UpperName is "ROW_NUMBER" or "RANK" or "DENSE_RANK" or "LAG")
             {
-                // Calcite: ranking functions take no frame and rank over every row up to the current one (ROWS).
-                if (spec.Frame is not null) throw Error(spec.Frame, "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions");
+                // Calcite: ranking functions and LAG take no frame and see every row up to the current one (ROWS).
+                if (spec.Frame is not null)
+                    throw Error(spec.Frame, call.UpperName == "LAG" ? "ROW/RANGE not allowed with LAG (it reads the rows before the current one)"
+                        : "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions");
                 bound = bound with { Rows = true, Preceding = null };
             }
             if (window is null) window = bound;
@@ -170,6 +176,46 @@ public sealed partial class Binder
         a.PartitionKeys.SequenceEqual(b.PartitionKeys) && a.OrderColumn == b.OrderColumn && a.ProcessingTime == b.ProcessingTime
         && a.Rows == b.Rows && a.Preceding == b.Preceding;
 
+    /// <summary>
+    /// LAG(value [, offset [, default]]) as Flink's LagAggFunction: the value <c>offset</c> rows (1 when not written)
+    /// before the current row of the partition, or the current row's default (NULL when not written) before there
+    /// are that many rows.
+    /// </summary>
+    private AggregateCall BindLag(FunctionCall call, Scope scope)
+    {
+        if (call.Star || call.Arguments.Count is 0 or > 3) throw Error(call, "LAG takes (value [, offset [, default]])");
+        if (call.Distinct) throw Error(call, "LAG(DISTINCT ...) is not valid");
+        if (call.Filter is not null) throw Error(call.Filter, "FILTER on LAG is not supported by Eddy yet");
+        var value = Bind(call.Arguments[0], scope);
+        if (value.Type.Kind == TypeKind.Null) throw Error(call.Arguments[0], "LAG of an untyped NULL: CAST it to a type");
+        int offset = 1;
+        if (call.Arguments.Count >= 2)
+        {
+            var o = call.Arguments[1];
+            if (o is UnaryExpr { Operator: UnaryOperator.Negate, Operand: NumericLiteral { Kind: NumericKind.Integer } negative })
+                throw Error(o, $"Offset(-{negative.Text}) should be positive.");
+            if (o is not NumericLiteral { Kind: NumericKind.Integer } literal || !int.TryParse(literal.Text, out offset))
+                throw Error(o, "LAG's offset must be an integer literal in Eddy");
+            // Eddy keeps the last offset + 1 values of each partition in an array made with the partition's state.
+            if (offset > 100_000) throw Error(o, "a LAG offset above 100000 is not supported by Eddy");
+        }
+        BoundExpr? fallback = null;
+        if (call.Arguments.Count == 3)
+        {
+            var d = Bind(call.Arguments[2], scope);
+            if (d.Type.Kind == TypeKind.Null) fallback = null;
+            else if (d.Type.Kind == value.Type.Kind && (d.Type.Kind != TypeKind.Decimal || d.Type.Scale == value.Type.Scale)) fallback = d;
+            else if (d.Type.IsNumeric && value.Type.IsNumeric && d is Literal) fallback = CastIfNeeded(d, value.Type);
+            else throw Error(call.Arguments[2], $"Please explicitly cast default value {d.Type} to {value.Type}.");
+        }
+        bool nullable = value.Type.Nullable || fallback is null || fallback.Type.Nullable;
+        return new AggregateCall(AggregateKind.Lag, value, false, null, value.Type with { Nullable = nullable }, call.ToSql())
+        {
+            Second = fallback,
+            Offset = offset,
+        };
+    }
+
     private AggregateCall BindOverAggregate(FunctionCall call, Scope scope, OverWindow window)
     {
         string name = call.UpperName;
@@ -185,17 +231,21 @@ public sealed partial class Binder
         // Flink's streaming planner has no CUME_DIST, PERCENT_RANK, NTILE or LEAD over aggregate (AggFunctionFactory).
         if (name is "CUME_DIST" or "PERCENT_RANK" or "NTILE" or "LEAD")
             throw Error(call, $"{name} is not supported in stream mode (as in Flink: \"{name} Function is not supported in stream mode.\")");
+        if (name == "LAG") return BindLag(call, scope);
         if (RankingFunctions.Contains(name))
         {
-            throw Error(call, $"{name} OVER is not supported by Eddy yet (ROW_NUMBER, RANK and DENSE_RANK are)");
+            throw Error(call, $"{name} OVER is not supported by Eddy yet (ROW_NUMBER, RANK, DENSE_RANK and LAG are)");
         }
         if (!IsAggregate(call with { Over = null })) throw Error(call, $"{name} is not an aggregate function and cannot be used with OVER");
+        if (name is "JSON_ARRAYAGG" or "JSON_OBJECTAGG")
+            throw Error(call, $"{name} in an OVER window is not supported (as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
         if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
         if (call.Distinct) throw Error(call, $"{name}(DISTINCT ...) OVER is not supported by Eddy yet");
         if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
         var aggregate = BindAggregate(call with { Over = null }, scope);
-        if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min or AggregateKind.Max))
-            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
+        if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min
+            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile or AggregateKind.FirstValue or AggregateKind.LastValue))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, ARRAY_AGG and PERCENTILE are)");
         return aggregate;
     }
 }

@@ -270,7 +270,26 @@ public sealed partial class Binder
         return new CalcPlan(plan, plan.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), null, schema, plan.Rowtime);
     }
 
+    /// <summary>The column of the rowtime attribute whose watermark CURRENT_WATERMARK may read here (null: none).</summary>
+    private int? watermarkRowtime;
+
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
+    {
+        // CURRENT_WATERMARK reads the watermark of the Calc that evaluates this query's WHERE and SELECT list: it is
+        // allowed there only, over the input's rowtime attribute (not in the FROM's own queries, nor in aggregations).
+        var outerRowtime = watermarkRowtime;
+        watermarkRowtime = null;
+        try
+        {
+            return BindSelectCore(s);
+        }
+        finally
+        {
+            watermarkRowtime = outerRowtime;
+        }
+    }
+
+    private (LogicalPlan, Scope) BindSelectCore(SelectQuery s)
     {
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
         // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
@@ -289,17 +308,33 @@ public sealed partial class Binder
             input = WindowedRelation(windowed, s.From!);
             windowed = null;
         }
+        watermarkRowtime = input.Rowtime;
         BoundExpr? where = plainWhere is null || whereUsed ? null : RequireBoolean(Bind(plainWhere, scope), plainWhere);
         if (where is not null)
         {
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
+        watermarkRowtime = null;
         foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, overWindowTvf);
 
-        if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
+        if (HasOver(s))
+        {
+            if (!batchMode) return BindOverSelect(s, input, scope, windowed);
+            // Batch mode: the streaming over aggregation where it applies (rows in time order; it answers the same
+            // at the end of a bounded input), Flink's batch OVER (any order, frames, LEAD, NTILE, ...) otherwise.
+            try
+            {
+                return BindOverSelect(s, input, scope, windowed);
+            }
+            catch (SqlParseException)
+            {
+                return BindBatchOverSelect(s, input, scope, windowed);
+            }
+        }
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
             return BindAggregation(s, input, scope, windowed);
+        watermarkRowtime = input.Rowtime;
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
 
         var (projections, names) = BindSelectItems(s.Items, scope, null);
@@ -346,6 +381,19 @@ public sealed partial class Binder
                     if (group is not null) throw Error(item, "SELECT * is not allowed in a grouped query");
                     var q = all.Qualifier?.Last.Value;
                     var cols = scope.Columns.Where(c => q is null || string.Equals(c.Qualifier, q, StringComparison.OrdinalIgnoreCase)).ToList();
+                    if (cols.Count == 0 && all.Qualifier is { } composite && scope.Find(null, composite.Parts[0].Value).Concat(
+                            composite.Parts.Count > 1 ? scope.Find(composite.Parts[0].Value, composite.Parts[1].Value) : []).Any())
+                    {
+                        // tableName.compositeType.*: the fields of a ROW value, named as its fields (Calcite's star expansion).
+                        var row = Bind(new Parsing.ColumnRef(composite.Parts) { Span = composite.Span }, scope, group);
+                        if (row.Type.Kind != TypeKind.Row) throw Error(composite, $"'{composite}.*' needs a ROW value; this is {row.Type}");
+                        foreach (var field in row.Type.Fields!)
+                        {
+                            projections.Add(RowField(row, new Identifier(field.Name) { Span = composite.Span }));
+                            names.Add(field.Name);
+                        }
+                        break;
+                    }
                     if (cols.Count == 0) throw Error(item, $"unknown table or alias '{q}'");
                     foreach (var c in cols)
                     {
@@ -384,6 +432,10 @@ public sealed partial class Binder
         IsExpr i => ContainsAggregate(i.Operand),
         BetweenExpr b => ContainsAggregate(b.Operand) || ContainsAggregate(b.Low) || ContainsAggregate(b.High),
         InListExpr i => ContainsAggregate(i.Operand) || i.Values.Any(ContainsAggregate),
+        RowConstructor r => r.Fields.Any(ContainsAggregate),
+        JsonObjectExpr o => o.Entries.Any(e => ContainsAggregate(e.Value)),
+        JsonArrayExpr a => a.Elements.Any(ContainsAggregate),
+        OverlapsExpr o => ContainsAggregate(o.Left) || ContainsAggregate(o.Right),
         _ => false,
     };
 
@@ -450,6 +502,11 @@ public sealed partial class Binder
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
         var aggOutput = group.OutputSchema();
         if (input.IsUpdating) RequireRetractable(s, window, group.Aggregates);
+        if (window is { Kind: WindowKind.Hop or WindowKind.Session }
+            && group.Aggregates.FirstOrDefault(a => a.Kind is AggregateKind.JsonArrayAgg or AggregateKind.JsonObjectAgg) is { } json)
+            throw Error(aggregateSites.TryGetValue(json, out var jsonSite) ? jsonSite : s,
+                $"{(json.Kind == AggregateKind.JsonArrayAgg ? "JSON_ARRAYAGG" : "JSON_OBJECTAGG")} in a {window.Kind.ToString().ToUpperInvariant()} window is not supported "
+                + "(as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
         if (window is null) RefuseStateTtl(s, "a non-windowed GROUP BY");
@@ -534,6 +591,8 @@ public sealed partial class Binder
             };
         }
         if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
+        if (name is "ARRAY_AGG" or "JSON_ARRAYAGG" or "JSON_OBJECTAGG" or "PERCENTILE" or "COLLECT")
+            return BindCollectingAggregate(call, scope, filter);
         int maxArguments = name switch { "COUNT" => int.MaxValue, "LISTAGG" => 2, _ => 1 };
         if (call.Arguments.Count > maxArguments)
             throw Error(call.Arguments[maxArguments], $"{name} takes {(maxArguments == 1 ? "one argument" : $"at most {maxArguments} arguments")}");
@@ -611,7 +670,7 @@ public sealed partial class Binder
                 else if (catalog.TryGetTable(PartsOf(named.Name), out var table)) plan = BindScan(table, named.Hints);
                 else if (catalog.TryGetView(PartsOf(named.Name), out var view))
                 {
-                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, derivedDepth = 1 };
+                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism, derivedDepth = 1 };
                     plan = inner.BindQuery(view.Query).Plan;
                     if (view.ColumnNames.Count > 0)
                         plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
@@ -779,7 +838,7 @@ public sealed partial class Binder
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);
-        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs };
+        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism };
         var projections = new List<BoundExpr>();
         foreach (var c in table.Columns)
         {

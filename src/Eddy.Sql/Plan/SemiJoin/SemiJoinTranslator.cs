@@ -42,7 +42,7 @@ internal static class SemiJoinTranslator
             }
             else if (keyHasNull is not null) residual = (l, _) => !keyHasNull(leftKey(l));
             return ((DataStream<TLeft>)left).SemiAntiJoin((DataStream<TRight>)right, leftKey, rightKey, plan.Anti, residual,
-                plan.Anti ? "AntiJoin" : "SemiJoin");
+                TimeSpan.FromMilliseconds(plan.StateTtlMs), plan.Anti ? "AntiJoin" : "SemiJoin");
         }
     }
 }
