@@ -232,7 +232,7 @@ public sealed partial class SqlSession
         }
         if (alter.Language is not null and not "JAVA" and not "SCALA")
             throw SqlErrors.At(alter, $"LANGUAGE {alter.Language} is not supported by Eddy (functions are C# classes)", context);
-        var type = UserFunctions.FindType(alter.ClassName)
+        var type = UserCode.FindType(alter.ClassName)
             ?? throw SqlErrors.At(alter, $"class '{alter.ClassName}' was not found in the loaded assemblies", context);
         try
         {

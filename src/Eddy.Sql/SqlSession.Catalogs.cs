@@ -136,6 +136,9 @@ public sealed partial class SqlSession
             case ShowKind.FullModules:
                 Tableau.Print(Output, ["module name", "used"], [[CoreModule, "true"]]);
                 return;
+            case ShowKind.Jars:
+                Tableau.Print(Output, ["jars"], UserCode.Jars.Select(j => new[] { j.Path }));
+                return;
             case ShowKind.Catalogs:
                 Tableau.Print(Output, ["catalog name"], Catalog.CatalogNames.Select(n => new[] { n }));
                 return;

@@ -14,7 +14,19 @@ using Eddy.Sql.Translation;
 namespace Eddy.Sql;
 
 /// <summary>A job a script asked for: its name, its plans and the environment that runs it.</summary>
-public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnlyList<LogicalPlan> Plans);
+public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnlyList<LogicalPlan> Plans)
+{
+    /// <summary>The session's user assemblies this job holds (null: none); <see cref="ReleaseUserCode"/> when it has ended.</summary>
+    public UserCode? UserCode { get; init; }
+
+    private int released;
+
+    /// <summary>Lets go of the user assemblies once the job has ended (the last holder unloads them); idempotent.</summary>
+    public void ReleaseUserCode()
+    {
+        if (UserCode is not null && Interlocked.Exchange(ref released, 1) == 0) UserCode.Release();
+    }
+}
 
 /// <summary>
 /// Runs Flink SQL scripts: keeps the catalog and the SET options of a session, executes DDL at once, and turns
@@ -47,6 +59,24 @@ public sealed partial class SqlSession
     }
 
     public SqlCatalog Catalog { get; } = new();
+
+    /// <summary>The assemblies of ADD JAR, USING JAR and <c>eddy run --udf</c>, in the session's own load context.</summary>
+    public UserCode UserCode { get; } = new();
+
+    /// <summary>Where a relative jar path resolves (null: the current directory, as Flink's SQL client).</summary>
+    public string? JarDirectory { get; init; }
+
+    /// <summary>The planning side is done with the user code (its jobs keep it until they end).</summary>
+    public void ReleaseUserCode() => UserCode.Release();
+
+    /// <summary>Adds an assembly as <c>ADD JAR</c> does (the CLI's <c>--udf</c>); throws <see cref="ArgumentException"/> with the reason.</summary>
+    public void AddJar(string path) => UserCode.Add(ResolveJar(path));
+
+    private string ResolveJar(string path) =>
+        Path.IsPathRooted(path) || path.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || JarDirectory is null
+            ? path : Path.Combine(JarDirectory, path);
+
+    private readonly Dictionary<string, string> functionJars = new(StringComparer.OrdinalIgnoreCase);
 
     public TextWriter Output { get; }
 
@@ -142,25 +172,8 @@ public sealed partial class SqlSession
                 DropDatabaseFrom(dd, context);
                 return null;
             case CreateFunction fn:
-            {
-                var name = fn.Name.Last.Value;
-                if (Catalog.Functions.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
-                {
-                    if (fn.IfNotExists) return null;
-                    throw SqlErrors.At(fn.Name, $"function '{name}' already exists (DROP it, ALTER FUNCTION, or CREATE FUNCTION IF NOT EXISTS)", context);
-                }
-                var type = UserFunctions.FindType(fn.ClassName)
-                    ?? throw SqlErrors.At(fn, $"class '{fn.ClassName}' was not found in the loaded assemblies", context);
-                try
-                {
-                    Catalog.Functions.RegisterClass(name, type);
-                }
-                catch (ArgumentException e)
-                {
-                    throw SqlErrors.At(fn, e.Message, context);
-                }
+                CreateFunctionFrom(fn, context);
                 return null;
-            }
             case DropFunction df:
                 if (!Catalog.Functions.Names.Contains(df.Name.Last.Value, StringComparer.OrdinalIgnoreCase))
                 {
@@ -168,7 +181,20 @@ public sealed partial class SqlSession
                     throw SqlErrors.At(df.Name, $"function '{df.Name.Last.Value}' does not exist" + SqlErrors.Suggest(df.Name.Last.Value, Catalog.Functions.Names), context);
                 }
                 Catalog.Functions.Drop(df.Name.Last.Value);
+                functionJars.Remove(df.Name.Last.Value);
                 return null;
+            case AddJar add:
+                LoadJar(add.Jar, context);
+                return null;
+            case RemoveJar remove:
+            {
+                string full = Path.GetFullPath(ResolveJar(remove.Jar.Path));
+                if (functionJars.FirstOrDefault(f => f.Value == full) is { Key: not null } user)
+                    throw SqlErrors.At(remove.Jar, $"jar '{remove.Jar.Path}' is used by function '{user.Key}': drop the function first", context);
+                if (!UserCode.Remove(full))
+                    throw SqlErrors.At(remove.Jar, $"jar '{remove.Jar.Path}' was not added (SHOW JARS lists the added ones)", context);
+                return null;
+            }
             case SetOption set:
                 if (set.Key is null)
                 {
@@ -238,6 +264,64 @@ public sealed partial class SqlSession
                 throw SqlErrors.At(unsupported, UnsupportedReason(unsupported.Construct), context);
             default:
                 throw SqlErrors.At(statement, $"{statement.GetType().Name} is not supported by Eddy yet", context);
+        }
+    }
+
+    private UserJar LoadJar(JarPath jar, SqlContext context)
+    {
+        try
+        {
+            return UserCode.Add(ResolveJar(jar.Path));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            throw SqlErrors.At(jar, e.Message, context);
+        }
+    }
+
+    /// <summary>Flink's LANGUAGE values that name a class on the class path; Eddy's class path holds .NET assemblies.</summary>
+    private static readonly string[] ClassLanguages = ["JAVA", "SCALA", "CSHARP", "DOTNET"];
+
+    private void CreateFunctionFrom(CreateFunction fn, SqlContext context)
+    {
+        var name = fn.Name.Last.Value;
+        if (Catalog.Functions.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            if (fn.IfNotExists) return;
+            throw SqlErrors.At(fn.Name, $"function '{name}' already exists (DROP it, ALTER FUNCTION, or CREATE FUNCTION IF NOT EXISTS)", context);
+        }
+        if (fn.Language is { } language && !ClassLanguages.Contains(language))
+            throw SqlErrors.At(fn, $"LANGUAGE {language} is not supported by Eddy: functions are .NET classes (LANGUAGE JAVA, SCALA, CSHARP or DOTNET, or none)", context);
+        var jars = fn.Jars.Select(j => LoadJar(j, context)).ToList();
+        var type = UserCode.FindType(fn.ClassName, jars.Count > 0 ? jars : null)
+            ?? throw SqlErrors.At(fn, $"class '{fn.ClassName}' was not found in "
+                + (jars.Count > 0 ? string.Join(", ", jars.Select(j => $"'{j.Path}'")) : UserCode.Jars.Count > 0 ? "the added jars nor in Eddy" : "the loaded assemblies (ADD JAR or USING JAR loads a function library)")
+                + SqlErrors.Suggest(fn.ClassName, (jars.Count > 0 ? jars : UserCode.Jars).SelectMany(j => ExportedNames(j.Assembly))), context);
+        try
+        {
+            Catalog.Functions.RegisterClass(name, type);
+        }
+        catch (Exception e) when (e is ArgumentException or MissingMethodException or MemberAccessException)
+        {
+            throw SqlErrors.At(fn, e.Message, context);
+        }
+        catch (System.Reflection.TargetInvocationException e)
+        {
+            throw SqlErrors.At(fn, $"the constructor of '{fn.ClassName}' failed: {e.InnerException?.Message}", context);
+        }
+        if (UserCode.JarOf(type) is { } jar) functionJars[name] = jar.Path;
+        else functionJars.Remove(name);
+    }
+
+    private static IEnumerable<string> ExportedNames(System.Reflection.Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetExportedTypes().Select(t => t.FullName!).ToList();
+        }
+        catch (System.Reflection.ReflectionTypeLoadException)
+        {
+            return [];
         }
     }
 
@@ -563,7 +647,14 @@ public sealed partial class SqlSession
             : inserts.Count == 1 ? $"insert-into_{plans[0].Table.QualifiedName}"
             : fileName is not null ? Path.GetFileNameWithoutExtension(fileName)
             : "insert-into_" + string.Join("_", plans.Select(p => p.Table.Name));
-        return new SqlJob(name, env, plans);
+        return WithUserCode(new SqlJob(name, env, plans));
+    }
+
+    private SqlJob WithUserCode(SqlJob job)
+    {
+        if (UserCode.LoadContext is null) return job;
+        UserCode.Retain();
+        return job with { UserCode = UserCode };
     }
 
     private SqlJob MakeQueryJob(QueryExpr query, SqlContext context, string? fileName)
@@ -587,7 +678,7 @@ public sealed partial class SqlSession
             throw PathError(e, query, context);
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n : fileName is not null ? Path.GetFileNameWithoutExtension(fileName) : "query";
-        return new SqlJob(name, env, [plan]);
+        return WithUserCode(new SqlJob(name, env, [plan]));
     }
 
     /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>

@@ -63,7 +63,7 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
-        "SELECT tag, ARRAY_AGG(amount) OVER w, PERCENTILE(price, 0.5) OVER w, FIRST_VALUE(url) OVER w, LAST_VALUE(amount) OVER w FROM clicks "
+        "SELECT tag, ARRAY_AGG(amount) OVER w, PERCENTILE(price, 0.5) OVER w, FIRST_VALUE(url) OVER w, LAST_VALUE(amount) OVER w, LISTAGG(url) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)",
         // LAG's ring of the last offset + 1 values per partition.
         "SELECT `user`, amount, LAG(amount) OVER w, LAG(url, 3, tag) OVER w, ROW_NUMBER() OVER w FROM clicks WINDOW w AS (PARTITION BY `user` ORDER BY ts)",

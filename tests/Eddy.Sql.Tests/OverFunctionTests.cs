@@ -89,6 +89,25 @@ public class OverFunctionTests
         }
     }
 
+    [Theory]
+    [InlineData("streaming")]
+    [InlineData("batch")]
+    public void Over_over_an_updating_input_is_refused_as_Flink_refuses_it(string mode)
+    {
+        ChangelogTestConnector.Register();
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute($"""
+            SET 'execution.runtime-mode' = '{mode}';
+            CREATE TABLE u (id STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (id) NOT ENFORCED)
+              WITH ('connector' = 'test-changelog');
+            CREATE TABLE sink (id STRING, x BIGINT) WITH ('connector' = 'blackhole');
+            """);
+        const string Query = "INSERT INTO sink SELECT id, COUNT(*) OVER (PARTITION BY id ORDER BY ts) FROM u";
+        var e = Assert.Throws<SqlParseException>(() => session.Execute(Query).ToList());
+        Assert.Contains("OverAggregate doesn't support consuming update and delete changes", e.Reason);
+        Assert.Equal(Query.IndexOf("COUNT(*)", StringComparison.Ordinal) + 1, e.Column);
+    }
+
     private static SqlParseException Refused(string query)
     {
         var session = new SqlSession(TextWriter.Null, TextWriter.Null);

@@ -365,7 +365,7 @@ public sealed class AggregateCompiler
             LinqExpr update;
             if (call.User is { } user)
             {
-                update = UserAccumulate(user, F(acc, vf), call.Arguments.Select(a => ExpressionCompiler.Compile(a, row)).ToList());
+                update = UserAccumulate(user, F(acc, vf), call.Arguments.Select(a => ExpressionCompiler.Compile(a, row)).ToList(), call, row);
             }
             else if (call.Kind == AggregateKind.CountStar)
             {
@@ -420,17 +420,32 @@ public sealed class AggregateCompiler
     }
 
     /// <summary>Creates the user's accumulator on first use, then calls Accumulate(acc, args...) on it.</summary>
-    private static LinqExpr UserAccumulate(Catalog.UserAggregate user, MemberExpression field, IReadOnlyList<LinqExpr> args)
+    private static LinqExpr UserAccumulate(Catalog.UserAggregate user, MemberExpression field, IReadOnlyList<LinqExpr> args,
+        AggregateCall call, ParameterExpression row)
     {
         var instance = LinqExpr.Constant(user.Instance);
         var ps = user.Accumulate.GetParameters();
+        // The arguments are evaluated before the try: their own errors are not the function's.
+        var temps = new List<ParameterExpression>();
+        var body = new List<LinqExpr>();
         var callArgs = new List<LinqExpr> { LinqExpr.Convert(field, ps[0].ParameterType) };
         for (int i = 0; i < args.Count; i++)
-            callArgs.Add(args[i].Type == ps[i + 1].ParameterType ? args[i] : LinqExpr.Convert(args[i], ps[i + 1].ParameterType));
-        return LinqExpr.Block(
-            LinqExpr.IfThen(LinqExpr.Equal(field, LinqExpr.Constant(null)),
-                LinqExpr.Assign(field, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object)))),
-            LinqExpr.Call(instance, user.Accumulate, callArgs));
+        {
+            var temp = LinqExpr.Variable(ps[i + 1].ParameterType, $"arg{i}");
+            temps.Add(temp);
+            body.Add(LinqExpr.Assign(temp, args[i].Type == ps[i + 1].ParameterType ? args[i] : LinqExpr.Convert(args[i], ps[i + 1].ParameterType)));
+            callArgs.Add(temp);
+        }
+        var error = LinqExpr.Parameter(typeof(Exception), "error");
+        var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap))!,
+            error, LinqExpr.Constant(call.Name), LinqExpr.Constant(call.Location, typeof(string)), LinqExpr.Convert(row, typeof(object)));
+        body.Add(LinqExpr.TryCatch(
+            LinqExpr.Block(typeof(void),
+                LinqExpr.IfThen(LinqExpr.Equal(field, LinqExpr.Constant(null)),
+                    LinqExpr.Assign(field, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object)))),
+                LinqExpr.Call(instance, user.Accumulate, callArgs)),
+            LinqExpr.Catch(error, LinqExpr.Throw(fail, typeof(void)))));
+        return LinqExpr.Block(temps, body);
     }
 
     /// <summary>acc.M2 = WelfordM2.Accumulate|Retract(acc.M2, (double)v) for a non-NULL <paramref name="value"/>.</summary>

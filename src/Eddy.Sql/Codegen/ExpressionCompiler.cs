@@ -469,10 +469,30 @@ public static class ExpressionCompiler
             {
                 var parameters = user.Method.GetParameters();
                 var args = parameters.Select((p, i) => Coerce(Compile(user.Args[i], ctx), p.ParameterType)).ToArray();
+                if (user.Location is null)
+                {
+                    LinqExpr direct = user.Method.IsStatic
+                        ? LinqExpr.Call(user.Method, args)
+                        : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, args);
+                    return Coerce(direct, type);
+                }
+                // A user's function: the arguments are evaluated first (their own errors are not the function's), then
+                // the call runs in a try whose handler names the function, where the SQL calls it and the input row.
+                var temps = args.Select((a, i) => LinqExpr.Variable(a.Type, $"arg{i}")).ToArray();
+                var result = LinqExpr.Variable(user.Method.ReturnType, "result");
                 LinqExpr invoke = user.Method.IsStatic
-                    ? LinqExpr.Call(user.Method, args)
-                    : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, args);
-                return Coerce(invoke, type);
+                    ? LinqExpr.Call(user.Method, temps)
+                    : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, temps);
+                var error = LinqExpr.Parameter(typeof(Exception), "error");
+                var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap))!,
+                    error, LinqExpr.Constant(user.Name), LinqExpr.Constant(user.Location, typeof(string)), LinqExpr.Convert(ctx.Row, typeof(object)));
+                var body = new List<LinqExpr>();
+                for (int i = 0; i < args.Length; i++) body.Add(LinqExpr.Assign(temps[i], args[i]));
+                body.Add(LinqExpr.TryCatch(
+                    LinqExpr.Block(typeof(void), LinqExpr.Assign(result, invoke)),
+                    LinqExpr.Catch(error, LinqExpr.Throw(fail, typeof(void)))));
+                body.Add(result);
+                return Coerce(LinqExpr.Block([.. temps, result], body), type);
             }
             case InList inList:
             {

@@ -151,13 +151,29 @@ public enum FunctionScope
     TemporarySystem,
 }
 
-/// <summary><c>CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS] name AS 'Assembly.Type' [LANGUAGE lang]</c>.</summary>
+/// <summary>
+/// <c>CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS] name AS 'Namespace.Type' [LANGUAGE lang]
+/// [USING JAR 'path' [, JAR 'path']*]</c>.
+/// </summary>
 public sealed record CreateFunction(
     ObjectName Name,
     string ClassName,
     string? Language = null,
     FunctionScope Scope = FunctionScope.Catalog,
-    bool IfNotExists = false) : Statement;
+    bool IfNotExists = false) : Statement
+{
+    /// <summary>The assemblies of <c>USING JAR</c> (empty: the class is looked up in the added jars and the host).</summary>
+    public NodeList<JarPath> Jars { get; init; } = NodeList<JarPath>.Empty;
+}
+
+/// <summary>A path in <c>ADD JAR</c>, <c>REMOVE JAR</c> or <c>USING JAR</c>, located for errors.</summary>
+public sealed record JarPath(string Path) : SqlNode;
+
+/// <summary><c>ADD JAR 'path'</c>: loads a .NET assembly (a function library) into the session.</summary>
+public sealed record AddJar(JarPath Jar) : Statement;
+
+/// <summary><c>REMOVE JAR 'path'</c>.</summary>
+public sealed record RemoveJar(JarPath Jar) : Statement;
 
 public sealed record DropFunction(ObjectName Name, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false) : Statement;
 
@@ -200,6 +216,7 @@ public enum ShowKind
     FullModules,
     Partitions,
     Procedures,
+    Jars,
 }
 
 /// <summary><c>[NOT] LIKE 'pattern'</c> or <c>[NOT] ILIKE 'pattern'</c> after SHOW (MySQL-style: <c>%</c>, <c>_</c>, <c>\</c> escapes).</summary>

@@ -285,7 +285,18 @@ public sealed partial class SqlParser
             if (Cur.Kind != TokenKind.Word) throw Fail("a language name");
             language = Advance().Text.ToUpperInvariant();
         }
-        return new CreateFunction(name, className, language, scope, ifNotExists) { Span = S(start) };
+        var jars = new List<JarPath>();
+        if (Accept(Keyword.USING))
+        {
+            do
+            {
+                if (!IsWordText(Cur, "JAR")) throw Fail("JAR", ["JAR"]);
+                Advance();
+                jars.Add(JarPathRule());
+            }
+            while (AcceptSymbol(","));
+        }
+        return new CreateFunction(name, className, language, scope, ifNotExists) { Span = S(start), Jars = new NodeList<JarPath>(jars) };
     }
 
     private Statement Drop()

@@ -27,6 +27,8 @@ public sealed partial class SqlParser
     private Statement Statement()
     {
         var t = Cur;
+        if (IsWordText(t, "ADD") && IsWordText(PeekAt(1), "JAR")) return JarStatement(remove: false);
+        if (IsWordText(t, "REMOVE") && IsWordText(PeekAt(1), "JAR")) return JarStatement(remove: true);
         switch (t.Keyword)
         {
             case Keyword.CREATE when t.IsWord: return Create();
@@ -273,6 +275,11 @@ public sealed partial class SqlParser
             var db = Accept(Keyword.FROM) || Accept(Keyword.IN) ? ObjectNameRule("a database name") : null;
             return new Show(ShowKind.UserFunctions, db, ShowLikeClause(allowILike: true)) { Span = S(start) };
         }
+        if (IsWordText(Cur, "JARS"))
+        {
+            Advance();
+            return new Show(ShowKind.Jars) { Span = S(start) };
+        }
         ShowKind kind = Cur.Keyword switch
         {
             Keyword.TABLES => ShowKind.Tables,
@@ -284,8 +291,8 @@ public sealed partial class SqlParser
             Keyword.JOBS => ShowKind.Jobs,
             Keyword.CURRENT when PeekAt(1).Is(Keyword.CATALOG) => ShowKind.CurrentCatalog,
             Keyword.CURRENT when PeekAt(1).Is(Keyword.DATABASE) => ShowKind.CurrentDatabase,
-            _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES, JOBS, COLUMNS or CREATE",
-                ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS", "COLUMNS", "CREATE"]),
+            _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES, JOBS, JARS, COLUMNS or CREATE",
+                ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS", "JARS", "COLUMNS", "CREATE"]),
         };
         Advance();
         if (kind is ShowKind.CurrentCatalog or ShowKind.CurrentDatabase) Advance();
@@ -322,6 +329,23 @@ public sealed partial class SqlParser
         }
         string pattern = ExpectString("a LIKE pattern string");
         return new ShowLike(pattern, not, ilike) { Span = S(start) };
+    }
+
+    /// <summary><c>ADD JAR 'path'</c> or <c>REMOVE JAR 'path'</c> (ADD, REMOVE and JAR are no reserved words).</summary>
+    private Statement JarStatement(bool remove)
+    {
+        int start = p;
+        Advance();
+        Advance();
+        var jar = JarPathRule();
+        return remove ? new RemoveJar(jar) { Span = S(start) } : new AddJar(jar) { Span = S(start) };
+    }
+
+    private JarPath JarPathRule()
+    {
+        int start = p;
+        string path = ExpectString("the path of an assembly (a string)");
+        return new JarPath(path) { Span = S(start) };
     }
 
     private Describe DescribeStatement()

@@ -175,6 +175,19 @@ public static class SqlPrinter
                     sb.Append(" AS ");
                     Str(f.ClassName);
                     if (f.Language is not null) sb.Append(" LANGUAGE ").Append(f.Language);
+                    for (int j = 0; j < f.Jars.Count; j++)
+                    {
+                        sb.Append(j == 0 ? " USING JAR " : ", JAR ");
+                        Str(f.Jars[j].Path);
+                    }
+                    break;
+                case AddJar a:
+                    sb.Append("ADD JAR ");
+                    Str(a.Jar.Path);
+                    break;
+                case RemoveJar r:
+                    sb.Append("REMOVE JAR ");
+                    Str(r.Jar.Path);
                     break;
                 case DropFunction f:
                     sb.Append("DROP ").Append(ScopeText(f.Scope)).Append("FUNCTION ");

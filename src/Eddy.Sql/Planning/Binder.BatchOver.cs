@@ -15,6 +15,7 @@ public sealed partial class Binder
     {
         var calls = s.Items.OfType<SelectExpr>().SelectMany(i => OverCalls(i.Expression)).ToList();
         if (windowed is not null) throw Error(calls[0], "OVER aggregates over a window table function are not supported by Eddy yet");
+        RefuseUpdatingOverInput(input, calls[0]);
         if (s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)))
             throw Error(calls[0], "OVER aggregates in a grouped query are not supported by Eddy yet");
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
@@ -55,7 +56,7 @@ public sealed partial class Binder
             var function = BindBatchOverCall(call, scope, spec, callOrder.Count > 0, aggregates);
             if (function.Kind == BatchOverKind.Aggregate)
             {
-                var callFrame = BindBatchFrame(spec, callOrder.Count > 0);
+                var callFrame = BindBatchFrame(spec, callOrder, scope);
                 if (frame is null)
                 {
                     frame = callFrame;
@@ -82,7 +83,7 @@ public sealed partial class Binder
             var (projections, names) = BindSelectItems(s.Items, scope, null);
             var output = MakeSchema(projections, names);
             LogicalPlan plan = new CalcPlan(over, projections, null, output, null);
-            if (s.Distinct) plan = Distinct(plan);
+            if (s.Distinct) plan = Distinct(plan, s);
             return (plan, Scope.Of(output, null));
         }
         finally
@@ -144,8 +145,9 @@ public sealed partial class Binder
         if (name is "JSON_ARRAYAGG" or "JSON_OBJECTAGG")
             throw Error(call, $"{name} in an OVER window is not supported (as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
         if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min
-            or AggregateKind.Max or AggregateKind.FirstValue or AggregateKind.LastValue or AggregateKind.ArrayAgg or AggregateKind.Percentile))
-            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, ARRAY_AGG and PERCENTILE are)");
+            or AggregateKind.Max or AggregateKind.FirstValue or AggregateKind.LastValue or AggregateKind.ArrayAgg or AggregateKind.Percentile
+            or AggregateKind.ListAgg))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LISTAGG, ARRAY_AGG and PERCENTILE are)");
         aggregates.Add(aggregate);
         return new BatchOverCall(BatchOverKind.Aggregate, aggregate.Type) { Aggregate = aggregates.Count - 1 };
     }
@@ -155,13 +157,22 @@ public sealed partial class Binder
     /// UNBOUNDED and CURRENT ROW (the row's peers). Without a frame: RANGE UNBOUNDED PRECEDING to CURRENT ROW when
     /// ordered, the whole partition when not (SQL's defaults).
     /// </summary>
-    private BatchOverFrame BindBatchFrame(WindowSpec spec, bool ordered)
+    private BatchOverFrame BindBatchFrame(WindowSpec spec, IReadOnlyList<BatchOverOrder> order, Scope scope)
     {
+        bool ordered = order.Count > 0;
         if (spec.Frame is not { } frame)
             return ordered ? new BatchOverFrame(false, null, 0) : new BatchOverFrame(false, null, null);
         bool rows = frame.Unit == FrameUnit.Rows;
+        decimal? startValue = null, endValue = null;
         long? Bound(FrameBound b, bool isEnd)
         {
+            if (!rows && b.Kind is FrameBoundKind.Preceding or FrameBoundKind.Following)
+            {
+                decimal distance = RangeDistance(b, order, scope);
+                if (isEnd) endValue = b.Kind == FrameBoundKind.Preceding ? -distance : distance;
+                else startValue = b.Kind == FrameBoundKind.Preceding ? -distance : distance;
+                return 0;
+            }
             switch (b.Kind)
             {
                 case FrameBoundKind.UnboundedPreceding when !isEnd:
@@ -175,8 +186,6 @@ public sealed partial class Binder
                         throw Error(b.Offset ?? (SqlNode)b, "ROWS n PRECEDING / FOLLOWING takes a whole number of rows");
                     return b.Kind == FrameBoundKind.Preceding ? -count : count;
                 }
-                case FrameBoundKind.Preceding or FrameBoundKind.Following:
-                    throw Error(b, "RANGE with n PRECEDING or FOLLOWING in batch mode is not supported by Eddy yet (RANGE UNBOUNDED and CURRENT ROW are)");
                 default:
                     throw Error(b, isEnd ? "a frame cannot end at UNBOUNDED PRECEDING" : "a frame cannot start at UNBOUNDED FOLLOWING");
             }
@@ -186,6 +195,29 @@ public sealed partial class Binder
         if (start is { } s0 && end is { } e0 && s0 > e0 && rows) throw Error(frame, "the frame starts after it ends");
         if (!ordered && !rows && (start is not null || end is not null))
             throw Error(frame, "RANGE with CURRENT ROW needs an ORDER BY in the window");
-        return new BatchOverFrame(rows, start, end);
+        return new BatchOverFrame(rows, start, end) { StartValue = startValue, EndValue = endValue };
+    }
+
+    /// <summary>
+    /// RANGE n PRECEDING / FOLLOWING over the one ORDER BY value: an integer or DECIMAL value takes a numeric literal,
+    /// a TIMESTAMP a day-time INTERVAL (in milliseconds).
+    /// </summary>
+    private decimal RangeDistance(FrameBound b, IReadOnlyList<BatchOverOrder> order, Scope scope)
+    {
+        if (order.Count != 1) throw Error(b, "RANGE n PRECEDING / FOLLOWING needs exactly one ORDER BY expression");
+        var key = order[0].Expression.Type;
+        var offset = b.Offset ?? throw Error(b, "RANGE n PRECEDING / FOLLOWING needs a distance");
+        if (key.Kind is TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int or TypeKind.BigInt or TypeKind.Decimal)
+        {
+            if (offset is not NumericLiteral { Kind: NumericKind.Integer or NumericKind.Decimal } n)
+                throw Error(offset, $"RANGE over a {key} ORDER BY takes a numeric literal distance");
+            return decimal.Parse(n.Text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (key.Kind is TypeKind.Timestamp or TypeKind.TimestampLtz)
+        {
+            return Bind(offset, scope) is IntervalExpr { Months: 0, Millis: >= 0 } interval ? interval.Millis
+                : throw Error(offset, "RANGE over a TIMESTAMP ORDER BY takes a day-time INTERVAL distance");
+        }
+        throw Error(b, $"RANGE n PRECEDING / FOLLOWING over a {key} ORDER BY is not supported by Eddy yet (integers, DECIMAL and TIMESTAMP are)");
     }
 }

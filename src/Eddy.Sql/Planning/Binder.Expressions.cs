@@ -586,7 +586,7 @@ public sealed partial class Binder
                     || x.p.ParameterType == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
                 continue;
             var resultType = SqlTypeOf(method.ReturnType) ?? throw Error(call, $"function {name} returns {method.ReturnType.Name}, which has no SQL type");
-            return new UserCall(name, method, target, args, resultType);
+            return new UserCall(name, method, target, args, resultType) { Location = Location(call) };
         }
         throw Error(call, $"no overload of user function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
     }
@@ -712,4 +712,8 @@ public sealed partial class Binder
 }
 
 /// <summary>A call of a user function, possibly an instance method on <see cref="Target"/>.</summary>
-public sealed record UserCall(string Name, MethodInfo Method, object? Target, IReadOnlyList<BoundExpr> Args, DataType Type) : BoundExpr(Type);
+public sealed record UserCall(string Name, MethodInfo Method, object? Target, IReadOnlyList<BoundExpr> Args, DataType Type) : BoundExpr(Type)
+{
+    /// <summary>Where the call is written (<c>file:line:column</c>), for the error when the function throws; null for built-ins.</summary>
+    public string? Location { get; init; }
+}

@@ -64,6 +64,7 @@ public sealed partial class Binder
     {
         var calls = s.Items.OfType<SelectExpr>().SelectMany(i => OverCalls(i.Expression)).ToList();
         if (windowed is not null) throw Error(calls[0], "OVER aggregates over a window table function are not supported by Eddy yet");
+        RefuseUpdatingOverInput(input, calls[0]);
         if (s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)))
             throw Error(calls[0], "OVER aggregates in a grouped query are not supported by Eddy yet");
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
@@ -103,13 +104,24 @@ public sealed partial class Binder
             var (projections, names) = BindSelectItems(s.Items, scope, null);
             var output = MakeSchema(projections, names);
             LogicalPlan plan = new CalcPlan(over, projections, null, output, RowtimeAfter(projections, over.Rowtime));
-            if (s.Distinct) plan = Distinct(plan);
+            if (s.Distinct) plan = Distinct(plan, s);
             return (plan, Scope.Of(output, null));
         }
         finally
         {
             overColumns = outer;
         }
+    }
+
+    /// <summary>
+    /// Flink's over aggregation reads only inserts ("OverAggregate doesn't support consuming update and delete
+    /// changes"); taking -U/-D rows as rows would give wrong answers, so an updating input is refused.
+    /// </summary>
+    private void RefuseUpdatingOverInput(LogicalPlan input, FunctionCall at)
+    {
+        if (input.IsUpdating)
+            throw Error(at, "OVER over an updating input (a changelog such as upsert-kafka or a non-windowed GROUP BY) is not supported "
+                + "(as in Flink: \"OverAggregate doesn't support consuming update and delete changes\")");
     }
 
     /// <summary>The column an OVER call reads in the SELECT list being bound; elsewhere OVER is refused.</summary>
@@ -167,8 +179,6 @@ public sealed partial class Binder
                     throw Error(start, "an OVER window must start at n PRECEDING or UNBOUNDED PRECEDING");
             }
         }
-        if (processingTime && !rows && preceding is not null)
-            throw Error(frame!, "RANGE n PRECEDING on processing time is not supported by Eddy yet (ROWS, or RANGE UNBOUNDED PRECEDING, are)");
         return new OverWindow(keys, ((InputRef)orderBy).Index, processingTime, rows, preceding);
     }
 
@@ -239,13 +249,14 @@ public sealed partial class Binder
         if (!IsAggregate(call with { Over = null })) throw Error(call, $"{name} is not an aggregate function and cannot be used with OVER");
         if (name is "JSON_ARRAYAGG" or "JSON_OBJECTAGG")
             throw Error(call, $"{name} in an OVER window is not supported (as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
-        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
+        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet");
         if (call.Distinct) throw Error(call, $"{name}(DISTINCT ...) OVER is not supported by Eddy yet");
         if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
         var aggregate = BindAggregate(call with { Over = null }, scope);
         if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min
-            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile or AggregateKind.FirstValue or AggregateKind.LastValue))
-            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, ARRAY_AGG and PERCENTILE are)");
+            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile or AggregateKind.FirstValue or AggregateKind.LastValue
+            or AggregateKind.ListAgg))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LISTAGG, ARRAY_AGG and PERCENTILE are)");
         return aggregate;
     }
 }

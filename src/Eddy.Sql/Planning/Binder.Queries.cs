@@ -37,6 +37,9 @@ public sealed partial class Binder
 
     internal SqlParseException Error(SqlNode node, string reason) => SqlErrors.At(node, reason, context);
 
+    /// <summary>A node's place as <c>file: line L, column C</c>, for errors raised when the job runs.</summary>
+    internal string Location(SqlNode node) => $"{context.FileName ?? "SQL"}: line {node.Span.Line}, column {node.Span.Column}";
+
     /// <summary>How event-time window aggregations treat late rows (the session's SET options).</summary>
     public WindowEmitOptions WindowEmit { get; init; } = WindowEmitOptions.None;
 
@@ -255,12 +258,15 @@ public sealed partial class Binder
             ? p
             : new CalcPlan(p, p.Schema.Columns.Select((c, i) => CastIfNeeded(new InputRef(i, c.Name, c.Type), types[i])).ToList(), null, schema, p.Rowtime);
         LogicalPlan union = new UnionPlan([Align(left), Align(right)], schema);
-        if (!set.All) union = Distinct(union);
+        if (!set.All) union = Distinct(union, set);
         return (union, Scope.Of(schema, null));
     }
 
-    private static AggregatePlan Distinct(LogicalPlan input) =>
-        new(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), [], null, input.Schema);
+    private AggregatePlan Distinct(LogicalPlan input, SqlNode at)
+    {
+        CheckGroupStateTtl(at, input, []);
+        return new(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), [], null, input.Schema);
+    }
 
     private LogicalPlan Rename(LogicalPlan plan, NodeList<Identifier> names, SqlNode at)
     {
@@ -294,11 +300,13 @@ public sealed partial class Binder
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
         // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
         var (plainWhere, subqueryTerms) = SplitSubqueryTerms(s.Where);
-        var (input, scope, windowed, whereUsed) = s.From is null
-            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
-            : BindFromWithWhere(s.From, plainWhere, s.Hints);
         bool grouped = s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression))
             || (s.Having is not null && ContainsAggregate(s.Having));
+        var (input, scope, windowed, whereUsed) = s.From is null
+            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
+            : BindFromWithWhere(s.From, plainWhere, s.Hints, grouped && !HasOver(s));
+        var groupTtlHint = groupStateTtlHint;
+        groupStateTtlHint = null;
         // Subqueries next to a window TVF stay refused even when its rows are selected directly: Flink would plan a
         // window semi/anti join for a windowed subquery, which is not wired to IN/EXISTS yet.
         bool overWindowTvf = windowed is not null;
@@ -333,7 +341,7 @@ public sealed partial class Binder
         }
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
-            return BindAggregation(s, input, scope, windowed);
+            return BindAggregation(s, input, scope, windowed, groupTtlHint);
         watermarkRowtime = input.Rowtime;
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
 
@@ -341,7 +349,7 @@ public sealed partial class Binder
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, input.Rowtime);
         LogicalPlan plan = new CalcPlan(input, projections, null, output, rowtime);
-        if (s.Distinct) plan = Distinct(plan);
+        if (s.Distinct) plan = Distinct(plan, s);
         return (plan, Scope.Of(output, null));
     }
 
@@ -441,7 +449,7 @@ public sealed partial class Binder
 
     // ---- aggregation -------------------------------------------------------------------------------------------
 
-    private (LogicalPlan, Scope) BindAggregation(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed)
+    private (LogicalPlan, Scope) BindAggregation(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed, (long Ms, TableOption At)? ttlHint = null)
     {
         var keyExprs = new List<Expr>();
         var keys = new List<BoundExpr>();
@@ -509,8 +517,14 @@ public sealed partial class Binder
                 + "(as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
-        if (window is null) RefuseStateTtl(s, "a non-windowed GROUP BY");
-        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode, LegacyGroupWindow = legacy is not null };
+        if (ttlHint is { } hinted && window is not null)
+            throw Error(hinted.At, "the STATE_TTL hint applies to regular joins and non-windowed GROUP BY, not to a window aggregation (as in Flink)");
+        long ttl = ttlHint?.Ms ?? StateTtlMs;
+        if (window is null) CheckGroupStateTtl(s, input, group.Aggregates, ttl);
+        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput)
+        {
+            FinalOnly = batchMode, LegacyGroupWindow = legacy is not null, StateTtlMs = window is null && !batchMode ? ttl : 0,
+        };
         // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
         // windows have none either.
         if (window is { ProcessingTime: false } && !batchMode)
@@ -518,7 +532,7 @@ public sealed partial class Binder
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, aggregate.Rowtime);
         LogicalPlan plan = new CalcPlan(aggregate, projections, having, output, rowtime);
-        if (s.Distinct) plan = Distinct(plan);
+        if (s.Distinct) plan = Distinct(plan, s);
         return (plan, Scope.Of(output, null));
     }
 
@@ -587,6 +601,7 @@ public sealed partial class Binder
             return new AggregateCall(AggregateKind.User, null, false, filter, resultType with { Nullable = true }, call.ToSql())
             {
                 User = user,
+                Location = Location(call),
                 Arguments = userArgs,
             };
         }
@@ -737,7 +752,7 @@ public sealed partial class Binder
         if (names.Count != types.Count) throw Error(lateral, $"table function {name} returns {types.Count} column(s), but {names.Count} name(s) are given");
         var columns = left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList();
         var output = new Schema(columns);
-        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType), output, join.Kind == JoinKind.Left);
+        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType) { Location = Location(call) }, output, join.Kind == JoinKind.Left);
         string? alias = lateral.Alias?.Value;
         var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
         return (plan, new Scope(scope), null);

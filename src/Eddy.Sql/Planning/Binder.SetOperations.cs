@@ -29,7 +29,6 @@ public sealed partial class Binder
     private (LogicalPlan, Scope) BindIntersectOrExcept(SetOperation set)
     {
         string op = set.Operator.ToString().ToUpperInvariant() + (set.All ? " ALL" : "");
-        RefuseStateTtl(set, $"{op} (its aggregation)");
         var (left, _) = BindQuery(set.Left);
         var (right, _) = BindQuery(set.Right);
         if (left.Schema.Count != right.Schema.Count)
@@ -54,7 +53,7 @@ public sealed partial class Binder
         right = Align(right);
         var keys = schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList();
         var join = new SemiJoinPlan(left, right, set.Operator == SetOperator.Except, keys, keys, null, StateTtlMs, NullSafeKeys: true);
-        var distinct = Distinct(join);
+        var distinct = Distinct(join, set);
         return (distinct, Scope.Of(distinct.Schema, null));
     }
 

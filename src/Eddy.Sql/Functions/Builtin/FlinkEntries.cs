@@ -305,6 +305,10 @@ public static class FlinkEntries
         ["ENCODE(string1, string2)"] = "a charset that is not a literal",
         ["JSON_STRING(value)"] = "FLOAT, DATE and TIME values",
         ["CURRENT_WATERMARK(rowtime)"] = "in aggregations, OVER windows and joins' ON",
+        ["ARRAY_AGG([ ALL | DISTINCT ] expression [ RESPECT NULLS | IGNORE NULLS ])"] = "DISTINCT of a nullable value without IGNORE NULLS; DISTINCT over a changelog",
+        ["JSON_OBJECTAGG([KEY] key VALUE value [ { NULL | ABSENT } ON NULL ])"] = "values other than strings, booleans, integers, DOUBLE and DECIMAL; a JSON function's result as the value; DISTINCT",
+        ["JSON_ARRAYAGG(items [ { NULL | ABSENT } ON NULL ])"] = "items other than strings, booleans, integers, DOUBLE and DECIMAL; a JSON function's result as the item; DISTINCT",
+        ["PERCENTILE(expr, percentage[, frequency])"] = "a percentage that is not a literal; DISTINCT",
     };
 
     private const string TimedTable =

@@ -67,6 +67,9 @@ public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool
     /// <summary>For <see cref="AggregateKind.User"/>: the function and all its arguments.</summary>
     public Catalog.UserAggregate? User { get; init; }
 
+    /// <summary>For <see cref="AggregateKind.User"/>: where the SQL calls it (<c>file: line, column</c>), for its runtime errors.</summary>
+    public string? Location { get; init; }
+
     public IReadOnlyList<BoundExpr> Arguments { get; init; } = [];
 
     /// <summary>
@@ -114,6 +117,9 @@ public sealed record AggregatePlan(
 {
     /// <summary>In batch mode a group aggregation emits only final results, once per key.</summary>
     public bool FinalOnly { get; init; }
+
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a non-windowed aggregation (0: state is kept forever).</summary>
+    public long StateTtlMs { get; init; }
 
     /// <summary>
     /// A legacy group window (<c>GROUP BY TUMBLE(ts, ...)</c>): its start and end are plain columns for Flink, not the

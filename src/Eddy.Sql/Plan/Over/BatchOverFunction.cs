@@ -82,6 +82,11 @@ public sealed class BatchOverFunction<TIn, TKey, TAcc, TOut>(
             i = j;
         }
 
+        // RANGE n PRECEDING / FOLLOWING: each row's first and last row whose ORDER BY value is within the distances.
+        long[]? valueLo = null, valueHi = null;
+        if (frame is { Rows: false } f0 && (f0.StartValue is not null || f0.EndValue is not null))
+            (valueLo, valueHi) = ValueBounds(keys, index, n, peerStart, peerEnd);
+
         TAcc running = aggregate.CreateAccumulator();
         int added = 0;
         for (int i = 0; i < n; i++)
@@ -122,7 +127,7 @@ public sealed class BatchOverFunction<TIn, TKey, TAcc, TOut>(
                     default:
                         if (!accReady)
                         {
-                            acc = FrameAccumulator(rows, index, i, n, peerStart, peerEnd, ref running, ref added);
+                            acc = FrameAccumulator(rows, index, i, n, peerStart, peerEnd, valueLo, valueHi, ref running, ref added);
                             accReady = true;
                         }
                         fields[f] = results[function.Aggregate](acc);
@@ -134,9 +139,12 @@ public sealed class BatchOverFunction<TIn, TKey, TAcc, TOut>(
     }
 
     /// <summary>The accumulator of the current row's frame.</summary>
-    private TAcc FrameAccumulator(List<TIn> rows, int[] index, int i, int n, int[] peerStart, int[] peerEnd, ref TAcc running, ref int added)
+    private TAcc FrameAccumulator(List<TIn> rows, int[] index, int i, int n, int[] peerStart, int[] peerEnd, long[]? valueLo, long[]? valueHi,
+        ref TAcc running, ref int added)
     {
         var (lo, hi) = Bounds(i, n, peerStart, peerEnd);
+        if (frame!.StartValue is not null) lo = valueLo![i];
+        if (frame.EndValue is not null) hi = valueHi![i];
         if (frame!.Start is null)
         {
             // The frame only grows: add the rows that entered it.
@@ -169,6 +177,54 @@ public sealed class BatchOverFunction<TIn, TKey, TAcc, TOut>(
         };
         return (lo, Math.Min(hi, n - 1));
     }
+
+    /// <summary>
+    /// For RANGE with distances: per sorted row, the first row at or after the start distance and the last row at or
+    /// before the end distance, measured in the sort's direction. NULL values are their own peers only (they are at
+    /// one end of the sort). The order value only grows along the sort, so both ends only move forward.
+    /// </summary>
+    private (long[] Lo, long[] Hi) ValueBounds(object?[][] keys, int[] index, int n, int[] peerStart, int[] peerEnd)
+    {
+        var lo = new long[n];
+        var hi = new long[n];
+        var f = frame!;
+        decimal sign = order[0].Descending ? -1 : 1;
+        var values = new decimal?[n];
+        for (int i = 0; i < n; i++) values[i] = OrderValue(keys[index[i]][0]);
+        int a = 0, b = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (values[i] is not { } v)
+            {
+                lo[i] = f.Start is null ? 0 : peerStart[i];
+                hi[i] = f.End is null ? n - 1 : peerEnd[i];
+                continue;
+            }
+            // Position of a value along the sort: sign * (value - v); the frame is [StartValue, EndValue] there.
+            decimal? Along(int j) => values[j] is { } w ? sign * (w - v) : null;
+            if (f.StartValue is { } sv)
+            {
+                while (a < n && (Along(a) is not { } x ? a < i : x < sv)) a++;
+                lo[i] = a;
+            }
+            if (f.EndValue is { } ev)
+            {
+                while (b < n && (Along(b) is not { } y ? b < i : y <= ev)) b++;
+                hi[i] = b - 1;
+            }
+        }
+        return (lo, hi);
+    }
+
+    private static decimal? OrderValue(object? key) => key switch
+    {
+        null => null,
+        DateTime t => t.Ticks / TimeSpan.TicksPerMillisecond,
+        DateTimeOffset t => t.UtcTicks / TimeSpan.TicksPerMillisecond,
+        decimal d => d,
+        IConvertible c => c.ToDecimal(System.Globalization.CultureInfo.InvariantCulture),
+        _ => throw new InvalidOperationException($"an ORDER BY value of type {key.GetType().Name} has no distance"),
+    };
 
     private static long Ntile(int i, int n, long buckets)
     {

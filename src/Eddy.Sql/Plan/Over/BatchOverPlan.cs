@@ -17,16 +17,24 @@ public sealed record BatchOverOrder(BoundExpr Expression, bool Descending, bool 
 /// </summary>
 public sealed record BatchOverFrame(bool Rows, long? Start, long? End)
 {
+    /// <summary>
+    /// RANGE n PRECEDING / FOLLOWING: the bound as a distance from the current row's ORDER BY value (negative:
+    /// preceding; milliseconds for a time), which then replaces <see cref="Start"/> / <see cref="End"/>.
+    /// </summary>
+    public decimal? StartValue { get; init; }
+
+    public decimal? EndValue { get; init; }
+
     public override string ToString()
     {
-        static string Bound(long? b, bool start) => b switch
+        static string Bound(long? b, decimal? value, bool start) => value is { } v ? (v < 0 ? $"{-v} PRECEDING" : $"{v} FOLLOWING") : b switch
         {
             null => start ? "UNBOUNDED PRECEDING" : "UNBOUNDED FOLLOWING",
             0 => "CURRENT ROW",
             < 0 => $"{-b} PRECEDING",
             _ => $"{b} FOLLOWING",
         };
-        return $"{(Rows ? "ROWS" : "RANGE")} BETWEEN {Bound(Start, true)} AND {Bound(End, false)}";
+        return $"{(Rows ? "ROWS" : "RANGE")} BETWEEN {Bound(Start, StartValue, true)} AND {Bound(End, EndValue, false)}";
     }
 }
 

@@ -49,6 +49,10 @@ internal sealed class OverAggregateCompiler
                 case AggregateKind.Lag:
                     layout.Add((Field(typeof(LagBuffer<>).MakeGenericType(ExpressionCompiler.ValueType(call.Argument!.Type))), -1));
                     break;
+                case AggregateKind.ListAgg:
+                    // The values in order (Flink's ListAggWithRetractAggFunction: a retraction takes out the first equal value).
+                    layout.Add((Field(typeof(List<string>)), -1));
+                    break;
                 case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
                     // The frame's non-NULL values in order: the row leaving a frame is its oldest, so its value (when
                     // not NULL) is the list's first (Flink's First/LastValueWithRetractAggFunction order rows by arrival).
@@ -133,6 +137,13 @@ internal sealed class OverAggregateCompiler
             LinqExpr onValue;
             switch (call.Kind)
             {
+                case AggregateKind.ListAgg:
+                {
+                    var list = F(acc, vf);
+                    onValue = LinqExpr.Assign(list, LinqExpr.Call(typeof(ListAggValues).GetMethod(retract ? nameof(ListAggValues.Retract) : nameof(ListAggValues.Accumulate))!,
+                        list, LinqExpr.Convert(v, typeof(string))));
+                    break;
+                }
                 case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
                 {
                     var list = F(acc, vf);
@@ -214,6 +225,8 @@ internal sealed class OverAggregateCompiler
         }
         switch (call.Kind)
         {
+            case AggregateKind.ListAgg:
+                return LinqExpr.Call(typeof(ListAggValues).GetMethod(nameof(ListAggValues.Join))!, f, LinqExpr.Constant(call.Separator));
             case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
             {
                 var method = typeof(OverValues).GetMethod(call.Kind == AggregateKind.FirstValue ? nameof(OverValues.First) : nameof(OverValues.Last))!
