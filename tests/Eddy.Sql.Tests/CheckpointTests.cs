@@ -81,6 +81,7 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        TemporalSort,
         // ARRAY_AGG, JSON_ARRAYAGG and PERCENTILE accumulators (lists and counts per value) in a group, a window and a changelog.
         "SELECT tag, ARRAY_AGG(amount), ARRAY_AGG(DISTINCT url IGNORE NULLS), JSON_ARRAYAGG(url NULL ON NULL), "
             + "PERCENTILE(price, ARRAY[0.25, 0.5]), PERCENTILE(amount, 0.9, amount) FROM clicks GROUP BY tag",
@@ -102,6 +103,8 @@ public class CheckpointTests
     private const string MatchGlobal =
         "SELECT * FROM clicks MATCH_RECOGNIZE (ORDER BY ts, amount DESC MEASURES A.`user` AS u, AVG(B.price) AS ap, LAST(C.tag) AS t "
         + "PATTERN (A B+ C) DEFINE B AS B.amount < 50 OR B.amount IS NULL, C AS C.amount >= 50)";
+
+    private const string TemporalSort = "SELECT `user`, url, amount, ts FROM clicks ORDER BY ts, amount DESC";
 
     private const string TopN =
         "SELECT `user`, rn, url, amount FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 2";
@@ -129,6 +132,7 @@ public class CheckpointTests
         DeduplicateFirstRow,
         DeduplicateLastRow,
         MatchPartitioned,
+        TemporalSort,
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];

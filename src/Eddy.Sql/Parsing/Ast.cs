@@ -52,7 +52,8 @@ public abstract record Statement : SqlNode;
 
 /// <summary>
 /// <c>CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name (columns, constraints) [COMMENT] [PARTITIONED BY]
-/// WITH (options) [LIKE source (options)] [AS query]</c>.
+/// WITH (options) [LIKE source (options)] [AS query]</c>; <see cref="ReplaceOnly"/> for Flink's <c>REPLACE TABLE name
+/// WITH (options) AS query</c> (the table must exist).
 /// </summary>
 public sealed record CreateTable(
     ObjectName Name,
@@ -66,7 +67,8 @@ public sealed record CreateTable(
     TableLike? Like = null,
     bool Temporary = false,
     bool IfNotExists = false,
-    bool OrReplace = false) : Statement;
+    bool OrReplace = false,
+    bool ReplaceOnly = false) : Statement;
 
 /// <summary>A column of <see cref="CreateTable"/>.</summary>
 public abstract record TableColumn(Identifier Name, string? Comment) : SqlNode;
@@ -210,14 +212,21 @@ public enum ShowKind
     CreateTable,
     CreateView,
     Columns,
+    UserFunctions,
+    FullModules,
+    Partitions,
+    Procedures,
     Jars,
 }
+
+/// <summary><c>[NOT] LIKE 'pattern'</c> or <c>[NOT] ILIKE 'pattern'</c> after SHOW (MySQL-style: <c>%</c>, <c>_</c>, <c>\</c> escapes).</summary>
+public sealed record ShowLike(string Pattern, bool Not, bool CaseInsensitive) : SqlNode;
 
 /// <summary>
 /// <c>SHOW kind</c>; <see cref="Name"/> is the object of <c>SHOW CREATE TABLE|VIEW name</c> and
 /// <c>SHOW COLUMNS FROM|IN name</c>, or the database of <c>SHOW TABLES|VIEWS FROM|IN db</c>.
 /// </summary>
-public sealed record Show(ShowKind Kind, ObjectName? Name = null) : Statement;
+public sealed record Show(ShowKind Kind, ObjectName? Name = null, ShowLike? Like = null) : Statement;
 
 /// <summary><c>DESCRIBE|DESC [EXTENDED] name</c>.</summary>
 public sealed record Describe(ObjectName Name, bool Extended = false) : Statement;
@@ -235,6 +244,61 @@ public sealed record Explain(Statement Statement, NodeList<ExplainDetail> Detail
 
 /// <summary><c>USE [CATALOG] name</c>.</summary>
 public sealed record Use(ObjectName Name, bool Catalog = false) : Statement;
+
+/// <summary><c>ALTER TABLE [IF EXISTS] name operation</c>.</summary>
+public sealed record AlterTable(ObjectName Name, AlterTableOperation Operation, bool IfExists = false) : Statement;
+
+public abstract record AlterTableOperation : SqlNode;
+
+/// <summary><c>RENAME TO new_name</c>.</summary>
+public sealed record AlterTableRename(ObjectName NewName) : AlterTableOperation;
+
+/// <summary><c>RENAME column TO new_column</c>.</summary>
+public sealed record AlterTableRenameColumn(Identifier Column, Identifier NewName) : AlterTableOperation;
+
+/// <summary><c>SET ('k' = 'v', ...)</c>.</summary>
+public sealed record AlterTableSet(NodeList<TableOption> Options) : AlterTableOperation;
+
+/// <summary><c>RESET ('k', ...)</c>.</summary>
+public sealed record AlterTableReset(NodeList<OptionKey> Keys) : AlterTableOperation;
+
+/// <summary>An option key in <c>ALTER TABLE ... RESET (...)</c>.</summary>
+public sealed record OptionKey(string Key) : SqlNode;
+
+/// <summary><c>ADD ...</c> (<see cref="Modify"/> false) or <c>MODIFY ...</c>: columns with positions, a primary key, a watermark.</summary>
+public sealed record AlterTableSchema(bool Modify, NodeList<AlterColumn> Columns, WatermarkSpec? Watermark, PrimaryKeySpec? PrimaryKey)
+    : AlterTableOperation;
+
+/// <summary>A column of ADD/MODIFY with its position: <c>FIRST</c> or <c>AFTER column</c> (neither: last, or where it was).</summary>
+public sealed record AlterColumn(TableColumn Column, bool First, Identifier? After) : SqlNode;
+
+/// <summary><c>DROP column | (columns) | PRIMARY KEY | CONSTRAINT name | WATERMARK</c>.</summary>
+public sealed record AlterTableDrop(NodeList<Identifier> Columns, bool PrimaryKey, Identifier? Constraint, bool Watermark) : AlterTableOperation;
+
+/// <summary><c>ALTER VIEW name RENAME TO new_name</c> or <c>ALTER VIEW name AS query</c>.</summary>
+public sealed record AlterView(ObjectName Name, ObjectName? NewName, QueryExpr? Query) : Statement;
+
+/// <summary><c>ALTER DATABASE [catalog.]name SET ('k' = 'v', ...)</c>.</summary>
+public sealed record AlterDatabase(ObjectName Name, NodeList<TableOption> Options) : Statement;
+
+/// <summary><c>ALTER [TEMPORARY [SYSTEM]] FUNCTION [IF EXISTS] name AS 'Namespace.Type' [LANGUAGE lang]</c>.</summary>
+public sealed record AlterFunction(ObjectName Name, string ClassName, string? Language = null, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false)
+    : Statement;
+
+/// <summary><c>LOAD MODULE name [WITH (...)]</c>.</summary>
+public sealed record LoadModule(Identifier Name, NodeList<TableOption> Options) : Statement;
+
+/// <summary><c>UNLOAD MODULE name</c>.</summary>
+public sealed record UnloadModule(Identifier Name) : Statement;
+
+/// <summary><c>USE MODULES name [, name]*</c>.</summary>
+public sealed record UseModules(NodeList<Identifier> Names) : Statement;
+
+/// <summary>
+/// A statement of Flink's grammar that Eddy reads only to refuse it where it is written (TRUNCATE, ANALYZE, CALL,
+/// DELETE, UPDATE, STOP JOB, ...): <see cref="Construct"/> names it, <see cref="Text"/> is the statement as written.
+/// </summary>
+public sealed record UnsupportedStatement(string Construct, string Text) : Statement;
 
 /// <summary>A query run on its own.</summary>
 public sealed record QueryStatement(QueryExpr Query) : Statement;

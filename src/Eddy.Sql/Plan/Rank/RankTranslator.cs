@@ -79,7 +79,7 @@ internal static class RankTranslator
     }
 
     /// <summary>A TIMESTAMP column as milliseconds since the epoch (the window end, for the timer).</summary>
-    private static Func<T, long> EpochMilliseconds<T>(int column)
+    internal static Func<T, long> EpochMilliseconds<T>(int column)
     {
         var row = LinqExpr.Parameter(typeof(T), "row");
         LinqExpr value = LinqExpr.Field(row, RowTypes.FieldOf(typeof(T), column));
