@@ -157,7 +157,7 @@ public sealed partial class Binder
         var duplicate = outputNames.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw Error(m, $"MATCH_RECOGNIZE has two output columns named '{duplicate.Key}'");
         var schema = new Schema(outputs.Select((o, i) => new Column(outputNames[i], o.Type)).ToArray());
-        RefuseStateTtl(m, "MATCH_RECOGNIZE");
+        // No table.exec.state.ttl here: Flink's MATCH_RECOGNIZE does not use the state retention time either (WITHIN bounds it).
         LogicalPlan plan = new MatchPlan(input, partition, time is InputRef t ? t.Index : 0, processingTime, secondary, elements, names,
             defines, skip, skipTo, within, measureNavs, outputs, rowtimeColumn, proctimeColumn, schema);
         plan = Rename(plan, m.ColumnAliases, m);
