@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Eddy.Sql.Parsing;
 using Eddy.Sql.Tests.Parsing;
 
@@ -39,7 +38,6 @@ public class FuzzTests
         string[] fragments = ["(", ")", ",", ";", "'", "`", "SELECT", "FROM", "WHERE", "TABLE", "(SELECT", "OVER", "INTERVAL", "/*+", "*/",
             "--", "AS", "NOT", "CASE", "END", "[", "]", ".", "=>", "ROW<", ">", "'${X}'", "BEGIN", "STATEMENT SET", "PARTITION BY"];
         int failures = 0, successes = 0;
-        var sw = Stopwatch.StartNew();
         for (int i = 0; i < 10000; i++)
         {
             string sql = corpus[rnd.Next(corpus.Length)];
@@ -54,7 +52,6 @@ public class FuzzTests
                     default: sql = sql[..pos]; break;
                 }
             }
-            var one = Stopwatch.StartNew();
             try
             {
                 var script = SqlParser.ParseScript(sql);
@@ -71,9 +68,7 @@ public class FuzzTests
             {
                 throw new Xunit.Sdk.XunitException($"iteration {i}: {ex.GetType().Name}: {ex.Message}\n{sql}");
             }
-            Assert.True(one.ElapsedMilliseconds < 2000, $"iteration {i} took {one.ElapsedMilliseconds} ms:\n{sql}");
         }
         Assert.True(failures > 2000, $"{failures} failures, {successes} successes");
-        Assert.True(sw.Elapsed < TimeSpan.FromMinutes(1));
     }
 }
