@@ -175,6 +175,11 @@ public sealed partial class SqlSession
                 CreateFunctionFrom(fn, context);
                 return null;
             case DropFunction df:
+                if (!Catalog.Functions.Names.Contains(df.Name.Last.Value, StringComparer.OrdinalIgnoreCase))
+                {
+                    if (df.IfExists) return null;
+                    throw SqlErrors.At(df.Name, $"function '{df.Name.Last.Value}' does not exist" + SqlErrors.Suggest(df.Name.Last.Value, Catalog.Functions.Names), context);
+                }
                 Catalog.Functions.Drop(df.Name.Last.Value);
                 functionJars.Remove(df.Name.Last.Value);
                 return null;
@@ -193,7 +198,8 @@ public sealed partial class SqlSession
             case SetOption set:
                 if (set.Key is null)
                 {
-                    foreach (var (k, v) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Output.WriteLine($"'{k}' = '{v}'");
+                    // Flink's SQL client (gateway-based, 1.16 and later) answers SET with a key/value table.
+                    Tableau.Print(Output, ["key", "value"], options.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new[] { kv.Key, kv.Value }));
                     return null;
                 }
                 try
@@ -233,6 +239,29 @@ public sealed partial class SqlSession
             case Use use:
                 UseFrom(use, context);
                 return null;
+            case AlterTable alter:
+                AlterTableFrom(alter, context);
+                return null;
+            case AlterView alter:
+                AlterViewFrom(alter, context);
+                return null;
+            case AlterDatabase alter:
+                AlterDatabaseFrom(alter, context);
+                return null;
+            case AlterFunction alter:
+                AlterFunctionFrom(alter, context);
+                return null;
+            case LoadModule load:
+                LoadModuleFrom(load, context);
+                return null;
+            case UnloadModule unload:
+                UnloadModuleFrom(unload, context);
+                return null;
+            case UseModules use:
+                UseModulesFrom(use, context);
+                return null;
+            case UnsupportedStatement unsupported:
+                throw SqlErrors.At(unsupported, UnsupportedReason(unsupported.Construct), context);
             default:
                 throw SqlErrors.At(statement, $"{statement.GetType().Name} is not supported by Eddy yet", context);
         }
@@ -256,7 +285,11 @@ public sealed partial class SqlSession
     private void CreateFunctionFrom(CreateFunction fn, SqlContext context)
     {
         var name = fn.Name.Last.Value;
-        if (Catalog.Functions.Contains(name) && fn.IfNotExists) return;
+        if (Catalog.Functions.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            if (fn.IfNotExists) return;
+            throw SqlErrors.At(fn.Name, $"function '{name}' already exists (DROP it, ALTER FUNCTION, or CREATE FUNCTION IF NOT EXISTS)", context);
+        }
         if (fn.Language is { } language && !ClassLanguages.Contains(language))
             throw SqlErrors.At(fn, $"LANGUAGE {language} is not supported by Eddy: functions are .NET classes (LANGUAGE JAVA, SCALA, CSHARP or DOTNET, or none)", context);
         var jars = fn.Jars.Select(j => LoadJar(j, context)).ToList();

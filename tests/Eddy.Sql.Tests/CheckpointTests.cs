@@ -81,6 +81,7 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        TemporalSort,
         // ARRAY_AGG, JSON_ARRAYAGG and PERCENTILE accumulators (lists and counts per value) in a group, a window and a changelog.
         "SELECT tag, ARRAY_AGG(amount), ARRAY_AGG(DISTINCT url IGNORE NULLS), JSON_ARRAYAGG(url NULL ON NULL), "
             + "PERCENTILE(price, ARRAY[0.25, 0.5]), PERCENTILE(amount, 0.9, amount) FROM clicks GROUP BY tag",
@@ -89,7 +90,21 @@ public class CheckpointTests
         // (JSON_OBJECTAGG is left out: random rows repeat its keys, which fails the job as in Flink.)
         "changelog:SELECT tag, ARRAY_AGG(m), PERCENTILE(m, 0.5), JSON_ARRAYAGG(m) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m FROM clicks GROUP BY `user`, tag) GROUP BY tag",
+        MatchPartitioned,
+        MatchGlobal,
     ];
+
+    // MATCH_RECOGNIZE: rows waiting for the watermark, partial matches, held-back completed matches.
+    private const string MatchPartitioned =
+        "SELECT * FROM clicks MATCH_RECOGNIZE (PARTITION BY `user` ORDER BY ts MEASURES FIRST(A.amount) AS fa, LAST(B.url) AS lb, "
+        + "COUNT(B.amount) AS cb, SUM(A.amount) AS sa, MATCH_ROWTIME() AS mt AFTER MATCH SKIP TO NEXT ROW PATTERN (A B*? C) "
+        + "WITHIN INTERVAL '5' SECOND DEFINE A AS A.amount > 10, C AS C.amount > A.amount)";
+
+    private const string MatchGlobal =
+        "SELECT * FROM clicks MATCH_RECOGNIZE (ORDER BY ts, amount DESC MEASURES A.`user` AS u, AVG(B.price) AS ap, LAST(C.tag) AS t "
+        + "PATTERN (A B+ C) DEFINE B AS B.amount < 50 OR B.amount IS NULL, C AS C.amount >= 50)";
+
+    private const string TemporalSort = "SELECT `user`, url, amount, ts FROM clicks ORDER BY ts, amount DESC";
 
     private const string TopN =
         "SELECT `user`, rn, url, amount FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 2";
@@ -116,6 +131,8 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        MatchPartitioned,
+        TemporalSort,
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];

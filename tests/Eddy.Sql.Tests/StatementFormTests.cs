@@ -85,12 +85,6 @@ public class StatementFormTests : IDisposable
         Assert.Equal(left.Except(right).Select(Printed).Order(StringComparer.Ordinal), Run(Query("EXCEPT")).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public void Intersect_all_and_streaming_intersect_are_refused_where_written()
-    {
-        RefusedAt("SET 'execution.runtime-mode' = 'batch';\nSELECT 1 INTERSECT ALL SELECT 1", "SELECT 1 INTERSECT", "INTERSECT ALL is not supported");
-        RefusedAt("SELECT 1 EXCEPT SELECT 2", "SELECT 1", "EXCEPT in streaming mode is not supported");
-    }
 
     // ---- catalogs and databases ----------------------------------------------------------------------------------
 
@@ -131,7 +125,7 @@ public class StatementFormTests : IDisposable
         RefusedAt("USE nope", "nope", "database 'nope' does not exist in catalog 'default_catalog'");
         RefusedAt("CREATE TABLE nope.t (n INT) WITH ('connector' = 'blackhole')", "nope.t", "database 'nope' does not exist");
         RefusedAt("CREATE CATALOG c WITH ('type' = 'jdbc')", "'type'", "catalog type 'jdbc' is not supported");
-        RefusedAt("SHOW MODULES", "SHOW", "SHOW MODULES is not supported");
+        RefusedAt("SHOW JOBS", "SHOW", "SHOW JOBS is not supported");
     }
 
     // ---- CREATE TABLE LIKE / AS SELECT --------------------------------------------------------------------------
@@ -171,6 +165,21 @@ public class StatementFormTests : IDisposable
         Assert.Equal(["+I[a, 2]", "+I[b, 4]"], lines.Order(StringComparer.Ordinal));
         Assert.True(session.Catalog.TryGetTable("copy", out var table));
         Assert.Equal(["k", "w"], table.Columns.Select(c => c.Name));
+    }
+
+    [Fact]
+    public void Replace_table_as_select_needs_the_table()
+    {
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        RefusedAt("REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n", "copy", "the table 'copy' to be replaced does not exist");
+        session.Execute("CREATE TABLE copy (old STRING) WITH ('connector' = 'blackhole')");
+        var lines = Run(session, output, "REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n");
+        Assert.Equal(["+I[1]"], lines);
+        Assert.True(session.Catalog.TryGetTable("copy", out var table));
+        Assert.Equal(["n"], table.Columns.Select(c => c.Name));
+        Assert.Equal("print", table.Connector);
+        P.RoundTrip("REPLACE TABLE copy WITH ('connector' = 'print') AS\nSELECT 1 AS n");
     }
 
     [Fact]

@@ -109,12 +109,26 @@ public sealed class SqlCatalog
     public bool DropCatalog(string name)
     {
         if (!catalogs.Remove(name)) return false;
+        foreach (var key in databaseProperties.Keys.Where(k => SameCatalog(k, name)).ToList()) databaseProperties.Remove(key);
         foreach (var key in tables.Keys.Where(k => SameCatalog(k, name)).ToList()) tables.Remove(key);
         foreach (var key in views.Keys.Where(k => SameCatalog(k, name)).ToList()) views.Remove(key);
         return true;
     }
 
     public bool AddDatabase(string catalog, string name) => catalogs[catalog].Add(name);
+
+    // Database properties (CREATE DATABASE ... WITH, ALTER DATABASE ... SET), by catalog and database.
+    private readonly Dictionary<string, Dictionary<string, string>> databaseProperties = new(StringComparer.OrdinalIgnoreCase);
+
+    public IReadOnlyDictionary<string, string> DatabaseProperties(string catalog, string database) =>
+        databaseProperties.TryGetValue(Prefix(catalog, database), out var p) ? p : new Dictionary<string, string>();
+
+    public void SetDatabaseProperty(string catalog, string database, string key, string value)
+    {
+        string k = Prefix(catalog, database);
+        if (!databaseProperties.TryGetValue(k, out var p)) databaseProperties[k] = p = new(StringComparer.Ordinal);
+        p[key] = value;
+    }
 
     /// <summary>Whether the database holds any table or view (DROP DATABASE without CASCADE refuses then).</summary>
     public bool DatabaseHasObjects(string catalog, string database) =>
@@ -124,6 +138,7 @@ public sealed class SqlCatalog
     {
         if (!catalogs.TryGetValue(catalog, out var dbs) || !dbs.Remove(database)) return false;
         string prefix = Prefix(catalog, database);
+        databaseProperties.Remove(prefix);
         foreach (var key in tables.Keys.Where(k => k.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList()) tables.Remove(key);
         foreach (var key in views.Keys.Where(k => k.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList()) views.Remove(key);
         return true;

@@ -16,6 +16,14 @@ public static class SqlPrinter
         return sb.ToString();
     }
 
+    /// <summary>As <see cref="Print"/>, with every identifier back-quoted, as Flink's DESCRIBE and SHOW CREATE TABLE print expressions.</summary>
+    public static string PrintQuoted(SqlNode node)
+    {
+        var sb = new StringBuilder();
+        new Writer(sb, quoteAll: true).Node(node);
+        return sb.ToString();
+    }
+
     public static void AppendIdentifier(StringBuilder sb, string name)
     {
         if (Keywords.NeedsQuoting(name)) sb.Append('`').Append(name.Replace("`", "``", StringComparison.Ordinal)).Append('`');
@@ -48,7 +56,7 @@ public static class SqlPrinter
         "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP",
     };
 
-    private sealed class Writer(StringBuilder sb)
+    private sealed class Writer(StringBuilder sb, bool quoteAll = false)
     {
         public void Node(SqlNode node)
         {
@@ -80,7 +88,11 @@ public static class SqlPrinter
             }
         }
 
-        private void Id(Identifier id) => AppendIdentifier(sb, id.Value);
+        private void Id(Identifier id)
+        {
+            if (quoteAll) sb.Append('`').Append(id.Value.Replace("`", "``", StringComparison.Ordinal)).Append('`');
+            else AppendIdentifier(sb, id.Value);
+        }
 
         private void Name(ObjectName name)
         {
@@ -218,12 +230,19 @@ public static class SqlPrinter
                         ShowKind.CreateTable => "CREATE TABLE ",
                         ShowKind.CreateView => "CREATE VIEW ",
                         ShowKind.Columns => "COLUMNS FROM ",
+                        ShowKind.UserFunctions => "USER FUNCTIONS",
+                        ShowKind.FullModules => "FULL MODULES",
                         _ => s.Kind.ToString().ToUpperInvariant(),
                     });
                     if (s.Name is not null)
                     {
-                        if (s.Kind is ShowKind.Tables or ShowKind.Views) sb.Append(" FROM ");
+                        if (s.Kind is ShowKind.Tables or ShowKind.Views or ShowKind.Functions or ShowKind.UserFunctions) sb.Append(" FROM ");
                         Name(s.Name);
+                    }
+                    if (s.Like is not null)
+                    {
+                        sb.Append(s.Like.Not ? " NOT " : " ").Append(s.Like.CaseInsensitive ? "ILIKE " : "LIKE ");
+                        Str(s.Like.Pattern);
                     }
                     break;
                 case CreateCatalog c:
@@ -292,6 +311,58 @@ public static class SqlPrinter
                     Name(u.Name);
                     break;
                 case QueryStatement q: Query(q.Query); break;
+                case AlterTable a: AlterTable(a); break;
+                case AlterView v:
+                    sb.Append("ALTER VIEW ");
+                    Name(v.Name);
+                    if (v.NewName is not null)
+                    {
+                        sb.Append(" RENAME TO ");
+                        Name(v.NewName);
+                    }
+                    else
+                    {
+                        sb.Append(" AS\n");
+                        Query(v.Query!);
+                    }
+                    break;
+                case AlterDatabase d:
+                    sb.Append("ALTER DATABASE ");
+                    Name(d.Name);
+                    sb.Append(" SET (");
+                    for (int i = 0; i < d.Options.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Option(d.Options[i]);
+                    }
+                    sb.Append(')');
+                    break;
+                case AlterFunction f:
+                    sb.Append("ALTER ").Append(ScopeText(f.Scope)).Append("FUNCTION ");
+                    if (f.IfExists) sb.Append("IF EXISTS ");
+                    Name(f.Name);
+                    sb.Append(" AS ");
+                    Str(f.ClassName);
+                    if (f.Language is not null) sb.Append(" LANGUAGE ").Append(f.Language);
+                    break;
+                case LoadModule l:
+                    sb.Append("LOAD MODULE ");
+                    Id(l.Name);
+                    OptionsClause(l.Options);
+                    break;
+                case UnloadModule u:
+                    sb.Append("UNLOAD MODULE ");
+                    Id(u.Name);
+                    break;
+                case UseModules u:
+                    sb.Append("USE MODULES ");
+                    for (int i = 0; i < u.Names.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Id(u.Names[i]);
+                    }
+                    break;
+                case UnsupportedStatement u: sb.Append(u.Text); break;
                 default: throw new NotSupportedException($"cannot print {statement.GetType().Name}");
             }
         }
@@ -335,8 +406,8 @@ public static class SqlPrinter
 
         private void CreateTable(CreateTable t)
         {
-            sb.Append("CREATE ");
-            if (t.OrReplace) sb.Append("OR REPLACE ");
+            if (t.ReplaceOnly) sb.Append("REPLACE ");
+            else sb.Append(t.OrReplace ? "CREATE OR REPLACE " : "CREATE ");
             if (t.Temporary) sb.Append("TEMPORARY ");
             sb.Append("TABLE ");
             if (t.IfNotExists) sb.Append("IF NOT EXISTS ");
@@ -386,6 +457,88 @@ public static class SqlPrinter
             {
                 sb.Append(" AS\n");
                 Query(t.AsQuery);
+            }
+        }
+
+        private void AlterTable(AlterTable a)
+        {
+            sb.Append("ALTER TABLE ");
+            if (a.IfExists) sb.Append("IF EXISTS ");
+            Name(a.Name);
+            switch (a.Operation)
+            {
+                case AlterTableRename r:
+                    sb.Append(" RENAME TO ");
+                    Name(r.NewName);
+                    break;
+                case AlterTableRenameColumn r:
+                    sb.Append(" RENAME ");
+                    Id(r.Column);
+                    sb.Append(" TO ");
+                    Id(r.NewName);
+                    break;
+                case AlterTableSet set:
+                    sb.Append(" SET (");
+                    for (int i = 0; i < set.Options.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Option(set.Options[i]);
+                    }
+                    sb.Append(')');
+                    break;
+                case AlterTableReset reset:
+                    sb.Append(" RESET (");
+                    for (int i = 0; i < reset.Keys.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Str(reset.Keys[i].Key);
+                    }
+                    sb.Append(')');
+                    break;
+                case AlterTableSchema schema:
+                {
+                    sb.Append(schema.Modify ? " MODIFY (" : " ADD (");
+                    bool any = false;
+                    void Separate()
+                    {
+                        if (any) sb.Append(", ");
+                        any = true;
+                    }
+                    foreach (var c in schema.Columns)
+                    {
+                        Separate();
+                        Column(c.Column);
+                        if (c.First) sb.Append(" FIRST");
+                        if (c.After is not null)
+                        {
+                            sb.Append(" AFTER ");
+                            Id(c.After);
+                        }
+                    }
+                    if (schema.PrimaryKey is not null)
+                    {
+                        Separate();
+                        PrimaryKey(schema.PrimaryKey);
+                    }
+                    if (schema.Watermark is not null)
+                    {
+                        Separate();
+                        Watermark(schema.Watermark);
+                    }
+                    sb.Append(')');
+                    break;
+                }
+                case AlterTableDrop drop:
+                    sb.Append(" DROP ");
+                    if (drop.PrimaryKey) sb.Append("PRIMARY KEY");
+                    else if (drop.Watermark) sb.Append("WATERMARK");
+                    else if (drop.Constraint is not null)
+                    {
+                        sb.Append("CONSTRAINT ");
+                        Id(drop.Constraint);
+                    }
+                    else IdList(drop.Columns);
+                    break;
             }
         }
 
@@ -739,8 +892,82 @@ public static class SqlPrinter
                         IdList(j.Using);
                     }
                     break;
+                case MatchRecognizeRef m:
+                    MatchRecognize(m);
+                    break;
                 default: throw new NotSupportedException($"cannot print {t.GetType().Name}");
             }
+        }
+
+        private void MatchRecognize(MatchRecognizeRef m)
+        {
+            TableRef(m.Input);
+            sb.Append(" MATCH_RECOGNIZE (");
+            if (!m.PartitionBy.IsEmpty)
+            {
+                sb.Append("PARTITION BY ");
+                ExprList(m.PartitionBy);
+                sb.Append(' ');
+            }
+            if (!m.OrderBy.IsEmpty)
+            {
+                sb.Append("ORDER BY ");
+                OrderItems(m.OrderBy);
+                sb.Append(' ');
+            }
+            if (!m.Measures.IsEmpty)
+            {
+                sb.Append("MEASURES ");
+                for (int i = 0; i < m.Measures.Count; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    Expr(m.Measures[i].Expression);
+                    sb.Append(" AS ");
+                    Id(m.Measures[i].Alias!);
+                }
+                sb.Append(' ');
+            }
+            sb.Append(m.AllRowsPerMatch ? "ALL ROWS PER MATCH " : "ONE ROW PER MATCH ");
+            if (m.AfterMatch is { } after)
+            {
+                sb.Append(after.Kind switch
+                {
+                    AfterMatchSkipKind.PastLastRow => "AFTER MATCH SKIP PAST LAST ROW ",
+                    AfterMatchSkipKind.ToNextRow => "AFTER MATCH SKIP TO NEXT ROW ",
+                    AfterMatchSkipKind.ToFirst => "AFTER MATCH SKIP TO FIRST ",
+                    _ => "AFTER MATCH SKIP TO LAST ",
+                });
+                if (after.Variable is { } v)
+                {
+                    Id(v);
+                    sb.Append(' ');
+                }
+            }
+            sb.Append("PATTERN (");
+            var terms = m.Pattern is PatternSequence seq ? seq.Terms : new NodeList<PatternTerm>(new[] { m.Pattern });
+            for (int i = 0; i < terms.Count; i++)
+            {
+                if (i > 0) sb.Append(' ');
+                var v = (PatternVariable)terms[i];
+                Id(v.Name);
+                sb.Append(v.QuantifierText);
+            }
+            sb.Append(')');
+            if (m.Within is not null)
+            {
+                sb.Append(" WITHIN ");
+                Expr(m.Within, SqlParser.PrecAdditive);
+            }
+            sb.Append(" DEFINE ");
+            for (int i = 0; i < m.Definitions.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                Id(m.Definitions[i].Variable);
+                sb.Append(" AS ");
+                Expr(m.Definitions[i].Condition);
+            }
+            sb.Append(')');
+            Alias(m.Alias, m.ColumnAliases);
         }
 
         private void Alias(Identifier? alias, NodeList<Identifier> columns)

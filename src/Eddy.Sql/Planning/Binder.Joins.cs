@@ -408,6 +408,7 @@ public sealed partial class Binder
     {
         NamedTableRef n => n.Alias?.Value ?? n.Name.Last.Value,
         SubqueryRef s => s.Alias?.Value,
+        MatchRecognizeRef m => m.Alias?.Value,
         _ => null,
     };
 

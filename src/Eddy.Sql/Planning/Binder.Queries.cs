@@ -7,6 +7,7 @@ using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Correlate;
 using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.SortLimit;
+using Eddy.Sql.Plan.TemporalSort;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
 using Eddy.Sql.Plan.Values;
@@ -154,6 +155,7 @@ public sealed partial class Binder
         {
             if (!batchMode && q.OrderBy.Count > 0)
             {
+                if (q.Limit is null && q.Offset is null) return BindTemporalSort(q, body, scope, saved);
                 throw Error(q.OrderBy.Count > 0 ? q.OrderBy[0] : q.Limit!, "ORDER BY and LIMIT need a bounded input: "
                     + "SET 'execution.runtime-mode' = 'batch' (streaming results have no end to sort)");
             }
@@ -171,6 +173,34 @@ public sealed partial class Binder
         ctes.Clear();
         foreach (var kv in saved) ctes[kv.Key] = kv.Value;
         return (body, scope);
+    }
+
+    /// <summary>
+    /// ORDER BY in streaming mode, Flink's rule: the first key must be the input's event-time attribute, ascending
+    /// (a temporal sort); the other keys are free. A processing-time first key (Flink sorts by arrival) is not
+    /// implemented; any other first key is refused as Flink refuses it.
+    /// </summary>
+    private (LogicalPlan, Scope) BindTemporalSort(Query q, LogicalPlan body, Scope scope, Dictionary<string, (LogicalPlan, Scope)> saved)
+    {
+        var order = q.OrderBy.Select(o =>
+        {
+            var e = Bind(o.Expression, scope);
+            if (e is not InputRef r) throw Error(o, "ORDER BY takes output columns (by name or alias)");
+            bool nullsFirst = o.Nulls == NullOrdering.First || (o.Nulls == NullOrdering.Default && !o.Descending);
+            return (r.Index, o.Descending, nullsFirst);
+        }).ToList();
+        var first = q.OrderBy[0];
+        if (body.Proctime is { } p && order[0].Index == p)
+            throw Error(first, "ORDER BY a processing-time attribute in streaming mode is not supported by Eddy yet (an event-time attribute is)");
+        if (body.Rowtime != order[0].Index || order[0].Descending)
+        {
+            throw Error(first, "Sort on a non-time-attribute field is not supported (Flink's streaming rule: the first ORDER BY key must be "
+                + "an event-time attribute, ascending; or SET 'execution.runtime-mode' = 'batch')");
+        }
+        if (body.IsUpdating) throw Error(first, "ORDER BY in streaming mode takes an append-only input (Flink's temporal sort does not consume updates)");
+        ctes.Clear();
+        foreach (var kv in saved) ctes[kv.Key] = kv.Value;
+        return (new TemporalSortPlan(body, order), scope);
     }
 
     private long LongLiteral(Expr e) => e is NumericLiteral { Kind: NumericKind.Integer } n
@@ -676,6 +706,8 @@ public sealed partial class Binder
             }
             case TableFunctionRef tf:
                 return BindWindowTableFunction(tf);
+            case MatchRecognizeRef match:
+                return BindMatchRecognize(match);
             case JoinRef { Right: TableFunctionRef { Lateral: true } lateral } join
                 when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
                 return BindLateral(join, lateral);

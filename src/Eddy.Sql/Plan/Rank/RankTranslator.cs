@@ -79,7 +79,7 @@ internal static class RankTranslator
     }
 
     /// <summary>A TIMESTAMP column as milliseconds since the epoch (the window end, for the timer).</summary>
-    private static Func<T, long> EpochMilliseconds<T>(int column)
+    internal static Func<T, long> EpochMilliseconds<T>(int column)
     {
         var row = LinqExpr.Parameter(typeof(T), "row");
         LinqExpr value = LinqExpr.Field(row, RowTypes.FieldOf(typeof(T), column));
@@ -130,7 +130,7 @@ internal static class RankTranslator
     /// The ORDER BY as one compiled comparison: typed per column (no boxing), NULLs first or last as ordered, strings
     /// by ordinal (as Flink's binary string comparison).
     /// </summary>
-    private static Comparison<T> Comparison<T>(IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
+    internal static Comparison<T> Comparison<T>(IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
     {
         var a = LinqExpr.Parameter(typeof(T), "a");
         var b = LinqExpr.Parameter(typeof(T), "b");

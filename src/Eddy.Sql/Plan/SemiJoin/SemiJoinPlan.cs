@@ -11,7 +11,8 @@ namespace Eddy.Sql.Plan.SemiJoin;
 /// candidate (one key, one subtask, as Flink's join without equality). Output: the left's columns. Flink's changelog:
 /// a semi join of append-only inputs appends; an anti join retracts a row when its first match appears (and re-adds it
 /// when its last goes), and an updating input makes the output updating. <see cref="StateTtlMs"/> is Flink's
-/// <c>table.exec.state.ttl</c> (0: state kept forever).
+/// <c>table.exec.state.ttl</c> (0: state kept forever). <see cref="NullSafeKeys"/>: keys compare as IS NOT DISTINCT
+/// FROM (NULL equals NULL), as Flink's semi/anti joins for INTERSECT and EXCEPT.
 /// </summary>
 public sealed record SemiJoinPlan(
     LogicalPlan Left,
@@ -20,7 +21,8 @@ public sealed record SemiJoinPlan(
     IReadOnlyList<BoundExpr> LeftKeys,
     IReadOnlyList<BoundExpr> RightKeys,
     BoundExpr? Residual,
-    long StateTtlMs) : LogicalPlan(Left.Schema)
+    long StateTtlMs,
+    bool NullSafeKeys = false) : LogicalPlan(Left.Schema)
 {
     public override bool IsUpdating => Anti || Left.IsUpdating || Right.IsUpdating;
 

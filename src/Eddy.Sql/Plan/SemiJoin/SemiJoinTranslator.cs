@@ -30,7 +30,7 @@ internal static class SemiJoinTranslator
             var leftKey = KeyCodegen.KeySelector<TLeft, TKey>(plan.LeftKeys);
             var rightKey = KeyCodegen.KeySelector<TRight, TKey>(plan.RightKeys);
             // NULL keys never match (a NULL IN probe or correlation value finds nothing), then the rest of the condition.
-            var keyHasNull = JoinTranslator.KeyHasNull<TKey>(plan.LeftKeys, plan.RightKeys);
+            var keyHasNull = plan.NullSafeKeys ? null : JoinTranslator.KeyHasNull<TKey>(plan.LeftKeys, plan.RightKeys);
             Func<TLeft, TRight, bool>? residual = null;
             if (plan.Residual is not null)
             {
