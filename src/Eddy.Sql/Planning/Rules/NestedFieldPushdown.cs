@@ -1,3 +1,4 @@
+using Eddy.Sql.Codegen;
 using Eddy.Sql.Connectors;
 using Eddy.Sql.Functions;
 using Eddy.Sql.Plan.Calc;
@@ -24,7 +25,9 @@ public static class NestedFieldPushdown
         var consumers = new List<BoundExpr>();
         if (fused.Calc is { } calc)
         {
-            consumers.AddRange(calc.Projections);
+            // With readers above, the Calc computes only the columns they read (as the scan's loop does).
+            var read = fused.Readers is { } above ? ExpressionCompiler.ReferencedColumns(calc.Projections.Count, above, null) : null;
+            consumers.AddRange(calc.Projections.Where((_, c) => read?[c] ?? true));
             if (calc.Filter is not null) consumers.Add(calc.Filter);
         }
         else if (fused.Readers is { } readers) consumers.AddRange(readers);
@@ -99,7 +102,6 @@ public static class NestedFieldPushdown
                 projections.Add(new InputRef(fieldAt[(d, f)], $"{scan.Decoded[d].Name}.{field.Name}", field.Type with { Nullable = true }));
             }
         }
-        var flat = flattened.ToHashSet();
         var pushed = scan with
         {
             Schema = new Schema(schemaColumns),
@@ -107,8 +109,9 @@ public static class NestedFieldPushdown
             Projections = projections,
             Nested = new NestedProjection(scan.Decoded, paths),
         };
-        BoundExpr Read(BoundExpr e) => Remap(e, r => r, (r, f, type) => flat.Contains(r.Index)
-            ? new InputRef(appendedAt[(r.Index, f)], schemaColumns[appendedAt[(r.Index, f)]].Name, type)
+        // (A Calc column its readers do not read is never computed: its fields may have no column.)
+        BoundExpr Read(BoundExpr e) => Remap(e, r => r, (r, f, type) => appendedAt.TryGetValue((r.Index, f), out int at)
+            ? new InputRef(at, schemaColumns[at].Name, type)
             : null);
         if (fused.Calc is { } fusedCalc)
         {
