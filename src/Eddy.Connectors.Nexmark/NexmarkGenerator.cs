@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace Eddy.Connectors.Nexmark;
 
@@ -93,12 +94,18 @@ public sealed class NexmarkStrings
             ChannelUrls[i] = url;
         }
         ReusableExtra = ExactStringWithoutReuse(new SplittableRandom(seed ^ 0x6A09E667F3BCC909L), 1024 * 1024);
+        // Its characters are ASCII ('a' + a remainder in -25..25): as bytes it takes 1 MiB, not 2, and the cuts read
+        // from it (one per event, at a random place) miss the CPU caches less.
+        ReusableExtraAscii = Encoding.Latin1.GetBytes(ReusableExtra);
     }
 
     public string[] HotUrls { get; }
     public string[] ChannelNames { get; }
     public string[] ChannelUrls { get; }
     public string ReusableExtra { get; }
+
+    /// <summary><see cref="ReusableExtra"/> as Latin-1 bytes (all its characters are ASCII).</summary>
+    internal byte[] ReusableExtraAscii { get; }
 
     private static uint ReverseBits(uint v)
     {
@@ -439,11 +446,11 @@ public sealed class NexmarkGenerator
 
     private string ExactString(int length, bool build)
     {
-        var reusable = strings.ReusableExtra;
+        var reusable = strings.ReusableExtraAscii;
         if (length < reusable.Length / 2)
         {
             int offset = random.NextInt(reusable.Length - length);
-            return build ? reusable.Substring(offset, length) : null!;
+            return build ? Encoding.Latin1.GetString(reusable, offset, length) : null!;
         }
         if (!build)
         {

@@ -155,6 +155,20 @@ public class ProjectedSourceTests
         }
     }
 
+    [Fact]
+    public void Extras_are_cuts_of_the_reusable_text()
+    {
+        var text = new NexmarkStrings(9).ReusableExtra;
+        var g = NexmarkGenerator.ForTable(new NexmarkOptions { NumEvents = 300 }, 1, 9, Base)[0];
+        var e = new NexmarkEvent();
+        while (g.HasNext)
+        {
+            g.Next(ref e);
+            Assert.InRange(e.Extra.Length, 1, 600);
+            Assert.Contains(e.Extra, text, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>The event's values of its kind: strings that are not built as "-", the others as they are.</summary>
     private static string Expected(NexmarkEvent e, NexmarkTextFields built)
     {
