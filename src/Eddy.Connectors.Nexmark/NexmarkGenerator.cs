@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 
 namespace Eddy.Connectors.Nexmark;
@@ -64,6 +65,11 @@ public struct NexmarkEvent
 
     /// <summary>The padding of every kind.</summary>
     public string Extra;
+
+    // A cut of the reusable text not yet made into Extra (NexmarkGenerator.DeferExtras).
+    internal bool ExtraDeferred;
+    internal int ExtraStart;
+    internal int ExtraLength;
 }
 
 /// <summary>
@@ -249,7 +255,7 @@ public sealed class NexmarkGenerator
         e.City = UsCities[random.NextInt(UsCities.Length)];
         e.State = UsStates[random.NextInt(UsStates.Length)];
         int size = 8 + e.Name.Length + emailLength + CreditCardLength + e.City.Length + e.State.Length;
-        e.Extra = NextExtra(size, config.Options.AvgPersonByteSize, (built & NexmarkTextFields.PersonExtra) != 0);
+        NextExtra(ref e, size, config.Options.AvgPersonByteSize, (built & NexmarkTextFields.PersonExtra) != 0);
     }
 
     private void NextAuction(long eventsSoFar, long epoch, long offset, long timestamp, ref NexmarkEvent e)
@@ -286,7 +292,7 @@ public sealed class NexmarkGenerator
         }
         e.Reserve = e.InitialBid + NextPrice();
         int size = 8 + itemNameLength + descriptionLength + 8 + 8 + 8 + 8 + 8;
-        e.Extra = NextExtra(size, config.Options.AvgAuctionByteSize, (built & NexmarkTextFields.AuctionExtra) != 0);
+        NextExtra(ref e, size, config.Options.AvgAuctionByteSize, (built & NexmarkTextFields.AuctionExtra) != 0);
     }
 
     private void NextBid(long epoch, long offset, ref NexmarkEvent e)
@@ -315,7 +321,7 @@ public sealed class NexmarkGenerator
         }
         // Nexmark's BidGenerator adds FIRST_PERSON_ID twice: bidders are base-0 ids + 2000. Kept, to give Flink's rows.
         e.Bidder = bidder + 2 * GeneratorConfig.FirstPersonId;
-        e.Extra = NextExtra(8 + 8 + 8 + 8, config.Options.AvgBidByteSize, (built & NexmarkTextFields.BidExtra) != 0);
+        NextExtra(ref e, 8 + 8 + 8 + 8, config.Options.AvgBidByteSize, (built & NexmarkTextFields.BidExtra) != 0);
     }
 
     /// <summary>
@@ -434,24 +440,72 @@ public sealed class NexmarkGenerator
     /// Padding so that the event's size averages <paramref name="averageSize"/>: a cut of the reusable string; without
     /// <paramref name="build"/> only its draws (null).
     /// </summary>
-    private string NextExtra(int currentSize, int averageSize, bool build)
+    private void NextExtra(ref NexmarkEvent e, int currentSize, int averageSize, bool build)
     {
-        if (currentSize > averageSize) return build ? "" : null!;
+        e.ExtraDeferred = false;
+        if (currentSize > averageSize)
+        {
+            e.Extra = build ? "" : null!;
+            return;
+        }
         averageSize -= currentSize;
         int delta = (int)JavaRound(averageSize * 0.2);
         int minSize = averageSize - delta;
         int size = minSize + (delta == 0 ? 0 : random.NextInt(2 * delta));
-        return ExactString(size, build);
+        var reusable = strings.ReusableExtraAscii;
+        if (size < reusable.Length / 2)
+        {
+            int offset = random.NextInt(reusable.Length - size);
+            if (build && DeferExtras)
+            {
+                e.ExtraStart = offset;
+                e.ExtraLength = size;
+                e.ExtraDeferred = true;
+                e.Extra = null!;
+            }
+            else e.Extra = build ? Encoding.Latin1.GetString(reusable, offset, size) : null!;
+            return;
+        }
+        e.Extra = ExactString(size, build);
     }
+
+    /// <summary>
+    /// Builds the <c>extra</c> strings that <see cref="Next"/> left as cuts (<see cref="DeferExtras"/>): each is read at
+    /// a random place of a 1 MiB text, a cache miss; here they are read one after the other with the text of the ones
+    /// a few events ahead prefetched, so the misses overlap instead of stalling each event in turn.
+    /// </summary>
+    internal unsafe void BuildDeferredExtras(Span<NexmarkEvent> events)
+    {
+        const int Ahead = 8;
+        var text = strings.ReusableExtraAscii;
+        fixed (byte* start = text)
+        {
+            for (int i = 0; i < events.Length; i++)
+            {
+                if (Sse.IsSupported && i + Ahead < events.Length && events[i + Ahead].ExtraDeferred)
+                {
+                    ref var next = ref events[i + Ahead];
+                    byte* at = start + next.ExtraStart;
+                    for (int o = 0; o < next.ExtraLength; o += 64) Sse.Prefetch0(at + o);
+                    Sse.Prefetch0(at + next.ExtraLength - 1);
+                }
+                ref var e = ref events[i];
+                if (!e.ExtraDeferred) continue;
+                e.Extra = Encoding.Latin1.GetString(text, e.ExtraStart, e.ExtraLength);
+                e.ExtraDeferred = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// When set, <see cref="Next"/> leaves the event's <c>extra</c> (when a cut of the reusable text) as its place in the
+    /// text, for <see cref="BuildDeferredExtras"/>: the random draws are the same.
+    /// </summary>
+    internal bool DeferExtras { get; set; }
 
     private string ExactString(int length, bool build)
     {
         var reusable = strings.ReusableExtraAscii;
-        if (length < reusable.Length / 2)
-        {
-            int offset = random.NextInt(reusable.Length - length);
-            return build ? Encoding.Latin1.GetString(reusable, offset, length) : null!;
-        }
         if (!build)
         {
             for (int i = 0; i < length; i += 6) random.NextInt();

@@ -226,14 +226,14 @@ public sealed class NexmarkSource<T> : Source<T>
         var config = GeneratorConfig.ForTable(Options, context.Parallelism, readBase).Split(context.Parallelism)[context.SubtaskIndex];
         var random = new SplittableRandom(readSeed + context.SubtaskIndex);
         if (randomState is { } state) random.State = state;
-        var generator = new NexmarkGenerator(config, shared, random, eventsSoFar, built);
+        var generator = new NexmarkGenerator(config, shared, random, eventsSoFar, built) { DeferExtras = true };
         return new Reader(generator, readSeed, Options, write, context.Clock, wallclockBase);
     }
 
     private sealed class Reader(NexmarkGenerator generator, long seed, NexmarkOptions options, NexmarkRowWriter<T> write,
         TimeProvider clock, long wallclockBase) : SourceReader<T>
     {
-        private NexmarkEvent e;
+        private NexmarkEvent[] events = [];
         private T row = default!;
 
         public override void SnapshotState(long checkpointId, BinaryWriter state)
@@ -255,13 +255,18 @@ public sealed class NexmarkSource<T> : Source<T>
                 if (wallclockBase < 0) wallclockBase = now;
             }
             int room = output.Room;
+            if (events.Length < room) events = new NexmarkEvent[room];
             int n = 0;
             for (; n < room && generator.HasNext; n++)
             {
                 // Not yet due on the wall clock (events at the configured rate, as Nexmark without max-emit-speed).
                 if (!options.MaxEmitSpeed && wallclockBase + (generator.NextUnadjustedTimestamp - generator.Config.BaseTime) > now) break;
-                generator.Next(ref e);
-                write(ref e, ref row);
+                generator.Next(ref events[n]);
+            }
+            generator.BuildDeferredExtras(events.AsSpan(0, n));
+            for (int i = 0; i < n; i++)
+            {
+                write(ref events[i], ref row);
                 output.Add(row);
             }
             if (n == 0) return SourceStatus.NothingAvailable;
