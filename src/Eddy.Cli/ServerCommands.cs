@@ -33,7 +33,11 @@ internal static class ServerCommands
         var port = new Option<int>("--port") { Description = "HTTP port of the REST API and dashboard", DefaultValueFactory = _ => 8081 };
         var bind = new Option<string>("--bind") { Description = "Address to listen on; anything but loopback needs a token", DefaultValueFactory = _ => "127.0.0.1" };
         var token = TokenOption();
-        var command = new Command("server", "Run the Eddy server: a job manager with task slots, a REST API and a live dashboard.") { slots, port, bind, token };
+        var udfDir = new Option<string?>("--udf-dir")
+        {
+            Description = "A folder of .NET function assemblies every job can use (as Flink's lib/); a relative ADD JAR path resolves here",
+        };
+        var command = new Command("server", "Run the Eddy server: a job manager with task slots, a REST API and a live dashboard.") { slots, port, bind, token, udfDir };
         command.SetAction(async (result, cancel) =>
         {
             var options = new ServerOptions
@@ -43,6 +47,7 @@ internal static class ServerCommands
                 Bind = result.GetValue(bind)!,
                 Token = result.GetValue(token) ?? Environment.GetEnvironmentVariable("EDDY_TOKEN"),
                 Log = TextWriter.Synchronized(stderr),
+                UdfDirectory = result.GetValue(udfDir),
             };
             if (options.Slots < 1)
             {
@@ -106,8 +111,11 @@ internal static class ServerCommands
             Description = "Start from this savepoint or checkpoint folder (a path on the server) instead of the job's latest checkpoint",
         };
         var allowNonRestored = new Option<bool>("--allow-non-restored-state") { Description = "With --from-savepoint: skip state of operators the job no longer has" };
+        var udf = SqlCommands.UdfOption();
+        udf.Description = "A .NET assembly of user functions to upload with the script and load for its jobs (repeatable); "
+            + "the dependencies its .deps.json lists are uploaded from beside it";
         var command = new Command("submit", "Submit a SQL script to an Eddy server; waits for its jobs to end unless --detach. "
-            + "A job resumes from its latest completed checkpoint, as with eddy run.") { file, set, detach, fromSavepoint, allowNonRestored, server, token };
+            + "A job resumes from its latest completed checkpoint, as with eddy run.") { file, set, udf, detach, fromSavepoint, allowNonRestored, server, token };
         command.SetAction(async (result, cancel) =>
         {
             var path = result.GetValue(file)!;
@@ -127,6 +135,16 @@ internal static class ServerCommands
                 }
                 options[s[..eq].Trim()] = s[(eq + 1)..].Trim();
             }
+            JsonArray uploads;
+            try
+            {
+                uploads = UdfUploads.Collect(result.GetValue(udf) ?? []);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"error: --udf: {e.Message}");
+                return 2;
+            }
             using var client = Client(result.GetValue(server)!, result.GetValue(token));
             return await Call(client, stderr, async () =>
             {
@@ -137,6 +155,7 @@ internal static class ServerCommands
                     ["options"] = new JsonObject(options.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value))),
                     ["allow-non-restored-state"] = result.GetValue(allowNonRestored),
                 };
+                if (uploads.Count > 0) body["udfs"] = uploads;
                 if (result.GetValue(fromSavepoint) is { } savepoint) body["savepoint-path"] = Path.GetFullPath(savepoint);
                 var response = await client.PostAsJsonAsync("jobs", body, cancel);
                 var json = await Read(response, cancel);

@@ -15,6 +15,12 @@ internal static class SqlCommands
         AllowMultipleArgumentsPerToken = false,
     };
 
+    internal static Option<string[]> UdfOption() => new("--udf")
+    {
+        Description = "A .NET assembly of user functions to load, as ADD JAR does (repeatable); its dependencies resolve from beside it",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public static Command Run(TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script: CREATE TABLE ..., SET ..., INSERT INTO ... (Flink SQL)." };
@@ -33,8 +39,9 @@ internal static class SqlCommands
         {
             Description = "Drop state in the checkpoint that matches no operator of the job instead of failing.",
         };
+        var udf = UdfOption();
         var command = new Command("run", "Run the statements of a SQL file on an in-process cluster; bounded jobs end with exit code 0. "
-            + "A job resumes from its latest completed checkpoint unless --fresh.") { file, set, fresh, fromSavepoint, allowNonRestored, ui, port };
+            + "A job resumes from its latest completed checkpoint unless --fresh.") { file, set, udf, fresh, fromSavepoint, allowNonRestored, ui, port };
         command.SetAction(async (result, cancel) =>
         {
             if (result.GetValue(fresh) && result.GetValue(fromSavepoint) is not null)
@@ -44,11 +51,11 @@ internal static class SqlCommands
             }
             if (result.GetValue(ui))
             {
-                return await RunWithDashboard(result.GetValue(file)!, result.GetValue(set), result.GetValue(port),
+                return await RunWithDashboard(result.GetValue(file)!, result.GetValue(set), result.GetValue(udf), result.GetValue(port),
                     new ResumeOptions("", result.GetValue(fresh), result.GetValue(fromSavepoint), result.GetValue(allowNonRestored)),
                     stdout, stderr, cancel);
             }
-            var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
+            var session = NewSession(stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
             if (session is null) return code;
             var path = result.GetValue(file)!;
             IReadOnlyList<SqlJob> jobs;
@@ -60,6 +67,11 @@ internal static class SqlCommands
             {
                 stderr.WriteLine($"error: {e.Message}");
                 return 1;
+            }
+            finally
+            {
+                // Planning is done: the jobs hold the user code from here on, and the last to end unloads it.
+                session.ReleaseUserCode();
             }
             if (jobs.Count == 0)
             {
@@ -88,11 +100,14 @@ internal static class SqlCommands
                 {
                     stderr.WriteLine($"error: job '{job.Name}': {e.Message}");
                     foreach (var r in running) r.Cancel();
+                    await Task.WhenAll(running.Select(r => r.Completion));
+                    foreach (var planned in jobs) planned.ReleaseUserCode();
                     return 1;
                 }
             }
             using var registration = cancel.Register(() => running.ForEach(r => r.Cancel()));
             var results = await Task.WhenAll(running.Select(r => r.Completion));
+            foreach (var job in jobs) job.ReleaseUserCode();
             for (int i = 0; i < results.Length; i++)
             {
                 var r = results[i];
@@ -136,10 +151,10 @@ internal static class SqlCommands
     /// <c>eddy run --ui</c>: the script's jobs run in an in-process server with exactly the slots they need, whose
     /// dashboard and REST API serve on loopback; print sinks still print here.
     /// </summary>
-    private static async Task<int> RunWithDashboard(FileInfo path, string[]? sets, int port, ResumeOptions resume, TextWriter stdout,
+    private static async Task<int> RunWithDashboard(FileInfo path, string[]? sets, string[]? udfs, int port, ResumeOptions resume, TextWriter stdout,
         TextWriter stderr, CancellationToken cancel)
     {
-        var session = NewSession(stdout, stderr, sets, out int code);
+        var session = NewSession(stdout, stderr, sets, out int code, udfs);
         if (session is null) return code;
         string text;
         int slots;
@@ -149,12 +164,17 @@ internal static class SqlCommands
             // Planned once here only to count the slots the jobs need; the server plans them again when submitted.
             var planned = session.Execute(text, path.Name);
             slots = Math.Max(1, planned.Sum(j => j.Environment.Plan().Chains.Max(c => c.Parallelism)));
+            foreach (var j in planned) j.ReleaseUserCode();
         }
         catch (Exception e) when (e is SqlParseException or FileNotFoundException or DirectoryNotFoundException or ConnectorOptionException
             or InvalidOperationException or ArgumentException)
         {
             stderr.WriteLine($"error: {e.Message}");
             return 1;
+        }
+        finally
+        {
+            session.ReleaseUserCode();
         }
         var options = new Dictionary<string, string>();
         foreach (var pair in (sets ?? []).Select(s => s.Split('=', 2))) options[pair[0].Trim()] = pair[1].Trim();
@@ -185,7 +205,7 @@ internal static class SqlCommands
         {
             // Submitted under the file's name: each job resumes from its checkpoints exactly as eddy run does.
             jobs = server.Manager.Submit(text, path.Name, options, resume.SavepointPath is { } sp ? Path.GetFullPath(sp) : null,
-                resume.AllowNonRestoredState, resume.Fresh);
+                resume.AllowNonRestoredState, resume.Fresh, udfs is { Length: > 0 } ? Eddy.Server.UserAssemblies.InPlace(udfs) : null);
         }
         catch (Eddy.Server.SubmissionException e)
         {
@@ -224,13 +244,14 @@ internal static class SqlCommands
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script." };
         var set = SetOption();
+        var udf = UdfOption();
         var command = new Command("explain", "Print the logical and physical plans of a SQL file's jobs (operators, parallelism, exchanges, watermarks).")
         {
-            file, set,
+            file, set, udf,
         };
         command.SetAction(result =>
         {
-            var session = NewSession(stdout, stderr, result.GetValue(set), out int code);
+            var session = NewSession(stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
             if (session is null) return code;
             // Planning shows the job; the checks against external systems (a PostgreSQL table) belong to the run.
             session.PlanOnly = true;
@@ -259,10 +280,24 @@ internal static class SqlCommands
         return command;
     }
 
-    internal static SqlSession? NewSession(TextWriter stdout, TextWriter stderr, string[]? sets, out int code)
+    internal static SqlSession? NewSession(TextWriter stdout, TextWriter stderr, string[]? sets, out int code, string[]? udfs = null)
     {
         var session = new SqlSession(stdout, stderr);
         code = 0;
+        foreach (var udf in udfs ?? [])
+        {
+            try
+            {
+                session.AddJar(udf);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"error: --udf {udf}: {e.Message}");
+                code = 2;
+                session.ReleaseUserCode();
+                return null;
+            }
+        }
         foreach (var s in sets ?? [])
         {
             int eq = s.IndexOf('=');

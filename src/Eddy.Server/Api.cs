@@ -112,6 +112,7 @@ internal static class Api
         Dictionary<string, string>? options = null;
         string? savepointPath = request.Query["savepoint-path"];
         bool allowNonRestored = request.Query["allow-non-restored-state"] == "true";
+        List<UploadedFile>? uploads = null;
         if (request.HasJsonContentType())
         {
             SubmitRequest? body;
@@ -135,6 +136,7 @@ internal static class Api
             options = body?.Options;
             savepointPath = body?.SavepointPath ?? savepointPath;
             allowNonRestored |= body?.AllowNonRestoredState == true;
+            uploads = body?.Udfs;
         }
         else
         {
@@ -150,9 +152,11 @@ internal static class Api
         }
         if (string.IsNullOrWhiteSpace(sql))
             return Error(StatusCodes.Status400BadRequest, "no SQL given: send {\"sql\": \"...\"} as JSON or the script as text/plain");
+        UserAssemblies? udfs = null;
         try
         {
-            var jobs = manager.Submit(sql, fileName, options, savepointPath, allowNonRestored);
+            if (uploads is { Count: > 0 }) udfs = UserAssemblies.Save(uploads);
+            var jobs = manager.Submit(sql, fileName, options, savepointPath, allowNonRestored, udfs: udfs);
             foreach (var j in jobs) log($"job '{j.Name}' ({j.Id}) submitted, {j.SlotsNeeded} slot(s), {j.State}");
             return Results.Json(new SubmitView(jobs.Select(j => j.Id).ToList(), jobs.Select(j => Views.Summary(manager, j)).ToList()),
                 statusCode: StatusCodes.Status202Accepted);

@@ -90,7 +90,8 @@ public sealed record ExceptionsView(string? RootException, long? Timestamp, int 
 
 public sealed record ErrorView(IReadOnlyList<string> Errors);
 
-public sealed record SubmitRequest(string? Sql, string? FileName, Dictionary<string, string>? Options, string? SavepointPath, bool AllowNonRestoredState);
+public sealed record SubmitRequest(string? Sql, string? FileName, Dictionary<string, string>? Options, string? SavepointPath, bool AllowNonRestoredState,
+    List<UploadedFile>? Udfs = null);
 
 public sealed record SubmitView(IReadOnlyList<string> Jobids, IReadOnlyList<JobSummaryView> Jobs);
 

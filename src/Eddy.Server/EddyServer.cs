@@ -34,6 +34,12 @@ public sealed record ServerOptions
 
     /// <summary>Where request and job log lines go (null: nowhere).</summary>
     public TextWriter? Log { get; init; }
+
+    /// <summary>
+    /// A folder of function assemblies every job can use (<c>--udf-dir</c>, as Flink's <c>lib/</c>): each job's
+    /// session adds them, and a relative <c>ADD JAR</c> path resolves here.
+    /// </summary>
+    public string? UdfDirectory { get; init; }
 }
 
 /// <summary>
@@ -124,7 +130,8 @@ public sealed class EddyServer : IAsyncDisposable
             j.SerializerOptions.DictionaryKeyPolicy = null;
         });
         var app = builder.Build();
-        var manager = new JobManager(options.Slots) { PrintTo = options.PrintTo };
+        if (options.UdfDirectory is { } udfs && !Directory.Exists(udfs)) throw new ArgumentException($"--udf-dir {udfs}: no such folder");
+        var manager = new JobManager(options.Slots) { PrintTo = options.PrintTo, UdfDirectory = options.UdfDirectory is { } d ? Path.GetFullPath(d) : null };
         var server = new EddyServer(app, manager, options);
         server.Configure();
         try

@@ -36,6 +36,9 @@ public sealed class JobManager : IDisposable
     /// <summary>The last Prometheus text and when it was rendered (see <see cref="Prometheus.Cached"/>).</summary>
     internal (long At, string Text)? PrometheusCache { get; set; }
 
+    /// <summary>Function assemblies every job's session adds (<c>eddy server --udf-dir</c>); relative jar paths resolve here.</summary>
+    public string? UdfDirectory { get; init; }
+
     /// <summary>Where print sinks' lines also go, besides each job's kept output (null: only kept).</summary>
     public TextWriter? PrintTo { get; init; }
 
@@ -62,13 +65,40 @@ public sealed class JobManager : IDisposable
     /// when the script does not plan, or when a job needs more slots than the server has.
     /// </summary>
     public IReadOnlyList<ManagedJob> Submit(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null,
-        string? savepointPath = null, bool allowNonRestoredState = false, bool fresh = false)
+        string? savepointPath = null, bool allowNonRestoredState = false, bool fresh = false, UserAssemblies? udfs = null)
     {
         if (savepointPath is not null && !Directory.Exists(savepointPath))
             throw new SubmissionException($"savepoint path {savepointPath} is not a folder on the server");
         var output = new OutputTail(echo: PrintTo);
         var errors = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Synchronized(errors));
+        var session = new SqlSession(output, TextWriter.Synchronized(errors)) { JarDirectory = UdfDirectory };
+        try
+        {
+            return SubmitTo(session, sql, fileName, options, savepointPath, allowNonRestoredState, fresh, udfs, output, errors);
+        }
+        finally
+        {
+            // Planning is done: the jobs hold the user code from here on, and the last to end unloads it.
+            session.ReleaseUserCode();
+        }
+    }
+
+    private IReadOnlyList<ManagedJob> SubmitTo(SqlSession session, string sql, string? fileName, IReadOnlyDictionary<string, string>? options,
+        string? savepointPath, bool allowNonRestoredState, bool fresh, UserAssemblies? udfs, OutputTail output, StringWriter errors)
+    {
+        try
+        {
+            if (UdfDirectory is { } folder) session.UserCode.AddFolder(folder);
+            if (udfs is not null)
+            {
+                session.UserCode.Released = udfs.Delete;
+                foreach (var path in udfs.Assemblies) session.AddJar(path);
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            throw new SubmissionException($"function assembly: {e.Message}");
+        }
         foreach (var (key, value) in options ?? new Dictionary<string, string>())
         {
             try
@@ -106,6 +136,21 @@ public sealed class JobManager : IDisposable
             if (sql.Length >= LargeScriptChars) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
         if (prepared.Count == 0) throw new SubmissionException("the script defines no INSERT or query: nothing to run");
+        try
+        {
+            return Queue(prepared, sql, fileName, savepointPath, allowNonRestoredState, fresh, session, output, errors);
+        }
+        catch
+        {
+            // Refused after planning: no job will run, so none holds the user code.
+            foreach (var (job, _, _) in prepared) job.ReleaseUserCode();
+            throw;
+        }
+    }
+
+    private IReadOnlyList<ManagedJob> Queue(List<(SqlJob Job, JobPlan Plan, string PlanText)> prepared, string sql, string? fileName,
+        string? savepointPath, bool allowNonRestoredState, bool fresh, SqlSession session, OutputTail output, StringWriter errors)
+    {
         foreach (var (job, plan, _) in prepared)
         {
             int need = plan.Chains.Max(c => c.Parallelism);

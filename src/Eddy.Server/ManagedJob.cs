@@ -231,6 +231,7 @@ public sealed class ManagedJob
                 State = JobStates.Failed;
                 Ended = DateTimeOffset.UtcNow;
                 HoldsSlots = false;
+                sqlJob?.ReleaseUserCode();
                 return;
             }
         }
@@ -261,6 +262,8 @@ public sealed class ManagedJob
                 Ended = DateTimeOffset.UtcNow;
                 HoldsSlots = false;
             }
+            // Its function assemblies unload with the last job of the submission that ends.
+            sqlJob?.ReleaseUserCode();
             onEnd(this);
         }, TaskScheduler.Default);
     }
@@ -276,6 +279,7 @@ public sealed class ManagedJob
                     State = JobStates.Canceled;
                     WaitReason = null;
                     Ended = DateTimeOffset.UtcNow;
+                    sqlJob?.ReleaseUserCode();
                     return true;
                 case JobStates.Running or JobStates.Restarting:
                     State = JobStates.Cancelling;

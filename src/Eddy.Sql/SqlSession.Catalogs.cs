@@ -43,10 +43,13 @@ public sealed partial class SqlSession
 
     private void CreateDatabaseFrom(CreateDatabase create, SqlContext context)
     {
-        if (create.Options.Count > 0) throw SqlErrors.At(create.Options[0], "database properties (WITH) are not supported by Eddy's in-memory catalog", context);
         var (catalog, database) = DatabaseName(create.Name, context);
-        if (!Catalog.AddDatabase(catalog, database) && !create.IfNotExists)
+        if (!Catalog.AddDatabase(catalog, database))
+        {
+            if (create.IfNotExists) return;
             throw SqlErrors.At(create.Name, $"database '{database}' already exists in catalog '{catalog}'", context);
+        }
+        foreach (var o in create.Options) Catalog.SetDatabaseProperty(catalog, database, o.Key, Substitute(o.Value, o, context));
     }
 
     private void DropDatabaseFrom(DropDatabase drop, SqlContext context)
@@ -114,15 +117,28 @@ public sealed partial class SqlSession
                 var views = Catalog.ViewsOf(catalog, database).Select(v => v.Name);
                 // Flink's SHOW TABLES lists views too.
                 var names = show.Kind == ShowKind.Tables ? Catalog.TablesOf(catalog, database).Select(t => t.Name).Concat(views) : views;
-                Tableau.Print(Output, [show.Kind == ShowKind.Tables ? "table name" : "view name"], names.Order(StringComparer.Ordinal).Select(n => new[] { n }));
+                Tableau.Print(Output, [show.Kind == ShowKind.Tables ? "table name" : "view name"], names.Where(n => ShowFilter.Matches(show.Like, n)).Order(StringComparer.Ordinal).Select(n => new[] { n }));
                 return;
             }
-            case ShowKind.Functions:
+            case ShowKind.Functions or ShowKind.UserFunctions:
             {
-                var names = Planning.Binder.BuiltinFunctionNames.Concat(Catalog.Functions.Names).Distinct(StringComparer.OrdinalIgnoreCase);
-                Tableau.Print(Output, ["function name"], names.Order(StringComparer.Ordinal).Select(n => new[] { n }));
+                if (show.Name is not null)
+                    throw SqlErrors.At(show.Name, "SHOW FUNCTIONS FROM a database is not supported by Eddy: its functions belong to the session, not to a database", context);
+                var user = Catalog.Functions.Names;
+                var names = show.Kind == ShowKind.UserFunctions ? user : Functions.Builtin.BuiltinFunctions.AllNames.Concat(user);
+                Tableau.Print(Output, ["function name"], names.Distinct(StringComparer.OrdinalIgnoreCase).Where(n => ShowFilter.Matches(show.Like, n))
+                    .Order(StringComparer.Ordinal).Select(n => new[] { n }));
                 return;
             }
+            case ShowKind.Modules:
+                Tableau.Print(Output, ["module name"], [[CoreModule]]);
+                return;
+            case ShowKind.FullModules:
+                Tableau.Print(Output, ["module name", "used"], [[CoreModule, "true"]]);
+                return;
+            case ShowKind.Jars:
+                Tableau.Print(Output, ["jars"], UserCode.Jars.Select(j => new[] { j.Path }));
+                return;
             case ShowKind.Catalogs:
                 Tableau.Print(Output, ["catalog name"], Catalog.CatalogNames.Select(n => new[] { n }));
                 return;
@@ -136,7 +152,7 @@ public sealed partial class SqlSession
                 Tableau.Print(Output, ["current database name"], [[Catalog.CurrentDatabase]]);
                 return;
             case ShowKind.Columns:
-                DescribeTable(show.Name!, context);
+                DescribeTable(show.Name!, context, show.Like);
                 return;
             case ShowKind.CreateTable:
             {
@@ -150,13 +166,14 @@ public sealed partial class SqlSession
                 if (!Catalog.TryGetView(Parts(show.Name!), out var view))
                     throw SqlErrors.At(show.Name!, $"unknown view '{show.Name}'" + SqlErrors.Suggest(show.Name!.Last.Value, Catalog.Views.Select(v => v.Name)), context);
                 var (catalog, database, name) = ObjectNameOf(show.Name!, context);
-                Output.WriteLine($"CREATE VIEW `{catalog}`.`{database}`.`{name}`"
-                    + (view.ColumnNames.Count > 0 ? $"({string.Join(", ", view.ColumnNames.Select(c => $"`{c}`"))})" : "")
-                    + $" AS\n{view.Query.ToSql()}");
+                // Flink always lists the view's columns; the query is printed as declared (Flink prints its expanded form).
+                var columns = view.ColumnNames.Count > 0 ? view.ColumnNames
+                    : Binder(view.Context).BindQuery(view.Query).Item1.Schema.Columns.Select(c => c.Name).ToList();
+                Output.WriteLine($"CREATE VIEW `{catalog}`.`{database}`.`{name}`({string.Join(", ", columns.Select(c => $"`{c}`"))}) as\n{view.Query.ToSql()}");
                 return;
             }
             default:
-                throw SqlErrors.At(show, $"SHOW {show.Kind.ToString().ToUpperInvariant()} is not supported by Eddy (it has no modules or job registry)", context);
+                throw SqlErrors.At(show, $"SHOW {show.Kind.ToString().ToUpperInvariant()} is not supported by Eddy (a SQL session has no job registry)", context);
         }
     }
 
@@ -177,12 +194,12 @@ public sealed partial class SqlSession
         var lines = new List<string>();
         foreach (var c in table.Columns)
         {
-            string line = c.Computed is not null ? $"  `{c.Name}` AS {c.Computed.ToSql()}"
+            string line = c.Computed is not null ? $"  `{c.Name}` AS {SqlPrinter.PrintQuoted(c.Computed)}"
                 : c.MetadataKey is not null ? $"  `{c.Name}` {c.Type} METADATA{(c.MetadataKey != c.Name ? $" FROM '{c.MetadataKey}'" : "")}{(c.IsVirtual ? " VIRTUAL" : "")}"
                 : $"  `{c.Name}` {c.Type}";
             lines.Add(line);
         }
-        if (table.Watermark is { } wm) lines.Add($"  WATERMARK FOR `{wm.Column}` AS {wm.Expression.ToSql()}");
+        if (table.Watermark is { } wm) lines.Add($"  WATERMARK FOR `{wm.Column}` AS {SqlPrinter.PrintQuoted(wm.Expression)}");
         if (table.PrimaryKey.Count > 0)
             lines.Add($"  CONSTRAINT `PK_{string.Join("_", table.PrimaryKey)}` PRIMARY KEY ({string.Join(", ", table.PrimaryKey.Select(k => $"`{k}`"))}) NOT ENFORCED");
         var options = table.Declaration.Options.Select(o => o.Key).Where(table.Options.ContainsKey)
@@ -192,9 +209,12 @@ public sealed partial class SqlSession
     }
 
     /// <summary>DESCRIBE and SHOW COLUMNS: Flink's columns name, type, null, key, extras, watermark.</summary>
-    private void DescribeTable(ObjectName name, SqlContext context)
+    private void DescribeTable(ObjectName name, SqlContext context, ShowLike? like = null)
     {
         var table = TableNamed(name, context);
+        string? CommentOf(string column) => table.Declaration.Columns
+            .FirstOrDefault(d => string.Equals(d.Name.Value, column, StringComparison.OrdinalIgnoreCase))?.Comment;
+        bool comments = table.Columns.Any(c => CommentOf(c.Name) is not null);
         var rows = new List<string?[]>();
         int? proctime = null;
         for (int i = 0; i < table.Columns.Count; i++)
@@ -204,17 +224,49 @@ public sealed partial class SqlSession
         for (int i = 0; i < table.Columns.Count; i++)
         {
             var c = table.Columns[i];
+            if (!ShowFilter.Matches(like, c.Name)) continue;
             bool key = table.PrimaryKey.Contains(c.Name, StringComparer.OrdinalIgnoreCase);
             bool rowtime = table.Watermark is { } w && string.Equals(w.Column, c.Name, StringComparison.OrdinalIgnoreCase);
             var type = c.Type with { Nullable = true };
             string typeText = type.ToString() + (rowtime ? " *ROWTIME*" : i == proctime ? " *PROCTIME*" : "");
-            string extras = c.Computed is not null ? $"AS {c.Computed.ToSql()}"
+            string extras = c.Computed is not null ? $"AS {SqlPrinter.PrintQuoted(c.Computed)}"
                 : c.MetadataKey is not null ? $"METADATA{(c.MetadataKey != c.Name ? $" FROM '{c.MetadataKey}'" : "")}{(c.IsVirtual ? " VIRTUAL" : "")}" : "";
-            string watermark = rowtime ? table.Watermark!.Value.Expression.ToSql() : "";
+            string watermark = rowtime ? SqlPrinter.PrintQuoted(table.Watermark!.Value.Expression) : "";
             string keyText = key ? $"PRI({string.Join(", ", table.PrimaryKey)})" : "";
-            rows.Add([c.Name, typeText, c.Type.Nullable && !key && i != proctime ? "TRUE" : "FALSE", keyText, extras, watermark]);
+            string?[] row = [c.Name, typeText, c.Type.Nullable && !key && i != proctime ? "TRUE" : "FALSE", keyText, extras, watermark];
+            rows.Add(comments ? [.. row, CommentOf(c.Name) ?? ""] : row);
         }
-        Tableau.Print(Output, ["name", "type", "null", "key", "extras", "watermark"], rows);
+        // Flink adds the comment column when a column has a comment.
+        Tableau.Print(Output, comments ? ["name", "type", "null", "key", "extras", "watermark", "comment"] : ["name", "type", "null", "key", "extras", "watermark"], rows);
+    }
+}
+
+/// <summary>The <c>[NOT] LIKE</c> / <c>ILIKE</c> of SHOW statements: MySQL-style patterns, as Flink's (<c>%</c>, <c>_</c>, <c>\</c> escapes).</summary>
+public static class ShowFilter
+{
+    public static bool Matches(ShowLike? like, string name)
+    {
+        if (like is null) return true;
+        var pattern = new System.Text.StringBuilder("^");
+        for (int i = 0; i < like.Pattern.Length; i++)
+        {
+            char c = like.Pattern[i];
+            if (c == '\\' && i + 1 < like.Pattern.Length)
+            {
+                pattern.Append(System.Text.RegularExpressions.Regex.Escape(like.Pattern[++i].ToString()));
+                continue;
+            }
+            pattern.Append(c switch
+            {
+                '%' => ".*",
+                '_' => ".",
+                _ => System.Text.RegularExpressions.Regex.Escape(c.ToString()),
+            });
+        }
+        pattern.Append('$');
+        var options = System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant;
+        if (like.CaseInsensitive) options |= System.Text.RegularExpressions.RegexOptions.IgnoreCase;
+        return System.Text.RegularExpressions.Regex.IsMatch(name, pattern.ToString(), options) != like.Not;
     }
 }
 

@@ -97,6 +97,10 @@ public sealed partial class SqlSession
             throw SqlErrors.At(create, "CREATE TABLE ... AS SELECT with declared columns, a watermark, a primary key or LIKE is not supported by Eddy; declare the table and INSERT INTO it", context);
         if (create.Temporary) throw SqlErrors.At(create, "CREATE TEMPORARY TABLE ... AS SELECT is not supported by Flink", context);
         if (create.IfNotExists && Catalog.Exists(Parts(create.Name))) return null;
+        if (create.ReplaceOnly && !Catalog.TryGetTable(Parts(create.Name), out _))
+        {
+            throw SqlErrors.At(create.Name, $"the table '{create.Name}' to be replaced does not exist; use CREATE TABLE AS SELECT or CREATE OR REPLACE TABLE AS SELECT (Flink's message)", context);
+        }
         var (plan, _) = Binder(context).BindQuery(query);
         var columns = plan.Schema.Columns.Select(c => (TableColumn)new PhysicalColumn(new Identifier(c.Name) { Span = query.Span }, new TypeSpec(c.Type) { Span = query.Span }) { Span = query.Span }).ToList();
         var table = create with { Columns = columns, AsQuery = null, IfNotExists = false };

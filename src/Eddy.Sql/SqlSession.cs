@@ -14,7 +14,19 @@ using Eddy.Sql.Translation;
 namespace Eddy.Sql;
 
 /// <summary>A job a script asked for: its name, its plans and the environment that runs it.</summary>
-public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnlyList<LogicalPlan> Plans);
+public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnlyList<LogicalPlan> Plans)
+{
+    /// <summary>The session's user assemblies this job holds (null: none); <see cref="ReleaseUserCode"/> when it has ended.</summary>
+    public UserCode? UserCode { get; init; }
+
+    private int released;
+
+    /// <summary>Lets go of the user assemblies once the job has ended (the last holder unloads them); idempotent.</summary>
+    public void ReleaseUserCode()
+    {
+        if (UserCode is not null && Interlocked.Exchange(ref released, 1) == 0) UserCode.Release();
+    }
+}
 
 /// <summary>
 /// Runs Flink SQL scripts: keeps the catalog and the SET options of a session, executes DDL at once, and turns
@@ -47,6 +59,24 @@ public sealed partial class SqlSession
     }
 
     public SqlCatalog Catalog { get; } = new();
+
+    /// <summary>The assemblies of ADD JAR, USING JAR and <c>eddy run --udf</c>, in the session's own load context.</summary>
+    public UserCode UserCode { get; } = new();
+
+    /// <summary>Where a relative jar path resolves (null: the current directory, as Flink's SQL client).</summary>
+    public string? JarDirectory { get; init; }
+
+    /// <summary>The planning side is done with the user code (its jobs keep it until they end).</summary>
+    public void ReleaseUserCode() => UserCode.Release();
+
+    /// <summary>Adds an assembly as <c>ADD JAR</c> does (the CLI's <c>--udf</c>); throws <see cref="ArgumentException"/> with the reason.</summary>
+    public void AddJar(string path) => UserCode.Add(ResolveJar(path));
+
+    private string ResolveJar(string path) =>
+        Path.IsPathRooted(path) || path.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || JarDirectory is null
+            ? path : Path.Combine(JarDirectory, path);
+
+    private readonly Dictionary<string, string> functionJars = new(StringComparer.OrdinalIgnoreCase);
 
     public TextWriter Output { get; }
 
@@ -142,28 +172,34 @@ public sealed partial class SqlSession
                 DropDatabaseFrom(dd, context);
                 return null;
             case CreateFunction fn:
+                CreateFunctionFrom(fn, context);
+                return null;
+            case DropFunction df:
+                if (!Catalog.Functions.Names.Contains(df.Name.Last.Value, StringComparer.OrdinalIgnoreCase))
+                {
+                    if (df.IfExists) return null;
+                    throw SqlErrors.At(df.Name, $"function '{df.Name.Last.Value}' does not exist" + SqlErrors.Suggest(df.Name.Last.Value, Catalog.Functions.Names), context);
+                }
+                Catalog.Functions.Drop(df.Name.Last.Value);
+                functionJars.Remove(df.Name.Last.Value);
+                return null;
+            case AddJar add:
+                LoadJar(add.Jar, context);
+                return null;
+            case RemoveJar remove:
             {
-                var name = fn.Name.Last.Value;
-                if (Catalog.Functions.Contains(name) && fn.IfNotExists) return null;
-                var type = UserFunctions.FindType(fn.ClassName)
-                    ?? throw SqlErrors.At(fn, $"class '{fn.ClassName}' was not found in the loaded assemblies", context);
-                try
-                {
-                    Catalog.Functions.RegisterClass(name, type);
-                }
-                catch (ArgumentException e)
-                {
-                    throw SqlErrors.At(fn, e.Message, context);
-                }
+                string full = Path.GetFullPath(ResolveJar(remove.Jar.Path));
+                if (functionJars.FirstOrDefault(f => f.Value == full) is { Key: not null } user)
+                    throw SqlErrors.At(remove.Jar, $"jar '{remove.Jar.Path}' is used by function '{user.Key}': drop the function first", context);
+                if (!UserCode.Remove(full))
+                    throw SqlErrors.At(remove.Jar, $"jar '{remove.Jar.Path}' was not added (SHOW JARS lists the added ones)", context);
                 return null;
             }
-            case DropFunction df:
-                Catalog.Functions.Drop(df.Name.Last.Value);
-                return null;
             case SetOption set:
                 if (set.Key is null)
                 {
-                    foreach (var (k, v) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Output.WriteLine($"'{k}' = '{v}'");
+                    // Flink's SQL client (gateway-based, 1.16 and later) answers SET with a key/value table.
+                    Tableau.Print(Output, ["key", "value"], options.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new[] { kv.Key, kv.Value }));
                     return null;
                 }
                 try
@@ -203,8 +239,89 @@ public sealed partial class SqlSession
             case Use use:
                 UseFrom(use, context);
                 return null;
+            case AlterTable alter:
+                AlterTableFrom(alter, context);
+                return null;
+            case AlterView alter:
+                AlterViewFrom(alter, context);
+                return null;
+            case AlterDatabase alter:
+                AlterDatabaseFrom(alter, context);
+                return null;
+            case AlterFunction alter:
+                AlterFunctionFrom(alter, context);
+                return null;
+            case LoadModule load:
+                LoadModuleFrom(load, context);
+                return null;
+            case UnloadModule unload:
+                UnloadModuleFrom(unload, context);
+                return null;
+            case UseModules use:
+                UseModulesFrom(use, context);
+                return null;
+            case UnsupportedStatement unsupported:
+                throw SqlErrors.At(unsupported, UnsupportedReason(unsupported.Construct), context);
             default:
                 throw SqlErrors.At(statement, $"{statement.GetType().Name} is not supported by Eddy yet", context);
+        }
+    }
+
+    private UserJar LoadJar(JarPath jar, SqlContext context)
+    {
+        try
+        {
+            return UserCode.Add(ResolveJar(jar.Path));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            throw SqlErrors.At(jar, e.Message, context);
+        }
+    }
+
+    /// <summary>Flink's LANGUAGE values that name a class on the class path; Eddy's class path holds .NET assemblies.</summary>
+    private static readonly string[] ClassLanguages = ["JAVA", "SCALA", "CSHARP", "DOTNET"];
+
+    private void CreateFunctionFrom(CreateFunction fn, SqlContext context)
+    {
+        var name = fn.Name.Last.Value;
+        if (Catalog.Functions.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            if (fn.IfNotExists) return;
+            throw SqlErrors.At(fn.Name, $"function '{name}' already exists (DROP it, ALTER FUNCTION, or CREATE FUNCTION IF NOT EXISTS)", context);
+        }
+        if (fn.Language is { } language && !ClassLanguages.Contains(language))
+            throw SqlErrors.At(fn, $"LANGUAGE {language} is not supported by Eddy: functions are .NET classes (LANGUAGE JAVA, SCALA, CSHARP or DOTNET, or none)", context);
+        var jars = fn.Jars.Select(j => LoadJar(j, context)).ToList();
+        var type = UserCode.FindType(fn.ClassName, jars.Count > 0 ? jars : null)
+            ?? throw SqlErrors.At(fn, $"class '{fn.ClassName}' was not found in "
+                + (jars.Count > 0 ? string.Join(", ", jars.Select(j => $"'{j.Path}'")) : UserCode.Jars.Count > 0 ? "the added jars nor in Eddy" : "the loaded assemblies (ADD JAR or USING JAR loads a function library)")
+                + SqlErrors.Suggest(fn.ClassName, (jars.Count > 0 ? jars : UserCode.Jars).SelectMany(j => ExportedNames(j.Assembly))), context);
+        try
+        {
+            Catalog.Functions.RegisterClass(name, type);
+        }
+        catch (Exception e) when (e is ArgumentException or MissingMethodException or MemberAccessException)
+        {
+            throw SqlErrors.At(fn, e.Message, context);
+        }
+        catch (System.Reflection.TargetInvocationException e)
+        {
+            throw SqlErrors.At(fn, $"the constructor of '{fn.ClassName}' failed: {e.InnerException?.Message}", context);
+        }
+        if (UserCode.JarOf(type) is { } jar) functionJars[name] = jar.Path;
+        else functionJars.Remove(name);
+    }
+
+    private static IEnumerable<string> ExportedNames(System.Reflection.Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetExportedTypes().Select(t => t.FullName!).ToList();
+        }
+        catch (System.Reflection.ReflectionTypeLoadException)
+        {
+            return [];
         }
     }
 
@@ -213,6 +330,8 @@ public sealed partial class SqlSession
         {
             WindowEmit = WindowEmit(),
             StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
+            Parallelism = options.TryGetValue("parallelism.default", out var parallelism)
+                && int.TryParse(parallelism, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 1,
         };
 
     /// <summary>
@@ -238,9 +357,14 @@ public sealed partial class SqlSession
             if (create.IfNotExists) return;
             throw SqlErrors.At(create.Name, $"table '{name}' already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)", context);
         }
-        if (create.PartitionedBy.Count > 0)
-            throw SqlErrors.At(create.PartitionedBy[0], "PARTITIONED BY is not supported by Eddy (its connectors write no partitions)", context);
-        if (create.Like is { } like) create = MergeLike(create, like, context);
+        if (create.PartitionedBy.Count > 0 && create.Like is not null)
+            throw SqlErrors.At(create.PartitionedBy[0], "PARTITIONED BY together with LIKE is not supported by Eddy yet", context);
+        if (create.Like is { } like)
+        {
+            if (TableNamed(like.Source, context).PartitionKeys.Count > 0)
+                throw SqlErrors.At(like.Source, "LIKE of a partitioned table is not supported by Eddy yet", context);
+            create = MergeLike(create, like, context);
+        }
         var columns = new List<TableColumnDef>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var physical = new List<Column>();
@@ -295,12 +419,32 @@ public sealed partial class SqlSession
                 pk.Add(col.Name);
             }
         }
+        var partitionKeys = new List<string>();
+        if (create.PartitionedBy.Count > 0)
+        {
+            // Only the filesystem connector writes partitions (Hive-style folders); anywhere else it would be ignored.
+            string connectorName = opts.TryGetValue("connector", out var cn) ? cn : "";
+            if (connectorName != "filesystem")
+                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported by connector '{connectorName}' (only 'filesystem' writes partitions)", context);
+            if (opts.TryGetValue("format", out var format) && format is not ("csv" or "json"))
+                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported for format '{format}' (Eddy's partitioned filesystem sink writes csv and json)", context);
+            foreach (var k in create.PartitionedBy)
+            {
+                var col = columns.FirstOrDefault(c => string.Equals(c.Name, k.Value, StringComparison.OrdinalIgnoreCase))
+                    ?? throw SqlErrors.At(k, $"PARTITIONED BY names an unknown column '{k.Value}'" + SqlErrors.Suggest(k.Value, columns.Select(c => c.Name)), context);
+                if (create.Columns.FirstOrDefault(c => string.Equals(c.Name.Value, col.Name, StringComparison.OrdinalIgnoreCase)) is not PhysicalColumn)
+                    throw SqlErrors.At(k, $"partition column '{col.Name}' must be a physical column", context);
+                if (partitionKeys.Contains(col.Name)) throw SqlErrors.At(k, $"partition column '{col.Name}' is named twice", context);
+                partitionKeys.Add(col.Name);
+            }
+        }
         var table = new TableDef
         {
             Name = name,
             Columns = columns,
             Watermark = watermark,
             PrimaryKey = pk,
+            PartitionKeys = partitionKeys,
             Options = opts,
             Declaration = create,
             Context = context,
@@ -528,7 +672,14 @@ public sealed partial class SqlSession
             : inserts.Count == 1 ? $"insert-into_{plans[0].Table.QualifiedName}"
             : fileName is not null ? Path.GetFileNameWithoutExtension(fileName)
             : "insert-into_" + string.Join("_", plans.Select(p => p.Table.Name));
-        return new SqlJob(name, env, plans);
+        return WithUserCode(new SqlJob(name, env, plans));
+    }
+
+    private SqlJob WithUserCode(SqlJob job)
+    {
+        if (UserCode.LoadContext is null) return job;
+        UserCode.Retain();
+        return job with { UserCode = UserCode };
     }
 
     private SqlJob MakeQueryJob(QueryExpr query, SqlContext context, string? fileName)
@@ -552,7 +703,7 @@ public sealed partial class SqlSession
             throw PathError(e, query, context);
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n : fileName is not null ? Path.GetFileNameWithoutExtension(fileName) : "query";
-        return new SqlJob(name, env, [plan]);
+        return WithUserCode(new SqlJob(name, env, [plan]));
     }
 
     /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>

@@ -6,7 +6,7 @@ namespace Eddy.Recovery.Tests;
 
 /// <summary>
 /// The stateful SQL operators (regular LEFT join, interval join, OVER with ROWS and RANGE frames, Top-N, rowtime
-/// deduplication, GROUP BY over a changelog) in one job: Kafka (dev broker) → each operator → an exactly-once
+/// deduplication, GROUP BY over a changelog, Top-N over a GROUP BY, window deduplication) in one job: Kafka (dev broker) → each operator → an exactly-once
 /// PostgreSQL sink (append for append-only results, upsert by PRIMARY KEY for updating ones), run by <c>eddy run</c>,
 /// killed with SIGKILL during checkpoints and sink commits and at random moments, restarted from its checkpoint, and
 /// compared with the result computed by LINQ from the generated input: nothing lost, nothing doubled. The seed is
@@ -52,7 +52,8 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
 
         var tables = new Tables(
             PgServer.UniqueName("enriched"), PgServer.UniqueName("near"), PgServer.UniqueName("rows3"), PgServer.UniqueName("range5"),
-            PgServer.UniqueName("top3"), PgServer.UniqueName("firsts"), PgServer.UniqueName("buckets"));
+            PgServer.UniqueName("top3"), PgServer.UniqueName("firsts"), PgServer.UniqueName("buckets"), PgServer.UniqueName("rarest"),
+            PgServer.UniqueName("lasts"));
         string name = $"recovery_sql_{seed}";
         string sqlFile = Path.Combine(harness.WorkDir, name + ".sql");
         File.WriteAllText(sqlFile, JobSql(name, harness.Bootstrap, tables));
@@ -119,9 +120,17 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
         var sums = events.GroupBy(e => e.K).Select(g => g.Sum(e => e.V % 7)).ToList();
         AssertSameRows(tables.Buckets, "SELECT bucket, keys, total, biggest FROM {0}",
             sums.GroupBy(x => x % 10).Select(g => Row(g.Key, (long)g.Count(), g.Sum(), g.Max())), runs);
+        // Top-N over the GROUP BY's changelog (RetractStrategy): the three keys with the fewest events, by key among equal counts.
+        AssertSameRows(tables.Rarest, "SELECT rn, k, n FROM {0}",
+            byKey.Select(g => (K: g.Key, N: (long)g.Value.Count)).OrderBy(x => x.N).ThenBy(x => x.K).Take(3)
+                .Select((x, i) => Row((long)(i + 1), x.K, x.N)), runs);
+        // Window deduplication: each key's last event of each 10-second window, once.
+        AssertSameRows(tables.Lasts, "SELECT k, id FROM {0}",
+            events.GroupBy(e => (e.K, Window: e.Time / 10_000)).Select(g => Row(g.Key.K, g.MaxBy(e => e.Time).Id)), runs);
     }
 
-    private sealed record Tables(string Enriched, string Near, string Rows3, string Range5, string Top3, string Firsts, string Buckets);
+    private sealed record Tables(string Enriched, string Near, string Rows3, string Range5, string Top3, string Firsts, string Buckets,
+        string Rarest, string Lasts);
 
     private static string TimeText(long ms) => Base.AddMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
@@ -206,6 +215,8 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
             {Sink(t.Top3, "k INT, rn BIGINT, id BIGINT, v BIGINT", "k, rn")}
             {Sink(t.Firsts, "k INT, id BIGINT, v BIGINT", "k")}
             {Sink(t.Buckets, "bucket BIGINT, keys BIGINT, total BIGINT, biggest BIGINT", "bucket")}
+            {Sink(t.Rarest, "rn BIGINT, k INT, n BIGINT", "rn")}
+            {Sink(t.Lasts, "k INT, id BIGINT")}
 
             EXECUTE STATEMENT SET BEGIN
                 INSERT INTO {t.Enriched} SELECT e.id, e.k, d.name FROM events AS e LEFT JOIN dims AS d ON e.k = d.k;
@@ -220,6 +231,11 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
                     SELECT id, k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts ASC) AS rn FROM events) WHERE rn = 1;
                 INSERT INTO {t.Buckets} SELECT s % 10, COUNT(*), SUM(s), MAX(s) FROM (
                     SELECT k, SUM(v % 7) AS s FROM events GROUP BY k) GROUP BY s % 10;
+                INSERT INTO {t.Rarest} SELECT rn, k, n FROM (
+                    SELECT k, n, ROW_NUMBER() OVER (ORDER BY n ASC, k ASC) AS rn FROM (SELECT k, COUNT(*) AS n FROM events GROUP BY k)) WHERE rn <= 3;
+                INSERT INTO {t.Lasts} SELECT k, id FROM (
+                    SELECT k, id, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, k ORDER BY ts DESC) AS rn
+                    FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1;
             END;
             """;
     }

@@ -5,7 +5,8 @@ namespace Eddy.Server.Tests;
 /// <summary>
 /// The state size the dashboard shows per vertex (<c>state-size</c> of <c>GET /jobs/{id}</c>: the vertex's operators'
 /// bytes in the latest completed checkpoint) for each stateful SQL operator of issue 14: regular and interval joins,
-/// OVER (ROWS and RANGE), Top-N, deduplication and GROUP BY over a changelog.
+/// OVER (ROWS and RANGE), Top-N (also over a GROUP BY), deduplication, window deduplication and GROUP BY over a changelog;
+/// and the streaming ORDER BY (issue 16).
 /// </summary>
 public sealed class StateSizeTests : IDisposable
 {
@@ -28,6 +29,9 @@ public sealed class StateSizeTests : IDisposable
         { "Rank", Strings, "SELECT host, url, ip FROM (SELECT host, url, ip, ROW_NUMBER() OVER (PARTITION BY host ORDER BY ip DESC) AS rn FROM events) WHERE rn <= 3" },
         { "Deduplicate", Strings, "SELECT host, url, ip FROM (SELECT host, url, ip, ROW_NUMBER() OVER (PARTITION BY url ORDER BY ts ASC) AS rn FROM events) WHERE rn = 1" },
         { "GroupAggregate", "n BIGINT, keys BIGINT", "SELECT n, COUNT(*) FROM (SELECT url, COUNT(*) AS n FROM events GROUP BY url) GROUP BY n" },
+        { "Rank", "n BIGINT, a STRING", "SELECT n, url FROM (SELECT url, n, ROW_NUMBER() OVER (ORDER BY n ASC) AS rn FROM (SELECT url, COUNT(*) AS n FROM events GROUP BY url)) WHERE rn <= 3" },
+        { "WindowDeduplicate", Strings, "SELECT host, url, ip FROM (SELECT host, url, ip, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, host ORDER BY ts DESC) AS rn FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1" },
+        { "TemporalSort", Strings, "SELECT host, url, ip FROM (SELECT host, url, ip, ts FROM events ORDER BY ts, url)" },
     };
 
     [Theory]

@@ -50,6 +50,10 @@ public class CheckpointTests
         "SELECT v.url, r.rate FROM visits AS v JOIN rates FOR SYSTEM_TIME AS OF v.ts AS r ON v.url = r.url",
         "batch:SELECT `user`, SUM(amount) AS total FROM clicks GROUP BY `user`",
         "batch:SELECT url, amount, tag FROM clicks ORDER BY amount DESC, url LIMIT 7",
+        // Batch OVER keeps each partition's rows until the end of the input.
+        "batch:SELECT `user`, amount, ROW_NUMBER() OVER w, LEAD(url) OVER w, CUME_DIST() OVER w, "
+            + "SUM(amount) OVER (PARTITION BY `user` ORDER BY amount DESC ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM clicks "
+            + "WINDOW w AS (PARTITION BY `user` ORDER BY amount DESC)",
         // Steps retract earlier rows too (-U/-D): the outer aggregation retracts, with per-value counts for MIN/MAX/DISTINCT.
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m) FILTER (WHERE m > 10), AVG(m), SUM(DISTINCT m), MAX(u), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
@@ -59,6 +63,10 @@ public class CheckpointTests
         "SELECT tag, url, COUNT(*) OVER w, COUNT(amount) OVER w, MAX(url) OVER w, SUM(price) OVER w FROM clicks "
             + "WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts), MIN(price) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        "SELECT tag, ARRAY_AGG(amount) OVER w, PERCENTILE(price, 0.5) OVER w, FIRST_VALUE(url) OVER w, LAST_VALUE(amount) OVER w, LISTAGG(url) OVER w FROM clicks "
+            + "WINDOW w AS (PARTITION BY tag ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)",
+        // LAG's ring of the last offset + 1 values per partition.
+        "SELECT `user`, amount, LAG(amount) OVER w, LAG(url, 3, tag) OVER w, ROW_NUMBER() OVER w FROM clicks WINDOW w AS (PARTITION BY `user` ORDER BY ts)",
         "SELECT L.`user`, L.amount, R.url, R.amount FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '2' SECOND)) AS L "
             + "FULL JOIN TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '2' SECOND)) AS R "
             + "ON L.window_start = R.window_start AND L.window_end = R.window_end AND L.`user` = R.`user` AND L.amount < R.amount",
@@ -73,7 +81,30 @@ public class CheckpointTests
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        TemporalSort,
+        // ARRAY_AGG, JSON_ARRAYAGG and PERCENTILE accumulators (lists and counts per value) in a group, a window and a changelog.
+        "SELECT tag, ARRAY_AGG(amount), ARRAY_AGG(DISTINCT url IGNORE NULLS), JSON_ARRAYAGG(url NULL ON NULL), "
+            + "PERCENTILE(price, ARRAY[0.25, 0.5]), PERCENTILE(amount, 0.9, amount) FROM clicks GROUP BY tag",
+        "SELECT tag, window_end, ARRAY_AGG(url), PERCENTILE(price, 0.5), JSON_ARRAYAGG(amount) FROM TABLE(CUMULATE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '4' SECOND, INTERVAL '12' SECOND)) "
+            + "GROUP BY tag, window_start, window_end",
+        // (JSON_OBJECTAGG is left out: random rows repeat its keys, which fails the job as in Flink.)
+        "changelog:SELECT tag, ARRAY_AGG(m), PERCENTILE(m, 0.5), JSON_ARRAYAGG(m) "
+            + "FROM (SELECT `user`, tag, MAX(amount) AS m FROM clicks GROUP BY `user`, tag) GROUP BY tag",
+        MatchPartitioned,
+        MatchGlobal,
     ];
+
+    // MATCH_RECOGNIZE: rows waiting for the watermark, partial matches, held-back completed matches.
+    private const string MatchPartitioned =
+        "SELECT * FROM clicks MATCH_RECOGNIZE (PARTITION BY `user` ORDER BY ts MEASURES FIRST(A.amount) AS fa, LAST(B.url) AS lb, "
+        + "COUNT(B.amount) AS cb, SUM(A.amount) AS sa, MATCH_ROWTIME() AS mt AFTER MATCH SKIP TO NEXT ROW PATTERN (A B*? C) "
+        + "WITHIN INTERVAL '5' SECOND DEFINE A AS A.amount > 10, C AS C.amount > A.amount)";
+
+    private const string MatchGlobal =
+        "SELECT * FROM clicks MATCH_RECOGNIZE (ORDER BY ts, amount DESC MEASURES A.`user` AS u, AVG(B.price) AS ap, LAST(C.tag) AS t "
+        + "PATTERN (A B+ C) DEFINE B AS B.amount < 50 OR B.amount IS NULL, C AS C.amount >= 50)";
+
+    private const string TemporalSort = "SELECT `user`, url, amount, ts FROM clicks ORDER BY ts, amount DESC";
 
     private const string TopN =
         "SELECT `user`, rn, url, amount FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 2";
@@ -95,10 +126,13 @@ public class CheckpointTests
         "SELECT `user`, amount, SUM(amount) OVER w, MIN(url) OVER w FROM clicks WINDOW w AS (PARTITION BY `user` ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
         "SELECT tag, url, COUNT(*) OVER w, MAX(price) OVER w FROM clicks WINDOW w AS (PARTITION BY tag ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND PRECEDING AND CURRENT ROW)",
         "SELECT url, SUM(amount) OVER (PARTITION BY url ORDER BY ts) FROM clicks",
+        "SELECT `user`, amount, LAG(amount, 2, -1) OVER (PARTITION BY `user` ORDER BY ts) FROM clicks",
         TopN,
         TopNWithoutRank,
         DeduplicateFirstRow,
         DeduplicateLastRow,
+        MatchPartitioned,
+        TemporalSort,
         "changelog:SELECT tag, COUNT(*), SUM(m), MIN(m), MAX(m), COUNT(DISTINCT m), LISTAGG(u) "
             + "FROM (SELECT `user`, tag, MAX(amount) AS m, MIN(url) AS u FROM clicks GROUP BY `user`, tag) GROUP BY tag",
     ];

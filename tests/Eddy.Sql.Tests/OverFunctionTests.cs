@@ -48,6 +48,66 @@ public class OverFunctionTests
         }
     }
 
+    [Fact]
+    public void Lag_reads_the_value_offset_rows_back_in_time_order_or_the_default()
+    {
+        // Flink's LagAggFunction over an unbounded ROWS window: the partition's rows in time order, ties in arrival
+        // order; NULL values are rows like any other; the default (NULL when not written) until there are enough rows.
+        var random = new Random(17);
+        int second = 0;
+        var rows = Enumerable.Range(0, 150).Select(id =>
+        {
+            second += random.Next(3) == 0 ? 1 : 0;
+            int? v = random.Next(5) == 0 ? null : random.Next(-9, 50);
+            return (Id: id, K: "k" + random.Next(3), Second: second, V: v);
+        }).ToList();
+        string dir = Directory.CreateTempSubdirectory("eddy-lag-").FullName;
+        try
+        {
+            File.WriteAllLines(Path.Combine(dir, "rows.jsonl"), rows.Select(r =>
+                $"{{\"id\":{r.Id},\"k\":\"{r.K}\",\"sec\":{r.Second},\"v\":{(r.V is { } v ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "null")}}}"));
+            var lines = SessionTests.Run($"""
+                SET 'parallelism.default' = '1';
+                CREATE TABLE t (id INT, k STRING, sec BIGINT, v INT, ts AS TO_TIMESTAMP_LTZ(sec * 1000, 3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+                  WITH ('connector' = 'filesystem', 'path' = '{dir}', 'format' = 'json');
+                CREATE TABLE out_t (id INT, l1 INT, l3 INT, l0 INT, ld INT, lid INT) WITH ('connector' = 'print');
+                INSERT INTO out_t SELECT id, LAG(v) OVER w, LAG(v, 3) OVER w, LAG(v, 0) OVER w, LAG(v, 2, -1) OVER w, LAG(id, 1, id) OVER w
+                FROM t WINDOW w AS (PARTITION BY k ORDER BY ts);
+                """);
+            string S(int? x) => x?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null";
+            var expected = rows.GroupBy(r => r.K).SelectMany(g =>
+            {
+                var ordered = g.OrderBy(r => r.Second).ThenBy(r => r.Id).ToList();
+                return ordered.Select((r, i) => $"+I[{r.Id}, {S(i >= 1 ? ordered[i - 1].V : null)}, {S(i >= 3 ? ordered[i - 3].V : null)}, "
+                    + $"{S(r.V)}, {S(i >= 2 ? ordered[i - 2].V : -1)}, {(i >= 1 ? ordered[i - 1].Id : r.Id)}]");
+            }).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(expected, lines.Order(StringComparer.Ordinal).ToList());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("streaming")]
+    [InlineData("batch")]
+    public void Over_over_an_updating_input_is_refused_as_Flink_refuses_it(string mode)
+    {
+        ChangelogTestConnector.Register();
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute($"""
+            SET 'execution.runtime-mode' = '{mode}';
+            CREATE TABLE u (id STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (id) NOT ENFORCED)
+              WITH ('connector' = 'test-changelog');
+            CREATE TABLE sink (id STRING, x BIGINT) WITH ('connector' = 'blackhole');
+            """);
+        const string Query = "INSERT INTO sink SELECT id, COUNT(*) OVER (PARTITION BY id ORDER BY ts) FROM u";
+        var e = Assert.Throws<SqlParseException>(() => session.Execute(Query).ToList());
+        Assert.Contains("OverAggregate doesn't support consuming update and delete changes", e.Reason);
+        Assert.Equal(Query.IndexOf("COUNT(*)", StringComparison.Ordinal) + 1, e.Column);
+    }
+
     private static SqlParseException Refused(string query)
     {
         var session = new SqlSession(TextWriter.Null, TextWriter.Null);

@@ -200,17 +200,15 @@ public class RankTests : IDisposable
     }
 
     [Theory]
-    [InlineData("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "RANK() Top-N is not supported", 1, 26)]
+    [InlineData("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "RANK() Top-N on a streaming table is not supported: Flink refuses it too", 1, 26)]
     [InlineData("SELECT * FROM (SELECT k, DENSE_RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM t) WHERE r <= 3", "DENSE_RANK() Top-N", 1, 26)]
     [InlineData("SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t", "must be defined on a time attribute", 1, 54)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t)", "must bound 'rn' from above", 1, 26)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn FROM t) WHERE rn > 2", "must bound 'rn' from above", 1, 92)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k) AS rn FROM t) WHERE rn <= 2", "needs ORDER BY", 1, 44)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (ORDER BY v) FROM t) WHERE k = 'a'", "needs a name", 1, 26)]
-    [InlineData("SELECT * FROM (SELECT k, n, ROW_NUMBER() OVER (ORDER BY n DESC) AS rn FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k)) WHERE rn <= 2", "Top-N over an updating input", 1, 29)]
-    [InlineData("SELECT k FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY ts) AS rn FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE rn = 1", "window deduplication (ROW_NUMBER() ordered by a time attribute", 1, 44)]
-    [InlineData("SELECT k FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY window_time DESC) AS rn FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE rn = 1", "window deduplication (ROW_NUMBER() ordered by a time attribute", 1, 44)]
-    [InlineData("SELECT window_start, k, t FROM (SELECT window_start, k, t, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY t DESC) AS rn FROM (SELECT window_start, window_end, k, window_time AS t FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, k)) WHERE rn = 1", "window deduplication (ROW_NUMBER() ordered by a time attribute", 1, 78)]
+    [InlineData("SELECT * FROM (SELECT k, n, ROW_NUMBER() OVER (ORDER BY n DESC) AS rn FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k)) WHERE rn <= 2", "UpdateFastStrategy", 1, 47)]
+    [InlineData("SELECT window_start, k, t FROM (SELECT window_start, k, t, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY t DESC) AS rn FROM (SELECT window_start, window_end, k, window_time AS t FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, k)) WHERE rn = 1", "window deduplication is supported directly on a window TVF only", 1, 78)]
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn, ROW_NUMBER() OVER (ORDER BY v) AS rn2 FROM t) WHERE rn <= 2", "one ROW_NUMBER()", 1, 79)]
     public void What_flink_or_eddy_does_not_run_is_refused_where_it_is_written(string query, string message, int line, int column)
     {
@@ -314,6 +312,228 @@ public class RankTests : IDisposable
         Assert.True(explain.Contains("Rank(strategy=[AppendFastStrategy]", StringComparison.Ordinal), explain);
     }
 
+    private const string WindowDedup = """
+        INSERT INTO out_w SELECT k, v, window_start FROM (
+          SELECT k, v, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, k ORDER BY {0}) AS rn
+          FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+        ) WHERE rn = 1;
+        """;
+
+    private const string WindowSink = "CREATE TABLE out_w (k STRING, v INT, ws TIMESTAMP(3)) WITH ('connector' = 'print');\n";
+
+    [Fact]
+    public void Window_deduplication_keeps_the_first_or_last_row_of_each_window_and_key_at_the_window_end()
+    {
+        // Window [10:00:00, 10:00:10): a 1 (:01), 2 (:03), 4 (:03), 7 (:01); b 3 (:04), 6 (:02). Window [10:00:10, 10:00:20): a 5.
+        WriteEvents(("a", 1, "10:00:01"), ("a", 2, "10:00:03"), ("b", 3, "10:00:04"), ("a", 4, "10:00:03"), ("a", 5, "10:00:12"),
+            ("b", 6, "10:00:02"), ("a", 7, "10:00:01"));
+        // First: the smallest rowtime, the earlier of equal ones (a 7 ties with a 1 and does not replace it).
+        Assert.Equal(["+I[a, 1, 2024-01-01 10:00:00.000]", "+I[a, 5, 2024-01-01 10:00:10.000]", "+I[b, 6, 2024-01-01 10:00:00.000]"],
+            Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts ASC")).Order(StringComparer.Ordinal));
+        // Last: the greatest rowtime, the later of equal ones (a 4 ties with a 2 and replaces it).
+        Assert.Equal(["+I[a, 4, 2024-01-01 10:00:00.000]", "+I[a, 5, 2024-01-01 10:00:10.000]", "+I[b, 3, 2024-01-01 10:00:00.000]"],
+            Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts DESC")).Order(StringComparer.Ordinal));
+        // Ordered by window_time, every row of a window ties: the first or the last to arrive.
+        Assert.Equal(["+I[a, 5, 2024-01-01 10:00:10.000]", "+I[a, 7, 2024-01-01 10:00:00.000]", "+I[b, 6, 2024-01-01 10:00:00.000]"],
+            Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, "window_time DESC")).Order(StringComparer.Ordinal));
+        var explain = string.Join("\n", Run(Events + WindowSink + "EXPLAIN " + string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts DESC")));
+        Assert.True(explain.Contains("WindowDeduplicate(window=[end=[window_end]], keep=[LastRow], partitionKeys=[window_start, window_end, k], orderKey=[ts], order=[ROWTIME])", StringComparison.Ordinal), explain);
+        // Append-only: a sink without a primary key takes it.
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute(Events + $"CREATE TABLE out_w (k STRING, v INT, ws TIMESTAMP(3)) WITH ('connector' = 'filesystem', 'path' = '{Path.Combine(dir, "out")}', 'format' = 'json');");
+        Assert.Single(session.Execute(string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts")));
+    }
+
+    [Theory]
+    [InlineData(11, false)]
+    [InlineData(12, true)]
+    public void Window_deduplication_of_random_rows_is_the_linq_answer(int seed, bool keepLast)
+    {
+        var random = new Random(seed);
+        var rows = Enumerable.Range(0, 200).Select(i => (Key: "k" + random.Next(3), Value: i, Second: random.Next(40))).ToList();
+        WriteEvents([.. rows.Select(r => (r.Key, r.Value, $"10:00:{r.Second:00}"))]);
+        var lines = Run(Events + WindowSink + string.Format(CultureInfo.InvariantCulture, WindowDedup, keepLast ? "ts DESC" : "ts"));
+        // Per 10-second window and key: the smallest second (first of equal ones), or the greatest (last of equal ones).
+        var expected = rows.GroupBy(r => (Window: r.Second / 10, r.Key)).Select(g =>
+            {
+                var kept = keepLast
+                    ? g.OrderByDescending(r => r.Second).ThenByDescending(r => r.Value).First()
+                    : g.OrderBy(r => r.Second).ThenBy(r => r.Value).First();
+                return $"+I[{g.Key.Key}, {kept.Value}, 2024-01-01 10:00:{g.Key.Window * 10:00}.000]";
+            }).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, lines.Order(StringComparer.Ordinal));
+    }
+
+    private const string Counts = "(SELECT k, COUNT(*) AS cnt FROM (VALUES ('a'), ('b'), ('a'), ('c'), ('b'), ('a')) AS t(k) GROUP BY k)";
+
+    [Fact]
+    public void Top_n_over_a_group_by_retracts_with_the_row_number_as_flinks_retract_strategy()
+    {
+        // The GROUP BY emits +I[a,1] +I[b,1] -U[a,1] +U[a,2] +I[c,1] -U[b,1] +U[b,2] -U[a,2] +U[a,3]; the two keys with
+        // the fewest rows so far (an ascending COUNT: Flink's RetractStrategy), worked through RetractableTopNFunction.
+        var lines = Run($"""
+            SET 'parallelism.default' = '1';
+            CREATE TABLE out_t (k STRING, cnt BIGINT, rn BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT k, cnt, rn FROM (SELECT k, cnt, ROW_NUMBER() OVER (ORDER BY cnt ASC) AS rn FROM {Counts}) WHERE rn <= 2;
+            """);
+        Assert.Equal([
+            "+I[a, 1, 1]",
+            "+I[b, 1, 2]",
+            "-U[a, 1, 1]", "+U[b, 1, 1]", "-D[b, 1, 2]",
+            "+I[a, 2, 2]",
+            "-U[a, 2, 2]", "+U[c, 1, 2]",
+            "-U[b, 1, 1]", "+U[c, 1, 1]", "-U[c, 1, 2]", "+U[a, 2, 2]",
+            "-U[a, 2, 2]", "+U[b, 2, 2]",
+        ], lines);
+        var explain = string.Join("\n", Run($"""
+            CREATE TABLE out_t (k STRING, cnt BIGINT, rn BIGINT) WITH ('connector' = 'print');
+            EXPLAIN SELECT k, cnt, rn FROM (SELECT k, cnt, ROW_NUMBER() OVER (ORDER BY cnt ASC) AS rn FROM {Counts}) WHERE rn <= 2;
+            """));
+        Assert.True(explain.Contains("Rank(strategy=[RetractStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=2], partitionBy=[], orderBy=[cnt ASC]", StringComparison.Ordinal), explain);
+    }
+
+    [Fact]
+    public void Top_n_over_a_group_by_without_the_row_number_deletes_and_inserts()
+    {
+        var lines = Run($"""
+            SET 'parallelism.default' = '1';
+            CREATE TABLE out_t (k STRING, cnt BIGINT) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT k, cnt FROM (SELECT k, cnt, ROW_NUMBER() OVER (ORDER BY cnt ASC) AS rn FROM {Counts}) WHERE rn <= 2;
+            """);
+        Assert.Equal([
+            "+I[a, 1]", "+I[b, 1]",
+            "-D[a, 1]",
+            "+I[a, 2]",
+            "-D[a, 2]", "+I[c, 1]",
+            "-D[b, 1]", "+I[a, 2]",
+            "-D[a, 2]", "+I[b, 2]",
+        ], lines);
+    }
+
+    [Theory]
+    [InlineData(21, "rn <= 3", true)]
+    [InlineData(22, "rn <= 3", false)]
+    [InlineData(23, "rn BETWEEN 2 AND 3", true)]
+    [InlineData(24, "rn = 1", false)]
+    public void Materialized_top_n_over_a_group_by_is_the_batch_answer(int seed, string filter, bool selectRank)
+    {
+        var random = new Random(seed);
+        var rows = Enumerable.Range(0, 400).Select(_ => (G: "g" + random.Next(3), K: random.Next(12))).ToList();
+        string values = string.Join(", ", rows.Select(r => $"('{r.G}', {r.K})"));
+        string columns = selectRank ? "g, k, cnt, rn" : "g, k, cnt";
+        var lines = Run($"""
+            SET 'parallelism.default' = '2';
+            CREATE TABLE out_t (g STRING, k INT, cnt BIGINT{(selectRank ? ", rn BIGINT" : "")}) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT {columns} FROM (
+              SELECT g, k, cnt, ROW_NUMBER() OVER (PARTITION BY g ORDER BY cnt ASC, k DESC) AS rn
+              FROM (SELECT g, k, COUNT(*) AS cnt FROM (VALUES {values}) AS t(g, k) GROUP BY g, k)
+            ) WHERE {filter};
+            """).Select(l => l[l.IndexOf('>', StringComparison.Ordinal) is var i and >= 0 ? (i + 2).. : 0..]).ToList();
+        var table = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            string kind = line[..2], row = line[2..];
+            int delta = kind is "+I" or "+U" ? 1 : kind is "-U" or "-D" ? -1 : throw new InvalidOperationException(line);
+            int count = table.GetValueOrDefault(row) + delta;
+            Assert.True(count >= 0, $"{line} retracts a row that is not there");
+            if (count == 0) table.Remove(row);
+            else table[row] = count;
+        }
+        var actual = table.SelectMany(e => Enumerable.Repeat(e.Key, e.Value)).Order(StringComparer.Ordinal).ToList();
+        (long Low, long High) range = filter switch { "rn <= 3" => (1, 3), "rn BETWEEN 2 AND 3" => (2, 3), _ => (1, 1) };
+        var expected = rows.GroupBy(r => r.G)
+            .SelectMany(g => g.GroupBy(r => r.K).Select(k => (G: g.Key, K: k.Key, Count: k.LongCount()))
+                .OrderBy(x => x.Count).ThenByDescending(x => x.K).Select((x, i) => (Row: x, Rank: i + 1L)))
+            .Where(x => x.Rank >= range.Low && x.Rank <= range.High)
+            .Select(x => $"[{x.Row.G}, {x.Row.K}, {x.Row.Count}" + (selectRank ? $", {x.Rank}]" : "]"))
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, actual);
+    }
+
+    [Theory]
+    [InlineData("SELECT k, cnt FROM (SELECT k, cnt, ROW_NUMBER() OVER (ORDER BY cnt DESC) AS rn FROM (SELECT k, COUNT(*) AS cnt FROM t GROUP BY k)) WHERE rn <= 3", "UpdateFastStrategy")]
+    [InlineData("SELECT k, m FROM (SELECT k, m, ROW_NUMBER() OVER (ORDER BY m ASC) AS rn FROM (SELECT k, MIN(v) AS m FROM t GROUP BY k)) WHERE rn <= 3", "UpdateFastStrategy")]
+    [InlineData("SELECT k, c FROM (SELECT k, c, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c) AS rn FROM (SELECT k, v AS c, COUNT(*) AS n FROM t GROUP BY k, v)) WHERE rn <= 3", "UpdateFastStrategy")]
+    [InlineData("SELECT k, s FROM (SELECT k, s, ROW_NUMBER() OVER (ORDER BY s DESC) AS rn FROM (SELECT k, SUM(v) AS s FROM t GROUP BY k)) WHERE rn <= 3", "or a SUM")]
+    [InlineData("SELECT k, s FROM (SELECT k, s, ROW_NUMBER() OVER (ORDER BY s * 2) AS rn FROM (SELECT k, COUNT(*) AS s FROM t GROUP BY k)) WHERE rn <= 3", "an expression")]
+    [InlineData("SELECT k, n FROM (SELECT k, n, ROW_NUMBER() OVER (ORDER BY n) AS rn FROM (SELECT k, COUNT(*) AS n FROM (SELECT k, COUNT(*) AS c FROM t GROUP BY k) GROUP BY k)) WHERE rn <= 3", "GROUP BY of an append-only input")]
+    public void Top_n_over_an_updating_input_that_flink_ranks_with_update_fast_is_refused(string query, string reason)
+    {
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        session.Execute("CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');");
+        var e = Assert.Throws<SqlParseException>(() => session.Execute("EXPLAIN " + query));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        Assert.Equal("EXPLAIN ".Length + query.IndexOf("OVER (", StringComparison.Ordinal) + "OVER ".Length + 1, e.Span.Column);
+    }
+
+    [Theory]
+    [InlineData("SELECT k, a FROM (SELECT k, a, ROW_NUMBER() OVER (ORDER BY a DESC) AS rn FROM (SELECT k, AVG(v) AS a FROM t GROUP BY k)) WHERE rn <= 3")]
+    [InlineData("SELECT cnt FROM (SELECT cnt, ROW_NUMBER() OVER (ORDER BY cnt DESC) AS rn FROM (SELECT k, COUNT(*) AS cnt FROM t GROUP BY k)) WHERE rn <= 3")]
+    [InlineData("SELECT k, cnt FROM (SELECT k, cnt, ROW_NUMBER() OVER (PARTITION BY cnt ORDER BY k) AS rn FROM (SELECT k, COUNT(*) AS cnt FROM t GROUP BY k)) WHERE rn <= 3")]
+    [InlineData("SELECT k, cnt FROM (SELECT k, cnt, ROW_NUMBER() OVER (ORDER BY cnt DESC, m ASC) AS rn FROM (SELECT k, COUNT(*) AS cnt, MAX(v) AS m FROM t GROUP BY k)) WHERE rn <= 3")]
+    public void Top_n_over_an_updating_input_that_flink_ranks_with_retract_runs(string query)
+    {
+        // Not monotonic towards the top (AVG; MAX ascending), or no upsert key (the group key is not selected), or a
+        // partition that is not in the key: Flink's RetractStrategy.
+        var explain = new StringWriter();
+        new SqlSession(explain, TextWriter.Null).Execute("CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');\nEXPLAIN " + query + ";");
+        Assert.Contains("Rank(strategy=[RetractStrategy]", explain.ToString(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, bool> BatchRankCases => new()
+    {
+        { "ROW_NUMBER", "r <= 3", true },
+        { "RANK", "r <= 3", true },
+        { "DENSE_RANK", "r <= 3", true },
+        { "RANK", "r BETWEEN 2 AND 4", false },
+        { "DENSE_RANK", "r = 2", false },
+        { "ROW_NUMBER", "r = 1", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(BatchRankCases))]
+    public void Batch_mode_top_n_gives_the_final_rows_of_each_rank_function(string function, string filter, bool selectRank)
+    {
+        var random = new Random(function.Length * 31 + filter.Length);
+        var rows = Enumerable.Range(0, 300).Select(id => (Id: id, Key: "k" + random.Next(4), V: random.Next(8))).ToList();
+        string values = string.Join(", ", rows.Select(r => $"({r.Id}, '{r.Key}', {r.V})"));
+        var lines = Run($"""
+            SET 'execution.runtime-mode' = 'batch';
+            SET 'parallelism.default' = '2';
+            CREATE TABLE out_t (id INT, k STRING, v INT{(selectRank ? ", r BIGINT" : "")}) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT id, k, v{(selectRank ? ", r" : "")} FROM (
+              SELECT id, k, v, {function}() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM (VALUES {values}) AS t(id, k, v)
+            ) WHERE {filter};
+            """).Select(l => l[l.IndexOf('>', StringComparison.Ordinal) is var i and >= 0 ? (i + 2).. : 0..]).ToList();
+        Assert.All(lines, l => Assert.StartsWith("+I", l, StringComparison.Ordinal));
+        (long Low, long High) range = filter switch { "r <= 3" => (1, 3), "r BETWEEN 2 AND 4" => (2, 4), "r = 2" => (2, 2), _ => (1, 1) };
+        // SQL's rank functions over each key's rows by v descending; ROW_NUMBER breaks ties by arrival.
+        var expected = rows.GroupBy(r => r.Key).SelectMany(g =>
+            {
+                var sorted = g.OrderByDescending(r => r.V).ThenBy(r => r.Id).ToList();
+                return sorted.Select((r, i) => (Row: r, Rank: function switch
+                {
+                    "ROW_NUMBER" => i + 1L,
+                    "RANK" => sorted.Count(o => o.V > r.V) + 1L,
+                    _ => sorted.Select(o => o.V).Where(v => v > r.V).Distinct().Count() + 1L,
+                }));
+            })
+            .Where(x => x.Rank >= range.Low && x.Rank <= range.High)
+            .Select(x => $"+I[{x.Row.Id}, {x.Row.Key}, {x.Row.V}" + (selectRank ? $", {x.Rank}]" : "]"))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(expected, lines.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Batch_mode_deduplication_and_explain_give_final_rows()
+    {
+        WriteEvents(("a", 1, "10:00:05"), ("a", 2, "10:00:03"), ("a", 3, "10:00:07"), ("b", 4, "10:00:01"));
+        Assert.Equal(["+I[a, 3]", "+I[b, 4]"], Run("SET 'execution.runtime-mode' = 'batch';\n" + Events + Dedup("ts DESC")).Order(StringComparer.Ordinal));
+        var explain = string.Join("\n", Run("SET 'execution.runtime-mode' = 'batch';\n" + Events
+            + "EXPLAIN SELECT k, v FROM (SELECT k, v, RANK() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM events) WHERE r <= 2;"));
+        Assert.True(explain.Contains("Rank(rankType=[RANK], rankRange=[rankStart=1, rankEnd=2], partitionBy=[k], orderBy=[v DESC], global=[true]", StringComparison.Ordinal), explain);
+    }
+
     public static TheoryData<string> CheckpointedQueries =>
     [
         "SELECT * FROM (SELECT `user`, url, amount, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY amount DESC, url) AS rn FROM clicks) WHERE rn <= 3",
@@ -321,6 +541,11 @@ public class RankTests : IDisposable
         "SELECT tag, url, ts FROM (SELECT tag, url, ts, ROW_NUMBER() OVER (PARTITION BY tag ORDER BY ts DESC) AS rn FROM clicks) WHERE rn = 1",
         "SELECT `user`, amount FROM (SELECT `user`, amount, ts, ROW_NUMBER() OVER (PARTITION BY `user` ORDER BY ts) AS rn FROM clicks) WHERE rn = 1",
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM (SELECT window_start, window_end, tag, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, tag)) WHERE rn <= 2",
+        "SELECT tag, url, window_start FROM (SELECT tag, url, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, tag ORDER BY ts DESC) AS rn FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1",
+        "SELECT `user`, amount FROM (SELECT `user`, amount, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, `user` ORDER BY ts) AS rn FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1",
+        "changelog:SELECT * FROM (SELECT tag, n, ROW_NUMBER() OVER (ORDER BY n ASC, tag) AS rn FROM (SELECT tag, COUNT(*) AS n FROM clicks GROUP BY tag)) WHERE rn <= 2",
+        "changelog:SELECT tag, n FROM (SELECT tag, n, ROW_NUMBER() OVER (ORDER BY n ASC) AS rn FROM (SELECT tag, COUNT(*) AS n FROM clicks GROUP BY tag)) WHERE rn <= 2",
+        "batch:SELECT * FROM (SELECT tag, url, price, DENSE_RANK() OVER (PARTITION BY tag ORDER BY price) AS r FROM clicks) WHERE r <= 2",
     ];
 
     /// <summary>The rank operators, snapshotted after every step of random input and restored (see <see cref="CheckpointTests"/>).</summary>

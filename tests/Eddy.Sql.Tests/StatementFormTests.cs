@@ -85,12 +85,6 @@ public class StatementFormTests : IDisposable
         Assert.Equal(left.Except(right).Select(Printed).Order(StringComparer.Ordinal), Run(Query("EXCEPT")).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public void Intersect_all_and_streaming_intersect_are_refused_where_written()
-    {
-        RefusedAt("SET 'execution.runtime-mode' = 'batch';\nSELECT 1 INTERSECT ALL SELECT 1", "SELECT 1 INTERSECT", "INTERSECT ALL is not supported");
-        RefusedAt("SELECT 1 EXCEPT SELECT 2", "SELECT 1", "EXCEPT in streaming mode is not supported");
-    }
 
     // ---- catalogs and databases ----------------------------------------------------------------------------------
 
@@ -131,7 +125,7 @@ public class StatementFormTests : IDisposable
         RefusedAt("USE nope", "nope", "database 'nope' does not exist in catalog 'default_catalog'");
         RefusedAt("CREATE TABLE nope.t (n INT) WITH ('connector' = 'blackhole')", "nope.t", "database 'nope' does not exist");
         RefusedAt("CREATE CATALOG c WITH ('type' = 'jdbc')", "'type'", "catalog type 'jdbc' is not supported");
-        RefusedAt("SHOW MODULES", "SHOW", "SHOW MODULES is not supported");
+        RefusedAt("SHOW JOBS", "SHOW", "SHOW JOBS is not supported");
     }
 
     // ---- CREATE TABLE LIKE / AS SELECT --------------------------------------------------------------------------
@@ -174,9 +168,31 @@ public class StatementFormTests : IDisposable
     }
 
     [Fact]
-    public void Partitioned_tables_and_insert_overwrite_are_refused()
+    public void Replace_table_as_select_needs_the_table()
     {
-        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (d) WITH ('connector' = 'blackhole')", "d) WITH", "PARTITIONED BY is not supported");
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        RefusedAt("REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n", "copy", "the table 'copy' to be replaced does not exist");
+        session.Execute("CREATE TABLE copy (old STRING) WITH ('connector' = 'blackhole')");
+        var lines = Run(session, output, "REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n");
+        Assert.Equal(["+I[1]"], lines);
+        Assert.True(session.Catalog.TryGetTable("copy", out var table));
+        Assert.Equal(["n"], table.Columns.Select(c => c.Name));
+        Assert.Equal("print", table.Connector);
+        P.RoundTrip("REPLACE TABLE copy WITH ('connector' = 'print') AS\nSELECT 1 AS n");
+    }
+
+    [Fact]
+    public void Partitioned_tables_outside_the_filesystem_sink_and_insert_overwrite_are_refused()
+    {
+        // Only the filesystem connector writes partitions; anywhere else PARTITIONED BY would be ignored.
+        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (d) WITH ('connector' = 'blackhole')", "d) WITH", "PARTITIONED BY is not supported by connector 'blackhole'");
+        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (e) WITH ('connector' = 'filesystem', 'path' = '/tmp/p', 'format' = 'csv')",
+            "e) WITH", "PARTITIONED BY names an unknown column 'e'");
+        RefusedAt("CREATE TABLE p (a INT, d AS CAST(a AS STRING)) PARTITIONED BY (d) WITH ('connector' = 'filesystem', 'path' = '/tmp/p', 'format' = 'csv')",
+            "d) WITH", "partition column 'd' must be a physical column");
+        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (d) WITH ('connector' = 'filesystem', 'path' = '/tmp/p', 'format' = 'json');\n"
+            + "CREATE TABLE q (a INT, d STRING) WITH ('connector' = 'print');\nINSERT INTO q SELECT * FROM p", "INSERT INTO q", "reading a partitioned filesystem table is not supported");
         RefusedAt("CREATE TABLE p (a INT) WITH ('connector' = 'blackhole');\nINSERT OVERWRITE p SELECT 1", "INSERT OVERWRITE", "INSERT OVERWRITE is not supported");
     }
 

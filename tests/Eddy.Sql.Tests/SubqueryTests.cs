@@ -91,6 +91,18 @@ public partial class SubqueryTests : IDisposable
     }
 
     [Fact]
+    public void A_state_ttl_applies_to_semi_and_anti_joins_and_an_unexpired_state_gives_the_same_rows()
+    {
+        // Flink's semi/anti join keeps both sides' state under table.exec.state.ttl; within the TTL nothing changes.
+        string ttl = "SET 'table.exec.state.ttl' = '1 h';\n";
+        Assert.Equal(Expected(l => RightRows.Any(r => Eq(l.K, r.K))),
+            Materialize(SessionTests.Run(ttl + Tables() + "INSERT INTO o SELECT k, v, n FROM l WHERE k IN (SELECT k FROM r);")));
+        var values = RightRows.Select(r => (int?)r.W).ToList();
+        Assert.Equal(Expected(l => NotIn(l.N, values)),
+            Materialize(SessionTests.Run(ttl + Tables() + "INSERT INTO o SELECT k, v, n FROM l WHERE n NOT IN (SELECT w FROM r);")));
+    }
+
+    [Fact]
     public void In_with_a_filtered_subquery_and_other_terms()
     {
         Assert.Equal(Expected(l => l.N > 1 && RightRows.Any(r => r.W > 5 && Eq(l.K, r.K))),

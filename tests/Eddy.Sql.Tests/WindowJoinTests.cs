@@ -226,11 +226,6 @@ public class WindowJoinTests : IDisposable
             SELECT * FROM TABLE(SESSION(TABLE a PARTITION BY k, DESCRIPTOR(ts), INTERVAL '5' SECOND));
             """));
         Assert.Contains("SESSION window table function", session.Message, StringComparison.Ordinal);
-        var dedup = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + """
-            SELECT k, t FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, k ORDER BY ts DESC) AS rn
-              FROM TABLE(TUMBLE(TABLE a, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1;
-            """));
-        Assert.Contains("window deduplication", dedup.Message, StringComparison.Ordinal);
         // No time attribute survives a window join: a window on its output names a plain column.
         var window = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + """
             SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE (

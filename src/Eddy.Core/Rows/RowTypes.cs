@@ -82,7 +82,19 @@ public static class RowTypes
         return (Func<TRow, TField>)getter;
     }
 
+    private static readonly ConcurrentDictionary<Type, string[]> ColumnNames = new();
+
+    /// <summary>The column names of a row struct made by <see cref="For"/> (null for other types): for error messages.</summary>
+    public static IReadOnlyList<string>? ColumnNamesOf(Type rowType) => ColumnNames.TryGetValue(rowType, out var names) ? names : null;
+
     private static Type Emit(Schema schema)
+    {
+        var type = EmitStruct(schema);
+        ColumnNames[type] = schema.Columns.Select(c => c.Name).ToArray();
+        return type;
+    }
+
+    private static Type EmitStruct(Schema schema)
     {
         lock (Module)
         {

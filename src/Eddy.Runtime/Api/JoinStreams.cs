@@ -23,13 +23,15 @@ public static class JoinStreams
     /// <summary>
     /// Flink SQL's semi join (<paramref name="anti"/> false: the left rows that have a right row of their key passing
     /// <paramref name="residual"/>, as <c>IN</c>/<c>EXISTS</c> subqueries) or anti join (true: those without, as
-    /// <c>NOT IN</c>/<c>NOT EXISTS</c>), on append or changelog inputs, emitting Flink's changelog.
+    /// <c>NOT IN</c>/<c>NOT EXISTS</c>), on append or changelog inputs, emitting Flink's changelog; with
+    /// <paramref name="stateTtl"/> (Flink's <c>table.exec.state.ttl</c>) records not written for that long count as absent.
     /// </summary>
     public static DataStream<TLeft> SemiAntiJoin<TLeft, TRight, TKey>(this DataStream<TLeft> left, DataStream<TRight> right,
-        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, bool anti, Func<TLeft, TRight, bool>? residual, string name = "SemiAntiJoin")
+        Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, bool anti, Func<TLeft, TRight, bool>? residual,
+        TimeSpan? stateTtl = null, string name = "SemiAntiJoin")
         where TKey : notnull where TLeft : notnull where TRight : notnull =>
         Tagged(left, right, leftKey, rightKey).Transform(name,
-            () => new SemiAntiJoinOperator<TKey, TLeft, TRight>(leftKey, rightKey, anti, residual));
+            () => new SemiAntiJoinOperator<TKey, TLeft, TRight>(leftKey, rightKey, anti, residual, stateTtl));
 
     /// <summary>
     /// Flink SQL's interval join: <c>l.time BETWEEN r.time + lowerBound AND r.time + upperBound</c> on equal keys

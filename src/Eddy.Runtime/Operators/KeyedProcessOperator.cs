@@ -12,6 +12,13 @@ public abstract class KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
 
     public virtual void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output) { }
 
+    /// <summary>
+    /// The input has ended (after the final watermark fired every event-time timer): emit what still waits for
+    /// processing time, as Flink SQL's processing-time operators do with a bounded input. Visit the keys with
+    /// <see cref="KeyedContext{TKey}.ForEachKey{T}"/>.
+    /// </summary>
+    public virtual void OnEndOfInput(KeyedContext<TKey> context, Collector<TOut> output) { }
+
     public virtual void Close() { }
 }
 
@@ -40,6 +47,21 @@ public sealed class KeyedContext<TKey> : ProcessContext where TKey : notnull
 
     public MapState<TKey, TMapKey, TValue> GetMapState<TMapKey, TValue>(string name) where TMapKey : notnull =>
         state.GetMapState<TMapKey, TValue>(name);
+
+    /// <summary>
+    /// Calls <paramref name="action"/> once for every key holding a value in <paramref name="state"/>, with that key
+    /// current (Flink's applyToAllKeys). The action may change or clear that state.
+    /// </summary>
+    public void ForEachKey<T>(ValueState<TKey, T> state, Action<TKey> action)
+    {
+        var saved = this.state.CurrentKey;
+        foreach (var key in state.Keys.ToList())
+        {
+            this.state.CurrentKey = key;
+            action(key);
+        }
+        this.state.CurrentKey = saved;
+    }
 
     public void RegisterEventTimeTimer(long time) => timers.RegisterEventTime(CurrentKey, time);
 
@@ -148,6 +170,14 @@ public sealed class KeyedProcessOperator<TKey, TIn, TOut>(
         ctx.Timestamp = ts;
         Out.CurrentTimestamp = ts;
         function.OnTimer(time, ctx, Out);
+    }
+
+    protected override void Finish()
+    {
+        var ctx = context!;
+        ctx.Timestamp = EventTime.None;
+        Out.CurrentTimestamp = EventTime.None;
+        function.OnEndOfInput(ctx, Out);
     }
 
     public override void Close() => function.Close();

@@ -159,6 +159,9 @@ public sealed class ValueState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeye
     public bool HasValue => values.ContainsKey(backend.CurrentKey);
 
     public void Clear() => values.Remove(backend.CurrentKey);
+
+    /// <summary>The keys holding a value.</summary>
+    public IEnumerable<TKey> Keys => values.Keys;
 }
 
 public sealed class ListState<TKey, T>(KeyedStateBackend<TKey> backend) : IKeyedState, ICheckpointedKeyedState where TKey : notnull

@@ -20,6 +20,9 @@ public sealed class TableDef
 
     public IReadOnlyList<string> PrimaryKey { get; init; } = [];
 
+    /// <summary>The columns of <c>PARTITIONED BY</c> (filesystem tables only), in order.</summary>
+    public IReadOnlyList<string> PartitionKeys { get; init; } = [];
+
     public required IReadOnlyDictionary<string, string> Options { get; init; }
 
     /// <summary>The statement that declared it, for error positions.</summary>
@@ -106,12 +109,26 @@ public sealed class SqlCatalog
     public bool DropCatalog(string name)
     {
         if (!catalogs.Remove(name)) return false;
+        foreach (var key in databaseProperties.Keys.Where(k => SameCatalog(k, name)).ToList()) databaseProperties.Remove(key);
         foreach (var key in tables.Keys.Where(k => SameCatalog(k, name)).ToList()) tables.Remove(key);
         foreach (var key in views.Keys.Where(k => SameCatalog(k, name)).ToList()) views.Remove(key);
         return true;
     }
 
     public bool AddDatabase(string catalog, string name) => catalogs[catalog].Add(name);
+
+    // Database properties (CREATE DATABASE ... WITH, ALTER DATABASE ... SET), by catalog and database.
+    private readonly Dictionary<string, Dictionary<string, string>> databaseProperties = new(StringComparer.OrdinalIgnoreCase);
+
+    public IReadOnlyDictionary<string, string> DatabaseProperties(string catalog, string database) =>
+        databaseProperties.TryGetValue(Prefix(catalog, database), out var p) ? p : new Dictionary<string, string>();
+
+    public void SetDatabaseProperty(string catalog, string database, string key, string value)
+    {
+        string k = Prefix(catalog, database);
+        if (!databaseProperties.TryGetValue(k, out var p)) databaseProperties[k] = p = new(StringComparer.Ordinal);
+        p[key] = value;
+    }
 
     /// <summary>Whether the database holds any table or view (DROP DATABASE without CASCADE refuses then).</summary>
     public bool DatabaseHasObjects(string catalog, string database) =>
@@ -121,6 +138,7 @@ public sealed class SqlCatalog
     {
         if (!catalogs.TryGetValue(catalog, out var dbs) || !dbs.Remove(database)) return false;
         string prefix = Prefix(catalog, database);
+        databaseProperties.Remove(prefix);
         foreach (var key in tables.Keys.Where(k => k.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList()) tables.Remove(key);
         foreach (var key in views.Keys.Where(k => k.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList()) views.Remove(key);
         return true;

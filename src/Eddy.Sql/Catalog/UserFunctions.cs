@@ -78,19 +78,6 @@ public sealed class UserFunctions
     public IReadOnlyList<(MethodInfo Method, object? Target)> Overloads(string name) =>
         functions.TryGetValue(name, out var list) ? list : [];
 
-    /// <summary>Finds a type by full name in the loaded assemblies, or by 'Type, Assembly'.</summary>
-    public static Type? FindType(string className)
-    {
-        var t = Type.GetType(className, throwOnError: false);
-        if (t is not null) return t;
-        foreach (var asm in AppDomain.CurrentDomain.GetAssemblies())
-        {
-            t = asm.GetType(className, throwOnError: false);
-            if (t is not null) return t;
-        }
-        return null;
-    }
-
     private void Add(string name, MethodInfo method, object? target)
     {
         if (!functions.TryGetValue(name, out var list)) functions[name] = list = [];

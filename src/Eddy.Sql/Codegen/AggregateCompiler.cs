@@ -146,6 +146,11 @@ public sealed class AggregateCompiler
         {
             var argType = call.Argument is null ? typeof(long) : ExpressionCompiler.ValueType(call.Argument.Type);
             var resultType = ExpressionCompiler.ValueType(call.Type);
+            if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                layout.Add((Field(CollectingAggregates.AccumulatorType(call)), -1));
+                continue;
+            }
             if (retracting)
             {
                 if (!CanRetract(call)) throw new NotSupportedException($"{call} cannot retract");
@@ -204,7 +209,8 @@ public sealed class AggregateCompiler
     /// <summary>Whether the call has an exact retracting form (non-windowed GROUP BY over a changelog).</summary>
     public static bool CanRetract(AggregateCall call) =>
         call.User is null && (call.Kind is AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg
-            or AggregateKind.Min or AggregateKind.Max || (call.Kind is AggregateKind.ListAgg or AggregateKind.WelfordM2 && !call.Distinct));
+            or AggregateKind.Min or AggregateKind.Max || (call.Kind is AggregateKind.ListAgg or AggregateKind.WelfordM2 && !call.Distinct)
+            || (CollectingAggregates.IsCollecting(call.Kind) && !call.Distinct));
 
     /// <summary>
     /// True for a lone COUNT(*) (no FILTER): the commonest windowed aggregate. Its accumulator can then be a plain
@@ -254,6 +260,10 @@ public sealed class AggregateCompiler
             if (call.Kind == AggregateKind.CountStar)
             {
                 update = Increment(F(acc, vf), step);
+            }
+            else if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                update = CollectingAggregates.Update(call, F(acc, vf), row, retract);
             }
             else
             {
@@ -355,11 +365,15 @@ public sealed class AggregateCompiler
             LinqExpr update;
             if (call.User is { } user)
             {
-                update = UserAccumulate(user, F(acc, vf), call.Arguments.Select(a => ExpressionCompiler.Compile(a, row)).ToList());
+                update = UserAccumulate(user, F(acc, vf), call.Arguments.Select(a => ExpressionCompiler.Compile(a, row)).ToList(), call, row);
             }
             else if (call.Kind == AggregateKind.CountStar)
             {
                 update = Increment(F(acc, vf), LinqExpr.Constant(1L));
+            }
+            else if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                update = CollectingAggregates.Update(call, F(acc, vf), row, retract: false);
             }
             else
             {
@@ -406,17 +420,32 @@ public sealed class AggregateCompiler
     }
 
     /// <summary>Creates the user's accumulator on first use, then calls Accumulate(acc, args...) on it.</summary>
-    private static LinqExpr UserAccumulate(Catalog.UserAggregate user, MemberExpression field, IReadOnlyList<LinqExpr> args)
+    private static LinqExpr UserAccumulate(Catalog.UserAggregate user, MemberExpression field, IReadOnlyList<LinqExpr> args,
+        AggregateCall call, ParameterExpression row)
     {
         var instance = LinqExpr.Constant(user.Instance);
         var ps = user.Accumulate.GetParameters();
+        // The arguments are evaluated before the try: their own errors are not the function's.
+        var temps = new List<ParameterExpression>();
+        var body = new List<LinqExpr>();
         var callArgs = new List<LinqExpr> { LinqExpr.Convert(field, ps[0].ParameterType) };
         for (int i = 0; i < args.Count; i++)
-            callArgs.Add(args[i].Type == ps[i + 1].ParameterType ? args[i] : LinqExpr.Convert(args[i], ps[i + 1].ParameterType));
-        return LinqExpr.Block(
-            LinqExpr.IfThen(LinqExpr.Equal(field, LinqExpr.Constant(null)),
-                LinqExpr.Assign(field, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object)))),
-            LinqExpr.Call(instance, user.Accumulate, callArgs));
+        {
+            var temp = LinqExpr.Variable(ps[i + 1].ParameterType, $"arg{i}");
+            temps.Add(temp);
+            body.Add(LinqExpr.Assign(temp, args[i].Type == ps[i + 1].ParameterType ? args[i] : LinqExpr.Convert(args[i], ps[i + 1].ParameterType)));
+            callArgs.Add(temp);
+        }
+        var error = LinqExpr.Parameter(typeof(Exception), "error");
+        var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap))!,
+            error, LinqExpr.Constant(call.Name), LinqExpr.Constant(call.Location, typeof(string)), LinqExpr.Convert(row, typeof(object)));
+        body.Add(LinqExpr.TryCatch(
+            LinqExpr.Block(typeof(void),
+                LinqExpr.IfThen(LinqExpr.Equal(field, LinqExpr.Constant(null)),
+                    LinqExpr.Assign(field, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object)))),
+                LinqExpr.Call(instance, user.Accumulate, callArgs)),
+            LinqExpr.Catch(error, LinqExpr.Throw(fail, typeof(void)))));
+        return LinqExpr.Block(temps, body);
     }
 
     /// <summary>acc.M2 = WelfordM2.Accumulate|Retract(acc.M2, (double)v) for a non-NULL <paramref name="value"/>.</summary>
@@ -484,6 +513,11 @@ public sealed class AggregateCompiler
                 }
                 continue;
             }
+            if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                body.Add(LinqExpr.Assign(fa, CollectingAggregates.Merge(call, fa, fb)));
+                continue;
+            }
             if (call.Distinct && call.Kind is not (AggregateKind.Min or AggregateKind.Max))
             {
                 var union = typeof(DistinctOps).GetMethod(nameof(DistinctOps.Union))!.MakeGenericMethod(fa.Type.GetGenericArguments()[0]);
@@ -548,6 +582,11 @@ public sealed class AggregateCompiler
         }
         if (call.Kind == AggregateKind.WelfordM2)
             return LinqExpr.Call(typeof(WelfordM2).GetMethod(nameof(WelfordM2.Value))!, f);
+        if (CollectingAggregates.IsCollecting(call.Kind))
+        {
+            var collected = CollectingAggregates.Result(call, f);
+            return collected.Type == resultType ? collected : LinqExpr.Convert(collected, resultType);
+        }
         if (Retracting)
         {
             if (call.Kind == AggregateKind.ListAgg)

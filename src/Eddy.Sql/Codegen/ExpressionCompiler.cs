@@ -9,7 +9,7 @@ namespace Eddy.Sql.Codegen;
 public delegate bool RowFunction<TIn, TOut>(ref TIn input, out TOut output, long now);
 
 /// <summary>Filter and projection of <paramref name="count"/> input rows into <paramref name="output"/>, compacted; returns the rows kept.</summary>
-public delegate int BatchFunction<TIn, TOut>(TIn[] input, int count, TOut[] output, int[] selected, long now);
+public delegate int BatchFunction<TIn, TOut>(TIn[] input, int count, TOut[] output, int[] selected, long now, long watermark);
 
 /// <summary>
 /// Converts <paramref name="count"/> input rows (with their source timestamps) into <paramref name="output"/> from
@@ -69,12 +69,13 @@ public static class ExpressionCompiler
         var output = LinqExpr.Parameter(typeof(TOut[]), "output");
         var selected = LinqExpr.Parameter(typeof(int[]), "selected");
         var now = LinqExpr.Parameter(typeof(long), "now");
+        var watermark = LinqExpr.Parameter(typeof(long), "watermark");
         var i = LinqExpr.Variable(typeof(int), "i");
         var kept = LinqExpr.Variable(typeof(int), "kept");
         // Array element accesses compile to ldelema when a field is read or written: no struct copies.
         var row = LinqExpr.ArrayAccess(input, i);
         var target = LinqExpr.ArrayAccess(output, kept);
-        var ctx = new Context(row, now);
+        var ctx = new Context(row, now) { Watermark = watermark };
         var next = LinqExpr.Label("next");
         var done = LinqExpr.Label("done");
         var body = new List<LinqExpr>();
@@ -88,7 +89,7 @@ public static class ExpressionCompiler
         body.Add(LinqExpr.Assign(LinqExpr.ArrayAccess(selected, kept), i));
         body.Add(LinqExpr.PreIncrementAssign(kept));
         var loop = RowLoop([], i, kept, count, body, next, done);
-        return new(LinqExpr.Lambda<BatchFunction<TIn, TOut>>(LinqExpr.Block([i, kept], loop), input, count, output, selected, now));
+        return new(LinqExpr.Lambda<BatchFunction<TIn, TOut>>(LinqExpr.Block([i, kept], loop), input, count, output, selected, now, watermark));
     }
 
     /// <summary>
@@ -224,7 +225,7 @@ public static class ExpressionCompiler
             switch (e)
             {
                 case InputRef r: used[r.Index] = true; break;
-                case Literal or CurrentTime or IntervalExpr: break;
+                case Literal or CurrentTime or CurrentWatermark or IntervalExpr: break;
                 case Binary b: Visit(b.Left); Visit(b.Right); break;
                 case Unary u: Visit(u.Operand); break;
                 case Cast c: Visit(c.Operand); break;
@@ -254,7 +255,14 @@ public static class ExpressionCompiler
         return LinqExpr.Lambda<Func<TIn, TResult>>(ToField(Compile(expr, ctx), typeof(TResult), name), input).Compile();
     }
 
-    private sealed record Context(LinqExpr Row, LinqExpr Now);
+    /// <summary>
+    /// What compiled code reads besides the row: processing time, and the operator's current watermark where the code
+    /// runs in an operator that passes it (a Calc); null elsewhere, where CURRENT_WATERMARK is refused by the binder.
+    /// </summary>
+    private sealed record Context(LinqExpr Row, LinqExpr Now)
+    {
+        public LinqExpr? Watermark { get; init; }
+    }
 
     /// <summary>Converts a value in its nullable representation to a field's type (failing on NULL into NOT NULL).</summary>
     private static LinqExpr ToField(LinqExpr value, Type fieldType, string column)
@@ -461,10 +469,30 @@ public static class ExpressionCompiler
             {
                 var parameters = user.Method.GetParameters();
                 var args = parameters.Select((p, i) => Coerce(Compile(user.Args[i], ctx), p.ParameterType)).ToArray();
+                if (user.Location is null)
+                {
+                    LinqExpr direct = user.Method.IsStatic
+                        ? LinqExpr.Call(user.Method, args)
+                        : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, args);
+                    return Coerce(direct, type);
+                }
+                // A user's function: the arguments are evaluated first (their own errors are not the function's), then
+                // the call runs in a try whose handler names the function, where the SQL calls it and the input row.
+                var temps = args.Select((a, i) => LinqExpr.Variable(a.Type, $"arg{i}")).ToArray();
+                var result = LinqExpr.Variable(user.Method.ReturnType, "result");
                 LinqExpr invoke = user.Method.IsStatic
-                    ? LinqExpr.Call(user.Method, args)
-                    : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, args);
-                return Coerce(invoke, type);
+                    ? LinqExpr.Call(user.Method, temps)
+                    : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, temps);
+                var error = LinqExpr.Parameter(typeof(Exception), "error");
+                var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap))!,
+                    error, LinqExpr.Constant(user.Name), LinqExpr.Constant(user.Location, typeof(string)), LinqExpr.Convert(ctx.Row, typeof(object)));
+                var body = new List<LinqExpr>();
+                for (int i = 0; i < args.Length; i++) body.Add(LinqExpr.Assign(temps[i], args[i]));
+                body.Add(LinqExpr.TryCatch(
+                    LinqExpr.Block(typeof(void), LinqExpr.Assign(result, invoke)),
+                    LinqExpr.Catch(error, LinqExpr.Throw(fail, typeof(void)))));
+                body.Add(result);
+                return Coerce(LinqExpr.Block([.. temps, result], body), type);
             }
             case InList inList:
             {
@@ -486,6 +514,12 @@ public static class ExpressionCompiler
                 LinqExpr result = Coerce(Compile(co.Args[^1], ctx), type);
                 for (int i = co.Args.Count - 2; i >= 0; i--) result = LinqExpr.Coalesce(Coerce(Compile(co.Args[i], ctx), type), result);
                 return result;
+            }
+            case CurrentWatermark cw:
+            {
+                if (ctx.Watermark is null) throw new NotSupportedException("CURRENT_WATERMARK is evaluated only in a Calc");
+                var method = typeof(SqlOps).GetMethod(cw.Type.Kind == TypeKind.TimestampLtz ? nameof(SqlOps.WatermarkLtz) : nameof(SqlOps.WatermarkTimestamp))!;
+                return Coerce(LinqExpr.Call(method, ctx.Watermark), type);
             }
             case CurrentTime ct:
             {

@@ -98,6 +98,13 @@ public static class SqlOps
         _ => value.ToString(),
     };
 
+    /// <summary>CURRENT_WATERMARK as a TIMESTAMP_LTZ(3): NULL before the first watermark (Flink's Long.MIN_VALUE).</summary>
+    public static DateTimeOffset? WatermarkLtz(long watermark) =>
+        watermark == EventTime.MinWatermark ? null : DateTimeOffset.FromUnixTimeMilliseconds(watermark);
+
+    /// <summary>CURRENT_WATERMARK as a TIMESTAMP(3): the watermark's milliseconds as a UTC wall-clock time, as rowtimes are read.</summary>
+    public static DateTime? WatermarkTimestamp(long watermark) =>
+        watermark == EventTime.MinWatermark ? null : EventTime.ToDateTime(watermark);
 }
 
 /// <summary>CAST and TRY_CAST between SQL types: CAST fails the record on bad input, TRY_CAST gives NULL.</summary>

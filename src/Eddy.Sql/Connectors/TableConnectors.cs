@@ -194,11 +194,21 @@ internal sealed class FilesystemConnector : ILookupTableConnector
     private static Dictionary<string, string> FileOptions(TableDef table) =>
         table.Options.Where(kv => !kv.Key.StartsWith("lookup.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        DatagenConnector.Wrap(table, () => new FileSource(decoded, FileOptions(table)));
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        RefusePartitionedRead(table);
+        return DatagenConnector.Wrap(table, () => new FileSource(decoded, FileOptions(table)));
+    }
+
+    private static void RefusePartitionedRead(TableDef table)
+    {
+        if (table.PartitionKeys.Count > 0)
+            throw new ConnectorOptionException(table.Name, "PARTITIONED BY", "reading a partitioned filesystem table is not supported by Eddy yet (it writes them)");
+    }
 
     public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context)
     {
+        RefusePartitionedRead(table);
         var o = table.Options;
         foreach (var key in o.Keys.Where(k => k.StartsWith("lookup.", StringComparison.Ordinal)))
         {
@@ -244,7 +254,9 @@ internal sealed class FilesystemConnector : ILookupTableConnector
     }
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        DatagenConnector.Wrap(table, () => FileSink.Create(schema, table.Options));
+        DatagenConnector.Wrap<Sink<Row>>(table, () => table.PartitionKeys.Count > 0
+            ? new PartitionedFileSink(FileConnectorOptions.Parse(table.Options), schema, table.PartitionKeys)
+            : FileSink.Create(schema, table.Options));
 }
 
 internal sealed class PrintConnector : ITableConnector

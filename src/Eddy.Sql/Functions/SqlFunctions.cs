@@ -193,6 +193,51 @@ public static class SqlFunctions
     }
 
     /// <summary>
+    /// JSON_EXISTS(json, path): whether the path leads to a value that is not JSON null (as Calcite's jsonExists). In
+    /// lax mode (the default) a missing key or index is FALSE; in strict mode it is an error, as is JSON that does not
+    /// parse, and <paramref name="onError"/> answers then: 0 FALSE, 1 TRUE, 2 UNKNOWN, 3 fail.
+    /// </summary>
+    public static bool? JsonExists(string? json, string? path, int onError)
+    {
+        if (json is null || path is null) return null;
+        bool strict = path.AsSpan().TrimStart().StartsWith("strict ", StringComparison.Ordinal);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            return JsonExistsError(onError, $"JSON_EXISTS: the input is not JSON ({e.Message})");
+        }
+        using (doc)
+        {
+            var current = doc.RootElement;
+            foreach (var step in ParseJsonPath(path))
+            {
+                bool found;
+                if (step is string key) found = current.ValueKind == JsonValueKind.Object && current.TryGetProperty(key, out current);
+                else
+                {
+                    int index = (int)step;
+                    found = current.ValueKind == JsonValueKind.Array && index < current.GetArrayLength();
+                    if (found) current = current[index];
+                }
+                if (!found) return strict ? JsonExistsError(onError, $"JSON_EXISTS: no value at '{path}' (strict mode)") : false;
+            }
+            return current.ValueKind != JsonValueKind.Null;
+        }
+    }
+
+    private static bool? JsonExistsError(int onError, string message) => onError switch
+    {
+        0 => false,
+        1 => true,
+        2 => null,
+        _ => throw new InvalidOperationException(message),
+    };
+
+    /// <summary>
     /// Why Eddy cannot evaluate a JSON path exactly as Flink, or null when it can: Flink's paths (Calcite over Jayway)
     /// are <c>[lax|strict] $</c> followed by <c>.key</c>, <c>['key']</c> / <c>.['key']</c> and <c>[index]</c> steps;
     /// wildcards, recursive descent, slices and filters are not implemented here and so are refused at planning.

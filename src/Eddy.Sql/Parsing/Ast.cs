@@ -52,7 +52,8 @@ public abstract record Statement : SqlNode;
 
 /// <summary>
 /// <c>CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name (columns, constraints) [COMMENT] [PARTITIONED BY]
-/// WITH (options) [LIKE source (options)] [AS query]</c>.
+/// WITH (options) [LIKE source (options)] [AS query]</c>; <see cref="ReplaceOnly"/> for Flink's <c>REPLACE TABLE name
+/// WITH (options) AS query</c> (the table must exist).
 /// </summary>
 public sealed record CreateTable(
     ObjectName Name,
@@ -66,7 +67,8 @@ public sealed record CreateTable(
     TableLike? Like = null,
     bool Temporary = false,
     bool IfNotExists = false,
-    bool OrReplace = false) : Statement;
+    bool OrReplace = false,
+    bool ReplaceOnly = false) : Statement;
 
 /// <summary>A column of <see cref="CreateTable"/>.</summary>
 public abstract record TableColumn(Identifier Name, string? Comment) : SqlNode;
@@ -149,13 +151,29 @@ public enum FunctionScope
     TemporarySystem,
 }
 
-/// <summary><c>CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS] name AS 'Assembly.Type' [LANGUAGE lang]</c>.</summary>
+/// <summary>
+/// <c>CREATE [TEMPORARY [SYSTEM]] FUNCTION [IF NOT EXISTS] name AS 'Namespace.Type' [LANGUAGE lang]
+/// [USING JAR 'path' [, JAR 'path']*]</c>.
+/// </summary>
 public sealed record CreateFunction(
     ObjectName Name,
     string ClassName,
     string? Language = null,
     FunctionScope Scope = FunctionScope.Catalog,
-    bool IfNotExists = false) : Statement;
+    bool IfNotExists = false) : Statement
+{
+    /// <summary>The assemblies of <c>USING JAR</c> (empty: the class is looked up in the added jars and the host).</summary>
+    public NodeList<JarPath> Jars { get; init; } = NodeList<JarPath>.Empty;
+}
+
+/// <summary>A path in <c>ADD JAR</c>, <c>REMOVE JAR</c> or <c>USING JAR</c>, located for errors.</summary>
+public sealed record JarPath(string Path) : SqlNode;
+
+/// <summary><c>ADD JAR 'path'</c>: loads a .NET assembly (a function library) into the session.</summary>
+public sealed record AddJar(JarPath Jar) : Statement;
+
+/// <summary><c>REMOVE JAR 'path'</c>.</summary>
+public sealed record RemoveJar(JarPath Jar) : Statement;
 
 public sealed record DropFunction(ObjectName Name, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false) : Statement;
 
@@ -194,13 +212,21 @@ public enum ShowKind
     CreateTable,
     CreateView,
     Columns,
+    UserFunctions,
+    FullModules,
+    Partitions,
+    Procedures,
+    Jars,
 }
+
+/// <summary><c>[NOT] LIKE 'pattern'</c> or <c>[NOT] ILIKE 'pattern'</c> after SHOW (MySQL-style: <c>%</c>, <c>_</c>, <c>\</c> escapes).</summary>
+public sealed record ShowLike(string Pattern, bool Not, bool CaseInsensitive) : SqlNode;
 
 /// <summary>
 /// <c>SHOW kind</c>; <see cref="Name"/> is the object of <c>SHOW CREATE TABLE|VIEW name</c> and
 /// <c>SHOW COLUMNS FROM|IN name</c>, or the database of <c>SHOW TABLES|VIEWS FROM|IN db</c>.
 /// </summary>
-public sealed record Show(ShowKind Kind, ObjectName? Name = null) : Statement;
+public sealed record Show(ShowKind Kind, ObjectName? Name = null, ShowLike? Like = null) : Statement;
 
 /// <summary><c>DESCRIBE|DESC [EXTENDED] name</c>.</summary>
 public sealed record Describe(ObjectName Name, bool Extended = false) : Statement;
@@ -218,6 +244,61 @@ public sealed record Explain(Statement Statement, NodeList<ExplainDetail> Detail
 
 /// <summary><c>USE [CATALOG] name</c>.</summary>
 public sealed record Use(ObjectName Name, bool Catalog = false) : Statement;
+
+/// <summary><c>ALTER TABLE [IF EXISTS] name operation</c>.</summary>
+public sealed record AlterTable(ObjectName Name, AlterTableOperation Operation, bool IfExists = false) : Statement;
+
+public abstract record AlterTableOperation : SqlNode;
+
+/// <summary><c>RENAME TO new_name</c>.</summary>
+public sealed record AlterTableRename(ObjectName NewName) : AlterTableOperation;
+
+/// <summary><c>RENAME column TO new_column</c>.</summary>
+public sealed record AlterTableRenameColumn(Identifier Column, Identifier NewName) : AlterTableOperation;
+
+/// <summary><c>SET ('k' = 'v', ...)</c>.</summary>
+public sealed record AlterTableSet(NodeList<TableOption> Options) : AlterTableOperation;
+
+/// <summary><c>RESET ('k', ...)</c>.</summary>
+public sealed record AlterTableReset(NodeList<OptionKey> Keys) : AlterTableOperation;
+
+/// <summary>An option key in <c>ALTER TABLE ... RESET (...)</c>.</summary>
+public sealed record OptionKey(string Key) : SqlNode;
+
+/// <summary><c>ADD ...</c> (<see cref="Modify"/> false) or <c>MODIFY ...</c>: columns with positions, a primary key, a watermark.</summary>
+public sealed record AlterTableSchema(bool Modify, NodeList<AlterColumn> Columns, WatermarkSpec? Watermark, PrimaryKeySpec? PrimaryKey)
+    : AlterTableOperation;
+
+/// <summary>A column of ADD/MODIFY with its position: <c>FIRST</c> or <c>AFTER column</c> (neither: last, or where it was).</summary>
+public sealed record AlterColumn(TableColumn Column, bool First, Identifier? After) : SqlNode;
+
+/// <summary><c>DROP column | (columns) | PRIMARY KEY | CONSTRAINT name | WATERMARK</c>.</summary>
+public sealed record AlterTableDrop(NodeList<Identifier> Columns, bool PrimaryKey, Identifier? Constraint, bool Watermark) : AlterTableOperation;
+
+/// <summary><c>ALTER VIEW name RENAME TO new_name</c> or <c>ALTER VIEW name AS query</c>.</summary>
+public sealed record AlterView(ObjectName Name, ObjectName? NewName, QueryExpr? Query) : Statement;
+
+/// <summary><c>ALTER DATABASE [catalog.]name SET ('k' = 'v', ...)</c>.</summary>
+public sealed record AlterDatabase(ObjectName Name, NodeList<TableOption> Options) : Statement;
+
+/// <summary><c>ALTER [TEMPORARY [SYSTEM]] FUNCTION [IF EXISTS] name AS 'Namespace.Type' [LANGUAGE lang]</c>.</summary>
+public sealed record AlterFunction(ObjectName Name, string ClassName, string? Language = null, FunctionScope Scope = FunctionScope.Catalog, bool IfExists = false)
+    : Statement;
+
+/// <summary><c>LOAD MODULE name [WITH (...)]</c>.</summary>
+public sealed record LoadModule(Identifier Name, NodeList<TableOption> Options) : Statement;
+
+/// <summary><c>UNLOAD MODULE name</c>.</summary>
+public sealed record UnloadModule(Identifier Name) : Statement;
+
+/// <summary><c>USE MODULES name [, name]*</c>.</summary>
+public sealed record UseModules(NodeList<Identifier> Names) : Statement;
+
+/// <summary>
+/// A statement of Flink's grammar that Eddy reads only to refuse it where it is written (TRUNCATE, ANALYZE, CALL,
+/// DELETE, UPDATE, STOP JOB, ...): <see cref="Construct"/> names it, <see cref="Text"/> is the statement as written.
+/// </summary>
+public sealed record UnsupportedStatement(string Construct, string Text) : Statement;
 
 /// <summary>A query run on its own.</summary>
 public sealed record QueryStatement(QueryExpr Query) : Statement;
@@ -331,6 +412,49 @@ public enum JoinKind
     /// <summary>A comma in the FROM list; same meaning as <see cref="Cross"/>.</summary>
     Comma,
 }
+
+/// <summary>
+/// <c>input MATCH_RECOGNIZE (PARTITION BY ... ORDER BY ... MEASURES ... [ONE ROW PER MATCH] [AFTER MATCH SKIP ...]
+/// PATTERN (...) [WITHIN INTERVAL ...] DEFINE ...) [AS alias]</c>: Flink's row pattern recognition.
+/// </summary>
+public sealed record MatchRecognizeRef(
+    TableRef Input,
+    NodeList<Expr> PartitionBy,
+    NodeList<OrderItem> OrderBy,
+    NodeList<SelectExpr> Measures,
+    bool AllRowsPerMatch,
+    AfterMatchSkip? AfterMatch,
+    PatternTerm Pattern,
+    Expr? Within,
+    NodeList<PatternDefinition> Definitions,
+    Identifier? Alias,
+    NodeList<Identifier> ColumnAliases) : TableRef;
+
+public enum AfterMatchSkipKind
+{
+    PastLastRow,
+    ToNextRow,
+    ToFirst,
+    ToLast,
+}
+
+/// <summary><c>AFTER MATCH SKIP PAST LAST ROW | TO NEXT ROW | TO FIRST var | TO LAST var</c>.</summary>
+public sealed record AfterMatchSkip(AfterMatchSkipKind Kind, Identifier? Variable) : SqlNode;
+
+/// <summary><c>var AS condition</c> in DEFINE.</summary>
+public sealed record PatternDefinition(Identifier Variable, Expr Condition) : SqlNode;
+
+/// <summary>A row pattern: a concatenation of quantified variables (<see cref="PatternSequence"/>) or one variable.</summary>
+public abstract record PatternTerm : SqlNode;
+
+/// <summary>
+/// One pattern variable with its quantifier: <see cref="Min"/>..<see cref="Max"/> rows (<see cref="Max"/> null when
+/// unbounded), reluctant when written with a trailing <c>?</c>. <see cref="Quantified"/> is false for a bare variable.
+/// </summary>
+public sealed record PatternVariable(Identifier Name, int Min, int? Max, bool Reluctant, bool Quantified, string QuantifierText) : PatternTerm;
+
+/// <summary><c>A B+ C</c>: the terms in order.</summary>
+public sealed record PatternSequence(NodeList<PatternTerm> Terms) : PatternTerm;
 
 /// <summary><c>left [kind] JOIN right [ON cond | USING (cols)]</c>.</summary>
 public sealed record JoinRef(JoinKind Kind, TableRef Left, TableRef Right, Expr? Condition, NodeList<Identifier> Using) : TableRef;
@@ -468,7 +592,10 @@ public sealed record SubqueryExpr(QueryExpr Query) : Expr;
 public sealed record LikeExpr(Expr Operand, Expr Pattern, Expr? Escape = null, bool Negated = false, bool SimilarTo = false) : Expr;
 
 /// <summary><c>x [NOT] BETWEEN low AND high</c>.</summary>
-public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false) : Expr;
+public sealed record BetweenExpr(Expr Operand, Expr Low, Expr High, bool Negated = false, bool Symmetric = false) : Expr;
+
+/// <summary><c>(start1, end1) OVERLAPS (start2, end2)</c>; an end may be an interval (the period's length).</summary>
+public sealed record OverlapsExpr(RowConstructor Left, RowConstructor Right) : Expr;
 
 public sealed record WhenClause(Expr Condition, Expr Result) : SqlNode;
 
@@ -493,6 +620,13 @@ public sealed record FunctionCall(
     Expr? Filter = null,
     WindowSpec? Over = null) : Expr
 {
+    /// <summary>
+    /// The NULL treatment written inside the parentheses of an aggregate: <c>RESPECT NULLS</c> / <c>IGNORE NULLS</c>
+    /// (ARRAY_AGG) or <c>NULL ON NULL</c> / <c>ABSENT ON NULL</c> (JSON_ARRAYAGG, JSON_OBJECTAGG, whose two arguments
+    /// are written <c>[KEY] k VALUE v</c>).
+    /// </summary>
+    public NullTreatment Nulls { get; init; }
+
     /// <summary>The unqualified function name, upper-cased for matching built-ins.</summary>
     public string UpperName => Name.Last.Value.ToUpperInvariant();
 
@@ -507,11 +641,21 @@ public sealed record FunctionCall(
             if (!string.Equals(Name.Parts[i].Value, other.Name.Parts[i].Value, StringComparison.OrdinalIgnoreCase)) return false;
         }
         return Arguments.Equals(other.Arguments) && Distinct == other.Distinct && Star == other.Star
-            && Equals(Filter, other.Filter) && Equals(Over, other.Over);
+            && Equals(Filter, other.Filter) && Equals(Over, other.Over) && Nulls == other.Nulls;
     }
 
     public override int GetHashCode() =>
         HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Name.Last.Value), Arguments, Distinct, Star, Filter, Over);
+}
+
+/// <summary>The NULL treatment clause of an aggregate call (<see cref="FunctionCall.Nulls"/>); None when not written.</summary>
+public enum NullTreatment
+{
+    None,
+    RespectNulls,
+    IgnoreNulls,
+    NullOnNull,
+    AbsentOnNull,
 }
 
 /// <summary><c>name => value</c> inside a function call.</summary>

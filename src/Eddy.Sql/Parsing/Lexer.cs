@@ -135,6 +135,13 @@ public sealed class Lexer
             case '(' or ')' or ',' or ';' or '+' or '-' or '*' or '/' or '%' or '[' or ']' or '.' or '?':
                 pos++;
                 return Symbol(SymbolText(c), start, startLine, startCol);
+            // Row pattern syntax (MATCH_RECOGNIZE): quantifier braces, alternation, anchors.
+            case '{' or '}' or '^' or '$':
+                pos++;
+                return Symbol(c.ToString(), start, startLine, startCol);
+            case '|' when Peek(1) != '|':
+                pos++;
+                return Symbol("|", start, startLine, startCol);
             case '=':
                 pos++;
                 if (Peek(0) == '>')

@@ -285,7 +285,18 @@ public sealed partial class SqlParser
             if (Cur.Kind != TokenKind.Word) throw Fail("a language name");
             language = Advance().Text.ToUpperInvariant();
         }
-        return new CreateFunction(name, className, language, scope, ifNotExists) { Span = S(start) };
+        var jars = new List<JarPath>();
+        if (Accept(Keyword.USING))
+        {
+            do
+            {
+                if (!IsWordText(Cur, "JAR")) throw Fail("JAR", ["JAR"]);
+                Advance();
+                jars.Add(JarPathRule());
+            }
+            while (AcceptSymbol(","));
+        }
+        return new CreateFunction(name, className, language, scope, ifNotExists) { Span = S(start), Jars = new NodeList<JarPath>(jars) };
     }
 
     private Statement Drop()
@@ -337,5 +348,168 @@ public sealed partial class SqlParser
             return new DropView(name, ifExists, temporary) { Span = S(start) };
         }
         throw Fail("TABLE, VIEW or FUNCTION", ["TABLE", "VIEW", "FUNCTION", "TEMPORARY"]);
+    }
+}
+
+// ALTER TABLE / VIEW / DATABASE / FUNCTION, as Flink's grammar (docs: "ALTER Statements").
+public sealed partial class SqlParser
+{
+    private Statement Alter()
+    {
+        int start = p;
+        Advance(); // ALTER
+        bool temporary = Accept(Keyword.TEMPORARY);
+        bool system = temporary && Accept(Keyword.SYSTEM);
+        if (Accept(Keyword.FUNCTION))
+        {
+            bool ifExists = AcceptIfExists();
+            var name = ObjectNameRule("a function name");
+            Expect(Keyword.AS);
+            string className = ExpectString("a class name string");
+            string? language = null;
+            if (Accept(Keyword.LANGUAGE))
+            {
+                if (Cur.Kind != TokenKind.Word) throw Fail("a language name");
+                language = Advance().Text.ToUpperInvariant();
+            }
+            var scope = temporary ? (system ? FunctionScope.TemporarySystem : FunctionScope.Temporary) : FunctionScope.Catalog;
+            return new AlterFunction(name, className, language, scope, ifExists) { Span = S(start) };
+        }
+        if (temporary) throw Fail("'FUNCTION'", ["FUNCTION"]);
+        if (Accept(Keyword.TABLE)) return AlterTableRest(start);
+        if (Accept(Keyword.VIEW))
+        {
+            var name = ObjectNameRule("a view name");
+            if (IsWordText(Cur, "RENAME"))
+            {
+                Advance();
+                Expect(Keyword.TO);
+                var newName = ObjectNameRule("a view name");
+                return new AlterView(name, newName, null) { Span = S(start) };
+            }
+            if (Accept(Keyword.AS)) return new AlterView(name, null, Query()) { Span = S(start) };
+            throw Fail("RENAME TO or AS", ["RENAME", "AS"]);
+        }
+        if (Accept(Keyword.DATABASE))
+        {
+            var name = ObjectNameRule("a database name");
+            Expect(Keyword.SET);
+            return new AlterDatabase(name, Options()) { Span = S(start) };
+        }
+        throw Fail("TABLE, VIEW, DATABASE or FUNCTION", ["TABLE", "VIEW", "DATABASE", "FUNCTION"]);
+    }
+
+    private AlterTable AlterTableRest(int start)
+    {
+        bool ifExists = AcceptIfExists();
+        var name = ObjectNameRule("a table name");
+        int opStart = p;
+        AlterTableOperation op;
+        if (IsWordText(Cur, "RENAME"))
+        {
+            Advance();
+            if (Accept(Keyword.TO))
+            {
+                op = new AlterTableRename(ObjectNameRule("a table name"));
+            }
+            else
+            {
+                var column = IdentifierRule("a column name or TO");
+                Expect(Keyword.TO);
+                op = new AlterTableRenameColumn(column, IdentifierRule("a column name"));
+            }
+        }
+        else if (Accept(Keyword.SET))
+        {
+            op = new AlterTableSet(Options());
+        }
+        else if (Accept(Keyword.RESET))
+        {
+            ExpectSymbol("(");
+            var keys = new List<OptionKey>();
+            if (!IsSymbol(")"))
+            {
+                do
+                {
+                    int keyStart = p;
+                    string key = ExpectString("an option key string");
+                    keys.Add(new OptionKey(key) { Span = S(keyStart) });
+                }
+                while (AcceptSymbol(","));
+            }
+            ExpectSymbol(")");
+            op = new AlterTableReset(keys);
+        }
+        else if (IsWordText(Cur, "ADD") || IsWordText(Cur, "MODIFY"))
+        {
+            bool modify = IsWordText(Cur, "MODIFY");
+            Advance();
+            var columns = new List<AlterColumn>();
+            WatermarkSpec? watermark = null;
+            PrimaryKeySpec? primaryKey = null;
+            bool parenthesized = AcceptSymbol("(");
+            do
+            {
+                var t = Cur;
+                if (t.Is(Keyword.WATERMARK) && PeekAt(1).Is(Keyword.FOR))
+                {
+                    if (watermark is not null) throw FailAt(t, "a table can have only one WATERMARK definition");
+                    watermark = Watermark();
+                }
+                else if ((t.Is(Keyword.PRIMARY) && PeekAt(1).Is(Keyword.KEY)) || t.Is(Keyword.CONSTRAINT))
+                {
+                    if (primaryKey is not null) throw FailAt(t, "a table can have only one PRIMARY KEY");
+                    primaryKey = TablePrimaryKey();
+                }
+                else
+                {
+                    int columnStart = p;
+                    var column = Column(out var columnKey);
+                    if (columnKey is not null)
+                    {
+                        if (primaryKey is not null) throw FailAt(tokens[p - 1], "a table can have only one PRIMARY KEY");
+                        primaryKey = columnKey;
+                    }
+                    bool first = Accept(Keyword.FIRST);
+                    Identifier? after = null;
+                    if (!first && IsWordText(Cur, "AFTER"))
+                    {
+                        Advance();
+                        after = IdentifierRule("a column name");
+                    }
+                    columns.Add(new AlterColumn(column, first, after) { Span = S(columnStart) });
+                }
+            }
+            while (parenthesized && AcceptSymbol(","));
+            if (parenthesized) ExpectSymbol(")");
+            op = new AlterTableSchema(modify, columns, watermark, primaryKey);
+        }
+        else if (Accept(Keyword.DROP))
+        {
+            if (Accept(Keyword.PRIMARY))
+            {
+                Expect(Keyword.KEY);
+                op = new AlterTableDrop(NodeList<Identifier>.Empty, true, null, false);
+            }
+            else if (Accept(Keyword.CONSTRAINT))
+            {
+                op = new AlterTableDrop(NodeList<Identifier>.Empty, false, IdentifierRule("a constraint name"), false);
+            }
+            else if (Accept(Keyword.WATERMARK))
+            {
+                op = new AlterTableDrop(NodeList<Identifier>.Empty, false, null, true);
+            }
+            else
+            {
+                var columns = IsSymbol("(") ? ParenIdentifierList("a column name") : new NodeList<Identifier>([IdentifierRule("a column name")]);
+                op = new AlterTableDrop(columns, false, null, false);
+            }
+        }
+        else
+        {
+            throw Fail("ADD, MODIFY, DROP, RENAME, SET or RESET", ["ADD", "MODIFY", "DROP", "RENAME", "SET", "RESET"]);
+        }
+        op = op with { Span = S(opStart) };
+        return new AlterTable(name, op, ifExists) { Span = S(start) };
     }
 }

@@ -93,6 +93,16 @@ public sealed partial class SqlParser
                     if (PrecIn < minPrec) return left;
                     left = InLikeBetween(left, start, negated: false);
                     continue;
+                case Keyword.None when left is RowConstructor { Fields.Count: 2 } period && t.Text.Equals("OVERLAPS", StringComparison.OrdinalIgnoreCase):
+                {
+                    if (PrecComparison < minPrec) return left;
+                    Advance();
+                    var right = Binary(PrecComparison + 1);
+                    if (right is not RowConstructor { Fields.Count: 2 } other)
+                        throw new SqlParseException("OVERLAPS compares two periods written (start, end) or (start, interval)", right.Span, text, fileName);
+                    left = new OverlapsExpr(period, other) { Span = S(start) };
+                    continue;
+                }
                 default:
                     return left;
             }
@@ -168,10 +178,17 @@ public sealed partial class SqlParser
             return new LikeExpr(left, pattern, escape, negated, similar) { Span = S(start) };
         }
         Expect(Keyword.BETWEEN);
+        // ASYMMETRIC (the default) and SYMMETRIC are words, not reserved keywords.
+        bool symmetric = false;
+        if (Cur.Kind == TokenKind.Word && Cur.Keyword == Keyword.None
+            && (Cur.Text.Equals("SYMMETRIC", StringComparison.OrdinalIgnoreCase) || Cur.Text.Equals("ASYMMETRIC", StringComparison.OrdinalIgnoreCase)))
+        {
+            symmetric = Advance().Text.Equals("SYMMETRIC", StringComparison.OrdinalIgnoreCase);
+        }
         var low = Binary(PrecAdditive);
         Expect(Keyword.AND);
         var high = Binary(PrecAdditive);
-        return new BetweenExpr(left, low, high, negated) { Span = S(start) };
+        return new BetweenExpr(left, low, high, negated, symmetric) { Span = S(start) };
     }
 
     private Expr Prefix()
@@ -476,10 +493,21 @@ public sealed partial class SqlParser
         ExpectSymbol("(");
         var args = new List<Expr>();
         bool distinct = false, star = false;
+        var nulls = NullTreatment.None;
+        string upper = name.Parts.Count == 1 ? name.Parts[0].Value.ToUpperInvariant() : "";
         if (IsSymbol("*"))
         {
             Advance();
             star = true;
+        }
+        else if (upper == "JSON_OBJECTAGG")
+        {
+            // JSON_OBJECTAGG([KEY] k VALUE v [NULL|ABSENT ON NULL]): KEY is optional, and "key" may be a column name.
+            if (Is(Keyword.KEY) && (!IsWordText(PeekAt(1), "VALUE") || IsWordText(PeekAt(2), "VALUE"))) Advance();
+            args.Add(Binary(PrecAdditive));
+            ExpectWord("VALUE");
+            args.Add(Expression());
+            if (TryOnNull(out bool absent)) nulls = absent ? NullTreatment.AbsentOnNull : NullTreatment.NullOnNull;
         }
         else if (!IsSymbol(")"))
         {
@@ -490,6 +518,16 @@ public sealed partial class SqlParser
                 args.Add(Argument());
             }
             while (AcceptSymbol(","));
+            if (upper == "ARRAY_AGG" && (IsWordText(Cur, "RESPECT") || IsWordText(Cur, "IGNORE")) && IsWordText(PeekAt(1), "NULLS"))
+            {
+                nulls = IsWordText(Cur, "IGNORE") ? NullTreatment.IgnoreNulls : NullTreatment.RespectNulls;
+                Advance();
+                Advance();
+            }
+            else if (upper == "JSON_ARRAYAGG" && TryOnNull(out bool absent))
+            {
+                nulls = absent ? NullTreatment.AbsentOnNull : NullTreatment.NullOnNull;
+            }
         }
         ExpectSymbol(")");
         Expr? filter = null;
@@ -515,7 +553,7 @@ public sealed partial class SqlParser
                 over = new WindowSpec(wName, NodeList<Expr>.Empty, NodeList<OrderItem>.Empty, null) { Span = S(wStart) };
             }
         }
-        return new FunctionCall(name, args, distinct, star, filter, over) { Span = S(start) };
+        return new FunctionCall(name, args, distinct, star, filter, over) { Span = S(start), Nulls = nulls };
     }
 
     private Expr Argument()

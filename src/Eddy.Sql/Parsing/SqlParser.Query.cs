@@ -477,6 +477,8 @@ public sealed partial class SqlParser
                 Advance();
                 var q = Query();
                 ExpectSymbol(")");
+                if (IsMatchRecognizeStart())
+                    return MatchRecognize(start, new SubqueryRef(q, null, NodeList<Identifier>.Empty) { Span = S(start) });
                 var alias = OptionalAlias();
                 var cols = alias is null ? NodeList<Identifier>.Empty : OptionalColumnAliases();
                 return new SubqueryRef(q, alias, cols) { Span = S(start) };
@@ -497,6 +499,8 @@ public sealed partial class SqlParser
             Expect(Keyword.OF);
             asOf = Binary(PrecAdditive);
         }
+        if (IsMatchRecognizeStart())
+            return MatchRecognize(start, new NamedTableRef(name, null, NodeList<Identifier>.Empty, asOf, hints) { Span = S(start) });
         var tableAlias = OptionalAlias();
         var columnAliases = tableAlias is null ? NodeList<Identifier>.Empty : OptionalColumnAliases();
         return new NamedTableRef(name, tableAlias, columnAliases, asOf, hints) { Span = S(start) };

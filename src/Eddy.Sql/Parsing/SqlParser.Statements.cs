@@ -27,6 +27,8 @@ public sealed partial class SqlParser
     private Statement Statement()
     {
         var t = Cur;
+        if (IsWordText(t, "ADD") && IsWordText(PeekAt(1), "JAR")) return JarStatement(remove: false);
+        if (IsWordText(t, "REMOVE") && IsWordText(PeekAt(1), "JAR")) return JarStatement(remove: true);
         switch (t.Keyword)
         {
             case Keyword.CREATE when t.IsWord: return Create();
@@ -53,7 +55,62 @@ public sealed partial class SqlParser
             var q = Query();
             return new QueryStatement(q) { Span = S(start) };
         }
+        if (t.Kind == TokenKind.Word)
+        {
+            switch (t.Text.ToUpperInvariant())
+            {
+                case "ALTER": return Alter();
+                case "REPLACE" when PeekAt(1).Is(Keyword.TABLE):
+                {
+                    int start = p;
+                    Advance();
+                    var replace = CreateTableRest(start, temporary: false, orReplace: true);
+                    if (replace.AsQuery is null) throw new SqlParseException("REPLACE TABLE needs AS query (Flink's REPLACE TABLE AS SELECT)", replace.Span, text, fileName);
+                    return replace with { ReplaceOnly = true };
+                }
+                case "LOAD" when IsWordText(PeekAt(1), "MODULE"): return LoadModuleStatement();
+                case "UNLOAD" when IsWordText(PeekAt(1), "MODULE"):
+                {
+                    int start = p;
+                    Advance();
+                    Advance();
+                    var name = IdentifierRule("a module name");
+                    return new UnloadModule(name) { Span = S(start) };
+                }
+                case "TRUNCATE" when PeekAt(1).Is(Keyword.TABLE): return Unsupported("TRUNCATE TABLE");
+                case "ANALYZE" when PeekAt(1).Is(Keyword.TABLE): return Unsupported("ANALYZE TABLE");
+                case "CALL": return Unsupported("CALL");
+                case "DELETE" when PeekAt(1).Is(Keyword.FROM): return Unsupported("DELETE");
+                case "UPDATE": return Unsupported("UPDATE");
+                case "STOP" when IsWordText(PeekAt(1), "JOB"): return Unsupported("STOP JOB");
+            }
+        }
         throw Fail("a statement (SELECT, INSERT, CREATE, DROP, SET, ...)", StatementKeywords);
+    }
+
+    /// <summary>A statement Eddy refuses as a whole: read up to its end (';' outside parentheses) and kept as written.</summary>
+    private UnsupportedStatement Unsupported(string construct)
+    {
+        int start = p;
+        int depth = 0;
+        while (Cur.Kind != TokenKind.EndOfInput && !(depth == 0 && IsSymbol(";")))
+        {
+            if (IsSymbol("(")) depth++;
+            else if (IsSymbol(")")) depth--;
+            Advance();
+        }
+        var span = S(start);
+        return new UnsupportedStatement(construct, text.Substring(span.Offset, span.Length)) { Span = span };
+    }
+
+    private LoadModule LoadModuleStatement()
+    {
+        int start = p;
+        Advance();
+        Advance();
+        var name = IdentifierRule("a module name");
+        var options = Accept(Keyword.WITH) ? Options() : NodeList<TableOption>.Empty;
+        return new LoadModule(name, options) { Span = S(start) };
     }
 
     private Insert InsertStatement()
@@ -180,7 +237,7 @@ public sealed partial class SqlParser
         return new ResetOption(key) { Span = S(start) };
     }
 
-    private Show ShowStatement()
+    private Statement ShowStatement()
     {
         int start = p;
         Expect(Keyword.SHOW);
@@ -198,7 +255,30 @@ public sealed partial class SqlParser
             Advance();
             if (!Accept(Keyword.FROM) && !Accept(Keyword.IN)) throw Fail("FROM or IN", ["FROM", "IN"]);
             var table = ObjectNameRule("a table name");
-            return new Show(ShowKind.Columns, table) { Span = S(start) };
+            return new Show(ShowKind.Columns, table, ShowLikeClause(allowILike: false)) { Span = S(start) };
+        }
+        if (IsWordText(Cur, "PARTITIONS") || IsWordText(Cur, "PROCEDURES"))
+        {
+            p = start;
+            return Unsupported(IsWordText(PeekAt(1), "PARTITIONS") ? "SHOW PARTITIONS" : "SHOW PROCEDURES");
+        }
+        if (Is(Keyword.FULL) && PeekAt(1).Is(Keyword.MODULES))
+        {
+            Advance();
+            Advance();
+            return new Show(ShowKind.FullModules) { Span = S(start) };
+        }
+        if (IsWordText(Cur, "USER") && PeekAt(1).Is(Keyword.FUNCTIONS))
+        {
+            Advance();
+            Advance();
+            var db = Accept(Keyword.FROM) || Accept(Keyword.IN) ? ObjectNameRule("a database name") : null;
+            return new Show(ShowKind.UserFunctions, db, ShowLikeClause(allowILike: true)) { Span = S(start) };
+        }
+        if (IsWordText(Cur, "JARS"))
+        {
+            Advance();
+            return new Show(ShowKind.Jars) { Span = S(start) };
         }
         ShowKind kind = Cur.Keyword switch
         {
@@ -211,15 +291,61 @@ public sealed partial class SqlParser
             Keyword.JOBS => ShowKind.Jobs,
             Keyword.CURRENT when PeekAt(1).Is(Keyword.CATALOG) => ShowKind.CurrentCatalog,
             Keyword.CURRENT when PeekAt(1).Is(Keyword.DATABASE) => ShowKind.CurrentDatabase,
-            _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES, JOBS, COLUMNS or CREATE",
-                ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS", "COLUMNS", "CREATE"]),
+            _ => throw Fail("TABLES, VIEWS, FUNCTIONS, CATALOGS, DATABASES, MODULES, JOBS, JARS, COLUMNS or CREATE",
+                ["TABLES", "VIEWS", "FUNCTIONS", "CATALOGS", "DATABASES", "MODULES", "JOBS", "JARS", "COLUMNS", "CREATE"]),
         };
         Advance();
         if (kind is ShowKind.CurrentCatalog or ShowKind.CurrentDatabase) Advance();
         ObjectName? database = null;
-        if (kind is ShowKind.Tables or ShowKind.Views && (Accept(Keyword.FROM) || Accept(Keyword.IN)))
+        if (kind is ShowKind.Tables or ShowKind.Views or ShowKind.Functions && (Accept(Keyword.FROM) || Accept(Keyword.IN)))
             database = ObjectNameRule("a database name");
-        return new Show(kind, database) { Span = S(start) };
+        var like = kind switch
+        {
+            ShowKind.Tables => ShowLikeClause(allowILike: false),
+            ShowKind.Functions => ShowLikeClause(allowILike: true),
+            _ => null,
+        };
+        return new Show(kind, database, like) { Span = S(start) };
+    }
+
+    /// <summary><c>[NOT] LIKE 'pattern'</c> (and <c>ILIKE</c> where Flink's grammar has it) after SHOW, or null.</summary>
+    private ShowLike? ShowLikeClause(bool allowILike)
+    {
+        int start = p;
+        bool not = Is(Keyword.NOT) && (PeekAt(1).Is(Keyword.LIKE) || (allowILike && IsWordText(PeekAt(1), "ILIKE")));
+        if (not) Advance();
+        bool ilike = false;
+        if (Accept(Keyword.LIKE))
+        {
+        }
+        else if (allowILike && IsWordText(Cur, "ILIKE"))
+        {
+            Advance();
+            ilike = true;
+        }
+        else
+        {
+            return null;
+        }
+        string pattern = ExpectString("a LIKE pattern string");
+        return new ShowLike(pattern, not, ilike) { Span = S(start) };
+    }
+
+    /// <summary><c>ADD JAR 'path'</c> or <c>REMOVE JAR 'path'</c> (ADD, REMOVE and JAR are no reserved words).</summary>
+    private Statement JarStatement(bool remove)
+    {
+        int start = p;
+        Advance();
+        Advance();
+        var jar = JarPathRule();
+        return remove ? new RemoveJar(jar) { Span = S(start) } : new AddJar(jar) { Span = S(start) };
+    }
+
+    private JarPath JarPathRule()
+    {
+        int start = p;
+        string path = ExpectString("the path of an assembly (a string)");
+        return new JarPath(path) { Span = S(start) };
     }
 
     private Describe DescribeStatement()
@@ -268,10 +394,21 @@ public sealed partial class SqlParser
         }
     }
 
-    private Use UseStatement()
+    private Statement UseStatement()
     {
         int start = p;
         Expect(Keyword.USE);
+        if (Is(Keyword.MODULES) && IsIdentifierToken(PeekAt(1)))
+        {
+            Advance();
+            var names = new List<Identifier>();
+            do
+            {
+                names.Add(IdentifierRule("a module name"));
+            }
+            while (AcceptSymbol(","));
+            return new UseModules(names) { Span = S(start) };
+        }
         bool catalog = Is(Keyword.CATALOG) && IsIdentifierToken(PeekAt(1)) && Accept(Keyword.CATALOG);
         var name = ObjectNameRule(catalog ? "a catalog name" : "a database name");
         return new Use(name, catalog) { Span = S(start) };

@@ -22,7 +22,7 @@ public sealed partial class SqlParser
     internal const int PrecPrimary = 10;
 
     private static readonly string[] StatementKeywords =
-        ["SELECT", "INSERT", "CREATE", "DROP", "WITH", "VALUES", "SET", "RESET", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "USE", "EXECUTE", "BEGIN"];
+        ["SELECT", "INSERT", "CREATE", "DROP", "WITH", "VALUES", "SET", "RESET", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "USE", "EXECUTE", "BEGIN", "ADD", "REMOVE"];
 
     private static readonly string[] TypeNames =
     [

@@ -16,6 +16,14 @@ public static class SqlPrinter
         return sb.ToString();
     }
 
+    /// <summary>As <see cref="Print"/>, with every identifier back-quoted, as Flink's DESCRIBE and SHOW CREATE TABLE print expressions.</summary>
+    public static string PrintQuoted(SqlNode node)
+    {
+        var sb = new StringBuilder();
+        new Writer(sb, quoteAll: true).Node(node);
+        return sb.ToString();
+    }
+
     public static void AppendIdentifier(StringBuilder sb, string name)
     {
         if (Keywords.NeedsQuoting(name)) sb.Append('`').Append(name.Replace("`", "``", StringComparison.Ordinal)).Append('`');
@@ -38,6 +46,7 @@ public static class SqlPrinter
         UnaryExpr { Operator: UnaryOperator.Not } => SqlParser.PrecNot,
         UnaryExpr => SqlParser.PrecUnary,
         IsExpr or IsDistinctFromExpr or IsJsonExpr => SqlParser.PrecIs,
+        OverlapsExpr => SqlParser.PrecComparison,
         InListExpr or InSubqueryExpr or LikeExpr or BetweenExpr => SqlParser.PrecIn,
         _ => SqlParser.PrecPrimary,
     };
@@ -47,7 +56,7 @@ public static class SqlPrinter
         "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP",
     };
 
-    private sealed class Writer(StringBuilder sb)
+    private sealed class Writer(StringBuilder sb, bool quoteAll = false)
     {
         public void Node(SqlNode node)
         {
@@ -79,7 +88,11 @@ public static class SqlPrinter
             }
         }
 
-        private void Id(Identifier id) => AppendIdentifier(sb, id.Value);
+        private void Id(Identifier id)
+        {
+            if (quoteAll) sb.Append('`').Append(id.Value.Replace("`", "``", StringComparison.Ordinal)).Append('`');
+            else AppendIdentifier(sb, id.Value);
+        }
 
         private void Name(ObjectName name)
         {
@@ -162,6 +175,19 @@ public static class SqlPrinter
                     sb.Append(" AS ");
                     Str(f.ClassName);
                     if (f.Language is not null) sb.Append(" LANGUAGE ").Append(f.Language);
+                    for (int j = 0; j < f.Jars.Count; j++)
+                    {
+                        sb.Append(j == 0 ? " USING JAR " : ", JAR ");
+                        Str(f.Jars[j].Path);
+                    }
+                    break;
+                case AddJar a:
+                    sb.Append("ADD JAR ");
+                    Str(a.Jar.Path);
+                    break;
+                case RemoveJar r:
+                    sb.Append("REMOVE JAR ");
+                    Str(r.Jar.Path);
                     break;
                 case DropFunction f:
                     sb.Append("DROP ").Append(ScopeText(f.Scope)).Append("FUNCTION ");
@@ -204,12 +230,19 @@ public static class SqlPrinter
                         ShowKind.CreateTable => "CREATE TABLE ",
                         ShowKind.CreateView => "CREATE VIEW ",
                         ShowKind.Columns => "COLUMNS FROM ",
+                        ShowKind.UserFunctions => "USER FUNCTIONS",
+                        ShowKind.FullModules => "FULL MODULES",
                         _ => s.Kind.ToString().ToUpperInvariant(),
                     });
                     if (s.Name is not null)
                     {
-                        if (s.Kind is ShowKind.Tables or ShowKind.Views) sb.Append(" FROM ");
+                        if (s.Kind is ShowKind.Tables or ShowKind.Views or ShowKind.Functions or ShowKind.UserFunctions) sb.Append(" FROM ");
                         Name(s.Name);
+                    }
+                    if (s.Like is not null)
+                    {
+                        sb.Append(s.Like.Not ? " NOT " : " ").Append(s.Like.CaseInsensitive ? "ILIKE " : "LIKE ");
+                        Str(s.Like.Pattern);
                     }
                     break;
                 case CreateCatalog c:
@@ -278,6 +311,58 @@ public static class SqlPrinter
                     Name(u.Name);
                     break;
                 case QueryStatement q: Query(q.Query); break;
+                case AlterTable a: AlterTable(a); break;
+                case AlterView v:
+                    sb.Append("ALTER VIEW ");
+                    Name(v.Name);
+                    if (v.NewName is not null)
+                    {
+                        sb.Append(" RENAME TO ");
+                        Name(v.NewName);
+                    }
+                    else
+                    {
+                        sb.Append(" AS\n");
+                        Query(v.Query!);
+                    }
+                    break;
+                case AlterDatabase d:
+                    sb.Append("ALTER DATABASE ");
+                    Name(d.Name);
+                    sb.Append(" SET (");
+                    for (int i = 0; i < d.Options.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Option(d.Options[i]);
+                    }
+                    sb.Append(')');
+                    break;
+                case AlterFunction f:
+                    sb.Append("ALTER ").Append(ScopeText(f.Scope)).Append("FUNCTION ");
+                    if (f.IfExists) sb.Append("IF EXISTS ");
+                    Name(f.Name);
+                    sb.Append(" AS ");
+                    Str(f.ClassName);
+                    if (f.Language is not null) sb.Append(" LANGUAGE ").Append(f.Language);
+                    break;
+                case LoadModule l:
+                    sb.Append("LOAD MODULE ");
+                    Id(l.Name);
+                    OptionsClause(l.Options);
+                    break;
+                case UnloadModule u:
+                    sb.Append("UNLOAD MODULE ");
+                    Id(u.Name);
+                    break;
+                case UseModules u:
+                    sb.Append("USE MODULES ");
+                    for (int i = 0; i < u.Names.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Id(u.Names[i]);
+                    }
+                    break;
+                case UnsupportedStatement u: sb.Append(u.Text); break;
                 default: throw new NotSupportedException($"cannot print {statement.GetType().Name}");
             }
         }
@@ -321,8 +406,8 @@ public static class SqlPrinter
 
         private void CreateTable(CreateTable t)
         {
-            sb.Append("CREATE ");
-            if (t.OrReplace) sb.Append("OR REPLACE ");
+            if (t.ReplaceOnly) sb.Append("REPLACE ");
+            else sb.Append(t.OrReplace ? "CREATE OR REPLACE " : "CREATE ");
             if (t.Temporary) sb.Append("TEMPORARY ");
             sb.Append("TABLE ");
             if (t.IfNotExists) sb.Append("IF NOT EXISTS ");
@@ -372,6 +457,88 @@ public static class SqlPrinter
             {
                 sb.Append(" AS\n");
                 Query(t.AsQuery);
+            }
+        }
+
+        private void AlterTable(AlterTable a)
+        {
+            sb.Append("ALTER TABLE ");
+            if (a.IfExists) sb.Append("IF EXISTS ");
+            Name(a.Name);
+            switch (a.Operation)
+            {
+                case AlterTableRename r:
+                    sb.Append(" RENAME TO ");
+                    Name(r.NewName);
+                    break;
+                case AlterTableRenameColumn r:
+                    sb.Append(" RENAME ");
+                    Id(r.Column);
+                    sb.Append(" TO ");
+                    Id(r.NewName);
+                    break;
+                case AlterTableSet set:
+                    sb.Append(" SET (");
+                    for (int i = 0; i < set.Options.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Option(set.Options[i]);
+                    }
+                    sb.Append(')');
+                    break;
+                case AlterTableReset reset:
+                    sb.Append(" RESET (");
+                    for (int i = 0; i < reset.Keys.Count; i++)
+                    {
+                        if (i > 0) sb.Append(", ");
+                        Str(reset.Keys[i].Key);
+                    }
+                    sb.Append(')');
+                    break;
+                case AlterTableSchema schema:
+                {
+                    sb.Append(schema.Modify ? " MODIFY (" : " ADD (");
+                    bool any = false;
+                    void Separate()
+                    {
+                        if (any) sb.Append(", ");
+                        any = true;
+                    }
+                    foreach (var c in schema.Columns)
+                    {
+                        Separate();
+                        Column(c.Column);
+                        if (c.First) sb.Append(" FIRST");
+                        if (c.After is not null)
+                        {
+                            sb.Append(" AFTER ");
+                            Id(c.After);
+                        }
+                    }
+                    if (schema.PrimaryKey is not null)
+                    {
+                        Separate();
+                        PrimaryKey(schema.PrimaryKey);
+                    }
+                    if (schema.Watermark is not null)
+                    {
+                        Separate();
+                        Watermark(schema.Watermark);
+                    }
+                    sb.Append(')');
+                    break;
+                }
+                case AlterTableDrop drop:
+                    sb.Append(" DROP ");
+                    if (drop.PrimaryKey) sb.Append("PRIMARY KEY");
+                    else if (drop.Watermark) sb.Append("WATERMARK");
+                    else if (drop.Constraint is not null)
+                    {
+                        sb.Append("CONSTRAINT ");
+                        Id(drop.Constraint);
+                    }
+                    else IdList(drop.Columns);
+                    break;
             }
         }
 
@@ -725,8 +892,82 @@ public static class SqlPrinter
                         IdList(j.Using);
                     }
                     break;
+                case MatchRecognizeRef m:
+                    MatchRecognize(m);
+                    break;
                 default: throw new NotSupportedException($"cannot print {t.GetType().Name}");
             }
+        }
+
+        private void MatchRecognize(MatchRecognizeRef m)
+        {
+            TableRef(m.Input);
+            sb.Append(" MATCH_RECOGNIZE (");
+            if (!m.PartitionBy.IsEmpty)
+            {
+                sb.Append("PARTITION BY ");
+                ExprList(m.PartitionBy);
+                sb.Append(' ');
+            }
+            if (!m.OrderBy.IsEmpty)
+            {
+                sb.Append("ORDER BY ");
+                OrderItems(m.OrderBy);
+                sb.Append(' ');
+            }
+            if (!m.Measures.IsEmpty)
+            {
+                sb.Append("MEASURES ");
+                for (int i = 0; i < m.Measures.Count; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    Expr(m.Measures[i].Expression);
+                    sb.Append(" AS ");
+                    Id(m.Measures[i].Alias!);
+                }
+                sb.Append(' ');
+            }
+            sb.Append(m.AllRowsPerMatch ? "ALL ROWS PER MATCH " : "ONE ROW PER MATCH ");
+            if (m.AfterMatch is { } after)
+            {
+                sb.Append(after.Kind switch
+                {
+                    AfterMatchSkipKind.PastLastRow => "AFTER MATCH SKIP PAST LAST ROW ",
+                    AfterMatchSkipKind.ToNextRow => "AFTER MATCH SKIP TO NEXT ROW ",
+                    AfterMatchSkipKind.ToFirst => "AFTER MATCH SKIP TO FIRST ",
+                    _ => "AFTER MATCH SKIP TO LAST ",
+                });
+                if (after.Variable is { } v)
+                {
+                    Id(v);
+                    sb.Append(' ');
+                }
+            }
+            sb.Append("PATTERN (");
+            var terms = m.Pattern is PatternSequence seq ? seq.Terms : new NodeList<PatternTerm>(new[] { m.Pattern });
+            for (int i = 0; i < terms.Count; i++)
+            {
+                if (i > 0) sb.Append(' ');
+                var v = (PatternVariable)terms[i];
+                Id(v.Name);
+                sb.Append(v.QuantifierText);
+            }
+            sb.Append(')');
+            if (m.Within is not null)
+            {
+                sb.Append(" WITHIN ");
+                Expr(m.Within, SqlParser.PrecAdditive);
+            }
+            sb.Append(" DEFINE ");
+            for (int i = 0; i < m.Definitions.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                Id(m.Definitions[i].Variable);
+                sb.Append(" AS ");
+                Expr(m.Definitions[i].Condition);
+            }
+            sb.Append(')');
+            Alias(m.Alias, m.ColumnAliases);
         }
 
         private void Alias(Identifier? alias, NodeList<Identifier> columns)
@@ -872,7 +1113,7 @@ public static class SqlPrinter
                     break;
                 case BetweenExpr b:
                     Expr(b.Operand, SqlParser.PrecIn);
-                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ");
+                    sb.Append(b.Negated ? " NOT BETWEEN " : " BETWEEN ").Append(b.Symmetric ? "SYMMETRIC " : "");
                     Expr(b.Low, SqlParser.PrecAdditive);
                     sb.Append(" AND ");
                     Expr(b.High, SqlParser.PrecAdditive);
@@ -1051,6 +1292,11 @@ public static class SqlPrinter
                     Expr(pos.Haystack);
                     sb.Append(')');
                     break;
+                case OverlapsExpr o:
+                    Expr(o.Left, SqlParser.PrecComparison);
+                    sb.Append(" OVERLAPS ");
+                    Expr(o.Right, SqlParser.PrecComparison + 1);
+                    break;
                 case RowConstructor r:
                     sb.Append("ROW(");
                     ExprList(r.Fields);
@@ -1202,7 +1448,26 @@ public static class SqlPrinter
             else
             {
                 if (f.Distinct) sb.Append("DISTINCT ");
-                ExprList(f.Arguments);
+                if (f.Name.Parts.Count == 1 && f.Arguments.Count == 2
+                    && string.Equals(f.Name.Parts[0].Value, "JSON_OBJECTAGG", StringComparison.OrdinalIgnoreCase))
+                {
+                    sb.Append("KEY ");
+                    Expr(f.Arguments[0], SqlParser.PrecAdditive);
+                    sb.Append(" VALUE ");
+                    Expr(f.Arguments[1]);
+                }
+                else
+                {
+                    ExprList(f.Arguments);
+                }
+                sb.Append(f.Nulls switch
+                {
+                    NullTreatment.RespectNulls => " RESPECT NULLS",
+                    NullTreatment.IgnoreNulls => " IGNORE NULLS",
+                    NullTreatment.NullOnNull => " NULL ON NULL",
+                    NullTreatment.AbsentOnNull => " ABSENT ON NULL",
+                    _ => "",
+                });
             }
             sb.Append(')');
         }

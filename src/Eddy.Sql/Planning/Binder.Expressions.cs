@@ -13,15 +13,9 @@ public sealed record IntervalExpr(long Millis, int Months) : BoundExpr(DataType.
 
 public sealed partial class Binder
 {
-    private static readonly HashSet<string> AggregateNames = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
-        "STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE",
-    };
-
     /// <summary>A built-in or user aggregate function call (not an OVER window).</summary>
     public bool IsAggregate(FunctionCall call) =>
-        call.Over is null && (AggregateNames.Contains(call.UpperName) || catalog.Functions.TryGetAggregate(call.UpperName, out _));
+        call.Over is null && (BuiltinFunctions.Aggregates.Contains(call.UpperName) || catalog.Functions.TryGetAggregate(call.UpperName, out _));
 
     /// <summary><paramref name="node"/>, or the located error when the stack is nearly used up (see <see cref="DeepStack"/>).</summary>
     private T WithStack<T>(T node) where T : SqlNode =>
@@ -107,13 +101,17 @@ public sealed partial class Binder
                 return like.Negated ? new Unary(UnaryOp.Not, call, DataType.Boolean) : call;
             }
             case BetweenExpr between:
-            {
-                var value = Bind(between.Operand, scope, group);
-                var low = Compare(BinaryOp.GreaterOrEqual, value, Bind(between.Low, scope, group), between);
-                var high = Compare(BinaryOp.LessOrEqual, value, Bind(between.High, scope, group), between);
-                BoundExpr both = new Binary(BinaryOp.And, low, high, DataType.Boolean);
-                return between.Negated ? new Unary(UnaryOp.Not, both, DataType.Boolean) : both;
-            }
+                return BindBetween(between, scope, group);
+            case OverlapsExpr overlaps:
+                return BindOverlaps(overlaps, scope, group);
+            case RowConstructor row:
+                return BindRow(row, scope, group);
+            case JsonExistsExpr exists:
+                return BindJsonExists(exists, scope, group);
+            case JsonObjectExpr jsonObject:
+                return BindJsonObject(jsonObject, scope, group);
+            case JsonArrayExpr jsonArray:
+                return BindJsonArray(jsonArray, scope, group);
             case CaseExpr caseExpr:
                 return BindCase(caseExpr, scope, group);
             case CastExpr cast:
@@ -126,7 +124,7 @@ public sealed partial class Binder
                 return new Cast(operand, target with { Nullable = true }, cast.Try);
             }
             case FunctionCall call:
-                if (call.Over is null && FlinkAggregatesNotImplemented.Contains(call.UpperName) && !catalog.Functions.Contains(call.UpperName))
+                if (call.Over is null && BuiltinFunctions.AggregatesNotImplemented.Contains(call.UpperName) && !catalog.Functions.Contains(call.UpperName))
                     throw Error(call, $"unknown function '{call.Name}': Flink's aggregate function {call.UpperName} is not implemented by Eddy");
                 if (IsAggregate(call))
                     throw Error(call, $"aggregate function {call.UpperName} is not allowed here (only in SELECT or HAVING of a grouped query)");
@@ -463,7 +461,7 @@ public sealed partial class Binder
         return new Call("+", method, [timestamp, new Literal(interval.Millis, DataType.BigInt), new Literal(interval.Months, DataType.Int)], timestamp.Type);
     }
 
-    private Binary Compare(BinaryOp op, BoundExpr l, BoundExpr r, SqlNode at)
+    internal Binary Compare(BinaryOp op, BoundExpr l, BoundExpr r, SqlNode at)
     {
         var type = TypeRules.Common(l.Type, r.Type);
         if (type is null)
@@ -473,6 +471,8 @@ public sealed partial class Binder
             else if (TypeRules.IsString(r.Type) && TypeRules.IsTimestamp(l.Type)) type = l.Type;
             else throw Error(at, $"cannot compare {l.Type} with {r.Type}");
         }
+        // Flink compares ROWs field by field with SQL's NULL rules; Eddy does not implement that yet.
+        if (type.Kind == TypeKind.Row) throw Error(at, $"comparing ROW values ({type}) is not supported by Eddy yet");
         return new Binary(op, CastIfNeeded(l, type), CastIfNeeded(r, type), DataType.Boolean);
     }
 
@@ -514,10 +514,10 @@ public sealed partial class Binder
         types.Length == 0 ? typeof(SqlFunctions).GetMethod(name) ?? throw new MissingMethodException(name)
             : typeof(SqlFunctions).GetMethod(name, types) ?? throw new MissingMethodException(name);
 
-    private BoundExpr RequireBoolean(BoundExpr e, SqlNode at) =>
+    internal BoundExpr RequireBoolean(BoundExpr e, SqlNode at) =>
         e.Type.Kind is TypeKind.Boolean or TypeKind.Null ? e : throw Error(at, $"expected a BOOLEAN expression, got {e.Type}");
 
-    private BoundExpr RequireNumeric(BoundExpr e, SqlNode at) =>
+    internal BoundExpr RequireNumeric(BoundExpr e, SqlNode at) =>
         e.Type.IsNumeric || e.Type.Kind == TypeKind.Null ? e : throw Error(at, $"expected a numeric expression, got {e.Type}");
 
     private BoundExpr RequireString(BoundExpr e, SqlNode at) =>
@@ -538,134 +538,14 @@ public sealed partial class Binder
         var args = call.Arguments.Select(a => Bind(a, scope, group)).ToList();
         if (catalog.Functions.Contains(name)) return BindUserFunction(call, name, args);
         if (GeoSqlFunctions.IsGeoFunction(name)) return BindGeo(call, name, args);
-        if (BuiltinFunctions.TryGet(name, out var builtin)) return builtin.Bind(new BuiltinCall(call, args, (node, message) => Error(node, message)));
+        if (BuiltinFunctions.TryGet(name, out var builtin))
+            return builtin.Bind(new BuiltinCall(call, args, (node, message) => Error(node, message))
+            {
+                CurrentDatabase = catalog.CurrentDatabase, Parallelism = Parallelism, Binder = this, BindOther = e => Bind(e, scope, group),
+                WatermarkRowtime = group is null ? watermarkRowtime : null,
+            });
         if (BuiltinFunctions.IsNotSupported(name)) throw Error(call, BuiltinFunctions.NotSupportedMessage(name));
-        BoundExpr Fn(string method, DataType type, params BoundExpr[] a) =>
-            new Call(name, typeof(SqlFunctions).GetMethods().First(m => m.Name == method && m.GetParameters().Length >= a.Length
-                && m.GetParameters().Skip(a.Length).All(p => p.HasDefaultValue || p.IsDefined(typeof(ParamArrayAttribute)))
-                && ParametersFit(m, a)), a, type);
-        void Arity(int min, int max)
-        {
-            if (args.Count < min || args.Count > max)
-                throw Error(call, $"{name} takes {(min == max ? min.ToString(CultureInfo.InvariantCulture) : $"{min} to {max}")} argument(s), got {args.Count}");
-        }
-        switch (name)
-        {
-            case "TO_TIMESTAMP":
-                Arity(1, 2);
-                return args.Count == 1
-                    ? Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, ToStringExpr(args[0]))
-                    : Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, ToStringExpr(args[0]), ToStringExpr(args[1]));
-            case "TO_TIMESTAMP_LTZ":
-            {
-                Arity(1, 2);
-                var precision = args.Count == 2 ? args[1] : new Literal(3, DataType.Int);
-                if (precision is not Literal { Value: int }) throw Error(call.Arguments[^1], "TO_TIMESTAMP_LTZ precision must be 0 or 3");
-                var epoch = args[0].Type.Kind is TypeKind.Double or TypeKind.Float or TypeKind.Decimal ? CastIfNeeded(args[0], DataType.Double) : CastIfNeeded(args[0], DataType.BigInt);
-                return Fn(nameof(SqlFunctions.ToTimestampLtz), DataType.TimestampLtz3, epoch, precision);
-            }
-            case "DATE_FORMAT":
-                Arity(2, 2);
-                return Fn(nameof(SqlFunctions.DateFormat), DataType.String, args[0], ToStringExpr(args[1]));
-            case "PROCTIME":
-                Arity(0, 0);
-                return new CurrentTime(DataType.TimestampLtz3) { IsProctime = true };
-            case "CURRENT_TIMESTAMP" or "NOW" or "CURRENT_ROW_TIMESTAMP":
-                Arity(0, 0);
-                return new CurrentTime(DataType.TimestampLtz3);
-            case "LOCALTIMESTAMP":
-                Arity(0, 0);
-                return new CurrentTime(DataType.Timestamp3);
-            case "CONCAT":
-                if (args.Count == 0) throw Error(call, "CONCAT takes at least one argument");
-                return new Call(name, Method(nameof(SqlFunctions.Concat)), args.Select(ToStringExpr).ToList(), DataType.String);
-            case "CONCAT_WS":
-                if (args.Count < 1) throw Error(call, "CONCAT_WS takes a separator and strings");
-                return new Call(name, Method(nameof(SqlFunctions.ConcatWs)), args.Select(ToStringExpr).ToList(), DataType.String);
-            case "LOWER" or "UPPER" or "CHAR_LENGTH" or "CHARACTER_LENGTH":
-                Arity(1, 1);
-                return name switch
-                {
-                    "LOWER" => Fn(nameof(SqlFunctions.Lower), DataType.String, ToStringExpr(args[0])),
-                    "UPPER" => Fn(nameof(SqlFunctions.Upper), DataType.String, ToStringExpr(args[0])),
-                    _ => Fn(nameof(SqlFunctions.CharLength), DataType.Int, ToStringExpr(args[0])),
-                };
-            case "TRIM":
-                Arity(1, 1);
-                return Fn(nameof(SqlFunctions.Trim), DataType.String, ToStringExpr(args[0]));
-            case "SUBSTRING" or "SUBSTR":
-                Arity(2, 3);
-                return args.Count == 2
-                    ? Fn(nameof(SqlFunctions.Substring), DataType.String, ToStringExpr(args[0]), CastIfNeeded(args[1], DataType.Int))
-                    : Fn(nameof(SqlFunctions.Substring), DataType.String, ToStringExpr(args[0]), CastIfNeeded(args[1], DataType.Int), CastIfNeeded(args[2], DataType.Int));
-            case "REPLACE":
-                Arity(3, 3);
-                return Fn(nameof(SqlFunctions.Replace), DataType.String, args.Select(ToStringExpr).ToArray());
-            case "REGEXP_EXTRACT":
-                Arity(2, 3);
-                return args.Count == 2
-                    ? Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]))
-                    : Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]), CastIfNeeded(args[2], DataType.Int));
-            case "REGEXP":
-                Arity(2, 2);
-                return Fn(nameof(SqlFunctions.RegexpMatches), DataType.Boolean, ToStringExpr(args[0]), ToStringExpr(args[1]));
-            case "SPLIT_INDEX":
-                Arity(3, 3);
-                return Fn(nameof(SqlFunctions.SplitIndex), DataType.String, ToStringExpr(args[0]), ToStringExpr(args[1]), CastIfNeeded(args[2], DataType.Int));
-            case "JSON_VALUE":
-                Arity(2, 2);
-                return Fn(nameof(SqlFunctions.JsonValue), DataType.String, ToStringExpr(args[0]), JsonPath(call.Arguments[1], scope, group));
-            case "JSON_QUERY":
-                Arity(2, 2);
-                return Fn(nameof(SqlFunctions.JsonQuery), DataType.String, ToStringExpr(args[0]), JsonPath(call.Arguments[1], scope, group));
-            case "COALESCE":
-            {
-                if (args.Count == 0) throw Error(call, "COALESCE takes at least one argument");
-                var type = args.Select(a => a.Type).Aggregate((a, b) => TypeRules.Common(a, b) ?? throw Error(call, $"COALESCE mixes {a} and {b}"));
-                return new Coalesce(args.Select(a => CastIfNeeded(a, type)).ToList(), type with { Nullable = args.All(a => a.Type.Nullable) });
-            }
-            case "IFNULL":
-            {
-                Arity(2, 2);
-                var type = TypeRules.Common(args[0].Type, args[1].Type) ?? throw Error(call, $"IFNULL mixes {args[0].Type} and {args[1].Type}");
-                return new Coalesce([CastIfNeeded(args[0], type), CastIfNeeded(args[1], type)], type);
-            }
-            case "NULLIF":
-            {
-                Arity(2, 2);
-                var eq = Compare(BinaryOp.Equal, args[0], args[1], call);
-                return new CaseWhen([(eq, new Literal(null, args[0].Type))], args[0], args[0].Type with { Nullable = true });
-            }
-            case "IF":
-            {
-                Arity(3, 3);
-                var type = TypeRules.Common(args[1].Type, args[2].Type) ?? throw Error(call, $"IF branches mix {args[1].Type} and {args[2].Type}");
-                return new CaseWhen([(RequireBoolean(args[0], call.Arguments[0]), CastIfNeeded(args[1], type))], CastIfNeeded(args[2], type), type with { Nullable = true });
-            }
-            case "MOD":
-                Arity(2, 2);
-                return BindBinary(new BinaryExpr(BinaryOperator.Modulo, call.Arguments[0], call.Arguments[1]) { Span = call.Span }, scope, group);
-            case "CARDINALITY":
-                Arity(1, 1);
-                if (args[0].Type.Kind == TypeKind.Map) return new Call(name, Method(nameof(SqlFunctions.MapCardinality)), [args[0]], DataType.Int);
-                if (args[0].Type.Kind != TypeKind.Array) throw Error(call, $"CARDINALITY takes an ARRAY or a MAP, not {args[0].Type}");
-                return new Call(name, Method(nameof(SqlFunctions.Cardinality)), [args[0]], DataType.Int);
-            case "ROUND":
-                Arity(1, 2);
-                return BindRound(call, RequireNumeric(args[0], call.Arguments[0]), args.Count == 2 ? args[1] : null);
-            case "TUMBLE_START" or "TUMBLE_END" or "TUMBLE_ROWTIME" or "HOP_START" or "HOP_END" or "HOP_ROWTIME"
-                or "SESSION_START" or "SESSION_END" or "SESSION_ROWTIME":
-                throw Error(call, $"{name} is only allowed in the SELECT of a query grouped by the matching {name[..name.IndexOf('_')]}(...) window");
-            case "TUMBLE" or "HOP" or "SESSION" or "CUMULATE":
-                throw Error(call, $"{name}(...) is a window: use it in FROM TABLE({name}(TABLE t, DESCRIPTOR(col), ...)) or in GROUP BY");
-            default:
-                var known = new[] { "TO_TIMESTAMP", "TO_TIMESTAMP_LTZ", "DATE_FORMAT", "CURRENT_TIMESTAMP", "PROCTIME", "CONCAT", "CONCAT_WS", "LOWER", "UPPER",
-                    "TRIM", "SUBSTRING", "REPLACE", "REGEXP_EXTRACT", "SPLIT_INDEX", "CHAR_LENGTH", "COALESCE", "IF", "JSON_VALUE", "JSON_QUERY", "ABS", "ROUND", "MOD", "NULLIF", "IFNULL" }
-                    .Concat(BuiltinFunctions.Names)
-                    .Concat(GeoFunctions.SqlNames)
-                    .Concat(catalog.Functions.Names);
-                throw Error(call, $"unknown function '{call.Name}'" + SqlErrors.Suggest(name, known));
-        }
+        throw Error(call, $"unknown function '{call.Name}'" + SqlErrors.Suggest(name, BuiltinFunctions.AllNames.Concat(catalog.Functions.Names)));
     }
 
     private BoundExpr BindGeo(FunctionCall call, string name, List<BoundExpr> args)
@@ -681,7 +561,7 @@ public sealed partial class Binder
         }
     }
 
-    private static bool ParametersFit(MethodInfo m, BoundExpr[] args)
+    internal static bool ParametersFit(MethodInfo m, BoundExpr[] args)
     {
         var ps = m.GetParameters();
         for (int i = 0; i < args.Length && i < ps.Length; i++)
@@ -706,7 +586,7 @@ public sealed partial class Binder
                     || x.p.ParameterType == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
                 continue;
             var resultType = SqlTypeOf(method.ReturnType) ?? throw Error(call, $"function {name} returns {method.ReturnType.Name}, which has no SQL type");
-            return new UserCall(name, method, target, args, resultType);
+            return new UserCall(name, method, target, args, resultType) { Location = Location(call) };
         }
         throw Error(call, $"no overload of user function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
     }
@@ -729,13 +609,6 @@ public sealed partial class Binder
         if (t == typeof(DateOnly)) return DataType.Date;
         return null;
     }
-
-    /// <summary>Flink's built-in aggregate functions Eddy lacks: named as unknown before their arguments are bound.</summary>
-    private static readonly HashSet<string> FlinkAggregatesNotImplemented = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "COLLECT", "ARRAY_AGG", "JSON_OBJECTAGG",
-        "JSON_ARRAYAGG", "PERCENTILE", "SINGLE_VALUE", "BIT_AND", "BIT_OR", "BIT_XOR", "APPROX_COUNT_DISTINCT",
-    };
 
     /// <summary>Flink's DECIMAL precision of an integer type (LogicalTypeMerging).</summary>
     private static (int Precision, int Scale) DecimalShape(DataType t) => t.Kind switch
@@ -787,7 +660,7 @@ public sealed partial class Binder
     }
 
     /// <summary>ROUND(x [, d]) keeps x's type (Flink's ROUND): integers round to tens with negative d, DECIMAL to Flink's round type.</summary>
-    private BoundExpr BindRound(FunctionCall call, BoundExpr value, BoundExpr? digitsArg)
+    internal BoundExpr BindRound(FunctionCall call, BoundExpr value, BoundExpr? digitsArg)
     {
         int? literalDigits = digitsArg switch
         {
@@ -839,4 +712,8 @@ public sealed partial class Binder
 }
 
 /// <summary>A call of a user function, possibly an instance method on <see cref="Target"/>.</summary>
-public sealed record UserCall(string Name, MethodInfo Method, object? Target, IReadOnlyList<BoundExpr> Args, DataType Type) : BoundExpr(Type);
+public sealed record UserCall(string Name, MethodInfo Method, object? Target, IReadOnlyList<BoundExpr> Args, DataType Type) : BoundExpr(Type)
+{
+    /// <summary>Where the call is written (<c>file:line:column</c>), for the error when the function throws; null for built-ins.</summary>
+    public string? Location { get; init; }
+}

@@ -2,6 +2,7 @@ using Eddy.Joins;
 using Eddy.Sql.Codegen;
 using Eddy.Sql.Parsing;
 using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Aggregate;
 using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Join;
 
@@ -12,6 +13,9 @@ public sealed partial class Binder
     /// <summary>Flink's <c>table.exec.state.ttl</c> in ms (0: state is kept forever), for regular joins.</summary>
     public long StateTtlMs { get; init; }
 
+    /// <summary>The session's <c>parallelism.default</c> (functions whose result depends on it check it).</summary>
+    public int Parallelism { get; init; } = 1;
+
     /// <summary>
     /// Flink expires the idle state of every stateful operator after <c>table.exec.state.ttl</c>; Eddy so far only that
     /// of regular joins. Another operator keeping state per key would keep what Flink drops (a different answer), so
@@ -20,8 +24,32 @@ public sealed partial class Binder
     private void RefuseStateTtl(SqlNode at, string what)
     {
         if (StateTtlMs > 0 && !batchMode)
-            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires only the state of regular joins, not yet of {what}: "
+            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires the state of regular and semi/anti joins, non-windowed GROUP BY and deduplication only, not yet of {what}: "
                 + "remove the option (or set it to 0) to keep that state");
+    }
+
+    /// <summary>
+    /// A non-windowed GROUP BY expires its accumulators after <c>table.exec.state.ttl</c> as Flink's GroupAggFunction
+    /// does. Flink keeps some aggregates' state in data views whose entries expire one by one (DISTINCT aggregates,
+    /// MIN/MAX/LISTAGG over a changelog, user aggregates with views), and SELECT DISTINCT changes its changelog with a
+    /// TTL; Eddy keeps those in one accumulator per key, so they are refused with the option set.
+    /// </summary>
+    private void CheckGroupStateTtl(SqlNode at, LogicalPlan input, IReadOnlyList<AggregateCall> aggregates, long? ttlMs = null)
+    {
+        if ((ttlMs ?? StateTtlMs) <= 0 || batchMode) return;
+        const string View = "Flink keeps it in a data view whose entries expire one by one, which Eddy does not reproduce";
+        (string What, string Why)? refused = aggregates.Count == 0
+                ? ("a GROUP BY without aggregates (SELECT DISTINCT)", "with a TTL Flink's aggregation emits -U/+U for every repeated row, which Eddy does not reproduce")
+            : aggregates.FirstOrDefault(a => a.Distinct) is { } d ? ($"a DISTINCT aggregate ({d})", View)
+            : aggregates.FirstOrDefault(a => a.Kind == AggregateKind.User) is { } u ? ($"a user aggregate function ({u})", "Flink may keep it in data views whose entries expire one by one")
+            : input.IsUpdating && aggregates.FirstOrDefault(a => a.Kind is AggregateKind.Min or AggregateKind.Max or AggregateKind.ListAgg
+                or AggregateKind.FirstValue or AggregateKind.LastValue) is { } v ? ($"{v} over an updating input", View)
+            : null;
+        if (refused is { } r)
+        {
+            throw Error(at, $"a state TTL is set ('table.exec.state.ttl' or a STATE_TTL hint), but Eddy does not expire the state of {r.What}: "
+                + $"{r.Why}; remove the TTL (or set it to 0) to keep that state");
+        }
     }
 
     /// <summary>
@@ -297,6 +325,12 @@ public sealed partial class Binder
         _ => null,
     };
 
+    /// <summary>
+    /// The STATE_TTL hint's TTL for the GROUP BY of the SELECT whose FROM was just bound (its one input named), taken by
+    /// <see cref="BindSelect"/> right after.
+    /// </summary>
+    private (long Ms, TableOption At)? groupStateTtlHint;
+
     /// <summary>The STATE_TTL hint of the SELECT being bound: table name or alias → TTL in ms, with the hint for its place.</summary>
     private Dictionary<string, (long Ms, TableOption At, bool Used)>? stateTtlHint;
 
@@ -304,8 +338,10 @@ public sealed partial class Binder
     /// The FROM clause with WHERE: a comma list is joined on WHERE's equalities (then WHERE is used up). The SELECT's
     /// <c>/*+ STATE_TTL('alias' = '1h', ...) */</c> hint sets the state TTL of the join inputs it names, as Flink's.
     /// </summary>
-    private (LogicalPlan Plan, Scope Scope, WindowedInput? Windowed, bool WhereUsed) BindFromWithWhere(TableRef from, Expr? where, NodeList<SqlHint> hints)
+    private (LogicalPlan Plan, Scope Scope, WindowedInput? Windowed, bool WhereUsed) BindFromWithWhere(TableRef from, Expr? where, NodeList<SqlHint> hints,
+        bool grouped = false)
     {
+        groupStateTtlHint = null;
         var saved = stateTtlHint;
         stateTtlHint = null;
         foreach (var hint in hints)
@@ -338,11 +374,18 @@ public sealed partial class Binder
             {
                 var (plan, scope, windowed) = BindFrom(from);
                 result = (plan, scope, windowed, false);
+                // A GROUP BY of one named input: the hint naming it is the aggregation's TTL (Flink's STATE_TTL for group aggregates).
+                if (grouped && from is NamedTableRef or SubqueryRef && SideName(from) is { } input && stateTtlHint is not null
+                    && stateTtlHint.TryGetValue(input, out var hinted))
+                {
+                    stateTtlHint[input] = hinted with { Used = true };
+                    groupStateTtlHint = (hinted.Ms, hinted.At);
+                }
             }
             if (stateTtlHint?.Values.FirstOrDefault(h => !h.Used) is { At: not null } unused)
             {
-                throw Error(unused.At, $"the STATE_TTL hint names '{unused.At.Key}', which is not an input of a regular join of this SELECT; "
-                    + "name a joined table by its name or alias");
+                throw Error(unused.At, $"the STATE_TTL hint names '{unused.At.Key}', which is not an input of a regular join or of the GROUP BY "
+                    + "of this SELECT; name a joined or grouped table by its name or alias");
             }
             return result;
         }
@@ -365,6 +408,7 @@ public sealed partial class Binder
     {
         NamedTableRef n => n.Alias?.Value ?? n.Name.Last.Value,
         SubqueryRef s => s.Alias?.Value,
+        MatchRecognizeRef m => m.Alias?.Value,
         _ => null,
     };
 

@@ -41,6 +41,10 @@ public sealed partial class Binder
                 IsExpr i => [i.Operand],
                 BetweenExpr b => [b.Operand, b.Low, b.High],
                 InListExpr i => [i.Operand, .. i.Values],
+                RowConstructor r => r.Fields,
+                JsonObjectExpr o => o.Entries.Select(e => e.Value),
+                JsonArrayExpr a => a.Elements,
+                OverlapsExpr o => [o.Left, o.Right],
                 _ => [],
             };
             foreach (var child in children.Reverse())
@@ -60,6 +64,7 @@ public sealed partial class Binder
     {
         var calls = s.Items.OfType<SelectExpr>().SelectMany(i => OverCalls(i.Expression)).ToList();
         if (windowed is not null) throw Error(calls[0], "OVER aggregates over a window table function are not supported by Eddy yet");
+        RefuseUpdatingOverInput(input, calls[0]);
         if (s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)))
             throw Error(calls[0], "OVER aggregates in a grouped query are not supported by Eddy yet");
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
@@ -72,10 +77,12 @@ public sealed partial class Binder
         {
             var spec = ResolveWindow(call.Over!, s);
             var bound = BindOverWindow(spec, input, scope, call);
-            if (call.UpperName is "ROW_NUMBER" or "RANK" or "DENSE_RANK")
+            if (call.UpperName is "ROW_NUMBER" or "RANK" or "DENSE_RANK" or "LAG")
             {
-                // Calcite: ranking functions take no frame and rank over every row up to the current one (ROWS).
-                if (spec.Frame is not null) throw Error(spec.Frame, "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions");
+                // Calcite: ranking functions and LAG take no frame and see every row up to the current one (ROWS).
+                if (spec.Frame is not null)
+                    throw Error(spec.Frame, call.UpperName == "LAG" ? "ROW/RANGE not allowed with LAG (it reads the rows before the current one)"
+                        : "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions");
                 bound = bound with { Rows = true, Preceding = null };
             }
             if (window is null) window = bound;
@@ -97,13 +104,24 @@ public sealed partial class Binder
             var (projections, names) = BindSelectItems(s.Items, scope, null);
             var output = MakeSchema(projections, names);
             LogicalPlan plan = new CalcPlan(over, projections, null, output, RowtimeAfter(projections, over.Rowtime));
-            if (s.Distinct) plan = Distinct(plan);
+            if (s.Distinct) plan = Distinct(plan, s);
             return (plan, Scope.Of(output, null));
         }
         finally
         {
             overColumns = outer;
         }
+    }
+
+    /// <summary>
+    /// Flink's over aggregation reads only inserts ("OverAggregate doesn't support consuming update and delete
+    /// changes"); taking -U/-D rows as rows would give wrong answers, so an updating input is refused.
+    /// </summary>
+    private void RefuseUpdatingOverInput(LogicalPlan input, FunctionCall at)
+    {
+        if (input.IsUpdating)
+            throw Error(at, "OVER over an updating input (a changelog such as upsert-kafka or a non-windowed GROUP BY) is not supported "
+                + "(as in Flink: \"OverAggregate doesn't support consuming update and delete changes\")");
     }
 
     /// <summary>The column an OVER call reads in the SELECT list being bound; elsewhere OVER is refused.</summary>
@@ -161,14 +179,52 @@ public sealed partial class Binder
                     throw Error(start, "an OVER window must start at n PRECEDING or UNBOUNDED PRECEDING");
             }
         }
-        if (processingTime && !rows && preceding is not null)
-            throw Error(frame!, "RANGE n PRECEDING on processing time is not supported by Eddy yet (ROWS, or RANGE UNBOUNDED PRECEDING, are)");
         return new OverWindow(keys, ((InputRef)orderBy).Index, processingTime, rows, preceding);
     }
 
     private static bool SameWindow(OverWindow a, OverWindow b) =>
         a.PartitionKeys.SequenceEqual(b.PartitionKeys) && a.OrderColumn == b.OrderColumn && a.ProcessingTime == b.ProcessingTime
         && a.Rows == b.Rows && a.Preceding == b.Preceding;
+
+    /// <summary>
+    /// LAG(value [, offset [, default]]) as Flink's LagAggFunction: the value <c>offset</c> rows (1 when not written)
+    /// before the current row of the partition, or the current row's default (NULL when not written) before there
+    /// are that many rows.
+    /// </summary>
+    private AggregateCall BindLag(FunctionCall call, Scope scope)
+    {
+        if (call.Star || call.Arguments.Count is 0 or > 3) throw Error(call, "LAG takes (value [, offset [, default]])");
+        if (call.Distinct) throw Error(call, "LAG(DISTINCT ...) is not valid");
+        if (call.Filter is not null) throw Error(call.Filter, "FILTER on LAG is not supported by Eddy yet");
+        var value = Bind(call.Arguments[0], scope);
+        if (value.Type.Kind == TypeKind.Null) throw Error(call.Arguments[0], "LAG of an untyped NULL: CAST it to a type");
+        int offset = 1;
+        if (call.Arguments.Count >= 2)
+        {
+            var o = call.Arguments[1];
+            if (o is UnaryExpr { Operator: UnaryOperator.Negate, Operand: NumericLiteral { Kind: NumericKind.Integer } negative })
+                throw Error(o, $"Offset(-{negative.Text}) should be positive.");
+            if (o is not NumericLiteral { Kind: NumericKind.Integer } literal || !int.TryParse(literal.Text, out offset))
+                throw Error(o, "LAG's offset must be an integer literal in Eddy");
+            // Eddy keeps the last offset + 1 values of each partition in an array made with the partition's state.
+            if (offset > 100_000) throw Error(o, "a LAG offset above 100000 is not supported by Eddy");
+        }
+        BoundExpr? fallback = null;
+        if (call.Arguments.Count == 3)
+        {
+            var d = Bind(call.Arguments[2], scope);
+            if (d.Type.Kind == TypeKind.Null) fallback = null;
+            else if (d.Type.Kind == value.Type.Kind && (d.Type.Kind != TypeKind.Decimal || d.Type.Scale == value.Type.Scale)) fallback = d;
+            else if (d.Type.IsNumeric && value.Type.IsNumeric && d is Literal) fallback = CastIfNeeded(d, value.Type);
+            else throw Error(call.Arguments[2], $"Please explicitly cast default value {d.Type} to {value.Type}.");
+        }
+        bool nullable = value.Type.Nullable || fallback is null || fallback.Type.Nullable;
+        return new AggregateCall(AggregateKind.Lag, value, false, null, value.Type with { Nullable = nullable }, call.ToSql())
+        {
+            Second = fallback,
+            Offset = offset,
+        };
+    }
 
     private AggregateCall BindOverAggregate(FunctionCall call, Scope scope, OverWindow window)
     {
@@ -185,17 +241,22 @@ public sealed partial class Binder
         // Flink's streaming planner has no CUME_DIST, PERCENT_RANK, NTILE or LEAD over aggregate (AggFunctionFactory).
         if (name is "CUME_DIST" or "PERCENT_RANK" or "NTILE" or "LEAD")
             throw Error(call, $"{name} is not supported in stream mode (as in Flink: \"{name} Function is not supported in stream mode.\")");
+        if (name == "LAG") return BindLag(call, scope);
         if (RankingFunctions.Contains(name))
         {
-            throw Error(call, $"{name} OVER is not supported by Eddy yet (ROW_NUMBER, RANK and DENSE_RANK are)");
+            throw Error(call, $"{name} OVER is not supported by Eddy yet (ROW_NUMBER, RANK, DENSE_RANK and LAG are)");
         }
         if (!IsAggregate(call with { Over = null })) throw Error(call, $"{name} is not an aggregate function and cannot be used with OVER");
-        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
+        if (name is "JSON_ARRAYAGG" or "JSON_OBJECTAGG")
+            throw Error(call, $"{name} in an OVER window is not supported (as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
+        if (IsVarianceFunction(name)) throw Error(call, $"{name} in an OVER window is not supported by Eddy yet");
         if (call.Distinct) throw Error(call, $"{name}(DISTINCT ...) OVER is not supported by Eddy yet");
         if (call.Filter is not null) throw Error(call.Filter, $"FILTER on the OVER aggregate {name} is not supported by Eddy yet");
         var aggregate = BindAggregate(call with { Over = null }, scope);
-        if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min or AggregateKind.Max))
-            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN and MAX are)");
+        if (aggregate.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum or AggregateKind.Avg or AggregateKind.Min
+            or AggregateKind.Max or AggregateKind.ArrayAgg or AggregateKind.Percentile or AggregateKind.FirstValue or AggregateKind.LastValue
+            or AggregateKind.ListAgg))
+            throw Error(call, $"{name} in an OVER window is not supported by Eddy yet (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LISTAGG, ARRAY_AGG and PERCENTILE are)");
         return aggregate;
     }
 }

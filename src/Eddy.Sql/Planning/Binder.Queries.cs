@@ -7,6 +7,7 @@ using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Correlate;
 using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.SortLimit;
+using Eddy.Sql.Plan.TemporalSort;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
 using Eddy.Sql.Plan.Values;
@@ -35,6 +36,9 @@ public sealed partial class Binder
     }
 
     internal SqlParseException Error(SqlNode node, string reason) => SqlErrors.At(node, reason, context);
+
+    /// <summary>A node's place as <c>file: line L, column C</c>, for errors raised when the job runs.</summary>
+    internal string Location(SqlNode node) => $"{context.FileName ?? "SQL"}: line {node.Span.Line}, column {node.Span.Column}";
 
     /// <summary>How event-time window aggregations treat late rows (the session's SET options).</summary>
     public WindowEmitOptions WindowEmit { get; init; } = WindowEmitOptions.None;
@@ -151,6 +155,7 @@ public sealed partial class Binder
         {
             if (!batchMode && q.OrderBy.Count > 0)
             {
+                if (q.Limit is null && q.Offset is null) return BindTemporalSort(q, body, scope, saved);
                 throw Error(q.OrderBy.Count > 0 ? q.OrderBy[0] : q.Limit!, "ORDER BY and LIMIT need a bounded input: "
                     + "SET 'execution.runtime-mode' = 'batch' (streaming results have no end to sort)");
             }
@@ -168,6 +173,34 @@ public sealed partial class Binder
         ctes.Clear();
         foreach (var kv in saved) ctes[kv.Key] = kv.Value;
         return (body, scope);
+    }
+
+    /// <summary>
+    /// ORDER BY in streaming mode, Flink's rule: the first key must be the input's event-time attribute, ascending
+    /// (a temporal sort); the other keys are free. A processing-time first key (Flink sorts by arrival) is not
+    /// implemented; any other first key is refused as Flink refuses it.
+    /// </summary>
+    private (LogicalPlan, Scope) BindTemporalSort(Query q, LogicalPlan body, Scope scope, Dictionary<string, (LogicalPlan, Scope)> saved)
+    {
+        var order = q.OrderBy.Select(o =>
+        {
+            var e = Bind(o.Expression, scope);
+            if (e is not InputRef r) throw Error(o, "ORDER BY takes output columns (by name or alias)");
+            bool nullsFirst = o.Nulls == NullOrdering.First || (o.Nulls == NullOrdering.Default && !o.Descending);
+            return (r.Index, o.Descending, nullsFirst);
+        }).ToList();
+        var first = q.OrderBy[0];
+        if (body.Proctime is { } p && order[0].Index == p)
+            throw Error(first, "ORDER BY a processing-time attribute in streaming mode is not supported by Eddy yet (an event-time attribute is)");
+        if (body.Rowtime != order[0].Index || order[0].Descending)
+        {
+            throw Error(first, "Sort on a non-time-attribute field is not supported (Flink's streaming rule: the first ORDER BY key must be "
+                + "an event-time attribute, ascending; or SET 'execution.runtime-mode' = 'batch')");
+        }
+        if (body.IsUpdating) throw Error(first, "ORDER BY in streaming mode takes an append-only input (Flink's temporal sort does not consume updates)");
+        ctes.Clear();
+        foreach (var kv in saved) ctes[kv.Key] = kv.Value;
+        return (new TemporalSortPlan(body, order), scope);
     }
 
     private long LongLiteral(Expr e) => e is NumericLiteral { Kind: NumericKind.Integer } n
@@ -225,12 +258,15 @@ public sealed partial class Binder
             ? p
             : new CalcPlan(p, p.Schema.Columns.Select((c, i) => CastIfNeeded(new InputRef(i, c.Name, c.Type), types[i])).ToList(), null, schema, p.Rowtime);
         LogicalPlan union = new UnionPlan([Align(left), Align(right)], schema);
-        if (!set.All) union = Distinct(union);
+        if (!set.All) union = Distinct(union, set);
         return (union, Scope.Of(schema, null));
     }
 
-    private static AggregatePlan Distinct(LogicalPlan input) =>
-        new(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), [], null, input.Schema);
+    private AggregatePlan Distinct(LogicalPlan input, SqlNode at)
+    {
+        CheckGroupStateTtl(at, input, []);
+        return new(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), [], null, input.Schema);
+    }
 
     private LogicalPlan Rename(LogicalPlan plan, NodeList<Identifier> names, SqlNode at)
     {
@@ -240,16 +276,37 @@ public sealed partial class Binder
         return new CalcPlan(plan, plan.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), null, schema, plan.Rowtime);
     }
 
+    /// <summary>The column of the rowtime attribute whose watermark CURRENT_WATERMARK may read here (null: none).</summary>
+    private int? watermarkRowtime;
+
     private (LogicalPlan, Scope) BindSelect(SelectQuery s)
+    {
+        // CURRENT_WATERMARK reads the watermark of the Calc that evaluates this query's WHERE and SELECT list: it is
+        // allowed there only, over the input's rowtime attribute (not in the FROM's own queries, nor in aggregations).
+        var outerRowtime = watermarkRowtime;
+        watermarkRowtime = null;
+        try
+        {
+            return BindSelectCore(s);
+        }
+        finally
+        {
+            watermarkRowtime = outerRowtime;
+        }
+    }
+
+    private (LogicalPlan, Scope) BindSelectCore(SelectQuery s)
     {
         // Without FROM, as in Flink (Calcite's single-row VALUES): the SELECT list is evaluated once over one empty row.
         // WHERE terms with subqueries (IN, EXISTS, scalar comparisons) become joins after the rest of WHERE has filtered.
         var (plainWhere, subqueryTerms) = SplitSubqueryTerms(s.Where);
-        var (input, scope, windowed, whereUsed) = s.From is null
-            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
-            : BindFromWithWhere(s.From, plainWhere, s.Hints);
         bool grouped = s.GroupBy.Count > 0 || s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression))
             || (s.Having is not null && ContainsAggregate(s.Having));
+        var (input, scope, windowed, whereUsed) = s.From is null
+            ? (new ValuesPlan([Array.Empty<object?>()], new Schema([])), new Scope([]), null, false)
+            : BindFromWithWhere(s.From, plainWhere, s.Hints, grouped && !HasOver(s));
+        var groupTtlHint = groupStateTtlHint;
+        groupStateTtlHint = null;
         // Subqueries next to a window TVF stay refused even when its rows are selected directly: Flink would plan a
         // window semi/anti join for a windowed subquery, which is not wired to IN/EXISTS yet.
         bool overWindowTvf = windowed is not null;
@@ -259,24 +316,40 @@ public sealed partial class Binder
             input = WindowedRelation(windowed, s.From!);
             windowed = null;
         }
+        watermarkRowtime = input.Rowtime;
         BoundExpr? where = plainWhere is null || whereUsed ? null : RequireBoolean(Bind(plainWhere, scope), plainWhere);
         if (where is not null)
         {
             input = new CalcPlan(input, input.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList(), where, input.Schema, input.Rowtime);
         }
+        watermarkRowtime = null;
         foreach (var term in subqueryTerms) input = ApplySubqueryTerm(input, scope, term, overWindowTvf);
 
-        if (HasOver(s)) return BindOverSelect(s, input, scope, windowed);
+        if (HasOver(s))
+        {
+            if (!batchMode) return BindOverSelect(s, input, scope, windowed);
+            // Batch mode: the streaming over aggregation where it applies (rows in time order; it answers the same
+            // at the end of a bounded input), Flink's batch OVER (any order, frames, LEAD, NTILE, ...) otherwise.
+            try
+            {
+                return BindOverSelect(s, input, scope, windowed);
+            }
+            catch (SqlParseException)
+            {
+                return BindBatchOverSelect(s, input, scope, windowed);
+            }
+        }
         bool hasAggregates = s.Items.OfType<SelectExpr>().Any(i => ContainsAggregate(i.Expression)) || (s.Having is not null && ContainsAggregate(s.Having));
         if (s.GroupBy.Count > 0 || hasAggregates)
-            return BindAggregation(s, input, scope, windowed);
+            return BindAggregation(s, input, scope, windowed, groupTtlHint);
+        watermarkRowtime = input.Rowtime;
         if (s.Having is not null) throw Error(s.Having, "HAVING needs GROUP BY or an aggregate");
 
         var (projections, names) = BindSelectItems(s.Items, scope, null);
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, input.Rowtime);
         LogicalPlan plan = new CalcPlan(input, projections, null, output, rowtime);
-        if (s.Distinct) plan = Distinct(plan);
+        if (s.Distinct) plan = Distinct(plan, s);
         return (plan, Scope.Of(output, null));
     }
 
@@ -316,6 +389,19 @@ public sealed partial class Binder
                     if (group is not null) throw Error(item, "SELECT * is not allowed in a grouped query");
                     var q = all.Qualifier?.Last.Value;
                     var cols = scope.Columns.Where(c => q is null || string.Equals(c.Qualifier, q, StringComparison.OrdinalIgnoreCase)).ToList();
+                    if (cols.Count == 0 && all.Qualifier is { } composite && scope.Find(null, composite.Parts[0].Value).Concat(
+                            composite.Parts.Count > 1 ? scope.Find(composite.Parts[0].Value, composite.Parts[1].Value) : []).Any())
+                    {
+                        // tableName.compositeType.*: the fields of a ROW value, named as its fields (Calcite's star expansion).
+                        var row = Bind(new Parsing.ColumnRef(composite.Parts) { Span = composite.Span }, scope, group);
+                        if (row.Type.Kind != TypeKind.Row) throw Error(composite, $"'{composite}.*' needs a ROW value; this is {row.Type}");
+                        foreach (var field in row.Type.Fields!)
+                        {
+                            projections.Add(RowField(row, new Identifier(field.Name) { Span = composite.Span }));
+                            names.Add(field.Name);
+                        }
+                        break;
+                    }
                     if (cols.Count == 0) throw Error(item, $"unknown table or alias '{q}'");
                     foreach (var c in cols)
                     {
@@ -354,12 +440,16 @@ public sealed partial class Binder
         IsExpr i => ContainsAggregate(i.Operand),
         BetweenExpr b => ContainsAggregate(b.Operand) || ContainsAggregate(b.Low) || ContainsAggregate(b.High),
         InListExpr i => ContainsAggregate(i.Operand) || i.Values.Any(ContainsAggregate),
+        RowConstructor r => r.Fields.Any(ContainsAggregate),
+        JsonObjectExpr o => o.Entries.Any(e => ContainsAggregate(e.Value)),
+        JsonArrayExpr a => a.Elements.Any(ContainsAggregate),
+        OverlapsExpr o => ContainsAggregate(o.Left) || ContainsAggregate(o.Right),
         _ => false,
     };
 
     // ---- aggregation -------------------------------------------------------------------------------------------
 
-    private (LogicalPlan, Scope) BindAggregation(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed)
+    private (LogicalPlan, Scope) BindAggregation(SelectQuery s, LogicalPlan input, Scope scope, WindowedInput? windowed, (long Ms, TableOption At)? ttlHint = null)
     {
         var keyExprs = new List<Expr>();
         var keys = new List<BoundExpr>();
@@ -420,10 +510,21 @@ public sealed partial class Binder
         BoundExpr? having = s.Having is null ? null : RequireBoolean(Bind(s.Having, group.InputScope, group), s.Having);
         var aggOutput = group.OutputSchema();
         if (input.IsUpdating) RequireRetractable(s, window, group.Aggregates);
+        if (window is { Kind: WindowKind.Hop or WindowKind.Session }
+            && group.Aggregates.FirstOrDefault(a => a.Kind is AggregateKind.JsonArrayAgg or AggregateKind.JsonObjectAgg) is { } json)
+            throw Error(aggregateSites.TryGetValue(json, out var jsonSite) ? jsonSite : s,
+                $"{(json.Kind == AggregateKind.JsonArrayAgg ? "JSON_ARRAYAGG" : "JSON_OBJECTAGG")} in a {window.Kind.ToString().ToUpperInvariant()} window is not supported "
+                + "(as in Flink: \"This function is currently not supported in OVER windows, unbounded session windows, or hop windows.\")");
         if (window is not null && group.Aggregates.FirstOrDefault(a => a.User is { Merge: null }) is { } noMerge)
             throw Error(s, $"the aggregate function {noMerge.Name} has no Merge method, which window aggregation needs to combine partial results");
-        if (window is null) RefuseStateTtl(s, "a non-windowed GROUP BY");
-        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput) { FinalOnly = batchMode, LegacyGroupWindow = legacy is not null };
+        if (ttlHint is { } hinted && window is not null)
+            throw Error(hinted.At, "the STATE_TTL hint applies to regular joins and non-windowed GROUP BY, not to a window aggregation (as in Flink)");
+        long ttl = ttlHint?.Ms ?? StateTtlMs;
+        if (window is null) CheckGroupStateTtl(s, input, group.Aggregates, ttl);
+        var aggregate = new AggregatePlan(input, keys, group.Aggregates, window, aggOutput)
+        {
+            FinalOnly = batchMode, LegacyGroupWindow = legacy is not null, StateTtlMs = window is null && !batchMode ? ttl : 0,
+        };
         // Batch mode has no late rows (watermarks are ignored, windows fire at the end of input); processing-time
         // windows have none either.
         if (window is { ProcessingTime: false } && !batchMode)
@@ -431,7 +532,7 @@ public sealed partial class Binder
         var output = MakeSchema(projections, names);
         int? rowtime = RowtimeAfter(projections, aggregate.Rowtime);
         LogicalPlan plan = new CalcPlan(aggregate, projections, having, output, rowtime);
-        if (s.Distinct) plan = Distinct(plan);
+        if (s.Distinct) plan = Distinct(plan, s);
         return (plan, Scope.Of(output, null));
     }
 
@@ -500,10 +601,13 @@ public sealed partial class Binder
             return new AggregateCall(AggregateKind.User, null, false, filter, resultType with { Nullable = true }, call.ToSql())
             {
                 User = user,
+                Location = Location(call),
                 Arguments = userArgs,
             };
         }
         if (call.Arguments.Count == 0) throw Error(call, $"{name} needs an argument");
+        if (name is "ARRAY_AGG" or "JSON_ARRAYAGG" or "JSON_OBJECTAGG" or "PERCENTILE" or "COLLECT")
+            return BindCollectingAggregate(call, scope, filter);
         int maxArguments = name switch { "COUNT" => int.MaxValue, "LISTAGG" => 2, _ => 1 };
         if (call.Arguments.Count > maxArguments)
             throw Error(call.Arguments[maxArguments], $"{name} takes {(maxArguments == 1 ? "one argument" : $"at most {maxArguments} arguments")}");
@@ -581,7 +685,7 @@ public sealed partial class Binder
                 else if (catalog.TryGetTable(PartsOf(named.Name), out var table)) plan = BindScan(table, named.Hints);
                 else if (catalog.TryGetView(PartsOf(named.Name), out var view))
                 {
-                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, derivedDepth = 1 };
+                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism, derivedDepth = 1 };
                     plan = inner.BindQuery(view.Query).Plan;
                     if (view.ColumnNames.Count > 0)
                         plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
@@ -602,6 +706,8 @@ public sealed partial class Binder
             }
             case TableFunctionRef tf:
                 return BindWindowTableFunction(tf);
+            case MatchRecognizeRef match:
+                return BindMatchRecognize(match);
             case JoinRef { Right: TableFunctionRef { Lateral: true } lateral } join
                 when join.Kind is JoinKind.Comma or JoinKind.Cross or JoinKind.Inner or JoinKind.Left:
                 return BindLateral(join, lateral);
@@ -648,7 +754,7 @@ public sealed partial class Binder
         if (names.Count != types.Count) throw Error(lateral, $"table function {name} returns {types.Count} column(s), but {names.Count} name(s) are given");
         var columns = left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList();
         var output = new Schema(columns);
-        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType), output, join.Kind == JoinKind.Left);
+        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType) { Location = Location(call) }, output, join.Kind == JoinKind.Left);
         string? alias = lateral.Alias?.Value;
         var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
         return (plan, new Scope(scope), null);
@@ -749,7 +855,7 @@ public sealed partial class Binder
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);
-        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs };
+        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism };
         var projections = new List<BoundExpr>();
         foreach (var c in table.Columns)
         {

@@ -39,17 +39,21 @@ public sealed partial class Binder
         var (rankItem, rankIndex) = overItems[0];
         var select = (SelectExpr)rankItem;
         var call = (FunctionCall)select.Expression;
-        if (call.UpperName is "RANK" or "DENSE_RANK")
-            throw Error(call, $"{call.UpperName}() Top-N is not supported by Eddy yet (ROW_NUMBER() is)");
-        if (call.UpperName != "ROW_NUMBER") throw Error(call, "OVER window aggregates are not supported by Eddy yet");
+        if (call.UpperName is "RANK" or "DENSE_RANK" && !batchMode)
+        {
+            throw Error(call, $"{call.UpperName}() Top-N on a streaming table is not supported: Flink refuses it too (\"{call.UpperName}() on streaming table is not "
+                + "supported currently\"; its window Top-N takes only ROW_NUMBER() as well); use ROW_NUMBER(), or batch mode");
+        }
+        var function = call.UpperName switch { "RANK" => RankFunction.Rank, "DENSE_RANK" => RankFunction.DenseRank, _ => RankFunction.RowNumber };
+        if (call.UpperName is not ("ROW_NUMBER" or "RANK" or "DENSE_RANK")) throw Error(call, "OVER window aggregates are not supported by Eddy yet");
         if (overItems.Count > 1) throw Error(overItems[1].item, "a Top-N query takes one ROW_NUMBER() OVER (...) (Eddy supports no other OVER window)");
         var over = call.Over!;
-        if (call.Arguments.Count > 0) throw Error(call, "ROW_NUMBER() takes no arguments");
+        if (call.Arguments.Count > 0) throw Error(call, $"{call.UpperName}() takes no arguments");
         if (over.BaseWindow is not null) throw Error(over, "named OVER windows are not supported by Eddy yet");
-        if (over.Frame is not null) throw Error(over.Frame, "ROW_NUMBER() takes no window frame (ROWS/RANGE)");
-        if (over.OrderBy.Count == 0) throw Error(over, "ROW_NUMBER() OVER (...) needs ORDER BY: it numbers the rows of each partition in that order");
+        if (over.Frame is not null) throw Error(over.Frame, $"{call.UpperName}() takes no window frame (ROWS/RANGE)");
+        if (over.OrderBy.Count == 0) throw Error(over, $"{call.UpperName}() OVER (...) needs ORDER BY: it numbers the rows of each partition in that order");
         if (select.Alias is null)
-            throw Error(call, "ROW_NUMBER() OVER (...) needs a name that the outer query filters on: SELECT ... FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM t) WHERE rn <= N");
+            throw Error(call, $"{call.UpperName}() OVER (...) needs a name that the outer query filters on: SELECT ... FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM t) WHERE rn <= N");
         string rn = select.Alias.Value;
         string? qualifier = sub.Alias?.Value;
 
@@ -83,11 +87,7 @@ public sealed partial class Binder
         var (input, scope, windowed, whereUsed) = BindFromWithWhere(inner.From, inner.Where, inner.Hints);
         // Window Top-N directly on a window TVF: its rows, with window_start/window_end to partition by.
         if (windowed is not null) input = WindowedRelation(windowed, inner.From);
-        if (input.IsUpdating)
-        {
-            throw Error(call, "Top-N over an updating input (a non-windowed GROUP BY, or a changelog source such as upsert-kafka) "
-                + "is not supported by Eddy yet (only Flink's append-only Top-N and deduplication)");
-        }
+        bool updatingInput = input.IsUpdating;
         if (inner.Where is not null && !whereUsed)
         {
             var filter = RequireBoolean(Bind(inner.Where, scope), inner.Where);
@@ -134,22 +134,63 @@ public sealed partial class Binder
         bool outputRank = Mentions(outer.Items, rn, qualifier) || rest.Any(r => Mentions(r, rn, qualifier))
             || outer.GroupBy.Any(g => Mentions(g, rn, qualifier)) || Mentions(outer.Having, rn, qualifier);
         var strategy = windowRank ? RankStrategy.WindowTopN : RankStrategy.AppendOnlyTopN;
+        if (function != RankFunction.RowNumber && windowRank)
+            throw Error(call, $"{call.UpperName}() is not supported in a window Top-N: Flink's window Top-N takes only ROW_NUMBER()");
+        // Batch mode: final rows only, whatever the pattern (Flink's batch rank gives each key's final top N).
+        bool finalOnly = batchMode && !windowRank;
+        if (finalOnly && updatingInput)
+            throw Error(over, "a Top-N of an updating input in batch mode is not supported by Eddy yet: run it in streaming mode");
         // Flink deduplicates when the row number is not read, only rank 1 is kept, and the order is one time attribute.
-        if (!outputRank && start == 1 && end == 1 && order.Count == 1 && order[0].Bound is InputRef timeColumn)
+        if (!finalOnly && function == RankFunction.RowNumber && !outputRank && start == 1 && end == 1 && order.Count == 1 && order[0].Bound is InputRef timeColumn)
         {
             bool desc = order[0].Descending;
             if (timeColumn.Index == input.Proctime) strategy = desc ? RankStrategy.KeepLastProctime : RankStrategy.KeepFirstProctime;
             else if (timeColumn.Index == input.Rowtime) strategy = desc ? RankStrategy.KeepLastRowtime : RankStrategy.KeepFirstRowtime;
-            if (windowRank && (strategy != RankStrategy.WindowTopN || WindowProperty(input, timeColumn.Index) is { Property: 2 }
-                    || IsWindowTableFunctionTime(input, timeColumn.Index)))
-                throw Error(over, "window deduplication (ROW_NUMBER() ordered by a time attribute, PARTITION BY window_start, window_end, rn = 1) is not supported by Eddy yet");
+            if (windowRank)
+            {
+                int windowEndColumn = partition[windowProperties.FindIndex(w => w is { Property: 1 })].Bound is InputRef endRef ? endRef.Index : -1;
+                bool onRowtime = IsWindowTableFunctionTime(input, timeColumn.Index) || WindowProperty(input, timeColumn.Index) is { Property: 2 };
+                if (onRowtime && IsWindowTableFunctionEnd(input, windowEndColumn))
+                    strategy = desc ? RankStrategy.WindowKeepLast : RankStrategy.WindowKeepFirst;
+                else if (onRowtime)
+                {
+                    throw Error(over, "window deduplication is supported directly on a window TVF only (Flink: \"only supports Window Deduplication follows "
+                        + "after Windowing TVF\"), not after a window aggregation");
+                }
+                else if (strategy != RankStrategy.WindowTopN)
+                {
+                    throw Error(over, "window deduplication ordered by a processing-time attribute is not supported: Flink orders window "
+                        + "deduplication by the event-time attribute only");
+                }
+            }
+        }
+        if (updatingInput && !finalOnly)
+        {
+            if (windowRank)
+                throw Error(over, "window Top-N takes an append-only input, but this input is updating; Flink refuses it too");
+            if (strategy != RankStrategy.AppendOnlyTopN)
+            {
+                throw Error(over, "deduplication takes an append-only input, but this input is updating; Flink refuses it too "
+                    + "(its Deduplicate \"doesn't support consuming update and delete changes\")");
+            }
+            strategy = RankStrategy.RetractTopN;
+            if (UpdateFastCase(pre, partitionColumns, orderColumns) is { } why)
+                throw Error(over, $"Top-N over this updating input is not supported by Eddy yet: {why}");
         }
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        if (!windowRank) RefuseStateTtl(over, "a Top-N or deduplication");
+        if (strategy is RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN && StateTtlMs > 0 && !batchMode)
+        {
+            throw Error(over, "'table.exec.state.ttl' is set, but Eddy does not expire the state of a Top-N: Flink's Top-N serves each "
+                + "partition's ranking from a per-subtask cache (table.exec.rank.topn-cache-size) in front of its expiring state, so which rows "
+                + "expire when depends on that cache, which Eddy does not reproduce; remove the option (or set it to 0) to keep that state");
+        }
         var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema)
         {
+            FinalOnly = finalOnly,
+            Function = function,
+            StateTtlMs = batchMode ? 0 : StateTtlMs,
             WindowEnd = windowRank ? partitionColumns[windowProperties.FindIndex(w => w is { Property: 1 })] : -1,
         };
 
@@ -265,6 +306,79 @@ public sealed partial class Binder
                 return false;
         }
     }
+
+    /// <summary>
+    /// Why Flink could rank this updating input with its UpdateFastStrategy rather than the RetractStrategy Eddy runs, or
+    /// null when Flink takes the RetractStrategy (RankProcessStrategy.analyzeRankProcessStrategies): Flink ranks with
+    /// UpdateFast when the input has an upsert key holding the partition key and every ORDER BY column only moves
+    /// towards the top of its order (FlinkRelMdModifiedMonotonicity: a group key is constant; over an append-only
+    /// input COUNT and MAX increase, MIN decreases, SUM depends on the range of its argument, any other aggregate is
+    /// not monotonic). Eddy follows this for a non-windowed GROUP BY of an append-only input under projections of plain
+    /// columns; any other updating input is refused, since its upsert keys are not derived.
+    /// </summary>
+    private static string? UpdateFastCase(LogicalPlan rankInput, IReadOnlyList<int> partition, IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
+    {
+        var below = rankInput;
+        while (below is CalcPlan c) below = c.Input;
+        if (below is not AggregatePlan { Window: null } aggregate || aggregate.Input.IsUpdating)
+        {
+            return "Eddy ranks an updating input only when it is a GROUP BY of an append-only input (it cannot yet tell for others whether "
+                + "Flink would use its UpdateFastStrategy or its RetractStrategy, whose changelogs differ)";
+        }
+        int? Source(int column)
+        {
+            LogicalPlan plan = rankInput;
+            while (plan is CalcPlan calc)
+            {
+                if (calc.Projections[column] is not InputRef r) return null;
+                column = r.Index;
+                plan = calc.Input;
+            }
+            return column;
+        }
+        int keys = aggregate.Keys.Count;
+        var reaching = Enumerable.Range(0, rankInput.Schema.Count).Select(Source).ToHashSet();
+        // Without every group key in its input the ranking has no upsert key; a partition column that is not a key is not in it.
+        if (!Enumerable.Range(0, keys).All(k => reaching.Contains(k)) || partition.Any(p => Source(p) is not { } k || k >= keys)) return null;
+        bool unknown = false;
+        foreach (var (column, descending, _) in order)
+        {
+            if (Source(column) is not { } source)
+            {
+                unknown = true;
+                continue;
+            }
+            if (source < keys) continue;
+            switch (aggregate.Aggregates[source - keys].Kind)
+            {
+                case AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Max:
+                    if (!descending) return null;
+                    break;
+                case AggregateKind.Min:
+                    if (descending) return null;
+                    break;
+                case AggregateKind.Sum:
+                    unknown = true;
+                    break;
+                default:
+                    return null;
+            }
+        }
+        return unknown
+            ? "an ORDER BY column is an expression or a SUM, whose monotonicity Flink derives (from the expression, or from the range of the "
+                + "summed values) to choose between its UpdateFastStrategy and its RetractStrategy; Eddy runs only the RetractStrategy"
+            : "Flink ranks it with its UpdateFastStrategy (the GROUP BY keys hold the partition key and every ORDER BY column only moves towards "
+                + "the top: a group key, COUNT or MAX descending, MIN ascending), whose changelog Eddy does not reproduce yet; Eddy runs only "
+                + "the RetractStrategy (e.g. an ascending COUNT)";
+    }
+
+    /// <summary>Whether a column is the window end of a window TVF's rows (not of a window aggregation), followed through the projections above it.</summary>
+    private static bool IsWindowTableFunctionEnd(LogicalPlan plan, int column) => column >= 0 && DeepStack.Ensure(plan) switch
+    {
+        CalcPlan c => c.Projections[column] is InputRef r && IsWindowTableFunctionEnd(c.Input, r.Index),
+        Plan.WindowTableFunction.WindowTableFunctionPlan w => column == w.WindowStart + 1,
+        _ => false,
+    };
 
     /// <summary>
     /// Whether a column is the window start (0), end (1) or time (2) of a window TVF (or its aggregation), followed through the

@@ -131,7 +131,6 @@ public sealed partial class Binder
     /// </summary>
     private LogicalPlan SemiJoin(LogicalPlan left, Scope scope, QueryExpr query, Expr? probe, bool anti, SqlNode at)
     {
-        RefuseStateTtl(at, "semi/anti joins (IN and EXISTS subqueries)");
         int n = left.Schema.Count;
         var (right, correlation) = BindSubqueryInput(query, scope, n, withValue: probe is not null, at);
         var conjuncts = new List<BoundExpr>(correlation);
@@ -168,7 +167,7 @@ public sealed partial class Binder
             else residual.Add(c);
         }
         var cond2 = residual.Count == 0 ? null : residual.Aggregate((a, b) => new Binary(BinaryOp.And, a, b, DataType.Boolean));
-        var plan = new SemiJoinPlan(left, right, anti, leftKeys, rightKeys, cond2);
+        var plan = new SemiJoinPlan(left, right, anti, leftKeys, rightKeys, cond2, StateTtlMs);
         if (batchMode && plan.IsUpdating)
         {
             throw Error(at, "in batch mode this subquery's anti join (or a semi join of an updating input) would print its changelog, where "
@@ -274,7 +273,7 @@ public sealed partial class Binder
         {
             case InputRef r:
                 return r with { Index = map(r.Index) };
-            case Literal or CurrentTime or IntervalExpr:
+            case Literal or CurrentTime or CurrentWatermark or IntervalExpr:
                 return e;
             case Binary b:
                 return Remap(b.Left, map) is { } l && Remap(b.Right, map) is { } rr ? b with { Left = l, Right = rr } : null;

@@ -66,6 +66,12 @@ public sealed record CurrentTime(DataType Type) : BoundExpr(Type)
     public bool IsProctime { get; init; }
 }
 
+/// <summary>
+/// <c>CURRENT_WATERMARK(rowtime)</c>: the watermark of the Calc operator evaluating it (NULL before the first one), typed
+/// as the rowtime with precision 3.
+/// </summary>
+public sealed record CurrentWatermark(DataType Type) : BoundExpr(Type);
+
 internal static class Explain
 {
     public static string Expr(BoundExpr e) => DeepStack.Ensure(e) switch
@@ -88,6 +94,7 @@ internal static class Explain
         InList i => $"{Expr(i.Value)} {(i.Negated ? "NOT IN" : "IN")} ({string.Join(", ", i.Items.Select(Expr))})",
         Coalesce c => $"COALESCE({string.Join(", ", c.Args.Select(Expr))})",
         CurrentTime => "PROCTIME()",
+        CurrentWatermark => "CURRENT_WATERMARK()",
         AsyncCall a => $"{a.Name}({Expr(a.Argument)})",
         UserCall u => $"{u.Name}({string.Join(", ", u.Args.Select(Expr))})",
         IntervalExpr i => i.Months != 0 ? $"INTERVAL '{i.Months}' MONTH" + (i.Millis != 0 ? $" + INTERVAL '{i.Millis}' MILLISECOND" : "") : $"INTERVAL '{i.Millis}' MILLISECOND",

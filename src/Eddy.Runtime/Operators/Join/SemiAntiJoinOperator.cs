@@ -11,9 +11,12 @@ namespace Eddy.Joins;
 /// counts its matches on the right (associations). The changelog is Flink's:
 /// <list type="bullet">
 /// <item>a left record is emitted with its own row kind (+I, +U, -U, -D) when it has matches (semi) or none (anti);</item>
-/// <item>a right accumulation that gives a left record its first match emits that record as +I (semi) or -D (anti);
-/// a right retraction that takes its last match emits it as -D (semi) or +I (anti). Duplicates emit once per copy.</item>
+/// <item>a right accumulation that gives a left record its first match emits that record with the right row's kind
+/// (+I or +U, semi) or as -D (anti); a right retraction that takes its last match emits it with the right row's kind
+/// (-D or -U, semi) or as +I (anti). Duplicates emit once per copy.</item>
 /// </list>
+/// With a state TTL (<c>table.exec.state.ttl</c>) a record not written for the TTL counts as absent, as in
+/// <see cref="StreamingJoinOperator{TKey, TLeft, TRight, TOut}"/>; as in Flink, a right record's expiry emits nothing.
 /// </summary>
 public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<JoinInput<TLeft, TRight>, TLeft>
     where TKey : notnull where TLeft : notnull where TRight : notnull
@@ -25,18 +28,23 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
     private readonly Func<TLeft, TRight, bool>? residual;
     private readonly bool anti;
 
-    private readonly Dictionary<TKey, JoinKeyLists> keys = [];
-    private readonly JoinRecordStore<TLeft> left = new();
-    private readonly JoinRecordStore<TRight> right = new();
+    private readonly JoinSides<TKey, TLeft, TRight> state;
+    private readonly Dictionary<TKey, JoinKeyLists> keys;
+    private readonly JoinRecordStore<TLeft> left;
+    private readonly JoinRecordStore<TRight> right;
     private Collector<TLeft>? output;
 
     /// <param name="anti">An anti join (left rows without a match) instead of a semi join (left rows with one).</param>
-    public SemiAntiJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, bool anti, Func<TLeft, TRight, bool>? residual)
+    /// <param name="stateTtl">Flink's <c>table.exec.state.ttl</c>; zero or null keeps state forever.</param>
+    public SemiAntiJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, bool anti, Func<TLeft, TRight, bool>? residual,
+        TimeSpan? stateTtl = null)
     {
         this.leftKey = leftKey;
         this.rightKey = rightKey;
         this.anti = anti;
         this.residual = residual;
+        state = new JoinSides<TKey, TLeft, TRight>(stateTtl, stateTtl);
+        (keys, left, right) = (state.Keys, state.Left, state.Right);
     }
 
     /// <summary>Keys holding records.</summary>
@@ -50,7 +58,7 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
     public override void Open()
     {
         output = Out;
-        if (Context.CheckpointingEnabled) ResolveSerializers();
+        if (Context.CheckpointingEnabled) state.ResolveSerializers(Context.OperatorName);
     }
 
     public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
@@ -58,6 +66,7 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
         var values = batch.Values;
         var times = batch.Timestamps;
         var o = output!;
+        if (state.HasTtl) state.Now = Context.ProcessingTimers.Now;
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var v = ref values[i];
@@ -79,19 +88,23 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
             }
         }
         BatchPool<JoinInput<TLeft, TRight>>.Return(batch);
+        state.ScheduleSweep(Context.ProcessingTimers);
     }
 
     private void ProcessLeft(ref JoinKeyLists lists, TLeft record, RowKind kind)
     {
         int matched = 0;
-        for (int s = lists.RightFirst - 1; s != None; s = right[s].Next)
+        for (int s = lists.RightFirst - 1; s != None;)
         {
             ref var e = ref right[s];
-            if (Accepts(record, e.Value)) matched += e.Count;
+            int next = e.Next;
+            if (state.Expired(e.WrittenAt, state.RightTtl)) right.Remove(ref lists.RightFirst, ref lists.RightLast, s);
+            else if (Accepts(record, e.Value)) matched += e.Count;
+            s = next;
         }
         if ((matched > 0) != anti) output!.Collect(record, output.CurrentTimestamp, kind);
 
-        int slot = left.Find(record);
+        int slot = FindLive(left, ref lists.LeftFirst, ref lists.LeftLast, record, state.LeftTtl);
         if (kind is RowKind.Insert or RowKind.UpdateAfter)
         {
             if (slot != None)
@@ -99,31 +112,51 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
                 ref var e = ref left[slot];
                 e.Count++;
                 e.Associations = matched;
+                e.WrittenAt = state.Now;
             }
-            else left.Append(ref lists.LeftFirst, ref lists.LeftLast, record, 1, matched, 0);
+            else left.Append(ref lists.LeftFirst, ref lists.LeftLast, record, 1, matched, state.Now);
         }
         else if (slot != None)
         {
             ref var e = ref left[slot];
             if (--e.Count == 0) left.Remove(ref lists.LeftFirst, ref lists.LeftLast, slot);
+            else e.WrittenAt = state.Now;
         }
+    }
+
+    /// <summary>The record's slot, or none when absent or expired (an expired entry is dropped).</summary>
+    private int FindLive<T>(JoinRecordStore<T> store, ref int first, ref int last, T record, long ttl) where T : notnull
+    {
+        int slot = store.Find(record);
+        if (slot != None && state.Expired(store[slot].WrittenAt, ttl))
+        {
+            store.Remove(ref first, ref last, slot);
+            return None;
+        }
+        return slot;
     }
 
     private void ProcessRight(ref JoinKeyLists lists, TRight record, RowKind kind)
     {
         var o = output!;
+        state.DropExpired(left, ref lists.LeftFirst, ref lists.LeftLast, state.LeftTtl);
+        int slot = FindLive(right, ref lists.RightFirst, ref lists.RightLast, record, state.RightTtl);
         if (kind is RowKind.Insert or RowKind.UpdateAfter)
         {
-            int slot = right.Find(record);
-            if (slot != None) right[slot].Count++;
-            else right.Append(ref lists.RightFirst, ref lists.RightLast, record, 1, 0, 0);
+            if (slot != None)
+            {
+                right[slot].Count++;
+                right[slot].WrittenAt = state.Now;
+            }
+            else right.Append(ref lists.RightFirst, ref lists.RightLast, record, 1, 0, state.Now);
             for (int s = lists.LeftFirst - 1; s != None; s = left[s].Next)
             {
                 ref var e = ref left[s];
                 if (!Accepts(e.Value, record)) continue;
+                e.WrittenAt = state.Now;
                 if (e.Associations == 0)
                 {
-                    var emitted = anti ? RowKind.Delete : RowKind.Insert;
+                    var emitted = anti ? RowKind.Delete : kind;
                     for (int c = 0; c < e.Count; c++) o.Collect(e.Value, o.CurrentTimestamp, emitted);
                 }
                 e.Associations++;
@@ -131,19 +164,20 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
         }
         else
         {
-            int slot = right.Find(record);
             if (slot != None)
             {
                 ref var r = ref right[slot];
                 if (--r.Count == 0) right.Remove(ref lists.RightFirst, ref lists.RightLast, slot);
+                else r.WrittenAt = state.Now;
             }
             for (int s = lists.LeftFirst - 1; s != None; s = left[s].Next)
             {
                 ref var e = ref left[s];
                 if (!Accepts(e.Value, record)) continue;
+                e.WrittenAt = state.Now;
                 if (e.Associations == 1)
                 {
-                    var emitted = anti ? RowKind.Insert : RowKind.Delete;
+                    var emitted = anti ? RowKind.Insert : kind;
                     for (int c = 0; c < e.Count; c++) o.Collect(e.Value, o.CurrentTimestamp, emitted);
                 }
                 // A retraction of a row never added (Flink: state cleared) leaves the count at zero.
@@ -155,64 +189,13 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Accepts(TLeft l, TRight r) => residual is null || residual(l, r);
 
-    private const byte StateVersion = 1;
-    private const byte KeySection = 1;
-    private JoinStateSerializers<TKey, TLeft, TRight>? serializers;
-
-    private void ResolveSerializers() => serializers ??= JoinStateSerializers<TKey, TLeft, TRight>.Resolve(Context.OperatorName);
-
-    /// <summary>A section per key: the key, then the left records with count and associations, then the right records with count.</summary>
-    public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
-    {
-        ResolveSerializers();
-        var sections = new KeyGroupSectionWriter(writer, Context.MaxParallelism);
-        foreach (var (key, lists) in keys)
-        {
-            var w = sections.Section(KeyGroups.ForKey(key, sections.MaxParallelism), KeySection);
-            serializers!.Key.Write(w, key);
-            WriteList(w, left, lists.LeftFirst, serializers!.Left);
-            WriteList(w, right, lists.RightFirst, serializers!.Right);
-        }
-        sections.Complete();
-        OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
-    }
-
-    private static void WriteList<T>(BinaryWriter w, JoinRecordStore<T> store, int first, StateSerializer<T> values) where T : notnull
-    {
-        w.Write(store.CountOf(first));
-        for (int s = first - 1; s != None; s = store[s].Next)
-        {
-            ref var e = ref store[s];
-            values.Write(w, e.Value);
-            w.Write(e.Count);
-            w.Write(e.Associations);
-        }
-    }
+    /// <summary>A section per key: the key, then each side's records with count, associations and write time.</summary>
+    public override void SnapshotState(long checkpointId, OperatorStateWriter writer) =>
+        state.Snapshot(writer, Context.MaxParallelism, Context.OperatorName);
 
     public override void RestoreState(OperatorStateReader reader)
     {
-        ResolveSerializers();
-        foreach (var r in reader.OperatorStates) OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
-        KeyGroupSections.Read(reader, (_, tag, r) =>
-        {
-            if (tag != KeySection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");
-            var key = serializers!.Key.Read(r);
-            ref var lists = ref JoinKeyIndex.Lists(keys, key);
-            ReadList(r, left, ref lists.LeftFirst, ref lists.LeftLast, serializers!.Left);
-            ReadList(r, right, ref lists.RightFirst, ref lists.RightLast, serializers!.Right);
-            if (lists.IsEmpty) keys.Remove(key);
-        });
-    }
-
-    private static void ReadList<T>(BinaryReader r, JoinRecordStore<T> store, ref int first, ref int last, StateSerializer<T> values) where T : notnull
-    {
-        int n = r.ReadInt32();
-        for (int i = 0; i < n; i++)
-        {
-            var value = values.Read(r);
-            int count = r.ReadInt32();
-            int associations = r.ReadInt32();
-            store.Append(ref first, ref last, value, count, associations, 0);
-        }
+        state.Restore(reader, Context.OperatorName);
+        state.ScheduleSweep(Context.ProcessingTimers);
     }
 }

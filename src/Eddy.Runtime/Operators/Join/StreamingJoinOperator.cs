@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Eddy.Runtime;
 
 namespace Eddy.Joins;
@@ -28,19 +27,12 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
     private readonly JoinCombiner<TLeft, TRight, TOut> combine;
     private readonly bool leftOuter;
     private readonly bool rightOuter;
-    private readonly long leftTtl;
-    private readonly long rightTtl;
-    /// <summary>The sweep period: the smaller positive TTL, or 0 without TTL.</summary>
-    private readonly long ttl;
-
-    private readonly Dictionary<TKey, JoinKeyLists> keys = [];
-    private readonly JoinRecordStore<TLeft> left = new();
-    private readonly JoinRecordStore<TRight> right = new();
+    private readonly JoinSides<TKey, TLeft, TRight> state;
+    private readonly Dictionary<TKey, JoinKeyLists> keys;
+    private readonly JoinRecordStore<TLeft> left;
+    private readonly JoinRecordStore<TRight> right;
     private readonly List<int> matches = [];
-    private readonly List<TKey> emptied = [];
     private Collector<TOut>? output;
-    private long now;
-    private bool sweepScheduled;
 
     /// <param name="stateTtl">Flink's <c>table.exec.state.ttl</c>; zero or null keeps state forever.</param>
     /// <param name="rightStateTtl">The right side's TTL when it differs (Flink's <c>STATE_TTL</c> hint); <paramref name="stateTtl"/> is then the left's.</param>
@@ -54,10 +46,8 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         this.combine = combine;
         leftOuter = joinType.IsLeftOuter();
         rightOuter = joinType.IsRightOuter();
-        leftTtl = stateTtl is { } t ? EventTime.Millis(t) : 0;
-        rightTtl = rightStateTtl is { } rt ? EventTime.Millis(rt) : leftTtl;
-        if (leftTtl < 0 || rightTtl < 0) throw new ArgumentOutOfRangeException(nameof(stateTtl), "a state TTL cannot be negative");
-        ttl = leftTtl == 0 ? rightTtl : rightTtl == 0 ? leftTtl : Math.Min(leftTtl, rightTtl);
+        state = new JoinSides<TKey, TLeft, TRight>(stateTtl, rightStateTtl);
+        (keys, left, right) = (state.Keys, state.Left, state.Right);
     }
 
     /// <summary>Keys holding records.</summary>
@@ -71,7 +61,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
     public override void Open()
     {
         output = Out;
-        if (Context.CheckpointingEnabled) ResolveSerializers();
+        if (Context.CheckpointingEnabled) state.ResolveSerializers(Context.OperatorName);
     }
 
     public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
@@ -79,7 +69,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         var values = batch.Values;
         var times = batch.Timestamps;
         var o = output!;
-        if (ttl > 0) now = Context.ProcessingTimers.Now;
+        if (state.HasTtl) state.Now = Context.ProcessingTimers.Now;
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var v = ref values[i];
@@ -90,7 +80,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
                 var key = leftKey(v.Left);
                 ref var lists = ref JoinKeyIndex.Lists(keys, key);
                 Process(left, right, ref lists.LeftFirst, ref lists.LeftLast, ref lists.RightFirst, ref lists.RightLast,
-                    v.Left, kind, inputIsLeft: true, leftOuter, rightOuter, leftTtl, rightTtl);
+                    v.Left, kind, inputIsLeft: true, leftOuter, rightOuter, state.LeftTtl, state.RightTtl);
                 if (lists.IsEmpty) keys.Remove(key);
             }
             else
@@ -98,16 +88,13 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
                 var key = rightKey(v.Right);
                 ref var lists = ref JoinKeyIndex.Lists(keys, key);
                 Process(right, left, ref lists.RightFirst, ref lists.RightLast, ref lists.LeftFirst, ref lists.LeftLast,
-                    v.Right, kind, inputIsLeft: false, rightOuter, leftOuter, rightTtl, leftTtl);
+                    v.Right, kind, inputIsLeft: false, rightOuter, leftOuter, state.RightTtl, state.LeftTtl);
                 if (lists.IsEmpty) keys.Remove(key);
             }
         }
         BatchPool<JoinInput<TLeft, TRight>>.Return(batch);
-        if (ttl > 0 && !sweepScheduled && keys.Count > 0) ScheduleSweep();
+        state.ScheduleSweep(Context.ProcessingTimers);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Expired(long writtenAt, long ttl) => ttl > 0 && writtenAt + ttl <= now;
 
     private void Process<TIn, TOther>(JoinRecordStore<TIn> input, JoinRecordStore<TOther> other,
         ref int inFirst, ref int inLast, ref int otherFirst, ref int otherLast,
@@ -121,7 +108,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         {
             ref var e = ref other[s];
             int next = e.Next;
-            if (Expired(e.WrittenAt, otherTtl)) other.Remove(ref otherFirst, ref otherLast, s);
+            if (state.Expired(e.WrittenAt, otherTtl)) other.Remove(ref otherFirst, ref otherLast, s);
             else if (Accepts(record, e.Value, inputIsLeft))
             {
                 matches.Add(s);
@@ -131,7 +118,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         }
 
         int slot = input.Find(record);
-        if (slot != None && Expired(input[slot].WrittenAt, inTtl))
+        if (slot != None && state.Expired(input[slot].WrittenAt, inTtl))
         {
             input.Remove(ref inFirst, ref inLast, slot);
             slot = None;
@@ -145,9 +132,9 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
                 ref var e = ref input[slot];
                 e.Count++;
                 e.Associations = matched;
-                e.WrittenAt = now;
+                e.WrittenAt = state.Now;
             }
-            else input.Append(ref inFirst, ref inLast, record, 1, matched, now);
+            else input.Append(ref inFirst, ref inLast, record, 1, matched, state.Now);
 
             if (matched == 0)
             {
@@ -164,7 +151,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
                         for (int c = 0; c < e.Count; c++) EmitPadded(e.Value, !inputIsLeft, RowKind.Delete);
                     }
                     e.Associations++;
-                    e.WrittenAt = now;
+                    e.WrittenAt = state.Now;
                 }
             }
             var joinedKind = inputOuter || otherOuter ? RowKind.Insert : kind;
@@ -180,7 +167,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
             {
                 ref var e = ref input[slot];
                 if (--e.Count == 0) input.Remove(ref inFirst, ref inLast, slot);
-                else e.WrittenAt = now;
+                else e.WrittenAt = state.Now;
             }
 
             if (matched == 0)
@@ -204,7 +191,7 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
                         for (int c = 0; c < e.Count; c++) EmitPadded(e.Value, !inputIsLeft, RowKind.Insert);
                     }
                     e.Associations--;
-                    e.WrittenAt = now;
+                    e.WrittenAt = state.Now;
                 }
             }
         }
@@ -237,102 +224,13 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
         o.Collect(row, o.CurrentTimestamp, kind);
     }
 
-    // State TTL: expired records are never returned (checked on access); this sweep frees those of keys not touched.
-    private void ScheduleSweep()
-    {
-        sweepScheduled = true;
-        Context.ProcessingTimers.Register(Context.ProcessingTimers.Now + ttl, Sweep);
-    }
-
-    private void Sweep(long time)
-    {
-        sweepScheduled = false;
-        now = Context.ProcessingTimers.Now;
-        emptied.Clear();
-        foreach (var (key, _) in keys)
-        {
-            ref var lists = ref CollectionsMarshal.GetValueRefOrNullRef(keys, key);
-            SweepList(left, ref lists.LeftFirst, ref lists.LeftLast, leftTtl);
-            SweepList(right, ref lists.RightFirst, ref lists.RightLast, rightTtl);
-            if (lists.IsEmpty) emptied.Add(key);
-        }
-        foreach (var key in emptied) keys.Remove(key);
-        emptied.Clear();
-        if (keys.Count > 0) ScheduleSweep();
-    }
-
-    private void SweepList<T>(JoinRecordStore<T> store, ref int first, ref int last, long ttl) where T : notnull
-    {
-        if (ttl == 0) return;
-        for (int s = first - 1; s != None;)
-        {
-            int next = store[s].Next;
-            if (Expired(store[s].WrittenAt, ttl)) store.Remove(ref first, ref last, s);
-            s = next;
-        }
-    }
-
-    private const byte StateVersion = 1;
-    private const byte KeySection = 1;
-    private JoinStateSerializers<TKey, TLeft, TRight>? serializers;
-
-    private void ResolveSerializers() => serializers ??= JoinStateSerializers<TKey, TLeft, TRight>.Resolve(Context.OperatorName);
-
     /// <summary>A section per key: the key, then each side's records with count, associations and write time.</summary>
-    public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
-    {
-        ResolveSerializers();
-        var sections = new KeyGroupSectionWriter(writer, Context.MaxParallelism);
-        foreach (var (key, lists) in keys)
-        {
-            var w = sections.Section(KeyGroups.ForKey(key, sections.MaxParallelism), KeySection);
-            serializers!.Key.Write(w, key);
-            WriteList(w, left, lists.LeftFirst, serializers!.Left);
-            WriteList(w, right, lists.RightFirst, serializers!.Right);
-        }
-        sections.Complete();
-        OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
-    }
-
-    private static void WriteList<T>(BinaryWriter w, JoinRecordStore<T> store, int first, StateSerializer<T> values) where T : notnull
-    {
-        w.Write(store.CountOf(first));
-        for (int s = first - 1; s != None; s = store[s].Next)
-        {
-            ref var e = ref store[s];
-            values.Write(w, e.Value);
-            w.Write(e.Count);
-            w.Write(e.Associations);
-            w.Write(e.WrittenAt);
-        }
-    }
+    public override void SnapshotState(long checkpointId, OperatorStateWriter writer) =>
+        state.Snapshot(writer, Context.MaxParallelism, Context.OperatorName);
 
     public override void RestoreState(OperatorStateReader reader)
     {
-        ResolveSerializers();
-        foreach (var r in reader.OperatorStates) OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
-        KeyGroupSections.Read(reader, (_, tag, r) =>
-        {
-            if (tag != KeySection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");
-            var key = serializers!.Key.Read(r);
-            ref var lists = ref JoinKeyIndex.Lists(keys, key);
-            ReadList(r, left, ref lists.LeftFirst, ref lists.LeftLast, serializers!.Left);
-            ReadList(r, right, ref lists.RightFirst, ref lists.RightLast, serializers!.Right);
-            if (lists.IsEmpty) keys.Remove(key);
-        });
-        if (ttl > 0 && keys.Count > 0) ScheduleSweep();
-    }
-
-    private static void ReadList<T>(BinaryReader r, JoinRecordStore<T> store, ref int first, ref int last, StateSerializer<T> values) where T : notnull
-    {
-        int n = r.ReadInt32();
-        for (int i = 0; i < n; i++)
-        {
-            var value = values.Read(r);
-            int count = r.ReadInt32();
-            int associations = r.ReadInt32();
-            long writtenAt = r.ReadInt64();
-            store.Append(ref first, ref last, value, count, associations, writtenAt);
-        }
+        state.Restore(reader, Context.OperatorName);
+        state.ScheduleSweep(Context.ProcessingTimers);
     }
 }

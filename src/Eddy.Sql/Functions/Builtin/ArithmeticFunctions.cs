@@ -37,14 +37,15 @@ public static class ArithmeticFunctions
         F("E", c => { c.Arity(0, 0); return new Literal(Math.E, DataType.Double.NotNull()); }),
         F("RAND", c =>
         {
-            // Flink's seeded RAND repeats java.util.Random's sequence per operator instance; Eddy does not imitate it.
-            if (c.Count > 0) throw c.Fail("function RAND with a seed is not supported yet");
-            return new Planning.Call("RAND", M(Rand), [], DataType.Double.NotNull());
+            c.Arity(0, 1);
+            if (c.Count == 0) return new Planning.Call("RAND", M(Rand), [], DataType.Double.NotNull());
+            return new UserCall("RAND", typeof(JavaRandom).GetMethod(nameof(JavaRandom.NextDouble))!, Seeded(c, 0), [], DataType.Double.NotNull());
         }),
         F("RAND_INTEGER", c =>
         {
-            if (c.Count != 1) throw c.Fail("function RAND_INTEGER with a seed is not supported yet");
-            return c.Call(M(RandInteger), DataType.Int, c.Integer(0));
+            c.Arity(1, 2);
+            if (c.Count == 1) return c.Call(M(RandInteger), DataType.Int, c.Integer(0));
+            return new UserCall("RAND_INTEGER", typeof(JavaRandom).GetMethod(nameof(JavaRandom.NextInt))!, Seeded(c, 0), [c.Integer(1)], DataType.Int);
         }),
         F("UUID", c => { c.Arity(0, 0); return new Planning.Call("UUID", M(Uuid), [], DataType.String.NotNull()); }),
         F("BIN", c => { c.Arity(1, 1); return c.Call(M(Bin), DataType.String, c.Integer(0, DataType.BigInt)); }),
@@ -54,6 +55,18 @@ public static class ArithmeticFunctions
             if (TypeRules.IsString(c.TypeOf(0))) return c.Call(M(HexString), DataType.String, c.String(0));
             return c.Call(M(Hex), DataType.String, c.Integer(0, DataType.BigInt));
         }),
+        // MOD(a, b) is a % b.
+        F("MOD", c =>
+        {
+            c.Arity(2, 2);
+            return c.BindOther(new Parsing.BinaryExpr(Parsing.BinaryOperator.Modulo, c.Syntax.Arguments[0], c.Syntax.Arguments[1]) { Span = c.Syntax.Span });
+        }),
+        F("ROUND", c =>
+        {
+            c.Arity(1, 2);
+            return c.Binder.BindRound(c.Syntax, c.Binder.RequireNumeric(c.Args[0], c.Syntax.Arguments[0]), c.Count == 2 ? c.Args[1] : null);
+        }),
+        F("UNHEX", c => { c.Arity(1, 1); return c.Call(M(Unhex), new DataType(TypeKind.Binary), c.String(0)); }),
         F("SIGN", BindSign),
         F("ABS", BindAbs),
         F("TRUNCATE", BindTruncate),
@@ -61,6 +74,22 @@ public static class ArithmeticFunctions
         F("CEILING", c => BindFloorCeil(c, ceiling: true)),
         F("FLOOR", c => BindFloorCeil(c, ceiling: false)),
     ];
+
+    /// <summary>
+    /// The generator of a seeded RAND / RAND_INTEGER. Flink creates one java.util.Random per operator instance when it
+    /// opens, seeded with the literal; Eddy creates one per call site. The two give the same sequence when one instance
+    /// evaluates the call, so a parallelism above 1 is refused (Flink's instances would each repeat the sequence).
+    /// </summary>
+    private static JavaRandom Seeded(BuiltinCall c, int i)
+    {
+        if (!IsInteger(c.TypeOf(i)) && !c.IsNull(i)) throw c.FailAt(i, $"{c.Name} expects an integer seed, got {c.TypeOf(i)}");
+        object? seed = c.Args[i] is Literal or Unary { Op: UnaryOp.Negate, Operand: Literal } ? c.LiteralValue(i)
+            : throw c.FailAt(i, $"{c.Name} takes a literal seed (Flink seeds its generator once, when the operator opens)");
+        if (c.Parallelism > 1)
+            throw c.Fail($"{c.Name} with a seed is supported at parallelism 1 only: Flink repeats the seeded sequence in each parallel instance");
+        // A NULL seed gives an unseeded generator, as Flink's.
+        return seed is null ? new JavaRandom(Random.Shared.NextInt64()) : new JavaRandom(Convert.ToInt64(seed, CultureInfo.InvariantCulture));
+    }
 
     private static bool IsInteger(DataType t) => t.Kind is TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int or TypeKind.BigInt;
 
@@ -176,6 +205,33 @@ public static class ArithmeticFunctions
     public static decimal? CeilDecimal(decimal? x) => x is { } v ? Math.Ceiling(v) : null;
     public static double Rand() => Random.Shared.NextDouble();
     public static int? RandInteger(int? bound) => bound is { } b ? Random.Shared.Next(b) : null;
+    /// <summary>
+    /// Flink's UNHEX: pairs of hexadecimal digits to bytes; with an odd length the first digit is dropped and the result
+    /// starts with a zero byte; NULL when a character is not a hexadecimal digit.
+    /// </summary>
+    public static byte[]? Unhex(string? s)
+    {
+        if (s is null) return null;
+        var bytes = new byte[(s.Length + 1) / 2];
+        int j = bytes.Length - 1;
+        for (int i = s.Length - 2; i >= 0; i -= 2, j--)
+        {
+            int high = HexDigit(s[i]), low = HexDigit(s[i + 1]);
+            if (high < 0 || low < 0) return null;
+            bytes[j] = (byte)(high << 4 | low);
+        }
+        if (s.Length % 2 == 1 && HexDigit(s[0]) < 0) return null;
+        return bytes;
+    }
+
+    private static int HexDigit(char ch) => ch switch
+    {
+        >= '0' and <= '9' => ch - '0',
+        >= 'a' and <= 'f' => ch - 'a' + 10,
+        >= 'A' and <= 'F' => ch - 'A' + 10,
+        _ => -1,
+    };
+
     public static string Uuid() => Guid.NewGuid().ToString();
     public static string? Bin(long? x) => x is { } v ? Convert.ToString(v, 2) : null;
     public static string? Hex(long? x) => x is { } v ? v.ToString("X", CultureInfo.InvariantCulture) : null;

@@ -11,6 +11,8 @@ public enum FunctionGroup
 {
     Comparison, Logical, Arithmetic, String, Temporal, Conditional, Conversion, Collection, Json, ValueConstruction,
     ValueAccess, Grouping, Hash, Aggregate, Catalog,
+    /// <summary>Time attributes and windows (documented by Flink with windowing, not in its function list).</summary>
+    Window,
 }
 
 /// <summary>Binds one call of a built-in function: checks the arguments, infers the result type, chooses the code.</summary>
@@ -28,6 +30,33 @@ public sealed class BuiltinCall(FunctionCall syntax, IReadOnlyList<BoundExpr> ar
     public FunctionCall Syntax { get; } = syntax;
     public IReadOnlyList<BoundExpr> Args { get; } = args;
     public string Name => Syntax.UpperName;
+
+    /// <summary>The session's current database (CURRENT_DATABASE() is fixed when the statement is planned).</summary>
+    public string CurrentDatabase { get; init; } = "default_database";
+
+    /// <summary>The session's default parallelism (<c>parallelism.default</c>).</summary>
+    public int Parallelism { get; init; } = 1;
+
+    /// <summary>The input column of the rowtime attribute CURRENT_WATERMARK may read where the call is (null: none).</summary>
+    internal int? WatermarkRowtime { get; init; }
+
+    /// <summary>The binder of the call, for the forms that share its rules (comparison, arithmetic, ROUND).</summary>
+    internal Binder Binder { get; init; } = null!;
+
+    /// <summary>Binds another expression in the call's scope (MOD is bound as the % operator).</summary>
+    internal Func<Expr, BoundExpr> BindOther { get; init; } = null!;
+
+    /// <summary>
+    /// A call of the <see cref="Functions.SqlFunctions"/> method <paramref name="method"/> whose parameters take
+    /// <paramref name="args"/>, typed <paramref name="type"/> as given.
+    /// </summary>
+    public BoundExpr Fn(string method, DataType type, params BoundExpr[] args) =>
+        new Planning.Call(Name, typeof(Functions.SqlFunctions).GetMethods().First(m => m.Name == method && m.GetParameters().Length >= args.Length
+            && m.GetParameters().Skip(args.Length).All(p => p.HasDefaultValue || p.IsDefined(typeof(ParamArrayAttribute)))
+            && Binder.ParametersFit(m, args)), args, type);
+
+    /// <summary>A value as a character string: itself when it is one, else CAST to STRING.</summary>
+    public static BoundExpr AsString(BoundExpr e) => TypeRules.IsString(e.Type) ? e : new Cast(e, DataType.String, false);
     public int Count => Args.Count;
 
     public Exception Fail(string message) => error(Syntax, message);

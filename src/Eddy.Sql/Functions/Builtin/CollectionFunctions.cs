@@ -40,6 +40,17 @@ public static class CollectionFunctions
 
     internal static IEnumerable<BuiltinFunction> All() =>
     [
+        F("CARDINALITY", c =>
+        {
+            c.Arity(1, 1);
+            var method = c.TypeOf(0).Kind switch
+            {
+                TypeKind.Map => nameof(Functions.SqlFunctions.MapCardinality),
+                TypeKind.Array => nameof(Functions.SqlFunctions.Cardinality),
+                _ => throw c.Fail($"CARDINALITY takes an ARRAY or a MAP, not {c.TypeOf(0)}"),
+            };
+            return new Planning.Call(c.Name, typeof(Functions.SqlFunctions).GetMethod(method)!, [c.Args[0]], DataType.Int);
+        }),
         F("ELEMENT", c => { c.Arity(1, 1); return c.Call(M(Element), ElementOf(c, 0), c.Array(0)); }),
         F("ARRAY_APPEND", c => { c.Arity(2, 2); return c.Call(M(ArrayAppend), c.TypeOf(0), c.Array(0), Needle(c, 0, 1)); }),
         F("ARRAY_PREPEND", c => { c.Arity(2, 2); return c.Call(M(ArrayPrepend), c.TypeOf(0), c.Array(0), Needle(c, 0, 1)); }),
@@ -86,6 +97,22 @@ public static class CollectionFunctions
             c.Arity(2, 2);
             return c.Call(M(MapFromArrays), DataType.MapOf(ElementOf(c, 0), ElementOf(c, 1)), c.Array(0), c.Array(1));
         }),
+        F("ARRAY_SORT", c =>
+        {
+            c.Arity(1, 3);
+            Comparable(c);
+            var ascending = c.Count >= 2 ? c.Boolean(1) : new Literal(true, DataType.Boolean);
+            // ARRAY_SORT(a, asc) puts NULLs first exactly when it sorts ascending.
+            var nullsFirst = c.Count == 3 ? c.Boolean(2) : ascending;
+            return c.Call(M(ArraySort), c.TypeOf(0), c.Array(0), ascending, nullsFirst);
+        }),
+        F("MAP_ENTRIES", c =>
+        {
+            c.Arity(1, 1);
+            var map = c.Map(0).Type;
+            var entry = DataType.RowOf(new Column("key", map.Element!), new Column("value", map.Value!)).NotNull();
+            return c.Call(M(MapEntries), DataType.ArrayOf(entry), c.Map(0));
+        }),
         F("SPLIT", c => { c.Arity(2, 2); return c.Call(M(Split), DataType.ArrayOf(DataType.String), c.String(0), c.String(1)); }),
     ];
 
@@ -98,7 +125,23 @@ public static class CollectionFunctions
     }
 
     private static int Compare(object a, object b) =>
-        a is string x && b is string y ? string.CompareOrdinal(x, y) : Comparer<object>.Default.Compare(a, b);
+        a is string x && b is string y ? CompareCodePoints(x, y) : Comparer<object>.Default.Compare(a, b);
+
+    /// <summary>Strings in code point order, which is the order of their UTF-8 bytes that Flink compares.</summary>
+    private static int CompareCodePoints(string x, string y)
+    {
+        int n = Math.Min(x.Length, y.Length);
+        for (int i = 0; i < n; i++)
+        {
+            char a = x[i], b = y[i];
+            if (a == b) continue;
+            // A surrogate (U+D800..U+DFFF) starts a code point above U+FFFF: it sorts after U+E000..U+FFFF.
+            bool sa = char.IsSurrogate(a), sb = char.IsSurrogate(b);
+            if (sa != sb) return sa ? 1 : -1;
+            return a - b;
+        }
+        return x.Length - y.Length;
+    }
 
     /// <summary>ELEMENT: the sole element, NULL for an empty array, an error for more than one (as Flink).</summary>
     public static object? Element(object?[]? array) => array is null or { Length: 0 } ? null
@@ -166,6 +209,27 @@ public static class CollectionFunctions
         var parts = hasReplacement ? array.Select(e => (string?)e ?? nullReplacement) : array.Where(e => e is not null).Select(e => (string?)e);
         return string.Join(delimiter, parts);
     }
+
+    /// <summary>
+    /// Flink's ARRAY_SORT: a stable sort (Java's Arrays.sort of objects) with NULLs first or last; NULL when an argument
+    /// is NULL. Flink compares doubles with primitive comparisons, which leave NaN unordered: Eddy fails on NaN rather
+    /// than guess that order.
+    /// </summary>
+    public static object?[]? ArraySort(object?[]? array, bool? ascending, bool? nullsFirst)
+    {
+        if (array is null || ascending is not { } asc || nullsFirst is not { } first) return null;
+        if (array.Any(e => e is double.NaN or float.NaN)) throw new ArgumentException("ARRAY_SORT of an array holding NaN is not supported");
+        var nulls = array.Where(e => e is null);
+        var values = array.Where(e => e is not null).Select(e => e!);
+        var sorted = asc ? values.OrderBy(e => e, ElementOrder) : values.OrderByDescending(e => e, ElementOrder);
+        return first ? [.. nulls, .. sorted] : [.. sorted, .. nulls];
+    }
+
+    private static readonly Comparer<object> ElementOrder = Comparer<object>.Create(Compare);
+
+    /// <summary>Flink's MAP_ENTRIES: the map's entries as ROW(key, value), in the map's order.</summary>
+    public static object?[]? MapEntries(Dictionary<object, object?>? map) =>
+        map?.Select(e => (object?)Row.Of(e.Key, e.Value)).ToArray();
 
     public static object?[]? MapKeys(Dictionary<object, object?>? map) => map?.Keys.ToArray<object?>();
 

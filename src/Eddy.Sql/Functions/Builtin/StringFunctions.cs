@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -29,6 +30,108 @@ public static class StringFunctions
         }
     });
 
+    private static BoundExpr BindSubstring(BuiltinCall c)
+    {
+        c.Arity(2, 3);
+        return c.Count == 2
+            ? c.Fn(nameof(SqlFunctions.Substring), DataType.String, BuiltinCall.AsString(c.Args[0]), Planning.Binder.CastIfNeeded(c.Args[1], DataType.Int))
+            : c.Fn(nameof(SqlFunctions.Substring), DataType.String, BuiltinCall.AsString(c.Args[0]), Planning.Binder.CastIfNeeded(c.Args[1], DataType.Int),
+                Planning.Binder.CastIfNeeded(c.Args[2], DataType.Int));
+    }
+
+    /// <summary>PRINTF with a literal format, read at planning (see <see cref="JavaFormat"/>); NULL for a NULL format.</summary>
+    private static BoundExpr BindPrintf(BuiltinCall c)
+    {
+        c.Arity(1, int.MaxValue);
+        if (c.IsNull(0) || c.Args[0] is Literal { Value: null } && TypeRules.IsString(c.TypeOf(0))) return new Literal(null, DataType.String);
+        if (c.Args[0] is not Literal { Value: string format }) throw c.FailAt(0, "PRINTF takes a string literal as its format");
+        var kinds = c.Args.Skip(1).Select(a => a.Type.Kind switch
+        {
+            TypeKind.Null => FormatArgument.Null,
+            TypeKind.String or TypeKind.Char => FormatArgument.String,
+            TypeKind.Boolean => FormatArgument.Boolean,
+            TypeKind.TinyInt => FormatArgument.TinyInt,
+            TypeKind.SmallInt => FormatArgument.SmallInt,
+            TypeKind.Int => FormatArgument.Int,
+            TypeKind.BigInt => FormatArgument.BigInt,
+            TypeKind.Double => FormatArgument.Double,
+            TypeKind.Decimal => FormatArgument.Decimal,
+            _ => FormatArgument.Other,
+        }).ToArray();
+        JavaFormat parsed;
+        try
+        {
+            parsed = JavaFormat.Parse(format, kinds);
+        }
+        catch (FormatException e)
+        {
+            throw c.FailAt(0, "PRINTF format " + e.Message);
+        }
+        return c.Call(M(Printf), DataType.String, [new Literal(parsed, DataType.NullType), .. c.Args.Skip(1)]);
+    }
+
+    public static string Printf(object format, params object?[] args) => ((JavaFormat)format).Format(args);
+
+    /// <summary>The charsets Flink's ENCODE and DECODE accept, with Java's replacement rules for what they cannot code.</summary>
+    private static readonly FrozenDictionary<string, Encoding> Charsets = new Dictionary<string, Encoding>
+    {
+        ["US-ASCII"] = Encoding.GetEncoding("us-ascii", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+        ["ISO-8859-1"] = Encoding.GetEncoding("iso-8859-1", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-8"] = Encoding.GetEncoding("utf-8", new EncoderReplacementFallback("?"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-16BE"] = Encoding.GetEncoding("utf-16BE", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-16LE"] = Encoding.GetEncoding("utf-16", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD")),
+        ["UTF-16"] = new Utf16WithMark(Encoding.GetEncoding("utf-16BE", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD"))),
+    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The charset argument: a literal naming one of <see cref="Charsets"/>.</summary>
+    private static Literal Charset(BuiltinCall c, int i)
+    {
+        if (c.Args[i] is not Literal { Value: string name }) throw c.FailAt(i, $"{c.Name} takes a string literal charset");
+        if (!Charsets.ContainsKey(name))
+            throw c.FailAt(i, $"{c.Name} takes one of the charsets 'US-ASCII', 'ISO-8859-1', 'UTF-8', 'UTF-16BE', 'UTF-16LE', 'UTF-16'; got '{name}'");
+        return new Literal(name, DataType.String.NotNull());
+    }
+
+    /// <summary>Java's "UTF-16": big-endian with a byte-order mark when encoding; a mark, if any, picks the order when decoding.</summary>
+    private sealed class Utf16WithMark(Encoding bigEndian) : Encoding
+    {
+        private static readonly Encoding LittleEndian =
+            GetEncoding("utf-16", new EncoderReplacementFallback("\uFFFD"), new DecoderReplacementFallback("\uFFFD"));
+
+        public override int GetByteCount(char[] chars, int index, int count) => 2 + bigEndian.GetByteCount(chars, index, count);
+
+        public override int GetBytes(char[] chars, int charIndex, int charCount, byte[] bytes, int byteIndex)
+        {
+            bytes[byteIndex] = 0xFE;
+            bytes[byteIndex + 1] = 0xFF;
+            return 2 + bigEndian.GetBytes(chars, charIndex, charCount, bytes, byteIndex + 2);
+        }
+
+        public override int GetCharCount(byte[] bytes, int index, int count) => GetString(bytes, index, count).Length;
+
+        public override int GetChars(byte[] bytes, int byteIndex, int byteCount, char[] chars, int charIndex)
+        {
+            var s = GetString(bytes, byteIndex, byteCount);
+            s.CopyTo(0, chars, charIndex, s.Length);
+            return s.Length;
+        }
+
+        public override string GetString(byte[] bytes, int index, int count)
+        {
+            if (count >= 2 && bytes[index] == 0xFE && bytes[index + 1] == 0xFF) return bigEndian.GetString(bytes, index + 2, count - 2);
+            if (count >= 2 && bytes[index] == 0xFF && bytes[index + 1] == 0xFE) return LittleEndian.GetString(bytes, index + 2, count - 2);
+            return bigEndian.GetString(bytes, index, count);
+        }
+
+        public override int GetMaxByteCount(int charCount) => 2 + bigEndian.GetMaxByteCount(charCount);
+
+        public override int GetMaxCharCount(int byteCount) => bigEndian.GetMaxCharCount(byteCount);
+    }
+
+    public static byte[]? Encode(string? s, string charset) => s is null ? null : Charsets[charset].GetBytes(s);
+
+    public static string? Decode(byte[]? bytes, string charset) => bytes is null ? null : Charsets[charset].GetString(bytes);
+
     /// <summary>All arguments are strings; the result is a nullable STRING.</summary>
     private static BuiltinFunction Strings(string name, int arity, Delegate f, DataType? result = null) => F(name, c =>
     {
@@ -38,6 +141,53 @@ public static class StringFunctions
 
     internal static IEnumerable<BuiltinFunction> All() =>
     [
+        F("CONCAT", c =>
+        {
+            if (c.Count == 0) throw c.Fail("CONCAT takes at least one argument");
+            return new Planning.Call(c.Name, typeof(SqlFunctions).GetMethod(nameof(SqlFunctions.Concat))!, c.Args.Select(BuiltinCall.AsString).ToList(), DataType.String);
+        }),
+        F("CONCAT_WS", c =>
+        {
+            if (c.Count < 1) throw c.Fail("CONCAT_WS takes a separator and strings");
+            return new Planning.Call(c.Name, typeof(SqlFunctions).GetMethod(nameof(SqlFunctions.ConcatWs))!, c.Args.Select(BuiltinCall.AsString).ToList(), DataType.String);
+        }),
+        F("LOWER", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.Lower), DataType.String, BuiltinCall.AsString(c.Args[0])); }),
+        F("UPPER", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.Upper), DataType.String, BuiltinCall.AsString(c.Args[0])); }),
+        F("CHAR_LENGTH", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.CharLength), DataType.Int, BuiltinCall.AsString(c.Args[0])); }),
+        F("CHARACTER_LENGTH", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.CharLength), DataType.Int, BuiltinCall.AsString(c.Args[0])); }),
+        // TRIM(s) written as a call; TRIM([BOTH | LEADING | TRAILING] c FROM s) has its own syntax.
+        F("TRIM", c => { c.Arity(1, 1); return c.Fn(nameof(SqlFunctions.Trim), DataType.String, BuiltinCall.AsString(c.Args[0])); }),
+        F("SUBSTRING", BindSubstring),
+        F("SUBSTR", BindSubstring),
+        F("REPLACE", c => { c.Arity(3, 3); return c.Fn(nameof(SqlFunctions.Replace), DataType.String, c.Args.Select(BuiltinCall.AsString).ToArray()); }),
+        F("REGEXP_EXTRACT", c =>
+        {
+            c.Arity(2, 3);
+            return c.Count == 2
+                ? c.Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]))
+                : c.Fn(nameof(SqlFunctions.RegexpExtract), DataType.String, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]),
+                    Planning.Binder.CastIfNeeded(c.Args[2], DataType.Int));
+        }),
+        F("REGEXP", c => { c.Arity(2, 2); return c.Fn(nameof(SqlFunctions.RegexpMatches), DataType.Boolean, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1])); }),
+        F("SPLIT_INDEX", c =>
+        {
+            c.Arity(3, 3);
+            return c.Fn(nameof(SqlFunctions.SplitIndex), DataType.String, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]),
+                Planning.Binder.CastIfNeeded(c.Args[2], DataType.Int));
+        }),
+        F("PRINTF", BindPrintf),
+        F("ENCODE", c =>
+        {
+            c.Arity(2, 2);
+            return c.Call(M(Encode), new DataType(TypeKind.Binary), c.String(0), Charset(c, 1));
+        }),
+        F("DECODE", c =>
+        {
+            c.Arity(2, 2);
+            var bytes = c.IsNull(0) ? new Literal(null, new DataType(TypeKind.Binary)) : c.Args[0];
+            if (bytes.Type.Kind != TypeKind.Binary) throw c.FailAt(0, $"DECODE expects a BINARY as argument 1, got {bytes.Type}");
+            return c.Call(M(Decode), DataType.String, bytes, Charset(c, 1));
+        }),
         F("LTRIM", c => BindTrim(c, leading: true, trailing: false)),
         F("RTRIM", c => BindTrim(c, leading: false, trailing: true)),
         F("BTRIM", c => BindTrim(c, leading: true, trailing: true)),

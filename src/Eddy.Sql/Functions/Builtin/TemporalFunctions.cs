@@ -62,6 +62,41 @@ public static class TemporalFunctions
             c.Arity(0, 0);
             return new Planning.Call("CURRENT_DATE", M(DateOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Date.NotNull());
         }),
+        F("TO_TIMESTAMP", c =>
+        {
+            c.Arity(1, 2);
+            return c.Count == 1
+                ? c.Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, BuiltinCall.AsString(c.Args[0]))
+                : c.Fn(nameof(SqlFunctions.ToTimestamp), DataType.Timestamp3, BuiltinCall.AsString(c.Args[0]), BuiltinCall.AsString(c.Args[1]));
+        }),
+        F("TO_TIMESTAMP_LTZ", c =>
+        {
+            c.Arity(1, 2);
+            var precision = c.Count == 2 ? c.Args[1] : new Literal(3, DataType.Int);
+            if (precision is not Literal { Value: int }) throw c.FailAt(c.Count - 1, "TO_TIMESTAMP_LTZ precision must be 0 or 3");
+            var epoch = c.TypeOf(0).Kind is TypeKind.Double or TypeKind.Float or TypeKind.Decimal
+                ? Planning.Binder.CastIfNeeded(c.Args[0], DataType.Double) : Planning.Binder.CastIfNeeded(c.Args[0], DataType.BigInt);
+            return c.Fn(nameof(SqlFunctions.ToTimestampLtz), DataType.TimestampLtz3, epoch, precision);
+        }),
+        F("DATE_FORMAT", c => { c.Arity(2, 2); return c.Fn(nameof(SqlFunctions.DateFormat), DataType.String, c.Args[0], BuiltinCall.AsString(c.Args[1])); }),
+        F("CURRENT_TIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
+        F("NOW", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
+        F("CURRENT_ROW_TIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.TimestampLtz3); }),
+        F("LOCALTIMESTAMP", c => { c.Arity(0, 0); return new CurrentTime(DataType.Timestamp3); }),
+        F("CURRENT_WATERMARK", c =>
+        {
+            c.Arity(1, 1);
+            if (c.Args[0] is not InputRef rowtime || !TypeRules.IsTimestamp(rowtime.Type))
+                throw c.FailAt(0, "CURRENT_WATERMARK takes a rowtime attribute (a column with a WATERMARK)");
+            if (c.WatermarkRowtime != rowtime.Index)
+                throw c.FailAt(0, $"'{rowtime.Name}' is not the rowtime attribute of this query's input: Eddy evaluates CURRENT_WATERMARK in the "
+                    + "WHERE and SELECT list of a query over a table with a WATERMARK (not in aggregations or OVER windows)");
+            // The rowtime's type with precision 3, as Flink infers it; NULL before the first watermark.
+            return new CurrentWatermark(rowtime.Type with { Precision = 3, Nullable = true });
+        }),
+        // TIME(0) of the local time zone (UTC in Eddy), read per record as Flink does in streaming mode.
+        F("LOCALTIME", c => { c.Arity(0, 0); return new Planning.Call("LOCALTIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),
+        F("CURRENT_TIME", c => { c.Arity(0, 0); return new Planning.Call("CURRENT_TIME", M(TimeOf), [new CurrentTime(DataType.TimestampLtz3)], DataType.Time.NotNull()); }),
     ];
 
     /// <summary>A literal date-time pattern Eddy can read (a pattern it cannot is refused here, not at run time).</summary>
@@ -109,6 +144,13 @@ public static class TemporalFunctions
         {
             return null;
         }
+    }
+
+    /// <summary>The time of day of <paramref name="now"/> in UTC, to the second (TIME(0)).</summary>
+    public static TimeOnly TimeOf(DateTimeOffset? now)
+    {
+        var t = TimeOnly.FromDateTime((now ?? DateTimeOffset.UnixEpoch).UtcDateTime);
+        return new TimeOnly(t.Hour, t.Minute, t.Second);
     }
 
     public static long? EpochSeconds(DateTimeOffset? now) => now?.ToUnixTimeSeconds();

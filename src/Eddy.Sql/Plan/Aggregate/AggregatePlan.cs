@@ -48,6 +48,16 @@ public enum AggregateKind
     Rank,
     /// <summary>DENSE_RANK() as an OVER aggregate (Flink's DenseRankAggFunction).</summary>
     DenseRank,
+    /// <summary>ARRAY_AGG (Flink's ArrayAggFunction): the values in arrival order, NULL for none.</summary>
+    ArrayAgg,
+    /// <summary>JSON_ARRAYAGG (Flink's JsonArrayAggFunction): the values as JSON, in arrival order.</summary>
+    JsonArrayAgg,
+    /// <summary>JSON_OBJECTAGG (Flink's JsonObjectAggFunction): key → JSON value, keys sorted; a repeated key fails.</summary>
+    JsonObjectAgg,
+    /// <summary>PERCENTILE (Flink's PercentileAggFunction): continuous percentiles over a count per value.</summary>
+    Percentile,
+    /// <summary>LAG(x [, offset [, default]]) as an OVER aggregate (Flink's LagAggFunction): the value offset rows back.</summary>
+    Lag,
 }
 
 /// <summary>One aggregate call: its kind, argument (none for COUNT(*)), DISTINCT, FILTER and result type.</summary>
@@ -57,7 +67,29 @@ public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool
     /// <summary>For <see cref="AggregateKind.User"/>: the function and all its arguments.</summary>
     public Catalog.UserAggregate? User { get; init; }
 
+    /// <summary>For <see cref="AggregateKind.User"/>: where the SQL calls it (<c>file: line, column</c>), for its runtime errors.</summary>
+    public string? Location { get; init; }
+
     public IReadOnlyList<BoundExpr> Arguments { get; init; } = [];
+
+    /// <summary>
+    /// ARRAY_AGG's IGNORE NULLS, the JSON aggregates' ABSENT ON NULL: a NULL value is skipped instead of kept.
+    /// </summary>
+    public bool SkipNulls { get; init; }
+
+    /// <summary>
+    /// The second argument: JSON_OBJECTAGG's value (<see cref="Argument"/> is the key), PERCENTILE's frequency (or
+    /// null), LAG's default (or null).
+    /// </summary>
+    public BoundExpr? Second { get; init; }
+
+    /// <summary>PERCENTILE's percentages (literals, checked in [0, 1]); <see cref="PercentileArray"/> when written as an ARRAY.</summary>
+    public IReadOnlyList<double> Percentages { get; init; } = [];
+
+    public bool PercentileArray { get; init; }
+
+    /// <summary>LAG's offset (a literal, 1 when not written).</summary>
+    public int Offset { get; init; } = 1;
 
     /// <summary>
     /// The SQL type of the call when its accumulator is wider: SUM of TINYINT/SMALLINT sums in INT, and the binder
@@ -65,7 +97,9 @@ public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool
     /// </summary>
     public DataType? NarrowTo { get; init; }
 
-    public override string ToString() => Kind == AggregateKind.User ? Name :
+    // The calls whose arguments do not fit KIND(arg) read as written.
+    public override string ToString() => Kind is AggregateKind.User or AggregateKind.ArrayAgg or AggregateKind.JsonArrayAgg or AggregateKind.JsonObjectAgg
+        or AggregateKind.Percentile or AggregateKind.Lag ? Name :
         $"{Kind.ToString().ToUpperInvariant()}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
         + (Filter is null ? "" : $" FILTER (WHERE {Filter})");
 }
@@ -83,6 +117,9 @@ public sealed record AggregatePlan(
 {
     /// <summary>In batch mode a group aggregation emits only final results, once per key.</summary>
     public bool FinalOnly { get; init; }
+
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a non-windowed aggregation (0: state is kept forever).</summary>
+    public long StateTtlMs { get; init; }
 
     /// <summary>
     /// A legacy group window (<c>GROUP BY TUMBLE(ts, ...)</c>): its start and end are plain columns for Flink, not the

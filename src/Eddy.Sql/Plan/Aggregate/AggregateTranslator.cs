@@ -177,15 +177,16 @@ internal static class AggregateTranslator
         var keySelector = KeyCodegen.KeySelector<TIn, TKey>(plan.Keys);
         var build = (Func<TKey, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, compiler, windowed: false).Compile();
         bool updates = plan.Aggregates.Count > 0;
+        long ttl = plan.StateTtlMs;
         if (compiler.Retracting)
         {
             var (accumulate, retract, rows) = compiler.CompileRetracting<TIn, TAcc>();
             return input.KeyBy(keySelector).Process(
-                () => new RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(accumulate, retract, rows, build, updates, finalOnly: plan.FinalOnly),
+                () => new RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(accumulate, retract, rows, build, updates, finalOnly: plan.FinalOnly, stateTtlMs: ttl),
                 updates ? "GroupAggregate" : "Distinct");
         }
         var aggregate = compiler.Compile<TIn, TAcc>();
-        return input.KeyBy(keySelector).Process(() => new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(aggregate, build, updates, finalOnly: plan.FinalOnly),
+        return input.KeyBy(keySelector).Process(() => new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(aggregate, build, updates, finalOnly: plan.FinalOnly, stateTtlMs: ttl),
             updates ? "GroupAggregate" : "Distinct");
     }
 }

@@ -7,13 +7,18 @@ namespace Eddy.Sql.Plan.Aggregate;
 /// Non-windowed GROUP BY: one accumulator per key in keyed state; every input row updates it and emits the change:
 /// +I for a new key, then -U (old result) and +U (new result), as Flink's GroupAggFunction. Without aggregates
 /// (DISTINCT) a key is emitted once. In batch mode only the final result of each key is emitted, at the end of input.
+/// With a state TTL (<see cref="StateRetention{TKey}"/>) a key whose accumulator has expired starts again (+I), and an
+/// unchanged result is emitted anyway (-U/+U), as Flink's GroupAggFunction does so that downstream state is not
+/// expired too early.
 /// </summary>
 public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     IAggregateFunction<TIn, TAcc, TAcc> aggregate,
     Func<TKey, TAcc, TOut> result,
     bool emitsUpdates,
-    bool finalOnly = false) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+    bool finalOnly = false,
+    long stateTtlMs = 0) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
 {
+    private readonly StateRetention<TKey> retention = new(stateTtlMs);
     private ValueState<TKey, Holder>? state;
 
     private sealed class Holder
@@ -21,10 +26,19 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
         public TAcc Accumulator = default!;
     }
 
-    public override void Open(KeyedContext<TKey> context) => state = context.GetValueState<Holder>("acc");
+    public override void Open(KeyedContext<TKey> context)
+    {
+        state = context.GetValueState<Holder>("acc");
+        retention.Open(context);
+    }
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
+        if (retention.Expired(context))
+        {
+            state!.Clear();
+            retention.Cleared();
+        }
         var holder = state!.Value;
         if (finalOnly)
         {
@@ -41,20 +55,27 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
         {
             holder = new Holder { Accumulator = aggregate.Add(value, aggregate.CreateAccumulator()) };
             state.Value = holder;
+            retention.Written(context);
             output.Collect(result(context.CurrentKey, holder.Accumulator), context.Timestamp, RowKind.Insert);
             return;
         }
         if (!emitsUpdates) return;
         var before = result(context.CurrentKey, holder.Accumulator);
         holder.Accumulator = aggregate.Add(value, holder.Accumulator);
+        retention.Written(context);
         var after = result(context.CurrentKey, holder.Accumulator);
-        if (EqualityComparer<TOut>.Default.Equals(before, after)) return;
+        if (!retention.Enabled && EqualityComparer<TOut>.Default.Equals(before, after)) return;
         output.Collect(before, context.Timestamp, RowKind.UpdateBefore);
         output.Collect(after, context.Timestamp, RowKind.UpdateAfter);
     }
 
     public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
     {
+        if (context.TimeDomain == TimeDomain.ProcessingTime)
+        {
+            if (retention.OnTimer(context)) state!.Clear();
+            return;
+        }
         if (state!.Value is { } holder) output.Collect(result(context.CurrentKey, holder.Accumulator), EventTime.None, RowKind.Insert);
     }
 }

@@ -9,7 +9,9 @@ namespace Eddy.Sql.Plan.Aggregate;
 /// when the result is unchanged; when every row of a key has been retracted (its row count is 0) the key emits -D
 /// with its last result and its state is dropped. A retraction for a key without state is ignored, as in Flink.
 /// Without aggregates (DISTINCT) a key emits +I when it appears and -D when it is gone. In batch mode only the final
-/// result of each key still holding rows is emitted, at the end of input.
+/// result of each key still holding rows is emitted, at the end of input. With a state TTL
+/// (<see cref="StateRetention{TKey}"/>) an expired key is absent: a retraction for it is ignored, an accumulation starts
+/// it again (+I), and an unchanged result is emitted anyway (-U/+U), as Flink's GroupAggFunction.
 /// </summary>
 public sealed class RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     Func<TIn, TAcc, TAcc> accumulate,
@@ -17,8 +19,10 @@ public sealed class RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     Func<TAcc, long> rowCount,
     Func<TKey, TAcc, TOut> result,
     bool emitsUpdates,
-    bool finalOnly = false) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+    bool finalOnly = false,
+    long stateTtlMs = 0) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
 {
+    private readonly StateRetention<TKey> retention = new(stateTtlMs);
     private ValueState<TKey, Holder>? state;
 
     private sealed class Holder
@@ -26,10 +30,19 @@ public sealed class RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(
         public TAcc Accumulator = default!;
     }
 
-    public override void Open(KeyedContext<TKey> context) => state = context.GetValueState<Holder>("acc");
+    public override void Open(KeyedContext<TKey> context)
+    {
+        state = context.GetValueState<Holder>("acc");
+        retention.Open(context);
+    }
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
+        if (retention.Expired(context))
+        {
+            state!.Clear();
+            retention.Cleared();
+        }
         var holder = state!.Value;
         bool adds = context.RowKind.IsAccumulate();
         bool first = holder is null;
@@ -51,21 +64,28 @@ public sealed class RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(
         {
             if (!first) output.Collect(before, context.Timestamp, RowKind.Delete);
             state.Clear();
+            retention.Cleared();
             return;
         }
+        retention.Written(context);
         var after = result(context.CurrentKey, holder.Accumulator);
         if (first)
         {
             output.Collect(after, context.Timestamp, RowKind.Insert);
             return;
         }
-        if (!emitsUpdates || EqualityComparer<TOut>.Default.Equals(before, after)) return;
+        if (!emitsUpdates || (!retention.Enabled && EqualityComparer<TOut>.Default.Equals(before, after))) return;
         output.Collect(before, context.Timestamp, RowKind.UpdateBefore);
         output.Collect(after, context.Timestamp, RowKind.UpdateAfter);
     }
 
     public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
     {
+        if (context.TimeDomain == TimeDomain.ProcessingTime)
+        {
+            if (retention.OnTimer(context)) state!.Clear();
+            return;
+        }
         if (state!.Value is { } holder) output.Collect(result(context.CurrentKey, holder.Accumulator), EventTime.None, RowKind.Insert);
     }
 }

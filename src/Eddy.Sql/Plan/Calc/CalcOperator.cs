@@ -23,7 +23,7 @@ public sealed class CalcOperator<TIn, TOut>(Compiled<BatchFunction<TIn, TOut>> c
         var output = BatchPool<TOut>.Rent();
         int count = batch.Count;
         var sel = count <= selected.Length ? selected : new int[count];
-        int kept = function(batch.Values, count, output.Values, sel, Context.ProcessingTimers.Now);
+        int kept = function(batch.Values, count, output.Values, sel, Context.ProcessingTimers.Now, CurrentWatermark);
         var outTs = output.Timestamps;
         if (rowtime is not null)
         {

@@ -25,6 +25,26 @@ public sealed record CalcPlan(LogicalPlan Input, IReadOnlyList<BoundExpr> Projec
         }
     }
 
+    /// <summary>
+    /// Whether the Calc reads its operator's watermark (CURRENT_WATERMARK): it must then run as its own Calc operator,
+    /// neither fused into a source's loop nor pushed below a join.
+    /// </summary>
+    public bool ReadsWatermark => Projections.Any(ReadsWatermarkIn) || ReadsWatermarkIn(Filter);
+
+    public static bool ReadsWatermarkIn(BoundExpr? e) => e is not null && DeepStack.Ensure(e) switch
+    {
+        CurrentWatermark => true,
+        Binary b => ReadsWatermarkIn(b.Left) || ReadsWatermarkIn(b.Right),
+        Unary u => ReadsWatermarkIn(u.Operand),
+        Cast c => ReadsWatermarkIn(c.Operand),
+        CaseWhen cw => cw.Branches.Any(b => ReadsWatermarkIn(b.When) || ReadsWatermarkIn(b.Then)) || ReadsWatermarkIn(cw.Else),
+        Call c => c.Args.Any(ReadsWatermarkIn),
+        UserCall u => u.Args.Any(ReadsWatermarkIn),
+        InList i => ReadsWatermarkIn(i.Value) || i.Items.Any(ReadsWatermarkIn),
+        Coalesce co => co.Args.Any(ReadsWatermarkIn),
+        _ => false,
+    };
+
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
     public override string Describe() =>

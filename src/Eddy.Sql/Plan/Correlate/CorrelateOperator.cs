@@ -6,7 +6,8 @@ namespace Eddy.Sql.Plan.Correlate;
 public sealed class CorrelateOperator<TIn, TElem, TOut>(
     Func<TIn, IEnumerable<TElem>?> call,
     Func<TIn, TElem, TOut> build,
-    Func<TIn, TOut>? emptyRow) : StreamOperator<TIn, TOut>
+    Func<TIn, TOut>? emptyRow,
+    Func<Exception, TIn, Exception> failure) : StreamOperator<TIn, TOut>
 {
     public override void OnBatch(Batch<TIn> batch)
     {
@@ -17,12 +18,35 @@ public sealed class CorrelateOperator<TIn, TElem, TOut>(
             long ts = batch.Timestamps[i];
             var kind = batch.KindAt(i);
             bool any = false;
-            if (call(row) is { } elements)
+            IEnumerator<TElem>? elements;
+            try
             {
-                foreach (var e in elements)
+                elements = call(row)?.GetEnumerator();
+            }
+            catch (Exception e)
+            {
+                throw failure(e, row);
+            }
+            if (elements is not null)
+            {
+                using (elements)
                 {
-                    output.Collect(build(row, e), ts, kind);
-                    any = true;
+                    while (true)
+                    {
+                        // Only the function's own code runs inside the try: a failure downstream is not the function's.
+                        TElem element;
+                        try
+                        {
+                            if (!elements.MoveNext()) break;
+                            element = elements.Current;
+                        }
+                        catch (Exception e)
+                        {
+                            throw failure(e, row);
+                        }
+                        output.Collect(build(row, element), ts, kind);
+                        any = true;
+                    }
                 }
             }
             if (!any && emptyRow is not null) output.Collect(emptyRow(row), ts, kind);

@@ -70,6 +70,9 @@ internal static class CorrelateTranslator
         }
         var build = (Func<TIn, TElem, TOut>)Builder(true).Compile();
         var empty = plan.LeftOuter ? (Func<TIn, TOut>)Builder(false).Compile() : null;
-        return input.Transform("Correlate", () => new CorrelateOperator<TIn, TElem, TOut>(call, build, empty));
+        string name = f.Name;
+        string? location = f.Location;
+        Exception Failure(Exception e, TIn failing) => UserFunctionFailure.Wrap(e, name, location, failing);
+        return input.Transform("Correlate", () => new CorrelateOperator<TIn, TElem, TOut>(call, build, empty, Failure));
     }
 }

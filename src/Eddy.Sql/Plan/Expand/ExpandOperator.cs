@@ -25,7 +25,7 @@ public sealed class ExpandOperator<TIn, TOut>(Compiled<BatchFunction<TIn, TOut>>
         {
             if (count == 0) break;
             var output = BatchPool<TOut>.Rent();
-            int produced = function(batch.Values, count, output.Values, sel, now);
+            int produced = function(batch.Values, count, output.Values, sel, now, CurrentWatermark);
             Array.Copy(batch.Timestamps, output.Timestamps, produced);
             if (batch.HasKinds)
                 for (int j = 0; j < produced; j++) output.SetKind(j, batch.KindAt(j));

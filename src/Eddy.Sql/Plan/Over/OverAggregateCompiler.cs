@@ -46,6 +46,25 @@ internal sealed class OverAggregateCompiler
                 case AggregateKind.Rank or AggregateKind.DenseRank:
                     layout.Add((Field(typeof(OverRank)), -1));
                     break;
+                case AggregateKind.Lag:
+                    layout.Add((Field(typeof(LagBuffer<>).MakeGenericType(ExpressionCompiler.ValueType(call.Argument!.Type))), -1));
+                    break;
+                case AggregateKind.ListAgg:
+                    // The values in order (Flink's ListAggWithRetractAggFunction: a retraction takes out the first equal value).
+                    layout.Add((Field(typeof(List<string>)), -1));
+                    break;
+                case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
+                    // The frame's non-NULL values in order: the row leaving a frame is its oldest, so its value (when
+                    // not NULL) is the list's first (Flink's First/LastValueWithRetractAggFunction order rows by arrival).
+                    layout.Add((Field(typeof(List<>).MakeGenericType(ArgumentType(call))), -1));
+                    break;
+                case AggregateKind.FirstValue or AggregateKind.LastValue:
+                    layout.Add((Field(resultType), Field(typeof(bool))));
+                    break;
+                case AggregateKind.ArrayAgg or AggregateKind.Percentile:
+                    // The group aggregation's accumulators, which retract as Flink's ArrayAgg/PercentileAggFunction.
+                    layout.Add((Field(CollectingAggregates.AccumulatorType(call)), -1));
+                    break;
                 default:
                     throw new NotSupportedException($"{call.Kind} in an OVER window");
             }
@@ -96,11 +115,50 @@ internal sealed class OverAggregateCompiler
                 body.Add(Assign(F(acc, vf), LinqExpr.Add(F(acc, vf), step)));
                 continue;
             }
+            if (CollectingAggregates.IsCollecting(call.Kind))
+            {
+                body.Add(CollectingAggregates.Update(call, F(acc, vf), row, retract));
+                continue;
+            }
             var value = ExpressionCompiler.Compile(call.Argument!, row);
+            if (call.Kind == AggregateKind.Lag)
+            {
+                // LAG keeps NULL values too; it never retracts (the binder gives it an unbounded ROWS window, as Calcite).
+                var buffer = F(acc, vf);
+                if (!retract)
+                {
+                    var element = buffer.Type.GetGenericArguments()[0];
+                    body.Add(LinqExpr.Assign(buffer, LinqExpr.Call(buffer.Type.GetMethod(nameof(LagBuffer<int>.Add))!, buffer,
+                        value.Type == element ? value : LinqExpr.Convert(value, element), LinqExpr.Constant(call.Offset + 1))));
+                }
+                continue;
+            }
             var v = LinqExpr.Variable(value.Type, "v");
             LinqExpr onValue;
             switch (call.Kind)
             {
+                case AggregateKind.ListAgg:
+                {
+                    var list = F(acc, vf);
+                    onValue = LinqExpr.Assign(list, LinqExpr.Call(typeof(ListAggValues).GetMethod(retract ? nameof(ListAggValues.Retract) : nameof(ListAggValues.Accumulate))!,
+                        list, LinqExpr.Convert(v, typeof(string))));
+                    break;
+                }
+                case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
+                {
+                    var list = F(acc, vf);
+                    var element = ArgumentType(call);
+                    onValue = LinqExpr.Assign(list, LinqExpr.Call(typeof(ArrayAggOps).GetMethod(retract ? nameof(ArrayAggOps.Retract) : nameof(ArrayAggOps.Add))!
+                        .MakeGenericMethod(element), list, LinqExpr.Convert(v, element)));
+                    break;
+                }
+                case AggregateKind.FirstValue:
+                    onValue = LinqExpr.IfThen(LinqExpr.Not(F(acc, count)),
+                        LinqExpr.Block(Assign(F(acc, vf), v), LinqExpr.Assign(F(acc, count), LinqExpr.Constant(true))));
+                    break;
+                case AggregateKind.LastValue:
+                    onValue = LinqExpr.Block(Assign(F(acc, vf), v), LinqExpr.Assign(F(acc, count), LinqExpr.Constant(true)));
+                    break;
                 case AggregateKind.Count:
                     onValue = Assign(F(acc, vf), LinqExpr.Add(F(acc, vf), step));
                     break;
@@ -154,14 +212,37 @@ internal sealed class OverAggregateCompiler
     }
 
     /// <summary>The value of aggregate <paramref name="k"/> from an accumulator expression.</summary>
-    public LinqExpr Result(int k, LinqExpr acc)
+    public LinqExpr Result(int k, LinqExpr acc, ParameterExpression row)
     {
         var call = calls[k];
         var (vf, count) = layout[k];
         var resultType = ExpressionCompiler.ValueType(call.Type);
         var f = F(acc, vf);
+        if (CollectingAggregates.IsCollecting(call.Kind))
+        {
+            var collected = CollectingAggregates.Result(call, f);
+            return collected.Type == resultType ? collected : LinqExpr.Convert(collected, resultType);
+        }
         switch (call.Kind)
         {
+            case AggregateKind.ListAgg:
+                return LinqExpr.Call(typeof(ListAggValues).GetMethod(nameof(ListAggValues.Join))!, f, LinqExpr.Constant(call.Separator));
+            case AggregateKind.FirstValue or AggregateKind.LastValue when retracts:
+            {
+                var method = typeof(OverValues).GetMethod(call.Kind == AggregateKind.FirstValue ? nameof(OverValues.First) : nameof(OverValues.Last))!
+                    .MakeGenericMethod(ArgumentType(call));
+                var value = LinqExpr.Call(method, f);
+                return value.Type == resultType ? value : LinqExpr.Convert(value, resultType);
+            }
+            case AggregateKind.Lag:
+            {
+                // The default is the current row's (Flink's LagAggFunction keeps the last accumulated row's default).
+                var element = f.Type.GetGenericArguments()[0];
+                LinqExpr fallback = call.Second is null ? LinqExpr.Constant(null, element) : ExpressionCompiler.Compile(call.Second, row);
+                if (fallback.Type != element) fallback = LinqExpr.Convert(fallback, element);
+                var lag = LinqExpr.Call(f.Type.GetMethod(nameof(LagBuffer<int>.Value))!, f, LinqExpr.Constant(call.Offset + 1), fallback);
+                return lag.Type == resultType ? lag : LinqExpr.Convert(lag, resultType);
+            }
             case AggregateKind.Sum:
                 return LinqExpr.Condition(LinqExpr.Equal(F(acc, count), LinqExpr.Constant(0L)), LinqExpr.Constant(null, resultType),
                     f.Type == resultType ? f : LinqExpr.Convert(f, resultType));
@@ -199,7 +280,7 @@ internal sealed class OverAggregateCompiler
         for (int k = 0; k < calls.Count; k++)
         {
             var to = RowTypes.FieldOf(typeof(TOut), inputColumns + k);
-            var value = Result(k, acc);
+            var value = Result(k, acc, row);
             body.Add(LinqExpr.Assign(LinqExpr.Field(result, to), value.Type == to.FieldType ? value : LinqExpr.Convert(value, to.FieldType)));
         }
         body.Add(result);
@@ -273,4 +354,38 @@ public sealed class OverMinMax<T> where T : notnull
             }
         }
     }
+}
+
+/// <summary>
+/// LAG's rows (Flink's LagAggFunction buffer): the last <c>offset + 1</c> values of the partition in a ring; the
+/// oldest is the value <c>offset</c> rows back once the ring is full.
+/// </summary>
+public sealed class LagBuffer<T>
+{
+    public T[] Values { get; set; } = [];
+
+    /// <summary>The slot the next value goes to: once the ring is full, the oldest value's.</summary>
+    public int Next { get; set; }
+
+    public int Count { get; set; }
+
+    public static LagBuffer<T> Add(LagBuffer<T>? buffer, T value, int capacity)
+    {
+        buffer ??= new LagBuffer<T> { Values = new T[capacity] };
+        buffer.Values[buffer.Next] = value;
+        buffer.Next = buffer.Next + 1 == capacity ? 0 : buffer.Next + 1;
+        if (buffer.Count < capacity) buffer.Count++;
+        return buffer;
+    }
+
+    public static T Value(LagBuffer<T>? buffer, int capacity, T fallback) =>
+        buffer is null || buffer.Count < capacity ? fallback : buffer.Values[buffer.Next];
+}
+
+/// <summary>FIRST_VALUE and LAST_VALUE of a bounded OVER frame: the first or last of its non-NULL values, boxed (NULL for none).</summary>
+public static class OverValues
+{
+    public static object? First<T>(List<T>? values) => values is null || values.Count == 0 ? null : values[0];
+
+    public static object? Last<T>(List<T>? values) => values is null || values.Count == 0 ? null : values[^1];
 }

@@ -33,8 +33,12 @@ public sealed class OverKeyState<TIn, TAcc>
 /// as in Flink: for unbounded windows those not after the watermark (RowTimeRange/RowsUnboundedPrecedingFunction),
 /// for bounded ones those not after the last timestamp the key processed (RowTimeRange/RowsBoundedPrecedingFunction).
 /// One timer per key, at its earliest waiting time, rather than Flink's timer per timestamp: no allocation per row.
-/// On processing time, each row is processed on arrival. Bounded windows retract the rows that leave them and keep
-/// only the rows still inside; unbounded windows keep only the accumulator.
+/// On processing time, ROWS and unbounded RANGE windows process each row on arrival. A bounded RANGE window on processing
+/// time works as Flink's ProcTimeRangeBoundedPrecedingFunction: a row waits until the millisecond of processing time it
+/// arrived in has passed (a timer at that time + 1), then the rows of that millisecond are processed together (peers
+/// get the same values) after the rows more than the range before it were retracted; rows still waiting when a
+/// bounded input ends are processed then. Bounded windows retract the rows that leave them and keep only the rows
+/// still inside; unbounded windows keep only the accumulator.
 /// </summary>
 public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
     Func<TIn, TAcc, TAcc> add,
@@ -55,10 +59,23 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         state = context.GetValueState<OverKeyState<TIn, TAcc>>("over");
     }
 
+    /// <summary>A bounded RANGE window on processing time: rows wait for their millisecond to pass.</summary>
+    private bool ProcessingTimeRange => !eventTime && !rows && preceding is not null;
+
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
         var current = state!.Value;
         if (current is null) state.Value = current = new OverKeyState<TIn, TAcc>();
+        if (ProcessingTimeRange)
+        {
+            var waiting = current.PendingTimes;
+            long now = context.CurrentProcessingTime;
+            if (current.PendingHead < waiting.Count) now = Math.Max(now, waiting[^1]);
+            if (current.PendingHead == waiting.Count || waiting[^1] != now) context.RegisterProcessingTimeTimer(now + 1);
+            current.Pending.Add(value);
+            waiting.Add(now);
+            return;
+        }
         if (!eventTime)
         {
             single[0] = value;
@@ -103,16 +120,31 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
     {
         var current = state!.Value;
         if (current is null) return;
+        // Processing time: the rows of the milliseconds before the timer's (Flink's timer at arrival + 1).
+        bool processingTime = ProcessingTimeRange;
+        ProcessWaiting(current, processingTime ? timestamp - 1 : Math.Max(context.CurrentWatermark, timestamp), processingTime, context, output);
+    }
+
+    public override void OnEndOfInput(KeyedContext<TKey> context, Collector<TOut> output)
+    {
+        if (!ProcessingTimeRange) return;
+        context.ForEachKey(state!, _ => ProcessWaiting(state!.Value!, long.MaxValue, processingTime: true, context, output));
+    }
+
+    /// <summary>Processes the waiting rows up to <paramref name="upTo"/>, one time at a time.</summary>
+    private void ProcessWaiting(OverKeyState<TIn, TAcc> current, long upTo, bool processingTime, KeyedContext<TKey> context, Collector<TOut> output)
+    {
         var times = current.PendingTimes;
         int head = current.PendingHead;
-        long watermark = Math.Max(context.CurrentWatermark, timestamp);
+        long watermark = upTo;
         if (head == times.Count || times[head] > watermark) return;
         while (head < times.Count && times[head] <= watermark)
         {
             long time = times[head];
             int end = head + 1;
             while (end < times.Count && times[end] == time) end++;
-            output.CurrentTimestamp = time;
+            // Rows processed on processing time carry no event time.
+            output.CurrentTimestamp = processingTime ? EventTime.None : time;
             Process(current.Pending, head, end, time, current, output);
             current.LastTriggered = time;
             for (int i = head; i < end; i++) current.Pending[i] = default!;
@@ -126,7 +158,8 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         }
         else
         {
-            context.RegisterEventTimeTimer(times[head]);
+            // On processing time every waiting millisecond has its timer already.
+            if (!processingTime) context.RegisterEventTimeTimer(times[head]);
             if (head > 64 && head * 2 > times.Count)
             {
                 current.Pending.RemoveRange(0, head);

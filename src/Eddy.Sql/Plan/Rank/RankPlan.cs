@@ -7,6 +7,8 @@ public enum RankStrategy
 {
     /// <summary>Top-N over an append-only input (Flink's AppendOnlyTopNFunction).</summary>
     AppendOnlyTopN,
+    /// <summary>Top-N over an updating input (Flink's RetractStrategy, RetractableTopNFunction).</summary>
+    RetractTopN,
     /// <summary><c>ORDER BY proctime ASC</c>, <c>rn = 1</c>, rn not selected: the first row per key, append-only.</summary>
     KeepFirstProctime,
     /// <summary><c>ORDER BY proctime DESC</c>: the last row per key, +I then -U/+U.</summary>
@@ -17,6 +19,10 @@ public enum RankStrategy
     KeepLastRowtime,
     /// <summary>Window Top-N over a window aggregation (PARTITION BY window_start, window_end, ...): emitted once per window at the watermark, append-only.</summary>
     WindowTopN,
+    /// <summary>Window deduplication over a window TVF (PARTITION BY window_start, window_end, ... ORDER BY rowtime ASC, rn = 1): the first row per window and key, emitted at the watermark, append-only.</summary>
+    WindowKeepFirst,
+    /// <summary>The same ordered by rowtime DESC: the last row per window and key.</summary>
+    WindowKeepLast,
 }
 
 /// <summary>
@@ -34,16 +40,28 @@ public sealed record RankPlan(
     RankStrategy Strategy,
     Schema Output) : LogicalPlan(Output)
 {
-    /// <summary>For <see cref="RankStrategy.WindowTopN"/>: the input column with the window's end.</summary>
+    /// <summary>In batch mode a Top-N or deduplication emits only the final rows of each key, at the end of input.</summary>
+    public bool FinalOnly { get; init; }
+
+    /// <summary>ROW_NUMBER, or RANK/DENSE_RANK (batch mode only, as in Flink).</summary>
+    public RankFunction Function { get; init; } = RankFunction.RowNumber;
+
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication (0: state is kept forever).</summary>
+    public long StateTtlMs { get; init; }
+
+    /// <summary>For window Top-N and window deduplication: the input column with the window's end.</summary>
     public int WindowEnd { get; init; } = -1;
 
     // Deduplication keeping a later row replaces the kept one (-U/+U) and never deletes it.
-    public override string ChangelogMode => Strategy is RankStrategy.KeepLastProctime or RankStrategy.KeepFirstRowtime or RankStrategy.KeepLastRowtime
+    public override string ChangelogMode => FinalOnly ? "I" : Strategy is RankStrategy.KeepLastProctime or RankStrategy.KeepFirstRowtime or RankStrategy.KeepLastRowtime
         ? "I,UB,UA" : base.ChangelogMode;
 
-    public override bool IsUpdating => Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN);
+    public override bool IsUpdating => !FinalOnly && Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
 
-    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.WindowTopN);
+    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.WindowTopN
+        or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
+
+    public bool IsWindowDeduplicate => Strategy is RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast;
 
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
@@ -51,18 +69,30 @@ public sealed record RankPlan(
     {
         string keys = string.Join(", ", PartitionKeys.Select(k => Input.Schema[k].Name));
         string order = string.Join(", ", Order.Select(o => Input.Schema[o.Column].Name + (o.Descending ? " DESC" : " ASC")));
+        if (FinalOnly)
+        {
+            string type = Function switch { RankFunction.Rank => "RANK", RankFunction.DenseRank => "DENSE_RANK", _ => "ROW_NUMBER" };
+            return $"Rank(rankType=[{type}], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], partitionBy=[{keys}], orderBy=[{order}], "
+                + $"global=[true], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
+        }
         if (IsDeduplicate)
         {
             string keep = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepFirstRowtime ? "FirstRow" : "LastRow";
             string time = Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepLastProctime ? "PROCTIME" : "ROWTIME";
             return $"Deduplicate(keep=[{keep}], key=[{keys}], order=[{time}])";
         }
+        if (IsWindowDeduplicate)
+        {
+            return $"WindowDeduplicate(window=[end=[{Input.Schema[WindowEnd].Name}]], keep=[{(Strategy == RankStrategy.WindowKeepLast ? "LastRow" : "FirstRow")}], "
+                + $"partitionKeys=[{keys}], orderKey=[{Input.Schema[Order[0].Column].Name}], order=[ROWTIME])";
+        }
         if (Strategy == RankStrategy.WindowTopN)
         {
             return $"WindowRank(window=[end=[{Input.Schema[WindowEnd].Name}]], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
                 + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
         }
-        return $"Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
+        string strategy = Strategy == RankStrategy.RetractTopN ? "RetractStrategy" : "AppendFastStrategy";
+        return $"Rank(strategy=[{strategy}], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
             + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
     }
 

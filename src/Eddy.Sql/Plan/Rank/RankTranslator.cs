@@ -35,13 +35,29 @@ internal static class RankTranslator
         public object Translate(object input, RankPlan rank)
         {
             var keyed = ((DataStream<TIn>)input).KeyBy(KeyCodegen.KeySelector<TIn, TKey>(Keys(rank)));
+            if (rank.FinalOnly)
+            {
+                var sortOrder = Comparison<TIn>(rank.Order);
+                var finalRow = OutputRow<TIn, TOut>(rank);
+                var function = rank.Function;
+                long low = rank.RankStart, high = rank.RankEnd;
+                return keyed.Process(() => new BatchRankFunction<TIn, TKey, TOut>(sortOrder, function, low, high, finalRow), "Rank");
+            }
             if (rank.IsDeduplicate)
             {
                 var strategy = rank.Strategy;
                 // Rowtimes compared ascending whichever row is kept.
                 var byRowtime = Comparison<TIn>([(rank.Order[0].Column, false, true)]);
                 var sameRow = EqualExcept<TIn>(rank.Order[0].Column, rank.Input.Schema.Count);
-                return keyed.Process(() => new DeduplicateFunction<TIn, TKey>(strategy, byRowtime, sameRow), "Deduplicate");
+                long ttl = rank.StateTtlMs;
+                return keyed.Process(() => new DeduplicateFunction<TIn, TKey>(strategy, byRowtime, sameRow, ttl), "Deduplicate");
+            }
+            if (rank.IsWindowDeduplicate)
+            {
+                var byRowtime = Comparison<TIn>([(rank.Order[0].Column, false, true)]);
+                var windowEndOf = EpochMilliseconds<TIn>(rank.WindowEnd);
+                bool keepLast = rank.Strategy == RankStrategy.WindowKeepLast;
+                return keyed.Process(() => new WindowDeduplicateFunction<TIn, TKey>(keepLast, byRowtime, windowEndOf), "WindowDeduplicate");
             }
             var compare = Comparison<TIn>(rank.Order);
             var output = OutputRow<TIn, TOut>(rank);
@@ -53,12 +69,17 @@ internal static class RankTranslator
             }
             bool withRowNumber = rank.OutputRank || rank.RankStart > 1;
             long start = rank.RankStart, end = rank.RankEnd;
+            if (rank.Strategy == RankStrategy.RetractTopN)
+            {
+                var sameRow = EqualExcept<TIn>(-1, rank.Input.Schema.Count);
+                return keyed.Process(() => new RetractableTopNFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output), "Rank");
+            }
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
     }
 
     /// <summary>A TIMESTAMP column as milliseconds since the epoch (the window end, for the timer).</summary>
-    private static Func<T, long> EpochMilliseconds<T>(int column)
+    internal static Func<T, long> EpochMilliseconds<T>(int column)
     {
         var row = LinqExpr.Parameter(typeof(T), "row");
         LinqExpr value = LinqExpr.Field(row, RowTypes.FieldOf(typeof(T), column));
@@ -71,7 +92,7 @@ internal static class RankTranslator
 
     /// <summary>
     /// Whether two rows are equal in every column but <paramref name="except"/> (the processing time, which Flink's
-    /// rows carry as a placeholder until it is materialized after the deduplication).
+    /// rows carry as a placeholder until it is materialized after the deduplication; -1: every column).
     /// </summary>
     private static Func<T, T, bool> EqualExcept<T>(int except, int columns)
     {
@@ -109,7 +130,7 @@ internal static class RankTranslator
     /// The ORDER BY as one compiled comparison: typed per column (no boxing), NULLs first or last as ordered, strings
     /// by ordinal (as Flink's binary string comparison).
     /// </summary>
-    private static Comparison<T> Comparison<T>(IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
+    internal static Comparison<T> Comparison<T>(IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
     {
         var a = LinqExpr.Parameter(typeof(T), "a");
         var b = LinqExpr.Parameter(typeof(T), "b");

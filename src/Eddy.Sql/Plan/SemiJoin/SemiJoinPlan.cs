@@ -10,7 +10,9 @@ namespace Eddy.Sql.Plan.SemiJoin;
 /// <see cref="Residual"/>, bound over the left's columns followed by the right's. No keys: every right row is a
 /// candidate (one key, one subtask, as Flink's join without equality). Output: the left's columns. Flink's changelog:
 /// a semi join of append-only inputs appends; an anti join retracts a row when its first match appears (and re-adds it
-/// when its last goes), and an updating input makes the output updating.
+/// when its last goes), and an updating input makes the output updating. <see cref="StateTtlMs"/> is Flink's
+/// <c>table.exec.state.ttl</c> (0: state kept forever). <see cref="NullSafeKeys"/>: keys compare as IS NOT DISTINCT
+/// FROM (NULL equals NULL), as Flink's semi/anti joins for INTERSECT and EXCEPT.
 /// </summary>
 public sealed record SemiJoinPlan(
     LogicalPlan Left,
@@ -18,7 +20,9 @@ public sealed record SemiJoinPlan(
     bool Anti,
     IReadOnlyList<BoundExpr> LeftKeys,
     IReadOnlyList<BoundExpr> RightKeys,
-    BoundExpr? Residual) : LogicalPlan(Left.Schema)
+    BoundExpr? Residual,
+    long StateTtlMs,
+    bool NullSafeKeys = false) : LogicalPlan(Left.Schema)
 {
     public override bool IsUpdating => Anti || Left.IsUpdating || Right.IsUpdating;
 

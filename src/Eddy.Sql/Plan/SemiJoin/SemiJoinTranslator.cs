@@ -30,7 +30,7 @@ internal static class SemiJoinTranslator
             var leftKey = KeyCodegen.KeySelector<TLeft, TKey>(plan.LeftKeys);
             var rightKey = KeyCodegen.KeySelector<TRight, TKey>(plan.RightKeys);
             // NULL keys never match (a NULL IN probe or correlation value finds nothing), then the rest of the condition.
-            var keyHasNull = JoinTranslator.KeyHasNull<TKey>(plan.LeftKeys, plan.RightKeys);
+            var keyHasNull = plan.NullSafeKeys ? null : JoinTranslator.KeyHasNull<TKey>(plan.LeftKeys, plan.RightKeys);
             Func<TLeft, TRight, bool>? residual = null;
             if (plan.Residual is not null)
             {
@@ -42,7 +42,7 @@ internal static class SemiJoinTranslator
             }
             else if (keyHasNull is not null) residual = (l, _) => !keyHasNull(leftKey(l));
             return ((DataStream<TLeft>)left).SemiAntiJoin((DataStream<TRight>)right, leftKey, rightKey, plan.Anti, residual,
-                plan.Anti ? "AntiJoin" : "SemiJoin");
+                TimeSpan.FromMilliseconds(plan.StateTtlMs), plan.Anti ? "AntiJoin" : "SemiJoin");
         }
     }
 }

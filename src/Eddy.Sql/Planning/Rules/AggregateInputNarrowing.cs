@@ -28,7 +28,7 @@ public static class AggregateInputNarrowing
             return new FusedScanPlan(scan, null, readers, narrow);
         }
         // (A Calc with remote calls is split around an async lookup instead: Rewrite.)
-        if (input is CalcPlan { Input: ScanPlan calcScan } calc && rules.ReadOnce(calcScan.Table)
+        if (input is CalcPlan { Input: ScanPlan calcScan } calc && rules.ReadOnce(calcScan.Table) && !calc.ReadsWatermark
             && !calc.Projections.Any(AsyncLookupSplit.Contains) && !AsyncLookupSplit.Contains(calc.Filter)
             && calc.Projections[window.TimeColumn] is InputRef { Index: var timeIndex } && timeIndex == calcScan.RowtimeIndex)
             return new FusedScanPlan(calcScan, calc, Readers(aggregate), false);

@@ -46,7 +46,7 @@ public static class CalcMerge
             case InputRef r:
                 uses[r.Index]++;
                 return true;
-            case Literal or CurrentTime or IntervalExpr:
+            case Literal or CurrentTime or CurrentWatermark or IntervalExpr:
                 return true;
             case Binary b:
                 return CountUses(b.Left, uses) && CountUses(b.Right, uses);
@@ -74,7 +74,7 @@ public static class CalcMerge
     /// <summary>No user function anywhere inside (they may keep state or have side effects).</summary>
     private static bool IsSafe(BoundExpr e) => DeepStack.Ensure(e) switch
     {
-        InputRef or Literal or CurrentTime or IntervalExpr => true,
+        InputRef or Literal or CurrentTime or CurrentWatermark or IntervalExpr => true,
         Binary b => IsSafe(b.Left) && IsSafe(b.Right),
         Unary u => IsSafe(u.Operand),
         Cast c => IsSafe(c.Operand),

@@ -26,7 +26,9 @@ public static class JoinFilterPushdown
         {
             var refs = ExpressionCompiler.ReferencedColumns(n + m, [conjunct], null);
             bool readsLeft = refs.Take(n).Any(x => x), readsRight = refs.Skip(n).Any(x => x);
-            if (intoLeft && readsLeft && !readsRight && Binder.Retype(conjunct, 0, join.Left.Schema) is { } l) left.Add(l);
+            // A conjunct reading the watermark stays above the join, where Flink evaluates it.
+            if (CalcPlan.ReadsWatermarkIn(conjunct)) kept.Add(conjunct);
+            else if (intoLeft && readsLeft && !readsRight && Binder.Retype(conjunct, 0, join.Left.Schema) is { } l) left.Add(l);
             else if (intoRight && readsRight && !readsLeft && Binder.Retype(conjunct, n, join.Right.Schema) is { } r) right.Add(r);
             else kept.Add(conjunct);
         }

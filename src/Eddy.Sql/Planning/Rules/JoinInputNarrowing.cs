@@ -132,7 +132,7 @@ public static class JoinInputNarrowing
         {
             case InputRef r:
                 return r with { Index = map[r.Index] - offset };
-            case Literal or CurrentTime or IntervalExpr:
+            case Literal or CurrentTime or CurrentWatermark or IntervalExpr:
                 return e;
             case Binary b:
                 return RemapOne(b.Left, map, offset) is { } l && RemapOne(b.Right, map, offset) is { } rr ? b with { Left = l, Right = rr } : null;

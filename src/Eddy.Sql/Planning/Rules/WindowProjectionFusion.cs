@@ -12,7 +12,7 @@ namespace Eddy.Sql.Planning.Rules;
 public static class WindowProjectionFusion
 {
     public static LogicalPlan? TryFuse(CalcPlan calc, PlanRules rules) =>
-        calc is { Filter: null, Input: AggregatePlan { Window: not null } aggregate }
+        calc is { Filter: null, Input: AggregatePlan { Window: not null } aggregate } && !calc.ReadsWatermark
             ? new ProjectedAggregatePlan(rules.RewriteAggregate(aggregate), calc)
             : null;
 }

@@ -11,8 +11,8 @@ namespace Eddy.Tests.Operators.Join;
 /// </summary>
 public class SemiAntiJoinTests
 {
-    private static OperatorHarness<JoinInput<L, R>, L> Harness(bool anti, Func<L, R, bool>? residual = null) =>
-        new(new SemiAntiJoinOperator<int, L, R>(l => l.K, r => r.K, anti, residual), checkpointing: true);
+    private static OperatorHarness<JoinInput<L, R>, L> Harness(bool anti, Func<L, R, bool>? residual = null, TimeSpan? ttl = null) =>
+        new(new SemiAntiJoinOperator<int, L, R>(l => l.K, r => r.K, anti, residual, ttl), checkpointing: true);
 
     private static List<string> Push(OperatorHarness<JoinInput<L, R>, L> h, params (JoinInput<L, R>, long, RowKind)[] records)
     {
@@ -55,6 +55,49 @@ public class SemiAntiJoinTests
         Assert.Equal(["+IL1.0", "+IL1.0"], Push(h, Left(new L(1, 0)), Left(new L(1, 0))));
         Assert.Equal(["-UL1.0", "+UL1.2"], Push(h, Left(new L(1, 0), RowKind.UpdateBefore), Left(new L(1, 2), RowKind.UpdateAfter)));
         Assert.Equal(["-DL1.0", "-DL1.2"], Push(h, Right(new R(1, 5), RowKind.Delete)));
+    }
+
+    [Fact]
+    public void A_right_update_passes_its_row_kind_to_a_semi_join_but_not_to_an_anti_join()
+    {
+        // Flink's StreamingSemiAntiJoinOperator emits the left row with the right row's kind in a semi join
+        // (+I/+U on the first match, -D/-U on the last), and +I/-D in an anti join.
+        var semi = Harness(anti: false);
+        Push(semi, Left(new L(1, 0)));
+        Assert.Equal(["+IL1.0"], Push(semi, Right(new R(1, 5))));
+        Assert.Equal(["-UL1.0", "+UL1.0"], Push(semi, Right(new R(1, 5), RowKind.UpdateBefore), Right(new R(1, 6), RowKind.UpdateAfter)));
+        var anti = Harness(anti: true);
+        Assert.Equal(["+IL1.0"], Push(anti, Left(new L(1, 0))));
+        Assert.Equal(["-DL1.0"], Push(anti, Right(new R(1, 5))));
+        Assert.Equal(["+IL1.0", "-DL1.0"], Push(anti, Right(new R(1, 5), RowKind.UpdateBefore), Right(new R(1, 6), RowKind.UpdateAfter)));
+    }
+
+    [Fact]
+    public void State_ttl_drops_records_not_written_for_the_ttl_and_their_expiry_emits_nothing()
+    {
+        var h = Harness(anti: false, ttl: TimeSpan.FromSeconds(10));
+        Push(h, Right(new R(1, 5)));
+        h.AdvanceProcessingTime(TimeSpan.FromMilliseconds(9_999));
+        Assert.Equal(["+IL1.0"], Push(h, Left(new L(1, 0))));
+        // The right row was written at 0: expired at 10 000; the left row it matched stays emitted (Flink: no retraction).
+        h.AdvanceProcessingTime(TimeSpan.FromMilliseconds(1));
+        Assert.Empty(Push(h, Left(new L(1, 1))));
+        // The left rows (written at 9 999 and 10 000) are live: a new right row matches both; L1.0 already had a match.
+        Assert.Equal(["+IL1.1"], Push(h, Right(new R(1, 6))));
+        h.AdvanceProcessingTime(TimeSpan.FromSeconds(30));
+        var op = (SemiAntiJoinOperator<int, L, R>)h.Operator;
+        Assert.Equal(0, op.KeyCount);
+        Assert.Equal((0, 0), op.HeldRecords);
+    }
+
+    [Fact]
+    public void State_ttl_of_an_anti_join_forgets_the_match_of_an_expired_right_row()
+    {
+        var h = Harness(anti: true, ttl: TimeSpan.FromSeconds(10));
+        Push(h, Right(new R(1, 5)));
+        Assert.Empty(Push(h, Left(new L(1, 0))));
+        h.AdvanceProcessingTime(TimeSpan.FromSeconds(10));
+        Assert.Equal(["+IL1.1"], Push(h, Left(new L(1, 1))));
     }
 
     [Fact]
