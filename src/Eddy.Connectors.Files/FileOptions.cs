@@ -43,12 +43,23 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
 
     public bool CsvHeader { get; init; }
 
+    /// <summary>When the sink closes a part file (<c>sink.rolling-policy.*</c>).</summary>
+    public RollingPolicy Rolling { get; init; } = new();
+
+    /// <summary>How a partitioned sink commits partitions (<c>sink.partition-commit.*</c>).</summary>
+    public PartitionCommitOptions Commit { get; init; } = new();
+
     /// <summary>The file extension of part files: <c>jsonl</c> or <c>csv</c>.</summary>
     public string Extension => Format == FileFormat.JsonLines ? "jsonl" : "csv";
 
     public static FileConnectorOptions Parse(IReadOnlyDictionary<string, string> options)
     {
         string path = options.TryGetValue("path", out var p) && p.Length > 0 ? p : throw Error("path", "required");
+        // Flink's paths are URIs; the local file system is the one Eddy has.
+        if (path.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) path = path["file://".Length..];
+        else if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) path = path["file:".Length..];
+        else if (System.Text.RegularExpressions.Regex.IsMatch(path, "^[a-zA-Z][a-zA-Z0-9+.-]*://"))
+            throw Error("path", $"'{path}': only local paths (or file://) are supported");
         if (!options.TryGetValue("format", out var formatText)) throw Error("format", "required ('json' or 'csv')");
         var format = formatText switch
         {
@@ -93,6 +104,66 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
                 case "csv.array-element-delimiter" when format == FileFormat.Csv:
                     result = result with { CsvArrayDelimiter = Char(key, value) };
                     break;
+                case "sink.rolling-policy.file-size":
+                    result = result with { Rolling = result.Rolling with { FileSize = Positive(key, FlinkValues.MemorySize(key, value)) } };
+                    break;
+                case "sink.rolling-policy.rollover-interval":
+                    result = result with { Rolling = result.Rolling with { RolloverInterval = Positive(key, FlinkValues.Duration(key, value)) } };
+                    break;
+                case "sink.rolling-policy.check-interval":
+                    result = result with { Rolling = result.Rolling with { CheckInterval = Positive(key, FlinkValues.Duration(key, value)) } };
+                    break;
+                case "sink.rolling-policy.inactivity-interval":
+                    result = result with { Rolling = result.Rolling with { InactivityInterval = Positive(key, FlinkValues.Duration(key, value)) } };
+                    break;
+                case "sink.partition-commit.trigger":
+                    result = result with
+                    {
+                        Commit = result.Commit with
+                        {
+                            Given = true,
+                            Trigger = value switch
+                            {
+                                "process-time" => PartitionCommitTrigger.ProcessTime,
+                                "partition-time" => PartitionCommitTrigger.PartitionTime,
+                                _ => throw Error(key, $"expected 'process-time' or 'partition-time', got '{value}'"),
+                            },
+                        },
+                    };
+                    break;
+                case "sink.partition-commit.delay":
+                    result = result with { Commit = result.Commit with { Given = true, Delay = FlinkValues.Duration(key, value) } };
+                    break;
+                case "sink.partition-commit.watermark-time-zone":
+                    if (value is not ("UTC" or "Z" or "GMT" or "+00:00"))
+                        throw Error(key, $"Eddy compares watermarks with partition times in UTC only, got '{value}'");
+                    result = result with { Commit = result.Commit with { Given = true } };
+                    break;
+                case "sink.partition-commit.policy.kind":
+                    foreach (var kind in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        if (kind == "success-file") result = result with { Commit = result.Commit with { Given = true, SuccessFile = true } };
+                        else if (kind == "metastore") throw Error(key, "'metastore' needs a Hive metastore, which Eddy does not have (use 'success-file')");
+                        else if (kind == "custom") throw Error(key, "'custom' commit policies (Java classes) are not supported by Eddy (use 'success-file')");
+                        else throw Error(key, $"expected 'success-file', got '{kind}'");
+                    }
+                    break;
+                case "sink.partition-commit.success-file.name":
+                    if (value.Length == 0 || value.IndexOfAny(['/', '\\']) >= 0) throw Error(key, $"expected a file name, got '{value}'");
+                    result = result with { Commit = result.Commit with { Given = true, SuccessFileName = value } };
+                    break;
+                case "partition.time-extractor.kind":
+                    if (value != "default") throw Error(key, $"only the 'default' extractor is supported by Eddy, got '{value}'");
+                    break;
+                case "partition.time-extractor.timestamp-pattern":
+                    result = result with { Commit = result.Commit with { Given = true, TimestampPattern = value } };
+                    break;
+                case "partition.time-extractor.timestamp-formatter":
+                    result = result with { Commit = result.Commit with { Given = true, TimestampFormatter = value } };
+                    break;
+                case "partition.default-name":
+                    result = result with { Commit = result.Commit with { DefaultPartitionName = value } };
+                    break;
                 default:
                     throw Error(key, $"unknown option for format '{formatText}'");
             }
@@ -101,6 +172,9 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
             throw Error("csv.field-delimiter", "must not be a quote or a line break");
         return result;
     }
+
+    private static T Positive<T>(string key, T value) where T : IComparable<T> =>
+        value.CompareTo(default!) > 0 ? value : throw Error(key, "must be positive");
 
     private static bool Bool(string key, string value) => value.ToLowerInvariant() switch
     {

@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Eddy.Runtime;
 
 namespace Eddy.Connectors;
@@ -37,6 +33,10 @@ public sealed class FileSink : Sink<Row>
     public static FileSink Create(Schema schema, IReadOnlyDictionary<string, string> options)
     {
         var parsed = FileConnectorOptions.Parse(options);
+        // Eddy's unpartitioned sink rolls at checkpoints and at the end of input only; options it would not honour are refused.
+        if (options.Keys.FirstOrDefault(k => k.StartsWith("sink.rolling-policy.", StringComparison.Ordinal)
+                || k.StartsWith("sink.partition-commit.", StringComparison.Ordinal) || k.StartsWith("partition.", StringComparison.Ordinal)) is { } key)
+            throw new ArgumentException($"filesystem option '{key}': supported on a partitioned table only (PARTITIONED BY)");
         bool file = !Directory.Exists(parsed.Path) && !parsed.Path.EndsWith('/') && Path.HasExtension(parsed.Path);
         return new FileSink(parsed, schema, file);
     }
@@ -120,13 +120,9 @@ public sealed class FileSink : Sink<Row>
         }
 
         private const int FlushBytes = 1 << 16;
-        private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-        private readonly ArrayBufferWriter<byte> buffer = new(FlushBytes * 2);
-        private readonly StringBuilder line = new();
-        private readonly Column[] columns = sink.Schema.Columns.ToArray();
+        private readonly PartFormatter formatter = new(sink.Options, sink.Schema.Columns.ToArray(), Enumerable.Range(0, sink.Schema.Count).ToArray());
         private readonly FileConnectorOptions options = sink.Options;
-        private Utf8JsonWriter? json;
         private FileStream? file;
         private string? inProgressPath;
         private int partNumber;
@@ -141,9 +137,8 @@ public sealed class FileSink : Sink<Row>
                 if (kind != RowKind.Insert)
                     throw new NotSupportedException($"the file sink takes inserts only (+I), got {kind.ShortString()}{row.ToString()[2..]}");
                 if (file is null) OpenPart();
-                if (options.Format == FileFormat.JsonLines) WriteJson(row);
-                else WriteCsv(row);
-                if (buffer.WrittenCount >= FlushBytes) Drain();
+                formatter.Write(row);
+                if (formatter.Buffer.WrittenCount >= FlushBytes) Drain();
             }
         }
 
@@ -154,78 +149,17 @@ public sealed class FileSink : Sink<Row>
             Directory.CreateDirectory(dir);
             inProgressPath = Path.Combine(dir, "." + Path.GetFileName(final) + ".inprogress");
             file = new FileStream(inProgressPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            if (options.Format == FileFormat.Csv && options.CsvHeader && !(sink.SingleFile && targetWritten))
-            {
-                line.Clear();
-                for (int c = 0; c < columns.Length; c++)
-                {
-                    if (c > 0) line.Append(options.CsvDelimiter);
-                    AppendCsvField(columns[c].Name);
-                }
-                EndCsvLine();
-            }
+            if (options.Format == FileFormat.Csv && options.CsvHeader && !(sink.SingleFile && targetWritten)) formatter.WriteHeader();
         }
 
         private string FinalPath() => sink.SingleFile
             ? options.Path
             : Path.Combine(options.Path, $"part-{subtask}-{partNumber}.{options.Extension}");
 
-        private void WriteJson(Row row)
-        {
-            if (json is null) json = new Utf8JsonWriter(buffer, JsonOptions);
-            else json.Reset(buffer);
-            json.WriteStartObject();
-            for (int c = 0; c < columns.Length; c++)
-            {
-                json.WritePropertyName(columns[c].Name);
-                JsonValueWriter.Write(json, row[c], columns[c].Type, options.TimestampFormat);
-            }
-            json.WriteEndObject();
-            json.Flush();
-            buffer.GetSpan(1)[0] = (byte)'\n';
-            buffer.Advance(1);
-        }
-
-        private void WriteCsv(Row row)
-        {
-            line.Clear();
-            for (int c = 0; c < columns.Length; c++)
-            {
-                if (c > 0) line.Append(options.CsvDelimiter);
-                var value = row[c];
-                if (value is null) continue;
-                string text = TextValues.Format(value, columns[c].Type, options.CsvArrayDelimiter);
-                // An empty string is quoted: an empty unquoted field reads back as null.
-                if (text.Length == 0) line.Append("\"\"");
-                else AppendCsvField(text);
-            }
-            EndCsvLine();
-        }
-
-        private void AppendCsvField(string text)
-        {
-            if (text.AsSpan().IndexOfAny(options.CsvDelimiter, '"', '\n') < 0 && !text.Contains('\r'))
-            {
-                line.Append(text);
-                return;
-            }
-            line.Append('"').Append(text.Replace("\"", "\"\"")).Append('"');
-        }
-
-        private void EndCsvLine()
-        {
-            line.Append('\n');
-            int max = Encoding.UTF8.GetMaxByteCount(line.Length);
-            var span = buffer.GetSpan(max);
-            int n = 0;
-            foreach (var chunk in line.GetChunks()) n += Encoding.UTF8.GetBytes(chunk.Span, span[n..]);
-            buffer.Advance(n);
-        }
-
         private void Drain()
         {
-            file!.Write(buffer.WrittenSpan);
-            buffer.ResetWrittenCount();
+            file!.Write(formatter.Buffer.WrittenSpan);
+            formatter.Buffer.ResetWrittenCount();
         }
 
         public override void Flush()
@@ -255,7 +189,7 @@ public sealed class FileSink : Sink<Row>
         {
             // Not flushed (the job failed or was cancelled): the in-progress file stays hidden, as in Flink.
             file?.Dispose();
-            json?.Dispose();
+            formatter.Dispose();
             base.Dispose();
         }
     }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.Intrinsics.X86;
+using System.Text;
 
 namespace Eddy.Connectors.Nexmark;
 
@@ -8,6 +10,24 @@ public enum NexmarkEventType
     Person = 0,
     Auction = 1,
     Bid = 2,
+}
+
+/// <summary>
+/// The string fields a generator builds: the others are drawn (the random generator advances exactly as when they are
+/// built, and their lengths still size the <c>extra</c> padding) but not made, and left null.
+/// </summary>
+[Flags]
+public enum NexmarkTextFields
+{
+    None = 0,
+    PersonEmailAddress = 1,
+    PersonCreditCard = 2,
+    PersonExtra = 4,
+    AuctionItemName = 8,
+    AuctionDescription = 16,
+    AuctionExtra = 32,
+    BidExtra = 64,
+    All = 127,
 }
 
 /// <summary>
@@ -45,6 +65,11 @@ public struct NexmarkEvent
 
     /// <summary>The padding of every kind.</summary>
     public string Extra;
+
+    // A cut of the reusable text not yet made into Extra (NexmarkGenerator.DeferExtras).
+    internal bool ExtraDeferred;
+    internal int ExtraStart;
+    internal int ExtraLength;
 }
 
 /// <summary>
@@ -75,12 +100,18 @@ public sealed class NexmarkStrings
             ChannelUrls[i] = url;
         }
         ReusableExtra = ExactStringWithoutReuse(new SplittableRandom(seed ^ 0x6A09E667F3BCC909L), 1024 * 1024);
+        // Its characters are ASCII ('a' + a remainder in -25..25): as bytes it takes 1 MiB, not 2, and the cuts read
+        // from it (one per event, at a random place) miss the CPU caches less.
+        ReusableExtraAscii = Encoding.Latin1.GetBytes(ReusableExtra);
     }
 
     public string[] HotUrls { get; }
     public string[] ChannelNames { get; }
     public string[] ChannelUrls { get; }
     public string ReusableExtra { get; }
+
+    /// <summary><see cref="ReusableExtra"/> as Latin-1 bytes (all its characters are ASCII).</summary>
+    internal byte[] ReusableExtraAscii { get; }
 
     private static uint ReverseBits(uint v)
     {
@@ -143,22 +174,30 @@ public sealed class NexmarkGenerator
     private readonly GeneratorConfig config;
     private readonly NexmarkStrings strings;
     private readonly SplittableRandom random;
+    private readonly NexmarkTextFields built;
 
-    public NexmarkGenerator(GeneratorConfig config, NexmarkStrings strings, SplittableRandom random, long eventsSoFar = 0)
+    /// <param name="built">the string fields to make; the others are drawn and left null.</param>
+    public NexmarkGenerator(GeneratorConfig config, NexmarkStrings strings, SplittableRandom random, long eventsSoFar = 0,
+        NexmarkTextFields built = NexmarkTextFields.All)
     {
         this.config = config;
         this.strings = strings;
         this.random = random;
+        this.built = built;
         EventsSoFar = eventsSoFar;
     }
 
     /// <summary>The generators of a table read at <paramref name="parallelism"/>, one per subtask, as Flink's source splits them.</summary>
-    public static NexmarkGenerator[] ForTable(NexmarkOptions options, int parallelism, long seed, long baseTime)
+    public static NexmarkGenerator[] ForTable(NexmarkOptions options, int parallelism, long seed, long baseTime,
+        NexmarkTextFields built = NexmarkTextFields.All)
     {
         var strings = new NexmarkStrings(seed);
         var splits = GeneratorConfig.ForTable(options, parallelism, baseTime).Split(parallelism);
-        return splits.Select((c, i) => new NexmarkGenerator(c, strings, new SplittableRandom(seed + i))).ToArray();
+        return splits.Select((c, i) => new NexmarkGenerator(c, strings, new SplittableRandom(seed + i), 0, built)).ToArray();
     }
+
+    /// <summary>The string fields this generator makes.</summary>
+    public NexmarkTextFields Built => built;
 
     public GeneratorConfig Config => config;
 
@@ -196,12 +235,27 @@ public sealed class NexmarkGenerator
         // FIRST " " LAST, drawn first name first.
         int first = random.NextInt(FirstNames.Length);
         e.Name = PersonNames[first * LastNames.Length + random.NextInt(LastNames.Length)];
-        e.EmailAddress = NextEmail();
-        e.CreditCard = NextCreditCard();
+        int emailLength;
+        if ((built & NexmarkTextFields.PersonEmailAddress) != 0)
+        {
+            e.EmailAddress = NextEmail();
+            emailLength = e.EmailAddress.Length;
+        }
+        else
+        {
+            e.EmailAddress = null!;
+            emailLength = SkipString(random, 7, ' ') + 1 + SkipString(random, 5, ' ') + 4;
+        }
+        if ((built & NexmarkTextFields.PersonCreditCard) != 0) e.CreditCard = NextCreditCard();
+        else
+        {
+            e.CreditCard = null!;
+            for (int i = 0; i < 4; i++) random.NextInt(10_000);
+        }
         e.City = UsCities[random.NextInt(UsCities.Length)];
         e.State = UsStates[random.NextInt(UsStates.Length)];
-        int size = 8 + e.Name.Length + e.EmailAddress.Length + e.CreditCard.Length + e.City.Length + e.State.Length;
-        e.Extra = NextExtra(size, config.Options.AvgPersonByteSize);
+        int size = 8 + e.Name.Length + emailLength + CreditCardLength + e.City.Length + e.State.Length;
+        NextExtra(ref e, size, config.Options.AvgPersonByteSize, (built & NexmarkTextFields.PersonExtra) != 0);
     }
 
     private void NextAuction(long eventsSoFar, long epoch, long offset, long timestamp, ref NexmarkEvent e)
@@ -215,11 +269,30 @@ public sealed class NexmarkGenerator
         e.Category = GeneratorConfig.FirstCategoryId + random.NextInt(NumCategories);
         e.InitialBid = NextPrice();
         e.Expires = timestamp + NextAuctionLengthMs(eventsSoFar, timestamp);
-        e.ItemName = NextString(random, 20, ' ');
-        e.Description = NextString(random, 100, ' ');
+        int itemNameLength, descriptionLength;
+        if ((built & NexmarkTextFields.AuctionItemName) != 0)
+        {
+            e.ItemName = NextString(random, 20, ' ');
+            itemNameLength = e.ItemName.Length;
+        }
+        else
+        {
+            e.ItemName = null!;
+            itemNameLength = SkipString(random, 20, ' ');
+        }
+        if ((built & NexmarkTextFields.AuctionDescription) != 0)
+        {
+            e.Description = NextString(random, 100, ' ');
+            descriptionLength = e.Description.Length;
+        }
+        else
+        {
+            e.Description = null!;
+            descriptionLength = SkipString(random, 100, ' ');
+        }
         e.Reserve = e.InitialBid + NextPrice();
-        int size = 8 + e.ItemName.Length + e.Description.Length + 8 + 8 + 8 + 8 + 8;
-        e.Extra = NextExtra(size, config.Options.AvgAuctionByteSize);
+        int size = 8 + itemNameLength + descriptionLength + 8 + 8 + 8 + 8 + 8;
+        NextExtra(ref e, size, config.Options.AvgAuctionByteSize, (built & NexmarkTextFields.AuctionExtra) != 0);
     }
 
     private void NextBid(long epoch, long offset, ref NexmarkEvent e)
@@ -248,7 +321,7 @@ public sealed class NexmarkGenerator
         }
         // Nexmark's BidGenerator adds FIRST_PERSON_ID twice: bidders are base-0 ids + 2000. Kept, to give Flink's rows.
         e.Bidder = bidder + 2 * GeneratorConfig.FirstPersonId;
-        e.Extra = NextExtra(8 + 8 + 8 + 8, config.Options.AvgBidByteSize);
+        NextExtra(ref e, 8 + 8 + 8 + 8, config.Options.AvgBidByteSize, (built & NexmarkTextFields.BidExtra) != 0);
     }
 
     /// <summary>
@@ -312,9 +385,11 @@ public sealed class NexmarkGenerator
 
     private string NextEmail() => NextString(random, 7, ' ') + "@" + NextString(random, 5, ' ') + ".com";
 
+    private const int CreditCardLength = 19;
+
     private string NextCreditCard()
     {
-        Span<char> chars = stackalloc char[19];
+        Span<char> chars = stackalloc char[CreditCardLength];
         for (int i = 0; i < 4; i++)
         {
             int n = random.NextInt(10_000);
@@ -340,24 +415,101 @@ public sealed class NexmarkGenerator
         return new string(chars.Trim(' '));
     }
 
-    /// <summary>Padding so that the event's size averages <paramref name="averageSize"/>: a cut of the reusable string.</summary>
-    private string NextExtra(int currentSize, int averageSize)
+    /// <summary>
+    /// The draws of <see cref="NextString"/> without the string: its length after the trim (what the sizes of
+    /// <c>extra</c> count).
+    /// </summary>
+    internal static int SkipString(SplittableRandom random, int maxLength, char special)
     {
-        if (currentSize > averageSize) return "";
+        int len = MinStringLength + random.NextInt(maxLength - MinStringLength);
+        int first = -1, last = -1;
+        for (int i = 0; i < len; i++)
+        {
+            bool isSpecial = random.NextInt(13) == 0;
+            if (!isSpecial) random.NextInt(26);
+            if (!isSpecial || special != ' ')
+            {
+                if (first < 0) first = i;
+                last = i;
+            }
+        }
+        return first < 0 ? 0 : last - first + 1;
+    }
+
+    /// <summary>
+    /// Padding so that the event's size averages <paramref name="averageSize"/>: a cut of the reusable string; without
+    /// <paramref name="build"/> only its draws (null).
+    /// </summary>
+    private void NextExtra(ref NexmarkEvent e, int currentSize, int averageSize, bool build)
+    {
+        e.ExtraDeferred = false;
+        if (currentSize > averageSize)
+        {
+            e.Extra = build ? "" : null!;
+            return;
+        }
         averageSize -= currentSize;
         int delta = (int)JavaRound(averageSize * 0.2);
         int minSize = averageSize - delta;
         int size = minSize + (delta == 0 ? 0 : random.NextInt(2 * delta));
-        return ExactString(size);
+        var reusable = strings.ReusableExtraAscii;
+        if (size < reusable.Length / 2)
+        {
+            int offset = random.NextInt(reusable.Length - size);
+            if (build && DeferExtras)
+            {
+                e.ExtraStart = offset;
+                e.ExtraLength = size;
+                e.ExtraDeferred = true;
+                e.Extra = null!;
+            }
+            else e.Extra = build ? Encoding.Latin1.GetString(reusable, offset, size) : null!;
+            return;
+        }
+        e.Extra = ExactString(size, build);
     }
 
-    private string ExactString(int length)
+    /// <summary>
+    /// Builds the <c>extra</c> strings that <see cref="Next"/> left as cuts (<see cref="DeferExtras"/>): each is read at
+    /// a random place of a 1 MiB text, a cache miss; here they are read one after the other with the text of the ones
+    /// a few events ahead prefetched, so the misses overlap instead of stalling each event in turn.
+    /// </summary>
+    internal unsafe void BuildDeferredExtras(Span<NexmarkEvent> events)
     {
-        var reusable = strings.ReusableExtra;
-        if (length < reusable.Length / 2)
+        const int Ahead = 8;
+        var text = strings.ReusableExtraAscii;
+        fixed (byte* start = text)
         {
-            int offset = random.NextInt(reusable.Length - length);
-            return reusable.Substring(offset, length);
+            for (int i = 0; i < events.Length; i++)
+            {
+                if (Sse.IsSupported && i + Ahead < events.Length && events[i + Ahead].ExtraDeferred)
+                {
+                    ref var next = ref events[i + Ahead];
+                    byte* at = start + next.ExtraStart;
+                    for (int o = 0; o < next.ExtraLength; o += 64) Sse.Prefetch0(at + o);
+                    Sse.Prefetch0(at + next.ExtraLength - 1);
+                }
+                ref var e = ref events[i];
+                if (!e.ExtraDeferred) continue;
+                e.Extra = Encoding.Latin1.GetString(text, e.ExtraStart, e.ExtraLength);
+                e.ExtraDeferred = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// When set, <see cref="Next"/> leaves the event's <c>extra</c> (when a cut of the reusable text) as its place in the
+    /// text, for <see cref="BuildDeferredExtras"/>: the random draws are the same.
+    /// </summary>
+    internal bool DeferExtras { get; set; }
+
+    private string ExactString(int length, bool build)
+    {
+        var reusable = strings.ReusableExtraAscii;
+        if (!build)
+        {
+            for (int i = 0; i < length; i += 6) random.NextInt();
+            return null!;
         }
         // Longer than half the reusable string (a very large avg-size): built from the random draws, as Nexmark.
         var chars = new char[length];

@@ -10,7 +10,7 @@ namespace Eddy.Connectors.Nexmark;
 /// (<c>event_type INT, person ROW&lt;...&gt;, auction ROW&lt;...&gt;, bid ROW&lt;...&gt;</c>), written straight into the
 /// planner's row structs. Options: Flink's (<see cref="NexmarkOptions"/>), plus <c>seed</c> and <c>base-time</c>.
 /// </summary>
-public sealed class NexmarkTableConnector : ITypedTableConnector
+public sealed class NexmarkTableConnector : INestedProjectionConnector
 {
     private static int registered;
 
@@ -26,10 +26,18 @@ public sealed class NexmarkTableConnector : ITypedTableConnector
     public bool AcceptsUpdates(TableDef table) => false;
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        Create(table, decoded, static (type, person, auction, bid) => new Row(RowKind.Insert, [BoxedTypes[type], person, auction, bid]));
+        Create(table, decoded, static (ref NexmarkEvent e, ref Row row) =>
+            row = new Row(RowKind.Insert, [BoxedTypes[(int)e.Type], PersonRow(ref e), AuctionRow(ref e), BidRow(ref e)]), NexmarkTextFields.All);
 
     public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context) =>
-        typeof(T).IsValueType ? Create(table, decoded, StructMaker<T>()) : null;
+        typeof(T).IsValueType ? Create(table, decoded, Writer<T>(Enumerable.Range(0, Layout.Length).Select(c => new ColumnPath(c, null)).ToList()), NexmarkTextFields.All) : null;
+
+    /// <summary>
+    /// The source of the columns and ROW fields a query reads: unread ROW values are not made and unread strings not
+    /// built (their random draws are still taken, so every value read is the one the whole source gives).
+    /// </summary>
+    public Source<T>? CreateProjectedSource<T>(TableDef table, Schema physical, IReadOnlyList<ColumnPath> paths, ConnectorContext context) =>
+        typeof(T).IsValueType ? Create(table, physical, Writer<T>(paths), TextFieldsRead(paths)) : null;
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
         throw new ConnectorOptionException(table.Name, "connector", "nexmark is a source only");
@@ -39,7 +47,7 @@ public sealed class NexmarkTableConnector : ITypedTableConnector
 
     private static readonly object[] BoxedTypes = [0, 1, 2];
 
-    private static NexmarkSource<T> Create<T>(TableDef table, Schema decoded, Func<int, Row?, Row?, Row?, T> make)
+    private static NexmarkSource<T> Create<T>(TableDef table, Schema decoded, NexmarkRowWriter<T> write, NexmarkTextFields built)
     {
         string? layout = LayoutProblem(decoded);
         if (layout is not null)
@@ -53,24 +61,71 @@ public sealed class NexmarkTableConnector : ITypedTableConnector
         {
             throw new ConnectorOptionException(table.Name, e.Message, e);
         }
-        return new NexmarkSource<T>(options, make);
+        return new NexmarkSource<T>(options, write, built);
     }
 
-    /// <summary>(type, person, auction, bid) → the decoded row struct: a field per column.</summary>
-    private static Func<int, Row?, Row?, Row?, T> StructMaker<T>()
+    private static DateTime ToDateTime(long ms) => new(DateTime.UnixEpoch.Ticks + ms * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+
+    private static Row? PersonRow(ref NexmarkEvent e) => e.Type != NexmarkEventType.Person ? null
+        : new Row(RowKind.Insert, [e.PersonId, e.Name, e.EmailAddress, e.CreditCard, e.City, e.State, ToDateTime(e.DateTime), e.Extra]);
+
+    private static Row? AuctionRow(ref NexmarkEvent e) => e.Type != NexmarkEventType.Auction ? null
+        : new Row(RowKind.Insert, [e.AuctionId, e.ItemName, e.Description, e.InitialBid, e.Reserve, ToDateTime(e.DateTime), ToDateTime(e.Expires), e.Seller, e.Category, e.Extra]);
+
+    private static Row? BidRow(ref NexmarkEvent e) => e.Type != NexmarkEventType.Bid ? null
+        : new Row(RowKind.Insert, [e.BidAuction, e.Bidder, e.Price, e.Channel, e.Url, ToDateTime(e.DateTime), e.Extra]);
+
+    /// <summary>The event's fields in the order of each ROW column's fields (<see cref="Layout"/>), and the string fields they need built.</summary>
+    private static readonly (string Member, NexmarkTextFields Text)[][] Members =
+    [
+        [],
+        [("PersonId", 0), ("Name", 0), ("EmailAddress", NexmarkTextFields.PersonEmailAddress), ("CreditCard", NexmarkTextFields.PersonCreditCard),
+            ("City", 0), ("State", 0), ("DateTime", 0), ("Extra", NexmarkTextFields.PersonExtra)],
+        [("AuctionId", 0), ("ItemName", NexmarkTextFields.AuctionItemName), ("Description", NexmarkTextFields.AuctionDescription), ("InitialBid", 0),
+            ("Reserve", 0), ("DateTime", 0), ("Expires", 0), ("Seller", 0), ("Category", 0), ("Extra", NexmarkTextFields.AuctionExtra)],
+        [("BidAuction", 0), ("Bidder", 0), ("Price", 0), ("Channel", 0), ("Url", 0), ("DateTime", 0), ("Extra", NexmarkTextFields.BidExtra)],
+    ];
+
+    private static readonly NexmarkTextFields[] RowText =
+        [0, NexmarkTextFields.PersonEmailAddress | NexmarkTextFields.PersonCreditCard | NexmarkTextFields.PersonExtra,
+            NexmarkTextFields.AuctionItemName | NexmarkTextFields.AuctionDescription | NexmarkTextFields.AuctionExtra, NexmarkTextFields.BidExtra];
+
+    private static NexmarkTextFields TextFieldsRead(IReadOnlyList<ColumnPath> paths) =>
+        paths.Aggregate(NexmarkTextFields.None, (text, p) => text | (p.Field is { } f ? Members[p.Column][f].Text : RowText[p.Column]));
+
+    /// <summary>
+    /// Writes an event into the row struct <typeparamref name="T"/> whose fields hold <paramref name="paths"/> in order:
+    /// <c>event_type</c>, a ROW column (its <see cref="Row"/> for an event of its kind, else NULL), or one field of one
+    /// (its value for an event of its kind, else NULL). Compiled once per source: no boxing for the fields.
+    /// </summary>
+    private static NexmarkRowWriter<T> Writer<T>(IReadOnlyList<ColumnPath> paths)
     {
-        var type = Expression.Parameter(typeof(int), "type");
-        var rows = new[] { Expression.Parameter(typeof(Row), "person"), Expression.Parameter(typeof(Row), "auction"), Expression.Parameter(typeof(Row), "bid") };
-        var result = Expression.Variable(typeof(T), "r");
-        var c0 = RowTypes.FieldOf(typeof(T), 0);
-        var body = new List<Expression>
+        var e = Expression.Parameter(typeof(NexmarkEvent).MakeByRefType(), "e");
+        var row = Expression.Parameter(typeof(T).MakeByRefType(), "row");
+        var type = Expression.Field(e, nameof(NexmarkEvent.Type));
+        var body = new List<Expression> { Expression.Assign(row, Expression.Default(typeof(T))) };
+        for (int i = 0; i < paths.Count; i++)
         {
-            Expression.Assign(result, Expression.Default(typeof(T))),
-            Expression.Assign(Expression.Field(result, c0), Expression.Convert(type, c0.FieldType)),
-        };
-        for (int i = 0; i < 3; i++) body.Add(Expression.Assign(Expression.Field(result, RowTypes.FieldOf(typeof(T), i + 1)), rows[i]));
-        body.Add(result);
-        return Expression.Lambda<Func<int, Row?, Row?, Row?, T>>(Expression.Block([result], body), [type, .. rows]).Compile();
+            var (column, field) = (paths[i].Column, paths[i].Field);
+            var target = Expression.Field(row, RowTypes.FieldOf(typeof(T), i));
+            var kind = Expression.Constant((NexmarkEventType)(column - 1));
+            Expression value;
+            if (column == 0) value = Expression.Convert(Expression.Convert(type, typeof(int)), target.Type);
+            else if (field is null)
+            {
+                string method = column switch { 1 => nameof(PersonRow), 2 => nameof(AuctionRow), _ => nameof(BidRow) };
+                value = Expression.Call(typeof(NexmarkTableConnector).GetMethod(method, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!, e);
+            }
+            else
+            {
+                Expression member = Expression.Field(e, Members[column][field.Value].Member);
+                if (Layout[column].Fields![field.Value].Kind == TypeKind.Timestamp)
+                    member = Expression.Call(typeof(NexmarkTableConnector).GetMethod(nameof(ToDateTime), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!, member);
+                value = Expression.Condition(Expression.Equal(type, kind), Expression.Convert(member, target.Type), Expression.Default(target.Type));
+            }
+            body.Add(Expression.Assign(target, value));
+        }
+        return Expression.Lambda<NexmarkRowWriter<T>>(Expression.Block(body), e, row).Compile();
     }
 
     private static readonly (string Name, TypeKind Kind, (string Name, TypeKind Kind)[]? Fields)[] Layout =
@@ -110,6 +165,9 @@ public sealed class NexmarkTableConnector : ITypedTableConnector
     }
 }
 
+/// <summary>Writes a generated event into a row of the table (all of it, or the columns and fields a query reads).</summary>
+public delegate void NexmarkRowWriter<T>(ref NexmarkEvent e, ref T row);
+
 /// <summary>
 /// The Nexmark stream as a source: subtask i of p runs generator i of Nexmark's <c>split(p)</c> (the inter-event delay
 /// scaled by p, as Flink sets one generator per subtask), at full speed or, with <c>max-emit-speed</c> false, each
@@ -117,15 +175,18 @@ public sealed class NexmarkTableConnector : ITypedTableConnector
 /// </summary>
 public sealed class NexmarkSource<T> : Source<T>
 {
-    private readonly Func<int, Row?, Row?, Row?, T> make;
+    private readonly NexmarkRowWriter<T> write;
+    private readonly NexmarkTextFields built;
     private readonly long seed;
     private readonly long? baseTime;
     private NexmarkStrings? strings;
 
-    public NexmarkSource(NexmarkOptions options, Func<int, Row?, Row?, Row?, T> make)
+    /// <param name="built">the string fields <paramref name="write"/> reads: the others are not made.</param>
+    public NexmarkSource(NexmarkOptions options, NexmarkRowWriter<T> write, NexmarkTextFields built)
     {
         Options = options;
-        this.make = make;
+        this.write = write;
+        this.built = built;
         seed = options.Seed ?? System.Random.Shared.NextInt64();
         baseTime = options.BaseTime;
     }
@@ -165,14 +226,15 @@ public sealed class NexmarkSource<T> : Source<T>
         var config = GeneratorConfig.ForTable(Options, context.Parallelism, readBase).Split(context.Parallelism)[context.SubtaskIndex];
         var random = new SplittableRandom(readSeed + context.SubtaskIndex);
         if (randomState is { } state) random.State = state;
-        var generator = new NexmarkGenerator(config, shared, random, eventsSoFar);
-        return new Reader(generator, readSeed, Options, make, context.Clock, wallclockBase);
+        var generator = new NexmarkGenerator(config, shared, random, eventsSoFar, built) { DeferExtras = true };
+        return new Reader(generator, readSeed, Options, write, context.Clock, wallclockBase);
     }
 
-    private sealed class Reader(NexmarkGenerator generator, long seed, NexmarkOptions options, Func<int, Row?, Row?, Row?, T> make,
+    private sealed class Reader(NexmarkGenerator generator, long seed, NexmarkOptions options, NexmarkRowWriter<T> write,
         TimeProvider clock, long wallclockBase) : SourceReader<T>
     {
-        private NexmarkEvent e;
+        private NexmarkEvent[] events = [];
+        private T row = default!;
 
         public override void SnapshotState(long checkpointId, BinaryWriter state)
         {
@@ -193,33 +255,22 @@ public sealed class NexmarkSource<T> : Source<T>
                 if (wallclockBase < 0) wallclockBase = now;
             }
             int room = output.Room;
+            if (events.Length < room) events = new NexmarkEvent[room];
             int n = 0;
             for (; n < room && generator.HasNext; n++)
             {
                 // Not yet due on the wall clock (events at the configured rate, as Nexmark without max-emit-speed).
                 if (!options.MaxEmitSpeed && wallclockBase + (generator.NextUnadjustedTimestamp - generator.Config.BaseTime) > now) break;
-                generator.Next(ref e);
-                output.Add(Convert(ref e));
+                generator.Next(ref events[n]);
+            }
+            generator.BuildDeferredExtras(events.AsSpan(0, n));
+            for (int i = 0; i < n; i++)
+            {
+                write(ref events[i], ref row);
+                output.Add(row);
             }
             if (n == 0) return SourceStatus.NothingAvailable;
             return generator.HasNext || options.KeepAlive ? SourceStatus.MoreAvailable : SourceStatus.EndOfInput;
-        }
-
-        private static DateTime ToDateTime(long ms) => new(DateTime.UnixEpoch.Ticks + ms * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
-
-        private T Convert(ref NexmarkEvent e)
-        {
-            var time = ToDateTime(e.DateTime);
-            switch (e.Type)
-            {
-                case NexmarkEventType.Person:
-                    return make(0, new Row(RowKind.Insert, [e.PersonId, e.Name, e.EmailAddress, e.CreditCard, e.City, e.State, time, e.Extra]), null, null);
-                case NexmarkEventType.Auction:
-                    return make(1, null, new Row(RowKind.Insert,
-                        [e.AuctionId, e.ItemName, e.Description, e.InitialBid, e.Reserve, time, ToDateTime(e.Expires), e.Seller, e.Category, e.Extra]), null);
-                default:
-                    return make(2, null, null, new Row(RowKind.Insert, [e.BidAuction, e.Bidder, e.Price, e.Channel, e.Url, time, e.Extra]));
-            }
         }
     }
 }

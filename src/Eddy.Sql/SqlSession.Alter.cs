@@ -230,7 +230,7 @@ public sealed partial class SqlSession
             if (alter.IfExists) return;
             throw SqlErrors.At(alter.Name, $"function '{name}' does not exist" + SqlErrors.Suggest(name, Catalog.Functions.Names), context);
         }
-        if (alter.Language is not null and not "JAVA" and not "SCALA")
+        if (alter.Language is not null and not "JAVA" and not "SCALA" and not "CSHARP" and not "DOTNET")
             throw SqlErrors.At(alter, $"LANGUAGE {alter.Language} is not supported by Eddy (functions are C# classes)", context);
         var type = UserCode.FindType(alter.ClassName)
             ?? throw SqlErrors.At(alter, $"class '{alter.ClassName}' was not found in the loaded assemblies", context);
@@ -242,6 +242,9 @@ public sealed partial class SqlSession
         {
             throw SqlErrors.At(alter, e.Message, context);
         }
+        // REMOVE JAR refuses a jar a function comes from: the altered function now comes from this class's.
+        if (UserCode.JarOf(type) is { } jar) functionJars[name] = jar.Path;
+        else functionJars.Remove(name);
     }
 
     // ---- modules: Eddy has one, Flink's 'core' (the built-in functions) ---------------------------------------

@@ -357,9 +357,14 @@ public sealed partial class SqlSession
             if (create.IfNotExists) return;
             throw SqlErrors.At(create.Name, $"table '{name}' already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)", context);
         }
-        if (create.PartitionedBy.Count > 0)
-            throw SqlErrors.At(create.PartitionedBy[0], "PARTITIONED BY is not supported by Eddy (its connectors write no partitions)", context);
-        if (create.Like is { } like) create = MergeLike(create, like, context);
+        if (create.PartitionedBy.Count > 0 && create.Like is not null)
+            throw SqlErrors.At(create.PartitionedBy[0], "PARTITIONED BY together with LIKE is not supported by Eddy yet", context);
+        if (create.Like is { } like)
+        {
+            if (TableNamed(like.Source, context).PartitionKeys.Count > 0)
+                throw SqlErrors.At(like.Source, "LIKE of a partitioned table is not supported by Eddy yet", context);
+            create = MergeLike(create, like, context);
+        }
         var columns = new List<TableColumnDef>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var physical = new List<Column>();
@@ -414,12 +419,32 @@ public sealed partial class SqlSession
                 pk.Add(col.Name);
             }
         }
+        var partitionKeys = new List<string>();
+        if (create.PartitionedBy.Count > 0)
+        {
+            // Only the filesystem connector writes partitions (Hive-style folders); anywhere else it would be ignored.
+            string connectorName = opts.TryGetValue("connector", out var cn) ? cn : "";
+            if (connectorName != "filesystem")
+                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported by connector '{connectorName}' (only 'filesystem' writes partitions)", context);
+            if (opts.TryGetValue("format", out var format) && format is not ("csv" or "json"))
+                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported for format '{format}' (Eddy's partitioned filesystem sink writes csv and json)", context);
+            foreach (var k in create.PartitionedBy)
+            {
+                var col = columns.FirstOrDefault(c => string.Equals(c.Name, k.Value, StringComparison.OrdinalIgnoreCase))
+                    ?? throw SqlErrors.At(k, $"PARTITIONED BY names an unknown column '{k.Value}'" + SqlErrors.Suggest(k.Value, columns.Select(c => c.Name)), context);
+                if (create.Columns.FirstOrDefault(c => string.Equals(c.Name.Value, col.Name, StringComparison.OrdinalIgnoreCase)) is not PhysicalColumn)
+                    throw SqlErrors.At(k, $"partition column '{col.Name}' must be a physical column", context);
+                if (partitionKeys.Contains(col.Name)) throw SqlErrors.At(k, $"partition column '{col.Name}' is named twice", context);
+                partitionKeys.Add(col.Name);
+            }
+        }
         var table = new TableDef
         {
             Name = name,
             Columns = columns,
             Watermark = watermark,
             PrimaryKey = pk,
+            PartitionKeys = partitionKeys,
             Options = opts,
             Declaration = create,
             Context = context,

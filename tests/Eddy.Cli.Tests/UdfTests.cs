@@ -152,6 +152,10 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
         // A jar a function comes from stays until the function is dropped.
         var e = Assert.Throws<SqlParseException>(() => session.Execute($"REMOVE JAR '{library.Assembly}';", "jars.sql"));
         Assert.Contains("is used by function 'slugify'", e.Message);
+        // ALTER FUNCTION finds the new class in the added jar, which the function still comes from.
+        session.Execute("ALTER FUNCTION slugify AS 'MyCompany.Functions.ParseAmount';", "jars.sql");
+        e = Assert.Throws<SqlParseException>(() => session.Execute($"REMOVE JAR '{library.Assembly}';", "jars.sql"));
+        Assert.Contains("is used by function 'slugify'", e.Message);
         session.Execute($"DROP FUNCTION slugify; REMOVE JAR '{library.Assembly}';", "jars.sql");
         output.GetStringBuilder().Clear();
         session.Execute("SHOW JARS;", "jars.sql");

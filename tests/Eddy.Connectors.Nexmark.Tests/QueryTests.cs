@@ -404,6 +404,85 @@ public class QueryTests
         }
     }
 
+    /// <summary>
+    /// q10 writes every bid into Hive-style partition folders <c>dt=yyyy-MM-dd/hm=HH%3Amm</c> (':' escaped as Flink
+    /// escapes it) of CSV part files without the partition columns, and commits each partition with a _SUCCESS file
+    /// (partition-time trigger: at the end of input, when the final watermark passes every partition). The files are
+    /// read back here with plain file and CSV reading, the partition values from the folder names; expected: every
+    /// bid once, with DATE_FORMAT's values computed here, and no hidden in-progress or pending file left.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Q10LogToPartitionedFiles(int parallelism)
+    {
+        var s = Settings with { Parallelism = parallelism, Events = 5_000 };
+        string dir = Path.Combine(Path.GetTempPath(), "eddy-nexmark-q10-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            NexmarkTableConnector.Register();
+            var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+            session.Set("parallelism.default", parallelism.ToString(CultureInfo.InvariantCulture));
+            var job = Assert.Single(session.Execute(NexmarkQueries.Script("q10", s, dir), "q10.sql"));
+            var result = await job.Environment.ExecuteAsync("nexmark-test-q10");
+            Assert.Null(result.Failure);
+
+            string table = Path.Combine(dir, "data", "output", "run", "bid");
+            var rows = new List<string>();
+            var partitions = Directory.GetDirectories(table, "hm=*", SearchOption.AllDirectories);
+            Assert.NotEmpty(partitions);
+            foreach (var partition in partitions)
+            {
+                string hm = Uri.UnescapeDataString(Path.GetFileName(partition)["hm=".Length..]);
+                string dt = Path.GetFileName(Path.GetDirectoryName(partition)!)["dt=".Length..];
+                Assert.True(File.Exists(Path.Combine(partition, "_SUCCESS")), $"{partition} has no _SUCCESS file");
+                foreach (var file in Directory.GetFiles(partition))
+                {
+                    string name = Path.GetFileName(file);
+                    Assert.False(name.StartsWith('.'), $"hidden file left: {file}");
+                    if (name == "_SUCCESS") continue;
+                    foreach (var line in File.ReadAllLines(file))
+                    {
+                        var f = CsvFields(line);
+                        Assert.Equal(5, f.Count);
+                        rows.Add(string.Join("|", f[0], f[1], f[2], f[3], f[4], dt, hm));
+                    }
+                }
+            }
+            Assert.Contains(partitions, p => Path.GetFileName(p).Contains("%3A", StringComparison.Ordinal));
+            var expected = Bids(s).Select(b => Text(b.BidAuction, b.Bidder, b.Price, Time(b.DateTime), b.Extra,
+                Time(b.DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Time(b.DateTime).ToString("HH:mm", CultureInfo.InvariantCulture)));
+            Assert.Equal(Sorted(expected), Sorted(rows));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>RFC 4180 fields of one line (no line breaks inside quotes in these rows).</summary>
+    private static List<string> CsvFields(string line)
+    {
+        var fields = new List<string>();
+        var field = new System.Text.StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
+            else field.Append(c);
+        }
+        fields.Add(field.ToString());
+        return fields;
+    }
+
     [Fact]
     public void Q14WithoutTheAssemblyIsRefusedAtPlanning()
     {

@@ -183,9 +183,16 @@ public class StatementFormTests : IDisposable
     }
 
     [Fact]
-    public void Partitioned_tables_and_insert_overwrite_are_refused()
+    public void Partitioned_tables_outside_the_filesystem_sink_and_insert_overwrite_are_refused()
     {
-        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (d) WITH ('connector' = 'blackhole')", "d) WITH", "PARTITIONED BY is not supported");
+        // Only the filesystem connector writes partitions; anywhere else PARTITIONED BY would be ignored.
+        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (d) WITH ('connector' = 'blackhole')", "d) WITH", "PARTITIONED BY is not supported by connector 'blackhole'");
+        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (e) WITH ('connector' = 'filesystem', 'path' = '/tmp/p', 'format' = 'csv')",
+            "e) WITH", "PARTITIONED BY names an unknown column 'e'");
+        RefusedAt("CREATE TABLE p (a INT, d AS CAST(a AS STRING)) PARTITIONED BY (d) WITH ('connector' = 'filesystem', 'path' = '/tmp/p', 'format' = 'csv')",
+            "d) WITH", "partition column 'd' must be a physical column");
+        RefusedAt("CREATE TABLE p (a INT, d STRING) PARTITIONED BY (d) WITH ('connector' = 'filesystem', 'path' = '/tmp/p', 'format' = 'json');\n"
+            + "CREATE TABLE q (a INT, d STRING) WITH ('connector' = 'print');\nINSERT INTO q SELECT * FROM p", "INSERT INTO q", "reading a partitioned filesystem table is not supported");
         RefusedAt("CREATE TABLE p (a INT) WITH ('connector' = 'blackhole');\nINSERT OVERWRITE p SELECT 1", "INSERT OVERWRITE", "INSERT OVERWRITE is not supported");
     }
 

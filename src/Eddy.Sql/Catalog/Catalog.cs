@@ -20,6 +20,9 @@ public sealed class TableDef
 
     public IReadOnlyList<string> PrimaryKey { get; init; } = [];
 
+    /// <summary>The columns of <c>PARTITIONED BY</c> (filesystem tables only), in order.</summary>
+    public IReadOnlyList<string> PartitionKeys { get; init; } = [];
+
     public required IReadOnlyDictionary<string, string> Options { get; init; }
 
     /// <summary>The statement that declared it, for error positions.</summary>

@@ -152,11 +152,14 @@ public static class SqlCasts
         int s = Math.Min(scale, 28);
         var rounded = Math.Round(v, s, MidpointRounding.AwayFromZero);
         rounded += new decimal(0, 0, 0, false, (byte)s);
-        // Digits left of the point must fit p - s.
+        // Digits left of the point must fit p - s: fewer than p - s digits is below 10^(p - s) (a decimal has at most 29).
         var integral = Math.Abs(decimal.Truncate(rounded));
-        int digits = integral == 0m ? 0 : integral.ToString(CultureInfo.InvariantCulture).Length;
-        return digits <= precision - scale ? rounded : null;
+        int allowed = precision - scale;
+        bool fits = integral == 0m ? allowed >= 0 : allowed >= 29 || (allowed > 0 && integral < DecimalPowersOf10[allowed]);
+        return fits ? rounded : null;
     }
+
+    private static readonly decimal[] DecimalPowersOf10 = Enumerable.Range(0, 29).Select(n => Enumerable.Repeat(10m, n).Aggregate(1m, (a, b) => a * b)).ToArray();
 
     /// <summary>DECIMAL division HALF_UP to Flink's result scale (the caller checked that it fits .NET's 28 digits).</summary>
     public static decimal? DivideDecimal(decimal? a, decimal? b, int scale) =>

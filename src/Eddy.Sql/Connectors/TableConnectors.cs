@@ -48,6 +48,24 @@ public interface ITypedTableConnector : ITableConnector
     Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context);
 }
 
+/// <summary>
+/// What one field of a projected source's row struct holds: decoded column <see cref="Column"/> whole, or with
+/// <see cref="Field"/>, only that field of the ROW column (NULL where the ROW value is NULL).
+/// </summary>
+public readonly record struct ColumnPath(int Column, int? Field);
+
+/// <summary>
+/// A typed connector that decodes only what a query reads (Flink's projection pushdown with nested fields): some
+/// columns whole, and single fields of ROW columns as columns of their own, so no ROW value is made per record.
+/// The planner asks for it when a scan's only reader reads a ROW column through its fields alone.
+/// </summary>
+public interface INestedProjectionConnector : ITypedTableConnector
+{
+    /// <param name="physical">the table's decoded columns, as <see cref="ITypedTableConnector.CreateTypedSource{T}"/> gets them.</param>
+    /// <param name="paths">what each field of <typeparamref name="T"/> holds, in field order.</param>
+    Source<T>? CreateProjectedSource<T>(TableDef table, Schema physical, IReadOnlyList<ColumnPath> paths, ConnectorContext context);
+}
+
 /// <summary>The connectors SQL knows by name; later connector packages add theirs with <see cref="Register"/>.</summary>
 public static class TableConnectors
 {
@@ -73,6 +91,13 @@ public static class TableConnectors
         {
             lock (Known) return Known.Keys.ToList();
         }
+    }
+
+    /// <summary>The table's connector, or null when it names none or an unknown one (<see cref="Find"/> says which).</summary>
+    public static ITableConnector? TryFind(TableDef table)
+    {
+        if (!table.Options.TryGetValue("connector", out var name)) return null;
+        lock (Known) return Known.GetValueOrDefault(name);
     }
 
     public static ITableConnector Find(TableDef table)
@@ -169,11 +194,21 @@ internal sealed class FilesystemConnector : ILookupTableConnector
     private static Dictionary<string, string> FileOptions(TableDef table) =>
         table.Options.Where(kv => !kv.Key.StartsWith("lookup.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
-        DatagenConnector.Wrap(table, () => new FileSource(decoded, FileOptions(table)));
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        RefusePartitionedRead(table);
+        return DatagenConnector.Wrap(table, () => new FileSource(decoded, FileOptions(table)));
+    }
+
+    private static void RefusePartitionedRead(TableDef table)
+    {
+        if (table.PartitionKeys.Count > 0)
+            throw new ConnectorOptionException(table.Name, "PARTITIONED BY", "reading a partitioned filesystem table is not supported by Eddy yet (it writes them)");
+    }
 
     public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context)
     {
+        RefusePartitionedRead(table);
         var o = table.Options;
         foreach (var key in o.Keys.Where(k => k.StartsWith("lookup.", StringComparison.Ordinal)))
         {
@@ -219,7 +254,9 @@ internal sealed class FilesystemConnector : ILookupTableConnector
     }
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        DatagenConnector.Wrap(table, () => FileSink.Create(schema, table.Options));
+        DatagenConnector.Wrap<Sink<Row>>(table, () => table.PartitionKeys.Count > 0
+            ? new PartitionedFileSink(FileConnectorOptions.Parse(table.Options), schema, table.PartitionKeys)
+            : FileSink.Create(schema, table.Options));
 }
 
 internal sealed class PrintConnector : ITableConnector

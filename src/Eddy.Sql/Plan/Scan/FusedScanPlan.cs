@@ -6,7 +6,8 @@ namespace Eddy.Sql.Plan.Scan;
 
 /// <summary>
 /// A scan that nothing else in the job reads, with work from above done in its conversion loop (made by the rules
-/// <c>ScanFusion</c> and <c>AggregateInputNarrowing</c>, never by the binder): <see cref="Calc"/>, the filter and
+/// <c>ScanFusion</c> and <c>AggregateInputNarrowing</c>, never by the binder; <c>NestedFieldPushdown</c> then narrows
+/// what the connector decodes): <see cref="Calc"/>, the filter and
 /// projection right above it; <see cref="Readers"/>, the only expressions its reader evaluates (other columns are left
 /// uncomputed); <see cref="Narrow"/>, the reader reads the connector's decoded rows as they are (its columns are
 /// physical columns at the same indexes), with the rowtime evaluated over them for the records' timestamps.

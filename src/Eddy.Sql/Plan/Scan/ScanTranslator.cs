@@ -51,7 +51,11 @@ internal static class ScanTranslator
         Source<TRow> rows;
         // Converting sources write event times in their loop; only a connector's own rows need an assigner.
         bool converted = true;
-        if (connector is ITypedTableConnector typed && typed.CreateTypedSource<TDecoded>(scan.Table, scan.Decoded, job.Connectors) is { } direct)
+        var direct = scan.Nested is { } nested
+            ? ((INestedProjectionConnector)connector).CreateProjectedSource<TDecoded>(scan.Table, nested.Physical, nested.Paths, job.Connectors)
+                ?? throw new InvalidOperationException($"connector '{connector.Name}' refused the projected source it offers")
+            : connector is ITypedTableConnector typed ? typed.CreateTypedSource<TDecoded>(scan.Table, scan.Decoded, job.Connectors) : null;
+        if (direct is not null)
         {
             // The connector makes row structs itself: no generic row, no boxing per record.
             if (projections is null && calc is null && rowtimeOverInput is null)

@@ -6,8 +6,8 @@ namespace Eddy.Sql.Planning.Rules;
 /// Merges a projection/filter over another one into a single <see cref="CalcPlan"/> (Calcite's CalcMergeRule): the
 /// outer expressions are rewritten over the inner input, and the outer filter is evaluated only where the inner one holds. Then one compiled
 /// loop does both, and a scan below can take the merged Calc into its conversion loop. Only merged when no
-/// computation is repeated or dropped in a way that could be seen: an inner projection that is not a column or a
-/// literal may be used at most once, and user functions (maybe impure) are left alone.
+/// computation is repeated or dropped in a way that could be seen: an inner projection that is not a column, a
+/// literal or a column's field may be used at most once, and user functions (maybe impure) are left alone.
 /// </summary>
 public static class CalcMerge
 {
@@ -21,7 +21,7 @@ public static class CalcMerge
         {
             var p = inner.Projections[i];
             if (!IsSafe(p)) return null;
-            if (uses[i] > 1 && p is not (InputRef or Literal)) return null;
+            if (uses[i] > 1 && p is not (InputRef or Literal) && !IsFieldRead(p)) return null;
         }
         if (inner.Filter is not null && !IsSafe(inner.Filter)) return null;
         var projections = outer.Projections.Select(p => Substitute(p, inner.Projections)).ToList();
@@ -66,6 +66,10 @@ public static class CalcMerge
                 return false;
         }
     }
+
+    /// <summary><c>column.field</c>: a read as cheap as a column's (a column of its own after <see cref="NestedFieldPushdown"/>), so it may be repeated.</summary>
+    private static bool IsFieldRead(BoundExpr e) =>
+        e is Call { Method.Name: nameof(Functions.SqlFunctions.RowField), Args: [InputRef, Literal] };
 
     /// <summary>No user function anywhere inside (they may keep state or have side effects).</summary>
     private static bool IsSafe(BoundExpr e) => DeepStack.Ensure(e) switch

@@ -9,9 +9,11 @@ namespace Eddy.Sql.Planning.Rules;
 /// <summary>
 /// The rewrite pass between binding and translation. Top-down over each plan: a Calc with remote calls is split around
 /// an async lookup (<see cref="AsyncLookupSplit"/>), a Calc over a Calc merges (<see cref="CalcMerge"/>), a Calc over a
-/// scan read by nothing else runs in the scan's loop (<see cref="ScanFusion"/>), a projection over a window aggregation
+/// scan read by nothing else runs in the scan's loop (<see cref="ScanFusion"/>; under another Calc, it computes only
+/// the columns that one reads), a projection over a window aggregation
 /// runs in its result builder (<see cref="WindowProjectionFusion"/>), and a window aggregation's input scan computes
-/// only what the aggregation reads (<see cref="AggregateInputNarrowing"/>); a filter over a join moves its one-side
+/// only what the aggregation reads (<see cref="AggregateInputNarrowing"/>); a fused scan whose connector can decode
+/// only the columns and ROW fields read (<see cref="NestedFieldPushdown"/>); a filter over a join moves its one-side
 /// conjuncts below it (<see cref="JoinFilterPushdown"/>), and a join's sides keep only the columns read above it
 /// (<see cref="JoinInputNarrowing"/>). EXPLAIN shows the plans before this pass.
 /// </summary>
@@ -45,7 +47,14 @@ public sealed class PlanRules
                 if (JoinFilterPushdown.TryPush(calc) is { } pushed) return Rewrite(pushed);
                 if (JoinInputNarrowing.TryNarrow(calc) is { } narrowed) return Rewrite(narrowed);
                 if (CalcMerge.TryMerge(calc) is { } merged) return Rewrite(merged);
-                if (ScanFusion.TryFuse(calc, this) is { } fused) return fused;
+                if (ScanFusion.TryFuse(calc, this) is { } fused) return fused is FusedScanPlan f ? NestedFieldPushdown.TryPush(f) ?? f : fused;
+                // A Calc over one fused with its scan (not merged): the fused Calc computes only what this one reads.
+                if (calc.Input is CalcPlan { Input: ScanPlan } inner && AsyncLookupSplit.TrySplit(inner) is null
+                    && ScanFusion.TryFuse(inner, this) is FusedScanPlan below)
+                {
+                    below = below with { Readers = calc.Filter is null ? calc.Projections : [.. calc.Projections, calc.Filter] };
+                    return calc with { Input = NestedFieldPushdown.TryPush(below) ?? below };
+                }
                 if (WindowProjectionFusion.TryFuse(calc, this) is { } projected) return projected;
                 break;
             case AggregatePlan aggregate:
@@ -61,6 +70,8 @@ public sealed class PlanRules
         var input = aggregate.Input;
         while (input is CalcPlan c && CalcMerge.TryMerge(c) is { } m) input = m;
         if (JoinInputNarrowing.TryNarrow(aggregate, input) is { } narrowed) input = narrowed;
-        return aggregate with { Input = AggregateInputNarrowing.TryNarrow(aggregate, input, this) ?? Rewrite(input) };
+        var read = AggregateInputNarrowing.TryNarrow(aggregate, input, this);
+        if (read is FusedScanPlan fused) read = NestedFieldPushdown.TryPush(fused) ?? fused;
+        return aggregate with { Input = read ?? Rewrite(input) };
     }
 }
