@@ -159,20 +159,71 @@ public sealed partial class Binder
                 throw Error(q.OrderBy.Count > 0 ? q.OrderBy[0] : q.Limit!, "ORDER BY and LIMIT need a bounded input: "
                     + "SET 'execution.runtime-mode' = 'batch' (streaming results have no end to sort)");
             }
-            var order = q.OrderBy.Select(o =>
-            {
-                var e = Bind(o.Expression, scope);
-                if (e is not InputRef r) throw Error(o, "ORDER BY takes output columns (by name or alias)");
-                bool nullsFirst = o.Nulls == NullOrdering.First || (o.Nulls == NullOrdering.Default && !o.Descending);
-                return (r.Index, o.Descending, nullsFirst);
-            }).ToList();
             long? limit = q.Limit is null ? null : LongLiteral(q.Limit);
             long offset = q.Offset is null ? 0 : LongLiteral(q.Offset);
-            body = new SortLimitPlan(body, order, limit, offset);
+            body = BindBatchSort(q, body, scope, limit, offset);
         }
         ctes.Clear();
         foreach (var kv in saved) ctes[kv.Key] = kv.Value;
         return (body, scope);
+    }
+
+    /// <summary>
+    /// ORDER BY / LIMIT in batch mode. A key may be any expression: over the output columns (by name or alias), or,
+    /// for a SELECT without DISTINCT, over its FROM clause (a column not selected, an aggregate), as Flink allows. Such
+    /// keys are computed as extra columns (appended to the output, or to the SELECT list) and dropped after the sort.
+    /// </summary>
+    private LogicalPlan BindBatchSort(Query q, LogicalPlan body, Scope scope, long? limit, long offset)
+    {
+        int width = body.Schema.Count;
+        var keys = new List<(int Index, bool Descending, bool NullsFirst)>();
+        var overOutput = new List<BoundExpr>();
+        var overFrom = new List<SelectItem>();
+        foreach (var o in q.OrderBy)
+        {
+            bool nullsFirst = o.Nulls == NullOrdering.First || (o.Nulls == NullOrdering.Default && !o.Descending);
+            BoundExpr? e;
+            try
+            {
+                e = Bind(o.Expression, scope);
+            }
+            catch (SqlParseException) when (q.Body is SelectQuery { Distinct: false })
+            {
+                e = null;
+            }
+            int index;
+            if (e is InputRef r) index = r.Index;
+            else if (e is not null)
+            {
+                index = width + overOutput.Count;
+                overOutput.Add(e);
+            }
+            else
+            {
+                index = width + overFrom.Count;
+                overFrom.Add(new SelectExpr(o.Expression, new Identifier($"$order{overFrom.Count}")) { Span = o.Span });
+            }
+            keys.Add((index, o.Descending, nullsFirst));
+        }
+        if (overOutput.Count > 0 && overFrom.Count > 0)
+            throw Error(q.OrderBy[0], "ORDER BY keys that are expressions of the output and keys that read columns not selected, in one "
+                + "ORDER BY, are not supported by Eddy yet: select the columns the keys read");
+        LogicalPlan extended = body;
+        if (overOutput.Count > 0)
+        {
+            var projections = body.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).Concat(overOutput).ToList();
+            var schema = new Schema(body.Schema.Columns.Concat(overOutput.Select((e, i) => new Column($"$order{i}", e.Type))).ToArray());
+            extended = new CalcPlan(body, projections, null, schema, body.Rowtime);
+        }
+        else if (overFrom.Count > 0)
+        {
+            var select = (SelectQuery)q.Body;
+            extended = BindQuery(select with { Items = new NodeList<SelectItem>([.. select.Items, .. overFrom]) }).Plan;
+        }
+        LogicalPlan sorted = new SortLimitPlan(extended, keys, limit, offset);
+        if (extended == body) return sorted;
+        var kept = body.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList();
+        return new CalcPlan(sorted, kept, null, body.Schema, body.Rowtime);
     }
 
     /// <summary>

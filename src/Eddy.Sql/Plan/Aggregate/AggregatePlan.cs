@@ -100,8 +100,20 @@ public sealed record AggregateCall(AggregateKind Kind, BoundExpr? Argument, bool
     // The calls whose arguments do not fit KIND(arg) read as written.
     public override string ToString() => Kind is AggregateKind.User or AggregateKind.ArrayAgg or AggregateKind.JsonArrayAgg or AggregateKind.JsonObjectAgg
         or AggregateKind.Percentile or AggregateKind.Lag ? Name :
-        $"{Kind.ToString().ToUpperInvariant()}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
+        $"{SqlName(Kind)}({(Distinct ? "DISTINCT " : "")}{(Argument is null ? "*" : Argument.ToString())})"
         + (Filter is null ? "" : $" FILTER (WHERE {Filter})");
+
+    /// <summary>The function's name as SQL (and Flink's EXPLAIN) writes it.</summary>
+    private static string SqlName(AggregateKind kind) => kind switch
+    {
+        AggregateKind.CountStar => "COUNT",
+        AggregateKind.FirstValue => "FIRST_VALUE",
+        AggregateKind.LastValue => "LAST_VALUE",
+        AggregateKind.WelfordM2 => "$WELFORD_M2",
+        AggregateKind.RowNumber => "ROW_NUMBER",
+        AggregateKind.DenseRank => "DENSE_RANK",
+        _ => kind.ToString().ToUpperInvariant(),
+    };
 }
 
 /// <summary>
