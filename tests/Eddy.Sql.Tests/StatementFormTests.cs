@@ -235,6 +235,17 @@ public class StatementFormTests : IDisposable
     }
 
     [Fact]
+    public void Explain_prints_aggregates_and_patterns_as_sql()
+    {
+        var lines = Run("""
+            CREATE TABLE s (k STRING, n BIGINT, f STRING) WITH ('connector' = 'print');
+            EXPLAIN INSERT INTO s SELECT k, COUNT(*), FIRST_VALUE(k) FROM (VALUES ('a'), ('b')) AS t(k) WHERE k LIKE 'a!_%' ESCAPE '!' GROUP BY k;
+            """);
+        Assert.Contains(lines, l => l.Contains("aggs=[COUNT(*), FIRST_VALUE(k)]", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("LIKE(k, 'a!_%' ESCAPE '!')", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Explain_statement_set_shows_every_sink()
     {
         var lines = Run("""

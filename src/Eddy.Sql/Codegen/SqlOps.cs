@@ -28,8 +28,8 @@ public static class SqlOps
             }
             sb.Append(c switch { '%' => ".*", '_' => ".", _ => System.Text.RegularExpressions.Regex.Escape(c.ToString()) });
         }
-        return new System.Text.RegularExpressions.Regex(sb.Append('$').ToString(),
-            System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        return new SqlPatternRegex(sb.Append('$').ToString(),
+            System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant, pattern, escape);
     }
 
     /// <summary>
@@ -71,8 +71,8 @@ public static class SqlOps
         if (inClass) throw new ArgumentException($"unclosed '[' in SIMILAR TO pattern '{pattern}'");
         try
         {
-            return new System.Text.RegularExpressions.Regex(sb.Append(")$").ToString(),
-                System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+            return new SqlPatternRegex(sb.Append(")$").ToString(),
+                System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant, pattern, escape);
         }
         catch (System.Text.RegularExpressions.RegexParseException ex)
         {
@@ -220,4 +220,15 @@ public static class SqlCasts
 
     private static InvalidCastException Invalid(string value, string type) =>
         new($"cannot cast '{value}' to {type} (use TRY_CAST to get NULL instead)");
+}
+
+/// <summary>
+/// The regex a LIKE or SIMILAR TO pattern compiles to, printed as the SQL pattern it came from (so EXPLAIN shows
+/// <c>LIKE(b, 'x%')</c>, not the regex).
+/// </summary>
+public sealed class SqlPatternRegex(string regex, System.Text.RegularExpressions.RegexOptions options, string sqlPattern, char? escape)
+    : System.Text.RegularExpressions.Regex(regex, options)
+{
+    public override string ToString() =>
+        "'" + sqlPattern.Replace("'", "''", StringComparison.Ordinal) + "'" + (escape is { } e ? $" ESCAPE '{e}'" : "");
 }
