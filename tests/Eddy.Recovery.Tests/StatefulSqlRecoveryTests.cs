@@ -6,7 +6,8 @@ namespace Eddy.Recovery.Tests;
 
 /// <summary>
 /// The stateful SQL operators (regular LEFT join, interval join, OVER with ROWS and RANGE frames, Top-N, rowtime
-/// deduplication, GROUP BY over a changelog, Top-N over a GROUP BY, window deduplication) in one job: Kafka (dev broker) → each operator → an exactly-once
+/// deduplication, GROUP BY over a changelog, Top-N over a GROUP BY, window deduplication, semi and anti joins, window
+/// join, temporal sort, MATCH_RECOGNIZE) in one job: Kafka (dev broker) → each operator → an exactly-once
 /// PostgreSQL sink (append for append-only results, upsert by PRIMARY KEY for updating ones), run by <c>eddy run</c>,
 /// killed with SIGKILL during checkpoints and sink commits and at random moments, restarted from its checkpoint, and
 /// compared with the result computed by LINQ from the generated input: nothing lost, nothing doubled. The seed is
@@ -53,7 +54,8 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
         var tables = new Tables(
             PgServer.UniqueName("enriched"), PgServer.UniqueName("near"), PgServer.UniqueName("rows3"), PgServer.UniqueName("range5"),
             PgServer.UniqueName("top3"), PgServer.UniqueName("firsts"), PgServer.UniqueName("buckets"), PgServer.UniqueName("rarest"),
-            PgServer.UniqueName("lasts"));
+            PgServer.UniqueName("lasts"), PgServer.UniqueName("known"), PgServer.UniqueName("unknown"), PgServer.UniqueName("samewin"),
+            PgServer.UniqueName("sorted"), PgServer.UniqueName("rises"));
         string name = $"recovery_sql_{seed}";
         string sqlFile = Path.Combine(harness.WorkDir, name + ".sql");
         File.WriteAllText(sqlFile, JobSql(name, harness.Bootstrap, tables));
@@ -127,10 +129,34 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
         // Window deduplication: each key's last event of each 10-second window, once.
         AssertSameRows(tables.Lasts, "SELECT k, id FROM {0}",
             events.GroupBy(e => (e.K, Window: e.Time / 10_000)).Select(g => Row(g.Key.K, g.MaxBy(e => e.Time).Id)), runs);
+        // Semi join (IN): the events whose key has a dim; anti join (NOT EXISTS): those whose key has none.
+        AssertSameRows(tables.Known, "SELECT id, k FROM {0}", events.Where(e => dimOf.ContainsKey(e.K)).Select(e => Row(e.Id, e.K)), runs);
+        AssertSameRows(tables.Unknown, "SELECT id, k FROM {0}", events.Where(e => !dimOf.ContainsKey(e.K)).Select(e => Row(e.Id, e.K)), runs);
+        // Window join: each event with its key's dim when both fall in the same 10-second window.
+        AssertSameRows(tables.SameWindow, "SELECT id, name FROM {0}",
+            events.Where(e => dimOf.TryGetValue(e.K, out var d) && d.Time / 10_000 == e.Time / 10_000).Select(e => Row(e.Id, dimOf[e.K].Name)), runs);
+        // Temporal sort (ORDER BY the rowtime): every event once.
+        AssertSameRows(tables.Sorted, "SELECT id FROM {0}", events.Select(e => Row(e.Id)), runs);
+        // MATCH_RECOGNIZE PATTERN (A B) DEFINE B AS B.v > A.v, skip past last row: per key in time order, a row and the
+        // next when the next is larger; the scan goes on after the pair, else from the next row.
+        AssertSameRows(tables.Rises, "SELECT k, aid, bid FROM {0}", byKey.SelectMany(g => Rises(g.Value).Select(p => Row(g.Key, p.A, p.B))), runs);
+    }
+
+    private static IEnumerable<(long A, long B)> Rises(List<Event> inTimeOrder)
+    {
+        for (int i = 0; i + 1 < inTimeOrder.Count;)
+        {
+            if (inTimeOrder[i + 1].V > inTimeOrder[i].V)
+            {
+                yield return (inTimeOrder[i].Id, inTimeOrder[i + 1].Id);
+                i += 2;
+            }
+            else i++;
+        }
     }
 
     private sealed record Tables(string Enriched, string Near, string Rows3, string Range5, string Top3, string Firsts, string Buckets,
-        string Rarest, string Lasts);
+        string Rarest, string Lasts, string Known, string Unknown, string SameWindow, string Sorted, string Rises);
 
     private static string TimeText(long ms) => Base.AddMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
@@ -217,6 +243,11 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
             {Sink(t.Buckets, "bucket BIGINT, keys BIGINT, total BIGINT, biggest BIGINT", "bucket")}
             {Sink(t.Rarest, "rn BIGINT, k INT, n BIGINT", "rn")}
             {Sink(t.Lasts, "k INT, id BIGINT")}
+            {Sink(t.Known, "id BIGINT, k INT")}
+            {Sink(t.Unknown, "id BIGINT, k INT", "id")}
+            {Sink(t.SameWindow, "id BIGINT, name VARCHAR")}
+            {Sink(t.Sorted, "id BIGINT, ts TIMESTAMP(3)")}
+            {Sink(t.Rises, "k INT, aid BIGINT, bid BIGINT")}
 
             EXECUTE STATEMENT SET BEGIN
                 INSERT INTO {t.Enriched} SELECT e.id, e.k, d.name FROM events AS e LEFT JOIN dims AS d ON e.k = d.k;
@@ -236,6 +267,16 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
                 INSERT INTO {t.Lasts} SELECT k, id FROM (
                     SELECT k, id, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, k ORDER BY ts DESC) AS rn
                     FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn = 1;
+                INSERT INTO {t.Known} SELECT id, k FROM events WHERE k IN (SELECT k FROM dims);
+                INSERT INTO {t.Unknown} SELECT id, k FROM events AS e WHERE NOT EXISTS (SELECT 1 FROM dims AS d WHERE d.k = e.k);
+                INSERT INTO {t.SameWindow} SELECT e.id, d.name
+                    FROM (SELECT * FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))) AS e
+                    JOIN (SELECT * FROM TABLE(TUMBLE(TABLE dims, DESCRIPTOR(ts), INTERVAL '10' SECOND))) AS d
+                    ON e.k = d.k AND e.window_start = d.window_start AND e.window_end = d.window_end;
+                INSERT INTO {t.Sorted} SELECT id, ts FROM events ORDER BY ts;
+                INSERT INTO {t.Rises} SELECT k, aid, bid FROM events MATCH_RECOGNIZE (
+                    PARTITION BY k ORDER BY ts MEASURES A.id AS aid, B.id AS bid
+                    AFTER MATCH SKIP PAST LAST ROW PATTERN (A B) DEFINE B AS B.v > A.v);
             END;
             """;
     }
