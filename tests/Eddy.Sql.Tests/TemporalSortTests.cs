@@ -61,6 +61,10 @@ public class TemporalSortTests : IDisposable
         // Ordered by the rowtime only: ties keep the order they arrived in (the file's).
         lines = Run(session, output, "SELECT id, ts FROM t ORDER BY ts");
         Assert.Equal(rows.OrderBy(r => r.Second).Select(r => string.Create(CultureInfo.InvariantCulture, $"+I[{r.Id}, 2024-01-01 00:00:{r.Second:00}.000]")), lines);
+        output.GetStringBuilder().Clear();
+        // The rowtime need not be selected (Flink sorts on it and projects it away).
+        lines = Run(session, output, "SELECT id FROM t ORDER BY ts, amount DESC");
+        Assert.Equal(rows.OrderBy(r => r.Second).ThenByDescending(r => r.Amount).Select(r => string.Create(CultureInfo.InvariantCulture, $"+I[{r.Id}]")), lines);
     }
 
     [Fact]

@@ -168,12 +168,20 @@ public sealed partial class Binder
         return (body, scope);
     }
 
-    /// <summary>
-    /// ORDER BY / LIMIT in batch mode. A key may be any expression: over the output columns (by name or alias), or,
-    /// for a SELECT without DISTINCT, over its FROM clause (a column not selected, an aggregate), as Flink allows. Such
-    /// keys are computed as extra columns (appended to the output, or to the SELECT list) and dropped after the sort.
-    /// </summary>
+    /// <summary>ORDER BY / LIMIT in batch mode, on keys of any expression (<see cref="SortInput"/>).</summary>
     private LogicalPlan BindBatchSort(Query q, LogicalPlan body, Scope scope, long? limit, long offset)
+    {
+        var (input, keys) = SortInput(q, body, scope);
+        return DropSortColumns(new SortLimitPlan(input, keys, limit, offset), body);
+    }
+
+    /// <summary>
+    /// The input of a sort and its keys. A key may be any expression: over the output columns (by name or alias), or,
+    /// for a SELECT without DISTINCT, over its FROM clause (a column not selected, an aggregate), as Flink allows. Such
+    /// keys are computed as extra columns (appended to the output, or to the SELECT list), which
+    /// <see cref="DropSortColumns"/> removes after the sort.
+    /// </summary>
+    private (LogicalPlan Input, List<(int Index, bool Descending, bool NullsFirst)> Keys) SortInput(Query q, LogicalPlan body, Scope scope)
     {
         int width = body.Schema.Count;
         var keys = new List<(int Index, bool Descending, bool NullsFirst)>();
@@ -208,50 +216,48 @@ public sealed partial class Binder
         if (overOutput.Count > 0 && overFrom.Count > 0)
             throw Error(q.OrderBy[0], "ORDER BY keys that are expressions of the output and keys that read columns not selected, in one "
                 + "ORDER BY, are not supported by Eddy yet: select the columns the keys read");
-        LogicalPlan extended = body;
         if (overOutput.Count > 0)
         {
             var projections = body.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).Concat(overOutput).ToList();
             var schema = new Schema(body.Schema.Columns.Concat(overOutput.Select((e, i) => new Column($"$order{i}", e.Type))).ToArray());
-            extended = new CalcPlan(body, projections, null, schema, body.Rowtime);
+            return (new CalcPlan(body, projections, null, schema, body.Rowtime), keys);
         }
-        else if (overFrom.Count > 0)
+        if (overFrom.Count > 0)
         {
             var select = (SelectQuery)q.Body;
-            extended = BindQuery(select with { Items = new NodeList<SelectItem>([.. select.Items, .. overFrom]) }).Plan;
+            return (BindQuery(select with { Items = new NodeList<SelectItem>([.. select.Items, .. overFrom]) }).Plan, keys);
         }
-        LogicalPlan sorted = new SortLimitPlan(extended, keys, limit, offset);
-        if (extended == body) return sorted;
+        return (body, keys);
+    }
+
+    /// <summary>The sorted rows with the output's columns only (the extra key columns of <see cref="SortInput"/> dropped).</summary>
+    private static LogicalPlan DropSortColumns(LogicalPlan sorted, LogicalPlan body)
+    {
+        if (sorted.Schema.Count == body.Schema.Count) return sorted;
         var kept = body.Schema.Columns.Select((c, i) => (BoundExpr)new InputRef(i, c.Name, c.Type)).ToList();
         return new CalcPlan(sorted, kept, null, body.Schema, body.Rowtime);
     }
 
     /// <summary>
     /// ORDER BY in streaming mode, Flink's rule: the first key must be the input's event-time attribute, ascending
-    /// (a temporal sort); the other keys are free. A processing-time first key (Flink sorts by arrival) is not
-    /// implemented; any other first key is refused as Flink refuses it.
+    /// (a temporal sort); the other keys are free (keys as in <see cref="SortInput"/>). A processing-time first key
+    /// (Flink sorts by arrival) is not implemented; any other first key is refused as Flink refuses it.
     /// </summary>
     private (LogicalPlan, Scope) BindTemporalSort(Query q, LogicalPlan body, Scope scope, Dictionary<string, (LogicalPlan, Scope)> saved)
     {
-        var order = q.OrderBy.Select(o =>
-        {
-            var e = Bind(o.Expression, scope);
-            if (e is not InputRef r) throw Error(o, "ORDER BY takes output columns (by name or alias)");
-            bool nullsFirst = o.Nulls == NullOrdering.First || (o.Nulls == NullOrdering.Default && !o.Descending);
-            return (r.Index, o.Descending, nullsFirst);
-        }).ToList();
+        var (input, order) = SortInput(q, body, scope);
         var first = q.OrderBy[0];
-        if (body.Proctime is { } p && order[0].Index == p)
+        if (input.Proctime is { } p && order[0].Index == p)
             throw Error(first, "ORDER BY a processing-time attribute in streaming mode is not supported by Eddy yet (an event-time attribute is)");
-        if (body.Rowtime != order[0].Index || order[0].Descending)
+        if (input.Rowtime != order[0].Index || order[0].Descending)
         {
             throw Error(first, "Sort on a non-time-attribute field is not supported (Flink's streaming rule: the first ORDER BY key must be "
                 + "an event-time attribute, ascending; or SET 'execution.runtime-mode' = 'batch')");
         }
-        if (body.IsUpdating) throw Error(first, "ORDER BY in streaming mode takes an append-only input (Flink's temporal sort does not consume updates)");
+        if (input.IsUpdating) throw Error(first, "ORDER BY in streaming mode takes an append-only input (Flink's temporal sort does not consume updates)");
         ctes.Clear();
         foreach (var kv in saved) ctes[kv.Key] = kv.Value;
-        return (new TemporalSortPlan(body, order), scope);
+        return (DropSortColumns(new TemporalSortPlan(input, order), body), scope);
     }
 
     private long LongLiteral(Expr e) => e is NumericLiteral { Kind: NumericKind.Integer } n
