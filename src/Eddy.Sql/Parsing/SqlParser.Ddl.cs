@@ -62,6 +62,40 @@ public sealed partial class SqlParser
         return true;
     }
 
+    /// <summary>
+    /// A <c>WATERMARK FOR</c> or table <c>PRIMARY KEY</c>/<c>CONSTRAINT</c> element of a column list (CREATE TABLE,
+    /// ALTER TABLE ADD/MODIFY), if one starts here; false when the element is a column.
+    /// </summary>
+    private bool SchemaConstraint(ref WatermarkSpec? watermark, ref PrimaryKeySpec? primaryKey)
+    {
+        var t = Cur;
+        if (t.Is(Keyword.WATERMARK) && PeekAt(1).Is(Keyword.FOR))
+        {
+            if (watermark is not null) throw FailAt(t, "a table can have only one WATERMARK definition");
+            watermark = Watermark();
+            return true;
+        }
+        if ((t.Is(Keyword.PRIMARY) && PeekAt(1).Is(Keyword.KEY)) || t.Is(Keyword.CONSTRAINT))
+        {
+            if (primaryKey is not null) throw FailAt(t, "a table can have only one PRIMARY KEY");
+            primaryKey = TablePrimaryKey();
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>A column definition; an inline <c>PRIMARY KEY</c> on it becomes the table's (only one per table).</summary>
+    private TableColumn ColumnWithKey(ref PrimaryKeySpec? primaryKey)
+    {
+        var column = Column(out var columnKey);
+        if (columnKey is not null)
+        {
+            if (primaryKey is not null) throw FailAt(tokens[p - 1], "a table can have only one PRIMARY KEY");
+            primaryKey = columnKey;
+        }
+        return column;
+    }
+
     private CreateTable CreateTableRest(int start, bool temporary, bool orReplace)
     {
         Expect(Keyword.TABLE);
@@ -74,27 +108,7 @@ public sealed partial class SqlParser
         {
             do
             {
-                var t = Cur;
-                if (t.Is(Keyword.WATERMARK) && PeekAt(1).Is(Keyword.FOR))
-                {
-                    if (watermark is not null) throw FailAt(t, "a table can have only one WATERMARK definition");
-                    watermark = Watermark();
-                }
-                else if ((t.Is(Keyword.PRIMARY) && PeekAt(1).Is(Keyword.KEY)) || t.Is(Keyword.CONSTRAINT))
-                {
-                    if (primaryKey is not null) throw FailAt(t, "a table can have only one PRIMARY KEY");
-                    primaryKey = TablePrimaryKey();
-                }
-                else
-                {
-                    var column = Column(out var columnKey);
-                    columns.Add(column);
-                    if (columnKey is not null)
-                    {
-                        if (primaryKey is not null) throw FailAt(tokens[p - 1], "a table can have only one PRIMARY KEY");
-                        primaryKey = columnKey;
-                    }
-                }
+                if (!SchemaConstraint(ref watermark, ref primaryKey)) columns.Add(ColumnWithKey(ref primaryKey));
             }
             while (AcceptSymbol(","));
             if (!IsSymbol(")"))
@@ -450,26 +464,10 @@ public sealed partial class SqlParser
             bool parenthesized = AcceptSymbol("(");
             do
             {
-                var t = Cur;
-                if (t.Is(Keyword.WATERMARK) && PeekAt(1).Is(Keyword.FOR))
-                {
-                    if (watermark is not null) throw FailAt(t, "a table can have only one WATERMARK definition");
-                    watermark = Watermark();
-                }
-                else if ((t.Is(Keyword.PRIMARY) && PeekAt(1).Is(Keyword.KEY)) || t.Is(Keyword.CONSTRAINT))
-                {
-                    if (primaryKey is not null) throw FailAt(t, "a table can have only one PRIMARY KEY");
-                    primaryKey = TablePrimaryKey();
-                }
-                else
+                if (!SchemaConstraint(ref watermark, ref primaryKey))
                 {
                     int columnStart = p;
-                    var column = Column(out var columnKey);
-                    if (columnKey is not null)
-                    {
-                        if (primaryKey is not null) throw FailAt(tokens[p - 1], "a table can have only one PRIMARY KEY");
-                        primaryKey = columnKey;
-                    }
+                    var column = ColumnWithKey(ref primaryKey);
                     bool first = Accept(Keyword.FIRST);
                     Identifier? after = null;
                     if (!first && IsWordText(Cur, "AFTER"))
