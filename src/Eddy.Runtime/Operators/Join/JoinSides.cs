@@ -61,7 +61,12 @@ internal sealed class JoinSides<TKey, TLeft, TRight> where TKey : notnull where 
     /// </summary>
     public void ScheduleSweep(ProcessingTimers timers)
     {
-        if (!HasTtl || sweepScheduled || Keys.Count == 0) return;
+        if (HasTtl && !sweepScheduled && Keys.Count > 0) RegisterSweep(timers);
+    }
+
+    // Apart from ScheduleSweep so that its per-batch call allocates no closure when nothing is registered.
+    private void RegisterSweep(ProcessingTimers timers)
+    {
         sweepScheduled = true;
         timers.Register(timers.Now + SweepPeriod, _ =>
         {
