@@ -64,6 +64,9 @@ public sealed class MmdbGeoLocator : IGeoLocator
         // per hit, no object to follow.
         public readonly ulong[] Ipv4;
         public readonly int Ipv4SetMask;
+        // IPv4 /24 block → location id, direct-mapped packed (block << 32 | id + 1), for blocks inside one network
+        // of the database: a visitor never seen before but from a known block costs no database read.
+        public readonly ulong[] Ipv4Blocks;
         // IPv6 address → location id, direct-mapped (IPv6 visitors are few; the entry is an object to publish its three parts at once).
         public readonly Ipv6Entry?[] Ipv6;
         // Location (by value) → id: the networks of one city share one location object and one JSON string.
@@ -84,6 +87,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
             // Four address slots per location: addresses outnumber the locations they land on.
             Ipv4 = new ulong[capacity * 4];
             Ipv4SetMask = capacity * 2 - 1;
+            Ipv4Blocks = new ulong[capacity * 2];
             Ipv6 = new Ipv6Entry?[capacity];
         }
     }
@@ -160,7 +164,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
         // An IPv4-mapped IPv6 address is the IPv4 address.
         if (v4) address = length == 4 ? address : address[12..];
         var s = state;
-        if (s is null) return TResult.From(Find(v4 ? forIpv4 : forIpv6, address));
+        if (s is null) return TResult.From(Find(v4 ? forIpv4 : forIpv6, address, out _));
         if (v4)
         {
             uint a = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(address);
@@ -170,7 +174,21 @@ public sealed class MmdbGeoLocator : IGeoLocator
             int id = (uint)(first >> 32) == a && (uint)first != 0 ? (int)(uint)first - 1
                 : (uint)(second >> 32) == a && (uint)second != 0 ? (int)(uint)second - 1 : -1;
             if (id >= 0) return Hit<TResult, T>(s, id);
-            var location = Keep(s, Find(forIpv4, address), out id);
+            uint block = a >> 8;
+            int blockSlot = (int)((ulong)block * 0x9E3779B97F4A7C15UL >> 40) & (s.Ipv4Blocks.Length - 1);
+            ulong known = Volatile.Read(ref s.Ipv4Blocks[blockSlot]);
+            GeoLocation location;
+            if ((uint)(known >> 32) == block && (uint)known != 0)
+            {
+                id = (int)(uint)known - 1;
+                location = s.Locations[id];
+                Interlocked.Increment(ref Metrics.CacheHits);
+            }
+            else
+            {
+                location = Keep(s, Find(forIpv4, address, out int prefix), out id);
+                if (id > 0 && prefix <= 24 && ReferenceEquals(s, state)) Volatile.Write(ref s.Ipv4Blocks[blockSlot], (ulong)block << 32 | (uint)(id + 1));
+            }
             if (id >= 0 && ReferenceEquals(s, state))
             {
                 // Most recent first: the older entry of the set moves to the second way.
@@ -186,7 +204,7 @@ public sealed class MmdbGeoLocator : IGeoLocator
             int slot = (int)((high ^ low * 0x9E3779B97F4A7C15UL) * 0x9E3779B97F4A7C15UL >> 40) & (s.Ipv6.Length - 1);
             var entry = Volatile.Read(ref s.Ipv6[slot]);
             if (entry is not null && entry.High == high && entry.Low == low) return Hit<TResult, T>(s, entry.Id);
-            var location = Keep(s, Find(forIpv6, address), out int id);
+            var location = Keep(s, Find(forIpv6, address, out _), out int id);
             if (id >= 0 && ReferenceEquals(s, state)) Volatile.Write(ref s.Ipv6[slot], new Ipv6Entry(high, low, id));
             return TResult.From(location);
         }
@@ -199,14 +217,19 @@ public sealed class MmdbGeoLocator : IGeoLocator
         return TResult.FromCache(s, id);
     }
 
-    /// <summary>The first database that has a record for the address (IPv4 as 4 bytes, IPv6 as 16).</summary>
-    private GeoLocation Find(GeoDatabase[] candidates, ReadOnlySpan<byte> address)
+    /// <summary>
+    /// The first database that has a record for the address (IPv4 as 4 bytes, IPv6 as 16), and the prefix length of
+    /// the network it found (in the address's family).
+    /// </summary>
+    private GeoLocation Find(GeoDatabase[] candidates, ReadOnlySpan<byte> address, out int prefix)
     {
+        prefix = address.Length * 8;
         for (int i = 0; i < candidates.Length; i++)
         {
             // An IPv6 database holds IPv4 under ::/96, where MaxMind's reader looks for a 4-byte address.
-            if (candidates[i].Find(address, out _) is { } location) return location;
+            if (candidates[i].Find(address, out prefix) is { } location) return location;
         }
+        prefix = address.Length * 8;
         Interlocked.Increment(ref Metrics.Misses);
         return GeoLocation.Unknown;
     }

@@ -127,16 +127,25 @@ public class MmdbGeoLocatorTests
     }
 
     [Fact]
-    public void The_cache_shares_one_location_per_value_and_counts_address_hits()
+    public void The_cache_answers_addresses_and_blocks_of_a_network_and_shares_one_location_per_value()
     {
-        using var reader = Database(SampleWriter());
+        using var reader = Database(SampleWriter()
+            .Add("20.0.0.0/25", City("NL", "Noord-Holland", "Amsterdam", 52.37, 4.89))
+            .Add("20.0.0.128/25", City("NL", "Noord-Holland", "Amsterdam", 52.37, 4.89)));
         var locator = new MmdbGeoLocator(reader, cacheSize: 16);
         var first = locator.Locate("81.2.69.1");
+        // Another address of the same /24 network: its block is known.
         var second = locator.Locate("81.2.69.200");
         Assert.Same(first, second);
-        Assert.Equal(0, locator.Metrics.CacheHits);
-        Assert.Same(first, locator.Locate("81.2.69.200"));
         Assert.Equal(1, locator.Metrics.CacheHits);
+        Assert.Same(first, locator.Locate("81.2.69.200"));
+        Assert.Equal(2, locator.Metrics.CacheHits);
+        // Two /25 networks in one /24 block: the block cannot answer, the database does (one location for both).
+        var low = locator.Locate("20.0.0.1");
+        var high = locator.Locate("20.0.0.200");
+        Assert.Same(low, high);
+        Assert.Equal("Amsterdam", high.City);
+        Assert.Equal(2, locator.Metrics.CacheHits);
         var uncached = new MmdbGeoLocator(reader, cacheSize: 0);
         Assert.NotSame(uncached.Locate("81.2.69.1"), uncached.Locate("81.2.69.200"));
         Assert.Equal(first.Json, uncached.Locate("81.2.69.1").Json);
