@@ -42,6 +42,14 @@ public abstract class MessageDecoder
 
     /// <summary>Adds the message's rows to <paramref name="rows"/>.</summary>
     public abstract void Decode(byte[] message, List<Row> rows);
+
+    /// <summary>The one row of a message of a format that is not a changelog.</summary>
+    public virtual Row DecodeRow(byte[] message)
+    {
+        var rows = new List<Row>(1);
+        Decode(message, rows);
+        return rows.Count == 1 ? rows[0] : throw new InvalidOperationException($"{GetType().Name} gave {rows.Count} rows for one message");
+    }
 }
 
 /// <summary>A value format known by name (<c>'format' = 'debezium-json'</c>).</summary>

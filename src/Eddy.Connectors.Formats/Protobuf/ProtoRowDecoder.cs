@@ -14,6 +14,8 @@ internal sealed class ProtoRowDecoder(ProtoMessagePlan plan) : MessageDecoder
 {
     public override void Decode(byte[] message, List<Row> rows) => rows.Add(Decode(message));
 
+    public override Row DecodeRow(byte[] message) => Decode(message);
+
     public Row Decode(byte[] message)
     {
         try
