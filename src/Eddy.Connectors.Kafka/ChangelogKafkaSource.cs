@@ -80,6 +80,9 @@ internal sealed class ChangelogReader : SourceReader<Row>
     /// <summary>The number of keys with a row (normalized tables; for tests).</summary>
     internal int KeyCount => last.Count;
 
+    /// <summary>Rows read but not yet emitted (for tests).</summary>
+    internal int PendingCount => pending.Count;
+
     public override SourceStatus Read(SourceOutput<Row> output)
     {
         if (pending.Count == 0)
