@@ -75,7 +75,8 @@ internal sealed class SqlRecordDecoder
         {
             // A format's options belong to that format only (Flink: an option of another format is unknown).
             string bare = key.StartsWith("value.", StringComparison.Ordinal) ? key["value.".Length..] : key;
-            if (ValueFormats.AllOptions.Contains(bare) && registered?.Options.Contains(bare) != true)
+            if (ValueFormats.AllOptions.Contains(bare) && registered?.Options.Contains(bare) != true
+                || registered is not null && !key.StartsWith("key.", StringComparison.Ordinal) && (bare.StartsWith("json.", StringComparison.Ordinal) || bare.StartsWith("csv.", StringComparison.Ordinal)))
                 throw new ConnectorOptionException(table.Name, key, $"is an option of another format than '{formatText}'");
         }
         // With 'value.format' Flink prefixes the format's options with 'value.'; both spellings are read.

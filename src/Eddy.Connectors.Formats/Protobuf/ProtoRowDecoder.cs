@@ -62,7 +62,8 @@ internal sealed class ProtoRowDecoder(ProtoMessagePlan plan) : MessageDecoder
                 var list = values[column] as List<object?> ?? (List<object?>)(values[column] = new List<object?>());
                 if (field.Packable && wire == WireFormat.WireType.LengthDelimited)
                 {
-                    long packedEnd = input.Position + input.ReadLength();
+                    int packedLength = input.ReadLength();
+                    long packedEnd = input.Position + packedLength;
                     while (input.Position < packedEnd)
                     {
                         if (ReadScalar(input, field) is { } v) list.Add(v);
@@ -101,7 +102,8 @@ internal sealed class ProtoRowDecoder(ProtoMessagePlan plan) : MessageDecoder
 
     private static void ReadMapEntry(CodedInputStream input, ProtoFieldPlan field, Dictionary<object, object?> map)
     {
-        long end = input.Position + input.ReadLength();
+        int entryLength = input.ReadLength();
+        long end = input.Position + entryLength;
         object? key = null, value = null;
         var keyPlan = field.MapKey!;
         var valuePlan = field.MapValue!;

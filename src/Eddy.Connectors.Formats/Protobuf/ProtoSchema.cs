@@ -194,7 +194,8 @@ internal sealed class ProtoFieldPlan
                     return EnumValue(value.Number, value.Name, type, enumAsName);
                 default:
                     long number = declared is null ? 0 : long.Parse(declared, NumberStyles.Integer, CultureInfo.InvariantCulture);
-                    return type.Kind == TypeKind.Int ? (int)number : number;
+                    // Boxed apart: a conditional of int and long would widen the int.
+                    return type.Kind == TypeKind.Int ? (object)(int)number : number;
             }
         }
         catch (Exception e) when (e is FormatException or OverflowException)
