@@ -70,6 +70,20 @@ public interface IValueFormat
     MessageDecoder CreateDecoder(FormatContext context);
 }
 
+/// <summary>Decodes one message into the planner's row struct <typeparamref name="T"/> (a field per column), without a <see cref="Row"/>.</summary>
+public abstract class StructDecoder<T> where T : struct
+{
+    /// <exception cref="FormatException">the message cannot be decoded.</exception>
+    public abstract void Decode(byte[] message, out T row);
+}
+
+/// <summary>A format that can decode straight into row structs when the message holds every column of the table.</summary>
+public interface IStructFormat : IValueFormat
+{
+    /// <summary>A decoder into <typeparamref name="T"/>, or null when this table is read as rows.</summary>
+    StructDecoder<T>? CreateStructDecoder<T>(FormatContext context) where T : struct;
+}
+
 /// <summary>
 /// The formats of this project, found by name: one explicit list, read by the connectors (Kafka) for every format
 /// they do not decode themselves (json, csv, raw live with the files connector).

@@ -93,7 +93,20 @@ public sealed class KafkaTableConnector : ITypedTableConnector
     public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context)
     {
         var options = SourceOptions(table, decoded, out var decoder, context.FindType);
-        if (!decoder.ValueIsWholeRow || !typeof(T).IsValueType) return null;
+        if (!typeof(T).IsValueType) return null;
+        if (!decoder.ValueIsWholeRow)
+        {
+            var typed = typeof(KafkaTableConnector).GetMethod(nameof(TypedFormatSource), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                .MakeGenericMethod(typeof(T));
+            try
+            {
+                return (Source<T>?)typed.Invoke(null, [options, decoder]);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is FormatOptionException f)
+            {
+                throw new ConnectorOptionException(table.Name, f.Option, f.Message);
+            }
+        }
         var make = typeof(KafkaTableConnector).GetMethod(nameof(TypedJsonSource), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
             .MakeGenericMethod(typeof(T));
         try
@@ -109,6 +122,23 @@ public sealed class KafkaTableConnector : ITypedTableConnector
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
             throw;
         }
+    }
+
+    /// <summary>A registered format that decodes into row structs (protobuf), or null.</summary>
+    private static KafkaSource<T>? TypedFormatSource<T>(KafkaSourceOptions options, SqlRecordDecoder decoder) where T : struct
+    {
+        if (decoder.CreateStructDecoder<T>() is not { } structs) return null;
+        return new KafkaSource<T>(options, (in KafkaMessage m, out T value) =>
+        {
+            // A tombstone (no value) has no row, as in the row path.
+            if (m.Value is null)
+            {
+                value = default;
+                return false;
+            }
+            structs.Decode(m.Value, out value);
+            return true;
+        });
     }
 
     private static KafkaSource<T> TypedJsonSource<T>(KafkaSourceOptions options, Schema decoded, bool failOnMissingField) where T : struct

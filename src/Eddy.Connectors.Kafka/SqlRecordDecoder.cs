@@ -25,6 +25,8 @@ internal sealed class SqlRecordDecoder
     private readonly DataType? rawValueType;
     /// <summary>A format of the registry (<see cref="ValueFormats"/>): its decoder gives the value columns, then the format's metadata.</summary>
     private readonly MessageDecoder? valueDecoder;
+    private readonly IValueFormat? registeredFormat;
+    private readonly FormatContext? formatContext;
     private readonly int valueColumnCount;
     private readonly Format keyFormat;
     private readonly JsonRowDecoder? keyJson;
@@ -198,6 +200,8 @@ internal sealed class SqlRecordDecoder
                 {
                     OptionKey = Opt,
                 };
+                registeredFormat = registered;
+                formatContext = context;
                 try
                 {
                     valueDecoder = registered!.CreateDecoder(context);
@@ -289,6 +293,13 @@ internal sealed class SqlRecordDecoder
     /// A record of a changelog format into its rows (none for a tombstone or a message the format leaves out), each
     /// with its kind, the key and record metadata columns filled as for <see cref="Decode"/>.
     /// </summary>
+    /// <summary>
+    /// A decoder straight into the row struct, when every column comes from the value in order and its format can
+    /// (protobuf); otherwise null.
+    /// </summary>
+    public StructDecoder<T>? CreateStructDecoder<T>() where T : struct =>
+        valueRowIsRow && registeredFormat is IStructFormat structs && !IsChangelog ? structs.CreateStructDecoder<T>(formatContext!) : null;
+
     public void DecodeAll(in KafkaMessage m, List<Row> output)
     {
         if (m.Value is null) return;

@@ -124,6 +124,40 @@ public class ProtobufTests
         }
     }
 
+    private static Row ViaStruct<T>(StructDecoder<T> decoder, Schema schema, byte[] message) where T : struct
+    {
+        decoder.Decode(message, out var row);
+        return RowTypes.ToRow<T>(schema)(row, RowKind.Insert);
+    }
+
+    [Theory]
+    [InlineData(OrderColumns, typeof(Order))]
+    [InlineData("id INT, label STRING, `value` DOUBLE, color STRING, samples ARRAY<BIGINT>, `inner` ROW<a INT>", typeof(Reading))]
+    public void Decoding_straight_into_the_row_struct_gives_the_rows_of_the_row_decoder(string columns, System.Type message)
+    {
+        var schema = Columns(columns);
+        foreach (bool defaults in new[] { false, true })
+        {
+            var options = new Dictionary<string, string> { ["protobuf.message-class-name"] = message.FullName!, ["protobuf.read-default-values"] = defaults ? "true" : "false" };
+            var context = new FormatContext("t", schema, [], options.GetValueOrDefault, UserCode.FindHostType);
+            var format = new ProtobufFormat();
+            var rows = format.CreateDecoder(context);
+            var rowType = RowTypes.For(schema);
+            var structs = typeof(ProtobufFormat).GetMethod(nameof(ProtobufFormat.CreateStructDecoder))!.MakeGenericMethod(rowType).Invoke(format, [context])!;
+            var via = typeof(ProtobufTests).GetMethod(nameof(ViaStruct), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(rowType);
+            var random = new Random(17);
+            var messages = message == typeof(Order)
+                ? Enumerable.Range(0, 100).Select(i => RandomOrder(random, i).ToByteArray()).ToList()
+                : [new Reading { Id = 1 }.ToByteArray(), new Reading { Id = 2, Label = "x", Value = 2.5, Color = Color.Green, Inner = new() { A = 3 } }.ToByteArray()];
+            foreach (var bytes in messages)
+            {
+                var expected = rows.DecodeRow(bytes);
+                var actual = (Row)via.Invoke(null, [structs, schema, bytes])!;
+                AssertRow(expected.Fields.ToArray(), actual);
+            }
+        }
+    }
+
     [Fact]
     public void A_descriptor_set_file_reads_the_same_as_the_generated_class()
     {

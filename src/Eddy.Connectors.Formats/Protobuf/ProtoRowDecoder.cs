@@ -39,56 +39,57 @@ internal sealed class ProtoRowDecoder(ProtoMessagePlan plan) : MessageDecoder
             uint tag = input.ReadTag();
             if (tag == 0) throw new RecordFormatException($"invalid protobuf message {plan.Descriptor.FullName}: a field with number 0");
             int column = plan.ColumnOf(WireFormat.GetTagFieldNumber(tag));
-            if (column < 0)
+            if (column < 0) input.SkipLastField();
+            else ReadField(input, plan.Columns[column], values, WireFormat.GetTagWireType(tag));
+        }
+        if (input.Position != end) throw new RecordFormatException($"invalid protobuf message {plan.Descriptor.FullName}: a field runs past the end of its message");
+    }
+
+    /// <summary>One occurrence of a field (its tag just read) into its column's slot of <paramref name="values"/>.</summary>
+    internal static void ReadField(CodedInputStream input, ProtoFieldPlan field, object?[] values, WireFormat.WireType wire)
+    {
+        int column = field.Column;
+        if (field.Field.IsMap)
+        {
+            if (wire != WireFormat.WireType.LengthDelimited)
             {
                 input.SkipLastField();
-                continue;
+                return;
             }
-            var field = plan.Columns[column];
-            var wire = WireFormat.GetTagWireType(tag);
-            if (field.Field.IsMap)
+            var map = values[column] as Dictionary<object, object?> ?? (Dictionary<object, object?>)(values[column] = new Dictionary<object, object?>());
+            ReadMapEntry(input, field, map);
+            return;
+        }
+        if (field.IsList)
+        {
+            var list = values[column] as List<object?> ?? (List<object?>)(values[column] = new List<object?>());
+            if (field.Packable && wire == WireFormat.WireType.LengthDelimited)
             {
-                if (wire != WireFormat.WireType.LengthDelimited)
+                int packedLength = input.ReadLength();
+                long packedEnd = input.Position + packedLength;
+                while (input.Position < packedEnd)
                 {
-                    input.SkipLastField();
-                    continue;
+                    if (ReadScalar(input, field) is { } v) list.Add(v);
                 }
-                var map = values[column] as Dictionary<object, object?> ?? (Dictionary<object, object?>)(values[column] = new Dictionary<object, object?>());
-                ReadMapEntry(input, field, map);
-                continue;
-            }
-            if (field.IsList)
-            {
-                var list = values[column] as List<object?> ?? (List<object?>)(values[column] = new List<object?>());
-                if (field.Packable && wire == WireFormat.WireType.LengthDelimited)
-                {
-                    int packedLength = input.ReadLength();
-                    long packedEnd = input.Position + packedLength;
-                    while (input.Position < packedEnd)
-                    {
-                        if (ReadScalar(input, field) is { } v) list.Add(v);
-                    }
-                    if (input.Position != packedEnd) throw new RecordFormatException($"field '{field.Path}': a packed value runs past its length");
-                    continue;
-                }
-                if (wire != Expected(field.Field.FieldType))
-                {
-                    input.SkipLastField();
-                    continue;
-                }
-                if (field.Message is { } elementPlan) list.Add(ReadMessage(input, elementPlan, null));
-                else if (ReadScalar(input, field) is { } v) list.Add(v);
-                continue;
+                if (input.Position != packedEnd) throw new RecordFormatException($"field '{field.Path}': a packed value runs past its length");
+                return;
             }
             if (wire != Expected(field.Field.FieldType))
             {
                 input.SkipLastField();
-                continue;
+                return;
             }
-            if (field.Message is { } messagePlan) values[column] = ReadMessage(input, messagePlan, values[column] as object?[]);
-            else if (ReadScalar(input, field) is { } value) values[column] = value;
+            if (field.Message is { } elementPlan) list.Add(ReadMessage(input, elementPlan, null));
+            else if (ReadScalar(input, field) is { } v) list.Add(v);
+            return;
         }
-        if (input.Position != end) throw new RecordFormatException($"invalid protobuf message {plan.Descriptor.FullName}: a field runs past the end of its message");
+        if (wire != Expected(field.Field.FieldType))
+        {
+            input.SkipLastField();
+            return;
+        }
+        if (field.Message is { } messagePlan) values[column] = ReadMessage(input, messagePlan, values[column] as object?[]);
+        else if (ReadScalar(input, field) is { } value) values[column] = value;
     }
 
     /// <summary>A nested message's fields (merged into <paramref name="into"/> when the field came before).</summary>
@@ -124,7 +125,7 @@ internal sealed class ProtoRowDecoder(ProtoMessagePlan plan) : MessageDecoder
             : value ?? valuePlan.ScalarDefault;
     }
 
-    private static WireFormat.WireType Expected(FieldType type) => type switch
+    internal static WireFormat.WireType Expected(FieldType type) => type switch
     {
         FieldType.Double or FieldType.Fixed64 or FieldType.SFixed64 => WireFormat.WireType.Fixed64,
         FieldType.Float or FieldType.Fixed32 or FieldType.SFixed32 => WireFormat.WireType.Fixed32,
@@ -134,7 +135,7 @@ internal sealed class ProtoRowDecoder(ProtoMessagePlan plan) : MessageDecoder
     };
 
     /// <summary>One scalar value as its column's CLR type; null for a proto2 enum number the enum does not define (an unknown field there).</summary>
-    private static object? ReadScalar(CodedInputStream input, ProtoFieldPlan field) => field.Field.FieldType switch
+    internal static object? ReadScalar(CodedInputStream input, ProtoFieldPlan field) => field.Field.FieldType switch
     {
         FieldType.Double => input.ReadDouble(),
         FieldType.Float => input.ReadFloat(),
@@ -169,35 +170,36 @@ internal sealed class ProtoRowDecoder(ProtoMessagePlan plan) : MessageDecoder
     /// <summary>The row of a message's columns: lists and maps made final, nested messages made rows, absent fields NULL or default.</summary>
     internal static Row Finish(ProtoMessagePlan plan, object?[] values)
     {
-        for (int i = 0; i < values.Length; i++)
-        {
-            var field = plan.Columns[i];
-            object? v = values[i];
-            if (field.Field.IsMap)
-            {
-                if (v is Dictionary<object, object?> { Count: > 0 }) continue;
-                values[i] = plan.ReadDefaults ? new Dictionary<object, object?>() : null;
-            }
-            else if (field.IsList)
-            {
-                if (v is List<object?> { Count: > 0 } list)
-                {
-                    var items = list.ToArray();
-                    if (field.Message is { } elementPlan)
-                    {
-                        for (int j = 0; j < items.Length; j++) items[j] = Finish(elementPlan, (object?[])items[j]!);
-                    }
-                    values[i] = items;
-                }
-                else values[i] = plan.ReadDefaults ? Array.Empty<object?>() : null;
-            }
-            else if (field.Message is { } messagePlan)
-            {
-                if (v is object?[] nested) values[i] = Finish(messagePlan, nested);
-                else values[i] = plan.ReadDefaults ? messagePlan.EmptyRow() : null;
-            }
-            else if (v is null && plan.ReadDefaults) values[i] = field.ScalarDefault;
-        }
+        for (int i = 0; i < values.Length; i++) values[i] = FinishColumn(plan, plan.Columns[i], values[i]);
         return new Row(RowKind.Insert, values);
+    }
+
+    /// <summary>A column's value as read (null: absent) made final.</summary>
+    internal static object? FinishColumn(ProtoMessagePlan plan, ProtoFieldPlan field, object? v)
+    {
+        if (field.Field.IsMap)
+        {
+            if (v is Dictionary<object, object?> { Count: > 0 }) return v;
+            return plan.ReadDefaults ? new Dictionary<object, object?>() : null;
+        }
+        if (field.IsList)
+        {
+            if (v is List<object?> { Count: > 0 } list)
+            {
+                var items = list.ToArray();
+                if (field.Message is { } elementPlan)
+                {
+                    for (int j = 0; j < items.Length; j++) items[j] = Finish(elementPlan, (object?[])items[j]!);
+                }
+                return items;
+            }
+            return plan.ReadDefaults ? Array.Empty<object?>() : null;
+        }
+        if (field.Message is { } messagePlan)
+        {
+            if (v is object?[] nested) return Finish(messagePlan, nested);
+            return plan.ReadDefaults ? messagePlan.EmptyRow() : null;
+        }
+        return v is null && plan.ReadDefaults ? field.ScalarDefault : v;
     }
 }

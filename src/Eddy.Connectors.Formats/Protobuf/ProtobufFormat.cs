@@ -9,7 +9,7 @@ namespace Eddy.Connectors.Formats.Protobuf;
 /// (<c>protobuf.descriptor-file</c>, written by <c>protoc --descriptor_set_out --include_imports</c>, with
 /// <c>protobuf.message-name</c>, the message's full name).
 /// </summary>
-public sealed class ProtobufFormat : IValueFormat
+public sealed class ProtobufFormat : IStructFormat
 {
     public string Name => "protobuf";
 
@@ -28,6 +28,9 @@ public sealed class ProtobufFormat : IValueFormat
         var plan = Plan(context);
         return new ProtoRowDecoder(plan) { IgnoreParseErrors = context.Flag("protobuf.ignore-parse-errors") };
     }
+
+    /// <summary>Straight into the row struct: singular scalars stored by typed readers (<see cref="ProtoStructDecoder{T}"/>).</summary>
+    public StructDecoder<T>? CreateStructDecoder<T>(FormatContext context) where T : struct => ProtoStructDecoder<T>.TryCreate(Plan(context));
 
     /// <summary>The message and how the table's columns lie in it, checked against Flink's type mapping.</summary>
     internal static ProtoMessagePlan Plan(FormatContext context)
