@@ -93,6 +93,8 @@ public static class ValueFormats
     private static readonly IValueFormat[] Known =
     [
         new Debezium.DebeziumJsonFormat(),
+        new Debezium.CanalJsonFormat(),
+        new Debezium.MaxwellJsonFormat(),
         new Protobuf.ProtobufFormat(),
     ];
 

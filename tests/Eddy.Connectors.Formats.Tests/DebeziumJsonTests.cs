@@ -110,6 +110,15 @@ public class DebeziumJsonTests
         }
     }
 
+    private static void RunJobs(IEnumerable<SqlJob> jobs)
+    {
+        foreach (var job in jobs)
+        {
+            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
+            if (result.Failure is not null) throw result.Failure;
+        }
+    }
+
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
@@ -147,6 +156,48 @@ public class DebeziumJsonTests
             "-U[111, 5.18, 2020-05-13 09:32:10.904, 2020-05-13 09:32:10.000, inventory, products]",
             "+U[111, 5.15, 2020-05-13 09:32:10.904, 2020-05-13 09:32:10.000, inventory, products]",
         ], lines);
+    }
+
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Eddy.slnx"))) return Path.Combine(dir.FullName, relative);
+        throw new InvalidOperationException("no repository root above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public void The_concept_example_ends_with_the_final_state_per_category()
+    {
+        var lines = File.ReadAllLines(RepoFile("examples/data/products-debezium.jsonl")).Where(l => l.Length > 0).ToList();
+        // The table's final state, applied here from the events' before/after.
+        var final = new Dictionary<long, (string Category, decimal Weight)>();
+        foreach (var line in lines)
+        {
+            using var e = System.Text.Json.JsonDocument.Parse(line);
+            var root = e.RootElement;
+            if (root.GetProperty("op").GetString() == "d") final.Remove(root.GetProperty("before").GetProperty("id").GetInt64());
+            else
+            {
+                var after = root.GetProperty("after");
+                final[after.GetProperty("id").GetInt64()] = (after.GetProperty("category").GetString()!, after.GetProperty("weight").GetDecimal());
+            }
+        }
+        using var kafka = new KafkaFixture(partitions: 1, topic: "products_binlog");
+        kafka.ProduceBytes([.. lines.Select(Encoding.UTF8.GetBytes)]);
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null, name => name == "EDDY_BOOTSTRAP" ? kafka.Cluster.Bootstrap : null);
+        RunJobs(session.Execute(File.ReadAllText(RepoFile("examples/concepts/debezium-changelog.sql"))));
+        // The last change of each category that still has products is its final row; emptied categories end deleted.
+        var last = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => (Kind: l[..2], Fields: l[3..^1].Split(", ")))
+            .GroupBy(l => l.Fields[0]).ToDictionary(g => g.Key, g => g.Last());
+        foreach (var group in final.Values.GroupBy(p => p.Category))
+        {
+            Assert.Contains(last[group.Key].Kind, new[] { "+I", "+U" });
+            Assert.Equal(group.Count().ToString(System.Globalization.CultureInfo.InvariantCulture), last[group.Key].Fields[1]);
+            Assert.Equal(group.Sum(p => p.Weight), decimal.Parse(last[group.Key].Fields[2], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        foreach (var emptied in last.Keys.Except(final.Values.Select(p => p.Category))) Assert.Equal("-D", last[emptied].Kind);
     }
 
     [Theory]

@@ -265,6 +265,15 @@ public class ProtobufTests
         Assert.Contains("required", Assert.Throws<FormatOptionException>(() => Decoder("id BIGINT")).Message);
     }
 
+    private static void RunJobs(IEnumerable<SqlJob> jobs)
+    {
+        foreach (var job in jobs)
+        {
+            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
+            if (result.Failure is not null) throw result.Failure;
+        }
+    }
+
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
@@ -297,6 +306,28 @@ public class ProtobufTests
         var e = Assert.ThrowsAny<Exception>(() => Run(table.Replace("OPTIONS", "")));
         Assert.Contains("at offset 30", e.ToString());
         Assert.Contains("invalid protobuf message eddy.tests.Order", e.ToString());
+    }
+
+    [Fact]
+    public void The_message_class_comes_from_an_assembly_added_with_add_jar()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "orders");
+        kafka.ProduceBytes(new Order { Id = 5, Customer = "x", Status = Status.Active }.ToByteArray());
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        // The generated classes live in this test assembly: added as a jar, it loads again into the session's own context.
+        var jobs = session.Execute($$"""
+            ADD JAR '{{typeof(Order).Assembly.Location}}';
+            CREATE TABLE orders (id BIGINT, customer STRING, status STRING) WITH (
+              'connector' = 'kafka', 'topic' = 'orders', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',
+              'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset',
+              'format' = 'protobuf', 'protobuf.message-class-name' = '{{typeof(Order).FullName}}');
+            CREATE TABLE out_t (id BIGINT, customer STRING, status STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT id, customer, status FROM orders;
+            """);
+        Assert.True(session.UserCode.FindType(typeof(Order).FullName!)!.Assembly.IsCollectible);
+        RunJobs(jobs);
+        Assert.Equal(["+I[5, x, ACTIVE]"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
     }
 
     [Fact]

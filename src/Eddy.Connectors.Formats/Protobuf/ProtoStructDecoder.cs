@@ -23,12 +23,34 @@ internal sealed class ProtoStructDecoder<T> : StructDecoder<T> where T : struct
         public abstract void StoreDefault(ref T row);
     }
 
-    private sealed class ScalarReader<TValue>(Func<CodedInputStream, TValue> read, Store<TValue> store, TValue fallback) : ColumnReader
+    /// <summary>How one wire type is read: a struct, so that each reader is compiled for its type and the read inlined.</summary>
+    private interface IWireRead<TValue>
     {
-        public override void Read(CodedInputStream input, ref T row) => store(ref row, read(input));
+        TValue Read(CodedInputStream input);
+    }
+
+    private sealed class ScalarReader<TValue, TRead>(Store<TValue> store, TValue fallback) : ColumnReader where TRead : struct, IWireRead<TValue>
+    {
+        public override void Read(CodedInputStream input, ref T row) => store(ref row, default(TRead).Read(input));
 
         public override void StoreDefault(ref T row) => store(ref row, fallback);
     }
+
+    private readonly struct Int32Read : IWireRead<int> { public int Read(CodedInputStream i) => i.ReadInt32(); }
+    private readonly struct SInt32Read : IWireRead<int> { public int Read(CodedInputStream i) => i.ReadSInt32(); }
+    private readonly struct SFixed32Read : IWireRead<int> { public int Read(CodedInputStream i) => i.ReadSFixed32(); }
+    private readonly struct UInt32Read : IWireRead<int> { public int Read(CodedInputStream i) => unchecked((int)i.ReadUInt32()); }
+    private readonly struct Fixed32Read : IWireRead<int> { public int Read(CodedInputStream i) => unchecked((int)i.ReadFixed32()); }
+    private readonly struct Int64Read : IWireRead<long> { public long Read(CodedInputStream i) => i.ReadInt64(); }
+    private readonly struct SInt64Read : IWireRead<long> { public long Read(CodedInputStream i) => i.ReadSInt64(); }
+    private readonly struct SFixed64Read : IWireRead<long> { public long Read(CodedInputStream i) => i.ReadSFixed64(); }
+    private readonly struct UInt64Read : IWireRead<long> { public long Read(CodedInputStream i) => unchecked((long)i.ReadUInt64()); }
+    private readonly struct Fixed64Read : IWireRead<long> { public long Read(CodedInputStream i) => unchecked((long)i.ReadFixed64()); }
+    private readonly struct DoubleRead : IWireRead<double> { public double Read(CodedInputStream i) => i.ReadDouble(); }
+    private readonly struct FloatRead : IWireRead<float> { public float Read(CodedInputStream i) => i.ReadFloat(); }
+    private readonly struct BoolRead : IWireRead<bool> { public bool Read(CodedInputStream i) => i.ReadBool(); }
+    private readonly struct StringRead : IWireRead<string> { public string Read(CodedInputStream i) => i.ReadString(); }
+    private readonly struct BytesRead : IWireRead<byte[]> { public byte[] Read(CodedInputStream i) => i.ReadBytes().ToByteArray(); }
 
     private readonly ProtoMessagePlan plan;
     /// <summary>Per column: its typed reader, or null when it is read as an object (enums, messages, repeated, maps).</summary>
@@ -60,25 +82,26 @@ internal sealed class ProtoStructDecoder<T> : StructDecoder<T> where T : struct
 
     private static ColumnReader? Scalar(ProtoFieldPlan column, System.Reflection.FieldInfo field)
     {
-        ColumnReader Make<TValue>(Func<CodedInputStream, TValue> read) => new ScalarReader<TValue>(read, Setter<TValue>(field), (TValue)column.ScalarDefault!);
+        ColumnReader Make<TValue, TRead>() where TRead : struct, IWireRead<TValue> =>
+            new ScalarReader<TValue, TRead>(Setter<TValue>(field), (TValue)column.ScalarDefault!);
         return column.Field.FieldType switch
         {
-        FieldType.Int32 => Make(i => i.ReadInt32()),
-        FieldType.SInt32 => Make(i => i.ReadSInt32()),
-        FieldType.SFixed32 => Make(i => i.ReadSFixed32()),
-        FieldType.UInt32 => Make(i => unchecked((int)i.ReadUInt32())),
-        FieldType.Fixed32 => Make(i => unchecked((int)i.ReadFixed32())),
-        FieldType.Int64 => Make(i => i.ReadInt64()),
-        FieldType.SInt64 => Make(i => i.ReadSInt64()),
-        FieldType.SFixed64 => Make(i => i.ReadSFixed64()),
-        FieldType.UInt64 => Make(i => unchecked((long)i.ReadUInt64())),
-        FieldType.Fixed64 => Make(i => unchecked((long)i.ReadFixed64())),
-        FieldType.Double => Make(i => i.ReadDouble()),
-        FieldType.Float => Make(i => i.ReadFloat()),
-        FieldType.Bool => Make(i => i.ReadBool()),
-        FieldType.String => Make(i => i.ReadString()),
-        FieldType.Bytes => Make(i => i.ReadBytes().ToByteArray()),
-        _ => null,
+            FieldType.Int32 => Make<int, Int32Read>(),
+            FieldType.SInt32 => Make<int, SInt32Read>(),
+            FieldType.SFixed32 => Make<int, SFixed32Read>(),
+            FieldType.UInt32 => Make<int, UInt32Read>(),
+            FieldType.Fixed32 => Make<int, Fixed32Read>(),
+            FieldType.Int64 => Make<long, Int64Read>(),
+            FieldType.SInt64 => Make<long, SInt64Read>(),
+            FieldType.SFixed64 => Make<long, SFixed64Read>(),
+            FieldType.UInt64 => Make<long, UInt64Read>(),
+            FieldType.Fixed64 => Make<long, Fixed64Read>(),
+            FieldType.Double => Make<double, DoubleRead>(),
+            FieldType.Float => Make<float, FloatRead>(),
+            FieldType.Bool => Make<bool, BoolRead>(),
+            FieldType.String => Make<string, StringRead>(),
+            FieldType.Bytes => Make<byte[], BytesRead>(),
+            _ => null,
         };
     }
 
