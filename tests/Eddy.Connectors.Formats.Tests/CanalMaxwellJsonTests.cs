@@ -58,7 +58,7 @@ public class CanalMaxwellJsonTests
     [Theory]
     [InlineData("""{"data":[{"id":"1"}],"type":"ALTER"}""", "unknown \"type\" value \"ALTER\"")]
     [InlineData("""{"data":[{"id":"1"}],"type":"UPDATE"}""", "\"old\" is missing or null")]
-    [InlineData("""{"data":[{"id":"x"}],"type":"INSERT"}""", "'id'")]
+    [InlineData("""{"data":[{"id":"x"}],"type":"INSERT"}""", "'data.id'")]
     public void Bad_canal_events_are_errors_quoting_the_message(string json, string expected)
     {
         var e = Assert.Throws<RecordFormatException>(() => Decode(new CanalJsonFormat(), json));

@@ -311,23 +311,39 @@ public class ProtobufTests
     [Fact]
     public void The_message_class_comes_from_an_assembly_added_with_add_jar()
     {
-        using var kafka = new KafkaFixture(partitions: 1, topic: "orders");
-        kafka.ProduceBytes(new Order { Id = 5, Customer = "x", Status = Status.Active }.ToByteArray());
-        var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
-        // The generated classes live in this test assembly: added as a jar, it loads again into the session's own context.
+        // Shop.Messages.dll: protoc's C# output built as a library of its own (tests/Eddy.Connectors.Formats.Tests.Messages), not referenced here.
+        string jar = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Eddy.Connectors.Formats.Tests.Messages", "bin",
+            Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!), "net10.0", "Shop.Messages.dll");
+        Assert.True(File.Exists(jar), jar);
+        Assert.Null(UserCode.FindHostType("Shop.Messages.Shipment"));
+        // The wire bytes of Shipment { id: 7, carrier: "dhl", parcels: ["p1", "p2"] }, written with the library's writer.
+        var bytes = new MemoryStream();
+        var output = new CodedOutputStream(bytes);
+        output.WriteTag(1, WireFormat.WireType.Varint);
+        output.WriteInt64(7);
+        output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+        output.WriteString("dhl");
+        foreach (var parcel in new[] { "p1", "p2" })
+        {
+            output.WriteTag(3, WireFormat.WireType.LengthDelimited);
+            output.WriteString(parcel);
+        }
+        output.Flush();
+        using var kafka = new KafkaFixture(partitions: 1, topic: "shipments");
+        kafka.ProduceBytes(bytes.ToArray());
+        var printed = new StringWriter();
+        var session = new SqlSession(printed, TextWriter.Null, _ => null);
         var jobs = session.Execute($$"""
-            ADD JAR '{{typeof(Order).Assembly.Location}}';
-            CREATE TABLE orders (id BIGINT, customer STRING, status STRING) WITH (
-              'connector' = 'kafka', 'topic' = 'orders', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',
+            ADD JAR '{{jar}}';
+            CREATE TABLE shipments (id BIGINT, carrier STRING, parcels ARRAY<STRING>) WITH (
+              'connector' = 'kafka', 'topic' = 'shipments', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',
               'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset',
-              'format' = 'protobuf', 'protobuf.message-class-name' = '{{typeof(Order).FullName}}');
-            CREATE TABLE out_t (id BIGINT, customer STRING, status STRING) WITH ('connector' = 'print');
-            INSERT INTO out_t SELECT id, customer, status FROM orders;
+              'format' = 'protobuf', 'protobuf.message-class-name' = 'Shop.Messages.Shipment');
+            CREATE TABLE out_t (id BIGINT, carrier STRING, parcels INT, first_parcel STRING) WITH ('connector' = 'print');
+            INSERT INTO out_t SELECT id, carrier, CARDINALITY(parcels), parcels[1] FROM shipments;
             """);
-        Assert.True(session.UserCode.FindType(typeof(Order).FullName!)!.Assembly.IsCollectible);
         RunJobs(jobs);
-        Assert.Equal(["+I[5, x, ACTIVE]"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+        Assert.Equal(["+I[7, dhl, 2, p1]"], printed.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
     }
 
     [Fact]
