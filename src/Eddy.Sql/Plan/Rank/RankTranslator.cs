@@ -69,6 +69,13 @@ internal static class RankTranslator
             }
             bool withRowNumber = rank.OutputRank || rank.RankStart > 1;
             long start = rank.RankStart, end = rank.RankEnd;
+            if (rank.Strategy == RankStrategy.UpdateFastTopN)
+            {
+                // Flink runs rank 1 with its FastTop1Function, which keeps no row key.
+                if (start == 1 && end == 1) return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
+                var sameRowKey = EqualOn<TIn>(rank.RowKey);
+                return keyed.Process(() => new UpdateFastTopNFunction<TIn, TKey, TOut>(compare, sameRowKey, start, end, withRowNumber, output), "Rank");
+            }
             if (rank.Strategy == RankStrategy.RetractTopN)
             {
                 var sameRow = EqualExcept<TIn>(-1, rank.Input.Schema.Count);
@@ -103,6 +110,23 @@ internal static class RankTranslator
         {
             if (c == except) continue;
             var field = RowTypes.FieldOf(typeof(T), c);
+            var comparer = typeof(EqualityComparer<>).MakeGenericType(field.FieldType);
+            var equal = LinqExpr.Call(LinqExpr.Property(null, comparer, "Default"), comparer.GetMethod("Equals", [field.FieldType, field.FieldType])!,
+                LinqExpr.Field(a, field), LinqExpr.Field(b, field));
+            body = LinqExpr.AndAlso(equal, body);
+        }
+        return LinqExpr.Lambda<Func<T, T, bool>>(body, a, b).Compile();
+    }
+
+    /// <summary>Whether two rows are equal in the given columns (the unique key of an UpdateFast Top-N's input).</summary>
+    private static Func<T, T, bool> EqualOn<T>(IReadOnlyList<int> columns)
+    {
+        var a = LinqExpr.Parameter(typeof(T), "a");
+        var b = LinqExpr.Parameter(typeof(T), "b");
+        LinqExpr body = LinqExpr.Constant(true);
+        for (int i = columns.Count - 1; i >= 0; i--)
+        {
+            var field = RowTypes.FieldOf(typeof(T), columns[i]);
             var comparer = typeof(EqualityComparer<>).MakeGenericType(field.FieldType);
             var equal = LinqExpr.Call(LinqExpr.Property(null, comparer, "Default"), comparer.GetMethod("Equals", [field.FieldType, field.FieldType])!,
                 LinqExpr.Field(a, field), LinqExpr.Field(b, field));
