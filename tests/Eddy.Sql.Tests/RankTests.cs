@@ -54,6 +54,24 @@ public class RankTests : IDisposable
     }
 
     [Fact]
+    public void Top_1_of_an_append_only_input_updates_its_row_as_flinks_fast_top_1()
+    {
+        // Flink's planner runs a top 1 with FastTop1Function (AppendFastStrategy, not ordered by processing time
+        // ascending): a row sorting strictly first replaces the kept one with -U/+U, with or without the row number.
+        foreach (var (columns, sink) in new[] { ("name, sales", "name STRING, sales INT"), ("name, sales, rn", "name STRING, sales INT, rn BIGINT") })
+        {
+            var lines = Run($"""
+                CREATE TABLE out_t ({sink}) WITH ('connector' = 'print');
+                INSERT INTO out_t SELECT {columns} FROM (
+                  SELECT name, sales, ROW_NUMBER() OVER (ORDER BY sales DESC) AS rn FROM {Sales}
+                ) WHERE rn = 1;
+                """);
+            string rn = columns.EndsWith("rn", StringComparison.Ordinal) ? ", 1" : "";
+            Assert.Equal([$"+I[a, 10{rn}]", $"-U[a, 10{rn}]", $"+U[b, 20{rn}]", $"-U[b, 20{rn}]", $"+U[e, 30{rn}]"], lines);
+        }
+    }
+
+    [Fact]
     public void A_rank_range_not_starting_at_one_emits_only_its_ranks()
     {
         var lines = Run($"""

@@ -81,6 +81,11 @@ internal static class RankTranslator
                 var sameRow = EqualExcept<TIn>(-1, rank.Input.Schema.Count);
                 return keyed.Process(() => new RetractableTopNFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output), "Rank");
             }
+            // Flink runs a top 1 of an append-only input with its FastTop1Function too (-U/+U where AppendOnlyTopNFunction
+            // would emit -D/+I), except ORDER BY one processing time ascending (its AppendOnlyFirstNFunction: later rows
+            // never sort first, so AppendOnlyTopNFunction's output is the same).
+            if (start == 1 && end == 1 && !(rank.Order.Count == 1 && rank.Order[0].Column == rank.Input.Proctime && !rank.Order[0].Descending))
+                return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
     }
