@@ -96,6 +96,8 @@ public static class ValueFormats
         new Debezium.CanalJsonFormat(),
         new Debezium.MaxwellJsonFormat(),
         new Protobuf.ProtobufFormat(),
+        new Avro.AvroFormat(),
+        new Avro.AvroConfluentFormat(),
     ];
 
     public static IEnumerable<string> Names => Known.Select(f => f.Name);
