@@ -251,4 +251,43 @@ public class AvroConfluentTests
         var dead = kafka.ReadAll("bad", 1, 1);
         Assert.Equal("""{"k": 3}""", Encoding.UTF8.GetString(Assert.Single(dead).Message.Value!));
     }
+
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Eddy.slnx"))) return Path.Combine(dir.FullName, relative);
+        throw new InvalidOperationException("no repository root above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public async Task The_concept_example_registers_its_schema_and_writes_what_Confluents_deserializer_reads()
+    {
+        using var kafka = new KafkaFixture(partitions: 1, topic: "page-views-avro");
+        using var registry = new SchemaRegistryStandIn();
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null,
+            name => name switch { "EDDY_BOOTSTRAP" => kafka.Cluster.Bootstrap, "EDDY_SCHEMA_REGISTRY" => registry.Url, _ => null });
+        foreach (var job in session.Execute(File.ReadAllText(RepoFile("examples/concepts/avro-registry.sql"))))
+        {
+            var result = await job.Environment.ExecuteAsync(job.Name);
+            if (result.Failure is not null) throw result.Failure;
+        }
+        Assert.Single(registry.Versions("page-views-avro-value"));
+        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry.Url });
+        using var consumer = new ConsumerBuilder<Ignore, GenericRecord>(new ConsumerConfig { BootstrapServers = kafka.Cluster.Bootstrap, GroupId = "check" })
+            .SetValueDeserializer(new AvroDeserializer<GenericRecord>(client).AsSyncOverAsync()).Build();
+        consumer.Assign(new TopicPartitionOffset("page-views-avro", 0, Offset.Beginning));
+        int count = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (count < 1000 && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is not { } r) continue;
+            count++;
+            // The example's datagen bounds.
+            Assert.InRange((long)r.Message.Value["user_id"], 1, 50);
+            Assert.Equal(12, ((string)r.Message.Value["url"]).Length);
+            Assert.InRange((int)r.Message.Value["duration_ms"], 10, 60000);
+            Assert.IsType<DateTime>(r.Message.Value["viewed_at"]);
+        }
+        Assert.Equal(1000, count);
+    }
 }
