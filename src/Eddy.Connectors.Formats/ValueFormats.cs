@@ -98,6 +98,7 @@ public static class ValueFormats
         new Protobuf.ProtobufFormat(),
         new Avro.AvroFormat(),
         new Avro.AvroConfluentFormat(),
+        new Avro.DebeziumAvroConfluentFormat(),
     ];
 
     public static IEnumerable<string> Names => Known.Select(f => f.Name);

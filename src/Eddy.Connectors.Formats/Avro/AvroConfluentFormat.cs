@@ -22,13 +22,16 @@ public sealed class AvroConfluentFormat : IWritableValueFormat
     public const string CredentialsSource = "avro-confluent.basic-auth.credentials-source";
     public const string UserInfo = "avro-confluent.basic-auth.user-info";
 
-    private static readonly string[] Refused =
+    /// <summary>Flink's registry options Eddy refuses, without the format's prefix.</summary>
+    internal static readonly string[] Refused =
     [
-        "avro-confluent.bearer-auth.credentials-source", "avro-confluent.bearer-auth.token",
-        "avro-confluent.ssl.keystore.location", "avro-confluent.ssl.keystore.password",
-        "avro-confluent.ssl.truststore.location", "avro-confluent.ssl.truststore.password",
-        "avro-confluent.schema", "avro-confluent.properties",
+        "bearer-auth.credentials-source", "bearer-auth.token", "ssl.keystore.location", "ssl.keystore.password",
+        "ssl.truststore.location", "ssl.truststore.password", "schema", "properties",
     ];
+
+    /// <summary>The registry options of a format whose options start with <paramref name="prefix"/>.</summary>
+    internal static string[] RegistryOptions(string prefix) =>
+        [prefix + ".url", prefix + ".subject", prefix + ".basic-auth.credentials-source", prefix + ".basic-auth.user-info", .. Refused.Select(r => prefix + "." + r)];
 
     /// <summary>How the format reaches a registry; tests and benchmarks may give their own.</summary>
     private readonly Func<RegistrySettings, ISchemaRegistry> connect;
@@ -43,8 +46,7 @@ public sealed class AvroConfluentFormat : IWritableValueFormat
 
     public bool IsChangelog => false;
 
-    public IReadOnlyCollection<string> Options { get; } =
-        [Url, Subject, CredentialsSource, UserInfo, .. Refused];
+    public IReadOnlyCollection<string> Options { get; } = RegistryOptions("avro-confluent");
 
     public IReadOnlyDictionary<string, DataType> Metadata { get; } = new Dictionary<string, DataType>();
 
@@ -82,12 +84,13 @@ public sealed class AvroConfluentFormat : IWritableValueFormat
     }
 
     /// <summary>The registry's address and credentials from the options; refuses what Eddy does not implement.</summary>
-    internal static RegistrySettings Settings(FormatContext context)
+    internal static RegistrySettings Settings(FormatContext context, string prefix = "avro-confluent")
     {
-        foreach (var refused in Refused)
+        string Url = prefix + ".url", UserInfo = prefix + ".basic-auth.user-info", CredentialsSource = prefix + ".basic-auth.credentials-source";
+        foreach (var refused in Refused.Select(r => prefix + "." + r))
         {
             if (context.Option(refused) is not null)
-                throw new FormatOptionException(context.OptionKey(refused), "not supported by Eddy's avro-confluent (a registry over plain HTTP(S) with basic auth is)");
+                throw new FormatOptionException(context.OptionKey(refused), $"not supported by Eddy's {prefix} (a registry over plain HTTP(S) with basic auth is)");
         }
         string url = context.Option(Url) is { Length: > 0 } u ? u : throw new FormatOptionException(context.OptionKey(Url), "required");
         string? userInfo = context.Option(UserInfo);
