@@ -296,7 +296,10 @@ public sealed class KafkaSource<T> : Source<T>
     public override SourceReader<T> CreateReader(SourceReaderContext context)
     {
         var all = Partitions(context.Report);
-        var mine = all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
+        // Under eddy worker a pipeline instance reads one partition number of every topic (co-partitioned inputs).
+        var mine = context.PartitionTask is { } task
+            ? all.Where(p => p.Partition.Value == task.Partition).ToList()
+            : all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
         return new KafkaSourceReader<T>(options, mine, decode, context);
     }
 }
