@@ -45,8 +45,19 @@ internal static class WorkerCommand
         return command;
     }
 
-    private sealed record WorkerJob(int Index, string Name, string GroupId, WorkerJobShape Shape, string CheckpointRoot)
+    /// <summary>One job of the script as this worker runs it (a class: its parts are set as they start).</summary>
+    private sealed class WorkerJob(int index, string name, string groupId, WorkerJobShape shape, string checkpointRoot)
     {
+        public int Index { get; } = index;
+
+        public string Name { get; } = name;
+
+        public string GroupId { get; } = groupId;
+
+        public WorkerJobShape Shape { get; } = shape;
+
+        public string CheckpointRoot { get; } = checkpointRoot;
+
         public PartitionTaskManager? Tasks { get; set; }
 
         public KafkaGroupMember? Member { get; set; }

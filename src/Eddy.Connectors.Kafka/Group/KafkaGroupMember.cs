@@ -67,28 +67,17 @@ public sealed class KafkaGroupMember : IDisposable
             EnablePartitionEof = false,
             AutoOffsetReset = AutoOffsetReset.Latest,
             // Nothing is read through the member: fetches stay small until its partitions are paused.
-            FetchMaxBytes = 1024,
             MaxPartitionFetchBytes = 1024,
         };
         if (!options.Properties.ContainsKey("session.timeout.ms")) config.SessionTimeoutMs = 10_000;
         if (!options.Properties.ContainsKey("heartbeat.interval.ms")) config.HeartbeatIntervalMs = 2_000;
         consumer = new ConsumerBuilder<Ignore, Ignore>(config)
             .SetLogHandler((_, _) => { })
-            .SetPartitionsAssignedHandler((_, partitions) =>
-            {
-                OnAssigned(partitions);
-                return partitions.Select(p => new TopicPartitionOffset(p, Offset.End));
-            })
-            .SetPartitionsRevokedHandler((_, partitions) =>
-            {
-                OnRevoked(partitions.Select(p => p.TopicPartition).ToList(), lost: false);
-                return [];
-            })
-            .SetPartitionsLostHandler((_, partitions) =>
-            {
-                OnRevoked(partitions.Select(p => p.TopicPartition).ToList(), lost: true);
-                return [];
-            })
+            // The Action forms: with the cooperative protocol the client assigns incrementally itself, and a handler
+            // that throws would make it unassign eagerly (an error in this protocol), so the handlers never throw.
+            .SetPartitionsAssignedHandler((_, partitions) => Guard(() => OnAssigned(partitions)))
+            .SetPartitionsRevokedHandler((_, partitions) => Guard(() => OnRevoked([.. partitions.Select(p => p.TopicPartition)], lost: false)))
+            .SetPartitionsLostHandler((_, partitions) => Guard(() => OnRevoked([.. partitions.Select(p => p.TopicPartition)], lost: true)))
             .Build();
     }
 
@@ -121,6 +110,20 @@ public sealed class KafkaGroupMember : IDisposable
 
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>An owner's failure stops the member (the worker then exits, and the group moves its partitions).</summary>
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref failure, e, null);
+            stop.Cancel();
+        }
+    }
+
     /// <summary>Subscribes and starts taking part in rebalances on a thread of its own.</summary>
     public void Start()
     {
@@ -146,7 +149,7 @@ public sealed class KafkaGroupMember : IDisposable
         }
         catch (Exception e)
         {
-            Volatile.Write(ref failure, e);
+            Interlocked.CompareExchange(ref failure, e, null);
         }
         finally
         {

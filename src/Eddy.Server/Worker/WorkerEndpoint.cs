@@ -34,8 +34,8 @@ public sealed class WorkerEndpoint : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(address, port));
         var app = builder.Build();
-        app.MapGet("/worker", () => Results.Text(JsonSerializer.Serialize(status(), Json), "application/json"));
-        app.MapGet("/metrics", () => Results.Text(metrics(), "text/plain; version=0.0.4"));
+        app.MapGet("/worker", () => Answer(() => JsonSerializer.Serialize(status(), Json), "application/json"));
+        app.MapGet("/metrics", () => Answer(metrics, "text/plain; version=0.0.4"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         try
         {
@@ -52,6 +52,19 @@ public sealed class WorkerEndpoint : IAsyncDisposable
         }
         var bound = app.Urls.First();
         return new WorkerEndpoint(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
+    /// <summary>A view that could not be made is a 500 that says why (a probe that timed out, a worker stopping).</summary>
+    private static IResult Answer(Func<string> view, string contentType)
+    {
+        try
+        {
+            return Results.Text(view(), contentType);
+        }
+        catch (Exception e)
+        {
+            return Results.Text($"error: {e.Message}\n", "text/plain", statusCode: 500);
+        }
     }
 
     public async ValueTask DisposeAsync()
