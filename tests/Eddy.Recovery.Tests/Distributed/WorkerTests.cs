@@ -34,16 +34,29 @@ public sealed class WorkerTests(ITestOutputHelper log)
         try
         {
             ProduceChunk(harness, seed: 1, "2024-01-01T10:00:00Z");
-            workers.AddRange(["a", "b", "c"].Select(n => new WorkerProcess(n, sql, home, clock)));
+            workers.AddRange(new[] { "a", "b", "c" }.Select(n => new WorkerProcess(n, sql, home, clock)));
             WaitFor(() => workers.All(w => w.Said("partition") is not null && w.Said("assigned partitions") is not null) && Count(table) > 0,
                 "all three workers own partitions and rows arrive", workers);
 
             // Mid-run: a second chunk is on its way while worker b dies without a checkpoint or a goodbye.
-            var producing = Task.Run(() => ProduceChunk(harness, seed: 2, "2024-01-01T11:00:00Z"));
+            Exception? produceFailure = null;
+            var producing = new Thread(() =>
+            {
+                try
+                {
+                    ProduceChunk(harness, seed: 2, "2024-01-01T11:00:00Z");
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+                {
+                    produceFailure = e;
+                }
+            });
+            producing.Start();
             var killedAt = clock.Elapsed;
             workers[1].KillHard();
             log.WriteLine($"[{killedAt.TotalSeconds:F2} s] worker b killed (SIGKILL)");
-            producing.Wait();
+            producing.Join();
+            if (produceFailure is not null) throw produceFailure;
             // The survivors take b's partitions over once its session expires, from their last completed checkpoints.
             WaitFor(() => workers.Where(w => w.Name != "b").Any(w => w.Said(": started ", killedAt) is not null),
                 "a surviving worker takes over b's partitions", workers);
