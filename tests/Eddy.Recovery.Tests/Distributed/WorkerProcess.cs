@@ -24,12 +24,13 @@ internal sealed class WorkerProcess : IDisposable
         foreach (var a in new[] { "worker", sqlFile, "--port", "0" }) info.ArgumentList.Add(a);
         info.Environment["EDDY_HOME"] = home;
         process = Process.Start(info)!;
+        Id = process.Id;
         readers = Task.WhenAll(Read(process.StandardError, ""), Read(process.StandardOutput, "stdout: "));
     }
 
     public string Name { get; }
 
-    public int Id => process.Id;
+    public int Id { get; }
 
     public bool HasExited => process.HasExited;
 
@@ -57,6 +58,21 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>Whether a line containing <paramref name="text"/> came at or after <paramref name="since"/>.</summary>
     public TimeSpan? Said(string text, TimeSpan since = default) =>
         Lines.Where(l => l.At >= since && l.Line.Contains(text, StringComparison.Ordinal)).Select(l => (TimeSpan?)l.At).FirstOrDefault();
+
+    /// <summary>The partitions this worker owned at <paramref name="at"/>, from its "assigned/revoked/lost partitions" lines.</summary>
+    public SortedSet<int> OwnedAt(TimeSpan at)
+    {
+        var owned = new SortedSet<int>();
+        foreach (var (when, line) in Lines.Where(l => l.At <= at))
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"(assigned|revoked|lost) partitions ([0-9,]+)");
+            if (!m.Success) continue;
+            var numbers = m.Groups[2].Value.Split(',').Select(int.Parse);
+            if (m.Groups[1].Value == "assigned") owned.UnionWith(numbers);
+            else owned.ExceptWith(numbers);
+        }
+        return owned;
+    }
 
     /// <summary>SIGKILL: no final checkpoint, no leaving the group; its session expires at the broker.</summary>
     public void KillHard()

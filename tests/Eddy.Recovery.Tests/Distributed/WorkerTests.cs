@@ -54,14 +54,16 @@ public sealed class WorkerTests(ITestOutputHelper log)
             producing.Start();
             var killedAt = clock.Elapsed;
             workers[1].KillHard();
-            log.WriteLine($"[{killedAt.TotalSeconds:F2} s] worker b killed (SIGKILL)");
+            var orphans = workers[1].OwnedAt(killedAt);
+            log.WriteLine($"[{killedAt.TotalSeconds:F2} s] worker b killed (SIGKILL) owning partitions {string.Join(",", orphans)}");
+            Assert.NotEmpty(orphans);
             producing.Join();
             if (produceFailure is not null) throw produceFailure;
             // The survivors take b's partitions over once its session expires, from their last completed checkpoints.
-            WaitFor(() => workers.Where(w => w.Name != "b").Any(w => w.Said(": started ", killedAt) is not null),
-                "a surviving worker takes over b's partitions", workers);
-            var takenOver = workers.Where(w => w.Name != "b").Select(w => w.Said(": started ", killedAt) ?? TimeSpan.MaxValue).Min();
-            log.WriteLine($"failover: {(takenOver - killedAt).TotalSeconds:F2} s from SIGKILL to the first of b's partitions running again on a survivor "
+            TimeSpan? Resumed(int p) => workers.Where(w => w.Name != "b").Select(w => w.Said($"partition {p}: started ", killedAt)).Where(t => t is not null).Min();
+            WaitFor(() => orphans.All(p => Resumed(p) is not null), "the surviving workers take over every partition of b", workers);
+            var takenOver = orphans.Max(p => Resumed(p)!.Value);
+            log.WriteLine($"failover: {(takenOver - killedAt).TotalSeconds:F2} s from SIGKILL to the last of b's partitions running again on a survivor "
                 + "(session.timeout.ms = 6000)");
 
             // b comes back later and gets a share again (cooperative: only the partitions that move are touched).
