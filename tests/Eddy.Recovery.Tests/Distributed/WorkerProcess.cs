@@ -32,7 +32,10 @@ internal sealed class WorkerProcess : IDisposable
 
     public int Id { get; }
 
-    public bool HasExited => process.HasExited;
+    public bool HasExited => exitCode is not null || process.HasExited;
+
+    /// <summary>Kept when the process is released, for <see cref="Describe"/>.</summary>
+    private int? exitCode;
 
     /// <summary>Whether the test ended it (SIGKILL or SIGTERM): its exit is then no failure.</summary>
     public bool Ended { get; private set; }
@@ -100,7 +103,7 @@ internal sealed class WorkerProcess : IDisposable
     public string Describe(int tail = 30)
     {
         var all = Lines;
-        var sb = new StringBuilder($"worker {Name} (pid {Id}{(process.HasExited ? $", exited {process.ExitCode}" : "")}):\n");
+        var sb = new StringBuilder($"worker {Name} (pid {Id}{(exitCode is { } code ? $", exited {code}" : "")}):\n");
         foreach (var (at, line) in all.Skip(Math.Max(0, all.Count - tail))) sb.Append(CultureInfo(at)).Append(' ').AppendLine(line);
         return sb.ToString();
     }
@@ -109,13 +112,16 @@ internal sealed class WorkerProcess : IDisposable
 
     public void Dispose()
     {
+        if (exitCode is not null) return;
         try
         {
             if (!process.HasExited) process.Kill();
             process.WaitForExit(5000);
+            exitCode = process.ExitCode;
         }
         catch (InvalidOperationException)
         {
+            exitCode = -1;
         }
         process.Dispose();
     }
