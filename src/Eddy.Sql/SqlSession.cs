@@ -46,7 +46,7 @@ public sealed partial class SqlSession
         "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
         "pipeline.operator-chaining", "table.exec.emit.allow-lateness", "table.exec.emit.late-fire.enabled",
         "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
-        "table.exec.late-data.table", "table.exec.state.ttl", "execution.checkpointing.dir", "execution.checkpointing.timeout",
+        "table.exec.late-data.table", "table.exec.state.ttl", "table.exec.source.cdc-events-duplicate", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
@@ -567,6 +567,9 @@ public sealed partial class SqlSession
             case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay" or "table.exec.state.ttl":
                 ParseDuration(key, value);
                 break;
+            case "table.exec.source.cdc-events-duplicate":
+                if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' takes true or false, got '{value}'");
+                break;
             case "table.exec.emit.late-fire.delay":
                 if (ParseDuration(key, value) > TimeSpan.Zero)
                 {
@@ -656,7 +659,7 @@ public sealed partial class SqlSession
     /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>
     public bool PlanOnly { get; set; }
 
-    private ConnectorContext Connectors => new(Output, Error, PlanOnly);
+    private ConnectorContext Connectors => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
 
     private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
     {
