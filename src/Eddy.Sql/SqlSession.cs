@@ -19,6 +19,12 @@ public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnl
     /// <summary>The session's user assemblies this job holds (null: none); <see cref="ReleaseUserCode"/> when it has ended.</summary>
     public UserCode? UserCode { get; init; }
 
+    /// <summary>The statement each of <see cref="Plans"/> came from (INSERTs, or the query), for located messages about the whole job.</summary>
+    public IReadOnlyList<Parsing.SqlNode> Origins { get; init; } = [];
+
+    /// <summary>The script the job was planned from (for <see cref="Origins"/>' positions).</summary>
+    public SqlContext? Context { get; init; }
+
     private int released;
 
     /// <summary>Lets go of the user assemblies once the job has ended (the last holder unloads them); idempotent.</summary>
@@ -612,7 +618,15 @@ public sealed partial class SqlSession
         return TimeSpan.FromMilliseconds(ms);
     }
 
-    public JobConfig JobConfig()
+    /// <summary>
+    /// Applied last to every job's configuration (after the script's SETs): <c>eddy worker</c> makes each planned job one
+    /// partition task this way (parallelism 1, the partition's checkpoint folder).
+    /// </summary>
+    public Func<JobConfig, JobConfig>? ConfigOverride { get; set; }
+
+    public JobConfig JobConfig() => ConfigOverride is { } change ? change(OptionsConfig()) : OptionsConfig();
+
+    private JobConfig OptionsConfig()
     {
         var config = new JobConfig { Clock = Clock };
         if (options.TryGetValue("parallelism.default", out var p)) config = config with { DefaultParallelism = int.Parse(p, CultureInfo.InvariantCulture) };
@@ -675,7 +689,7 @@ public sealed partial class SqlSession
             : inserts.Count == 1 ? $"insert-into_{plans[0].Table.QualifiedName}"
             : fileName is not null ? Path.GetFileNameWithoutExtension(fileName)
             : "insert-into_" + string.Join("_", plans.Select(p => p.Table.Name));
-        return WithUserCode(new SqlJob(name, env, plans));
+        return WithUserCode(new SqlJob(name, env, plans) { Origins = inserts, Context = context });
     }
 
     private SqlJob WithUserCode(SqlJob job)
@@ -706,7 +720,7 @@ public sealed partial class SqlSession
             throw PathError(e, query, context);
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n : fileName is not null ? Path.GetFileNameWithoutExtension(fileName) : "query";
-        return WithUserCode(new SqlJob(name, env, [plan]));
+        return WithUserCode(new SqlJob(name, env, [plan]) { Origins = [query], Context = context });
     }
 
     /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>
