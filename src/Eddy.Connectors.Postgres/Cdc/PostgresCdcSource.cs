@@ -154,7 +154,6 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
 
     public override SourceStatus Read(SourceOutput<Row> output)
     {
-        if (Environment.GetEnvironmentVariable("EDDY_CDC_DEBUG") is not null && output.Count > 0) Console.Error.WriteLine($"CDCDEBUG read with {output.Count} already");
         if (snapshotRows is not null) return ReadSnapshot(output);
         var p = pump!;
         while (!output.IsFull && p.TryRead(out var change))
@@ -171,7 +170,6 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
                 skip--;
                 continue;
             }
-            if (Environment.GetEnvironmentVariable("EDDY_CDC_DEBUG") is not null) Console.Error.WriteLine($"CDCDEBUG emit {change.Row} count={output.Count}");
             output.Add(change.Row, EventTime.None, 0, change.Row.Kind);
         }
         if (output.Count > 0) return SourceStatus.MoreAvailable;
@@ -346,7 +344,6 @@ internal sealed class CdcChangePump : IDisposable
         await foreach (var message in replication.StartReplication(slot, replicationOptions, ct, new NpgsqlLogSequenceNumber(startLsn)).ConfigureAwait(false))
         {
             started = true;
-            if (Environment.GetEnvironmentVariable("EDDY_CDC_DEBUG") is not null) Console.Error.WriteLine($"CDCDEBUG {message.GetType().Name} {message.WalStart} skip={skipTransaction} ours={ours}");
             switch (message)
             {
                 case BeginMessage begin:
