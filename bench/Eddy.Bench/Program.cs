@@ -84,6 +84,8 @@ public static class Program
         new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
         new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),
         new("pg-upsert-statement-batch", "Flink JDBC's pattern: batches of 1000 single-row INSERT ... ON CONFLICT, 10,000 keys", PostgresWorkloads.StatementBatchUpsert, 10_000),
+        new("pg-cdc", "postgres-cdc: the changes of N inserts waiting in a slot, read to a blackhole (prints the reading alone)", PostgresCdcWorkloads.EddyJob),
+        new("pg-cdc-bare", "bare Npgsql pgoutput reading the same changes, every value read (the baseline for pg-cdc)", PostgresCdcWorkloads.Bare),
         new("pg-lookup", "SQL lookup join FOR SYSTEM_TIME AS OF a 10,000-row PostgreSQL table, partial cache", PostgresLookupWorkloads.PartialCache, 10_000),
         new("pg-lookup-nocache", "the same without a cache: one statement per batch for its distinct keys", PostgresLookupWorkloads.NoCache, 10_000),
         new("pg-lookup-bare-per-key", "Flink JDBC's pattern by hand: one prepared SELECT ... WHERE id = $1 per event, no cache", PostgresLookupWorkloads.BarePerKey, 10_000),

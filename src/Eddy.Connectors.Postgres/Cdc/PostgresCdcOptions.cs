@@ -14,6 +14,9 @@ internal enum CdcStartupMode
 
     /// <summary>Only the changes committed after the job started.</summary>
     LatestOffset,
+
+    /// <summary>The changes after the existing slot's confirmed position (no snapshot).</summary>
+    CommittedOffset,
 }
 
 /// <summary>The options of a <c>postgres-cdc</c> table, checked (Flink CDC's names).</summary>
@@ -88,9 +91,10 @@ internal sealed partial record PostgresCdcOptions(
         {
             "initial" => CdcStartupMode.Initial,
             "latest-offset" => CdcStartupMode.LatestOffset,
-            "committed-offset" or "snapshot" => throw new ConnectorOptionException(table.Name, "scan.startup.mode",
-                $"'{startText}' is not supported by Eddy; one of initial, latest-offset"),
-            _ => throw new ConnectorOptionException(table.Name, "scan.startup.mode", $"expected initial or latest-offset, got '{startText}'"),
+            "committed-offset" => CdcStartupMode.CommittedOffset,
+            "snapshot" => throw new ConnectorOptionException(table.Name, "scan.startup.mode",
+                "'snapshot' is not supported by Eddy (a bounded read of the snapshot alone); one of initial, latest-offset, committed-offset"),
+            _ => throw new ConnectorOptionException(table.Name, "scan.startup.mode", $"expected initial, latest-offset or committed-offset, got '{startText}'"),
         } : CdcStartupMode.Initial;
         string publication = o.TryGetValue("debezium.publication.name", out var pub) ? pub : DefaultPublication;
         if (publication.Length == 0) throw new ConnectorOptionException(table.Name, "debezium.publication.name", "must not be empty");

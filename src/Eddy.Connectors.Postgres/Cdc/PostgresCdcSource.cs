@@ -110,6 +110,16 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
             context.Report?.Invoke($"postgres-cdc table {tableName}: created replication slot '{options.SlotName}' at {created.ConsistentPoint}; reading the snapshot");
             return;
         }
+        if (options.StartupMode == CdcStartupMode.CommittedOffset)
+        {
+            if (!slotExists)
+                throw new InvalidOperationException(
+                    $"postgres-cdc table {tableName}: 'scan.startup.mode' = 'committed-offset' reads on from replication slot '{options.SlotName}', which does not exist");
+            // Position 0: the server starts at the slot's confirmed position.
+            position = 0;
+            StartStreaming();
+            return;
+        }
         if (!slotExists)
         {
             var created = replication.CreatePgOutputReplicationSlot(options.SlotName, temporarySlot: false, LogicalSlotSnapshotInitMode.NoExport)
