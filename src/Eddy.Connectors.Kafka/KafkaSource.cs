@@ -182,7 +182,7 @@ public sealed record KafkaSourceOptions
 /// Partitions are assigned directly (no group rebalancing), so a job starts without waiting for a group join.
 /// At a checkpoint each reader writes the next offset of its partitions; a restored reader resumes there.
 /// </summary>
-public sealed class KafkaSource<T> : Source<T>
+public sealed class KafkaSource<T> : Source<T>, IPartitionedSource
 {
     private readonly KafkaSourceOptions options;
     private readonly KafkaRecordDecoder<T> decode;
@@ -293,10 +293,18 @@ public sealed class KafkaSource<T> : Source<T>
         }
     }
 
+    /// <summary>The partition count of the source's topic (of its largest topic, when it reads several).</summary>
+    public int PartitionCount() => Partitions().GroupBy(p => p.Topic).Select(g => g.Count()).DefaultIfEmpty(0).Max();
+
+    public string Describe() => options.Topics.Count > 0 ? $"'{string.Join(";", options.Topics)}'" : $"pattern '{options.TopicPattern}'";
+
     public override SourceReader<T> CreateReader(SourceReaderContext context)
     {
         var all = Partitions(context.Report);
-        var mine = all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
+        // A partition task reads its partitions of every topic; otherwise the partitions are split over the subtasks.
+        var mine = context.Partitions is { } task
+            ? all.Where(p => task.Contains(p.Partition.Value)).Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList()
+            : all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
         return new KafkaSourceReader<T>(options, mine, decode, context);
     }
 }
@@ -642,7 +650,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 decoded = false;
                 value = default!;
             }
-            if (decoded) output.Add(value, ts, split);
+            if (decoded) output.AddPositioned(value, ts, split, SourcePositions.Pack(partition, offset));
             if (offset + 1 >= endOffsets[split]) Finish(split);
         }
         output.Bytes += bytes;

@@ -42,6 +42,23 @@ public sealed class MockKafkaCluster : IDisposable
         Bootstrap = Marshal.PtrToStringUTF8(Native.rd_kafka_mock_cluster_bootstraps(cluster))
             ?? throw new InvalidOperationException("the mock cluster reported no bootstrap address");
         Brokers = brokers;
+        lock (Running) Running.Add(this);
+    }
+
+    private static readonly List<MockKafkaCluster> Running = [];
+
+    /// <summary>
+    /// Creates a topic in the mock cluster of this process that serves <paramref name="bootstrap"/>, if there is one
+    /// (the mock has no CreateTopics; a repartition writer creates its topic this way on the dev broker).
+    /// </summary>
+    internal static bool TryCreateTopic(string bootstrap, string name, int partitions)
+    {
+        var addresses = bootstrap.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        MockKafkaCluster? found;
+        lock (Running) found = Running.FirstOrDefault(c => c.Bootstrap.Split(',').Intersect(addresses).Any());
+        if (found is null) return false;
+        found.CreateTopic(name, partitions);
+        return true;
     }
 
     /// <summary>The brokers' addresses, "127.0.0.1:port[,...]", for <c>bootstrap.servers</c>.</summary>
@@ -81,6 +98,7 @@ public sealed class MockKafkaCluster : IDisposable
 
     public void Dispose()
     {
+        lock (Running) Running.Remove(this);
         lock (gate)
         {
             if (cluster != IntPtr.Zero) Native.rd_kafka_mock_cluster_destroy(cluster);

@@ -42,6 +42,7 @@ public sealed partial class SqlSession
         "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
         "table.exec.late-data.table", "table.exec.state.ttl", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
+        "table.exec.repartition.partitions",
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
@@ -100,6 +101,9 @@ public sealed partial class SqlSession
         ValidateOption(key, value);
         options[key] = value;
     }
+
+    /// <summary><c>table.exec.repartition.partitions</c>: the partition count of a distributed job's repartition topics (null: the source topic's).</summary>
+    public int? RepartitionPartitions => options.TryGetValue("table.exec.repartition.partitions", out var n) ? int.Parse(n, CultureInfo.InvariantCulture) : null;
 
     public bool BatchMode => options.TryGetValue("execution.runtime-mode", out var m) && m.Equals("batch", StringComparison.OrdinalIgnoreCase);
 
@@ -552,7 +556,7 @@ public sealed partial class SqlSession
                 or "restart-strategy.exponential-delay.initial-backoff" or "restart-strategy.exponential-delay.max-backoff":
                 ParseDuration(key, value);
                 break;
-            case "state.checkpoints.num-retained":
+            case "state.checkpoints.num-retained" or "table.exec.repartition.partitions":
                 if (!int.TryParse(value, out int n) || n < 1) throw new FormatException($"'{key}' takes a positive whole number, got '{value}'");
                 break;
             case "restart-strategy.type":
@@ -717,6 +721,23 @@ public sealed partial class SqlSession
             _ => throw SqlErrors.At(statement, "EXPLAIN takes INSERT, a statement set or a query", context),
         };
         return Describe(job, changelogMode);
+    }
+
+    /// <summary>
+    /// The stages of <paramref name="job"/> run distributed (<c>eddy explain --distributed</c>): each stage's operators
+    /// and the repartition topics between them. Takes the job's graph apart: describe the job first.
+    /// </summary>
+    public static string DescribeStages(SqlJob job, int? repartitionPartitions)
+    {
+        try
+        {
+            var stages = StageSplitter.Split(job.Environment.Graph, job.Name, StageSplitter.PlanOnly, repartitionPartitions, job.Environment.Config.MaxParallelism);
+            return StageSplitter.Describe(stages);
+        }
+        catch (StageSplitException e)
+        {
+            return $"not splittable into stages: {e.Message}{System.Environment.NewLine}";
+        }
     }
 
     public static string Describe(SqlJob job, bool changelogMode = false)

@@ -22,6 +22,9 @@ public sealed record SinkWriterContext(int SubtaskIndex, int Parallelism, TimePr
 
     /// <summary>Cancelled when the job is cancelled: a writer that waits inside <c>Write</c> stops waiting.</summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>A partition task's partition numbers (<see cref="JobConfig.SourcePartitions"/>), or null.</summary>
+    public IReadOnlyList<int>? Partitions { get; init; }
 }
 
 public abstract class SinkWriter<T> : IDisposable
@@ -80,7 +83,7 @@ public readonly record struct NoOutput;
 /// <summary>An operator that hosts a connector and hands it the job name and restored state before it opens.</summary>
 internal interface IConnectorCheckpointing
 {
-    void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored);
+    void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, IReadOnlyList<int>? partitions);
 }
 
 public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing
@@ -89,9 +92,11 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
     private string jobName = "job";
     private bool checkpointingEnabled;
     private RestoredState? restored;
+    private IReadOnlyList<int>? partitions;
 
-    void IConnectorCheckpointing.Configure(string jobName, bool checkpointingEnabled, RestoredState? restored)
+    void IConnectorCheckpointing.Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, IReadOnlyList<int>? partitions)
     {
+        this.partitions = partitions;
         this.jobName = jobName;
         this.checkpointingEnabled = checkpointingEnabled;
         this.restored = restored;
@@ -105,6 +110,7 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
         CheckpointingEnabled = checkpointingEnabled,
         Restored = restored,
         Cancellation = Context.Cancellation,
+        Partitions = partitions,
     });
 
     /// <summary>A sink's state is its writer's (pending commits): always part of a checkpoint.</summary>

@@ -81,6 +81,12 @@ public sealed record JobConfig
     /// <summary>Where the job reports warnings as they happen (a checkpoint failed, a restart, a damaged checkpoint skipped).</summary>
     public Action<string>? Diagnostics { get; init; }
 
+    /// <summary>
+    /// For a partition task of a distributed job: the partition numbers its sources read (of the user's topics and of
+    /// repartition topics alike; co-partitioned inputs share the numbers). Null: sources read every partition.
+    /// </summary>
+    public IReadOnlyList<int>? SourcePartitions { get; init; }
+
     /// <summary>Whether the job takes checkpoints.</summary>
     public bool CheckpointingEnabled => CheckpointInterval is { } i && i > TimeSpan.Zero;
 }
