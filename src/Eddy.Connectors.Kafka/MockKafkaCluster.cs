@@ -57,7 +57,15 @@ public sealed class MockKafkaCluster : IDisposable
         MockKafkaCluster? found;
         lock (Running) found = Running.FirstOrDefault(c => c.Bootstrap.Split(',').Intersect(addresses).Any());
         if (found is null) return false;
-        found.CreateTopic(name, partitions);
+        lock (found.gate)
+        {
+            ObjectDisposedException.ThrowIf(found.cluster == IntPtr.Zero, found);
+            // Several partition tasks may ask at once: the first creates it, the others find it there.
+            int rc = Native.rd_kafka_mock_topic_create(found.cluster, name, partitions, Math.Min(found.Brokers, 3));
+            const int TopicAlreadyExists = 36;
+            if (rc != 0 && rc != TopicAlreadyExists)
+                throw new InvalidOperationException($"creating topic '{name}' in the mock cluster failed: {Marshal.PtrToStringUTF8(Native.rd_kafka_err2str(rc))}");
+        }
         return true;
     }
 

@@ -55,19 +55,18 @@ public sealed class KafkaRepartitionExchange(string bootstrapServers, IReadOnlyD
         int existing = PartitionsOf(admin, name);
         if (existing == 0)
         {
-            try
+            // The dev broker (librdkafka's mock cluster, in this process) has no CreateTopics: it is created in the mock.
+            if (!MockKafkaCluster.TryCreateTopic(BootstrapServers, name, partitions))
             {
-                admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, ReplicationFactor = -1 }],
-                    new CreateTopicsOptions { RequestTimeout = RequestTimeout }).GetAwaiter().GetResult();
-            }
-            catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == ErrorCode.TopicAlreadyExists))
-            {
-                // Another partition task created it at the same time.
-            }
-            catch (KafkaException e) when (MockKafkaCluster.TryCreateTopic(BootstrapServers, name, partitions))
-            {
-                // The dev broker (librdkafka's mock cluster) has no CreateTopics; it was created in the mock itself.
-                _ = e;
+                try
+                {
+                    admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, ReplicationFactor = -1 }],
+                        new CreateTopicsOptions { RequestTimeout = RequestTimeout }).GetAwaiter().GetResult();
+                }
+                catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == ErrorCode.TopicAlreadyExists))
+                {
+                    // Another partition task created it at the same time.
+                }
             }
             var deadline = DateTime.UtcNow + RequestTimeout;
             while ((existing = PartitionsOf(admin, name)) == 0)

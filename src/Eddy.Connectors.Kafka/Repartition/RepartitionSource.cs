@@ -41,6 +41,9 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
     /// <summary>Per owned partition and source partition: the last watermark received.</summary>
     private readonly long[,] watermarks;
     private readonly bool[] activity;
+    /// <summary>Per owned partition: the offset of the last message consumed (−1: none yet).</summary>
+    private readonly long[] consumed;
+    private readonly TopicPartition[] topicPartitions;
     private int endedCells;
 
     // A records message being emitted across reads (the output filled up).
@@ -60,6 +63,9 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         for (int i = 0; i < owned.Length; i++) indexOf[owned[i]] = i;
         next = new long[owned.Length];
         Array.Fill(next, Offset.Beginning.Value);
+        consumed = new long[owned.Length];
+        Array.Fill(consumed, -1);
+        topicPartitions = [.. owned.Select(q => new TopicPartition(topicName, new Partition(q)))];
         applied = new long[owned.Length, upstream];
         watermarks = new long[owned.Length, upstream];
         for (int i = 0; i < owned.Length; i++)
@@ -72,6 +78,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         }
         activity = new bool[upstream];
         Restore(context.Restored);
+        for (int i = 0; i < owned.Length; i++) if (next[i] > 0) consumed[i] = next[i] - 1;
         if (owned.Length == 0) return;
         exchange.EnsureTopic(topicName, partitions);
         consumer = new ConsumerBuilder<Ignore, byte[]>(exchange.ConsumerConfig($"{context.JobName}-{topicName}-reader"))
@@ -112,6 +119,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         {
             int i = indexOf[r.Partition.Value];
             long offset = r.Offset.Value;
+            consumed[i] = offset;
             var bytes = r.Message.Value;
             output.Bytes += bytes.Length;
             if (bytes.Length == 0) throw Bad(r.Partition.Value, offset, "empty message");
@@ -143,7 +151,28 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             else throw Bad(r.Partition.Value, offset, $"unknown message type {bytes[0]}");
         }
         if (Ended) return SourceStatus.EndOfInput;
+        // Upstream partitions share the topic's partitions, so one's records can wait behind another's: while the
+        // reader is behind, no split counts as idle (a split is idle when the reader has caught up and it sent nothing).
+        // The loop ends when the output is full or librdkafka has nothing more at hand (drained).
+        if (Behind(drained: !output.IsFull)) Array.Fill(activity, true);
         return output.Count > before || pending is not null ? SourceStatus.MoreAvailable : SourceStatus.NothingAvailable;
+    }
+
+    /// <summary>
+    /// Whether the reader may be behind the topic: a message is being emitted, the last read stopped with messages
+    /// still coming, or a partition has shown nothing yet and the broker has not told its end (librdkafka's cached
+    /// high watermark, set by fetch answers).
+    /// </summary>
+    private bool Behind(bool drained)
+    {
+        if (pending is not null || !drained) return true;
+        for (int i = 0; i < owned.Length; i++)
+        {
+            if (consumed[i] >= 0) continue;
+            var w = consumer!.GetWatermarkOffsets(topicPartitions[i]);
+            if (w.High.Value < 0 || w.High.Value > 0 && next[i] < w.High.Value) return true;
+        }
+        return false;
     }
 
     private void Emit(SourceOutput<T> output)
