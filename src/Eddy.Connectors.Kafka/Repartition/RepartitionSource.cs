@@ -94,7 +94,9 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
     {
         bool a = activity[split];
         activity[split] = false;
-        return a;
+        // An upstream partition that has ended holds +∞: never idle, so it cannot leave the others all idle (and
+        // the watermark stuck) once it falls silent.
+        return a || SplitWatermark(split) == EventTime.MaxWatermark;
     }
 
     public long SplitWatermark(int split)

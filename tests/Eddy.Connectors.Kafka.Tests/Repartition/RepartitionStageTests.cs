@@ -214,7 +214,9 @@ public class RepartitionStageTests
                 Thread.Sleep(100);
             }
             Assert.True(expected.SequenceEqual(rows.Order(StringComparer.Ordinal)),
-                $"missing: {string.Join(" | ", expected.Except(rows))}; extra: {string.Join(" | ", rows.Except(expected))}; per task: {string.Join(",", downstream.Select(t => t.Lines().Count))}");
+                $"missing: {string.Join(" | ", expected.Except(rows))}; extra: {string.Join(" | ", rows.Except(expected))}; per task: {string.Join(",", downstream.Select(t => t.Lines().Count))}; " +
+                string.Join("; ", downstream.SelectMany(t => t.Execution.Metrics).Select(m => $"{m.TaskName}/{m.Subtask} in={m.RecordsIn} out={m.RecordsOut} late={m.LateRecordsDropped} wm={m.OutputWatermark} skipped={m.RecordsSkipped} splits=" +
+                    string.Join("/", m.Splits?.Read().Select(r => $"{r.Split}:{(r.Idle ? "idle" : "active")}:{r.LastDataTime}") ?? []))));
         }
         finally
         {
