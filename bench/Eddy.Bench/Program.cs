@@ -81,6 +81,7 @@ public static class Program
         new("kafka-json", "Kafka (dev broker) -> JSON decode in SQL -> counting sink", KafkaWorkloads.JsonDecode),
         new("kafka-json-rows", "kafka-json through generic rows (the path before the typed JSON decoder)", KafkaWorkloads.JsonDecodeRows),
         new("kafka-tumbling", "Kafka (dev broker) -> JSON decode -> 1-minute tumbling COUNT(*) per key in SQL, 10,000 keys", KafkaWorkloads.TumblingCount, 10_000),
+        new("kafka-tumbling-repartition", "kafka-tumbling in two stages through a repartition topic on the dev broker (one pipeline per partition, as workers run it)", KafkaWorkloads.TumblingCountRepartitioned, 10_000),
         new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
         new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),
         new("pg-upsert-statement-batch", "Flink JDBC's pattern: batches of 1000 single-row INSERT ... ON CONFLICT, 10,000 keys", PostgresWorkloads.StatementBatchUpsert, 10_000),

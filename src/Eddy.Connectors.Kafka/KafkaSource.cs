@@ -293,8 +293,20 @@ public sealed class KafkaSource<T> : Source<T>, IPartitionedSource
         }
     }
 
-    /// <summary>The partition count of the source's topic (of its largest topic, when it reads several).</summary>
-    public int PartitionCount() => Partitions().GroupBy(p => p.Topic).Select(g => g.Count()).DefaultIfEmpty(0).Max();
+    /// <summary>
+    /// The partition count of the source's topic. A source of several topics has no single one: records of partition
+    /// 0 of two topics could not be told apart downstream of a repartition, so it is refused there.
+    /// </summary>
+    public int PartitionCount()
+    {
+        var topics = Partitions().GroupBy(p => p.Topic).ToList();
+        if (topics.Count != 1)
+        {
+            throw new InvalidOperationException(
+                $"Kafka source {Describe()} reads {topics.Count} topics: a repartition topic tracks the partitions of one source topic");
+        }
+        return topics[0].Count();
+    }
 
     public string Describe() => options.Topics.Count > 0 ? $"'{string.Join(";", options.Topics)}'" : $"pattern '{options.TopicPattern}'";
 

@@ -142,6 +142,49 @@ public class RepartitionStageTests
     }
 
     [Fact]
+    public void Explain_shows_each_stage_and_its_repartition_topic_with_the_partition_count()
+    {
+        // Planning only: no broker is asked.
+        using var kafka = new KafkaFixture(1, "unused");
+        string sql = Sql(kafka, extra: "SET 'table.exec.repartition.partitions' = '6';");
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        var text = SqlSession.DescribeStages(Assert.Single(session.Execute(sql)), session.RepartitionPartitions);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToList();
+        Assert.Equal(4, lines.Count);
+        Assert.StartsWith("stage 0: Source: events -> Repartition writer: lab-agg-", lines[0]);
+        Assert.Matches(@"^  writes lab-agg-\S+-repartition \(6 partitions, keyed for 'WindowAggregate\(TUMBLE\(size=\[300000 ms\]\)\)'\) to stage 1$", lines[1]);
+        Assert.Matches(@"^stage 1: Repartition reader: lab-agg-\S+-repartition -> WindowAggregate\(TUMBLE\(size=\[300000 ms\]\)\) -> Sink: processed_events_aggregated$", lines[2]);
+        Assert.Matches(@"^  reads  lab-agg-\S+-repartition \(6 partitions\) from stage 0$", lines[3]);
+
+        // Without the option the count is the source topic's, known only at run time.
+        var fallback = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        Assert.Contains("(partitions: as the source topic 'unused'", SqlSession.DescribeStages(Assert.Single(fallback.Execute(Sql(kafka))), null));
+    }
+
+    [Fact]
+    public void A_keyed_exchange_after_another_keyed_operator_is_refused_with_the_operators_named()
+    {
+        using var kafka = new KafkaFixture(1, "unused");
+        string sql = Sql(kafka).Replace("""
+            INSERT INTO processed_events_aggregated
+            SELECT window_start AS event_hour, host, COUNT(*) AS num_hits
+            FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(window_timestamp), INTERVAL '5' MINUTE))
+            GROUP BY window_start, window_end, host;
+            """, """
+            INSERT INTO processed_events_aggregated
+            SELECT event_hour, 'all', SUM(num_hits) FROM (
+              SELECT window_start AS event_hour, window_end AS e, host, COUNT(*) AS num_hits
+              FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(window_timestamp), INTERVAL '5' MINUTE))
+              GROUP BY window_start, window_end, host)
+            GROUP BY event_hour;
+            """);
+        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        var text = SqlSession.DescribeStages(Assert.Single(session.Execute(sql)), null);
+        Assert.StartsWith("not splittable into stages: the keyed exchange into '", text);
+        Assert.Contains("follows 'WindowAggregate(TUMBLE(size=[300000 ms]))', not a source", text);
+    }
+
+    [Fact]
     public void A_key_lands_in_one_partition_and_a_partition_is_a_range_of_key_groups()
     {
         using var kafka = new KafkaFixture(Partitions, "web-traffic");
