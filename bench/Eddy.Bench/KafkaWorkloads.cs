@@ -5,6 +5,7 @@ using Eddy.Runtime;
 using Eddy.Sql;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Bench;
 
@@ -119,7 +120,7 @@ public static class KafkaWorkloads
             {
                 var jobs = Plan(TumblingJob, "kafka", name);
                 var stages = StageSplitter.Split(jobs[0].Environment.Graph, name, exchange);
-                return stages[stage].Start(name, jobs[0].Environment.Config with { SourcePartitions = [p] });
+                return stages[stage].Start(name, jobs[0].Environment.Config with { PartitionTask = new PartitionTaskScope(stage, p) });
             }).ToList();
             foreach (var t in tasks)
             {

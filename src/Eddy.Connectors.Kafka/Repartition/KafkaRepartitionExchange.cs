@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Connectors.Kafka.Repartition;
 

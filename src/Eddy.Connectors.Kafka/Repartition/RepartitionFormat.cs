@@ -1,4 +1,5 @@
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Connectors.Kafka.Repartition;
 

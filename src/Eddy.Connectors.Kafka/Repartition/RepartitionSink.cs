@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Connectors.Kafka.Repartition;
 
@@ -50,7 +51,7 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
             partitionOfKeyGroup = new int[maxParallelism];
             for (int g = 0; g < maxParallelism; g++) partitionOfKeyGroup[g] = KeyGroups.SubtaskFor(g, maxParallelism, partitions);
             // A partition task reads its partitions; otherwise subtask i reads the partitions i, i + p, ... (KafkaSource's split).
-            sourcePartitions = context.Partitions is { } own ? [.. own.Where(p => p < upstream)]
+            sourcePartitions = context.PartitionTask is { } own ? (own.Partition < upstream ? [own.Partition] : [])
                 : [.. Enumerable.Range(0, upstream).Where(p => p % context.Parallelism == context.SubtaskIndex)];
             buffers = new MemoryStream[partitions];
             writers = new BinaryWriter[partitions];

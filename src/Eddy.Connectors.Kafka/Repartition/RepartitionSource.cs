@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Connectors.Kafka.Repartition;
 
@@ -58,7 +59,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         KafkaNative.EnsureLoaded();
         int partitions = topic.ResolvePartitions();
         upstream = topic.UpstreamSourcePartitions();
-        owned = context.Partitions is { } task ? [.. task.Where(q => q < partitions).Order()]
+        owned = context.PartitionTask is { } task ? (task.Partition < partitions ? [task.Partition] : [])
             : [.. Enumerable.Range(0, partitions).Where(q => q % context.Parallelism == context.SubtaskIndex)];
         for (int i = 0; i < owned.Length; i++) indexOf[owned[i]] = i;
         next = new long[owned.Length];

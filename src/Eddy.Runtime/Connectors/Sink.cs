@@ -23,8 +23,11 @@ public sealed record SinkWriterContext(int SubtaskIndex, int Parallelism, TimePr
     /// <summary>Cancelled when the job is cancelled: a writer that waits inside <c>Write</c> stops waiting.</summary>
     public CancellationToken Cancellation { get; init; }
 
-    /// <summary>A partition task's partition numbers (<see cref="JobConfig.SourcePartitions"/>), or null.</summary>
-    public IReadOnlyList<int>? Partitions { get; init; }
+    /// <summary>
+    /// Under <c>eddy worker</c>: the partition this pipeline instance owns. Exactly-once writers key their bookkeeping
+    /// by it instead of by subtask, so that a partition's epochs commit once whichever worker runs it.
+    /// </summary>
+    public Distributed.PartitionTaskScope? PartitionTask { get; init; }
 }
 
 public abstract class SinkWriter<T> : IDisposable
@@ -83,7 +86,7 @@ public readonly record struct NoOutput;
 /// <summary>An operator that hosts a connector and hands it the job name and restored state before it opens.</summary>
 internal interface IConnectorCheckpointing
 {
-    void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, IReadOnlyList<int>? partitions);
+    void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, Distributed.PartitionTaskScope? partitionTask);
 }
 
 public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing
@@ -92,11 +95,11 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
     private string jobName = "job";
     private bool checkpointingEnabled;
     private RestoredState? restored;
-    private IReadOnlyList<int>? partitions;
+    private Distributed.PartitionTaskScope? partitionTask;
 
-    void IConnectorCheckpointing.Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, IReadOnlyList<int>? partitions)
+    void IConnectorCheckpointing.Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, Distributed.PartitionTaskScope? partitionTask)
     {
-        this.partitions = partitions;
+        this.partitionTask = partitionTask;
         this.jobName = jobName;
         this.checkpointingEnabled = checkpointingEnabled;
         this.restored = restored;
@@ -110,7 +113,7 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
         CheckpointingEnabled = checkpointingEnabled,
         Restored = restored,
         Cancellation = Context.Cancellation,
-        Partitions = partitions,
+        PartitionTask = partitionTask,
     });
 
     /// <summary>A sink's state is its writer's (pending commits): always part of a checkpoint.</summary>

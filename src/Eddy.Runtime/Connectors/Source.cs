@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Runtime;
 
@@ -40,11 +41,8 @@ public sealed record SourceReaderContext(int SubtaskIndex, int Parallelism, Time
     /// <summary>The state to resume from, or null on a fresh start (then the startup mode applies).</summary>
     public RestoredState? Restored { get; init; }
 
-    /// <summary>
-    /// A partition task's partition numbers (<see cref="JobConfig.SourcePartitions"/>): a partitioned source reads only
-    /// these partitions of its topics. Null: every partition, split over the subtasks.
-    /// </summary>
-    public IReadOnlyList<int>? Partitions { get; init; }
+    /// <summary>Under <c>eddy worker</c>: the one partition number this reader reads (<see cref="JobConfig.PartitionTask"/>).</summary>
+    public Distributed.PartitionTaskScope? PartitionTask { get; init; }
 }
 
 public abstract class SourceReader<T> : IDisposable

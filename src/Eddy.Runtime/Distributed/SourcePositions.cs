@@ -1,4 +1,4 @@
-namespace Eddy.Runtime;
+namespace Eddy.Runtime.Distributed;
 
 /// <summary>
 /// Where each record of a source batch came from (partition and offset), for a repartition writer chained right

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Eddy.Runtime;
+namespace Eddy.Runtime.Distributed;
 
 /// <summary>
 /// Makes a repartition topic's writer and reader: the transport of a keyed exchange between processes (Kafka's in
@@ -60,8 +60,8 @@ public sealed class Stage
     public IReadOnlyList<RepartitionTopic> Outputs { get; }
 
     /// <summary>
-    /// Starts the stage as an ordinary job; with <see cref="JobConfig.SourcePartitions"/> set, as the partition task
-    /// of those partitions (what a worker does for each partition it owns).
+    /// Starts the stage as an ordinary job; with <see cref="JobConfig.PartitionTask"/> set, as the partition task
+    /// of that partition (what a worker does for each partition it owns).
     /// </summary>
     public JobExecution Start(string jobName, JobConfig config) => new JobExecution(jobName, Graph, config).Start();
 

@@ -82,10 +82,10 @@ public sealed record JobConfig
     public Action<string>? Diagnostics { get; init; }
 
     /// <summary>
-    /// For a partition task of a distributed job: the partition numbers its sources read (of the user's topics and of
-    /// repartition topics alike; co-partitioned inputs share the numbers). Null: sources read every partition.
+    /// Set by <c>eddy worker</c>: this pipeline instance runs one partition of a distributed job's stage (its sources
+    /// read only that partition; its sinks key exactly-once bookkeeping by it). Null: an ordinary job.
     /// </summary>
-    public IReadOnlyList<int>? SourcePartitions { get; init; }
+    public Distributed.PartitionTaskScope? PartitionTask { get; init; }
 
     /// <summary>Whether the job takes checkpoints.</summary>
     public bool CheckpointingEnabled => CheckpointInterval is { } i && i > TimeSpan.Zero;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Runtime;
 
@@ -36,7 +37,7 @@ internal sealed class SourceDriver<T>(
             CheckpointingEnabled = config.CheckpointingEnabled,
             Report = config.Diagnostics,
             Restored = task.Restore?.Find(stateId)?.ToRestoredState(task.Restore.Id),
-            Partitions = config.SourcePartitions,
+            PartitionTask = config.PartitionTask,
         });
         // A reader whose splits carry their watermarks in-band (a repartition topic's control records).
         var inBand = reader as IInBandWatermarks;

@@ -1,3 +1,5 @@
+using Eddy.Runtime.Distributed;
+
 namespace Eddy.Runtime;
 
 /// <summary>The logical dataflow of a job: operators (nodes) and the edges between them, as the API built it.</summary>

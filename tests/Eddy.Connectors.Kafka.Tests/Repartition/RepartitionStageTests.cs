@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using Eddy.Connectors.Kafka.Repartition;
 using Eddy.Runtime;
 using Eddy.Sql;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Connectors.Kafka.Tests.Repartition;
 
@@ -75,7 +76,7 @@ public class RepartitionStageTests
             var job = Assert.Single(session.Execute(sql));
             var stages = StageSplitter.Split(job.Environment.Graph, job.Name, exchange, session.RepartitionPartitions);
             Stages = stages;
-            Execution = stages[stage].Start(job.Name, job.Environment.Config with { SourcePartitions = [partition] });
+            Execution = stages[stage].Start(job.Name, job.Environment.Config with { PartitionTask = new PartitionTaskScope(stage, partition) });
         }
 
         public IReadOnlyList<Stage> Stages { get; }

@@ -1,5 +1,6 @@
 using Eddy.Runtime;
 using Eddy.Sql.Codegen;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Sql.Plan.Scan;
 
