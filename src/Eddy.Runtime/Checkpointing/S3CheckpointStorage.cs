@@ -5,7 +5,6 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Amazon.S3.Transfer;
 
 namespace Eddy.Runtime;
 
@@ -46,6 +45,9 @@ internal sealed class S3CheckpointStorage : ICheckpointStorage
 
     /// <summary>The size of one part of a multipart upload (S3 allows at most 10,000 parts).</summary>
     internal long PartSize { get; init; } = 64L << 20;
+
+    /// <summary>Keys per listing request (S3 returns at most 1,000).</summary>
+    internal int ListPageSize { get; init; } = 1000;
 
     public string Location => location.ToString();
 
@@ -244,7 +246,7 @@ internal sealed class S3CheckpointStorage : ICheckpointStorage
         string? token = null;
         do
         {
-            var request = new ListObjectsV2Request { BucketName = location.Bucket, Prefix = prefix, ContinuationToken = token };
+            var request = new ListObjectsV2Request { BucketName = location.Bucket, Prefix = prefix, ContinuationToken = token, MaxKeys = ListPageSize };
             var page = Run(() => client.ListObjectsV2Async(request), "listing");
             foreach (var o in page.S3Objects ?? []) yield return o.Key;
             token = page.IsTruncated == true ? page.NextContinuationToken : null;
@@ -266,18 +268,49 @@ internal sealed class S3CheckpointStorage : ICheckpointStorage
             }), $"writing {Uri(key)}");
             return;
         }
-        using var transfer = new TransferUtility(client, new TransferUtilityConfig { MinSizeBeforePartUpload = MultipartThreshold });
-        Run(async () =>
+        // In parts, each sent plainly (no aws-chunked body, which not every S3-compatible store decodes).
+        var upload = Run(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = location.Bucket, Key = key }),
+            $"writing {Uri(key)}");
+        try
         {
-            await transfer.UploadAsync(new TransferUtilityUploadRequest
+            var parts = new List<PartETag>();
+            int number = 1;
+            for (long position = 0; position < size; position += PartSize, number++)
+            {
+                long length = Math.Min(PartSize, size - position);
+                var part = Run(() => client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = location.Bucket,
+                    Key = key,
+                    UploadId = upload.UploadId,
+                    PartNumber = number,
+                    FilePath = file,
+                    FilePosition = position,
+                    PartSize = length,
+                    IsLastPart = position + length == size,
+                    UseChunkEncoding = false,
+                }), $"writing {Uri(key)} (part {number})");
+                parts.Add(new PartETag(number, part.ETag));
+            }
+            Run(() => client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = location.Bucket,
                 Key = key,
-                FilePath = file,
-                PartSize = PartSize,
-            }).ConfigureAwait(false);
-            return 0;
-        }, $"writing {Uri(key)}");
+                UploadId = upload.UploadId,
+                PartETags = parts,
+            }), $"writing {Uri(key)}");
+        }
+        catch
+        {
+            try
+            {
+                client.AbortMultipartUploadAsync(location.Bucket, key, upload.UploadId).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
+            {
+            }
+            throw;
+        }
     }
 
     private void Download(string key, string file)
@@ -304,7 +337,7 @@ internal sealed class S3CheckpointStorage : ICheckpointStorage
         {
             return request().GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is AmazonClientException or HttpRequestException or SocketException or IOException or TaskCanceledException)
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or SocketException or IOException or TaskCanceledException)
         {
             throw Explain(e, what);
         }
