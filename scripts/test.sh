@@ -37,10 +37,10 @@ for proj in tests/*/*.csproj; do
   echo "== $name"
   out="$log_dir/$name.log"
   trx="$name.trx"
-  if ! dotnet test "$proj" -c "$config" --no-build -nologo --logger "console;verbosity=minimal" \
-      --logger "trx;LogFileName=$trx" --results-directory "$log_dir" >"$out" 2>&1; then
-    status=1
-  fi
+  project_status=0
+  dotnet test "$proj" -c "$config" --no-build -nologo --logger "console;verbosity=minimal" \
+      --logger "trx;LogFileName=$trx" --results-directory "$log_dir" >"$out" 2>&1 || project_status=$?
+  if [ "$project_status" -ne 0 ]; then status=1; fi
   # Failures in full (minimal verbosity prints only failing tests and the summary).
   grep -vE '^\s*$' "$out" | grep -vE '^(Test run for|A total of|Results File)' | head -300 || true
   counters=$(grep -o '<Counters [^>]*>' "$log_dir/$trx" 2>/dev/null || true)
@@ -53,6 +53,11 @@ for proj in tests/*/*.csproj; do
   count() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
   p=$(count passed); f=$(count failed); t=$(count total); e=$(count executed)
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + t - e))
+  # A fixture's cleanup failure fails the run without failing a test; the summary line must not hide it.
+  if [ "$project_status" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "   $name: exited with status $project_status although no test failed (a fixture or cleanup failure above): counted as one failure"
+    failed=$((failed + 1))
+  fi
 done
 
 # The README replayed from a clean clone (scripts/walkthrough-test.sh); each of its checks counts as one test.

@@ -333,9 +333,22 @@ public sealed class JobManager : IDisposable
         }
     }
 
+    /// <summary>How long a server that stops waits for its cancelled jobs to end before it lets go of them.</summary>
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Cancels every job and waits for the running ones to end, so no task still writes checkpoints or sink data
+    /// after the server has stopped (a caller may remove those folders next).
+    /// </summary>
     public void Dispose()
     {
         sampler.Dispose();
-        foreach (var job in Jobs) job.Cancel();
+        var ending = new List<Task>();
+        foreach (var job in Jobs)
+        {
+            job.Cancel();
+            if (job.Execution is { } execution) ending.Add(execution.Completion);
+        }
+        Task.WaitAll(ending.ToArray(), ShutdownGrace);
     }
 }

@@ -89,6 +89,29 @@ public class ServerApiTests
     }
 
     [Fact]
+    public async Task A_stopping_server_waits_for_its_running_jobs_to_end()
+    {
+        string checkpoints = Path.Combine(Path.GetTempPath(), $"eddy-stop-{Guid.NewGuid():N}");
+        var s = await RunningServer.Start(slots: 4);
+        var id = Assert.Single(await s.Submit(Scripts.Windowed($"stop-{Guid.NewGuid():N}"), new()
+        {
+            ["execution.checkpointing.interval"] = "100 ms",
+            ["execution.checkpointing.dir"] = checkpoints,
+        }));
+        await s.WaitForState(id, "RUNNING");
+        var job = s.Server.Manager.Jobs.Single();
+
+        // The job manager is what the server stops first; the web host's own shutdown afterwards takes long enough
+        // to hide a manager that does not wait.
+        s.Server.Manager.Dispose();
+
+        Assert.True(job.Execution!.Completion.IsCompleted, "the job was still running after its manager stopped");
+        await s.DisposeAsync();
+        Assert.True(JobStates.IsTerminal(job.State), job.State);
+        if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+    }
+
+    [Fact]
     public async Task A_job_waits_for_slots_with_a_reason_and_starts_when_they_free_up()
     {
         await using var s = await RunningServer.Start(slots: 3);
