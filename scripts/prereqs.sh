@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What Eddy needs on a Debian machine, installed only when absent. Sourced by the test script and by ./eddy.
-# Connectors add their packages: librdkafka for Kafka (-dev brings the librdkafka.so link), PostgreSQL for the
-# PostgreSQL connector's tests (a throwaway server per test run).
-EDDY_APT_PACKAGES=${EDDY_APT_PACKAGES:-librdkafka1 librdkafka-dev postgresql}
+# Connectors add their packages: PostgreSQL for the PostgreSQL connector's tests (a throwaway server per test run).
+# (Kafka's native library comes from NuGet with the build: librdkafka.redist.)
+EDDY_APT_PACKAGES=${EDDY_APT_PACKAGES:-postgresql}
 
 apt_install_missing() {
   local missing=()

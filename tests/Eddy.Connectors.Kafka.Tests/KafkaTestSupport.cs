@@ -5,6 +5,19 @@ using Eddy.Runtime;
 
 namespace Eddy.Connectors.Kafka.Tests;
 
+/// <summary>
+/// Binds Confluent.Kafka to the bundled librdkafka when the test assembly loads: tests that use Confluent's client
+/// before anything of Eddy's Kafka connector runs would otherwise let Confluent's own loader pick a librdkafka (the
+/// operating system's, when installed), once for the whole process.
+/// </summary>
+internal static class BundledLibrdkafkaFirst
+{
+#pragma warning disable CA2255 // a test assembly's start-up, not a library's
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void Load() => KafkaNative.EnsureLoaded();
+#pragma warning restore CA2255
+}
+
 /// <summary>A mock cluster with one topic, and helpers to fill it and to drive readers.</summary>
 public sealed class KafkaFixture : IDisposable
 {

@@ -120,6 +120,35 @@ public class ProjectedSourceTests
         Assert.Equal(expected, rows.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void A_shared_scan_decodes_only_what_its_readers_read()
+    {
+        // Nexmark q3's shape: two views over one table, joined; the table is read once and shared, so no reader fuses
+        // with it, and it decodes the union of the two views' reads (SharedScanPruning).
+        NexmarkTableConnector.Register();
+        CollectConnector.Register();
+        var jobs = new SqlSession(TextWriter.Null, TextWriter.Null).Execute(Ddl(1_000) + """
+            CREATE TABLE o (name VARCHAR, state VARCHAR, id BIGINT) WITH ('connector' = 'nexmark-test-projection');
+            CREATE VIEW person AS SELECT person.id, person.name, person.city, person.state, `dateTime` FROM datagen WHERE event_type = 0;
+            CREATE VIEW auction AS SELECT auction.id, auction.seller, auction.category, `dateTime` FROM datagen WHERE event_type = 1;
+            INSERT INTO o SELECT P.name, P.state, A.id FROM auction AS A JOIN person AS P ON A.seller = P.id
+            WHERE A.category = 10 AND P.state IN ('OR', 'ID', 'CA');
+            """, "shared.sql");
+        var plan = Assert.IsType<SinkPlan>(Assert.Single(Assert.Single(jobs).Plans));
+        var scans = new List<ScanPlan>();
+        void Find(LogicalPlan p)
+        {
+            if (p is ScanPlan s) scans.Add(s);
+            foreach (var i in p.Inputs) Find(i);
+        }
+        Find(new PlanRules([plan]).Apply(plan));
+        Assert.Equal(2, scans.Count);
+        Assert.All(scans, s => Assert.NotNull(s.Nested));
+        Assert.Equal(scans[0].Decoded.Columns.Select(c => c.Name), scans[1].Decoded.Columns.Select(c => c.Name));
+        Assert.Equal(["event_type", "person.id", "person.name", "person.city", "person.state", "person.dateTime",
+            "auction.id", "auction.dateTime", "auction.seller", "auction.category", "bid.dateTime"], scans[0].Decoded.Columns.Select(c => c.Name));
+    }
+
     public static TheoryData<NexmarkTextFields> Subsets() =>
     [
         NexmarkTextFields.None,

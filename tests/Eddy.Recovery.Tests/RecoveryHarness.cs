@@ -59,6 +59,10 @@ public sealed record RunOutcome(KillPlan Plan, int? ExitCode, bool Killed, strin
 /// </summary>
 public sealed class RecoveryHarness : IDisposable
 {
+    // The harness reads topics with Confluent.Kafka directly: without this, Confluent's own loader could take the
+    // operating system's librdkafka instead of the bundled one the client needs.
+    static RecoveryHarness() => Eddy.Connectors.Kafka.KafkaNative.EnsureLoaded();
+
     private readonly ITestOutputHelper log;
     private readonly Process broker;
 

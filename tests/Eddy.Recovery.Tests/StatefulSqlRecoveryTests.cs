@@ -7,7 +7,7 @@ namespace Eddy.Recovery.Tests;
 /// <summary>
 /// The stateful SQL operators (regular LEFT join, interval join, OVER with ROWS and RANGE frames, Top-N, rowtime
 /// deduplication, GROUP BY over a changelog, Top-N over a GROUP BY, window deduplication, semi and anti joins, window
-/// join, temporal sort, MATCH_RECOGNIZE) in one job: Kafka (dev broker) → each operator → an exactly-once
+/// join, temporal sort, MATCH_RECOGNIZE, event-time temporal join, UpdateFast Top-N over a GROUP BY) in one job: Kafka (dev broker) → each operator → an exactly-once
 /// PostgreSQL sink (append for append-only results, upsert by PRIMARY KEY for updating ones), run by <c>eddy run</c>,
 /// killed with SIGKILL during checkpoints and sink commits and at random moments, restarted from its checkpoint, and
 /// compared with the result computed by LINQ from the generated input: nothing lost, nothing doubled. The seed is
@@ -55,7 +55,7 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
             PgServer.UniqueName("enriched"), PgServer.UniqueName("near"), PgServer.UniqueName("rows3"), PgServer.UniqueName("range5"),
             PgServer.UniqueName("top3"), PgServer.UniqueName("firsts"), PgServer.UniqueName("buckets"), PgServer.UniqueName("rarest"),
             PgServer.UniqueName("lasts"), PgServer.UniqueName("known"), PgServer.UniqueName("unknown"), PgServer.UniqueName("samewin"),
-            PgServer.UniqueName("sorted"), PgServer.UniqueName("rises"));
+            PgServer.UniqueName("sorted"), PgServer.UniqueName("rises"), PgServer.UniqueName("asof"), PgServer.UniqueName("busiest"));
         string name = $"recovery_sql_{seed}";
         string sqlFile = Path.Combine(harness.WorkDir, name + ".sql");
         File.WriteAllText(sqlFile, JobSql(name, harness.Bootstrap, tables));
@@ -140,6 +140,15 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
         // MATCH_RECOGNIZE PATTERN (A B) DEFINE B AS B.v > A.v, skip past last row: per key in time order, a row and the
         // next when the next is larger; the scan goes on after the pair, else from the next row.
         AssertSameRows(tables.Rises, "SELECT k, aid, bid FROM {0}", byKey.SelectMany(g => Rises(g.Value).Select(p => Row(g.Key, p.A, p.B))), runs);
+        // Event-time temporal join against the versioned view of dims (the last row per key on its rowtime): an event
+        // joins its key's dim when the dim's version is valid at the event's time (dim time <= event time).
+        AssertSameRows(tables.AsOf, "SELECT id, name FROM {0}",
+            events.Where(e => dimOf.TryGetValue(e.K, out var d) && d.Time <= e.Time).Select(e => Row(e.Id, dimOf[e.K].Name)), runs);
+        // Top-N over the GROUP BY's changelog by a descending COUNT (Flink's UpdateFastStrategy): the three keys with the
+        // most events, by key among equal counts.
+        AssertSameRows(tables.Busiest, "SELECT rn, k, n FROM {0}",
+            byKey.Select(g => (K: g.Key, N: (long)g.Value.Count)).OrderByDescending(x => x.N).ThenBy(x => x.K).Take(3)
+                .Select((x, i) => Row((long)(i + 1), x.K, x.N)), runs);
     }
 
     private static IEnumerable<(long A, long B)> Rises(List<Event> inTimeOrder)
@@ -156,7 +165,7 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
     }
 
     private sealed record Tables(string Enriched, string Near, string Rows3, string Range5, string Top3, string Firsts, string Buckets,
-        string Rarest, string Lasts, string Known, string Unknown, string SameWindow, string Sorted, string Rises);
+        string Rarest, string Lasts, string Known, string Unknown, string SameWindow, string Sorted, string Rises, string AsOf, string Busiest);
 
     private static string TimeText(long ms) => Base.AddMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
@@ -248,6 +257,11 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
             {Sink(t.SameWindow, "id BIGINT, name VARCHAR")}
             {Sink(t.Sorted, "id BIGINT, ts TIMESTAMP(3)")}
             {Sink(t.Rises, "k INT, aid BIGINT, bid BIGINT")}
+            {Sink(t.AsOf, "id BIGINT, name VARCHAR")}
+            {Sink(t.Busiest, "rn BIGINT, k INT, n BIGINT", "rn")}
+
+            CREATE VIEW dim_versions AS SELECT k, name, ts FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts DESC) AS rn FROM dims) WHERE rn = 1;
 
             EXECUTE STATEMENT SET BEGIN
                 INSERT INTO {t.Enriched} SELECT e.id, e.k, d.name FROM events AS e LEFT JOIN dims AS d ON e.k = d.k;
@@ -277,6 +291,9 @@ public sealed class StatefulSqlRecoveryTests(ITestOutputHelper log)
                 INSERT INTO {t.Rises} SELECT k, aid, bid FROM events MATCH_RECOGNIZE (
                     PARTITION BY k ORDER BY ts MEASURES A.id AS aid, B.id AS bid
                     AFTER MATCH SKIP PAST LAST ROW PATTERN (A B) DEFINE B AS B.v > A.v);
+                INSERT INTO {t.AsOf} SELECT e.id, d.name FROM events AS e JOIN dim_versions FOR SYSTEM_TIME AS OF e.ts AS d ON e.k = d.k;
+                INSERT INTO {t.Busiest} SELECT rn, k, n FROM (
+                    SELECT k, n, ROW_NUMBER() OVER (ORDER BY n DESC, k ASC) AS rn FROM (SELECT k, COUNT(*) AS n FROM events GROUP BY k)) WHERE rn <= 3;
             END;
             """;
     }

@@ -164,6 +164,7 @@ public sealed partial class Binder
                 }
             }
         }
+        IReadOnlyList<int> rowKey = [];
         if (updatingInput && !finalOnly)
         {
             if (windowRank)
@@ -174,13 +175,18 @@ public sealed partial class Binder
                     + "(its Deduplicate \"doesn't support consuming update and delete changes\")");
             }
             strategy = RankStrategy.RetractTopN;
-            if (UpdateFastCase(pre, partitionColumns, orderColumns) is { } why)
-                throw Error(over, $"Top-N over this updating input is not supported by Eddy yet: {why}");
+            var (updateFastKey, why) = UpdateFastCase(pre, partitionColumns, orderColumns);
+            if (why is not null) throw Error(over, $"Top-N over this updating input is not supported by Eddy yet: {why}");
+            if (updateFastKey is not null)
+            {
+                strategy = RankStrategy.UpdateFastTopN;
+                rowKey = updateFastKey;
+            }
         }
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        if (strategy is RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN && StateTtlMs > 0 && !batchMode)
+        if (strategy is RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN && StateTtlMs > 0 && !batchMode)
         {
             throw Error(over, "'table.exec.state.ttl' is set, but Eddy does not expire the state of a Top-N: Flink's Top-N serves each "
                 + "partition's ranking from a per-subtask cache (table.exec.rank.topn-cache-size) in front of its expiring state, so which rows "
@@ -191,6 +197,7 @@ public sealed partial class Binder
             FinalOnly = finalOnly,
             Function = function,
             StateTtlMs = batchMode ? 0 : StateTtlMs,
+            RowKey = rowKey,
             WindowEnd = windowRank ? partitionColumns[windowProperties.FindIndex(w => w is { Property: 1 })] : -1,
         };
 
@@ -308,22 +315,24 @@ public sealed partial class Binder
     }
 
     /// <summary>
-    /// Why Flink could rank this updating input with its UpdateFastStrategy rather than the RetractStrategy Eddy runs, or
-    /// null when Flink takes the RetractStrategy (RankProcessStrategy.analyzeRankProcessStrategies): Flink ranks with
-    /// UpdateFast when the input has an upsert key holding the partition key and every ORDER BY column only moves
-    /// towards the top of its order (FlinkRelMdModifiedMonotonicity: a group key is constant; over an append-only
-    /// input COUNT and MAX increase, MIN decreases, SUM depends on the range of its argument, any other aggregate is
-    /// not monotonic). Eddy follows this for a non-windowed GROUP BY of an append-only input under projections of plain
-    /// columns; any other updating input is refused, since its upsert keys are not derived.
+    /// Which of Flink's strategies ranks this updating input (RankProcessStrategy.analyzeRankProcessStrategies): the
+    /// UpdateFastStrategy (the row key returned: the input columns of the upsert key) when the input has an upsert key
+    /// holding the partition key and every ORDER BY column only moves towards the top of its order
+    /// (FlinkRelMdModifiedMonotonicity: a group key is constant; over an append-only input COUNT and MAX increase, MIN
+    /// decreases, SUM depends on the range of its argument, any other aggregate is not monotonic); otherwise the
+    /// RetractStrategy (both null). Eddy derives this for a non-windowed GROUP BY of an append-only input under
+    /// projections of plain columns; for any other updating input, or an ORDER BY on a SUM or an expression, it
+    /// cannot tell which strategy Flink takes and returns the reason to refuse.
     /// </summary>
-    private static string? UpdateFastCase(LogicalPlan rankInput, IReadOnlyList<int> partition, IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
+    private static (IReadOnlyList<int>? RowKey, string? Refusal) UpdateFastCase(LogicalPlan rankInput, IReadOnlyList<int> partition,
+        IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
     {
         var below = rankInput;
         while (below is CalcPlan c) below = c.Input;
         if (below is not AggregatePlan { Window: null } aggregate || aggregate.Input.IsUpdating)
         {
-            return "Eddy ranks an updating input only when it is a GROUP BY of an append-only input (it cannot yet tell for others whether "
-                + "Flink would use its UpdateFastStrategy or its RetractStrategy, whose changelogs differ)";
+            return (null, "Eddy ranks an updating input only when it is a GROUP BY of an append-only input (it cannot yet tell for others whether "
+                + "Flink would use its UpdateFastStrategy or its RetractStrategy, whose changelogs differ)");
         }
         int? Source(int column)
         {
@@ -337,9 +346,9 @@ public sealed partial class Binder
             return column;
         }
         int keys = aggregate.Keys.Count;
-        var reaching = Enumerable.Range(0, rankInput.Schema.Count).Select(Source).ToHashSet();
+        var sources = Enumerable.Range(0, rankInput.Schema.Count).Select(Source).ToList();
         // Without every group key in its input the ranking has no upsert key; a partition column that is not a key is not in it.
-        if (!Enumerable.Range(0, keys).All(k => reaching.Contains(k)) || partition.Any(p => Source(p) is not { } k || k >= keys)) return null;
+        if (!Enumerable.Range(0, keys).All(k => sources.Contains(k)) || partition.Any(p => Source(p) is not { } k || k >= keys)) return (null, null);
         bool unknown = false;
         foreach (var (column, descending, _) in order)
         {
@@ -352,24 +361,24 @@ public sealed partial class Binder
             switch (aggregate.Aggregates[source - keys].Kind)
             {
                 case AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Max:
-                    if (!descending) return null;
+                    if (!descending) return (null, null);
                     break;
                 case AggregateKind.Min:
-                    if (descending) return null;
+                    if (descending) return (null, null);
                     break;
                 case AggregateKind.Sum:
                     unknown = true;
                     break;
                 default:
-                    return null;
+                    return (null, null);
             }
         }
-        return unknown
-            ? "an ORDER BY column is an expression or a SUM, whose monotonicity Flink derives (from the expression, or from the range of the "
-                + "summed values) to choose between its UpdateFastStrategy and its RetractStrategy; Eddy runs only the RetractStrategy"
-            : "Flink ranks it with its UpdateFastStrategy (the GROUP BY keys hold the partition key and every ORDER BY column only moves towards "
-                + "the top: a group key, COUNT or MAX descending, MIN ascending), whose changelog Eddy does not reproduce yet; Eddy runs only "
-                + "the RetractStrategy (e.g. an ascending COUNT)";
+        if (unknown)
+        {
+            return (null, "an ORDER BY column is an expression or a SUM, whose monotonicity Flink derives (from the expression, or from the range "
+                + "of the summed values) to choose between its UpdateFastStrategy and its RetractStrategy, which Eddy cannot tell yet");
+        }
+        return (Enumerable.Range(0, keys).Select(k => sources.IndexOf(k)).ToList(), null);
     }
 
     /// <summary>Whether a column is the window end of a window TVF's rows (not of a window aggregation), followed through the projections above it.</summary>

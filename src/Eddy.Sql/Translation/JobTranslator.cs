@@ -38,12 +38,12 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     public void Prepare(IEnumerable<LogicalPlan> plans) => rules = new PlanRules(plans);
 
     /// <summary>Adds a sink plan (and everything it reads) to the job.</summary>
-    public void AddSink(SinkPlan sink) => Translate(rules.Rewrite(sink));
+    public void AddSink(SinkPlan sink) => Translate(rules.Apply(sink));
 
     /// <summary>Adds a query whose rows go to <paramref name="sink"/> as generic rows (queries run from the CLI or tests).</summary>
     public void AddQuery(LogicalPlan plan, Sink<Row> sink, string name)
     {
-        var input = Translate(rules.Rewrite(plan));
+        var input = Translate(rules.Apply(plan));
         SinkTranslator.ToRowSink(input, plan.Schema, sink, name);
     }
 

@@ -9,6 +9,11 @@ public enum RankStrategy
     AppendOnlyTopN,
     /// <summary>Top-N over an updating input (Flink's RetractStrategy, RetractableTopNFunction).</summary>
     RetractTopN,
+    /// <summary>
+    /// Top-N over an updating input with a unique key holding the partition key, whose sort key only moves towards the
+    /// top (Flink's UpdateFastStrategy: UpdatableTopNFunction, or FastTop1Function for rank 1).
+    /// </summary>
+    UpdateFastTopN,
     /// <summary><c>ORDER BY proctime ASC</c>, <c>rn = 1</c>, rn not selected: the first row per key, append-only.</summary>
     KeepFirstProctime,
     /// <summary><c>ORDER BY proctime DESC</c>: the last row per key, +I then -U/+U.</summary>
@@ -49,6 +54,9 @@ public sealed record RankPlan(
     /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication (0: state is kept forever).</summary>
     public long StateTtlMs { get; init; }
 
+    /// <summary>For <see cref="RankStrategy.UpdateFastTopN"/>: the input columns of the unique key (the GROUP BY keys below).</summary>
+    public IReadOnlyList<int> RowKey { get; init; } = [];
+
     /// <summary>For window Top-N and window deduplication: the input column with the window's end.</summary>
     public int WindowEnd { get; init; } = -1;
 
@@ -58,7 +66,7 @@ public sealed record RankPlan(
 
     public override bool IsUpdating => !FinalOnly && Strategy is not (RankStrategy.KeepFirstProctime or RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
 
-    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.WindowTopN
+    public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN or RankStrategy.WindowTopN
         or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
 
     public bool IsWindowDeduplicate => Strategy is RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast;
@@ -91,7 +99,12 @@ public sealed record RankPlan(
             return $"WindowRank(window=[end=[{Input.Schema[WindowEnd].Name}]], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
                 + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
         }
-        string strategy = Strategy == RankStrategy.RetractTopN ? "RetractStrategy" : "AppendFastStrategy";
+        string strategy = Strategy switch
+        {
+            RankStrategy.RetractTopN => "RetractStrategy",
+            RankStrategy.UpdateFastTopN => $"UpdateFastStrategy[{string.Join(",", RowKey)}]",
+            _ => "AppendFastStrategy",
+        };
         return $"Rank(strategy=[{strategy}], rankType=[ROW_NUMBER], rankRange=[rankStart={RankStart}, rankEnd={RankEnd}], "
             + $"partitionBy=[{keys}], orderBy=[{order}], select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}])";
     }

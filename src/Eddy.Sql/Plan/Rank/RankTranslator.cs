@@ -69,11 +69,23 @@ internal static class RankTranslator
             }
             bool withRowNumber = rank.OutputRank || rank.RankStart > 1;
             long start = rank.RankStart, end = rank.RankEnd;
+            if (rank.Strategy == RankStrategy.UpdateFastTopN)
+            {
+                // Flink runs rank 1 with its FastTop1Function, which keeps no row key.
+                if (start == 1 && end == 1) return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
+                var sameRowKey = EqualOn<TIn>(rank.RowKey);
+                return keyed.Process(() => new UpdateFastTopNFunction<TIn, TKey, TOut>(compare, sameRowKey, start, end, withRowNumber, output), "Rank");
+            }
             if (rank.Strategy == RankStrategy.RetractTopN)
             {
                 var sameRow = EqualExcept<TIn>(-1, rank.Input.Schema.Count);
                 return keyed.Process(() => new RetractableTopNFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output), "Rank");
             }
+            // Flink runs a top 1 of an append-only input with its FastTop1Function too (-U/+U where AppendOnlyTopNFunction
+            // would emit -D/+I), except ORDER BY one processing time ascending (its AppendOnlyFirstNFunction: later rows
+            // never sort first, so AppendOnlyTopNFunction's output is the same).
+            if (start == 1 && end == 1 && !(rank.Order.Count == 1 && rank.Order[0].Column == rank.Input.Proctime && !rank.Order[0].Descending))
+                return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
     }
@@ -103,6 +115,23 @@ internal static class RankTranslator
         {
             if (c == except) continue;
             var field = RowTypes.FieldOf(typeof(T), c);
+            var comparer = typeof(EqualityComparer<>).MakeGenericType(field.FieldType);
+            var equal = LinqExpr.Call(LinqExpr.Property(null, comparer, "Default"), comparer.GetMethod("Equals", [field.FieldType, field.FieldType])!,
+                LinqExpr.Field(a, field), LinqExpr.Field(b, field));
+            body = LinqExpr.AndAlso(equal, body);
+        }
+        return LinqExpr.Lambda<Func<T, T, bool>>(body, a, b).Compile();
+    }
+
+    /// <summary>Whether two rows are equal in the given columns (the unique key of an UpdateFast Top-N's input).</summary>
+    private static Func<T, T, bool> EqualOn<T>(IReadOnlyList<int> columns)
+    {
+        var a = LinqExpr.Parameter(typeof(T), "a");
+        var b = LinqExpr.Parameter(typeof(T), "b");
+        LinqExpr body = LinqExpr.Constant(true);
+        for (int i = columns.Count - 1; i >= 0; i--)
+        {
+            var field = RowTypes.FieldOf(typeof(T), columns[i]);
             var comparer = typeof(EqualityComparer<>).MakeGenericType(field.FieldType);
             var equal = LinqExpr.Call(LinqExpr.Property(null, comparer, "Default"), comparer.GetMethod("Equals", [field.FieldType, field.FieldType])!,
                 LinqExpr.Field(a, field), LinqExpr.Field(b, field));

@@ -20,7 +20,6 @@ public static class NestedFieldPushdown
     public static FusedScanPlan? TryPush(FusedScanPlan fused)
     {
         var scan = fused.Scan;
-        if (scan.Nested is not null || TableConnectors.TryFind(scan.Table) is not INestedProjectionConnector) return null;
         // The expressions over the scan's columns: the fused Calc's, else the aggregation's readers.
         var consumers = new List<BoundExpr>();
         if (fused.Calc is { } calc)
@@ -32,7 +31,28 @@ public static class NestedFieldPushdown
         }
         else if (fused.Readers is { } readers) consumers.AddRange(readers);
         else return null;
+        if (Push(scan, consumers) is not (ScanPlan pushed, Func<BoundExpr, BoundExpr> reads)) return null;
+        if (fused.Calc is { } fusedCalc)
+        {
+            var narrowed = fusedCalc with
+            {
+                Input = pushed,
+                Projections = fusedCalc.Projections.Select(reads).ToList(),
+                Filter = fusedCalc.Filter is null ? null : reads(fusedCalc.Filter),
+            };
+            return new FusedScanPlan(pushed, narrowed, fused.Readers, false);
+        }
+        return new FusedScanPlan(pushed, null, fused.Readers!.Select(reads).ToList(), false);
+    }
 
+    /// <summary>
+    /// <paramref name="scan"/> decoding only what <paramref name="consumers"/> (every expression evaluated over its
+    /// columns, by any of its readers) read, and how to rewrite those expressions to read its new columns; null when
+    /// its connector cannot project, an expression is of a kind this rule does not know, or nothing can be left out.
+    /// </summary>
+    public static (ScanPlan Pushed, Func<BoundExpr, BoundExpr> Read)? Push(ScanPlan scan, IReadOnlyList<BoundExpr> consumers)
+    {
+        if (scan.Nested is not null || TableConnectors.TryFind(scan.Table) is not INestedProjectionConnector) return null;
         int columns = scan.Schema.Count;
         // Table columns that pass a decoded ROW column through, and the fields read of each.
         var passedRow = new int?[columns];
@@ -113,17 +133,7 @@ public static class NestedFieldPushdown
         BoundExpr Read(BoundExpr e) => Remap(e, r => r, (r, f, type) => appendedAt.TryGetValue((r.Index, f), out int at)
             ? new InputRef(at, schemaColumns[at].Name, type)
             : null);
-        if (fused.Calc is { } fusedCalc)
-        {
-            var read = fusedCalc with
-            {
-                Input = pushed,
-                Projections = fusedCalc.Projections.Select(Read).ToList(),
-                Filter = fusedCalc.Filter is null ? null : Read(fusedCalc.Filter),
-            };
-            return new FusedScanPlan(pushed, read, fused.Readers, false);
-        }
-        return new FusedScanPlan(pushed, null, fused.Readers!.Select(Read).ToList(), false);
+        return (pushed, Read);
     }
 
     /// <summary>

@@ -15,7 +15,9 @@ namespace Eddy.Sql.Planning.Rules;
 /// only what the aggregation reads (<see cref="AggregateInputNarrowing"/>); a fused scan whose connector can decode
 /// only the columns and ROW fields read (<see cref="NestedFieldPushdown"/>); a filter over a join moves its one-side
 /// conjuncts below it (<see cref="JoinFilterPushdown"/>), and a join's sides keep only the columns read above it
-/// (<see cref="JoinInputNarrowing"/>). EXPLAIN shows the plans before this pass.
+/// (<see cref="JoinInputNarrowing"/>). Before all that, a table scanned by several readers (one shared scan) decodes
+/// only the columns and ROW fields some reader reads (<see cref="SharedScanPruning"/>). EXPLAIN shows the plans before
+/// this pass.
 /// </summary>
 public sealed class PlanRules
 {
@@ -31,8 +33,16 @@ public sealed class PlanRules
             if (plan is ScanPlan scan) scanUses[scan.Table] = scanUses.GetValueOrDefault(scan.Table) + 1;
             foreach (var input in plan.Inputs) Count(input);
         }
-        foreach (var plan in plans) Count(plan);
+        var all = plans.ToList();
+        foreach (var plan in all) Count(plan);
+        sharedScans = SharedScanPruning.Prune(all, table => scanUses.GetValueOrDefault(table) > 1);
     }
+
+    /// <summary>The pruned scan of each shared table that can be pruned, and how its readers' expressions read it.</summary>
+    private readonly Dictionary<TableDef, (ScanPlan Pushed, Func<BoundExpr, BoundExpr> Read)> sharedScans;
+
+    /// <summary>The rewrite pass over one plan of the job: shared scans pruned, then <see cref="Rewrite"/>.</summary>
+    public LogicalPlan Apply(LogicalPlan plan) => Rewrite(SharedScanPruning.Apply(plan, sharedScans));
 
     /// <summary>Whether <paramref name="table"/> is read by exactly one plan node of the job.</summary>
     public bool ReadOnce(TableDef table) => scanUses.GetValueOrDefault(table) == 1;
