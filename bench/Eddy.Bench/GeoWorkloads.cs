@@ -16,7 +16,7 @@ public static class GeoWorkloads
     private const int PoolSize = 1 << 16;
     private static readonly Lazy<string[]> Ipv4Pool = new(() => MakePool(v6: false));
     private static readonly Lazy<string[]> Ipv6Pool = new(() => MakePool(v6: true));
-    private static readonly Lazy<IReadOnlyList<MmdbReader>> Readers = new(() =>
+    private static readonly Lazy<IReadOnlyList<GeoDatabase>> Readers = new(() =>
         GeoDatabases.Get(GeoConfig.DefaultDatabasePath(Environment.GetEnvironmentVariable)));
 
     /// <summary>Opens the database and makes the address pools before any timing.</summary>
@@ -54,18 +54,18 @@ public static class GeoWorkloads
         return pool;
     }
 
-    private static MmdbReader Ipv4Reader => Readers.Value.FirstOrDefault(x => x.Metadata.IpVersion == 4) ?? Readers.Value[0];
+    private static GeoDatabase Ipv4Database => Readers.Value.FirstOrDefault(x => x.IpVersion == 4) ?? Readers.Value[0];
 
-    /// <summary>The tree walk alone: 4 address bytes → record offset.</summary>
+    /// <summary>The database read alone: 4 address bytes → location (MaxMind's reader walks the tree and decodes the record).</summary>
     public static long FindIpv4(BenchEvent[] events)
     {
-        var reader = Ipv4Reader;
+        var database = Ipv4Database;
         Span<byte> b = stackalloc byte[4];
         long found = 0;
         for (int i = 0; i < events.Length; i++)
         {
             BinaryPrimitives.WriteInt32BigEndian(b, events[i].Payload);
-            if (reader.Find(b) >= 0) found++;
+            if (database.Find(b, out _) is not null) found++;
         }
         return found;
     }

@@ -80,6 +80,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
         root.Subcommands.Add(SqlCommands.Run(stdout, stderr));
         root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
+        root.Subcommands.Add(WorkerCommand.Create(stdout, stderr));
         root.Subcommands.Add(SqlShell.Create(stdout, stderr));
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));

@@ -37,11 +37,43 @@ internal static class ServerCommands
         {
             Description = "A folder of .NET function assemblies every job can use (as Flink's lib/); a relative ADD JAR path resolves here",
         };
-        var command = new Command("server", "Run the Eddy server: a job manager with task slots, a REST API and a live dashboard.") { slots, port, bind, token, udfDir };
+        var config = new Option<string[]>("-D")
+        {
+            Description = "A configuration entry key=value, as Flink's -D (repeatable): metric reporters (metrics.reporters, metrics.reporter.<name>.*)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("server", "Run the Eddy server: a job manager with task slots, a REST API and a live dashboard.") { slots, port, bind, token, udfDir, config };
         command.SetAction(async (result, cancel) =>
         {
+            var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in result.GetValue(config) ?? [])
+            {
+                int eq = entry.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    stderr.WriteLine($"error: -D {entry}: expected key=value");
+                    return 2;
+                }
+                entries[entry[..eq].Trim()] = entry[(eq + 1)..].Trim();
+            }
+            foreach (var key in entries.Keys.Where(k => !k.StartsWith("metrics.reporter", StringComparison.Ordinal)))
+            {
+                stderr.WriteLine($"error: -D {key}: not a server setting (the server takes metrics.reporters and metrics.reporter.<name>.*; job options go in SET or eddy submit --set)");
+                return 2;
+            }
+            IReadOnlyList<OpenTelemetryReporterOptions> reporters;
+            try
+            {
+                reporters = OpenTelemetryReporterOptions.Parse(entries);
+            }
+            catch (ArgumentException e)
+            {
+                stderr.WriteLine($"error: -D {e.Message}");
+                return 2;
+            }
             var options = new ServerOptions
             {
+                Reporters = reporters,
                 Slots = result.GetValue(slots),
                 Port = result.GetValue(port),
                 Bind = result.GetValue(bind)!,

@@ -129,6 +129,7 @@ public sealed class KafkaSink<T> : Sink<T>
         private string? firstFailure;
 
         private readonly bool transactional;
+        private readonly Eddy.Runtime.Distributed.PartitionTaskScope? partitionTask;
         private long epoch;
         private Transaction? open;
         /// <summary>Transactions closed at a checkpoint barrier, by checkpoint id, waiting for the checkpoint to complete.</summary>
@@ -173,6 +174,7 @@ public sealed class KafkaSink<T> : Sink<T>
             this.options = options;
             this.serialize = serialize;
             this.subtask = subtask;
+            partitionTask = context?.PartitionTask;
             transactional = options.DeliveryGuarantee == KafkaDeliveryGuarantee.ExactlyOnce;
             KafkaNative.EnsureLoaded();
             onDelivery = report =>
@@ -204,7 +206,13 @@ public sealed class KafkaSink<T> : Sink<T>
 
         private void Log(string line) => options.TransactionLog?.Invoke(line);
 
-        private string TransactionalId(int ofSubtask, long ofEpoch) => $"{options.TransactionalIdPrefix}-{ofSubtask}-{ofEpoch}";
+        /// <summary>
+        /// <c>prefix-subtask-epoch</c>; under <c>eddy worker</c> <c>prefix-s&lt;stage&gt;-p&lt;partition&gt;-epoch</c>: one id
+        /// sequence per input partition (Kafka Streams' model), so that the next owner of the partition fences a zombie.
+        /// </summary>
+        private string TransactionalId(int ofSubtask, long ofEpoch) => partitionTask is { } task
+            ? $"{options.TransactionalIdPrefix}-{task.Tag}-{ofEpoch}"
+            : $"{options.TransactionalIdPrefix}-{ofSubtask}-{ofEpoch}";
 
         /// <summary>A transactional producer for an id, initialized: any transaction left open under the id is aborted.</summary>
         private IProducer<byte[]?, byte[]?> InitProducer(string id)

@@ -296,9 +296,23 @@ public sealed class KafkaSource<T> : Source<T>
     public override SourceReader<T> CreateReader(SourceReaderContext context)
     {
         var all = Partitions(context.Report);
-        var mine = all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
+        // Under eddy worker a pipeline instance reads one partition number of every topic (co-partitioned inputs).
+        var mine = context.PartitionTask is { } task
+            ? all.Where(p => p.Partition.Value == task.Partition).ToList()
+            : all.Where((_, i) => i % context.Parallelism == context.SubtaskIndex).ToList();
         return new KafkaSourceReader<T>(options, mine, decode, context);
     }
+}
+
+/// <summary>What a Kafka reader's checkpointed state says, for tools outside the reader.</summary>
+public static class KafkaSourceState
+{
+    /// <summary>
+    /// The next offset per partition recorded in a Kafka reader's checkpointed state (what a restore resumes from; the
+    /// worker's lag is measured against it). Throws <see cref="InvalidDataException"/> for state of another format.
+    /// </summary>
+    public static IReadOnlyList<(string Topic, int Partition, long NextOffset)> CheckpointedOffsets(byte[] readerState) =>
+        KafkaSourceReader<byte>.ReadOffsets(readerState);
 }
 
 internal sealed class KafkaSourceReader<T> : SourceReader<T>
@@ -411,6 +425,36 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
         split >= 0 && split < splits.Length ? $"{splits[split].Topic}-{splits[split].Partition.Value}" : null;
 
     private readonly record struct SplitState(long Next, long End, long SkipBefore, long StopAt);
+
+    internal static IReadOnlyList<(string Topic, int Partition, long NextOffset)> ReadOffsets(byte[] bytes)
+    {
+        var result = new List<(string, int, long)>();
+        if (bytes.Length == 0) return result;
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
+            byte version = reader.ReadByte();
+            if (version != StateVersion) throw new InvalidDataException($"Kafka reader state version {version}, expected {StateVersion}");
+            int count = reader.ReadInt32();
+            if (count < 0 || count > bytes.Length) throw new InvalidDataException("not a Kafka reader's state");
+            for (int n = 0; n < count; n++)
+            {
+                string topic = reader.ReadString();
+                int partition = reader.ReadInt32();
+                long next = reader.ReadInt64();
+                reader.ReadInt64();
+                reader.ReadInt64();
+                reader.ReadInt64();
+                result.Add((topic, partition, next));
+            }
+            if (reader.BaseStream.Position != bytes.Length) throw new InvalidDataException("not a Kafka reader's state");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("not a Kafka reader's state", e);
+        }
+        return result;
+    }
 
     /// <summary>
     /// The checkpointed positions of the partitions this reader now owns, from every old subtask's state (the old

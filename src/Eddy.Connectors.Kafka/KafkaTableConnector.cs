@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Eddy.Connectors.Formats;
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
@@ -27,6 +28,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
         "csv.array-element-delimiter", "csv.escape-character", "csv.null-literal",
         "value.csv.field-delimiter", "value.csv.quote-character", "value.csv.disable-quote-character", "value.csv.allow-comments",
         "value.csv.ignore-parse-errors", "value.csv.array-element-delimiter", "value.csv.escape-character", "value.csv.null-literal",
+        .. ValueFormats.AllOptions, .. ValueFormats.AllOptions.Select(o => "value." + o),
     ];
 
     private static int registered;
@@ -41,7 +43,9 @@ public sealed class KafkaTableConnector : ITypedTableConnector
 
     public string Name => "kafka";
 
-    public IReadOnlyCollection<string> MetadataKeys { get; } = ["topic", "partition", "offset", "timestamp", "key", "headers"];
+    /// <summary>The record's metadata, then every registered format's (<c>value.source.timestamp</c>: the table's format must have it).</summary>
+    public IReadOnlyCollection<string> MetadataKeys { get; } =
+        ["topic", "partition", "offset", "timestamp", "key", "headers", .. ValueFormats.AllMetadata.Select(k => "value." + k)];
 
     /// <summary>Options a kafka table may have for writing; a source ignores them (one table is often read and written).</summary>
     internal static readonly string[] SinkOptions =
@@ -55,13 +59,30 @@ public sealed class KafkaTableConnector : ITypedTableConnector
     /// <summary>Append-only, as Flink's kafka connector: a changelog needs 'upsert-kafka'.</summary>
     public bool AcceptsUpdates(TableDef table) => false;
 
+    /// <summary>A changelog value format (debezium-json) makes the table a changelog, as in Flink.</summary>
+    public bool ProducesUpdates(TableDef table) => SqlRecordDecoder.RegisteredFormat(table)?.IsChangelog == true;
+
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
         KafkaSinkFactory.Create(table, schema, upsert: false);
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {
-        var options = SourceOptions(table, decoded, out var decoder);
-        return new KafkaSource<Row>(options, decoder.Decode);
+        var options = SourceOptions(table, decoded, out var decoder, context.FindType);
+        if (!decoder.IsChangelog) return new KafkaSource<Row>(options, decoder.Decode);
+        return new ChangelogKafkaSource(options, decoder, NormalizingKey(table, decoded, context));
+    }
+
+    /// <summary>
+    /// With <c>table.exec.source.cdc-events-duplicate</c> a changelog is normalized by its PRIMARY KEY (Flink's
+    /// ChangelogNormalize), which it must then declare; the key's positions in the decoded row, or null.
+    /// </summary>
+    private static int[]? NormalizingKey(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        if (!context.JobOptions.TryGetValue("table.exec.source.cdc-events-duplicate", out var text) || !bool.Parse(text)) return null;
+        if (table.PrimaryKey.Count == 0)
+            throw new ConnectorOptionException(table.Name, "connector",
+                "'table.exec.source.cdc-events-duplicate' is true, which needs the changelog source to declare PRIMARY KEY (...) NOT ENFORCED (Flink deduplicates the change events by it)");
+        return [.. table.PrimaryKey.Select(decoded.RequireIndex)];
     }
 
     /// <summary>
@@ -71,8 +92,21 @@ public sealed class KafkaTableConnector : ITypedTableConnector
     /// </summary>
     public Source<T>? CreateTypedSource<T>(TableDef table, Schema decoded, ConnectorContext context)
     {
-        var options = SourceOptions(table, decoded, out var decoder);
-        if (!decoder.ValueIsWholeRow || !typeof(T).IsValueType) return null;
+        var options = SourceOptions(table, decoded, out var decoder, context.FindType);
+        if (!typeof(T).IsValueType) return null;
+        if (!decoder.ValueIsWholeRow)
+        {
+            var typed = typeof(KafkaTableConnector).GetMethod(nameof(TypedFormatSource), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                .MakeGenericMethod(typeof(T));
+            try
+            {
+                return (Source<T>?)typed.Invoke(null, [options, decoder]);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is FormatOptionException f)
+            {
+                throw new ConnectorOptionException(table.Name, f.Option, f.Message);
+            }
+        }
         var make = typeof(KafkaTableConnector).GetMethod(nameof(TypedJsonSource), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
             .MakeGenericMethod(typeof(T));
         try
@@ -88,6 +122,23 @@ public sealed class KafkaTableConnector : ITypedTableConnector
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
             throw;
         }
+    }
+
+    /// <summary>A registered format that decodes into row structs (protobuf), or null.</summary>
+    private static KafkaSource<T>? TypedFormatSource<T>(KafkaSourceOptions options, SqlRecordDecoder decoder) where T : struct
+    {
+        if (decoder.CreateStructDecoder<T>() is not { } structs) return null;
+        return new KafkaSource<T>(options, (in KafkaMessage m, out T value) =>
+        {
+            // A tombstone (no value) has no row, as in the row path.
+            if (m.Value is null)
+            {
+                value = default;
+                return false;
+            }
+            structs.Decode(m.Value, out value);
+            return true;
+        });
     }
 
     private static KafkaSource<T> TypedJsonSource<T>(KafkaSourceOptions options, Schema decoded, bool failOnMissingField) where T : struct
@@ -108,7 +159,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
 
     public Sink<T>? CreateTypedSink<T>(TableDef table, Schema schema, ConnectorContext context) => null;
 
-    internal static KafkaSourceOptions SourceOptions(TableDef table, Schema decoded, out SqlRecordDecoder decoder)
+    internal static KafkaSourceOptions SourceOptions(TableDef table, Schema decoded, out SqlRecordDecoder decoder, Func<string, Type?>? findType = null)
     {
         var o = table.Options;
         foreach (var key in o.Keys)
@@ -173,7 +224,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
         string? specificTopic = topics.Length == 1 ? topics[0] : null;
         try
         {
-            decoder = new SqlRecordDecoder(table, decoded);
+            decoder = new SqlRecordDecoder(table, decoded, findType);
             string? deadLetters = o.GetValueOrDefault("scan.dead-letter.topic");
             return new KafkaSourceOptions
             {

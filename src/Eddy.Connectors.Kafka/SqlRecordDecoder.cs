@@ -1,6 +1,8 @@
 using System.Text;
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
+using Eddy.Connectors.Formats;
+using Eddy.Sql;
 using Eddy.Sql.Connectors;
 
 namespace Eddy.Connectors.Kafka;
@@ -12,15 +14,20 @@ namespace Eddy.Connectors.Kafka;
 /// </summary>
 internal sealed class SqlRecordDecoder
 {
-    private enum Slot { Value, Key, Topic, Partition, Offset, Timestamp, KeyBytes, Headers }
+    private enum Slot { Value, Key, Topic, Partition, Offset, Timestamp, KeyBytes, Headers, FormatMetadata }
 
-    private enum Format { Json, Csv, Raw }
+    private enum Format { Json, Csv, Raw, Registered }
 
     private readonly (Slot Slot, int Index, DataType Type)[] slots;
     private readonly Format valueFormat;
     private readonly JsonRowDecoder? valueJson;
     private readonly CsvRecordDecoder? valueCsv;
     private readonly DataType? rawValueType;
+    /// <summary>A format of the registry (<see cref="ValueFormats"/>): its decoder gives the value columns, then the format's metadata.</summary>
+    private readonly MessageDecoder? valueDecoder;
+    private readonly IValueFormat? registeredFormat;
+    private readonly FormatContext? formatContext;
+    private readonly int valueColumnCount;
     private readonly Format keyFormat;
     private readonly JsonRowDecoder? keyJson;
     private readonly DataType? rawKeyType;
@@ -29,7 +36,7 @@ internal sealed class SqlRecordDecoder
     private readonly bool valueRowIsRow;
 
     /// <summary>Every column comes from the JSON value, in order: a typed decoder can read the value into the row struct.</summary>
-    public bool ValueIsWholeRow => valueRowIsRow;
+    public bool ValueIsWholeRow => valueRowIsRow && valueFormat == Format.Json;
 
     /// <summary><c>json.fail-on-missing-field</c> of the value.</summary>
     public bool FailOnMissingValueField { get; }
@@ -37,20 +44,43 @@ internal sealed class SqlRecordDecoder
     /// <summary>Whether the table asks to skip records that cannot be decoded (<c>json.ignore-parse-errors</c>, <c>csv.ignore-parse-errors</c>).</summary>
     public bool IgnoreParseErrors { get; }
 
-    public SqlRecordDecoder(TableDef table, Schema decoded)
+    /// <summary>The value format gives a changelog (+I, -U/+U, -D; debezium-json): read through <see cref="DecodeAll"/>.</summary>
+    public bool IsChangelog { get; }
+
+    /// <summary>The value's format of the registry, if it is one (null: json, csv, raw).</summary>
+    public static IValueFormat? RegisteredFormat(TableDef table)
+    {
+        var o = table.Options;
+        string? name = o.GetValueOrDefault("value.format") ?? o.GetValueOrDefault("format");
+        return name is null ? null : ValueFormats.Find(name);
+    }
+
+    public SqlRecordDecoder(TableDef table, Schema decoded, Func<string, Type?>? findType = null)
     {
         var o = table.Options;
         string formatKey = o.ContainsKey("value.format") ? "value.format" : "format";
         if (o.ContainsKey("value.format") && o.ContainsKey("format"))
             throw new ConnectorOptionException(table.Name, "format", "'format' and 'value.format' exclude each other");
         string formatText = o.TryGetValue(formatKey, out var f) && !string.IsNullOrWhiteSpace(f) ? f : throw new ConnectorOptionException(table.Name, "format", "required");
+        var registered = ValueFormats.Find(formatText);
         valueFormat = formatText switch
         {
             "json" => Format.Json,
             "csv" => Format.Csv,
             "raw" => Format.Raw,
-            _ => throw new ConnectorOptionException(table.Name, formatKey, $"'{formatText}' is not supported; one of json, csv, raw"),
+            _ when registered is not null => Format.Registered,
+            _ => throw new ConnectorOptionException(table.Name, formatKey,
+                $"'{formatText}' is not supported{SqlErrors.Suggest(formatText, ValueFormats.Names.Prepend("raw").Prepend("csv").Prepend("json"))}; one of json, csv, raw, {string.Join(", ", ValueFormats.Names)}"),
         };
+        IsChangelog = registered?.IsChangelog == true;
+        foreach (var key in o.Keys)
+        {
+            // A format's options belong to that format only (Flink: an option of another format is unknown).
+            string bare = key.StartsWith("value.", StringComparison.Ordinal) ? key["value.".Length..] : key;
+            if (ValueFormats.AllOptions.Contains(bare) && registered?.Options.Contains(bare) != true
+                || registered is not null && !key.StartsWith("key.", StringComparison.Ordinal) && (bare.StartsWith("json.", StringComparison.Ordinal) || bare.StartsWith("csv.", StringComparison.Ordinal)))
+                throw new ConnectorOptionException(table.Name, key, $"is an option of another format than '{formatText}'");
+        }
         // With 'value.format' Flink prefixes the format's options with 'value.'; both spellings are read.
         string Opt(string name) => o.ContainsKey("value." + name) ? "value." + name : name;
 
@@ -83,6 +113,7 @@ internal sealed class SqlRecordDecoder
 
         var valueColumns = new List<Column>();
         var keyColumns = new List<Column>();
+        var formatMetadata = new List<string>();
         slots = new (Slot, int, DataType)[decoded.Count];
         for (int i = 0; i < decoded.Count; i++)
         {
@@ -98,6 +129,10 @@ internal sealed class SqlRecordDecoder
                 "timestamp" => Slot.Timestamp,
                 "key" => Slot.KeyBytes,
                 "headers" => Slot.Headers,
+                _ when metadata.StartsWith("value.", StringComparison.Ordinal) && registered?.Metadata.ContainsKey(metadata["value.".Length..]) == true => Slot.FormatMetadata,
+                _ when metadata.StartsWith("value.", StringComparison.Ordinal) => throw new ConnectorOptionException(table.Name, "format",
+                    $"format '{formatText}' has no metadata '{metadata["value.".Length..]}' (column '{column.Name}')"
+                    + (registered is { Metadata.Count: > 0 } ? $"; it offers {string.Join(", ", registered.Metadata.Keys.Select(k => "value." + k))}" : "")),
                 _ => throw new ConnectorOptionException(table.Name, "connector", $"kafka has no metadata '{metadata}'"),
             };
             var type = column.Type;
@@ -109,8 +144,12 @@ internal sealed class SqlRecordDecoder
                 Slot.Timestamp => type.Kind is TypeKind.TimestampLtz or TypeKind.Timestamp,
                 Slot.KeyBytes => type.Kind is TypeKind.Binary,
                 Slot.Headers => type.Kind is TypeKind.Map && type.Element!.Kind is TypeKind.String && type.Value!.Kind is TypeKind.Binary,
+                Slot.FormatMetadata => FitsFormatMetadata(registered!.Metadata[metadata!["value.".Length..]], type),
                 _ => true,
             };
+            if (!fits && slot == Slot.FormatMetadata)
+                throw new ConnectorOptionException(table.Name, "format",
+                    $"metadata column '{column.Name}' ({metadata}) cannot be {type}; Flink's type: {registered!.Metadata[metadata!["value.".Length..]]}");
             if (!fits)
                 throw new ConnectorOptionException(table.Name, "connector",
                     $"metadata column '{column.Name}' ({metadata}) cannot be {type}; Flink's types: topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP_LTZ(3), key BYTES, headers MAP<STRING, BYTES>");
@@ -125,7 +164,18 @@ internal sealed class SqlRecordDecoder
                 index = keyColumns.Count;
                 keyColumns.Add(new Column(column.Name, type));
             }
+            else if (slot == Slot.FormatMetadata)
+            {
+                index = formatMetadata.Count;
+                formatMetadata.Add(metadata!["value.".Length..]);
+            }
             slots[i] = (slot, index, type);
+        }
+        valueColumnCount = valueColumns.Count;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            // The format's decoder puts its metadata after the value columns.
+            if (slots[i].Slot == Slot.FormatMetadata) slots[i] = slots[i] with { Index = valueColumnCount + slots[i].Index };
         }
 
         switch (valueFormat)
@@ -145,8 +195,25 @@ internal sealed class SqlRecordDecoder
                     throw new ConnectorOptionException(table.Name, formatKey, $"'raw' reads the value into exactly one STRING or BYTES column; the table has {valueColumns.Count} value columns");
                 rawValueType = valueColumns[0].Type;
                 break;
+            case Format.Registered:
+                var context = new FormatContext(table.Name, new Schema([.. valueColumns]), formatMetadata, name => o.GetValueOrDefault(Opt(name)), findType ?? (_ => null))
+                {
+                    OptionKey = Opt,
+                };
+                registeredFormat = registered;
+                formatContext = context;
+                try
+                {
+                    valueDecoder = registered!.CreateDecoder(context);
+                }
+                catch (FormatOptionException e)
+                {
+                    throw new ConnectorOptionException(table.Name, e.Option, e.Message);
+                }
+                IgnoreParseErrors = valueDecoder.IgnoreParseErrors;
+                break;
         }
-        valueRowIsRow = valueFormat == Format.Json && slots.Select((x, i) => x.Slot == Slot.Value && x.Index == i).All(b => b);
+        valueRowIsRow = (valueFormat is Format.Json or Format.Registered) && slots.Select((x, i) => x.Slot == Slot.Value && x.Index == i).All(b => b);
         if (decodesKey && keyColumns.Count > 0)
         {
             if (keyFormat == Format.Json) keyJson = new JsonRowDecoder(new Schema([.. keyColumns]), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field"));
@@ -211,10 +278,43 @@ internal sealed class SqlRecordDecoder
                     return false;
                 }
                 break;
+            case Format.Registered:
+                jsonValues = valueDecoder!.DecodeRow(m.Value);
+                break;
             default:
                 raw = rawValueType!.Kind == TypeKind.String ? Encoding.UTF8.GetString(m.Value) : m.Value;
                 break;
         }
+        row = Assemble(m, values, jsonValues, raw, RowKind.Insert);
+        return true;
+    }
+
+    /// <summary>
+    /// A record of a changelog format into its rows (none for a tombstone or a message the format leaves out), each
+    /// with its kind, the key and record metadata columns filled as for <see cref="Decode"/>.
+    /// </summary>
+    /// <summary>
+    /// A decoder straight into the row struct, when every column comes from the value in order and its format can
+    /// (protobuf); otherwise null.
+    /// </summary>
+    public StructDecoder<T>? CreateStructDecoder<T>() where T : struct =>
+        valueRowIsRow && registeredFormat is IStructFormat structs && !IsChangelog ? structs.CreateStructDecoder<T>(formatContext!) : null;
+
+    public void DecodeAll(in KafkaMessage m, List<Row> output)
+    {
+        if (m.Value is null) return;
+        int first = output.Count;
+        valueDecoder!.Decode(m.Value, output);
+        for (int i = first; i < output.Count; i++)
+        {
+            var values = output[i];
+            output[i] = Assemble(m, null, values, null, values.Kind);
+        }
+    }
+
+    private Row Assemble(in KafkaMessage m, object?[]? values, Row? jsonValues, object? raw, RowKind kind)
+    {
+        if (valueRowIsRow && jsonValues is not null) return jsonValues;
         Row? keyValues = null;
         object? rawKey = null;
         if (keyJson is not null)
@@ -250,12 +350,22 @@ internal sealed class SqlRecordDecoder
                     : DateTime.SpecifyKind(DateTimeOffset.FromUnixTimeMilliseconds(m.Timestamp).UtcDateTime, DateTimeKind.Unspecified),
                 Slot.KeyBytes => m.Key,
                 Slot.Headers => Headers(m),
+                Slot.FormatMetadata => type.Kind == TypeKind.Timestamp && jsonValues![index] is DateTimeOffset t
+                    ? DateTime.SpecifyKind(t.UtcDateTime, DateTimeKind.Unspecified) : jsonValues![index],
                 _ => null,
             };
         }
-        row = new Row(RowKind.Insert, fields);
-        return true;
+        return new Row(kind, fields);
     }
+
+    /// <summary>A format's metadata column may be declared as Flink's type, or TIMESTAMP(3) for a TIMESTAMP_LTZ(3) (as UTC).</summary>
+    private static bool FitsFormatMetadata(DataType flink, DataType declared) => flink.Kind switch
+    {
+        TypeKind.TimestampLtz => declared.Kind is TypeKind.TimestampLtz or TypeKind.Timestamp,
+        TypeKind.Map => declared.Kind == TypeKind.Map && declared.Element!.Kind == flink.Element!.Kind && declared.Value!.Kind == flink.Value!.Kind,
+        TypeKind.Array => declared.Kind == TypeKind.Array && declared.Element!.Kind == flink.Element!.Kind,
+        _ => declared.Kind == flink.Kind,
+    };
 
     private static Dictionary<object, object?> Headers(in KafkaMessage m)
     {

@@ -42,7 +42,10 @@ public sealed class UpsertKafkaTableConnector : ITableConnector
             Name = table.Name, Columns = table.Columns, Watermark = table.Watermark, PrimaryKey = table.PrimaryKey,
             Options = options, Declaration = table.Declaration, Context = table.Context,
         };
-        var sourceOptions = KafkaTableConnector.SourceOptions(keyed, decoded, out var values);
+        if (SqlRecordDecoder.RegisteredFormat(table) is { IsChangelog: true } changelog)
+            throw new ConnectorOptionException(table.Name, o.ContainsKey("value.format") ? "value.format" : "format",
+                $"'upsert-kafka' reads an insert-only value format; '{changelog.Name}' is a changelog (read it with 'connector' = 'kafka')");
+        var sourceOptions = KafkaTableConnector.SourceOptions(keyed, decoded, out var values, context.FindType);
         return new UpsertKafkaSource(sourceOptions, new UpsertDecoding(keyed, values));
     }
 

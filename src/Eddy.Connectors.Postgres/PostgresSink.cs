@@ -122,7 +122,16 @@ public sealed class PostgresSink : Sink<Row>
             Settings = settings;
             Guarantee = guarantee;
             sinkId = context.OperatorId.Length > 0 ? context.OperatorId : target.Table.ToString();
+            // Under eddy worker the progress row belongs to the partition, not to the subtask: (job/stage-i, sink, partition).
+            progressJob = context.PartitionTask is { } task ? $"{context.JobName}/stage-{task.Stage}" : context.JobName;
+            slot = context.PartitionTask?.Partition ?? context.SubtaskIndex;
         }
+
+        /// <summary>The progress table's job column: the job's name, with <c>/stage-i</c> under eddy worker.</summary>
+        private readonly string progressJob;
+
+        /// <summary>The progress table's subtask column: this writer's subtask, or under eddy worker its partition.</summary>
+        private readonly int slot;
 
         protected PgTarget Target { get; }
 
@@ -189,12 +198,12 @@ public sealed class PostgresSink : Sink<Row>
                 // committed now, in order, so a bounded job delivers everything (the remainder has no epoch to record).
                 foreach (var (epoch, data) in staged)
                 {
-                    CommitEpoch(context.SubtaskIndex, epoch, data, claim: true);
+                    CommitEpoch(slot, epoch, data, claim: true);
                     data.Dispose();
                 }
                 staged.Clear();
                 using var rest = TakeEpoch();
-                if (rest.Rows.Rows > 0 || rest.Deletes is { Rows: > 0 }) CommitEpoch(context.SubtaskIndex, 0, rest, claim: false);
+                if (rest.Rows.Rows > 0 || rest.Deletes is { Rows: > 0 }) CommitEpoch(slot, 0, rest, claim: false);
             }
         }
 
@@ -208,7 +217,7 @@ public sealed class PostgresSink : Sink<Row>
                 staged[checkpointId] = TakeEpoch();
                 // Every epoch not yet committed goes into the state: a completion notification may have been missed.
                 state.Write(1); // format version
-                state.Write(context.SubtaskIndex);
+                state.Write(slot);
                 state.Write(Target.Columns.Count);
                 state.Write(staged.Count);
                 foreach (var (epoch, data) in staged)
@@ -228,7 +237,7 @@ public sealed class PostgresSink : Sink<Row>
                 foreach (var epoch in staged.Keys.TakeWhile(e => e <= checkpointId).ToList())
                 {
                     var data = staged[epoch];
-                    CommitEpoch(context.SubtaskIndex, epoch, data, claim: true);
+                    CommitEpoch(slot, epoch, data, claim: true);
                     staged.Remove(epoch);
                     data.Dispose();
                 }
@@ -316,7 +325,7 @@ public sealed class PostgresSink : Sink<Row>
                     using var cmd = new NpgsqlCommand(
                         $"INSERT INTO {ProgressTable} (job, sink, subtask, epoch) VALUES ($1, $2, $3, $4) ON CONFLICT (job, sink, subtask) " +
                         $"DO UPDATE SET epoch = EXCLUDED.epoch, committed_at = now() WHERE {ProgressTable}.epoch < EXCLUDED.epoch", conn, tx);
-                    cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.JobName });
+                    cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = progressJob });
                     cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sinkId });
                     cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = subtask });
                     cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
@@ -349,6 +358,16 @@ public sealed class PostgresSink : Sink<Row>
         /// </summary>
         private void ResetProgress(NpgsqlConnection conn)
         {
+            if (context.PartitionTask is not null)
+            {
+                // A partition task that starts without a checkpoint owns exactly its partition's row.
+                using var one = new NpgsqlCommand($"DELETE FROM {ProgressTable} WHERE job = $1 AND sink = $2 AND subtask = $3", conn);
+                one.Parameters.Add(new NpgsqlParameter<string> { TypedValue = progressJob });
+                one.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sinkId });
+                one.Parameters.Add(new NpgsqlParameter<int> { TypedValue = slot });
+                one.ExecuteNonQuery();
+                return;
+            }
             using var cmd = new NpgsqlCommand(
                 $"DELETE FROM {ProgressTable} WHERE job = $1 AND sink = $2 AND subtask % $3 = $4", conn);
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.JobName });

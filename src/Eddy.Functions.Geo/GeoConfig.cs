@@ -151,13 +151,13 @@ public sealed class GeoConfig
 /// </summary>
 public static class GeoDatabases
 {
-    private static readonly ConcurrentDictionary<string, Lazy<MmdbReader[]>> Open = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Lazy<GeoDatabase[]>> Open = new(StringComparer.Ordinal);
 
-    /// <summary>The readers for <paramref name="path"/>: the file, or every .mmdb file of the folder (sorted by name).</summary>
-    public static IReadOnlyList<MmdbReader> Get(string path)
+    /// <summary>The databases for <paramref name="path"/>: the file, or every .mmdb file of the folder (sorted by name).</summary>
+    public static IReadOnlyList<GeoDatabase> Get(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
-        var lazy = Open.GetOrAdd(full, p => new Lazy<MmdbReader[]>(() => OpenAll(p)));
+        var lazy = Open.GetOrAdd(full, p => new Lazy<GeoDatabase[]>(() => OpenAll(p)));
         try
         {
             return lazy.Value;
@@ -169,14 +169,14 @@ public static class GeoDatabases
         }
     }
 
-    private static MmdbReader[] OpenAll(string path)
+    private static GeoDatabase[] OpenAll(string path)
     {
-        if (File.Exists(path)) return [MmdbReader.Open(path)];
+        if (File.Exists(path)) return [GeoDatabase.Open(path)];
         if (Directory.Exists(path))
         {
             var files = Directory.GetFiles(path, "*.mmdb").Order(StringComparer.Ordinal).ToArray();
             if (files.Length == 0) throw new GeoDatabaseMissingException($"no .mmdb file in the geolocation database folder '{path}': {GeoConfig.FetchHint}");
-            return files.Select(MmdbReader.Open).ToArray();
+            return files.Select(GeoDatabase.Open).ToArray();
         }
         throw new GeoDatabaseMissingException($"no geolocation database at '{path}': {GeoConfig.FetchHint}");
     }

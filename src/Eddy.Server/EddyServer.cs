@@ -40,6 +40,9 @@ public sealed record ServerOptions
     /// session adds them, and a relative <c>ADD JAR</c> path resolves here.
     /// </summary>
     public string? UdfDirectory { get; init; }
+
+    /// <summary>Metric reporters beside <c>/metrics</c> (<c>eddy server -D metrics.reporters=otel ...</c>); none by default.</summary>
+    public IReadOnlyList<OpenTelemetryReporterOptions> Reporters { get; init; } = [];
 }
 
 /// <summary>
@@ -51,6 +54,8 @@ public sealed class EddyServer : IAsyncDisposable
     public const string TokenCookie = "eddy_token";
 
     private readonly WebApplication app;
+
+    private readonly List<OpenTelemetryReporter> reporters = [];
 
     private EddyServer(WebApplication app, JobManager manager, ServerOptions options)
     {
@@ -152,6 +157,11 @@ public sealed class EddyServer : IAsyncDisposable
         server.Address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal));
         server.LogTail.Add($"{DateTimeOffset.UtcNow:HH:mm:ss} server started: {options.Slots} task slot(s), listening on {bound}");
         manager.Holder = $"the eddy server at {server.Address}";
+        foreach (var reporter in options.Reporters)
+        {
+            server.reporters.Add(new OpenTelemetryReporter(manager, reporter));
+            server.LogTail.Add($"{DateTimeOffset.UtcNow:HH:mm:ss} metrics reporter '{reporter.Name}': OTLP {reporter.Protocol} to {reporter.Endpoint} every {reporter.Interval.TotalSeconds:0.###} s");
+        }
         return server;
     }
 
@@ -227,6 +237,7 @@ public sealed class EddyServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var reporter in reporters) reporter.Dispose();
         Manager.Dispose();
         await app.StopAsync();
         await app.DisposeAsync();

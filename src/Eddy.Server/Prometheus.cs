@@ -1,4 +1,3 @@
-using Eddy;
 using System.Globalization;
 using System.Text;
 
@@ -34,25 +33,8 @@ internal static class Prometheus
         foreach (var state in new[] { JobStates.Created, JobStates.Running, JobStates.Cancelling, JobStates.Finished, JobStates.Failed, JobStates.Canceled })
             sb.Append("eddy_jobs{state=\"").Append(state).Append("\"} ").Append(jobs.Count(j => j.State == state)).Append('\n');
 
-        var series = new (string Name, string Type, string Help, Func<SubtaskReading, double> Value)[]
-        {
-            ("eddy_task_records_in_total", "counter", "Records received by the subtask.", s => s.Sample.RecordsIn),
-            ("eddy_task_records_out_total", "counter", "Records sent by the subtask.", s => s.Sample.RecordsOut),
-            ("eddy_task_bytes_in_total", "counter", "Bytes received by the subtask.", s => s.Sample.BytesIn),
-            ("eddy_task_bytes_out_total", "counter", "Bytes sent by the subtask.", s => s.Sample.BytesOut),
-            ("eddy_task_busy_ms_per_second", "gauge", "Milliseconds per second the subtask worked.", s => s.Rates.BusyTimeMsPerSecond),
-            ("eddy_task_idle_ms_per_second", "gauge", "Milliseconds per second the subtask waited for input.", s => s.Rates.IdleTimeMsPerSecond),
-            ("eddy_task_backpressured_ms_per_second", "gauge", "Milliseconds per second the subtask waited for room downstream.", s => s.Rates.BackPressuredTimeMsPerSecond),
-            ("eddy_task_input_queue_fill", "gauge", "Queued elements over capacity across the subtask's input channels.", s => s.Sample.QueueFill),
-            ("eddy_task_watermark_milliseconds", "gauge", "The subtask's input watermark (event time, epoch ms); absent until set.", s => s.Sample.InputWatermark),
-            ("eddy_task_late_records_dropped_total", "counter", "Late records dropped by windows.", s => s.Sample.LateRecordsDropped),
-            ("eddy_task_records_dropped_total", "counter",
-                "Records a source could not decode and left out: skipped by *.ignore-parse-errors or sent to a dead-letter topic (Flink's numRecordsInErrors).",
-                s => s.Sample.RecordsDropped),
-            ("eddy_task_late_records_side_output_total", "counter", "Late records sent to a late-data output.", s => s.Sample.LateRecordsToSideOutput),
-        };
         var live = jobs.Where(j => j.Execution is not null).Select(j => (Job: j, Reading: j.Reading)).ToList();
-        foreach (var (name, type, help, value) in series)
+        foreach (var (name, type, help, value) in MetricSeries.Subtask)
         {
             Header(sb, name, type, help);
             foreach (var (job, reading) in live)
@@ -61,7 +43,7 @@ internal static class Prometheus
                 {
                     foreach (var s in v.Subtasks)
                     {
-                        if (name == "eddy_task_watermark_milliseconds" && s.Sample.InputWatermark <= EventTime.MinWatermark) continue;
+                        if (!MetricSeries.Present(name, s)) continue;
                         sb.Append(name).Append("{job_id=\"").Append(job.Id).Append("\",job=\"").Append(Escape(job.Name))
                             .Append("\",vertex=\"").Append(v.Vertex.Id).Append("\",task=\"").Append(Escape(v.Vertex.Name))
                             .Append("\",subtask=\"").Append(s.Subtask).Append("\"} ").Append(Number(value(s))).Append('\n');

@@ -19,6 +19,12 @@ public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnl
     /// <summary>The session's user assemblies this job holds (null: none); <see cref="ReleaseUserCode"/> when it has ended.</summary>
     public UserCode? UserCode { get; init; }
 
+    /// <summary>The statement each of <see cref="Plans"/> came from (INSERTs, or the query), for located messages about the whole job.</summary>
+    public IReadOnlyList<Parsing.SqlNode> Origins { get; init; } = [];
+
+    /// <summary>The script the job was planned from (for <see cref="Origins"/>' positions).</summary>
+    public SqlContext? Context { get; init; }
+
     private int released;
 
     /// <summary>Lets go of the user assemblies once the job has ended (the last holder unloads them); idempotent.</summary>
@@ -40,7 +46,7 @@ public sealed partial class SqlSession
         "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
         "pipeline.operator-chaining", "table.exec.emit.allow-lateness", "table.exec.emit.late-fire.enabled",
         "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
-        "table.exec.late-data.table", "table.exec.state.ttl", "execution.checkpointing.dir", "execution.checkpointing.timeout",
+        "table.exec.late-data.table", "table.exec.state.ttl", "table.exec.source.cdc-events-duplicate", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
@@ -580,6 +586,9 @@ public sealed partial class SqlSession
             case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay" or "table.exec.state.ttl":
                 ParseDuration(key, value);
                 break;
+            case "table.exec.source.cdc-events-duplicate":
+                if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' takes true or false, got '{value}'");
+                break;
             case "table.exec.emit.late-fire.delay":
                 if (ParseDuration(key, value) > TimeSpan.Zero)
                 {
@@ -628,7 +637,15 @@ public sealed partial class SqlSession
         return TimeSpan.FromMilliseconds(ms);
     }
 
-    public JobConfig JobConfig()
+    /// <summary>
+    /// Applied last to every job's configuration (after the script's SETs): <c>eddy worker</c> makes each planned job one
+    /// partition task this way (parallelism 1, the partition's checkpoint folder).
+    /// </summary>
+    public Func<JobConfig, JobConfig>? ConfigOverride { get; set; }
+
+    public JobConfig JobConfig() => ConfigOverride is { } change ? change(OptionsConfig()) : OptionsConfig();
+
+    private JobConfig OptionsConfig()
     {
         var config = new JobConfig { Clock = Clock };
         if (options.TryGetValue("parallelism.default", out var p)) config = config with { DefaultParallelism = int.Parse(p, CultureInfo.InvariantCulture) };
@@ -685,7 +702,7 @@ public sealed partial class SqlSession
     /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>
     public bool PlanOnly { get; set; }
 
-    private ConnectorContext Connectors => new(Output, Error, PlanOnly);
+    private ConnectorContext Connectors => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
 
     private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
     {
@@ -715,7 +732,7 @@ public sealed partial class SqlSession
             : inserts.Count == 1 ? $"insert-into_{plans[0].Table.QualifiedName}"
             : fileName is not null ? Path.GetFileNameWithoutExtension(fileName)
             : "insert-into_" + string.Join("_", plans.Select(p => p.Table.Name));
-        return WithUserCode(new SqlJob(name, env, plans));
+        return WithUserCode(new SqlJob(name, env, plans) { Origins = inserts, Context = context });
     }
 
     private SqlJob WithUserCode(SqlJob job)
@@ -746,7 +763,7 @@ public sealed partial class SqlSession
             throw PathError(e, query, context);
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n : fileName is not null ? Path.GetFileNameWithoutExtension(fileName) : "query";
-        return WithUserCode(new SqlJob(name, env, [plan]));
+        return WithUserCode(new SqlJob(name, env, [plan]) { Origins = [query], Context = context });
     }
 
     /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>

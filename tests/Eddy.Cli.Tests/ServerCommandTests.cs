@@ -25,6 +25,17 @@ public sealed class ServerCommandTests : IAsyncLifetime
         return path;
     }
 
+    [Theory]
+    [InlineData("parallelism.default=2", "-D parallelism.default: not a server setting")]
+    [InlineData("metrics.reporters", "-D metrics.reporters: expected key=value")]
+    [InlineData("metrics.reporter.otel.interval=1 s", "reporter not listed in metrics.reporters")]
+    public void Server_refuses_a_wrong_configuration_entry_before_it_starts(string entry, string message)
+    {
+        var (code, _, error) = CliTests.Run("server", "--port", "0", "-D", entry);
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+    }
+
     [Fact]
     public void Submit_detached_then_list_status_and_cancel_by_name()
     {

@@ -186,4 +186,33 @@ public class KafkaExactlyOnceTests
         Assert.Contains("abort tx-1-1", calls);
         Assert.Equal("begin tx-0-4", calls[^1]);
     }
+    [Fact]
+    public void Partition_tasks_name_transactions_by_their_input_partition_and_the_next_owner_fences_them()
+    {
+        using var kafka = new KafkaFixture(partitions: 1);
+        var log = new Log();
+        var sink = Sink(kafka, log);
+        SinkWriter<string> PartitionWriter(int partition, RestoredState? restored = null) =>
+            sink.CreateWriter(new SinkWriterContext(0, 1, TimeProvider.System, new SubtaskMetrics("sink", 0))
+            {
+                CheckpointingEnabled = true, Restored = restored, PartitionTask = new Eddy.Runtime.Distributed.PartitionTaskScope(0, partition),
+            });
+        // Two workers' tasks are each subtask 0 of their own pipeline: their ids differ by partition, not by subtask.
+        var three = PartitionWriter(3);
+        using var seven = PartitionWriter(7);
+        Assert.Equal(["init tx-s0-p3-0", "begin tx-s0-p3-0", "init tx-s0-p7-0", "begin tx-s0-p7-0"], log.Take());
+        Write(three, "a");
+        var state = Snapshot(three, 1);
+        log.Take();
+
+        // Partition 3 moves to another worker while the first is thought dead: the new owner initialises the ids of the
+        // checkpoint's transaction and of the ones after it, which fences the old owner's producers; partition 7's stay.
+        using var next = PartitionWriter(3, new RestoredState(1, [state], 1));
+        var calls = log.Take();
+        Assert.Equal("init tx-s0-p3-0", calls[0]);
+        Assert.Contains("init tx-s0-p3-1", calls);
+        Assert.Equal("begin tx-s0-p3-4", calls[^1]);
+        Assert.DoesNotContain(calls, c => c.Contains("p7", StringComparison.Ordinal));
+        three.Dispose();
+    }
 }

@@ -17,7 +17,7 @@ public class GeoSqlTests : IDisposable
     public GeoSqlTests()
     {
         database = Path.Combine(dir, "city.mmdb");
-        File.WriteAllBytes(database, MmdbReaderTests.SampleWriter()
+        File.WriteAllBytes(database, MmdbGeoLocatorTests.SampleWriter()
             .Add("150.37.143.0/24", new Dictionary<string, object> { ["country_code"] = "JP", ["state1"] = "Tokyo", ["city"] = "Shinjuku", ["latitude"] = 35.69f, ["longitude"] = 139.7f })
             .Add("2a04:e80c::/32", new Dictionary<string, object> { ["country_code"] = "NL", ["state1"] = "North Holland", ["city"] = "Amsterdam" })
             .Build());
@@ -110,7 +110,7 @@ public class GeoSqlTests : IDisposable
         var counters = execution.Counters.Read().ToDictionary(c => c.Name, c => c.Value);
         Assert.Equal(4, counters["geo_lookups_total"]);
         Assert.Equal(1, counters["geo_malformed_total"]);
-        // The second 81.2.69.160 hits the address cache; 81.2.69.161 misses it but finds London's record decoded.
+        // The second 81.2.69.160 hits the address cache; 81.2.69.161 misses it but hits its /24 block (London's network is a /24).
         Assert.Equal(2, counters["geo_cache_hits_total"]);
         Assert.Equal(1, counters["geo_cache_misses_total"]);
         Assert.Equal(0, counters["geo_remote_errors_total"]);
@@ -156,7 +156,7 @@ public class GeoSqlTests : IDisposable
     {
         var folder = Path.Combine(dir, "split");
         Directory.CreateDirectory(folder);
-        File.WriteAllBytes(Path.Combine(folder, "test-city-ipv4.mmdb"), MmdbReaderTests.SampleWriter(ipVersion: 4, recordSize: 24).Build());
+        File.WriteAllBytes(Path.Combine(folder, "test-city-ipv4.mmdb"), MmdbGeoLocatorTests.SampleWriter(ipVersion: 4, recordSize: 24).Build());
         File.WriteAllBytes(Path.Combine(folder, "test-city-ipv6.mmdb"), new TinyMmdbWriter(6, 32)
             .Add("2001:db8::/32", new Dictionary<string, object> { ["country_code"] = "SE", ["city"] = "Malmö" }).Build());
         var (lines, _) = Run($"""

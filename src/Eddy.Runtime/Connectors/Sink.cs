@@ -22,6 +22,12 @@ public sealed record SinkWriterContext(int SubtaskIndex, int Parallelism, TimePr
 
     /// <summary>Cancelled when the job is cancelled: a writer that waits inside <c>Write</c> stops waiting.</summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// Under <c>eddy worker</c>: the partition this pipeline instance owns. Exactly-once writers key their bookkeeping
+    /// by it instead of by subtask, so that a partition's epochs commit once whichever worker runs it.
+    /// </summary>
+    public Distributed.PartitionTaskScope? PartitionTask { get; init; }
 }
 
 public abstract class SinkWriter<T> : IDisposable
@@ -80,7 +86,7 @@ public readonly record struct NoOutput;
 /// <summary>An operator that hosts a connector and hands it the job name and restored state before it opens.</summary>
 internal interface IConnectorCheckpointing
 {
-    void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored);
+    void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, Distributed.PartitionTaskScope? partitionTask);
 }
 
 public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing
@@ -89,9 +95,11 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
     private string jobName = "job";
     private bool checkpointingEnabled;
     private RestoredState? restored;
+    private Distributed.PartitionTaskScope? partitionTask;
 
-    void IConnectorCheckpointing.Configure(string jobName, bool checkpointingEnabled, RestoredState? restored)
+    void IConnectorCheckpointing.Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, Distributed.PartitionTaskScope? partitionTask)
     {
+        this.partitionTask = partitionTask;
         this.jobName = jobName;
         this.checkpointingEnabled = checkpointingEnabled;
         this.restored = restored;
@@ -105,6 +113,7 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
         CheckpointingEnabled = checkpointingEnabled,
         Restored = restored,
         Cancellation = Context.Cancellation,
+        PartitionTask = partitionTask,
     });
 
     /// <summary>A sink's state is its writer's (pending commits): always part of a checkpoint.</summary>

@@ -39,6 +39,9 @@ public sealed record SourceReaderContext(int SubtaskIndex, int Parallelism, Time
 
     /// <summary>The state to resume from, or null on a fresh start (then the startup mode applies).</summary>
     public RestoredState? Restored { get; init; }
+
+    /// <summary>Under <c>eddy worker</c>: the one partition number this reader reads (<see cref="JobConfig.PartitionTask"/>).</summary>
+    public Distributed.PartitionTaskScope? PartitionTask { get; init; }
 }
 
 public abstract class SourceReader<T> : IDisposable

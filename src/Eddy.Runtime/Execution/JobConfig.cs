@@ -87,6 +87,12 @@ public sealed record JobConfig
     /// <summary>Where the job reports warnings as they happen (a checkpoint failed, a restart, a damaged checkpoint skipped).</summary>
     public Action<string>? Diagnostics { get; init; }
 
+    /// <summary>
+    /// Set by <c>eddy worker</c>: this pipeline instance runs one partition of a distributed job's stage (its sources
+    /// read only that partition; its sinks key exactly-once bookkeeping by it). Null: an ordinary job.
+    /// </summary>
+    public Distributed.PartitionTaskScope? PartitionTask { get; init; }
+
     /// <summary>Whether the job takes checkpoints.</summary>
     public bool CheckpointingEnabled => CheckpointInterval is { } i && i > TimeSpan.Zero;
 }

@@ -158,7 +158,7 @@ public sealed class JobPlan
                     if (op is IConnectorCheckpointing connector)
                     {
                         connector.Configure(config.JobName ?? "job", config.CheckpointingEnabled,
-                            restore?.Find(op.StateId)?.ToRestoredState(restore.Id));
+                            restore?.Find(op.StateId)?.ToRestoredState(restore.Id), config.PartitionTask);
                     }
                 }
                 var keyGroupRange = KeyGroups.RangeOf(s, config.MaxParallelism, p);

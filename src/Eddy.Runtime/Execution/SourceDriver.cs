@@ -36,6 +36,7 @@ internal sealed class SourceDriver<T>(
             CheckpointingEnabled = config.CheckpointingEnabled,
             Report = config.Diagnostics,
             Restored = task.Restore?.Find(stateId)?.ToRestoredState(task.Restore.Id),
+            PartitionTask = config.PartitionTask,
         });
         if (ck is not null)
         {

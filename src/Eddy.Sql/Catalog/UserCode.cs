@@ -84,6 +84,12 @@ public sealed class UserCode
             if (t is not null) return t;
         }
         if (only is not null) return null;
+        return FindHostType(className);
+    }
+
+    /// <summary>A class of the host's assemblies (never of a session's user code).</summary>
+    public static Type? FindHostType(string className)
+    {
         var hosted = Type.GetType(className, throwOnError: false);
         if (hosted is not null && !hosted.Assembly.IsCollectible) return hosted;
         foreach (var asm in AssemblyLoadContext.Default.Assemblies)

@@ -10,7 +10,17 @@ namespace Eddy.Sql.Connectors;
 /// external system (a database's table check belongs to the run), and say on <paramref name="StandardError"/> what
 /// they did not check.
 /// </param>
-public sealed record ConnectorContext(TextWriter StandardOutput, TextWriter StandardError, bool PlanOnly = false);
+public sealed record ConnectorContext(TextWriter StandardOutput, TextWriter StandardError, bool PlanOnly = false)
+{
+    /// <summary>The session's user assemblies (<c>ADD JAR</c>): where a format finds a class it names (protobuf's message class).</summary>
+    public Catalog.UserCode? UserCode { get; init; }
+
+    /// <summary>The job's options (<c>SET</c>), for connectors that obey planner options (<c>table.exec.source.cdc-events-duplicate</c>).</summary>
+    public IReadOnlyDictionary<string, string> JobOptions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A class by full name: in the session's added jars, then in Eddy's own assemblies.</summary>
+    public Type? FindType(string className) => UserCode is { } code ? code.FindType(className) : Catalog.UserCode.FindHostType(className);
+}
 
 /// <summary>
 /// A connector usable in <c>CREATE TABLE ... WITH ('connector' = name)</c>. Options are validated when the table is

@@ -2,7 +2,11 @@ using System.Net;
 
 namespace Eddy.Functions.Geo.Tests;
 
-public class MmdbReaderTests
+/// <summary>
+/// The offline locator over databases written by <see cref="TinyMmdbWriter"/> (an independent writer, from the
+/// format's specification) and read with MaxMind's reader.
+/// </summary>
+public class MmdbGeoLocatorTests
 {
     private static Dictionary<string, object> City(string country, string state, string city, double lat, double lon) => new()
     {
@@ -27,7 +31,13 @@ public class MmdbReaderTests
         return w;
     }
 
-    private static long Find(MmdbReader r, string ip) => r.Find(IPAddress.Parse(ip).GetAddressBytes());
+    private static GeoDatabase Database(TinyMmdbWriter writer) => GeoDatabase.FromBytes(writer.Build());
+
+    private static int Prefix(GeoDatabase database, string ip)
+    {
+        Assert.NotNull(database.Find(IPAddress.Parse(ip).GetAddressBytes(), out int prefix));
+        return prefix;
+    }
 
     [Theory]
     [InlineData(24)]
@@ -35,10 +45,9 @@ public class MmdbReaderTests
     [InlineData(32)]
     public void Ipv4_ipv6_and_mapped_addresses_find_their_records_with_every_record_size(int recordSize)
     {
-        using var reader = MmdbReader.FromBytes(SampleWriter(6, recordSize).Build());
-        Assert.Equal(recordSize, reader.Metadata.RecordSize);
-        Assert.Equal(6, reader.Metadata.IpVersion);
-        Assert.Equal("Eddy-Test-City", reader.Metadata.DatabaseType);
+        using var reader = Database(SampleWriter(6, recordSize));
+        Assert.Equal(6, reader.IpVersion);
+        Assert.Equal("Eddy-Test-City", reader.DatabaseType);
         var locator = new MmdbGeoLocator(reader);
 
         var london = locator.Locate("81.2.69.160");
@@ -51,21 +60,18 @@ public class MmdbReaderTests
         Assert.Equal("Edinburgh", locator.Locate("2a02:c7c:1234::5").City);
         // IPv4-mapped IPv6 is the IPv4 address.
         Assert.Equal("London", locator.Locate("::ffff:81.2.69.1").City);
-        Assert.Equal(Find(reader, "81.2.69.1"), Find(reader, "::ffff:81.2.69.1"));
         // The prefix that matched, in the address family given.
-        reader.Find(IPAddress.Parse("81.2.69.1").GetAddressBytes(), out int prefix);
-        Assert.Equal(24, prefix);
-        reader.Find(IPAddress.Parse("2001:db8::9").GetAddressBytes(), out prefix);
-        Assert.Equal(32, prefix);
+        Assert.Equal(24, Prefix(reader, "81.2.69.1"));
+        Assert.Equal(32, Prefix(reader, "2001:db8::9"));
     }
 
     [Fact]
     public void Misses_and_malformed_addresses_give_unknown_and_are_counted()
     {
-        using var reader = MmdbReader.FromBytes(SampleWriter().Build());
+        using var reader = Database(SampleWriter());
         var locator = new MmdbGeoLocator(reader);
-        Assert.Equal(-1, Find(reader, "81.2.70.1"));
-        Assert.Equal(-1, Find(reader, "2001:db9::1"));
+        Assert.Null(reader.Find(IPAddress.Parse("81.2.70.1").GetAddressBytes(), out _));
+        Assert.Null(reader.Find(IPAddress.Parse("2001:db9::1").GetAddressBytes(), out _));
         Assert.Same(GeoLocation.Unknown, locator.Locate("1.1.1.1"));
         Assert.Same(GeoLocation.Unknown, locator.Locate("2600::1"));
         Assert.Equal("{}", locator.Locate("1.1.1.1").Json);
@@ -80,7 +86,7 @@ public class MmdbReaderTests
     [Fact]
     public void An_ipv4_database_answers_ipv4_and_mapped_addresses_and_misses_ipv6()
     {
-        using var reader = MmdbReader.FromBytes(SampleWriter(ipVersion: 4, recordSize: 24).Build());
+        using var reader = Database(SampleWriter(ipVersion: 4, recordSize: 24));
         var locator = new MmdbGeoLocator(reader);
         Assert.Equal("London", locator.Locate("81.2.69.160").City);
         Assert.Equal("Mountain View", locator.Locate("::ffff:8.8.8.8").City);
@@ -88,82 +94,21 @@ public class MmdbReaderTests
     }
 
     [Fact]
-    public void Every_data_type_and_size_encoding_decodes()
+    public void A_record_in_maxminds_own_city_layout_is_read_from_its_nested_maps()
     {
-        var big = new byte[600_000];
-        new Random(7).NextBytes(big);
-        var shared = new MmdbPointerTo(new Dictionary<string, object> { ["shared"] = "through a pointer", ["n"] = 5u });
-        var value = new Dictionary<string, object>
+        static Dictionary<string, object> Names(string en) => new() { ["names"] = new Dictionary<string, object> { ["en"] = en, ["de"] = "x" } };
+        var record = new Dictionary<string, object>
         {
-            ["utf8"] = "Zürich 東京",
-            ["double"] = 1.0 / 3,
-            ["float"] = 2.5f,
-            ["bytes"] = new byte[] { 0, 1, 2, 255 },
-            ["uint16"] = new MmdbUInt16(65535),
-            ["uint32"] = 4_000_000_000u,
-            ["uint32_zero"] = 0u,
-            ["int32_negative"] = -123456,
-            ["int32_positive"] = 77,
-            ["uint64"] = ulong.MaxValue - 1,
-            ["uint128"] = UInt128.MaxValue - 5,
-            ["array"] = new List<object> { "a", 1u, new List<object> { true, false } },
-            ["map"] = new Dictionary<string, object> { ["nested"] = new Dictionary<string, object> { ["deep"] = 1.5 } },
-            ["true"] = true,
-            ["false"] = false,
-            ["empty_map"] = new Dictionary<string, object>(),
-            ["empty_array"] = new List<object>(),
-            ["size29"] = new string('x', 100),
-            ["size30"] = new string('y', 300),
-            ["size31"] = new string('z', 70_000),
-            ["big_bytes"] = big,
-            ["pointer_small"] = new MmdbPointerTo("pointed-at string"),
-            ["pointer_to_map"] = shared,
-            ["pointer_to_map_again"] = shared,
+            ["country"] = new Dictionary<string, object> { ["iso_code"] = "FR", ["names"] = new Dictionary<string, object> { ["en"] = "France" } },
+            ["subdivisions"] = new List<object> { Names("Île-de-France"), Names("Paris") },
+            ["city"] = Names("Paris"),
+            ["location"] = new Dictionary<string, object> { ["latitude"] = 48.8566, ["longitude"] = 2.3522, ["accuracy_radius"] = new MmdbUInt16(20) },
         };
-        using var reader = MmdbReader.FromBytes(new TinyMmdbWriter().Add("1.2.3.0/24", value).Build());
-        long offset = Find(reader, "1.2.3.4");
-        var decoded = Assert.IsType<Dictionary<string, object?>>(reader.Decode(offset));
-        Assert.Equal("Zürich 東京", decoded["utf8"]);
-        Assert.Equal(1.0 / 3, decoded["double"]);
-        Assert.Equal(2.5f, decoded["float"]);
-        Assert.Equal(new byte[] { 0, 1, 2, 255 }, decoded["bytes"]);
-        Assert.Equal((ushort)65535, decoded["uint16"]);
-        Assert.Equal(4_000_000_000u, decoded["uint32"]);
-        Assert.Equal(0u, decoded["uint32_zero"]);
-        Assert.Equal(-123456, decoded["int32_negative"]);
-        Assert.Equal(77, decoded["int32_positive"]);
-        Assert.Equal(ulong.MaxValue - 1, decoded["uint64"]);
-        Assert.Equal(UInt128.MaxValue - 5, decoded["uint128"]);
-        var array = Assert.IsType<List<object?>>(decoded["array"]);
-        Assert.Equal("a", array[0]);
-        Assert.Equal(1u, array[1]);
-        Assert.Equal(new List<object?> { true, false }, array[2]);
-        var nested = Assert.IsType<Dictionary<string, object?>>(Assert.IsType<Dictionary<string, object?>>(decoded["map"])["nested"]);
-        Assert.Equal(1.5, nested["deep"]);
-        Assert.Equal(true, decoded["true"]);
-        Assert.Equal(false, decoded["false"]);
-        Assert.Empty(Assert.IsType<Dictionary<string, object?>>(decoded["empty_map"]));
-        Assert.Empty(Assert.IsType<List<object?>>(decoded["empty_array"]));
-        Assert.Equal(new string('x', 100), decoded["size29"]);
-        Assert.Equal(new string('y', 300), decoded["size30"]);
-        Assert.Equal(new string('z', 70_000), decoded["size31"]);
-        Assert.Equal(big, decoded["big_bytes"]);
-        Assert.Equal("pointed-at string", decoded["pointer_small"]);
-        var viaPointer = Assert.IsType<Dictionary<string, object?>>(decoded["pointer_to_map"]);
-        Assert.Equal("through a pointer", viaPointer["shared"]);
-        Assert.Equal(5u, viaPointer["n"]);
-        Assert.Equal(viaPointer, decoded["pointer_to_map_again"]);
-
-        // In-place access agrees with decoding, and skips over every type to reach later keys.
-        Assert.True(reader.TryGetMapValue(offset, "pointer_to_map_again"u8, out var mapValue));
-        Assert.Equal(MmdbType.Map, reader.TypeAt(mapValue));
-        Assert.True(reader.TryGetMapValue(mapValue, "shared"u8, out var sharedValue));
-        Assert.Equal("through a pointer"u8.ToArray(), reader.ReadUtf8(sharedValue).ToArray());
-        Assert.True(reader.TryGetMapValue(offset, "double"u8, out var d));
-        Assert.Equal(1.0 / 3, reader.ReadDouble(d));
-        Assert.True(reader.TryGetMapValue(offset, "int32_negative"u8, out var i));
-        Assert.Equal(-123456, reader.ReadDouble(i));
-        Assert.False(reader.TryGetMapValue(offset, "absent"u8, out _));
+        using var database = Database(new TinyMmdbWriter(6, 28).Add("2.2.2.0/24", record));
+        var location = new MmdbGeoLocator(database, cacheSize: 0).Locate("2.2.2.2");
+        Assert.Equal(("FR", "Île-de-France", "Paris"), (location.Country, location.Region, location.City));
+        Assert.Equal(48.8566, location.Latitude!.Value, 6);
+        Assert.Equal(2.3522, location.Longitude!.Value, 6);
     }
 
     [Fact]
@@ -173,25 +118,34 @@ public class MmdbReaderTests
         var w = new TinyMmdbWriter(6, 32)
             .Add("1.0.0.0/24", new Dictionary<string, object> { ["pad1"] = new byte[3000], ["state1"] = "Mid", ["pad2"] = new byte[530_000], ["city"] = "Late" })
             .Add("1.0.1.0/24", new Dictionary<string, object> { ["state1"] = "Mid", ["city"] = "Late", ["country_code"] = "AU", ["x"] = new MmdbPointerTo("near target") });
-        using var reader = MmdbReader.FromBytes(w.Build());
+        using var reader = Database(w);
         var locator = new MmdbGeoLocator(reader, cacheSize: 0);
         var location = locator.Locate("1.0.1.7");
         Assert.Equal(("AU", "Mid", "Late"), (location.Country, location.Region, location.City));
-        var d = Assert.IsType<Dictionary<string, object?>>(reader.Decode(Find(reader, "1.0.1.1")));
-        Assert.Equal("Mid", d["state1"]);
-        Assert.Equal("Late", d["city"]);
-        Assert.Equal("near target", d["x"]);
+        var first = locator.Locate("1.0.0.7");
+        Assert.Equal((null, "Mid", "Late"), (first.Country, first.Region, first.City));
     }
 
     [Fact]
-    public void The_record_cache_returns_the_same_location_and_counts_hits()
+    public void The_cache_answers_addresses_and_blocks_of_a_network_and_shares_one_location_per_value()
     {
-        using var reader = MmdbReader.FromBytes(SampleWriter().Build());
+        using var reader = Database(SampleWriter()
+            .Add("20.0.0.0/25", City("NL", "Noord-Holland", "Amsterdam", 52.37, 4.89))
+            .Add("20.0.0.128/25", City("NL", "Noord-Holland", "Amsterdam", 52.37, 4.89)));
         var locator = new MmdbGeoLocator(reader, cacheSize: 16);
         var first = locator.Locate("81.2.69.1");
+        // Another address of the same /24 network: its block is known.
         var second = locator.Locate("81.2.69.200");
         Assert.Same(first, second);
         Assert.Equal(1, locator.Metrics.CacheHits);
+        Assert.Same(first, locator.Locate("81.2.69.200"));
+        Assert.Equal(2, locator.Metrics.CacheHits);
+        // Two /25 networks in one /24 block: the block cannot answer, the database does (one location for both).
+        var low = locator.Locate("20.0.0.1");
+        var high = locator.Locate("20.0.0.200");
+        Assert.Same(low, high);
+        Assert.Equal("Amsterdam", high.City);
+        Assert.Equal(2, locator.Metrics.CacheHits);
         var uncached = new MmdbGeoLocator(reader, cacheSize: 0);
         Assert.NotSame(uncached.Locate("81.2.69.1"), uncached.Locate("81.2.69.200"));
         Assert.Equal(first.Json, uncached.Locate("81.2.69.1").Json);
@@ -200,7 +154,7 @@ public class MmdbReaderTests
     [Fact]
     public void The_json_lookup_answers_as_the_location_lookup_from_cold_and_warm_caches()
     {
-        using var reader = MmdbReader.FromBytes(SampleWriter(ipVersion: 6, recordSize: 28).Build());
+        using var reader = Database(SampleWriter(ipVersion: 6, recordSize: 28));
         string[] ips = ["81.2.69.160", "8.8.8.8", "10.9.8.7", "2001:db8::1", "2a02:c7c:1234::5", "::ffff:81.2.69.1", "1.1.1.1", "2600::1", "bad", ""];
         var oracle = new MmdbGeoLocator(reader, cacheSize: 0);
         // Round 0 walks the tree (cold caches); rounds 1 and 2 answer from the address caches.
@@ -223,7 +177,7 @@ public class MmdbReaderTests
     [Fact]
     public void The_lab_json_matches_pythons_json_dumps()
     {
-        using var reader = MmdbReader.FromBytes(SampleWriter().Build());
+        using var reader = Database(SampleWriter());
         var locator = new MmdbGeoLocator(reader);
         Assert.Equal("{\"country\": \"US\", \"state\": \"California\", \"city\": \"Mountain View\"}", locator.Locate("8.8.8.8").Json);
         Assert.Equal("{\"country\": \"DE\", \"state\": \"Bavaria\", \"city\": \"M\\u00fcnchen\"}", locator.Locate("2001:db8::1").Json);
@@ -236,12 +190,12 @@ public class MmdbReaderTests
         File.WriteAllBytes(path, SampleWriter().Build());
         try
         {
-            using (var reader = MmdbReader.Open(path))
+            using (var reader = GeoDatabase.Open(path))
                 Assert.Equal("London", new MmdbGeoLocator(reader).Locate("81.2.69.5").City);
             File.WriteAllBytes(path, new byte[1000]);
-            var e = Assert.Throws<InvalidDataException>(() => MmdbReader.Open(path));
+            var e = Assert.Throws<InvalidDataException>(() => GeoDatabase.Open(path));
             Assert.Contains(path, e.Message);
-            Assert.Contains("metadata marker", e.Message);
+            Assert.Contains("not a MaxMind DB file", e.Message);
         }
         finally
         {

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""eddy worker scaling: events/s with 1, 2 and 3 workers over a 12-partition topic of lab events.
+
+Per run: a fresh dev broker (eddy kafka), N workers started at once on a pass-through job into blackhole with 1 s
+checkpoints; once the group has settled (all 12 partitions running, owners unchanged for three polls), the workers
+are paused (SIGSTOP), EVENTS lab events are produced (eddy produce --events web-traffic, about 600 B each: keep
+EVENTS x 600 B / 12 under the dev broker's 5 MB per partition), and the workers continued (SIGCONT). The run ends when
+every partition's checkpointed offset reached the topic's end (GET /worker: lag 0 on all 12 partitions). Rate =
+EVENTS / (end - continue), so it includes up to one checkpoint interval; CPU-seconds are the workers' user+system time
+from /proc over the same span.
+
+Usage: bench/worker/scaling.py [--events 72000] [--workers 1,2,3] [--config Release|Debug]
+"""
+import argparse, json, os, re, signal, subprocess, tempfile, time, urllib.request
+
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ap = argparse.ArgumentParser()
+ap.add_argument("--events", type=int, default=72_000)
+ap.add_argument("--workers", default="1,2,3")
+ap.add_argument("--config", default="Release")
+args = ap.parse_args()
+eddy = ["dotnet", os.path.join(root, "src/Eddy.Cli/bin", args.config, "net10.0/eddy.dll")]
+PARTITIONS = 12
+
+JOB = """SET 'pipeline.name' = 'scaling';
+SET 'execution.checkpointing.interval' = '1 s';
+CREATE TABLE events (url VARCHAR, referrer VARCHAR, user_agent VARCHAR, host VARCHAR, ip VARCHAR, headers VARCHAR, event_time VARCHAR,
+  event_timestamp AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')) WITH (
+  'connector' = 'kafka', 'topic' = 'perf', 'properties.bootstrap.servers' = 'BOOTSTRAP', 'properties.group.id' = 'scaling-source',
+  'properties.session.timeout.ms' = '120000',
+  'scan.startup.mode' = 'earliest-offset', 'format' = 'json');
+CREATE TABLE processed_events (ip VARCHAR, event_timestamp TIMESTAMP(3), referrer VARCHAR, host VARCHAR, url VARCHAR) WITH ('connector' = 'blackhole');
+INSERT INTO processed_events SELECT ip, event_timestamp, referrer, host, url FROM events;
+"""
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_view(urls):
+    parts = {}
+    for u in urls:
+        try:
+            doc = json.load(urllib.request.urlopen(u + "/worker", timeout=10))
+        except Exception:
+            continue
+        for j in doc["jobs"]:
+            for p in j["partitions"]:
+                parts[p["partition"]] = p
+    return parts
+
+
+def run(n):
+    work = tempfile.mkdtemp(prefix="eddy-scaling-")
+    broker = subprocess.Popen(eddy + ["kafka", "--port", "0", "--partitions", str(PARTITIONS), "--topic", "perf"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    bootstrap = None
+    for line in broker.stdout:
+        m = re.search(r"bootstrap servers: (\S+)", line)
+        if m:
+            bootstrap = m.group(1)
+            break
+    sql = os.path.join(work, "job.sql")
+    with open(sql, "w") as f:
+        f.write(JOB.replace("BOOTSTRAP", bootstrap))
+    env = dict(os.environ, EDDY_HOME=os.path.join(work, "home"))
+    logs = [os.path.join(work, f"worker-{i}.log") for i in range(n)]
+    workers = [subprocess.Popen(eddy + ["worker", sql, "--port", "0"], stdout=subprocess.DEVNULL, stderr=open(logs[i], "w"), env=env)
+               for i in range(n)]
+    urls = []
+    for log in logs:
+        while True:
+            m = re.search(r"REST API on (\S+)", open(log).read())
+            if m:
+                urls.append(m.group(1).rstrip("/"))
+                break
+            time.sleep(0.2)
+    # The group settles first, so that the rate is processing, not start-up.
+    stable, last = 0, None
+    while stable < 3:
+        parts = worker_view(urls)
+        owners = tuple(sorted((p, v["state"], v["started-at"]) for p, v in parts.items()))
+        ok = len(parts) == PARTITIONS and all(v["state"] == "RUNNING" for v in parts.values())
+        stable = stable + 1 if ok and owners == last else 0
+        last = owners
+        time.sleep(0.5)
+    # The workers are stopped (SIGSTOP) while the input is produced, and continued at once: the rate is the workers'
+    # own, not the producer's (the group's session timeout is longer than the pause).
+    for w in workers:
+        os.kill(w.pid, signal.SIGSTOP)
+    subprocess.run(eddy + ["produce", "--bootstrap", bootstrap, "--topic", "perf", "--events", "web-traffic", "--count", str(args.events),
+                           "--seed", "7", "--start", "2024-01-01T10:00:00Z"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu0 = sum(cpu_seconds(w.pid) for w in workers)
+    t0 = time.monotonic()
+    for w in workers:
+        os.kill(w.pid, signal.SIGCONT)
+    end = None
+    while time.monotonic() - t0 < 600:
+        parts = worker_view(urls)
+        if len(parts) == PARTITIONS and all(p.get("lag") == 0 and p.get("checkpointed-offset") is not None for p in parts.values()) \
+                and sum(p["end-offset"] for p in parts.values()) >= args.events:
+            end = time.monotonic()
+            break
+        time.sleep(0.25)
+    cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu0
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.wait(timeout=120)
+    broker.kill()
+    if end is None:
+        print(f"{n} worker(s): did not finish within 600 s", flush=True)
+        return
+    secs = end - t0
+    rate = args.events / secs
+    print(f"{n} worker(s): {args.events} events read and checkpointed in {secs:.1f} s = "
+          f"{rate:,.0f} events/s in all, {rate / n:,.0f} per worker; {cpu:.1f} CPU-s in the workers ({cpu / args.events * 1e6:.1f} µs per event)",
+          flush=True)
+
+
+for n in [int(x) for x in args.workers.split(",")]:
+    run(n)

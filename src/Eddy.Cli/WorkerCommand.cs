@@ -1,0 +1,360 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Eddy.Connectors.Kafka;
+using Eddy.Connectors.Kafka.Group;
+using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
+using Eddy.Sql;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Distributed;
+using Eddy.Sql.Parsing;
+
+namespace Eddy.Cli;
+
+/// <summary>
+/// <c>eddy worker job.sql</c>: one member of each job's consumer group. The group (cooperative-sticky) decides which
+/// partitions of the job's input topic this process owns; each owned partition runs as a pipeline instance of its own
+/// (a partition task) that restores the partition's latest checkpoint from the shared checkpoint folder. Start the same
+/// command on several machines and they share the work; stop one with SIGTERM (final checkpoints, then it leaves) or
+/// lose one (its partitions resume elsewhere from their last completed checkpoint).
+/// </summary>
+internal static class WorkerCommand
+{
+    /// <summary>How long a revoked partition's final checkpoint may take before it is handed over without one.</summary>
+    private static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A SQL script whose jobs read Kafka topics (Flink SQL)." };
+        var groupId = new Option<string?>("--group-id") { Description = "The consumer group the workers of a job share (default: the job's pipeline.name)" };
+        var checkpointDir = new Option<string?>("--checkpoint-dir")
+        {
+            Description = "The shared checkpoint folder: <dir>/<job>/stage-<i>/partition-<p>/chk-<n> (default: execution.checkpointing.dir, else Eddy's data folder)",
+        };
+        var port = new Option<int>("--port") { Description = "The worker's REST API and metrics (GET /worker, /metrics, /healthz); 0 picks a free port", DefaultValueFactory = _ => 8081 };
+        var set = new Option<string[]>("--set", "-s")
+        {
+            Description = "Set an option as SET 'key' = 'value' does (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("worker", "Run the SQL file's jobs as one member of each job's Kafka consumer group: this process runs the partitions "
+            + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, port, set };
+        command.SetAction(async (result, cancel) => await RunAsync(result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
+            result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
+        return command;
+    }
+
+    /// <summary>One job of the script as this worker runs it (a class: its parts are set as they start).</summary>
+    private sealed class WorkerJob(int index, string name, string groupId, WorkerJobShape shape, string checkpointRoot)
+    {
+        public int Index { get; } = index;
+
+        public string Name { get; } = name;
+
+        public string GroupId { get; } = groupId;
+
+        public WorkerJobShape Shape { get; } = shape;
+
+        public string CheckpointRoot { get; } = checkpointRoot;
+
+        public PartitionTaskManager? Tasks { get; set; }
+
+        public KafkaGroupMember? Member { get; set; }
+    }
+
+    private static async Task<int> RunAsync(FileInfo path, string? groupId, string? checkpointDir, int port, string[]? sets,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var err = TextWriter.Synchronized(stderr);
+        void Log(string line) => err.WriteLine($"eddy worker: {line}");
+        string text;
+        try
+        {
+            text = File.ReadAllText(path.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            err.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+
+        // Planned once to check the jobs and learn their topics; each partition task plans its own instance later.
+        var check = SqlCommands.NewSession(stdout, err, sets, out int code);
+        if (check is null) return code;
+        check.PlanOnly = true;
+        var jobs = new List<WorkerJob>();
+        try
+        {
+            var planned = check.Execute(text, path.Name);
+            if (planned.Count == 0)
+            {
+                err.WriteLine("eddy worker: the script defines no INSERT: nothing to run");
+                return 0;
+            }
+            string stem = Path.GetFileNameWithoutExtension(path.Name);
+            for (int j = 0; j < planned.Count; j++)
+            {
+                var shape = WorkerJobCheck.Check(planned[j]);
+                var config = planned[j].Environment.Config;
+                string name = config.JobName ?? stem + (j == 0 ? "" : $"-{j + 1}");
+                string group = (groupId ?? name) + (groupId is not null && planned.Count > 1 ? $"-{j + 1}" : "");
+                string root = checkpointDir ?? config.CheckpointDirectory ?? Path.GetDirectoryName(JobDataPaths.JobFolder(name))!;
+                if (root.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+                {
+                    err.WriteLine($"error: checkpoint storage '{root}': S3 storage is not available to eddy worker in this build; use a folder on a shared volume");
+                    return 1;
+                }
+                jobs.Add(new WorkerJob(j, name, group, shape, Path.GetFullPath(root)));
+            }
+            foreach (var job in planned) job.ReleaseUserCode();
+        }
+        catch (Exception e) when (e is SqlParseException or FileNotFoundException or DirectoryNotFoundException or ConnectorOptionException)
+        {
+            err.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            check.ReleaseUserCode();
+        }
+
+        var probes = new Dictionary<WorkerJob, KafkaTopicProbe>();
+        try
+        {
+            foreach (var job in jobs)
+            {
+                var probe = new KafkaTopicProbe(job.Shape.BootstrapServers, job.Shape.ClientProperties);
+                probes[job] = probe;
+                var counts = probe.PartitionCounts(job.Shape.Topics);
+                if (counts.Values.Distinct().Count() > 1)
+                {
+                    err.WriteLine($"error: job '{job.Name}' reads topics with different partition counts ("
+                        + string.Join(", ", counts.Select(c => $"'{c.Key}': {c.Value}")) + "); a partition task reads partition p of every input topic, "
+                        + "so co-partitioned inputs need equal counts");
+                    return 1;
+                }
+                Log($"job '{job.Name}': group '{job.GroupId}' divides the {counts[job.Shape.LeadingTopic]} partitions of '{job.Shape.LeadingTopic}'; "
+                    + $"checkpoints under {Path.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}");
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            err.WriteLine($"error: {e.Message}");
+            foreach (var p in probes.Values) p.Dispose();
+            return 1;
+        }
+
+        Eddy.Server.Worker.WorkerEndpoint? endpoint = null;
+        try
+        {
+            try
+            {
+                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync("127.0.0.1", port, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
+            }
+            catch (Eddy.Server.PortInUseException) when (port != 0)
+            {
+                Log($"port {port} is in use; the REST API takes a free port instead (--port chooses one)");
+                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync("127.0.0.1", 0, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
+            }
+            Log($"REST API on {endpoint.Address} (GET /worker, /metrics, /healthz)");
+
+            foreach (var job in jobs)
+            {
+                job.Tasks = new PartitionTaskManager(p => StartTask(job, p, text, path.Name, sets, stdout, err, Log), m => Log($"job '{job.Name}': {m}"),
+                    FinalCheckpointTimeout);
+                job.Member = new KafkaGroupMember(new KafkaGroupOptions
+                {
+                    BootstrapServers = job.Shape.BootstrapServers,
+                    GroupId = job.GroupId,
+                    Topic = job.Shape.LeadingTopic,
+                    Properties = job.Shape.ClientProperties,
+                }, new Owner(job.Tasks, m => Log($"job '{job.Name}': {m}")));
+                job.Member.Start();
+            }
+
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var registration = cancel.Register(() => stopped.TrySetResult());
+            var failures = jobs.Select(j => j.Tasks!.Failed.ContinueWith(t => (Exception?)t.Result, TaskScheduler.Default))
+                .Concat(jobs.Select(j => j.Member!.Stopped.ContinueWith(_ => (Exception?)(j.Member!.Failure ?? new InvalidOperationException("the group member stopped")), TaskScheduler.Default)))
+                .ToList();
+            var first = await Task.WhenAny([stopped.Task, .. failures]);
+            if (first == stopped.Task)
+            {
+                Log("stopping: final checkpoints of every partition, then leaving the groups");
+                await Task.WhenAll(jobs.Select(j => Task.Run(() => j.Tasks!.RevokeAll())));
+                await Task.WhenAll(jobs.Select(j => Task.Run(() => j.Member!.Dispose())));
+                foreach (var j in jobs) j.Tasks!.Dispose();
+                Log("stopped");
+                return 0;
+            }
+            var failure = ((Task<Exception?>)first).Result;
+            err.WriteLine($"error: {SqlCommands.Describe(failure ?? new InvalidOperationException("a partition task failed"))}");
+            foreach (var j in jobs)
+            {
+                j.Tasks?.Dispose();
+                j.Member?.Dispose();
+            }
+            return 1;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or Confluent.Kafka.KafkaException)
+        {
+            err.WriteLine($"error: {e.Message}");
+            foreach (var j in jobs)
+            {
+                j.Tasks?.Dispose();
+                j.Member?.Dispose();
+            }
+            return 1;
+        }
+        finally
+        {
+            if (endpoint is not null) await endpoint.DisposeAsync();
+            foreach (var p in probes.Values) p.Dispose();
+        }
+    }
+
+    /// <summary>Plans the job again for one partition: its own pipeline instance of parallelism 1, checkpointing into the partition's folder.</summary>
+    private static JobExecution StartTask(WorkerJob job, int partition, string text, string fileName, string[]? sets, TextWriter stdout, TextWriter err,
+        Action<string> log)
+    {
+        var session = SqlCommands.NewSession(stdout, err, sets, out _) ?? throw new InvalidOperationException("the --set options were refused");
+        var scope = new PartitionTaskScope(0, partition);
+        // Parallelism 1 before translation: the partitions are the job's parallelism.
+        session.ConfigOverride = c => c with { DefaultParallelism = 1 };
+        IReadOnlyList<SqlJob> planned;
+        try
+        {
+            planned = session.Execute(text, fileName);
+        }
+        finally
+        {
+            session.ReleaseUserCode();
+        }
+        for (int j = 0; j < planned.Count; j++)
+            if (j != job.Index) planned[j].ReleaseUserCode();
+        var mine = planned[job.Index];
+        string folder = Path.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), scope.RelativeFolder);
+        var env = mine.Environment.Configure(c => c with
+        {
+            JobName = job.Name,
+            PartitionTask = scope,
+            CheckpointDirectory = folder,
+            ResumeFromLatestCheckpoint = true,
+            RestorePath = null,
+            Diagnostics = m => log($"job '{job.Name}' partition {partition}: {m}"),
+        });
+        JobExecution execution;
+        try
+        {
+            execution = env.Start($"{job.Name} [{scope.Tag}]");
+        }
+        catch
+        {
+            mine.ReleaseUserCode();
+            throw;
+        }
+        _ = execution.Completion.ContinueWith(_ => mine.ReleaseUserCode(), TaskScheduler.Default);
+        return execution;
+    }
+
+    /// <summary>Hands the group's decisions to the partition tasks, and says what moved.</summary>
+    private sealed class Owner(PartitionTaskManager tasks, Action<string> log) : IPartitionOwner
+    {
+        public void Assigned(IReadOnlyList<int> partitions)
+        {
+            log($"assigned partitions {string.Join(",", partitions)}");
+            tasks.Assign(partitions);
+        }
+
+        public void Revoked(IReadOnlyList<int> partitions)
+        {
+            log($"revoked partitions {string.Join(",", partitions)}: final checkpoints");
+            tasks.Revoke(partitions);
+        }
+
+        public void Lost(IReadOnlyList<int> partitions)
+        {
+            log($"lost partitions {string.Join(",", partitions)} (session expired): stopped without a checkpoint");
+            tasks.Lose(partitions);
+        }
+    }
+
+    private sealed record PartitionView(int Partition, string State, DateTimeOffset StartedAt, long? RestoredFromCheckpoint, long? LastCheckpoint,
+        DateTimeOffset? LastCheckpointAt, long? CheckpointedOffset, long? EndOffset, long? Lag, long RecordsRead, int Restarts);
+
+    private static List<PartitionView> Partitions(WorkerJob job, KafkaTopicProbe probe)
+    {
+        var views = new List<PartitionView>();
+        if (job.Tasks is null) return views;
+        foreach (var t in job.Tasks.Tasks)
+        {
+            long? next = t.LatestCheckpoint is { } chk ? CheckpointedOffset(chk, job.Shape.LeadingTopic, t.Partition) : null;
+            long? end = probe.EndOffset(job.Shape.LeadingTopic, t.Partition);
+            long? lag = end is { } e ? Math.Max(0, e - (next ?? 0)) : null;
+            views.Add(new PartitionView(t.Partition, t.State, t.StartedAt, t.RestoredFromCheckpoint, t.LatestCheckpoint?.Id, t.LatestCheckpoint?.Timestamp,
+                next, end, lag, t.Metrics.Sum(m => Volatile.Read(ref m.RecordsIn)), t.Restarts));
+        }
+        return views;
+    }
+
+    /// <summary>The source's next offset for the partition in a checkpoint (its Kafka reader state), or null.</summary>
+    private static long? CheckpointedOffset(CheckpointData checkpoint, string topic, int partition)
+    {
+        foreach (var op in checkpoint.Operators)
+        {
+            if (!op.StateId.Contains(":source:", StringComparison.Ordinal)) continue;
+            foreach (var s in op.Subtasks)
+            {
+                try
+                {
+                    foreach (var (t, p, next) in KafkaSourceState.CheckpointedOffsets(s.OperatorState))
+                        if (t == topic && p == partition && next >= 0) return next;
+                }
+                catch (InvalidDataException)
+                {
+                }
+            }
+        }
+        return null;
+    }
+
+    private static object Status(List<WorkerJob> jobs, Dictionary<WorkerJob, KafkaTopicProbe> probes) => new
+    {
+        Jobs = jobs.Select(j => new
+        {
+            Job = j.Name,
+            Group = j.GroupId,
+            Member = j.Member?.MemberId ?? "",
+            Topic = j.Shape.LeadingTopic,
+            Checkpoints = Path.Combine(j.CheckpointRoot, JobDataPaths.SafeName(j.Name)),
+            Partitions = Partitions(j, probes[j]),
+            Rebalances = (j.Member?.Rebalances ?? []).Select(r => new { r.At, r.Kind, r.Partitions, DurationMs = (long)r.Duration.TotalMilliseconds }),
+        }).ToList(),
+    };
+
+    private static string Metrics(List<WorkerJob> jobs, Dictionary<WorkerJob, KafkaTopicProbe> probes)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# TYPE eddy_worker_partitions gauge");
+        foreach (var j in jobs) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partitions{{job=\"{Escape(j.Name)}\"}} {j.Tasks?.Tasks.Count ?? 0}");
+        sb.AppendLine("# TYPE eddy_worker_partition_lag gauge");
+        sb.AppendLine("# TYPE eddy_worker_partition_last_checkpoint gauge");
+        sb.AppendLine("# TYPE eddy_worker_partition_records_read_total counter");
+        foreach (var j in jobs)
+        {
+            foreach (var p in Partitions(j, probes[j]))
+            {
+                string labels = $"job=\"{Escape(j.Name)}\",partition=\"{p.Partition}\"";
+                if (p.Lag is { } lag) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_lag{{{labels}}} {lag}");
+                if (p.LastCheckpoint is { } id) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_last_checkpoint{{{labels}}} {id}");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_records_read_total{{{labels}}} {p.RecordsRead}");
+            }
+        }
+        sb.AppendLine("# TYPE eddy_worker_rebalances_total counter");
+        foreach (var j in jobs) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_rebalances_total{{job=\"{Escape(j.Name)}\"}} {j.Member?.Rebalances.Count ?? 0}");
+        return sb.ToString();
+    }
+
+    private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+}

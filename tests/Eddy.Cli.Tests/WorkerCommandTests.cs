@@ -1,0 +1,113 @@
+namespace Eddy.Tests;
+
+/// <summary>
+/// What <c>eddy worker</c> refuses before it joins any group, each with the place in the script: sources without
+/// partitions a group can divide, jobs whose rows meet across partitions, bounded sources, jobs without checkpoints,
+/// sinks whose bookkeeping is by subtask. Planning only: no broker is contacted.
+/// </summary>
+public sealed class WorkerCommandTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("eddy-worker-cli-").FullName;
+
+    private const string KafkaEvents = """
+        CREATE TABLE events (host VARCHAR, url VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (
+            'connector' = 'kafka', 'topic' = 'events', 'properties.bootstrap.servers' = '127.0.0.1:1', 'format' = 'json'
+        );
+        """;
+
+    private (int Code, string Err) Worker(string sql)
+    {
+        string file = Path.Combine(dir, "job.sql");
+        File.WriteAllText(file, sql);
+        var (code, _, err) = CliTests.Run("worker", file, "--port", "0");
+        return (code, err);
+    }
+
+    [Fact]
+    public void A_datagen_source_is_refused_at_its_connector_option()
+    {
+        var (code, err) = Worker("""
+            SET 'execution.checkpointing.interval' = '1 s';
+            CREATE TABLE events (host VARCHAR) WITH (
+                'connector' = 'datagen'
+            );
+            CREATE TABLE out1 (host VARCHAR) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT host FROM events;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 3, column 5", err);
+        Assert.Contains("table 'events' reads connector 'datagen'", err);
+    }
+
+    [Fact]
+    public void A_group_by_is_refused_at_its_insert_until_jobs_split_into_stages()
+    {
+        var (code, err) = Worker($"""
+            SET 'execution.checkpointing.interval' = '1 s';
+            {KafkaEvents}
+            CREATE TABLE out1 (host VARCHAR, hits BIGINT) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT host, COUNT(*) FROM events GROUP BY host;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 6, column 1", err);
+        Assert.Contains("has Aggregate", err);
+        Assert.Contains("combines rows of several partitions", err);
+    }
+
+    [Fact]
+    public void A_bounded_kafka_source_is_refused_at_its_bounded_mode()
+    {
+        var (code, err) = Worker("""
+            SET 'execution.checkpointing.interval' = '1 s';
+            CREATE TABLE events (host VARCHAR) WITH (
+                'connector' = 'kafka', 'topic' = 'events', 'properties.bootstrap.servers' = '127.0.0.1:1', 'format' = 'json',
+                'scan.bounded.mode' = 'latest-offset'
+            );
+            CREATE TABLE out1 (host VARCHAR) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT host FROM events;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 4, column 5", err);
+        Assert.Contains("is bounded ('scan.bounded.mode' = 'latest-offset')", err);
+    }
+
+    [Fact]
+    public void A_job_without_checkpoints_is_refused()
+    {
+        var (code, err) = Worker($"""
+            {KafkaEvents}
+            CREATE TABLE out1 (host VARCHAR) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT host FROM events;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("takes no checkpoints", err);
+        Assert.Contains("execution.checkpointing.interval", err);
+    }
+
+    [Fact]
+    public void A_filesystem_sink_is_refused_at_its_connector_option()
+    {
+        var (code, err) = Worker($"""
+            SET 'execution.checkpointing.interval' = '1 s';
+            {KafkaEvents}
+            CREATE TABLE out1 (host VARCHAR) WITH (
+                'connector' = 'filesystem', 'path' = '{dir}/out', 'format' = 'json'
+            );
+            INSERT INTO out1 SELECT host FROM events;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 6, column 5", err);
+        Assert.Contains("sink table 'out1' uses connector 'filesystem'", err);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
