@@ -84,6 +84,8 @@ public static class Program
         new("protobuf-library", "protobuf: the library's own parse (generated ClickEvent.Parser.ParseFrom) of web-traffic-like messages", ProtobufWorkloads.Library),
         new("protobuf-struct", "protobuf: Eddy's decoder over CodedInputStream straight into the row struct, same bytes", ProtobufWorkloads.Struct),
         new("protobuf-rows", "protobuf: Eddy's decoder into generic rows, same bytes", ProtobufWorkloads.Rows),
+        new("avro-library", "avro: Apache.Avro's GenericDatumReader of web-traffic-like records (Flink's derived schema)", AvroWorkloads.Library),
+        new("avro-rows", "avro: Eddy's read plan straight from the bytes into generic rows, same bytes", AvroWorkloads.Rows),
         new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
         new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),
         new("pg-upsert-statement-batch", "Flink JDBC's pattern: batches of 1000 single-row INSERT ... ON CONFLICT, 10,000 keys", PostgresWorkloads.StatementBatchUpsert, 10_000),

@@ -96,6 +96,9 @@ public static class ValueFormats
         new Debezium.CanalJsonFormat(),
         new Debezium.MaxwellJsonFormat(),
         new Protobuf.ProtobufFormat(),
+        new Avro.AvroFormat(),
+        new Avro.AvroConfluentFormat(),
+        new Avro.DebeziumAvroConfluentFormat(),
     ];
 
     public static IEnumerable<string> Names => Known.Select(f => f.Name);

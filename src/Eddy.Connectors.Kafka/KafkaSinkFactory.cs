@@ -1,3 +1,4 @@
+using Eddy.Connectors.Formats;
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
@@ -24,6 +25,9 @@ internal static class KafkaSinkFactory
         "value.json.fail-on-missing-field", "key.json.ignore-parse-errors", "key.json.fail-on-missing-field",
     ];
 
+    /// <summary>Formats whose subject Flink's Kafka connector defaults to <c>&lt;topic&gt;-value</c>.</summary>
+    private static readonly string[] RegistryFormats = ["avro-confluent", "debezium-avro-confluent"];
+
     public static Sink<Row> Create(TableDef table, Schema schema, bool upsert)
     {
         var o = table.Options;
@@ -40,7 +44,13 @@ internal static class KafkaSinkFactory
         // upsert-kafka names the value's format 'value.format'; kafka 'format' (Flink accepts 'value.format' too).
         string formatKey = o.ContainsKey("value.format") ? "value.format" : "format";
         string format = upsert && formatKey == "format" && !o.ContainsKey("format") ? Required("value.format") : Required(formatKey);
-        if (format != "json") throw new ConnectorOptionException(table.Name, formatKey, $"'{format}' is not supported; use 'json'");
+        IWritableValueFormat? writable = null;
+        if (format != "json")
+        {
+            writable = ValueFormats.Find(format) as IWritableValueFormat
+                ?? throw new ConnectorOptionException(table.Name, formatKey,
+                    $"'{format}' is not supported for writing; one of json, {string.Join(", ", ValueFormats.Names.Where(n => ValueFormats.Find(n) is IWritableValueFormat))}");
+        }
 
         var guarantee = (o.GetValueOrDefault("sink.delivery-guarantee") ?? "at-least-once") switch
         {
@@ -108,6 +118,30 @@ internal static class KafkaSinkFactory
             var v => throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{v}' is not supported; one of ALL, EXCEPT_KEY"),
         };
 
+        FormatContext? valueContext = null;
+        if (writable is not null)
+        {
+            string topic = Required("topic");
+            // With 'value.format' Flink prefixes the format's options with 'value.'; both spellings are read.
+            string Opt(string name) => o.ContainsKey("value." + name) ? "value." + name : name;
+            string? Option(string name) =>
+                o.GetValueOrDefault(Opt(name))
+                // Flink's Kafka connector names a registry format's subject after the topic when the table does not.
+                ?? (RegistryFormats.Contains(format) && name == format + ".subject" ? topic + "-value" : null);
+            valueContext = new FormatContext(table.Name, new Schema([.. valueFields.Select(f => new Column(f.Name, f.Type))]), [], Option, _ => null)
+            {
+                OptionKey = Opt,
+            };
+            try
+            {
+                writable.ValidateForWriting(valueContext);
+            }
+            catch (FormatOptionException e)
+            {
+                throw new ConnectorOptionException(table.Name, e.Option, e.Message);
+            }
+        }
+
         KafkaSinkOptions options;
         try
         {
@@ -130,6 +164,7 @@ internal static class KafkaSinkFactory
         return new KafkaSink<Row>(options, () =>
         {
             var value = new KafkaRowEncoder(valueFields);
+            var encoder = writable?.CreateEncoder(valueContext!, [.. valueFields.Select(f => f.Position)]);
             var key = keyFormat is null ? null : new KafkaRowEncoder(keyFields);
             bool raw = keyFormat == KafkaKeyFormat.Raw;
             return (Row row, RowKind kind, out byte[]? keyBytes, out byte[]? message, out long timestamp) =>
@@ -158,7 +193,7 @@ internal static class KafkaSinkFactory
                     // The planner keeps changelogs away from append-only sinks; a change reaching here is a bug.
                     throw new InvalidOperationException($"Kafka sink of table '{table.Name}': got a {kind} row; 'kafka' is append-only (use 'upsert-kafka')");
                 }
-                message = value.Json(row);
+                message = encoder is null ? value.Json(row) : encoder.Encode(row);
                 return true;
             };
         });

@@ -22,7 +22,7 @@ public static partial class SecretOptions
         return last is "key" or "apikey" || (last.EndsWith("-key", StringComparison.Ordinal) || last.EndsWith("_key", StringComparison.Ordinal)) && last != "primary-key";
     }
 
-    private static readonly string[] SecretWords = ["password", "passwd", "secret", "token", "credential", "jaas.config", "ssl.key", "private"];
+    private static readonly string[] SecretWords = ["password", "passwd", "secret", "token", "credential", "jaas.config", "ssl.key", "private", "user-info"];
 
     /// <summary>The options with every secret value masked.</summary>
     public static IReadOnlyDictionary<string, string> Redact(IReadOnlyDictionary<string, string> options) =>

@@ -1,0 +1,73 @@
+namespace Eddy.Connectors.Formats.Avro;
+
+/// <summary>
+/// Flink's <c>debezium-avro-confluent</c>: Debezium's change events serialized by Confluent's Avro converter (the
+/// wire format of <see cref="AvroConfluentFormat"/>), read as a changelog with <c>debezium-json</c>'s mapping: op
+/// <c>c</c>/<c>r</c> → +I(after), <c>u</c> → -U(before), +U(after), <c>d</c> → -D(before); a tombstone has no row. The
+/// envelope's writer schema comes from the registry by id; <c>before</c> and <c>after</c> are resolved against the
+/// table's columns as <c>avro-confluent</c> resolves a record. Options: <c>debezium-avro-confluent.url</c> and the
+/// same registry options as <c>avro-confluent</c> under this prefix. Reading only (a sink is refused); no metadata.
+/// </summary>
+public sealed class DebeziumAvroConfluentFormat : IValueFormat
+{
+    private const string Prefix = "debezium-avro-confluent";
+
+    private readonly Func<RegistrySettings, ISchemaRegistry> connect;
+
+    public DebeziumAvroConfluentFormat() : this(settings => new ConfluentSchemaRegistry(settings))
+    {
+    }
+
+    internal DebeziumAvroConfluentFormat(Func<RegistrySettings, ISchemaRegistry> connect) => this.connect = connect;
+
+    public string Name => Prefix;
+
+    public bool IsChangelog => true;
+
+    public IReadOnlyCollection<string> Options { get; } = AvroConfluentFormat.RegistryOptions(Prefix);
+
+    public IReadOnlyDictionary<string, DataType> Metadata { get; } = new Dictionary<string, DataType>();
+
+    public MessageDecoder CreateDecoder(FormatContext context)
+    {
+        if (context.Metadata.Count > 0) throw new FormatOptionException("format", $"{Prefix} has no metadata");
+        var settings = AvroConfluentFormat.Settings(context, Prefix);
+        // The part of Debezium's envelope Eddy reads, as a reader schema: the rows and the operation.
+        var row = new DataType(TypeKind.Row, Fields: context.Physical.Columns);
+        Column[] envelope = [new("before", row), new("after", row), new("op", DataType.String.NotNull())];
+        return new DebeziumAvroDecoder(new ConfluentAvroDecoder(new Lazy<ISchemaRegistry>(() => connect(settings)), envelope));
+    }
+}
+
+internal sealed class DebeziumAvroDecoder(ConfluentAvroDecoder envelopes) : MessageDecoder
+{
+    public override void Decode(byte[] message, List<Row> rows)
+    {
+        // Debezium's tombstone after a delete: nothing, as Flink.
+        if (message.Length == 0) return;
+        var envelope = envelopes.DecodeRow(message);
+        var before = (Row?)envelope[0];
+        var after = (Row?)envelope[1];
+        string op = (string)envelope[2]!;
+        switch (op)
+        {
+            case "c" or "r":
+                rows.Add(WithKind(after ?? throw new FormatException($"debezium-avro-confluent: \"after\" is null in a \"{op}\" message"), RowKind.Insert));
+                break;
+            case "u":
+                rows.Add(WithKind(before ?? throw new FormatException("debezium-avro-confluent: \"before\" is null in an update message; check that the source table's REPLICA IDENTITY is FULL"), RowKind.UpdateBefore));
+                rows.Add(WithKind(after ?? throw new FormatException("debezium-avro-confluent: \"after\" is null in an update message"), RowKind.UpdateAfter));
+                break;
+            case "d":
+                rows.Add(WithKind(before ?? throw new FormatException("debezium-avro-confluent: \"before\" is null in a delete message; check that the source table's REPLICA IDENTITY is FULL"), RowKind.Delete));
+                break;
+            default:
+                throw new FormatException($"debezium-avro-confluent: unknown \"op\" value \"{op}\"");
+        }
+    }
+
+    public override Row DecodeRow(byte[] message) =>
+        throw new InvalidOperationException("debezium-avro-confluent is a changelog: read it with Decode");
+
+    private static Row WithKind(Row row, RowKind kind) => new(kind, [.. row.Fields]);
+}
