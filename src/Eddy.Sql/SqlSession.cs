@@ -445,8 +445,8 @@ public sealed partial class SqlSession
             string connectorName = opts.TryGetValue("connector", out var cn) ? cn : "";
             if (connectorName != "filesystem")
                 throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported by connector '{connectorName}' (only 'filesystem' writes partitions)", context);
-            if (opts.TryGetValue("format", out var format) && format is not ("csv" or "json"))
-                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported for format '{format}' (Eddy's partitioned filesystem sink writes csv and json)", context);
+            if (opts.TryGetValue("format", out var format) && format is not ("csv" or "json" or "parquet"))
+                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported for format '{format}' (Eddy's partitioned filesystem sink writes csv, json and parquet)", context);
             foreach (var k in create.PartitionedBy)
             {
                 var col = columns.FirstOrDefault(c => string.Equals(c.Name, k.Value, StringComparison.OrdinalIgnoreCase))
