@@ -4,6 +4,8 @@
 #   scripts/pg-test-server.sh stop CONN|PORT  stops that server and deletes its data
 #   scripts/pg-test-server.sh restart CONN|PORT  stops that server (fast: sessions are ended) and starts it again on
 #                                            the same port and data (for tests of reconnecting clients)
+# The server runs with wal_level = logical (the postgres-cdc connector's tests read its logical replication stream);
+# EDDY_PG_WAL_LEVEL=replica starts one without it (a test of the connector's error for that server).
 # The cluster runs as the postgres OS user because initdb and postgres refuse to run as root.
 set -euo pipefail
 
@@ -43,7 +45,7 @@ start() {
     fi
     rm -f "$dir.initdb.log"
     if as_pg "$pg_bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
-        -o "-p $port -c listen_addresses=127.0.0.1 -k /tmp -c fsync=off -c max_connections=200" start >/dev/null 2>&1; then
+        -o "-p $port -c listen_addresses=127.0.0.1 -k /tmp -c fsync=off -c max_connections=200 -c wal_level=${EDDY_PG_WAL_LEVEL:-logical} -c max_replication_slots=64 -c max_wal_senders=64" start >/dev/null 2>&1; then
       echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
       return 0
     fi

@@ -17,6 +17,8 @@ public enum FileFormat
     JsonLines,
     /// <summary>RFC 4180 CSV, columns by position (Flink's <c>csv</c> format).</summary>
     Csv,
+    /// <summary>Apache Parquet (Flink's <c>parquet</c> format), written and read with Parquet.Net.</summary>
+    Parquet,
 }
 
 /// <summary>
@@ -49,8 +51,14 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
     /// <summary>How a partitioned sink commits partitions (<c>sink.partition-commit.*</c>).</summary>
     public PartitionCommitOptions Commit { get; init; } = new();
 
-    /// <summary>The file extension of part files: <c>jsonl</c> or <c>csv</c>.</summary>
-    public string Extension => Format == FileFormat.JsonLines ? "jsonl" : "csv";
+    /// <summary>Parquet: the row group size in bytes (Flink's <c>parquet.block.size</c>, 128 MiB), estimated from the buffered values.</summary>
+    public long ParquetBlockSize { get; init; } = 128L << 20;
+
+    /// <summary>Parquet: the page compression (Flink's <c>parquet.compression</c>, SNAPPY).</summary>
+    public string ParquetCompression { get; init; } = "SNAPPY";
+
+    /// <summary>The file extension of part files: <c>jsonl</c>, <c>csv</c> or <c>parquet</c>.</summary>
+    public string Extension => Format switch { FileFormat.JsonLines => "jsonl", FileFormat.Csv => "csv", _ => "parquet" };
 
     public static FileConnectorOptions Parse(IReadOnlyDictionary<string, string> options)
     {
@@ -60,12 +68,13 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
         else if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) path = path["file:".Length..];
         else if (System.Text.RegularExpressions.Regex.IsMatch(path, "^[a-zA-Z][a-zA-Z0-9+.-]*://"))
             throw Error("path", $"'{path}': only local paths (or file://) are supported");
-        if (!options.TryGetValue("format", out var formatText)) throw Error("format", "required ('json' or 'csv')");
+        if (!options.TryGetValue("format", out var formatText)) throw Error("format", "required ('json', 'csv' or 'parquet')");
         var format = formatText switch
         {
             "json" => FileFormat.JsonLines,
             "csv" => FileFormat.Csv,
-            _ => throw Error("format", $"expected 'json' or 'csv', got '{formatText}'"),
+            "parquet" => FileFormat.Parquet,
+            _ => throw Error("format", $"expected 'json', 'csv' or 'parquet', got '{formatText}'"),
         };
         var result = new FileConnectorOptions(path, format);
         foreach (var (key, value) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -103,6 +112,15 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
                     break;
                 case "csv.array-element-delimiter" when format == FileFormat.Csv:
                     result = result with { CsvArrayDelimiter = Char(key, value) };
+                    break;
+                case "parquet.block.size" when format == FileFormat.Parquet:
+                    result = result with { ParquetBlockSize = Positive(key, FlinkValues.MemorySize(key, value)) };
+                    break;
+                case "parquet.compression" when format == FileFormat.Parquet:
+                    string codec = value.ToUpperInvariant();
+                    if (codec is not ("UNCOMPRESSED" or "SNAPPY" or "GZIP" or "ZSTD"))
+                        throw Error(key, $"expected UNCOMPRESSED, SNAPPY, GZIP or ZSTD, got '{value}'");
+                    result = result with { ParquetCompression = codec };
                     break;
                 case "sink.rolling-policy.file-size":
                     result = result with { Rolling = result.Rolling with { FileSize = Positive(key, FlinkValues.MemorySize(key, value)) } };

@@ -38,6 +38,7 @@ public sealed class FileSink : Sink<Row>
                 || k.StartsWith("sink.partition-commit.", StringComparison.Ordinal) || k.StartsWith("partition.", StringComparison.Ordinal)) is { } key)
             throw new ArgumentException($"filesystem option '{key}': supported on a partitioned table only (PARTITIONED BY)");
         bool file = !Directory.Exists(parsed.Path) && !parsed.Path.EndsWith('/') && Path.HasExtension(parsed.Path);
+        if (parsed.Format == FileFormat.Parquet) ParquetColumns.Check(schema.Columns);
         return new FileSink(parsed, schema, file);
     }
 
@@ -91,6 +92,7 @@ public sealed class FileSink : Sink<Row>
             if (file is not null)
             {
                 Drain();
+                CompleteParquet();
                 file.Flush(flushToDisk: true);
                 file.Dispose();
                 file = null;
@@ -124,6 +126,7 @@ public sealed class FileSink : Sink<Row>
         private readonly PartFormatter formatter = new(sink.Options, sink.Schema.Columns.ToArray(), Enumerable.Range(0, sink.Schema.Count).ToArray());
         private readonly FileConnectorOptions options = sink.Options;
         private FileStream? file;
+        private ParquetPartEncoder? parquet;
         private string? inProgressPath;
         private int partNumber;
         private bool targetWritten;
@@ -137,6 +140,11 @@ public sealed class FileSink : Sink<Row>
                 if (kind != RowKind.Insert)
                     throw new NotSupportedException($"the file sink takes inserts only (+I), got {kind.ShortString()}{row.ToString()[2..]}");
                 if (file is null) OpenPart();
+                if (parquet is not null)
+                {
+                    parquet.Write(row);
+                    continue;
+                }
                 formatter.Write(row);
                 if (formatter.Buffer.WrittenCount >= FlushBytes) Drain();
             }
@@ -149,12 +157,26 @@ public sealed class FileSink : Sink<Row>
             Directory.CreateDirectory(dir);
             inProgressPath = Path.Combine(dir, "." + Path.GetFileName(final) + ".inprogress");
             file = new FileStream(inProgressPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            if (options.Format == FileFormat.Parquet)
+            {
+                // A Parquet file ends with its footer: a second flush into the one file would need a new file.
+                if (sink.SingleFile && targetWritten)
+                    throw new InvalidOperationException($"the parquet file '{options.Path}' was written already; write to a folder to write more than once (a checkpoint or flush each)");
+                parquet = new ParquetPartEncoder(options, sink.Schema.Columns.ToArray(), Enumerable.Range(0, sink.Schema.Count).ToArray(), file);
+            }
             if (options.Format == FileFormat.Csv && options.CsvHeader && !(sink.SingleFile && targetWritten)) formatter.WriteHeader();
         }
 
         private string FinalPath() => sink.SingleFile
             ? options.Path
             : Path.Combine(options.Path, $"part-{subtask}-{partNumber}.{options.Extension}");
+
+        /// <summary>A Parquet part's last row group and footer, before its file is closed.</summary>
+        private void CompleteParquet()
+        {
+            parquet?.Complete();
+            parquet = null;
+        }
 
         private void Drain()
         {
@@ -168,6 +190,7 @@ public sealed class FileSink : Sink<Row>
             NotifyCheckpointComplete(long.MaxValue);
             if (file is null) return;
             Drain();
+            CompleteParquet();
             file.Flush(flushToDisk: true);
             file.Dispose();
             file = null;

@@ -26,6 +26,7 @@ public sealed class FileSource : Source<Row>
                     throw new ArgumentException($"the csv format cannot hold column '{column.Name}' of type {column.Type}");
             }
         }
+        if (options.Format == FileFormat.Parquet) ParquetColumns.Check(schema.Columns);
         // Resolved once, so that every subtask splits the same list.
         Files = FilePaths.Resolve(options.Path);
     }
@@ -47,7 +48,12 @@ public sealed class FileSource : Source<Row>
     {
         var mine = new List<string>();
         for (int i = context.SubtaskIndex; i < Files.Count; i += context.Parallelism) mine.Add(Files[i]);
-        FileReader reader = Options.Format == FileFormat.JsonLines ? new JsonLinesReader(this, mine) : new CsvReader(this, mine);
+        FileReader reader = Options.Format switch
+        {
+            FileFormat.JsonLines => new JsonLinesReader(this, mine),
+            FileFormat.Csv => new CsvReader(this, mine),
+            _ => new ParquetFileReader(this, mine),
+        };
         reader.Metrics = context.Metrics;
         if (context.Restored is { } restored) reader.Restore(restored);
         return reader;
@@ -316,6 +322,37 @@ public sealed class FileSource : Source<Row>
         {
             records!.Dispose();
             records = null;
+        }
+    }
+
+    /// <summary>Parquet files, a row group at a time; the checkpoint position within a file is the rows read.</summary>
+    private sealed class ParquetFileReader(FileSource source, List<string> files) : FileReader(source, files)
+    {
+        private readonly Column[] columns = source.Schema.Columns.ToArray();
+        private ParquetRowReader? rows;
+
+        protected override bool IsOpen => rows is not null;
+
+        protected override void Open(string path) => rows = new ParquetRowReader(path, columns);
+
+        protected override bool SkipUnit() => rows!.Skip();
+
+        protected override bool ReadFromFile(SourceOutput<Row> output)
+        {
+            var reader = rows!;
+            while (!output.IsFull)
+            {
+                if (!reader.TryRead(out var values)) return false;
+                Consumed++;
+                output.Add(new Row(RowKind.Insert, values), EventTime.None, CurrentSplit);
+            }
+            return true;
+        }
+
+        protected override void Close()
+        {
+            rows!.Dispose();
+            rows = null;
         }
     }
 }

@@ -24,6 +24,7 @@ public sealed class PartitionedFileSink : Sink<Row>
         Options = options;
         Schema = schema;
         PartitionColumns = partitionKeys.Select(k => Column(schema, k)).ToArray();
+        if (options.Format == FileFormat.Parquet) ParquetColumns.Check(schema.Columns.Where((_, i) => !PartitionColumns.Contains(i)));
         if (PartitionColumns.Length == schema.Count)
             throw new ArgumentException("filesystem option 'PARTITIONED BY': at least one column must not be a partition column");
         committer = new PartitionCommitter(this, 0);
@@ -122,6 +123,9 @@ public sealed class PartitionedFileSink : Sink<Row>
         public FileStream File { get; } = file;
         public long Created { get; } = created;
         public long LastWrite { get; set; } = created;
+
+        /// <summary>The part's Parquet encoder (format parquet), which buffers a row group before it reaches the file.</summary>
+        public ParquetPartEncoder? Parquet { get; set; }
     }
 
     private sealed class Writer : SinkWriter<Row>
@@ -133,6 +137,7 @@ public sealed class PartitionedFileSink : Sink<Row>
         private readonly int subtask;
         private readonly TimeProvider clock;
         private readonly PartFormatter formatter;
+        private readonly int[] dataFields;
         private readonly Dictionary<string, OpenPart> open = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string?[]> touched = new(StringComparer.Ordinal);
         private readonly List<PendingPart> pending = [];
@@ -150,7 +155,7 @@ public sealed class PartitionedFileSink : Sink<Row>
             subtask = context.SubtaskIndex;
             clock = context.Clock;
             var columns = sink.Schema.Columns.ToArray();
-            var dataFields = Enumerable.Range(0, columns.Length).Where(i => !sink.PartitionColumns.Contains(i)).ToArray();
+            dataFields = Enumerable.Range(0, columns.Length).Where(i => !sink.PartitionColumns.Contains(i)).ToArray();
             formatter = new PartFormatter(sink.Options, columns, dataFields);
             values = new string?[sink.PartitionColumns.Length];
             lastValues = new object?[sink.PartitionColumns.Length];
@@ -201,11 +206,15 @@ public sealed class PartitionedFileSink : Sink<Row>
                     throw new NotSupportedException($"the file sink takes inserts only (+I), got {kind.ShortString()}{row.ToString()[2..]}");
                 var part = last;
                 if (part is null || !SamePartition(row, keys)) part = PartFor(row, keys, now);
-                formatter.Write(row);
-                part.File.Write(formatter.Buffer.WrittenSpan);
-                formatter.Buffer.ResetWrittenCount();
+                if (part.Parquet is { } parquet) parquet.Write(row);
+                else
+                {
+                    formatter.Write(row);
+                    part.File.Write(formatter.Buffer.WrittenSpan);
+                    formatter.Buffer.ResetWrittenCount();
+                }
                 part.LastWrite = now;
-                if (part.File.Position >= sink.Options.Rolling.FileSize) Roll(part);
+                if (part.File.Position + (part.Parquet?.Buffered ?? 0) >= sink.Options.Rolling.FileSize) Roll(part);
             }
         }
 
@@ -238,6 +247,7 @@ public sealed class PartitionedFileSink : Sink<Row>
                 string inProgress = Path.Combine(dir, "." + Path.GetFileName(final) + ".inprogress");
                 var file = new FileStream(inProgress, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
                 part = new OpenPart(folder, final, inProgress, file, now);
+                if (sink.Options.Format == FileFormat.Parquet) part.Parquet = new ParquetPartEncoder(sink.Options, sink.Schema.Columns.ToArray(), dataFields, file);
                 open[folder] = part;
                 if (sink.Options.Format == FileFormat.Csv && sink.Options.CsvHeader)
                 {
@@ -264,6 +274,7 @@ public sealed class PartitionedFileSink : Sink<Row>
         /// <summary>Closes a part: hidden until the next checkpoint completes (or the end of input).</summary>
         private void Roll(OpenPart part)
         {
+            part.Parquet?.Complete();
             part.File.Flush(flushToDisk: true);
             part.File.Dispose();
             string pendingPath = Path.Combine(Path.GetDirectoryName(part.Final)!, $".{Path.GetFileName(part.Final)}.pending");

@@ -30,6 +30,7 @@ public static class PostgresConnectors
     {
         TableConnectors.Register(new JdbcTableConnector());
         TableConnectors.Register(new PostgresTableConnector());
+        TableConnectors.Register(new Cdc.PostgresCdcTableConnector());
     }
 
     internal static readonly string[] SinkOptions =

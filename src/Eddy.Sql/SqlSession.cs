@@ -53,10 +53,14 @@ public sealed partial class SqlSession
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
-        .. Eddy.Functions.Geo.GeoConfig.OptionNames,
+        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames,
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
+
+    // Where each option was SET in a script, so that an error found later (a checkpoint store that does not answer)
+    // points at the statement that named it.
+    private readonly Dictionary<string, (SqlNode At, SqlContext Context)> optionSites = new(StringComparer.Ordinal);
 
     public SqlSession(TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
     {
@@ -210,7 +214,7 @@ public sealed partial class SqlSession
                 if (set.Key is null)
                 {
                     // Flink's SQL client (gateway-based, 1.16 and later) answers SET with a key/value table.
-                    Tableau.Print(Output, ["key", "value"], options.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new[] { kv.Key, kv.Value }));
+                    Tableau.Print(Output, ["key", "value"], SecretOptions.Redact(options).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new[] { kv.Key, kv.Value }));
                     return null;
                 }
                 try
@@ -221,10 +225,19 @@ public sealed partial class SqlSession
                 {
                     throw SqlErrors.At(set, e.Message, context);
                 }
+                optionSites[set.Key] = (set, context);
                 return null;
             case ResetOption reset:
-                if (reset.Key is null) options.Clear();
-                else options.Remove(reset.Key);
+                if (reset.Key is null)
+                {
+                    options.Clear();
+                    optionSites.Clear();
+                }
+                else
+                {
+                    options.Remove(reset.Key);
+                    optionSites.Remove(reset.Key);
+                }
                 return null;
             case Show show:
                 ShowObjects(show, context);
@@ -242,11 +255,11 @@ public sealed partial class SqlSession
                 Output.Write(ExplainStatement(explain.Statement, context, explain.Details.Contains(ExplainDetail.ChangelogMode)));
                 return null;
             case Insert insert:
-                return MakeJob([insert], context, fileName);
+                return StorageChecked(MakeJob([insert], context, fileName), insert, context);
             case StatementSet set:
-                return MakeJob(set.Inserts, context, fileName);
+                return StorageChecked(MakeJob(set.Inserts, context, fileName), set, context);
             case QueryStatement query:
-                return MakeQueryJob(query.Query, context, fileName);
+                return StorageChecked(MakeQueryJob(query.Query, context, fileName), query, context);
             case Use use:
                 UseFrom(use, context);
                 return null;
@@ -437,8 +450,8 @@ public sealed partial class SqlSession
             string connectorName = opts.TryGetValue("connector", out var cn) ? cn : "";
             if (connectorName != "filesystem")
                 throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported by connector '{connectorName}' (only 'filesystem' writes partitions)", context);
-            if (opts.TryGetValue("format", out var format) && format is not ("csv" or "json"))
-                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported for format '{format}' (Eddy's partitioned filesystem sink writes csv and json)", context);
+            if (opts.TryGetValue("format", out var format) && format is not ("csv" or "json" or "parquet"))
+                throw SqlErrors.At(create.PartitionedBy[0], $"PARTITIONED BY is not supported for format '{format}' (Eddy's partitioned filesystem sink writes csv, json and parquet)", context);
             foreach (var k in create.PartitionedBy)
             {
                 var col = columns.FirstOrDefault(c => string.Equals(c.Name, k.Value, StringComparison.OrdinalIgnoreCase))
@@ -563,6 +576,12 @@ public sealed partial class SqlSession
                 or "restart-strategy.exponential-delay.initial-backoff" or "restart-strategy.exponential-delay.max-backoff":
                 ParseDuration(key, value);
                 break;
+            case "execution.checkpointing.dir" or "execution.savepoint.path":
+                CheckpointStorages.Validate(value);
+                break;
+            case not null when key.StartsWith("s3.", StringComparison.Ordinal):
+                S3Settings.Validate(key, value);
+                break;
             case "state.checkpoints.num-retained" or "table.exec.repartition.partitions":
                 if (!int.TryParse(value, out int n) || n < 1) throw new FormatException($"'{key}' takes a positive whole number, got '{value}'");
                 break;
@@ -653,12 +672,36 @@ public sealed partial class SqlSession
         if (options.TryGetValue("execution.checkpointing.timeout", out var ct))
             config = config with { CheckpointTimeout = ParseDuration("execution.checkpointing.timeout", ct) };
         if (options.TryGetValue("execution.checkpointing.dir", out var cd)) config = config with { CheckpointDirectory = cd };
+        if (S3Settings.FromOptions(options) is { } s3) config = config with { S3 = s3 };
         if (options.TryGetValue("state.checkpoints.num-retained", out var nr))
             config = config with { CheckpointsRetained = int.Parse(nr, CultureInfo.InvariantCulture) };
         if (options.TryGetValue("execution.savepoint.path", out var sp)) config = config with { RestorePath = sp };
         if (options.TryGetValue("execution.savepoint.ignore-unclaimed-state", out var ig)) config = config with { AllowNonRestoredState = bool.Parse(ig) };
         if (RestartStrategy.FromOptions(options, ParseDuration) is { } restart) config = config with { RestartStrategy = restart };
         return config;
+    }
+
+    /// <summary>
+    /// A job that checkpoints into an object store is refused at planning when the store does not answer, the bucket is
+    /// missing or the credentials are refused, located at the SET of the option at fault (else at the statement).
+    /// </summary>
+    private SqlJob StorageChecked(SqlJob job, SqlNode statement, SqlContext context)
+    {
+        var config = job.Environment.Config;
+        if (PlanOnly || !config.CheckpointingEnabled || config.CheckpointDirectory is not { } dir || !CheckpointStorages.IsRemote(dir)) return job;
+        try
+        {
+            CheckpointStorages.Open(dir, config.S3);
+        }
+        catch (CheckpointStorageException e)
+        {
+            job.ReleaseUserCode();
+            var (at, where) = optionSites.TryGetValue(e.Option, out var site) ? site
+                : optionSites.TryGetValue(CheckpointStorages.DirOption, out var dirSite) ? dirSite
+                : (statement, context);
+            throw SqlErrors.At(at, SecretOptions.RedactText(e.Message), where);
+        }
+        return job;
     }
 
     /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>

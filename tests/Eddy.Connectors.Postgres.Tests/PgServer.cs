@@ -66,7 +66,9 @@ internal static class PgServer
     {
         private readonly string script = Path.Combine(RepoRoot(), "scripts", "pg-test-server.sh");
 
-        public Own() => ConnectionString = RunScript(script, "start");
+        /// <param name="walLevel">the server's wal_level (the script's default is logical).</param>
+        public Own(string? walLevel = null) =>
+            ConnectionString = RunScript(script, walLevel is null ? [] : [KeyValuePair.Create("EDDY_PG_WAL_LEVEL", walLevel)], "start");
 
         public string ConnectionString { get; }
 
@@ -76,9 +78,12 @@ internal static class PgServer
         public void Dispose() => RunScript(script, "stop", ConnectionString);
     }
 
-    private static string RunScript(string script, params string[] args)
+    private static string RunScript(string script, params string[] args) => RunScript(script, [], args);
+
+    private static string RunScript(string script, IEnumerable<KeyValuePair<string, string>> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         psi.ArgumentList.Add(script);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

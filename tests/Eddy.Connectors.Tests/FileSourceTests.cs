@@ -310,7 +310,7 @@ public class FileSourceTests
     }
 
     [Theory]
-    [InlineData("format=xml", "filesystem option 'format': expected 'json' or 'csv', got 'xml'")]
+    [InlineData("format=xml", "filesystem option 'format': expected 'json', 'csv' or 'parquet', got 'xml'")]
     [InlineData("format=json;json.bogus=1", "filesystem option 'json.bogus': unknown option for format 'json'")]
     [InlineData("format=json;csv.header=true", "filesystem option 'csv.header': unknown option for format 'json'")]
     [InlineData("format=csv;csv.field-delimiter=ab", "filesystem option 'csv.field-delimiter': expected a single character, got 'ab'")]

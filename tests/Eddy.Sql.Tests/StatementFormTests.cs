@@ -196,6 +196,29 @@ public class StatementFormTests : IDisposable
         RefusedAt("CREATE TABLE p (a INT) WITH ('connector' = 'blackhole');\nINSERT OVERWRITE p SELECT 1", "INSERT OVERWRITE", "INSERT OVERWRITE is not supported");
     }
 
+    [Fact]
+    public void A_parquet_table_written_by_insert_reads_back_the_same_rows_and_partitions_go_to_hive_folders()
+    {
+        string flat = Path.Combine(dir, "flat"), parts = Path.Combine(dir, "parts");
+        var output = new StringWriter();
+        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        Run(session, output, $"""
+            CREATE TABLE flat (id INT, name STRING, amount DECIMAL(6, 2), ts TIMESTAMP(3)) WITH (
+                'connector' = 'filesystem', 'path' = '{flat}', 'format' = 'parquet', 'parquet.block.size' = '64b');
+            CREATE TABLE parts (id INT, name STRING, dt STRING) PARTITIONED BY (dt) WITH (
+                'connector' = 'filesystem', 'path' = '{parts}', 'format' = 'parquet');
+            CREATE TABLE shown (id INT, name STRING, amount DECIMAL(6, 2), ts TIMESTAMP(3)) WITH ('connector' = 'print');
+            EXECUTE STATEMENT SET BEGIN
+                INSERT INTO flat VALUES (1, 'a', 1.50, TIMESTAMP '2024-01-01 10:00:00.123'), (2, CAST(NULL AS STRING), -3.25, TIMESTAMP '2024-01-02 00:00:00'), (3, 'c', CAST(NULL AS DECIMAL(6, 2)), CAST(NULL AS TIMESTAMP(3)));
+                INSERT INTO parts VALUES (1, 'a', '2024-01-01'), (2, 'b', '2024-01-02'), (3, 'c', '2024-01-01');
+            END;
+            """);
+        Assert.Equal(["+I[1, a, 1.50, 2024-01-01 10:00:00.123]", "+I[2, null, -3.25, 2024-01-02 00:00:00.000]", "+I[3, c, null, null]"],
+            Run(session, output, "INSERT INTO shown SELECT * FROM flat").Order(StringComparer.Ordinal));
+        Assert.Equal(["dt=2024-01-01", "dt=2024-01-02"], Directory.GetDirectories(parts).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(parts, "dt=2024-01-01"), "part-*.parquet"));
+    }
+
     // ---- hints --------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -68,6 +68,13 @@ public abstract class SourceReader<T> : IDisposable
     /// </summary>
     public virtual void SnapshotState(long checkpointId, BinaryWriter state) { }
 
+    /// <summary>
+    /// Whether a checkpoint barrier may leave now. A reader whose position cannot be written yet (a database source
+    /// in the middle of a snapshot that cannot be resumed) says no: the barrier waits, between reads, until it may,
+    /// as Flink's CDC sources hold checkpoints during their snapshot.
+    /// </summary>
+    public virtual bool ReadyForBarrier => true;
+
     /// <summary>Checkpoint <paramref name="checkpointId"/> completed everywhere (a Kafka reader commits its offsets to the group).</summary>
     public virtual void NotifyCheckpointComplete(long checkpointId) { }
 

@@ -85,7 +85,7 @@ internal sealed class SourceDriver<T>(
         {
             cancel.ThrowIfCancellationRequested();
             // Between two reads: a barrier asked for goes out here, after every record read so far.
-            if (ck is not null) task.PollSourceCheckpoint();
+            if (ck is not null) task.PollSourceCheckpoint(reader.ReadyForBarrier);
             SourceStatus status;
             if (hold is null) status = reader.Read(output);
             else

@@ -319,10 +319,11 @@ internal sealed class StreamTask
     }
 
     /// <summary>Called by a source driver between two reads: emits the barrier the coordinator asked for, if any.</summary>
-    internal void PollSourceCheckpoint()
+    internal void PollSourceCheckpoint(bool barrierAllowed = true)
     {
         if (mailboxCount != 0) DrainMailbox();
-        if (Volatile.Read(ref requestedBarrier) is not { } barrier) return;
+        // A reader that cannot write its position yet keeps the request for a later poll.
+        if (!barrierAllowed || Volatile.Read(ref requestedBarrier) is not { } barrier) return;
         Volatile.Write(ref requestedBarrier, null);
         if (barrier.CheckpointId <= lastBarrierId) return;
         lastBarrierId = barrier.CheckpointId;

@@ -63,6 +63,8 @@ public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<Convert
 
         public override void NotifyCheckpointComplete(long checkpointId) => reader.NotifyCheckpointComplete(checkpointId);
 
+        public override bool ReadyForBarrier => reader.ReadyForBarrier;
+
         public override void Dispose()
         {
             reader.Dispose();

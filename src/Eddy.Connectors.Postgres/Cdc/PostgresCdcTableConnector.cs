@@ -1,0 +1,67 @@
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+using Npgsql;
+
+namespace Eddy.Connectors.Postgres.Cdc;
+
+/// <summary>
+/// <c>'connector' = 'postgres-cdc'</c> (Flink CDC's PostgreSQL source): one table's snapshot and then its changes, as a
+/// changelog (+I, -U/+U, -D) with the metadata <c>op_ts</c>, <c>database_name</c>, <c>schema_name</c>, <c>table_name</c>.
+/// The server is checked when the job is planned (wal_level, REPLICATION, primary key, REPLICA IDENTITY FULL, the
+/// DDL's columns and types, the publication), so that what is missing is an error at the DDL.
+/// </summary>
+public sealed class PostgresCdcTableConnector : ITableConnector
+{
+    public string Name => "postgres-cdc";
+
+    public bool AcceptsUpdates(TableDef table) => false;
+
+    public bool ProducesUpdates(TableDef table) => true;
+
+    public IReadOnlyCollection<string> MetadataKeys { get; } = ["op_ts", "database_name", "schema_name", "table_name"];
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
+    {
+        var options = PostgresCdcOptions.Parse(table);
+        var metadata = table.Columns.Where(c => c.MetadataKey is not null).ToDictionary(c => c.Name, c => c.MetadataKey!, StringComparer.Ordinal);
+        var conn = options.Connection;
+        if (context.PlanOnly)
+        {
+            context.StandardError.WriteLine(
+                $"note: source table {table.Name}: PostgreSQL table {options.QualifiedTable} on {conn.Host}:{conn.Port}/{conn.Database} was not checked "
+                + "(explain does not connect; eddy run checks wal_level, the REPLICATION attribute, the primary key, REPLICA IDENTITY FULL and the columns)");
+            return new UncheckedSource(table.Name);
+        }
+        IReadOnlyList<CdcField> fields;
+        int[] keyFields;
+        try
+        {
+            using var check = new NpgsqlConnection(conn.ConnectionString);
+            check.Open();
+            fields = CdcTableCheck.Verify(check, options, decoded, metadata, table.PrimaryKey, out keyFields);
+        }
+        catch (CdcCheckException e)
+        {
+            throw new ConnectorOptionException(table.Name, e.Option, e.Message);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new ConnectorOptionException(table.Name,
+                $"cannot check table {options.QualifiedTable} on {conn.Host}:{conn.Port}/{conn.Database}: {e.Message}", e);
+        }
+        return new PostgresCdcSource(options, fields, keyFields, table.Name);
+    }
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "postgres-cdc is a source only (write to PostgreSQL with 'jdbc' or 'postgres')");
+
+    /// <summary>A source planned to be shown, not run: its server was never checked.</summary>
+    private sealed class UncheckedSource(string table) : Source<Row>
+    {
+        public override bool IsBounded => false;
+
+        public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
+            throw new InvalidOperationException($"source table {table} was planned without checking its PostgreSQL server (a plan-only session) and cannot run");
+    }
+}
