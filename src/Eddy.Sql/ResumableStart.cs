@@ -53,12 +53,12 @@ public static class ResumableStart
         var config = env.Config;
         string folder = JobDataPaths.CheckpointFolder(config, config.JobName!);
         // Taken before --fresh deletes anything: another live run's checkpoints are not this run's to delete.
-        nameLock = config.CheckpointingEnabled ? JobNameLock.Acquire(folder, config.JobName!,
+        nameLock = config.CheckpointingEnabled ? JobNameLock.Acquire(JobDataPaths.LockFolder(config, config.JobName!), config.JobName!,
             options.Holder ?? JobNameLock.ThisProcess(), folderIsSet: config.CheckpointDirectory is not null) : null;
         JobExecution execution;
         try
         {
-            if (options.Fresh) new LocalCheckpointStorage(folder).Clear();
+            if (options.Fresh) CheckpointStorages.Open(folder, config.S3).Clear();
             execution = env.Start(job.Name);
         }
         catch

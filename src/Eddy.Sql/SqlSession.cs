@@ -10,6 +10,7 @@ using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Planning;
 using Eddy.Sql.Translation;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Sql;
 
@@ -48,13 +49,18 @@ public sealed partial class SqlSession
         "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
         "table.exec.late-data.table", "table.exec.state.ttl", "table.exec.source.cdc-events-duplicate", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
+        "table.exec.repartition.partitions",
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
-        .. Eddy.Functions.Geo.GeoConfig.OptionNames,
+        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames,
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
+
+    // Where each option was SET in a script, so that an error found later (a checkpoint store that does not answer)
+    // points at the statement that named it.
+    private readonly Dictionary<string, (SqlNode At, SqlContext Context)> optionSites = new(StringComparer.Ordinal);
 
     public SqlSession(TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
     {
@@ -106,6 +112,9 @@ public sealed partial class SqlSession
         ValidateOption(key, value);
         options[key] = value;
     }
+
+    /// <summary><c>table.exec.repartition.partitions</c>: the partition count of a distributed job's repartition topics (null: the source topic's).</summary>
+    public int? RepartitionPartitions => options.TryGetValue("table.exec.repartition.partitions", out var n) ? int.Parse(n, CultureInfo.InvariantCulture) : null;
 
     public bool BatchMode => options.TryGetValue("execution.runtime-mode", out var m) && m.Equals("batch", StringComparison.OrdinalIgnoreCase);
 
@@ -205,7 +214,7 @@ public sealed partial class SqlSession
                 if (set.Key is null)
                 {
                     // Flink's SQL client (gateway-based, 1.16 and later) answers SET with a key/value table.
-                    Tableau.Print(Output, ["key", "value"], options.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new[] { kv.Key, kv.Value }));
+                    Tableau.Print(Output, ["key", "value"], SecretOptions.Redact(options).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new[] { kv.Key, kv.Value }));
                     return null;
                 }
                 try
@@ -216,10 +225,19 @@ public sealed partial class SqlSession
                 {
                     throw SqlErrors.At(set, e.Message, context);
                 }
+                optionSites[set.Key] = (set, context);
                 return null;
             case ResetOption reset:
-                if (reset.Key is null) options.Clear();
-                else options.Remove(reset.Key);
+                if (reset.Key is null)
+                {
+                    options.Clear();
+                    optionSites.Clear();
+                }
+                else
+                {
+                    options.Remove(reset.Key);
+                    optionSites.Remove(reset.Key);
+                }
                 return null;
             case Show show:
                 ShowObjects(show, context);
@@ -237,11 +255,11 @@ public sealed partial class SqlSession
                 Output.Write(ExplainStatement(explain.Statement, context, explain.Details.Contains(ExplainDetail.ChangelogMode)));
                 return null;
             case Insert insert:
-                return MakeJob([insert], context, fileName);
+                return StorageChecked(MakeJob([insert], context, fileName), insert, context);
             case StatementSet set:
-                return MakeJob(set.Inserts, context, fileName);
+                return StorageChecked(MakeJob(set.Inserts, context, fileName), set, context);
             case QueryStatement query:
-                return MakeQueryJob(query.Query, context, fileName);
+                return StorageChecked(MakeQueryJob(query.Query, context, fileName), query, context);
             case Use use:
                 UseFrom(use, context);
                 return null;
@@ -558,7 +576,13 @@ public sealed partial class SqlSession
                 or "restart-strategy.exponential-delay.initial-backoff" or "restart-strategy.exponential-delay.max-backoff":
                 ParseDuration(key, value);
                 break;
-            case "state.checkpoints.num-retained":
+            case "execution.checkpointing.dir" or "execution.savepoint.path":
+                CheckpointStorages.Validate(value);
+                break;
+            case not null when key.StartsWith("s3.", StringComparison.Ordinal):
+                S3Settings.Validate(key, value);
+                break;
+            case "state.checkpoints.num-retained" or "table.exec.repartition.partitions":
                 if (!int.TryParse(value, out int n) || n < 1) throw new FormatException($"'{key}' takes a positive whole number, got '{value}'");
                 break;
             case "restart-strategy.type":
@@ -648,12 +672,36 @@ public sealed partial class SqlSession
         if (options.TryGetValue("execution.checkpointing.timeout", out var ct))
             config = config with { CheckpointTimeout = ParseDuration("execution.checkpointing.timeout", ct) };
         if (options.TryGetValue("execution.checkpointing.dir", out var cd)) config = config with { CheckpointDirectory = cd };
+        if (S3Settings.FromOptions(options) is { } s3) config = config with { S3 = s3 };
         if (options.TryGetValue("state.checkpoints.num-retained", out var nr))
             config = config with { CheckpointsRetained = int.Parse(nr, CultureInfo.InvariantCulture) };
         if (options.TryGetValue("execution.savepoint.path", out var sp)) config = config with { RestorePath = sp };
         if (options.TryGetValue("execution.savepoint.ignore-unclaimed-state", out var ig)) config = config with { AllowNonRestoredState = bool.Parse(ig) };
         if (RestartStrategy.FromOptions(options, ParseDuration) is { } restart) config = config with { RestartStrategy = restart };
         return config;
+    }
+
+    /// <summary>
+    /// A job that checkpoints into an object store is refused at planning when the store does not answer, the bucket is
+    /// missing or the credentials are refused, located at the SET of the option at fault (else at the statement).
+    /// </summary>
+    private SqlJob StorageChecked(SqlJob job, SqlNode statement, SqlContext context)
+    {
+        var config = job.Environment.Config;
+        if (PlanOnly || !config.CheckpointingEnabled || config.CheckpointDirectory is not { } dir || !CheckpointStorages.IsRemote(dir)) return job;
+        try
+        {
+            CheckpointStorages.Open(dir, config.S3);
+        }
+        catch (CheckpointStorageException e)
+        {
+            job.ReleaseUserCode();
+            var (at, where) = optionSites.TryGetValue(e.Option, out var site) ? site
+                : optionSites.TryGetValue(CheckpointStorages.DirOption, out var dirSite) ? dirSite
+                : (statement, context);
+            throw SqlErrors.At(at, SecretOptions.RedactText(e.Message), where);
+        }
+        return job;
     }
 
     /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>
@@ -734,6 +782,23 @@ public sealed partial class SqlSession
             _ => throw SqlErrors.At(statement, "EXPLAIN takes INSERT, a statement set or a query", context),
         };
         return Describe(job, changelogMode);
+    }
+
+    /// <summary>
+    /// The stages of <paramref name="job"/> run distributed (<c>eddy explain --distributed</c>): each stage's operators
+    /// and the repartition topics between them. Takes the job's graph apart: describe the job first.
+    /// </summary>
+    public static string DescribeStages(SqlJob job, int? repartitionPartitions)
+    {
+        try
+        {
+            var stages = StageSplitter.Split(job.Environment.Graph, job.Name, StageSplitter.PlanOnly, repartitionPartitions, job.Environment.Config.MaxParallelism);
+            return StageSplitter.Describe(stages);
+        }
+        catch (StageSplitException e)
+        {
+            return $"not splittable into stages: {e.Message}{System.Environment.NewLine}";
+        }
     }
 
     public static string Describe(SqlJob job, bool changelogMode = false)

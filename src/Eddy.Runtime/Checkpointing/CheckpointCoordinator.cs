@@ -205,7 +205,7 @@ internal sealed class CheckpointCoordinator : IDisposable
             data = new CheckpointData(stats.Id, stats.TriggerTime, jobName, config.MaxParallelism, ops);
             if (stats.SavepointFolder is { } folder)
             {
-                data = data with { Path = LocalCheckpointStorage.WriteFolder(folder, data) };
+                data = data with { Path = CheckpointStorages.WriteSavepoint(folder, data, config.S3) };
             }
             else if (storage is not null)
             {

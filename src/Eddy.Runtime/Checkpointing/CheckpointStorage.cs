@@ -6,8 +6,9 @@ using System.Text;
 namespace Eddy.Runtime;
 
 /// <summary>
-/// Where completed checkpoints live. The local directory is the first implementation; an object store can follow
-/// behind the same calls (write a whole checkpoint, list, load with validation, delete).
+/// Where completed checkpoints live: a local (or shared-volume) folder (<see cref="LocalCheckpointStorage"/>) or an
+/// S3-compatible object store (<see cref="S3CheckpointStorage"/>); <see cref="CheckpointStorages.Open"/> picks one
+/// from the location. Each writes a checkpoint so that it is complete or absent, never half there.
 /// </summary>
 public interface ICheckpointStorage
 {
@@ -25,6 +26,15 @@ public interface ICheckpointStorage
 
     /// <summary>Removes checkpoint <paramref name="id"/>.</summary>
     void Delete(long id);
+
+    /// <summary>The highest checkpoint id ever used here, including incomplete leftovers (new ids continue after it).</summary>
+    long HighestId();
+
+    /// <summary>Removes what checkpoints whose writing never finished left behind (a crash during the write).</summary>
+    void RemoveIncomplete();
+
+    /// <summary>Removes every checkpoint (<c>eddy run --fresh</c>).</summary>
+    void Clear();
 }
 
 public static class CheckpointStorageExtensions
@@ -75,6 +85,18 @@ public static class JobDataPaths
     /// <summary><c>execution.checkpointing.dir</c>, or the job folder's <c>checkpoints</c>.</summary>
     public static string CheckpointFolder(JobConfig config, string jobName) =>
         config.CheckpointDirectory ?? Path.Combine(JobFolder(jobName), "checkpoints");
+
+    /// <summary>
+    /// The local folder whose lock (<see cref="JobNameLock"/>) makes one live run own the job's checkpoints: the
+    /// checkpoint folder itself, or the job folder when checkpoints go to an object store (a bucket has no file lock,
+    /// so the ownership there holds among the runs of one machine only).
+    /// </summary>
+    public static string LockFolder(JobConfig config, string jobName)
+    {
+        string checkpoints = CheckpointFolder(config, jobName);
+        if (CheckpointStorages.IsRemote(checkpoints)) return Path.GetFullPath(JobFolder(jobName));
+        return Path.GetFullPath(checkpoints.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(checkpoints).LocalPath : checkpoints);
+    }
 
     /// <summary>A job name as a single path segment: characters unsafe in file names become '_'.</summary>
     public static string SafeName(string name)

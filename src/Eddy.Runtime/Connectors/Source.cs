@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Runtime;
 
@@ -85,9 +86,25 @@ public sealed class SourceOutput<T>
 {
     private readonly int[] splits = new int[Batch<T>.DefaultCapacity];
 
+    // Where each record of the batch came from (partition and offset, SourcePositions.Pack), for readers that know it;
+    // read only when hasPositions, so other readers pay nothing.
+    private readonly long[] positions = new long[Batch<T>.DefaultCapacity];
+    private bool hasPositions;
+
     internal Batch<T> Batch { get; set; } = BatchPool<T>.Rent();
 
     internal ReadOnlySpan<int> Splits => splits.AsSpan(0, Batch.Count);
+
+    /// <summary>Whether the records added so far carry their source positions (<see cref="AddPositioned"/>).</summary>
+    public bool HasPositions => hasPositions;
+
+    /// <summary>The source position of each record added so far (meaningful when <see cref="HasPositions"/>).</summary>
+    public ReadOnlySpan<long> PositionsSoFar => positions.AsSpan(0, Batch.Count);
+
+    internal long[] PositionArray => positions;
+
+    /// <summary>The driver took the batch: the next one starts without positions.</summary>
+    internal void ResetPositions() => hasPositions = false;
 
     public int Count => Batch.Count;
 
@@ -111,6 +128,7 @@ public sealed class SourceOutput<T>
     /// </summary>
     public Batch<T> DrainBatch(List<int> splitsOut)
     {
+        hasPositions = false;
         splitsOut.Clear();
         for (int i = 0; i < Batch.Count; i++) splitsOut.Add(splits[i]);
         var taken = Batch;
@@ -147,12 +165,15 @@ public sealed class SourceOutput<T>
     public void Compact(int start, int kept, ReadOnlySpan<int> selected)
     {
         for (int j = 0; j < kept; j++) splits[start + j] = splits[start + selected[j]];
+        if (hasPositions)
+            for (int j = 0; j < kept; j++) positions[start + j] = positions[start + selected[j]];
         Batch.Count = start + kept;
     }
 
     /// <summary>Takes the records added so far and starts a new batch (read their splits first from <see cref="SplitsSoFar"/>).</summary>
     public Batch<T> TakeBatch()
     {
+        hasPositions = false;
         var taken = Batch;
         Batch = BatchPool<T>.Rent();
         return taken;
@@ -174,6 +195,39 @@ public sealed class SourceOutput<T>
     {
         if (!from.HasKinds) return;
         for (int j = 0; j < count; j++) Batch.SetKind(start + j, from.KindAt(selected is null ? j : selected[j]));
+    }
+
+    /// <summary>
+    /// Adds a record with its source position (<see cref="SourcePositions.Pack"/>: partition and offset), which a
+    /// repartition writer right after the source sends along so that a replay can be recognised downstream.
+    /// </summary>
+    public void AddPositioned(T value, long timestamp, int split, long position)
+    {
+        int i = Batch.Count;
+        splits[i] = split;
+        positions[i] = position;
+        hasPositions = true;
+        Batch.Add(value, timestamp);
+    }
+
+    /// <summary>As <see cref="AddPositioned(T, long, int, long)"/>, for a change of a changelog.</summary>
+    public void AddPositioned(T value, long timestamp, int split, long position, RowKind kind)
+    {
+        int i = Batch.Count;
+        splits[i] = split;
+        positions[i] = position;
+        hasPositions = true;
+        Batch.Add(value, timestamp, kind);
+    }
+
+    /// <summary>
+    /// After <see cref="Reserve"/>: the records reserved from <paramref name="start"/> on take the positions
+    /// <paramref name="from"/> (a converting reader carries its inner reader's positions over).
+    /// </summary>
+    public void CopyPositions(int start, ReadOnlySpan<long> from)
+    {
+        from.CopyTo(positions.AsSpan(start, from.Length));
+        hasPositions = true;
     }
 
     /// <summary>Adds a change (-U/+U/-D or +I) read from split <paramref name="split"/>: for changelog sources.</summary>

@@ -39,6 +39,12 @@ public sealed record JobConfig
     /// <summary><c>execution.checkpointing.dir</c> (null: under the job's data folder).</summary>
     public string? CheckpointDirectory { get; init; }
 
+    /// <summary>
+    /// <c>s3.endpoint</c>, <c>s3.access-key</c>, <c>s3.secret-key</c>, <c>s3.path.style.access</c>,
+    /// <c>s3.endpoint.region</c>: how to reach the store of an <c>s3://</c> checkpoint directory or savepoint path.
+    /// </summary>
+    public S3Settings? S3 { get; init; }
+
     /// <summary><c>state.checkpoints.num-retained</c>.</summary>
     public int CheckpointsRetained { get; init; } = 3;
 

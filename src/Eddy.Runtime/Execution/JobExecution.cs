@@ -57,17 +57,17 @@ public sealed class JobExecution
         restartStrategy = config.RestartStrategy ?? (config.CheckpointingEnabled ? RestartStrategy.DefaultWithCheckpointing : RestartStrategy.None);
         if (config.CheckpointingEnabled || config.ResumeFromLatestCheckpoint)
         {
-            var local = new LocalCheckpointStorage(JobDataPaths.CheckpointFolder(config, config.JobName!));
-            Storage = local;
+            var storage = CheckpointStorages.Open(JobDataPaths.CheckpointFolder(config, config.JobName!), config.S3);
+            Storage = storage;
             if (config.RestorePath is null && config.ResumeFromLatestCheckpoint)
             {
-                local.RemoveIncomplete();
-                RestoredFrom = local.LoadLatest(Warn);
+                storage.RemoveIncomplete();
+                RestoredFrom = storage.LoadLatest(Warn);
             }
             if (config.CheckpointingEnabled)
             {
-                long first = Math.Max(local.HighestId(), 0) + 1;
-                coordinator = new CheckpointCoordinator(config, config.JobName!, local, first, checkpoints, Warn);
+                long first = Math.Max(storage.HighestId(), 0) + 1;
+                coordinator = new CheckpointCoordinator(config, config.JobName!, storage, first, checkpoints, Warn);
             }
         }
         // Without an interval the coordinator still exists, never triggers by itself and stores nothing, so that a
@@ -78,21 +78,8 @@ public sealed class JobExecution
         attempt = NewAttempt(RestoredFrom, 1);
     }
 
-    /// <summary>Loads a checkpoint or savepoint folder, or the newest valid checkpoint of a checkpoints folder.</summary>
-    private CheckpointData LoadRestorePath(string path)
-    {
-        if (!Directory.Exists(path)) throw new InvalidOperationException($"--from-savepoint: {path} is not a folder");
-        try
-        {
-            if (File.Exists(Path.Combine(path, "_metadata"))) return LocalCheckpointStorage.LoadFolder(path);
-            return new LocalCheckpointStorage(path).LoadLatest(Warn)
-                ?? throw new InvalidOperationException($"--from-savepoint: {path} holds no valid checkpoint (no _metadata, no chk-<id> folder)");
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidOperationException($"--from-savepoint: {path} cannot be restored: {e.Message}", e);
-        }
-    }
+    /// <summary>Loads a checkpoint or savepoint folder, or the newest valid checkpoint of a checkpoints folder (local or s3://).</summary>
+    private CheckpointData LoadRestorePath(string path) => CheckpointStorages.LoadRestorePath(path, config.S3, Warn);
 
     public string Name { get; }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Runtime;
 
@@ -38,6 +39,8 @@ internal sealed class SourceDriver<T>(
             Restored = task.Restore?.Find(stateId)?.ToRestoredState(task.Restore.Id),
             PartitionTask = config.PartitionTask,
         });
+        // A reader whose splits carry their watermarks in-band (a repartition topic's control records).
+        var inBand = reader as IInBandWatermarks;
         if (ck is not null)
         {
             task.AttachReader(id =>
@@ -98,6 +101,7 @@ internal sealed class SourceDriver<T>(
             {
                 emitted = EmitBatch(task, metrics, output, assign, generators, valve, lastData, splitIdle, now, emitted);
             }
+            if (inBand is not null) emitted = InBandWatermarks(task, inBand, valve, lastData, splitIdle, now, emitted);
 
             if (idleMs != long.MaxValue && splitCount > 0)
             {
@@ -183,7 +187,21 @@ internal sealed class SourceDriver<T>(
             metrics.LastRecordTimestamp = Stopwatch.GetTimestamp();
             output.Bytes = 0;
             task.UpdateIdle(false);
-            head.OnBatch(batch);
+            if (output.HasPositions)
+            {
+                // A repartition writer chained right after the source reads them during this call.
+                SourcePositions.Publish(batch, output.PositionArray);
+                try
+                {
+                    head.OnBatch(batch);
+                }
+                finally
+                {
+                    SourcePositions.Clear();
+                    output.ResetPositions();
+                }
+            }
+            else head.OnBatch(batch);
             output.Batch = BatchPool<T>.Rent();
             if (watermarkPerBatch) emitted = EmitWatermark(task, generators, valve, emitted);
         return emitted;
@@ -220,6 +238,35 @@ internal sealed class SourceDriver<T>(
         }
         for (; i < span.Length; i++) max = Math.Max(max, span[i]);
         return max;
+    }
+
+    /// <summary>
+    /// The splits of a reader that carries watermarks in-band: a control record counts as activity (so a split whose
+    /// records all go elsewhere is not idle while its watermarks arrive), and each active split's watermark is the
+    /// one its control records gave, not one derived from record timestamps.
+    /// </summary>
+    private static long InBandWatermarks(StreamTask task, IInBandWatermarks inBand, WatermarkValve valve, long[] lastData,
+        bool[] splitIdle, long now, long emitted)
+    {
+        for (int s = 0; s < splitIdle.Length; s++)
+        {
+            if (!inBand.TakeActivity(s)) continue;
+            lastData[s] = now;
+            if (splitIdle[s])
+            {
+                splitIdle[s] = false;
+                valve.OnStatus(s, false, out _);
+                task.UpdateIdle(false);
+            }
+            valve.OnWatermark(s, inBand.SplitWatermark(s), out _);
+        }
+        long wm = valve.Output;
+        if (wm > emitted)
+        {
+            task.AdvanceWatermark(wm);
+            return wm;
+        }
+        return emitted;
     }
 
     private static long EmitWatermark(StreamTask task, WatermarkGenerator[] generators, WatermarkValve valve, long emitted)

@@ -1,3 +1,5 @@
+using Eddy.Runtime.Distributed;
+
 namespace Eddy.Runtime;
 
 /// <summary>The logical dataflow of a job: operators (nodes) and the edges between them, as the API built it.</summary>
@@ -39,6 +41,9 @@ public abstract class StreamNode
 
     public virtual bool IsSource => false;
 
+    /// <summary>For sources: the <see cref="Source{T}"/> read.</summary>
+    internal virtual object? SourceObject => null;
+
     /// <summary>For sources: whether the input ends by itself.</summary>
     internal virtual bool IsBoundedSource => false;
 
@@ -66,6 +71,8 @@ public sealed class SourceNode<T>(Source<T> source, WatermarkStrategy<T> strateg
     public override Type OutputType => typeof(T);
 
     public override bool IsSource => true;
+
+    internal override object? SourceObject => Source;
 
     internal override bool IsBoundedSource => Source.IsBounded;
 
@@ -125,6 +132,12 @@ public abstract class StreamEdge
     internal abstract Action<object> BatchDispatcher(object head, SubtaskMetrics metrics);
 
     internal abstract IBatchInput HeadAdapter(object head);
+
+    /// <summary>
+    /// Cuts this keyed edge for a stage split: the producer gets a repartition writer in place of the edge, the
+    /// consumer reads the topic through a new source node instead. Returns both new nodes.
+    /// </summary>
+    internal abstract (StreamNode Writer, StreamNode Reader) Cut(IRepartitionExchange exchange, RepartitionTopic topic, int maxParallelism);
 }
 
 public sealed class StreamEdge<T> : StreamEdge
@@ -138,6 +151,22 @@ public sealed class StreamEdge<T> : StreamEdge
         new RecordWriter<T>(targets, partitioning, metrics, KeyHash, maxParallelism);
 
     internal override IBatchInput HeadAdapter(object head) => new HeadAdapter<T>((IBatchInput<T>)head);
+
+    internal override (StreamNode Writer, StreamNode Reader) Cut(IRepartitionExchange exchange, RepartitionTopic topic, int maxParallelism)
+    {
+        var keyHash = KeyHash ?? throw new InvalidOperationException($"the keyed edge {From} -> {To} has no key");
+        var sink = exchange.CreateWriter(topic, keyHash, maxParallelism);
+        var writer = new OperatorNode<T, NoOutput>(() => new SinkOperator<T>(sink)) { Name = $"Repartition writer: {topic.Name}", Uid = topic.Name + "-writer" };
+        writer.Inputs.Add(new StreamEdge<T> { From = From, To = writer, Partitioning = Runtime.Partitioning.Forward, SideOutputTag = SideOutputTag });
+        var reader = new SourceNode<T>(exchange.CreateReader<T>(topic), WatermarkStrategy<T>.NoWatermarks())
+        {
+            Name = $"Repartition reader: {topic.Name}",
+            Uid = topic.Name + "-reader",
+        };
+        int at = To.Inputs.IndexOf(this);
+        To.Inputs[at] = new StreamEdge<T> { From = reader, To = To, Partitioning = Runtime.Partitioning.Forward };
+        return (writer, reader);
+    }
 
     internal override Action<object> BatchDispatcher(object head, SubtaskMetrics metrics)
     {

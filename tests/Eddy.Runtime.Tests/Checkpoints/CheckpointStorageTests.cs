@@ -4,7 +4,7 @@ namespace Eddy.Tests.Checkpoints;
 
 public class CheckpointStorageTests
 {
-    private static CheckpointData Sample(long id, int seed = 1)
+    internal static CheckpointData Sample(long id, int seed = 1)
     {
         var rng = new Random(seed);
         byte[] Bytes(int n)
@@ -22,7 +22,7 @@ public class CheckpointStorageTests
         return new CheckpointData(id, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + id), "orders", 128, [source, window]);
     }
 
-    private static void AssertSame(CheckpointData expected, CheckpointData actual)
+    internal static void AssertSame(CheckpointData expected, CheckpointData actual)
     {
         Assert.Equal(expected.Id, actual.Id);
         Assert.Equal(expected.Timestamp, actual.Timestamp);

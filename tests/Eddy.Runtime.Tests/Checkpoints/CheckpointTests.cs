@@ -32,7 +32,9 @@ public class CheckpointTests
     private static async Task<int> AlignedRun()
     {
         var dir = CheckpointTestDirs.NewTemp();
-        var env = StreamEnvironment.Create(Config(dir));
+        // Every completed checkpoint is read back below: none may be retired, however many a slow run takes (a loaded
+        // machine took more than 100 at this interval, and chk-1 was gone).
+        var env = StreamEnvironment.Create(Config(dir, retained: int.MaxValue));
         // Subtask 0 reads 512 records at a time, subtask 1 only 4: barriers reach the counter at different offsets.
         var source = new SteppedSource(40_000, sub => sub == 0 ? 512 : 4, checkpointsBeforeEnd: 4);
         env.FromSource(source).Uid("src").SetParallelism(2)

@@ -1,5 +1,6 @@
 using Eddy.Runtime;
 using Eddy.Sql.Codegen;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Sql.Plan.Scan;
 
@@ -9,9 +10,14 @@ namespace Eddy.Sql.Plan.Scan;
 /// ids (per-partition watermarks) and source timestamps pass through and event time can be computed from computed
 /// columns at the source, in the same loop (as can a filter and projection right above the scan).
 /// </summary>
-public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<ConvertBatch<TIn, T>> convert) : Source<T>
+public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<ConvertBatch<TIn, T>> convert) : Source<T>, IPartitionedSource
 {
     public override bool IsBounded => inner.IsBounded;
+
+    public int PartitionCount() => inner is IPartitionedSource p ? p.PartitionCount()
+        : throw new InvalidOperationException("the source has no partitions");
+
+    public string Describe() => inner is IPartitionedSource p ? p.Describe() : "";
 
     public override SourceReader<T> CreateReader(SourceReaderContext context) =>
         new Reader(inner.CreateReader(context), convert.Value, context.Clock);
@@ -37,6 +43,8 @@ public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<Convert
             {
                 if (selected.Length < n) selected = new int[n];
                 int start = output.Reserve(n, buffer.SplitsSoFar, out var values, out var timestamps);
+                // Source positions (a Kafka reader's partition and offset) stay with their records.
+                if (buffer.HasPositions) output.CopyPositions(start, buffer.PositionsSoFar);
                 var batch = buffer.TakeBatch();
                 long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
                 int kept = convert(batch.Values, batch.Timestamps, n, values, timestamps, start, now, selected);

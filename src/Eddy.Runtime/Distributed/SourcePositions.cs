@@ -1,0 +1,73 @@
+namespace Eddy.Runtime.Distributed;
+
+/// <summary>
+/// Where each record of a source batch came from (partition and offset), for a repartition writer chained right
+/// after the source: it sends them along with the records, so that the reading side can drop a replay. The driver
+/// publishes a batch's positions on its task thread for the duration of the call that hands the batch down.
+/// </summary>
+public static class SourcePositions
+{
+    /// <summary>Offsets must stay below 2^47 (1.4 × 10^14), partitions below 2^16.</summary>
+    public const int OffsetBits = 47;
+
+    public const long MaxOffset = (1L << OffsetBits) - 1;
+
+    public const int MaxPartition = (1 << 16) - 1;
+
+    [ThreadStatic] private static object? currentBatch;
+    [ThreadStatic] private static long[]? currentPositions;
+
+    /// <summary>A partition and an offset in one long (partition in the high bits, so positions of one partition order by offset).</summary>
+    public static long Pack(int partition, long offset)
+    {
+        if ((uint)partition > MaxPartition) throw new ArgumentOutOfRangeException(nameof(partition), partition, $"source partitions above {MaxPartition} cannot be tracked through a repartition topic");
+        if ((ulong)offset > MaxOffset) throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offsets above {MaxOffset} cannot be tracked through a repartition topic");
+        return ((long)partition << OffsetBits) | offset;
+    }
+
+    public static int PartitionOf(long position) => (int)(position >>> OffsetBits);
+
+    public static long OffsetOf(long position) => position & MaxOffset;
+
+    internal static void Publish(object batch, long[] positions)
+    {
+        currentBatch = batch;
+        currentPositions = positions;
+    }
+
+    internal static void Clear()
+    {
+        currentBatch = null;
+        currentPositions = null;
+    }
+
+    /// <summary>
+    /// The positions of <paramref name="batch"/>'s records, or null when the batch is not a source's batch on its way
+    /// down this thread (an operator between the source and the caller made it, or the source does not know them).
+    /// </summary>
+    public static long[]? Of<T>(Batch<T> batch) => ReferenceEquals(currentBatch, batch) ? currentPositions : null;
+}
+
+/// <summary>
+/// A source reader whose splits carry their own watermarks (a repartition topic: the writers' control records give
+/// each upstream source partition's watermark). The driver asks after every read; a split's idleness is decided as
+/// for any split, by the idle timeout, with control records counting as activity.
+/// </summary>
+public interface IInBandWatermarks
+{
+    /// <summary>Whether split <paramref name="split"/> received a record or a control record since the last call (and forgets it).</summary>
+    bool TakeActivity(int split);
+
+    /// <summary>The watermark split <paramref name="split"/>'s control records gave so far (−∞ before the first).</summary>
+    long SplitWatermark(int split);
+}
+
+/// <summary>A source that reads the partitions of its topic(s): the stage split asks it how many there are.</summary>
+public interface IPartitionedSource
+{
+    /// <summary>The number of partitions of the source's topic (looked up at the broker on the first call).</summary>
+    int PartitionCount();
+
+    /// <summary>What the source reads, for plans and errors (the topic).</summary>
+    string Describe();
+}

@@ -1,0 +1,216 @@
+using System.Text;
+
+namespace Eddy.Runtime.Distributed;
+
+/// <summary>
+/// Makes a repartition topic's writer and reader: the transport of a keyed exchange between processes (Kafka's in
+/// <c>Eddy.Connectors.Kafka/Repartition</c>). The runtime knows only this contract.
+/// </summary>
+public interface IRepartitionExchange
+{
+    /// <summary>
+    /// A sink that writes each record to the partition of <paramref name="topic"/> that owns its key group (key
+    /// groups split by range over the partitions), with its source position; watermarks as control records to
+    /// every partition.
+    /// </summary>
+    Sink<T> CreateWriter<T>(RepartitionTopic topic, Func<T, int> keyHash, int maxParallelism);
+
+    /// <summary>A source over <paramref name="topic"/>: records in, watermark = minimum over the upstream source partitions.</summary>
+    Source<T> CreateReader<T>(RepartitionTopic topic);
+}
+
+/// <summary>
+/// A keyed exchange cut between two stages: the internal topic <c>&lt;job&gt;-&lt;operator uid&gt;-repartition</c>,
+/// its partition count (null: the upstream source topic's, looked up when the job runs), the stages it connects and
+/// the source whose partitions feed it.
+/// </summary>
+public sealed record RepartitionTopic(string Name, string KeyedOperator, int? Partitions, int UpstreamStage, int DownstreamStage)
+{
+    /// <summary>The upstream source as a partitioned source, or null when it is not one.</summary>
+    public required IPartitionedSource? UpstreamSource { get; init; }
+
+    /// <summary>The partition count: the configured one, else the upstream source topic's.</summary>
+    public int ResolvePartitions() => Partitions ?? UpstreamSourcePartitions();
+
+    /// <summary>How many partitions the upstream source topic has: the reader's watermark waits for each of them.</summary>
+    public int UpstreamSourcePartitions() => UpstreamSource?.PartitionCount()
+        ?? throw new InvalidOperationException($"repartition topic '{Name}': the upstream source does not say how many partitions it has");
+}
+
+/// <summary>One stage of a distributed job: an ordinary job graph whose inputs are topics and whose outputs are sinks or repartition writers.</summary>
+public sealed class Stage
+{
+    internal Stage(int index, StreamGraph graph, IReadOnlyList<RepartitionTopic> inputs, IReadOnlyList<RepartitionTopic> outputs)
+    {
+        Index = index;
+        Graph = graph;
+        Inputs = inputs;
+        Outputs = outputs;
+    }
+
+    public int Index { get; }
+
+    /// <summary>The stage's operators, every one at parallelism 1 (a stage runs once per partition task).</summary>
+    public StreamGraph Graph { get; }
+
+    /// <summary>The repartition topics the stage reads (none: it reads the user's topics).</summary>
+    public IReadOnlyList<RepartitionTopic> Inputs { get; }
+
+    /// <summary>The repartition topics the stage writes.</summary>
+    public IReadOnlyList<RepartitionTopic> Outputs { get; }
+
+    /// <summary>
+    /// Starts the stage as an ordinary job; with <see cref="JobConfig.PartitionTask"/> set, as the partition task
+    /// of that partition (what a worker does for each partition it owns).
+    /// </summary>
+    public JobExecution Start(string jobName, JobConfig config) => new JobExecution(jobName, Graph, config).Start();
+
+    public override string ToString() => $"stage {Index}: " + string.Join(" -> ", Graph.Nodes.Select(n => n.Name));
+}
+
+/// <summary>A job that cannot be split into stages (located by the operators involved).</summary>
+public sealed class StageSplitException(string message) : Exception(message);
+
+/// <summary>
+/// Splits a job graph into stages at its keyed exchanges. A stage runs as one pipeline of parallelism 1 per
+/// partition of its input topic, so a keyed exchange inside a stage would see only that partition's records: every
+/// hash edge (a key that may differ from how the input topic is partitioned) becomes a repartition topic, and the
+/// other edges stay in memory. Conservative by design: an exchange on a key the input is already partitioned by is
+/// cut too (an extra hop, never a wrong answer), because the graph does not say which key a topic is partitioned by.
+/// </summary>
+public static class StageSplitter
+{
+    /// <summary>
+    /// Splits <paramref name="graph"/> (which it takes apart: pass a freshly built one) for job
+    /// <paramref name="jobName"/>; <paramref name="partitions"/> is <c>table.exec.repartition.partitions</c> (null: the
+    /// source topic's partition count).
+    /// </summary>
+    public static IReadOnlyList<Stage> Split(StreamGraph graph, string jobName, IRepartitionExchange exchange, int? partitions = null, int maxParallelism = KeyGroups.DefaultMaxParallelism)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(exchange);
+        if (partitions is { } p && (p < 1 || p > maxParallelism))
+            throw new StageSplitException($"'table.exec.repartition.partitions' = {p}: must be within 1..{maxParallelism} (pipeline.max-parallelism): a partition is a range of key groups");
+        var nodes = graph.Nodes.ToList();
+        var cuts = nodes.SelectMany(n => n.Inputs).Where(e => e.Partitioning == Partitioning.Hash).ToList();
+        foreach (var e in cuts)
+        {
+            if (!e.From.IsSource)
+            {
+                throw new StageSplitException(
+                    $"the keyed exchange into '{e.To.Name}' follows '{e.From.Name}', not a source: a repartition topic needs each record's " +
+                    "source partition and offset (to drop a replay), which only a writer right after the source has; not supported across processes yet");
+            }
+            if (e.To.Inputs.Count(i => i.Partitioning == Partitioning.Hash) > 1)
+                throw new StageSplitException($"'{e.To.Name}' has several keyed inputs (a union or join of topics): not supported across processes yet");
+        }
+
+        // Stages: what stays connected once the keyed exchanges are cut, in the order of the graph.
+        var parent = nodes.ToDictionary(n => n, n => n);
+        StreamNode Find(StreamNode n) => parent[n] == n ? n : parent[n] = Find(parent[n]);
+        foreach (var n in nodes)
+            foreach (var e in n.Inputs.Where(e => !cuts.Contains(e)))
+                parent[Find(e.From)] = Find(n);
+        var roots = new List<StreamNode>();
+        foreach (var n in nodes)
+        {
+            var r = Find(n);
+            if (!roots.Contains(r)) roots.Add(r);
+        }
+        // Upstream stages first: a stage comes after every stage that feeds it.
+        var order = new List<StreamNode>();
+        var pending = new List<StreamNode>(roots);
+        while (pending.Count > 0)
+        {
+            var ready = pending.First(r => cuts.Where(c => Find(c.To) == r).All(c => order.Contains(Find(c.From))));
+            order.Add(ready);
+            pending.Remove(ready);
+        }
+        int StageOf(StreamNode n) => order.IndexOf(Find(n));
+
+        var added = order.Select(_ => (Readers: new List<StreamNode>(), Writers: new List<StreamNode>(),
+            Inputs: new List<RepartitionTopic>(), Outputs: new List<RepartitionTopic>())).ToList();
+        var usedNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in cuts)
+        {
+            string uid = e.To.Uid is { Length: > 0 } u ? u : $"{e.To.Id}-{e.To.Name}";
+            string name = TopicName($"{jobName}-{uid}-repartition");
+            if (!usedNames.Add(name)) throw new StageSplitException($"two keyed exchanges would share the repartition topic '{name}'");
+            var upstream = e.From;
+            var topic = new RepartitionTopic(name, e.To.Name, partitions, StageOf(e.From), StageOf(e.To))
+            {
+                UpstreamSource = upstream.SourceObject as IPartitionedSource,
+            };
+            var (writer, reader) = e.Cut(exchange, topic, maxParallelism);
+            added[topic.UpstreamStage].Writers.Add(writer);
+            added[topic.UpstreamStage].Outputs.Add(topic);
+            added[topic.DownstreamStage].Readers.Add(reader);
+            added[topic.DownstreamStage].Inputs.Add(topic);
+        }
+
+        var stages = new List<Stage>();
+        for (int i = 0; i < order.Count; i++)
+        {
+            var g = new StreamGraph();
+            foreach (var n in added[i].Readers.Concat(nodes.Where(n => StageOf(n) == i)).Concat(added[i].Writers))
+            {
+                n.Parallelism = 1;
+                g.Add(n);
+            }
+            stages.Add(new Stage(i, g, added[i].Inputs, added[i].Outputs));
+        }
+        return stages;
+    }
+
+    /// <summary>For plans that are shown, never run (<c>eddy explain --distributed</c>): its writers and readers refuse to start.</summary>
+    public static IRepartitionExchange PlanOnly { get; } = new PlanOnlyExchange();
+
+    private sealed class PlanOnlyExchange : IRepartitionExchange
+    {
+        public Sink<T> CreateWriter<T>(RepartitionTopic topic, Func<T, int> keyHash, int maxParallelism) => new Refused<T>(topic);
+
+        public Source<T> CreateReader<T>(RepartitionTopic topic) => new RefusedSource<T>(topic);
+
+        private sealed class RefusedSource<T>(RepartitionTopic topic) : Source<T>
+        {
+            public override bool IsBounded => false;
+
+            public override SourceReader<T> CreateReader(SourceReaderContext context) =>
+                throw new InvalidOperationException($"repartition topic '{topic.Name}' belongs to a plan made to be shown, not run");
+        }
+
+        private sealed class Refused<T>(RepartitionTopic topic) : Sink<T>
+        {
+            public override SinkWriter<T> CreateWriter(SinkWriterContext context) =>
+                throw new InvalidOperationException($"repartition topic '{topic.Name}' belongs to a plan made to be shown, not run");
+        }
+    }
+
+    /// <summary>Kafka's topic name rules: [a-zA-Z0-9._-], at most 249 characters; anything else becomes '_'.</summary>
+    public static string TopicName(string name)
+    {
+        var sb = new StringBuilder(name.Length);
+        foreach (char c in name) sb.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_');
+        if (sb.Length > 249) sb.Length = 249;
+        return sb.ToString();
+    }
+
+    /// <summary>What <c>eddy explain --distributed</c> prints: each stage, its operators and the repartition topics between them.</summary>
+    public static string Describe(IReadOnlyList<Stage> stages)
+    {
+        var sb = new StringBuilder();
+        foreach (var s in stages)
+        {
+            sb.Append("stage ").Append(s.Index).Append(": ").AppendLine(string.Join(" -> ", s.Graph.Nodes.Select(n => n.Name)));
+            foreach (var t in s.Inputs)
+                sb.Append("  reads  ").Append(t.Name).Append(" (").Append(PartitionsText(t)).Append(") from stage ").Append(t.UpstreamStage).AppendLine();
+            foreach (var t in s.Outputs)
+                sb.Append("  writes ").Append(t.Name).Append(" (").Append(PartitionsText(t)).Append(", keyed for '").Append(t.KeyedOperator)
+                    .Append("') to stage ").Append(t.DownstreamStage).AppendLine();
+        }
+        return sb.ToString();
+
+        static string PartitionsText(RepartitionTopic t) => t.Partitions is { } n ? $"{n} partitions"
+            : $"partitions: as the source topic{(t.UpstreamSource is { } src ? " " + src.Describe() : "")}";
+    }
+}
