@@ -91,9 +91,12 @@ public sealed class S3CheckpointRecoveryTests(ITestOutputHelper log)
         Assert.True(ids.Count == count && ids.Distinct().Count() == count && ids.All(x => x.Item1 < count && events[(int)x.Item1].Bucket == x.Item2),
             $"{copied}: {ids.Count} rows, {ids.Select(x => x.Item1).Distinct().Count()} distinct ids, for {count} events\n{runs}");
 
-        // The checkpoints are in the store (the newest ones retained), none on the local disk.
+        // The checkpoints are in the store (the newest ones retained), none on the local disk. Old checkpoints are
+        // removed after a new one is stored, so a kill between the two leaves one more until the next checkpoint
+        // completes (as Flink subsumes old checkpoints only when a new one completes); the last run may finish
+        // without completing one.
         var stored = CheckpointStorages.Open(location, store.Settings).List();
-        Assert.True(stored.Count is >= 1 and <= 2, $"{location} holds checkpoints [{string.Join(", ", stored)}], expected the newest 1 or 2\n{runs}");
+        Assert.True(stored.Count is >= 1 and <= 3, $"{location} holds checkpoints [{string.Join(", ", stored)}], expected at most num-retained (2) + 1\n{runs}");
         string localCheckpoints = Path.Combine(harness.WorkDir, "home", "jobs", name, "checkpoints");
         Assert.False(Directory.Exists(localCheckpoints), $"{localCheckpoints} exists: checkpoints went to the local disk");
     }
