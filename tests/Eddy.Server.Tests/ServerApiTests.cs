@@ -107,7 +107,6 @@ public class ServerApiTests
 
         Assert.True(job.Execution!.Completion.IsCompleted, "the job was still running after its manager stopped");
         await s.DisposeAsync();
-        Assert.True(JobStates.IsTerminal(job.State), job.State);
         if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
     }
 
