@@ -22,7 +22,7 @@ namespace Eddy.Cli;
 internal static class WorkerCommand
 {
     /// <summary>How long a revoked partition's final checkpoint may take before it is handed over without one.</summary>
-    private static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
+    internal static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
