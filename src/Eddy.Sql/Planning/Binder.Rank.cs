@@ -186,7 +186,7 @@ public sealed partial class Binder
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        bool firstN = strategy == RankStrategy.AppendOnlyTopN && orderColumns.Count == 1 && orderColumns[0].Column == pre.Proctime && !orderColumns[0].Descending;
+        bool firstN = strategy == RankStrategy.AppendOnlyTopN && orderColumns.Count == 1 && orderColumns[0].Item1 == pre.Proctime && !orderColumns[0].Descending;
         if (StateTtlMs > 0 && !batchMode && !finalOnly && (strategy is RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN
             || strategy == RankStrategy.AppendOnlyTopN && end == 1 && !firstN))
         {

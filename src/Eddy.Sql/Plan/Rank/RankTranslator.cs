@@ -85,13 +85,13 @@ internal static class RankTranslator
             // would emit -D/+I), except ORDER BY one processing time ascending (its AppendOnlyFirstNFunction: later rows
             // never sort first, so AppendOnlyTopNFunction's output is the same, until a state TTL tells them apart).
             bool firstN = rank.IsFirstN;
-            long ttl = rank.StateTtlMs;
+            long topNTtl = rank.StateTtlMs;
             if (start == 1 && end == 1 && !firstN)
                 return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
-            if (ttl > 0)
+            if (topNTtl > 0)
             {
-                if (firstN) return keyed.Process(() => new AppendOnlyFirstNFunction<TIn, TKey, TOut>(start, end, withRowNumber, output, ttl), "Rank");
-                return keyed.Process(() => new AppendOnlyTopNWithTtlFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output, ttl), "Rank");
+                if (firstN) return keyed.Process(() => new AppendOnlyFirstNFunction<TIn, TKey, TOut>(start, end, withRowNumber, output, topNTtl), "Rank");
+                return keyed.Process(() => new AppendOnlyTopNWithTtlFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output, topNTtl), "Rank");
             }
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
