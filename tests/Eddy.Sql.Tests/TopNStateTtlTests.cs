@@ -119,6 +119,23 @@ public class TopNStateTtlTests
     }
 
     [Fact]
+    public void First_n_counts_and_their_expiry_survive_a_checkpoint()
+    {
+        KeyedProcessOperator<string, Rec, string> FirstN() => new(r => r.K, new AppendOnlyFirstNFunction<Rec, string, string>(1, 2, false, Output, Ttl));
+        var h = new OperatorHarness<Rec, string>(FirstN(), checkpointing: true);
+        At(h, 0, "x", 0);
+        At(h, 1_000, "y", 0);
+        At(h, 2_000, "b1", 0, key: "b");
+        var snapshot = h.Snapshot();
+        var restored = OperatorHarness<Rec, string>.Restored(FirstN(), [snapshot], startProcessingTime: 2_000);
+        Assert.Empty(At(restored, 5_000, "z", 0));                    // a has its 2 rows
+        Assert.Equal(["+Ib2"], At(restored, 5_000, "b2", 0, key: "b"));
+        Assert.Equal(["+Iv"], At(restored, 11_000, "v", 0));         // a's count, written at 1 s, expired at 11 s
+        restored.SetProcessingTime(30_000);
+        Assert.Equal(0, Keys(restored));
+    }
+
+    [Fact]
     public async Task A_sql_top_n_with_a_ttl_runs()
     {
         // The clock of a SQL session in tests does not move: nothing expires, and the changelog is the one without a TTL.
