@@ -154,9 +154,9 @@ public class TopNStateTtlTests
         Assert.Equal(0, Keys(h));
 
         // Without a checkpoint the state is never written: the key starts again when its cache entry expires.
-        var unchecked_ = new OperatorHarness<Rec, string>(Top1());
-        At(unchecked_, 0, "x", 5);
-        Assert.Equal(["+Iv"], At(unchecked_, 10_000, "v", 4));
+        var withoutCheckpoints = new OperatorHarness<Rec, string>(Top1());
+        At(withoutCheckpoints, 0, "x", 5);
+        Assert.Equal(["+Iv"], At(withoutCheckpoints, 10_000, "v", 4));
 
         // Restored, the cache is empty and the key ranks against the state from the checkpoint.
         var restored = OperatorHarness<Rec, string>.Restored(Top1(), [snapshot], startProcessingTime: 9_000);
