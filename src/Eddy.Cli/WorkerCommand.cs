@@ -160,6 +160,7 @@ internal static class WorkerCommand
         }
 
         Eddy.Server.Worker.WorkerEndpoint? endpoint = null;
+        var directories = new List<WorkerDirectory>();
         try
         {
             try
@@ -172,6 +173,10 @@ internal static class WorkerCommand
                 endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync(bind, 0, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
             }
             Log($"REST API on {endpoint.Address} (GET /worker, /metrics, /healthz)");
+            // Announced in each job's directory topic, where `eddy status JOB --bootstrap-servers` finds every worker.
+            var advertised = WorkerStatus.Advertised(endpoint.Address, bind);
+            foreach (var job in jobs)
+                directories.Add(WorkerDirectory.Start(job.Shape.BootstrapServers, job.Shape.ClientProperties, job.Name, job.Shape.LeadingTopic, advertised, m => Log($"job '{job.Name}': {m}")));
 
             foreach (var job in jobs)
             {
@@ -196,6 +201,7 @@ internal static class WorkerCommand
             if (first == stopped.Task)
             {
                 Log("stopping: final checkpoints of every partition, then leaving the groups");
+                foreach (var d in directories) d.Stop(leave: true);
                 await Task.WhenAll(jobs.Select(j => Task.Run(() => j.Tasks!.RevokeAll())));
                 await Task.WhenAll(jobs.Select(j => Task.Run(() => j.Member!.Dispose())));
                 foreach (var j in jobs) j.Tasks!.Dispose();
@@ -223,6 +229,7 @@ internal static class WorkerCommand
         }
         finally
         {
+            foreach (var d in directories) d.Dispose();
             if (endpoint is not null) await endpoint.DisposeAsync();
             foreach (var p in probes.Values) p.Dispose();
         }
