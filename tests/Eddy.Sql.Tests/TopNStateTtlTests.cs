@@ -172,7 +172,7 @@ public class TopNStateTtlTests
     {
         // The clock of a SQL session in tests does not move: nothing expires, and the changelog is the one without a TTL.
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null) { Clock = new ManualClock(0) };
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null) { Clock = new ManualClock(0) };
         foreach (var job in session.Execute("""
             SET 'parallelism.default' = '1';
             SET 'table.exec.state.ttl' = '1 h';
