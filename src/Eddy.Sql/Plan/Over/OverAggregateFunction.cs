@@ -48,7 +48,10 @@ public sealed class OverKeyState<TIn, TAcc>
 /// until the watermark passes their time, then are processed in timestamp order: RANGE processes the rows of one
 /// timestamp together (peers get the same values), ROWS one after the other in arrival order. Late rows are dropped,
 /// as in Flink: for unbounded windows those not after the watermark (RowTimeRange/RowsUnboundedPrecedingFunction),
-/// for bounded ones those not after the last timestamp the key processed (RowTimeRange/RowsBoundedPrecedingFunction).
+/// for bounded ones those not after the last timestamp the key processed (RowTimeRange/RowsBoundedPrecedingFunction),
+/// which is 0 for a key without state (Flink reads a missing lastTriggeringTs as 0). A bounded RANGE window on event
+/// time also keeps Flink's cleanup timers (<see cref="OverKeyState{TIn,TAcc}.CleanupTimes"/>): its one event-time timer
+/// is at the earlier of its first waiting row and first cleanup time, and the timers fire in time order as Flink's.
 /// One timer per key, at its earliest waiting time, rather than Flink's timer per timestamp: no allocation per row.
 /// On processing time, ROWS and unbounded RANGE windows process each row on arrival. A bounded RANGE window on processing
 /// time works as Flink's ProcTimeRangeBoundedPrecedingFunction: a row waits until the millisecond of processing time it
