@@ -6,7 +6,8 @@ using Eddy.Sql.Connectors;
 namespace Eddy.Connectors.Kafka;
 
 /// <summary>
-/// The sink of SQL tables with <c>'connector' = 'kafka'</c> (append-only) or <c>'upsert-kafka'</c> (by primary key:
+/// The sink of SQL tables with <c>'connector' = 'kafka'</c> (append-only, or every row kind in a changelog format:
+/// debezium-json, canal-json, maxwell-json) or <c>'upsert-kafka'</c> (by primary key:
 /// +I/+U write the row, -D and -U a tombstone; a -U followed by the +U of its key is left out by the sink).
 /// </summary>
 internal static class KafkaSinkFactory
@@ -50,7 +51,12 @@ internal static class KafkaSinkFactory
             writable = ValueFormats.Find(format) as IWritableValueFormat
                 ?? throw new ConnectorOptionException(table.Name, formatKey,
                     $"'{format}' is not supported for writing; one of json, {string.Join(", ", ValueFormats.Names.Where(n => ValueFormats.Find(n) is IWritableValueFormat))}");
+            // As Flink: upsert-kafka encodes its own changelog (tombstones by key) and takes insert-only value formats.
+            if (upsert && writable.WritesChangelog)
+                throw new ConnectorOptionException(table.Name, formatKey,
+                    $"'upsert-kafka' takes an insert-only value format; '{format}' writes a changelog (use it with 'connector' = 'kafka')");
         }
+        bool changelog = writable?.WritesChangelog == true;
 
         var guarantee = (o.GetValueOrDefault("sink.delivery-guarantee") ?? "at-least-once") switch
         {
@@ -152,6 +158,8 @@ internal static class KafkaSinkFactory
                 Partitioner = partitioner,
                 DeliveryGuarantee = guarantee,
                 TransactionalIdPrefix = o.GetValueOrDefault("sink.transactional-id-prefix"),
+                // A changelog format writes the -U of an update as a message of its own (a delete), as Flink does.
+                CollapseUpdateBefore = upsert,
                 Properties = KafkaTableConnector.Properties(table),
             };
             options.Validate();
@@ -188,12 +196,12 @@ internal static class KafkaSinkFactory
                         return true;
                     }
                 }
-                else if (kind != RowKind.Insert)
+                else if (kind != RowKind.Insert && !changelog)
                 {
                     // The planner keeps changelogs away from append-only sinks; a change reaching here is a bug.
                     throw new InvalidOperationException($"Kafka sink of table '{table.Name}': got a {kind} row; 'kafka' is append-only (use 'upsert-kafka')");
                 }
-                message = encoder is null ? value.Json(row) : encoder.Encode(row);
+                message = encoder is null ? value.Json(row) : encoder.Encode(row, kind);
                 return true;
             };
         });

@@ -56,8 +56,11 @@ public sealed class KafkaTableConnector : ITypedTableConnector
     /// <summary>Java client properties the source interprets itself instead of passing them to librdkafka.</summary>
     private static readonly string[] SourceProperties = ["properties.auto.offset.reset", "properties.enable.auto.commit", "properties.auto.commit.interval.ms"];
 
-    /// <summary>Append-only, as Flink's kafka connector: a changelog needs 'upsert-kafka'.</summary>
-    public bool AcceptsUpdates(TableDef table) => false;
+    /// <summary>
+    /// Append-only, as Flink's kafka connector, unless the value format writes a changelog (debezium-json, canal-json,
+    /// maxwell-json): then every row kind is a message.
+    /// </summary>
+    public bool AcceptsUpdates(TableDef table) => SqlRecordDecoder.RegisteredFormat(table) is IWritableValueFormat { WritesChangelog: true };
 
     /// <summary>A changelog value format (debezium-json) makes the table a changelog, as in Flink.</summary>
     public bool ProducesUpdates(TableDef table) => SqlRecordDecoder.RegisteredFormat(table)?.IsChangelog == true;
