@@ -29,7 +29,7 @@ internal static class KafkaSinkFactory
     /// <summary>Formats whose subject Flink's Kafka connector defaults to <c>&lt;topic&gt;-value</c>.</summary>
     private static readonly string[] RegistryFormats = ["avro-confluent", "debezium-avro-confluent"];
 
-    public static Sink<Row> Create(TableDef table, Schema schema, bool upsert)
+    public static Sink<Row> Create(TableDef table, Schema schema, bool upsert, Func<string, Type?>? findType = null)
     {
         var o = table.Options;
         string connector = upsert ? "upsert-kafka" : "kafka";
@@ -134,7 +134,7 @@ internal static class KafkaSinkFactory
                 o.GetValueOrDefault(Opt(name))
                 // Flink's Kafka connector names a registry format's subject after the topic when the table does not.
                 ?? (RegistryFormats.Contains(format) && name == format + ".subject" ? topic + "-value" : null);
-            valueContext = new FormatContext(table.Name, new Schema([.. valueFields.Select(f => new Column(f.Name, f.Type))]), [], Option, _ => null)
+            valueContext = new FormatContext(table.Name, new Schema([.. valueFields.Select(f => new Column(f.Name, f.Type))]), [], Option, findType ?? (_ => null))
             {
                 OptionKey = Opt,
             };

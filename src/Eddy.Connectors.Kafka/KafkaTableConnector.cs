@@ -66,7 +66,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
     public bool ProducesUpdates(TableDef table) => SqlRecordDecoder.RegisteredFormat(table)?.IsChangelog == true;
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        KafkaSinkFactory.Create(table, schema, upsert: false);
+        KafkaSinkFactory.Create(table, schema, upsert: false, context.FindType);
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {

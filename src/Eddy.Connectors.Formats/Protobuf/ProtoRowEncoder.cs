@@ -109,7 +109,7 @@ internal sealed class ProtoRowEncoder : MessageEncoder
         {
             var items = (object?[])value;
             if (items.Length == 0) return;
-            if (field.IsPacked)
+            if (column.Packable && field.IsPacked)
             {
                 byte[] packed = Nested(o =>
                 {
