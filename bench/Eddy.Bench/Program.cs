@@ -87,6 +87,7 @@ public static class Program
         new("protobuf-rows", "protobuf: Eddy's decoder into generic rows, same bytes", ProtobufWorkloads.Rows),
         new("avro-library", "avro: Apache.Avro's GenericDatumReader of web-traffic-like records (Flink's derived schema)", AvroWorkloads.Library),
         new("avro-rows", "avro: Eddy's read plan straight from the bytes into generic rows, same bytes", AvroWorkloads.Rows),
+        new("avro-struct", "avro: Eddy's read plan straight from the bytes into the row struct, same bytes", AvroWorkloads.Struct),
         new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
         new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),
         new("pg-upsert-statement-batch", "Flink JDBC's pattern: batches of 1000 single-row INSERT ... ON CONFLICT, 10,000 keys", PostgresWorkloads.StatementBatchUpsert, 10_000),
