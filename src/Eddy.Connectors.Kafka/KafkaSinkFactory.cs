@@ -107,11 +107,25 @@ internal static class KafkaSinkFactory
         KafkaKeyFormat? keyFormat = o.GetValueOrDefault("key.format") switch
         {
             null when keyFields.Count == 0 => null,
-            null => throw new ConnectorOptionException(table.Name, "key.format", upsert ? "required (json or raw)" : "required with 'key.fields' (json or raw)"),
+            null => throw new ConnectorOptionException(table.Name, "key.format", upsert ? "required (json, raw or avro)" : "required with 'key.fields' (json, raw or avro)"),
             "json" => KafkaKeyFormat.Json,
             "raw" => KafkaKeyFormat.Raw,
-            var k => throw new ConnectorOptionException(table.Name, "key.format", $"'{k}' is not supported; one of json, raw"),
+            "avro" => KafkaKeyFormat.Avro,
+            var k => throw new ConnectorOptionException(table.Name, "key.format", $"'{k}' is not supported; one of json, raw, avro"),
         };
+        FormatContext? avroKey = null;
+        if (keyFormat == KafkaKeyFormat.Avro)
+        {
+            avroKey = AvroKey.Context(table, new Schema([.. keyFields.Select(f => new Column(f.Name, f.Type))]));
+            try
+            {
+                new Formats.Avro.AvroFormat().ValidateForWriting(avroKey);
+            }
+            catch (FormatOptionException e)
+            {
+                throw new ConnectorOptionException(table.Name, e.Option, e.Message);
+            }
+        }
         if (keyFormat is not null && keyFields.Count == 0)
             throw new ConnectorOptionException(table.Name, "key.fields", "required with 'key.format': the columns that make the key");
         if (keyFormat == KafkaKeyFormat.Raw && (keyFields.Count != 1 || keyFields[0].Type.Kind is not (TypeKind.String or TypeKind.Char or TypeKind.Binary)))
@@ -175,6 +189,7 @@ internal static class KafkaSinkFactory
             var encoder = writable?.CreateEncoder(valueContext!, [.. valueFields.Select(f => f.Position)]);
             var key = keyFormat is null ? null : new KafkaRowEncoder(keyFields);
             bool raw = keyFormat == KafkaKeyFormat.Raw;
+            var avroKeyEncoder = avroKey is null ? null : new Formats.Avro.AvroFormat().CreateEncoder(avroKey, [.. keyFields.Select(f => f.Position)]);
             return (Row row, RowKind kind, out byte[]? keyBytes, out byte[]? message, out long timestamp) =>
             {
                 timestamp = timestampColumn >= 0 && row[timestampColumn] is { } t
@@ -185,7 +200,7 @@ internal static class KafkaSinkFactory
                         _ => EventTime.None,
                     }
                     : EventTime.None;
-                keyBytes = key is null ? null : raw ? key.Raw(row) : key.Json(row);
+                keyBytes = key is null ? null : raw ? key.Raw(row) : avroKeyEncoder is not null ? avroKeyEncoder.Encode(row) : key.Json(row);
                 if (upsert)
                 {
                     if (kind is RowKind.Delete or RowKind.UpdateBefore)

@@ -28,7 +28,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
         "csv.array-element-delimiter", "csv.escape-character", "csv.null-literal",
         "value.csv.field-delimiter", "value.csv.quote-character", "value.csv.disable-quote-character", "value.csv.allow-comments",
         "value.csv.ignore-parse-errors", "value.csv.array-element-delimiter", "value.csv.escape-character", "value.csv.null-literal",
-        .. ValueFormats.AllOptions, .. ValueFormats.AllOptions.Select(o => "value." + o),
+        .. ValueFormats.AllOptions, .. ValueFormats.AllOptions.Select(o => "value." + o), .. AvroKey.Options,
     ];
 
     private static int registered;
