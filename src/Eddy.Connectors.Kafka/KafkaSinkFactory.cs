@@ -216,7 +216,8 @@ internal static class KafkaSinkFactory
                     // The planner keeps changelogs away from append-only sinks; a change reaching here is a bug.
                     throw new InvalidOperationException($"Kafka sink of table '{table.Name}': got a {kind} row; 'kafka' is append-only (use 'upsert-kafka')");
                 }
-                message = encoder is null ? value.Json(row) : encoder.Encode(row, kind);
+                // upsert-kafka writes +I and +U as the row itself; only a changelog format encodes the kind.
+                message = encoder is null ? value.Json(row) : changelog ? encoder.Encode(row, kind) : encoder.Encode(row);
                 return true;
             };
         });
