@@ -26,12 +26,8 @@ public static class PostgresConnectors
         _ => false,
     };
 
-    public static void Register()
-    {
-        TableConnectors.Register(new JdbcTableConnector());
-        TableConnectors.Register(new PostgresTableConnector());
-        TableConnectors.Register(new Cdc.PostgresCdcTableConnector());
-    }
+    /// <summary>This project's table factories (jdbc, postgres, postgres-cdc), for a composition root's <see cref="ConnectorRegistry"/>.</summary>
+    public static IReadOnlyList<ITableConnector> All => [new JdbcTableConnector(), new PostgresTableConnector(), new Cdc.PostgresCdcTableConnector()];
 
     internal static readonly string[] SinkOptions =
         ["table-name", "username", "password", "sink.buffer-flush.max-rows", "sink.buffer-flush.interval", "sink.max-retries", "sink.parallelism", "sink.create-table", "sink.delivery-guarantee"];

@@ -62,8 +62,10 @@ public sealed partial class SqlSession
     // points at the statement that named it.
     private readonly Dictionary<string, (SqlNode At, SqlContext Context)> optionSites = new(StringComparer.Ordinal);
 
-    public SqlSession(TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
+    /// <param name="connectors">the connectors its tables may name, built by the composition root (the CLI, the server, a test project's helper).</param>
+    public SqlSession(ConnectorRegistry connectors, TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
     {
+        Connectors = connectors;
         Output = output ?? Console.Out;
         Error = error ?? Console.Error;
         Environment = environment ?? System.Environment.GetEnvironmentVariable;
@@ -71,6 +73,9 @@ public sealed partial class SqlSession
     }
 
     public SqlCatalog Catalog { get; } = new();
+
+    /// <summary>The connectors this session's tables may name (<c>'connector' = ...</c>).</summary>
+    public ConnectorRegistry Connectors { get; }
 
     /// <summary>The assemblies of ADD JAR, USING JAR and <c>eddy run --udf</c>, in the session's own load context.</summary>
     public UserCode UserCode { get; } = new();
@@ -350,7 +355,7 @@ public sealed partial class SqlSession
     }
 
     private Binder Binder(SqlContext context) =>
-        new(Catalog, context, BatchMode, table => TableConnectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
+        new(Catalog, Connectors, context, BatchMode, table => Connectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
         {
             WindowEmit = WindowEmit(),
             StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
@@ -478,7 +483,7 @@ public sealed partial class SqlSession
         ITableConnector connector;
         try
         {
-            connector = TableConnectors.Find(table);
+            connector = Connectors.Find(table);
         }
         catch (ConnectorOptionException e)
         {
@@ -707,7 +712,7 @@ public sealed partial class SqlSession
     /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>
     public bool PlanOnly { get; set; }
 
-    private ConnectorContext Connectors => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
+    private ConnectorContext ConnectorContext => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
 
     private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
     {
@@ -716,7 +721,7 @@ public sealed partial class SqlSession
         var plans = inserts.Select(binder.BindInsert).ToList();
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
+        var translator = new JobTranslator(env, ConnectorContext, Connectors) { BatchMode = BatchMode };
         for (int i = 0; i < plans.Count; i++)
         {
             try
@@ -753,7 +758,7 @@ public sealed partial class SqlSession
         var (plan, _) = Binder(context).BindQuery(query);
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
+        var translator = new JobTranslator(env, ConnectorContext, Connectors) { BatchMode = BatchMode };
         try
         {
             translator.Prepare([plan]);
