@@ -12,7 +12,6 @@ namespace Eddy.Connectors.Formats.Tests;
 /// <summary>Writing debezium-json, canal-json and maxwell-json: Flink's serialization schemas' messages, and a GROUP BY into Kafka read back.</summary>
 public class ChangelogJsonWritingTests
 {
-    static ChangelogJsonWritingTests() => KafkaTableConnector.Register();
 
     /// <summary>The products table of Flink's serialization tests (DebeziumJsonSerDeSchemaTest and its canal/maxwell twins): weight FLOAT.</summary>
     private static readonly Schema Products = Schema.Of(
@@ -127,7 +126,7 @@ public class ChangelogJsonWritingTests
     }
 
     private static SqlSession Session(KafkaFixture kafka, TextWriter? output = null) =>
-        new(output ?? TextWriter.Null, TextWriter.Null, name => name == "EDDY_BOOTSTRAP" ? kafka.Cluster.Bootstrap : null);
+        new(TestConnectors.Registry, output ?? TextWriter.Null, TextWriter.Null, name => name == "EDDY_BOOTSTRAP" ? kafka.Cluster.Bootstrap : null);
 
     private static void Run(SqlSession session, string sql)
     {

@@ -18,7 +18,6 @@ namespace Eddy.Connectors.Formats.Tests;
 /// </summary>
 public class ProtobufWritingTests
 {
-    static ProtobufWritingTests() => KafkaTableConnector.Register();
 
     private const string OrderColumns = """
         id BIGINT, customer STRING, amount DOUBLE, paid BOOLEAN, status STRING, tags ARRAY<STRING>, counts MAP<STRING, INT>,
@@ -29,7 +28,7 @@ public class ProtobufWritingTests
 
     private static Schema Columns(string columns)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
         session.Execute($"CREATE TABLE t ({columns}) WITH ('connector' = 'print');").ToList();
         Assert.True(session.Catalog.TryGetTable("t", out var table));
         return table.PhysicalSchema;
@@ -164,7 +163,7 @@ public class ProtobufWritingTests
 
     private static void Run(string sql)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();

@@ -14,12 +14,11 @@ namespace Eddy.Connectors.Formats.Tests.Avro;
 /// </summary>
 public class AvroKeyTests
 {
-    static AvroKeyTests() => KafkaTableConnector.Register();
 
     private static List<string> Run(KafkaFixture kafka, string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql.Replace("BOOTSTRAP", kafka.Cluster.Bootstrap)))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
