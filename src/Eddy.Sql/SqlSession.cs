@@ -53,7 +53,7 @@ public sealed partial class SqlSession
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
-        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames,
+        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames, .. Functions.AsyncScalarOptions.OptionNames,
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
@@ -68,6 +68,7 @@ public sealed partial class SqlSession
         Error = error ?? Console.Error;
         Environment = environment ?? System.Environment.GetEnvironmentVariable;
         Catalog.Geo = new Functions.GeoSqlFunctions(() => options, Environment);
+        Catalog.JobOptions = () => options;
     }
 
     public SqlCatalog Catalog { get; } = new();
@@ -590,6 +591,9 @@ public sealed partial class SqlSession
                 break;
             case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay" or "table.exec.state.ttl":
                 ParseDuration(key, value);
+                break;
+            case not null when Functions.AsyncScalarOptions.OptionNames.Contains(key):
+                Functions.AsyncScalarOptions.From(new Dictionary<string, string> { [key] = value }, ParseDuration);
                 break;
             case "table.exec.source.cdc-events-duplicate":
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' takes true or false, got '{value}'");

@@ -484,7 +484,7 @@ public static class ExpressionCompiler
                     ? LinqExpr.Call(user.Method, temps)
                     : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, temps);
                 var error = LinqExpr.Parameter(typeof(Exception), "error");
-                var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap))!,
+                var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap), [typeof(Exception), typeof(string), typeof(string), typeof(object)])!,
                     error, LinqExpr.Constant(user.Name), LinqExpr.Constant(user.Location, typeof(string)), LinqExpr.Convert(ctx.Row, typeof(object)));
                 var body = new List<LinqExpr>();
                 for (int i = 0; i < args.Length; i++) body.Add(LinqExpr.Assign(temps[i], args[i]));
