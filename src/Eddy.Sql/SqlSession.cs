@@ -732,6 +732,10 @@ public sealed partial class SqlSession
             {
                 throw OptionError(e, inserts[i], context);
             }
+            catch (LocatedPlanningException e)
+            {
+                throw SqlErrors.At(e.Span, e.Message, context);
+            }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 throw PathError(e, inserts[i], context);
@@ -766,6 +770,10 @@ public sealed partial class SqlSession
         catch (ConnectorOptionException e)
         {
             throw OptionError(e, query, context);
+        }
+        catch (LocatedPlanningException e)
+        {
+            throw SqlErrors.At(e.Span, e.Message, context);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -587,7 +587,7 @@ public sealed partial class Binder
                     || x.p.ParameterType == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
                 continue;
             var resultType = SqlTypeOf(method.ReturnType) ?? throw Error(call, $"function {name} returns {method.ReturnType.Name}, which has no SQL type");
-            return new UserCall(name, method, target, args, resultType) { Location = Location(call) };
+            return new UserCall(name, method, target, args, resultType) { Location = Location(call), Span = call.Span };
         }
         throw Error(call, $"no overload of user function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
     }
@@ -748,4 +748,7 @@ public sealed record UserCall(string Name, MethodInfo Method, object? Target, IR
 {
     /// <summary>Where the call is written (<c>file:line:column</c>), for the error when the function throws; null for built-ins.</summary>
     public string? Location { get; init; }
+
+    /// <summary>The call's position, for the error when the function cannot run where it stands.</summary>
+    public Parsing.SourceSpan? Span { get; init; }
 }
