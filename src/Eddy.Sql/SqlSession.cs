@@ -109,7 +109,7 @@ public sealed partial class SqlSession
     public void Set(string key, string value)
     {
         if (!KnownOptions.Contains(key))
-            Error.WriteLine($"warning: option '{key}' is not used by Eddy{SqlErrors.Suggest(key, KnownOptions)}");
+            Error.WriteLine($"warning: option '{key}' is not used by Eddy itself (user functions read it with GetJobParameter){SqlErrors.Suggest(key, KnownOptions)}");
         ValidateOption(key, value);
         options[key] = value;
     }
