@@ -18,6 +18,10 @@ public static class AsyncLookupSplit
     {
         var calls = calc.Projections.SelectMany(Find).Concat(calc.Filter is null ? [] : Find(calc.Filter)).Distinct().ToList();
         if (calls.Count == 0) return null;
+        // One operator runs calls with the same options (capacity, timeout, order); others (a geolocation lookup beside
+        // a user's async function) stay in the Calc above, which the pass splits again.
+        var options = calls[0].Function.Options;
+        calls = calls.Where(c => c.Function.Options == options).ToList();
         var input = calc.Input;
         int n = input.Schema.Count;
         bool filterFirst = calc.Filter is not null && !Contains(calc.Filter);
@@ -67,7 +71,7 @@ public static class AsyncLookupSplit
 
     private static BoundExpr Replace(BoundExpr e, IReadOnlyDictionary<AsyncCall, BoundExpr> results) => DeepStack.Ensure(e) switch
     {
-        AsyncCall a => results[a],
+        AsyncCall a => results.TryGetValue(a, out var result) ? result : a,
         Binary b => b with { Left = Replace(b.Left, results), Right = Replace(b.Right, results) },
         Unary u => u with { Operand = Replace(u.Operand, results) },
         Cast c => c with { Operand = Replace(c.Operand, results) },
