@@ -29,7 +29,7 @@ public static class UdfWorkloads
         return SqlWorkloads.ExecuteCounted(jobs[0]);
     }
 
-    private static long Mix(long x) => (x * 0x9E3779B97F4A7C15L) ^ (x >> 7);
+    private static long Mix(long x) => unchecked(x * -7046029254386353131L) ^ (x >> 7);
 
     public sealed class MixSync : ScalarFunction
     {
