@@ -22,7 +22,7 @@ namespace Eddy.Cli;
 internal static class WorkerCommand
 {
     /// <summary>How long a revoked partition's final checkpoint may take before it is handed over without one.</summary>
-    private static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
+    internal static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -30,7 +30,15 @@ internal static class WorkerCommand
         var groupId = new Option<string?>("--group-id") { Description = "The consumer group the workers of a job share (default: the job's pipeline.name)" };
         var checkpointDir = new Option<string?>("--checkpoint-dir")
         {
-            Description = "The shared checkpoint folder: <dir>/<job>/stage-<i>/partition-<p>/chk-<n> (default: execution.checkpointing.dir, else Eddy's data folder)",
+            Description = "The shared checkpoint storage, a folder on a shared volume or s3://bucket/prefix (s3.* options as in SQL): "
+                + "<dir>/<job>/stage-<i>/partition-<p>/chk-<n> (default: execution.checkpointing.dir, else Eddy's data folder)",
+        };
+        var bind = new Option<string>("--bind")
+        {
+            Description = "The address the REST API listens on (default 127.0.0.1). The API has no authentication and shows the job's topics, "
+                + "offsets and checkpoint locations, so it stays on loopback unless asked; in a container give 0.0.0.0 so that probes and "
+                + "`eddy status` reach it, and keep the port inside the cluster's network",
+            DefaultValueFactory = _ => "127.0.0.1",
         };
         var port = new Option<int>("--port") { Description = "The worker's REST API and metrics (GET /worker, /metrics, /healthz); 0 picks a free port", DefaultValueFactory = _ => 8081 };
         var set = new Option<string[]>("--set", "-s")
@@ -39,9 +47,9 @@ internal static class WorkerCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("worker", "Run the SQL file's jobs as one member of each job's Kafka consumer group: this process runs the partitions "
-            + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, port, set };
+            + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, bind, port, set };
         command.SetAction(async (result, cancel) => await RunAsync(result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
-            result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
+            result.GetValue(bind)!, result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
         return command;
     }
 
@@ -63,11 +71,20 @@ internal static class WorkerCommand
         public KafkaGroupMember? Member { get; set; }
     }
 
-    private static async Task<int> RunAsync(FileInfo path, string? groupId, string? checkpointDir, int port, string[]? sets,
+    private static async Task<int> RunAsync(FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
         TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var err = TextWriter.Synchronized(stderr);
         void Log(string line) => err.WriteLine($"eddy worker: {line}");
+        try
+        {
+            Eddy.Server.EddyServer.ParseBind(bind);
+        }
+        catch (ArgumentException e)
+        {
+            err.WriteLine($"error: {e.Message}");
+            return 1;
+        }
         string text;
         try
         {
@@ -100,12 +117,9 @@ internal static class WorkerCommand
                 string name = config.JobName ?? stem + (j == 0 ? "" : $"-{j + 1}");
                 string group = (groupId ?? name) + (groupId is not null && planned.Count > 1 ? $"-{j + 1}" : "");
                 string root = checkpointDir ?? config.CheckpointDirectory ?? Path.GetDirectoryName(JobDataPaths.JobFolder(name))!;
-                if (root.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
-                {
-                    err.WriteLine($"error: checkpoint storage '{root}': S3 storage is not available to eddy worker in this build; use a folder on a shared volume");
+                if (CheckpointRoot(root, checkpointDir is not null, config.S3, err) is not { } checkedRoot)
                     return 1;
-                }
-                jobs.Add(new WorkerJob(j, name, group, shape, Path.GetFullPath(root)));
+                jobs.Add(new WorkerJob(j, name, group, shape, checkedRoot));
             }
             foreach (var job in planned) job.ReleaseUserCode();
         }
@@ -135,7 +149,7 @@ internal static class WorkerCommand
                     return 1;
                 }
                 Log($"job '{job.Name}': group '{job.GroupId}' divides the {counts[job.Shape.LeadingTopic]} partitions of '{job.Shape.LeadingTopic}'; "
-                    + $"checkpoints under {Path.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}");
+                    + $"checkpoints under {CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}");
             }
         }
         catch (InvalidOperationException e)
@@ -150,12 +164,12 @@ internal static class WorkerCommand
         {
             try
             {
-                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync("127.0.0.1", port, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
+                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync(bind, port, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
             }
             catch (Eddy.Server.PortInUseException) when (port != 0)
             {
                 Log($"port {port} is in use; the REST API takes a free port instead (--port chooses one)");
-                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync("127.0.0.1", 0, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
+                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync(bind, 0, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
             }
             Log($"REST API on {endpoint.Address} (GET /worker, /metrics, /healthz)");
 
@@ -214,6 +228,32 @@ internal static class WorkerCommand
         }
     }
 
+    /// <summary>
+    /// The job's checkpoint root as every partition task uses it: a full local path, or an <c>s3://</c> location whose
+    /// store answered (probed once here, so that a wrong endpoint or a missing bucket stops the worker before it joins
+    /// the group, rather than failing each partition task); null after saying why not.
+    /// </summary>
+    private static string? CheckpointRoot(string root, bool fromCommandLine, S3Settings? s3, TextWriter err)
+    {
+        string where = fromCommandLine ? "--checkpoint-dir" : $"'{CheckpointStorages.DirOption}'";
+        try
+        {
+            CheckpointStorages.Validate(root);
+            if (!CheckpointStorages.IsRemote(root)) return Path.GetFullPath(root.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(root).LocalPath : root);
+            CheckpointStorages.Open(root, s3);
+            return root.TrimEnd('/');
+        }
+        catch (FormatException e)
+        {
+            err.WriteLine($"error: {where}: {e.Message}");
+        }
+        catch (CheckpointStorageException e)
+        {
+            err.WriteLine($"error: {where} = '{root}': {Eddy.Sql.SecretOptions.RedactText(e.Message)}");
+        }
+        return null;
+    }
+
     /// <summary>Plans the job again for one partition: its own pipeline instance of parallelism 1, checkpointing into the partition's folder.</summary>
     private static JobExecution StartTask(WorkerJob job, int partition, string text, string fileName, string[]? sets, TextWriter stdout, TextWriter err,
         Action<string> log)
@@ -234,7 +274,7 @@ internal static class WorkerCommand
         for (int j = 0; j < planned.Count; j++)
             if (j != job.Index) planned[j].ReleaseUserCode();
         var mine = planned[job.Index];
-        string folder = Path.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), scope.RelativeFolder);
+        string folder = CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), $"stage-{scope.Stage}", $"partition-{scope.Partition}");
         var env = mine.Environment.Configure(c => c with
         {
             JobName = job.Name,
@@ -327,7 +367,7 @@ internal static class WorkerCommand
             Group = j.GroupId,
             Member = j.Member?.MemberId ?? "",
             Topic = j.Shape.LeadingTopic,
-            Checkpoints = Path.Combine(j.CheckpointRoot, JobDataPaths.SafeName(j.Name)),
+            Checkpoints = CheckpointStorages.Combine(j.CheckpointRoot, JobDataPaths.SafeName(j.Name)),
             Partitions = Partitions(j, probes[j]),
             Rebalances = (j.Member?.Rebalances ?? []).Select(r => new { r.At, r.Kind, r.Partitions, DurationMs = (long)r.Duration.TotalMilliseconds }),
         }).ToList(),
