@@ -629,23 +629,13 @@ public sealed partial class SqlSession
         }
     }
 
-    /// <summary>Flink's duration syntax: <c>10 s</c>, <c>10s</c>, <c>500 ms</c>, <c>1 min</c>, <c>2h</c>, or plain milliseconds.</summary>
-    public static TimeSpan ParseDuration(string key, string text)
-    {
-        var m = Regex.Match(text.Trim(), @"^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$");
-        if (!m.Success) throw new FormatException($"'{key}' takes a duration such as '10 s' or '500 ms', got '{text}'");
-        double n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        double ms = m.Groups[2].Value.ToLowerInvariant() switch
-        {
-            "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => n,
-            "s" or "sec" or "secs" or "second" or "seconds" => n * 1000,
-            "m" or "min" or "mins" or "minute" or "minutes" => n * 60_000,
-            "h" or "hour" or "hours" => n * 3_600_000,
-            "d" or "day" or "days" => n * 86_400_000,
-            _ => throw new FormatException($"'{key}': unknown time unit '{m.Groups[2].Value}' in '{text}'"),
-        };
-        return TimeSpan.FromMilliseconds(ms);
-    }
+    /// <summary>Flink's duration syntax (the one parser, <see cref="Eddy.Sql.Connectors.Options.FlinkValues"/>): <c>10 s</c>, <c>500 ms</c>, <c>1 min</c>, or plain milliseconds.</summary>
+    public static TimeSpan ParseDuration(string key, string text) =>
+        Eddy.Sql.Connectors.Options.FlinkValues.TryParseDuration(text, out var duration, out var problem)
+            ? duration
+            : throw new FormatException(problem.StartsWith("expected ", StringComparison.Ordinal)
+                ? $"'{key}' takes {Eddy.Sql.Connectors.Options.FlinkValues.DurationForm}, got '{text}'"
+                : $"'{key}': {problem}");
 
     /// <summary>
     /// Applied last to every job's configuration (after the script's SETs): <c>eddy worker</c> makes each planned job one
