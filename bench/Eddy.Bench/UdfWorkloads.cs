@@ -18,7 +18,7 @@ public static class UdfWorkloads
     private static long Run(BenchEvent[] events, Type function)
     {
         SqlWorkloads.UseEvents(events);
-        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, Console.Error);
         var jobs = session.Execute($"""
             SET 'table.exec.async-scalar.buffer-capacity' = '1000';
             CREATE TEMPORARY FUNCTION mix AS '{function.FullName}';

@@ -117,7 +117,7 @@ public class AsyncScalarFunctionTests : IDisposable
     private static async Task<(JobResult Result, List<string> Lines)> Run(string script, string file = "async.sql")
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         var job = Assert.Single(session.Execute(script, file));
         var result = await job.Environment.ExecuteAsync(job.Name).WaitAsync(TimeSpan.FromMinutes(2));
         return (result, Lines(output.ToString()));
@@ -246,7 +246,7 @@ public class AsyncScalarFunctionTests : IDisposable
     [Fact]
     public void Bad_options_and_calls_are_refused_where_they_are_written()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.Throws<SqlParseException>(() => session.Execute("SET 'table.exec.async-scalar.retry-strategy' = 'EXPONENTIAL';", "bad.sql"));
         Assert.Contains("is NO_RETRY or FIXED_DELAY", e.Message);
         e = Assert.Throws<SqlParseException>(() => session.Execute("SET 'table.exec.async-scalar.buffer-capacity' = '0';", "bad.sql"));
@@ -281,7 +281,7 @@ public class AsyncScalarFunctionTests : IDisposable
             INSERT INTO out SELECT n, held_lookup(n) FROM numbers;
             """;
         var output = new CommittedOutput();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         var job = Assert.Single(session.Execute(script));
         var hold = new SourceHold((_, _) => 100);
         job.Environment.Configure(c => c with

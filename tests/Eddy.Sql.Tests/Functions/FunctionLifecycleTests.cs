@@ -152,7 +152,7 @@ public class FunctionLifecycleTests : IDisposable
     private static async Task<(JobResult Result, string Output)> Run(string script, string file = "lifecycle.sql")
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         var job = Assert.Single(session.Execute(script, file));
         var result = await job.Environment.ExecuteAsync(job.Name).WaitAsync(TimeSpan.FromMinutes(2));
         return (result, output.ToString());
@@ -230,7 +230,7 @@ public class FunctionLifecycleTests : IDisposable
     [Fact]
     public void Where_eddy_would_not_open_the_function_it_is_refused_where_it_is_written()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute($"""
             {Functions}
             CREATE TABLE words (w STRING) WITH ('connector' = 'filesystem', 'path' = '{Words("a")}', 'format' = 'csv');
