@@ -61,6 +61,8 @@ public static class Program
         new("sql-group-over-group", "in SQL: GROUP BY over a GROUP BY's changelog (retracting COUNT/MAX/MIN/AVG), 10,000 keys", SqlWorkloads.GroupOverGroup, 10_000),
         new("sql-over-rows", "in SQL: SUM OVER (PARTITION BY k ORDER BY rt ROWS BETWEEN 10 PRECEDING AND CURRENT ROW), 10,000 keys", OverWorkloads.RowsSum, 10_000),
         new("sql-over-range", "in SQL: COUNT(*) OVER (PARTITION BY k ORDER BY rt RANGE BETWEEN INTERVAL '10' SECOND PRECEDING ...), 10,000 keys", OverWorkloads.RangeCount, 10_000),
+        new("udf-sync", "(udf) SELECT k, mix(payload): a synchronous ScalarFunction compiled into the Calc", UdfWorkloads.SyncScalar),
+        new("udf-async", "(udf) the same work as an AsyncScalarFunction answering at once: the async operator's cost per row", UdfWorkloads.AsyncScalar),
         new("geo-find-ipv4", "(geo) the database read alone: 4 address bytes -> location (tree walk and record decode), real database, one thread", GeoWorkloads.FindIpv4),
         new("geo-lookup-ipv4", "(geo) get_location's work on IPv4 strings: parse, address cache, database read on a miss (65,536 locations)", GeoWorkloads.LocateIpv4Cached),
         new("geo-lookup-ipv4-nocache", "(geo) the same without the cache (every lookup reads the database)", GeoWorkloads.LocateIpv4Uncached),
