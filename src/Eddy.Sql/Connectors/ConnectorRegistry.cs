@@ -50,4 +50,25 @@ public sealed class ConnectorRegistry
         throw new ConnectorOptionException(table.Name, "connector",
             $"unknown connector '{name}'{SqlErrors.Suggest(name, Names)}; known: {string.Join(", ", Names.Order())}");
     }
+
+    /// <summary>
+    /// docs/CONNECTOR-OPTIONS.md: the declared options of every connector that has a schema (by name), and the names
+    /// of those that still check their options themselves.
+    /// </summary>
+    public string OptionsMarkdown()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("# Connector options\n\n")
+            .Append("Generated from the connectors' option schemas (`OptionSchema`); a test checks that this file is current.\n")
+            .Append("Every option a table gives is checked at planning: an unknown option is refused with the nearest name, a value\n")
+            .Append("of the wrong form names the option and the form expected, a missing required option is named. Secret values\n")
+            .Append("are masked wherever options are shown.\n");
+        foreach (var connector in All.Where(c => c.OptionSchema is not null).OrderBy(c => c.Name, StringComparer.Ordinal))
+            sb.Append($"\n## `{connector.Name}`\n\n").Append(connector.OptionSchema!.ToMarkdown());
+        var undeclared = All.Where(c => c.OptionSchema is null).Select(c => c.Name).Order(StringComparer.Ordinal).Select(n => $"`{n}`").ToList();
+        if (undeclared.Count > 0)
+            sb.Append("\n## Not yet declared\n\n")
+                .Append($"{string.Join(", ", undeclared)} check their options themselves (documented in their project's README).\n");
+        return sb.ToString();
+    }
 }

@@ -30,6 +30,12 @@ public interface ITableConnector
 {
     string Name { get; }
 
+    /// <summary>
+    /// The options the connector declares (<see cref="Options.OptionSchema"/>), which validate a table's WITH options
+    /// and list them in docs/CONNECTOR-OPTIONS.md; null for a connector that still checks its options itself.
+    /// </summary>
+    Options.OptionSchema? OptionSchema => null;
+
     /// <summary>Whether the sink applies updates and deletes (print shows them; upsert sinks apply them by key).</summary>
     bool AcceptsUpdates(TableDef table);
 

@@ -1,32 +1,19 @@
 using Eddy.Runtime;
-using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Sql.Connectors.BuiltIn;
 
-/// <summary>What the built-in sinks share: Eddy's slow-sink option, and refusing options they do not know.</summary>
+/// <summary>The options the built-in sinks share: the sink's parallelism and Eddy's slow-sink option.</summary>
 internal static class SinkOptions
 {
-    /// <summary>Eddy's slow-sink option of print and blackhole: at most this many rows per second per sink subtask.</summary>
-    internal const string RowsPerSecondOption = "sink.rows-per-second";
+    /// <summary>Read by the planner (<c>SinkTranslator</c>), declared here so that the schema knows it.</summary>
+    internal static readonly ConnectorOption<int> Parallelism =
+        Option.Int("sink.parallelism", "the sink's parallelism (default: the input's)", min: 1);
 
-    /// <summary>The sink, slowed down to <see cref="RowsPerSecondOption"/> when the table sets it (a backpressure demo).</summary>
-    internal static Sink<T> ThrottledIfAsked<T>(TableDef table, Sink<T> sink)
-    {
-        if (!table.Options.TryGetValue(RowsPerSecondOption, out var text)) return sink;
-        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate)
-            || !(rate > 0) || double.IsInfinity(rate))
-            throw new ConnectorOptionException(table.Name, RowsPerSecondOption, $"expected a positive number of rows per second, got '{text}'");
-        return new ThrottledSink<T>(sink, rate);
-    }
+    internal static readonly ConnectorOption<double> RowsPerSecond =
+        Option.Double("sink.rows-per-second", "Eddy: at most this many rows per second per sink subtask, a deliberately slow sink whose upstream shows backpressure", positive: true);
 
-    /// <summary>Fails on options the connector does not know (Flink does too: a typo must not be ignored).</summary>
-    internal static void RequireKnown(TableDef table, IEnumerable<string> known)
-    {
-        var set = new HashSet<string>(known, StringComparer.Ordinal) { "connector" };
-        foreach (var key in table.Options.Keys)
-        {
-            if (set.Contains(key)) continue;
-            throw new ConnectorOptionException(table.Name, key, $"unknown option for connector '{table.Connector}'{SqlErrors.Suggest(key, set)}");
-        }
-    }
+    /// <summary>The sink, slowed down to <see cref="RowsPerSecond"/> when the table sets it (a backpressure demo).</summary>
+    internal static Sink<T> ThrottledIfAsked<T>(ConnectorOptions options, Sink<T> sink) =>
+        options.Find(RowsPerSecond) is { } rate ? new ThrottledSink<T>(sink, rate) : sink;
 }
