@@ -61,6 +61,8 @@ public static class Program
         new("sql-group-over-group", "in SQL: GROUP BY over a GROUP BY's changelog (retracting COUNT/MAX/MIN/AVG), 10,000 keys", SqlWorkloads.GroupOverGroup, 10_000),
         new("sql-over-rows", "in SQL: SUM OVER (PARTITION BY k ORDER BY rt ROWS BETWEEN 10 PRECEDING AND CURRENT ROW), 10,000 keys", OverWorkloads.RowsSum, 10_000),
         new("sql-over-range", "in SQL: COUNT(*) OVER (PARTITION BY k ORDER BY rt RANGE BETWEEN INTERVAL '10' SECOND PRECEDING ...), 10,000 keys", OverWorkloads.RangeCount, 10_000),
+        new("udf-sync", "(udf) SELECT k, mix(payload): a synchronous ScalarFunction compiled into the Calc", UdfWorkloads.SyncScalar),
+        new("udf-async", "(udf) the same work as an AsyncScalarFunction answering at once: the async operator's cost per row", UdfWorkloads.AsyncScalar),
         new("geo-find-ipv4", "(geo) the database read alone: 4 address bytes -> location (tree walk and record decode), real database, one thread", GeoWorkloads.FindIpv4),
         new("geo-lookup-ipv4", "(geo) get_location's work on IPv4 strings: parse, address cache, database read on a miss (65,536 locations)", GeoWorkloads.LocateIpv4Cached),
         new("geo-lookup-ipv4-nocache", "(geo) the same without the cache (every lookup reads the database)", GeoWorkloads.LocateIpv4Uncached),
@@ -87,6 +89,7 @@ public static class Program
         new("protobuf-rows", "protobuf: Eddy's decoder into generic rows, same bytes", ProtobufWorkloads.Rows),
         new("avro-library", "avro: Apache.Avro's GenericDatumReader of web-traffic-like records (Flink's derived schema)", AvroWorkloads.Library),
         new("avro-rows", "avro: Eddy's read plan straight from the bytes into generic rows, same bytes", AvroWorkloads.Rows),
+        new("avro-struct", "avro: Eddy's read plan straight from the bytes into the row struct, same bytes", AvroWorkloads.Struct),
         new("pg-upsert", "PostgreSQL upsert sink: 1000-row buffers over 10,000 keys", PostgresWorkloads.EddyUpsert, 10_000),
         new("pg-upsert-bare-unnest", "bare Npgsql unnest ... ON CONFLICT per 1000 events (collapsed per key), 10,000 keys", PostgresWorkloads.BareUnnestUpsert, 10_000),
         new("pg-upsert-statement-batch", "Flink JDBC's pattern: batches of 1000 single-row INSERT ... ON CONFLICT, 10,000 keys", PostgresWorkloads.StatementBatchUpsert, 10_000),
@@ -105,8 +108,6 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "server-api") return ServerApiBenchmark.Run(args[1..]);
         if (args.Length > 0 && args[0] == "checkpoint-state") return CheckpointWorkloads.Run(args[1..]);
-        SqlWorkloads.Register();
-        SqlWorkloads.RegisterSink();
         var options = Options.Parse(args);
         if (options is null) return 2;
         GeoWorkloads.Prepare(options.Names.Contains("geo-lookup-web-traffic") ? (int)options.Events : 0);

@@ -24,7 +24,7 @@ internal static class WorkerCommand
     /// <summary>How long a revoked partition's final checkpoint may take before it is handed over without one.</summary>
     internal static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
 
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script whose jobs read Kafka topics (Flink SQL)." };
         var groupId = new Option<string?>("--group-id") { Description = "The consumer group the workers of a job share (default: the job's pipeline.name)" };
@@ -48,7 +48,7 @@ internal static class WorkerCommand
         };
         var command = new Command("worker", "Run the SQL file's jobs as one member of each job's Kafka consumer group: this process runs the partitions "
             + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, bind, port, set };
-        command.SetAction(async (result, cancel) => await RunAsync(result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
+        command.SetAction(async (result, cancel) => await RunAsync(connectors, result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
             result.GetValue(bind)!, result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
         return command;
     }
@@ -71,7 +71,7 @@ internal static class WorkerCommand
         public KafkaGroupMember? Member { get; set; }
     }
 
-    private static async Task<int> RunAsync(FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
+    private static async Task<int> RunAsync(ConnectorRegistry connectors, FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
         TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var err = TextWriter.Synchronized(stderr);
@@ -97,7 +97,7 @@ internal static class WorkerCommand
         }
 
         // Planned once to check the jobs and learn their topics; each partition task plans its own instance later.
-        var check = SqlCommands.NewSession(stdout, err, sets, out int code);
+        var check = SqlCommands.NewSession(connectors, stdout, err, sets, out int code);
         if (check is null) return code;
         check.PlanOnly = true;
         var jobs = new List<WorkerJob>();
@@ -180,7 +180,7 @@ internal static class WorkerCommand
 
             foreach (var job in jobs)
             {
-                job.Tasks = new PartitionTaskManager(p => StartTask(job, p, text, path.Name, sets, stdout, err, Log), m => Log($"job '{job.Name}': {m}"),
+                job.Tasks = new PartitionTaskManager(p => StartTask(connectors, job, p, text, path.Name, sets, stdout, err, Log), m => Log($"job '{job.Name}': {m}"),
                     FinalCheckpointTimeout);
                 job.Member = new KafkaGroupMember(new KafkaGroupOptions
                 {
@@ -262,10 +262,10 @@ internal static class WorkerCommand
     }
 
     /// <summary>Plans the job again for one partition: its own pipeline instance of parallelism 1, checkpointing into the partition's folder.</summary>
-    private static JobExecution StartTask(WorkerJob job, int partition, string text, string fileName, string[]? sets, TextWriter stdout, TextWriter err,
+    private static JobExecution StartTask(ConnectorRegistry connectors, WorkerJob job, int partition, string text, string fileName, string[]? sets, TextWriter stdout, TextWriter err,
         Action<string> log)
     {
-        var session = SqlCommands.NewSession(stdout, err, sets, out _) ?? throw new InvalidOperationException("the --set options were refused");
+        var session = SqlCommands.NewSession(connectors, stdout, err, sets, out _) ?? throw new InvalidOperationException("the --set options were refused");
         var scope = new PartitionTaskScope(0, partition);
         // Parallelism 1 before translation: the partitions are the job's parallelism.
         session.ConfigOverride = c => c with { DefaultParallelism = 1 };

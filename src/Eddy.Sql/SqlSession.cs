@@ -53,7 +53,7 @@ public sealed partial class SqlSession
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
-        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames,
+        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames, .. Functions.AsyncScalarOptions.OptionNames,
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
@@ -62,15 +62,21 @@ public sealed partial class SqlSession
     // points at the statement that named it.
     private readonly Dictionary<string, (SqlNode At, SqlContext Context)> optionSites = new(StringComparer.Ordinal);
 
-    public SqlSession(TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
+    /// <param name="connectors">the connectors its tables may name, built by the composition root (the CLI, the server, a test project's helper).</param>
+    public SqlSession(ConnectorRegistry connectors, TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
     {
+        Connectors = connectors;
         Output = output ?? Console.Out;
         Error = error ?? Console.Error;
         Environment = environment ?? System.Environment.GetEnvironmentVariable;
         Catalog.Geo = new Functions.GeoSqlFunctions(() => options, Environment);
+        Catalog.JobOptions = () => options;
     }
 
     public SqlCatalog Catalog { get; } = new();
+
+    /// <summary>The connectors this session's tables may name (<c>'connector' = ...</c>).</summary>
+    public ConnectorRegistry Connectors { get; }
 
     /// <summary>The assemblies of ADD JAR, USING JAR and <c>eddy run --udf</c>, in the session's own load context.</summary>
     public UserCode UserCode { get; } = new();
@@ -108,7 +114,7 @@ public sealed partial class SqlSession
     public void Set(string key, string value)
     {
         if (!KnownOptions.Contains(key))
-            Error.WriteLine($"warning: option '{key}' is not used by Eddy{SqlErrors.Suggest(key, KnownOptions)}");
+            Error.WriteLine($"warning: option '{key}' is not used by Eddy itself (user functions read it with GetJobParameter){SqlErrors.Suggest(key, KnownOptions)}");
         ValidateOption(key, value);
         options[key] = value;
     }
@@ -350,7 +356,7 @@ public sealed partial class SqlSession
     }
 
     private Binder Binder(SqlContext context) =>
-        new(Catalog, context, BatchMode, table => TableConnectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
+        new(Catalog, Connectors, context, BatchMode, table => Connectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
         {
             WindowEmit = WindowEmit(),
             StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
@@ -478,7 +484,7 @@ public sealed partial class SqlSession
         ITableConnector connector;
         try
         {
-            connector = TableConnectors.Find(table);
+            connector = Connectors.Find(table);
         }
         catch (ConnectorOptionException e)
         {
@@ -591,6 +597,9 @@ public sealed partial class SqlSession
             case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay" or "table.exec.state.ttl":
                 ParseDuration(key, value);
                 break;
+            case not null when Functions.AsyncScalarOptions.OptionNames.Contains(key):
+                Functions.AsyncScalarOptions.From(new Dictionary<string, string> { [key] = value }, ParseDuration);
+                break;
             case "table.exec.source.cdc-events-duplicate":
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' takes true or false, got '{value}'");
                 break;
@@ -624,23 +633,13 @@ public sealed partial class SqlSession
         }
     }
 
-    /// <summary>Flink's duration syntax: <c>10 s</c>, <c>10s</c>, <c>500 ms</c>, <c>1 min</c>, <c>2h</c>, or plain milliseconds.</summary>
-    public static TimeSpan ParseDuration(string key, string text)
-    {
-        var m = Regex.Match(text.Trim(), @"^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$");
-        if (!m.Success) throw new FormatException($"'{key}' takes a duration such as '10 s' or '500 ms', got '{text}'");
-        double n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        double ms = m.Groups[2].Value.ToLowerInvariant() switch
-        {
-            "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => n,
-            "s" or "sec" or "secs" or "second" or "seconds" => n * 1000,
-            "m" or "min" or "mins" or "minute" or "minutes" => n * 60_000,
-            "h" or "hour" or "hours" => n * 3_600_000,
-            "d" or "day" or "days" => n * 86_400_000,
-            _ => throw new FormatException($"'{key}': unknown time unit '{m.Groups[2].Value}' in '{text}'"),
-        };
-        return TimeSpan.FromMilliseconds(ms);
-    }
+    /// <summary>Flink's duration syntax (the one parser, <see cref="Eddy.Sql.Connectors.Options.FlinkValues"/>): <c>10 s</c>, <c>500 ms</c>, <c>1 min</c>, or plain milliseconds.</summary>
+    public static TimeSpan ParseDuration(string key, string text) =>
+        Eddy.Sql.Connectors.Options.FlinkValues.TryParseDuration(text, out var duration, out var problem)
+            ? duration
+            : throw new FormatException(problem.StartsWith("expected ", StringComparison.Ordinal)
+                ? $"'{key}' takes {Eddy.Sql.Connectors.Options.FlinkValues.DurationForm}, got '{text}'"
+                : $"'{key}': {problem}");
 
     /// <summary>
     /// Applied last to every job's configuration (after the script's SETs): <c>eddy worker</c> makes each planned job one
@@ -707,7 +706,7 @@ public sealed partial class SqlSession
     /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>
     public bool PlanOnly { get; set; }
 
-    private ConnectorContext Connectors => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
+    private ConnectorContext ConnectorContext => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
 
     private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
     {
@@ -716,7 +715,7 @@ public sealed partial class SqlSession
         var plans = inserts.Select(binder.BindInsert).ToList();
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
+        var translator = new JobTranslator(env, ConnectorContext, Connectors) { BatchMode = BatchMode };
         for (int i = 0; i < plans.Count; i++)
         {
             try
@@ -727,6 +726,10 @@ public sealed partial class SqlSession
             catch (ConnectorOptionException e)
             {
                 throw OptionError(e, inserts[i], context);
+            }
+            catch (LocatedPlanningException e)
+            {
+                throw SqlErrors.At(e.Span, e.Message, context);
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
@@ -753,7 +756,7 @@ public sealed partial class SqlSession
         var (plan, _) = Binder(context).BindQuery(query);
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
+        var translator = new JobTranslator(env, ConnectorContext, Connectors) { BatchMode = BatchMode };
         try
         {
             translator.Prepare([plan]);
@@ -762,6 +765,10 @@ public sealed partial class SqlSession
         catch (ConnectorOptionException e)
         {
             throw OptionError(e, query, context);
+        }
+        catch (LocatedPlanningException e)
+        {
+            throw SqlErrors.At(e.Span, e.Message, context);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -129,6 +129,76 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
         Assert.Equal(ExpectedRows(), FinalRows(output));
     }
 
+    /// <summary>A rates service on a local HTTP listener: <c>GET /rates/?from=EUR&amp;to=USD</c> answers 1.0850; requests counted.</summary>
+    private sealed class RatesService : IDisposable
+    {
+        private readonly System.Net.HttpListener listener = new();
+        private int requests;
+
+        public RatesService()
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            Url = $"http://127.0.0.1:{port}/rates/";
+            listener.Prefixes.Add(Url);
+            listener.Start();
+            _ = Task.Run(Serve);
+        }
+
+        public string Url { get; }
+
+        public int Requests => Volatile.Read(ref requests);
+
+        private async Task Serve()
+        {
+            while (listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+                Interlocked.Increment(ref requests);
+                bool known = context.Request.QueryString["from"] == "EUR" && context.Request.QueryString["to"] == "USD";
+                context.Response.StatusCode = known ? 200 : 404;
+                var body = System.Text.Encoding.UTF8.GetBytes(known ? "1.0850" : "no such rate");
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        }
+
+        public void Dispose() => listener.Close();
+    }
+
+    [Fact]
+    public void The_async_and_lifecycle_example_calls_the_rates_service_per_row()
+    {
+        using var service = new RatesService();
+        string folder = NewFolder();
+        string script = Path.Combine(folder, "rates.sql");
+        File.WriteAllText(script, File.ReadAllText(Path.Combine(library.RepositoryRoot, "examples", "udf", "rates.sql"))
+            .Replace("'http://localhost:8099/rates'", $"'{service.Url}'", StringComparison.Ordinal)
+            .Replace("'orders.csv'", $"'{Path.Combine(library.RepositoryRoot, "examples", "udf", "orders.csv")}'", StringComparison.Ordinal));
+        var (code, output, error) = CliTests.Run("run", script, "--udf", library.Assembly, "--fresh");
+        Assert.True(code == 0, error);
+        var masked = new HashSet<string>(["widget", "hose"], StringComparer.OrdinalIgnoreCase);
+        var expected = Orders.Select(l => l.Split(',')).Select(o =>
+        {
+            string title = string.Join(' ', o[1].Split(' ').Select(w => masked.Contains(w) ? "***" : w));
+            decimal usd = Math.Round(Amount(o[2]) * 1.0850m, 2, MidpointRounding.AwayFromZero);
+            return $"{o[0]}, {title}, {usd.ToString("0.00", CultureInfo.InvariantCulture)}";
+        }).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, FinalRows(output));
+        // One request per row: nothing cached, nothing repeated.
+        Assert.Equal(Orders.Length, service.Requests);
+    }
+
     [Fact]
     public void Without_the_assembly_create_function_is_refused_where_it_is_written()
     {
@@ -143,7 +213,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     public void Using_jar_show_jars_and_remove_jar()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         session.Execute($"""
             CREATE FUNCTION slugify AS 'MyCompany.Functions.Slugify' LANGUAGE JAVA USING JAR '{library.Assembly}';
             SHOW JARS;
@@ -197,7 +267,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [Fact]
     public async Task An_aggregate_that_throws_is_named_too()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.AddJar(library.Assembly);
         var jobs = session.Execute("""
             CREATE FUNCTION weighted_avg AS 'MyCompany.Functions.WeightedAverage';
@@ -236,7 +306,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference RunAndRelease(string assembly)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.AddJar(assembly);
         var jobs = session.Execute("""
             CREATE FUNCTION slugify AS 'MyCompany.Functions.Slugify';
@@ -258,7 +328,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [Fact]
     public async Task Submit_uploads_the_assembly_and_its_dependency_to_the_server()
     {
-        await using var server = await EddyServer.StartAsync(new ServerOptions { Slots = 2, Port = 0 });
+        await using var server = await EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Slots = 2, Port = 0 });
         string script = ExampleScript(NewFolder());
         var (code, _, error) = CliTests.Run("submit", script, "--udf", library.Assembly, "--server", server.Address.ToString());
         Assert.True(code == 0, error);
@@ -269,7 +339,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [Fact]
     public async Task A_server_udf_dir_gives_every_job_the_functions()
     {
-        await using var server = await EddyServer.StartAsync(new ServerOptions { Slots = 2, Port = 0, UdfDirectory = library.Output });
+        await using var server = await EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Slots = 2, Port = 0, UdfDirectory = library.Output });
         string script = ExampleScript(NewFolder());
         var jobs = server.Manager.Submit(File.ReadAllText(script), "functions.sql");
         Assert.Single(jobs);

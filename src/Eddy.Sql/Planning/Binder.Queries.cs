@@ -1,5 +1,6 @@
 using System.Globalization;
 using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
 using Eddy.Sql.Parsing;
 using Eddy.Sql.Plan;
 using Eddy.Sql.Plan.Aggregate;
@@ -27,9 +28,12 @@ public sealed partial class Binder
 
     private readonly Func<TableDef, bool> acceptsUpdates;
 
-    public Binder(SqlCatalog catalog, SqlContext context, bool batchMode = false, Func<TableDef, bool>? acceptsUpdates = null)
+    private readonly ConnectorRegistry connectors;
+
+    public Binder(SqlCatalog catalog, ConnectorRegistry connectors, SqlContext context, bool batchMode = false, Func<TableDef, bool>? acceptsUpdates = null)
     {
         this.catalog = catalog;
+        this.connectors = connectors;
         this.context = context;
         this.batchMode = batchMode;
         this.acceptsUpdates = acceptsUpdates ?? (t => t.PrimaryKey.Count > 0);
@@ -644,6 +648,8 @@ public sealed partial class Binder
         if (call.Arguments.Any(ContainsAggregate)) throw Error(call, "aggregate functions cannot be nested");
         if (catalog.Functions.TryGetAggregate(name, out var user))
         {
+            if (Codegen.UserFunctionInstances.HasLifecycle(user.Instance.GetType()))
+                throw Error(call, $"aggregate function {name} overrides Open or Close: Eddy opens and closes scalar, table and async functions, not yet aggregate functions");
             var userArgs = call.Arguments.Select(a => Bind(a, scope)).ToList();
             var ps = user.Accumulate.GetParameters().Skip(1).ToList();
             if (ps.Count != userArgs.Count)
@@ -742,7 +748,7 @@ public sealed partial class Binder
                 else if (catalog.TryGetTable(PartsOf(named.Name), out var table)) plan = BindScan(table, named.Hints);
                 else if (catalog.TryGetView(PartsOf(named.Name), out var view))
                 {
-                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism, derivedDepth = 1 };
+                    var inner = new Binder(catalog, connectors, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism, derivedDepth = 1 };
                     plan = inner.BindQuery(view.Query).Plan;
                     if (view.ColumnNames.Count > 0)
                         plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
@@ -811,7 +817,7 @@ public sealed partial class Binder
         if (names.Count != types.Count) throw Error(lateral, $"table function {name} returns {types.Count} column(s), but {names.Count} name(s) are given");
         var columns = left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList();
         var output = new Schema(columns);
-        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType) { Location = Location(call) }, output, join.Kind == JoinKind.Left);
+        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType) { Location = Location(call), Span = call.Span }, output, join.Kind == JoinKind.Left);
         string? alias = lateral.Alias?.Value;
         var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
         return (plan, new Scope(scope), null);
@@ -912,7 +918,7 @@ public sealed partial class Binder
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);
-        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism };
+        var tableBinder = new Binder(catalog, connectors, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism };
         var projections = new List<BoundExpr>();
         foreach (var c in table.Columns)
         {
@@ -943,11 +949,11 @@ public sealed partial class Binder
     }
 
     /// <summary>Whether the table's connector reads a changelog (upsert-kafka); an unknown connector fails later, at translation.</summary>
-    private static bool ScanProducesUpdates(TableDef table)
+    private bool ScanProducesUpdates(TableDef table)
     {
         try
         {
-            return Connectors.TableConnectors.Find(table).ProducesUpdates(table);
+            return connectors.Find(table).ProducesUpdates(table);
         }
         catch (Connectors.ConnectorOptionException)
         {
