@@ -280,3 +280,37 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         base.Dispose();
     }
 }
+
+/// <summary>What a repartition reader's checkpointed state says, for tools outside the reader (the worker's lag).</summary>
+public static class RepartitionReaderState
+{
+    /// <summary>
+    /// The offset each repartition topic partition resumes at in a reader's checkpointed state (negative: from the
+    /// beginning). Throws <see cref="InvalidDataException"/> for state of another format.
+    /// </summary>
+    public static IReadOnlyList<(int Partition, long NextOffset)> CheckpointedOffsets(byte[] readerState)
+    {
+        var offsets = new List<(int, long)>();
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(readerState));
+            if (r.ReadByte() != 1) throw new InvalidDataException("not a repartition reader's state (version)");
+            int count = r.ReadInt32();
+            for (int k = 0; k < count; k++)
+            {
+                int q = r.ReadInt32();
+                long next = r.ReadInt64();
+                int sources = r.ReadInt32();
+                if (sources < 0 || sources > SourcePositions.MaxPartition + 1) throw new InvalidDataException("not a repartition reader's state (sources)");
+                r.BaseStream.Seek(16L * sources, SeekOrigin.Current);
+                offsets.Add((q, next));
+            }
+            if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("not a repartition reader's state (length)");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("not a repartition reader's state (truncated)", e);
+        }
+        return offsets;
+    }
+}
