@@ -356,9 +356,18 @@ internal static class ServerCommands
         var job = new Argument<string>("job") { Description = "The job's id or name." };
         var server = ServerOption();
         var token = TokenOption();
-        var command = new Command("status", "Show a job's state, operators, rates, watermarks and the diagnosis of a stalled window.") { job, server, token };
+        var bootstrap = new Option<string?>("--bootstrap-servers")
+        {
+            Description = "A job run by `eddy worker` processes: find its workers through Kafka (the job's '<job>-workers' topic) and show them "
+                + "together: partitions per worker and stage, lag and last checkpoint per partition, rebalances",
+        };
+        var json = new Option<bool>("--json") { Description = "With --bootstrap-servers: the whole-job view as JSON" };
+        var command = new Command("status", "Show a job's state, operators, rates, watermarks and the diagnosis of a stalled window "
+            + "(of the server's job, or with --bootstrap-servers of a job run by workers).") { job, server, token, bootstrap, json };
         command.SetAction(async (result, cancel) =>
         {
+            if (result.GetValue(bootstrap) is { } servers)
+                return await WorkerStatus.ShowAsync(result.GetValue(job)!, servers, result.GetValue(json), stdout, stderr, cancel);
             using var client = Client(result.GetValue(server)!, result.GetValue(token));
             return await Call(client, stderr, async () =>
             {

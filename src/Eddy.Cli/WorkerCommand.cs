@@ -25,7 +25,7 @@ namespace Eddy.Cli;
 internal static class WorkerCommand
 {
     /// <summary>How long a revoked partition's final checkpoint may take before it is handed over without one.</summary>
-    private static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
+    internal static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -33,7 +33,15 @@ internal static class WorkerCommand
         var groupId = new Option<string?>("--group-id") { Description = "The consumer group the workers of a job share (default: the job's pipeline.name)" };
         var checkpointDir = new Option<string?>("--checkpoint-dir")
         {
-            Description = "The shared checkpoint folder: <dir>/<job>/stage-<i>/partition-<p>/chk-<n> (default: execution.checkpointing.dir, else Eddy's data folder)",
+            Description = "The shared checkpoint storage, a folder on a shared volume or s3://bucket/prefix (s3.* options as in SQL): "
+                + "<dir>/<job>/stage-<i>/partition-<p>/chk-<n> (default: execution.checkpointing.dir, else Eddy's data folder)",
+        };
+        var bind = new Option<string>("--bind")
+        {
+            Description = "The address the REST API listens on (default 127.0.0.1). The API has no authentication and shows the job's topics, "
+                + "offsets and checkpoint locations, so it stays on loopback unless asked; in a container give 0.0.0.0 so that probes and "
+                + "`eddy status` reach it, and keep the port inside the cluster's network",
+            DefaultValueFactory = _ => "127.0.0.1",
         };
         var port = new Option<int>("--port") { Description = "The worker's REST API and metrics (GET /worker, /metrics, /healthz); 0 picks a free port", DefaultValueFactory = _ => 8081 };
         var set = new Option<string[]>("--set", "-s")
@@ -42,9 +50,9 @@ internal static class WorkerCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("worker", "Run the SQL file's jobs as one member of each job's Kafka consumer group: this process runs the partitions "
-            + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, port, set };
+            + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, bind, port, set };
         command.SetAction(async (result, cancel) => await RunAsync(result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
-            result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
+            result.GetValue(bind)!, result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
         return command;
     }
 
@@ -92,11 +100,20 @@ internal static class WorkerCommand
         public string Prefix(WorkerStage stage) => stage.Index == 0 ? $"job '{Name}'" : $"job '{Name}' stage {stage.Index}";
     }
 
-    private static async Task<int> RunAsync(FileInfo path, string? groupId, string? checkpointDir, int port, string[]? sets,
+    private static async Task<int> RunAsync(FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
         TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var err = TextWriter.Synchronized(stderr);
         void Log(string line) => err.WriteLine($"eddy worker: {line}");
+        try
+        {
+            Eddy.Server.EddyServer.ParseBind(bind);
+        }
+        catch (ArgumentException e)
+        {
+            err.WriteLine($"error: {e.Message}");
+            return 1;
+        }
         string text;
         try
         {
@@ -134,12 +151,9 @@ internal static class WorkerCommand
                 var shape = WorkerJobCheck.Check(planned[j], name, check.RepartitionPartitions);
                 string group = (groupId ?? name) + (groupId is not null && planned.Count > 1 ? $"-{j + 1}" : "");
                 string root = checkpointDir ?? config.CheckpointDirectory ?? Path.GetDirectoryName(JobDataPaths.JobFolder(name))!;
-                if (root.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
-                {
-                    err.WriteLine($"error: checkpoint storage '{root}': S3 storage is not available to eddy worker in this build; use a folder on a shared volume");
+                if (CheckpointRoot(root, checkpointDir is not null, config.S3, err) is not { } checkedRoot)
                     return 1;
-                }
-                jobs.Add(new WorkerJob(j, name, group, shape, Path.GetFullPath(root)));
+                jobs.Add(new WorkerJob(j, name, group, shape, checkedRoot));
             }
             foreach (var job in planned) job.ReleaseUserCode();
         }
@@ -170,7 +184,7 @@ internal static class WorkerCommand
                 }
                 job.Stages[0].Partitions = counts[job.Shape.LeadingTopic];
                 Log($"job '{job.Name}': group '{job.GroupId}' divides the {counts[job.Shape.LeadingTopic]} partitions of '{job.Shape.LeadingTopic}'; "
-                    + $"checkpoints under {Path.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}");
+                    + $"checkpoints under {CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}");
                 foreach (var stage in job.Stages.Skip(1))
                 {
                     // Created before any member subscribes to it (a group member sees a topic created later only at
@@ -191,18 +205,23 @@ internal static class WorkerCommand
         }
 
         Eddy.Server.Worker.WorkerEndpoint? endpoint = null;
+        var directories = new List<WorkerDirectory>();
         try
         {
             try
             {
-                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync("127.0.0.1", port, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
+                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync(bind, port, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
             }
             catch (Eddy.Server.PortInUseException) when (port != 0)
             {
                 Log($"port {port} is in use; the REST API takes a free port instead (--port chooses one)");
-                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync("127.0.0.1", 0, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
+                endpoint = await Eddy.Server.Worker.WorkerEndpoint.StartAsync(bind, 0, () => Status(jobs, probes), () => Metrics(jobs, probes), cancel);
             }
             Log($"REST API on {endpoint.Address} (GET /worker, /metrics, /healthz)");
+            // Announced in each job's directory topic, where `eddy status JOB --bootstrap-servers` finds every worker.
+            var advertised = WorkerStatus.Advertised(endpoint.Address, bind);
+            foreach (var job in jobs)
+                directories.Add(WorkerDirectory.Start(job.Shape.BootstrapServers, job.Shape.ClientProperties, job.Name, job.Shape.LeadingTopic, advertised, m => Log($"job '{job.Name}': {m}")));
 
             var stages = jobs.SelectMany(j => j.Stages.Select(s => (Job: j, Stage: s))).ToList();
             foreach (var (job, stage) in stages)
@@ -229,6 +248,7 @@ internal static class WorkerCommand
             if (first == stopped.Task)
             {
                 Log("stopping: final checkpoints of every partition, then leaving the groups");
+                foreach (var d in directories) d.Stop(leave: true);
                 await Task.WhenAll(stages.Select(s => Task.Run(() => s.Stage.Tasks!.RevokeAll())));
                 await Task.WhenAll(stages.Select(s => Task.Run(() => s.Stage.Member!.Dispose())));
                 foreach (var s in stages) s.Stage.Tasks!.Dispose();
@@ -248,9 +268,36 @@ internal static class WorkerCommand
         }
         finally
         {
+            foreach (var d in directories) d.Dispose();
             if (endpoint is not null) await endpoint.DisposeAsync();
             foreach (var p in probes.Values) p.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The job's checkpoint root as every partition task uses it: a full local path, or an <c>s3://</c> location whose
+    /// store answered (probed once here, so that a wrong endpoint or a missing bucket stops the worker before it joins
+    /// the group, rather than failing each partition task); null after saying why not.
+    /// </summary>
+    private static string? CheckpointRoot(string root, bool fromCommandLine, S3Settings? s3, TextWriter err)
+    {
+        string where = fromCommandLine ? "--checkpoint-dir" : $"'{CheckpointStorages.DirOption}'";
+        try
+        {
+            CheckpointStorages.Validate(root);
+            if (!CheckpointStorages.IsRemote(root)) return Path.GetFullPath(root.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(root).LocalPath : root);
+            CheckpointStorages.Open(root, s3);
+            return root.TrimEnd('/');
+        }
+        catch (FormatException e)
+        {
+            err.WriteLine($"error: {where}: {e.Message}");
+        }
+        catch (CheckpointStorageException e)
+        {
+            err.WriteLine($"error: {where} = '{root}': {Eddy.Sql.SecretOptions.RedactText(e.Message)}");
+        }
+        return null;
     }
 
     private static void StopAll(List<WorkerJob> jobs)
@@ -285,7 +332,7 @@ internal static class WorkerCommand
         for (int j = 0; j < planned.Count; j++)
             if (j != job.Index) planned[j].ReleaseUserCode();
         var mine = planned[job.Index];
-        string folder = Path.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), scope.RelativeFolder);
+        string folder = CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), $"stage-{scope.Stage}", $"partition-{scope.Partition}");
         var env = mine.Environment.Configure(c => c with
         {
             JobName = job.Name,
@@ -388,7 +435,7 @@ internal static class WorkerCommand
         Member = stage.Member?.MemberId ?? "",
         Topic = stage.Topic,
         stage.Partitions,
-        Checkpoints = Path.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), $"stage-{stage.Index}"),
+        Checkpoints = CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), $"stage-{stage.Index}"),
         Tasks = Partitions(stage, probe),
         Rebalances = (stage.Member?.Rebalances ?? []).Select(r => new { r.At, r.Kind, r.Partitions, DurationMs = (long)r.Duration.TotalMilliseconds }),
     };
@@ -402,7 +449,7 @@ internal static class WorkerCommand
             Group = j.GroupId,
             Member = j.Stages[0].Member?.MemberId ?? "",
             Topic = j.Shape.LeadingTopic,
-            Checkpoints = Path.Combine(j.CheckpointRoot, JobDataPaths.SafeName(j.Name)),
+            Checkpoints = CheckpointStorages.Combine(j.CheckpointRoot, JobDataPaths.SafeName(j.Name)),
             Partitions = Partitions(j.Stages[0], probes[j]),
             Rebalances = (j.Stages[0].Member?.Rebalances ?? []).Select(r => new { r.At, r.Kind, r.Partitions, DurationMs = (long)r.Duration.TotalMilliseconds }),
             Stages = j.Stages.Select(s => StageStatus(j, s, probes[j])).ToList(),

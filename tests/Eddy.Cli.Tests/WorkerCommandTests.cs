@@ -16,12 +16,50 @@ public sealed class WorkerCommandTests : IDisposable
         );
         """;
 
-    private (int Code, string Err) Worker(string sql)
+    private (int Code, string Err) Worker(string sql, params string[] options)
     {
         string file = Path.Combine(dir, "job.sql");
         File.WriteAllText(file, sql);
-        var (code, _, err) = CliTests.Run("worker", file, "--port", "0");
+        var (code, _, err) = CliTests.Run(["worker", file, "--port", "0", .. options]);
         return (code, err);
+    }
+
+    private const string PassThrough = $"""
+        SET 'execution.checkpointing.interval' = '1 s';
+        {KafkaEvents}
+        CREATE TABLE out1 (host VARCHAR) WITH ('connector' = 'blackhole');
+        INSERT INTO out1 SELECT host FROM events;
+        """;
+
+    [Fact]
+    public void A_bind_address_that_is_not_an_ip_address_is_refused()
+    {
+        var (code, err) = Worker(PassThrough, "--bind", "every-interface");
+        Assert.Equal(1, code);
+        Assert.Contains("--bind takes an IP address", err);
+        Assert.Contains("'every-interface'", err);
+    }
+
+    [Fact]
+    public void An_s3_checkpoint_location_that_is_not_a_bucket_is_refused_naming_the_option()
+    {
+        var (code, err) = Worker(PassThrough, "--checkpoint-dir", "s3://Not_A_Bucket/workers");
+        Assert.Equal(1, code);
+        Assert.Contains("--checkpoint-dir", err);
+        Assert.Contains("'Not_A_Bucket' is not a bucket name", err);
+    }
+
+    [Fact]
+    public void An_s3_store_that_does_not_answer_is_refused_before_the_worker_joins_a_group()
+    {
+        // Port 1 on loopback: nothing listens there.
+        var (code, err) = Worker(PassThrough, "--checkpoint-dir", "s3://eddy-test/workers", "--set", "s3.endpoint=http://127.0.0.1:1",
+            "--set", "s3.path.style.access=true", "--set", "s3.access-key=k", "--set", "s3.secret-key=not-shown");
+        Assert.Equal(1, code);
+        Assert.Contains("--checkpoint-dir = 's3://eddy-test/workers'", err);
+        Assert.Contains("http://127.0.0.1:1", err);
+        Assert.DoesNotContain("not-shown", err);
+        Assert.DoesNotContain("assigned partitions", err);
     }
 
     [Fact]

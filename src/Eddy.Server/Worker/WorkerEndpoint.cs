@@ -51,7 +51,8 @@ public sealed class WorkerEndpoint : IAsyncDisposable
                 : new IOException($"cannot listen on {address} port {port}: {e.Message}");
         }
         var bound = app.Urls.First();
-        return new WorkerEndpoint(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)));
+        // A wildcard bind is reached on this machine through loopback.
+        return new WorkerEndpoint(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal)));
     }
 
     /// <summary>A view that could not be made is a 500 that says why (a probe that timed out, a worker stopping).</summary>

@@ -17,18 +17,6 @@ public sealed partial class Binder
     public int Parallelism { get; init; } = 1;
 
     /// <summary>
-    /// Flink expires the idle state of every stateful operator after <c>table.exec.state.ttl</c>; Eddy so far only that
-    /// of regular joins. Another operator keeping state per key would keep what Flink drops (a different answer), so
-    /// the option is refused there.
-    /// </summary>
-    private void RefuseStateTtl(SqlNode at, string what)
-    {
-        if (StateTtlMs > 0 && !batchMode)
-            throw Error(at, $"'table.exec.state.ttl' is set, but Eddy expires the state of regular and semi/anti joins, non-windowed GROUP BY and deduplication only, not yet of {what}: "
-                + "remove the option (or set it to 0) to keep that state");
-    }
-
-    /// <summary>
     /// A non-windowed GROUP BY expires its accumulators after <c>table.exec.state.ttl</c> as Flink's GroupAggFunction
     /// does. Flink keeps some aggregates' state in data views whose entries expire one by one (DISTINCT aggregates,
     /// MIN/MAX/LISTAGG over a changelog, user aggregates with views), and SELECT DISTINCT changes its changelog with a

@@ -94,8 +94,18 @@ public sealed partial class Binder
             schemaColumns.Add(new Column($"$over{aggregates.Count}", aggregate.Type));
             aggregates.Add(aggregate);
         }
-        RefuseStateTtl(calls[0], "an OVER aggregation");
-        var over = new OverPlan(input, window!, aggregates, new Schema(schemaColumns.ToArray()));
+        long ttl = batchMode ? 0 : StateTtlMs;
+        if (ttl > 0 && window!.ProcessingTime && window.Preceding is null
+            && aggregates.FirstOrDefault(a => a.Distinct || a.Kind is not (AggregateKind.Count or AggregateKind.CountStar or AggregateKind.Sum
+                or AggregateKind.Avg or AggregateKind.Min or AggregateKind.Max or AggregateKind.FirstValue or AggregateKind.LastValue
+                or AggregateKind.ListAgg or AggregateKind.WelfordM2 or AggregateKind.RowNumber or AggregateKind.Rank or AggregateKind.DenseRank)) is { } view)
+        {
+            // ProcTimeUnboundedPrecedingFunction gives its accumulator the TTL but opens the aggregates' data views
+            // (DISTINCT, ARRAY_AGG, the JSON aggregates, PERCENTILE, LAG, user aggregates) without it: they outlive it.
+            throw Error(calls[0], $"'table.exec.state.ttl' is set, but Eddy does not expire the state of {view} in an unbounded OVER on processing time: "
+                + "Flink expires its accumulator but keeps that aggregate's data view, which Eddy does not reproduce; remove the option (or set it to 0) to keep that state");
+        }
+        var over = new OverPlan(input, window!, aggregates, new Schema(schemaColumns.ToArray())) { StateTtlMs = ttl };
 
         var outer = overColumns;
         overColumns = columns;

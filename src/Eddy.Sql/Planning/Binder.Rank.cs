@@ -186,11 +186,21 @@ public sealed partial class Binder
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        if (strategy is RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN && StateTtlMs > 0 && !batchMode)
+        bool firstN = strategy == RankStrategy.AppendOnlyTopN && orderColumns.Count == 1 && orderColumns[0].Item1 == pre.Proctime && !orderColumns[0].Descending;
+        if (StateTtlMs > 0 && !batchMode && !finalOnly && (strategy is RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN
+            || strategy == RankStrategy.AppendOnlyTopN && end == 1 && !firstN))
         {
-            throw Error(over, "'table.exec.state.ttl' is set, but Eddy does not expire the state of a Top-N: Flink's Top-N serves each "
-                + "partition's ranking from a per-subtask cache (table.exec.rank.topn-cache-size) in front of its expiring state, so which rows "
-                + "expire when depends on that cache, which Eddy does not reproduce; remove the option (or set it to 0) to keep that state");
+            string what = strategy switch
+            {
+                RankStrategy.RetractTopN => "a Top-N over an updating input (Flink's RetractableTopNFunction: its sort-key tree and its rows expire "
+                    + "separately, and the ranking it then emits follows its stale-state handling, which Eddy does not reproduce)",
+                RankStrategy.UpdateFastTopN => "a Top-N over an updating input with a unique key (Flink's UpdatableTopNFunction/FastTop1Function: its "
+                    + "cached rows reach the expiring state only at checkpoints and cache evictions, which Eddy does not reproduce)",
+                _ => "a top 1 of an append-only input (Flink's FastTop1Function: its cached row reaches the expiring state only at checkpoints and "
+                    + "cache evictions, which Eddy does not reproduce)",
+            };
+            throw Error(over, $"'table.exec.state.ttl' is set, but Eddy does not expire the state of {what}: "
+                + "remove the option (or set it to 0) to keep that state");
         }
         var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema)
         {

@@ -15,13 +15,13 @@ internal sealed class WorkerProcess : IDisposable
     private readonly Stopwatch clock;
     private readonly Task readers;
 
-    public WorkerProcess(string name, string sqlFile, string home, Stopwatch clock)
+    public WorkerProcess(string name, string sqlFile, string home, Stopwatch clock, params string[] options)
     {
         Name = name;
         this.clock = clock;
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(EddyProcess.DllPath);
-        foreach (var a in new[] { "worker", sqlFile, "--port", "0" }) info.ArgumentList.Add(a);
+        foreach (var a in new[] { "worker", sqlFile, "--port", "0" }.Concat(options)) info.ArgumentList.Add(a);
         info.Environment["EDDY_HOME"] = home;
         process = Process.Start(info)!;
         Id = process.Id;

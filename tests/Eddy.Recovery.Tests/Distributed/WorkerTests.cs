@@ -14,11 +14,11 @@ namespace Eddy.Recovery.Tests.Distributed;
 /// </summary>
 public sealed class WorkerTests(ITestOutputHelper log)
 {
-    private const int Partitions = 12;
-    private const string Topic = "labevents";
+    internal const int Partitions = 12;
+    internal const string Topic = "labevents";
 
     /// <summary>Three chunks of lab events (about 300 bytes each): well under the dev broker's 5 MB per partition.</summary>
-    private const int Chunk = 8_000;
+    internal const int Chunk = 8_000;
 
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(5);
 
@@ -131,14 +131,14 @@ public sealed class WorkerTests(ITestOutputHelper log)
     }
 
     /// <summary>The lab's Day 1 job (examples/postgres/01-pass-through-geo.sql without the geolocation) over the test topic.</summary>
-    private static string WriteJob(RecoveryHarness harness, string name, string table)
+    internal static string WriteJob(RecoveryHarness harness, string name, string table, string extraStatements = "")
     {
         var (url, user) = RecoveryHarness.JdbcUrl();
         string file = Path.Combine(harness.WorkDir, name + ".sql");
         File.WriteAllText(file, $"""
             SET 'pipeline.name' = '{name}';
             SET 'execution.checkpointing.interval' = '1 s';
-
+            {extraStatements}
             CREATE TABLE events (
                 url VARCHAR,
                 referrer VARCHAR,
@@ -176,7 +176,7 @@ public sealed class WorkerTests(ITestOutputHelper log)
         return file;
     }
 
-    private static void ProduceChunk(RecoveryHarness harness, int seed, string start)
+    internal static void ProduceChunk(RecoveryHarness harness, int seed, string start)
     {
         using var p = EddyProcess.Start("produce", "--bootstrap", harness.Bootstrap, "--topic", Topic, "--events", "web-traffic",
             "--count", Chunk.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture), "--start", start);
@@ -187,7 +187,7 @@ public sealed class WorkerTests(ITestOutputHelper log)
     }
 
     /// <summary>Each row the job must write, with how often: computed from the events in the topic (read back with a bare consumer).</summary>
-    private static Dictionary<string, int> Oracle(RecoveryHarness harness)
+    internal static Dictionary<string, int> Oracle(RecoveryHarness harness)
     {
         var expected = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (_, _, value) in harness.ReadTopicRecords(Topic, readCommitted: false))
@@ -205,7 +205,7 @@ public sealed class WorkerTests(ITestOutputHelper log)
     private static string Key(string? ip, DateTime time, string? referrer, string? host, string? url) =>
         string.Join('\u0001', ip ?? "\u0000", time.Ticks.ToString(CultureInfo.InvariantCulture), referrer ?? "\u0000", host ?? "\u0000", url ?? "\u0000");
 
-    private static long Count(string table)
+    internal static long Count(string table)
     {
         try
         {
@@ -217,7 +217,7 @@ public sealed class WorkerTests(ITestOutputHelper log)
         }
     }
 
-    private static void Compare(string table, Dictionary<string, int> expected, List<WorkerProcess> workers)
+    internal static void Compare(string table, Dictionary<string, int> expected, List<WorkerProcess> workers)
     {
         var actual = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var r in PgServer.Query($"SELECT ip, event_timestamp, referrer, host, url FROM {table}"))
@@ -232,7 +232,9 @@ public sealed class WorkerTests(ITestOutputHelper log)
             $"{table}: {missing} events missing, {doubled} rows extra or doubled ({actual.Values.Sum()} rows for {expected.Values.Sum()} events)\n{all}");
     }
 
-    private void WaitFor(Func<bool> condition, string what, List<WorkerProcess> workers)
+    private void WaitFor(Func<bool> condition, string what, List<WorkerProcess> workers) => WaitFor(log, condition, what, workers);
+
+    internal static void WaitFor(ITestOutputHelper log, Func<bool> condition, string what, List<WorkerProcess> workers)
     {
         var waited = Stopwatch.StartNew();
         while (!condition())

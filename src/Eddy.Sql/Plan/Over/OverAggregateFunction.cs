@@ -24,6 +24,12 @@ public sealed class OverKeyState<TIn, TAcc>
     public List<long> PendingTimes { get; set; } = [];
 
     public int PendingHead { get; set; }
+
+    /// <summary>
+    /// With a state TTL: the processing time of this key's registered cleanup timer (Flink's cleanupTimeState), or
+    /// <see cref="long.MinValue"/> when none is registered.
+    /// </summary>
+    public long CleanupTime { get; set; } = long.MinValue;
 }
 
 /// <summary>
@@ -39,6 +45,22 @@ public sealed class OverKeyState<TIn, TAcc>
 /// get the same values) after the rows more than the range before it were retracted; rows still waiting when a
 /// bounded input ends are processed then. Bounded windows retract the rows that leave them and keep only the rows
 /// still inside; unbounded windows keep only the accumulator.
+/// <para>With a state TTL (<c>table.exec.state.ttl</c>, <paramref name="stateTtlMs"/>) each window does what Flink's
+/// function for it does:</para>
+/// <list type="bullet">
+/// <item>Unbounded on processing time (ProcTimeUnboundedPrecedingFunction): the accumulator is state with TTL, written
+/// by every row: a key's accumulator written at t is gone from t + TTL on, and its next row starts from nothing.</item>
+/// <item>ROWS bounded on processing time, and ROWS or RANGE unbounded on event time (Flink's
+/// KeyedProcessFunctionWithCleanupState): a processing-time cleanup timer per key. Every row (late ones too) and every
+/// event-time firing for the key asks for state to be kept until now + TTL: when the registered timer is earlier, it is
+/// replaced by one at now + 1.5 × TTL (integer milliseconds, TTL * 3 / 2). When it fires the key's state (accumulator,
+/// kept rows, last processed time) is cleared, unless rows still wait for the watermark: then a new timer is set at
+/// now + 1.5 × TTL. On unbounded event time the key's event-time timer is then Flink's (at the watermark + 1, again
+/// while rows wait), since each of its firings counts as an access. A TTL of 1 ms or less cleans nothing, as in
+/// Flink.</item>
+/// <item>RANGE bounded windows (ProcTime/RowTimeRangeBoundedPrecedingFunction) take no TTL in Flink: their state holds
+/// only the rows inside the range.</item>
+/// </list>
 /// </summary>
 public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
     Func<TIn, TAcc, TAcc> add,
@@ -46,10 +68,23 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
     Func<TIn, TAcc, TOut> result,
     bool eventTime,
     bool rows,
-    long? preceding) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+    long? preceding,
+    long stateTtlMs = 0) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
 {
     private ValueState<TKey, OverKeyState<TIn, TAcc>>? state;
     private readonly List<TIn> single = [default!];
+
+    /// <summary>Unbounded on processing time: the accumulator expires as Flink's state TTL (set in <see cref="Open"/>).</summary>
+    private StateRetention<TKey> retention = new(0);
+
+    /// <summary>Flink's cleanup timers (minRetentionTime > 1): ROWS bounded, and unbounded on event time.</summary>
+    private bool cleanupTimers;
+
+    /// <summary>Flink's maxRetentionTime: TTL * 3 / 2.</summary>
+    private long MaxRetentionMs => stateTtlMs * 3 / 2;
+
+    /// <summary>Unbounded on event time with cleanup timers: the event-time timer at the watermark + 1, as Flink's.</summary>
+    private bool FlinkWatermarkTimers => cleanupTimers && eventTime && preceding is null;
 
     /// <summary>Rows dropped for being late (Flink's numLateRecordsDropped).</summary>
     public long LateRecordsDropped { get; private set; }
@@ -57,6 +92,9 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
     public override void Open(KeyedContext<TKey> context)
     {
         state = context.GetValueState<OverKeyState<TIn, TAcc>>("over");
+        retention = new StateRetention<TKey>(!eventTime && preceding is null ? stateTtlMs : 0);
+        retention.Open(context);
+        cleanupTimers = stateTtlMs > 1 && (rows || preceding is null) && (eventTime || preceding is not null);
     }
 
     /// <summary>A bounded RANGE window on processing time: rows wait for their millisecond to pass.</summary>
@@ -64,8 +102,14 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
+        if (retention.Expired(context))
+        {
+            state!.Clear();
+            retention.Cleared();
+        }
         var current = state!.Value;
         if (current is null) state.Value = current = new OverKeyState<TIn, TAcc>();
+        if (cleanupTimers) RegisterCleanupTimer(current, context);
         if (ProcessingTimeRange)
         {
             var waiting = current.PendingTimes;
@@ -81,6 +125,7 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
             single[0] = value;
             Process(single, 0, 1, context.Timestamp, current, output);
             single[0] = default!;
+            retention.Written(context);
             return;
         }
         long ts = context.Timestamp;
@@ -92,7 +137,12 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         }
         var times = current.PendingTimes;
         int head = current.PendingHead;
-        if (head == times.Count) context.RegisterEventTimeTimer(ts);
+        if (FlinkWatermarkTimers)
+        {
+            long watermark = context.CurrentWatermark;
+            context.RegisterEventTimeTimer(watermark < 0 ? 0 : watermark + 1);
+        }
+        else if (head == times.Count) context.RegisterEventTimeTimer(ts);
         else if (ts < times[head])
         {
             context.DeleteEventTimeTimer(times[head]);
@@ -118,11 +168,44 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
 
     public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
     {
+        if (retention.Enabled)
+        {
+            // Unbounded on processing time has no timer but the retention's.
+            if (retention.OnTimer(context)) state!.Clear();
+            return;
+        }
         var current = state!.Value;
         if (current is null) return;
+        if (cleanupTimers && context.TimeDomain == TimeDomain.ProcessingTime)
+        {
+            // Flink's cleanup timer: the state goes unless rows still wait for the watermark.
+            if (current.PendingHead == current.PendingTimes.Count) state.Clear();
+            else
+            {
+                current.CleanupTime = long.MinValue;
+                RegisterCleanupTimer(current, context);
+            }
+            return;
+        }
         // Processing time: the rows of the milliseconds before the timer's (Flink's timer at arrival + 1).
         bool processingTime = ProcessingTimeRange;
         ProcessWaiting(current, processingTime ? timestamp - 1 : Math.Max(context.CurrentWatermark, timestamp), processingTime, context, output);
+        if (cleanupTimers) RegisterCleanupTimer(current, context);
+    }
+
+    /// <summary>
+    /// Flink's CleanupState.registerProcessingCleanupTimer: keeps the key's state at least until now + TTL, moving its
+    /// one cleanup timer to now + 1.5 × TTL when the registered one is earlier.
+    /// </summary>
+    private void RegisterCleanupTimer(OverKeyState<TIn, TAcc> current, KeyedContext<TKey> context)
+    {
+        long now = context.CurrentProcessingTime;
+        long registered = current.CleanupTime;
+        if (registered != long.MinValue && now + stateTtlMs <= registered) return;
+        long cleanupTime = now + MaxRetentionMs;
+        context.RegisterProcessingTimeTimer(cleanupTime);
+        if (registered != long.MinValue && registered != cleanupTime) context.DeleteProcessingTimeTimer(registered);
+        current.CleanupTime = cleanupTime;
     }
 
     public override void OnEndOfInput(KeyedContext<TKey> context, Collector<TOut> output)
@@ -137,7 +220,13 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         var times = current.PendingTimes;
         int head = current.PendingHead;
         long watermark = upTo;
-        if (head == times.Count || times[head] > watermark) return;
+        if (head == times.Count) return;
+        if (times[head] > watermark)
+        {
+            // Flink's timer at the watermark + 1 fires at every watermark while rows wait, each firing an access.
+            if (FlinkWatermarkTimers) context.RegisterEventTimeTimer(context.CurrentWatermark + 1);
+            return;
+        }
         while (head < times.Count && times[head] <= watermark)
         {
             long time = times[head];
@@ -159,7 +248,8 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         else
         {
             // On processing time every waiting millisecond has its timer already.
-            if (!processingTime) context.RegisterEventTimeTimer(times[head]);
+            if (FlinkWatermarkTimers) context.RegisterEventTimeTimer(context.CurrentWatermark + 1);
+            else if (!processingTime) context.RegisterEventTimeTimer(times[head]);
             if (head > 64 && head * 2 > times.Count)
             {
                 current.Pending.RemoveRange(0, head);

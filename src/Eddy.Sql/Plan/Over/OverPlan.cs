@@ -21,6 +21,9 @@ public sealed record OverWindow(IReadOnlyList<BoundExpr> PartitionKeys, int Orde
 /// </summary>
 public sealed record OverPlan(LogicalPlan Input, OverWindow Window, IReadOnlyList<AggregateCall> Aggregates, Schema Output) : LogicalPlan(Output)
 {
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms (0: state is kept forever); see <see cref="OverAggregateFunction{TIn, TKey, TAcc, TOut}"/>.</summary>
+    public long StateTtlMs { get; init; }
+
     public override int? Rowtime => Input.Rowtime;
 
     public override int? Proctime => Input.Proctime;
@@ -28,7 +31,8 @@ public sealed record OverPlan(LogicalPlan Input, OverWindow Window, IReadOnlyLis
     public override IEnumerable<LogicalPlan> Inputs => [Input];
 
     public override string Describe() =>
-        $"OverAggregate({Window}, select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}], aggs=[{string.Join(", ", Aggregates)}])";
+        $"OverAggregate({Window}, select=[{string.Join(", ", Schema.Columns.Select(c => c.Name))}], aggs=[{string.Join(", ", Aggregates)}]"
+        + (StateTtlMs > 0 ? $", stateTtl=[{StateTtlMs} ms]" : "") + ")";
 
     public override LogicalPlan WithInputs(IReadOnlyList<LogicalPlan> inputs) => this with { Input = inputs[0] };
 

@@ -34,8 +34,9 @@ internal static class OverTranslator
             var add = compiler.CompileUpdate<TIn, TAcc>(retract: false);
             var retract = w.Preceding is null ? null : compiler.CompileUpdate<TIn, TAcc>(retract: true);
             var result = compiler.CompileResult<TIn, TAcc, TOut>(plan.Input.Schema.Count);
+            long ttl = plan.StateTtlMs;
             return ((DataStream<TIn>)input).KeyBy(keySelector).Process(
-                () => new OverAggregateFunction<TIn, TKey, TAcc, TOut>(add, retract, result, !w.ProcessingTime, w.Rows, w.Preceding),
+                () => new OverAggregateFunction<TIn, TKey, TAcc, TOut>(add, retract, result, !w.ProcessingTime, w.Rows, w.Preceding, ttl),
                 "OverAggregate");
         }
     }

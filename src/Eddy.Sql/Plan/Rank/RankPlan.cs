@@ -51,7 +51,7 @@ public sealed record RankPlan(
     /// <summary>ROW_NUMBER, or RANK/DENSE_RANK (batch mode only, as in Flink).</summary>
     public RankFunction Function { get; init; } = RankFunction.RowNumber;
 
-    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication (0: state is kept forever).</summary>
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication or an append-only Top-N (0: state is kept forever).</summary>
     public long StateTtlMs { get; init; }
 
     /// <summary>For <see cref="RankStrategy.UpdateFastTopN"/>: the input columns of the unique key (the GROUP BY keys below).</summary>
@@ -68,6 +68,12 @@ public sealed record RankPlan(
 
     public bool IsDeduplicate => Strategy is not (RankStrategy.AppendOnlyTopN or RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN or RankStrategy.WindowTopN
         or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast);
+
+    /// <summary>
+    /// A Top-N of an append-only input ordered by its processing time ascending, which Flink runs with its
+    /// AppendOnlyFirstNFunction (the first N rows of each key).
+    /// </summary>
+    public bool IsFirstN => Strategy == RankStrategy.AppendOnlyTopN && Order.Count == 1 && Order[0].Column == Input.Proctime && !Order[0].Descending;
 
     public bool IsWindowDeduplicate => Strategy is RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast;
 

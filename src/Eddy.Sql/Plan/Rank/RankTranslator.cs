@@ -83,9 +83,16 @@ internal static class RankTranslator
             }
             // Flink runs a top 1 of an append-only input with its FastTop1Function too (-U/+U where AppendOnlyTopNFunction
             // would emit -D/+I), except ORDER BY one processing time ascending (its AppendOnlyFirstNFunction: later rows
-            // never sort first, so AppendOnlyTopNFunction's output is the same).
-            if (start == 1 && end == 1 && !(rank.Order.Count == 1 && rank.Order[0].Column == rank.Input.Proctime && !rank.Order[0].Descending))
+            // never sort first, so AppendOnlyTopNFunction's output is the same, until a state TTL tells them apart).
+            bool firstN = rank.IsFirstN;
+            long topNTtl = rank.StateTtlMs;
+            if (start == 1 && end == 1 && !firstN)
                 return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
+            if (topNTtl > 0)
+            {
+                if (firstN) return keyed.Process(() => new AppendOnlyFirstNFunction<TIn, TKey, TOut>(start, end, withRowNumber, output, topNTtl), "Rank");
+                return keyed.Process(() => new AppendOnlyTopNWithTtlFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output, topNTtl), "Rank");
+            }
             return keyed.Process(() => new AppendOnlyTopNFunction<TIn, TKey, TOut>(compare, start, end, withRowNumber, output), "Rank");
         }
     }
