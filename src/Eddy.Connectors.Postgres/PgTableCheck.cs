@@ -152,7 +152,8 @@ internal static class PgTableCheck
         {
             cmd.ExecuteNonQuery();
         }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable
+            or PostgresErrorCodes.DuplicateObject)
         {
             // IF NOT EXISTS is no guard against a concurrent CREATE (partition tasks of several workers start at once):
             // the other one created it.
