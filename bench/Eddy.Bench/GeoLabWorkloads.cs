@@ -31,8 +31,6 @@ public static class GeoLabWorkloads
     private static long Run(BenchEvent[] events, bool geo, bool postgres)
     {
         Fill(events.Length);
-        KafkaTableConnector.Register();
-        Eddy.Connectors.Postgres.PostgresConnectors.Register();
         string sink = "'connector' = 'bench-count'";
         string? pg = null;
         if (postgres)
@@ -47,7 +45,7 @@ public static class GeoLabWorkloads
             }
             sink = $"'connector' = 'postgres', 'url' = '{pg}', 'table-name' = '{PgTable}', 'sink.create-table' = 'true'";
         }
-        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, Console.Error);
         var jobs = session.Execute($"""
             CREATE TABLE events (
               url VARCHAR, referrer VARCHAR, user_agent VARCHAR, host VARCHAR, ip VARCHAR, headers VARCHAR, event_time VARCHAR,

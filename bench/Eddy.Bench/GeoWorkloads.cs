@@ -130,7 +130,7 @@ public static class GeoWorkloads
     {
         _ = Readers.Value;
         SqlWorkloads.Counted = 0;
-        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, Console.Error);
         var jobs = session.Execute($"""
             CREATE TABLE events (url VARCHAR, referrer VARCHAR, host VARCHAR, ip VARCHAR, event_time VARCHAR,
               event_timestamp AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')

@@ -77,7 +77,7 @@ public static class KafkaWorkloads
         """, "kafka-rows");
 
     /// <summary>The kafka connector without its typed source: every record becomes a generic Row, then the row struct.</summary>
-    private sealed class RowsOnlyKafka : ITableConnector
+    internal sealed class RowsOnlyKafka : ITableConnector
     {
         private readonly KafkaTableConnector kafka = new();
 
@@ -110,7 +110,6 @@ public static class KafkaWorkloads
     public static long TumblingCountRepartitioned(BenchEvent[] events)
     {
         Fill(events);
-        KafkaTableConnector.Register();
         var exchange = new Eddy.Connectors.Kafka.Repartition.KafkaRepartitionExchange(cluster!.Bootstrap);
         string name = $"bench-repartition-{Interlocked.Increment(ref repartitionRuns)}";
         SqlWorkloads.Counted = 0;
@@ -134,14 +133,12 @@ public static class KafkaWorkloads
     private static long Run(BenchEvent[] events, string job, string connector = "kafka")
     {
         Fill(events);
-        KafkaTableConnector.Register();
-        TableConnectors.Register(new RowsOnlyKafka());
         return SqlWorkloads.ExecuteCounted(Plan(job, connector)[0]);
     }
 
     private static IReadOnlyList<SqlJob> Plan(string job, string connector, string? name = null)
     {
-        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, Console.Error);
         if (name is not null) session.Set("pipeline.name", name);
         return session.Execute($$"""
             CREATE TABLE src (

@@ -25,7 +25,7 @@ public static class OverWorkloads
     private static long Run(BenchEvent[] events, string query)
     {
         SqlWorkloads.UseEvents(events);
-        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, Console.Error);
         var jobs = session.Execute(Events + "INSERT INTO counted " + query + ";");
         return SqlWorkloads.ExecuteCounted(jobs[0]);
     }

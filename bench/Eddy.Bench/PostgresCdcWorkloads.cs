@@ -23,13 +23,11 @@ public static class PostgresCdcWorkloads
     private const string Slot = "eddy_bench_cdc_slot";
     private const string Publication = "eddy_bench_cdc_pub";
 
-    static PostgresCdcWorkloads() => PostgresConnectors.Register();
-
     public static long EddyJob(BenchEvent[] events)
     {
         string conn = Prepare(events.Length);
         var b = new NpgsqlConnectionStringBuilder(conn);
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var job = session.Execute($"""
             CREATE TABLE src (id BIGINT, k INT, v BIGINT, s STRING, PRIMARY KEY (id) NOT ENFORCED) WITH (
                 'connector' = 'postgres-cdc', 'hostname' = '{b.Host}', 'port' = '{b.Port}', 'username' = '{b.Username}',

@@ -24,10 +24,9 @@ public static class PostgresLookupWorkloads
     private static long Join(BenchEvent[] events, string cache)
     {
         string conn = Prepare(events);
-        PostgresConnectors.Register();
         var b = new NpgsqlConnectionStringBuilder(conn);
         SqlWorkloads.UseEvents(events);
-        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, Console.Error);
         var jobs = session.Execute($"""
             CREATE TABLE events (ts BIGINT NOT NULL, k INT NOT NULL, payload INT NOT NULL, proc_time AS PROCTIME())
               WITH ('connector' = 'bench-events');

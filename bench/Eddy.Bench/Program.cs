@@ -105,8 +105,6 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "server-api") return ServerApiBenchmark.Run(args[1..]);
         if (args.Length > 0 && args[0] == "checkpoint-state") return CheckpointWorkloads.Run(args[1..]);
-        SqlWorkloads.Register();
-        SqlWorkloads.RegisterSink();
         var options = Options.Parse(args);
         if (options is null) return 2;
         GeoWorkloads.Prepare(options.Names.Contains("geo-lookup-web-traffic") ? (int)options.Events : 0);

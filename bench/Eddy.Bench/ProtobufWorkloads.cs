@@ -35,7 +35,7 @@ public static class ProtobufWorkloads
 
     private static readonly Lazy<Schema> TableSchema = new(() =>
     {
-        var session = new Eddy.Sql.SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new Eddy.Sql.SqlSession(BenchConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute($"CREATE TABLE t ({Columns}) WITH ('connector' = 'print');").ToList();
         session.Catalog.TryGetTable("t", out var table);
         return table!.PhysicalSchema;

@@ -56,7 +56,7 @@ public static class ServerApiBenchmark
 
     private static async Task<int> RunAsync(int jobCount, int seconds, int rate)
     {
-        await using var server = await EddyServer.StartAsync(new ServerOptions { Slots = jobCount, Port = 0 });
+        await using var server = await EddyServer.StartAsync(new ServerOptions { Connectors = BenchConnectors.Registry, Slots = jobCount, Port = 0 });
         var ids = new List<string>();
         for (int i = 0; i < jobCount; i++) ids.AddRange(server.Manager.Submit(Job(i, rate)).Select(j => j.Id));
         var jobs = server.Manager.Jobs;

@@ -63,7 +63,7 @@ public static class SqlWorkloads
     {
         BenchConnector.Events = events;
         BenchConnector.Counted = 0;
-        var session = new SqlSession(TextWriter.Null, Console.Error);
+        var session = new SqlSession(BenchConnectors.Registry, TextWriter.Null, Console.Error);
         var jobs = session.Execute(Events + job);
         return ExecuteCounted(jobs[0]);
     }
@@ -87,10 +87,8 @@ public static class SqlWorkloads
         set => Interlocked.Exchange(ref BenchConnector.Counted, value);
     }
 
-    /// <summary>Registers the benchmark's connectors: 'bench-events' (the in-memory events) and 'bench-count'.</summary>
-    public static void Register() => TableConnectors.Register(new BenchConnector());
-
-    private sealed class BenchConnector : ITypedTableConnector
+    /// <summary>'bench-events': the in-memory events, and a sink that counts what reaches it.</summary>
+    internal sealed class BenchConnector : ITypedTableConnector
     {
         public static BenchEvent[] Events = [];
         public static long Counted;
@@ -191,9 +189,7 @@ public static class SqlWorkloads
     }
 
     /// <summary>'bench-count' is the same connector under the sink's name.</summary>
-    public static void RegisterSink() => TableConnectors.Register(new CountAlias());
-
-    private sealed class CountAlias : ITypedTableConnector
+    internal sealed class CountAlias : ITypedTableConnector
     {
         private readonly BenchConnector inner = new();
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Eddy.Connectors.Nexmark;
+using Eddy.Sql.Connectors;
 
 namespace Eddy.Cli;
 
@@ -11,14 +12,14 @@ namespace Eddy.Cli;
 /// </summary>
 internal static class BenchCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var bench = new Command("bench", "Run a benchmark suite built into Eddy.");
-        bench.Subcommands.Add(Nexmark(stdout, stderr));
+        bench.Subcommands.Add(Nexmark(connectors, stdout, stderr));
         return bench;
     }
 
-    private static Command Nexmark(TextWriter stdout, TextWriter stderr)
+    private static Command Nexmark(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var events = new Option<string>("--events", "-n") { Description = "Events per query (k and M suffixes: 10M).", DefaultValueFactory = _ => "10M" };
         var queries = new Option<string>("--queries", "-q") { Description = "Queries to run, e.g. q0,q5,q21 (default: q0-q22)." };
@@ -63,8 +64,8 @@ internal static class BenchCommand
             int failed = 0;
             foreach (var name in names)
             {
-                if (warm > 0) NexmarkQueries.Run(name, settings with { Events = warm });
-                var r = NexmarkQueries.Run(name, settings);
+                if (warm > 0) NexmarkQueries.Run(name, settings with { Events = warm }, connectors);
+                var r = NexmarkQueries.Run(name, settings, connectors);
                 if (r.Refusal is not null)
                 {
                     stdout.WriteLine($"{name,-6} refused at planning: {r.Refusal}");

@@ -72,21 +72,19 @@ public static class Program
 
     internal static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
     {
-        Eddy.Connectors.Postgres.PostgresConnectors.Register();
-        Eddy.Connectors.Kafka.KafkaTableConnector.Register();
-        Eddy.Connectors.Nexmark.NexmarkTableConnector.Register();
+        var connectors = EddyConnectors.Create();
         var root = new RootCommand("Eddy: stream processing for .NET, Flink-compatible. Run 'eddy <command> --help' for details.");
         root.Subcommands.Add(VersionCommand.Create(stdout));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
-        root.Subcommands.Add(SqlCommands.Run(stdout, stderr));
-        root.Subcommands.Add(SqlCommands.Explain(stdout, stderr));
-        root.Subcommands.Add(WorkerCommand.Create(stdout, stderr));
-        root.Subcommands.Add(SqlShell.Create(stdout, stderr));
+        root.Subcommands.Add(SqlCommands.Run(connectors, stdout, stderr));
+        root.Subcommands.Add(SqlCommands.Explain(connectors, stdout, stderr));
+        root.Subcommands.Add(WorkerCommand.Create(connectors, stdout, stderr));
+        root.Subcommands.Add(SqlShell.Create(connectors, stdout, stderr));
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
-        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BenchCommand.Create(connectors, stdout, stderr));
         root.Subcommands.Add(KafkaCommand.Create(stdout, stderr));
         root.Subcommands.Add(ProduceCommand.Create(stdout, stderr));
-        root.Subcommands.Add(ServerCommands.Server(stdout, stderr));
+        root.Subcommands.Add(ServerCommands.Server(connectors, stdout, stderr));
         root.Subcommands.Add(ServerCommands.Submit(stdout, stderr));
         root.Subcommands.Add(ServerCommands.List(stdout, stderr));
         root.Subcommands.Add(ServerCommands.Cancel(stdout, stderr));

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eddy.Server;
+using Eddy.Sql.Connectors;
 
 namespace Eddy.Cli;
 
@@ -27,7 +28,7 @@ internal static class ServerCommands
         Description = "The server's token (default: the EDDY_TOKEN environment variable)",
     };
 
-    public static Command Server(TextWriter stdout, TextWriter stderr)
+    public static Command Server(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var slots = new Option<int>("--slots") { Description = "Task slots: a job holds as many as its highest parallelism", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
         var port = new Option<int>("--port") { Description = "HTTP port of the REST API and dashboard", DefaultValueFactory = _ => 8081 };
@@ -73,6 +74,7 @@ internal static class ServerCommands
             }
             var options = new ServerOptions
             {
+                Connectors = connectors,
                 Reporters = reporters,
                 Slots = result.GetValue(slots),
                 Port = result.GetValue(port),

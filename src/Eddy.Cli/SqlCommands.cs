@@ -21,7 +21,7 @@ internal static class SqlCommands
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public static Command Run(TextWriter stdout, TextWriter stderr)
+    public static Command Run(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script: CREATE TABLE ..., SET ..., INSERT INTO ... (Flink SQL)." };
         var set = SetOption();
@@ -51,11 +51,11 @@ internal static class SqlCommands
             }
             if (result.GetValue(ui))
             {
-                return await RunWithDashboard(result.GetValue(file)!, result.GetValue(set), result.GetValue(udf), result.GetValue(port),
+                return await RunWithDashboard(connectors, result.GetValue(file)!, result.GetValue(set), result.GetValue(udf), result.GetValue(port),
                     new ResumeOptions("", result.GetValue(fresh), result.GetValue(fromSavepoint), result.GetValue(allowNonRestored)),
                     stdout, stderr, cancel);
             }
-            var session = NewSession(stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
+            var session = NewSession(connectors, stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
             if (session is null) return code;
             var path = result.GetValue(file)!;
             IReadOnlyList<SqlJob> jobs;
@@ -151,10 +151,10 @@ internal static class SqlCommands
     /// <c>eddy run --ui</c>: the script's jobs run in an in-process server with exactly the slots they need, whose
     /// dashboard and REST API serve on loopback; print sinks still print here.
     /// </summary>
-    private static async Task<int> RunWithDashboard(FileInfo path, string[]? sets, string[]? udfs, int port, ResumeOptions resume, TextWriter stdout,
+    private static async Task<int> RunWithDashboard(ConnectorRegistry connectors, FileInfo path, string[]? sets, string[]? udfs, int port, ResumeOptions resume, TextWriter stdout,
         TextWriter stderr, CancellationToken cancel)
     {
-        var session = NewSession(stdout, stderr, sets, out int code, udfs);
+        var session = NewSession(connectors, stdout, stderr, sets, out int code, udfs);
         if (session is null) return code;
         string text;
         int slots;
@@ -184,14 +184,14 @@ internal static class SqlCommands
             try
             {
                 server = await Eddy.Server.EddyServer.StartAsync(
-                    new Eddy.Server.ServerOptions { Slots = slots, Port = port, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
+                    new Eddy.Server.ServerOptions { Connectors = connectors, Slots = slots, Port = port, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
             }
             catch (Eddy.Server.PortInUseException) when (port != 0)
             {
                 // The lab's server (or another run) holds the port: the dashboard takes a free one, printed below.
                 stderr.WriteLine($"eddy run: port {port} is in use; the dashboard takes a free port instead (--port chooses one)");
                 server = await Eddy.Server.EddyServer.StartAsync(
-                    new Eddy.Server.ServerOptions { Slots = slots, Port = 0, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
+                    new Eddy.Server.ServerOptions { Connectors = connectors, Slots = slots, Port = 0, PrintTo = TextWriter.Synchronized(stdout) }, cancel);
             }
         }
         catch (Exception e) when (e is ArgumentException or IOException)
@@ -240,7 +240,7 @@ internal static class SqlCommands
         return exit;
     }
 
-    public static Command Explain(TextWriter stdout, TextWriter stderr)
+    public static Command Explain(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script." };
         var set = SetOption();
@@ -255,7 +255,7 @@ internal static class SqlCommands
         };
         command.SetAction(result =>
         {
-            var session = NewSession(stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
+            var session = NewSession(connectors, stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
             if (session is null) return code;
             // Planning shows the job; the checks against external systems (a PostgreSQL table) belong to the run.
             session.PlanOnly = true;
@@ -289,9 +289,9 @@ internal static class SqlCommands
         return command;
     }
 
-    internal static SqlSession? NewSession(TextWriter stdout, TextWriter stderr, string[]? sets, out int code, string[]? udfs = null)
+    internal static SqlSession? NewSession(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr, string[]? sets, out int code, string[]? udfs = null)
     {
-        var session = new SqlSession(stdout, stderr);
+        var session = new SqlSession(connectors, stdout, stderr);
         code = 0;
         foreach (var udf in udfs ?? [])
         {

@@ -14,7 +14,7 @@ namespace Eddy.Cli;
 /// </summary>
 internal static class SqlShell
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var init = new Option<FileInfo?>("--init", "-i") { Description = "A SQL file to run first (table definitions, SET)." };
         var set = new Option<string[]>("--set", "-s") { Description = "Set an option (repeatable): --set parallelism.default=2" };
@@ -22,7 +22,7 @@ internal static class SqlShell
         var command = new Command("sql", "Open an interactive SQL prompt: CREATE TABLE, SET, SHOW TABLES, DESCRIBE, SELECT, INSERT.") { init, set, udf };
         command.SetAction(async (result, cancel) =>
         {
-            var session = SqlCommands.NewSession(stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
+            var session = SqlCommands.NewSession(connectors, stdout, stderr, result.GetValue(set), out int code, result.GetValue(udf));
             if (session is null) return code;
             // Piped input is a script, as Flink's SQL client runs one: results stream as changelog rows (tableau mode) and
             // the first error ends it with a non-zero exit code.

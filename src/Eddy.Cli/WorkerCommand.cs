@@ -27,7 +27,7 @@ internal static class WorkerCommand
     /// <summary>How long a revoked partition's final checkpoint may take before it is handed over without one.</summary>
     internal static readonly TimeSpan FinalCheckpointTimeout = TimeSpan.FromSeconds(60);
 
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(ConnectorRegistry connectors, TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<FileInfo>("file") { Description = "A SQL script whose jobs read Kafka topics (Flink SQL)." };
         var groupId = new Option<string?>("--group-id") { Description = "The consumer group the workers of a job share (default: the job's pipeline.name)" };
@@ -51,7 +51,7 @@ internal static class WorkerCommand
         };
         var command = new Command("worker", "Run the SQL file's jobs as one member of each job's Kafka consumer group: this process runs the partitions "
             + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, bind, port, set };
-        command.SetAction(async (result, cancel) => await RunAsync(result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
+        command.SetAction(async (result, cancel) => await RunAsync(connectors, result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
             result.GetValue(bind)!, result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
         return command;
     }
@@ -100,7 +100,7 @@ internal static class WorkerCommand
         public string Prefix(WorkerStage stage) => stage.Index == 0 ? $"job '{Name}'" : $"job '{Name}' stage {stage.Index}";
     }
 
-    private static async Task<int> RunAsync(FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
+    private static async Task<int> RunAsync(ConnectorRegistry connectors, FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
         TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var err = TextWriter.Synchronized(stderr);
@@ -126,7 +126,7 @@ internal static class WorkerCommand
         }
 
         // Planned once to check the jobs and learn their topics; each partition task plans its own instance later.
-        var check = SqlCommands.NewSession(stdout, err, sets, out int code);
+        var check = SqlCommands.NewSession(connectors, stdout, err, sets, out int code);
         if (check is null) return code;
         check.PlanOnly = true;
         var jobs = new List<WorkerJob>();
@@ -227,7 +227,7 @@ internal static class WorkerCommand
             foreach (var (job, stage) in stages)
             {
                 string prefix = job.Prefix(stage);
-                stage.Tasks = new PartitionTaskManager(p => StartTask(job, stage.Index, p, text, path.Name, sets, stdout, err, Log), m => Log($"{prefix}: {m}"),
+                stage.Tasks = new PartitionTaskManager(p => StartTask(connectors, job, stage.Index, p, text, path.Name, sets, stdout, err, Log), m => Log($"{prefix}: {m}"),
                     FinalCheckpointTimeout);
                 stage.Member = new KafkaGroupMember(new KafkaGroupOptions
                 {
@@ -313,10 +313,10 @@ internal static class WorkerCommand
     /// Plans the job again for one partition of one stage: the job split into its stages, the stage started as its own
     /// pipeline instance of parallelism 1, checkpointing into the partition's folder.
     /// </summary>
-    private static JobExecution StartTask(WorkerJob job, int stageIndex, int partition, string text, string fileName, string[]? sets, TextWriter stdout,
-        TextWriter err, Action<string> log)
+    private static JobExecution StartTask(ConnectorRegistry connectors, WorkerJob job, int stageIndex, int partition, string text, string fileName,
+        string[]? sets, TextWriter stdout, TextWriter err, Action<string> log)
     {
-        var session = SqlCommands.NewSession(stdout, err, sets, out _) ?? throw new InvalidOperationException("the --set options were refused");
+        var session = SqlCommands.NewSession(connectors, stdout, err, sets, out _) ?? throw new InvalidOperationException("the --set options were refused");
         var scope = new PartitionTaskScope(stageIndex, partition);
         // Parallelism 1 before translation: the partitions are the job's parallelism.
         session.ConfigOverride = c => c with { DefaultParallelism = 1 };

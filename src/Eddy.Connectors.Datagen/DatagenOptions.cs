@@ -266,41 +266,8 @@ public sealed class DatagenOptions
         TryParseDuration(text, out var duration, out string? problem) ? duration : throw Error(key, problem);
 
     /// <summary>As <see cref="ParseDuration"/>, with the problem in words when the text is not a duration.</summary>
-    public static bool TryParseDuration(string text, out TimeSpan duration, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
-    {
-        duration = default;
-        problem = null;
-        var t = text.Trim();
-        int digits = 0;
-        while (digits < t.Length && char.IsAsciiDigit(t[digits])) digits++;
-        string unit = t[digits..].Trim().ToLowerInvariant();
-        if (digits == 0 || !long.TryParse(t.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out long n))
-        {
-            problem = $"expected a duration such as '5000', '10 s' or '1 min', got '{text}'";
-            return false;
-        }
-        long unitMs = unit switch
-        {
-            "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => 1,
-            "s" or "sec" or "secs" or "second" or "seconds" => 1000,
-            "min" or "m" or "minute" or "minutes" => 60_000,
-            "h" or "hour" or "hours" => 3_600_000,
-            "d" or "day" or "days" => 86_400_000,
-            _ => 0,
-        };
-        if (unitMs == 0)
-        {
-            problem = $"unknown time unit '{unit}' in '{text}'; use ms, s, min, h or d";
-            return false;
-        }
-        if (n > TimeSpan.MaxValue.TotalMilliseconds / unitMs)
-        {
-            problem = $"'{text}' is too long";
-            return false;
-        }
-        duration = TimeSpan.FromMilliseconds(n * unitMs);
-        return true;
-    }
+    public static bool TryParseDuration(string text, out TimeSpan duration, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem) =>
+        Eddy.Sql.Connectors.Options.FlinkValues.TryParseDuration(text, out duration, out problem);
 
     private static ArgumentException Error(string key, string problem) => new($"datagen option '{key}': {problem}");
 }

@@ -114,7 +114,7 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
                     result = result with { CsvArrayDelimiter = Char(key, value) };
                     break;
                 case "parquet.block.size" when format == FileFormat.Parquet:
-                    result = result with { ParquetBlockSize = Positive(key, FlinkValues.MemorySize(key, value)) };
+                    result = result with { ParquetBlockSize = Positive(key, FileOptionValues.MemorySize(key, value)) };
                     break;
                 case "parquet.compression" when format == FileFormat.Parquet:
                     string codec = value.ToUpperInvariant();
@@ -123,16 +123,16 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
                     result = result with { ParquetCompression = codec };
                     break;
                 case "sink.rolling-policy.file-size":
-                    result = result with { Rolling = result.Rolling with { FileSize = Positive(key, FlinkValues.MemorySize(key, value)) } };
+                    result = result with { Rolling = result.Rolling with { FileSize = Positive(key, FileOptionValues.MemorySize(key, value)) } };
                     break;
                 case "sink.rolling-policy.rollover-interval":
-                    result = result with { Rolling = result.Rolling with { RolloverInterval = Positive(key, FlinkValues.Duration(key, value)) } };
+                    result = result with { Rolling = result.Rolling with { RolloverInterval = Positive(key, FileOptionValues.Duration(key, value)) } };
                     break;
                 case "sink.rolling-policy.check-interval":
-                    result = result with { Rolling = result.Rolling with { CheckInterval = Positive(key, FlinkValues.Duration(key, value)) } };
+                    result = result with { Rolling = result.Rolling with { CheckInterval = Positive(key, FileOptionValues.Duration(key, value)) } };
                     break;
                 case "sink.rolling-policy.inactivity-interval":
-                    result = result with { Rolling = result.Rolling with { InactivityInterval = Positive(key, FlinkValues.Duration(key, value)) } };
+                    result = result with { Rolling = result.Rolling with { InactivityInterval = Positive(key, FileOptionValues.Duration(key, value)) } };
                     break;
                 case "sink.partition-commit.trigger":
                     result = result with
@@ -150,7 +150,7 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
                     };
                     break;
                 case "sink.partition-commit.delay":
-                    result = result with { Commit = result.Commit with { Given = true, Delay = FlinkValues.Duration(key, value) } };
+                    result = result with { Commit = result.Commit with { Given = true, Delay = FileOptionValues.Duration(key, value) } };
                     break;
                 case "sink.partition-commit.watermark-time-zone":
                     if (value is not ("UTC" or "Z" or "GMT" or "+00:00"))

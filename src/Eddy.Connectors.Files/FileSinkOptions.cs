@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors;
 
@@ -56,47 +56,14 @@ public sealed record PartitionCommitOptions
     public bool Given { get; init; }
 }
 
-/// <summary>Flink's duration and memory-size option values.</summary>
-public static partial class FlinkValues
+/// <summary>Flink's duration and memory-size option values, read by the one parser (<see cref="FlinkValues"/>).</summary>
+public static class FileOptionValues
 {
-    [GeneratedRegex(@"^\s*(\d+)\s*([a-zA-Z]*)\s*$")]
-    private static partial Regex NumberAndUnit();
+    public static TimeSpan Duration(string key, string text) =>
+        FlinkValues.TryParseDuration(text, out var duration, out var problem) ? duration : throw Error(key, problem);
 
-    /// <summary>A duration as Flink writes one: <c>1 min</c>, <c>30s</c>, <c>500 ms</c>, <c>2 h</c>, <c>1 d</c> (no unit: milliseconds).</summary>
-    public static TimeSpan Duration(string key, string text)
-    {
-        var m = NumberAndUnit().Match(text);
-        if (!m.Success || !long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
-            throw Error(key, $"expected a duration such as '1 min', '30 s' or '500 ms', got '{text}'");
-        long unit = m.Groups[2].Value.ToLowerInvariant() switch
-        {
-            "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => 1,
-            "s" or "sec" or "secs" or "second" or "seconds" => 1000,
-            "min" or "m" or "mins" or "minute" or "minutes" => 60_000,
-            "h" or "hour" or "hours" => 3_600_000,
-            "d" or "day" or "days" => 86_400_000,
-            var u => throw Error(key, $"unknown time unit '{u}' in '{text}' (ms, s, min, h, d)"),
-        };
-        return TimeSpan.FromMilliseconds(checked(n * unit));
-    }
-
-    /// <summary>A size as Flink writes one: <c>128MB</c>, <c>1 kb</c>, <c>1024</c> (bytes); units are powers of 1024.</summary>
-    public static long MemorySize(string key, string text)
-    {
-        var m = NumberAndUnit().Match(text);
-        if (!m.Success || !long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
-            throw Error(key, $"expected a size such as '128MB' or '1 kb', got '{text}'");
-        int shift = m.Groups[2].Value.ToLowerInvariant() switch
-        {
-            "" or "b" or "bytes" => 0,
-            "k" or "kb" or "kibibytes" => 10,
-            "m" or "mb" or "mebibytes" => 20,
-            "g" or "gb" or "gibibytes" => 30,
-            "t" or "tb" or "tebibytes" => 40,
-            var u => throw Error(key, $"unknown size unit '{u}' in '{text}' (b, kb, mb, gb, tb)"),
-        };
-        return checked(n << shift) >> shift == n ? n << shift : throw Error(key, $"'{text}' is too large");
-    }
+    public static long MemorySize(string key, string text) =>
+        FlinkValues.TryParseMemorySize(text, out long bytes, out var problem) ? bytes : throw Error(key, problem);
 
     private static ArgumentException Error(string key, string problem) =>
         new(string.Create(CultureInfo.InvariantCulture, $"filesystem option '{key}': {problem}"));

@@ -31,15 +31,6 @@ public sealed class KafkaTableConnector : ITypedTableConnector
         .. ValueFormats.AllOptions, .. ValueFormats.AllOptions.Select(o => "value." + o),
     ];
 
-    private static int registered;
-
-    /// <summary>Makes the connectors (kafka, upsert-kafka) known to SQL sessions (once per process).</summary>
-    public static void Register()
-    {
-        if (Interlocked.Exchange(ref registered, 1) != 0) return;
-        TableConnectors.Register(new KafkaTableConnector());
-        TableConnectors.Register(new UpsertKafkaTableConnector());
-    }
 
     public string Name => "kafka";
 

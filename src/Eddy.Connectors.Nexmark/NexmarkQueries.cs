@@ -104,10 +104,10 @@ public static class NexmarkQueries
     /// Plans <paramref name="query"/> and runs it to its end at the settings' parallelism; a query Eddy cannot plan
     /// yet gives its refusal (the first line of Eddy's message) instead of figures.
     /// </summary>
-    public static NexmarkQueryResult Run(string query, NexmarkRunSettings settings, TextWriter? error = null, Action<SqlSession>? configure = null)
+    /// <param name="connectors">the caller's connectors: nexmark, and filesystem for q10's sink and q13's side input.</param>
+    public static NexmarkQueryResult Run(string query, NexmarkRunSettings settings, ConnectorRegistry connectors, TextWriter? error = null, Action<SqlSession>? configure = null)
     {
-        NexmarkTableConnector.Register();
-        var session = new SqlSession(TextWriter.Null, error ?? TextWriter.Null);
+        var session = new SqlSession(connectors, TextWriter.Null, error ?? TextWriter.Null);
         session.Set("parallelism.default", settings.Parallelism.ToString(CultureInfo.InvariantCulture));
         AddUdfs(session);
         configure?.Invoke(session);

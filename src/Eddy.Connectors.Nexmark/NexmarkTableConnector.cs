@@ -12,14 +12,6 @@ namespace Eddy.Connectors.Nexmark;
 /// </summary>
 public sealed class NexmarkTableConnector : INestedProjectionConnector
 {
-    private static int registered;
-
-    /// <summary>Makes the connector known to SQL sessions (once per process).</summary>
-    public static void Register()
-    {
-        if (Interlocked.Exchange(ref registered, 1) != 0) return;
-        TableConnectors.Register(new NexmarkTableConnector());
-    }
 
     public string Name => "nexmark";
 

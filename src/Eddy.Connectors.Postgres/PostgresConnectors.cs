@@ -26,12 +26,8 @@ public static class PostgresConnectors
         _ => false,
     };
 
-    public static void Register()
-    {
-        TableConnectors.Register(new JdbcTableConnector());
-        TableConnectors.Register(new PostgresTableConnector());
-        TableConnectors.Register(new Cdc.PostgresCdcTableConnector());
-    }
+    /// <summary>This project's table factories (jdbc, postgres, postgres-cdc), for a composition root's <see cref="ConnectorRegistry"/>.</summary>
+    public static IReadOnlyList<ITableConnector> All => [new JdbcTableConnector(), new PostgresTableConnector(), new Cdc.PostgresCdcTableConnector()];
 
     internal static readonly string[] SinkOptions =
         ["table-name", "username", "password", "sink.buffer-flush.max-rows", "sink.buffer-flush.interval", "sink.max-retries", "sink.parallelism", "sink.create-table", "sink.delivery-guarantee"];
@@ -155,25 +151,11 @@ public static class PostgresConnectors
         _ => throw new ConnectorOptionException(table.Name, option, $"expected true or false, got '{text}'"),
     };
 
-    /// <summary>Flink's duration syntax: <c>1s</c>, <c>500 ms</c>, <c>2min</c>, or a bare number of milliseconds.</summary>
-    private static TimeSpan Duration(TableDef table, string text)
-    {
-        var m = Regex.Match(text.Trim(), @"^(\d+)\s*([a-zA-Z]*)$");
-        if (m.Success)
-        {
-            long n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            TimeSpan? d = m.Groups[2].Value.ToLowerInvariant() switch
-            {
-                "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => TimeSpan.FromMilliseconds(n),
-                "s" or "sec" or "secs" or "second" or "seconds" => TimeSpan.FromSeconds(n),
-                "m" or "min" or "mins" or "minute" or "minutes" => TimeSpan.FromMinutes(n),
-                "h" or "hour" or "hours" => TimeSpan.FromHours(n),
-                _ => null,
-            };
-            if (d is not null) return d.Value;
-        }
-        throw new ConnectorOptionException(table.Name, "sink.buffer-flush.interval", $"expected a duration such as 1s or 500ms, got '{text}'");
-    }
+    /// <summary>Flink's duration syntax (the one parser, <see cref="Eddy.Sql.Connectors.Options.FlinkValues"/>).</summary>
+    private static TimeSpan Duration(TableDef table, string text) =>
+        Eddy.Sql.Connectors.Options.FlinkValues.TryParseDuration(text, out var duration, out var problem)
+            ? duration
+            : throw new ConnectorOptionException(table.Name, "sink.buffer-flush.interval", problem);
 }
 
 /// <summary>What the <c>jdbc</c> and <c>postgres</c> connectors share: they differ only in how the connection is given.</summary>

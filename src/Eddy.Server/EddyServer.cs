@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Eddy.Sql.Connectors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +20,9 @@ public sealed class PortInUseException(int port, string message) : IOException(m
 
 public sealed record ServerOptions
 {
+    /// <summary>The connectors jobs' tables may name, built by the host (the CLI, a test project's helper).</summary>
+    public required ConnectorRegistry Connectors { get; init; }
+
     public int Slots { get; init; } = 4;
 
     /// <summary>0 picks a free port (tests).</summary>
@@ -136,7 +140,7 @@ public sealed class EddyServer : IAsyncDisposable
         });
         var app = builder.Build();
         if (options.UdfDirectory is { } udfs && !Directory.Exists(udfs)) throw new ArgumentException($"--udf-dir {udfs}: no such folder");
-        var manager = new JobManager(options.Slots) { PrintTo = options.PrintTo, UdfDirectory = options.UdfDirectory is { } d ? Path.GetFullPath(d) : null };
+        var manager = new JobManager(options.Slots, options.Connectors) { PrintTo = options.PrintTo, UdfDirectory = options.UdfDirectory is { } d ? Path.GetFullPath(d) : null };
         var server = new EddyServer(app, manager, options);
         server.Configure();
         try

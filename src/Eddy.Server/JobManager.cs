@@ -23,15 +23,19 @@ public sealed class JobManager : IDisposable
     private readonly List<ManagedJob> jobs = [];
     private readonly Timer sampler;
 
-    public JobManager(int slots, TimeSpan? sampleInterval = null)
+    /// <param name="connectors">the connectors jobs' tables may name, built by the server's host.</param>
+    public JobManager(int slots, ConnectorRegistry connectors, TimeSpan? sampleInterval = null)
     {
         if (slots < 1) throw new ArgumentOutOfRangeException(nameof(slots), "a server needs at least one task slot");
         TotalSlots = slots;
+        Connectors = connectors;
         var interval = sampleInterval ?? TimeSpan.FromMilliseconds(500);
         sampler = new Timer(_ => SampleAll(), null, interval, interval);
     }
 
     public int TotalSlots { get; }
+
+    public ConnectorRegistry Connectors { get; }
 
     /// <summary>The last Prometheus text and when it was rendered (see <see cref="Prometheus.Cached"/>).</summary>
     internal (long At, string Text)? PrometheusCache { get; set; }
@@ -71,7 +75,7 @@ public sealed class JobManager : IDisposable
             throw new SubmissionException($"savepoint path {savepointPath} is not a folder on the server");
         var output = new OutputTail(echo: PrintTo);
         var errors = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Synchronized(errors)) { JarDirectory = UdfDirectory };
+        var session = new SqlSession(Connectors, output, TextWriter.Synchronized(errors)) { JarDirectory = UdfDirectory };
         try
         {
             return SubmitTo(session, sql, fileName, options, savepointPath, allowNonRestoredState, fresh, udfs, output, errors);

@@ -62,8 +62,10 @@ public sealed partial class SqlSession
     // points at the statement that named it.
     private readonly Dictionary<string, (SqlNode At, SqlContext Context)> optionSites = new(StringComparer.Ordinal);
 
-    public SqlSession(TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
+    /// <param name="connectors">the connectors its tables may name, built by the composition root (the CLI, the server, a test project's helper).</param>
+    public SqlSession(ConnectorRegistry connectors, TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
     {
+        Connectors = connectors;
         Output = output ?? Console.Out;
         Error = error ?? Console.Error;
         Environment = environment ?? System.Environment.GetEnvironmentVariable;
@@ -71,6 +73,9 @@ public sealed partial class SqlSession
     }
 
     public SqlCatalog Catalog { get; } = new();
+
+    /// <summary>The connectors this session's tables may name (<c>'connector' = ...</c>).</summary>
+    public ConnectorRegistry Connectors { get; }
 
     /// <summary>The assemblies of ADD JAR, USING JAR and <c>eddy run --udf</c>, in the session's own load context.</summary>
     public UserCode UserCode { get; } = new();
@@ -350,7 +355,7 @@ public sealed partial class SqlSession
     }
 
     private Binder Binder(SqlContext context) =>
-        new(Catalog, context, BatchMode, table => TableConnectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
+        new(Catalog, Connectors, context, BatchMode, table => Connectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
         {
             WindowEmit = WindowEmit(),
             StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
@@ -478,7 +483,7 @@ public sealed partial class SqlSession
         ITableConnector connector;
         try
         {
-            connector = TableConnectors.Find(table);
+            connector = Connectors.Find(table);
         }
         catch (ConnectorOptionException e)
         {
@@ -624,23 +629,13 @@ public sealed partial class SqlSession
         }
     }
 
-    /// <summary>Flink's duration syntax: <c>10 s</c>, <c>10s</c>, <c>500 ms</c>, <c>1 min</c>, <c>2h</c>, or plain milliseconds.</summary>
-    public static TimeSpan ParseDuration(string key, string text)
-    {
-        var m = Regex.Match(text.Trim(), @"^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$");
-        if (!m.Success) throw new FormatException($"'{key}' takes a duration such as '10 s' or '500 ms', got '{text}'");
-        double n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        double ms = m.Groups[2].Value.ToLowerInvariant() switch
-        {
-            "" or "ms" or "milli" or "millis" or "millisecond" or "milliseconds" => n,
-            "s" or "sec" or "secs" or "second" or "seconds" => n * 1000,
-            "m" or "min" or "mins" or "minute" or "minutes" => n * 60_000,
-            "h" or "hour" or "hours" => n * 3_600_000,
-            "d" or "day" or "days" => n * 86_400_000,
-            _ => throw new FormatException($"'{key}': unknown time unit '{m.Groups[2].Value}' in '{text}'"),
-        };
-        return TimeSpan.FromMilliseconds(ms);
-    }
+    /// <summary>Flink's duration syntax (the one parser, <see cref="Eddy.Sql.Connectors.Options.FlinkValues"/>): <c>10 s</c>, <c>500 ms</c>, <c>1 min</c>, or plain milliseconds.</summary>
+    public static TimeSpan ParseDuration(string key, string text) =>
+        Eddy.Sql.Connectors.Options.FlinkValues.TryParseDuration(text, out var duration, out var problem)
+            ? duration
+            : throw new FormatException(problem.StartsWith("expected ", StringComparison.Ordinal)
+                ? $"'{key}' takes {Eddy.Sql.Connectors.Options.FlinkValues.DurationForm}, got '{text}'"
+                : $"'{key}': {problem}");
 
     /// <summary>
     /// Applied last to every job's configuration (after the script's SETs): <c>eddy worker</c> makes each planned job one
@@ -707,7 +702,7 @@ public sealed partial class SqlSession
     /// <summary>Plan to show, never to run (<c>eddy explain</c>): connectors contact no external system (see <see cref="ConnectorContext.PlanOnly"/>).</summary>
     public bool PlanOnly { get; set; }
 
-    private ConnectorContext Connectors => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
+    private ConnectorContext ConnectorContext => new(Output, Error, PlanOnly) { UserCode = UserCode, JobOptions = new Dictionary<string, string>(options) };
 
     private SqlJob MakeJob(IReadOnlyList<Insert> inserts, SqlContext context, string? fileName)
     {
@@ -716,7 +711,7 @@ public sealed partial class SqlSession
         var plans = inserts.Select(binder.BindInsert).ToList();
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
+        var translator = new JobTranslator(env, ConnectorContext, Connectors) { BatchMode = BatchMode };
         for (int i = 0; i < plans.Count; i++)
         {
             try
@@ -753,7 +748,7 @@ public sealed partial class SqlSession
         var (plan, _) = Binder(context).BindQuery(query);
         var env = StreamEnvironment.Create(JobConfig());
         Catalog.Geo.RegisterBoundCounters(env.Counters);
-        var translator = new JobTranslator(env, Connectors) { BatchMode = BatchMode };
+        var translator = new JobTranslator(env, ConnectorContext, Connectors) { BatchMode = BatchMode };
         try
         {
             translator.Prepare([plan]);

@@ -162,7 +162,7 @@ public class SqlShellTests
             """);
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var session = new Eddy.Sql.SqlSession(stdout, stderr);
+        var session = new Eddy.Sql.SqlSession(TestConnectors.Registry, stdout, stderr);
         var shell = new SqlShell.Shell(session, input, stdout, stderr);
         Assert.Equal(0, await shell.Loop(CancellationToken.None));
         var output = stdout.ToString();
@@ -181,7 +181,7 @@ public class SqlShellTests
 public class SqlShellPipedTests
 {
     private static SqlShell.Shell Piped(string script, TextWriter stdout, TextWriter stderr) =>
-        new(new Eddy.Sql.SqlSession(stdout, stderr), new StringReader(script), stdout, stderr) { Tableau = true, StopOnError = true };
+        new(new Eddy.Sql.SqlSession(TestConnectors.Registry, stdout, stderr), new StringReader(script), stdout, stderr) { Tableau = true, StopOnError = true };
 
     [Fact]
     public async Task An_updating_result_prints_its_changelog_with_an_op_column_as_Flink_tableau_mode_does()

@@ -80,7 +80,7 @@ public sealed class DeploymentTests
     private static void PlansUnderWorker(string where, string sql, string fileName, WorkerLine line, IReadOnlyDictionary<string, string> environment)
     {
         var err = new StringWriter();
-        var session = new SqlSession(TextWriter.Null, err, name => environment.GetValueOrDefault(name)) { PlanOnly = true };
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, err, name => environment.GetValueOrDefault(name)) { PlanOnly = true };
         try
         {
             foreach (var s in line.Sets)

@@ -123,7 +123,7 @@ public class CheckpointOptionTests
     [Fact]
     public void Set_options_reach_the_job_config()
     {
-        var session = new Eddy.Sql.SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new Eddy.Sql.SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("""
             SET 'execution.checkpointing.interval' = '10s';
             SET 'execution.checkpointing.timeout' = '2 min';
@@ -150,7 +150,7 @@ public class CheckpointOptionTests
     [Fact]
     public void A_bad_restart_strategy_is_refused_where_it_is_set()
     {
-        var session = new Eddy.Sql.SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new Eddy.Sql.SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.ThrowsAny<Exception>(() => session.Execute("SET 'restart-strategy.type' = 'sometimes';"));
         Assert.Contains("restart-strategy.type", e.Message);
     }

@@ -8,7 +8,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
     private EddyServer server = null!;
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-cli-server-").FullName;
 
-    public async Task InitializeAsync() => server = await EddyServer.StartAsync(new ServerOptions { Slots = 2, Port = 0 });
+    public async Task InitializeAsync() => server = await EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Slots = 2, Port = 0 });
 
     public async Task DisposeAsync()
     {

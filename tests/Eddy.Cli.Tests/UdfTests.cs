@@ -143,7 +143,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     public void Using_jar_show_jars_and_remove_jar()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         session.Execute($"""
             CREATE FUNCTION slugify AS 'MyCompany.Functions.Slugify' LANGUAGE JAVA USING JAR '{library.Assembly}';
             SHOW JARS;
@@ -197,7 +197,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [Fact]
     public async Task An_aggregate_that_throws_is_named_too()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.AddJar(library.Assembly);
         var jobs = session.Execute("""
             CREATE FUNCTION weighted_avg AS 'MyCompany.Functions.WeightedAverage';
@@ -236,7 +236,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference RunAndRelease(string assembly)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.AddJar(assembly);
         var jobs = session.Execute("""
             CREATE FUNCTION slugify AS 'MyCompany.Functions.Slugify';
@@ -258,7 +258,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [Fact]
     public async Task Submit_uploads_the_assembly_and_its_dependency_to_the_server()
     {
-        await using var server = await EddyServer.StartAsync(new ServerOptions { Slots = 2, Port = 0 });
+        await using var server = await EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Slots = 2, Port = 0 });
         string script = ExampleScript(NewFolder());
         var (code, _, error) = CliTests.Run("submit", script, "--udf", library.Assembly, "--server", server.Address.ToString());
         Assert.True(code == 0, error);
@@ -269,7 +269,7 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
     [Fact]
     public async Task A_server_udf_dir_gives_every_job_the_functions()
     {
-        await using var server = await EddyServer.StartAsync(new ServerOptions { Slots = 2, Port = 0, UdfDirectory = library.Output });
+        await using var server = await EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Slots = 2, Port = 0, UdfDirectory = library.Output });
         string script = ExampleScript(NewFolder());
         var jobs = server.Manager.Submit(File.ReadAllText(script), "functions.sql");
         Assert.Single(jobs);

@@ -10,11 +10,9 @@ namespace Eddy.Connectors.Formats.Tests;
 /// <summary>A debezium-json source checkpointed in the middle of a record's rows, restored, and read on: nothing lost, nothing repeated.</summary>
 public class ChangelogCheckpointTests
 {
-    static ChangelogCheckpointTests() => KafkaTableConnector.Register();
-
     private static Source<Row> Source(KafkaFixture kafka, bool normalize)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
         session.Execute($$"""
             CREATE TABLE p (id BIGINT, v INT, PRIMARY KEY (id) NOT ENFORCED) WITH (
               'connector' = 'kafka', 'topic' = '{{kafka.Topic}}', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',

@@ -8,8 +8,6 @@ namespace Eddy.Connectors.Formats.Tests;
 
 public class DebeziumJsonTests
 {
-    static DebeziumJsonTests() => KafkaTableConnector.Register();
-
     /// <summary>Flink's documented products table (docs: formats/debezium).</summary>
     private static readonly Schema Products = Schema.Of(
         ("id", DataType.BigInt), ("name", DataType.String), ("description", DataType.String), ("weight", DataType.Decimal(10, 2)));
@@ -122,7 +120,7 @@ public class DebeziumJsonTests
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -185,7 +183,7 @@ public class DebeziumJsonTests
         using var kafka = new KafkaFixture(partitions: 1, topic: "products_binlog");
         kafka.ProduceBytes([.. lines.Select(Encoding.UTF8.GetBytes)]);
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, name => name == "EDDY_BOOTSTRAP" ? kafka.Cluster.Bootstrap : null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, name => name == "EDDY_BOOTSTRAP" ? kafka.Cluster.Bootstrap : null);
         RunJobs(session.Execute(File.ReadAllText(RepoFile("examples/concepts/debezium-changelog.sql"))));
         // The last change of each category that still has products is its final row; emptied categories end deleted.
         var last = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)

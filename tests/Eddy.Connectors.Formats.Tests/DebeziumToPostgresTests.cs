@@ -16,12 +16,6 @@ namespace Eddy.Connectors.Formats.Tests;
 /// </summary>
 public class DebeziumToPostgresTests
 {
-    static DebeziumToPostgresTests()
-    {
-        KafkaTableConnector.Register();
-        PostgresConnectors.Register();
-    }
-
     private sealed record Product(long Id, string Category, int Amount);
 
     /// <summary>One change event and the product row it is about (before for deletes).</summary>
@@ -100,7 +94,7 @@ public class DebeziumToPostgresTests
 
     private static void Run(string sql)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();

@@ -19,8 +19,6 @@ namespace Eddy.Connectors.Formats.Tests;
 /// </summary>
 public class ProtobufTests
 {
-    static ProtobufTests() => KafkaTableConnector.Register();
-
     private const string OrderColumns = """
         id BIGINT, customer STRING, amount DOUBLE, paid BOOLEAN, status STRING, tags ARRAY<STRING>, counts MAP<STRING, INT>,
         address ROW<city STRING, zip STRING>, items ARRAY<ROW<sku STRING, quantity INT>>, payload BYTES, ratio FLOAT,
@@ -30,7 +28,7 @@ public class ProtobufTests
 
     private static Schema Columns(string columns)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
         session.Execute($"CREATE TABLE t ({columns}) WITH ('connector' = 'print');").ToList();
         Assert.True(session.Catalog.TryGetTable("t", out var table));
         return table.PhysicalSchema;
@@ -277,7 +275,7 @@ public class ProtobufTests
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -332,7 +330,7 @@ public class ProtobufTests
         using var kafka = new KafkaFixture(partitions: 1, topic: "shipments");
         kafka.ProduceBytes(bytes.ToArray());
         var printed = new StringWriter();
-        var session = new SqlSession(printed, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, printed, TextWriter.Null, _ => null);
         var jobs = session.Execute($$"""
             ADD JAR '{{jar}}';
             CREATE TABLE shipments (id BIGINT, carrier STRING, parcels ARRAY<STRING>) WITH (

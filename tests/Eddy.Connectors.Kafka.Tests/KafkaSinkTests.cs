@@ -6,13 +6,11 @@ namespace Eddy.Connectors.Kafka.Tests;
 
 public class KafkaSinkTests
 {
-    static KafkaSinkTests() => KafkaTableConnector.Register();
-
     /// <summary>Runs the statements' jobs to the end; returns what print sinks wrote.</summary>
     private static string Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();

@@ -5,12 +5,10 @@ namespace Eddy.Connectors.Kafka.Tests;
 
 public class KafkaSqlTests
 {
-    static KafkaSqlTests() => KafkaTableConnector.Register();
-
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -289,6 +287,6 @@ public class KafkaSqlTests
     [Fact]
     public void The_connector_is_registered_by_name()
     {
-        Assert.Contains("kafka", TableConnectors.Names);
+        Assert.Contains("kafka", TestConnectors.Registry.Names);
     }
 }

@@ -13,8 +13,6 @@ namespace Eddy.Connectors.Kafka.Tests;
 /// </summary>
 public class LabKafkaExampleTests
 {
-    static LabKafkaExampleTests() => KafkaTableConnector.Register();
-
     private static readonly string Root = FindRoot();
 
     private static string FindRoot()
@@ -51,7 +49,7 @@ public class LabKafkaExampleTests
             ["EDDY_BOOTSTRAP"] = kafka.Cluster.Bootstrap, ["EDDY_TOPIC"] = kafka.Topic, ["EDDY_BOUNDED"] = "latest-offset", ["EDDY_GROUP"] = "lab-test",
         };
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, v => variables.GetValueOrDefault(v));
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, v => variables.GetValueOrDefault(v));
         foreach (var job in session.Execute(File.ReadAllText(Path.Combine(Root, "examples", "kafka", name))))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();

@@ -8,8 +8,6 @@ namespace Eddy.Connectors.Kafka.Tests;
 
 public class UpsertKafkaSourceTests
 {
-    static UpsertKafkaSourceTests() => KafkaTableConnector.Register();
-
     /// <summary>Keyed messages (a null value is a tombstone) to partition 0 of the fixture's topic.</summary>
     private static void Produce(KafkaFixture kafka, params (string Key, string? Value)[] records)
     {
@@ -25,7 +23,7 @@ public class UpsertKafkaSourceTests
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -182,7 +180,7 @@ public class UpsertKafkaSourceTests
 
     private static Source<Row> UpsertSource(KafkaFixture kafka)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
         session.Execute($$"""
             CREATE TABLE u (id STRING, v INT, PRIMARY KEY (id) NOT ENFORCED) WITH (
               'connector' = 'upsert-kafka', 'topic' = '{{kafka.Topic}}', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',

@@ -11,8 +11,6 @@ namespace Eddy.Connectors.Kafka.Tests;
 /// </summary>
 public sealed class UpsertKafkaTemporalJoinTests : IDisposable
 {
-    static UpsertKafkaTemporalJoinTests() => KafkaTableConnector.Register();
-
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-temporal-kafka-").FullName;
 
     public void Dispose()
@@ -46,7 +44,7 @@ public sealed class UpsertKafkaTemporalJoinTests : IDisposable
         File.WriteAllLines(path, orders.Select(o => $$"""{"id":{{o.Id}},"currency":"{{o.Currency}}","ts":"{{Stamp(o.Time)}}"}"""));
 
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute($$"""
             CREATE TABLE orders (id INT, currency STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
               WITH ('connector' = 'filesystem', 'path' = '{{path}}', 'format' = 'json');

@@ -46,12 +46,10 @@ public class ProjectedSourceTests
 
     private static (List<string> Rows, FusedScanPlan? Fused) Run(string script, string table)
     {
-        NexmarkTableConnector.Register();
-        CollectConnector.Register();
-        var jobs = new SqlSession(TextWriter.Null, TextWriter.Null).Execute(script, "projected.sql");
+        var jobs = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute(script, "projected.sql");
         var job = Assert.Single(jobs);
         var plan = Assert.IsType<SinkPlan>(Assert.Single(job.Plans));
-        LogicalPlan p = new PlanRules([plan]).Rewrite(plan);
+        LogicalPlan p = new PlanRules([plan], TestConnectors.Registry).Rewrite(plan);
         while (p is not FusedScanPlan && p.Inputs.Any()) p = p.Inputs.First();
         var sink = new CollectSink<Row>();
         CollectConnector.Sinks[table] = sink;
@@ -125,9 +123,7 @@ public class ProjectedSourceTests
     {
         // Nexmark q3's shape: two views over one table, joined; the table is read once and shared, so no reader fuses
         // with it, and it decodes the union of the two views' reads (SharedScanPruning).
-        NexmarkTableConnector.Register();
-        CollectConnector.Register();
-        var jobs = new SqlSession(TextWriter.Null, TextWriter.Null).Execute(Ddl(1_000) + """
+        var jobs = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute(Ddl(1_000) + """
             CREATE TABLE o (name VARCHAR, state VARCHAR, id BIGINT) WITH ('connector' = 'nexmark-test-projection');
             CREATE VIEW person AS SELECT person.id, person.name, person.city, person.state, `dateTime` FROM datagen WHERE event_type = 0;
             CREATE VIEW auction AS SELECT auction.id, auction.seller, auction.category, `dateTime` FROM datagen WHERE event_type = 1;
@@ -141,7 +137,7 @@ public class ProjectedSourceTests
             if (p is ScanPlan s) scans.Add(s);
             foreach (var i in p.Inputs) Find(i);
         }
-        Find(new PlanRules([plan]).Apply(plan));
+        Find(new PlanRules([plan], TestConnectors.Registry).Apply(plan));
         Assert.Equal(2, scans.Count);
         Assert.All(scans, s => Assert.NotNull(s.Nested));
         Assert.Equal(scans[0].Decoded.Columns.Select(c => c.Name), scans[1].Decoded.Columns.Select(c => c.Name));
@@ -219,15 +215,9 @@ public class ProjectedSourceTests
     }
 
     /// <summary>'connector' = 'nexmark-test-projection': rows go to the collecting sink registered under the table's name.</summary>
-    private sealed class CollectConnector : ITableConnector
+    internal sealed class CollectConnector : ITableConnector
     {
         public static readonly ConcurrentDictionary<string, CollectSink<Row>> Sinks = new(StringComparer.OrdinalIgnoreCase);
-        private static int registered;
-
-        public static void Register()
-        {
-            if (Interlocked.Exchange(ref registered, 1) == 0) TableConnectors.Register(new CollectConnector());
-        }
 
         public string Name => "nexmark-test-projection";
 

@@ -38,10 +38,8 @@ public class QueryTests
     /// <summary>Runs the query with its blackhole sink swapped for a collecting one; returns the final rows (changelog applied).</summary>
     private static List<string> RunSql(string query, NexmarkRunSettings s, TimeProvider? clock = null)
     {
-        CollectConnector.Register();
-        NexmarkTableConnector.Register();
         string script = NexmarkQueries.Script(query, s).Replace("'connector' = 'blackhole'", "'connector' = 'nexmark-test-collect'");
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null) { Clock = clock ?? TimeProvider.System };
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null) { Clock = clock ?? TimeProvider.System };
         session.Set("parallelism.default", s.Parallelism.ToString(CultureInfo.InvariantCulture));
         NexmarkQueries.AddUdfs(session);
         var jobs = session.Execute(script, query + ".sql");
@@ -307,9 +305,8 @@ public class QueryTests
                    select Text(p.PersonId, p.Name, Time(p.Start));
         Check("q8", rows);
         // As published: a window join of the two window aggregations (Flink plans the same), not a regular join.
-        NexmarkTableConnector.Register();
         var plan = new StringWriter();
-        new SqlSession(plan, TextWriter.Null).Execute(NexmarkQueries.Script("q8", Settings).Replace("INSERT INTO nexmark_q8", "EXPLAIN INSERT INTO nexmark_q8"), "q8.sql");
+        new SqlSession(TestConnectors.Registry, plan, TextWriter.Null).Execute(NexmarkQueries.Script("q8", Settings).Replace("INSERT INTO nexmark_q8", "EXPLAIN INSERT INTO nexmark_q8"), "q8.sql");
         Assert.Contains("WindowJoin(joinType=[InnerJoin], window=[TUMBLE(size=[10000 ms])]", plan.ToString(), StringComparison.Ordinal);
     }
 
@@ -420,8 +417,7 @@ public class QueryTests
         string dir = Path.Combine(Path.GetTempPath(), "eddy-nexmark-q10-" + Guid.NewGuid().ToString("N"));
         try
         {
-            NexmarkTableConnector.Register();
-            var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+            var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
             session.Set("parallelism.default", parallelism.ToString(CultureInfo.InvariantCulture));
             var job = Assert.Single(session.Execute(NexmarkQueries.Script("q10", s, dir), "q10.sql"));
             var result = await job.Environment.ExecuteAsync("nexmark-test-q10");
@@ -487,7 +483,7 @@ public class QueryTests
     public void Q14WithoutTheAssemblyIsRefusedAtPlanning()
     {
         // Without the UDF assembly on its class path, CREATE FUNCTION cannot find the class: a located refusal.
-        var r = NexmarkQueries.Run("q14", Settings, configure: session => session.UserCode.Remove(NexmarkQueries.UdfAssembly));
+        var r = NexmarkQueries.Run("q14", Settings, TestConnectors.Registry, configure: session => session.UserCode.Remove(NexmarkQueries.UdfAssembly));
         Assert.NotNull(r.Refusal);
         Assert.Contains("com.github.nexmark.flink.udf.CountChar", r.Refusal);
         Assert.StartsWith("q14.sql: line ", r.Refusal);
@@ -497,25 +493,19 @@ public class QueryTests
     public void QueriesEddyCannotPlanAreReportedWithTheRefusal()
     {
         // q6 feeds an updating Top-1 into an OVER window, which Flink cannot run either (OVER does not consume retractions).
-        var r = NexmarkQueries.Run("q6", Settings);
+        var r = NexmarkQueries.Run("q6", Settings, TestConnectors.Registry);
         Assert.NotNull(r.Refusal);
         Assert.StartsWith("q6.sql: line ", r.Refusal);
-        var q2 = NexmarkQueries.Run("q2", Settings with { Events = 5000 });
+        var q2 = NexmarkQueries.Run("q2", Settings with { Events = 5000 }, TestConnectors.Registry);
         Assert.Null(q2.Refusal);
         Assert.Null(q2.Failure);
         Assert.Equal(5000, q2.Events);
     }
 
     /// <summary>'connector' = 'nexmark-test-collect': rows go to the collecting sink registered under the table's name.</summary>
-    private sealed class CollectConnector : ITableConnector
+    internal sealed class CollectConnector : ITableConnector
     {
         public static readonly ConcurrentDictionary<string, CollectSink<Row>> Sinks = new(StringComparer.OrdinalIgnoreCase);
-        private static int registered;
-
-        public static void Register()
-        {
-            if (Interlocked.Exchange(ref registered, 1) == 0) TableConnectors.Register(new CollectConnector());
-        }
 
         public string Name => "nexmark-test-collect";
 

@@ -15,8 +15,6 @@ public sealed class CdcTests : IDisposable
     private readonly List<string> slots = [];
     private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("eddy-cdc-");
 
-    static CdcTests() => PostgresConnectors.Register();
-
     private static NpgsqlConnectionStringBuilder Server => new(PgServer.ConnectionString);
 
     private string Slot(string prefix)
@@ -117,7 +115,7 @@ public sealed class CdcTests : IDisposable
 
     private static (SqlJob Job, JobExecution Execution) Start(string script, Func<JobConfig, JobConfig> configure)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var job = session.Execute(script).Single();
         job.Environment.Configure(configure);
         return (job, job.Environment.Start(job.Name));
@@ -237,7 +235,7 @@ public sealed class CdcTests : IDisposable
     {
         string source = SourceTable("cdc_midtx", 2);
         string slot = Slot("slot_midtx");
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(CdcDdl("src", source, slot, options: ", 'scan.startup.mode' = 'latest-offset'"));
         Assert.True(session.Catalog.TryGetTable(["src"], out var table));
         var decoded = new Schema([new("id", DataType.Int), new("grp", DataType.String), new("v", DataType.BigInt), new("note", DataType.String)]);
@@ -345,7 +343,7 @@ public sealed class CdcTests : IDisposable
 
     private static string PlanError(string script)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.ThrowsAny<Exception>(() => session.Execute(script).ToList());
         return e.Message;
     }

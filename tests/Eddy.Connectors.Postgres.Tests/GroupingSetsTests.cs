@@ -48,7 +48,7 @@ public class GroupingSetsTests
     private static (List<string> Eddy, List<string> Postgres) Both(string eddyQuery, string pgQuery, string sinkColumns)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         foreach (var job in session.Execute($"""
             SET 'parallelism.default' = '2';
             CREATE TABLE out_t ({sinkColumns}) WITH ('connector' = 'print');

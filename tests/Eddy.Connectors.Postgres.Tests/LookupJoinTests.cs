@@ -10,8 +10,6 @@ namespace Eddy.Connectors.Postgres.Tests;
 /// <summary>Lookup joins (FOR SYSTEM_TIME AS OF) against PostgreSQL tables, end to end and at the operator.</summary>
 public sealed class LookupJoinTests : IDisposable
 {
-    static LookupJoinTests() => PostgresConnectors.Register();
-
     private readonly string folder = Directory.CreateTempSubdirectory("eddy-lookup-").FullName;
     private readonly string customers = PgServer.UniqueName("customers");
 
@@ -65,7 +63,7 @@ public sealed class LookupJoinTests : IDisposable
     private static List<string> Run(string sql, out Dictionary<string, long> counters)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         counters = [];
         foreach (var job in session.Execute(sql))
         {
@@ -78,7 +76,7 @@ public sealed class LookupJoinTests : IDisposable
 
     private static SqlParseException Fails(string sql)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         return Assert.Throws<SqlParseException>(() => session.Execute(sql, "job.sql").ToList());
     }
 
@@ -254,10 +252,10 @@ public sealed class LookupJoinTests : IDisposable
 
     private LookupSource Source(string cacheOptions)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute($"CREATE TABLE customers (id BIGINT, region STRING, name STRING) WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{customers}'{cacheOptions})").ToList();
         Assert.True(session.Catalog.TryGetTable("customers", out var table));
-        var connector = (ILookupTableConnector)TableConnectors.Find(table);
+        var connector = (ILookupTableConnector)TestConnectors.Registry.Find(table);
         return connector.CreateLookup(table, table.PhysicalSchema, [0, 1], new ConnectorContext(TextWriter.Null, TextWriter.Null));
     }
 
@@ -338,15 +336,15 @@ public sealed class LookupJoinTests : IDisposable
     [Fact]
     public void The_lookup_table_check_refuses_missing_tables_and_incompatible_types()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute($"CREATE TABLE a (id INT, name INT) WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{customers}');"
             + $"CREATE TABLE b (id INT) WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = 'no_such_table_here')").ToList();
         var context = new ConnectorContext(TextWriter.Null, TextWriter.Null);
         Assert.True(session.Catalog.TryGetTable("a", out var a));
-        var e = Assert.Throws<ConnectorOptionException>(() => ((ILookupTableConnector)TableConnectors.Find(a)).CreateLookup(a, a.PhysicalSchema, [0], context));
+        var e = Assert.Throws<ConnectorOptionException>(() => ((ILookupTableConnector)TestConnectors.Registry.Find(a)).CreateLookup(a, a.PhysicalSchema, [0], context));
         Assert.Contains("column 'name' is text but the DDL declares INT", e.Message);
         Assert.True(session.Catalog.TryGetTable("b", out var b));
-        e = Assert.Throws<ConnectorOptionException>(() => ((ILookupTableConnector)TableConnectors.Find(b)).CreateLookup(b, b.PhysicalSchema, [0], context));
+        e = Assert.Throws<ConnectorOptionException>(() => ((ILookupTableConnector)TestConnectors.Registry.Find(b)).CreateLookup(b, b.PhysicalSchema, [0], context));
         Assert.Contains("does not exist", e.Message);
     }
 
@@ -360,10 +358,10 @@ public sealed class LookupJoinTests : IDisposable
             using var cmd = new Npgsql.NpgsqlCommand("CREATE TABLE kv (k integer PRIMARY KEY, v text); INSERT INTO kv VALUES (1, 'one'), (2, 'two')", c);
             cmd.ExecuteNonQuery();
         }
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute($"CREATE TABLE kv (k INT, v STRING) WITH ('connector' = 'postgres', 'url' = '{server.ConnectionString}', 'table-name' = 'kv', 'lookup.max-retries' = '5')").ToList();
         Assert.True(session.Catalog.TryGetTable("kv", out var table));
-        var source = ((ILookupTableConnector)TableConnectors.Find(table)).CreateLookup(table, table.PhysicalSchema, [0], new ConnectorContext(TextWriter.Null, TextWriter.Null));
+        var source = ((ILookupTableConnector)TestConnectors.Registry.Find(table)).CreateLookup(table, table.PhysicalSchema, [0], new ConnectorContext(TextWriter.Null, TextWriter.Null));
         using var fetcher = source.CreateFetcher();
         List<string> Fetch(params int[] keys)
         {
@@ -380,7 +378,7 @@ public sealed class LookupJoinTests : IDisposable
     public void Explain_shows_the_lookup_key_and_the_remaining_condition()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         session.Execute(Ddl(Orders(SomeOrders())) + "\nEXPLAIN SELECT o.order_id, c.name FROM orders AS o LEFT JOIN customers FOR SYSTEM_TIME AS OF o.proc_time AS c "
             + "ON c.id = o.customer_id AND c.country = 'US' AND o.amount > c.score;").ToList();
         Assert.Contains("LookupJoin(table=[customers], connector=[jdbc], joinType=[LEFT], lookup=[id=customer_id, country='US'], where=[(amount > CAST(score AS DOUBLE))]",

@@ -4,11 +4,9 @@ namespace Eddy.Connectors.Postgres.Tests;
 
 public class SqlTests
 {
-    static SqlTests() => PostgresConnectors.Register();
-
     private static void Run(string sql)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -69,7 +67,6 @@ public class SqlTests
     [Fact]
     public void A_late_row_within_the_allowed_lateness_updates_its_window_row_and_later_ones_go_to_the_late_table()
     {
-        Eddy.Sql.Tests.OneRowPerReadConnector.Register();
         string hits = PgServer.UniqueName("hits_late"), late = PgServer.UniqueName("late_events");
         string events = Path.Combine(Path.GetTempPath(), $"{hits}.jsonl");
         // 10-second windows, watermark = max - 1 s, lateness 10 s: 00:00:03 arrives after [0, 10) fired (counted,
@@ -159,7 +156,7 @@ public class SqlTests
         // 1-row buffers, a key whose changes were spread over subtasks would end at a stale count in some run.
         string table = PgServer.UniqueName("keyed_p3");
         var values = string.Join(", ", Enumerable.Range(0, 6000).Select(i => $"('k{i % 200}', {i})"));
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var job = Assert.Single(session.Execute($"""
             CREATE TABLE t (k STRING, n BIGINT, last_v INT, PRIMARY KEY (k) NOT ENFORCED)
             WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{table}', 'sink.create-table' = 'true',

@@ -54,7 +54,7 @@ public class AsyncLookupCheckpointTests : IAsyncLifetime
         """;
 
     private static SqlJob Job(TextWriter output, string script) =>
-        Assert.Single(new SqlSession(output, TextWriter.Null, n => n == "IP_CODING_KEY" ? FakeIp2LocationServer.Key : null).Execute(script));
+        Assert.Single(new SqlSession(TestConnectors.Registry, output, TextWriter.Null, n => n == "IP_CODING_KEY" ? FakeIp2LocationServer.Key : null).Execute(script));
 
     private static List<string> Lines(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();

@@ -41,7 +41,7 @@ public class GeoSqlTests : IDisposable
     internal static (List<string> Lines, SqlSession Session) Run(string sql, Dictionary<string, string> env)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, name => env.TryGetValue(name, out var v) ? v : null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, name => env.TryGetValue(name, out var v) ? v : null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -95,7 +95,7 @@ public class GeoSqlTests : IDisposable
     {
         var output = new StringWriter();
         var env = new Dictionary<string, string> { ["EDDY_GEO_DATABASE"] = database };
-        var session = new SqlSession(output, TextWriter.Null, name => env.TryGetValue(name, out var v) ? v : null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, name => env.TryGetValue(name, out var v) ? v : null);
         var plain = session.Execute("""
             CREATE TABLE out_t (g STRING) WITH ('connector' = 'print');
             INSERT INTO out_t SELECT ip FROM (VALUES ('81.2.69.160')) AS t(ip);

@@ -197,7 +197,7 @@ public class Ip2LocationSqlTests : IAsyncLifetime
         Assert.True(server.Requests.Keys.Count(k => k.StartsWith("192.0.2.", StringComparison.Ordinal)) == 25);
 
         var explain = new StringWriter();
-        var s = new Eddy.Sql.SqlSession(explain, TextWriter.Null, n => env.GetValueOrDefault(n));
+        var s = new Eddy.Sql.SqlSession(TestConnectors.Registry, explain, TextWriter.Null, n => env.GetValueOrDefault(n));
         s.Execute(Script("""
             CREATE TABLE out_t (ip STRING, geodata STRING) WITH ('connector' = 'print');
             EXPLAIN INSERT INTO out_t SELECT ip, get_location(ip) FROM (VALUES ('1.2.3.4')) AS t(ip);

@@ -75,7 +75,6 @@ public class HostileRequestTests
     [Fact]
     public async Task Credentials_inside_a_jdbc_url_are_masked_in_every_view()
     {
-        Eddy.Connectors.Postgres.PostgresConnectors.Register();
         await using var s = await RunningServer.Start(slots: 2);
         var id = Assert.Single(await s.Submit("""
             SET 'pipeline.name' = 'url-secrets';
@@ -100,13 +99,13 @@ public class HostileRequestTests
     public async Task Bind_addresses_and_tokens_are_checked_with_clear_errors()
     {
         // An IPv4 address written as IPv6 listens as the IPv4 address.
-        await using (var mapped = await EddyServer.StartAsync(new ServerOptions { Port = 0, Bind = "::ffff:127.0.0.1" }))
+        await using (var mapped = await EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Port = 0, Bind = "::ffff:127.0.0.1" }))
             Assert.Equal("127.0.0.1", mapped.Address.Host);
-        var bad = await Assert.ThrowsAsync<ArgumentException>(() => EddyServer.StartAsync(new ServerOptions { Port = 0, Bind = "example" }));
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Port = 0, Bind = "example" }));
         Assert.Contains("--bind takes an IP address", bad.Message, StringComparison.Ordinal);
         foreach (var weak in new[] { " ", "x", "with spaces in the token", "aaaaaaaaaaaaaaaaaaaa" })
         {
-            var e = await Assert.ThrowsAsync<ArgumentException>(() => EddyServer.StartAsync(new ServerOptions { Port = 0, Bind = "0.0.0.0", Token = weak }));
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Port = 0, Bind = "0.0.0.0", Token = weak }));
             Assert.Contains("a token must", e.Message, StringComparison.Ordinal);
         }
     }
@@ -117,7 +116,7 @@ public class HostileRequestTests
         using var holder = new TcpListener(IPAddress.Loopback, 0);
         holder.Start();
         int port = ((IPEndPoint)holder.LocalEndpoint).Port;
-        var e = await Assert.ThrowsAsync<PortInUseException>(() => EddyServer.StartAsync(new ServerOptions { Port = port }));
+        var e = await Assert.ThrowsAsync<PortInUseException>(() => EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Port = port }));
         Assert.Equal($"port {port} on 127.0.0.1 is already in use (another eddy server or program listens there): choose another with --port", e.Message);
     }
 

@@ -8,8 +8,6 @@ namespace Eddy.Server.Tests;
 /// <summary>The REST API against a running server: submit, read every endpoint, cancel, states, slots.</summary>
 public class ServerApiTests
 {
-    static ServerApiTests() => Eddy.Connectors.Kafka.KafkaTableConnector.Register();
-
     [Fact]
     public async Task A_bounded_job_runs_to_FINISHED_and_every_endpoint_describes_it()
     {
@@ -258,7 +256,7 @@ public class ServerApiTests
     [Fact]
     public async Task A_token_is_required_on_every_call_when_set_and_beyond_loopback()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => EddyServer.StartAsync(new ServerOptions { Port = 0, Bind = "0.0.0.0" }));
+        await Assert.ThrowsAsync<ArgumentException>(() => EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Port = 0, Bind = "0.0.0.0" }));
 
         await using var s = await RunningServer.Start(slots: 1, token: "s3cret-token-long-enough", bind: "0.0.0.0");
         using var anonymous = new HttpClient { BaseAddress = s.Server.Address };

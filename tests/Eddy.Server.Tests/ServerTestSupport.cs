@@ -19,7 +19,7 @@ public sealed class RunningServer : IAsyncDisposable
 
     public static async Task<RunningServer> Start(int slots = 4, string? token = null, string bind = "127.0.0.1",
         IReadOnlyList<OpenTelemetryReporterOptions>? reporters = null) =>
-        new(await EddyServer.StartAsync(new ServerOptions { Slots = slots, Port = 0, Token = token, Bind = bind, Reporters = reporters ?? [] }), token);
+        new(await EddyServer.StartAsync(new ServerOptions { Connectors = TestConnectors.Registry, Slots = slots, Port = 0, Token = token, Bind = bind, Reporters = reporters ?? [] }), token);
 
     public async Task<JsonNode> Get(string path)
     {

@@ -15,7 +15,6 @@ public sealed class StalledWindowFixture : IDisposable
 {
     public StalledWindowFixture()
     {
-        KafkaTableConnector.Register();
         Cluster.CreateTopic("clicks", 2);
         using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = Cluster.Bootstrap, LingerMs = 2 }).Build();
         var start = DateTimeOffset.Parse("2024-01-01T10:00:00Z");

@@ -17,7 +17,7 @@ public class AlterStatementTests
     private static (SqlSession Session, StringWriter Output) NewSession()
     {
         var output = new StringWriter();
-        return (new SqlSession(output, TextWriter.Null, _ => null), output);
+        return (new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null), output);
     }
 
     private static void RunJobs(SqlSession session, string sql)

@@ -149,7 +149,7 @@ public class BatchOverTests
 
     private static SqlParseException Refused(string query)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("""
             SET 'execution.runtime-mode' = 'batch';
             CREATE TABLE events (k STRING, v INT, ts TIMESTAMP(3)) WITH ('connector' = 'datagen', 'number-of-rows' = '10');

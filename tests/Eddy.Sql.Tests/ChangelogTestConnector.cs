@@ -10,8 +10,6 @@ namespace Eddy.Sql.Tests;
 /// </summary>
 internal sealed class ChangelogTestConnector : ITableConnector
 {
-    public static void Register() => TableConnectors.Register(new ChangelogTestConnector());
-
     public string Name => "test-changelog";
 
     public bool AcceptsUpdates(TableDef table) => false;

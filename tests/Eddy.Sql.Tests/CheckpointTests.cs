@@ -141,7 +141,7 @@ public class CheckpointTests
     [MemberData(nameof(Queries))]
     public void Stateful_operators_of_a_query_restore_to_the_straight_result(string query)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Table);
         if (query.StartsWith("batch:", StringComparison.Ordinal))
         {
@@ -180,7 +180,7 @@ public class CheckpointTests
     [MemberData(nameof(RescaleQueries))]
     public void Keyed_operators_of_a_query_rescale_from_2_to_1_and_3(string query)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Table);
         bool changelog = query.StartsWith("changelog:", StringComparison.Ordinal);
         if (changelog) query = query["changelog:".Length..];

@@ -69,7 +69,7 @@ public class DeepInputTests
         Assert.Equal(["+I[70, false]", "+I[80, true]", "+I[-1, true]"], lines);
 
         string wide = string.Join(", ", Enumerable.Range(0, Terms).Select(i => $"k + {i} AS c{i}"));
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var jobs = session.Execute($"""
             CREATE TABLE out_t ({string.Join(", ", Enumerable.Range(0, Terms).Select(i => $"c{i} INT"))}) WITH ('connector' = 'blackhole');
             INSERT INTO out_t SELECT {wide} FROM (VALUES (1)) AS t(k);
@@ -82,7 +82,7 @@ public class DeepInputTests
     {
         int branches = 300;
         string union = string.Join(" UNION ALL ", Enumerable.Range(0, branches).Select(i => $"SELECT k + {i} FROM t"));
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var jobs = session.Execute($"""
             CREATE TABLE t (k INT) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
             CREATE TABLE out_t (k INT) WITH ('connector' = 'blackhole');
@@ -96,7 +96,7 @@ public class DeepInputTests
     {
         // Parsing is iterative; binding recurses once per term and runs out of even the planner's large stack here.
         string chain = string.Join(" + ", Enumerable.Repeat("k", 2_000_000));
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.Throws<SqlParseException>(() => session.Execute(
             "CREATE TABLE out_t (x INT) WITH ('connector' = 'blackhole');\nINSERT INTO out_t\nSELECT " + chain + " FROM (VALUES (1)) AS t(k);",
             "deep.sql"));
@@ -111,7 +111,7 @@ public class DeepInputTests
 public class OptionLocationTests
 {
     private static SqlParseException Fails(string sql) =>
-        Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null, _ => null).Execute(sql, "job.sql"));
+        Assert.Throws<SqlParseException>(() => new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null).Execute(sql, "job.sql"));
 
     [Fact]
     public void A_malformed_environment_reference_is_refused_at_its_option()
@@ -151,7 +151,7 @@ public class MaskedExcerptTests
     [Fact]
     public void The_excerpt_of_an_unset_variable_masks_the_secrets_on_its_line()
     {
-        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null, _ => null).Execute("""
+        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null).Execute("""
             CREATE TABLE k (a INT) WITH ('connector' = 'datagen', 'fields.a.kind' = 'x password="hunter2" y', 'rows-per-second' = '${NOT_SET}');
             """));
         Assert.Contains("NOT_SET", e.Reason, StringComparison.Ordinal);

@@ -12,7 +12,7 @@ public class FlinkExactnessTests
     private static async Task<string?> Select(string expressions, string? where = null)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         var sql = $"SELECT {expressions} FROM (VALUES (1)) AS t(one)" + (where is null ? "" : $" WHERE {where}");
         foreach (var job in session.Execute(sql, "test.sql"))
         {
@@ -25,13 +25,13 @@ public class FlinkExactnessTests
 
     private static SqlParseException Refused(string expressions)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         return Assert.Throws<SqlParseException>(() => session.Execute($"SELECT {expressions} FROM (VALUES (1)) AS t(one)", "test.sql"));
     }
 
     private static SqlParseException RefusedStatement(string sql)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         return Assert.Throws<SqlParseException>(() => session.Execute(sql, "test.sql"));
     }
 

@@ -76,7 +76,7 @@ public partial class GoldenTests
     {
         var sql = File.ReadAllText(Path.Combine(Folder, name + ".sql"));
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, v => v == "DATA" ? Path.Combine(Folder, "data") : null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, v => v == "DATA" ? Path.Combine(Folder, "data") : null);
         session.Execute(File.ReadAllText(Path.Combine(Folder, "prelude.sql")), "prelude.sql");
         string? expectedFailure = sql.StartsWith("--fail=", StringComparison.Ordinal) ? sql[7..sql.IndexOf('\n')].Trim() : null;
         try
@@ -196,7 +196,7 @@ public partial class GoldenTests
 
     private static IReadOnlyList<SqlJob> NewSession(TextWriter output, string name, string sql)
     {
-        var session = new SqlSession(output, TextWriter.Null, v => v == "DATA" ? Path.Combine(Folder, "data") : null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, v => v == "DATA" ? Path.Combine(Folder, "data") : null);
         session.Execute(File.ReadAllText(Path.Combine(Folder, "prelude.sql")), "prelude.sql");
         return session.Execute(sql, name + ".sql").ToList();
     }

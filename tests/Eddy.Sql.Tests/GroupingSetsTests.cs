@@ -77,7 +77,7 @@ public class GroupingSetsTests
     [Fact]
     public void Grouping_of_an_expression_that_is_not_grouped_is_refused_where_written()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.Throws<SqlParseException>(() => session.Execute($"""
             SELECT supplier_id, GROUPING(product_id), COUNT(*)
             FROM {Products} GROUP BY ROLLUP (supplier_id)
@@ -137,7 +137,7 @@ public class GroupingSetsTests
     [Fact]
     public void Window_columns_inside_the_grouping_sets_are_refused_where_written()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.Throws<SqlParseException>(() => session.Execute("""
             CREATE TABLE events (host STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
             SELECT host, COUNT(*) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))

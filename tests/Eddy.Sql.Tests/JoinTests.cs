@@ -287,7 +287,6 @@ public partial class JoinTests : IDisposable
 
     [Theory]
     [InlineData("INSERT INTO o SELECT k, COUNT(DISTINCT n) FROM l GROUP BY k;", "DISTINCT aggregate", "SELECT k, COUNT")]
-    [InlineData("INSERT INTO o SELECT k, n FROM (SELECT k, n, ROW_NUMBER() OVER (PARTITION BY k ORDER BY n DESC) AS rn FROM l) WHERE rn = 1;", "FastTop1Function", "(PARTITION BY k")]
     public void State_ttl_on_an_operator_that_cannot_expire_its_state_is_refused_where_it_is_written(string insert, string what, string at)
     {
         // Flink would drop the idle keys' state after the TTL and answer differently; Eddy keeps it, so it refuses.

@@ -148,7 +148,7 @@ public class TableApiTests
             await gen.ExecuteAsync();
 
             var output = new StringWriter();
-            var tEnv = Eddy.Sql.TableApi.TableEnvironment.Create(output);
+            var tEnv = Eddy.Sql.TableApi.TableEnvironment.Create(TestConnectors.Registry, output);
             await tEnv.ExecuteSqlAsync($$"""
                 CREATE TABLE events (host STRING, event_time STRING,
                   window_timestamp AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),

@@ -9,8 +9,6 @@ namespace Eddy.Sql.Tests;
 /// </summary>
 public class LatenessTests : IDisposable
 {
-    static LatenessTests() => OneRowPerReadConnector.Register();
-
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-late-").FullName;
 
     public void Dispose()
@@ -147,7 +145,7 @@ public class LatenessTests : IDisposable
     public void An_upsert_sink_takes_a_late_firing_window()
     {
         // A primary key makes the sink an upsert sink: planning accepts the updating window result.
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var jobs = session.Execute(Events() + $"""
             SET 'table.exec.emit.allow-lateness' = '1 min';
             CREATE TABLE hits (w TIMESTAMP(3), host STRING, n BIGINT, PRIMARY KEY (w, host) NOT ENFORCED)

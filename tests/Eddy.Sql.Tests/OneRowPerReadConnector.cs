@@ -12,8 +12,6 @@ namespace Eddy.Sql.Tests;
 /// </summary>
 internal sealed class OneRowPerReadConnector : ITableConnector
 {
-    public static void Register() => TableConnectors.Register(new OneRowPerReadConnector());
-
     public string Name => "one-row-per-read";
 
     public bool AcceptsUpdates(TableDef table) => false;

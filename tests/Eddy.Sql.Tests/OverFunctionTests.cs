@@ -94,8 +94,7 @@ public class OverFunctionTests
     [InlineData("batch")]
     public void Over_over_an_updating_input_is_refused_as_Flink_refuses_it(string mode)
     {
-        ChangelogTestConnector.Register();
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute($"""
             SET 'execution.runtime-mode' = '{mode}';
             CREATE TABLE u (id STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (id) NOT ENFORCED)
@@ -110,7 +109,7 @@ public class OverFunctionTests
 
     private static SqlParseException Refused(string query)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("""
             CREATE TABLE events (k STRING, v INT, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
               WITH ('connector' = 'datagen');

@@ -166,7 +166,7 @@ public class OverStateTtlTests
     public async Task A_sql_over_with_a_ttl_runs_and_explains_it()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null) { Clock = new ManualClock(0) };
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null) { Clock = new ManualClock(0) };
         foreach (var job in session.Execute("""
             SET 'parallelism.default' = '1';
             SET 'table.exec.state.ttl' = '1 h';
@@ -182,7 +182,7 @@ public class OverStateTtlTests
         Assert.Equal(["+I[a, 1, 1]", "+I[a, 2, 3]", "+I[b, 5, 5]", "+I[a, 3, 6]"], lines);
 
         var explain = new StringWriter();
-        new SqlSession(explain, TextWriter.Null).Execute("""
+        new SqlSession(TestConnectors.Registry, explain, TextWriter.Null).Execute("""
             SET 'table.exec.state.ttl' = '1 h';
             CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen');
             EXPLAIN SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM t;

@@ -12,8 +12,6 @@ namespace Eddy.Sql.Tests;
 /// </summary>
 public class OverTests : IDisposable
 {
-    static OverTests() => OneRowPerReadConnector.Register();
-
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-over-").FullName;
 
     public void Dispose()
@@ -260,7 +258,7 @@ public class OverTests : IDisposable
 
     private static SqlParseException Refused(string query)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("""
             CREATE TABLE events (k STRING, v INT, s STRING, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
               WITH ('connector' = 'datagen');

@@ -97,7 +97,7 @@ public class ProcTimeRangeOverTests
         // are peers, processed when the bounded input ends.
         var rows = Enumerable.Range(0, 40).Select(i => (K: i % 3, X: i * 7 % 11 - 3)).ToArray();
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null) { Clock = new ManualClock(1_700_000_000_000) };
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null) { Clock = new ManualClock(1_700_000_000_000) };
         foreach (var job in session.Execute($"""
             SET 'parallelism.default' = '2';
             CREATE VIEW v AS SELECT k, x, PROCTIME() AS pt FROM (VALUES {string.Join(", ", rows.Select(r => $"({r.K}, {r.X})"))}) AS t(k, x);

@@ -19,7 +19,7 @@ public class ProctimeTests
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null) { Clock = new Eddy.Testing.ManualClock(Start) };
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null) { Clock = new Eddy.Testing.ManualClock(Start) };
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -90,7 +90,7 @@ public class ProctimeTests
     [Fact]
     public void Current_timestamp_in_a_view_is_no_time_attribute()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.Throws<SqlParseException>(() => session.Execute("""
             CREATE VIEW v AS SELECT x, CURRENT_TIMESTAMP AS pt FROM (VALUES (1)) AS t(x);
             SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE v, DESCRIPTOR(pt), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end;

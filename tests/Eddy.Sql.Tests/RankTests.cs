@@ -123,7 +123,7 @@ public class RankTests : IDisposable
         WriteEvents(("a", 1, "10:00:05"), ("b", 2, "10:00:01"), ("a", 3, "10:00:02"));
         Assert.Equal(["+I[a, 1]", "+I[b, 2]"], Run(Events + Dedup("pt ASC")));
         // An append-only sink takes it.
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Events.Replace("'connector' = 'print'", $"'connector' = 'filesystem', 'path' = '{Path.Combine(dir, "out")}', 'format' = 'json'", StringComparison.Ordinal));
         Assert.Single(session.Execute(Dedup("pt")));
     }
@@ -230,7 +230,7 @@ public class RankTests : IDisposable
     [InlineData("SELECT * FROM (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn, ROW_NUMBER() OVER (ORDER BY v) AS rn2 FROM t) WHERE rn <= 2", "one ROW_NUMBER()", 1, 79)]
     public void What_flink_or_eddy_does_not_run_is_refused_where_it_is_written(string query, string message, int line, int column)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("""
             CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'datagen');
             """);
@@ -307,7 +307,7 @@ public class RankTests : IDisposable
             """));
         Assert.True(explain.Contains("WindowRank(window=[end=[window_end]], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=2]", StringComparison.Ordinal), explain);
         // Append-only: a sink without a primary key takes it.
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Events + $"CREATE TABLE files (ws TIMESTAMP(3), k STRING, n BIGINT) WITH ('connector' = 'filesystem', 'path' = '{Path.Combine(dir, "out")}', 'format' = 'json');");
         Assert.Single(session.Execute($"""
             INSERT INTO files SELECT window_start, k, n FROM (
@@ -357,7 +357,7 @@ public class RankTests : IDisposable
         var explain = string.Join("\n", Run(Events + WindowSink + "EXPLAIN " + string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts DESC")));
         Assert.True(explain.Contains("WindowDeduplicate(window=[end=[window_end]], keep=[LastRow], partitionKeys=[window_start, window_end, k], orderKey=[ts], order=[ROWTIME])", StringComparison.Ordinal), explain);
         // Append-only: a sink without a primary key takes it.
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Events + $"CREATE TABLE out_w (k STRING, v INT, ws TIMESTAMP(3)) WITH ('connector' = 'filesystem', 'path' = '{Path.Combine(dir, "out")}', 'format' = 'json');");
         Assert.Single(session.Execute(string.Format(CultureInfo.InvariantCulture, WindowDedup, "ts")));
     }
@@ -474,7 +474,7 @@ public class RankTests : IDisposable
     [InlineData("SELECT k, n FROM (SELECT k, n, ROW_NUMBER() OVER (ORDER BY n) AS rn FROM (SELECT k, COUNT(*) AS n FROM (SELECT k, COUNT(*) AS c FROM t GROUP BY k) GROUP BY k)) WHERE rn <= 3", "GROUP BY of an append-only input")]
     public void Top_n_over_an_updating_input_whose_strategy_eddy_cannot_tell_is_refused(string query, string reason)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');");
         var e = Assert.Throws<SqlParseException>(() => session.Execute("EXPLAIN " + query));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
@@ -491,7 +491,7 @@ public class RankTests : IDisposable
         // A unique key (the GROUP BY keys, numbered in the rank's input) holding the partition key, and every ORDER BY
         // column a group key, a descending COUNT or MAX, or an ascending MIN (Flink's RankProcessStrategy).
         var explain = new StringWriter();
-        new SqlSession(explain, TextWriter.Null).Execute("CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');\nEXPLAIN " + query + ";");
+        new SqlSession(TestConnectors.Registry, explain, TextWriter.Null).Execute("CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');\nEXPLAIN " + query + ";");
         Assert.Contains($"Rank(strategy=[{strategy}]", explain.ToString(), StringComparison.Ordinal);
     }
 
@@ -610,7 +610,7 @@ public class RankTests : IDisposable
         // Not monotonic towards the top (AVG; MAX ascending), or no upsert key (the group key is not selected), or a
         // partition that is not in the key: Flink's RetractStrategy.
         var explain = new StringWriter();
-        new SqlSession(explain, TextWriter.Null).Execute("CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');\nEXPLAIN " + query + ";");
+        new SqlSession(TestConnectors.Registry, explain, TextWriter.Null).Execute("CREATE TABLE t (k STRING, v INT) WITH ('connector' = 'datagen');\nEXPLAIN " + query + ";");
         Assert.Contains("Rank(strategy=[RetractStrategy]", explain.ToString(), StringComparison.Ordinal);
     }
 

@@ -140,7 +140,7 @@ public class RetractingAggregateTests
     [Fact]
     public void An_aggregate_that_cannot_retract_is_refused_over_a_changelog_naming_it()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.Throws<SqlParseException>(() => session.Execute("""
             SELECT g,
               FIRST_VALUE(s) FROM (SELECT id, MOD(id, 2) AS g, SUM(v) AS s FROM (VALUES (1, 2)) AS t(id, v) GROUP BY id)

@@ -38,7 +38,7 @@ public sealed class S3CheckpointOptionTests
             SET 's3.secret-key' = 'S3RVER';
 
             """);
-        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null).Execute(sql, "job.sql"));
+        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute(sql, "job.sql"));
         Assert.Equal(3, e.Line);
         Assert.Contains("'s3.endpoint'", e.Message);
         Assert.Contains($"cannot reach http://127.0.0.1:{port}", e.Message);
@@ -57,7 +57,7 @@ public sealed class S3CheckpointOptionTests
             SET 'execution.checkpointing.dir' = 's3://no-such-bucket/jobs';
 
             """);
-        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null).Execute(sql, "job.sql"));
+        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute(sql, "job.sql"));
         Assert.Equal(5, e.Line);
         Assert.Contains("bucket 'no-such-bucket' does not exist", e.Message);
         Assert.Contains("'execution.checkpointing.dir'", e.Message);
@@ -67,7 +67,7 @@ public sealed class S3CheckpointOptionTests
     public void A_reachable_store_with_its_bucket_plans_the_job_with_the_settings()
     {
         var server = S3StandIn.Instance;
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var jobs = session.Execute(Job(server.SetStatements() + "SET 'execution.checkpointing.dir' = 's3://eddy-test/planned';\n"), "job.sql");
         var config = Assert.Single(jobs).Environment.Config;
         Assert.Equal("s3://eddy-test/planned", config.CheckpointDirectory);
@@ -81,7 +81,7 @@ public sealed class S3CheckpointOptionTests
     [InlineData("SET 's3.path.style.access' = 'yes';", "'s3.path.style.access' is 'true' or 'false'")]
     public void Malformed_values_are_refused_where_they_are_set(string set, string reason)
     {
-        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TextWriter.Null, TextWriter.Null).Execute("SET 'parallelism.default' = '1';\n" + set, "job.sql"));
+        var e = Assert.Throws<SqlParseException>(() => new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute("SET 'parallelism.default' = '1';\n" + set, "job.sql"));
         Assert.Equal(2, e.Line);
         Assert.Contains(reason, e.Message);
     }
@@ -90,7 +90,7 @@ public sealed class S3CheckpointOptionTests
     public void SET_lists_the_keys_masked_and_explain_does_not_contact_the_store()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null) { PlanOnly = true };
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null) { PlanOnly = true };
         session.Execute($"""
             SET 's3.endpoint' = 'http://127.0.0.1:{ClosedPort()}';
             SET 's3.access-key' = 'AKIAEXAMPLEKEY';

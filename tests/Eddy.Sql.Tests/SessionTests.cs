@@ -15,7 +15,7 @@ public class SessionTests : IDisposable
     internal static List<string> Run(string sql, Dictionary<string, string>? env = null)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, name => env is not null && env.TryGetValue(name, out var v) ? v : null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, name => env is not null && env.TryGetValue(name, out var v) ? v : null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -93,7 +93,7 @@ public class ProcessingTimeWindowTests
     {
         var clock = new Eddy.Testing.ManualClock(DateTimeOffset.Parse("2024-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
         var output = new StringWriter();
-        var session = new SqlSession(TextWriter.Synchronized(output), TextWriter.Null) { Clock = clock };
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Synchronized(output), TextWriter.Null) { Clock = clock };
         var jobs = session.Execute("""
             CREATE TABLE ticks (n INT, pt AS PROCTIME()) WITH ('connector' = 'datagen', 'rows-per-second' = '10', 'seed' = '1');
             CREATE TABLE out_t (ws TIMESTAMP(3), we TIMESTAMP(3), c BIGINT) WITH ('connector' = 'print');

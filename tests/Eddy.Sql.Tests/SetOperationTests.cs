@@ -14,7 +14,7 @@ public class SetOperationTests
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql, "test.sql"))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();

@@ -9,7 +9,7 @@ public class SlowSinkTests
     public async Task A_throttled_sink_backpressures_the_task_that_feeds_it()
     {
         const int rows = 40_000;
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var job = Assert.Single(session.Execute($"""
             SET 'pipeline.operator-chaining' = 'false';
             CREATE TABLE events (host STRING, url STRING) WITH ('connector' = 'web-traffic', 'number-of-rows' = '{rows}', 'seed' = '1');
@@ -33,7 +33,7 @@ public class SlowSinkTests
     [Fact]
     public void A_bad_rate_names_the_table_and_option()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var e = Assert.Throws<SqlParseException>(() => session.Execute("""
             CREATE TABLE slow (a INT) WITH ('connector' = 'print', 'sink.rows-per-second' = 'slowly');
             INSERT INTO slow VALUES (1);

@@ -17,7 +17,7 @@ public class StatementFormTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static (SqlSession Session, StringWriter Output) NewSession() => (new SqlSession(new StringWriter(), TextWriter.Null, _ => null), new StringWriter());
+    private static (SqlSession Session, StringWriter Output) NewSession() => (new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null), new StringWriter());
 
     private static List<string> Run(SqlSession session, StringWriter output, string sql)
     {
@@ -34,12 +34,12 @@ public class StatementFormTests : IDisposable
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        return Run(new SqlSession(output, TextWriter.Null, _ => null), output, sql);
+        return Run(new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null), output, sql);
     }
 
     private static SqlParseException Refused(string sql)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         return Assert.Throws<SqlParseException>(() => session.Execute(sql, "test.sql"));
     }
 
@@ -92,7 +92,7 @@ public class StatementFormTests : IDisposable
     public void Tables_live_in_databases_and_are_read_by_qualified_names()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         Run(session, output, """
             CREATE TABLE t (n INT) WITH ('connector' = 'blackhole');
             CREATE CATALOG mem WITH ('type' = 'generic_in_memory');
@@ -135,7 +135,7 @@ public class StatementFormTests : IDisposable
     {
         // Flink's documentation (CREATE TABLE, LIKE): Orders_with_watermark gets Orders' columns, its own watermark,
         // 'connector' from Orders and its own 'scan.startup.mode' (OVERWRITING OPTIONS is the default).
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         session.Execute("""
             CREATE TABLE Orders (`user` BIGINT, product STRING, order_time TIMESTAMP(3))
             WITH ('connector' = 'blackhole', 'scan.startup.mode' = 'earliest-offset');
@@ -160,7 +160,7 @@ public class StatementFormTests : IDisposable
     public void Create_table_as_select_creates_the_table_and_inserts_the_query()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         var lines = Run(session, output, "CREATE TABLE copy WITH ('connector' = 'print') AS SELECT k, v * 2 AS w FROM (VALUES ('a', 1), ('b', 2)) AS t(k, v)");
         Assert.Equal(["+I[a, 2]", "+I[b, 4]"], lines.Order(StringComparer.Ordinal));
         Assert.True(session.Catalog.TryGetTable("copy", out var table));
@@ -171,7 +171,7 @@ public class StatementFormTests : IDisposable
     public void Replace_table_as_select_needs_the_table()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         RefusedAt("REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n", "copy", "the table 'copy' to be replaced does not exist");
         session.Execute("CREATE TABLE copy (old STRING) WITH ('connector' = 'blackhole')");
         var lines = Run(session, output, "REPLACE TABLE copy WITH ('connector' = 'print') AS SELECT 1 AS n");
@@ -201,7 +201,7 @@ public class StatementFormTests : IDisposable
     {
         string flat = Path.Combine(dir, "flat"), parts = Path.Combine(dir, "parts");
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         Run(session, output, $"""
             CREATE TABLE flat (id INT, name STRING, amount DECIMAL(6, 2), ts TIMESTAMP(3)) WITH (
                 'connector' = 'filesystem', 'path' = '{flat}', 'format' = 'parquet', 'parquet.block.size' = '64b');
@@ -227,7 +227,7 @@ public class StatementFormTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "a.csv"), "1\n");
         File.WriteAllText(Path.Combine(dir, "b.csv"), "2\n");
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         session.Execute($"CREATE TABLE f (n INT) WITH ('connector' = 'filesystem', 'path' = '{Path.Combine(dir, "a.csv")}', 'format' = 'csv')");
         Assert.Equal(["+I[1]"], Run(session, output, "SELECT * FROM f"));
         Assert.Equal(["+I[2]"], Run(session, output, $"SELECT * FROM f /*+ OPTIONS('path' = '{Path.Combine(dir, "b.csv")}') */"));
@@ -289,7 +289,7 @@ public class StatementFormTests : IDisposable
     public void Show_create_table_prints_a_statement_that_recreates_the_table()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         session.Execute("""
             CREATE TABLE o (id BIGINT NOT NULL, ts TIMESTAMP(3), p AS PROCTIME(), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND,
               PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'blackhole');
@@ -297,7 +297,7 @@ public class StatementFormTests : IDisposable
             """);
         string ddl = output.ToString();
         Assert.StartsWith("CREATE TABLE `default_catalog`.`default_database`.`o` (", ddl, StringComparison.Ordinal);
-        var again = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var again = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         again.Execute(ddl);
         Assert.True(again.Catalog.TryGetTable("o", out var t));
         Assert.True(session.Catalog.TryGetTable("o", out var original));

@@ -77,7 +77,7 @@ public class StatementInventoryTests : IDisposable
         // ${JAR} is a path in the text (jar paths are not option values, so the session does not substitute them).
         string sql = prelude + form.Example.Replace("${JAR}", Path.Combine(AppContext.BaseDirectory, "user-jar", "Nexmark.Udf.dll"), StringComparison.Ordinal) + ";\n";
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, name => name == "DIR" ? dir : null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, name => name == "DIR" ? dir : null);
         if (form.Status == "works")
         {
             foreach (var job in session.Execute(sql, "forms.sql"))

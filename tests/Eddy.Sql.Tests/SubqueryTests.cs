@@ -211,7 +211,7 @@ public partial class SubqueryTests : IDisposable
     public void Explain_shows_semi_and_anti_joins()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         session.Execute(Tables() + "EXPLAIN SELECT k FROM l WHERE k IN (SELECT k FROM r) AND NOT EXISTS (SELECT 1 FROM r WHERE r.w = l.n);");
         var text = output.ToString();
         Assert.Contains("LeftSemiJoin", text, StringComparison.Ordinal);

@@ -70,7 +70,7 @@ public class SumCountTypeTests
     [InlineData("SELECT MAX(a, b) FROM t", "MAX takes one argument", 15)]
     public void Forms_eddy_cannot_do_exactly_are_refused_where_written(string query, string message, int column)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("CREATE TABLE t (a INT, b INT) WITH ('connector' = 'datagen', 'number-of-rows' = '1');");
         var e = Assert.Throws<SqlParseException>(() => session.Execute(query));
         Assert.Contains(message, e.Message);

@@ -36,7 +36,7 @@ public class TemporalSortTests : IDisposable
         string path = Path.Combine(dir, "t.csv");
         File.WriteAllLines(path, rows.Select(r => $"{r.Id},{r.Amount},2024-01-01 00:00:{r.Second:00}.000"));
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         session.Execute($"""
             CREATE TABLE t (id INT, amount INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
               WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'csv');

@@ -135,12 +135,44 @@ public class TopNStateTtlTests
         Assert.Equal(0, Keys(restored));
     }
 
+    private static KeyedProcessOperator<string, Rec, string> Top1() =>
+        new(r => r.K, new FastTop1WithTtlFunction<Rec, string, string>(ByValueDescending, (r, _) => r.N, Ttl));
+
+    [Fact]
+    public void Top_1_expires_its_cached_row_the_ttl_after_it_was_put_unless_a_checkpoint_wrote_it_to_the_state()
+    {
+        var h = new OperatorHarness<Rec, string>(Top1(), checkpointing: true);
+        Assert.Equal(["+Ix"], At(h, 0, "x", 5));                       // cached at 0
+        Assert.Empty(At(h, 2_000, "y", 3));
+        h.SetProcessingTime(9_000);
+        var snapshot = h.Snapshot();                                   // x written to the state at 9 s
+        // 10 s: the cache entry expired; the state (alive until 19 s) still has x, and is read without being cached.
+        Assert.Empty(At(h, 10_000, "v", 4));
+        Assert.Empty(At(h, 18_999, "u", 1));
+        Assert.Equal(["+It"], At(h, 19_000, "t", 2));
+        h.SetProcessingTime(100_000);
+        Assert.Equal(0, Keys(h));
+
+        // Without a checkpoint the state is never written: the key starts again when its cache entry expires.
+        var withoutCheckpoints = new OperatorHarness<Rec, string>(Top1());
+        At(withoutCheckpoints, 0, "x", 5);
+        Assert.Equal(["+Iv"], At(withoutCheckpoints, 10_000, "v", 4));
+
+        // Restored, the cache is empty and the key ranks against the state from the checkpoint.
+        var restored = OperatorHarness<Rec, string>.Restored(Top1(), [snapshot], startProcessingTime: 9_000);
+        Assert.Empty(At(restored, 9_500, "v", 4));
+        Assert.Equal(["-Ux", "+Uw"], At(restored, 9_600, "w", 7));
+        Assert.Equal(["-Uw", "+Us"], At(restored, 19_599, "s", 8));   // w cached at 9.6 s
+        restored.SetProcessingTime(100_000);
+        Assert.Equal(0, Keys(restored));
+    }
+
     [Fact]
     public async Task A_sql_top_n_with_a_ttl_runs()
     {
         // The clock of a SQL session in tests does not move: nothing expires, and the changelog is the one without a TTL.
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null) { Clock = new ManualClock(0) };
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null) { Clock = new ManualClock(0) };
         foreach (var job in session.Execute("""
             SET 'parallelism.default' = '1';
             SET 'table.exec.state.ttl' = '1 h';

@@ -177,7 +177,7 @@ public class VarianceAggregateTests
     [InlineData("SELECT k FROM t WHERE VAR_POP(d) > 1", "aggregate function VAR_POP is not allowed here", 1, 23)]
     public void Unsupported_forms_are_refused_where_written(string query, string message, int line, int column)
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute("""
             CREATE TABLE t (k STRING, d DOUBLE, s STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
               WITH ('connector' = 'datagen', 'number-of-rows' = '1');

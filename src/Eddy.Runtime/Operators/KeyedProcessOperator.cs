@@ -19,6 +19,13 @@ public abstract class KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
     /// </summary>
     public virtual void OnEndOfInput(KeyedContext<TKey> context, Collector<TOut> output) { }
 
+    /// <summary>
+    /// A checkpoint is taken: called before the keyed state is written (Flink's CheckpointedFunction.snapshotState), for
+    /// a function that keeps some of its state outside its keyed state to write it there. Set each key with
+    /// <see cref="KeyedContext{TKey}.ForKey"/>.
+    /// </summary>
+    public virtual void OnCheckpoint(KeyedContext<TKey> context) { }
+
     public virtual void Close() { }
 }
 
@@ -61,6 +68,21 @@ public sealed class KeyedContext<TKey> : ProcessContext where TKey : notnull
             action(key);
         }
         this.state.CurrentKey = saved;
+    }
+
+    /// <summary>Runs <paramref name="action"/> with <paramref name="key"/> current (Flink's setCurrentKey), then restores the current key.</summary>
+    public void ForKey(TKey key, Action action)
+    {
+        var saved = state.CurrentKey;
+        state.CurrentKey = key;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            state.CurrentKey = saved;
+        }
     }
 
     public void RegisterEventTimeTimer(long time) => timers.RegisterEventTime(CurrentKey, time);
@@ -112,6 +134,7 @@ public sealed class KeyedProcessOperator<TKey, TIn, TOut>(
 
     public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
     {
+        function.OnCheckpoint(context!);
         var sections = new KeyGroupSectionWriter(writer, Context.MaxParallelism);
         state.Snapshot(sections, StateSection);
         timers!.Snapshot(sections, EventTimerSection, ProcessingTimerSection);

@@ -16,7 +16,7 @@ public sealed partial class Binder
         if (!catalog.TryGetTable(PartsOf(named.Name), out var table)) return false;
         try
         {
-            return TableConnectors.Find(table) is ILookupTableConnector { IsScannable: false };
+            return connectors.Find(table) is ILookupTableConnector { IsScannable: false };
         }
         catch (ConnectorOptionException)
         {
@@ -59,7 +59,7 @@ public sealed partial class Binder
         ITableConnector connector;
         try
         {
-            connector = TableConnectors.Find(table);
+            connector = connectors.Find(table);
         }
         catch (ConnectorOptionException e)
         {
@@ -67,10 +67,7 @@ public sealed partial class Binder
         }
         if (connector is not ILookupTableConnector)
         {
-            var able = TableConnectors.Names.Where(n => TableConnectors.Find(new TableDef
-            {
-                Name = n, Columns = [], Options = new Dictionary<string, string> { ["connector"] = n }, Declaration = table.Declaration,
-            }) is ILookupTableConnector).Order().ToList();
+            var able = connectors.All.OfType<ILookupTableConnector>().Select(c => c.Name).Order().ToList();
             throw Error(right.Name, $"table '{name}' (connector '{table.Connector}') cannot be a lookup table: its connector does not look rows up by key"
                 + (able.Count > 0 ? $"; connectors that do: {string.Join(", ", able)}" : "; no connector that does is loaded (jdbc and postgres come with Eddy.Connectors.Postgres)"));
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
 using Eddy.Sql.Parsing;
 using Eddy.Sql.Plan;
 using Eddy.Sql.Plan.Aggregate;
@@ -27,9 +28,12 @@ public sealed partial class Binder
 
     private readonly Func<TableDef, bool> acceptsUpdates;
 
-    public Binder(SqlCatalog catalog, SqlContext context, bool batchMode = false, Func<TableDef, bool>? acceptsUpdates = null)
+    private readonly ConnectorRegistry connectors;
+
+    public Binder(SqlCatalog catalog, ConnectorRegistry connectors, SqlContext context, bool batchMode = false, Func<TableDef, bool>? acceptsUpdates = null)
     {
         this.catalog = catalog;
+        this.connectors = connectors;
         this.context = context;
         this.batchMode = batchMode;
         this.acceptsUpdates = acceptsUpdates ?? (t => t.PrimaryKey.Count > 0);
@@ -742,7 +746,7 @@ public sealed partial class Binder
                 else if (catalog.TryGetTable(PartsOf(named.Name), out var table)) plan = BindScan(table, named.Hints);
                 else if (catalog.TryGetView(PartsOf(named.Name), out var view))
                 {
-                    var inner = new Binder(catalog, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism, derivedDepth = 1 };
+                    var inner = new Binder(catalog, connectors, view.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism, derivedDepth = 1 };
                     plan = inner.BindQuery(view.Query).Plan;
                     if (view.ColumnNames.Count > 0)
                         plan = Rename(plan, new NodeList<Identifier>(view.ColumnNames.Select(n => new Identifier(n)).ToList()), named);
@@ -912,7 +916,7 @@ public sealed partial class Binder
         var decodedColumns = table.Columns.Where(c => c.Computed is null).ToList();
         var decoded = new Schema(decodedColumns.Select(c => new Column(c.Name, c.Type)).ToArray());
         var decodedScope = Scope.Of(decoded, table.Name);
-        var tableBinder = new Binder(catalog, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism };
+        var tableBinder = new Binder(catalog, connectors, table.Context, batchMode, acceptsUpdates) { StateTtlMs = StateTtlMs, Parallelism = Parallelism };
         var projections = new List<BoundExpr>();
         foreach (var c in table.Columns)
         {
@@ -943,11 +947,11 @@ public sealed partial class Binder
     }
 
     /// <summary>Whether the table's connector reads a changelog (upsert-kafka); an unknown connector fails later, at translation.</summary>
-    private static bool ScanProducesUpdates(TableDef table)
+    private bool ScanProducesUpdates(TableDef table)
     {
         try
         {
-            return Connectors.TableConnectors.Find(table).ProducesUpdates(table);
+            return connectors.Find(table).ProducesUpdates(table);
         }
         catch (Connectors.ConnectorOptionException)
         {

@@ -12,7 +12,8 @@ public sealed class TableEnvironment
 {
     private TableEnvironment(SqlSession session) => Session = session;
 
-    public static TableEnvironment Create(TextWriter? output = null, TextWriter? error = null) => new(new SqlSession(output, error));
+    /// <param name="connectors">the connectors its tables may name (see <see cref="Connectors.ConnectorRegistry"/>).</param>
+    public static TableEnvironment Create(Connectors.ConnectorRegistry connectors, TextWriter? output = null, TextWriter? error = null) => new(new SqlSession(connectors, output, error));
 
     public SqlSession Session { get; }
 

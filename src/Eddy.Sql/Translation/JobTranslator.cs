@@ -13,17 +13,20 @@ namespace Eddy.Sql.Translation;
 /// under <c>Plan/</c>): every relation becomes a <see cref="DataStream{T}"/> of a row struct made for its schema,
 /// every expression a compiled delegate. Scans of one table within a job are read once and shared.
 /// </summary>
-public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connectors)
+public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connectors, ConnectorRegistry registry)
 {
     private readonly Dictionary<TableDef, object> scans = new(ReferenceEqualityComparer.Instance);
 
-    private PlanRules rules = new([]);
+    private PlanRules rules = new([], registry);
 
     private LookupCounters? lookupCounters;
 
     public StreamEnvironment Environment => env;
 
     internal ConnectorContext Connectors => connectors;
+
+    /// <summary>The session's connectors, by the names its tables give.</summary>
+    internal ConnectorRegistry Registry => registry;
 
     /// <summary>
     /// Batch mode (<c>execution.runtime-mode</c> = 'batch'): as in Flink, watermarks are ignored: rows keep their event
@@ -35,7 +38,7 @@ public sealed class JobTranslator(StreamEnvironment env, ConnectorContext connec
     /// Tells the translator every plan of the job before any is added, so that a scan read by only one query can
     /// take that query's filter and projection into its conversion loop (a shared scan cannot).
     /// </summary>
-    public void Prepare(IEnumerable<LogicalPlan> plans) => rules = new PlanRules(plans);
+    public void Prepare(IEnumerable<LogicalPlan> plans) => rules = new PlanRules(plans, registry);
 
     /// <summary>Adds a sink plan (and everything it reads) to the job.</summary>
     public void AddSink(SinkPlan sink) => Translate(rules.Apply(sink));

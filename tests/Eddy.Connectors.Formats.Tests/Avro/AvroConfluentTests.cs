@@ -20,8 +20,6 @@ namespace Eddy.Connectors.Formats.Tests.Avro;
 /// </summary>
 public class AvroConfluentTests
 {
-    static AvroConfluentTests() => KafkaTableConnector.Register();
-
     /// <summary>A producer's own schema: other names, field order and union order than Flink's, an enum, a field the table lacks.</summary>
     private const string OrderV2 = """
         {"type": "record", "name": "Order", "namespace": "shop", "fields": [
@@ -154,7 +152,7 @@ public class AvroConfluentTests
     private static List<string> Run(string sql)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(sql))
         {
             var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
@@ -264,7 +262,7 @@ public class AvroConfluentTests
     {
         using var kafka = new KafkaFixture(partitions: 1, topic: "page-views-avro");
         using var registry = new SchemaRegistryStandIn();
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null,
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null,
             name => name switch { "EDDY_BOOTSTRAP" => kafka.Cluster.Bootstrap, "EDDY_SCHEMA_REGISTRY" => registry.Url, _ => null });
         foreach (var job in session.Execute(File.ReadAllText(RepoFile("examples/concepts/avro-registry.sql"))))
         {

@@ -17,8 +17,6 @@ namespace Eddy.Connectors.Formats.Tests.Avro;
 /// </summary>
 public class DebeziumAvroConfluentTests
 {
-    static DebeziumAvroConfluentTests() => KafkaTableConnector.Register();
-
     private const string Envelope = """
         {"type": "record", "name": "Envelope", "namespace": "dbserver1.inventory.products", "fields": [
           {"name": "before", "type": ["null", {"type": "record", "name": "Value", "fields": [
@@ -76,7 +74,7 @@ public class DebeziumAvroConfluentTests
             Event(schema, id, "d", (2, "battery", 8.1m), null),
             []);
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute($$"""
             CREATE TABLE products (id BIGINT, name STRING, weight DECIMAL(10, 2)) WITH (
               'connector' = 'kafka', 'topic' = 'products', 'properties.bootstrap.servers' = '{{kafka.Cluster.Bootstrap}}',

@@ -15,8 +15,6 @@ namespace Eddy.Connectors.Kafka.Tests.Repartition;
 /// </summary>
 public class RepartitionStageTests
 {
-    static RepartitionStageTests() => KafkaTableConnector.Register();
-
     private const int Partitions = 4;
     private const string Job = "lab-agg";
     private static readonly string[] Hosts = ["www.dataexpert.io", "bootcamp.techcreator.io", "www.eczachly.com", "learn.dataexpert.io", "www.zachwilson.tech", "admin.zachwilson.tech"];
@@ -72,7 +70,7 @@ public class RepartitionStageTests
 
         public PartitionTask(string sql, KafkaRepartitionExchange exchange, int stage, int partition)
         {
-            var session = new SqlSession(output, TextWriter.Null, _ => null);
+            var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
             var job = Assert.Single(session.Execute(sql));
             var stages = StageSplitter.Split(job.Environment.Graph, job.Name, exchange, session.RepartitionPartitions);
             Stages = stages;
@@ -136,7 +134,7 @@ public class RepartitionStageTests
     private static List<string> RunInOneProcess(string sql)
     {
         var single = new StringWriter();
-        var job = Assert.Single(new SqlSession(single, TextWriter.Null, _ => null).Execute(sql));
+        var job = Assert.Single(new SqlSession(TestConnectors.Registry, single, TextWriter.Null, _ => null).Execute(sql));
         var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
         Assert.Null(result.Failure);
         return [.. single.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).Order(StringComparer.Ordinal)];
@@ -148,7 +146,7 @@ public class RepartitionStageTests
         // Planning only: no broker is asked.
         using var kafka = new KafkaFixture(1, "unused");
         string sql = Sql(kafka, extra: "SET 'table.exec.repartition.partitions' = '6';");
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
         var text = SqlSession.DescribeStages(Assert.Single(session.Execute(sql)), session.RepartitionPartitions);
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToList();
         Assert.Equal(4, lines.Count);
@@ -158,7 +156,7 @@ public class RepartitionStageTests
         Assert.Matches(@"^  reads  lab-agg-\S+-repartition \(6 partitions\) from stage 0$", lines[3]);
 
         // Without the option the count is the source topic's, known only at run time.
-        var fallback = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        var fallback = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
         Assert.Contains("(partitions: as the source topic 'unused'", SqlSession.DescribeStages(Assert.Single(fallback.Execute(Sql(kafka))), null));
     }
 
@@ -179,7 +177,7 @@ public class RepartitionStageTests
               GROUP BY window_start, window_end, host)
             GROUP BY event_hour;
             """);
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
         var text = SqlSession.DescribeStages(Assert.Single(session.Execute(sql)), null);
         Assert.StartsWith("not splittable into stages: the keyed exchange into '", text);
         Assert.Contains("follows 'WindowAggregate(TUMBLE(size=[300000 ms]))', not a source", text);

@@ -30,7 +30,7 @@ internal static class LookupJoinTranslator
 
     private static DataStream<TOut> TranslateLookupJoin<TIn, TKey, TLookup, TOut>(DataStream<TIn> input, LookupJoinPlan plan, JobTranslator job) where TKey : notnull
     {
-        var connector = (ILookupTableConnector)TableConnectors.Find(plan.Table);
+        var connector = (ILookupTableConnector)job.Registry.Find(plan.Table);
         var source = connector.CreateLookup(plan.Table, plan.Table.PhysicalSchema, plan.Keys.Select(k => k.Column).ToList(), job.Connectors);
         if (source.Cache.Full && !source.CanLoadAll)
             throw new ConnectorOptionException(plan.Table.Name, "lookup.cache", $"FULL needs a lookup table that can be read whole, which '{plan.Table.Connector}' cannot here");

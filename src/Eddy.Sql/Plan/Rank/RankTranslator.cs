@@ -72,6 +72,8 @@ internal static class RankTranslator
             if (rank.Strategy == RankStrategy.UpdateFastTopN)
             {
                 // Flink runs rank 1 with its FastTop1Function, which keeps no row key.
+                long fastTtl = rank.StateTtlMs;
+                if (start == 1 && end == 1 && fastTtl > 0) return keyed.Process(() => new FastTop1WithTtlFunction<TIn, TKey, TOut>(compare, output, fastTtl), "Rank");
                 if (start == 1 && end == 1) return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
                 var sameRowKey = EqualOn<TIn>(rank.RowKey);
                 return keyed.Process(() => new UpdateFastTopNFunction<TIn, TKey, TOut>(compare, sameRowKey, start, end, withRowNumber, output), "Rank");
@@ -86,6 +88,8 @@ internal static class RankTranslator
             // never sort first, so AppendOnlyTopNFunction's output is the same, until a state TTL tells them apart).
             bool firstN = rank.IsFirstN;
             long topNTtl = rank.StateTtlMs;
+            if (start == 1 && end == 1 && !firstN && topNTtl > 0)
+                return keyed.Process(() => new FastTop1WithTtlFunction<TIn, TKey, TOut>(compare, output, topNTtl), "Rank");
             if (start == 1 && end == 1 && !firstN)
                 return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
             if (topNTtl > 0)

@@ -39,7 +39,7 @@ internal static class ScanTranslator
 
     private static DataStream<TRow> TranslateScan<TDecoded, TScan, TRow>(JobTranslator job, ScanPlan scan, CalcPlan? calc, IReadOnlyList<BoundExpr>? readers, bool narrow)
     {
-        var connector = TableConnectors.Find(scan.Table);
+        var connector = job.Registry.Find(scan.Table);
         bool identity = typeof(TDecoded) == typeof(TScan) && scan.Projections.Select((p, i) => p is InputRef r && r.Index == i).All(x => x);
         // Narrow: the only reader reads physical columns only, so it reads the decoded rows themselves; the rowtime
         // (maybe computed) is evaluated over them for the records' timestamps.

@@ -66,7 +66,7 @@ internal static class SinkTranslator
         public object Write(object input, SinkPlan sink, int? parallelism, JobTranslator job)
         {
             var rows = (DataStream<TRow>)input;
-            var connector = TableConnectors.Find(sink.Table);
+            var connector = job.Registry.Find(sink.Table);
             var name = $"Sink: {sink.Table.Name}";
             var stream = connector is ITypedTableConnector typed && typed.CreateTypedSink<TRow>(sink.Table, sink.Table.SinkSchema, job.Connectors) is { } direct
                 ? rows.SinkTo(direct, name)

@@ -17,7 +17,7 @@ namespace Eddy.Sql.Planning.Rules;
 /// </summary>
 public static class NestedFieldPushdown
 {
-    public static FusedScanPlan? TryPush(FusedScanPlan fused)
+    public static FusedScanPlan? TryPush(FusedScanPlan fused, ConnectorRegistry connectors)
     {
         var scan = fused.Scan;
         // The expressions over the scan's columns: the fused Calc's, else the aggregation's readers.
@@ -31,7 +31,7 @@ public static class NestedFieldPushdown
         }
         else if (fused.Readers is { } readers) consumers.AddRange(readers);
         else return null;
-        if (Push(scan, consumers) is not (ScanPlan pushed, Func<BoundExpr, BoundExpr> reads)) return null;
+        if (Push(scan, consumers, connectors) is not (ScanPlan pushed, Func<BoundExpr, BoundExpr> reads)) return null;
         if (fused.Calc is { } fusedCalc)
         {
             var narrowed = fusedCalc with
@@ -50,9 +50,9 @@ public static class NestedFieldPushdown
     /// columns, by any of its readers) read, and how to rewrite those expressions to read its new columns; null when
     /// its connector cannot project, an expression is of a kind this rule does not know, or nothing can be left out.
     /// </summary>
-    public static (ScanPlan Pushed, Func<BoundExpr, BoundExpr> Read)? Push(ScanPlan scan, IReadOnlyList<BoundExpr> consumers)
+    public static (ScanPlan Pushed, Func<BoundExpr, BoundExpr> Read)? Push(ScanPlan scan, IReadOnlyList<BoundExpr> consumers, ConnectorRegistry connectors)
     {
-        if (scan.Nested is not null || TableConnectors.TryFind(scan.Table) is not INestedProjectionConnector) return null;
+        if (scan.Nested is not null || connectors.TryFind(scan.Table) is not INestedProjectionConnector) return null;
         int columns = scan.Schema.Count;
         // Table columns that pass a decoded ROW column through, and the fields read of each.
         var passedRow = new int?[columns];

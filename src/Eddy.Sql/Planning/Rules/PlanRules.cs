@@ -1,4 +1,5 @@
 using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
 using Eddy.Sql.Plan;
 using Eddy.Sql.Plan.Aggregate;
 using Eddy.Sql.Plan.Calc;
@@ -24,9 +25,13 @@ public sealed class PlanRules
     /// <summary>How many times each table is scanned by the plans of the job (fusion needs a scan with one reader).</summary>
     private readonly Dictionary<TableDef, int> scanUses = new(ReferenceEqualityComparer.Instance);
 
+    private readonly ConnectorRegistry connectors;
+
     /// <param name="plans">every plan of the job (all are counted before any is rewritten).</param>
-    public PlanRules(IEnumerable<LogicalPlan> plans)
+    /// <param name="connectors">the session's connectors: which of them decode only the columns read.</param>
+    public PlanRules(IEnumerable<LogicalPlan> plans, ConnectorRegistry connectors)
     {
+        this.connectors = connectors;
         void Count(LogicalPlan plan)
         {
             DeepStack.Ensure();
@@ -35,7 +40,7 @@ public sealed class PlanRules
         }
         var all = plans.ToList();
         foreach (var plan in all) Count(plan);
-        sharedScans = SharedScanPruning.Prune(all, table => scanUses.GetValueOrDefault(table) > 1);
+        sharedScans = SharedScanPruning.Prune(all, table => scanUses.GetValueOrDefault(table) > 1, connectors);
     }
 
     /// <summary>The pruned scan of each shared table that can be pruned, and how its readers' expressions read it.</summary>
@@ -57,13 +62,13 @@ public sealed class PlanRules
                 if (JoinFilterPushdown.TryPush(calc) is { } pushed) return Rewrite(pushed);
                 if (JoinInputNarrowing.TryNarrow(calc) is { } narrowed) return Rewrite(narrowed);
                 if (CalcMerge.TryMerge(calc) is { } merged) return Rewrite(merged);
-                if (ScanFusion.TryFuse(calc, this) is { } fused) return fused is FusedScanPlan f ? NestedFieldPushdown.TryPush(f) ?? f : fused;
+                if (ScanFusion.TryFuse(calc, this) is { } fused) return fused is FusedScanPlan f ? NestedFieldPushdown.TryPush(f, connectors) ?? f : fused;
                 // A Calc over one fused with its scan (not merged): the fused Calc computes only what this one reads.
                 if (calc.Input is CalcPlan { Input: ScanPlan } inner && AsyncLookupSplit.TrySplit(inner) is null
                     && ScanFusion.TryFuse(inner, this) is FusedScanPlan below)
                 {
                     below = below with { Readers = calc.Filter is null ? calc.Projections : [.. calc.Projections, calc.Filter] };
-                    return calc with { Input = NestedFieldPushdown.TryPush(below) ?? below };
+                    return calc with { Input = NestedFieldPushdown.TryPush(below, connectors) ?? below };
                 }
                 if (WindowProjectionFusion.TryFuse(calc, this) is { } projected) return projected;
                 break;
@@ -81,7 +86,7 @@ public sealed class PlanRules
         while (input is CalcPlan c && CalcMerge.TryMerge(c) is { } m) input = m;
         if (JoinInputNarrowing.TryNarrow(aggregate, input) is { } narrowed) input = narrowed;
         var read = AggregateInputNarrowing.TryNarrow(aggregate, input, this);
-        if (read is FusedScanPlan fused) read = NestedFieldPushdown.TryPush(fused) ?? fused;
+        if (read is FusedScanPlan fused) read = NestedFieldPushdown.TryPush(fused, connectors) ?? fused;
         return aggregate with { Input = read ?? Rewrite(input) };
     }
 }

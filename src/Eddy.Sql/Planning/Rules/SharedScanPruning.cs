@@ -1,4 +1,5 @@
 using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
 using Eddy.Sql.Plan;
 using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Scan;
@@ -17,7 +18,7 @@ namespace Eddy.Sql.Planning.Rules;
 public static class SharedScanPruning
 {
     /// <summary>The pruned scan of each shared table whose readers allow it, and how a reader's expression reads it.</summary>
-    public static Dictionary<TableDef, (ScanPlan Pushed, Func<BoundExpr, BoundExpr> Read)> Prune(IReadOnlyList<LogicalPlan> plans, Func<TableDef, bool> shared)
+    public static Dictionary<TableDef, (ScanPlan Pushed, Func<BoundExpr, BoundExpr> Read)> Prune(IReadOnlyList<LogicalPlan> plans, Func<TableDef, bool> shared, ConnectorRegistry connectors)
     {
         var scans = new Dictionary<TableDef, ScanPlan>(ReferenceEqualityComparer.Instance);
         var reads = new Dictionary<TableDef, List<BoundExpr>>(ReferenceEqualityComparer.Instance);
@@ -53,7 +54,7 @@ public static class SharedScanPruning
         foreach (var (table, scan) in scans)
         {
             if (whole.Contains(table) || !reads.TryGetValue(table, out var list)) continue;
-            if (NestedFieldPushdown.Push(scan, list) is { } push) pruned[table] = push;
+            if (NestedFieldPushdown.Push(scan, list, connectors) is { } push) pruned[table] = push;
         }
         return pruned;
     }

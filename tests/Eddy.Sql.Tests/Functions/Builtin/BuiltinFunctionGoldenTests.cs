@@ -11,7 +11,7 @@ public class BuiltinFunctionGoldenTests
     private static async Task<string> Eval(string expression)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute($"SELECT {expression} FROM (VALUES (1)) AS t(one)", "test.sql"))
         {
             var result = await job.Environment.ExecuteAsync(job.Name);

@@ -13,7 +13,7 @@ public class CompletedFunctionGoldenTests
     private static async Task<List<string>> Rows(string script)
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var job in session.Execute(script, "test.sql"))
         {
             var result = await job.Environment.ExecuteAsync(job.Name);
@@ -30,7 +30,7 @@ public class CompletedFunctionGoldenTests
 
     private static void Refused(string expression, string reasonPart)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         var error = Assert.Throws<SqlParseException>(() =>
         {
             foreach (var _ in session.Execute($"SELECT {expression} FROM (VALUES (1)) AS t(one)", "test.sql")) { }
@@ -94,7 +94,7 @@ public class CompletedFunctionGoldenTests
     [Fact]
     public void A_seeded_rand_is_refused_at_a_parallelism_above_one()
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         var error = Assert.Throws<SqlParseException>(() =>
         {
             foreach (var _ in session.Execute("SET 'parallelism.default' = '2';\nSELECT RAND(42) FROM (VALUES (1)) AS t(x)", "test.sql")) { }
@@ -270,7 +270,7 @@ public class CompletedFunctionGoldenTests
     {
         var rows = await Rows("SELECT t.r.*, t.r.EXPR$1 AS again FROM (SELECT ROW(1, 'a') AS r FROM (VALUES (1)) AS v(x)) AS t");
         Assert.Equal(["1, a, a"], rows);
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         var error = Assert.Throws<SqlParseException>(() =>
         {
             foreach (var _ in session.Execute("SELECT t.x.* FROM (VALUES (1)) AS t(x)", "test.sql")) { }
@@ -328,7 +328,7 @@ public class CompletedFunctionGoldenTests
     [InlineData("SELECT COUNT(*) FROM (VALUES (TIMESTAMP '2020-01-01 00:00:00')) AS t(ts) GROUP BY CURRENT_WATERMARK(ts)", "not the rowtime attribute")]
     public void Current_watermark_needs_the_rowtime_of_a_calc(string query, string reason)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         var error = Assert.Throws<SqlParseException>(() => { foreach (var _ in session.Execute(query, "test.sql")) { } });
         Assert.Contains(reason, error.Reason);
     }

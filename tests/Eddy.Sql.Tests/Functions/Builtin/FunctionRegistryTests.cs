@@ -16,14 +16,14 @@ public class FunctionRegistryTests
 
     private static void Plan(string example)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         foreach (var _ in session.Execute(Script(example), "test.sql")) { }
     }
 
     /// <summary>Plans and runs the example's jobs to their end; a failed job fails the test.</summary>
     private static async Task Run(string example)
     {
-        var session = new SqlSession(new StringWriter(), TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, new StringWriter(), TextWriter.Null, _ => null);
         foreach (var job in session.Execute(Script(example), "test.sql"))
         {
             var result = await job.Environment.ExecuteAsync(job.Name);
@@ -89,7 +89,7 @@ public class FunctionRegistryTests
     public void Show_functions_lists_every_built_in_function_of_the_registry()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null, _ => null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
         foreach (var _ in session.Execute("SHOW FUNCTIONS", "test.sql")) { }
         var listed = output.ToString();
         foreach (var name in BuiltinFunctions.Names.Concat(["COUNT", "CAST", "JSON_OBJECT", "ROW_NUMBER"]))

@@ -15,8 +15,6 @@ namespace Eddy.Sql.Tests.Plan.Match;
 /// </summary>
 public class MatchBruteForceTests : IDisposable
 {
-    static MatchBruteForceTests() => OneRowPerReadConnector.Register();
-
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-match-brute-").FullName;
 
     public void Dispose()

@@ -10,8 +10,6 @@ namespace Eddy.Sql.Tests.Plan.Match;
 /// </summary>
 public class MatchRecognizeTests : IDisposable
 {
-    static MatchRecognizeTests() => OneRowPerReadConnector.Register();
-
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-match-").FullName;
 
     public void Dispose()
@@ -339,8 +337,6 @@ public class MatchRecognizeTests : IDisposable
 
 public class MatchRecognizeTimeTests : IDisposable
 {
-    static MatchRecognizeTimeTests() => OneRowPerReadConnector.Register();
-
     private readonly string dir = Directory.CreateTempSubdirectory("eddy-match-time-").FullName;
 
     public void Dispose()
@@ -453,7 +449,7 @@ public class MatchRecognizeRefusalTests
     private static SqlParseException Refused(string clause, string order = "ORDER BY rowtime", string measures = "MEASURES A.price AS p",
         string pattern = "PATTERN (A B)", string define = "DEFINE A AS A.price > 0")
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Table);
         string sql = $"SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol {order} {measures} {clause} {pattern} {define})";
         return Assert.Throws<SqlParseException>(() => session.Execute(sql));
@@ -534,7 +530,7 @@ public class MatchRecognizeRefusalTests
     [Fact]
     public void An_updating_input_is_refused()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Table);
         var e = Assert.Throws<SqlParseException>(() => session.Execute(
             "SELECT * FROM (SELECT symbol, MAX(rowtime) AS rowtime FROM Ticker GROUP BY symbol) MATCH_RECOGNIZE (ORDER BY rowtime MEASURES A.symbol AS s PATTERN (A B) DEFINE A AS TRUE)"));
@@ -554,7 +550,7 @@ public class MatchRecognizeRefusalTests
     [Fact]
     public void Match_proctime_is_a_processing_time_attribute_and_match_rowtime_a_rowtime()
     {
-        var session = new SqlSession(TextWriter.Null, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         session.Execute(Table);
         const string match = "SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime MEASURES A.price AS p, "
             + "MATCH_ROWTIME() AS mt, MATCH_PROCTIME() AS mp PATTERN (A B) DEFINE A AS A.price > 0)";
@@ -571,7 +567,7 @@ public class MatchRecognizeRefusalTests
     public void Explain_shows_the_match_node()
     {
         var output = new StringWriter();
-        var session = new SqlSession(output, TextWriter.Null);
+        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null);
         session.Execute(Table);
         session.Execute("EXPLAIN SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime MEASURES A.price AS p "
             + "AFTER MATCH SKIP TO NEXT ROW PATTERN (A B+? C) WITHIN INTERVAL '1' MINUTE DEFINE A AS A.price > 0)");

@@ -18,9 +18,9 @@ public class JoinFilterPushdownTests
 
     private static JoinPlan Rewritten(string where)
     {
-        var jobs = new SqlSession(TextWriter.Null, TextWriter.Null).Execute(Tables + $"INSERT INTO o SELECT l.k, l.x, r.y FROM {where};");
+        var jobs = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute(Tables + $"INSERT INTO o SELECT l.k, l.x, r.y FROM {where};");
         var plan = jobs.SelectMany(j => j.Plans).Cast<SinkPlan>().Single();
-        LogicalPlan p = new PlanRules([plan]).Rewrite(plan);
+        LogicalPlan p = new PlanRules([plan], TestConnectors.Registry).Rewrite(plan);
         while (p is not JoinPlan) p = p.Inputs.Single();
         return (JoinPlan)p;
     }

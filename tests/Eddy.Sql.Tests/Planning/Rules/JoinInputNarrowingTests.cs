@@ -18,9 +18,9 @@ public class JoinInputNarrowingTests
 
     private static JoinPlan Rewritten(string sink, string query)
     {
-        var jobs = new SqlSession(TextWriter.Null, TextWriter.Null).Execute(Tables + sink + $"INSERT INTO o {query};");
+        var jobs = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute(Tables + sink + $"INSERT INTO o {query};");
         var plan = jobs.SelectMany(j => j.Plans).Cast<SinkPlan>().Single();
-        LogicalPlan p = new PlanRules([plan]).Rewrite(plan);
+        LogicalPlan p = new PlanRules([plan], TestConnectors.Registry).Rewrite(plan);
         while (p is not JoinPlan) p = p.Inputs.First();
         return (JoinPlan)p;
     }

@@ -23,9 +23,9 @@ public class PlanRulesTests
     /// <summary>The bound plans of a script's INSERTs and the rules for the whole job.</summary>
     private static (IReadOnlyList<SinkPlan> Plans, PlanRules Rules) Bind(string inserts)
     {
-        var jobs = new SqlSession(TextWriter.Null, TextWriter.Null).Execute(Tables + inserts);
+        var jobs = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null).Execute(Tables + inserts);
         var plans = jobs.SelectMany(j => j.Plans).Cast<SinkPlan>().ToList();
-        return (plans, new PlanRules(plans));
+        return (plans, new PlanRules(plans, TestConnectors.Registry));
     }
 
     [Fact]

@@ -1,0 +1,19 @@
+using Eddy.Runtime;
+using Eddy.Sql.Catalog;
+using Eddy.Sql.Connectors;
+
+namespace Eddy.Connectors;
+
+/// <summary><c>'connector' = 'datagen'</c>: Flink's generator of random or sequential rows (<see cref="DatagenOptions"/>).</summary>
+public sealed class DatagenTableConnector : ITableConnector
+{
+    public string Name => "datagen";
+
+    public bool AcceptsUpdates(TableDef table) => false;
+
+    public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
+        ConnectorOptionException.Naming(table, () => new DatagenSource(decoded, table.Options));
+
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
+        throw new ConnectorOptionException(table.Name, "connector", "datagen is a source only");
+}

@@ -1,0 +1,9 @@
+using Eddy.Sql.Connectors;
+
+namespace Eddy.Connectors;
+
+/// <summary>This project's table factories, for a composition root's <see cref="ConnectorRegistry"/>.</summary>
+public static class FileConnectors
+{
+    public static IReadOnlyList<ITableConnector> All => [new FilesystemTableConnector()];
+}

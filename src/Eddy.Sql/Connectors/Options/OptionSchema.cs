@@ -1,0 +1,122 @@
+using System.Text;
+using Eddy.Sql.Catalog;
+
+namespace Eddy.Sql.Connectors.Options;
+
+/// <summary>
+/// The options a connector takes, declared once (Arroyo's per-connector option schema is the model): the schema
+/// validates a table's WITH options at planning — an unknown option is refused with the nearest name, a value of the
+/// wrong form names the option and the form expected, a missing required option is named — and the connector reads
+/// typed values from the result (<see cref="ConnectorOptions"/>) instead of parsing strings itself.
+/// </summary>
+public sealed class OptionSchema
+{
+    private readonly Dictionary<string, ConnectorOption> exact = new(StringComparer.Ordinal);
+    private readonly List<ConnectorOption> prefixes = [];
+
+    /// <param name="connector">the connector's name (<c>'connector' = ...</c>), for messages.</param>
+    public OptionSchema(string connector, params IEnumerable<ConnectorOption> options)
+    {
+        Connector = connector;
+        Options = options.ToList();
+        foreach (var option in Options)
+        {
+            if (option.IsPrefix) prefixes.Add(option);
+            else if (!exact.TryAdd(option.Name, option)) throw new ArgumentException($"connector '{connector}' declares option '{option.Name}' twice");
+            // Whatever shows options masks them by name (SecretOptions): a secret it would not mask is a declaration error.
+            if (option.Secret && !SecretOptions.IsSecret(option.IsPrefix ? option.Name + "password" : option.Name))
+                throw new ArgumentException($"connector '{connector}' declares '{option.DisplayName}' secret, but SecretOptions would show it");
+            if (!option.Secret && !option.IsPrefix && SecretOptions.IsSecret(option.Name))
+                throw new ArgumentException($"connector '{connector}' option '{option.Name}' is masked by SecretOptions: declare it secret");
+        }
+    }
+
+    public string Connector { get; }
+
+    /// <summary>The options in declaration order (the docs' table lists them so).</summary>
+    public IReadOnlyList<ConnectorOption> Options { get; }
+
+    /// <summary>The declared option <paramref name="key"/> belongs to, or null.</summary>
+    public ConnectorOption? Find(string key) =>
+        exact.GetValueOrDefault(key) ?? prefixes.FirstOrDefault(p => key.StartsWith(p.Name, StringComparison.Ordinal));
+
+    /// <summary>
+    /// Checks every option of <paramref name="table"/> (<c>connector</c> itself aside) and parses each value; throws a
+    /// <see cref="ConnectorOptionException"/> naming the table and the option at the first problem.
+    /// </summary>
+    public ConnectorOptions Validate(TableDef table) => Validate(table.Name, table.Options);
+
+    public ConnectorOptions Validate(string table, IReadOnlyDictionary<string, string> options)
+    {
+        var values = new Dictionary<ConnectorOption, object?>(ReferenceEqualityComparer.Instance);
+        var prefixed = new Dictionary<ConnectorOption, Dictionary<string, string>>(ReferenceEqualityComparer.Instance);
+        foreach (var (key, text) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            if (key == "connector") continue;
+            var option = Find(key) ?? throw new ConnectorOptionException(table, key,
+                $"unknown option for connector '{Connector}'{SqlErrors.Suggest(key, Options.Select(o => o.DisplayName).Append("connector"))}");
+            if (option.IsPrefix)
+            {
+                if (!prefixed.TryGetValue(option, out var family)) prefixed[option] = family = new(StringComparer.Ordinal);
+                family[key[option.Name.Length..]] = text;
+                continue;
+            }
+            if (!option.TryParse(text, out var value, out var problem))
+                throw new ConnectorOptionException(table, key, option.Secret ? $"expected {option.Expected}" : problem!);
+            values[option] = value;
+        }
+        foreach (var option in Options)
+        {
+            if (option.Required && !values.ContainsKey(option) && !prefixed.ContainsKey(option))
+                throw new ConnectorOptionException(table, option.DisplayName, $"missing: connector '{Connector}' requires it ({option.Description})");
+        }
+        return new ConnectorOptions(values, prefixed);
+    }
+
+    /// <summary>The options with every value this schema or <see cref="SecretOptions"/> declares secret masked.</summary>
+    public IReadOnlyDictionary<string, string> Redact(IReadOnlyDictionary<string, string> options) =>
+        options.ToDictionary(o => o.Key, o => Find(o.Key) is { Secret: true } ? SecretOptions.Mask : SecretOptions.Redact(new Dictionary<string, string> { [o.Key] = o.Value })[o.Key],
+            StringComparer.Ordinal);
+
+    /// <summary>The options as a Markdown table (docs/CONNECTOR-OPTIONS.md is made of these).</summary>
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.Append("| option | type | default | required | secret | description |\n|---|---|---|---|---|---|\n");
+        foreach (var o in Options)
+        {
+            sb.Append($"| `{o.DisplayName}` | {o.TypeName} | {(o.DefaultText is { } d ? $"`{d}`" : "")} | {(o.Required ? "yes" : "")} | {(o.Secret ? "yes" : "")} | ")
+                .Append(o.Description.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
+        }
+        return sb.ToString();
+    }
+}
+
+/// <summary>A table's options as its connector's schema read them: typed values, defaults for those not given.</summary>
+public sealed class ConnectorOptions
+{
+    private readonly Dictionary<ConnectorOption, object?> values;
+    private readonly Dictionary<ConnectorOption, Dictionary<string, string>> prefixed;
+
+    internal ConnectorOptions(Dictionary<ConnectorOption, object?> values, Dictionary<ConnectorOption, Dictionary<string, string>> prefixed)
+    {
+        this.values = values;
+        this.prefixed = prefixed;
+    }
+
+    /// <summary>Whether the table gives the option (a default does not count).</summary>
+    public bool Has(ConnectorOption option) => values.ContainsKey(option) || prefixed.ContainsKey(option);
+
+    /// <summary>The table's value, else the option's default (<c>default(T)</c> when it has none: ask <see cref="Has"/>).</summary>
+    public T Get<T>(ConnectorOption<T> option) => values.TryGetValue(option, out var v) ? (T)v! : option.Default;
+
+    /// <summary>The table's value, or null when it gives none.</summary>
+    public T? Find<T>(ConnectorOption<T> option) where T : struct => values.TryGetValue(option, out var v) ? (T)v! : null;
+
+    /// <summary>The table's value, or null when it gives none.</summary>
+    public string? FindString(ConnectorOption<string> option) => values.TryGetValue(option, out var v) ? (string?)v : null;
+
+    /// <summary>A prefix option's family: each key without the prefix, with its value.</summary>
+    public IReadOnlyDictionary<string, string> Family(ConnectorOption<string> prefix) =>
+        prefixed.TryGetValue(prefix, out var family) ? family : new Dictionary<string, string>();
+}
