@@ -9,7 +9,8 @@ namespace Eddy.Bench;
 /// <summary>
 /// The avro format's decode rate against Apache.Avro 1.12.2's own generic reader of the same bytes, in one run:
 /// <c>avro-library</c> (<c>GenericDatumReader&lt;GenericRecord&gt;</c>, reusing its record as the library allows),
-/// <c>avro-rows</c> (Eddy's read plan into generic rows, as a Kafka table reads it). The messages are web-traffic-like
+/// <c>avro-rows</c> (Eddy's read plan into generic rows), <c>avro-struct</c> (the same plan into the planner's row
+/// struct, as a Kafka table whose columns are all in the message reads it). The messages are web-traffic-like
 /// records of the schema Flink derives from the columns below (nullable columns: unions), written by Apache.Avro, from a
 /// pool of 4,096 distinct messages.
 /// </summary>
@@ -61,6 +62,24 @@ public static class AvroWorkloads
         {
             reuse = reader.Read(reuse!, new BinaryDecoder(new MemoryStream(messages[i & 4095], writable: false)));
             sum += (long)reuse["bytes"];
+        }
+        return sum == long.MinValue ? 0 : events.Length;
+    }
+
+    public static long Struct(BenchEvent[] events) =>
+        (long)typeof(AvroWorkloads).GetMethod(nameof(StructOf), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(RowTypes.For(new Schema(Columns))).Invoke(null, [events])!;
+
+    private static long StructOf<T>(BenchEvent[] events) where T : struct
+    {
+        var decoder = new AvroFormat().CreateStructDecoder<T>(Context())!;
+        var messages = Messages.Value;
+        var bytes = RowTypes.FieldGetter<T, long?>(7);
+        long sum = 0;
+        for (int i = 0; i < events.Length; i++)
+        {
+            decoder.Decode(messages[i & 4095], out var row);
+            sum += bytes(row) ?? 0;
         }
         return sum == long.MinValue ? 0 : events.Length;
     }

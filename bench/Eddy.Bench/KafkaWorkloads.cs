@@ -31,6 +31,7 @@ public static class KafkaWorkloads
         {
             BootstrapServers = cluster!.Bootstrap, GroupId = "bench-bare", EnableAutoCommit = false, EnableAutoOffsetStore = false,
         };
+        foreach (var (key, value) in ExtraProperties()) config.Set(key, value);
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetKeyDeserializer(Deserializers.ByteArray).SetValueDeserializer(Deserializers.ByteArray).SetLogHandler((_, _) => { }).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
@@ -148,12 +149,21 @@ public static class KafkaWorkloads
             ) WITH (
               'connector' = '{{connector}}', 'topic' = '{{topic}}', 'properties.bootstrap.servers' = '{{cluster!.Bootstrap}}',
               'properties.group.id' = 'bench-eddy', 'properties.enable.auto.commit' = 'false',
-              'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json'
+              'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json'{{string.Concat(ExtraProperties().Select(p => $", 'properties.{p.Key}' = '{p.Value}'"))}}
             );
             """ + job);
     }
 
-    /// <summary>Produces the events into a fresh topic unless the last fill had the same count (not timed).</summary>
+    /// <summary>
+    /// Client settings added to every benchmark consumer (bare and Eddy's), from <c>EDDY_BENCH_KAFKA_PROPERTIES</c>
+    /// (<c>name=value,name=value</c>, librdkafka's names): for comparing settings A B B A without a rebuild.
+    /// </summary>
+    private static IEnumerable<KeyValuePair<string, string>> ExtraProperties() =>
+        (Environment.GetEnvironmentVariable("EDDY_BENCH_KAFKA_PROPERTIES") ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .Select(p => KeyValuePair.Create(p[0], p.Length > 1 ? p[1] : ""));
+
     /// <summary>Produces one message, waiting for room in the client's queue when it is full.</summary>
     internal static void Produce(IProducer<byte[]?, byte[]> producer, TopicPartition partition, byte[] value)
     {
@@ -171,9 +181,14 @@ public static class KafkaWorkloads
         }
     }
 
+    /// <summary>Produces the events into a fresh topic unless the last fill had the same count (not timed).</summary>
     private static void Fill(BenchEvent[] events)
     {
-        cluster ??= new MockKafkaCluster();
+        if (cluster is null)
+        {
+            cluster = new MockKafkaCluster();
+            Console.Error.WriteLine($"librdkafka {KafkaNative.Version} from {KafkaNative.LoadedFrom}");
+        }
         string wanted = $"bench-{events.Length}";
         if (topic == wanted) return;
         partitions = Math.Max(3, (int)((long)events.Length * 50 / (3 << 20)) + 1);

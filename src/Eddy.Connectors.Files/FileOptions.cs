@@ -74,6 +74,7 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
             "json" => FileFormat.JsonLines,
             "csv" => FileFormat.Csv,
             "parquet" => FileFormat.Parquet,
+            "avro" => throw Error("format", "Flink's 'avro' container files are not read or written by Eddy's filesystem connector yet ('avro' is a Kafka message format here); one of json, csv, parquet"),
             _ => throw Error("format", $"expected 'json', 'csv' or 'parquet', got '{formatText}'"),
         };
         var result = new FileConnectorOptions(path, format);

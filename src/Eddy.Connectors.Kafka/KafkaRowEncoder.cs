@@ -6,8 +6,8 @@ using Eddy.Runtime;
 
 namespace Eddy.Connectors.Kafka;
 
-/// <summary>How a key is written: a JSON object of the key fields, or the single key field's bytes.</summary>
-public enum KafkaKeyFormat { Json, Raw }
+/// <summary>How a key is written: a JSON object of the key fields, the single key field's bytes, or an Avro record of the key fields.</summary>
+public enum KafkaKeyFormat { Json, Raw, Avro }
 
 /// <summary>
 /// Encodes rows as Flink's json format writes them: one object per row, named by the sink schema's columns;

@@ -47,6 +47,12 @@ public sealed record KafkaSinkOptions
     /// <summary>How long the partition look-up and the final flush may take before the job fails.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Whether a -U directly followed by the +U of the same key is left out (upsert-kafka: the +U replaces the value).
+    /// A changelog format writes both.
+    /// </summary>
+    public bool CollapseUpdateBefore { get; init; } = true;
+
     /// <summary>For <see cref="KafkaDeliveryGuarantee.ExactlyOnce"/>: transactional ids are <c>prefix-subtask-epoch</c>.</summary>
     public string? TransactionalIdPrefix { get; init; }
 
@@ -395,7 +401,7 @@ public sealed class KafkaSink<T> : Sink<T>
                 var (write, key, value, timestamp) = haveLookahead ? lookahead : Serialize(batch, i);
                 haveLookahead = false;
                 if (!write) continue;
-                if (batch.KindAt(i) == RowKind.UpdateBefore && i + 1 < batch.Count && batch.KindAt(i + 1) == RowKind.UpdateAfter)
+                if (options.CollapseUpdateBefore && batch.KindAt(i) == RowKind.UpdateBefore && i + 1 < batch.Count && batch.KindAt(i + 1) == RowKind.UpdateAfter)
                 {
                     // A -U directly followed by the +U of the same key needs no record of its own: the +U replaces
                     // the value. A -U without one (a filter dropped the +U) is written, so the old value goes.

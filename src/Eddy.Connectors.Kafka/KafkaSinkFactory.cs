@@ -6,7 +6,8 @@ using Eddy.Sql.Connectors;
 namespace Eddy.Connectors.Kafka;
 
 /// <summary>
-/// The sink of SQL tables with <c>'connector' = 'kafka'</c> (append-only) or <c>'upsert-kafka'</c> (by primary key:
+/// The sink of SQL tables with <c>'connector' = 'kafka'</c> (append-only, or every row kind in a changelog format:
+/// debezium-json, canal-json, maxwell-json) or <c>'upsert-kafka'</c> (by primary key:
 /// +I/+U write the row, -D and -U a tombstone; a -U followed by the +U of its key is left out by the sink).
 /// </summary>
 internal static class KafkaSinkFactory
@@ -28,7 +29,7 @@ internal static class KafkaSinkFactory
     /// <summary>Formats whose subject Flink's Kafka connector defaults to <c>&lt;topic&gt;-value</c>.</summary>
     private static readonly string[] RegistryFormats = ["avro-confluent", "debezium-avro-confluent"];
 
-    public static Sink<Row> Create(TableDef table, Schema schema, bool upsert)
+    public static Sink<Row> Create(TableDef table, Schema schema, bool upsert, Func<string, Type?>? findType = null)
     {
         var o = table.Options;
         string connector = upsert ? "upsert-kafka" : "kafka";
@@ -50,7 +51,12 @@ internal static class KafkaSinkFactory
             writable = ValueFormats.Find(format) as IWritableValueFormat
                 ?? throw new ConnectorOptionException(table.Name, formatKey,
                     $"'{format}' is not supported for writing; one of json, {string.Join(", ", ValueFormats.Names.Where(n => ValueFormats.Find(n) is IWritableValueFormat))}");
+            // As Flink: upsert-kafka encodes its own changelog (tombstones by key) and takes insert-only value formats.
+            if (upsert && writable.WritesChangelog)
+                throw new ConnectorOptionException(table.Name, formatKey,
+                    $"'upsert-kafka' takes an insert-only value format; '{format}' writes a changelog (use it with 'connector' = 'kafka')");
         }
+        bool changelog = writable?.WritesChangelog == true;
 
         var guarantee = (o.GetValueOrDefault("sink.delivery-guarantee") ?? "at-least-once") switch
         {
@@ -101,11 +107,25 @@ internal static class KafkaSinkFactory
         KafkaKeyFormat? keyFormat = o.GetValueOrDefault("key.format") switch
         {
             null when keyFields.Count == 0 => null,
-            null => throw new ConnectorOptionException(table.Name, "key.format", upsert ? "required (json or raw)" : "required with 'key.fields' (json or raw)"),
+            null => throw new ConnectorOptionException(table.Name, "key.format", upsert ? "required (json, raw or avro)" : "required with 'key.fields' (json, raw or avro)"),
             "json" => KafkaKeyFormat.Json,
             "raw" => KafkaKeyFormat.Raw,
-            var k => throw new ConnectorOptionException(table.Name, "key.format", $"'{k}' is not supported; one of json, raw"),
+            "avro" => KafkaKeyFormat.Avro,
+            var k => throw new ConnectorOptionException(table.Name, "key.format", $"'{k}' is not supported; one of json, raw, avro"),
         };
+        FormatContext? avroKey = null;
+        if (keyFormat == KafkaKeyFormat.Avro)
+        {
+            avroKey = AvroKey.Context(table, new Schema([.. keyFields.Select(f => new Column(f.Name, f.Type))]));
+            try
+            {
+                new Formats.Avro.AvroFormat().ValidateForWriting(avroKey);
+            }
+            catch (FormatOptionException e)
+            {
+                throw new ConnectorOptionException(table.Name, e.Option, e.Message);
+            }
+        }
         if (keyFormat is not null && keyFields.Count == 0)
             throw new ConnectorOptionException(table.Name, "key.fields", "required with 'key.format': the columns that make the key");
         if (keyFormat == KafkaKeyFormat.Raw && (keyFields.Count != 1 || keyFields[0].Type.Kind is not (TypeKind.String or TypeKind.Char or TypeKind.Binary)))
@@ -128,7 +148,7 @@ internal static class KafkaSinkFactory
                 o.GetValueOrDefault(Opt(name))
                 // Flink's Kafka connector names a registry format's subject after the topic when the table does not.
                 ?? (RegistryFormats.Contains(format) && name == format + ".subject" ? topic + "-value" : null);
-            valueContext = new FormatContext(table.Name, new Schema([.. valueFields.Select(f => new Column(f.Name, f.Type))]), [], Option, _ => null)
+            valueContext = new FormatContext(table.Name, new Schema([.. valueFields.Select(f => new Column(f.Name, f.Type))]), [], Option, findType ?? (_ => null))
             {
                 OptionKey = Opt,
             };
@@ -152,6 +172,8 @@ internal static class KafkaSinkFactory
                 Partitioner = partitioner,
                 DeliveryGuarantee = guarantee,
                 TransactionalIdPrefix = o.GetValueOrDefault("sink.transactional-id-prefix"),
+                // A changelog format writes the -U of an update as a message of its own (a delete), as Flink does.
+                CollapseUpdateBefore = upsert,
                 Properties = KafkaTableConnector.Properties(table),
             };
             options.Validate();
@@ -167,6 +189,7 @@ internal static class KafkaSinkFactory
             var encoder = writable?.CreateEncoder(valueContext!, [.. valueFields.Select(f => f.Position)]);
             var key = keyFormat is null ? null : new KafkaRowEncoder(keyFields);
             bool raw = keyFormat == KafkaKeyFormat.Raw;
+            var avroKeyEncoder = avroKey is null ? null : new Formats.Avro.AvroFormat().CreateEncoder(avroKey, [.. keyFields.Select(f => f.Position)]);
             return (Row row, RowKind kind, out byte[]? keyBytes, out byte[]? message, out long timestamp) =>
             {
                 timestamp = timestampColumn >= 0 && row[timestampColumn] is { } t
@@ -177,7 +200,7 @@ internal static class KafkaSinkFactory
                         _ => EventTime.None,
                     }
                     : EventTime.None;
-                keyBytes = key is null ? null : raw ? key.Raw(row) : key.Json(row);
+                keyBytes = key is null ? null : raw ? key.Raw(row) : avroKeyEncoder is not null ? avroKeyEncoder.Encode(row) : key.Json(row);
                 if (upsert)
                 {
                     if (kind is RowKind.Delete or RowKind.UpdateBefore)
@@ -188,12 +211,13 @@ internal static class KafkaSinkFactory
                         return true;
                     }
                 }
-                else if (kind != RowKind.Insert)
+                else if (kind != RowKind.Insert && !changelog)
                 {
                     // The planner keeps changelogs away from append-only sinks; a change reaching here is a bug.
                     throw new InvalidOperationException($"Kafka sink of table '{table.Name}': got a {kind} row; 'kafka' is append-only (use 'upsert-kafka')");
                 }
-                message = encoder is null ? value.Json(row) : encoder.Encode(row);
+                // upsert-kafka writes +I and +U as the row itself; only a changelog format encodes the kind.
+                message = encoder is null ? value.Json(row) : changelog ? encoder.Encode(row, kind) : encoder.Encode(row);
                 return true;
             };
         });

@@ -142,7 +142,7 @@ public sealed record KafkaSourceOptions
 
     internal ConsumerConfig ConsumerConfig(bool commitPeriodically = false)
     {
-        var config = new ConsumerConfig(Properties.ToDictionary(p => p.Key, p => p.Value))
+        var config = new ConsumerConfig(KafkaProperties.WithConsumerDefaults(Properties))
         {
             BootstrapServers = BootstrapServers,
             GroupId = GroupId,

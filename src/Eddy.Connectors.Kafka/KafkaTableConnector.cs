@@ -28,7 +28,7 @@ public sealed class KafkaTableConnector : ITypedTableConnector
         "csv.array-element-delimiter", "csv.escape-character", "csv.null-literal",
         "value.csv.field-delimiter", "value.csv.quote-character", "value.csv.disable-quote-character", "value.csv.allow-comments",
         "value.csv.ignore-parse-errors", "value.csv.array-element-delimiter", "value.csv.escape-character", "value.csv.null-literal",
-        .. ValueFormats.AllOptions, .. ValueFormats.AllOptions.Select(o => "value." + o),
+        .. ValueFormats.AllOptions, .. ValueFormats.AllOptions.Select(o => "value." + o), .. AvroKey.Options,
     ];
 
 
@@ -47,14 +47,17 @@ public sealed class KafkaTableConnector : ITypedTableConnector
     /// <summary>Java client properties the source interprets itself instead of passing them to librdkafka.</summary>
     private static readonly string[] SourceProperties = ["properties.auto.offset.reset", "properties.enable.auto.commit", "properties.auto.commit.interval.ms"];
 
-    /// <summary>Append-only, as Flink's kafka connector: a changelog needs 'upsert-kafka'.</summary>
-    public bool AcceptsUpdates(TableDef table) => false;
+    /// <summary>
+    /// Append-only, as Flink's kafka connector, unless the value format writes a changelog (debezium-json, canal-json,
+    /// maxwell-json): then every row kind is a message.
+    /// </summary>
+    public bool AcceptsUpdates(TableDef table) => SqlRecordDecoder.RegisteredFormat(table) is IWritableValueFormat { WritesChangelog: true };
 
     /// <summary>A changelog value format (debezium-json) makes the table a changelog, as in Flink.</summary>
     public bool ProducesUpdates(TableDef table) => SqlRecordDecoder.RegisteredFormat(table)?.IsChangelog == true;
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        KafkaSinkFactory.Create(table, schema, upsert: false);
+        KafkaSinkFactory.Create(table, schema, upsert: false, context.FindType);
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {

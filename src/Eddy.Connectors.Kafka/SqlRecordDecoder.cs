@@ -29,7 +29,8 @@ internal sealed class SqlRecordDecoder
     private readonly FormatContext? formatContext;
     private readonly int valueColumnCount;
     private readonly Format keyFormat;
-    private readonly JsonRowDecoder? keyJson;
+    /// <summary>The key's columns from its bytes (key.format json or avro); null for raw or no key.</summary>
+    private readonly Func<byte[], Row>? keyRows;
     private readonly DataType? rawKeyType;
     private readonly bool decodesKey;
     /// <summary>Every column comes from the JSON value in order: the value's row is the record's row (no second row per record).</summary>
@@ -98,7 +99,8 @@ internal sealed class SqlRecordDecoder
             {
                 "json" => Format.Json,
                 "raw" => Format.Raw,
-                _ => throw new ConnectorOptionException(table.Name, "key.format", $"'{keyFormatText}' is not supported; one of json, raw"),
+                "avro" => Format.Registered,
+                _ => throw new ConnectorOptionException(table.Name, "key.format", $"'{keyFormatText}' is not supported; one of json, raw, avro"),
             };
         }
         else if (keyFields.Length > 0) throw new ConnectorOptionException(table.Name, "key.format", "required with 'key.fields'");
@@ -216,7 +218,8 @@ internal sealed class SqlRecordDecoder
         valueRowIsRow = (valueFormat is Format.Json or Format.Registered) && slots.Select((x, i) => x.Slot == Slot.Value && x.Index == i).All(b => b);
         if (decodesKey && keyColumns.Count > 0)
         {
-            if (keyFormat == Format.Json) keyJson = new JsonRowDecoder(new Schema([.. keyColumns]), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field"));
+            if (keyFormat == Format.Json) { var json = new JsonRowDecoder(new Schema([.. keyColumns]), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field")); keyRows = bytes => json.Decode(bytes); }
+            else if (keyFormat == Format.Registered) keyRows = AvroKey.Decoder(table, new Schema([.. keyColumns])).DecodeRow;
             else if (keyColumns.Count != 1 || keyColumns[0].Type.Kind is not (TypeKind.String or TypeKind.Binary))
                 throw new ConnectorOptionException(table.Name, "key.format", "'raw' reads the key into exactly one STRING or BYTES column");
             else rawKeyType = keyColumns[0].Type;
@@ -317,13 +320,13 @@ internal sealed class SqlRecordDecoder
         if (valueRowIsRow && jsonValues is not null) return jsonValues;
         Row? keyValues = null;
         object? rawKey = null;
-        if (keyJson is not null)
+        if (keyRows is not null)
         {
             if (m.Key is not null)
             {
                 try
                 {
-                    keyValues = keyJson.Decode(m.Key);
+                    keyValues = keyRows(m.Key);
                 }
                 catch (FormatException e)
                 {
@@ -340,7 +343,7 @@ internal sealed class SqlRecordDecoder
             fields[i] = slot switch
             {
                 Slot.Value => jsonValues is not null ? jsonValues[index] : values is not null ? values[index] : raw,
-                Slot.Key => keyJson is not null ? keyValues?[index] : rawKey,
+                Slot.Key => keyRows is not null ? keyValues?[index] : rawKey,
                 Slot.Topic => m.Topic,
                 Slot.Partition => type.Kind == TypeKind.Int ? (object)m.Partition : (long)m.Partition,
                 Slot.Offset => m.Offset,

@@ -9,13 +9,13 @@ namespace Eddy.Connectors.Kafka;
 internal sealed record UpsertRecord(Row Key, byte[] KeyBytes, byte[]? ValueBytes, Row? Row, string Topic, int Partition, long Offset, long Timestamp);
 
 /// <summary>
-/// Decodes an upsert-kafka message: the primary key from the key (<c>key.format</c> json or raw), the row from the value
+/// Decodes an upsert-kafka message: the primary key from the key (<c>key.format</c> json, raw or avro), the row from the value
 /// with the table's record decoder. A message without a key cannot be placed and is a bad record.
 /// </summary>
 internal sealed class UpsertDecoding
 {
     private readonly SqlRecordDecoder values;
-    private readonly JsonRowDecoder? jsonKey;
+    private readonly Func<byte[], Row>? keyRows;
     private readonly bool rawBytesKey;
 
     public UpsertDecoding(TableDef table, SqlRecordDecoder values)
@@ -23,7 +23,8 @@ internal sealed class UpsertDecoding
         this.values = values;
         var keyColumns = table.PrimaryKey.Select(k => table.Columns.First(c => c.Name == k)).Select(c => new Column(c.Name, c.Type)).ToArray();
         string keyFormat = table.Options["key.format"];
-        if (keyFormat == "json") jsonKey = new JsonRowDecoder(new Schema(keyColumns), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field"));
+        if (keyFormat == "json") { var json = new JsonRowDecoder(new Schema(keyColumns), KafkaTableConnector.Flag(table, "key.json.fail-on-missing-field")); keyRows = bytes => json.Decode(bytes); }
+        else if (keyFormat == "avro") keyRows = AvroKey.Decoder(table, new Schema(keyColumns)).DecodeRow;
         else if (keyColumns.Length == 1 && keyColumns[0].Type.Kind is TypeKind.String or TypeKind.Binary) rawBytesKey = keyColumns[0].Type.Kind == TypeKind.Binary;
         else throw new ConnectorOptionException(table.Name, "key.format", "'raw' reads the key into exactly one STRING or BYTES primary key column");
     }
@@ -32,11 +33,11 @@ internal sealed class UpsertDecoding
     {
         if (m.Key is null) throw new FormatException("the record has no key; upsert-kafka finds the row to change by its key");
         Row key;
-        if (jsonKey is not null)
+        if (keyRows is not null)
         {
             try
             {
-                key = jsonKey.Decode(m.Key);
+                key = keyRows(m.Key);
             }
             catch (FormatException e)
             {

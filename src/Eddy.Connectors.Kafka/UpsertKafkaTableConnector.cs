@@ -50,5 +50,5 @@ public sealed class UpsertKafkaTableConnector : ITableConnector
     }
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        KafkaSinkFactory.Create(table, schema, upsert: true);
+        KafkaSinkFactory.Create(table, schema, upsert: true, context.FindType);
 }

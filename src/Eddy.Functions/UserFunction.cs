@@ -2,15 +2,51 @@ namespace Eddy.Functions;
 
 /// <summary>
 /// The base of a function that SQL loads with <c>CREATE FUNCTION name AS 'Namespace.Class' [USING JAR 'x.dll']</c>.
-/// Deriving from one of <see cref="ScalarFunction"/>, <see cref="TableFunction{T}"/> or
-/// <see cref="AggregateFunction{TResult, TAccumulator}"/> is optional (Eddy finds the methods by name, as Flink does),
-/// but it states the kind and lets the compiler check the aggregate's required methods.
+/// Deriving from one of <see cref="ScalarFunction"/>, <see cref="AsyncScalarFunction"/>, <see cref="TableFunction{T}"/>
+/// or <see cref="AggregateFunction{TResult, TAccumulator}"/> is optional for the synchronous kinds (Eddy finds the
+/// methods by name, as Flink does), but it states the kind and gives the function its lifecycle
+/// (<see cref="Open"/>, <see cref="Close"/>).
 /// </summary>
 /// <remarks>
-/// An instance is made once per function per job with the public parameterless constructor and shared by the job's
-/// subtasks, which call it from several threads at once: keep it free of mutable fields.
+/// As in Flink, every parallel instance of an operator that calls the function has an instance of its own, made with
+/// the public parameterless constructor: <see cref="Open"/> runs on it once before its first row, <see cref="Close"/>
+/// once after its last, also when the job fails or is cancelled. An instance is called from one thread at a time
+/// (an async function's <c>Eval</c> is started from its task's thread; what runs after an await is the function's own
+/// business).
 /// </remarks>
-public abstract class UserFunction;
+public abstract class UserFunction
+{
+    /// <summary>Flink's <c>open(FunctionContext)</c>: set up what the calls share (a client, a cache). An exception fails the job, naming the function.</summary>
+    public virtual void Open(FunctionContext context)
+    {
+    }
+
+    /// <summary>Flink's <c>close()</c>: release what <see cref="Open"/> set up; called at the end of the input and when the job fails or is cancelled.</summary>
+    public virtual void Close()
+    {
+    }
+}
+
+/// <summary>
+/// What <see cref="UserFunction.Open"/> learns about where the function runs, as Flink's <c>FunctionContext</c>: the
+/// job's parameters (the options the script SET before the statement, as Flink's global job parameters hold the
+/// table configuration) and which parallel instance this is.
+/// </summary>
+public sealed class FunctionContext(IReadOnlyDictionary<string, string> jobParameters, string taskName, int subtaskIndex, int parallelism)
+{
+    /// <summary>Flink's <c>getJobParameter(key, defaultValue)</c>: the value SET for <paramref name="key"/>, else <paramref name="defaultValue"/>.</summary>
+    public string? GetJobParameter(string key, string? defaultValue) =>
+        jobParameters.TryGetValue(key, out var value) ? value : defaultValue;
+
+    /// <summary>The operator instance's task, e.g. <c>Source: t -&gt; Calc -&gt; Sink: p (1/2)</c>.</summary>
+    public string TaskName { get; } = taskName;
+
+    /// <summary>Which parallel instance (0-based) of its operator this function instance serves.</summary>
+    public int SubtaskIndex { get; } = subtaskIndex;
+
+    /// <summary>How many parallel instances the operator has.</summary>
+    public int Parallelism { get; } = parallelism;
+}
 
 /// <summary>
 /// One value in, one value out: public <c>Eval</c> methods (overloads allowed), static or instance, whose parameter
@@ -19,6 +55,23 @@ public abstract class UserFunction;
 /// <c>DateOnly</c> for DATE); a nullable parameter (<c>long?</c>, <c>string?</c>) receives SQL NULL as null.
 /// </summary>
 public abstract class ScalarFunction : UserFunction;
+
+/// <summary>
+/// One value in, one value out, later: Flink's <c>AsyncScalarFunction</c> for calls to services. Public instance
+/// <c>Eval</c> methods return <c>Task&lt;T&gt;</c> (T one of the CLR types a <see cref="ScalarFunction"/> returns)
+/// and may take a <see cref="CancellationToken"/> last, which is cancelled when the call's time
+/// (<c>table.exec.async-scalar.timeout</c>) is up or the job stops. Where Flink's <c>eval</c> completes a
+/// <c>CompletableFuture</c> passed in first, .NET's shape is the returned task: <c>async</c>/<c>await</c> composes
+/// with every client library (HttpClient, Npgsql, ...), an exception thrown before the first await and one the task
+/// ends with are the same failure, and a callback-based API adapts through <c>TaskCompletionSource&lt;T&gt;</c>.
+/// </summary>
+/// <remarks>
+/// The operator starts up to <c>table.exec.async-scalar.buffer-capacity</c> calls before the first has finished and
+/// emits the rows in their input order. A call that fails is retried after <c>table.exec.async-scalar.retry-delay</c>
+/// up to <c>table.exec.async-scalar.max-attempts</c> times (<c>retry-strategy</c> FIXED_DELAY); after that, or when
+/// the timeout passes, the job fails, naming the function, where the SQL calls it and the row.
+/// </remarks>
+public abstract class AsyncScalarFunction : UserFunction;
 
 /// <summary>
 /// One value in, rows out (<c>LATERAL TABLE(f(x))</c>): public <c>Eval</c> methods returning

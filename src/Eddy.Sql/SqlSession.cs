@@ -53,7 +53,7 @@ public sealed partial class SqlSession
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
-        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames,
+        .. Eddy.Functions.Geo.GeoConfig.OptionNames, .. S3Settings.OptionNames, .. Functions.AsyncScalarOptions.OptionNames,
     ];
 
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
@@ -70,6 +70,7 @@ public sealed partial class SqlSession
         Error = error ?? Console.Error;
         Environment = environment ?? System.Environment.GetEnvironmentVariable;
         Catalog.Geo = new Functions.GeoSqlFunctions(() => options, Environment);
+        Catalog.JobOptions = () => options;
     }
 
     public SqlCatalog Catalog { get; } = new();
@@ -113,7 +114,7 @@ public sealed partial class SqlSession
     public void Set(string key, string value)
     {
         if (!KnownOptions.Contains(key))
-            Error.WriteLine($"warning: option '{key}' is not used by Eddy{SqlErrors.Suggest(key, KnownOptions)}");
+            Error.WriteLine($"warning: option '{key}' is not used by Eddy itself (user functions read it with GetJobParameter){SqlErrors.Suggest(key, KnownOptions)}");
         ValidateOption(key, value);
         options[key] = value;
     }
@@ -596,6 +597,9 @@ public sealed partial class SqlSession
             case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay" or "table.exec.state.ttl":
                 ParseDuration(key, value);
                 break;
+            case not null when Functions.AsyncScalarOptions.OptionNames.Contains(key):
+                Functions.AsyncScalarOptions.From(new Dictionary<string, string> { [key] = value }, ParseDuration);
+                break;
             case "table.exec.source.cdc-events-duplicate":
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' takes true or false, got '{value}'");
                 break;
@@ -723,6 +727,10 @@ public sealed partial class SqlSession
             {
                 throw OptionError(e, inserts[i], context);
             }
+            catch (LocatedPlanningException e)
+            {
+                throw SqlErrors.At(e.Span, e.Message, context);
+            }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 throw PathError(e, inserts[i], context);
@@ -757,6 +765,10 @@ public sealed partial class SqlSession
         catch (ConnectorOptionException e)
         {
             throw OptionError(e, query, context);
+        }
+        catch (LocatedPlanningException e)
+        {
+            throw SqlErrors.At(e.Span, e.Message, context);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

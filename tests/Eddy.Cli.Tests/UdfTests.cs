@@ -129,6 +129,76 @@ public class UdfTests(UdfLibraryFixture library) : IClassFixture<UdfLibraryFixtu
         Assert.Equal(ExpectedRows(), FinalRows(output));
     }
 
+    /// <summary>A rates service on a local HTTP listener: <c>GET /rates/?from=EUR&amp;to=USD</c> answers 1.0850; requests counted.</summary>
+    private sealed class RatesService : IDisposable
+    {
+        private readonly System.Net.HttpListener listener = new();
+        private int requests;
+
+        public RatesService()
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            Url = $"http://127.0.0.1:{port}/rates/";
+            listener.Prefixes.Add(Url);
+            listener.Start();
+            _ = Task.Run(Serve);
+        }
+
+        public string Url { get; }
+
+        public int Requests => Volatile.Read(ref requests);
+
+        private async Task Serve()
+        {
+            while (listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+                Interlocked.Increment(ref requests);
+                bool known = context.Request.QueryString["from"] == "EUR" && context.Request.QueryString["to"] == "USD";
+                context.Response.StatusCode = known ? 200 : 404;
+                var body = System.Text.Encoding.UTF8.GetBytes(known ? "1.0850" : "no such rate");
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        }
+
+        public void Dispose() => listener.Close();
+    }
+
+    [Fact]
+    public void The_async_and_lifecycle_example_calls_the_rates_service_per_row()
+    {
+        using var service = new RatesService();
+        string folder = NewFolder();
+        string script = Path.Combine(folder, "rates.sql");
+        File.WriteAllText(script, File.ReadAllText(Path.Combine(library.RepositoryRoot, "examples", "udf", "rates.sql"))
+            .Replace("'http://localhost:8099/rates'", $"'{service.Url}'", StringComparison.Ordinal)
+            .Replace("'orders.csv'", $"'{Path.Combine(library.RepositoryRoot, "examples", "udf", "orders.csv")}'", StringComparison.Ordinal));
+        var (code, output, error) = CliTests.Run("run", script, "--udf", library.Assembly, "--fresh");
+        Assert.True(code == 0, error);
+        var masked = new HashSet<string>(["widget", "hose"], StringComparer.OrdinalIgnoreCase);
+        var expected = Orders.Select(l => l.Split(',')).Select(o =>
+        {
+            string title = string.Join(' ', o[1].Split(' ').Select(w => masked.Contains(w) ? "***" : w));
+            decimal usd = Math.Round(Amount(o[2]) * 1.0850m, 2, MidpointRounding.AwayFromZero);
+            return $"{o[0]}, {title}, {usd.ToString("0.00", CultureInfo.InvariantCulture)}";
+        }).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, FinalRows(output));
+        // One request per row: nothing cached, nothing repeated.
+        Assert.Equal(Orders.Length, service.Requests);
+    }
+
     [Fact]
     public void Without_the_assembly_create_function_is_refused_where_it_is_written()
     {

@@ -72,4 +72,23 @@ public class KafkaPropertiesTests
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain("hunter2", e.ToString());
     }
+
+    /// <summary>Eddy's consumers do not push client metrics unless the job asks (docs: KafkaProperties.ConsumerDefaults).</summary>
+    [Fact]
+    public void Consumers_leave_metrics_push_off_unless_the_job_sets_it()
+    {
+        var plain = new KafkaSourceOptions { Topics = ["t"], BootstrapServers = "localhost:9092" }.ConsumerConfig();
+        Assert.Equal("false", plain.Get("enable.metrics.push"));
+        var asked = new KafkaSourceOptions
+        {
+            Topics = ["t"], BootstrapServers = "localhost:9092",
+            Properties = new Dictionary<string, string> { ["enable.metrics.push"] = "true", ["client.id"] = "job" },
+        }.ConsumerConfig();
+        Assert.Equal(("true", "job"), (asked.Get("enable.metrics.push"), asked.Get("client.id")));
+        var exchange = new Eddy.Connectors.Kafka.Repartition.KafkaRepartitionExchange("localhost:9092");
+        Assert.Equal("false", exchange.ConsumerConfig("g").Get("enable.metrics.push"));
+        var exchangeAsked = new Eddy.Connectors.Kafka.Repartition.KafkaRepartitionExchange("localhost:9092",
+            new Dictionary<string, string> { ["enable.metrics.push"] = "true" });
+        Assert.Equal("true", exchangeAsked.ConsumerConfig("g").Get("enable.metrics.push"));
+    }
 }

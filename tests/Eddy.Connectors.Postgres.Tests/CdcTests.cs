@@ -329,6 +329,86 @@ public sealed class CdcTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every type the source maps, NULL in every nullable column, from the snapshot and from the stream (updates of
+    /// values, an update of the key, deletes): the copy the job upserts equals the source table, compared by PostgreSQL.
+    /// </summary>
+    [Fact]
+    public async Task Every_mapped_type_and_null_reach_the_copy_exactly_from_the_snapshot_and_the_stream()
+    {
+        string source = PgServer.UniqueName("cdc_types"), copy = PgServer.UniqueName("cdc_types_copy");
+        string slot = Slot("slot_types");
+        const string Columns = "id, s, big, f, d, n, b, dt, tm, ts, tz, t, bin";
+        PgServer.Execute($$"""
+            CREATE TABLE {{source}} (id int PRIMARY KEY, s smallint, big bigint, f real, d double precision, n numeric(10, 2),
+                b boolean, dt date, tm time, ts timestamp, tz timestamptz, t text, bin bytea);
+            ALTER TABLE {{source}} REPLICA IDENTITY FULL;
+            INSERT INTO {{source}} VALUES
+                (1, -32768, 9223372036854775807, 1.5, -2.25e300, 12345678.91, true, '2024-02-29', '23:59:58', '2024-02-29 12:34:56.123456',
+                 '2024-02-29 12:34:56.654321+00', 'snapshot', '\x00ff10'),
+                (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            """);
+        var b = Server;
+        string script = $"""
+            CREATE TABLE src (
+                id INT, s SMALLINT, big BIGINT, f FLOAT, d DOUBLE, n DECIMAL(10, 2), b BOOLEAN, dt DATE, tm TIME, ts TIMESTAMP(6),
+                tz TIMESTAMP_LTZ(6), t STRING, bin BYTES, PRIMARY KEY (id) NOT ENFORCED
+            ) WITH (
+                'connector' = 'postgres-cdc', 'hostname' = '{b.Host}', 'port' = '{b.Port}', 'username' = '{b.Username}', 'password' = '',
+                'database-name' = '{b.Database}', 'schema-name' = 'public', 'table-name' = '{source}',
+                'slot.name' = '{slot}', 'decoding.plugin.name' = 'pgoutput', 'debezium.publication.name' = 'pub_{slot}'
+            );
+            CREATE TABLE copy (
+                id INT, s SMALLINT, big BIGINT, f FLOAT, d DOUBLE, n DECIMAL(10, 2), b BOOLEAN, dt DATE, tm TIME, ts TIMESTAMP(6),
+                tz TIMESTAMP_LTZ(6), t STRING, bin BYTES, PRIMARY KEY (id) NOT ENFORCED
+            ) WITH ('connector' = 'jdbc', 'url' = '{JdbcUrl()}', 'table-name' = '{copy}', 'sink.create-table' = 'true');
+            INSERT INTO copy SELECT * FROM src;
+            """;
+        var (_, job) = Start(script, c => c with
+        {
+            CheckpointInterval = TimeSpan.FromMilliseconds(200), CheckpointDirectory = Path.Combine(folder.FullName, "types"),
+            RestartStrategy = RestartStrategy.None,
+        });
+        string differences = $"""
+            SELECT count(*) FROM ((SELECT {Columns} FROM {source} EXCEPT ALL SELECT {Columns} FROM {copy})
+                UNION ALL (SELECT {Columns} FROM {copy} EXCEPT ALL SELECT {Columns} FROM {source})) x
+            """;
+        async Task AwaitCopy()
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (TryQuery(differences) is not [[0L]])
+            {
+                if (job.Completion.IsCompleted) Assert.Fail($"the job ended: {(await job.Completion).Failure}");
+                Assert.True(DateTime.UtcNow < deadline,
+                    $"the copy differs: {string.Join("; ", TryQuery($"SELECT * FROM {copy} ORDER BY id").Select(r => string.Join(",", r)))}");
+                await Task.Delay(50);
+            }
+        }
+        try
+        {
+            await AwaitCopy();
+            PgServer.Execute($$"""
+                INSERT INTO {{source}} VALUES
+                    (3, 32767, -9223372036854775808, -0.125, 3.5e-300, -99999999.99, false, '1970-01-01', '00:00:01', '1999-12-31 23:59:59.999999',
+                     '1969-07-20 20:17:40.5+00', 'stream', '\x'),
+                    (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+                UPDATE {{source}} SET s = 7, big = 8, f = 9.5, d = 10.5, n = 11.11, b = false, dt = '2000-01-01', tm = '12:00:00',
+                    ts = '2000-01-01 00:00:00.000001', tz = '2000-01-01 00:00:00.000001+00', t = 'was null', bin = '\x01' WHERE id = 2;
+                UPDATE {{source}} SET s = NULL, big = NULL, f = NULL, d = NULL, n = NULL, b = NULL, dt = NULL, tm = NULL, ts = NULL, tz = NULL,
+                    t = NULL, bin = NULL WHERE id = 1;
+                UPDATE {{source}} SET id = 30 WHERE id = 3;
+                DELETE FROM {{source}} WHERE id = 4;
+                """);
+            await AwaitCopy();
+            Assert.Equal(3L, PgServer.Query($"SELECT count(*) FROM {copy}")[0][0]);
+        }
+        finally
+        {
+            job.Cancel();
+            await job.Completion.WaitAsync(Patience);
+        }
+    }
+
     private static List<object?[]> TryQuery(string sql)
     {
         try

@@ -27,7 +27,8 @@ public class OverTests : IDisposable
     /// <summary>
     /// Times advance by 0 or 1 s per row, each row up to 1 s behind its time: never behind the watermark
     /// (max - 2 s). The first six rows cover every key; from row 30 on, every 10th row is a row at 1 s, later than
-    /// the watermark and than every key's processed rows: late for every OVER frame.
+    /// the watermark and than every key's processed rows: late for every OVER frame, unless a bounded RANGE frame's
+    /// cleanup forgot the key first (<see cref="RangeCleanedLateRows"/>).
     /// </summary>
     private static List<Event> Stream(int seed, int count)
     {
@@ -70,9 +71,12 @@ public class OverTests : IDisposable
     private const string Select = "SELECT k, n, SUM(v) OVER w, COUNT(v) OVER w, COUNT(*) OVER w, MIN(v) OVER w, MAX(v) OVER w, AVG(v) OVER w FROM events";
 
     /// <summary>The expected rows: each row kept, with the aggregates over its frame.</summary>
-    private static List<string> Expected(List<Event> events, bool partitioned, Func<List<Event>, int, IEnumerable<Event>> frame, bool dropLate = true)
+    private static List<string> Expected(List<Event> events, bool partitioned, Func<List<Event>, int, IEnumerable<Event>> frame, bool dropLate = true,
+        int? rangeSeconds = null)
     {
-        var kept = events.Where(e => !(dropLate && e.Late)).ToList();
+        var revived = rangeSeconds is { } r ? RangeCleanedLateRows(events, partitioned, r * 1000L) : [];
+        var kept = events.Where(e => !(dropLate && e.Late) || revived.Contains(e)).ToList();
+        if (revived.Count > 0) frame = AloneIfRevived(frame, revived);
         var lines = new List<string>();
         foreach (var partition in kept.GroupBy(e => partitioned ? e.K : ""))
         {
@@ -91,6 +95,66 @@ public class OverTests : IDisposable
         lines.Sort(StringComparer.Ordinal);
         return lines;
     }
+
+    /// <summary>
+    /// Flink's RowTimeRangeBoundedPrecedingFunction forgets a key (rows, accumulator, last processed time) when its
+    /// cleanup timer fires: a kept row whose rowtime + range + 1 is after the cleanupTs (or with none) registers an
+    /// event-time timer at rowtime + (long)(1.5 × range) + 1 that becomes the cleanupTs. When the watermark advances,
+    /// the timers up to it fire in time order: the one at cleanupTs clears the key, any other sets the last processed
+    /// time to its time (0 when cleared). A late row (1 s) after the last processed time of its key is processed.
+    /// Simulated in arrival order with the watermark each row sees (max of earlier times - 2 s).
+    /// </summary>
+    private static HashSet<Event> RangeCleanedLateRows(List<Event> events, bool partitioned, long rangeMs)
+    {
+        var revived = new HashSet<Event>();
+        var timers = new Dictionary<string, SortedSet<long>>();
+        var cleanupTs = new Dictionary<string, long>();
+        var lastTriggered = new Dictionary<string, long>();
+        long maxSeen = long.MinValue, watermark = long.MinValue;
+        foreach (var e in events)
+        {
+            long seen = maxSeen == long.MinValue ? long.MinValue : maxSeen - 2000;
+            if (seen > watermark)
+            {
+                watermark = seen;
+                foreach (var (k, keyTimers) in timers)
+                {
+                    while (keyTimers.Count > 0 && keyTimers.Min <= watermark)
+                    {
+                        long t = keyTimers.Min;
+                        keyTimers.Remove(t);
+                        if (cleanupTs.TryGetValue(k, out long c) && c <= t)
+                        {
+                            cleanupTs.Remove(k);
+                            lastTriggered.Remove(k);
+                        }
+                        else lastTriggered[k] = t;
+                    }
+                }
+            }
+            string key = partitioned ? e.K : "";
+            long ts = e.Seconds * 1000L;
+            maxSeen = Math.Max(maxSeen, ts);
+            if (ts <= lastTriggered.GetValueOrDefault(key)) continue;
+            if (!timers.TryGetValue(key, out var pending)) timers[key] = pending = [];
+            if (e.Late)
+            {
+                // Premise of a revived row's frame being itself alone: no other row of its time waits with it.
+                Assert.DoesNotContain(ts, pending);
+                revived.Add(e);
+            }
+            pending.Add(ts);
+            if (!cleanupTs.TryGetValue(key, out long current) || current < ts + rangeMs + 1)
+            {
+                cleanupTs[key] = ts + (long)(rangeMs * 1.5) + 1;
+                pending.Add(cleanupTs[key]);
+            }
+        }
+        return revived;
+    }
+
+    private static Func<List<Event>, int, IEnumerable<Event>> AloneIfRevived(Func<List<Event>, int, IEnumerable<Event>> frame, HashSet<Event> revived) =>
+        (o, i) => revived.Contains(o[i]) ? [o[i]] : frame(o, i).Where(e => !revived.Contains(e));
 
     private static IEnumerable<Event> RowsPreceding(List<Event> ordered, int i, int n) => ordered.Skip(Math.Max(0, i - n)).Take(i - Math.Max(0, i - n) + 1);
 
@@ -128,7 +192,8 @@ public class OverTests : IDisposable
         string window = $"({(partitioned ? "PARTITION BY k " : "")}ORDER BY ts {frame})";
         var lines = SessionTests.Run(Table(events) + $"INSERT INTO results {Select} WINDOW w AS {window};");
         lines.Sort(StringComparer.Ordinal);
-        Assert.Equal(Expected(events, partitioned, FrameOf(expected)), lines);
+        int? rangeSeconds = expected switch { "range3" => 3, "range0" => 0, _ => null };
+        Assert.Equal(Expected(events, partitioned, FrameOf(expected), rangeSeconds: rangeSeconds), lines);
     }
 
     [Fact]

@@ -59,3 +59,58 @@ public sealed class WeightedAverage : AggregateFunction<double?, WeightedAverage
 
     public override double? GetValue(Sums sums) => sums.Weights == 0 ? null : (double)sums.Weighted / sums.Weights;
 }
+
+/// <summary>
+/// <c>amount_in(amount, 'USD')</c>: an amount such as '12.50 EUR' in another currency, at the rate a rates service
+/// answers (<c>GET {rates.url}?from=EUR&amp;to=USD</c> → <c>1.08</c>). An async function: the operator keeps up to
+/// <c>table.exec.async-scalar.buffer-capacity</c> requests in flight and emits the rows in their input order. Its
+/// lifecycle: Open makes one HttpClient per operator instance from the job parameter <c>rates.url</c>, Close disposes it.
+/// </summary>
+public sealed class AmountIn : AsyncScalarFunction
+{
+    private HttpClient? client;
+    private string ratesUrl = "";
+
+    public override void Open(FunctionContext context)
+    {
+        ratesUrl = context.GetJobParameter("rates.url", null)
+            ?? throw new InvalidOperationException("SET 'rates.url' to the rates service before using amount_in");
+        client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public async Task<decimal?> Eval(string? amount, string? currency, CancellationToken cancellation)
+    {
+        if (amount is null || currency is null) return null;
+        var parts = amount.Split(' ', 2, StringSplitOptions.TrimEntries);
+        decimal value = decimal.Parse(parts[0], NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        string from = parts.Length > 1 ? parts[1] : "EUR";
+        if (from == currency) return value;
+        string answer = await client!.GetStringAsync($"{ratesUrl}?from={Uri.EscapeDataString(from)}&to={Uri.EscapeDataString(currency)}", cancellation);
+        return value * decimal.Parse(answer.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    public override void Close()
+    {
+        client?.Dispose();
+        client = null;
+    }
+}
+
+/// <summary>
+/// <c>masked(text)</c>: the words listed in the job parameter <c>mask.words</c> (comma-separated, any case) replaced by
+/// '***'. The lifecycle at work: the list is read once per operator instance in Open, not on every row.
+/// </summary>
+public sealed class Masked : ScalarFunction
+{
+    private HashSet<string> words = [];
+
+    public override void Open(FunctionContext context) =>
+        words = new HashSet<string>(
+            (context.GetJobParameter("mask.words", "") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            StringComparer.OrdinalIgnoreCase);
+
+    public string? Eval(string? text) =>
+        text is null ? null : string.Join(' ', text.Split(' ').Select(w => words.Contains(w) ? "***" : w));
+
+    public override void Close() => words = [];
+}

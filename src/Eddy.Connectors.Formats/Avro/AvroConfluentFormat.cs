@@ -15,7 +15,7 @@ namespace Eddy.Connectors.Formats.Avro;
 /// (a secret: masked wherever options are shown). Bearer auth, TLS key stores, <c>avro-confluent.schema</c> and
 /// <c>avro-confluent.properties</c> are refused.
 /// </summary>
-public sealed class AvroConfluentFormat : IWritableValueFormat
+public sealed class AvroConfluentFormat : IWritableValueFormat, IStructFormat
 {
     public const string Url = "avro-confluent.url";
     public const string Subject = "avro-confluent.subject";
@@ -56,6 +56,10 @@ public sealed class AvroConfluentFormat : IWritableValueFormat
         Derive(context);
         return new ConfluentAvroDecoder(new Lazy<ISchemaRegistry>(() => connect(settings)), context.Physical.Columns);
     }
+
+    /// <summary>Straight into the row struct, a struct reader per writer schema id (<see cref="AvroStructReader{T}"/>).</summary>
+    public StructDecoder<T>? CreateStructDecoder<T>(FormatContext context) where T : struct =>
+        new ConfluentAvroStructDecoder<T>((ConfluentAvroDecoder)CreateDecoder(context));
 
     public MessageEncoder CreateEncoder(FormatContext context, IReadOnlyList<int> positions)
     {
@@ -166,12 +170,14 @@ internal sealed class ConfluentAvroDecoder(Lazy<ISchemaRegistry> registry, IRead
 
     public override void Decode(byte[] message, List<Row> rows) => rows.Add(DecodeRow(message));
 
-    public override Row DecodeRow(byte[] message)
+    public override Row DecodeRow(byte[] message) => AvroMessageDecoder.Read(PlanOf(ConfluentWire.SchemaId(message)), message.AsSpan(5));
+
+    /// <summary>The plan of a writer schema id, fetched on first sight.</summary>
+    /// <exception cref="FormatException">the schema cannot be fetched, or not read as the table's columns.</exception>
+    public RecordReader PlanOf(int id)
     {
-        int id = ConfluentWire.SchemaId(message);
         if (!plans.TryGetValue(id, out var entry)) entry = plans.GetOrAdd(id, Plan);
-        if (entry.Plan is null) throw new FormatException(entry.Problem);
-        return AvroMessageDecoder.Read(entry.Plan, message.AsSpan(5));
+        return entry.Plan ?? throw new FormatException(entry.Problem);
     }
 
     private (RecordReader?, string?) Plan(int id)

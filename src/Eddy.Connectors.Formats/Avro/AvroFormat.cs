@@ -8,7 +8,7 @@ namespace Eddy.Connectors.Formats.Avro;
 /// <c>avro.timestamp_mapping.legacy</c> (default true, as Flink). <c>avro.encoding</c> = json and <c>avro.codec</c>
 /// (container files of the filesystem connector) are refused.
 /// </summary>
-public sealed class AvroFormat : IWritableValueFormat
+public sealed class AvroFormat : IWritableValueFormat, IStructFormat
 {
     public const string LegacyTimestampOption = "avro.timestamp_mapping.legacy";
 
@@ -25,6 +25,10 @@ public sealed class AvroFormat : IWritableValueFormat
         var (schema, _) = Derive(context);
         return new AvroMessageDecoder(AvroReadPlan.Build(schema, context.Physical.Columns));
     }
+
+    /// <summary>Straight into the row struct (<see cref="AvroStructReader{T}"/>).</summary>
+    public StructDecoder<T>? CreateStructDecoder<T>(FormatContext context) where T : struct =>
+        new AvroStructDecoder<T>(AvroReadPlan.Build(Derive(context).Schema, context.Physical.Columns));
 
     public MessageEncoder CreateEncoder(FormatContext context, IReadOnlyList<int> positions)
     {

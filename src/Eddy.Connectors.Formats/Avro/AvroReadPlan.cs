@@ -196,6 +196,9 @@ internal sealed class RecordReader((int Target, AvroNode Node)[] steps, int widt
 {
     public int Width => width;
 
+    /// <summary>The writer's fields in order: the column each goes to (−1: skipped) and how it is read.</summary>
+    public (int Target, AvroNode Node)[] Steps => steps;
+
     public void Read(ref AvroReader reader, object?[] values)
     {
         foreach (var (target, node) in steps)
@@ -239,6 +242,8 @@ internal sealed class FailNode(string message) : AvroNode
 
 internal sealed class UnionNode(AvroNode[] branches) : AvroNode
 {
+    public AvroNode[] Branches => branches;
+
     public override object? Read(ref AvroReader reader)
     {
         long index = reader.ReadLong();

@@ -11,7 +11,7 @@ namespace Eddy.Connectors.Formats.Debezium;
 /// nothing. <c>canal-json.database.include</c> / <c>table.include</c> (regular expressions matching the whole name)
 /// keep only the events of those databases / tables.
 /// </summary>
-public sealed class CanalJsonFormat : IValueFormat
+public sealed class CanalJsonFormat : IWritableValueFormat
 {
     public string Name => "canal-json";
 
@@ -43,6 +43,20 @@ public sealed class CanalJsonFormat : IValueFormat
         };
     }
 
+    public bool WritesChangelog => true;
+
+    /// <summary>Flink's canal-json writer: <c>{"data": [row], "type": "INSERT"|"DELETE"}</c> (see <see cref="ChangelogJsonEncoder"/>).</summary>
+    public MessageEncoder CreateEncoder(FormatContext context, IReadOnlyList<int> positions) =>
+        new ChangelogJsonEncoder(ChangelogEnvelope.Canal, context.Physical.Columns, positions, JsonEncodingOf(context));
+
+    public void ValidateForWriting(FormatContext context) => JsonEncodingOf(context);
+
+    private JsonEncoding JsonEncodingOf(FormatContext context)
+    {
+        ChangelogJsonEncoder.CheckWritable(context.Physical.Columns, Name);
+        return JsonEncoding.From(context, Name);
+    }
+
     private static Regex? Pattern(FormatContext context, string option)
     {
         string? text = context.Option(option);
@@ -63,7 +77,7 @@ public sealed class CanalJsonFormat : IValueFormat
 /// {row}, "old": {changed fields}, "primary_key_columns"}</c>. insert → +I; update → -U of the old row (the fields of
 /// <c>old</c>, others from <c>data</c>) and +U of <c>data</c>; delete → -D.
 /// </summary>
-public sealed class MaxwellJsonFormat : IValueFormat
+public sealed class MaxwellJsonFormat : IWritableValueFormat
 {
     public string Name => "maxwell-json";
 
@@ -90,6 +104,20 @@ public sealed class MaxwellJsonFormat : IValueFormat
         {
             IgnoreParseErrors = context.Flag("maxwell-json.ignore-parse-errors"),
         };
+    }
+
+    public bool WritesChangelog => true;
+
+    /// <summary>Flink's maxwell-json writer: <c>{"data": row, "type": "insert"|"delete"}</c> (see <see cref="ChangelogJsonEncoder"/>).</summary>
+    public MessageEncoder CreateEncoder(FormatContext context, IReadOnlyList<int> positions) =>
+        new ChangelogJsonEncoder(ChangelogEnvelope.Maxwell, context.Physical.Columns, positions, JsonEncodingOf(context));
+
+    public void ValidateForWriting(FormatContext context) => JsonEncodingOf(context);
+
+    private JsonEncoding JsonEncodingOf(FormatContext context)
+    {
+        ChangelogJsonEncoder.CheckWritable(context.Physical.Columns, Name);
+        return JsonEncoding.From(context, Name);
     }
 }
 

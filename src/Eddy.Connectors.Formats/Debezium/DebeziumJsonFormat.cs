@@ -6,9 +6,9 @@ namespace Eddy.Connectors.Formats.Debezium;
 /// Flink's <c>debezium-json</c>: a Debezium change event (<c>before</c>, <c>after</c>, <c>op</c>, <c>source</c>,
 /// <c>ts_ms</c>, optionally wrapped in <c>{"schema": ..., "payload": ...}</c>) as a changelog: <c>c</c> and <c>r</c>
 /// give +I of <c>after</c>, <c>u</c> gives -U of <c>before</c> and +U of <c>after</c>, <c>d</c> gives -D of
-/// <c>before</c>; a tombstone (empty message) gives nothing. Reading only.
+/// <c>before</c>; a tombstone (empty message) gives nothing. Writing: see <see cref="ChangelogJsonEncoder"/>.
 /// </summary>
-public sealed class DebeziumJsonFormat : IValueFormat
+public sealed class DebeziumJsonFormat : IWritableValueFormat
 {
     public string Name => "debezium-json";
 
@@ -39,6 +39,23 @@ public sealed class DebeziumJsonFormat : IValueFormat
         {
             IgnoreParseErrors = context.Flag("debezium-json.ignore-parse-errors"),
         };
+    }
+
+    public bool WritesChangelog => true;
+
+    public MessageEncoder CreateEncoder(FormatContext context, IReadOnlyList<int> positions) =>
+        new ChangelogJsonEncoder(ChangelogEnvelope.Debezium, context.Physical.Columns, positions, JsonEncodingOf(context));
+
+    public void ValidateForWriting(FormatContext context) => JsonEncodingOf(context);
+
+    private JsonEncoding JsonEncodingOf(FormatContext context)
+    {
+        // Flink writes no schema block: 'schema-include' = 'true' is refused for a sink, as Flink refuses it.
+        if (context.Flag("debezium-json.schema-include"))
+            throw new FormatOptionException(context.OptionKey("debezium-json.schema-include"),
+                "Debezium JSON serialization does not support 'debezium-json.schema-include' = 'true' (Flink writes no schema block)");
+        ChangelogJsonEncoder.CheckWritable(context.Physical.Columns, Name);
+        return JsonEncoding.From(context, Name);
     }
 }
 

@@ -27,6 +27,9 @@ internal sealed class ProtoMessagePlan
     /// <summary>Whether an absent field reads as its default value, not NULL (Flink: always for proto3).</summary>
     public required bool ReadDefaults { get; init; }
 
+    /// <summary>The columns by field number: the order a generated builder writes them in.</summary>
+    public required ProtoFieldPlan[] WriteOrder { get; init; }
+
     public const int DenseLimit = 256;
 
     public int ColumnOf(int fieldNumber) =>
@@ -53,9 +56,16 @@ internal sealed class ProtoMessagePlan
             if (plan.Field.FieldNumber < DenseLimit) dense[plan.Field.FieldNumber] = plan.Column;
             else sparse[plan.Field.FieldNumber] = plan.Column;
         }
+        foreach (var plan in plans)
+        {
+            if (plan.Field.RealContainingOneof is not { } oneof) continue;
+            int[] later = [.. plans.Where(p => p.Column > plan.Column && p.Field.RealContainingOneof == oneof).Select(p => p.Column)];
+            if (later.Length > 0) plan.LaterInOneof = later;
+        }
         return new ProtoMessagePlan
         {
             Descriptor = message, Columns = plans, ColumnByNumber = dense, ColumnBySparseNumber = sparse, ReadDefaults = readDefaults,
+            WriteOrder = [.. plans.OrderBy(p => p.Field.FieldNumber)],
         };
     }
 
@@ -89,6 +99,9 @@ internal sealed class ProtoFieldPlan
     public object? ScalarDefault { get; init; }
 
     public bool IsList => Field.IsRepeated && !Field.IsMap;
+
+    /// <summary>For a field of a real oneof: the columns after this one in the same oneof (a builder keeps the last one set).</summary>
+    public int[]? LaterInOneof { get; set; }
 
     /// <summary>Whether the field's values may come packed (a repeated number, bool or enum).</summary>
     public bool Packable => Field.IsRepeated && Field.FieldType is not (FieldType.String or FieldType.Bytes or FieldType.Message or FieldType.Group);

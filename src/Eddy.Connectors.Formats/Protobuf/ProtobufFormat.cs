@@ -9,7 +9,7 @@ namespace Eddy.Connectors.Formats.Protobuf;
 /// (<c>protobuf.descriptor-file</c>, written by <c>protoc --descriptor_set_out --include_imports</c>, with
 /// <c>protobuf.message-name</c>, the message's full name).
 /// </summary>
-public sealed class ProtobufFormat : IStructFormat
+public sealed class ProtobufFormat : IStructFormat, IWritableValueFormat
 {
     public string Name => "protobuf";
 
@@ -31,6 +31,26 @@ public sealed class ProtobufFormat : IStructFormat
 
     /// <summary>Straight into the row struct: singular scalars stored by typed readers (<see cref="ProtoStructDecoder{T}"/>).</summary>
     public StructDecoder<T>? CreateStructDecoder<T>(FormatContext context) where T : struct => ProtoStructDecoder<T>.TryCreate(Plan(context));
+
+    /// <summary>Flink's protobuf serialization from the same plan (<see cref="ProtoRowEncoder"/>).</summary>
+    public MessageEncoder CreateEncoder(FormatContext context, IReadOnlyList<int> positions) =>
+        new ProtoRowEncoder(WritePlan(context), positions, context.Option("protobuf.write-null-string-literal") ?? "");
+
+    public void ValidateForWriting(FormatContext context) => WritePlan(context);
+
+    private static ProtoMessagePlan WritePlan(FormatContext context)
+    {
+        var plan = Plan(context);
+        try
+        {
+            ProtoRowEncoder.CheckWritable(plan);
+        }
+        catch (FormatOptionException e) when (e.Option == "protobuf.message-class-name")
+        {
+            throw new FormatOptionException(context.OptionKey(context.Option("protobuf.descriptor-file") is null ? "protobuf.message-class-name" : "protobuf.message-name"), e.Message);
+        }
+        return plan;
+    }
 
     /// <summary>The message and how the table's columns lie in it, checked against Flink's type mapping.</summary>
     internal static ProtoMessagePlan Plan(FormatContext context)

@@ -57,7 +57,7 @@ public sealed class KafkaGroupMember : IDisposable
         this.options = options;
         this.owner = owner;
         KafkaNative.EnsureLoaded();
-        var config = new ConsumerConfig(options.Properties.ToDictionary(p => p.Key, p => p.Value))
+        var config = new ConsumerConfig(KafkaProperties.WithConsumerDefaults(options.Properties))
         {
             BootstrapServers = options.BootstrapServers,
             GroupId = options.GroupId,

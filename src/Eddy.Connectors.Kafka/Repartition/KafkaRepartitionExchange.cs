@@ -33,7 +33,7 @@ public sealed class KafkaRepartitionExchange(string bootstrapServers, IReadOnlyD
         return config;
     }
 
-    internal ConsumerConfig ConsumerConfig(string groupId) => new(Properties())
+    internal ConsumerConfig ConsumerConfig(string groupId) => new(KafkaProperties.WithConsumerDefaults(Properties()))
     {
         BootstrapServers = BootstrapServers,
         GroupId = groupId,

@@ -10,21 +10,23 @@ namespace Eddy.Connectors.Postgres.Cdc;
 
 /// <summary>
 /// A PostgreSQL table's changelog: a consistent snapshot (<c>initial</c>), then its logical replication stream
-/// (pgoutput) from the snapshot's point on. One subtask reads (a replication slot has one reader); the others are idle.
+/// (pgoutput) from the snapshot's point on, as row structs <typeparamref name="T"/> of the table's decoded columns
+/// (<see cref="RowTypes.For"/>). One subtask reads (a replication slot has one reader); the others are idle.
 /// </summary>
-internal sealed class PostgresCdcSource(PostgresCdcOptions options, IReadOnlyList<CdcField> fields, int[] keyFields, string tableName) : Source<Row>
+internal sealed class PostgresCdcSource<T>(PostgresCdcOptions options, IReadOnlyList<CdcField> fields, int[] keyFields, string tableName) : Source<T>
+    where T : struct
 {
     public override bool IsBounded => false;
 
-    public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
-        context.SubtaskIndex == 0 ? new PostgresCdcReader(options, fields, keyFields, tableName, context) : new IdleReader();
+    public override SourceReader<T> CreateReader(SourceReaderContext context) =>
+        context.SubtaskIndex == 0 ? new PostgresCdcReader<T>(options, fields, keyFields, tableName, context) : new IdleReader();
 
     /// <summary>Subtasks other than the first: no split, idle from the start.</summary>
-    private sealed class IdleReader : SourceReader<Row>
+    private sealed class IdleReader : SourceReader<T>
     {
         public override int SplitCount => 0;
 
-        public override SourceStatus Read(SourceOutput<Row> output) => SourceStatus.NothingAvailable;
+        public override SourceStatus Read(SourceOutput<T> output) => SourceStatus.NothingAvailable;
     }
 }
 
@@ -35,7 +37,7 @@ internal sealed class PostgresCdcSource(PostgresCdcOptions options, IReadOnlyLis
 /// so the server keeps everything a restore may need to read again. No barrier leaves during the snapshot, which
 /// cannot be resumed (as Flink CDC holds checkpoints during its non-incremental snapshot).
 /// </summary>
-internal sealed class PostgresCdcReader : SourceReader<Row>
+internal sealed class PostgresCdcReader<T> : SourceReader<T> where T : struct
 {
     private const byte StateVersion = 1;
 
@@ -43,12 +45,13 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
     private readonly CdcField[] fields;
     private readonly int[] keyFields;
     private readonly string tableName;
+    private readonly CdcRowCodec<T> snapshotCodec;
     private readonly LogicalReplicationConnection replication;
     private readonly PgOutputReplicationSlot slot;
     private readonly SortedDictionary<long, ulong> positions = [];
     private NpgsqlConnection? snapshotConnection;
     private NpgsqlDataReader? snapshotRows;
-    private CdcChangePump? pump;
+    private CdcChangePump<T>? pump;
 
     /// <summary>The end LSN of the last transaction emitted whole (or the snapshot's point).</summary>
     private ulong position;
@@ -65,6 +68,7 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
         this.fields = [.. fields];
         this.keyFields = keyFields;
         this.tableName = tableName;
+        snapshotCodec = new CdcRowCodec<T>(this.fields, keyFields, options);
         slot = new PgOutputReplicationSlot(options.SlotName);
         replication = new LogicalReplicationConnection(options.Connection.ConnectionString);
         try
@@ -157,18 +161,18 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
 
     private void StartStreaming()
     {
-        pump = new CdcChangePump(replication, slot, options, fields, keyFields, position);
+        pump = new CdcChangePump<T>(replication, slot, options, fields, keyFields, position);
     }
 
     public override bool ReadyForBarrier => snapshotRows is null;
 
-    public override SourceStatus Read(SourceOutput<Row> output)
+    public override SourceStatus Read(SourceOutput<T> output)
     {
         if (snapshotRows is not null) return ReadSnapshot(output);
         var p = pump!;
         while (!output.IsFull && p.TryRead(out var change))
         {
-            if (change.Row is null)
+            if (change.IsCommit)
             {
                 position = change.EndLsn;
                 emittedInTransaction = 0;
@@ -180,14 +184,14 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
                 skip--;
                 continue;
             }
-            output.Add(change.Row, EventTime.None, 0, change.Row.Kind);
+            output.Add(change.Value, EventTime.None, 0, change.Kind);
         }
         if (output.Count > 0) return SourceStatus.MoreAvailable;
         p.WaitForChanges(TimeSpan.FromMilliseconds(20));
         return SourceStatus.NothingAvailable;
     }
 
-    private SourceStatus ReadSnapshot(SourceOutput<Row> output)
+    private SourceStatus ReadSnapshot(SourceOutput<T> output)
     {
         var rows = snapshotRows!;
         while (!output.IsFull)
@@ -202,21 +206,7 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
                 StartStreaming();
                 return SourceStatus.MoreAvailable;
             }
-            var values = new object?[fields.Length];
-            int column = 0;
-            for (int f = 0; f < fields.Length; f++)
-            {
-                var field = fields[f];
-                values[f] = field.Source switch
-                {
-                    CdcFieldSource.Column => rows.IsDBNull(column) ? null : CdcValues.Read(rows, column, field.Kind),
-                    // Flink CDC: a row read from the snapshot has op_ts 0.
-                    CdcFieldSource.OpTs => DateTimeOffset.UnixEpoch,
-                    _ => CdcValues.Metadata(field.Source, options),
-                };
-                if (field.Source == CdcFieldSource.Column) column++;
-            }
-            output.Add(new Row(RowKind.Insert, values), EventTime.None, 0, RowKind.Insert);
+            output.Add(snapshotCodec.ReadSnapshotRow(rows), EventTime.None, 0, RowKind.Insert);
         }
         return SourceStatus.MoreAvailable;
     }
@@ -268,10 +258,10 @@ internal sealed class PostgresCdcReader : SourceReader<Row>
 /// Reads the replication stream on a pool thread into a bounded queue of changes (rows and transaction ends), so that
 /// the task thread never waits on the socket and a full queue holds the server back.
 /// </summary>
-internal sealed class CdcChangePump : IDisposable
+internal sealed class CdcChangePump<T> : IDisposable where T : struct
 {
-    /// <summary>A change (<see cref="Row"/> with its kind), or the end of a transaction (<see cref="Row"/> null).</summary>
-    internal readonly record struct Change(Row? Row, ulong EndLsn);
+    /// <summary>A change (the row with its kind), or the end of a transaction (<see cref="IsCommit"/>, at <see cref="EndLsn"/>).</summary>
+    internal readonly record struct Change(T Value, RowKind Kind, bool IsCommit, ulong EndLsn);
 
     private readonly Channel<Change> changes = Channel.CreateBounded<Change>(
         new BoundedChannelOptions(8192) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
@@ -279,7 +269,7 @@ internal sealed class CdcChangePump : IDisposable
     private readonly Task run;
     private readonly PostgresCdcOptions options;
     private readonly CdcField[] fields;
-    private readonly int[] keyFields;
+    private readonly CdcRowCodec<T> codec;
     private Exception? failure;
     private volatile bool started;
 
@@ -290,7 +280,7 @@ internal sealed class CdcChangePump : IDisposable
     {
         this.options = options;
         this.fields = fields;
-        this.keyFields = keyFields;
+        codec = new CdcRowCodec<T>(fields, keyFields, options);
         run = Task.Run(async () =>
         {
             try
@@ -370,21 +360,24 @@ internal sealed class CdcChangePump : IDisposable
                     map = Map(relation);
                     break;
                 case InsertMessage insert when !skipTransaction && insert.Relation.RelationId == ours:
-                    await writer.WriteAsync(new Change(new Row(RowKind.Insert, await Read(insert.NewRow, map, opTs, null, ct).ConfigureAwait(false)), 0), ct).ConfigureAwait(false);
+                    await Read(insert.NewRow, map, opTs, false, ct).ConfigureAwait(false);
+                    await Write(writer, new Change(codec.Current, RowKind.Insert, false, 0), ct).ConfigureAwait(false);
                     break;
                 case FullUpdateMessage update when !skipTransaction && update.Relation.RelationId == ours:
                 {
-                    var before = await Read(update.OldRow, map, opTs, null, ct).ConfigureAwait(false);
-                    var after = await Read(update.NewRow, map, opTs, before, ct).ConfigureAwait(false);
+                    await Read(update.OldRow, map, opTs, false, ct).ConfigureAwait(false);
+                    codec.Before = codec.Current;
+                    await Read(update.NewRow, map, opTs, true, ct).ConfigureAwait(false);
                     // As Debezium (and so Flink CDC) reads it, an update of the primary key is a delete of the old key
                     // and an insert of the new one: -U/+U are updates of one key.
-                    bool sameKey = SameKey(before, after);
-                    await writer.WriteAsync(new Change(new Row(sameKey ? RowKind.UpdateBefore : RowKind.Delete, before), 0), ct).ConfigureAwait(false);
-                    await writer.WriteAsync(new Change(new Row(sameKey ? RowKind.UpdateAfter : RowKind.Insert, after), 0), ct).ConfigureAwait(false);
+                    bool sameKey = codec.SameKey(in codec.Before, in codec.Current);
+                    await Write(writer, new Change(codec.Before, sameKey ? RowKind.UpdateBefore : RowKind.Delete, false, 0), ct).ConfigureAwait(false);
+                    await Write(writer, new Change(codec.Current, sameKey ? RowKind.UpdateAfter : RowKind.Insert, false, 0), ct).ConfigureAwait(false);
                     break;
                 }
                 case FullDeleteMessage delete when !skipTransaction && delete.Relation.RelationId == ours:
-                    await writer.WriteAsync(new Change(new Row(RowKind.Delete, await Read(delete.OldRow, map, opTs, null, ct).ConfigureAwait(false)), 0), ct).ConfigureAwait(false);
+                    await Read(delete.OldRow, map, opTs, false, ct).ConfigureAwait(false);
+                    await Write(writer, new Change(codec.Current, RowKind.Delete, false, 0), ct).ConfigureAwait(false);
                     break;
                 case UpdateMessage partial when !skipTransaction && partial.Relation.RelationId == ours:
                     throw WithoutOldRow();
@@ -394,21 +387,15 @@ internal sealed class CdcChangePump : IDisposable
                     throw new InvalidOperationException(
                         $"table {options.QualifiedTable} was truncated (at {truncate.WalStart}): a TRUNCATE has no changelog form (publish only insert, update, delete, or restart the job fresh)");
                 case CommitMessage commit when !skipTransaction:
-                    await writer.WriteAsync(new Change(null, (ulong)commit.TransactionEndLsn), ct).ConfigureAwait(false);
+                    await Write(writer, new Change(default, RowKind.Insert, true, (ulong)commit.TransactionEndLsn), ct).ConfigureAwait(false);
                     break;
             }
         }
     }
 
-    private bool SameKey(object?[] before, object?[] after)
-    {
-        foreach (int k in keyFields)
-        {
-            var (a, b) = (before[k], after[k]);
-            if (a is byte[] x && b is byte[] y ? !x.AsSpan().SequenceEqual(y) : !Equals(a, b)) return false;
-        }
-        return true;
-    }
+    /// <summary>Queues a change; waits (the rare path) only when the queue is full.</summary>
+    private static ValueTask Write(ChannelWriter<Change> writer, Change change, CancellationToken ct) =>
+        writer.TryWrite(change) ? ValueTask.CompletedTask : writer.WriteAsync(change, ct);
 
     private InvalidOperationException WithoutOldRow() =>
         new($"table {options.QualifiedTable} sent an update or delete without the old row: its REPLICA IDENTITY is no longer FULL");
@@ -425,31 +412,30 @@ internal sealed class CdcChangePump : IDisposable
         return map;
     }
 
-    private async ValueTask<object?[]> Read(ReplicationTuple tuple, int[] map, DateTimeOffset opTs, object?[]? before, CancellationToken ct)
+    /// <summary>Reads a tuple into the codec's current row (with <paramref name="hasBefore"/>, the old image is the codec's <c>Before</c>).</summary>
+    private async ValueTask Read(ReplicationTuple tuple, int[] map, DateTimeOffset opTs, bool hasBefore, CancellationToken ct)
     {
-        var values = new object?[fields.Length];
-        for (int f = 0; f < fields.Length; f++)
-        {
-            var source = fields[f].Source;
-            if (source == CdcFieldSource.OpTs) values[f] = opTs;
-            else if (source != CdcFieldSource.Column) values[f] = CdcValues.Metadata(source, options);
-        }
+        codec.Start(opTs);
         int column = 0;
         await foreach (var value in tuple.WithCancellation(ct).ConfigureAwait(false))
         {
             int f = column < map.Length ? map[column] : -1;
             column++;
             if (f < 0) continue;
-            if (value.IsDBNull) values[f] = null;
+            if (value.IsDBNull) codec.SetNull(f);
             else if (value.IsUnchangedToastedValue)
             {
                 // An unchanged TOASTed value is not sent again; with REPLICA IDENTITY FULL the old row holds it.
-                values[f] = before is not null ? before[f]
-                    : throw new InvalidOperationException($"table {options.QualifiedTable}: an unchanged TOASTed value of column '{fields[f].PgColumn}' without the old row");
+                if (!hasBefore)
+                    throw new InvalidOperationException($"table {options.QualifiedTable}: an unchanged TOASTed value of column '{fields[f].PgColumn}' without the old row");
+                codec.CopyFromBefore(f);
             }
-            else values[f] = await CdcValues.Read(value, fields[f].Kind, ct).ConfigureAwait(false);
+            else
+            {
+                var read = codec.Read(f, value, ct);
+                if (!read.IsCompletedSuccessfully) await read.ConfigureAwait(false);
+            }
         }
-        return values;
     }
 
     public void Dispose()
@@ -469,43 +455,10 @@ internal sealed class CdcChangePump : IDisposable
 /// <summary>PostgreSQL values as the row fields of their SQL types.</summary>
 internal static class CdcValues
 {
-    public static object Read(NpgsqlDataReader r, int i, CdcValueKind kind) => kind switch
-    {
-        CdcValueKind.Int16 => r.GetInt16(i),
-        CdcValueKind.Int32 => r.GetInt32(i),
-        CdcValueKind.Int64 => r.GetInt64(i),
-        CdcValueKind.Float32 => r.GetFloat(i),
-        CdcValueKind.Float64 => r.GetDouble(i),
-        CdcValueKind.Decimal => r.GetDecimal(i),
-        CdcValueKind.Boolean => r.GetBoolean(i),
-        CdcValueKind.Date => r.GetFieldValue<DateOnly>(i),
-        CdcValueKind.Time => r.GetFieldValue<TimeOnly>(i),
-        CdcValueKind.Timestamp => r.GetDateTime(i),
-        CdcValueKind.TimestampTz => new DateTimeOffset(DateTime.SpecifyKind(r.GetFieldValue<DateTime>(i), DateTimeKind.Utc)),
-        CdcValueKind.Text => r.GetString(i),
-        CdcValueKind.Bytes => r.GetFieldValue<byte[]>(i),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+    /// <summary>A <c>timestamptz</c> as Npgsql reads it (a UTC <see cref="DateTime"/>) as TIMESTAMP_LTZ's value.</summary>
+    public static DateTimeOffset FromUtc(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
 
-    public static async ValueTask<object> Read(ReplicationValue v, CdcValueKind kind, CancellationToken ct) => kind switch
-    {
-        CdcValueKind.Int16 => await v.Get<short>(ct).ConfigureAwait(false),
-        CdcValueKind.Int32 => await v.Get<int>(ct).ConfigureAwait(false),
-        CdcValueKind.Int64 => await v.Get<long>(ct).ConfigureAwait(false),
-        CdcValueKind.Float32 => await v.Get<float>(ct).ConfigureAwait(false),
-        CdcValueKind.Float64 => await v.Get<double>(ct).ConfigureAwait(false),
-        CdcValueKind.Decimal => await v.Get<decimal>(ct).ConfigureAwait(false),
-        CdcValueKind.Boolean => await v.Get<bool>(ct).ConfigureAwait(false),
-        CdcValueKind.Date => await v.Get<DateOnly>(ct).ConfigureAwait(false),
-        CdcValueKind.Time => await v.Get<TimeOnly>(ct).ConfigureAwait(false),
-        CdcValueKind.Timestamp => await v.Get<DateTime>(ct).ConfigureAwait(false),
-        CdcValueKind.TimestampTz => new DateTimeOffset(DateTime.SpecifyKind(await v.Get<DateTime>(ct).ConfigureAwait(false), DateTimeKind.Utc)),
-        CdcValueKind.Text => await v.Get<string>(ct).ConfigureAwait(false),
-        CdcValueKind.Bytes => await v.Get<byte[]>(ct).ConfigureAwait(false),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    public static object Metadata(CdcFieldSource source, PostgresCdcOptions options) => source switch
+    public static string Metadata(CdcFieldSource source, PostgresCdcOptions options) => source switch
     {
         CdcFieldSource.DatabaseName => options.Connection.Database!,
         CdcFieldSource.SchemaName => options.Schema,

@@ -16,6 +16,18 @@ public interface IAsyncFunction<TIn, TOut>
     TOut Timeout(TIn input);
 }
 
+/// <summary>
+/// An <see cref="IAsyncFunction{TIn, TOut}"/> that sets up per operator instance (Flink's RichAsyncFunction): opened on
+/// the task's thread before the first call (and before in-flight elements of a checkpoint start again), closed when
+/// the operator closes: at the end of the input, and when the job fails or is cancelled.
+/// </summary>
+public interface IAsyncFunctionLifecycle
+{
+    void Open(OperatorContext context);
+
+    void Close();
+}
+
 /// <summary>Whether results leave in input order or as they complete (watermarks are never overtaken either way).</summary>
 public enum AsyncOutputMode
 {
@@ -127,6 +139,7 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
             readInput = serializer.Read;
         }
         function = functionFactory();
+        if (function is IAsyncFunctionLifecycle lifecycle) lifecycle.Open(Context);
     }
 
     public override bool HasState => writeInput is not null;
@@ -396,7 +409,23 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
 
     public override void Close()
     {
-        // Calls still running finish into entries nobody reads; their timeout timers stop here.
-        foreach (var e in queue) e.Timeout?.Dispose();
+        // Calls still running (the job failed or was cancelled) are told to stop and finish into entries nobody reads.
+        foreach (var e in queue)
+        {
+            if (e.IsWatermark) continue;
+            if (Interlocked.Exchange(ref e.Done, 1) == 0)
+            {
+                try
+                {
+                    e.Timeout?.Cancel();
+                }
+                catch (AggregateException)
+                {
+                    // A callback on the token threw: the function is being closed anyway.
+                }
+            }
+            e.Timeout?.Dispose();
+        }
+        if (function is IAsyncFunctionLifecycle lifecycle) lifecycle.Close();
     }
 }

@@ -84,6 +84,9 @@ public sealed class SqlCatalog
 
     public UserFunctions Functions { get; } = new();
 
+    /// <summary>The session's SET options so far: job parameters of user functions and the async-scalar options.</summary>
+    public Func<IReadOnlyDictionary<string, string>> JobOptions { get; set; } = () => new Dictionary<string, string>();
+
     /// <summary>The geolocation built-ins with the session's <c>geo.*</c> options (the session sets its own).</summary>
     public Functions.GeoSqlFunctions Geo { get; set; } = new(() => new Dictionary<string, string>(), Environment.GetEnvironmentVariable);
 

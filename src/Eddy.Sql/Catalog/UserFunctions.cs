@@ -11,9 +11,14 @@ public sealed class UserFunctions
 {
     private readonly Dictionary<string, List<(MethodInfo Method, object? Target)>> functions = new(StringComparer.OrdinalIgnoreCase);
 
-    public bool Contains(string name) => functions.ContainsKey(name);
+    public bool Contains(string name) => functions.ContainsKey(name) || asyncFunctions.ContainsKey(name);
 
-    public IEnumerable<string> Names => functions.Keys.Concat(aggregates.Keys);
+    public IEnumerable<string> Names => functions.Keys.Concat(aggregates.Keys).Concat(asyncFunctions.Keys);
+
+    private readonly Dictionary<string, UserAsyncFunction> asyncFunctions = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The async scalar function of that name (<c>Eval</c> methods returning <c>Task&lt;T&gt;</c>), if it is one.</summary>
+    public bool TryGetAsync(string name, out UserAsyncFunction function) => asyncFunctions.TryGetValue(name, out function!);
 
     public void Register(string name, Delegate function) =>
         Add(name, function.Method, function.Target);
@@ -31,13 +36,22 @@ public sealed class UserFunctions
         {
             aggregates[name] = UserAggregate.From(type);
             functions.Remove(name);
+            asyncFunctions.Remove(name);
             return;
         }
         var evals = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
             .Where(m => m.Name == "Eval").ToList();
         if (evals.Count == 0)
             throw new ArgumentException($"'{type.FullName}' has no public Eval method (scalar or table function) nor Accumulate (aggregate function)");
+        if (typeof(Eddy.Functions.AsyncScalarFunction).IsAssignableFrom(type) || evals.Any(m => UserAsyncFunction.ResultType(m) is not null))
+        {
+            var asyncFunction = UserAsyncFunction.From(type, evals);
+            Drop(name);
+            asyncFunctions[name] = asyncFunction;
+            return;
+        }
         aggregates.Remove(name);
+        asyncFunctions.Remove(name);
         object? instance = evals.Any(m => !m.IsStatic) ? Activator.CreateInstance(type) : null;
         functions.Remove(name);
         foreach (var m in evals) Add(name, m, m.IsStatic ? null : instance);
@@ -47,6 +61,7 @@ public sealed class UserFunctions
     {
         functions.Remove(name);
         aggregates.Remove(name);
+        asyncFunctions.Remove(name);
     }
 
     private readonly Dictionary<string, UserAggregate> aggregates = new(StringComparer.OrdinalIgnoreCase);
@@ -82,6 +97,39 @@ public sealed class UserFunctions
     {
         if (!functions.TryGetValue(name, out var list)) functions[name] = list = [];
         list.Add((method, target));
+    }
+}
+
+/// <summary>
+/// A user's async scalar function, as Flink's AsyncScalarFunction: a class whose public instance <c>Eval</c> methods
+/// return <c>Task&lt;T&gt;</c> and may take a <see cref="CancellationToken"/> last. Each operator instance makes its
+/// own instance of the class (public parameterless constructor), which it opens and closes.
+/// </summary>
+public sealed record UserAsyncFunction(Type Type, IReadOnlyList<MethodInfo> Evals)
+{
+    /// <summary>T of an Eval returning <c>Task&lt;T&gt;</c>, else null.</summary>
+    public static Type? ResultType(MethodInfo eval) =>
+        eval.ReturnType.IsGenericType && eval.ReturnType.GetGenericTypeDefinition() == typeof(Task<>) ? eval.ReturnType.GetGenericArguments()[0] : null;
+
+    /// <summary>Whether the Eval takes a <see cref="CancellationToken"/> last (not an SQL argument).</summary>
+    public static bool TakesCancellation(MethodInfo eval) => eval.GetParameters() is [.., var last] && last.ParameterType == typeof(CancellationToken);
+
+    /// <summary>The SQL arguments' CLR types of an Eval.</summary>
+    public static Type[] ArgumentTypes(MethodInfo eval) =>
+        eval.GetParameters().Take(eval.GetParameters().Length - (TakesCancellation(eval) ? 1 : 0)).Select(p => p.ParameterType).ToArray();
+
+    public static UserAsyncFunction From(Type type, IReadOnlyList<MethodInfo> evals)
+    {
+        foreach (var m in evals)
+        {
+            if (m.IsStatic)
+                throw new ArgumentException($"async function '{type.FullName}': Eval must be an instance method (each operator instance opens its own instance)");
+            if (ResultType(m) is null)
+                throw new ArgumentException($"async function '{type.FullName}': Eval({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))}) returns {m.ReturnType.Name}; an async function's Eval returns Task<T>");
+        }
+        if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) is null)
+            throw new ArgumentException($"async function '{type.FullName}' needs a public parameterless constructor (each operator instance makes its own instance)");
+        return new UserAsyncFunction(type, evals);
     }
 }
 

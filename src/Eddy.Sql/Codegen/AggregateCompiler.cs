@@ -437,7 +437,7 @@ public sealed class AggregateCompiler
             callArgs.Add(temp);
         }
         var error = LinqExpr.Parameter(typeof(Exception), "error");
-        var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap))!,
+        var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap), [typeof(Exception), typeof(string), typeof(string), typeof(object)])!,
             error, LinqExpr.Constant(call.Name), LinqExpr.Constant(call.Location, typeof(string)), LinqExpr.Convert(row, typeof(object)));
         body.Add(LinqExpr.TryCatch(
             LinqExpr.Block(typeof(void),

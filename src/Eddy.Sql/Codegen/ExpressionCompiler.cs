@@ -467,6 +467,12 @@ public static class ExpressionCompiler
             }
             case UserCall user:
             {
+                if (!user.Method.IsStatic && !UserFunctionInstances.MayCompile(user.Target))
+                {
+                    string message = $"function {user.Name} has a lifecycle (it overrides Open or Close), which Eddy runs where the function is "
+                        + "called in a query's projections or WHERE condition, or as a table function; not here: compute it in a subquery's SELECT and use the column";
+                    throw user.Span is { } span ? new LocatedPlanningException(span, message) : new NotSupportedException(message);
+                }
                 var parameters = user.Method.GetParameters();
                 var args = parameters.Select((p, i) => Coerce(Compile(user.Args[i], ctx), p.ParameterType)).ToArray();
                 if (user.Location is null)
@@ -484,7 +490,7 @@ public static class ExpressionCompiler
                     ? LinqExpr.Call(user.Method, temps)
                     : LinqExpr.Call(LinqExpr.Constant(user.Target, user.Method.DeclaringType!), user.Method, temps);
                 var error = LinqExpr.Parameter(typeof(Exception), "error");
-                var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap))!,
+                var fail = LinqExpr.Call(typeof(UserFunctionFailure).GetMethod(nameof(UserFunctionFailure.Wrap), [typeof(Exception), typeof(string), typeof(string), typeof(object)])!,
                     error, LinqExpr.Constant(user.Name), LinqExpr.Constant(user.Location, typeof(string)), LinqExpr.Convert(ctx.Row, typeof(object)));
                 var body = new List<LinqExpr>();
                 for (int i = 0; i < args.Length; i++) body.Add(LinqExpr.Assign(temps[i], args[i]));
@@ -528,6 +534,14 @@ public static class ExpressionCompiler
                     ? ltz
                     : LinqExpr.Call(typeof(SqlCasts).GetMethod(nameof(SqlCasts.LtzToTimestamp))!, LinqExpr.Convert(ltz, typeof(DateTimeOffset?)));
                 return Coerce(value, type);
+            }
+            case AsyncCall async:
+            {
+                // The rules take async calls out of projections and filters into an async operator; any other place
+                // (a join condition, an OVER or MATCH_RECOGNIZE expression, a table function's argument) is refused.
+                string message = $"async function {async.Name} runs in the projections and WHERE conditions of a query (an async operator "
+                    + "before the projection, as Flink's AsyncCalc); Eddy does not run it here: compute it in a subquery's SELECT and use the column";
+                throw async.Span is { } span ? new LocatedPlanningException(span, message) : new NotSupportedException(message);
             }
             default:
                 throw new NotSupportedException($"cannot compile {e.GetType().Name}");

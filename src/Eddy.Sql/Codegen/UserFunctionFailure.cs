@@ -16,24 +16,30 @@ public static class UserFunctionFailure
     /// on row [a=1, b='x']: reason". Values of columns whose names say they hold secrets (password, token, ...) are
     /// masked, long values are cut. An exception that already is one (a function calling a function) passes unchanged.
     /// </summary>
-    public static Exception Wrap(Exception error, string function, string? location, object? row)
+    public static Exception Wrap(Exception error, string function, string? location, object? row) => Wrap(error, function, location, row, int.MaxValue);
+
+    /// <summary>As <see cref="Wrap(Exception, string, string, object)"/>, describing only the row's first <paramref name="columns"/> columns (the rest are computed arguments).</summary>
+    public static Exception Wrap(Exception error, string function, string? location, object? row, int columns)
     {
         if (error is UserFunctionException) return error;
         var reason = error is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : error;
         string at = location is null ? "" : $" ({location})";
         return new UserFunctionException(
-            $"function {function}{at} failed on row {Describe(row)}: {reason.GetType().Name}: {reason.Message}", reason);
+            $"function {function}{at} failed on row {Describe(row, columns)}: {reason.GetType().Name}: {reason.Message}", reason);
     }
 
     /// <summary>A row as <c>[name=value, ...]</c>, secrets masked.</summary>
-    public static string Describe(object? row)
+    public static string Describe(object? row) => Describe(row, int.MaxValue);
+
+    /// <summary>The row's first <paramref name="columns"/> columns as <c>[name=value, ...]</c>, secrets masked.</summary>
+    public static string Describe(object? row, int columns)
     {
         if (row is null) return "(none)";
         var type = row.GetType();
         var names = RowTypes.ColumnNamesOf(type);
         if (names is null) return Cut(SecretOptions.RedactText(row.ToString() ?? ""));
         var sb = new StringBuilder("[");
-        for (int i = 0; i < names.Count; i++)
+        for (int i = 0; i < Math.Min(names.Count, columns); i++)
         {
             if (i > 0) sb.Append(", ");
             sb.Append(names[i]).Append('=');

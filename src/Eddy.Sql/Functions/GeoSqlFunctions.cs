@@ -68,9 +68,9 @@ public sealed class GeoSqlFunctions(Func<IReadOnlyDictionary<string, string>> op
             Timeout = config.AsyncTimeout,
             Mode = config.AsyncOrdered ? AsyncOutputMode.Ordered : AsyncOutputMode.Unordered,
         };
-        var function = new AsyncScalarFunction($"ip2location.io {config.Ip2Location.Endpoint.Host}",
-            () => new GeoPartFunction(client, part), asyncOptions, part(GeoLocation.Unknown));
-        return new AsyncCall(upperName, ip, function, type);
+        var function = new AsyncFunctionSpec($"ip2location.io {config.Ip2Location.Endpoint.Host}",
+            () => new GeoPartFunction(client, part), asyncOptions);
+        return new AsyncCall(upperName, [ip], function, type);
     }
 
     private void Bound(GeoMetrics metrics)
@@ -112,11 +112,20 @@ public sealed class GeoSqlFunctions(Func<IReadOnlyDictionary<string, string>> op
     }
 
     /// <summary>One part of a location, looked up remotely.</summary>
-    private sealed class GeoPartFunction(IAsyncGeoLocator locator, Func<GeoLocation, object?> part) : IAsyncFunction<string?, object?>
+    private sealed class GeoPartFunction(IAsyncGeoLocator locator, Func<GeoLocation, object?> part) : IAsyncCallFunction
     {
-        public async Task<object?> InvokeAsync(string? input, CancellationToken cancellation) =>
-            part(await locator.LocateAsync(input, cancellation).ConfigureAwait(false));
+        public void Open(OperatorContext context)
+        {
+        }
 
-        public object? Timeout(string? input) => part(GeoLocation.Unknown);
+        public async Task<object?> InvokeAsync(object?[] arguments, CancellationToken cancellation) =>
+            part(await locator.LocateAsync((string?)arguments[0], cancellation).ConfigureAwait(false));
+
+        // A lookup that takes too long answers "unknown" (the geo.async.timeout contract), it does not fail the job.
+        public object? Timeout(object?[] arguments) => part(GeoLocation.Unknown);
+
+        public void Close()
+        {
+        }
     }
 }

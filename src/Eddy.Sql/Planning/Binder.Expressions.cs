@@ -576,6 +576,7 @@ public sealed partial class Binder
 
     private BoundExpr BindUserFunction(FunctionCall call, string name, List<BoundExpr> args)
     {
+        if (catalog.Functions.TryGetAsync(name, out var asyncFunction)) return BindAsyncUserFunction(call, name, args, asyncFunction);
         foreach (var (method, target) in catalog.Functions.Overloads(name))
         {
             if (Catalog.UserFunctions.TableElementType(method) is not null) continue;
@@ -586,9 +587,40 @@ public sealed partial class Binder
                     || x.p.ParameterType == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
                 continue;
             var resultType = SqlTypeOf(method.ReturnType) ?? throw Error(call, $"function {name} returns {method.ReturnType.Name}, which has no SQL type");
-            return new UserCall(name, method, target, args, resultType) { Location = Location(call) };
+            return new UserCall(name, method, target, args, resultType) { Location = Location(call), Span = call.Span };
         }
         throw Error(call, $"no overload of user function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
+    }
+
+    /// <summary>
+    /// A call of a user's async scalar function: an <see cref="AsyncCall"/> that the planner runs in an async operator
+    /// before the Calc using it, with the <c>table.exec.async-scalar.*</c> options and job parameters SET so far.
+    /// </summary>
+    private BoundExpr BindAsyncUserFunction(FunctionCall call, string name, List<BoundExpr> args, Catalog.UserAsyncFunction function)
+    {
+        foreach (var eval in function.Evals)
+        {
+            var types = Catalog.UserAsyncFunction.ArgumentTypes(eval);
+            if (types.Length != args.Count) continue;
+            if (!types.Select((t, i) => (t, i)).All(x =>
+                    (Nullable.GetUnderlyingType(x.t) ?? x.t) == args[x.i].Type.ClrType || x.t == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
+                continue;
+            var resultClr = Catalog.UserAsyncFunction.ResultType(eval)!;
+            var resultType = SqlTypeOf(resultClr) ?? throw Error(call, $"async function {name} returns Task<{resultClr.Name}>, and {resultClr.Name} has no SQL type");
+            var jobOptions = catalog.JobOptions();
+            Functions.AsyncScalarOptions options;
+            try
+            {
+                options = Functions.AsyncScalarOptions.From(jobOptions, SqlSession.ParseDuration);
+            }
+            catch (FormatException e)
+            {
+                throw Error(call, e.Message);
+            }
+            var spec = Functions.UserAsyncCallFunction.Spec(function, eval, options, new Dictionary<string, string>(jobOptions, StringComparer.Ordinal));
+            return new AsyncCall(name, args, spec, resultType with { Nullable = true }) { Location = Location(call), Span = call.Span };
+        }
+        throw Error(call, $"no overload of async function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
     }
 
     /// <summary>The SQL type of a CLR return type of a user function.</summary>
@@ -716,4 +748,7 @@ public sealed record UserCall(string Name, MethodInfo Method, object? Target, IR
 {
     /// <summary>Where the call is written (<c>file:line:column</c>), for the error when the function throws; null for built-ins.</summary>
     public string? Location { get; init; }
+
+    /// <summary>The call's position, for the error when the function cannot run where it stands.</summary>
+    public Parsing.SourceSpan? Span { get; init; }
 }

@@ -648,6 +648,8 @@ public sealed partial class Binder
         if (call.Arguments.Any(ContainsAggregate)) throw Error(call, "aggregate functions cannot be nested");
         if (catalog.Functions.TryGetAggregate(name, out var user))
         {
+            if (Codegen.UserFunctionInstances.HasLifecycle(user.Instance.GetType()))
+                throw Error(call, $"aggregate function {name} overrides Open or Close: Eddy opens and closes scalar, table and async functions, not yet aggregate functions");
             var userArgs = call.Arguments.Select(a => Bind(a, scope)).ToList();
             var ps = user.Accumulate.GetParameters().Skip(1).ToList();
             if (ps.Count != userArgs.Count)
@@ -815,7 +817,7 @@ public sealed partial class Binder
         if (names.Count != types.Count) throw Error(lateral, $"table function {name} returns {types.Count} column(s), but {names.Count} name(s) are given");
         var columns = left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, types[i]))).ToList();
         var output = new Schema(columns);
-        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType) { Location = Location(call) }, output, join.Kind == JoinKind.Left);
+        var plan = new CorrelatePlan(left, new UserCall(name, method, target, args, DataType.NullType) { Location = Location(call), Span = call.Span }, output, join.Kind == JoinKind.Left);
         string? alias = lateral.Alias?.Value;
         var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
         return (plan, new Scope(scope), null);

@@ -95,7 +95,7 @@ internal static class Explain
         Coalesce c => $"COALESCE({string.Join(", ", c.Args.Select(Expr))})",
         CurrentTime => "PROCTIME()",
         CurrentWatermark => "CURRENT_WATERMARK()",
-        AsyncCall a => $"{a.Name}({Expr(a.Argument)})",
+        AsyncCall a => $"{a.Name}({string.Join(", ", a.Arguments.Select(Expr))})",
         UserCall u => $"{u.Name}({string.Join(", ", u.Args.Select(Expr))})",
         IntervalExpr i => i.Months != 0 ? $"INTERVAL '{i.Months}' MONTH" + (i.Millis != 0 ? $" + INTERVAL '{i.Millis}' MILLISECOND" : "") : $"INTERVAL '{i.Millis}' MILLISECOND",
         _ => e.GetType().Name,

@@ -1,4 +1,6 @@
 using Eddy.Runtime;
+using Eddy.Sql.Codegen;
+using Eddy.Sql.Planning;
 using Eddy.Sql.Translation;
 using LinqExpr = System.Linq.Expressions.Expression;
 
@@ -22,14 +24,22 @@ internal static class AsyncLookupTranslator
 
     private static DataStream<TOut> TranslateAsyncLookup<TIn, TOut>(DataStream<TIn> input, AsyncLookupPlan plan)
     {
-        var arguments = plan.Calls.Select(c => RowTypes.FieldGetter<TIn, string>(c.ArgumentColumn)).ToArray();
-        var factories = plan.Calls.Select(c => c.Call.Function.Factory).ToArray();
-        var timeoutValues = plan.Calls.Select(c => c.Call.Function.TimeoutValue).ToArray();
+        var arguments = plan.Calls.Select(c => ArgumentsReader<TIn>(c.ArgumentColumns)).ToArray();
+        var specs = plan.Calls.Select(c => c.Call).ToArray();
         var combine = Combiner<TIn, TOut>(plan.Input.Schema.Count, plan.Calls.Count);
         var options = plan.Calls[0].Call.Function.Options;
+        int rowColumns = plan.RowColumns;
         return input.Transform("AsyncLookup", () => new AsyncWaitOperator<TIn, TOut>(
-            () => new RowAsyncLookup<TIn, TOut>(arguments, factories.Select(f => f()).ToArray(), combine, timeoutValues),
+            () => new RowAsyncLookup<TIn, TOut>(arguments, specs, specs.Select(c => c.Function.Factory()).ToArray(), combine, rowColumns),
             options));
+    }
+
+    /// <summary><c>row => new object[] { row.cA, row.cB, ... }</c>: a call's arguments, boxed (the async path allocates per call anyway).</summary>
+    private static Func<TIn, object?[]> ArgumentsReader<TIn>(int[] columns)
+    {
+        var row = LinqExpr.Parameter(typeof(TIn), "row");
+        var values = columns.Select(c => (LinqExpr)LinqExpr.Convert(LinqExpr.Field(row, RowTypes.FieldOf(typeof(TIn), c)), typeof(object)));
+        return LinqExpr.Lambda<Func<TIn, object?[]>>(LinqExpr.NewArrayInit(typeof(object), values), row).Compile();
     }
 
     /// <summary><c>(row, results) => new TOut { c0 = row.c0, ..., cN = (T)results[0], ... }</c>.</summary>
@@ -51,25 +61,106 @@ internal static class AsyncLookupTranslator
         return LinqExpr.Lambda<Func<TIn, object?[], TOut>>(LinqExpr.Block([output], body), row, values).Compile();
     }
 
-    /// <summary>The remote calls of one row, started together; the row goes on with their results.</summary>
+    /// <summary>
+    /// The async calls of one row, started together; the row goes on with their results. A user's function that fails
+    /// (after its retries) or times out fails the job with its name, where the SQL calls it and the row.
+    /// </summary>
     private sealed class RowAsyncLookup<TIn, TOut>(
-        Func<TIn, string>[] arguments, IAsyncFunction<string?, object?>[] functions, Func<TIn, object?[], TOut> combine, object?[] timeoutValues)
-        : IAsyncFunction<TIn, TOut>
+        Func<TIn, object?[]>[] arguments, AsyncCall[] calls, IAsyncCallFunction[] functions, Func<TIn, object?[], TOut> combine, int rowColumns)
+        : IAsyncFunction<TIn, TOut>, IAsyncFunctionLifecycle
     {
+        public void Open(OperatorContext context)
+        {
+            for (int i = 0; i < functions.Length; i++)
+            {
+                try
+                {
+                    functions[i].Open(context);
+                }
+                catch (Exception e)
+                {
+                    for (int j = i - 1; j >= 0; j--) CloseQuietly(functions[j]);
+                    throw new UserFunctionException($"function {calls[i].Name}{At(calls[i])} failed to open: {Reason(e).GetType().Name}: {Reason(e).Message}", Reason(e));
+                }
+            }
+        }
+
+        public void Close()
+        {
+            Exception? first = null;
+            foreach (var f in functions)
+            {
+                try
+                {
+                    f.Close();
+                }
+                catch (Exception e)
+                {
+                    first ??= e;
+                }
+            }
+            if (first is not null) throw first;
+        }
+
+        private static void CloseQuietly(IAsyncCallFunction f)
+        {
+            try
+            {
+                f.Close();
+            }
+            catch (Exception)
+            {
+                // The open failure is the error to report.
+            }
+        }
+
+        private static string At(AsyncCall call) => call.Location is null ? "" : $" ({call.Location})";
+
+        private static Exception Reason(Exception e) => e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+
         public async Task<TOut> InvokeAsync(TIn input, CancellationToken cancellation)
         {
             var results = new object?[functions.Length];
             if (functions.Length == 1)
             {
-                results[0] = await functions[0].InvokeAsync(arguments[0](input), cancellation).ConfigureAwait(false);
+                results[0] = await Call(0, input, cancellation).ConfigureAwait(false);
                 return combine(input, results);
             }
-            var calls = new Task<object?>[functions.Length];
-            for (int i = 0; i < calls.Length; i++) calls[i] = functions[i].InvokeAsync(arguments[i](input), cancellation);
-            for (int i = 0; i < calls.Length; i++) results[i] = await calls[i].ConfigureAwait(false);
+            var started = new Task<object?>[functions.Length];
+            for (int i = 0; i < started.Length; i++) started[i] = Call(i, input, cancellation);
+            for (int i = 0; i < started.Length; i++) results[i] = await started[i].ConfigureAwait(false);
             return combine(input, results);
         }
 
-        public TOut Timeout(TIn input) => combine(input, (object?[])timeoutValues.Clone());
+        private async Task<object?> Call(int i, TIn input, CancellationToken cancellation)
+        {
+            try
+            {
+                return await functions[i].InvokeAsync(arguments[i](input), cancellation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (calls[i].Location is not null && !(e is OperationCanceledException && cancellation.IsCancellationRequested))
+            {
+                throw Fail(i, e, input);
+            }
+        }
+
+        private Exception Fail(int i, Exception e, TIn input) => UserFunctionFailure.Wrap(e, calls[i].Name, calls[i].Location, input, rowColumns);
+
+        public TOut Timeout(TIn input)
+        {
+            var results = new object?[functions.Length];
+            for (int i = 0; i < functions.Length; i++)
+            {
+                try
+                {
+                    results[i] = functions[i].Timeout(arguments[i](input));
+                }
+                catch (Exception e) when (calls[i].Location is not null)
+                {
+                    throw Fail(i, e, input);
+                }
+            }
+            return combine(input, results);
+        }
     }
 }

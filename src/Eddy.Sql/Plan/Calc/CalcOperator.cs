@@ -6,14 +6,21 @@ namespace Eddy.Sql.Plan.Calc;
 /// <summary>
 /// Projection and filter of a SQL query in one pass: a compiled <see cref="BatchFunction{TIn,TOut}"/> per batch
 /// (one loop with the filter and projections inlined, writing straight into the output batch). Row kinds and
-/// timestamps follow their records.
+/// timestamps follow their records. The user functions with a lifecycle that it calls (<c>functions</c>)
+/// are its own instances, opened and closed with it.
 /// </summary>
-public sealed class CalcOperator<TIn, TOut>(Compiled<BatchFunction<TIn, TOut>> compiled, Func<TOut, long>? rowtime = null)
+public sealed class CalcOperator<TIn, TOut>(Compiled<BatchFunction<TIn, TOut>> compiled, Func<TOut, long>? rowtime = null, UserFunctionInstances? functions = null)
     : StreamOperator<TIn, TOut>
 {
     private BatchFunction<TIn, TOut> function = null!;
 
-    public override void Open() => function = compiled.Value;
+    public override void Open()
+    {
+        function = compiled.Value;
+        functions?.Open(Context);
+    }
+
+    public override void Close() => functions?.Close();
 
     // Which input row each kept output row came from (the batch function fills it).
     private readonly int[] selected = new int[Batch<TIn>.DefaultCapacity];

@@ -1,3 +1,4 @@
+using Eddy.Sql.Codegen;
 using Eddy.Runtime;
 
 namespace Eddy.Sql.Plan.Correlate;
@@ -7,8 +8,13 @@ public sealed class CorrelateOperator<TIn, TElem, TOut>(
     Func<TIn, IEnumerable<TElem>?> call,
     Func<TIn, TElem, TOut> build,
     Func<TIn, TOut>? emptyRow,
-    Func<Exception, TIn, Exception> failure) : StreamOperator<TIn, TOut>
+    Func<Exception, TIn, Exception> failure,
+    UserFunctionInstances? functions = null) : StreamOperator<TIn, TOut>
 {
+    public override void Open() => functions?.Open(Context);
+
+    public override void Close() => functions?.Close();
+
     public override void OnBatch(Batch<TIn> batch)
     {
         var output = Out;

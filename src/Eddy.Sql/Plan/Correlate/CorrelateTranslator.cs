@@ -15,20 +15,21 @@ internal static class CorrelateTranslator
     {
         var element = UserFunctions.TableElementType(plan.Function.Method)!;
         var input = job.Translate(plan.Input);
-        return TypedStep.Make<IStep>(typeof(Step<,,>), RowTypes.For(plan.Input.Schema), element, RowTypes.For(plan.Schema)).Translate(input, plan);
+        return TypedStep.Make<IStep>(typeof(Step<,,>), RowTypes.For(plan.Input.Schema), element, RowTypes.For(plan.Schema)).Translate(input, plan, job.Connectors.JobOptions);
     }
 
     private interface IStep
     {
-        object Translate(object input, CorrelatePlan plan);
+        object Translate(object input, CorrelatePlan plan, IReadOnlyDictionary<string, string> jobParameters);
     }
 
     private sealed class Step<TIn, TElem, TOut> : IStep
     {
-        public object Translate(object input, CorrelatePlan plan) => TranslateCorrelate<TIn, TElem, TOut>((DataStream<TIn>)input, plan);
+        public object Translate(object input, CorrelatePlan plan, IReadOnlyDictionary<string, string> jobParameters) =>
+            TranslateCorrelate<TIn, TElem, TOut>((DataStream<TIn>)input, plan, jobParameters);
     }
 
-    private static DataStream<TOut> TranslateCorrelate<TIn, TElem, TOut>(DataStream<TIn> input, CorrelatePlan plan)
+    private static DataStream<TOut> TranslateCorrelate<TIn, TElem, TOut>(DataStream<TIn> input, CorrelatePlan plan, IReadOnlyDictionary<string, string> jobParameters)
     {
         var row = LinqExpr.Parameter(typeof(TIn), "row");
         var f = plan.Function;
@@ -38,8 +39,12 @@ internal static class CorrelateTranslator
             var value = ExpressionCompiler.Compile(f.Args[i], row);
             return value.Type == p.ParameterType ? value : (LinqExpr)LinqExpr.Convert(value, p.ParameterType);
         }).ToArray();
-        LinqExpr invoke = f.Method.IsStatic ? LinqExpr.Call(f.Method, args) : LinqExpr.Call(LinqExpr.Constant(f.Target, f.Method.DeclaringType!), f.Method, args);
-        var call = LinqExpr.Lambda<Func<TIn, IEnumerable<TElem>?>>(LinqExpr.Convert(invoke, typeof(IEnumerable<TElem>)), row).Compile();
+        // A function with a lifecycle is called on the operator instance's own instance (a parameter of the call).
+        bool lifecycle = f.Target is not null && UserFunctionInstances.HasLifecycle(f.Target.GetType());
+        var target = LinqExpr.Parameter(typeof(object), "target");
+        LinqExpr invoke = f.Method.IsStatic ? LinqExpr.Call(f.Method, args)
+            : LinqExpr.Call(lifecycle ? LinqExpr.Convert(target, f.Method.DeclaringType!) : LinqExpr.Constant(f.Target, f.Method.DeclaringType!), f.Method, args);
+        var enumerable = LinqExpr.Convert(invoke, typeof(IEnumerable<TElem>));
 
         var element = LinqExpr.Parameter(typeof(TElem), "element");
         var result = LinqExpr.Variable(typeof(TOut), "result");
@@ -73,6 +78,17 @@ internal static class CorrelateTranslator
         string name = f.Name;
         string? location = f.Location;
         Exception Failure(Exception e, TIn failing) => UserFunctionFailure.Wrap(e, name, location, failing);
-        return input.Transform("Correlate", () => new CorrelateOperator<TIn, TElem, TOut>(call, build, empty, Failure));
+        if (!lifecycle)
+        {
+            var call = LinqExpr.Lambda<Func<TIn, IEnumerable<TElem>?>>(enumerable, row).Compile();
+            return input.Transform("Correlate", () => new CorrelateOperator<TIn, TElem, TOut>(call, build, empty, Failure));
+        }
+        var callOn = LinqExpr.Lambda<Func<object, TIn, IEnumerable<TElem>?>>(enumerable, target, row).Compile();
+        return input.Transform("Correlate", () =>
+        {
+            var own = new UserFunctionInstances(jobParameters);
+            object instance = own.InstanceFor(f.Target!, name, location);
+            return new CorrelateOperator<TIn, TElem, TOut>(r => callOn(instance, r), build, empty, Failure, own);
+        });
     }
 }

@@ -16,7 +16,18 @@ public sealed class OverKeyState<TIn, TAcc>
 
     public int Head { get; set; }
 
-    public long LastTriggered { get; set; } = long.MinValue;
+    /// <summary>
+    /// The last event time processed (Flink's lastTriggeringTsState). Starts at 0 as Flink's bounded functions read a
+    /// missing value: rows at or before the epoch are late for a bounded window whose key has no state.
+    /// </summary>
+    public long LastTriggered { get; set; }
+
+    /// <summary>
+    /// Bounded RANGE on event time: the cleanup timers registered and not yet fired, ascending (Flink registers one
+    /// at rowtime + 1.5 × range + 1 and never deletes the earlier ones). The last is Flink's cleanupTsState; an
+    /// earlier one firing only moves <see cref="LastTriggered"/> to its time.
+    /// </summary>
+    public List<long> CleanupTimes { get; set; } = [];
 
     /// <summary>Event time: rows waiting for the watermark, sorted by time (ties in arrival order), from <see cref="PendingHead"/> on.</summary>
     public List<TIn> Pending { get; set; } = [];
@@ -37,7 +48,10 @@ public sealed class OverKeyState<TIn, TAcc>
 /// until the watermark passes their time, then are processed in timestamp order: RANGE processes the rows of one
 /// timestamp together (peers get the same values), ROWS one after the other in arrival order. Late rows are dropped,
 /// as in Flink: for unbounded windows those not after the watermark (RowTimeRange/RowsUnboundedPrecedingFunction),
-/// for bounded ones those not after the last timestamp the key processed (RowTimeRange/RowsBoundedPrecedingFunction).
+/// for bounded ones those not after the last timestamp the key processed (RowTimeRange/RowsBoundedPrecedingFunction),
+/// which is 0 for a key without state (Flink reads a missing lastTriggeringTs as 0). A bounded RANGE window on event
+/// time also keeps Flink's cleanup timers (<see cref="OverKeyState{TIn,TAcc}.CleanupTimes"/>): its one event-time timer
+/// is at the earlier of its first waiting row and first cleanup time, and the timers fire in time order as Flink's.
 /// One timer per key, at its earliest waiting time, rather than Flink's timer per timestamp: no allocation per row.
 /// On processing time, ROWS and unbounded RANGE windows process each row on arrival. A bounded RANGE window on processing
 /// time works as Flink's ProcTimeRangeBoundedPrecedingFunction: a row waits until the millisecond of processing time it
@@ -108,6 +122,7 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
             retention.Cleared();
         }
         var current = state!.Value;
+        bool created = current is null;
         if (current is null) state.Value = current = new OverKeyState<TIn, TAcc>();
         if (cleanupTimers) RegisterCleanupTimer(current, context);
         if (ProcessingTimeRange)
@@ -133,10 +148,25 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         if (late)
         {
             LateRecordsDropped++;
+            // A late row leaves no state behind unless it registered a cleanup timer (as Flink's does).
+            if (created && !cleanupTimers) state.Clear();
             return;
         }
         var times = current.PendingTimes;
         int head = current.PendingHead;
+        if (EventTimeRange)
+        {
+            long before = NextRangeTimer(current);
+            RegisterRangeCleanup(current, ts);
+            AddWaiting(current, value, ts);
+            long after = NextRangeTimer(current);
+            if (after != before)
+            {
+                if (before != long.MaxValue) context.DeleteEventTimeTimer(before);
+                context.RegisterEventTimeTimer(after);
+            }
+            return;
+        }
         if (FlinkWatermarkTimers)
         {
             long watermark = context.CurrentWatermark;
@@ -148,6 +178,13 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
             context.DeleteEventTimeTimer(times[head]);
             context.RegisterEventTimeTimer(ts);
         }
+        AddWaiting(current, value, ts);
+    }
+
+    private static void AddWaiting(OverKeyState<TIn, TAcc> current, TIn value, long ts)
+    {
+        var times = current.PendingTimes;
+        int head = current.PendingHead;
         if (times.Count == head || times[^1] <= ts)
         {
             current.Pending.Add(value);
@@ -187,10 +224,67 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
             }
             return;
         }
+        if (EventTimeRange)
+        {
+            FireRange(current, Math.Max(context.CurrentWatermark, timestamp), context, output);
+            return;
+        }
         // Processing time: the rows of the milliseconds before the timer's (Flink's timer at arrival + 1).
         bool processingTime = ProcessingTimeRange;
         ProcessWaiting(current, processingTime ? timestamp - 1 : Math.Max(context.CurrentWatermark, timestamp), processingTime, context, output);
         if (cleanupTimers) RegisterCleanupTimer(current, context);
+    }
+
+    /// <summary>A bounded RANGE window on event time (Flink's RowTimeRangeBoundedPrecedingFunction).</summary>
+    private bool EventTimeRange => eventTime && !rows && preceding is not null;
+
+    /// <summary>The key's one event-time timer: its earliest waiting row or cleanup time (MaxValue when none).</summary>
+    private static long NextRangeTimer(OverKeyState<TIn, TAcc> current)
+    {
+        long next = current.PendingHead < current.PendingTimes.Count ? current.PendingTimes[current.PendingHead] : long.MaxValue;
+        return current.CleanupTimes.Count > 0 ? Math.Min(next, current.CleanupTimes[0]) : next;
+    }
+
+    /// <summary>
+    /// Flink's registerCleanupTimer for a row kept at <paramref name="rowtime"/>: when the cleanup time is unset or
+    /// before rowtime + range + 1, a new cleanup timer at rowtime + (long)(range × 1.5) + 1 (the older ones stay).
+    /// </summary>
+    private void RegisterRangeCleanup(OverKeyState<TIn, TAcc> current, long rowtime)
+    {
+        long range = preceding!.Value;
+        var cleanups = current.CleanupTimes;
+        if (cleanups.Count > 0 && cleanups[^1] >= rowtime + range + 1) return;
+        cleanups.Add(rowtime + (long)(range * 1.5) + 1);
+    }
+
+    /// <summary>
+    /// Fires, in time order, the key's row and cleanup timers up to <paramref name="upTo"/> as Flink's onTimer: the
+    /// current cleanup time clears the key's state (rows, accumulator, last processed time); every other firing sets
+    /// the last processed time to its own time, after processing the rows of that time if any.
+    /// </summary>
+    private void FireRange(OverKeyState<TIn, TAcc> current, long upTo, KeyedContext<TKey> context, Collector<TOut> output)
+    {
+        var cleanups = current.CleanupTimes;
+        while (true)
+        {
+            long next = NextRangeTimer(current);
+            if (next > upTo) break;
+            if (cleanups.Count > 0 && cleanups[0] == next)
+            {
+                cleanups.RemoveAt(0);
+                // No row can wait then: every kept row moved the cleanup time past its own time + range.
+                if (cleanups.Count == 0)
+                {
+                    state!.Clear();
+                    return;
+                }
+            }
+            var times = current.PendingTimes;
+            if (current.PendingHead < times.Count && times[current.PendingHead] == next) ProcessWaiting(current, next, false, context, output);
+            else current.LastTriggered = next;
+        }
+        long timer = NextRangeTimer(current);
+        if (timer != long.MaxValue) context.RegisterEventTimeTimer(timer);
     }
 
     /// <summary>
@@ -249,7 +343,7 @@ public sealed class OverAggregateFunction<TIn, TKey, TAcc, TOut>(
         {
             // On processing time every waiting millisecond has its timer already.
             if (FlinkWatermarkTimers) context.RegisterEventTimeTimer(context.CurrentWatermark + 1);
-            else if (!processingTime) context.RegisterEventTimeTimer(times[head]);
+            else if (!processingTime && !EventTimeRange) context.RegisterEventTimeTimer(times[head]);
             if (head > 64 && head * 2 > times.Count)
             {
                 current.Pending.RemoveRange(0, head);

@@ -62,9 +62,11 @@ public sealed class PlanRules
                 if (JoinFilterPushdown.TryPush(calc) is { } pushed) return Rewrite(pushed);
                 if (JoinInputNarrowing.TryNarrow(calc) is { } narrowed) return Rewrite(narrowed);
                 if (CalcMerge.TryMerge(calc) is { } merged) return Rewrite(merged);
+                // A Calc calling functions with a lifecycle stays a Calc operator, which opens and closes them.
+                if (HasLifecycle(calc)) break;
                 if (ScanFusion.TryFuse(calc, this) is { } fused) return fused is FusedScanPlan f ? NestedFieldPushdown.TryPush(f, connectors) ?? f : fused;
                 // A Calc over one fused with its scan (not merged): the fused Calc computes only what this one reads.
-                if (calc.Input is CalcPlan { Input: ScanPlan } inner && AsyncLookupSplit.TrySplit(inner) is null
+                if (calc.Input is CalcPlan { Input: ScanPlan } inner && AsyncLookupSplit.TrySplit(inner) is null && !HasLifecycle(inner)
                     && ScanFusion.TryFuse(inner, this) is FusedScanPlan below)
                 {
                     below = below with { Readers = calc.Filter is null ? calc.Projections : [.. calc.Projections, calc.Filter] };
@@ -79,13 +81,15 @@ public sealed class PlanRules
         return inputs.Count == 0 ? plan : plan.WithInputs(inputs.Select(Rewrite).ToList());
     }
 
+    private static bool HasLifecycle(CalcPlan calc) => Codegen.UserFunctionInstances.LifecycleCalls([.. calc.Projections, calc.Filter]).Count > 0;
+
     /// <summary>An aggregation over its rewritten input (merged Calcs first, then the input narrowed if it can be).</summary>
     public AggregatePlan RewriteAggregate(AggregatePlan aggregate)
     {
         var input = aggregate.Input;
         while (input is CalcPlan c && CalcMerge.TryMerge(c) is { } m) input = m;
         if (JoinInputNarrowing.TryNarrow(aggregate, input) is { } narrowed) input = narrowed;
-        var read = AggregateInputNarrowing.TryNarrow(aggregate, input, this);
+        var read = input is CalcPlan withLifecycle && HasLifecycle(withLifecycle) ? null : AggregateInputNarrowing.TryNarrow(aggregate, input, this);
         if (read is FusedScanPlan fused) read = NestedFieldPushdown.TryPush(fused, connectors) ?? fused;
         return aggregate with { Input = read ?? Rewrite(input) };
     }

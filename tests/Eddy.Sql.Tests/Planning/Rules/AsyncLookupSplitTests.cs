@@ -9,14 +9,23 @@ namespace Eddy.Sql.Tests.Planning.Rules;
 
 public class AsyncLookupSplitTests
 {
-    private sealed class Echo : IAsyncFunction<string?, object?>
+    private sealed class Echo : IAsyncCallFunction
     {
-        public Task<object?> InvokeAsync(string? input, CancellationToken cancellation) => Task.FromResult<object?>(input);
-        public object? Timeout(string? input) => null;
+        public void Open(OperatorContext context)
+        {
+        }
+
+        public Task<object?> InvokeAsync(object?[] arguments, CancellationToken cancellation) => Task.FromResult(arguments[0]);
+
+        public object? Timeout(object?[] arguments) => null;
+
+        public void Close()
+        {
+        }
     }
 
     private static AsyncCall Call(BoundExpr argument) =>
-        new("REMOTE", argument, new AsyncScalarFunction("echo", () => new Echo(), new AsyncOptions(), null), DataType.String);
+        new("REMOTE", [argument], new AsyncFunctionSpec("echo", () => new Echo(), new AsyncOptions()), DataType.String);
 
     [Fact]
     public void A_calc_with_a_remote_call_splits_around_an_async_lookup_and_a_filter_without_one_goes_below()
