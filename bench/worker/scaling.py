@@ -9,7 +9,12 @@ every partition's checkpointed offset reached the topic's end (GET /worker: lag 
 EVENTS / (end - continue), so it includes up to one checkpoint interval; CPU-seconds are the workers' user+system time
 from /proc over the same span.
 
-Usage: bench/worker/scaling.py [--events 72000] [--workers 1,2,3] [--config Release|Debug]
+With --job aggregation the job is the lab's Day 2 aggregation (hits per host in 5-minute windows, a GROUP BY that
+reads a repartition topic: two stages, a group each) into blackhole; the broker is started with the repartition topic
+(named by eddy explain --distributed), and the run ends when every partition of both stages is checkpointed at its
+topic's end.
+
+Usage: bench/worker/scaling.py [--events 72000] [--workers 1,2,3] [--config Release|Debug] [--job pass|aggregation]
 """
 import argparse, json, os, re, signal, subprocess, tempfile, time, urllib.request
 
@@ -18,6 +23,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--events", type=int, default=72_000)
 ap.add_argument("--workers", default="1,2,3")
 ap.add_argument("--config", default="Release")
+ap.add_argument("--job", default="pass", choices=["pass", "aggregation"])
 args = ap.parse_args()
 eddy = ["dotnet", os.path.join(root, "src/Eddy.Cli/bin", args.config, "net10.0/eddy.dll")]
 PARTITIONS = 12
@@ -32,6 +38,23 @@ CREATE TABLE events (url VARCHAR, referrer VARCHAR, user_agent VARCHAR, host VAR
 CREATE TABLE processed_events (ip VARCHAR, event_timestamp TIMESTAMP(3), referrer VARCHAR, host VARCHAR, url VARCHAR) WITH ('connector' = 'blackhole');
 INSERT INTO processed_events SELECT ip, event_timestamp, referrer, host, url FROM events;
 """
+
+AGGREGATION = """SET 'pipeline.name' = 'scaling-agg';
+SET 'execution.checkpointing.interval' = '1 s';
+CREATE TABLE events (url VARCHAR, referrer VARCHAR, user_agent VARCHAR, host VARCHAR, ip VARCHAR, headers VARCHAR, event_time VARCHAR,
+  window_timestamp AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+  WATERMARK FOR window_timestamp AS window_timestamp - INTERVAL '15' SECOND) WITH (
+  'connector' = 'kafka', 'topic' = 'perf', 'properties.bootstrap.servers' = 'BOOTSTRAP', 'properties.group.id' = 'scaling-source',
+  'properties.session.timeout.ms' = '120000',
+  'scan.startup.mode' = 'earliest-offset', 'format' = 'json');
+CREATE TABLE processed_events_aggregated (event_hour TIMESTAMP(3), host VARCHAR, num_hits BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO processed_events_aggregated
+SELECT window_start AS event_hour, host, COUNT(*) AS num_hits
+FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(window_timestamp), INTERVAL '5' MINUTE))
+GROUP BY window_start, window_end, host;
+"""
+if args.job == "aggregation":
+    JOB = AGGREGATION
 
 
 def cpu_seconds(pid):
@@ -48,14 +71,26 @@ def worker_view(urls):
         except Exception:
             continue
         for j in doc["jobs"]:
-            for p in j["partitions"]:
-                parts[p["partition"]] = p
+            for s in j["stages"]:
+                for p in s["tasks"]:
+                    parts[(s["stage"], p["partition"])] = p
     return parts
+
+
+def repartition_topics():
+    with tempfile.TemporaryDirectory() as d:
+        sql = os.path.join(d, "job.sql")
+        with open(sql, "w") as f:
+            f.write(JOB.replace("BOOTSTRAP", "127.0.0.1:1"))
+        out = subprocess.run(eddy + ["explain", sql, "--distributed"], check=True, capture_output=True, text=True).stdout
+    return sorted(set(re.findall(r"writes (\S+-repartition) \(", out)))
 
 
 def run(n):
     work = tempfile.mkdtemp(prefix="eddy-scaling-")
-    broker = subprocess.Popen(eddy + ["kafka", "--port", "0", "--partitions", str(PARTITIONS), "--topic", "perf"],
+    topics = ["perf"] + repartition_topics()
+    tasks = PARTITIONS * len(topics)
+    broker = subprocess.Popen(eddy + ["kafka", "--port", "0", "--partitions", str(PARTITIONS)] + [a for t in topics for a in ("--topic", t)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     bootstrap = None
     for line in broker.stdout:
@@ -83,7 +118,7 @@ def run(n):
     while stable < 3:
         parts = worker_view(urls)
         owners = tuple(sorted((p, v["state"], v["started-at"]) for p, v in parts.items()))
-        ok = len(parts) == PARTITIONS and all(v["state"] == "RUNNING" for v in parts.values())
+        ok = len(parts) == tasks and all(v["state"] == "RUNNING" for v in parts.values())
         stable = stable + 1 if ok and owners == last else 0
         last = owners
         time.sleep(0.5)
@@ -100,8 +135,8 @@ def run(n):
     end = None
     while time.monotonic() - t0 < 600:
         parts = worker_view(urls)
-        if len(parts) == PARTITIONS and all(p.get("lag") == 0 and p.get("checkpointed-offset") is not None for p in parts.values()) \
-                and sum(p["end-offset"] for p in parts.values()) >= args.events:
+        if len(parts) == tasks and all(p.get("lag") == 0 and p.get("checkpointed-offset") is not None for p in parts.values()) \
+                and sum(p["end-offset"] for k, p in parts.items() if k[0] == 0) >= args.events:
             end = time.monotonic()
             break
         time.sleep(0.25)

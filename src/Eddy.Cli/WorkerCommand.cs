@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Eddy.Connectors.Kafka;
 using Eddy.Connectors.Kafka.Group;
+using Eddy.Connectors.Kafka.Repartition;
 using Eddy.Runtime;
 using Eddy.Runtime.Distributed;
 using Eddy.Sql;
@@ -13,9 +14,11 @@ using Eddy.Sql.Parsing;
 namespace Eddy.Cli;
 
 /// <summary>
-/// <c>eddy worker job.sql</c>: one member of each job's consumer group. The group (cooperative-sticky) decides which
-/// partitions of the job's input topic this process owns; each owned partition runs as a pipeline instance of its own
-/// (a partition task) that restores the partition's latest checkpoint from the shared checkpoint folder. Start the same
+/// <c>eddy worker job.sql</c>: one member of each job stage's consumer group. A job is split into stages at its keyed
+/// exchanges (<see cref="StageSplitter"/>); the group of a stage (cooperative-sticky) decides which partitions of the
+/// stage's input topic (the user's topic for stage 0, a repartition topic after) this process owns; each owned
+/// partition runs as a pipeline instance of its own (a partition task) that restores the partition's latest checkpoint
+/// from the shared checkpoint folder. Start the same
 /// command on several machines and they share the work; stop one with SIGTERM (final checkpoints, then it leaves) or
 /// lose one (its partitions resume elsewhere from their last completed checkpoint).
 /// </summary>
@@ -53,6 +56,27 @@ internal static class WorkerCommand
         return command;
     }
 
+    /// <summary>
+    /// One stage of a job as this worker runs it: the group of its input topic's partitions and the tasks of the
+    /// partitions this worker owns. Each stage has a group of its own (<c>&lt;group&gt;-stage-&lt;i&gt;</c> after stage 0), so
+    /// that every stage's partitions spread evenly over the workers and a rebalance of one stage touches no other's tasks.
+    /// </summary>
+    private sealed class WorkerStage(int index, string topic, string groupId)
+    {
+        public int Index { get; } = index;
+
+        /// <summary>The topic whose partitions the stage's tasks follow: the user's for stage 0, a repartition topic after.</summary>
+        public string Topic { get; } = topic;
+
+        public string GroupId { get; } = groupId;
+
+        public int Partitions { get; set; }
+
+        public PartitionTaskManager? Tasks { get; set; }
+
+        public KafkaGroupMember? Member { get; set; }
+    }
+
     /// <summary>One job of the script as this worker runs it (a class: its parts are set as they start).</summary>
     private sealed class WorkerJob(int index, string name, string groupId, WorkerJobShape shape, string checkpointRoot)
     {
@@ -66,9 +90,14 @@ internal static class WorkerCommand
 
         public string CheckpointRoot { get; } = checkpointRoot;
 
-        public PartitionTaskManager? Tasks { get; set; }
+        /// <summary>Writers and readers of the job's repartition topics, with the sources' client settings.</summary>
+        public KafkaRepartitionExchange Exchange { get; } = new(shape.BootstrapServers, shape.ClientProperties);
 
-        public KafkaGroupMember? Member { get; set; }
+        public List<WorkerStage> Stages { get; } = [.. shape.StageInputs.Select((input, i) =>
+            new WorkerStage(i, input?.Name ?? shape.LeadingTopic, i == 0 ? groupId : $"{groupId}-stage-{i}"))];
+
+        /// <summary>How its log lines start: stage 0 as for a job of one stage.</summary>
+        public string Prefix(WorkerStage stage) => stage.Index == 0 ? $"job '{Name}'" : $"job '{Name}' stage {stage.Index}";
     }
 
     private static async Task<int> RunAsync(ConnectorRegistry connectors, FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
@@ -112,9 +141,14 @@ internal static class WorkerCommand
             string stem = Path.GetFileNameWithoutExtension(path.Name);
             for (int j = 0; j < planned.Count; j++)
             {
-                var shape = WorkerJobCheck.Check(planned[j]);
                 var config = planned[j].Environment.Config;
                 string name = config.JobName ?? stem + (j == 0 ? "" : $"-{j + 1}");
+                if (jobs.Any(other => other.Name == name))
+                {
+                    err.WriteLine($"error: two jobs of the script are named '{name}'; their groups and checkpoints would mix: SET 'pipeline.name' before each INSERT");
+                    return 1;
+                }
+                var shape = WorkerJobCheck.Check(planned[j], name, check.RepartitionPartitions);
                 string group = (groupId ?? name) + (groupId is not null && planned.Count > 1 ? $"-{j + 1}" : "");
                 string root = checkpointDir ?? config.CheckpointDirectory ?? Path.GetDirectoryName(JobDataPaths.JobFolder(name))!;
                 if (CheckpointRoot(root, checkpointDir is not null, config.S3, err) is not { } checkedRoot)
@@ -148,11 +182,22 @@ internal static class WorkerCommand
                         + "so co-partitioned inputs need equal counts");
                     return 1;
                 }
+                job.Stages[0].Partitions = counts[job.Shape.LeadingTopic];
                 Log($"job '{job.Name}': group '{job.GroupId}' divides the {counts[job.Shape.LeadingTopic]} partitions of '{job.Shape.LeadingTopic}'; "
                     + $"checkpoints under {CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}");
+                foreach (var stage in job.Stages.Skip(1))
+                {
+                    // Created before any member subscribes to it (a group member sees a topic created later only at
+                    // its next metadata refresh), with the count the plan states; a topic with another count is refused.
+                    var topic = job.Shape.StageInputs[stage.Index]!;
+                    stage.Partitions = topic.ResolvePartitions();
+                    job.Exchange.EnsureTopic(topic.Name, stage.Partitions);
+                    Log($"{job.Prefix(stage)}: group '{stage.GroupId}' divides the {stage.Partitions} partitions of repartition topic '{topic.Name}' "
+                        + $"(keyed for {topic.KeyedOperator})");
+                }
             }
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or Confluent.Kafka.KafkaException)
         {
             err.WriteLine($"error: {e.Message}");
             foreach (var p in probes.Values) p.Dispose();
@@ -178,53 +223,47 @@ internal static class WorkerCommand
             foreach (var job in jobs)
                 directories.Add(WorkerDirectory.Start(job.Shape.BootstrapServers, job.Shape.ClientProperties, job.Name, job.Shape.LeadingTopic, advertised, m => Log($"job '{job.Name}': {m}")));
 
-            foreach (var job in jobs)
+            var stages = jobs.SelectMany(j => j.Stages.Select(s => (Job: j, Stage: s))).ToList();
+            foreach (var (job, stage) in stages)
             {
-                job.Tasks = new PartitionTaskManager(p => StartTask(connectors, job, p, text, path.Name, sets, stdout, err, Log), m => Log($"job '{job.Name}': {m}"),
+                string prefix = job.Prefix(stage);
+                stage.Tasks = new PartitionTaskManager(p => StartTask(connectors, job, stage.Index, p, text, path.Name, sets, stdout, err, Log), m => Log($"{prefix}: {m}"),
                     FinalCheckpointTimeout);
-                job.Member = new KafkaGroupMember(new KafkaGroupOptions
+                stage.Member = new KafkaGroupMember(new KafkaGroupOptions
                 {
                     BootstrapServers = job.Shape.BootstrapServers,
-                    GroupId = job.GroupId,
-                    Topic = job.Shape.LeadingTopic,
+                    GroupId = stage.GroupId,
+                    Topic = stage.Topic,
                     Properties = job.Shape.ClientProperties,
-                }, new Owner(job.Tasks, m => Log($"job '{job.Name}': {m}")));
-                job.Member.Start();
+                }, new Owner(stage.Tasks, m => Log($"{prefix}: {m}")));
+                stage.Member.Start();
             }
 
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var registration = cancel.Register(() => stopped.TrySetResult());
-            var failures = jobs.Select(j => j.Tasks!.Failed.ContinueWith(t => (Exception?)t.Result, TaskScheduler.Default))
-                .Concat(jobs.Select(j => j.Member!.Stopped.ContinueWith(_ => (Exception?)(j.Member!.Failure ?? new InvalidOperationException("the group member stopped")), TaskScheduler.Default)))
+            var failures = stages.Select(s => s.Stage.Tasks!.Failed.ContinueWith(t => (Exception?)t.Result, TaskScheduler.Default))
+                .Concat(stages.Select(s => s.Stage.Member!.Stopped.ContinueWith(_ => (Exception?)(s.Stage.Member!.Failure ?? new InvalidOperationException("the group member stopped")), TaskScheduler.Default)))
                 .ToList();
             var first = await Task.WhenAny([stopped.Task, .. failures]);
             if (first == stopped.Task)
             {
                 Log("stopping: final checkpoints of every partition, then leaving the groups");
                 foreach (var d in directories) d.Stop(leave: true);
-                await Task.WhenAll(jobs.Select(j => Task.Run(() => j.Tasks!.RevokeAll())));
-                await Task.WhenAll(jobs.Select(j => Task.Run(() => j.Member!.Dispose())));
-                foreach (var j in jobs) j.Tasks!.Dispose();
+                await Task.WhenAll(stages.Select(s => Task.Run(() => s.Stage.Tasks!.RevokeAll())));
+                await Task.WhenAll(stages.Select(s => Task.Run(() => s.Stage.Member!.Dispose())));
+                foreach (var s in stages) s.Stage.Tasks!.Dispose();
                 Log("stopped");
                 return 0;
             }
             var failure = ((Task<Exception?>)first).Result;
             err.WriteLine($"error: {SqlCommands.Describe(failure ?? new InvalidOperationException("a partition task failed"))}");
-            foreach (var j in jobs)
-            {
-                j.Tasks?.Dispose();
-                j.Member?.Dispose();
-            }
+            StopAll(jobs);
             return 1;
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or Confluent.Kafka.KafkaException)
         {
             err.WriteLine($"error: {e.Message}");
-            foreach (var j in jobs)
-            {
-                j.Tasks?.Dispose();
-                j.Member?.Dispose();
-            }
+            StopAll(jobs);
             return 1;
         }
         finally
@@ -261,12 +300,24 @@ internal static class WorkerCommand
         return null;
     }
 
-    /// <summary>Plans the job again for one partition: its own pipeline instance of parallelism 1, checkpointing into the partition's folder.</summary>
-    private static JobExecution StartTask(ConnectorRegistry connectors, WorkerJob job, int partition, string text, string fileName, string[]? sets, TextWriter stdout, TextWriter err,
-        Action<string> log)
+    private static void StopAll(List<WorkerJob> jobs)
+    {
+        foreach (var s in jobs.SelectMany(j => j.Stages))
+        {
+            s.Tasks?.Dispose();
+            s.Member?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Plans the job again for one partition of one stage: the job split into its stages, the stage started as its own
+    /// pipeline instance of parallelism 1, checkpointing into the partition's folder.
+    /// </summary>
+    private static JobExecution StartTask(ConnectorRegistry connectors, WorkerJob job, int stageIndex, int partition, string text, string fileName,
+        string[]? sets, TextWriter stdout, TextWriter err, Action<string> log)
     {
         var session = SqlCommands.NewSession(connectors, stdout, err, sets, out _) ?? throw new InvalidOperationException("the --set options were refused");
-        var scope = new PartitionTaskScope(0, partition);
+        var scope = new PartitionTaskScope(stageIndex, partition);
         // Parallelism 1 before translation: the partitions are the job's parallelism.
         session.ConfigOverride = c => c with { DefaultParallelism = 1 };
         IReadOnlyList<SqlJob> planned;
@@ -289,12 +340,15 @@ internal static class WorkerCommand
             CheckpointDirectory = folder,
             ResumeFromLatestCheckpoint = true,
             RestorePath = null,
-            Diagnostics = m => log($"job '{job.Name}' partition {partition}: {m}"),
+            Diagnostics = m => log($"job '{job.Name}' {scope}: {m}"),
         });
         JobExecution execution;
         try
         {
-            execution = env.Start($"{job.Name} [{scope.Tag}]");
+            var stages = StageSplitter.Split(env.Graph, job.Name, job.Exchange, session.RepartitionPartitions, env.Config.MaxParallelism);
+            if (stages.Count != job.Stages.Count)
+                throw new InvalidOperationException($"job '{job.Name}' split into {stages.Count} stages for {scope}, {job.Stages.Count} when the worker started");
+            execution = stages[stageIndex].Start($"{job.Name} [{scope.Tag}]", env.Config);
         }
         catch
         {
@@ -330,14 +384,14 @@ internal static class WorkerCommand
     private sealed record PartitionView(int Partition, string State, DateTimeOffset StartedAt, long? RestoredFromCheckpoint, long? LastCheckpoint,
         DateTimeOffset? LastCheckpointAt, long? CheckpointedOffset, long? EndOffset, long? Lag, long RecordsRead, int Restarts);
 
-    private static List<PartitionView> Partitions(WorkerJob job, KafkaTopicProbe probe)
+    private static List<PartitionView> Partitions(WorkerStage stage, KafkaTopicProbe probe)
     {
         var views = new List<PartitionView>();
-        if (job.Tasks is null) return views;
-        foreach (var t in job.Tasks.Tasks)
+        if (stage.Tasks is null) return views;
+        foreach (var t in stage.Tasks.Tasks)
         {
-            long? next = t.LatestCheckpoint is { } chk ? CheckpointedOffset(chk, job.Shape.LeadingTopic, t.Partition) : null;
-            long? end = probe.EndOffset(job.Shape.LeadingTopic, t.Partition);
+            long? next = t.LatestCheckpoint is { } chk ? CheckpointedOffset(chk, stage, t.Partition) : null;
+            long? end = probe.EndOffset(stage.Topic, t.Partition);
             long? lag = end is { } e ? Math.Max(0, e - (next ?? 0)) : null;
             views.Add(new PartitionView(t.Partition, t.State, t.StartedAt, t.RestoredFromCheckpoint, t.LatestCheckpoint?.Id, t.LatestCheckpoint?.Timestamp,
                 next, end, lag, t.Metrics.Sum(m => Volatile.Read(ref m.RecordsIn)), t.Restarts));
@@ -345,8 +399,8 @@ internal static class WorkerCommand
         return views;
     }
 
-    /// <summary>The source's next offset for the partition in a checkpoint (its Kafka reader state), or null.</summary>
-    private static long? CheckpointedOffset(CheckpointData checkpoint, string topic, int partition)
+    /// <summary>The stage's next input offset for the partition in a checkpoint (its Kafka or repartition reader state), or null.</summary>
+    private static long? CheckpointedOffset(CheckpointData checkpoint, WorkerStage stage, int partition)
     {
         foreach (var op in checkpoint.Operators)
         {
@@ -355,8 +409,16 @@ internal static class WorkerCommand
             {
                 try
                 {
-                    foreach (var (t, p, next) in KafkaSourceState.CheckpointedOffsets(s.OperatorState))
-                        if (t == topic && p == partition && next >= 0) return next;
+                    if (stage.Index == 0)
+                    {
+                        foreach (var (t, p, next) in KafkaSourceState.CheckpointedOffsets(s.OperatorState))
+                            if (t == stage.Topic && p == partition && next >= 0) return next;
+                    }
+                    else
+                    {
+                        foreach (var (p, next) in RepartitionReaderState.CheckpointedOffsets(s.OperatorState))
+                            if (p == partition && next >= 0) return next;
+                    }
                 }
                 catch (InvalidDataException)
                 {
@@ -366,17 +428,31 @@ internal static class WorkerCommand
         return null;
     }
 
+    private static object StageStatus(WorkerJob job, WorkerStage stage, KafkaTopicProbe probe) => new
+    {
+        Stage = stage.Index,
+        Group = stage.GroupId,
+        Member = stage.Member?.MemberId ?? "",
+        Topic = stage.Topic,
+        stage.Partitions,
+        Checkpoints = CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name), $"stage-{stage.Index}"),
+        Tasks = Partitions(stage, probe),
+        Rebalances = (stage.Member?.Rebalances ?? []).Select(r => new { r.At, r.Kind, r.Partitions, DurationMs = (long)r.Duration.TotalMilliseconds }),
+    };
+
+    // The job's first fields describe stage 0 (as for a job of one stage); "stages" has every stage with its tasks.
     private static object Status(List<WorkerJob> jobs, Dictionary<WorkerJob, KafkaTopicProbe> probes) => new
     {
         Jobs = jobs.Select(j => new
         {
             Job = j.Name,
             Group = j.GroupId,
-            Member = j.Member?.MemberId ?? "",
+            Member = j.Stages[0].Member?.MemberId ?? "",
             Topic = j.Shape.LeadingTopic,
             Checkpoints = CheckpointStorages.Combine(j.CheckpointRoot, JobDataPaths.SafeName(j.Name)),
-            Partitions = Partitions(j, probes[j]),
-            Rebalances = (j.Member?.Rebalances ?? []).Select(r => new { r.At, r.Kind, r.Partitions, DurationMs = (long)r.Duration.TotalMilliseconds }),
+            Partitions = Partitions(j.Stages[0], probes[j]),
+            Rebalances = (j.Stages[0].Member?.Rebalances ?? []).Select(r => new { r.At, r.Kind, r.Partitions, DurationMs = (long)r.Duration.TotalMilliseconds }),
+            Stages = j.Stages.Select(s => StageStatus(j, s, probes[j])).ToList(),
         }).ToList(),
     };
 
@@ -384,22 +460,29 @@ internal static class WorkerCommand
     {
         var sb = new StringBuilder();
         sb.AppendLine("# TYPE eddy_worker_partitions gauge");
-        foreach (var j in jobs) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partitions{{job=\"{Escape(j.Name)}\"}} {j.Tasks?.Tasks.Count ?? 0}");
+        foreach (var j in jobs)
+            foreach (var s in j.Stages)
+                sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partitions{{job=\"{Escape(j.Name)}\",stage=\"{s.Index}\"}} {s.Tasks?.Tasks.Count ?? 0}");
         sb.AppendLine("# TYPE eddy_worker_partition_lag gauge");
         sb.AppendLine("# TYPE eddy_worker_partition_last_checkpoint gauge");
         sb.AppendLine("# TYPE eddy_worker_partition_records_read_total counter");
         foreach (var j in jobs)
         {
-            foreach (var p in Partitions(j, probes[j]))
+            foreach (var s in j.Stages)
             {
-                string labels = $"job=\"{Escape(j.Name)}\",partition=\"{p.Partition}\"";
-                if (p.Lag is { } lag) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_lag{{{labels}}} {lag}");
-                if (p.LastCheckpoint is { } id) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_last_checkpoint{{{labels}}} {id}");
-                sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_records_read_total{{{labels}}} {p.RecordsRead}");
+                foreach (var p in Partitions(s, probes[j]))
+                {
+                    string labels = $"job=\"{Escape(j.Name)}\",stage=\"{s.Index}\",partition=\"{p.Partition}\"";
+                    if (p.Lag is { } lag) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_lag{{{labels}}} {lag}");
+                    if (p.LastCheckpoint is { } id) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_last_checkpoint{{{labels}}} {id}");
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_partition_records_read_total{{{labels}}} {p.RecordsRead}");
+                }
             }
         }
         sb.AppendLine("# TYPE eddy_worker_rebalances_total counter");
-        foreach (var j in jobs) sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_rebalances_total{{job=\"{Escape(j.Name)}\"}} {j.Member?.Rebalances.Count ?? 0}");
+        foreach (var j in jobs)
+            foreach (var s in j.Stages)
+                sb.AppendLine(CultureInfo.InvariantCulture, $"eddy_worker_rebalances_total{{job=\"{Escape(j.Name)}\",stage=\"{s.Index}\"}} {s.Member?.Rebalances.Count ?? 0}");
         return sb.ToString();
     }
 

@@ -148,6 +148,15 @@ internal static class PgTableCheck
         if (primaryKey.Count > 0)
             cols.Add($"PRIMARY KEY ({string.Join(", ", primaryKey.Select(k => PgTableName.Quote(k.ToLowerInvariant())))})");
         using var cmd = new NpgsqlCommand($"CREATE TABLE IF NOT EXISTS {table.Quoted} ({string.Join(", ", cols)})", conn);
-        cmd.ExecuteNonQuery();
+        try
+        {
+            cmd.ExecuteNonQuery();
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable
+            or PostgresErrorCodes.DuplicateObject)
+        {
+            // IF NOT EXISTS is no guard against a concurrent CREATE (partition tasks of several workers start at once):
+            // the other one created it.
+        }
     }
 }

@@ -93,7 +93,7 @@ public sealed class DeploymentTests
             Assert.True(jobs.Count > 0, $"{where}: {fileName} defines no INSERT");
             foreach (var job in jobs)
             {
-                WorkerJobCheck.Check(job);
+                WorkerJobCheck.Check(job, job.Name, session.RepartitionPartitions);
                 job.ReleaseUserCode();
             }
         }

@@ -2,7 +2,8 @@ namespace Eddy.Tests;
 
 /// <summary>
 /// What <c>eddy worker</c> refuses before it joins any group, each with the place in the script: sources without
-/// partitions a group can divide, jobs whose rows meet across partitions, bounded sources, jobs without checkpoints,
+/// partitions a group can divide, operators that combine rows across partitions other than the aggregations a
+/// stage split handles, bounded sources, jobs without checkpoints,
 /// sinks whose bookkeeping is by subtask. Planning only: no broker is contacted.
 /// </summary>
 public sealed class WorkerCommandTests : IDisposable
@@ -78,18 +79,50 @@ public sealed class WorkerCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_group_by_is_refused_at_its_insert_until_jobs_split_into_stages()
+    public void A_join_is_refused_at_its_insert_with_the_reason()
     {
         var (code, err) = Worker($"""
             SET 'execution.checkpointing.interval' = '1 s';
             {KafkaEvents}
-            CREATE TABLE out1 (host VARCHAR, hits BIGINT) WITH ('connector' = 'blackhole');
-            INSERT INTO out1 SELECT host, COUNT(*) FROM events GROUP BY host;
+            CREATE TABLE out1 (host VARCHAR, url VARCHAR) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT a.host, b.url FROM events a JOIN events b ON a.host = b.url;
             """);
         Assert.Equal(1, code);
         Assert.Contains("job.sql: line 6, column 1", err);
-        Assert.Contains("has Aggregate", err);
-        Assert.Contains("combines rows of several partitions", err);
+        Assert.Contains("has Join", err);
+        Assert.Contains("joins read two keyed inputs", err);
+    }
+
+    [Fact]
+    public void A_group_by_over_a_group_by_is_refused_as_not_splittable_into_stages()
+    {
+        // The second aggregation's keyed exchange follows the first, not the source: its records have no source offsets
+        // to drop a replay by.
+        var (code, err) = Worker($"""
+            SET 'execution.checkpointing.interval' = '1 s';
+            {KafkaEvents}
+            CREATE TABLE out1 (hits BIGINT, hosts BIGINT) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT hits, COUNT(*) FROM (SELECT host, COUNT(*) AS hits FROM events GROUP BY host) GROUP BY hits;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 6, column 1", err);
+        Assert.Contains("cannot be split into stages", err);
+        Assert.Contains("not a source", err);
+    }
+
+    [Fact]
+    public void Two_jobs_with_one_name_are_refused()
+    {
+        var (code, err) = Worker($"""
+            SET 'execution.checkpointing.interval' = '1 s';
+            SET 'pipeline.name' = 'lab';
+            {KafkaEvents}
+            CREATE TABLE out1 (host VARCHAR) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT host FROM events;
+            INSERT INTO out1 SELECT url FROM events;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("two jobs of the script are named 'lab'", err);
     }
 
     [Fact]

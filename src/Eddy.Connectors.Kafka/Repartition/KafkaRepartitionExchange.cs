@@ -49,7 +49,7 @@ public sealed class KafkaRepartitionExchange(string bootstrapServers, IReadOnlyD
     /// The partition count of <paramref name="name"/>, creating it with <paramref name="partitions"/> when absent; a
     /// topic that exists with another count fails the job (its key groups would land elsewhere).
     /// </summary>
-    internal void EnsureTopic(string name, int partitions)
+    public void EnsureTopic(string name, int partitions)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig(Properties()) { BootstrapServers = BootstrapServers })
             .SetLogHandler((_, _) => { }).Build();
@@ -67,6 +67,13 @@ public sealed class KafkaRepartitionExchange(string bootstrapServers, IReadOnlyD
                 catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == ErrorCode.TopicAlreadyExists))
                 {
                     // Another partition task created it at the same time.
+                }
+                catch (KafkaException e) when (e is not CreateTopicsException || PartitionsOf(admin, name) == 0)
+                {
+                    // The dev broker run as its own process ('eddy kafka') has no CreateTopics either.
+                    throw new InvalidOperationException(
+                        $"repartition topic '{name}' does not exist at '{BootstrapServers}' and could not be created ({e.Error.Reason}): create it with "
+                        + $"{partitions} partitions (with the dev broker: eddy kafka --partitions {partitions} --topic {name})", e);
                 }
             }
             var deadline = DateTime.UtcNow + RequestTimeout;

@@ -69,6 +69,9 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
                     Interlocked.CompareExchange(ref failure, $"repartition topic '{report.Topic}' partition {report.Partition.Value}: delivery failed: {report.Error.Reason}", null);
             };
             producer = new ProducerBuilder<Null, byte[]>(exchange.ProducerConfig()).SetLogHandler((_, _) => { }).Build();
+            // Says "started" to every reader: a watermark of −∞ per source partition. A reader holds back (never counts
+            // as idle) a source partition it has not heard from, whose task may not have started yet.
+            SendWatermark(EventTime.MinWatermark);
         }
 
         public override void Write(Batch<T> batch)
@@ -128,6 +131,11 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
             if (watermark <= sentWatermark) return;
             ThrowIfFailed();
             sentWatermark = watermark;
+            SendWatermark(watermark);
+        }
+
+        private void SendWatermark(long watermark)
+        {
             // After every record sent before it, in each partition: the producer keeps their order.
             var message = new byte[13];
             message[0] = RepartitionFormat.Watermark;

@@ -25,7 +25,8 @@ internal sealed class RepartitionSource<T>(KafkaRepartitionExchange exchange, Re
 internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
 {
     private static readonly TimeSpan FirstRecordWait = TimeSpan.FromMilliseconds(20);
-    private const byte StateVersion = 1;
+    /// <summary>Version 2 adds, per source partition, whether its writer was ever heard from (version 1 is still read).</summary>
+    private const byte StateVersion = 2;
 
     private readonly string topicName;
     private readonly StateSerializer<T> serializer = StateSerializers.For<T>();
@@ -42,6 +43,12 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
     /// <summary>Per owned partition and source partition: the last watermark received.</summary>
     private readonly long[,] watermarks;
     private readonly bool[] activity;
+    /// <summary>
+    /// Per owned partition and source partition: whether that source partition's writer has sent anything (its task
+    /// sends a watermark of −∞ when it starts). One never heard from is never idle: its task may not have started yet
+    /// (another worker, a group still assigning), and in one process every source partition starts with the job.
+    /// </summary>
+    private readonly bool[,] heard;
     /// <summary>Per owned partition: the offset of the last message consumed (−1: none yet).</summary>
     private readonly long[] consumed;
     private readonly TopicPartition[] topicPartitions;
@@ -78,6 +85,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             }
         }
         activity = new bool[upstream];
+        heard = new bool[owned.Length, upstream];
         Restore(context.Restored);
         for (int i = 0; i < owned.Length; i++) if (next[i] > 0) consumed[i] = next[i] - 1;
         if (owned.Length == 0) return;
@@ -95,6 +103,8 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
     {
         bool a = activity[split];
         activity[split] = false;
+        for (int i = 0; i < owned.Length; i++)
+            if (!heard[i, split]) return true;
         // An upstream partition that has ended holds +∞: never idle, so it cannot leave the others all idle (and
         // the watermark stuck) once it falls silent.
         return a || SplitWatermark(split) == EventTime.MaxWatermark;
@@ -133,6 +143,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
                 long wm = BitConverter.ToInt64(bytes, 5);
                 CheckSource(s, r.Partition.Value, offset);
                 activity[s] = true;
+                heard[i, s] = true;
                 if (wm > watermarks[i, s])
                 {
                     if (wm == EventTime.MaxWatermark) endedCells++;
@@ -194,6 +205,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             long offset = SourcePositions.OffsetOf(position);
             CheckSource(s, q, pendingOffset);
             activity[s] = true;
+            heard[i, s] = true;
             if (offset <= applied[i, s])
             {
                 metrics.RecordsSkipped++;
@@ -235,6 +247,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             {
                 state.Write(applied[i, s]);
                 state.Write(watermarks[i, s]);
+                state.Write(heard[i, s]);
             }
         }
     }
@@ -248,8 +261,8 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             if (bytes.Length == 0) continue;
             using var r = new BinaryReader(new MemoryStream(bytes));
             byte version = r.ReadByte();
-            if (version != StateVersion)
-                throw new InvalidDataException($"repartition topic '{topicName}': checkpoint state version {version} is not {StateVersion}");
+            if (version is not (1 or StateVersion))
+                throw new InvalidDataException($"repartition topic '{topicName}': checkpoint state version {version} is not 1 or {StateVersion}");
             int count = r.ReadInt32();
             for (int k = 0; k < count; k++)
             {
@@ -261,11 +274,13 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
                 for (int s = 0; s < sources; s++)
                 {
                     long a = r.ReadInt64(), wm = r.ReadInt64();
+                    bool h = version >= 2 ? r.ReadBoolean() : a >= 0 || wm > EventTime.MinWatermark;
                     if (!mine) continue;
                     if (s >= upstream)
                         throw new InvalidDataException($"repartition topic '{topicName}': the checkpoint knows source partition {s}, the source topic has {upstream} partitions");
                     applied[i, s] = a;
                     watermarks[i, s] = wm;
+                    heard[i, s] = h;
                     if (wm == EventTime.MaxWatermark) endedCells++;
                 }
             }
@@ -278,5 +293,40 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         consumer?.Close();
         consumer?.Dispose();
         base.Dispose();
+    }
+}
+
+/// <summary>What a repartition reader's checkpointed state says, for tools outside the reader (the worker's lag).</summary>
+public static class RepartitionReaderState
+{
+    /// <summary>
+    /// The offset each repartition topic partition resumes at in a reader's checkpointed state (negative: from the
+    /// beginning). Throws <see cref="InvalidDataException"/> for state of another format.
+    /// </summary>
+    public static IReadOnlyList<(int Partition, long NextOffset)> CheckpointedOffsets(byte[] readerState)
+    {
+        var offsets = new List<(int, long)>();
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(readerState));
+            byte version = r.ReadByte();
+            if (version is not (1 or 2)) throw new InvalidDataException("not a repartition reader's state (version)");
+            int count = r.ReadInt32();
+            for (int k = 0; k < count; k++)
+            {
+                int q = r.ReadInt32();
+                long next = r.ReadInt64();
+                int sources = r.ReadInt32();
+                if (sources < 0 || sources > SourcePositions.MaxPartition + 1) throw new InvalidDataException("not a repartition reader's state (sources)");
+                r.BaseStream.Seek((version == 1 ? 16L : 17L) * sources, SeekOrigin.Current);
+                offsets.Add((q, next));
+            }
+            if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("not a repartition reader's state (length)");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("not a repartition reader's state (truncated)", e);
+        }
+        return offsets;
     }
 }

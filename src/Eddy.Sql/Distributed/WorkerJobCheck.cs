@@ -1,32 +1,46 @@
+using Eddy.Runtime.Distributed;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Parsing;
 using Eddy.Sql.Plan;
+using Eddy.Sql.Plan.Aggregate;
 using Eddy.Sql.Plan.AsyncLookup;
 using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Correlate;
+using Eddy.Sql.Plan.Expand;
 using Eddy.Sql.Plan.LookupJoin;
 using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
+using Eddy.Sql.Plan.WindowTableFunction;
 
 namespace Eddy.Sql.Distributed;
 
 /// <summary>
-/// What <c>eddy worker</c> needs to know of a job: the Kafka topics its partition tasks read (co-partitioned: partition
-/// p of each), the one whose partitions the consumer group divides, and the client properties of its sources.
+/// What <c>eddy worker</c> needs to know of a job: the Kafka topics its stage-0 partition tasks read (co-partitioned:
+/// partition p of each), the one whose partitions the consumer group divides, the client properties of its sources,
+/// and its stages (one when the job has no keyed exchange).
 /// </summary>
 public sealed record WorkerJobShape(
     string LeadingTopic,
     IReadOnlyList<string> Topics,
     string BootstrapServers,
-    IReadOnlyDictionary<string, string> ClientProperties);
+    IReadOnlyDictionary<string, string> ClientProperties)
+{
+    /// <summary>
+    /// Per stage, the repartition topic it reads (null for stage 0, which reads <see cref="Topics"/>); the topic's
+    /// partition count may still have to be resolved at the broker (the source topic's).
+    /// </summary>
+    public IReadOnlyList<RepartitionTopic?> StageInputs { get; init; } = [null];
+}
 
 /// <summary>
-/// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of its Kafka
-/// input, each seeing only its partition's records. That gives the single-process answer only when every operator
-/// works on one record at a time; a job whose rows must meet across partitions (GROUP BY, windows, joins, OVER,
-/// ORDER BY, deduplication) would silently answer per partition, so it is refused, located at its INSERT, until the
-/// job is split into stages at its keyed exchanges. Sources other than Kafka have no partitions a group can divide:
+/// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of each stage's
+/// input topic, each seeing only its partition's records. The job is split into stages at its keyed exchanges
+/// (<see cref="StageSplitter"/>): GROUP BY and window aggregations (the keyed operators whose cross-process runs are
+/// tested) read a repartition topic keyed by their grouping key, so each stage-1 task sees every row of its keys.
+/// Other operators that combine rows of several partitions (joins, OVER, ORDER BY, Top-N, deduplication,
+/// MATCH_RECOGNIZE) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed exchange not
+/// straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
 /// later owner of the partition could repeat: refused too.
 /// </summary>
@@ -35,7 +49,10 @@ public static class WorkerJobCheck
     private static readonly HashSet<string> Sinks = new(StringComparer.OrdinalIgnoreCase) { "jdbc", "postgres", "kafka", "print", "blackhole" };
 
     /// <summary>The job's shape, or a <see cref="SqlParseException"/> located at what cannot run under <c>eddy worker</c>.</summary>
-    public static WorkerJobShape Check(SqlJob job)
+    /// <paramref name="name"/> names the job's repartition topics (<c>&lt;name&gt;-&lt;operator uid&gt;-repartition</c>);
+    /// <paramref name="repartitionPartitions"/> is <c>table.exec.repartition.partitions</c>. Takes the job's graph apart
+    /// (to split it): the job is for checking only.
+    public static WorkerJobShape Check(SqlJob job, string name, int? repartitionPartitions)
     {
         var context = job.Context ?? new SqlContext("", null);
         if (job.Origins.Count == 0) throw new InvalidOperationException("a job without statements");
@@ -76,7 +93,38 @@ public static class WorkerJobCheck
                     properties.TryAdd(key["properties.".Length..], value);
             }
         }
-        return new WorkerJobShape(topics[0], topics, bootstrap ?? "", properties);
+        return new WorkerJobShape(topics[0], topics, bootstrap ?? "", properties) { StageInputs = Stages(job, name, repartitionPartitions, context) };
+    }
+
+    /// <summary>The job's stages: stage 0 reads the user's topics, every later stage exactly one repartition topic.</summary>
+    private static List<RepartitionTopic?> Stages(SqlJob job, string name, int? repartitionPartitions, SqlContext context)
+    {
+        IReadOnlyList<Stage> stages;
+        try
+        {
+            stages = StageSplitter.Split(job.Environment.Graph, name, StageSplitter.PlanOnly, repartitionPartitions, job.Environment.Config.MaxParallelism);
+        }
+        catch (StageSplitException e)
+        {
+            throw SqlErrors.At(job.Origins[0], $"eddy worker: job '{job.Name}' cannot be split into stages: {e.Message}; run it with 'eddy run'", context);
+        }
+        var inputs = new List<RepartitionTopic?>();
+        foreach (var stage in stages)
+        {
+            int sources = stage.Graph.Nodes.Count(n => n.IsSource);
+            // A stage's tasks follow the partitions of one topic: the user's sources all in stage 0 (their partitions
+            // numbered alike), a later stage reading one repartition topic and nothing else.
+            bool fits = stage.Index == 0 ? stage.Inputs.Count == 0 : stage.Inputs.Count == 1 && sources == 1;
+            if (!fits)
+            {
+                throw SqlErrors.At(job.Origins[0],
+                    $"eddy worker: job '{job.Name}' splits into a stage that reads {(stage.Inputs.Count == 0 ? "the user's topics apart from stage 0" : "several topics")} "
+                    + $"({stage}); a stage's partition tasks follow the partitions of one input topic (sources that do not share a stage, or an operator fed by "
+                    + "two keyed exchanges, are not supported across processes yet); run it with 'eddy run'", context);
+            }
+            inputs.Add(stage.Index == 0 ? null : stage.Inputs[0]);
+        }
+        return inputs;
     }
 
     private static void Walk(SqlJob job, LogicalPlan plan, SqlNode origin, SqlContext context, List<TableDef> scans)
@@ -100,14 +148,24 @@ public static class WorkerJobCheck
                 CheckSource(fused.Scan.Table, context);
                 scans.Add(fused.Scan.Table);
                 break;
-            case CalcPlan or UnionPlan or CorrelatePlan or LookupJoinPlan or AsyncLookupPlan:
+            case CalcPlan or UnionPlan or CorrelatePlan or LookupJoinPlan or AsyncLookupPlan or WindowTableFunctionPlan or ExpandPlan:
+                break;
+            case AggregatePlan or ProjectedAggregatePlan:
+                // A keyed exchange: the stage split cuts it into a repartition topic (or refuses, located).
+                if ((plan as AggregatePlan ?? ((ProjectedAggregatePlan)plan).Aggregate).LateData is { } late)
+                {
+                    throw SqlErrors.At(origin,
+                        $"eddy worker: job '{job.Name}' sends late rows to table '{late.Table.Name}' ('table.exec.late-data.table'); that side output's "
+                        + "writers are numbered by subtask, not by partition, so a partition's next owner could write them again; run it with 'eddy run'", context);
+                }
                 break;
             default:
                 throw SqlErrors.At(origin,
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
-                    + "which combines rows of several partitions; run per partition it would answer per partition. Partition tasks run jobs whose "
-                    + "operators take one row at a time (projections, filters, unions, table functions, lookup joins) until the job is split into stages "
-                    + "at its keyed exchanges; run this one with 'eddy run'", context);
+                    + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
+                    + "operators that run there are GROUP BY and window aggregations (one keyed input, straight after the source); joins read two "
+                    + "keyed inputs, which would need co-partitioned repartition topics, and OVER, ORDER BY, Top-N, deduplication and MATCH_RECOGNIZE "
+                    + "have no cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
     }
