@@ -404,7 +404,8 @@ internal static class WorkerCommand
     {
         foreach (var op in checkpoint.Operators)
         {
-            if (!op.StateId.Contains(":source:", StringComparison.Ordinal)) continue;
+            // A Kafka source's state id is "<node>:source:<name>"; a repartition reader's is "<topic>-reader" (its uid).
+            if (stage.Index == 0 ? !op.StateId.Contains(":source:", StringComparison.Ordinal) : op.StateId != stage.Topic + "-reader") continue;
             foreach (var s in op.Subtasks)
             {
                 try
