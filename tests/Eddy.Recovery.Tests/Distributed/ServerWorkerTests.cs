@@ -48,7 +48,7 @@ public sealed class ServerWorkerTests(ITestOutputHelper log)
             // The worker announces an address of its own choosing (--advertise): the port is picked here.
             int port = FreePort();
             string advertised = $"http://localhost:{port}";
-            var worker = new WorkerProcess("worker", sql, home, clock, "--port", port.ToString(CultureInfo.InvariantCulture), "--advertise", advertised);
+            var worker = new WorkerProcess("worker", home, clock, ["worker", sql, "--port", port.ToString(CultureInfo.InvariantCulture), "--advertise", advertised]);
             processes.Add(worker);
             Wait(() => processes.All(p => p.OwnedAt(clock.Elapsed).Count > 0) && WorkerTests.Count(table) >= WorkerTests.Chunk,
                 "the server's worker and the eddy worker both own partitions, and the first chunk arrived");
