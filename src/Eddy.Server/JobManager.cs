@@ -309,7 +309,7 @@ public sealed class JobManager : IDisposable
         if (prepared.Any(p => p.Job.Distributed))
         {
             foreach (var (job, _, _) in prepared) job.ReleaseUserCode();
-            if (prepared.FirstOrDefault(p => !p.Job.Distributed) is { Job: var single })
+            if (prepared.Select(p => p.Job).FirstOrDefault(j => !j.Distributed) is { } single)
             {
                 var other = prepared.First(p => p.Job.Distributed).Job;
                 throw new SubmissionException(other.RefuseDistributed!($"job '{other.Name}' runs distributed and job '{single.Name}' of the same script does not: "
