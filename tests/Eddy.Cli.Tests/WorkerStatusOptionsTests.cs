@@ -72,6 +72,28 @@ public sealed class WorkerStatusOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Eddy_run_refuses_a_job_set_to_run_distributed_at_the_set()
+    {
+        string file = Path.Combine(dir, "job.sql");
+        File.WriteAllText(file, """
+            SET 'pipeline.name' = 'spread';
+            SET 'execution.distributed' = 'true';
+            CREATE TABLE g (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+            CREATE TABLE o (id BIGINT) WITH ('connector' = 'blackhole');
+            INSERT INTO o SELECT id FROM g;
+            """);
+        var (code, output, err) = CliTests.Run(["run", file]);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 2, column 1:", err);
+        Assert.Contains("job 'spread' sets 'execution.distributed' = 'true'", err);
+        Assert.Contains("eddy submit --distributed", err);
+        Assert.Equal("", output);
+        (code, _, err) = CliTests.Run(["run", file, "--set", "execution.distributed=maybe"]);
+        Assert.Equal(2, code);
+        Assert.Contains("'execution.distributed' takes true or false, got 'maybe'", err);
+    }
+
+    [Fact]
     public void An_advertise_address_that_is_not_http_is_refused()
     {
         string file = Path.Combine(dir, "job.sql");
