@@ -258,8 +258,8 @@ public sealed class AvroFileTests : IDisposable
             CREATE TABLE flat (id INT, name STRING, amount DECIMAL(6, 2), ts TIMESTAMP(3), tags ARRAY<STRING>) WITH (
                 'connector' = 'filesystem', 'path' = '{flat}', 'format' = 'avro', 'avro.codec' = 'deflate');
             CREATE TABLE shown (id INT, name STRING, amount DECIMAL(6, 2), ts TIMESTAMP(3), tags ARRAY<STRING>) WITH ('connector' = 'print');
-            INSERT INTO flat VALUES (1, 'a', 1.50, TIMESTAMP '2024-01-01 10:00:00.123', ARRAY['x', 'y']),
-                (2, CAST(NULL AS STRING), -3.25, TIMESTAMP '2024-01-02 00:00:00', CAST(NULL AS ARRAY<STRING>));
+            INSERT INTO flat SELECT id, name, amount, ts, CASE WHEN id = 1 THEN ARRAY['x', 'y'] END FROM (VALUES
+                (1, 'a', 1.50, TIMESTAMP '2024-01-01 10:00:00.123'), (2, CAST(NULL AS STRING), -3.25, TIMESTAMP '2024-01-02 00:00:00')) AS v(id, name, amount, ts);
             """);
         Assert.Equal(["+I[1, a, 1.50, 2024-01-01 10:00:00.123, [x, y]]", "+I[2, null, -3.25, 2024-01-02 00:00:00.000, null]"],
             Run(session, output, "INSERT INTO shown SELECT * FROM flat").Order(StringComparer.Ordinal));
