@@ -73,16 +73,23 @@ public sealed class RegistrySecurityTests : IDisposable
         Assert.DoesNotContain("changeit", e.Message);
     }
 
-    /// <summary>A CA and a certificate for 127.0.0.1 it signed; the server's with its key.</summary>
-    private static (X509Certificate2 Ca, X509Certificate2 Server) Certificates(string name)
+    /// <summary>
+    /// A root CA, an intermediate CA it signed, and a certificate for 127.0.0.1 the intermediate signed (the server's,
+    /// with its key). A .NET TLS server sends the leaf and the intermediate, not the self-signed root.
+    /// </summary>
+    private static (X509Certificate2 Root, X509Certificate2 Issuer, X509Certificate2 Server) Certificates(string name)
     {
         var now = DateTimeOffset.UtcNow;
-        using var caKey = RSA.Create(2048);
-        var caRequest = new CertificateRequest($"CN={name}", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+        using var rootKey = RSA.Create(2048);
+        var rootRequest = new CertificateRequest($"CN={name} root", rootKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        AddCaExtensions(rootRequest);
+        using var root = rootRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+
+        using var issuerKey = RSA.Create(2048);
+        var issuerRequest = new CertificateRequest($"CN={name} issuer", issuerKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        AddCaExtensions(issuerRequest);
+        using var issuerSigned = issuerRequest.Create(root, now.AddDays(-1), now.AddDays(1), [5, 6, 7, 8]);
+        using var issuer = issuerSigned.CopyWithPrivateKey(issuerKey);
 
         using var serverKey = RSA.Create(2048);
         var serverRequest = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -91,23 +98,31 @@ public sealed class RegistrySecurityTests : IDisposable
         serverRequest.CertificateExtensions.Add(san.Build());
         serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var signed = serverRequest.Create(ca, now.AddDays(-1), now.AddDays(1), [1, 2, 3, 4]);
+        using var signed = serverRequest.Create(issuer, now.AddDays(-1), now.AddDays(1), [1, 2, 3, 4]);
         using var withKey = signed.CopyWithPrivateKey(serverKey);
         // Through PKCS#12, so that the TLS stack can use the key.
         var server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pfx), null);
-        return (X509CertificateLoader.LoadCertificate(ca.RawData), server);
+        return (X509CertificateLoader.LoadCertificate(root.RawData), X509CertificateLoader.LoadCertificate(issuer.RawData), server);
+    }
+
+    private static void AddCaExtensions(CertificateRequest request)
+    {
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
     }
 
     [Fact]
     public void Https_with_a_certificate_the_truststore_option_makes_trusted()
     {
-        var (ca, server) = Certificates("Eddy Test CA");
-        var (otherCa, _) = Certificates("Another CA");
+        var (root, issuer, server) = Certificates("Eddy Test CA");
+        var (_, otherIssuer, _) = Certificates("Another CA");
         string trusted = Path.Combine(dir, "ca.pem"), other = Path.Combine(dir, "other.crt"), garbage = Path.Combine(dir, "store.jks");
-        File.WriteAllText(trusted, ca.ExportCertificatePem());
-        File.WriteAllBytes(other, otherCa.RawData);
+        // The certificate that issued the registry's, as Confluent.SchemaRegistry 2.16 checks it (the issuer in the chain the server sends).
+        File.WriteAllText(trusted, issuer.ExportCertificatePem());
+        File.WriteAllBytes(other, otherIssuer.RawData);
         File.WriteAllBytes(garbage, [0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2]);
-        using var registry = new SchemaRegistryStandIn(serverCertificate: server, chain: [ca]);
+        using var registry = new SchemaRegistryStandIn(serverCertificate: server, chain: [issuer, root]);
         Assert.StartsWith("https://", registry.Url);
         int id = registry.Register("s-value", Schema);
 
@@ -131,7 +146,7 @@ public sealed class RegistrySecurityTests : IDisposable
     [Fact]
     public void A_client_keystore_is_read_as_pkcs12_with_its_password_and_a_wrong_password_is_refused_without_echoing_it()
     {
-        var (_, client) = Certificates("Client CA");
+        var (_, _, client) = Certificates("Client CA");
         string keystore = Path.Combine(dir, "client.p12");
         File.WriteAllBytes(keystore, client.Export(X509ContentType.Pfx, "right-pass"));
         var options = new Dictionary<string, string>
