@@ -63,7 +63,10 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
     public IFileFormat? Plugged { get; init; }
 
     /// <summary>The options of a <see cref="Plugged"/> format, as the table gives them.</summary>
-    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = NoFormatOptions;
+
+    /// <summary>One instance, so that options without a plugged format compare equal (records compare by reference here).</summary>
+    private static readonly IReadOnlyDictionary<string, string> NoFormatOptions = new Dictionary<string, string>();
 
     /// <summary>The file extension of part files: <c>jsonl</c>, <c>csv</c>, <c>parquet</c> or the plugged format's.</summary>
     public string Extension => Format switch { FileFormat.JsonLines => "jsonl", FileFormat.Csv => "csv", FileFormat.Plugged => Plugged!.Extension, _ => "parquet" };
@@ -85,7 +88,8 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
         else if (System.Text.RegularExpressions.Regex.IsMatch(path, "^[a-zA-Z][a-zA-Z0-9+.-]*://"))
             throw Error("path", $"'{path}': only local paths (or file://) are supported");
         formats ??= [];
-        string known = string.Join(", ", ["'json'", "'csv'", "'parquet'", .. formats.Select(f => $"'{f.Name}'")]);
+        string[] names = ["'json'", "'csv'", "'parquet'", .. formats.Select(f => $"'{f.Name}'")];
+        string known = string.Join(", ", names[..^1]) + " or " + names[^1];
         if (!options.TryGetValue("format", out var formatText)) throw Error("format", $"required ({known})");
         var plugged = formats.FirstOrDefault(f => f.Name == formatText);
         var format = formatText switch
@@ -94,8 +98,8 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
             "csv" => FileFormat.Csv,
             "parquet" => FileFormat.Parquet,
             _ when plugged is not null => FileFormat.Plugged,
-            "avro" => throw Error("format", $"'avro' files need Eddy.Connectors.Formats, which this process's filesystem connector was not built with; one of {known}"),
-            _ => throw Error("format", $"expected one of {known}, got '{formatText}'"),
+            "avro" => throw Error("format", $"'avro' files need Eddy.Connectors.Formats, which this process's filesystem connector was not built with; expected {known}"),
+            _ => throw Error("format", $"expected {known}, got '{formatText}'"),
         };
         var result = new FileConnectorOptions(path, format) { Plugged = plugged };
         var formatOptions = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -213,7 +217,7 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
         }
         if (result.CsvDelimiter is '"' or '\r' or '\n')
             throw Error("csv.field-delimiter", "must not be a quote or a line break");
-        return result with { FormatOptions = formatOptions };
+        return formatOptions.Count == 0 ? result : result with { FormatOptions = formatOptions };
     }
 
     private static T Positive<T>(string key, T value) where T : IComparable<T> =>
