@@ -81,6 +81,9 @@ internal static class RankTranslator
             if (rank.Strategy == RankStrategy.RetractTopN)
             {
                 var sameRow = EqualExcept<TIn>(-1, rank.Input.Schema.Count);
+                long retractTtl = rank.StateTtlMs;
+                if (retractTtl > 0)
+                    return keyed.Process(() => new RetractableTopNWithTtlFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output, retractTtl), "Rank");
                 return keyed.Process(() => new RetractableTopNFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output), "Rank");
             }
             // Flink runs a top 1 of an append-only input with its FastTop1Function too (-U/+U where AppendOnlyTopNFunction
