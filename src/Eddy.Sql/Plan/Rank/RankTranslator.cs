@@ -76,6 +76,8 @@ internal static class RankTranslator
                 if (start == 1 && end == 1 && fastTtl > 0) return keyed.Process(() => new FastTop1WithTtlFunction<TIn, TKey, TOut>(compare, output, fastTtl), "Rank");
                 if (start == 1 && end == 1) return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
                 var sameRowKey = EqualOn<TIn>(rank.RowKey);
+                if (fastTtl > 0)
+                    return keyed.Process(() => new UpdatableTopNWithTtlFunction<TIn, TKey, TOut>(compare, sameRowKey, start, end, withRowNumber, output, fastTtl), "Rank");
                 return keyed.Process(() => new UpdateFastTopNFunction<TIn, TKey, TOut>(compare, sameRowKey, start, end, withRowNumber, output), "Rank");
             }
             if (rank.Strategy == RankStrategy.RetractTopN)
