@@ -244,8 +244,12 @@ internal sealed class SourceDriver<T>(
 
     /// <summary>
     /// The splits of a reader that carries watermarks and watermark status in-band: each split's watermark and status
-    /// are the ones its control records gave. A split turning idle has its last watermark applied first (it came
-    /// before the IDLE); once every split is idle the output is idle, after the valve's flush.
+    /// are the ones its control records gave. What one read brought is applied as if it arrived in this order:
+    /// every ACTIVE and watermark together (a split that resumed rejoins the minimum when its watermark has reached
+    /// the output as it was, whatever the other splits brought in the same read: applying one split after another
+    /// could let the others raise the output past a resumed split whose watermark came first in the topic), then
+    /// the splits that turned idle, whose last watermarks came before their IDLE. Once every split is idle the
+    /// output is idle, after the valve's flush.
     /// </summary>
     private static long InBandWatermarks(StreamTask task, IInBandWatermarks inBand, WatermarkValve valve, bool[] splitIdle, long emitted)
     {
@@ -254,12 +258,16 @@ internal sealed class SourceDriver<T>(
         {
             bool idle = inBand.SplitIdle(s);
             // An idle split's watermark does not count (as Flink's valve ignores an idle input's watermark).
-            if (!idle || !splitIdle[s]) valve.OnWatermark(s, inBand.SplitWatermark(s), out _);
-            if (idle != splitIdle[s])
-            {
-                splitIdle[s] = idle;
-                valve.OnStatus(s, idle, out _);
-            }
+            if (idle && splitIdle[s]) continue;
+            valve.RaiseWatermark(s, inBand.SplitWatermark(s));
+            splitIdle[s] = false;
+        }
+        valve.Update(out _);
+        for (int s = 0; s < splitIdle.Length; s++)
+        {
+            if (splitIdle[s] || !inBand.SplitIdle(s)) continue;
+            splitIdle[s] = true;
+            valve.OnStatus(s, true, out _);
         }
         long wm = valve.Output;
         if (wm > emitted)

@@ -69,6 +69,20 @@ public sealed class WatermarkValve
         return Recompute(out output);
     }
 
+    /// <summary>
+    /// Records the watermark of an active input without recomputing the output, for inputs whose watermarks arrived
+    /// together (then <see cref="Update"/>): each rejoins the minimum when it has reached the output as it was before
+    /// them, so no input's watermark is judged against an output the others raised in the same breath.
+    /// </summary>
+    public void RaiseWatermark(int input, long watermark)
+    {
+        if (watermark > watermarks[input]) watermarks[input] = watermark;
+        idle[input] = false;
+    }
+
+    /// <summary>Recomputes the output after <see cref="RaiseWatermark"/>; returns whether it advanced.</summary>
+    public bool Update(out long output) => Recompute(out output);
+
     /// <summary>Marks an input idle or active; returns whether the output watermark advanced.</summary>
     public bool OnStatus(int input, bool isIdle, out long output)
     {
