@@ -8,8 +8,9 @@ namespace Eddy.Connectors.Kafka.Repartition;
 /// The reading end of a repartition topic. Its splits are the upstream source partitions (their count from the
 /// source topic's metadata), so the watermark is the minimum over all of them, each split's watermark and watermark
 /// status (idle / active) coming from the writers' control messages: a source partition is left out while its
-/// upstream task says it is idle, as a task's idle input channel is in one process. Records at or below the highest offset already applied for their source partition (kept per topic
-/// partition in the checkpoint) are dropped: a replayed upstream doubles nothing, whatever the broker's transactions do.
+/// upstream task says it is idle, as a task's idle input channel is in one process. Records at or below the highest
+/// offset already applied for their source partition (kept per topic partition in the checkpoint) are dropped: a
+/// replayed upstream doubles nothing, whatever the broker's transactions do.
 /// </summary>
 internal sealed class RepartitionSource<T>(KafkaRepartitionExchange exchange, RepartitionTopic topic) : Source<T>, IPartitionedSource
 {
