@@ -32,8 +32,19 @@ public abstract class UserFunction
 /// job's parameters (the options the script SET before the statement, as Flink's global job parameters hold the
 /// table configuration) and which parallel instance this is.
 /// </summary>
-public sealed class FunctionContext(IReadOnlyDictionary<string, string> jobParameters, string taskName, int subtaskIndex, int parallelism)
+/// <param name="metricGroup">the operator instance's metric group (a detached one when the host reports none).</param>
+public sealed class FunctionContext(IReadOnlyDictionary<string, string> jobParameters, string taskName, int subtaskIndex, int parallelism,
+    MetricGroup? metricGroup = null)
 {
+    private readonly MetricGroup metrics = metricGroup ?? new MetricGroup();
+
+    /// <summary>
+    /// Flink's <c>getMetricGroup()</c>: the operator instance's metrics, shown with the job's (Prometheus
+    /// <c>eddy_operator_&lt;group&gt;_&lt;name&gt;</c> with the job, task, operator and subtask as labels; REST
+    /// <c>/jobs/ID/vertices/VID/metrics</c>).
+    /// </summary>
+    public MetricGroup GetMetricGroup() => metrics;
+
     /// <summary>Flink's <c>getJobParameter(key, defaultValue)</c>: the value SET for <paramref name="key"/>, else <paramref name="defaultValue"/>.</summary>
     public string? GetJobParameter(string key, string? defaultValue) =>
         jobParameters.TryGetValue(key, out var value) ? value : defaultValue;

@@ -73,7 +73,7 @@ public sealed class UserAsyncCallFunction : IAsyncCallFunction
     public void Open(OperatorContext context)
     {
         instance = Activator.CreateInstance(type)!;
-        if (instance is UserFunction f) f.Open(new FunctionContext(jobParameters, context.OperatorName, context.SubtaskIndex, context.Parallelism));
+        if (instance is UserFunction f) f.Open(Codegen.FunctionContexts.For(context, jobParameters));
     }
 
     public async Task<object?> InvokeAsync(object?[] arguments, CancellationToken cancellation)

@@ -648,8 +648,6 @@ public sealed partial class Binder
         if (call.Arguments.Any(ContainsAggregate)) throw Error(call, "aggregate functions cannot be nested");
         if (catalog.Functions.TryGetAggregate(name, out var user))
         {
-            if (Codegen.UserFunctionInstances.HasLifecycle(user.Instance.GetType()))
-                throw Error(call, $"aggregate function {name} overrides Open or Close: Eddy opens and closes scalar, table and async functions, not yet aggregate functions");
             var userArgs = call.Arguments.Select(a => Bind(a, scope)).ToList();
             var ps = user.Accumulate.GetParameters().Skip(1).ToList();
             if (ps.Count != userArgs.Count)
