@@ -85,6 +85,17 @@ public abstract class ScalarFunction : UserFunction;
 public abstract class AsyncScalarFunction : UserFunction;
 
 /// <summary>
+/// One value in, rows out, later: Flink's <c>AsyncTableFunction</c> for lookups that return several rows. Public instance
+/// <c>Eval</c> methods return <c>Task&lt;IEnumerable&lt;T&gt;&gt;</c> (T as for <see cref="TableFunction{T}"/>) and may
+/// take a <see cref="CancellationToken"/> last; used as <c>LATERAL TABLE(f(x))</c>. The operator starts up to
+/// <c>table.exec.async-table.buffer-capacity</c> calls at once and emits each row's results in input order; a call
+/// that fails is retried (<c>table.exec.async-table.retry-strategy</c>, <c>retry-delay</c>, <c>max-attempts</c>), and
+/// out of attempts or time (<c>table.exec.async-table.timeout</c>) the job fails naming the function, where the SQL
+/// calls it and the row.
+/// </summary>
+public abstract class AsyncTableFunction<T> : UserFunction;
+
+/// <summary>
 /// One value in, rows out (<c>LATERAL TABLE(f(x))</c>): public <c>Eval</c> methods returning
 /// <c>IEnumerable&lt;T&gt;</c>; <typeparamref name="T"/> is a scalar (one column <c>f0</c>), a value tuple
 /// (columns <c>f0..fN</c>) or a record (one column per property).
