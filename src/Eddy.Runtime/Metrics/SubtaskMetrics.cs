@@ -141,7 +141,7 @@ public sealed record OperatorMetricReading(string Operator, IReadOnlyList<string
 {
     /// <summary>Flink's metric identifier below the subtask: <c>operator.group.name</c> (a quantile as <c>name_p50</c>, <c>name_p999</c>).</summary>
     public string Identifier => string.Join('.', [Operator, .. Scope, Quantile is { } q
-        ? $"{Name}_p{(q * 1000).ToString("0", System.Globalization.CultureInfo.InvariantCulture).TrimEnd('0')}" : Name]);
+        ? $"{Name}_p{(q * 100).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture).Replace(".", "", StringComparison.Ordinal)}" : Name]);
 }
 
 /// <summary>One split of a source subtask as last seen: its own watermark, whether it is idle, when it last had data.</summary>

@@ -122,7 +122,7 @@ public class AsyncTableFunctionTests : IDisposable
         var (result, lines) = await Run(Script(Rows(rows), "out3 SELECT n, CAST(k AS STRING), p FROM t LEFT JOIN LATERAL TABLE(async_pairs(n)) AS x(k, p) ON TRUE"));
         Assert.Null(result.Failure);
         var expected = Enumerable.Range(1, rows).SelectMany(n => n % 4 == 0
-            ? [$"+I[{n}, NULL, NULL]"]
+            ? [$"+I[{n}, null, null]"]
             : Enumerable.Range(1, n % 4).Select(i => $"+I[{n}, {n * 10 + i}, p{i}]"));
         Assert.Equal(expected, lines);
     }
