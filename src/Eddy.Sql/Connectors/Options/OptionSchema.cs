@@ -38,7 +38,14 @@ public sealed class OptionSchema
 
     /// <summary>The declared option <paramref name="key"/> belongs to, or null.</summary>
     public ConnectorOption? Find(string key) =>
-        exact.GetValueOrDefault(key) ?? prefixes.FirstOrDefault(p => key.StartsWith(p.Name, StringComparison.Ordinal));
+        exact.GetValueOrDefault(key)
+        ?? prefixes.Where(p => key.StartsWith(p.Name, StringComparison.Ordinal)).MaxBy(p => p.Name.Length);
+
+    /// <summary>Every name a table may give, for the nearest-name hint: the exact options and the known members of families.</summary>
+    private IEnumerable<string> KnownNames() =>
+        Options.Where(o => o.Refusal is null)
+            .SelectMany(o => o.Members is { } members ? members().Select(m => o.Name + m) : [o.DisplayName])
+            .Append("connector");
 
     /// <summary>
     /// Checks every option of <paramref name="table"/> (<c>connector</c> itself aside) and parses each value; throws a
@@ -48,26 +55,28 @@ public sealed class OptionSchema
 
     public ConnectorOptions Validate(string table, IReadOnlyDictionary<string, string> options)
     {
-        var values = new Dictionary<ConnectorOption, object?>(ReferenceEqualityComparer.Instance);
-        var prefixed = new Dictionary<ConnectorOption, Dictionary<string, string>>(ReferenceEqualityComparer.Instance);
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var prefixed = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
         foreach (var (key, text) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             if (key == "connector") continue;
-            var option = Find(key) ?? throw new ConnectorOptionException(table, key,
-                $"unknown option for connector '{Connector}'{SqlErrors.Suggest(key, Options.Select(o => o.DisplayName).Append("connector"))}");
+            var option = Find(key);
+            if (option is null || option.Members is { } members && !members().Contains(key[option.Name.Length..], StringComparer.Ordinal))
+                throw new ConnectorOptionException(table, key, $"unknown option for connector '{Connector}'{SqlErrors.Suggest(key, KnownNames())}");
+            if (option.Refusal is { } refusal) throw new ConnectorOptionException(table, key, refusal);
             if (option.IsPrefix)
             {
-                if (!prefixed.TryGetValue(option, out var family)) prefixed[option] = family = new(StringComparer.Ordinal);
+                if (!prefixed.TryGetValue(option.Name, out var family)) prefixed[option.Name] = family = new(StringComparer.Ordinal);
                 family[key[option.Name.Length..]] = text;
                 continue;
             }
             if (!option.TryParse(text, out var value, out var problem))
                 throw new ConnectorOptionException(table, key, option.Secret ? $"expected {option.Expected}" : problem!);
-            values[option] = value;
+            values[option.Name] = value;
         }
         foreach (var option in Options)
         {
-            if (option.Required && !values.ContainsKey(option) && !prefixed.ContainsKey(option))
+            if (option.Required && !values.ContainsKey(option.Name) && !prefixed.ContainsKey(option.Name))
                 throw new ConnectorOptionException(table, option.DisplayName, $"missing: connector '{Connector}' requires it ({option.Description})");
         }
         return new ConnectorOptions(values, prefixed);
@@ -92,31 +101,35 @@ public sealed class OptionSchema
     }
 }
 
-/// <summary>A table's options as its connector's schema read them: typed values, defaults for those not given.</summary>
+/// <summary>
+/// A table's options as its connector's schema read them: typed values, defaults for those not given. Values are
+/// found by option name, so that connectors sharing declarations (kafka and upsert-kafka, one declaring an option
+/// required that the other does not) read them through either declaration.
+/// </summary>
 public sealed class ConnectorOptions
 {
-    private readonly Dictionary<ConnectorOption, object?> values;
-    private readonly Dictionary<ConnectorOption, Dictionary<string, string>> prefixed;
+    private readonly Dictionary<string, object?> values;
+    private readonly Dictionary<string, Dictionary<string, string>> prefixed;
 
-    internal ConnectorOptions(Dictionary<ConnectorOption, object?> values, Dictionary<ConnectorOption, Dictionary<string, string>> prefixed)
+    internal ConnectorOptions(Dictionary<string, object?> values, Dictionary<string, Dictionary<string, string>> prefixed)
     {
         this.values = values;
         this.prefixed = prefixed;
     }
 
     /// <summary>Whether the table gives the option (a default does not count).</summary>
-    public bool Has(ConnectorOption option) => values.ContainsKey(option) || prefixed.ContainsKey(option);
+    public bool Has(ConnectorOption option) => values.ContainsKey(option.Name) || prefixed.ContainsKey(option.Name);
 
     /// <summary>The table's value, else the option's default (<c>default(T)</c> when it has none: ask <see cref="Has"/>).</summary>
-    public T Get<T>(ConnectorOption<T> option) => values.TryGetValue(option, out var v) ? (T)v! : option.Default;
+    public T Get<T>(ConnectorOption<T> option) => values.TryGetValue(option.Name, out var v) ? (T)v! : option.Default;
 
     /// <summary>The table's value, or null when it gives none.</summary>
-    public T? Find<T>(ConnectorOption<T> option) where T : struct => values.TryGetValue(option, out var v) ? (T)v! : null;
+    public T? Find<T>(ConnectorOption<T> option) where T : struct => values.TryGetValue(option.Name, out var v) ? (T)v! : null;
 
     /// <summary>The table's value, or null when it gives none.</summary>
-    public string? FindString(ConnectorOption<string> option) => values.TryGetValue(option, out var v) ? (string?)v : null;
+    public string? FindString(ConnectorOption<string> option) => values.TryGetValue(option.Name, out var v) ? (string?)v : null;
 
     /// <summary>A prefix option's family: each key without the prefix, with its value.</summary>
     public IReadOnlyDictionary<string, string> Family(ConnectorOption<string> prefix) =>
-        prefixed.TryGetValue(prefix, out var family) ? family : new Dictionary<string, string>();
+        prefixed.TryGetValue(prefix.Name, out var family) ? family : new Dictionary<string, string>();
 }
