@@ -19,6 +19,8 @@ public enum FileFormat
     Csv,
     /// <summary>Apache Parquet (Flink's <c>parquet</c> format), written and read with Parquet.Net.</summary>
     Parquet,
+    /// <summary>A format handed to the connector by the composition root (<see cref="FileConnectorOptions.Plugged"/>: <c>avro</c>).</summary>
+    Plugged,
 }
 
 /// <summary>
@@ -57,10 +59,27 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
     /// <summary>Parquet: the page compression (Flink's <c>parquet.compression</c>, SNAPPY).</summary>
     public string ParquetCompression { get; init; } = "SNAPPY";
 
-    /// <summary>The file extension of part files: <c>jsonl</c>, <c>csv</c> or <c>parquet</c>.</summary>
-    public string Extension => Format switch { FileFormat.JsonLines => "jsonl", FileFormat.Csv => "csv", _ => "parquet" };
+    /// <summary>The format when it is not built in (<see cref="FileFormat.Plugged"/>).</summary>
+    public IFileFormat? Plugged { get; init; }
 
-    public static FileConnectorOptions Parse(IReadOnlyDictionary<string, string> options)
+    /// <summary>The options of a <see cref="Plugged"/> format, as the table gives them.</summary>
+    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = NoFormatOptions;
+
+    /// <summary>One instance, so that options without a plugged format compare equal (records compare by reference here).</summary>
+    private static readonly IReadOnlyDictionary<string, string> NoFormatOptions = new Dictionary<string, string>();
+
+    /// <summary>The file extension of part files: <c>jsonl</c>, <c>csv</c>, <c>parquet</c> or the plugged format's.</summary>
+    public string Extension => Format switch { FileFormat.JsonLines => "jsonl", FileFormat.Csv => "csv", FileFormat.Plugged => Plugged!.Extension, _ => "parquet" };
+
+    /// <summary>Checks that the format can hold <paramref name="columns"/> (planning).</summary>
+    public void CheckColumns(IEnumerable<Column> columns)
+    {
+        if (Format == FileFormat.Parquet) ParquetColumns.Check(columns);
+        else if (Plugged is { } plugged) plugged.Check(this, columns.ToList());
+    }
+
+    /// <param name="formats">The formats beyond json, csv and parquet that this connector was built with.</param>
+    public static FileConnectorOptions Parse(IReadOnlyDictionary<string, string> options, IReadOnlyList<IFileFormat>? formats = null)
     {
         string path = options.TryGetValue("path", out var p) && p.Length > 0 ? p : throw Error("path", "required");
         // Flink's paths are URIs; the local file system is the one Eddy has.
@@ -68,21 +87,30 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
         else if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) path = path["file:".Length..];
         else if (System.Text.RegularExpressions.Regex.IsMatch(path, "^[a-zA-Z][a-zA-Z0-9+.-]*://"))
             throw Error("path", $"'{path}': only local paths (or file://) are supported");
-        if (!options.TryGetValue("format", out var formatText)) throw Error("format", "required ('json', 'csv' or 'parquet')");
+        formats ??= [];
+        string[] names = ["'json'", "'csv'", "'parquet'", .. formats.Select(f => $"'{f.Name}'")];
+        string known = string.Join(", ", names[..^1]) + " or " + names[^1];
+        if (!options.TryGetValue("format", out var formatText)) throw Error("format", $"required ({known})");
+        var plugged = formats.FirstOrDefault(f => f.Name == formatText);
         var format = formatText switch
         {
             "json" => FileFormat.JsonLines,
             "csv" => FileFormat.Csv,
             "parquet" => FileFormat.Parquet,
-            "avro" => throw Error("format", "Flink's 'avro' container files are not read or written by Eddy's filesystem connector yet ('avro' is a Kafka message format here); one of json, csv, parquet"),
-            _ => throw Error("format", $"expected 'json', 'csv' or 'parquet', got '{formatText}'"),
+            _ when plugged is not null => FileFormat.Plugged,
+            "avro" => throw Error("format", $"'avro' files need Eddy.Connectors.Formats, which this process's filesystem connector was not built with; expected {known}"),
+            _ => throw Error("format", $"expected {known}, got '{formatText}'"),
         };
-        var result = new FileConnectorOptions(path, format);
+        var result = new FileConnectorOptions(path, format) { Plugged = plugged };
+        var formatOptions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             switch (key)
             {
                 case "path" or "format":
+                    break;
+                case var own when plugged is not null && plugged.Options.Contains(own):
+                    formatOptions[own] = value;
                     break;
                 case "connector":
                     if (value != "filesystem") throw Error(key, $"expected 'filesystem', got '{value}'");
@@ -189,7 +217,7 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
         }
         if (result.CsvDelimiter is '"' or '\r' or '\n')
             throw Error("csv.field-delimiter", "must not be a quote or a line break");
-        return result;
+        return formatOptions.Count == 0 ? result : result with { FormatOptions = formatOptions };
     }
 
     private static T Positive<T>(string key, T value) where T : IComparable<T> =>

@@ -10,8 +10,10 @@ namespace Eddy.Connectors;
 /// whole (a FULL cache) and read again after <c>lookup.full-cache.periodic-reload.interval</c> (or Flink's filesystem
 /// option <c>lookup.join.cache.ttl</c>; default 60 min, as Flink).
 /// </summary>
-public sealed class FilesystemTableConnector : ILookupTableConnector
+public sealed class FilesystemTableConnector(IReadOnlyList<IFileFormat>? formats = null) : ILookupTableConnector
 {
+    private readonly IReadOnlyList<IFileFormat> formats = formats ?? [];
+
     private const string CacheTtlOption = "lookup.join.cache.ttl";
 
     public string Name => "filesystem";
@@ -27,7 +29,7 @@ public sealed class FilesystemTableConnector : ILookupTableConnector
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {
         RefusePartitionedRead(table);
-        return ConnectorOptionException.Naming(table, () => new FileSource(decoded, FileOptions(table)));
+        return ConnectorOptionException.Naming(table, () => new FileSource(decoded, FileOptions(table), formats));
     }
 
     private static void RefusePartitionedRead(TableDef table)
@@ -79,14 +81,14 @@ public sealed class FilesystemTableConnector : ILookupTableConnector
             if (ttl <= TimeSpan.Zero) throw new ConnectorOptionException(table.Name, CacheTtlOption, "must be positive");
             cache = LookupCacheOptions.FullCache(ttl);
         }
-        var files = ConnectorOptionException.Naming(table, () => new FileSource(columns, FileOptions(table)));
+        var files = ConnectorOptionException.Naming(table, () => new FileSource(columns, FileOptions(table), formats));
         return new WholeFileLookup(table.Name, files) { Cache = cache };
     }
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
         ConnectorOptionException.Naming<Sink<Row>>(table, () => table.PartitionKeys.Count > 0
-            ? new PartitionedFileSink(FileConnectorOptions.Parse(table.Options), schema, table.PartitionKeys)
-            : FileSink.Create(schema, table.Options));
+            ? new PartitionedFileSink(FileConnectorOptions.Parse(table.Options, formats), schema, table.PartitionKeys)
+            : FileSink.Create(schema, table.Options, formats));
 }
 
 /// <summary>A filesystem table as a lookup table: its files read whole, one subtask's reader over all of them.</summary>
