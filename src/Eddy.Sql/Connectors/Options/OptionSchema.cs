@@ -13,6 +13,7 @@ public sealed class OptionSchema
 {
     private readonly Dictionary<string, ConnectorOption> exact = new(StringComparer.Ordinal);
     private readonly List<ConnectorOption> prefixes = [];
+    private readonly List<ConnectorOption> templates = [];
 
     /// <param name="connector">the connector's name (<c>'connector' = ...</c>), for messages.</param>
     public OptionSchema(string connector, params IEnumerable<ConnectorOption> options)
@@ -22,6 +23,11 @@ public sealed class OptionSchema
         foreach (var option in Options)
         {
             if (option.IsPrefix) prefixes.Add(option);
+            else if (option.IsTemplate)
+            {
+                if (option.Required) throw new ArgumentException($"connector '{connector}' declares the template option '{option.Name}' required");
+                templates.Add(option);
+            }
             else if (!exact.TryAdd(option.Name, option)) throw new ArgumentException($"connector '{connector}' declares option '{option.Name}' twice");
             // Whatever shows options masks them by name (SecretOptions): a secret it would not mask is a declaration error.
             if (option.Secret && !SecretOptions.IsSecret(option.IsPrefix ? option.Name + "password" : option.Name))
@@ -38,7 +44,9 @@ public sealed class OptionSchema
 
     /// <summary>The declared option <paramref name="key"/> belongs to, or null.</summary>
     public ConnectorOption? Find(string key) =>
-        exact.GetValueOrDefault(key) ?? prefixes.FirstOrDefault(p => key.StartsWith(p.Name, StringComparison.Ordinal));
+        exact.GetValueOrDefault(key)
+        ?? templates.FirstOrDefault(t => t.TryMatchTemplate(key, out _))
+        ?? prefixes.FirstOrDefault(p => key.StartsWith(p.Name, StringComparison.Ordinal));
 
     /// <summary>
     /// Checks every option of <paramref name="table"/> (<c>connector</c> itself aside) and parses each value; throws a
@@ -50,11 +58,16 @@ public sealed class OptionSchema
     {
         var values = new Dictionary<ConnectorOption, object?>(ReferenceEqualityComparer.Instance);
         var prefixed = new Dictionary<ConnectorOption, Dictionary<string, string>>(ReferenceEqualityComparer.Instance);
+        var perName = new Dictionary<ConnectorOption, Dictionary<string, object?>>(ReferenceEqualityComparer.Instance);
         foreach (var (key, text) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            if (key == "connector") continue;
-            var option = Find(key) ?? throw new ConnectorOptionException(table, key,
-                $"unknown option for connector '{Connector}'{SqlErrors.Suggest(key, Options.Select(o => o.DisplayName).Append("connector"))}");
+            if (key == "connector")
+            {
+                // The registry found this connector by the name (case-insensitively); a caller outside SQL may not have.
+                if (!text.Equals(Connector, StringComparison.OrdinalIgnoreCase)) throw new ConnectorOptionException(table, key, $"expected '{Connector}', got '{text}'");
+                continue;
+            }
+            var option = Find(key) ?? throw new ConnectorOptionException(table, key, Unknown(key));
             if (option.IsPrefix)
             {
                 if (!prefixed.TryGetValue(option, out var family)) prefixed[option] = family = new(StringComparer.Ordinal);
@@ -63,6 +76,12 @@ public sealed class OptionSchema
             }
             if (!option.TryParse(text, out var value, out var problem))
                 throw new ConnectorOptionException(table, key, option.Secret ? $"expected {option.Expected}" : problem!);
+            if (option.TryMatchTemplate(key, out var placeholder))
+            {
+                if (!perName.TryGetValue(option, out var instances)) perName[option] = instances = new(StringComparer.Ordinal);
+                instances[placeholder] = value;
+                continue;
+            }
             values[option] = value;
         }
         foreach (var option in Options)
@@ -70,7 +89,26 @@ public sealed class OptionSchema
             if (option.Required && !values.ContainsKey(option) && !prefixed.ContainsKey(option))
                 throw new ConnectorOptionException(table, option.DisplayName, $"missing: connector '{Connector}' requires it ({option.Description})");
         }
-        return new ConnectorOptions(values, prefixed);
+        return new ConnectorOptions(values, prefixed, perName);
+    }
+
+    /// <summary>
+    /// Why <paramref name="key"/> is refused: the nearest declared name (a template option instantiated with the
+    /// key's own placeholder, so that <c>fields.age.mni</c> meets <c>fields.age.min</c>), else the names there are.
+    /// </summary>
+    private string Unknown(string key)
+    {
+        var candidates = Options.Where(o => !o.IsTemplate).Select(o => o.DisplayName).Append("connector").ToList();
+        foreach (var t in templates)
+        {
+            var (head, _) = t.TemplateParts;
+            int lastDot = key.LastIndexOf('.');
+            if (key.StartsWith(head, StringComparison.Ordinal) && lastDot > head.Length) candidates.Add(t.KeyFor(key[head.Length..lastDot]));
+        }
+        string suggestion = SqlErrors.Suggest(key, candidates);
+        return suggestion.Length > 0
+            ? $"unknown option for connector '{Connector}'{suggestion}"
+            : $"unknown option for connector '{Connector}'; its options are {string.Join(", ", Options.Select(o => o.DisplayName).Prepend("connector"))}";
     }
 
     /// <summary>The options with every value this schema or <see cref="SecretOptions"/> declares secret masked.</summary>
@@ -97,15 +135,28 @@ public sealed class ConnectorOptions
 {
     private readonly Dictionary<ConnectorOption, object?> values;
     private readonly Dictionary<ConnectorOption, Dictionary<string, string>> prefixed;
+    private readonly Dictionary<ConnectorOption, Dictionary<string, object?>> perName;
 
-    internal ConnectorOptions(Dictionary<ConnectorOption, object?> values, Dictionary<ConnectorOption, Dictionary<string, string>> prefixed)
+    internal ConnectorOptions(Dictionary<ConnectorOption, object?> values, Dictionary<ConnectorOption, Dictionary<string, string>> prefixed,
+        Dictionary<ConnectorOption, Dictionary<string, object?>> perName)
     {
         this.values = values;
         this.prefixed = prefixed;
+        this.perName = perName;
     }
 
     /// <summary>Whether the table gives the option (a default does not count).</summary>
-    public bool Has(ConnectorOption option) => values.ContainsKey(option) || prefixed.ContainsKey(option);
+    public bool Has(ConnectorOption option) => values.ContainsKey(option) || prefixed.ContainsKey(option) || perName.ContainsKey(option);
+
+    /// <summary>A template option's values (<c>fields.&lt;name&gt;.kind</c>), by the value of the placeholder.</summary>
+    public IReadOnlyDictionary<string, T> PerName<T>(ConnectorOption<T> template) =>
+        perName.TryGetValue(template, out var instances)
+            ? instances.ToDictionary(i => i.Key, i => (T)i.Value!, StringComparer.Ordinal)
+            : new Dictionary<string, T>();
+
+    /// <summary>The placeholder values a template option is given for (the columns <c>fields.&lt;name&gt;.kind</c> names).</summary>
+    public IReadOnlyCollection<string> PerNameKeys(ConnectorOption template) =>
+        perName.TryGetValue(template, out var instances) ? instances.Keys : [];
 
     /// <summary>The table's value, else the option's default (<c>default(T)</c> when it has none: ask <see cref="Has"/>).</summary>
     public T Get<T>(ConnectorOption<T> option) => values.TryGetValue(option, out var v) ? (T)v! : option.Default;
