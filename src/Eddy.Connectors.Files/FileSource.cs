@@ -31,7 +31,8 @@ public sealed class FileSource : Source<Row>
         Files = FilePaths.Resolve(options.Path);
     }
 
-    public FileSource(Schema schema, IReadOnlyDictionary<string, string> options) : this(FileConnectorOptions.Parse(options), schema) { }
+    /// <summary>From Flink's options outside SQL (errors name the table 'filesystem').</summary>
+    public FileSource(Schema schema, IReadOnlyDictionary<string, string> options) : this(FileConnectorOptions.Parse("filesystem", options), schema) { }
 
     public FileConnectorOptions Options { get; }
 

@@ -48,6 +48,12 @@ public abstract record ConnectorOption(string Name, string Description)
     /// <summary>Masked wherever options are shown (<see cref="SecretOptions"/> must agree: the schema checks it).</summary>
     public bool Secret { get; init; }
 
+    /// <summary>
+    /// The format this option belongs to (Flink's <c>json.ignore-parse-errors</c> belongs to <c>json</c>): the table
+    /// may give it only when its option <c>Selector</c> (<c>format</c>) names <c>Format</c>. Null: any table.
+    /// </summary>
+    public (string Selector, string Format)? OfFormat { get; init; }
+
     /// <summary>The type as the options table of the docs shows it: Boolean, Integer, Duration, ...</summary>
     public abstract string TypeName { get; }
 
@@ -76,13 +82,19 @@ public sealed record ConnectorOption<T>(string Name, string Description, string 
 
     public override string Expected => Form;
 
-    public override string? DefaultText => HasDefault ? Format(Default) : null;
+    public override string? DefaultText => !HasDefault ? null : Type == "MemorySize" && Default is long bytes ? FormatSize(bytes) : Format(Default);
+
+    private static string FormatSize(long b) =>
+        b > 0 && b % (1L << 30) == 0 ? $"{b >> 30} gb" : b > 0 && b % (1L << 20) == 0 ? $"{b >> 20} mb" : b > 0 && b % 1024 == 0 ? $"{b >> 10} kb" : $"{b} b";
 
     public ConnectorOption<T> WithDefault(T value) => this with { Default = value, HasDefault = true };
 
     public ConnectorOption<T> AsRequired() => this with { Required = true };
 
     public ConnectorOption<T> AsSecret() => this with { Secret = true };
+
+    /// <summary>An option of the format <paramref name="format"/>, which the table picks with its option <paramref name="selector"/>.</summary>
+    public ConnectorOption<T> ForFormat(string selector, string format) => this with { OfFormat = (selector, format) };
 
     internal override bool TryParse(string text, out object? value, out string? problem)
     {

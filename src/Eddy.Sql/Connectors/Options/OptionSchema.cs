@@ -74,6 +74,12 @@ public sealed class OptionSchema
                 family[key[option.Name.Length..]] = text;
                 continue;
             }
+            if (option.OfFormat is { } of && options.GetValueOrDefault(of.Selector) is var picked
+                && !of.Format.Equals(picked, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ConnectorOptionException(table, key,
+                    $"an option of format '{of.Format}', but {(picked is null ? $"'{of.Selector}' is not set" : $"'{of.Selector}' is '{picked}'")}");
+            }
             if (!option.TryParse(text, out var value, out var problem))
                 throw new ConnectorOptionException(table, key, option.Secret ? $"expected {option.Expected}" : problem!);
             if (option.TryMatchTemplate(key, out var placeholder))
@@ -123,8 +129,9 @@ public sealed class OptionSchema
         sb.Append("| option | type | default | required | secret | description |\n|---|---|---|---|---|---|\n");
         foreach (var o in Options)
         {
+            string description = o.OfFormat is { } of ? $"with '{of.Selector}' = '{of.Format}': {o.Description}" : o.Description;
             sb.Append($"| `{o.DisplayName}` | {o.TypeName} | {(o.DefaultText is { } d ? $"`{d}`" : "")} | {(o.Required ? "yes" : "")} | {(o.Secret ? "yes" : "")} | ")
-                .Append(o.Description.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
+                .Append(description.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
         }
         return sb.ToString();
     }
