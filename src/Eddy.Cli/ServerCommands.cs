@@ -363,13 +363,59 @@ internal static class ServerCommands
             Description = "A job run by `eddy worker` processes: find its workers through Kafka (the job's '<job>-workers' topic) and show them "
                 + "together: partitions per worker and stage, lag and last checkpoint per partition, rebalances",
         };
-        var json = new Option<bool>("--json") { Description = "With --bootstrap-servers: the whole-job view as JSON" };
+        var worker = new Option<string?>("--worker")
+        {
+            Description = "A job run by workers: ask the one worker at this REST address (http://host:port) directly, no broker needed; "
+                + "shows that worker's partitions only",
+        };
+        var set = new Option<string[]>("--set", "-s")
+        {
+            Description = "With --bootstrap-servers: a Kafka client setting as a table's WITH clause names it, properties.KEY=VALUE "
+                + "(security.protocol, sasl.*, ssl.*; repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var propertiesFile = new Option<string?>("--properties-file")
+        {
+            Description = "With --bootstrap-servers: Kafka client settings, one key=value a line (as Kafka's --command-config); --set wins",
+        };
+        var json = new Option<bool>("--json") { Description = "With --bootstrap-servers or --worker: the whole-job view as JSON" };
         var command = new Command("status", "Show a job's state, operators, rates, watermarks and the diagnosis of a stalled window "
-            + "(of the server's job, or with --bootstrap-servers of a job run by workers).") { job, server, token, bootstrap, json };
+            + "(of the server's job, or with --bootstrap-servers or --worker of a job run by workers).") { job, server, token, bootstrap, worker, set, propertiesFile, json };
         command.SetAction(async (result, cancel) =>
         {
+            if (result.GetValue(bootstrap) is not null && result.GetValue(worker) is not null)
+            {
+                stderr.WriteLine("error: --bootstrap-servers and --worker exclude each other (the whole job through Kafka, or one worker directly)");
+                return 2;
+            }
+            if (result.GetValue(worker) is { } address)
+            {
+                if (!Uri.TryCreate(address, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                {
+                    stderr.WriteLine($"error: --worker takes the worker's REST address, http://host:port, got '{address}'");
+                    return 2;
+                }
+                return await WorkerStatus.ShowAsync(result.GetValue(job)!, null, new Dictionary<string, string>(), url, result.GetValue(json), stdout, stderr, cancel);
+            }
             if (result.GetValue(bootstrap) is { } servers)
-                return await WorkerStatus.ShowAsync(result.GetValue(job)!, servers, result.GetValue(json), stdout, stderr, cancel);
+            {
+                Dictionary<string, string> properties;
+                try
+                {
+                    properties = WorkerStatus.ClientProperties(result.GetValue(propertiesFile), result.GetValue(set));
+                }
+                catch (FormatException e)
+                {
+                    stderr.WriteLine($"error: {e.Message}");
+                    return 2;
+                }
+                return await WorkerStatus.ShowAsync(result.GetValue(job)!, servers, properties, null, result.GetValue(json), stdout, stderr, cancel);
+            }
+            if (result.GetValue(set) is { Length: > 0 } || result.GetValue(propertiesFile) is not null)
+            {
+                stderr.WriteLine("error: --set and --properties-file are Kafka client settings for --bootstrap-servers");
+                return 2;
+            }
             using var client = Client(result.GetValue(server)!, result.GetValue(token));
             return await Call(client, stderr, async () =>
             {
