@@ -89,8 +89,9 @@ public static class FilesystemOptions
     public static readonly ConnectorOption<string> FormatOption =
         Option.String("format", "the file format: json, csv or parquet").AsRequired();
 
-    public static readonly ConnectorOption<TimeSpan> MonitorIntervalOption =
-        Option.Duration("source.monitor-interval", "how often the source looks for new files; Eddy reads the path once (a bounded source) and refuses it");
+    /// <summary>Flink's continuous reading (how often the source looks for new files): refused, the source reads the path once.</summary>
+    public static readonly ConnectorOption<string> MonitorIntervalOption =
+        Option.Refused("source.monitor-interval", "continuous monitoring is not supported by Eddy: the source reads the path once, as a bounded source (remove the option)");
 
     public static readonly ConnectorOption<string> DefaultPartitionNameOption =
         Option.String("partition.default-name", "the folder name of a NULL or empty partition value").WithDefault("__DEFAULT_PARTITION__");
@@ -234,9 +235,6 @@ public static class FilesystemOptions
             ? "Flink's 'avro' container files are not read or written by Eddy's filesystem connector yet ('avro' is a Kafka message format here); one of json, csv, parquet"
             : $"expected one of {string.Join(", ", Formats.Select(f => f.Name))}, got '{formatName}'{Eddy.Sql.SqlErrors.Suggest(formatName, Formats.Select(f => f.Name))}");
 
-        if (options.Has(MonitorIntervalOption))
-            throw new ConnectorOptionException(table, MonitorIntervalOption.Name,
-                "continuous monitoring is not supported by Eddy: the source reads the path once, as a bounded source (remove the option)");
         if (!WatermarkTimeZoneOption.Default.Equals(options.Get(WatermarkTimeZoneOption), StringComparison.Ordinal)
             && options.Get(WatermarkTimeZoneOption) is not ("Z" or "GMT" or "+00:00"))
             throw new ConnectorOptionException(table, WatermarkTimeZoneOption.Name,

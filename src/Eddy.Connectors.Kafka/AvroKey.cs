@@ -11,8 +11,6 @@ namespace Eddy.Connectors.Kafka;
 /// </summary>
 internal static class AvroKey
 {
-    public static readonly string[] Options = [.. new AvroFormat().Options.Select(o => "key." + o)];
-
     public static FormatContext Context(TableDef table, Schema keyColumns) =>
         new(table.Name, keyColumns, [], name => table.Options.GetValueOrDefault("key." + name), _ => null) { OptionKey = name => "key." + name };
 

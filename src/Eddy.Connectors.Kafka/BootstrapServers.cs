@@ -1,5 +1,4 @@
 using System.Globalization;
-using Eddy.Sql.Connectors;
 
 namespace Eddy.Connectors.Kafka;
 
@@ -11,7 +10,8 @@ internal static class BootstrapServers
 {
     public const string Key = "properties.bootstrap.servers";
 
-    public static string Check(string table, string value)
+    /// <summary>What is wrong with the list (the option's declaration reports it), or null.</summary>
+    public static string? Check(string value)
     {
         foreach (var raw in value.Split(','))
         {
@@ -26,11 +26,8 @@ internal static class BootstrapServers
             bool hostOk = host.Length > 0 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or ':');
             bool portOk = int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and <= 65535;
             if (!hostOk || !portOk)
-            {
-                throw new ConnectorOptionException(table, Key,
-                    $"'{raw.Trim()}' is not host:port; give a comma-separated list such as 'localhost:9092' or 'broker-1:9092,broker-2:9092'");
-            }
+                return $"'{raw.Trim()}' is not host:port; give a comma-separated list such as 'localhost:9092' or 'broker-1:9092,broker-2:9092'";
         }
-        return value;
+        return null;
     }
 }

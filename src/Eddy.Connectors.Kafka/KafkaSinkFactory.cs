@@ -2,6 +2,7 @@ using Eddy.Connectors.Formats;
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors.Kafka;
 
@@ -12,39 +13,20 @@ namespace Eddy.Connectors.Kafka;
 /// </summary>
 internal static class KafkaSinkFactory
 {
-    private static readonly string[] Common =
-    [
-        "topic", "properties.bootstrap.servers", "format", "key.format", "value.format", "key.fields", "value.fields-include",
-        "sink.partitioner", "sink.delivery-guarantee", "sink.parallelism", "sink.transactional-id-prefix",
-    ];
-
-    /// <summary>Source options a table may carry when it is also read; the sink does not use them.</summary>
-    private static readonly string[] ScanOptions =
-    [
-        "properties.group.id", "scan.startup.mode", "scan.startup.timestamp-millis", "scan.startup.specific-offsets",
-        "scan.bounded.mode", "json.ignore-parse-errors", "json.fail-on-missing-field", "value.json.ignore-parse-errors",
-        "value.json.fail-on-missing-field", "key.json.ignore-parse-errors", "key.json.fail-on-missing-field",
-    ];
-
     /// <summary>Formats whose subject Flink's Kafka connector defaults to <c>&lt;topic&gt;-value</c>.</summary>
     private static readonly string[] RegistryFormats = ["avro-confluent", "debezium-avro-confluent"];
 
     public static Sink<Row> Create(TableDef table, Schema schema, bool upsert, Func<string, Type?>? findType = null)
     {
         var o = table.Options;
-        string connector = upsert ? "upsert-kafka" : "kafka";
-        foreach (var key in o.Keys)
-        {
-            if (key == "connector" || Common.Contains(key) || ScanOptions.Contains(key) || KafkaTableConnector.Known.Contains(key)
-                || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
-            throw new ConnectorOptionException(table.Name, key, $"unknown option for connector '{connector}'; known: {string.Join(", ", Common)}, properties.*");
-        }
-        string Required(string key) => o.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v)
-            ? v : throw new ConnectorOptionException(table.Name, key, "required");
+        var options = (upsert ? KafkaOptions.UpsertKafka : KafkaOptions.Kafka).Validate(table);
+        string Required(ConnectorOption<string> option) => options.FindString(option) is { } v && !string.IsNullOrWhiteSpace(v)
+            ? v : throw new ConnectorOptionException(table.Name, option.Name, "required");
 
         // upsert-kafka names the value's format 'value.format'; kafka 'format' (Flink accepts 'value.format' too).
-        string formatKey = o.ContainsKey("value.format") ? "value.format" : "format";
-        string format = upsert && formatKey == "format" && !o.ContainsKey("format") ? Required("value.format") : Required(formatKey);
+        string formatKey = options.Has(KafkaOptions.ValueFormat) ? "value.format" : "format";
+        string format = upsert && !options.Has(KafkaOptions.Format) ? Required(KafkaOptions.ValueFormat)
+            : Required(formatKey == "format" ? KafkaOptions.Format : KafkaOptions.ValueFormat);
         IWritableValueFormat? writable = null;
         if (format != "json")
         {
@@ -58,20 +40,18 @@ internal static class KafkaSinkFactory
         }
         bool changelog = writable?.WritesChangelog == true;
 
-        var guarantee = (o.GetValueOrDefault("sink.delivery-guarantee") ?? "at-least-once") switch
+        var guarantee = options.Get(KafkaOptions.SinkDeliveryGuarantee) switch
         {
             "none" => KafkaDeliveryGuarantee.None,
-            "at-least-once" => KafkaDeliveryGuarantee.AtLeastOnce,
             // Kafka transactions committed when checkpoints complete; refused when the writer starts without checkpointing.
             "exactly-once" => KafkaDeliveryGuarantee.ExactlyOnce,
-            var g => throw new ConnectorOptionException(table.Name, "sink.delivery-guarantee", $"'{g}' is not supported; one of none, at-least-once, exactly-once"),
+            _ => KafkaDeliveryGuarantee.AtLeastOnce,
         };
-        var partitioner = (o.GetValueOrDefault("sink.partitioner") ?? "default") switch
+        var partitioner = options.Get(KafkaOptions.SinkPartitioner) switch
         {
-            "default" => KafkaSinkPartitioner.Default,
             "round-robin" => KafkaSinkPartitioner.RoundRobin,
             "fixed" => KafkaSinkPartitioner.Fixed,
-            var p => throw new ConnectorOptionException(table.Name, "sink.partitioner", $"'{p}' is not supported; one of default, round-robin, fixed"),
+            _ => KafkaSinkPartitioner.Default,
         };
 
         // Columns: physical ones go into the message; a 'timestamp' metadata column becomes the record's timestamp.
@@ -91,27 +71,24 @@ internal static class KafkaSinkFactory
         {
             if (table.PrimaryKey.Count == 0)
                 throw new ConnectorOptionException(table.Name, "connector", "'upsert-kafka' needs a PRIMARY KEY (...) NOT ENFORCED: its columns are the message key");
-            if (o.ContainsKey("key.fields"))
-                throw new ConnectorOptionException(table.Name, "key.fields", "not used by 'upsert-kafka': the key is the PRIMARY KEY");
             keyFields = [.. table.PrimaryKey.Select(k => physical.FirstOrDefault(p => p.Name == k) is { Name: not null } f ? f
                 : throw new ConnectorOptionException(table.Name, "connector", $"primary key column '{k}' is not a physical column"))];
         }
         else
         {
             keyFields = [];
-            if (o.TryGetValue("key.fields", out var names))
+            if (options.FindString(KafkaOptions.KeyFields) is { } names)
                 foreach (var name in names.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     keyFields.Add(physical.FirstOrDefault(p => p.Name == name) is { Name: not null } f ? f
                         : throw new ConnectorOptionException(table.Name, "key.fields", $"'{name}' is not a physical column of the table"));
         }
-        KafkaKeyFormat? keyFormat = o.GetValueOrDefault("key.format") switch
+        KafkaKeyFormat? keyFormat = options.FindString(KafkaOptions.KeyFormat) switch
         {
             null when keyFields.Count == 0 => null,
-            null => throw new ConnectorOptionException(table.Name, "key.format", upsert ? "required (json, raw or avro)" : "required with 'key.fields' (json, raw or avro)"),
+            null => throw new ConnectorOptionException(table.Name, "key.format", "required with 'key.fields' (json, raw or avro)"),
             "json" => KafkaKeyFormat.Json,
             "raw" => KafkaKeyFormat.Raw,
-            "avro" => KafkaKeyFormat.Avro,
-            var k => throw new ConnectorOptionException(table.Name, "key.format", $"'{k}' is not supported; one of json, raw, avro"),
+            _ => KafkaKeyFormat.Avro,
         };
         FormatContext? avroKey = null;
         if (keyFormat == KafkaKeyFormat.Avro)
@@ -131,17 +108,12 @@ internal static class KafkaSinkFactory
         if (keyFormat == KafkaKeyFormat.Raw && (keyFields.Count != 1 || keyFields[0].Type.Kind is not (TypeKind.String or TypeKind.Char or TypeKind.Binary)))
             throw new ConnectorOptionException(table.Name, "key.format", "'raw' needs exactly one key column of type STRING or BYTES");
 
-        var valueFields = (o.GetValueOrDefault("value.fields-include") ?? "ALL") switch
-        {
-            "ALL" => physical,
-            "EXCEPT_KEY" => [.. physical.Where(p => !keyFields.Contains(p))],
-            var v => throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{v}' is not supported; one of ALL, EXCEPT_KEY"),
-        };
+        var valueFields = options.Get(KafkaOptions.ValueFieldsInclude) == "EXCEPT_KEY" ? [.. physical.Where(p => !keyFields.Contains(p))] : physical;
 
         FormatContext? valueContext = null;
         if (writable is not null)
         {
-            string topic = Required("topic");
+            string topic = Required(KafkaOptions.Topic);
             // With 'value.format' Flink prefixes the format's options with 'value.'; both spellings are read.
             string Opt(string name) => o.ContainsKey("value." + name) ? "value." + name : name;
             string? Option(string name) =>
@@ -162,28 +134,28 @@ internal static class KafkaSinkFactory
             }
         }
 
-        KafkaSinkOptions options;
+        KafkaSinkOptions sinkOptions;
         try
         {
-            options = new KafkaSinkOptions
+            sinkOptions = new KafkaSinkOptions
             {
-                Topic = Required("topic"),
-                BootstrapServers = Kafka.BootstrapServers.Check(table.Name, Required("properties.bootstrap.servers")),
+                Topic = Required(KafkaOptions.Topic),
+                BootstrapServers = options.Get(KafkaOptions.BootstrapServers),
                 Partitioner = partitioner,
                 DeliveryGuarantee = guarantee,
-                TransactionalIdPrefix = o.GetValueOrDefault("sink.transactional-id-prefix"),
+                TransactionalIdPrefix = options.FindString(KafkaOptions.SinkTransactionalIdPrefix),
                 // A changelog format writes the -U of an update as a message of its own (a delete), as Flink does.
                 CollapseUpdateBefore = upsert,
-                Properties = KafkaTableConnector.Properties(table),
+                Properties = KafkaTableConnector.Properties(options),
             };
-            options.Validate();
+            sinkOptions.Validate();
         }
         catch (ArgumentException e)
         {
             throw new ConnectorOptionException(table.Name, e.Message, e);
         }
 
-        return new KafkaSink<Row>(options, () =>
+        return new KafkaSink<Row>(sinkOptions, () =>
         {
             var value = new KafkaRowEncoder(valueFields);
             var encoder = writable?.CreateEncoder(valueContext!, [.. valueFields.Select(f => f.Position)]);

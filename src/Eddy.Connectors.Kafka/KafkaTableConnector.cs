@@ -4,6 +4,7 @@ using Eddy.Connectors.Formats;
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors.Kafka;
 
@@ -17,35 +18,13 @@ namespace Eddy.Connectors.Kafka;
 /// </summary>
 public sealed class KafkaTableConnector : ITypedTableConnector
 {
-    internal static readonly string[] Known =
-    [
-        "topic", "topic-pattern", "properties.bootstrap.servers", "properties.group.id", "scan.startup.mode", "scan.startup.timestamp-millis",
-        "scan.startup.specific-offsets", "scan.bounded.mode", "scan.bounded.timestamp-millis", "scan.bounded.specific-offsets",
-        "scan.dead-letter.topic", "format", "value.format", "key.format", "key.fields", "value.fields-include",
-        "json.ignore-parse-errors", "json.fail-on-missing-field", "value.json.ignore-parse-errors", "value.json.fail-on-missing-field",
-        "key.json.ignore-parse-errors", "key.json.fail-on-missing-field",
-        "csv.field-delimiter", "csv.quote-character", "csv.disable-quote-character", "csv.allow-comments", "csv.ignore-parse-errors",
-        "csv.array-element-delimiter", "csv.escape-character", "csv.null-literal",
-        "value.csv.field-delimiter", "value.csv.quote-character", "value.csv.disable-quote-character", "value.csv.allow-comments",
-        "value.csv.ignore-parse-errors", "value.csv.array-element-delimiter", "value.csv.escape-character", "value.csv.null-literal",
-        .. ValueFormats.AllOptions, .. ValueFormats.AllOptions.Select(o => "value." + o), .. AvroKey.Options,
-    ];
-
-
     public string Name => "kafka";
+
+    public OptionSchema OptionSchema => KafkaOptions.Kafka;
 
     /// <summary>The record's metadata, then every registered format's (<c>value.source.timestamp</c>: the table's format must have it).</summary>
     public IReadOnlyCollection<string> MetadataKeys { get; } =
         ["topic", "partition", "offset", "timestamp", "key", "headers", .. ValueFormats.AllMetadata.Select(k => "value." + k)];
-
-    /// <summary>Options a kafka table may have for writing; a source ignores them (one table is often read and written).</summary>
-    internal static readonly string[] SinkOptions =
-    [
-        "sink.partitioner", "sink.delivery-guarantee", "sink.parallelism", "sink.transactional-id-prefix",
-    ];
-
-    /// <summary>Java client properties the source interprets itself instead of passing them to librdkafka.</summary>
-    private static readonly string[] SourceProperties = ["properties.auto.offset.reset", "properties.enable.auto.commit", "properties.auto.commit.interval.ms"];
 
     /// <summary>
     /// Append-only, as Flink's kafka connector, unless the value format writes a changelog (debezium-json, canal-json,
@@ -155,23 +134,12 @@ public sealed class KafkaTableConnector : ITypedTableConnector
 
     internal static KafkaSourceOptions SourceOptions(TableDef table, Schema decoded, out SqlRecordDecoder decoder, Func<string, Type?>? findType = null)
     {
-        var o = table.Options;
-        foreach (var key in o.Keys)
-        {
-            if (key == "connector" || Known.Contains(key) || SinkOptions.Contains(key) || key.StartsWith("properties.", StringComparison.Ordinal)) continue;
-            string hint = key == "scan.topic-partition-discovery.interval"
-                ? "not supported: Eddy lists the topics and partitions once, when the job starts"
-                : $"unknown option for connector 'kafka'; known: {string.Join(", ", Known)}, properties.*";
-            throw new ConnectorOptionException(table.Name, key, hint);
-        }
-        string Required(string key) => o.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v)
-            ? v : throw new ConnectorOptionException(table.Name, key, "required");
-
+        var o = KafkaOptions.Kafka.Validate(table);
         string[] topics = [];
         Regex? pattern = null;
-        if (o.TryGetValue("topic-pattern", out var patternText))
+        if (o.FindString(KafkaOptions.TopicPattern) is { } patternText)
         {
-            if (o.ContainsKey("topic")) throw new ConnectorOptionException(table.Name, "topic-pattern", "'topic' and 'topic-pattern' exclude each other");
+            if (o.Has(KafkaOptions.Topic)) throw new ConnectorOptionException(table.Name, "topic-pattern", "'topic' and 'topic-pattern' exclude each other");
             try
             {
                 pattern = new Regex(patternText, RegexOptions.CultureInvariant);
@@ -181,64 +149,55 @@ public sealed class KafkaTableConnector : ITypedTableConnector
                 throw new ConnectorOptionException(table.Name, "topic-pattern", $"not a regular expression: {e.Message}");
             }
         }
-        else topics = Required("topic").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        else topics = RequiredTopic(table, o).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-        var startup = (o.GetValueOrDefault("scan.startup.mode") ?? "group-offsets") switch
+        var startup = o.Get(KafkaOptions.ScanStartupMode) switch
         {
             "earliest-offset" => KafkaStartupMode.EarliestOffset,
             "latest-offset" => KafkaStartupMode.LatestOffset,
             "timestamp" => KafkaStartupMode.Timestamp,
             "specific-offsets" => KafkaStartupMode.SpecificOffsets,
-            "group-offsets" => KafkaStartupMode.GroupOffsets,
-            var m => throw new ConnectorOptionException(table.Name, "scan.startup.mode",
-                $"'{m}' is not supported; one of earliest-offset, latest-offset, group-offsets, timestamp, specific-offsets"),
+            _ => KafkaStartupMode.GroupOffsets,
         };
-        var bounded = (o.GetValueOrDefault("scan.bounded.mode") ?? "unbounded") switch
+        var bounded = o.Get(KafkaOptions.ScanBoundedMode) switch
         {
-            "unbounded" => KafkaBoundedMode.Unbounded,
             "latest-offset" => KafkaBoundedMode.LatestOffset,
             "timestamp" => KafkaBoundedMode.Timestamp,
             "specific-offsets" => KafkaBoundedMode.SpecificOffsets,
             "group-offsets" => KafkaBoundedMode.GroupOffsets,
-            var m => throw new ConnectorOptionException(table.Name, "scan.bounded.mode",
-                $"'{m}' is not supported; one of unbounded, latest-offset, group-offsets, timestamp, specific-offsets"),
+            _ => KafkaBoundedMode.Unbounded,
         };
-        var reset = (o.GetValueOrDefault("properties.auto.offset.reset") ?? "none").ToLowerInvariant() switch
+        var reset = o.Get(KafkaOptions.AutoOffsetReset) switch
         {
-            "none" => KafkaOffsetReset.None,
             "earliest" => KafkaOffsetReset.Earliest,
             "latest" => KafkaOffsetReset.Latest,
-            var r => throw new ConnectorOptionException(table.Name, "properties.auto.offset.reset", $"'{r}' is not one of earliest, latest, none"),
+            _ => KafkaOffsetReset.None,
         };
-        bool autoCommit = !o.TryGetValue("properties.enable.auto.commit", out var autoCommitText) || Bool(table, "properties.enable.auto.commit", autoCommitText);
-        var interval = TimeSpan.FromSeconds(5);
-        if (o.TryGetValue("properties.auto.commit.interval.ms", out var intervalText))
-            interval = TimeSpan.FromMilliseconds(Millis(table, "properties.auto.commit.interval.ms", intervalText));
 
         string? specificTopic = topics.Length == 1 ? topics[0] : null;
         try
         {
-            decoder = new SqlRecordDecoder(table, decoded, findType);
-            string? deadLetters = o.GetValueOrDefault("scan.dead-letter.topic");
+            decoder = new SqlRecordDecoder(table, o, decoded, findType);
+            string? deadLetters = o.FindString(KafkaOptions.DeadLetterTopic);
             return new KafkaSourceOptions
             {
                 Topics = topics,
                 TopicPattern = pattern,
-                BootstrapServers = Kafka.BootstrapServers.Check(table.Name, Required("properties.bootstrap.servers")),
-                GroupId = o.GetValueOrDefault("properties.group.id") ?? "eddy-" + table.Name,
+                BootstrapServers = o.Get(KafkaOptions.BootstrapServers),
+                GroupId = o.FindString(KafkaOptions.GroupId) ?? "eddy-" + table.Name,
                 StartupMode = startup,
-                StartupTimestamp = OptionalMillis(table, "scan.startup.timestamp-millis"),
-                SpecificOffsets = Offsets(table, "scan.startup.specific-offsets", specificTopic),
+                StartupTimestamp = o.Find(KafkaOptions.ScanStartupTimestampMillis),
+                SpecificOffsets = Offsets(table, o, KafkaOptions.ScanStartupSpecificOffsets, specificTopic),
                 GroupOffsetsReset = reset,
                 BoundedMode = bounded,
-                BoundedTimestamp = OptionalMillis(table, "scan.bounded.timestamp-millis"),
-                BoundedSpecificOffsets = Offsets(table, "scan.bounded.specific-offsets", specificTopic),
-                AutoCommit = autoCommit,
-                AutoCommitInterval = interval,
+                BoundedTimestamp = o.Find(KafkaOptions.ScanBoundedTimestampMillis),
+                BoundedSpecificOffsets = Offsets(table, o, KafkaOptions.ScanBoundedSpecificOffsets, specificTopic),
+                AutoCommit = o.Get(KafkaOptions.EnableAutoCommit),
+                AutoCommitInterval = TimeSpan.FromMilliseconds(o.Get(KafkaOptions.AutoCommitIntervalMs)),
                 BadRecords = deadLetters is not null ? KafkaBadRecordMode.DeadLetter
                     : decoder.IgnoreParseErrors ? KafkaBadRecordMode.Skip : KafkaBadRecordMode.Fail,
                 DeadLetterTopic = deadLetters,
-                Properties = Properties(table),
+                Properties = Properties(o),
             };
         }
         catch (ArgumentException e)
@@ -247,37 +206,35 @@ public sealed class KafkaTableConnector : ITypedTableConnector
         }
     }
 
-    private static long? OptionalMillis(TableDef table, string key) =>
-        table.Options.TryGetValue(key, out var text) ? Millis(table, key, text) : null;
-
-    private static long Millis(TableDef table, string key, string text) =>
-        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long t) && t >= 0 ? t
-            : throw new ConnectorOptionException(table.Name, key, $"'{text}' is not a number of milliseconds");
+    /// <summary>'topic', which a table must give unless it reads a 'topic-pattern'.</summary>
+    internal static string RequiredTopic(TableDef table, ConnectorOptions o) =>
+        o.FindString(KafkaOptions.Topic) is { } topic && !string.IsNullOrWhiteSpace(topic) ? topic
+            : throw new ConnectorOptionException(table.Name, "topic", "required (or 'topic-pattern' to read)");
 
     /// <summary>Flink's <c>partition:0,offset:42;partition:1,offset:300</c> for a single topic.</summary>
-    private static Dictionary<(string, int), long> Offsets(TableDef table, string key, string? topic)
+    private static Dictionary<(string, int), long> Offsets(TableDef table, ConnectorOptions o, ConnectorOption<string> option, string? topic)
     {
         var offsets = new Dictionary<(string, int), long>();
-        if (!table.Options.TryGetValue(key, out var text)) return offsets;
-        if (topic is null) throw new ConnectorOptionException(table.Name, key, "needs a single 'topic'");
+        if (o.FindString(option) is not { } text) return offsets;
+        if (topic is null) throw new ConnectorOptionException(table.Name, option.Name, "needs a single 'topic'");
         foreach (var part in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var fields = part.Split(',', StringSplitOptions.TrimEntries);
             if (fields.Length != 2 || !fields[0].StartsWith("partition:", StringComparison.Ordinal) || !fields[1].StartsWith("offset:", StringComparison.Ordinal)
                 || !int.TryParse(fields[0]["partition:".Length..], CultureInfo.InvariantCulture, out int partition)
                 || !long.TryParse(fields[1]["offset:".Length..], CultureInfo.InvariantCulture, out long offset))
-                throw new ConnectorOptionException(table.Name, key, $"'{part}' is not 'partition:<n>,offset:<n>'");
+                throw new ConnectorOptionException(table.Name, option.Name, $"'{part}' is not 'partition:<n>,offset:<n>'");
             offsets[(topic, partition)] = offset;
         }
         return offsets;
     }
 
     /// <summary>The table's <c>properties.*</c> other than those Eddy interprets, in librdkafka's names.</summary>
-    internal static Dictionary<string, string> Properties(TableDef table) =>
-        KafkaProperties.FromJava(table.Options.Where(p => p.Key.StartsWith("properties.", StringComparison.Ordinal)
-                && p.Key is not "properties.bootstrap.servers" and not "properties.group.id" && !SourceProperties.Contains(p.Key))
-            .Select(p => KeyValuePair.Create(p.Key["properties.".Length..], p.Value)));
+    internal static Dictionary<string, string> Properties(ConnectorOptions o) =>
+        KafkaProperties.FromJava(o.Family(KafkaOptions.Properties)
+            .Concat(KafkaOptions.SecretProperties.Where(o.Has).Select(p => KeyValuePair.Create(p.Name["properties.".Length..], o.FindString(p)!))));
 
+    /// <summary>A format's boolean option (<c>json.ignore-parse-errors</c>), false when absent.</summary>
     internal static bool Flag(TableDef table, string key) =>
         table.Options.TryGetValue(key, out var text) && Bool(table, key, text);
 

@@ -4,6 +4,7 @@ using Eddy.Sql.Catalog;
 using Eddy.Connectors.Formats;
 using Eddy.Sql;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors.Kafka;
 
@@ -56,13 +57,15 @@ internal sealed class SqlRecordDecoder
         return name is null ? null : ValueFormats.Find(name);
     }
 
-    public SqlRecordDecoder(TableDef table, Schema decoded, Func<string, Type?>? findType = null)
+    /// <param name="options">the table's options as the kafka schema validated them.</param>
+    public SqlRecordDecoder(TableDef table, ConnectorOptions options, Schema decoded, Func<string, Type?>? findType = null)
     {
         var o = table.Options;
-        string formatKey = o.ContainsKey("value.format") ? "value.format" : "format";
-        if (o.ContainsKey("value.format") && o.ContainsKey("format"))
+        string formatKey = options.Has(KafkaOptions.ValueFormat) ? "value.format" : "format";
+        if (options.Has(KafkaOptions.ValueFormat) && options.Has(KafkaOptions.Format))
             throw new ConnectorOptionException(table.Name, "format", "'format' and 'value.format' exclude each other");
-        string formatText = o.TryGetValue(formatKey, out var f) && !string.IsNullOrWhiteSpace(f) ? f : throw new ConnectorOptionException(table.Name, "format", "required");
+        string formatText = (options.FindString(KafkaOptions.ValueFormat) ?? options.FindString(KafkaOptions.Format)) is { } f && !string.IsNullOrWhiteSpace(f)
+            ? f : throw new ConnectorOptionException(table.Name, "format", "required (or 'value.format')");
         var registered = ValueFormats.Find(formatText);
         valueFormat = formatText switch
         {
@@ -85,22 +88,16 @@ internal sealed class SqlRecordDecoder
         // With 'value.format' Flink prefixes the format's options with 'value.'; both spellings are read.
         string Opt(string name) => o.ContainsKey("value." + name) ? "value." + name : name;
 
-        string[] keyFields = o.TryGetValue("key.fields", out var kf) ? kf.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-        bool exceptKey = (o.GetValueOrDefault("value.fields-include") ?? "ALL") switch
-        {
-            "ALL" => false,
-            "EXCEPT_KEY" => true,
-            var v => throw new ConnectorOptionException(table.Name, "value.fields-include", $"'{v}' is not one of ALL, EXCEPT_KEY"),
-        };
-        if (o.TryGetValue("key.format", out var keyFormatText))
+        string[] keyFields = options.FindString(KafkaOptions.KeyFields)?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+        bool exceptKey = options.Get(KafkaOptions.ValueFieldsInclude) == "EXCEPT_KEY";
+        if (options.FindString(KafkaOptions.KeyFormat) is { } keyFormatText)
         {
             if (keyFields.Length == 0) throw new ConnectorOptionException(table.Name, "key.fields", "required with 'key.format'");
             keyFormat = keyFormatText switch
             {
                 "json" => Format.Json,
                 "raw" => Format.Raw,
-                "avro" => Format.Registered,
-                _ => throw new ConnectorOptionException(table.Name, "key.format", $"'{keyFormatText}' is not supported; one of json, raw, avro"),
+                _ => Format.Registered,
             };
         }
         else if (keyFields.Length > 0) throw new ConnectorOptionException(table.Name, "key.format", "required with 'key.fields'");

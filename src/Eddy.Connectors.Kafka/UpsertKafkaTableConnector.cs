@@ -1,6 +1,7 @@
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors.Kafka;
 
@@ -14,6 +15,8 @@ namespace Eddy.Connectors.Kafka;
 public sealed class UpsertKafkaTableConnector : ITableConnector
 {
     public string Name => "upsert-kafka";
+
+    public OptionSchema OptionSchema => KafkaOptions.UpsertKafka;
 
     /// <summary>Updates and deletes are applied by key, so any changelog may be written.</summary>
     public bool AcceptsUpdates(TableDef table) => true;
@@ -29,14 +32,16 @@ public sealed class UpsertKafkaTableConnector : ITableConnector
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {
         var o = table.Options;
+        var declared = KafkaOptions.UpsertKafka.Validate(table);
         if (table.PrimaryKey.Count == 0)
             throw new ConnectorOptionException(table.Name, "connector", "'upsert-kafka' needs PRIMARY KEY (...) NOT ENFORCED: its columns are the message key");
-        if (o.ContainsKey("key.fields"))
-            throw new ConnectorOptionException(table.Name, "key.fields", "not allowed with 'upsert-kafka': the PRIMARY KEY columns are the key");
-        if (!o.ContainsKey("key.format")) throw new ConnectorOptionException(table.Name, "key.format", "required");
-        if (!o.ContainsKey("value.format") && !o.ContainsKey("format")) throw new ConnectorOptionException(table.Name, "value.format", "required");
-        var options = new Dictionary<string, string>(o) { ["key.fields"] = string.Join(';', table.PrimaryKey) };
-        options.TryAdd("scan.startup.mode", "earliest-offset");
+        if (!declared.Has(KafkaOptions.ValueFormat) && !declared.Has(KafkaOptions.Format)) throw new ConnectorOptionException(table.Name, "value.format", "required");
+        // Read as a kafka table keyed by the PRIMARY KEY, from where upsert-kafka's schema says (earliest by default).
+        var options = new Dictionary<string, string>(o)
+        {
+            ["key.fields"] = string.Join(';', table.PrimaryKey),
+            [KafkaOptions.ScanStartupMode.Name] = declared.Get((ConnectorOption<string>)KafkaOptions.UpsertKafka.Find(KafkaOptions.ScanStartupMode.Name)!),
+        };
         var keyed = new TableDef
         {
             Name = table.Name, Columns = table.Columns, Watermark = table.Watermark, PrimaryKey = table.PrimaryKey,

@@ -1,8 +1,7 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 using Npgsql;
 
 namespace Eddy.Connectors.Postgres;
@@ -29,40 +28,17 @@ public static class PostgresConnectors
     /// <summary>This project's table factories (jdbc, postgres, postgres-cdc), for a composition root's <see cref="ConnectorRegistry"/>.</summary>
     public static IReadOnlyList<ITableConnector> All => [new JdbcTableConnector(), new PostgresTableConnector(), new Cdc.PostgresCdcTableConnector()];
 
-    internal static readonly string[] SinkOptions =
-        ["table-name", "username", "password", "sink.buffer-flush.max-rows", "sink.buffer-flush.interval", "sink.max-retries", "sink.parallelism", "sink.create-table", "sink.delivery-guarantee"];
-
-    internal static void RequireKnown(TableDef table, IEnumerable<string> known)
-    {
-        var set = new HashSet<string>(known, StringComparer.Ordinal) { "connector" };
-        foreach (var key in table.Options.Keys)
-        {
-            if (!set.Contains(key))
-                throw new ConnectorOptionException(table.Name, key,
-                    $"unknown option for connector '{table.Connector}'; known: {string.Join(", ", set.Order(StringComparer.Ordinal))}");
-        }
-    }
-
-    internal static string Required(TableDef table, string option) =>
-        table.Options.TryGetValue(option, out var v) && v.Length > 0
-            ? v
-            : throw new ConnectorOptionException(table.Name, option, "required");
-
-    /// <summary>The options of a table used as the lookup side of a join (a table may declare both kinds).</summary>
-    internal static readonly string[] LookupOptions = [.. LookupCacheOptions.OptionNames, "lookup.max-retries"];
-
     /// <summary>Sets the user and password options into the connection (they must agree with the url's).</summary>
-    internal static void ApplyCredentials(TableDef table, NpgsqlConnectionStringBuilder conn)
+    internal static void ApplyCredentials(TableDef table, ConnectorOptions options, NpgsqlConnectionStringBuilder conn)
     {
-        var o = table.Options;
-        if (o.TryGetValue("username", out var user))
+        if (options.FindString(PostgresOptions.Username) is { } user)
         {
             Guard(table, "username", () => PostgresUrls.RejectQuoted("username", user));
             if (!string.IsNullOrEmpty(conn.Username) && conn.Username != user)
                 throw new ConnectorOptionException(table.Name, "username", $"'{user}' differs from the user '{conn.Username}' in the url");
             conn.Username = user;
         }
-        if (o.TryGetValue("password", out var password))
+        if (options.FindString(PostgresOptions.Password) is { } password)
         {
             if (!string.IsNullOrEmpty(conn.Password) && conn.Password != password)
                 throw new ConnectorOptionException(table.Name, "password", "differs from the password in the url");
@@ -70,23 +46,22 @@ public static class PostgresConnectors
         }
     }
 
-    internal static Sink<Row> CreateSink(TableDef table, Schema schema, NpgsqlConnectionStringBuilder conn, ConnectorContext? context = null)
+    internal static Sink<Row> CreateSink(TableDef table, ConnectorOptions options, Schema schema, NpgsqlConnectionStringBuilder conn, ConnectorContext? context = null)
     {
-        var o = table.Options;
-        ApplyCredentials(table, conn);
+        ApplyCredentials(table, options, conn);
         var settings = new PostgresSinkSettings(
-            MaxRows: PositiveInt(table, "sink.buffer-flush.max-rows", 1000, allowZero: false),
-            FlushInterval: o.TryGetValue("sink.buffer-flush.interval", out var iv) ? Duration(table, iv) : TimeSpan.FromSeconds(1),
-            MaxRetries: PositiveInt(table, "sink.max-retries", 3, allowZero: true),
-            Guarantee: o.TryGetValue("sink.delivery-guarantee", out var dg) ? dg.ToLowerInvariant() switch
+            MaxRows: options.Get(PostgresOptions.SinkMaxRows),
+            FlushInterval: options.Get(PostgresOptions.SinkFlushInterval),
+            MaxRetries: options.Get(PostgresOptions.SinkMaxRetries),
+            Guarantee: options.FindString(PostgresOptions.SinkDeliveryGuarantee) switch
             {
+                null => null,
                 "exactly-once" => PgDeliveryGuarantee.ExactlyOnce,
                 "at-least-once" => PgDeliveryGuarantee.AtLeastOnce,
-                "none" => PgDeliveryGuarantee.None,
-                _ => throw new ConnectorOptionException(table.Name, "sink.delivery-guarantee", $"expected exactly-once, at-least-once or none, got '{dg}'"),
-            } : null);
-        bool create = o.TryGetValue("sink.create-table", out var ct) && Bool(table, "sink.create-table", ct);
-        string tableName = Required(table, "table-name");
+                _ => PgDeliveryGuarantee.None,
+            });
+        bool create = options.Get(PostgresOptions.SinkCreateTable);
+        string tableName = options.Get(PostgresOptions.TableName);
         if (context is { PlanOnly: true })
         {
             Guard(table, "table-name", () => PgTableName.Parse(tableName));
@@ -135,27 +110,6 @@ public static class PostgresConnectors
             throw new ConnectorOptionException(table.Name, option, e.Message);
         }
     }
-
-    internal static int PositiveInt(TableDef table, string option, int fallback, bool allowZero)
-    {
-        if (!table.Options.TryGetValue(option, out var text)) return fallback;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || (n == 0 && !allowZero))
-            throw new ConnectorOptionException(table.Name, option, $"expected a {(allowZero ? "non-negative" : "positive")} whole number, got '{text}'");
-        return n;
-    }
-
-    private static bool Bool(TableDef table, string option, string text) => text.ToLowerInvariant() switch
-    {
-        "true" => true,
-        "false" => false,
-        _ => throw new ConnectorOptionException(table.Name, option, $"expected true or false, got '{text}'"),
-    };
-
-    /// <summary>Flink's duration syntax (the one parser, <see cref="Eddy.Sql.Connectors.Options.FlinkValues"/>).</summary>
-    private static TimeSpan Duration(TableDef table, string text) =>
-        Eddy.Sql.Connectors.Options.FlinkValues.TryParseDuration(text, out var duration, out var problem)
-            ? duration
-            : throw new ConnectorOptionException(table.Name, "sink.buffer-flush.interval", problem);
 }
 
 /// <summary>What the <c>jdbc</c> and <c>postgres</c> connectors share: they differ only in how the connection is given.</summary>
@@ -163,31 +117,40 @@ internal abstract class PostgresTableConnectorBase : ILookupTableConnector
 {
     public abstract string Name { get; }
 
+    public abstract OptionSchema OptionSchema { get; }
+
     /// <summary>The connection from the table's options (each connector has its own), checked.</summary>
-    protected abstract NpgsqlConnectionStringBuilder Connection(TableDef table);
+    protected abstract NpgsqlConnectionStringBuilder Connection(TableDef table, ConnectorOptions options);
 
     public bool AcceptsUpdates(TableDef table) => table.PrimaryKey.Count > 0;
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context) =>
         throw new ConnectorOptionException(table.Name, "connector", $"{Name} (PostgreSQL) is a sink and lookup table in Eddy, not a scan source");
 
-    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        PostgresConnectors.CreateSink(table, schema, Connection(table), context);
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    {
+        var options = OptionSchema.Validate(table);
+        return PostgresConnectors.CreateSink(table, options, schema, Connection(table, options), context);
+    }
 
-    public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context) =>
-        PostgresLookup.Open(table, columns, keyColumns, Connection(table), context);
+    public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context)
+    {
+        var options = OptionSchema.Validate(table);
+        return PostgresLookup.Open(table, options, columns, keyColumns, Connection(table, options), context);
+    }
 }
 
 internal sealed class JdbcTableConnector : PostgresTableConnectorBase
 {
     public override string Name => "jdbc";
 
-    protected override NpgsqlConnectionStringBuilder Connection(TableDef table)
+    public override OptionSchema OptionSchema => PostgresOptions.Jdbc;
+
+    protected override NpgsqlConnectionStringBuilder Connection(TableDef table, ConnectorOptions options)
     {
-        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, .. PostgresConnectors.LookupOptions, "url", "driver"]);
-        if (table.Options.TryGetValue("driver", out var driver) && driver != "org.postgresql.Driver")
+        if (options.FindString(PostgresOptions.Driver) is { } driver && driver != "org.postgresql.Driver")
             throw new ConnectorOptionException(table.Name, "driver", $"'{driver}' is not supported; Eddy's jdbc connector speaks PostgreSQL only (org.postgresql.Driver)");
-        string url = PostgresConnectors.Required(table, "url");
+        string url = options.Get(PostgresOptions.JdbcUrl);
         NpgsqlConnectionStringBuilder? conn = null;
         PostgresConnectors.Guard(table, "url", () => conn = PostgresUrls.FromJdbcUrl(url));
         return conn!;
@@ -198,16 +161,16 @@ internal sealed class PostgresTableConnector : PostgresTableConnectorBase
 {
     public override string Name => "postgres";
 
-    protected override NpgsqlConnectionStringBuilder Connection(TableDef table)
+    public override OptionSchema OptionSchema => PostgresOptions.Postgres;
+
+    protected override NpgsqlConnectionStringBuilder Connection(TableDef table, ConnectorOptions options)
     {
-        PostgresConnectors.RequireKnown(table, [.. PostgresConnectors.SinkOptions, .. PostgresConnectors.LookupOptions, "url", "hostname", "port", "database"]);
-        var o = table.Options;
         var conn = new NpgsqlConnectionStringBuilder();
-        if (o.TryGetValue("url", out var url))
+        if (options.FindString(PostgresOptions.ConnectionString) is { } url)
         {
-            foreach (var other in new[] { "hostname", "port", "database" })
-                if (o.ContainsKey(other))
-                    throw new ConnectorOptionException(table.Name, other, "conflicts with 'url' (give either a connection string or hostname/port/database)");
+            foreach (var other in new ConnectorOption[] { PostgresOptions.Hostname, PostgresOptions.Port, PostgresOptions.Database })
+                if (options.Has(other))
+                    throw new ConnectorOptionException(table.Name, other.Name, "conflicts with 'url' (give either a connection string or hostname/port/database)");
             PostgresConnectors.Guard(table, "url", () =>
             {
                 PostgresUrls.RejectQuoted("url", url);
@@ -218,17 +181,12 @@ internal sealed class PostgresTableConnector : PostgresTableConnectorBase
         }
         else
         {
-            string host = PostgresConnectors.Required(table, "hostname");
+            string host = options.FindString(PostgresOptions.Hostname) is { Length: > 0 } h ? h
+                : throw new ConnectorOptionException(table.Name, "hostname", "required (or 'url', an Npgsql connection string)");
             PostgresConnectors.Guard(table, "hostname", () => PostgresUrls.RejectQuoted("hostname", host));
             conn.Host = host;
-            conn.Port = 5432;
-            if (o.TryGetValue("port", out var portText))
-            {
-                if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
-                    throw new ConnectorOptionException(table.Name, "port", $"expected a port number, got '{portText}'");
-                conn.Port = port;
-            }
-            conn.Database = o.TryGetValue("database", out var db) ? db : "postgres";
+            conn.Port = options.Get(PostgresOptions.Port);
+            conn.Database = options.Get(PostgresOptions.Database);
         }
         return conn;
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 using Npgsql;
 
 namespace Eddy.Connectors.Postgres;
@@ -42,13 +43,15 @@ internal sealed class PostgresLookup : LookupSource
     /// <summary>The statement a fetch runs (for tests and EXPLAIN-like diagnostics).</summary>
     public string Sql => sql;
 
-    public static LookupSource Open(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, NpgsqlConnectionStringBuilder conn,
+    /// <param name="options">the table's options as its connector's schema validated them.</param>
+    public static LookupSource Open(TableDef table, ConnectorOptions options, Schema columns, IReadOnlyList<int> keyColumns, NpgsqlConnectionStringBuilder conn,
         ConnectorContext? context = null)
     {
-        PostgresConnectors.ApplyCredentials(table, conn);
+        PostgresConnectors.ApplyCredentials(table, options, conn);
+        // The schema checked each value's form; which cache mode takes which option is the shared parser's.
         var cache = LookupCacheOptions.Parse(table);
-        int maxRetries = PostgresConnectors.PositiveInt(table, "lookup.max-retries", 3, allowZero: true);
-        string tableName = PostgresConnectors.Required(table, "table-name");
+        int maxRetries = options.Get(PostgresOptions.LookupMaxRetries);
+        string tableName = options.Get(PostgresOptions.TableName);
         foreach (var c in columns.Columns)
         {
             if (c.Type.Kind is TypeKind.Array or TypeKind.Map or TypeKind.Row)

@@ -19,7 +19,9 @@ public static partial class SecretOptions
         foreach (var word in SecretWords)
             if (k.Contains(word, StringComparison.Ordinal)) return true;
         var last = k[(k.LastIndexOf('.') + 1)..];
-        return last is "key" or "apikey" || (last.EndsWith("-key", StringComparison.Ordinal) || last.EndsWith("_key", StringComparison.Ordinal)) && last != "primary-key";
+        // Flink's lookup caches name whether a key without rows is kept ('lookup.partial-cache.cache-missing-key').
+        return last is "key" or "apikey" || (last.EndsWith("-key", StringComparison.Ordinal) || last.EndsWith("_key", StringComparison.Ordinal))
+            && last is not ("primary-key" or "cache-missing-key" or "caching-missing-key");
     }
 
     private static readonly string[] SecretWords = ["password", "passwd", "secret", "token", "credential", "jaas.config", "ssl.key", "private", "user-info"];

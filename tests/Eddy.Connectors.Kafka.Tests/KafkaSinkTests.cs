@@ -207,7 +207,7 @@ public class KafkaSinkTests
 
     [Theory]
     [InlineData(", 'sink.delivery-guarantee' = 'exactly-once'", "'exactly-once' needs 'sink.transactional-id-prefix'")]
-    [InlineData(", 'sink.partitioner' = 'hash'", "option 'sink.partitioner': 'hash' is not supported")]
+    [InlineData(", 'sink.partitioner' = 'hash'", "option 'sink.partitioner': expected one of default, round-robin, fixed, got 'hash'")]
     [InlineData(", 'key.fields' = 'host'", "option 'key.format': required with 'key.fields'")]
     [InlineData(", 'key.format' = 'raw', 'key.fields' = 'n'", "'raw' needs exactly one key column of type STRING or BYTES")]
     [InlineData(", 'sink.buffer' = '1'", "option 'sink.buffer': unknown option for connector 'kafka'")]

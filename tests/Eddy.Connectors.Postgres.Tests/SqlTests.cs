@@ -138,7 +138,7 @@ public class SqlTests
     [InlineData("'hostname' = '127.0.0.1', 'port' = 'x', 'table-name' = 't'", "option 'port'", "port number")]
     [InlineData("'hostname' = '127.0.0.1', 'table-name' = 't', 'sink.buffer-flush.interval' = 'soon'", "option 'sink.buffer-flush.interval'", "duration")]
     [InlineData("'table-name' = 't'", "option 'hostname'", "required")]
-    [InlineData("'hostname' = '127.0.0.1', 'table-name' = 't', 'sink.delivery-guarantee' = 'twice'", "option 'sink.delivery-guarantee'", "exactly-once, at-least-once or none")]
+    [InlineData("'hostname' = '127.0.0.1', 'table-name' = 't', 'sink.delivery-guarantee' = 'twice'", "option 'sink.delivery-guarantee'", "expected one of exactly-once, at-least-once, none, got 'twice'")]
     public void Bad_postgres_options_are_errors_naming_them(string options, string option, string expected)
     {
         var e = Assert.ThrowsAny<Exception>(() => Run($"""

@@ -17,6 +17,8 @@ public sealed class PostgresCdcTableConnector : ITypedTableConnector
 {
     public string Name => "postgres-cdc";
 
+    public Eddy.Sql.Connectors.Options.OptionSchema OptionSchema => PostgresCdcSchema.Schema;
+
     public bool AcceptsUpdates(TableDef table) => false;
 
     public bool ProducesUpdates(TableDef table) => true;

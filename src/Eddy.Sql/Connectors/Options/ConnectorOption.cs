@@ -54,6 +54,19 @@ public abstract record ConnectorOption(string Name, string Description)
     /// </summary>
     public (string Selector, string Format)? OfFormat { get; init; }
 
+    /// <summary>
+    /// For a family (<see cref="IsPrefix"/>) that another component reads (a format's <c>json.*</c> options): the
+    /// names it knows after the prefix, so that a misspelt member is refused as unknown like any other option. Null:
+    /// any name belongs (Kafka's <c>properties.*</c>, checked by the client).
+    /// </summary>
+    public Func<IEnumerable<string>>? Members { get; init; }
+
+    /// <summary>
+    /// Why the connector refuses the option whatever its value (a Flink option Eddy does not implement): declared so
+    /// that the docs list it; null for an option the connector takes.
+    /// </summary>
+    public string? Refusal { get; init; }
+
     /// <summary>The type as the options table of the docs shows it: Boolean, Integer, Duration, ...</summary>
     public abstract string TypeName { get; }
 
@@ -130,6 +143,26 @@ public static class Option
 
     /// <summary>Any key starting with <paramref name="prefix"/>, a string value (Kafka's <c>properties.*</c>).</summary>
     public static ConnectorOption<string> Prefix(string prefix, string description) => String(prefix, description) with { IsPrefix = true };
+
+    /// <summary>
+    /// A family whose members another component reads and checks (a format's options under <c>json.</c> or
+    /// <c>value.avro-confluent.</c>): a key under <paramref name="prefix"/> whose rest is not one of
+    /// <paramref name="members"/> is an unknown option.
+    /// </summary>
+    public static ConnectorOption<string> Family(string prefix, string description, Func<IEnumerable<string>> members) =>
+        Prefix(prefix, description) with { Members = members };
+
+    /// <summary>
+    /// An option (or, with a name ending in '.', a family) this connector refuses whatever its value: a Flink option
+    /// Eddy does not implement, or one Flink's connector does not take. <paramref name="message"/> says why and is
+    /// the error; the docs list the option with it.
+    /// </summary>
+    public static ConnectorOption<string> Refused(string name, string message) =>
+        new ConnectorOption<string>(name, message, "-", "nothing (refused)", text => (false, "", null))
+        {
+            IsPrefix = name.EndsWith('.'),
+            Refusal = message,
+        };
 
     /// <summary>true or false, as Flink reads them (case-insensitive).</summary>
     public static ConnectorOption<bool> Boolean(string name, string description) =>

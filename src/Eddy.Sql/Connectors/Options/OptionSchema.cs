@@ -46,7 +46,13 @@ public sealed class OptionSchema
     public ConnectorOption? Find(string key) =>
         exact.GetValueOrDefault(key)
         ?? templates.FirstOrDefault(t => t.TryMatchTemplate(key, out _))
-        ?? prefixes.FirstOrDefault(p => key.StartsWith(p.Name, StringComparison.Ordinal));
+        ?? prefixes.Where(p => key.StartsWith(p.Name, StringComparison.Ordinal)).MaxBy(p => p.Name.Length);
+
+    /// <summary>Every name a table may give, for the nearest-name hint: the exact options and the known members of families.</summary>
+    private IEnumerable<string> KnownNames() =>
+        Options.Where(o => o.Refusal is null && !o.IsTemplate)
+            .SelectMany(o => o.Members is { } members ? members().Select(m => o.Name + m) : [o.DisplayName])
+            .Append("connector");
 
     /// <summary>
     /// Checks every option of <paramref name="table"/> (<c>connector</c> itself aside) and parses each value; throws a
@@ -56,9 +62,9 @@ public sealed class OptionSchema
 
     public ConnectorOptions Validate(string table, IReadOnlyDictionary<string, string> options)
     {
-        var values = new Dictionary<ConnectorOption, object?>(ReferenceEqualityComparer.Instance);
-        var prefixed = new Dictionary<ConnectorOption, Dictionary<string, string>>(ReferenceEqualityComparer.Instance);
-        var perName = new Dictionary<ConnectorOption, Dictionary<string, object?>>(ReferenceEqualityComparer.Instance);
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var prefixed = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        var perName = new Dictionary<string, Dictionary<string, object?>>(StringComparer.Ordinal);
         foreach (var (key, text) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             if (key == "connector")
@@ -67,10 +73,13 @@ public sealed class OptionSchema
                 if (!text.Equals(Connector, StringComparison.OrdinalIgnoreCase)) throw new ConnectorOptionException(table, key, $"expected '{Connector}', got '{text}'");
                 continue;
             }
-            var option = Find(key) ?? throw new ConnectorOptionException(table, key, Unknown(key));
+            var option = Find(key);
+            if (option is null || option.Members is { } members && !members().Contains(key[option.Name.Length..], StringComparer.Ordinal))
+                throw new ConnectorOptionException(table, key, Unknown(key));
+            if (option.Refusal is { } refusal) throw new ConnectorOptionException(table, key, refusal);
             if (option.IsPrefix)
             {
-                if (!prefixed.TryGetValue(option, out var family)) prefixed[option] = family = new(StringComparer.Ordinal);
+                if (!prefixed.TryGetValue(option.Name, out var family)) prefixed[option.Name] = family = new(StringComparer.Ordinal);
                 family[key[option.Name.Length..]] = text;
                 continue;
             }
@@ -84,15 +93,15 @@ public sealed class OptionSchema
                 throw new ConnectorOptionException(table, key, option.Secret ? $"expected {option.Expected}" : problem!);
             if (option.TryMatchTemplate(key, out var placeholder))
             {
-                if (!perName.TryGetValue(option, out var instances)) perName[option] = instances = new(StringComparer.Ordinal);
+                if (!perName.TryGetValue(option.Name, out var instances)) perName[option.Name] = instances = new(StringComparer.Ordinal);
                 instances[placeholder] = value;
                 continue;
             }
-            values[option] = value;
+            values[option.Name] = value;
         }
         foreach (var option in Options)
         {
-            if (option.Required && !values.ContainsKey(option) && !prefixed.ContainsKey(option))
+            if (option.Required && !values.ContainsKey(option.Name) && !prefixed.ContainsKey(option.Name))
                 throw new ConnectorOptionException(table, option.DisplayName, $"missing: connector '{Connector}' requires it ({option.Description})");
         }
         return new ConnectorOptions(values, prefixed, perName);
@@ -104,7 +113,7 @@ public sealed class OptionSchema
     /// </summary>
     private string Unknown(string key)
     {
-        var candidates = Options.Where(o => !o.IsTemplate).Select(o => o.DisplayName).Append("connector").ToList();
+        var candidates = KnownNames().ToList();
         foreach (var t in templates)
         {
             var (head, _) = t.TemplateParts;
@@ -114,7 +123,7 @@ public sealed class OptionSchema
         string suggestion = SqlErrors.Suggest(key, candidates);
         return suggestion.Length > 0
             ? $"unknown option for connector '{Connector}'{suggestion}"
-            : $"unknown option for connector '{Connector}'; its options are {string.Join(", ", Options.Select(o => o.DisplayName).Prepend("connector"))}";
+            : $"unknown option for connector '{Connector}'; its options are {string.Join(", ", Options.Where(o => o.Refusal is null).Select(o => o.DisplayName).Prepend("connector"))}";
     }
 
     /// <summary>The options with every value this schema or <see cref="SecretOptions"/> declares secret masked.</summary>
@@ -137,15 +146,19 @@ public sealed class OptionSchema
     }
 }
 
-/// <summary>A table's options as its connector's schema read them: typed values, defaults for those not given.</summary>
+/// <summary>
+/// A table's options as its connector's schema read them: typed values, defaults for those not given. Values are
+/// found by option name, so that connectors sharing declarations (kafka and upsert-kafka, one declaring an option
+/// required that the other does not) read them through either declaration.
+/// </summary>
 public sealed class ConnectorOptions
 {
-    private readonly Dictionary<ConnectorOption, object?> values;
-    private readonly Dictionary<ConnectorOption, Dictionary<string, string>> prefixed;
-    private readonly Dictionary<ConnectorOption, Dictionary<string, object?>> perName;
+    private readonly Dictionary<string, object?> values;
+    private readonly Dictionary<string, Dictionary<string, string>> prefixed;
+    private readonly Dictionary<string, Dictionary<string, object?>> perName;
 
-    internal ConnectorOptions(Dictionary<ConnectorOption, object?> values, Dictionary<ConnectorOption, Dictionary<string, string>> prefixed,
-        Dictionary<ConnectorOption, Dictionary<string, object?>> perName)
+    internal ConnectorOptions(Dictionary<string, object?> values, Dictionary<string, Dictionary<string, string>> prefixed,
+        Dictionary<string, Dictionary<string, object?>> perName)
     {
         this.values = values;
         this.prefixed = prefixed;
@@ -153,28 +166,28 @@ public sealed class ConnectorOptions
     }
 
     /// <summary>Whether the table gives the option (a default does not count).</summary>
-    public bool Has(ConnectorOption option) => values.ContainsKey(option) || prefixed.ContainsKey(option) || perName.ContainsKey(option);
+    public bool Has(ConnectorOption option) => values.ContainsKey(option.Name) || prefixed.ContainsKey(option.Name) || perName.ContainsKey(option.Name);
 
     /// <summary>A template option's values (<c>fields.&lt;name&gt;.kind</c>), by the value of the placeholder.</summary>
     public IReadOnlyDictionary<string, T> PerName<T>(ConnectorOption<T> template) =>
-        perName.TryGetValue(template, out var instances)
+        perName.TryGetValue(template.Name, out var instances)
             ? instances.ToDictionary(i => i.Key, i => (T)i.Value!, StringComparer.Ordinal)
             : new Dictionary<string, T>();
 
     /// <summary>The placeholder values a template option is given for (the columns <c>fields.&lt;name&gt;.kind</c> names).</summary>
     public IReadOnlyCollection<string> PerNameKeys(ConnectorOption template) =>
-        perName.TryGetValue(template, out var instances) ? instances.Keys : [];
+        perName.TryGetValue(template.Name, out var instances) ? instances.Keys : [];
 
     /// <summary>The table's value, else the option's default (<c>default(T)</c> when it has none: ask <see cref="Has"/>).</summary>
-    public T Get<T>(ConnectorOption<T> option) => values.TryGetValue(option, out var v) ? (T)v! : option.Default;
+    public T Get<T>(ConnectorOption<T> option) => values.TryGetValue(option.Name, out var v) ? (T)v! : option.Default;
 
     /// <summary>The table's value, or null when it gives none.</summary>
-    public T? Find<T>(ConnectorOption<T> option) where T : struct => values.TryGetValue(option, out var v) ? (T)v! : null;
+    public T? Find<T>(ConnectorOption<T> option) where T : struct => values.TryGetValue(option.Name, out var v) ? (T)v! : null;
 
     /// <summary>The table's value, or null when it gives none.</summary>
-    public string? FindString(ConnectorOption<string> option) => values.TryGetValue(option, out var v) ? (string?)v : null;
+    public string? FindString(ConnectorOption<string> option) => values.TryGetValue(option.Name, out var v) ? (string?)v : null;
 
     /// <summary>A prefix option's family: each key without the prefix, with its value.</summary>
     public IReadOnlyDictionary<string, string> Family(ConnectorOption<string> prefix) =>
-        prefixed.TryGetValue(prefix, out var family) ? family : new Dictionary<string, string>();
+        prefixed.TryGetValue(prefix.Name, out var family) ? family : new Dictionary<string, string>();
 }

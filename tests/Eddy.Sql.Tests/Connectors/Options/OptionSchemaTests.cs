@@ -84,6 +84,37 @@ public class OptionSchemaTests
     }
 
     [Fact]
+    public void A_family_another_component_reads_refuses_names_it_does_not_know()
+    {
+        // A format's options (json.*): the format reads them, the schema still refuses a misspelt one.
+        var json = Option.Family("json.", "options of the json format", () => ["ignore-parse-errors", "fail-on-missing-field"]);
+        var valueJson = Option.Family("value.json.", "the same, after 'value.format'", () => ["ignore-parse-errors"]);
+        var schema = new OptionSchema("f", json, valueJson, Properties);
+        var o = schema.Validate("t", new Dictionary<string, string> { ["json.ignore-parse-errors"] = "true", ["value.json.ignore-parse-errors"] = "x" });
+        Assert.Equal(new Dictionary<string, string> { ["ignore-parse-errors"] = "true" }, o.Family(json));
+        Assert.Equal(new Dictionary<string, string> { ["ignore-parse-errors"] = "x" }, o.Family(valueJson));
+        Assert.Equal("table 't', option 'json.ignore-parse-error': unknown option for connector 'f'; did you mean 'json.ignore-parse-errors'?",
+            Assert.Throws<ConnectorOptionException>(() => schema.Validate("t", new Dictionary<string, string> { ["json.ignore-parse-error"] = "true" })).Message);
+        Assert.Equal("table 't', option 'value.json.fail-on-missing-field': unknown option for connector 'f'; did you mean 'json.fail-on-missing-field'?",
+            Assert.Throws<ConnectorOptionException>(() => schema.Validate("t", new Dictionary<string, string> { ["value.json.fail-on-missing-field"] = "true" })).Message);
+    }
+
+    [Fact]
+    public void A_Flink_option_Eddy_does_not_implement_is_refused_with_its_reason_and_documented()
+    {
+        var discovery = Option.Refused("scan.topic-partition-discovery.interval", "not supported: partitions are listed once");
+        var debezium = Option.Refused("debezium.", "not supported: no Debezium engine");
+        var publication = Option.String("debezium.publication.name", "the publication");
+        var schema = new OptionSchema("u", discovery, debezium, publication);
+        Assert.Equal("table 't', option 'scan.topic-partition-discovery.interval': not supported: partitions are listed once",
+            Assert.Throws<ConnectorOptionException>(() => schema.Validate("t", new Dictionary<string, string> { ["scan.topic-partition-discovery.interval"] = "1 min" })).Message);
+        Assert.Equal("table 't', option 'debezium.snapshot.mode': not supported: no Debezium engine",
+            Assert.Throws<ConnectorOptionException>(() => schema.Validate("t", new Dictionary<string, string> { ["debezium.snapshot.mode"] = "never" })).Message);
+        Assert.Equal("p", schema.Validate("t", new Dictionary<string, string> { ["debezium.publication.name"] = "p" }).FindString(publication));
+        Assert.Contains("| `debezium.*` | - |  |  |  | not supported: no Debezium engine |", schema.ToMarkdown());
+    }
+
+    [Fact]
     public void A_missing_required_option_is_named()
     {
         Assert.Equal("table 't', option 'url': missing: connector 'test' requires it (where)", Refused(("mode", "append")));
