@@ -1,4 +1,5 @@
 using Eddy.Connectors;
+using Eddy.Connectors.Formats;
 using Eddy.Connectors.Kafka;
 using Eddy.Connectors.Postgres;
 using Eddy.Sql.Connectors;
@@ -9,7 +10,7 @@ namespace Eddy.Bench;
 internal static class BenchConnectors
 {
     public static ConnectorRegistry Registry { get; } = new([
-        .. DatagenConnectors.All, .. FileConnectors.All, .. KafkaConnectors.All, .. PostgresConnectors.All,
+        .. DatagenConnectors.All, .. FileConnectors.With(FileFormats.All), .. KafkaConnectors.All, .. PostgresConnectors.All,
         new SqlWorkloads.BenchConnector(), new SqlWorkloads.CountAlias(), new KafkaWorkloads.RowsOnlyKafka(),
     ]);
 }

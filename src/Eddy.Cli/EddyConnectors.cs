@@ -1,4 +1,5 @@
 using Eddy.Connectors;
+using Eddy.Connectors.Formats;
 using Eddy.Connectors.Kafka;
 using Eddy.Connectors.Nexmark;
 using Eddy.Connectors.Postgres;
@@ -13,5 +14,5 @@ namespace Eddy.Cli;
 internal static class EddyConnectors
 {
     public static ConnectorRegistry Create() =>
-        new([.. DatagenConnectors.All, .. FileConnectors.All, .. KafkaConnectors.All, .. PostgresConnectors.All, .. NexmarkConnectors.All]);
+        new([.. DatagenConnectors.All, .. FileConnectors.With(FileFormats.All), .. KafkaConnectors.All, .. PostgresConnectors.All, .. NexmarkConnectors.All]);
 }

@@ -43,7 +43,12 @@ internal static class ServerCommands
             Description = "A configuration entry key=value, as Flink's -D (repeatable): metric reporters (metrics.reporters, metrics.reporter.<name>.*)",
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("server", "Run the Eddy server: a job manager with task slots, a REST API and a live dashboard.") { slots, port, bind, token, udfDir, config };
+        var advertise = new Option<string?>("--advertise")
+        {
+            Description = "The address (http://host:port) other machines reach this server at, written into a distributed job's '<job>-workers' topic "
+                + "for the workers it hosts (default: the bound address; with --bind 0.0.0.0 this host's first non-loopback IPv4 address)",
+        };
+        var command = new Command("server", "Run the Eddy server: a job manager with task slots, a REST API and a live dashboard.") { slots, port, bind, advertise, token, udfDir, config };
         command.SetAction(async (result, cancel) =>
         {
             var entries = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -79,10 +84,12 @@ internal static class ServerCommands
                 Slots = result.GetValue(slots),
                 Port = result.GetValue(port),
                 Bind = result.GetValue(bind)!,
+                Advertise = AdvertiseOrNull(result.GetValue(advertise), stderr, out bool badAdvertise),
                 Token = result.GetValue(token) ?? Environment.GetEnvironmentVariable("EDDY_TOKEN"),
                 Log = TextWriter.Synchronized(stderr),
                 UdfDirectory = result.GetValue(udfDir),
             };
+            if (badAdvertise) return 2;
             if (options.Slots < 1)
             {
                 stderr.WriteLine("error: --slots must be at least 1");
@@ -148,8 +155,13 @@ internal static class ServerCommands
         var udf = SqlCommands.UdfOption();
         udf.Description = "A .NET assembly of user functions to upload with the script and load for its jobs (repeatable); "
             + "the dependencies its .deps.json lists are uploaded from beside it";
+        var distributed = new Option<bool>("--distributed")
+        {
+            Description = "Run the jobs as `eddy worker` would: the server hosts one member of each job's Kafka consumer groups, sharing the partitions "
+                + "with workers elsewhere (as SET 'execution.distributed' = 'true'); eddy cancel stops it with final checkpoints",
+        };
         var command = new Command("submit", "Submit a SQL script to an Eddy server; waits for its jobs to end unless --detach. "
-            + "A job resumes from its latest completed checkpoint, as with eddy run.") { file, set, udf, detach, fromSavepoint, allowNonRestored, server, token };
+            + "A job resumes from its latest completed checkpoint, as with eddy run.") { file, set, udf, detach, distributed, fromSavepoint, allowNonRestored, server, token };
         command.SetAction(async (result, cancel) =>
         {
             var path = result.GetValue(file)!;
@@ -188,6 +200,7 @@ internal static class ServerCommands
                     ["file-name"] = path.Name,
                     ["options"] = new JsonObject(options.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value))),
                     ["allow-non-restored-state"] = result.GetValue(allowNonRestored),
+                    ["distributed"] = result.GetValue(distributed),
                 };
                 if (uploads.Count > 0) body["udfs"] = uploads;
                 if (result.GetValue(fromSavepoint) is { } savepoint) body["savepoint-path"] = Path.GetFullPath(savepoint);
@@ -198,6 +211,11 @@ internal static class ServerCommands
                 {
                     stdout.WriteLine($"submitted job '{job!["name"]}' ({job["jid"]}): {job["state"]}"
                         + (job["wait-reason"] is { } reason ? $" — {reason}" : ""));
+                }
+                foreach (var job in json["distributed-jobs"]?.AsArray() ?? [])
+                {
+                    stdout.WriteLine($"submitted job '{job!["name"]}' ({job["jid"]}): {job["state"]}, distributed: this server runs one worker of its groups "
+                        + $"(announced as {job["worker-address"]}; eddy status {job["name"]} --bootstrap-servers ... shows every worker)");
                 }
                 if (result.GetValue(detach)) return 0;
                 int code = 0;
@@ -395,7 +413,8 @@ internal static class ServerCommands
                     stderr.WriteLine($"error: --worker takes the worker's REST address, http://host:port, got '{address}'");
                     return 2;
                 }
-                return await WorkerStatus.ShowAsync(result.GetValue(job)!, null, new Dictionary<string, string>(), url, result.GetValue(json), stdout, stderr, cancel);
+                return await WorkerStatus.ShowAsync(result.GetValue(job)!, null, new Dictionary<string, string>(), url, StatusToken(result.GetValue(token)), result.GetValue(json),
+                    stdout, stderr, cancel);
             }
             if (result.GetValue(bootstrap) is { } servers)
             {
@@ -409,7 +428,8 @@ internal static class ServerCommands
                     stderr.WriteLine($"error: {e.Message}");
                     return 2;
                 }
-                return await WorkerStatus.ShowAsync(result.GetValue(job)!, servers, properties, null, result.GetValue(json), stdout, stderr, cancel);
+                return await WorkerStatus.ShowAsync(result.GetValue(job)!, servers, properties, null, StatusToken(result.GetValue(token)), result.GetValue(json),
+                    stdout, stderr, cancel);
             }
             if (result.GetValue(set) is { Length: > 0 } || result.GetValue(propertiesFile) is not null)
             {
@@ -502,6 +522,24 @@ internal static class ServerCommands
             await Task.Delay(250, cancel);
         }
     }
+
+    private static Uri? AdvertiseOrNull(string? value, TextWriter stderr, out bool bad)
+    {
+        bad = false;
+        try
+        {
+            return Eddy.Server.Worker.DistributedWorker.ParseAdvertise(value);
+        }
+        catch (ArgumentException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            bad = true;
+            return null;
+        }
+    }
+
+    /// <summary>The token sent to workers: a server hosting one requires it, plain workers ignore it.</summary>
+    private static string? StatusToken(string? given) => given ?? Environment.GetEnvironmentVariable("EDDY_TOKEN");
 
     private static string Seconds(JsonNode? ms) => ((ms?.GetValue<long>() ?? 0) / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
 

@@ -78,6 +78,7 @@ internal static class SqlCommands
                 stderr.WriteLine("eddy run: the script defines no INSERT or query: nothing to run");
                 return 0;
             }
+            if (RefuseDistributed(jobs, "eddy run", stderr)) return 1;
             if (result.GetValue(fresh) && result.GetValue(fromSavepoint) is not null)
             {
                 stderr.WriteLine("error: --fresh and --from-savepoint exclude each other (--fresh deletes the job's checkpoints)");
@@ -163,8 +164,10 @@ internal static class SqlCommands
             text = File.ReadAllText(path.FullName);
             // Planned once here only to count the slots the jobs need; the server plans them again when submitted.
             var planned = session.Execute(text, path.Name);
-            slots = Math.Max(1, planned.Sum(j => j.Environment.Plan().Chains.Max(c => c.Parallelism)));
+            bool distributed = RefuseDistributed(planned, "eddy run --ui", stderr);
+            slots = distributed ? 1 : Math.Max(1, planned.Sum(j => j.Environment.Plan().Chains.Max(c => c.Parallelism)));
             foreach (var j in planned) j.ReleaseUserCode();
+            if (distributed) return 1;
         }
         catch (Exception e) when (e is SqlParseException or FileNotFoundException or DirectoryNotFoundException or ConnectorOptionException
             or InvalidOperationException or ArgumentException)
@@ -336,6 +339,21 @@ internal static class SqlCommands
             .Select(g => (Task: g.Key, Dropped: g.Sum(m => Volatile.Read(ref m.RecordsSkipped))))
             .Where(t => t.Dropped > 0)
             .Select(t => $"'{t.Task}' left out {t.Dropped} record(s) it could not decode (skipped by '*.ignore-parse-errors' or sent to the dead-letter topic)");
+
+    /// <summary>
+    /// A job planned with <c>execution.distributed</c> runs as workers of a Kafka consumer group, which one process
+    /// running every partition is not: refused, located at the SET, naming what runs it. True when refused.
+    /// </summary>
+    internal static bool RefuseDistributed(IReadOnlyList<SqlJob> jobs, string command, TextWriter stderr)
+    {
+        var job = jobs.FirstOrDefault(j => j.Distributed);
+        if (job is null) return false;
+        string reason = $"job '{job.Name}' sets '{SqlSession.DistributedOption}' = 'true': it runs as workers of a Kafka consumer group, "
+            + $"not in one process as {command} runs it; start it with `eddy worker FILE` or `eddy submit --distributed FILE` (a server hosting one worker)";
+        stderr.WriteLine($"error: {job.RefuseDistributed?.Invoke(reason).Message ?? reason}");
+        foreach (var j in jobs) j.ReleaseUserCode();
+        return true;
+    }
 
     /// <summary>A job failure as one readable line chain (task, then causes), without stack traces.</summary>
     internal static string Describe(Exception e)

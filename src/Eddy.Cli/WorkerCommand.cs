@@ -30,6 +30,12 @@ internal static class WorkerCommand
                 + "`eddy status` reach it, and keep the port inside the cluster's network",
             DefaultValueFactory = _ => "127.0.0.1",
         };
+        var advertise = new Option<string?>("--advertise")
+        {
+            Description = "The address (http://host:port) other machines reach this worker's REST API at, written into the job's '<job>-workers' topic "
+                + "where `eddy status` finds it (default: the bound address; with --bind 0.0.0.0 this host's first non-loopback IPv4 address). "
+                + "Give it behind NAT or a container's port mapping",
+        };
         var port = new Option<int>("--port") { Description = "The worker's REST API and metrics (GET /worker, /metrics, /healthz); 0 picks a free port", DefaultValueFactory = _ => 8081 };
         var set = new Option<string[]>("--set", "-s")
         {
@@ -37,20 +43,22 @@ internal static class WorkerCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("worker", "Run the SQL file's jobs as one member of each job's Kafka consumer group: this process runs the partitions "
-            + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, bind, port, set };
+            + "the group gives it, each from its latest checkpoint in the shared checkpoint folder.") { file, groupId, checkpointDir, bind, advertise, port, set };
         command.SetAction(async (result, cancel) => await RunAsync(connectors, result.GetValue(file)!, result.GetValue(groupId), result.GetValue(checkpointDir),
-            result.GetValue(bind)!, result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
+            result.GetValue(bind)!, result.GetValue(advertise), result.GetValue(port), result.GetValue(set), stdout, stderr, cancel));
         return command;
     }
 
-    private static async Task<int> RunAsync(ConnectorRegistry connectors, FileInfo path, string? groupId, string? checkpointDir, string bind, int port, string[]? sets,
+    private static async Task<int> RunAsync(ConnectorRegistry connectors, FileInfo path, string? groupId, string? checkpointDir, string bind, string? advertise, int port, string[]? sets,
         TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var err = TextWriter.Synchronized(stderr);
         void Log(string line) => err.WriteLine($"eddy worker: {line}");
+        Uri? advertised;
         try
         {
             Eddy.Server.EddyServer.ParseBind(bind);
+            advertised = DistributedWorker.ParseAdvertise(advertise);
         }
         catch (ArgumentException e)
         {
@@ -104,7 +112,9 @@ internal static class WorkerCommand
             }
             Log($"REST API on {endpoint.Address} (GET /worker, /metrics, /healthz)");
             // Announced in each job's directory topic, where `eddy status JOB --bootstrap-servers` finds every worker.
-            worker.Join(DistributedWorker.Advertised(endpoint.Address, bind));
+            var announced = DistributedWorker.Advertised(endpoint.Address, bind, advertised);
+            if (advertised is not null) Log($"announced as {announced}");
+            worker.Join(announced);
 
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var registration = cancel.Register(() => stopped.TrySetResult());

@@ -18,15 +18,15 @@ internal static class WorkerStatus
     /// The whole job found through Kafka (<paramref name="bootstrapServers"/>, with <paramref name="properties"/> as the
     /// Kafka client settings: security, SASL, TLS), or one worker asked directly (<paramref name="worker"/>, no broker).
     /// </summary>
-    public static async Task<int> ShowAsync(string job, string? bootstrapServers, IReadOnlyDictionary<string, string> properties, Uri? worker, bool json,
-        TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    public static async Task<int> ShowAsync(string job, string? bootstrapServers, IReadOnlyDictionary<string, string> properties, Uri? worker, string? token,
+        bool json, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         JsonObject whole;
         try
         {
             whole = worker is not null
-                ? await JobStatusView.AskWorkerAsync(job, worker, cancel)
-                : await JobStatusView.AssembleAsync(job, bootstrapServers!, properties, w => stderr.WriteLine($"warning: {w}"), cancel);
+                ? await JobStatusView.AskWorkerAsync(job, worker, token, cancel)
+                : await JobStatusView.AssembleAsync(job, bootstrapServers!, properties, w => stderr.WriteLine($"warning: {w}"), token, cancel);
         }
         catch (JobStatusException e)
         {

@@ -21,6 +21,8 @@ public enum FileFormat
     Csv,
     /// <summary>Apache Parquet (Flink's <c>parquet</c> format), written and read with Parquet.Net.</summary>
     Parquet,
+    /// <summary>A format handed to the connector by the composition root (<see cref="FileConnectorOptions.Plugged"/>: <c>avro</c>).</summary>
+    Plugged,
 }
 
 /// <summary>
@@ -63,13 +65,30 @@ public sealed record FileConnectorOptions(string Path, FileFormat Format)
     /// </summary>
     public string? PartitionedSinkOption { get; init; }
 
-    /// <summary>The file extension of part files: <c>jsonl</c>, <c>csv</c> or <c>parquet</c>.</summary>
-    public string Extension => Format switch { FileFormat.JsonLines => "jsonl", FileFormat.Csv => "csv", _ => "parquet" };
+    /// <summary>The format when it is not built in (<see cref="FileFormat.Plugged"/>).</summary>
+    public IFileFormat? Plugged { get; init; }
 
-    /// <summary>Validates <paramref name="options"/> against <see cref="FilesystemOptions.Schema"/> and reads them.</summary>
+    /// <summary>The options of a <see cref="Plugged"/> format, as the table gives them.</summary>
+    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = NoFormatOptions;
+
+    /// <summary>One instance, so that options without a plugged format compare equal (records compare by reference here).</summary>
+    private static readonly IReadOnlyDictionary<string, string> NoFormatOptions = new Dictionary<string, string>();
+
+    /// <summary>The file extension of part files: <c>jsonl</c>, <c>csv</c>, <c>parquet</c> or the plugged format's.</summary>
+    public string Extension => Format switch { FileFormat.JsonLines => "jsonl", FileFormat.Csv => "csv", FileFormat.Plugged => Plugged!.Extension, _ => "parquet" };
+
+    /// <summary>Checks that the format can hold <paramref name="columns"/> (planning).</summary>
+    public void CheckColumns(IEnumerable<Column> columns)
+    {
+        if (Format == FileFormat.Parquet) ParquetColumns.Check(columns);
+        else if (Plugged is { } plugged) plugged.Check(this, columns.ToList());
+    }
+
+    /// <summary>Validates <paramref name="options"/> against the schema of the connector with <paramref name="formats"/> and reads them.</summary>
+    /// <param name="formats">The formats beyond json, csv and parquet that the connector was built with.</param>
     /// <exception cref="ConnectorOptionException">a bad option, named with <paramref name="table"/>.</exception>
-    public static FileConnectorOptions Parse(string table, IReadOnlyDictionary<string, string> options) =>
-        FilesystemOptions.Read(table, FilesystemOptions.Schema.Validate(table, options));
+    public static FileConnectorOptions Parse(string table, IReadOnlyDictionary<string, string> options, IReadOnlyList<IFileFormat>? formats = null) =>
+        FilesystemOptions.Read(table, FilesystemOptions.SchemaFor(formats ?? []).Validate(table, options), formats ?? []);
 }
 
 /// <summary>
@@ -200,7 +219,7 @@ public static class FilesystemOptions
         }),
     ];
 
-    /// <summary>The options a filesystem table takes.</summary>
+    /// <summary>The options a filesystem table takes with the built-in formats.</summary>
     public static OptionSchema Schema { get; } = new("filesystem",
     [
         PathOption, FormatOption, MonitorIntervalOption, DefaultPartitionNameOption,
@@ -209,6 +228,16 @@ public static class FilesystemOptions
         TimeExtractorKindOption, TimestampPatternOption, TimestampFormatterOption,
         LookupCacheTtlOption, LookupCacheOption, LookupReloadIntervalOption, LookupReloadStrategyOption, LookupScheduleModeOption,
         .. Formats.SelectMany(f => f.Options),
+    ]);
+
+    /// <summary>
+    /// The options of the connector built with <paramref name="plugged"/> formats: <see cref="Schema"/> and each plugged
+    /// format's options, tagged with the format (the format checks their values).
+    /// </summary>
+    public static OptionSchema SchemaFor(IReadOnlyList<IFileFormat> plugged) => plugged.Count == 0 ? Schema : new("filesystem",
+    [
+        .. Schema.Options,
+        .. plugged.SelectMany(f => f.Options.Select(name => Option.String(name, $"an option of the {f.Name} format, which checks it").ForFormat(FormatOption.Name, f.Name))),
     ]);
 
     /// <summary>The options only a partitioned sink honours (an unpartitioned one refuses them).</summary>
@@ -220,7 +249,7 @@ public static class FilesystemOptions
     ];
 
     /// <summary>Reads options validated by <see cref="Schema"/> (the checks across options happen here).</summary>
-    public static FileConnectorOptions Read(string table, ConnectorOptions options)
+    public static FileConnectorOptions Read(string table, ConnectorOptions options, IReadOnlyList<IFileFormat> plugged)
     {
         string path = options.Get(PathOption);
         if (path.Length == 0) throw new ConnectorOptionException(table, PathOption.Name, "must not be empty");
@@ -231,9 +260,15 @@ public static class FilesystemOptions
             throw new ConnectorOptionException(table, PathOption.Name, $"'{path}': only local paths (or file://) are supported");
 
         string formatName = options.Get(FormatOption);
-        var format = Formats.FirstOrDefault(f => f.Name == formatName) ?? throw new ConnectorOptionException(table, FormatOption.Name, formatName == "avro"
-            ? "Flink's 'avro' container files are not read or written by Eddy's filesystem connector yet ('avro' is a Kafka message format here); one of json, csv, parquet"
-            : $"expected one of {string.Join(", ", Formats.Select(f => f.Name))}, got '{formatName}'{Eddy.Sql.SqlErrors.Suggest(formatName, Formats.Select(f => f.Name))}");
+        string[] names = [.. Formats.Select(f => f.Name), .. plugged.Select(f => f.Name)];
+        var pluggedFormat = plugged.FirstOrDefault(f => f.Name == formatName);
+        var format = Formats.FirstOrDefault(f => f.Name == formatName);
+        if (format is null && pluggedFormat is null)
+        {
+            throw new ConnectorOptionException(table, FormatOption.Name, formatName == "avro"
+                ? $"'avro' files need Eddy.Connectors.Formats, which this process's filesystem connector was not built with; expected one of {string.Join(", ", names)}"
+                : $"expected one of {string.Join(", ", names)}, got '{formatName}'{Eddy.Sql.SqlErrors.Suggest(formatName, names)}");
+        }
 
         if (!WatermarkTimeZoneOption.Default.Equals(options.Get(WatermarkTimeZoneOption), StringComparison.Ordinal)
             && options.Get(WatermarkTimeZoneOption) is not ("Z" or "GMT" or "+00:00"))
@@ -257,7 +292,7 @@ public static class FilesystemOptions
         if (successFileName.Length == 0 || successFileName.IndexOfAny(['/', '\\']) >= 0)
             throw new ConnectorOptionException(table, SuccessFileNameOption.Name, $"expected a file name, got '{successFileName}'");
 
-        var result = new FileConnectorOptions(path, format.Format)
+        var result = new FileConnectorOptions(path, format?.Format ?? FileFormat.Plugged)
         {
             Rolling = new RollingPolicy
             {
@@ -278,7 +313,13 @@ public static class FilesystemOptions
             },
             PartitionedSinkOption = PartitionedSinkOptions.FirstOrDefault(options.Has)?.Name,
         };
-        return format.Read(result, options, table);
+        if (pluggedFormat is not null)
+        {
+            var given = pluggedFormat.Options.Where(name => options.FindString(Option.String(name, "")) is not null)
+                .ToDictionary(name => name, name => options.FindString(Option.String(name, ""))!, StringComparer.Ordinal);
+            return result with { Plugged = pluggedFormat, FormatOptions = given.Count == 0 ? result.FormatOptions : given };
+        }
+        return format!.Read(result, options, table);
     }
 
     private static T Positive<T>(string table, ConnectorOptions options, ConnectorOption<T> option) where T : IComparable<T> =>

@@ -38,13 +38,13 @@ public sealed class FileSink : Sink<Row>
         if (options.PartitionedSinkOption is { } key)
             throw new ConnectorOptionException(table, key, "supported on a partitioned table only (PARTITIONED BY)");
         bool file = !Directory.Exists(options.Path) && !options.Path.EndsWith('/') && Path.HasExtension(options.Path);
-        if (options.Format == FileFormat.Parquet) ParquetColumns.Check(schema.Columns);
+        options.CheckColumns(schema.Columns);
         return new FileSink(options, schema, file);
     }
 
     /// <summary>From Flink's options outside SQL (errors name the table 'filesystem').</summary>
-    public static FileSink Create(Schema schema, IReadOnlyDictionary<string, string> options) =>
-        Create("filesystem", schema, FileConnectorOptions.Parse("filesystem", options));
+    public static FileSink Create(Schema schema, IReadOnlyDictionary<string, string> options, IReadOnlyList<IFileFormat>? formats = null) =>
+        Create("filesystem", schema, FileConnectorOptions.Parse("filesystem", options, formats));
 
     public override SinkWriter<Row> CreateWriter(SinkWriterContext context)
     {
@@ -96,7 +96,7 @@ public sealed class FileSink : Sink<Row>
             if (file is not null)
             {
                 Drain();
-                CompleteParquet();
+                CompleteEncoder();
                 file.Flush(flushToDisk: true);
                 file.Dispose();
                 file = null;
@@ -130,7 +130,7 @@ public sealed class FileSink : Sink<Row>
         private readonly PartFormatter formatter = new(sink.Options, sink.Schema.Columns.ToArray(), Enumerable.Range(0, sink.Schema.Count).ToArray());
         private readonly FileConnectorOptions options = sink.Options;
         private FileStream? file;
-        private ParquetPartEncoder? parquet;
+        private IFilePartWriter? encoder;
         private string? inProgressPath;
         private int partNumber;
         private bool targetWritten;
@@ -144,9 +144,9 @@ public sealed class FileSink : Sink<Row>
                 if (kind != RowKind.Insert)
                     throw new NotSupportedException($"the file sink takes inserts only (+I), got {kind.ShortString()}{row.ToString()[2..]}");
                 if (file is null) OpenPart();
-                if (parquet is not null)
+                if (encoder is not null)
                 {
-                    parquet.Write(row);
+                    encoder.Write(row);
                     continue;
                 }
                 formatter.Write(row);
@@ -161,12 +161,16 @@ public sealed class FileSink : Sink<Row>
             Directory.CreateDirectory(dir);
             inProgressPath = Path.Combine(dir, "." + Path.GetFileName(final) + ".inprogress");
             file = new FileStream(inProgressPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            if (options.Format == FileFormat.Parquet)
+            if (options.Format is FileFormat.Parquet or FileFormat.Plugged)
             {
-                // A Parquet file ends with its footer: a second flush into the one file would need a new file.
+                // A Parquet file ends with its footer, an Avro file starts with its header: a second flush into the one file would need a new file.
                 if (sink.SingleFile && targetWritten)
-                    throw new InvalidOperationException($"the parquet file '{options.Path}' was written already; write to a folder to write more than once (a checkpoint or flush each)");
-                parquet = new ParquetPartEncoder(options, sink.Schema.Columns.ToArray(), Enumerable.Range(0, sink.Schema.Count).ToArray(), file);
+                    throw new InvalidOperationException($"the {(options.Plugged?.Name ?? "parquet")} file '{options.Path}' was written already; write to a folder to write more than once (a checkpoint or flush each)");
+                var columns = sink.Schema.Columns.ToArray();
+                int[] fields = [.. Enumerable.Range(0, sink.Schema.Count)];
+                encoder = options.Plugged is { } plugged
+                    ? plugged.CreateWriter(options, columns, fields, file)
+                    : new ParquetPartEncoder(options, columns, fields, file);
             }
             if (options.Format == FileFormat.Csv && options.CsvHeader && !(sink.SingleFile && targetWritten)) formatter.WriteHeader();
         }
@@ -175,11 +179,11 @@ public sealed class FileSink : Sink<Row>
             ? options.Path
             : Path.Combine(options.Path, $"part-{subtask}-{partNumber}.{options.Extension}");
 
-        /// <summary>A Parquet part's last row group and footer, before its file is closed.</summary>
-        private void CompleteParquet()
+        /// <summary>A binary part's last row group or block and its end, before its file is closed.</summary>
+        private void CompleteEncoder()
         {
-            parquet?.Complete();
-            parquet = null;
+            encoder?.Complete();
+            encoder = null;
         }
 
         private void Drain()
@@ -194,7 +198,7 @@ public sealed class FileSink : Sink<Row>
             NotifyCheckpointComplete(long.MaxValue);
             if (file is null) return;
             Drain();
-            CompleteParquet();
+            CompleteEncoder();
             file.Flush(flushToDisk: true);
             file.Dispose();
             file = null;

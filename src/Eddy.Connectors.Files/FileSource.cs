@@ -26,13 +26,14 @@ public sealed class FileSource : Source<Row>
                     throw new ArgumentException($"the csv format cannot hold column '{column.Name}' of type {column.Type}");
             }
         }
-        if (options.Format == FileFormat.Parquet) ParquetColumns.Check(schema.Columns);
+        options.CheckColumns(schema.Columns);
         // Resolved once, so that every subtask splits the same list.
         Files = FilePaths.Resolve(options.Path);
     }
 
     /// <summary>From Flink's options outside SQL (errors name the table 'filesystem').</summary>
-    public FileSource(Schema schema, IReadOnlyDictionary<string, string> options) : this(FileConnectorOptions.Parse("filesystem", options), schema) { }
+    public FileSource(Schema schema, IReadOnlyDictionary<string, string> options, IReadOnlyList<IFileFormat>? formats = null)
+        : this(FileConnectorOptions.Parse("filesystem", options, formats), schema) { }
 
     public FileConnectorOptions Options { get; }
 
@@ -53,7 +54,8 @@ public sealed class FileSource : Source<Row>
         {
             FileFormat.JsonLines => new JsonLinesReader(this, mine),
             FileFormat.Csv => new CsvReader(this, mine),
-            _ => new ParquetFileReader(this, mine),
+            FileFormat.Parquet => new BinaryFileReader(this, mine, path => new ParquetRowReader(path, Schema.Columns.ToArray())),
+            _ => new BinaryFileReader(this, mine, path => Options.Plugged!.OpenReader(Options, path, Schema.Columns)),
         };
         reader.Metrics = context.Metrics;
         if (context.Restored is { } restored) reader.Restore(restored);
@@ -326,15 +328,14 @@ public sealed class FileSource : Source<Row>
         }
     }
 
-    /// <summary>Parquet files, a row group at a time; the checkpoint position within a file is the rows read.</summary>
-    private sealed class ParquetFileReader(FileSource source, List<string> files) : FileReader(source, files)
+    /// <summary>Parquet or Avro files, row by row; the checkpoint position within a file is the rows read.</summary>
+    private sealed class BinaryFileReader(FileSource source, List<string> files, Func<string, IFileRowReader> open) : FileReader(source, files)
     {
-        private readonly Column[] columns = source.Schema.Columns.ToArray();
-        private ParquetRowReader? rows;
+        private IFileRowReader? rows;
 
         protected override bool IsOpen => rows is not null;
 
-        protected override void Open(string path) => rows = new ParquetRowReader(path, columns);
+        protected override void Open(string path) => rows = open(path);
 
         protected override bool SkipUnit() => rows!.Skip();
 

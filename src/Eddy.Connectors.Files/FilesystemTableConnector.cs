@@ -10,11 +10,14 @@ namespace Eddy.Connectors;
 /// whole (a FULL cache) and read again after <c>lookup.full-cache.periodic-reload.interval</c> (or Flink's filesystem
 /// option <c>lookup.join.cache.ttl</c>; default 60 min, as Flink). Options: <see cref="FilesystemOptions"/>.
 /// </summary>
-public sealed class FilesystemTableConnector : ILookupTableConnector
+/// <param name="formats">the formats beyond json, csv and parquet this connector reads and writes (<c>avro</c>).</param>
+public sealed class FilesystemTableConnector(IReadOnlyList<IFileFormat>? formats = null) : ILookupTableConnector
 {
+    private readonly IReadOnlyList<IFileFormat> formats = formats ?? [];
+
     public string Name => "filesystem";
 
-    public OptionSchema OptionSchema => FilesystemOptions.Schema;
+    public OptionSchema OptionSchema { get; } = FilesystemOptions.SchemaFor(formats ?? []);
 
     public bool IsScannable => true;
 
@@ -23,7 +26,7 @@ public sealed class FilesystemTableConnector : ILookupTableConnector
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {
         RefusePartitionedRead(table);
-        var options = FilesystemOptions.Read(table.Name, OptionSchema.Validate(table));
+        var options = FilesystemOptions.Read(table.Name, OptionSchema.Validate(table), formats);
         return ConnectorOptionException.Naming(table, () => new FileSource(options, decoded));
     }
 
@@ -37,7 +40,7 @@ public sealed class FilesystemTableConnector : ILookupTableConnector
     {
         RefusePartitionedRead(table);
         var validated = OptionSchema.Validate(table);
-        var files = FilesystemOptions.Read(table.Name, validated);
+        var files = FilesystemOptions.Read(table.Name, validated, formats);
         if (validated.FindString(FilesystemOptions.LookupCacheOption) is { } mode && mode != "FULL")
             throw new ConnectorOptionException(table.Name, FilesystemOptions.LookupCacheOption.Name, $"a filesystem lookup table is always read whole: expected FULL, got '{mode}'");
         LookupCacheOptions cache;
@@ -68,7 +71,7 @@ public sealed class FilesystemTableConnector : ILookupTableConnector
 
     public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
     {
-        var options = FilesystemOptions.Read(table.Name, OptionSchema.Validate(table));
+        var options = FilesystemOptions.Read(table.Name, OptionSchema.Validate(table), formats);
         return ConnectorOptionException.Naming<Sink<Row>>(table, () => table.PartitionKeys.Count > 0
             ? new PartitionedFileSink(options, schema, table.PartitionKeys)
             : FileSink.Create(table.Name, schema, options));

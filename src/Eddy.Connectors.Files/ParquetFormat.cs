@@ -59,7 +59,7 @@ internal static class ParquetColumns
 /// Writes one part file in Parquet: rows are buffered per column and written as a row group when their estimated size
 /// reaches <c>parquet.block.size</c>, and when the part closes (<see cref="Complete"/> writes the footer).
 /// </summary>
-internal sealed class ParquetPartEncoder
+internal sealed class ParquetPartEncoder : IFilePartWriter
 {
     private readonly Column[] columns;
     private readonly int[] fields;
@@ -146,7 +146,7 @@ internal sealed class ParquetPartEncoder
 }
 
 /// <summary>Reads a Parquet file a row group at a time into rows of the table's columns (matched by name).</summary>
-internal sealed class ParquetRowReader : IDisposable
+internal sealed class ParquetRowReader : IFileRowReader
 {
     private readonly Column[] columns;
     private readonly FileStream stream;

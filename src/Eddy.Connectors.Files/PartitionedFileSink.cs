@@ -24,7 +24,7 @@ public sealed class PartitionedFileSink : Sink<Row>
         Options = options;
         Schema = schema;
         PartitionColumns = partitionKeys.Select(k => Column(schema, k)).ToArray();
-        if (options.Format == FileFormat.Parquet) ParquetColumns.Check(schema.Columns.Where((_, i) => !PartitionColumns.Contains(i)));
+        options.CheckColumns(schema.Columns.Where((_, i) => !PartitionColumns.Contains(i)));
         if (PartitionColumns.Length == schema.Count)
             throw new ArgumentException("filesystem option 'PARTITIONED BY': at least one column must not be a partition column");
         committer = new PartitionCommitter(this, 0);
@@ -124,8 +124,8 @@ public sealed class PartitionedFileSink : Sink<Row>
         public long Created { get; } = created;
         public long LastWrite { get; set; } = created;
 
-        /// <summary>The part's Parquet encoder (format parquet), which buffers a row group before it reaches the file.</summary>
-        public ParquetPartEncoder? Parquet { get; set; }
+        /// <summary>The part's encoder (parquet, avro), which buffers a row group or block before it reaches the file.</summary>
+        public IFilePartWriter? Encoder { get; set; }
     }
 
     private sealed class Writer : SinkWriter<Row>
@@ -206,7 +206,7 @@ public sealed class PartitionedFileSink : Sink<Row>
                     throw new NotSupportedException($"the file sink takes inserts only (+I), got {kind.ShortString()}{row.ToString()[2..]}");
                 var part = last;
                 if (part is null || !SamePartition(row, keys)) part = PartFor(row, keys, now);
-                if (part.Parquet is { } parquet) parquet.Write(row);
+                if (part.Encoder is { } encoder) encoder.Write(row);
                 else
                 {
                     formatter.Write(row);
@@ -214,7 +214,7 @@ public sealed class PartitionedFileSink : Sink<Row>
                     formatter.Buffer.ResetWrittenCount();
                 }
                 part.LastWrite = now;
-                if (part.File.Position + (part.Parquet?.Buffered ?? 0) >= sink.Options.Rolling.FileSize) Roll(part);
+                if (part.File.Position + (part.Encoder?.Buffered ?? 0) >= sink.Options.Rolling.FileSize) Roll(part);
             }
         }
 
@@ -247,7 +247,8 @@ public sealed class PartitionedFileSink : Sink<Row>
                 string inProgress = Path.Combine(dir, "." + Path.GetFileName(final) + ".inprogress");
                 var file = new FileStream(inProgress, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
                 part = new OpenPart(folder, final, inProgress, file, now);
-                if (sink.Options.Format == FileFormat.Parquet) part.Parquet = new ParquetPartEncoder(sink.Options, sink.Schema.Columns.ToArray(), dataFields, file);
+                if (sink.Options.Plugged is { } plugged) part.Encoder = plugged.CreateWriter(sink.Options, sink.Schema.Columns.ToArray(), dataFields, file);
+                else if (sink.Options.Format == FileFormat.Parquet) part.Encoder = new ParquetPartEncoder(sink.Options, sink.Schema.Columns.ToArray(), dataFields, file);
                 open[folder] = part;
                 if (sink.Options.Format == FileFormat.Csv && sink.Options.CsvHeader)
                 {
@@ -274,7 +275,7 @@ public sealed class PartitionedFileSink : Sink<Row>
         /// <summary>Closes a part: hidden until the next checkpoint completes (or the end of input).</summary>
         private void Roll(OpenPart part)
         {
-            part.Parquet?.Complete();
+            part.Encoder?.Complete();
             part.File.Flush(flushToDisk: true);
             part.File.Dispose();
             string pendingPath = Path.Combine(Path.GetDirectoryName(part.Final)!, $".{Path.GetFileName(part.Final)}.pending");

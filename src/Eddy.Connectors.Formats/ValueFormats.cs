@@ -111,3 +111,12 @@ public static class ValueFormats
     /// <summary>Every metadata key of every format here, unprefixed.</summary>
     public static IEnumerable<string> AllMetadata => Known.SelectMany(f => f.Metadata.Keys).Distinct();
 }
+
+/// <summary>
+/// The filesystem connector's formats of this project, for a composition root:
+/// <c>FileConnectors.With(FileFormats.All)</c> (the files project cannot reference this one).
+/// </summary>
+public static class FileFormats
+{
+    public static IReadOnlyList<IFileFormat> All { get; } = [new Avro.AvroFileFormat()];
+}

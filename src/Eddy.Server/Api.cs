@@ -20,8 +20,14 @@ internal static class Api
         app.MapGet("/jobs/overview", () => new JobsOverviewView(manager.Jobs.Select(j => Views.Summary(manager, j)).Reverse().ToList()));
         app.MapPost("/jobs", (HttpRequest request) => Submit(request, manager, log));
 
-        app.MapGet("/jobs/{id}", (string id) => WithJob(manager, id, j => Results.Json(Views.Detail(manager, j))));
-        app.MapPatch("/jobs/{id}", (string id, string? mode) => WithJob(manager, id, j =>
+        // A distributed job the server hosts a worker of answers here too (its summary, cancel, failure), so that eddy
+        // submit, cancel and scripts treat both kinds alike; its details are under /distributed-jobs.
+        app.MapGet("/jobs/{id}", (string id) => manager.Find(id) is null && manager.FindHosted(id) is { } h
+            ? Results.Json(Worker.WorkerApi.Summary(manager, h))
+            : WithJob(manager, id, j => Results.Json(Views.Detail(manager, j))));
+        app.MapPatch("/jobs/{id}", (string id, string? mode) => manager.Find(id) is null && manager.FindHosted(id) is { } h
+            ? Worker.WorkerApi.Cancel(h, mode, log)
+            : WithJob(manager, id, j =>
         {
             if (mode is not null && mode != "cancel")
                 return Error(StatusCodes.Status400BadRequest, $"mode '{mode}' is not supported: use mode=cancel, or POST /jobs/{id}/stop to stop with a savepoint");
@@ -37,7 +43,9 @@ internal static class Api
                 v.Subtasks.Select(Views.Subtask).ToList()))));
         app.MapGet("/jobs/{id}/watermarks", (string id) => WithJob(manager, id, j => Results.Json(Views.Watermarks(j))));
         app.MapGet("/jobs/{id}/checkpoints", (string id) => WithJob(manager, id, j => Results.Json(Views.Checkpoints(j))));
-        app.MapGet("/jobs/{id}/exceptions", (string id) => WithJob(manager, id, j => Results.Json(Views.Exceptions(j))));
+        app.MapGet("/jobs/{id}/exceptions", (string id) => manager.Find(id) is null && manager.FindHosted(id) is { } h
+            ? Results.Json(Worker.WorkerApi.Exceptions(h))
+            : WithJob(manager, id, j => Results.Json(Views.Exceptions(j))));
         app.MapGet("/jobs/{id}/diagnosis", (string id) => WithJob(manager, id, j => Results.Json(new DiagnosisView(j.Id, j.State, j.Reading.Diagnosis))));
         app.MapPost("/jobs/{id}/savepoints", (string id, HttpRequest request) => Savepoint(manager, id, request, stop: false, log));
         app.MapPost("/jobs/{id}/stop", (string id, HttpRequest request) => Savepoint(manager, id, request, stop: true, log));
@@ -112,6 +120,7 @@ internal static class Api
         Dictionary<string, string>? options = null;
         string? savepointPath = request.Query["savepoint-path"];
         bool allowNonRestored = request.Query["allow-non-restored-state"] == "true";
+        bool distributed = request.Query["distributed"] == "true";
         List<UploadedFile>? uploads = null;
         if (request.HasJsonContentType())
         {
@@ -137,6 +146,7 @@ internal static class Api
             savepointPath = body?.SavepointPath ?? savepointPath;
             allowNonRestored |= body?.AllowNonRestoredState == true;
             uploads = body?.Udfs;
+            distributed |= body?.Distributed == true;
         }
         else
         {
@@ -156,10 +166,11 @@ internal static class Api
         try
         {
             if (uploads is { Count: > 0 }) udfs = UserAssemblies.Save(uploads);
-            var jobs = manager.Submit(sql, fileName, options, savepointPath, allowNonRestored, udfs: udfs);
+            var (jobs, hosted) = manager.SubmitScript(sql, fileName, options, savepointPath, allowNonRestored, udfs: udfs, distributed: distributed);
             foreach (var j in jobs) log($"job '{j.Name}' ({j.Id}) submitted, {j.SlotsNeeded} slot(s), {j.State}");
-            return Results.Json(new SubmitView(jobs.Select(j => j.Id).ToList(), jobs.Select(j => Views.Summary(manager, j)).ToList()),
-                statusCode: StatusCodes.Status202Accepted);
+            foreach (var h in hosted) log($"distributed job '{h.Name}' ({h.Id}) submitted: this server runs one worker of its groups");
+            return Results.Json(new SubmitView([.. jobs.Select(j => j.Id), .. hosted.Select(h => h.Id)], jobs.Select(j => Views.Summary(manager, j)).ToList(),
+                hosted.Select(h => Worker.WorkerApi.Summary(manager, h)).ToList()), statusCode: StatusCodes.Status202Accepted);
         }
         catch (SubmissionException e)
         {

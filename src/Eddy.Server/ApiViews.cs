@@ -90,10 +90,12 @@ public sealed record ExceptionsView(string? RootException, long? Timestamp, int 
 
 public sealed record ErrorView(IReadOnlyList<string> Errors);
 
+/// <param name="Distributed">host the script's jobs as workers of their Kafka consumer groups (<c>eddy submit --distributed</c>).</param>
 public sealed record SubmitRequest(string? Sql, string? FileName, Dictionary<string, string>? Options, string? SavepointPath, bool AllowNonRestoredState,
-    List<UploadedFile>? Udfs = null);
+    List<UploadedFile>? Udfs = null, bool Distributed = false);
 
-public sealed record SubmitView(IReadOnlyList<string> Jobids, IReadOnlyList<JobSummaryView> Jobs);
+/// <param name="DistributedJobs">the jobs hosted as workers (a distributed submission), else empty.</param>
+public sealed record SubmitView(IReadOnlyList<string> Jobids, IReadOnlyList<JobSummaryView> Jobs, IReadOnlyList<Worker.HostedSummaryView> DistributedJobs);
 
 public sealed record DiagnosisView(string Jid, string State, IReadOnlyList<Finding> Findings);
 

@@ -45,6 +45,13 @@ public sealed record ServerOptions
     /// </summary>
     public string? UdfDirectory { get; init; }
 
+    /// <summary>
+    /// The address a hosted worker announces in its job's directory topic (<c>--advertise</c>): where other machines
+    /// reach this server when it listens on 0.0.0.0 or sits behind NAT. Null: the bound address (for a wildcard bind,
+    /// this host's first non-loopback IPv4 address).
+    /// </summary>
+    public Uri? Advertise { get; init; }
+
     /// <summary>Metric reporters beside <c>/metrics</c> (<c>eddy server -D metrics.reporters=otel ...</c>); none by default.</summary>
     public IReadOnlyList<OpenTelemetryReporterOptions> Reporters { get; init; } = [];
 }
@@ -161,6 +168,7 @@ public sealed class EddyServer : IAsyncDisposable
         server.Address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal));
         server.LogTail.Add($"{DateTimeOffset.UtcNow:HH:mm:ss} server started: {options.Slots} task slot(s), listening on {bound}");
         manager.Holder = $"the eddy server at {server.Address}";
+        manager.WorkerAddress = Worker.DistributedWorker.Advertised(server.Address, options.Bind, options.Advertise);
         foreach (var reporter in options.Reporters)
         {
             server.reporters.Add(new OpenTelemetryReporter(manager, reporter));
@@ -195,6 +203,8 @@ public sealed class EddyServer : IAsyncDisposable
         Manager.JobEnded += job => Log($"job '{job.Name}' ({job.Id}) {job.State}"
             + (job.State == JobStates.Failed && job.Exceptions.LastOrDefault() is { } e ? $": {e.Message.Split('\n')[0]}" : ""));
         Api.Map(app, Manager, Log);
+        Manager.WorkerLog = Log;
+        Worker.WorkerApi.Map(app, Manager, Options.Token, Log);
         DashboardApi.Map(app, Manager, LogTail);
         Dashboard.Map(app);
     }

@@ -1,4 +1,5 @@
 using Eddy.Runtime;
+using Eddy.Server.Worker;
 using Eddy.Sql;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
@@ -21,6 +22,7 @@ public sealed class JobManager : IDisposable
 {
     private readonly object gate = new();
     private readonly List<ManagedJob> jobs = [];
+    private readonly List<HostedWorker> hosted = [];
     private readonly Timer sampler;
 
     /// <param name="connectors">the connectors jobs' tables may name, built by the server's host.</param>
@@ -64,13 +66,43 @@ public sealed class JobManager : IDisposable
         get { lock (gate) return jobs.ToList(); }
     }
 
+    /// <summary>The distributed jobs this server hosts a worker of, in submission order.</summary>
+    public IReadOnlyList<HostedWorker> HostedWorkers
+    {
+        get { lock (gate) return hosted.ToList(); }
+    }
+
+    /// <summary>
+    /// The address a hosted worker announces in its job's directory topic, where other workers and <c>eddy status</c>
+    /// ask for <c>GET /worker</c> (set by the server once bound).
+    /// </summary>
+    public Uri? WorkerAddress { get; set; }
+
+    /// <summary>Where hosted workers' log lines go besides their own tail (the server's log).</summary>
+    public Action<string>? WorkerLog { get; set; }
+
     /// <summary>
     /// Plans every job of a SQL script and queues them. Throws <see cref="SubmissionException"/> with a located message
     /// when the script does not plan, or when a job needs more slots than the server has.
     /// </summary>
     public IReadOnlyList<ManagedJob> Submit(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null,
-        string? savepointPath = null, bool allowNonRestoredState = false, bool fresh = false, UserAssemblies? udfs = null)
+        string? savepointPath = null, bool allowNonRestoredState = false, bool fresh = false, UserAssemblies? udfs = null) =>
+        SubmitScript(sql, fileName, options, savepointPath, allowNonRestoredState, fresh, udfs).Jobs;
+
+    /// <summary>
+    /// <see cref="Submit"/>, or for a script whose jobs SET <c>execution.distributed</c> (or <paramref name="distributed"/>)
+    /// <see cref="SubmitDistributed"/>: what was queued or hosted.
+    /// </summary>
+    public (IReadOnlyList<ManagedJob> Jobs, IReadOnlyList<HostedWorker> Hosted) SubmitScript(string sql, string? fileName = null,
+        IReadOnlyDictionary<string, string>? options = null, string? savepointPath = null, bool allowNonRestoredState = false, bool fresh = false,
+        UserAssemblies? udfs = null, bool distributed = false)
     {
+        if (distributed)
+        {
+            if (savepointPath is not null)
+                throw new SubmissionException("a distributed job resumes each partition from its own latest checkpoint: a savepoint path does not apply");
+            return ([], SubmitDistributed(sql, fileName, options, udfs));
+        }
         if (savepointPath is not null && !Directory.Exists(savepointPath))
             throw new SubmissionException($"savepoint path {savepointPath} is not a folder on the server");
         var output = new OutputTail(echo: PrintTo);
@@ -78,12 +110,146 @@ public sealed class JobManager : IDisposable
         var session = new SqlSession(Connectors, output, TextWriter.Synchronized(errors)) { JarDirectory = UdfDirectory };
         try
         {
-            return SubmitTo(session, sql, fileName, options, savepointPath, allowNonRestoredState, fresh, udfs, output, errors);
+            var submitted = SubmitTo(session, sql, fileName, options, savepointPath, allowNonRestoredState, fresh, udfs, output, errors);
+            if (submitted.Count > 0) return (submitted, []);
         }
         finally
         {
             // Planning is done: the jobs hold the user code from here on, and the last to end unloads it.
             session.ReleaseUserCode();
+        }
+        // Every job of the script SET 'execution.distributed': hosted as workers instead.
+        if (savepointPath is not null)
+            throw new SubmissionException($"'{SqlSession.DistributedOption}' jobs resume each partition from its own latest checkpoint: a savepoint path does not apply");
+        return ([], SubmitDistributedJobs(sql, fileName, options, udfs));
+    }
+
+    /// <summary>
+    /// Hosts one worker of each job of the script (<c>eddy submit --distributed</c>), as <c>eddy worker</c> would run
+    /// it: checked as the worker checks (located errors as <see cref="SubmissionException"/>), then joined to each job's
+    /// groups, announced at <see cref="WorkerAddress"/>. Returns one entry per job.
+    /// </summary>
+    public IReadOnlyList<HostedWorker> SubmitDistributed(string sql, string? fileName = null, IReadOnlyDictionary<string, string>? options = null,
+        UserAssemblies? udfs = null)
+    {
+        var all = new Dictionary<string, string>(options ?? new Dictionary<string, string>()) { [SqlSession.DistributedOption] = "true" };
+        return SubmitDistributedJobs(sql, fileName, all, udfs);
+    }
+
+    private IReadOnlyList<HostedWorker> SubmitDistributedJobs(string sql, string? fileName, IReadOnlyDictionary<string, string>? options, UserAssemblies? udfs)
+    {
+        var address = WorkerAddress ?? throw new SubmissionException("the server has no address yet to announce its workers at");
+        var output = new OutputTail(echo: PrintTo);
+        var errors = new StringWriter();
+        SqlSession NewSession()
+        {
+            var session = new SqlSession(Connectors, output, TextWriter.Synchronized(errors)) { JarDirectory = UdfDirectory };
+            try
+            {
+                if (UdfDirectory is { } folder) session.UserCode.AddFolder(folder);
+                foreach (var path in udfs?.Assemblies ?? []) session.AddJar(path);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                session.ReleaseUserCode();
+                throw new SubmissionException($"function assembly: {e.Message}");
+            }
+            foreach (var (key, value) in options ?? new Dictionary<string, string>())
+            {
+                try
+                {
+                    session.Set(key, value);
+                }
+                catch (FormatException e)
+                {
+                    session.ReleaseUserCode();
+                    throw new SubmissionException($"option {key}={SecretValue(key, value)}: {e.Message}");
+                }
+            }
+            return session;
+        }
+
+        string name = fileName ?? "job.sql";
+        var created = new List<HostedWorker>();
+        try
+        {
+            DistributedWorker all;
+            try
+            {
+                all = DeepStack.Run(() => DistributedWorker.Plan(NewSession(), sql, name, NewSession, groupId: null, checkpointDir: null,
+                    line => WorkerLog?.Invoke(line)));
+            }
+            catch (WorkerSetupException e)
+            {
+                throw new SubmissionException(SecretOptions.RedactText(e.Message));
+            }
+            catch (Exception e) when (e is SqlParseException or ArgumentException or InvalidOperationException or FormatException)
+            {
+                throw new SubmissionException(SecretOptions.RedactText(e.Message));
+            }
+            if (all.JobNames.Count == 0) throw new SubmissionException("the script defines no INSERT: nothing to run");
+            string redacted = SecretOptions.RedactSql(sql);
+            var entries = new System.Collections.Concurrent.ConcurrentDictionary<string, HostedWorker>(StringComparer.Ordinal);
+            var ids = all.JobNames.ToDictionary(n => n, _ => Guid.NewGuid().ToString("N"), StringComparer.Ordinal);
+            var perJob = all.PerJob(job => line =>
+            {
+                if (entries.TryGetValue(job, out var e)) e.AddLog(line);
+                WorkerLog?.Invoke($"worker of job '{job}' ({ids[job]}): {line}");
+            });
+            foreach (var (worker, brokers) in perJob.Zip(all.Brokers))
+            {
+                HostedWorker? ended = null;
+                var entry = ended = new HostedWorker(ids[brokers.Job], brokers.Job, redacted, worker, brokers.BootstrapServers, brokers.Properties,
+                    () => WorkerLog?.Invoke($"distributed job '{ended!.Name}' ({ended.Id}) {ended.State}" + (ended.Failure is { } f ? $": {f}" : "")));
+                entries[entry.Name] = entry;
+                lock (gate)
+                {
+                    if (hosted.FirstOrDefault(h => h.Name == entry.Name && !JobStates.IsTerminal(h.State)) is { } twin)
+                    {
+                        throw new SubmissionException($"job '{entry.Name}' already runs as a worker on this server ({twin.Id}): "
+                            + "a second member in the same process adds nothing; start `eddy worker` elsewhere to share the partitions");
+                    }
+                    hosted.Add(entry);
+                }
+                created.Add(entry);
+                foreach (var w in errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    entry.AddLog("warning: " + w);
+                try
+                {
+                    entry.Start(address);
+                }
+                catch (WorkerSetupException e)
+                {
+                    lock (gate) hosted.Remove(entry);
+                    created.Remove(entry);
+                    worker.Dispose();
+                    throw new SubmissionException(SecretOptions.RedactText(e.Message));
+                }
+            }
+            return created;
+        }
+        catch
+        {
+            // Refused part-way: what started of this submission stops (gracefully: it may already own partitions).
+            foreach (var h in created) h.Cancel();
+            throw;
+        }
+        finally
+        {
+            // The uploaded assemblies stay while a worker of the submission may plan a partition task with them.
+            if (udfs is not null) _ = Task.WhenAll(created.Select(h => h.Ended)).ContinueWith(_ => udfs.Delete(), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>A hosted worker's job by id, or by name (the latest that has not ended, else the latest).</summary>
+    public HostedWorker? FindHosted(string idOrName)
+    {
+        lock (gate)
+        {
+            var byId = hosted.FirstOrDefault(h => h.Id == idOrName);
+            if (byId is not null) return byId;
+            var named = hosted.Where(h => h.Name == idOrName).ToList();
+            return named.LastOrDefault(h => !JobStates.IsTerminal(h.State)) ?? named.LastOrDefault();
         }
     }
 
@@ -140,6 +306,19 @@ public sealed class JobManager : IDisposable
             if (sql.Length >= LargeScriptChars) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
         if (prepared.Count == 0) throw new SubmissionException("the script defines no INSERT or query: nothing to run");
+        if (prepared.Any(p => p.Job.Distributed))
+        {
+            foreach (var (job, _, _) in prepared) job.ReleaseUserCode();
+            if (prepared.Select(p => p.Job).FirstOrDefault(j => !j.Distributed) is { } single)
+            {
+                var other = prepared.First(p => p.Job.Distributed).Job;
+                throw new SubmissionException(other.RefuseDistributed!($"job '{other.Name}' runs distributed and job '{single.Name}' of the same script does not: "
+                    + $"SET '{SqlSession.DistributedOption}' for all of a script's jobs or none (submit them separately)").Message);
+            }
+            // Hosted as workers by the caller; the uploaded assemblies stay for them.
+            session.UserCode.Released = null;
+            return [];
+        }
         try
         {
             return Queue(prepared, sql, fileName, savepointPath, allowNonRestoredState, fresh, session, output, errors);
@@ -352,6 +531,12 @@ public sealed class JobManager : IDisposable
         {
             job.Cancel();
             if (job.Execution is { } execution) ending.Add(execution.Completion);
+        }
+        // Hosted workers stop as a cancel stops them: final checkpoints, then they leave their groups.
+        foreach (var h in HostedWorkers)
+        {
+            h.Cancel();
+            ending.Add(h.Ended);
         }
         Task.WaitAll(ending.ToArray(), ShutdownGrace);
     }

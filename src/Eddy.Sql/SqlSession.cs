@@ -26,6 +26,12 @@ public sealed record SqlJob(string Name, StreamEnvironment Environment, IReadOnl
     /// <summary>The script the job was planned from (for <see cref="Origins"/>' positions).</summary>
     public SqlContext? Context { get; init; }
 
+    /// <summary>Planned with <c>execution.distributed</c> true: it runs as workers of a Kafka consumer group, not in one process.</summary>
+    public bool Distributed { get; init; }
+
+    /// <summary>For a <see cref="Distributed"/> job, a refusal located at the SET that asked for it (at the statement when the option came from outside the script).</summary>
+    public Func<string, Parsing.SqlParseException>? RefuseDistributed { get; init; }
+
     private int released;
 
     /// <summary>Lets go of the user assemblies once the job has ended (the last holder unloads them); idempotent.</summary>
@@ -49,7 +55,7 @@ public sealed partial class SqlSession
         "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
         "table.exec.late-data.table", "table.exec.state.ttl", "table.exec.source.cdc-events-duplicate", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
-        "table.exec.repartition.partitions",
+        "table.exec.repartition.partitions", DistributedOption,
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
         "restart-strategy.exponential-delay.initial-backoff", "restart-strategy.exponential-delay.max-backoff",
         "restart-strategy.exponential-delay.backoff-multiplier", "restart-strategy.exponential-delay.attempts-before-reset-backoff",
@@ -121,6 +127,14 @@ public sealed partial class SqlSession
 
     /// <summary><c>table.exec.repartition.partitions</c>: the partition count of a distributed job's repartition topics (null: the source topic's).</summary>
     public int? RepartitionPartitions => options.TryGetValue("table.exec.repartition.partitions", out var n) ? int.Parse(n, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>
+    /// <c>execution.distributed</c> (Eddy's own, default false): the jobs planned while it is true run as workers of a
+    /// Kafka consumer group (<c>eddy worker</c>, a server hosting one) rather than in one process.
+    /// </summary>
+    public const string DistributedOption = "execution.distributed";
+
+    private bool Distributed => options.TryGetValue(DistributedOption, out var d) && bool.Parse(d);
 
     public bool BatchMode => options.TryGetValue("execution.runtime-mode", out var m) && m.Equals("batch", StringComparison.OrdinalIgnoreCase);
 
@@ -600,7 +614,7 @@ public sealed partial class SqlSession
             case not null when Functions.AsyncScalarOptions.OptionNames.Contains(key):
                 Functions.AsyncScalarOptions.From(new Dictionary<string, string> { [key] = value }, ParseDuration);
                 break;
-            case "table.exec.source.cdc-events-duplicate":
+            case "table.exec.source.cdc-events-duplicate" or DistributedOption:
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' takes true or false, got '{value}'");
                 break;
             case "table.exec.emit.late-fire.delay":
@@ -740,7 +754,15 @@ public sealed partial class SqlSession
             : inserts.Count == 1 ? $"insert-into_{plans[0].Table.QualifiedName}"
             : fileName is not null ? Path.GetFileNameWithoutExtension(fileName)
             : "insert-into_" + string.Join("_", plans.Select(p => p.Table.Name));
-        return WithUserCode(new SqlJob(name, env, plans) { Origins = inserts, Context = context });
+        return WithUserCode(new SqlJob(name, env, plans) { Origins = inserts, Context = context, Distributed = Distributed, RefuseDistributed = DistributedRefusal(inserts[0], context) });
+    }
+
+    /// <summary>For a distributed job: a located error at the SET that asked for it (or the statement, when it came from outside the script).</summary>
+    private Func<string, SqlParseException>? DistributedRefusal(SqlNode statement, SqlContext context)
+    {
+        if (!Distributed) return null;
+        var (at, where) = optionSites.TryGetValue(DistributedOption, out var site) ? site : (statement, context);
+        return reason => SqlErrors.At(at, reason, where);
     }
 
     private SqlJob WithUserCode(SqlJob job)
@@ -775,7 +797,7 @@ public sealed partial class SqlSession
             throw PathError(e, query, context);
         }
         string name = options.TryGetValue("pipeline.name", out var n) ? n : fileName is not null ? Path.GetFileNameWithoutExtension(fileName) : "query";
-        return WithUserCode(new SqlJob(name, env, [plan]) { Origins = [query], Context = context });
+        return WithUserCode(new SqlJob(name, env, [plan]) { Origins = [query], Context = context, Distributed = Distributed, RefuseDistributed = DistributedRefusal(query, context) });
     }
 
     /// <summary>The logical plans and the physical plan (tasks, parallelism, exchanges) of a statement.</summary>

@@ -2,8 +2,8 @@ namespace Eddy.Tests;
 
 /// <summary>
 /// What <c>eddy worker</c> refuses before it joins any group, each with the place in the script: sources without
-/// partitions a group can divide, operators that combine rows across partitions other than the aggregations a
-/// stage split handles, bounded sources, jobs without checkpoints,
+/// partitions a group can divide, operators that combine rows across partitions other than the keyed operators a
+/// stage split handles (and their processing-time forms), bounded sources, jobs without checkpoints,
 /// sinks whose bookkeeping is by subtask. Planning only: no broker is contacted.
 /// </summary>
 public sealed class WorkerCommandTests : IDisposable
@@ -91,6 +91,33 @@ public sealed class WorkerCommandTests : IDisposable
         Assert.Contains("job.sql: line 6, column 1", err);
         Assert.Contains("has Join", err);
         Assert.Contains("joins read two keyed inputs", err);
+    }
+
+    [Theory]
+    // Processing-time order is the order rows reach one process; a stage reads them per partition of a topic.
+    [InlineData("SELECT host, CAST(COUNT(*) OVER (PARTITION BY host ORDER BY pt ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS VARCHAR) FROM events",
+        "an OVER window ordered by processing time")]
+    [InlineData("SELECT host, url FROM (SELECT host, url, ROW_NUMBER() OVER (PARTITION BY host ORDER BY pt) AS rn FROM events) WHERE rn = 1",
+        "a deduplication ordered by processing time")]
+    [InlineData("SELECT host, url FROM (SELECT host, url, ROW_NUMBER() OVER (PARTITION BY host ORDER BY pt DESC) AS rn FROM events) WHERE rn = 1",
+        "a deduplication ordered by processing time")]
+    [InlineData("SELECT host, url FROM (SELECT host, url, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY url) AS rn "
+        + "FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE rn <= 2", "a window Top-N")]
+    [InlineData("SELECT host, url FROM (SELECT host, url, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, host ORDER BY ts) AS rn "
+        + "FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE rn = 1", "a window deduplication")]
+    public void Keyed_operators_without_a_cross_process_test_are_refused_at_their_insert(string query, string what)
+    {
+        var (code, err) = Worker($"""
+            SET 'execution.checkpointing.interval' = '1 s';
+            CREATE TABLE events (host VARCHAR, url VARCHAR, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (
+                'connector' = 'kafka', 'topic' = 'events', 'properties.bootstrap.servers' = '127.0.0.1:1', 'format' = 'json'
+            );
+            CREATE TABLE out1 (host VARCHAR, url VARCHAR) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 {query};
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 6, column 1", err);
+        Assert.Contains($"has {what}, which is not supported across processes", err);
     }
 
     [Fact]

@@ -102,6 +102,9 @@ internal sealed class AvroWriter
 
     public ReadOnlySpan<byte> Written => buffer.AsSpan(0, length);
 
+    /// <summary>The buffer whose first <see cref="Length"/> bytes are written (for APIs that take an array).</summary>
+    public byte[] Buffer => buffer;
+
     private Span<byte> Reserve(int count)
     {
         if (length + count > buffer.Length) Array.Resize(ref buffer, Math.Max(buffer.Length * 2, length + count));

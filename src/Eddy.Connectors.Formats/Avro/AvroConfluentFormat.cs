@@ -12,8 +12,8 @@ namespace Eddy.Connectors.Formats.Avro;
 /// connector defaults it to Flink's <c>&lt;topic&gt;-value</c>) on the first message and prefixes every message with
 /// its id. Options: <c>avro-confluent.url</c> (required), <c>avro-confluent.subject</c>,
 /// <c>avro-confluent.basic-auth.credentials-source</c> (USER_INFO or URL) and <c>avro-confluent.basic-auth.user-info</c>
-/// (a secret: masked wherever options are shown). Bearer auth, TLS key stores, <c>avro-confluent.schema</c> and
-/// <c>avro-confluent.properties</c> are refused.
+/// (a secret: masked wherever options are shown), <c>bearer-auth.*</c> and <c>ssl.*</c> (<see cref="RegistryOptionsReader"/>).
+/// <c>avro-confluent.schema</c> and <c>avro-confluent.properties</c> are refused.
 /// </summary>
 public sealed class AvroConfluentFormat : IWritableValueFormat, IStructFormat
 {
@@ -23,15 +23,18 @@ public sealed class AvroConfluentFormat : IWritableValueFormat, IStructFormat
     public const string UserInfo = "avro-confluent.basic-auth.user-info";
 
     /// <summary>Flink's registry options Eddy refuses, without the format's prefix.</summary>
-    internal static readonly string[] Refused =
+    internal static readonly string[] Refused = ["schema", "properties"];
+
+    /// <summary>Flink's registry options Eddy reads, without the format's prefix (besides url and subject).</summary>
+    internal static readonly string[] Security =
     [
-        "bearer-auth.credentials-source", "bearer-auth.token", "ssl.keystore.location", "ssl.keystore.password",
-        "ssl.truststore.location", "ssl.truststore.password", "schema", "properties",
+        "basic-auth.credentials-source", "basic-auth.user-info", "bearer-auth.credentials-source", "bearer-auth.token",
+        "ssl.keystore.location", "ssl.keystore.password", "ssl.truststore.location", "ssl.truststore.password",
     ];
 
     /// <summary>The registry options of a format whose options start with <paramref name="prefix"/>.</summary>
     internal static string[] RegistryOptions(string prefix) =>
-        [prefix + ".url", prefix + ".subject", prefix + ".basic-auth.credentials-source", prefix + ".basic-auth.user-info", .. Refused.Select(r => prefix + "." + r)];
+        [prefix + ".url", prefix + ".subject", .. Security.Select(r => prefix + "." + r), .. Refused.Select(r => prefix + "." + r)];
 
     /// <summary>How the format reaches a registry; tests and benchmarks may give their own.</summary>
     private readonly Func<RegistrySettings, ISchemaRegistry> connect;
@@ -87,51 +90,33 @@ public sealed class AvroConfluentFormat : IWritableValueFormat, IStructFormat
         return (AvroSchema.Parse(json), json);
     }
 
-    /// <summary>The registry's address and credentials from the options; refuses what Eddy does not implement.</summary>
-    internal static RegistrySettings Settings(FormatContext context, string prefix = "avro-confluent")
-    {
-        string Url = prefix + ".url", UserInfo = prefix + ".basic-auth.user-info", CredentialsSource = prefix + ".basic-auth.credentials-source";
-        foreach (var refused in Refused.Select(r => prefix + "." + r))
-        {
-            if (context.Option(refused) is not null)
-                throw new FormatOptionException(context.OptionKey(refused), $"not supported by Eddy's {prefix} (a registry over plain HTTP(S) with basic auth is)");
-        }
-        string url = context.Option(Url) is { Length: > 0 } u ? u : throw new FormatOptionException(context.OptionKey(Url), "required");
-        string? userInfo = context.Option(UserInfo);
-        string? source = context.Option(CredentialsSource);
-        var urls = url.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (var one in urls)
-        {
-            if (!Uri.TryCreate(one, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
-                throw new FormatOptionException(context.OptionKey(Url), "expected http(s)://host:port (several separated by ',')");
-        }
-        switch (source?.ToUpperInvariant())
-        {
-            case null when userInfo is null:
-                break;
-            case null or "USER_INFO":
-                if (userInfo is null) throw new FormatOptionException(context.OptionKey(UserInfo), "required with basic-auth credentials source USER_INFO");
-                if (!userInfo.Contains(':', StringComparison.Ordinal)) throw new FormatOptionException(context.OptionKey(UserInfo), "expected 'user:password'");
-                break;
-            case "URL":
-                if (userInfo is not null) throw new FormatOptionException(context.OptionKey(UserInfo), "not used with credentials source URL (the user and password are in the URL)");
-                var first = new Uri(urls[0]);
-                if (string.IsNullOrEmpty(first.UserInfo)) throw new FormatOptionException(context.OptionKey(Url), "credentials source URL needs http(s)://user:password@host:port");
-                userInfo = Uri.UnescapeDataString(first.UserInfo);
-                break;
-            default:
-                throw new FormatOptionException(context.OptionKey(CredentialsSource), $"'{source}' is not supported; one of USER_INFO, URL");
-        }
-        // The credentials travel in the Authorization header, never in the address.
-        var plain = urls.Select(one => new UriBuilder(one) { UserName = "", Password = "" }.Uri.ToString().TrimEnd('/'));
-        return new RegistrySettings(string.Join(",", plain), userInfo);
-    }
+    /// <summary>The registry's address, credentials and TLS files from the options; refuses what Eddy does not implement.</summary>
+    internal static RegistrySettings Settings(FormatContext context, string prefix = "avro-confluent") =>
+        RegistryOptionsReader.Read(context, prefix);
 }
 
-/// <summary>Where the registry is and the basic-auth <c>user:password</c>, if any.</summary>
+/// <summary>
+/// Where the registry is and how to reach it: the basic-auth <c>user:password</c> or the bearer token (at most one),
+/// the CA certificate to trust and the client's PKCS#12 keystore. <see cref="CredentialsOption"/> and
+/// <see cref="TrustOption"/> name the options to check when the registry refuses the credentials or the certificate.
+/// </summary>
 internal sealed record RegistrySettings(string Urls, string? UserInfo)
 {
-    /// <summary>Never the password, for messages.</summary>
+    public string? BearerToken { get; init; }
+
+    /// <summary>A PEM or DER CA certificate file (Confluent's <c>ssl.ca.location</c>).</summary>
+    public string? TrustedCertificate { get; init; }
+
+    public string? KeystoreLocation { get; init; }
+
+    public string? KeystorePassword { get; init; }
+
+    /// <summary>The option holding the credentials sent (or, with none, the ones to set), for an error.</summary>
+    public string CredentialsOption { get; init; } = "avro-confluent.basic-auth.user-info";
+
+    public string TrustOption { get; init; } = "avro-confluent.ssl.truststore.location";
+
+    /// <summary>Never the password or token, for messages.</summary>
     public override string ToString() => Urls;
 }
 

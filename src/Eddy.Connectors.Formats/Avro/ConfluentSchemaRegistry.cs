@@ -23,7 +23,17 @@ internal sealed class ConfluentSchemaRegistry : ISchemaRegistry, IDisposable
             config.BasicAuthCredentialsSource = AuthCredentialsSource.UserInfo;
             config.BasicAuthUserInfo = settings.UserInfo;
         }
-        client = new CachedSchemaRegistryClient(config);
+        if (settings.TrustedCertificate is not null) config.SslCaLocation = settings.TrustedCertificate;
+        if (settings.KeystoreLocation is not null)
+        {
+            config.SslKeystoreLocation = settings.KeystoreLocation;
+            config.SslKeystorePassword = settings.KeystorePassword;
+        }
+        // A static token as Java's provider sends it: the header alone. (The client's own StaticToken source also
+        // requires Confluent Cloud's logical cluster and identity pool, which Flink's options do not have.)
+        client = settings.BearerToken is { } token
+            ? new CachedSchemaRegistryClient(config, new StaticBearerToken(token), null)
+            : new CachedSchemaRegistryClient(config);
     }
 
     public string GetSchema(int id) => Call(() => client.GetSchemaAsync(id), $"fetching schema id {id}").SchemaString;
@@ -49,12 +59,23 @@ internal sealed class ConfluentSchemaRegistry : ISchemaRegistry, IDisposable
         }
     }
 
-    private static string Describe(Exception e) => e switch
+    private string Describe(Exception e) => e switch
     {
+        global::Confluent.SchemaRegistry.SchemaRegistryException { Status: System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden } r =>
+            $"the registry answered {(int)r.Status} ({r.ErrorCode}): {r.Message}; check '{settings.CredentialsOption}'",
         global::Confluent.SchemaRegistry.SchemaRegistryException r => $"the registry answered {(int)r.Status} ({r.ErrorCode}): {r.Message}",
+        HttpRequestException h when h.Message.Contains("Unauthorized", StringComparison.Ordinal) => $"{h.Message}; check '{settings.CredentialsOption}'",
+        HttpRequestException h when h.Message.Contains("SSL", StringComparison.Ordinal) || h.InnerException is System.Security.Authentication.AuthenticationException =>
+            $"{h.Message}{(h.InnerException is { } inner ? $" ({inner.Message})" : "")}; the registry's certificate is not trusted: check '{settings.TrustOption}'",
         HttpRequestException h when h.InnerException is not null => $"{h.Message} ({h.InnerException.Message})",
         _ => e.Message,
     };
+
+    /// <summary><c>Authorization: Bearer &lt;token&gt;</c> on every request.</summary>
+    private sealed class StaticBearerToken(string token) : IAuthenticationHeaderValueProvider
+    {
+        public System.Net.Http.Headers.AuthenticationHeaderValue GetAuthenticationHeader() => new("Bearer", token);
+    }
 
     public void Dispose() => client.Dispose();
 }

@@ -58,6 +58,9 @@ public sealed class DistributedWorker : IDisposable
     public IReadOnlyList<(string Job, string BootstrapServers, IReadOnlyDictionary<string, string> Properties)> Brokers =>
         [.. jobs.Select(j => (j.Name, j.Shape.BootstrapServers, j.Shape.ClientProperties))];
 
+    /// <summary>The partitions whose tasks run here now, over every stage.</summary>
+    public int OwnedPartitions => jobs.SelectMany(j => j.Stages).Sum(s => s.Tasks?.Tasks.Count ?? 0);
+
     /// <summary>Completes with the first failure of a partition task or group member (a graceful stop completes nothing).</summary>
     public Task<Exception> Failed => failed.Task;
 
@@ -133,6 +136,13 @@ public sealed class DistributedWorker : IDisposable
             throw new WorkerSetupException($"{where} = '{root}': {SecretOptions.RedactText(e.Message)}");
         }
     }
+
+    /// <summary>
+    /// One worker per job of the script (before <see cref="ProbeTopics"/>), each logging through <paramref name="logFor"/>
+    /// its job's name: for a host that starts and stops the jobs one by one (the server).
+    /// </summary>
+    public IReadOnlyList<DistributedWorker> PerJob(Func<string, Action<string>> logFor) =>
+        [.. jobs.Select(j => new DistributedWorker(text, fileName, newSession, logFor(j.Name), [j]))];
 
     /// <summary>
     /// Reads the input topics' partition counts (co-partitioned inputs need equal ones) and creates the repartition
@@ -469,6 +479,19 @@ public sealed class DistributedWorker : IDisposable
     }
 
     private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    /// <summary>
+    /// An <c>--advertise</c> value: an absolute http(s) address with a port-free path (null stays null). Throws
+    /// <see cref="ArgumentException"/> naming the option.
+    /// </summary>
+    public static Uri? ParseAdvertise(string? advertise)
+    {
+        if (advertise is null) return null;
+        if (!Uri.TryCreate(advertise.Trim(), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsolutePath != "/"
+            || url.Query.Length > 0)
+            throw new ArgumentException($"--advertise takes the address other machines reach this REST API at, http://host:port, got '{advertise}'");
+        return url;
+    }
 
     /// <summary>
     /// The address other machines reach a REST API at: <paramref name="advertise"/> when given, else the bound address,

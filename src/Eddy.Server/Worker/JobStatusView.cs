@@ -24,8 +24,9 @@ public static class JobStatusView
     /// probe need (security, SASL); a missing partition count is a warning (<c>unowned</c> then stays empty).
     /// Throws <see cref="JobStatusException"/>.
     /// </summary>
+    /// <param name="token">sent as a bearer token to every worker (a server hosting one requires its token; plain workers ignore it).</param>
     public static async Task<JsonObject> AssembleAsync(string job, string bootstrapServers, IReadOnlyDictionary<string, string> properties,
-        Action<string> warn, CancellationToken cancel = default)
+        Action<string> warn, string? token = null, CancellationToken cancel = default)
     {
         IReadOnlyList<WorkerAnnouncement> workers;
         try
@@ -41,7 +42,7 @@ public static class JobStatusView
             throw new JobStatusException($"no worker of job '{job}' is announced in '{WorkerDirectory.TopicName(job)}' at '{bootstrapServers}' "
                 + "(none started, or every one stopped; the job name is its pipeline.name)");
         }
-        var asked = await AskAll(job, workers, cancel).ConfigureAwait(false);
+        var asked = await AskAll(job, workers, token, cancel).ConfigureAwait(false);
         return Combine(job, asked, workers[0].Topic, topics =>
         {
             try
@@ -62,11 +63,11 @@ public static class JobStatusView
     /// the same view with that worker alone and without <c>unowned</c> (which needs every worker). Throws
     /// <see cref="JobStatusException"/> when the worker does not answer or does not run the job.
     /// </summary>
-    public static async Task<JsonObject> AskWorkerAsync(string job, Uri address, CancellationToken cancel = default)
+    public static async Task<JsonObject> AskWorkerAsync(string job, Uri address, string? token = null, CancellationToken cancel = default)
     {
         string url = address.ToString().TrimEnd('/');
         JsonNode? root;
-        using (var http = new HttpClient { Timeout = AskTimeout })
+        using (var http = Client(token))
         {
             try
             {
@@ -95,9 +96,9 @@ public static class JobStatusView
     }
 
     private static async Task<(WorkerAnnouncement Worker, JsonNode? View, string? Error)[]> AskAll(string job, IReadOnlyList<WorkerAnnouncement> workers,
-        CancellationToken cancel)
+        string? token, CancellationToken cancel)
     {
-        using var http = new HttpClient { Timeout = AskTimeout };
+        using var http = Client(token);
         return await Task.WhenAll(workers.Select(async w =>
         {
             try
@@ -112,6 +113,13 @@ public static class JobStatusView
                 return (Worker: w, View: (JsonNode?)null, Error: $"does not answer: {e.Message}");
             }
         })).ConfigureAwait(false);
+    }
+
+    private static HttpClient Client(string? token)
+    {
+        var http = new HttpClient { Timeout = AskTimeout };
+        if (!string.IsNullOrEmpty(token)) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return http;
     }
 
     private static JsonObject Combine(string job, IReadOnlyList<(WorkerAnnouncement Worker, JsonNode? View, string? Error)> asked, string leadingTopic,

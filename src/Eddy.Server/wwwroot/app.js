@@ -47,6 +47,8 @@ async function api(path, options) {
 // #/ and #/log: the overview's tabs; #/jobs/<id>[/<tab>]: a job's page and tab (overview, vertex-<id>, checkpoints, ...).
 function parseHash() {
   const hash = location.hash || "#/";
+  const distributed = hash.match(/^#\/distributed\/([^/]+)/);
+  if (distributed) return { kind: "distributed", id: decodeURIComponent(distributed[1]), tab: "overview" };
   const job = hash.match(/^#\/jobs\/([^/]+)(?:\/(.+))?/);
   if (job) return { kind: "job", id: decodeURIComponent(job[1]), tab: job[2] ? decodeURIComponent(job[2]) : "overview" };
   return { kind: "overview", tab: hash === "#/log" ? "log" : "jobs" };
@@ -71,12 +73,13 @@ async function refresh() {
   const current = page;
   try {
     if (current.kind === "overview") await renderOverview(current);
+    else if (current.kind === "distributed") await renderDistributed(current);
     else await renderJob(current);
     connection.classList.remove("down");
   } catch (e) {
     connection.classList.add("down");
     if (e.status === 401) app.innerHTML = `<div class="notice error">${esc(e.message)}</div>`;
-    else if (e.status === 404 && current.kind === "job") app.innerHTML = `<div class="notice error">${esc(e.message)}</div>`;
+    else if (e.status === 404 && current.kind !== "overview") app.innerHTML = `<div class="notice error">${esc(e.message)}</div>`;
   }
   if (current === page) {
     clearTimeout(timer);
@@ -98,7 +101,7 @@ function showTab(current) {
 // ---------- overview ----------
 
 async function renderOverview(current) {
-  const [overview, jobs] = await Promise.all([api("overview"), api("jobs/overview")]);
+  const [overview, jobs, distributed] = await Promise.all([api("overview"), api("jobs/overview"), api("distributed-jobs")]);
   if (current !== page) return;
   if (!current.built) {
     app.innerHTML = `
@@ -108,6 +111,7 @@ async function renderOverview(current) {
       <nav class="tabs" id="tabs" role="tablist">${tabBar([{ id: "jobs", href: "#/", label: "Jobs" }, { id: "log", href: "#/log", label: "Server log" }], current.tab)}</nav>
       <section class="panel" data-panel="jobs">
         <div id="jobs"></div>
+        <div id="distributed-jobs"></div>
         <h2>Submit a job</h2>
         <textarea id="sql" placeholder="CREATE TABLE ... ; INSERT INTO ... (Flink SQL)"></textarea>
         <div class="toolbar"><button id="submit">Submit</button><span id="submit-result" class="muted"></span></div>
@@ -137,6 +141,14 @@ async function renderOverview(current) {
       <td class="num">${num(j["records-in-per-second"])}</td><td class="num">${num(j["records-out-per-second"])}</td>
       <td>${j["wait-reason"] ? esc(j["wait-reason"]) : ""}${j.findings ? ` <span class="muted">${j.findings} finding(s)</span>` : ""}${j.warnings ? ` <span class="muted">${j.warnings} warning(s)</span>` : ""}</td>
     </tr>`).join("")}</table>`;
+  document.getElementById("distributed-jobs").innerHTML = distributed.jobs.length === 0 ? "" : `
+    <h2>Distributed jobs</h2>
+    <p class="muted">This server runs one worker of each (eddy submit --distributed); the job's other workers run elsewhere and share its partitions.</p>
+    <table id="distributed-table"><tr><th>Name</th><th>State</th><th>Started</th><th class="num">Duration</th><th class="num">Partitions here</th><th>Notes</th></tr>
+    ${distributed.jobs.map((j) => `<tr>
+      <td><a href="#/distributed/${esc(encodeURIComponent(j.jid))}">${esc(j.name)}</a><div class="muted">${esc(j.jid)}</div></td>
+      <td><span class="state ${esc(j.state)}">${esc(j.state)}</span></td><td>${time(j["start-time"])}</td><td class="num">${duration(j.duration)}</td>
+      <td class="num">${j["partitions-owned"]}</td><td>${j.failure ? esc(j.failure) : ""}</td></tr>`).join("")}</table>`;
   if (current.tab === "log") await renderLog(current);
 }
 
@@ -599,6 +611,66 @@ async function renderVertex(current, job, id, vertexId, checkpoints) {
         { name: "busy", colour: PALETTE[3], points: seriesOf(h, vertexId, "busy-time-ms-per-second") },
         { name: "backpressured", colour: "#555", points: seriesOf(h, vertexId, "back-pressured-time-ms-per-second") }] });
   }
+}
+
+// ---------- distributed job page ----------
+
+// This server's part (its worker's stages and partitions, from /distributed-jobs/<id>) and the whole job (every worker,
+// from the job's directory topic: /distributed-jobs/<id>/status, which the server refreshes at most every 2 s).
+async function renderDistributed(current) {
+  const id = encodeURIComponent(current.id);
+  const detail = await api(`distributed-jobs/${id}`);
+  let whole = null, wholeError = null;
+  if (detail.job.state === "RUNNING" || detail.job.state === "CANCELLING") {
+    try { whole = await api(`distributed-jobs/${id}/status`); } catch (e) { if (e.status === 401) throw e; wholeError = e.message; }
+  }
+  if (current !== page) return;
+  if (!current.built) {
+    app.innerHTML = `
+      <div class="toolbar"><h1 id="job-name"></h1><span id="job-state" class="state"></span>
+        <button id="cancel" class="danger">Cancel</button><span id="action-result" class="muted"></span></div>
+      <div id="job-meta" class="muted"></div>
+      <h2>This server's worker</h2><div id="here"></div>
+      <h2>The whole job</h2><div id="whole"></div>
+      <h2>Worker log</h2><pre id="worker-log" class="log"></pre>
+      <h2>SQL</h2><pre id="job-sql"></pre>`;
+    document.getElementById("cancel").onclick = () => action(`distributed-jobs/${id}?mode=cancel`, "PATCH", "cancel requested: final checkpoints, then the worker leaves the groups");
+    current.built = true;
+  }
+  const j = detail.job;
+  document.getElementById("job-name").textContent = j.name;
+  const state = document.getElementById("job-state");
+  state.textContent = j.state;
+  state.className = `state ${j.state}`;
+  document.getElementById("cancel").disabled = j.state !== "RUNNING";
+  document.getElementById("job-meta").innerHTML = `id ${esc(j.jid)} · distributed · announced as ${esc(j["worker-address"] || "—")} · started ${time(j["start-time"])} · ${duration(j.duration)}`
+    + (j.failure ? `<div class="notice error">${esc(j.failure)}</div>` : "");
+  const w = detail.worker;
+  document.getElementById("here").innerHTML = !w ? `<p class="muted">The worker is not running.</p>` : w.stages.map((st) => `
+    <h3>Stage ${st.stage}: ${esc(st.topic)} <span class="muted">(${st.partitions} partitions, group ${esc(st.group)})</span></h3>
+    ${st.tasks.length === 0 ? `<p class="muted">No partition of this stage runs here now.</p>` : `<table class="stage-tasks"><tr><th class="num">Partition</th><th>State</th>
+      <th class="num">Lag</th><th class="num">Last checkpoint</th><th>At</th><th class="num">Records read</th><th class="num">Restarts</th></tr>
+      ${st.tasks.map((t) => `<tr><td class="num">${t.partition}</td><td>${esc(t.state)}</td><td class="num">${t.lag ?? "—"}</td>
+        <td class="num">${t["last-checkpoint"] ?? "—"}</td><td>${esc(t["last-checkpoint-at"] || "—")}</td><td class="num">${num(t["records-read"])}</td><td class="num">${t.restarts}</td></tr>`).join("")}</table>`}`).join("");
+  document.getElementById("whole").innerHTML = wholeError ? `<div class="notice">${esc(wholeError)}</div>` : !whole ? `<p class="muted">Shown while the job runs.</p>` : `
+    ${(whole.warnings || []).map((x) => `<div class="notice">${esc(x)}</div>`).join("")}
+    <table id="workers-table"><tr><th>Worker</th><th>Address</th><th>Host / pid</th><th>State</th><th>Partitions per stage</th></tr>
+    ${whole.workers.map((x) => `<tr><td>${esc(x.worker)}</td><td>${esc(x.address)}</td><td>${esc(x.host)} / ${x.pid}</td>
+      <td>${x.reachable ? "up" : `<span class="state FAILED">unreachable</span> ${esc(x.error)}`}</td>
+      <td>${x.stages.map((st) => `stage ${st.stage}: ${st.partitions.join(",") || "—"}`).join("<br>")}</td></tr>`).join("")}</table>
+    ${whole.unowned.length ? `<div class="notice">Owned by no reachable worker: ${whole.unowned.map((u) => `stage ${u.stage} partition ${u.partition}`).join(", ")}</div>` : ""}
+    <h3>Partitions</h3>
+    <table id="partitions-table"><tr><th class="num">Stage</th><th class="num">Partition</th><th>Worker</th><th>State</th><th class="num">Lag</th>
+      <th class="num">Last checkpoint</th><th>At</th><th class="num">Records read</th></tr>
+    ${whole.partitions.map((p) => `<tr><td class="num">${p.stage}</td><td class="num">${p.partition}</td><td>${esc(p.worker)}</td><td>${esc(p.state)}</td>
+      <td class="num">${p.lag ?? "—"}</td><td class="num">${p["last-checkpoint"] ?? "—"}</td><td>${esc(p["last-checkpoint-at"] || "—")}</td><td class="num">${num(p["records-read"])}</td></tr>`).join("")}</table>
+    <h3>Rebalances</h3>
+    ${whole.rebalances.length === 0 ? `<p class="muted">None seen.</p>` : `<table id="rebalances-table"><tr><th>Worker</th><th class="num">Stage</th><th>At</th><th>Kind</th><th>Partitions</th><th class="num">Duration</th></tr>
+    ${whole.rebalances.map((r) => `<tr><td>${esc(r.worker)}</td><td class="num">${r.stage}</td><td>${esc(r.at)}</td><td>${esc(r.kind)}</td>
+      <td>${esc((r.partitions || []).join(","))}</td><td class="num">${ms(r["duration-ms"])}</td></tr>`).join("")}</table>`}`;
+  const log = document.getElementById("worker-log");
+  log.textContent = detail.log.join("\n");
+  document.getElementById("job-sql").textContent = detail.sql;
 }
 
 // ---------- checkpoints ----------

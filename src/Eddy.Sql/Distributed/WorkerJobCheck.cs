@@ -8,6 +8,9 @@ using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Correlate;
 using Eddy.Sql.Plan.Expand;
 using Eddy.Sql.Plan.LookupJoin;
+using Eddy.Sql.Plan.Match;
+using Eddy.Sql.Plan.Over;
+using Eddy.Sql.Plan.Rank;
 using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
@@ -36,11 +39,11 @@ public sealed record WorkerJobShape(
 /// <summary>
 /// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of each stage's
 /// input topic, each seeing only its partition's records. The job is split into stages at its keyed exchanges
-/// (<see cref="StageSplitter"/>): GROUP BY and window aggregations (the keyed operators whose cross-process runs are
-/// tested) read a repartition topic keyed by their grouping key, so each stage-1 task sees every row of its keys.
-/// Other operators that combine rows of several partitions (joins, OVER, ORDER BY, Top-N, deduplication,
-/// MATCH_RECOGNIZE) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed exchange not
-/// straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
+/// (<see cref="StageSplitter"/>): the keyed operators whose cross-process runs are tested — GROUP BY and window
+/// aggregations, event-time OVER, Top-N and deduplication of an append-only input, event-time MATCH_RECOGNIZE — read a repartition topic keyed by their key, so each stage-1 task sees every row of its keys.
+/// Their processing-time forms (arrival order differs between one process and a topic read per partition) and other
+/// operators that combine rows of several partitions (joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
+/// the splitter cannot cut (a keyed exchange not straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
 /// later owner of the partition could repeat: refused too.
 /// </summary>
@@ -159,16 +162,45 @@ public static class WorkerJobCheck
                         + "writers are numbered by subtask, not by partition, so a partition's next owner could write them again; run it with 'eddy run'", context);
                 }
                 break;
+            case OverPlan over:
+                if (over.Window.ProcessingTime)
+                    throw KeyedRefused(job, origin, context, "an OVER window ordered by processing time", "its rows' order is their arrival order at one process");
+                if (over.Input.IsUpdating)
+                    throw KeyedRefused(job, origin, context, "an OVER window over an updating input", "no cross-process test reads changes through a repartition topic yet");
+                break;
+            case RankPlan rank:
+                if (rank.Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepLastProctime || rank.IsFirstN)
+                {
+                    throw KeyedRefused(job, origin, context, $"a {(rank.IsDeduplicate ? "deduplication" : "Top-N")} ordered by processing time",
+                        "its rows' order is their arrival order at one process");
+                }
+                if (rank.Strategy is RankStrategy.WindowTopN || rank.IsWindowDeduplicate)
+                {
+                    throw KeyedRefused(job, origin, context, $"a window {(rank.IsWindowDeduplicate ? "deduplication" : "Top-N")}",
+                        "its keyed exchange follows the window table function, whose rows do not carry their source offsets (which a repartition "
+                        + "topic needs to drop a replay)");
+                }
+                if (rank.Strategy is RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN || rank.Input.IsUpdating)
+                    throw KeyedRefused(job, origin, context, "a Top-N over an updating input", "no cross-process test reads changes through a repartition topic yet");
+                break;
+            case MatchPlan match:
+                if (match.ProcessingTime)
+                    throw KeyedRefused(job, origin, context, "MATCH_RECOGNIZE ordered by processing time", "its rows' order is their arrival order at one process");
+                break;
             default:
                 throw SqlErrors.At(origin,
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
-                    + "operators that run there are GROUP BY and window aggregations (one keyed input, straight after the source); joins read two "
-                    + "keyed inputs, which would need co-partitioned repartition topics, and OVER, ORDER BY, Top-N, deduplication and MATCH_RECOGNIZE "
-                    + "have no cross-process test yet; run this one with 'eddy run'", context);
+                    + "operators that run there are those with one keyed input straight after the source: GROUP BY and window aggregations, "
+                    + "event-time OVER, Top-N and deduplication and MATCH_RECOGNIZE; joins read two keyed inputs, which would "
+                    + "need co-partitioned repartition topics, and ORDER BY and VALUES have no cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
     }
+
+    private static SqlParseException KeyedRefused(SqlJob job, SqlNode origin, SqlContext context, string what, string why) =>
+        SqlErrors.At(origin, $"eddy worker: job '{job.Name}' has {what}, which is not supported across processes: {why}; "
+            + "under eddy worker the keyed operators read their rows from a repartition topic, per partition; run this one with 'eddy run'", context);
 
     private static string Short(string text) => text.Length <= 120 ? text : text[..117] + "...";
 

@@ -107,7 +107,7 @@ public class AvroConfluentTests
     }
 
     [Theory]
-    [InlineData("avro-confluent.bearer-auth.token", "t", "not supported")]
+    [InlineData("avro-confluent.bearer-auth.token", "t", "STATIC_TOKEN")]
     [InlineData("avro-confluent.schema", "{}", "not supported")]
     [InlineData("avro-confluent.basic-auth.credentials-source", "SASL_INHERIT", "one of USER_INFO, URL")]
     [InlineData("avro-confluent.basic-auth.user-info", "nocolon", "expected 'user:password'")]

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -18,42 +20,43 @@ namespace Eddy.Connectors.Formats.Tests.Avro;
 /// <item><c>GET /subjects</c>, <c>GET /subjects/{subject}/versions</c>, <c>GET /subjects/{subject}/versions/latest</c>.</item>
 /// </list>
 /// Anything else gets 404 and is listed in <see cref="Unknown"/> (Confluent's 2.16 deserializer asks
-/// <c>GET /associations/resources/...</c> and carries on after the 404). With <see cref="RequiredUserInfo"/> set, requests without that basic-auth user:password get 401. It does not check
+/// <c>GET /associations/resources/...</c> and carries on after the 404). With <see cref="RequiredUserInfo"/> set, requests
+/// without that basic-auth user:password get 401; with <see cref="RequiredBearerToken"/>, requests without
+/// <c>Authorization: Bearer</c> and that token get 401. Given a server certificate it serves HTTPS (TLS by
+/// <see cref="SslStream"/> over a minimal HTTP/1.1 loop: request line, headers, Content-Length bodies, keep-alive). It does not check
 /// compatibility, normalize schemas, or know schema types other than Avro. Real use: the Redpanda registry of
 /// docker-compose.yml (port 8081 inside the compose network).
 /// </summary>
 public sealed class SchemaRegistryStandIn : IDisposable
 {
-    private readonly HttpListener listener = new();
+    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly Lock gate = new();
     private readonly List<string> schemas = [];
     private readonly Dictionary<string, List<int>> subjects = [];
+    private readonly SslStreamCertificateContext? tls;
+    private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
 
-    public SchemaRegistryStandIn(string? requiredUserInfo = null)
+    /// <param name="serverCertificate">With its private key: the stand-in serves HTTPS with it (and <paramref name="chain"/>).</param>
+    public SchemaRegistryStandIn(string? requiredUserInfo = null, string? requiredBearerToken = null,
+        X509Certificate2? serverCertificate = null, X509Certificate2Collection? chain = null)
     {
         RequiredUserInfo = requiredUserInfo;
-        for (int attempt = 0; ; attempt++)
-        {
-            int port = FreePort();
-            listener.Prefixes.Clear();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                listener.Start();
-                Url = $"http://127.0.0.1:{port}";
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
+        RequiredBearerToken = requiredBearerToken;
+        if (serverCertificate is not null) tls = SslStreamCertificateContext.Create(serverCertificate, chain, offline: true);
+        listener.Start();
+        Url = $"{(tls is null ? "http" : "https")}://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
         loop = Task.Run(Serve);
     }
 
-    public string Url { get; private set; } = "";
+    public string Url { get; }
 
     public string? RequiredUserInfo { get; }
+
+    public string? RequiredBearerToken { get; }
+
+    /// <summary>TLS handshakes the stand-in lost (the client did not trust its certificate), with the reason.</summary>
+    public List<string> FailedHandshakes { get; } = [];
 
     /// <summary>Every request as "METHOD /path" (query left out), for tests to see what a client called.</summary>
     public List<string> Requests { get; } = [];
@@ -88,53 +91,130 @@ public sealed class SchemaRegistryStandIn : IDisposable
         lock (gate) return subjects.TryGetValue(subject, out var v) ? [.. v] : [];
     }
 
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
-
     private async Task Serve()
     {
-        while (listener.IsListening)
+        var connections = new List<Task>();
+        while (!stop.IsCancellationRequested)
         {
-            HttpListenerContext context;
+            TcpClient client;
             try
             {
-                context = await listener.GetContextAsync();
+                client = await listener.AcceptTcpClientAsync(stop.Token);
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
-                return;
+                break;
             }
+            connections.Add(Task.Run(() => Connection(client)));
+        }
+        await Task.WhenAll(connections);
+    }
+
+    /// <summary>One connection: requests answered in turn until the client closes it.</summary>
+    private async Task Connection(TcpClient client)
+    {
+        using (client)
+        {
+            Stream stream = client.GetStream();
             try
             {
-                Answer(context);
+                if (tls is not null)
+                {
+                    var ssl = new SslStream(stream);
+                    try
+                    {
+                        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = tls }, stop.Token);
+                    }
+                    catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException)
+                    {
+                        lock (gate) FailedHandshakes.Add(e.Message);
+                        return;
+                    }
+                    stream = ssl;
+                }
+                var reader = new BufferedStream(stream);
+                while (!stop.IsCancellationRequested && await Request.ReadAsync(reader) is { } request)
+                {
+                    var response = new Response();
+                    try
+                    {
+                        Answer(request, response);
+                    }
+                    catch (Exception e)
+                    {
+                        Reply(response, 500, new JsonObject { ["error_code"] = 50001, ["message"] = e.Message });
+                    }
+                    await response.WriteAsync(stream);
+                }
             }
-            catch (Exception e)
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
             {
-                Reply(context, 500, new JsonObject { ["error_code"] = 50001, ["message"] = e.Message });
             }
         }
     }
 
-    private void Answer(HttpListenerContext context)
+    /// <summary>An HTTP/1.1 request: method, path, headers (names lower-cased) and body.</summary>
+    private sealed record Request(string HttpMethod, string Path, Dictionary<string, string> Headers, byte[] Body)
     {
-        var request = context.Request;
-        string path = request.Url!.AbsolutePath.TrimEnd('/');
-        string line = $"{request.HttpMethod} {path}";
-        lock (gate) Requests.Add(line);
-        if (RequiredUserInfo is not null)
+        public static async Task<Request?> ReadAsync(Stream stream)
         {
-            string expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(RequiredUserInfo));
-            if (request.Headers["Authorization"] != expected)
+            string? line = await ReadLine(stream);
+            if (string.IsNullOrEmpty(line)) return null;
+            var parts = line.Split(' ');
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            while (await ReadLine(stream) is { Length: > 0 } header)
             {
-                Reply(context, 401, new JsonObject { ["error_code"] = 401, ["message"] = "Unauthorized" });
-                return;
+                int colon = header.IndexOf(':');
+                if (colon > 0) headers[header[..colon].Trim()] = header[(colon + 1)..].Trim();
+            }
+            var body = new byte[headers.TryGetValue("Content-Length", out var length) ? int.Parse(length) : 0];
+            await stream.ReadExactlyAsync(body);
+            return new Request(parts[0], parts[1].Split('?')[0], headers, body);
+        }
+
+        private static async Task<string?> ReadLine(Stream stream)
+        {
+            var bytes = new List<byte>();
+            var one = new byte[1];
+            while (true)
+            {
+                if (await stream.ReadAsync(one) == 0) return bytes.Count == 0 ? null : Encoding.ASCII.GetString([.. bytes]);
+                if (one[0] == '\n') return Encoding.ASCII.GetString([.. bytes]).TrimEnd('\r');
+                bytes.Add(one[0]);
             }
         }
-        string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+    }
+
+    private sealed class Response
+    {
+        public int StatusCode { get; set; } = 200;
+
+        public byte[] Body { get; set; } = [];
+
+        public async Task WriteAsync(Stream stream)
+        {
+            string head = $"HTTP/1.1 {StatusCode} {(StatusCode == 200 ? "OK" : "Error")}\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\n"
+                + $"Content-Length: {Body.Length}\r\n\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+            await stream.WriteAsync(Body);
+            await stream.FlushAsync();
+        }
+    }
+
+    private void Answer(Request request, Response context)
+    {
+        string path = Uri.UnescapeDataString(request.Path).TrimEnd('/');
+        string line = $"{request.HttpMethod} {path}";
+        lock (gate) Requests.Add(line);
+        string? expected = RequiredUserInfo is not null ? "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(RequiredUserInfo))
+            : RequiredBearerToken is not null ? "Bearer " + RequiredBearerToken
+            : null;
+        if (expected is not null && request.Headers.GetValueOrDefault("Authorization") != expected)
+        {
+            Reply(context, 401, new JsonObject { ["error_code"] = 401, ["message"] = "Unauthorized" });
+            return;
+        }
+        string[] parts = request.Path.TrimEnd('/').Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         switch (request.HttpMethod, parts)
         {
             case ("GET", ["schemas", "ids", var idText]) when int.TryParse(idText, out int id):
@@ -178,32 +258,27 @@ public sealed class SchemaRegistryStandIn : IDisposable
     private JsonObject Entry(string subject, int version, int id) =>
         new() { ["subject"] = subject, ["version"] = version, ["id"] = id, ["schema"] = Schema(id) };
 
-    private static string SchemaOf(HttpListenerRequest request)
+    private static string SchemaOf(Request request)
     {
-        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
-        var body = JsonNode.Parse(reader.ReadToEnd()) ?? throw new InvalidOperationException("no body");
+        var body = JsonNode.Parse(Encoding.UTF8.GetString(request.Body)) ?? throw new InvalidOperationException("no body");
         string type = body["schemaType"]?.GetValue<string>() ?? "AVRO";
         if (type != "AVRO") throw new InvalidOperationException($"the stand-in knows Avro schemas only, not {type}");
         return body["schema"]?.GetValue<string>() ?? throw new InvalidOperationException("no \"schema\" in the body");
     }
 
-    private static void NotFound(HttpListenerContext context, int code, string message) =>
+    private static void NotFound(Response context, int code, string message) =>
         Reply(context, 404, new JsonObject { ["error_code"] = code, ["message"] = message });
 
-    private static void Reply(HttpListenerContext context, int status, JsonNode body)
+    private static void Reply(Response context, int status, JsonNode body)
     {
-        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString(new JsonSerializerOptions()));
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/vnd.schemaregistry.v1+json";
-        context.Response.ContentLength64 = bytes.Length;
-        context.Response.OutputStream.Write(bytes);
-        context.Response.Close();
+        context.StatusCode = status;
+        context.Body = Encoding.UTF8.GetBytes(body.ToJsonString(new JsonSerializerOptions()));
     }
 
     public void Dispose()
     {
+        stop.Cancel();
         listener.Stop();
-        listener.Close();
         try
         {
             loop.Wait(TimeSpan.FromSeconds(5));

@@ -16,12 +16,18 @@ internal sealed class WorkerProcess : IDisposable
     private readonly Task readers;
 
     public WorkerProcess(string name, string sqlFile, string home, Stopwatch clock, params string[] options)
+        : this(name, home, clock, ["worker", sqlFile, "--port", "0", .. options])
+    {
+    }
+
+    /// <summary>Any eddy command run as a long-lived process (<c>eddy server</c> hosting a worker), with the same log keeping.</summary>
+    public WorkerProcess(string name, string home, Stopwatch clock, IEnumerable<string> arguments)
     {
         Name = name;
         this.clock = clock;
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(EddyProcess.DllPath);
-        foreach (var a in new[] { "worker", sqlFile, "--port", "0" }.Concat(options)) info.ArgumentList.Add(a);
+        foreach (var a in arguments) info.ArgumentList.Add(a);
         info.Environment["EDDY_HOME"] = home;
         process = Process.Start(info)!;
         Id = process.Id;
