@@ -1,4 +1,3 @@
-using System.Text;
 using Eddy.Runtime;
 
 namespace Eddy.Connectors.Kafka;
@@ -25,21 +24,8 @@ internal sealed class ChangelogKafkaSource(KafkaSourceOptions options, SqlRecord
         return rows.Count > 0;
     }
 
-    public override SourceReader<Row> CreateReader(SourceReaderContext context)
-    {
-        var restored = context.Restored;
-        var offsetsOnly = restored is null ? null : restored with { SubtaskStates = [.. restored.SubtaskStates.Select(UpsertNormalizingReader.OffsetState)] };
-        var reader = (KafkaSourceReader<ChangelogRecord>)records.CreateReader(context with { Restored = offsetsOnly });
-        try
-        {
-            return new ChangelogReader(reader, decoder, primaryKey, restored);
-        }
-        catch
-        {
-            reader.Dispose();
-            throw;
-        }
-    }
+    public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
+        NormalizingKafkaReader.Create(records, context, (reader, restored) => new ChangelogReader(reader, decoder, primaryKey, restored));
 }
 
 /// <summary>
@@ -87,12 +73,8 @@ internal sealed class ChangelogReader : SourceReader<Row>
     {
         if (pending.Count == 0)
         {
-            recordsStatus = records.Read(buffer);
-            output.Bytes += buffer.Bytes;
-            buffer.Bytes = 0;
-            if (buffer.Count > 0)
+            if (NormalizingKafkaReader.ReadBatch(records, buffer, bufferSplits, output, out recordsStatus) is { } batch)
             {
-                var batch = buffer.DrainBatch(bufferSplits);
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var record = batch.Values[i];
@@ -152,11 +134,7 @@ internal sealed class ChangelogReader : SourceReader<Row>
     /// </summary>
     public override void SnapshotState(long checkpointId, BinaryWriter state)
     {
-        var offsets = new MemoryStream();
-        using (var writer = new BinaryWriter(offsets, Encoding.UTF8, leaveOpen: true)) records.SnapshotState(checkpointId, writer);
-        state.Write((int)offsets.Length);
-        state.Write(offsets.GetBuffer(), 0, (int)offsets.Length);
-        state.Write(StateVersion);
+        NormalizingKafkaReader.WriteOffsets(records, checkpointId, state, StateVersion);
         var waiting = new List<(ChangelogRecord Record, int FirstIndex)>();
         foreach (var (record, index, _, _) in pending)
         {
@@ -178,41 +156,20 @@ internal sealed class ChangelogReader : SourceReader<Row>
 
     public override void NotifyCheckpointComplete(long checkpointId) => records.NotifyCheckpointComplete(checkpointId);
 
-    private static void Write(BinaryWriter w, in KafkaMessage m)
-    {
-        w.Write(m.Key?.Length ?? -1);
-        if (m.Key is not null) w.Write(m.Key);
-        w.Write(m.Value!.Length);
-        w.Write(m.Value);
-        w.Write(m.Topic);
-        w.Write(m.Partition);
-        w.Write(m.Offset);
-        w.Write(m.Timestamp);
-    }
-
-    private static KafkaMessage ReadMessage(BinaryReader reader)
-    {
-        int keyLength = reader.ReadInt32();
-        var key = keyLength < 0 ? null : reader.ReadBytes(keyLength);
-        var value = reader.ReadBytes(reader.ReadInt32());
-        return new KafkaMessage(key, value, reader.ReadString(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
-    }
+    private static void Write(BinaryWriter w, in KafkaMessage m) =>
+        NormalizingKafkaReader.WriteMessage(w, m.Key, m.Value, m.Topic, m.Partition, m.Offset, m.Timestamp);
 
     /// <summary>Takes the waiting rows and kept rows of the partitions this reader now owns, from every old subtask's state.</summary>
     private void Restore(RestoredState restored)
     {
         foreach (var bytes in restored.SubtaskStates)
         {
-            if (bytes.Length == 0) continue;
-            using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
-            reader.BaseStream.Position = 4 + reader.ReadInt32();
-            byte version = reader.ReadByte();
-            if (version != StateVersion)
-                throw new InvalidDataException($"kafka changelog state version {version} is not known (expected {StateVersion}); checkpoint {restored.CheckpointId}");
+            using var reader = NormalizingKafkaReader.OpenOwnState(bytes, StateVersion, "kafka changelog", restored.CheckpointId);
+            if (reader is null) continue;
             int waiting = reader.ReadInt32();
             for (int i = 0; i < waiting; i++)
             {
-                var m = ReadMessage(reader);
+                var m = NormalizingKafkaReader.ReadMessage(reader);
                 int firstIndex = reader.ReadInt32();
                 int split = records.SplitOf(m.Topic, m.Partition);
                 if (split < 0) continue;
@@ -222,7 +179,7 @@ internal sealed class ChangelogReader : SourceReader<Row>
             int kept = reader.ReadInt32();
             for (int i = 0; i < kept; i++)
             {
-                var m = ReadMessage(reader);
+                var m = NormalizingKafkaReader.ReadMessage(reader);
                 int index = reader.ReadInt32();
                 if (records.SplitOf(m.Topic, m.Partition) < 0 || primaryKey is null) continue;
                 var record = Decode(m, restored);

@@ -71,21 +71,8 @@ internal sealed class UpsertKafkaSource(KafkaSourceOptions options, UpsertDecodi
 
     public override bool IsBounded => messages.IsBounded;
 
-    public override SourceReader<Row> CreateReader(SourceReaderContext context)
-    {
-        var restored = context.Restored;
-        var offsetsOnly = restored is null ? null : restored with { SubtaskStates = [.. restored.SubtaskStates.Select(UpsertNormalizingReader.OffsetState)] };
-        var reader = (KafkaSourceReader<UpsertRecord>)messages.CreateReader(context with { Restored = offsetsOnly });
-        try
-        {
-            return new UpsertNormalizingReader(reader, decoding, restored);
-        }
-        catch
-        {
-            reader.Dispose();
-            throw;
-        }
-    }
+    public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
+        NormalizingKafkaReader.Create(messages, context, (reader, restored) => new UpsertNormalizingReader(reader, decoding, restored));
 }
 
 internal sealed class UpsertNormalizingReader : SourceReader<Row>
@@ -120,12 +107,8 @@ internal sealed class UpsertNormalizingReader : SourceReader<Row>
     {
         if (pending.Count == 0)
         {
-            messagesStatus = messages.Read(buffer);
-            output.Bytes += buffer.Bytes;
-            buffer.Bytes = 0;
-            if (buffer.Count > 0)
+            if (NormalizingKafkaReader.ReadBatch(messages, buffer, bufferSplits, output, out messagesStatus) is { } batch)
             {
-                var batch = buffer.DrainBatch(bufferSplits);
                 for (int i = 0; i < batch.Count; i++) pending.Enqueue((batch.Values[i], batch.Timestamps[i], bufferSplits[i]));
                 BatchPool<UpsertRecord>.Return(batch);
             }
@@ -163,11 +146,7 @@ internal sealed class UpsertNormalizingReader : SourceReader<Row>
     /// </summary>
     public override void SnapshotState(long checkpointId, BinaryWriter state)
     {
-        var offsets = new MemoryStream();
-        using (var writer = new BinaryWriter(offsets, Encoding.UTF8, leaveOpen: true)) messages.SnapshotState(checkpointId, writer);
-        state.Write((int)offsets.Length);
-        state.Write(offsets.GetBuffer(), 0, (int)offsets.Length);
-        state.Write(StateVersion);
+        NormalizingKafkaReader.WriteOffsets(messages, checkpointId, state, StateVersion);
         state.Write(last.Count);
         foreach (var record in last.Values) Write(state, record);
         state.Write(pending.Count);
@@ -176,55 +155,26 @@ internal sealed class UpsertNormalizingReader : SourceReader<Row>
 
     public override void NotifyCheckpointComplete(long checkpointId) => messages.NotifyCheckpointComplete(checkpointId);
 
-    /// <summary>The Kafka reader's part of a subtask's state.</summary>
-    internal static byte[] OffsetState(byte[] state)
-    {
-        if (state.Length == 0) return state;
-        int length = BitConverter.ToInt32(state, 0);
-        return state.AsSpan(4, length).ToArray();
-    }
-
-    private static void Write(BinaryWriter w, UpsertRecord r)
-    {
-        w.Write(r.KeyBytes.Length);
-        w.Write(r.KeyBytes);
-        w.Write(r.ValueBytes?.Length ?? -1);
-        if (r.ValueBytes is not null) w.Write(r.ValueBytes);
-        w.Write(r.Topic);
-        w.Write(r.Partition);
-        w.Write(r.Offset);
-        w.Write(r.Timestamp);
-    }
-
-    private static KafkaMessage ReadMessage(BinaryReader reader)
-    {
-        var key = reader.ReadBytes(reader.ReadInt32());
-        int valueLength = reader.ReadInt32();
-        var value = valueLength < 0 ? null : reader.ReadBytes(valueLength);
-        return new KafkaMessage(key, value, reader.ReadString(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
-    }
+    private static void Write(BinaryWriter w, UpsertRecord r) =>
+        NormalizingKafkaReader.WriteMessage(w, r.KeyBytes, r.ValueBytes, r.Topic, r.Partition, r.Offset, r.Timestamp);
 
     /// <summary>Takes the rows and pending messages of the partitions this reader now owns, from every old subtask's state.</summary>
     private void Restore(RestoredState restored)
     {
         foreach (var bytes in restored.SubtaskStates)
         {
-            if (bytes.Length == 0) continue;
-            using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
-            reader.BaseStream.Position = 4 + reader.ReadInt32();
-            byte version = reader.ReadByte();
-            if (version != StateVersion)
-                throw new InvalidDataException($"upsert-kafka state version {version} is not known (expected {StateVersion}); checkpoint {restored.CheckpointId}");
+            using var reader = NormalizingKafkaReader.OpenOwnState(bytes, StateVersion, "upsert-kafka", restored.CheckpointId);
+            if (reader is null) continue;
             int rows = reader.ReadInt32();
             for (int i = 0; i < rows; i++)
             {
-                var m = ReadMessage(reader);
+                var m = NormalizingKafkaReader.ReadMessage(reader);
                 if (messages.SplitOf(m.Topic, m.Partition) >= 0 && Decode(m, restored) is { } record) last[record.Key] = record;
             }
             int waiting = reader.ReadInt32();
             for (int i = 0; i < waiting; i++)
             {
-                var m = ReadMessage(reader);
+                var m = NormalizingKafkaReader.ReadMessage(reader);
                 int split = messages.SplitOf(m.Topic, m.Partition);
                 if (split >= 0 && Decode(m, restored) is { } record) pending.Enqueue((record, m.Timestamp, split));
             }

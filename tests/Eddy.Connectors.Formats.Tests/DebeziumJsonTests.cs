@@ -3,6 +3,7 @@ using Eddy.Connectors.Formats.Debezium;
 using Eddy.Connectors.Kafka;
 using Eddy.Connectors.Kafka.Tests;
 using Eddy.Sql;
+using static Eddy.Connectors.Formats.Tests.FormatTestSql;
 
 namespace Eddy.Connectors.Formats.Tests;
 
@@ -106,27 +107,6 @@ public class DebeziumJsonTests
             Assert.Equal("223344", properties["server_id"]);
             Assert.Null(row[10]);
         }
-    }
-
-    private static void RunJobs(IEnumerable<SqlJob> jobs)
-    {
-        foreach (var job in jobs)
-        {
-            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
-            if (result.Failure is not null) throw result.Failure;
-        }
-    }
-
-    private static List<string> Run(string sql)
-    {
-        var output = new StringWriter();
-        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
-        foreach (var job in session.Execute(sql))
-        {
-            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
-            if (result.Failure is not null) throw result.Failure;
-        }
-        return [.. output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'))];
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Eddy.Sql.Catalog;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Google.Protobuf.WellKnownTypes;
+using static Eddy.Connectors.Formats.Tests.FormatTestSql;
 
 namespace Eddy.Connectors.Formats.Tests;
 
@@ -19,21 +20,6 @@ namespace Eddy.Connectors.Formats.Tests;
 /// </summary>
 public class ProtobufTests
 {
-    private const string OrderColumns = """
-        id BIGINT, customer STRING, amount DOUBLE, paid BOOLEAN, status STRING, tags ARRAY<STRING>, counts MAP<STRING, INT>,
-        address ROW<city STRING, zip STRING>, items ARRAY<ROW<sku STRING, quantity INT>>, payload BYTES, ratio FLOAT,
-        delta INT, big BIGINT, f32 INT, sf64 BIGINT, created ROW<seconds BIGINT, nanos INT>, numbers ARRAY<INT>, note STRING,
-        code STRING, level INT, u32 INT
-        """;
-
-    private static Schema Columns(string columns)
-    {
-        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
-        session.Execute($"CREATE TABLE t ({columns}) WITH ('connector' = 'print');").ToList();
-        Assert.True(session.Catalog.TryGetTable("t", out var table));
-        return table.PhysicalSchema;
-    }
-
     private static MessageDecoder Decoder(string columns, params (string Key, string Value)[] options)
     {
         var o = options.ToDictionary(x => x.Key, x => x.Value);
@@ -261,27 +247,6 @@ public class ProtobufTests
         Assert.Contains("was not found", Assert.Throws<FormatOptionException>(() => Decoder("id BIGINT", ("protobuf.message-class-name", "No.Such.Order"))).Message);
         Assert.Contains("is not a protobuf message class", Assert.Throws<FormatOptionException>(() => Decoder("id BIGINT", ("protobuf.message-class-name", typeof(ProtobufTests).FullName!))).Message);
         Assert.Contains("required", Assert.Throws<FormatOptionException>(() => Decoder("id BIGINT")).Message);
-    }
-
-    private static void RunJobs(IEnumerable<SqlJob> jobs)
-    {
-        foreach (var job in jobs)
-        {
-            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
-            if (result.Failure is not null) throw result.Failure;
-        }
-    }
-
-    private static List<string> Run(string sql)
-    {
-        var output = new StringWriter();
-        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
-        foreach (var job in session.Execute(sql))
-        {
-            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
-            if (result.Failure is not null) throw result.Failure;
-        }
-        return [.. output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'))];
     }
 
     [Fact]

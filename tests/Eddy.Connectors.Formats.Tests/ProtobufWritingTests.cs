@@ -7,6 +7,7 @@ using Eddy.Sql.Catalog;
 using Google.Protobuf;
 using Reading = Eddy.Connectors.Formats.Tests.Proto2.Reading;
 using Color = Eddy.Connectors.Formats.Tests.Proto2.Color;
+using static Eddy.Connectors.Formats.Tests.FormatTestSql;
 
 namespace Eddy.Connectors.Formats.Tests;
 
@@ -18,22 +19,6 @@ namespace Eddy.Connectors.Formats.Tests;
 /// </summary>
 public class ProtobufWritingTests
 {
-
-    private const string OrderColumns = """
-        id BIGINT, customer STRING, amount DOUBLE, paid BOOLEAN, status STRING, tags ARRAY<STRING>, counts MAP<STRING, INT>,
-        address ROW<city STRING, zip STRING>, items ARRAY<ROW<sku STRING, quantity INT>>, payload BYTES, ratio FLOAT,
-        delta INT, big BIGINT, f32 INT, sf64 BIGINT, created ROW<seconds BIGINT, nanos INT>, numbers ARRAY<INT>, note STRING,
-        code STRING, level INT, u32 INT
-        """;
-
-    private static Schema Columns(string columns)
-    {
-        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);
-        session.Execute($"CREATE TABLE t ({columns}) WITH ('connector' = 'print');").ToList();
-        Assert.True(session.Catalog.TryGetTable("t", out var table));
-        return table.PhysicalSchema;
-    }
-
     private static MessageEncoder Encoder(string columns, params (string Key, string Value)[] options)
     {
         var o = options.ToDictionary(x => x.Key, x => x.Value);

@@ -42,4 +42,26 @@ public class DateTimePatternTests
         Assert.Throws<FormatException>(() => DateTimePattern.Of("yyyy-QQ"));
         Assert.Throws<FormatException>(() => DateTimePattern.Of("yyyy-'MM"));
     }
+
+    [Theory]
+    [InlineData("yyyy-MM-dd", "yyyy-MM-dd")]
+    [InlineData("HH:mm", "HH:mm")]
+    [InlineData("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss")]
+    [InlineData("EEE, d MMM yyyy hh a", "ddd, d MMM yyyy hh tt")]
+    [InlineData("yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss.fff")]
+    public void Formats_a_walk_of_nearby_times_as_dotnet_does_reusing_the_last_text_only_within_its_period(string pattern, string dotnetFormat)
+    {
+        // Forward and backward steps across second, minute, hour, day and year boundaries: a text remembered from the
+        // previous time is right only when both fall in the same period of the pattern's finest field.
+        var random = new Random(7);
+        var time = new DateTime(2023, 12, 31, 23, 58, 0);
+        long[] steps = [1, 999, TimeSpan.TicksPerMillisecond * 400, TimeSpan.TicksPerSecond * 59, TimeSpan.TicksPerMinute * 61, TimeSpan.TicksPerHour * 5];
+        var formatter = DateTimePattern.Of(pattern);
+        for (int i = 0; i < 20_000; i++)
+        {
+            long step = steps[random.Next(steps.Length)] * (random.Next(4) == 0 ? -1 : 1);
+            time = time.AddTicks(step);
+            Assert.Equal(time.ToString(dotnetFormat, System.Globalization.CultureInfo.InvariantCulture), formatter.Format(time));
+        }
+    }
 }

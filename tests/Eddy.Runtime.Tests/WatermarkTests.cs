@@ -78,6 +78,38 @@ public class WatermarkTests
     }
 
     [Fact]
+    public void A_valve_of_channels_flushes_to_the_largest_watermark_when_the_last_active_input_holding_it_turns_idle()
+    {
+        // Flink's StatusWatermarkValve: inputs at 100 and 200, output 100. Input 1 turns idle: 0 still holds 100.
+        // Input 0 turns idle holding the output: nothing will advance it any more, so the output becomes 200.
+        var channels = new WatermarkValve(2, flushWhenAllIdle: true);
+        channels.OnWatermark(0, 100, out _);
+        channels.OnWatermark(1, 200, out _);
+        Assert.False(channels.OnStatus(1, true, out long wm));
+        Assert.Equal(100, wm);
+        Assert.True(channels.OnStatus(0, true, out wm));
+        Assert.Equal(200, wm);
+        Assert.True(channels.AllIdle);
+
+        // The other order: input 0 idle first lets 200 out; input 1 then turns idle at the output: nothing to flush.
+        var other = new WatermarkValve(2, flushWhenAllIdle: true);
+        other.OnWatermark(0, 100, out _);
+        other.OnWatermark(1, 200, out _);
+        Assert.True(other.OnStatus(0, true, out wm));
+        Assert.Equal(200, wm);
+        Assert.False(other.OnStatus(1, true, out wm));
+        Assert.Equal(200, wm);
+
+        // Flink's CombinedWatermarkStatus (the splits of one source reader) keeps the output where it is.
+        var splits = new WatermarkValve(2);
+        splits.OnWatermark(0, 100, out _);
+        splits.OnWatermark(1, 200, out _);
+        splits.OnStatus(1, true, out _);
+        Assert.False(splits.OnStatus(0, true, out wm));
+        Assert.Equal(100, wm);
+    }
+
+    [Fact]
     public void Timestamp_assigner_emits_watermarks_per_batch_and_only_the_final_upstream_one()
     {
         var op = new TimestampsAndWatermarksOperator<(string K, long T)>(

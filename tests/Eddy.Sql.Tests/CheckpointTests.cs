@@ -151,23 +151,7 @@ public class CheckpointTests
         bool changelog = query.StartsWith("changelog:", StringComparison.Ordinal);
         if (changelog) query = query["changelog:".Length..];
         var job = Assert.Single(session.Execute(query));
-        int checkedOperators = 0;
-        foreach (var node in job.Environment.Graph.Nodes)
-        {
-            if (node.IsSource || node.IsSink) continue;
-            var type = node.GetType();
-            if (type.GetGenericTypeDefinition() != typeof(OperatorNode<,>)) continue;
-            var method = typeof(CheckpointTests).GetMethod(nameof(Check), BindingFlags.NonPublic | BindingFlags.Static)!
-                .MakeGenericMethod(type.GetGenericArguments());
-            try
-            {
-                if ((bool)method.Invoke(null, [node, changelog])!) checkedOperators++;
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                throw new Xunit.Sdk.XunitException($"{node.Name}: {e.InnerException}");
-            }
-        }
+        int checkedOperators = CheckOperators(job, nameof(Check), changelog);
         Assert.True(checkedOperators > 0, "the query has no stateful operator");
     }
 
@@ -185,13 +169,20 @@ public class CheckpointTests
         bool changelog = query.StartsWith("changelog:", StringComparison.Ordinal);
         if (changelog) query = query["changelog:".Length..];
         var job = Assert.Single(session.Execute(query));
+        int checkedOperators = CheckOperators(job, nameof(CheckRescale), changelog);
+        Assert.True(checkedOperators > 0, "the query has no keyed stateful operator");
+    }
+
+    /// <summary>Runs the generic check <paramref name="check"/> on each operator node of the job; the number of operators it checked.</summary>
+    private static int CheckOperators(SqlJob job, string check, bool changelog)
+    {
         int checkedOperators = 0;
         foreach (var node in job.Environment.Graph.Nodes)
         {
             if (node.IsSource || node.IsSink) continue;
             var type = node.GetType();
             if (type.GetGenericTypeDefinition() != typeof(OperatorNode<,>)) continue;
-            var method = typeof(CheckpointTests).GetMethod(nameof(CheckRescale), BindingFlags.NonPublic | BindingFlags.Static)!
+            var method = typeof(CheckpointTests).GetMethod(check, BindingFlags.NonPublic | BindingFlags.Static)!
                 .MakeGenericMethod(type.GetGenericArguments());
             try
             {
@@ -202,7 +193,7 @@ public class CheckpointTests
                 throw new Xunit.Sdk.XunitException($"{node.Name}: {e.InnerException}");
             }
         }
-        Assert.True(checkedOperators > 0, "the query has no keyed stateful operator");
+        return checkedOperators;
     }
 
     private static bool CheckRescale<TIn, TOut>(OperatorNode<TIn, TOut> node, bool changelog)

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Eddy.Sql.Parsing;
 
 namespace Eddy.Sql.Tests;
@@ -7,66 +6,11 @@ namespace Eddy.Sql.Tests;
 /// SQL regular and interval joins end to end: the changelog a job prints, applied to a multiset (+I/+U add a row,
 /// -U/-D remove one), must equal the batch join of the same rows computed here with LINQ.
 /// </summary>
-public partial class JoinTests : IDisposable
+public partial class JoinTests() : LeftRightTables("eddy-join-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("eddy-join-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
-    private sealed record L(int? K, string V, int N);
-
-    private sealed record R(int? K, int W);
-
-    // Keys 1..4 and NULL on both sides, duplicates on both sides, keys present on one side only (5 left, 6 right).
-    private static readonly L[] LeftRows =
-    [
-        new(1, "a", 1), new(2, "b", 2), new(1, "c", 3), new(null, "d", 4), new(3, "e", 5), new(5, "f", 6), new(2, "b", 2), new(4, "g", 7),
-    ];
-
-    private static readonly R[] RightRows =
-    [
-        new(1, 10), new(2, 1), new(2, 20), new(null, 30), new(3, 2), new(6, 40), new(1, 10), new(4, 3),
-    ];
-
-    private string Tables(string parallelism = "2")
-    {
-        string l = Path.Combine(dir, "l.jsonl"), r = Path.Combine(dir, "r.jsonl");
-        File.WriteAllLines(l, LeftRows.Select(x => $$"""{"k":{{Json(x.K)}},"v":"{{x.V}}","n":{{x.N}}}"""));
-        File.WriteAllLines(r, RightRows.Select(x => $$"""{"k":{{Json(x.K)}},"w":{{x.W}}}"""));
-        return $"""
-            SET 'parallelism.default' = '{parallelism}';
-            CREATE TABLE l (k INT, v STRING, n INT) WITH ('connector' = 'filesystem', 'path' = '{l}', 'format' = 'json');
-            CREATE TABLE r (k INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{r}', 'format' = 'json');
-
-            """;
-    }
-
-    private static string Json(int? k) => k is { } v ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "null";
+    private string Tables(string parallelism = "2") => LeftAndRight(parallelism);
 
     private static string Show(object? v) => v?.ToString() ?? "null";
-
-    [GeneratedRegex(@"^(?:\d+> )?([+-][IUD])\[(.*)\]$")]
-    private static partial Regex ChangeLine();
-
-    /// <summary>The rows left after applying the printed changelog, sorted; a retraction of a row not there fails.</summary>
-    private static List<string> Materialize(IEnumerable<string> lines)
-    {
-        var rows = new List<string>();
-        foreach (var line in lines)
-        {
-            var m = ChangeLine().Match(line);
-            Assert.True(m.Success, $"not a changelog line: {line}");
-            string kind = m.Groups[1].Value, row = m.Groups[2].Value;
-            if (kind is "+I" or "+U") rows.Add(row);
-            else Assert.True(rows.Remove(row), $"{kind}[{row}] retracts a row that is not there");
-        }
-        rows.Sort(StringComparer.Ordinal);
-        return rows;
-    }
 
     private static List<string> Sorted(IEnumerable<string> rows)
     {
@@ -165,7 +109,7 @@ public partial class JoinTests : IDisposable
     public void Append_only_sink_after_an_outer_join_is_refused()
     {
         var e = Assert.Throws<SqlParseException>(() => SessionTests.Run(Tables() + $$"""
-            CREATE TABLE o (lk INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{{Path.Combine(dir, "out")}}', 'format' = 'csv');
+            CREATE TABLE o (lk INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{{Path.Combine(Folder, "out")}}', 'format' = 'csv');
             INSERT INTO o SELECT l.k, r.w FROM l LEFT JOIN r ON l.k = r.k;
             """));
         Assert.Contains("append-only", e.Message, StringComparison.Ordinal);
@@ -221,7 +165,7 @@ public partial class JoinTests : IDisposable
     {
         string Write(string name, Ev[] rows)
         {
-            string path = Path.Combine(dir, name + ".jsonl");
+            string path = Path.Combine(Folder, name + ".jsonl");
             File.WriteAllLines(path, rows.Select(x => $$"""{"k":{{x.K}},"t":"{{T(x)}}"}"""));
             return path;
         }

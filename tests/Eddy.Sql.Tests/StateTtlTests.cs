@@ -219,10 +219,6 @@ public class StateTtlTests
     [InlineData("SELECT k, COUNT(DISTINCT v) FROM t GROUP BY k", "DISTINCT aggregate", 1, 1)]
     [InlineData("SELECT DISTINCT k FROM t", "GROUP BY without aggregates", 1, 1)]
     [InlineData("SELECT k, MAX(n) FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k) GROUP BY k", "over an updating input", 1, 1)]
-    [InlineData("SELECT * FROM (SELECT k, n, ROW_NUMBER() OVER (ORDER BY n DESC) AS rn FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k)) WHERE rn <= 2",
-        "UpdatableTopNFunction", 1, 47)]
-    [InlineData("SELECT * FROM (SELECT k, s, ROW_NUMBER() OVER (PARTITION BY k ORDER BY s DESC) AS rn FROM (SELECT k, v, SUM(v) AS s FROM t GROUP BY k, v)) WHERE rn <= 2",
-        "RetractableTopNFunction", 1, 47)]
     [InlineData("SELECT k, ARRAY_AGG(v) OVER (PARTITION BY k ORDER BY p) FROM t", "in an unbounded OVER on processing time", 1, 11)]
     public void What_eddy_cannot_expire_as_flink_does_is_refused_with_a_ttl(string query, string message, int line, int column)
     {

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Eddy.Sql.Parsing;
 
 namespace Eddy.Sql.Tests;
@@ -8,67 +7,11 @@ namespace Eddy.Sql.Tests;
 /// changelog a job prints, applied to a multiset, must equal the same query computed here with LINQ under SQL's
 /// three-valued logic (NOT IN: a NULL in a non-empty subquery, or a NULL probe, makes the predicate unknown).
 /// </summary>
-public partial class SubqueryTests : IDisposable
+public partial class SubqueryTests() : LeftRightTables("eddy-subquery-")
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("eddy-subquery-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
-    private sealed record L(int? K, string V, int N);
-
-    private sealed record R(int? K, int W);
-
-    // NULL keys on both sides, duplicates, keys on one side only (5 left, 6 right).
-    private static readonly L[] LeftRows =
-    [
-        new(1, "a", 1), new(2, "b", 2), new(1, "c", 3), new(null, "d", 4), new(3, "e", 5), new(5, "f", 6), new(2, "b", 2), new(4, "g", 7),
-    ];
-
-    private static readonly R[] RightRows =
-    [
-        new(1, 10), new(2, 1), new(2, 20), new(null, 30), new(3, 2), new(6, 40), new(1, 10), new(4, 3),
-    ];
-
-    private string Tables(string parallelism = "2")
-    {
-        string l = Path.Combine(dir, "l.jsonl"), r = Path.Combine(dir, "r.jsonl");
-        File.WriteAllLines(l, LeftRows.Select(x => $$"""{"k":{{Json(x.K)}},"v":"{{x.V}}","n":{{x.N}}}"""));
-        File.WriteAllLines(r, RightRows.Select(x => $$"""{"k":{{Json(x.K)}},"w":{{x.W}}}"""));
-        return $"""
-            SET 'parallelism.default' = '{parallelism}';
-            CREATE TABLE l (k INT, v STRING, n INT) WITH ('connector' = 'filesystem', 'path' = '{l}', 'format' = 'json');
-            CREATE TABLE r (k INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{r}', 'format' = 'json');
-            CREATE TABLE o (k INT, v STRING, n INT, PRIMARY KEY (v) NOT ENFORCED) WITH ('connector' = 'print');
-
-            """;
-    }
-
-    private static string Json(int? k) => k is { } v ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "null";
+    private string Tables(string parallelism = "2") => LeftAndRight(parallelism) + "CREATE TABLE o (k INT, v STRING, n INT, PRIMARY KEY (v) NOT ENFORCED) WITH ('connector' = 'print');\n";
 
     private static string Row(L l) => $"{l.K?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}, {l.V}, {l.N}";
-
-    [GeneratedRegex(@"^(?:\d+> )?([+-][IUD])\[(.*)\]$")]
-    private static partial Regex ChangeLine();
-
-    /// <summary>The rows left after applying the printed changelog, sorted; a retraction of a row not there fails.</summary>
-    private static List<string> Materialize(IEnumerable<string> lines)
-    {
-        var rows = new List<string>();
-        foreach (var line in lines)
-        {
-            var m = ChangeLine().Match(line);
-            Assert.True(m.Success, $"not a changelog line: {line}");
-            string kind = m.Groups[1].Value, row = m.Groups[2].Value;
-            if (kind is "+I" or "+U") rows.Add(row);
-            else Assert.True(rows.Remove(row), $"{kind}[{row}] retracts a row that is not there");
-        }
-        rows.Sort(StringComparer.Ordinal);
-        return rows;
-    }
 
     private static List<string> Expected(Func<L, bool> keep) =>
         LeftRows.Where(keep).Select(Row).Order(StringComparer.Ordinal).ToList();

@@ -10,8 +10,14 @@ namespace Eddy.Connectors.Kafka.Repartition;
 /// position (int64: source partition and offset, <see cref="SourcePositions.Pack"/>), event timestamp (int64), row kind
 /// (byte) and the value in the checkpoint format (<see cref="StateSerializers"/>);</item>
 /// <item>watermark: <c>2</c> (byte), source partition (int32), watermark (int64; <see cref="EventTime.MaxWatermark"/>: that
-/// source partition has ended).</item>
+/// source partition has ended);</item>
+/// <item>status: <c>3</c> (byte), source partition (int32), status (byte: <see cref="Active"/> or <see cref="Idle"/>):
+/// the source partition's watermark status as its upstream task decided it (Flink's WatermarkStatus, by the source's
+/// idle timeout). A writer sends ACTIVE for each of its source partitions when it starts (its announcement), then
+/// each change. Readers before this type fail on it with a located "unknown message type 3".</item>
 /// </list>
+/// The first byte is the message type; a new kind of message gets a new type, so that a reader always knows every
+/// message an older writer sent.
 /// Records travel many to a message (one per partition and written batch), so the broker sees batches and the writer
 /// makes no object per record.
 /// </summary>
@@ -19,6 +25,13 @@ internal static class RepartitionFormat
 {
     public const byte Records = 1;
     public const byte Watermark = 2;
+    public const byte Status = 3;
+
+    public const byte Active = 0;
+    public const byte Idle = 1;
+
+    public const int WatermarkLength = 13;
+    public const int StatusLength = 6;
 
     /// <summary>Records per message: a reader numbers the records of message at offset o as o × 1024 + i (their positions downstream).</summary>
     public const int MaxRecords = 1024;

@@ -7,9 +7,10 @@ namespace Eddy.Connectors.Kafka.Repartition;
 /// <summary>
 /// The writing end of a repartition topic. Each record goes to the partition that owns its key group (key groups
 /// split by range over the partitions, as subtasks own them in one process), so one key's records land in one
-/// partition; it carries its source position (partition and offset) so that the reader can drop a replay. A watermark
-/// goes to every partition as a control message per source partition the task reads. Records are gathered per
-/// partition and sent many to a message.
+/// partition; it carries its source position (partition and offset) so that the reader can drop a replay. A watermark,
+/// and each change of the task's watermark status (idle / active, as the source's idle timeout decides it), goes to
+/// every partition as a control message per source partition the task reads. Records are gathered per partition and
+/// sent many to a message.
 /// </summary>
 internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, RepartitionTopic topic, Func<T, int> keyHash, int maxParallelism) : Sink<T>
 {
@@ -35,6 +36,7 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
         private readonly Action<DeliveryReport<Null, byte[]>> onDelivery;
         private string? failure;
         private long sentWatermark = EventTime.MinWatermark;
+        private bool idle;
 
         public Writer(KafkaRepartitionExchange exchange, RepartitionTopic topic, Func<T, int> keyHash, int maxParallelism, SinkWriterContext context)
         {
@@ -69,9 +71,10 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
                     Interlocked.CompareExchange(ref failure, $"repartition topic '{report.Topic}' partition {report.Partition.Value}: delivery failed: {report.Error.Reason}", null);
             };
             producer = new ProducerBuilder<Null, byte[]>(exchange.ProducerConfig()).SetLogHandler((_, _) => { }).Build();
-            // Says "started" to every reader: a watermark of −∞ per source partition. A reader holds back (never counts
-            // as idle) a source partition it has not heard from, whose task may not have started yet.
-            SendWatermark(EventTime.MinWatermark);
+            // Says "started" to every reader: ACTIVE per source partition (a task starts active, as a source does in one
+            // process; after a restart this ends the IDLE its predecessor may have sent). A reader holds back a source
+            // partition it has not heard from, whose task may not have started yet.
+            SendStatus(idle: false);
         }
 
         public override void Write(Batch<T> batch)
@@ -137,9 +140,35 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
         private void SendWatermark(long watermark)
         {
             // After every record sent before it, in each partition: the producer keeps their order.
-            var message = new byte[13];
+            var message = new byte[RepartitionFormat.WatermarkLength];
             message[0] = RepartitionFormat.Watermark;
             BitConverter.TryWriteBytes(message.AsSpan(5, 8), watermark);
+            SendControl(message);
+        }
+
+        /// <summary>
+        /// The task's output turned idle or active: its source partitions did (the task reads only them). Records are
+        /// sent as each batch is written, so the status follows every record before it in each partition.
+        /// </summary>
+        public override void OnWatermarkStatus(bool idle)
+        {
+            if (idle == this.idle) return;
+            ThrowIfFailed();
+            this.idle = idle;
+            SendStatus(idle);
+        }
+
+        private void SendStatus(bool idle)
+        {
+            var message = new byte[RepartitionFormat.StatusLength];
+            message[0] = RepartitionFormat.Status;
+            message[5] = idle ? RepartitionFormat.Idle : RepartitionFormat.Active;
+            SendControl(message);
+        }
+
+        /// <summary>Sends a control message to every partition, once per source partition (its number at bytes 1–4).</summary>
+        private void SendControl(byte[] message)
+        {
             foreach (int source in sourcePartitions)
             {
                 var bytes = (byte[])message.Clone();

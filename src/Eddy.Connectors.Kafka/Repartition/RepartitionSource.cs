@@ -6,10 +6,11 @@ namespace Eddy.Connectors.Kafka.Repartition;
 
 /// <summary>
 /// The reading end of a repartition topic. Its splits are the upstream source partitions (their count from the
-/// source topic's metadata), so the watermark is the minimum over all of them, each split's watermark coming from
-/// the writers' control messages, and a source partition that sends nothing for the idle timeout is left out as in
-/// one process. Records at or below the highest offset already applied for their source partition (kept per topic
-/// partition in the checkpoint) are dropped: a replayed upstream doubles nothing, whatever the broker's transactions do.
+/// source topic's metadata), so the watermark is the minimum over all of them, each split's watermark and watermark
+/// status (idle / active) coming from the writers' control messages: a source partition is left out while its
+/// upstream task says it is idle, as a task's idle input channel is in one process. Records at or below the highest
+/// offset already applied for their source partition (kept per topic partition in the checkpoint) are dropped: a
+/// replayed upstream doubles nothing, whatever the broker's transactions do.
 /// </summary>
 internal sealed class RepartitionSource<T>(KafkaRepartitionExchange exchange, RepartitionTopic topic) : Source<T>, IPartitionedSource
 {
@@ -25,8 +26,12 @@ internal sealed class RepartitionSource<T>(KafkaRepartitionExchange exchange, Re
 internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
 {
     private static readonly TimeSpan FirstRecordWait = TimeSpan.FromMilliseconds(20);
-    /// <summary>Version 2 adds, per source partition, whether its writer was ever heard from (version 1 is still read).</summary>
-    private const byte StateVersion = 2;
+    /// <summary>
+    /// Version 3 keeps, per owned partition and source partition, the applied offset, the watermark and whether the
+    /// writer said IDLE last. Versions 1 and 2 (2 added whether the writer was heard from, which the status replaces)
+    /// are still read, every source partition active.
+    /// </summary>
+    private const byte StateVersion = 3;
 
     private readonly string topicName;
     private readonly StateSerializer<T> serializer = StateSerializers.For<T>();
@@ -42,16 +47,16 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
     private readonly long[,] applied;
     /// <summary>Per owned partition and source partition: the last watermark received.</summary>
     private readonly long[,] watermarks;
-    private readonly bool[] activity;
     /// <summary>
-    /// Per owned partition and source partition: whether that source partition's writer has sent anything (its task
-    /// sends a watermark of −∞ when it starts). One never heard from is never idle: its task may not have started yet
-    /// (another worker, a group still assigning), and in one process every source partition starts with the job.
+    /// Per owned partition and source partition: whether the writer's last word there was IDLE (a record or ACTIVE
+    /// since makes it active). A source partition whose writer was never heard from is active: its task may not have
+    /// started yet (another worker, a group still assigning), and in one process every source partition starts with
+    /// the job. A source partition is idle only when it is idle in every owned partition: its IDLE follows its records
+    /// in each, so none of them is still on its way.
     /// </summary>
-    private readonly bool[,] heard;
-    /// <summary>Per owned partition: the offset of the last message consumed (−1: none yet).</summary>
-    private readonly long[] consumed;
-    private readonly TopicPartition[] topicPartitions;
+    private readonly bool[,] idle;
+    /// <summary>Whether a watermark or status changed since the driver last asked.</summary>
+    private bool changed = true;
     private int endedCells;
 
     // A records message being emitted across reads (the output filled up).
@@ -71,9 +76,6 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         for (int i = 0; i < owned.Length; i++) indexOf[owned[i]] = i;
         next = new long[owned.Length];
         Array.Fill(next, Offset.Beginning.Value);
-        consumed = new long[owned.Length];
-        Array.Fill(consumed, -1);
-        topicPartitions = [.. owned.Select(q => new TopicPartition(topicName, new Partition(q)))];
         applied = new long[owned.Length, upstream];
         watermarks = new long[owned.Length, upstream];
         for (int i = 0; i < owned.Length; i++)
@@ -84,10 +86,8 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
                 watermarks[i, s] = EventTime.MinWatermark;
             }
         }
-        activity = new bool[upstream];
-        heard = new bool[owned.Length, upstream];
+        idle = new bool[owned.Length, upstream];
         Restore(context.Restored);
-        for (int i = 0; i < owned.Length; i++) if (next[i] > 0) consumed[i] = next[i] - 1;
         if (owned.Length == 0) return;
         exchange.EnsureTopic(topicName, partitions);
         consumer = new ConsumerBuilder<Ignore, byte[]>(exchange.ConsumerConfig($"{context.JobName}-{topicName}-reader"))
@@ -99,15 +99,20 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
 
     public override string? SplitName(int split) => $"{topicName} from source partition {split}";
 
-    public bool TakeActivity(int split)
+    public bool TakeChanges()
     {
-        bool a = activity[split];
-        activity[split] = false;
+        bool c = changed;
+        changed = false;
+        return c;
+    }
+
+    public bool SplitIdle(int split)
+    {
+        // A reader without partitions has no input: idle, as a source subtask without splits.
+        if (owned.Length == 0) return true;
         for (int i = 0; i < owned.Length; i++)
-            if (!heard[i, split]) return true;
-        // An upstream partition that has ended holds +∞: never idle, so it cannot leave the others all idle (and
-        // the watermark stuck) once it falls silent.
-        return a || SplitWatermark(split) == EventTime.MaxWatermark;
+            if (!idle[i, split] || watermarks[i, split] == EventTime.MaxWatermark) return false;
+        return true;
     }
 
     public long SplitWatermark(int split)
@@ -132,22 +137,38 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         {
             int i = indexOf[r.Partition.Value];
             long offset = r.Offset.Value;
-            consumed[i] = offset;
             var bytes = r.Message.Value;
             output.Bytes += bytes.Length;
             if (bytes.Length == 0) throw Bad(r.Partition.Value, offset, "empty message");
             if (bytes[0] == RepartitionFormat.Watermark)
             {
-                if (bytes.Length != 13) throw Bad(r.Partition.Value, offset, "watermark message of the wrong size");
+                if (bytes.Length != RepartitionFormat.WatermarkLength) throw Bad(r.Partition.Value, offset, "watermark message of the wrong size");
                 int s = BitConverter.ToInt32(bytes, 1);
                 long wm = BitConverter.ToInt64(bytes, 5);
                 CheckSource(s, r.Partition.Value, offset);
-                activity[s] = true;
-                heard[i, s] = true;
                 if (wm > watermarks[i, s])
                 {
                     if (wm == EventTime.MaxWatermark) endedCells++;
                     watermarks[i, s] = wm;
+                    changed = true;
+                }
+                next[i] = offset + 1;
+            }
+            else if (bytes[0] == RepartitionFormat.Status)
+            {
+                if (bytes.Length != RepartitionFormat.StatusLength) throw Bad(r.Partition.Value, offset, "status message of the wrong size");
+                int s = BitConverter.ToInt32(bytes, 1);
+                CheckSource(s, r.Partition.Value, offset);
+                bool isIdle = bytes[5] switch
+                {
+                    RepartitionFormat.Idle => true,
+                    RepartitionFormat.Active => false,
+                    _ => throw Bad(r.Partition.Value, offset, $"unknown watermark status {bytes[5]}"),
+                };
+                if (idle[i, s] != isIdle)
+                {
+                    idle[i, s] = isIdle;
+                    changed = true;
                 }
                 next[i] = offset + 1;
             }
@@ -165,28 +186,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             else throw Bad(r.Partition.Value, offset, $"unknown message type {bytes[0]}");
         }
         if (Ended) return SourceStatus.EndOfInput;
-        // Upstream partitions share the topic's partitions, so one's records can wait behind another's: while the
-        // reader is behind, no split counts as idle (a split is idle when the reader has caught up and it sent nothing).
-        // The loop ends when the output is full or librdkafka has nothing more at hand (drained).
-        if (Behind(drained: !output.IsFull)) Array.Fill(activity, true);
         return output.Count > before || pending is not null ? SourceStatus.MoreAvailable : SourceStatus.NothingAvailable;
-    }
-
-    /// <summary>
-    /// Whether the reader may be behind the topic: a message is being emitted, the last read stopped with messages
-    /// still coming, or a partition has shown nothing yet and the broker has not told its end (librdkafka's cached
-    /// high watermark, set by fetch answers).
-    /// </summary>
-    private bool Behind(bool drained)
-    {
-        if (pending is not null || !drained) return true;
-        for (int i = 0; i < owned.Length; i++)
-        {
-            if (consumed[i] >= 0) continue;
-            var w = consumer!.GetWatermarkOffsets(topicPartitions[i]);
-            if (w.High.Value < 0 || w.High.Value > 0 && next[i] < w.High.Value) return true;
-        }
-        return false;
     }
 
     private void Emit(SourceOutput<T> output)
@@ -204,8 +204,12 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             int s = SourcePositions.PartitionOf(position);
             long offset = SourcePositions.OffsetOf(position);
             CheckSource(s, q, pendingOffset);
-            activity[s] = true;
-            heard[i, s] = true;
+            // A record of an idle source partition: its task is active again (its ACTIVE comes first anyway).
+            if (idle[i, s])
+            {
+                idle[i, s] = false;
+                changed = true;
+            }
             if (offset <= applied[i, s])
             {
                 metrics.RecordsSkipped++;
@@ -247,7 +251,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             {
                 state.Write(applied[i, s]);
                 state.Write(watermarks[i, s]);
-                state.Write(heard[i, s]);
+                state.Write(idle[i, s]);
             }
         }
     }
@@ -261,8 +265,8 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             if (bytes.Length == 0) continue;
             using var r = new BinaryReader(new MemoryStream(bytes));
             byte version = r.ReadByte();
-            if (version is not (1 or StateVersion))
-                throw new InvalidDataException($"repartition topic '{topicName}': checkpoint state version {version} is not 1 or {StateVersion}");
+            if (version is not (1 or 2 or StateVersion))
+                throw new InvalidDataException($"repartition topic '{topicName}': checkpoint state version {version} is not 1 to {StateVersion}");
             int count = r.ReadInt32();
             for (int k = 0; k < count; k++)
             {
@@ -274,13 +278,15 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
                 for (int s = 0; s < sources; s++)
                 {
                     long a = r.ReadInt64(), wm = r.ReadInt64();
-                    bool h = version >= 2 ? r.ReadBoolean() : a >= 0 || wm > EventTime.MinWatermark;
+                    // The byte after them: version 2's "heard from" (no successor: see idle), version 3's IDLE.
+                    bool flag = version >= 2 && r.ReadBoolean();
+                    bool isIdle = version >= 3 && flag;
                     if (!mine) continue;
                     if (s >= upstream)
                         throw new InvalidDataException($"repartition topic '{topicName}': the checkpoint knows source partition {s}, the source topic has {upstream} partitions");
                     applied[i, s] = a;
                     watermarks[i, s] = wm;
-                    heard[i, s] = h;
+                    idle[i, s] = isIdle;
                     if (wm == EventTime.MaxWatermark) endedCells++;
                 }
             }
@@ -310,7 +316,7 @@ public static class RepartitionReaderState
         {
             using var r = new BinaryReader(new MemoryStream(readerState));
             byte version = r.ReadByte();
-            if (version is not (1 or 2)) throw new InvalidDataException("not a repartition reader's state (version)");
+            if (version is not (1 or 2 or 3)) throw new InvalidDataException("not a repartition reader's state (version)");
             int count = r.ReadInt32();
             for (int k = 0; k < count; k++)
             {

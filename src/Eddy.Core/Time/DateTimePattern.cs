@@ -8,10 +8,17 @@ namespace Eddy;
 /// A Java date-time pattern (<c>yyyy-MM-dd'T'HH:mm:ss.SSS'Z'</c>, as Flink's TO_TIMESTAMP and DATE_FORMAT take)
 /// compiled once into a list of fields, then parsed and formatted without allocation per value.
 /// Letters: y, M (number or name), d, H, h, k, K, m, s, S (fraction), a, E, D, X/x/Z (offset), quoted literals.
+/// <para>Formatting remembers its last result: a pattern without a fraction of a second gives the same text for every
+/// time in one second, minute, hour or day (the finest field it has), so a stream of nearby times (a <c>yyyy-MM-dd</c>
+/// group key per event) formats once per day and shares one string.</para>
 /// </summary>
 public sealed class DateTimePattern
 {
     private static readonly ConcurrentDictionary<string, DateTimePattern> Cache = new();
+
+    // The pattern the thread used last: a compiled DATE_FORMAT passes the same literal for every row, and comparing
+    // it costs less than hashing it into the cache.
+    [ThreadStatic] private static DateTimePattern? lastUsed;
     private static readonly string[] MonthNames = CultureInfo.InvariantCulture.DateTimeFormat.AbbreviatedMonthNames;
     private static readonly string[] DayNames = CultureInfo.InvariantCulture.DateTimeFormat.AbbreviatedDayNames;
 
@@ -20,17 +27,52 @@ public sealed class DateTimePattern
 
     private readonly Part[] parts;
 
+    // The span of time one formatted text covers (ticks; 0: a fraction of a second is formatted, nothing is reused).
+    private readonly long sameTextTicks;
+
+    // Replaced whole, never changed: threads formatting with the same pattern see either the old or the new memo.
+    private sealed record Formatted(long Unit, string Text);
+    private Formatted? lastFormatted;
+
     private DateTimePattern(string pattern, Part[] parts)
     {
         Pattern = pattern;
         this.parts = parts;
+        sameTextTicks = SameTextTicks(parts);
+    }
+
+    /// <summary>
+    /// The length of the aligned periods (from 0001-01-01) over which the formatted text cannot change: a day unless the
+    /// pattern has a time-of-day field, then its finest one.
+    /// </summary>
+    private static long SameTextTicks(Part[] parts)
+    {
+        long ticks = TimeSpan.TicksPerDay;
+        foreach (var part in parts)
+        {
+            long field = part.Literal is not null ? TimeSpan.TicksPerDay : part.Letter switch
+            {
+                'S' => 0,
+                's' => TimeSpan.TicksPerSecond,
+                'm' => TimeSpan.TicksPerMinute,
+                'H' or 'k' or 'h' or 'K' or 'a' => TimeSpan.TicksPerHour,
+                _ => TimeSpan.TicksPerDay,
+            };
+            ticks = Math.Min(ticks, field);
+        }
+        return ticks;
     }
 
     public string Pattern { get; }
 
     private readonly record struct Part(char Letter, int Count, string? Literal);
 
-    public static DateTimePattern Of(string pattern) => Cache.GetOrAdd(pattern, Compile);
+    public static DateTimePattern Of(string pattern)
+    {
+        var last = lastUsed;
+        if (last is not null && string.Equals(last.Pattern, pattern, StringComparison.Ordinal)) return last;
+        return lastUsed = Cache.GetOrAdd(pattern, Compile);
+    }
 
     private static DateTimePattern Compile(string pattern)
     {
@@ -241,6 +283,17 @@ public sealed class DateTimePattern
 
     /// <summary>Formats a wall-clock time with this pattern (Flink's DATE_FORMAT).</summary>
     public string Format(DateTime value)
+    {
+        if (sameTextTicks == 0) return FormatNew(value);
+        long unit = value.Ticks / sameTextTicks;
+        var last = lastFormatted;
+        if (last is not null && last.Unit == unit) return last.Text;
+        string text = FormatNew(value);
+        lastFormatted = new Formatted(unit, text);
+        return text;
+    }
+
+    private string FormatNew(DateTime value)
     {
         var sb = new StringBuilder(Pattern.Length + 8);
         foreach (var part in parts)

@@ -54,6 +54,13 @@ public abstract class SinkWriter<T> : IDisposable
 
     public virtual void OnWatermark(long watermark) { }
 
+    /// <summary>
+    /// The stream into this writer turned idle (<paramref name="idle"/>: no watermark will come from it until it
+    /// turns active again, as Flink's WatermarkStatus.IDLE) or active. Called only when the status changes, after
+    /// every record before the change and before every record after it; a stream starts active.
+    /// </summary>
+    public virtual void OnWatermarkStatus(bool idle) { }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
@@ -73,6 +80,8 @@ public abstract class ForwardingSinkWriter<T, TInner>(SinkWriter<TInner> inner) 
 
     public override void OnWatermark(long watermark) => Inner.OnWatermark(watermark);
 
+    public override void OnWatermarkStatus(bool idle) => Inner.OnWatermarkStatus(idle);
+
     public override void Dispose()
     {
         Inner.Dispose();
@@ -89,7 +98,16 @@ internal interface IConnectorCheckpointing
     void Configure(string jobName, bool checkpointingEnabled, RestoredState? restored, Distributed.PartitionTaskScope? partitionTask);
 }
 
-public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing
+/// <summary>
+/// An operator of a chain that learns when its task's output turns idle or active. The status is the task's: the
+/// task tells it directly (no per-record cost, no element kind of its own), after flushing the chain when it turns idle.
+/// </summary>
+internal interface IWatermarkStatusListener
+{
+    void OnWatermarkStatus(bool idle);
+}
+
+public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing, IWatermarkStatusListener
 {
     private SinkWriter<T>? writer;
     private string jobName = "job";
@@ -132,6 +150,8 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
     }
 
     protected override void ProcessWatermark(long watermark) => writer!.OnWatermark(watermark);
+
+    void IWatermarkStatusListener.OnWatermarkStatus(bool idle) => writer?.OnWatermarkStatus(idle);
 
     protected override void Finish() => writer!.Flush();
 

@@ -49,17 +49,21 @@ public static class SourcePositions
 }
 
 /// <summary>
-/// A source reader whose splits carry their own watermarks (a repartition topic: the writers' control records give
-/// each upstream source partition's watermark). The driver asks after every read; a split's idleness is decided as
-/// for any split, by the idle timeout, with control records counting as activity.
+/// A source reader whose splits carry their own watermarks and watermark status (a repartition topic: the writers'
+/// control records give each upstream source partition's watermark, and its IDLE / ACTIVE status as the upstream
+/// task's idle timeout decided it). The driver combines the splits as a task combines its input channels (Flink's
+/// StatusWatermarkValve), and applies no idle timeout of its own to them: a split is idle only when its upstream said so.
 /// </summary>
 public interface IInBandWatermarks
 {
-    /// <summary>Whether split <paramref name="split"/> received a record or a control record since the last call (and forgets it).</summary>
-    bool TakeActivity(int split);
+    /// <summary>Whether a split's watermark or status may have changed since the last call (and forgets it); true before the first call.</summary>
+    bool TakeChanges();
 
     /// <summary>The watermark split <paramref name="split"/>'s control records gave so far (−∞ before the first).</summary>
     long SplitWatermark(int split);
+
+    /// <summary>Whether split <paramref name="split"/> is idle: its upstream said IDLE and nothing of it came since.</summary>
+    bool SplitIdle(int split);
 }
 
 /// <summary>A source that reads the partitions of its topic(s): the stage split asks it how many there are.</summary>

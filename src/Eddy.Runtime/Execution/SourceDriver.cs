@@ -59,7 +59,8 @@ internal sealed class SourceDriver<T>(
         int splitCount = reader.SplitCount;
         var generators = new WatermarkGenerator[Math.Max(1, splitCount)];
         for (int i = 0; i < generators.Length; i++) generators[i] = strategy.CreateGenerator();
-        var valve = new WatermarkValve(generators.Length);
+        // In-band splits stand for upstream tasks (their source partitions): combined as a task combines its channels.
+        var valve = new WatermarkValve(generators.Length, flushWhenAllIdle: inBand is not null);
         var lastData = new long[generators.Length];
         var splitIdle = new bool[generators.Length];
         long start = task.Timers.Now;
@@ -101,9 +102,10 @@ internal sealed class SourceDriver<T>(
             {
                 emitted = EmitBatch(task, metrics, output, assign, generators, valve, lastData, splitIdle, now, emitted);
             }
-            if (inBand is not null) emitted = InBandWatermarks(task, inBand, valve, lastData, splitIdle, now, emitted);
+            if (inBand is not null) emitted = InBandWatermarks(task, inBand, valve, splitIdle, emitted);
 
-            if (idleMs != long.MaxValue && splitCount > 0)
+            // In-band splits are idle when their upstream says so: the upstream source's idle timeout decided it.
+            if (idleMs != long.MaxValue && splitCount > 0 && inBand is null)
             {
                 for (int s = 0; s < splitIdle.Length; s++)
                 {
@@ -241,31 +243,39 @@ internal sealed class SourceDriver<T>(
     }
 
     /// <summary>
-    /// The splits of a reader that carries watermarks in-band: a control record counts as activity (so a split whose
-    /// records all go elsewhere is not idle while its watermarks arrive), and each active split's watermark is the
-    /// one its control records gave, not one derived from record timestamps.
+    /// The splits of a reader that carries watermarks and watermark status in-band: each split's watermark and status
+    /// are the ones its control records gave. What one read brought is applied as if it arrived in this order:
+    /// every ACTIVE and watermark together (a split that resumed rejoins the minimum when its watermark has reached
+    /// the output as it was, whatever the other splits brought in the same read: applying one split after another
+    /// could let the others raise the output past a resumed split whose watermark came first in the topic), then
+    /// the splits that turned idle, whose last watermarks came before their IDLE. Once every split is idle the
+    /// output is idle, after the valve's flush.
     /// </summary>
-    private static long InBandWatermarks(StreamTask task, IInBandWatermarks inBand, WatermarkValve valve, long[] lastData,
-        bool[] splitIdle, long now, long emitted)
+    private static long InBandWatermarks(StreamTask task, IInBandWatermarks inBand, WatermarkValve valve, bool[] splitIdle, long emitted)
     {
+        if (!inBand.TakeChanges()) return emitted;
         for (int s = 0; s < splitIdle.Length; s++)
         {
-            if (!inBand.TakeActivity(s)) continue;
-            lastData[s] = now;
-            if (splitIdle[s])
-            {
-                splitIdle[s] = false;
-                valve.OnStatus(s, false, out _);
-                task.UpdateIdle(false);
-            }
-            valve.OnWatermark(s, inBand.SplitWatermark(s), out _);
+            bool idle = inBand.SplitIdle(s);
+            // An idle split's watermark does not count (as Flink's valve ignores an idle input's watermark).
+            if (idle && splitIdle[s]) continue;
+            valve.RaiseWatermark(s, inBand.SplitWatermark(s));
+            splitIdle[s] = false;
+        }
+        valve.Update(out _);
+        for (int s = 0; s < splitIdle.Length; s++)
+        {
+            if (splitIdle[s] || !inBand.SplitIdle(s)) continue;
+            splitIdle[s] = true;
+            valve.OnStatus(s, true, out _);
         }
         long wm = valve.Output;
         if (wm > emitted)
         {
             task.AdvanceWatermark(wm);
-            return wm;
+            emitted = wm;
         }
+        task.UpdateIdle(valve.AllIdle);
         return emitted;
     }
 

@@ -16,6 +16,8 @@ internal sealed class StreamTask
     private readonly IBatchInput head;
     private readonly ISourceDriver? source;
     private bool outputIdle;
+    /// <summary>The operators of the chain told when the task's output turns idle or active (its sinks).</summary>
+    private readonly IWatermarkStatusListener[] statusListeners;
 
     // Checkpointing: the mailbox of actions other threads ask this task to run between elements (checkpoint
     // completion, abort), the barrier a source is asked to emit, and the alignment in progress.
@@ -53,6 +55,7 @@ internal sealed class StreamTask
         Metrics = metrics;
         Timers = timers;
         this.head = head;
+        statusListeners = [.. operators.OfType<IWatermarkStatusListener>()];
         if (gate is not null) metrics.QueueFill = () => gate.Fill;
     }
 
@@ -122,7 +125,7 @@ internal sealed class StreamTask
     private void RunInput(CancellationToken cancel)
     {
         var gate = Gate!;
-        var valve = new WatermarkValve(gate.ChannelCount);
+        var valve = new WatermarkValve(gate.ChannelCount, flushWhenAllIdle: true);
         int ended = 0;
         barrierArrived = new bool[gate.ChannelCount];
         channelEnded = new bool[gate.ChannelCount];
@@ -401,7 +404,9 @@ internal sealed class StreamTask
         if (idle == outputIdle) return;
         outputIdle = idle;
         Metrics.IsIdle = idle;
+        // Going idle: what the chain holds goes out first, so that the status follows every record before it.
         if (idle) head.FlushAll();
+        foreach (var l in statusListeners) l.OnWatermarkStatus(idle);
         foreach (var w in writers) w.Broadcast(idle ? StreamElement.Idle : StreamElement.Active);
     }
 

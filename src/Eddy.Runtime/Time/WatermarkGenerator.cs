@@ -25,18 +25,26 @@ public sealed class WatermarkGenerator(WatermarkKind kind, long outOfOrdernessMs
 }
 
 /// <summary>
-/// Combines the watermarks and idle states of several inputs (channels, splits) into one, as Flink's
-/// StatusWatermarkValve: the minimum over active inputs; an input that turns active again with a watermark behind
-/// the output is left out until it catches up; when every input is idle, the output is idle.
+/// Combines the watermarks and idle states of several inputs (channels, splits) into one: the minimum over active
+/// inputs; an input that turns active again with a watermark behind the output is left out until it catches up; when
+/// every input is idle, the output is idle.
 /// </summary>
+/// <remarks>
+/// With <c>flushWhenAllIdle</c> it is Flink's StatusWatermarkValve (the inputs of a task: channels, or the upstream
+/// source partitions of a repartition reader): when the last active input turns idle holding the output watermark, no
+/// input will advance it any more, so the output becomes the largest watermark of any input. Without it, it is Flink's
+/// CombinedWatermarkStatus (the splits of one source reader), which keeps the output where it is.
+/// </remarks>
 public sealed class WatermarkValve
 {
     private readonly long[] watermarks;
     private readonly bool[] idle;
     private readonly bool[] ended;
+    private readonly bool flushWhenAllIdle;
 
-    public WatermarkValve(int inputs)
+    public WatermarkValve(int inputs, bool flushWhenAllIdle = false)
     {
+        this.flushWhenAllIdle = flushWhenAllIdle;
         watermarks = new long[inputs];
         Array.Fill(watermarks, EventTime.MinWatermark);
         idle = new bool[inputs];
@@ -61,11 +69,38 @@ public sealed class WatermarkValve
         return Recompute(out output);
     }
 
+    /// <summary>
+    /// Records the watermark of an active input without recomputing the output, for inputs whose watermarks arrived
+    /// together (then <see cref="Update"/>): each rejoins the minimum when it has reached the output as it was before
+    /// them, so no input's watermark is judged against an output the others raised in the same breath.
+    /// </summary>
+    public void RaiseWatermark(int input, long watermark)
+    {
+        if (watermark > watermarks[input]) watermarks[input] = watermark;
+        idle[input] = false;
+    }
+
+    /// <summary>Recomputes the output after <see cref="RaiseWatermark"/>; returns whether it advanced.</summary>
+    public bool Update(out long output) => Recompute(out output);
+
     /// <summary>Marks an input idle or active; returns whether the output watermark advanced.</summary>
     public bool OnStatus(int input, bool isIdle, out long output)
     {
+        bool turnedIdle = isIdle && !idle[input] && !ended[input];
         idle[input] = isIdle;
-        return Recompute(out output);
+        bool advanced = Recompute(out output);
+        if (flushWhenAllIdle && turnedIdle && AllIdle && watermarks[input] == Output)
+        {
+            long max = long.MinValue;
+            foreach (long w in watermarks) max = Math.Max(max, w);
+            if (max > Output)
+            {
+                Output = max;
+                output = max;
+                return true;
+            }
+        }
+        return advanced;
     }
 
     /// <summary>An ended input no longer counts; its final watermark is +∞.</summary>

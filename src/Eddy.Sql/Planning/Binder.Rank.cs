@@ -186,19 +186,6 @@ public sealed partial class Binder
         var rankSchema = outputRank
             ? new Schema([.. preSchema.Columns, new Column(rn, DataType.BigInt.NotNull())])
             : preSchema;
-        // Flink runs a top 1 (of an append-only input, or UpdateFast) with its FastTop1Function, which takes a TTL.
-        if (StateTtlMs > 0 && !batchMode && !finalOnly && (strategy == RankStrategy.RetractTopN || strategy == RankStrategy.UpdateFastTopN && end != 1))
-        {
-            string what = strategy switch
-            {
-                RankStrategy.RetractTopN => "a Top-N over an updating input (Flink's RetractableTopNFunction: its sort-key tree and its rows expire "
-                    + "separately, and the ranking it then emits follows its stale-state handling, which Eddy does not reproduce)",
-                _ => "a Top-N over an updating input with a unique key (Flink's UpdatableTopNFunction: its buffer and its row-key map expire "
-                    + "separately and its cached rows reach the expiring state only at checkpoints and cache evictions, which Eddy does not reproduce)",
-            };
-            throw Error(over, $"'table.exec.state.ttl' is set, but Eddy does not expire the state of {what}: "
-                + "remove the option (or set it to 0) to keep that state");
-        }
         var rank = new RankPlan(pre, partitionColumns, orderColumns, start, end, outputRank, strategy, rankSchema)
         {
             FinalOnly = finalOnly,

@@ -10,6 +10,7 @@ using Eddy.Connectors.Kafka;
 using Eddy.Connectors.Kafka.Tests;
 using Eddy.Sql;
 using AvroSchema = Avro.Schema;
+using static Eddy.Connectors.Formats.Tests.FormatTestSql;
 
 namespace Eddy.Connectors.Formats.Tests.Avro;
 
@@ -147,18 +148,6 @@ public class AvroConfluentTests
         Assert.Contains("401", e.Message);
         Assert.Contains(registry.Url, e.Message);
         Assert.DoesNotContain("wrong", e.Message);
-    }
-
-    private static List<string> Run(string sql)
-    {
-        var output = new StringWriter();
-        var session = new SqlSession(TestConnectors.Registry, output, TextWriter.Null, _ => null);
-        foreach (var job in session.Execute(sql))
-        {
-            var result = job.Environment.ExecuteAsync(job.Name).GetAwaiter().GetResult();
-            if (result.Failure is not null) throw result.Failure;
-        }
-        return [.. output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'))];
     }
 
     [Fact]

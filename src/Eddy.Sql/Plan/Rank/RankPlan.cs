@@ -51,7 +51,7 @@ public sealed record RankPlan(
     /// <summary>ROW_NUMBER, or RANK/DENSE_RANK (batch mode only, as in Flink).</summary>
     public RankFunction Function { get; init; } = RankFunction.RowNumber;
 
-    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication or an append-only Top-N (0: state is kept forever).</summary>
+    /// <summary>Flink's <c>table.exec.state.ttl</c> in ms for a deduplication or a Top-N (0: state is kept forever).</summary>
     public long StateTtlMs { get; init; }
 
     /// <summary>For <see cref="RankStrategy.UpdateFastTopN"/>: the input columns of the unique key (the GROUP BY keys below).</summary>

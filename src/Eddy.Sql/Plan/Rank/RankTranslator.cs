@@ -76,11 +76,16 @@ internal static class RankTranslator
                 if (start == 1 && end == 1 && fastTtl > 0) return keyed.Process(() => new FastTop1WithTtlFunction<TIn, TKey, TOut>(compare, output, fastTtl), "Rank");
                 if (start == 1 && end == 1) return keyed.Process(() => new FastTop1Function<TIn, TKey, TOut>(compare, output), "Rank");
                 var sameRowKey = EqualOn<TIn>(rank.RowKey);
+                if (fastTtl > 0)
+                    return keyed.Process(() => new UpdatableTopNWithTtlFunction<TIn, TKey, TOut>(compare, sameRowKey, start, end, withRowNumber, output, fastTtl), "Rank");
                 return keyed.Process(() => new UpdateFastTopNFunction<TIn, TKey, TOut>(compare, sameRowKey, start, end, withRowNumber, output), "Rank");
             }
             if (rank.Strategy == RankStrategy.RetractTopN)
             {
                 var sameRow = EqualExcept<TIn>(-1, rank.Input.Schema.Count);
+                long retractTtl = rank.StateTtlMs;
+                if (retractTtl > 0)
+                    return keyed.Process(() => new RetractableTopNWithTtlFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output, retractTtl), "Rank");
                 return keyed.Process(() => new RetractableTopNFunction<TIn, TKey, TOut>(compare, sameRow, start, end, withRowNumber, output), "Rank");
             }
             // Flink runs a top 1 of an append-only input with its FastTop1Function too (-U/+U where AppendOnlyTopNFunction
