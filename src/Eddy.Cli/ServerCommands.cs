@@ -440,6 +440,16 @@ internal static class ServerCommands
             return await Call(client, stderr, async () =>
             {
                 var j = await Read(await client.GetAsync($"jobs/{Uri.EscapeDataString(result.GetValue(job)!)}", cancel), cancel);
+                if (j["distributed"]?.GetValue<bool>() == true)
+                {
+                    // A job the server hosts a worker of: its whole-job view (every worker), as --bootstrap-servers shows it.
+                    stdout.WriteLine($"job '{j["name"]}' ({j["jid"]}): {j["state"]}, distributed: this server runs one worker of it");
+                    if (j["failure"]?.GetValue<string>() is { } failure) stdout.WriteLine($"failed: {failure}");
+                    if (j["state"]!.GetValue<string>() != JobStates.Running) return 0;
+                    var whole = await Read(await client.GetAsync($"distributed-jobs/{Uri.EscapeDataString(j["jid"]!.GetValue<string>())}/status", cancel), cancel);
+                    WorkerStatus.Print(whole.AsObject(), stdout);
+                    return 0;
+                }
                 stdout.WriteLine($"job '{j["name"]}' ({j["jid"]}): {j["state"]}, {Seconds(j["duration"])} s, {j["slots"]} slot(s)");
                 if (j["wait-reason"] is { } reason) stdout.WriteLine($"waiting: {reason}");
                 var rows = j["vertices"]!.AsArray().Select(v =>

@@ -81,7 +81,7 @@ internal static class WorkerStatus
         return result;
     }
 
-    private static void Print(JsonObject whole, TextWriter stdout)
+    internal static void Print(JsonObject whole, TextWriter stdout)
     {
         string Text(JsonNode? n) => n switch
         {

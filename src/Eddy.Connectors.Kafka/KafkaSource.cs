@@ -309,6 +309,8 @@ public sealed class KafkaSource<T> : Source<T>, IPartitionedSource
         return topics[0].Count();
     }
 
+    public IReadOnlyList<string> Topics() => options.Topics;
+
     public string Describe() => options.Topics.Count > 0 ? $"'{string.Join(";", options.Topics)}'" : $"pattern '{options.TopicPattern}'";
 
     public override SourceReader<T> CreateReader(SourceReaderContext context)

@@ -79,18 +79,35 @@ public sealed class WorkerCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_join_is_refused_at_its_insert_with_the_reason()
+    public void An_outer_join_is_refused_at_its_insert_with_the_reason()
     {
         var (code, err) = Worker($"""
             SET 'execution.checkpointing.interval' = '1 s';
             {KafkaEvents}
             CREATE TABLE out1 (host VARCHAR, url VARCHAR) WITH ('connector' = 'blackhole');
-            INSERT INTO out1 SELECT a.host, b.url FROM events a JOIN events b ON a.host = b.url;
+            INSERT INTO out1 SELECT a.host, b.url FROM events a LEFT JOIN events b ON a.host = b.url;
             """);
         Assert.Equal(1, code);
         Assert.Contains("job.sql: line 6, column 1", err);
-        Assert.Contains("has Join", err);
-        Assert.Contains("joins read two keyed inputs", err);
+        Assert.Contains("has an outer join (Left), which is not supported across processes", err);
+    }
+
+    [Fact]
+    public void A_window_join_is_refused_at_its_insert_with_the_reason()
+    {
+        var (code, err) = Worker($"""
+            SET 'execution.checkpointing.interval' = '1 s';
+            {KafkaEvents}
+            CREATE TABLE out1 (host VARCHAR, url VARCHAR) WITH ('connector' = 'blackhole');
+            INSERT INTO out1 SELECT a.host, b.url
+            FROM (SELECT * FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) a
+            JOIN (SELECT * FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) b
+            ON a.host = b.url AND a.window_start = b.window_start AND a.window_end = b.window_end;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 6, column 1", err);
+        Assert.Contains("has WindowJoin", err);
+        Assert.Contains("window, temporal and semi/anti joins", err);
     }
 
     [Theory]

@@ -46,7 +46,7 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
             this.maxParallelism = maxParallelism;
             KafkaNative.EnsureLoaded();
             int upstream = topic.UpstreamSourcePartitions();
-            partitions = topic.Partitions ?? upstream;
+            partitions = topic.ResolvePartitions();
             if (partitions > maxParallelism)
                 throw new InvalidOperationException($"repartition topic '{topicName}': {partitions} partitions exceed the {maxParallelism} key groups ('pipeline.max-parallelism')");
             exchange.EnsureTopic(topicName, partitions);

@@ -20,6 +20,8 @@ internal sealed class RepartitionSource<T>(KafkaRepartitionExchange exchange, Re
 
     public string Describe() => $"'{topic.Name}'";
 
+    public IReadOnlyList<string> Topics() => [topic.Name];
+
     public override SourceReader<T> CreateReader(SourceReaderContext context) => new RepartitionReader<T>(exchange, topic, context);
 }
 

@@ -51,8 +51,12 @@ public class DataStream<T>
         }
     }
 
-    public DataStream<TOut> Map<TOut>(Func<T, TOut> map, string name = "Map") =>
-        Transform(name, () => new MapOperator<T, TOut>(map));
+    public DataStream<TOut> Map<TOut>(Func<T, TOut> map, string name = "Map")
+    {
+        var node = Environment.AddNode(new OperatorNode<T, TOut>(() => new MapOperator<T, TOut>(map)) { Name = name, RelaysSourcePositions = true });
+        Connect(node);
+        return new DataStream<TOut>(Environment, [new(node, null)]);
+    }
 
     /// <summary>
     /// Flink's async I/O (<c>AsyncDataStream.orderedWait/unorderedWait</c>): calls <paramref name="function"/> without

@@ -35,6 +35,25 @@ public static class SourcePositions
         currentPositions = positions;
     }
 
+    /// <summary>
+    /// Publishes <paramref name="positions"/> as those of <paramref name="batch"/>, made one for one from the batch
+    /// they belonged to, for the call that hands it down; returns what to <see cref="Restore"/> after it (the input
+    /// batch may go on to other consumers).
+    /// </summary>
+    public static (object? Batch, long[]? Positions) Relay(object batch, long[] positions)
+    {
+        var previous = (currentBatch, currentPositions);
+        currentBatch = batch;
+        currentPositions = positions;
+        return previous;
+    }
+
+    public static void Restore((object? Batch, long[]? Positions) previous)
+    {
+        currentBatch = previous.Batch;
+        currentPositions = previous.Positions;
+    }
+
     internal static void Clear()
     {
         currentBatch = null;
@@ -74,4 +93,7 @@ public interface IPartitionedSource
 
     /// <summary>What the source reads, for plans and errors (the topic).</summary>
     string Describe();
+
+    /// <summary>The topics the source names (none for a pattern).</summary>
+    IReadOnlyList<string> Topics();
 }

@@ -29,8 +29,20 @@ public sealed record RepartitionTopic(string Name, string KeyedOperator, int? Pa
     /// <summary>The upstream source as a partitioned source, or null when it is not one.</summary>
     public required IPartitionedSource? UpstreamSource { get; init; }
 
-    /// <summary>The partition count: the configured one, else the upstream source topic's.</summary>
-    public int ResolvePartitions() => Partitions ?? UpstreamSourcePartitions();
+    /// <summary>
+    /// The upstream sources of every repartition topic its downstream stage reads (this one's included): the stage's
+    /// partition task p reads partition p of each, so they share one partition count and one key group → partition
+    /// mapping (co-partitioned). Empty: this topic's upstream source alone.
+    /// </summary>
+    public IReadOnlyList<IPartitionedSource?> CoPartitionedSources { get; init; } = [];
+
+    /// <summary>
+    /// The partition count: the configured one, else the largest partition count of the co-partitioned topics' source
+    /// topics (the upstream source topic's, for a stage reading one repartition topic).
+    /// </summary>
+    public int ResolvePartitions() => Partitions ?? (CoPartitionedSources.Count > 1
+        ? CoPartitionedSources.Max(s => s?.PartitionCount() ?? throw new InvalidOperationException($"repartition topic '{Name}': an upstream source does not say how many partitions it has"))
+        : UpstreamSourcePartitions());
 
     /// <summary>How many partitions the upstream source topic has: the reader's watermark waits for each of them.</summary>
     public int UpstreamSourcePartitions() => UpstreamSource?.PartitionCount()
@@ -93,16 +105,12 @@ public static class StageSplitter
             throw new StageSplitException($"'table.exec.repartition.partitions' = {p}: must be within 1..{maxParallelism} (pipeline.max-parallelism): a partition is a range of key groups");
         var nodes = graph.Nodes.ToList();
         var cuts = nodes.SelectMany(n => n.Inputs).Where(e => e.Partitioning == Partitioning.Hash).ToList();
+        var upstreamSources = new Dictionary<StreamEdge, StreamNode>();
         foreach (var e in cuts)
         {
-            if (!e.From.IsSource)
-            {
-                throw new StageSplitException(
-                    $"the keyed exchange into '{e.To.Name}' follows '{e.From.Name}', not a source: a repartition topic needs each record's " +
-                    "source partition and offset (to drop a replay), which only a writer right after the source has; not supported across processes yet");
-            }
-            if (e.To.Inputs.Count(i => i.Partitioning == Partitioning.Hash) > 1)
-                throw new StageSplitException($"'{e.To.Name}' has several keyed inputs (a union or join of topics): not supported across processes yet");
+            upstreamSources[e] = SourceBehind(e.From) ?? throw new StageSplitException(
+                $"the keyed exchange into '{e.To.Name}' follows '{e.From.Name}', not a source: a repartition topic needs each record's " +
+                "source partition and offset (to drop a replay), which only a writer right after the source has; not supported across processes yet");
         }
 
         // Stages: what stays connected once the keyed exchanges are cut, in the order of the graph.
@@ -131,15 +139,20 @@ public static class StageSplitter
         var added = order.Select(_ => (Readers: new List<StreamNode>(), Writers: new List<StreamNode>(),
             Inputs: new List<RepartitionTopic>(), Outputs: new List<RepartitionTopic>())).ToList();
         var usedNames = new HashSet<string>(StringComparer.Ordinal);
+        // A stage reading several repartition topics (a join's two sides) reads partition p of each: co-partitioned.
+        var coPartitioned = cuts.GroupBy(e => StageOf(e.To)).ToDictionary(g => g.Key,
+            g => (IReadOnlyList<IPartitionedSource?>)[.. g.Select(e => upstreamSources[e].SourceObject as IPartitionedSource)]);
         foreach (var e in cuts)
         {
             string uid = e.To.Uid is { Length: > 0 } u ? u : $"{e.To.Id}-{e.To.Name}";
+            // A node with several keyed inputs gets a topic per input.
+            if (cuts.Count(c => c.To == e.To) > 1) uid += "-" + e.From.Name;
             string name = TopicName($"{jobName}-{uid}-repartition");
             if (!usedNames.Add(name)) throw new StageSplitException($"two keyed exchanges would share the repartition topic '{name}'");
-            var upstream = e.From;
             var topic = new RepartitionTopic(name, e.To.Name, partitions, StageOf(e.From), StageOf(e.To))
             {
-                UpstreamSource = upstream.SourceObject as IPartitionedSource,
+                UpstreamSource = upstreamSources[e].SourceObject as IPartitionedSource,
+                CoPartitionedSources = coPartitioned[StageOf(e.To)],
             };
             var (writer, reader) = e.Cut(exchange, topic, maxParallelism);
             added[topic.UpstreamStage].Writers.Add(writer);
@@ -160,6 +173,22 @@ public static class StageSplitter
             stages.Add(new Stage(i, g, added[i].Inputs, added[i].Outputs));
         }
         return stages;
+    }
+
+    /// <summary>
+    /// The source whose records reach <paramref name="node"/> with their source positions: the node itself, or the
+    /// source behind a chain of one-for-one operators (a join's input tagging); null when there is none.
+    /// </summary>
+    private static StreamNode? SourceBehind(StreamNode node)
+    {
+        while (!node.IsSource)
+        {
+            // Null partitioning is forward within a stage (every node at parallelism 1, so chained).
+            if (!node.RelaysSourcePositions || node.Inputs.Count != 1 || node.Inputs[0].Partitioning is not (null or Partitioning.Forward)
+                || node.Inputs[0].SideOutputTag is not null) return null;
+            node = node.Inputs[0].From;
+        }
+        return node;
     }
 
     /// <summary>For plans that are shown, never run (<c>eddy explain --distributed</c>): its writers and readers refuse to start.</summary>
@@ -204,6 +233,8 @@ public static class StageSplitter
             sb.Append("stage ").Append(s.Index).Append(": ").AppendLine(string.Join(" -> ", s.Graph.Nodes.Select(n => n.Name)));
             foreach (var t in s.Inputs)
                 sb.Append("  reads  ").Append(t.Name).Append(" (").Append(PartitionsText(t)).Append(") from stage ").Append(t.UpstreamStage).AppendLine();
+            if (s.Inputs.Count > 1)
+                sb.AppendLine("  co-partitioned: its partition task p reads partition p of each topic it reads (one partition count, one key group → partition mapping)");
             foreach (var t in s.Outputs)
                 sb.Append("  writes ").Append(t.Name).Append(" (").Append(PartitionsText(t)).Append(", keyed for '").Append(t.KeyedOperator)
                     .Append("') to stage ").Append(t.DownstreamStage).AppendLine();
@@ -211,6 +242,8 @@ public static class StageSplitter
         return sb.ToString();
 
         static string PartitionsText(RepartitionTopic t) => t.Partitions is { } n ? $"{n} partitions"
-            : $"partitions: as the source topic{(t.UpstreamSource is { } src ? " " + src.Describe() : "")}";
+            : t.CoPartitionedSources.Count > 1
+                ? $"partitions: the most of the source topics {string.Join(", ", t.CoPartitionedSources.Select(s => s?.Describe()).Distinct())}"
+                : $"partitions: as the source topic{(t.UpstreamSource is { } src ? " " + src.Describe() : "")}";
     }
 }

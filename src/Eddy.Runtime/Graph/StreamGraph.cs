@@ -41,8 +41,18 @@ public abstract class StreamNode
 
     public virtual bool IsSource => false;
 
+    /// <summary>
+    /// An operator that makes exactly one record of each input record, in order, and hands the source positions of a
+    /// batch on to the batch it makes (<see cref="Distributed.SourcePositions.Relay"/>): a repartition writer after it
+    /// still knows each record's source partition and offset.
+    /// </summary>
+    public bool RelaysSourcePositions { get; init; }
+
     /// <summary>For sources: the <see cref="Source{T}"/> read.</summary>
     internal virtual object? SourceObject => null;
+
+    /// <summary>For sources of partitioned topics (Kafka, repartition topics): the source, else null.</summary>
+    public Distributed.IPartitionedSource? PartitionedSource => SourceObject as Distributed.IPartitionedSource;
 
     /// <summary>For sources: whether the input ends by itself.</summary>
     internal virtual bool IsBoundedSource => false;

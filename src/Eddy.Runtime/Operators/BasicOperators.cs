@@ -15,8 +15,23 @@ public sealed class MapOperator<TIn, TOut>(Func<TIn, TOut> map) : StreamOperator
         {
             for (int i = 0; i < n; i++) output.SetKind(i, batch.KindAt(i));
         }
+        var positions = Distributed.SourcePositions.Of(batch);
         BatchPool<TIn>.Return(batch);
-        Output.OnBatch(output);
+        if (positions is null)
+        {
+            Output.OnBatch(output);
+            return;
+        }
+        // Record i came from record i: a repartition writer downstream tags it with the same source position.
+        var previous = Distributed.SourcePositions.Relay(output, positions);
+        try
+        {
+            Output.OnBatch(output);
+        }
+        finally
+        {
+            Distributed.SourcePositions.Restore(previous);
+        }
     }
 }
 

@@ -156,25 +156,37 @@ public sealed class DistributedWorker : IDisposable
             {
                 var probe = new KafkaTopicProbe(job.Shape.BootstrapServers, job.Shape.ClientProperties);
                 probes[job] = probe;
-                var counts = probe.PartitionCounts(job.Shape.Topics);
-                if (counts.Values.Distinct().Count() > 1)
+                foreach (var stage in job.Stages)
                 {
-                    throw new WorkerSetupException($"job '{job.Name}' reads topics with different partition counts ("
-                        + string.Join(", ", counts.Select(c => $"'{c.Key}': {c.Value}")) + "); a partition task reads partition p of every input topic, "
-                        + "so co-partitioned inputs need equal counts");
-                }
-                job.Stages[0].Partitions = counts[job.Shape.LeadingTopic];
-                log($"job '{job.Name}': group '{job.GroupId}' divides the {counts[job.Shape.LeadingTopic]} partitions of '{job.Shape.LeadingTopic}'; "
-                    + $"checkpoints under {CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}");
-                foreach (var stage in job.Stages.Skip(1))
-                {
+                    var shape = job.Shape.Stages[stage.Index];
+                    if (shape.ReadsSources)
+                    {
+                        // A source stage's task reads one partition number of each of its topics (co-partitioned).
+                        var counts = probe.PartitionCounts(shape.SourceTopics);
+                        if (counts.Values.Distinct().Count() > 1)
+                        {
+                            throw new WorkerSetupException($"job '{job.Name}' reads topics with different partition counts in one stage ("
+                                + string.Join(", ", counts.Select(c => $"'{c.Key}': {c.Value}")) + "); a partition task reads partition p of every input topic "
+                                + "of its stage, so co-partitioned inputs need equal counts");
+                        }
+                        stage.Partitions = counts[shape.GroupTopic];
+                        log($"{job.Prefix(stage)}: group '{stage.GroupId}' divides the {stage.Partitions} partitions of '{string.Join("', '", shape.SourceTopics)}'"
+                            + (stage.Index == 0 ? $"; checkpoints under {CheckpointStorages.Combine(job.CheckpointRoot, JobDataPaths.SafeName(job.Name))}" : ""));
+                        continue;
+                    }
                     // Created before any member subscribes to it (a group member sees a topic created later only at
                     // its next metadata refresh), with the count the plan states; a topic with another count is refused.
-                    var topic = job.Shape.StageInputs[stage.Index]!;
-                    stage.Partitions = topic.ResolvePartitions();
-                    job.Exchange.EnsureTopic(topic.Name, stage.Partitions);
-                    log($"{job.Prefix(stage)}: group '{stage.GroupId}' divides the {stage.Partitions} partitions of repartition topic '{topic.Name}' "
-                        + $"(keyed for {topic.KeyedOperator})");
+                    // A stage reading several (a join's sides) reads partition p of each: one count for all.
+                    stage.Partitions = shape.Inputs[0].ResolvePartitions();
+                    foreach (var topic in shape.Inputs)
+                    {
+                        int partitions = topic.ResolvePartitions();
+                        if (partitions != stage.Partitions)
+                            throw new WorkerSetupException($"job '{job.Name}': repartition topics '{shape.Inputs[0].Name}' and '{topic.Name}' are read by one stage but would have {stage.Partitions} and {partitions} partitions");
+                        job.Exchange.EnsureTopic(topic.Name, partitions);
+                        log($"{job.Prefix(stage)}: group '{stage.GroupId}' divides the {stage.Partitions} partitions of repartition topic '{topic.Name}' "
+                            + $"(keyed for {topic.KeyedOperator}{(shape.Inputs.Count > 1 ? $", co-partitioned with {shape.Inputs.Count - 1} more" : "")})");
+                    }
                 }
             }
         }
@@ -306,6 +318,9 @@ public sealed class DistributedWorker : IDisposable
 
         public int Partitions { get; set; }
 
+        /// <summary>Whether the stage reads the user's topics (its lag from the Kafka source's offsets), not repartition topics.</summary>
+        public bool ReadsSources { get; init; }
+
         public PartitionTaskManager? Tasks { get; set; }
 
         public KafkaGroupMember? Member { get; set; }
@@ -327,8 +342,8 @@ public sealed class DistributedWorker : IDisposable
         /// <summary>Writers and readers of the job's repartition topics, with the sources' client settings.</summary>
         public KafkaRepartitionExchange Exchange { get; } = new(shape.BootstrapServers, shape.ClientProperties);
 
-        public List<WorkerStage> Stages { get; } = [.. shape.StageInputs.Select((input, i) =>
-            new WorkerStage(i, input?.Name ?? shape.LeadingTopic, i == 0 ? groupId : $"{groupId}-stage-{i}"))];
+        public List<WorkerStage> Stages { get; } = [.. shape.Stages.Select((stage, i) =>
+            new WorkerStage(i, stage.GroupTopic, i == 0 ? groupId : $"{groupId}-stage-{i}") { ReadsSources = stage.ReadsSources })];
 
         /// <summary>How its log lines start: stage 0 as for a job of one stage.</summary>
         public string Prefix(WorkerStage stage) => stage.Index == 0 ? $"job '{Name}'" : $"job '{Name}' stage {stage.Index}";
@@ -380,12 +395,12 @@ public sealed class DistributedWorker : IDisposable
         foreach (var op in checkpoint.Operators)
         {
             // A Kafka source's state id is "<node>:source:<name>"; a repartition reader's is "<topic>-reader" (its uid).
-            if (stage.Index == 0 ? !op.StateId.Contains(":source:", StringComparison.Ordinal) : op.StateId != stage.Topic + "-reader") continue;
+            if (stage.ReadsSources ? !op.StateId.Contains(":source:", StringComparison.Ordinal) : op.StateId != stage.Topic + "-reader") continue;
             foreach (var s in op.Subtasks)
             {
                 try
                 {
-                    if (stage.Index == 0)
+                    if (stage.ReadsSources)
                     {
                         foreach (var (t, p, next) in KafkaSourceState.CheckpointedOffsets(s.OperatorState))
                             if (t == stage.Topic && p == partition && next >= 0) return next;

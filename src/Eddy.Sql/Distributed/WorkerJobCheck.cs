@@ -1,3 +1,4 @@
+using Eddy.Joins;
 using Eddy.Runtime.Distributed;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Parsing;
@@ -7,6 +8,7 @@ using Eddy.Sql.Plan.AsyncLookup;
 using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Correlate;
 using Eddy.Sql.Plan.Expand;
+using Eddy.Sql.Plan.Join;
 using Eddy.Sql.Plan.LookupJoin;
 using Eddy.Sql.Plan.Match;
 using Eddy.Sql.Plan.Over;
@@ -29,11 +31,21 @@ public sealed record WorkerJobShape(
     string BootstrapServers,
     IReadOnlyDictionary<string, string> ClientProperties)
 {
-    /// <summary>
-    /// Per stage, the repartition topic it reads (null for stage 0, which reads <see cref="Topics"/>); the topic's
-    /// partition count may still have to be resolved at the broker (the source topic's).
-    /// </summary>
-    public IReadOnlyList<RepartitionTopic?> StageInputs { get; init; } = [null];
+    /// <summary>The job's stages: what each reads.</summary>
+    public IReadOnlyList<WorkerStageShape> Stages { get; init; } = [];
+}
+
+/// <summary>
+/// What one stage reads: the user's topics (a source stage; several are co-partitioned, partition p of each), or the
+/// repartition topics cut from its keyed exchanges (several for a join: co-partitioned by construction). The group of
+/// the stage divides the partitions of <see cref="GroupTopic"/>; a partition's task reads that partition number of
+/// every topic of the stage. A repartition topic's partition count may still have to be resolved at the broker.
+/// </summary>
+public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadOnlyList<RepartitionTopic> Inputs)
+{
+    public bool ReadsSources => Inputs.Count == 0;
+
+    public string GroupTopic => ReadsSources ? SourceTopics[0] : Inputs[0].Name;
 }
 
 /// <summary>
@@ -96,11 +108,12 @@ public static class WorkerJobCheck
                     properties.TryAdd(key["properties.".Length..], value);
             }
         }
-        return new WorkerJobShape(topics[0], topics, bootstrap ?? "", properties) { StageInputs = Stages(job, name, repartitionPartitions, context) };
+        var stages = Stages(job, name, repartitionPartitions, context);
+        return new WorkerJobShape(stages[0].GroupTopic, topics, bootstrap ?? "", properties) { Stages = stages };
     }
 
-    /// <summary>The job's stages: stage 0 reads the user's topics, every later stage exactly one repartition topic.</summary>
-    private static List<RepartitionTopic?> Stages(SqlJob job, string name, int? repartitionPartitions, SqlContext context)
+    /// <summary>The job's stages: each reads the user's topics (a source stage) or repartition topics, never both.</summary>
+    private static List<WorkerStageShape> Stages(SqlJob job, string name, int? repartitionPartitions, SqlContext context)
     {
         IReadOnlyList<Stage> stages;
         try
@@ -111,23 +124,23 @@ public static class WorkerJobCheck
         {
             throw SqlErrors.At(job.Origins[0], $"eddy worker: job '{job.Name}' cannot be split into stages: {e.Message}; run it with 'eddy run'", context);
         }
-        var inputs = new List<RepartitionTopic?>();
+        var shapes = new List<WorkerStageShape>();
         foreach (var stage in stages)
         {
-            int sources = stage.Graph.Nodes.Count(n => n.IsSource);
-            // A stage's tasks follow the partitions of one topic: the user's sources all in stage 0 (their partitions
-            // numbered alike), a later stage reading one repartition topic and nothing else.
-            bool fits = stage.Index == 0 ? stage.Inputs.Count == 0 : stage.Inputs.Count == 1 && sources == 1;
+            var sources = stage.Graph.Nodes.Where(n => n.IsSource).ToList();
+            var topics = sources.Select(n => n.PartitionedSource).Where(s => s is not null).SelectMany(s => s!.Topics()).Distinct().ToList();
+            // A stage's tasks follow one partition number: of the user's topics (a source stage), or of the repartition
+            // topics it reads, whose readers are all its sources.
+            bool fits = stage.Inputs.Count == 0 ? topics.Count > 0 : sources.Count == stage.Inputs.Count;
             if (!fits)
             {
                 throw SqlErrors.At(job.Origins[0],
-                    $"eddy worker: job '{job.Name}' splits into a stage that reads {(stage.Inputs.Count == 0 ? "the user's topics apart from stage 0" : "several topics")} "
-                    + $"({stage}); a stage's partition tasks follow the partitions of one input topic (sources that do not share a stage, or an operator fed by "
-                    + "two keyed exchanges, are not supported across processes yet); run it with 'eddy run'", context);
+                    $"eddy worker: job '{job.Name}' splits into a stage that reads both the user's topics and repartition topics ({stage}); a stage's partition "
+                    + "tasks follow one partition number of co-partitioned topics; run it with 'eddy run'", context);
             }
-            inputs.Add(stage.Index == 0 ? null : stage.Inputs[0]);
+            shapes.Add(new WorkerStageShape(stage.Inputs.Count == 0 ? topics : [], stage.Inputs));
         }
-        return inputs;
+        return shapes;
     }
 
     private static void Walk(SqlJob job, LogicalPlan plan, SqlNode origin, SqlContext context, List<TableDef> scans)
@@ -183,6 +196,15 @@ public static class WorkerJobCheck
                 if (rank.Strategy is RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN || rank.Input.IsUpdating)
                     throw KeyedRefused(job, origin, context, "a Top-N over an updating input", "no cross-process test reads changes through a repartition topic yet");
                 break;
+            case JoinPlan join:
+                // Each side is cut into its own repartition topic, co-partitioned: partition p of both holds the same key groups.
+                if (join.JoinType != JoinType.Inner)
+                    throw KeyedRefused(job, origin, context, $"an outer join ({join.JoinType})", "only inner joins have a cross-process test (their padded rows are not tested)");
+                if (join.Interval is { ProcessingTime: true })
+                    throw KeyedRefused(job, origin, context, "an interval join on processing time", "its rows' order is their arrival order at one process");
+                if (join.Left.IsUpdating || join.Right.IsUpdating)
+                    throw KeyedRefused(job, origin, context, "a join of an updating input", "no cross-process test reads changes through a repartition topic yet");
+                break;
             case MatchPlan match:
                 if (match.ProcessingTime)
                     throw KeyedRefused(job, origin, context, "MATCH_RECOGNIZE ordered by processing time", "its rows' order is their arrival order at one process");
@@ -192,8 +214,9 @@ public static class WorkerJobCheck
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
                     + "operators that run there are those with one keyed input straight after the source: GROUP BY and window aggregations, "
-                    + "event-time OVER, Top-N and deduplication and MATCH_RECOGNIZE; joins read two keyed inputs, which would "
-                    + "need co-partitioned repartition topics, and ORDER BY and VALUES have no cross-process test yet; run this one with 'eddy run'", context);
+                    + "event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, and inner regular and event-time interval joins (each side "
+                    + "through its own co-partitioned repartition topic); window, temporal and semi/anti joins, ORDER BY and VALUES have no "
+                    + "cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
     }

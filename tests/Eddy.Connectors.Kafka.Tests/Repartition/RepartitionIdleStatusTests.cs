@@ -24,6 +24,8 @@ public class RepartitionIdleStatusTests
         public int PartitionCount() => count;
 
         public string Describe() => "'upstream'";
+
+        public IReadOnlyList<string> Topics() => ["upstream"];
     }
 
     private sealed class Setup : IDisposable

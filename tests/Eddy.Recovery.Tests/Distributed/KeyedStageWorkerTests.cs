@@ -348,7 +348,7 @@ public sealed class KeyedStageWorkerTests(ITestOutputHelper log)
         if (producer.Flush(TimeSpan.FromSeconds(60)) != 0) throw new TimeoutException("events were not delivered");
     }
 
-    private static Dictionary<string, long> Counts(IEnumerable<string> rows) => rows.GroupBy(r => r).ToDictionary(g => g.Key, g => (long)g.Count());
+    internal static Dictionary<string, long> Counts(IEnumerable<string> rows) => rows.GroupBy(r => r).ToDictionary(g => g.Key, g => (long)g.Count());
 
     /// <summary>The table's rows as text, each with how often it is there.</summary>
     private static Dictionary<string, long> Rows(Case c, string table)
@@ -363,13 +363,13 @@ public sealed class KeyedStageWorkerTests(ITestOutputHelper log)
         }
     }
 
-    private static List<string> Differences(Dictionary<string, long> expected, Dictionary<string, long> actual) =>
+    internal static List<string> Differences(Dictionary<string, long> expected, Dictionary<string, long> actual) =>
     [
         .. expected.Where(e => actual.GetValueOrDefault(e.Key) != e.Value).Select(e => $"{e.Key}: {e.Value} expected, {actual.GetValueOrDefault(e.Key)} found"),
         .. actual.Where(a => !expected.ContainsKey(a.Key)).Select(a => $"{a.Key}: {a.Value} not expected"),
     ];
 
-    private static void Compare(string what, Dictionary<string, long> expected, Dictionary<string, long> actual, List<WorkerProcess> workers)
+    internal static void Compare(string what, Dictionary<string, long> expected, Dictionary<string, long> actual, List<WorkerProcess> workers)
     {
         var differences = Differences(expected, actual);
         Assert.True(differences.Count == 0,
@@ -378,7 +378,7 @@ public sealed class KeyedStageWorkerTests(ITestOutputHelper log)
     }
 
     /// <summary>The partitions a worker owned at <paramref name="at"/> in the stage its log lines start with <paramref name="prefix"/>.</summary>
-    private static SortedSet<int> OwnedAt(WorkerProcess worker, string prefix, TimeSpan at)
+    internal static SortedSet<int> OwnedAt(WorkerProcess worker, string prefix, TimeSpan at)
     {
         var owned = new SortedSet<int>();
         foreach (var (_, line) in worker.Lines.Where(l => l.At <= at))
@@ -392,7 +392,7 @@ public sealed class KeyedStageWorkerTests(ITestOutputHelper log)
         return owned;
     }
 
-    private static long Count(string table)
+    internal static long Count(string table)
     {
         try
         {
@@ -404,7 +404,9 @@ public sealed class KeyedStageWorkerTests(ITestOutputHelper log)
         }
     }
 
-    private void WaitFor(Func<bool> condition, string what, List<WorkerProcess> workers)
+    private void WaitFor(Func<bool> condition, string what, List<WorkerProcess> workers) => WaitFor(log, condition, what, workers);
+
+    internal static void WaitFor(ITestOutputHelper log, Func<bool> condition, string what, List<WorkerProcess> workers)
     {
         var waited = Stopwatch.StartNew();
         while (!condition())

@@ -95,6 +95,13 @@ public sealed class ServerWorkerTests(ITestOutputHelper log)
             Assert.Equal(worker.OwnedAt(clock.Elapsed).ToList(), alone["partitions"]!.AsArray().Select(p => p!["partition"]!.GetValue<int>()).Order().ToList());
             Assert.Single(alone["workers"]!.AsArray());
 
+            // The server's own status command shows a distributed job whole too.
+            (exit, stdout, stderr) = Eddy("status", Job, "--server", address.ToString());
+            Assert.True(exit == 0, $"eddy status --server failed ({exit}): {stderr}");
+            Assert.Contains($"job '{Job}'", stdout);
+            Assert.Contains("distributed: this server runs one worker of it", stdout);
+            Assert.Contains("2 worker(s) in 'server_worker-workers'", stdout);
+
             // Cancel the server's job: final checkpoints, it leaves the group, and the worker takes every partition.
             var cancelledAt = clock.Elapsed;
             var handed = server.OwnedAt(cancelledAt);

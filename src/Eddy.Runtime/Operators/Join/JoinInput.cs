@@ -36,7 +36,8 @@ public readonly struct JoinInput<TLeft, TRight>
     public readonly TRight Right;
     public readonly bool IsLeft;
 
-    private JoinInput(TLeft left, TRight right, bool isLeft)
+    // Public so that the record serializer can rebuild it (a join's inputs travel through repartition topics).
+    public JoinInput(TLeft left, TRight right, bool isLeft)
     {
         Left = left;
         Right = right;

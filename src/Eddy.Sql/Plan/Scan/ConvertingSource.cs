@@ -19,6 +19,8 @@ public sealed class ConvertingSource<TIn, T>(Source<TIn> inner, Compiled<Convert
 
     public string Describe() => inner is IPartitionedSource p ? p.Describe() : "";
 
+    public IReadOnlyList<string> Topics() => inner is IPartitionedSource p ? p.Topics() : [];
+
     public override SourceReader<T> CreateReader(SourceReaderContext context) =>
         new Reader(inner.CreateReader(context), convert.Value, context.Clock);
 
