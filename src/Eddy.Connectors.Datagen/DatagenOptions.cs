@@ -1,4 +1,7 @@
 using System.Globalization;
+using Eddy.Sql;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors;
 
@@ -35,10 +38,10 @@ public sealed record DatagenField(Column Column, DatagenKind Kind)
 }
 
 /// <summary>
-/// The options of the datagen connector, named as Flink names them so that a SQL <c>WITH (...)</c> clause passes
-/// straight through: <c>rows-per-second</c>, <c>number-of-rows</c> and, per column, <c>fields.&lt;name&gt;.kind</c>
-/// (<c>random</c> | <c>sequence</c>), <c>.min</c>, <c>.max</c>, <c>.length</c>, <c>.var-len</c>, <c>.max-past</c>,
-/// <c>.null-rate</c>, <c>.start</c>, <c>.end</c>.
+/// The options of the datagen connector, declared once in <see cref="OptionSchema"/> with Flink's names so that a SQL
+/// <c>WITH (...)</c> clause passes straight through: <c>rows-per-second</c>, <c>number-of-rows</c> and, per column,
+/// the template options <c>fields.&lt;name&gt;.kind</c> (<c>random</c> | <c>sequence</c>), <c>.min</c>, <c>.max</c>,
+/// <c>.length</c>, <c>.var-len</c>, <c>.max-past</c>, <c>.null-rate</c>, <c>.start</c>, <c>.end</c>.
 /// Eddy extension: <c>seed</c> (a long) makes the random values the same on every run at the same parallelism.
 /// </summary>
 public sealed class DatagenOptions
@@ -47,8 +50,51 @@ public sealed class DatagenOptions
     public const int DefaultStringLength = 100;
     public const int DefaultCollectionLength = 3;
 
-    private static readonly string[] TopLevelOptions = ["connector", "rows-per-second", "number-of-rows", "seed"];
-    private static readonly string[] FieldOptions = ["kind", "min", "max", "length", "var-len", "max-past", "null-rate", "start", "end"];
+    private const int MaxLength = 1_000_000;
+
+    internal static readonly ConnectorOption<long> RowsPerSecondOption =
+        Option.Long("rows-per-second", "the rate of rows over all subtasks", min: 1).WithDefault(DefaultRowsPerSecond);
+
+    internal static readonly ConnectorOption<long> NumberOfRowsOption =
+        Option.Long("number-of-rows", "the number of rows to emit, which makes the source bounded (default: unbounded)", min: 0);
+
+    internal static readonly ConnectorOption<long> SeedOption =
+        Option.Long("seed", "Eddy: the seed of every random value, so that the same seed and parallelism give the same rows (default: a new seed per run)");
+
+    internal static readonly ConnectorOption<string> KindOption =
+        Option.Enum("fields.<name>.kind", "how the column's values are made: random values, or a sequence from start to end", "random", "sequence").WithDefault("random");
+
+    internal static readonly ConnectorOption<string> MinOption =
+        Option.OfColumnType("fields.<name>.min", "random numeric columns: the smallest value (default: the type's smallest)");
+
+    internal static readonly ConnectorOption<string> MaxOption =
+        Option.OfColumnType("fields.<name>.max", "random numeric columns: the largest value (default: the type's largest)");
+
+    internal static readonly ConnectorOption<TimeSpan> MaxPastOption =
+        Option.Duration("fields.<name>.max-past", "random TIMESTAMP, TIMESTAMP_LTZ, DATE and TIME columns: how far before the current time a value may lie").WithDefault(TimeSpan.Zero);
+
+    internal static readonly ConnectorOption<int> LengthOption =
+        Option.Int("fields.<name>.length", $"random STRING columns: the string length (default {DefaultStringLength}); ARRAY and MAP columns: the number of elements (default {DefaultCollectionLength}); at most {MaxLength}", min: 0);
+
+    internal static readonly ConnectorOption<bool> VarLenOption =
+        Option.Boolean("fields.<name>.var-len", "random STRING columns: a length drawn from 1 to the length instead of exactly it").WithDefault(false);
+
+    internal static readonly ConnectorOption<double> NullRateOption =
+        Option.DoubleBetween("fields.<name>.null-rate", "the share of NULL values (nullable columns only)", 0, 1).WithDefault(0);
+
+    internal static readonly ConnectorOption<long> StartOption =
+        Option.Long("fields.<name>.start", "sequence columns (numeric or string): the first value; required for a sequence");
+
+    internal static readonly ConnectorOption<long> EndOption =
+        Option.Long("fields.<name>.end", "sequence columns (numeric or string): the last value; required for a sequence");
+
+    /// <summary>The options a datagen table takes, each declared once.</summary>
+    public static OptionSchema OptionSchema { get; } = new("datagen",
+        RowsPerSecondOption, NumberOfRowsOption, SeedOption, KindOption, MinOption, MaxOption, MaxPastOption, LengthOption, VarLenOption,
+        NullRateOption, StartOption, EndOption);
+
+    private static readonly ConnectorOption[] FieldOptions =
+        [KindOption, MinOption, MaxOption, MaxPastOption, LengthOption, VarLenOption, NullRateOption, StartOption, EndOption];
 
     private DatagenOptions(Schema schema, long rowsPerSecond, long? numberOfRows, long? seed, IReadOnlyList<DatagenField> fields)
     {
@@ -73,148 +119,103 @@ public sealed class DatagenOptions
     /// <summary>Bounded when <c>number-of-rows</c> is set or some column is a sequence (it ends with the first sequence).</summary>
     public bool IsBounded => NumberOfRows is not null || Fields.Any(f => f.Kind == DatagenKind.Sequence);
 
-    public static DatagenOptions Parse(Schema schema, IReadOnlyDictionary<string, string> options)
-    {
-        long rowsPerSecond = DefaultRowsPerSecond;
-        long? numberOfRows = null;
-        long? seed = null;
-        var perField = new Dictionary<int, Dictionary<string, (string Key, string Value)>>();
+    /// <summary>Validates <paramref name="options"/> against <see cref="OptionSchema"/> and reads them for the table's columns.</summary>
+    /// <exception cref="ConnectorOptionException">a bad option, named with the table.</exception>
+    public static DatagenOptions Parse(string table, Schema schema, IReadOnlyDictionary<string, string> options) =>
+        From(table, schema, OptionSchema.Validate(table, options));
 
-        foreach (var (key, value) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+    /// <summary>Reads validated options for the table's columns (the checks that need the columns happen here).</summary>
+    public static DatagenOptions From(string table, Schema schema, ConnectorOptions options)
+    {
+        foreach (var option in FieldOptions)
         {
-            switch (key)
+            foreach (string column in options.PerNameKeys(option).Order(StringComparer.Ordinal))
             {
-                case "connector":
-                    if (value != "datagen") throw Error(key, $"expected 'datagen', got '{value}'");
-                    break;
-                case "rows-per-second":
-                    rowsPerSecond = ParsePositive(key, value);
-                    break;
-                case "number-of-rows":
-                    numberOfRows = ParseNonNegative(key, value);
-                    break;
-                case "seed":
-                    seed = long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long s)
-                        ? s
-                        : throw Error(key, $"expected a long, got '{value}'");
-                    break;
-                default:
-                    int lastDot = key.LastIndexOf('.');
-                    if (!key.StartsWith("fields.", StringComparison.Ordinal) || lastDot <= "fields.".Length)
-                        throw Error(key, $"unknown option; the options are {string.Join(", ", TopLevelOptions)} and fields.<name>.<{string.Join("|", FieldOptions)}>");
-                    string column = key["fields.".Length..lastDot];
-                    string option = key[(lastDot + 1)..];
-                    int index = schema.IndexOf(column);
-                    if (index < 0)
-                        throw Error(key, $"no column '{column}'; the columns are {string.Join(", ", schema.Columns.Select(c => c.Name))}");
-                    if (!FieldOptions.Contains(option))
-                        throw Error(key, $"unknown field option '{option}'; field options are {string.Join(", ", FieldOptions)}");
-                    if (!perField.TryGetValue(index, out var fieldOptions)) perField[index] = fieldOptions = [];
-                    fieldOptions[option] = (key, value);
-                    break;
+                if (schema.IndexOf(column) < 0)
+                    throw Error(table, option.KeyFor(column), $"no column '{column}' (the columns are {string.Join(", ", schema.Columns.Select(c => c.Name))}){SqlErrors.Suggest(column, schema.Columns.Select(c => c.Name))}");
             }
         }
-
         var fields = new DatagenField[schema.Count];
         for (int i = 0; i < schema.Count; i++)
-            fields[i] = ParseField(schema[i], perField.GetValueOrDefault(i) ?? []);
-        return new DatagenOptions(schema, rowsPerSecond, numberOfRows, seed, fields);
+            fields[i] = ReadField(table, schema[i], options);
+        return new DatagenOptions(schema, options.Get(RowsPerSecondOption), options.Find(NumberOfRowsOption), options.Find(SeedOption), fields);
     }
 
-    private static DatagenField ParseField(Column column, Dictionary<string, (string Key, string Value)> options)
+    private static DatagenField ReadField(string table, Column column, ConnectorOptions options)
     {
         var type = column.Type;
-        var kind = DatagenKind.Random;
-        if (options.TryGetValue("kind", out var k))
-        {
-            kind = k.Value switch
-            {
-                "random" => DatagenKind.Random,
-                "sequence" => DatagenKind.Sequence,
-                _ => throw Error(k.Key, $"expected 'random' or 'sequence', got '{k.Value}'"),
-            };
-        }
+        string name = column.Name;
+        bool Given(ConnectorOption option) => options.PerNameKeys(option).Contains(name);
+        T Value<T>(ConnectorOption<T> option) => options.PerName(option).TryGetValue(name, out var v) ? v : option.Default;
+
+        var kind = Value(KindOption) == "sequence" ? DatagenKind.Sequence : DatagenKind.Random;
         var field = new DatagenField(column, kind);
 
-        if (options.TryGetValue("null-rate", out var nr))
+        if (Given(NullRateOption))
         {
-            if (!double.TryParse(nr.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) || rate is < 0 or > 1)
-                throw Error(nr.Key, $"expected a number between 0 and 1, got '{nr.Value}'");
-            if (rate > 0 && !type.Nullable) throw Error(nr.Key, $"column '{column.Name}' is {type}");
+            double rate = Value(NullRateOption);
+            if (rate > 0 && !type.Nullable) throw Error(table, NullRateOption.KeyFor(name), $"column '{name}' is {type}");
             field = field with { NullRate = rate };
         }
 
         if (kind == DatagenKind.Sequence)
         {
-            foreach (var option in (string[])["min", "max", "length", "var-len", "max-past"])
+            foreach (var option in (ConnectorOption[])[MinOption, MaxOption, LengthOption, VarLenOption, MaxPastOption])
             {
-                if (options.TryGetValue(option, out var o)) throw Error(o.Key, "not allowed for a sequence field");
+                if (Given(option)) throw Error(table, option.KeyFor(name), "not allowed for a sequence field");
             }
             if (!(type.IsNumeric || type.Kind is TypeKind.String or TypeKind.Char))
-                throw Error(k.Key, $"a sequence needs a numeric or string column; '{column.Name}' is {type}");
-            var start = Required(options, "start", column);
-            var end = Required(options, "end", column);
-            long s = ParseSequenceBound(start.Key, start.Value, type);
-            long e = ParseSequenceBound(end.Key, end.Value, type);
-            if (e < s) throw Error(end.Key, $"end {e} is less than start {s}");
+                throw Error(table, KindOption.KeyFor(name), $"a sequence needs a numeric or string column; '{name}' is {type}");
+            foreach (var option in (ConnectorOption[])[StartOption, EndOption])
+            {
+                if (!Given(option)) throw Error(table, option.KeyFor(name), "required for a sequence field");
+            }
+            long s = SequenceBound(table, StartOption.KeyFor(name), Value(StartOption), type);
+            long e = SequenceBound(table, EndOption.KeyFor(name), Value(EndOption), type);
+            if (e < s) throw Error(table, EndOption.KeyFor(name), $"end {e} is less than start {s}");
             return field with { Start = s, End = e };
         }
 
-        foreach (var option in (string[])["start", "end"])
+        foreach (var option in (ConnectorOption[])[StartOption, EndOption])
         {
-            if (options.TryGetValue(option, out var o))
-                throw Error(o.Key, $"not allowed for a random field (set 'fields.{column.Name}.kind' = 'sequence')");
+            if (Given(option)) throw Error(table, option.KeyFor(name), $"not allowed for a random field (set '{KindOption.KeyFor(name)}' = 'sequence')");
         }
 
-        object? min = null, max = null;
-        if (options.TryGetValue("min", out var mn)) min = ParseNumber(mn.Key, mn.Value, column);
-        if (options.TryGetValue("max", out var mx)) max = ParseNumber(mx.Key, mx.Value, column);
+        object? min = Given(MinOption) ? ParseNumber(table, MinOption.KeyFor(name), Value(MinOption), column) : null;
+        object? max = Given(MaxOption) ? ParseNumber(table, MaxOption.KeyFor(name), Value(MaxOption), column) : null;
         if (min is not null && max is not null && Comparer<object>.Default.Compare(min, max) > 0)
-            throw Error(mn.Key, $"{mn.Value} is greater than max {mx.Value}");
+            throw Error(table, MinOption.KeyFor(name), $"{Value(MinOption)} is greater than max {Value(MaxOption)}");
         field = field with { Min = min, Max = max };
 
-        if (options.TryGetValue("length", out var len))
+        if (Given(LengthOption))
         {
             if (type.Kind is not (TypeKind.String or TypeKind.Array or TypeKind.Map))
-                throw Error(len.Key, $"only for STRING, ARRAY and MAP columns; '{column.Name}' is {type}");
-            long l = ParseNonNegative(len.Key, len.Value);
-            if (l > 1_000_000) throw Error(len.Key, $"at most 1000000, got '{len.Value}'");
-            field = field with { Length = (int)l };
+                throw Error(table, LengthOption.KeyFor(name), $"only for STRING, ARRAY and MAP columns; '{name}' is {type}");
+            int length = Value(LengthOption);
+            if (length > MaxLength) throw Error(table, LengthOption.KeyFor(name), $"at most {MaxLength}, got '{length}'");
+            field = field with { Length = length };
         }
 
-        if (options.TryGetValue("var-len", out var vl))
+        if (Given(VarLenOption))
         {
-            if (type.Kind != TypeKind.String) throw Error(vl.Key, $"only for STRING columns; '{column.Name}' is {type}");
-            field = field with
-            {
-                VariableLength = vl.Value.ToLowerInvariant() switch
-                {
-                    "true" => true,
-                    "false" => false,
-                    _ => throw Error(vl.Key, $"expected 'true' or 'false', got '{vl.Value}'"),
-                },
-            };
+            if (type.Kind != TypeKind.String) throw Error(table, VarLenOption.KeyFor(name), $"only for STRING columns; '{name}' is {type}");
+            field = field with { VariableLength = Value(VarLenOption) };
         }
 
-        if (options.TryGetValue("max-past", out var mp))
+        if (Given(MaxPastOption))
         {
             if (type.Kind is not (TypeKind.Timestamp or TypeKind.TimestampLtz or TypeKind.Date or TypeKind.Time))
-                throw Error(mp.Key, $"only for TIMESTAMP, TIMESTAMP_LTZ, DATE and TIME columns; '{column.Name}' is {type}");
-            field = field with { MaxPast = ParseDuration(mp.Key, mp.Value) };
+                throw Error(table, MaxPastOption.KeyFor(name), $"only for TIMESTAMP, TIMESTAMP_LTZ, DATE and TIME columns; '{name}' is {type}");
+            field = field with { MaxPast = Value(MaxPastOption) };
         }
         return field;
     }
 
-    private static (string Key, string Value) Required(Dictionary<string, (string Key, string Value)> options, string option, Column column) =>
-        options.TryGetValue(option, out var o) ? o : throw Error($"fields.{column.Name}.{option}", "required for a sequence field");
-
-    private static long ParseSequenceBound(string key, string text, DataType type)
+    private static long SequenceBound(string table, string key, long value, DataType type)
     {
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v))
-            throw Error(key, $"expected a long, got '{text}'");
         var (lo, hi) = IntegerRange(type.Kind);
-        if (v < lo || v > hi) throw Error(key, $"{v} is out of the range of {type}");
-        return v;
+        if (value < lo || value > hi) throw Error(table, key, $"{value} is out of the range of {type}");
+        return value;
     }
 
     /// <summary>The range of an integer kind; other kinds take any long.</summary>
@@ -226,7 +227,7 @@ public sealed class DatagenOptions
         _ => (long.MinValue, long.MaxValue),
     };
 
-    private static object ParseNumber(string key, string text, Column column)
+    private static object ParseNumber(string table, string key, string text, Column column)
     {
         var type = column.Type;
         var inv = CultureInfo.InvariantCulture;
@@ -234,40 +235,22 @@ public sealed class DatagenOptions
         {
             case TypeKind.TinyInt or TypeKind.SmallInt or TypeKind.Int or TypeKind.BigInt:
                 if (!long.TryParse(text, NumberStyles.AllowLeadingSign, inv, out long l))
-                    throw Error(key, $"expected a value of type {type}, got '{text}'");
+                    throw Error(table, key, $"expected a value of type {type}, got '{text}'");
                 var (lo, hi) = IntegerRange(type.Kind);
-                if (l < lo || l > hi) throw Error(key, $"{l} is out of the range of {type}");
+                if (l < lo || l > hi) throw Error(table, key, $"{l} is out of the range of {type}");
                 return l;
             case TypeKind.Float or TypeKind.Double:
                 if (!double.TryParse(text, NumberStyles.Float, inv, out double d) || !double.IsFinite(d))
-                    throw Error(key, $"expected a value of type {type}, got '{text}'");
+                    throw Error(table, key, $"expected a value of type {type}, got '{text}'");
                 return d;
             case TypeKind.Decimal:
                 if (!decimal.TryParse(text, NumberStyles.Number, inv, out decimal m))
-                    throw Error(key, $"expected a value of type {type}, got '{text}'");
+                    throw Error(table, key, $"expected a value of type {type}, got '{text}'");
                 return m;
             default:
-                throw Error(key, $"only for numeric columns; '{column.Name}' is {type}");
+                throw Error(table, key, $"only for numeric columns; '{column.Name}' is {type}");
         }
     }
 
-    private static long ParseNonNegative(string key, string text) =>
-        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v)
-            ? v
-            : throw Error(key, $"expected a non-negative integer, got '{text}'");
-
-    private static long ParsePositive(string key, string text) =>
-        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v > 0
-            ? v
-            : throw Error(key, $"expected a positive integer, got '{text}'");
-
-    /// <summary>Flink's duration syntax: a number with an optional unit (ms when none): <c>5000</c>, <c>5 s</c>, <c>1min</c>, <c>2 h</c>, <c>1 d</c>.</summary>
-    public static TimeSpan ParseDuration(string key, string text) =>
-        TryParseDuration(text, out var duration, out string? problem) ? duration : throw Error(key, problem);
-
-    /// <summary>As <see cref="ParseDuration"/>, with the problem in words when the text is not a duration.</summary>
-    public static bool TryParseDuration(string text, out TimeSpan duration, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem) =>
-        Eddy.Sql.Connectors.Options.FlinkValues.TryParseDuration(text, out duration, out problem);
-
-    private static ArgumentException Error(string key, string problem) => new($"datagen option '{key}': {problem}");
+    private static ConnectorOptionException Error(string table, string key, string problem) => new(table, key, problem);
 }

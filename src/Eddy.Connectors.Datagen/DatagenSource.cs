@@ -16,7 +16,8 @@ public sealed class DatagenSource : Source<Row>
         seed = options.Seed ?? System.Random.Shared.NextInt64();
     }
 
-    public DatagenSource(Schema schema, IReadOnlyDictionary<string, string> options) : this(DatagenOptions.Parse(schema, options)) { }
+    /// <summary>A source of <c>WITH (...)</c>-style options outside SQL; a bad option's message names the table 'datagen'.</summary>
+    public DatagenSource(Schema schema, IReadOnlyDictionary<string, string> options) : this(DatagenOptions.Parse("datagen", schema, options)) { }
 
     public DatagenOptions Options { get; }
 

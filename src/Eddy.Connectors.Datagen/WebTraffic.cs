@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Eddy.Runtime;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors;
 
@@ -70,59 +72,65 @@ public sealed record WebTrafficOptions
     /// <summary>Processing-time rate limit over all subtasks; null: as fast as possible.</summary>
     public double? RowsPerSecond { get; init; }
 
+    private static readonly WebTrafficOptions Defaults = new();
+
+    internal static readonly ConnectorOption<long> SeedOption =
+        Option.Long("seed", "the seed of every random draw, so that the same seed and parallelism give the same events (default: a new seed per run)");
+
+    internal static readonly ConnectorOption<DateTimeOffset> StartOption =
+        new ConnectorOption<DateTimeOffset>("start", "the event time of the first event", "Timestamp", "an ISO-8601 time such as '2024-01-01T00:00:00Z'",
+            text => DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var start) ? (true, start, null) : (false, default, null))
+            .WithDefault(Defaults.Start);
+
+    internal static readonly ConnectorOption<double> EventsPerSecondOption =
+        Option.Double("events-per-second", "how fast event time advances: events per second of event time, over all subtasks", positive: true).WithDefault(Defaults.EventsPerSecond);
+
+    internal static readonly ConnectorOption<TimeSpan> MaxOutOfOrdernessOption =
+        Option.Duration("max-out-of-orderness", "on-time events lie up to this far behind the newest event time so far (the watermark bound to use)").WithDefault(Defaults.MaxOutOfOrderness);
+
+    internal static readonly ConnectorOption<double> LateShareOption =
+        Option.DoubleBetween("late-share", "the share of late events, which lie beyond max-out-of-orderness", 0, 1).WithDefault(Defaults.LateShare);
+
+    internal static readonly ConnectorOption<TimeSpan> MaxLatenessOption =
+        Option.Duration("max-lateness", "how much further than max-out-of-orderness a late event may lie").WithDefault(Defaults.MaxLateness);
+
+    internal static readonly ConnectorOption<int> UsersOption =
+        Option.Int("users", "the number of distinct visitors (ip, user agent), so that sessions form", min: 1).WithDefault(Defaults.Users);
+
+    internal static readonly ConnectorOption<double> Ipv6ShareOption =
+        Option.DoubleBetween("ipv6-share", "the share of visitors with an IPv6 address", 0, 1).WithDefault(Defaults.Ipv6Share);
+
+    internal static readonly ConnectorOption<long> NumberOfRowsOption =
+        Option.Long("number-of-rows", "the number of events, which makes the source bounded (default: unbounded)", min: 0);
+
+    internal static readonly ConnectorOption<double> RowsPerSecondOption =
+        Option.Double("rows-per-second", "a processing-time rate limit over all subtasks (default: as fast as possible)", positive: true);
+
     /// <summary>
-    /// The options as a SQL <c>WITH (...)</c> clause gives them (an Eddy connector, <c>'connector' = 'web-traffic'</c>):
-    /// <c>seed</c>, <c>start</c> (ISO-8601 instant), <c>events-per-second</c>, <c>max-out-of-orderness</c>,
-    /// <c>late-share</c>, <c>max-lateness</c> (durations as datagen's <c>max-past</c>), <c>users</c>, <c>ipv6-share</c>,
-    /// <c>number-of-rows</c>, <c>rows-per-second</c>.
+    /// The options of <c>'connector' = 'web-traffic'</c> (an Eddy connector, so every option is Eddy's), declared once;
+    /// durations in Flink's syntax.
     /// </summary>
-    public static WebTrafficOptions Parse(IReadOnlyDictionary<string, string> options)
+    public static OptionSchema OptionSchema { get; } = new("web-traffic",
+        SeedOption, StartOption, EventsPerSecondOption, MaxOutOfOrdernessOption, LateShareOption, MaxLatenessOption, UsersOption, Ipv6ShareOption,
+        NumberOfRowsOption, RowsPerSecondOption);
+
+    /// <summary>Reads options validated by <see cref="OptionSchema"/>.</summary>
+    public static WebTrafficOptions From(ConnectorOptions options) => new()
     {
-        var result = new WebTrafficOptions();
-        foreach (var (key, value) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            result = key switch
-            {
-                "connector" => value == "web-traffic" ? result : throw Error(key, $"expected 'web-traffic', got '{value}'"),
-                "seed" => result with { Seed = Long(key, value, long.MinValue) },
-                "start" => result with
-                {
-                    Start = DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var start)
-                        ? start
-                        : throw Error(key, $"expected an ISO-8601 time such as '2024-01-01T00:00:00Z', got '{value}'"),
-                },
-                "events-per-second" => result with { EventsPerSecond = Double(key, value, 0, double.MaxValue, exclusiveMin: true) },
-                "max-out-of-orderness" => result with { MaxOutOfOrderness = Duration(key, value) },
-                "late-share" => result with { LateShare = Double(key, value, 0, 1) },
-                "max-lateness" => result with { MaxLateness = Duration(key, value) },
-                "users" => result with { Users = (int)Math.Min(int.MaxValue, Long(key, value, 1)) },
-                "ipv6-share" => result with { Ipv6Share = Double(key, value, 0, 1) },
-                "number-of-rows" => result with { Count = Long(key, value, 0) },
-                "rows-per-second" => result with { RowsPerSecond = Double(key, value, 0, double.MaxValue, exclusiveMin: true) },
-                _ => throw Error(key, "unknown option; the options are seed, start, events-per-second, max-out-of-orderness, "
-                    + "late-share, max-lateness, users, ipv6-share, number-of-rows, rows-per-second"),
-            };
-        }
-        return result;
-    }
+        Seed = options.Find(SeedOption),
+        Start = options.Get(StartOption),
+        EventsPerSecond = options.Get(EventsPerSecondOption),
+        MaxOutOfOrderness = options.Get(MaxOutOfOrdernessOption),
+        LateShare = options.Get(LateShareOption),
+        MaxLateness = options.Get(MaxLatenessOption),
+        Users = options.Get(UsersOption),
+        Ipv6Share = options.Get(Ipv6ShareOption),
+        Count = options.Find(NumberOfRowsOption),
+        RowsPerSecond = options.Find(RowsPerSecondOption),
+    };
 
-    private static TimeSpan Duration(string key, string text) =>
-        DatagenOptions.TryParseDuration(text, out var duration, out string? problem) ? duration : throw Error(key, problem);
-
-    private static long Long(string key, string text, long min) =>
-        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) && v >= min
-            ? v
-            : throw Error(key, min == long.MinValue ? $"expected a long, got '{text}'" : $"expected an integer of at least {min}, got '{text}'");
-
-    private static double Double(string key, string text, double min, double max, bool exclusiveMin = false)
-    {
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v <= max && (exclusiveMin ? v > min : v >= min))
-            return v;
-        string range = max == double.MaxValue ? "a positive number" : $"a number between {min} and {max}";
-        throw Error(key, $"expected {range}, got '{text}'");
-    }
-
-    private static ArgumentException Error(string key, string problem) => new($"web-traffic option '{key}': {problem}");
+    /// <summary>The options as a SQL <c>WITH (...)</c> clause gives them; a bad one throws a <see cref="ConnectorOptionException"/> naming <paramref name="table"/>.</summary>
+    public static WebTrafficOptions Parse(string table, IReadOnlyDictionary<string, string> options) => From(OptionSchema.Validate(table, options));
 }
 
 /// <summary>

@@ -13,11 +13,13 @@ public sealed class WebTrafficTableConnector : ITableConnector
 {
     public string Name => "web-traffic";
 
+    public Eddy.Sql.Connectors.Options.OptionSchema OptionSchema => WebTrafficOptions.OptionSchema;
+
     public bool AcceptsUpdates(TableDef table) => false;
 
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {
-        var options = ConnectorOptionException.Naming(table, () => WebTrafficOptions.Parse(table.Options));
+        var options = WebTrafficOptions.From(OptionSchema.Validate(table));
         var all = WebTrafficEvent.Schema;
         var positions = decoded.Columns.Select(c =>
         {

@@ -1,4 +1,5 @@
 using Eddy.Runtime;
+using Eddy.Sql.Connectors;
 
 namespace Eddy.Connectors;
 
@@ -29,18 +30,21 @@ public sealed class FileSink : Sink<Row>
     /// <summary>The one file <see cref="FileConnectorOptions.Path"/>, replaced at the first flush; the sink must run at parallelism 1.</summary>
     public static FileSink ToFile(FileConnectorOptions options, Schema schema) => new(options, schema, singleFile: true);
 
-    /// <summary>From Flink's options: a path with a file extension that is not an existing folder is one file; anything else a folder.</summary>
-    public static FileSink Create(Schema schema, IReadOnlyDictionary<string, string> options, IReadOnlyList<IFileFormat>? formats = null)
+    /// <summary>A path with a file extension that is not an existing folder is one file; anything else a folder.</summary>
+    /// <exception cref="ConnectorOptionException">an option only a partitioned sink honours, named with <paramref name="table"/>.</exception>
+    public static FileSink Create(string table, Schema schema, FileConnectorOptions options)
     {
-        var parsed = FileConnectorOptions.Parse(options, formats);
         // Eddy's unpartitioned sink rolls at checkpoints and at the end of input only; options it would not honour are refused.
-        if (options.Keys.FirstOrDefault(k => k.StartsWith("sink.rolling-policy.", StringComparison.Ordinal)
-                || k.StartsWith("sink.partition-commit.", StringComparison.Ordinal) || k.StartsWith("partition.", StringComparison.Ordinal)) is { } key)
-            throw new ArgumentException($"filesystem option '{key}': supported on a partitioned table only (PARTITIONED BY)");
-        bool file = !Directory.Exists(parsed.Path) && !parsed.Path.EndsWith('/') && Path.HasExtension(parsed.Path);
-        parsed.CheckColumns(schema.Columns);
-        return new FileSink(parsed, schema, file);
+        if (options.PartitionedSinkOption is { } key)
+            throw new ConnectorOptionException(table, key, "supported on a partitioned table only (PARTITIONED BY)");
+        bool file = !Directory.Exists(options.Path) && !options.Path.EndsWith('/') && Path.HasExtension(options.Path);
+        options.CheckColumns(schema.Columns);
+        return new FileSink(options, schema, file);
     }
+
+    /// <summary>From Flink's options outside SQL (errors name the table 'filesystem').</summary>
+    public static FileSink Create(Schema schema, IReadOnlyDictionary<string, string> options, IReadOnlyList<IFileFormat>? formats = null) =>
+        Create("filesystem", schema, FileConnectorOptions.Parse("filesystem", options, formats));
 
     public override SinkWriter<Row> CreateWriter(SinkWriterContext context)
     {

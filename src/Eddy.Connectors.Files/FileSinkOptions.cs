@@ -1,6 +1,3 @@
-using System.Globalization;
-using Eddy.Sql.Connectors.Options;
-
 namespace Eddy.Connectors;
 
 /// <summary>
@@ -51,20 +48,4 @@ public sealed record PartitionCommitOptions
 
     /// <summary>The folder value of a NULL or empty partition value.</summary>
     public string DefaultPartitionName { get; init; } = "__DEFAULT_PARTITION__";
-
-    /// <summary>Whether any commit option was given (they need PARTITIONED BY).</summary>
-    public bool Given { get; init; }
-}
-
-/// <summary>Flink's duration and memory-size option values, read by the one parser (<see cref="FlinkValues"/>).</summary>
-public static class FileOptionValues
-{
-    public static TimeSpan Duration(string key, string text) =>
-        FlinkValues.TryParseDuration(text, out var duration, out var problem) ? duration : throw Error(key, problem);
-
-    public static long MemorySize(string key, string text) =>
-        FlinkValues.TryParseMemorySize(text, out long bytes, out var problem) ? bytes : throw Error(key, problem);
-
-    private static ArgumentException Error(string key, string problem) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"filesystem option '{key}': {problem}"));
 }

@@ -31,8 +31,9 @@ public sealed class FileSource : Source<Row>
         Files = FilePaths.Resolve(options.Path);
     }
 
+    /// <summary>From Flink's options outside SQL (errors name the table 'filesystem').</summary>
     public FileSource(Schema schema, IReadOnlyDictionary<string, string> options, IReadOnlyList<IFileFormat>? formats = null)
-        : this(FileConnectorOptions.Parse(options, formats), schema) { }
+        : this(FileConnectorOptions.Parse("filesystem", options, formats), schema) { }
 
     public FileConnectorOptions Options { get; }
 

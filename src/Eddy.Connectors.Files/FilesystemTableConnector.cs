@@ -1,35 +1,33 @@
 using Eddy.Runtime;
 using Eddy.Sql.Catalog;
-using Eddy.Sql;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors;
 
 /// <summary>
 /// <c>'connector' = 'filesystem'</c>: a bounded source and a sink, and — as in Flink — a lookup table that is read
 /// whole (a FULL cache) and read again after <c>lookup.full-cache.periodic-reload.interval</c> (or Flink's filesystem
-/// option <c>lookup.join.cache.ttl</c>; default 60 min, as Flink).
+/// option <c>lookup.join.cache.ttl</c>; default 60 min, as Flink). Options: <see cref="FilesystemOptions"/>.
 /// </summary>
+/// <param name="formats">the formats beyond json, csv and parquet this connector reads and writes (<c>avro</c>).</param>
 public sealed class FilesystemTableConnector(IReadOnlyList<IFileFormat>? formats = null) : ILookupTableConnector
 {
     private readonly IReadOnlyList<IFileFormat> formats = formats ?? [];
 
-    private const string CacheTtlOption = "lookup.join.cache.ttl";
-
     public string Name => "filesystem";
+
+    public OptionSchema OptionSchema { get; } = FilesystemOptions.SchemaFor(formats ?? []);
 
     public bool IsScannable => true;
 
     public bool AcceptsUpdates(TableDef table) => false;
 
-    /// <summary>The file options without the lookup ones (which only a lookup join reads).</summary>
-    private static Dictionary<string, string> FileOptions(TableDef table) =>
-        table.Options.Where(kv => !kv.Key.StartsWith("lookup.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
-
     public Source<Row> CreateSource(TableDef table, Schema decoded, ConnectorContext context)
     {
         RefusePartitionedRead(table);
-        return ConnectorOptionException.Naming(table, () => new FileSource(decoded, FileOptions(table), formats));
+        var options = FilesystemOptions.Read(table.Name, OptionSchema.Validate(table), formats);
+        return ConnectorOptionException.Naming(table, () => new FileSource(options, decoded));
     }
 
     private static void RefusePartitionedRead(TableDef table)
@@ -41,54 +39,43 @@ public sealed class FilesystemTableConnector(IReadOnlyList<IFileFormat>? formats
     public LookupSource CreateLookup(TableDef table, Schema columns, IReadOnlyList<int> keyColumns, ConnectorContext context)
     {
         RefusePartitionedRead(table);
-        var o = table.Options;
-        foreach (var key in o.Keys.Where(k => k.StartsWith("lookup.", StringComparison.Ordinal)))
-        {
-            if (key is not ("lookup.cache" or "lookup.full-cache.periodic-reload.interval" or "lookup.full-cache.reload-strategy"
-                or "lookup.full-cache.periodic-reload.schedule-mode" or CacheTtlOption))
-                throw new ConnectorOptionException(table.Name, key, "not supported for a filesystem lookup table, which is always read whole (a FULL cache)");
-        }
-        if (o.TryGetValue("lookup.cache", out var mode) && !mode.Equals("FULL", StringComparison.OrdinalIgnoreCase))
-            throw new ConnectorOptionException(table.Name, "lookup.cache", $"a filesystem lookup table is always read whole: expected FULL, got '{mode}'");
-        if (o.ContainsKey(CacheTtlOption) && o.ContainsKey("lookup.full-cache.periodic-reload.interval"))
-            throw new ConnectorOptionException(table.Name, CacheTtlOption, "set either it or 'lookup.full-cache.periodic-reload.interval', not both");
+        var validated = OptionSchema.Validate(table);
+        var files = FilesystemOptions.Read(table.Name, validated, formats);
+        if (validated.FindString(FilesystemOptions.LookupCacheOption) is { } mode && mode != "FULL")
+            throw new ConnectorOptionException(table.Name, FilesystemOptions.LookupCacheOption.Name, $"a filesystem lookup table is always read whole: expected FULL, got '{mode}'");
         LookupCacheOptions cache;
-        if (o.ContainsKey("lookup.full-cache.periodic-reload.interval"))
+        if (validated.Find(FilesystemOptions.LookupReloadIntervalOption) is { } interval)
         {
-            var withMode = new TableDef
-            {
-                Name = table.Name, Columns = table.Columns, Declaration = table.Declaration, Context = table.Context,
-                Options = new Dictionary<string, string>(o) { ["lookup.cache"] = "FULL" },
-            };
-            cache = LookupCacheOptions.Parse(withMode);
+            if (validated.Has(FilesystemOptions.LookupCacheTtlOption))
+                throw new ConnectorOptionException(table.Name, FilesystemOptions.LookupCacheTtlOption.Name, $"set either it or '{FilesystemOptions.LookupReloadIntervalOption.Name}', not both");
+            if (validated.Get(FilesystemOptions.LookupReloadStrategyOption) != "PERIODIC")
+                throw new ConnectorOptionException(table.Name, FilesystemOptions.LookupReloadStrategyOption.Name, "expected PERIODIC, got 'TIMED' (TIMED reloads are not supported by Eddy)");
+            if (validated.Get(FilesystemOptions.LookupScheduleModeOption) != "FIXED_DELAY")
+                throw new ConnectorOptionException(table.Name, FilesystemOptions.LookupScheduleModeOption.Name, "expected FIXED_DELAY, got 'FIXED_RATE' (FIXED_RATE is not supported by Eddy)");
+            if (interval <= TimeSpan.Zero) throw new ConnectorOptionException(table.Name, FilesystemOptions.LookupReloadIntervalOption.Name, "must be positive");
+            cache = LookupCacheOptions.FullCache(interval);
         }
         else
         {
-            foreach (var key in o.Keys.Where(k => k.StartsWith("lookup.full-cache.", StringComparison.Ordinal)))
-                throw new ConnectorOptionException(table.Name, key, "needs 'lookup.full-cache.periodic-reload.interval'");
-            TimeSpan ttl = TimeSpan.FromMinutes(60);
-            if (o.TryGetValue(CacheTtlOption, out var text))
+            foreach (var option in (ConnectorOption[])[FilesystemOptions.LookupReloadStrategyOption, FilesystemOptions.LookupScheduleModeOption])
             {
-                try
-                {
-                    ttl = SqlSession.ParseDuration(CacheTtlOption, text);
-                }
-                catch (FormatException e)
-                {
-                    throw new ConnectorOptionException(table.Name, CacheTtlOption, e.Message);
-                }
+                if (validated.Has(option)) throw new ConnectorOptionException(table.Name, option.Name, $"needs '{FilesystemOptions.LookupReloadIntervalOption.Name}'");
             }
-            if (ttl <= TimeSpan.Zero) throw new ConnectorOptionException(table.Name, CacheTtlOption, "must be positive");
+            var ttl = validated.Get(FilesystemOptions.LookupCacheTtlOption);
+            if (ttl <= TimeSpan.Zero) throw new ConnectorOptionException(table.Name, FilesystemOptions.LookupCacheTtlOption.Name, "must be positive");
             cache = LookupCacheOptions.FullCache(ttl);
         }
-        var files = ConnectorOptionException.Naming(table, () => new FileSource(columns, FileOptions(table), formats));
-        return new WholeFileLookup(table.Name, files) { Cache = cache };
+        var source = ConnectorOptionException.Naming(table, () => new FileSource(files, columns));
+        return new WholeFileLookup(table.Name, source) { Cache = cache };
     }
 
-    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context) =>
-        ConnectorOptionException.Naming<Sink<Row>>(table, () => table.PartitionKeys.Count > 0
-            ? new PartitionedFileSink(FileConnectorOptions.Parse(table.Options, formats), schema, table.PartitionKeys)
-            : FileSink.Create(schema, table.Options, formats));
+    public Sink<Row> CreateSink(TableDef table, Schema schema, ConnectorContext context)
+    {
+        var options = FilesystemOptions.Read(table.Name, OptionSchema.Validate(table), formats);
+        return ConnectorOptionException.Naming<Sink<Row>>(table, () => table.PartitionKeys.Count > 0
+            ? new PartitionedFileSink(options, schema, table.PartitionKeys)
+            : FileSink.Create(table.Name, schema, options));
+    }
 }
 
 /// <summary>A filesystem table as a lookup table: its files read whole, one subtask's reader over all of them.</summary>

@@ -1,5 +1,5 @@
-using System.Globalization;
-using Eddy.Sql;
+using Eddy.Sql.Connectors;
+using Eddy.Sql.Connectors.Options;
 
 namespace Eddy.Connectors.Nexmark;
 
@@ -52,76 +52,106 @@ public sealed record NexmarkOptions
     /// <summary>Whether the source ends (a number of events or a stop, and no keep-alive).</summary>
     public bool IsBounded => !KeepAlive && (NumEvents > 0 || StopAt >= 0);
 
-    public static readonly string[] Known =
-    [
-        "rate.shape", "rate.period", "rate.limited", "first-event.rate", "next-event.rate", "person.avg-size", "auction.avg-size",
-        "bid.avg-size", "person.proportion", "auction.proportion", "bid.proportion", "bid.hot-ratio.auctions", "bid.hot-ratio.bidders",
-        "auction.hot-ratio.sellers", "events.num", "keep-alive", "stop-at", "max-emit-speed", "seed", "base-time",
-    ];
+    private static readonly NexmarkOptions Defaults = new();
 
-    /// <summary>Reads a <c>WITH (...)</c> clause; a bad or unknown option throws an <see cref="ArgumentException"/> naming it.</summary>
-    public static NexmarkOptions Parse(IReadOnlyDictionary<string, string> options)
+    private static readonly ConnectorOption<string> RateShapeOption =
+        Option.Enum("rate.shape", "the shape of the rate curve (accepted and unused: Nexmark's generator reads only the first rate)", "SQUARE", "SINE").WithDefault("SQUARE");
+
+    private static readonly ConnectorOption<TimeSpan> RatePeriodOption =
+        Option.Duration("rate.period", "the period of the rate curve (accepted and unused, as rate.shape)").WithDefault(TimeSpan.FromSeconds(Defaults.RatePeriodSec));
+
+    private static readonly ConnectorOption<bool> RateLimitedOption =
+        Option.Boolean("rate.limited", "whether the rate is limited (accepted and unused, as rate.shape)").WithDefault(Defaults.RateLimited);
+
+    private static readonly ConnectorOption<int> FirstEventRateOption =
+        Option.Int("first-event.rate", "events per second of event time, which sets the delay between events", min: 1).WithDefault(Defaults.FirstEventRate);
+
+    private static readonly ConnectorOption<int> NextEventRateOption =
+        Option.Int("next-event.rate", "the rate after the first period (accepted and unused, as rate.shape)", min: 1).WithDefault(Defaults.NextEventRate);
+
+    private static readonly ConnectorOption<long> PersonAvgSizeOption =
+        Option.MemorySize("person.avg-size", "the average size of a person event, reached by padding its extra field").WithDefault(Defaults.AvgPersonByteSize);
+
+    private static readonly ConnectorOption<long> AuctionAvgSizeOption =
+        Option.MemorySize("auction.avg-size", "the average size of an auction event, reached by padding its extra field").WithDefault(Defaults.AvgAuctionByteSize);
+
+    private static readonly ConnectorOption<long> BidAvgSizeOption =
+        Option.MemorySize("bid.avg-size", "the average size of a bid event, reached by padding its extra field").WithDefault(Defaults.AvgBidByteSize);
+
+    private static readonly ConnectorOption<int> PersonProportionOption =
+        Option.Int("person.proportion", "the share of person events, against the auction and bid proportions", min: 1).WithDefault(Defaults.PersonProportion);
+
+    private static readonly ConnectorOption<int> AuctionProportionOption =
+        Option.Int("auction.proportion", "the share of auction events, against the person and bid proportions", min: 1).WithDefault(Defaults.AuctionProportion);
+
+    private static readonly ConnectorOption<int> BidProportionOption =
+        Option.Int("bid.proportion", "the share of bid events, against the person and auction proportions", min: 1).WithDefault(Defaults.BidProportion);
+
+    private static readonly ConnectorOption<int> HotAuctionsOption =
+        Option.Int("bid.hot-ratio.auctions", "a bid goes to the hot auction with probability 1 - 1/ratio", min: 1).WithDefault(Defaults.HotAuctionRatio);
+
+    private static readonly ConnectorOption<int> HotBiddersOption =
+        Option.Int("bid.hot-ratio.bidders", "a bid comes from the hot bidder with probability 1 - 1/ratio", min: 1).WithDefault(Defaults.HotBiddersRatio);
+
+    private static readonly ConnectorOption<int> HotSellersOption =
+        Option.Int("auction.hot-ratio.sellers", "an auction comes from the hot seller with probability 1 - 1/ratio", min: 1).WithDefault(Defaults.HotSellersRatio);
+
+    private static readonly ConnectorOption<long> EventsNumOption =
+        Option.Long("events.num", "the number of events in all; 0: unbounded", min: 0).WithDefault(Defaults.NumEvents);
+
+    private static readonly ConnectorOption<bool> KeepAliveOption =
+        Option.Boolean("keep-alive", "stay running (idle) after the last event").WithDefault(Defaults.KeepAlive);
+
+    private static readonly ConnectorOption<long> StopAtOption =
+        Option.Long("stop-at", "stop after this many events (-1: never)", min: -1).WithDefault(Defaults.StopAt);
+
+    private static readonly ConnectorOption<bool> MaxEmitSpeedOption =
+        Option.Boolean("max-emit-speed", "emit as fast as possible; false: each event at its due wall-clock time").WithDefault(Defaults.MaxEmitSpeed);
+
+    private static readonly ConnectorOption<long> SeedOption =
+        Option.Long("seed", "Eddy: the seed of every random draw, so that a stream can be made again (default: a new seed per source, as Flink's unseeded generator)");
+
+    private static readonly ConnectorOption<long> BaseTimeOption =
+        Option.Long("base-time", "Eddy: the event time of event number 0, in epoch milliseconds (default: the time the table is read, as Flink)", min: 0);
+
+    /// <summary>The options of <c>'connector' = 'nexmark'</c>, each declared once: Flink's <c>NexmarkSourceOptions</c> and Eddy's two.</summary>
+    public static OptionSchema OptionSchema { get; } = new("nexmark",
+        RateShapeOption, RatePeriodOption, RateLimitedOption, FirstEventRateOption, NextEventRateOption, PersonAvgSizeOption, AuctionAvgSizeOption,
+        BidAvgSizeOption, PersonProportionOption, AuctionProportionOption, BidProportionOption, HotAuctionsOption, HotBiddersOption, HotSellersOption,
+        EventsNumOption, KeepAliveOption, StopAtOption, MaxEmitSpeedOption, SeedOption, BaseTimeOption);
+
+    /// <summary>Validates a <c>WITH (...)</c> clause; a bad or unknown option throws a <see cref="ConnectorOptionException"/> naming it.</summary>
+    public static NexmarkOptions Parse(string table, IReadOnlyDictionary<string, string> options) => From(table, OptionSchema.Validate(table, options));
+
+    /// <summary>Reads options validated by <see cref="OptionSchema"/>.</summary>
+    public static NexmarkOptions From(string table, ConnectorOptions options) => new()
     {
-        var o = new NexmarkOptions();
-        foreach (var (key, raw) in options)
-        {
-            string v = raw.Trim();
-            o = key switch
-            {
-                "connector" => o,
-                "rate.shape" => o with { RateShape = Enum.TryParse<RateShape>(v, ignoreCase: true, out var s) ? s : throw Bad(key, raw, "SQUARE or SINE") },
-                "rate.period" => o with { RatePeriodSec = checked((int)SqlSession.ParseDuration(key, v).TotalSeconds) },
-                "rate.limited" => o with { RateLimited = Bool(key, v) },
-                "first-event.rate" => o with { FirstEventRate = Positive(key, v) },
-                "next-event.rate" => o with { NextEventRate = Positive(key, v) },
-                "person.avg-size" => o with { AvgPersonByteSize = MemorySize(key, v) },
-                "auction.avg-size" => o with { AvgAuctionByteSize = MemorySize(key, v) },
-                "bid.avg-size" => o with { AvgBidByteSize = MemorySize(key, v) },
-                "person.proportion" => o with { PersonProportion = Positive(key, v) },
-                "auction.proportion" => o with { AuctionProportion = Positive(key, v) },
-                "bid.proportion" => o with { BidProportion = Positive(key, v) },
-                "bid.hot-ratio.auctions" => o with { HotAuctionRatio = Positive(key, v) },
-                "bid.hot-ratio.bidders" => o with { HotBiddersRatio = Positive(key, v) },
-                "auction.hot-ratio.sellers" => o with { HotSellersRatio = Positive(key, v) },
-                "events.num" => o with { NumEvents = Long(key, v, 0) },
-                "keep-alive" => o with { KeepAlive = Bool(key, v) },
-                "stop-at" => o with { StopAt = Long(key, v, -1) },
-                "max-emit-speed" => o with { MaxEmitSpeed = Bool(key, v) },
-                "seed" => o with { Seed = long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed) ? seed : throw Bad(key, raw, "a long") },
-                "base-time" => o with { BaseTime = Long(key, v, 0) },
-                _ => throw new ArgumentException($"nexmark option '{key}': unknown; known: {string.Join(", ", Known)}"),
-            };
-        }
-        return o;
-    }
+        RateShape = options.Get(RateShapeOption) == "SINE" ? RateShape.Sine : RateShape.Square,
+        RatePeriodSec = options.Get(RatePeriodOption).TotalSeconds is var seconds && seconds <= int.MaxValue
+            ? (int)seconds
+            : throw new ConnectorOptionException(table, RatePeriodOption.Name, $"at most {int.MaxValue} s"),
+        RateLimited = options.Get(RateLimitedOption),
+        FirstEventRate = options.Get(FirstEventRateOption),
+        NextEventRate = options.Get(NextEventRateOption),
+        AvgPersonByteSize = EventSize(table, options, PersonAvgSizeOption),
+        AvgAuctionByteSize = EventSize(table, options, AuctionAvgSizeOption),
+        AvgBidByteSize = EventSize(table, options, BidAvgSizeOption),
+        PersonProportion = options.Get(PersonProportionOption),
+        AuctionProportion = options.Get(AuctionProportionOption),
+        BidProportion = options.Get(BidProportionOption),
+        HotAuctionRatio = options.Get(HotAuctionsOption),
+        HotBiddersRatio = options.Get(HotBiddersOption),
+        HotSellersRatio = options.Get(HotSellersOption),
+        NumEvents = options.Get(EventsNumOption),
+        KeepAlive = options.Get(KeepAliveOption),
+        StopAt = options.Get(StopAtOption),
+        MaxEmitSpeed = options.Get(MaxEmitSpeedOption),
+        Seed = options.Find(SeedOption),
+        BaseTime = options.Find(BaseTimeOption),
+    };
 
-    private static ArgumentException Bad(string key, string value, string expected) =>
-        new($"nexmark option '{key}': expected {expected}, got '{value}'");
-
-    private static bool Bool(string key, string v) => bool.TryParse(v, out bool b) ? b : throw Bad(key, v, "true or false");
-
-    private static int Positive(string key, string v) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw Bad(key, v, "a positive int");
-
-    private static long Long(string key, string v, long min) =>
-        long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n >= min ? n : throw Bad(key, v, $"a long >= {min}");
-
-    /// <summary>Flink's MemorySize text: a number of bytes with an optional unit (b, kb, mb, gb, tb; 1024-based).</summary>
-    private static int MemorySize(string key, string v)
-    {
-        int end = 0;
-        while (end < v.Length && char.IsAsciiDigit(v[end])) end++;
-        if (end == 0 || !long.TryParse(v.AsSpan(0, end), NumberStyles.None, CultureInfo.InvariantCulture, out long n)) throw Bad(key, v, "a memory size such as '200b' or '1kb'");
-        long unit = v[end..].Trim().ToLowerInvariant() switch
-        {
-            "" or "b" or "bytes" => 1,
-            "k" or "kb" or "kibibytes" => 1L << 10,
-            "m" or "mb" or "mebibytes" => 1L << 20,
-            "g" or "gb" or "gibibytes" => 1L << 30,
-            "t" or "tb" or "tebibytes" => 1L << 40,
-            _ => throw Bad(key, v, "a memory size such as '200b' or '1kb'"),
-        };
-        long bytes = n * unit;
-        return bytes is > 0 and <= int.MaxValue ? (int)bytes : throw Bad(key, v, "a size between 1 byte and 2 GiB");
-    }
+    private static int EventSize(string table, ConnectorOptions options, ConnectorOption<long> option) =>
+        options.Get(option) is var bytes and > 0 and <= int.MaxValue
+            ? (int)bytes
+            : throw new ConnectorOptionException(table, option.Name, "expected a size between 1 byte and 2 GiB");
 }

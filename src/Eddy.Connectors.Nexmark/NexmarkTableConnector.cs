@@ -12,8 +12,9 @@ namespace Eddy.Connectors.Nexmark;
 /// </summary>
 public sealed class NexmarkTableConnector : INestedProjectionConnector
 {
-
     public string Name => "nexmark";
+
+    public Sql.Connectors.Options.OptionSchema OptionSchema => NexmarkOptions.OptionSchema;
 
     public bool AcceptsUpdates(TableDef table) => false;
 
@@ -44,16 +45,7 @@ public sealed class NexmarkTableConnector : INestedProjectionConnector
         string? layout = LayoutProblem(decoded);
         if (layout is not null)
             throw new ConnectorOptionException(table.Name, "connector", $"a nexmark table has the columns of Flink's Nexmark DDL ({ExpectedLayout}); {layout}");
-        NexmarkOptions options;
-        try
-        {
-            options = NexmarkOptions.Parse(table.Options);
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-        {
-            throw new ConnectorOptionException(table.Name, e.Message, e);
-        }
-        return new NexmarkSource<T>(options, write, built);
+        return new NexmarkSource<T>(NexmarkOptions.From(table.Name, NexmarkOptions.OptionSchema.Validate(table)), write, built);
     }
 
     private static DateTime ToDateTime(long ms) => new(DateTime.UnixEpoch.Ticks + ms * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);

@@ -32,8 +32,19 @@ public abstract class UserFunction
 /// job's parameters (the options the script SET before the statement, as Flink's global job parameters hold the
 /// table configuration) and which parallel instance this is.
 /// </summary>
-public sealed class FunctionContext(IReadOnlyDictionary<string, string> jobParameters, string taskName, int subtaskIndex, int parallelism)
+/// <param name="metricGroup">the operator instance's metric group (a detached one when the host reports none).</param>
+public sealed class FunctionContext(IReadOnlyDictionary<string, string> jobParameters, string taskName, int subtaskIndex, int parallelism,
+    MetricGroup? metricGroup = null)
 {
+    private readonly MetricGroup metrics = metricGroup ?? new MetricGroup();
+
+    /// <summary>
+    /// Flink's <c>getMetricGroup()</c>: the operator instance's metrics, shown with the job's (Prometheus
+    /// <c>eddy_operator_&lt;group&gt;_&lt;name&gt;</c> with the job, task, operator and subtask as labels; REST
+    /// <c>/jobs/ID/vertices/VID/metrics</c>).
+    /// </summary>
+    public MetricGroup GetMetricGroup() => metrics;
+
     /// <summary>Flink's <c>getJobParameter(key, defaultValue)</c>: the value SET for <paramref name="key"/>, else <paramref name="defaultValue"/>.</summary>
     public string? GetJobParameter(string key, string? defaultValue) =>
         jobParameters.TryGetValue(key, out var value) ? value : defaultValue;
@@ -72,6 +83,17 @@ public abstract class ScalarFunction : UserFunction;
 /// the timeout passes, the job fails, naming the function, where the SQL calls it and the row.
 /// </remarks>
 public abstract class AsyncScalarFunction : UserFunction;
+
+/// <summary>
+/// One value in, rows out, later: Flink's <c>AsyncTableFunction</c> for lookups that return several rows. Public instance
+/// <c>Eval</c> methods return <c>Task&lt;IEnumerable&lt;T&gt;&gt;</c> (T as for <see cref="TableFunction{T}"/>) and may
+/// take a <see cref="CancellationToken"/> last; used as <c>LATERAL TABLE(f(x))</c>. The operator starts up to
+/// <c>table.exec.async-table.buffer-capacity</c> calls at once and emits each row's results in input order; a call
+/// that fails is retried (<c>table.exec.async-table.retry-strategy</c>, <c>retry-delay</c>, <c>max-attempts</c>), and
+/// out of attempts or time (<c>table.exec.async-table.timeout</c>) the job fails naming the function, where the SQL
+/// calls it and the row.
+/// </summary>
+public abstract class AsyncTableFunction<T> : UserFunction;
 
 /// <summary>
 /// One value in, rows out (<c>LATERAL TABLE(f(x))</c>): public <c>Eval</c> methods returning

@@ -41,6 +41,16 @@ internal static class Api
         app.MapGet("/jobs/{id}/vertices/{vid}/subtasks/metrics", (string id, string vid) => WithVertex(manager, id, vid, (_, v) =>
             Results.Json(new SubtasksMetricsView(v.Vertex.Id.ToString(CultureInfo.InvariantCulture), v.Vertex.Name,
                 v.Subtasks.Select(Views.Subtask).ToList()))));
+        // Flink's vertex metrics: without 'get' the metric ids, with 'get=a,b' their values (ids 'subtask.operator.group.name').
+        app.MapGet("/jobs/{id}/vertices/{vid}/metrics", (string id, string vid, string? get) => WithVertex(manager, id, vid, (_, v) =>
+        {
+            var all = v.Subtasks.SelectMany(s => s.Sample.OperatorMetrics.Select(m =>
+                (Id: s.Subtask.ToString(CultureInfo.InvariantCulture) + "." + m.Identifier, m.Value))).ToList();
+            if (string.IsNullOrEmpty(get)) return Results.Json(all.Select(m => new MetricIdView(m.Id)).ToList());
+            var wanted = get.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            return Results.Json(all.Where(m => wanted.Contains(m.Id))
+                .Select(m => new MetricValueView(m.Id, m.Value.ToString("R", CultureInfo.InvariantCulture))).ToList());
+        }));
         app.MapGet("/jobs/{id}/watermarks", (string id) => WithJob(manager, id, j => Results.Json(Views.Watermarks(j))));
         app.MapGet("/jobs/{id}/checkpoints", (string id) => WithJob(manager, id, j => Results.Json(Views.Checkpoints(j))));
         app.MapGet("/jobs/{id}/exceptions", (string id) => manager.Find(id) is null && manager.FindHosted(id) is { } h

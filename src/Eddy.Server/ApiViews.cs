@@ -48,6 +48,12 @@ public sealed record SubtaskMetricsView(
 
 public sealed record SubtasksMetricsView(string Id, string Name, IReadOnlyList<SubtaskMetricsView> Subtasks);
 
+/// <summary>A metric id of a vertex (Flink's /metrics without get).</summary>
+public sealed record MetricIdView(string Id);
+
+/// <summary>A metric of a vertex with its value as a string (Flink's /metrics?get=...).</summary>
+public sealed record MetricValueView(string Id, string Value);
+
 /// <summary>A source split (Kafka: topic-partition) with its own watermark; last-data-time is epoch ms, null before any record.</summary>
 public sealed record SplitWatermarkView(string Name, long? Watermark, bool Idle, long? LastDataTime);
 

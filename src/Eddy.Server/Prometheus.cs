@@ -51,6 +51,7 @@ internal static class Prometheus
                 }
             }
         }
+        OperatorMetrics(sb, live);
         // Counters of the jobs' functions (geolocation, ...), one series per job.
         var counters = live.SelectMany(l => l.Job.Execution!.Counters.Read().Select(c => (l.Job, c.Name, c.Help, c.Value))).ToList();
         foreach (var group in counters.GroupBy(c => c.Name))
@@ -61,6 +62,42 @@ internal static class Prometheus
                     .Append("\"} ").Append(value).Append('\n');
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The metrics user functions registered in their operator's metric group, as Flink's Prometheus reporter scopes
+    /// them: <c>eddy_operator_&lt;groups&gt;_&lt;name&gt;</c> with the job, task, operator and subtask as labels; a
+    /// histogram as a summary (quantiles and <c>_count</c>) with <c>_min</c>, <c>_max</c> and <c>_mean</c> gauges.
+    /// </summary>
+    private static void OperatorMetrics(StringBuilder sb, List<(ManagedJob Job, JobReading Reading)> live)
+    {
+        var series = new List<(string Family, string Type, string Line)>();
+        foreach (var (job, reading) in live)
+        {
+            foreach (var v in reading.Vertices)
+            {
+                foreach (var s in v.Subtasks)
+                {
+                    foreach (var m in s.Sample.OperatorMetrics)
+                    {
+                        string name = "eddy_operator_" + string.Join('_', [.. m.Scope, m.Name]);
+                        bool summaryCount = m.Kind == "summary" && m.Quantile is null;
+                        string family = summaryCount && name.EndsWith("_count", StringComparison.Ordinal) ? name[..^"_count".Length] : name;
+                        var line = new StringBuilder(name).Append("{job_id=\"").Append(job.Id).Append("\",job=\"").Append(Escape(job.Name))
+                            .Append("\",vertex=\"").Append(v.Vertex.Id).Append("\",task=\"").Append(Escape(v.Vertex.Name))
+                            .Append("\",operator=\"").Append(Escape(m.Operator)).Append("\",subtask=\"").Append(s.Subtask).Append('"');
+                        if (m.Quantile is { } q) line.Append(",quantile=\"").Append(Number(q)).Append('"');
+                        line.Append("} ").Append(Number(m.Value)).Append('\n');
+                        series.Add((family, m.Kind, line.ToString()));
+                    }
+                }
+            }
+        }
+        foreach (var group in series.GroupBy(x => x.Family, StringComparer.Ordinal))
+        {
+            Header(sb, group.Key, group.First().Type, "A user function's metric (its operator's metric group).");
+            foreach (var x in group) sb.Append(x.Line);
+        }
     }
 
     private static void Header(StringBuilder sb, string name, string type, string help) =>

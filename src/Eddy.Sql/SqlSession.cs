@@ -612,7 +612,8 @@ public sealed partial class SqlSession
                 ParseDuration(key, value);
                 break;
             case not null when Functions.AsyncScalarOptions.OptionNames.Contains(key):
-                Functions.AsyncScalarOptions.From(new Dictionary<string, string> { [key] = value }, ParseDuration);
+                Functions.AsyncScalarOptions.From(new Dictionary<string, string> { [key] = value }, ParseDuration,
+                    key.StartsWith(Functions.AsyncScalarOptions.TablePrefix, StringComparison.Ordinal) ? Functions.AsyncScalarOptions.TablePrefix : Functions.AsyncScalarOptions.ScalarPrefix);
                 break;
             case "table.exec.source.cdc-events-duplicate" or DistributedOption:
                 if (!bool.TryParse(value, out _)) throw new FormatException($"'{key}' takes true or false, got '{value}'");

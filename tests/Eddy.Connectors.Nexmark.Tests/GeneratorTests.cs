@@ -149,15 +149,19 @@ public class GeneratorTests
     [Fact]
     public void OptionsHaveFlinksNamesAndDefaults()
     {
-        var o = NexmarkOptions.Parse(new Dictionary<string, string> { ["connector"] = "nexmark" });
+        var o = NexmarkOptions.Parse("t", new Dictionary<string, string> { ["connector"] = "nexmark" });
         Assert.Equal((10_000, 10_000, 1, 3, 46, 2, 4, 4, 0L, true), (o.FirstEventRate, o.NextEventRate, o.PersonProportion, o.AuctionProportion,
             o.BidProportion, o.HotAuctionRatio, o.HotBiddersRatio, o.HotSellersRatio, o.NumEvents, o.MaxEmitSpeed));
         Assert.Equal((200, 500, 100), (o.AvgPersonByteSize, o.AvgAuctionByteSize, o.AvgBidByteSize));
-        var set = NexmarkOptions.Parse(new Dictionary<string, string> { ["events.num"] = "123", ["bid.avg-size"] = "1kb", ["rate.period"] = "10 min" });
+        var set = NexmarkOptions.Parse("t", new Dictionary<string, string> { ["events.num"] = "123", ["bid.avg-size"] = "1kb", ["rate.period"] = "10 min" });
         Assert.Equal((123L, 1024, 600), (set.NumEvents, set.AvgBidByteSize, set.RatePeriodSec));
-        var e = Assert.Throws<ArgumentException>(() => NexmarkOptions.Parse(new Dictionary<string, string> { ["events.nums"] = "1" }));
-        Assert.Contains("'events.nums'", e.Message);
-        e = Assert.Throws<ArgumentException>(() => NexmarkOptions.Parse(new Dictionary<string, string> { ["bid.proportion"] = "0" }));
-        Assert.Contains("'bid.proportion'", e.Message);
+        var e = Assert.Throws<Sql.Connectors.ConnectorOptionException>(() => NexmarkOptions.Parse("t", new Dictionary<string, string> { ["events.nums"] = "1" }));
+        Assert.Equal("table 't', option 'events.nums': unknown option for connector 'nexmark'; did you mean 'events.num'?", e.Message);
+        e = Assert.Throws<Sql.Connectors.ConnectorOptionException>(() => NexmarkOptions.Parse("t", new Dictionary<string, string> { ["bid.proportion"] = "0" }));
+        Assert.Equal("table 't', option 'bid.proportion': expected a positive integer, got '0'", e.Message);
+        e = Assert.Throws<Sql.Connectors.ConnectorOptionException>(() => NexmarkOptions.Parse("t", new Dictionary<string, string> { ["bid.avg-size"] = "4 gb" }));
+        Assert.Equal("table 't', option 'bid.avg-size': expected a size between 1 byte and 2 GiB", e.Message);
+        e = Assert.Throws<Sql.Connectors.ConnectorOptionException>(() => NexmarkOptions.Parse("t", new Dictionary<string, string> { ["rate.shape"] = "square wave" }));
+        Assert.Equal("table 't', option 'rate.shape': expected one of SQUARE, SINE, got 'square wave'", e.Message);
     }
 }

@@ -1,6 +1,7 @@
 using Eddy.Connectors;
 using Eddy.Runtime;
 using Eddy.Testing;
+using Eddy.Sql.Connectors;
 
 namespace Eddy.Tests;
 
@@ -177,7 +178,7 @@ public class DatagenTests
     [InlineData("1 d", 86_400_000)]
     [InlineData("250ms", 250)]
     public void Durations_are_read_in_flink_syntax(string text, long ms) =>
-        Assert.Equal(TimeSpan.FromMilliseconds(ms), DatagenOptions.ParseDuration("k", text));
+        Assert.Equal(TimeSpan.FromMilliseconds(ms), DatagenOptions.Parse("t", Eddy.Schema.Of(("ts", DataType.Timestamp3)), new Dictionary<string, string> { ["fields.ts.max-past"] = text }).Fields[0].MaxPast);
 
     [Fact]
     public void Null_rate_makes_that_share_null()
@@ -255,38 +256,38 @@ public class DatagenTests
     }
 
     [Theory]
-    [InlineData("fields.ip.kind=x", "datagen option 'fields.ip.kind': expected 'random' or 'sequence', got 'x'")]
-    [InlineData("rows-per-second=0", "datagen option 'rows-per-second': expected a positive integer, got '0'")]
-    [InlineData("rows-per-second=fast", "datagen option 'rows-per-second': expected a positive integer, got 'fast'")]
-    [InlineData("number-of-rows=-1", "datagen option 'number-of-rows': expected a non-negative integer, got '-1'")]
-    [InlineData("seed=x", "datagen option 'seed': expected a long, got 'x'")]
-    [InlineData("connector=kafka", "datagen option 'connector': expected 'datagen', got 'kafka'")]
-    [InlineData("foo=1", "datagen option 'foo': unknown option; the options are connector, rows-per-second, number-of-rows, seed and fields.<name>.<kind|min|max|length|var-len|max-past|null-rate|start|end>")]
-    [InlineData("fields.nope.kind=random", "datagen option 'fields.nope.kind': no column 'nope'; the columns are id, ip, age, ts")]
-    [InlineData("fields.age.mni=1", "datagen option 'fields.age.mni': unknown field option 'mni'; field options are kind, min, max, length, var-len, max-past, null-rate, start, end")]
-    [InlineData("fields.age.min=abc", "datagen option 'fields.age.min': expected a value of type INT, got 'abc'")]
-    [InlineData("fields.age.min=3000000000", "datagen option 'fields.age.min': 3000000000 is out of the range of INT")]
-    [InlineData("fields.age.min=10;fields.age.max=5", "datagen option 'fields.age.min': 10 is greater than max 5")]
-    [InlineData("fields.ip.min=1", "datagen option 'fields.ip.min': only for numeric columns; 'ip' is STRING")]
-    [InlineData("fields.age.length=5", "datagen option 'fields.age.length': only for STRING, ARRAY and MAP columns; 'age' is INT")]
-    [InlineData("fields.ip.length=-5", "datagen option 'fields.ip.length': expected a non-negative integer, got '-5'")]
-    [InlineData("fields.ip.var-len=maybe", "datagen option 'fields.ip.var-len': expected 'true' or 'false', got 'maybe'")]
-    [InlineData("fields.age.max-past=5 s", "datagen option 'fields.age.max-past': only for TIMESTAMP, TIMESTAMP_LTZ, DATE and TIME columns; 'age' is INT")]
-    [InlineData("fields.ts.max-past=5 parsecs", "datagen option 'fields.ts.max-past': unknown time unit 'parsecs' in '5 parsecs'; use ms, s, min, h or d")]
-    [InlineData("fields.ts.max-past=soon", "datagen option 'fields.ts.max-past': expected a duration such as '5000', '10 s' or '1 min', got 'soon'")]
-    [InlineData("fields.age.null-rate=2", "datagen option 'fields.age.null-rate': expected a number between 0 and 1, got '2'")]
-    [InlineData("fields.id.kind=sequence", "datagen option 'fields.id.start': required for a sequence field")]
-    [InlineData("fields.id.kind=sequence;fields.id.start=1", "datagen option 'fields.id.end': required for a sequence field")]
-    [InlineData("fields.id.kind=sequence;fields.id.start=5;fields.id.end=1", "datagen option 'fields.id.end': end 1 is less than start 5")]
-    [InlineData("fields.id.kind=sequence;fields.id.start=a;fields.id.end=1", "datagen option 'fields.id.start': expected a long, got 'a'")]
-    [InlineData("fields.id.kind=sequence;fields.id.start=1;fields.id.end=9999999999", "datagen option 'fields.id.end': 9999999999 is out of the range of INT")]
-    [InlineData("fields.id.kind=sequence;fields.id.start=1;fields.id.end=5;fields.id.min=1", "datagen option 'fields.id.min': not allowed for a sequence field")]
-    [InlineData("fields.id.start=1", "datagen option 'fields.id.start': not allowed for a random field (set 'fields.id.kind' = 'sequence')")]
-    [InlineData("fields.ts.kind=sequence;fields.ts.start=1;fields.ts.end=2", "datagen option 'fields.ts.kind': a sequence needs a numeric or string column; 'ts' is TIMESTAMP(3)")]
+    [InlineData("fields.ip.kind=x", "table 't', option 'fields.ip.kind': expected one of random, sequence, got 'x'")]
+    [InlineData("rows-per-second=0", "table 't', option 'rows-per-second': expected a positive integer, got '0'")]
+    [InlineData("rows-per-second=fast", "table 't', option 'rows-per-second': expected a positive integer, got 'fast'")]
+    [InlineData("number-of-rows=-1", "table 't', option 'number-of-rows': expected a non-negative integer, got '-1'")]
+    [InlineData("seed=x", "table 't', option 'seed': expected an integer, got 'x'")]
+    [InlineData("connector=kafka", "table 't', option 'connector': expected 'datagen', got 'kafka'")]
+    [InlineData("foo=1", "table 't', option 'foo': unknown option for connector 'datagen'; its options are connector, rows-per-second, number-of-rows, seed, fields.<name>.kind, fields.<name>.min, fields.<name>.max, fields.<name>.max-past, fields.<name>.length, fields.<name>.var-len, fields.<name>.null-rate, fields.<name>.start, fields.<name>.end")]
+    [InlineData("fields.nope.kind=random", "table 't', option 'fields.nope.kind': no column 'nope' (the columns are id, ip, age, ts)")]
+    [InlineData("fields.age.mni=1", "table 't', option 'fields.age.mni': unknown option for connector 'datagen'; did you mean 'fields.age.min'?")]
+    [InlineData("fields.age.min=abc", "table 't', option 'fields.age.min': expected a value of type INT, got 'abc'")]
+    [InlineData("fields.age.min=3000000000", "table 't', option 'fields.age.min': 3000000000 is out of the range of INT")]
+    [InlineData("fields.age.min=10;fields.age.max=5", "table 't', option 'fields.age.min': 10 is greater than max 5")]
+    [InlineData("fields.ip.min=1", "table 't', option 'fields.ip.min': only for numeric columns; 'ip' is STRING")]
+    [InlineData("fields.age.length=5", "table 't', option 'fields.age.length': only for STRING, ARRAY and MAP columns; 'age' is INT")]
+    [InlineData("fields.ip.length=-5", "table 't', option 'fields.ip.length': expected a non-negative integer, got '-5'")]
+    [InlineData("fields.ip.var-len=maybe", "table 't', option 'fields.ip.var-len': expected true or false, got 'maybe'")]
+    [InlineData("fields.age.max-past=5 s", "table 't', option 'fields.age.max-past': only for TIMESTAMP, TIMESTAMP_LTZ, DATE and TIME columns; 'age' is INT")]
+    [InlineData("fields.ts.max-past=5 parsecs", "table 't', option 'fields.ts.max-past': unknown time unit 'parsecs' in '5 parsecs'; use ms, s, min, h or d")]
+    [InlineData("fields.ts.max-past=soon", "table 't', option 'fields.ts.max-past': expected a duration such as '5000', '10 s' or '1 min', got 'soon'")]
+    [InlineData("fields.age.null-rate=2", "table 't', option 'fields.age.null-rate': expected a number between 0 and 1, got '2'")]
+    [InlineData("fields.id.kind=sequence", "table 't', option 'fields.id.start': required for a sequence field")]
+    [InlineData("fields.id.kind=sequence;fields.id.start=1", "table 't', option 'fields.id.end': required for a sequence field")]
+    [InlineData("fields.id.kind=sequence;fields.id.start=5;fields.id.end=1", "table 't', option 'fields.id.end': end 1 is less than start 5")]
+    [InlineData("fields.id.kind=sequence;fields.id.start=a;fields.id.end=1", "table 't', option 'fields.id.start': expected an integer, got 'a'")]
+    [InlineData("fields.id.kind=sequence;fields.id.start=1;fields.id.end=9999999999", "table 't', option 'fields.id.end': 9999999999 is out of the range of INT")]
+    [InlineData("fields.id.kind=sequence;fields.id.start=1;fields.id.end=5;fields.id.min=1", "table 't', option 'fields.id.min': not allowed for a sequence field")]
+    [InlineData("fields.id.start=1", "table 't', option 'fields.id.start': not allowed for a random field (set 'fields.id.kind' = 'sequence')")]
+    [InlineData("fields.ts.kind=sequence;fields.ts.start=1;fields.ts.end=2", "table 't', option 'fields.ts.kind': a sequence needs a numeric or string column; 'ts' is TIMESTAMP(3)")]
     public void Bad_options_fail_naming_the_option(string options, string message)
     {
         var dict = options.Split(';').Select(o => o.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
-        var e = Assert.Throws<ArgumentException>(() => DatagenOptions.Parse(Schema, dict));
+        var e = Assert.Throws<ConnectorOptionException>(() => DatagenOptions.Parse("t", Schema, dict));
         Assert.Equal(message, e.Message);
     }
 
@@ -294,14 +295,14 @@ public class DatagenTests
     public void Null_rate_on_a_not_null_column_is_an_error()
     {
         var schema = Eddy.Schema.Of(("id", DataType.Int.NotNull()));
-        var e = Assert.Throws<ArgumentException>(() => Source(schema, ("fields.id.null-rate", "0.1")));
-        Assert.Equal("datagen option 'fields.id.null-rate': column 'id' is INT NOT NULL", e.Message);
+        var e = Assert.Throws<ConnectorOptionException>(() => Source(schema, ("fields.id.null-rate", "0.1")));
+        Assert.Equal("table 'datagen', option 'fields.id.null-rate': column 'id' is INT NOT NULL", e.Message);
     }
 
     [Fact]
     public void Options_parse_into_their_values()
     {
-        var options = DatagenOptions.Parse(Schema, new Dictionary<string, string>
+        var options = DatagenOptions.Parse("t", Schema, new Dictionary<string, string>
         {
             ["connector"] = "datagen", ["rows-per-second"] = "5", ["number-of-rows"] = "7", ["seed"] = "-3",
             ["fields.age.min"] = "1", ["fields.age.max"] = "9", ["fields.ip.length"] = "12", ["fields.ts.max-past"] = "10 s",
@@ -314,6 +315,6 @@ public class DatagenTests
         Assert.Equal(12, options.Fields[1].Length);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Fields[3].MaxPast);
         Assert.Equal((DatagenKind.Sequence, 0L, 99L), (options.Fields[0].Kind, options.Fields[0].Start, options.Fields[0].End));
-        Assert.Equal(DatagenOptions.DefaultRowsPerSecond, DatagenOptions.Parse(Schema, new Dictionary<string, string>()).RowsPerSecond);
+        Assert.Equal(DatagenOptions.DefaultRowsPerSecond, DatagenOptions.Parse("t", Schema, new Dictionary<string, string>()).RowsPerSecond);
     }
 }

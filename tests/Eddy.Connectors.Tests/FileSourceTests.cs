@@ -1,3 +1,4 @@
+using Eddy.Sql.Connectors;
 using Eddy.Runtime;
 using Eddy.Connectors;
 
@@ -310,30 +311,45 @@ public class FileSourceTests
     }
 
     [Theory]
-    [InlineData("format=xml", "filesystem option 'format': expected 'json', 'csv' or 'parquet', got 'xml'")]
-    [InlineData("format=json;json.bogus=1", "filesystem option 'json.bogus': unknown option for format 'json'")]
-    [InlineData("format=json;csv.header=true", "filesystem option 'csv.header': unknown option for format 'json'")]
-    [InlineData("format=csv;csv.field-delimiter=ab", "filesystem option 'csv.field-delimiter': expected a single character, got 'ab'")]
-    [InlineData("format=csv;csv.ignore-parse-errors=yes", "filesystem option 'csv.ignore-parse-errors': expected 'true' or 'false', got 'yes'")]
-    [InlineData("connector=kafka;format=csv", "filesystem option 'connector': expected 'filesystem', got 'kafka'")]
-    [InlineData("format=json;json.timestamp-format.standard=RFC", "filesystem option 'json.timestamp-format.standard': expected 'SQL' or 'ISO-8601', got 'RFC'")]
+    [InlineData("format=xml", "table 't', option 'format': expected one of json, csv, parquet, got 'xml'")]
+    [InlineData("format=jsn", "table 't', option 'format': expected one of json, csv, parquet, got 'jsn'; did you mean 'json'?")]
+    [InlineData("format=json;json.ignore-parse-error=1", "table 't', option 'json.ignore-parse-error': unknown option for connector 'filesystem'; did you mean 'json.ignore-parse-errors'?")]
+    [InlineData("format=json;json.bogus=1", "table 't', option 'json.bogus': unknown option for connector 'filesystem'; its options are connector, path, format, ")]
+    [InlineData("format=json;csv.header=true", "table 't', option 'csv.header': an option of format 'csv', but 'format' is 'json'")]
+    [InlineData("format=csv;csv.field-delimiter=ab", "table 't', option 'csv.field-delimiter': expected a single character, got 'ab'")]
+    [InlineData("format=csv;csv.field-delimiter=\"", "table 't', option 'csv.field-delimiter': must not be a quote or a line break")]
+    [InlineData("format=csv;csv.ignore-parse-errors=yes", "table 't', option 'csv.ignore-parse-errors': expected true or false, got 'yes'")]
+    [InlineData("connector=kafka;format=csv", "table 't', option 'connector': expected 'filesystem', got 'kafka'")]
+    [InlineData("format=json;json.timestamp-format.standard=RFC", "table 't', option 'json.timestamp-format.standard': expected one of SQL, ISO-8601, got 'RFC'")]
+    [InlineData("format=json;source.monitor-interval=10 s", "table 't', option 'source.monitor-interval': continuous monitoring is not supported by Eddy: the source reads the path once, as a bounded source (remove the option)")]
+    [InlineData("format=json;sink.rolling-policy.rollover-interval=soon", "table 't', option 'sink.rolling-policy.rollover-interval': expected a duration such as '5000', '10 s' or '1 min', got 'soon'")]
+    [InlineData("format=json;sink.rolling-policy.file-size=0", "table 't', option 'sink.rolling-policy.file-size': must be positive")]
     public void Bad_file_options_fail_naming_the_option(string options, string message)
     {
         var dict = options.Split(';').Select(o => o.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
         dict["path"] = "/tmp/x";
-        Assert.Equal(message, Assert.Throws<ArgumentException>(() => FileConnectorOptions.Parse(dict)).Message);
+        Assert.StartsWith(message, Assert.Throws<ConnectorOptionException>(() => FileConnectorOptions.Parse("t", dict)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_path_and_format_are_named()
+    {
+        Assert.Equal("table 't', option 'path': missing: connector 'filesystem' requires it (the file, folder (read recursively) or glob to read, or the file or folder to write; a local path or file:// URI)",
+            Assert.Throws<ConnectorOptionException>(() => FileConnectorOptions.Parse("t", new Dictionary<string, string> { ["format"] = "csv" })).Message);
+        Assert.StartsWith("table 't', option 'format': missing: connector 'filesystem' requires it",
+            Assert.Throws<ConnectorOptionException>(() => FileConnectorOptions.Parse("t", new Dictionary<string, string> { ["path"] = "/x" })).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Flink_option_names_configure_the_source()
     {
-        var options = FileConnectorOptions.Parse(new Dictionary<string, string>
+        var options = FileConnectorOptions.Parse("t", new Dictionary<string, string>
         {
             ["connector"] = "filesystem", ["path"] = "/data", ["format"] = "csv", ["csv.ignore-parse-errors"] = "true",
             ["csv.field-delimiter"] = "\\t", ["csv.header"] = "true",
         });
         Assert.Equal(new FileConnectorOptions("/data", FileFormat.Csv) { IgnoreParseErrors = true, CsvDelimiter = '\t', CsvHeader = true }, options);
-        var json = FileConnectorOptions.Parse(new Dictionary<string, string>
+        var json = FileConnectorOptions.Parse("t", new Dictionary<string, string>
         {
             ["path"] = "/data", ["format"] = "json", ["json.fail-on-missing-field"] = "true", ["json.timestamp-format.standard"] = "ISO-8601",
         });

@@ -1,3 +1,4 @@
+using Eddy.Sql.Connectors;
 using Eddy.Connectors;
 using Eddy.Runtime;
 using Eddy.Testing;
@@ -173,7 +174,7 @@ public class ParquetTests
     {
         using var dir = new TempDir();
         var schema = Schema.Of(("id", DataType.Int), ("name", DataType.String), ("dt", DataType.String));
-        var sink = new PartitionedFileSink(FileConnectorOptions.Parse(Options(dir.Path, ("sink.partition-commit.policy.kind", "success-file"))), schema, ["dt"]);
+        var sink = new PartitionedFileSink(FileConnectorOptions.Parse("t", Options(dir.Path, ("sink.partition-commit.policy.kind", "success-file"))), schema, ["dt"]);
         var writer = sink.CreateWriter(Context(new ManualClock(1_000)));
         var input = Enumerable.Range(0, 50).Select(i => Row.Of(i, $"n{i}", i % 3 == 0 ? "2024-01-01" : "2024-01-02")).ToList();
         Write(writer, input);
@@ -202,9 +203,9 @@ public class ParquetTests
         var nested = Schema.Of(("id", DataType.Int), ("tags", DataType.ArrayOf(DataType.String)));
         var e = Assert.Throws<ArgumentException>(() => FileSink.Create(nested, Options(dir.Path)));
         Assert.Contains("cannot hold column 'tags' of type ARRAY<STRING>", e.Message);
-        e = Assert.Throws<ArgumentException>(() => FileConnectorOptions.Parse(Options(dir.Path, ("parquet.compression", "lzo"))));
-        Assert.Contains("expected UNCOMPRESSED, SNAPPY, GZIP or ZSTD", e.Message);
-        e = Assert.Throws<ArgumentException>(() => FileConnectorOptions.Parse(Options(dir.Path, ("csv.header", "true"))));
-        Assert.Contains("unknown option for format 'parquet'", e.Message);
+        var o = Assert.Throws<ConnectorOptionException>(() => FileConnectorOptions.Parse("t", Options(dir.Path, ("parquet.compression", "lzo"))));
+        Assert.Contains("expected one of UNCOMPRESSED, SNAPPY, GZIP, ZSTD, got 'lzo'", o.Message);
+        o = Assert.Throws<ConnectorOptionException>(() => FileConnectorOptions.Parse("t", Options(dir.Path, ("csv.header", "true"))));
+        Assert.Contains("option 'csv.header': an option of format 'csv', but 'format' is 'parquet'", o.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Eddy.Sql.Connectors;
 using Eddy.Connectors;
 using Eddy.Runtime;
 using Eddy.Testing;
@@ -20,7 +21,7 @@ public class PartitionedFileSinkTests
     }
 
     private static PartitionedFileSink Sink(string path, params (string Key, string Value)[] extra) =>
-        new(FileConnectorOptions.Parse(Options(path, extra)), Events, ["dt", "hm"]);
+        new(FileConnectorOptions.Parse("t", Options(path, extra)), Events, ["dt", "hm"]);
 
     private static SinkWriter<Row> Writer(PartitionedFileSink sink, ManualClock clock, int subtask = 0, int parallelism = 1, RestoredState? restored = null) =>
         sink.CreateWriter(new SinkWriterContext(subtask, parallelism, clock, new SubtaskMetrics("sink", subtask))
@@ -180,8 +181,13 @@ public class PartitionedFileSinkTests
     public void Options_partitioned_sinks_cannot_honour_are_refused()
     {
         using var dir = new TempDir();
-        Assert.Contains("Hive metastore", Assert.Throws<ArgumentException>(() => Sink(dir.Path, ("sink.partition-commit.policy.kind", "metastore"))).Message);
-        Assert.Contains("UTC", Assert.Throws<ArgumentException>(() => Sink(dir.Path, ("sink.partition-commit.watermark-time-zone", "Asia/Shanghai"))).Message);
-        Assert.Contains("PARTITIONED BY", Assert.Throws<ArgumentException>(() => FileSink.Create(Events, Options(dir.Path, ("sink.rolling-policy.file-size", "1mb")))).Message);
+        Assert.Contains("option 'sink.partition-commit.policy.kind': 'metastore' needs a Hive metastore",
+            Assert.Throws<ConnectorOptionException>(() => Sink(dir.Path, ("sink.partition-commit.policy.kind", "metastore"))).Message);
+        Assert.Contains("option 'sink.partition-commit.watermark-time-zone': Eddy compares watermarks with partition times in UTC only, got 'Asia/Shanghai'",
+            Assert.Throws<ConnectorOptionException>(() => Sink(dir.Path, ("sink.partition-commit.watermark-time-zone", "Asia/Shanghai"))).Message);
+        Assert.Contains("option 'sink.rolling-policy.file-size': supported on a partitioned table only (PARTITIONED BY)",
+            Assert.Throws<ConnectorOptionException>(() => FileSink.Create(Events, Options(dir.Path, ("sink.rolling-policy.file-size", "1mb")))).Message);
+        Assert.Contains("option 'partition.time-extractor.kind': only the 'default' extractor is supported by Eddy, got 'custom'",
+            Assert.Throws<ConnectorOptionException>(() => Sink(dir.Path, ("partition.time-extractor.kind", "custom"))).Message);
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Eddy.Connectors;
 using Eddy.Testing;
+using Eddy.Sql.Connectors;
 
 namespace Eddy.Tests;
 
@@ -147,7 +148,7 @@ public class WebTrafficOptionTests
     [Fact]
     public void Sql_options_configure_the_generator()
     {
-        var options = WebTrafficOptions.Parse(new Dictionary<string, string>
+        var options = WebTrafficOptions.Parse("t", new Dictionary<string, string>
         {
             ["connector"] = "web-traffic", ["seed"] = "12", ["start"] = "2023-06-01T10:00:00Z", ["events-per-second"] = "250",
             ["max-out-of-orderness"] = "3 s", ["late-share"] = "0.02", ["max-lateness"] = "1 min", ["users"] = "50",
@@ -162,12 +163,12 @@ public class WebTrafficOptionTests
     }
 
     [Theory]
-    [InlineData("late-share", "1.5", "web-traffic option 'late-share': expected a number between 0 and 1, got '1.5'")]
-    [InlineData("events-per-second", "0", "web-traffic option 'events-per-second': expected a positive number, got '0'")]
-    [InlineData("users", "0", "web-traffic option 'users': expected an integer of at least 1, got '0'")]
-    [InlineData("start", "noon", "web-traffic option 'start': expected an ISO-8601 time such as '2024-01-01T00:00:00Z', got 'noon'")]
-    [InlineData("max-lateness", "1 fortnight", "web-traffic option 'max-lateness': unknown time unit 'fortnight' in '1 fortnight'; use ms, s, min, h or d")]
-    [InlineData("hosts", "x", "web-traffic option 'hosts': unknown option; the options are seed, start, events-per-second, max-out-of-orderness, late-share, max-lateness, users, ipv6-share, number-of-rows, rows-per-second")]
+    [InlineData("late-share", "1.5", "table 't', option 'late-share': expected a number between 0 and 1, got '1.5'")]
+    [InlineData("events-per-second", "0", "table 't', option 'events-per-second': expected a positive number, got '0'")]
+    [InlineData("users", "0", "table 't', option 'users': expected a positive integer, got '0'")]
+    [InlineData("start", "noon", "table 't', option 'start': expected an ISO-8601 time such as '2024-01-01T00:00:00Z', got 'noon'")]
+    [InlineData("max-lateness", "1 fortnight", "table 't', option 'max-lateness': unknown time unit 'fortnight' in '1 fortnight'; use ms, s, min, h or d")]
+    [InlineData("hosts", "x", "table 't', option 'hosts': unknown option for connector 'web-traffic'; its options are connector, seed, start, events-per-second, max-out-of-orderness, late-share, max-lateness, users, ipv6-share, number-of-rows, rows-per-second")]
     public void Bad_options_fail_naming_the_option(string key, string value, string message) =>
-        Assert.Equal(message, Assert.Throws<ArgumentException>(() => WebTrafficOptions.Parse(new Dictionary<string, string> { [key] = value })).Message);
+        Assert.Equal(message, Assert.Throws<ConnectorOptionException>(() => WebTrafficOptions.Parse("t", new Dictionary<string, string> { [key] = value })).Message);
 }

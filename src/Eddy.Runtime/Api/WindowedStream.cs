@@ -108,6 +108,20 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
         where TAgg : struct, IAggregateFunction<T, TAcc, TResult> =>
         Build<TAcc, TResult, TOut, TAgg, FunctionEmitter<TKey, TWindow, TResult, TOut>>(name, () => aggregate, () => new(windowFunction));
 
+    /// <summary>
+    /// As <see cref="Aggregate{TAgg,TAcc,TResult,TOut}(TAgg,Func{TKey,TWindow,TResult,TOut},string)"/>, with the
+    /// function and the result builder made for each operator instance (they share that instance's state, e.g. user
+    /// functions it opens: a <typeparamref name="TAgg"/> implementing <see cref="IFunctionLifecycle"/> is opened and
+    /// closed with the operator).
+    /// </summary>
+    public DataStream<TOut> Aggregate<TAgg, TAcc, TResult, TOut>(Func<(TAgg Aggregate, Func<TKey, TWindow, TResult, TOut> Result)> perInstance, string name = "Window")
+        where TAgg : struct, IAggregateFunction<T, TAcc, TResult> =>
+        input.Transform(name, CreateOperatorFactory<TAcc, TResult, TOut, TAgg, FunctionEmitter<TKey, TWindow, TResult, TOut>>(() =>
+        {
+            var (aggregate, result) = perInstance();
+            return (aggregate, new FunctionEmitter<TKey, TWindow, TResult, TOut>(result));
+        }));
+
     /// <summary>Combines the elements of each key's window pairwise, as Flink's <c>reduce</c>.</summary>
     public DataStream<T> Reduce(Func<T, T, T> reduce, string name = "Window") =>
         Build<Maybe<T>, T, T, ReduceAggregate<T>, ResultEmitter<TKey, T>>(name, () => new(reduce), () => default);
@@ -153,12 +167,13 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
         where TAgg : IAggregateFunction<T, TAcc, TResult>
         where TEmit : IWindowEmitter<TKey, TResult, TOut>
     {
-        var factory = CreateOperatorFactory<TAcc, TResult, TOut, TAgg, TEmit>(aggregate, emitter);
+        var factory = CreateOperatorFactory<TAcc, TResult, TOut, TAgg, TEmit>(() => (aggregate(), emitter()));
         return input.Transform(name, factory);
     }
 
     /// <summary>Picks the operator for the assigner; checks the configuration once, when the job is built.</summary>
-    internal Func<StreamOperator<T, TOut>> CreateOperatorFactory<TAcc, TResult, TOut, TAgg, TEmit>(Func<TAgg> aggregate, Func<TEmit> emitter)
+    /// <param name="make">the aggregate function and emitter of one operator instance (made together: they may share state of that instance).</param>
+    internal Func<StreamOperator<T, TOut>> CreateOperatorFactory<TAcc, TResult, TOut, TAgg, TEmit>(Func<(TAgg Aggregate, TEmit Emitter)> make)
         where TAgg : IAggregateFunction<T, TAcc, TResult>
         where TEmit : IWindowEmitter<TKey, TResult, TOut>
     {
@@ -169,20 +184,34 @@ public sealed class WindowedStream<T, TKey, TWindow> where TKey : notnull where 
         switch (assigner)
         {
             case SlicingWindowAssigner slicing:
-                return () => new SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(
-                    keyOf, slicing, aggregate(), emitter(), lateness, lateTag) { FireAtEndOfInput = fireAtEnd };
+                return () =>
+                {
+                    var (aggregate, emitter) = make();
+                    return new SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(
+                        keyOf, slicing, aggregate, emitter, lateness, lateTag) { FireAtEndOfInput = fireAtEnd };
+                };
             case EventTimeSessionWindows session:
-                return () => new SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(
-                    keyOf, session.Gap, null, aggregate(), emitter(), lateness, lateTag);
+                return () =>
+                {
+                    var (aggregate, emitter) = make();
+                    return new SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(keyOf, session.Gap, null, aggregate, emitter, lateness, lateTag);
+                };
             case DynamicEventTimeSessionWindows<T> dynamic:
-                return () => new SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(
-                    keyOf, 0, dynamic.GapOf, aggregate(), emitter(), lateness, lateTag);
+                return () =>
+                {
+                    var (aggregate, emitter) = make();
+                    return new SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(keyOf, 0, dynamic.GapOf, aggregate, emitter, lateness, lateTag);
+                };
             case SessionWindowAssigner:
                 throw new ArgumentException($"the dynamic gap must be a function of the stream's type {typeof(T).Name}");
             case GlobalWindows:
                 var count = trigger as CountTrigger
                     ?? throw new InvalidOperationException("global windows never fire without a trigger: add Trigger(CountTrigger.Of(n))");
-                return () => new GlobalWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(keyOf, count, aggregate(), emitter());
+                return () =>
+                {
+                    var (aggregate, emitter) = make();
+                    return new GlobalWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, TEmit>(keyOf, count, aggregate, emitter);
+                };
             default:
                 throw new NotSupportedException($"no window operator for {assigner.GetType().Name}");
         }

@@ -56,6 +56,27 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
     /// <summary>Queued elements over capacity, across this task's input channels (0..1).</summary>
     public Func<double>? QueueFill;
 
+    private readonly List<Func<IEnumerable<OperatorMetricReading>>> operatorMetrics = [];
+
+    /// <summary>
+    /// Adds the metrics an operator's functions registered (a user function's metric group), read at every sampling
+    /// from the monitoring thread.
+    /// </summary>
+    public void AddOperatorMetrics(Func<IEnumerable<OperatorMetricReading>> read)
+    {
+        lock (operatorMetrics) operatorMetrics.Add(read);
+    }
+
+    /// <summary>The current values of the operators' own metrics, in registration order.</summary>
+    public IReadOnlyList<OperatorMetricReading> ReadOperatorMetrics()
+    {
+        lock (operatorMetrics)
+        {
+            if (operatorMetrics.Count == 0) return [];
+            return operatorMetrics.SelectMany(r => r()).ToList();
+        }
+    }
+
     public MetricsSample Snapshot()
     {
         long now = Stopwatch.GetTimestamp();
@@ -69,7 +90,7 @@ public sealed class SubtaskMetrics(string taskName, int subtask)
             Volatile.Read(ref LateRecordsDropped), Volatile.Read(ref LateRecordsToSideOutput),
             Volatile.Read(ref InputWatermark), Volatile.Read(ref OutputWatermark),
             Volatile.Read(ref IdleTicks), backPressured,
-            now, QueueFill?.Invoke() ?? 0, IsIdle, Volatile.Read(ref RecordsSkipped));
+            now, QueueFill?.Invoke() ?? 0, IsIdle, Volatile.Read(ref RecordsSkipped)) { OperatorMetrics = ReadOperatorMetrics() };
     }
 }
 
@@ -85,6 +106,9 @@ public sealed record MetricsSample(
     long InputWatermark, long OutputWatermark,
     long IdleTicks, long BackPressuredTicks, long Timestamp, double QueueFill, bool IsIdle, long RecordsDropped)
 {
+    /// <summary>The metrics of the subtask's operators' functions (user metric groups) at this reading.</summary>
+    public IReadOnlyList<OperatorMetricReading> OperatorMetrics { get; init; } = [];
+
     /// <summary>
     /// Rates between an earlier reading and this one, in Flink's terms: busy, idle and backpressured milliseconds
     /// per second (they add up to 1000), records per second.
@@ -107,6 +131,18 @@ public sealed record MetricsSample(
 public sealed record MetricsRates(
     double BusyTimeMsPerSecond, double IdleTimeMsPerSecond, double BackPressuredTimeMsPerSecond,
     double RecordsInPerSecond, double RecordsOutPerSecond);
+
+/// <summary>
+/// One value of an operator's own metric (a user function's counter, gauge or histogram statistic), as Flink scopes
+/// it: the operator, the nested groups, the name.
+/// </summary>
+/// <param name="Kind">counter, gauge, or summary (a histogram: <paramref name="Quantile"/> set, or the name ends in _count/_min/_max/_mean)</param>
+public sealed record OperatorMetricReading(string Operator, IReadOnlyList<string> Scope, string Name, string Kind, double Value, double? Quantile = null)
+{
+    /// <summary>Flink's metric identifier below the subtask: <c>operator.group.name</c> (a quantile as <c>name_p50</c>, <c>name_p999</c>).</summary>
+    public string Identifier => string.Join('.', [Operator, .. Scope, Quantile is { } q
+        ? $"{Name}_p{(q * 100).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture).Replace(".", "", StringComparison.Ordinal)}" : Name]);
+}
 
 /// <summary>One split of a source subtask as last seen: its own watermark, whether it is idle, when it last had data.</summary>
 /// <param name="LastDataTime">Epoch milliseconds of its last record (processing time); null before any.</param>

@@ -17,6 +17,16 @@ public interface IAsyncFunction<TIn, TOut>
 }
 
 /// <summary>
+/// An <see cref="IAsyncFunction{TIn, TOut}"/> that can answer without a task when the result is there at once: the
+/// operator calls <see cref="InvokeValueAsync"/> instead, so that a call completing synchronously allocates nothing
+/// for its result.
+/// </summary>
+public interface IValueAsyncFunction<TIn, TOut> : IAsyncFunction<TIn, TOut>
+{
+    ValueTask<TOut> InvokeValueAsync(TIn input, CancellationToken cancellation);
+}
+
+/// <summary>
 /// An <see cref="IAsyncFunction{TIn, TOut}"/> that sets up per operator instance (Flink's RichAsyncFunction): opened on
 /// the task's thread before the first call (and before in-flight elements of a checkpoint start again), closed when
 /// the operator closes: at the end of the input, and when the job fails or is cancelled.
@@ -77,23 +87,35 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
     private Action<BinaryWriter, TIn>? writeInput;
     private Func<BinaryReader, TIn>? readInput;
     private readonly LinkedList<Entry> queue = new();
+    // Emitted entries (with their list nodes and timeout sources) for the next elements: the per-element bookkeeping
+    // allocates nothing once the operator has reached its usual number of elements in flight.
+    private readonly Stack<LinkedListNode<Entry>> free = new();
     private readonly ManualResetEventSlim progress = new(false);
+    private long timeoutTicks;
+    // Stopwatch ticks before a timeout's due time within which a timeout source is not reused (its timer may be firing).
+    private long reuseMarginTicks;
     private IAsyncFunction<TIn, TOut>? function;
     private int inFlight;
     private int completedNotEmitted;
     private bool pollScheduled;
     private bool emitting;
 
-    private sealed class Entry
+    private sealed class Entry(AsyncWaitOperator<TIn, TOut> owner)
     {
+        public readonly AsyncWaitOperator<TIn, TOut> Owner = owner;
         public TIn Input = default!;
         public long Timestamp;
         public RowKind Kind;
         public bool IsWatermark;
         public TOut Result = default!;
         public Exception? Error;
-        public int Done; // 0 running, 1 finished (result or error), set once
+        public int Done; // 0 running, 1 being finished (claimed once), 2 finished: result or error written
         public CancellationTokenSource? Timeout;
+        // Stopwatch timestamp at which the call is out of time; the operator times it out on the task thread.
+        public long Deadline;
+        // Whether the call's task ended (its continuation ran, or it was complete at once): nothing of this element
+        // runs any more, so the entry may be reused.
+        public bool CallEnded;
     }
 
     /// <param name="writeInput">
@@ -139,8 +161,13 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
             readInput = serializer.Read;
         }
         function = functionFactory();
+        valueFunction = function as IValueAsyncFunction<TIn, TOut>;
+        timeoutTicks = (long)(options.Timeout.TotalSeconds * Stopwatch.Frequency);
+        reuseMarginTicks = Stopwatch.Frequency / 10;
         if (function is IAsyncFunctionLifecycle lifecycle) lifecycle.Open(Context);
     }
+
+    private IValueAsyncFunction<TIn, TOut>? valueFunction;
 
     public override bool HasState => writeInput is not null;
 
@@ -157,8 +184,20 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
     private void Start(TIn input, long timestamp, RowKind kind)
     {
         while (inFlight >= options.Capacity) WaitForProgress();
-        var entry = new Entry { Input = input, Timestamp = timestamp, Kind = kind };
-        queue.AddLast(entry);
+        LinkedListNode<Entry> node;
+        if (free.TryPop(out var reused))
+        {
+            node = reused;
+        }
+        else
+        {
+            node = new LinkedListNode<Entry>(new Entry(this));
+        }
+        var entry = node.Value;
+        entry.Input = input;
+        entry.Timestamp = timestamp;
+        entry.Kind = kind;
+        queue.AddLast(node);
         inFlight++;
         Launch(entry);
         SchedulePoll();
@@ -167,8 +206,31 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
     private void Launch(Entry entry)
     {
         var f = function ?? throw new InvalidOperationException("the operator is not open");
-        var cts = new CancellationTokenSource(options.Timeout);
-        entry.Timeout = cts;
+        // The source cancels the call at its timeout (the function's token); the operator itself times the element out
+        // on the task thread when it sees the deadline pass (TimeOutOverdue), or when the cancelled call ends.
+        var cts = entry.Timeout ??= new CancellationTokenSource();
+        cts.CancelAfter(options.Timeout);
+        entry.Deadline = Stopwatch.GetTimestamp() + timeoutTicks;
+        if (valueFunction is { } v)
+        {
+            ValueTask<TOut> pending;
+            try
+            {
+                pending = v.InvokeValueAsync(entry.Input, cts.Token);
+            }
+            catch (Exception e)
+            {
+                pending = ValueTask.FromException<TOut>(e);
+            }
+            if (pending.IsCompletedSuccessfully)
+            {
+                entry.CallEnded = true;
+                Finish(entry, pending.Result, null);
+                return;
+            }
+            Await(entry, pending.AsTask());
+            return;
+        }
         Task<TOut> call;
         try
         {
@@ -178,17 +240,69 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         {
             call = Task.FromException<TOut>(e);
         }
-        cts.Token.Register(static state =>
+        Await(entry, call);
+    }
+
+    private static void Await(Entry entry, Task<TOut> call)
+    {
+        if (call.IsCompleted)
         {
-            var (op, e) = ((AsyncWaitOperator<TIn, TOut>, Entry))state!;
-            op.TimeOut(e);
-        }, (this, entry));
-        if (call.IsCompleted) Complete(entry, call);
-        else call.ContinueWith(static (t, state) =>
+            entry.CallEnded = true;
+            entry.Owner.Complete(entry, call);
+            return;
+        }
+        call.ContinueWith(static (t, state) =>
         {
-            var (op, e) = ((AsyncWaitOperator<TIn, TOut>, Entry))state!;
-            op.Complete(e, t);
-        }, (this, entry), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var e = (Entry)state!;
+            e.Owner.Complete(e, t);
+            Volatile.Write(ref e.CallEnded, true);
+        }, entry, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Times out, on the task thread, the elements whose deadline has passed (they started in queue order, so their deadlines ascend).</summary>
+    private void TimeOutOverdue()
+    {
+        if (queue.First is null) return;
+        long now = Stopwatch.GetTimestamp();
+        for (var node = queue.First; node is not null; node = node.Next)
+        {
+            var e = node.Value;
+            if (e.IsWatermark || Volatile.Read(ref e.Done) != 0) continue;
+            if (e.Deadline > now) break;
+            TimeOut(e);
+        }
+    }
+
+    /// <summary>How long the task may wait for progress before the first running element is overdue.</summary>
+    private int MillisecondsToFirstDeadline()
+    {
+        long now = Stopwatch.GetTimestamp();
+        foreach (var e in queue)
+        {
+            if (e.IsWatermark || Volatile.Read(ref e.Done) != 0) continue;
+            return (int)Math.Clamp((e.Deadline - now) * 1000 / Stopwatch.Frequency + 1, 1, int.MaxValue);
+        }
+        return Timeout.Infinite;
+    }
+
+    /// <summary>An emitted element's entry back into the pool, when nothing of its call can touch it any more.</summary>
+    private void Recycle(LinkedListNode<Entry> node)
+    {
+        var e = node.Value;
+        // A call still running (it was timed out) keeps its entry; so does a timeout source that was cancelled, or whose
+        // timer may be firing right now (reset too close to its due time).
+        if (!Volatile.Read(ref e.CallEnded) || e.Timeout is not { } cts) return;
+        if (Stopwatch.GetTimestamp() + reuseMarginTicks >= e.Deadline || !cts.TryReset())
+        {
+            cts.Dispose();
+            e.Timeout = null;
+        }
+        e.Input = default!;
+        e.Result = default!;
+        e.Error = null;
+        e.Done = 0;
+        e.CallEnded = false;
+        free.Push(node);
     }
 
     private void TimeOut(Entry e)
@@ -208,7 +322,20 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         if (Interlocked.CompareExchange(ref e.Done, 1, 0) != 0) return;
         e.Result = result;
         e.Error = error;
+        // Ready only once the result is written: the task thread emits on 2, never a result still being set.
+        Volatile.Write(ref e.Done, 2);
         Interlocked.Increment(ref TimedOut);
+        Finished();
+    }
+
+    /// <summary>A call that ended at once with its result (no task to look at).</summary>
+    private void Finish(Entry e, TOut result, Exception? error)
+    {
+        if (Interlocked.CompareExchange(ref e.Done, 1, 0) != 0) return;
+        e.Result = result;
+        e.Error = error;
+        // Ready only once the result is written: the task thread emits on 2, never a result still being set.
+        Volatile.Write(ref e.Done, 2);
         Finished();
     }
 
@@ -218,11 +345,14 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         TOut result = default!;
         Exception? error = null;
         if (call.IsCompletedSuccessfully) result = call.Result;
-        else if (call.IsCanceled) { TimeOut(e); return; }
+        // Cancelled by its timeout source (however the function ended on it): the element is out of time.
+        else if (call.IsCanceled || e.Timeout?.IsCancellationRequested == true) { TimeOut(e); return; }
         else error = call.Exception!.InnerExceptions is [var single] ? single : call.Exception;
         if (Interlocked.CompareExchange(ref e.Done, 1, 0) != 0) return;
         e.Result = result;
         e.Error = error;
+        // Ready only once the result is written: the task thread emits on 2, never a result still being set.
+        Volatile.Write(ref e.Done, 2);
         Finished();
     }
 
@@ -242,7 +372,7 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
             progress.Reset();
             if (EmitFinished() > 0) break;
             if (inFlight == 0) break;
-            progress.Wait();
+            progress.Wait(MillisecondsToFirstDeadline());
         }
         Context.Metrics.BackPressuredTicks += Stopwatch.GetTimestamp() - start;
     }
@@ -252,6 +382,7 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
     {
         // Emitting a watermark flushes this operator, which comes back here: the outer call carries on.
         if (emitting) return 0;
+        TimeOutOverdue();
         if (Volatile.Read(ref completedNotEmitted) == 0 && (queue.First is null || !queue.First.Value.IsWatermark)) return 0;
         emitting = true;
         try
@@ -269,10 +400,10 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         int emitted = 0;
         if (options.Mode == AsyncOutputMode.Ordered)
         {
-            while (queue.First is { } head && (head.Value.IsWatermark || Volatile.Read(ref head.Value.Done) != 0))
+            while (queue.First is { } head && (head.Value.IsWatermark || Volatile.Read(ref head.Value.Done) == 2))
             {
                 queue.RemoveFirst();
-                Emit(head.Value);
+                Emit(head);
                 emitted++;
             }
         }
@@ -287,13 +418,13 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
                 {
                     if (node != queue.First) break;
                     queue.RemoveFirst();
-                    Emit(node.Value);
+                    Emit(node);
                     emitted++;
                 }
-                else if (Volatile.Read(ref node.Value.Done) != 0)
+                else if (Volatile.Read(ref node.Value.Done) == 2)
                 {
                     queue.Remove(node);
-                    Emit(node.Value);
+                    Emit(node);
                     emitted++;
                 }
                 node = next;
@@ -302,8 +433,9 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         return emitted;
     }
 
-    private void Emit(Entry e)
+    private void Emit(LinkedListNode<Entry> node)
     {
+        var e = node.Value;
         if (e.IsWatermark)
         {
             EmitWatermark(e.Timestamp);
@@ -311,10 +443,13 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         }
         Interlocked.Decrement(ref completedNotEmitted);
         inFlight--;
-        e.Timeout?.Dispose();
         if (e.Error is not null)
             throw new InvalidOperationException($"async call of operator '{Context.OperatorName}' failed: {e.Error.Message}", e.Error);
-        Out.Collect(e.Result, e.Timestamp, e.Kind);
+        var result = e.Result;
+        long timestamp = e.Timestamp;
+        var kind = e.Kind;
+        Recycle(node);
+        Out.Collect(result, timestamp, kind);
     }
 
     protected override bool ForwardsWatermarks => false;
@@ -332,7 +467,7 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
             EmitWatermark(watermark);
             return;
         }
-        queue.AddLast(new Entry { IsWatermark = true, Timestamp = watermark });
+        queue.AddLast(new Entry(this) { IsWatermark = true, Timestamp = watermark });
         EmitFinished();
     }
 
@@ -341,7 +476,7 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
         while (queue.Count > 0)
         {
             progress.Reset();
-            if (EmitFinished() == 0 && queue.Count > 0) progress.Wait();
+            if (EmitFinished() == 0 && queue.Count > 0) progress.Wait(MillisecondsToFirstDeadline());
         }
     }
 
@@ -397,7 +532,7 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
                 long timestamp = r.ReadInt64();
                 if (isWatermark)
                 {
-                    if (own && state.OperatorStates.Count == 1) queue.AddLast(new Entry { IsWatermark = true, Timestamp = timestamp });
+                    if (own && state.OperatorStates.Count == 1) queue.AddLast(new Entry(this) { IsWatermark = true, Timestamp = timestamp });
                     continue;
                 }
                 var kind = (RowKind)r.ReadByte();
@@ -426,6 +561,7 @@ public sealed class AsyncWaitOperator<TIn, TOut> : StreamOperator<TIn, TOut>
             }
             e.Timeout?.Dispose();
         }
+        while (free.TryPop(out var node)) node.Value.Timeout?.Dispose();
         if (function is IAsyncFunctionLifecycle lifecycle) lifecycle.Close();
     }
 }

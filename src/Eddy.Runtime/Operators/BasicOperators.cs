@@ -104,6 +104,9 @@ public class ProcessContext
 
     public int SubtaskIndex => owner.Context.SubtaskIndex;
 
+    /// <summary>The operator instance's context (its name, parallelism, metrics), for functions it sets up.</summary>
+    public OperatorContext Operator => owner.Context;
+
     /// <summary>Emits <paramref name="value"/> to side output <paramref name="tag"/> with the current timestamp.</summary>
     public void Output<T>(OutputTag<T> tag, T value) => owner.SideOutput(tag).Collect(value, Timestamp);
 }

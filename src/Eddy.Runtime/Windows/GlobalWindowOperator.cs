@@ -21,7 +21,7 @@ internal sealed class GlobalWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, T
     private readonly Dictionary<TKey, (long Count, TAcc Accumulator)> windows = [];
 
     public GlobalWindowOperator(Func<T, TKey> keyOf, CountTrigger trigger, TAgg aggregate, TEmit emitter)
-        : base(0, null)
+        : base(0, null, aggregate as IFunctionLifecycle)
     {
         this.keyOf = keyOf;
         count = trigger.Count;

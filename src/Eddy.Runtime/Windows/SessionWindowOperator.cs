@@ -48,7 +48,7 @@ internal sealed class SessionWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     }
 
     public SessionWindowOperator(Func<T, TKey> keyOf, long gap, Func<T, TimeSpan>? gapOf, TAgg aggregate, TEmit emitter,
-        long allowedLateness, OutputTag<T>? lateTag) : base(allowedLateness, lateTag)
+        long allowedLateness, OutputTag<T>? lateTag) : base(allowedLateness, lateTag, aggregate as IFunctionLifecycle)
     {
         this.keyOf = keyOf;
         this.gap = gap;

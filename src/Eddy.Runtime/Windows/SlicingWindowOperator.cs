@@ -60,7 +60,7 @@ internal sealed class SlicingWindowOperator<T, TKey, TAcc, TResult, TOut, TAgg, 
     private readonly record struct Slice(long End, KeyedAccumulators<TKey, TAcc> Table);
 
     public SlicingWindowOperator(Func<T, TKey> keyOf, SlicingWindowAssigner assigner, TAgg aggregate, TEmit emitter,
-        long allowedLateness, OutputTag<T>? lateTag) : base(assigner.IsEventTime ? allowedLateness : 0, lateTag)
+        long allowedLateness, OutputTag<T>? lateTag) : base(assigner.IsEventTime ? allowedLateness : 0, lateTag, aggregate as IFunctionLifecycle)
     {
         this.keyOf = keyOf;
         grid = new SliceGrid(assigner);

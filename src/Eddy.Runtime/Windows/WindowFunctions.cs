@@ -54,6 +54,18 @@ internal readonly record struct EmittedResult<TOut>(TOut Value, long Timestamp);
 /// Turns a window's aggregate into output records. Implementations are structs so that the operator, generic over
 /// them, calls them directly; the window type is a method parameter so one emitter serves every window type.
 /// </summary>
+/// <summary>
+/// A function an operator sets up per instance (Flink's rich functions): opened on the task's thread before the first
+/// element (and before a restored state is used), closed when the operator closes: at the end of the input, and when
+/// the job fails or is cancelled. A window operator opens its aggregate function when that implements it.
+/// </summary>
+public interface IFunctionLifecycle
+{
+    void Open(OperatorContext context);
+
+    void Close();
+}
+
 public interface IWindowEmitter<TKey, TResult, TOut>
 {
     void Emit<TWindow>(TKey key, TWindow window, TResult result, WindowOutput<TOut> output) where TWindow : struct;

@@ -17,8 +17,12 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, I
     private WindowOutput<TOut>? windowOutput;
     private readonly List<TOut> recording = [];
 
-    protected WindowOperatorBase(long allowedLateness, OutputTag<T>? lateTag)
+    private readonly IFunctionLifecycle? lifecycle;
+
+    /// <param name="lifecycle">the aggregate function when it sets up per operator instance (opened with the operator, closed with it).</param>
+    protected WindowOperatorBase(long allowedLateness, OutputTag<T>? lateTag, IFunctionLifecycle? lifecycle = null)
     {
+        this.lifecycle = lifecycle;
         if (allowedLateness < 0) throw new ArgumentOutOfRangeException(nameof(allowedLateness));
         AllowedLateness = allowedLateness;
         this.lateTag = lateTag;
@@ -38,7 +42,10 @@ internal abstract class WindowOperatorBase<T, TOut> : StreamOperator<T, TOut>, I
         Context.Metrics.HasEventTimeWindows = IsEventTime;
         if (lateTag is not null) lateOutput = SideOutput(lateTag);
         if (Context.CheckpointingEnabled) ResolveSerializers();
+        lifecycle?.Open(Context);
     }
+
+    public override void Close() => lifecycle?.Close();
 
     public override bool HasState => true;
 

@@ -69,9 +69,11 @@ public sealed class UserFunctions
     public bool TryGetAggregate(string name, out UserAggregate aggregate) => aggregates.TryGetValue(name, out aggregate!);
 
     /// <summary>For a table function's Eval (returning <c>IEnumerable&lt;T&gt;</c>, not a string): T; otherwise null.</summary>
-    public static Type? TableElementType(MethodInfo method)
+    public static Type? TableElementType(MethodInfo method) => TableElementType(method.ReturnType);
+
+    /// <summary>T of a sequence type <c>IEnumerable&lt;T&gt;</c> (not a string), else null.</summary>
+    public static Type? TableElementType(Type r)
     {
-        var r = method.ReturnType;
         if (r == typeof(string)) return null;
         var enumerable = r.IsGenericType && r.GetGenericTypeDefinition() == typeof(IEnumerable<>) ? r
             : r.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));

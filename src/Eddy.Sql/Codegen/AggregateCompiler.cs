@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Reflection;
+using Eddy.Runtime;
 using Eddy.Sql.Plan.Aggregate;
 using Eddy.Sql.Planning;
 using Eddy.Windows;
@@ -12,9 +13,17 @@ namespace Eddy.Sql.Codegen;
 /// struct, so that the window operators (generic over the function type) are compiled for it: no interface dispatch,
 /// no shared generic code, one compiled delegate call per record. A new accumulator is all zeros/NULLs.
 /// </summary>
-public readonly struct CompiledAggregate<TIn, TAcc>(Func<TIn, TAcc, TAcc> add, Lazy<Func<TAcc, TAcc, TAcc>> merge)
-    : IAggregateFunction<TIn, TAcc, TAcc>
+/// <remarks>
+/// The user aggregate functions with a lifecycle that its code calls (<c>functions</c>) are the operator instance's
+/// own: the operator opens and closes them through <see cref="IFunctionLifecycle"/>.
+/// </remarks>
+public readonly struct CompiledAggregate<TIn, TAcc>(Func<TIn, TAcc, TAcc> add, Lazy<Func<TAcc, TAcc, TAcc>> merge, UserFunctionInstances? functions = null)
+    : IAggregateFunction<TIn, TAcc, TAcc>, IFunctionLifecycle
 {
+    public void Open(OperatorContext context) => functions?.Open(context);
+
+    public void Close() => functions?.Close();
+
     public TAcc CreateAccumulator() => default!;
 
     public TAcc Add(TIn value, TAcc accumulator) => add(value, accumulator);
@@ -130,6 +139,7 @@ public static class ListAggValues
 public sealed class AggregateCompiler
 {
     private readonly IReadOnlyList<AggregateCall> calls;
+    private readonly UserFunctionInstances? instances;
     private readonly List<Type> fields = [];
     private readonly List<(int Value, int Extra)> layout = [];
 
@@ -138,9 +148,14 @@ public sealed class AggregateCompiler
     /// functions: SUM keeps the count of its values, MIN/MAX and DISTINCT a count per value, and a row counter tells
     /// when a group is empty (see <see cref="CanRetract"/> for the calls this supports).
     /// </param>
-    public AggregateCompiler(IReadOnlyList<AggregateCall> calls, bool retracting = false)
+    /// <param name="instances">
+    /// the operator instance's own instances of user aggregate functions with a lifecycle (Open/Close), which the
+    /// compiled code calls instead of the catalog's; required when a call has a lifecycle.
+    /// </param>
+    public AggregateCompiler(IReadOnlyList<AggregateCall> calls, bool retracting = false, UserFunctionInstances? instances = null)
     {
         this.calls = calls;
+        this.instances = instances;
         Retracting = retracting;
         foreach (var call in calls)
         {
@@ -348,7 +363,7 @@ public sealed class AggregateCompiler
     public CompiledAggregate<TIn, TAcc> Compile<TIn, TAcc>()
     {
         if (Retracting) throw new InvalidOperationException("a retracting aggregate compiles with CompileRetracting");
-        return new CompiledAggregate<TIn, TAcc>(CompileAdd<TIn, TAcc>(), new Lazy<Func<TAcc, TAcc, TAcc>>(CompileMerge<TAcc>));
+        return new CompiledAggregate<TIn, TAcc>(CompileAdd<TIn, TAcc>(), new Lazy<Func<TAcc, TAcc, TAcc>>(CompileMerge<TAcc>), instances);
     }
 
     private Func<TIn, TAcc, TAcc> CompileAdd<TIn, TAcc>()
@@ -419,11 +434,23 @@ public sealed class AggregateCompiler
         return LinqExpr.Lambda<Func<TIn, TAcc, TAcc>>(LinqExpr.Block([acc], body), row, accIn).Compile();
     }
 
+    /// <summary>
+    /// The instance the compiled code calls: the catalog's, or for a function with a lifecycle the operator instance's
+    /// own (a lifecycle function compiled anywhere else would never be opened).
+    /// </summary>
+    private ConstantExpression Target(AggregateCall call, Catalog.UserAggregate user)
+    {
+        if (!UserFunctionInstances.HasLifecycle(user.Instance.GetType())) return LinqExpr.Constant(user.Instance);
+        if (instances is null)
+            throw new NotSupportedException($"aggregate function {call.Name} has a lifecycle (Open/Close), which Eddy runs in GROUP BY and window aggregations only");
+        return LinqExpr.Constant(instances.InstanceFor(user.Instance, call.Name, call.Location));
+    }
+
     /// <summary>Creates the user's accumulator on first use, then calls Accumulate(acc, args...) on it.</summary>
-    private static LinqExpr UserAccumulate(Catalog.UserAggregate user, MemberExpression field, IReadOnlyList<LinqExpr> args,
+    private LinqExpr UserAccumulate(Catalog.UserAggregate user, MemberExpression field, IReadOnlyList<LinqExpr> args,
         AggregateCall call, ParameterExpression row)
     {
-        var instance = LinqExpr.Constant(user.Instance);
+        var instance = Target(call, user);
         var ps = user.Accumulate.GetParameters();
         // The arguments are evaluated before the try: their own errors are not the function's.
         var temps = new List<ParameterExpression>();
@@ -497,7 +524,7 @@ public sealed class AggregateCompiler
             if (call.User is { } user)
             {
                 // Merge into an accumulator this result owns: a fresh one when there is none yet.
-                var instance = LinqExpr.Constant(user.Instance);
+                var instance = Target(call, user);
                 if (user.Merge is { } mergeMethod)
                 {
                     body.Add(LinqExpr.IfThen(LinqExpr.NotEqual(fb, LinqExpr.Constant(null)), LinqExpr.Block(
@@ -574,7 +601,7 @@ public sealed class AggregateCompiler
         var f = F(acc, vf);
         if (call.User is { } user)
         {
-            var instance = LinqExpr.Constant(user.Instance);
+            var instance = Target(call, user);
             var accType = user.GetValue.GetParameters()[0].ParameterType;
             var value = LinqExpr.Call(instance, user.GetValue, LinqExpr.Convert(
                 LinqExpr.Coalesce(f, LinqExpr.Convert(LinqExpr.Call(instance, user.Create), typeof(object))), accType));

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Eddy.Functions;
 using Eddy.Runtime;
 using Eddy.Sql.Planning;
+using Eddy.Windows;
 
 namespace Eddy.Sql.Codegen;
 
@@ -12,7 +13,7 @@ namespace Eddy.Sql.Codegen;
 /// function copies of each parallel operator instance. A function without a lifecycle keeps the one instance the
 /// catalog made (nothing would tell the difference).
 /// </summary>
-public sealed class UserFunctionInstances(IReadOnlyDictionary<string, string> jobParameters)
+public sealed class UserFunctionInstances(IReadOnlyDictionary<string, string> jobParameters) : IFunctionLifecycle
 {
     // Instances made for an operator instance: the only targets the expression compiler accepts for a function with a
     // lifecycle (anywhere else the function would never be opened).
@@ -93,7 +94,7 @@ public sealed class UserFunctionInstances(IReadOnlyDictionary<string, string> jo
     /// <summary>Opens every instance in order; one that throws fails the job naming the function (those opened before are closed).</summary>
     public void Open(OperatorContext context)
     {
-        var functionContext = new FunctionContext(jobParameters, context.OperatorName, context.SubtaskIndex, context.Parallelism);
+        var functionContext = FunctionContexts.For(context, jobParameters);
         for (opened = 0; opened < functions.Count; opened++)
         {
             var (instance, name, location) = functions[opened];

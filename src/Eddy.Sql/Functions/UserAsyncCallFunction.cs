@@ -73,10 +73,13 @@ public sealed class UserAsyncCallFunction : IAsyncCallFunction
     public void Open(OperatorContext context)
     {
         instance = Activator.CreateInstance(type)!;
-        if (instance is UserFunction f) f.Open(new FunctionContext(jobParameters, context.OperatorName, context.SubtaskIndex, context.Parallelism));
+        if (instance is UserFunction f) f.Open(Codegen.FunctionContexts.For(context, jobParameters));
     }
 
-    public async Task<object?> InvokeAsync(object?[] arguments, CancellationToken cancellation)
+    public Task<object?> InvokeAsync(object?[] arguments, CancellationToken cancellation) => InvokeValueAsync(arguments, cancellation).AsTask();
+
+    /// <summary>The first attempt; when its task is already complete, its result without a task of Eddy's.</summary>
+    public ValueTask<object?> InvokeValueAsync(object?[] arguments, CancellationToken cancellation)
     {
         foreach (var (index, name, parameterType) in valueParameters)
         {
@@ -84,11 +87,26 @@ public sealed class UserAsyncCallFunction : IAsyncCallFunction
                 throw new ArgumentException($"NULL for parameter '{name}' ({parameterType.Name}) of Eval; declare it {parameterType.Name}? to receive NULL");
         }
         var target = instance ?? throw new InvalidOperationException("the async function is not open");
+        Task first;
+        try
+        {
+            first = invoke(target, arguments, cancellation);
+        }
+        catch (Exception e)
+        {
+            first = Task.FromException(e);
+        }
+        if (first.IsCompletedSuccessfully) return new ValueTask<object?>(result(first));
+        return new ValueTask<object?>(Attempts(first, target, arguments, cancellation));
+    }
+
+    private async Task<object?> Attempts(Task first, object target, object?[] arguments, CancellationToken cancellation)
+    {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                var call = invoke(target, arguments, cancellation);
+                var call = attempt == 1 ? first : invoke(target, arguments, cancellation);
                 await call.ConfigureAwait(false);
                 return result(call);
             }
@@ -100,7 +118,7 @@ public sealed class UserAsyncCallFunction : IAsyncCallFunction
     }
 
     public object? Timeout(object?[] arguments) =>
-        throw new TimeoutException($"no result within {AsyncScalarOptions.TimeoutKey} = {options.Timeout.TotalMilliseconds} ms"
+        throw new TimeoutException($"no result within {options.OptionTimeoutKey} = {options.Timeout.TotalMilliseconds} ms"
             + (options.Attempts > 1 ? $" (all attempts together, at most {options.Attempts})" : ""));
 
     public void Close()

@@ -21,6 +21,9 @@ public interface IAsyncCallFunction
     /// <param name="cancellation">cancelled at the call's timeout and when the operator closes.</param>
     Task<object?> InvokeAsync(object?[] arguments, CancellationToken cancellation);
 
+    /// <summary>As <see cref="InvokeAsync"/>, without a task when the result is there at once.</summary>
+    ValueTask<object?> InvokeValueAsync(object?[] arguments, CancellationToken cancellation) => new(InvokeAsync(arguments, cancellation));
+
     /// <summary>The result of a call that did not finish in time; throws when a late call fails the job (a user's function).</summary>
     object? Timeout(object?[] arguments);
 

@@ -606,6 +606,8 @@ public sealed partial class Binder
                     (Nullable.GetUnderlyingType(x.t) ?? x.t) == args[x.i].Type.ClrType || x.t == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
                 continue;
             var resultClr = Catalog.UserAsyncFunction.ResultType(eval)!;
+            if (Catalog.UserFunctions.TableElementType(resultClr) is not null)
+                throw Error(call, $"{name} is an async table function: call it in FROM ..., LATERAL TABLE({name}(...))");
             var resultType = SqlTypeOf(resultClr) ?? throw Error(call, $"async function {name} returns Task<{resultClr.Name}>, and {resultClr.Name} has no SQL type");
             var jobOptions = catalog.JobOptions();
             Functions.AsyncScalarOptions options;

@@ -253,6 +253,8 @@ public sealed partial class Binder
                     call = f with { Arguments = new NodeList<Expr>(new[] { stripped }) };
                 }
                 var aggregate = BindAggregate(call, columns);
+                if (aggregate.User is { } user && Codegen.UserFunctionInstances.HasLifecycle(user.Instance.GetType()))
+                    throw Error(f, $"aggregate function {f.UpperName} overrides Open or Close: Eddy opens and closes user aggregate functions in GROUP BY and window aggregations, not in MATCH_RECOGNIZE");
                 if (aggregate.NarrowTo is not null)
                     throw Error(f, $"{f.UpperName} of a TINYINT or SMALLINT in MATCH_RECOGNIZE is not supported by Eddy yet; CAST the argument to INT");
                 var type = aggregate.Type.Nullable || aggregate.Kind is AggregateKind.Count or AggregateKind.CountStar ? aggregate.Type : aggregate.Type with { Nullable = true };

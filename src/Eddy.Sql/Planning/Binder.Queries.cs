@@ -648,8 +648,6 @@ public sealed partial class Binder
         if (call.Arguments.Any(ContainsAggregate)) throw Error(call, "aggregate functions cannot be nested");
         if (catalog.Functions.TryGetAggregate(name, out var user))
         {
-            if (Codegen.UserFunctionInstances.HasLifecycle(user.Instance.GetType()))
-                throw Error(call, $"aggregate function {name} overrides Open or Close: Eddy opens and closes scalar, table and async functions, not yet aggregate functions");
             var userArgs = call.Arguments.Select(a => Bind(a, scope)).ToList();
             var ps = user.Accumulate.GetParameters().Skip(1).ToList();
             if (ps.Count != userArgs.Count)
@@ -803,6 +801,7 @@ public sealed partial class Binder
         var call = lateral.Call;
         string name = call.UpperName;
         var args = call.Arguments.Select(a => Bind(a, leftScope)).ToList();
+        if (catalog.Functions.TryGetAsync(name, out var asyncFunction)) return BindAsyncLateral(join, lateral, left, leftScope, args, asyncFunction);
         var overloads = catalog.Functions.Overloads(name).Where(o => UserFunctions.TableElementType(o.Method) is not null).ToList();
         if (overloads.Count == 0)
             throw Error(call, $"unknown table function '{call.Name}'" + SqlErrors.Suggest(name, catalog.Functions.Names));
@@ -821,6 +820,49 @@ public sealed partial class Binder
         string? alias = lateral.Alias?.Value;
         var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, types[i], left.Schema.Count + i))).ToList();
         return (plan, new Scope(scope), null);
+    }
+
+    /// <summary>
+    /// LATERAL TABLE of a user's async table function (Eval returning <c>Task&lt;IEnumerable&lt;T&gt;&gt;</c>): a
+    /// Correlate whose calls run in an async operator with the <c>table.exec.async-table.*</c> options SET so far.
+    /// </summary>
+    private (LogicalPlan, Scope, WindowedInput?) BindAsyncLateral(JoinRef join, TableFunctionRef lateral, LogicalPlan left, Scope leftScope,
+        List<BoundExpr> args, UserAsyncFunction function)
+    {
+        var call = lateral.Call;
+        string name = call.UpperName;
+        foreach (var eval in function.Evals)
+        {
+            var types = UserAsyncFunction.ArgumentTypes(eval);
+            if (types.Length != args.Count) continue;
+            if (!types.Select((t, i) => (t, i)).All(x =>
+                    (Nullable.GetUnderlyingType(x.t) ?? x.t) == args[x.i].Type.ClrType || x.t == typeof(object) || args[x.i].Type.Kind == TypeKind.Null))
+                continue;
+            var element = UserFunctions.TableElementType(UserAsyncFunction.ResultType(eval)!)
+                ?? throw Error(call, $"async function {name} returns {eval.ReturnType.Name}; in LATERAL TABLE an async table function's Eval returns Task<IEnumerable<T>>");
+            var fieldTypes = UserFunctions.TableColumns(element);
+            var sqlTypes = fieldTypes.Select(t => SqlTypeOf(t.Type) ?? throw Error(call, $"table function {name} returns {t.Type.Name}, which has no SQL type")).ToList();
+            var names = lateral.ColumnAliases.Count > 0 ? lateral.ColumnAliases.Select(c => c.Value).ToList() : fieldTypes.Select(t => t.Name).ToList();
+            if (names.Count != sqlTypes.Count) throw Error(lateral, $"table function {name} returns {sqlTypes.Count} column(s), but {names.Count} name(s) are given");
+            var jobOptions = catalog.JobOptions();
+            Functions.AsyncScalarOptions options;
+            try
+            {
+                options = Functions.AsyncScalarOptions.From(jobOptions, SqlSession.ParseDuration, Functions.AsyncScalarOptions.TablePrefix);
+            }
+            catch (FormatException e)
+            {
+                throw Error(call, e.Message);
+            }
+            var spec = Functions.UserAsyncCallFunction.Spec(function, eval, options, new Dictionary<string, string>(jobOptions, StringComparer.Ordinal));
+            var output = new Schema(left.Schema.Columns.Concat(names.Select((n, i) => new Column(n, sqlTypes[i] with { Nullable = true }))).ToList());
+            var plan = new CorrelatePlan(left, new UserCall(name, eval, null, args, DataType.NullType) { Location = Location(call), Span = call.Span }, output,
+                join.Kind == JoinKind.Left) { Async = spec };
+            string? alias = lateral.Alias?.Value;
+            var scope = leftScope.Columns.Concat(names.Select((n, i) => new ScopeColumn(alias, n, sqlTypes[i] with { Nullable = true }, left.Schema.Count + i))).ToList();
+            return (plan, new Scope(scope), null);
+        }
+        throw Error(call, $"no overload of async table function {name} takes ({string.Join(", ", args.Select(a => a.Type))})");
     }
 
     private static IReadOnlyList<string> PartsOf(ObjectName name) => name.Parts.Select(p => p.Value).ToList();

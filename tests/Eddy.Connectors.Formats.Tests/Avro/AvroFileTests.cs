@@ -205,7 +205,7 @@ public sealed class AvroFileTests : IDisposable
         Schema schema = new([.. AvroFormatTests.AllTypes, new Column("dt", DataType.String)]);
         var samples = Samples(300);
         var rows = samples.Select((s, i) => new Row(RowKind.Insert, [.. s.Values, i % 3 == 0 ? "2024-01-01" : "2024-01-02"])).ToList();
-        var options = FileConnectorOptions.Parse(Options(dir, ("sink.rolling-policy.file-size", "8kb"), ("sink.partition-commit.policy.kind", "success-file")), FileFormats.All);
+        var options = FileConnectorOptions.Parse("t", Options(dir, ("sink.rolling-policy.file-size", "8kb"), ("sink.partition-commit.policy.kind", "success-file")), FileFormats.All);
         var sink = new PartitionedFileSink(options, schema, ["dt"]);
 
         var writer = sink.CreateWriter(SinkContext());
@@ -268,7 +268,7 @@ public sealed class AvroFileTests : IDisposable
     [Theory]
     [InlineData("'avro.codec' = 'bzip2'", "filesystem option 'avro.codec': 'bzip2': Eddy has no bzip2 codec")]
     [InlineData("'avro.codec' = 'lzo'", "filesystem option 'avro.codec': expected one of null, deflate, snappy, zstandard")]
-    [InlineData("'avro.encoding' = 'binary'", "filesystem option 'avro.encoding': unknown option for format 'avro'")]
+    [InlineData("'avro.encoding' = 'binary'", "option 'avro.encoding': unknown option for connector 'filesystem'")]
     [InlineData("'avro.timestamp_mapping.legacy' = 'yes'", "filesystem option 'avro.timestamp_mapping.legacy': expected true or false")]
     public void Bad_options_are_refused_at_planning_naming_them(string option, string expected)
     {
@@ -285,7 +285,7 @@ public sealed class AvroFileTests : IDisposable
     [Fact]
     public void A_filesystem_connector_built_without_the_formats_project_refuses_avro()
     {
-        var e = Assert.Throws<ArgumentException>(() => FileConnectorOptions.Parse(Options(dir)));
+        var e = Assert.Throws<Eddy.Sql.Connectors.ConnectorOptionException>(() => FileConnectorOptions.Parse("t", Options(dir)));
         Assert.Contains("'avro' files need Eddy.Connectors.Formats", e.Message);
     }
 }

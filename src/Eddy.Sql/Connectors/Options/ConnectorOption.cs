@@ -4,18 +4,55 @@ namespace Eddy.Sql.Connectors.Options;
 
 /// <summary>
 /// One option a connector declares in its <see cref="OptionSchema"/>: its name (or, for <see cref="IsPrefix"/>, the
-/// start of a family of names such as <c>properties.</c>), its type, default, whether it is required and whether its
-/// value is a secret. The schema checks a table's value against it at planning.
+/// start of a family of names such as <c>properties.</c>; for <see cref="IsTemplate"/>, a name with a placeholder such
+/// as <c>fields.&lt;name&gt;.kind</c>), its type, default, whether it is required and whether its value is a secret.
+/// The schema checks a table's value against it at planning.
 /// </summary>
 public abstract record ConnectorOption(string Name, string Description)
 {
     /// <summary>A family of options: every key starting with <see cref="ConnectorOption.Name"/> (<c>properties.</c>).</summary>
     public bool IsPrefix { get; init; }
 
+    /// <summary>
+    /// A family of options named by a template, one per value of its placeholder (<c>fields.&lt;name&gt;.kind</c>: one
+    /// per column): every key that starts with the text before <c>&lt;</c> and ends with the text after <c>&gt;</c>,
+    /// with something between them. Each value is read as the option's type.
+    /// </summary>
+    public bool IsTemplate => Name.IndexOf('<') is >= 0 and var lt && Name.IndexOf('>', lt) > lt;
+
+    /// <summary>The placeholder's value in <paramref name="key"/> when it is a key of this template option.</summary>
+    public bool TryMatchTemplate(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? placeholder)
+    {
+        placeholder = null;
+        if (!IsTemplate) return false;
+        var (head, tail) = TemplateParts;
+        if (key.Length <= head.Length + tail.Length || !key.StartsWith(head, StringComparison.Ordinal) || !key.EndsWith(tail, StringComparison.Ordinal))
+            return false;
+        placeholder = key[head.Length..^tail.Length];
+        return true;
+    }
+
+    /// <summary>The key of this template option for one value of its placeholder (<c>fields.age.kind</c>).</summary>
+    public string KeyFor(string placeholder)
+    {
+        var (head, tail) = TemplateParts;
+        return head + placeholder + tail;
+    }
+
+    /// <summary>The text before the placeholder and after it.</summary>
+    internal (string Head, string Tail) TemplateParts =>
+        (Name[..Name.IndexOf('<')], Name[(Name.IndexOf('>', Name.IndexOf('<')) + 1)..]);
+
     public bool Required { get; init; }
 
     /// <summary>Masked wherever options are shown (<see cref="SecretOptions"/> must agree: the schema checks it).</summary>
     public bool Secret { get; init; }
+
+    /// <summary>
+    /// The format this option belongs to (Flink's <c>json.ignore-parse-errors</c> belongs to <c>json</c>): the table
+    /// may give it only when its option <c>Selector</c> (<c>format</c>) names <c>Format</c>. Null: any table.
+    /// </summary>
+    public (string Selector, string Format)? OfFormat { get; init; }
 
     /// <summary>
     /// For a family (<see cref="IsPrefix"/>) that another component reads (a format's <c>json.*</c> options): the
@@ -58,13 +95,19 @@ public sealed record ConnectorOption<T>(string Name, string Description, string 
 
     public override string Expected => Form;
 
-    public override string? DefaultText => HasDefault ? Format(Default) : null;
+    public override string? DefaultText => !HasDefault ? null : Type == "MemorySize" && Default is long bytes ? FormatSize(bytes) : Format(Default);
+
+    private static string FormatSize(long b) =>
+        b > 0 && b % (1L << 30) == 0 ? $"{b >> 30} gb" : b > 0 && b % (1L << 20) == 0 ? $"{b >> 20} mb" : b > 0 && b % 1024 == 0 ? $"{b >> 10} kb" : $"{b} b";
 
     public ConnectorOption<T> WithDefault(T value) => this with { Default = value, HasDefault = true };
 
     public ConnectorOption<T> AsRequired() => this with { Required = true };
 
     public ConnectorOption<T> AsSecret() => this with { Secret = true };
+
+    /// <summary>An option of the format <paramref name="format"/>, which the table picks with its option <paramref name="selector"/>.</summary>
+    public ConnectorOption<T> ForFormat(string selector, string format) => this with { OfFormat = (selector, format) };
 
     internal override bool TryParse(string text, out object? value, out string? problem)
     {
@@ -79,6 +122,7 @@ public sealed record ConnectorOption<T>(string Name, string Description, string 
         null => "",
         bool b => b ? "true" : "false",
         TimeSpan t => FormatDuration(t),
+        DateTimeOffset d => d.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
@@ -143,6 +187,19 @@ public static class Option
         new(name, description, "Double", positive ? "a positive number" : "a number",
             text => double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) && (!positive || v > 0)
                 ? (true, v, null) : (false, 0d, null));
+
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, both included (a share: 0 to 1).</summary>
+    public static ConnectorOption<double> DoubleBetween(string name, string description, double min, double max) =>
+        new(name, description, "Double", string.Create(CultureInfo.InvariantCulture, $"a number between {min} and {max}"),
+            text => double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= min && v <= max
+                ? (true, v, null) : (false, 0d, null));
+
+    /// <summary>
+    /// A value of the type of the column the option is about (datagen's <c>fields.&lt;name&gt;.min</c>): the schema
+    /// takes the text as given, the connector reads it once it knows the column.
+    /// </summary>
+    public static ConnectorOption<string> OfColumnType(string name, string description) =>
+        new(name, description, "(column's type)", "a value of the column's type", text => (true, text, null));
 
     /// <summary>Flink's duration syntax (<see cref="FlinkValues.TryParseDuration"/>).</summary>
     public static ConnectorOption<TimeSpan> Duration(string name, string description) =>

@@ -22,11 +22,14 @@ internal static class AggregateTranslator
     {
         // A non-windowed aggregation over a changelog retracts (the binder refuses window aggregation over one).
         bool retracting = plan.Window is null && plan.Input.IsUpdating;
-        var compiler = then is null ? null : new AggregateCompiler(plan.Aggregates, retracting);
+        // With user functions that have a lifecycle, this compiler's code (which checks the plan) calls throwaway
+        // instances; every operator instance compiles its own.
+        var planningInstances = HasLifecycle(plan) ? new UserFunctionInstances(job.Connectors.JobOptions) : null;
+        var compiler = then is null ? null : new AggregateCompiler(plan.Aggregates, retracting, planningInstances);
         var input = job.Translate(plan.Input);
         var inputType = TypedStep.RowTypeOf(input);
         var keyType = KeyCodegen.KeyType(plan.Keys);
-        compiler ??= new AggregateCompiler(plan.Aggregates, retracting);
+        compiler ??= new AggregateCompiler(plan.Aggregates, retracting, planningInstances);
         var rowType = RowTypes.For(then?.Schema ?? plan.Schema);
         if (plan.Window is null)
             return TypedStep.Make<IStep>(typeof(GroupStep<,,,>), inputType, keyType, compiler.AccumulatorType, rowType).Translate(input, plan, compiler, null, job);
@@ -49,7 +52,7 @@ internal static class AggregateTranslator
     private sealed class GroupStep<TIn, TKey, TAcc, TOut> : IStep where TKey : notnull
     {
         public object Translate(object input, AggregatePlan plan, AggregateCompiler compiler, CalcPlan? then, JobTranslator job) =>
-            TranslateGroupAggregate<TIn, TKey, TAcc, TOut>((DataStream<TIn>)input, plan, compiler);
+            TranslateGroupAggregate<TIn, TKey, TAcc, TOut>((DataStream<TIn>)input, plan, compiler, job.Connectors.JobOptions);
     }
 
     /// <summary>
@@ -154,9 +157,20 @@ internal static class AggregateTranslator
             var count = (Func<TKey, TimeWindow, long, TOut>)(object)build;
             result = windowed.Aggregate<CountAggregate<TIn>, long, long, TOut>(default, count, name);
         }
-        else
+        else if (!HasLifecycle(plan))
         {
             result = windowed.Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(compiler.Compile<TIn, TAcc>(), build, name);
+        }
+        else
+        {
+            // User aggregate functions with a lifecycle: each operator instance compiles its code for instances of its
+            // own, which its window operator opens and closes (built once above, so that an error shows at planning).
+            var jobParameters = job.Connectors.JobOptions;
+            result = windowed.Aggregate<CompiledAggregate<TIn, TAcc>, TAcc, TAcc, TOut>(() =>
+            {
+                var own = new AggregateCompiler(plan.Aggregates, retracting: false, new UserFunctionInstances(jobParameters));
+                return (own.Compile<TIn, TAcc>(), (Func<TKey, TimeWindow, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, own, windowed: true, then).Compile());
+            }, name);
         }
         if (lateTag is not null) AddLateDataSink(result.GetSideOutput(lateTag), plan, job);
         return result;
@@ -171,7 +185,12 @@ internal static class AggregateTranslator
         SinkTranslator.Write(projected, new SinkPlan(late.Table, calc), job);
     }
 
-    private static DataStream<TOut> TranslateGroupAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler)
+    /// <summary>Whether a user aggregate function of the aggregation overrides Open or Close.</summary>
+    private static bool HasLifecycle(AggregatePlan plan) =>
+        plan.Aggregates.Any(a => a.User is { } u && UserFunctionInstances.HasLifecycle(u.Instance.GetType()));
+
+    private static DataStream<TOut> TranslateGroupAggregate<TIn, TKey, TAcc, TOut>(DataStream<TIn> input, AggregatePlan plan, AggregateCompiler compiler,
+        IReadOnlyDictionary<string, string> jobParameters)
         where TKey : notnull
     {
         var keySelector = KeyCodegen.KeySelector<TIn, TKey>(plan.Keys);
@@ -186,6 +205,17 @@ internal static class AggregateTranslator
                 updates ? "GroupAggregate" : "Distinct");
         }
         var aggregate = compiler.Compile<TIn, TAcc>();
+        if (HasLifecycle(plan))
+        {
+            // User aggregate functions with a lifecycle: code compiled per operator instance for its own instances,
+            // which the function opens and closes with the operator.
+            return input.KeyBy(keySelector).Process(() =>
+            {
+                var own = new AggregateCompiler(plan.Aggregates, retracting: false, new UserFunctionInstances(jobParameters));
+                var ownBuild = (Func<TKey, TAcc, TOut>)ResultBuilder<TKey, TAcc, TOut>(plan, own, windowed: false).Compile();
+                return new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(own.Compile<TIn, TAcc>(), ownBuild, updates, finalOnly: plan.FinalOnly, stateTtlMs: ttl);
+            }, updates ? "GroupAggregate" : "Distinct");
+        }
         return input.KeyBy(keySelector).Process(() => new GroupAggregateFunction<TIn, TKey, TAcc, TOut>(aggregate, build, updates, finalOnly: plan.FinalOnly, stateTtlMs: ttl),
             updates ? "GroupAggregate" : "Distinct");
     }

@@ -30,6 +30,13 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     {
         state = context.GetValueState<Holder>("acc");
         retention.Open(context);
+        // The operator instance's own user aggregate functions (Flink opens them with the operator).
+        if (aggregate is IFunctionLifecycle functions) functions.Open(context.Operator);
+    }
+
+    public override void Close()
+    {
+        if (aggregate is IFunctionLifecycle functions) functions.Close();
     }
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)

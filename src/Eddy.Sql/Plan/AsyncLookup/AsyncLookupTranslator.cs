@@ -67,8 +67,11 @@ internal static class AsyncLookupTranslator
     /// </summary>
     private sealed class RowAsyncLookup<TIn, TOut>(
         Func<TIn, object?[]>[] arguments, AsyncCall[] calls, IAsyncCallFunction[] functions, Func<TIn, object?[], TOut> combine, int rowColumns)
-        : IAsyncFunction<TIn, TOut>, IAsyncFunctionLifecycle
+        : IValueAsyncFunction<TIn, TOut>, IAsyncFunctionLifecycle
     {
+        // One call's result for the combiner when it arrives at once (on the task thread, read before the next call).
+        private readonly object?[] single = new object?[1];
+
         public void Open(OperatorContext context)
         {
             for (int i = 0; i < functions.Length; i++)
@@ -117,6 +120,39 @@ internal static class AsyncLookupTranslator
         private static string At(AsyncCall call) => call.Location is null ? "" : $" ({call.Location})";
 
         private static Exception Reason(Exception e) => e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+
+        public ValueTask<TOut> InvokeValueAsync(TIn input, CancellationToken cancellation)
+        {
+            if (functions.Length != 1) return new ValueTask<TOut>(InvokeAsync(input, cancellation));
+            ValueTask<object?> call;
+            try
+            {
+                call = functions[0].InvokeValueAsync(arguments[0](input), cancellation);
+            }
+            catch (Exception e) when (calls[0].Location is not null)
+            {
+                return ValueTask.FromException<TOut>(Fail(0, e, input));
+            }
+            if (!call.IsCompletedSuccessfully) return new ValueTask<TOut>(Finish(call, input, cancellation));
+            single[0] = call.Result;
+            var output = combine(input, single);
+            single[0] = null;
+            return new ValueTask<TOut>(output);
+        }
+
+        private async Task<TOut> Finish(ValueTask<object?> call, TIn input, CancellationToken cancellation)
+        {
+            object? value;
+            try
+            {
+                value = await call.ConfigureAwait(false);
+            }
+            catch (Exception e) when (calls[0].Location is not null && !(e is OperationCanceledException && cancellation.IsCancellationRequested))
+            {
+                throw Fail(0, e, input);
+            }
+            return combine(input, [value]);
+        }
 
         public async Task<TOut> InvokeAsync(TIn input, CancellationToken cancellation)
         {

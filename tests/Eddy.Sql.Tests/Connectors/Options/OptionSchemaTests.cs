@@ -47,7 +47,9 @@ public class OptionSchemaTests
     {
         Assert.Equal("table 't', option 'max-retry': unknown option for connector 'test'; did you mean 'max-retries'?",
             Refused(("url", "u"), ("max-retry", "1")));
-        Assert.Equal("table 't', option 'zzz': unknown option for connector 'test'", Refused(("url", "u"), ("zzz", "1")));
+        Assert.Equal("table 't', option 'zzz': unknown option for connector 'test'; its options are connector, url, password, max-retries, "
+            + "flush.interval, buffer.size, mode, properties.*", Refused(("url", "u"), ("zzz", "1")));
+        Assert.Equal("table 't', option 'connector': expected 'test', got 'other'", Refused(("connector", "other"), ("url", "u")));
     }
 
     [Theory]
@@ -59,6 +61,27 @@ public class OptionSchemaTests
     [InlineData("mode", "upsrt", "expected one of append, upsert, got 'upsrt'; did you mean 'upsert'?")]
     public void A_value_of_the_wrong_form_names_the_option_and_the_form_expected(string key, string value, string problem) =>
         Assert.Equal($"table 't', option '{key}': {problem}", Refused(("url", "u"), (key, value)));
+
+    [Fact]
+    public void A_template_option_reads_one_typed_value_per_placeholder()
+    {
+        var kind = Option.Enum("fields.<name>.kind", "how", "random", "sequence").WithDefault("random");
+        var min = Option.Int("fields.<name>.min", "least");
+        var schema = new OptionSchema("gen", kind, min);
+        var o = schema.Validate("t", new Dictionary<string, string> { ["fields.a.kind"] = "SEQUENCE", ["fields.a.b.min"] = "3", ["fields.c.min"] = "-1" });
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "sequence" }, o.PerName(kind));
+        Assert.Equal(new Dictionary<string, int> { ["a.b"] = 3, ["c"] = -1 }, o.PerName(min));
+        Assert.Equal("fields.x.min", min.KeyFor("x"));
+
+        var e = Assert.Throws<ConnectorOptionException>(() => schema.Validate("t", new Dictionary<string, string> { ["fields.a.min"] = "low" }));
+        Assert.Equal("table 't', option 'fields.a.min': expected an integer, got 'low'", e.Message);
+        // The nearest name is the template instantiated with the key's own placeholder.
+        e = Assert.Throws<ConnectorOptionException>(() => schema.Validate("t", new Dictionary<string, string> { ["fields.a.mni"] = "1" }));
+        Assert.Equal("table 't', option 'fields.a.mni': unknown option for connector 'gen'; did you mean 'fields.a.min'?", e.Message);
+        // No placeholder between the template's head and tail is no key of it.
+        e = Assert.Throws<ConnectorOptionException>(() => schema.Validate("t", new Dictionary<string, string> { ["fields.min"] = "1" }));
+        Assert.StartsWith("table 't', option 'fields.min': unknown option for connector 'gen'", e.Message);
+    }
 
     [Fact]
     public void A_family_another_component_reads_refuses_names_it_does_not_know()
