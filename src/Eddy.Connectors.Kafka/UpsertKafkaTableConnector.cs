@@ -39,6 +39,7 @@ public sealed class UpsertKafkaTableConnector : ITableConnector
         // Read as a kafka table keyed by the PRIMARY KEY, from where upsert-kafka's schema says (earliest by default).
         var options = new Dictionary<string, string>(o)
         {
+            ["connector"] = "kafka",
             ["key.fields"] = string.Join(';', table.PrimaryKey),
             [KafkaOptions.ScanStartupMode.Name] = declared.Get((ConnectorOption<string>)KafkaOptions.UpsertKafka.Find(KafkaOptions.ScanStartupMode.Name)!),
         };
