@@ -86,6 +86,8 @@ public sealed class FileSink : Sink<Row>
             if (File.Exists(pendingPath)) File.Move(pendingPath, final, overwrite: true);
         }
 
+        public override bool CommitsAtCheckpoints => twoPhase;
+
         public override void SnapshotState(long checkpointId, BinaryWriter state)
         {
             if (!twoPhase)

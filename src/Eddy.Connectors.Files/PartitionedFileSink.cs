@@ -292,6 +292,9 @@ public sealed class PartitionedFileSink : Sink<Row>
             if (now >= nextCheck) RollByTime(now);
         }
 
+        /// <summary>Staged at every checkpoint, so under checkpoints the rest waits for the final one too.</summary>
+        public override bool CommitsAtCheckpoints => true;
+
         public override void SnapshotState(long checkpointId, BinaryWriter state)
         {
             // Always staged, also for a savepoint of a job without checkpoints: nothing is visible before its completion.

@@ -475,6 +475,8 @@ public sealed class KafkaSink<T> : Sink<T>
         /// (it stays open in Kafka until the checkpoint completes), writes every uncommitted transaction's records into
         /// the state, and begins the next one.
         /// </summary>
+        public override bool CommitsAtCheckpoints => transactional;
+
         public override void SnapshotState(long checkpointId, BinaryWriter state)
         {
             WaitForDeliveries();

@@ -141,6 +141,8 @@ public sealed class PostgresSink : Sink<Row>
 
         protected bool ExactlyOnce => Guarantee == PgDeliveryGuarantee.ExactlyOnce;
 
+        public sealed override bool CommitsAtCheckpoints => ExactlyOnce;
+
         protected NpgsqlConnection? Connection { get; private set; }
 
         /// <summary>Guards buffers and the connection: the flush timer runs on a pool thread.</summary>
@@ -189,21 +191,9 @@ public sealed class PostgresSink : Sink<Row>
             lock (Gate)
             {
                 ThrowTimerFailure();
-                if (!ExactlyOnce)
-                {
-                    WriteBuffered();
-                    return;
-                }
-                // End of input: the epochs still waiting for their checkpoint and the rows after the last barrier are
-                // committed now, in order, so a bounded job delivers everything (the remainder has no epoch to record).
-                foreach (var (epoch, data) in staged)
-                {
-                    CommitEpoch(slot, epoch, data, claim: true);
-                    data.Dispose();
-                }
-                staged.Clear();
-                using var rest = TakeEpoch();
-                if (rest.Rows.Rows > 0 || rest.Deletes is { Rows: > 0 }) CommitEpoch(slot, 0, rest, claim: false);
+                // Exactly-once: the end of input staged the rest in the final snapshot, and the checkpoint holding it
+                // committed it (SinkWriter.CommitsAtCheckpoints) before this call: nothing is left to write.
+                if (!ExactlyOnce) WriteBuffered();
             }
         }
 
@@ -237,7 +227,7 @@ public sealed class PostgresSink : Sink<Row>
                 foreach (var epoch in staged.Keys.TakeWhile(e => e <= checkpointId).ToList())
                 {
                     var data = staged[epoch];
-                    CommitEpoch(slot, epoch, data, claim: true);
+                    CommitEpoch(slot, epoch, data);
                     staged.Remove(epoch);
                     data.Dispose();
                 }
@@ -289,7 +279,7 @@ public sealed class PostgresSink : Sink<Row>
                 {
                     long epoch = reader.ReadInt64();
                     using var data = new Staged(ReadRows(reader, columns), IsUpsertWriter ? ReadRows(reader, Target.KeyPositions.Count) : SkipEmpty(reader));
-                    if (epoch <= restored.CheckpointId) CommitEpoch(oldSubtask, epoch, data, claim: true);
+                    if (epoch <= restored.CheckpointId) CommitEpoch(oldSubtask, epoch, data);
                 }
             }
         }
@@ -315,16 +305,15 @@ public sealed class PostgresSink : Sink<Row>
         /// One transaction: claim the epoch in the progress table (which fails to claim an epoch at or below the last
         /// one recorded, so a repeated commit writes nothing) and write its rows.
         /// </summary>
-        private void CommitEpoch(int subtask, long epoch, Staged data, bool claim)
+        private void CommitEpoch(int subtask, long epoch, Staged data)
         {
             Retry(conn =>
             {
                 using var tx = conn.BeginTransaction();
-                if (claim)
+                using (var cmd = new NpgsqlCommand(
+                    $"INSERT INTO {ProgressTable} (job, sink, subtask, epoch) VALUES ($1, $2, $3, $4) ON CONFLICT (job, sink, subtask) " +
+                    $"DO UPDATE SET epoch = EXCLUDED.epoch, committed_at = now() WHERE {ProgressTable}.epoch < EXCLUDED.epoch", conn, tx))
                 {
-                    using var cmd = new NpgsqlCommand(
-                        $"INSERT INTO {ProgressTable} (job, sink, subtask, epoch) VALUES ($1, $2, $3, $4) ON CONFLICT (job, sink, subtask) " +
-                        $"DO UPDATE SET epoch = EXCLUDED.epoch, committed_at = now() WHERE {ProgressTable}.epoch < EXCLUDED.epoch", conn, tx);
                     cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = progressJob });
                     cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sinkId });
                     cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = subtask });

@@ -62,6 +62,8 @@ public sealed class ExactlyOnceTests(ITestOutputHelper log)
             KillPlan.AtFaultPoint((guarantee == "exactly-once" ? "sink-commit:" : "checkpoint-stored:") + rng.Next(1, 4)),
             KillPlan.Timed(TimeSpan.FromMilliseconds(rng.Next(300, 2000))),
             KillPlan.AtFaultPoint("checkpoint-stored:" + rng.Next(1, 3)),
+            // Reached only by a run that gets to the end of its input: the rest must wait for the final checkpoint.
+            KillPlan.AtFaultPoint("sink-end-of-input:1"),
         };
         int kills = 0;
         var outcomes = new List<RunOutcome>();

@@ -55,6 +55,8 @@ public sealed class S3CheckpointRecoveryTests(ITestOutputHelper log)
             KillPlan.AtFaultPoint("sink-commit:1"),
             KillPlan.TimedAfterStart(TimeSpan.FromMilliseconds(rng.Next(500, 1500))),
             KillPlan.AtFaultPoint("checkpoint-acknowledged:" + rng.Next(1, 3)),
+            // Reached only by a run that gets to the end of its input: the rest must wait for the final checkpoint.
+            KillPlan.AtFaultPoint("sink-end-of-input:1"),
         };
         int kills = 0;
         var outcomes = new List<RunOutcome>();

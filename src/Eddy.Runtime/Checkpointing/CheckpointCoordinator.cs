@@ -19,6 +19,9 @@ internal sealed class CheckpointCoordinator : IDisposable
     private List<StreamTask> tasks = [];
     // Null state: the task finished in a job without periodic checkpoints and kept no final snapshot.
     private readonly Dictionary<StreamTask, List<TaskStateEntry>?> finishedStates = [];
+    // Finished tasks whose sinks staged the rest of their input in the final state: they wait for a checkpoint that
+    // holds it, and only they (of the finished tasks) are told when one completes.
+    private readonly HashSet<StreamTask> awaitingCommit = [];
     private Pending? pending;
     private ITimer? periodic;
     private long nextId;
@@ -48,6 +51,7 @@ internal sealed class CheckpointCoordinator : IDisposable
         {
             tasks = attemptTasks;
             finishedStates.Clear();
+            awaitingCommit.Clear();
             stopped = false;
             if (restoredFrom is not null && Latest is null) Latest = restoredFrom;
             if (restoredFrom is not null) nextId = Math.Max(nextId, restoredFrom.Id + 1);
@@ -85,23 +89,31 @@ internal sealed class CheckpointCoordinator : IDisposable
     public Task<CheckpointStats> Trigger(string? savepointFolder = null)
     {
         Pending p;
+        bool final;
         lock (sync)
         {
             var now = config.Clock.GetUtcNow();
             if (stopped) return Refused(now, "the job is not running");
             if (pending is not null) return Refused(now, $"checkpoint {pending.Stats.Id} is still in progress (at most one at a time)");
             var sources = tasks.Where(t => t.IsSource && !finishedStates.ContainsKey(t)).ToList();
-            if (sources.Count == 0) return Refused(now, "every source has finished");
+            // Once every task finished, a checkpoint is their final states alone: taken only for sinks that wait for it.
+            final = sources.Count == 0 && finishedStates.Count == tasks.Count && awaitingCommit.Count > 0 && savepointFolder is null;
+            if (sources.Count == 0 && !final) return Refused(now, "every source has finished");
             if (finishedStates.Values.Any(v => v is null))
                 return Refused(now, "a task has finished and kept no final state (only jobs with execution.checkpointing.interval do)");
             p = new Pending(new CheckpointStats(nextId++, now) { SavepointFolder = savepointFolder }, Stopwatch.GetTimestamp());
             pending = p;
             lock (history) history.Add(p.Stats);
             foreach (var (t, states) in finishedStates) p.Acks[t] = states!;
-            var barrier = new CheckpointBarrier(p.Stats.Id, now.ToUnixTimeMilliseconds());
-            foreach (var s in sources) s.RequestBarrier(barrier);
-            p.Timeout = config.Clock.CreateTimer(_ => Expire(p), null, config.CheckpointTimeout, Timeout.InfiniteTimeSpan);
+            if (final) p.Storing = true;
+            else
+            {
+                var barrier = new CheckpointBarrier(p.Stats.Id, now.ToUnixTimeMilliseconds());
+                foreach (var s in sources) s.RequestBarrier(barrier);
+                p.Timeout = config.Clock.CreateTimer(_ => Expire(p), null, config.CheckpointTimeout, Timeout.InfiniteTimeSpan);
+            }
         }
+        if (final) ThreadPool.UnsafeQueueUserWorkItem(_ => Store(p), null);
         return p.Done.Task;
     }
 
@@ -157,14 +169,16 @@ internal sealed class CheckpointCoordinator : IDisposable
     /// checkpoint up to <paramref name="snapshotTakenThrough"/> has its barrier behind the task already: its
     /// acknowledgement comes from the task's asynchronous phase, not from the final state (which is newer).
     /// </summary>
-    public void TaskFinished(StreamTask task, List<TaskStateEntry>? finalStates, long snapshotTakenThrough)
+    public void TaskFinished(StreamTask task, List<TaskStateEntry>? finalStates, long snapshotTakenThrough, bool awaitsCommit)
     {
         Pending? complete = null;
         Pending? failed = null;
+        bool finalDue;
         lock (sync)
         {
             if (!tasks.Contains(task)) return;
             finishedStates[task] = finalStates;
+            if (awaitsCommit) awaitingCommit.Add(task);
             var p = pending;
             if (finalStates is null)
             {
@@ -183,10 +197,16 @@ internal sealed class CheckpointCoordinator : IDisposable
                     complete = p;
                 }
             }
+            finalDue = FinalCheckpointDue();
         }
         if (complete is not null) ThreadPool.UnsafeQueueUserWorkItem(_ => Store(complete), null);
         if (failed is not null) Fail(failed, $"task '{task.DisplayName}' finished before its barrier and kept no final state", notifyTasks: true);
+        if (finalDue) Trigger();
     }
+
+    /// <summary>Every task finished, some wait for a checkpoint holding their final state, and none is in flight.</summary>
+    private bool FinalCheckpointDue() =>
+        !stopped && pending is null && awaitingCommit.Count > 0 && finishedStates.Count == tasks.Count;
 
     private void Store(Pending p)
     {
@@ -234,17 +254,25 @@ internal sealed class CheckpointCoordinator : IDisposable
         stats.AsyncDuration = Stopwatch.GetElapsedTime(0, p.MaxAsyncTicks);
         stats.Path = data.Path;
         List<StreamTask> notify;
+        bool finalDue;
         lock (sync)
         {
             Latest = data;
             stats.Duration = Stopwatch.GetElapsedTime(p.StartTicks);
             stats.Status = CheckpointStatus.Completed;
             if (pending == p) pending = null;
-            notify = stopped ? [] : tasks.Where(t => !finishedStates.ContainsKey(t)).ToList();
+            notify = stopped ? [] : tasks.Where(t => !finishedStates.ContainsKey(t) || HoldsFinalState(p, t)).ToList();
+            foreach (var t in notify) awaitingCommit.Remove(t);
+            finalDue = FinalCheckpointDue();
         }
         foreach (var t in notify) t.Post(() => t.NotifyCheckpointComplete(stats.Id));
         p.Done.TrySetResult(stats);
+        // A task that finished after acknowledging this checkpoint by its barrier still waits for one with its final state.
+        if (finalDue) Trigger();
     }
+
+    private bool HoldsFinalState(Pending p, StreamTask t) =>
+        awaitingCommit.Contains(t) && p.Acks.TryGetValue(t, out var acked) && ReferenceEquals(acked, finishedStates[t]);
 
     private void Expire(Pending p)
     {

@@ -18,6 +18,9 @@ public static class FaultInjection
     /// <summary>A sink wrote an epoch's rows inside its commit transaction, before the commit.</summary>
     public const string SinkCommit = "sink-commit";
 
+    /// <summary>A task's sinks reached the end of their input and staged the rest; no checkpoint holding it has completed.</summary>
+    public const string SinkEndOfInput = "sink-end-of-input";
+
     private static readonly Dictionary<string, int>? Schedule = Parse(Environment.GetEnvironmentVariable("EDDY_KILL_AT"));
     private static readonly Dictionary<string, int> Hits = [];
 

@@ -35,8 +35,20 @@ public abstract class SinkWriter<T> : IDisposable
     /// <summary>Writes a batch; the batch is returned to the pool after the call, so keep no reference to it.</summary>
     public abstract void Write(Batch<T> batch);
 
-    /// <summary>Makes what was written so far durable and visible (end of input; at-least-once sinks at every barrier).</summary>
+    /// <summary>
+    /// Makes what was written so far durable and visible (end of input; at-least-once sinks at every barrier). For a
+    /// writer that <see cref="CommitsAtCheckpoints"/>, the end of input stages the rest as a final epoch first, and
+    /// Flush comes only after the checkpoint holding it completed: it then only releases what is left.
+    /// </summary>
     public virtual void Flush() { }
+
+    /// <summary>
+    /// Whether this writer makes records visible only when a checkpoint completes (exactly-once). Then the end of its
+    /// input is not a commit: the rest is staged by <see cref="SnapshotState"/> in the task's final state and committed
+    /// by <see cref="NotifyCheckpointComplete"/> of the checkpoint that holds it (as Flink's final checkpoint), so a
+    /// process killed between the end of input and that checkpoint repeats nothing when it restores an earlier one.
+    /// </summary>
+    public virtual bool CommitsAtCheckpoints => false;
 
     /// <summary>
     /// A checkpoint barrier reached this sink: every record before it has been given to <see cref="Write"/>. The
@@ -78,6 +90,8 @@ public abstract class ForwardingSinkWriter<T, TInner>(SinkWriter<TInner> inner) 
 
     public override void NotifyCheckpointComplete(long checkpointId) => Inner.NotifyCheckpointComplete(checkpointId);
 
+    public override bool CommitsAtCheckpoints => Inner.CommitsAtCheckpoints;
+
     public override void OnWatermark(long watermark) => Inner.OnWatermark(watermark);
 
     public override void OnWatermarkStatus(bool idle) => Inner.OnWatermarkStatus(idle);
@@ -99,6 +113,19 @@ internal interface IConnectorCheckpointing
 }
 
 /// <summary>
+/// An operator whose end of input waits for a checkpoint (see <see cref="SinkWriter{T}.CommitsAtCheckpoints"/>): its
+/// task stays until a checkpoint holding its final state completed, then finishes it.
+/// </summary>
+internal interface IFinalCommit
+{
+    /// <summary>The input ended and the rest waits, staged by the final snapshot, for a checkpoint to complete.</summary>
+    bool AwaitsFinalCommit { get; }
+
+    /// <summary>After the checkpoint that committed the rest: releases what is left (end-of-input flush).</summary>
+    void FinishAfterFinalCommit();
+}
+
+/// <summary>
 /// An operator of a chain that learns when its task's output turns idle or active. The status is the task's: the
 /// task tells it directly (no per-record cost, no element kind of its own), after flushing the chain when it turns idle.
 /// </summary>
@@ -107,9 +134,10 @@ internal interface IWatermarkStatusListener
     void OnWatermarkStatus(bool idle);
 }
 
-public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing, IWatermarkStatusListener
+public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>, IConnectorCheckpointing, IWatermarkStatusListener, IFinalCommit
 {
     private SinkWriter<T>? writer;
+    private bool awaitingFinalCommit;
     private string jobName = "job";
     private bool checkpointingEnabled;
     private RestoredState? restored;
@@ -153,7 +181,19 @@ public sealed class SinkOperator<T>(Sink<T> sink) : StreamOperator<T, NoOutput>,
 
     void IWatermarkStatusListener.OnWatermarkStatus(bool idle) => writer?.OnWatermarkStatus(idle);
 
-    protected override void Finish() => writer!.Flush();
+    protected override void Finish()
+    {
+        if (checkpointingEnabled && writer!.CommitsAtCheckpoints) awaitingFinalCommit = true;
+        else writer!.Flush();
+    }
+
+    bool IFinalCommit.AwaitsFinalCommit => awaitingFinalCommit;
+
+    void IFinalCommit.FinishAfterFinalCommit()
+    {
+        awaitingFinalCommit = false;
+        writer!.Flush();
+    }
 
     public override void Close() => writer?.Dispose();
 }

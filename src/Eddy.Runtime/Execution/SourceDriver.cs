@@ -144,7 +144,7 @@ internal sealed class SourceDriver<T>(
         task.UpdateIdle(false);
         task.AdvanceWatermark(EventTime.MaxWatermark);
         head.OnEndOfInput();
-        task.ReportFinished();
+        task.ReportFinished(cancel);
     }
 
     /// <summary>

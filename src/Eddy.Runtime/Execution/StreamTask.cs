@@ -30,6 +30,9 @@ internal sealed class StreamTask
     private int arrivedCount;
     private long alignmentStart;
     private long lastBarrierId;
+    // The epoch a sink waiting for its final commit staged the rest under; a checkpoint at or past it committed it.
+    private long finalEpoch = long.MaxValue;
+    private bool finalCommitted;
     private Func<long, byte[]>? snapshotReader;
     private Action<long>? notifyReader;
 
@@ -98,6 +101,8 @@ internal sealed class StreamTask
         }
         if (Restore is { } restore)
         {
+            // Checkpoint ids go on from the restored one: the final epoch of a task that sees no barrier is above it.
+            lastBarrierId = restore.Id;
             foreach (var op in operators)
             {
                 if (op.StateId is { } id && restore.Find(id) is { } snapshot)
@@ -113,7 +118,7 @@ internal sealed class StreamTask
             else
             {
                 RunInput(cancel);
-                ReportFinished();
+                ReportFinished(cancel);
             }
         }
         finally
@@ -313,9 +318,11 @@ internal sealed class StreamTask
                 continue;
             }
             var writer = new MemoryOperatorStateWriter(start, end);
-            // A sink that reached the end of its input flushed and committed everything: it has nothing left to
-            // stage, and its writer is not asked to stage under an old checkpoint id.
-            if (!(final && op is IConnectorCheckpointing)) op.SnapshotState(checkpointId, writer);
+            // At the end of input a sink either flushed everything (it has nothing to stage, and is not asked to
+            // stage under an old checkpoint id) or waits for a final commit: it stages the rest under the next id,
+            // which every checkpoint holding this final state reaches.
+            if (!final || op is not IConnectorCheckpointing) op.SnapshotState(checkpointId, writer);
+            else if (op is IFinalCommit { AwaitsFinalCommit: true }) op.SnapshotState(checkpointId + 1, writer);
             states.Add(new TaskStateEntry(op.StateId, ck.Parallelism, writer.ToSnapshot(Subtask)));
         }
         return states;
@@ -345,7 +352,7 @@ internal sealed class StreamTask
     /// The task's input ended and the end went downstream: its state now stands for it in every later checkpoint.
     /// A source calls this before it disposes its reader.
     /// </summary>
-    internal void ReportFinished()
+    internal void ReportFinished(CancellationToken cancel)
     {
         if (Checkpointing is not { } ck) return;
         // A job without periodic checkpoints does not pay for (or risk) a final snapshot of every finished task; it
@@ -353,7 +360,19 @@ internal sealed class StreamTask
         var states = ck.Coordinator.SnapshotsFinishedTasks
             ? SnapshotChain(lastBarrierId, snapshotReader?.Invoke(lastBarrierId), final: true)
             : null;
-        ck.Coordinator.TaskFinished(this, states, lastBarrierId);
+        var awaiting = operators.OfType<IFinalCommit>().Where(op => op.AwaitsFinalCommit).ToList();
+        if (awaiting.Count > 0) finalEpoch = lastBarrierId + 1;
+        ck.Coordinator.TaskFinished(this, states, lastBarrierId, awaitsCommit: awaiting.Count > 0);
+        if (awaiting.Count == 0) return;
+        FaultInjection.Reached(FaultInjection.SinkEndOfInput);
+        // The task stays (with its reader, for its offsets' commit) until a checkpoint holding the final state completed.
+        while (!finalCommitted)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (mailboxCount != 0) DrainMailbox();
+            else cancel.WaitHandle.WaitOne(1);
+        }
+        foreach (var op in awaiting) op.FinishAfterFinalCommit();
     }
 
     /// <summary>Asks a source task to emit a barrier at its next chance (from the coordinator's thread).</summary>
@@ -380,6 +399,7 @@ internal sealed class StreamTask
     {
         notifyReader?.Invoke(id);
         foreach (var op in operators) op.NotifyCheckpointComplete(id);
+        if (id >= finalEpoch) finalCommitted = true;
     }
 
     /// <summary>On the task thread: checkpoint <paramref name="id"/> failed; stop aligning it.</summary>

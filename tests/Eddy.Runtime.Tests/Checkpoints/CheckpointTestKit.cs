@@ -127,9 +127,9 @@ public sealed class CountingOperator(Journal? journal = null, string label = "co
 }
 
 /// <summary>
-/// A sink that makes records visible only when the checkpoint that covers them completes (or at the end of
-/// input): records of an epoch are kept in the writer's state until then, so a restore can finish the commit.
-/// Commits are idempotent by (subtask, checkpoint id).
+/// A sink that makes records visible only when the checkpoint that covers them completes (the rest of its input too,
+/// by the final checkpoint): records of an epoch are kept in the writer's state until then, so a restore can finish
+/// the commit. Commits are idempotent by (subtask, checkpoint id).
 /// </summary>
 public sealed class TwoPhaseCollectSink<T> : Sink<T>
 {
@@ -188,6 +188,8 @@ public sealed class TwoPhaseCollectSink<T> : Sink<T>
         private List<T> current = [];
         private readonly SortedDictionary<long, List<T>> staged = [];
 
+        public override bool CommitsAtCheckpoints => true;
+
         public override void Write(Batch<T> batch)
         {
             for (int i = 0; i < batch.Count; i++) current.Add(batch.Values[i]);
@@ -219,9 +221,8 @@ public sealed class TwoPhaseCollectSink<T> : Sink<T>
 
         public override void Flush()
         {
-            NotifyCheckpointComplete(long.MaxValue - 1);
-            sink.Commit(subtask, long.MaxValue, current);
-            current = [];
+            if (staged.Count > 0 || current.Count > 0)
+                throw new InvalidOperationException($"sink {subtask}: flushed with records not committed by a checkpoint");
         }
     }
 }
