@@ -14,6 +14,7 @@ using Eddy.Sql.Plan.Match;
 using Eddy.Sql.Plan.Over;
 using Eddy.Sql.Plan.Rank;
 using Eddy.Sql.Plan.Scan;
+using Eddy.Sql.Plan.SemiJoin;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
 using Eddy.Sql.Plan.WindowTableFunction;
@@ -198,12 +199,15 @@ public static class WorkerJobCheck
                 break;
             case JoinPlan join:
                 // Each side is cut into its own repartition topic, co-partitioned: partition p of both holds the same key groups.
-                if (join.JoinType != JoinType.Inner)
-                    throw KeyedRefused(job, origin, context, $"an outer join ({join.JoinType})", "only inner joins have a cross-process test (their padded rows are not tested)");
                 if (join.Interval is { ProcessingTime: true })
                     throw KeyedRefused(job, origin, context, "an interval join on processing time", "its rows' order is their arrival order at one process");
                 if (join.Left.IsUpdating || join.Right.IsUpdating)
                     throw KeyedRefused(job, origin, context, "a join of an updating input", "no cross-process test reads changes through a repartition topic yet");
+                break;
+            case SemiJoinPlan semi:
+                // As a regular join: each side through its own co-partitioned repartition topic.
+                if (semi.Left.IsUpdating || semi.Right.IsUpdating)
+                    throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "no cross-process test reads changes through a repartition topic yet");
                 break;
             case MatchPlan match:
                 if (match.ProcessingTime)
