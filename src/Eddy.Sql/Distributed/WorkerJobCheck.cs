@@ -53,9 +53,11 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of each stage's
 /// input topic, each seeing only its partition's records. The job is split into stages at its keyed exchanges
 /// (<see cref="StageSplitter"/>): the keyed operators whose cross-process runs are tested — GROUP BY and window
-/// aggregations, event-time OVER, Top-N and deduplication of an append-only input, event-time MATCH_RECOGNIZE — read a repartition topic keyed by their key, so each stage-1 task sees every row of its keys.
+/// aggregations, event-time OVER, Top-N and deduplication of an append-only input, event-time MATCH_RECOGNIZE — read a repartition topic keyed by their key, so each stage-1 task sees every row of its keys;
+/// the regular, event-time interval and semi/anti joins of append-only inputs (inner and outer) read one co-partitioned
+/// repartition topic per side, so a key's rows of both sides, a padded row and the match that retracts it meet in one task.
 /// Their processing-time forms (arrival order differs between one process and a topic read per partition) and other
-/// operators that combine rows of several partitions (joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
+/// operators that combine rows of several partitions (window and temporal joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
 /// the splitter cannot cut (a keyed exchange not straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
 /// later owner of the partition could repeat: refused too.
@@ -218,9 +220,10 @@ public static class WorkerJobCheck
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
                     + "operators that run there are those with one keyed input straight after the source: GROUP BY and window aggregations, "
-                    + "event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, and inner regular and event-time interval joins (each side "
-                    + "through its own co-partitioned repartition topic); window, temporal and semi/anti joins, ORDER BY and VALUES have no "
-                    + "cross-process test yet; run this one with 'eddy run'", context);
+                    + "event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), event-time "
+                    + "interval joins (inner and outer) and semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS), each join side through its own "
+                    + "co-partitioned repartition topic; window and temporal joins, ORDER BY and VALUES have no cross-process test yet; "
+                    + "run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
     }
