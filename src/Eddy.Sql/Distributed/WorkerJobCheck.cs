@@ -16,6 +16,7 @@ using Eddy.Sql.Plan.Rank;
 using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.SemiJoin;
 using Eddy.Sql.Plan.TableSink;
+using Eddy.Sql.Plan.TemporalJoin;
 using Eddy.Sql.Plan.Union;
 using Eddy.Sql.Plan.WindowTableFunction;
 
@@ -211,6 +212,11 @@ public static class WorkerJobCheck
                 if (semi.Left.IsUpdating || semi.Right.IsUpdating)
                     throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "no cross-process test reads changes through a repartition topic yet");
                 break;
+            case TemporalJoinPlan:
+                throw KeyedRefused(job, origin, context, "an event-time temporal join (FOR SYSTEM_TIME AS OF)",
+                    "its versioned table is a changelog: an upsert-kafka source keeps each key's last row in its reader and turns one message into "
+                    + "a -U/+U pair without the message's source position, which a repartition topic needs to drop a replay (and by which it would "
+                    + "drop the pair's second change as one), and a versioned view (deduplication) is a keyed operator before the join's exchange");
             case MatchPlan match:
                 if (match.ProcessingTime)
                     throw KeyedRefused(job, origin, context, "MATCH_RECOGNIZE ordered by processing time", "its rows' order is their arrival order at one process");
@@ -222,7 +228,7 @@ public static class WorkerJobCheck
                     + "operators that run there are those with one keyed input straight after the source: GROUP BY and window aggregations, "
                     + "event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), event-time "
                     + "interval joins (inner and outer) and semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS), each join side through its own "
-                    + "co-partitioned repartition topic; window and temporal joins, ORDER BY and VALUES have no cross-process test yet; "
+                    + "co-partitioned repartition topic; window joins, ORDER BY and VALUES have no cross-process test yet; "
                     + "run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
