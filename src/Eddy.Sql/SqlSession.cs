@@ -53,7 +53,7 @@ public sealed partial class SqlSession
         "execution.runtime-mode", "execution.checkpointing.interval", "table.exec.source.idle-timeout",
         "pipeline.operator-chaining", "table.exec.emit.allow-lateness", "table.exec.emit.late-fire.enabled",
         "table.exec.emit.late-fire.delay", "table.exec.emit.early-fire.enabled", "table.exec.emit.early-fire.delay",
-        "table.exec.late-data.table", "table.exec.state.ttl", "table.exec.source.cdc-events-duplicate", "execution.checkpointing.dir", "execution.checkpointing.timeout",
+        "table.exec.late-data.table", "table.exec.state.ttl", Plan.UpsertMaterialize.UpsertMaterializer.Option, "table.exec.source.cdc-events-duplicate", "execution.checkpointing.dir", "execution.checkpointing.timeout",
         "state.checkpoints.num-retained", "execution.savepoint.path", "execution.savepoint.ignore-unclaimed-state",
         "table.exec.repartition.partitions", DistributedOption,
         "restart-strategy.type", "restart-strategy.fixed-delay.attempts", "restart-strategy.fixed-delay.delay",
@@ -373,6 +373,8 @@ public sealed partial class SqlSession
         new(Catalog, Connectors, context, BatchMode, table => Connectors.Find(table).AcceptsUpdates(table) || table.PrimaryKey.Count > 0)
         {
             WindowEmit = WindowEmit(),
+            UpsertMaterialize = options.TryGetValue(Plan.UpsertMaterialize.UpsertMaterializer.Option, out var materialize)
+                ? Plan.UpsertMaterialize.UpsertMaterializer.ParseMode(materialize) : Plan.UpsertMaterialize.UpsertMaterializeMode.Auto,
             StateTtlMs = options.TryGetValue("table.exec.state.ttl", out var ttl) ? (long)ParseDuration("table.exec.state.ttl", ttl).TotalMilliseconds : 0,
             Parallelism = options.TryGetValue("parallelism.default", out var parallelism)
                 && int.TryParse(parallelism, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 1,
@@ -610,6 +612,9 @@ public sealed partial class SqlSession
                 break;
             case "table.exec.emit.allow-lateness" or "table.exec.emit.early-fire.delay" or "table.exec.state.ttl":
                 ParseDuration(key, value);
+                break;
+            case Plan.UpsertMaterialize.UpsertMaterializer.Option:
+                Plan.UpsertMaterialize.UpsertMaterializer.ParseMode(value);
                 break;
             case not null when Functions.AsyncScalarOptions.OptionNames.Contains(key):
                 Functions.AsyncScalarOptions.From(new Dictionary<string, string> { [key] = value }, ParseDuration,

@@ -11,6 +11,7 @@ using Eddy.Sql.Plan.SortLimit;
 using Eddy.Sql.Plan.TemporalSort;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
+using Eddy.Sql.Plan.UpsertMaterialize;
 using Eddy.Sql.Plan.Values;
 
 namespace Eddy.Sql.Planning;
@@ -104,8 +105,20 @@ public sealed partial class Binder
             throw Error(insert, $"table '{table.Name}' ({table.Connector}) is append-only but the query produces updates "
                 + $"({UpdatingCause(input)}): declare PRIMARY KEY (...) NOT ENFORCED on a sink that upserts, or aggregate in a window");
         }
-        return new SinkPlan(table, input);
+        UpsertMaterializer? materializer;
+        try
+        {
+            materializer = batchMode ? null : UpsertMaterializer.Decide(table, input, UpsertMaterialize, StateTtlMs);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw Error(insert, e.Message);
+        }
+        return new SinkPlan(table, input) { Materializer = materializer };
     }
+
+    /// <summary>Flink's <c>table.exec.sink.upsert-materialize</c> (the session's SET option).</summary>
+    public UpsertMaterializeMode UpsertMaterialize { get; init; } = UpsertMaterializeMode.Auto;
 
     // ---- queries -----------------------------------------------------------------------------------------------
 

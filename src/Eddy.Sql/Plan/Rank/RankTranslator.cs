@@ -140,7 +140,7 @@ internal static class RankTranslator
     }
 
     /// <summary>Whether two rows are equal in the given columns (the unique key of an UpdateFast Top-N's input).</summary>
-    private static Func<T, T, bool> EqualOn<T>(IReadOnlyList<int> columns)
+    internal static Func<T, T, bool> EqualOn<T>(IReadOnlyList<int> columns)
     {
         var a = LinqExpr.Parameter(typeof(T), "a");
         var b = LinqExpr.Parameter(typeof(T), "b");

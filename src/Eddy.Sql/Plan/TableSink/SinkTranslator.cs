@@ -1,5 +1,6 @@
 using Eddy.Runtime;
 using Eddy.Sql.Connectors;
+using Eddy.Sql.Plan.UpsertMaterialize;
 using Eddy.Sql.Planning;
 using Eddy.Sql.Translation;
 
@@ -25,6 +26,12 @@ internal static class SinkTranslator
             sinkParallelism = parallelism;
         }
         var rowType = TypedStep.RowTypeOf(input);
+        if (sink.Materializer is { } materializer)
+        {
+            // Keyed by the primary key already: the sink reads the materializer's output forward.
+            input = UpsertMaterializeTranslator.Materialize(input, sink, materializer, sinkParallelism);
+            return TypedStep.Make<IWriteStep>(typeof(WriteStep<>), rowType).Write(input, sink, sinkParallelism, job);
+        }
         // As Flink does for a sink with its own parallelism and a primary key: the input is hashed by the key, so each
         // key's changes reach one subtask, in order (a rebalance would let two subtasks apply them out of order).
         if (sinkParallelism is not null && sink.Table.PrimaryKey.Count > 0)
