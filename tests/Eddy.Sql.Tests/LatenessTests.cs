@@ -144,10 +144,13 @@ public class LatenessTests : IDisposable
     [Fact]
     public void An_upsert_sink_takes_a_late_firing_window()
     {
-        // A primary key makes the sink an upsert sink: planning accepts the updating window result.
+        // A primary key makes the sink an upsert sink: planning accepts the updating window result. Whether Flink puts a
+        // SinkUpsertMaterializer before it depends on upsert keys of a late-firing window aggregation, which Eddy does
+        // not derive (it refuses under AUTO): the test names NONE, the changes written as they are.
         var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
         var jobs = session.Execute(Events() + $"""
             SET 'table.exec.emit.allow-lateness' = '1 min';
+            SET 'table.exec.sink.upsert-materialize' = 'NONE';
             CREATE TABLE hits (w TIMESTAMP(3), host STRING, n BIGINT, PRIMARY KEY (w, host) NOT ENFORCED)
             WITH ('connector' = 'blackhole');
             INSERT INTO hits {TumbleTvf};

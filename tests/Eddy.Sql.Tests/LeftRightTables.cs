@@ -38,8 +38,12 @@ public abstract partial class LeftRightTables(string folderPrefix) : IDisposable
         string l = Path.Combine(Folder, "l.jsonl"), r = Path.Combine(Folder, "r.jsonl");
         File.WriteAllLines(l, LeftRows.Select(x => $$"""{"k":{{Json(x.K)}},"v":"{{x.V}}","n":{{x.N}}}"""));
         File.WriteAllLines(r, RightRows.Select(x => $$"""{"k":{{Json(x.K)}},"w":{{x.W}}}"""));
+        // The join and subquery tests read the changelog of the join itself, as Flink writes it with the materializer off:
+        // under AUTO Flink puts a SinkUpsertMaterializer before their primary-key sinks (the joins have no upsert key
+        // within those keys), which SinkUpsertMaterializerTests cover.
         return $"""
             SET 'parallelism.default' = '{parallelism}';
+            SET 'table.exec.sink.upsert-materialize' = 'NONE';
             CREATE TABLE l (k INT, v STRING, n INT) WITH ('connector' = 'filesystem', 'path' = '{l}', 'format' = 'json');
             CREATE TABLE r (k INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{r}', 'format' = 'json');
 

@@ -18,6 +18,7 @@ using Eddy.Sql.Plan.SemiJoin;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.TemporalJoin;
 using Eddy.Sql.Plan.Union;
+using Eddy.Sql.Plan.UpsertMaterialize;
 using Eddy.Sql.Plan.WindowJoin;
 using Eddy.Sql.Plan.WindowTableFunction;
 
@@ -163,6 +164,15 @@ public static class WorkerJobCheck
                     throw At(sink.Table, "connector",
                         $"eddy worker: sink table '{sink.Table.Name}' uses connector '{sink.Table.Connector}', whose writers are numbered by subtask; "
                         + "partition tasks write exactly-once into 'jdbc'/'postgres' and 'kafka' sinks (and 'print', 'blackhole')", context);
+                }
+                if (sink.Materializer is not null)
+                {
+                    throw SqlErrors.At(origin,
+                        $"eddy worker: job '{job.Name}' writes an updating query into '{sink.Table.Name}' through a SinkUpsertMaterializer keyed by its "
+                        + $"primary key ({string.Join(", ", sink.Table.PrimaryKey)}), as Flink does when no upsert key of the query lies within that key; "
+                        + "it is a keyed operator after another keyed operator, whose changes carry no source positions for a repartition topic. "
+                        + $"SET '{UpsertMaterializer.Option}' = 'NONE' to write the changes as they are (Flink's result differs when several rows share "
+                        + "a primary key), or run it with 'eddy run'", context);
                 }
                 break;
             case ScanPlan scan:
