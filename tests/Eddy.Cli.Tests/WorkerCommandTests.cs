@@ -98,6 +98,22 @@ public sealed class WorkerCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_sink_upsert_materializer_is_refused_at_its_insert_naming_the_option()
+    {
+        // GROUP BY host, url written by host: Flink puts a SinkUpsertMaterializer (keyed by host) after the aggregation.
+        var (code, err) = Worker($"""
+            SET 'execution.checkpointing.interval' = '1 s';
+            {KafkaEvents}
+            CREATE TABLE out1 (host VARCHAR, url VARCHAR, n BIGINT, PRIMARY KEY (host) NOT ENFORCED) WITH ('connector' = 'jdbc', 'url' = 'jdbc:postgresql://127.0.0.1:1/db', 'table-name' = 'out1');
+            INSERT INTO out1 SELECT host, url, COUNT(*) FROM events GROUP BY host, url;
+            """);
+        Assert.Equal(1, code);
+        Assert.Contains("job.sql: line 6, column 1", err);
+        Assert.Contains("SinkUpsertMaterializer keyed by its primary key (host)", err);
+        Assert.Contains("SET 'table.exec.sink.upsert-materialize' = 'NONE'", err);
+    }
+
+    [Fact]
     public void A_temporal_join_is_refused_at_its_insert_with_the_reason()
     {
         var (code, err) = Worker($"""

@@ -42,8 +42,7 @@ public abstract partial class LeftRightTables(string folderPrefix) : IDisposable
         // under AUTO Flink puts a SinkUpsertMaterializer before their primary-key sinks (the joins have no upsert key
         // within those keys), which SinkUpsertMaterializerTests cover.
         return $"""
-            SET 'parallelism.default' = '{parallelism}';
-            SET 'table.exec.sink.upsert-materialize' = 'NONE';
+            SET 'parallelism.default' = '{parallelism}'; SET 'table.exec.sink.upsert-materialize' = 'NONE';
             CREATE TABLE l (k INT, v STRING, n INT) WITH ('connector' = 'filesystem', 'path' = '{l}', 'format' = 'json');
             CREATE TABLE r (k INT, w INT) WITH ('connector' = 'filesystem', 'path' = '{r}', 'format' = 'json');
 

@@ -165,6 +165,8 @@ public static class WorkerJobCheck
                         $"eddy worker: sink table '{sink.Table.Name}' uses connector '{sink.Table.Connector}', whose writers are numbered by subtask; "
                         + "partition tasks write exactly-once into 'jdbc'/'postgres' and 'kafka' sinks (and 'print', 'blackhole')", context);
                 }
+                // The operators below first: their reasons are the more fundamental ones.
+                foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
                 if (sink.Materializer is not null)
                 {
                     throw SqlErrors.At(origin,
@@ -174,7 +176,7 @@ public static class WorkerJobCheck
                         + $"SET '{UpsertMaterializer.Option}' = 'NONE' to write the changes as they are (Flink's result differs when several rows share "
                         + "a primary key), or run it with 'eddy run'", context);
                 }
-                break;
+                return;
             case ScanPlan scan:
                 CheckSource(scan.Table, context);
                 scans.Add(scan.Table);
