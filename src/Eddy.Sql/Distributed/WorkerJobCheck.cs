@@ -14,8 +14,10 @@ using Eddy.Sql.Plan.Match;
 using Eddy.Sql.Plan.Over;
 using Eddy.Sql.Plan.Rank;
 using Eddy.Sql.Plan.Scan;
+using Eddy.Sql.Plan.SemiJoin;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
+using Eddy.Sql.Plan.WindowJoin;
 using Eddy.Sql.Plan.WindowTableFunction;
 
 namespace Eddy.Sql.Distributed;
@@ -52,10 +54,16 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of each stage's
 /// input topic, each seeing only its partition's records. The job is split into stages at its keyed exchanges
 /// (<see cref="StageSplitter"/>): the keyed operators whose cross-process runs are tested — GROUP BY and window
-/// aggregations, event-time OVER, Top-N and deduplication of an append-only input, event-time MATCH_RECOGNIZE — read a repartition topic keyed by their key, so each stage-1 task sees every row of its keys.
-/// Their processing-time forms (arrival order differs between one process and a topic read per partition) and other
-/// operators that combine rows of several partitions (joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
-/// the splitter cannot cut (a keyed exchange not straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
+/// aggregations, event-time OVER, Top-N and deduplication of an append-only input, event-time MATCH_RECOGNIZE — read a
+/// repartition topic keyed by their key, so each stage-1 task sees every row of its keys; the regular, event-time
+/// interval and semi/anti joins of append-only inputs (inner and outer) read one co-partitioned repartition topic per
+/// side, so a key's rows of both sides, a padded row and the match that retracts it meet in one task; and after a window
+/// table function (whose window records carry their source offsets and ordinals) window Top-N, window deduplication and
+/// window joins (inner, LEFT/RIGHT/FULL, semi and anti) run the same way. Their processing-time forms (arrival order
+/// differs between one process and a topic read per partition) and other operators that combine rows of several
+/// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
+/// exchange after another keyed operator rather than after a source and the operators that relay its records' source
+/// positions). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
 /// later owner of the partition could repeat: refused too.
 /// </summary>
@@ -187,23 +195,24 @@ public static class WorkerJobCheck
                     throw KeyedRefused(job, origin, context, $"a {(rank.IsDeduplicate ? "deduplication" : "Top-N")} ordered by processing time",
                         "its rows' order is their arrival order at one process");
                 }
-                if (rank.Strategy is RankStrategy.WindowTopN || rank.IsWindowDeduplicate)
-                {
-                    throw KeyedRefused(job, origin, context, $"a window {(rank.IsWindowDeduplicate ? "deduplication" : "Top-N")}",
-                        "its keyed exchange follows the window table function, whose rows do not carry their source offsets (which a repartition "
-                        + "topic needs to drop a replay)");
-                }
                 if (rank.Strategy is RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN || rank.Input.IsUpdating)
                     throw KeyedRefused(job, origin, context, "a Top-N over an updating input", "no cross-process test reads changes through a repartition topic yet");
                 break;
             case JoinPlan join:
                 // Each side is cut into its own repartition topic, co-partitioned: partition p of both holds the same key groups.
-                if (join.JoinType != JoinType.Inner)
-                    throw KeyedRefused(job, origin, context, $"an outer join ({join.JoinType})", "only inner joins have a cross-process test (their padded rows are not tested)");
                 if (join.Interval is { ProcessingTime: true })
                     throw KeyedRefused(job, origin, context, "an interval join on processing time", "its rows' order is their arrival order at one process");
                 if (join.Left.IsUpdating || join.Right.IsUpdating)
                     throw KeyedRefused(job, origin, context, "a join of an updating input", "no cross-process test reads changes through a repartition topic yet");
+                break;
+            case SemiJoinPlan semi:
+                // As a regular join: each side through its own co-partitioned repartition topic.
+                if (semi.Left.IsUpdating || semi.Right.IsUpdating)
+                    throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "no cross-process test reads changes through a repartition topic yet");
+                break;
+            case WindowJoinPlan:
+                // Each side (a window table function, whose window records carry their source offsets and ordinals) is cut
+                // into its own co-partitioned repartition topic; a side after a window aggregation is refused by the split.
                 break;
             case MatchPlan match:
                 if (match.ProcessingTime)
@@ -213,9 +222,11 @@ public static class WorkerJobCheck
                 throw SqlErrors.At(origin,
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
-                    + "operators that run there are those with one keyed input straight after the source: GROUP BY and window aggregations, "
-                    + "event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, and inner regular and event-time interval joins (each side "
-                    + "through its own co-partitioned repartition topic); window, temporal and semi/anti joins, ORDER BY and VALUES have no "
+                    + "operators that run there are those with one keyed input straight after the source (or after a projection, filter or "
+                    + "window table function of it): GROUP BY and window aggregations, event-time OVER, Top-N and deduplication, window Top-N "
+                    + "and window deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), event-time interval joins "
+                    + "(inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS) and window joins (inner, LEFT/RIGHT/FULL, semi and "
+                    + "anti), each join side through its own co-partitioned repartition topic; temporal joins, ORDER BY and VALUES have no "
                     + "cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
