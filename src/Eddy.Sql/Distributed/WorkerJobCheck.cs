@@ -52,7 +52,10 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of each stage's
 /// input topic, each seeing only its partition's records. The job is split into stages at its keyed exchanges
 /// (<see cref="StageSplitter"/>): the keyed operators whose cross-process runs are tested — GROUP BY and window
-/// aggregations, event-time OVER, Top-N and deduplication of an append-only input, event-time MATCH_RECOGNIZE — read a repartition topic keyed by their key, so each stage-1 task sees every row of its keys.
+/// aggregations, event-time OVER, Top-N and deduplication, event-time MATCH_RECOGNIZE, inner joins — read a repartition
+/// topic keyed by their key, so each stage-1 task sees every row of its keys. A changelog source (a 'kafka' table of
+/// debezium/canal/maxwell, or 'upsert-kafka') sends its changes with their kinds, each with its own position, so a
+/// GROUP BY, a retracting Top-N or an inner join of it runs the same way.
 /// Their processing-time forms (arrival order differs between one process and a topic read per partition) and other
 /// operators that combine rows of several partitions (joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
 /// the splitter cannot cut (a keyed exchange not straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
@@ -176,10 +179,9 @@ public static class WorkerJobCheck
                 }
                 break;
             case OverPlan over:
+                // An OVER window over an updating input is refused at planning, for one process too (as in Flink).
                 if (over.Window.ProcessingTime)
                     throw KeyedRefused(job, origin, context, "an OVER window ordered by processing time", "its rows' order is their arrival order at one process");
-                if (over.Input.IsUpdating)
-                    throw KeyedRefused(job, origin, context, "an OVER window over an updating input", "no cross-process test reads changes through a repartition topic yet");
                 break;
             case RankPlan rank:
                 if (rank.Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepLastProctime || rank.IsFirstN)
@@ -193,8 +195,9 @@ public static class WorkerJobCheck
                         "its keyed exchange follows the window table function, whose rows do not carry their source offsets (which a repartition "
                         + "topic needs to drop a replay)");
                 }
-                if (rank.Strategy is RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN || rank.Input.IsUpdating)
-                    throw KeyedRefused(job, origin, context, "a Top-N over an updating input", "no cross-process test reads changes through a repartition topic yet");
+                // A Top-N over an updating input (the retracting Top-N) reads the changes of a changelog source through
+                // its repartition topic, each with its own position; over a GROUP BY its exchange follows the aggregation,
+                // which the stage split refuses (no source offsets there).
                 break;
             case JoinPlan join:
                 // Each side is cut into its own repartition topic, co-partitioned: partition p of both holds the same key groups.
@@ -202,8 +205,7 @@ public static class WorkerJobCheck
                     throw KeyedRefused(job, origin, context, $"an outer join ({join.JoinType})", "only inner joins have a cross-process test (their padded rows are not tested)");
                 if (join.Interval is { ProcessingTime: true })
                     throw KeyedRefused(job, origin, context, "an interval join on processing time", "its rows' order is their arrival order at one process");
-                if (join.Left.IsUpdating || join.Right.IsUpdating)
-                    throw KeyedRefused(job, origin, context, "a join of an updating input", "no cross-process test reads changes through a repartition topic yet");
+                // An updating side (a changelog source) sends its -U/+U/-D through its repartition topic like any row.
                 break;
             case MatchPlan match:
                 if (match.ProcessingTime)
@@ -213,9 +215,9 @@ public static class WorkerJobCheck
                 throw SqlErrors.At(origin,
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
-                    + "operators that run there are those with one keyed input straight after the source: GROUP BY and window aggregations, "
-                    + "event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, and inner regular and event-time interval joins (each side "
-                    + "through its own co-partitioned repartition topic); window, temporal and semi/anti joins, ORDER BY and VALUES have no "
+                    + "operators that run there are those with one keyed input straight after the source (a changelog source's changes too): "
+                    + "GROUP BY and window aggregations, event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, and inner regular and "
+                    + "event-time interval joins (each side through its own co-partitioned repartition topic); window, temporal and semi/anti joins, ORDER BY and VALUES have no "
                     + "cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
@@ -229,11 +231,13 @@ public static class WorkerJobCheck
 
     private static void CheckSource(TableDef table, SqlContext context)
     {
-        if (!string.Equals(table.Connector, "kafka", StringComparison.OrdinalIgnoreCase))
+        // upsert-kafka keeps each key's last row in its source reader, per source partition (a key stays in one
+        // partition), checkpointed with the partition's offsets: a partition's next owner restores them with it.
+        if (!string.Equals(table.Connector, "kafka", StringComparison.OrdinalIgnoreCase) && !string.Equals(table.Connector, "upsert-kafka", StringComparison.OrdinalIgnoreCase))
         {
             throw At(table, "connector",
                 $"eddy worker: table '{table.Name}' reads connector '{table.Connector}', which has no partitions a Kafka consumer group can divide "
-                + "between workers; only 'kafka' sources run under eddy worker (run this job with 'eddy run')", context);
+                + "between workers; only 'kafka' and 'upsert-kafka' sources run under eddy worker (run this job with 'eddy run')", context);
         }
         if (table.Options.ContainsKey("topic-pattern") || !table.Options.ContainsKey("topic"))
         {
