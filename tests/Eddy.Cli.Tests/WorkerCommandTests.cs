@@ -1,3 +1,6 @@
+using Eddy.Sql;
+using Eddy.Sql.Distributed;
+
 namespace Eddy.Tests;
 
 /// <summary>
@@ -150,6 +153,58 @@ public sealed class WorkerCommandTests : IDisposable
             """);
         Assert.Equal(1, code);
         Assert.Contains("job.sql: line 6, column 1", err);
+        Assert.Contains("cannot be split into stages", err);
+        Assert.Contains("not a source", err);
+    }
+
+    private const string ChangelogTables = """
+        SET 'execution.checkpointing.interval' = '1 s';
+        CREATE TABLE cdc (id BIGINT, grp VARCHAR, qty INT, PRIMARY KEY (id) NOT ENFORCED) WITH (
+            'connector' = 'kafka', 'topic' = 'cdc', 'properties.bootstrap.servers' = '127.0.0.1:1', 'format' = 'debezium-json'
+        );
+        CREATE TABLE ups (id BIGINT, grp VARCHAR, qty INT, PRIMARY KEY (id) NOT ENFORCED) WITH (
+            'connector' = 'upsert-kafka', 'topic' = 'ups', 'properties.bootstrap.servers' = '127.0.0.1:1', 'key.format' = 'json', 'value.format' = 'json'
+        );
+        CREATE TABLE out1 (grp VARCHAR, a BIGINT, b BIGINT, PRIMARY KEY (grp) NOT ENFORCED) WITH ('connector' = 'blackhole');
+        """;
+
+    /// <summary>The worker's checks on the script's one job (planning only): its stages, each as the topics it reads.</summary>
+    private static List<string> WorkerStages(string sql)
+    {
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        try
+        {
+            var job = Assert.Single(session.Execute(sql));
+            var shape = WorkerJobCheck.Check(job, "job", session.RepartitionPartitions);
+            job.ReleaseUserCode();
+            return [.. shape.Stages.Select(s => s.ReadsSources ? string.Join(";", s.SourceTopics) : string.Join(";", s.Inputs.Select(i => i.Name)))];
+        }
+        finally
+        {
+            session.ReleaseUserCode();
+        }
+    }
+
+    [Theory]
+    // A GROUP BY, a retracting Top-N and an inner join of changelog sources (Debezium JSON, upsert-kafka): one keyed
+    // exchange straight after the source, its changes through a repartition topic.
+    [InlineData("INSERT INTO out1 SELECT grp, SUM(qty), COUNT(*) FROM cdc GROUP BY grp", "cdc|job-2-GroupAggregate-repartition")]
+    [InlineData("INSERT INTO out1 SELECT grp, SUM(qty), COUNT(*) FROM ups GROUP BY grp", "ups|job-2-GroupAggregate-repartition")]
+    [InlineData("INSERT INTO out1 SELECT grp, id, CAST(qty AS BIGINT) FROM (SELECT grp, id, qty, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY qty DESC) AS rn FROM ups) WHERE rn <= 3",
+        "ups|job-2-Rank-repartition")]
+    [InlineData("INSERT INTO out1 SELECT c.grp, c.id, u.id FROM cdc c JOIN ups u ON c.grp = u.grp",
+        "cdc|ups|job-5-Join-JoinLeftInput-repartition;job-5-Join-JoinRightInput-repartition")]
+    public void Keyed_operators_over_changelog_sources_pass_the_workers_checks(string insert, string stages)
+    {
+        Assert.Equal(stages, string.Join("|", WorkerStages(ChangelogTables + insert + ";")));
+    }
+
+    [Fact]
+    public void A_group_by_over_a_group_by_of_a_changelog_is_refused_as_not_splittable_into_stages()
+    {
+        // The second exchange follows the first aggregation: its rows have no source offsets.
+        var (code, err) = Worker(ChangelogTables + "INSERT INTO out1 SELECT CAST(n AS VARCHAR), COUNT(*), MAX(n) FROM (SELECT grp, COUNT(*) AS n FROM ups GROUP BY grp) GROUP BY n;");
+        Assert.Equal(1, code);
         Assert.Contains("cannot be split into stages", err);
         Assert.Contains("not a source", err);
     }
