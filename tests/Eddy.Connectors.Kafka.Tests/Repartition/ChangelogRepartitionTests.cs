@@ -169,6 +169,8 @@ public class ChangelogRepartitionTests
             Assert.Equal(2, ((UpsertNormalizingReader)owner).KeyCount);
             state = Reading.Snapshot(owner, 1);
         }
+        // The worker's lag reads the partition's next offset out of the checkpoint (the Kafka reader's part of it).
+        Assert.Equal([("upserts", 1, 2L)], KafkaSourceState.CheckpointedOffsets(state));
         Upsert(kafka, (0, "a", """{"id":"a","v":2}"""), (1, "b", """{"id":"b","v":2}"""), (1, "c", null));
 
         // The partition's next owner restores its rows: the update and the delete carry the old rows.
