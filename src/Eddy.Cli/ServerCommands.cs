@@ -265,6 +265,14 @@ internal static class ServerCommands
                     j["slots"]!.ToString(), Seconds(j["duration"]) + " s",
                     j["wait-reason"]?.GetValue<string>() ?? (j["findings"]!.GetValue<int>() > 0 ? "see eddy status" : ""),
                 }).ToList();
+                // A distributed job has no slots here: the server runs one worker of its groups, beside the others.
+                var distributed = await Read(await client.GetAsync("distributed-jobs", cancel), cancel);
+                rows.AddRange(distributed["jobs"]!.AsArray().Select(j => new[]
+                {
+                    j!["jid"]!.GetValue<string>(), j["name"]!.GetValue<string>(), j["state"]!.GetValue<string>(), "-",
+                    Seconds(j["duration"]) + " s",
+                    $"distributed: {j["partitions-owned"]} partitions on this worker (eddy status {j["name"]} --bootstrap-servers ... for all)",
+                }));
                 if (rows.Count == 0) stdout.WriteLine("no jobs");
                 else Table(stdout, ["ID", "NAME", "STATE", "SLOTS", "DURATION", "NOTES"], rows);
                 foreach (var w in overview["warnings"]!.AsArray()) stdout.WriteLine($"warning: {w}");

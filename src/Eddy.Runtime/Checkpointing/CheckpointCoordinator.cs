@@ -69,14 +69,22 @@ internal sealed class CheckpointCoordinator : IDisposable
         periodic?.Dispose();
         periodic = null;
         Pending? p;
+        Pending? storing = null;
         lock (sync)
         {
             stopped = true;
             p = pending;
             if (p is not null && !p.Storing) pending = null;
-            else p = null;
+            else
+            {
+                storing = p;
+                p = null;
+            }
         }
         if (p is not null) Fail(p, reason, notifyTasks: false, warnNow: failure);
+        // A checkpoint being written is finished first: the job ends (and another run may take its name and read its
+        // checkpoints) only after its last checkpoint is either complete or given up.
+        storing?.Done.Task.Wait(config.CheckpointTimeout);
     }
 
     public void Dispose() => Stop("the job ended", failure: false);

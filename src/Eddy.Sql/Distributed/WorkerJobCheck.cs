@@ -14,6 +14,7 @@ using Eddy.Sql.Plan.Match;
 using Eddy.Sql.Plan.Over;
 using Eddy.Sql.Plan.Rank;
 using Eddy.Sql.Plan.Scan;
+using Eddy.Sql.Plan.SemiJoin;
 using Eddy.Sql.Plan.TableSink;
 using Eddy.Sql.Plan.Union;
 using Eddy.Sql.Plan.WindowTableFunction;
@@ -52,12 +53,14 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of each stage's
 /// input topic, each seeing only its partition's records. The job is split into stages at its keyed exchanges
 /// (<see cref="StageSplitter"/>): the keyed operators whose cross-process runs are tested — GROUP BY and window
-/// aggregations, event-time OVER, Top-N and deduplication, event-time MATCH_RECOGNIZE, inner joins — read a repartition
-/// topic keyed by their key, so each stage-1 task sees every row of its keys. A changelog source (a 'kafka' table of
-/// debezium/canal/maxwell, or 'upsert-kafka') sends its changes with their kinds, each with its own position, so a
-/// GROUP BY, a retracting Top-N or an inner join of it runs the same way.
+/// aggregations, event-time OVER, Top-N and deduplication, event-time MATCH_RECOGNIZE — read a repartition topic keyed
+/// by their key, so each stage-1 task sees every row of its keys; the regular, event-time interval and semi/anti joins
+/// (inner and outer) read one co-partitioned repartition topic per side, so a key's rows of both sides, a padded row
+/// and the match that retracts it meet in one task. A changelog source (a 'kafka' table of debezium/canal/maxwell, or
+/// 'upsert-kafka') sends its changes with their kinds, each with its own position, so a GROUP BY, a retracting Top-N
+/// and a regular join (inner or outer) of it run the same way.
 /// Their processing-time forms (arrival order differs between one process and a topic read per partition) and other
-/// operators that combine rows of several partitions (joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
+/// operators that combine rows of several partitions (window and temporal joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
 /// the splitter cannot cut (a keyed exchange not straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
 /// later owner of the partition could repeat: refused too.
@@ -201,11 +204,19 @@ public static class WorkerJobCheck
                 break;
             case JoinPlan join:
                 // Each side is cut into its own repartition topic, co-partitioned: partition p of both holds the same key groups.
-                if (join.JoinType != JoinType.Inner)
-                    throw KeyedRefused(job, origin, context, $"an outer join ({join.JoinType})", "only inner joins have a cross-process test (their padded rows are not tested)");
                 if (join.Interval is { ProcessingTime: true })
                     throw KeyedRefused(job, origin, context, "an interval join on processing time", "its rows' order is their arrival order at one process");
                 // An updating side (a changelog source) sends its -U/+U/-D through its repartition topic like any row.
+                if ((join.Left.IsUpdating || join.Right.IsUpdating) && join.Interval is not null)
+                {
+                    throw KeyedRefused(job, origin, context, "an interval join of an updating input",
+                        "of the joins of an updating input only regular joins (inner and outer) have a cross-process test");
+                }
+                break;
+            case SemiJoinPlan semi:
+                // As a regular join: each side through its own co-partitioned repartition topic.
+                if (semi.Left.IsUpdating || semi.Right.IsUpdating)
+                    throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "of the joins of an updating input only regular joins (inner and outer) have a cross-process test");
                 break;
             case MatchPlan match:
                 if (match.ProcessingTime)
@@ -216,8 +227,9 @@ public static class WorkerJobCheck
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
                     + "operators that run there are those with one keyed input straight after the source (a changelog source's changes too): "
-                    + "GROUP BY and window aggregations, event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, and inner regular and "
-                    + "event-time interval joins (each side through its own co-partitioned repartition topic); window, temporal and semi/anti joins, ORDER BY and VALUES have no "
+                    + "GROUP BY and window aggregations, event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, "
+                    + "RIGHT, FULL OUTER), event-time interval joins (inner and outer) and semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS), each "
+                    + "join side through its own co-partitioned repartition topic; window and temporal joins, ORDER BY and VALUES have no "
                     + "cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);

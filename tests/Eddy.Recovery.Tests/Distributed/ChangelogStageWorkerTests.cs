@@ -13,9 +13,9 @@ namespace Eddy.Recovery.Tests.Distributed;
 /// <summary>
 /// <c>eddy worker</c> processes reading changelog topics: a Debezium JSON topic (<c>'format' = 'debezium-json'</c>) and
 /// an upsert topic (<c>'connector' = 'upsert-kafka'</c>, whose source keeps each key's last row per source partition),
-/// both keyed by the row id. Three jobs, each through repartition topics that carry the changes (+I, -U, +U, -D): a
-/// GROUP BY of the Debezium table, a retracting Top-N of the upsert table, and an inner join of the two on a column
-/// that updates change (so a row's -U and +U go to different partitions). All into upsert PostgreSQL tables,
+/// both keyed by the row id. Four jobs, each through repartition topics that carry the changes (+I, -U, +U, -D): a
+/// GROUP BY of the Debezium table, a retracting Top-N of the upsert table, and an inner and a FULL OUTER join of the
+/// two on a column that updates change (so a row's -U and +U go to different partitions). All into upsert PostgreSQL tables,
 /// exactly-once; one worker of two is killed with SIGKILL mid-run and started again (its upsert source partitions, with
 /// their per-key rows, move to the other worker and back). Expected rows: plain C# applying the changelogs, and a
 /// single-process <c>eddy run</c> over the same topics.
@@ -58,7 +58,15 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
         "SELECT c.id, u.id, c.grp, c.qty, u.qty FROM cdc c JOIN ups u ON c.grp = u.grp",
         "cid || '|' || uid || '|' || grp || '|' || cqty || '|' || uqty");
 
-    private static readonly Case[] Cases = [GroupBy, TopN, Join];
+    /// <summary>
+    /// A FULL OUTER join: a group's rows of one side without rows of the other are padded (-1 for the missing id, so
+    /// that the key has no NULL), and retracted when a match arrives or they leave the group. Keyed as the inner join.
+    /// </summary>
+    private static readonly Case FullJoin = new("changelog_full_join", "cid BIGINT, uid BIGINT, grp VARCHAR, cqty INT, uqty INT, PRIMARY KEY (cid, uid, grp) NOT ENFORCED",
+        "SELECT COALESCE(c.id, -1), COALESCE(u.id, -1), COALESCE(c.grp, u.grp), c.qty, u.qty FROM cdc c FULL JOIN ups u ON c.grp = u.grp",
+        "cid || '|' || uid || '|' || grp || '|' || COALESCE(cqty::text, 'null') || '|' || COALESCE(uqty::text, 'null')");
+
+    private static readonly Case[] Cases = [GroupBy, TopN, Join, FullJoin];
 
     [Fact]
     public void Group_by_top_n_and_join_of_changelog_topics_across_two_workers_with_one_killed_and_restarted_equal_the_oracle_and_one_process()
@@ -76,6 +84,7 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
             $"job '{name}-{GroupBy.Name}'", $"job '{name}-{GroupBy.Name}' stage 1",
             $"job '{name}-{TopN.Name}'", $"job '{name}-{TopN.Name}' stage 1",
             $"job '{name}-{Join.Name}'", $"job '{name}-{Join.Name}' stage 1", $"job '{name}-{Join.Name}' stage 2",
+            $"job '{name}-{FullJoin.Name}'", $"job '{name}-{FullJoin.Name}' stage 1", $"job '{name}-{FullJoin.Name}' stage 2",
         ];
         var random = new Random(1717);
         var qtys = Enumerable.Range(1, 100_000).ToArray();
@@ -128,6 +137,13 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
                 [GroupBy] = Counts(cdc.Values.GroupBy(i => i.Group).Select(g => Text(g.Key, g.Sum(i => (long)i.Qty), g.Count()))),
                 [TopN] = Counts(ups.Values.GroupBy(i => i.Group).SelectMany(g => g.OrderByDescending(i => i.Qty).Take(3).Select((i, r) => Text(g.Key, r + 1, i.Id, i.Qty)))),
                 [Join] = Counts(cdc.Values.SelectMany(c => ups.Values.Where(u => u.Group == c.Group).Select(u => Text(c.Id, u.Id, c.Group, c.Qty, u.Qty)))),
+                [FullJoin] = Counts(
+                [
+                    .. cdc.Values.SelectMany(c => ups.Values.Any(u => u.Group == c.Group)
+                        ? ups.Values.Where(u => u.Group == c.Group).Select(u => Text(c.Id, u.Id, c.Group, c.Qty, u.Qty))
+                        : [Text(c.Id, -1, c.Group, c.Qty, "null")]),
+                    .. ups.Values.Where(u => !cdc.Values.Any(c => c.Group == u.Group)).Select(u => Text(-1, u.Id, u.Group, "null", u.Qty)),
+                ]),
             };
             foreach (var c in Cases) Assert.True(expected[c].Count > 0, $"{c.Name}: the oracle has no rows");
             // Upsert tables equal the oracle only once every change has arrived: wait for that (bounded), then compare.
@@ -247,7 +263,7 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
             if (!p.WaitForExit(TimeSpan.FromMinutes(2))) throw new TimeoutException("eddy explain did not finish in 2 minutes");
             Assert.True(p.ExitCode == 0, stderr + stdout.Result);
             var topics = Regex.Matches(stdout.Result, @"writes (\S+-repartition) \(").Select(m => m.Groups[1].Value).Distinct().ToArray();
-            Assert.True(topics.Length == 4, "a repartition topic for the GROUP BY and the Top-N, two for the join:\n" + stdout.Result);
+            Assert.True(topics.Length == 6, "a repartition topic for the GROUP BY and the Top-N, two for each join:\n" + stdout.Result);
             Assert.Contains("Rank(strategy=[RetractStrategy]", stdout.Result);
             return topics;
         }

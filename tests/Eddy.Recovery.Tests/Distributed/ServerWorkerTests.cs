@@ -101,6 +101,10 @@ public sealed class ServerWorkerTests(ITestOutputHelper log)
             Assert.Contains($"job '{Job}'", stdout);
             Assert.Contains("distributed: this server runs one worker of it", stdout);
             Assert.Contains("2 worker(s) in 'server_worker-workers'", stdout);
+            (exit, stdout, stderr) = Eddy("list", "--server", address.ToString());
+            Assert.True(exit == 0, $"eddy list failed ({exit}): {stderr}");
+            Assert.Contains(stdout.Split('\n'), l => l.Contains(Job, StringComparison.Ordinal) && l.Contains("RUNNING", StringComparison.Ordinal)
+                && l.Contains("partitions on this worker", StringComparison.Ordinal));
 
             // Cancel the server's job: final checkpoints, it leaves the group, and the worker takes every partition.
             var cancelledAt = clock.Elapsed;
