@@ -232,6 +232,8 @@ public sealed class WorkerCommandTests : IDisposable
         "ups|job-2-Rank-repartition")]
     [InlineData("INSERT INTO out1 SELECT c.grp, c.id, u.id FROM cdc c JOIN ups u ON c.grp = u.grp",
         "cdc|ups|job-5-Join-JoinLeftInput-repartition;job-5-Join-JoinRightInput-repartition")]
+    [InlineData("INSERT INTO out1 SELECT COALESCE(c.grp, u.grp), c.id, u.id FROM cdc c FULL JOIN ups u ON c.grp = u.grp",
+        "cdc|ups|job-5-Join-JoinLeftInput-repartition;job-5-Join-JoinRightInput-repartition")]
     public void Keyed_operators_over_changelog_sources_pass_the_workers_checks(string insert, string stages)
     {
         Assert.Equal(stages, string.Join("|", WorkerStages(ChangelogTables + insert + ";")));

@@ -69,7 +69,7 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
     private static readonly Case[] Cases = [GroupBy, TopN, Join, FullJoin];
 
     [Fact]
-    public void Group_by_top_n_and_join_of_changelog_topics_across_two_workers_with_one_killed_and_restarted_equal_the_oracle_and_one_process()
+    public void Group_by_top_n_and_inner_and_full_outer_joins_of_changelog_topics_across_two_workers_with_one_killed_and_restarted_equal_the_oracle_and_one_process()
     {
         const string name = "changelog";
         var tables = Cases.ToDictionary(c => c, c => PgServer.UniqueName(c.Name));
