@@ -7,7 +7,8 @@ namespace Eddy.Connectors.Kafka.Repartition;
 /// <summary>
 /// The writing end of a repartition topic. Each record goes to the partition that owns its key group (key groups
 /// split by range over the partitions, as subtasks own them in one process), so one key's records land in one
-/// partition; it carries its source position (partition and offset) so that the reader can drop a replay. A watermark,
+/// partition; it carries its source position (partition and offset), and its ordinal when its source record made
+/// several records (a HOP or CUMULATE window table function), so that the reader can drop a replay. A watermark,
 /// and each change of the task's watermark status (idle / active, as the source's idle timeout decides it), goes to
 /// every partition as a control message per source partition the task reads. Records are gathered per partition and
 /// sent many to a message.
@@ -82,6 +83,9 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
             ThrowIfFailed();
             var positions = SourcePositions.Of(batch) ?? throw new InvalidOperationException(
                 $"repartition topic '{topicName}': the records arrive without their source positions (the writer must be chained right after a Kafka source)");
+            // Several records of one source record (a HOP window table function's) carry ordinals to tell them apart.
+            var ordinals = SourcePositions.OrdinalsOf(batch);
+            byte type = ordinals is null ? RepartitionFormat.Records : RepartitionFormat.OrdinalRecords;
             var values = batch.Values;
             var timestamps = batch.Timestamps;
             var table = partitionOfKeyGroup;
@@ -95,9 +99,10 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
                 }
                 int q = table[KeyGroups.ForHash(keyHash(values[i]), maxParallelism)];
                 var w = writers[q];
-                if (counts[q] == 0) w.Write(RepartitionFormat.Records);
+                if (counts[q] == 0) w.Write(type);
                 if (counts[q] == 0) w.Write(0); // the count, filled in when the message is sent
                 w.Write(positions[i]);
+                if (ordinals is not null) w.Write(ordinals[i]);
                 w.Write(timestamps[i]);
                 w.Write((byte)batch.KindAt(i));
                 serializer.Write(w, values[i]);

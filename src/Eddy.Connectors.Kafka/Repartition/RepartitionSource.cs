@@ -9,8 +9,10 @@ namespace Eddy.Connectors.Kafka.Repartition;
 /// source topic's metadata), so the watermark is the minimum over all of them, each split's watermark and watermark
 /// status (idle / active) coming from the writers' control messages: a source partition is left out while its
 /// upstream task says it is idle, as a task's idle input channel is in one process. Records at or below the highest
-/// offset already applied for their source partition (kept per topic partition in the checkpoint) are dropped: a
-/// replayed upstream doubles nothing, whatever the broker's transactions do.
+/// (source offset, ordinal) already applied for their source partition (kept per topic partition in the checkpoint)
+/// are dropped: a replayed upstream doubles nothing, whatever the broker's transactions do. The ordinal numbers the
+/// records one source record made (a HOP window table function's windows; 0 for the others), so that a checkpoint
+/// between two records of one source offset keeps the second.
 /// </summary>
 internal sealed class RepartitionSource<T>(KafkaRepartitionExchange exchange, RepartitionTopic topic) : Source<T>, IPartitionedSource
 {
@@ -29,11 +31,11 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
 {
     private static readonly TimeSpan FirstRecordWait = TimeSpan.FromMilliseconds(20);
     /// <summary>
-    /// Version 3 keeps, per owned partition and source partition, the applied offset, the watermark and whether the
-    /// writer said IDLE last. Versions 1 and 2 (2 added whether the writer was heard from, which the status replaces)
-    /// are still read, every source partition active.
+    /// Version 4 keeps, per owned partition and source partition, the applied offset and ordinal, the watermark and
+    /// whether the writer said IDLE last. Version 3 (no ordinal: 0) and versions 1 and 2 (2 added whether the writer
+    /// was heard from, which the status replaces) are still read, those two with every source partition active.
     /// </summary>
-    private const byte StateVersion = 3;
+    private const byte StateVersion = 4;
 
     private readonly string topicName;
     private readonly StateSerializer<T> serializer = StateSerializers.For<T>();
@@ -47,6 +49,8 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
     private readonly long[] next;
     /// <summary>Per owned partition and source partition: the highest source offset applied (−1: none).</summary>
     private readonly long[,] applied;
+    /// <summary>Per owned partition and source partition: the highest ordinal applied of the source offset in <see cref="applied"/>.</summary>
+    private readonly long[,] appliedOrdinal;
     /// <summary>Per owned partition and source partition: the last watermark received.</summary>
     private readonly long[,] watermarks;
     /// <summary>
@@ -64,6 +68,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
     // A records message being emitted across reads (the output filled up).
     private BinaryReader? pending;
     private int pendingIndex, pendingCount, pendingPartition;
+    private bool pendingOrdinals;
     private long pendingOffset;
 
     public RepartitionReader(KafkaRepartitionExchange exchange, RepartitionTopic topic, SourceReaderContext context)
@@ -79,6 +84,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         next = new long[owned.Length];
         Array.Fill(next, Offset.Beginning.Value);
         applied = new long[owned.Length, upstream];
+        appliedOrdinal = new long[owned.Length, upstream];
         watermarks = new long[owned.Length, upstream];
         for (int i = 0; i < owned.Length; i++)
         {
@@ -174,8 +180,9 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
                 }
                 next[i] = offset + 1;
             }
-            else if (bytes[0] == RepartitionFormat.Records)
+            else if (bytes[0] is RepartitionFormat.Records or RepartitionFormat.OrdinalRecords)
             {
+                pendingOrdinals = bytes[0] == RepartitionFormat.OrdinalRecords;
                 pending = new BinaryReader(new MemoryStream(bytes, 1, bytes.Length - 1, writable: false));
                 pendingCount = pending.ReadInt32();
                 pendingIndex = 0;
@@ -199,6 +206,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
         while (pendingIndex < pendingCount && !output.IsFull)
         {
             long position = r.ReadInt64();
+            long ordinal = pendingOrdinals ? r.ReadInt64() : 0;
             long timestamp = r.ReadInt64();
             var kind = (RowKind)r.ReadByte();
             var value = serializer.Read(r);
@@ -212,12 +220,13 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
                 idle[i, s] = false;
                 changed = true;
             }
-            if (offset <= applied[i, s])
+            if (IsApplied(offset, ordinal, applied[i, s], appliedOrdinal[i, s]))
             {
                 metrics.RecordsSkipped++;
                 continue;
             }
             applied[i, s] = offset;
+            appliedOrdinal[i, s] = ordinal;
             // Records of one message are numbered from its offset, so a writer after this reader has positions too.
             long mine = SourcePositions.Pack(q, pendingOffset * RepartitionFormat.MaxRecords + index);
             if (kind == RowKind.Insert) output.AddPositioned(value, timestamp, s, mine);
@@ -230,6 +239,13 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             pending = null;
         }
     }
+
+    /// <summary>
+    /// Whether a record was applied before: its source offset and ordinal (its number among the records of that
+    /// offset, in the order they were made) are at or below the highest applied, compared offset first.
+    /// </summary>
+    internal static bool IsApplied(long offset, long ordinal, long appliedOffset, long appliedOrdinal) =>
+        offset < appliedOffset || (offset == appliedOffset && ordinal <= appliedOrdinal);
 
     private void CheckSource(int s, int q, long offset)
     {
@@ -252,6 +268,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             for (int s = 0; s < upstream; s++)
             {
                 state.Write(applied[i, s]);
+                state.Write(appliedOrdinal[i, s]);
                 state.Write(watermarks[i, s]);
                 state.Write(idle[i, s]);
             }
@@ -267,7 +284,7 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
             if (bytes.Length == 0) continue;
             using var r = new BinaryReader(new MemoryStream(bytes));
             byte version = r.ReadByte();
-            if (version is not (1 or 2 or StateVersion))
+            if (version is not (1 or 2 or 3 or StateVersion))
                 throw new InvalidDataException($"repartition topic '{topicName}': checkpoint state version {version} is not 1 to {StateVersion}");
             int count = r.ReadInt32();
             for (int k = 0; k < count; k++)
@@ -279,14 +296,17 @@ internal sealed class RepartitionReader<T> : SourceReader<T>, IInBandWatermarks
                 if (mine) next[i] = offset;
                 for (int s = 0; s < sources; s++)
                 {
-                    long a = r.ReadInt64(), wm = r.ReadInt64();
-                    // The byte after them: version 2's "heard from" (no successor: see idle), version 3's IDLE.
+                    long a = r.ReadInt64();
+                    long ordinal = version >= 4 ? r.ReadInt64() : 0;
+                    long wm = r.ReadInt64();
+                    // The byte after them: version 2's "heard from" (no successor: see idle), version 3's and 4's IDLE.
                     bool flag = version >= 2 && r.ReadBoolean();
                     bool isIdle = version >= 3 && flag;
                     if (!mine) continue;
                     if (s >= upstream)
                         throw new InvalidDataException($"repartition topic '{topicName}': the checkpoint knows source partition {s}, the source topic has {upstream} partitions");
                     applied[i, s] = a;
+                    appliedOrdinal[i, s] = ordinal;
                     watermarks[i, s] = wm;
                     idle[i, s] = isIdle;
                     if (wm == EventTime.MaxWatermark) endedCells++;
@@ -318,7 +338,7 @@ public static class RepartitionReaderState
         {
             using var r = new BinaryReader(new MemoryStream(readerState));
             byte version = r.ReadByte();
-            if (version is not (1 or 2 or 3)) throw new InvalidDataException("not a repartition reader's state (version)");
+            if (version is not (1 or 2 or 3 or 4)) throw new InvalidDataException("not a repartition reader's state (version)");
             int count = r.ReadInt32();
             for (int k = 0; k < count; k++)
             {
@@ -326,7 +346,7 @@ public static class RepartitionReaderState
                 long next = r.ReadInt64();
                 int sources = r.ReadInt32();
                 if (sources < 0 || sources > SourcePositions.MaxPartition + 1) throw new InvalidDataException("not a repartition reader's state (sources)");
-                r.BaseStream.Seek((version == 1 ? 16L : 17L) * sources, SeekOrigin.Current);
+                r.BaseStream.Seek(version switch { 1 => 16L, 2 or 3 => 17L, _ => 25L } * sources, SeekOrigin.Current);
                 offsets.Add((q, next));
             }
             if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("not a repartition reader's state (length)");

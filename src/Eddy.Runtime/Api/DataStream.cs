@@ -28,10 +28,13 @@ public class DataStream<T>
     /// <summary>The node that produced this stream (the last operator added).</summary>
     public StreamNode Node => Producers[0].Node;
 
-    /// <summary>Adds an operator that consumes this stream.</summary>
-    public DataStream<TOut> Transform<TOut>(string name, Func<StreamOperator<T, TOut>> factory, int? parallelism = null)
+    /// <summary>
+    /// Adds an operator that consumes this stream. <paramref name="relaysSourcePositions"/>: the operator hands the
+    /// source positions of its input on to what it makes (<see cref="StreamNode.RelaysSourcePositions"/>).
+    /// </summary>
+    public DataStream<TOut> Transform<TOut>(string name, Func<StreamOperator<T, TOut>> factory, int? parallelism = null, bool relaysSourcePositions = false)
     {
-        var node = Environment.AddNode(new OperatorNode<T, TOut>(factory) { Name = name, Parallelism = parallelism });
+        var node = Environment.AddNode(new OperatorNode<T, TOut>(factory) { Name = name, Parallelism = parallelism, RelaysSourcePositions = relaysSourcePositions });
         Connect(node);
         return new DataStream<TOut>(Environment, [new(node, null)]);
     }

@@ -3,7 +3,12 @@ namespace Eddy.Runtime.Distributed;
 /// <summary>
 /// Where each record of a source batch came from (partition and offset), for a repartition writer chained right
 /// after the source: it sends them along with the records, so that the reading side can drop a replay. The driver
-/// publishes a batch's positions on its task thread for the duration of the call that hands the batch down.
+/// publishes a batch's positions on its task thread for the duration of the call that hands the batch down; operators
+/// between the source and the writer that keep track of which input record each output record came from relay them
+/// (<see cref="Relay"/>). An operator that makes several records of one input record (a HOP or CUMULATE window table
+/// function) numbers them: the <em>ordinal</em> of a record among those made of one source record, so that a position
+/// and an ordinal together name one record, and a replay is recognised record by record even when a checkpoint falls
+/// between two records of one source offset.
 /// </summary>
 public static class SourcePositions
 {
@@ -16,6 +21,7 @@ public static class SourcePositions
 
     [ThreadStatic] private static object? currentBatch;
     [ThreadStatic] private static long[]? currentPositions;
+    [ThreadStatic] private static long[]? currentOrdinals;
 
     /// <summary>A partition and an offset in one long (partition in the high bits, so positions of one partition order by offset).</summary>
     public static long Pack(int partition, long offset)
@@ -55,31 +61,36 @@ public static class SourcePositions
     {
         currentBatch = batch;
         currentPositions = positions;
+        currentOrdinals = null;
     }
 
     /// <summary>
-    /// Publishes <paramref name="positions"/> as those of <paramref name="batch"/>, made one for one from the batch
-    /// they belonged to, for the call that hands it down; returns what to <see cref="Restore"/> after it (the input
-    /// batch may go on to other consumers).
+    /// Publishes <paramref name="positions"/> (and <paramref name="ordinals"/>, null when each source record made at
+    /// most one record of the batch) as those of <paramref name="batch"/>, made from the batch they belonged to, for
+    /// the call that hands it down; returns what to <see cref="Restore"/> after it (the input batch may go on to other
+    /// consumers).
     /// </summary>
-    public static (object? Batch, long[]? Positions) Relay(object batch, long[] positions)
+    public static RelayedPositions Relay(object batch, long[] positions, long[]? ordinals = null)
     {
-        var previous = (currentBatch, currentPositions);
+        var previous = new RelayedPositions(currentBatch, currentPositions, currentOrdinals);
         currentBatch = batch;
         currentPositions = positions;
+        currentOrdinals = ordinals;
         return previous;
     }
 
-    public static void Restore((object? Batch, long[]? Positions) previous)
+    public static void Restore(RelayedPositions previous)
     {
         currentBatch = previous.Batch;
         currentPositions = previous.Positions;
+        currentOrdinals = previous.Ordinals;
     }
 
     internal static void Clear()
     {
         currentBatch = null;
         currentPositions = null;
+        currentOrdinals = null;
     }
 
     /// <summary>
@@ -87,7 +98,17 @@ public static class SourcePositions
     /// down this thread (an operator between the source and the caller made it, or the source does not know them).
     /// </summary>
     public static long[]? Of<T>(Batch<T> batch) => ReferenceEquals(currentBatch, batch) ? currentPositions : null;
+
+    /// <summary>
+    /// The ordinals of <paramref name="batch"/>'s records (each record's number among the records made of its source
+    /// record), or null when each source record made at most one of them (every ordinal 0) or the batch carries no
+    /// positions.
+    /// </summary>
+    public static long[]? OrdinalsOf<T>(Batch<T> batch) => ReferenceEquals(currentBatch, batch) ? currentOrdinals : null;
 }
+
+/// <summary>What <see cref="SourcePositions.Relay"/> replaced, to put back once the relayed batch has been handed down.</summary>
+public readonly record struct RelayedPositions(object? Batch, long[]? Positions, long[]? Ordinals);
 
 /// <summary>
 /// A source reader whose splits carry their own watermarks and watermark status (a repartition topic: the writers'

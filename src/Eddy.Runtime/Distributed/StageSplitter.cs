@@ -110,7 +110,8 @@ public static class StageSplitter
         {
             upstreamSources[e] = SourceBehind(e.From) ?? throw new StageSplitException(
                 $"the keyed exchange into '{e.To.Name}' follows '{e.From.Name}', not a source: a repartition topic needs each record's " +
-                "source partition and offset (to drop a replay), which only a writer right after the source has; not supported across processes yet");
+                "source partition and offset (to drop a replay), which only a writer after the source and operators that relay them (a projection, " +
+                "a filter, a window table function, a join's input tagging) has; not supported across processes yet");
         }
 
         // Stages: what stays connected once the keyed exchanges are cut, in the order of the graph.
@@ -177,7 +178,8 @@ public static class StageSplitter
 
     /// <summary>
     /// The source whose records reach <paramref name="node"/> with their source positions: the node itself, or the
-    /// source behind a chain of one-for-one operators (a join's input tagging); null when there is none.
+    /// source behind a chain of operators that relay them (a projection and filter, a window table function, a join's
+    /// input tagging); null when there is none.
     /// </summary>
     private static StreamNode? SourceBehind(StreamNode node)
     {

@@ -42,9 +42,10 @@ public abstract class StreamNode
     public virtual bool IsSource => false;
 
     /// <summary>
-    /// An operator that makes exactly one record of each input record, in order, and hands the source positions of a
-    /// batch on to the batch it makes (<see cref="Distributed.SourcePositions.Relay"/>): a repartition writer after it
-    /// still knows each record's source partition and offset.
+    /// An operator that makes its records of each input record in input order and hands each the source position of
+    /// the record it came from (<see cref="Distributed.SourcePositions.Relay"/>), numbering them (ordinals) when it makes
+    /// several of one: a repartition writer after it still knows each record's source partition and offset. A map, a
+    /// projection and filter (zero or one of each), a window table function (one per window).
     /// </summary>
     public bool RelaysSourcePositions { get; init; }
 

@@ -16,14 +16,15 @@ public sealed class MapOperator<TIn, TOut>(Func<TIn, TOut> map) : StreamOperator
             for (int i = 0; i < n; i++) output.SetKind(i, batch.KindAt(i));
         }
         var positions = Distributed.SourcePositions.Of(batch);
+        var ordinals = Distributed.SourcePositions.OrdinalsOf(batch);
         BatchPool<TIn>.Return(batch);
         if (positions is null)
         {
             Output.OnBatch(output);
             return;
         }
-        // Record i came from record i: a repartition writer downstream tags it with the same source position.
-        var previous = Distributed.SourcePositions.Relay(output, positions);
+        // Record i came from record i: a repartition writer downstream tags it with the same source position and ordinal.
+        var previous = Distributed.SourcePositions.Relay(output, positions, ordinals);
         try
         {
             Output.OnBatch(output);

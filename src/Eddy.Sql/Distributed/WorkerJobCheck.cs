@@ -16,7 +16,9 @@ using Eddy.Sql.Plan.Rank;
 using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.SemiJoin;
 using Eddy.Sql.Plan.TableSink;
+using Eddy.Sql.Plan.TemporalJoin;
 using Eddy.Sql.Plan.Union;
+using Eddy.Sql.Plan.WindowJoin;
 using Eddy.Sql.Plan.WindowTableFunction;
 
 namespace Eddy.Sql.Distributed;
@@ -56,12 +58,15 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// aggregations, event-time OVER, Top-N and deduplication, event-time MATCH_RECOGNIZE — read a repartition topic keyed
 /// by their key, so each stage-1 task sees every row of its keys; the regular, event-time interval and semi/anti joins
 /// (inner and outer) read one co-partitioned repartition topic per side, so a key's rows of both sides, a padded row
-/// and the match that retracts it meet in one task. A changelog source (a 'kafka' table of debezium/canal/maxwell, or
-/// 'upsert-kafka') sends its changes with their kinds, each with its own position, so a GROUP BY, a retracting Top-N
-/// and a regular join (inner or outer) of it run the same way.
-/// Their processing-time forms (arrival order differs between one process and a topic read per partition) and other
-/// operators that combine rows of several partitions (window and temporal joins, ORDER BY, window Top-N and window deduplication) are refused, located at the INSERT, as is what
-/// the splitter cannot cut (a keyed exchange not straight after a source, several keyed inputs). Sources other than Kafka have no partitions a group can divide:
+/// and the match that retracts it meet in one task; and after a window table function (whose window records carry
+/// their source offsets and ordinals) window Top-N, window deduplication and window joins (inner, LEFT/RIGHT/FULL,
+/// semi and anti) run the same way. A changelog source (a 'kafka' table of debezium/canal/maxwell, or 'upsert-kafka')
+/// sends its changes with their kinds, each with a position of its own, so a GROUP BY, a retracting Top-N and a
+/// regular join (inner or outer) of it run the same way. Their processing-time forms (arrival order
+/// differs between one process and a topic read per partition) and other operators that combine rows of several
+/// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
+/// exchange after another keyed operator rather than after a source and the operators that relay its records' source
+/// positions). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
 /// later owner of the partition could repeat: refused too.
 /// </summary>
@@ -192,12 +197,6 @@ public static class WorkerJobCheck
                     throw KeyedRefused(job, origin, context, $"a {(rank.IsDeduplicate ? "deduplication" : "Top-N")} ordered by processing time",
                         "its rows' order is their arrival order at one process");
                 }
-                if (rank.Strategy is RankStrategy.WindowTopN || rank.IsWindowDeduplicate)
-                {
-                    throw KeyedRefused(job, origin, context, $"a window {(rank.IsWindowDeduplicate ? "deduplication" : "Top-N")}",
-                        "its keyed exchange follows the window table function, whose rows do not carry their source offsets (which a repartition "
-                        + "topic needs to drop a replay)");
-                }
                 // A Top-N over an updating input (the retracting Top-N) reads the changes of a changelog source through
                 // its repartition topic, each with its own position; over a GROUP BY its exchange follows the aggregation,
                 // which the stage split refuses (no source offsets there).
@@ -218,6 +217,15 @@ public static class WorkerJobCheck
                 if (semi.Left.IsUpdating || semi.Right.IsUpdating)
                     throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "of the joins of an updating input only regular joins (inner and outer) have a cross-process test");
                 break;
+            case TemporalJoinPlan:
+                throw KeyedRefused(job, origin, context, "an event-time temporal join (FOR SYSTEM_TIME AS OF)",
+                    "its versioned table is a changelog (an upsert-kafka table's changes reach a repartition topic with their positions, but no "
+                    + "cross-process test runs them into a temporal join yet), and a versioned view (a deduplication) is a keyed operator before "
+                    + "the join's own exchange");
+            case WindowJoinPlan:
+                // Each side (a window table function, whose window records carry their source offsets and ordinals) is cut
+                // into its own co-partitioned repartition topic; a side after a window aggregation is refused by the split.
+                break;
             case MatchPlan match:
                 if (match.ProcessingTime)
                     throw KeyedRefused(job, origin, context, "MATCH_RECOGNIZE ordered by processing time", "its rows' order is their arrival order at one process");
@@ -226,10 +234,11 @@ public static class WorkerJobCheck
                 throw SqlErrors.At(origin,
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
-                    + "operators that run there are those with one keyed input straight after the source (a changelog source's changes too): "
-                    + "GROUP BY and window aggregations, event-time OVER, Top-N and deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, "
-                    + "RIGHT, FULL OUTER), event-time interval joins (inner and outer) and semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS), each "
-                    + "join side through its own co-partitioned repartition topic; window and temporal joins, ORDER BY and VALUES have no "
+                    + "operators that run there are those with one keyed input straight after the source (or after a projection, filter or "
+                    + "window table function of it; a changelog source's changes too): GROUP BY and window aggregations, event-time OVER, Top-N "
+                    + "and deduplication, window Top-N and window deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), "
+                    + "event-time interval joins (inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS) and window joins (inner, "
+                    + "LEFT/RIGHT/FULL, semi and anti), each join side through its own co-partitioned repartition topic; temporal joins, ORDER BY and VALUES have no "
                     + "cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);

@@ -229,7 +229,7 @@ public class RepartitionIdleStatusTests
             state = bytes.ToArray();
         }
         reader.Dispose();
-        Assert.Equal(3, state[0]);
+        Assert.Equal(4, state[0]);
 
         // The IDLE was consumed before the checkpoint and will not come again: the restored reader knows it.
         using var restored = Restore(setup, state);

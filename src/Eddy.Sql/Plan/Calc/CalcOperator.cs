@@ -1,4 +1,5 @@
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 using Eddy.Sql.Codegen;
 
 namespace Eddy.Sql.Plan.Calc;
@@ -50,12 +51,41 @@ public sealed class CalcOperator<TIn, TOut>(Compiled<BatchFunction<TIn, TOut>> c
         if (batch.HasKinds)
             for (int j = 0; j < kept; j++) output.SetKind(j, batch.KindAt(sel[j]));
         output.Count = kept;
+        var inPositions = SourcePositions.Of(batch);
+        var inOrdinals = SourcePositions.OrdinalsOf(batch);
         BatchPool<TIn>.Return(batch);
         if (kept == 0)
         {
             BatchPool<TOut>.Return(output);
             return;
         }
-        Output.OnBatch(output);
+        if (inPositions is null)
+        {
+            Output.OnBatch(output);
+            return;
+        }
+        // Row j came from row sel[j]: a repartition writer downstream tags it with that row's source position (and ordinal).
+        if (positions.Length < kept) positions = new long[kept];
+        for (int j = 0; j < kept; j++) positions[j] = inPositions[sel[j]];
+        long[]? ordinals = null;
+        if (inOrdinals is not null)
+        {
+            if (this.ordinals.Length < kept) this.ordinals = new long[kept];
+            ordinals = this.ordinals;
+            for (int j = 0; j < kept; j++) ordinals[j] = inOrdinals[sel[j]];
+        }
+        var previous = SourcePositions.Relay(output, positions, ordinals);
+        try
+        {
+            Output.OnBatch(output);
+        }
+        finally
+        {
+            SourcePositions.Restore(previous);
+        }
     }
+
+    // The relayed source positions and ordinals of an output batch (read downstream during the call that hands it on).
+    private long[] positions = [];
+    private long[] ordinals = [];
 }

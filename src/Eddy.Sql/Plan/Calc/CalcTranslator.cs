@@ -25,7 +25,7 @@ internal static class CalcTranslator
             if (UserFunctionInstances.LifecycleCalls([.. calc.Projections, calc.Filter]).Count == 0)
             {
                 var function = ExpressionCompiler.CompileBatchFunction<TIn, TOut>(calc.Projections, calc.Filter, calc.Schema);
-                return ((DataStream<TIn>)input).Transform("Calc", () => new CalcOperator<TIn, TOut>(function));
+                return ((DataStream<TIn>)input).Transform("Calc", () => new CalcOperator<TIn, TOut>(function), relaysSourcePositions: true);
             }
             // Functions with a lifecycle: each operator instance calls instances of its own, which it opens and closes
             // (its code is compiled for them). Built once here first, so that an error shows at planning.
@@ -34,7 +34,7 @@ internal static class CalcTranslator
             {
                 var own = new UserFunctionInstances(jobParameters);
                 return new CalcOperator<TIn, TOut>(Compile(own), functions: own);
-            });
+            }, relaysSourcePositions: true);
 
             Compiled<BatchFunction<TIn, TOut>> Compile(UserFunctionInstances instances) =>
                 ExpressionCompiler.CompileBatchFunction<TIn, TOut>(calc.Projections.Select(p => instances.Rebind(p)!).ToList(), instances.Rebind(calc.Filter), calc.Schema);

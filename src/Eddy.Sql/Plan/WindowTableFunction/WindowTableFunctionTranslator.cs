@@ -23,7 +23,8 @@ internal static class WindowTableFunctionTranslator
         public object Translate(object input, WindowTableFunctionPlan plan)
         {
             var build = Builder<TIn, TOut>(plan.Input.Schema.Count);
-            return ((DataStream<TIn>)input).Transform("WindowTableFunction", () => new WindowTableFunctionOperator<TIn, TOut>(plan.Window, build));
+            return ((DataStream<TIn>)input).Transform("WindowTableFunction", () => new WindowTableFunctionOperator<TIn, TOut>(plan.Window, build),
+                relaysSourcePositions: true);
         }
     }
 
