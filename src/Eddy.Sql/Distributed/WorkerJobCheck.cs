@@ -67,8 +67,8 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
 /// exchange after another keyed operator rather than after a source and the operators that relay its records' source
 /// positions). Sources other than Kafka have no partitions a group can divide:
-/// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
-/// later owner of the partition could repeat: refused too.
+/// refused at the table's WITH clause. A bounded source is refused too: how a partition task's end, its final checkpoint
+/// and the end of the stages after it play with the group's assignments has no cross-process test.
 /// </summary>
 public static class WorkerJobCheck
 {
@@ -268,9 +268,9 @@ public static class WorkerJobCheck
         if (table.Options.TryGetValue("scan.bounded.mode", out var bounded) && !string.Equals(bounded, "unbounded", StringComparison.OrdinalIgnoreCase))
         {
             throw At(table, "scan.bounded.mode",
-                $"eddy worker: table '{table.Name}' is bounded ('scan.bounded.mode' = '{bounded}'); a partition task's rows after its last checkpoint "
-                + "would be committed at its end outside any checkpoint, and a later owner of the partition could write them again. "
-                + "Workers read unbounded topics", context);
+                $"eddy worker: table '{table.Name}' is bounded ('scan.bounded.mode' = '{bounded}'); the end of a partition's input (its final "
+                + "checkpoint, the end of the stages after it, the group's later assignments) has no cross-process test. "
+                + "Workers read unbounded topics; run a bounded job with 'eddy run'", context);
         }
     }
 
