@@ -1,4 +1,5 @@
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 
 namespace Eddy.Connectors.Kafka;
 
@@ -10,11 +11,17 @@ internal sealed record ChangelogRecord(Row[] Rows, KafkaMessage Message);
 /// their kinds (an update gives -U and +U). With <c>table.exec.source.cdc-events-duplicate</c> the rows are
 /// normalized by the table's primary key as Flink's ChangelogNormalize does (see <see cref="ChangelogReader"/>).
 /// </summary>
-internal sealed class ChangelogKafkaSource(KafkaSourceOptions options, SqlRecordDecoder decoder, int[]? primaryKey) : Source<Row>
+internal sealed class ChangelogKafkaSource(KafkaSourceOptions options, SqlRecordDecoder decoder, int[]? primaryKey) : Source<Row>, IPartitionedSource
 {
     private readonly KafkaSource<ChangelogRecord> records = new(options, (in KafkaMessage m, out ChangelogRecord record) => Decode(decoder, m, out record));
 
     public override bool IsBounded => records.IsBounded;
+
+    public int PartitionCount() => records.PartitionCount();
+
+    public string Describe() => records.Describe();
+
+    public IReadOnlyList<string> Topics() => records.Topics();
 
     internal static bool Decode(SqlRecordDecoder decoder, in KafkaMessage m, out ChangelogRecord record)
     {
@@ -87,11 +94,18 @@ internal sealed class ChangelogReader : SourceReader<Row>
         {
             var (record, index, timestamp, split) = pending.Dequeue();
             var row = record.Rows[index];
-            if (primaryKey is null) output.Add(row, timestamp, split, row.Kind);
+            if (primaryKey is null) output.AddPositioned(row, timestamp, split, Position(record, index, 0), row.Kind);
             else Normalize(record, index, row, timestamp, split, output);
         }
         return pending.Count > 0 ? SourceStatus.MoreAvailable : recordsStatus;
     }
+
+    /// <summary>
+    /// The position of change <paramref name="change"/> (0 or 1: a normalized row gives up to two) of row
+    /// <paramref name="index"/> of the record: a repartition topic after this source tells each change apart by it.
+    /// </summary>
+    private static long Position(ChangelogRecord record, int index, int change) =>
+        SourcePositions.PackChange(record.Message.Partition, record.Message.Offset, 2 * index + change);
 
     private void Normalize(ChangelogRecord record, int index, Row row, long timestamp, int split, SourceOutput<Row> output)
     {
@@ -102,15 +116,15 @@ internal sealed class ChangelogReader : SourceReader<Row>
             {
                 last[key] = new Kept(row, record, index);
                 if (SameValues(previous.Row, row)) return;
-                output.Add(previous.Row.WithKind(RowKind.UpdateBefore), timestamp, split, RowKind.UpdateBefore);
-                output.Add(row.WithKind(RowKind.UpdateAfter), timestamp, split, RowKind.UpdateAfter);
+                output.AddPositioned(previous.Row.WithKind(RowKind.UpdateBefore), timestamp, split, Position(record, index, 0), RowKind.UpdateBefore);
+                output.AddPositioned(row.WithKind(RowKind.UpdateAfter), timestamp, split, Position(record, index, 1), RowKind.UpdateAfter);
                 return;
             }
             last[key] = new Kept(row, record, index);
-            output.Add(row.WithKind(RowKind.Insert), timestamp, split, RowKind.Insert);
+            output.AddPositioned(row.WithKind(RowKind.Insert), timestamp, split, Position(record, index, 0), RowKind.Insert);
             return;
         }
-        if (last.Remove(key, out var removed)) output.Add(removed.Row.WithKind(RowKind.Delete), timestamp, split, RowKind.Delete);
+        if (last.Remove(key, out var removed)) output.AddPositioned(removed.Row.WithKind(RowKind.Delete), timestamp, split, Position(record, index, 0), RowKind.Delete);
     }
 
     private Row KeyOf(Row row)

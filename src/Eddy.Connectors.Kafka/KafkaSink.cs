@@ -455,7 +455,10 @@ public sealed class KafkaSink<T> : Sink<T>
             ThrowOnFailure();
         }
 
-        /// <summary>End of input. With exactly-once every open and pending transaction is committed (no later checkpoint will).</summary>
+        /// <summary>
+        /// After the end of input. With exactly-once the final snapshot closed the last interval's transaction and the
+        /// final checkpoint committed it; what is left is the empty transaction begun after it.
+        /// </summary>
         public override void Flush()
         {
             WaitForDeliveries();

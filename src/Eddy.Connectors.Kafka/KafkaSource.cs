@@ -329,10 +329,21 @@ public static class KafkaSourceState
 {
     /// <summary>
     /// The next offset per partition recorded in a Kafka reader's checkpointed state (what a restore resumes from; the
-    /// worker's lag is measured against it). Throws <see cref="InvalidDataException"/> for state of another format.
+    /// worker's lag is measured against it), also of the readers that wrap one (a changelog or upsert-kafka table: the
+    /// Kafka reader's state length-prefixed before their own). Throws <see cref="InvalidDataException"/> for state of
+    /// another format.
     /// </summary>
-    public static IReadOnlyList<(string Topic, int Partition, long NextOffset)> CheckpointedOffsets(byte[] readerState) =>
-        KafkaSourceReader<byte>.ReadOffsets(readerState);
+    public static IReadOnlyList<(string Topic, int Partition, long NextOffset)> CheckpointedOffsets(byte[] readerState)
+    {
+        try
+        {
+            return KafkaSourceReader<byte>.ReadOffsets(readerState);
+        }
+        catch (InvalidDataException) when (readerState.Length >= 4 && BitConverter.ToInt32(readerState, 0) is int length && length >= 0 && length <= readerState.Length - 4)
+        {
+            return KafkaSourceReader<byte>.ReadOffsets(NormalizingKafkaReader.OffsetState(readerState));
+        }
+    }
 }
 
 internal sealed class KafkaSourceReader<T> : SourceReader<T>

@@ -1,5 +1,6 @@
 using System.Text;
 using Eddy.Runtime;
+using Eddy.Runtime.Distributed;
 using Eddy.Sql.Catalog;
 using Eddy.Sql.Connectors;
 
@@ -65,11 +66,17 @@ internal sealed class UpsertDecoding
 /// travel with their partitions when the parallelism changes. A key is expected to stay in one partition (Kafka's
 /// default partitioning by key, as every upsert-kafka writer does).
 /// </summary>
-internal sealed class UpsertKafkaSource(KafkaSourceOptions options, UpsertDecoding decoding) : Source<Row>
+internal sealed class UpsertKafkaSource(KafkaSourceOptions options, UpsertDecoding decoding) : Source<Row>, IPartitionedSource
 {
     private readonly KafkaSource<UpsertRecord> messages = new(options, decoding.Decode);
 
     public override bool IsBounded => messages.IsBounded;
+
+    public int PartitionCount() => messages.PartitionCount();
+
+    public string Describe() => messages.Describe();
+
+    public IReadOnlyList<string> Topics() => messages.Topics();
 
     public override SourceReader<Row> CreateReader(SourceReaderContext context) =>
         NormalizingKafkaReader.Create(messages, context, (reader, restored) => new UpsertNormalizingReader(reader, decoding, restored));
@@ -121,23 +128,28 @@ internal sealed class UpsertNormalizingReader : SourceReader<Row>
         return pending.Count > 0 ? SourceStatus.MoreAvailable : messagesStatus;
     }
 
+    /// <summary>
+    /// Each change carries the position of its message and its place among the message's (up to two) changes, so that a
+    /// repartition topic after this source tells a replayed change from a new one.
+    /// </summary>
     private void Apply(UpsertRecord record, long timestamp, int split, SourceOutput<Row> output)
     {
+        long first = SourcePositions.PackChange(record.Partition, record.Offset, 0);
         if (record.Row is null)
         {
-            if (last.Remove(record.Key, out var deleted)) output.Add(deleted.Row!.WithKind(RowKind.Delete), timestamp, split, RowKind.Delete);
+            if (last.Remove(record.Key, out var deleted)) output.AddPositioned(deleted.Row!.WithKind(RowKind.Delete), timestamp, split, first, RowKind.Delete);
             return;
         }
         if (last.TryGetValue(record.Key, out var previous))
         {
             last[record.Key] = record;
             if (previous.Row!.Equals(record.Row)) return;
-            output.Add(previous.Row.WithKind(RowKind.UpdateBefore), timestamp, split, RowKind.UpdateBefore);
-            output.Add(record.Row.WithKind(RowKind.UpdateAfter), timestamp, split, RowKind.UpdateAfter);
+            output.AddPositioned(previous.Row.WithKind(RowKind.UpdateBefore), timestamp, split, first, RowKind.UpdateBefore);
+            output.AddPositioned(record.Row.WithKind(RowKind.UpdateAfter), timestamp, split, SourcePositions.PackChange(record.Partition, record.Offset, 1), RowKind.UpdateAfter);
             return;
         }
         last[record.Key] = record;
-        output.Add(record.Row.WithKind(RowKind.Insert), timestamp, split, RowKind.Insert);
+        output.AddPositioned(record.Row.WithKind(RowKind.Insert), timestamp, split, first, RowKind.Insert);
     }
 
     /// <summary>

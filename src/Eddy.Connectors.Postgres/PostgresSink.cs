@@ -679,9 +679,10 @@ public sealed class PostgresSink : Sink<Row>
 
         protected override void Add(Row row, RowKind kind)
         {
-            // -U is followed by its +U (or a -D), which replaces the stored row by key; applying it would only
-            // delete a row the next change rewrites.
-            if (kind == RowKind.UpdateBefore) return;
+            // -U deletes its key, as +U/+I write theirs (Flink's JDBC sink buffer: UPDATE_BEFORE and DELETE delete by
+            // key): the last change per key wins, so a -U whose +U has the same key (an aggregate's) nets an update,
+            // and a -U whose row moves to another key (a join of an updating input, rows dropped by a filter after
+            // an aggregation) removes the old row, which ignoring it would leave behind.
             var columns = Target.Columns;
             if (row.Arity != columns.Count)
                 throw new InvalidOperationException($"{Target.Table}: a row of {row.Arity} fields for {columns.Count} columns");
@@ -695,7 +696,7 @@ public sealed class PostgresSink : Sink<Row>
             var keyValues = new object?[positions.Count];
             for (int k = 0; k < keyValues.Length; k++) keyValues[k] = values[positions[k]];
             var key = new Key(keyValues);
-            changes[key] = kind == RowKind.Delete ? null : values;
+            changes[key] = kind is RowKind.Delete or RowKind.UpdateBefore ? null : values;
             if (!ExactlyOnce && changes.Count >= Settings.MaxRows) WriteBuffered();
         }
 

@@ -178,6 +178,26 @@ public class UpsertKafkaSourceTests
         Assert.Equal(lines, copiedLines);
     }
 
+    [Theory]
+    // The primary key (id) does not hold the partition key (g): no upsert key holds it, Flink's RetractStrategy.
+    [InlineData("u", "SELECT g, id, v FROM (SELECT g, id, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v DESC) AS rn FROM u) WHERE rn <= 3")]
+    [InlineData("u", "SELECT g, id, v FROM (SELECT g, id, v, ROW_NUMBER() OVER (PARTITION BY g, id ORDER BY v DESC) AS rn FROM u WHERE v > 0) WHERE rn <= 3")]
+    // Without a primary key (a Debezium topic may have none) the scan has no upsert key at all.
+    [InlineData("n", "SELECT id, v FROM (SELECT id, v, ROW_NUMBER() OVER (PARTITION BY id ORDER BY v DESC) AS rn FROM n) WHERE rn <= 3")]
+    public void Top_n_over_a_changelog_scan_whose_upsert_key_does_not_hold_the_partition_key_is_flinks_retract_strategy(string table, string query)
+    {
+        var explain = new StringWriter();
+        new SqlSession(TestConnectors.Registry, explain, TextWriter.Null).Execute($"""
+            CREATE TABLE u (id STRING, g STRING, v INT, PRIMARY KEY (id) NOT ENFORCED) WITH (
+              'connector' = 'upsert-kafka', 'topic' = 'u', 'properties.bootstrap.servers' = '127.0.0.1:1', 'key.format' = 'raw', 'value.format' = 'json');
+            CREATE TABLE n (id STRING, g STRING, v INT) WITH (
+              'connector' = 'kafka', 'topic' = 'n', 'properties.bootstrap.servers' = '127.0.0.1:1', 'format' = 'debezium-json');
+            EXPLAIN {query};
+            """);
+        Assert.Contains("Rank(strategy=[RetractStrategy]", explain.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"Scan(table=[{table}]", explain.ToString(), StringComparison.Ordinal);
+    }
+
     private static Source<Row> UpsertSource(KafkaFixture kafka)
     {
         var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null);

@@ -92,6 +92,29 @@ public class SinkTests
     }
 
     [Fact]
+    public void Upsert_deletes_the_row_of_a_retraction_whose_update_goes_to_another_key()
+    {
+        // A join of an updating input keyed by (left id, right id): when the left row moves to another group, its
+        // pairs with the old group are retracted (-U) and pairs with the new group come as +U under other keys.
+        // Flink's JDBC sink deletes by key on UPDATE_BEFORE as on DELETE; ignoring the -U would leave the old pair.
+        string table = PgServer.UniqueName("pairs");
+        PgServer.Execute($"CREATE TABLE {table} (l bigint, r bigint, grp text, PRIMARY KEY (l, r))");
+        var schema = Schema.Of(("l", DataType.BigInt.NotNull()), ("r", DataType.BigInt.NotNull()), ("grp", DataType.String));
+        var sink = PostgresSink.Open(PgServer.ConnectionString, table, schema, ["l", "r"], NoTimer);
+        WriteBatches(sink,
+            [I(1L, 10L, "a"), I(1L, 11L, "a"), I(2L, 20L, "b")],
+            [
+                (RowKind.UpdateBefore, Row.Of(1L, 10L, "a")), (RowKind.UpdateBefore, Row.Of(1L, 11L, "a")),
+                (RowKind.UpdateAfter, Row.Of(1L, 20L, "b")),
+            ],
+            // A retraction and its update under one key, in separate batches: the key ends with the update.
+            [(RowKind.UpdateBefore, Row.Of(2L, 20L, "b"))],
+            [(RowKind.UpdateAfter, Row.Of(2L, 20L, "c"))]);
+        var rows = PgServer.Query($"SELECT l, r, grp FROM {table} ORDER BY l, r");
+        Assert.Equal([[1L, 20L, "b"], [2L, 20L, "c"]], rows);
+    }
+
+    [Fact]
     public void A_dropped_connection_is_reopened_and_the_buffer_written_again()
     {
         string table = PgServer.UniqueName("retry");

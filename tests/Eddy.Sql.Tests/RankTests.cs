@@ -614,6 +614,19 @@ public class RankTests : IDisposable
         Assert.Contains("Rank(strategy=[RetractStrategy]", explain.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SELECT id, v FROM (SELECT id, v, ROW_NUMBER() OVER (PARTITION BY id ORDER BY v DESC) AS rn FROM u) WHERE rn <= 3")]
+    [InlineData("SELECT id, v FROM (SELECT id, v, ROW_NUMBER() OVER (ORDER BY v DESC) AS rn FROM u) WHERE rn <= 3")]
+    public void Top_n_over_a_changelog_scan_partitioned_within_its_primary_key_is_refused(string query)
+    {
+        // The upsert key holds the partition key: Flink then picks its strategy by the monotonicity of v over the scan.
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null);
+        session.Execute("CREATE TABLE u (id STRING, g STRING, v INT, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'test-changelog');");
+        var e = Assert.Throws<SqlParseException>(() => session.Execute("EXPLAIN " + query));
+        Assert.Contains("lies within the primary key of table 'u'", e.Message, StringComparison.Ordinal);
+        Assert.Equal("EXPLAIN ".Length + query.IndexOf("OVER (", StringComparison.Ordinal) + "OVER ".Length + 1, e.Span.Column);
+    }
+
     public static TheoryData<string, string, bool> BatchRankCases => new()
     {
         { "ROW_NUMBER", "r <= 3", true },

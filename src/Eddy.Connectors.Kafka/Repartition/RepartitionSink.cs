@@ -91,6 +91,12 @@ internal sealed class RepartitionSink<T>(KafkaRepartitionExchange exchange, Repa
             var table = partitionOfKeyGroup;
             for (int i = 0; i < batch.Count; i++)
             {
+                if (positions[i] < 0)
+                {
+                    throw new InvalidOperationException(
+                        $"repartition topic '{topicName}': a change of the source has no position (its record gives more than {SourcePositions.ChangesPerRecord} "
+                        + $"changes, or its offset is above {SourcePositions.MaxOffset / SourcePositions.ChangesPerRecord}), so a replay of it could not be told apart; run the job with 'eddy run'");
+                }
                 int q = table[KeyGroups.ForHash(keyHash(values[i]), maxParallelism)];
                 var w = writers[q];
                 if (counts[q] == 0) w.Write(type);

@@ -31,6 +31,28 @@ public static class SourcePositions
         return ((long)partition << OffsetBits) | offset;
     }
 
+    /// <summary>
+    /// Changes one source record may give and still be told apart through a repartition topic (a changelog record: an
+    /// update's -U and +U, a canal-json message's rows, each normalized into up to two changes): see <see cref="PackChange"/>.
+    /// </summary>
+    public const int ChangesPerRecord = 4096;
+
+    /// <summary>A change whose position cannot be packed (<see cref="PackChange"/>): a repartition writer refuses it.</summary>
+    public const long Unknown = -1;
+
+    /// <summary>
+    /// The position of change <paramref name="index"/> of the record at <paramref name="offset"/>: a changelog source
+    /// gives several changes for one record, and a repartition reader drops what it already applied by position, so
+    /// each change needs its own, increasing within the record and across records (offset × <see cref="ChangesPerRecord"/>
+    /// + index). A replay from a checkpoint gives each change the same index again (the readers restore the rows they
+    /// had not yet emitted with their indices). <see cref="Unknown"/> when the index or the offset (at most 2^35) does not
+    /// fit: a job in one process never looks at positions, so only a repartition writer fails on it.
+    /// </summary>
+    public static long PackChange(int partition, long offset, int index) =>
+        (uint)index < ChangesPerRecord && (ulong)offset <= MaxOffset / ChangesPerRecord && (uint)partition <= MaxPartition
+            ? Pack(partition, offset * ChangesPerRecord + index)
+            : Unknown;
+
     public static int PartitionOf(long position) => (int)(position >>> OffsetBits);
 
     public static long OffsetOf(long position) => position & MaxOffset;

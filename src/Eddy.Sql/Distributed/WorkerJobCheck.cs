@@ -56,18 +56,20 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// Decides whether a SQL job can run as partition tasks, one pipeline instance per partition number of each stage's
 /// input topic, each seeing only its partition's records. The job is split into stages at its keyed exchanges
 /// (<see cref="StageSplitter"/>): the keyed operators whose cross-process runs are tested — GROUP BY and window
-/// aggregations, event-time OVER, Top-N and deduplication of an append-only input, event-time MATCH_RECOGNIZE — read a
-/// repartition topic keyed by their key, so each stage-1 task sees every row of its keys; the regular, event-time
-/// interval and semi/anti joins of append-only inputs (inner and outer) read one co-partitioned repartition topic per
-/// side, so a key's rows of both sides, a padded row and the match that retracts it meet in one task; and after a window
-/// table function (whose window records carry their source offsets and ordinals) window Top-N, window deduplication and
-/// window joins (inner, LEFT/RIGHT/FULL, semi and anti) run the same way. Their processing-time forms (arrival order
+/// aggregations, event-time OVER, Top-N and deduplication, event-time MATCH_RECOGNIZE — read a repartition topic keyed
+/// by their key, so each stage-1 task sees every row of its keys; the regular, event-time interval and semi/anti joins
+/// (inner and outer) read one co-partitioned repartition topic per side, so a key's rows of both sides, a padded row
+/// and the match that retracts it meet in one task; and after a window table function (whose window records carry
+/// their source offsets and ordinals) window Top-N, window deduplication and window joins (inner, LEFT/RIGHT/FULL,
+/// semi and anti) run the same way. A changelog source (a 'kafka' table of debezium/canal/maxwell, or 'upsert-kafka')
+/// sends its changes with their kinds, each with a position of its own, so a GROUP BY, a retracting Top-N and a
+/// regular join (inner or outer) of it run the same way. Their processing-time forms (arrival order
 /// differs between one process and a topic read per partition) and other operators that combine rows of several
 /// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
 /// exchange after another keyed operator rather than after a source and the operators that relay its records' source
 /// positions). Sources other than Kafka have no partitions a group can divide:
-/// refused at the table's WITH clause. A bounded source would commit its last rows outside any checkpoint, which a
-/// later owner of the partition could repeat: refused too.
+/// refused at the table's WITH clause. A bounded source is refused too: how a partition task's end, its final checkpoint
+/// and the end of the stages after it play with the group's assignments has no cross-process test.
 /// </summary>
 public static class WorkerJobCheck
 {
@@ -197,10 +199,9 @@ public static class WorkerJobCheck
                 }
                 break;
             case OverPlan over:
+                // An OVER window over an updating input is refused at planning, for one process too (as in Flink).
                 if (over.Window.ProcessingTime)
                     throw KeyedRefused(job, origin, context, "an OVER window ordered by processing time", "its rows' order is their arrival order at one process");
-                if (over.Input.IsUpdating)
-                    throw KeyedRefused(job, origin, context, "an OVER window over an updating input", "no cross-process test reads changes through a repartition topic yet");
                 break;
             case RankPlan rank:
                 if (rank.Strategy is RankStrategy.KeepFirstProctime or RankStrategy.KeepLastProctime || rank.IsFirstN)
@@ -208,26 +209,31 @@ public static class WorkerJobCheck
                     throw KeyedRefused(job, origin, context, $"a {(rank.IsDeduplicate ? "deduplication" : "Top-N")} ordered by processing time",
                         "its rows' order is their arrival order at one process");
                 }
-                if (rank.Strategy is RankStrategy.RetractTopN or RankStrategy.UpdateFastTopN || rank.Input.IsUpdating)
-                    throw KeyedRefused(job, origin, context, "a Top-N over an updating input", "no cross-process test reads changes through a repartition topic yet");
+                // A Top-N over an updating input (the retracting Top-N) reads the changes of a changelog source through
+                // its repartition topic, each with its own position; over a GROUP BY its exchange follows the aggregation,
+                // which the stage split refuses (no source offsets there).
                 break;
             case JoinPlan join:
                 // Each side is cut into its own repartition topic, co-partitioned: partition p of both holds the same key groups.
                 if (join.Interval is { ProcessingTime: true })
                     throw KeyedRefused(job, origin, context, "an interval join on processing time", "its rows' order is their arrival order at one process");
-                if (join.Left.IsUpdating || join.Right.IsUpdating)
-                    throw KeyedRefused(job, origin, context, "a join of an updating input", "no cross-process test reads changes through a repartition topic yet");
+                // An updating side (a changelog source) sends its -U/+U/-D through its repartition topic like any row.
+                if ((join.Left.IsUpdating || join.Right.IsUpdating) && join.Interval is not null)
+                {
+                    throw KeyedRefused(job, origin, context, "an interval join of an updating input",
+                        "of the joins of an updating input only regular joins (inner and outer) have a cross-process test");
+                }
                 break;
             case SemiJoinPlan semi:
                 // As a regular join: each side through its own co-partitioned repartition topic.
                 if (semi.Left.IsUpdating || semi.Right.IsUpdating)
-                    throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "no cross-process test reads changes through a repartition topic yet");
+                    throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "of the joins of an updating input only regular joins (inner and outer) have a cross-process test");
                 break;
             case TemporalJoinPlan:
                 throw KeyedRefused(job, origin, context, "an event-time temporal join (FOR SYSTEM_TIME AS OF)",
-                    "its versioned table is a changelog: an upsert-kafka source keeps each key's last row in its reader and gives the changes it "
-                    + "makes (a -U/+U pair of one message) no source position, which a repartition topic needs to drop a replay, and a versioned "
-                    + "view (a deduplication) is a keyed operator before the join's own exchange");
+                    "its versioned table is a changelog (an upsert-kafka table's changes reach a repartition topic with their positions, but no "
+                    + "cross-process test runs them into a temporal join yet), and a versioned view (a deduplication) is a keyed operator before "
+                    + "the join's own exchange");
             case WindowJoinPlan:
                 // Each side (a window table function, whose window records carry their source offsets and ordinals) is cut
                 // into its own co-partitioned repartition topic; a side after a window aggregation is refused by the split.
@@ -241,10 +247,10 @@ public static class WorkerJobCheck
                     $"eddy worker: job '{job.Name}' has {plan.GetType().Name.Replace("Plan", "", StringComparison.Ordinal)} ({Short(plan.Describe())}), "
                     + "which combines rows of several partitions. Under eddy worker a job runs as stages split at keyed exchanges, and the keyed "
                     + "operators that run there are those with one keyed input straight after the source (or after a projection, filter or "
-                    + "window table function of it): GROUP BY and window aggregations, event-time OVER, Top-N and deduplication, window Top-N "
-                    + "and window deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), event-time interval joins "
-                    + "(inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS) and window joins (inner, LEFT/RIGHT/FULL, semi and "
-                    + "anti), each join side through its own co-partitioned repartition topic; temporal joins, ORDER BY and VALUES have no "
+                    + "window table function of it; a changelog source's changes too): GROUP BY and window aggregations, event-time OVER, Top-N "
+                    + "and deduplication, window Top-N and window deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), "
+                    + "event-time interval joins (inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS) and window joins (inner, "
+                    + "LEFT/RIGHT/FULL, semi and anti), each join side through its own co-partitioned repartition topic; temporal joins, ORDER BY and VALUES have no "
                     + "cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
@@ -258,11 +264,13 @@ public static class WorkerJobCheck
 
     private static void CheckSource(TableDef table, SqlContext context)
     {
-        if (!string.Equals(table.Connector, "kafka", StringComparison.OrdinalIgnoreCase))
+        // upsert-kafka keeps each key's last row in its source reader, per source partition (a key stays in one
+        // partition), checkpointed with the partition's offsets: a partition's next owner restores them with it.
+        if (!string.Equals(table.Connector, "kafka", StringComparison.OrdinalIgnoreCase) && !string.Equals(table.Connector, "upsert-kafka", StringComparison.OrdinalIgnoreCase))
         {
             throw At(table, "connector",
                 $"eddy worker: table '{table.Name}' reads connector '{table.Connector}', which has no partitions a Kafka consumer group can divide "
-                + "between workers; only 'kafka' sources run under eddy worker (run this job with 'eddy run')", context);
+                + "between workers; only 'kafka' and 'upsert-kafka' sources run under eddy worker (run this job with 'eddy run')", context);
         }
         if (table.Options.ContainsKey("topic-pattern") || !table.Options.ContainsKey("topic"))
         {
@@ -272,9 +280,9 @@ public static class WorkerJobCheck
         if (table.Options.TryGetValue("scan.bounded.mode", out var bounded) && !string.Equals(bounded, "unbounded", StringComparison.OrdinalIgnoreCase))
         {
             throw At(table, "scan.bounded.mode",
-                $"eddy worker: table '{table.Name}' is bounded ('scan.bounded.mode' = '{bounded}'); a partition task's rows after its last checkpoint "
-                + "would be committed at its end outside any checkpoint, and a later owner of the partition could write them again. "
-                + "Workers read unbounded topics", context);
+                $"eddy worker: table '{table.Name}' is bounded ('scan.bounded.mode' = '{bounded}'); the end of a partition's input (its final "
+                + "checkpoint, the end of the stages after it, the group's later assignments) has no cross-process test. "
+                + "Workers read unbounded topics; run a bounded job with 'eddy run'", context);
         }
     }
 

@@ -4,6 +4,7 @@ using Eddy.Sql.Plan;
 using Eddy.Sql.Plan.Aggregate;
 using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Rank;
+using Eddy.Sql.Plan.Scan;
 
 namespace Eddy.Sql.Planning;
 
@@ -315,14 +316,16 @@ public sealed partial class Binder
     /// (FlinkRelMdModifiedMonotonicity: a group key is constant; over an append-only input COUNT and MAX increase, MIN
     /// decreases, SUM depends on the range of its argument, any other aggregate is not monotonic); otherwise the
     /// RetractStrategy (both null). Eddy derives this for a non-windowed GROUP BY of an append-only input under
-    /// projections of plain columns; for any other updating input, or an ORDER BY on a SUM or an expression, it
-    /// cannot tell which strategy Flink takes and returns the reason to refuse.
+    /// projections of plain columns, and for a changelog scan (<see cref="ChangelogScanCase"/>); for any other updating
+    /// input, or an ORDER BY on a SUM or an expression, it cannot tell which strategy Flink takes and returns the
+    /// reason to refuse.
     /// </summary>
     private static (IReadOnlyList<int>? RowKey, string? Refusal) UpdateFastCase(LogicalPlan rankInput, IReadOnlyList<int> partition,
         IReadOnlyList<(int Column, bool Descending, bool NullsFirst)> order)
     {
         var below = rankInput;
         while (below is CalcPlan c) below = c.Input;
+        if (below is ScanPlan { IsUpdating: true } scan) return (null, ChangelogScanCase(rankInput, scan, partition));
         if (below is not AggregatePlan { Window: null } aggregate || aggregate.Input.IsUpdating)
         {
             return (null, "Eddy ranks an updating input only when it is a GROUP BY of an append-only input (it cannot yet tell for others whether "
@@ -373,6 +376,35 @@ public sealed partial class Binder
                 + "of the summed values) to choose between its UpdateFastStrategy and its RetractStrategy, which Eddy cannot tell yet");
         }
         return (Enumerable.Range(0, keys).Select(k => sources.IndexOf(k)).ToList(), null);
+    }
+
+    /// <summary>
+    /// A Top-N straight over a changelog scan (under projections and filters): Flink's upsert key of the scan is the
+    /// table's primary key (none without one), kept through projections of its columns. When no upsert key holds the
+    /// partition key — the table has no primary key, or a PARTITION BY column is a plain column outside it — Flink takes
+    /// its RetractStrategy (null: Eddy's RetractTopN, the same changelog). Otherwise (every PARTITION BY column is a
+    /// primary key column or an expression) Flink decides by the ORDER BY's monotonicity over the scan, which Eddy
+    /// cannot derive yet: the reason to refuse.
+    /// </summary>
+    private static string? ChangelogScanCase(LogicalPlan rankInput, ScanPlan scan, IReadOnlyList<int> partition)
+    {
+        var primaryKey = scan.Table.PrimaryKey.Select(k => scan.Schema.Columns.ToList().FindIndex(c => string.Equals(c.Name, k, StringComparison.OrdinalIgnoreCase))).ToHashSet();
+        if (primaryKey.Count == 0) return null;
+        int? Source(int column)
+        {
+            LogicalPlan plan = rankInput;
+            while (plan is CalcPlan calc)
+            {
+                if (calc.Projections[column] is not InputRef r) return null;
+                column = r.Index;
+                plan = calc.Input;
+            }
+            return column;
+        }
+        if (partition.Any(p => Source(p) is { } column && !primaryKey.Contains(column))) return null;
+        return $"its PARTITION BY lies within the primary key of table '{scan.Table.Name}' (its upsert key), so Flink chooses between its "
+            + "UpdateFastStrategy and its RetractStrategy by the monotonicity of the ORDER BY columns, which Eddy cannot derive for a scan yet "
+            + "(a PARTITION BY with a column outside the primary key is ranked by the RetractStrategy)";
     }
 
     /// <summary>Whether a column is the window end of a window TVF's rows (not of a window aggregation), followed through the projections above it.</summary>

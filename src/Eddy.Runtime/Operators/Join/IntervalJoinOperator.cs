@@ -13,15 +13,11 @@ namespace Eddy.Joins;
 /// <c>max(-lowerBound, upperBound)</c>, as Flink's <c>KeyedCoProcessOperatorWithWatermarkDelay</c>; a joined row
 /// carries the later of the two times, a padded row its own.
 /// </summary>
-public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperator<JoinInput<TLeft, TRight>, TOut>
+public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : TimedJoinOperator<TKey, TLeft, TRight, TOut>
     where TKey : notnull
 {
     private const long NoTimer = long.MinValue;
 
-    private readonly Func<TLeft, TKey> leftKey;
-    private readonly Func<TRight, TKey> rightKey;
-    private readonly Func<TLeft, TRight, bool>? residual;
-    private readonly JoinCombiner<TLeft, TRight, TOut> combine;
     private readonly Func<TLeft, long>? leftTime;
     private readonly Func<TRight, long>? rightTime;
     private readonly bool leftOuter;
@@ -35,8 +31,6 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
 
     private readonly Dictionary<TKey, KeyRows> keys = [];
     private readonly Stack<KeyRows> pool = new();
-    private KeyedTimers<TKey>? timers;
-    private Collector<TOut>? output;
     private long lastEmittedWatermark = EventTime.MinWatermark;
 
     // As Flink's TimeIntervalJoin: points up to which each cache was cleaned, per subtask and not checkpointed.
@@ -73,11 +67,8 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         long lowerBound, long upperBound, bool eventTime,
         Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine,
         Func<TLeft, long>? leftTime = null, Func<TRight, long>? rightTime = null, TimeSpan? minCleanUpInterval = null)
+        : base(leftKey, rightKey, residual, combine)
     {
-        this.leftKey = leftKey;
-        this.rightKey = rightKey;
-        this.residual = residual;
-        this.combine = combine;
         this.leftTime = leftTime;
         this.rightTime = rightTime;
         this.eventTime = eventTime;
@@ -106,16 +97,7 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         }
     }
 
-    public override bool HasState => true;
-
     protected override bool ForwardsWatermarks => watermarkDelay == 0;
-
-    public override void Open()
-    {
-        output = Out;
-        timers = new KeyedTimers<TKey>(Context.ProcessingTimers, OnTimer);
-        if (Context.CheckpointingEnabled) ResolveSerializers();
-    }
 
     public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
     {
@@ -261,9 +243,6 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         else if (!emitted && rightOuter) EmitRightPadded(right, time);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Accepts(TLeft left, TRight right) => residual is null || residual(left, right);
-
     private static void Append<T>(ref Row<T>[] rows, ref int count, T value, long time, bool emitted)
     {
         if (count == rows.Length) Array.Resize(ref rows, count * 2);
@@ -294,7 +273,7 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         else rows.RightCleanup = cleanUpTime;
     }
 
-    private void OnTimer(TKey key, long time, TimeDomain domain)
+    private protected override void OnTimer(TKey key, long time, TimeDomain domain)
     {
         if (!keys.TryGetValue(key, out var rows)) return;
         UpdateOperatorTime();
@@ -354,7 +333,7 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
 
     protected override void ProcessWatermark(long watermark)
     {
-        timers!.AdvanceWatermark(watermark);
+        base.ProcessWatermark(watermark);
         if (ForwardsWatermarks || watermark == EventTime.MaxWatermark) return;
         if (watermark < EventTime.MinWatermark + watermarkDelay) return;
         long delayed = watermark - watermarkDelay;
@@ -363,11 +342,7 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         EmitWatermark(delayed);
     }
 
-    private const byte StateVersion = 1;
     private const byte KeySection = 1;
-    private JoinStateSerializers<TKey, TLeft, TRight>? serializers;
-
-    private void ResolveSerializers() => serializers ??= JoinStateSerializers<TKey, TLeft, TRight>.Resolve(Context.OperatorName);
 
     /// <summary>A section per key: the key, both cleanup times, then each side's rows (time, value, joined flag).</summary>
     public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
@@ -384,9 +359,7 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
             WriteRows(w, rows.Right, rows.RightCount, serializers!.Right);
         }
         sections.Complete();
-        OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
-        writer.OperatorState.Write(CurrentWatermark);
-        writer.OperatorState.Write(lastEmittedWatermark);
+        WriteOperatorState(writer, lastEmittedWatermark);
     }
 
     private static void WriteRows<T>(BinaryWriter w, Row<T>[] rows, int count, StateSerializer<T> values)
@@ -403,19 +376,7 @@ public sealed class IntervalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
     public override void RestoreState(OperatorStateReader reader)
     {
         ResolveSerializers();
-        long watermark = long.MaxValue;
-        long emitted = long.MaxValue;
-        foreach (var r in reader.OperatorStates)
-        {
-            OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
-            watermark = Math.Min(watermark, r.ReadInt64());
-            emitted = Math.Min(emitted, r.ReadInt64());
-        }
-        if (reader.OperatorStates.Count > 0)
-        {
-            RestoreCurrentWatermark(watermark);
-            lastEmittedWatermark = emitted;
-        }
+        if (RestoreOperatorState(reader, long.MaxValue, Math.Min) is { } emitted) lastEmittedWatermark = emitted;
         KeyGroupSections.Read(reader, (_, tag, r) =>
         {
             if (tag != KeySection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");

@@ -18,47 +18,18 @@ namespace Eddy.Joins;
 /// With a state TTL (<c>table.exec.state.ttl</c>) a record not written for the TTL counts as absent, as in
 /// <see cref="StreamingJoinOperator{TKey, TLeft, TRight, TOut}"/>; as in Flink, a right record's expiry emits nothing.
 /// </summary>
-public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<JoinInput<TLeft, TRight>, TLeft>
+public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamingJoinOperatorBase<TKey, TLeft, TRight, TLeft>
     where TKey : notnull where TLeft : notnull where TRight : notnull
 {
-    private const int None = JoinRecordStore<TLeft>.None;
-
-    private readonly Func<TLeft, TKey> leftKey;
-    private readonly Func<TRight, TKey> rightKey;
-    private readonly Func<TLeft, TRight, bool>? residual;
     private readonly bool anti;
-
-    private readonly JoinSides<TKey, TLeft, TRight> state;
-    private readonly Dictionary<TKey, JoinKeyLists> keys;
-    private readonly JoinRecordStore<TLeft> left;
-    private readonly JoinRecordStore<TRight> right;
-    private Collector<TLeft>? output;
 
     /// <param name="anti">An anti join (left rows without a match) instead of a semi join (left rows with one).</param>
     /// <param name="stateTtl">Flink's <c>table.exec.state.ttl</c>; zero or null keeps state forever.</param>
     public SemiAntiJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, bool anti, Func<TLeft, TRight, bool>? residual,
         TimeSpan? stateTtl = null)
+        : base(leftKey, rightKey, residual, stateTtl, stateTtl)
     {
-        this.leftKey = leftKey;
-        this.rightKey = rightKey;
         this.anti = anti;
-        this.residual = residual;
-        state = new JoinSides<TKey, TLeft, TRight>(stateTtl, stateTtl);
-        (keys, left, right) = (state.Keys, state.Left, state.Right);
-    }
-
-    /// <summary>Keys holding records.</summary>
-    public int KeyCount => keys.Count;
-
-    /// <summary>Distinct records held per side.</summary>
-    public (int Left, int Right) HeldRecords => (left.Count, right.Count);
-
-    public override bool HasState => true;
-
-    public override void Open()
-    {
-        output = Out;
-        if (Context.CheckpointingEnabled) state.ResolveSerializers(Context.OperatorName);
     }
 
     public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
@@ -188,14 +159,4 @@ public sealed class SemiAntiJoinOperator<TKey, TLeft, TRight> : StreamOperator<J
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Accepts(TLeft l, TRight r) => residual is null || residual(l, r);
-
-    /// <summary>A section per key: the key, then each side's records with count, associations and write time.</summary>
-    public override void SnapshotState(long checkpointId, OperatorStateWriter writer) =>
-        state.Snapshot(writer, Context.MaxParallelism, Context.OperatorName);
-
-    public override void RestoreState(OperatorStateReader reader)
-    {
-        state.Restore(reader, Context.OperatorName);
-        state.ScheduleSweep(Context.ProcessingTimers);
-    }
 }

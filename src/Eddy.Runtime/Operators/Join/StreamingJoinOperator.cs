@@ -16,52 +16,24 @@ namespace Eddy.Joins;
 /// With a state TTL (<c>table.exec.state.ttl</c>, or per side as Flink's <c>STATE_TTL</c> hint), a record not written
 /// for its side's TTL (processing time) is treated as absent and dropped, as Flink's state TTL with update on create and write, never returning expired state.
 /// </summary>
-public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperator<JoinInput<TLeft, TRight>, TOut>
+public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamingJoinOperatorBase<TKey, TLeft, TRight, TOut>
     where TKey : notnull where TLeft : notnull where TRight : notnull
 {
-    private const int None = JoinRecordStore<TLeft>.None;
-
-    private readonly Func<TLeft, TKey> leftKey;
-    private readonly Func<TRight, TKey> rightKey;
-    private readonly Func<TLeft, TRight, bool>? residual;
     private readonly JoinCombiner<TLeft, TRight, TOut> combine;
     private readonly bool leftOuter;
     private readonly bool rightOuter;
-    private readonly JoinSides<TKey, TLeft, TRight> state;
-    private readonly Dictionary<TKey, JoinKeyLists> keys;
-    private readonly JoinRecordStore<TLeft> left;
-    private readonly JoinRecordStore<TRight> right;
     private readonly List<int> matches = [];
-    private Collector<TOut>? output;
 
     /// <param name="stateTtl">Flink's <c>table.exec.state.ttl</c>; zero or null keeps state forever.</param>
     /// <param name="rightStateTtl">The right side's TTL when it differs (Flink's <c>STATE_TTL</c> hint); <paramref name="stateTtl"/> is then the left's.</param>
     public StreamingJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, JoinType joinType,
         Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine, TimeSpan? stateTtl = null,
         TimeSpan? rightStateTtl = null)
+        : base(leftKey, rightKey, residual, stateTtl, rightStateTtl)
     {
-        this.leftKey = leftKey;
-        this.rightKey = rightKey;
-        this.residual = residual;
         this.combine = combine;
         leftOuter = joinType.IsLeftOuter();
         rightOuter = joinType.IsRightOuter();
-        state = new JoinSides<TKey, TLeft, TRight>(stateTtl, rightStateTtl);
-        (keys, left, right) = (state.Keys, state.Left, state.Right);
-    }
-
-    /// <summary>Keys holding records.</summary>
-    public int KeyCount => keys.Count;
-
-    /// <summary>Distinct records held per side.</summary>
-    public (int Left, int Right) HeldRecords => (left.Count, right.Count);
-
-    public override bool HasState => true;
-
-    public override void Open()
-    {
-        output = Out;
-        if (Context.CheckpointingEnabled) state.ResolveSerializers(Context.OperatorName);
     }
 
     public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
@@ -222,15 +194,5 @@ public sealed class StreamingJoinOperator<TKey, TLeft, TRight, TOut> : StreamOpe
             ? combine(Unsafe.As<T, TLeft>(ref record), true, default!, false)
             : combine(default!, false, Unsafe.As<T, TRight>(ref record), true);
         o.Collect(row, o.CurrentTimestamp, kind);
-    }
-
-    /// <summary>A section per key: the key, then each side's records with count, associations and write time.</summary>
-    public override void SnapshotState(long checkpointId, OperatorStateWriter writer) =>
-        state.Snapshot(writer, Context.MaxParallelism, Context.OperatorName);
-
-    public override void RestoreState(OperatorStateReader reader)
-    {
-        state.Restore(reader, Context.OperatorName);
-        state.ScheduleSweep(Context.ProcessingTimers);
     }
 }

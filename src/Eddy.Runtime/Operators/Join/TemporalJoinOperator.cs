@@ -14,22 +14,16 @@ namespace Eddy.Joins;
 /// in a LEFT join. Right versions that no left row can still need (all but the latest at or before the watermark)
 /// are removed when the watermark passes them. Output rows carry the left row's time and its kind.
 /// </summary>
-public sealed class TemporalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperator<JoinInput<TLeft, TRight>, TOut>
+public sealed class TemporalJoinOperator<TKey, TLeft, TRight, TOut> : TimedJoinOperator<TKey, TLeft, TRight, TOut>
     where TKey : notnull
 {
     private const long NoTimer = long.MinValue;
 
-    private readonly Func<TLeft, TKey> leftKey;
-    private readonly Func<TRight, TKey> rightKey;
     private readonly Func<TLeft, long> leftTime;
     private readonly Func<TRight, long> rightTime;
-    private readonly Func<TLeft, TRight, bool>? residual;
-    private readonly JoinCombiner<TLeft, TRight, TOut> combine;
     private readonly bool leftOuter;
 
     private readonly Dictionary<TKey, KeyState> keys = [];
-    private KeyedTimers<TKey>? timers;
-    private Collector<TOut>? output;
 
     internal struct LeftRow
     {
@@ -63,14 +57,11 @@ public sealed class TemporalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
 
     public TemporalJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, Func<TLeft, long> leftTime, Func<TRight, long> rightTime,
         bool leftOuter, Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine)
+        : base(leftKey, rightKey, residual, combine)
     {
-        this.leftKey = leftKey;
-        this.rightKey = rightKey;
         this.leftTime = leftTime;
         this.rightTime = rightTime;
         this.leftOuter = leftOuter;
-        this.residual = residual;
-        this.combine = combine;
     }
 
     /// <summary>Left rows waiting and right versions held, over all keys.</summary>
@@ -86,15 +77,6 @@ public sealed class TemporalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
             }
             return (l, r);
         }
-    }
-
-    public override bool HasState => true;
-
-    public override void Open()
-    {
-        output = Out;
-        timers = new KeyedTimers<TKey>(Context.ProcessingTimers, OnTimer);
-        if (Context.CheckpointingEnabled) ResolveSerializers();
     }
 
     public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
@@ -166,7 +148,7 @@ public sealed class TemporalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         timers!.RegisterEventTime(key, time);
     }
 
-    private void OnTimer(TKey key, long time, TimeDomain domain)
+    private protected override void OnTimer(TKey key, long time, TimeDomain domain)
     {
         if (!keys.TryGetValue(key, out var state)) return;
         state.Timer = NoTimer;
@@ -254,13 +236,7 @@ public sealed class TemporalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
         public int Compare(LeftRow x, LeftRow y) => x.Time != y.Time ? x.Time.CompareTo(y.Time) : x.Sequence.CompareTo(y.Sequence);
     }
 
-    protected override void ProcessWatermark(long watermark) => timers!.AdvanceWatermark(watermark);
-
-    private const byte StateVersion = 1;
     private const byte KeySection = 1;
-    private JoinStateSerializers<TKey, TLeft, TRight>? serializers;
-
-    private void ResolveSerializers() => serializers ??= JoinStateSerializers<TKey, TLeft, TRight>.Resolve(Context.OperatorName);
 
     /// <summary>A section per key: the key, its timer, the waiting left rows (time, sequence, value), the versions (time, deleted, value).</summary>
     public override void SnapshotState(long checkpointId, OperatorStateWriter writer)
@@ -288,22 +264,13 @@ public sealed class TemporalJoinOperator<TKey, TLeft, TRight, TOut> : StreamOper
             }
         }
         sections.Complete();
-        OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
-        writer.OperatorState.Write(CurrentWatermark);
-        writer.OperatorState.Write(nextSequence);
+        WriteOperatorState(writer, nextSequence);
     }
 
     public override void RestoreState(OperatorStateReader reader)
     {
         ResolveSerializers();
-        long watermark = long.MaxValue;
-        foreach (var r in reader.OperatorStates)
-        {
-            OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
-            watermark = Math.Min(watermark, r.ReadInt64());
-            nextSequence = Math.Max(nextSequence, r.ReadInt64());
-        }
-        if (reader.OperatorStates.Count > 0) RestoreCurrentWatermark(watermark);
+        if (RestoreOperatorState(reader, nextSequence, Math.Max) is { } sequence) nextSequence = sequence;
         KeyGroupSections.Read(reader, (_, tag, r) =>
         {
             if (tag != KeySection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");

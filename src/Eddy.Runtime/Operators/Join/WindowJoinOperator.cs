@@ -24,22 +24,16 @@ public enum WindowJoinType : byte
 /// has already fired on arrival is late and dropped, as Flink does. Inputs are append-only, the output is too
 /// (<c>+I</c>), stamped <c>window_end - 1</c>.
 /// </summary>
-public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperator<JoinInput<TLeft, TRight>, TOut>
+public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : TimedJoinOperator<TKey, TLeft, TRight, TOut>
     where TKey : notnull
 {
-    private readonly Func<TLeft, TKey> leftKey;
-    private readonly Func<TRight, TKey> rightKey;
     private readonly Func<TLeft, long> leftWindowEnd;
     private readonly Func<TRight, long> rightWindowEnd;
-    private readonly Func<TLeft, TRight, bool>? residual;
-    private readonly JoinCombiner<TLeft, TRight, TOut> combine;
     private readonly WindowJoinType joinType;
 
     // State per (key, window end): both sides' rows in arrival order. One timer per (key, window end - 1).
     private readonly Dictionary<(TKey Key, long WindowEnd), WindowRows> windows = [];
     private readonly Stack<WindowRows> pool = new();
-    private KeyedTimers<TKey>? timers;
-    private Collector<TOut>? output;
     private long lateRecords;
     private bool[] rightMatched = new bool[16];
 
@@ -62,14 +56,11 @@ public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperat
     /// <param name="combine">The output row; for <see cref="WindowJoinType.Semi"/>/<see cref="WindowJoinType.Anti"/> called with the left row only.</param>
     public WindowJoinOperator(Func<TLeft, TKey> leftKey, Func<TRight, TKey> rightKey, Func<TLeft, long> leftWindowEnd, Func<TRight, long> rightWindowEnd,
         WindowJoinType joinType, Func<TLeft, TRight, bool>? residual, JoinCombiner<TLeft, TRight, TOut> combine)
+        : base(leftKey, rightKey, residual, combine)
     {
-        this.leftKey = leftKey;
-        this.rightKey = rightKey;
         this.leftWindowEnd = leftWindowEnd;
         this.rightWindowEnd = rightWindowEnd;
         this.joinType = joinType;
-        this.residual = residual;
-        this.combine = combine;
     }
 
     /// <summary>Rows dropped because their window had already fired.</summary>
@@ -88,15 +79,6 @@ public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperat
             }
             return (l, r);
         }
-    }
-
-    public override bool HasState => true;
-
-    public override void Open()
-    {
-        output = Out;
-        timers = new KeyedTimers<TKey>(Context.ProcessingTimers, OnTimer);
-        if (Context.CheckpointingEnabled) ResolveSerializers();
     }
 
     public override void OnBatch(Batch<JoinInput<TLeft, TRight>> batch)
@@ -152,10 +134,7 @@ public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperat
         rows[count++] = value;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Accepts(TLeft left, TRight right) => residual is null || residual(left, right);
-
-    private void OnTimer(TKey key, long time, TimeDomain domain)
+    private protected override void OnTimer(TKey key, long time, TimeDomain domain)
     {
         if (!windows.Remove((key, time + 1), out var rows)) return;
         var o = output!;
@@ -209,13 +188,7 @@ public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperat
         pool.Push(rows);
     }
 
-    protected override void ProcessWatermark(long watermark) => timers!.AdvanceWatermark(watermark);
-
-    private const byte StateVersion = 1;
     private const byte WindowSection = 1;
-    private JoinStateSerializers<TKey, TLeft, TRight>? serializers;
-
-    private void ResolveSerializers() => serializers ??= JoinStateSerializers<TKey, TLeft, TRight>.Resolve(Context.OperatorName);
 
     /// <summary>
     /// A section per (key, window) in the key's group: the key, the window end, then each side's rows. The timers are
@@ -234,9 +207,7 @@ public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperat
             WriteRows(w, rows.Right, rows.RightCount, serializers!.Right);
         }
         sections.Complete();
-        OperatorStateFormat.WriteVersion(writer.OperatorState, StateVersion);
-        writer.OperatorState.Write(CurrentWatermark);
-        writer.OperatorState.Write(lateRecords);
+        WriteOperatorState(writer, lateRecords);
     }
 
     private static void WriteRows<T>(BinaryWriter w, T[] rows, int count, StateSerializer<T> values)
@@ -248,14 +219,7 @@ public sealed class WindowJoinOperator<TKey, TLeft, TRight, TOut> : StreamOperat
     public override void RestoreState(OperatorStateReader reader)
     {
         ResolveSerializers();
-        long watermark = long.MaxValue;
-        foreach (var r in reader.OperatorStates)
-        {
-            OperatorStateFormat.CheckVersion(r, StateVersion, Context.OperatorName);
-            watermark = Math.Min(watermark, r.ReadInt64());
-            lateRecords += r.ReadInt64();
-        }
-        if (reader.OperatorStates.Count > 0) RestoreCurrentWatermark(watermark);
+        if (RestoreOperatorState(reader, lateRecords, (sum, late) => sum + late) is { } late) lateRecords = late;
         KeyGroupSections.Read(reader, (_, tag, r) =>
         {
             if (tag != WindowSection) throw new InvalidDataException($"operator '{Context.OperatorName}': unknown state section {tag}");

@@ -16,20 +16,11 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     Func<TKey, TAcc, TOut> result,
     bool emitsUpdates,
     bool finalOnly = false,
-    long stateTtlMs = 0) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+    long stateTtlMs = 0) : GroupAggregateFunctionBase<TIn, TKey, TAcc, TOut>(result, stateTtlMs) where TKey : notnull
 {
-    private readonly StateRetention<TKey> retention = new(stateTtlMs);
-    private ValueState<TKey, Holder>? state;
-
-    private sealed class Holder
-    {
-        public TAcc Accumulator = default!;
-    }
-
     public override void Open(KeyedContext<TKey> context)
     {
-        state = context.GetValueState<Holder>("acc");
-        retention.Open(context);
+        base.Open(context);
         // The operator instance's own user aggregate functions (Flink opens them with the operator).
         if (aggregate is IFunctionLifecycle functions) functions.Open(context.Operator);
     }
@@ -41,17 +32,12 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
-        if (retention.Expired(context))
-        {
-            state!.Clear();
-            retention.Cleared();
-        }
-        var holder = state!.Value;
+        var holder = Current(context);
         if (finalOnly)
         {
             if (holder is null)
             {
-                state.Value = holder = new Holder { Accumulator = aggregate.CreateAccumulator() };
+                state!.Value = holder = new Holder { Accumulator = aggregate.CreateAccumulator() };
                 // The final watermark of a bounded input (+∞) fires this timer once every row is in.
                 context.RegisterEventTimeTimer(EventTime.MaxWatermark);
             }
@@ -61,28 +47,18 @@ public sealed class GroupAggregateFunction<TIn, TKey, TAcc, TOut>(
         if (holder is null)
         {
             holder = new Holder { Accumulator = aggregate.Add(value, aggregate.CreateAccumulator()) };
-            state.Value = holder;
+            state!.Value = holder;
             retention.Written(context);
-            output.Collect(result(context.CurrentKey, holder.Accumulator), context.Timestamp, RowKind.Insert);
+            output.Collect(Result(context.CurrentKey, holder.Accumulator), context.Timestamp, RowKind.Insert);
             return;
         }
         if (!emitsUpdates) return;
-        var before = result(context.CurrentKey, holder.Accumulator);
+        var before = Result(context.CurrentKey, holder.Accumulator);
         holder.Accumulator = aggregate.Add(value, holder.Accumulator);
         retention.Written(context);
-        var after = result(context.CurrentKey, holder.Accumulator);
+        var after = Result(context.CurrentKey, holder.Accumulator);
         if (!retention.Enabled && EqualityComparer<TOut>.Default.Equals(before, after)) return;
         output.Collect(before, context.Timestamp, RowKind.UpdateBefore);
         output.Collect(after, context.Timestamp, RowKind.UpdateAfter);
-    }
-
-    public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
-    {
-        if (context.TimeDomain == TimeDomain.ProcessingTime)
-        {
-            if (retention.OnTimer(context)) state!.Clear();
-            return;
-        }
-        if (state!.Value is { } holder) output.Collect(result(context.CurrentKey, holder.Accumulator), EventTime.None, RowKind.Insert);
     }
 }

@@ -1,5 +1,4 @@
 using Eddy.Runtime;
-using Eddy.Windows;
 
 namespace Eddy.Sql.Plan.Aggregate;
 
@@ -20,55 +19,36 @@ public sealed class RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(
     Func<TKey, TAcc, TOut> result,
     bool emitsUpdates,
     bool finalOnly = false,
-    long stateTtlMs = 0) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
+    long stateTtlMs = 0) : GroupAggregateFunctionBase<TIn, TKey, TAcc, TOut>(result, stateTtlMs) where TKey : notnull
 {
-    private readonly StateRetention<TKey> retention = new(stateTtlMs);
-    private ValueState<TKey, Holder>? state;
-
-    private sealed class Holder
-    {
-        public TAcc Accumulator = default!;
-    }
-
-    public override void Open(KeyedContext<TKey> context)
-    {
-        state = context.GetValueState<Holder>("acc");
-        retention.Open(context);
-    }
-
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
-        if (retention.Expired(context))
-        {
-            state!.Clear();
-            retention.Cleared();
-        }
-        var holder = state!.Value;
+        var holder = Current(context);
         bool adds = context.RowKind.IsAccumulate();
         bool first = holder is null;
         if (first)
         {
             if (!adds) return;
-            state.Value = holder = new Holder();
+            state!.Value = holder = new Holder();
             if (finalOnly) context.RegisterEventTimeTimer(EventTime.MaxWatermark);
         }
         if (finalOnly)
         {
             holder!.Accumulator = adds ? accumulate(value, holder.Accumulator) : retract(value, holder.Accumulator);
-            if (rowCount(holder.Accumulator) == 0) state.Clear();
+            if (rowCount(holder.Accumulator) == 0) state!.Clear();
             return;
         }
-        var before = first ? default! : result(context.CurrentKey, holder!.Accumulator);
+        var before = first ? default! : Result(context.CurrentKey, holder!.Accumulator);
         holder!.Accumulator = adds ? accumulate(value, holder.Accumulator) : retract(value, holder.Accumulator);
         if (rowCount(holder.Accumulator) == 0)
         {
             if (!first) output.Collect(before, context.Timestamp, RowKind.Delete);
-            state.Clear();
+            state!.Clear();
             retention.Cleared();
             return;
         }
         retention.Written(context);
-        var after = result(context.CurrentKey, holder.Accumulator);
+        var after = Result(context.CurrentKey, holder.Accumulator);
         if (first)
         {
             output.Collect(after, context.Timestamp, RowKind.Insert);
@@ -77,15 +57,5 @@ public sealed class RetractingGroupAggregateFunction<TIn, TKey, TAcc, TOut>(
         if (!emitsUpdates || (!retention.Enabled && EqualityComparer<TOut>.Default.Equals(before, after))) return;
         output.Collect(before, context.Timestamp, RowKind.UpdateBefore);
         output.Collect(after, context.Timestamp, RowKind.UpdateAfter);
-    }
-
-    public override void OnTimer(long timestamp, KeyedContext<TKey> context, Collector<TOut> output)
-    {
-        if (context.TimeDomain == TimeDomain.ProcessingTime)
-        {
-            if (retention.OnTimer(context)) state!.Clear();
-            return;
-        }
-        if (state!.Value is { } holder) output.Collect(result(context.CurrentKey, holder.Accumulator), EventTime.None, RowKind.Insert);
     }
 }

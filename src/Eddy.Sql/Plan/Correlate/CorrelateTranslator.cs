@@ -118,35 +118,7 @@ internal static class CorrelateTranslator
             : LinqExpr.Call(lifecycle ? LinqExpr.Convert(target, f.Method.DeclaringType!) : LinqExpr.Constant(f.Target, f.Method.DeclaringType!), f.Method, args);
         var enumerable = LinqExpr.Convert(invoke, typeof(IEnumerable<TElem>));
 
-        var element = LinqExpr.Parameter(typeof(TElem), "element");
-        var result = LinqExpr.Variable(typeof(TOut), "result");
-        LambdaExpression Builder(bool withElement)
-        {
-            var body = new List<LinqExpr> { LinqExpr.Assign(result, LinqExpr.Default(typeof(TOut))) };
-            int leftCount = plan.Input.Schema.Count;
-            for (int i = 0; i < leftCount; i++)
-                body.Add(LinqExpr.Assign(LinqExpr.Field(result, RowTypes.FieldOf(typeof(TOut), i)), LinqExpr.Field(row, RowTypes.FieldOf(typeof(TIn), i))));
-            if (withElement)
-            {
-                var columns = UserFunctions.TableColumns(typeof(TElem));
-                for (int c = 0; c < columns.Count; c++)
-                {
-                    var field = RowTypes.FieldOf(typeof(TOut), leftCount + c);
-                    LinqExpr value = columns[c].Member switch
-                    {
-                        FieldInfo fi => LinqExpr.Field(element, fi),
-                        PropertyInfo pi => LinqExpr.Property(element, pi),
-                        _ => element,
-                    };
-                    body.Add(LinqExpr.Assign(LinqExpr.Field(result, field), value.Type == field.FieldType ? value : LinqExpr.Convert(value, field.FieldType)));
-                }
-            }
-            body.Add(result);
-            var block = LinqExpr.Block([result], body);
-            return withElement ? LinqExpr.Lambda<Func<TIn, TElem, TOut>>(block, row, element) : LinqExpr.Lambda<Func<TIn, TOut>>(block, row);
-        }
-        var build = (Func<TIn, TElem, TOut>)Builder(true).Compile();
-        var empty = plan.LeftOuter ? (Func<TIn, TOut>)Builder(false).Compile() : null;
+        var (build, empty) = RowBuilders<TIn, TElem, TOut>(plan);
         string name = f.Name;
         string? location = f.Location;
         Exception Failure(Exception e, TIn failing) => UserFunctionFailure.Wrap(e, name, location, failing);

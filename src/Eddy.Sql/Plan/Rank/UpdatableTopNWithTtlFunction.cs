@@ -56,14 +56,31 @@ public sealed class UpdatableTopNWithTtlFunction<TIn, TKey, TOut>(
         public readonly List<List<RankRow>> Groups = [];
     }
 
+    /// <summary>
+    /// A row's entry carries its inner rank and whether it changed since the last checkpoint; a row that leaves the
+    /// buffer leaves the state too.
+    /// </summary>
+    private readonly struct Entries(UpdatableTopNWithTtlFunction<TIn, TKey, TOut> function) : IUpdatableTopNEntries<TIn, RankRow>
+    {
+        public TIn RowOf(RankRow entry) => entry.Row;
+
+        public RankRow Put(TIn row, int innerRank) => new(row, innerRank, dirty: true);
+
+        public RankRow Renewed(RankRow old, TIn row) => new(row, old.InnerRank, dirty: true);
+
+        public void MovedFrom(List<List<RankRow>> groups, TIn oldRow) => function.RenumberInnerRanks(groups, oldRow);
+
+        public void Dropped(TIn row) => function.RemoveFromState(row);
+    }
+
     private readonly Dictionary<TKey, Buffer> cache = [];
+    private UpdatableTopNRanking<TIn, TOut, RankRow, Entries>? ranking;
     private ValueState<TKey, List<UpdatableTopNStateRow<TIn>>>? state;
     private ValueState<TKey, long>? cleanupAt;
-    private Collector<TOut>? collector;
-    private long timestamp;
 
     public override void Open(KeyedContext<TKey> context)
     {
+        ranking = new(compare, sameRowKey, rankStart, rankEnd, withRowNumber, output, new Entries(this));
         state = context.GetValueState<List<UpdatableTopNStateRow<TIn>>>("updatable-top-n-with-ttl");
         cleanupAt = context.GetValueState<long>("updatable-top-n-cleanup-at");
     }
@@ -72,8 +89,6 @@ public sealed class UpdatableTopNWithTtlFunction<TIn, TKey, TOut>(
     {
         // Flink asks its input for no -U rows, and the input has no deletions.
         if (!context.RowKind.IsAccumulate()) return;
-        collector = output;
-        timestamp = context.Timestamp;
         long now = context.CurrentProcessingTime;
         var key = context.CurrentKey;
         if (!cache.TryGetValue(key, out var buffer) || now - buffer.LoadedAt >= stateTtlMs)
@@ -85,8 +100,7 @@ public sealed class UpdatableTopNWithTtlFunction<TIn, TKey, TOut>(
                 context.RegisterProcessingTimeTimer(now + stateTtlMs);
             }
         }
-        if (withRowNumber) ProcessWithRowNumber(buffer.Groups, value);
-        else ProcessWithoutRowNumber(buffer.Groups, value);
+        ranking!.Process(buffer.Groups, value, output, context.Timestamp);
     }
 
     /// <summary>Flink's initHeapStates on a cache miss: the buffer from the unexpired state rows.</summary>
@@ -118,139 +132,6 @@ public sealed class UpdatableTopNWithTtlFunction<TIn, TKey, TOut>(
         }
         if (rows.Count == 0) state.Clear();
         return buffer;
-    }
-
-    private void ProcessWithRowNumber(List<List<RankRow>> groups, TIn value)
-    {
-        if (Find(groups, value) is (int g, int i))
-        {
-            var old = groups[g][i];
-            int c = compare(value, old.Row);
-            long oldRank = RankOf(groups, g, i);
-            if (c == 0)
-            {
-                groups[g][i] = new RankRow(value, i + 1, dirty: true);
-                Emit(old.Row, oldRank, RowKind.UpdateBefore);
-                Emit(value, oldRank, RowKind.UpdateAfter);
-                return;
-            }
-            Remove(groups, g, i);
-            int target = Add(groups, value);
-            RenumberInnerRanks(groups, old.Row);
-            if (c < 0) EmitWithRowNumber(groups, target, value, old.Row, oldRank, hasOld: true);
-            else EmitMovedDown(groups, value, RankOf(groups, target, groups[target].Count - 1), old.Row, oldRank);
-        }
-        else if (InBufferRange(groups, value))
-        {
-            int target = Add(groups, value);
-            EmitWithRowNumber(groups, target, value, default!, -1, hasOld: false);
-        }
-    }
-
-    private void ProcessWithoutRowNumber(List<List<RankRow>> groups, TIn value)
-    {
-        if (Find(groups, value) is (int g, int i))
-        {
-            var old = groups[g][i];
-            if (compare(value, old.Row) != 0)
-            {
-                Remove(groups, g, i);
-                Add(groups, value);
-                RenumberInnerRanks(groups, old.Row);
-            }
-            else groups[g][i] = new RankRow(value, old.InnerRank, dirty: true);
-            Emit(old.Row, 0, RowKind.UpdateBefore);
-            Emit(value, 0, RowKind.UpdateAfter);
-        }
-        else if (InBufferRange(groups, value))
-        {
-            Add(groups, value);
-            if (Count(groups) > rankEnd)
-            {
-                var lastGroup = groups[^1];
-                var retired = lastGroup[^1].Row;
-                Remove(groups, groups.Count - 1, lastGroup.Count - 1);
-                RemoveFromState(retired);
-                Emit(retired, 0, RowKind.Delete);
-            }
-            Emit(value, 0, RowKind.Insert);
-        }
-    }
-
-    /// <summary>Flink's emitRecordsWithRowNumber (see <see cref="UpdateFastTopNFunction{TIn, TKey, TOut}"/>); sort keys past N leave the buffer and the state.</summary>
-    private void EmitWithRowNumber(List<List<RankRow>> groups, int target, TIn input, TIn oldRow, long oldRank, bool hasOld)
-    {
-        long rank = 0;
-        TIn current = default!;
-        bool currentIsInput = false, found = false, oldRetracted = false;
-        int g = 0;
-        for (; g < groups.Count && rank <= rankEnd; g++)
-        {
-            var rows = groups[g];
-            if (!found && g == target)
-            {
-                rank += rows.Count;
-                current = input;
-                currentIsInput = true;
-                found = true;
-            }
-            else if (found)
-            {
-                if (hasOld && compare(rows[0].Row, oldRow) > 0) break;
-                for (int i = 0; i < rows.Count && (hasOld ? rank < oldRank : rank <= rankEnd); i++)
-                {
-                    var previous = rows[i].Row;
-                    Emit(previous, rank, RowKind.UpdateBefore);
-                    if (hasOld && currentIsInput && !oldRetracted)
-                    {
-                        Emit(oldRow, oldRank, RowKind.UpdateBefore);
-                        oldRetracted = true;
-                    }
-                    Emit(current, rank, RowKind.UpdateAfter);
-                    current = previous;
-                    currentIsInput = false;
-                    rank++;
-                }
-            }
-            else rank += rows.Count;
-        }
-        if (rank <= rankEnd)
-        {
-            if (!hasOld) Emit(current, rank, RowKind.Insert);
-            else
-            {
-                if (!oldRetracted) Emit(oldRow, oldRank, RowKind.UpdateBefore);
-                Emit(current, rank, RowKind.UpdateAfter);
-            }
-            return;
-        }
-        for (int r = g; r < groups.Count; r++)
-        {
-            foreach (var row in groups[r]) RemoveFromState(row.Row);
-        }
-        if (g < groups.Count) groups.RemoveRange(g, groups.Count - g);
-    }
-
-    /// <summary>Flink's emitRecordsWithRowNumberIgnoreStateError, for a row whose new version sorts after its old one.</summary>
-    private void EmitMovedDown(List<List<RankRow>> groups, TIn newRow, long newRank, TIn oldRow, long oldRank)
-    {
-        Emit(oldRow, oldRank, RowKind.UpdateBefore);
-        long rank = 0;
-        foreach (var rows in groups)
-        {
-            foreach (var row in rows)
-            {
-                rank++;
-                if (rank == newRank) goto done;
-                if (oldRank <= rank)
-                {
-                    Emit(row.Row, rank + 1, RowKind.UpdateBefore);
-                    Emit(row.Row, rank, RowKind.UpdateAfter);
-                }
-            }
-        }
-    done:
-        Emit(newRow, newRank, RowKind.UpdateAfter);
     }
 
     /// <summary>Flink's updateInnerRank: the rows left under a row's old sort key are numbered again, the changed ones dirty.</summary>
@@ -325,69 +206,5 @@ public sealed class UpdatableTopNWithTtlFunction<TIn, TKey, TOut>(
         cache.Remove(key);
         state.Clear();
         cleanupAt!.Clear();
-    }
-
-    /// <summary>Flink's checkSortKeyInBufferRange: before the worst sort key held, or the buffer has room.</summary>
-    private bool InBufferRange(List<List<RankRow>> groups, TIn value) =>
-        groups.Count == 0 || compare(value, groups[^1][0].Row) < 0 || Count(groups) < rankEnd;
-
-    private static long Count(List<List<RankRow>> groups)
-    {
-        long count = 0;
-        foreach (var rows in groups) count += rows.Count;
-        return count;
-    }
-
-    private (int Group, int Index)? Find(List<List<RankRow>> groups, TIn value)
-    {
-        for (int g = 0; g < groups.Count; g++)
-        {
-            var rows = groups[g];
-            for (int i = 0; i < rows.Count; i++)
-            {
-                if (sameRowKey(rows[i].Row, value)) return (g, i);
-            }
-        }
-        return null;
-    }
-
-    private static long RankOf(List<List<RankRow>> groups, int group, int index)
-    {
-        long rank = index + 1;
-        for (int g = 0; g < group; g++) rank += groups[g].Count;
-        return rank;
-    }
-
-    private static void Remove(List<List<RankRow>> groups, int group, int index)
-    {
-        groups[group].RemoveAt(index);
-        if (groups[group].Count == 0) groups.RemoveAt(group);
-    }
-
-    /// <summary>Flink's TopNBuffer.put: a row at the end of its sort key's rows, inner rank their new count, dirty; returns the group's index.</summary>
-    private int Add(List<List<RankRow>> groups, TIn value)
-    {
-        int lo = 0, hi = groups.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            int c = compare(groups[mid][0].Row, value);
-            if (c == 0)
-            {
-                groups[mid].Add(new RankRow(value, groups[mid].Count + 1, dirty: true));
-                return mid;
-            }
-            if (c < 0) lo = mid + 1;
-            else hi = mid;
-        }
-        groups.Insert(lo, [new RankRow(value, 1, dirty: true)]);
-        return lo;
-    }
-
-    /// <summary>Emits a row with its rank when the rank is in [start, end] (Flink's collectInsert and kin).</summary>
-    private void Emit(TIn row, long rank, RowKind kind)
-    {
-        if (withRowNumber && (rank < rankStart || rank > rankEnd)) return;
-        collector!.Collect(output(row, rank), timestamp, kind);
     }
 }

@@ -31,217 +31,32 @@ public sealed class UpdateFastTopNFunction<TIn, TKey, TOut>(
     bool withRowNumber,
     Func<TIn, long, TOut> output) : KeyedProcessFunction<TKey, TIn, TOut> where TKey : notnull
 {
+    /// <summary>A row is its own entry: this function keeps nothing else per row.</summary>
+    private readonly struct Entries : IUpdatableTopNEntries<TIn, TIn>
+    {
+        public TIn RowOf(TIn entry) => entry;
+
+        public TIn Put(TIn row, int innerRank) => row;
+
+        public TIn Renewed(TIn old, TIn row) => row;
+
+        public void MovedFrom(List<List<TIn>> groups, TIn oldRow) { }
+
+        public void Dropped(TIn row) { }
+    }
+
+    private readonly UpdatableTopNRanking<TIn, TOut, TIn, Entries> ranking = new(compare, sameRowKey, rankStart, rankEnd, withRowNumber, output, default);
     private ValueState<TKey, List<List<TIn>>>? state;
-    private Collector<TOut>? collector;
-    private long timestamp;
 
     public override void Open(KeyedContext<TKey> context) => state = context.GetValueState<List<List<TIn>>>("update-fast-top-n");
 
     public override void ProcessElement(TIn value, KeyedContext<TKey> context, Collector<TOut> output)
     {
         if (!context.RowKind.IsAccumulate()) return;
-        collector = output;
-        timestamp = context.Timestamp;
         var groups = state!.Value;
         if (groups is null) state.Value = groups = [];
-        if (withRowNumber) ProcessWithRowNumber(groups, value);
-        else ProcessWithoutRowNumber(groups, value);
+        ranking.Process(groups, value, output, context.Timestamp);
         if (groups.Count == 0) state.Clear();
-    }
-
-    private void ProcessWithRowNumber(List<List<TIn>> groups, TIn value)
-    {
-        if (Find(groups, value) is (int g, int i))
-        {
-            var old = groups[g][i];
-            int c = compare(value, old);
-            long oldRank = RankOf(groups, g, i);
-            if (c == 0)
-            {
-                groups[g][i] = value;
-                Emit(old, oldRank, RowKind.UpdateBefore);
-                Emit(value, oldRank, RowKind.UpdateAfter);
-                return;
-            }
-            Remove(groups, g, i);
-            int target = Add(groups, value);
-            if (c < 0) EmitWithRowNumber(groups, target, value, old, oldRank, hasOld: true);
-            else EmitMovedDown(groups, value, RankOf(groups, target, groups[target].Count - 1), old, oldRank);
-        }
-        else if (InBufferRange(groups, value))
-        {
-            int target = Add(groups, value);
-            EmitWithRowNumber(groups, target, value, default!, -1, hasOld: false);
-        }
-    }
-
-    private void ProcessWithoutRowNumber(List<List<TIn>> groups, TIn value)
-    {
-        if (Find(groups, value) is (int g, int i))
-        {
-            var old = groups[g][i];
-            if (compare(value, old) != 0)
-            {
-                Remove(groups, g, i);
-                Add(groups, value);
-            }
-            else groups[g][i] = value;
-            Emit(old, 0, RowKind.UpdateBefore);
-            Emit(value, 0, RowKind.UpdateAfter);
-        }
-        else if (InBufferRange(groups, value))
-        {
-            Add(groups, value);
-            if (Count(groups) > rankEnd)
-            {
-                var lastGroup = groups[^1];
-                var retired = lastGroup[^1];
-                Remove(groups, groups.Count - 1, lastGroup.Count - 1);
-                Emit(retired, 0, RowKind.Delete);
-            }
-            Emit(value, 0, RowKind.Insert);
-        }
-    }
-
-    /// <summary>
-    /// Flink's emitRecordsWithRowNumber: walks the ranks from the top; from the row's new place each rank takes the row
-    /// above it (down to N for a new row, down to the old rank for a moved one). When the walk passes N, the groups
-    /// not reached leave the buffer.
-    /// </summary>
-    private void EmitWithRowNumber(List<List<TIn>> groups, int target, TIn input, TIn oldRow, long oldRank, bool hasOld)
-    {
-        long rank = 0;
-        TIn current = default!;
-        bool currentIsInput = false, found = false, oldRetracted = false;
-        int g = 0;
-        for (; g < groups.Count && rank <= rankEnd; g++)
-        {
-            var rows = groups[g];
-            if (!found && g == target)
-            {
-                rank += rows.Count;
-                current = input;
-                currentIsInput = true;
-                found = true;
-            }
-            else if (found)
-            {
-                if (hasOld && compare(rows[0], oldRow) > 0) break;
-                for (int i = 0; i < rows.Count && (hasOld ? rank < oldRank : rank <= rankEnd); i++)
-                {
-                    var previous = rows[i];
-                    Emit(previous, rank, RowKind.UpdateBefore);
-                    if (hasOld && currentIsInput && !oldRetracted)
-                    {
-                        // The same unique key: its old version is retracted before it is emitted at its new rank.
-                        Emit(oldRow, oldRank, RowKind.UpdateBefore);
-                        oldRetracted = true;
-                    }
-                    Emit(current, rank, RowKind.UpdateAfter);
-                    current = previous;
-                    currentIsInput = false;
-                    rank++;
-                }
-            }
-            else rank += rows.Count;
-        }
-        if (rank <= rankEnd)
-        {
-            if (!hasOld) Emit(current, rank, RowKind.Insert);
-            else
-            {
-                if (!oldRetracted) Emit(oldRow, oldRank, RowKind.UpdateBefore);
-                Emit(current, rank, RowKind.UpdateAfter);
-            }
-            return;
-        }
-        if (g < groups.Count) groups.RemoveRange(g, groups.Count - g);
-    }
-
-    /// <summary>Flink's emitRecordsWithRowNumberIgnoreStateError, for a row whose new version sorts after its old one.</summary>
-    private void EmitMovedDown(List<List<TIn>> groups, TIn newRow, long newRank, TIn oldRow, long oldRank)
-    {
-        Emit(oldRow, oldRank, RowKind.UpdateBefore);
-        long rank = 0;
-        foreach (var rows in groups)
-        {
-            foreach (var row in rows)
-            {
-                rank++;
-                if (rank == newRank) goto done;
-                if (oldRank <= rank)
-                {
-                    Emit(row, rank + 1, RowKind.UpdateBefore);
-                    Emit(row, rank, RowKind.UpdateAfter);
-                }
-            }
-        }
-    done:
-        Emit(newRow, newRank, RowKind.UpdateAfter);
-    }
-
-    /// <summary>Flink's checkSortKeyInBufferRange: before the worst sort key held, or the buffer has room.</summary>
-    private bool InBufferRange(List<List<TIn>> groups, TIn value) =>
-        groups.Count == 0 || compare(value, groups[^1][0]) < 0 || Count(groups) < rankEnd;
-
-    private static long Count(List<List<TIn>> groups)
-    {
-        long count = 0;
-        foreach (var rows in groups) count += rows.Count;
-        return count;
-    }
-
-    private (int Group, int Index)? Find(List<List<TIn>> groups, TIn value)
-    {
-        for (int g = 0; g < groups.Count; g++)
-        {
-            var rows = groups[g];
-            for (int i = 0; i < rows.Count; i++)
-            {
-                if (sameRowKey(rows[i], value)) return (g, i);
-            }
-        }
-        return null;
-    }
-
-    private static long RankOf(List<List<TIn>> groups, int group, int index)
-    {
-        long rank = index + 1;
-        for (int g = 0; g < group; g++) rank += groups[g].Count;
-        return rank;
-    }
-
-    private static void Remove(List<List<TIn>> groups, int group, int index)
-    {
-        groups[group].RemoveAt(index);
-        if (groups[group].Count == 0) groups.RemoveAt(group);
-    }
-
-    /// <summary>Adds a row at the end of its sort key's group; returns the group's index.</summary>
-    private int Add(List<List<TIn>> groups, TIn value)
-    {
-        int lo = 0, hi = groups.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            int c = compare(groups[mid][0], value);
-            if (c == 0)
-            {
-                groups[mid].Add(value);
-                return mid;
-            }
-            if (c < 0) lo = mid + 1;
-            else hi = mid;
-        }
-        groups.Insert(lo, [value]);
-        return lo;
-    }
-
-    /// <summary>Emits a row with its rank when the rank is in [start, end] (Flink's collectInsert and kin).</summary>
-    private void Emit(TIn row, long rank, RowKind kind)
-    {
-        if (withRowNumber && (rank < rankStart || rank > rankEnd)) return;
-        collector!.Collect(output(row, rank), timestamp, kind);
     }
 }
 
