@@ -41,6 +41,13 @@ internal sealed record UpsertKeys(IReadOnlyList<IReadOnlyList<int>> Known, bool 
             case AggregatePlan { Window: null, FinalOnly: false } agg when agg.Input is not Expand.ExpandPlan:
                 // GroupAggregate: its grouping columns (the first of its output), the empty key for a global aggregation.
                 return new([Enumerable.Range(0, agg.Keys.Count).ToList()], true);
+            case AggregatePlan { Window: not null } window when window.Input is not Expand.ExpandPlan:
+            {
+                // A window aggregation (FlinkRelMdUniqueKeys.getUniqueKeysOnWindowAgg): its grouping columns with each
+                // of its window properties, which follow them (window_start, window_end, window_time).
+                var grouping = Enumerable.Range(0, window.Keys.Count).ToList();
+                return new([.. Enumerable.Range(window.Keys.Count, 3).Select(p => (IReadOnlyList<int>)[.. grouping, p])], true);
+            }
             case RankPlan { FinalOnly: false, Function: RankFunction.RowNumber } rank
                 when rank.Strategy is not (RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast):
                 return Rank(rank);
