@@ -10,8 +10,9 @@ public class AsyncWaitOperatorTests
     private sealed class ControlledCalls : IAsyncFunction<int, string>
     {
         public readonly ConcurrentDictionary<int, TaskCompletionSource<string>> Pending = new();
-        // Running drops once the result was seen (what tests wait for); inFlight drops before the result is set, so that
-        // MaxRunning never counts a finished call that the operator has already replaced.
+        // Running drops once the result was seen by this class's continuation (the operator's may not have run yet);
+        // inFlight drops before the result is set, so that MaxRunning never counts a finished call that the operator has
+        // already replaced.
         public int Running;
         public int MaxRunning;
         private int inFlight;
@@ -61,6 +62,22 @@ public class AsyncWaitOperatorTests
         while (!condition()) Thread.Sleep(1);
     }
 
+    /// <summary>
+    /// Flushes until the operator has emitted <paramref name="count"/> events. A finished call reaches the operator
+    /// through its own continuation, which may run after the test's, so counting finished calls is not enough.
+    /// </summary>
+    private static void FlushUntil<TOut>(OperatorHarness<int, TOut> h, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            h.Operator.Flush();
+            if (h.Output.Events.Count >= count) return;
+            Assert.True(DateTime.UtcNow < deadline, $"the operator emitted {h.Output.Events.Count} of {count} events");
+            Thread.Sleep(1);
+        }
+    }
+
     [Fact]
     public void Ordered_mode_emits_in_input_order_whatever_order_calls_finish_in()
     {
@@ -89,13 +106,13 @@ public class AsyncWaitOperatorTests
         h.Elements([(1, 10), (2, 20)]).Watermark(25).Elements([(3, 30)]);
         calls.Finish(3);
         calls.Finish(2);
+        FlushUntil(h, 1);
         WaitUntil(() => calls.Running == 1);
         h.Operator.Flush();
         Assert.Equal(["r2"], h.Output.Values); // 3 waits behind the watermark, which waits for 1
         Assert.Empty(h.Output.Watermarks);
         calls.Finish(1);
-        WaitUntil(() => calls.Running == 0);
-        h.Operator.Flush();
+        FlushUntil(h, 4);
         Assert.Equal(["r2", "r1", $"W@{EventTime.Describe(25)}", "r3"], h.Output.Events.Select(e => e is Emitted<string> r ? r.Value : e.ToString()!));
     }
 
@@ -162,8 +179,7 @@ public class AsyncWaitOperatorTests
         var h = new OperatorHarness<int, string>(op);
         h.Elements([(1, 100), (2, 200)]).Watermark(250).Elements([(3, 300)]);
         calls.Finish(1);
-        WaitUntil(() => calls.Running == 2);
-        h.Operator.Flush();
+        FlushUntil(h, 1);
         Assert.Equal(["r1"], h.Output.Values);
 
         var snapshot = new MemoryStateWriter();
