@@ -1,5 +1,6 @@
 using Eddy.Sql;
 using Eddy.Sql.Distributed;
+using Eddy.Sql.Parsing;
 
 namespace Eddy.Tests;
 
@@ -111,16 +112,18 @@ public sealed class WorkerCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("job.sql: line 6, column 1", err);
         Assert.Contains("SinkUpsertMaterializer keyed by its primary key (host)", err);
-        Assert.Contains("SET 'table.exec.sink.upsert-materialize' = 'NONE'", err);
+        Assert.Contains("the primary key does not hold every grouping column of the GROUP BY (host, url)", err);
+        Assert.Contains("SET 'table.exec.sink.upsert-materialize' = 'NONE' writes the changes as they are, which is Flink's result only when", err);
     }
 
     [Fact]
     public void A_join_of_a_group_by_is_refused_as_not_splittable_into_stages()
     {
         // A regular join of an updating input runs when the input is a changelog source; a GROUP BY's rows reach the
-        // join's exchange without source offsets. (NONE: no SinkUpsertMaterializer, which would be refused first.)
+        // join's exchange without source offsets. (The SinkUpsertMaterializer, keyed by the LEFT join's left key, would
+        // run in the join's stage.)
         var (code, err) = Worker($"""
-            SET 'execution.checkpointing.interval' = '1 s'; SET 'table.exec.sink.upsert-materialize' = 'NONE';
+            SET 'execution.checkpointing.interval' = '1 s';
             {KafkaEvents}
             CREATE TABLE out1 (host VARCHAR, url VARCHAR, PRIMARY KEY (host) NOT ENFORCED) WITH ('connector' = 'jdbc', 'url' = 'jdbc:postgresql://127.0.0.1:1/db', 'table-name' = 'out1');
             INSERT INTO out1 SELECT a.host, b.url FROM events a LEFT JOIN (SELECT url, COUNT(*) AS n FROM events GROUP BY url) b ON a.host = b.url;
@@ -250,8 +253,76 @@ public sealed class WorkerCommandTests : IDisposable
     public void Keyed_operators_over_changelog_sources_pass_the_workers_checks(string insert, string stages)
     {
         // Under AUTO Flink puts a SinkUpsertMaterializer (keyed by grp) after the Top-N and the joins, whose upsert keys
-        // do not lie within out1's key; eddy worker refuses it (A_sink_upsert_materializer_is_refused_...): NONE here.
-        Assert.Equal(stages, string.Join("|", WorkerStages(ChangelogTables + "SET 'table.exec.sink.upsert-materialize' = 'NONE';" + insert + ";")));
+        // do not lie within out1's key; grp is their key, so it runs in their stage: no repartition topic of its own.
+        Assert.Equal(stages, string.Join("|", WorkerStages(ChangelogTables + insert + ";")));
+    }
+
+    [Theory]
+    // Each into out1 keyed by grp, which is the operator's key: the PARTITION BY, a join side's key column when that
+    // side is never padded, COALESCE of both sides' key columns, the grouping column (FORCE: AUTO puts none there).
+    [InlineData("SELECT grp, id, CAST(qty AS BIGINT) FROM (SELECT grp, id, qty, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY qty DESC) AS rn FROM ups) WHERE rn <= 3", 2)]
+    [InlineData("SELECT c.grp, c.id, u.id FROM cdc c JOIN ups u ON c.grp = u.grp", 3)]
+    [InlineData("SELECT u.grp, c.id, u.id FROM cdc c JOIN ups u ON c.grp = u.grp", 3)]
+    [InlineData("SELECT c.grp, c.id, u.id FROM cdc c LEFT JOIN ups u ON c.grp = u.grp", 3)]
+    [InlineData("SELECT u.grp, c.id, u.id FROM cdc c RIGHT JOIN ups u ON c.grp = u.grp", 3)]
+    [InlineData("SELECT COALESCE(c.grp, u.grp), c.id, u.id FROM cdc c FULL JOIN ups u ON c.grp = u.grp", 3)]
+    [InlineData("SET 'table.exec.sink.upsert-materialize' = 'FORCE'; INSERT INTO out1 SELECT grp, SUM(qty), COUNT(*) FROM cdc GROUP BY grp", 2)]
+    public void A_sink_upsert_materializer_keyed_by_the_operators_key_runs_in_the_operators_stage(string query, int stageCount)
+    {
+        string insert = query.StartsWith("SET", StringComparison.Ordinal) ? query : "INSERT INTO out1 " + query;
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        try
+        {
+            var job = Assert.Single(session.Execute(ChangelogTables + insert + ";"));
+            Assert.Contains("upsertMaterialize=[true]", SqlSession.Describe(job));
+            var stages = SqlSession.DescribeStages(job, null).Split('\n').Where(l => l.StartsWith("stage ", StringComparison.Ordinal)).ToList();
+            job.ReleaseUserCode();
+            Assert.Equal(stageCount, stages.Count);
+            Assert.Matches(@" -> SinkMaterializer -> Sink: out1\s*$", stages[^1]);
+            Assert.DoesNotContain(stages.Take(stages.Count - 1), l => l.Contains("SinkMaterializer", StringComparison.Ordinal));
+        }
+        finally
+        {
+            session.ReleaseUserCode();
+        }
+        Assert.Equal(stageCount, WorkerStages(ChangelogTables + insert + ";").Count);
+    }
+
+    [Theory]
+    // Rows of one grp come from several keys of the operator before the materializer (or from no keyed operator).
+    [InlineData("SELECT u.grp, c.id, u.id FROM cdc c LEFT JOIN ups u ON c.grp = u.grp",
+        "the primary key does not hold the left side's key columns (a padded row's right side is NULL) of the LEFT join (grp = grp)")]
+    [InlineData("SELECT c.grp, c.id, u.id FROM cdc c FULL JOIN ups u ON c.grp = u.grp",
+        "the primary key holds neither both sides' key columns nor COALESCE of them (a padded row's other side is NULL) of the FULL OUTER join (grp = grp)")]
+    [InlineData("SELECT CAST(c.qty AS VARCHAR), c.id, u.id FROM cdc c JOIN ups u ON c.grp = u.grp",
+        "the primary key holds neither side's key columns of the inner join (grp = grp)")]
+    [InlineData("SELECT CAST(n AS VARCHAR), 0, n FROM (SELECT grp, COUNT(*) AS n FROM cdc GROUP BY grp)",
+        "the primary key does not hold every grouping column of the GROUP BY (grp)")]
+    [InlineData("SELECT grp, id, CAST(qty AS BIGINT) FROM ups",
+        "no keyed operator comes before the materializer: it would be the job's first, reading a repartition topic after the changelog source")]
+    public void A_sink_upsert_materializer_whose_key_does_not_imply_the_operators_key_is_refused_naming_both(string query, string reason)
+    {
+        string message = Refusal(ChangelogTables + "INSERT INTO out1 " + query + ";");
+        Assert.Contains("through a SinkUpsertMaterializer keyed by its primary key (grp)", message);
+        Assert.Contains(reason, message);
+        Assert.Contains("'table.exec.sink.upsert-materialize' = 'NONE' writes the changes as they are, which is Flink's result only when no two rows", message);
+    }
+
+    /// <summary>The worker's refusal of the script's one job (planning only).</summary>
+    private static string Refusal(string sql)
+    {
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        try
+        {
+            var job = Assert.Single(session.Execute(sql));
+            var e = Assert.Throws<SqlParseException>(() => WorkerJobCheck.Check(job, "job", session.RepartitionPartitions));
+            job.ReleaseUserCode();
+            return e.Message;
+        }
+        finally
+        {
+            session.ReleaseUserCode();
+        }
     }
 
     [Fact]

@@ -9,12 +9,13 @@ public readonly record struct StreamProducer(StreamNode Node, string? SideOutput
 public class DataStream<T>
 {
     internal DataStream(StreamEnvironment env, IReadOnlyList<StreamProducer> producers,
-        Partitioning? partitioning = null, Func<T, int>? keyHash = null)
+        Partitioning? partitioning = null, Func<T, int>? keyHash = null, bool keyImpliesUpstreamKey = false)
     {
         Environment = env;
         Producers = producers;
         PartitioningHint = partitioning;
         KeyHash = keyHash;
+        KeyImpliesUpstreamKey = keyImpliesUpstreamKey;
     }
 
     public StreamEnvironment Environment { get; }
@@ -24,6 +25,9 @@ public class DataStream<T>
     internal Partitioning? PartitioningHint { get; }
 
     internal Func<T, int>? KeyHash { get; }
+
+    /// <summary>See <see cref="StreamEdge.KeyImpliesUpstreamKey"/>.</summary>
+    internal bool KeyImpliesUpstreamKey { get; }
 
     /// <summary>The node that produced this stream (the last operator added).</summary>
     public StreamNode Node => Producers[0].Node;
@@ -50,6 +54,7 @@ public class DataStream<T>
                 Partitioning = PartitioningHint,
                 SideOutputTag = p.SideOutputTag,
                 KeyHash = KeyHash,
+                KeyImpliesUpstreamKey = KeyImpliesUpstreamKey,
             });
         }
     }
@@ -94,7 +99,16 @@ public class DataStream<T>
 
     /// <summary>Partitions by key: records with equal keys reach the same subtask (through key groups).</summary>
     public KeyedStream<T, TKey> KeyBy<TKey>(Func<T, TKey> keySelector) where TKey : notnull =>
-        new(Environment, Producers, keySelector);
+        new(Environment, Producers, keySelector, keyImpliesUpstreamKey: false);
+
+    /// <summary>
+    /// Partitions by key as <see cref="KeyBy{TKey}"/> does, and states that the key determines the key of the keyed
+    /// exchange this stream's records last went through (<see cref="StreamEdge.KeyImpliesUpstreamKey"/>): every record
+    /// of one key here was made by the operator instance that owns one key there. In one process the exchange is an
+    /// ordinary hash exchange; a stage split keeps it inside the upstream operator's stage instead of cutting it.
+    /// </summary>
+    public KeyedStream<T, TKey> KeyByWithinUpstreamKey<TKey>(Func<T, TKey> keySelector) where TKey : notnull =>
+        new(Environment, Producers, keySelector, keyImpliesUpstreamKey: true);
 
     public DataStream<T> Rebalance() => new(Environment, Producers, Partitioning.Rebalance);
 
@@ -144,8 +158,8 @@ public class DataStream<T>
 /// <summary>A stream partitioned by key: keyed state, timers and windows apply per key.</summary>
 public sealed partial class KeyedStream<T, TKey> : DataStream<T> where TKey : notnull
 {
-    internal KeyedStream(StreamEnvironment env, IReadOnlyList<StreamProducer> producers, Func<T, TKey> keySelector)
-        : base(env, producers, Partitioning.Hash, v => StableHash.OfKey(keySelector(v)))
+    internal KeyedStream(StreamEnvironment env, IReadOnlyList<StreamProducer> producers, Func<T, TKey> keySelector, bool keyImpliesUpstreamKey)
+        : base(env, producers, Partitioning.Hash, v => StableHash.OfKey(keySelector(v)), keyImpliesUpstreamKey)
     {
         KeySelector = keySelector;
     }

@@ -89,6 +89,8 @@ public sealed class StageSplitException(string message) : Exception(message);
 /// hash edge (a key that may differ from how the input topic is partitioned) becomes a repartition topic, and the
 /// other edges stay in memory. Conservative by design: an exchange on a key the input is already partitioned by is
 /// cut too (an extra hop, never a wrong answer), because the graph does not say which key a topic is partitioned by.
+/// The one exception is what the graph does say: a hash edge marked <see cref="StreamEdge.KeyImpliesUpstreamKey"/>
+/// after a keyed exchange stays in the stage of the operator before it.
 /// </summary>
 public static class StageSplitter
 {
@@ -104,7 +106,10 @@ public static class StageSplitter
         if (partitions is { } p && (p < 1 || p > maxParallelism))
             throw new StageSplitException($"'table.exec.repartition.partitions' = {p}: must be within 1..{maxParallelism} (pipeline.max-parallelism): a partition is a range of key groups");
         var nodes = graph.Nodes.ToList();
-        var cuts = nodes.SelectMany(n => n.Inputs).Where(e => e.Partitioning == Partitioning.Hash).ToList();
+        // A hash edge whose key implies the key of a keyed exchange upstream of it (a SinkUpsertMaterializer keyed by a
+        // primary key holding a join's key) stays in the stage: its records of one key all come from the partition task
+        // that owns that upstream key, and keyed state at parallelism 1 holds every key group.
+        var cuts = nodes.SelectMany(n => n.Inputs).Where(e => e.Partitioning == Partitioning.Hash && !(e.KeyImpliesUpstreamKey && AfterKeyedExchange(e.From))).ToList();
         var upstreamSources = new Dictionary<StreamEdge, StreamNode>();
         foreach (var e in cuts)
         {
@@ -174,6 +179,24 @@ public static class StageSplitter
             stages.Add(new Stage(i, g, added[i].Inputs, added[i].Outputs));
         }
         return stages;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="node"/>'s records went through a keyed exchange: the node reads a hash edge, or follows
+    /// one through a chain of single-input forward edges. Without one (a chain from a source), a partition task's records
+    /// are those of a source partition, whose partitioning the graph does not know: an edge keyed within an upstream key
+    /// has no upstream key to be within, and is cut as any hash edge.
+    /// </summary>
+    private static bool AfterKeyedExchange(StreamNode node)
+    {
+        while (!node.IsSource)
+        {
+            if (node.Inputs.Any(e => e.Partitioning == Partitioning.Hash && !e.KeyImpliesUpstreamKey)) return true;
+            if (node.Inputs.Count != 1 || node.Inputs[0].SideOutputTag is not null
+                || node.Inputs[0].Partitioning is not (null or Partitioning.Forward or Partitioning.Hash)) return false;
+            node = node.Inputs[0].From;
+        }
+        return false;
     }
 
     /// <summary>

@@ -135,6 +135,14 @@ public abstract class StreamEdge
     /// <summary>The side output this edge carries, or null for the main output.</summary>
     public string? SideOutputTag { get; init; }
 
+    /// <summary>
+    /// For a hash edge: its key determines the key of the keyed exchange the records last went through upstream (a
+    /// SinkUpsertMaterializer keyed by a primary key that holds a join's key columns), so all records of one key here
+    /// come from the producer instance that owns one key there. Read only by <see cref="StageSplitter"/>: in a partition
+    /// task, which owns whole key groups of that upstream exchange, such an edge stays inside the stage.
+    /// </summary>
+    public bool KeyImpliesUpstreamKey { get; init; }
+
     public abstract Type ElementType { get; }
 
     internal abstract IChannelWriter CreateWriter((InputGate, int)[] targets, Partitioning partitioning, SubtaskMetrics metrics, int maxParallelism);

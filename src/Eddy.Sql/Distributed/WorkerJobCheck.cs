@@ -169,14 +169,10 @@ public static class WorkerJobCheck
                 }
                 // The operators below first: their reasons are the more fundamental ones.
                 foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
-                if (sink.Materializer is not null)
+                if (sink.Materializer is { } materializer)
                 {
-                    throw SqlErrors.At(origin,
-                        $"eddy worker: job '{job.Name}' writes an updating query into '{sink.Table.Name}' through a SinkUpsertMaterializer keyed by its "
-                        + $"primary key ({string.Join(", ", sink.Table.PrimaryKey)}), as Flink does when no upsert key of the query lies within that key; "
-                        + "it is a keyed operator after another keyed operator, whose changes carry no source positions for a repartition topic. "
-                        + $"SET '{UpsertMaterializer.Option}' = 'NONE' to write the changes as they are (Flink's result differs when several rows share "
-                        + "a primary key), or run it with 'eddy run'", context);
+                    var alignment = SinkKeyAlignment.Of(sink.Input, materializer);
+                    if (!alignment.Implied) throw MaterializerRefused(job, sink, materializer, alignment, origin, context);
                 }
                 return;
             case ScanPlan scan:
@@ -254,6 +250,28 @@ public static class WorkerJobCheck
                     + "cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
+    }
+
+    /// <summary>
+    /// A SinkUpsertMaterializer whose key (the sink's primary key) does not imply the key of the operator before it:
+    /// the rows of one primary key come out of several partition tasks, and the materializer cannot run in one of them.
+    /// </summary>
+    private static SqlParseException MaterializerRefused(SqlJob job, SinkPlan sink, UpsertMaterializer materializer, SinkKeyAlignment alignment,
+        SqlNode origin, SqlContext context)
+    {
+        string sinkKey = SinkKeyAlignment.SinkKey(materializer, sink.Input.Schema);
+        string why = alignment.OperatorKey.Length > 0
+            ? $"here {alignment.Why} of {alignment.Operator} ({alignment.OperatorKey}): rows of one primary key can come from several of its keys, made "
+                + "in several partition tasks, and a repartition topic keyed by the primary key would carry rows without source positions (to drop "
+                + $"a replay). Declare a primary key that holds the key of {alignment.Operator}, or run the job with 'eddy run'"
+            : $"here {alignment.Why} ({alignment.Operator}); run the job with 'eddy run'";
+        return SqlErrors.At(origin,
+            $"eddy worker: job '{job.Name}' writes an updating query into '{sink.Table.Name}' through a SinkUpsertMaterializer keyed by its "
+            + $"primary key ({sinkKey}), as Flink does when no upsert key of the query lies within that key. Under eddy worker it runs in the "
+            + $"partition task of the keyed operator before it, when the primary key implies that operator's key; {why}. "
+            + $"SET '{UpsertMaterializer.Option}' = 'NONE' writes the changes as they are, which is Flink's result only when no two rows "
+            + "of one primary key are alive at once (in general it is not: when one of them is retracted the sink deletes the key, where "
+            + "Flink's materializer writes the row still alive)", context);
     }
 
     private static SqlParseException KeyedRefused(SqlJob job, SqlNode origin, SqlContext context, string what, string why) =>

@@ -105,7 +105,7 @@ internal sealed record UpsertKeys(IReadOnlyList<IReadOnlyList<int>> Known, bool 
     }
 
     /// <summary>Casts that keep every value distinct and that Flink's implicit-cast rules allow (a subset of them).</summary>
-    private static bool Lossless(DataType source, DataType target)
+    internal static bool Lossless(DataType source, DataType target)
     {
         static int IntegerRank(TypeKind k) => k switch { TypeKind.TinyInt => 1, TypeKind.SmallInt => 2, TypeKind.Int => 3, TypeKind.BigInt => 4, _ => 0 };
         if (source.Kind is TypeKind.String or TypeKind.Char && target.Kind is TypeKind.String) return true;

@@ -8,7 +8,10 @@ namespace Eddy.Sql.Plan.UpsertMaterialize;
 
 /// <summary>
 /// The input of a sink keyed by its primary key into a <see cref="SinkUpsertMaterializer{TRow, TKey}"/>, at the sink's
-/// parallelism (Flink's CommonExecSink runs it there, keyed the same way).
+/// parallelism (Flink's CommonExecSink runs it there, keyed the same way). When the primary key implies the key of the
+/// keyed operator before it (<see cref="SinkKeyAlignment"/>) the exchange says so, and a stage split under
+/// <c>eddy worker</c> keeps the materializer in that operator's partition task; in one process it is the same hash
+/// exchange either way.
 /// </summary>
 internal static class UpsertMaterializeTranslator
 {
@@ -27,7 +30,9 @@ internal static class UpsertMaterializeTranslator
     {
         public object Materialize(object input, IReadOnlyList<BoundExpr> keys, SinkPlan sink, UpsertMaterializer materializer, int? parallelism)
         {
-            var keyed = ((DataStream<TRow>)input).KeyBy(KeyCodegen.KeySelector<TRow, TKey>(keys));
+            var selector = KeyCodegen.KeySelector<TRow, TKey>(keys);
+            var stream = (DataStream<TRow>)input;
+            var keyed = SinkKeyAlignment.Of(sink.Input, materializer).Implied ? stream.KeyByWithinUpstreamKey(selector) : stream.KeyBy(selector);
             bool hasUpsertKey = materializer.InputUpsertKey is { Count: > 0 };
             var sameRow = RankTranslator.EqualOn<TRow>(hasUpsertKey ? materializer.InputUpsertKey! : Enumerable.Range(0, sink.Input.Schema.Count).ToList());
             long ttl = materializer.StateTtlMs;
