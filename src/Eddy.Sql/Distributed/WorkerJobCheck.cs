@@ -63,7 +63,10 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// their source offsets and ordinals) window Top-N, window deduplication and window joins (inner, LEFT/RIGHT/FULL,
 /// semi and anti) run the same way. A changelog source (a 'kafka' table of debezium/canal/maxwell, or 'upsert-kafka')
 /// sends its changes with their kinds, each with a position of its own, so a GROUP BY, a retracting Top-N and a
-/// regular join (inner or outer) of it run the same way. Their processing-time forms (arrival order
+/// regular join (inner or outer) of it run the same way. A SinkUpsertMaterializer (Flink's, before a PRIMARY KEY sink)
+/// runs in the partition task of the keyed operator before it when the primary key implies that operator's key
+/// (<see cref="SinkKeyAlignment"/>: every row of one primary key is made by one partition task); otherwise it is
+/// refused naming both keys. Their processing-time forms (arrival order
 /// differs between one process and a topic read per partition) and other operators that combine rows of several
 /// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
 /// exchange after another keyed operator rather than after a source and the operators that relay its records' source
@@ -172,7 +175,7 @@ public static class WorkerJobCheck
                 if (sink.Materializer is { } materializer)
                 {
                     var alignment = SinkKeyAlignment.Of(sink.Input, materializer);
-                    if (!alignment.Implied) throw MaterializerRefused(job, sink, materializer, alignment, origin, context);
+                    if (!alignment.Implied) throw MaterializerRefused(job, sink, alignment, origin, context);
                 }
                 return;
             case ScanPlan scan:
@@ -256,10 +259,10 @@ public static class WorkerJobCheck
     /// A SinkUpsertMaterializer whose key (the sink's primary key) does not imply the key of the operator before it:
     /// the rows of one primary key come out of several partition tasks, and the materializer cannot run in one of them.
     /// </summary>
-    private static SqlParseException MaterializerRefused(SqlJob job, SinkPlan sink, UpsertMaterializer materializer, SinkKeyAlignment alignment,
+    private static SqlParseException MaterializerRefused(SqlJob job, SinkPlan sink, SinkKeyAlignment alignment,
         SqlNode origin, SqlContext context)
     {
-        string sinkKey = SinkKeyAlignment.SinkKey(materializer, sink.Input.Schema);
+        string sinkKey = string.Join(", ", sink.Table.PrimaryKey);
         string why = alignment.OperatorKey.Length > 0
             ? $"here {alignment.Why} of {alignment.Operator} ({alignment.OperatorKey}): rows of one primary key can come from several of its keys, made "
                 + "in several partition tasks, and a repartition topic keyed by the primary key would carry rows without source positions (to drop "

@@ -86,9 +86,6 @@ internal sealed record SinkKeyAlignment(bool Implied, string Operator, string Op
         }
     }
 
-    /// <summary>The materializer's key as the sink names it.</summary>
-    public static string SinkKey(UpsertMaterializer materializer, Schema sinkInput) => string.Join(", ", materializer.Key.Select(i => sinkInput[i].Name));
-
     private static SinkKeyAlignment Join(JoinPlan join, HashSet<int> columns, List<(int A, int B)> coalesced)
     {
         int n = join.Left.Schema.Count;
