@@ -66,7 +66,7 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// regular join (inner or outer) of it run the same way. A SinkUpsertMaterializer (Flink's, before a PRIMARY KEY sink)
 /// runs in the partition task of the keyed operator before it when the primary key implies that operator's key
 /// (<see cref="SinkKeyAlignment"/>: every row of one primary key is made by one partition task); otherwise it is
-/// refused naming both keys. Their processing-time forms (arrival order
+/// refused naming both keys. The processing-time forms of the keyed operators (arrival order
 /// differs between one process and a topic read per partition) and other operators that combine rows of several
 /// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
 /// exchange after another keyed operator rather than after a source and the operators that relay its records' source
