@@ -18,7 +18,8 @@ namespace Eddy.Recovery.Tests.Distributed;
 /// two on a column that updates change (so a row's -U and +U go to different partitions). All into upsert PostgreSQL tables,
 /// exactly-once; one worker of two is killed with SIGKILL mid-run and started again (its upsert source partitions, with
 /// their per-key rows, move to the other worker and back). Expected rows: plain C# applying the changelogs, and a
-/// single-process <c>eddy run</c> over the same topics.
+/// single-process <c>eddy run</c> over the same topics. The joins' tables are written through Flink's
+/// SinkUpsertMaterializer (AUTO), in the join's partition tasks.
 /// </summary>
 public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
 {
@@ -265,6 +266,9 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
             var topics = Regex.Matches(stdout.Result, @"writes (\S+-repartition) \(").Select(m => m.Groups[1].Value).Distinct().ToArray();
             Assert.True(topics.Length == 6, "a repartition topic for the GROUP BY and the Top-N, two for each join:\n" + stdout.Result);
             Assert.Contains("Rank(strategy=[RetractStrategy]", stdout.Result);
+            // The joins' sinks get a SinkUpsertMaterializer (no upsert key of a join lies within their keys), which runs
+            // in the join's stage: their keys hold the join key (grp, or COALESCE of both sides' grp).
+            Assert.Equal(2, Regex.Matches(stdout.Result, @"-> Join -> (.* -> )?SinkMaterializer -> Sink: changelog_(full_)?join_sink").Count);
             return topics;
         }
         finally
@@ -291,9 +295,6 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
         var sb = new StringBuilder();
         sb.AppendLine($"""
             SET 'execution.checkpointing.interval' = '1 s';
-            -- Flink would put a SinkUpsertMaterializer before these sinks (their keys are not the joins' upsert keys);
-            -- eddy worker refuses one, so the jobs say NONE, as a Flink job may.
-            SET 'table.exec.sink.upsert-materialize' = 'NONE';
             CREATE TABLE cdc (id BIGINT, grp VARCHAR, qty INT, PRIMARY KEY (id) NOT ENFORCED) WITH (
                 'connector' = 'kafka', {common(DebeziumTopic)}, 'format' = 'debezium-json'
             );
