@@ -26,24 +26,13 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
     /// <summary>Later than every interval of the data: one such event per topic partition lets every earlier padded row through.</summary>
     private static readonly DateTime Closing = Start.AddHours(1);
 
-    private sealed record Auction(int Partition, long Id, long Seller, int Category, DateTime Time);
-
-    private sealed record Bid(int Partition, long? Auction, long Bidder, long Price, DateTime Time);
-
-    private sealed record Events(List<Auction> Auctions, List<Bid> Bids)
-    {
-        public Dictionary<long, Auction> ById { get; } = Auctions.ToDictionary(a => a.Id);
-
-        public Auction? AuctionOf(Bid b) => b.Auction is { } id && ById.TryGetValue(id, out var a) ? a : null;
-    }
-
     /// <summary>
     /// One join as a job: its sink table's columns (with the PRIMARY KEY the updates are applied by), its query, its
     /// columns as PostgreSQL shows them (one text per row, NULL as <see cref="Null"/>), the rows expected from the
     /// events, and the rows whose fate depends on the closing events (an interval join's, still held by the workers,
     /// flushed by the end of a bounded run), left out of every comparison, and whether it pads (an outer join).
     /// </summary>
-    private sealed record Case(string Name, string Columns, string Query, string[] RowColumns, Func<Events, List<string>> Oracle, Func<string, bool>? Open, bool Pads)
+    private sealed record Case(string Name, string Columns, string Query, string[] RowColumns, Func<AuctionsAndBids, List<string>> Oracle, Func<string, bool>? Open, bool Pads)
         : SinkCase(Name, Columns, Query, string.Join(" || '|' || ", RowColumns.Select(c => $"coalesce({c}::text, '{Null}')")), KeyedStages: 2, UpdatedByKey: true, Open);
 
     private static string Text(params object?[] parts) => string.Join('|', parts.Select(p => p is null ? Null : Convert.ToString(p, CultureInfo.InvariantCulture)));
@@ -73,8 +62,6 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
         },
         NeverOpen, Pads: true);
 
-    private static bool InInterval(Bid b, Auction a) => b.Time >= a.Time && b.Time <= a.Time.AddSeconds(20);
-
     /// <summary>An event-time interval FULL OUTER join: unmatched rows are padded once the watermark passes their interval.</summary>
     private static readonly Case IntervalFull = new("interval_full_join", "row_id BIGINT NOT NULL, bidder BIGINT, id BIGINT, price BIGINT, seller BIGINT, PRIMARY KEY (row_id) NOT ENFORCED",
         """
@@ -84,10 +71,10 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
         ["row_id", "bidder", "id", "price", "seller"],
         e =>
         {
-            var matched = e.Bids.Where(b => e.AuctionOf(b) is { } a && InInterval(b, a)).Select(b => b.Auction!.Value).ToHashSet();
+            var matched = e.Bids.Where(b => e.AuctionOf(b) is { } a && AuctionsAndBids.InInterval(b, a)).Select(b => b.Auction!.Value).ToHashSet();
             return
             [
-                .. e.Bids.Select(b => e.AuctionOf(b) is { } a && InInterval(b, a) ? Text(b.Bidder, b.Bidder, a.Id, b.Price, a.Seller) : Text(b.Bidder, b.Bidder, null, b.Price, null)),
+                .. e.Bids.Select(b => e.AuctionOf(b) is { } a && AuctionsAndBids.InInterval(b, a) ? Text(b.Bidder, b.Bidder, a.Id, b.Price, a.Seller) : Text(b.Bidder, b.Bidder, null, b.Price, null)),
                 .. e.Auctions.Where(a => !matched.Contains(a.Id)).Select(a => Text(-1 - a.Id, null, a.Id, null, a.Seller)),
             ];
         },
@@ -137,18 +124,17 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
     private void Run(string name, Case[] cases)
     {
         var events = Generate();
-        // Three chunks by time: within each partition the events stay in time order.
-        var bounds = new[] { Start.AddSeconds(200), Start.AddSeconds(400), DateTime.MaxValue };
-        bool InChunk(DateTime t, int chunk) => (chunk == 0 || t >= bounds[chunk - 1]) && t < bounds[chunk];
+        // Three chunks by time.
+        DateTime[] ends = [Start.AddSeconds(200), Start.AddSeconds(400), DateTime.MaxValue];
         new StagedJobScenario(log)
         {
             Name = name,
             Partitions = Partitions,
-            SourceTopics = ["auctions", "bids"],
+            SourceTopics = AuctionsAndBids.Topics,
             Cases = cases,
             JobText = JobText,
             CheckPlan = plan => Assert.Equal(cases.Length, Regex.Matches(plan, "co-partitioned: its partition task p reads partition p of each topic").Count),
-            Produce = (harness, chunk) => Send(harness, events.Auctions.Where(a => InChunk(a.Time, chunk)), events.Bids.Where(b => InChunk(b.Time, chunk))),
+            Produce = (harness, chunk) => events.SendChunk(harness, ends, chunk),
             CheckOrphans = orphans => Assert.Contains(orphans, o => o.Key.EndsWith(" stage 2", StringComparison.Ordinal) && o.Value.Count > 0),
             Oracle = c => ((Case)c).Oracle(events),
             CheckOracle = (c, expected) =>
@@ -170,7 +156,7 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
     /// and pads others. Both topics get their events in time order round-robin over the partitions (no event is late),
     /// then one closing event per partition that joins nothing.
     /// </summary>
-    private static Events Generate()
+    private static AuctionsAndBids Generate()
     {
         var random = new Random(1719);
         var all = Enumerable.Range(0, AuctionCount)
@@ -189,16 +175,8 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
             auctions.Add(new Auction(p, ClosingId + p, 0, 0, Closing));
             bids.Add(new Bid(p, -1 - p, ClosingId + p, 1, Closing));
         }
-        return new Events(auctions, bids);
+        return new AuctionsAndBids(auctions, bids);
     }
-
-    private static void Send(RecoveryHarness harness, IEnumerable<Auction> auctions, IEnumerable<Bid> bids) => DistributedJob.Send(harness,
-    [
-        .. auctions.Select(a => ("auctions", a.Partition, (string?)null,
-            (string?)$$"""{"id":{{a.Id}},"seller":{{a.Seller}},"category":{{a.Category}},"event_time":"{{Time(a.Time)}}"}""")),
-        .. bids.Select(b => ("bids", b.Partition, (string?)null,
-            (string?)$$"""{"auction":{{(b.Auction is { } id ? id.ToString(CultureInfo.InvariantCulture) : "null")}},"bidder":{{b.Bidder}},"price":{{b.Price}},"event_time":"{{Time(b.Time)}}"}""")),
-    ]);
 
     /// <summary>A job per case (<c>&lt;name&gt;-&lt;case&gt;</c>), each join's sides through their own repartition topics.</summary>
     private static string JobText(string name, string bootstrap, IReadOnlyDictionary<SinkCase, string> tables, bool bounded) => $"""
@@ -206,16 +184,7 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
         -- Flink would put a SinkUpsertMaterializer before these sinks (their keys are not the joins' upsert keys);
         -- eddy worker refuses one, so the jobs say NONE, as a Flink job may.
         SET 'table.exec.sink.upsert-materialize' = 'NONE';
-        CREATE TABLE auctions (
-            id BIGINT, seller BIGINT, category INT, event_time VARCHAR,
-            ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-            WATERMARK FOR ts AS ts - INTERVAL '15' SECOND
-        ) WITH ('connector' = 'kafka', {KafkaOptions(bootstrap, "auctions", $"{name}-auctions", bounded)}, 'format' = 'json');
-        CREATE TABLE bids (
-            auction BIGINT, bidder BIGINT, price BIGINT, event_time VARCHAR,
-            ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-            WATERMARK FOR ts AS ts - INTERVAL '15' SECOND
-        ) WITH ('connector' = 'kafka', {KafkaOptions(bootstrap, "bids", $"{name}-bids", bounded)}, 'format' = 'json');
+        {AuctionsAndBids.Tables(name, bootstrap, bounded)}
         {Inserts(name, tables.Keys, tables)}
         """;
 }

@@ -24,7 +24,10 @@ public sealed class StageWorkerTests(ITestOutputHelper log)
 
     private sealed record Event(int Partition, string Host, string Ip, string Url, DateTime Time);
 
-    /// <summary>The lab's Day 1 pass-through (without the geolocation): every event once.</summary>
+    /// <summary>
+    /// The lab's Day 1 pass-through (without the geolocation): every event once. Its table and INSERT are the lab's own,
+    /// written by <see cref="JobText"/>, so the case names no columns or query.
+    /// </summary>
     private static readonly SinkCase Pass = new("pass", "", "", $"ip || '|' || {Ms("event_timestamp")} || '|' || host || '|' || url", KeyedStages: 0);
 
     /// <summary>The lab's Day 2 aggregation: its closing window stays open in the workers (unbounded); a bounded run fires it.</summary>

@@ -80,9 +80,10 @@ internal sealed class WorkerCluster(ITestOutputHelper log, RecoveryHarness harne
 
     /// <summary>
     /// Kills worker <paramref name="victim"/> with SIGKILL (no final checkpoint, no goodbye) while <paramref name="produce"/>
-    /// sends events from another thread, and says what it owned in each of <paramref name="stages"/> (null: its whole log).
+    /// sends events from another thread (at once, or once <paramref name="killWhen"/> holds or the sending ended), and
+    /// says what it owned in each of <paramref name="stages"/> (null: its whole log).
     /// </summary>
-    public WorkerKill KillWhileProducing(int victim, string[]? stages, Action produce)
+    public WorkerKill KillWhileProducing(int victim, string[]? stages, Action produce, Func<bool>? killWhen = null, string? killWhenText = null)
     {
         Exception? produceFailure = null;
         var producing = new Thread(() =>
@@ -97,6 +98,7 @@ internal sealed class WorkerCluster(ITestOutputHelper log, RecoveryHarness harne
             }
         });
         producing.Start();
+        if (killWhen is not null) WaitFor(() => !producing.IsAlive || killWhen(), killWhenText ?? "the moment to kill");
         var worker = Processes[victim];
         var killedAt = Clock.Elapsed;
         worker.KillHard();
