@@ -229,11 +229,19 @@ public static class WorkerJobCheck
                 if (semi.Left.IsUpdating || semi.Right.IsUpdating)
                     throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "of the joins of an updating input only regular joins (inner and outer) have a cross-process test");
                 break;
-            case TemporalJoinPlan:
-                throw KeyedRefused(job, origin, context, "an event-time temporal join (FOR SYSTEM_TIME AS OF)",
-                    "its versioned table is a changelog (an upsert-kafka table's changes reach a repartition topic with their positions, but no "
-                    + "cross-process test runs them into a temporal join yet), and a versioned view (a deduplication) is a keyed operator before "
-                    + "the join's own exchange");
+            case TemporalJoinPlan temporal:
+                // As a regular join: the probe rows and the versioned table's changes (each with its own position) are cut
+                // into co-partitioned repartition topics keyed by the versioned table's primary key; the join's task of a
+                // partition holds those keys' waiting rows and versions, and fires them by the minimum of both topics'
+                // watermarks, as the operator does with its two inputs in one process.
+                if (VersionedView(temporal.Right) is { } view)
+                {
+                    throw KeyedRefused(job, origin, context, "an event-time temporal join (FOR SYSTEM_TIME AS OF) against a versioned view",
+                        $"the view keeps the last row per key with a deduplication ({Short(view.Describe())}), a keyed operator before the join's own "
+                        + "exchange, and the changes it emits carry no source positions for a repartition topic (a versioned table, one with a PRIMARY "
+                        + "KEY and a WATERMARK read from 'upsert-kafka' or a changelog format, runs under eddy worker)");
+                }
+                break;
             case WindowJoinPlan:
                 // Each side (a window table function, whose window records carry their source offsets and ordinals) is cut
                 // into its own co-partitioned repartition topic; a side after a window aggregation is refused by the split.
@@ -255,6 +263,14 @@ public static class WorkerJobCheck
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
     }
+
+    /// <summary>The deduplication a versioned view keeps its last rows with (under projections), or null for a versioned table.</summary>
+    private static RankPlan? VersionedView(LogicalPlan plan) => plan switch
+    {
+        RankPlan rank => rank,
+        CalcPlan calc => VersionedView(calc.Input),
+        _ => null,
+    };
 
     private static SqlParseException KeyedRefused(SqlJob job, SqlNode origin, SqlContext context, string what, string why) =>
         SqlErrors.At(origin, $"eddy worker: job '{job.Name}' has {what}, which is not supported across processes: {why}; "
