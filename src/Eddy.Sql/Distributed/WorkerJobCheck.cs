@@ -63,9 +63,12 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// their source offsets and ordinals) window Top-N, window deduplication and window joins (inner, LEFT/RIGHT/FULL,
 /// semi and anti) run the same way. A changelog source (a 'kafka' table of debezium/canal/maxwell, or 'upsert-kafka')
 /// sends its changes with their kinds, each with a position of its own, so a GROUP BY, a retracting Top-N and a
-/// regular join (inner or outer) of it run the same way. Their processing-time forms (arrival order
-/// differs between one process and a topic read per partition) and other operators that combine rows of several
-/// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
+/// regular join (inner or outer) of it run the same way, and so does an event-time temporal join (inner or LEFT)
+/// against a versioned table read from one: the probe rows and the table's changes each through a repartition topic
+/// keyed by its primary key, the join's task of a partition firing by the minimum of both topics' watermarks. A
+/// versioned view is refused (its deduplication is a keyed operator before the join's exchange). Their processing-time
+/// forms (arrival order differs between one process and a topic read per partition) and other operators that combine
+/// rows of several partitions (ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
 /// exchange after another keyed operator rather than after a source and the operators that relay its records' source
 /// positions). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source is refused too: how a partition task's end, its final checkpoint
@@ -257,9 +260,9 @@ public static class WorkerJobCheck
                     + "operators that run there are those with one keyed input straight after the source (or after a projection, filter or "
                     + "window table function of it; a changelog source's changes too): GROUP BY and window aggregations, event-time OVER, Top-N "
                     + "and deduplication, window Top-N and window deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), "
-                    + "event-time interval joins (inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS) and window joins (inner, "
-                    + "LEFT/RIGHT/FULL, semi and anti), each join side through its own co-partitioned repartition topic; temporal joins, ORDER BY and VALUES have no "
-                    + "cross-process test yet; run this one with 'eddy run'", context);
+                    + "event-time interval joins (inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS), event-time temporal joins "
+                    + "against a versioned table (inner and LEFT) and window joins (inner, LEFT/RIGHT/FULL, semi and anti), each join side through "
+                    + "its own co-partitioned repartition topic; ORDER BY and VALUES have no cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
     }
