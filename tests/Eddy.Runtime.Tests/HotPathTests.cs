@@ -20,8 +20,11 @@ public class HotPathTests
         });
         producer.IsBackground = true;
         producer.Start();
+        // Two elements fit; the third put waits (after spinning) until the consumer takes. A loaded machine may start
+        // the producer late, so wait for the two before checking that the third stays out.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref put) < 2 && DateTime.UtcNow < deadline) Thread.Sleep(1);
         Thread.Sleep(300);
-        // Two elements fit; the third put waits (after spinning) until the consumer takes.
         Assert.Equal(2, Volatile.Read(ref put));
         Assert.Equal(2, gate.MaxQueued);
         var taken = new List<long>();

@@ -1,12 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using Confluent.Kafka;
-using Eddy.Connectors.Kafka.Tests;
-using Eddy.Connectors.Postgres.Tests;
 using Xunit.Abstractions;
-using static Eddy.Recovery.Tests.Distributed.KeyedStageWorkerTests;
+using static Eddy.Recovery.Tests.Distributed.DistributedJob;
 
 namespace Eddy.Recovery.Tests.Distributed;
 
@@ -31,27 +26,14 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
     /// <summary>Later than every interval of the data: one such event per topic partition lets every earlier padded row through.</summary>
     private static readonly DateTime Closing = Start.AddHours(1);
 
-    private sealed record Auction(int Partition, long Id, long Seller, int Category, DateTime Time);
-
-    private sealed record Bid(int Partition, long? Auction, long Bidder, long Price, DateTime Time);
-
-    private sealed record Events(List<Auction> Auctions, List<Bid> Bids)
-    {
-        public Dictionary<long, Auction> ById { get; } = Auctions.ToDictionary(a => a.Id);
-
-        public Auction? AuctionOf(Bid b) => b.Auction is { } id && ById.TryGetValue(id, out var a) ? a : null;
-    }
-
     /// <summary>
     /// One join as a job: its sink table's columns (with the PRIMARY KEY the updates are applied by), its query, its
     /// columns as PostgreSQL shows them (one text per row, NULL as <see cref="Null"/>), the rows expected from the
     /// events, and the rows whose fate depends on the closing events (an interval join's, still held by the workers,
     /// flushed by the end of a bounded run), left out of every comparison, and whether it pads (an outer join).
     /// </summary>
-    private sealed record Case(string Name, string Columns, string Query, string[] RowColumns, Func<Events, List<string>> Oracle, Func<string, bool> Open, bool Pads)
-    {
-        public string RowText => string.Join(" || '|' || ", RowColumns.Select(c => $"coalesce({c}::text, '{Null}')"));
-    }
+    private sealed record Case(string Name, string Columns, string Query, string[] RowColumns, Func<AuctionsAndBids, List<string>> Oracle, Func<string, bool>? Open, bool Pads)
+        : SinkCase(Name, Columns, Query, string.Join(" || '|' || ", RowColumns.Select(c => $"coalesce({c}::text, '{Null}')")), KeyedStages: 2, UpdatedByKey: true, Open);
 
     private static string Text(params object?[] parts) => string.Join('|', parts.Select(p => p is null ? Null : Convert.ToString(p, CultureInfo.InvariantCulture)));
 
@@ -80,8 +62,6 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
         },
         NeverOpen, Pads: true);
 
-    private static bool InInterval(Bid b, Auction a) => b.Time >= a.Time && b.Time <= a.Time.AddSeconds(20);
-
     /// <summary>An event-time interval FULL OUTER join: unmatched rows are padded once the watermark passes their interval.</summary>
     private static readonly Case IntervalFull = new("interval_full_join", "row_id BIGINT NOT NULL, bidder BIGINT, id BIGINT, price BIGINT, seller BIGINT, PRIMARY KEY (row_id) NOT ENFORCED",
         """
@@ -91,10 +71,10 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
         ["row_id", "bidder", "id", "price", "seller"],
         e =>
         {
-            var matched = e.Bids.Where(b => e.AuctionOf(b) is { } a && InInterval(b, a)).Select(b => b.Auction!.Value).ToHashSet();
+            var matched = e.Bids.Where(b => e.AuctionOf(b) is { } a && AuctionsAndBids.InInterval(b, a)).Select(b => b.Auction!.Value).ToHashSet();
             return
             [
-                .. e.Bids.Select(b => e.AuctionOf(b) is { } a && InInterval(b, a) ? Text(b.Bidder, b.Bidder, a.Id, b.Price, a.Seller) : Text(b.Bidder, b.Bidder, null, b.Price, null)),
+                .. e.Bids.Select(b => e.AuctionOf(b) is { } a && AuctionsAndBids.InInterval(b, a) ? Text(b.Bidder, b.Bidder, a.Id, b.Price, a.Seller) : Text(b.Bidder, b.Bidder, null, b.Price, null)),
                 .. e.Auctions.Where(a => !matched.Contains(a.Id)).Select(a => Text(-1 - a.Id, null, a.Id, null, a.Seller)),
             ];
         },
@@ -143,94 +123,31 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
 
     private void Run(string name, Case[] cases)
     {
-        var tables = cases.ToDictionary(c => c, c => PgServer.UniqueName(c.Name));
-        string[] repartition = RepartitionTopics(name, cases, tables);
-        using var harness = new RecoveryHarness(log, Partitions, ["auctions", "bids", .. repartition]);
-        var clock = Stopwatch.StartNew();
-        string sql = WriteJob(harness, name, cases, tables, bounded: false);
-        string home = Path.Combine(harness.WorkDir, "home");
         var events = Generate();
-        var workers = new List<WorkerProcess>();
-        string[] prefixes = [.. cases.SelectMany(c => new[] { $"job '{name}-{c.Name}'", $"job '{name}-{c.Name}' stage 1", $"job '{name}-{c.Name}' stage 2" })];
-        try
+        // Three chunks by time.
+        DateTime[] ends = [Start.AddSeconds(200), Start.AddSeconds(400), DateTime.MaxValue];
+        new StagedJobScenario(log)
         {
-            // Three chunks by time: within each partition the events stay in time order.
-            var bounds = new[] { Start.AddSeconds(200), Start.AddSeconds(400), DateTime.MaxValue };
-            Send(harness, events.Auctions.Where(a => a.Time < bounds[0]), events.Bids.Where(b => b.Time < bounds[0]));
-            workers.AddRange(new[] { "a", "b" }.Select(n => new WorkerProcess(n, sql, home, clock)));
-            WaitFor(log, () => workers.All(w => prefixes.All(p => w.Said($"{p}: assigned partitions") is not null)) && tables.Values.All(t => Count(t) > 0),
-                "both workers own partitions of every stage and every table has rows", workers);
-
-            // Mid-run: the second chunk is on its way while worker b dies without a checkpoint or a goodbye.
-            Exception? produceFailure = null;
-            var producing = new Thread(() =>
-            {
-                try
-                {
-                    Send(harness, events.Auctions.Where(a => a.Time >= bounds[0] && a.Time < bounds[1]), events.Bids.Where(b => b.Time >= bounds[0] && b.Time < bounds[1]));
-                }
-                catch (Exception e) when (e is InvalidOperationException or TimeoutException or KafkaException)
-                {
-                    produceFailure = e;
-                }
-            });
-            producing.Start();
-            var killedAt = clock.Elapsed;
-            workers[1].KillHard();
-            var orphans = prefixes.ToDictionary(p => p, p => OwnedAt(workers[1], p, killedAt));
-            log.WriteLine($"[{killedAt.TotalSeconds:F2} s] worker b killed (SIGKILL) owning " + string.Join("; ", orphans.Select(o => $"{o.Key}: {string.Join(",", o.Value)}")));
-            Assert.Contains(orphans, o => o.Key.EndsWith(" stage 2", StringComparison.Ordinal) && o.Value.Count > 0);
-            producing.Join();
-            if (produceFailure is not null) throw produceFailure;
-            WaitFor(log, () => orphans.All(o => o.Value.All(p => workers[0].Said($"{o.Key}: partition {p}: started ", killedAt) is not null)),
-                "worker a takes over every partition of b in every stage", workers);
-
-            // b comes back and gets a share of every stage again; the last chunk and the closing events follow.
-            workers[1].Dispose();
-            workers[1] = new WorkerProcess("b", sql, home, clock);
-            WaitFor(log, () => prefixes.All(p => workers[1].Said($"{p}: assigned partitions") is not null), "the restarted worker b owns partitions of every stage", workers);
-            Send(harness, events.Auctions.Where(a => a.Time >= bounds[1]), events.Bids.Where(b => b.Time >= bounds[1]));
-
-            // Updated by key: a table equals the oracle only once every change (retracted padding included) has arrived.
-            var expected = cases.ToDictionary(c => c, c => Counts(c.Oracle(events).Where(r => !c.Open(r))));
-            foreach (var c in cases)
+            Name = name,
+            Partitions = Partitions,
+            SourceTopics = AuctionsAndBids.Topics,
+            Cases = cases,
+            JobText = JobText,
+            CheckPlan = plan => Assert.Equal(cases.Length, Regex.Matches(plan, "co-partitioned: its partition task p reads partition p of each topic").Count),
+            Produce = (harness, chunk) => events.SendChunk(harness, ends, chunk),
+            CheckOrphans = orphans => Assert.Contains(orphans, o => o.Key.EndsWith(" stage 2", StringComparison.Ordinal) && o.Value.Count > 0),
+            Oracle = c => ((Case)c).Oracle(events),
+            CheckOracle = (c, expected) =>
             {
                 bool Padded(string row) => row.Split('|').Contains(Null);
-                Assert.True(expected[c].Count > 100, $"{c.Name}: the oracle has {expected[c].Count} rows");
-                Assert.True(c.Pads ? expected[c].Keys.Any(Padded) && !expected[c].Keys.All(Padded) : expected[c].Count < BidCount,
-                    c.Pads ? $"{c.Name}: the oracle has matched and padded rows" : $"{c.Name}: the oracle keeps some bids and drops others");
-                Assert.True(expected[c].Values.All(n => n == 1), $"{c.Name}: the oracle's rows are distinct by the table's key");
-            }
-            WaitFor(log, () => cases.All(c => Differences(expected[c], Rows(c, tables[c])).Count == 0),
-                "every table equals its oracle: " + string.Join(", ", cases.Select(c => $"{c.Name} {expected[c].Count}")), workers);
-            foreach (var w in workers) Assert.True(w.Stop(TimeSpan.FromMinutes(2)) == 0, "a worker did not stop cleanly:\n" + w.Describe());
-            var distributed = cases.ToDictionary(c => c, c => Rows(c, tables[c]));
-            foreach (var c in cases) Compare($"{c.Name} ({tables[c]}) against the oracle", expected[c], distributed[c], workers);
-
-            // The same from one process: eddy run over the same topics, to their end (which flushes the closing events too).
-            var single = cases.ToDictionary(c => c, c => PgServer.UniqueName(c.Name + "_single"));
-            var run = harness.Run(WriteJob(harness, name + "_single", cases, single, bounded: true), KillPlan.None, TimeSpan.FromMinutes(3));
-            Assert.True(run.ExitCode == 0, run.Output);
-            foreach (var c in cases) Compare($"{c.Name}: eddy run ({single[c]}) against the workers", distributed[c], Rows(c, single[c]), workers);
-        }
-        finally
-        {
-            foreach (var w in workers) w.Dispose();
-            foreach (var w in workers) log.WriteLine(w.Describe(60));
-        }
-    }
-
-    /// <summary>The table's rows as text, each with how often it is there; open rows left out.</summary>
-    private static Dictionary<string, long> Rows(Case c, string table)
-    {
-        try
-        {
-            return Counts(PgServer.Query($"SELECT {c.RowText} FROM {table}").Select(r => (string)r[0]!).Where(r => !c.Open(r)));
-        }
-        catch (Npgsql.PostgresException e) when (e.SqlState == "42P01")
-        {
-            return []; // not created yet
-        }
+                bool pads = ((Case)c).Pads;
+                Assert.True(expected.Count > 100, $"{c.Name}: the oracle has {expected.Count} rows");
+                Assert.True(pads ? expected.Keys.Any(Padded) && !expected.Keys.All(Padded) : expected.Count < BidCount,
+                    pads ? $"{c.Name}: the oracle has matched and padded rows" : $"{c.Name}: the oracle keeps some bids and drops others");
+                Assert.True(expected.Values.All(n => n == 1), $"{c.Name}: the oracle's rows are distinct by the table's key");
+            },
+            HeldBackIgnoredInWorkerTables = true,
+        }.Run();
     }
 
     /// <summary>
@@ -239,7 +156,7 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
     /// and pads others. Both topics get their events in time order round-robin over the partitions (no event is late),
     /// then one closing event per partition that joins nothing.
     /// </summary>
-    private static Events Generate()
+    private static AuctionsAndBids Generate()
     {
         var random = new Random(1719);
         var all = Enumerable.Range(0, AuctionCount)
@@ -258,97 +175,16 @@ public sealed class OuterJoinStageWorkerTests(ITestOutputHelper log)
             auctions.Add(new Auction(p, ClosingId + p, 0, 0, Closing));
             bids.Add(new Bid(p, -1 - p, ClosingId + p, 1, Closing));
         }
-        return new Events(auctions, bids);
-    }
-
-    private static void Send(RecoveryHarness harness, IEnumerable<Auction> auctions, IEnumerable<Bid> bids)
-    {
-        using var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = harness.Bootstrap, LingerMs = 5 }).Build();
-        static string Time(DateTime t) => t.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        foreach (var a in auctions)
-        {
-            string json = $$"""{"id":{{a.Id}},"seller":{{a.Seller}},"category":{{a.Category}},"event_time":"{{Time(a.Time)}}"}""";
-            producer.Produce(new TopicPartition("auctions", a.Partition), new Message<Null, byte[]> { Value = Encoding.UTF8.GetBytes(json) });
-        }
-        foreach (var b in bids)
-        {
-            string auction = b.Auction is { } id ? id.ToString(CultureInfo.InvariantCulture) : "null";
-            string json = $$"""{"auction":{{auction}},"bidder":{{b.Bidder}},"price":{{b.Price}},"event_time":"{{Time(b.Time)}}"}""";
-            producer.Produce(new TopicPartition("bids", b.Partition), new Message<Null, byte[]> { Value = Encoding.UTF8.GetBytes(json) });
-        }
-        if (producer.Flush(TimeSpan.FromSeconds(60)) != 0) throw new TimeoutException("events were not delivered");
-    }
-
-    /// <summary>The jobs' repartition topics as <c>eddy explain --distributed</c> names them (the dev broker creates them at its start).</summary>
-    private static string[] RepartitionTopics(string name, Case[] cases, Dictionary<Case, string> tables)
-    {
-        string dir = Directory.CreateTempSubdirectory("eddy-explain-").FullName;
-        try
-        {
-            string file = Path.Combine(dir, name + ".sql");
-            File.WriteAllText(file, JobText(name, "127.0.0.1:1", cases, tables, bounded: false));
-            using var p = EddyProcess.Start("explain", file, "--distributed");
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            string stderr = p.StandardError.ReadToEnd();
-            if (!p.WaitForExit(TimeSpan.FromMinutes(2))) throw new TimeoutException("eddy explain did not finish in 2 minutes");
-            Assert.True(p.ExitCode == 0, stderr + stdout.Result);
-            var topics = Regex.Matches(stdout.Result, @"writes (\S+-repartition) \(").Select(m => m.Groups[1].Value).Distinct().ToArray();
-            Assert.True(topics.Length == 2 * cases.Length, "two repartition topics per join expected:\n" + stdout.Result);
-            Assert.Equal(cases.Length, Regex.Matches(stdout.Result, "co-partitioned: its partition task p reads partition p of each topic").Count);
-            return topics;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static string WriteJob(RecoveryHarness harness, string name, Case[] cases, Dictionary<Case, string> tables, bool bounded)
-    {
-        string file = Path.Combine(harness.WorkDir, name + ".sql");
-        File.WriteAllText(file, JobText(name, harness.Bootstrap, cases, tables, bounded));
-        return file;
+        return new AuctionsAndBids(auctions, bids);
     }
 
     /// <summary>A job per case (<c>&lt;name&gt;-&lt;case&gt;</c>), each join's sides through their own repartition topics.</summary>
-    private static string JobText(string name, string bootstrap, Case[] cases, Dictionary<Case, string> tables, bool bounded)
-    {
-        var (url, user) = RecoveryHarness.JdbcUrl();
-        string source(string topic) => $"""
-            'connector' = 'kafka', 'topic' = '{topic}', 'properties.bootstrap.servers' = '{bootstrap}',
-            'properties.group.id' = '{name}-{topic}', 'properties.session.timeout.ms' = '6000', 'properties.heartbeat.interval.ms' = '1000',
-            'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = '{(bounded ? "latest-offset" : "unbounded")}', 'format' = 'json'
-            """;
-        var sb = new StringBuilder();
-        sb.AppendLine($"""
-            SET 'execution.checkpointing.interval' = '1 s';
-            -- Flink would put a SinkUpsertMaterializer before these sinks (their keys are not the joins' upsert keys);
-            -- eddy worker refuses one, so the jobs say NONE, as a Flink job may.
-            SET 'table.exec.sink.upsert-materialize' = 'NONE';
-            CREATE TABLE auctions (
-                id BIGINT, seller BIGINT, category INT, event_time VARCHAR,
-                ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-                WATERMARK FOR ts AS ts - INTERVAL '15' SECOND
-            ) WITH ({source("auctions")});
-            CREATE TABLE bids (
-                auction BIGINT, bidder BIGINT, price BIGINT, event_time VARCHAR,
-                ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-                WATERMARK FOR ts AS ts - INTERVAL '15' SECOND
-            ) WITH ({source("bids")});
-            """);
-        foreach (var c in cases)
-        {
-            sb.AppendLine($"""
-                CREATE TABLE {c.Name}_sink ({c.Columns}) WITH (
-                    'connector' = 'jdbc', 'url' = '{url}', 'username' = '{user}', 'table-name' = '{tables[c]}', 'sink.create-table' = 'true'
-                );
-                """);
-        }
-        foreach (var c in cases)
-        {
-            sb.AppendLine($"SET 'pipeline.name' = '{name}-{c.Name}';");
-            sb.AppendLine($"INSERT INTO {c.Name}_sink {c.Query};");
-        }
-        return sb.ToString();
-    }
+    private static string JobText(string name, string bootstrap, IReadOnlyDictionary<SinkCase, string> tables, bool bounded) => $"""
+        SET 'execution.checkpointing.interval' = '1 s';
+        -- Flink would put a SinkUpsertMaterializer before these sinks (their keys are not the joins' upsert keys);
+        -- eddy worker refuses one, so the jobs say NONE, as a Flink job may.
+        SET 'table.exec.sink.upsert-materialize' = 'NONE';
+        {AuctionsAndBids.Tables(name, bootstrap, bounded)}
+        {Inserts(name, tables.Keys, tables)}
+        """;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -7,6 +6,7 @@ using System.Text.RegularExpressions;
 using Eddy.Connectors.Kafka.Tests;
 using Eddy.Connectors.Postgres.Tests;
 using Xunit.Abstractions;
+using static Eddy.Recovery.Tests.Distributed.DistributedJob;
 
 namespace Eddy.Recovery.Tests.Distributed;
 
@@ -24,114 +24,102 @@ public sealed class ServerWorkerTests(ITestOutputHelper log)
     public void A_server_hosted_worker_and_an_eddy_worker_share_the_job_and_cancel_hands_the_partitions_over()
     {
         using var harness = new RecoveryHarness(log, WorkerTests.Partitions, WorkerTests.Topic);
-        var clock = Stopwatch.StartNew();
         string table = PgServer.UniqueName("lab_pass_through_hosted");
         const string Job = "server_worker";
         string sql = WorkerTests.WriteJob(harness, Job, table);
-        string home = Path.Combine(harness.WorkDir, "home");
-        var processes = new List<WorkerProcess>();
-        void Wait(Func<bool> condition, string what) => WorkerTests.WaitFor(log, condition, what, processes);
-        try
+        using var cluster = new WorkerCluster(log, harness, sql);
+        var clock = cluster.Clock;
+        WorkerTests.ProduceChunk(harness, seed: 21, "2024-01-01T10:00:00Z");
+        var server = cluster.Add("server", ["server", "--port", "0", "--slots", "2"]);
+        cluster.WaitFor(() => server.Said("dashboard and REST API on ") is not null, "the server listens");
+        var address = new Uri(Regex.Match(server.Lines.First(l => l.Line.Contains("REST API on ", StringComparison.Ordinal)).Line, @"http://[0-9.:]+").Value);
+        using var http = new HttpClient { BaseAddress = address };
+
+        var (exit, stdout, stderr) = Eddy("submit", "--distributed", sql, "--server", address.ToString(), "--detach");
+        Assert.True(exit == 0, $"eddy submit --distributed failed ({exit}): {stderr}\n{server.Describe()}");
+        Assert.Contains($"submitted job '{Job}'", stdout);
+        Assert.Contains("distributed", stdout);
+
+        // The worker announces an address of its own choosing (--advertise): the port is picked here.
+        int port = FreePort();
+        string advertised = $"http://localhost:{port}";
+        var worker = cluster.Add("worker", ["worker", sql, "--port", port.ToString(CultureInfo.InvariantCulture), "--advertise", advertised]);
+        cluster.WaitFor(() => cluster.Processes.All(p => p.OwnedAt(clock.Elapsed).Count > 0) && Count(table) >= WorkerTests.Chunk,
+            "the server's worker and the eddy worker both own partitions, and the first chunk arrived");
+        WorkerTests.ProduceChunk(harness, seed: 22, "2024-01-01T11:00:00Z");
+
+        // The server's view of the whole job: both workers, every partition checkpointed and caught up, each on the
+        // worker whose log says it owns it.
+        var marks = harness.Watermarks(WorkerTests.Topic);
+        JsonNode view = null!;
+        cluster.WaitFor(() =>
         {
-            WorkerTests.ProduceChunk(harness, seed: 21, "2024-01-01T10:00:00Z");
-            var server = new WorkerProcess("server", home, clock, ["server", "--port", "0", "--slots", "2"]);
-            processes.Add(server);
-            Wait(() => server.Said("dashboard and REST API on ") is not null, "the server listens");
-            var address = new Uri(Regex.Match(server.Lines.First(l => l.Line.Contains("REST API on ", StringComparison.Ordinal)).Line, @"http://[0-9.:]+").Value);
-            using var http = new HttpClient { BaseAddress = address };
-
-            var (exit, stdout, stderr) = Eddy("submit", "--distributed", sql, "--server", address.ToString(), "--detach");
-            Assert.True(exit == 0, $"eddy submit --distributed failed ({exit}): {stderr}\n{server.Describe()}");
-            Assert.Contains($"submitted job '{Job}'", stdout);
-            Assert.Contains("distributed", stdout);
-
-            // The worker announces an address of its own choosing (--advertise): the port is picked here.
-            int port = FreePort();
-            string advertised = $"http://localhost:{port}";
-            var worker = new WorkerProcess("worker", home, clock, ["worker", sql, "--port", port.ToString(CultureInfo.InvariantCulture), "--advertise", advertised]);
-            processes.Add(worker);
-            Wait(() => processes.All(p => p.OwnedAt(clock.Elapsed).Count > 0) && WorkerTests.Count(table) >= WorkerTests.Chunk,
-                "the server's worker and the eddy worker both own partitions, and the first chunk arrived");
-            WorkerTests.ProduceChunk(harness, seed: 22, "2024-01-01T11:00:00Z");
-
-            // The server's view of the whole job: both workers, every partition checkpointed and caught up, each on the
-            // worker whose log says it owns it.
-            var marks = harness.Watermarks(WorkerTests.Topic);
-            JsonNode view = null!;
-            Wait(() =>
-            {
-                view = Get(http, $"distributed-jobs/{Job}/status", allowUnavailable: true) ?? new JsonObject();
-                var parts = view["partitions"]?.AsArray();
-                return view["workers"]?.AsArray().Count == 2 && parts?.Count == WorkerTests.Partitions
-                    && parts.All(p => p!["lag"]?.GetValue<long>() == 0 && p["checkpointed-offset"]?.GetValue<long>() == marks[p["partition"]!.GetValue<int>()].High);
-            }, "the server's whole-job view shows two workers and all 12 partitions checkpointed at the topic's end");
-            var now = clock.Elapsed;
-            var workers = view["workers"]!.AsArray();
-            Assert.All(workers, w => Assert.True(w!["reachable"]!.GetValue<bool>(), $"worker {w["worker"]} unreachable: {w["error"]}"));
-            Assert.Equal(new[] { server.Id, worker.Id }.Order(), workers.Select(w => w!["pid"]!.GetValue<int>()).Order());
-            Assert.Equal(advertised, workers.Single(w => w!["pid"]!.GetValue<int>() == worker.Id)!["address"]!.GetValue<string>());
-            var byWorker = workers.ToDictionary(w => w!["worker"]!.GetValue<string>(), w => processes.Single(p => p.Id == w!["pid"]!.GetValue<int>()));
-            foreach (var p in view["partitions"]!.AsArray())
-            {
-                int partition = p!["partition"]!.GetValue<int>();
-                var owner = byWorker[p["worker"]!.GetValue<string>()];
-                Assert.True(owner.OwnedAt(now).Contains(partition), $"the view puts partition {partition} on {owner.Name}, whose log says {string.Join(",", owner.OwnedAt(now))}");
-            }
-            Assert.Empty(view["unowned"]!.AsArray());
-            Assert.Contains(view["rebalances"]!.AsArray(), r => byWorker[r!["worker"]!.GetValue<string>()] == server && r["kind"]!.GetValue<string>() == "assigned");
-
-            // The server's own part, and its listing.
-            var detail = Get(http, $"distributed-jobs/{Job}")!;
-            Assert.Equal("RUNNING", detail["job"]!["state"]!.GetValue<string>());
-            var here = detail["worker"]!["stages"]![0]!["tasks"]!.AsArray().Select(t => t!["partition"]!.GetValue<int>()).Order().ToList();
-            Assert.Equal(server.OwnedAt(clock.Elapsed).ToList(), here);
-            Assert.Contains(Get(http, "distributed-jobs")!["jobs"]!.AsArray(), j => j!["name"]!.GetValue<string>() == Job);
-            Assert.Contains(Get(http, "worker")!["jobs"]!.AsArray(), j => j!["job"]!.GetValue<string>() == Job);
-
-            // One worker asked directly, no broker: its partitions only, as its log has them.
-            (exit, stdout, stderr) = Eddy("status", Job, "--worker", advertised, "--json");
-            Assert.True(exit == 0, $"eddy status --worker failed ({exit}): {stderr}");
-            var alone = JsonNode.Parse(stdout)!;
-            Assert.Equal(worker.OwnedAt(clock.Elapsed).ToList(), alone["partitions"]!.AsArray().Select(p => p!["partition"]!.GetValue<int>()).Order().ToList());
-            Assert.Single(alone["workers"]!.AsArray());
-
-            // The server's own status command shows a distributed job whole too.
-            (exit, stdout, stderr) = Eddy("status", Job, "--server", address.ToString());
-            Assert.True(exit == 0, $"eddy status --server failed ({exit}): {stderr}");
-            Assert.Contains($"job '{Job}'", stdout);
-            Assert.Contains("distributed: this server runs one worker of it", stdout);
-            Assert.Contains("2 worker(s) in 'server_worker-workers'", stdout);
-            (exit, stdout, stderr) = Eddy("list", "--server", address.ToString());
-            Assert.True(exit == 0, $"eddy list failed ({exit}): {stderr}");
-            Assert.Contains(stdout.Split('\n'), l => l.Contains(Job, StringComparison.Ordinal) && l.Contains("RUNNING", StringComparison.Ordinal)
-                && l.Contains("partitions on this worker", StringComparison.Ordinal));
-
-            // Cancel the server's job: final checkpoints, it leaves the group, and the worker takes every partition.
-            var cancelledAt = clock.Elapsed;
-            var handed = server.OwnedAt(cancelledAt);
-            (exit, stdout, stderr) = Eddy("cancel", Job, "--server", address.ToString());
-            Assert.True(exit == 0, $"eddy cancel failed ({exit}): {stderr}");
-            Assert.Contains("CANCELED", stdout);
-            Assert.All(handed, p => Assert.True(server.Said($"partition {p}: final checkpoint ", cancelledAt) is not null,
-                $"the server's worker stopped partition {p} without a final checkpoint:\n{server.Describe()}"));
-            Wait(() => worker.OwnedAt(clock.Elapsed).Count == WorkerTests.Partitions && handed.All(p => worker.Said($"partition {p}: started ", cancelledAt) is not null),
-                "the eddy worker runs all 12 partitions after the cancel");
-            var ended = Get(http, $"jobs/{Job}")!;
-            Assert.Equal("CANCELED", ended["state"]!.GetValue<string>());
-            Assert.Equal(0, ended["partitions-owned"]!.GetValue<int>());
-
-            WorkerTests.ProduceChunk(harness, seed: 23, "2024-01-01T12:00:00Z");
-            var expected = WorkerTests.Oracle(harness);
-            Assert.Equal(3 * WorkerTests.Chunk, expected.Values.Sum());
-            Wait(() => WorkerTests.Count(table) >= expected.Values.Sum(), $"{expected.Values.Sum()} rows in {table}");
-            Assert.True(worker.Stop(TimeSpan.FromMinutes(2)) == 0, "the worker did not stop cleanly:\n" + worker.Describe());
-            WorkerTests.Compare(table, expected, processes);
-        }
-        finally
+            view = Get(http, $"distributed-jobs/{Job}/status", allowUnavailable: true) ?? new JsonObject();
+            var parts = view["partitions"]?.AsArray();
+            return view["workers"]?.AsArray().Count == 2 && parts?.Count == WorkerTests.Partitions
+                && parts.All(p => p!["lag"]?.GetValue<long>() == 0 && p["checkpointed-offset"]?.GetValue<long>() == marks[p["partition"]!.GetValue<int>()].High);
+        }, "the server's whole-job view shows two workers and all 12 partitions checkpointed at the topic's end");
+        var now = clock.Elapsed;
+        var workers = view["workers"]!.AsArray();
+        Assert.All(workers, w => Assert.True(w!["reachable"]!.GetValue<bool>(), $"worker {w["worker"]} unreachable: {w["error"]}"));
+        Assert.Equal(new[] { server.Id, worker.Id }.Order(), workers.Select(w => w!["pid"]!.GetValue<int>()).Order());
+        Assert.Equal(advertised, workers.Single(w => w!["pid"]!.GetValue<int>() == worker.Id)!["address"]!.GetValue<string>());
+        var byWorker = workers.ToDictionary(w => w!["worker"]!.GetValue<string>(), w => cluster.Processes.Single(p => p.Id == w!["pid"]!.GetValue<int>()));
+        foreach (var p in view["partitions"]!.AsArray())
         {
-            foreach (var p in processes) p.Dispose();
-            foreach (var p in processes) log.WriteLine(p.Describe(60));
+            int partition = p!["partition"]!.GetValue<int>();
+            var owner = byWorker[p["worker"]!.GetValue<string>()];
+            Assert.True(owner.OwnedAt(now).Contains(partition), $"the view puts partition {partition} on {owner.Name}, whose log says {string.Join(",", owner.OwnedAt(now))}");
         }
+        Assert.Empty(view["unowned"]!.AsArray());
+        Assert.Contains(view["rebalances"]!.AsArray(), r => byWorker[r!["worker"]!.GetValue<string>()] == server && r["kind"]!.GetValue<string>() == "assigned");
+
+        // The server's own part, and its listing.
+        var detail = Get(http, $"distributed-jobs/{Job}")!;
+        Assert.Equal("RUNNING", detail["job"]!["state"]!.GetValue<string>());
+        var here = detail["worker"]!["stages"]![0]!["tasks"]!.AsArray().Select(t => t!["partition"]!.GetValue<int>()).Order().ToList();
+        Assert.Equal(server.OwnedAt(clock.Elapsed).ToList(), here);
+        Assert.Contains(Get(http, "distributed-jobs")!["jobs"]!.AsArray(), j => j!["name"]!.GetValue<string>() == Job);
+        Assert.Contains(Get(http, "worker")!["jobs"]!.AsArray(), j => j!["job"]!.GetValue<string>() == Job);
+
+        // One worker asked directly, no broker: its partitions only, as its log has them.
+        (exit, stdout, stderr) = Eddy("status", Job, "--worker", advertised, "--json");
+        Assert.True(exit == 0, $"eddy status --worker failed ({exit}): {stderr}");
+        var alone = JsonNode.Parse(stdout)!;
+        Assert.Equal(worker.OwnedAt(clock.Elapsed).ToList(), alone["partitions"]!.AsArray().Select(p => p!["partition"]!.GetValue<int>()).Order().ToList());
+        Assert.Single(alone["workers"]!.AsArray());
+
+        // The server's own status command shows a distributed job whole too.
+        (exit, stdout, stderr) = Eddy("status", Job, "--server", address.ToString());
+        Assert.True(exit == 0, $"eddy status --server failed ({exit}): {stderr}");
+        Assert.Contains($"job '{Job}'", stdout);
+        Assert.Contains("distributed: this server runs one worker of it", stdout);
+        Assert.Contains("2 worker(s) in 'server_worker-workers'", stdout);
+        (exit, stdout, stderr) = Eddy("list", "--server", address.ToString());
+        Assert.True(exit == 0, $"eddy list failed ({exit}): {stderr}");
+        Assert.Contains(stdout.Split('\n'), l => l.Contains(Job, StringComparison.Ordinal) && l.Contains("RUNNING", StringComparison.Ordinal)
+            && l.Contains("partitions on this worker", StringComparison.Ordinal));
+
+        // Cancel the server's job: final checkpoints, it leaves the group, and the worker takes every partition.
+        var cancelledAt = clock.Elapsed;
+        var handed = server.OwnedAt(cancelledAt);
+        (exit, stdout, stderr) = Eddy("cancel", Job, "--server", address.ToString());
+        Assert.True(exit == 0, $"eddy cancel failed ({exit}): {stderr}");
+        Assert.Contains("CANCELED", stdout);
+        Assert.All(handed, p => Assert.True(server.Said($"partition {p}: final checkpoint ", cancelledAt) is not null,
+            $"the server's worker stopped partition {p} without a final checkpoint:\n{server.Describe()}"));
+        cluster.WaitFor(() => worker.OwnedAt(clock.Elapsed).Count == WorkerTests.Partitions && handed.All(p => worker.Said($"partition {p}: started ", cancelledAt) is not null),
+            "the eddy worker runs all 12 partitions after the cancel");
+        var ended = Get(http, $"jobs/{Job}")!;
+        Assert.Equal("CANCELED", ended["state"]!.GetValue<string>());
+        Assert.Equal(0, ended["partitions-owned"]!.GetValue<int>());
+
+        WorkerTests.ProduceChunk(harness, seed: 23, "2024-01-01T12:00:00Z");
+        var expected = WorkerTests.Oracle(harness);
+        Assert.Equal(3 * WorkerTests.Chunk, expected.Values.Sum());
+        cluster.WaitFor(() => Count(table) >= expected.Values.Sum(), $"{expected.Values.Sum()} rows in {table}");
+        cluster.Stop(worker);
+        Compare(table, expected, WorkerTests.Rows(table), cluster.Processes);
     }
 
     private static JsonNode? Get(HttpClient http, string path, bool allowUnavailable = false)

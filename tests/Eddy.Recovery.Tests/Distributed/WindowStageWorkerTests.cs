@@ -1,12 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using Confluent.Kafka;
-using Eddy.Connectors.Kafka.Tests;
-using Eddy.Connectors.Postgres.Tests;
 using Xunit.Abstractions;
-using static Eddy.Recovery.Tests.Distributed.KeyedStageWorkerTests;
+using static Eddy.Recovery.Tests.Distributed.DistributedJob;
 
 namespace Eddy.Recovery.Tests.Distributed;
 
@@ -46,16 +41,13 @@ public sealed class WindowStageWorkerTests(ITestOutputHelper log)
     /// One job: its sink table's columns, its query, how PostgreSQL shows a row (window start first), the rows expected
     /// from the left and right events, and the repartition topics it has (one per keyed input).
     /// </summary>
-    private sealed record Case(string Name, string Columns, string Query, string RowText, Func<List<Event>, List<Event>, IEnumerable<string>> Oracle, int KeyedInputs);
-
-    private static string Ms(string column) => $"(extract(epoch from {column}) * 1000)::bigint";
+    private sealed record Case(string Name, string Columns, string Query, string RowText, Func<List<Event>, List<Event>, IEnumerable<string>> Oracle, int KeyedInputs)
+        : SinkCase(Name, Columns, Query, RowText, KeyedInputs, UpdatedByKey: false, Open: InClosingWindow);
 
     private static string OrNull(string text) => $"coalesce(({text})::text, 'null')";
 
-    private static string Text(params object?[] parts) => string.Join('|', parts.Select(p => p is null ? "null" : Convert.ToString(p, CultureInfo.InvariantCulture)));
-
     /// <summary>A row whose window holds the closing events: the workers still hold it back (a bounded run flushes it).</summary>
-    private static bool Open(string row) => long.Parse(row.Split('|')[0], CultureInfo.InvariantCulture) >= (long)(Closing - DateTime.UnixEpoch).TotalMilliseconds - 60 * Second;
+    private static bool InClosingWindow(string row) => long.Parse(row.Split('|')[0], CultureInfo.InvariantCulture) >= (long)(Closing - DateTime.UnixEpoch).TotalMilliseconds - 60 * Second;
 
     // The windows by their definitions (Flink's windowing TVFs, offset 0), for the oracle.
     private static IEnumerable<Windowed> Tumble(IEnumerable<Event> events, long size) =>
@@ -196,82 +188,23 @@ public sealed class WindowStageWorkerTests(ITestOutputHelper log)
 
     private void Run(string name, Case[] cases)
     {
-        var tables = cases.ToDictionary(c => c, c => PgServer.UniqueName(c.Name));
-        string[] repartition = RepartitionTopics(name, cases, tables);
-        using var harness = new RecoveryHarness(log, Partitions, [LeftTopic, RightTopic, .. repartition]);
-        var clock = Stopwatch.StartNew();
-        string sql = WriteJob(harness, name, cases, tables, bounded: false);
-        string home = Path.Combine(harness.WorkDir, "home");
-        var workers = new List<WorkerProcess>();
         var (left, right) = Generate();
-        string[] prefixes = [.. cases.SelectMany(c => Enumerable.Range(0, c.KeyedInputs + 1).Select(s => s == 0 ? $"job '{name}-{c.Name}'" : $"job '{name}-{c.Name}' stage {s}"))];
         var bounds = Enumerable.Range(1, Chunks - 1).Select(c => Start.AddSeconds(c * LeftPerChunk / 2)).Append(DateTime.MaxValue).ToArray();
         List<Event> Chunk(List<Event> events, int c) => [.. events.Where(e => e.Time < bounds[c] && (c == 0 || e.Time >= bounds[c - 1]))];
-        try
+        new StagedJobScenario(log)
         {
-            Send(harness, Chunk(left, 0), Chunk(right, 0));
-            workers.AddRange(new[] { "a", "b" }.Select(n => new WorkerProcess(n, sql, home, clock)));
-            WaitFor(log, () => workers.All(w => prefixes.All(p => w.Said($"{p}: assigned partitions") is not null)) && tables.Values.All(t => Count(t) > 0),
-                "both workers own partitions of every stage and every table has rows", workers);
-
-            // Mid-run: the second chunk is on its way while worker b dies without a checkpoint or a goodbye.
-            Exception? produceFailure = null;
-            var producing = new Thread(() =>
-            {
-                try
-                {
-                    Send(harness, Chunk(left, 1), Chunk(right, 1));
-                }
-                catch (Exception e) when (e is InvalidOperationException or TimeoutException or KafkaException)
-                {
-                    produceFailure = e;
-                }
-            });
-            producing.Start();
-            var killedAt = clock.Elapsed;
-            workers[1].KillHard();
-            var orphans = prefixes.ToDictionary(p => p, p => OwnedAt(workers[1], p, killedAt));
-            log.WriteLine($"[{killedAt.TotalSeconds:F2} s] worker b killed (SIGKILL) owning " + string.Join("; ", orphans.Select(o => $"{o.Key}: {string.Join(",", o.Value)}")));
-            Assert.Contains(orphans, o => o.Key.Contains(" stage ", StringComparison.Ordinal) && o.Value.Count > 0);
-            producing.Join();
-            if (produceFailure is not null) throw produceFailure;
-            WaitFor(log, () => orphans.All(o => o.Value.All(p => workers[0].Said($"{o.Key}: partition {p}: started ", killedAt) is not null)),
-                "worker a takes over every partition of b in every stage", workers);
-
-            // b comes back and gets a share of every stage again; the last chunk and the closing events follow.
-            workers[1].Dispose();
-            workers[1] = new WorkerProcess("b", sql, home, clock);
-            WaitFor(log, () => prefixes.All(p => workers[1].Said($"{p}: assigned partitions") is not null), "the restarted worker b owns partitions of every stage", workers);
-            Send(harness, Chunk(left, 2), Chunk(right, 2));
-
-            // The rows every table ends with: the windows of the closing events stay open.
-            var expected = cases.ToDictionary(c => c, c => Counts(c.Oracle(left, right).Where(r => !Open(r))));
-            foreach (var c in cases) log.WriteLine($"{c.Name}: {expected[c].Values.Sum()} rows expected");
-            WaitFor(log, () => cases.All(c => Count(tables[c]) >= expected[c].Values.Sum()),
-                "every table has its rows: " + string.Join(", ", cases.Select(c => $"{c.Name} {expected[c].Values.Sum()}")), workers);
-            foreach (var w in workers) Assert.True(w.Stop(TimeSpan.FromMinutes(2)) == 0, "a worker did not stop cleanly:\n" + w.Describe());
-            var distributed = cases.ToDictionary(c => c, c => Rows(c, tables[c]));
-            foreach (var c in cases)
-            {
-                Assert.True(expected[c].Count > 0, $"{c.Name}: the oracle has no rows");
-                Compare($"{c.Name} ({tables[c]}) against the oracle", expected[c], distributed[c], workers);
-            }
-
-            // The same from one process: eddy run over the same topics, to their end (which fires the closing windows too).
-            var single = cases.ToDictionary(c => c, c => PgServer.UniqueName(c.Name + "_single"));
-            var run = harness.Run(WriteJob(harness, name + "_single", cases, single, bounded: true), KillPlan.None, TimeSpan.FromMinutes(3));
-            Assert.True(run.ExitCode == 0, run.Output);
-            foreach (var c in cases)
-            {
-                var settled = Rows(c, single[c]).Where(r => !Open(r.Key)).ToDictionary();
-                Compare($"{c.Name}: eddy run ({single[c]}) against the workers", distributed[c], settled, workers);
-            }
-        }
-        finally
-        {
-            foreach (var w in workers) w.Dispose();
-            foreach (var w in workers) log.WriteLine(w.Describe(60));
-        }
+            Name = name,
+            Partitions = Partitions,
+            SourceTopics = [LeftTopic, RightTopic],
+            Cases = cases,
+            JobText = JobText,
+            // The window table function (and its Calc) stay in the source stage, before the writer.
+            CheckPlan = plan => Assert.Equal(cases.Sum(c => c.KeyedStages),
+                Regex.Matches(plan, @"stage \d+: Source: \w+ -> WindowTableFunction( -> Calc)? -> (JoinLeftInput -> |JoinRightInput -> )?Repartition writer").Count),
+            Produce = (harness, chunk) => Send(harness, Chunk(left, chunk), Chunk(right, chunk)),
+            CheckOrphans = orphans => Assert.Contains(orphans, o => o.Key.Contains(" stage ", StringComparison.Ordinal) && o.Value.Count > 0),
+            Oracle = c => ((Case)c).Oracle(left, right),
+        }.Run();
     }
 
     /// <summary>
@@ -304,97 +237,21 @@ public sealed class WindowStageWorkerTests(ITestOutputHelper log)
         return (left, right);
     }
 
-    private static void Send(RecoveryHarness harness, List<Event> left, List<Event> right)
-    {
-        using var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = harness.Bootstrap, LingerMs = 5 }).Build();
-        foreach (var (topic, events) in new[] { (LeftTopic, left), (RightTopic, right) })
-        {
-            foreach (var e in events)
-            {
-                string json = $$"""{"id":{{e.Id}},"k":{{e.K}},"score":{{e.Score}},"event_time":"{{e.Time.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}}"}""";
-                producer.Produce(new TopicPartition(topic, e.Partition), new Message<Null, byte[]> { Value = Encoding.UTF8.GetBytes(json) });
-            }
-        }
-        if (producer.Flush(TimeSpan.FromSeconds(60)) != 0) throw new TimeoutException("events were not delivered");
-    }
-
-    private static Dictionary<string, long> Rows(Case c, string table)
-    {
-        try
-        {
-            return Counts(PgServer.Query($"SELECT {c.RowText} FROM {table}").Select(r => (string)r[0]!));
-        }
-        catch (Npgsql.PostgresException e) when (e.SqlState == "42P01")
-        {
-            return []; // not created yet
-        }
-    }
-
-    /// <summary>The jobs' repartition topics as <c>eddy explain --distributed</c> names them (the dev broker creates them at its start).</summary>
-    private static string[] RepartitionTopics(string name, Case[] cases, Dictionary<Case, string> tables)
-    {
-        string dir = Directory.CreateTempSubdirectory("eddy-explain-").FullName;
-        try
-        {
-            string file = Path.Combine(dir, name + ".sql");
-            File.WriteAllText(file, JobText(name, "127.0.0.1:1", cases, tables, bounded: false));
-            using var p = EddyProcess.Start("explain", file, "--distributed");
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            string stderr = p.StandardError.ReadToEnd();
-            if (!p.WaitForExit(TimeSpan.FromMinutes(2))) throw new TimeoutException("eddy explain did not finish in 2 minutes");
-            Assert.True(p.ExitCode == 0, stderr + stdout.Result);
-            var topics = Regex.Matches(stdout.Result, @"writes (\S+-repartition) \(").Select(m => m.Groups[1].Value).Distinct().ToArray();
-            Assert.True(topics.Length == cases.Sum(c => c.KeyedInputs), "a repartition topic per keyed input expected:\n" + stdout.Result);
-            // The window table function (and its Calc) stay in the source stage, before the writer.
-            Assert.Equal(topics.Length, Regex.Matches(stdout.Result, @"stage \d+: Source: \w+ -> WindowTableFunction( -> Calc)? -> (JoinLeftInput -> |JoinRightInput -> )?Repartition writer").Count);
-            return topics;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static string WriteJob(RecoveryHarness harness, string name, Case[] cases, Dictionary<Case, string> tables, bool bounded)
-    {
-        string file = Path.Combine(harness.WorkDir, name + ".sql");
-        File.WriteAllText(file, JobText(name, harness.Bootstrap, cases, tables, bounded));
-        return file;
-    }
+    private static void Send(RecoveryHarness harness, List<Event> left, List<Event> right) => DistributedJob.Send(harness,
+        from pair in new[] { (Topic: LeftTopic, Events: left), (Topic: RightTopic, Events: right) }
+        from e in pair.Events
+        select (pair.Topic, e.Partition, (string?)null, (string?)$$"""{"id":{{e.Id}},"k":{{e.K}},"score":{{e.Score}},"event_time":"{{Time(e.Time)}}"}"""));
 
     /// <summary>A job per case (<c>&lt;name&gt;-&lt;case&gt;</c>).</summary>
-    private static string JobText(string name, string bootstrap, Case[] cases, Dictionary<Case, string> tables, bool bounded)
-    {
-        var (url, user) = RecoveryHarness.JdbcUrl();
-        var sb = new StringBuilder();
-        sb.AppendLine("SET 'execution.checkpointing.interval' = '1 s';");
-        foreach (var (table, topic) in new[] { ("lefts", LeftTopic), ("rights", RightTopic) })
-        {
-            sb.AppendLine($$"""
-                CREATE TABLE {{table}} (
-                    id BIGINT, k INT, score INT, event_time VARCHAR,
-                    ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-                    WATERMARK FOR ts AS ts - INTERVAL '15' SECOND
-                ) WITH (
-                    'connector' = 'kafka', 'topic' = '{{topic}}', 'properties.bootstrap.servers' = '{{bootstrap}}',
-                    'properties.group.id' = '{{name}}-{{topic}}', 'properties.session.timeout.ms' = '6000', 'properties.heartbeat.interval.ms' = '1000',
-                    'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = '{{(bounded ? "latest-offset" : "unbounded")}}', 'format' = 'json'
-                );
-                """);
-        }
-        foreach (var c in cases)
-        {
-            sb.AppendLine($"""
-                CREATE TABLE {c.Name}_sink ({c.Columns}) WITH (
-                    'connector' = 'jdbc', 'url' = '{url}', 'username' = '{user}', 'table-name' = '{tables[c]}', 'sink.create-table' = 'true'
-                );
-                """);
-        }
-        foreach (var c in cases)
-        {
-            sb.AppendLine($"SET 'pipeline.name' = '{name}-{c.Name}';");
-            sb.AppendLine($"INSERT INTO {c.Name}_sink {c.Query};");
-        }
-        return sb.ToString();
-    }
+    private static string JobText(string name, string bootstrap, IReadOnlyDictionary<SinkCase, string> tables, bool bounded) =>
+        "SET 'execution.checkpointing.interval' = '1 s';\n"
+        + string.Concat(new[] { ("lefts", LeftTopic), ("rights", RightTopic) }.Select(t => $"""
+            CREATE TABLE {t.Item1} (
+                id BIGINT, k INT, score INT, event_time VARCHAR,
+                ts AS TO_TIMESTAMP(event_time, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+                WATERMARK FOR ts AS ts - INTERVAL '15' SECOND
+            ) WITH ('connector' = 'kafka', {KafkaOptions(bootstrap, t.Item2, $"{name}-{t.Item2}", bounded)}, 'format' = 'json');
+
+            """))
+        + Inserts(name, tables.Keys, tables);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 using Eddy.Connectors.Kafka.Tests;
 
 namespace Eddy.Recovery.Tests.Distributed;
@@ -68,13 +69,17 @@ internal sealed class WorkerProcess : IDisposable
     public TimeSpan? Said(string text, TimeSpan since = default) =>
         Lines.Where(l => l.At >= since && l.Line.Contains(text, StringComparison.Ordinal)).Select(l => (TimeSpan?)l.At).FirstOrDefault();
 
-    /// <summary>The partitions this worker owned at <paramref name="at"/>, from its "assigned/revoked/lost partitions" lines.</summary>
-    public SortedSet<int> OwnedAt(TimeSpan at)
+    /// <summary>
+    /// The partitions this worker owned at <paramref name="at"/>, from its "assigned/revoked/lost partitions" lines: of
+    /// the stage whose lines start with <paramref name="stage"/> (<c>job 'x'</c>, <c>job 'x' stage 1</c>), or of any.
+    /// </summary>
+    public SortedSet<int> OwnedAt(TimeSpan at, string? stage = null)
     {
+        string pattern = (stage is null ? "" : "eddy worker: " + Regex.Escape(stage) + ": ") + @"(assigned|revoked|lost) partitions ([0-9,]+)";
         var owned = new SortedSet<int>();
-        foreach (var (when, line) in Lines.Where(l => l.At <= at))
+        foreach (var (_, line) in Lines.Where(l => l.At <= at))
         {
-            var m = System.Text.RegularExpressions.Regex.Match(line, @"(assigned|revoked|lost) partitions ([0-9,]+)");
+            var m = Regex.Match(line, pattern);
             if (!m.Success) continue;
             var numbers = m.Groups[2].Value.Split(',').Select(int.Parse);
             if (m.Groups[1].Value == "assigned") owned.UnionWith(numbers);
