@@ -8,7 +8,7 @@ namespace Eddy.Recovery.Tests.Distributed;
 /// The schedule the staged worker tests share, for jobs split into stages through repartition topics: the dev broker
 /// is started with the source topics and the plan's repartition topics; chunk 0 is produced and the workers start;
 /// once every worker owns partitions of every stage and every table has rows, chunk 1 is produced while the second
-/// worker (b) is killed with SIGKILL; the others take over all b owned; b is started again and owns partitions of every
+/// worker (b) is killed with SIGKILL (at once, or when <see cref="KillWhen"/> holds); the others take over all b owned; b is started again and owns partitions of every
 /// stage; chunk 2 (with the closing events) follows. Once the tables settle the workers stop (SIGTERM), and every table
 /// must equal the test's oracle (plain C# over the produced events), as must the tables of a single-process
 /// <c>eddy run</c> of the same job over the same topics, to their end.
