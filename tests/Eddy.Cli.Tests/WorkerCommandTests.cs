@@ -133,22 +133,44 @@ public sealed class WorkerCommandTests : IDisposable
         Assert.Contains("cannot be split into stages", err);
     }
 
-    [Fact]
-    public void A_temporal_join_is_refused_at_its_insert_with_the_reason()
+    private const string VersionedRates = """
+        CREATE TABLE rates (url VARCHAR, rate INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (url) NOT ENFORCED) WITH (
+            'connector' = 'upsert-kafka', 'topic' = 'rates', 'properties.bootstrap.servers' = '127.0.0.1:1', 'key.format' = 'json', 'value.format' = 'json'
+        );
+        CREATE TABLE cdc_rates (url VARCHAR, rate INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (url) NOT ENFORCED) WITH (
+            'connector' = 'kafka', 'topic' = 'cdc_rates', 'properties.bootstrap.servers' = '127.0.0.1:1', 'format' = 'debezium-json'
+        );
+        CREATE TABLE out1 (host VARCHAR, rate INT) WITH ('connector' = 'blackhole');
+        """;
+
+    [Theory]
+    // An event-time temporal join against a versioned table read from a changelog (upsert-kafka, Debezium JSON): the
+    // probe rows and the table's changes each through a repartition topic keyed by its primary key, co-partitioned.
+    [InlineData("INSERT INTO out1 SELECT e.host, r.rate FROM events e JOIN rates FOR SYSTEM_TIME AS OF e.ts AS r ON e.url = r.url",
+        "events|rates|job-5-TemporalJoin-JoinLeftInput-repartition;job-5-TemporalJoin-JoinRightInput-repartition")]
+    [InlineData("INSERT INTO out1 SELECT e.host, r.rate FROM events e LEFT JOIN cdc_rates FOR SYSTEM_TIME AS OF e.ts AS r ON e.url = r.url AND r.rate > CHAR_LENGTH(e.host)",
+        "events|cdc_rates|job-5-TemporalJoin-JoinLeftInput-repartition;job-5-TemporalJoin-JoinRightInput-repartition")]
+    public void Temporal_joins_against_changelog_versioned_tables_pass_the_workers_checks(string insert, string stages)
     {
+        Assert.Equal(stages, string.Join("|", WorkerStages($"SET 'execution.checkpointing.interval' = '1 s';{KafkaEvents}{VersionedRates}{insert};")));
+    }
+
+    [Fact]
+    public void A_temporal_join_against_a_versioned_view_is_refused_at_its_insert_with_the_reason()
+    {
+        // The view's deduplication is a keyed operator before the join's own exchange: its changes carry no source positions.
         var (code, err) = Worker($"""
             SET 'execution.checkpointing.interval' = '1 s';
             {KafkaEvents}
-            CREATE TABLE rates (url VARCHAR, rate INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (url) NOT ENFORCED) WITH (
-                'connector' = 'upsert-kafka', 'topic' = 'rates', 'properties.bootstrap.servers' = '127.0.0.1:1', 'key.format' = 'json', 'value.format' = 'json'
-            );
-            CREATE TABLE out1 (host VARCHAR, rate INT) WITH ('connector' = 'blackhole');
-            INSERT INTO out1 SELECT e.host, r.rate FROM events e JOIN rates FOR SYSTEM_TIME AS OF e.ts AS r ON e.url = r.url;
+            {VersionedRates}
+            CREATE VIEW last_hits AS SELECT host, url, ts FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY host ORDER BY ts DESC) AS rn FROM events) WHERE rn = 1;
+            INSERT INTO out1 SELECT e.url, 1 FROM events e JOIN last_hits FOR SYSTEM_TIME AS OF e.ts AS h ON e.url = h.host;
             """);
         Assert.Equal(1, code);
-        Assert.Contains("job.sql: line 9, column 1", err);
-        Assert.Contains("has an event-time temporal join (FOR SYSTEM_TIME AS OF), which is not supported across processes", err);
-        Assert.Contains("no cross-process test runs them into a temporal join yet", err);
+        Assert.Contains("job.sql: line 14, column 1", err);
+        Assert.Contains("has an event-time temporal join (FOR SYSTEM_TIME AS OF) against a versioned view, which is not supported across processes", err);
+        Assert.Contains("a keyed operator before the join's own exchange", err);
     }
 
     [Fact]

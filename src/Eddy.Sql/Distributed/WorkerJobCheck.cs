@@ -63,12 +63,15 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// their source offsets and ordinals) window Top-N, window deduplication and window joins (inner, LEFT/RIGHT/FULL,
 /// semi and anti) run the same way. A changelog source (a 'kafka' table of debezium/canal/maxwell, or 'upsert-kafka')
 /// sends its changes with their kinds, each with a position of its own, so a GROUP BY, a retracting Top-N and a
-/// regular join (inner or outer) of it run the same way. A SinkUpsertMaterializer (Flink's, before a PRIMARY KEY sink)
-/// runs in the partition task of the keyed operator before it when the primary key implies that operator's key
-/// (<see cref="SinkKeyAlignment"/>: every row of one primary key is made by one partition task); otherwise it is
-/// refused naming both keys. The processing-time forms of the keyed operators (arrival order
+/// regular join (inner or outer) of it run the same way, and so does an event-time temporal join (inner or LEFT)
+/// against a versioned table read from one: the probe rows and the table's changes each through a repartition topic
+/// keyed by its primary key, the join's task of a partition firing by the minimum of both topics' watermarks. A
+/// versioned view is refused (its deduplication is a keyed operator before the join's exchange). A SinkUpsertMaterializer
+/// (Flink's, before a PRIMARY KEY sink) runs in the partition task of the keyed operator before it when the primary key
+/// implies that operator's key (<see cref="SinkKeyAlignment"/>: every row of one primary key is made by one partition
+/// task); otherwise it is refused naming both keys. The processing-time forms of the keyed operators (arrival order
 /// differs between one process and a topic read per partition) and other operators that combine rows of several
-/// partitions (temporal joins, ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
+/// partitions (ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
 /// exchange after another keyed operator rather than after a source and the operators that relay its records' source
 /// positions). Sources other than Kafka have no partitions a group can divide:
 /// refused at the table's WITH clause. A bounded source is refused too: how a partition task's end, its final checkpoint
@@ -228,11 +231,19 @@ public static class WorkerJobCheck
                 if (semi.Left.IsUpdating || semi.Right.IsUpdating)
                     throw KeyedRefused(job, origin, context, $"{(semi.Anti ? "an anti" : "a semi")} join of an updating input", "of the joins of an updating input only regular joins (inner and outer) have a cross-process test");
                 break;
-            case TemporalJoinPlan:
-                throw KeyedRefused(job, origin, context, "an event-time temporal join (FOR SYSTEM_TIME AS OF)",
-                    "its versioned table is a changelog (an upsert-kafka table's changes reach a repartition topic with their positions, but no "
-                    + "cross-process test runs them into a temporal join yet), and a versioned view (a deduplication) is a keyed operator before "
-                    + "the join's own exchange");
+            case TemporalJoinPlan temporal:
+                // As a regular join: the probe rows and the versioned table's changes (each with its own position) are cut
+                // into co-partitioned repartition topics keyed by the versioned table's primary key; the join's task of a
+                // partition holds those keys' waiting rows and versions, and fires them by the minimum of both topics'
+                // watermarks, as the operator does with its two inputs in one process.
+                if (VersionedView(temporal.Right) is { } view)
+                {
+                    throw KeyedRefused(job, origin, context, "an event-time temporal join (FOR SYSTEM_TIME AS OF) against a versioned view",
+                        $"the view keeps the last row per key with a deduplication ({Short(view.Describe())}), a keyed operator before the join's own "
+                        + "exchange, and the changes it emits carry no source positions for a repartition topic (a versioned table, one with a PRIMARY "
+                        + "KEY and a WATERMARK read from 'upsert-kafka' or a changelog format, runs under eddy worker)");
+                }
+                break;
             case WindowJoinPlan:
                 // Each side (a window table function, whose window records carry their source offsets and ordinals) is cut
                 // into its own co-partitioned repartition topic; a side after a window aggregation is refused by the split.
@@ -248,9 +259,9 @@ public static class WorkerJobCheck
                     + "operators that run there are those with one keyed input straight after the source (or after a projection, filter or "
                     + "window table function of it; a changelog source's changes too): GROUP BY and window aggregations, event-time OVER, Top-N "
                     + "and deduplication, window Top-N and window deduplication, MATCH_RECOGNIZE, regular joins (inner, LEFT, RIGHT, FULL OUTER), "
-                    + "event-time interval joins (inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS) and window joins (inner, "
-                    + "LEFT/RIGHT/FULL, semi and anti), each join side through its own co-partitioned repartition topic; temporal joins, ORDER BY and VALUES have no "
-                    + "cross-process test yet; run this one with 'eddy run'", context);
+                    + "event-time interval joins (inner and outer), semi/anti joins (IN, EXISTS, NOT IN, NOT EXISTS), event-time temporal joins "
+                    + "against a versioned table (inner and LEFT) and window joins (inner, LEFT/RIGHT/FULL, semi and anti), each join side through "
+                    + "its own co-partitioned repartition topic; ORDER BY and VALUES have no cross-process test yet; run this one with 'eddy run'", context);
         }
         foreach (var input in plan.Inputs) Walk(job, input, origin, context, scans);
     }
@@ -276,6 +287,14 @@ public static class WorkerJobCheck
             + "of one primary key are alive at once (in general it is not: when one of them is retracted the sink deletes the key, where "
             + "Flink's materializer writes the row still alive)", context);
     }
+
+    /// <summary>The deduplication a versioned view keeps its last rows with (under projections), or null for a versioned table.</summary>
+    private static RankPlan? VersionedView(LogicalPlan plan) => plan switch
+    {
+        RankPlan rank => rank,
+        CalcPlan calc => VersionedView(calc.Input),
+        _ => null,
+    };
 
     private static SqlParseException KeyedRefused(SqlJob job, SqlNode origin, SqlContext context, string what, string why) =>
         SqlErrors.At(origin, $"eddy worker: job '{job.Name}' has {what}, which is not supported across processes: {why}; "

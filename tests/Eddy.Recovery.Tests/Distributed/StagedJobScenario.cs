@@ -8,7 +8,7 @@ namespace Eddy.Recovery.Tests.Distributed;
 /// The schedule the staged worker tests share, for jobs split into stages through repartition topics: the dev broker
 /// is started with the source topics and the plan's repartition topics; chunk 0 is produced and the workers start;
 /// once every worker owns partitions of every stage and every table has rows, chunk 1 is produced while the second
-/// worker (b) is killed with SIGKILL; the others take over all b owned; b is started again and owns partitions of every
+/// worker (b) is killed with SIGKILL (at once, or when <see cref="KillWhen"/> holds); the others take over all b owned; b is started again and owns partitions of every
 /// stage; chunk 2 (with the closing events) follows. Once the tables settle the workers stop (SIGTERM), and every table
 /// must equal the test's oracle (plain C# over the produced events), as must the tables of a single-process
 /// <c>eddy run</c> of the same job over the same topics, to their end.
@@ -32,6 +32,15 @@ internal sealed class StagedJobScenario(ITestOutputHelper log)
 
     /// <summary>Sends chunk 0, 1 or 2 (the last with the closing events); chunk 1 is sent from another thread.</summary>
     public required Action<RecoveryHarness, int> Produce { get; init; }
+
+    /// <summary>
+    /// When to kill worker b while chunk 1 is sent, given each case's table (null: at once); the kill comes when the
+    /// sending ends at the latest. A test whose stages should be killed with records in flight waits for rows of chunk 1.
+    /// </summary>
+    public Func<IReadOnlyDictionary<SinkCase, string>, bool>? KillWhen { get; init; }
+
+    /// <summary>What <see cref="KillWhen"/> waits for, in the test's log.</summary>
+    public string? KillWhenText { get; init; }
 
     /// <summary>What worker b must have owned when it was killed, by stage.</summary>
     public required Action<IReadOnlyDictionary<string, SortedSet<int>>> CheckOrphans { get; init; }
@@ -67,7 +76,7 @@ internal sealed class StagedJobScenario(ITestOutputHelper log)
             "every worker owns partitions of every stage and every table has rows");
 
         // Mid-run: chunk 1 is on its way while worker b dies without a checkpoint or a goodbye.
-        var kill = cluster.KillWhileProducing(1, stages, () => Produce(harness, 1));
+        var kill = cluster.KillWhileProducing(1, stages, () => Produce(harness, 1), KillWhen is null ? null : () => KillWhen(tables), KillWhenText);
         CheckOrphans(kill.Orphans);
         cluster.WaitTakenOver(kill);
 
