@@ -69,7 +69,10 @@ public sealed record WorkerStageShape(IReadOnlyList<string> SourceTopics, IReadO
 /// versioned view is refused (its deduplication is a keyed operator before the join's exchange). A SinkUpsertMaterializer
 /// (Flink's, before a PRIMARY KEY sink) runs in the partition task of the keyed operator before it when the primary key
 /// implies that operator's key (<see cref="SinkKeyAlignment"/>: every row of one primary key is made by one partition
-/// task); otherwise it is refused naming both keys. The processing-time forms of the keyed operators (arrival order
+/// task); otherwise it is refused naming both keys. With no keyed operator before it (a changelog source written into a
+/// table keyed otherwise than the source, under projections and filters) it is the job's first keyed operator: its
+/// exchange is cut into a repartition topic keyed by the primary key, each change with its own source position, as a
+/// GROUP BY's over that source is. The processing-time forms of the keyed operators (arrival order
 /// differs between one process and a topic read per partition) and other operators that combine rows of several
 /// partitions (ORDER BY) are refused, located at the INSERT, as is what the splitter cannot cut (a keyed
 /// exchange after another keyed operator rather than after a source and the operators that relay its records' source
@@ -178,7 +181,9 @@ public static class WorkerJobCheck
                 if (sink.Materializer is { } materializer)
                 {
                     var alignment = SinkKeyAlignment.Of(sink.Input, materializer);
-                    if (!alignment.Implied) throw MaterializerRefused(job, sink, alignment, origin, context);
+                    // Straight after the source its exchange is cut as a GROUP BY's over that source is (the splitter says
+                    // so, located, when an operator between them does not relay source positions).
+                    if (!alignment.Implied && !alignment.StraightAfterSource) throw MaterializerRefused(job, sink, alignment, origin, context);
                 }
                 return;
             case ScanPlan scan:
@@ -282,7 +287,8 @@ public static class WorkerJobCheck
         return SqlErrors.At(origin,
             $"eddy worker: job '{job.Name}' writes an updating query into '{sink.Table.Name}' through a SinkUpsertMaterializer keyed by its "
             + $"primary key ({sinkKey}), as Flink does when no upsert key of the query lies within that key. Under eddy worker it runs in the "
-            + $"partition task of the keyed operator before it, when the primary key implies that operator's key; {why}. "
+            + $"partition task of the keyed operator before it, when the primary key implies that operator's key (or, straight after the "
+            + $"source with only projections and filters between, in a stage of its own reading a repartition topic keyed by the primary key); {why}. "
             + $"SET '{UpsertMaterializer.Option}' = 'NONE' writes the changes as they are, which is Flink's result only when no two rows "
             + "of one primary key are alive at once (in general it is not: when one of them is retracted the sink deletes the key, where "
             + "Flink's materializer writes the row still alive)", context);

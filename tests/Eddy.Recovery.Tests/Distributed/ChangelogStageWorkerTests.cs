@@ -7,9 +7,10 @@ namespace Eddy.Recovery.Tests.Distributed;
 /// <summary>
 /// <c>eddy worker</c> processes reading changelog topics: a Debezium JSON topic (<c>'format' = 'debezium-json'</c>) and
 /// an upsert topic (<c>'connector' = 'upsert-kafka'</c>, whose source keeps each key's last row per source partition),
-/// both keyed by the row id. Four jobs, each through repartition topics that carry the changes (+I, -U, +U, -D): a
-/// GROUP BY of the Debezium table, a retracting Top-N of the upsert table, and an inner and a FULL OUTER join of the
-/// two on a column that updates change (so a row's -U and +U go to different partitions). All into upsert PostgreSQL tables,
+/// both keyed by the row id. Five jobs, each through repartition topics that carry the changes (+I, -U, +U, -D): a
+/// GROUP BY of the Debezium table, a retracting Top-N of the upsert table, an inner and a FULL OUTER join of the
+/// two on a column that updates change (so a row's -U and +U go to different partitions), and the Debezium table
+/// straight into a table keyed otherwise than by id, through Flink's SinkUpsertMaterializer in a stage of its own. All into upsert PostgreSQL tables,
 /// exactly-once; one worker of two is killed with SIGKILL mid-run and started again (its upsert source partitions, with
 /// their per-key rows, move to the other worker and back). Expected rows: plain C# applying the changelogs, and a
 /// single-process <c>eddy run</c> over the same topics. The joins' tables are written through Flink's
@@ -60,7 +61,17 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
         "SELECT COALESCE(c.id, -1), COALESCE(u.id, -1), COALESCE(c.grp, u.grp), c.qty, u.qty FROM cdc c FULL JOIN ups u ON c.grp = u.grp",
         "cid || '|' || uid || '|' || grp || '|' || COALESCE(cqty::text, 'null') || '|' || COALESCE(uqty::text, 'null')", KeyedStages: 2);
 
-    private static readonly Case[] Cases = [GroupBy, TopN, Join, FullJoin];
+    /// <summary>
+    /// The Debezium table straight into a table keyed by (grp, part), not by the source's key id: several ids share a
+    /// key, so AUTO adds a SinkUpsertMaterializer with no keyed operator before it, which reads a repartition topic keyed
+    /// by (grp, part). part is the id's source partition (id mod 4): a key's changes all come from one source partition,
+    /// in the order they were written, so which of its live rows was added last is known to the oracle.
+    /// </summary>
+    private static readonly Case ByGroup = new("cdc_by_group", "grp VARCHAR, part BIGINT, id BIGINT, qty INT, PRIMARY KEY (grp, part) NOT ENFORCED",
+        "SELECT grp, MOD(id, 4), id, qty FROM cdc",
+        "grp || '|' || part || '|' || id || '|' || qty", KeyedStages: 1);
+
+    private static readonly Case[] Cases = [GroupBy, TopN, Join, FullJoin, ByGroup];
 
     [Fact]
     public void Group_by_top_n_and_inner_and_full_outer_joins_of_changelog_topics_across_two_workers_with_one_killed_and_restarted_equal_the_oracle_and_one_process()
@@ -72,6 +83,10 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
         int nextQty = 0;
         var cdc = new Dictionary<long, Item>();
         var ups = new Dictionary<long, Item>();
+        // Per (grp, part): the rows added and not retracted, in the order added (Flink's materializer state), and the
+        // last change's row, null after a retraction (what the sink would hold with 'NONE': a -U or -D deletes the key).
+        var materialized = new Dictionary<(string, long), List<Item>>();
+        var lastChange = new Dictionary<(string, long), Item?>();
         new StagedJobScenario(log)
         {
             Name = name,
@@ -85,18 +100,32 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
                 // The joins' sinks get a SinkUpsertMaterializer (no upsert key of a join lies within their keys), which runs
                 // in the join's stage: their keys hold the join key (grp, or COALESCE of both sides' grp).
                 Assert.Equal(2, Regex.Matches(plan, @"-> Join -> (.* -> )?SinkMaterializer -> Sink: changelog_(full_)?join_sink").Count);
+                // With no keyed operator before it, the materializer is a stage of its own, reading a repartition topic.
+                Assert.Matches(@"Repartition reader: \S+-SinkMaterializer-repartition -> SinkMaterializer -> Sink: cdc_by_group_sink", plan);
             },
             // Chunk 0: every id inserted; chunks 1 and 2: updates (some moving the row to another group), deletes and re-inserts.
             Produce = (harness, chunk) =>
             {
                 var cdcChunk = Chunk(random, cdc, qtys, ref nextQty, first: chunk == 0);
+                Materialize(cdcChunk, materialized, lastChange);
                 var upsChunk = Chunk(random, ups, qtys, ref nextQty, first: chunk == 0);
                 Send(harness, cdcChunk, upsChunk);
+            },
+            // The materializer's rows differ from what the changes as they are would leave ('NONE'): keys where one row
+            // was retracted while another stays alive.
+            CheckOracle = (sink, expected) =>
+            {
+                if (sink != ByGroup) return;
+                var none = Counts(lastChange.Where(k => k.Value is not null).Select(k => Text(k.Key.Item1, k.Key.Item2, k.Value!.Id, k.Value.Qty)));
+                int differing = expected.Keys.Except(none.Keys).Count() + none.Keys.Except(expected.Keys).Count();
+                log.WriteLine($"{ByGroup.Name}: {expected.Count} keys materialized, {none.Count} with the changes as they are ('NONE'); {differing} rows differ");
+                Assert.True(differing > 0, "no key kept a live row after another's retraction: the materializer changes nothing");
             },
             // The upsert source stages of b (their per-key rows) move to a.
             CheckOrphans = orphans => Assert.True(orphans[$"job '{name}-{TopN.Name}'"].Count > 0, "worker b owned no partition of the upsert source stage when killed"),
             Oracle = sink => sink == GroupBy ? cdc.Values.GroupBy(i => i.Group).Select(g => Text(g.Key, g.Sum(i => (long)i.Qty), g.Count()))
                 : sink == TopN ? ups.Values.GroupBy(i => i.Group).SelectMany(g => g.OrderByDescending(i => i.Qty).Take(3).Select((i, r) => Text(g.Key, r + 1, i.Id, i.Qty)))
+                : sink == ByGroup ? materialized.Where(k => k.Value.Count > 0).Select(k => Text(k.Key.Item1, k.Key.Item2, k.Value[^1].Id, k.Value[^1].Qty))
                 : sink == Join ? cdc.Values.SelectMany(c => ups.Values.Where(u => u.Group == c.Group).Select(u => Text(c.Id, u.Id, c.Group, c.Qty, u.Qty)))
                 :
                 [
@@ -139,6 +168,29 @@ public sealed class ChangelogStageWorkerTests(ITestOutputHelper log)
             else table[id] = after;
         }
         return changes;
+    }
+
+    /// <summary>
+    /// Flink's SinkUpsertMaterializer rule over (grp, part): a retraction (-U, -D) removes its row from the key's list, an
+    /// addition (+I, +U) appends it; the sink holds the list's last row. Also notes each key's last change.
+    /// </summary>
+    private static void Materialize(List<Change> changes, Dictionary<(string, long), List<Item>> materialized, Dictionary<(string, long), Item?> lastChange)
+    {
+        static (string, long) Key(Item i) => (i.Group, i.Id % Partitions);
+        foreach (var c in changes)
+        {
+            if (c.Before is { } before)
+            {
+                Assert.True(materialized[Key(before)].Remove(before));
+                lastChange[Key(before)] = null;
+            }
+            if (c.After is { } after)
+            {
+                materialized.TryAdd(Key(after), []);
+                materialized[Key(after)].Add(after);
+                lastChange[Key(after)] = after;
+            }
+        }
     }
 
     private static string Json(Item i) => $$"""{"id":{{i.Id}},"grp":"{{i.Group}}","qty":{{i.Qty}}}""";

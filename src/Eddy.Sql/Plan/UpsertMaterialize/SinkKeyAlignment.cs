@@ -29,10 +29,19 @@ namespace Eddy.Sql.Plan.UpsertMaterialize;
 /// NULL for the other side's key, so the padded side's column alone does not tell the key.</item>
 /// <item>Semi and anti joins: the left key columns (the output is the left's rows).</item>
 /// <item>No key (a global aggregation, a join without equality): one key group, one partition: always.</item>
+/// <item>No keyed operator (the source, under projections and filters): <see cref="StraightAfterSource"/>.</item>
 /// </list>
 /// </summary>
 internal sealed record SinkKeyAlignment(bool Implied, string Operator, string OperatorKey, string? Why)
 {
+    /// <summary>
+    /// No keyed operator comes before the materializer: between the sink and the source (<see cref="Operator"/>) only
+    /// projections and filters. Not <see cref="Implied"/> (there is no upstream key to be within): under
+    /// <c>eddy worker</c> the materializer's exchange is cut into a repartition topic keyed by the primary key, whose
+    /// records (a changelog source's changes included) carry their source positions.
+    /// </summary>
+    public bool StraightAfterSource { get; init; }
+
     /// <summary>The alignment of <paramref name="materializer"/>'s key with the keyed operator below <paramref name="input"/> (the sink's input).</summary>
     public static SinkKeyAlignment Of(LogicalPlan input, UpsertMaterializer materializer)
     {
@@ -77,11 +86,14 @@ internal sealed record SinkKeyAlignment(bool Implied, string Operator, string Op
                     return new(implied, semi.Anti ? "the anti join" : "the semi join", Pairs(semi.LeftKeys, semi.RightKeys),
                         implied ? null : "the primary key does not hold the left side's key columns");
                 }
+                case var leaf when !leaf.Inputs.Any():
+                    // No keyed operator before the materializer (a changelog source written into a table keyed otherwise):
+                    // its exchange is the job's first keyed exchange, which a stage split cuts into a repartition topic
+                    // as it cuts a GROUP BY's over the same source, each change with its own source position.
+                    return new(false, Describe(leaf), "", null) { StraightAfterSource = true };
                 default:
-                    return new(false, Describe(plan), "", plan.Inputs.Any()
-                        ? "between the sink and the keyed operator below it only projections and filters are followed, and the sink reads a " + Describe(plan)
-                        : "no keyed operator comes before the materializer: it would be the job's first, reading a repartition topic after the "
-                            + "changelog source, which has no cross-process test yet");
+                    return new(false, Describe(plan), "",
+                        "between the sink and the keyed operator below it only projections and filters are followed, and the sink reads a " + Describe(plan));
             }
         }
     }
