@@ -311,7 +311,32 @@ public sealed class WorkerCommandTests : IDisposable
     }
 
     [Theory]
-    // Rows of one grp come from several keys of the operator before the materializer (or from no keyed operator).
+    // A changelog source into out1 keyed by grp, not by the source's key id (AUTO and FORCE): no keyed operator before the
+    // materializer, whose exchange is the job's first, cut into a repartition topic keyed by grp after the source.
+    [InlineData("INSERT INTO out1 SELECT grp, id, CAST(qty AS BIGINT) FROM ups", "ups|job-2-SinkMaterializer-repartition")]
+    [InlineData("INSERT INTO out1 SELECT grp, id, CAST(qty AS BIGINT) FROM cdc WHERE qty > 0", "cdc|job-2-SinkMaterializer-repartition")]
+    [InlineData("SET 'table.exec.sink.upsert-materialize' = 'FORCE'; INSERT INTO out1 SELECT grp, id, CAST(qty AS BIGINT) FROM cdc", "cdc|job-2-SinkMaterializer-repartition")]
+    public void A_sink_upsert_materializer_straight_after_a_changelog_source_reads_a_repartition_topic_keyed_by_the_primary_key(string insert, string stages)
+    {
+        var session = new SqlSession(TestConnectors.Registry, TextWriter.Null, TextWriter.Null, _ => null) { PlanOnly = true };
+        try
+        {
+            var job = Assert.Single(session.Execute(ChangelogTables + insert + ";"));
+            Assert.Contains("upsertMaterialize=[true]", SqlSession.Describe(job));
+            var lines = SqlSession.DescribeStages(job, null).Split('\n').Where(l => l.StartsWith("stage ", StringComparison.Ordinal)).ToList();
+            job.ReleaseUserCode();
+            Assert.Equal(2, lines.Count);
+            Assert.Matches(@"^stage 1: Repartition reader: \S+ -> SinkMaterializer -> Sink: out1\s*$", lines[1]);
+        }
+        finally
+        {
+            session.ReleaseUserCode();
+        }
+        Assert.Equal(stages, string.Join("|", WorkerStages(ChangelogTables + insert + ";")));
+    }
+
+    [Theory]
+    // Rows of one grp come from several keys of the operator before the materializer (or through a union of sources).
     [InlineData("SELECT u.grp, c.id, u.id FROM cdc c LEFT JOIN ups u ON c.grp = u.grp",
         "the primary key does not hold the left side's key columns (a padded row's right side is NULL) of the LEFT join (grp = grp)")]
     [InlineData("SELECT c.grp, c.id, u.id FROM cdc c FULL JOIN ups u ON c.grp = u.grp",
@@ -320,8 +345,8 @@ public sealed class WorkerCommandTests : IDisposable
         "the primary key holds neither side's key columns of the inner join (grp = grp)")]
     [InlineData("SELECT CAST(n AS VARCHAR), 0, n FROM (SELECT grp, COUNT(*) AS n FROM cdc GROUP BY grp)",
         "the primary key does not hold every grouping column of the GROUP BY (grp)")]
-    [InlineData("SELECT grp, id, CAST(qty AS BIGINT) FROM ups",
-        "no keyed operator comes before the materializer: it would be the job's first, reading a repartition topic after the changelog source")]
+    [InlineData("SELECT grp, id, CAST(qty AS BIGINT) FROM ups UNION ALL SELECT grp, id, CAST(qty AS BIGINT) FROM cdc",
+        "between the sink and the keyed operator below it only projections and filters are followed, and the sink reads a Union")]
     public void A_sink_upsert_materializer_whose_key_does_not_imply_the_operators_key_is_refused_naming_both(string query, string reason)
     {
         string message = Refusal(ChangelogTables + "INSERT INTO out1 " + query + ";");
