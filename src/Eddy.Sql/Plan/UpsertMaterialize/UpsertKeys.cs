@@ -4,6 +4,7 @@ using Eddy.Sql.Plan.Calc;
 using Eddy.Sql.Plan.Correlate;
 using Eddy.Sql.Plan.Join;
 using Eddy.Sql.Plan.LookupJoin;
+using Eddy.Sql.Plan.Over;
 using Eddy.Sql.Plan.Rank;
 using Eddy.Sql.Plan.Scan;
 using Eddy.Sql.Plan.SemiJoin;
@@ -51,6 +52,14 @@ internal sealed record UpsertKeys(IReadOnlyList<IReadOnlyList<int>> Known, bool 
             case RankPlan { FinalOnly: false, Function: RankFunction.RowNumber } rank
                 when rank.Strategy is not (RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast):
                 return Rank(rank);
+            case OverPlan over:
+            {
+                // Flink's getUpsertKeysOnOver: the input's keys that hold the partition columns (the output keeps the
+                // input's columns at their positions, the aggregates follow).
+                if (!Columns(over.Window.PartitionKeys, out var partition)) return Unknown("the upsert keys of an OVER window partitioned by expressions");
+                var input = Of(over.Input);
+                return input with { Known = input.Known.Where(k => partition.All(k.Contains)).ToList() };
+            }
             case JoinPlan { Interval: null } join:
                 return Join(join);
             case SemiJoinPlan semi:

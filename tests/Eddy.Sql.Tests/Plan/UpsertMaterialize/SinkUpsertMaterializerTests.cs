@@ -345,6 +345,29 @@ public class SinkUpsertMaterializerTests : IDisposable
         Assert.DoesNotContain(lines, l => l.StartsWith("-D", StringComparison.Ordinal) && !l.Contains("null", StringComparison.Ordinal));
     }
 
+    [Theory]
+    // Flink's getUpsertKeysOnOver keeps the input's keys that hold the PARTITION BY columns. Partitioned by the scan's
+    // key k, the OVER keeps {k}; the LEFT join keeps the left's keys as the right is unique on its join column (its
+    // key), so {k} lies within the sink's key: no materializer. Partitioned by v, the OVER has no key left, nor has the
+    // join: AUTO materializes.
+    [InlineData("k", false)]
+    [InlineData("v", true)]
+    public void Auto_follows_an_over_window_s_upsert_keys_through_its_partition_columns(string partitionBy, bool materialized)
+    {
+        var sql = $"""
+            CREATE TABLE ev (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+            CREATE TABLE dim (k STRING, w INT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+            CREATE TABLE o (k STRING, s INT, w INT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'blackhole');
+            INSERT INTO o SELECT e.k, e.s, d.w
+            FROM (SELECT k, SUM(v) OVER (PARTITION BY {partitionBy} ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS s FROM ev) e
+            LEFT JOIN dim d ON e.k = d.k;
+            """;
+        var plan = Explain(sql);
+        Assert.Contains("OverAggregate(", plan, StringComparison.Ordinal);
+        if (materialized) Assert.Contains("upsertMaterialize=[true], upsertMaterializeKey=[k])", plan, StringComparison.Ordinal);
+        else Assert.DoesNotContain("upsertMaterialize", plan, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Auto_refuses_where_eddy_cannot_tell_flink_s_upsert_keys_and_names_the_option()
     {
