@@ -49,7 +49,7 @@ internal sealed record UpsertKeys(IReadOnlyList<IReadOnlyList<int>> Known, bool 
                 var grouping = Enumerable.Range(0, window.Keys.Count).ToList();
                 return new([.. Enumerable.Range(window.Keys.Count, 3).Select(p => (IReadOnlyList<int>)[.. grouping, p])], true);
             }
-            case RankPlan { FinalOnly: false, Function: RankFunction.RowNumber } rank
+            case RankPlan { FinalOnly: false } rank
                 when rank.Strategy is not (RankStrategy.WindowTopN or RankStrategy.WindowKeepFirst or RankStrategy.WindowKeepLast):
                 return Rank(rank);
             case OverPlan over:
@@ -123,15 +123,17 @@ internal sealed record UpsertKeys(IReadOnlyList<IReadOnlyList<int>> Known, bool 
     }
 
     /// <summary>
-    /// Flink's Rank: a ROW_NUMBER of rank 1 to 1 is keyed by its partition columns; otherwise the input's keys that hold
-    /// the partition columns, and with the row number selected also the partition columns and the row number.
+    /// Flink's Rank (getUpsertKeys over getRankUniqueKeys): a deduplication (ROW_NUMBER, rank 1, ordered by one time
+    /// attribute, the row number not read) is keyed by its partition columns; any other Top-N by the input's keys that
+    /// hold the partition columns, and a ROW_NUMBER whose row number is read also by the partition columns with it
+    /// (RANK and DENSE_RANK add none: their numbers repeat).
     /// </summary>
     private static UpsertKeys Rank(RankPlan rank)
     {
-        if (rank.RankStart == 1 && rank.RankEnd == 1) return new([rank.PartitionKeys.ToList()], true);
+        if (rank.IsDeduplicate) return new([rank.PartitionKeys.ToList()], true);
         var input = Of(rank.Input);
         var known = input.Known.Where(k => rank.PartitionKeys.All(k.Contains)).ToList();
-        if (rank.OutputRank) known.Add([.. rank.PartitionKeys, rank.Schema.Count - 1]);
+        if (rank.OutputRank && rank.Function == RankFunction.RowNumber) known.Add([.. rank.PartitionKeys, rank.Schema.Count - 1]);
         return input with { Known = known };
     }
 

@@ -368,6 +368,25 @@ public class SinkUpsertMaterializerTests : IDisposable
         else Assert.DoesNotContain("upsertMaterialize", plan, StringComparison.Ordinal);
     }
 
+    [Theory]
+    // Flink's getRankUniqueKeys: only a deduplication (rank 1 ordered by one time attribute, the number not read) is
+    // keyed by its partition columns; a Top-1 ordered by another column has the input's keys that hold them (none
+    // here); a ROW_NUMBER whose number is read is keyed by the partition columns with it.
+    [InlineData("ts DESC", "k STRING, v INT", "k, v", "rn = 1", "k", false)]
+    [InlineData("v DESC", "k STRING, v INT", "k, v", "rn = 1", "k", true)]
+    [InlineData("v DESC", "k STRING, rn BIGINT, v INT", "k, rn, v", "rn <= 2", "k, rn", false)]
+    public void Auto_follows_a_top_n_s_upsert_keys_as_flink_derives_them(string order, string columns, string select, string filter, string key, bool materialized)
+    {
+        var sql = $"""
+            CREATE TABLE ev (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+            CREATE TABLE o ({columns}, PRIMARY KEY ({key}) NOT ENFORCED) WITH ('connector' = 'blackhole');
+            INSERT INTO o SELECT {select} FROM (SELECT k, v, ts, ROW_NUMBER() OVER (PARTITION BY k ORDER BY {order}) AS rn FROM ev) WHERE {filter};
+            """;
+        var plan = Explain(sql);
+        if (materialized) Assert.Contains($"upsertMaterialize=[true], upsertMaterializeKey=[{key}])", plan, StringComparison.Ordinal);
+        else Assert.DoesNotContain("upsertMaterialize", plan, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Auto_refuses_where_eddy_cannot_tell_flink_s_upsert_keys_and_names_the_option()
     {
